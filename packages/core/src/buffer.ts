@@ -1,0 +1,64 @@
+/**
+ * Realized storage. A `DataBuffer` is what a `data` leaf node refers to: host memory (a typed
+ * array) and, when a device backend holds it, that backend's handle. A buffer lives as long as its
+ * `data` node: it is released when that node is garbage-collected (pending graphs that read it keep
+ * it alive), or earlier by `dispose()` / `tidy()` on the Tensor that owns it. Users never count
+ * references.
+ */
+import { type DType, type TypedArray } from "./dtype.js";
+import type { DataRef } from "./ir/primitives.js";
+
+let nextBufferId = 1;
+let liveBuffers = 0;
+let liveBytes = 0;
+
+/** Hook a device backend installs to free its handle. */
+export type DeviceFree = (device: unknown) => void;
+
+export class DataBuffer implements DataRef {
+  readonly id = nextBufferId++;
+  private released = false;
+  /** Tensor handles that own this buffer; `dispose()` of the last one frees it early. */
+  private owners = 0;
+
+  constructor(
+    readonly dtype: DType,
+    readonly size: number,
+    public host: TypedArray | null,
+    public device: unknown = null,
+    public deviceFree: DeviceFree | null = null,
+  ) {
+    liveBuffers++;
+    liveBytes += host ? host.byteLength : 0;
+  }
+
+  retain(): void {
+    this.owners++;
+  }
+
+  /** Drops one owner (from `dispose()`); frees the storage when none is left. */
+  disown(): void {
+    if (--this.owners <= 0) this.release();
+  }
+
+  /** Frees the storage (idempotent). */
+  release(): void {
+    if (!this.released) {
+      this.released = true;
+      liveBuffers--;
+      liveBytes -= this.host ? this.host.byteLength : 0;
+      this.host = null;
+      if (this.device !== null && this.deviceFree) this.deviceFree(this.device);
+      this.device = null;
+    }
+  }
+
+  get isReleased(): boolean {
+    return this.released;
+  }
+}
+
+/** Live buffer count and host bytes, for leak tests and diagnostics. */
+export function memoryStats(): { buffers: number; bytes: number } {
+  return { buffers: liveBuffers, bytes: liveBytes };
+}

@@ -1,0 +1,22 @@
+/** @kiln/core — the lazy graph, Tensors, the np namespace, the reference interpreter, pytrees. */
+export * as np from "./np/index.js";
+export { Tensor, tidy, type ArrayLike, type NestedArray, type NestedNumbers } from "./tensor.js";
+export { slice, newaxis, type Index, type Slice } from "./np/indexing.js";
+export { stopGradient } from "./np/elementwise.js";
+export { tree, type TreeDef } from "./tree.js";
+export * from "./errors.js";
+export { type DType, type TypedArray, DTYPES, isFloat, promoteTypes } from "./dtype.js";
+export { type Shape, broadcastShapes, sizeOf } from "./shape.js";
+export { type Node, makeNode, constNode, avalString } from "./ir/node.js";
+export { type Graph, makeGraph, printGraph, topoSort } from "./ir/graph.js";
+export {
+  PRIMITIVES, type Prim, type PrimParams, type PrimKind, type Aval, type UnaryPrim, type BinaryPrim, type ReducePrim,
+  UNARY_PRIMS, BINARY_PRIMS, REDUCE_PRIMS, Unary, Binary, Elementwise, Movement, Reduce, Commutative, Leaf,
+} from "./ir/primitives.js";
+export { interpret } from "./interpret.js";
+export { DataBuffer, memoryStats } from "./buffer.js";
+export {
+  type Executor, registerExecutor, setExecutor, activeExecutor, interpreterExecutor, realize, realizeSync,
+  dataNode, hostDataNode, bufferOf, toTyped,
+} from "./realize.js";
+export * as npUtil from "./np/util.js";

@@ -1,0 +1,461 @@
+/**
+ * The reference interpreter: evaluates any Graph in float64 (int32 and bool exactly), with no
+ * fusion and no cleverness. It is the executable spec every backend and every fused kernel is
+ * tested against, and the realization path until a compiled backend is registered.
+ */
+import { ConcretizationError, DisposedError, ValueError } from "./errors.js";
+import { DataBuffer } from "./buffer.js";
+import { type DType, castScalar } from "./dtype.js";
+import { type Node } from "./ir/node.js";
+import { topoSort } from "./ir/graph.js";
+import { type BinaryPrim, type Prim, type PrimParams, type UnaryPrim } from "./ir/primitives.js";
+import { type Shape, sizeOf, stridesOf } from "./shape.js";
+
+export type F64 = Float64Array;
+type EvalRule<P extends Prim> = (inputs: F64[], params: PrimParams[P], node: Node<P>) => F64;
+
+/** Round half to even, as NumPy's `round`. */
+function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+const UNARY_FN: { [P in UnaryPrim]: (x: number) => number } = {
+  neg: (x) => -x,
+  abs: Math.abs,
+  sign: (x) => (Number.isNaN(x) ? NaN : x > 0 ? 1 : x < 0 ? -1 : 0),
+  exp: Math.exp,
+  expm1: Math.expm1,
+  log: Math.log,
+  log1p: Math.log1p,
+  sqrt: Math.sqrt,
+  sin: Math.sin,
+  cos: Math.cos,
+  tan: Math.tan,
+  asin: Math.asin,
+  acos: Math.acos,
+  atan: Math.atan,
+  sinh: Math.sinh,
+  cosh: Math.cosh,
+  tanh: Math.tanh,
+  logistic: (x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))),
+  floor: Math.floor,
+  ceil: Math.ceil,
+  round: roundHalfEven,
+  isnan: (x) => (Number.isNaN(x) ? 1 : 0),
+  isinf: (x) => (x === Infinity || x === -Infinity ? 1 : 0),
+  not: (x) => (x ? 0 : 1),
+  stopGradient: (x) => x,
+};
+
+const BINARY_FN: { [P in BinaryPrim]: (a: number, b: number) => number } = {
+  add: (a, b) => a + b,
+  sub: (a, b) => a - b,
+  mul: (a, b) => a * b,
+  div: (a, b) => a / b,
+  // NumPy's remainder: the result takes the sign of the divisor.
+  rem: (a, b) => {
+    const r = a % b;
+    return r !== 0 && r < 0 !== b < 0 ? r + b : r;
+  },
+  pow: Math.pow,
+  max: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.max(a, b)),
+  min: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.min(a, b)),
+  atan2: Math.atan2,
+  eq: (a, b) => +(a === b),
+  ne: (a, b) => +(a !== b),
+  lt: (a, b) => +(a < b),
+  le: (a, b) => +(a <= b),
+  gt: (a, b) => +(a > b),
+  ge: (a, b) => +(a >= b),
+  and: (a, b) => +(!!a && !!b),
+  or: (a, b) => +(!!a || !!b),
+};
+
+/** Integer arithmetic that differs from float64 arithmetic followed by a cast. */
+const INT_BINARY: Partial<Record<BinaryPrim, (a: number, b: number) => number>> = {
+  mul: (a, b) => Math.imul(a, b),
+  // Integer division rounds toward negative infinity and remainder follows the divisor, as NumPy's // and %.
+  div: (a, b) => (b === 0 ? 0 : Math.floor(a / b)),
+  rem: (a, b) => (b === 0 ? 0 : BINARY_FN.rem(a, b)),
+  pow: (a, b) => (b < 0 ? 0 : Math.pow(a, b)),
+};
+
+function mapUnary(f: (x: number) => number, dtype: DType) {
+  return ([x]: F64[]) => {
+    const out = new Float64Array(x!.length);
+    for (let i = 0; i < x!.length; i++) out[i] = castScalar(f(x![i]!), dtype === "bool" ? "bool" : "float64");
+    return out;
+  };
+}
+
+function unaryRule<P extends UnaryPrim>(p: P): EvalRule<P> {
+  return (inputs, _params, node) => {
+    const f = UNARY_FN[p];
+    const x = inputs[0]!;
+    const out = new Float64Array(x.length);
+    const isInt = node.aval.dtype === "int32";
+    for (let i = 0; i < x.length; i++) out[i] = isInt ? castScalar(f(x[i]!), "int32") : f(x[i]!);
+    return out;
+  };
+}
+
+function binaryRule<P extends BinaryPrim>(p: P): EvalRule<P> {
+  return (inputs, _params, node) => {
+    const [a, b] = inputs as [F64, F64];
+    const isInt = node.inputs[0]!.aval.dtype === "int32";
+    const f = (isInt && INT_BINARY[p]) || BINARY_FN[p];
+    const out = new Float64Array(a.length);
+    for (let i = 0; i < a.length; i++) out[i] = f(a[i]!, b[i]!);
+    if (isInt && node.aval.dtype === "int32") for (let i = 0; i < out.length; i++) out[i] = castScalar(out[i]!, "int32");
+    return out;
+  };
+}
+
+/** Calls `f(outFlat, inFlat)` for each element of a reduction of `shape` over `axes`. */
+function forEachReduced(shape: Shape, axes: readonly number[], f: (o: number, i: number) => void): void {
+  const outShape = shape.filter((_, i) => !axes.includes(i));
+  const outStrides = stridesOf(outShape);
+  const keptStride = new Array<number>(shape.length).fill(0);
+  let k = 0;
+  for (let d = 0; d < shape.length; d++) if (!axes.includes(d)) keptStride[d] = outStrides[k++]!;
+  forEachIndex(shape, (idx, flat) => {
+    let o = 0;
+    for (let d = 0; d < idx.length; d++) o += idx[d]! * keptStride[d]!;
+    f(o, flat);
+  });
+}
+
+/** Iterates a shape in row-major order with its multi-index (reused array; do not keep it). */
+function forEachIndex(shape: Shape, f: (idx: number[], flat: number) => void): void {
+  const n = sizeOf(shape);
+  const idx = new Array<number>(shape.length).fill(0);
+  for (let flat = 0; flat < n; flat++) {
+    f(idx, flat);
+    for (let d = shape.length - 1; d >= 0; d--) {
+      if (++idx[d]! < shape[d]!) break;
+      idx[d] = 0;
+    }
+  }
+}
+
+function reduceRule<P extends "reduceSum" | "reduceMax" | "reduceMin" | "reduceProd">(
+  init: number,
+  step: (acc: number, x: number) => number,
+): EvalRule<P> {
+  return ([x], p, node) => {
+    const out = new Float64Array(sizeOf(node.aval.shape)).fill(init);
+    forEachReduced(node.inputs[0]!.aval.shape, (p as { axes: readonly number[] }).axes, (o, i) => (out[o] = step(out[o]!, x![i]!)));
+    if (node.aval.dtype === "int32") for (let i = 0; i < out.length; i++) out[i] = castScalar(out[i]!, "int32");
+    return out;
+  };
+}
+
+function argRule<P extends "argmax" | "argmin">(better: (a: number, b: number) => boolean): EvalRule<P> {
+  return ([x], p, node) => {
+    const shape = node.inputs[0]!.aval.shape;
+    const out = new Float64Array(sizeOf(node.aval.shape));
+    const best = new Float64Array(out.length).fill(NaN);
+    const seen = new Uint8Array(out.length);
+    forEachIndex(shape, (idx, flat) => {
+      // The output index of this element (axis removed), computed from the multi-index.
+      let o = 0;
+      for (let d = 0; d < shape.length; d++) if (d !== p.axis) o = o * shape[d]! + idx[d]!;
+      const v = x![flat]!;
+      // The first NaN wins, as in NumPy.
+      if (!seen[o] || (!Number.isNaN(best[o]!) && (Number.isNaN(v) || better(v, best[o]!)))) {
+        seen[o] = 1;
+        best[o] = v;
+        out[o] = idx[p.axis]!;
+      }
+    });
+    return out;
+  };
+}
+
+/** Gathers `x` through an index map: out[flat] = x[srcIndex(outMultiIndex)], or `fill` where it returns -1. */
+function remap(node: Node, x: F64, srcIndex: (idx: number[]) => number, fill = 0): F64 {
+  const out = new Float64Array(sizeOf(node.aval.shape));
+  forEachIndex(node.aval.shape, (idx, flat) => {
+    const s = srcIndex(idx);
+    out[flat] = s < 0 ? fill : x[s]!;
+  });
+  return out;
+}
+
+function flatIndex(idx: readonly number[], strides: readonly number[]): number {
+  let s = 0;
+  for (let d = 0; d < idx.length; d++) s += idx[d]! * strides[d]!;
+  return s;
+}
+
+/** LU with partial pivoting of one n x n matrix (row-major, in place); returns the pivot sign. */
+function luInPlace(a: Float64Array, n: number, perm: Int32Array): number {
+  let sign = 1;
+  for (let i = 0; i < n; i++) perm[i] = i;
+  for (let k = 0; k < n; k++) {
+    let p = k;
+    for (let i = k + 1; i < n; i++) if (Math.abs(a[i * n + k]!) > Math.abs(a[p * n + k]!)) p = i;
+    if (p !== k) {
+      for (let j = 0; j < n; j++) [a[k * n + j], a[p * n + j]] = [a[p * n + j]!, a[k * n + j]!];
+      [perm[k], perm[p]] = [perm[p]!, perm[k]!];
+      sign = -sign;
+    }
+    const piv = a[k * n + k]!;
+    if (piv === 0) continue;
+    for (let i = k + 1; i < n; i++) {
+      const f = (a[i * n + k]! /= piv);
+      for (let j = k + 1; j < n; j++) a[i * n + j]! -= f * a[k * n + j]!;
+    }
+  }
+  return sign;
+}
+
+/** Applies `f` to each matrix of a batch [...B, n, n]; `outPer` values per matrix. */
+function perMatrix(x: F64, node: Node, outPer: number, f: (m: Float64Array, n: number, out: Float64Array) => void): F64 {
+  const shape = node.inputs[0]!.aval.shape;
+  const n = shape[shape.length - 1]!;
+  const batch = sizeOf(shape.slice(0, -2));
+  const out = new Float64Array(batch * outPer);
+  for (let b = 0; b < batch; b++) {
+    const m = x.slice(b * n * n, (b + 1) * n * n);
+    f(m, n, out.subarray(b * outPer, (b + 1) * outPer));
+  }
+  return out;
+}
+
+const RULES: { [P in Prim]: EvalRule<P> } = {
+  const: (_i, p) => Float64Array.of(p.value),
+  data: (_i, p, node) => {
+    const buf = p.ref as DataBuffer;
+    if (buf.isReleased || !buf.host) throw new DisposedError(`a tensor of shape [${node.aval.shape}] was read after dispose()`);
+    return Float64Array.from(buf.host);
+  },
+  input: (_i, p) => {
+    throw new ConcretizationError(`the traced value ${p.label} has no concrete value here`);
+  },
+  iota: (_i, p, node) => {
+    const shape = node.aval.shape;
+    const stride = stridesOf(shape)[p.axis]!;
+    const out = new Float64Array(sizeOf(shape));
+    for (let i = 0; i < out.length; i++) out[i] = Math.floor(i / stride) % shape[p.axis]!;
+    return out;
+  },
+
+  neg: unaryRule("neg"), abs: unaryRule("abs"), sign: unaryRule("sign"), exp: unaryRule("exp"),
+  expm1: unaryRule("expm1"), log: unaryRule("log"), log1p: unaryRule("log1p"), sqrt: unaryRule("sqrt"),
+  sin: unaryRule("sin"), cos: unaryRule("cos"), tan: unaryRule("tan"), asin: unaryRule("asin"),
+  acos: unaryRule("acos"), atan: unaryRule("atan"), sinh: unaryRule("sinh"), cosh: unaryRule("cosh"),
+  tanh: unaryRule("tanh"), logistic: unaryRule("logistic"), floor: unaryRule("floor"), ceil: unaryRule("ceil"),
+  round: unaryRule("round"), isnan: unaryRule("isnan"), isinf: unaryRule("isinf"), not: unaryRule("not"),
+  stopGradient: unaryRule("stopGradient"),
+
+  add: binaryRule("add"), sub: binaryRule("sub"), mul: binaryRule("mul"), div: binaryRule("div"),
+  rem: binaryRule("rem"), pow: binaryRule("pow"), max: binaryRule("max"), min: binaryRule("min"),
+  atan2: binaryRule("atan2"), eq: binaryRule("eq"), ne: binaryRule("ne"), lt: binaryRule("lt"),
+  le: binaryRule("le"), gt: binaryRule("gt"), ge: binaryRule("ge"), and: binaryRule("and"), or: binaryRule("or"),
+
+  cast: ([x], p) => mapUnary((v) => castScalar(v, p.dtype), p.dtype)([x!]),
+  select: ([c, a, b]) => c!.map((v, i) => (v ? a![i]! : b![i]!)),
+
+  reduceSum: reduceRule(0, (a, x) => a + x),
+  reduceProd: reduceRule(1, (a, x) => a * x),
+  reduceMax: reduceRule(-Infinity, (a, x) => (Number.isNaN(a) || Number.isNaN(x) ? NaN : Math.max(a, x))),
+  reduceMin: reduceRule(Infinity, (a, x) => (Number.isNaN(a) || Number.isNaN(x) ? NaN : Math.min(a, x))),
+  argmax: argRule((a, b) => a > b),
+  argmin: argRule((a, b) => a < b),
+  cumsum: ([x], p, node) => {
+    const shape = node.aval.shape;
+    const out = new Float64Array(x!.length);
+    const stride = stridesOf(shape)[p.axis]!;
+    const len = shape[p.axis]!;
+    forEachIndex(shape, (idx, flat) => {
+      if (idx[p.axis] !== 0) return;
+      let acc = 0;
+      for (let j = 0; j < len; j++) {
+        const k = p.reverse ? len - 1 - j : j;
+        acc += x![flat + k * stride]!;
+        out[flat + k * stride] = node.aval.dtype === "int32" ? castScalar(acc, "int32") : acc;
+      }
+    });
+    return out;
+  },
+
+  reshape: ([x]) => x!,
+  broadcast: ([x], p, node) => {
+    const inShape = node.inputs[0]!.aval.shape;
+    const inStrides = stridesOf(inShape);
+    return remap(node, x!, (idx) => {
+      let s = 0;
+      p.dims.forEach((d, i) => (s += inShape[i] === 1 ? 0 : idx[d]! * inStrides[i]!));
+      return s;
+    });
+  },
+  transpose: ([x], p, node) => {
+    const inStrides = stridesOf(node.inputs[0]!.aval.shape);
+    return remap(node, x!, (idx) => {
+      let s = 0;
+      p.perm.forEach((a, i) => (s += idx[i]! * inStrides[a]!));
+      return s;
+    });
+  },
+  slice: ([x], p, node) => {
+    const inStrides = stridesOf(node.inputs[0]!.aval.shape);
+    return remap(node, x!, (idx) => flatIndex(idx.map((v, d) => p.start[d]! + v * p.step[d]!), inStrides));
+  },
+  flip: ([x], p, node) => {
+    const shape = node.aval.shape;
+    const strides = stridesOf(shape);
+    return remap(node, x!, (idx) => flatIndex(idx.map((v, d) => (p.axes.includes(d) ? shape[d]! - 1 - v : v)), strides));
+  },
+  pad: ([x], p, node) => {
+    const inShape = node.inputs[0]!.aval.shape;
+    const inStrides = stridesOf(inShape);
+    return remap(node, x!, (idx) => {
+      let s = 0;
+      for (let d = 0; d < idx.length; d++) {
+        const v = idx[d]! - p.lo[d]!;
+        if (v < 0 || v >= inShape[d]!) return -1;
+        s += v * inStrides[d]!;
+      }
+      return s;
+    }, p.value);
+  },
+  concatenate: (inputs, p, node) => {
+    const out = new Float64Array(sizeOf(node.aval.shape));
+    const outer = sizeOf(node.aval.shape.slice(0, p.axis));
+    const rowOut = sizeOf(node.aval.shape.slice(p.axis));
+    let offset = 0;
+    inputs.forEach((x, k) => {
+      const row = sizeOf(node.inputs[k]!.aval.shape.slice(p.axis));
+      for (let o = 0; o < outer; o++) out.set(x.subarray(o * row, (o + 1) * row), o * rowOut + offset);
+      offset += row;
+    });
+    return out;
+  },
+
+  matmul: ([a, b], _p, node) => {
+    const s = node.inputs[0]!.aval.shape;
+    const r = s.length;
+    const m = s[r - 2]!, k = s[r - 1]!, n = node.aval.shape[r - 1]!;
+    const batch = sizeOf(s.slice(0, -2));
+    const out = new Float64Array(batch * m * n);
+    for (let bi = 0; bi < batch; bi++) {
+      const ao = bi * m * k, bo = bi * k * n, oo = bi * m * n;
+      for (let i = 0; i < m; i++) {
+        for (let kk = 0; kk < k; kk++) {
+          const av = a![ao + i * k + kk]!;
+          for (let j = 0; j < n; j++) out[oo + i * n + j]! += av * b![bo + kk * n + j]!;
+        }
+      }
+    }
+    return out;
+  },
+
+  gather: ([x, idx], p, node) => {
+    const xShape = node.inputs[0]!.aval.shape;
+    const xStrides = stridesOf(xShape);
+    const idxRank = node.inputs[1]!.aval.shape.length;
+    const idxStrides = stridesOf(node.inputs[1]!.aval.shape);
+    const len = xShape[p.axis]!;
+    return remap(node, x!, (o) => {
+      const j = flatIndex(o.slice(p.axis, p.axis + idxRank), idxStrides);
+      const pos = Math.min(Math.max(idx![j]!, 0), len - 1);
+      const src = [...o.slice(0, p.axis), pos, ...o.slice(p.axis + idxRank)];
+      return flatIndex(src, xStrides);
+    });
+  },
+  scatterAdd: (inputs, p, node) => scatterInto(inputs, p.axis, node, (a, b) => a + b),
+  scatter: (inputs, p, node) => scatterInto(inputs, p.axis, node, (_a, b) => b),
+
+  solve: ([a, b], _p, node) => {
+    const shape = node.aval.shape;
+    const n = shape[shape.length - 2]!, k = shape[shape.length - 1]!;
+    const batch = sizeOf(shape.slice(0, -2));
+    const out = new Float64Array(b!.length);
+    const perm = new Int32Array(n);
+    for (let bi = 0; bi < batch; bi++) {
+      const lu = a!.slice(bi * n * n, (bi + 1) * n * n);
+      luInPlace(lu, n, perm);
+      for (let c = 0; c < k; c++) {
+        const y = new Float64Array(n);
+        for (let i = 0; i < n; i++) {
+          let s = b![bi * n * k + perm[i]! * k + c]!;
+          for (let j = 0; j < i; j++) s -= lu[i * n + j]! * y[j]!;
+          y[i] = s;
+        }
+        for (let i = n - 1; i >= 0; i--) {
+          let s = y[i]!;
+          for (let j = i + 1; j < n; j++) s -= lu[i * n + j]! * y[j]!;
+          y[i] = s / lu[i * n + i]!;
+        }
+        for (let i = 0; i < n; i++) out[bi * n * k + i * k + c] = y[i]!;
+      }
+    }
+    return out;
+  },
+  cholesky: ([a], _p, node) => {
+    const n = node.aval.shape[node.aval.shape.length - 1]!;
+    return perMatrix(a!, node, n * n, (m, _n, out) => {
+      for (let j = 0; j < n; j++) {
+        let d = m[j * n + j]!;
+        for (let k = 0; k < j; k++) d -= out[j * n + k]! ** 2;
+        // A non-positive pivot means the matrix is not positive-definite: NaN, as LAPACK-backed JAX returns.
+        const l = d > 0 ? Math.sqrt(d) : NaN;
+        out[j * n + j] = l;
+        for (let i = j + 1; i < n; i++) {
+          let s = m[i * n + j]!;
+          for (let k = 0; k < j; k++) s -= out[i * n + k]! * out[j * n + k]!;
+          out[i * n + j] = s / l;
+        }
+      }
+    });
+  },
+  detSign: ([a], _p, node) =>
+    perMatrix(a!, node, 1, (m, n, out) => {
+      let sign = luInPlace(m, n, new Int32Array(n));
+      for (let i = 0; i < n; i++) sign *= Math.sign(m[i * n + i]!);
+      out[0] = sign;
+    }),
+  logAbsDet: ([a], _p, node) =>
+    perMatrix(a!, node, 1, (m, n, out) => {
+      luInPlace(m, n, new Int32Array(n));
+      let s = 0;
+      for (let i = 0; i < n; i++) s += Math.log(Math.abs(m[i * n + i]!));
+      out[0] = s;
+    }),
+};
+
+function scatterInto(inputs: F64[], axis: number, node: Node, combine: (a: number, b: number) => number): F64 {
+  const [x, idx, upd] = inputs as [F64, F64, F64];
+  const out = Float64Array.from(x);
+  const xShape = node.aval.shape;
+  const xStrides = stridesOf(xShape);
+  const idxShape = node.inputs[1]!.aval.shape;
+  const idxStrides = stridesOf(idxShape);
+  const updShape = node.inputs[2]!.aval.shape;
+  forEachIndex(updShape, (o, flat) => {
+    const pos = idx[flatIndex(o.slice(axis, axis + idxShape.length), idxStrides)]!;
+    if (pos < 0 || pos >= xShape[axis]!) return; // out-of-range updates are dropped, as in JAX
+    const dst = flatIndex([...o.slice(0, axis), pos, ...o.slice(axis + idxShape.length)], xStrides);
+    out[dst] = combine(out[dst]!, upd[flat]!);
+  });
+  return out;
+}
+
+/**
+ * Evaluates `outputs` in float64. `env` supplies values for placeholders (and may pre-seed any
+ * node). Values come back as Float64Arrays in row-major order.
+ */
+export function interpret(outputs: readonly Node[], env: Map<Node, F64> = new Map()): F64[] {
+  const values = new Map(env);
+  for (const node of topoSort(outputs, (n) => values.has(n))) {
+    if (values.has(node)) continue;
+    const rule = RULES[node.prim] as EvalRule<Prim>;
+    const ins = node.inputs.map((i) => values.get(i)!);
+    const v = rule(ins, node.params as PrimParams[Prim], node);
+    if (v.length !== sizeOf(node.aval.shape)) throw new ValueError(`interpret: ${node.prim} produced ${v.length} values for ${node.aval.shape}`);
+    values.set(node, v);
+  }
+  return outputs.map((o) => values.get(o)!);
+}

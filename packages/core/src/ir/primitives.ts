@@ -1,0 +1,356 @@
+/**
+ * The primitive table: one entry per primitive — its kind, its typed parameters and its
+ * shape/dtype rule. The single source of truth every other table (interpreter, autodiff rules,
+ * batching rules, lowering) is keyed by; those tables are typed `{ [P in Prim]: ... }` so a
+ * primitive missing from one of them is a compile error.
+ *
+ * Primitives are strict, like `lax`: binary ops take equal shapes and dtypes. Broadcasting, type
+ * promotion and user-facing error messages live in the `np` layer above.
+ */
+import { type DType, isFloat } from "../dtype.js";
+import { DTypeError, IndexError, ShapeError } from "../errors.js";
+import { type Shape, fmtShape, shapeEq, sizeOf } from "../shape.js";
+
+/** Abstract value: what a node is without its data. */
+export interface Aval {
+  readonly shape: Shape;
+  readonly dtype: DType;
+}
+
+export const UNARY_PRIMS = [
+  "neg", "abs", "sign", "exp", "expm1", "log", "log1p", "sqrt", "sin", "cos", "tan", "asin", "acos", "atan",
+  "sinh", "cosh", "tanh", "logistic", "floor", "ceil", "round", "isnan", "isinf", "not", "stopGradient",
+] as const;
+export const BINARY_PRIMS = [
+  "add", "sub", "mul", "div", "rem", "pow", "max", "min", "atan2",
+  "eq", "ne", "lt", "le", "gt", "ge", "and", "or",
+] as const;
+export const REDUCE_PRIMS = ["reduceSum", "reduceMax", "reduceMin", "reduceProd"] as const;
+
+export type UnaryPrim = (typeof UNARY_PRIMS)[number];
+export type BinaryPrim = (typeof BINARY_PRIMS)[number];
+export type ReducePrim = (typeof REDUCE_PRIMS)[number];
+
+type NoParams = Record<string, never>;
+
+/** Host storage of a realized value; backends may attach a device handle. */
+export interface DataRef {
+  readonly id: number;
+}
+
+/** Typed parameters per primitive (STYLE.md §2). */
+export type PrimParams = { [P in UnaryPrim]: NoParams } & { [P in BinaryPrim]: NoParams } & {
+  [P in ReducePrim]: { axes: readonly number[] };
+} & {
+  /** A scalar literal (shape []); broadcast it with `broadcast`. */
+  const: { value: number };
+  /** A realized buffer (a leaf). */
+  data: { ref: DataRef };
+  /** A trace placeholder (a leaf); `label` is unique per placeholder. */
+  input: { label: string };
+  /** `out[..., i, ...] = i` along `axis` of the node's shape. */
+  iota: { axis: number };
+  cast: { dtype: DType };
+  select: NoParams;
+  argmax: { axis: number };
+  argmin: { axis: number };
+  cumsum: { axis: number; reverse: boolean };
+  reshape: { shape: readonly number[] };
+  /** Input axis i becomes output axis dims[i]; other output axes are broadcast. */
+  broadcast: { shape: readonly number[]; dims: readonly number[] };
+  transpose: { perm: readonly number[] };
+  /** Strided slice with a positive step (negative steps are slice∘flip). */
+  slice: { start: readonly number[]; stop: readonly number[]; step: readonly number[] };
+  flip: { axes: readonly number[] };
+  pad: { lo: readonly number[]; hi: readonly number[]; value: number };
+  concatenate: { axis: number };
+  /** Batched matmul: [...B, m, k] x [...B, k, n] -> [...B, m, n] (equal batch shapes). */
+  matmul: NoParams;
+  /** out = x.shape[:axis] + idx.shape + x.shape[axis+1:]; indices are clamped (JAX semantics). */
+  gather: { axis: number };
+  /** Adds `updates` (shaped like gather's output) into x at idx along axis; out-of-range dropped. */
+  scatterAdd: { axis: number };
+  /** Sets `updates` into x at idx along axis; out-of-range dropped. */
+  scatter: { axis: number };
+  /** Batched solve: a [...B, n, n], b [...B, n, k] -> [...B, n, k]. */
+  solve: NoParams;
+  /** Lower Cholesky factor of a batch of symmetric positive-definite matrices. */
+  cholesky: NoParams;
+  /** sign(det(a)) over the last two axes. */
+  detSign: NoParams;
+  /** log|det(a)| over the last two axes. */
+  logAbsDet: NoParams;
+};
+
+export type Prim = keyof PrimParams;
+
+export type PrimKind =
+  | "leaf" | "elementwise" | "reduce" | "movement" | "contract" | "index" | "linalg";
+
+export interface PrimRule<P extends Prim> {
+  readonly kind: PrimKind;
+  /** Shape/dtype rule; throws ShapeError/DTypeError naming the primitive. Leaves have none. */
+  readonly infer: ((inputs: readonly Aval[], params: PrimParams[P]) => Aval) | null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rule families (STYLE.md §5): one line per primitive below.
+
+const leaf = <P extends Prim>(): PrimRule<P> => ({ kind: "leaf", infer: null });
+
+function arity(prim: string, inputs: readonly Aval[], n: number): void {
+  if (inputs.length !== n) throw new ShapeError(`${prim}: expected ${n} operand(s), got ${inputs.length}`);
+}
+
+/** Unary elementwise; `out` maps the input dtype to the output dtype, `accepts` restricts input. */
+function unary<P extends Prim>(opts: { floatOnly?: boolean; out?: DType; boolOnly?: boolean } = {}): PrimRule<P> {
+  return {
+    kind: "elementwise",
+    infer: (inputs) => {
+      const [x] = inputs;
+      if (inputs.length !== 1 || !x) throw new ShapeError(`unary primitive: expected 1 operand`);
+      if (opts.floatOnly && !isFloat(x.dtype)) throw new DTypeError(`expected a float operand, got ${x.dtype}`);
+      if (opts.boolOnly && x.dtype !== "bool") throw new DTypeError(`expected a bool operand, got ${x.dtype}`);
+      return { shape: x.shape, dtype: opts.out ?? x.dtype };
+    },
+  };
+}
+
+function binary<P extends Prim>(opts: { out?: DType; boolOnly?: boolean; noBool?: boolean } = {}): PrimRule<P> {
+  return {
+    kind: "elementwise",
+    infer: (inputs) => {
+      const [a, b] = inputs;
+      if (inputs.length !== 2 || !a || !b) throw new ShapeError(`binary primitive: expected 2 operands`);
+      if (!shapeEq(a.shape, b.shape)) throw new ShapeError(`binary primitive: shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)} differ`);
+      if (a.dtype !== b.dtype) throw new DTypeError(`binary primitive: dtypes ${a.dtype} and ${b.dtype} differ`);
+      if (opts.boolOnly && a.dtype !== "bool") throw new DTypeError(`expected bool operands, got ${a.dtype}`);
+      if (opts.noBool && a.dtype === "bool") throw new DTypeError(`arithmetic on bool operands is not supported; cast first`);
+      return { shape: a.shape, dtype: opts.out ?? a.dtype };
+    },
+  };
+}
+
+function reduceShape(shape: Shape, axes: readonly number[]): number[] {
+  for (const a of axes) if (a < 0 || a >= shape.length) throw new IndexError(`reduce: axis ${a} out of range for ${fmtShape(shape)}`);
+  return shape.filter((_, i) => !axes.includes(i));
+}
+
+function reduce<P extends ReducePrim>(): PrimRule<P> {
+  return {
+    kind: "reduce",
+    infer: ([x], p) => ({ shape: reduceShape(x!.shape, (p as { axes: readonly number[] }).axes), dtype: x!.dtype }),
+  };
+}
+
+function argReduce<P extends "argmax" | "argmin">(): PrimRule<P> {
+  return {
+    kind: "reduce",
+    infer: ([x], p) => {
+      if (x!.shape[p.axis] === 0) throw new ShapeError(`argmax/argmin: attempt to get the arg of an empty axis`);
+      return { shape: reduceShape(x!.shape, [p.axis]), dtype: "int32" };
+    },
+  };
+}
+
+function lastTwoSquare(prim: string, a: Aval): void {
+  const n = a.shape.length;
+  if (n < 2 || a.shape[n - 1] !== a.shape[n - 2]) {
+    throw new ShapeError(`${prim}: expected a (batch of) square matrices, got shape ${fmtShape(a.shape)}`);
+  }
+  if (!isFloat(a.dtype)) throw new DTypeError(`${prim}: expected a float matrix, got ${a.dtype}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export const PRIMITIVES = {
+  const: leaf(),
+  data: leaf(),
+  input: leaf(),
+  iota: leaf(),
+
+  neg: unary({}),
+  abs: unary({}),
+  sign: unary({}),
+  exp: unary({ floatOnly: true }),
+  expm1: unary({ floatOnly: true }),
+  log: unary({ floatOnly: true }),
+  log1p: unary({ floatOnly: true }),
+  sqrt: unary({ floatOnly: true }),
+  sin: unary({ floatOnly: true }),
+  cos: unary({ floatOnly: true }),
+  tan: unary({ floatOnly: true }),
+  asin: unary({ floatOnly: true }),
+  acos: unary({ floatOnly: true }),
+  atan: unary({ floatOnly: true }),
+  sinh: unary({ floatOnly: true }),
+  cosh: unary({ floatOnly: true }),
+  tanh: unary({ floatOnly: true }),
+  logistic: unary({ floatOnly: true }),
+  floor: unary({ floatOnly: true }),
+  ceil: unary({ floatOnly: true }),
+  round: unary({ floatOnly: true }),
+  isnan: unary({ out: "bool" }),
+  isinf: unary({ out: "bool" }),
+  not: unary({ boolOnly: true }),
+  stopGradient: unary({}),
+
+  add: binary({ noBool: true }),
+  sub: binary({ noBool: true }),
+  mul: binary({ noBool: true }),
+  div: binary({ noBool: true }),
+  rem: binary({ noBool: true }),
+  pow: binary({ noBool: true }),
+  max: binary({}),
+  min: binary({}),
+  atan2: binary({ noBool: true }),
+  eq: binary({ out: "bool" }),
+  ne: binary({ out: "bool" }),
+  lt: binary({ out: "bool" }),
+  le: binary({ out: "bool" }),
+  gt: binary({ out: "bool" }),
+  ge: binary({ out: "bool" }),
+  and: binary({ boolOnly: true }),
+  or: binary({ boolOnly: true }),
+
+  cast: { kind: "elementwise", infer: ([x], p) => ({ shape: x!.shape, dtype: p.dtype }) },
+  select: {
+    kind: "elementwise",
+    infer: (inputs) => {
+      arity("select", inputs, 3);
+      const [c, a, b] = inputs as [Aval, Aval, Aval];
+      if (c.dtype !== "bool") throw new DTypeError(`select: predicate must be bool, got ${c.dtype}`);
+      if (!shapeEq(c.shape, a.shape) || !shapeEq(a.shape, b.shape)) {
+        throw new ShapeError(`select: shapes ${fmtShape(c.shape)}, ${fmtShape(a.shape)}, ${fmtShape(b.shape)} differ`);
+      }
+      if (a.dtype !== b.dtype) throw new DTypeError(`select: branch dtypes ${a.dtype} and ${b.dtype} differ`);
+      return a;
+    },
+  },
+
+  reduceSum: reduce(),
+  reduceMax: reduce(),
+  reduceMin: reduce(),
+  reduceProd: reduce(),
+  argmax: argReduce(),
+  argmin: argReduce(),
+  cumsum: { kind: "reduce", infer: ([x]) => x! },
+
+  reshape: {
+    kind: "movement",
+    infer: ([x], p) => {
+      if (sizeOf(p.shape) !== sizeOf(x!.shape)) {
+        throw new ShapeError(`reshape: cannot reshape ${fmtShape(x!.shape)} (size ${sizeOf(x!.shape)}) into ${fmtShape(p.shape)}`);
+      }
+      return { shape: p.shape, dtype: x!.dtype };
+    },
+  },
+  broadcast: {
+    kind: "movement",
+    infer: ([x], p) => {
+      const s = x!.shape;
+      if (p.dims.length !== s.length) throw new ShapeError(`broadcast: dims ${JSON.stringify(p.dims)} do not match rank of ${fmtShape(s)}`);
+      p.dims.forEach((d, i) => {
+        if (!(d >= 0 && d < p.shape.length) || (s[i] !== 1 && s[i] !== p.shape[d])) {
+          throw new ShapeError(`broadcast: cannot broadcast ${fmtShape(s)} to ${fmtShape(p.shape)}`);
+        }
+      });
+      return { shape: p.shape, dtype: x!.dtype };
+    },
+  },
+  transpose: {
+    kind: "movement",
+    infer: ([x], p) => {
+      const r = x!.shape.length;
+      if (p.perm.length !== r || [...p.perm].sort((a, b) => a - b).some((v, i) => v !== i)) {
+        throw new ShapeError(`transpose: axes ${JSON.stringify(p.perm)} are not a permutation of ${r} axes`);
+      }
+      return { shape: p.perm.map((a) => x!.shape[a]!), dtype: x!.dtype };
+    },
+  },
+  slice: {
+    kind: "movement",
+    infer: ([x], p) => ({
+      shape: x!.shape.map((_, i) => Math.max(0, Math.ceil((p.stop[i]! - p.start[i]!) / p.step[i]!))),
+      dtype: x!.dtype,
+    }),
+  },
+  flip: { kind: "movement", infer: ([x]) => x! },
+  pad: {
+    kind: "movement",
+    infer: ([x], p) => ({ shape: x!.shape.map((d, i) => d + p.lo[i]! + p.hi[i]!), dtype: x!.dtype }),
+  },
+  concatenate: {
+    kind: "movement",
+    infer: (inputs, p) => {
+      const [first] = inputs;
+      if (!first) throw new ShapeError(`concatenate: need at least one array`);
+      let total = 0;
+      for (const a of inputs) {
+        if (a.shape.length !== first.shape.length || a.shape.some((d, i) => i !== p.axis && d !== first.shape[i])) {
+          throw new ShapeError(`concatenate: shapes ${inputs.map((i) => fmtShape(i.shape)).join(", ")} differ off axis ${p.axis}`);
+        }
+        if (a.dtype !== first.dtype) throw new DTypeError(`concatenate: dtypes differ`);
+        total += a.shape[p.axis]!;
+      }
+      const shape = [...first.shape];
+      shape[p.axis] = total;
+      return { shape, dtype: first.dtype };
+    },
+  },
+
+  matmul: {
+    kind: "contract",
+    infer: (inputs) => {
+      arity("matmul", inputs, 2);
+      const [a, b] = inputs as [Aval, Aval];
+      const r = a.shape.length;
+      if (r < 2 || b.shape.length !== r || !shapeEq(a.shape.slice(0, -2), b.shape.slice(0, -2)) || a.shape[r - 1] !== b.shape[r - 2]) {
+        throw new ShapeError(`matmul: shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)} do not fit [...B,m,k] x [...B,k,n]`);
+      }
+      if (a.dtype !== b.dtype) throw new DTypeError(`matmul: dtypes ${a.dtype} and ${b.dtype} differ`);
+      return { shape: [...a.shape.slice(0, -1), b.shape[r - 1]!], dtype: a.dtype };
+    },
+  },
+
+  gather: {
+    kind: "index",
+    infer: ([x, idx], p) => {
+      if (idx!.dtype !== "int32") throw new DTypeError(`gather: indices must be int32, got ${idx!.dtype}`);
+      return { shape: [...x!.shape.slice(0, p.axis), ...idx!.shape, ...x!.shape.slice(p.axis + 1)], dtype: x!.dtype };
+    },
+  },
+  scatterAdd: { kind: "index", infer: ([x]) => x! },
+  scatter: { kind: "index", infer: ([x]) => x! },
+
+  solve: {
+    kind: "linalg",
+    infer: (inputs) => {
+      const [a, b] = inputs as [Aval, Aval];
+      lastTwoSquare("solve", a);
+      const r = a.shape.length;
+      if (b.shape.length !== r || !shapeEq(a.shape.slice(0, -1), b.shape.slice(0, -1)) || a.dtype !== b.dtype) {
+        throw new ShapeError(`solve: shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)} do not fit [...B,n,n] x [...B,n,k]`);
+      }
+      return b;
+    },
+  },
+  cholesky: { kind: "linalg", infer: ([a]) => (lastTwoSquare("cholesky", a!), a!) },
+  detSign: { kind: "linalg", infer: ([a]) => (lastTwoSquare("det", a!), { shape: a!.shape.slice(0, -2), dtype: a!.dtype }) },
+  logAbsDet: { kind: "linalg", infer: ([a]) => (lastTwoSquare("slogdet", a!), { shape: a!.shape.slice(0, -2), dtype: a!.dtype }) },
+} satisfies { [P in Prim]: PrimRule<P> };
+
+/** Named op groups (STYLE.md §6): fusion and defaults are decided by membership, not by name checks. */
+export const Unary: ReadonlySet<Prim> = new Set(UNARY_PRIMS);
+export const Binary: ReadonlySet<Prim> = new Set(BINARY_PRIMS);
+export const Elementwise: ReadonlySet<Prim> = new Set(
+  (Object.keys(PRIMITIVES) as Prim[]).filter((p) => PRIMITIVES[p].kind === "elementwise"),
+);
+export const Movement: ReadonlySet<Prim> = new Set(
+  (Object.keys(PRIMITIVES) as Prim[]).filter((p) => PRIMITIVES[p].kind === "movement"),
+);
+export const Reduce: ReadonlySet<Prim> = new Set(
+  (Object.keys(PRIMITIVES) as Prim[]).filter((p) => PRIMITIVES[p].kind === "reduce"),
+);
+export const Commutative: ReadonlySet<Prim> = new Set<Prim>(["add", "mul", "max", "min", "eq", "ne", "and", "or"]);
+export const Leaf: ReadonlySet<Prim> = new Set<Prim>(["const", "data", "input", "iota"]);

@@ -1,0 +1,192 @@
+/**
+ * Elementwise operations with NumPy names: broadcasting and type promotion happen here, then one
+ * strict primitive (or a short composition of them) is recorded. Nothing is computed.
+ */
+import { type DType, checkDType, isFloat } from "../dtype.js";
+import { type ArrayLike, Tensor } from "../tensor.js";
+import { broadcastShapes } from "../shape.js";
+import { apply, asTensor, astypeRaw, binaryOp, broadcastRaw, prepareOperands, unaryOp } from "./util.js";
+
+// ---- unary (one line each; STYLE.md §5)
+/** `-x`. @example np.negative([1, -2]) // [-1, 2] */
+export const negative = unaryOp("negative", "neg", { noBool: true });
+/** `|x|`. @example np.abs([-1.5, 2]) // [1.5, 2] */
+export const abs = unaryOp("abs", "abs", { noBool: true });
+/** -1, 0 or 1 (NaN stays NaN). @example np.sign([-3, 0, 2]) // [-1, 0, 1] */
+export const sign = unaryOp("sign", "sign", { noBool: true });
+/** e^x. @example np.exp([0, 1]) // [1, 2.718...] */
+export const exp = unaryOp("exp", "exp", { toFloat: true });
+/** e^x - 1, accurate near 0. @example np.expm1(1e-10) // 1e-10 */
+export const expm1 = unaryOp("expm1", "expm1", { toFloat: true });
+/** Natural logarithm (log of a negative number is NaN, log(0) is -inf). @example np.log([1, Math.E]) // [0, 1] */
+export const log = unaryOp("log", "log", { toFloat: true });
+/** log(1 + x), accurate near 0. @example np.log1p(1e-10) // 1e-10 */
+export const log1p = unaryOp("log1p", "log1p", { toFloat: true });
+/** Square root. @example np.sqrt([4, 9]) // [2, 3] */
+export const sqrt = unaryOp("sqrt", "sqrt", { toFloat: true });
+/** @example np.sin([0]) // [0] */
+export const sin = unaryOp("sin", "sin", { toFloat: true });
+/** @example np.cos([0]) // [1] */
+export const cos = unaryOp("cos", "cos", { toFloat: true });
+/** @example np.tan([0]) // [0] */
+export const tan = unaryOp("tan", "tan", { toFloat: true });
+/** @example np.arcsin([1]) // [π/2] */
+export const arcsin = unaryOp("arcsin", "asin", { toFloat: true });
+/** @example np.arccos([1]) // [0] */
+export const arccos = unaryOp("arccos", "acos", { toFloat: true });
+/** @example np.arctan([1]) // [π/4] */
+export const arctan = unaryOp("arctan", "atan", { toFloat: true });
+/** @example np.sinh([0]) // [0] */
+export const sinh = unaryOp("sinh", "sinh", { toFloat: true });
+/** @example np.cosh([0]) // [1] */
+export const cosh = unaryOp("cosh", "cosh", { toFloat: true });
+/** @example np.tanh([0]) // [0] */
+export const tanh = unaryOp("tanh", "tanh", { toFloat: true });
+/** Logistic sigmoid 1 / (1 + e^-x). @example np.sigmoid([0]) // [0.5] */
+export const sigmoid = unaryOp("sigmoid", "logistic", { toFloat: true });
+/** @example np.floor([1.5, -1.5]) // [1, -2] */
+export const floor = (x: ArrayLike): Tensor => roundingOp("floor", x);
+/** @example np.ceil([1.5, -1.5]) // [2, -1] */
+export const ceil = (x: ArrayLike): Tensor => roundingOp("ceil", x);
+/** Rounds half to even, as NumPy. @example np.round([0.5, 1.5, 2.5]) // [0, 2, 2] */
+export const round = (x: ArrayLike): Tensor => roundingOp("round", x);
+/** @example np.isnan([NaN, 1]) // [true, false] */
+export const isnan = unaryOp("isnan", "isnan");
+/** @example np.logicalNot([true]) // [false] */
+export const logicalNot = (x: ArrayLike): Tensor => apply("not", [toBool(x, "logicalNot")], {});
+
+function roundingOp(op: "floor" | "ceil" | "round", x: ArrayLike): Tensor {
+  const t = asTensor(x, op);
+  // Integers are already integral: NumPy returns them unchanged.
+  if (!isFloat(t.dtype)) return t.dtype === "bool" ? astypeRaw(t, "float32") : t;
+  return apply(op, [t], {}, t.weak);
+}
+
+function toBool(x: ArrayLike, op: string): Tensor {
+  const t = asTensor(x, op);
+  return t.dtype === "bool" ? t : notEqual(t, 0);
+}
+
+/** 2^x. @example np.exp2([3]) // [8] */
+export function exp2(x: ArrayLike): Tensor {
+  return exp(multiply(asFloat(x, "exp2"), Math.LN2));
+}
+/** Base-2 logarithm. @example np.log2([8]) // [3] */
+export function log2(x: ArrayLike): Tensor {
+  return multiply(log(x), Math.LOG2E);
+}
+/** 1 / sqrt(x). @example np.rsqrt([4]) // [0.5] */
+export function rsqrt(x: ArrayLike): Tensor {
+  return divide(1, sqrt(x));
+}
+/** x * x. @example np.square([3]) // [9] */
+export function square(x: ArrayLike): Tensor {
+  const t = asTensor(x, "square");
+  return multiply(t, t);
+}
+/** 1 / x. @example np.reciprocal([4]) // [0.25] */
+export function reciprocal(x: ArrayLike): Tensor {
+  return divide(1, asFloat(x, "reciprocal"));
+}
+/** max(x, 0). @example np.relu([-1, 2]) // [0, 2] */
+export function relu(x: ArrayLike): Tensor {
+  return maximum(x, 0);
+}
+/** True where x is neither infinite nor NaN. @example np.isfinite([1, Infinity, NaN]) // [true, false, false] */
+export function isfinite(x: ArrayLike): Tensor {
+  const t = asTensor(x, "isfinite");
+  return logicalNot(logicalOr(apply("isnan", [t], {}), apply("isinf", [t], {})));
+}
+
+function asFloat(x: ArrayLike, op: string): Tensor {
+  const t = asTensor(x, op);
+  return isFloat(t.dtype) ? t : astypeRaw(t, "float32");
+}
+
+// ---- binary
+/** Elementwise sum with broadcasting. @example np.add([1, 2], 10) // [11, 12] */
+export const add = binaryOp("add", "add", { noBool: true });
+/** @example np.subtract([3, 4], [1, 1]) // [2, 3] */
+export const subtract = binaryOp("subtract", "sub", { noBool: true });
+/** @example np.multiply([[1], [2]], [1, 10]) // [[1, 10], [2, 20]] */
+export const multiply = binaryOp("multiply", "mul", { noBool: true });
+/** True division (integers give float32). @example np.divide(1, 2) // 0.5 */
+export const divide = binaryOp("divide", "div", { toFloat: true, noBool: true });
+/** Floor division. @example np.floorDivide([7, -7], 2) // [3, -4] */
+export function floorDivide(a: ArrayLike, b: ArrayLike): Tensor {
+  const { ts, dtype, weak } = prepareOperands("floorDivide", [a, b]);
+  if (dtype === "int32") return apply("div", ts, {}, weak);
+  return floor(apply("div", ts, {}, weak));
+}
+/** Remainder with the sign of the divisor, as NumPy. @example np.remainder([-3], 2) // [1] */
+export const remainder = binaryOp("remainder", "rem", { noBool: true });
+/** x ** y. @example np.power([2, 3], 2) // [4, 9] */
+export const power = binaryOp("power", "pow", { noBool: true });
+/** Elementwise maximum (NaN propagates). @example np.maximum([1, 5], [3, 2]) // [3, 5] */
+export const maximum = binaryOp("maximum", "max");
+/** Elementwise minimum (NaN propagates). @example np.minimum([1, 5], [3, 2]) // [1, 2] */
+export const minimum = binaryOp("minimum", "min");
+/** atan(y / x) in the right quadrant. @example np.arctan2([1], [-1]) // [3π/4] */
+export const arctan2 = binaryOp("arctan2", "atan2", { toFloat: true, noBool: true });
+/** @example np.equal([1, 2], 2) // [false, true] */
+export const equal = binaryOp("equal", "eq");
+/** @example np.notEqual([1, 2], 2) // [true, false] */
+export const notEqual = binaryOp("notEqual", "ne");
+/** @example np.less([1, 2], 2) // [true, false] */
+export const less = binaryOp("less", "lt");
+/** @example np.lessEqual([1, 3], 2) // [true, false] */
+export const lessEqual = binaryOp("lessEqual", "le");
+/** @example np.greater([1, 3], 2) // [false, true] */
+export const greater = binaryOp("greater", "gt");
+/** @example np.greaterEqual([1, 2], 2) // [false, true] */
+export const greaterEqual = binaryOp("greaterEqual", "ge");
+/** @example np.logicalAnd([true, true], [true, false]) // [true, false] */
+export function logicalAnd(a: ArrayLike, b: ArrayLike): Tensor {
+  return binaryOp("logicalAnd", "and")(toBool(a, "logicalAnd"), toBool(b, "logicalAnd"));
+}
+/** @example np.logicalOr([false, true], [false, false]) // [false, true] */
+export function logicalOr(a: ArrayLike, b: ArrayLike): Tensor {
+  return binaryOp("logicalOr", "or")(toBool(a, "logicalOr"), toBool(b, "logicalOr"));
+}
+
+/**
+ * Chooses from `x` where `cond` is true, else from `y`, with broadcasting.
+ * @example np.where([true, false], 1, [5, 6]) // [1, 6]
+ */
+export function where(cond: ArrayLike, x: ArrayLike, y: ArrayLike): Tensor {
+  const c = toBool(cond, "where");
+  const branches = prepareOperands("where", [x, y]);
+  const shape = broadcastShapes("where", c.shape, branches.shape);
+  const [xb, yb] = branches.ts.map((t) => broadcastRaw(t, shape));
+  return apply("select", [broadcastRaw(c, shape), xb!, yb!], {}, branches.weak);
+}
+
+/**
+ * Clips values to [lo, hi]; either bound may be null.
+ * @example np.clip([-2, 0.5, 3], 0, 1) // [0, 0.5, 1]
+ */
+export function clip(x: ArrayLike, lo: ArrayLike | null, hi: ArrayLike | null): Tensor {
+  let t = asTensor(x, "clip");
+  if (lo !== null && lo !== undefined) t = maximum(t, lo);
+  if (hi !== null && hi !== undefined) t = minimum(t, hi);
+  return t;
+}
+
+/**
+ * Casts to another dtype (float→int truncates toward zero, nonzero→true).
+ * @example np.astype([1.7, -1.7], "int32") // [1, -1]
+ */
+export function astype(x: ArrayLike, dtype: DType): Tensor {
+  checkDType(dtype, "astype");
+  return astypeRaw(asTensor(x, "astype"), dtype);
+}
+
+/**
+ * Identity in the forward pass; blocks gradients in every transform.
+ * @example grad((x) => stopGradient(x).mul(x))(3) // 3
+ */
+export function stopGradient(x: ArrayLike): Tensor {
+  const t = asTensor(x, "stopGradient");
+  return apply("stopGradient", [t], {}, t.weak);
+}
+

@@ -1,0 +1,22 @@
+/**
+ * The `np` namespace: NumPy names over lazy Tensors.
+ * @example
+ * import { np } from "kiln";
+ * const y = np.tanh(np.array([1, 2, 3]).mul(1.5)).sum();
+ * await y.item();
+ */
+export * from "./creation.js";
+export * from "./elementwise.js";
+export {
+  sum, mean, prod, max, min, argmax, argmin, var_ as var, std, logsumexp, all, any, cumsum,
+  type ReduceOptions, type VarOptions,
+} from "./reduce.js";
+export * from "./shape.js";
+export { get, at, take, takeAlongAxis, slice, newaxis, type Index, type Slice, type AtUpdater } from "./indexing.js";
+export * from "./linalg.js";
+
+export const float32 = "float32" as const;
+export const float64 = "float64" as const;
+export const float16 = "float16" as const;
+export const int32 = "int32" as const;
+export const bool = "bool" as const;

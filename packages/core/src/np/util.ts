@@ -1,0 +1,167 @@
+/**
+ * Shared plumbing of the np layer: turning ArrayLikes into Tensors, NumPy broadcasting and type
+ * promotion in front of the strict primitives, and one-line constructors for op families.
+ */
+import { type DType, checkDType, isFloat, promoteTypes } from "../dtype.js";
+import { DTypeError, ShapeError, ValueError } from "../errors.js";
+import { type Node, constNode, makeNode } from "../ir/node.js";
+import { type BinaryPrim, type Prim, type PrimParams, type UnaryPrim } from "../ir/primitives.js";
+import { hostDataNode } from "../realize.js";
+import { type Shape, broadcastShapes, fmtShape, shapeEq, sizeOf } from "../shape.js";
+import { allocTyped, castScalar } from "../dtype.js";
+import { type ArrayLike, Tensor } from "../tensor.js";
+
+/** Infers the shape of nested JS arrays; throws a ShapeError for ragged input. */
+function nestedShape(v: unknown, op: string): number[] {
+  const shape: number[] = [];
+  let cur: unknown = v;
+  while (Array.isArray(cur)) {
+    shape.push(cur.length);
+    cur = cur[0];
+  }
+  if (cur instanceof Tensor) shape.push(...cur.shape);
+  const check = (x: unknown, d: number): void => {
+    if (d === shape.length) {
+      if (Array.isArray(x)) throw new ShapeError(`${op}: ragged nested array (expected shape ${fmtShape(shape)})`);
+      return;
+    }
+    if (x instanceof Tensor) {
+      if (!shapeEq(x.shape, shape.slice(d))) throw new ShapeError(`${op}: ragged nested array (a Tensor of shape ${fmtShape(x.shape)} where ${fmtShape(shape.slice(d))} was expected)`);
+      return;
+    }
+    if (!Array.isArray(x) || x.length !== shape[d]) throw new ShapeError(`${op}: ragged nested array (expected shape ${fmtShape(shape)})`);
+    for (const e of x) check(e, d + 1);
+  };
+  check(v, 0);
+  return shape;
+}
+
+function leafKind(v: unknown, op: string): "number" | "boolean" | "tensor" {
+  if (typeof v === "number") return "number";
+  if (typeof v === "boolean") return "boolean";
+  if (v instanceof Tensor) return "tensor";
+  throw new ValueError(`${op}: expected numbers, booleans, Tensors or nested arrays of them, got ${v === null ? "null" : typeof v}`);
+}
+
+/**
+ * Converts an ArrayLike to a Tensor. JS numbers are weakly typed (float32, or int32 for
+ * integers when `dtype` is absent in a mixed expression, as JAX's weak types).
+ */
+export function asTensor(x: ArrayLike, op = "asarray", dtype?: DType): Tensor {
+  if (x instanceof Tensor) return dtype && dtype !== x.dtype ? astypeRaw(x, dtype) : x;
+  if (typeof x === "number" || typeof x === "boolean") {
+    const dt = dtype ?? (typeof x === "boolean" ? "bool" : Number.isInteger(x) ? "int32" : "float32");
+    return new Tensor(constNode(typeof x === "boolean" ? +x : x, dt), dtype === undefined);
+  }
+  if (!Array.isArray(x)) leafKind(x, op);
+  const shape = nestedShape(x, op);
+  const flat: unknown[] = (x as unknown[]).flat(Infinity);
+  if (flat.some((v) => v instanceof Tensor)) {
+    // Nested Tensors: stack them through the graph (stays lazy and differentiable).
+    const parts = flat.map((v) => (v instanceof Tensor ? v : asTensor(v as number)));
+    const dt = dtype ?? resultDType(parts, op);
+    const pieces = parts.map((p) => reshapeRaw(astypeRaw(p, dt), [p.size]));
+    return reshapeRaw(new Tensor(makeNode("concatenate", pieces.map((p) => p.node), { axis: 0 })), shape);
+  }
+  const kinds = new Set(flat.map((v) => leafKind(v, op)));
+  const dt: DType = dtype ?? (kinds.size === 1 && kinds.has("boolean") ? "bool" : "float32");
+  checkDType(dt, op);
+  const data = allocTyped(dt, flat.length);
+  for (let i = 0; i < flat.length; i++) {
+    const v = flat[i] as number | boolean;
+    data[i] = typeof v === "boolean" ? +v : dt === "int32" ? Math.trunc(v) | 0 : dt === "bool" ? +(v !== 0) : v;
+  }
+  return new Tensor(hostDataNode(data, { shape, dtype: dt }));
+}
+
+/** The promoted dtype of several operands (weak JS scalars do not widen). */
+export function resultDType(ts: readonly Tensor[], op: string): DType {
+  if (!ts.length) throw new ValueError(`${op}: needs at least one operand`);
+  let dt = ts[0]!.dtype;
+  let weak = ts[0]!.weak;
+  for (const t of ts.slice(1)) {
+    dt = promoteTypes(dt, weak, t.dtype, t.weak);
+    weak = weak && t.weak;
+  }
+  return dt;
+}
+
+export function astypeRaw(x: Tensor, dtype: DType): Tensor {
+  if (x.dtype === dtype) return x;
+  // Literals are converted at build time, so graphs show `1.0:f32`, not a cast of `1:i32`.
+  if (x.node.prim === "const") return new Tensor(constNode(castScalar((x.node as Node<"const">).params.value, dtype), dtype), x.weak);
+  return new Tensor(makeNode("cast", [x.node], { dtype }), false);
+}
+
+export function reshapeRaw(x: Tensor, shape: Shape): Tensor {
+  if (shapeEq(x.shape, shape)) return x;
+  return new Tensor(makeNode("reshape", [x.node], { shape: [...shape] }), x.weak);
+}
+
+/** Broadcasts to `shape` (already known to be compatible). */
+export function broadcastRaw(x: Tensor, shape: Shape): Tensor {
+  if (shapeEq(x.shape, shape)) return x;
+  const offset = shape.length - x.ndim;
+  return new Tensor(makeNode("broadcast", [x.node], { shape: [...shape], dims: x.shape.map((_, i) => i + offset) }), x.weak);
+}
+
+/** Applies a primitive to tensors, producing a Tensor. */
+export function apply<P extends Prim>(prim: P, inputs: readonly Tensor[], params: PrimParams[P], weak = false): Tensor {
+  return new Tensor(makeNode(prim, inputs.map((t) => t.node), params), weak);
+}
+
+/** Converts operands, promotes dtypes and broadcasts shapes — NumPy semantics before a strict primitive. */
+export function prepareOperands(op: string, xs: readonly ArrayLike[], opts: { dtype?: DType } = {}): { ts: Tensor[]; dtype: DType; shape: number[]; weak: boolean } {
+  const ts0 = xs.map((x) => asTensor(x, op));
+  const dtype = opts.dtype ?? resultDType(ts0, op);
+  const shape = broadcastShapes(op, ...ts0.map((t) => t.shape));
+  const weak = ts0.every((t) => t.weak);
+  return { ts: ts0.map((t) => broadcastRaw(astypeRaw(t, dtype), shape)), dtype, shape, weak };
+}
+
+export interface ElementwiseOpts {
+  /** Integer/bool inputs are promoted to float32 first (e.g. `divide`, `exp`). */
+  toFloat?: boolean;
+  /** Reject bool inputs with a DTypeError. */
+  noBool?: boolean;
+}
+
+function floatOf(d: DType): DType {
+  return isFloat(d) ? d : "float32";
+}
+
+/** A NumPy-style unary op over a unary primitive. */
+export function unaryOp(op: string, prim: UnaryPrim, opts: ElementwiseOpts = {}): (x: ArrayLike) => Tensor {
+  return (x) => {
+    let t = asTensor(x, op);
+    if (opts.noBool && t.dtype === "bool") throw new DTypeError(`${op}: not defined for bool input; cast with astype first`);
+    if (opts.toFloat) t = astypeRaw(t, floatOf(t.dtype));
+    return apply(prim, [t], {}, t.weak);
+  };
+}
+
+/** A NumPy-style binary op over a binary primitive: promotion, broadcasting, then the primitive. */
+export function binaryOp(op: string, prim: BinaryPrim, opts: ElementwiseOpts = {}): (a: ArrayLike, b: ArrayLike) => Tensor {
+  return (a, b) => {
+    const prep = prepareOperands(op, [a, b]);
+    let { ts, dtype } = prep;
+    if (opts.noBool && dtype === "bool") throw new DTypeError(`${op}: not defined for bool operands; cast with astype first`);
+    if (opts.toFloat && !isFloat(dtype)) {
+      dtype = "float32";
+      ts = ts.map((t) => astypeRaw(t, dtype));
+    }
+    return apply(prim, ts, {}, prep.weak);
+  };
+}
+
+/** A scalar constant broadcast to `shape` (used by creation ops and rules). */
+export function fullRaw(shape: Shape, value: number, dtype: DType): Tensor {
+  const c = new Tensor(constNode(value, dtype));
+  return broadcastRaw(c, shape);
+}
+
+export function isNode(x: unknown): x is Node {
+  return typeof x === "object" && x !== null && "prim" in x && "aval" in x;
+}
+
+export { sizeOf };

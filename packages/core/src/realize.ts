@@ -1,0 +1,141 @@
+/**
+ * Realization: turns pending nodes into buffers through the active executor. Core defines the
+ * executor interface and a registry; backends register implementations (core never imports one).
+ * Until a compiled backend is registered, the reference interpreter realizes everything.
+ */
+import { DataBuffer } from "./buffer.js";
+import { type DType, type TypedArray, allocTyped, castScalar } from "./dtype.js";
+import { BackendUnavailableError, ConcretizationError } from "./errors.js";
+import { topoSort } from "./ir/graph.js";
+import { type Node, makeNode } from "./ir/node.js";
+import { type Aval } from "./ir/primitives.js";
+import { interpret } from "./interpret.js";
+import { sizeOf } from "./shape.js";
+
+/** What a backend offers core: run the graph that computes `outputs`. */
+export interface Executor {
+  readonly name: string;
+  /** Whether `executeSync` and synchronous readback are possible (cpu, gpujs: yes; webgpu: no). */
+  readonly canSync: boolean;
+  executeSync(outputs: readonly Node[], known: (n: Node) => DataBuffer | undefined): DataBuffer[];
+  execute(outputs: readonly Node[], known: (n: Node) => DataBuffer | undefined): Promise<DataBuffer[]>;
+  /** Host copy of a buffer's contents (device backends read back). */
+  read(buf: DataBuffer): Promise<TypedArray>;
+  readSync(buf: DataBuffer): TypedArray;
+}
+
+/** Float64 values to a typed array of `dtype` (float32 rounding, int32 truncation). */
+export function toTyped(values: Float64Array, dtype: DType): TypedArray {
+  const out = allocTyped(dtype, values.length);
+  if (dtype === "float64" || dtype === "float32" || dtype === "float16") out.set(values);
+  else for (let i = 0; i < values.length; i++) out[i] = castScalar(values[i]!, dtype);
+  return out;
+}
+
+function interpretToBuffers(outputs: readonly Node[], known: (n: Node) => DataBuffer | undefined): DataBuffer[] {
+  const env = new Map<Node, Float64Array>();
+  for (const n of topoSort(outputs, (x) => known(x) !== undefined)) {
+    const b = known(n);
+    if (b?.host) env.set(n, Float64Array.from(b.host));
+  }
+  return interpret(outputs, env).map((v, i) => new DataBuffer(outputs[i]!.aval.dtype, v.length, toTyped(v, outputs[i]!.aval.dtype)));
+}
+
+/** The reference interpreter as an executor: the spec, and the fallback realization path. */
+export const interpreterExecutor: Executor = {
+  name: "interpreter",
+  canSync: true,
+  executeSync: interpretToBuffers,
+  execute: async (outputs, known) => interpretToBuffers(outputs, known),
+  read: async (buf) => buf.host!,
+  readSync: (buf) => buf.host!,
+};
+
+const executors = new Map<string, Executor>([["interpreter", interpreterExecutor]]);
+let active: Executor = interpreterExecutor;
+
+export function registerExecutor(ex: Executor): void {
+  executors.set(ex.name, ex);
+}
+
+export function setExecutor(name: string): void {
+  const ex = executors.get(name);
+  if (!ex) throw new BackendUnavailableError(`no backend named "${name}" is registered (have: ${[...executors.keys()].join(", ")})`);
+  active = ex;
+}
+
+export function activeExecutor(): Executor {
+  return active;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Realized-node bookkeeping.
+
+const dataNodeRegistry = new FinalizationRegistry<DataBuffer>((buf) => buf.release());
+/** A computed node that was realized maps to its data leaf, so other graphs reuse the value. */
+const realizedOf = new WeakMap<Node, Node<"data">>();
+
+/** Wraps a buffer in a `data` leaf; the buffer is released when the node is collected. */
+export function dataNode(buf: DataBuffer, aval: Aval): Node<"data"> {
+  const node = makeNode("data", [], { ref: buf }, aval);
+  dataNodeRegistry.register(node, buf);
+  return node;
+}
+
+/** A host typed array as a data leaf (copies nothing: the array is taken over). */
+export function hostDataNode(data: TypedArray, aval: Aval): Node<"data"> {
+  return dataNode(new DataBuffer(aval.dtype, sizeOf(aval.shape), data), aval);
+}
+
+export function bufferOf(node: Node): DataBuffer | undefined {
+  if (node.prim === "data") return (node as Node<"data">).params.ref as DataBuffer;
+  const d = realizedOf.get(node);
+  return d ? (d.params.ref as DataBuffer) : undefined;
+}
+
+function checkConcrete(nodes: readonly Node[], op: string): void {
+  for (const n of topoSort(nodes, (x) => bufferOf(x) !== undefined)) {
+    if (n.prim === "input") {
+      throw new ConcretizationError(
+        `${op}: this value depends on a traced argument (${(n as Node<"input">).params.label}: ${n.aval.dtype}[${n.aval.shape}]) ` +
+          `and has no concrete value while the function is being transformed. Value-dependent control flow ` +
+          `(if/while on a tensor's value) cannot be traced: use cond, whileLoop or scan instead, or mark the argument static.`,
+      );
+    }
+  }
+}
+
+function record(nodes: readonly Node[], bufs: readonly DataBuffer[]): Node<"data">[] {
+  return nodes.map((n, i) => {
+    const existing = n.prim === "data" ? (n as Node<"data">) : realizedOf.get(n);
+    if (existing) return existing;
+    const d = dataNode(bufs[i]!, n.aval);
+    realizedOf.set(n, d);
+    return d;
+  });
+}
+
+function pendingOf(nodes: readonly Node[]): Node[] {
+  return [...new Set(nodes.filter((n) => bufferOf(n) === undefined))];
+}
+
+/** Realizes nodes synchronously; returns their data leaves. */
+export function realizeSync(nodes: readonly Node[], op = "dataSync"): Node<"data">[] {
+  checkConcrete(nodes, op);
+  const pending = pendingOf(nodes);
+  if (pending.length) {
+    if (!active.canSync) {
+      throw new BackendUnavailableError(`${op}: the ${active.name} backend cannot read synchronously; use the async form (await x.data() / x.item() / x.toArray())`);
+    }
+    record(pending, active.executeSync(pending, bufferOf));
+  }
+  return record(nodes, []);
+}
+
+/** Realizes nodes (async); returns their data leaves. */
+export async function realize(nodes: readonly Node[], op = "data"): Promise<Node<"data">[]> {
+  checkConcrete(nodes, op);
+  const pending = pendingOf(nodes);
+  if (pending.length) record(pending, await active.execute(pending, bufferOf));
+  return record(nodes, []);
+}

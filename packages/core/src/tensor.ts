@@ -1,0 +1,277 @@
+/**
+ * The lazy Tensor handle: an immutable handle on a node of the expression graph. Building one
+ * never computes anything; reading it realizes just what it needs. Methods are the short names
+ * of the `np` functions they delegate to.
+ */
+import { DataBuffer } from "./buffer.js";
+import { type DType, type TypedArray } from "./dtype.js";
+import { DisposedError, ValueError } from "./errors.js";
+import { type Node } from "./ir/node.js";
+import { activeExecutor, bufferOf, realize, realizeSync } from "./realize.js";
+import { type Shape, sizeOf } from "./shape.js";
+import * as ew from "./np/elementwise.js";
+import * as red from "./np/reduce.js";
+import * as shp from "./np/shape.js";
+import * as idx from "./np/indexing.js";
+import * as lin from "./np/linalg.js";
+import type { Index } from "./np/indexing.js";
+import type { ReduceOptions, VarOptions } from "./np/reduce.js";
+
+/** Anything accepted where a Tensor is: a Tensor, a JS number/boolean, or nested arrays of them. */
+export type ArrayLike = Tensor | number | boolean | NestedArray;
+export interface NestedArray extends ReadonlyArray<number | boolean | NestedArray | Tensor> {}
+
+/** Nested JS arrays of numbers, as returned by `toArray()`. */
+export type NestedNumbers = number | NestedNumbers[];
+
+// tidy() scopes: every Tensor created inside is recorded so the scope can dispose it.
+const tidyScopes: Tensor[][] = [];
+const handleRegistry = new FinalizationRegistry<DataBuffer>((buf) => buf.disown());
+
+export class Tensor {
+  #node: Node;
+  #disposed = false;
+  /** The buffer this handle owns (after it realized), released by `dispose()`. */
+  #owned: DataBuffer | null = null;
+  /** A weakly typed value (from a JS number): it does not widen the other operand's dtype. */
+  readonly weak: boolean;
+
+  /** @internal Use `np.array` and friends; this wraps an existing graph node. */
+  constructor(node: Node, weak = false) {
+    this.#node = node;
+    this.weak = weak;
+    tidyScopes[tidyScopes.length - 1]?.push(this);
+    const buf = node.prim === "data" ? bufferOf(node) : undefined;
+    if (buf) this.#own(buf);
+  }
+
+  /** @internal The graph node this handle currently points at. */
+  get node(): Node {
+    if (this.#disposed) throw new DisposedError(`a Tensor(${this.#node.aval.dtype}[${this.#node.aval.shape}]) was used after dispose()`);
+    return this.#node;
+  }
+
+  get shape(): number[] {
+    return [...this.#node.aval.shape];
+  }
+  get dtype(): DType {
+    return this.#node.aval.dtype;
+  }
+  get ndim(): number {
+    return this.#node.aval.shape.length;
+  }
+  get size(): number {
+    return sizeOf(this.#node.aval.shape);
+  }
+  get isDisposed(): boolean {
+    return this.#disposed;
+  }
+
+  #own(buf: DataBuffer): void {
+    if (this.#owned === buf) return;
+    buf.retain();
+    this.#owned = buf;
+    handleRegistry.register(this, buf, this);
+  }
+
+  #adopt(dataNode: Node<"data">): void {
+    // After realization the handle points at the buffer leaf and drops the graph above it.
+    this.#node = dataNode;
+    this.#own(bufferOf(dataNode)!);
+  }
+
+  // ------------------------------------------------------------------ readback
+  /** Realizes and returns the values as a typed array (Float32Array for float32). */
+  async data(): Promise<TypedArray> {
+    const [d] = await realize([this.node], "data");
+    this.#adopt(d!);
+    return (await activeExecutor().read(bufferOf(d!)!)).slice();
+  }
+  /** Synchronous `data()`; cpu backends only (webgpu throws, naming `await x.data()`). */
+  dataSync(): TypedArray {
+    const [d] = realizeSync([this.node], "dataSync");
+    this.#adopt(d!);
+    return activeExecutor().readSync(bufferOf(d!)!).slice();
+  }
+  /** The single value of a size-1 tensor. */
+  async item(): Promise<number> {
+    checkItem(this);
+    return (await this.data())[0]!;
+  }
+  itemSync(): number {
+    checkItem(this);
+    return this.dataSync()[0]!;
+  }
+  /** Nested JS arrays (a number for a scalar). */
+  async toArray(): Promise<NestedNumbers> {
+    return nest(await this.data(), this.shape);
+  }
+  toArraySync(): NestedNumbers {
+    return nest(this.dataSync(), this.shape);
+  }
+  /** Realized values where a sync read is possible, else `Tensor(float32[3], pending)`. */
+  toString(): string {
+    try {
+      if (activeExecutor().canSync) return `Tensor(${JSON.stringify(this.toArraySync())}, ${this.dtype})`;
+    } catch {
+      // traced or disposed: fall through to the description
+    }
+    return `Tensor(${this.dtype}[${this.shape}], ${this.#disposed ? "disposed" : "pending"})`;
+  }
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
+  }
+  /** Frees this handle's buffer now (optional: buffers are also freed when the handle is collected). */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    if (this.#owned) {
+      handleRegistry.unregister(this);
+      this.#owned.disown();
+      this.#owned = null;
+    }
+  }
+
+  // ------------------------------------------------------------------ elementwise
+  add(y: ArrayLike): Tensor { return ew.add(this, y); }
+  sub(y: ArrayLike): Tensor { return ew.subtract(this, y); }
+  mul(y: ArrayLike): Tensor { return ew.multiply(this, y); }
+  div(y: ArrayLike): Tensor { return ew.divide(this, y); }
+  mod(y: ArrayLike): Tensor { return ew.remainder(this, y); }
+  pow(y: ArrayLike): Tensor { return ew.power(this, y); }
+  neg(): Tensor { return ew.negative(this); }
+  abs(): Tensor { return ew.abs(this); }
+  sign(): Tensor { return ew.sign(this); }
+  exp(): Tensor { return ew.exp(this); }
+  log(): Tensor { return ew.log(this); }
+  sqrt(): Tensor { return ew.sqrt(this); }
+  rsqrt(): Tensor { return ew.rsqrt(this); }
+  square(): Tensor { return ew.square(this); }
+  reciprocal(): Tensor { return ew.reciprocal(this); }
+  sin(): Tensor { return ew.sin(this); }
+  cos(): Tensor { return ew.cos(this); }
+  tan(): Tensor { return ew.tan(this); }
+  tanh(): Tensor { return ew.tanh(this); }
+  sigmoid(): Tensor { return ew.sigmoid(this); }
+  relu(): Tensor { return ew.relu(this); }
+  floor(): Tensor { return ew.floor(this); }
+  ceil(): Tensor { return ew.ceil(this); }
+  round(): Tensor { return ew.round(this); }
+  clip(lo: ArrayLike | null, hi: ArrayLike | null): Tensor { return ew.clip(this, lo, hi); }
+  maximum(y: ArrayLike): Tensor { return ew.maximum(this, y); }
+  minimum(y: ArrayLike): Tensor { return ew.minimum(this, y); }
+  eq(y: ArrayLike): Tensor { return ew.equal(this, y); }
+  ne(y: ArrayLike): Tensor { return ew.notEqual(this, y); }
+  lt(y: ArrayLike): Tensor { return ew.less(this, y); }
+  le(y: ArrayLike): Tensor { return ew.lessEqual(this, y); }
+  gt(y: ArrayLike): Tensor { return ew.greater(this, y); }
+  ge(y: ArrayLike): Tensor { return ew.greaterEqual(this, y); }
+  astype(dtype: DType): Tensor { return ew.astype(this, dtype); }
+
+  // ------------------------------------------------------------------ reductions
+  sum(opts?: ReduceOptions): Tensor { return red.sum(this, opts); }
+  mean(opts?: ReduceOptions): Tensor { return red.mean(this, opts); }
+  prod(opts?: ReduceOptions): Tensor { return red.prod(this, opts); }
+  max(opts?: ReduceOptions): Tensor { return red.max(this, opts); }
+  min(opts?: ReduceOptions): Tensor { return red.min(this, opts); }
+  argmax(opts?: { axis?: number; keepdims?: boolean }): Tensor { return red.argmax(this, opts); }
+  argmin(opts?: { axis?: number; keepdims?: boolean }): Tensor { return red.argmin(this, opts); }
+  var(opts?: VarOptions): Tensor { return red.var_(this, opts); }
+  std(opts?: VarOptions): Tensor { return red.std(this, opts); }
+  all(opts?: ReduceOptions): Tensor { return red.all(this, opts); }
+  any(opts?: ReduceOptions): Tensor { return red.any(this, opts); }
+  cumsum(opts?: { axis?: number }): Tensor { return red.cumsum(this, opts); }
+  logsumexp(opts?: ReduceOptions): Tensor { return red.logsumexp(this, opts); }
+
+  // ------------------------------------------------------------------ shape
+  reshape(shape: readonly number[]): Tensor { return shp.reshape(this, shape); }
+  transpose(axes?: readonly number[]): Tensor { return shp.transpose(this, axes); }
+  get T(): Tensor { return shp.transpose(this); }
+  flatten(): Tensor { return shp.reshape(this, [-1]); }
+  ravel(): Tensor { return shp.reshape(this, [-1]); }
+  squeeze(axis?: number | readonly number[]): Tensor { return shp.squeeze(this, axis); }
+  expandDims(axis: number | readonly number[]): Tensor { return shp.expandDims(this, axis); }
+  broadcastTo(shape: readonly number[]): Tensor { return shp.broadcastTo(this, shape); }
+  swapaxes(a: number, b: number): Tensor { return shp.swapaxes(this, a, b); }
+  flip(axis?: number | readonly number[]): Tensor { return shp.flip(this, axis); }
+
+  // ------------------------------------------------------------------ indexing
+  /** NumPy basic indexing: integers, `slice(...)`, `newaxis`, `"..."`. `x.get(0)`, `x.get(slice(), slice(0, 1))`. */
+  get(...index: Index[]): Tensor { return idx.get(this, ...index); }
+  /** Functional scatter, as JAX's `.at[]`: `x.at(0).set(5)`, `x.at(slice(1)).add(1)`. */
+  at(...index: Index[]): idx.AtUpdater { return idx.at(this, ...index); }
+  take(indices: ArrayLike, opts?: { axis?: number }): Tensor { return idx.take(this, indices, opts); }
+
+  // ------------------------------------------------------------------ linear algebra
+  matmul(y: ArrayLike): Tensor { return lin.matmul(this, y); }
+  dot(y: ArrayLike): Tensor { return lin.dot(this, y); }
+}
+
+function checkItem(t: Tensor): void {
+  if (t.size !== 1) throw new ValueError(`item(): only size-1 tensors have an item; this one has shape [${t.shape}] — use data() or toArray()`);
+}
+
+function nest(data: TypedArray, shape: Shape): NestedNumbers {
+  if (shape.length === 0) return data[0]!;
+  const build = (offset: number, d: number): NestedNumbers[] => {
+    const n = shape[d]!;
+    const stride = sizeOf(shape.slice(d + 1));
+    const out: NestedNumbers[] = [];
+    for (let i = 0; i < n; i++) out.push(d === shape.length - 1 ? data[offset + i]! : build(offset + i * stride, d + 1));
+    return out;
+  };
+  return build(0, 0);
+}
+
+/**
+ * Runs `fn` and frees every Tensor created inside it that `fn` does not return (buffers that a
+ * returned pending tensor still needs are kept).
+ * @example const y = tidy(() => x.mul(2).add(1).sum()); // the temporaries are freed
+ */
+export function tidy<T>(fn: () => T): T {
+  const scope: Tensor[] = [];
+  tidyScopes.push(scope);
+  let result: T;
+  try {
+    result = fn();
+  } finally {
+    tidyScopes.pop();
+  }
+  const keep = new Set<Tensor>();
+  const keepBuffers = new Set<DataBuffer>();
+  const visit = (v: unknown): void => {
+    if (v instanceof Tensor) {
+      keep.add(v);
+      if (!v.isDisposed) collectBuffers(v.node, keepBuffers);
+    } else if (Array.isArray(v)) v.forEach(visit);
+    else if (v && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) Object.values(v).forEach(visit);
+  };
+  visit(result);
+  const outer = tidyScopes[tidyScopes.length - 1];
+  for (const t of scope) {
+    if (keep.has(t)) {
+      outer?.push(t); // a returned tensor belongs to the enclosing scope
+      continue;
+    }
+    const buf = t.isDisposed ? undefined : bufferOf(t.node);
+    if (buf && keepBuffers.has(buf)) continue;
+    t.dispose();
+  }
+  return result;
+}
+
+function collectBuffers(root: Node, out: Set<DataBuffer>): void {
+  const stack = [root];
+  const seen = new Set<Node>();
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (seen.has(n)) continue;
+    seen.add(n);
+    const b = bufferOf(n);
+    if (b) {
+      out.add(b);
+      continue;
+    }
+    stack.push(...n.inputs);
+  }
+}

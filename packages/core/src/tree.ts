@@ -1,0 +1,117 @@
+/**
+ * Pytrees: nested arrays and plain objects whose leaves are Tensors, numbers or booleans
+ * (`null`/`undefined` are empty subtrees, as JAX's None). Object keys are visited in sorted order,
+ * as JAX does for dicts, so a structure's leaf order does not depend on insertion order.
+ */
+import { ValueError } from "./errors.js";
+
+export type TreeDef =
+  | { readonly kind: "leaf" }
+  | { readonly kind: "none"; readonly value: null | undefined }
+  | { readonly kind: "array"; readonly children: readonly TreeDef[] }
+  | { readonly kind: "object"; readonly keys: readonly string[]; readonly children: readonly TreeDef[] };
+
+const LEAF: TreeDef = Object.freeze({ kind: "leaf" });
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (v === null || typeof v !== "object") return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+/** Flattens a pytree into its leaves and a structure to rebuild it with. */
+export function flatten(tree: unknown, isLeaf?: (v: unknown) => boolean): [unknown[], TreeDef] {
+  const leaves: unknown[] = [];
+  const walk = (v: unknown): TreeDef => {
+    if (isLeaf?.(v)) {
+      leaves.push(v);
+      return LEAF;
+    }
+    if (v === null || v === undefined) return { kind: "none", value: v };
+    if (Array.isArray(v)) return { kind: "array", children: v.map(walk) };
+    if (isPlainObject(v)) {
+      const keys = Object.keys(v).sort();
+      return { kind: "object", keys, children: keys.map((k) => walk(v[k])) };
+    }
+    leaves.push(v);
+    return LEAF;
+  };
+  const def = walk(tree);
+  return [leaves, def];
+}
+
+/** Rebuilds a pytree of the given structure from leaves (in `flatten` order). */
+export function unflatten<T = unknown>(def: TreeDef, leaves: readonly unknown[]): T {
+  let i = 0;
+  const build = (d: TreeDef): unknown => {
+    switch (d.kind) {
+      case "leaf":
+        if (i >= leaves.length) throw new ValueError(`tree.unflatten: too few leaves (${leaves.length}) for the structure`);
+        return leaves[i++];
+      case "none":
+        return d.value;
+      case "array":
+        return d.children.map(build);
+      case "object": {
+        const o: Record<string, unknown> = {};
+        d.keys.forEach((k, j) => (o[k] = build(d.children[j]!)));
+        return o;
+      }
+    }
+  };
+  const out = build(def);
+  if (i !== leaves.length) throw new ValueError(`tree.unflatten: ${leaves.length} leaves given, structure has ${i}`);
+  return out as T;
+}
+
+export function leaves(tree: unknown, isLeaf?: (v: unknown) => boolean): unknown[] {
+  return flatten(tree, isLeaf)[0];
+}
+
+export function structure(tree: unknown, isLeaf?: (v: unknown) => boolean): TreeDef {
+  return flatten(tree, isLeaf)[1];
+}
+
+export function numLeaves(def: TreeDef): number {
+  switch (def.kind) {
+    case "leaf":
+      return 1;
+    case "none":
+      return 0;
+    default:
+      return def.children.reduce((a, c) => a + numLeaves(c), 0);
+  }
+}
+
+/** A string that is equal for equal structures (cache keys). */
+export function structureKey(def: TreeDef): string {
+  switch (def.kind) {
+    case "leaf":
+      return "*";
+    case "none":
+      return def.value === null ? "null" : "undef";
+    case "array":
+      return `[${def.children.map(structureKey).join(",")}]`;
+    case "object":
+      return `{${def.keys.map((k, i) => `${JSON.stringify(k)}:${structureKey(def.children[i]!)}`).join(",")}}`;
+  }
+}
+
+/**
+ * Maps `f` over the leaves of one or more trees of the same structure.
+ * @example tree.map((a, b) => a.add(b), { w: w1 }, { w: w2 })  // { w: w1 + w2 }
+ */
+export function map<R = unknown>(f: (...leaves: any[]) => unknown, tree: unknown, ...rest: unknown[]): R {
+  const [ls, def] = flatten(tree);
+  const others = rest.map((t) => {
+    const [l, d] = flatten(t);
+    if (structureKey(d) !== structureKey(def)) {
+      throw new ValueError(`tree.map: tree structures differ: ${structureKey(def)} vs ${structureKey(d)}`);
+    }
+    return l;
+  });
+  return unflatten<R>(def, ls.map((l, i) => f(l, ...others.map((o) => o[i]))));
+}
+
+/** The `tree` namespace of API.md §2. */
+export const tree = { map, leaves, flatten, unflatten, structure, structureKey, numLeaves };
