@@ -13,6 +13,9 @@ export {
   PRIMITIVES, type Prim, type PrimParams, type PrimKind, type Aval, type UnaryPrim, type BinaryPrim, type ReducePrim,
   UNARY_PRIMS, BINARY_PRIMS, REDUCE_PRIMS, Unary, Binary, Elementwise, Movement, Reduce, Commutative, Leaf,
 } from "./ir/primitives.js";
+export {
+  type RewriteRule, type Pass, graphRewrite, optimizeGraph, eliminateDeadCode, eliminateCommonSubexpressions, SIMPLIFY, PIPELINE,
+} from "./ir/rewrite.js";
 export { interpret } from "./interpret.js";
 export { DataBuffer, memoryStats } from "./buffer.js";
 export {
