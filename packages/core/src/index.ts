@@ -23,3 +23,7 @@ export {
   dataNode, hostDataNode, bufferOf, toTyped,
 } from "./realize.js";
 export * as npUtil from "./np/util.js";
+export {
+  State, ParamState, ShortTermState, LongTermState, HiddenState, type StateValue, type StateOptions, type StateTrace,
+  withStateTrace, commitStateWrites, states$, valueSignature,
+} from "./state.js";

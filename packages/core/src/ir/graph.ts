@@ -57,8 +57,18 @@ function fmtParam(v: unknown): string {
 /** One-line form of a literal, e.g. `2.0:f32`. */
 function fmtLiteral(node: Node<"const">): string {
   const v = node.params.value;
-  const s = Number.isInteger(v) && node.aval.dtype !== "int32" && node.aval.dtype !== "bool" ? v.toFixed(1) : String(v);
+  const isF = node.aval.dtype !== "int32" && node.aval.dtype !== "bool";
+  const s = Number.isInteger(v) && isF ? v.toFixed(1) : node.aval.dtype === "float64" || !isF ? String(v) : shortestF32(v);
   return `${s}:${avalString(node.aval).replace("[]", "")}`;
+}
+
+/** The shortest decimal that rounds to the same float32 (prints 0.1, not 0.10000000149011612). */
+function shortestF32(v: number): string {
+  for (let p = 1; p < 17; p++) {
+    const s = v.toPrecision(p);
+    if (Math.fround(parseFloat(s)) === v) return String(parseFloat(s));
+  }
+  return String(v);
 }
 
 /** Variable names a, b, ..., z, ba, bb, ... as in jaxprs. */

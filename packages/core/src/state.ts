@@ -1,0 +1,162 @@
+/**
+ * State: named, mutable values that traced functions read and write (BrainState's model). Inside a
+ * trace, reads and writes are recorded by the innermost `StateTrace` and become explicit graph
+ * inputs and outputs; outside, a write commits at once. Every State is an RxJS stream of its
+ * committed values.
+ */
+import { BehaviorSubject, type Observable, merge, map as rxMap } from "rxjs";
+import { StateError } from "./errors.js";
+import { Tensor, type ArrayLike } from "./tensor.js";
+import { asTensor } from "./np/util.js";
+import { flatten, structureKey, unflatten } from "./tree.js";
+import { avalString } from "./ir/node.js";
+
+/** A State's value: a Tensor or a pytree of Tensors. */
+export type StateValue = Tensor | { readonly [k: string]: StateValue } | readonly StateValue[];
+
+export interface StateOptions {
+  name?: string;
+}
+
+/**
+ * Records State effects while a function is traced. The innermost active trace sees every access;
+ * a trace asks its parent for the value of a State it has not seen yet.
+ */
+export interface StateTrace {
+  /** The value a read inside the trace sees (a placeholder, a write made earlier in the trace...). */
+  read(state: State, parentValue: () => StateValue): StateValue;
+  /** Records a write; it is committed (or not) by whoever owns the trace. */
+  write(state: State, value: StateValue): void;
+}
+
+const traceStack: StateTrace[] = [];
+
+/** Runs `fn` with `trace` recording State reads and writes. */
+export function withStateTrace<T>(trace: StateTrace, fn: () => T): T {
+  traceStack.push(trace);
+  try {
+    return fn();
+  } finally {
+    const top = traceStack.pop();
+    if (top !== trace) throw new StateError("withStateTrace: trace stack corrupted (a trace was not closed in order)");
+  }
+}
+
+/** The value of `state` as seen at trace depth `depth` (delegating outward). */
+function readAt(state: State, depth: number): StateValue {
+  if (depth < 0) return state.committedValue;
+  return traceStack[depth]!.read(state, () => readAt(state, depth - 1));
+}
+
+let nextStateId = 1;
+
+function normalizeValue(v: unknown, who: string): StateValue {
+  const [leaves, def] = flatten(v);
+  if (leaves.length === 0) throw new StateError(`${who}: a State value must contain at least one Tensor`);
+  const tensors = leaves.map((l) => {
+    if (l instanceof Tensor) return l;
+    if (typeof l === "number" || typeof l === "boolean" || Array.isArray(l)) return asTensor(l as ArrayLike, who, typeof l === "boolean" ? "bool" : "float32");
+    throw new StateError(`${who}: a State value must be a Tensor or a pytree of Tensors, got ${typeof l}`);
+  });
+  return unflatten<StateValue>(def, tensors);
+}
+
+/** shape/dtype/structure signature of a value: equal signatures mean a cached trace stays valid. */
+export function valueSignature(v: StateValue): string {
+  const [leaves, def] = flatten(v);
+  return `${structureKey(def)}:${leaves.map((l) => avalString((l as Tensor).node.aval)).join(",")}`;
+}
+
+/**
+ * A mutable value that transforms thread through graphs as explicit inputs and outputs.
+ * @example
+ * const s = new State(np.zeros([2]), { name: "s" });
+ * s.value$.subscribe((v) => console.log(v.toString()));
+ * s.value = s.value.add(1);   // commits and emits
+ */
+export class State<V extends StateValue = StateValue> {
+  readonly id = nextStateId++;
+  readonly name: string | undefined;
+  #value: V;
+  readonly #subject: BehaviorSubject<V>;
+  /** Current value on subscribe, then every committed write, in commit order. */
+  readonly value$: Observable<V>;
+
+  constructor(value: V | ArrayLike, opts: StateOptions = {}) {
+    this.name = opts.name;
+    this.#value = normalizeValue(value, this.describe()) as V;
+    this.#subject = new BehaviorSubject<V>(this.#value);
+    this.value$ = this.#subject.asObservable();
+  }
+
+  /** Reads the value; inside a trace the read is recorded and returns the traced value. */
+  get value(): V {
+    return readAt(this as unknown as State, traceStack.length - 1) as V;
+  }
+
+  /** Writes the value; inside a trace the write is recorded and committed after the computation. */
+  set value(v: V) {
+    const value = normalizeValue(v, this.describe()) as V;
+    const trace = traceStack[traceStack.length - 1];
+    if (trace) trace.write(this as unknown as State, value);
+    else commitStateWrites(new Map([[this as unknown as State, value]]));
+  }
+
+  /** The last committed value, ignoring any active trace. */
+  get committedValue(): V {
+    return this.#value;
+  }
+
+  /** @internal Assigns without emitting; `commitStateWrites` emits after all assignments. */
+  assignCommitted(v: StateValue): void {
+    this.#value = v as V;
+  }
+
+  /** @internal Emits the committed value on `value$`. */
+  emit(): void {
+    this.#subject.next(this.#value);
+  }
+
+  /** A short description used in error messages: `ParamState "w" (f32[2,1])`. */
+  describe(): string {
+    const kind = this.constructor.name;
+    const name = this.name ? ` "${this.name}"` : ` #${this.id}`;
+    // Called from the constructor before the value exists, hence the optional chaining.
+    const v = this.#value as V | undefined;
+    return `${kind}${name}${v ? ` (${valueSignature(v)})` : ""}`;
+  }
+
+  toString(): string {
+    return this.describe();
+  }
+}
+
+/** A trainable parameter (what `grad` and optimizers select by default). */
+export class ParamState<V extends StateValue = StateValue> extends State<V> {}
+/** State that is reset every step (e.g. a neuron's membrane potential). */
+export class ShortTermState<V extends StateValue = StateValue> extends State<V> {}
+/** State kept across steps (e.g. running statistics). */
+export class LongTermState<V extends StateValue = StateValue> extends State<V> {}
+/** A recurrent hidden state. */
+export class HiddenState<V extends StateValue = StateValue> extends State<V> {}
+
+/**
+ * Commits writes in one step: every value is assigned first, then each State's stream emits, in
+ * the map's order. A failure before this call leaves every State as it was.
+ */
+export function commitStateWrites(writes: ReadonlyMap<State, StateValue>): void {
+  for (const [s, v] of writes) s.assignCommitted(v);
+  for (const s of writes.keys()) s.emit();
+}
+
+/**
+ * Merges several State streams into one stream of `{ path, value }` events. Accepts an array
+ * (paths "0", "1", ...) or a record of States (paths are the keys).
+ * @example states$(model.states(ParamState)).subscribe(({ path, value }) => ...)
+ */
+export function states$(states: readonly State[] | Readonly<Record<string, State>>): Observable<{ path: string; value: StateValue }> {
+  const entries: [string, State][] = Array.isArray(states)
+    ? states.map((s, i) => [String(i), s])
+    : Object.entries(states as Record<string, State>);
+  return merge(...entries.map(([path, s]) => s.value$.pipe(rxMap((value) => ({ path, value })))));
+}
