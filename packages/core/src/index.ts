@@ -27,3 +27,4 @@ export {
   State, ParamState, ShortTermState, LongTermState, HiddenState, type StateValue, type StateOptions, type StateTrace,
   withStateTrace, commitStateWrites, states$, valueSignature,
 } from "./state.js";
+export { random, prng, type SizeOption } from "./random.js";
