@@ -24,7 +24,7 @@ export {
 } from "./realize.js";
 export * as npUtil from "./np/util.js";
 export {
-  State, ParamState, ShortTermState, LongTermState, HiddenState, type StateValue, type StateOptions, type StateTrace,
+  State, ParamState, ShortTermState, LongTermState, HiddenState, type AnyState, type StateValue, type StateOptions, type StateTrace,
   withStateTrace, commitStateWrites, states$, valueSignature,
 } from "./state.js";
 export { random, prng, type SizeOption } from "./random.js";

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { np, State, ParamState, HiddenState, states$, withStateTrace, commitStateWrites, StateError, type StateValue, Tensor } from "./index.js";
+import { np, type AnyState, State, ParamState, HiddenState, states$, withStateTrace, commitStateWrites, StateError, type StateValue, Tensor } from "./index.js";
 
 describe("State", () => {
   it("holds a Tensor or a pytree of Tensors; JS numbers become float32 tensors", () => {
@@ -31,7 +31,7 @@ describe("State", () => {
     const b = new ParamState(np.array([2]));
     const events: string[] = [];
     const sub = states$({ w, b }).subscribe(({ path, value }) => events.push(`${path}=${(value as Tensor).itemSync()}`));
-    commitStateWrites(new Map<State, StateValue>([[b, np.array([5])], [w, np.array([7])]]));
+    commitStateWrites(new Map<AnyState, StateValue>([[b, np.array([5])], [w, np.array([7])]]));
     sub.unsubscribe();
     expect(events).to.deep.equal(["w=1", "b=2", "b=5", "w=7"]);
   });
@@ -40,7 +40,7 @@ describe("State", () => {
     const s = new State(np.array([1]));
     const emitted: unknown[] = [];
     const sub = s.value$.subscribe((v) => emitted.push(v));
-    const writes = new Map<State, StateValue>();
+    const writes = new Map<AnyState, StateValue>();
     const reads: State[] = [];
     const result = withStateTrace(
       {
@@ -66,7 +66,7 @@ describe("State", () => {
 
   it("a failure inside a trace leaves the trace stack and every State as it was", () => {
     const s = new State(np.array([1]));
-    const writes = new Map<State, StateValue>();
+    const writes = new Map<AnyState, StateValue>();
     expect(() =>
       withStateTrace({ read: (_s, p) => p(), write: (st, v) => void writes.set(st, v) }, () => {
         s.value = np.array([5]);

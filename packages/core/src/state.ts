@@ -14,6 +14,10 @@ import { avalString } from "./ir/node.js";
 /** A State's value: a Tensor or a pytree of Tensors. */
 export type StateValue = Tensor | { readonly [k: string]: StateValue } | readonly StateValue[];
 
+/** Any State, whatever its value type (States are invariant in their value type). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyState = State<any>;
+
 export interface StateOptions {
   name?: string;
 }
@@ -24,9 +28,9 @@ export interface StateOptions {
  */
 export interface StateTrace {
   /** The value a read inside the trace sees (a placeholder, a write made earlier in the trace...). */
-  read(state: State, parentValue: () => StateValue): StateValue;
+  read(state: AnyState, parentValue: () => StateValue): StateValue;
   /** Records a write; it is committed (or not) by whoever owns the trace. */
-  write(state: State, value: StateValue): void;
+  write(state: AnyState, value: StateValue): void;
 }
 
 const traceStack: StateTrace[] = [];
@@ -43,7 +47,7 @@ export function withStateTrace<T>(trace: StateTrace, fn: () => T): T {
 }
 
 /** The value of `state` as seen at trace depth `depth` (delegating outward). */
-function readAt(state: State, depth: number): StateValue {
+function readAt(state: AnyState, depth: number): StateValue {
   if (depth < 0) return state.committedValue;
   return traceStack[depth]!.read(state, () => readAt(state, depth - 1));
 }
@@ -74,7 +78,7 @@ export function valueSignature(v: StateValue): string {
  * s.value$.subscribe((v) => console.log(v.toString()));
  * s.value = s.value.add(1);   // commits and emits
  */
-export class State<V extends StateValue = StateValue> {
+export class State<V extends StateValue = Tensor> {
   readonly id = nextStateId++;
   readonly name: string | undefined;
   #value: V;
@@ -91,15 +95,15 @@ export class State<V extends StateValue = StateValue> {
 
   /** Reads the value; inside a trace the read is recorded and returns the traced value. */
   get value(): V {
-    return readAt(this as unknown as State, traceStack.length - 1) as V;
+    return readAt(this, traceStack.length - 1) as V;
   }
 
   /** Writes the value; inside a trace the write is recorded and committed after the computation. */
   set value(v: V) {
     const value = normalizeValue(v, this.describe()) as V;
     const trace = traceStack[traceStack.length - 1];
-    if (trace) trace.write(this as unknown as State, value);
-    else commitStateWrites(new Map([[this as unknown as State, value]]));
+    if (trace) trace.write(this, value);
+    else commitStateWrites(new Map([[this as AnyState, value]]));
   }
 
   /** The last committed value, ignoring any active trace. */
@@ -132,19 +136,19 @@ export class State<V extends StateValue = StateValue> {
 }
 
 /** A trainable parameter (what `grad` and optimizers select by default). */
-export class ParamState<V extends StateValue = StateValue> extends State<V> {}
+export class ParamState<V extends StateValue = Tensor> extends State<V> {}
 /** State that is reset every step (e.g. a neuron's membrane potential). */
-export class ShortTermState<V extends StateValue = StateValue> extends State<V> {}
+export class ShortTermState<V extends StateValue = Tensor> extends State<V> {}
 /** State kept across steps (e.g. running statistics). */
-export class LongTermState<V extends StateValue = StateValue> extends State<V> {}
+export class LongTermState<V extends StateValue = Tensor> extends State<V> {}
 /** A recurrent hidden state. */
-export class HiddenState<V extends StateValue = StateValue> extends State<V> {}
+export class HiddenState<V extends StateValue = Tensor> extends State<V> {}
 
 /**
  * Commits writes in one step: every value is assigned first, then each State's stream emits, in
  * the map's order. A failure before this call leaves every State as it was.
  */
-export function commitStateWrites(writes: ReadonlyMap<State, StateValue>): void {
+export function commitStateWrites(writes: ReadonlyMap<AnyState, StateValue>): void {
   for (const [s, v] of writes) s.assignCommitted(v);
   for (const s of writes.keys()) s.emit();
 }
@@ -154,9 +158,9 @@ export function commitStateWrites(writes: ReadonlyMap<State, StateValue>): void 
  * (paths "0", "1", ...) or a record of States (paths are the keys).
  * @example states$(model.states(ParamState)).subscribe(({ path, value }) => ...)
  */
-export function states$(states: readonly State[] | Readonly<Record<string, State>>): Observable<{ path: string; value: StateValue }> {
-  const entries: [string, State][] = Array.isArray(states)
+export function states$(states: readonly AnyState[] | Readonly<Record<string, AnyState>>): Observable<{ path: string; value: StateValue }> {
+  const entries: [string, AnyState][] = Array.isArray(states)
     ? states.map((s, i) => [String(i), s])
-    : Object.entries(states as Record<string, State>);
+    : Object.entries(states as Record<string, AnyState>);
   return merge(...entries.map(([path, s]) => s.value$.pipe(rxMap((value) => ({ path, value })))));
 }
