@@ -63,7 +63,7 @@ export function castScalar(v: number, dtype: DType): number {
     case "int32":
       return Number.isFinite(v) ? Math.trunc(v) | 0 : 0;
     case "bool":
-      return v !== 0 && !Number.isNaN(v) ? 1 : 0;
+      return v !== 0 ? 1 : 0; // NaN is truthy, as NumPy and XLA convert to bool
   }
 }
 

@@ -70,6 +70,9 @@ const BINARY_FN: { [P in BinaryPrim]: (a: number, b: number) => number } = {
   ge: (a, b) => +(a >= b),
   and: (a, b) => +(!!a && !!b),
   or: (a, b) => +(!!a || !!b),
+  xor: (a, b) => +(!!a !== !!b),
+  shl: (a, b) => (b >= 32 ? 0 : a << b),
+  shrl: (a, b) => (b >= 32 ? 0 : (a >>> b) | 0),
 };
 
 /** Integer arithmetic that differs from float64 arithmetic followed by a cast. */
@@ -79,6 +82,9 @@ const INT_BINARY: Partial<Record<BinaryPrim, (a: number, b: number) => number>> 
   div: (a, b) => (b === 0 ? 0 : Math.floor(a / b)),
   rem: (a, b) => (b === 0 ? 0 : BINARY_FN.rem(a, b)),
   pow: (a, b) => (b < 0 ? 0 : Math.pow(a, b)),
+  and: (a, b) => a & b,
+  or: (a, b) => a | b,
+  xor: (a, b) => a ^ b,
 };
 
 function mapUnary(f: (x: number) => number, dtype: DType) {
@@ -254,6 +260,7 @@ const RULES: { [P in Prim]: EvalRule<P> } = {
   rem: binaryRule("rem"), pow: binaryRule("pow"), max: binaryRule("max"), min: binaryRule("min"),
   atan2: binaryRule("atan2"), eq: binaryRule("eq"), ne: binaryRule("ne"), lt: binaryRule("lt"),
   le: binaryRule("le"), gt: binaryRule("gt"), ge: binaryRule("ge"), and: binaryRule("and"), or: binaryRule("or"),
+  xor: binaryRule("xor"), shl: binaryRule("shl"), shrl: binaryRule("shrl"),
 
   cast: ([x], p) => mapUnary((v) => castScalar(v, p.dtype), p.dtype)([x!]),
   select: ([c, a, b]) => c!.map((v, i) => (v ? a![i]! : b![i]!)),

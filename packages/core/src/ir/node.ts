@@ -25,7 +25,8 @@ const unintern = new FinalizationRegistry<string>((key) => {
 });
 
 function paramsKey(params: object): string {
-  return JSON.stringify(params);
+  // JSON writes NaN, ±Infinity as null and -0 as 0: spell them out so distinct literals never share a node.
+  return JSON.stringify(params, (_k, v) => (typeof v === "number" && (!Number.isFinite(v) || Object.is(v, -0)) ? `${Object.is(v, -0) ? "-0" : v}` : v));
 }
 
 function freezeAval(aval: Aval): Aval {

@@ -23,7 +23,7 @@ export const UNARY_PRIMS = [
 ] as const;
 export const BINARY_PRIMS = [
   "add", "sub", "mul", "div", "rem", "pow", "max", "min", "atan2",
-  "eq", "ne", "lt", "le", "gt", "ge", "and", "or",
+  "eq", "ne", "lt", "le", "gt", "ge", "and", "or", "xor", "shl", "shrl",
 ] as const;
 export const REDUCE_PRIMS = ["reduceSum", "reduceMax", "reduceMin", "reduceProd"] as const;
 
@@ -116,7 +116,7 @@ function unary<P extends Prim>(opts: { floatOnly?: boolean; out?: DType; boolOnl
   };
 }
 
-function binary<P extends Prim>(opts: { out?: DType; boolOnly?: boolean; noBool?: boolean } = {}): PrimRule<P> {
+function binary<P extends Prim>(opts: { out?: DType; boolOnly?: boolean; noBool?: boolean; bits?: "boolOrInt" | "int" } = {}): PrimRule<P> {
   return {
     kind: "elementwise",
     infer: (inputs) => {
@@ -126,6 +126,8 @@ function binary<P extends Prim>(opts: { out?: DType; boolOnly?: boolean; noBool?
       if (a.dtype !== b.dtype) throw new DTypeError(`binary primitive: dtypes ${a.dtype} and ${b.dtype} differ`);
       if (opts.boolOnly && a.dtype !== "bool") throw new DTypeError(`expected bool operands, got ${a.dtype}`);
       if (opts.noBool && a.dtype === "bool") throw new DTypeError(`arithmetic on bool operands is not supported; cast first`);
+      if (opts.bits === "boolOrInt" && a.dtype !== "bool" && a.dtype !== "int32") throw new DTypeError(`expected bool or int32 operands, got ${a.dtype}`);
+      if (opts.bits === "int" && a.dtype !== "int32") throw new DTypeError(`expected int32 operands, got ${a.dtype}`);
       return { shape: a.shape, dtype: opts.out ?? a.dtype };
     },
   };
@@ -210,8 +212,13 @@ export const PRIMITIVES = {
   le: binary({ out: "bool" }),
   gt: binary({ out: "bool" }),
   ge: binary({ out: "bool" }),
-  and: binary({ boolOnly: true }),
-  or: binary({ boolOnly: true }),
+  // Logical on bool, bitwise on int32 (uint32 bit patterns for Threefry live in int32).
+  and: binary({ bits: "boolOrInt" }),
+  or: binary({ bits: "boolOrInt" }),
+  xor: binary({ bits: "boolOrInt" }),
+  shl: binary({ bits: "int" }),
+  /** Logical (unsigned) right shift of the 32-bit pattern. */
+  shrl: binary({ bits: "int" }),
 
   cast: { kind: "elementwise", infer: ([x], p) => ({ shape: x!.shape, dtype: p.dtype }) },
   select: {

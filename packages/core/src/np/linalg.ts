@@ -1,22 +1,229 @@
 /**
  * Contractions (matmul, dot, vdot, outer, einsum, tensordot) — all lowered to transposes,
- * reshapes and the batched `matmul` primitive — and `linalg.*`.
+ * reshapes, broadcasts and the batched `matmul` primitive — and `linalg.*` over the `solve`,
+ * `cholesky`, `detSign` and `logAbsDet` primitives.
  */
-import { NotImplemented } from "./stub.js";
+import { ShapeError, ValueError } from "../errors.js";
+import { type Shape, broadcastShapes, fmtShape, normAxis, sizeOf } from "../shape.js";
 import { type ArrayLike, Tensor } from "../tensor.js";
+import { eyeRaw, matmulRaw, productRaw, promotedFloat, promotedPair, range, transposeRaw } from "./contract.js";
+import { norm } from "./norm.js";
+import { apply, broadcastRaw, reshapeRaw } from "./util.js";
 
-export function matmul(a: ArrayLike, b: ArrayLike): Tensor { return NotImplemented("matmul", a, b); }
-export function dot(a: ArrayLike, b: ArrayLike): Tensor { return NotImplemented("dot", a, b); }
-export function vdot(a: ArrayLike, b: ArrayLike): Tensor { return NotImplemented("vdot", a, b); }
-export function outer(a: ArrayLike, b: ArrayLike): Tensor { return NotImplemented("outer", a, b); }
-export function einsum(subscripts: string, ...operands: ArrayLike[]): Tensor { return NotImplemented("einsum", subscripts, operands); }
-export function tensordot(a: ArrayLike, b: ArrayLike, axes?: number | readonly [readonly number[], readonly number[]]): Tensor { return NotImplemented("tensordot", a, b, axes); }
+export { einsum } from "./einsum.js";
+
+/** Broadcasts the batch (leading) dims of two contraction operands; the message names the full shapes. */
+function batchShape(op: string, a: Shape, b: Shape, batchA: Shape, batchB: Shape): number[] {
+  try {
+    return broadcastShapes(op, batchA, batchB);
+  } catch {
+    throw new ShapeError(`${op}: batch dimensions of shapes ${fmtShape(a)} and ${fmtShape(b)} cannot be broadcast together (${fmtShape(batchA)} vs ${fmtShape(batchB)})`);
+  }
+}
+
+/**
+ * Matrix product with NumPy semantics: a 1-D operand is promoted to a matrix (a row for `a`, a
+ * column for `b`) and the added axis is removed from the result; leading (batch) dims broadcast;
+ * dtypes promote. Scalars are a ShapeError (use `multiply`).
+ * @example
+ * np.matmul([[1, 2], [3, 4]], [[5], [6]])   // [[17], [39]]
+ * np.matmul(np.ones([8, 2, 3]), np.ones([3, 4])).shape  // [8, 2, 4]
+ * np.matmul([1, 2], [3, 4])                 // 11 (shape [])
+ */
+export function matmul(a: ArrayLike, b: ArrayLike): Tensor {
+  const [ta, tb] = promotedPair("matmul", a, b);
+  if (ta.ndim === 0 || tb.ndim === 0) {
+    throw new ShapeError(`matmul: operands need at least one dimension, got shapes ${fmtShape(ta.shape)} and ${fmtShape(tb.shape)}; use multiply for scalars`);
+  }
+  const a2 = ta.ndim === 1 ? reshapeRaw(ta, [1, ta.shape[0]!]) : ta;
+  const b2 = tb.ndim === 1 ? reshapeRaw(tb, [tb.shape[0]!, 1]) : tb;
+  const [m, k] = a2.shape.slice(-2) as [number, number];
+  const [k2, n] = b2.shape.slice(-2) as [number, number];
+  if (k !== k2) {
+    throw new ShapeError(`matmul: cannot multiply shapes ${fmtShape(ta.shape)} and ${fmtShape(tb.shape)}: inner dimensions ${k} and ${k2} differ`);
+  }
+  const batch = batchShape("matmul", ta.shape, tb.shape, a2.shape.slice(0, -2), b2.shape.slice(0, -2));
+  const out = matmulRaw(broadcastRaw(a2, [...batch, m, k]), broadcastRaw(b2, [...batch, k, n]));
+  return reshapeRaw(out, [...batch, ...(ta.ndim === 1 ? [] : [m]), ...(tb.ndim === 1 ? [] : [n])]);
+}
+
+type Axes = number | readonly [number | readonly number[], number | readonly number[]];
+
+/** tensordot's lowering: contracted axes to the back of `a` / front of `b`, one 2-D matmul. */
+function contractAxes(op: string, ta: Tensor, tb: Tensor, axesA: readonly number[], axesB: readonly number[]): Tensor {
+  axesA.forEach((ax, i) => {
+    const bx = axesB[i]!;
+    if (ta.shape[ax] !== tb.shape[bx]) {
+      throw new ShapeError(`${op}: shapes ${fmtShape(ta.shape)} and ${fmtShape(tb.shape)} are not aligned: axis ${ax} of a has size ${ta.shape[ax]} but axis ${bx} of b has size ${tb.shape[bx]}`);
+    }
+  });
+  const freeA = range(0, ta.ndim).filter((i) => !axesA.includes(i));
+  const freeB = range(0, tb.ndim).filter((i) => !axesB.includes(i));
+  const m = freeA.map((i) => ta.shape[i]!), k = axesA.map((i) => ta.shape[i]!), n = freeB.map((i) => tb.shape[i]!);
+  const a2 = reshapeRaw(transposeRaw(ta, [...freeA, ...axesA]), [sizeOf(m), sizeOf(k)]);
+  const b2 = reshapeRaw(transposeRaw(tb, [...axesB, ...freeB]), [sizeOf(k), sizeOf(n)]);
+  return reshapeRaw(matmulRaw(a2, b2), [...m, ...n]);
+}
+
+function axisList(op: string, which: "a" | "b", axes: number | readonly number[], rank: number): number[] {
+  const list = (typeof axes === "number" ? [axes] : [...axes]).map((ax) => normAxis(op, ax, rank));
+  if (new Set(list).size !== list.length) throw new ValueError(`${op}: repeated axis in the axes of ${which}: ${JSON.stringify(axes)}`);
+  return list;
+}
+
+/**
+ * Sums products over the given axes: `axes = N` contracts the last N axes of `a` with the first N
+ * of `b` (default 2); `axes = [axesOfA, axesOfB]` pairs them explicitly. The result has `a`'s free
+ * axes, then `b`'s.
+ * @example
+ * np.tensordot(np.ones([3, 4, 5]), np.ones([4, 5, 2])).shape        // [3, 2] (axes = 2)
+ * np.tensordot(np.ones([3, 4]), np.ones([2, 3]), [[0], [1]]).shape  // [4, 2]
+ * np.tensordot([1, 2], [3, 4], 0)                                   // [[3, 4], [6, 8]]
+ */
+export function tensordot(a: ArrayLike, b: ArrayLike, axes: Axes = 2): Tensor {
+  const [ta, tb] = promotedPair("tensordot", a, b);
+  let axesA: number[], axesB: number[];
+  if (typeof axes === "number") {
+    if (!Number.isInteger(axes) || axes < 0 || axes > ta.ndim || axes > tb.ndim) {
+      throw new ValueError(`tensordot: axes=${axes} must be an integer in [0, ${Math.min(ta.ndim, tb.ndim)}] for shapes ${fmtShape(ta.shape)} and ${fmtShape(tb.shape)}`);
+    }
+    axesA = range(ta.ndim - axes, ta.ndim);
+    axesB = range(0, axes);
+  } else {
+    if (!Array.isArray(axes) || axes.length !== 2) throw new ValueError(`tensordot: axes must be a number or a pair [axesOfA, axesOfB], got ${JSON.stringify(axes)}`);
+    axesA = axisList("tensordot", "a", axes[0], ta.ndim);
+    axesB = axisList("tensordot", "b", axes[1], tb.ndim);
+    if (axesA.length !== axesB.length) {
+      throw new ValueError(`tensordot: axes pair ${JSON.stringify(axes)} names ${axesA.length} axes of a but ${axesB.length} of b`);
+    }
+  }
+  return contractAxes("tensordot", ta, tb, axesA, axesB);
+}
+
+/**
+ * NumPy's `dot`: scalars multiply; 1-D·1-D is the inner product; 2-D·2-D is matmul; otherwise it
+ * sums over the last axis of `a` and the second-to-last of `b` (the last, if `b` is 1-D), giving
+ * `a.shape[:-1] + b.shape[:-2] + b.shape[-1:]` (no batch broadcasting — use matmul for that).
+ * @example
+ * np.dot([1, 2, 3], [4, 5, 6])                     // 32
+ * np.dot([[1, 2], [3, 4]], [1, 1])                 // [3, 7]
+ * np.dot(np.ones([2, 3, 4]), np.ones([5, 4, 6])).shape  // [2, 3, 5, 6]
+ */
+export function dot(a: ArrayLike, b: ArrayLike): Tensor {
+  const [ta, tb] = promotedPair("dot", a, b);
+  if (ta.ndim === 0 || tb.ndim === 0) {
+    const shape = broadcastShapes("dot", ta.shape, tb.shape);
+    return productRaw(broadcastRaw(ta, shape), broadcastRaw(tb, shape));
+  }
+  return contractAxes("dot", ta, tb, [ta.ndim - 1], [Math.max(0, tb.ndim - 2)]);
+}
+
+/**
+ * Flattens both operands and returns the sum of their products (a scalar); sizes must match.
+ * @example np.vdot([[1, 2], [3, 4]], [[1, 0], [0, 1]]) // 5
+ */
+export function vdot(a: ArrayLike, b: ArrayLike): Tensor {
+  const [ta, tb] = promotedPair("vdot", a, b);
+  if (ta.size !== tb.size) {
+    throw new ShapeError(`vdot: operands must have the same number of elements, got shapes ${fmtShape(ta.shape)} (size ${ta.size}) and ${fmtShape(tb.shape)} (size ${tb.size})`);
+  }
+  return contractAxes("vdot", reshapeRaw(ta, [ta.size]), reshapeRaw(tb, [tb.size]), [0], [0]);
+}
+
+/**
+ * Outer product of the flattened operands: `out[i, j] = a[i] * b[j]` (elementwise, no matmul).
+ * @example np.outer([1, 2], [3, 4, 5]) // [[3, 4, 5], [6, 8, 10]]
+ */
+export function outer(a: ArrayLike, b: ArrayLike): Tensor {
+  const [ta, tb] = promotedPair("outer", a, b);
+  const shape = [ta.size, tb.size];
+  return productRaw(broadcastRaw(reshapeRaw(ta, [ta.size, 1]), shape), broadcastRaw(reshapeRaw(tb, [1, tb.size]), shape));
+}
+
+// ---------------------------------------------------------------------------------------------
+// linalg.*: validated in front of the strict linalg primitives.
+
+/** Checks `a` is a (batch of) square matrices and returns n. */
+function squareSize(op: string, a: Tensor): number {
+  const r = a.ndim;
+  if (r < 2 || a.shape[r - 1] !== a.shape[r - 2]) {
+    throw new ShapeError(`${op}: expected a (batch of) square matrices [..., n, n], got shape ${fmtShape(a.shape)}`);
+  }
+  return a.shape[r - 1]!;
+}
+
+function oneSquare(op: string, a: ArrayLike): Tensor {
+  const [t] = promotedFloat(op, [a]) as [Tensor];
+  squareSize(op, t);
+  return t;
+}
+
+function slogdet(a: ArrayLike): [Tensor, Tensor] {
+  const t = oneSquare("linalg.slogdet", a);
+  return [apply("detSign", [t], {}), apply("logAbsDet", [t], {})];
+}
 
 export const linalg = {
-  solve: (a: ArrayLike, b: ArrayLike): Tensor => NotImplemented("linalg.solve", a, b),
-  inv: (a: ArrayLike): Tensor => NotImplemented("linalg.inv", a),
-  det: (a: ArrayLike): Tensor => NotImplemented("linalg.det", a),
-  slogdet: (a: ArrayLike): [Tensor, Tensor] => NotImplemented("linalg.slogdet", a),
-  cholesky: (a: ArrayLike): Tensor => NotImplemented("linalg.cholesky", a),
-  norm: (x: ArrayLike, opts?: { ord?: number | "fro" | null; axis?: number | readonly number[] | null; keepdims?: boolean }): Tensor => NotImplemented("linalg.norm", x, opts),
+  /**
+   * Solves `a @ x = b` for x. `a` is [..., n, n]; `b` is a vector [n] (result [..., n]) or a
+   * (batch of) matrices [..., n, k] (result [..., n, k]); batch dims broadcast (NumPy 2 rules:
+   * only a 1-D `b` is a vector). Float inputs only. A singular `a` gives inf/NaN, not an error.
+   * @example np.linalg.solve([[3, 1], [1, 2]], [9, 8]) // [2, 3]
+   */
+  solve(a: ArrayLike, b: ArrayLike): Tensor {
+    const op = "linalg.solve";
+    const [ta, tb] = promotedFloat(op, [a, b]) as [Tensor, Tensor];
+    const n = squareSize(op, ta);
+    const vector = tb.ndim === 1;
+    if (tb.ndim === 0 || tb.shape[vector ? 0 : tb.ndim - 2] !== n) {
+      throw new ShapeError(`${op}: a has shape ${fmtShape(ta.shape)} but b has shape ${fmtShape(tb.shape)}; b must be [${n}] or [..., ${n}, k]`);
+    }
+    const b2 = vector ? reshapeRaw(tb, [n, 1]) : tb;
+    const k = b2.shape[b2.ndim - 1]!;
+    const batch = batchShape(op, ta.shape, tb.shape, ta.shape.slice(0, -2), b2.shape.slice(0, -2));
+    const x = apply("solve", [broadcastRaw(ta, [...batch, n, n]), broadcastRaw(b2, [...batch, n, k])], {});
+    return vector ? reshapeRaw(x, [...batch, n]) : x;
+  },
+
+  /**
+   * Inverse of a (batch of) square float matrices, as `solve(a, eye(n))`.
+   * @example np.linalg.inv([[4, 7], [2, 6]]) // [[0.6, -0.7], [-0.2, 0.4]]
+   */
+  inv(a: ArrayLike): Tensor {
+    const t = oneSquare("linalg.inv", a);
+    const eye = broadcastRaw(eyeRaw(t.shape[t.ndim - 1]!, t.dtype), t.shape);
+    return apply("solve", [t, eye], {});
+  },
+
+  /**
+   * Determinant over the last two axes, as `sign * exp(logAbsDet)` (so it is 0 for a singular matrix).
+   * @example np.linalg.det([[1, 2], [3, 4]]) // -2
+   */
+  det(a: ArrayLike): Tensor {
+    const [sign, logAbs] = slogdet(a);
+    return apply("mul", [sign, apply("exp", [logAbs], {})], {});
+  },
+
+  /**
+   * `[sign, logAbsDet]` of the determinant over the last two axes: stable where det under- or
+   * overflows. A singular matrix gives sign 0 and logAbsDet -inf.
+   * @example const [sign, logAbs] = np.linalg.slogdet([[1, 2], [3, 4]]); // -1, log(2)
+   */
+  slogdet,
+
+  /**
+   * Lower-triangular Cholesky factor L (a = L @ L^T) of a (batch of) symmetric positive-definite
+   * float matrices. Only the lower triangle of `a` is read; a matrix that is not positive-definite
+   * gives NaN (as JAX), not an error.
+   * @example np.linalg.cholesky([[4, 2], [2, 3]]) // [[2, 0], [1, 1.414...]]
+   */
+  cholesky(a: ArrayLike): Tensor {
+    return apply("cholesky", [oneSquare("linalg.cholesky", a)], {});
+  },
+
+  /**
+   * Vector and matrix norms, as NumPy (matrix ord 2 / -2 need an SVD and are a ValueError).
+   * @example np.linalg.norm([[3, 4], [6, 8]], { axis: 1 }) // [5, 10]
+   */
+  norm,
 };

@@ -1,0 +1,103 @@
+/**
+ * `linalg.norm`: vector norms over one axis and matrix norms over an axis pair, as NumPy, built
+ * from elementwise ops and the reduce primitives.
+ */
+import { isFloat } from "../dtype.js";
+import { ValueError } from "../errors.js";
+import { fmtShape, normAxis } from "../shape.js";
+import { type ArrayLike, Tensor } from "../tensor.js";
+import { keepDims, range, reduceRaw } from "./contract.js";
+import { apply, asTensor, astypeRaw, fullRaw } from "./util.js";
+
+export interface NormOptions {
+  ord?: number | "fro" | null;
+  axis?: number | readonly number[] | null;
+  keepdims?: boolean;
+}
+
+const OP = "linalg.norm";
+
+function scalarLike(x: Tensor, v: number): Tensor {
+  return fullRaw(x.shape, v, x.dtype);
+}
+
+const absOf = (x: Tensor): Tensor => apply("abs", [x], {});
+const sumOf = (x: Tensor, axes: readonly number[]): Tensor => reduceRaw("reduceSum", x, axes);
+const sqrtOf = (x: Tensor): Tensor => apply("sqrt", [x], {});
+const sumSquares = (x: Tensor, axes: readonly number[]): Tensor => sumOf(apply("mul", [x, x], {}), axes);
+
+/** Vector norm along one axis. */
+function vectorNorm(x: Tensor, axis: number, ord: number | "fro" | null): Tensor {
+  if (ord === null || ord === 2) return sqrtOf(sumSquares(x, [axis]));
+  if (typeof ord !== "number" || Number.isNaN(ord)) throw new ValueError(`${OP}: invalid norm order ${JSON.stringify(ord)} for vectors; use a number, Infinity or -Infinity`);
+  if (ord === Infinity) return reduceRaw("reduceMax", absOf(x), [axis]);
+  if (ord === -Infinity) return reduceRaw("reduceMin", absOf(x), [axis]);
+  if (ord === 0) return sumOf(astypeRaw(apply("ne", [x, scalarLike(x, 0)], {}), x.dtype), [axis]);
+  if (ord === 1) return sumOf(absOf(x), [axis]);
+  const powered = sumOf(apply("pow", [absOf(x), scalarLike(x, ord)], {}), [axis]);
+  return apply("pow", [powered, scalarLike(powered, 1 / ord)], {});
+}
+
+/** Matrix norm over the axis pair (row, col). */
+function matrixNorm(x: Tensor, row: number, col: number, ord: number | "fro" | null): Tensor {
+  if (ord === null || ord === "fro") return sqrtOf(sumSquares(x, [row, col]));
+  if (ord === 2 || ord === -2) {
+    throw new ValueError(`${OP}: ord=${ord} for matrices (the extreme singular value) is not supported: it needs an SVD, which kiln does not have`);
+  }
+  const kinds: Record<string, [summed: number, reduced: number, prim: "reduceMax" | "reduceMin"]> = {
+    "1": [row, col, "reduceMax"], // max column sum
+    "-1": [row, col, "reduceMin"],
+    Infinity: [col, row, "reduceMax"], // max row sum
+    "-Infinity": [col, row, "reduceMin"],
+  };
+  const kind = kinds[String(ord)];
+  if (!kind) throw new ValueError(`${OP}: invalid norm order ${JSON.stringify(ord)} for matrices; supported: "fro", 1, -1, Infinity, -Infinity`);
+  const [summed, reduced, prim] = kind;
+  // Summing `summed` away shifts `reduced` down by one when it came after it.
+  return reduceRaw(prim, sumOf(absOf(x), [summed]), [reduced > summed ? reduced - 1 : reduced]);
+}
+
+/**
+ * Vector or matrix norm, as NumPy's `linalg.norm`.
+ * - `axis` absent: with `ord` absent, the 2-norm of all elements flattened (any rank); with an
+ *   `ord`, `x` must be 1-D (vector norm) or 2-D (matrix norm).
+ * - `axis` a number: vector norms — `ord` null/2 (Euclidean), 1, Infinity (max |x|), -Infinity
+ *   (min |x|), 0 (count of nonzeros) or any other p: `sum(|x|^p)^(1/p)`.
+ * - `axis` a pair: matrix norms — `ord` null/"fro" (Frobenius), 1 / -1 (max / min column abs sum),
+ *   Infinity / -Infinity (max / min row abs sum). ord 2 / -2 need singular values (an SVD), which
+ *   kiln does not have: they are a ValueError.
+ * Integer and bool inputs are computed in float32.
+ * @example
+ * np.linalg.norm([3, 4])                            // 5
+ * np.linalg.norm([[1, -2], [3, 4]], { ord: 1 })     // 6
+ * np.linalg.norm([[3, 4], [6, 8]], { axis: 1 })     // [5, 10]
+ * np.linalg.norm([[1, 2], [3, 4]], { ord: "fro", axis: [0, 1], keepdims: true })  // [[5.477...]]
+ */
+export function norm(x: ArrayLike, opts: NormOptions = {}): Tensor {
+  const t0 = asTensor(x, OP);
+  const t = isFloat(t0.dtype) ? t0 : astypeRaw(t0, "float32");
+  const ord = opts.ord ?? null;
+  const rank = t.ndim;
+  let axes: number[];
+  if (opts.axis === undefined || opts.axis === null) {
+    if (ord === null) {
+      const out = sqrtOf(sumSquares(t, range(0, rank)));
+      return opts.keepdims ? keepDims(out, range(0, rank), rank) : out;
+    }
+    if (rank !== 1 && rank !== 2) {
+      throw new ValueError(`${OP}: with ord=${JSON.stringify(ord)} and no axis, x must be 1-D or 2-D, got shape ${fmtShape(t.shape)}; pass axis`);
+    }
+    axes = range(0, rank);
+  } else {
+    axes = (typeof opts.axis === "number" ? [opts.axis] : [...opts.axis]).map((a) => normAxis(OP, a, rank));
+  }
+  let out: Tensor;
+  if (axes.length === 1) out = vectorNorm(t, axes[0]!, ord);
+  else if (axes.length === 2) {
+    if (axes[0] === axes[1]) throw new ValueError(`${OP}: duplicate axes ${JSON.stringify(opts.axis)}`);
+    out = matrixNorm(t, axes[0]!, axes[1]!, ord);
+  } else {
+    throw new ValueError(`${OP}: axis must name 1 axis (vector norm) or 2 axes (matrix norm), got ${JSON.stringify(opts.axis)}`);
+  }
+  return opts.keepdims ? keepDims(out, [...axes].sort((a, b) => a - b), rank) : out;
+}
