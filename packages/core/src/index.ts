@@ -24,7 +24,10 @@ export {
 } from "./realize.js";
 export * as npUtil from "./np/util.js";
 export {
+  bindPlaceholders, dependsOnPlaceholder, substituter, resolveBindings, concreteReadCount, type RebuildHook,
+} from "./trace.js";
+export {
   State, ParamState, ShortTermState, LongTermState, HiddenState, type AnyState, type StateValue, type StateOptions, type StateTrace,
-  withStateTrace, commitStateWrites, states$, valueSignature,
+  withStateTrace, isTracingStates, commitStateWrites, states$, valueSignature,
 } from "./state.js";
-export { random, prng, type SizeOption } from "./random.js";
+export { random, prng, RandomState, DEFAULT_RANDOM, type SizeOption } from "./random.js";

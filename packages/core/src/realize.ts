@@ -11,6 +11,7 @@ import { type Node, makeNode } from "./ir/node.js";
 import { type Aval } from "./ir/primitives.js";
 import { interpret } from "./interpret.js";
 import { sizeOf } from "./shape.js";
+import { resolveBindings } from "./trace.js";
 
 /** What a backend offers core: run the graph that computes `outputs`. */
 export interface Executor {
@@ -121,6 +122,9 @@ function pendingOf(nodes: readonly Node[]): Node[] {
 
 /** Realizes nodes synchronously; returns their data leaves. */
 export function realizeSync(nodes: readonly Node[], op = "dataSync"): Node<"data">[] {
+  // Placeholders bound by a running transform compute with their bound values (trace.ts).
+  const resolved = resolveBindings(nodes);
+  if (resolved !== nodes) return realizeSync(resolved, op);
   checkConcrete(nodes, op);
   const pending = pendingOf(nodes);
   if (pending.length) {
@@ -134,6 +138,8 @@ export function realizeSync(nodes: readonly Node[], op = "dataSync"): Node<"data
 
 /** Realizes nodes (async); returns their data leaves. */
 export async function realize(nodes: readonly Node[], op = "data"): Promise<Node<"data">[]> {
+  const resolved = resolveBindings(nodes);
+  if (resolved !== nodes) return realize(resolved, op);
   checkConcrete(nodes, op);
   const pending = pendingOf(nodes);
   if (pending.length) record(pending, await active.execute(pending, bufferOf));

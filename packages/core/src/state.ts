@@ -35,6 +35,11 @@ export interface StateTrace {
 
 const traceStack: StateTrace[] = [];
 
+/** Whether a State trace is active (a transform is tracing the current code). */
+export function isTracingStates(): boolean {
+  return traceStack.length > 0;
+}
+
 /** Runs `fn` with `trace` recording State reads and writes. */
 export function withStateTrace<T>(trace: StateTrace, fn: () => T): T {
   traceStack.push(trace);

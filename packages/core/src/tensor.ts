@@ -9,6 +9,7 @@ import { DisposedError, ValueError } from "./errors.js";
 import { type Node } from "./ir/node.js";
 import { activeExecutor, bufferOf, realize, realizeSync } from "./realize.js";
 import { type Shape, sizeOf } from "./shape.js";
+import { dependsOnPlaceholder } from "./trace.js";
 import * as ew from "./np/elementwise.js";
 import * as red from "./np/reduce.js";
 import * as shp from "./np/shape.js";
@@ -75,6 +76,9 @@ export class Tensor {
   }
 
   #adopt(dataNode: Node<"data">): void {
+    // A traced value (read through a transform's placeholder binding) keeps its graph: the
+    // transform still differentiates through it.
+    if (dependsOnPlaceholder(this.#node)) return;
     // After realization the handle points at the buffer leaf and drops the graph above it.
     this.#node = dataNode;
     this.#own(bufferOf(dataNode)!);

@@ -1,8 +1,17 @@
-/** Array creation with NumPy names. Shapes are arrays; options come last. */
-import { type DType } from "../dtype.js";
-import { NotImplemented } from "./stub.js";
+/**
+ * Array creation with NumPy names. Shapes are arrays; options come last.
+ *
+ * Everything except `array` is a cheap graph node, never a host buffer: a scalar literal broadcast
+ * to the shape (`zeros`, `ones`, `full`) or the `iota` primitive plus a little arithmetic
+ * (`arange`, `linspace`, `eye`), so a backend can fuse them into their consumers.
+ */
+import { type DType, castScalar, checkDType, isFloat } from "../dtype.js";
+import { DTypeError, ValueError } from "../errors.js";
+import { makeNode } from "../ir/node.js";
+import { type Shape, broadcastShapes, checkShape, fmtShape } from "../shape.js";
 import { type ArrayLike, Tensor } from "../tensor.js";
-import { asTensor } from "./util.js";
+import { add, astype, equal, floor, multiply, subtract, where } from "./elementwise.js";
+import { apply, asTensor, astypeRaw, broadcastRaw, fullRaw, reshapeRaw } from "./util.js";
 
 export interface DTypeOption {
   dtype?: DType;
@@ -24,19 +33,228 @@ function isAllBool(v: unknown): boolean {
   return false;
 }
 
-/** Like `array`, but returns a Tensor argument unchanged. */
+/**
+ * Like `array`, but returns a Tensor argument unchanged.
+ * @example const t = np.array([1, 2]); np.asarray(t) === t // true
+ */
 export function asarray(v: ArrayLike, opts: DTypeOption = {}): Tensor {
   return v instanceof Tensor && (!opts.dtype || opts.dtype === v.dtype) ? v : array(v, opts);
 }
 
-export function zeros(shape: readonly number[], opts?: DTypeOption): Tensor { return NotImplemented("zeros", shape, opts); }
-export function ones(shape: readonly number[], opts?: DTypeOption): Tensor { return NotImplemented("ones", shape, opts); }
-export function full(shape: readonly number[], value: number | boolean, opts?: DTypeOption): Tensor { return NotImplemented("full", shape, value, opts); }
-export function zerosLike(x: ArrayLike, opts?: DTypeOption): Tensor { return NotImplemented("zerosLike", x, opts); }
-export function onesLike(x: ArrayLike, opts?: DTypeOption): Tensor { return NotImplemented("onesLike", x, opts); }
-export function fullLike(x: ArrayLike, value: number | boolean, opts?: DTypeOption): Tensor { return NotImplemented("fullLike", x, value, opts); }
-/** `arange(stop)`, `arange(start, stop, step?)`; float32 unless `dtype` says otherwise. */
-export function arange(start: number, stop?: number | DTypeOption, step?: number | DTypeOption, opts?: DTypeOption): Tensor { return NotImplemented("arange", start, stop, step, opts); }
-export function linspace(start: number, stop: number, num?: number, opts?: DTypeOption & { endpoint?: boolean }): Tensor { return NotImplemented("linspace", start, stop, num, opts); }
-export function eye(n: number, m?: number | null, opts?: DTypeOption & { k?: number }): Tensor { return NotImplemented("eye", n, m, opts); }
-export function meshgrid(...args: (ArrayLike | { indexing?: "xy" | "ij" })[]): Tensor[] { return NotImplemented("meshgrid", args); }
+// ---------------------------------------------------------------------------------------------
+// Constant fills
+
+/** The dtype a fill value gets when none is asked for: bool for booleans, else float32 (as `array`). */
+function fillDType(op: string, value: ArrayLike, dtype: DType | undefined): DType {
+  if (dtype !== undefined) return checkDType(dtype, op);
+  if (typeof value === "boolean") return "bool";
+  if (value instanceof Tensor) return value.dtype;
+  return "float32";
+}
+
+/** A literal or an array fill value, cast to `dtype` and broadcast to `shape`. */
+function fillTensor(op: string, shape: Shape, value: ArrayLike, dtype: DType): Tensor {
+  if (typeof value === "number" || typeof value === "boolean") return fullRaw(shape, castScalar(+value, dtype), dtype);
+  const v = asTensor(value, op);
+  // The fill value must broadcast to `shape` itself, not to something bigger (NumPy's rule).
+  const out = broadcastShapes(op, v.shape, shape);
+  if (out.length !== shape.length || out.some((d, i) => d !== shape[i])) {
+    throw new ValueError(`${op}: a fill value of shape ${fmtShape(v.shape)} cannot be broadcast to ${fmtShape(shape)}`);
+  }
+  return new Tensor(broadcastRaw(astypeRaw(v, dtype), shape).node, false);
+}
+
+/**
+ * An array of zeros (float32 unless `dtype` says otherwise).
+ * @example np.zeros([2, 3]) // float32[2,3] of 0
+ */
+export function zeros(shape: readonly number[], opts: DTypeOption = {}): Tensor {
+  return fullImpl("zeros", shape, 0, opts);
+}
+
+/**
+ * An array of ones (float32 unless `dtype` says otherwise).
+ * @example np.ones([2], { dtype: "int32" }) // [1, 1] int32
+ */
+export function ones(shape: readonly number[], opts: DTypeOption = {}): Tensor {
+  return fullImpl("ones", shape, 1, opts);
+}
+
+/**
+ * An array filled with `value`: float32 for numbers, bool for booleans, unless `dtype` is given
+ * (the value is then cast, e.g. 2.7 → 2 for int32). `value` may also be an array that broadcasts
+ * to `shape`, as in NumPy.
+ * @example np.full([2, 2], 7) // [[7, 7], [7, 7]]
+ * @example np.full([2, 3], [1, 2, 3]) // [[1, 2, 3], [1, 2, 3]]
+ */
+export function full(shape: readonly number[], value: ArrayLike, opts: DTypeOption = {}): Tensor {
+  return fullImpl("full", shape, value, opts);
+}
+
+function fullImpl(op: string, shape: readonly number[], value: ArrayLike, opts: DTypeOption): Tensor {
+  return fillTensor(op, checkShape(op, shape), value, fillDType(op, value, opts.dtype));
+}
+
+/**
+ * Zeros with the shape and dtype of `x` (or `dtype`).
+ * @example np.zerosLike(np.array([1, 2], { dtype: "int32" })) // [0, 0] int32
+ */
+export function zerosLike(x: ArrayLike, opts: DTypeOption = {}): Tensor {
+  return fullLikeImpl("zerosLike", x, 0, opts);
+}
+
+/**
+ * Ones with the shape and dtype of `x` (or `dtype`).
+ * @example np.onesLike([[1, 2]]) // [[1, 1]] float32
+ */
+export function onesLike(x: ArrayLike, opts: DTypeOption = {}): Tensor {
+  return fullLikeImpl("onesLike", x, 1, opts);
+}
+
+/**
+ * `value` with the shape and dtype of `x` (or `dtype`); the value is cast to that dtype, so an
+ * int32 `x` with 2.5 gives 2 (NumPy).
+ * @example np.fullLike(np.array([1, 2]), 5) // [5, 5] float32
+ */
+export function fullLike(x: ArrayLike, value: ArrayLike, opts: DTypeOption = {}): Tensor {
+  return fullLikeImpl("fullLike", x, value, opts);
+}
+
+function fullLikeImpl(op: string, x: ArrayLike, value: ArrayLike, opts: DTypeOption): Tensor {
+  const t = asTensor(x, op);
+  const dtype = opts.dtype === undefined ? t.dtype : checkDType(opts.dtype, op);
+  return fillTensor(op, t.shape, value, dtype);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ranges
+
+/** `out[..., i, ...] = i` along `axis`, in `dtype`. */
+function iota(shape: Shape, axis: number, dtype: DType): Tensor {
+  return new Tensor(makeNode("iota", [], { axis }, { shape: [...shape], dtype }));
+}
+
+function checkCount(op: string, name: string, n: number): number {
+  if (!Number.isInteger(n) || n < 0) throw new ValueError(`${op}: ${name} must be a non-negative integer, got ${n}`);
+  // Indices are int32 on every backend.
+  if (n > 0x7fffffff) throw new ValueError(`${op}: ${name} ${n} is too large (at most 2^31 - 1 elements)`);
+  return n;
+}
+
+function checkFinite(op: string, name: string, v: unknown): number {
+  if (typeof v !== "number" || !Number.isFinite(v)) throw new ValueError(`${op}: ${name} must be a finite number, got ${String(v)}`);
+  return v;
+}
+
+/** A numeric dtype for ranges: bool has no meaningful arithmetic progression. */
+function rangeDType(op: string, dtype: DType | undefined): DType {
+  const dt = checkDType(dtype ?? "float32", op);
+  if (dt === "bool") throw new DTypeError(`${op}: dtype bool is not supported; use a numeric dtype and compare`);
+  return dt;
+}
+
+/** `start + i * step` over an iota of length `n`, built in `dtype` (skipping no-op arithmetic). */
+function progression(n: number, start: number, step: number, dtype: DType): Tensor {
+  let t = iota([n], 0, dtype);
+  if (step !== 1) t = multiply(t, step);
+  if (start !== 0) t = add(t, start);
+  return t;
+}
+
+/**
+ * Evenly spaced values in [start, stop): `arange(stop)`, `arange(start, stop)`,
+ * `arange(start, stop, step)`, each optionally followed by `{ dtype }`. The length is
+ * `ceil((stop - start) / step)` (0 if negative). float32 unless `dtype` says otherwise; with
+ * int32 and a fractional start/step, the values follow NumPy (its first two values, truncated,
+ * fix the step).
+ * @example np.arange(4) // [0, 1, 2, 3] float32
+ * @example np.arange(1, 2, 0.25) // [1, 1.25, 1.5, 1.75]
+ * @example np.arange(5, 0, -2, { dtype: "int32" }) // [5, 3, 1]
+ */
+export function arange(start: number, stop?: number | DTypeOption, step?: number | DTypeOption, opts?: DTypeOption): Tensor {
+  // Options may follow any number of positional arguments.
+  const pos = [start, stop, step].filter((a): a is number => a !== undefined && (typeof a !== "object" || a === null));
+  const o = [stop, step, opts].find((a): a is DTypeOption => typeof a === "object" && a !== null) ?? {};
+  if (pos.length === 0) throw new ValueError(`arange: expected arange(stop), arange(start, stop) or arange(start, stop, step)`);
+  const [a, b, c] = pos.length === 1 ? [0, pos[0], 1] : [pos[0], pos[1], pos[2] ?? 1];
+  const lo = checkFinite("arange", "start", a);
+  const hi = checkFinite("arange", "stop", b);
+  const st = checkFinite("arange", "step", c);
+  if (st === 0) throw new ValueError(`arange: step must not be zero`);
+  const dtype = rangeDType("arange", o.dtype);
+  const n = checkCount("arange", "length", Math.max(0, Math.ceil((hi - lo) / st)));
+  if (dtype !== "int32") return progression(n, lo, st, dtype);
+  // NumPy's integer arange: the first two values are cast, and their difference is the step,
+  // so arange(0, 5, 1.5, int32) is [0, 1, 2, 3].
+  const first = castScalar(lo, "int32");
+  return progression(n, first, castScalar(lo + st, "int32") - first, "int32");
+}
+
+/**
+ * `num` evenly spaced samples over [start, stop] (default 50; `endpoint: false` excludes `stop`).
+ * With `endpoint` the last sample is exactly `stop`. Integer dtypes round toward -inf (NumPy 2).
+ * @example np.linspace(0, 1, 5) // [0, 0.25, 0.5, 0.75, 1]
+ * @example np.linspace(0, 1, 4, { endpoint: false }) // [0, 0.25, 0.5, 0.75]
+ */
+export function linspace(start: number, stop: number, num = 50, opts: DTypeOption & { endpoint?: boolean } = {}): Tensor {
+  checkFinite("linspace", "start", start);
+  checkFinite("linspace", "stop", stop);
+  const n = checkCount("linspace", "num", num);
+  const endpoint = opts.endpoint ?? true;
+  const dtype = rangeDType("linspace", opts.dtype);
+  const ft: DType = isFloat(dtype) ? dtype : "float32";
+  const div = endpoint ? n - 1 : n;
+  const step = div > 0 ? (stop - start) / div : 0;
+  let t = progression(n, start, step, ft);
+  // start + i*step can miss `stop` by an ulp; NumPy pins the last sample to `stop`.
+  if (endpoint && n > 1) t = where(equal(iota([n], 0, "int32"), n - 1), stop, t);
+  return isFloat(dtype) ? t : astype(floor(t), dtype);
+}
+
+/**
+ * A 2-D array with ones on the `k`-th diagonal (k > 0 above the main diagonal) and zeros
+ * elsewhere; `m` columns (default `n`).
+ * @example np.eye(2) // [[1, 0], [0, 1]]
+ * @example np.eye(2, 3, { k: 1 }) // [[0, 1, 0], [0, 0, 1]]
+ */
+export function eye(n: number, m?: number | null, opts: DTypeOption & { k?: number } = {}): Tensor {
+  const rows = checkCount("eye", "n", n);
+  const cols = checkCount("eye", "m", m ?? n);
+  const k = opts.k ?? 0;
+  if (!Number.isInteger(k)) throw new ValueError(`eye: k must be an integer, got ${k}`);
+  const dtype = checkDType(opts.dtype ?? "float32", "eye");
+  const shape = [rows, cols];
+  const onDiagonal = equal(subtract(iota(shape, 1, "int32"), iota(shape, 0, "int32")), k);
+  return astypeRaw(onDiagonal, dtype);
+}
+
+export interface MeshgridOptions {
+  /** "xy" (default, Cartesian: the first two output axes swapped) or "ij" (matrix). */
+  indexing?: "xy" | "ij";
+}
+
+/**
+ * Coordinate arrays from 1-D coordinate vectors (inputs are flattened, as NumPy). With the default
+ * `indexing: "xy"` and inputs of lengths (a, b, c...), outputs have shape (b, a, c...); with "ij",
+ * (a, b, c...). Pass the options object last.
+ * @example const [X, Y] = np.meshgrid([1, 2, 3], [4, 5]); // X, Y: float32[2,3]
+ * @example const [I, J] = np.meshgrid([1, 2, 3], [4, 5], { indexing: "ij" }); // float32[3,2]
+ */
+export function meshgrid(...args: (ArrayLike | MeshgridOptions)[]): Tensor[] {
+  const last = args[args.length - 1];
+  const isOpts = typeof last === "object" && last !== null && !Array.isArray(last) && !(last instanceof Tensor);
+  const opts: MeshgridOptions = isOpts ? (last as MeshgridOptions) : {};
+  const inputs = (isOpts ? args.slice(0, -1) : args) as ArrayLike[];
+  const indexing = opts.indexing ?? "xy";
+  if (indexing !== "xy" && indexing !== "ij") {
+    throw new ValueError(`meshgrid: indexing must be "xy" or "ij", got ${JSON.stringify(indexing)}`);
+  }
+  const vecs = inputs.map((x) => {
+    const t = asTensor(x, "meshgrid");
+    return reshapeRaw(t, [t.size]);
+  });
+  // Output axis of input i: "xy" swaps the roles of the first two inputs.
+  const axisOf = (i: number): number => (indexing === "xy" && vecs.length >= 2 && i < 2 ? 1 - i : i);
+  const shape = vecs.map((_, j) => vecs[vecs.findIndex((__, i) => axisOf(i) === j)]!.size);
+  return vecs.map((v, i) => apply("broadcast", [v], { shape, dims: [axisOf(i)] }, v.weak));
+}

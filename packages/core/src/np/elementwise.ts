@@ -3,6 +3,7 @@
  * strict primitive (or a short composition of them) is recorded. Nothing is computed.
  */
 import { type DType, checkDType, isFloat } from "../dtype.js";
+import { DTypeError } from "../errors.js";
 import { type ArrayLike, Tensor } from "../tensor.js";
 import { broadcastShapes } from "../shape.js";
 import { apply, asTensor, astypeRaw, binaryOp, broadcastRaw, prepareOperands, unaryOp } from "./util.js";
@@ -82,6 +83,7 @@ export function rsqrt(x: ArrayLike): Tensor {
 /** x * x. @example np.square([3]) // [9] */
 export function square(x: ArrayLike): Tensor {
   const t = asTensor(x, "square");
+  if (t.dtype === "bool") throw new DTypeError(`square: not defined for bool input; cast with astype first`);
   return multiply(t, t);
 }
 /** 1 / x. @example np.reciprocal([4]) // [0.25] */
@@ -115,6 +117,7 @@ export const divide = binaryOp("divide", "div", { toFloat: true, noBool: true })
 /** Floor division. @example np.floorDivide([7, -7], 2) // [3, -4] */
 export function floorDivide(a: ArrayLike, b: ArrayLike): Tensor {
   const { ts, dtype, weak } = prepareOperands("floorDivide", [a, b]);
+  if (dtype === "bool") throw new DTypeError(`floorDivide: not defined for bool operands; cast with astype first`);
   if (dtype === "int32") return apply("div", ts, {}, weak);
   return floor(apply("div", ts, {}, weak));
 }

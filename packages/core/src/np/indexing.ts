@@ -1,9 +1,20 @@
 /**
  * NumPy basic indexing (`x.get(...)`), `take`, `takeAlongAxis` and JAX's functional scatter
  * (`x.at(...).set(v)` / `.add(v)`).
+ *
+ * Basic components (integers, slices, `newaxis`, `"..."`) become one `slice` (positive steps),
+ * one `flip` (for negative steps) and one `reshape`, all checked and clamped at build time. One
+ * integer-array component becomes a `gather`. Index values inside a Tensor are unknown until the
+ * graph runs, so, as in JAX, negative ones are wrapped (`where(i < 0, i + n, i)`) and out-of-range
+ * ones are clamped to the axis when reading and dropped when updating.
  */
-import { NotImplemented } from "./stub.js";
+import { DTypeError, IndexError, ShapeError, ValueError } from "../errors.js";
+import { makeNode } from "../ir/node.js";
+import { type Shape, broadcastShapes, fmtShape, normAxis, sizeOf, stridesOf } from "../shape.js";
 import { type ArrayLike, Tensor } from "../tensor.js";
+import { add, clip, less, multiply, where } from "./elementwise.js";
+import { transpose } from "./shape.js";
+import { apply, asTensor, astypeRaw, broadcastRaw, reshapeRaw } from "./util.js";
 
 /** A slice object: `slice(start?, stop?, step?)`; null means "default", as Python's None. */
 export interface Slice {
@@ -12,12 +23,16 @@ export interface Slice {
   readonly stop: number | null;
   readonly step: number | null;
 }
-/** Inserts a new axis of size 1, as `np.newaxis`. */
+/** Inserts a new axis of size 1, as `np.newaxis`. @example x.get(newaxis).shape // [1, ...x.shape] */
 export const newaxis: unique symbol = Symbol("newaxis");
 /** One index component: an integer, a slice, `newaxis`, `"..."` (ellipsis), or an integer array/Tensor (advanced, one axis). */
 export type Index = number | Slice | typeof newaxis | "..." | Tensor | readonly number[];
 
-/** Python's `slice(start, stop, step)`; `slice()` is `:`. */
+/**
+ * Python's `slice(start, stop, step)`; `slice()` is `:`. Bounds clamp like Python's; a negative
+ * step walks backwards (`slice(null, null, -1)` reverses).
+ * @example x.get(slice(1, null, 2)) // x[1::2]
+ */
 export function slice(start: number | null = null, stop: number | null = null, step: number | null = null): Slice {
   return { kind: "slice", start, stop, step };
 }
@@ -28,8 +43,239 @@ export interface AtUpdater {
   get(): Tensor;
 }
 
-export function get(x: ArrayLike, ...index: Index[]): Tensor { return NotImplemented("get", x, index); }
-export function at(x: ArrayLike, ...index: Index[]): AtUpdater { return NotImplemented("at", x, index); }
-/** `np.take(x, indices, { axis })` (axis absent: the flattened array). */
-export function take(x: ArrayLike, indices: ArrayLike, opts?: { axis?: number }): Tensor { return NotImplemented("take", x, indices, opts); }
-export function takeAlongAxis(x: ArrayLike, indices: ArrayLike, axis: number): Tensor { return NotImplemented("takeAlongAxis", x, indices, axis); }
+/** Per input axis: where the `slice` primitive starts, its step and length, and whether to flip. */
+interface AxisRange {
+  start: number;
+  step: number;
+  length: number;
+  flip: boolean;
+}
+
+/** Python's `slice.indices(n)` plus the length; a negative step becomes a positive one and a flip. */
+function sliceRange(op: string, s: Slice, n: number): AxisRange {
+  for (const v of [s.start, s.stop, s.step]) {
+    if (v !== null && v !== undefined && !Number.isInteger(v)) throw new IndexError(`${op}: slice bounds and step must be integers or null, got ${v}`);
+  }
+  const step = s.step ?? 1;
+  if (step === 0) throw new ValueError(`${op}: slice step cannot be zero`);
+  const norm = (v: number | null | undefined, dflt: number, lo: number, hi: number) =>
+    v === null || v === undefined ? dflt : Math.min(Math.max(v < 0 ? v + n : v, lo), hi);
+  if (step > 0) {
+    const start = norm(s.start, 0, 0, n);
+    const length = Math.max(0, Math.ceil((norm(s.stop, n, 0, n) - start) / step));
+    return { start: length ? start : 0, step, length, flip: false };
+  }
+  // Negative step: -1 here means "before element 0", which no explicit index can say.
+  const start = norm(s.start, n - 1, -1, n - 1);
+  const length = Math.max(0, Math.ceil((start - norm(s.stop, -1, -1, n - 1)) / -step));
+  if (!length) return { start: 0, step: 1, length: 0, flip: false };
+  // The same elements, read forward from the last one reached, then flipped.
+  return { start: start + (length - 1) * step, step: -step, length, flip: length > 1 };
+}
+
+function checkIntIndex(op: string, i: number, axis: number, n: number): number {
+  if (!Number.isInteger(i)) throw new IndexError(`${op}: index ${i} is not an integer`);
+  if (i < -n || i >= n) throw new IndexError(`${op}: index ${i} is out of bounds for axis ${axis} with size ${n}`);
+  return i < 0 ? i + n : i;
+}
+
+/** An int32 index Tensor along an axis of size `n`: JS values are checked now, Tensor values wrapped. */
+function indexTensor(op: string, v: ArrayLike, axis: number, n: number): Tensor {
+  if (typeof v === "boolean") throw new DTypeError(`${op}: a boolean is not a valid index`);
+  if (typeof v === "number") return asTensor(checkIntIndex(op, v, axis, n), op, "int32");
+  if (Array.isArray(v) && !holdsTensor(v)) {
+    const check = (e: unknown): unknown => {
+      if (Array.isArray(e)) return e.map(check);
+      if (typeof e !== "number") throw new DTypeError(`${op}: index arrays must hold integers, got ${typeof e}`);
+      return checkIntIndex(op, e, axis, n);
+    };
+    return asTensor(check(v) as ArrayLike, op, "int32");
+  }
+  const t = asTensor(v, op);
+  if (t.dtype === "bool") throw new DTypeError(`${op}: boolean mask indices give data-dependent shapes and are not supported; use where(mask, x, y)`);
+  if (t.dtype !== "int32") throw new DTypeError(`${op}: index Tensors must be int32, got ${t.dtype}; cast with astype("int32")`);
+  return where(less(t, 0), add(t, n), t);
+}
+
+/** Whether index values are only known when the graph runs (a Tensor, or arrays holding Tensors). */
+function holdsTensor(v: unknown): boolean {
+  return v instanceof Tensor || (Array.isArray(v) && v.flat(Infinity).some((e) => e instanceof Tensor));
+}
+
+/** `out[..., i, ...] = i` along `axis` (int32). */
+function iota(shape: Shape, axis: number): Tensor {
+  return new Tensor(makeNode("iota", [], { axis }, { shape: [...shape], dtype: "int32" }));
+}
+
+const isAdvanced = (c: unknown): boolean => c instanceof Tensor || Array.isArray(c);
+
+/** What an index does to each axis, found before any node is built. */
+interface IndexPlan {
+  /** Per input axis: the positive-step slice (and flip) it reads. */
+  ranges: AxisRange[];
+  /** The shape after the basic components (the array's axis still whole). */
+  shape: number[];
+  /** The integer-array component, its input axis and its position in `shape` (axis -1: none). */
+  array: { value: ArrayLike; axis: number; pos: number };
+  /** Whether the array's dims go first (NumPy, when a non-advanced component separates advanced ones). */
+  arrayFirst: boolean;
+}
+
+function planIndex(op: string, shape: Shape, index: readonly Index[]): IndexPlan {
+  if (index.filter((c) => c === "...").length > 1) throw new IndexError(`${op}: an index can only have a single ellipsis ("...")`);
+  const arrays = index.filter(isAdvanced).length;
+  if (arrays > 1) throw new ValueError(`${op}: only one integer-array index is supported, got ${arrays}; use take or takeAlongAxis for the others`);
+  const consumed = index.filter((c) => c !== newaxis && c !== "...").length;
+  if (consumed > shape.length) throw new IndexError(`${op}: too many indices for an array of shape ${fmtShape(shape)}: ${consumed} were given`);
+  const fill = Array<Index>(shape.length - consumed).fill(slice());
+  const dots = index.indexOf("...");
+  const comps = dots < 0 ? [...index, ...fill] : [...index.slice(0, dots), ...fill, ...index.slice(dots + 1)];
+
+  const plan: IndexPlan = { ranges: [], shape: [], array: { value: 0, axis: -1, pos: -1 }, arrayFirst: false };
+  for (const c of comps) {
+    const axis = plan.ranges.length;
+    const n = shape[axis]!;
+    if (c === newaxis) plan.shape.push(1);
+    else if (typeof c === "number") plan.ranges.push({ start: checkIntIndex(op, c, axis, n), step: 1, length: 1, flip: false });
+    else if (isAdvanced(c)) {
+      plan.array = { value: c as ArrayLike, axis, pos: plan.shape.length };
+      plan.ranges.push({ start: 0, step: 1, length: n, flip: false });
+      plan.shape.push(n);
+    } else if (typeof c === "object" && c !== null && (c as Slice).kind === "slice") {
+      const r = sliceRange(op, c as Slice, n);
+      plan.ranges.push(r);
+      plan.shape.push(r.length);
+    } else {
+      throw new IndexError(`${op}: only integers, slice(), newaxis, "..." and integer arrays/Tensors are valid indices, got ${String(c)}`);
+    }
+  }
+  // With an array present, integers are advanced indices too; positions are those of the index
+  // as written, so even an ellipsis standing for no axes separates them (as NumPy).
+  const adv = index.flatMap((c, i) => (typeof c === "number" || isAdvanced(c) ? [i] : []));
+  plan.arrayFirst = arrays > 0 && adv[adv.length - 1]! - adv[0]! !== adv.length - 1;
+  return plan;
+}
+
+/**
+ * Indexes `t`. `outOfRange` says what a Tensor index outside its axis reads: "clamp" (JAX's
+ * `x[i]`) or a fill value (used by `at` to mark updates that must be dropped).
+ */
+function indexRaw(op: string, t: Tensor, index: readonly Index[], outOfRange: "clamp" | number): Tensor {
+  const { ranges, shape, array, arrayFirst } = planIndex(op, t.shape, index);
+  let out = t;
+  if (ranges.some((r, i) => r.start !== 0 || r.step !== 1 || r.length !== t.shape[i])) {
+    const params = {
+      start: ranges.map((r) => r.start),
+      stop: ranges.map((r) => r.start + Math.max(0, r.length - 1) * r.step + Math.min(r.length, 1)),
+      step: ranges.map((r) => r.step),
+    };
+    out = apply("slice", [out], params, t.weak);
+  }
+  const flips = ranges.flatMap((r, i) => (r.flip ? [i] : []));
+  if (flips.length) out = apply("flip", [out], { axes: flips }, t.weak);
+  out = reshapeRaw(out, shape);
+  if (array.axis < 0) return out;
+
+  const n = t.shape[array.axis]!;
+  let idx = indexTensor(op, array.value, array.axis, n);
+  if (n === 0 && idx.size > 0) throw new IndexError(`${op}: cannot take a non-empty selection from axis ${array.axis}, which has size 0`);
+  if (outOfRange !== "clamp") {
+    // One fill element on each side of the axis; shifted indices that clamp onto it read the fill.
+    const lo = shape.map((_, i) => (i === array.pos ? 1 : 0));
+    out = apply("pad", [out], { lo, hi: lo, value: outOfRange }, t.weak);
+    idx = add(idx, 1);
+  }
+  out = apply("gather", [out, idx], { axis: array.pos }, t.weak);
+  if (!arrayFirst || array.pos === 0) return out;
+  const axes = out.shape.map((_, i) => i);
+  const k = idx.ndim;
+  return transpose(out, [...axes.slice(array.pos, array.pos + k), ...axes.slice(0, array.pos), ...axes.slice(array.pos + k)]);
+}
+
+/**
+ * NumPy indexing: integers (negative count from the end), `slice(start, stop, step)`, `newaxis`,
+ * `"..."`, and at most one integer array or int32 Tensor (advanced indexing on one axis; nested
+ * JS arrays work too, and the selection takes the index's shape in place of that axis).
+ * Integers and JS-array values are bounds-checked now (IndexError); Tensor values are wrapped
+ * when negative and clamped to the axis when out of range, as JAX does.
+ * @example np.get(np.array([[1, 2, 3], [4, 5, 6]]), -1, slice(null, null, -1)) // [6, 5, 4]
+ */
+export function get(x: ArrayLike, ...index: Index[]): Tensor {
+  return indexRaw("get", asTensor(x, "get"), index, "clamp");
+}
+
+/**
+ * JAX's functional `.at[]`: a copy of `x` with the indexed elements set (`set`) or incremented
+ * (`add`; repeated indices accumulate). Any index `get` accepts works; `v` broadcasts to the
+ * indexed shape and is cast to `x`'s dtype. Out-of-range Tensor indices are dropped by updates
+ * and clamped by `get()`.
+ * @example np.at(np.zeros([3]), slice(1)).set(7) // [0, 7, 7]
+ */
+export function at(x: ArrayLike, ...index: Index[]): AtUpdater {
+  const t = asTensor(x, "at");
+  // The flat position of every selected element, found by indexing the positions themselves;
+  // -1 (dropped by scatter) where a Tensor index is out of range.
+  const positions = indexRaw("at", reshapeRaw(iota([t.size], 0), t.shape), index, -1);
+  const update = (prim: "scatter" | "scatterAdd", op: string, v: ArrayLike): Tensor => {
+    if (prim === "scatterAdd" && t.dtype === "bool") throw new DTypeError(`${op}: not defined for bool arrays; cast with astype first`);
+    const u = fitUpdate(op, astypeRaw(asTensor(v, op), t.dtype), positions.shape);
+    return reshapeRaw(apply(prim, [reshapeRaw(t, [t.size]), positions, u], { axis: 0 }, t.weak), t.shape);
+  };
+  return {
+    set: (v) => update("scatter", "at.set", v),
+    add: (v) => update("scatterAdd", "at.add", v),
+    get: () => indexRaw("at", t, index, "clamp"),
+  };
+}
+
+/** Broadcasts updates to the indexed shape; extra leading size-1 axes are allowed, as NumPy. */
+function fitUpdate(op: string, u: Tensor, shape: Shape): Tensor {
+  const extra = u.ndim - shape.length;
+  const s = u.shape;
+  const fits = s.every((d, i) => (i < extra ? d === 1 : d === 1 || d === shape[i - extra]));
+  if (!fits) throw new ShapeError(`${op}: cannot broadcast updates of shape ${fmtShape(s)} to the indexed shape ${fmtShape(shape)}`);
+  return broadcastRaw(reshapeRaw(u, s.slice(Math.max(extra, 0))), shape);
+}
+
+/**
+ * `np.take`: elements at `indices` along `axis` (absent: of the flattened array). The result
+ * has `indices`' shape in place of that axis. Tensor indices are wrapped/clamped as in `get`.
+ * @example np.take(np.array([[1, 2], [3, 4]]), [1, 0, 1], { axis: 1 }) // [[2, 1, 2], [4, 3, 4]]
+ */
+export function take(x: ArrayLike, indices: ArrayLike, opts: { axis?: number } = {}): Tensor {
+  let t = asTensor(x, "take");
+  if (opts.axis === undefined || opts.axis === null) t = reshapeRaw(t, [t.size]);
+  const axis = normAxis("take", opts.axis ?? 0, t.ndim);
+  if (typeof indices === "boolean") throw new DTypeError(`take: a boolean is not a valid index`);
+  return indexRaw("take", t, [...Array<Index>(axis).fill(slice()), indices as Index], "clamp");
+}
+
+/**
+ * `np.take_along_axis`: `out[..., j, ...] = x[..., indices[..., j, ...], ...]` along `axis`;
+ * `indices` has `x`'s rank and broadcasts with it on the other axes. Tensor indices are
+ * wrapped when negative and clamped to the axis.
+ * @example np.takeAlongAxis(np.array([[10, 30, 20]]), [[0, 2, 1]], 1) // [[10, 20, 30]]
+ */
+export function takeAlongAxis(x: ArrayLike, indices: ArrayLike, axis: number): Tensor {
+  const op = "takeAlongAxis";
+  const t = asTensor(x, op);
+  const ax = normAxis(op, axis, t.ndim);
+  const n = t.shape[ax]!;
+  let idx = indexTensor(op, indices, ax, n);
+  if (idx.ndim !== t.ndim) throw new ShapeError(`${op}: indices of shape ${fmtShape(idx.shape)} must have the rank of the array, shape ${fmtShape(t.shape)}`);
+  const offAxis = (s: Shape) => s.filter((_, i) => i !== ax);
+  const shape = broadcastShapes(op, offAxis(t.shape), offAxis(idx.shape));
+  shape.splice(ax, 0, idx.shape[ax]!);
+  if (n === 0 && sizeOf(shape) > 0) throw new IndexError(`${op}: cannot take a non-empty selection from axis ${ax}, which has size 0`);
+  // Clamp per axis here (JS values were checked already): clamping the flat position below
+  // would wrap into a neighbouring row instead.
+  if (holdsTensor(indices)) idx = clip(idx, 0, Math.max(n - 1, 0));
+  // One gather from the flattened array at sum_d coord_d * stride_d (no term where x broadcasts).
+  const strides = stridesOf(t.shape);
+  const term = (c: Tensor, stride: number) => (stride === 1 ? c : multiply(c, stride));
+  let flat = term(broadcastRaw(idx, shape), strides[ax]!);
+  t.shape.forEach((d, i) => {
+    if (i !== ax && d !== 1) flat = add(flat, term(iota(shape, i), strides[i]!));
+  });
+  return apply("gather", [reshapeRaw(t, [t.size]), flat], { axis: 0 }, t.weak);
+}

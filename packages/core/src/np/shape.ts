@@ -1,26 +1,282 @@
 /**
  * Shape operations with NumPy names. All are movement primitives (index arithmetic for the
- * backend, never kernels) or compositions of them.
+ * backend, never kernels) or compositions of them. Shapes and axes are checked when the op is
+ * called, so a bad call fails at the line that made it, with the op and the shapes in the message.
  */
-import { NotImplemented } from "./stub.js";
+import { castScalar } from "../dtype.js";
+import { IndexError, ShapeError, ValueError } from "../errors.js";
+import { type Shape, checkShape, fmtShape, normAxes, normAxis, shapeEq, sizeOf } from "../shape.js";
 import { type ArrayLike, Tensor } from "../tensor.js";
+import { apply, asTensor, astypeRaw, broadcastRaw, reshapeRaw, resultDType } from "./util.js";
 
-/** `reshape(x, [-1, 3])`: one -1 is inferred. */
-export function reshape(x: ArrayLike, shape: readonly number[]): Tensor { return NotImplemented("reshape", x, shape); }
-/** Permutes axes (default: reversed), as NumPy. */
-export function transpose(x: ArrayLike, axes?: readonly number[]): Tensor { return NotImplemented("transpose", x, axes); }
-export function moveaxis(x: ArrayLike, source: number | readonly number[], destination: number | readonly number[]): Tensor { return NotImplemented("moveaxis", x, source, destination); }
-export function swapaxes(x: ArrayLike, a: number, b: number): Tensor { return NotImplemented("swapaxes", x, a, b); }
-export function expandDims(x: ArrayLike, axis: number | readonly number[]): Tensor { return NotImplemented("expandDims", x, axis); }
-/** Removes size-1 axes (all of them when `axis` is absent); a non-1 axis is a ShapeError. */
-export function squeeze(x: ArrayLike, axis?: number | readonly number[]): Tensor { return NotImplemented("squeeze", x, axis); }
-export function broadcastTo(x: ArrayLike, shape: readonly number[]): Tensor { return NotImplemented("broadcastTo", x, shape); }
-export function concatenate(xs: readonly ArrayLike[], opts?: { axis?: number }): Tensor { return NotImplemented("concatenate", xs, opts); }
-export function stack(xs: readonly ArrayLike[], opts?: { axis?: number }): Tensor { return NotImplemented("stack", xs, opts); }
-/** `split(x, 3)` (equal parts) or `split(x, [2, 5])` (split points), as NumPy. */
-export function split(x: ArrayLike, indicesOrSections: number | readonly number[], opts?: { axis?: number }): Tensor[] { return NotImplemented("split", x, indicesOrSections, opts); }
-export function tile(x: ArrayLike, reps: number | readonly number[]): Tensor { return NotImplemented("tile", x, reps); }
-export function repeat(x: ArrayLike, repeats: number, opts?: { axis?: number }): Tensor { return NotImplemented("repeat", x, repeats, opts); }
-export function flip(x: ArrayLike, axis?: number | readonly number[]): Tensor { return NotImplemented("flip", x, axis); }
-/** Constant padding: `pad(x, 1)`, `pad(x, [[1, 2], [0, 1]])`, `{ constantValues }`. */
-export function pad(x: ArrayLike, padWidth: number | readonly (readonly [number, number])[] | readonly [number, number], opts?: { constantValues?: number }): Tensor { return NotImplemented("pad", x, padWidth, opts); }
+/**
+ * Gives `x` a new shape with the same number of elements; one `-1` is inferred from the others.
+ * @example np.reshape(np.array([1, 2, 3, 4, 5, 6]), [-1, 3]) // [[1, 2, 3], [4, 5, 6]]
+ */
+export function reshape(x: ArrayLike, shape: readonly number[]): Tensor {
+  const t = asTensor(x, "reshape");
+  return reshapeRaw(t, inferShape(t.shape, shape));
+}
+
+function inferShape(from: Shape, to: readonly number[]): number[] {
+  if (!Array.isArray(to) || !to.every((d) => Number.isInteger(d) && d >= -1)) {
+    throw new ShapeError(`reshape: shape must be an array of non-negative integers with at most one -1, got ${JSON.stringify(to)}`);
+  }
+  const holes = to.filter((d) => d === -1).length;
+  if (holes > 1) throw new ShapeError(`reshape: only one dimension can be -1 (inferred), got ${fmtShape(to)}`);
+  const size = sizeOf(from);
+  const known = sizeOf(to.filter((d) => d !== -1));
+  const mismatch = () => new ShapeError(`reshape: cannot reshape an array of shape ${fmtShape(from)} (size ${size}) into shape ${fmtShape(to)}`);
+  if (holes === 0) {
+    if (known !== size) throw mismatch();
+    return [...to];
+  }
+  // With a 0 among the known dims the -1 is ambiguous (NumPy refuses it too).
+  if (known === 0 || size % known !== 0) throw mismatch();
+  return to.map((d) => (d === -1 ? size / known : d));
+}
+
+/**
+ * Permutes the axes: output axis i is input axis `axes[i]` (default: reversed, so a matrix is transposed).
+ * @example np.transpose(np.zeros([2, 3, 4]), [1, 0, 2]).shape // [3, 2, 4]
+ */
+export function transpose(x: ArrayLike, axes?: readonly number[]): Tensor {
+  const t = asTensor(x, "transpose");
+  if (axes === undefined || axes === null) return transposeRaw(t, t.shape.map((_, i) => t.ndim - 1 - i));
+  if (axes.length !== t.ndim) {
+    throw new ShapeError(`transpose: axes ${JSON.stringify(axes)} do not match an array of shape ${fmtShape(t.shape)} (need ${t.ndim} axes)`);
+  }
+  return transposeRaw(t, uniqueAxes("transpose", axes, t.ndim));
+}
+
+function transposeRaw(t: Tensor, perm: readonly number[]): Tensor {
+  if (perm.every((a, i) => a === i)) return t;
+  return apply("transpose", [t], { perm: [...perm] }, t.weak);
+}
+
+/** Normalizes axes (negative allowed), keeping their order; a repeated axis is an IndexError. */
+function uniqueAxes(op: string, axes: number | readonly number[], rank: number): number[] {
+  const list = typeof axes === "number" ? [axes] : [...axes];
+  const out = list.map((a) => normAxis(op, a, rank));
+  if (new Set(out).size !== out.length) throw new IndexError(`${op}: repeated axis in ${JSON.stringify(axes)}`);
+  return out;
+}
+
+/**
+ * Moves axes `source` to positions `destination`; the other axes keep their order.
+ * @example np.moveaxis(np.zeros([2, 3, 4]), 0, -1).shape // [3, 4, 2]
+ */
+export function moveaxis(x: ArrayLike, source: number | readonly number[], destination: number | readonly number[]): Tensor {
+  const t = asTensor(x, "moveaxis");
+  const src = uniqueAxes("moveaxis", source, t.ndim);
+  const dst = uniqueAxes("moveaxis", destination, t.ndim);
+  if (src.length !== dst.length) {
+    throw new ValueError(`moveaxis: source ${JSON.stringify(source)} and destination ${JSON.stringify(destination)} must have the same number of axes`);
+  }
+  const order = t.shape.map((_, i) => i).filter((i) => !src.includes(i));
+  // Inserting in increasing destination order puts every moved axis exactly where asked (NumPy's algorithm).
+  const byDst = src.map((s, k) => [dst[k]!, s] as const).sort((a, b) => a[0] - b[0]);
+  for (const [d, s] of byDst) order.splice(d, 0, s);
+  return transposeRaw(t, order);
+}
+
+/**
+ * Exchanges two axes.
+ * @example np.swapaxes(np.zeros([2, 3, 4]), 0, -1).shape // [4, 3, 2]
+ */
+export function swapaxes(x: ArrayLike, a: number, b: number): Tensor {
+  const t = asTensor(x, "swapaxes");
+  const [i, j] = [normAxis("swapaxes", a, t.ndim), normAxis("swapaxes", b, t.ndim)];
+  const perm = t.shape.map((_, k) => (k === i ? j : k === j ? i : k));
+  return transposeRaw(t, perm);
+}
+
+/**
+ * Inserts size-1 axes at positions `axis` of the result (negative positions count from its end).
+ * @example np.expandDims(np.zeros([2, 3]), [0, -1]).shape // [1, 2, 3, 1]
+ */
+export function expandDims(x: ArrayLike, axis: number | readonly number[]): Tensor {
+  const t = asTensor(x, "expandDims");
+  const count = typeof axis === "number" ? 1 : axis.length;
+  const rank = t.ndim + count;
+  const axes = uniqueAxes("expandDims", axis, rank);
+  let k = 0;
+  return reshapeRaw(t, Array.from({ length: rank }, (_, i) => (axes.includes(i) ? 1 : t.shape[k++]!)));
+}
+
+/**
+ * Removes size-1 axes (all of them when `axis` is absent); naming an axis whose size is not 1 is a ShapeError.
+ * @example np.squeeze(np.zeros([1, 3, 1]), 0).shape // [3, 1]
+ */
+export function squeeze(x: ArrayLike, axis?: number | readonly number[]): Tensor {
+  const t = asTensor(x, "squeeze");
+  const axes = axis === undefined || axis === null ? t.shape.flatMap((d, i) => (d === 1 ? [i] : [])) : normAxes("squeeze", axis, t.ndim);
+  for (const a of axes) {
+    if (t.shape[a] !== 1) throw new ShapeError(`squeeze: cannot squeeze axis ${a} of an array of shape ${fmtShape(t.shape)}: its size is ${t.shape[a]}, not 1`);
+  }
+  return reshapeRaw(t, t.shape.filter((_, i) => !axes.includes(i)));
+}
+
+/**
+ * Broadcasts `x` to `shape` (NumPy rules: align trailing axes; size-1 axes stretch).
+ * @example np.broadcastTo(np.array([1, 2]), [2, 2]) // [[1, 2], [1, 2]]
+ */
+export function broadcastTo(x: ArrayLike, shape: readonly number[]): Tensor {
+  const t = asTensor(x, "broadcastTo");
+  const target = checkShape("broadcastTo", shape);
+  const offset = target.length - t.ndim;
+  if (offset < 0 || t.shape.some((d, i) => d !== 1 && d !== target[i + offset])) {
+    throw new ShapeError(`broadcastTo: cannot broadcast an array of shape ${fmtShape(t.shape)} to shape ${fmtShape(target)}`);
+  }
+  return broadcastRaw(t, target);
+}
+
+/** Converts and type-promotes the operands of concatenate/stack (at least one). */
+function promoteAll(op: string, xs: readonly ArrayLike[]): Tensor[] {
+  if (!Array.isArray(xs) || xs.length === 0) throw new ValueError(`${op}: needs a non-empty array of arrays`);
+  const ts = xs.map((x) => asTensor(x, op));
+  const dtype = resultDType(ts, op);
+  return ts.map((t) => astypeRaw(t, dtype));
+}
+
+function concatRaw(ts: readonly Tensor[], axis: number): Tensor {
+  if (ts.length === 1) return ts[0]!;
+  return apply("concatenate", ts, { axis }, ts.every((t) => t.weak));
+}
+
+/**
+ * Joins arrays along an existing axis (default 0); the other axes must agree. Dtypes are promoted.
+ * @example np.concatenate([[[1, 2]], [[3, 4]]], { axis: 1 }) // [[1, 2, 3, 4]]
+ */
+export function concatenate(xs: readonly ArrayLike[], opts: { axis?: number } = {}): Tensor {
+  const ts = promoteAll("concatenate", xs);
+  const first = ts[0]!;
+  if (first.ndim === 0) throw new ShapeError(`concatenate: zero-dimensional arrays cannot be concatenated; use stack`);
+  const axis = normAxis("concatenate", opts.axis ?? 0, first.ndim);
+  if (ts.some((t) => t.ndim !== first.ndim || t.shape.some((d, i) => i !== axis && d !== first.shape[i]))) {
+    throw new ShapeError(`concatenate: shapes ${ts.map((t) => fmtShape(t.shape)).join(", ")} must agree on every axis except axis ${axis}`);
+  }
+  return concatRaw(ts, axis);
+}
+
+/**
+ * Joins equally shaped arrays along a new axis (default 0).
+ * @example np.stack([[1, 2], [3, 4]], { axis: 1 }) // [[1, 3], [2, 4]]
+ */
+export function stack(xs: readonly ArrayLike[], opts: { axis?: number } = {}): Tensor {
+  const ts = promoteAll("stack", xs);
+  const first = ts[0]!;
+  if (ts.some((t) => !shapeEq(t.shape, first.shape))) {
+    throw new ShapeError(`stack: all arrays must have the same shape, got ${ts.map((t) => fmtShape(t.shape)).join(", ")}`);
+  }
+  const axis = normAxis("stack", opts.axis ?? 0, first.ndim + 1);
+  const shape = [...first.shape];
+  shape.splice(axis, 0, 1);
+  return concatRaw(ts.map((t) => reshapeRaw(t, shape)), axis);
+}
+
+/**
+ * `split(x, 3)` cuts an axis (default 0) into 3 equal parts; `split(x, [2, 5])` cuts before
+ * indices 2 and 5 (Python slice rules: negative indices count from the end, out-of-range clamp).
+ * @example np.split(np.array([1, 2, 3, 4, 5]), [2, 3]) // [[1, 2], [3], [4, 5]]
+ */
+export function split(x: ArrayLike, indicesOrSections: number | readonly number[], opts: { axis?: number } = {}): Tensor[] {
+  const t = asTensor(x, "split");
+  const axis = normAxis("split", opts.axis ?? 0, t.ndim);
+  const n = t.shape[axis]!;
+  let cuts: number[];
+  if (typeof indicesOrSections === "number") {
+    const k = indicesOrSections;
+    if (!Number.isInteger(k) || k <= 0) throw new ValueError(`split: the number of sections must be a positive integer, got ${k}`);
+    if (n % k !== 0) throw new ShapeError(`split: axis ${axis} of shape ${fmtShape(t.shape)} (size ${n}) cannot be split into ${k} equal sections`);
+    cuts = Array.from({ length: k + 1 }, (_, i) => (i * n) / k);
+  } else {
+    if (!indicesOrSections.every(Number.isInteger)) throw new ValueError(`split: split indices must be integers, got ${JSON.stringify(indicesOrSections)}`);
+    const clamp = (i: number) => Math.min(Math.max(i < 0 ? i + n : i, 0), n);
+    cuts = [0, ...indicesOrSections.map(clamp), n];
+  }
+  return cuts.slice(1).map((stop, i) => sliceAxis(t, axis, cuts[i]!, Math.max(stop, cuts[i]!)));
+}
+
+function sliceAxis(t: Tensor, axis: number, start: number, stop: number): Tensor {
+  if (start === 0 && stop === t.shape[axis]) return t;
+  const starts = t.shape.map((_, i) => (i === axis ? start : 0));
+  const stops = t.shape.map((d, i) => (i === axis ? stop : d));
+  return apply("slice", [t], { start: starts, stop: stops, step: t.shape.map(() => 1) }, t.weak);
+}
+
+/**
+ * Repeats the whole array `reps` times along each axis (`reps` is aligned to the trailing axes).
+ * @example np.tile(np.array([1, 2]), [2, 2]) // [[1, 2, 1, 2], [1, 2, 1, 2]]
+ */
+export function tile(x: ArrayLike, reps: number | readonly number[]): Tensor {
+  const t = asTensor(x, "tile");
+  const given = typeof reps === "number" ? [reps] : [...reps];
+  if (!given.every((r) => Number.isInteger(r) && r >= 0)) throw new ValueError(`tile: reps must be non-negative integers, got ${JSON.stringify(reps)}`);
+  const rank = Math.max(t.ndim, given.length);
+  const s = [...Array<number>(rank - t.ndim).fill(1), ...t.shape];
+  const r = [...Array<number>(rank - given.length).fill(1), ...given];
+  if (r.every((k) => k === 1)) return reshapeRaw(t, s);
+  // Broadcast to [r0, s0, r1, s1, ...] (a copy per repetition before each axis), then merge the pairs.
+  const wide = r.flatMap((k, i) => [k, s[i]!]);
+  const b = apply("broadcast", [reshapeRaw(t, s)], { shape: wide, dims: s.map((_, i) => 2 * i + 1) }, t.weak);
+  return reshapeRaw(b, s.map((d, i) => d * r[i]!));
+}
+
+/**
+ * Repeats each element `repeats` times along `axis` (absent: over the flattened array).
+ * @example np.repeat(np.array([[1, 2], [3, 4]]), 2, { axis: 1 }) // [[1, 1, 2, 2], [3, 3, 4, 4]]
+ */
+export function repeat(x: ArrayLike, repeats: number, opts: { axis?: number } = {}): Tensor {
+  let t = asTensor(x, "repeat");
+  if (!Number.isInteger(repeats) || repeats < 0) throw new ValueError(`repeat: repeats must be a non-negative integer, got ${repeats}`);
+  if (opts.axis === undefined || opts.axis === null) t = reshapeRaw(t, [t.size]);
+  const axis = normAxis("repeat", opts.axis ?? 0, t.ndim);
+  const s = t.shape;
+  // A new axis right after `axis`, broadcast to `repeats`, merged with it: each element repeats in place.
+  const wide = [...s.slice(0, axis + 1), repeats, ...s.slice(axis + 1)];
+  const b = apply("broadcast", [t], { shape: wide, dims: s.map((_, i) => (i <= axis ? i : i + 1)) }, t.weak);
+  return reshapeRaw(b, s.map((d, i) => (i === axis ? d * repeats : d)));
+}
+
+/**
+ * Reverses the order of elements along `axis` (absent: every axis).
+ * @example np.flip(np.array([[1, 2], [3, 4]]), -1) // [[2, 1], [4, 3]]
+ */
+export function flip(x: ArrayLike, axis?: number | readonly number[]): Tensor {
+  const t = asTensor(x, "flip");
+  // Flipping an axis of size 0 or 1 changes nothing, so it is left out of the node.
+  const axes = normAxes("flip", axis, t.ndim).filter((a) => t.shape[a]! > 1);
+  return axes.length ? apply("flip", [t], { axes }, t.weak) : t;
+}
+
+/** Padding widths per axis: `n` (all sides), `[lo, hi]` (every axis), or one `[lo, hi]` per axis. */
+type PadWidth = number | readonly (readonly [number, number])[] | readonly [number, number];
+
+/**
+ * Pads with a constant (`constantValues`, default 0): `pad(x, 1)`, `pad(x, [1, 2])` (before/after
+ * on every axis) or `pad(x, [[1, 2], [0, 1]])` (per axis).
+ * @example np.pad(np.array([1, 2]), [1, 2], { constantValues: 9 }) // [9, 1, 2, 9, 9]
+ */
+export function pad(x: ArrayLike, padWidth: PadWidth, opts: { constantValues?: number } = {}): Tensor {
+  const t = asTensor(x, "pad");
+  const widths = padWidths(padWidth, t.ndim);
+  const value = opts.constantValues ?? 0;
+  if (typeof value !== "number") throw new ValueError(`pad: constantValues must be a number, got ${typeof value}`);
+  if (widths.every(([lo, hi]) => lo === 0 && hi === 0)) return t;
+  // The fill is stored in the array's dtype, so an int32 array padded with 1.5 gets 1, as NumPy.
+  return apply("pad", [t], { lo: widths.map((w) => w[0]), hi: widths.map((w) => w[1]), value: castScalar(value, t.dtype) }, t.weak);
+}
+
+function padWidths(pw: PadWidth, rank: number): (readonly [number, number])[] {
+  let pairs: readonly (readonly number[])[];
+  if (typeof pw === "number") pairs = [[pw, pw]];
+  else if (Array.isArray(pw) && pw.length === 2 && typeof pw[0] === "number") pairs = [pw as readonly number[]];
+  else pairs = pw as readonly (readonly number[])[];
+  if (!Array.isArray(pairs) || !pairs.every((p) => Array.isArray(p) && p.length === 2 && p.every((w) => Number.isInteger(w) && w >= 0))) {
+    throw new ValueError(`pad: padWidth must be a non-negative integer, a [before, after] pair or one pair per axis, got ${JSON.stringify(pw)}`);
+  }
+  if (pairs.length === 1) pairs = Array.from({ length: rank }, () => pairs[0]!);
+  if (pairs.length !== rank) throw new ShapeError(`pad: padWidth gives ${pairs.length} [before, after] pairs for an array of rank ${rank}`);
+  return pairs.map((p) => [p[0]!, p[1]!] as const);
+}

@@ -51,7 +51,8 @@ export function asTensor(x: ArrayLike, op = "asarray", dtype?: DType): Tensor {
   if (x instanceof Tensor) return dtype && dtype !== x.dtype ? astypeRaw(x, dtype) : x;
   if (typeof x === "number" || typeof x === "boolean") {
     const dt = dtype ?? (typeof x === "boolean" ? "bool" : Number.isInteger(x) ? "int32" : "float32");
-    return new Tensor(constNode(typeof x === "boolean" ? +x : x, dt), dtype === undefined);
+    // A weak number keeps its exact value until promotion; an explicit dtype converts it now.
+    return new Tensor(constNode(dtype === undefined ? +x : castScalar(+x, dt), dt), dtype === undefined);
   }
   if (!Array.isArray(x)) leafKind(x, op);
   const shape = nestedShape(x, op);
