@@ -2,24 +2,139 @@
  * Graph-level differentiation drivers: forward (jvp) and reverse (vjp) passes over the nodes
  * between some seed nodes and the outputs, using the rule tables. Everything above (vjp, jvp,
  * linearize, grad, jacobians, hessian) is built on these two functions.
+ *
+ * Both passes are loops over `topoSort`'s order (never recursion), so a 10,000-op chain is fine.
+ * Tangents and cotangents are `null` for symbolic zeros and only ever exist for float nodes:
+ * int/bool values (indices, masks, comparisons) carry no derivative.
  */
-import type { Node, Tensor } from "@kiln/core";
+import {
+  DTypeError, type Node, type Prim, type PrimParams, ShapeError, Tensor, ValueError, avalString, isFloat, npUtil,
+  topoSort,
+} from "@kiln/core";
+import { jvpRuleOf } from "./rules/jvp.js";
+import { vjpRuleOf } from "./rules/vjp.js";
+
+/** One Tensor handle per node for the duration of a pass (rules receive primals as Tensors). */
+function tensorCache(): (n: Node) => Tensor {
+  const cache = new Map<Node, Tensor>();
+  return (n) => {
+    let t = cache.get(n);
+    if (!t) cache.set(n, (t = new Tensor(n)));
+    return t;
+  };
+}
+
+/** A user-supplied tangent/cotangent must look exactly like the node it stands for. */
+function checkLike(what: string, t: Tensor, node: Node): void {
+  const want = avalString(node.aval);
+  if (t.shape.length !== node.aval.shape.length || t.shape.some((d, i) => d !== node.aval.shape[i])) {
+    throw new ShapeError(`${what} has shape [${t.shape}] but the value it belongs to has shape [${node.aval.shape}] (${want})`);
+  }
+  if (t.dtype !== node.aval.dtype) {
+    throw new DTypeError(`${what} has dtype ${t.dtype} but the value it belongs to is ${want}; cast it with astype`);
+  }
+}
+
+/** A rule's result must match its node: a mismatch is a bug in the rule table, reported as such. */
+function assertRuleResult(mode: "jvp" | "vjp", prim: Prim, t: Tensor, node: Node): void {
+  if (avalString(node.aval) !== avalString({ shape: t.shape, dtype: t.dtype })) {
+    throw new Error(`internal error: the ${mode} rule of ${prim} produced ${t.dtype}[${t.shape}] for ${avalString(node.aval)}`);
+  }
+}
 
 /**
  * Forward pass: the tangent of each output given tangents for some nodes (`seeds`, usually the
  * placeholders of the differentiated arguments). Nodes not reachable from a seed have zero
  * (null) tangent; the result is null for an output whose tangent is zero.
+ *
+ * A seeded node is treated as an independent variable: its own inputs are not differentiated.
+ * Seeds on int/bool nodes are ignored (their tangent space is trivial).
+ * @example
+ * const x = np.array([1, 2], { dtype: "float64" });
+ * const [t] = jvpNodes([np.sin(x)], new Map([[x.node, np.array([1, 0], { dtype: "float64" })]]));
+ * // t = cos(x) * [1, 0]
  */
 export function jvpNodes(outputs: readonly Tensor[], seeds: ReadonlyMap<Node, Tensor>): (Tensor | null)[] {
-  void outputs; void seeds;
-  throw new Error("jvpNodes: not implemented yet");
+  for (const [node, t] of seeds) checkLike("jvp: a tangent", t, node);
+  const tangents = new Map<Node, Tensor>();
+  const wrap = tensorCache();
+  for (const node of topoSort(outputs.map((o) => o.node), (n) => seeds.has(n))) {
+    if (!isFloat(node.aval.dtype)) continue;
+    const seed = seeds.get(node);
+    if (seed) {
+      tangents.set(node, seed);
+      continue;
+    }
+    if (node.inputs.length === 0) continue;
+    const ts = node.inputs.map((i) => tangents.get(i) ?? null);
+    if (ts.every((t) => t === null)) continue;
+    const rule = jvpRuleOf(node.prim);
+    if (!rule) throw new Error(`internal error: ${node.prim} has inputs but no jvp rule`);
+    const t = rule(node.inputs.map(wrap), ts, node.params as PrimParams[Prim], wrap(node));
+    if (t) {
+      assertRuleResult("jvp", node.prim, t, node);
+      tangents.set(node, t);
+    }
+  }
+  return outputs.map((o) => tangents.get(o.node) ?? null);
 }
 
 /**
  * Reverse pass: the cotangent of each node in `wrt` given a cotangent for each output (null =
  * zero). A `wrt` node the outputs do not depend on gets null.
+ *
+ * Only nodes that can reach a `wrt` node are visited; cotangents arriving at a node from several
+ * consumers are summed. A `wrt` node that is not a leaf gets its total cotangent (the derivative
+ * with respect to the value it holds), and propagation continues through it to any `wrt` node below.
+ * @example
+ * const x = np.array([1, 2], { dtype: "float64" });
+ * const [g] = vjpNodes([np.sin(x)], [np.array([1, 1], { dtype: "float64" })], [x.node]);
+ * // g = cos(x)
  */
 export function vjpNodes(outputs: readonly Tensor[], cts: readonly (Tensor | null)[], wrt: readonly Node[]): (Tensor | null)[] {
-  void outputs; void cts; void wrt;
-  throw new Error("vjpNodes: not implemented yet");
+  if (cts.length !== outputs.length) {
+    throw new ValueError(`vjp: got ${cts.length} cotangent(s) for ${outputs.length} output(s); pass one per output (null for zero)`);
+  }
+  cts.forEach((c, i) => c && checkLike(`vjp: the cotangent of output ${i}`, c, outputs[i]!.node));
+  const wanted = new Set(wrt);
+  const order = topoSort(outputs.map((o) => o.node));
+
+  // Reachability first: a node matters only if a wanted node lies below it through float values.
+  const reaches = new Set<Node>();
+  for (const n of order) {
+    if (isFloat(n.aval.dtype) && (wanted.has(n) || n.inputs.some((i) => reaches.has(i)))) reaches.add(n);
+  }
+
+  const pending = new Map<Node, Tensor[]>();
+  const send = (n: Node, t: Tensor): void => {
+    const list = pending.get(n);
+    if (list) list.push(t);
+    else pending.set(n, [t]);
+  };
+  outputs.forEach((o, i) => {
+    const c = cts[i];
+    if (c && reaches.has(o.node)) send(o.node, c);
+  });
+
+  const result = new Map<Node, Tensor>();
+  const wrap = tensorCache();
+  for (let k = order.length - 1; k >= 0; k--) {
+    const node = order[k]!;
+    const parts = pending.get(node);
+    if (!parts) continue;
+    pending.delete(node);
+    const ct = parts.reduce((a, b) => npUtil.apply("add", [a, b], {}));
+    if (wanted.has(node)) result.set(node, ct);
+    if (node.inputs.length === 0) continue;
+    const rule = vjpRuleOf(node.prim);
+    if (!rule) throw new Error(`internal error: ${node.prim} has inputs but no vjp rule`);
+    const inCts = rule(ct, node.inputs.map(wrap), node.params as PrimParams[Prim], wrap(node));
+    node.inputs.forEach((input, i) => {
+      const c = inCts[i];
+      if (!c || !reaches.has(input)) return;
+      assertRuleResult("vjp", node.prim, c, input);
+      send(input, c);
+    });
+  }
+  return wrt.map((n) => result.get(n) ?? null);
 }

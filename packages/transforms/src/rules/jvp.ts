@@ -1,0 +1,146 @@
+/**
+ * Forward-mode rules: one entry per primitive (a missing one is a compile error). Rules see
+ * symbolic zeros as `null` and return `null` for a zero tangent; the driver (derive.ts) skips a
+ * node whose input tangents are all null and never asks for the tangent of an int/bool node.
+ */
+import { type Prim, npUtil } from "@kiln/core";
+import { type BinaryPartials, type UnaryDerivative, BINARY_PARTIALS, UNARY_DERIVATIVES } from "./partials.js";
+import {
+  addOrNull, choleskyTangent, chooserMask, div, logAbsDetTangent, matmul, mul, neg, orZeros,
+  prodOfOthers, solve, sub, sumAxes,
+} from "./ops.js";
+import type { JvpRule, JvpTable } from "./types.js";
+
+const { apply, astypeRaw } = npUtil;
+
+// ---------------------------------------------------------------------------------------------
+// Families (STYLE.md §5).
+
+const leaf = (what: string) => ({ notDifferentiable: `${what} is a leaf: its tangent is seeded, not derived` });
+
+/** Piecewise-constant or int/bool-valued: the tangent is zero. */
+const zeroJvp = (): JvpRule<Prim> => () => null;
+
+/** t · f'(x). */
+const unaryJvp = (d: UnaryDerivative): JvpRule<Prim> => ([x], [t], _p, out) => t && mul(t, d(x!, out));
+
+/** ta · ∂f/∂a + tb · ∂f/∂b, skipping zero tangents. */
+const binaryJvp = ([da, db]: BinaryPartials): JvpRule<Prim> => ([a, b], [ta, tb], _p, out) =>
+  addOrNull(ta && mul(ta, da(a!, b!, out)), tb && mul(tb, db(a!, b!, out)));
+
+/**
+ * A primitive linear in the operands at `linear` (all of them by default): apply it to the
+ * tangents, zeros standing in for null ones; other operands (indices, predicates) pass through.
+ */
+function linearJvp<P extends Prim>(prim: P, linear?: readonly number[]): JvpRule<P> {
+  return (primals, tangents, params) => {
+    const isLinear = (i: number) => !linear || linear.includes(i);
+    const args = primals.map((x, i) => (isLinear(i) ? orZeros(tangents[i]!, x) : x));
+    return apply(prim, args, params);
+  };
+}
+
+/** The chosen element's tangent; ties share it equally (JAX's `_reduce_chooser_jvp_rule`). */
+const chooserJvp: JvpRule<"reduceMax" | "reduceMin"> = ([x], [t], { axes }, out) => {
+  const { mask, counts } = chooserMask(x!, out, axes);
+  return div(sumAxes(mul(t!, mask), axes), counts);
+};
+
+// ---------------------------------------------------------------------------------------------
+
+export const JVP_RULES = {
+  const: leaf("const"),
+  data: leaf("data"),
+  input: leaf("input"),
+  iota: leaf("iota"),
+
+  neg: linearJvp("neg"),
+  abs: unaryJvp(UNARY_DERIVATIVES.abs),
+  sign: zeroJvp(),
+  exp: unaryJvp(UNARY_DERIVATIVES.exp),
+  expm1: unaryJvp(UNARY_DERIVATIVES.expm1),
+  log: unaryJvp(UNARY_DERIVATIVES.log),
+  log1p: unaryJvp(UNARY_DERIVATIVES.log1p),
+  sqrt: unaryJvp(UNARY_DERIVATIVES.sqrt),
+  sin: unaryJvp(UNARY_DERIVATIVES.sin),
+  cos: unaryJvp(UNARY_DERIVATIVES.cos),
+  tan: unaryJvp(UNARY_DERIVATIVES.tan),
+  asin: unaryJvp(UNARY_DERIVATIVES.asin),
+  acos: unaryJvp(UNARY_DERIVATIVES.acos),
+  atan: unaryJvp(UNARY_DERIVATIVES.atan),
+  sinh: unaryJvp(UNARY_DERIVATIVES.sinh),
+  cosh: unaryJvp(UNARY_DERIVATIVES.cosh),
+  tanh: unaryJvp(UNARY_DERIVATIVES.tanh),
+  logistic: unaryJvp(UNARY_DERIVATIVES.logistic),
+  floor: zeroJvp(),
+  ceil: zeroJvp(),
+  round: zeroJvp(),
+  isnan: zeroJvp(),
+  isinf: zeroJvp(),
+  not: zeroJvp(),
+  stopGradient: zeroJvp(),
+
+  add: (_x, [ta, tb]) => addOrNull(ta!, tb!),
+  sub: (_x, [ta, tb]) => (tb ? (ta ? sub(ta, tb) : neg(tb)) : ta!),
+  mul: binaryJvp(BINARY_PARTIALS.mul),
+  div: binaryJvp(BINARY_PARTIALS.div),
+  rem: binaryJvp(BINARY_PARTIALS.rem),
+  pow: binaryJvp(BINARY_PARTIALS.pow),
+  max: binaryJvp(BINARY_PARTIALS.max),
+  min: binaryJvp(BINARY_PARTIALS.min),
+  atan2: binaryJvp(BINARY_PARTIALS.atan2),
+  eq: zeroJvp(),
+  ne: zeroJvp(),
+  lt: zeroJvp(),
+  le: zeroJvp(),
+  gt: zeroJvp(),
+  ge: zeroJvp(),
+  and: zeroJvp(),
+  or: zeroJvp(),
+  xor: zeroJvp(),
+  shl: zeroJvp(),
+  shrl: zeroJvp(),
+
+  // float -> float converts the tangent; casts to or from int/bool carry none (the driver sees to it).
+  cast: (_x, [t], { dtype }) => t && astypeRaw(t, dtype),
+  select: linearJvp("select", [1, 2]),
+
+  reduceSum: linearJvp("reduceSum"),
+  reduceMax: chooserJvp,
+  reduceMin: chooserJvp,
+  reduceProd: ([x], [t], { axes }) => sumAxes(mul(t!, prodOfOthers(x!, axes)), axes),
+  argmax: zeroJvp(),
+  argmin: zeroJvp(),
+  cumsum: linearJvp("cumsum"),
+
+  reshape: linearJvp("reshape"),
+  broadcast: linearJvp("broadcast"),
+  transpose: linearJvp("transpose"),
+  slice: linearJvp("slice"),
+  flip: linearJvp("flip"),
+  // The padding value is a constant: the tangent is padded with zeros.
+  pad: ([x], [t], params) => apply("pad", [orZeros(t!, x!)], { ...params, value: 0 }),
+  concatenate: linearJvp("concatenate"),
+
+  matmul: ([a, b], [ta, tb]) => addOrNull(ta && matmul(ta, b!), tb && matmul(a!, tb)),
+
+  gather: linearJvp("gather", [0]),
+  scatterAdd: linearJvp("scatterAdd", [0, 2]),
+  // scatter is linear in (x, updates) jointly: the same positions are overwritten in the tangent.
+  scatter: linearJvp("scatter", [0, 2]),
+
+  // x = a⁻¹b: dx = a⁻¹(db - da·x).
+  solve: ([a, _b], [ta, tb], _p, out) => {
+    const rhs = ta ? (tb ? sub(tb, matmul(ta, out)) : neg(matmul(ta, out))) : tb!;
+    return solve(a!, rhs);
+  },
+  cholesky: (_x, [t], _p, out) => choleskyTangent(out, t!),
+  detSign: zeroJvp(),
+  logAbsDet: ([a], [t]) => logAbsDetTangent(a!, t!),
+} satisfies JvpTable;
+
+/** Narrowing helper for the driver: a table entry that is a rule (not a marker). */
+export function jvpRuleOf<P extends Prim>(prim: P): JvpRule<P> | null {
+  const r = JVP_RULES[prim] as JvpRule<P> | { notDifferentiable: string };
+  return typeof r === "function" ? r : null;
+}
