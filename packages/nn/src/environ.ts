@@ -1,0 +1,86 @@
+/**
+ * Computation environment (BrainState's `brainstate.environ`): settings such as `fit` (training vs
+ * evaluation) that layers read while they build their graph. `context` scopes settings to a
+ * function call; `set` changes the globals. Settings are read when a graph is built, so inside
+ * `jit` they are fixed at trace time, as in BrainState.
+ */
+import { ValueError } from "@kiln/core";
+
+/** Known settings; any other key may be set and read too. */
+export interface EnvironSettings {
+  /** Training mode: `Dropout` drops only when `fit` is true. Default `true`. */
+  fit: boolean;
+  [key: string]: unknown;
+}
+
+const DEFAULTS: Readonly<EnvironSettings> = Object.freeze({ fit: true });
+const globals: Record<string, unknown> = { ...DEFAULTS };
+/** Active `context` frames, innermost last. */
+const frames: Readonly<Record<string, unknown>>[] = [];
+
+function checkSettings(settings: unknown, who: string): Record<string, unknown> {
+  if (settings === null || typeof settings !== "object" || Array.isArray(settings)) {
+    throw new ValueError(`${who}: expected a settings object such as { fit: false }, got ${String(settings)}`);
+  }
+  const s = settings as Record<string, unknown>;
+  if ("fit" in s && typeof s.fit !== "boolean") throw new ValueError(`${who}: "fit" must be a boolean, got ${String(s.fit)}`);
+  return s;
+}
+
+/**
+ * The current value of a setting: the innermost `context` that sets it, else the global value.
+ * An unknown key throws `ValueError` unless `defaultValue` is given.
+ * @example environ.get("fit") // true
+ * @example environ.context({ fit: false }, () => environ.get("fit")) // false
+ */
+function get<K extends keyof EnvironSettings & string>(key: K, defaultValue?: EnvironSettings[K]): EnvironSettings[K] {
+  for (let i = frames.length - 1; i >= 0; i--) if (Object.hasOwn(frames[i]!, key)) return frames[i]![key] as EnvironSettings[K];
+  if (Object.hasOwn(globals, key)) return globals[key] as EnvironSettings[K];
+  if (defaultValue !== undefined) return defaultValue;
+  throw new ValueError(`environ.get: "${key}" is not set (known settings: ${Object.keys(all()).join(", ")}); set it with environ.set({ ${key}: ... }) or environ.context`);
+}
+
+/**
+ * Changes global settings (outside any `context`).
+ * @example environ.set({ fit: false }); // evaluation mode from now on
+ */
+function set(settings: Partial<EnvironSettings>): void {
+  Object.assign(globals, checkSettings(settings, "environ.set"));
+}
+
+/**
+ * Runs `fn` with `settings` in effect and returns its result; contexts nest, and the previous
+ * settings are restored when `fn` returns or throws. The settings apply to the synchronous part
+ * of `fn` (a returned Promise continues outside the context).
+ * @example const y = environ.context({ fit: false }, () => model.call(x)); // dropout off
+ */
+function context<T>(settings: Partial<EnvironSettings>, fn: () => T): T {
+  const frame = Object.freeze({ ...checkSettings(settings, "environ.context") });
+  if (typeof fn !== "function") throw new ValueError(`environ.context: expected a function to run, got ${typeof fn}`);
+  frames.push(frame);
+  try {
+    return fn();
+  } finally {
+    frames.pop();
+  }
+}
+
+/**
+ * Every setting currently in effect (globals overridden by active contexts).
+ * @example environ.all() // { fit: true }
+ */
+function all(): EnvironSettings {
+  return Object.assign({}, globals, ...frames) as EnvironSettings;
+}
+
+/**
+ * Restores the global defaults (`{ fit: true }`) and drops every other global setting.
+ * @example environ.reset();
+ */
+function reset(): void {
+  for (const k of Object.keys(globals)) delete globals[k];
+  Object.assign(globals, DEFAULTS);
+}
+
+/** The environment namespace: `environ.get`, `environ.set`, `environ.context`, `environ.all`, `environ.reset`. */
+export const environ = { get, set, context, all, reset };

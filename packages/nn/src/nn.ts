@@ -1,0 +1,19 @@
+/**
+ * The `nn` namespace: modules, layers, activations, losses and initializers.
+ * @example
+ * import { nn, np, ParamState } from "kiln";
+ * const model = new nn.MLP([2, 16, 1], { activation: nn.tanh });
+ * const loss = nn.mseLoss(model.call(x), y);
+ */
+export { Module, treefyStates, type NestedStates, type TreefiedStates } from "./module.js";
+export { type StateDict } from "./state-dict.js";
+export { type StateFilter, type StateClass, type StatePredicate } from "./filter.js";
+export { Linear, type LinearOptions } from "./layers/linear.js";
+export { Sequential, MLP, type Layer, type MLPOptions } from "./layers/sequential.js";
+export { Dropout } from "./layers/dropout.js";
+export { relu, gelu, silu, tanh, sigmoid, softmax, logSoftmax, type GeluOptions, type SoftmaxOptions } from "./activations.js";
+export {
+  mseLoss, softmaxCrossEntropy, binaryCrossEntropy,
+  type Reduction, type LossOptions, type CrossEntropyOptions, type BinaryCrossEntropyOptions,
+} from "./losses.js";
+export * as init from "./init-namespace.js";
