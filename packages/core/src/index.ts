@@ -31,3 +31,8 @@ export {
   withStateTrace, isTracingStates, commitStateWrites, states$, valueSignature,
 } from "./state.js";
 export { random, prng, RandomState, DEFAULT_RANDOM, type SizeOption } from "./random.js";
+export { environ, type EnvironSettings } from "./environ.js";
+export {
+  type StateFilter, type StateClass, type StatePredicate, isStateClass, globToRegExp, toStatePredicate, comparePaths,
+  compareSegments, describeValue,
+} from "./state-filter.js";

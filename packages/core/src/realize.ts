@@ -91,7 +91,9 @@ export function hostDataNode(data: TypedArray, aval: Aval): Node<"data"> {
 export function bufferOf(node: Node): DataBuffer | undefined {
   if (node.prim === "data") return (node as Node<"data">).params.ref as DataBuffer;
   const d = realizedOf.get(node);
-  return d ? (d.params.ref as DataBuffer) : undefined;
+  // A realization whose buffer was disposed does not count: hash-consing hands the same node to
+  // later code (np.zeros([]) twice), which must compute it again.
+  return d && !(d.params.ref as DataBuffer).isReleased ? (d.params.ref as DataBuffer) : undefined;
 }
 
 function checkConcrete(nodes: readonly Node[], op: string): void {
@@ -108,7 +110,7 @@ function checkConcrete(nodes: readonly Node[], op: string): void {
 
 function record(nodes: readonly Node[], bufs: readonly DataBuffer[]): Node<"data">[] {
   return nodes.map((n, i) => {
-    const existing = n.prim === "data" ? (n as Node<"data">) : realizedOf.get(n);
+    const existing = n.prim === "data" ? (n as Node<"data">) : bufferOf(n) && realizedOf.get(n);
     if (existing) return existing;
     const d = dataNode(bufs[i]!, n.aval);
     realizedOf.set(n, d);

@@ -91,7 +91,8 @@ export function bindPlaceholders<T>(bindings: ReadonlyMap<Node, Node>, fn: () =>
 
 /**
  * `nodes` with the active bindings substituted (innermost scope first: its values may refer to
- * outer placeholders); returns `nodes` itself when no binding applies.
+ * outer placeholders); returns `nodes` itself when no binding applies. Realization calls it.
+ * @example bindPlaceholders(new Map([[p, v.node]]), () => resolveBindings([y.node])) // [y's node over v]
  */
 export function resolveBindings(nodes: readonly Node[]): readonly Node[] {
   if (!scopes.length || !nodes.some(dependsOnPlaceholder)) return nodes;
@@ -105,6 +106,7 @@ export function resolveBindings(nodes: readonly Node[]): readonly Node[] {
 /**
  * How many realizations have read a value through a binding so far. A transform compares it
  * before and after deriving: a derivation that branched on a concrete value must not be cached.
+ * @example const before = concreteReadCount(); derive(); const reusable = concreteReadCount() === before;
  */
 export function concreteReadCount(): number {
   return reads;

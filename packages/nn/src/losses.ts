@@ -6,7 +6,7 @@
  */
 import { type ArrayLike, DTypeError, ShapeError, type Tensor, ValueError, isFloat, np, npUtil } from "@kiln/core";
 import { logSoftmax } from "./activations.js";
-import { describeValue } from "./filter.js";
+import { describeValue } from "@kiln/core";
 import { toFloat } from "./special.js";
 
 export type Reduction = "mean" | "sum" | "none";

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { type AnyState, HiddenState, LongTermState, ParamState, State, StateError, type StateValue, type Tensor, ValueError, np, withStateTrace } from "@kiln/core";
 import { isDraftable } from "immer";
 import { Module, treefyStates } from "./module.js";
-import { comparePaths, globToRegExp } from "./filter.js";
+import { comparePaths, globToRegExp } from "@kiln/core";
 
 class Affine extends Module {
   weight: ParamState;

@@ -5,7 +5,7 @@
  * arrays), sorted segment by segment.
  */
 import { type AnyState, State } from "@kiln/core";
-import { type StateClass, type StateFilter, type StatePredicate, compareSegments, toStatePredicate } from "./filter.js";
+import { type StateClass, type StateFilter, type StatePredicate, compareSegments, toStatePredicate } from "@kiln/core";
 import { type StateDict, loadStateDictInto, stateDictOf } from "./state-dict.js";
 
 /**

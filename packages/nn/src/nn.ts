@@ -7,7 +7,7 @@
  */
 export { Module, treefyStates, type NestedStates, type TreefiedStates } from "./module.js";
 export { type StateDict } from "./state-dict.js";
-export { type StateFilter, type StateClass, type StatePredicate } from "./filter.js";
+export { type StateFilter, type StateClass, type StatePredicate } from "@kiln/core";
 export { Linear, type LinearOptions } from "./layers/linear.js";
 export { Sequential, MLP, type Layer, type MLPOptions } from "./layers/sequential.js";
 export { Dropout } from "./layers/dropout.js";

@@ -5,7 +5,7 @@
  */
 import { type AnyState, type StateValue, StateError, Tensor, commitStateWrites, isTracingStates, tree } from "@kiln/core";
 import { freeze } from "immer";
-import { describeValue } from "./filter.js";
+import { describeValue } from "@kiln/core";
 
 /** A frozen `{ path: value }` snapshot of States' values. */
 export type StateDict = Readonly<Record<string, StateValue>>;

@@ -2,7 +2,7 @@
  * `Dropout`: inverted dropout while training (`environ.get("fit")`), the identity otherwise.
  */
 import { type ArrayLike, type Tensor, ValueError, np, npUtil, random } from "@kiln/core";
-import { environ } from "../environ.js";
+import { environ } from "@kiln/core";
 import { Module } from "../module.js";
 
 /**

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { ParamState, ShapeError, type Tensor, ValueError, np, random } from "@kiln/core";
 import { expectClose } from "../../../../test/util.js";
 import { Constant, Initializer } from "../init.js";
-import { environ } from "../environ.js";
+import { environ } from "@kiln/core";
 import { Module } from "../module.js";
 import { tanh } from "../activations.js";
 import { Linear } from "./linear.js";

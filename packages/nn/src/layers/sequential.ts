@@ -4,7 +4,7 @@
  */
 import { type ArrayLike, type Tensor, ValueError } from "@kiln/core";
 import { relu } from "../activations.js";
-import { describeValue } from "../filter.js";
+import { describeValue } from "@kiln/core";
 import { type InitLike } from "../init.js";
 import { Module } from "../module.js";
 import { Linear } from "./linear.js";

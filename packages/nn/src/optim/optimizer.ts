@@ -7,7 +7,7 @@ import {
   type AnyState, type ArrayLike, DTypeError, LongTermState, ShapeError, State, StateError, type StateValue, Tensor, ValueError,
   isFloat, np, npUtil, tree,
 } from "@kiln/core";
-import { comparePaths, describeValue } from "../filter.js";
+import { comparePaths, describeValue } from "@kiln/core";
 
 /** A learning rate: a number, or a schedule of the step count (a scalar int32 Tensor: 0 on the first update). */
 export type LearningRate = number | ((step: Tensor) => ArrayLike);

@@ -4,7 +4,7 @@
  * function call; `set` changes the globals. Settings are read when a graph is built, so inside
  * `jit` they are fixed at trace time, as in BrainState.
  */
-import { ValueError } from "@kiln/core";
+import { ValueError } from "./errors.js";
 
 /** Known settings; any other key may be set and read too. */
 export interface EnvironSettings {
@@ -83,4 +83,14 @@ function reset(): void {
 }
 
 /** The environment namespace: `environ.get`, `environ.set`, `environ.context`, `environ.all`, `environ.reset`. */
-export const environ = { get, set, context, all, reset };
+/**
+ * A string equal for equal settings: traced-function caches (jit) include it in their key, so a
+ * step traced with `fit: true` is never replayed under `fit: false`.
+ * @example environ.signature() // '{"fit":true}'
+ */
+function signature(): string {
+  const s = all();
+  return JSON.stringify(Object.keys(s).sort().map((k) => [k, s[k]]));
+}
+
+export const environ = { get, set, context, all, reset, signature };

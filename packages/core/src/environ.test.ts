@@ -1,6 +1,6 @@
 import { expect } from "chai";
-import { ValueError } from "@kiln/core";
-import { environ } from "./environ.js";
+import { ValueError } from "./index.js";
+import { environ } from "./index.js";
 
 describe("environ", () => {
   afterEach(() => environ.reset());

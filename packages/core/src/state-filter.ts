@@ -3,7 +3,8 @@
  * `(path, state) => boolean`, or by a path glob (`"layer1.*"`, `"*.bias"`); paths are dotted
  * (`"layers.0.weight"`) and sort segment by segment, numeric segments numerically.
  */
-import { type AnyState, State, ValueError } from "@kiln/core";
+import { ValueError } from "./errors.js";
+import { type AnyState, State } from "./state.js";
 
 /** A State class used as a filter: every State that is an instance of it is selected. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
