@@ -1,1 +1,16 @@
-export {};
+/**
+ * @kiln/transforms — graph-to-graph transforms: autodiff (vjp, jvp, linearize, grad, valueAndGrad,
+ * vectorGrad, jacrev, jacfwd, jacobian, hessian, GradientTransform, customVjp, customJvp,
+ * checkpoint) and the memory simulation used to measure checkpointing.
+ */
+export { vjp, vjpGraph } from "./vjp.js";
+export { jvp, linearize, jvpGraph } from "./jvp.js";
+export {
+  GradientTransform, grad, valueAndGrad, vectorGrad, gradResult,
+  type GradOptions, type GradientTransformOptions, type TransformFn, type ValueAuxFn, type GradParts,
+} from "./grad.js";
+export { type Argnums } from "./trace.js";
+export { jacrev, jacfwd, jacobian, hessian } from "./jacobian.js";
+export { customVjp, customJvp, type CustomVjpFunction, type CustomJvpFunction, type CustomOptions } from "./custom.js";
+export { checkpoint, remat, type CheckpointPolicy, type CheckpointOptions } from "./checkpoint.js";
+export { peakLiveBytes, memorySchedule, type PeakLiveBytesOptions } from "./memory.js";

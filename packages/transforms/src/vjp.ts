@@ -1,0 +1,104 @@
+/**
+ * Reverse mode: `vjpGraph` (the rule-table driver plus custom-derivative calls) and the public
+ * `vjp(fn, ...primals) -> [out, vjpFn]`.
+ */
+import { DTypeError, type Node, ShapeError, Tensor, ValueError, isFloat, npUtil, tree } from "@kiln/core";
+import { findCustomCalls, placeholder } from "./custom-call.js";
+import { vjpNodes } from "./derive.js";
+import { TraceCache, outputTensors, perArgTrees, traceCall } from "./trace.js";
+
+const { apply } = npUtil;
+
+/**
+ * The cotangent of each `wrt` node given a cotangent per output (null = zero), like `vjpNodes`,
+ * but applying the reverse rule of every custom call (customVjp, customJvp, checkpoint) on the
+ * way: first the plain graph down to the calls' outputs, then each call, latest first, from its
+ * accumulated output cotangents into its inputs and on down.
+ * @example const [g] = vjpGraph([y], [onesLike(y.node)], [x.node]);
+ */
+export function vjpGraph(outputs: readonly Tensor[], cts: readonly (Tensor | null)[], wrt: readonly Node[]): (Tensor | null)[] {
+  const calls = findCustomCalls(outputs.map((o) => o.node), wrt);
+  if (!calls.length) return vjpNodes(outputs, cts, wrt);
+  const acc = new Map<Node, Tensor>();
+  const accumulate = (targets: readonly Node[], got: readonly (Tensor | null)[]): void => {
+    got.forEach((t, i) => {
+      if (!t) return;
+      const n = targets[i]!;
+      const prev = acc.get(n);
+      acc.set(n, prev ? apply("add", [prev, t], {}) : t);
+    });
+  };
+  const wanted = [...new Set(wrt)];
+  const first = [...wanted, ...calls.flatMap((c) => c.outputs)];
+  accumulate(first, vjpNodes(outputs, cts, first));
+  for (let c = calls.length - 1; c >= 0; c--) {
+    const call = calls[c]!;
+    const outCts = call.outputs.map((o) => acc.get(o) ?? null);
+    if (outCts.every((t) => t === null)) continue;
+    const inCts = call.rules.vjp(outCts);
+    const ins: Tensor[] = [];
+    const insCts: Tensor[] = [];
+    call.inputs.forEach((n, i) => {
+      const ct = inCts[i];
+      if (ct && isFloat(n.aval.dtype)) {
+        ins.push(new Tensor(n));
+        insCts.push(ct);
+      }
+    });
+    if (!ins.length) continue;
+    const targets = [...wanted, ...calls.slice(0, c).flatMap((x) => x.outputs)];
+    accumulate(targets, vjpNodes(ins, insCts, targets));
+  }
+  return wrt.map((w) => acc.get(w) ?? null);
+}
+
+/**
+ * A cotangent given for `out`: a Tensor of the output's shape and dtype, or a number (broadcast).
+ * Cotangents of int/bool outputs are ignored (they carry no derivative).
+ */
+function cotangentLeaf(leaf: unknown, out: Tensor, i: number): Node | null {
+  if (!isFloat(out.dtype)) return null;
+  if (typeof leaf === "number") return npUtil.fullRaw(out.shape, leaf, out.dtype).node;
+  if (!(leaf instanceof Tensor)) throw new ValueError(`vjp: cotangent leaf ${i} must be a Tensor or a number, got ${typeof leaf}`);
+  if (leaf.shape.join() !== out.shape.join()) {
+    throw new ShapeError(`vjp: cotangent leaf ${i} has shape [${leaf.shape}] but the output it belongs to has shape [${out.shape}]`);
+  }
+  if (leaf.dtype !== out.dtype) {
+    throw new DTypeError(`vjp: cotangent leaf ${i} has dtype ${leaf.dtype} but the output it belongs to is ${out.dtype}; cast it with astype`);
+  }
+  return leaf.node;
+}
+
+/**
+ * Reverse-mode derivative: runs `fn` at `primals` and returns its output with a function that
+ * maps an output cotangent (same structure as the output) to one cotangent per primal (each with
+ * that primal's structure). Int primals get zero cotangents. The backward graph is derived once,
+ * on the first call of `vjpFn`, and reused for every cotangent.
+ * @example
+ * const [y, vjpFn] = vjp((x) => x.mul(x).sum(), np.array([1, 2, 3]));
+ * const [gx] = vjpFn(np.array(1)); // [2, 4, 6]
+ */
+export function vjp(fn: (...args: any[]) => any, ...primals: unknown[]): [any, (ct: unknown) => any[]] {
+  const t = traceCall("vjp", new TraceCache(), fn, primals, { argnums: primals.map((_, i) => i), ints: "zero" });
+  const { leaves: outs, def: outDef } = outputTensors("vjp", t.result);
+  const out = t.restore(tree.unflatten(outDef, outs));
+  const vjpFn = (ct: unknown): any[] => {
+    const [ctLeaves, ctDef] = tree.flatten(ct);
+    if (tree.structureKey(ctDef) !== tree.structureKey(outDef)) {
+      throw new ValueError(
+        `vjp: the cotangent's structure ${tree.structureKey(ctDef)} does not match the output's ${tree.structureKey(outDef)}`,
+      );
+    }
+    const ctNodes = ctLeaves.map((l, i) => cotangentLeaf(l, outs[i]!, i));
+    const { phs, grads } = t.derive(outs.map((o) => o.node), () => {
+      const phs = outs.map((o) => (isFloat(o.dtype) ? placeholder(o.node.aval, "ct") : null));
+      const grads = vjpGraph(outs, phs.map((p) => (p ? new Tensor(p) : null)), t.wrt);
+      return { phs, grads: new Map(t.wrt.map((w, i) => [w, grads[i]!])) };
+    });
+    const extra = new Map<Node, Node>();
+    phs.forEach((p, i) => p && extra.set(p, ctNodes[i]!));
+    const restore = t.restoreWith(extra);
+    return restore(perArgTrees(t.diffArgs, (p) => grads.get(p) ?? null));
+  };
+  return [out, vjpFn];
+}
