@@ -19,7 +19,7 @@ export {
 export { interpret } from "./interpret.js";
 export { DataBuffer, memoryStats } from "./buffer.js";
 export {
-  type Executor, registerExecutor, setExecutor, activeExecutor, interpreterExecutor, realize, realizeSync,
+  type Executor, type CompiledGraph, compileGraph, registerExecutor, setExecutor, activeExecutor, interpreterExecutor, realize, realizeSync,
   dataNode, hostDataNode, bufferOf, toTyped,
 } from "./realize.js";
 export * as npUtil from "./np/util.js";

@@ -6,7 +6,7 @@
 import { DataBuffer } from "./buffer.js";
 import { type DType, type TypedArray, allocTyped, castScalar } from "./dtype.js";
 import { BackendUnavailableError, ConcretizationError } from "./errors.js";
-import { topoSort } from "./ir/graph.js";
+import { type Graph, topoSort } from "./ir/graph.js";
 import { type Node, makeNode } from "./ir/node.js";
 import { type Aval } from "./ir/primitives.js";
 import { interpret } from "./interpret.js";
@@ -23,6 +23,42 @@ export interface Executor {
   /** Host copy of a buffer's contents (device backends read back). */
   read(buf: DataBuffer): Promise<TypedArray>;
   readSync(buf: DataBuffer): TypedArray;
+  /**
+   * Compiles a whole graph once into an executable plan that `jit` replays (optional: without it,
+   * `compileGraph` replays through `executeSync`).
+   */
+  compile?(graph: Graph): CompiledGraph;
+}
+
+/** A graph compiled once for replay: inputs are buffers for `graph.inputs`, in order. */
+export interface CompiledGraph {
+  run(inputs: readonly DataBuffer[]): DataBuffer[];
+  /** The kernels the plan launches, for inspection (`jit(...).lower()`). */
+  readonly kernels: readonly { readonly name: string; readonly backend: string; readonly source: string }[];
+  readonly stats: { readonly kernels: number; readonly flops: number; readonly bytes: number; readonly peakBytes: number };
+}
+
+/**
+ * Compiles `graph` with the executor's own compiler, or wraps `executeSync` (the interpreter's
+ * path: no kernels, values computed by the reference semantics).
+ */
+export function compileGraph(graph: Graph, executor: Executor = active): CompiledGraph {
+  if (executor.compile) return executor.compile(graph);
+  const index = new Map(graph.inputs.map((n, i) => [n, i]));
+  return {
+    run(inputs) {
+      const known = (n: Node): DataBuffer | undefined => {
+        const i = index.get(n);
+        return i === undefined ? bufferOf(n) : inputs[i];
+      };
+      const outs = executor.executeSync(graph.outputs, known);
+      // An output that is an input or a constant comes back as that buffer: copy-free, but the
+      // executor may hand the same buffer twice; callers treat buffers as immutable.
+      return outs;
+    },
+    kernels: [],
+    stats: { kernels: 0, flops: 0, bytes: 0, peakBytes: 0 },
+  };
 }
 
 /** Float64 values to a typed array of `dtype` (float32 rounding, int32 truncation). */

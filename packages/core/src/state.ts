@@ -10,6 +10,7 @@ import { Tensor, type ArrayLike } from "./tensor.js";
 import { asTensor } from "./np/util.js";
 import { flatten, structureKey, unflatten } from "./tree.js";
 import { avalString } from "./ir/node.js";
+import { dependsOnPlaceholder } from "./trace.js";
 
 /** A State's value: a Tensor or a pytree of Tensors. */
 export type StateValue = Tensor | { readonly [k: string]: StateValue } | readonly StateValue[];
@@ -53,8 +54,21 @@ export function withStateTrace<T>(trace: StateTrace, fn: () => T): T {
 
 /** The value of `state` as seen at trace depth `depth` (delegating outward). */
 function readAt(state: AnyState, depth: number): StateValue {
-  if (depth < 0) return state.committedValue;
+  if (depth < 0) {
+    const v = state.committedValue;
+    if (traceStack.length === 0 && leavesOf(v).some((t) => dependsOnPlaceholder(t.node))) {
+      throw new StateError(
+        `${state.describe()} holds a traced value: it was created (or assigned) inside a traced function and is used outside it. ` +
+          `Create States outside the traced function (jit, grad, ...) and assign them inside it; writes are committed when the call returns.`,
+      );
+    }
+    return v;
+  }
   return traceStack[depth]!.read(state, () => readAt(state, depth - 1));
+}
+
+function leavesOf(v: StateValue): Tensor[] {
+  return flatten(v, (x) => x instanceof Tensor)[0] as Tensor[];
 }
 
 let nextStateId = 1;

@@ -14,3 +14,4 @@ export { jacrev, jacfwd, jacobian, hessian } from "./jacobian.js";
 export { customVjp, customJvp, type CustomVjpFunction, type CustomJvpFunction, type CustomOptions } from "./custom.js";
 export { checkpoint, remat, type CheckpointPolicy, type CheckpointOptions } from "./checkpoint.js";
 export { peakLiveBytes, memorySchedule, type PeakLiveBytesOptions } from "./memory.js";
+export { jit, type JitOptions, type Jitted, type Lowered } from "./jit.js";
