@@ -119,6 +119,7 @@ export function checkpoint<F extends (...args: any[]) => any>(fn: F, opts: Check
     const barriers = registerCustomCall(op, inputs, values, makeRules(inputs), (_rebuild, ins) => makeRules(ins));
     const leaves = outLeaves.map((l) => t.restore(l));
     floatOut.forEach((i, k) => (leaves[i] = new Tensor(barriers[k]!, (outLeaves[i] as Tensor).weak)));
+    t.commitWrites();
     return tree.unflatten(outDef, leaves);
   };
   return wrapped as F;

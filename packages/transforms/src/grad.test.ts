@@ -152,8 +152,8 @@ describe("grad: errors", () => {
     expect(() => grad((x: Tensor) => x.astype("int32"))(1.5)).to.throw(DTypeError, /real-valued \(float\) outputs.*int32/);
   });
 
-  it("reports gradStates as not supported yet and rejects a non-function", () => {
-    expect(() => grad((x: Tensor) => x, { gradStates: {} })).to.throw(ValueError, /gradStates is not supported yet/);
+  it("rejects gradStates that are not States and a non-function", () => {
+    expect(() => grad((x: Tensor) => x, { gradStates: { w: np.ones([1]) } })).to.throw(ValueError, /gradStates must be a State, an array or a record of States.*found an object \(Tensor\)/);
     expect(() => grad(5 as unknown as () => Tensor)).to.throw(ValueError, /expected a function/);
   });
 
@@ -311,7 +311,9 @@ describe("GradientTransform", () => {
       seen = opts;
       return (...args) => [1, f(...args)[1]];
     };
-    new GradientTransform((x: Tensor) => x, { transform: spy, argnums: [1, 0], transformParams: { k: 1 } });
+    const g = new GradientTransform((x: Tensor, y: Tensor) => np.multiply(x, y), { transform: spy, argnums: [1, -2], transformParams: { k: 1 } });
+    expect(seen).to.equal(null); // handed over on the first call, once argnums can be resolved against the arity
+    expect(g(1, 2)).to.equal(1);
     expect(seen).to.deep.equal({ k: 1, argnums: [1, 0], hasAux: true });
     const bad = new GradientTransform((x: Tensor) => x, { transform: () => () => 5 as unknown as [unknown, unknown] });
     expect(() => bad(1)).to.throw(ValueError, /the transform's function must return a pair/);

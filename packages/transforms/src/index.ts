@@ -11,6 +11,7 @@ export {
 } from "./grad.js";
 export { type Argnums } from "./trace.js";
 export { jacrev, jacfwd, jacobian, hessian } from "./jacobian.js";
+export { StateFinder, type StateFinderOptions, type StateFinderFn, type StateUsage } from "./state-finder.js";
 export { customVjp, customJvp, type CustomVjpFunction, type CustomJvpFunction, type CustomOptions } from "./custom.js";
 export { checkpoint, remat, type CheckpointPolicy, type CheckpointOptions } from "./checkpoint.js";
 export { peakLiveBytes, memorySchedule, type PeakLiveBytesOptions } from "./memory.js";

@@ -69,11 +69,21 @@ function jacTransform(op: "jacrev" | "jacfwd"): TransformFn {
         const { aux, outs, def } = jacOutputs(op, t);
         const J = t.derive(outs.map((o) => o.node), () => (rows ? reverseJacobian(outs, t.wrt) : forwardJacobian(outs, t.wrt)));
         const result = layout(t, argnums, def, (k, w) => J.get(w)![k]!, outs.length);
-        return t.restore([result, aux]) as [unknown, unknown];
+        const restored = t.restore([result, aux]) as [unknown, unknown];
+        t.commitWrites(); // none when f is a GradientTransform's pure function
+        return restored;
       };
     },
   };
-  return transforms[op]!;
+  return perOutputLeaf(transforms[op]!);
+}
+
+/**
+ * Marks a transform whose result follows the output's structure first (see `TransformFn`), so
+ * GradientTransform splits State and argument Jacobians at each output leaf.
+ */
+function perOutputLeaf(t: TransformFn): TransformFn {
+  return Object.assign(t, { perOutputLeaf: true });
 }
 
 /** J[w][k] by reverse mode: one derivation per output leaf, one substitution per output element. */
@@ -119,7 +129,7 @@ export const jacfwdTransform = jacTransform("jacfwd");
 const hessianTransforms: Record<string, TransformFn> = {
   hessian: (f, opts) => jacfwdTransform(jacrevTransform(f, opts), opts),
 };
-export const hessianTransform = hessianTransforms.hessian!;
+export const hessianTransform = perOutputLeaf(hessianTransforms.hessian!);
 
 /**
  * The Jacobian by reverse mode: for each output leaf and each differentiated argument leaf, a

@@ -24,7 +24,7 @@ describe("jit", () => {
 
   it("returns pytrees and accepts pytree arguments and numbers", () => {
     const f = jit((p: { w: Tensor; b: Tensor }, x: Tensor, s: number) => ({ y: x.matmul(p.w).add(p.b).mul(s), n: 2 }));
-    const out = f({ w: np.array([[1], [2]]), b: np.array([1]) }, np.array([[1, 1]]), 3) as { y: Tensor; n: Tensor };
+    const out = f({ w: np.array([[1], [2]]), b: np.array([1]) }, np.array([[1, 1]]), 3) as unknown as { y: Tensor; n: Tensor };
     expect(out.y.toArraySync()).to.deep.equal([[12]]);
     expect(out.n.itemSync()).to.equal(2);
   });

@@ -57,6 +57,7 @@ function linearized(op: string, fn: (...args: any[]) => any, primals: readonly u
   const t: Trace = traceCall(op, new TraceCache(), fn, primals, { argnums: primals.map((_, i) => i), ints: "zero" });
   const { leaves: outs, def: outDef } = outputTensors(op, t.result);
   const out = t.restore(tree.unflatten(outDef, outs));
+  t.commitWrites();
   const push = (tangents: readonly unknown[]): unknown => {
     if (tangents.length !== primals.length) {
       throw new ValueError(`${op}: got ${tangents.length} tangent(s) for ${primals.length} primal(s); pass one per primal`);

@@ -5,14 +5,20 @@
  * and `restore` substitutes the real arguments back into every result.
  *
  * Placeholders are canonical per (transformed function, signature): calling the function again
- * with arguments of the same shapes/dtypes/structure rebuilds the identical (hash-consed) traced
- * graph, so the derived graph is looked up instead of derived again.
+ * with arguments of the same shapes/dtypes/structure (and the same `environ` settings) rebuilds
+ * the identical (hash-consed) traced graph, so the derived graph is looked up instead of derived
+ * again.
+ *
+ * State writes the function makes directly (not through a GradientTransform, which threads
+ * States itself) are held by the trace and made effective with `commitWrites` once the transform
+ * has finished, in terms of the real arguments: a placeholder never leaks into a State.
  */
 import {
-  DTypeError, type Node, Tensor, type TreeDef, ValueError, bindPlaceholders, concreteReadCount, constNode,
-  isFloat, npUtil, substituter, tree,
+  DTypeError, type Node, Tensor, type TreeDef, ValueError, bindPlaceholders, concreteReadCount, constNode, environ,
+  isFloat, npUtil, substituter, tree, withStateTrace,
 } from "@kiln/core";
 import { followCustomCalls, placeholder } from "./custom-call.js";
+import { StateEffects, commitOrForward } from "./state-effects.js";
 
 /** `argnums` as users give it. */
 export type Argnums = number | readonly number[];
@@ -107,6 +113,8 @@ export interface Trace {
   readonly restore: <T>(value: T) => T;
   /** Like `restore`, also substituting `extra` (tangent/cotangent placeholders -> values). */
   restoreWith(extra: ReadonlyMap<Node, Node>): <T>(value: T) => T;
+  /** Commits the State writes the function made (restored to the real arguments), or hands them to an enclosing trace. */
+  commitWrites(): void;
   /**
    * `compute()` (a derivation in terms of the placeholders), cached by the identity of `key`
    * (the traced nodes it differentiates); runs with the arguments bound, like the function.
@@ -174,7 +182,8 @@ export function traceCall(op: string, cache: TraceCache, fn: (...args: any[]) =>
   const avals: Node["aval"][] = [];
   const actual: Node[] = [];
   const weak: boolean[] = [];
-  const sig: string[] = [spec.argnums.join(",")];
+  // The environment is part of the key: layers read it while building the graph (Dropout's "fit").
+  const sig: string[] = [spec.argnums.join(","), environ.signature()];
   for (const { leaves, def, kinds } of perArg) {
     sig.push(tree.structureKey(def));
     leaves.forEach((l, j) => {
@@ -209,10 +218,11 @@ export function traceCall(op: string, cache: TraceCache, fn: (...args: any[]) =>
   for (const i of spec.argnums) diffArgs.push(byArg.get(i)!);
   const wrt = diffArgs.flatMap((d) => d.leaves.filter((p) => isFloat(p.aval.dtype)));
 
+  const effects = new StateEffects();
   slot.busy = true;
   let result: unknown;
   try {
-    result = bindPlaceholders(bindings, () => fn(...traced));
+    result = bindPlaceholders(bindings, () => withStateTrace(effects, () => fn(...traced)));
   } finally {
     slot.busy = false;
   }
@@ -225,6 +235,7 @@ export function traceCall(op: string, cache: TraceCache, fn: (...args: any[]) =>
     wrt,
     bindings,
     restore: (value) => rebuildTree(value, restoreNode),
+    commitWrites: () => commitOrForward([...effects.writes].map(([s, v]) => [s, rebuildTree(v, restoreNode)] as const)),
     restoreWith: (extra) => {
       const both = substituter(new Map([...bindings, ...extra]), followCustomCalls);
       return (value) => rebuildTree(value, both);

@@ -82,6 +82,7 @@ export function vjp(fn: (...args: any[]) => any, ...primals: unknown[]): [any, (
   const t = traceCall("vjp", new TraceCache(), fn, primals, { argnums: primals.map((_, i) => i), ints: "zero" });
   const { leaves: outs, def: outDef } = outputTensors("vjp", t.result);
   const out = t.restore(tree.unflatten(outDef, outs));
+  t.commitWrites();
   const vjpFn = (ct: unknown): any[] => {
     const [ctLeaves, ctDef] = tree.flatten(ct);
     if (tree.structureKey(ctDef) !== tree.structureKey(outDef)) {
