@@ -29,7 +29,12 @@ describe("API surface (API.md §1)", () => {
     expect([x.shape, x.dtype, x.ndim, x.size]).to.deep.equal([[1, 2], "float32", 2, 2]);
   });
   it("top-level names", () => {
-    for (const n of ["tidy", "slice", "newaxis", "stopGradient", "tree", "State", "ParamState", "random", "prng"]) {
+    for (const n of [
+      "tidy", "slice", "newaxis", "stopGradient", "tree", "State", "ParamState", "ShortTermState", "LongTermState", "HiddenState",
+      "StateFinder", "states$", "random", "prng", "grad", "valueAndGrad", "vectorGrad", "jacrev", "jacfwd", "jacobian", "hessian",
+      "vjp", "jvp", "linearize", "customVjp", "customJvp", "checkpoint", "remat", "GradientTransform", "jit", "nn", "optim",
+      "environ", "treefyStates",
+    ]) {
       expect((kiln as Record<string, unknown>)[n], n).to.not.equal(undefined);
     }
   });
