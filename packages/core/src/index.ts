@@ -12,7 +12,12 @@ export { type Graph, makeGraph, printGraph, topoSort } from "./ir/graph.js";
 export {
   PRIMITIVES, type Prim, type PrimParams, type PrimKind, type Aval, type UnaryPrim, type BinaryPrim, type ReducePrim,
   UNARY_PRIMS, BINARY_PRIMS, REDUCE_PRIMS, Unary, Binary, Elementwise, Movement, Reduce, Commutative, Leaf,
+  CONTROL_PRIMS, Control, type ControlPrim,
 } from "./ir/primitives.js";
+export {
+  type ControlCall, type CondCall, type WhileCall, type ScanCall, type ControlSpec, type CondSpec, type WhileSpec, type ScanSpec,
+  type ControlRuntime, makeControlCall, controlCallOf, evalControl,
+} from "./ir/control.js";
 export {
   type RewriteRule, type Pass, graphRewrite, optimizeGraph, eliminateDeadCode, eliminateCommonSubexpressions, SIMPLIFY, PIPELINE,
 } from "./ir/rewrite.js";

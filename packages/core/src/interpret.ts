@@ -8,7 +8,8 @@ import { DataBuffer } from "./buffer.js";
 import { type DType, castScalar } from "./dtype.js";
 import { type Node } from "./ir/node.js";
 import { topoSort } from "./ir/graph.js";
-import { type BinaryPrim, type Prim, type PrimParams, type UnaryPrim } from "./ir/primitives.js";
+import { type BinaryPrim, type ControlPrim, type Prim, type PrimParams, type UnaryPrim } from "./ir/primitives.js";
+import { type ControlCall, type ControlRuntime, evalControl } from "./ir/control.js";
 import { type Shape, sizeOf, stridesOf } from "./shape.js";
 
 export type F64 = Float64Array;
@@ -230,6 +231,40 @@ function perMatrix(x: F64, node: Node, outPer: number, f: (m: Float64Array, n: n
   return out;
 }
 
+/** Control-flow calls run their sub-graphs with this interpreter, recursively. */
+const F64_RUNTIME: ControlRuntime<F64> = {
+  run: (graph, inputs) => interpret(graph.outputs, new Map(graph.inputs.map((p, i) => [p, inputs[i]!]))),
+  row: (x, i, n) => x.subarray(i * n, (i + 1) * n),
+  stack: (rows, aval) => {
+    const out = new Float64Array(sizeOf(aval.shape));
+    let offset = 0;
+    for (const r of rows) (out.set(r, offset), (offset += r.length));
+    return out;
+  },
+  scalar: (x) => x[0]!,
+};
+
+/**
+ * Sibling nodes of one call (same call, same operand values) share one evaluation. Values are
+ * never mutated, so the identity of the operand arrays identifies the evaluation.
+ */
+const controlMemo = new WeakMap<F64, { call: ControlCall; inputs: F64[]; outputs: F64[] }[]>();
+
+function controlOutputs(call: ControlCall, inputs: F64[]): F64[] {
+  const key = inputs[0];
+  if (!key) return evalControl(call, inputs, F64_RUNTIME);
+  const list = controlMemo.get(key) ?? [];
+  const hit = list.find((e) => e.call === call && e.inputs.length === inputs.length && e.inputs.every((x, i) => x === inputs[i]));
+  if (hit) return hit.outputs;
+  const outputs = evalControl(call, inputs, F64_RUNTIME);
+  list.push({ call, inputs, outputs });
+  if (list.length > 8) list.shift();
+  controlMemo.set(key, list);
+  return outputs;
+}
+
+const controlRule = <P extends ControlPrim>(): EvalRule<P> => (inputs, p) => controlOutputs(p.call, inputs)[p.index]!;
+
 const RULES: { [P in Prim]: EvalRule<P> } = {
   const: (_i, p) => Float64Array.of(p.value),
   data: (_i, p, node) => {
@@ -431,6 +466,10 @@ const RULES: { [P in Prim]: EvalRule<P> } = {
       for (let i = 0; i < n; i++) s += Math.log(Math.abs(m[i * n + i]!));
       out[0] = s;
     }),
+
+  cond: controlRule(),
+  while: controlRule(),
+  scan: controlRule(),
 };
 
 function scatterInto(inputs: F64[], axis: number, node: Node, combine: (a: number, b: number) => number): F64 {

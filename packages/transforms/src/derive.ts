@@ -6,13 +6,17 @@
  * Both passes are loops over `topoSort`'s order (never recursion), so a 10,000-op chain is fine.
  * Tangents and cotangents are `null` for symbolic zeros and only ever exist for float nodes:
  * int/bool values (indices, masks, comparisons) carry no derivative.
+ *
+ * A multi-output op (control flow: sibling nodes sharing one call) is differentiated once, by its
+ * call-level rule: forward mode at its first sibling, reverse mode once every sibling's consumers
+ * have sent their cotangents.
  */
 import {
-  DTypeError, type Node, type Prim, type PrimParams, ShapeError, Tensor, ValueError, avalString, isFloat, npUtil,
-  topoSort,
+  DTypeError, type Node, type Prim, type PrimParams, ShapeError, Tensor, ValueError, avalString, controlCallOf, isFloat,
+  npUtil, topoSort,
 } from "@kiln/core";
-import { jvpRuleOf } from "./rules/jvp.js";
-import { vjpRuleOf } from "./rules/vjp.js";
+import { callJvpRuleOf, jvpRuleOf } from "./rules/jvp.js";
+import { callVjpRuleOf, vjpRuleOf } from "./rules/vjp.js";
 
 /** One Tensor handle per node for the duration of a pass (rules receive primals as Tensors). */
 function tensorCache(): (n: Node) => Tensor {
@@ -43,6 +47,27 @@ function assertRuleResult(mode: "jvp" | "vjp", prim: Prim, t: Tensor, node: Node
 }
 
 /**
+ * The sibling outputs of each multi-output op among `order` (same call, same inputs), each node
+ * mapped to its group in topological order.
+ */
+function siblingGroups(order: readonly Node[]): Map<Node, Node[]> {
+  const byCall = new Map<string, Node[]>();
+  const groups = new Map<Node, Node[]>();
+  for (const n of order) {
+    const call = controlCallOf(n);
+    if (!call) continue;
+    const key = `${call.id}(${n.inputs.map((i) => i.id).join(",")})`;
+    let group = byCall.get(key);
+    if (!group) byCall.set(key, (group = []));
+    group.push(n);
+    groups.set(n, group);
+  }
+  return groups;
+}
+
+const outputIndex = (n: Node): number => (n.params as { index: number }).index;
+
+/**
  * Forward pass: the tangent of each output given tangents for some nodes (`seeds`, usually the
  * placeholders of the differentiated arguments). Nodes not reachable from a seed have zero
  * (null) tangent; the result is null for an output whose tangent is zero.
@@ -58,16 +83,31 @@ export function jvpNodes(outputs: readonly Tensor[], seeds: ReadonlyMap<Node, Te
   for (const [node, t] of seeds) checkLike("jvp: a tangent", t, node);
   const tangents = new Map<Node, Tensor>();
   const wrap = tensorCache();
-  for (const node of topoSort(outputs.map((o) => o.node), (n) => seeds.has(n))) {
+  const order = topoSort(outputs.map((o) => o.node), (n) => seeds.has(n));
+  const groups = siblingGroups(order);
+  const done = new Set<Node>();
+  for (const node of order) {
     if (!isFloat(node.aval.dtype)) continue;
     const seed = seeds.get(node);
     if (seed) {
       tangents.set(node, seed);
       continue;
     }
-    if (node.inputs.length === 0) continue;
+    if (node.inputs.length === 0 || done.has(node)) continue;
     const ts = node.inputs.map((i) => tangents.get(i) ?? null);
     if (ts.every((t) => t === null)) continue;
+    const callRule = callJvpRuleOf(node.prim);
+    if (callRule) {
+      const touts = callRule(node.inputs.map(wrap), ts, node.params as PrimParams[Prim]);
+      for (const s of groups.get(node)!) {
+        done.add(s);
+        const t = touts[outputIndex(s)];
+        if (!t || seeds.has(s)) continue;
+        assertRuleResult("jvp", s.prim, t, s);
+        tangents.set(s, t);
+      }
+      continue;
+    }
     const rule = jvpRuleOf(node.prim);
     if (!rule) throw new Error(`internal error: ${node.prim} has inputs but no jvp rule`);
     const t = rule(node.inputs.map(wrap), ts, node.params as PrimParams[Prim], wrap(node));
@@ -118,23 +158,41 @@ export function vjpNodes(outputs: readonly Tensor[], cts: readonly (Tensor | nul
 
   const result = new Map<Node, Tensor>();
   const wrap = tensorCache();
-  for (let k = order.length - 1; k >= 0; k--) {
-    const node = order[k]!;
+  /** The summed cotangent that reached `node` (recorded when wanted), or null. */
+  const collect = (node: Node): Tensor | null => {
     const parts = pending.get(node);
-    if (!parts) continue;
+    if (!parts) return null;
     pending.delete(node);
     const ct = parts.reduce((a, b) => npUtil.apply("add", [a, b], {}));
     if (wanted.has(node)) result.set(node, ct);
-    if (node.inputs.length === 0) continue;
-    const rule = vjpRuleOf(node.prim);
-    if (!rule) throw new Error(`internal error: ${node.prim} has inputs but no vjp rule`);
-    const inCts = rule(ct, node.inputs.map(wrap), node.params as PrimParams[Prim], wrap(node));
+    return ct;
+  };
+  const sendToInputs = (node: Node, inCts: readonly (Tensor | null)[]): void => {
     node.inputs.forEach((input, i) => {
       const c = inCts[i];
       if (!c || !reaches.has(input)) return;
       assertRuleResult("vjp", node.prim, c, input);
       send(input, c);
     });
+  };
+  const groups = siblingGroups(order);
+  for (let k = order.length - 1; k >= 0; k--) {
+    const node = order[k]!;
+    const group = groups.get(node);
+    if (group) {
+      // Every consumer of every sibling comes after the first sibling: differentiate the op there.
+      if (node !== group[0]) continue;
+      const cts: (Tensor | null)[] = controlCallOf(node)!.outAvals.map(() => null);
+      for (const s of group) cts[outputIndex(s)] = collect(s);
+      if (cts.every((c) => c === null)) continue;
+      sendToInputs(node, callVjpRuleOf(node.prim)!(cts, node.inputs.map(wrap), node.params as PrimParams[Prim]));
+      continue;
+    }
+    const ct = collect(node);
+    if (!ct || node.inputs.length === 0) continue;
+    const rule = vjpRuleOf(node.prim);
+    if (!rule) throw new Error(`internal error: ${node.prim} has inputs but no vjp rule`);
+    sendToInputs(node, rule(ct, node.inputs.map(wrap), node.params as PrimParams[Prim], wrap(node)));
   }
   return wrt.map((n) => result.get(n) ?? null);
 }

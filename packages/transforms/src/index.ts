@@ -16,3 +16,4 @@ export { customVjp, customJvp, type CustomVjpFunction, type CustomJvpFunction, t
 export { checkpoint, remat, type CheckpointPolicy, type CheckpointOptions } from "./checkpoint.js";
 export { peakLiveBytes, memorySchedule, type PeakLiveBytesOptions } from "./memory.js";
 export { jit, type JitOptions, type Jitted, type Lowered } from "./jit.js";
+export { cond, whileLoop, scan, forLoop, type ScanOptions } from "./control.js";

@@ -10,6 +10,7 @@
 import { type DType, isFloat } from "../dtype.js";
 import { DTypeError, IndexError, ShapeError } from "../errors.js";
 import { type Shape, fmtShape, shapeEq, sizeOf } from "../shape.js";
+import { type CondCall, type ScanCall, type WhileCall, inferControl } from "./control.js";
 
 /** Abstract value: what a node is without its data. */
 export interface Aval {
@@ -26,10 +27,12 @@ export const BINARY_PRIMS = [
   "eq", "ne", "lt", "le", "gt", "ge", "and", "or", "xor", "shl", "shrl",
 ] as const;
 export const REDUCE_PRIMS = ["reduceSum", "reduceMax", "reduceMin", "reduceProd"] as const;
+export const CONTROL_PRIMS = ["cond", "while", "scan"] as const;
 
 export type UnaryPrim = (typeof UNARY_PRIMS)[number];
 export type BinaryPrim = (typeof BINARY_PRIMS)[number];
 export type ReducePrim = (typeof REDUCE_PRIMS)[number];
+export type ControlPrim = (typeof CONTROL_PRIMS)[number];
 
 type NoParams = Record<string, never>;
 
@@ -80,12 +83,19 @@ export type PrimParams = { [P in UnaryPrim]: NoParams } & { [P in BinaryPrim]: N
   detSign: NoParams;
   /** log|det(a)| over the last two axes. */
   logAbsDet: NoParams;
+  /**
+   * Control flow (ir/control.ts): output `index` of a call. The k outputs of one op are k sibling
+   * nodes with the same inputs and the same (frozen, interned) call.
+   */
+  cond: { call: CondCall; index: number };
+  while: { call: WhileCall; index: number };
+  scan: { call: ScanCall; index: number };
 };
 
 export type Prim = keyof PrimParams;
 
 export type PrimKind =
-  | "leaf" | "elementwise" | "reduce" | "movement" | "contract" | "index" | "linalg";
+  | "leaf" | "elementwise" | "reduce" | "movement" | "contract" | "index" | "linalg" | "control";
 
 export interface PrimRule<P extends Prim> {
   readonly kind: PrimKind;
@@ -153,6 +163,11 @@ function argReduce<P extends "argmax" | "argmin">(): PrimRule<P> {
       return { shape: reduceShape(x!.shape, [p.axis]), dtype: "int32" };
     },
   };
+}
+
+/** A control-flow op: the operands must be the ones its call was built for. */
+function control<P extends ControlPrim>(prim: P): PrimRule<P> {
+  return { kind: "control", infer: (inputs, p) => inferControl(prim, inputs, p.call, p.index) };
 }
 
 function lastTwoSquare(prim: string, a: Aval): void {
@@ -345,6 +360,10 @@ export const PRIMITIVES = {
   cholesky: { kind: "linalg", infer: ([a]) => (lastTwoSquare("cholesky", a!), a!) },
   detSign: { kind: "linalg", infer: ([a]) => (lastTwoSquare("det", a!), { shape: a!.shape.slice(0, -2), dtype: a!.dtype }) },
   logAbsDet: { kind: "linalg", infer: ([a]) => (lastTwoSquare("slogdet", a!), { shape: a!.shape.slice(0, -2), dtype: a!.dtype }) },
+
+  cond: control("cond"),
+  while: control("while"),
+  scan: control("scan"),
 } satisfies { [P in Prim]: PrimRule<P> };
 
 /** Named op groups (STYLE.md §6): fusion and defaults are decided by membership, not by name checks. */
@@ -359,5 +378,7 @@ export const Movement: ReadonlySet<Prim> = new Set(
 export const Reduce: ReadonlySet<Prim> = new Set(
   (Object.keys(PRIMITIVES) as Prim[]).filter((p) => PRIMITIVES[p].kind === "reduce"),
 );
+/** Control flow: multi-output ops over sub-graphs (sibling nodes share a call). */
+export const Control: ReadonlySet<Prim> = new Set(CONTROL_PRIMS);
 export const Commutative: ReadonlySet<Prim> = new Set<Prim>(["add", "mul", "max", "min", "eq", "ne", "and", "or"]);
 export const Leaf: ReadonlySet<Prim> = new Set<Prim>(["const", "data", "input", "iota"]);

@@ -3,13 +3,14 @@
  * symbolic zeros as `null` and return `null` for a zero tangent; the driver (derive.ts) skips a
  * node whose input tangents are all null and never asks for the tangent of an int/bool node.
  */
-import { type Prim, npUtil } from "@kiln/core";
+import { type ControlPrim, type Prim, npUtil } from "@kiln/core";
 import { type BinaryPartials, type UnaryDerivative, BINARY_PARTIALS, UNARY_DERIVATIVES } from "./partials.js";
 import {
   addOrNull, choleskyTangent, chooserMask, div, logAbsDetTangent, matmul, mul, neg, orZeros,
   prodOfOthers, solve, sub, sumAxes,
 } from "./ops.js";
-import type { JvpRule, JvpTable } from "./types.js";
+import { CALL_JVP_RULES } from "./control.js";
+import type { CallJvpRule, JvpRule, JvpTable } from "./types.js";
 
 const { apply, astypeRaw } = npUtil;
 
@@ -45,6 +46,10 @@ const chooserJvp: JvpRule<"reduceMax" | "reduceMin"> = ([x], [t], { axes }, out)
   const { mask, counts } = chooserMask(x!, out, axes);
   return div(sumAxes(mul(t!, mask), axes), counts);
 };
+
+/** One output of a control-flow op through its call-level rule (the driver uses that rule directly). */
+const controlJvp = <P extends ControlPrim>(prim: P): JvpRule<P> => (primals, tangents, params) =>
+  (CALL_JVP_RULES[prim] as CallJvpRule<P>)(primals, tangents, params)[params.index] ?? null;
 
 // ---------------------------------------------------------------------------------------------
 
@@ -137,10 +142,19 @@ export const JVP_RULES = {
   cholesky: (_x, [t], _p, out) => choleskyTangent(out, t!),
   detSign: zeroJvp(),
   logAbsDet: ([a], [t]) => logAbsDetTangent(a!, t!),
+
+  cond: controlJvp("cond"),
+  while: controlJvp("while"),
+  scan: controlJvp("scan"),
 } satisfies JvpTable;
 
 /** Narrowing helper for the driver: a table entry that is a rule (not a marker). */
 export function jvpRuleOf<P extends Prim>(prim: P): JvpRule<P> | null {
   const r = JVP_RULES[prim] as JvpRule<P> | { notDifferentiable: string };
   return typeof r === "function" ? r : null;
+}
+
+/** The call-level rule of a multi-output primitive (control flow), or null for single-output ones. */
+export function callJvpRuleOf<P extends Prim>(prim: P): CallJvpRule<P> | null {
+  return ((CALL_JVP_RULES as Partial<Record<Prim, unknown>>)[prim] as CallJvpRule<P> | undefined) ?? null;
 }

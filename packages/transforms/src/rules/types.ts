@@ -27,6 +27,26 @@ export type VjpRule<P extends Prim> = (
   out: Tensor,
 ) => (Tensor | null)[];
 
+/**
+ * Forward mode of a multi-output primitive (control flow): the tangent of every output at once
+ * (null = zero), so the derivative of one op is one new op. The driver groups sibling nodes.
+ */
+export type CallJvpRule<P extends Prim> = (
+  primals: readonly Tensor[],
+  tangents: readonly (Tensor | null)[],
+  params: PrimParams[P],
+) => (Tensor | null)[];
+
+/**
+ * Reverse mode of a multi-output primitive: the cotangent of each operand from every output's
+ * cotangent at once (a scan's backward pass needs all of them together).
+ */
+export type CallVjpRule<P extends Prim> = (
+  cts: readonly (Tensor | null)[],
+  primals: readonly Tensor[],
+  params: PrimParams[P],
+) => (Tensor | null)[];
+
 /** Explicit marker for a primitive with no derivative rule, with the reason (leaves, index outputs). */
 export interface NotDifferentiable {
   readonly notDifferentiable: string;

@@ -3,14 +3,15 @@
  * cotangent per operand, `null` for a zero one and always for int/bool operands (indices,
  * predicates). Structural primitives get their transposes from ops.ts.
  */
-import { type Prim, isFloat, npUtil } from "@kiln/core";
+import { type ControlPrim, type Prim, isFloat, npUtil } from "@kiln/core";
 import { type BinaryPartials, type UnaryDerivative, BINARY_PARTIALS, UNARY_DERIVATIVES } from "./partials.js";
 import {
   choleskyCotangent, chooserMask, clampIndices, div, expandReduced, inRangeMask, inversePerm, logAbsDetCotangent,
   mT, matmul, mul, neg, prodOfOthers, scatterWinners, slice, solve, transpose, unbroadcast, unpad, unslice, where,
   zerosLike,
 } from "./ops.js";
-import type { VjpRule, VjpTable } from "./types.js";
+import { CALL_VJP_RULES } from "./control.js";
+import type { CallVjpRule, VjpRule, VjpTable } from "./types.js";
 
 const { apply, astypeRaw, reshapeRaw } = npUtil;
 
@@ -34,6 +35,13 @@ const chooserVjp: VjpRule<"reduceMax" | "reduceMin"> = (ct, [x], { axes }, out) 
   const { mask, counts } = chooserMask(x!, out, axes);
   return [mul(mask, expandReduced(div(ct, counts), x!.shape, axes))];
 };
+
+/**
+ * One output's cotangent through a control-flow op's call-level rule (the driver gathers every
+ * sibling's cotangent and calls that rule once instead).
+ */
+const controlVjp = <P extends ControlPrim>(prim: P): VjpRule<P> => (ct, primals, params) =>
+  (CALL_VJP_RULES[prim] as CallVjpRule<P>)(params.call.outAvals.map((_, k) => (k === params.index ? ct : null)), primals, params);
 
 // ---------------------------------------------------------------------------------------------
 
@@ -147,10 +155,19 @@ export const VJP_RULES = {
   cholesky: (ct, _x, _p, out) => [choleskyCotangent(out, ct)],
   detSign: zeroVjp(),
   logAbsDet: (ct, [a]) => [logAbsDetCotangent(a!, ct)],
+
+  cond: controlVjp("cond"),
+  while: controlVjp("while"),
+  scan: controlVjp("scan"),
 } satisfies VjpTable;
 
 /** Narrowing helper for the driver: a table entry that is a rule (not a marker). */
 export function vjpRuleOf<P extends Prim>(prim: P): VjpRule<P> | null {
   const r = VJP_RULES[prim] as VjpRule<P> | { notDifferentiable: string };
   return typeof r === "function" ? r : null;
+}
+
+/** The call-level rule of a multi-output primitive (control flow), or null for single-output ones. */
+export function callVjpRuleOf<P extends Prim>(prim: P): CallVjpRule<P> | null {
+  return ((CALL_VJP_RULES as Partial<Record<Prim, unknown>>)[prim] as CallVjpRule<P> | undefined) ?? null;
 }
