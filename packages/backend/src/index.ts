@@ -1,1 +1,78 @@
-export {};
+/**
+ * @kiln/backend — fusion and code generation: the scheduler cuts a graph into fused kernels,
+ * lowering turns each into the kernel IR, renderers print it for a target, runtimes run it.
+ * Importing this package registers the "cpu" executor (`useCpuBackend()` also activates it).
+ */
+import { type Node, Tensor, bufferOf, registerExecutor, setExecutor } from "@kiln/core";
+import { kernelSource } from "./cache.js";
+import { printKernel } from "./kernel.js";
+import { cpuExecutor, planFor } from "./runtime/cpu.js";
+import { librarySource } from "./runtime/library.js";
+import { type PlanStats } from "./schedule.js";
+
+export { cpuExecutor, clearPlanCache, runPlan } from "./runtime/cpu.js";
+export { kernelCacheStats, clearKernelCache } from "./cache.js";
+export { type Kernel, type Stmt, type Op, type Operand, type BufferParam, type LoopKind, printKernel } from "./kernel.js";
+export { type Plan, type PlanStats, type KernelStep, scheduleGraph } from "./schedule.js";
+export { renderJs } from "./render/js.js";
+export { BASE_ALU, type AluRender, type Dialect } from "./render/base.js";
+export { libraryOf } from "./lower.js";
+export { backends, init, setBackend, getBackend, type BackendInfo, type BackendName } from "./select.js";
+export { webgpuExecutor, webgpuRunStats, clearWebgpuPlans } from "./runtime/webgpu.js";
+export { destroyGpu, type AdapterSummary } from "./runtime/webgpu-device.js";
+export { webgpuCacheStats, clearWebgpuCache, setWgslSourceStore, type WgslSourceStore } from "./runtime/webgpu-programs.js";
+export { renderWgslProgram, type WgslProgram, type WgslTuning } from "./render/wgsl-kernel.js";
+
+export interface LoweredKernelInfo {
+  readonly name: string;
+  readonly backend: string;
+  /** Rendered source (the JS function for cpu; the library function for library kernels). */
+  readonly source: string;
+  readonly kind: "elementwise" | "reduce" | "matmul" | "library";
+  /** The kernel IR as text (empty for library kernels). */
+  readonly ir: string;
+}
+
+export interface LoweredGraph {
+  readonly kernels: readonly LoweredKernelInfo[];
+  readonly stats: PlanStats;
+}
+
+/**
+ * Schedules and lowers the graph computing `outputs` without running it: the kernels it would
+ * launch (name, backend, source) and the plan's statistics (kernel count, flops, bytes moved,
+ * peak bytes held). Already-realized tensors count as inputs.
+ * @example
+ * const x = np.array([1, 2, 3]);
+ * const { kernels, stats } = lowerGraph(np.tanh(x.mul(1.5)).mul(2));
+ * kernels.length; // 1: the whole chain is one fused kernel
+ */
+export function lowerGraph(outputs: Tensor | Node | readonly (Tensor | Node)[]): LoweredGraph {
+  const list = (Array.isArray(outputs) ? outputs : [outputs]) as (Tensor | Node)[];
+  const nodes = list.map((o) => (o instanceof Tensor ? o.node : o));
+  const { plan } = planFor(nodes, (n) => n.prim === "data" || bufferOf(n) !== undefined);
+  return {
+    kernels: plan.steps.map((s) => ({
+      name: s.name,
+      backend: "cpu",
+      kind: s.kind,
+      source: s.kernel ? kernelSource(s.kernel) : librarySource(s.library!.name),
+      ir: s.kernel ? printKernel(s.kernel) : "",
+    })),
+    stats: plan.stats,
+  };
+}
+
+/**
+ * Registers the CPU backend (if needed) and makes it the active executor.
+ * @example
+ * import { useCpuBackend } from "@kiln/backend";
+ * useCpuBackend(); // every realization now runs fused JS kernels
+ */
+export function useCpuBackend(): void {
+  registerExecutor(cpuExecutor);
+  setExecutor("cpu");
+}
+
+// Registered on import; the reference interpreter stays the default until the lead flips it.
+registerExecutor(cpuExecutor);

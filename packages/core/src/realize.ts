@@ -18,6 +18,11 @@ export interface Executor {
   readonly name: string;
   /** Whether `executeSync` and synchronous readback are possible (cpu, gpujs: yes; webgpu: no). */
   readonly canSync: boolean;
+  /**
+   * `executeSync` only enqueues device work and returns buffers whose reads are asynchronous
+   * (webgpu): realizing synchronously (jit's arguments) is possible even though `canSync` is false.
+   */
+  readonly canEnqueue?: boolean;
   executeSync(outputs: readonly Node[], known: (n: Node) => DataBuffer | undefined): DataBuffer[];
   execute(outputs: readonly Node[], known: (n: Node) => DataBuffer | undefined): Promise<DataBuffer[]>;
   /** Host copy of a buffer's contents (device backends read back). */
@@ -166,7 +171,7 @@ export function realizeSync(nodes: readonly Node[], op = "dataSync"): Node<"data
   checkConcrete(nodes, op);
   const pending = pendingOf(nodes);
   if (pending.length) {
-    if (!active.canSync) {
+    if (!active.canSync && !active.canEnqueue) {
       throw new BackendUnavailableError(`${op}: the ${active.name} backend cannot read synchronously; use the async form (await x.data() / x.item() / x.toArray())`);
     }
     record(pending, active.executeSync(pending, bufferOf));

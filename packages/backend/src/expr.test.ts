@@ -1,0 +1,66 @@
+/** Index arithmetic of the expression builder: what movement ops compose into. */
+import { expect } from "chai";
+import { ExprBuilder, divModOn } from "./expr.js";
+import { mergeLoops } from "./lower.js";
+
+describe("backend: index expressions", () => {
+  it("a reshape round trip simplifies back to the loop variables", () => {
+    const b = new ExprBuilder();
+    const i = b.var(4), j = b.var(6);
+    const linear = b.add(b.scale(i, 6), j);
+    expect(b.idiv(linear, 6)).to.equal(i);
+    expect(b.imod(linear, 6)).to.equal(j);
+    expect(b.imod(b.idiv(linear, 6), 4)).to.equal(i);
+  });
+
+  it("(f / c)·c + f % c folds back to f", () => {
+    const b = new ExprBuilder();
+    const f = b.var(24);
+    const rebuilt = b.add(b.scale(b.idiv(f, 6), 6), b.imod(f, 6));
+    expect(rebuilt).to.equal(f);
+    const scaled = b.add(b.scale(b.idiv(f, 6), 12), b.scale(b.imod(f, 6), 2));
+    expect(scaled).to.equal(b.scale(f, 2));
+  });
+
+  it("keeps a divide that does not cancel, and pulls multiples of the divisor out of it", () => {
+    const b = new ExprBuilder();
+    const i = b.var(4), j = b.var(6);
+    const e = b.idiv(b.add(b.scale(i, 8), j), 4); // 2i + j/4
+    expect(e.op).to.equal("sum");
+    expect(divModOn([e], j)).to.equal(1);
+    expect(divModOn([e], i)).to.equal(0);
+    expect(b.idiv(b.idiv(j, 2), 3)).to.equal(b.idiv(j, 6));
+  });
+
+  it("ranges decide comparisons and clamps at build time", () => {
+    const b = new ExprBuilder();
+    const i = b.var(5);
+    expect(b.alu("lt", [i, b.int(5)], "bool")).to.deep.include({ op: "const", value: 1 });
+    expect(b.alu("lt", [i, b.int(4)], "bool").op).to.equal("alu");
+    expect(b.clamp(i, 0, 4)).to.equal(i);
+    expect(b.clamp(b.addConst(i, -1), 0, 4)).to.deep.include({ op: "alu", alu: "clamp", lo: 0, hi: 4 });
+  });
+
+  it("interns equal expressions and never shares loop variables", () => {
+    const b = new ExprBuilder();
+    const i = b.var(3);
+    expect(b.add(i, b.int(2))).to.equal(b.addConst(i, 2));
+    expect(b.var(3)).not.to.equal(i);
+  });
+
+  it("merges adjacent loops only where every access stays affine", () => {
+    const b = new ExprBuilder();
+    const rowMajor = mergeLoops(b, [40, 60], (idx) => b.load(0, b.dot(idx, [60, 1]), "float32"));
+    expect(rowMajor.vars.map((v) => v.extent)).to.deep.equal([2400]);
+    const transposed = mergeLoops(b, [40, 60], (idx) => b.load(0, b.dot(idx, [1, 40]), "float32"));
+    expect(transposed.vars.map((v) => v.extent)).to.deep.equal([40, 60]);
+    // Strides (40, 800, 1): merging (1, 2) needs stride(1) = 40 and (0, 1) needs stride(0) = 24000.
+    const crossed = mergeLoops(b, [20, 30, 40], (idx) => b.load(0, b.dot(idx, [40, 800, 1]), "float32"));
+    expect(crossed.vars.map((v) => v.extent)).to.deep.equal([20, 30, 40]);
+    // [a, b, c] where axes 1 and 2 are contiguous but axis 0 is not: merges (1, 2) only.
+    const partly = mergeLoops(b, [20, 30, 40], (idx) => b.load(0, b.dot(idx, [1, 20 * 40, 20]), "float32"));
+    expect(partly.vars.map((v) => v.extent)).to.deep.equal([20, 1200]);
+    // Tiny nests are not worth a trial: one variable per axis.
+    expect(mergeLoops(b, [4, 6], (idx) => b.load(0, b.dot(idx, [6, 1]), "float32")).vars.length).to.equal(2);
+  });
+});

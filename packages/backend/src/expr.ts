@@ -1,0 +1,288 @@
+/**
+ * The expression DAG a fused group lowers to before loops are placed: values at symbolic
+ * indices, index arithmetic in an affine normal form, loads and (unplaced) reductions.
+ *
+ * Index expressions (`dtype: "index"`) are kept as `Σ coeff·term + offset` with inclusive
+ * ranges, so movement ops compose into plain strides: a reshape's divide/modulo by a stride
+ * cancels against the multiply that built the linear index (`(f/b)*b + f%b → f`), and a divide
+ * whose remainder part is known to stay below the divisor folds away. That is what turns
+ * `reshape(transpose(x))` chains back into `b0[i*64 + j]`.
+ *
+ * One builder per kernel lowering; nodes are interned (equal structure → same object), so a
+ * value used twice is computed once and every expression has a stable creation order.
+ */
+import { type BinaryPrim, type DType, type UnaryPrim } from "@kiln/core";
+
+export type ExprDType = DType | "index";
+export type ReduceOp = "sum" | "prod" | "max" | "min";
+
+/** ALU operations of the kernel IR: the elementwise primitives plus select, casts and index ops. */
+export type AluOp = Exclude<UnaryPrim, "stopGradient"> | BinaryPrim | "where" | "cast" | "clamp" | "idiv" | "imod";
+
+interface Base {
+  readonly id: number;
+  readonly dtype: ExprDType;
+  /** Ids of the loop variables this expression depends on (sorted, unique). */
+  readonly free: readonly number[];
+  /** Inclusive value range, for index expressions (±Infinity otherwise). */
+  readonly lo: number;
+  readonly hi: number;
+}
+export interface ConstExpr extends Base { readonly op: "const"; readonly value: number }
+export interface VarExpr extends Base { readonly op: "var"; readonly extent: number }
+/** Σ coeff·term + offset over index terms (vars or opaque index expressions). */
+export interface SumExpr extends Base {
+  readonly op: "sum";
+  readonly terms: readonly (readonly [Expr, number])[];
+  readonly offset: number;
+}
+export interface AluExpr extends Base {
+  readonly op: "alu";
+  readonly alu: AluOp;
+  readonly args: readonly Expr[];
+  /** Constant parameter: divisor of idiv/imod, [lo, hi] of clamp. */
+  readonly param: readonly number[];
+}
+export interface LoadExpr extends Base { readonly op: "load"; readonly buf: number; readonly index: Expr }
+export interface ReduceExpr extends Base {
+  readonly op: "reduce";
+  readonly rop: ReduceOp;
+  readonly vars: readonly VarExpr[];
+  readonly body: Expr;
+  /** The graph node this reduction came from (for the recompute check); not part of its identity. */
+  readonly origin: number;
+}
+/** One element of a register array (contraction accumulators); `idx` are unrolled loop vars. */
+export interface RegExpr extends Base { readonly op: "reg"; readonly name: string; readonly idx: readonly Expr[] }
+export type Expr = ConstExpr | VarExpr | SumExpr | AluExpr | LoadExpr | ReduceExpr | RegExpr;
+
+type Draft = { op: Expr["op"]; dtype: ExprDType; lo?: number; hi?: number } & Record<string, unknown>;
+
+function unionFree(parts: readonly Expr[], minus: readonly number[] = []): number[] {
+  const s = new Set<number>();
+  for (const p of parts) for (const v of p.free) s.add(v);
+  for (const v of minus) s.delete(v);
+  return [...s].sort((a, b) => a - b);
+}
+
+function floorDiv(a: number, c: number): number {
+  return Math.floor(a / c);
+}
+function posMod(a: number, c: number): number {
+  return ((a % c) + c) % c;
+}
+
+/** Builds interned expressions; one per kernel lowering. */
+export class ExprBuilder {
+  private readonly interned = new Map<string, Expr>();
+  private nextId = 0;
+
+  /** Expressions created so far (the size of the kernel being lowered, trial attempts included). */
+  get size(): number {
+    return this.nextId;
+  }
+
+  private make<E extends Expr>(key: string, draft: Draft, children: readonly Expr[], minus: readonly number[] = []): E {
+    // Loop variables are never shared: each call makes a new one.
+    const unique = draft.op === "var";
+    const hit = unique ? undefined : this.interned.get(key);
+    if (hit) return hit as E;
+    // Drafts are fresh literals from the callers: completing one in place avoids a copy per node.
+    const e = draft as Draft & { id: number; free: readonly number[] };
+    e.id = this.nextId++;
+    e.free = unique ? [e.id] : children.length === 1 && minus.length === 0 ? children[0]!.free : unionFree(children, minus);
+    e.lo ??= -Infinity;
+    e.hi ??= Infinity;
+    if (!unique) this.interned.set(key, e as unknown as Expr);
+    return e as unknown as E;
+  }
+
+  const(value: number, dtype: ExprDType): ConstExpr {
+    return this.make(`c${dtype}:${Object.is(value, -0) ? "-0" : value}`, { op: "const", value, dtype, lo: value, hi: value }, []);
+  }
+  int(value: number): ConstExpr {
+    return this.const(value, "index");
+  }
+  /** A fresh loop variable ranging over [0, extent). */
+  var(extent: number): VarExpr {
+    return this.make(`var`, { op: "var", dtype: "index", extent, lo: 0, hi: Math.max(0, extent - 1) }, []);
+  }
+
+  // ---------------------------------------------------------------- index arithmetic
+  /** The affine view of an index expression: terms (by id) and offset. */
+  private affine(e: Expr): { terms: Map<Expr, number>; offset: number } {
+    if (e.op === "const") return { terms: new Map(), offset: e.value };
+    if (e.op === "sum") return { terms: new Map(e.terms), offset: e.offset };
+    return { terms: new Map([[e, 1]]), offset: 0 };
+  }
+
+  private fromAffine(terms: Map<Expr, number>, offset0: number): Expr {
+    const offset = offset0 + recombineDivMod(terms, (x) => this.affine(x));
+    const list = [...terms].filter(([, c]) => c !== 0).sort((a, b) => a[0].id - b[0].id);
+    if (list.length === 0) return this.int(offset);
+    if (list.length === 1 && list[0]![1] === 1 && offset === 0) return list[0]![0];
+    let lo = offset, hi = offset;
+    for (const [t, c] of list) {
+      lo += c > 0 ? c * t.lo : c * t.hi;
+      hi += c > 0 ? c * t.hi : c * t.lo;
+    }
+    const key = `sum(${list.map(([t, c]) => `${t.id}*${c}`).join("+")}+${offset})`;
+    return this.make(key, { op: "sum", dtype: "index", terms: list, offset, lo, hi }, list.map(([t]) => t));
+  }
+
+  add(a: Expr, b: Expr): Expr {
+    const x = this.affine(a), y = this.affine(b);
+    for (const [t, c] of y.terms) x.terms.set(t, (x.terms.get(t) ?? 0) + c);
+    return this.fromAffine(x.terms, x.offset + y.offset);
+  }
+  addConst(a: Expr, k: number): Expr {
+    return k === 0 ? a : this.add(a, this.int(k));
+  }
+  scale(a: Expr, k: number): Expr {
+    const x = this.affine(a);
+    for (const [t, c] of x.terms) x.terms.set(t, c * k);
+    return this.fromAffine(x.terms, x.offset * k);
+  }
+  /** Σ idx[d]·strides[d]. */
+  dot(idx: readonly Expr[], strides: readonly number[]): Expr {
+    let s: Expr = this.int(0);
+    idx.forEach((e, d) => (s = this.add(s, this.scale(e, strides[d]!))));
+    return s;
+  }
+
+  /** Floor division by a positive constant; multiples of `c` are pulled out of the sum. */
+  idiv(a: Expr, c: number): Expr {
+    if (c === 1) return a;
+    if (!(c > 0)) throw new Error(`internal: index division by ${c}`);
+    if (a.lo >= 0 && a.hi < c) return this.int(0);
+    const { terms, offset } = this.affine(a);
+    const q = new Map<Expr, number>(), r = new Map<Expr, number>();
+    for (const [t, k] of terms) (k % c === 0 ? q.set(t, k / c) : r.set(t, k));
+    const rest = this.fromAffine(r, posMod(offset, c));
+    const qOff = floorDiv(offset, c);
+    let tail: Expr;
+    if (rest.lo >= 0 && rest.hi < c) tail = this.int(0);
+    else if (rest.op === "alu" && rest.alu === "idiv" && rest.lo >= 0) tail = this.idiv(rest.args[0]!, rest.param[0]! * c);
+    else tail = this.make(`idiv(${rest.id},${c})`, { op: "alu", alu: "idiv", dtype: "index", args: [rest], param: [c], lo: floorDiv(rest.lo, c), hi: floorDiv(rest.hi, c) }, [rest]);
+    return this.add(this.fromAffine(q, qOff), tail);
+  }
+
+  /** Non-negative modulo by a positive constant. */
+  imod(a: Expr, c: number): Expr {
+    if (c === 1) return this.int(0);
+    if (!(c > 0)) throw new Error(`internal: index modulo by ${c}`);
+    const { terms, offset } = this.affine(a);
+    for (const [t, k] of terms) if (k % c === 0) terms.delete(t);
+    const rest = this.fromAffine(terms, posMod(offset, c));
+    if (rest.lo >= 0 && rest.hi < c) return rest;
+    if (rest.op === "alu" && rest.alu === "imod" && rest.param[0]! % c === 0) return this.imod(rest.args[0]!, c);
+    const range = rest.lo >= 0 ? [0, Math.min(c - 1, rest.hi)] : [0, c - 1];
+    return this.make(`imod(${rest.id},${c})`, { op: "alu", alu: "imod", dtype: "index", args: [rest], param: [c], lo: range[0], hi: range[1] }, [rest]);
+  }
+
+  /** Clamps an index into [lo, hi]; vanishes when the range already fits. */
+  clamp(a: Expr, lo: number, hi: number): Expr {
+    if (a.lo >= lo && a.hi <= hi) return a;
+    return this.make(`clamp(${a.id},${lo},${hi})`, { op: "alu", alu: "clamp", dtype: "index", args: [a], param: [lo, hi], lo, hi }, [a]);
+  }
+
+  // ---------------------------------------------------------------- values
+  alu(alu: AluOp, args: readonly Expr[], dtype: ExprDType): Expr {
+    const folded = this.foldBool(alu, args);
+    if (folded) return folded;
+    const range = alu === "where" && dtype === "index" ? [Math.min(args[1]!.lo, args[2]!.lo), Math.max(args[1]!.hi, args[2]!.hi)] : [];
+    return this.make(`${alu}:${dtype}(${args.map((a) => a.id).join(",")})`, { op: "alu", alu, dtype, args, param: [], lo: range[0], hi: range[1] }, args);
+  }
+
+  /** Decides index comparisons from ranges and folds `where` on a known condition. */
+  private foldBool(alu: AluOp, args: readonly Expr[]): Expr | null {
+    const [a, b] = args;
+    if (a && b && a.dtype === "index" && b.dtype === "index") {
+      const decided =
+        alu === "lt" ? (a.hi < b.lo ? 1 : a.lo >= b.hi ? 0 : -1)
+        : alu === "ge" ? (a.lo >= b.hi ? 1 : a.hi < b.lo ? 0 : -1)
+        : -1;
+      if (decided >= 0) return this.const(decided, "bool");
+    }
+    if (alu === "where" && a?.op === "const") return a.value ? args[1]! : args[2]!;
+    if (alu === "and" && a?.op === "const") return a.value ? b! : a;
+    if (alu === "and" && b?.op === "const") return b.value ? a! : b;
+    return null;
+  }
+
+  load(buf: number, index: Expr, dtype: DType): LoadExpr {
+    return this.make(`load${buf}[${index.id}]`, { op: "load", dtype, buf, index }, [index]);
+  }
+
+  reduce(rop: ReduceOp, vars: readonly VarExpr[], body: Expr, dtype: DType, origin: number): ReduceExpr {
+    const key = `reduce:${rop}:${dtype}(${vars.map((v) => v.id).join(",")};${body.id})`;
+    return this.make(key, { op: "reduce", dtype, rop, vars, body, origin }, [body], vars.map((v) => v.id));
+  }
+
+  reg(name: string, idx: readonly Expr[], dtype: DType): RegExpr {
+    return this.make(`reg:${name}[${idx.map((e) => e.id).join(",")}]`, { op: "reg", dtype, name, idx }, idx);
+  }
+}
+
+/**
+ * `k·c·(x idiv c) + k·(x imod c)` is `k·x`: the pair a reshape's delinearization leaves behind when
+ * the linear index is rebuilt with the same stride. Folding it back is what lets merged loops and
+ * reshapes of contiguous data load with a plain affine index.
+ */
+function recombineDivMod(terms: Map<Expr, number>, affine: (x: Expr) => { terms: Map<Expr, number>; offset: number }): number {
+  let extraOffset = 0;
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const [m, k] of terms) {
+      if (m.op !== "alu" || m.alu !== "imod" || k === 0) continue;
+      const x = m.args[0]!, c = m.param[0]!;
+      const d = [...terms.keys()].find((t) => t.op === "alu" && t.alu === "idiv" && t.args[0] === x && t.param[0] === c);
+      if (!d || terms.get(d) !== k * c) continue;
+      terms.delete(m);
+      terms.delete(d);
+      const inner = affine(x);
+      for (const [t, kk] of inner.terms) terms.set(t, (terms.get(t) ?? 0) + kk * k);
+      extraOffset += inner.offset * k;
+      changed = true;
+      break;
+    }
+  }
+  return extraOffset;
+}
+
+/** Visits every expression reachable from `roots` once (children first). */
+export function walkExprs(roots: readonly Expr[], f: (e: Expr) => void): void {
+  const seen = new Set<number>();
+  const stack: [Expr, boolean][] = roots.map((r) => [r, false]);
+  while (stack.length) {
+    const [e, done] = stack.pop()!;
+    if (done) {
+      f(e);
+      continue;
+    }
+    if (seen.has(e.id)) continue;
+    seen.add(e.id);
+    stack.push([e, true]);
+    for (const c of children(e)) if (!seen.has(c.id)) stack.push([c, false]);
+  }
+}
+
+export function children(e: Expr): readonly Expr[] {
+  switch (e.op) {
+    case "sum": return e.terms.map(([t]) => t);
+    case "alu": return e.args;
+    case "load": return [e.index];
+    case "reduce": return [...e.vars, e.body];
+    case "reg": return e.idx;
+    default: return [];
+  }
+}
+
+/** Number of divide/modulo nodes that depend on loop variable `v` (the cost of merging loops). */
+export function divModOn(roots: readonly Expr[], v: VarExpr): number {
+  let n = 0;
+  walkExprs(roots, (e) => {
+    if (e.op === "alu" && (e.alu === "idiv" || e.alu === "imod") && e.free.includes(v.id)) n++;
+  });
+  return n;
+}

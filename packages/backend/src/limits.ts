@@ -1,0 +1,45 @@
+/**
+ * Device limits the scheduler respects. WebGPU binds at most `maxStorageBuffersPerShaderStage`
+ * buffers per kernel (8 by default, 4 in compatibility mode, 16 on llvmpipe when requested): a fused
+ * region that reads more is split by materializing one of its inner values — the one that takes
+ * the most loads with it while its own kernel still fits.
+ */
+import { type Node } from "@kiln/core";
+
+/** Scheduling options of a target: `maxBuffers` bounds the buffer parameters of one kernel. */
+export interface ScheduleOptions {
+  readonly maxBuffers?: number;
+}
+
+/**
+ * The node of `region` (other than `root`) whose materialization removes the most loads from
+ * `root`'s kernel while its own kernel stays within `maxBuffers` (inputs + its output), or null.
+ * `keep` marks nodes that must stay inlined (a contraction's core).
+ * @example
+ * // add(add(add(a, b), c), d) with maxBuffers 3 → materialize add(a, b)
+ */
+export function nodeToSplit(root: Node, region: ReadonlySet<Node>, maxBuffers: number, keep: (n: Node) => boolean): Node | null {
+  const loads = new Map<Node, Set<Node>>();
+  const loadsOf = (n: Node): Set<Node> => {
+    let s = loads.get(n);
+    if (s) return s;
+    s = new Set();
+    for (const i of n.inputs) {
+      if (region.has(i)) for (const x of loadsOf(i)) s.add(x);
+      else s.add(i);
+    }
+    loads.set(n, s);
+    return s;
+  };
+  let best: Node | null = null;
+  let bestCount = 1;
+  for (const n of region) {
+    if (n === root || keep(n)) continue;
+    const c = loadsOf(n).size;
+    if (c > bestCount && c <= maxBuffers - 1) {
+      best = n;
+      bestCount = c;
+    }
+  }
+  return best;
+}

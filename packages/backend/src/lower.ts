@@ -1,0 +1,350 @@
+/**
+ * Fused group → kernel IR. A group is a materialized root plus every node the scheduler inlined
+ * into it; lowering asks for the root's value at a symbolic output index and the rules below
+ * recurse: elementwise ops apply an ALU op, movement ops rewrite the index (they never run as
+ * kernels), reductions open their own loops, materialized inputs become loads.
+ *
+ * `LOWER_RULES` has one entry per primitive (a compile error otherwise): a lowering, or an explicit
+ * `libraryKernel(...)` marker for primitives that run as hand-written JS library kernels.
+ */
+import {
+  type BinaryPrim, ConcretizationError, type DType, Movement, type Node, type Prim, type ReducePrim, type UnaryPrim, isFloat, sizeOf,
+} from "@kiln/core";
+import { type AluOp, type Expr, ExprBuilder, type ReduceOp, type VarExpr, divModOn } from "./expr.js";
+import { type BufferParam, type Kernel, fnv1a, printKernelBody } from "./kernel.js";
+import { Emitter } from "./place.js";
+
+export interface LowerCtx {
+  readonly b: ExprBuilder;
+  /** The value of `node` at a multi-index (a load if it is materialized, else its rule). */
+  value(node: Node, idx: readonly Expr[]): Expr;
+  /** Fresh loop variables for `extents` and the per-axis indices they stand for (adjacent axes
+   * share one variable when that leaves no divide/modulo in `build`'s result). */
+  loopVars(extents: readonly number[], build: (idx: readonly Expr[]) => Expr): { vars: VarExpr[]; result: Expr };
+}
+
+type LowerRule<P extends Prim> = (ctx: LowerCtx, node: Node<P>, idx: readonly Expr[]) => Expr;
+/** "Not lowered: runs as a library kernel" — the scheduler materializes it and its inputs. */
+export interface LibraryMarker { readonly library: string }
+
+const libraryKernel = (name: string): LibraryMarker => ({ library: name });
+
+function strides(shape: readonly number[]): number[] {
+  const s = new Array<number>(shape.length);
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    s[i] = acc;
+    acc *= shape[i]!;
+  }
+  return s;
+}
+
+// ------------------------------------------------------------------ rule families (STYLE.md §5)
+const unaryLower = <P extends UnaryPrim>(alu: AluOp): LowerRule<P> => (ctx, n, idx) =>
+  ctx.b.alu(alu, [ctx.value(n.inputs[0]!, idx)], n.aval.dtype);
+
+const binaryLower = <P extends BinaryPrim>(alu: AluOp): LowerRule<P> => (ctx, n, idx) =>
+  ctx.b.alu(alu, [ctx.value(n.inputs[0]!, idx), ctx.value(n.inputs[1]!, idx)], n.aval.dtype);
+
+/** A reduction: loops over the reduced axes (merged where contiguous); int/bool results are cast
+ * back to their dtype after accumulating in float64, as the interpreter does. */
+const reduceLower = <P extends ReducePrim>(rop: ReduceOp): LowerRule<P> => (ctx, n, idx) => {
+  const x = n.inputs[0]!;
+  const axes = [...(n.params as { axes: readonly number[] }).axes].sort((a, b) => a - b);
+  const shape = x.aval.shape;
+  const { vars, result: body } = ctx.loopVars(axes.map((a) => shape[a]!), (r) => {
+    const full: Expr[] = [];
+    let k = 0, j = 0;
+    for (let d = 0; d < shape.length; d++) full.push(axes.includes(d) ? r[j++]! : idx[k++]!);
+    return ctx.value(x, full);
+  });
+  const red = ctx.b.reduce(rop, vars, body, n.aval.dtype, n.id);
+  const dt = n.aval.dtype;
+  return dt === "int32" || dt === "bool" ? ctx.b.alu("cast", [red], dt) : red;
+};
+
+const LOWER_RULES = {
+  const: (ctx, n) => ctx.b.const(n.params.value, n.aval.dtype),
+  data: () => {
+    throw new Error("internal: data leaves are loaded, not lowered");
+  },
+  input: (_ctx, n) => {
+    throw new ConcretizationError(`the traced value ${n.params.label} has no concrete value here`);
+  },
+  iota: (ctx, n, idx) => ctx.b.alu("cast", [idx[n.params.axis]!], n.aval.dtype),
+
+  neg: unaryLower("neg"), abs: unaryLower("abs"), sign: unaryLower("sign"), exp: unaryLower("exp"),
+  expm1: unaryLower("expm1"), log: unaryLower("log"), log1p: unaryLower("log1p"), sqrt: unaryLower("sqrt"),
+  sin: unaryLower("sin"), cos: unaryLower("cos"), tan: unaryLower("tan"), asin: unaryLower("asin"),
+  acos: unaryLower("acos"), atan: unaryLower("atan"), sinh: unaryLower("sinh"), cosh: unaryLower("cosh"),
+  tanh: unaryLower("tanh"), logistic: unaryLower("logistic"), floor: unaryLower("floor"), ceil: unaryLower("ceil"),
+  round: unaryLower("round"), isnan: unaryLower("isnan"), isinf: unaryLower("isinf"), not: unaryLower("not"),
+  stopGradient: (ctx, n, idx) => ctx.value(n.inputs[0]!, idx),
+
+  add: binaryLower("add"), sub: binaryLower("sub"), mul: binaryLower("mul"), div: binaryLower("div"),
+  rem: binaryLower("rem"), pow: binaryLower("pow"), max: binaryLower("max"), min: binaryLower("min"),
+  atan2: binaryLower("atan2"), eq: binaryLower("eq"), ne: binaryLower("ne"), lt: binaryLower("lt"),
+  le: binaryLower("le"), gt: binaryLower("gt"), ge: binaryLower("ge"), and: binaryLower("and"), or: binaryLower("or"),
+  xor: binaryLower("xor"), shl: binaryLower("shl"), shrl: binaryLower("shrl"),
+
+  cast: (ctx, n, idx) => ctx.b.alu("cast", [ctx.value(n.inputs[0]!, idx)], n.params.dtype),
+  select: (ctx, n, idx) => ctx.b.alu("where", n.inputs.map((i) => ctx.value(i, idx)), n.aval.dtype),
+
+  reduceSum: reduceLower("sum"),
+  reduceProd: reduceLower("prod"),
+  reduceMax: reduceLower("max"),
+  reduceMin: reduceLower("min"),
+  argmax: libraryKernel("argmax"),
+  argmin: libraryKernel("argmin"),
+  cumsum: libraryKernel("cumsum"),
+
+  // Movement: index arithmetic only.
+  reshape: (ctx, n, idx) => {
+    const inShape = n.inputs[0]!.aval.shape;
+    // An empty tensor has no elements to index (and zero strides to divide by).
+    if (sizeOf(inShape) === 0) return ctx.b.const(0, n.aval.dtype);
+    const linear = ctx.b.dot(idx, strides(n.aval.shape));
+    const st = strides(inShape);
+    return ctx.value(n.inputs[0]!, inShape.map((d, e) => ctx.b.imod(ctx.b.idiv(linear, st[e]!), d)));
+  },
+  broadcast: (ctx, n, idx) => {
+    const inShape = n.inputs[0]!.aval.shape;
+    return ctx.value(n.inputs[0]!, n.params.dims.map((d, i) => (inShape[i] === 1 ? ctx.b.int(0) : idx[d]!)));
+  },
+  transpose: (ctx, n, idx) => {
+    const src = new Array<Expr>(idx.length);
+    n.params.perm.forEach((a, i) => (src[a] = idx[i]!));
+    return ctx.value(n.inputs[0]!, src);
+  },
+  slice: (ctx, n, idx) =>
+    ctx.value(n.inputs[0]!, idx.map((e, d) => ctx.b.addConst(ctx.b.scale(e, n.params.step[d]!), n.params.start[d]!))),
+  flip: (ctx, n, idx) =>
+    ctx.value(n.inputs[0]!, idx.map((e, d) => (n.params.axes.includes(d) ? ctx.b.addConst(ctx.b.scale(e, -1), n.aval.shape[d]! - 1) : e))),
+  pad: (ctx, n, idx) => {
+    const { b } = ctx;
+    const x = n.inputs[0]!;
+    const fill = b.const(n.params.value, n.aval.dtype);
+    if (sizeOf(x.aval.shape) === 0) return fill;
+    let valid: Expr = b.const(1, "bool");
+    const src = idx.map((e, d) => {
+      const v = b.addConst(e, -n.params.lo[d]!);
+      const hi = x.aval.shape[d]! - 1;
+      valid = b.alu("and", [valid, b.alu("ge", [v, b.int(0)], "bool")], "bool");
+      valid = b.alu("and", [valid, b.alu("lt", [v, b.int(hi + 1)], "bool")], "bool");
+      return b.clamp(v, 0, hi);
+    });
+    return b.alu("where", [valid, ctx.value(x, src), fill], n.aval.dtype);
+  },
+  concatenate: (ctx, n, idx) => {
+    const { b } = ctx;
+    const axis = n.params.axis;
+    const pieces = n.inputs.filter((x) => x.aval.shape[axis]! > 0);
+    let offset = n.aval.shape[axis]!;
+    let out: Expr | null = null;
+    for (let k = pieces.length - 1; k >= 0; k--) {
+      const x = pieces[k]!;
+      const len = x.aval.shape[axis]!;
+      offset -= len;
+      const src = idx.map((e, d) => (d === axis ? b.clamp(b.addConst(e, -offset), 0, len - 1) : e));
+      const v = ctx.value(x, src);
+      out = out === null ? v : b.alu("where", [b.alu("lt", [idx[axis]!, b.int(offset + len)], "bool"), v, out], n.aval.dtype);
+    }
+    return out ?? b.const(0, n.aval.dtype);
+  },
+
+  // A small matmul is a reduction over k (large ones are contraction kernels: contract.ts).
+  matmul: (ctx, n, idx) => {
+    const [a, b] = n.inputs as [Node, Node];
+    const r = idx.length, k = a.aval.shape[r - 1]!;
+    const batch = idx.slice(0, r - 2);
+    // int32/bool products accumulate in float64 (no wrapping per product), as the interpreter does.
+    const dt = n.aval.dtype, acc: DType = isFloat(dt) ? dt : "float64";
+    const operand = (x: Node, i: readonly Expr[]) => (acc === dt ? ctx.value(x, i) : ctx.b.alu("cast", [ctx.value(x, i)], acc));
+    const { vars, result: body } = ctx.loopVars([k], ([p]) =>
+      ctx.b.alu("mul", [operand(a, [...batch, idx[r - 2]!, p!]), operand(b, [...batch, p!, idx[r - 1]!])], acc));
+    const red = ctx.b.reduce("sum", vars, body, acc, n.id);
+    return acc === dt ? red : ctx.b.alu("cast", [red], dt);
+  },
+  // Gather is a load at a data-dependent (clamped) index, so it fuses like a movement op.
+  gather: (ctx, n, idx) => {
+    const { b } = ctx;
+    const [x, ix] = n.inputs as [Node, Node];
+    const axis = n.params.axis, r = ix.aval.shape.length;
+    const len = x.aval.shape[axis]!;
+    const pos = b.clamp(b.alu("cast", [ctx.value(ix, idx.slice(axis, axis + r))], "index"), 0, Math.max(0, len - 1));
+    return ctx.value(x, [...idx.slice(0, axis), pos, ...idx.slice(axis + r)]);
+  },
+  scatterAdd: libraryKernel("scatterAdd"),
+  scatter: libraryKernel("scatter"),
+  solve: libraryKernel("solve"),
+  cholesky: libraryKernel("cholesky"),
+  detSign: libraryKernel("detSign"),
+  logAbsDet: libraryKernel("logAbsDet"),
+  // Control flow runs its compiled sub-graphs per branch/iteration (runtime/control.ts).
+  cond: libraryKernel("cond"),
+  while: libraryKernel("while"),
+  scan: libraryKernel("scan"),
+} satisfies { [P in Prim]: LowerRule<P> | LibraryMarker };
+
+/**
+ * The library kernel a primitive runs as, or null when it is lowered to the kernel IR.
+ * @example
+ * libraryOf("argmax"); // "argmax"
+ * libraryOf("add");    // null
+ */
+export function libraryOf(prim: Prim): string | null {
+  const r = LOWER_RULES[prim] as LowerRule<Prim> | LibraryMarker;
+  return typeof r === "function" ? null : r.library;
+}
+
+// ------------------------------------------------------------------ lowering a group
+
+/** What the scheduler tells the lowering about one group. */
+export interface GroupEnv {
+  /** Buffer id of a node that is read from memory (materialized or already realized). */
+  bufferOf(n: Node): number | undefined;
+  /** Values supplied by the caller instead of rules (the contraction core's register). */
+  readonly seeds?: ReadonlyMap<Node, (idx: readonly Expr[]) => Expr | undefined>;
+}
+
+/**
+ * Thrown when a group grows past EXPR_BUDGET expressions: a value reused at many different
+ * indices (a lazily built training loop reads each step's weights through several views) would
+ * otherwise be inlined exponentially often. The scheduler materializes `node` and retries.
+ */
+export class FusionTooLarge extends Error {
+  constructor(readonly nodes: readonly Node[]) {
+    super("internal: fused group too large");
+  }
+}
+
+const EXPR_BUDGET = 20000;
+/** When over budget, values inlined at more than this many distinct indices are materialized. */
+const MAX_INSTANCES = 2;
+
+export class GroupLowering implements LowerCtx {
+  readonly b = new ExprBuilder();
+  private readonly memo = new Map<string, Expr>();
+  private readonly instances = new Map<Node, number>();
+
+  constructor(private readonly root: Node, private readonly env: GroupEnv) {}
+
+  value(node: Node, idx: readonly Expr[]): Expr {
+    const key = `${node.id}|${idx.map((e) => e.id).join(",")}`;
+    let v = this.memo.get(key);
+    if (v) return v;
+    const seeded = this.env.seeds?.get(node)?.(idx);
+    const buf = node === this.root ? undefined : this.env.bufferOf(node);
+    if (seeded) v = seeded;
+    else if (buf !== undefined) v = this.b.load(buf, this.b.dot(idx, strides(node.aval.shape)), node.aval.dtype);
+    else {
+      const k = (this.instances.get(node) ?? 0) + 1;
+      this.instances.set(node, k);
+      // Stop early when one value is clearly being inlined over and over, at the latest at the budget.
+      if (this.b.size > EXPR_BUDGET || (k > 16 && this.b.size > EXPR_BUDGET / 10)) throw new FusionTooLarge(this.overused());
+      const rule = LOWER_RULES[node.prim] as LowerRule<Prim> | LibraryMarker;
+      if (typeof rule !== "function") throw new Error(`internal: ${node.prim} runs as a library kernel and must be materialized`);
+      v = rule(this, node, idx);
+    }
+    this.memo.set(key, v);
+    return v;
+  }
+
+  loopVars(extents: readonly number[], build: (idx: readonly Expr[]) => Expr): { vars: VarExpr[]; result: Expr } {
+    return mergeLoops(this.b, extents, build);
+  }
+
+  /** Computing (not movement) nodes instantiated most often; never the root. */
+  private overused(): Node[] {
+    const ranked = [...this.instances].filter(([n]) => n !== this.root && !Movement.has(n.prim) && n.prim !== "const" && n.prim !== "iota");
+    const many = ranked.filter(([, k]) => k > MAX_INSTANCES).map(([n]) => n);
+    if (many.length) return many;
+    ranked.sort((a, b) => b[1] - a[1]);
+    return ranked.slice(0, 1).map(([n]) => n);
+  }
+}
+
+/**
+ * Chooses loop variables for `extents`: starting from one variable per axis, adjacent axes are
+ * merged (inner first) when the merged variable appears in no divide/modulo of the result, i.e.
+ * every access it feeds is contiguous across the pair.
+ */
+/** Loop nests with at most this many iterations are not worth merging. */
+const MERGE_MIN = 256;
+
+export function mergeLoops(b: ExprBuilder, extents: readonly number[], build: (idx: readonly Expr[]) => Expr): { vars: VarExpr[]; result: Expr } {
+  if (extents.includes(0) || extents.reduce((n, e) => n * e, 1) <= MERGE_MIN) {
+    // No iterations at all (or too few for loop overhead to matter): one variable per axis,
+    // nothing to merge (or divide by), one lowering instead of several trials.
+    const vars = extents.map((e) => b.var(e));
+    return { vars, result: build(vars) };
+  }
+  const attempt = (groups: readonly number[][]) => {
+    const vars = groups.map((g) => b.var(g.reduce((n, d) => n * extents[d]!, 1)));
+    const idx: Expr[] = [];
+    groups.forEach((g, gi) => {
+      const v = vars[gi]!;
+      let inner = 1;
+      for (let j = g.length - 1; j >= 0; j--) {
+        const ext = extents[g[j]!]!;
+        idx[g[j]!] = g.length === 1 ? v : b.imod(b.idiv(v, inner), ext);
+        inner *= ext;
+      }
+    });
+    return { vars, result: build(idx) };
+  };
+  // The common case first: every axis contiguous with the next, one loop for all of them.
+  const all = [extents.map((_, i) => i)];
+  if (extents.length >= 2) {
+    const cand = attempt(all);
+    if (divModOn([cand.result], cand.vars[0]!) === 0) return cand;
+    if (extents.length === 2) return attempt(extents.map((_, i) => [i]));
+  }
+  let groups = extents.map((_, i) => [i]);
+  let best = attempt(groups);
+  for (let g = groups.length - 2; g >= 0; g--) {
+    const merged = [...groups.slice(0, g), [...groups[g]!, ...groups[g + 1]!], ...groups.slice(g + 2)];
+    const cand = attempt(merged);
+    if (divModOn([cand.result], cand.vars[g]!) === 0) {
+      groups = merged;
+      best = cand;
+    }
+  }
+  return best;
+}
+
+export interface LoweredKernel {
+  readonly kernel: Kernel;
+  /** Buffer id per kernel parameter (negative for scratch). */
+  readonly bindings: readonly number[];
+  /** Per inlined reduction (graph node id): runs per call, for the recompute check. */
+  readonly reduceRuns: ReadonlyMap<number, number>;
+}
+
+export function finishKernel(kind: string, root: Node, em: Emitter, params: (buf: number) => BufferParam, flops?: number): LoweredKernel {
+  const bindings = [...em.bufSlots.entries()].sort((a, b) => a[1] - b[1]).map(([buf]) => buf);
+  const ps = bindings.map(params);
+  const text = printKernelBody(ps, em.root.stmts);
+  const kernel: Kernel = { name: `${kind}_${root.prim}_${fnv1a(text)}`, params: ps, body: em.root.stmts, flops: flops ?? em.flops };
+  return { kernel, bindings, reduceRuns: em.reduceRuns };
+}
+
+/** Lowers a fused elementwise/reduction group: one loop per (merged) output axis, one store. */
+export function lowerFused(root: Node, outBuf: number, env: GroupEnv, params: (buf: number) => BufferParam): LoweredKernel {
+  const ctx = new GroupLowering(root, env);
+  const shape = root.aval.shape;
+  const { vars, result } = ctx.loopVars(shape, (idx) => ctx.value(root, idx));
+  const em = new Emitter([outBuf]);
+  let scope = em.root;
+  const loops = vars.map((v) => {
+    const l = em.open(scope, v, v.extent, { kind: "parallel" });
+    scope = l.scope;
+    return l;
+  });
+  const val = em.value(result);
+  const index = em.value(ctx.b.dot(vars, strides(vars.map((v) => v.extent))));
+  scope.stmts.push({ s: "store", buf: 0, index, value: val });
+  for (let i = loops.length - 1; i >= 0; i--) em.close(loops[i]!);
+  return finishKernel(em.reduceRuns.size ? "reduce" : "elementwise", root, em, params);
+}
+

@@ -1,0 +1,183 @@
+/**
+ * Kernel IR → one JavaScript function over typed arrays. Values are JS numbers (float64) between
+ * loads and stores: float32 storage rounds on store, so fused chains are computed more accurately
+ * than float32 step-by-step arithmetic (tolerances: test/conformance/README in suite.ts).
+ * int32 results wrap (`| 0`, `Math.imul`), booleans are 0/1 in Uint8Arrays, exactly as the
+ * reference interpreter computes them.
+ */
+import { type AluOp } from "../expr.js";
+import { type Kernel, type Op, type Operand, type Stmt } from "../kernel.js";
+import { type AluRender, BASE_ALU, type Dialect, literal } from "./base.js";
+
+const JS: Dialect = { math: (name) => `Math.${name}` };
+
+/** Numeric helpers shared by all kernels (NumPy semantics the Math object lacks). */
+export const JS_HELPERS = {
+  /** Round half to even, as NumPy. */
+  roundHalfEven(x: number): number {
+    const r = Math.round(x);
+    return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+  },
+  /** Remainder with the sign of the divisor. */
+  rem(a: number, b: number): number {
+    const r = a % b;
+    return r !== 0 && r < 0 !== b < 0 ? r + b : r;
+  },
+};
+
+const isInt = (c: { in: string }) => c.in === "int32";
+const bool01 = (cond: string) => `(${cond} ? 1 : 0)`;
+/** A float op, with the int32 form wrapping to 32 bits. */
+const wrapInt = (base: AluRender): AluRender => (a, c, d) => (isInt(c) ? `(${base(a, c, d)} | 0)` : base(a, c, d));
+
+/** JavaScript's overrides of the C-like base table: only what differs. */
+const JS_ALU = {
+  ...BASE_ALU,
+  neg: (a, c) => (c.in === "bool" ? a[0]! : isInt(c) ? `(-${a[0]} | 0)` : `(-${a[0]})`),
+  abs: wrapInt(BASE_ALU.abs),
+  sign: (a) => `(${a[0]} > 0 ? 1 : ${a[0]} < 0 ? -1 : ${a[0]} === ${a[0]} ? 0 : NaN)`,
+  // The base form 1 / (1 + exp(-x)) is exact to float64 rounding except below x ≈ -709, where it
+  // gives 0 instead of a subnormal: branch-free, and ~10% faster than the two-sided form on
+  // random signs.
+  round: (a) => `roundHalfEven(${a[0]})`,
+  isnan: (a) => bool01(`${a[0]} !== ${a[0]}`),
+  isinf: (a) => bool01(`${a[0]} === Infinity || ${a[0]} === -Infinity`),
+  not: (a) => bool01(`${a[0]} === 0`),
+  add: wrapInt(BASE_ALU.add),
+  sub: wrapInt(BASE_ALU.sub),
+  mul: (a, c, d) => (isInt(c) ? `Math.imul(${a[0]}, ${a[1]})` : BASE_ALU.mul(a, c, d)),
+  // Integer division floors and x // 0 is 0, as the reference interpreter.
+  div: (a, c, d) => (isInt(c) ? `(${a[1]} === 0 ? 0 : Math.floor(${a[0]} / ${a[1]}) | 0)` : BASE_ALU.div(a, c, d)),
+  rem: (a, c) => (isInt(c) ? `(${a[1]} === 0 ? 0 : rem(${a[0]}, ${a[1]}) | 0)` : `rem(${a[0]}, ${a[1]})`),
+  pow: (a, c, d) => (isInt(c) ? `(${a[1]} < 0 ? 0 : Math.pow(${a[0]}, ${a[1]}) | 0)` : BASE_ALU.pow(a, c, d)),
+  eq: (a) => bool01(`${a[0]} === ${a[1]}`),
+  ne: (a) => bool01(`${a[0]} !== ${a[1]}`),
+  lt: (a) => bool01(`${a[0]} < ${a[1]}`),
+  le: (a) => bool01(`${a[0]} <= ${a[1]}`),
+  gt: (a) => bool01(`${a[0]} > ${a[1]}`),
+  ge: (a) => bool01(`${a[0]} >= ${a[1]}`),
+  // Logical on 0/1 booleans, bitwise on int32: the same operators.
+  and: (a) => `(${a[0]} & ${a[1]})`,
+  or: (a) => `(${a[0]} | ${a[1]})`,
+  xor: (a) => `(${a[0]} ^ ${a[1]})`,
+  // Shifts by 32 or more give 0 (JavaScript would shift by the count mod 32).
+  shl: (a) => `(${a[1]} >= 32 ? 0 : ${a[0]} << ${a[1]})`,
+  shrl: (a) => `(${a[1]} >= 32 ? 0 : (${a[0]} >>> ${a[1]}) | 0)`,
+  where: (a) => `(${a[0]} !== 0 ? ${a[1]} : ${a[2]})`,
+  cast: (a, c) => {
+    switch (c.dtype) {
+      case "float32":
+      case "float16":
+        return c.in === "bool" ? a[0]! : `Math.fround(${a[0]})`;
+      case "int32":
+        return c.in === "bool" || c.in === "index" ? a[0]! : `(${a[0]} | 0)`;
+      case "bool":
+        return bool01(`${a[0]} !== 0`); // NaN is true, as NumPy and XLA
+      default:
+        return a[0]!;
+    }
+  },
+  idiv: (a, c) => `Math.floor(${a[0]} / ${c.param[0]})`,
+} satisfies Record<AluOp, AluRender>;
+
+type Env = ReadonlyMap<string, number>;
+
+function operand(o: Operand, env: Env): string {
+  if (o.k === "const") return literal(o.value);
+  if (o.k === "var") {
+    const v = env.get(o.name);
+    return v === undefined ? o.name : literal(v);
+  }
+  return o.name;
+}
+
+function regName(name: string, idx: readonly Operand[], env: Env): string {
+  return [name, ...idx.map((i) => operand(i, env))].join("_");
+}
+
+function op(v: Op, env: Env): string {
+  switch (v.op) {
+    case "alu": {
+      const args = v.args.map((a) => operand(a, env));
+      const inDt = v.args[0] && v.args[0].k !== "var" ? v.args[0].dtype : "index";
+      return JS_ALU[v.alu](args, { dtype: v.dtype, in: inDt, param: v.param }, JS);
+    }
+    case "load": return `b${v.buf}[${operand(v.index, env)}]`;
+    case "reg": return regName(v.name, v.idx, env);
+  }
+}
+
+const UPDATE = {
+  sum: (a: string, v: string) => `${a} += ${v};`,
+  prod: (a: string, v: string) => `${a} *= ${v};`,
+  max: (a: string, v: string) => `${a} = Math.max(${a}, ${v});`,
+  min: (a: string, v: string) => `${a} = Math.min(${a}, ${v});`,
+  set: (a: string, v: string) => `${a} = ${v};`,
+};
+
+function cartesian(shape: readonly number[]): number[][] {
+  let out: number[][] = [[]];
+  for (const n of shape) out = out.flatMap((p) => Array.from({ length: n }, (_, i) => [...p, i]));
+  return out;
+}
+
+function renderStmts(stmts: readonly Stmt[], env: Env, ind: string, out: string[]): void {
+  for (const st of stmts) {
+    switch (st.s) {
+      case "let": out.push(`${ind}const ${st.name} = ${op(st.value, env)};`); break;
+      case "acc": out.push(`${ind}let ${st.name} = ${literal(st.init)};`); break;
+      case "update": out.push(`${ind}${UPDATE[st.rop](st.name, operand(st.value, env))}`); break;
+      case "regs":
+        for (const idx of cartesian(st.shape)) out.push(`${ind}let ${[st.name, ...idx].join("_")} = ${literal(st.init)};`);
+        break;
+      case "regUpdate": out.push(`${ind}${UPDATE[st.rop](regName(st.name, st.idx, env), operand(st.value, env))}`); break;
+      case "store": out.push(`${ind}b${st.buf}[${operand(st.index, env)}] = ${operand(st.value, env)};`); break;
+      case "if":
+        out.push(`${ind}if (${operand(st.cond, env)} !== 0) {`);
+        renderStmts(st.body, env, ind + "  ", out);
+        out.push(`${ind}}`);
+        break;
+      case "loop": {
+        if (st.kind === "unroll" || st.kind === "vector") {
+          // Unrolled: one block per iteration with the loop variable replaced by a constant.
+          const start = Number(operand(st.start, env)), end = Number(operand(st.end, env));
+          for (let i = start; i < end; i += st.step) {
+            out.push(`${ind}{`);
+            renderStmts(st.body, new Map([...env, [st.var, i]]), ind + "  ", out);
+            out.push(`${ind}}`);
+          }
+          break;
+        }
+        const step = st.step === 1 ? `${st.var}++` : `${st.var} += ${st.step}`;
+        out.push(`${ind}for (let ${st.var} = ${operand(st.start, env)}; ${st.var} < ${operand(st.end, env)}; ${step}) {`);
+        renderStmts(st.body, env, ind + "  ", out);
+        out.push(`${ind}}`);
+        break;
+      }
+    }
+  }
+}
+
+/**
+ * The JavaScript source of a kernel: a factory taking the helpers, returning the kernel function.
+ * @example
+ * const src = renderJs(kernel); // "\"use strict\"; … return function elementwise_exp_…(b0, b1) { … }"
+ */
+export function renderJs(k: Kernel): string {
+  const out: string[] = [];
+  renderStmts(k.body, new Map(), "  ", out);
+  const params = k.params.map((_, i) => `b${i}`).join(", ");
+  return [
+    `"use strict";`,
+    `const { roundHalfEven, rem } = helpers;`,
+    `return function ${k.name}(${params}) {`,
+    ...out,
+    `};`,
+  ].join("\n");
+}
+
+/** Compiles rendered source into a callable kernel. */
+export function compileJs(source: string): (...bufs: unknown[]) => void {
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  return new Function("helpers", source)(JS_HELPERS) as (...bufs: unknown[]) => void;
+}

@@ -1,0 +1,389 @@
+/**
+ * A kernel's loop nest → WGSL compute dispatches. The kernel IR marks the output loops
+ * `parallel`; how they meet the hardware is decided here, per kernel, from its shape:
+ *
+ *  - **thread**: one invocation per output element (all output loops flattened into the global
+ *    invocation index); reductions run serially inside the invocation. Elementwise kernels and
+ *    short reductions.
+ *  - **group**: one workgroup per output of the outer loops; the workgroup's invocations split a
+ *    long reduction (strided), combine their partials in workgroup memory (a tree of
+ *    log2(size) barrier steps) and share the result; inner output loops (softmax's column loop
+ *    after its row max and sum) are strided across the invocations. Long reductions, many outputs.
+ *  - **split**: a reduction too long for one workgroup and too few outputs to fill the device
+ *    (a full sum) is cut into chunks: a first dispatch writes one partial per (output, chunk)
+ *    workgroup, a second combines the partials and runs the epilogue.
+ *
+ * Dispatches larger than 65535 workgroups (the per-dimension limit) use a 2-D grid, linearized
+ * in the shader. Every size is a compile-time constant: kernels are specialized to their shapes.
+ * Contractions have their own template (render/wgsl-matmul.ts).
+ */
+import { type Kernel, type Operand, type Stmt } from "../kernel.js";
+import { type ReduceOp } from "../expr.js";
+import { WGSL_PRELUDE, WgslWriter, combine, storageType } from "./wgsl.js";
+import { renderContraction } from "./wgsl-matmul.js";
+
+export type LoopStmt = Extract<Stmt, { s: "loop" }>;
+
+/** Per-adapter choices (runtime/webgpu-device.ts derives them from the adapter and its limits). */
+export interface WgslTuning {
+  /** Workgroup size of one-invocation-per-output dispatches. */
+  readonly threads: number;
+  /** Workgroup size of cooperative reductions (a power of two). */
+  readonly groupThreads: number;
+  /** Reduction length from which a workgroup cooperates on each output. */
+  readonly coopMin: number;
+  /** Workgroups that keep the device busy: fewer outputs than this split a long reduction. */
+  readonly minGroups: number;
+  /** Elements per invocation below which a reduction is not split further. */
+  readonly splitGrain: number;
+  readonly maxGroupsPerDim: number;
+  /** Register tile of a contraction invocation (multiples of the IR's 4×4 panels). */
+  readonly tile: { readonly tm: number; readonly tn: number };
+  readonly matmulThreads: number;
+}
+
+export interface WgslDispatch {
+  readonly source: string;
+  /** Per binding slot: the kernel parameter bound there, or `-1 - k` for program scratch k. */
+  readonly bindings: readonly number[];
+  readonly groups: readonly [number, number, number];
+}
+
+export interface WgslProgram {
+  readonly dispatches: readonly WgslDispatch[];
+  /** Extra buffers the program needs (split-reduction partials): elements and element type. */
+  readonly scratch: readonly { readonly size: number; readonly type: "f32" | "i32" }[];
+  /** Element counts of the kernel's scratch parameters on the device (contraction panels, padded). */
+  readonly paramSizes: ReadonlyMap<number, number>;
+}
+
+// ------------------------------------------------------------------ loop-nest helpers
+
+const isConst = (o: Operand, v?: number): o is Extract<Operand, { k: "const" }> => o.k === "const" && (v === undefined || o.value === v);
+
+/** A loop over [0, n) with step 1 and a constant bound. */
+export function simpleLoop(l: Stmt): l is LoopStmt {
+  return l.s === "loop" && isConst(l.start, 0) && isConst(l.end) && l.step === 1;
+}
+
+export function extentOf(l: LoopStmt): number {
+  return (l.end as Extract<Operand, { k: "const" }>).value;
+}
+
+interface Grid {
+  readonly loops: readonly LoopStmt[];
+  /** The `let`s hoisted to each level (before its loop). */
+  readonly lets: readonly Stmt[];
+  /** What runs inside all of the grid loops. */
+  readonly inner: readonly Stmt[];
+  readonly size: number;
+}
+
+/** The perfectly nested prefix of parallel output loops (with the lets hoisted between them). */
+export function gridOf(body: readonly Stmt[]): Grid {
+  const loops: LoopStmt[] = [];
+  const lets: Stmt[] = [];
+  let stmts = body;
+  for (;;) {
+    const last = stmts[stmts.length - 1];
+    const rest = stmts.slice(0, -1);
+    if (!last || last.s !== "loop" || last.kind !== "parallel" || !simpleLoop(last) || !rest.every((s) => s.s === "let")) break;
+    loops.push(last);
+    lets.push(...rest);
+    stmts = last.body;
+  }
+  return { loops, lets, inner: stmts, size: loops.reduce((n, l) => n * extentOf(l), 1) };
+}
+
+function rename(stmts: readonly Stmt[], from: string, to: string): Stmt[] {
+  return stmts.map((st) => {
+    if (st.s === "update" && st.name === from) return { ...st, name: to };
+    if (st.s === "loop" || st.s === "if") return { ...st, body: rename(st.body, from, to) };
+    return st;
+  });
+}
+
+/**
+ * Undoes place.ts's blocked summation (`for b in 0..n step 1024 { partial; for i in b..min(b+1024, n) }`)
+ * into one loop over [0, n) updating the outer accumulator: across invocations the combining tree
+ * already bounds the error growth, and one flat range splits evenly.
+ */
+export function unblock(stmts: readonly Stmt[]): Stmt[] {
+  return stmts.map((st) => {
+    if (st.s !== "loop") return st.s === "if" ? { ...st, body: unblock(st.body) } : st;
+    const body = unblock(st.body);
+    if (st.step > 1 && isConst(st.start, 0) && isConst(st.end)) {
+      const inner = body.find((s): s is LoopStmt => s.s === "loop" && s.start.k === "var" && s.start.name === st.var);
+      const part = body.find((s) => s.s === "acc");
+      const last = body[body.length - 1];
+      const others = body.filter((s) => s !== inner && s !== part && s !== last);
+      if (inner && part && part.s === "acc" && last?.s === "update" && last.value.k === "local" && last.value.name === part.name && others.every((s) => s.s === "let")) {
+        return { ...inner, start: { k: "const", value: 0, dtype: "index" }, end: st.end, body: rename(inner.body, part.name, last.name) };
+      }
+    }
+    return { ...st, body };
+  });
+}
+
+interface Nest {
+  readonly vars: readonly { readonly name: string; readonly extent: number }[];
+  readonly body: readonly Stmt[];
+  readonly size: number;
+}
+
+/** A chain of simple loops (each level: lets + one loop) as one flat range. */
+export function flatten(l: LoopStmt): Nest | null {
+  if (!simpleLoop(l)) return null;
+  const vars = [{ name: l.var, extent: extentOf(l) }];
+  const lets: Stmt[] = [];
+  let body = l.body;
+  for (;;) {
+    const last = body[body.length - 1];
+    const rest = body.slice(0, -1);
+    if (!last || !simpleLoop(last) || !rest.every((s) => s.s === "let")) break;
+    vars.push({ name: last.var, extent: extentOf(last) });
+    lets.push(...rest);
+    body = last.body;
+  }
+  return { vars, body: [...lets, ...body], size: vars.reduce((n, v) => n * v.extent, 1) };
+}
+
+/** `let` lines defining each variable from a flat index `f` (row-major over the extents). */
+export function decompose(f: string, vars: readonly { readonly name: string; readonly extent: number }[], ind: string): string[] {
+  const out: string[] = [];
+  let stride = 1;
+  for (let i = vars.length - 1; i >= 0; i--) {
+    const { name, extent } = vars[i]!;
+    const q = stride === 1 ? f : `(${f} / ${stride})`;
+    out.unshift(`${ind}let ${name} = ${i === 0 ? q : `${q} % ${extent}`};`);
+    stride *= extent;
+  }
+  return out;
+}
+
+/** Names of accumulators updated anywhere in `stmts`, with their reduce op. */
+function updatedAccs(stmts: readonly Stmt[], into = new Map<string, ReduceOp>()): Map<string, ReduceOp> {
+  for (const st of stmts) {
+    if (st.s === "update") into.set(st.name, st.rop);
+    else if (st.s === "loop" || st.s === "if") updatedAccs(st.body, into);
+  }
+  return into;
+}
+
+// ------------------------------------------------------------------ module assembly
+
+/** The WGSL module of one dispatch: bindings for the buffers the body references, then `main`. */
+export function wgslModule(
+  w: WgslWriter, body: readonly string[], wgSize: number, gx: number,
+  opts: { scratch?: readonly { name: string; slot: number; type: string; written: boolean }[]; shared?: readonly string[]; functions?: readonly string[] } = {},
+): { source: string; bindings: number[] } {
+  const bindings: number[] = [];
+  const decls: string[] = [];
+  for (const i of [...w.used].sort((a, b) => a - b)) {
+    const p = w.params[i]!;
+    const ty = p.role === "scratch" ? "f32" : storageType(p.dtype);
+    decls.push(`@group(0) @binding(${bindings.length}) var<storage, ${w.written.has(i) ? "read_write" : "read"}> b${i}: array<${ty}>;`);
+    bindings.push(i);
+  }
+  for (const s of opts.scratch ?? []) {
+    decls.push(`@group(0) @binding(${bindings.length}) var<storage, ${s.written ? "read_write" : "read"}> ${s.name}: array<${s.type}>;`);
+    bindings.push(-1 - s.slot);
+  }
+  const source = [
+    ...decls,
+    ...(opts.shared ?? []),
+    WGSL_PRELUDE,
+    ...(opts.functions ?? []),
+    `@compute @workgroup_size(${wgSize})`,
+    `fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lidu: u32) {`,
+    // Non-finite constants cannot be WGSL constant expressions: derive them from a run-time value.
+    `  kInf = bitcast<f32>(0x7f800000u + 0u * wid.x);`,
+    `  kNaN = bitcast<f32>(0x7fc00000u + 0u * wid.x);`,
+    `  let lid = i32(lidu);`,
+    `  let gid = i32(wid.x + wid.y * ${gx}u);`,
+    ...body,
+    `}`,
+  ].join("\n");
+  return { source, bindings };
+}
+
+/** Workgroup counts for `n` groups: 1-D up to the per-dimension limit, else 2-D. */
+export function gridDims(n: number, maxPerDim: number): [number, number, number] {
+  if (n <= maxPerDim) return [n, 1, 1];
+  const gx = maxPerDim;
+  return [gx, Math.ceil(n / gx), 1];
+}
+
+// ------------------------------------------------------------------ the three mappings
+
+class Mapper {
+  readonly w: WgslWriter;
+  readonly grid: Grid;
+  readonly dispatches: WgslDispatch[] = [];
+  readonly scratch: { size: number; type: "f32" | "i32" }[] = [];
+  private readonly sharedTypes = new Set<"f32" | "i32">();
+
+  constructor(readonly k: Kernel, readonly t: WgslTuning) {
+    this.w = new WgslWriter(k.params, k.body);
+    this.grid = gridOf(k.body);
+  }
+
+  private emit(body: string[], wg: number, groups: number, scratch: { name: string; slot: number; type: string; written: boolean }[] = []): void {
+    if (groups === 0) return;
+    const dims = gridDims(groups, this.t.maxGroupsPerDim);
+    const shared = [...this.sharedTypes].map((ty) => `var<workgroup> red_${ty}: array<${ty}, ${wg}>;`);
+    const { source, bindings } = wgslModule(this.w, body, wg, dims[0], { scratch, shared });
+    this.dispatches.push({ source, bindings, groups: dims });
+    this.sharedTypes.clear();
+  }
+
+  /** Grid variables from a flat output index, then the lets hoisted between the grid loops. */
+  private gridPrologue(index: string, out: string[]): void {
+    out.push(...decompose(index, this.grid.loops.map((l) => ({ name: l.var, extent: extentOf(l) })), "  "));
+    this.w.serial(this.grid.lets, "  ", out);
+  }
+
+  thread(): void {
+    const W = this.t.threads, T = this.grid.size;
+    this.w.begin();
+    const out = [`  let t = gid * ${W} + lid;`, `  if (t >= ${T}) { return; }`];
+    this.gridPrologue("t", out);
+    this.w.serial(this.grid.inner, "  ", out);
+    this.emit(out, W, Math.ceil(T / W));
+  }
+
+  group(): void {
+    const W = this.t.groupThreads, P = this.grid.size;
+    this.w.begin();
+    const out = [`  if (gid >= ${P}) { return; }`];
+    this.gridPrologue("gid", out);
+    this.coop(unblock(this.grid.inner), "  ", out);
+    this.emit(out, W, P);
+  }
+
+  /** Two dispatches: chunk partials, then their combination and the epilogue. */
+  split(parts: number): void {
+    const W = this.t.groupThreads, P = this.grid.size;
+    const inner = unblock(this.grid.inner);
+    const at = inner.findIndex((s) => s.s === "loop");
+    const loop = inner[at] as LoopStmt;
+    const nest = flatten(loop)!;
+    const [acc, rop] = [...updatedAccs([loop])][0]!;
+    const ty = this.w.accTypeOf(acc);
+    const slot = this.scratch.push({ size: P * parts, type: ty }) - 1;
+    const chunk = Math.ceil(nest.size / parts);
+    // Stage 1: workgroup g reduces chunk (g % parts) of output (g / parts).
+    this.w.begin();
+    const s1 = [`  if (gid >= ${P * parts}) { return; }`, `  let o_ = gid / ${parts};`, `  let lo_ = (gid % ${parts}) * ${chunk};`, `  let hi_ = min(lo_ + ${chunk}, ${nest.size});`];
+    this.gridPrologue("o_", s1);
+    this.w.serial(inner.slice(0, at), "  ", s1);
+    s1.push(`  for (var f_ = lo_ + lid; f_ < hi_; f_ += ${W}) {`, ...decompose("f_", nest.vars, "    "));
+    this.w.serial(nest.body, "    ", s1);
+    s1.push("  }");
+    this.treeReduce(acc, rop, W, s1);
+    s1.push(`  if (lid == 0) { part_[gid] = ${acc}; }`);
+    this.emit(s1, W, P * parts, [{ name: "part_", slot, type: ty, written: true }]);
+    // Stage 2: one workgroup per output combines its partials, then the epilogue.
+    this.w.begin();
+    const s2 = [`  if (gid >= ${P}) { return; }`];
+    this.gridPrologue("gid", s2);
+    this.w.serial(inner.slice(0, at), "  ", s2);
+    s2.push(`  for (var f_ = lid; f_ < ${parts}; f_ += ${W}) { ${acc} = ${combine(rop, ty, acc, `part_[gid * ${parts} + f_]`)}; }`);
+    this.treeReduce(acc, rop, W, s2);
+    this.coop(inner.slice(at + 1), "  ", s2);
+    this.emit(s2, W, P, [{ name: "part_", slot, type: ty, written: false }]);
+  }
+
+  /** Combines every invocation's `acc` in workgroup memory; all of them end with the total. */
+  private treeReduce(acc: string, rop: ReduceOp, W: number, out: string[]): void {
+    const ty = this.w.accTypeOf(acc);
+    this.sharedTypes.add(ty);
+    const red = `red_${ty}`;
+    out.push(
+      `  ${red}[lid] = ${acc};`,
+      `  workgroupBarrier();`,
+      `  for (var s_ = ${W >> 1}; s_ > 0; s_ = s_ >> 1u) {`,
+      `    if (lid < s_) { ${red}[lid] = ${combine(rop, ty, `${red}[lid]`, `${red}[lid + s_]`)}; }`,
+      `    workgroupBarrier();`,
+      `  }`,
+      `  ${acc} = workgroupUniformLoad(&${red}[0]);`,
+      // The next reduction reuses the array: nobody may overwrite slot 0 before all have read it.
+      `  workgroupBarrier();`,
+    );
+  }
+
+  /**
+   * Statements executed by a whole workgroup: values are replicated, loops that reduce into this
+   * level's accumulators are strided across invocations and combined, other loops are strided
+   * across invocations, and stores at this level are made by invocation 0.
+   */
+  private coop(stmts: readonly Stmt[], ind: string, out: string[]): void {
+    const W = this.t.groupThreads;
+    const accs = new Set(stmts.filter((s) => s.s === "acc").map((s) => (s as { name: string }).name));
+    for (const st of stmts) {
+      if (st.s === "store" || st.s === "if") {
+        out.push(`${ind}if (lid == 0) {`);
+        this.w.serial([st], ind + "  ", out);
+        out.push(`${ind}}`);
+        continue;
+      }
+      if (st.s !== "loop") {
+        this.w.serial([st], ind, out);
+        continue;
+      }
+      const nest = flatten(st);
+      if (nest) {
+        out.push(`${ind}for (var f_ = lid; f_ < ${nest.size}; f_ += ${W}) {`, ...decompose("f_", nest.vars, ind + "  "));
+        this.w.serial(nest.body, ind + "  ", out);
+      } else {
+        const s = this.w.operand(st.start), e = this.w.operand(st.end);
+        out.push(`${ind}for (var ${st.var}: i32 = ${s} + lid * ${st.step}; ${st.var} < ${e}; ${st.var} += ${W * st.step}) {`);
+        this.w.serial(st.body, ind + "  ", out);
+      }
+      out.push(`${ind}}`);
+      for (const [acc, rop] of updatedAccs([st])) if (accs.has(acc)) this.treeReduce(acc, rop, W, out);
+    }
+  }
+
+  /** Length of the longest reduction this level's invocations would run serially. */
+  reductionLength(): number {
+    let len = 0;
+    const accs = new Set(this.grid.inner.filter((s) => s.s === "acc").map((s) => (s as { name: string }).name));
+    for (const st of unblock(this.grid.inner)) {
+      if (st.s !== "loop" || ![...updatedAccs([st]).keys()].some((a) => accs.has(a))) continue;
+      len = Math.max(len, flatten(st)?.size ?? Infinity);
+    }
+    return len;
+  }
+
+  /** One accumulator, one loop reducing into it, then only lets and stores: can be split. */
+  splittable(): boolean {
+    const inner = unblock(this.grid.inner);
+    const loops = inner.filter((s) => s.s === "loop");
+    const accs = inner.filter((s) => s.s === "acc");
+    if (loops.length !== 1 || accs.length !== 1 || !flatten(loops[0] as LoopStmt)) return false;
+    const at = inner.indexOf(loops[0]!);
+    const upd = updatedAccs(loops);
+    return upd.size === 1 && upd.has((accs[0] as { name: string }).name) && inner.indexOf(accs[0]!) < at &&
+      inner.slice(at + 1).every((s) => s.s === "let" || s.s === "store");
+  }
+}
+
+/**
+ * Renders a kernel as WGSL dispatches, choosing the mapping from its shape and the adapter's
+ * tuning (see the file comment).
+ * @example
+ * const prog = renderWgslProgram(step.kernel, tuning);
+ * prog.dispatches.length; // 1 for an elementwise kernel, 2 for a split full reduction
+ */
+export function renderWgslProgram(k: Kernel, t: WgslTuning): WgslProgram {
+  if (k.name.startsWith("matmul_")) return renderContraction(k, t);
+  const m = new Mapper(k, t);
+  const len = m.reductionLength();
+  const P = m.grid.size;
+  if (len === 0 || len < t.coopMin) m.thread();
+  else if (P < t.minGroups && len >= t.splitGrain * t.groupThreads * 2 && m.splittable()) {
+    m.split(Math.min(Math.ceil(t.minGroups / P), Math.floor(len / (t.splitGrain * t.groupThreads))));
+  } else m.group();
+  return { dispatches: m.dispatches, scratch: m.scratch, paramSizes: new Map() };
+}

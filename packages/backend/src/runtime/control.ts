@@ -1,0 +1,89 @@
+/**
+ * Control flow on the CPU backend. `cond`, `while` and `scan` nodes are library steps: each
+ * sub-graph is scheduled once into a plan (cached per graph, so a loop body is lowered and its
+ * kernels compiled once) and `runPlan` runs it per branch or iteration, driven by `evalControl` —
+ * the loop runs inside the executable plan with the interpreter's exact semantics.
+ *
+ * A k-output op is k sibling library steps (steps have one output). The first step computes every
+ * output; its siblings reuse the result when their operands hold the same contents (compared, not
+ * just by array identity: a plan reuses memory slots, so an array can hold another value later).
+ */
+import { type ControlCall, type ControlRuntime, type DataBuffer, DisposedError, type Graph, type Node, type TypedArray, evalControl, sizeOf } from "@kiln/core";
+import { type LibrarySpec, type Plan, scheduleGraph } from "../schedule.js";
+import { allocTypedArray } from "../storage.js";
+import { runPlan } from "./cpu.js";
+
+interface SubPlan {
+  readonly plan: Plan;
+  /** Per plan input: the position of the graph input it is, or a realized leaf's host array. */
+  readonly feeds: readonly (number | TypedArray)[];
+}
+
+const subPlans = new WeakMap<Graph, SubPlan>();
+
+function hostOf(n: Node): TypedArray {
+  const buf = (n as Node<"data">).params.ref as DataBuffer;
+  if (buf.isReleased || !buf.host) throw new DisposedError(`a tensor of shape [${n.aval.shape}] used inside a control-flow op was disposed`);
+  return buf.host;
+}
+
+function subPlanOf(graph: Graph): SubPlan {
+  let sp = subPlans.get(graph);
+  if (!sp) {
+    const position = new Map(graph.inputs.map((n, i) => [n, i]));
+    const { plan, inputs } = scheduleGraph(graph.outputs, (n) => position.has(n) || n.prim === "data");
+    sp = { plan, feeds: inputs.map((n) => position.get(n) ?? hostOf(n)) };
+    subPlans.set(graph, sp);
+  }
+  return sp;
+}
+
+const CPU_RUNTIME: ControlRuntime<TypedArray> = {
+  run: (graph, inputs) => {
+    const { plan, feeds } = subPlanOf(graph);
+    const arrays = runPlan(plan, feeds.map((f) => (typeof f === "number" ? inputs[f]! : f)));
+    return plan.outputs.map((id) => arrays[id]!);
+  },
+  row: (x, i, n) => x.subarray(i * n, (i + 1) * n),
+  stack: (rows, aval) => {
+    const out = allocTypedArray(aval.dtype, sizeOf(aval.shape));
+    let offset = 0;
+    for (const r of rows) (out.set(r, offset), (offset += r.length));
+    return out;
+  },
+  scalar: (x) => x[0]!,
+};
+
+function sameContents(a: readonly TypedArray[], b: readonly TypedArray[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let k = 0; k < a.length; k++) {
+    const x = a[k]!, y = b[k]!;
+    if (x.length !== y.length) return false;
+    // Object.is: NaN matches NaN, and -0 differs from 0 (it can change a result).
+    for (let i = 0; i < x.length; i++) if (!Object.is(x[i], y[i])) return false;
+  }
+  return true;
+}
+
+/** The last evaluation of each multi-output call, until every sibling has read it. */
+const lastRun = new WeakMap<ControlCall, { inputs: TypedArray[]; outputs: TypedArray[]; served: Set<number> }>();
+
+/**
+ * The library kernel of every control primitive: output `index` of the call in `spec.params`.
+ * @example LIBRARY.scan(spec, [init, xs], out) // out = the scan's output spec.params.index
+ */
+export function runControlStep(spec: LibrarySpec, ins: readonly TypedArray[], out: TypedArray): void {
+  const { call, index } = spec.params as { call: ControlCall; index: number };
+  if (call.outAvals.length === 1) {
+    out.set(evalControl(call, ins, CPU_RUNTIME)[0]!);
+    return;
+  }
+  let run = lastRun.get(call);
+  if (!run || !sameContents(run.inputs, ins)) {
+    run = { inputs: ins.map((x) => x.slice()), outputs: evalControl(call, ins, CPU_RUNTIME), served: new Set() };
+    lastRun.set(call, run);
+  }
+  run.served.add(index);
+  out.set(run.outputs[index]!);
+  if (run.served.size === call.outAvals.length) lastRun.delete(call);
+}

@@ -1,0 +1,232 @@
+/**
+ * WebGPU adapter and device: found once per process (`acquireGpu`), in Node through Dawn (the
+ * `webgpu` package) and in browsers through `navigator.gpu`. The device is created with the
+ * adapter's real compute limits — WebGPU's defaults are far lower (compatibility mode allows 4
+ * storage buffers per stage and 128 invocations per workgroup unless more are requested).
+ *
+ * Software adapters (llvmpipe, SwiftShader, WARP) are recognized by name so that they are used
+ * only when asked for (select.ts), and get their own kernel tuning: on a CPU, invocations are SIMD
+ * lanes and workgroup barriers are expensive.
+ */
+import type {} from "webgpu"; // WebGPU's global types (GPUDevice, ...); erased at run time
+import { BackendUnavailableError } from "@kiln/core";
+import { type WgslTuning } from "../render/wgsl-kernel.js";
+
+export interface AdapterSummary {
+  /** Human-readable name: the device or description the adapter reports. */
+  readonly name: string;
+  readonly vendor: string;
+  readonly architecture: string;
+  readonly description: string;
+  /** A CPU implementation (llvmpipe, lavapipe, SwiftShader, WARP, ...). */
+  readonly software: boolean;
+  /** How it was reached: "dawn" (Node, native backend), "dawn-opengles" (Node, GL ES), "browser". */
+  readonly via: string;
+}
+
+export interface GpuLimits {
+  readonly maxStorageBuffersPerShaderStage: number;
+  readonly maxComputeInvocationsPerWorkgroup: number;
+  readonly maxComputeWorkgroupSizeX: number;
+  readonly maxComputeWorkgroupsPerDimension: number;
+  readonly maxStorageBufferBindingSize: number;
+  readonly maxBufferSize: number;
+  readonly maxComputeWorkgroupStorageSize: number;
+}
+
+export interface GpuContext {
+  readonly device: GPUDevice;
+  readonly adapter: AdapterSummary;
+  readonly limits: GpuLimits;
+  readonly tuning: WgslTuning;
+  /** Increments with each device: buffers of an earlier device are invalid. */
+  readonly generation: number;
+  /** Why the device was lost, once it is. */
+  lost: string | null;
+  /** The first uncaptured device error (a validation error is a kiln bug: reported on the next read). */
+  error: string | null;
+}
+
+const LIMIT_KEYS: readonly (keyof GpuLimits)[] = [
+  "maxStorageBuffersPerShaderStage", "maxComputeInvocationsPerWorkgroup", "maxComputeWorkgroupSizeX",
+  "maxComputeWorkgroupsPerDimension", "maxStorageBufferBindingSize", "maxBufferSize", "maxComputeWorkgroupStorageSize",
+];
+
+const SOFTWARE = /llvmpipe|lavapipe|softpipe|swiftshader|software|basic render|warp|microsoft basic/i;
+
+let current: GpuContext | null = null;
+let acquiring: Promise<GpuContext | null> | null = null;
+let unavailable: string | null = null;
+/** Dawn instances in use (kept reachable for the life of the process). */
+const instances = new Map<string, GPU>();
+/** Why the last device was lost (cleared by a new device). */
+let lastLost: string | null = null;
+let generation = 0;
+
+const isNode = typeof process !== "undefined" && !!process.versions?.node && typeof (globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu === "undefined";
+
+/** Node: Dawn's native backend where a Vulkan/Metal/D3D12 driver exists, else GL ES (Mesa). */
+async function nodeAdapters(): Promise<{ adapter: GPUAdapter; via: string } | null> {
+  const env = process.env;
+  // Mesa's EGL needs these to run headless (no display server, no session runtime directory).
+  env.XDG_RUNTIME_DIR ??= "/tmp";
+  env.EGL_PLATFORM ??= "surfaceless";
+  const spec = "webgpu"; // not a literal: bundlers leave the Node-only module alone
+  let mod: { create(flags: string[]): GPU; globals: Record<string, unknown> };
+  try {
+    mod = (await import(/* @vite-ignore */ spec)) as typeof mod;
+  } catch (e) {
+    unavailable = `the "webgpu" package (Dawn for Node) could not be loaded: ${(e as Error).message}`;
+    return null;
+  }
+  Object.assign(globalThis, mod.globals);
+  const attempts: [string[], GPURequestAdapterOptions, string][] = [];
+  if (await nativeDriverLikely()) attempts.push([[], { powerPreference: "high-performance" }, "dawn"]);
+  attempts.push([["backend=opengles"], { featureLevel: "compatibility" } as GPURequestAdapterOptions, "dawn-opengles"]);
+  for (const [flags, opts, via] of attempts) {
+    try {
+      const key = flags.join(" ");
+      const instance = instances.get(key) ?? mod.create(flags);
+      instances.set(key, instance);
+      const adapter = await instance.requestAdapter(opts);
+      // The instance must outlive its devices: Dawn crashes if it is garbage-collected first.
+      if (adapter) return { adapter, via };
+    } catch {
+      // try the next backend
+    }
+  }
+  unavailable = "Dawn found no adapter (on Linux without a GPU, install Mesa's EGL/GL ES drivers: libegl1 libegl-mesa0 libgles2 libgl1-mesa-dri)";
+  return null;
+}
+
+/** On Linux Dawn's default backend is Vulkan: skip it (and its loader warning) when there is no loader. */
+async function nativeDriverLikely(): Promise<boolean> {
+  if (process.platform !== "linux") return true;
+  const fsName = "node:fs";
+  const { existsSync } = (await import(/* @vite-ignore */ fsName)) as typeof import("node:fs");
+  return ["/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib", "/usr/local/lib"].some((d) => existsSync(`${d}/libvulkan.so.1`));
+}
+
+async function browserAdapter(): Promise<{ adapter: GPUAdapter; via: string } | null> {
+  const gpu = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
+  if (!gpu) {
+    unavailable = "this browser does not expose WebGPU (navigator.gpu is undefined)";
+    return null;
+  }
+  const adapter = (await gpu.requestAdapter({ powerPreference: "high-performance" })) ?? (await gpu.requestAdapter({ featureLevel: "compatibility" } as GPURequestAdapterOptions));
+  if (!adapter) unavailable = "navigator.gpu.requestAdapter() returned no adapter";
+  return adapter ? { adapter, via: "browser" } : null;
+}
+
+function summarize(adapter: GPUAdapter, via: string): AdapterSummary {
+  const info = adapter.info ?? ({} as GPUAdapterInfo);
+  const vendor = info.vendor ?? "", architecture = info.architecture ?? "", description = info.description ?? "";
+  const device = info.device ?? "";
+  const name = [device, description, [vendor, architecture].filter(Boolean).join(" ")].find((s) => s) || "unknown adapter";
+  const fallback = (info as { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
+  return { name, vendor, architecture, description, via, software: fallback || SOFTWARE.test(`${vendor} ${architecture} ${device} ${description}`) };
+}
+
+const pow2Floor = (n: number) => 2 ** Math.floor(Math.log2(Math.max(1, n)));
+
+/**
+ * Kernel tuning for an adapter. Software adapters run invocations as SIMD lanes of a few CPU
+ * threads: small workgroups, cooperative reductions only for long rows (barriers are costly),
+ * few workgroups needed to fill the machine, and larger register tiles.
+ */
+export function tuningFor(software: boolean, limits: GpuLimits): WgslTuning {
+  const cap = (n: number) => pow2Floor(Math.min(n, limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX));
+  const maxGroupsPerDim = limits.maxComputeWorkgroupsPerDimension;
+  return software
+    ? { threads: cap(64), groupThreads: cap(64), coopMin: 2048, minGroups: 8, splitGrain: 64, maxGroupsPerDim, tile: { tm: 8, tn: 8 }, matmulThreads: cap(64) }
+    : { threads: cap(256), groupThreads: cap(256), coopMin: 256, minGroups: 256, splitGrain: 16, maxGroupsPerDim, tile: { tm: 4, tn: 4 }, matmulThreads: cap(64) };
+}
+
+async function acquire(): Promise<GpuContext | null> {
+  const found = isNode ? await nodeAdapters() : await browserAdapter();
+  if (!found) return null;
+  const { adapter, via } = found;
+  const requiredLimits: Record<string, number> = {};
+  for (const k of LIMIT_KEYS) {
+    const v = (adapter.limits as unknown as Record<string, number>)[k];
+    if (typeof v === "number") requiredLimits[k] = v;
+  }
+  let device: GPUDevice;
+  try {
+    device = await adapter.requestDevice({ requiredLimits });
+  } catch (e) {
+    unavailable = `requestDevice failed: ${(e as Error).message}`;
+    return null;
+  }
+  const limits = Object.fromEntries(LIMIT_KEYS.map((k) => [k, (device.limits as unknown as Record<string, number>)[k]])) as unknown as GpuLimits;
+  const summary = summarize(adapter, via);
+  const ctx: GpuContext = { device, adapter: summary, limits, tuning: tuningFor(summary.software, limits), generation: ++generation, lost: null, error: null };
+  void device.lost.then((info) => {
+    ctx.lost = `${info.reason}${info.message ? `: ${info.message}` : ""}`;
+    if (current === ctx) {
+      current = null;
+      lastLost = ctx.lost;
+    }
+  });
+  device.onuncapturederror = (ev) => {
+    ctx.error ??= (ev as GPUUncapturedErrorEvent).error.message;
+  };
+  unavailable = null;
+  return ctx;
+}
+
+/**
+ * Finds the adapter and creates the device (once; later calls return the same context). Resolves
+ * to null when there is no WebGPU here; `gpuUnavailableReason()` says why.
+ * @example
+ * const ctx = await acquireGpu();
+ * ctx?.adapter.name; // "llvmpipe-llvm-15-0-6-256-bits-" under Mesa
+ */
+export function acquireGpu(): Promise<GpuContext | null> {
+  if (current && !current.lost) return Promise.resolve(current);
+  acquiring ??= acquire().then((ctx) => {
+    current = ctx;
+    if (ctx) lastLost = null;
+    acquiring = null;
+    return ctx;
+  });
+  return acquiring;
+}
+
+/** The live device context, if one was acquired and not lost. */
+export function currentGpu(): GpuContext | null {
+  return current && !current.lost ? current : null;
+}
+
+/** The error for work on a lost device. */
+export function lostDeviceError(op: string, why: string): BackendUnavailableError {
+  return new BackendUnavailableError(`${op}: the WebGPU device was lost (${why}); call await init() to acquire a new device, or setBackend("cpu")`);
+}
+
+/** The device context, or a clear error naming what to do. */
+export function requireGpu(op: string): GpuContext {
+  if (current && !current.lost) return current;
+  if (lastLost) throw lostDeviceError(op, lastLost);
+  throw new BackendUnavailableError(
+    `${op}: the webgpu backend has no device${unavailable ? ` (${unavailable})` : ""}; call await init() first (it finds the adapter), or use setBackend("cpu")`,
+  );
+}
+
+export function gpuUnavailableReason(): string | null {
+  return unavailable;
+}
+
+/**
+ * Destroys the device (its buffers become invalid). A Node process does not exit while a Dawn
+ * device is alive: scripts and test runners call this when done.
+ * @example
+ * destroyGpu(); // let the process exit
+ */
+export function destroyGpu(): void {
+  const ctx = current;
+  current = null;
+  if (ctx) {
+    ctx.lost = "destroyed";
+    ctx.device.destroy();
+  }
+}

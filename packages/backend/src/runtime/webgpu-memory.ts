@@ -1,0 +1,191 @@
+/**
+ * Device memory for the webgpu backend: pooled storage buffers, the device side of a DataBuffer,
+ * uploads and asynchronous readback.
+ *
+ * Buffers are recycled by size class (quarter powers of two, so at most ~19% is wasted). Reuse is
+ * safe as soon as a buffer is released: every command runs on the one queue, in submission order,
+ * so later work writing a recycled buffer runs after earlier work that read it. The exception is
+ * work still being *encoded* by an asynchronous plan (one with host steps): while any is in flight,
+ * released buffers wait (`hold`/`unhold`) so such a plan never sees its inputs recycled under it.
+ */
+import { type DType, DisposedError, type DataBuffer, type TypedArray } from "@kiln/core";
+import { allocTypedArray } from "../storage.js";
+import { type GpuContext, currentGpu, lostDeviceError } from "./webgpu-device.js";
+
+/** The webgpu backend's handle on a DataBuffer (`DataBuffer.device`). */
+export class DeviceData {
+  /** Device copy (absent for results computed on the host, e.g. float64). */
+  gpu: GPUBuffer | null;
+  /** Host result of an asynchronous plan (a DataBuffer's own `host` is fixed at construction). */
+  host: TypedArray | null = null;
+  /** Set while an asynchronous plan is still producing this value. */
+  ready: Promise<void> | null = null;
+  error: unknown = null;
+  /** Freed by its DataBuffer (a pending plan then returns its result to the pool). */
+  released = false;
+
+  constructor(readonly dtype: DType, readonly size: number, gpu: GPUBuffer | null, readonly generation: number) {
+    this.gpu = gpu;
+  }
+}
+
+/** Bytes a buffer of `size` elements takes on the device (every dtype is 4 bytes there). */
+export function deviceBytes(size: number): number {
+  return Math.max(16, size * 4);
+}
+
+const USAGE = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+
+/** Size class: the next quarter power of two, rounded to 16 bytes. */
+function sizeClass(bytes: number): number {
+  const q = Math.ceil(Math.log2(bytes) * 4) / 4;
+  return Math.ceil(2 ** q / 16) * 16;
+}
+
+/** Free buffers kept for reuse at most (larger sets are destroyed, oldest first). */
+const POOL_KEEP_BYTES = 512 * 2 ** 20;
+
+export class BufferPool {
+  private readonly free = new Map<number, GPUBuffer[]>();
+  private freeBytes = 0;
+  private holds = 0;
+  private deferred: GPUBuffer[] = [];
+  created = 0;
+  reused = 0;
+
+  constructor(private readonly ctx: GpuContext) {}
+
+  acquire(bytes: number): GPUBuffer {
+    const cls = sizeClass(Math.max(16, bytes));
+    const list = this.free.get(cls);
+    const hit = list?.pop();
+    if (hit) {
+      this.freeBytes -= cls;
+      this.reused++;
+      return hit;
+    }
+    if (cls > this.ctx.limits.maxStorageBufferBindingSize) {
+      throw new RangeError(`webgpu: a buffer of ${bytes} bytes exceeds this adapter's storage binding limit (${this.ctx.limits.maxStorageBufferBindingSize} bytes)`);
+    }
+    this.created++;
+    return this.ctx.device.createBuffer({ size: cls, usage: USAGE() });
+  }
+
+  release(buf: GPUBuffer): void {
+    if (this.holds > 0) {
+      this.deferred.push(buf);
+      return;
+    }
+    const cls = buf.size;
+    if (this.freeBytes + cls > POOL_KEEP_BYTES) {
+      buf.destroy();
+      return;
+    }
+    (this.free.get(cls) ?? this.free.set(cls, []).get(cls)!).push(buf);
+    this.freeBytes += cls;
+  }
+
+  /** Defers recycling while an asynchronous plan is encoding work. */
+  hold(): void {
+    this.holds++;
+  }
+
+  unhold(): void {
+    if (--this.holds > 0) return;
+    const d = this.deferred;
+    this.deferred = [];
+    for (const b of d) this.release(b);
+  }
+
+  /** Destroys every free buffer. */
+  trim(): void {
+    for (const list of this.free.values()) for (const b of list) b.destroy();
+    this.free.clear();
+    this.freeBytes = 0;
+  }
+}
+
+const pools = new WeakMap<GpuContext, BufferPool>();
+
+export function poolOf(ctx: GpuContext): BufferPool {
+  let p = pools.get(ctx);
+  if (!p) pools.set(ctx, (p = new BufferPool(ctx)));
+  return p;
+}
+
+/** Host values in the device's 4-byte layout (bool 0/1 bytes → u32). */
+function toDeviceLayout(host: TypedArray, dtype: DType): ArrayBufferView {
+  if (dtype === "bool") return Uint32Array.from(host as Uint8Array);
+  if (dtype === "float64") throw new Error("internal: float64 values stay on the host with the webgpu backend");
+  return host;
+}
+
+/** Uploads host values into a pooled buffer (queued: ordered with every later dispatch). */
+export function upload(ctx: GpuContext, host: TypedArray, dtype: DType): GPUBuffer {
+  const buf = poolOf(ctx).acquire(deviceBytes(host.length));
+  if (host.length) ctx.device.queue.writeBuffer(buf, 0, toDeviceLayout(host, dtype) as unknown as ArrayBuffer);
+  return buf;
+}
+
+/** Reads `size` elements of a device buffer back to a host array of `dtype`. */
+export async function readback(ctx: GpuContext, gpu: GPUBuffer, dtype: DType, size: number): Promise<TypedArray> {
+  const out = allocTypedArray(dtype, size);
+  if (size === 0) return out;
+  const bytes = size * 4;
+  const staging = ctx.device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const enc = ctx.device.createCommandEncoder();
+  enc.copyBufferToBuffer(gpu, 0, staging, 0, bytes);
+  ctx.device.queue.submit([enc.finish()]);
+  try {
+    await staging.mapAsync(GPUMapMode.READ);
+  } catch (e) {
+    staging.destroy();
+    throw deviceFailure(ctx, "readback", e);
+  }
+  const range = staging.getMappedRange(0, bytes);
+  if (dtype === "bool") (out as Uint8Array).set(new Uint32Array(range));
+  else if (dtype === "int32") (out as Int32Array).set(new Int32Array(range));
+  else out.set(new Float32Array(range));
+  staging.unmap();
+  staging.destroy();
+  if (ctx.error) throw deviceFailure(ctx, "readback", null);
+  return out;
+}
+
+/** The error to report after a failed device operation: a lost device, a kiln bug, or `cause`. */
+export function deviceFailure(ctx: GpuContext, op: string, cause: unknown): Error {
+  if (ctx.lost) return lostDeviceError(op, ctx.lost);
+  if (ctx.error) {
+    const msg = ctx.error;
+    ctx.error = null; // reported once: later work is unaffected unless it fails too
+    return new Error(`internal: ${op}: the WebGPU device reported an error (a kiln bug, please report it): ${msg}`);
+  }
+  return cause instanceof Error ? cause : new Error(`${op}: ${String(cause)}`);
+}
+
+/** The device data of a buffer, uploading host values on first use on the device. */
+export function deviceDataOf(ctx: GpuContext, buf: DataBuffer, op: string): DeviceData {
+  if (buf.isReleased) throw new DisposedError(`${op}: a tensor of ${buf.dtype}[${buf.size}] was used after dispose()`);
+  const d = buf.device;
+  if (d instanceof DeviceData && d.generation === ctx.generation) return d;
+  if (d instanceof DeviceData && !buf.host) {
+    throw new DisposedError(`${op}: this tensor lived on a WebGPU device that is gone (lost or destroyed); recompute it after init()`);
+  }
+  const dd = new DeviceData(buf.dtype, buf.size, null, ctx.generation);
+  if (buf.dtype !== "float64") dd.gpu = upload(ctx, buf.host!, buf.dtype);
+  else dd.host = buf.host;
+  buf.device = dd;
+  buf.deviceFree = freeDeviceData;
+  return dd;
+}
+
+/** `DataBuffer.deviceFree` of the webgpu backend: the buffer goes back to its pool. */
+export function freeDeviceData(d: unknown): void {
+  const dd = d as DeviceData;
+  dd.released = true;
+  const gpu = dd.gpu;
+  dd.gpu = null;
+  dd.host = null;
+  const ctx = currentGpu();
+  if (gpu && ctx && ctx.generation === dd.generation) poolOf(ctx).release(gpu);
+}

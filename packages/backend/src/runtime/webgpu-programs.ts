@@ -1,0 +1,154 @@
+/**
+ * Compiled WGSL programs, and where each plan step runs.
+ *
+ * Pipelines are cached by the structural hash of the kernel IR (its canonical text, as the CPU
+ * kernel cache): the same fused kernel from any graph is rendered and compiled once per device.
+ * An optional persistent store (`setWgslSourceStore`) keeps rendered WGSL across processes or page
+ * loads, keyed by the same hash and the adapter's tuning.
+ *
+ * Steps the device cannot run execute on the host with the CPU backend's code: library kernels
+ * (arg-reductions, cumsum, scatters, factorizations, control flow — runtime/library.ts) and kernels
+ * touching float64 (WGSL has no 64-bit float). Their inputs are read back and their output
+ * uploaded when a device kernel needs it.
+ */
+import { type TypedArray } from "@kiln/core";
+import { type Kernel, type Stmt, fnv1a, printKernelBody } from "../kernel.js";
+import { type KernelStep } from "../schedule.js";
+import { allocTypedArray } from "../storage.js";
+import { compileKernel } from "../cache.js";
+import { type WgslProgram, renderWgslProgram } from "../render/wgsl-kernel.js";
+import { LIBRARY } from "./library.js";
+import { type GpuContext } from "./webgpu-device.js";
+
+export interface CompiledProgram {
+  readonly program: WgslProgram;
+  readonly pipelines: readonly GPUComputePipeline[];
+  readonly layouts: readonly GPUBindGroupLayout[];
+  readonly generation: number;
+  /** The WGSL of every dispatch, for `lower()` and error reports. */
+  readonly source: string;
+}
+
+/** A persistent store of rendered WGSL (e.g. localStorage in a browser, a directory in Node). */
+export interface WgslSourceStore {
+  get(key: string): string | undefined | null;
+  set(key: string, value: string): void;
+}
+
+let store: WgslSourceStore | null = null;
+
+/**
+ * Installs (or removes, with null) a persistent store of rendered WGSL programs.
+ * @example
+ * setWgslSourceStore({ get: (k) => localStorage.getItem(k), set: (k, v) => localStorage.setItem(k, v) });
+ */
+export function setWgslSourceStore(s: WgslSourceStore | null): void {
+  store = s;
+}
+
+const stats = { compiles: 0, lookups: 0, storeHits: 0 };
+const byKey = new Map<string, CompiledProgram>();
+const keyOf = new WeakMap<Kernel, string>();
+
+function kernelKey(k: Kernel): string {
+  let key = keyOf.get(k);
+  if (key === undefined) keyOf.set(k, (key = printKernelBody(k.params, k.body)));
+  return key;
+}
+
+function renderStored(ctx: GpuContext, k: Kernel, key: string): WgslProgram {
+  if (!store) return renderWgslProgram(k, ctx.tuning);
+  const id = `kiln-wgsl:${fnv1a(JSON.stringify(ctx.tuning))}:${fnv1a(key)}:${key.length}`;
+  const hit = store.get(id);
+  if (hit) {
+    try {
+      const prog = JSON.parse(hit) as { dispatches: WgslProgram["dispatches"]; scratch: WgslProgram["scratch"]; paramSizes: [number, number][] };
+      stats.storeHits++;
+      return { ...prog, paramSizes: new Map(prog.paramSizes) };
+    } catch {
+      // a corrupt entry: render again
+    }
+  }
+  const prog = renderWgslProgram(k, ctx.tuning);
+  store.set(id, JSON.stringify({ ...prog, paramSizes: [...prog.paramSizes] }));
+  return prog;
+}
+
+/** The compiled program of a kernel on this device (rendered and compiled on first use). */
+export function compiledProgram(ctx: GpuContext, k: Kernel): CompiledProgram {
+  stats.lookups++;
+  const key = kernelKey(k);
+  const hit = byKey.get(key);
+  if (hit && hit.generation === ctx.generation) return hit;
+  const program = renderStored(ctx, k, key);
+  const device = ctx.device;
+  const pipelines = program.dispatches.map((d) => {
+    device.pushErrorScope("validation");
+    const p = device.createComputePipeline({ layout: "auto", compute: { module: device.createShaderModule({ code: d.source }), entryPoint: "main" } });
+    void device.popErrorScope().then((err) => {
+      if (!err) return;
+      // Reported by the next read; the program is compiled again when next needed.
+      ctx.error ??= `${err.message}\n--- WGSL of ${k.name} ---\n${d.source}`;
+      if (byKey.get(key)?.pipelines.includes(p)) byKey.delete(key);
+    });
+    return p;
+  });
+  const compiled: CompiledProgram = {
+    program, pipelines, layouts: pipelines.map((p) => p.getBindGroupLayout(0)), generation: ctx.generation,
+    source: program.dispatches.map((d, i) => `// ${k.name}: dispatch ${i + 1} of ${program.dispatches.length}, workgroups [${d.groups}]\n${d.source}`).join("\n\n"),
+  };
+  stats.compiles++;
+  byKey.set(key, compiled);
+  return compiled;
+}
+
+/**
+ * Counts of the WGSL program cache: `compiles` (programs rendered and compiled), `entries`,
+ * `lookups`, `storeHits` (programs taken from the persistent store).
+ * @example
+ * webgpuCacheStats().compiles; // grows by one per distinct fused kernel
+ */
+export function webgpuCacheStats(): { compiles: number; entries: number; lookups: number; storeHits: number } {
+  return { ...stats, entries: byKey.size };
+}
+
+/** Drops every compiled program. */
+export function clearWebgpuCache(): void {
+  byKey.clear();
+}
+
+// ------------------------------------------------------------------ host steps
+
+function hasFloat64Math(stmts: readonly Stmt[]): boolean {
+  return stmts.some((s) =>
+    (s.s === "let" && s.value.op === "alu" && s.value.dtype === "float64") ||
+    ((s.s === "loop" || s.s === "if") && hasFloat64Math(s.body)));
+}
+
+/** Why a step must run on the host, or null when it runs on the device. */
+export function hostReason(step: KernelStep): string | null {
+  if (step.library) return `library kernel ${step.library.name}`;
+  const k = step.kernel!;
+  const params = k.params.filter((p) => p.role !== "scratch");
+  if (params.some((p) => p.dtype === "float64")) return "float64 values (WGSL has no 64-bit float)";
+  if (step.kind === "matmul") {
+    // The reference accumulates integer products exactly (float64); f32 tiles would not.
+    if (params[0] && params[0].dtype !== "float32" && params[0].dtype !== "float16") return `${params[0].dtype} contraction`;
+    return null;
+  }
+  return hasFloat64Math(k.body) ? "float64 arithmetic" : null;
+}
+
+/** Runs a host step on host arrays (the CPU backend's kernels), returning its output. */
+export function runHostStep(step: KernelStep, ins: readonly TypedArray[], outDtype: Parameters<typeof allocTypedArray>[0], outSize: number): TypedArray {
+  const out = allocTypedArray(outDtype, outSize);
+  if (step.library) {
+    LIBRARY[step.library.name]!(step.library, ins, out);
+    return out;
+  }
+  const k = step.kernel!;
+  let j = 0;
+  const args = k.params.map((p, i) => (i === 0 ? out : p.role === "scratch" ? allocTypedArray(p.dtype, p.size) : ins[j++]!));
+  compileKernel(k).run(...args);
+  return out;
+}

@@ -1,0 +1,413 @@
+/**
+ * The WebGPU runtime: runs a plan's kernels as WGSL compute dispatches.
+ *
+ * Execution only *enqueues*: a plan whose steps all run on the device is encoded into one command
+ * buffer and submitted synchronously, and its outputs are DataBuffers holding device buffers —
+ * `executeSync` and compiled `run` (jit) return at once. Reading is asynchronous (`read` maps a
+ * staging copy); the sync readers throw, naming the async ones. A plan with host steps (library
+ * kernels, float64) runs as an asynchronous job: its outputs are returned immediately too, pending
+ * until the job has produced them, and anything reading or computing from them waits.
+ *
+ * The memory plan's slots become pooled device buffers; temporaries return to the pool right after
+ * submission (queue order makes that safe, see webgpu-memory.ts).
+ */
+import {
+  BackendUnavailableError, type CompiledGraph, DataBuffer, DisposedError, type Executor, type Graph, type Node,
+  type TypedArray, makeNode, topoSort,
+} from "@kiln/core";
+import { type KernelStep, type Plan, scheduleGraph } from "../schedule.js";
+import { graphKey } from "./cpu.js";
+import { type GpuContext, requireGpu } from "./webgpu-device.js";
+import {
+  DeviceData, type BufferPool, deviceBytes, deviceDataOf, deviceFailure, freeDeviceData, poolOf, readback, upload,
+} from "./webgpu-memory.js";
+import { type CompiledProgram, compiledProgram, hostReason, runHostStep } from "./webgpu-programs.js";
+import { hostifyControlLeaves } from "./webgpu-control.js";
+
+type StepRun =
+  | { readonly kind: "device"; readonly step: KernelStep; readonly compiled: CompiledProgram }
+  | { readonly kind: "host"; readonly step: KernelStep; readonly reason: string };
+
+interface GpuPlan {
+  readonly plan: Plan;
+  readonly runs: readonly StepRun[];
+  readonly hasHost: boolean;
+  readonly generation: number;
+}
+
+const counters = { deviceSteps: 0, hostSteps: 0, syncPlans: 0, asyncPlans: 0 };
+
+/**
+ * Steps run on the device and on the host so far, and plans run synchronously (device only) or
+ * as asynchronous jobs.
+ * @example
+ * webgpuRunStats().hostSteps; // 0 while every kernel ran as WGSL
+ */
+export function webgpuRunStats(): { deviceSteps: number; hostSteps: number; syncPlans: number; asyncPlans: number } {
+  return { ...counters };
+}
+
+// ------------------------------------------------------------------ planning
+
+/**
+ * WebGPU binds at most `limit` storage buffers per kernel: a concatenation of more inputs becomes a
+ * tree of smaller ones before scheduling (the scheduler splits fused regions itself).
+ */
+function splitWideConcats(outputs: readonly Node[], isBuffer: (n: Node) => boolean, maxInputs: number): Node[] {
+  const nodes = topoSort(outputs, isBuffer);
+  if (!nodes.some((n) => n.prim === "concatenate" && n.inputs.length > maxInputs)) return [...outputs];
+  const mapped = new Map<Node, Node>();
+  const get = (n: Node) => mapped.get(n) ?? n;
+  for (const n of nodes) {
+    if (isBuffer(n)) continue;
+    let inputs = n.inputs.map(get);
+    if (n.prim === "concatenate") {
+      const axis = (n as Node<"concatenate">).params.axis;
+      while (inputs.length > maxInputs) {
+        const groups: Node[] = [];
+        for (let i = 0; i < inputs.length; i += maxInputs) {
+          const part = inputs.slice(i, i + maxInputs);
+          groups.push(part.length === 1 ? part[0]! : makeNode("concatenate", part, { axis }));
+        }
+        inputs = groups;
+      }
+    }
+    if (inputs.some((x, i) => x !== n.inputs[i]) || inputs.length !== n.inputs.length) {
+      mapped.set(n, makeNode(n.prim, inputs, n.params as never, n.aval));
+    }
+  }
+  return outputs.map(get);
+}
+
+function buildGpuPlan(ctx: GpuContext, outputs: readonly Node[], isBuffer: (n: Node) => boolean): { gp: GpuPlan; inputs: Node[] } {
+  // One binding stays free for a program's own scratch (split-reduction partials).
+  const maxBuffers = ctx.limits.maxStorageBuffersPerShaderStage - 1;
+  const outs = splitWideConcats(outputs, isBuffer, maxBuffers - 1);
+  const { plan, inputs } = scheduleGraph(outs, isBuffer, { maxBuffers });
+  const runs: StepRun[] = plan.steps.map((step) => {
+    const reason = hostReason(step);
+    if (reason) return { kind: "host", step, reason };
+    try {
+      return { kind: "device", step, compiled: compiledProgram(ctx, step.kernel!) };
+    } catch (e) {
+      // A kernel shape the WGSL mapping does not know yet runs correctly on the host.
+      return { kind: "host", step, reason: (e as Error).message };
+    }
+  });
+  return { gp: { plan, runs, hasHost: runs.some((r) => r.kind === "host"), generation: ctx.generation }, inputs };
+}
+
+const PLAN_CACHE_SIZE = 256;
+const plans = new Map<string, GpuPlan>();
+
+function planFor(ctx: GpuContext, outputs: readonly Node[], isBuffer: (n: Node) => boolean): { gp: GpuPlan; inputs: Node[] } {
+  const nodes = topoSort(outputs, isBuffer);
+  const key = graphKey(nodes, outputs, isBuffer);
+  const hit = plans.get(key);
+  if (hit && hit.generation === ctx.generation) {
+    plans.delete(key);
+    plans.set(key, hit);
+    return { gp: hit, inputs: nodes.filter(isBuffer) };
+  }
+  const made = buildGpuPlan(ctx, outputs, isBuffer);
+  plans.set(key, made.gp);
+  if (plans.size > PLAN_CACHE_SIZE) plans.delete(plans.keys().next().value!);
+  return made;
+}
+
+// ------------------------------------------------------------------ encoding
+
+/** Encodes one device step's dispatches. `bufOf(id)` is the device buffer of plan buffer `id`. */
+function encodeStep(
+  ctx: GpuContext, pool: BufferPool, pass: GPUComputePassEncoder, run: Extract<StepRun, { kind: "device" }>,
+  bufOf: (id: number) => GPUBuffer, transient: GPUBuffer[],
+): void {
+  const { step, compiled } = run;
+  const { program } = compiled;
+  const params = step.kernel!.params;
+  const scratch = new Map<number, GPUBuffer>();
+  const paramBuffer = (p: number): GPUBuffer => {
+    const id = step.bindings[p]!;
+    if (id >= 0) return bufOf(id);
+    let b = scratch.get(p);
+    if (!b) {
+      b = pool.acquire(deviceBytes(program.paramSizes.get(p) ?? params[p]!.size));
+      scratch.set(p, b);
+      transient.push(b);
+    }
+    return b;
+  };
+  const extra = program.scratch.map((s) => {
+    const b = pool.acquire(deviceBytes(s.size));
+    transient.push(b);
+    return b;
+  });
+  program.dispatches.forEach((d, i) => {
+    const entries = d.bindings.map((p, slot) => ({ binding: slot, resource: { buffer: p >= 0 ? paramBuffer(p) : extra[-1 - p]! } }));
+    pass.setPipeline(compiled.pipelines[i]!);
+    pass.setBindGroup(0, ctx.device.createBindGroup({ layout: compiled.layouts[i]!, entries }));
+    pass.dispatchWorkgroups(...d.groups);
+  });
+  counters.deviceSteps++;
+}
+
+function wrap(ctx: GpuContext, dtype: DataBuffer["dtype"], size: number, gpu: GPUBuffer | null, host: TypedArray | null = null): DataBuffer {
+  const dd = new DeviceData(dtype, size, gpu, ctx.generation);
+  dd.host = host;
+  return new DataBuffer(dtype, size, null, dd, freeDeviceData);
+}
+
+function copyBuffer(pool: BufferPool, enc: GPUCommandEncoder, src: GPUBuffer, size: number): GPUBuffer {
+  const dst = pool.acquire(deviceBytes(size));
+  if (size) enc.copyBufferToBuffer(src, 0, dst, 0, size * 4);
+  return dst;
+}
+
+/** The device buffer of a ready input (uploading host values on first use). */
+function inputGpu(ctx: GpuContext, buf: DataBuffer, op: string): GPUBuffer {
+  const dd = deviceDataOf(ctx, buf, op);
+  if (dd.error) throw dd.error;
+  if (!dd.gpu) {
+    if (!dd.host) throw new DisposedError(`${op}: a tensor of ${buf.dtype}[${buf.size}] was used after dispose()`);
+    dd.gpu = upload(ctx, dd.host, buf.dtype);
+  }
+  return dd.gpu;
+}
+
+/** A plan whose steps all run on the device and whose inputs are ready: encoded and submitted now. */
+function runDeviceOnly(ctx: GpuContext, gp: GpuPlan, inputs: readonly DataBuffer[], op: string): DataBuffer[] {
+  const { plan } = gp;
+  const pool = poolOf(ctx);
+  const gpu: (GPUBuffer | null)[] = plan.buffers.map(() => null);
+  const slots: GPUBuffer[] = [];
+  const transient: GPUBuffer[] = [];
+  plan.buffers.forEach((b, id) => {
+    if (b.role === "input") gpu[id] = inputGpu(ctx, inputs[b.index]!, op);
+    else if (b.role === "output") gpu[id] = pool.acquire(deviceBytes(b.size));
+    else gpu[id] = slots[b.index] ??= pool.acquire(deviceBytes(plan.slots[b.index]!.size));
+  });
+  const enc = ctx.device.createCommandEncoder();
+  if (gp.runs.length) {
+    const pass = enc.beginComputePass();
+    for (const run of gp.runs) encodeStep(ctx, pool, pass, run as Extract<StepRun, { kind: "device" }>, (id) => gpu[id]!, transient);
+    pass.end();
+  }
+  const taken = new Set<number>();
+  const outs = plan.outputs.map((id) => {
+    const b = plan.buffers[id]!;
+    if (b.role === "output" && !taken.has(id)) {
+      taken.add(id);
+      return wrap(ctx, b.dtype, b.size, gpu[id]!);
+    }
+    // An input returned as is, or an output requested twice: a copy (each buffer has one owner).
+    if (b.role === "input" && b.dtype === "float64") return wrap(ctx, b.dtype, b.size, null, inputs[b.index]!.host ?? (inputs[b.index]!.device as DeviceData).host);
+    return wrap(ctx, b.dtype, b.size, copyBuffer(pool, enc, gpu[id]!, b.size));
+  });
+  ctx.device.queue.submit([enc.finish()]);
+  for (const b of [...transient, ...slots]) pool.release(b);
+  counters.syncPlans++;
+  return outs;
+}
+
+interface BufState {
+  gpu: GPUBuffer | null;
+  host: TypedArray | null;
+  /** Allocated by this job (returned to the pool unless handed to an output). */
+  own: boolean;
+}
+
+/**
+ * A plan with host steps (or pending inputs): an asynchronous job. Consecutive device steps share
+ * one command buffer; a host step submits what is pending, reads its inputs back, runs, and keeps
+ * its output on the host until a device step needs it.
+ */
+function runAsync(ctx: GpuContext, gp: GpuPlan, inputs: readonly DataBuffer[], op: string): DataBuffer[] {
+  const { plan } = gp;
+  const pool = poolOf(ctx);
+  const results = plan.outputs.map((id) => new DeviceData(plan.buffers[id]!.dtype, plan.buffers[id]!.size, null, ctx.generation));
+  for (const b of inputs) if (b.isReleased) throw new DisposedError(`${op}: a tensor of ${b.dtype}[${b.size}] was used after dispose()`);
+  pool.hold();
+  const job = async (): Promise<void> => {
+    await Promise.all(inputs.map((b) => (b.device instanceof DeviceData ? b.device.ready : null)));
+    const st: BufState[] = plan.buffers.map(() => ({ gpu: null, host: null, own: false }));
+    plan.buffers.forEach((b, id) => {
+      if (b.role !== "input") return;
+      const buf = inputs[b.index]!;
+      if (buf.isReleased) throw new DisposedError(`${op}: a tensor of ${b.dtype}[${b.size}] was disposed while a computation still needed it`);
+      const dd = buf.device instanceof DeviceData && buf.device.generation === ctx.generation ? buf.device : null;
+      if (dd?.error) throw dd.error;
+      st[id] = { gpu: dd?.gpu ?? null, host: buf.host ?? dd?.host ?? null, own: false };
+      if (!st[id]!.gpu && !st[id]!.host) throw new DisposedError(`${op}: a tensor of ${b.dtype}[${b.size}] has no data (disposed, or its device is gone)`);
+    });
+    let enc: GPUCommandEncoder | null = null;
+    let pass: GPUComputePassEncoder | null = null;
+    const transient: GPUBuffer[] = [];
+    const flush = () => {
+      if (!enc) return;
+      pass!.end();
+      ctx.device.queue.submit([enc.finish()]);
+      enc = pass = null;
+    };
+    const gpuOf = (id: number): GPUBuffer => {
+      const s = st[id]!;
+      if (!s.gpu) (s.gpu = upload(ctx, s.host!, plan.buffers[id]!.dtype)), (s.own = true);
+      return s.gpu;
+    };
+    const hostOf = async (id: number): Promise<TypedArray> => {
+      const s = st[id]!;
+      s.host ??= await readback(ctx, s.gpu!, plan.buffers[id]!.dtype, plan.buffers[id]!.size);
+      return s.host;
+    };
+    try {
+      for (const run of gp.runs) {
+        const [out, ...ins] = run.step.bindings;
+        const ob = plan.buffers[out!]!;
+        if (run.kind === "device") {
+          for (const id of ins) if (id >= 0) gpuOf(id);
+          st[out!] = { gpu: pool.acquire(deviceBytes(ob.size)), host: null, own: true };
+          if (!enc) {
+            enc = ctx.device.createCommandEncoder();
+            pass = enc.beginComputePass();
+          }
+          encodeStep(ctx, pool, pass!, run, gpuOf, transient);
+        } else {
+          flush();
+          const arrays = await Promise.all(ins.filter((id) => id >= 0).map(hostOf));
+          const restore = run.step.library ? await hostifyControlLeaves(run.step.library, ctx) : () => {};
+          let host: TypedArray;
+          try {
+            host = runHostStep(run.step, arrays, ob.dtype, ob.size);
+          } finally {
+            restore();
+          }
+          st[out!] = { gpu: null, host, own: false };
+          counters.hostSteps++;
+        }
+      }
+      flush();
+      const copyEnc = ctx.device.createCommandEncoder();
+      const taken = new Set<number>();
+      plan.outputs.forEach((id, k) => {
+        const s = st[id]!, dd = results[k]!;
+        if (s.gpu && s.own && !taken.has(id)) {
+          taken.add(id);
+          dd.gpu = s.gpu;
+        } else if (s.host && (plan.buffers[id]!.dtype === "float64" || !s.gpu)) {
+          dd.host = taken.has(id) ? s.host.slice() : s.host;
+          taken.add(id);
+        } else dd.gpu = copyBuffer(pool, copyEnc, s.gpu!, plan.buffers[id]!.size);
+      });
+      ctx.device.queue.submit([copyEnc.finish()]);
+      st.forEach((s, id) => {
+        if (s.own && s.gpu && !(taken.has(id) && results.some((r) => r.gpu === s.gpu))) pool.release(s.gpu);
+      });
+      for (const dd of results) {
+        // Freed while pending: the result goes straight back to the pool.
+        if (dd.released && dd.gpu) (pool.release(dd.gpu), (dd.gpu = null));
+      }
+    } finally {
+      for (const b of transient) pool.release(b);
+    }
+  };
+  const done = job().finally(() => pool.unhold());
+  for (const dd of results) {
+    dd.ready = done.then(
+      () => void (dd.ready = null),
+      (e) => void ((dd.error = e), (dd.ready = null)),
+    );
+  }
+  counters.asyncPlans++;
+  return results.map((dd) => new DataBuffer(dd.dtype, dd.size, null, dd, freeDeviceData));
+}
+
+function isPending(b: DataBuffer): boolean {
+  return b.device instanceof DeviceData && b.device.ready !== null;
+}
+
+/** Runs a plan on the device: synchronously when possible, else as an asynchronous job. */
+function runGpuPlan(ctx: GpuContext, gp: GpuPlan, inputs: readonly DataBuffer[], op: string): DataBuffer[] {
+  if (!gp.hasHost && !inputs.some(isPending)) return runDeviceOnly(ctx, gp, inputs, op);
+  return runAsync(ctx, gp, inputs, op);
+}
+
+// ------------------------------------------------------------------ the executor
+
+function leafBuffer(n: Node, known: (n: Node) => DataBuffer | undefined): DataBuffer {
+  const buf = known(n) ?? ((n as Node<"data">).params.ref as DataBuffer);
+  if (!buf || buf.isReleased) throw new DisposedError(`a tensor of shape [${n.aval.shape}] was read after dispose()`);
+  return buf;
+}
+
+function executeWebgpu(outputs: readonly Node[], known: (n: Node) => DataBuffer | undefined): DataBuffer[] {
+  const ctx = requireGpu("webgpu");
+  const isBuffer = (n: Node) => n.prim === "data" || known(n) !== undefined;
+  const { gp, inputs } = planFor(ctx, outputs, isBuffer);
+  return runGpuPlan(ctx, gp, inputs.map((n) => leafBuffer(n, known)), "webgpu");
+}
+
+/** Compiles a graph once for `jit`: the plan and every pipeline are made now; `run` only enqueues. */
+function compileWebgpu(graph: Graph): CompiledGraph {
+  const ctx = requireGpu("jit");
+  const position = new Map(graph.inputs.map((n, i) => [n, i]));
+  const isBuffer = (n: Node) => position.has(n) || n.prim === "data";
+  let { gp, inputs } = buildGpuPlan(ctx, graph.outputs, isBuffer);
+  const feeds = inputs.map((n) => position.get(n) ?? leafBuffer(n, () => undefined));
+  return {
+    run(bufs) {
+      const now = requireGpu("jit");
+      // A new device (after a loss): the same plan, compiled again for it.
+      if (gp.generation !== now.generation) gp = buildGpuPlan(now, graph.outputs, isBuffer).gp;
+      return runGpuPlan(now, gp, feeds.map((f) => (typeof f === "number" ? bufs[f]! : f)), "jit");
+    },
+    kernels: gp.runs.map((r) => ({
+      name: r.step.name,
+      backend: r.kind === "device" ? "webgpu" : "webgpu (host)",
+      source: r.kind === "device" ? r.compiled.source : `// runs on the host: ${r.reason}`,
+    })),
+    stats: gp.plan.stats,
+  };
+}
+
+async function readWebgpu(buf: DataBuffer): Promise<TypedArray> {
+  if (buf.host) return buf.host;
+  const dd = buf.device;
+  if (!(dd instanceof DeviceData) || buf.isReleased) throw new DisposedError(`data: a tensor of ${buf.dtype}[${buf.size}] was read after dispose()`);
+  if (dd.ready) await dd.ready;
+  if (dd.error) throw dd.error;
+  if (dd.host) return dd.host;
+  const ctx = requireGpu("data");
+  if (dd.generation !== ctx.generation) throw new DisposedError(`data: this tensor lived on a WebGPU device that is gone (lost or destroyed)`);
+  if (!dd.gpu) throw new DisposedError(`data: a tensor of ${buf.dtype}[${buf.size}] was read after dispose()`);
+  try {
+    return await readback(ctx, dd.gpu, dd.dtype, dd.size);
+  } catch (e) {
+    throw deviceFailure(ctx, "data", e);
+  }
+}
+
+/**
+ * The webgpu executor. `canSync` is false: values are read with `await x.data()`; the sync
+ * readers throw (values still on the host, such as a fresh `np.array`, are returned).
+ */
+export const webgpuExecutor: Executor = {
+  name: "webgpu",
+  canSync: false,
+  canEnqueue: true,
+  executeSync: executeWebgpu,
+  execute: async (outputs, known) => executeWebgpu(outputs, known),
+  read: readWebgpu,
+  readSync(buf) {
+    if (buf.host) return buf.host;
+    const dd = buf.device;
+    if (dd instanceof DeviceData && dd.host && !dd.ready) return dd.host;
+    throw new BackendUnavailableError(
+      "the webgpu backend cannot read device memory synchronously (dataSync, itemSync, toArraySync): use the async form — await x.data(), await x.item() or await x.toArray()",
+    );
+  },
+  compile: compileWebgpu,
+};
+
+/** Drops cached plans (tests; memory in long-running processes). */
+export function clearWebgpuPlans(): void {
+  plans.clear();
+}

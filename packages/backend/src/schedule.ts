@@ -1,0 +1,367 @@
+/**
+ * Scheduling: Graph → ordered kernels + buffer plan.
+ *
+ * The scheduler only decides which nodes are *materialized* (written to a buffer); everything
+ * else is inlined into the kernel of the materialized node that reads it (lower.ts turns that
+ * group into loops). The decisions, in order:
+ *  - requested outputs, library-kernel primitives (and their inputs) are materialized;
+ *  - a matmul becomes the core of a contraction kernel whose root is the end of its chain of
+ *    single-consumer elementwise ops (the fused epilogue), or is materialized itself;
+ *  - movement ops are never materialized on their own: they are index arithmetic;
+ *  - a reduction read by several kernels, or inside a contraction kernel, or whose inlined copy
+ *    would run more often than it has outputs (the trial lowering counts this), is materialized;
+ *  - an elementwise value read by several kernels is materialized when recomputing it in each
+ *    costs more than one write and one read per reader.
+ * Then buffers are assigned to reusable slots by liveness (memory plan).
+ */
+import { type DType, Elementwise, type Node, Reduce, sizeOf, topoSort } from "@kiln/core";
+import { lowerContraction } from "./contract.js";
+import { type BufferParam, type Kernel } from "./kernel.js";
+import { FusionTooLarge, type LoweredKernel, libraryOf, lowerFused } from "./lower.js";
+import { type ScheduleOptions, nodeToSplit } from "./limits.js";
+import { bytesPer, storageOf } from "./storage.js";
+
+/** A primitive run by a hand-written JS kernel (runtime/library.ts), described without graph nodes. */
+export interface LibrarySpec {
+  readonly name: string;
+  readonly params: unknown;
+  readonly inShapes: readonly (readonly number[])[];
+  readonly outShape: readonly number[];
+  readonly dtype: DType;
+}
+
+export interface KernelStep {
+  readonly kind: "elementwise" | "reduce" | "matmul" | "library";
+  readonly name: string;
+  readonly kernel: Kernel | null;
+  readonly library: LibrarySpec | null;
+  /** Buffer id per kernel parameter; negative ids are scratch (sized by the kernel's params). */
+  readonly bindings: readonly number[];
+  readonly flops: number;
+}
+
+export interface PlanBuffer {
+  readonly dtype: DType;
+  readonly size: number;
+  /** input: a realized buffer passed in; output: returned; temp: lives in a reusable slot. */
+  readonly role: "input" | "output" | "temp";
+  /** Input position, output position, or slot index (by role). */
+  readonly index: number;
+}
+
+export interface PlanStats {
+  readonly kernels: number;
+  readonly flops: number;
+  /** Bytes read and written by all kernels. */
+  readonly bytes: number;
+  /** Most bytes the plan holds at once (temporaries, outputs so far, scratch). */
+  readonly peakBytes: number;
+}
+
+/** An executable plan; holds no graph nodes, so it can be cached and replayed. */
+export interface Plan {
+  readonly steps: readonly KernelStep[];
+  readonly buffers: readonly PlanBuffer[];
+  readonly slots: readonly { readonly dtype: DType; readonly size: number }[];
+  readonly inputCount: number;
+  /** Buffer id per requested output. */
+  readonly outputs: readonly number[];
+  readonly stats: PlanStats;
+}
+
+/** Relative per-element cost of recomputing an op (a transcendental ≈ 8 adds). */
+const EXPENSIVE = new Set(["exp", "expm1", "log", "log1p", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "logistic", "pow", "atan2", "rem", "round"]);
+
+/**
+ * Schedules the graph computing `outputs`. `inputs` receives, in order, the already-realized
+ * nodes the plan reads (its input positions).
+ * @example
+ * const { plan } = scheduleGraph([softmax.node], (n) => n.prim === "data");
+ * plan.steps.length;      // 1: max, sum and the normalized row in one kernel
+ * plan.stats.peakBytes;   // bytes held at once by the plan
+ */
+export function scheduleGraph(outputs: readonly Node[], isBuffer: (n: Node) => boolean, opts: ScheduleOptions = {}): { plan: Plan; inputs: Node[] } {
+  const nodes = topoSort(outputs, isBuffer);
+  const consumers = new Map<Node, Set<Node>>();
+  for (const n of nodes) {
+    if (isBuffer(n)) continue;
+    for (const i of n.inputs) (consumers.get(i) ?? consumers.set(i, new Set()).get(i)!).add(n);
+  }
+  const mat = new Set<Node>(outputs.filter((o) => !isBuffer(o)));
+  for (const n of nodes) {
+    if (isBuffer(n) || !libraryOf(n.prim)) continue;
+    mat.add(n);
+    for (const i of n.inputs) if (!isBuffer(i)) mat.add(i);
+  }
+  const coreOf = planContractions(nodes, isBuffer, consumers, mat);
+
+  // Fixed point: materialize until no kernel inlines something it should not. Buffer ids are
+  // stable across rounds and a kernel is lowered again only when its region changed.
+  const ids = new Map<Node, number>();
+  const nodeOfBuffer = new Map<number, Node>();
+  const assign = (n: Node) => (nodeOfBuffer.set(ids.size, n), ids.set(n, ids.size));
+  for (const n of nodes) if (isBuffer(n)) assign(n);
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  const order = new Map(nodes.map((n, i) => [n, i]));
+  const lowered = new Map<Node, { region: Set<Node>; kernel: LoweredKernel }>();
+  for (;;) {
+    const regions = new Map<Node, Set<Node>>();
+    for (const root of mat) regions.set(root, regionOf(root, mat, isBuffer));
+    if (materializeShared(regions, coreOf, mat, isBuffer) || cutDeepChains(order, regions, mat)) continue;
+    for (const n of nodes) if (mat.has(n) && !ids.has(n)) assign(n);
+    let changed = false;
+    for (const [root, region] of regions) {
+      if (libraryOf(root.prim)) continue;
+      const prev = lowered.get(root);
+      if (!prev || prev.region.size !== region.size || [...region].some((n) => !prev.region.has(n))) {
+        try {
+          lowered.set(root, { region, kernel: lowerGroup(root, region, coreOf.get(root), ids, nodeOfBuffer) });
+        } catch (e) {
+          if (!(e instanceof FusionTooLarge)) throw e;
+          for (const n of e.nodes) mat.add(n);
+          changed = true;
+          break;
+        }
+      }
+      for (const [origin, runs] of lowered.get(root)!.kernel.reduceRuns) {
+        const node = byId.get(origin)!;
+        if (runs > sizeOf(node.aval.shape) && !mat.has(node)) (mat.add(node), (changed = true));
+      }
+      // A target binding few buffers per kernel (WebGPU): split regions that read too many.
+      if (opts.maxBuffers !== undefined && lowered.get(root)!.kernel.kernel.params.length > opts.maxBuffers) {
+        const cores = new Set(coreOf.values());
+        const n = nodeToSplit(root, region, opts.maxBuffers, (x) => cores.has(x));
+        if (n && !mat.has(n)) (mat.add(n), (changed = true));
+      }
+    }
+    if (!changed) return buildPlan(nodes, outputs, isBuffer, mat, ids, new Map([...lowered].map(([r, l]) => [r, l.kernel])));
+  }
+}
+
+/** Reductions and (small, inlined) matmuls: values that are expensive to recompute. */
+function isReduction(n: Node): boolean {
+  return Reduce.has(n.prim) || n.prim === "matmul";
+}
+
+/** Longest chain of ops inlined into one kernel; deeper chains are cut by materializing. */
+const MAX_FUSED_DEPTH = 200;
+/** Reductions nested deeper than this in one kernel are materialized (softmax and layer norm nest 2). */
+const MAX_REDUCE_NESTING = 2;
+
+/**
+ * Cuts inlined chains that are too deep: more than MAX_FUSED_DEPTH ops (a long unrolled loop of
+ * elementwise ops: lowering recurses along them, and a kernel of thousands of ops compiles slowly)
+ * or more than MAX_REDUCE_NESTING reductions inside one another (a lazily built training loop
+ * nests one step's reductions in the next; inlined, each level would rerun the ones below).
+ */
+function cutDeepChains(order: ReadonlyMap<Node, number>, regions: ReadonlyMap<Node, ReadonlySet<Node>>, mat: Set<Node>): boolean {
+  let changed = false;
+  for (const [root, region] of regions) {
+    if (region.size < 3) continue;
+    const depth = new Map<Node, number>([[root, 0]]);
+    const nesting = new Map<Node, number>([[root, isReduction(root) ? 1 : 0]]);
+    // Consumers before producers: reverse topological order of the region.
+    for (const n of [...region].sort((a, b) => order.get(b)! - order.get(a)!)) {
+      const d = depth.get(n);
+      if (d === undefined) continue;
+      const r = nesting.get(n)!;
+      if (n !== root && (d >= MAX_FUSED_DEPTH || (isReduction(n) && r > MAX_REDUCE_NESTING))) {
+        mat.add(n);
+        changed = true;
+        continue;
+      }
+      for (const i of n.inputs) {
+        if (!region.has(i)) continue;
+        depth.set(i, Math.max(depth.get(i) ?? 0, d + 1));
+        nesting.set(i, Math.max(nesting.get(i) ?? 0, r + (isReduction(i) ? 1 : 0)));
+      }
+    }
+  }
+  return changed;
+}
+
+function regionOf(root: Node, mat: ReadonlySet<Node>, isBuffer: (n: Node) => boolean): Set<Node> {
+  const region = new Set<Node>([root]);
+  const stack = [...root.inputs];
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (region.has(n) || mat.has(n) || isBuffer(n)) continue;
+    region.add(n);
+    stack.push(...n.inputs);
+  }
+  return region;
+}
+
+/**
+ * Below this many multiply-adds a matmul lowers as an ordinary reduction (and fuses like one):
+ * packing and register tiles only pay off once operands outgrow the cache, and a plain loop
+ * is much cheaper to lower and compile.
+ */
+const SMALL_MATMUL = 32 * 32 * 32;
+
+function isSmallMatmul(m: Node): boolean {
+  const s = m.inputs[0]!.aval.shape;
+  return sizeOf(s) * m.aval.shape[s.length - 1]! <= SMALL_MATMUL;
+}
+
+/** Matmul → the root of its contraction kernel (end of its single-consumer elementwise chain). */
+function planContractions(nodes: readonly Node[], isBuffer: (n: Node) => boolean, consumers: ReadonlyMap<Node, ReadonlySet<Node>>, mat: Set<Node>): Map<Node, Node> {
+  const coreOf = new Map<Node, Node>();
+  for (const m of nodes) {
+    if (m.prim !== "matmul" || isBuffer(m) || isSmallMatmul(m)) continue;
+    let end = m;
+    while (!mat.has(end)) {
+      const cs = [...(consumers.get(end) ?? [])];
+      if (cs.length !== 1 || !Elementwise.has(cs[0]!.prim)) break;
+      end = cs[0]!;
+    }
+    if (coreOf.has(end)) end = m; // one contraction per kernel: a second matmul is materialized
+    mat.add(end);
+    coreOf.set(end, m);
+  }
+  return coreOf;
+}
+
+/** Per-element cost of computing `n` with everything it inlines (memoized per round). */
+function costOf(n: Node, inlined: (x: Node) => boolean, memo: Map<Node, number>): number {
+  const hit = memo.get(n);
+  if (hit !== undefined) return hit;
+  let c = Elementwise.has(n.prim) ? (EXPENSIVE.has(n.prim) ? 8 : 1) : 0;
+  for (const i of n.inputs) if (inlined(i)) c += costOf(i, inlined, memo);
+  memo.set(n, c);
+  return c;
+}
+
+/** Materializes values inlined into several kernels (or reductions inside contractions). */
+function materializeShared(regions: ReadonlyMap<Node, ReadonlySet<Node>>, coreOf: ReadonlyMap<Node, Node>, mat: Set<Node>, isBuffer: (n: Node) => boolean): boolean {
+  const users = new Map<Node, Node[]>();
+  for (const [root, region] of regions) for (const n of region) if (n !== root) (users.get(n) ?? users.set(n, []).get(n)!).push(root);
+  const cores = new Set(coreOf.values());
+  const memo = new Map<Node, number>();
+  const inlined = (x: Node) => !mat.has(x) && !isBuffer(x);
+  let changed = false;
+  for (const [n, roots] of users) {
+    if (cores.has(n)) continue;
+    let materialize = false;
+    if (isReduction(n)) materialize = roots.length > 1 || roots.some((r) => coreOf.has(r));
+    else if (Elementwise.has(n.prim) && roots.length > 1) {
+      materialize = costOf(n, inlined, memo) * (roots.length - 1) > 2 * (roots.length + 1);
+    }
+    if (materialize) {
+      mat.add(n);
+      changed = true;
+    }
+  }
+  return changed;
+}
+
+/**
+ * Lowered kernels by root node, reusable by any later schedule in which the root inlines exactly
+ * the same nodes: a lazily built loop realizes a graph that contains the previous one, and its
+ * kernels come back unchanged. Bindings are kept as nodes (the kernel's own inputs, which the root
+ * keeps alive anyway) and mapped to the new schedule's buffer ids.
+ */
+const loweredByRoot = new WeakMap<Node, { key: string; kernel: LoweredKernel; bindings: readonly (Node | number)[] }>();
+
+function lowerGroup(root: Node, region: ReadonlySet<Node>, core: Node | undefined, ids: ReadonlyMap<Node, number>, byId: ReadonlyMap<number, Node>): LoweredKernel {
+  const key = `${core?.id ?? ""}:${[...region].map((n) => n.id).sort((a, b) => a - b).join(",")}`;
+  const hit = loweredByRoot.get(root);
+  if (hit && hit.key === key) {
+    return { ...hit.kernel, bindings: hit.bindings.map((b) => (typeof b === "number" ? b : ids.get(b)!)) };
+  }
+  const env = { bufferOf: (n: Node) => ids.get(n) };
+  // The root's own parameter is its output; other materialized nodes are inputs here.
+  const params = (buf: number): BufferParam => {
+    const n = byId.get(buf)!;
+    return { dtype: n.aval.dtype, size: sizeOf(n.aval.shape), role: n === root ? "out" : "in" };
+  };
+  const kernel = core ? lowerContraction(root, core as Node<"matmul">, ids.get(root)!, env, params) : lowerFused(root, ids.get(root)!, env, params);
+  loweredByRoot.set(root, { key, kernel, bindings: kernel.bindings.map((b) => (b < 0 ? b : byId.get(b)!)) });
+  return kernel;
+}
+
+function buildPlan(
+  nodes: readonly Node[], outputs: readonly Node[], isBuffer: (n: Node) => boolean, mat: ReadonlySet<Node>,
+  ids: ReadonlyMap<Node, number>, lowered: ReadonlyMap<Node, LoweredKernel>,
+): { plan: Plan; inputs: Node[] } {
+  const inputs = nodes.filter(isBuffer);
+  const steps: KernelStep[] = [];
+  for (const n of nodes) {
+    if (!mat.has(n)) continue;
+    const lk = lowered.get(n);
+    if (lk) {
+      const kind = lk.kernel.name.split("_")[0] as KernelStep["kind"];
+      steps.push({ kind, name: lk.kernel.name, kernel: lk.kernel, library: null, bindings: lk.bindings, flops: lk.kernel.flops });
+      continue;
+    }
+    const name = libraryOf(n.prim)!;
+    const spec: LibrarySpec = { name, params: n.params, inShapes: n.inputs.map((i) => i.aval.shape), outShape: n.aval.shape, dtype: n.aval.dtype };
+    steps.push({ kind: "library", name: `library_${name}`, kernel: null, library: spec, bindings: [ids.get(n)!, ...n.inputs.map((i) => ids.get(i)!)], flops: sizeOf(n.aval.shape) });
+  }
+  const outIndex = new Map<Node, number>();
+  outputs.forEach((o, i) => outIndex.has(o) || outIndex.set(o, i));
+  const inputIndex = new Map(inputs.map((n, i) => [n, i]));
+  const byId = [...ids].sort((a, b) => a[1] - b[1]).map(([n]) => n);
+  const buffers: PlanBuffer[] = byId.map((n) => ({
+    dtype: n.aval.dtype,
+    size: sizeOf(n.aval.shape),
+    role: isBuffer(n) ? "input" : outIndex.has(n) ? "output" : "temp",
+    index: inputIndex.get(n) ?? outIndex.get(n) ?? -1,
+  }));
+  const { slots, peakBytes, bytes } = planMemory(steps, buffers);
+  const plan: Plan = {
+    steps,
+    buffers,
+    slots,
+    inputCount: inputs.length,
+    outputs: outputs.map((o) => ids.get(o)!),
+    stats: { kernels: steps.length, flops: steps.reduce((s, k) => s + k.flops, 0), bytes, peakBytes },
+  };
+  return { plan, inputs };
+}
+
+/**
+ * Liveness-based slot assignment: a temporary takes the smallest free slot of its storage class
+ * that fits (growing one if none fits) and frees it after its last reader.
+ */
+function planMemory(steps: readonly KernelStep[], buffers: PlanBuffer[]): { slots: { dtype: DType; size: number }[]; peakBytes: number; bytes: number } {
+  const lastUse = new Map<number, number>();
+  steps.forEach((s, k) => s.bindings.forEach((b) => lastUse.set(b, k)));
+  const slots: { dtype: DType; size: number }[] = [];
+  const free: number[] = [];
+  let live = 0, peak = 0, bytes = 0;
+  const nbytes = (b: { dtype: DType; size: number }) => b.size * bytesPer(b.dtype);
+  steps.forEach((s, k) => {
+    const out = s.bindings[0]!;
+    const ob = buffers[out]!;
+    if (ob.role === "temp") {
+      const cls = storageOf(ob.dtype);
+      const fits = free.filter((i) => storageOf(slots[i]!.dtype) === cls).sort((a, b) => slots[a]!.size - slots[b]!.size);
+      const pick = fits.find((i) => slots[i]!.size >= ob.size) ?? fits[fits.length - 1];
+      let slot: number;
+      if (pick === undefined) slot = slots.push({ dtype: ob.dtype, size: ob.size }) - 1;
+      else {
+        slot = pick;
+        free.splice(free.indexOf(pick), 1);
+        slots[slot] = { dtype: slots[slot]!.dtype, size: Math.max(slots[slot]!.size, ob.size) };
+      }
+      buffers[out] = { ...ob, index: slot };
+    }
+    if (ob.role !== "input") live += nbytes(ob);
+    let scratch = 0;
+    s.kernel?.params.forEach((p) => {
+      if (p.role === "scratch") scratch += nbytes(p);
+      else bytes += nbytes(p);
+    });
+    if (s.library) s.bindings.forEach((b) => (bytes += nbytes(buffers[b]!)));
+    peak = Math.max(peak, live + scratch);
+    for (const b of new Set(s.bindings)) {
+      const buf = buffers[b];
+      if (buf?.role === "temp" && lastUse.get(b) === k) {
+        free.push(buf.index);
+        live -= nbytes(buf);
+      }
+    }
+  });
+  return { slots, peakBytes: peak, bytes };
+}

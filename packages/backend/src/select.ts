@@ -1,0 +1,92 @@
+/**
+ * Backend selection (API.md §6): `backends()` lists what exists here, `await init()` resolves the
+ * WebGPU adapter and applies the default, `setBackend(name)` chooses explicitly.
+ *
+ * The default is `webgpu` only on a hardware adapter; a software adapter (llvmpipe, SwiftShader)
+ * computes correctly but usually slower than the CPU backend, so it is used only when named.
+ */
+import { BackendUnavailableError, activeExecutor, registerExecutor, setExecutor } from "@kiln/core";
+import { cpuExecutor } from "./runtime/cpu.js";
+import { webgpuExecutor } from "./runtime/webgpu.js";
+import { acquireGpu, currentGpu, gpuUnavailableReason } from "./runtime/webgpu-device.js";
+
+export type BackendName = "cpu" | "webgpu" | "gpujs";
+
+export interface BackendInfo {
+  readonly name: BackendName;
+  readonly available: boolean;
+  /** The adapter's name (webgpu), once `init()` found one. */
+  readonly adapter?: string;
+  /** A software adapter: available when named, never the default. */
+  readonly software?: boolean;
+  /** Why the backend is not available. */
+  readonly reason?: string;
+}
+
+let initialized = false;
+/** Set by `setBackend`: an explicit choice that `init()` does not override. */
+let chosen: string | null = null;
+
+/**
+ * The backends of this build and whether each can run here. WebGPU's adapter is known after
+ * `await init()`.
+ * @example
+ * await init();
+ * backends(); // [{ name: "cpu", available: true }, { name: "webgpu", available: true, adapter: "llvmpipe…", software: true }, …]
+ */
+export function backends(): BackendInfo[] {
+  const gpu = currentGpu();
+  const webgpu: BackendInfo = gpu
+    ? { name: "webgpu", available: true, adapter: gpu.adapter.name, software: gpu.adapter.software }
+    : { name: "webgpu", available: false, reason: initialized ? gpuUnavailableReason() ?? "no WebGPU device" : "not initialized: await init() first" };
+  return [
+    { name: "cpu", available: true },
+    webgpu,
+    { name: "gpujs", available: false, reason: "the gpujs backend is not part of this build" },
+  ];
+}
+
+/**
+ * Finds the WebGPU adapter (Dawn via the `webgpu` package in Node, `navigator.gpu` in browsers)
+ * and, unless `setBackend` chose already, makes the default backend active: `webgpu` on a
+ * hardware adapter, else `cpu`. Resolves to `backends()`.
+ * @example
+ * await init();
+ * setBackend("webgpu"); // also on a software adapter, when asked for by name
+ */
+export async function init(): Promise<BackendInfo[]> {
+  registerExecutor(cpuExecutor);
+  const gpu = await acquireGpu();
+  initialized = true;
+  if (gpu) registerExecutor(webgpuExecutor);
+  if (chosen === null) setExecutor(gpu && !gpu.adapter.software ? "webgpu" : "cpu");
+  return backends();
+}
+
+/**
+ * Makes `name` the active backend: `"cpu"`, or `"webgpu"` once `init()` found an adapter (a
+ * software one included). Throws BackendUnavailableError naming the reason otherwise.
+ * @example
+ * await init();
+ * setBackend("webgpu");
+ * await np.ones([3]).sum().item(); // 3, computed by a WGSL kernel
+ */
+export function setBackend(name: string): void {
+  const info = backends().find((b) => b.name === name);
+  if (name === "interpreter") {
+    setExecutor("interpreter");
+  } else if (!info) {
+    throw new BackendUnavailableError(`setBackend: unknown backend "${name}" (known: ${backends().map((b) => b.name).join(", ")})`);
+  } else if (!info.available) {
+    throw new BackendUnavailableError(`setBackend: the ${name} backend is not available: ${info.reason}`);
+  } else {
+    registerExecutor(name === "webgpu" ? webgpuExecutor : cpuExecutor);
+    setExecutor(name);
+  }
+  chosen = name;
+}
+
+/** The active backend's name. */
+export function getBackend(): string {
+  return activeExecutor().name;
+}

@@ -1,0 +1,317 @@
+/**
+ * Conformance cases per primitive (typed so that a primitive without cases is a compile error).
+ * Each case builds the primitive directly (`npUtil.apply`) on deterministic data that includes
+ * the awkward values: signed zeros, NaN, infinities, integer overflow, empty and scalar shapes.
+ */
+import {
+  type BinaryPrim, ConcretizationError, type DType, type Prim, type ReducePrim, type Tensor, type UnaryPrim,
+  makeNode, npUtil, Tensor as TensorClass,
+} from "@kiln/core";
+import { cond, scan, whileLoop } from "@kiln/transforms";
+import { type Case, bools, floats, ints, tensor } from "./suite.js";
+
+const { apply } = npUtil;
+const SHAPES: readonly (readonly number[])[] = [[], [0], [17], [3, 5], [2, 3, 4]];
+
+/** Float unary op over every shape, float32 and float64, special values included. */
+function unaryCases(p: UnaryPrim, opts: { lo?: number; hi?: number; ints?: boolean; bools?: boolean } = {}): Case[] {
+  const cases: Case[] = [];
+  for (const dtype of ["float32", "float64"] as DType[]) {
+    for (const shape of SHAPES) {
+      cases.push({ name: `${dtype}[${shape}]`, build: () => apply(p, [floats(shape, { dtype, lo: opts.lo, hi: opts.hi, specials: true })], {}) });
+    }
+  }
+  if (opts.ints) cases.push({ name: "int32 with overflow", build: () => apply(p, [tensor("int32", [6], (i) => [-(2 ** 31), 2 ** 31 - 1, 0, -5, 7, 1][i]!)], {}) });
+  if (opts.bools) cases.push({ name: "bool", build: () => apply(p, [bools([9])], {}) });
+  return cases;
+}
+
+const FLOAT_BINARY_SPECIALS = [0, -0, 1, -1, NaN, Infinity, -Infinity, 2.5, -2.5, 1e30];
+
+/** Binary op: random floats, a grid of special pairs, int32 with zeros and overflow, bool. */
+function binaryCases(p: BinaryPrim, kinds: { float?: boolean; int?: boolean; bool?: boolean } = { float: true, int: true }): Case[] {
+  const cases: Case[] = [];
+  if (kinds.float) {
+    for (const dtype of ["float32", "float64"] as DType[]) {
+      cases.push({ name: `${dtype}[3,5]`, build: () => apply(p, [floats([3, 5], { dtype }), floats([3, 5], { dtype })], {}) });
+    }
+    const n = FLOAT_BINARY_SPECIALS.length;
+    cases.push({
+      name: "float32 special-value grid",
+      build: () => apply(p, [
+        tensor("float32", [n, n], (i) => FLOAT_BINARY_SPECIALS[Math.floor(i / n)]!),
+        tensor("float32", [n, n], (i) => FLOAT_BINARY_SPECIALS[i % n]!),
+      ], {}),
+    });
+    cases.push({ name: "scalars", build: () => apply(p, [floats([]), floats([])], {}) });
+    cases.push({ name: "empty", build: () => apply(p, [floats([0, 3]), floats([0, 3])], {}) });
+  }
+  if (kinds.int) {
+    const a = [7, -7, 7, -7, 0, 2 ** 31 - 1, -(2 ** 31), 3, 46341, -1, 5, 2];
+    const b = [2, 2, -2, -2, 3, 1, 1, 0, 46341, 40, -1, 31];
+    cases.push({ name: "int32 signs, zero divisors, overflow", build: () => apply(p, [tensor("int32", [12], (i) => a[i]!), tensor("int32", [12], (i) => b[i]!)], {}) });
+    cases.push({ name: "int32 random", build: () => apply(p, [ints([4, 6]), ints([4, 6], 0, 12)], {}) });
+  }
+  if (kinds.bool) cases.push({ name: "bool", build: () => apply(p, [bools([3, 4]), bools([3, 4])], {}) });
+  return cases;
+}
+
+/** Reduction over several axis sets (adjacent, non-adjacent, all, none), empty axes and dtypes. */
+function reduceCases(p: ReducePrim): Case[] {
+  const r = (x: Tensor, axes: number[]) => apply(p, [x], { axes });
+  const cases: Case[] = [
+    { name: "vector", build: () => r(floats([1000]), [0]) },
+    { name: "rows [3,5] axis 1", build: () => r(floats([3, 5]), [1]) },
+    { name: "columns [3,5] axis 0", build: () => r(floats([3, 5]), [0]) },
+    { name: "[2,3,4] axes [0,2] (non-adjacent)", build: () => r(floats([2, 3, 4]), [0, 2]) },
+    { name: "[2,3,4] axes [1,2]", build: () => r(floats([2, 3, 4]), [1, 2]) },
+    { name: "[2,3,4] all axes", build: () => r(floats([2, 3, 4]), [0, 1, 2]) },
+    { name: "[2,3,4] no axes", build: () => r(floats([2, 3, 4]), []) },
+    { name: "scalar", build: () => r(floats([]), []) },
+    { name: "empty reduced axis", build: () => r(floats([3, 0]), [1]) },
+    { name: "empty kept axis", build: () => r(floats([0, 3]), [1]) },
+    { name: "no axes over a reshaped empty [0,0]", build: () => r(apply("reshape", [floats([0])], { shape: [0, 0] }), []) },
+    { name: "all axes of a reshaped empty [3,0]", build: () => r(apply("reshape", [floats([0])], { shape: [3, 0] }), [0, 1]) },
+    { name: "with NaN and infinities", build: () => r(floats([17], { specials: true }), [0]) },
+    { name: "long float32 (blocked accumulation)", build: () => r(floats([5000], { lo: 0.5, hi: 1.5 }), [0]), tol: { rtol: 1e-5 } },
+    { name: "float64", build: () => r(floats([4, 300], { dtype: "float64" }), [1]) },
+    { name: "int32", build: () => r(ints([4, 7], -3, 4), [1]) },
+    { name: "int32 all axes, empty", build: () => r(ints([0, 4]), [0, 1]) },
+    { name: "of a transpose", build: () => r(apply("transpose", [floats([3, 4, 5])], { perm: [2, 0, 1] }), [0, 2]) },
+  ];
+  if (p === "reduceMax" || p === "reduceMin") cases.push({ name: "bool", build: () => r(bools([3, 4]), [1]) });
+  return cases;
+}
+
+function argCases(p: "argmax" | "argmin"): Case[] {
+  return [
+    { name: "axis 0", build: () => apply(p, [floats([4, 5])], { axis: 0 }) },
+    { name: "axis 1", build: () => apply(p, [floats([4, 5])], { axis: 1 }) },
+    { name: "NaN wins, ties take the first", build: () => apply(p, [tensor("float32", [2, 4], (i) => [1, NaN, 3, NaN, 2, 5, 5, 1][i]!)], { axis: 1 }) },
+    { name: "int32 3-D middle axis", build: () => apply(p, [ints([2, 3, 4])], { axis: 1 }) },
+    { name: "empty kept axis", build: () => apply(p, [floats([0, 3])], { axis: 1 }) },
+  ];
+}
+
+const mat = (n: number, f: (i: number, j: number) => number, batch: number[] = []) =>
+  tensor("float32", [...batch, n, n], (k) => f(Math.floor((k % (n * n)) / n), k % n) + Math.floor(k / (n * n)) * 0.1);
+const spd = (n: number, batch: number[] = []) => mat(n, (i, j) => (i === j ? n + 1 : 1 / (1 + i + j)), batch);
+
+export const PRIMITIVE_CASES: { readonly [P in Prim]: readonly Case[] } = {
+  const: [
+    { name: "float32 scalar", build: () => npUtil.asTensor(2.5) },
+    { name: "broadcast const", build: () => npUtil.fullRaw([2, 3], -1.5, "float32") },
+    { name: "int32 and bool", build: () => [npUtil.fullRaw([4], 7, "int32"), npUtil.fullRaw([2], 1, "bool")] },
+  ],
+  data: [
+    { name: "read through a kernel", build: () => apply("neg", [floats([5])], {}) },
+    { name: "copied by a movement-only output", build: () => apply("reshape", [ints([2, 3])], { shape: [3, 2] }) },
+  ],
+  input: [{
+    name: "a traced placeholder cannot be realized",
+    build: () => new TensorClass(makeNode("input", [], { label: "x" }, { shape: [2], dtype: "float32" })),
+    throws: { type: ConcretizationError, message: "traced" },
+  }],
+  iota: ["float32", "int32", "float64"].flatMap((dt) => [0, 1].map((axis) => ({
+    name: `${dt} axis ${axis}`,
+    build: () => new TensorClass(makeNode("iota", [], { axis }, { shape: [3, 4], dtype: dt as DType })),
+  }))),
+
+  neg: unaryCases("neg", { ints: true }),
+  abs: unaryCases("abs", { ints: true }),
+  sign: unaryCases("sign", { ints: true }),
+  exp: unaryCases("exp"),
+  expm1: unaryCases("expm1"),
+  log: unaryCases("log", { lo: 0, hi: 5 }),
+  log1p: unaryCases("log1p", { lo: -1, hi: 5 }),
+  sqrt: unaryCases("sqrt", { lo: 0, hi: 9 }),
+  sin: unaryCases("sin"),
+  cos: unaryCases("cos"),
+  tan: unaryCases("tan"),
+  asin: unaryCases("asin", { lo: -1, hi: 1 }),
+  acos: unaryCases("acos", { lo: -1, hi: 1 }),
+  atan: unaryCases("atan"),
+  sinh: unaryCases("sinh"),
+  cosh: unaryCases("cosh"),
+  tanh: unaryCases("tanh"),
+  logistic: unaryCases("logistic", { lo: -800, hi: 800 }),
+  floor: unaryCases("floor"),
+  ceil: unaryCases("ceil"),
+  round: [...unaryCases("round"), { name: "halves round to even", build: () => apply("round", [tensor("float32", [8], (i) => [0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 3.49, -3.51][i]!)], {}) }],
+  isnan: unaryCases("isnan"),
+  isinf: unaryCases("isinf"),
+  not: [{ name: "bool", build: () => apply("not", [bools([3, 4])], {}) }, { name: "scalar", build: () => apply("not", [bools([])], {}) }],
+  stopGradient: unaryCases("stopGradient", { ints: true }),
+
+  add: binaryCases("add"),
+  sub: binaryCases("sub"),
+  mul: binaryCases("mul"),
+  div: binaryCases("div"),
+  rem: binaryCases("rem"),
+  pow: [...binaryCases("pow"), { name: "int32 negative exponents", build: () => apply("pow", [ints([10], -4, 4), ints([10], -2, 5)], {}) }],
+  max: binaryCases("max", { float: true, int: true, bool: true }),
+  min: binaryCases("min", { float: true, int: true, bool: true }),
+  atan2: binaryCases("atan2", { float: true }),
+  eq: binaryCases("eq", { float: true, int: true, bool: true }),
+  ne: binaryCases("ne", { float: true, int: true, bool: true }),
+  lt: binaryCases("lt", { float: true, int: true }),
+  le: binaryCases("le", { float: true, int: true }),
+  gt: binaryCases("gt", { float: true, int: true }),
+  ge: binaryCases("ge", { float: true, int: true }),
+  and: binaryCases("and", { int: true, bool: true }),
+  or: binaryCases("or", { int: true, bool: true }),
+  xor: binaryCases("xor", { int: true, bool: true }),
+  shl: binaryCases("shl", { int: true }),
+  shrl: binaryCases("shrl", { int: true }),
+
+  cast: (["float32", "float64", "int32", "bool"] as DType[]).flatMap((to) => [
+    { name: `float32 specials → ${to}`, build: () => apply("cast", [floats([17], { specials: true })], { dtype: to }) },
+    { name: `float64 → ${to}`, build: () => apply("cast", [tensor("float64", [5], (i) => [0.1, -2.7, 3e9, 1 / 3, -0][i]!)], { dtype: to }) },
+    { name: `int32 → ${to}`, build: () => apply("cast", [tensor("int32", [5], (i) => [0, -1, 2 ** 31 - 1, 16777217, 5][i]!)], { dtype: to }) },
+    { name: `bool → ${to}`, build: () => apply("cast", [bools([6])], { dtype: to }) },
+  ]),
+  select: [
+    { name: "float32", build: () => apply("select", [bools([3, 4]), floats([3, 4]), floats([3, 4])], {}) },
+    { name: "int32 scalar", build: () => apply("select", [bools([]), ints([]), ints([])], {}) },
+    { name: "bool branches", build: () => apply("select", [bools([5]), bools([5]), bools([5])], {}) },
+  ],
+
+  reduceSum: reduceCases("reduceSum"),
+  reduceMax: reduceCases("reduceMax"),
+  reduceMin: reduceCases("reduceMin"),
+  reduceProd: reduceCases("reduceProd").map((c) => ({ ...c, tol: { rtol: 1e-4 } })),
+  argmax: argCases("argmax"),
+  argmin: argCases("argmin"),
+  cumsum: [
+    { name: "axis 1", build: () => apply("cumsum", [floats([3, 5])], { axis: 1, reverse: false }) },
+    { name: "axis 0 reverse", build: () => apply("cumsum", [floats([3, 5])], { axis: 0, reverse: true }) },
+    { name: "int32 overflow", build: () => apply("cumsum", [tensor("int32", [3], () => 2 ** 30 + 7)], { axis: 0, reverse: false }) },
+    { name: "empty", build: () => apply("cumsum", [floats([0, 2])], { axis: 0, reverse: false }) },
+  ],
+
+  reshape: [
+    { name: "[2,3,4] → [6,4]", build: () => apply("reshape", [floats([2, 3, 4])], { shape: [6, 4] }) },
+    { name: "[2,3,4] → [4,6]", build: () => apply("reshape", [floats([2, 3, 4])], { shape: [4, 6] }) },
+    { name: "transpose then reshape (non-contiguous)", build: () => apply("reshape", [apply("transpose", [floats([3, 4])], { perm: [1, 0] })], { shape: [2, 6] }) },
+    { name: "to and from scalar", build: () => apply("reshape", [apply("reshape", [floats([1, 1])], { shape: [] })], { shape: [1] }) },
+    { name: "empty", build: () => apply("reshape", [floats([0, 4])], { shape: [2, 0] }) },
+  ],
+  broadcast: [
+    { name: "[3] → [2,3]", build: () => apply("broadcast", [floats([3])], { shape: [2, 3], dims: [1] }) },
+    { name: "[3,1] → [3,4]", build: () => apply("broadcast", [floats([3, 1])], { shape: [3, 4], dims: [0, 1] }) },
+    { name: "scalar → [2,2]", build: () => apply("broadcast", [ints([])], { shape: [2, 2], dims: [] }) },
+    { name: "[4] → [4,3] along axis 0", build: () => apply("broadcast", [bools([4])], { shape: [4, 3], dims: [0] }) },
+    { name: "to empty", build: () => apply("broadcast", [floats([3])], { shape: [0, 3], dims: [1] }) },
+  ],
+  transpose: [[1, 0, 2], [2, 0, 1], [0, 2, 1], [2, 1, 0]].map((perm) => ({
+    name: `perm ${perm}`, build: () => apply("transpose", [floats([2, 3, 4])], { perm }),
+  })),
+  slice: [
+    { name: "contiguous", build: () => apply("slice", [floats([5, 6])], { start: [1, 2], stop: [4, 6], step: [1, 1] }) },
+    { name: "strided", build: () => apply("slice", [floats([7, 9])], { start: [0, 1], stop: [7, 9], step: [3, 2] }) },
+    { name: "empty result", build: () => apply("slice", [floats([4])], { start: [2], stop: [2], step: [1] }) },
+  ],
+  flip: [
+    { name: "axis 0", build: () => apply("flip", [floats([3, 4])], { axes: [0] }) },
+    { name: "both axes", build: () => apply("flip", [ints([3, 4])], { axes: [0, 1] }) },
+  ],
+  pad: [
+    { name: "both sides", build: () => apply("pad", [floats([2, 3])], { lo: [1, 2], hi: [2, 0], value: -7 }) },
+    { name: "negative (crop)", build: () => apply("pad", [floats([4, 5])], { lo: [-1, 0], hi: [1, -2], value: 0 }) },
+    { name: "empty input", build: () => apply("pad", [floats([0, 2])], { lo: [1, 0], hi: [1, 0], value: 3 }) },
+    { name: "int32", build: () => apply("pad", [ints([3])], { lo: [2], hi: [1], value: 9 }) },
+  ],
+  concatenate: [
+    { name: "axis 0, three pieces", build: () => apply("concatenate", [floats([1, 3]), floats([2, 3]), floats([3, 3])], { axis: 0 }) },
+    { name: "axis 1 with an empty piece", build: () => apply("concatenate", [floats([2, 2]), floats([2, 0]), floats([2, 3])], { axis: 1 }) },
+    { name: "bool", build: () => apply("concatenate", [bools([2]), bools([3])], { axis: 0 }) },
+  ],
+
+  matmul: [
+    ...[[1, 1, 1], [4, 4, 4], [5, 3, 7], [9, 17, 6], [33, 20, 31], [3, 0, 4]].map(([m, k, n]) => ({
+      name: `[${m},${k}] @ [${k},${n}]`, build: () => apply("matmul", [floats([m!, k!]), floats([k!, n!])], {}),
+    })),
+    // Large enough for packed, register-tiled contraction kernels (ragged edges included).
+    ...[[45, 37, 29], [64, 64, 64], [41, 9, 130]].map(([m, k, n]) => ({
+      name: `[${m},${k}] @ [${k},${n}]`, build: () => apply("matmul", [floats([m!, k!]), floats([k!, n!])], {}),
+    })),
+    { name: "batched [2,3,5,4] @ [2,3,4,6]", build: () => apply("matmul", [floats([2, 3, 5, 4]), floats([2, 3, 4, 6])], {}) },
+    { name: "batched [2,3,33,20] @ [2,3,20,30]", build: () => apply("matmul", [floats([2, 3, 33, 20]), floats([2, 3, 20, 30])], {}) },
+    { name: "float64", build: () => apply("matmul", [floats([6, 5], { dtype: "float64" }), floats([5, 7], { dtype: "float64" })], {}) },
+    { name: "float64 large", build: () => apply("matmul", [floats([40, 36], { dtype: "float64" }), floats([36, 29], { dtype: "float64" })], {}) },
+    { name: "int32", build: () => apply("matmul", [ints([3, 4], -5, 5), ints([4, 2], -5, 5)], {}) },
+    { name: "int32 large with wrapping sums", build: () => apply("matmul", [ints([40, 30], -50000, 50000), ints([30, 31], -50000, 50000)], {}) },
+    { name: "empty rows", build: () => apply("matmul", [floats([0, 3]), floats([3, 2])], {}) },
+  ],
+  gather: [
+    { name: "axis 0, clamped indices", build: () => apply("gather", [floats([5, 3]), tensor("int32", [6], (i) => [0, 4, 2, -3, 9, 1][i]!)], { axis: 0 }) },
+    { name: "axis 1, 2-D indices", build: () => apply("gather", [floats([2, 6, 3]), tensor("int32", [2, 2], (i) => [5, 0, 3, 3][i]!)], { axis: 1 }) },
+    { name: "int32 values", build: () => apply("gather", [ints([4]), tensor("int32", [3], (i) => [3, 0, 1][i]!)], { axis: 0 }) },
+  ],
+  scatterAdd: [
+    { name: "duplicates accumulate, out of range dropped", build: () => apply("scatterAdd", [floats([5, 2]), tensor("int32", [4], (i) => [1, 1, 7, -1][i]!), floats([4, 2])], { axis: 0 }) },
+    { name: "axis 1 int32", build: () => apply("scatterAdd", [ints([2, 4]), tensor("int32", [2], (i) => [3, 0][i]!), ints([2, 2])], { axis: 1 }) },
+  ],
+  scatter: [
+    { name: "last duplicate wins", build: () => apply("scatter", [floats([4]), tensor("int32", [3], (i) => [2, 2, 0][i]!), floats([3])], { axis: 0 }) },
+  ],
+  solve: [
+    { name: "4×4 with two right-hand sides", build: () => apply("solve", [spd(4), floats([4, 2])], {}), tol: { rtol: 1e-4, atol: 1e-5 } },
+    { name: "batched", build: () => apply("solve", [spd(3, [2]), floats([2, 3, 1])], {}), tol: { rtol: 1e-4, atol: 1e-5 } },
+  ],
+  cholesky: [
+    { name: "5×5", build: () => apply("cholesky", [spd(5)], {}), tol: { rtol: 1e-4, atol: 1e-5 } },
+    { name: "not positive-definite gives NaN", build: () => apply("cholesky", [mat(2, (i, j) => (i === j ? -1 : 0))], {}) },
+  ],
+  detSign: [
+    { name: "batched", build: () => apply("detSign", [mat(3, (i, j) => (i === 2 - j ? 1 : 0.1 * (i + j)), [2])], {}) },
+    { name: "singular", build: () => apply("detSign", [mat(2, () => 1)], {}) },
+  ],
+  logAbsDet: [
+    { name: "4×4", build: () => apply("logAbsDet", [spd(4)], {}), tol: { rtol: 1e-5, atol: 1e-5 } },
+  ],
+
+  // Control flow: the CPU runs compiled sub-graphs per branch/iteration; siblings realized together.
+  cond: [true, false].map((p): Case => ({
+    name: `${p} branch, float and int outputs`,
+    build: () => cond(tensor("bool", [], () => +p), (x: Tensor, k: Tensor) => [x.exp().sum({ axis: 1 }), k.add(1)],
+      (x: Tensor, k: Tensor) => [x.mul(x).max({ axis: 1 }), k.mul(k)], floats([3, 4]), ints([5])) as Tensor[],
+  })).concat([{
+    name: "int32 predicate, closed-over matmul",
+    build: () => {
+      const w = floats([4, 2]);
+      return cond(tensor("int32", [], () => 7), (x: Tensor) => x.matmul(w), (x: Tensor) => x.matmul(w).neg(), floats([3, 4])) as Tensor;
+    },
+  }]),
+  while: [
+    {
+      name: "counter and doubling",
+      build: () => whileLoop(([i, x]: Tensor[]) => i.lt(7), ([i, x]: Tensor[]) => [i.add(1), x.mul(2).add(1)], [tensor("int32", [], () => 0), floats([2, 3])]) as Tensor[],
+    },
+    {
+      name: "zero iterations",
+      build: () => whileLoop((x: Tensor) => x.sum().lt(-1e9), (x: Tensor) => x.add(1), floats([4], { lo: 0, hi: 1 })) as Tensor,
+    },
+  ],
+  scan: [false, true].map((reverse): Case => ({
+    name: `carry and stacked ys${reverse ? ", reverse" : ""}`,
+    build: () => {
+      const w = floats([3, 3], { lo: -0.5, hi: 0.5 });
+      const [h, hs] = scan((h: Tensor, x: Tensor) => {
+        const n = h.matmul(w).add(x).tanh();
+        return [n, [n.sum(), n]];
+      }, floats([2, 3]), floats([6, 2, 3]), { reverse });
+      return [h, ...(hs as Tensor[])];
+    },
+  })).concat([
+    { name: "null xs with length", build: () => scan((c: Tensor) => [c.mul(1.5), c], floats([2]), null, { length: 5 }) as Tensor[] },
+    { name: "zero length", build: () => scan((c: Tensor, x: Tensor) => [c.add(x), c.mul(x)], floats([3]), floats([0, 3])) as Tensor[] },
+    {
+      name: "nested scan",
+      build: () => scan((c: Tensor, row: Tensor) => {
+        const [s] = scan((a: Tensor, v: Tensor) => [a.add(v.mul(c)), a], tensor("float32", [], () => 0), row);
+        return [c.add(s), s];
+      }, tensor("float32", [], () => 0.5), floats([4, 5])) as Tensor[],
+    },
+  ]),
+};
