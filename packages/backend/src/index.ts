@@ -4,10 +4,8 @@
  * Importing this package registers the "cpu" executor (`useCpuBackend()` also activates it).
  */
 import { type Node, Tensor, bufferOf, registerExecutor, setExecutor } from "@kiln/core";
-import { kernelSource } from "./cache.js";
-import { printKernel } from "./kernel.js";
+import { type LoweredKernelInfo, planKernels } from "./inspect.js";
 import { cpuExecutor, planFor } from "./runtime/cpu.js";
-import { librarySource } from "./runtime/library.js";
 import { type PlanStats } from "./schedule.js";
 
 export { cpuExecutor, clearPlanCache, runPlan } from "./runtime/cpu.js";
@@ -17,21 +15,12 @@ export { type Plan, type PlanStats, type KernelStep, scheduleGraph } from "./sch
 export { renderJs } from "./render/js.js";
 export { BASE_ALU, type AluRender, type Dialect } from "./render/base.js";
 export { libraryOf } from "./lower.js";
-export { backends, init, setBackend, getBackend, type BackendInfo, type BackendName } from "./select.js";
+export { type LoweredKernelInfo, planKernels } from "./inspect.js";
+export { backends, init, setBackend, getBackend, defaultBackend, type BackendInfo, type BackendName } from "./select.js";
 export { webgpuExecutor, webgpuRunStats, clearWebgpuPlans } from "./runtime/webgpu.js";
 export { destroyGpu, type AdapterSummary } from "./runtime/webgpu-device.js";
 export { webgpuCacheStats, clearWebgpuCache, setWgslSourceStore, type WgslSourceStore } from "./runtime/webgpu-programs.js";
 export { renderWgslProgram, type WgslProgram, type WgslTuning } from "./render/wgsl-kernel.js";
-
-export interface LoweredKernelInfo {
-  readonly name: string;
-  readonly backend: string;
-  /** Rendered source (the JS function for cpu; the library function for library kernels). */
-  readonly source: string;
-  readonly kind: "elementwise" | "reduce" | "matmul" | "library";
-  /** The kernel IR as text (empty for library kernels). */
-  readonly ir: string;
-}
 
 export interface LoweredGraph {
   readonly kernels: readonly LoweredKernelInfo[];
@@ -52,13 +41,7 @@ export function lowerGraph(outputs: Tensor | Node | readonly (Tensor | Node)[]):
   const nodes = list.map((o) => (o instanceof Tensor ? o.node : o));
   const { plan } = planFor(nodes, (n) => n.prim === "data" || bufferOf(n) !== undefined);
   return {
-    kernels: plan.steps.map((s) => ({
-      name: s.name,
-      backend: "cpu",
-      kind: s.kind,
-      source: s.kernel ? kernelSource(s.kernel) : librarySource(s.library!.name),
-      ir: s.kernel ? printKernel(s.kernel) : "",
-    })),
+    kernels: planKernels(plan),
     stats: plan.stats,
   };
 }
@@ -74,5 +57,6 @@ export function useCpuBackend(): void {
   setExecutor("cpu");
 }
 
-// Registered on import; the reference interpreter stays the default until the lead flips it.
-registerExecutor(cpuExecutor);
+// Registered and active on import: fused JS kernels are the default realization path (the
+// reference interpreter stays the spec). `await init()` may then choose a hardware WebGPU adapter.
+useCpuBackend();

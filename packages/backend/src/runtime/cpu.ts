@@ -5,8 +5,9 @@
  * new data — every eager training step — skips scheduling and lowering entirely.
  */
 import {
-  DataBuffer, DisposedError, type Executor, type Node, type TypedArray, topoSort,
+  type CompiledGraph, DataBuffer, DisposedError, type Executor, type Graph, type Node, type TypedArray, topoSort,
 } from "@kiln/core";
+import { planKernels } from "../inspect.js";
 import { allocTypedArray, storageOf } from "../storage.js";
 import { compileKernel } from "../cache.js";
 import { type Plan, scheduleGraph } from "../schedule.js";
@@ -122,10 +123,38 @@ function executeCpu(outputs: readonly Node[], known: (n: Node) => DataBuffer | u
   });
 }
 
+/**
+ * Schedules a whole graph once (jit): `run` binds the graph's inputs and replays the plan with no
+ * graph walk, hashing or scheduling per call.
+ */
+function compileCpu(graph: Graph): CompiledGraph {
+  const position = new Map(graph.inputs.map((n, i) => [n, i]));
+  const isBuffer = (n: Node) => n.prim === "data" || position.has(n);
+  const { plan, inputs } = scheduleGraph(graph.outputs, isBuffer);
+  // Each plan input is a graph input (by position) or a constant captured in the graph.
+  const sources = inputs.map((n) => position.get(n) ?? ((n as Node<"data">).params.ref as DataBuffer));
+  return {
+    run(buffers) {
+      const arrays = runPlan(plan, sources.map((s, i) => {
+        const buf = typeof s === "number" ? buffers[s]! : s;
+        if (buf.isReleased || !buf.host) throw new DisposedError(`a tensor of shape [${inputs[i]!.aval.shape}] was read after dispose()`);
+        return buf.host;
+      }));
+      return plan.outputs.map((id) => {
+        const b = plan.buffers[id]!;
+        return new DataBuffer(b.dtype, b.size, arrays[id]!);
+      });
+    },
+    kernels: planKernels(plan),
+    stats: plan.stats,
+  };
+}
+
 /** The CPU executor: fused kernels compiled to JavaScript, run synchronously. */
 export const cpuExecutor: Executor = {
   name: "cpu",
   canSync: true,
+  compile: compileCpu,
   executeSync: executeCpu,
   execute: async (outputs, known) => executeCpu(outputs, known),
   read: async (buf) => buf.host!,
