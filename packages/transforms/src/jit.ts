@@ -11,7 +11,7 @@
 import {
   type AnyState, type CompiledGraph, type DataBuffer, type Graph, type Node, type StateTrace, type StateValue, type TreeDef,
   ConcretizationError, Tensor, ValueError, activeExecutor, avalString, bufferOf, commitStateWrites, compileGraph, dataNode,
-  dependsOnPlaceholder, environ, isTracingStates, makeGraph, makeNode, optimizeGraph, printGraph, realizeSync, tree,
+  dependsOnPlaceholder, environ, substituter, isTracingStates, makeGraph, makeNode, optimizeGraph, printGraph, realizeSync, tree,
   valueSignature, withStateTrace, npUtil, StateError, setExecutor,
 } from "@kiln/core";
 
@@ -165,8 +165,8 @@ export function jit<F extends (...args: any[]) => any>(fn: F, opts: JitOptions =
       const [ls, wdef] = tree.flatten(value, isLeafTensor);
       return { state, def: wdef, count: ls.length, leaves: ls as Tensor[] };
     });
-    const outputs = [...outTensors, ...writeList.flatMap((w) => w.leaves)].map((t) => t.node);
     const inputs = [...argPlaceholders, ...reads.flatMap((r) => r.placeholders)];
+    const outputs = hoistConstants([...outTensors, ...writeList.flatMap((w) => w.leaves)].map((t) => t.node));
     const graph = optimizeGraph(makeGraph(inputs, outputs));
     const compiled = withBackend(opts.backend, () => compileGraph(graph, activeExecutor()));
     const entry: Entry = {
@@ -221,6 +221,43 @@ export function jit<F extends (...args: any[]) => any>(fn: F, opts: JitOptions =
   jitted.clearCache = () => cache.clear();
   jitted.traceCount = () => traces;
   return jitted;
+}
+
+/**
+ * Values the traced function closed over that do not depend on its arguments or States (a batch
+ * built lazily outside, a random matrix) are realized once, at trace time, and enter the graph as
+ * constants — as JAX bakes closed-over arrays into the jaxpr — instead of being recomputed on
+ * every call. Literals and their broadcasts stay inline.
+ */
+function hoistConstants(outputs: readonly Node[]): Node[] {
+  const hoist: Node[] = [];
+  const seen = new Set<Node>();
+  const cheap = (n: Node): boolean => n.inputs.length === 0 || (n.prim === "broadcast" && n.inputs[0]!.prim === "const");
+  const visit = (n: Node): void => {
+    if (seen.has(n)) return;
+    seen.add(n);
+    if (!dependsOnPlaceholder(n)) {
+      if (!cheap(n) && bufferOf(n) === undefined) hoist.push(n);
+      return;
+    }
+    for (const i of n.inputs) visit(i);
+  };
+  const stack = [...outputs];
+  // Iterative walk of the symbolic part of the graph; constant frontiers are collected.
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (seen.has(n)) continue;
+    if (!dependsOnPlaceholder(n)) {
+      visit(n);
+      continue;
+    }
+    seen.add(n);
+    stack.push(...n.inputs);
+  }
+  if (!hoist.length) return [...outputs];
+  const realized = realizeSync(hoist, "jit");
+  const rebuild = substituter(new Map(hoist.map((n, i) => [n, realized[i]!])));
+  return outputs.map(rebuild);
 }
 
 function withBackend<T>(name: string | undefined, f: () => T): T {
