@@ -41,3 +41,4 @@ export {
   type StateFilter, type StateClass, type StatePredicate, isStateClass, globToRegExp, toStatePredicate, comparePaths,
   compareSegments, describeValue,
 } from "./state-filter.js";
+export { luInPlace, solveInto, choleskyOf, detSignOf, logAbsDetOf } from "./matrix.js";

@@ -11,6 +11,7 @@ import { topoSort } from "./ir/graph.js";
 import { type BinaryPrim, type ControlPrim, type Prim, type PrimParams, type UnaryPrim } from "./ir/primitives.js";
 import { type ControlCall, type ControlRuntime, evalControl } from "./ir/control.js";
 import { type Shape, sizeOf, stridesOf } from "./shape.js";
+import { choleskyOf, detSignOf, logAbsDetOf, solveInto } from "./matrix.js";
 
 export type F64 = Float64Array;
 type EvalRule<P extends Prim> = (inputs: F64[], params: PrimParams[P], node: Node<P>) => F64;
@@ -194,28 +195,6 @@ function flatIndex(idx: readonly number[], strides: readonly number[]): number {
   let s = 0;
   for (let d = 0; d < idx.length; d++) s += idx[d]! * strides[d]!;
   return s;
-}
-
-/** LU with partial pivoting of one n x n matrix (row-major, in place); returns the pivot sign. */
-function luInPlace(a: Float64Array, n: number, perm: Int32Array): number {
-  let sign = 1;
-  for (let i = 0; i < n; i++) perm[i] = i;
-  for (let k = 0; k < n; k++) {
-    let p = k;
-    for (let i = k + 1; i < n; i++) if (Math.abs(a[i * n + k]!) > Math.abs(a[p * n + k]!)) p = i;
-    if (p !== k) {
-      for (let j = 0; j < n; j++) [a[k * n + j], a[p * n + j]] = [a[p * n + j]!, a[k * n + j]!];
-      [perm[k], perm[p]] = [perm[p]!, perm[k]!];
-      sign = -sign;
-    }
-    const piv = a[k * n + k]!;
-    if (piv === 0) continue;
-    for (let i = k + 1; i < n; i++) {
-      const f = (a[i * n + k]! /= piv);
-      for (let j = k + 1; j < n; j++) a[i * n + j]! -= f * a[k * n + j]!;
-    }
-  }
-  return sign;
 }
 
 /** Applies `f` to each matrix of a batch [...B, n, n]; `outPer` values per matrix. */
@@ -413,59 +392,17 @@ const RULES: { [P in Prim]: EvalRule<P> } = {
   solve: ([a, b], _p, node) => {
     const shape = node.aval.shape;
     const n = shape[shape.length - 2]!, k = shape[shape.length - 1]!;
-    const batch = sizeOf(shape.slice(0, -2));
     const out = new Float64Array(b!.length);
-    const perm = new Int32Array(n);
-    for (let bi = 0; bi < batch; bi++) {
-      const lu = a!.slice(bi * n * n, (bi + 1) * n * n);
-      luInPlace(lu, n, perm);
-      for (let c = 0; c < k; c++) {
-        const y = new Float64Array(n);
-        for (let i = 0; i < n; i++) {
-          let s = b![bi * n * k + perm[i]! * k + c]!;
-          for (let j = 0; j < i; j++) s -= lu[i * n + j]! * y[j]!;
-          y[i] = s;
-        }
-        for (let i = n - 1; i >= 0; i--) {
-          let s = y[i]!;
-          for (let j = i + 1; j < n; j++) s -= lu[i * n + j]! * y[j]!;
-          y[i] = s / lu[i * n + i]!;
-        }
-        for (let i = 0; i < n; i++) out[bi * n * k + i * k + c] = y[i]!;
-      }
-    }
+    const batch = sizeOf(shape.slice(0, -2));
+    for (let bi = 0; bi < batch; bi++) solveInto(a!.slice(bi * n * n, (bi + 1) * n * n), n, b!, bi * n * k, k, out, bi * n * k);
     return out;
   },
   cholesky: ([a], _p, node) => {
     const n = node.aval.shape[node.aval.shape.length - 1]!;
-    return perMatrix(a!, node, n * n, (m, _n, out) => {
-      for (let j = 0; j < n; j++) {
-        let d = m[j * n + j]!;
-        for (let k = 0; k < j; k++) d -= out[j * n + k]! ** 2;
-        // A non-positive pivot means the matrix is not positive-definite: NaN, as LAPACK-backed JAX returns.
-        const l = d > 0 ? Math.sqrt(d) : NaN;
-        out[j * n + j] = l;
-        for (let i = j + 1; i < n; i++) {
-          let s = m[i * n + j]!;
-          for (let k = 0; k < j; k++) s -= out[i * n + k]! * out[j * n + k]!;
-          out[i * n + j] = s / l;
-        }
-      }
-    });
+    return perMatrix(a!, node, n * n, (m, _n, out) => out.set(choleskyOf(m, n)));
   },
-  detSign: ([a], _p, node) =>
-    perMatrix(a!, node, 1, (m, n, out) => {
-      let sign = luInPlace(m, n, new Int32Array(n));
-      for (let i = 0; i < n; i++) sign *= Math.sign(m[i * n + i]!);
-      out[0] = sign;
-    }),
-  logAbsDet: ([a], _p, node) =>
-    perMatrix(a!, node, 1, (m, n, out) => {
-      luInPlace(m, n, new Int32Array(n));
-      let s = 0;
-      for (let i = 0; i < n; i++) s += Math.log(Math.abs(m[i * n + i]!));
-      out[0] = s;
-    }),
+  detSign: ([a], _p, node) => perMatrix(a!, node, 1, (m, n, out) => (out[0] = detSignOf(m, n))),
+  logAbsDet: ([a], _p, node) => perMatrix(a!, node, 1, (m, n, out) => (out[0] = logAbsDetOf(m, n))),
 
   cond: controlRule(),
   while: controlRule(),

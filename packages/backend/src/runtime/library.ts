@@ -4,7 +4,7 @@
  * hand-written JS functions over typed arrays. They run through the executor like any kernel and
  * follow interpret.ts exactly; linear algebra computes in float64 and rounds on store.
  */
-import { type TypedArray, type PrimParams, sizeOf } from "@kiln/core";
+import { type TypedArray, type PrimParams, sizeOf, choleskyOf, detSignOf, logAbsDetOf, solveInto } from "@kiln/core";
 import { type LibrarySpec } from "../schedule.js";
 import { runControlStep } from "./control.js";
 
@@ -53,34 +53,6 @@ function scatterInto(combine: (a: number, b: number) => number): LibraryFn {
   };
 }
 
-/** LU with partial pivoting of one n×n row-major matrix in place; returns the permutation sign. */
-function luInPlace(a: Float64Array, n: number, perm: Int32Array): number {
-  let sign = 1;
-  for (let i = 0; i < n; i++) perm[i] = i;
-  for (let k = 0; k < n; k++) {
-    let p = k;
-    for (let i = k + 1; i < n; i++) if (Math.abs(a[i * n + k]!) > Math.abs(a[p * n + k]!)) p = i;
-    if (p !== k) {
-      for (let j = 0; j < n; j++) {
-        const t = a[k * n + j]!;
-        a[k * n + j] = a[p * n + j]!;
-        a[p * n + j] = t;
-      }
-      const t = perm[k]!;
-      perm[k] = perm[p]!;
-      perm[p] = t;
-      sign = -sign;
-    }
-    const piv = a[k * n + k]!;
-    if (piv === 0) continue;
-    for (let i = k + 1; i < n; i++) {
-      const f = (a[i * n + k]! /= piv);
-      for (let j = k + 1; j < n; j++) a[i * n + j]! -= f * a[k * n + j]!;
-    }
-  }
-  return sign;
-}
-
 /** Runs `f` on each n×n matrix of a batch (copied to float64). */
 function perMatrix(spec: LibrarySpec, x: TypedArray, f: (m: Float64Array, n: number, b: number) => void): void {
   const shape = spec.inShapes[0]!;
@@ -112,57 +84,11 @@ export const LIBRARY: Record<string, LibraryFn> = {
   solve: (spec, [a, rhs], out) => {
     const shape = spec.outShape;
     const n = shape[shape.length - 2]!, k = shape[shape.length - 1]!;
-    const perm = new Int32Array(n), y = new Float64Array(n);
-    perMatrix(spec, a!, (lu, _n, bi) => {
-      luInPlace(lu, n, perm);
-      for (let c = 0; c < k; c++) {
-        for (let i = 0; i < n; i++) {
-          let s = rhs![bi * n * k + perm[i]! * k + c]!;
-          for (let j = 0; j < i; j++) s -= lu[i * n + j]! * y[j]!;
-          y[i] = s;
-        }
-        for (let i = n - 1; i >= 0; i--) {
-          let s = y[i]!;
-          for (let j = i + 1; j < n; j++) s -= lu[i * n + j]! * y[j]!;
-          y[i] = s / lu[i * n + i]!;
-        }
-        for (let i = 0; i < n; i++) out[bi * n * k + i * k + c] = y[i]!;
-      }
-    });
+    perMatrix(spec, a!, (lu, _n, bi) => solveInto(lu, n, rhs!, bi * n * k, k, out, bi * n * k));
   },
-  cholesky: (spec, [a], out) => {
-    perMatrix(spec, a!, (m, n, bi) => {
-      const l = new Float64Array(n * n);
-      for (let j = 0; j < n; j++) {
-        let d = m[j * n + j]!;
-        for (let k = 0; k < j; k++) d -= l[j * n + k]! ** 2;
-        // A non-positive pivot means the matrix is not positive-definite: NaN, as LAPACK-backed JAX.
-        const ljj = d > 0 ? Math.sqrt(d) : NaN;
-        l[j * n + j] = ljj;
-        for (let i = j + 1; i < n; i++) {
-          let s = m[i * n + j]!;
-          for (let k = 0; k < j; k++) s -= l[i * n + k]! * l[j * n + k]!;
-          l[i * n + j] = s / ljj;
-        }
-      }
-      out.set(l, bi * n * n);
-    });
-  },
-  detSign: (spec, [a], out) => {
-    perMatrix(spec, a!, (m, n, bi) => {
-      let sign = luInPlace(m, n, new Int32Array(n));
-      for (let i = 0; i < n; i++) sign *= Math.sign(m[i * n + i]!);
-      out[bi] = sign;
-    });
-  },
-  logAbsDet: (spec, [a], out) => {
-    perMatrix(spec, a!, (m, n, bi) => {
-      luInPlace(m, n, new Int32Array(n));
-      let s = 0;
-      for (let i = 0; i < n; i++) s += Math.log(Math.abs(m[i * n + i]!));
-      out[bi] = s;
-    });
-  },
+  cholesky: (spec, [a], out) => perMatrix(spec, a!, (m, n, bi) => out.set(choleskyOf(m, n), bi * n * n)),
+  detSign: (spec, [a], out) => perMatrix(spec, a!, (m, n, bi) => (out[bi] = detSignOf(m, n))),
+  logAbsDet: (spec, [a], out) => perMatrix(spec, a!, (m, n, bi) => (out[bi] = logAbsDetOf(m, n))),
   cond: runControlStep,
   while: runControlStep,
   scan: runControlStep,
