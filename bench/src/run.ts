@@ -12,6 +12,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Peer, handPeers, jaxPeer, kilnPeer, tfPeer } from "./peers.js";
 import { measureInterleaved } from "./timing.js";
+import { handWgslPeers } from "./hand-wgsl.js";
+import { webgpuBench } from "./webgpu.js";
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
@@ -90,9 +92,15 @@ async function main(): Promise<void> {
 
   console.log(`\ntargets: W1 kiln within 1.2x of the hand-written loop: ${(result.w1["kiln (cpu)"]!.ms / hand).toFixed(2)}x; ` +
     `matmul kiln within 1.2x of the best hand-written loop order: min ratio ${Math.min(...kilnVsHand).toFixed(2)}x`);
+  // ---- WebGPU (only where an adapter exists)
+  const gpu = await webgpuBench({ x, want, sizes: SIZES, random, handPeers: await handWgslPeers() });
+  if (gpu) Object.assign(result, { webgpu: gpu });
   mkdirSync(dirname(outPath), { recursive: true });
   writeFileSync(outPath, JSON.stringify(result, null, 2) + "\n");
   console.log(`wrote ${outPath}`);
 }
 
 await main();
+await (await import("./jit-bench.js")).runJitBenchmarks(args);
+// Dawn devices and the peers' runtimes keep Node's event loop alive: the bench is done.
+process.exit(0);

@@ -173,11 +173,14 @@ export function conformanceSuite(
 ): void {
   const check = (c: Case) => (opts.async ? () => checkCaseAsync(c, opts) : () => checkCase(c));
   describe(`backend conformance: ${backend}`, () => {
+    // The backend active before the suite (the process default) is restored after it.
+    let previous = "cpu";
     before(async function () {
+      previous = activeExecutor().name;
       await opts.setup?.call(this);
       setExecutor(backend);
     });
-    after(() => setExecutor("interpreter"));
+    after(() => setExecutor(previous));
 
     it("has cases for every primitive", () => {
       const missing = (Object.keys(PRIMITIVES) as Prim[]).filter((p) => !primitiveCases[p] || primitiveCases[p].length === 0);

@@ -8,7 +8,7 @@ import { type LoweredKernelInfo, planKernels } from "./inspect.js";
 import { cpuExecutor, planFor } from "./runtime/cpu.js";
 import { type PlanStats } from "./schedule.js";
 
-export { cpuExecutor, clearPlanCache, runPlan } from "./runtime/cpu.js";
+export { cpuExecutor, clearPlanCache, runPlan, planCacheStats, setStepTimer } from "./runtime/cpu.js";
 export { kernelCacheStats, clearKernelCache } from "./cache.js";
 export { type Kernel, type Stmt, type Op, type Operand, type BufferParam, type LoopKind, printKernel } from "./kernel.js";
 export { type Plan, type PlanStats, type KernelStep, scheduleGraph } from "./schedule.js";
@@ -17,9 +17,9 @@ export { BASE_ALU, type AluRender, type Dialect } from "./render/base.js";
 export { libraryOf } from "./lower.js";
 export { type LoweredKernelInfo, planKernels } from "./inspect.js";
 export { backends, init, setBackend, getBackend, defaultBackend, type BackendInfo, type BackendName } from "./select.js";
-export { webgpuExecutor, webgpuRunStats, clearWebgpuPlans } from "./runtime/webgpu.js";
+export { webgpuExecutor, webgpuRunStats, clearWebgpuCache } from "./runtime/webgpu.js";
 export { destroyGpu, type AdapterSummary } from "./runtime/webgpu-device.js";
-export { webgpuCacheStats, clearWebgpuCache, setWgslSourceStore, type WgslSourceStore } from "./runtime/webgpu-programs.js";
+export { webgpuCacheStats, setWgslSourceStore, type WgslSourceStore } from "./runtime/webgpu-programs.js";
 export { renderWgslProgram, type WgslProgram, type WgslTuning } from "./render/wgsl-kernel.js";
 
 export interface LoweredGraph {

@@ -4,7 +4,7 @@
  * region that reads more is split by materializing one of its inner values — the one that takes
  * the most loads with it while its own kernel still fits.
  */
-import { type Node } from "@kiln/core";
+import { type Node, makeNode, topoSort } from "@kiln/core";
 
 /** Scheduling options of a target: `maxBuffers` bounds the buffer parameters of one kernel. */
 export interface ScheduleOptions {
@@ -42,4 +42,37 @@ export function nodeToSplit(root: Node, region: ReadonlySet<Node>, maxBuffers: n
     }
   }
   return best;
+}
+
+/**
+ * A concatenation of more than `maxInputs` inputs becomes a tree of smaller ones (concatenation
+ * is associative along its axis). Run before scheduling: `nodeToSplit` cannot help a single node
+ * whose own inputs are too many.
+ * @example
+ * splitWideConcats([concat40], isBuffer, 14); // [concat(concat(x0..x13), concat(x14..x27), concat(x28..x39))]
+ */
+export function splitWideConcats(outputs: readonly Node[], isBuffer: (n: Node) => boolean, maxInputs: number): Node[] {
+  const nodes = topoSort(outputs, isBuffer);
+  if (!nodes.some((n) => n.prim === "concatenate" && n.inputs.length > maxInputs)) return [...outputs];
+  const mapped = new Map<Node, Node>();
+  const get = (n: Node) => mapped.get(n) ?? n;
+  for (const n of nodes) {
+    if (isBuffer(n)) continue;
+    let inputs = n.inputs.map(get);
+    if (n.prim === "concatenate") {
+      const axis = (n as Node<"concatenate">).params.axis;
+      while (inputs.length > maxInputs) {
+        const groups: Node[] = [];
+        for (let i = 0; i < inputs.length; i += maxInputs) {
+          const part = inputs.slice(i, i + maxInputs);
+          groups.push(part.length === 1 ? part[0]! : makeNode("concatenate", part, { axis }));
+        }
+        inputs = groups;
+      }
+    }
+    if (inputs.some((x, i) => x !== n.inputs[i]) || inputs.length !== n.inputs.length) {
+      mapped.set(n, makeNode(n.prim, inputs, n.params as never, n.aval));
+    }
+  }
+  return outputs.map(get);
 }

@@ -8,13 +8,15 @@
  *  - a matmul becomes the core of a contraction kernel whose root is the end of its chain of
  *    single-consumer elementwise ops (the fused epilogue), or is materialized itself;
  *  - movement ops are never materialized on their own: they are index arithmetic;
+ *  - the computed pieces of a concatenate of more than two are materialized (its branch-free
+ *    lowering would evaluate every piece at every output element);
  *  - a reduction read by several kernels, or inside a contraction kernel, or whose inlined copy
  *    would run more often than it has outputs (the trial lowering counts this), is materialized;
  *  - an elementwise value read by several kernels is materialized when recomputing it in each
  *    costs more than one write and one read per reader.
  * Then buffers are assigned to reusable slots by liveness (memory plan).
  */
-import { type DType, Elementwise, type Node, Reduce, sizeOf, topoSort } from "@kiln/core";
+import { type DType, Elementwise, Movement, type Node, Reduce, sizeOf, topoSort } from "@kiln/core";
 import { lowerContraction } from "./contract.js";
 import { type BufferParam, type Kernel } from "./kernel.js";
 import { FusionTooLarge, type LoweredKernel, libraryOf, lowerFused } from "./lower.js";
@@ -92,6 +94,15 @@ export function scheduleGraph(outputs: readonly Node[], isBuffer: (n: Node) => b
     if (isBuffer(n) || !libraryOf(n.prim)) continue;
     mat.add(n);
     for (const i of n.inputs) if (!isBuffer(i)) mat.add(i);
+  }
+  // A concatenate lowers branch-free (each piece is evaluated at every output element, and one is
+  // selected): with more than two pieces, a piece that computes something is materialized once.
+  for (const n of nodes) {
+    if (n.prim !== "concatenate" || isBuffer(n) || n.inputs.length <= 2) continue;
+    for (let p of n.inputs) {
+      while (Movement.has(p.prim) && p.inputs.length === 1 && !isBuffer(p)) p = p.inputs[0]!;
+      if (!isBuffer(p) && p.inputs.length > 0 && !Movement.has(p.prim)) mat.add(p);
+    }
   }
   const coreOf = planContractions(nodes, isBuffer, consumers, mat);
 

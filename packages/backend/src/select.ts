@@ -8,7 +8,7 @@
 import { BackendUnavailableError, activeExecutor, registerExecutor, setExecutor } from "@kiln/core";
 import { cpuExecutor } from "./runtime/cpu.js";
 import { webgpuExecutor } from "./runtime/webgpu.js";
-import { acquireGpu, currentGpu, gpuUnavailableReason } from "./runtime/webgpu-device.js";
+import { type AdapterSummary, acquireGpu, currentGpu, gpuUnavailableReason } from "./runtime/webgpu-device.js";
 
 export type BackendName = "cpu" | "webgpu" | "gpujs";
 
@@ -59,8 +59,18 @@ export async function init(): Promise<BackendInfo[]> {
   const gpu = await acquireGpu();
   initialized = true;
   if (gpu) registerExecutor(webgpuExecutor);
-  if (chosen === null) setExecutor(gpu && !gpu.adapter.software ? "webgpu" : "cpu");
+  if (chosen === null) setExecutor(defaultBackend(gpu?.adapter ?? null));
   return backends();
+}
+
+/**
+ * The backend `init()` makes active when none was chosen: webgpu on a hardware adapter; cpu on a
+ * software adapter (correct, but usually slower than the JS kernels) or without one.
+ * @example
+ * defaultBackend({ software: true, ...adapter }); // "cpu"
+ */
+export function defaultBackend(adapter: Pick<AdapterSummary, "software"> | null): "cpu" | "webgpu" {
+  return adapter && !adapter.software ? "webgpu" : "cpu";
 }
 
 /**

@@ -17,6 +17,14 @@ const DEFAULTS: Readonly<EnvironSettings> = Object.freeze({ fit: true });
 const globals: Record<string, unknown> = { ...DEFAULTS };
 /** Active `context` frames, innermost last. */
 const frames: Readonly<Record<string, unknown>>[] = [];
+/**
+ * `signature()` of the current settings, or null when they changed since it was computed. jit
+ * reads it on every call, so it is computed once per change (set, reset, entering or leaving a
+ * context) rather than serialized each time.
+ */
+let cachedSignature: string | null = null;
+/** Bumped by `set` and `reset`: a context's saved signature is stale if the globals changed inside it. */
+let globalsVersion = 0;
 
 function checkSettings(settings: unknown, who: string): Record<string, unknown> {
   if (settings === null || typeof settings !== "object" || Array.isArray(settings)) {
@@ -46,6 +54,8 @@ function get<K extends keyof EnvironSettings & string>(key: K, defaultValue?: En
  */
 function set(settings: Partial<EnvironSettings>): void {
   Object.assign(globals, checkSettings(settings, "environ.set"));
+  cachedSignature = null;
+  globalsVersion++;
 }
 
 /**
@@ -57,11 +67,15 @@ function set(settings: Partial<EnvironSettings>): void {
 function context<T>(settings: Partial<EnvironSettings>, fn: () => T): T {
   const frame = Object.freeze({ ...checkSettings(settings, "environ.context") });
   if (typeof fn !== "function") throw new ValueError(`environ.context: expected a function to run, got ${typeof fn}`);
+  // Leaving the context restores the outer settings, and with them the outer signature.
+  const outer = cachedSignature, version = globalsVersion;
   frames.push(frame);
+  cachedSignature = null;
   try {
     return fn();
   } finally {
     frames.pop();
+    cachedSignature = version === globalsVersion ? outer : null;
   }
 }
 
@@ -80,6 +94,8 @@ function all(): EnvironSettings {
 function reset(): void {
   for (const k of Object.keys(globals)) delete globals[k];
   Object.assign(globals, DEFAULTS);
+  cachedSignature = null;
+  globalsVersion++;
 }
 
 /** The environment namespace: `environ.get`, `environ.set`, `environ.context`, `environ.all`, `environ.reset`. */
@@ -89,8 +105,9 @@ function reset(): void {
  * @example environ.signature() // '{"fit":true}'
  */
 function signature(): string {
+  if (cachedSignature !== null) return cachedSignature;
   const s = all();
-  return JSON.stringify(Object.keys(s).sort().map((k) => [k, s[k]]));
+  return (cachedSignature = JSON.stringify(Object.keys(s).sort().map((k) => [k, s[k]])));
 }
 
 export const environ = { get, set, context, all, reset, signature };

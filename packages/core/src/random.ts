@@ -175,7 +175,9 @@ export class RandomState extends LongTermState<Tensor> {
   /** Splits the key: stores a fresh key and returns a subkey for one draw. */
   nextKey(): Tensor {
     const key = this.value;
-    if (!isTracingStates() && key.node.prim === "data") {
+    // (Only when the key's values are on the host: a key a jitted step left in device memory
+    // (webgpu) is split by graph ops instead, which need no synchronous read.)
+    if (!isTracingStates() && key.node.prim === "data" && (key.node.params as unknown as { ref: { host: unknown } }).ref.host !== null) {
       // Eager: split on the host, so the key never becomes a growing chain of pending graph nodes.
       const [k0, k1] = Array.from(key.dataSync());
       const word = (i: number): number => {

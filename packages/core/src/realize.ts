@@ -32,7 +32,16 @@ export interface Executor {
    * Compiles a whole graph once into an executable plan that `jit` replays (optional: without it,
    * `compileGraph` replays through `executeSync`).
    */
-  compile?(graph: Graph): CompiledGraph;
+  compile?(graph: Graph, opts?: CompileOptions): CompiledGraph;
+}
+
+/** Options of `Executor.compile`. */
+export interface CompileOptions {
+  /**
+   * Per graph input: whether the plan may write an output into that input's storage (jit's
+   * `donateArgnums`). An input buffer taken over is released by `run`; executors may ignore this.
+   */
+  readonly donate?: readonly boolean[];
 }
 
 /** A graph compiled once for replay: inputs are buffers for `graph.inputs`, in order. */
@@ -47,8 +56,8 @@ export interface CompiledGraph {
  * Compiles `graph` with the executor's own compiler, or wraps `executeSync` (the interpreter's
  * path: no kernels, values computed by the reference semantics).
  */
-export function compileGraph(graph: Graph, executor: Executor = active): CompiledGraph {
-  if (executor.compile) return executor.compile(graph);
+export function compileGraph(graph: Graph, executor: Executor = active, opts: CompileOptions = {}): CompiledGraph {
+  if (executor.compile) return executor.compile(graph, opts);
   const index = new Map(graph.inputs.map((n, i) => [n, i]));
   return {
     run(inputs) {
@@ -133,8 +142,10 @@ export function bufferOf(node: Node): DataBuffer | undefined {
   if (node.prim === "data") return (node as Node<"data">).params.ref as DataBuffer;
   const d = realizedOf.get(node);
   // A realization whose buffer was disposed does not count: hash-consing hands the same node to
-  // later code (np.zeros([]) twice), which must compute it again.
-  return d && !(d.params.ref as DataBuffer).isReleased ? (d.params.ref as DataBuffer) : undefined;
+  // later code (np.zeros([]) twice), which must compute it again. Nor does one held only in device
+  // memory (webgpu) while a host executor is active: that executor computes the value itself.
+  const buf = d && (d.params.ref as DataBuffer);
+  return buf && !buf.isReleased && (buf.host !== null || !active.canSync) ? buf : undefined;
 }
 
 function checkConcrete(nodes: readonly Node[], op: string): void {
@@ -165,6 +176,8 @@ function pendingOf(nodes: readonly Node[]): Node[] {
 
 /** Realizes nodes synchronously; returns their data leaves. */
 export function realizeSync(nodes: readonly Node[], op = "dataSync"): Node<"data">[] {
+  // Reading back a data leaf (a jit output) needs no binding resolution, check or graph walk.
+  if (nodes.length === 1 && nodes[0]!.prim === "data") return [nodes[0] as Node<"data">];
   // Placeholders bound by a running transform compute with their bound values (trace.ts).
   const resolved = resolveBindings(nodes);
   if (resolved !== nodes) return realizeSync(resolved, op);
@@ -181,6 +194,7 @@ export function realizeSync(nodes: readonly Node[], op = "dataSync"): Node<"data
 
 /** Realizes nodes (async); returns their data leaves. */
 export async function realize(nodes: readonly Node[], op = "data"): Promise<Node<"data">[]> {
+  if (nodes.length === 1 && nodes[0]!.prim === "data") return [nodes[0] as Node<"data">];
   const resolved = resolveBindings(nodes);
   if (resolved !== nodes) return realize(resolved, op);
   checkConcrete(nodes, op);

@@ -27,7 +27,9 @@ export type NestedNumbers = number | NestedNumbers[];
 
 // tidy() scopes: every Tensor created inside is recorded so the scope can dispose it.
 const tidyScopes: Tensor[][] = [];
-const handleRegistry = new FinalizationRegistry<DataBuffer>((buf) => buf.disown());
+// No finalizer on handles: a collected handle must not free a buffer that pending graphs still
+// read (np.array(v).add(1) keeps v's data node, not its handle). The buffer is freed when its
+// data node is collected (realize.ts), i.e. when neither a handle nor a graph refers to it.
 
 export class Tensor {
   #node: Node;
@@ -72,7 +74,6 @@ export class Tensor {
     if (this.#owned === buf) return;
     buf.retain();
     this.#owned = buf;
-    handleRegistry.register(this, buf, this);
   }
 
   #adopt(dataNode: Node<"data">): void {
@@ -130,7 +131,6 @@ export class Tensor {
     if (this.#disposed) return;
     this.#disposed = true;
     if (this.#owned) {
-      handleRegistry.unregister(this);
       this.#owned.disown();
       this.#owned = null;
     }

@@ -22,6 +22,8 @@ const dependsMemo = new WeakMap<Node, boolean>();
  * @example dependsOnPlaceholder(np.array([1]).node) // false
  */
 export function dependsOnPlaceholder(node: Node): boolean {
+  // Leaves answer directly (every jit output is a fresh data leaf: no memo entry, no graph walk).
+  if (node.inputs.length === 0) return node.prim === "input";
   const hit = dependsMemo.get(node);
   if (hit !== undefined) return hit;
   for (const n of topoSort([node], (x) => dependsMemo.has(x))) {

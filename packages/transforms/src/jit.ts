@@ -7,13 +7,26 @@
  * remembers which States it touched and their avals, and a call whose States have changed shape or
  * dtype traces anew. Writes are committed after the plan ran (and emitted on the States' streams);
  * a failure before that leaves every State as it was.
+ *
+ * Replays are cheap: a call is matched against the cached entries structurally (its arguments
+ * walked against each entry's traced structure and leaf avals, States checked by the identity of
+ * their committed values, settings by their memoized signature), with no string key built, no
+ * trace and no graph hashed; the compiled plan then runs with its kernels resolved and its
+ * temporaries allocated once. `donateArgnums` lets the plan write outputs into the storage of the
+ * arguments the caller gives up (see the cpu runtime's `planDonations`).
  */
 import {
-  type AnyState, type CompiledGraph, type DataBuffer, type Graph, type Node, type StateTrace, type StateValue, type TreeDef,
-  ConcretizationError, Tensor, ValueError, activeExecutor, avalString, bufferOf, commitStateWrites, compileGraph, dataNode,
+  type Signature, type StateSlot, NOT_STATIC, countSlowSignature, fastMatch, isLeafTensor, leafKey, leafSpec,
+  normNums, stateMatches, staticKey,
+} from "./jit-signature.js";
+import {
+  type AnyState, type CompiledGraph, DataBuffer, type Graph, type Node, type StateTrace, type StateValue, type TreeDef,
+  ConcretizationError, Movement, Tensor, ValueError, activeExecutor, bufferOf, commitStateWrites, compileGraph, dataNode,
   dependsOnPlaceholder, environ, substituter, isTracingStates, makeGraph, makeNode, optimizeGraph, printGraph, realizeSync, tree,
   valueSignature, withStateTrace, npUtil, StateError, setExecutor,
 } from "@kiln/core";
+
+export { jitStats } from "./jit-signature.js";
 
 export interface JitOptions {
   /** Positional arguments that are compile-time constants: their values are part of the cache key. */
@@ -42,51 +55,19 @@ export interface Jitted<F extends (...args: any[]) => any> {
   traceCount(): number;
 }
 
-interface StateSlot {
-  readonly state: AnyState;
-  /** The value signature when traced: a different one means a different graph. */
-  readonly signature: string;
-  readonly placeholders: readonly Node[];
-}
-
-interface Entry {
+interface Entry extends Signature {
   readonly graph: Graph;
   readonly compiled: CompiledGraph;
-  readonly reads: readonly StateSlot[];
-  /** Written States, in write order, with how many output leaves each takes. */
-  readonly writes: readonly { state: AnyState; def: TreeDef; count: number }[];
+  /**
+   * Written States, in write order, with how many output leaves each takes; `read` is the slot
+   * of the same State when the written value has the avals it was read with (it then stays
+   * verified after the commit).
+   */
+  readonly writes: readonly { state: AnyState; def: TreeDef; count: number; read: StateSlot | null }[];
   readonly outDef: TreeDef;
   readonly numOutLeaves: number;
   readonly outWeak: readonly boolean[];
 }
-
-function normNums(op: string, v: number | readonly number[] | undefined, arity: number | null): number[] {
-  if (v === undefined) return [];
-  const list = typeof v === "number" ? [v] : [...v];
-  for (const n of list) {
-    if (!Number.isInteger(n)) throw new ValueError(`jit: ${op} must be integers, got ${JSON.stringify(v)}`);
-    if (arity !== null && (n < -arity || n >= arity)) throw new ValueError(`jit: ${op} ${n} is out of range for a function called with ${arity} argument(s)`);
-  }
-  return list;
-}
-
-function staticKey(v: unknown): string {
-  if (v instanceof Tensor) throw new ValueError(`jit: a static argument must be a hashable JS value (number, string, boolean, plain data), not a Tensor`);
-  try {
-    return JSON.stringify(v) ?? String(v);
-  } catch {
-    throw new ValueError(`jit: a static argument must be JSON-serializable plain data`);
-  }
-}
-
-function leafKey(l: unknown): string {
-  if (l instanceof Tensor) return `${avalString(l.node.aval)}${l.weak ? "w" : ""}`;
-  if (typeof l === "number") return Number.isInteger(l) ? "n:i" : "n:f";
-  if (typeof l === "boolean") return "b";
-  throw new ValueError(`jit: arguments must be Tensors, numbers, booleans or pytrees of them (use staticArgnums for other values), got ${typeof l}`);
-}
-
-const isLeafTensor = (v: unknown): boolean => v instanceof Tensor;
 
 let placeholderCounter = 0;
 function placeholder(aval: { shape: readonly number[]; dtype: Tensor["dtype"] }, label: string): Node {
@@ -100,29 +81,50 @@ function placeholder(aval: { shape: readonly number[]; dtype: Tensor["dtype"] },
  * step(np.ones([4])).itemSync();    // traced and compiled
  * step(np.ones([4])).itemSync();    // replayed
  * step.lower(np.ones([4])).stats;   // { kernels, flops, bytes, peakBytes }
+ * @example
+ * // The caller gives up `w`: the update is written into its storage, and `w` is disposed.
+ * const update = jit((w: Tensor, g: Tensor) => w.sub(g.mul(0.1)), { donateArgnums: 0 });
+ * let w = np.ones([1024]);
+ * w = update(w, np.ones([1024]));
  */
 export function jit<F extends (...args: any[]) => any>(fn: F, opts: JitOptions = {}): Jitted<F> {
   if (typeof fn !== "function") throw new ValueError(`jit: expected a function, got ${typeof fn}`);
   normNums("staticArgnums", opts.staticArgnums, null);
   normNums("donateArgnums", opts.donateArgnums, null);
   const cache = new Map<string, Entry[]>();
+  /** Every entry, most recently used first: a call tries them in this order before building a key. */
+  const recent: Entry[] = [];
   let traces = 0;
 
-  const signatureOf = (args: readonly unknown[]): { key: string; dynamic: unknown[] } => {
-    const statics = new Set(normNums("staticArgnums", opts.staticArgnums, args.length).map((i) => (i < 0 ? i + args.length : i)));
+  const staticsOf = (arity: number): Set<number> =>
+    new Set(normNums("staticArgnums", opts.staticArgnums, arity).map((i) => (i < 0 ? i + arity : i)));
+  const donatedOf = (arity: number): Set<number> =>
+    new Set(normNums("donateArgnums", opts.donateArgnums, arity).map((i) => (i < 0 ? i + arity : i)));
+
+  const signatureOf = (args: readonly unknown[]): string => {
+    countSlowSignature();
+    const statics = staticsOf(args.length);
     const dynamic = args.map((a, i) => (statics.has(i) ? null : a));
     const [leaves, def] = tree.flatten(dynamic, isLeafTensor);
     const parts = [tree.structureKey(def), leaves.map(leafKey).join(","), [...statics].sort().map((i) => `${i}=${staticKey(args[i])}`).join(";"), environ.signature(), opts.backend ?? activeExecutor().name];
-    return { key: parts.join("|"), dynamic };
+    return parts.join("|");
   };
 
-  const findEntry = (key: string): Entry | undefined =>
-    cache.get(key)?.find((e) => e.reads.every((r) => valueSignature(r.state.committedValue) === r.signature));
+  const findEntry = (key: string): Entry | undefined => cache.get(key)?.find((e) => e.reads.every(stateMatches));
 
   const trace = (args: readonly unknown[], key: string): Entry => {
     traces++;
-    const statics = new Set(normNums("staticArgnums", opts.staticArgnums, args.length).map((i) => (i < 0 ? i + args.length : i)));
-    const [leaves, def] = tree.flatten(args.map((a, i) => (statics.has(i) ? null : a)), isLeafTensor);
+    // The settings the key was built with (fn could change them while it is traced).
+    const env = environ.signature(), backend = opts.backend ?? activeExecutor().name;
+    const statics = staticsOf(args.length);
+    const donated = donatedOf(args.length);
+    const dynamic = args.map((a, i) => (statics.has(i) ? null : a));
+    const [leaves, def] = tree.flatten(dynamic, isLeafTensor);
+    // Which leaves belong to a donated argument (leaves are in argument order).
+    const leafDonated: boolean[] = [];
+    (def as Extract<TreeDef, { kind: "array" }>).children.forEach((c, i) => {
+      for (let k = tree.numLeaves(c); k > 0; k--) leafDonated.push(donated.has(i) && !statics.has(i));
+    });
     const argPlaceholders: Node[] = [];
     const tracedLeaves = leaves.map((l) => {
       const t = l instanceof Tensor ? l : npUtil.asTensor(l as number | boolean, "jit");
@@ -146,7 +148,7 @@ export function jit<F extends (...args: any[]) => any>(fn: F, opts: JitOptions =
         const [ls, sdef] = tree.flatten(current, isLeafTensor);
         const ps = ls.map((l) => placeholder((l as Tensor).node.aval, "state"));
         const value = tree.unflatten<StateValue>(sdef, ps.map((p, i) => new Tensor(p, (ls[i] as Tensor).weak)));
-        reads.push({ state, signature: valueSignature(current), placeholders: ps });
+        reads.push({ state, signature: valueSignature(current), placeholders: ps, verified: current, verifiedLeaves: ls as Tensor[] });
         readValues.set(state, value);
         return value;
       },
@@ -163,16 +165,24 @@ export function jit<F extends (...args: any[]) => any>(fn: F, opts: JitOptions =
     });
     const writeList = [...writes].map(([state, value]) => {
       const [ls, wdef] = tree.flatten(value, isLeafTensor);
-      return { state, def: wdef, count: ls.length, leaves: ls as Tensor[] };
+      const slot = reads.find((r) => r.state === state);
+      return { state, def: wdef, count: ls.length, leaves: ls as Tensor[], read: slot && valueSignature(value) === slot.signature ? slot : null };
     });
     const inputs = [...argPlaceholders, ...reads.flatMap((r) => r.placeholders)];
     const outputs = hoistConstants([...outTensors, ...writeList.flatMap((w) => w.leaves)].map((t) => t.node));
     const graph = optimizeGraph(makeGraph(inputs, outputs));
-    const compiled = withBackend(opts.backend, () => compileGraph(graph, activeExecutor()));
+    const donate = leaves.map((l, i) => leafDonated[i]! && l instanceof Tensor);
+    const compiled = withBackend(opts.backend, () => compileGraph(graph, activeExecutor(), donate.some(Boolean) ? { donate } : {}));
     const entry: Entry = {
       graph, compiled, reads,
-      writes: writeList.map(({ state, def: d, count }) => ({ state, def: d, count })),
+      writes: writeList.map(({ state, def: d, count, read }) => ({ state, def: d, count, read })),
       outDef, numOutLeaves: outTensors.length, outWeak: outTensors.map((t) => t.weak),
+      arity: args.length,
+      statics: args.map((a, i) => (statics.has(i) ? a : NOT_STATIC)),
+      staticKeys: args.map((a, i) => (statics.has(i) ? staticKey(a) : null)),
+      argDef: def, leafSpecs: leaves.map((l, i) => leafSpec(l, donate[i]!)),
+      environ: env, backend,
+      leaves: [],
     };
     const list = cache.get(key) ?? [];
     list.push(entry);
@@ -180,45 +190,107 @@ export function jit<F extends (...args: any[]) => any>(fn: F, opts: JitOptions =
     return entry;
   };
 
-  const entryFor = (args: readonly unknown[]): { entry: Entry; dynamic: unknown[] } => {
-    const { key, dynamic } = signatureOf(args);
-    return { entry: findEntry(key) ?? trace(args, key), dynamic };
-  };
-
-  const call = (...args: any[]): any => {
+  /** The entry for a call: a structural match against recent entries, else the keyed cache, else a trace. */
+  const entryFor = (args: readonly unknown[]): Entry | null => {
+    const backend = opts.backend ?? activeExecutor().name;
+    for (let i = 0; i < recent.length; i++) {
+      const m = fastMatch(recent[i]!, args, backend);
+      if (m === "symbolic") return null;
+      if (m === "yes") {
+        const e = recent[i]!;
+        if (i > 0) (recent.splice(i, 1), recent.unshift(e));
+        return e;
+      }
+    }
     // Under another transform's trace (or given symbolic values), jit is transparent: the
     // function's graph joins the enclosing one, so grad(jit(f)) differentiates through f.
     const [argLeaves] = tree.flatten(args, isLeafTensor);
-    if (isTracingStates() || argLeaves.some((l) => l instanceof Tensor && l.node.prim !== "data" && dependsOnPlaceholder(l.node))) {
-      return fn(...args);
+    if (argLeaves.some((l) => l instanceof Tensor && l.node.prim !== "data" && dependsOnPlaceholder(l.node))) return null;
+    const key = signatureOf(args);
+    const e = findEntry(key) ?? trace(args, key);
+    const at = recent.indexOf(e);
+    if (at >= 0) recent.splice(at, 1);
+    recent.unshift(e);
+    const [leaves] = tree.flatten(args.map((a, i) => (e.statics[i] === NOT_STATIC ? a : null)), isLeafTensor);
+    leaves.forEach((l, i) => (e.leaves[i] = l));
+    return e;
+  };
+
+  const call = (...args: any[]): any => {
+    if (isTracingStates()) return fn(...args);
+    const entry = entryFor(args);
+    if (!entry) return fn(...args);
+    return run(entry);
+  };
+
+  const run = (entry: Entry): unknown => {
+    const { leafSpecs, leaves, reads } = entry;
+    const tensors: Tensor[] = [];
+    const scalars: DataBuffer[] = [];
+    for (let i = 0; i < leafSpecs.length; i++) {
+      const l = leaves[i], spec = leafSpecs[i]!;
+      // A JS number or boolean is written straight into a one-element buffer (no graph, no realization).
+      if (spec.kind === "tensor") tensors.push(l as Tensor);
+      else scalars.push(scalarBuffer(l as number | boolean, spec.kind));
     }
-    const { entry, dynamic } = entryFor(args);
-    const [leaves] = tree.flatten(dynamic, isLeafTensor);
-    const inputTensors = [
-      ...leaves.map((l) => (l instanceof Tensor ? l : npUtil.asTensor(l as number | boolean, "jit"))),
-      ...entry.reads.flatMap((r) => tree.flatten(r.state.committedValue, isLeafTensor)[0] as Tensor[]),
-    ];
-    const buffers = realizeBuffers(inputTensors);
-    const outBufs = withBackend(opts.backend, () => entry.compiled.run(buffers));
-    const outs = entry.graph.outputs.map((n, i) => new Tensor(dataNode(outBufs[i]!, n.aval), i < entry.numOutLeaves ? entry.outWeak[i] : false));
+    for (const r of reads) for (const t of r.verifiedLeaves) tensors.push(t);
+    leaves.fill(undefined);
+    const tensorBufs = realizeBuffers(tensors);
+    const buffers: DataBuffer[] = new Array(scalars.length + tensorBufs.length);
+    let t = 0, n = 0;
+    for (let i = 0; i < leafSpecs.length; i++) buffers[i] = leafSpecs[i]!.kind === "tensor" ? tensorBufs[t++]! : scalars[n++]!;
+    for (let i = leafSpecs.length; t < tensorBufs.length; i++) buffers[i] = tensorBufs[t++]!;
+    let outBufs: DataBuffer[];
+    try {
+      outBufs = withBackend(opts.backend, () => entry.compiled.run(buffers));
+    } finally {
+      for (const b of scalars) b.release();
+      // Donated arguments are given up, whether or not their storage was reused (the plan
+      // released the buffers it took over) and whether or not the run succeeded.
+      for (let i = 0, k = 0; i < leafSpecs.length; i++) {
+        const spec = leafSpecs[i]!;
+        if (spec.kind !== "tensor") continue;
+        if (spec.donate) tensors[k]!.dispose();
+        k++;
+      }
+    }
+    const outputs = entry.graph.outputs;
+    const outs: Tensor[] = new Array(outBufs.length);
+    for (let i = 0; i < outBufs.length; i++) {
+      outs[i] = new Tensor(dataNode(outBufs[i]!, outputs[i]!.aval), i < entry.numOutLeaves ? entry.outWeak[i] : false);
+    }
     // Commit: every write assigned, then every stream emits (commitStateWrites).
-    let k = entry.numOutLeaves;
-    const commits = new Map<AnyState, StateValue>();
-    for (const w of entry.writes) {
-      commits.set(w.state, tree.unflatten<StateValue>(w.def, outs.slice(k, k + w.count)));
-      k += w.count;
+    if (entry.writes.length) {
+      let k = entry.numOutLeaves;
+      const commits = new Map<AnyState, StateValue>();
+      for (const w of entry.writes) {
+        commits.set(w.state, w.def.kind === "leaf" ? outs[k]! : tree.unflatten<StateValue>(w.def, outs.slice(k, k + w.count)));
+        k += w.count;
+      }
+      commitStateWrites(commits);
+      // A written State whose new value has the avals it was read with stays verified.
+      for (const w of entry.writes) {
+        if (!w.read) continue;
+        const v = w.state.committedValue as StateValue;
+        w.read.verified = v;
+        w.read.verifiedLeaves = v instanceof Tensor ? [v] : (tree.flatten(v, isLeafTensor)[0] as Tensor[]);
+      }
     }
-    if (commits.size) commitStateWrites(commits);
-    return tree.unflatten(entry.outDef, outs.slice(0, entry.numOutLeaves));
+    return entry.outDef.kind === "leaf" ? outs[0] : tree.unflatten(entry.outDef, outs.slice(0, entry.numOutLeaves));
   };
 
   const jitted = call as Jitted<F>;
   jitted.lower = (...args: any[]) => {
-    const { entry } = entryFor(args);
+    const entry = entryFor(args);
+    if (!entry) throw new ValueError(`jit: lower() needs concrete arguments, not values traced by an enclosing transform`);
+    entry.leaves.fill(undefined);
     return { graph: printGraph(entry.graph), kernels: entry.compiled.kernels, stats: entry.compiled.stats };
   };
-  jitted.cacheSize = () => [...cache.values()].reduce((a, l) => a + l.length, 0);
-  jitted.clearCache = () => cache.clear();
+  jitted.cacheSize = () => recent.length;
+  jitted.clearCache = () => {
+    cache.clear();
+    recent.length = 0;
+  };
   jitted.traceCount = () => traces;
   return jitted;
 }
@@ -232,7 +304,15 @@ export function jit<F extends (...args: any[]) => any>(fn: F, opts: JitOptions =
 function hoistConstants(outputs: readonly Node[]): Node[] {
   const hoist: Node[] = [];
   const seen = new Set<Node>();
-  const cheap = (n: Node): boolean => n.inputs.length === 0 || (n.prim === "broadcast" && n.inputs[0]!.prim === "const");
+  // Literals arranged by movement ops (a broadcast scalar, the one-hot tangents of jacfwd: a pad
+  // of a literal) are index arithmetic inside a fused kernel; a buffer would cost a load.
+  const literalMemo = new Map<Node, boolean>();
+  const cheap = (n: Node): boolean => {
+    if (n.inputs.length === 0) return true;
+    let hit = literalMemo.get(n);
+    if (hit === undefined) literalMemo.set(n, (hit = Movement.has(n.prim) && n.inputs.every(cheap)));
+    return hit;
+  };
   const visit = (n: Node): void => {
     if (seen.has(n)) return;
     seen.add(n);
@@ -271,14 +351,28 @@ function withBackend<T>(name: string | undefined, f: () => T): T {
   }
 }
 
+/** A JS number or boolean argument as the buffer of its traced aval (int32, float32 or bool, weak). */
+function scalarBuffer(v: number | boolean, kind: "int" | "float" | "bool"): DataBuffer {
+  const host = kind === "int" ? Int32Array.of(Number(v)) : kind === "float" ? Float32Array.of(Number(v)) : Uint8Array.of(v ? 1 : 0);
+  return new DataBuffer(kind === "int" ? "int32" : kind === "float" ? "float32" : "bool", 1, host);
+}
+
 /** Buffers for the plan's inputs (pending arguments are realized first, all together). */
 function realizeBuffers(ts: readonly Tensor[]): DataBuffer[] {
-  const pending = ts.filter((t) => bufferOf(t.node) === undefined);
-  if (pending.length) realizeSync(pending.map((t) => t.node), "jit");
-  return ts.map((t) => {
-    const b = bufferOf(t.node);
+  const out: DataBuffer[] = new Array(ts.length);
+  let pending: Node[] | null = null;
+  for (let i = 0; i < ts.length; i++) {
+    const b = bufferOf(ts[i]!.node);
+    if (b) out[i] = b;
+    else (pending ??= []).push(ts[i]!.node);
+  }
+  if (pending) {
+    realizeSync(pending, "jit");
+    for (let i = 0; i < ts.length; i++) out[i] ??= bufferOf(ts[i]!.node)!;
+  }
+  for (const b of out) {
     if (!b) throw new ConcretizationError(`jit: an argument could not be realized`);
     if (b.isReleased) throw new StateError(`jit: an argument or State value was used after dispose()`);
-    return b;
-  });
+  }
+  return out;
 }

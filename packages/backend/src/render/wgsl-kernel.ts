@@ -175,13 +175,19 @@ function updatedAccs(stmts: readonly Stmt[], into = new Map<string, ReduceOp>())
 /** The WGSL module of one dispatch: bindings for the buffers the body references, then `main`. */
 export function wgslModule(
   w: WgslWriter, body: readonly string[], wgSize: number, gx: number,
-  opts: { scratch?: readonly { name: string; slot: number; type: string; written: boolean }[]; shared?: readonly string[]; functions?: readonly string[] } = {},
+  opts: {
+    scratch?: readonly { name: string; slot: number; type: string; written: boolean }[];
+    shared?: readonly string[];
+    functions?: readonly string[];
+    /** Element types overriding the storage type of some parameters (vec4 views of panels). */
+    types?: ReadonlyMap<number, string>;
+  } = {},
 ): { source: string; bindings: number[] } {
   const bindings: number[] = [];
   const decls: string[] = [];
   for (const i of [...w.used].sort((a, b) => a - b)) {
     const p = w.params[i]!;
-    const ty = p.role === "scratch" ? "f32" : storageType(p.dtype);
+    const ty = opts.types?.get(i) ?? (p.role === "scratch" ? "f32" : storageType(p.dtype));
     decls.push(`@group(0) @binding(${bindings.length}) var<storage, ${w.written.has(i) ? "read_write" : "read"}> b${i}: array<${ty}>;`);
     bindings.push(i);
   }

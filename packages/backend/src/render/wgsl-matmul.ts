@@ -65,8 +65,14 @@ export function renderContraction(k: Kernel, t: WgslTuning): WgslProgram {
   const np = nestB.vars[0]!.extent;
   const aPanel = storeTarget([packA])!, bPanel = storeTarget([packB])!;
 
-  // Tile per invocation: multiples of the panel widths, no larger than the (padded) matrix.
-  const tm = Math.min(t.tile.tm, mp * MR), tn = Math.min(t.tile.tn, np * NR);
+  // Tile per invocation: multiples of the panel widths, no larger than the (padded) matrix, and
+  // small enough that a couple of workgroups' worth of invocations share the work.
+  let tm = Math.min(t.tile.tm, mp * MR), tn = Math.min(t.tile.tn, np * NR);
+  const tileCount = () => batch * Math.ceil((mp * MR) / tm) * Math.ceil((np * NR) / tn);
+  while (tileCount() < 2 * t.matmulThreads && (tm > MR || tn > NR)) {
+    if (tn >= tm && tn > NR) tn = Math.max(NR, (tn / 2) & ~(NR - 1));
+    else tm = Math.max(MR, (tm / 2) & ~(MR - 1));
+  }
   const ti = Math.ceil((mp * MR) / tm), tj = Math.ceil((np * NR) / tn);
   // Panels hold every batch (the IR packs one batch at a time into one panel), padded to whole tiles.
   const aSize = ti * tm * kk, bSize = tj * tn * kk;
@@ -109,6 +115,7 @@ export function renderContraction(k: Kernel, t: WgslTuning): WgslProgram {
   w.used.add(aPanel);
   w.used.add(bPanel);
 
+  // Panels are read as vec4s: MR consecutive rows of A (NR columns of B) at one p are contiguous.
   const W = t.matmulThreads, total = batch * ti * tj;
   const out = [
     `  let t_ = gid * ${W} + lid;`,
@@ -117,22 +124,24 @@ export function renderContraction(k: Kernel, t: WgslTuning): WgslProgram {
     `  let i0_ = ((t_ / ${tj}) % ${ti}) * ${tm};`,
     `  let j0_ = (t_ % ${tj}) * ${tn};`,
   ];
-  for (let r = 0; r < tm; r++) out.push(`  let ao${r} = bt_ * ${aSize} + (i0_ / ${MR} + ${Math.floor(r / MR)}) * ${kk * MR} + ${r % MR};`);
-  for (let c = 0; c < tn; c++) out.push(`  let bo${c} = bt_ * ${bSize} + (j0_ / ${NR} + ${Math.floor(c / NR)}) * ${kk * NR} + ${c % NR};`);
-  for (let r = 0; r < tm; r++) for (let c = 0; c < tn; c++) out.push(`  var c${r}_${c}: f32 = 0.0;`);
+  const [ga, gb] = [tm / MR, tn / NR];
+  for (let g = 0; g < ga; g++) out.push(`  let ao${g} = bt_ * ${aSize / MR} + (i0_ / ${MR} + ${g}) * ${kk};`);
+  for (let q = 0; q < gb; q++) out.push(`  let bo${q} = bt_ * ${bSize / NR} + (j0_ / ${NR} + ${q}) * ${kk};`);
+  for (let r = 0; r < tm; r++) for (let q = 0; q < gb; q++) out.push(`  var c${r}_${q} = vec4<f32>(0.0);`);
   out.push(`  for (var p_ = 0; p_ < ${kk}; p_++) {`);
-  for (let r = 0; r < tm; r++) out.push(`    let a${r} = b${aPanel}[ao${r} + p_ * ${MR}];`);
-  for (let c = 0; c < tn; c++) out.push(`    let bv${c} = b${bPanel}[bo${c} + p_ * ${NR}];`);
-  for (let r = 0; r < tm; r++) for (let c = 0; c < tn; c++) out.push(`    c${r}_${c} = c${r}_${c} + a${r} * bv${c};`);
+  for (let g = 0; g < ga; g++) out.push(`    let a${g} = b${aPanel}[ao${g} + p_];`);
+  for (let q = 0; q < gb; q++) out.push(`    let bv${q} = b${bPanel}[bo${q} + p_];`);
+  for (let r = 0; r < tm; r++) for (let q = 0; q < gb; q++) out.push(`    c${r}_${q} = c${r}_${q} + a${Math.floor(r / MR)}[${r % MR}] * bv${q};`);
   out.push(`  }`);
   for (let r = 0; r < tm; r++) {
     for (let c = 0; c < tn; c++) {
       const i = `(i0_ + ${r})`, j = `(j0_ + ${c})`;
-      out.push(`  if (${i} < ${mp * MR} && ${j} < ${np * NR}) { epilogue_(bt_, ${j} / ${NR}, ${i} / ${MR}, ${i} % ${MR}, ${j} % ${NR}, c${r}_${c}); }`);
+      out.push(`  if (${i} < ${mp * MR} && ${j} < ${np * NR}) { epilogue_(bt_, ${j} / ${NR}, ${i} / ${MR}, ${i} % ${MR}, ${j} % ${NR}, c${r}_${Math.floor(c / NR)}[${c % NR}]); }`);
     }
   }
   const dims = gridDims(Math.ceil(total / W), t.maxGroupsPerDim);
-  const { source, bindings } = wgslModule(w, out, W, dims[0], { functions: epilogue });
+  const vec4 = new Map([[aPanel, "vec4<f32>"], [bPanel, "vec4<f32>"]]);
+  const { source, bindings } = wgslModule(w, out, W, dims[0], { functions: epilogue, types: vec4 });
   dispatches.push({ source, bindings, groups: dims });
   return { dispatches, scratch: [], paramSizes: new Map([[aPanel, batch * aSize], [bPanel, batch * bSize]]) };
 }

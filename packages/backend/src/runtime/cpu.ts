@@ -8,10 +8,41 @@ import {
   type CompiledGraph, DataBuffer, DisposedError, type Executor, type Graph, type Node, type TypedArray, topoSort,
 } from "@kiln/core";
 import { planKernels } from "../inspect.js";
-import { allocTypedArray, storageOf } from "../storage.js";
+import { allocTypedArray, bytesPer, storageOf } from "../storage.js";
 import { compileKernel } from "../cache.js";
-import { type Plan, scheduleGraph } from "../schedule.js";
+import { type KernelStep, type Plan, type PlanBuffer, scheduleGraph } from "../schedule.js";
+import { donatable, planDonations } from "./donate.js";
 import { LIBRARY } from "./library.js";
+
+/** How often graphs were scheduled and structurally hashed (tests assert that jit replays do neither). */
+const counters = { schedules: 0, hashes: 0 };
+
+/**
+ * Counts of the plan machinery: `schedules` (graphs scheduled, by eager realization or jit
+ * compilation) and `hashes` (graphs structurally hashed to look a plan up).
+ * @example
+ * const before = planCacheStats();
+ * step(x);                               // a cached jit call
+ * planCacheStats().hashes - before.hashes; // 0: the compiled plan is replayed as is
+ */
+export function planCacheStats(): { schedules: number; hashes: number; entries: number } {
+  return { ...counters, entries: plans.size };
+}
+
+/** Per-step timing hook (benchmarks): called after each kernel with its kind and milliseconds. */
+let stepTimer: ((kind: KernelStep["kind"], ms: number) => void) | null = null;
+
+/**
+ * Installs (or removes, with `null`) a hook timing every kernel a plan runs, eager or jitted:
+ * benchmarks use it to split a step's time into kernels and everything else.
+ * @example
+ * let matmulMs = 0;
+ * setStepTimer((kind, ms) => { if (kind === "matmul") matmulMs += ms; });
+ * step(x); setStepTimer(null);
+ */
+export function setStepTimer(timer: ((kind: KernelStep["kind"], ms: number) => void) | null): void {
+  stepTimer = timer;
+}
 
 const PLAN_CACHE_SIZE = 512;
 const plans = new Map<string, Plan>();
@@ -46,6 +77,7 @@ export function runPlan(plan: Plan, inputs: readonly TypedArray[]): TypedArray[]
     return s.length === b.size ? s : s.subarray(0, b.size);
   });
   for (const step of plan.steps) {
+    const t0 = stepTimer ? performance.now() : 0;
     if (step.kernel) {
       const params = step.kernel.params;
       const args = step.bindings.map((id, i) => (id >= 0 ? arrays[id]! : scratch(params[i]!.dtype, params[i]!.size, i)));
@@ -54,6 +86,7 @@ export function runPlan(plan: Plan, inputs: readonly TypedArray[]): TypedArray[]
       const [out, ...ins] = step.bindings.map((id) => arrays[id]!);
       LIBRARY[step.library!.name]!(step.library!, ins, out!);
     }
+    stepTimer?.(step.kind, performance.now() - t0);
   }
   return arrays;
 }
@@ -95,6 +128,7 @@ export function graphKey(nodes: readonly Node[], outputs: readonly Node[], isBuf
 export function planFor(outputs: readonly Node[], isBuffer: (n: Node) => boolean): { plan: Plan; inputs: Node[] } {
   const nodes = topoSort(outputs, isBuffer);
   const key = graphKey(nodes, outputs, isBuffer);
+  counters.hashes++;
   const hit = plans.get(key);
   if (hit) {
     plans.delete(key); // refresh LRU position
@@ -102,6 +136,7 @@ export function planFor(outputs: readonly Node[], isBuffer: (n: Node) => boolean
     return { plan: hit, inputs: nodes.filter(isBuffer) };
   }
   const made = scheduleGraph(outputs, isBuffer);
+  counters.schedules++;
   plans.set(key, made.plan);
   if (plans.size > PLAN_CACHE_SIZE) plans.delete(plans.keys().next().value!);
   return made;
@@ -123,31 +158,135 @@ function executeCpu(outputs: readonly Node[], known: (n: Node) => DataBuffer | u
   });
 }
 
+/** The kernel function of each step, resolved once per plan (a cache lookup hashes the kernel IR). */
+type StepFn = (args: TypedArray[]) => void;
+
+function stepFn(step: KernelStep): StepFn {
+  if (step.kernel) {
+    const run = compileKernel(step.kernel).run;
+    // Spreading a preallocated array is the cheapest way to call a fixed-arity kernel.
+    return (args) => run(...args);
+  }
+  const lib = LIBRARY[step.library!.name]!, spec = step.library!;
+  return (args) => lib(spec, args.slice(1), args[0]!);
+}
+
+/** Temporaries up to this many bytes stay allocated between replays of a compiled plan. */
+const KEEP_TEMPS_BYTES = 1 << 26;
+
+/** Options of `compile` (`CompileOptions` in core). */
+interface CpuCompileOptions {
+  /** Per graph input: whether its buffer may be taken over by an output (jit's `donateArgnums`). */
+  readonly donate?: readonly boolean[];
+}
+
 /**
  * Schedules a whole graph once (jit): `run` binds the graph's inputs and replays the plan with no
- * graph walk, hashing or scheduling per call.
+ * graph walk, hashing, scheduling or kernel-cache lookup per call. Temporaries live in arrays kept
+ * between calls (up to KEEP_TEMPS_BYTES); outputs are fresh arrays, or the storage of a donated
+ * input that the plan no longer reads when the output is written.
  */
-function compileCpu(graph: Graph): CompiledGraph {
+function compileCpu(graph: Graph, opts: CpuCompileOptions = {}): CompiledGraph {
   const position = new Map(graph.inputs.map((n, i) => [n, i]));
   const isBuffer = (n: Node) => n.prim === "data" || position.has(n);
   const { plan, inputs } = scheduleGraph(graph.outputs, isBuffer);
+  counters.schedules++;
   // Each plan input is a graph input (by position) or a constant captured in the graph.
   const sources = inputs.map((n) => position.get(n) ?? ((n as Node<"data">).params.ref as DataBuffer));
+  const constants = sources.filter((s): s is DataBuffer => typeof s !== "number");
+  const { steps, buffers } = plan;
+  const ids = (role: PlanBuffer["role"]) => buffers.flatMap((b, id) => (b.role === role ? [id] : []));
+  const inputIds = ids("input").sort((x, y) => buffers[x]!.index - buffers[y]!.index);
+  const outputIds = ids("output");
+  const tempIds = ids("temp");
+  const fns = steps.map(stepFn);
+  const kinds = steps.map((s) => s.kind);
+  const tempBytes = plan.slots.reduce((a, s) => a + s.size * bytesPer(s.dtype), 0);
+  const keptSlots = tempBytes <= KEEP_TEMPS_BYTES ? plan.slots.map((s) => allocTypedArray(s.dtype, s.size)) : null;
+  const isKept = (id: number) => keptSlots !== null && buffers[id]!.role === "temp";
+  // Per step: a reusable argument array with scratch and kept temporaries bound once, and the
+  // (argument position, buffer id) pairs rebound on every call. Scratch too large for the pool
+  // is allocated per call (as runPlan does), not held by the plan.
+  const bigScratch: [step: number, arg: number][] = [];
+  const stepArgs = steps.map((step, k) => step.bindings.map((id, i): TypedArray | null => {
+    if (id >= 0) return isKept(id) ? slotView(buffers[id]!, keptSlots!) : null;
+    const p = step.kernel!.params[i]!;
+    if (p.size > SCRATCH_KEEP) return (bigScratch.push([k, i]), null);
+    return scratch(p.dtype, p.size, i);
+  }));
+  const rebind = steps.map((step) => step.bindings.flatMap((id, i) => (id >= 0 && !isKept(id) ? [i, id] : [])));
+  const donations = planDonations(plan, sources, opts.donate ?? []);
+  const donatedOut = new Map(donations.map((d, k) => [d.out, k]));
+  const firstOf = plan.outputs.map((id) => plan.outputs.indexOf(id));
+  const arrays: (TypedArray | null)[] = new Array(buffers.length).fill(null);
+  const taken: (DataBuffer | null)[] = donations.map(() => null);
   return {
-    run(buffers) {
-      const arrays = runPlan(plan, sources.map((s, i) => {
-        const buf = typeof s === "number" ? buffers[s]! : s;
-        if (buf.isReleased || !buf.host) throw new DisposedError(`a tensor of shape [${inputs[i]!.aval.shape}] was read after dispose()`);
-        return buf.host;
-      }));
-      return plan.outputs.map((id) => {
-        const b = plan.buffers[id]!;
-        return new DataBuffer(b.dtype, b.size, arrays[id]!);
-      });
+    run(bufs) {
+      try {
+        for (let i = 0; i < sources.length; i++) {
+          const s = sources[i]!;
+          const buf = typeof s === "number" ? bufs[s]! : s;
+          if (buf.isReleased || !buf.host) throw new DisposedError(`a tensor of shape [${inputs[i]!.aval.shape}] was read after dispose()`);
+          arrays[inputIds[i]!] = buf.host;
+        }
+        for (let d = 0; d < donations.length; d++) {
+          const { input, out } = donations[d]!;
+          taken[d] = donatable(bufs[input]!, input, buffers[out]!, bufs, constants) ? bufs[input]! : null;
+        }
+        for (const id of outputIds) {
+          const d = donatedOut.get(id);
+          arrays[id] = d !== undefined && taken[d] ? taken[d]!.host : allocTypedArray(buffers[id]!.dtype, buffers[id]!.size);
+        }
+        if (!keptSlots) {
+          const pool = plan.slots.map((s) => allocTypedArray(s.dtype, s.size));
+          for (const id of tempIds) arrays[id] = slotView(buffers[id]!, pool);
+        }
+        for (const [k, i] of bigScratch) {
+          const p = steps[k]!.kernel!.params[i]!;
+          stepArgs[k]![i] = allocTypedArray(p.dtype, p.size);
+        }
+        const timer = stepTimer;
+        for (let k = 0; k < steps.length; k++) {
+          const args = stepArgs[k]!, rb = rebind[k]!;
+          for (let j = 0; j < rb.length; j += 2) args[rb[j]!] = arrays[rb[j + 1]!]!;
+          if (timer) {
+            const t0 = performance.now();
+            fns[k]!(args as TypedArray[]);
+            timer(kinds[k]!, performance.now() - t0);
+          } else fns[k]!(args as TypedArray[]);
+        }
+        const out: DataBuffer[] = new Array(plan.outputs.length);
+        for (let k = 0; k < out.length; k++) {
+          const b = buffers[plan.outputs[k]!]!, host = arrays[plan.outputs[k]!]!;
+          // Outputs never alias the caller's storage: an input returned as is (or a constant) is
+          // copied, and one value returned twice is one buffer (donating it releases both).
+          out[k] = firstOf[k]! < k ? out[firstOf[k]!]! : new DataBuffer(b.dtype, b.size, b.role === "output" ? host : host.slice());
+        }
+        return out;
+      } finally {
+        // A donated buffer's storage now belongs to an output (or holds partial results after a
+        // failure): release the buffer, so any other handle on it reads as disposed.
+        for (let d = 0; d < taken.length; d++) {
+          taken[d]?.release();
+          taken[d] = null;
+        }
+        // Hold no reference to the caller's arrays between calls (kept temporaries stay bound).
+        arrays.fill(null);
+        for (let k = 0; k < steps.length; k++) {
+          const args = stepArgs[k]!, rb = rebind[k]!;
+          for (let j = 0; j < rb.length; j += 2) args[rb[j]!] = null;
+        }
+        for (const [k, i] of bigScratch) stepArgs[k]![i] = null;
+      }
     },
     kernels: planKernels(plan),
     stats: plan.stats,
   };
+}
+
+function slotView(b: PlanBuffer, pool: readonly TypedArray[]): TypedArray {
+  const s = pool[b.index]!;
+  return s.length === b.size ? s : s.subarray(0, b.size);
 }
 
 /** The CPU executor: fused kernels compiled to JavaScript, run synchronously. */
@@ -157,9 +296,15 @@ export const cpuExecutor: Executor = {
   compile: compileCpu,
   executeSync: executeCpu,
   execute: async (outputs, known) => executeCpu(outputs, known),
-  read: async (buf) => buf.host!,
-  readSync: (buf) => buf.host!,
+  read: async (buf) => hostForRead(buf, "data"),
+  readSync: (buf) => hostForRead(buf, "dataSync"),
 };
+
+/** A buffer released under a live handle (another handle disposed it, or jit took it over). */
+function hostForRead(buf: DataBuffer, op: string): TypedArray {
+  if (!buf.host) throw new DisposedError(`${op}: a tensor of ${buf.dtype}[${buf.size}] was read after dispose()`);
+  return buf.host;
+}
 
 /**
  * Drops cached plans (tests; memory in long-running processes).

@@ -138,7 +138,7 @@ export function tuningFor(software: boolean, limits: GpuLimits): WgslTuning {
   const cap = (n: number) => pow2Floor(Math.min(n, limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX));
   const maxGroupsPerDim = limits.maxComputeWorkgroupsPerDimension;
   return software
-    ? { threads: cap(64), groupThreads: cap(64), coopMin: 2048, minGroups: 8, splitGrain: 64, maxGroupsPerDim, tile: { tm: 8, tn: 8 }, matmulThreads: cap(64) }
+    ? { threads: cap(64), groupThreads: cap(64), coopMin: 2048, minGroups: 8, splitGrain: 64, maxGroupsPerDim, tile: { tm: 16, tn: 32 }, matmulThreads: cap(64) }
     : { threads: cap(256), groupThreads: cap(256), coopMin: 256, minGroups: 256, splitGrain: 16, maxGroupsPerDim, tile: { tm: 4, tn: 4 }, matmulThreads: cap(64) };
 }
 

@@ -112,8 +112,8 @@ export function webgpuCacheStats(): { compiles: number; entries: number; lookups
   return { ...stats, entries: byKey.size };
 }
 
-/** Drops every compiled program. */
-export function clearWebgpuCache(): void {
+/** Drops every compiled program (runtime/webgpu.ts's `clearWebgpuCache` also drops plans). */
+export function clearProgramCache(): void {
   byKey.clear();
 }
 

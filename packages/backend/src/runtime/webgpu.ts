@@ -13,15 +13,16 @@
  */
 import {
   BackendUnavailableError, type CompiledGraph, DataBuffer, DisposedError, type Executor, type Graph, type Node,
-  type TypedArray, makeNode, topoSort,
+  type TypedArray, topoSort,
 } from "@kiln/core";
 import { type KernelStep, type Plan, scheduleGraph } from "../schedule.js";
+import { splitWideConcats } from "../limits.js";
 import { graphKey } from "./cpu.js";
-import { type GpuContext, requireGpu } from "./webgpu-device.js";
+import { type GpuContext, currentGpu, requireGpu } from "./webgpu-device.js";
 import {
   DeviceData, type BufferPool, deviceBytes, deviceDataOf, deviceFailure, freeDeviceData, poolOf, readback, upload,
 } from "./webgpu-memory.js";
-import { type CompiledProgram, compiledProgram, hostReason, runHostStep } from "./webgpu-programs.js";
+import { type CompiledProgram, clearProgramCache, compiledProgram, hostReason, runHostStep } from "./webgpu-programs.js";
 import { hostifyControlLeaves } from "./webgpu-control.js";
 
 type StepRun =
@@ -43,41 +44,15 @@ const counters = { deviceSteps: 0, hostSteps: 0, syncPlans: 0, asyncPlans: 0 };
  * @example
  * webgpuRunStats().hostSteps; // 0 while every kernel ran as WGSL
  */
-export function webgpuRunStats(): { deviceSteps: number; hostSteps: number; syncPlans: number; asyncPlans: number } {
-  return { ...counters };
+export function webgpuRunStats(): {
+  deviceSteps: number; hostSteps: number; syncPlans: number; asyncPlans: number; buffersCreated: number; buffersReused: number;
+} {
+  const ctx = currentGpu();
+  const pool = ctx ? poolOf(ctx) : null;
+  return { ...counters, buffersCreated: pool?.created ?? 0, buffersReused: pool?.reused ?? 0 };
 }
 
 // ------------------------------------------------------------------ planning
-
-/**
- * WebGPU binds at most `limit` storage buffers per kernel: a concatenation of more inputs becomes a
- * tree of smaller ones before scheduling (the scheduler splits fused regions itself).
- */
-function splitWideConcats(outputs: readonly Node[], isBuffer: (n: Node) => boolean, maxInputs: number): Node[] {
-  const nodes = topoSort(outputs, isBuffer);
-  if (!nodes.some((n) => n.prim === "concatenate" && n.inputs.length > maxInputs)) return [...outputs];
-  const mapped = new Map<Node, Node>();
-  const get = (n: Node) => mapped.get(n) ?? n;
-  for (const n of nodes) {
-    if (isBuffer(n)) continue;
-    let inputs = n.inputs.map(get);
-    if (n.prim === "concatenate") {
-      const axis = (n as Node<"concatenate">).params.axis;
-      while (inputs.length > maxInputs) {
-        const groups: Node[] = [];
-        for (let i = 0; i < inputs.length; i += maxInputs) {
-          const part = inputs.slice(i, i + maxInputs);
-          groups.push(part.length === 1 ? part[0]! : makeNode("concatenate", part, { axis }));
-        }
-        inputs = groups;
-      }
-    }
-    if (inputs.some((x, i) => x !== n.inputs[i]) || inputs.length !== n.inputs.length) {
-      mapped.set(n, makeNode(n.prim, inputs, n.params as never, n.aval));
-    }
-  }
-  return outputs.map(get);
-}
 
 function buildGpuPlan(ctx: GpuContext, outputs: readonly Node[], isBuffer: (n: Node) => boolean): { gp: GpuPlan; inputs: Node[] } {
   // One binding stays free for a program's own scratch (split-reduction partials).
@@ -98,19 +73,23 @@ function buildGpuPlan(ctx: GpuContext, outputs: readonly Node[], isBuffer: (n: N
 }
 
 const PLAN_CACHE_SIZE = 256;
-const plans = new Map<string, GpuPlan>();
+/** Cached plans, with the position of each plan input among the graph's realized leaves (in
+ * topological order): splitting wide concatenations may visit the leaves in another order. */
+const plans = new Map<string, { gp: GpuPlan; order: readonly number[] }>();
 
 function planFor(ctx: GpuContext, outputs: readonly Node[], isBuffer: (n: Node) => boolean): { gp: GpuPlan; inputs: Node[] } {
   const nodes = topoSort(outputs, isBuffer);
   const key = graphKey(nodes, outputs, isBuffer);
+  const leaves = nodes.filter(isBuffer);
   const hit = plans.get(key);
-  if (hit && hit.generation === ctx.generation) {
+  if (hit && hit.gp.generation === ctx.generation) {
     plans.delete(key);
     plans.set(key, hit);
-    return { gp: hit, inputs: nodes.filter(isBuffer) };
+    return { gp: hit.gp, inputs: hit.order.map((i) => leaves[i]!) };
   }
   const made = buildGpuPlan(ctx, outputs, isBuffer);
-  plans.set(key, made.gp);
+  const at = new Map(leaves.map((n, i) => [n, i]));
+  plans.set(key, { gp: made.gp, order: made.inputs.map((n) => at.get(n)!) });
   if (plans.size > PLAN_CACHE_SIZE) plans.delete(plans.keys().next().value!);
   return made;
 }
@@ -407,7 +386,12 @@ export const webgpuExecutor: Executor = {
   compile: compileWebgpu,
 };
 
-/** Drops cached plans (tests; memory in long-running processes). */
-export function clearWebgpuPlans(): void {
+/**
+ * Drops cached plans and compiled WGSL programs (tests; memory in long-running processes).
+ * @example
+ * clearWebgpuCache(); // the next realization renders and compiles its kernels again
+ */
+export function clearWebgpuCache(): void {
   plans.clear();
+  clearProgramCache();
 }

@@ -30,8 +30,13 @@ function paramsKey(params: object): string {
 }
 
 function freezeAval(aval: Aval): Aval {
+  // An aval taken from another node is frozen already and can be shared (every jit output is a
+  // new data leaf with its graph output's aval).
+  if (Object.isFrozen(aval) && Object.isFrozen(aval.shape)) return aval;
   return Object.freeze({ shape: Object.freeze([...aval.shape]), dtype: aval.dtype });
 }
+
+const NO_INPUTS: readonly Node[] = Object.freeze([]);
 
 /** Freezes plain objects and arrays of params; class instances (a DataBuffer) are left as they are. */
 function freezeDeep<T>(v: T): T {
@@ -61,8 +66,9 @@ export function makeNode<P extends Prim>(prim: P, inputs: readonly Node[], param
   const node: Node<P> = Object.freeze({
     id: nextId++,
     prim,
-    inputs: Object.freeze([...inputs]),
-    params: freezeDeep(params),
+    inputs: inputs.length ? Object.freeze([...inputs]) : NO_INPUTS,
+    // Leaf params hold a label or a DataBuffer (left unfrozen anyway): a shallow freeze is the same.
+    params: unique ? Object.freeze(params) : freezeDeep(params),
     aval: out,
     key,
   });

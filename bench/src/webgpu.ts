@@ -1,0 +1,158 @@
+/**
+ * The WebGPU section of `npm run bench` (printed only when a WebGPU adapter exists): W1 and W2
+ * on the GPU, kiln's webgpu backend side by side with hand-written WGSL and the peers that run on
+ * Dawn in Node. Every runner reads its result back to the host, like the CPU section's runners;
+ * inputs are uploaded once, outside the timed region.
+ *
+ * Peers: jax-js's webgpu backend asks `navigator.gpu` for an adapter without `featureLevel`,
+ * which Dawn's GL ES backend (the only one on a machine without a GPU driver) refuses; it runs
+ * through a `navigator.gpu` shim that adds `featureLevel: "compatibility"`. TF.js's webgpu backend
+ * is a separate package (@tensorflow/tfjs-backend-webgpu) that is not installed here: reported.
+ */
+import { Tensor, hostDataNode, np } from "@kiln/core";
+import { backends, destroyGpu, init, setBackend } from "@kiln/backend";
+import { jit } from "@kiln/transforms";
+import { type Peer } from "./peers.js";
+import { measureInterleaved } from "./timing.js";
+
+export interface GpuBenchResult {
+  adapter: string;
+  w1: Record<string, { ms: number; runs: number; relErr: number }>;
+  matmul: Record<string, Record<string, { ms: number; gflops: number; runs: number }>>;
+  unavailable: Record<string, string>;
+}
+
+const pad = (s: string, n: number) => (s.length >= n ? s : s + " ".repeat(n - s.length));
+const lpad = (s: string, n: number) => (s.length >= n ? s : " ".repeat(n - s.length) + s);
+
+/** kiln on webgpu: jit-compiled, inputs resident on the device. */
+function kilnGpuPeer(): Peer {
+  const kt = (d: Float32Array, shape: number[]) => new Tensor(hostDataNode(d, { shape, dtype: "float32" }));
+  const w1 = jit((t: Tensor) => np.sum(np.tanh(t.mul(1.5).add(0.5)).mul(np.sigmoid(t)).sub(t.mul(t).mul(0.1))));
+  const mm = jit((a: Tensor, b: Tensor) => np.matmul(a, b));
+  return {
+    name: "kiln (webgpu)",
+    async w1(x) {
+      setBackend("webgpu");
+      const t = kt(x, [x.length]).add(0); // uploaded and computed once: later calls reuse the device copy
+      await t.data();
+      return async () => (w1(t) as Tensor).item();
+    },
+    async matmul(a, b, n) {
+      setBackend("webgpu");
+      const [A, B] = [kt(a, [n, n]).add(0), kt(b, [n, n]).add(0)];
+      await Promise.all([A.data(), B.data()]);
+      return async () => (mm(A, B) as Tensor).data();
+    },
+  };
+}
+
+/** The shim jax-js needs on Dawn's GL ES backend (see the file comment). */
+async function dawnNavigator(): Promise<void> {
+  if ((globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu) return;
+  const spec = "webgpu";
+  const { create } = (await import(spec)) as { create(flags: string[]): GPU };
+  const dawn = create(["backend=opengles"]);
+  const gpu = {
+    requestAdapter: (o: GPURequestAdapterOptions = {}) => dawn.requestAdapter({ ...o, featureLevel: "compatibility" } as GPURequestAdapterOptions),
+    getPreferredCanvasFormat: () => "rgba8unorm",
+    wgslLanguageFeatures: new Set<string>(),
+  };
+  Object.defineProperty(globalThis, "navigator", { value: { gpu, userAgent: `Node.js ${process.version}` }, configurable: true });
+}
+
+async function jaxGpuPeer(): Promise<Peer | string> {
+  try {
+    await dawnNavigator();
+    const { init: jaxInit, defaultDevice, jit: jaxJit, nn, numpy: jnp } = await import("@jax-js/jax");
+    const devices = await jaxInit("webgpu");
+    if (!devices.includes("webgpu")) return "jax-js found no WebGPU device on Dawn";
+    const w1 = jaxJit((x: InstanceType<typeof jnp.Array>) => jnp.sum(jnp.tanh(x.ref.mul(1.5).add(0.5)).mul(nn.sigmoid(x.ref)).sub(x.ref.mul(x).mul(0.1))));
+    const onGpu = <T>(f: () => T): T => {
+      defaultDevice("webgpu");
+      try {
+        return f();
+      } finally {
+        defaultDevice("wasm");
+      }
+    };
+    return {
+      name: "jax-js (webgpu, jit)",
+      w1(x) {
+        const xa = onGpu(() => jnp.array(x));
+        return async () => onGpu(async () => (await w1(xa.ref).data())[0]);
+      },
+      matmul(a, b, n) {
+        const [A, B] = onGpu(() => [jnp.array(a).reshape([n, n]), jnp.array(b).reshape([n, n])]);
+        return async () => onGpu(async () => await jnp.matmul(A.ref, B.ref).data());
+      },
+    };
+  } catch (e) {
+    return `jax-js cannot run on Dawn in Node: ${(e as Error).message}`;
+  }
+}
+
+async function tfGpuStatus(): Promise<string> {
+  try {
+    const spec = "@tensorflow/tfjs-backend-webgpu";
+    await import(spec);
+    return "TF.js webgpu is installed but not wired into this bench";
+  } catch {
+    return "@tensorflow/tfjs-backend-webgpu is not installed (and it needs navigator.gpu, which Node lacks)";
+  }
+}
+
+/**
+ * Runs the WebGPU section, or returns null (after saying why) without an adapter.
+ * @example
+ * const gpu = await webgpuBench({ x, want, sizes: [128, 256], random });
+ */
+export async function webgpuBench(opts: {
+  x: Float32Array; want: number; sizes: readonly number[]; random: (n: number, seed: number) => Float32Array; handPeers: Peer[];
+}): Promise<GpuBenchResult | null> {
+  await init();
+  const info = backends().find((b) => b.name === "webgpu")!;
+  if (!info.available) {
+    console.log(`\nWebGPU: no adapter here (${info.reason}): the webgpu section is skipped.`);
+    return null;
+  }
+  const result: GpuBenchResult = { adapter: `${info.adapter}${info.software ? " (software)" : ""}`, w1: {}, matmul: {}, unavailable: {} };
+  console.log(`\n==== WebGPU — adapter: ${result.adapter}`);
+  const jax = await jaxGpuPeer();
+  const tf = await tfGpuStatus();
+  if (typeof jax === "string") result.unavailable["jax-js (webgpu)"] = jax;
+  result.unavailable["TF.js (webgpu)"] = tf;
+  const peers: Peer[] = [kilnGpuPeer(), ...opts.handPeers, ...(typeof jax === "string" ? [] : [jax])];
+  try {
+    console.log(`W1 on the GPU (2^20 float32; ms per call, result read back)`);
+    const w1Peers = peers.filter((p) => p.w1);
+    const runs: (() => unknown)[] = [];
+    for (const p of w1Peers) runs.push(await p.w1!(opts.x));
+    const got: number[] = [];
+    for (const r of runs) got.push(Number(await r()));
+    const times = await measureInterleaved(runs, { warmup: 2, minRounds: 9, minMs: 300 });
+    w1Peers.forEach((p, i) => (result.w1[p.name] = { ...times[i]!, relErr: Math.abs(got[i]! - opts.want) / Math.abs(opts.want) }));
+    console.log(`${pad("", 28)}${lpad("ms", 10)}${lpad("rel. error", 12)}`);
+    for (const [name, r] of Object.entries(result.w1)) console.log(`${pad(name, 28)}${lpad(r.ms.toFixed(2), 10)}${lpad(r.relErr.toExponential(1), 12)}`);
+
+    console.log(`\nW2 on the GPU: float32 matmul n×n, GFLOP/s (result read back)`);
+    for (const n of opts.sizes) {
+      const a = opts.random(n * n, 2), b = opts.random(n * n, 3);
+      const mmPeers = peers.filter((p) => p.matmul);
+      const mmRuns: (() => unknown)[] = [];
+      for (const p of mmPeers) mmRuns.push(await p.matmul!(a, b, n));
+      const t = await measureInterleaved(mmRuns, n >= 1024 ? { warmup: 1, minRounds: 3, maxRounds: 5 } : { warmup: 2, minRounds: 5, maxRounds: 25, minMs: 300 });
+      const row: Record<string, { ms: number; gflops: number; runs: number }> = {};
+      mmPeers.forEach((p, i) => (row[p.name] = { ...t[i]!, gflops: (2 * n ** 3) / (t[i]!.ms * 1e6) }));
+      result.matmul[String(n)] = row;
+    }
+    const names = Object.keys(result.matmul[String(opts.sizes[0])] ?? {});
+    console.log(`${pad("", 28)}${opts.sizes.map((n) => lpad(`n=${n}`, 10)).join("")}`);
+    for (const name of names) console.log(`${pad(name, 28)}${opts.sizes.map((n) => lpad(result.matmul[String(n)]![name]!.gflops.toFixed(2), 10)).join("")}`);
+    for (const [name, why] of Object.entries(result.unavailable)) console.log(`${pad(name, 28)}not run: ${why}`);
+  } finally {
+    setBackend("cpu");
+    destroyGpu();
+  }
+  return result;
+}

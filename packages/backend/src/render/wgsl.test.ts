@@ -1,0 +1,122 @@
+/**
+ * The WGSL renderer without a device: literals and casts with the reference semantics, the op
+ * table's overrides, and the mapping of kernels onto dispatches (one invocation per output, a
+ * workgroup per long row, a split full reduction, 2-D grids past 65535 workgroups, contraction
+ * phases). Compiling and running the WGSL is the conformance suite's job (test/conformance).
+ */
+import { expect } from "chai";
+import { type Tensor, np, npUtil } from "@kiln/core";
+import { type Kernel } from "../kernel.js";
+import { scheduleGraph } from "../schedule.js";
+import { type AluOp } from "../expr.js";
+import { type AluRender } from "./base.js";
+import { WGSL_ALU as TABLE, castTo, wgslLiteral } from "./wgsl.js";
+import { type WgslTuning, gridDims, renderWgslProgram } from "./wgsl-kernel.js";
+
+const WGSL_ALU: Record<AluOp, AluRender> = TABLE;
+
+const SOFTWARE: WgslTuning = {
+  threads: 64, groupThreads: 64, coopMin: 2048, minGroups: 8, splitGrain: 64, maxGroupsPerDim: 65535, tile: { tm: 16, tn: 32 }, matmulThreads: 64,
+};
+
+/** The kernels of the plan computing `t` (realized leaves are inputs). */
+function kernelsOf(t: Tensor): Kernel[] {
+  return scheduleGraph([t.node], (n) => n.prim === "data").plan.steps.flatMap((s) => (s.kernel ? [s.kernel] : []));
+}
+
+describe("WGSL renderer", () => {
+  it("literals: non-finite floats and -0 are run-time values, -2^31 has no literal, integral floats get a point", () => {
+    expect(wgslLiteral(NaN, "float32")).to.equal("kNaN");
+    expect(wgslLiteral(Infinity, "float32")).to.equal("kInf");
+    expect(wgslLiteral(-Infinity, "float32")).to.equal("(-kInf)");
+    expect(wgslLiteral(1e39, "float32")).to.equal("kInf"); // overflows float32
+    expect(wgslLiteral(-0, "float32")).to.equal("(-rtf_(0.0))");
+    expect(wgslLiteral(3, "float32")).to.equal("3.0");
+    expect(wgslLiteral(0.1, "float32")).to.equal(String(Math.fround(0.1)));
+    expect(wgslLiteral(-2.5, "float32")).to.equal("(-2.5)");
+    expect(wgslLiteral(-(2 ** 31), "int32")).to.equal("(-2147483647 - 1)");
+    expect(wgslLiteral(7, "index")).to.equal("7");
+    expect(wgslLiteral(1, "bool")).to.equal("true");
+  });
+
+  it("casts follow the interpreter: float → int32 wraps (f2i_), to bool compares with zero (NaN is true)", () => {
+    expect(castTo("x", "float32", "int32")).to.equal("f2i_(x)");
+    expect(castTo("x", "float32", "bool")).to.equal("(x != 0.0)");
+    expect(castTo("b", "bool", "float32")).to.equal("f32(b)");
+    expect(castTo("i", "int32", "index")).to.equal("i");
+  });
+
+  it("the op table overrides only what differs: integer division floors, shifts saturate, max propagates NaN", () => {
+    const ctx = (dt: "float32" | "int32" | "bool") => ({ dtype: dt, in: dt, param: [] as number[] });
+    const d = { math: (n: string) => n };
+    expect(WGSL_ALU.div(["a", "b"], ctx("int32"), d)).to.equal("idiv_(a, b)");
+    expect(WGSL_ALU.div(["a", "b"], ctx("float32"), d)).to.equal("(a / b)");
+    expect(WGSL_ALU.rem(["a", "b"], ctx("float32"), d)).to.equal("frem_(a, b)");
+    expect(WGSL_ALU.max(["a", "b"], ctx("float32"), d)).to.equal("max_(a, b)");
+    expect(WGSL_ALU.max(["a", "b"], ctx("int32"), d)).to.equal("max(a, b)");
+    expect(WGSL_ALU.xor(["a", "b"], ctx("bool"), d)).to.equal("(a != b)");
+    expect(WGSL_ALU.shl(["a", "b"], ctx("int32"), d)).to.contain(">= 32");
+    expect(WGSL_ALU.add(["a", "b"], ctx("float32"), d)).to.equal("(a + b)"); // the C-like base
+    expect(WGSL_ALU.tanh(["x"], ctx("float32"), d)).to.equal("g_(tanh(x), x)");
+  });
+
+  it("an elementwise kernel: one invocation per element, bindings for what it reads and writes", () => {
+    const x = npUtil.fullRaw([1000], 2, "float32").add(np.array([1]));
+    const [k] = kernelsOf(np.exp(x).mul(3));
+    const prog = renderWgslProgram(k!, SOFTWARE);
+    expect(prog.dispatches).to.have.length(1);
+    const d = prog.dispatches[0]!;
+    expect(d.groups).to.deep.equal([Math.ceil(1000 / 64), 1, 1]);
+    expect(d.source).to.contain("@workgroup_size(64)").and.contain("if (t >= 1000) { return; }");
+    expect(d.source).to.contain("var<storage, read_write> b0: array<f32>");
+    expect(d.bindings[0]).to.equal(0);
+    expect(d.source).to.not.contain("workgroupBarrier");
+  });
+
+  it("a full reduction of 2^20 elements is split: partials per workgroup, then their combination", () => {
+    const [k] = kernelsOf(np.sum(np.tanh(np.array([0.5]).add(npUtil.fullRaw([2 ** 20], 1, "float32")))));
+    const prog = renderWgslProgram(k!, SOFTWARE);
+    expect(prog.dispatches).to.have.length(2);
+    expect(prog.scratch).to.deep.equal([{ size: 8, type: "f32" }]);
+    expect(prog.dispatches[0]!.groups).to.deep.equal([8, 1, 1]);
+    expect(prog.dispatches[0]!.source).to.contain("var<storage, read_write> part_").and.contain("workgroupBarrier()");
+    expect(prog.dispatches[1]!.source).to.contain("var<storage, read> part_");
+    expect(prog.dispatches[1]!.bindings).to.include(-1);
+  });
+
+  it("long rows get a workgroup each (a tree of barriers); short rows one invocation each", () => {
+    const [long] = kernelsOf(np.sum(np.sin(np.arange(640000, { dtype: "float32" }).reshape([64, 10000])), { axis: 1 }));
+    const p1 = renderWgslProgram(long!, SOFTWARE);
+    expect(p1.dispatches).to.have.length(1);
+    expect(p1.dispatches[0]!.groups).to.deep.equal([64, 1, 1]);
+    expect(p1.dispatches[0]!.source).to.contain("workgroupUniformLoad");
+    const [short] = kernelsOf(np.sum(np.sin(np.arange(60000, { dtype: "float32" }).reshape([5000, 12])), { axis: 1 }));
+    const p2 = renderWgslProgram(short!, SOFTWARE);
+    expect(p2.dispatches[0]!.source).to.not.contain("workgroupBarrier");
+  });
+
+  it("more workgroups than 65535 use a 2-D grid", () => {
+    expect(gridDims(70000, 65535)).to.deep.equal([65535, 2, 1]);
+    expect(gridDims(65535, 65535)).to.deep.equal([65535, 1, 1]);
+    const [k] = kernelsOf(np.array([1]).add(npUtil.fullRaw([65535 * 64 + 1], 1, "float32")));
+    const d = renderWgslProgram(k!, SOFTWARE).dispatches[0]!;
+    expect(d.groups).to.deep.equal([65535, 2, 1]);
+    expect(d.source).to.contain("wid.y * 65535u");
+  });
+
+  it("a contraction: pack A, pack B, then register tiles reading the panels as vec4 with the epilogue", () => {
+    const a = npUtil.fullRaw([64, 48], 1, "float32").add(np.array([1])), b = npUtil.fullRaw([48, 40], 1, "float32").add(np.array([2]));
+    const kernels = kernelsOf(np.relu(np.matmul(a, b)));
+    const mm = kernels.find((k) => k.name.startsWith("matmul_"))!;
+    const prog = renderWgslProgram(mm, SOFTWARE);
+    expect(prog.dispatches).to.have.length(3);
+    expect(prog.dispatches[2]!.source).to.contain("array<vec4<f32>>").and.contain("fn epilogue_(");
+    // panels are padded to whole tiles of every batch
+    for (const size of prog.paramSizes.values()) expect(size % 4).to.equal(0);
+  });
+
+  it("operations on constants only are kept out of WGSL's constant evaluation (1 / 0 is Infinity, not an error)", () => {
+    const [k] = kernelsOf(np.divide(1, npUtil.fullRaw([2], 0, "float32")));
+    expect(renderWgslProgram(k!, SOFTWARE).dispatches[0]!.source).to.contain("rtf_(");
+  });
+});
