@@ -7,7 +7,7 @@
  * Peers: jax-js's webgpu backend asks `navigator.gpu` for an adapter without `featureLevel`,
  * which Dawn's GL ES backend (the only one on a machine without a GPU driver) refuses; it runs
  * through a `navigator.gpu` shim that adds `featureLevel: "compatibility"`. TF.js's webgpu backend
- * is a separate package (@tensorflow/tfjs-backend-webgpu) that is not installed here: reported.
+ * (@tensorflow/tfjs-backend-webgpu) runs through the same shim; if it cannot, the reason is printed.
  */
 import { Tensor, hostDataNode, np } from "@kiln/core";
 import { backends, destroyGpu, init, setBackend } from "@kiln/backend";
@@ -92,14 +92,55 @@ async function jaxGpuPeer(): Promise<Peer | string> {
   }
 }
 
-async function tfGpuStatus(): Promise<string> {
+/**
+ * TF.js on webgpu, on the same Dawn instance as jax-js: the package registers its backend at import
+ * time only if `navigator.gpu` exists, so the shim must be in place before the import.
+ */
+async function tfGpuPeer(): Promise<Peer | string> {
+  let tf: typeof import("@tensorflow/tfjs");
   try {
+    await dawnNavigator();
+    tf = await import("@tensorflow/tfjs");
     const spec = "@tensorflow/tfjs-backend-webgpu";
     await import(spec);
-    return "TF.js webgpu is installed but not wired into this bench";
-  } catch {
-    return "@tensorflow/tfjs-backend-webgpu is not installed (and it needs navigator.gpu, which Node lacks)";
+  } catch (e) {
+    return `@tensorflow/tfjs-backend-webgpu cannot be loaded: ${(e as Error).message}`;
   }
+  try {
+    if (!tf.findBackendFactory("webgpu")) return "TF.js registered no webgpu backend (navigator.gpu was missing at import)";
+    if (!(await tf.setBackend("webgpu"))) return "tf.setBackend('webgpu') failed on Dawn";
+    await tf.ready();
+  } catch (e) {
+    return `TF.js webgpu cannot initialise on Dawn: ${(e as Error).message}`;
+  }
+  const use = async () => {
+    if (tf.getBackend() !== "webgpu") await tf.setBackend("webgpu");
+  };
+  return {
+    name: "TF.js (webgpu)",
+    async w1(x) {
+      await use();
+      const t = tf.tensor1d(x);
+      return async () => {
+        await use();
+        const r = tf.tidy(() => tf.sum(tf.sub(tf.mul(tf.tanh(tf.add(tf.mul(t, 1.5), 0.5)), tf.sigmoid(t)), tf.mul(tf.mul(t, t), 0.1))));
+        const v = (await r.data())[0];
+        r.dispose();
+        return v;
+      };
+    },
+    async matmul(a, b, n) {
+      await use();
+      const A = tf.tensor2d(a, [n, n]), B = tf.tensor2d(b, [n, n]);
+      return async () => {
+        await use();
+        const c = tf.matMul(A, B);
+        const v = await c.data();
+        c.dispose();
+        return v;
+      };
+    },
+  };
 }
 
 /**
@@ -119,10 +160,10 @@ export async function webgpuBench(opts: {
   const result: GpuBenchResult = { adapter: `${info.adapter}${info.software ? " (software)" : ""}`, w1: {}, matmul: {}, unavailable: {} };
   console.log(`\n==== WebGPU — adapter: ${result.adapter}`);
   const jax = await jaxGpuPeer();
-  const tf = await tfGpuStatus();
+  const tf = await tfGpuPeer();
   if (typeof jax === "string") result.unavailable["jax-js (webgpu)"] = jax;
-  result.unavailable["TF.js (webgpu)"] = tf;
-  const peers: Peer[] = [kilnGpuPeer(), ...opts.handPeers, ...(typeof jax === "string" ? [] : [jax])];
+  if (typeof tf === "string") result.unavailable["TF.js (webgpu)"] = tf;
+  const peers: Peer[] = [kilnGpuPeer(), ...opts.handPeers, ...[jax, tf].filter((p): p is Peer => typeof p !== "string")];
   try {
     console.log(`W1 on the GPU (2^20 float32; ms per call, result read back)`);
     const w1Peers = peers.filter((p) => p.w1);
@@ -149,6 +190,11 @@ export async function webgpuBench(opts: {
     const names = Object.keys(result.matmul[String(opts.sizes[0])] ?? {});
     console.log(`${pad("", 28)}${opts.sizes.map((n) => lpad(`n=${n}`, 10)).join("")}`);
     for (const name of names) console.log(`${pad(name, 28)}${opts.sizes.map((n) => lpad(result.matmul[String(n)]![name]!.gflops.toFixed(2), 10)).join("")}`);
+    if (names.includes("TF.js (webgpu)")) {
+      // The issue's target: kiln's matmul at least 2x TF.js webgpu on the same adapter.
+      const ratio = (n: number) => result.matmul[String(n)]!["kiln (webgpu)"]!.gflops / result.matmul[String(n)]!["TF.js (webgpu)"]!.gflops;
+      console.log(`${pad("kiln / TF.js (webgpu)", 28)}${opts.sizes.map((n) => lpad(ratio(n).toFixed(2) + "x", 10)).join("")}  (target ≥ 2x)`);
+    }
     for (const [name, why] of Object.entries(result.unavailable)) console.log(`${pad(name, 28)}not run: ${why}`);
   } finally {
     setBackend("cpu");

@@ -132,13 +132,15 @@ const pow2Floor = (n: number) => 2 ** Math.floor(Math.log2(Math.max(1, n)));
 /**
  * Kernel tuning for an adapter. Software adapters run invocations as SIMD lanes of a few CPU
  * threads: small workgroups, cooperative reductions only for long rows (barriers are costly),
- * few workgroups needed to fill the machine, and larger register tiles.
+ * few workgroups needed to fill the machine, and larger register tiles (32×32 measured ~20% faster
+ * than 16×32 and ~60% faster than 8×8 at n=1024 on llvmpipe: the tile loop compiles to CPU code,
+ * where a bigger tile means fewer panel reloads; small matrices shrink the tile anyway).
  */
 export function tuningFor(software: boolean, limits: GpuLimits): WgslTuning {
   const cap = (n: number) => pow2Floor(Math.min(n, limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX));
   const maxGroupsPerDim = limits.maxComputeWorkgroupsPerDimension;
   return software
-    ? { threads: cap(64), groupThreads: cap(64), coopMin: 2048, minGroups: 8, splitGrain: 64, maxGroupsPerDim, tile: { tm: 16, tn: 32 }, matmulThreads: cap(64) }
+    ? { threads: cap(64), groupThreads: cap(64), coopMin: 2048, minGroups: 8, splitGrain: 64, maxGroupsPerDim, tile: { tm: 32, tn: 32 }, matmulThreads: cap(64) }
     : { threads: cap(256), groupThreads: cap(256), coopMin: 256, minGroups: 256, splitGrain: 16, maxGroupsPerDim, tile: { tm: 4, tn: 4 }, matmulThreads: cap(64) };
 }
 
