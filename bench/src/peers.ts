@@ -73,14 +73,25 @@ export async function tfPeer(backend: "cpu" | "wasm"): Promise<Peer> {
     await tf.ready();
   };
   await use();
+  return tfRunner(tf, `TF.js (${backend})`, use);
+}
+
+/** The TF.js functions the runner uses (a static or a dynamic import of the package both fit). */
+type TfOps = Pick<typeof tf, "tensor1d" | "tensor2d" | "tidy" | "sum" | "sub" | "mul" | "tanh" | "add" | "sigmoid" | "matMul">;
+
+/**
+ * The TF.js runner of W1 and W2 on whichever backend `use` activates (called before every run,
+ * since several TF.js backends share one process).
+ */
+export function tfRunner(lib: TfOps, name: string, use: () => Promise<void>): Peer {
   return {
-    name: `TF.js (${backend})`,
+    name,
     async w1(x) {
       await use();
-      const t = tf.tensor1d(x);
+      const t = lib.tensor1d(x);
       return async () => {
         await use();
-        const r = tf.tidy(() => tf.sum(tf.sub(tf.mul(tf.tanh(tf.add(tf.mul(t, 1.5), 0.5)), tf.sigmoid(t)), tf.mul(tf.mul(t, t), 0.1))));
+        const r = lib.tidy(() => lib.sum(lib.sub(lib.mul(lib.tanh(lib.add(lib.mul(t, 1.5), 0.5)), lib.sigmoid(t)), lib.mul(lib.mul(t, t), 0.1))));
         const v = (await r.data())[0];
         r.dispose();
         return v;
@@ -88,10 +99,10 @@ export async function tfPeer(backend: "cpu" | "wasm"): Promise<Peer> {
     },
     async matmul(a, b, n) {
       await use();
-      const A = tf.tensor2d(a, [n, n]), B = tf.tensor2d(b, [n, n]);
+      const A = lib.tensor2d(a, [n, n]), B = lib.tensor2d(b, [n, n]);
       return async () => {
         await use();
-        const c = tf.matMul(A, B);
+        const c = lib.matMul(A, B);
         const v = await c.data();
         c.dispose();
         return v;

@@ -12,7 +12,7 @@
 import { Tensor, hostDataNode, np } from "@kiln/core";
 import { backends, destroyGpu, init, setBackend } from "@kiln/backend";
 import { jit } from "@kiln/transforms";
-import { type Peer } from "./peers.js";
+import { type Peer, tfRunner } from "./peers.js";
 import { measureInterleaved } from "./timing.js";
 
 export interface GpuBenchResult {
@@ -113,34 +113,9 @@ async function tfGpuPeer(): Promise<Peer | string> {
   } catch (e) {
     return `TF.js webgpu cannot initialise on Dawn: ${(e as Error).message}`;
   }
-  const use = async () => {
+  return tfRunner(tf, "TF.js (webgpu)", async () => {
     if (tf.getBackend() !== "webgpu") await tf.setBackend("webgpu");
-  };
-  return {
-    name: "TF.js (webgpu)",
-    async w1(x) {
-      await use();
-      const t = tf.tensor1d(x);
-      return async () => {
-        await use();
-        const r = tf.tidy(() => tf.sum(tf.sub(tf.mul(tf.tanh(tf.add(tf.mul(t, 1.5), 0.5)), tf.sigmoid(t)), tf.mul(tf.mul(t, t), 0.1))));
-        const v = (await r.data())[0];
-        r.dispose();
-        return v;
-      };
-    },
-    async matmul(a, b, n) {
-      await use();
-      const A = tf.tensor2d(a, [n, n]), B = tf.tensor2d(b, [n, n]);
-      return async () => {
-        await use();
-        const c = tf.matMul(A, B);
-        const v = await c.data();
-        c.dispose();
-        return v;
-      };
-    },
-  };
+  });
 }
 
 /**

@@ -8,7 +8,7 @@
  * `libraryKernel(...)` marker for primitives that run as hand-written JS library kernels.
  */
 import {
-  type BinaryPrim, ConcretizationError, type DType, Movement, type Node, type Prim, type ReducePrim, type UnaryPrim, isFloat, sizeOf,
+  type BinaryPrim, ConcretizationError, type DType, Movement, type Node, type Prim, type ReducePrim, type UnaryPrim, isFloat, sizeOf, stridesOf,
 } from "@kiln/core";
 import { type AluOp, type Expr, ExprBuilder, type ReduceOp, type VarExpr, divModOn } from "./expr.js";
 import { type BufferParam, type Kernel, fnv1a, printKernelBody } from "./kernel.js";
@@ -28,16 +28,6 @@ type LowerRule<P extends Prim> = (ctx: LowerCtx, node: Node<P>, idx: readonly Ex
 export interface LibraryMarker { readonly library: string }
 
 const libraryKernel = (name: string): LibraryMarker => ({ library: name });
-
-function strides(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i]!;
-  }
-  return s;
-}
 
 // ------------------------------------------------------------------ rule families (STYLE.md §5)
 const unaryLower = <P extends UnaryPrim>(alu: AluOp): LowerRule<P> => (ctx, n, idx) =>
@@ -103,8 +93,8 @@ const LOWER_RULES = {
     const inShape = n.inputs[0]!.aval.shape;
     // An empty tensor has no elements to index (and zero strides to divide by).
     if (sizeOf(inShape) === 0) return ctx.b.const(0, n.aval.dtype);
-    const linear = ctx.b.dot(idx, strides(n.aval.shape));
-    const st = strides(inShape);
+    const linear = ctx.b.dot(idx, stridesOf(n.aval.shape));
+    const st = stridesOf(inShape);
     return ctx.value(n.inputs[0]!, inShape.map((d, e) => ctx.b.imod(ctx.b.idiv(linear, st[e]!), d)));
   },
   broadcast: (ctx, n, idx) => {
@@ -236,7 +226,7 @@ export class GroupLowering implements LowerCtx {
     const seeded = this.env.seeds?.get(node)?.(idx);
     const buf = node === this.root ? undefined : this.env.bufferOf(node);
     if (seeded) v = seeded;
-    else if (buf !== undefined) v = this.b.load(buf, this.b.dot(idx, strides(node.aval.shape)), node.aval.dtype);
+    else if (buf !== undefined) v = this.b.load(buf, this.b.dot(idx, stridesOf(node.aval.shape)), node.aval.dtype);
     else {
       const k = (this.instances.get(node) ?? 0) + 1;
       this.instances.set(node, k);
@@ -342,7 +332,7 @@ export function lowerFused(root: Node, outBuf: number, env: GroupEnv, params: (b
     return l;
   });
   const val = em.value(result);
-  const index = em.value(ctx.b.dot(vars, strides(vars.map((v) => v.extent))));
+  const index = em.value(ctx.b.dot(vars, stridesOf(vars.map((v) => v.extent))));
   scope.stmts.push({ s: "store", buf: 0, index, value: val });
   for (let i = loops.length - 1; i >= 0; i--) em.close(loops[i]!);
   return finishKernel(em.reduceRuns.size ? "reduce" : "elementwise", root, em, params);
