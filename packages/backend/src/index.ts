@@ -16,11 +16,12 @@ export { renderJs } from "./render/js.js";
 export { BASE_ALU, type AluRender, type Dialect } from "./render/base.js";
 export { libraryOf } from "./lower.js";
 export { type LoweredKernelInfo, planKernels } from "./inspect.js";
-export { backends, init, setBackend, getBackend, defaultBackend, type BackendInfo, type BackendName } from "./select.js";
+export { backends, init, setBackend, getBackend, defaultBackend, type BackendInfo, type BackendName, type InitOptions } from "./select.js";
+export { tuneWebgpu, type TuneOptions, type TuneReport } from "./runtime/webgpu-tune.js";
 export { webgpuExecutor, webgpuRunStats, clearWebgpuCache } from "./runtime/webgpu.js";
 export { destroyGpu, type AdapterSummary } from "./runtime/webgpu-device.js";
 export { webgpuCacheStats, setWgslSourceStore, type WgslSourceStore } from "./runtime/webgpu-programs.js";
-export { renderWgslProgram, type WgslProgram, type WgslTuning } from "./render/wgsl-kernel.js";
+export { renderWgslProgram, type WgslProgram, type WgslTuning, type MatmulChoice, type MatmulStrategy } from "./render/wgsl-kernel.js";
 
 export interface LoweredGraph {
   readonly kernels: readonly LoweredKernelInfo[];

@@ -9,6 +9,7 @@ import { BackendUnavailableError, activeExecutor, registerExecutor, setExecutor 
 import { cpuExecutor } from "./runtime/cpu.js";
 import { webgpuExecutor } from "./runtime/webgpu.js";
 import { type AdapterSummary, acquireGpu, currentGpu, gpuUnavailableReason } from "./runtime/webgpu-device.js";
+import { tuneWebgpu } from "./runtime/webgpu-tune.js";
 
 export type BackendName = "cpu" | "webgpu" | "gpujs";
 
@@ -46,19 +47,33 @@ export function backends(): BackendInfo[] {
   ];
 }
 
+/** Options of `init()`. */
+export interface InitOptions {
+  /**
+   * Measure contraction kernels on a newly acquired WebGPU device and use the fastest per problem
+   * size (`tuneWebgpu`; ~1 s on a software adapter, once per device, reused from the persistent
+   * store when one is installed). Default true; false keeps the adapter class's defaults.
+   */
+  readonly tune?: boolean;
+}
+
 /**
- * Finds the WebGPU adapter (Dawn via the `webgpu` package in Node, `navigator.gpu` in browsers)
- * and, unless `setBackend` chose already, makes the default backend active: `webgpu` on a
- * hardware adapter, else `cpu`. Resolves to `backends()`.
+ * Finds the WebGPU adapter (Dawn via the `webgpu` package in Node, `navigator.gpu` in browsers),
+ * tunes its contraction kernels (see `InitOptions.tune`) and, unless `setBackend` chose already,
+ * makes the default backend active: `webgpu` on a hardware adapter, else `cpu`. Resolves to
+ * `backends()`.
  * @example
  * await init();
  * setBackend("webgpu"); // also on a software adapter, when asked for by name
  */
-export async function init(): Promise<BackendInfo[]> {
+export async function init(opts: InitOptions = {}): Promise<BackendInfo[]> {
   registerExecutor(cpuExecutor);
   const gpu = await acquireGpu();
   initialized = true;
-  if (gpu) registerExecutor(webgpuExecutor);
+  if (gpu) {
+    registerExecutor(webgpuExecutor);
+    if (opts.tune !== false) await tuneWebgpu();
+  }
   if (chosen === null) setExecutor(defaultBackend(gpu?.adapter ?? null));
   return backends();
 }

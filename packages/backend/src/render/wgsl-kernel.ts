@@ -37,9 +37,34 @@ export interface WgslTuning {
   /** Elements per invocation below which a reduction is not split further. */
   readonly splitGrain: number;
   readonly maxGroupsPerDim: number;
-  /** Register tile of a contraction invocation (multiples of the IR's 4×4 panels). */
-  readonly tile: { readonly tm: number; readonly tn: number };
+  /**
+   * How contractions run, by problem size: the first entry whose `upTo` is at least the
+   * contraction's work (batch·m·n·k) applies. Chosen per adapter by measurement
+   * (runtime/webgpu-tune.ts), or by adapter class when tuning is off.
+   */
+  readonly matmul: readonly MatmulChoice[];
+  /** Workgroup size of contraction dispatches. */
   readonly matmulThreads: number;
+}
+
+/**
+ * A contraction strategy (render/wgsl-matmul.ts):
+ *  - `packed`: pack A and B into panels (two dispatches), then TM×TN register tiles per invocation;
+ *  - `direct`: one dispatch; register tiles read the operands through the fused prologue (no
+ *    panels) — fewest dispatches, for small problems where per-dispatch costs dominate;
+ *  - `shared`: panels, then workgroup tiles of (TM·gm)×(TN·gn) staged through workgroup memory in
+ *    k-chunks, each invocation accumulating a TM×TN register tile — the classic GPU tiling, which
+ *    pays off where workgroup barriers are cheap (hardware GPUs).
+ */
+export type MatmulStrategy = "packed" | "direct" | "shared";
+
+export interface MatmulChoice {
+  /** Largest work (batch·m·n·k) this entry applies to. */
+  readonly upTo: number;
+  readonly strategy: MatmulStrategy;
+  /** Register tile of one invocation: multiples of the IR's 4×4 panels. */
+  readonly tm: number;
+  readonly tn: number;
 }
 
 export interface WgslDispatch {
@@ -125,7 +150,7 @@ export function unblock(stmts: readonly Stmt[]): Stmt[] {
   });
 }
 
-interface Nest {
+export interface Nest {
   readonly vars: readonly { readonly name: string; readonly extent: number }[];
   readonly body: readonly Stmt[];
   readonly size: number;

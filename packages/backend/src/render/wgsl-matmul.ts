@@ -1,24 +1,30 @@
 /**
  * Contraction kernels on WGSL. The kernel IR (contract.ts) packs A into MR-row panels and B into
  * NR-column panels — the fused prologues run there — then computes MR×NR register tiles whose
- * store runs the fused epilogue. On the GPU that becomes three dispatches:
+ * store runs the fused epilogue. On the GPU that becomes one of three programs (the strategy and
+ * tile come from the adapter's tuning table, `WgslTuning.matmul`, by problem size):
  *
- *   1. pack A for every batch (one invocation per panel element, the IR's own statements);
- *   2. pack B likewise;
- *   3. a register-blocked tile kernel: each invocation accumulates a TM×TN tile (TM, TN multiples
- *      of the panel widths, chosen per adapter) over k, reading both panels contiguously, then calls
- *      the epilogue — the IR's statements after the k loop, as a WGSL function of the tile
- *      position and the accumulated value.
+ *  - **packed** (three dispatches): pack A for every batch (one invocation per panel element, the
+ *    IR's own statements), pack B likewise, then a register-blocked tile kernel: each invocation
+ *    accumulates a TM×TN tile over k reading both panels contiguously as vec4s, then calls the
+ *    epilogue — the IR's statements after the k loop, as a WGSL function of the tile position and
+ *    the accumulated value.
+ *  - **direct** (one dispatch): the same register tiles, reading A and B through the packing
+ *    statements turned into functions (`pa_`, `pb_`: the fused prologue, zero past the edges).
+ *    No panels and two dispatches fewer: small problems, where per-dispatch costs dominate.
+ *  - **shared** (three dispatches): the panels, then workgroup tiles staged through workgroup
+ *    memory in k-chunks; each invocation accumulates a TM×TN register tile from the staged chunk.
+ *    The classic GPU tiling: it pays where workgroup barriers are cheap (hardware GPUs); on
+ *    software adapters (llvmpipe) a barrier costs more than the loads it saves.
  *
- * Register tiles rather than workgroup-memory tiles: on software adapters (llvmpipe) workgroup
- * barriers cost more than the loads they save (a 16×16 shared-memory tile measured ~0.5 GFLOP/s
- * against ~12 for 8×8 registers), and panels already make every load contiguous.
+ * Every strategy sums each output over k in the same order, so they agree to rounding.
  */
 import { type Kernel, type Stmt } from "../kernel.js";
 import { MR, NR } from "../contract.js";
-import { WgslWriter } from "./wgsl.js";
+import { WgslWriter, castTo } from "./wgsl.js";
 import {
-  type LoopStmt, type WgslDispatch, type WgslProgram, type WgslTuning, decompose, extentOf, flatten, gridDims, simpleLoop, wgslModule,
+  type LoopStmt, type MatmulChoice, type Nest, type WgslDispatch, type WgslProgram, type WgslTuning, decompose, extentOf, flatten,
+  gridDims, simpleLoop, wgslModule,
 } from "./wgsl-kernel.js";
 
 const lets = (stmts: readonly Stmt[]): Stmt[] => stmts.filter((s) => s.s === "let");
@@ -44,17 +50,25 @@ function expect(cond: unknown, what: string): asserts cond {
   if (!cond) throw new UnsupportedContraction(`internal: unexpected contraction kernel structure (${what})`);
 }
 
-/**
- * The three dispatches of a contraction kernel (none for an empty one).
- * @example
- * renderContraction(kernel, tuning).dispatches.length; // 3: pack A, pack B, tiles
- */
-export function renderContraction(k: Kernel, t: WgslTuning): WgslProgram {
+/** The pieces of a contraction kernel's IR (contract.ts's fixed structure). */
+interface Parts {
+  readonly k: Kernel;
+  readonly rootLets: Stmt[];
+  readonly lb: LoopStmt;
+  readonly batch: number;
+  readonly phases: readonly [LoopStmt, LoopStmt, LoopStmt];
+  readonly nests: readonly [Nest, Nest];
+  readonly mp: number;
+  readonly np: number;
+  readonly kk: number;
+  readonly panels: readonly [number, number];
+}
+
+function analyze(k: Kernel): Parts | null {
   const rootLets = lets(k.body);
   const lb = k.body.find((s): s is LoopStmt => s.s === "loop");
-  if (!lb) return { dispatches: [], scratch: [], paramSizes: new Map() };
+  if (!lb) return null;
   expect(simpleLoop(lb), "batch loop");
-  const batch = extentOf(lb);
   const phases = lb.body.filter((s): s is LoopStmt => s.s === "loop");
   expect(phases.length === 3, "three phases");
   const [packA, packB, tiles] = phases as [LoopStmt, LoopStmt, LoopStmt];
@@ -62,41 +76,73 @@ export function renderContraction(k: Kernel, t: WgslTuning): WgslProgram {
   const nestA = flatten(packA), nestB = flatten(packB);
   expect(nestA && nestB && nestA.vars.length === 3 && nestB.vars.length === 3, "packing nests");
   const [mp, , kk] = nestA.vars.map((v) => v.extent) as [number, number, number];
-  const np = nestB.vars[0]!.extent;
-  const aPanel = storeTarget([packA])!, bPanel = storeTarget([packB])!;
+  return {
+    k, rootLets, lb, batch: extentOf(lb), phases: [packA, packB, tiles], nests: [nestA, nestB], mp, np: nestB.vars[0]!.extent, kk,
+    panels: [storeTarget([packA])!, storeTarget([packB])!],
+  };
+}
 
-  // Tile per invocation: multiples of the panel widths, no larger than the (padded) matrix, and
-  // small enough that a couple of workgroups' worth of invocations share the work.
-  let tm = Math.min(t.tile.tm, mp * MR), tn = Math.min(t.tile.tn, np * NR);
-  const tileCount = () => batch * Math.ceil((mp * MR) / tm) * Math.ceil((np * NR) / tn);
+/** The `let`s of the batch loop before `phase` (the batch index arithmetic). */
+const before = (P: Parts, phase: LoopStmt) => lets(P.lb.body.slice(0, P.lb.body.indexOf(phase)));
+
+/**
+ * The tuning entry for a contraction of this much work.
+ * @example
+ * matmulChoice(tuning, 128 ** 3).strategy; // "direct" on a software adapter
+ */
+export function matmulChoice(t: WgslTuning, work: number): MatmulChoice {
+  return t.matmul.find((c) => work <= c.upTo) ?? t.matmul[t.matmul.length - 1]!;
+}
+
+/**
+ * The dispatches of a contraction kernel (none for an empty one), by the tuning's strategy for
+ * its size (or `choice`, when given — the tuner measures candidates this way).
+ * @example
+ * renderContraction(kernel, tuning, { upTo: Infinity, strategy: "packed", tm: 8, tn: 8 }).dispatches.length; // 3
+ */
+export function renderContraction(k: Kernel, t: WgslTuning, choice?: MatmulChoice): WgslProgram {
+  const P = analyze(k);
+  if (!P) return { dispatches: [], scratch: [], paramSizes: new Map() };
+  const c = choice ?? matmulChoice(t, P.batch * P.mp * MR * P.np * NR * P.kk);
+  const w = new WgslWriter(k.params, k.body);
+  if (c.strategy === "direct") return direct(P, w, t, c);
+  return c.strategy === "shared" ? shared(P, w, t, c) : packed(P, w, t, c);
+}
+
+/** Tile per invocation: multiples of the panel widths, no larger than the (padded) matrix, and
+ * small enough that a couple of workgroups' worth of invocations share the work. */
+function fitTile(P: Parts, t: WgslTuning, c: MatmulChoice): { tm: number; tn: number; ti: number; tj: number } {
+  let tm = Math.min(c.tm, P.mp * MR), tn = Math.min(c.tn, P.np * NR);
+  const tileCount = () => P.batch * Math.ceil((P.mp * MR) / tm) * Math.ceil((P.np * NR) / tn);
   while (tileCount() < 2 * t.matmulThreads && (tm > MR || tn > NR)) {
     if (tn >= tm && tn > NR) tn = Math.max(NR, (tn / 2) & ~(NR - 1));
     else tm = Math.max(MR, (tm / 2) & ~(MR - 1));
   }
-  const ti = Math.ceil((mp * MR) / tm), tj = Math.ceil((np * NR) / tn);
-  // Panels hold every batch (the IR packs one batch at a time into one panel), padded to whole tiles.
-  const aSize = ti * tm * kk, bSize = tj * tn * kk;
-  const w = new WgslWriter(k.params, k.body);
-  const dispatches: WgslDispatch[] = [];
-  const before = (phase: LoopStmt) => lets(lb.body.slice(0, lb.body.indexOf(phase)));
+  return { tm, tn, ti: Math.ceil((P.mp * MR) / tm), tj: Math.ceil((P.np * NR) / tn) };
+}
 
-  // 1, 2: packing, one invocation per panel element of every batch.
-  for (const [phase, nest, panel, size] of [[packA, nestA, aPanel, aSize], [packB, nestB, bPanel, bSize]] as const) {
+/** The packing dispatches: one invocation per panel element of every batch, each batch into its
+ * own region (`sizes`: elements per batch of each panel, padded to whole tiles). */
+function packDispatches(P: Parts, w: WgslWriter, t: WgslTuning, sizes: readonly [number, number]): WgslDispatch[] {
+  return ([0, 1] as const).map((s) => {
+    const phase = P.phases[s], nest = P.nests[s], panel = P.panels[s];
     w.begin();
-    const total = batch * nest.size, W = t.threads;
+    const total = P.batch * nest.size, W = t.threads;
     const out = [`  let t_ = gid * ${W} + lid;`, `  if (t_ >= ${total}) { return; }`];
-    out.push(...decompose("t_", [{ name: lb.var, extent: batch }, ...nest.vars], "  "));
-    w.serial([...rootLets, ...before(phase)], "  ", out);
+    out.push(...decompose("t_", [{ name: P.lb.var, extent: P.batch }, ...nest.vars], "  "));
+    w.serial([...P.rootLets, ...before(P, phase)], "  ", out);
     const body: string[] = [];
     w.serial(nest.body, "  ", body);
-    // Each batch packs into its own region of the panel buffer.
-    out.push(...body.map((l) => l.replace(new RegExp(`\\bb${panel}\\[`), `b${panel}[${lb.var} * ${size} + `)));
+    out.push(...body.map((l) => l.replace(new RegExp(`\\bb${panel}\\[`), `b${panel}[${P.lb.var} * ${sizes[s]} + `)));
     const dims = gridDims(Math.ceil(total / W), t.maxGroupsPerDim);
     const { source, bindings } = wgslModule(w, out, W, dims[0]);
-    dispatches.push({ source, bindings, groups: dims });
-  }
+    return { source, bindings, groups: dims };
+  });
+}
 
-  // 3: register tiles + the epilogue.
+/** The epilogue as a WGSL function of (batch, panel j, panel i, row in panel, column in panel, value). */
+function epilogueFn(P: Parts, w: WgslWriter): string[] {
+  const tiles = P.phases[2];
   const lj = tiles;
   const li = lj.body.find((s): s is LoopStmt => s.s === "loop");
   expect(li && simpleLoop(lj) && simpleLoop(li), "tile loops");
@@ -107,43 +153,166 @@ export function renderContraction(k: Kernel, t: WgslTuning): WgslProgram {
   const ii = epi[0]!;
   const jj = ii.body.find((s): s is LoopStmt => s.s === "loop");
   expect(jj, "epilogue loops");
-  w.begin();
   w.regAlias.set(regs.name, "creg");
-  const fnBody: string[] = [];
-  w.serial([...rootLets, ...before(tiles), ...lets(lj.body), ...lets(li.body), ii], "  ", fnBody, new Set([ii.var, jj.var]));
-  const epilogue = [`fn epilogue_(${[lb.var, lj.var, li.var, ii.var, jj.var].map((v) => `${v}: i32`).join(", ")}, creg: f32) {`, ...fnBody, `}`];
-  w.used.add(aPanel);
-  w.used.add(bPanel);
+  const body: string[] = [];
+  w.serial([...P.rootLets, ...before(P, tiles), ...lets(lj.body), ...lets(li.body), ii], "  ", body, new Set([ii.var, jj.var]));
+  return [`fn epilogue_(${[P.lb.var, lj.var, li.var, ii.var, jj.var].map((v) => `${v}: i32`).join(", ")}, creg: f32) {`, ...body, `}`];
+}
 
-  // Panels are read as vec4s: MR consecutive rows of A (NR columns of B) at one p are contiguous.
-  const W = t.matmulThreads, total = batch * ti * tj;
-  const out = [
+/** A packing nest as a function of (batch, its three loop variables) returning the panel value. */
+function packFn(P: Parts, w: WgslWriter, s: 0 | 1, name: string): string[] {
+  const nest = P.nests[s];
+  const store = nest.body[nest.body.length - 1];
+  expect(store && store.s === "store" && nest.body.slice(0, -1).every((st) => st.s === "let"), "packing body");
+  const body: string[] = [];
+  w.serial([...P.rootLets, ...before(P, P.phases[s]), ...nest.body.slice(0, -1)], "  ", body);
+  const value = castTo(w.operand(store.value), w.dtypeOf(store.value), "float32");
+  return [`fn ${name}(${[P.lb.var, ...nest.vars.map((v) => v.name)].map((v) => `${v}: i32`).join(", ")}) -> f32 {`, ...body, `  return ${value};`, `}`];
+}
+
+/**
+ * The epilogue calls of a TM×TN register tile at (i0_, j0_). Tiles may overhang the panels (whole
+ * panels past the matrix). One check per element: LLVM (llvmpipe) compiles a block of a thousand
+ * inlined epilogues under one branch many times slower than a thousand small branches.
+ */
+function tileStores(P: Parts, tm: number, tn: number, out: string[]): void {
+  for (let r = 0; r < tm; r++) {
+    for (let c = 0; c < tn; c++) {
+      const i = `(i0_ + ${r})`, j = `(j0_ + ${c})`;
+      out.push(`  if (${i} < ${P.mp * MR} && ${j} < ${P.np * NR}) { epilogue_(bt_, ${j} / ${NR}, ${i} / ${MR}, ${i} % ${MR}, ${j} % ${NR}, c${r}_${Math.floor(c / NR)}[${c % NR}]); }`);
+    }
+  }
+}
+
+function tileHeader(ti: number, tj: number, tm: number, tn: number, total: number, W: number): string[] {
+  return [
     `  let t_ = gid * ${W} + lid;`,
     `  if (t_ >= ${total}) { return; }`,
     `  let bt_ = t_ / ${ti * tj};`,
     `  let i0_ = ((t_ / ${tj}) % ${ti}) * ${tm};`,
     `  let j0_ = (t_ % ${tj}) * ${tn};`,
   ];
+}
+
+const accumulators = (tm: number, tn: number) =>
+  Array.from({ length: tm * (tn / NR) }, (_, x) => `  var c${Math.floor(x / (tn / NR))}_${x % (tn / NR)} = vec4<f32>(0.0);`);
+
+function fma(tm: number, tn: number, ind: string): string[] {
+  const out: string[] = [];
+  for (let r = 0; r < tm; r++) for (let q = 0; q < tn / NR; q++) out.push(`${ind}c${r}_${q} = c${r}_${q} + a${Math.floor(r / MR)}[${r % MR}] * bv${q};`);
+  return out;
+}
+
+function packed(P: Parts, w: WgslWriter, t: WgslTuning, c: MatmulChoice): WgslProgram {
+  const { tm, tn, ti, tj } = fitTile(P, t, c);
+  const { kk, panels: [aPanel, bPanel] } = P;
+  // Panels hold every batch (the IR packs one batch at a time into one panel), padded to whole tiles.
+  const aSize = ti * tm * kk, bSize = tj * tn * kk;
+  const dispatches = packDispatches(P, w, t, [aSize, bSize]);
+  w.begin();
+  const epilogue = epilogueFn(P, w);
+  w.used.add(aPanel);
+  w.used.add(bPanel);
+  // Panels are read as vec4s: MR consecutive rows of A (NR columns of B) at one p are contiguous.
+  const W = t.matmulThreads, total = P.batch * ti * tj;
+  const out = tileHeader(ti, tj, tm, tn, total, W);
   const [ga, gb] = [tm / MR, tn / NR];
   for (let g = 0; g < ga; g++) out.push(`  let ao${g} = bt_ * ${aSize / MR} + (i0_ / ${MR} + ${g}) * ${kk};`);
   for (let q = 0; q < gb; q++) out.push(`  let bo${q} = bt_ * ${bSize / NR} + (j0_ / ${NR} + ${q}) * ${kk};`);
-  for (let r = 0; r < tm; r++) for (let q = 0; q < gb; q++) out.push(`  var c${r}_${q} = vec4<f32>(0.0);`);
-  out.push(`  for (var p_ = 0; p_ < ${kk}; p_++) {`);
+  out.push(...accumulators(tm, tn), `  for (var p_ = 0; p_ < ${kk}; p_++) {`);
   for (let g = 0; g < ga; g++) out.push(`    let a${g} = b${aPanel}[ao${g} + p_];`);
   for (let q = 0; q < gb; q++) out.push(`    let bv${q} = b${bPanel}[bo${q} + p_];`);
-  for (let r = 0; r < tm; r++) for (let q = 0; q < gb; q++) out.push(`    c${r}_${q} = c${r}_${q} + a${Math.floor(r / MR)}[${r % MR}] * bv${q};`);
-  out.push(`  }`);
-  for (let r = 0; r < tm; r++) {
-    for (let c = 0; c < tn; c++) {
-      const i = `(i0_ + ${r})`, j = `(j0_ + ${c})`;
-      out.push(`  if (${i} < ${mp * MR} && ${j} < ${np * NR}) { epilogue_(bt_, ${j} / ${NR}, ${i} / ${MR}, ${i} % ${MR}, ${j} % ${NR}, c${r}_${Math.floor(c / NR)}[${c % NR}]); }`);
-    }
-  }
+  out.push(...fma(tm, tn, "    "), `  }`);
+  tileStores(P, tm, tn, out);
   const dims = gridDims(Math.ceil(total / W), t.maxGroupsPerDim);
   const vec4 = new Map([[aPanel, "vec4<f32>"], [bPanel, "vec4<f32>"]]);
   const { source, bindings } = wgslModule(w, out, W, dims[0], { functions: epilogue, types: vec4 });
   dispatches.push({ source, bindings, groups: dims });
-  return { dispatches, scratch: [], paramSizes: new Map([[aPanel, batch * aSize], [bPanel, batch * bSize]]) };
+  return { dispatches, scratch: [], paramSizes: new Map([[aPanel, P.batch * aSize], [bPanel, P.batch * bSize]]) };
+}
+
+function direct(P: Parts, w: WgslWriter, t: WgslTuning, c: MatmulChoice): WgslProgram {
+  const { tm, tn, ti, tj } = fitTile(P, t, c);
+  w.begin();
+  const functions = [...packFn(P, w, 0, "pa_"), ...packFn(P, w, 1, "pb_"), ...epilogueFn(P, w)];
+  const W = t.matmulThreads, total = P.batch * ti * tj;
+  const out = tileHeader(ti, tj, tm, tn, total, W);
+  out.push(...accumulators(tm, tn), `  for (var p_ = 0; p_ < ${P.kk}; p_++) {`);
+  // The packing functions are total: rows/columns past the edge read as zero.
+  for (let g = 0; g < tm / MR; g++) {
+    const ip = `i0_ / ${MR} + ${g}`;
+    out.push(`    let a${g} = vec4<f32>(${Array.from({ length: MR }, (_, r) => `pa_(bt_, ${ip}, ${r}, p_)`).join(", ")});`);
+  }
+  for (let q = 0; q < tn / NR; q++) {
+    const jp = `j0_ / ${NR} + ${q}`;
+    out.push(`    let bv${q} = vec4<f32>(${Array.from({ length: NR }, (_, j) => `pb_(bt_, ${jp}, p_, ${j})`).join(", ")});`);
+  }
+  out.push(...fma(tm, tn, "    "), `  }`);
+  tileStores(P, tm, tn, out);
+  const dims = gridDims(Math.ceil(total / W), t.maxGroupsPerDim);
+  const { source, bindings } = wgslModule(w, out, W, dims[0], { functions });
+  return { dispatches: [{ source, bindings, groups: dims }], scratch: [], paramSizes: new Map(P.panels.map((p) => [p, 1])) };
+}
+
+/** k-chunk staged in workgroup memory per barrier pair by the shared strategy. */
+const KC = 16;
+
+function shared(P: Parts, w: WgslWriter, t: WgslTuning, c: MatmulChoice): WgslProgram {
+  const { kk, panels: [aPanel, bPanel] } = P;
+  // A gm×gn grid of invocations per workgroup, each a TM×TN tile: blocks of BM×BN.
+  const W = t.matmulThreads;
+  const gm = 2 ** Math.ceil(Math.log2(W) / 2), gn = W / gm;
+  let { tm, tn } = c;
+  while (tm > MR && tm * gm > P.mp * MR) tm /= 2;
+  while (tn > NR && tn * gn > P.np * NR) tn /= 2;
+  const BM = tm * gm, BN = tn * gn;
+  const ti = Math.ceil((P.mp * MR) / BM), tj = Math.ceil((P.np * NR) / BN);
+  const aSize = ti * BM * kk, bSize = tj * BN * kk;
+  const dispatches = packDispatches(P, w, t, [aSize, bSize]);
+  w.begin();
+  const epilogue = epilogueFn(P, w);
+  w.used.add(aPanel);
+  w.used.add(bPanel);
+  const [pa, pb] = [BM / MR, BN / NR];
+  const total = P.batch * ti * tj;
+  const out = [
+    // Whole workgroups leave together (gid is uniform), so the barriers below stay in uniform control flow.
+    `  if (gid >= ${total}) { return; }`,
+    `  let bt_ = gid / ${ti * tj};`,
+    `  let bi_ = (gid / ${tj}) % ${ti};`,
+    `  let bj_ = gid % ${tj};`,
+    `  let i0_ = bi_ * ${BM} + (lid / ${gn}) * ${tm};`,
+    `  let j0_ = bj_ * ${BN} + (lid % ${gn}) * ${tn};`,
+    `  let ab_ = bt_ * ${aSize / MR} + bi_ * ${pa * kk};`,
+    `  let bb_ = bt_ * ${bSize / NR} + bj_ * ${pb * kk};`,
+    `  let ar_ = (lid / ${gn}) * ${tm / MR};`,
+    `  let bc_ = (lid % ${gn}) * ${tn / NR};`,
+    ...accumulators(tm, tn),
+    `  for (var p0_ = 0; p0_ < ${kk}; p0_ += ${KC}) {`,
+    // Stage the chunk: panel g's KC consecutive vec4s (zero past k).
+    `    for (var e_ = lid; e_ < ${pa * KC}; e_ += ${W}) {`,
+    `      let p_ = p0_ + e_ % ${KC};`,
+    `      sa_[e_] = vec4<f32>(0.0);`,
+    `      if (p_ < ${kk}) { sa_[e_] = b${aPanel}[ab_ + (e_ / ${KC}) * ${kk} + p_]; }`,
+    `    }`,
+    `    for (var e_ = lid; e_ < ${pb * KC}; e_ += ${W}) {`,
+    `      let p_ = p0_ + e_ % ${KC};`,
+    `      sb_[e_] = vec4<f32>(0.0);`,
+    `      if (p_ < ${kk}) { sb_[e_] = b${bPanel}[bb_ + (e_ / ${KC}) * ${kk} + p_]; }`,
+    `    }`,
+    `    workgroupBarrier();`,
+    `    for (var q_ = 0; q_ < ${KC}; q_++) {`,
+  ];
+  for (let g = 0; g < tm / MR; g++) out.push(`      let a${g} = sa_[(ar_ + ${g}) * ${KC} + q_];`);
+  for (let q = 0; q < tn / NR; q++) out.push(`      let bv${q} = sb_[(bc_ + ${q}) * ${KC} + q_];`);
+  out.push(...fma(tm, tn, "      "), `    }`, `    workgroupBarrier();`, `  }`);
+  tileStores(P, tm, tn, out);
+  const dims = gridDims(total, t.maxGroupsPerDim);
+  const vec4 = new Map([[aPanel, "vec4<f32>"], [bPanel, "vec4<f32>"]]);
+  const sharedDecls = [`var<workgroup> sa_: array<vec4<f32>, ${pa * KC}>;`, `var<workgroup> sb_: array<vec4<f32>, ${pb * KC}>;`];
+  const { source, bindings } = wgslModule(w, out, W, dims[0], { functions: epilogue, types: vec4, shared: sharedDecls });
+  dispatches.push({ source, bindings, groups: dims });
+  return { dispatches, scratch: [], paramSizes: new Map([[aPanel, P.batch * aSize], [bPanel, P.batch * bSize]]) };
 }
 
 export { UnsupportedContraction };

@@ -16,7 +16,7 @@ import { type WgslTuning, gridDims, renderWgslProgram } from "./wgsl-kernel.js";
 const WGSL_ALU: Record<AluOp, AluRender> = TABLE;
 
 const SOFTWARE: WgslTuning = {
-  threads: 64, groupThreads: 64, coopMin: 2048, minGroups: 8, splitGrain: 64, maxGroupsPerDim: 65535, tile: { tm: 16, tn: 32 }, matmulThreads: 64,
+  threads: 64, groupThreads: 64, coopMin: 2048, minGroups: 8, splitGrain: 64, maxGroupsPerDim: 65535, matmulThreads: 64, matmul: [{ upTo: Number.MAX_SAFE_INTEGER, strategy: "packed", tm: 16, tn: 32 }],
 };
 
 /** The kernels of the plan computing `t` (realized leaves are inputs). */

@@ -130,18 +130,27 @@ function summarize(adapter: GPUAdapter, via: string): AdapterSummary {
 const pow2Floor = (n: number) => 2 ** Math.floor(Math.log2(Math.max(1, n)));
 
 /**
- * Kernel tuning for an adapter. Software adapters run invocations as SIMD lanes of a few CPU
- * threads: small workgroups, cooperative reductions only for long rows (barriers are costly),
- * few workgroups needed to fill the machine, and larger register tiles (32×32 measured ~20% faster
- * than 16×32 and ~60% faster than 8×8 at n=1024 on llvmpipe: the tile loop compiles to CPU code,
- * where a bigger tile means fewer panel reloads; small matrices shrink the tile anyway).
+ * Kernel tuning for an adapter class, before (or without) measuring. Software adapters run
+ * invocations as SIMD lanes of a few CPU threads: small workgroups, cooperative reductions only
+ * for long rows (barriers are costly), few workgroups needed to fill the machine, register tiles
+ * without workgroup memory, bigger for bigger problems (the tile loop compiles to CPU code, where a
+ * bigger tile means fewer panel reloads), and one dispatch for small contractions (each dispatch
+ * costs ~0.2 ms on Dawn's GL ES backend). Hardware GPUs: large workgroups and shared-memory tiles.
+ * `tuneWebgpu` (runtime/webgpu-tune.ts) replaces the contraction table with measured choices.
  */
 export function tuningFor(software: boolean, limits: GpuLimits): WgslTuning {
   const cap = (n: number) => pow2Floor(Math.min(n, limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX));
   const maxGroupsPerDim = limits.maxComputeWorkgroupsPerDimension;
+  const big = Number.MAX_SAFE_INTEGER;
   return software
-    ? { threads: cap(64), groupThreads: cap(64), coopMin: 2048, minGroups: 8, splitGrain: 64, maxGroupsPerDim, tile: { tm: 32, tn: 32 }, matmulThreads: cap(64) }
-    : { threads: cap(256), groupThreads: cap(256), coopMin: 256, minGroups: 256, splitGrain: 16, maxGroupsPerDim, tile: { tm: 4, tn: 4 }, matmulThreads: cap(64) };
+    ? {
+      threads: cap(64), groupThreads: cap(64), coopMin: 2048, minGroups: 8, splitGrain: 64, maxGroupsPerDim, matmulThreads: cap(64),
+      matmul: [{ upTo: 160 ** 3, strategy: "direct", tm: 8, tn: 8 }, { upTo: big, strategy: "packed", tm: 32, tn: 32 }],
+    }
+    : {
+      threads: cap(256), groupThreads: cap(256), coopMin: 256, minGroups: 256, splitGrain: 16, maxGroupsPerDim, matmulThreads: cap(64),
+      matmul: [{ upTo: big, strategy: "shared", tm: 4, tn: 4 }],
+    };
 }
 
 async function acquire(): Promise<GpuContext | null> {

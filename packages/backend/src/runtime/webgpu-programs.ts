@@ -46,6 +46,11 @@ export function setWgslSourceStore(s: WgslSourceStore | null): void {
   store = s;
 }
 
+/** The installed persistent store, if any (the tuner keeps its measurements there too). */
+export function wgslSourceStore(): WgslSourceStore | null {
+  return store;
+}
+
 const stats = { compiles: 0, lookups: 0, storeHits: 0 };
 const byKey = new Map<string, CompiledProgram>();
 const keyOf = new WeakMap<Kernel, string>();

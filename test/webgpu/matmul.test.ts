@@ -1,0 +1,147 @@
+/**
+ * Contraction strategies on webgpu (render/wgsl-matmul.ts) and their per-adapter tuning
+ * (runtime/webgpu-tune.ts). Each strategy is forced through the public tuner (a one-candidate
+ * tuning table) and checked against float64 loops in plain JS over awkward shapes: batches, sizes
+ * that are not multiples of the tiles, panels or the shared-memory k-chunk, fused prologues and
+ * epilogues, a transposed operand. The tuner's report, table and persistence are checked too.
+ */
+import { expect } from "chai";
+import { type Tensor, jit, np } from "kiln";
+import { clearWebgpuCache, destroyGpu, init, setBackend, setWgslSourceStore, tuneWebgpu, type MatmulChoice } from "@kiln/backend";
+import { useWebgpu } from "./env.js";
+
+function values(n: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  return Float32Array.from({ length: n }, () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return (s / 2 ** 32) * 2 - 1;
+  });
+}
+
+/** float64 reference of relu(exp(0.5·a) @ bᵀ + 0.25) for a [B,m,k], b [B,n,k]. */
+function reference(a: Float32Array, b: Float32Array, [B, m, k, n]: number[]): Float64Array {
+  const out = new Float64Array(B * m * n);
+  for (let t = 0; t < B; t++) {
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let p = 0; p < k; p++) s += Math.exp(0.5 * a[(t * m + i) * k + p]!) * b[(t * n + j) * k + p]!;
+        out[(t * m + i) * n + j] = Math.max(0, s + 0.25);
+      }
+    }
+  }
+  return out;
+}
+
+const f = (a: Tensor, b: Tensor) => np.maximum(np.matmul(np.exp(a.mul(0.5)), np.swapaxes(b, -1, -2)).add(0.25), 0);
+
+/** Makes `choice` the device's only contraction strategy and drops compiled programs. */
+async function force(choice: Omit<MatmulChoice, "upTo">): Promise<void> {
+  const report = await tuneWebgpu({ sizes: [64], candidates: [choice] });
+  expect(report.table).to.deep.equal([{ ...choice, upTo: Number.MAX_SAFE_INTEGER }]);
+  clearWebgpuCache();
+}
+
+const SHAPES: [number, number, number, number][] = [[1, 64, 64, 64], [2, 33, 37, 65], [1, 130, 17, 70], [3, 20, 100, 36], [1, 96, 200, 40]];
+
+describe("webgpu: contraction strategies and their tuning", function () {
+  this.timeout(180_000);
+  useWebgpu();
+
+  const strategies: Omit<MatmulChoice, "upTo">[] = [
+    { strategy: "direct", tm: 8, tn: 8 }, { strategy: "direct", tm: 4, tn: 16 },
+    { strategy: "packed", tm: 8, tn: 8 }, { strategy: "packed", tm: 16, tn: 32 },
+    { strategy: "shared", tm: 4, tn: 4 }, { strategy: "shared", tm: 8, tn: 4 },
+  ];
+  for (const choice of strategies) {
+    it(`${choice.strategy} ${choice.tm}x${choice.tn}: fused matmuls match float64 on awkward shapes`, async () => {
+      await force(choice);
+      const step = jit(f);
+      for (const shape of SHAPES) {
+        const [B, m, k, n] = shape;
+        const a = values(B * m * k, m + k), b = values(B * n * k, n * 7 + k);
+        const got = await step(np.array(Array.from(a)).reshape([B, m, k]), np.array(Array.from(b)).reshape([B, n, k])).data();
+        const want = reference(a, b, shape);
+        let worst = 0;
+        want.forEach((w, i) => (worst = Math.max(worst, Math.abs(got[i]! - w) / (1 + Math.abs(w)))));
+        expect(worst, `shape ${shape}`).to.be.below(2e-5);
+      }
+      const src = step.lower(np.zeros([2, 33, 37]), np.zeros([2, 65, 37])).kernels.map((kk) => kk.source).join("\n");
+      const dispatches = Number(/dispatch 1 of (\d+)/.exec(src)?.[1]);
+      expect(dispatches).to.equal(choice.strategy === "direct" ? 1 : 3);
+      expect(src.includes("workgroupBarrier")).to.equal(choice.strategy === "shared");
+      expect(src.includes("fn pa_(")).to.equal(choice.strategy === "direct");
+    });
+  }
+
+  it("the tuner measures every candidate per size, keeps the fastest and drops those 2x slower at larger sizes", async () => {
+    const candidates: Omit<MatmulChoice, "upTo">[] = [{ strategy: "direct", tm: 8, tn: 8 }, { strategy: "packed", tm: 8, tn: 8 }, { strategy: "packed", tm: 16, tn: 16 }];
+    const report = await tuneWebgpu({ sizes: [128, 64], candidates });
+    expect(report.source).to.equal("measured");
+    expect(report.sizes.map((s) => s.n)).to.deep.equal([64, 128]);
+    const first = report.sizes[0]!;
+    expect(Object.keys(first.ms).sort()).to.deep.equal(["direct 8x8", "packed 16x16", "packed 8x8"]);
+    for (const row of report.sizes) {
+      const timed = Object.entries(row.ms).filter(([, ms]) => Number.isFinite(ms));
+      for (const [, ms] of timed) expect(ms).to.be.above(0);
+      expect(row.ms[row.best]).to.equal(Math.min(...timed.map(([, ms]) => ms)));
+    }
+    const best64 = Math.min(...Object.values(first.ms));
+    for (const [name, ms] of Object.entries(first.ms)) {
+      expect(name in report.sizes[1]!.ms, name).to.equal(ms <= 2 * best64);
+    }
+    // The table: winners by size, ascending bounds, the last open-ended; neighbours differ.
+    const { table } = report;
+    expect(table[table.length - 1]!.upTo).to.equal(Number.MAX_SAFE_INTEGER);
+    for (let i = 1; i < table.length; i++) expect(table[i]!.upTo).to.be.above(table[i - 1]!.upTo);
+    const label = (c: Omit<MatmulChoice, "upTo">) => `${c.strategy} ${c.tm}x${c.tn}`;
+    expect(label(table[0]!)).to.equal(first.best);
+    if (table.length === 1) expect(report.sizes[1]!.best).to.equal(first.best);
+  });
+
+  it("tuning results persist in the installed store and are reused by the next device", async () => {
+    const entries = new Map<string, string>();
+    setWgslSourceStore({ get: (k) => entries.get(k), set: (k, v) => void entries.set(k, v) });
+    try {
+      const planted: MatmulChoice[] = [{ upTo: 1000, strategy: "direct", tm: 4, tn: 8 }, { upTo: Number.MAX_SAFE_INTEGER, strategy: "shared", tm: 4, tn: 4 }];
+      const fresh = async () => {
+        destroyGpu();
+        await init({ tune: false });
+        setBackend("webgpu");
+      };
+      await fresh();
+      // A corrupt or malformed entry is measured again and replaced.
+      const key = "kiln-tune";
+      const measured = await tuneWebgpu({ force: true });
+      expect(measured.source).to.equal("measured");
+      const stored = [...entries.keys()].filter((k) => k.startsWith(key));
+      expect(stored).to.have.length(1);
+      entries.set(stored[0]!, JSON.stringify({ adapter: "x", source: "measured", table: planted, sizes: [] }));
+      await fresh();
+      const reused = await tuneWebgpu();
+      expect(reused.source).to.equal("store");
+      expect(reused.table).to.deep.equal(planted);
+      const mm = jit((a: Tensor, b: Tensor) => np.matmul(a, b));
+      const src = mm.lower(np.zeros([64, 64]), np.zeros([64, 64])).kernels.map((kk) => kk.source).join("\n");
+      expect(src).to.include("workgroupBarrier"); // 64³ > 1000: the planted shared-memory entry
+      entries.set(stored[0]!, "{ not json");
+      await fresh();
+      expect((await tuneWebgpu()).source).to.equal("measured");
+      entries.set(stored[0]!, JSON.stringify({ table: [{ upTo: 5, strategy: "bogus", tm: 3, tn: 4 }] }));
+      await fresh();
+      expect((await tuneWebgpu()).source).to.equal("measured");
+    } finally {
+      setWgslSourceStore(null);
+    }
+  });
+
+  it("init({ tune: false }) keeps the adapter class's table: one direct dispatch for a small software-adapter matmul", async () => {
+    destroyGpu();
+    const [, gpu] = await init({ tune: false });
+    setBackend("webgpu");
+    const mm = jit((a: Tensor, b: Tensor) => np.matmul(a, b));
+    const src = mm.lower(np.zeros([64, 64]), np.zeros([64, 64])).kernels.map((kk) => kk.source).join("\n");
+    expect(Number(/dispatch 1 of (\d+)/.exec(src)?.[1])).to.equal(gpu!.software ? 1 : 3);
+    expect(await mm(np.eye(64), np.full([64, 64], 2)).sum().item()).to.equal(64 * 64 * 2);
+  });
+});
