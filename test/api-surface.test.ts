@@ -32,7 +32,7 @@ describe("API surface (API.md §1)", () => {
     for (const n of [
       "tidy", "slice", "newaxis", "stopGradient", "tree", "State", "ParamState", "ShortTermState", "LongTermState", "HiddenState",
       "StateFinder", "states$", "random", "prng", "grad", "valueAndGrad", "vectorGrad", "jacrev", "jacfwd", "jacobian", "hessian",
-      "vjp", "jvp", "linearize", "customVjp", "customJvp", "checkpoint", "remat", "GradientTransform", "jit", "nn", "optim",
+      "vjp", "jvp", "linearize", "customVjp", "customJvp", "checkpoint", "remat", "GradientTransform", "jit", "vmap", "nn", "optim",
       "environ", "treefyStates",
     ]) {
       expect((kiln as Record<string, unknown>)[n], n).to.not.equal(undefined);

@@ -1,7 +1,7 @@
 /**
  * @kiln/transforms — graph-to-graph transforms: autodiff (vjp, jvp, linearize, grad, valueAndGrad,
  * vectorGrad, jacrev, jacfwd, jacobian, hessian, GradientTransform, customVjp, customJvp,
- * checkpoint) and the memory simulation used to measure checkpointing.
+ * checkpoint), vmap, jit, control flow, and the memory simulation used to measure checkpointing.
  */
 export { vjp, vjpGraph } from "./vjp.js";
 export { jvp, linearize, jvpGraph } from "./jvp.js";
@@ -17,3 +17,4 @@ export { checkpoint, remat, type CheckpointPolicy, type CheckpointOptions } from
 export { peakLiveBytes, memorySchedule, type PeakLiveBytesOptions } from "./memory.js";
 export { jit, jitStats, type JitOptions, type Jitted, type Lowered } from "./jit.js";
 export { cond, whileLoop, scan, forLoop, type ScanOptions } from "./control.js";
+export { vmap, type VmapOptions, type AxisSpec, type StateAxes } from "./vmap.js";
