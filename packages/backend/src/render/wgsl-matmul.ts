@@ -203,16 +203,21 @@ function fma(tm: number, tn: number, ind: string): string[] {
   return out;
 }
 
+/** The packing dispatches, then the tile dispatch's epilogue function (the tile kernel reads both panels). */
+function panelsAndEpilogue(P: Parts, w: WgslWriter, t: WgslTuning, sizes: readonly [number, number]): { dispatches: WgslDispatch[]; epilogue: string[] } {
+  const dispatches = packDispatches(P, w, t, sizes);
+  w.begin();
+  const epilogue = epilogueFn(P, w);
+  for (const panel of P.panels) w.used.add(panel);
+  return { dispatches, epilogue };
+}
+
 function packed(P: Parts, w: WgslWriter, t: WgslTuning, c: MatmulChoice): WgslProgram {
   const { tm, tn, ti, tj } = fitTile(P, t, c);
   const { kk, panels: [aPanel, bPanel] } = P;
   // Panels hold every batch (the IR packs one batch at a time into one panel), padded to whole tiles.
   const aSize = ti * tm * kk, bSize = tj * tn * kk;
-  const dispatches = packDispatches(P, w, t, [aSize, bSize]);
-  w.begin();
-  const epilogue = epilogueFn(P, w);
-  w.used.add(aPanel);
-  w.used.add(bPanel);
+  const { dispatches, epilogue } = panelsAndEpilogue(P, w, t, [aSize, bSize]);
   // Panels are read as vec4s: MR consecutive rows of A (NR columns of B) at one p are contiguous.
   const W = t.matmulThreads, total = P.batch * ti * tj;
   const out = tileHeader(ti, tj, tm, tn, total, W);
@@ -268,11 +273,7 @@ function shared(P: Parts, w: WgslWriter, t: WgslTuning, c: MatmulChoice): WgslPr
   const BM = tm * gm, BN = tn * gn;
   const ti = Math.ceil((P.mp * MR) / BM), tj = Math.ceil((P.np * NR) / BN);
   const aSize = ti * BM * kk, bSize = tj * BN * kk;
-  const dispatches = packDispatches(P, w, t, [aSize, bSize]);
-  w.begin();
-  const epilogue = epilogueFn(P, w);
-  w.used.add(aPanel);
-  w.used.add(bPanel);
+  const { dispatches, epilogue } = panelsAndEpilogue(P, w, t, [aSize, bSize]);
   const [pa, pb] = [BM / MR, BN / NR];
   const total = P.batch * ti * tj;
   const out = [
