@@ -6,7 +6,7 @@
 import { expect } from "chai";
 import {
   GradientTransform, type Tensor, type TransformFn, checkpoint, customVjp, grad, hessian, jacfwd, jacobian, jacrev, np,
-  tree, vectorGrad,
+  tree, vectorGrad, vmap,
 } from "kiln";
 import { expectClose } from "../util.js";
 
@@ -75,6 +75,17 @@ describe("seed 000: BrainState autodiff tutorial", () => {
     const batch = np.array([[1, 1], [2, 2], [3, 3]]);
     // Σ_i 2(params - batch_i) = 2·([1, 2]·3 - [6, 6])
     expectClose(T(vectorGrad(batchLoss)(np.array([1, 2]), batch)), [-6, 0]);
+  });
+
+  it("§6 the real per-sample gradients (shape (3, 2)) are vmap(grad(f)) over the batch", () => {
+    const sampleLoss = (params: Tensor, x: Tensor) => np.sum(params.sub(x).pow(2));
+    const batch = np.array([[1, 1], [2, 2], [3, 3]]);
+    // 2(params - batch_i) per row
+    const grads = vmap(grad(sampleLoss), { inAxes: [null, 0] })(np.array([1, 2]), batch) as Tensor;
+    expect(grads.shape).to.deep.equal([3, 2]);
+    expectClose(grads, [[0, 2], [-2, 0], [-4, -2]]);
+    // Their sum is what vectorGrad gives.
+    expectClose(grads.sum(0), [-6, 0]);
   });
 
   it("§9 a custom backward rule clips the gradients of sum(x³) at [2, -3, 1] to [0.5, 0.5, 0.5]", () => {

@@ -16,7 +16,7 @@ import * as shp from "./np/shape.js";
 import * as idx from "./np/indexing.js";
 import * as lin from "./np/linalg.js";
 import type { Index } from "./np/indexing.js";
-import type { ReduceOptions, VarOptions } from "./np/reduce.js";
+import type { AxisOr, ReduceOptions, VarOptions } from "./np/reduce.js";
 
 /** Anything accepted where a Tensor is: a Tensor, a JS number/boolean, or nested arrays of them. */
 export type ArrayLike = Tensor | number | boolean | NestedArray;
@@ -173,19 +173,19 @@ export class Tensor {
   astype(dtype: DType): Tensor { return ew.astype(this, dtype); }
 
   // ------------------------------------------------------------------ reductions
-  sum(opts?: ReduceOptions): Tensor { return red.sum(this, opts); }
-  mean(opts?: ReduceOptions): Tensor { return red.mean(this, opts); }
-  prod(opts?: ReduceOptions): Tensor { return red.prod(this, opts); }
-  max(opts?: ReduceOptions): Tensor { return red.max(this, opts); }
-  min(opts?: ReduceOptions): Tensor { return red.min(this, opts); }
-  argmax(opts?: { axis?: number; keepdims?: boolean }): Tensor { return red.argmax(this, opts); }
-  argmin(opts?: { axis?: number; keepdims?: boolean }): Tensor { return red.argmin(this, opts); }
-  var(opts?: VarOptions): Tensor { return red.var_(this, opts); }
-  std(opts?: VarOptions): Tensor { return red.std(this, opts); }
-  all(opts?: ReduceOptions): Tensor { return red.all(this, opts); }
-  any(opts?: ReduceOptions): Tensor { return red.any(this, opts); }
-  cumsum(opts?: { axis?: number }): Tensor { return red.cumsum(this, opts); }
-  logsumexp(opts?: ReduceOptions): Tensor { return red.logsumexp(this, opts); }
+  sum(opts?: AxisOr<ReduceOptions>): Tensor { return red.sum(this, opts); }
+  mean(opts?: AxisOr<ReduceOptions>): Tensor { return red.mean(this, opts); }
+  prod(opts?: AxisOr<ReduceOptions>): Tensor { return red.prod(this, opts); }
+  max(opts?: AxisOr<ReduceOptions>): Tensor { return red.max(this, opts); }
+  min(opts?: AxisOr<ReduceOptions>): Tensor { return red.min(this, opts); }
+  argmax(opts?: number | null | { axis?: number | null; keepdims?: boolean }): Tensor { return red.argmax(this, opts); }
+  argmin(opts?: number | null | { axis?: number | null; keepdims?: boolean }): Tensor { return red.argmin(this, opts); }
+  var(opts?: AxisOr<VarOptions>): Tensor { return red.var_(this, opts); }
+  std(opts?: AxisOr<VarOptions>): Tensor { return red.std(this, opts); }
+  all(opts?: AxisOr<ReduceOptions>): Tensor { return red.all(this, opts); }
+  any(opts?: AxisOr<ReduceOptions>): Tensor { return red.any(this, opts); }
+  cumsum(opts?: number | null | { axis?: number | null }): Tensor { return red.cumsum(this, opts); }
+  logsumexp(opts?: AxisOr<ReduceOptions>): Tensor { return red.logsumexp(this, opts); }
 
   // ------------------------------------------------------------------ shape
   reshape(shape: readonly number[]): Tensor { return shp.reshape(this, shape); }

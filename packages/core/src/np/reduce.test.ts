@@ -416,3 +416,30 @@ describe("reductions: property tests against a nested-array model", () => {
     );
   });
 });
+
+describe("reductions: the axis alone as NumPy/JAX write it (x.sum(0), np.mean(x, [0, 1]))", () => {
+  const x = np.array([[1, 2, 3], [4, 5, 6]]);
+  it("a number or an array of axes means { axis }", () => {
+    expect(x.sum(0).toArraySync()).to.deep.equal([5, 7, 9]);
+    expect(np.sum(x, -1).toArraySync()).to.deep.equal([6, 15]);
+    expect(x.mean([0, 1]).itemSync()).to.equal(3.5);
+    expect(x.max(1).toArraySync()).to.deep.equal([3, 6]);
+    expect(x.min(0).toArraySync()).to.deep.equal([1, 2, 3]);
+    expect(x.prod(1).toArraySync()).to.deep.equal([6, 120]);
+    expect(x.argmax(1).toArraySync()).to.deep.equal([2, 2]);
+    expect(x.argmin(0).toArraySync()).to.deep.equal([0, 0, 0]);
+    expect(x.cumsum(1).toArraySync()).to.deep.equal([[1, 3, 6], [4, 9, 15]]);
+    expect(x.gt(2).any(1).toArraySync()).to.deep.equal([1, 1]); // bools read as 0/1
+    expect(x.gt(2).all(1).toArraySync()).to.deep.equal([0, 1]);
+    expect(x.var(1).toArraySync()).to.deep.equal([2 / 3, 2 / 3].map(Math.fround));
+    expect(x.std(0).toArraySync()).to.deep.equal([1.5, 1.5, 1.5]);
+    expect(x.sum(null).itemSync()).to.equal(21);
+  });
+  it("anything else is a ValueError naming the op; argmax/argmin/cumsum take one axis", () => {
+    expect(() => x.sum("0" as never)).to.throw(ValueError, /sum: expected an axis/);
+    expect(() => np.mean(x, x as never)).to.throw(ValueError, /mean: expected an axis .* got a Tensor/);
+    expect(() => x.argmax([0, 1] as never)).to.throw(IndexError, /argmax: axis must be an integer/);
+    expect(() => np.cumsum(x, { axis: [0] as never })).to.throw(IndexError, /cumsum: axis must be an integer/);
+    expect(() => x.sum(2)).to.throw(/axis 2 is out of bounds/);
+  });
+});

@@ -5,7 +5,7 @@
  * is a reshape afterwards. Axes, dtypes and empty reductions are checked here, when the op is called.
  */
 import { type DType, checkDType, isFloat } from "../dtype.js";
-import { DTypeError, ValueError } from "../errors.js";
+import { DTypeError, IndexError, ValueError } from "../errors.js";
 import { type ReducePrim } from "../ir/primitives.js";
 import { type Shape, fmtShape, normAxes, normAxis } from "../shape.js";
 import { type ArrayLike, Tensor } from "../tensor.js";
@@ -35,8 +35,29 @@ export interface CumsumOptions {
   dtype?: DType;
 }
 
+/**
+ * What a reduction accepts: its options object, or the axis alone as NumPy/JAX write it
+ * (`x.sum(0)`, `np.mean(x, [0, 1])`).
+ */
+export type AxisOr<T> = T | number | readonly number[] | null;
+
 // ---------------------------------------------------------------------------------------------
 // Plumbing shared by every reduction.
+
+/** The options object of a reduction called with options, a bare axis, or nothing. */
+function optionsOf<T extends { axis?: unknown }>(op: string, o: AxisOr<T> | undefined): T {
+  if (o === undefined || o === null) return {} as T;
+  if (typeof o === "number" || Array.isArray(o)) return { axis: o } as T;
+  if (typeof o === "object" && (Object.getPrototypeOf(o) === Object.prototype || Object.getPrototypeOf(o) === null)) return o as T;
+  throw new ValueError(`${op}: expected an axis (a number or an array of numbers) or an options object { axis, keepdims }, got ${o instanceof Tensor ? "a Tensor" : typeof o}`);
+}
+
+/** A single axis (argmax, argmin, cumsum): an array is an error naming the op. */
+function singleAxis(op: string, axis: unknown): void {
+  if (axis !== undefined && axis !== null && typeof axis !== "number") {
+    throw new IndexError(`${op}: axis must be an integer (one axis), got ${JSON.stringify(axis)}`);
+  }
+}
 
 /** The shape after reducing `axes`: removed, or kept as 1s. */
 function reducedShape(shape: Shape, axes: readonly number[], keepdims: boolean): number[] {
@@ -80,7 +101,8 @@ function axesOf(op: string, t: Tensor, opts: ReduceOptions): number[] {
  * @example np.sum([[1, 2], [3, 4]]) // 10
  * @example np.sum([[1, 2], [3, 4]], { axis: -1, keepdims: true }) // [[3], [7]]
  */
-export function sum(x: ArrayLike, opts: SumOptions = {}): Tensor {
+export function sum(x: ArrayLike, options?: AxisOr<SumOptions>): Tensor {
+  const opts = optionsOf("sum", options);
   const t = accumulateInput("sum", x, opts.dtype);
   return reduceAxes("reduceSum", t, axesOf("sum", t, opts), opts.keepdims);
 }
@@ -89,7 +111,8 @@ export function sum(x: ArrayLike, opts: SumOptions = {}): Tensor {
  * Product of elements over `axis`. bool counts as int32; an empty product is 1.
  * @example np.prod([[1, 2], [3, 4]], { axis: 0 }) // [3, 8]
  */
-export function prod(x: ArrayLike, opts: SumOptions = {}): Tensor {
+export function prod(x: ArrayLike, options?: AxisOr<SumOptions>): Tensor {
+  const opts = optionsOf("prod", options);
   const t = accumulateInput("prod", x, opts.dtype);
   return reduceAxes("reduceProd", t, axesOf("prod", t, opts), opts.keepdims);
 }
@@ -98,7 +121,8 @@ export function prod(x: ArrayLike, opts: SumOptions = {}): Tensor {
  * Arithmetic mean over `axis`; integer and bool inputs give float32. The mean of nothing is NaN.
  * @example np.mean([[1, 2], [3, 5]], { axis: 1 }) // [1.5, 4]
  */
-export function mean(x: ArrayLike, opts: ReduceOptions = {}): Tensor {
+export function mean(x: ArrayLike, options?: AxisOr<ReduceOptions>): Tensor {
+  const opts = optionsOf("mean", options);
   const t = floatInput("mean", x);
   const axes = axesOf("mean", t, opts);
   return divide(reduceAxes("reduceSum", t, axes, opts.keepdims), countOf(t.shape, axes));
@@ -110,16 +134,16 @@ export function mean(x: ArrayLike, opts: ReduceOptions = {}): Tensor {
  * @example np.var([1, 2, 3, 4]) // 1.25   (`var_` in this module; `np.var` and `x.var()` outside)
  * @example np.var([1, 2, 3, 4], { ddof: 1 }) // 1.6666666
  */
-export function var_(x: ArrayLike, opts: VarOptions = {}): Tensor {
-  return variance("var", x, opts);
+export function var_(x: ArrayLike, opts?: AxisOr<VarOptions>): Tensor {
+  return variance("var", x, optionsOf("var", opts));
 }
 
 /**
  * Standard deviation over `axis`: `sqrt(var(x, { ddof }))`.
  * @example np.std([1, 2, 3, 4]) // 1.1180339
  */
-export function std(x: ArrayLike, opts: VarOptions = {}): Tensor {
-  return sqrt(variance("std", x, opts));
+export function std(x: ArrayLike, opts?: AxisOr<VarOptions>): Tensor {
+  return sqrt(variance("std", x, optionsOf("std", opts)));
 }
 
 function variance(op: "var" | "std", x: ArrayLike, opts: VarOptions): Tensor {
@@ -139,7 +163,8 @@ function variance(op: "var" | "std", x: ArrayLike, opts: VarOptions): Tensor {
  * @example np.logsumexp([1000, 1000]) // 1000.6931
  * @example np.logsumexp([[0, 0], [-Infinity, -Infinity]], { axis: 1 }) // [0.6931, -inf]
  */
-export function logsumexp(x: ArrayLike, opts: ReduceOptions = {}): Tensor {
+export function logsumexp(x: ArrayLike, options?: AxisOr<ReduceOptions>): Tensor {
+  const opts = optionsOf("logsumexp", options);
   const t = floatInput("logsumexp", x);
   const axes = axesOf("logsumexp", t, opts);
   const m = reduceAxes("reduceMax", t, axes, true);
@@ -165,19 +190,20 @@ function extremum(op: "max" | "min", prim: "reduceMax" | "reduceMin", x: ArrayLi
  * Maximum over `axis` (NaN propagates). An empty reduction is a ValueError, as NumPy.
  * @example np.max([[1, 5], [3, 2]], { axis: 0 }) // [3, 5]
  */
-export function max(x: ArrayLike, opts: ReduceOptions = {}): Tensor {
-  return extremum("max", "reduceMax", x, opts);
+export function max(x: ArrayLike, opts?: AxisOr<ReduceOptions>): Tensor {
+  return extremum("max", "reduceMax", x, optionsOf("max", opts));
 }
 
 /**
  * Minimum over `axis` (NaN propagates). An empty reduction is a ValueError, as NumPy.
  * @example np.min([[1, 5], [3, 2]], { axis: 1 }) // [1, 2]
  */
-export function min(x: ArrayLike, opts: ReduceOptions = {}): Tensor {
-  return extremum("min", "reduceMin", x, opts);
+export function min(x: ArrayLike, opts?: AxisOr<ReduceOptions>): Tensor {
+  return extremum("min", "reduceMin", x, optionsOf("min", opts));
 }
 
 function argReduce(op: "argmax" | "argmin", x: ArrayLike, opts: ArgReduceOptions): Tensor {
+  singleAxis(op, opts.axis);
   const t0 = asTensor(x, op);
   const flat = opts.axis === undefined || opts.axis === null;
   const t = flat ? reshapeRaw(t0, [t0.size]) : t0;
@@ -194,16 +220,16 @@ function argReduce(op: "argmax" | "argmin", x: ArrayLike, opts: ArgReduceOptions
  * @example np.argmax([[1, 5], [7, 2]]) // 2
  * @example np.argmax([[1, 5], [7, 2]], { axis: 1 }) // [1, 0]
  */
-export function argmax(x: ArrayLike, opts: ArgReduceOptions = {}): Tensor {
-  return argReduce("argmax", x, opts);
+export function argmax(x: ArrayLike, opts?: number | null | ArgReduceOptions): Tensor {
+  return argReduce("argmax", x, optionsOf("argmax", opts));
 }
 
 /**
  * int32 index of the (first) minimum along `axis`, or into the flattened array when `axis` is absent.
  * @example np.argmin([[1, 5], [7, 0]], { axis: 0 }) // [0, 1]
  */
-export function argmin(x: ArrayLike, opts: ArgReduceOptions = {}): Tensor {
-  return argReduce("argmin", x, opts);
+export function argmin(x: ArrayLike, opts?: number | null | ArgReduceOptions): Tensor {
+  return argReduce("argmin", x, optionsOf("argmin", opts));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -222,16 +248,16 @@ function logical(op: "all" | "any", prim: "reduceMin" | "reduceMax", x: ArrayLik
  * Whether every element along `axis` is true (nonzero). bool result; `all` of nothing is true.
  * @example np.all([[true, false], [true, true]], { axis: 1 }) // [false, true]
  */
-export function all(x: ArrayLike, opts: ReduceOptions = {}): Tensor {
-  return logical("all", "reduceMin", x, opts);
+export function all(x: ArrayLike, opts?: AxisOr<ReduceOptions>): Tensor {
+  return logical("all", "reduceMin", x, optionsOf("all", opts));
 }
 
 /**
  * Whether any element along `axis` is true (nonzero). bool result; `any` of nothing is false.
  * @example np.any([0, 0, 3]) // true
  */
-export function any(x: ArrayLike, opts: ReduceOptions = {}): Tensor {
-  return logical("any", "reduceMax", x, opts);
+export function any(x: ArrayLike, opts?: AxisOr<ReduceOptions>): Tensor {
+  return logical("any", "reduceMax", x, optionsOf("any", opts));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -241,7 +267,9 @@ export function any(x: ArrayLike, opts: ReduceOptions = {}): Tensor {
  * @example np.cumsum([[1, 2], [3, 4]]) // [1, 3, 6, 10]
  * @example np.cumsum([[1, 2], [3, 4]], { axis: 0 }) // [[1, 2], [4, 6]]
  */
-export function cumsum(x: ArrayLike, opts: CumsumOptions = {}): Tensor {
+export function cumsum(x: ArrayLike, options?: number | null | CumsumOptions): Tensor {
+  const opts = optionsOf("cumsum", options);
+  singleAxis("cumsum", opts.axis);
   const t0 = accumulateInput("cumsum", x, opts.dtype);
   const flat = opts.axis === undefined || opts.axis === null;
   const t = flat ? reshapeRaw(t0, [t0.size]) : t0;
