@@ -1,7 +1,7 @@
 /** jacrev, jacfwd, jacobian and hessian: shapes [...out, ...in], pytrees, argnums, the table. */
 import { expect } from "chai";
 import { DTypeError, type Tensor, np, slice } from "@kiln/core";
-import { GradientTransform, hessian, jacfwd, jacobian, jacrev } from "./index.js";
+import { GradientTransform, hessian, jacfwd, jacobian, jacrev, jit } from "./index.js";
 import { expectClose } from "../../../test/util.js";
 
 const T = (v: unknown) => v as Tensor;
@@ -125,5 +125,15 @@ describe("hessian", () => {
     expectClose(H2, [[6, 0], [0, 12]]);
     expect(v2.itemSync()).to.equal(9);
     expectClose(aux.sq, [1, 4]);
+  });
+
+  it("is one batched graph, not one copy per basis vector: a jitted 32x32 Hessian is a single kernel", () => {
+    const f = (x: Tensor) => x.pow(3).sum().add(x.get(0).mul(x.get(1)));
+    const h = jit(hessian(f));
+    const x = np.arange(32, { dtype: "float32" }).mul(0.1);
+    const H = h(x).toArraySync() as number[][];
+    // 6·x_i on the diagonal, 1 at (0, 1) and (1, 0)
+    H.forEach((row, i) => row.forEach((v, j) => expect(v).to.be.closeTo((i === j ? 6 * Math.fround(0.1 * i) : 0) + (i + j === 1 ? 1 : 0), 1e-5)));
+    expect(h.lower(x).stats.kernels).to.be.at.most(2);
   });
 });

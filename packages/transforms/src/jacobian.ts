@@ -1,39 +1,33 @@
 /**
- * Jacobians without vmap: `jacrev` derives the backward graph once per output leaf with a
- * cotangent placeholder and instantiates it with one one-hot cotangent per output element (the
- * rows); `jacfwd` does the same with tangent placeholders and one-hot tangents per input element
- * (the columns). Rows/columns are stacked with `concatenate` into `[...outShape, ...inShape]`.
- * `hessian` is `jacfwd(jacrev(f))`.
+ * Jacobians as JAX computes them: `jacrev` derives the backward graph once per output leaf with a
+ * cotangent placeholder and batches it (vmap's rules, vmap-graph.ts) over the rows of an identity
+ * matrix — one batched graph whose batch axis is the output elements; `jacfwd` does the same with
+ * a tangent placeholder batched over the input elements. `hessian` is `jacfwd(jacrev(f))`.
  */
-import { DTypeError, type Node, Tensor, type TreeDef, isFloat, npUtil, sizeOf, substituter, tree } from "@kiln/core";
-import { followCustomCalls, placeholder } from "./custom-call.js";
+import { DTypeError, type Node, Tensor, type TreeDef, isFloat, makeNode, npUtil, sizeOf, tree } from "@kiln/core";
+import { placeholder } from "./custom-call.js";
 import { GradientTransform, type GradOptions, type TransformFn, valueAuxPair } from "./grad.js";
 import { jvpGraph } from "./jvp.js";
 import { vjpGraph } from "./vjp.js";
+import { moveAxis } from "./rules/batch.js";
+import { batchNodes, forceBatched } from "./vmap-graph.js";
 import { type Trace, TraceCache, outputTensors, resolveArgnums, traceCall } from "./trace.js";
 
 const { apply, fullRaw, reshapeRaw } = npUtil;
 
-/** The one-hot vector e_j of `aval`'s size, shaped like `aval` (a padded literal: no buffer). */
-function oneHot(aval: Node["aval"], j: number): Node {
+/** The n one-hot vectors of `aval` stacked: `[n, ...aval.shape]` (iotas compared: no buffer). */
+function basis(aval: Node["aval"]): Tensor {
   const n = sizeOf(aval.shape);
-  const one = reshapeRaw(fullRaw([], 1, aval.dtype), [1]);
-  const e = apply("pad", [one], { lo: [j], hi: [n - 1 - j], value: 0 });
-  return reshapeRaw(e, aval.shape).node;
+  const iota = (axis: number) => new Tensor(makeNode("iota", [], { axis }, { shape: [n, n], dtype: "int32" }));
+  const eye = apply("cast", [apply("eq", [iota(0), iota(1)], {})], { dtype: aval.dtype });
+  return reshapeRaw(eye, [n, ...aval.shape]);
 }
 
-/**
- * Stacks `parts` (one per element of the "stacked" side, each shaped `partShape`) into
- * `[...outShape, ...inShape]`. `rows`: parts are indexed by output elements (jacrev), else by
- * input elements (jacfwd).
- */
-function stackJacobian(parts: readonly Tensor[], rows: boolean, outShape: readonly number[], inShape: readonly number[], dtype: Node["aval"]["dtype"]): Tensor {
-  const shape = [...outShape, ...inShape];
-  if (!parts.length || sizeOf(shape) === 0) return fullRaw(shape, 0, dtype);
-  const other = rows ? sizeOf(inShape) : sizeOf(outShape);
-  const pieces = parts.map((p) => reshapeRaw(p, rows ? [1, other] : [other, 1]));
-  const m = pieces.length === 1 ? pieces[0]! : apply("concatenate", pieces, { axis: rows ? 0 : 1 });
-  return reshapeRaw(m, shape);
+/** `derivative` (a graph over `seed`) evaluated at every basis vector of `seed`: `[n, ...shape]`. */
+function overBasis(derivative: Node, seed: Node): Tensor {
+  const n = sizeOf(seed.aval.shape);
+  const [b] = batchNodes([derivative], new Map([[seed, { node: basis(seed.aval).node, batched: true }]]), n);
+  return new Tensor(forceBatched(b!, n));
 }
 
 /** The traced outputs (float leaves) of a jacobian transform's function. */
@@ -86,38 +80,35 @@ function perOutputLeaf(t: TransformFn): TransformFn {
   return Object.assign(t, { perOutputLeaf: true });
 }
 
-/** J[w][k] by reverse mode: one derivation per output leaf, one substitution per output element. */
+/** J[w][k] by reverse mode: one derivation per output leaf, batched over its elements. */
 function reverseJacobian(outs: readonly Tensor[], wrt: readonly Node[]): Map<Node, Tensor[]> {
   const J = new Map<Node, Tensor[]>(wrt.map((w) => [w, []]));
   outs.forEach((o, k) => {
     const ct = placeholder(o.node.aval, "ct");
     const g = vjpGraph(outs, outs.map((_, i) => (i === k ? new Tensor(ct) : null)), wrt);
-    const m = sizeOf(o.shape);
     wrt.forEach((w, i) => {
+      const shape = [...o.shape, ...w.aval.shape];
       const gi = g[i];
-      const parts: Tensor[] = [];
-      for (let j = 0; gi && j < m; j++) {
-        const sub = substituter(new Map([[ct, oneHot(o.node.aval, j)]]), followCustomCalls);
-        parts.push(new Tensor(sub(gi.node)));
-      }
-      J.get(w)!.push(stackJacobian(parts, true, o.shape, w.aval.shape, o.dtype));
+      // Rows: [m, ...inShape] is already [...outShape, ...inShape] in memory order.
+      J.get(w)!.push(gi && sizeOf(shape) > 0 ? reshapeRaw(overBasis(gi.node, ct), shape) : fullRaw(shape, 0, o.dtype));
     });
   });
   return J;
 }
 
-/** J[w][k] by forward mode: one derivation per input leaf, one substitution per input element. */
+/** J[w][k] by forward mode: one derivation per input leaf, batched over its elements. */
 function forwardJacobian(outs: readonly Tensor[], wrt: readonly Node[]): Map<Node, Tensor[]> {
   const J = new Map<Node, Tensor[]>();
   for (const w of wrt) {
     const tan = placeholder(w.aval, "tangent");
     const ts = jvpGraph(outs, new Map([[w, new Tensor(tan)]]));
-    const n = sizeOf(w.aval.shape);
-    const subs = Array.from({ length: n }, (_, j) => substituter(new Map([[tan, oneHot(w.aval, j)]]), followCustomCalls));
     J.set(w, outs.map((o, k) => {
+      const shape = [...o.shape, ...w.aval.shape];
       const tk = ts[k];
-      const parts = tk ? subs.map((sub) => new Tensor(sub(tk.node))) : [];
-      return stackJacobian(parts, false, o.shape, w.aval.shape, o.dtype);
+      if (!tk || sizeOf(shape) === 0) return fullRaw(shape, 0, o.dtype);
+      // Columns: [n, ...outShape] -> [...outShape, n] -> [...outShape, ...inShape].
+      const cols = reshapeRaw(overBasis(tk.node, tan), [sizeOf(w.aval.shape), sizeOf(o.shape)]);
+      return reshapeRaw(moveAxis(cols, 0, 1), shape);
     }));
   }
   return J;
