@@ -55,16 +55,23 @@ describe("webgpu: backend selection and runtime contract", function () {
     expect(Array.from(await z.data())).to.deep.equal([2, 3, 4]); // still readable asynchronously
   });
 
-  it("library kernels and float64 run on the host; the results are right and device kernels are counted", async () => {
+  it("argmax, cumsum and scatters run as WGSL; factorizations and float64 on the host; results are right", async () => {
     setBackend("webgpu");
-    const before = webgpuRunStats();
+    const s0 = webgpuRunStats();
     expect(await np.argmax(np.array([3, 9, 2, 9]).mul(2)).item()).to.equal(1);
+    expect(Array.from(await np.argmin(np.array([[3, NaN, -1], [2, 0, 5]]).add(1), { axis: 1 }).data())).to.deep.equal([1, 1]); // the first NaN wins
     expect(Array.from(await np.cumsum(np.array([1, 2, 3]).add(1)).data())).to.deep.equal([2, 5, 9]);
+    // Repeated indices accumulate; out-of-range ones are dropped (the gradient of a gather).
+    const emb = np.zeros([4, 2]).at(np.array([1, 3, 1, 7], { dtype: "int32" })).add(np.array([[1, 1], [2, 2], [3, 3], [9, 9]]));
+    expect(await emb.toArray()).to.deep.equal([[0, 0], [4, 4], [0, 0], [2, 2]]);
+    const s1 = webgpuRunStats();
+    expect(s1.hostSteps - s0.hostSteps).to.equal(0);
+    expect(s1.deviceSteps - s0.deviceSteps).to.be.at.least(5);
     const x64 = np.array([1, 2, 3], { dtype: "float64" });
     expect(Array.from(await np.exp(x64).sum().astype("float32").mul(2).data())).to.deep.equal([Math.fround(2 * Math.fround(Math.exp(1) + Math.exp(2) + Math.exp(3)))]);
-    const after = webgpuRunStats();
-    expect(after.hostSteps - before.hostSteps).to.be.at.least(3);
-    expect(after.deviceSteps - before.deviceSteps).to.be.at.least(2);
+    expect(await np.linalg.det(np.array([[2, 1], [1, 3]]).mul(1)).item()).to.be.closeTo(5, 1e-5);
+    const s2 = webgpuRunStats();
+    expect(s2.hostSteps - s1.hostSteps).to.be.at.least(2);
   });
 
   it("pipelines are cached by the kernel's structure: new data compiles nothing", async () => {

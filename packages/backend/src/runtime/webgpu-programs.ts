@@ -6,17 +6,19 @@
  * An optional persistent store (`setWgslSourceStore`) keeps rendered WGSL across processes or page
  * loads, keyed by the same hash and the adapter's tuning.
  *
- * Steps the device cannot run execute on the host with the CPU backend's code: library kernels
- * (arg-reductions, cumsum, scatters, factorizations, control flow — runtime/library.ts) and kernels
- * touching float64 (WGSL has no 64-bit float). Their inputs are read back and their output
+ * Library steps with a WGSL version (arg-reductions, cumsum, scatters: render/wgsl-library.ts) run
+ * on the device too. Steps the device cannot run execute on the host with the CPU backend's code:
+ * factorizations and control flow (runtime/library.ts) and kernels touching float64 (WGSL has no
+ * 64-bit float). Their inputs are read back and their output
  * uploaded when a device kernel needs it.
  */
-import { type TypedArray } from "@kiln/core";
+import { type DType, type TypedArray } from "@kiln/core";
 import { type Kernel, type Stmt, fnv1a, printKernelBody } from "../kernel.js";
-import { type KernelStep } from "../schedule.js";
+import { type KernelStep, type LibrarySpec } from "../schedule.js";
 import { allocTypedArray } from "../storage.js";
 import { compileKernel } from "../cache.js";
 import { type WgslProgram, renderWgslProgram } from "../render/wgsl-kernel.js";
+import { WGSL_LIBRARY, renderLibrary } from "../render/wgsl-library.js";
 import { LIBRARY } from "./library.js";
 import { type GpuContext } from "./webgpu-device.js";
 
@@ -81,11 +83,25 @@ function renderStored(ctx: GpuContext, k: Kernel, key: string): WgslProgram {
 
 /** The compiled program of a kernel on this device (rendered and compiled on first use). */
 export function compiledProgram(ctx: GpuContext, k: Kernel): CompiledProgram {
-  stats.lookups++;
   const key = kernelKey(k);
+  return compiledBy(ctx, key, k.name, () => renderStored(ctx, k, key));
+}
+
+/**
+ * The compiled program of a library step (render/wgsl-library.ts), or null when it has no WGSL
+ * version. Keyed by the operation, its parameters, shapes and dtypes.
+ */
+export function compiledLibrary(ctx: GpuContext, spec: LibrarySpec, inDtypes: readonly DType[]): CompiledProgram | null {
+  if (!WGSL_LIBRARY.has(spec.name)) return null;
+  const key = `library:${spec.name}:${JSON.stringify(spec.params)}:${JSON.stringify(spec.inShapes)}:${JSON.stringify(spec.outShape)}:${spec.dtype}:${inDtypes.join(",")}`;
+  return compiledBy(ctx, key, `library_${spec.name}`, () => renderLibrary(spec, inDtypes, ctx.tuning)!);
+}
+
+function compiledBy(ctx: GpuContext, key: string, name: string, render: () => WgslProgram): CompiledProgram {
+  stats.lookups++;
   const hit = byKey.get(key);
   if (hit && hit.generation === ctx.generation) return hit;
-  const program = renderStored(ctx, k, key);
+  const program = render();
   const device = ctx.device;
   const pipelines = program.dispatches.map((d) => {
     device.pushErrorScope("validation");
@@ -93,14 +109,14 @@ export function compiledProgram(ctx: GpuContext, k: Kernel): CompiledProgram {
     void device.popErrorScope().then((err) => {
       if (!err) return;
       // Reported by the next read; the program is compiled again when next needed.
-      ctx.error ??= `${err.message}\n--- WGSL of ${k.name} ---\n${d.source}`;
+      ctx.error ??= `${err.message}\n--- WGSL of ${name} ---\n${d.source}`;
       if (byKey.get(key)?.pipelines.includes(p)) byKey.delete(key);
     });
     return p;
   });
   const compiled: CompiledProgram = {
     program, pipelines, layouts: pipelines.map((p) => p.getBindGroupLayout(0)), generation: ctx.generation,
-    source: program.dispatches.map((d, i) => `// ${k.name}: dispatch ${i + 1} of ${program.dispatches.length}, workgroups [${d.groups}]\n${d.source}`).join("\n\n"),
+    source: program.dispatches.map((d, i) => `// ${name}: dispatch ${i + 1} of ${program.dispatches.length}, workgroups [${d.groups}]\n${d.source}`).join("\n\n"),
   };
   stats.compiles++;
   byKey.set(key, compiled);
@@ -130,9 +146,12 @@ function hasFloat64Math(stmts: readonly Stmt[]): boolean {
     ((s.s === "loop" || s.s === "if") && hasFloat64Math(s.body)));
 }
 
-/** Why a step must run on the host, or null when it runs on the device. */
-export function hostReason(step: KernelStep): string | null {
-  if (step.library) return `library kernel ${step.library.name}`;
+/** Why a step must run on the host, or null when it runs on the device. `dtypeOf`: a plan buffer's dtype. */
+export function hostReason(step: KernelStep, dtypeOf: (id: number) => DType): string | null {
+  if (step.library) {
+    if (!WGSL_LIBRARY.has(step.library.name)) return `library kernel ${step.library.name}`;
+    return step.bindings.some((id) => dtypeOf(id) === "float64") ? "float64 values (WGSL has no 64-bit float)" : null;
+  }
   const k = step.kernel!;
   const params = k.params.filter((p) => p.role !== "scratch");
   if (params.some((p) => p.dtype === "float64")) return "float64 values (WGSL has no 64-bit float)";

@@ -22,7 +22,7 @@ import { type GpuContext, currentGpu, requireGpu } from "./webgpu-device.js";
 import {
   DeviceData, type BufferPool, deviceBytes, deviceDataOf, deviceFailure, freeDeviceData, poolOf, readback, upload,
 } from "./webgpu-memory.js";
-import { type CompiledProgram, clearProgramCache, compiledProgram, hostReason, runHostStep } from "./webgpu-programs.js";
+import { type CompiledProgram, clearProgramCache, compiledLibrary, compiledProgram, hostReason, runHostStep } from "./webgpu-programs.js";
 import { hostifyControlLeaves } from "./webgpu-control.js";
 
 type StepRun =
@@ -59,11 +59,15 @@ function buildGpuPlan(ctx: GpuContext, outputs: readonly Node[], isBuffer: (n: N
   const maxBuffers = ctx.limits.maxStorageBuffersPerShaderStage - 1;
   const outs = splitWideConcats(outputs, isBuffer, maxBuffers - 1);
   const { plan, inputs } = scheduleGraph(outs, isBuffer, { maxBuffers });
+  const dtypeOf = (id: number) => plan.buffers[id]!.dtype;
   const runs: StepRun[] = plan.steps.map((step) => {
-    const reason = hostReason(step);
+    const reason = hostReason(step, dtypeOf);
     if (reason) return { kind: "host", step, reason };
     try {
-      return { kind: "device", step, compiled: compiledProgram(ctx, step.kernel!) };
+      const compiled = step.library
+        ? compiledLibrary(ctx, step.library, step.bindings.slice(1).map(dtypeOf))!
+        : compiledProgram(ctx, step.kernel!);
+      return { kind: "device", step, compiled };
     } catch (e) {
       // A kernel shape the WGSL mapping does not know yet runs correctly on the host.
       return { kind: "host", step, reason: (e as Error).message };
@@ -103,7 +107,7 @@ function encodeStep(
 ): void {
   const { step, compiled } = run;
   const { program } = compiled;
-  const params = step.kernel!.params;
+  const params = step.kernel?.params ?? [];
   const scratch = new Map<number, GPUBuffer>();
   const paramBuffer = (p: number): GPUBuffer => {
     const id = step.bindings[p]!;
