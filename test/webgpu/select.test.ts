@@ -4,6 +4,7 @@
  * throwing a clear error, host steps, the kernel and buffer caches, the persistent WGSL store,
  * and a lost device reported clearly (then recovered by init()).
  */
+import { destroyGpu } from "@kiln/backend";
 import { expect } from "chai";
 import {
   BackendUnavailableError, DisposedError, backends, clearWebgpuCache, defaultBackend, getBackend, init, jit, np, npUtil, setBackend,
@@ -163,5 +164,15 @@ describe("webgpu: backend selection and runtime contract", function () {
     }
     expect(stale).to.be.instanceOf(DisposedError);
     expect((stale as Error).message).to.contain("device that is gone");
+  });
+
+  it("a value computed on a device that is gone is recomputed where its graph is known (hash-consed constants)", async () => {
+    setBackend("webgpu");
+    // np.full builds a constant graph: the same node everywhere, realized once per device.
+    expect(Array.from(await np.full([6], 7).mul(2).data())).to.deep.equal(new Array(6).fill(14));
+    destroyGpu();
+    await init();
+    setBackend("webgpu");
+    expect(Array.from(await np.full([6], 7).mul(2).add(1).data())).to.deep.equal(new Array(6).fill(15));
   });
 });

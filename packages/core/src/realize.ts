@@ -23,6 +23,11 @@ export interface Executor {
    * (webgpu): realizing synchronously (jit's arguments) is possible even though `canSync` is false.
    */
   readonly canEnqueue?: boolean;
+  /**
+   * Whether a buffer without a host copy is still usable by this executor (a device backend says
+   * no for buffers of a device that was lost or destroyed: their computed values are recomputed).
+   */
+  holds?(buf: DataBuffer): boolean;
   executeSync(outputs: readonly Node[], known: (n: Node) => DataBuffer | undefined): DataBuffer[];
   execute(outputs: readonly Node[], known: (n: Node) => DataBuffer | undefined): Promise<DataBuffer[]>;
   /** Host copy of a buffer's contents (device backends read back). */
@@ -143,9 +148,10 @@ export function bufferOf(node: Node): DataBuffer | undefined {
   const d = realizedOf.get(node);
   // A realization whose buffer was disposed does not count: hash-consing hands the same node to
   // later code (np.zeros([]) twice), which must compute it again. Nor does one held only in device
-  // memory (webgpu) while a host executor is active: that executor computes the value itself.
+  // memory (webgpu) while a host executor is active, or in a device's memory that is gone: the
+  // executor computes the value itself.
   const buf = d && (d.params.ref as DataBuffer);
-  return buf && !buf.isReleased && (buf.host !== null || !active.canSync) ? buf : undefined;
+  return buf && !buf.isReleased && (buf.host !== null || (!active.canSync && (active.holds?.(buf) ?? true))) ? buf : undefined;
 }
 
 function checkConcrete(nodes: readonly Node[], op: string): void {

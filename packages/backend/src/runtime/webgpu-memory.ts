@@ -169,7 +169,7 @@ export function deviceDataOf(ctx: GpuContext, buf: DataBuffer, op: string): Devi
   const d = buf.device;
   if (d instanceof DeviceData && d.generation === ctx.generation) return d;
   if (d instanceof DeviceData && !buf.host) {
-    throw new DisposedError(`${op}: this tensor lived on a WebGPU device that is gone (lost or destroyed); recompute it after init()`);
+    throw new DisposedError(`${op}: this tensor (${buf.dtype}[${buf.size}]) lived on a WebGPU device that is gone (lost or destroyed); recompute it after init()`);
   }
   const dd = new DeviceData(buf.dtype, buf.size, null, ctx.generation);
   if (buf.dtype !== "float64") dd.gpu = upload(ctx, buf.host!, buf.dtype);

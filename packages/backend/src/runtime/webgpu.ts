@@ -376,6 +376,10 @@ export const webgpuExecutor: Executor = {
   name: "webgpu",
   canSync: false,
   canEnqueue: true,
+  holds(buf) {
+    const dd = buf.device;
+    return !(dd instanceof DeviceData) || (dd.generation === currentGpu()?.generation && !dd.error);
+  },
   executeSync: executeWebgpu,
   execute: async (outputs, known) => executeWebgpu(outputs, known),
   read: readWebgpu,
