@@ -109,7 +109,7 @@ function outputsOf(c: Case): TensorT[] {
 }
 
 /** Realizes `outs` together on the active backend and compares each with the interpreter. */
-export function checkCase(c: Case): void {
+export function checkCase(c: Case, opts: SuiteOptions = {}): void {
   const outs = outputsOf(c);
   if (c.throws) {
     expect(() => realizeSync(outs.map((t) => t.node), "conformance")).to.throw(c.throws.type as never, c.throws.message);
@@ -117,9 +117,10 @@ export function checkCase(c: Case): void {
   }
   // The reference first: realization replaces the handles' graphs with buffers.
   const nodes: Node[] = outs.map((t) => t.node);
+  const contraction = opts.contractionTol && topoSort(nodes, (n) => n.prim === "data").some((n) => n.prim === "matmul");
   const want = interpret(nodes);
   realizeSync(nodes, "conformance");
-  compareOutputs(c, outs, want, nodes.map((n) => bufferOf(n)!.host!));
+  compareOutputs(c, outs, want, nodes.map((n) => bufferOf(n)!.host!), contraction ? opts.contractionTol : undefined);
 }
 
 /**
@@ -153,8 +154,9 @@ export interface SuiteOptions {
   readonly async?: boolean;
   /**
    * float32 tolerance of cases containing a contraction, for backends that accumulate dot products
-   * in float32 (the reference and the CPU backend accumulate in float64): a sum of k products of
-   * magnitude ~|a||b| carries an error of about sqrt(k)·2^-24·Σ|a·b|.
+   * in float32 (the reference accumulates in float64; the CPU backend's WebAssembly SIMD
+   * microkernel and the GPU in float32): a sum of k products of magnitude ~|a||b| carries an error
+   * of about sqrt(k)·2^-24·Σ|a·b|.
    */
   readonly contractionTol?: Tol;
   /** Runs before the backend is made active (e.g. `await init()` to find a WebGPU adapter). */
@@ -171,7 +173,7 @@ export function conformanceSuite(
   patternCases: readonly Case[],
   opts: SuiteOptions = {},
 ): void {
-  const check = (c: Case) => (opts.async ? () => checkCaseAsync(c, opts) : () => checkCase(c));
+  const check = (c: Case) => (opts.async ? () => checkCaseAsync(c, opts) : () => checkCase(c, opts));
   describe(`backend conformance: ${backend}`, () => {
     // The backend active before the suite (the process default) is restored after it.
     let previous = "cpu";

@@ -8,11 +8,15 @@
 import { type AluOp } from "../expr.js";
 import { type Kernel, type Op, type Operand, type Stmt } from "../kernel.js";
 import { type AluRender, BASE_ALU, type Dialect, literal } from "./base.js";
+import { wasmGemm } from "../runtime/wasm-gemm.js";
+import { renderContractionJs } from "./js-matmul.js";
 
 const JS: Dialect = { math: (name) => `Math.${name}` };
 
 /** Numeric helpers shared by all kernels (NumPy semantics the Math object lacks). */
 export const JS_HELPERS = {
+  /** The WebAssembly SIMD matmul microkernel (render/js-matmul.ts), when available. */
+  gemm: wasmGemm,
   /** Round half to even, as NumPy. */
   roundHalfEven(x: number): number {
     const r = Math.round(x);
@@ -95,7 +99,10 @@ function regName(name: string, idx: readonly Operand[], env: Env): string {
   return [name, ...idx.map((i) => operand(i, env))].join("_");
 }
 
-function op(v: Op, env: Env): string {
+/** Register reads rendered as another expression (the contraction epilogue reads C from memory). */
+export type RegAlias = (name: string, idx: readonly string[]) => string | undefined;
+
+function op(v: Op, env: Env, alias?: RegAlias): string {
   switch (v.op) {
     case "alu": {
       const args = v.args.map((a) => operand(a, env));
@@ -103,7 +110,7 @@ function op(v: Op, env: Env): string {
       return JS_ALU[v.alu](args, { dtype: v.dtype, in: inDt, param: v.param }, JS);
     }
     case "load": return `b${v.buf}[${operand(v.index, env)}]`;
-    case "reg": return regName(v.name, v.idx, env);
+    case "reg": return alias?.(v.name, v.idx.map((i) => operand(i, env))) ?? regName(v.name, v.idx, env);
   }
 }
 
@@ -121,10 +128,11 @@ function cartesian(shape: readonly number[]): number[][] {
   return out;
 }
 
-function renderStmts(stmts: readonly Stmt[], env: Env, ind: string, out: string[]): void {
+/** Renders statements as JS; `alias` replaces register reads. */
+export function renderStmts(stmts: readonly Stmt[], env: Env, ind: string, out: string[], alias?: RegAlias): void {
   for (const st of stmts) {
     switch (st.s) {
-      case "let": out.push(`${ind}const ${st.name} = ${op(st.value, env)};`); break;
+      case "let": out.push(`${ind}const ${st.name} = ${op(st.value, env, alias)};`); break;
       case "acc": out.push(`${ind}let ${st.name} = ${literal(st.init)};`); break;
       case "update": out.push(`${ind}${UPDATE[st.rop](st.name, operand(st.value, env))}`); break;
       case "regs":
@@ -134,7 +142,7 @@ function renderStmts(stmts: readonly Stmt[], env: Env, ind: string, out: string[
       case "store": out.push(`${ind}b${st.buf}[${operand(st.index, env)}] = ${operand(st.value, env)};`); break;
       case "if":
         out.push(`${ind}if (${operand(st.cond, env)} !== 0) {`);
-        renderStmts(st.body, env, ind + "  ", out);
+        renderStmts(st.body, env, ind + "  ", out, alias);
         out.push(`${ind}}`);
         break;
       case "loop": {
@@ -143,14 +151,14 @@ function renderStmts(stmts: readonly Stmt[], env: Env, ind: string, out: string[
           const start = Number(operand(st.start, env)), end = Number(operand(st.end, env));
           for (let i = start; i < end; i += st.step) {
             out.push(`${ind}{`);
-            renderStmts(st.body, new Map([...env, [st.var, i]]), ind + "  ", out);
+            renderStmts(st.body, new Map([...env, [st.var, i]]), ind + "  ", out, alias);
             out.push(`${ind}}`);
           }
           break;
         }
         const step = st.step === 1 ? `${st.var}++` : `${st.var} += ${st.step}`;
         out.push(`${ind}for (let ${st.var} = ${operand(st.start, env)}; ${st.var} < ${operand(st.end, env)}; ${step}) {`);
-        renderStmts(st.body, env, ind + "  ", out);
+        renderStmts(st.body, env, ind + "  ", out, alias);
         out.push(`${ind}}`);
         break;
       }
@@ -164,6 +172,8 @@ function renderStmts(stmts: readonly Stmt[], env: Env, ind: string, out: string[
  * const src = renderJs(kernel); // "\"use strict\"; … return function elementwise_exp_…(b0, b1) { … }"
  */
 export function renderJs(k: Kernel): string {
+  const simd = renderContractionJs(k);
+  if (simd) return simd;
   const out: string[] = [];
   renderStmts(k.body, new Map(), "  ", out);
   const params = k.params.map((_, i) => `b${i}`).join(", ");
