@@ -23,26 +23,9 @@ import { type Kernel, type Stmt } from "../kernel.js";
 import { MR, NR } from "../contract.js";
 import { WgslWriter, castTo } from "./wgsl.js";
 import {
-  type LoopStmt, type MatmulChoice, type Nest, type WgslDispatch, type WgslProgram, type WgslTuning, decompose, extentOf, flatten,
-  gridDims, simpleLoop, wgslModule,
+  type MatmulChoice, type Nest, type WgslDispatch, type WgslProgram, type WgslTuning, decompose, flatten, gridDims, wgslModule,
 } from "./wgsl-kernel.js";
-
-const lets = (stmts: readonly Stmt[]): Stmt[] => stmts.filter((s) => s.s === "let");
-
-function hasRegs(stmts: readonly Stmt[]): boolean {
-  return stmts.some((s) => s.s === "regs" || ((s.s === "loop" || s.s === "if") && hasRegs(s.body)));
-}
-
-function storeTarget(stmts: readonly Stmt[]): number | undefined {
-  for (const s of stmts) {
-    if (s.s === "store") return s.buf;
-    if (s.s === "loop" || s.s === "if") {
-      const b = storeTarget(s.body);
-      if (b !== undefined) return b;
-    }
-  }
-  return undefined;
-}
+import { type ContractionParts, type LoopStmt, contractionParts, lets } from "./contraction.js";
 
 class UnsupportedContraction extends Error {}
 
@@ -50,36 +33,20 @@ function expect(cond: unknown, what: string): asserts cond {
   if (!cond) throw new UnsupportedContraction(`internal: unexpected contraction kernel structure (${what})`);
 }
 
-/** The pieces of a contraction kernel's IR (contract.ts's fixed structure). */
-interface Parts {
-  readonly k: Kernel;
-  readonly rootLets: Stmt[];
-  readonly lb: LoopStmt;
-  readonly batch: number;
+/** The shared structure (render/contraction.ts) plus the packing nests as flat index spaces. */
+interface Parts extends ContractionParts {
   readonly phases: readonly [LoopStmt, LoopStmt, LoopStmt];
   readonly nests: readonly [Nest, Nest];
-  readonly mp: number;
-  readonly np: number;
-  readonly kk: number;
   readonly panels: readonly [number, number];
 }
 
 function analyze(k: Kernel): Parts | null {
-  const rootLets = lets(k.body);
-  const lb = k.body.find((s): s is LoopStmt => s.s === "loop");
-  if (!lb) return null;
-  expect(simpleLoop(lb), "batch loop");
-  const phases = lb.body.filter((s): s is LoopStmt => s.s === "loop");
-  expect(phases.length === 3, "three phases");
-  const [packA, packB, tiles] = phases as [LoopStmt, LoopStmt, LoopStmt];
-  expect(hasRegs([tiles]) && !hasRegs([packA, packB]), "register tile phase last");
-  const nestA = flatten(packA), nestB = flatten(packB);
+  const P = contractionParts(k);
+  if (P === null) return null;
+  expect(typeof P !== "string", P as string);
+  const nestA = flatten(P.packA), nestB = flatten(P.packB);
   expect(nestA && nestB && nestA.vars.length === 3 && nestB.vars.length === 3, "packing nests");
-  const [mp, , kk] = nestA.vars.map((v) => v.extent) as [number, number, number];
-  return {
-    k, rootLets, lb, batch: extentOf(lb), phases: [packA, packB, tiles], nests: [nestA, nestB], mp, np: nestB.vars[0]!.extent, kk,
-    panels: [storeTarget([packA])!, storeTarget([packB])!],
-  };
+  return { ...P, phases: [P.packA, P.packB, P.tiles], nests: [nestA, nestB], panels: [P.aStore.buf, P.bStore.buf] };
 }
 
 /** The `let`s of the batch loop before `phase` (the batch index arithmetic). */
@@ -142,20 +109,10 @@ function packDispatches(P: Parts, w: WgslWriter, t: WgslTuning, sizes: readonly 
 
 /** The epilogue as a WGSL function of (batch, panel j, panel i, row in panel, column in panel, value). */
 function epilogueFn(P: Parts, w: WgslWriter): string[] {
-  const tiles = P.phases[2];
-  const lj = tiles;
-  const li = lj.body.find((s): s is LoopStmt => s.s === "loop");
-  expect(li && simpleLoop(lj) && simpleLoop(li), "tile loops");
-  const pLoop = li.body.find((s): s is LoopStmt => s.s === "loop" && hasRegs(s.body));
-  const epi = li.body.filter((s): s is LoopStmt => s.s === "loop" && s !== pLoop);
-  const regs = li.body.find((s) => s.s === "regs");
-  expect(epi.length === 1 && regs && regs.s === "regs", "one epilogue");
-  const ii = epi[0]!;
-  const jj = ii.body.find((s): s is LoopStmt => s.s === "loop");
-  expect(jj, "epilogue loops");
-  w.regAlias.set(regs.name, "creg");
+  const { tiles: lj, li, epilogue: ii, epilogueJ: jj } = P;
+  w.regAlias.set(P.regs.name, "creg");
   const body: string[] = [];
-  w.serial([...P.rootLets, ...before(P, tiles), ...lets(lj.body), ...lets(li.body), ii], "  ", body, new Set([ii.var, jj.var]));
+  w.serial([...P.rootLets, ...before(P, lj), ...lets(lj.body), ...lets(li.body), ii], "  ", body, new Set([ii.var, jj.var]));
   return [`fn epilogue_(${[P.lb.var, lj.var, li.var, ii.var, jj.var].map((v) => `${v}: i32`).join(", ")}, creg: f32) {`, ...body, `}`];
 }
 
