@@ -56,6 +56,25 @@ describe("backend: fusion structure", () => {
     expect(kernels[0]!.source).to.contain("Math.max");
   });
 
+  it("float32 contraction tiles run on the WebAssembly SIMD microkernel; int32 ones stay exact JS", () => {
+    const [m, k, n] = [70, 50, 38]; // odd panel count: the last B panel is paired with zeros
+    const a = wave([m, k]), b = wave([k, n], 2), bias = wave([n], 3);
+    const y = np.tanh(np.matmul(a.mul(0.5), b).add(bias));
+    const [kernel] = lowerGraph(y).kernels;
+    expect(kernel!.kind).to.equal("matmul");
+    expect(kernel!.source).to.contain("ws_.run(").and.contain("Math.tanh");
+    const got = y.dataSync(), A = a.dataSync(), B = b.dataSync(), C = bias.dataSync();
+    for (let i = 0; i < m; i += 3) {
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let p = 0; p < k; p++) s += 0.5 * A[i * k + p]! * B[p * n + j]!;
+        expect(got[i * n + j]).to.be.closeTo(Math.tanh(s + C[j]!), 1e-5);
+      }
+    }
+    const ints = lowerGraph(np.matmul(np.ones([40, 40], { dtype: "int32" }), np.ones([40, 40], { dtype: "int32" })));
+    expect(ints.kernels[0]!.source).to.not.contain("ws_.run(");
+  });
+
   it("a small matmul is a reduction and fuses with its neighbours", () => {
     const { kernels } = lowerGraph(np.sum(np.relu(np.matmul(wave([8, 6]).mul(2), wave([6, 5], 2)).add(wave([5], 3))), { axis: 1 }));
     expect(kernels.map((k) => k.kind)).to.deep.equal(["reduce"]);
