@@ -8,7 +8,7 @@ import { destroyGpu } from "@kiln/backend";
 import { expect } from "chai";
 import {
   BackendUnavailableError, DisposedError, backends, clearWebgpuCache, defaultBackend, getBackend, init, jit, np, npUtil, setBackend,
-  setWgslSourceStore, webgpuCacheStats, webgpuRunStats,
+  setWgslSourceStore, type Tensor, webgpuCacheStats, webgpuRunStats,
 } from "kiln";
 import { currentGpu } from "../../packages/backend/src/runtime/webgpu-device.js";
 import { useWebgpu } from "./env.js";
@@ -139,8 +139,9 @@ describe("webgpu: backend selection and runtime contract", function () {
 
   it("a lost device is reported clearly, and init() recovers with a new device", async () => {
     setBackend("webgpu");
-    const old = np.array([1, 2]).mul(3);
-    expect(Array.from(await old.data())).to.deep.equal([3, 6]);
+    const kept = np.array([1, 2]).mul(3);
+    expect(Array.from(await kept.data())).to.deep.equal([3, 6]); // read: its host copy is kept
+    const old = jit((a: Tensor) => a.mul(3))(np.array([1, 2])) as Tensor; // computed on the device, never read
     const gpu = currentGpu()!;
     gpu.device.destroy(); // what a driver reset looks like to the runtime
     await gpu.device.lost;
@@ -164,6 +165,29 @@ describe("webgpu: backend selection and runtime contract", function () {
     }
     expect(stale).to.be.instanceOf(DisposedError);
     expect((stale as Error).message).to.contain("device that is gone");
+    expect(Array.from(await kept.add(1).data())).to.deep.equal([4, 7]);
+  });
+
+  it("values computed on webgpu move to the cpu backend: async reads copy them, sync reads say how", async () => {
+    setBackend("webgpu");
+    const x = np.arange(4, { dtype: "float32" });
+    const step = jit((a: Tensor) => a.mul(2).add(10));
+    const [y, z, w] = [x.mul(3), step(x) as Tensor, step(x.add(1)) as Tensor];
+    expect(Array.from(await y.data())).to.deep.equal([0, 3, 6, 9]);
+    setBackend("cpu");
+    try {
+      // Read back once: the host copy is kept, so the cpu backend computes with it synchronously.
+      expect(y.add(1).toArraySync()).to.deep.equal([1, 4, 7, 10]);
+      // Never read: a sync read cannot wait for the device, and says what to do.
+      expect(() => z.dataSync()).to.throw(BackendUnavailableError, /webgpu backend's device memory.*await x\.data\(\)/);
+      expect(() => z.add(1).dataSync()).to.throw(BackendUnavailableError, /setBackend\("webgpu"\)/);
+      // Async: read back through the webgpu executor, then computed on the cpu.
+      expect(Array.from(await z.data())).to.deep.equal([10, 12, 14, 16]);
+      expect(Array.from(await w.mul(2).data())).to.deep.equal([24, 28, 32, 36]);
+      expect(z.dataSync()[3]).to.equal(16);
+    } finally {
+      setBackend("webgpu");
+    }
   });
 
   it("a value computed on a device that is gone is recomputed where its graph is known (hash-consed constants)", async () => {

@@ -32,6 +32,19 @@ export class DataBuffer implements DataRef {
     liveBytes += host ? host.byteLength : 0;
   }
 
+  /**
+   * The executor whose device memory holds the value when there is no host copy (e.g. "webgpu"):
+   * another backend reads it through that executor (`realize.ts`'s `readBuffer`).
+   */
+  owner: string | null = null;
+
+  /** Installs a host copy of the value (read back from a device), counted in `memoryStats`. */
+  adoptHost(host: TypedArray): void {
+    if (this.released || this.host) return;
+    this.host = host;
+    liveBytes += host.byteLength;
+  }
+
   retain(): void {
     this.owners++;
   }

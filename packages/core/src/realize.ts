@@ -176,6 +176,63 @@ function record(nodes: readonly Node[], bufs: readonly DataBuffer[]): Node<"data
   });
 }
 
+/** A buffer whose value only another executor's device holds (no host copy). */
+function heldElsewhere(buf: DataBuffer): Executor | null {
+  if (buf.host !== null || buf.isReleased || buf.owner === null || buf.owner === active.name) return null;
+  return executors.get(buf.owner) ?? null;
+}
+
+function deviceOnlyError(op: string, buf: DataBuffer, owner: Executor): BackendUnavailableError {
+  return new BackendUnavailableError(
+    `${op}: a ${buf.dtype}[${buf.size}] value is held in the ${owner.name} backend's device memory and the ${active.name} backend ` +
+      `cannot read it synchronously; copy it to the host with await x.data() (the ${active.name} backend can use it after that), ` +
+      `or setBackend("${owner.name}")`,
+  );
+}
+
+/** The buffers of the realized leaves `nodes` (with their pending graphs) read from. */
+function leafBuffers(nodes: readonly Node[]): DataBuffer[] {
+  const out: DataBuffer[] = [];
+  for (const n of topoSort(nodes, (x) => bufferOf(x) !== undefined)) {
+    const buf = bufferOf(n);
+    if (buf) out.push(buf);
+  }
+  return out;
+}
+
+/**
+ * Host copies of values another executor's device holds, for a host executor about to compute
+ * with them (a value computed on webgpu, then used after `setBackend("cpu")`).
+ */
+async function transferToHost(nodes: readonly Node[]): Promise<void> {
+  if (!active.canSync) return;
+  await Promise.all(leafBuffers(nodes).map(async (buf) => {
+    const owner = heldElsewhere(buf);
+    if (owner) buf.adoptHost(await owner.read(buf));
+  }));
+}
+
+/**
+ * A buffer's values on the host: the active executor reads its own buffers; one that another
+ * executor's device holds is read back through that executor. The host copy is kept.
+ * @example
+ * const host = await readBuffer(bufferOf(node)!);
+ */
+export async function readBuffer(buf: DataBuffer): Promise<TypedArray> {
+  if (buf.host) return buf.host;
+  // The copy is kept (as JAX keeps an array's host value): later host reads and host backends use it.
+  const host = await (heldElsewhere(buf) ?? active).read(buf);
+  buf.adoptHost(host);
+  return host;
+}
+
+/** Synchronous `readBuffer`: a value held by another executor's device is a clear error. */
+export function readBufferSync(buf: DataBuffer, op: string): TypedArray {
+  const owner = heldElsewhere(buf);
+  if (owner) throw deviceOnlyError(op, buf, owner);
+  return active.readSync(buf);
+}
+
 function pendingOf(nodes: readonly Node[]): Node[] {
   return [...new Set(nodes.filter((n) => bufferOf(n) === undefined))];
 }
@@ -193,6 +250,12 @@ export function realizeSync(nodes: readonly Node[], op = "dataSync"): Node<"data
     if (!active.canSync && !active.canEnqueue) {
       throw new BackendUnavailableError(`${op}: the ${active.name} backend cannot read synchronously; use the async form (await x.data() / x.item() / x.toArray())`);
     }
+    if (active.canSync) {
+      for (const buf of leafBuffers(pending)) {
+        const owner = heldElsewhere(buf);
+        if (owner) throw deviceOnlyError(op, buf, owner);
+      }
+    }
     record(pending, active.executeSync(pending, bufferOf));
   }
   return record(nodes, []);
@@ -205,6 +268,9 @@ export async function realize(nodes: readonly Node[], op = "data"): Promise<Node
   if (resolved !== nodes) return realize(resolved, op);
   checkConcrete(nodes, op);
   const pending = pendingOf(nodes);
-  if (pending.length) record(pending, await active.execute(pending, bufferOf));
+  if (pending.length) {
+    await transferToHost(pending);
+    record(pending, await active.execute(pending, bufferOf));
+  }
   return record(nodes, []);
 }

@@ -7,7 +7,7 @@ import { DataBuffer } from "./buffer.js";
 import { type DType, type TypedArray } from "./dtype.js";
 import { DisposedError, ValueError } from "./errors.js";
 import { type Node } from "./ir/node.js";
-import { activeExecutor, bufferOf, realize, realizeSync } from "./realize.js";
+import { activeExecutor, bufferOf, readBuffer, readBufferSync, realize, realizeSync } from "./realize.js";
 import { type Shape, sizeOf } from "./shape.js";
 import { dependsOnPlaceholder } from "./trace.js";
 import * as ew from "./np/elementwise.js";
@@ -90,13 +90,13 @@ export class Tensor {
   async data(): Promise<TypedArray> {
     const [d] = await realize([this.node], "data");
     this.#adopt(d!);
-    return (await activeExecutor().read(bufferOf(d!)!)).slice();
+    return (await readBuffer(bufferOf(d!)!)).slice();
   }
   /** Synchronous `data()`; cpu backends only (webgpu throws, naming `await x.data()`). */
   dataSync(): TypedArray {
     const [d] = realizeSync([this.node], "dataSync");
     this.#adopt(d!);
-    return activeExecutor().readSync(bufferOf(d!)!).slice();
+    return readBufferSync(bufferOf(d!)!, "dataSync").slice();
   }
   /** The single value of a size-1 tensor. */
   async item(): Promise<number> {

@@ -137,7 +137,13 @@ function encodeStep(
 function wrap(ctx: GpuContext, dtype: DataBuffer["dtype"], size: number, gpu: GPUBuffer | null, host: TypedArray | null = null): DataBuffer {
   const dd = new DeviceData(dtype, size, gpu, ctx.generation);
   dd.host = host;
-  return new DataBuffer(dtype, size, null, dd, freeDeviceData);
+  return owned(new DataBuffer(dtype, size, null, dd, freeDeviceData));
+}
+
+/** Marks a buffer as held by this backend's device: other backends read it through `read`. */
+function owned(buf: DataBuffer): DataBuffer {
+  buf.owner = "webgpu";
+  return buf;
 }
 
 function copyBuffer(pool: BufferPool, enc: GPUCommandEncoder, src: GPUBuffer, size: number): GPUBuffer {
@@ -300,7 +306,7 @@ function runAsync(ctx: GpuContext, gp: GpuPlan, inputs: readonly DataBuffer[], o
     );
   }
   counters.asyncPlans++;
-  return results.map((dd) => new DataBuffer(dd.dtype, dd.size, null, dd, freeDeviceData));
+  return results.map((dd) => owned(new DataBuffer(dd.dtype, dd.size, null, dd, freeDeviceData)));
 }
 
 function isPending(b: DataBuffer): boolean {
