@@ -6,7 +6,7 @@
  * epilogues, a transposed operand. The tuner's report, table and persistence are checked too.
  */
 import { expect } from "chai";
-import { type Tensor, jit, np } from "kiln";
+import { type Tensor, jit, np, slice } from "kiln";
 import { clearWebgpuCache, destroyGpu, init, setBackend, setWgslSourceStore, tuneWebgpu, type MatmulChoice } from "@kiln/backend";
 import { useWebgpu } from "./env.js";
 
@@ -74,7 +74,38 @@ describe("webgpu: contraction strategies and their tuning", function () {
     });
   }
 
-  it("the tuner measures every candidate per size, keeps the fastest and drops those 2x slower at larger sizes", async () => {
+  it("direct: B is read as vec4s where its columns are contiguous and aligned, as scalars otherwise", async () => {
+    await force({ strategy: "direct", tm: 8, tn: 8 });
+    const cases: { name: string; f: (a: Tensor, b: Tensor) => Tensor; a: number[]; b: number[]; vec4: boolean; ref: (A: Float32Array, B: Float32Array, i: number, j: number, bt: number, dims: number[]) => number }[] = [
+      {
+        name: "batched a @ b + 1, n = 36", f: (a, b) => np.matmul(a, b).add(1), a: [3, 20, 24], b: [3, 24, 36], vec4: true,
+        ref: (A, B, i, j, t, [m, k, n]) => 1 + Array.from({ length: k }, (_, p) => A[(t * m + i) * k + p]! * B[(t * k + p) * n + j]!).reduce((x, y) => x + y),
+      },
+      {
+        name: "n = 38 (rows not 4-aligned)", f: (a, b) => np.matmul(a, b), a: [1, 17, 24], b: [1, 24, 38], vec4: false,
+        ref: (A, B, i, j, _t, [, k, n]) => Array.from({ length: k }, (_, p) => A[i * k + p]! * B[p * n + j]!).reduce((x, y) => x + y),
+      },
+      {
+        name: "b also read by the epilogue", f: (a, b) => np.matmul(a, b).add(b.get(slice(), slice(0, 4), slice()).sum({ axis: 1, keepdims: true })), a: [1, 20, 24], b: [1, 24, 20], vec4: false,
+        ref: (A, B, i, j, _t, [, k, n]) => Array.from({ length: k }, (_, p) => A[i * k + p]! * B[p * n + j]!).reduce((x, y) => x + y) + [0, 1, 2, 3].reduce((x, r) => x + B[r * n + j]!, 0),
+      },
+    ];
+    for (const c of cases) {
+      const [B_, m, k] = c.a, n = c.b[2]!;
+      const a = values(B_! * m! * k!, 3), b = values(B_! * k! * n, 4);
+      const step = jit(c.f);
+      const at = np.array(Array.from(a)).reshape(c.a), bt = np.array(Array.from(b)).reshape(c.b);
+      const got = await step(at, bt).data();
+      for (let t = 0; t < B_!; t++) {
+        for (let i = 0; i < m!; i++) {
+          for (let j = 0; j < n; j++) expect(got[(t * m! + i) * n + j]!, `${c.name} [${t},${i},${j}]`).to.be.closeTo(c.ref(a, b, i, j, t, [m!, k!, n]), 2e-5);
+        }
+      }
+      expect(step.lower(at, bt).kernels.map((kk) => kk.source).join("\n").includes("fn pbv_("), c.name).to.equal(c.vec4);
+    }
+  });
+
+  it("the tuner measures every candidate per size, keeps the fastest and drops those 3x slower at larger sizes", async () => {
     const candidates: Omit<MatmulChoice, "upTo">[] = [{ strategy: "direct", tm: 8, tn: 8 }, { strategy: "packed", tm: 8, tn: 8 }, { strategy: "packed", tm: 16, tn: 16 }];
     const report = await tuneWebgpu({ sizes: [128, 64], candidates });
     expect(report.source).to.equal("measured");
@@ -88,7 +119,7 @@ describe("webgpu: contraction strategies and their tuning", function () {
     }
     const best64 = Math.min(...Object.values(first.ms));
     for (const [name, ms] of Object.entries(first.ms)) {
-      expect(name in report.sizes[1]!.ms, name).to.equal(ms <= 2 * best64);
+      expect(name in report.sizes[1]!.ms, name).to.equal(ms <= 3 * best64);
     }
     // The table: winners by size, ascending bounds, the last open-ended; neighbours differ.
     const { table } = report;

@@ -19,7 +19,7 @@
  *
  * Every strategy sums each output over k in the same order, so they agree to rounding.
  */
-import { type Kernel, type Stmt } from "../kernel.js";
+import { type Kernel, type Op, type Operand, type Stmt } from "../kernel.js";
 import { MR, NR } from "../contract.js";
 import { WgslWriter, castTo } from "./wgsl.js";
 import {
@@ -35,6 +35,7 @@ function expect(cond: unknown, what: string): asserts cond {
 
 /** The shared structure (render/contraction.ts) plus the packing nests as flat index spaces. */
 interface Parts extends ContractionParts {
+  readonly k: Kernel;
   readonly phases: readonly [LoopStmt, LoopStmt, LoopStmt];
   readonly nests: readonly [Nest, Nest];
   readonly panels: readonly [number, number];
@@ -46,7 +47,7 @@ function analyze(k: Kernel): Parts | null {
   expect(typeof P !== "string", P as string);
   const nestA = flatten(P.packA), nestB = flatten(P.packB);
   expect(nestA && nestB && nestA.vars.length === 3 && nestB.vars.length === 3, "packing nests");
-  return { ...P, phases: [P.packA, P.packB, P.tiles], nests: [nestA, nestB], panels: [P.aStore.buf, P.bStore.buf] };
+  return { ...P, k, phases: [P.packA, P.packB, P.tiles], nests: [nestA, nestB], panels: [P.aStore.buf, P.bStore.buf] };
 }
 
 /** The `let`s of the batch loop before `phase` (the batch index arithmetic). */
@@ -193,10 +194,76 @@ function packed(P: Parts, w: WgslWriter, t: WgslTuning, c: MatmulChoice): WgslPr
   return { dispatches, scratch: [], paramSizes: new Map([[aPanel, P.batch * aSize], [bPanel, P.batch * bSize]]) };
 }
 
+/** An index as c + Σ coef·var over loop variables, or null when it is not affine. */
+type Affine = { readonly c: number; readonly coef: ReadonlyMap<string, number> } | null;
+
+function affineOf(o: Operand, defs: ReadonlyMap<string, Affine>): Affine {
+  if (o.k === "const") return { c: o.value, coef: new Map() };
+  if (o.k === "var") return { c: 0, coef: new Map([[o.name, 1]]) };
+  return defs.get(o.name) ?? null;
+}
+
+function combineAffine(a: Affine, b: Affine, sign: 1 | -1): Affine {
+  if (!a || !b) return null;
+  const coef = new Map(a.coef);
+  for (const [v, k] of b.coef) coef.set(v, (coef.get(v) ?? 0) + sign * k);
+  return { c: a.c + sign * b.c, coef };
+}
+
+function scaleAffine(a: Affine, k: number): Affine {
+  return a && { c: a.c * k, coef: new Map([...a.coef].map(([v, x]) => [v, x * k])) };
+}
+
+/**
+ * When B's packing is a plain load whose NR columns are contiguous and 4-aligned (B row-major with
+ * n % 4 = 0 and no prologue): the loaded buffer and its index as a function of the nest's
+ * variables at jj = 0. The direct strategy then reads B as vec4s, as a hand-written kernel does.
+ */
+function vec4B(P: Parts): { buf: number; lets: Stmt[]; index: Operand } | null {
+  const nest = P.nests[1];
+  const store = nest.body[nest.body.length - 1];
+  if (!store || store.s !== "store" || store.value.k !== "local") return null;
+  const jj = nest.vars[2]!.name;
+  const defs = new Map<string, Affine>();
+  const ops = new Map<string, Op>();
+  for (const st of [...P.rootLets, ...before(P, P.packB), ...nest.body]) {
+    if (st.s !== "let") continue;
+    ops.set(st.name, st.value);
+    const v = st.value;
+    if (v.op !== "alu") continue;
+    const [a, b] = v.args.map((x) => affineOf(x, defs));
+    const constOf = (x: Affine) => (x && x.coef.size === 0 ? x.c : null);
+    const affine: Affine =
+      v.alu === "add" ? combineAffine(a ?? null, b ?? null, 1)
+        : v.alu === "sub" ? combineAffine(a ?? null, b ?? null, -1)
+          : v.alu === "mul" && constOf(b ?? null) !== null ? scaleAffine(a ?? null, constOf(b ?? null)!)
+            : v.alu === "mul" && constOf(a ?? null) !== null ? scaleAffine(b ?? null, constOf(a ?? null)!)
+              : null;
+    defs.set(st.name, affine);
+  }
+  const load = ops.get(store.value.name);
+  if (!load || load.op !== "load" || load.dtype !== "float32" || P.k.params[load.buf]?.role !== "in") return null;
+  const idx = affineOf(load.index, defs);
+  if (!idx || idx.coef.get(jj) !== 1 || idx.c % 4 !== 0 || [...idx.coef].some(([v, k]) => v !== jj && k % 4 !== 0)) return null;
+  const value = store.value.name;
+  return { buf: load.buf, lets: nest.body.slice(0, -1).filter((st) => !(st.s === "let" && st.name === value)), index: load.index };
+}
+
 function direct(P: Parts, w: WgslWriter, t: WgslTuning, c: MatmulChoice): WgslProgram {
   const { tm, tn, ti, tj } = fitTile(P, t, c);
   w.begin();
-  const functions = [...packFn(P, w, 0, "pa_"), ...packFn(P, w, 1, "pb_"), ...epilogueFn(P, w)];
+  const functions = [...packFn(P, w, 0, "pa_"), ...epilogueFn(P, w)];
+  // B as vec4s when its columns are contiguous and nothing else reads that buffer as scalars.
+  let vb = vec4B(P);
+  if (vb && functions.some((l) => l.includes(`b${vb!.buf}[`))) vb = null;
+  if (vb) {
+    const nest = P.nests[1];
+    const body: string[] = [];
+    w.serial([...P.rootLets, ...before(P, P.packB), ...vb.lets], "  ", body);
+    functions.push(`fn pbv_(${[P.lb.var, ...nest.vars.map((v) => v.name)].map((v) => `${v}: i32`).join(", ")}) -> vec4<f32> {`, ...body);
+    functions.push(`  return b${vb.buf}[(${w.operand(vb.index)}) / 4];`, `}`);
+    w.used.add(vb.buf);
+  } else functions.push(...packFn(P, w, 1, "pb_"));
   const W = t.matmulThreads, total = P.batch * ti * tj;
   const out = tileHeader(ti, tj, tm, tn, total, W);
   out.push(...accumulators(tm, tn), `  for (var p_ = 0; p_ < ${P.kk}; p_++) {`);
@@ -207,12 +274,15 @@ function direct(P: Parts, w: WgslWriter, t: WgslTuning, c: MatmulChoice): WgslPr
   }
   for (let q = 0; q < tn / NR; q++) {
     const jp = `j0_ / ${NR} + ${q}`;
-    out.push(`    let bv${q} = vec4<f32>(${Array.from({ length: NR }, (_, j) => `pb_(bt_, ${jp}, p_, ${j})`).join(", ")});`);
+    out.push(vb
+      ? `    let bv${q} = pbv_(bt_, ${jp}, p_, 0);`
+      : `    let bv${q} = vec4<f32>(${Array.from({ length: NR }, (_, j) => `pb_(bt_, ${jp}, p_, ${j})`).join(", ")});`);
   }
   out.push(...fma(tm, tn, "    "), `  }`);
   tileStores(P, tm, tn, out);
   const dims = gridDims(Math.ceil(total / W), t.maxGroupsPerDim);
-  const { source, bindings } = wgslModule(w, out, W, dims[0], { functions });
+  const types = vb ? new Map([[vb.buf, "vec4<f32>"]]) : undefined;
+  const { source, bindings } = wgslModule(w, out, W, dims[0], { functions, ...(types ? { types } : {}) });
   return { dispatches: [{ source, bindings, groups: dims }], scratch: [], paramSizes: new Map(P.panels.map((p) => [p, 1])) };
 }
 

@@ -10,7 +10,7 @@
  * `setWgslSourceStore`, else a file under `$XDG_CACHE_HOME/kiln` (`~/.cache/kiln`) in Node or
  * `localStorage` in a browser — so a later process or page load on the same adapter reads it instead
  * of measuring again. Candidates that lose by
- * more than 2x at one size are not tried at larger sizes (a shared-memory tile on llvmpipe would
+ * more than 3x at one size are not tried at larger sizes (a shared-memory tile on llvmpipe would
  * otherwise cost seconds at n = 512).
  *
  * Every strategy sums in the same order, so tuning changes speed, never results.
@@ -33,7 +33,7 @@ export interface TuneOptions {
   readonly force?: boolean;
 }
 
-/** One measured size: every candidate's milliseconds (Infinity when pruned) and the winner. */
+/** One measured size: every candidate's milliseconds (candidates pruned at a smaller size are absent) and the winner. */
 export interface TuneReport {
   readonly adapter: string;
   /** Where the table came from. */
@@ -44,8 +44,8 @@ export interface TuneReport {
   }[];
 }
 
-/** A small and a large problem: where per-dispatch costs dominate, and where arithmetic does. */
-const DEFAULT_SIZES = [128, 512] as const;
+/** Small to large problems: from where per-dispatch costs dominate to where arithmetic does. */
+const DEFAULT_SIZES = [128, 256, 512] as const;
 
 const label = (c: Omit<MatmulChoice, "upTo">) => `${c.strategy} ${c.tm}x${c.tn}`;
 
@@ -72,8 +72,8 @@ function matmulKernel(n: number) {
   return step.kernel;
 }
 
-/** Milliseconds per run of `choice` on an n×n matmul (best of a few, after compilation and a
- * warm-up run), or Infinity when the warm-up run alone exceeds `cutoff`. */
+/** Milliseconds per run of `choice` on an n×n matmul (the best of several, after compilation and
+ * a warm-up run); one run only when it already exceeds `cutoff`. */
 async function measure(ctx: GpuContext, n: number, choice: MatmulChoice, cutoff: number): Promise<{ ms: number; compileMs: number }> {
   const k = matmulKernel(n);
   const prog = renderContraction(k, ctx.tuning, choice);
@@ -104,9 +104,11 @@ async function measure(ctx: GpuContext, n: number, choice: MatmulChoice, cutoff:
     };
     await run(); // some drivers compile on first use
     const compileMs = performance.now() - c0;
+    // The minimum of several runs: timings on a shared machine are noisy upwards, never downwards.
     let best = await run();
-    if (best > cutoff) return { ms: Infinity, compileMs };
-    for (let r = 0; r < 2; r++) best = Math.min(best, await run());
+    if (best > cutoff) return { ms: best, compileMs };
+    const t0 = performance.now();
+    for (let runs = 1; runs < 9 && (runs < 4 || performance.now() - t0 < 60); runs++) best = Math.min(best, await run());
     return { ms: best, compileMs };
   } catch (e) {
     throw new Error(`internal: tuneWebgpu: ${label(choice)} failed on this device: ${(e as Error).message}`);
@@ -174,8 +176,12 @@ function validTable(table: unknown): table is MatmulChoice[] {
     (i === 0 || c.upTo > (table[i - 1] as MatmulChoice).upTo)) && (table[table.length - 1] as MatmulChoice).upTo === Number.MAX_SAFE_INTEGER;
 }
 
+/** Bump when the kernels a strategy renders change: stored measurements of older ones are void. */
+const KERNELS_VERSION = 2;
+
 function storeKey(ctx: GpuContext): string {
-  return `kiln-tune:v1:${fnv1a(`${ctx.adapter.name}|${ctx.adapter.description}|${JSON.stringify(ctx.limits)}`)}`;
+  const what = [ctx.adapter.name, ctx.adapter.description, JSON.stringify(ctx.limits), DEFAULT_SIZES.join(","), JSON.stringify(defaultCandidates(ctx.adapter.software))];
+  return `kiln-tune:v${KERNELS_VERSION}:${fnv1a(what.join("|"))}`;
 }
 
 function apply(ctx: GpuContext, table: readonly MatmulChoice[]): void {
@@ -223,7 +229,7 @@ export async function tuneWebgpu(opts: TuneOptions = {}): Promise<TuneReport> {
     const ms: Record<string, number> = {}, compile: Record<string, number> = {};
     let best = Infinity;
     for (const c of candidates) {
-      const t = await measure(ctx, n, { ...c, upTo: Number.MAX_SAFE_INTEGER }, best * 2);
+      const t = await measure(ctx, n, { ...c, upTo: Number.MAX_SAFE_INTEGER }, best * 3);
       ms[label(c)] = t.ms;
       compile[label(c)] = t.compileMs;
       best = Math.min(best, t.ms);
@@ -231,8 +237,8 @@ export async function tuneWebgpu(opts: TuneOptions = {}): Promise<TuneReport> {
     const winner = candidates.reduce((a, b) => (ms[label(b)]! < ms[label(a)]! ? b : a));
     winners.push(winner);
     rows.push({ n, ms, compileMs: compile, best: label(winner) });
-    // Candidates more than 2x slower than the best are not tried at larger sizes.
-    candidates = candidates.filter((c) => ms[label(c)]! <= best * 2);
+    // Candidates more than 3x slower than the best are not tried at larger sizes.
+    candidates = candidates.filter((c) => ms[label(c)]! <= best * 3);
   }
   const report: TuneReport = { adapter: ctx.adapter.name, source: "measured", table: toTable(sizes, winners), sizes: rows };
   apply(ctx, report.table);
