@@ -1,0 +1,32 @@
+/**
+ * The runnable examples run: each is started as its own process (as `npm run example -- <name>`
+ * does) and must exit cleanly with the output it documents.
+ */
+import { expect } from "chai";
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+
+function run(name: string): string {
+  return execFileSync(process.execPath, ["--conditions=kiln-source", "--import", "tsx", `examples/${name}.ts`], { cwd: root, encoding: "utf8", timeout: 120_000 });
+}
+
+describe("examples", function () {
+  this.timeout(150_000);
+
+  it("per-sample-grads: vmap(grad(f)), the loop over examples and the jitted form agree", () => {
+    const out = run("per-sample-grads");
+    const rows = out.split("\n").filter((l) => l.includes(": [")).map((l) => l.slice(l.indexOf(": [") + 2));
+    expect(rows).to.have.length(4);
+    expect(rows[0]).to.equal(rows[1]).and.to.equal(rows[2]);
+    expect(rows[0]!.replace(/\s/g, "")).to.equal("[[7,14,21],[-0,-2,-0],[4,4,4],[-1,-0,1]]");
+  });
+
+  it("sine-regression: trains below 0.01 and writes its plot", () => {
+    const out = run("sine-regression");
+    const loss = Number(/final loss ([\d.e-]+)/.exec(out)?.[1]);
+    expect(loss).to.be.below(0.01);
+    expect(out).to.contain("sine-regression.svg");
+  });
+});
