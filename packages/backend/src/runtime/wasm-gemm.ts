@@ -128,7 +128,7 @@ export interface GemmWorkspace {
   run(mp: number, npairs: number, k: number, ldc: number): void;
 }
 
-interface Gemm {
+export interface Gemm {
   workspace(aFloats: number, bFloats: number, cFloats: number): GemmWorkspace;
 }
 
