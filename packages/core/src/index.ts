@@ -24,7 +24,7 @@ export {
 export { interpret } from "./interpret.js";
 export { DataBuffer, memoryStats } from "./buffer.js";
 export {
-  type Executor, type CompiledGraph, compileGraph, registerExecutor, setExecutor, activeExecutor, interpreterExecutor, realize, realizeSync,
+  type Executor, type CompiledGraph, type CompileOptions, compileGraph, registerExecutor, setExecutor, activeExecutor, interpreterExecutor, realize, realizeSync,
   dataNode, hostDataNode, bufferOf, toTyped,
 } from "./realize.js";
 export * as npUtil from "./np/util.js";

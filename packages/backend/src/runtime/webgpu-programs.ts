@@ -31,6 +31,41 @@ export interface CompiledProgram {
   readonly source: string;
 }
 
+/** A dispatch compiled with some input parameters read through the output's binding. */
+export interface AliasedDispatch {
+  readonly pipeline: GPUComputePipeline;
+  readonly layout: GPUBindGroupLayout;
+}
+
+const aliasCache = new WeakMap<CompiledProgram, Map<string, AliasedDispatch>>();
+
+/**
+ * Dispatch `i` of a program with the input parameters `params` reading the output's buffer (a
+ * donated input whose storage became the output): WebGPU forbids binding one buffer as both
+ * read-only and read-write storage in a dispatch, so those parameters' bindings are dropped and
+ * their reads go through `b0`. Only kernels that read each aliased element in the invocation that
+ * overwrites it, before it does, are given aliases (runtime/donate.ts's `inPlaceSafe`).
+ */
+export function aliasedDispatch(ctx: GpuContext, compiled: CompiledProgram, i: number, params: readonly number[]): AliasedDispatch {
+  let cache = aliasCache.get(compiled);
+  if (!cache) aliasCache.set(compiled, (cache = new Map()));
+  const key = `${i}:${params.join(",")}`;
+  let hit = cache.get(key);
+  if (!hit) {
+    let source = compiled.program.dispatches[i]!.source;
+    for (const p of params) {
+      source = source
+        .split("\n")
+        .filter((l) => !new RegExp(`var<storage, read> b${p}: `).test(l))
+        .join("\n")
+        .replace(new RegExp(`\\bb${p}\\[`, "g"), "b0[");
+    }
+    const pipeline = ctx.device.createComputePipeline({ layout: "auto", compute: { module: ctx.device.createShaderModule({ code: source }), entryPoint: "main" } });
+    cache.set(key, (hit = { pipeline, layout: pipeline.getBindGroupLayout(0) }));
+  }
+  return hit;
+}
+
 /** A persistent store of rendered WGSL (e.g. localStorage in a browser, a directory in Node). */
 export interface WgslSourceStore {
   get(key: string): string | undefined | null;

@@ -12,17 +12,20 @@
  * submission (queue order makes that safe, see webgpu-memory.ts).
  */
 import {
-  BackendUnavailableError, type CompiledGraph, DataBuffer, DisposedError, type Executor, type Graph, type Node,
+  BackendUnavailableError, type CompileOptions, type CompiledGraph, DataBuffer, DisposedError, type Executor, type Graph, type Node,
   type TypedArray, topoSort,
 } from "@kiln/core";
-import { type KernelStep, type Plan, scheduleGraph } from "../schedule.js";
+import { type KernelStep, type Plan, type PlanBuffer, scheduleGraph } from "../schedule.js";
 import { splitWideConcats } from "../limits.js";
 import { graphKey } from "./cpu.js";
 import { type GpuContext, currentGpu, requireGpu } from "./webgpu-device.js";
 import {
   DeviceData, type BufferPool, deviceBytes, deviceDataOf, deviceFailure, freeDeviceData, poolOf, readStats, readback, stageForRead, upload,
 } from "./webgpu-memory.js";
-import { type CompiledProgram, clearProgramCache, compiledLibrary, compiledProgram, hostReason, runHostStep } from "./webgpu-programs.js";
+import {
+  type CompiledProgram, aliasedDispatch, clearProgramCache, compiledLibrary, compiledProgram, hostReason, runHostStep,
+} from "./webgpu-programs.js";
+import { planDonations } from "./donate.js";
 import { hostifyControlLeaves } from "./webgpu-control.js";
 
 type StepRun =
@@ -36,7 +39,7 @@ interface GpuPlan {
   readonly generation: number;
 }
 
-const counters = { deviceSteps: 0, hostSteps: 0, syncPlans: 0, asyncPlans: 0 };
+const counters = { deviceSteps: 0, hostSteps: 0, syncPlans: 0, asyncPlans: 0, donations: 0 };
 
 /**
  * Steps run on the device and on the host so far, plans run synchronously (device only) or as
@@ -47,7 +50,7 @@ const counters = { deviceSteps: 0, hostSteps: 0, syncPlans: 0, asyncPlans: 0 };
  */
 export function webgpuRunStats(): {
   deviceSteps: number; hostSteps: number; syncPlans: number; asyncPlans: number; buffersCreated: number; buffersReused: number;
-  reads: number; stagedReads: number;
+  reads: number; stagedReads: number; donations: number;
 } {
   const ctx = currentGpu();
   const pool = ctx ? poolOf(ctx) : null;
@@ -128,9 +131,14 @@ function encodeStep(
     return b;
   });
   program.dispatches.forEach((d, i) => {
-    const entries = d.bindings.map((p, slot) => ({ binding: slot, resource: { buffer: p >= 0 ? paramBuffer(p) : extra[-1 - p]! } }));
-    pass.setPipeline(compiled.pipelines[i]!);
-    pass.setBindGroup(0, ctx.device.createBindGroup({ layout: compiled.layouts[i]!, entries }));
+    const bufs = d.bindings.map((p) => (p >= 0 ? paramBuffer(p) : extra[-1 - p]!));
+    // A donated input that became the output's storage is read through the output's binding.
+    const outSlot = d.bindings.indexOf(0);
+    const aliased = outSlot < 0 ? [] : d.bindings.filter((p, slot) => p > 0 && bufs[slot] === bufs[outSlot]);
+    const alias = aliased.length ? aliasedDispatch(ctx, compiled, i, aliased) : null;
+    const entries = bufs.flatMap((buffer, slot) => (aliased.includes(d.bindings[slot]!) ? [] : [{ binding: slot, resource: { buffer } }]));
+    pass.setPipeline(alias?.pipeline ?? compiled.pipelines[i]!);
+    pass.setBindGroup(0, ctx.device.createBindGroup({ layout: alias?.layout ?? compiled.layouts[i]!, entries }));
     pass.dispatchWorkgroups(...d.groups);
   });
   counters.deviceSteps++;
@@ -166,7 +174,7 @@ function inputGpu(ctx: GpuContext, buf: DataBuffer, op: string): GPUBuffer {
 }
 
 /** A plan whose steps all run on the device and whose inputs are ready: encoded and submitted now. */
-function runDeviceOnly(ctx: GpuContext, gp: GpuPlan, inputs: readonly DataBuffer[], op: string): DataBuffer[] {
+function runDeviceOnly(ctx: GpuContext, gp: GpuPlan, inputs: readonly DataBuffer[], op: string, donated?: ReadonlyMap<number, GPUBuffer>): DataBuffer[] {
   const { plan } = gp;
   const pool = poolOf(ctx);
   const gpu: (GPUBuffer | null)[] = plan.buffers.map(() => null);
@@ -174,7 +182,7 @@ function runDeviceOnly(ctx: GpuContext, gp: GpuPlan, inputs: readonly DataBuffer
   const transient: GPUBuffer[] = [];
   plan.buffers.forEach((b, id) => {
     if (b.role === "input") gpu[id] = inputGpu(ctx, inputs[b.index]!, op);
-    else if (b.role === "output") gpu[id] = pool.acquire(deviceBytes(b.size));
+    else if (b.role === "output") gpu[id] = donated?.get(id) ?? pool.acquire(deviceBytes(b.size));
     else gpu[id] = slots[b.index] ??= pool.acquire(deviceBytes(plan.slots[b.index]!.size));
   });
   const enc = ctx.device.createCommandEncoder();
@@ -322,6 +330,19 @@ function runGpuPlan(ctx: GpuContext, gp: GpuPlan, inputs: readonly DataBuffer[],
   return runAsync(ctx, gp, inputs, op);
 }
 
+/**
+ * The device buffer the donated argument `pos` gives an output, or null when it cannot be taken:
+ * nothing else in this call may read the same storage (another argument on the same buffer, a
+ * captured constant), as on the CPU (runtime/donate.ts's `donatable`).
+ */
+function donatableGpu(ctx: GpuContext, bufs: readonly DataBuffer[], pos: number, out: PlanBuffer, constants: readonly DataBuffer[]): GPUBuffer | null {
+  const buf = bufs[pos]!, dd = buf.device;
+  if (buf.isReleased || !(dd instanceof DeviceData) || dd.generation !== ctx.generation || !dd.gpu || dd.ready || dd.error) return null;
+  if (buf.dtype !== out.dtype || dd.size !== out.size) return null;
+  const same = (o: DataBuffer) => o === buf || (o.device instanceof DeviceData && o.device.gpu === dd.gpu);
+  return bufs.some((o, i) => i !== pos && same(o)) || constants.some(same) ? null : dd.gpu;
+}
+
 // ------------------------------------------------------------------ the executor
 
 function leafBuffer(n: Node, known: (n: Node) => DataBuffer | undefined): DataBuffer {
@@ -337,19 +358,41 @@ function executeWebgpu(outputs: readonly Node[], known: (n: Node) => DataBuffer 
   return runGpuPlan(ctx, gp, inputs.map((n) => leafBuffer(n, known)), "webgpu");
 }
 
-/** Compiles a graph once for `jit`: the plan and every pipeline are made now; `run` only enqueues. */
-function compileWebgpu(graph: Graph): CompiledGraph {
+/**
+ * Compiles a graph once for `jit`: the plan and every pipeline are made now; `run` only enqueues.
+ * Donated inputs (`donateArgnums`) give their device buffers to outputs where the plan allows it
+ * (runtime/donate.ts, as on the CPU) and are released.
+ */
+function compileWebgpu(graph: Graph, opts: CompileOptions = {}): CompiledGraph {
   const ctx = requireGpu("jit");
   const position = new Map(graph.inputs.map((n, i) => [n, i]));
   const isBuffer = (n: Node) => position.has(n) || n.prim === "data";
   let { gp, inputs } = buildGpuPlan(ctx, graph.outputs, isBuffer);
   const feeds = inputs.map((n) => position.get(n) ?? leafBuffer(n, () => undefined));
+  const donations = planDonations(gp.plan, feeds, opts.donate ?? []);
+  const constants = feeds.filter((f): f is DataBuffer => typeof f !== "number");
   return {
     run(bufs) {
       const now = requireGpu("jit");
       // A new device (after a loss): the same plan, compiled again for it.
       if (gp.generation !== now.generation) gp = buildGpuPlan(now, graph.outputs, isBuffer).gp;
-      return runGpuPlan(now, gp, feeds.map((f) => (typeof f === "number" ? bufs[f]! : f)), "jit");
+      const ins = feeds.map((f) => (typeof f === "number" ? bufs[f]! : f));
+      if (!donations.length || gp.hasHost || ins.some(isPending)) return runGpuPlan(now, gp, ins, "jit");
+      const donated = new Map<number, GPUBuffer>();
+      const taken: DataBuffer[] = [];
+      for (const { out, input } of donations) {
+        const buf = bufs[input]!;
+        const g = donatableGpu(now, bufs, input, gp.plan.buffers[out]!, constants);
+        if (g && !taken.includes(buf)) (donated.set(out, g), taken.push(buf));
+      }
+      const outs = runDeviceOnly(now, gp, ins, "jit", donated);
+      // The storage now belongs to an output: the donated tensors read as disposed from here on.
+      for (const buf of taken) {
+        (buf.device as DeviceData).gpu = null;
+        buf.release();
+      }
+      counters.donations += taken.length;
+      return outs;
     },
     kernels: gp.runs.map((r) => ({
       name: r.step.name,
