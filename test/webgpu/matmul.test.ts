@@ -6,7 +6,8 @@
  * epilogues, a transposed operand. The tuner's report, table and persistence are checked too.
  */
 import { expect } from "chai";
-import { type Tensor, jit, np, slice } from "kiln";
+import { BackendUnavailableError, type Tensor, ValueError, jit, np, slice } from "kiln";
+import { currentGpu } from "../../packages/backend/src/runtime/webgpu-device.js";
 import { clearWebgpuCache, destroyGpu, init, setBackend, setWgslSourceStore, tuneWebgpu, type MatmulChoice } from "@kiln/backend";
 import { useWebgpu } from "./env.js";
 
@@ -128,6 +129,40 @@ describe("webgpu: contraction strategies and their tuning", function () {
     const label = (c: Omit<MatmulChoice, "upTo">) => `${c.strategy} ${c.tm}x${c.tn}`;
     expect(label(table[0]!)).to.equal(first.best);
     if (table.length === 1) expect(report.sizes[1]!.best).to.equal(first.best);
+  });
+
+  it("a candidate the device fails to compile is reported, not chosen; bad candidates are ValueErrors", async () => {
+    const device = currentGpu()!.device;
+    const original = device.createComputePipelineAsync.bind(device);
+    let calls = 0;
+    // The first candidate's pipelines fail, as a driver rejecting a shader would.
+    device.createComputePipelineAsync = ((d: GPUComputePipelineDescriptor) =>
+      calls++ === 0 ? Promise.reject(new Error("simulated compiler failure")) : original(d)) as typeof device.createComputePipelineAsync;
+    try {
+      const report = await tuneWebgpu({ sizes: [64], candidates: [{ strategy: "direct", tm: 4, tn: 4 }, { strategy: "packed", tm: 8, tn: 8 }] });
+      expect(report.table).to.deep.equal([{ strategy: "packed", tm: 8, tn: 8, upTo: Number.MAX_SAFE_INTEGER }]);
+      expect(report.failures).to.deep.equal({ "direct 4x4": "simulated compiler failure" });
+      calls = 0;
+      let err: unknown = null;
+      try {
+        await tuneWebgpu({ sizes: [64], candidates: [{ strategy: "direct", tm: 4, tn: 4 }] });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).to.be.instanceOf(BackendUnavailableError);
+      expect((err as Error).message).to.contain("no contraction candidate ran").and.contain("simulated compiler failure");
+    } finally {
+      device.createComputePipelineAsync = original;
+    }
+    let bad: unknown = null;
+    try {
+      await tuneWebgpu({ sizes: [64], candidates: [{ strategy: "packed", tm: 6, tn: 8 }] });
+    } catch (e) {
+      bad = e;
+    }
+    expect(bad).to.be.instanceOf(ValueError);
+    expect((bad as Error).message).to.contain("multiples of 4");
+    clearWebgpuCache();
   });
 
   it("tuning results persist in the installed store and are reused by the next device", async () => {

@@ -72,7 +72,14 @@ export async function init(opts: InitOptions = {}): Promise<BackendInfo[]> {
   initialized = true;
   if (gpu) {
     registerExecutor(webgpuExecutor);
-    if (opts.tune !== false) await tuneWebgpu();
+    if (opts.tune !== false) {
+      try {
+        await tuneWebgpu();
+      } catch (e) {
+        // Measuring is an optimization: the adapter class's defaults still run correctly.
+        console.warn(`kiln: WebGPU kernel tuning failed; using the defaults for this adapter (${(e as Error).message})`);
+      }
+    }
   }
   if (chosen === null) setExecutor(defaultBackend(gpu?.adapter ?? null));
   return backends();

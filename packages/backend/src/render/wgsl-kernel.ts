@@ -45,6 +45,8 @@ export interface WgslTuning {
   readonly matmul: readonly MatmulChoice[];
   /** Workgroup size of contraction dispatches. */
   readonly matmulThreads: number;
+  /** Bytes of workgroup memory a dispatch may use (the shared-memory tiles fit in it). */
+  readonly workgroupStorage: number;
 }
 
 /**

@@ -297,6 +297,11 @@ function shared(P: Parts, w: WgslWriter, t: WgslTuning, c: MatmulChoice): WgslPr
   let { tm, tn } = c;
   while (tm > MR && tm * gm > P.mp * MR) tm /= 2;
   while (tn > NR && tn * gn > P.np * NR) tn /= 2;
+  // The staged chunks of A and B (KC vec4s per panel) must fit the device's workgroup memory.
+  while ((tm * gm + tn * gn) * KC * 4 > t.workgroupStorage && (tm > MR || tn > NR)) {
+    if (tm >= tn && tm > MR) tm /= 2;
+    else tn /= 2;
+  }
   const BM = tm * gm, BN = tn * gn;
   const ti = Math.ceil((P.mp * MR) / BM), tj = Math.ceil((P.np * NR) / BN);
   const aSize = ti * BM * kk, bSize = tj * BN * kk;

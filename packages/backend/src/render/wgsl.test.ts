@@ -16,7 +16,7 @@ import { type WgslTuning, gridDims, renderWgslProgram } from "./wgsl-kernel.js";
 const WGSL_ALU: Record<AluOp, AluRender> = TABLE;
 
 const SOFTWARE: WgslTuning = {
-  threads: 64, groupThreads: 64, coopMin: 2048, minGroups: 8, splitGrain: 64, maxGroupsPerDim: 65535, matmulThreads: 64, matmul: [{ upTo: Number.MAX_SAFE_INTEGER, strategy: "packed", tm: 16, tn: 32 }],
+  threads: 64, groupThreads: 64, coopMin: 2048, minGroups: 8, splitGrain: 64, maxGroupsPerDim: 65535, matmulThreads: 64, workgroupStorage: 16384, matmul: [{ upTo: Number.MAX_SAFE_INTEGER, strategy: "packed", tm: 16, tn: 32 }],
 };
 
 /** The kernels of the plan computing `t` (realized leaves are inputs). */
@@ -113,6 +113,20 @@ describe("WGSL renderer", () => {
     expect(prog.dispatches[2]!.source).to.contain("array<vec4<f32>>").and.contain("fn epilogue_(");
     // panels are padded to whole tiles of every batch
     for (const size of prog.paramSizes.values()) expect(size % 4).to.equal(0);
+  });
+
+  it("shared-memory tiles shrink until the staged chunks fit the device's workgroup memory", () => {
+    const a = npUtil.fullRaw([256, 64], 1, "float32").add(np.array([1])), b = npUtil.fullRaw([64, 256], 1, "float32").add(np.array([2]));
+    const mm = kernelsOf(np.matmul(a, b)).find((k) => k.name.startsWith("matmul_"))!;
+    const staged = (t: WgslTuning) => {
+      const src = renderWgslProgram(mm, t).dispatches[2]!.source;
+      return [...src.matchAll(/var<workgroup> s[ab]_: array<vec4<f32>, (\d+)>/g)].reduce((n, m) => n + Number(m[1]) * 16, 0);
+    };
+    const shared = (workgroupStorage: number): WgslTuning =>
+      ({ ...SOFTWARE, workgroupStorage, matmul: [{ upTo: Number.MAX_SAFE_INTEGER, strategy: "shared", tm: 32, tn: 32 }] });
+    expect(staged(shared(1 << 20))).to.equal((256 + 256) * 16 * 4); // 32×8 rows and columns, 16 k per chunk
+    expect(staged(shared(16384))).to.be.at.most(16384).and.greaterThan(0);
+    expect(staged(shared(4096))).to.be.at.most(4096).and.greaterThan(0);
   });
 
   it("operations on constants only are kept out of WGSL's constant evaluation (1 / 0 is Infinity, not an error)", () => {

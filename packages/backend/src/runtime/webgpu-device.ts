@@ -141,14 +141,15 @@ const pow2Floor = (n: number) => 2 ** Math.floor(Math.log2(Math.max(1, n)));
 export function tuningFor(software: boolean, limits: GpuLimits): WgslTuning {
   const cap = (n: number) => pow2Floor(Math.min(n, limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX));
   const maxGroupsPerDim = limits.maxComputeWorkgroupsPerDimension;
+  const workgroupStorage = limits.maxComputeWorkgroupStorageSize;
   const big = Number.MAX_SAFE_INTEGER;
   return software
     ? {
-      threads: cap(64), groupThreads: cap(64), coopMin: 2048, minGroups: 8, splitGrain: 64, maxGroupsPerDim, matmulThreads: cap(64),
+      threads: cap(64), groupThreads: cap(64), coopMin: 2048, minGroups: 8, splitGrain: 64, maxGroupsPerDim, matmulThreads: cap(64), workgroupStorage,
       matmul: [{ upTo: 160 ** 3, strategy: "direct", tm: 8, tn: 8 }, { upTo: big, strategy: "packed", tm: 32, tn: 32 }],
     }
     : {
-      threads: cap(256), groupThreads: cap(256), coopMin: 256, minGroups: 256, splitGrain: 16, maxGroupsPerDim, matmulThreads: cap(64),
+      threads: cap(256), groupThreads: cap(256), coopMin: 256, minGroups: 256, splitGrain: 16, maxGroupsPerDim, matmulThreads: cap(64), workgroupStorage,
       matmul: [{ upTo: big, strategy: "shared", tm: 4, tn: 4 }],
     };
 }

@@ -15,7 +15,7 @@
  *
  * Every strategy sums in the same order, so tuning changes speed, never results.
  */
-import { Tensor, hostDataNode, np } from "@kiln/core";
+import { BackendUnavailableError, Tensor, ValueError, hostDataNode, np } from "@kiln/core";
 import { fnv1a } from "../kernel.js";
 import { scheduleGraph } from "../schedule.js";
 import { type MatmulChoice, type MatmulStrategy, type WgslTuning } from "../render/wgsl-kernel.js";
@@ -39,6 +39,8 @@ export interface TuneReport {
   /** Where the table came from. */
   readonly source: "measured" | "store" | "memory";
   readonly table: readonly MatmulChoice[];
+  /** Candidates that failed to compile or run on this device, with the device's message. */
+  readonly failures?: Readonly<Record<string, string>>;
   readonly sizes: readonly {
     readonly n: number; readonly ms: Readonly<Record<string, number>>; readonly compileMs: Readonly<Record<string, number>>; readonly best: string;
   }[];
@@ -74,7 +76,7 @@ function matmulKernel(n: number) {
 
 /** Milliseconds per run of `choice` on an n×n matmul (the best of several, after compilation and
  * a warm-up run); one run only when it already exceeds `cutoff`. */
-async function measure(ctx: GpuContext, n: number, choice: MatmulChoice, cutoff: number): Promise<{ ms: number; compileMs: number }> {
+async function measure(ctx: GpuContext, n: number, choice: MatmulChoice, cutoff: number): Promise<{ ms: number; compileMs: number; failure?: string }> {
   const k = matmulKernel(n);
   const prog = renderContraction(k, ctx.tuning, choice);
   const device = ctx.device;
@@ -111,7 +113,8 @@ async function measure(ctx: GpuContext, n: number, choice: MatmulChoice, cutoff:
     for (let runs = 1; runs < 9 && (runs < 4 || performance.now() - t0 < 60); runs++) best = Math.min(best, await run());
     return { ms: best, compileMs };
   } catch (e) {
-    throw new Error(`internal: tuneWebgpu: ${label(choice)} failed on this device: ${(e as Error).message}`);
+    // A candidate this device cannot compile or run is not chosen (and is reported).
+    return { ms: Infinity, compileMs: 0, failure: (e as Error).message };
   } finally {
     for (const b of buffers) b.destroy();
   }
@@ -221,9 +224,19 @@ export async function tuneWebgpu(opts: TuneOptions = {}): Promise<TuneReport> {
       // a corrupt entry: measure again
     }
   }
+  for (const c of opts.candidates ?? []) {
+    const tile = (v: unknown) => typeof v === "number" && v >= 4 && v <= 64 && v % 4 === 0;
+    if (!STRATEGIES.includes(c.strategy) || !tile(c.tm) || !tile(c.tn)) {
+      throw new ValueError(`tuneWebgpu: a candidate is a strategy (${STRATEGIES.join(", ")}) and a tile whose sides are multiples of 4 up to 64, got ${JSON.stringify(c)}`);
+    }
+  }
+  for (const n of opts.sizes ?? []) {
+    if (!Number.isInteger(n) || n < 1) throw new ValueError(`tuneWebgpu: sizes must be positive integers, got ${JSON.stringify(opts.sizes)}`);
+  }
   const sizes = [...(opts.sizes ?? DEFAULT_SIZES)].sort((a, b) => a - b);
   let candidates = [...(opts.candidates ?? defaultCandidates(ctx.adapter.software))];
   const rows: { n: number; ms: Record<string, number>; compileMs: Record<string, number>; best: string }[] = [];
+  const failures: Record<string, string> = {};
   const winners: Omit<MatmulChoice, "upTo">[] = [];
   for (const n of sizes) {
     const ms: Record<string, number> = {}, compile: Record<string, number> = {};
@@ -232,7 +245,11 @@ export async function tuneWebgpu(opts: TuneOptions = {}): Promise<TuneReport> {
       const t = await measure(ctx, n, { ...c, upTo: Number.MAX_SAFE_INTEGER }, best * 3);
       ms[label(c)] = t.ms;
       compile[label(c)] = t.compileMs;
+      if (t.failure) failures[label(c)] = t.failure;
       best = Math.min(best, t.ms);
+    }
+    if (best === Infinity) {
+      throw new BackendUnavailableError(`tuneWebgpu: no contraction candidate ran on this device (${Object.entries(failures).map(([k, v]) => `${k}: ${v}`).join("; ")})`);
     }
     const winner = candidates.reduce((a, b) => (ms[label(b)]! < ms[label(a)]! ? b : a));
     winners.push(winner);
@@ -240,7 +257,7 @@ export async function tuneWebgpu(opts: TuneOptions = {}): Promise<TuneReport> {
     // Candidates more than 3x slower than the best are not tried at larger sizes.
     candidates = candidates.filter((c) => ms[label(c)]! <= best * 3);
   }
-  const report: TuneReport = { adapter: ctx.adapter.name, source: "measured", table: toTable(sizes, winners), sizes: rows };
+  const report: TuneReport = { adapter: ctx.adapter.name, source: "measured", table: toTable(sizes, winners), sizes: rows, failures };
   apply(ctx, report.table);
   if (!custom) {
     memo.set(ctx.device, report);
