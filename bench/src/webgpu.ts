@@ -10,7 +10,7 @@
  * (@tensorflow/tfjs-backend-webgpu) runs through the same shim; if it cannot, the reason is printed.
  */
 import { Tensor, hostDataNode, np } from "@kiln/core";
-import { backends, destroyGpu, init, setBackend } from "@kiln/backend";
+import { backends, destroyGpu, init, setBackend, tuneWebgpu } from "@kiln/backend";
 import { jit } from "@kiln/transforms";
 import { type Peer, tfRunner } from "./peers.js";
 import { measureInterleaved } from "./timing.js";
@@ -134,6 +134,9 @@ export async function webgpuBench(opts: {
   }
   const result: GpuBenchResult = { adapter: `${info.adapter}${info.software ? " (software)" : ""}`, w1: {}, matmul: {}, unavailable: {} };
   console.log(`\n==== WebGPU — adapter: ${result.adapter}`);
+  // Measured kernels for this adapter (init() tunes hardware adapters only).
+  const tuning = await tuneWebgpu();
+  console.log(`contraction table (${tuning.source}): ${tuning.table.map((c) => `${c.strategy} ${c.tm}x${c.tn} up to ${c.upTo >= Number.MAX_SAFE_INTEGER ? "∞" : `${Math.round(Math.cbrt(c.upTo))}³`}`).join(", ")}`);
   const jax = await jaxGpuPeer();
   const tf = await tfGpuPeer();
   if (typeof jax === "string") result.unavailable["jax-js (webgpu)"] = jax;

@@ -27,6 +27,8 @@ interface DemoResult {
   adapter: string | null;
   losses: number[];
   steps: number;
+  initMs?: number;
+  software?: boolean;
   error?: string;
 }
 
@@ -95,6 +97,10 @@ describe("browser: the example page trains with kiln in headless Chromium", func
     const { page, result } = await runPage(await launch(WEBGPU_FLAGS), url);
     expect(result.backend).to.equal("webgpu");
     expect(result.adapter).to.be.a("string");
+    // init() measures kernels on a hardware adapter only (kept in localStorage); SwiftShader is software.
+    expect(result.initMs).to.be.a("number").and.above(0);
+    const tuned = await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith("kiln-tune")).length);
+    expect(tuned).to.equal(result.software ? 0 : 1);
     expect(result.steps).to.equal(300);
     expect(result.losses.length).to.equal(31);
     expect(result.losses.every(Number.isFinite)).to.equal(true);

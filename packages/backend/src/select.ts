@@ -51,8 +51,10 @@ export function backends(): BackendInfo[] {
 export interface InitOptions {
   /**
    * Measure contraction kernels on a newly acquired WebGPU device and use the fastest per problem
-   * size (`tuneWebgpu`; ~1 s on a software adapter, once per device, reused from the persistent
-   * store when one is installed). Default true; false keeps the adapter class's defaults.
+   * size (`tuneWebgpu`: once per adapter, then reused from the persistent store). Default: on a
+   * hardware adapter (milliseconds there); not on a software adapter (llvmpipe, SwiftShader),
+   * where compiling the candidates takes seconds and webgpu is not the default backend anyway —
+   * `true` measures there too, `false` never (the adapter class's defaults, measured on llvmpipe).
    */
   readonly tune?: boolean;
 }
@@ -72,7 +74,7 @@ export async function init(opts: InitOptions = {}): Promise<BackendInfo[]> {
   initialized = true;
   if (gpu) {
     registerExecutor(webgpuExecutor);
-    if (opts.tune !== false) {
+    if (opts.tune ?? !gpu.adapter.software) {
       try {
         await tuneWebgpu();
       } catch (e) {

@@ -133,10 +133,11 @@ const pow2Floor = (n: number) => 2 ** Math.floor(Math.log2(Math.max(1, n)));
  * Kernel tuning for an adapter class, before (or without) measuring. Software adapters run
  * invocations as SIMD lanes of a few CPU threads: small workgroups, cooperative reductions only
  * for long rows (barriers are costly), few workgroups needed to fill the machine, register tiles
- * without workgroup memory, bigger for bigger problems (the tile loop compiles to CPU code, where a
- * bigger tile means fewer panel reloads), and one dispatch for small contractions (each dispatch
- * costs ~0.2 ms on Dawn's GL ES backend). Hardware GPUs: large workgroups and shared-memory tiles.
- * `tuneWebgpu` (runtime/webgpu-tune.ts) replaces the contraction table with measured choices.
+ * without workgroup memory, and one dispatch for small contractions (each dispatch costs ~0.2 ms
+ * on Dawn's GL ES backend) — the table `tuneWebgpu` measured on llvmpipe (16×16 tiles beyond
+ * ~181³ of work: as fast as 32×32 there, and compiled in a tenth of the time). Hardware GPUs: large
+ * workgroups and shared-memory tiles. `tuneWebgpu` (runtime/webgpu-tune.ts) replaces the
+ * contraction table with measured choices.
  */
 export function tuningFor(software: boolean, limits: GpuLimits): WgslTuning {
   const cap = (n: number) => pow2Floor(Math.min(n, limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX));
@@ -146,7 +147,7 @@ export function tuningFor(software: boolean, limits: GpuLimits): WgslTuning {
   return software
     ? {
       threads: cap(64), groupThreads: cap(64), coopMin: 2048, minGroups: 8, splitGrain: 64, maxGroupsPerDim, matmulThreads: cap(64), workgroupStorage,
-      matmul: [{ upTo: 160 ** 3, strategy: "direct", tm: 8, tn: 8 }, { upTo: big, strategy: "packed", tm: 32, tn: 32 }],
+      matmul: [{ upTo: 5_931_642, strategy: "direct", tm: 8, tn: 16 }, { upTo: big, strategy: "packed", tm: 16, tn: 16 }],
     }
     : {
       threads: cap(256), groupThreads: cap(256), coopMin: 256, minGroups: 256, splitGrain: 16, maxGroupsPerDim, matmulThreads: cap(64), workgroupStorage,

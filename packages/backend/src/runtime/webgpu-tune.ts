@@ -193,8 +193,9 @@ function apply(ctx: GpuContext, table: readonly MatmulChoice[]): void {
 
 /**
  * Measures contraction strategies on the current WebGPU device and makes the fastest per problem
- * size the device's choice for kernels compiled from now on. `init()` calls it once per device
- * (unless `init({ tune: false })`); results are reused from memory or the persistent store.
+ * size the device's choice for kernels compiled from now on. `init()` calls it once per device on a
+ * hardware adapter (`init({ tune: true })` on a software one); results are reused from memory or
+ * the persistent store.
  * @example
  * await init();
  * const report = await tuneWebgpu();
