@@ -6,7 +6,7 @@
  * device's limits. Expected values are closed forms or float64 loops in plain JS.
  */
 import { expect } from "chai";
-import { type Tensor, jit, np } from "kiln";
+import { BackendUnavailableError, type Tensor, jit, np } from "kiln";
 import { currentGpu } from "../../packages/backend/src/runtime/webgpu-device.js";
 import { useWebgpu } from "./env.js";
 
@@ -122,6 +122,20 @@ describe("webgpu: large reductions, large dispatches, device limits", function (
     const got = await (f(...xs) as Tensor).data();
     expect(Array.from(got)).to.deep.equal([0, 1].flatMap(() => Array.from({ length: 40 }, (_, i) => [i, i, i]).flat()));
     expect(shaderUsage(f.lower(...xs).kernels.map((k) => k.source)).maxBindings).to.be.at.most(limit);
+  });
+
+  it("a value larger than one storage binding is a clear BackendUnavailableError, and the device keeps working", async () => {
+    const limit = currentGpu()!.limits.maxStorageBufferBindingSize;
+    const n = Math.floor(limit / 4) + 1024; // float32 elements just past the limit (a lazy constant: no host copy)
+    let err: unknown = null;
+    try {
+      await np.zeros([n]).add(1).data(); // the output itself must be one buffer
+    } catch (e) {
+      err = e;
+    }
+    expect(err).to.be.instanceOf(BackendUnavailableError);
+    expect((err as Error).message).to.contain("storage binding limit").and.contain('setBackend("cpu")');
+    expect(await np.ones([1000]).sum().item()).to.equal(1000);
   });
 
   it("every workgroup respects the device's invocation limit", () => {

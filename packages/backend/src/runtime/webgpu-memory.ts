@@ -8,7 +8,7 @@
  * work still being *encoded* by an asynchronous plan (one with host steps): while any is in flight,
  * released buffers wait (`hold`/`unhold`) so such a plan never sees its inputs recycled under it.
  */
-import { type DType, DisposedError, type DataBuffer, type TypedArray } from "@kiln/core";
+import { BackendUnavailableError, type DType, DisposedError, type DataBuffer, type TypedArray } from "@kiln/core";
 import { allocTypedArray } from "../storage.js";
 import { type GpuContext, currentGpu, lostDeviceError } from "./webgpu-device.js";
 
@@ -70,7 +70,10 @@ export class BufferPool {
       return hit;
     }
     if (cls > this.ctx.limits.maxStorageBufferBindingSize) {
-      throw new RangeError(`webgpu: a buffer of ${bytes} bytes exceeds this adapter's storage binding limit (${this.ctx.limits.maxStorageBufferBindingSize} bytes)`);
+      throw new BackendUnavailableError(
+        `webgpu: a value of ${bytes} bytes exceeds this adapter's storage binding limit (${this.ctx.limits.maxStorageBufferBindingSize} bytes); ` +
+          `split the computation into smaller arrays, or run it on the cpu backend (setBackend("cpu"))`,
+      );
     }
     this.created++;
     return this.ctx.device.createBuffer({ size: cls, usage: USAGE() });

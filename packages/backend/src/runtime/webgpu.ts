@@ -64,6 +64,15 @@ function buildGpuPlan(ctx: GpuContext, outputs: readonly Node[], isBuffer: (n: N
   const maxBuffers = ctx.limits.maxStorageBuffersPerShaderStage - 1;
   const outs = splitWideConcats(outputs, isBuffer, maxBuffers - 1);
   const { plan, inputs } = scheduleGraph(outs, isBuffer, { maxBuffers });
+  // A value larger than one binding can hold cannot run here: say so before allocating anything.
+  const limit = ctx.limits.maxStorageBufferBindingSize;
+  const biggest = Math.max(0, ...plan.buffers.filter((b) => b.dtype !== "float64").map((b) => deviceBytes(b.size)));
+  if (biggest > limit) {
+    throw new BackendUnavailableError(
+      `webgpu: a value of ${biggest} bytes exceeds this adapter's storage binding limit (${limit} bytes); ` +
+        `split the computation into smaller arrays, or run it on the cpu backend (setBackend("cpu"))`,
+    );
+  }
   const dtypeOf = (id: number) => plan.buffers[id]!.dtype;
   const runs: StepRun[] = plan.steps.map((step) => {
     const reason = hostReason(step, dtypeOf);
