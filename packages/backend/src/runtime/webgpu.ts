@@ -20,7 +20,7 @@ import { splitWideConcats } from "../limits.js";
 import { graphKey } from "./cpu.js";
 import { type GpuContext, currentGpu, requireGpu } from "./webgpu-device.js";
 import {
-  DeviceData, type BufferPool, deviceBytes, deviceDataOf, deviceFailure, freeDeviceData, poolOf, readStats, readback, stageForRead, upload,
+  DeviceData, type BufferPool, deviceBytes, deviceDataOf, deviceFailure, freeDeviceData, poolOf, readStats, readback, upload,
 } from "./webgpu-memory.js";
 import {
   type CompiledProgram, aliasedDispatch, clearProgramCache, compiledLibrary, compiledProgram, hostReason, runHostStep,
@@ -43,18 +43,17 @@ const counters = { deviceSteps: 0, hostSteps: 0, syncPlans: 0, asyncPlans: 0, do
 
 /**
  * Steps run on the device and on the host so far, plans run synchronously (device only) or as
- * asynchronous jobs, pooled buffers, and device reads (`stagedReads`: small results whose mappable
- * copy was made with the computation).
+ * asynchronous jobs, pooled buffers, device reads and donated buffers taken.
  * @example
  * webgpuRunStats().hostSteps; // 0 while every kernel ran as WGSL
  */
 export function webgpuRunStats(): {
   deviceSteps: number; hostSteps: number; syncPlans: number; asyncPlans: number; buffersCreated: number; buffersReused: number;
-  reads: number; stagedReads: number; donations: number;
+  reads: number; donations: number;
 } {
   const ctx = currentGpu();
   const pool = ctx ? poolOf(ctx) : null;
-  return { ...counters, buffersCreated: pool?.created ?? 0, buffersReused: pool?.reused ?? 0, reads: readStats.reads, stagedReads: readStats.staged };
+  return { ...counters, buffersCreated: pool?.created ?? 0, buffersReused: pool?.reused ?? 0, reads: readStats.reads };
 }
 
 // ------------------------------------------------------------------ planning
@@ -211,7 +210,6 @@ function runDeviceOnly(ctx: GpuContext, gp: GpuPlan, inputs: readonly DataBuffer
     if (b.role === "input" && b.dtype === "float64") return wrap(ctx, b.dtype, b.size, null, inputs[b.index]!.host ?? (inputs[b.index]!.device as DeviceData).host);
     return wrap(ctx, b.dtype, b.size, copyBuffer(pool, enc, gpu[id]!, b.size));
   });
-  for (const o of outs) stageForRead(ctx, enc, o.device as DeviceData);
   ctx.device.queue.submit([enc.finish()]);
   for (const b of [...transient, ...slots]) pool.release(b);
   counters.syncPlans++;
@@ -422,10 +420,8 @@ async function readWebgpu(buf: DataBuffer): Promise<TypedArray> {
   const ctx = requireGpu("data");
   if (dd.generation !== ctx.generation) throw new DisposedError(`data: this tensor lived on a WebGPU device that is gone (lost or destroyed)`);
   if (!dd.gpu) throw new DisposedError(`data: a tensor of ${buf.dtype}[${buf.size}] was read after dispose()`);
-  const staged = dd.staging;
-  dd.staging = null;
   try {
-    return await readback(ctx, dd.gpu, dd.dtype, dd.size, staged);
+    return await readback(ctx, dd.gpu, dd.dtype, dd.size);
   } catch (e) {
     throw deviceFailure(ctx, "data", e);
   }
