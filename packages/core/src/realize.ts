@@ -110,8 +110,12 @@ export const interpreterExecutor: Executor = {
 const executors = new Map<string, Executor>([["interpreter", interpreterExecutor]]);
 let active: Executor = interpreterExecutor;
 
+/** Whether an executor holding values in device memory is registered (webgpu after `init()`). */
+let deviceExecutors = false;
+
 export function registerExecutor(ex: Executor): void {
   executors.set(ex.name, ex);
+  if (!ex.canSync) deviceExecutors = true;
 }
 
 export function setExecutor(name: string): void {
@@ -205,7 +209,7 @@ function leafBuffers(nodes: readonly Node[]): DataBuffer[] {
  * with them (a value computed on webgpu, then used after `setBackend("cpu")`).
  */
 async function transferToHost(nodes: readonly Node[]): Promise<void> {
-  if (!active.canSync) return;
+  if (!active.canSync || !deviceExecutors) return;
   await Promise.all(leafBuffers(nodes).map(async (buf) => {
     const owner = heldElsewhere(buf);
     if (owner) buf.adoptHost(await owner.read(buf));
@@ -250,7 +254,8 @@ export function realizeSync(nodes: readonly Node[], op = "dataSync"): Node<"data
     if (!active.canSync && !active.canEnqueue) {
       throw new BackendUnavailableError(`${op}: the ${active.name} backend cannot read synchronously; use the async form (await x.data() / x.item() / x.toArray())`);
     }
-    if (active.canSync) {
+    // Only a device backend leaves values without a host copy: skip the walk otherwise.
+    if (active.canSync && deviceExecutors) {
       for (const buf of leafBuffers(pending)) {
         const owner = heldElsewhere(buf);
         if (owner) throw deviceOnlyError(op, buf, owner);

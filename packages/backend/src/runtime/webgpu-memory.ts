@@ -42,6 +42,14 @@ function sizeClass(bytes: number): number {
   return Math.ceil(2 ** q / 16) * 16;
 }
 
+/** The error for a value larger than one storage binding can hold. */
+export function bindingLimitError(bytes: number, limit: number): BackendUnavailableError {
+  return new BackendUnavailableError(
+    `webgpu: a value of ${bytes} bytes exceeds this adapter's storage binding limit (${limit} bytes); ` +
+      `split the computation into smaller arrays, or run it on the cpu backend (setBackend("cpu"))`,
+  );
+}
+
 /** Free buffers kept for reuse at most (larger sets are destroyed, oldest first). */
 const POOL_KEEP_BYTES = 512 * 2 ** 20;
 
@@ -65,10 +73,7 @@ export class BufferPool {
       return hit;
     }
     if (cls > this.ctx.limits.maxStorageBufferBindingSize) {
-      throw new BackendUnavailableError(
-        `webgpu: a value of ${bytes} bytes exceeds this adapter's storage binding limit (${this.ctx.limits.maxStorageBufferBindingSize} bytes); ` +
-          `split the computation into smaller arrays, or run it on the cpu backend (setBackend("cpu"))`,
-      );
+      throw bindingLimitError(bytes, this.ctx.limits.maxStorageBufferBindingSize);
     }
     this.created++;
     return this.ctx.device.createBuffer({ size: cls, usage: USAGE() });

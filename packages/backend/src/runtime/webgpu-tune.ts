@@ -171,12 +171,17 @@ async function platformStore(): Promise<Store | null> {
 
 const STRATEGIES: readonly MatmulStrategy[] = ["packed", "direct", "shared"];
 
+/** A strategy this version renders, with a tile whose sides are multiples of 4 up to 64. */
+function validChoice(c: Partial<MatmulChoice>): boolean {
+  const tile = (v: unknown) => typeof v === "number" && v >= 4 && v <= 64 && v % 4 === 0;
+  return STRATEGIES.includes(c.strategy!) && tile(c.tm) && tile(c.tn);
+}
+
 /** A stored table is used only if it is one this version could have made. */
 function validTable(table: unknown): table is MatmulChoice[] {
-  const tile = (v: unknown) => typeof v === "number" && v >= 4 && v <= 64 && v % 4 === 0;
   return Array.isArray(table) && table.length > 0 && table.every((c: Partial<MatmulChoice>, i) =>
-    STRATEGIES.includes(c.strategy!) && tile(c.tm) && tile(c.tn) && typeof c.upTo === "number" &&
-    (i === 0 || c.upTo > (table[i - 1] as MatmulChoice).upTo)) && (table[table.length - 1] as MatmulChoice).upTo === Number.MAX_SAFE_INTEGER;
+    validChoice(c) && typeof c.upTo === "number" && (i === 0 || c.upTo > (table[i - 1] as MatmulChoice).upTo)) &&
+    (table[table.length - 1] as MatmulChoice).upTo === Number.MAX_SAFE_INTEGER;
 }
 
 /** Bump when the kernels a strategy renders change: stored measurements of older ones are void. */
@@ -226,8 +231,7 @@ export async function tuneWebgpu(opts: TuneOptions = {}): Promise<TuneReport> {
     }
   }
   for (const c of opts.candidates ?? []) {
-    const tile = (v: unknown) => typeof v === "number" && v >= 4 && v <= 64 && v % 4 === 0;
-    if (!STRATEGIES.includes(c.strategy) || !tile(c.tm) || !tile(c.tn)) {
+    if (!validChoice(c)) {
       throw new ValueError(`tuneWebgpu: a candidate is a strategy (${STRATEGIES.join(", ")}) and a tile whose sides are multiples of 4 up to 64, got ${JSON.stringify(c)}`);
     }
   }

@@ -20,7 +20,7 @@ import { splitWideConcats } from "../limits.js";
 import { graphKey } from "./cpu.js";
 import { type GpuContext, currentGpu, requireGpu } from "./webgpu-device.js";
 import {
-  DeviceData, type BufferPool, deviceBytes, deviceDataOf, deviceFailure, freeDeviceData, poolOf, readStats, readback, upload,
+  DeviceData, type BufferPool, bindingLimitError, deviceBytes, deviceDataOf, deviceFailure, freeDeviceData, poolOf, readStats, readback, upload,
 } from "./webgpu-memory.js";
 import {
   type CompiledProgram, aliasedDispatch, clearProgramCache, compiledLibrary, compiledProgram, hostReason, runHostStep,
@@ -66,12 +66,7 @@ function buildGpuPlan(ctx: GpuContext, outputs: readonly Node[], isBuffer: (n: N
   // A value larger than one binding can hold cannot run here: say so before allocating anything.
   const limit = ctx.limits.maxStorageBufferBindingSize;
   const biggest = Math.max(0, ...plan.buffers.filter((b) => b.dtype !== "float64").map((b) => deviceBytes(b.size)));
-  if (biggest > limit) {
-    throw new BackendUnavailableError(
-      `webgpu: a value of ${biggest} bytes exceeds this adapter's storage binding limit (${limit} bytes); ` +
-        `split the computation into smaller arrays, or run it on the cpu backend (setBackend("cpu"))`,
-    );
-  }
+  if (biggest > limit) throw bindingLimitError(biggest, limit);
   const dtypeOf = (id: number) => plan.buffers[id]!.dtype;
   const runs: StepRun[] = plan.steps.map((step) => {
     const reason = hostReason(step, dtypeOf);
