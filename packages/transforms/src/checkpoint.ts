@@ -17,7 +17,7 @@ import {
 import { type CustomRules, followCustomCalls, registerCustomCall, uniqueCopy } from "./custom-call.js";
 import { jvpGraph } from "./jvp.js";
 import { vjpGraph } from "./vjp.js";
-import { TraceCache, traceCall } from "./trace.js";
+import { TraceCache, traceCall, type AnyFunction } from "./trace.js";
 
 /** Which interior values the backward pass may take from the forward pass instead of recomputing. */
 export type CheckpointPolicy =
@@ -77,7 +77,7 @@ function inputsToCopy(interior: readonly Node[], keys: readonly Node[]): Set<Nod
  * const block = checkpoint((h: Tensor) => np.tanh(h.matmul(W1)).matmul(W2));
  * grad((x) => block(x).sum())(x); // same gradient, fewer live activations
  */
-export function checkpoint<F extends (...args: any[]) => any>(fn: F, opts: CheckpointOptions = {}): F {
+export function checkpoint<F extends AnyFunction>(fn: F, opts: CheckpointOptions = {}): F {
   if (typeof fn !== "function") throw new ValueError(`checkpoint: expected a function, got ${typeof fn}`);
   const saveable = resolvePolicy(opts.policy);
   const op = `checkpoint(${fn.name || "fn"})`;

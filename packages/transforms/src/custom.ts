@@ -13,7 +13,7 @@ import {
 } from "@kiln/core";
 import { type CustomRules, followCustomCalls, placeholder, registerCustomCall } from "./custom-call.js";
 import { vjpGraph } from "./vjp.js";
-import { rebuildTree, zerosLike } from "./trace.js";
+import { rebuildTree, zerosLike, type AnyFunction } from "./trace.js";
 
 export interface CustomOptions {
   /** Positions of arguments that are not differentiated (passed first to the rules, as in JAX). */
@@ -143,7 +143,7 @@ function fnName(fn: (...args: any[]) => unknown): string {
  * clipGradient.defVjp((x, t) => [x, t], (t, g) => [g.clip(-t, t), null]);
  * grad((x) => clipGradient(x, 0.5).pow(3).sum())(np.array([2, -3, 1])); // [0.5, 0.5, 0.5]
  */
-export function customVjp(fn: (...args: any[]) => any, opts: CustomOptions = {}): CustomVjpFunction {
+export function customVjp(fn: AnyFunction, opts: CustomOptions = {}): CustomVjpFunction {
   const op = `customVjp(${fnName(fn)})`;
   const nondiff = checkNondiff(op, opts.nondiffArgnums ?? []);
   let rule: { fwd: (...args: any[]) => [unknown, unknown]; bwd: (...args: any[]) => readonly unknown[] } | null = null;
@@ -188,7 +188,7 @@ export function customVjp(fn: (...args: any[]) => any, opts: CustomOptions = {})
  * f.defJvp(([x], [t]) => [x.sin(), t.mul(x.cos())]);
  * grad((x) => f(x))(0); // 1
  */
-export function customJvp(fn: (...args: any[]) => any, opts: CustomOptions = {}): CustomJvpFunction {
+export function customJvp(fn: AnyFunction, opts: CustomOptions = {}): CustomJvpFunction {
   const op = `customJvp(${fnName(fn)})`;
   const nondiff = checkNondiff(op, opts.nondiffArgnums ?? []);
   let rule: ((...args: any[]) => [unknown, unknown]) | null = null;

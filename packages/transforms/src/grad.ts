@@ -16,9 +16,7 @@
  */
 import { type AnyState, DTypeError, type StateValue, Tensor, ValueError, isFloat, tree, withStateTrace } from "@kiln/core";
 import { vjpGraph } from "./vjp.js";
-import {
-  type Argnums, TraceCache, checkArgnumsForm, onesLike, outputTensors, perArgTrees, resolveArgnums, traceCall,
-} from "./trace.js";
+import { type Argnums, TraceCache, checkArgnumsForm, onesLike, outputTensors, perArgTrees, resolveArgnums, traceCall, type AnyFunction } from "./trace.js";
 import {
   type GradStates, StateEffects, atLeaves, commitOrForward, gradStateValues, parseGradStates, subtreesAt,
 } from "./state-effects.js";
@@ -127,7 +125,7 @@ export interface GradientTransform {
  * g(x, y); // half the gradients of loss w.r.t. the model's parameters
  */
 export class GradientTransform {
-  declare readonly fn: (...args: any[]) => any;
+  declare readonly fn: AnyFunction;
   /** The user's argnums (undefined: none, only with gradStates). */
   declare readonly argnums: Argnums | undefined;
   declare readonly gradStates: GradStates | null;
@@ -143,7 +141,7 @@ export class GradientTransform {
   /** @internal Non-selected States read on the last call: passed as arguments on the next. */
   declare others: readonly AnyState[];
 
-  constructor(fn: (...args: any[]) => any, opts: GradientTransformOptions<any>) {
+  constructor(fn: AnyFunction, opts: GradientTransformOptions<any>) {
     opts ??= {} as GradientTransformOptions<any>;
     const op = opts.transform?.name || "GradientTransform";
     if (typeof fn !== "function") throw new ValueError(`${op}: expected a function to transform, got ${describe(fn)}`);
@@ -295,7 +293,7 @@ export const vectorGradTransform = reverseTransform("vectorGrad");
  * grad((x, y) => x.mul(x).mul(y), { argnums: [0, 1] })(2, 3); // [12, 4]
  * grad((p) => p.w.mul(p.b))({ w: 2, b: 5 });                  // { b: 2, w: 5 }
  */
-export function grad(fn: (...args: any[]) => any, opts: GradOptions = {}): GradientTransform {
+export function grad(fn: AnyFunction, opts: GradOptions = {}): GradientTransform {
   return new GradientTransform(fn, { ...opts, transform: gradTransform });
 }
 
@@ -304,7 +302,7 @@ export function grad(fn: (...args: any[]) => any, opts: GradOptions = {}): Gradi
  * `value_and_grad`.
  * @example const [v, g] = valueAndGrad((x) => x.mul(x))(3); // v = 9, g = 6
  */
-export function valueAndGrad(fn: (...args: any[]) => any, opts: Omit<GradOptions, "returnValue"> = {}): (...args: any[]) => any {
+export function valueAndGrad(fn: AnyFunction, opts: Omit<GradOptions, "returnValue"> = {}): AnyFunction {
   const g = new GradientTransform(fn, { ...opts, returnValue: true, transform: gradTransform });
   return (...args) => {
     const r = g(...args) as unknown[];
@@ -317,6 +315,6 @@ export function valueAndGrad(fn: (...args: any[]) => any, opts: Omit<GradOptions
  * the elementwise derivative. Per-sample gradients are `vmap(grad(f))`.
  * @example vectorGrad((x) => x.mul(x))(np.array([1, 2, 3])); // [2, 4, 6]
  */
-export function vectorGrad(fn: (...args: any[]) => any, opts: GradOptions = {}): GradientTransform {
+export function vectorGrad(fn: AnyFunction, opts: GradOptions = {}): GradientTransform {
   return new GradientTransform(fn, { ...opts, transform: vectorGradTransform });
 }

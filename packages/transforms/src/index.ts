@@ -9,7 +9,7 @@ export {
   GradientTransform, grad, valueAndGrad, vectorGrad, gradResult,
   type GradOptions, type GradientTransformOptions, type TransformFn, type ValueAuxFn, type GradParts,
 } from "./grad.js";
-export { type Argnums } from "./trace.js";
+export { type Argnums, type AnyFunction } from "./trace.js";
 export { jacrev, jacfwd, jacobian, hessian } from "./jacobian.js";
 export { StateFinder, type StateFinderOptions, type StateFinderFn, type StateUsage } from "./state-finder.js";
 export { customVjp, customJvp, type CustomVjpFunction, type CustomJvpFunction, type CustomOptions } from "./custom.js";

@@ -11,7 +11,7 @@ import { jvpGraph } from "./jvp.js";
 import { vjpGraph } from "./vjp.js";
 import { moveAxis } from "./rules/batch.js";
 import { batchNodes, forceBatched } from "./vmap-graph.js";
-import { type Trace, TraceCache, outputTensors, resolveArgnums, traceCall } from "./trace.js";
+import { type Trace, TraceCache, outputTensors, resolveArgnums, traceCall, type AnyFunction } from "./trace.js";
 
 const { apply, fullRaw, reshapeRaw } = npUtil;
 
@@ -127,7 +127,7 @@ export const hessianTransform = perOutputLeaf(hessianTransforms.hessian!);
  * Tensor of shape `[...outShape, ...inShape]`. Options and results follow `grad`'s table.
  * @example jacrev((x) => x.mul(x))(np.array([1, 2])); // [[2, 0], [0, 4]]
  */
-export function jacrev(fn: (...args: any[]) => any, opts: GradOptions = {}): GradientTransform {
+export function jacrev(fn: AnyFunction, opts: GradOptions = {}): GradientTransform {
   return new GradientTransform(fn, { ...opts, transform: jacrevTransform });
 }
 
@@ -135,7 +135,7 @@ export function jacrev(fn: (...args: any[]) => any, opts: GradOptions = {}): Gra
  * The Jacobian by forward mode (one tangent per input element); same results as `jacrev`.
  * @example jacfwd((x) => x.sin())(np.array([0])); // [[1]]
  */
-export function jacfwd(fn: (...args: any[]) => any, opts: GradOptions = {}): GradientTransform {
+export function jacfwd(fn: AnyFunction, opts: GradOptions = {}): GradientTransform {
   return new GradientTransform(fn, { ...opts, transform: jacfwdTransform });
 }
 
@@ -143,7 +143,7 @@ export function jacfwd(fn: (...args: any[]) => any, opts: GradOptions = {}): Gra
  * Alias of `jacrev`.
  * @example jacobian((xy) => xy.mul(xy))(np.array([2, 3])); // [[4, 0], [0, 6]]
  */
-export function jacobian(fn: (...args: any[]) => any, opts: GradOptions = {}): GradientTransform {
+export function jacobian(fn: AnyFunction, opts: GradOptions = {}): GradientTransform {
   return new GradientTransform(fn, { ...opts, transform: jacrevTransform });
 }
 
@@ -151,6 +151,6 @@ export function jacobian(fn: (...args: any[]) => any, opts: GradOptions = {}): G
  * Second derivatives: `jacfwd(jacrev(fn))`, shape `[...outShape, ...inShape, ...inShape]`.
  * @example hessian((x) => x.mul(x).sum())(np.array([1, 2])); // [[2, 0], [0, 2]]
  */
-export function hessian(fn: (...args: any[]) => any, opts: GradOptions = {}): GradientTransform {
+export function hessian(fn: AnyFunction, opts: GradOptions = {}): GradientTransform {
   return new GradientTransform(fn, { ...opts, transform: hessianTransform });
 }

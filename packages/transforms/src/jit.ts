@@ -25,6 +25,7 @@ import {
   dependsOnPlaceholder, environ, substituter, isTracingStates, makeGraph, makeNode, optimizeGraph, printGraph, realizeSync, tree,
   valueSignature, withStateTrace, npUtil, StateError, setExecutor,
 } from "@kiln/core";
+import { type AnyFunction } from "./trace.js";
 
 export { jitStats } from "./jit-signature.js";
 
@@ -44,7 +45,7 @@ export interface Lowered {
   readonly stats: { readonly kernels: number; readonly flops: number; readonly bytes: number; readonly peakBytes: number };
 }
 
-export interface Jitted<F extends (...args: any[]) => any> {
+export interface Jitted<F extends AnyFunction> {
   (...args: Parameters<F>): ReturnType<F>;
   /** Traces (or reuses the cached trace) and reports the compiled plan, without running it. */
   lower(...args: Parameters<F>): Lowered;
@@ -87,7 +88,7 @@ function placeholder(aval: { shape: readonly number[]; dtype: Tensor["dtype"] },
  * let w = np.ones([1024]);
  * w = update(w, np.ones([1024]));
  */
-export function jit<F extends (...args: any[]) => any>(fn: F, opts: JitOptions = {}): Jitted<F> {
+export function jit<F extends AnyFunction>(fn: F, opts: JitOptions = {}): Jitted<F> {
   if (typeof fn !== "function") throw new ValueError(`jit: expected a function, got ${typeof fn}`);
   normNums("staticArgnums", opts.staticArgnums, null);
   normNums("donateArgnums", opts.donateArgnums, null);

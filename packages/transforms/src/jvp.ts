@@ -5,7 +5,7 @@
 import { DTypeError, type Node, ShapeError, Tensor, type TreeDef, ValueError, isFloat, npUtil, tree } from "@kiln/core";
 import { findCustomCalls, placeholder } from "./custom-call.js";
 import { jvpNodes } from "./derive.js";
-import { type Trace, TraceCache, outputTensors, traceCall, zerosLike } from "./trace.js";
+import { type Trace, TraceCache, outputTensors, traceCall, zerosLike, type AnyFunction } from "./trace.js";
 
 /**
  * The tangent of each output given tangents for some nodes, like `jvpNodes`, but applying the
@@ -53,7 +53,7 @@ function checkSameStructure(op: string, primalDef: TreeDef, tangent: unknown, i:
 }
 
 /** The traced function and its forward derivative as a function of the tangents. */
-function linearized(op: string, fn: (...args: any[]) => any, primals: readonly unknown[]): { out: unknown; push: (tangents: readonly unknown[]) => unknown } {
+function linearized(op: string, fn: AnyFunction, primals: readonly unknown[]): { out: unknown; push: (tangents: readonly unknown[]) => unknown } {
   const t: Trace = traceCall(op, new TraceCache(), fn, primals, { argnums: primals.map((_, i) => i), ints: "zero" });
   const { leaves: outs, def: outDef } = outputTensors(op, t.result);
   const out = t.restore(tree.unflatten(outDef, outs));
@@ -86,7 +86,7 @@ function linearized(op: string, fn: (...args: any[]) => any, primals: readonly u
  * @example
  * const [y, dy] = jvp((x) => x.mul(x), [np.array([1, 2])], [np.array([1, 0])]); // dy = [2, 0]
  */
-export function jvp(fn: (...args: any[]) => any, primals: readonly unknown[], tangents: readonly unknown[]): [any, any] {
+export function jvp<F extends AnyFunction>(fn: F, primals: readonly unknown[], tangents: readonly unknown[]): [ReturnType<F>, ReturnType<F>] {
   if (!Array.isArray(primals) || !Array.isArray(tangents)) {
     throw new ValueError(`jvp: primals and tangents must be arrays (one entry per argument of fn)`);
   }
@@ -95,7 +95,7 @@ export function jvp(fn: (...args: any[]) => any, primals: readonly unknown[], ta
   }
   primals.forEach((p, i) => checkSameStructure("jvp", tree.structure(p), tangents[i], i));
   const { out, push } = linearized("jvp", fn, primals);
-  return [out, push(tangents)];
+  return [out as ReturnType<F>, push(tangents) as ReturnType<F>];
 }
 
 /**
@@ -105,7 +105,7 @@ export function jvp(fn: (...args: any[]) => any, primals: readonly unknown[], ta
  * const [y, f] = linearize((x) => x.sin(), np.array(0));
  * f(np.array(2)); // 2 * cos(0) = 2
  */
-export function linearize(fn: (...args: any[]) => any, ...primals: unknown[]): [any, (...tangents: unknown[]) => any] {
+export function linearize<F extends AnyFunction>(fn: F, ...primals: unknown[]): [ReturnType<F>, (...tangents: unknown[]) => ReturnType<F>] {
   const { out, push } = linearized("linearize", fn, primals);
-  return [out, (...tangents) => push(tangents)];
+  return [out as ReturnType<F>, (...tangents) => push(tangents) as ReturnType<F>];
 }

@@ -23,6 +23,16 @@ import { StateEffects, commitOrForward } from "./state-effects.js";
 /** `argnums` as users give it. */
 export type Argnums = number | readonly number[];
 
+/**
+ * A user function a transform accepts: any parameters, any result. The one deliberate `any` of
+ * the transforms API — user functions take and return Tensors, numbers and pytrees of them in any
+ * shape, and TypeScript's function parameters are contravariant, so `unknown[]` parameters would
+ * reject `(x: Tensor) => …`. Results keep the function's own type where the transform preserves it
+ * (`vmap`, `jvp`, `vjp`, `linearize`, `checkpoint`, `jit`).
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyFunction = (...args: any[]) => any;
+
 /** Counters for tests and diagnostics: how often functions were traced and derivatives derived. */
 export const transformStats = { traces: 0, derivations: 0, cacheHits: 0 };
 

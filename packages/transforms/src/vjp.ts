@@ -5,7 +5,7 @@
 import { DTypeError, type Node, ShapeError, Tensor, ValueError, isFloat, npUtil, tree } from "@kiln/core";
 import { findCustomCalls, placeholder } from "./custom-call.js";
 import { vjpNodes } from "./derive.js";
-import { TraceCache, outputTensors, perArgTrees, traceCall } from "./trace.js";
+import { TraceCache, outputTensors, perArgTrees, traceCall, type AnyFunction } from "./trace.js";
 
 const { apply } = npUtil;
 
@@ -78,12 +78,12 @@ function cotangentLeaf(leaf: unknown, out: Tensor, i: number): Node | null {
  * const [y, vjpFn] = vjp((x) => x.mul(x).sum(), np.array([1, 2, 3]));
  * const [gx] = vjpFn(np.array(1)); // [2, 4, 6]
  */
-export function vjp(fn: (...args: any[]) => any, ...primals: unknown[]): [any, (ct: unknown) => any[]] {
+export function vjp<F extends AnyFunction>(fn: F, ...primals: unknown[]): [ReturnType<F>, (ct: unknown) => unknown[]] {
   const t = traceCall("vjp", new TraceCache(), fn, primals, { argnums: primals.map((_, i) => i), ints: "zero" });
   const { leaves: outs, def: outDef } = outputTensors("vjp", t.result);
   const out = t.restore(tree.unflatten(outDef, outs));
   t.commitWrites();
-  const vjpFn = (ct: unknown): any[] => {
+  const vjpFn = (ct: unknown): unknown[] => {
     const [ctLeaves, ctDef] = tree.flatten(ct);
     if (tree.structureKey(ctDef) !== tree.structureKey(outDef)) {
       throw new ValueError(
@@ -101,5 +101,5 @@ export function vjp(fn: (...args: any[]) => any, ...primals: unknown[]): [any, (
     const restore = t.restoreWith(extra);
     return restore(perArgTrees(t.diffArgs, (p) => grads.get(p) ?? null));
   };
-  return [out, vjpFn];
+  return [out as ReturnType<F>, vjpFn];
 }

@@ -19,7 +19,7 @@ import {
 import { placeholder } from "./custom-call.js";
 import { type BatchedNode, lift, moveAxis } from "./rules/batch.js";
 import { StateEffects, commitOrForward } from "./state-effects.js";
-import { outputTensors } from "./trace.js";
+import { outputTensors, type AnyFunction } from "./trace.js";
 import { batchNodes } from "./vmap-graph.js";
 
 /** An axis per leaf: a number (negative counts from the end), `null` (not mapped), or a pytree prefix of those. */
@@ -127,7 +127,7 @@ function stateAxisTable(stateAxes: StateAxes | undefined): (state: AnyState) => 
  * const loss = (w: Tensor, x: Tensor, y: Tensor) => x.matmul(w).sub(y).square().sum();
  * const perExample = vmap(grad(loss), { inAxes: [null, 0, 0] })(w, xs, ys); // [B, ...w.shape]
  */
-export function vmap<F extends (...args: any[]) => any>(fn: F, opts: VmapOptions = {}): (...args: Parameters<F>) => any {
+export function vmap<F extends AnyFunction>(fn: F, opts: VmapOptions = {}): (...args: Parameters<F>) => ReturnType<F> {
   if (typeof fn !== "function") throw new ValueError(`vmap: expected a function, got ${describeValue(fn)}`);
   const { inAxes = 0, outAxes = 0, axisSize, stateAxes } = opts;
   checkSpec("inAxes", inAxes);
@@ -140,7 +140,7 @@ export function vmap<F extends (...args: any[]) => any>(fn: F, opts: VmapOptions
   }
   const stateAxisOf = stateAxisTable(stateAxes);
 
-  return (...args: unknown[]) => {
+  return ((...args: unknown[]) => {
     if (Array.isArray(inAxes) && inAxes.length !== args.length) {
       throw new ValueError(
         `vmap: inAxes must have one entry per positional argument, but it has ${inAxes.length} and the function was called with ${args.length}`,
@@ -229,5 +229,5 @@ export function vmap<F extends (...args: any[]) => any>(fn: F, opts: VmapOptions
     });
     commitOrForward(commits);
     return tree.unflatten(outDef, outputs);
-  };
+  }) as (...args: Parameters<F>) => ReturnType<F>;
 }
