@@ -1,6 +1,6 @@
 /** Index arithmetic of the expression builder: what movement ops compose into. */
 import { expect } from "chai";
-import { ExprBuilder, divModOn } from "./expr.js";
+import { type Expr, ExprBuilder, divModOn, walkExprs } from "./expr.js";
 import { mergeLoops } from "./lower.js";
 
 describe("backend: index expressions", () => {
@@ -62,5 +62,27 @@ describe("backend: index expressions", () => {
     expect(partly.vars.map((v) => v.extent)).to.deep.equal([20, 1200]);
     // Tiny nests are not worth a trial: one variable per axis.
     expect(mergeLoops(b, [4, 6], (idx) => b.load(0, b.dot(idx, [6, 1]), "float32")).vars.length).to.equal(2);
+  });
+
+  it("never emits a divide or modulo of a negative index (renderers' % truncates toward zero)", () => {
+    const b = new ExprBuilder();
+    const i = b.var(12);
+    const flipped = b.addConst(b.scale(i, -1), 11);
+    const axes = [6, 3, 1].map((st, e) => b.imod(b.idiv(flipped, st), [2, 2, 3][e]!));
+    const index = b.dot(axes, [6, 3, 1]);
+    walkExprs([index], (e) => {
+      if (e.op === "alu" && (e.alu === "idiv" || e.alu === "imod")) expect(e.args[0]!.lo, `${e.alu} argument`).to.be.at.least(0);
+    });
+    // Quotient and remainder shifted by a multiple of the divisor still mean floor and mod.
+    const eval_ = (e: Expr, v: number): number =>
+      e.op === "const" ? e.value
+      : e.op === "var" ? v
+      : e.op === "sum" ? e.terms.reduce((s, [t, k]) => s + k * eval_(t, v), e.offset)
+      : e.op === "alu" && e.alu === "idiv" ? Math.trunc(eval_(e.args[0]!, v) / e.param[0]!)
+      : e.op === "alu" && e.alu === "imod" ? eval_(e.args[0]!, v) % e.param[0]!
+      : NaN;
+    for (let v = 0; v < 12; v++) expect(eval_(b.idiv(flipped, 6), v)).to.equal(Math.floor((11 - v) / 6));
+    for (let v = 0; v < 12; v++) expect(eval_(b.imod(b.idiv(flipped, 3), 2), v)).to.equal(Math.floor((11 - v) / 3) % 2);
+    expect(Array.from({ length: 12 }, (_, v) => eval_(index, v))).to.deep.equal(Array.from({ length: 12 }, (_, v) => 11 - v));
   });
 });

@@ -150,7 +150,15 @@ export class ExprBuilder {
     return s;
   }
 
-  /** Floor division by a positive constant; multiples of `c` are pulled out of the sum. */
+  /**
+   * Floor division by a positive constant; multiples of `c` are pulled out of the sum.
+   *
+   * Invariant (what keeps every renderer sound): the argument of an emitted idiv/imod is never
+   * negative. Renderers spell imod as the target's `%`, which truncates toward zero, so a
+   * negative argument (a flip or negative-step slice read through a reshape) would select the
+   * wrong element. `liftNonNegative` shifts the argument by a multiple of `c` instead, which
+   * changes the quotient by a known constant and the remainder not at all.
+   */
   idiv(a: Expr, c: number): Expr {
     if (c === 1) return a;
     if (!(c > 0)) throw new Error(`internal: index division by ${c}`);
@@ -158,8 +166,10 @@ export class ExprBuilder {
     const { terms, offset } = this.affine(a);
     const q = new Map<Expr, number>(), r = new Map<Expr, number>();
     for (const [t, k] of terms) (k % c === 0 ? q.set(t, k / c) : r.set(t, k));
-    const rest = this.fromAffine(r, posMod(offset, c));
-    const qOff = floorDiv(offset, c);
+    const lifted = this.liftNonNegative(this.fromAffine(r, posMod(offset, c)), c);
+    // floor((rest + shift·c) / c) = floor(rest / c) + shift.
+    const qOff = floorDiv(offset, c) - lifted.shift;
+    const rest = lifted.arg;
     let tail: Expr;
     if (rest.lo >= 0 && rest.hi < c) tail = this.int(0);
     else if (rest.op === "alu" && rest.alu === "idiv" && rest.lo >= 0) tail = this.idiv(rest.args[0]!, rest.param[0]! * c);
@@ -167,17 +177,31 @@ export class ExprBuilder {
     return this.add(this.fromAffine(q, qOff), tail);
   }
 
-  /** Non-negative modulo by a positive constant. */
+  /** Non-negative modulo by a positive constant (see `idiv` for why its argument is never negative). */
   imod(a: Expr, c: number): Expr {
     if (c === 1) return this.int(0);
     if (!(c > 0)) throw new Error(`internal: index modulo by ${c}`);
     const { terms, offset } = this.affine(a);
     for (const [t, k] of terms) if (k % c === 0) terms.delete(t);
-    const rest = this.fromAffine(terms, posMod(offset, c));
+    const unlifted = this.fromAffine(terms, posMod(offset, c));
+    if (unlifted.lo >= 0 && unlifted.hi < c) return unlifted;
+    if (unlifted.lo === -Infinity) {
+      // No multiple of c makes an unbounded argument non-negative: x - c·floor(x / c) needs only
+      // idiv, which every renderer implements as floor division for any sign.
+      return this.add(unlifted, this.scale(this.idiv(unlifted, c), -c));
+    }
+    // (rest + shift·c) mod c = rest mod c.
+    const rest = this.liftNonNegative(unlifted, c).arg;
     if (rest.lo >= 0 && rest.hi < c) return rest;
     if (rest.op === "alu" && rest.alu === "imod" && rest.param[0]! % c === 0) return this.imod(rest.args[0]!, c);
-    const range = rest.lo >= 0 ? [0, Math.min(c - 1, rest.hi)] : [0, c - 1];
-    return this.make(`imod(${rest.id},${c})`, { op: "alu", alu: "imod", dtype: "index", args: [rest], param: [c], lo: range[0], hi: range[1] }, [rest]);
+    return this.make(`imod(${rest.id},${c})`, { op: "alu", alu: "imod", dtype: "index", args: [rest], param: [c], lo: 0, hi: Math.min(c - 1, rest.hi) }, [rest]);
+  }
+
+  /** `a + shift·c` with the smallest shift ≥ 0 that makes its range non-negative (0 when unbounded). */
+  private liftNonNegative(a: Expr, c: number): { arg: Expr; shift: number } {
+    if (a.lo >= 0 || a.lo === -Infinity) return { arg: a, shift: 0 };
+    const shift = Math.ceil(-a.lo / c);
+    return { arg: this.addConst(a, shift * c), shift };
   }
 
   /** Clamps an index into [lo, hi]; vanishes when the range already fits. */
