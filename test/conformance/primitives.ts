@@ -148,7 +148,12 @@ export const PRIMITIVE_CASES: { readonly [P in Prim]: readonly Case[] } = {
   mul: binaryCases("mul"),
   div: binaryCases("div"),
   rem: binaryCases("rem"),
-  pow: [...binaryCases("pow"), { name: "int32 negative exponents", build: () => apply("pow", [ints([10], -4, 4), ints([10], -2, 5)], {}) }],
+  pow: [
+    ...binaryCases("pow"),
+    { name: "int32 negative exponents", build: () => apply("pow", [ints([10], -4, 4), ints([10], -2, 5)], {}) },
+    // Overflow wraps like repeated int32 multiplication (7^31 → 265001655), never 0.
+    { name: "int32 overflow wraps", build: () => apply("pow", [tensor("int32", [5], (i) => [7, 2147483647, 3, -3, 2][i]!), tensor("int32", [5], (i) => [31, 2, 40, 33, 31][i]!)], {}) },
+  ],
   max: binaryCases("max", { float: true, int: true, bool: true }),
   min: binaryCases("min", { float: true, int: true, bool: true }),
   atan2: binaryCases("atan2", { float: true }),

@@ -5,7 +5,7 @@
  */
 import { ConcretizationError, DisposedError, ValueError } from "./errors.js";
 import { DataBuffer } from "./buffer.js";
-import { type DType, castScalar } from "./dtype.js";
+import { type DType, castScalar, intPow } from "./dtype.js";
 import { type Node } from "./ir/node.js";
 import { topoSort } from "./ir/graph.js";
 import { type BinaryPrim, type ControlPrim, type Prim, type PrimParams, type UnaryPrim } from "./ir/primitives.js";
@@ -83,7 +83,7 @@ const INT_BINARY: Partial<Record<BinaryPrim, (a: number, b: number) => number>> 
   // Integer division rounds toward negative infinity and remainder follows the divisor, as NumPy's // and %.
   div: (a, b) => (b === 0 ? 0 : Math.floor(a / b)),
   rem: (a, b) => (b === 0 ? 0 : BINARY_FN.rem(a, b)),
-  pow: (a, b) => (b < 0 ? 0 : Math.pow(a, b)),
+  pow: intPow,
   and: (a, b) => a & b,
   or: (a, b) => a | b,
   xor: (a, b) => a ^ b,

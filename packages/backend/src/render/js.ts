@@ -5,6 +5,7 @@
  * int32 results wrap (`| 0`, `Math.imul`), booleans are 0/1 in Uint8Arrays, exactly as the
  * reference interpreter computes them.
  */
+import { intPow } from "@kiln/core";
 import { type AluOp } from "../expr.js";
 import { type Kernel, type Op, type Operand, type Stmt } from "../kernel.js";
 import { type AluRender, BASE_ALU, type Dialect, literal } from "./base.js";
@@ -22,6 +23,8 @@ export const JS_HELPERS = {
     const r = Math.round(x);
     return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
   },
+  /** int32 power wrapping like repeated int32 multiplication (the interpreter's rule). */
+  ipow: intPow,
   /** Remainder with the sign of the divisor. */
   rem(a: number, b: number): number {
     const r = a % b;
@@ -53,7 +56,7 @@ const JS_ALU = {
   // Integer division floors and x // 0 is 0, as the reference interpreter.
   div: (a, c, d) => (isInt(c) ? `(${a[1]} === 0 ? 0 : Math.floor(${a[0]} / ${a[1]}) | 0)` : BASE_ALU.div(a, c, d)),
   rem: (a, c) => (isInt(c) ? `(${a[1]} === 0 ? 0 : rem(${a[0]}, ${a[1]}) | 0)` : `rem(${a[0]}, ${a[1]})`),
-  pow: (a, c, d) => (isInt(c) ? `(${a[1]} < 0 ? 0 : Math.pow(${a[0]}, ${a[1]}) | 0)` : BASE_ALU.pow(a, c, d)),
+  pow: (a, c, d) => (isInt(c) ? `ipow(${a[0]}, ${a[1]})` : BASE_ALU.pow(a, c, d)),
   eq: (a) => bool01(`${a[0]} === ${a[1]}`),
   ne: (a) => bool01(`${a[0]} !== ${a[1]}`),
   lt: (a) => bool01(`${a[0]} < ${a[1]}`),
@@ -179,7 +182,7 @@ export function renderJs(k: Kernel): string {
   const params = k.params.map((_, i) => `b${i}`).join(", ");
   return [
     `"use strict";`,
-    `const { roundHalfEven, rem } = helpers;`,
+    `const { roundHalfEven, rem, ipow } = helpers;`,
     `return function ${k.name}(${params}) {`,
     ...out,
     `};`,

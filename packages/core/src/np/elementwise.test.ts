@@ -198,6 +198,16 @@ describe("np elementwise: binary ops against float64 formulas, broadcast [8,1] x
     expect(vals(np.multiply(np.array([46341], { dtype: "int32" }), 46341))).to.deep.equal([(46341 * 46341) | 0]);
   });
 
+  it("int32 power wraps on overflow like repeated int32 multiplication (issue 11 item 7)", () => {
+    const p = np.power(np.array([7, 2147483647, 3, -3, 2, -1, 5], { dtype: "int32" }), np.array([31, 2, 40, 33, 31, 2147483647, 0], { dtype: "int32" }));
+    const byMultiplying = (a: number, b: number) => {
+      let r = 1;
+      for (let k = 0; k < Math.min(b, 100); k++) r = Math.imul(r, a);
+      return r;
+    };
+    expect(vals(p)).to.deep.equal([265001655, 1, byMultiplying(3, 40), byMultiplying(-3, 33), -2147483648, -1, 1]);
+  });
+
   it("logicalAnd / logicalOr treat nonzero (and NaN) as true", () => {
     expect(vals(np.logicalAnd([1, 0, NaN, 2], [2, 2, 3, 0]))).to.deep.equal([1, 0, 1, 0]);
     expect(vals(np.logicalOr([0, 0, NaN], [0, -1, 0]))).to.deep.equal([0, 1, 1]);
