@@ -151,6 +151,12 @@ describe("np creation: arange", () => {
     expectClose(np.arange(2.5), [0, 1, 2]);
   });
 
+  it("a negative step starts at +0, not -0 (start + i·step, issue 11 item 8)", () => {
+    expect(Object.is(vals(np.arange(0, -10, -2))[0], 0)).to.equal(true);
+    expect(vals(np.arange(0, -10, -2))).to.deep.equal([0, -2, -4, -6, -8]);
+    expect(Object.is(vals(np.linspace(0, -1, 3))[0], 0)).to.equal(true);
+  });
+
   it("empty ranges have length 0", () => {
     expect(np.arange(0).shape).to.deep.equal([0]);
     expect(np.arange(-3).shape).to.deep.equal([0]);

@@ -157,7 +157,9 @@ function rangeDType(op: string, dtype: DType | undefined): DType {
 function progression(n: number, start: number, step: number, dtype: DType): Tensor {
   let t = iota([n], 0, dtype);
   if (step !== 1) t = multiply(t, step);
-  if (start !== 0) t = add(t, start);
+  // start + i·step, as NumPy: with a negative step, 0·step is -0 and only adding start (even a
+  // start of 0) makes the first element +0.
+  if (start !== 0 || step < 0) t = add(t, start);
   return t;
 }
 

@@ -305,6 +305,12 @@ describe("np.cumsum", () => {
     expectClose(c, [1, 3, 6, 10]);
     expectClose(np.cumsum(5), [5]);
   });
+  it("a 0-d input is flattened to one element whatever the axis, as NumPy (issue 11 item 8)", () => {
+    expect(np.cumsum(5, 0).shape).to.deep.equal([1]);
+    expectClose(np.cumsum(5, 0), [5]);
+    expectClose(np.cumsum(np.array(2.5), { axis: -1 }), [2.5]);
+    expect(() => np.cumsum(5, 1)).to.throw(IndexError, "cumsum: axis 1 is out of bounds");
+  });
   it("along an axis (negative too)", () => {
     expectClose(np.cumsum([[1, 2], [3, 4]], { axis: 0 }), [[1, 2], [4, 6]]);
     expectClose(np.cumsum([[1, 2], [3, 4]], { axis: -1 }), [[1, 3], [3, 7]]);

@@ -271,7 +271,9 @@ export function cumsum(x: ArrayLike, options?: number | null | CumsumOptions): T
   const opts = optionsOf("cumsum", options);
   singleAxis("cumsum", opts.axis);
   const t0 = accumulateInput("cumsum", x, opts.dtype);
-  const flat = opts.axis === undefined || opts.axis === null;
+  // NumPy flattens a 0-d input to one element whatever the axis (`np.cumsum(5, 0)` is `[5]`).
+  const flat = opts.axis === undefined || opts.axis === null || t0.ndim === 0;
+  if (t0.ndim === 0 && opts.axis !== undefined && opts.axis !== null) normAxis("cumsum", opts.axis, 1);
   const t = flat ? reshapeRaw(t0, [t0.size]) : t0;
   const axis = flat ? 0 : normAxis("cumsum", opts.axis as number, t.ndim);
   return apply("cumsum", [t], { axis, reverse: false }, t.weak);
