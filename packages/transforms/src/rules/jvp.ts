@@ -42,8 +42,8 @@ function linearJvp<P extends Prim>(prim: P, linear?: readonly number[]): JvpRule
 }
 
 /** The chosen element's tangent; ties share it equally (JAX's `_reduce_chooser_jvp_rule`). */
-const chooserJvp: JvpRule<"reduceMax" | "reduceMin"> = ([x], [t], { axes }, out) => {
-  const { mask, counts } = chooserMask(x!, out, axes);
+const chooserJvp = (arg: "argmax" | "argmin"): JvpRule<"reduceMax" | "reduceMin"> => ([x], [t], { axes }, out) => {
+  const { mask, counts } = chooserMask(x!, out, axes, arg);
   return div(sumAxes(mul(t!, mask), axes), counts);
 };
 
@@ -111,8 +111,8 @@ export const JVP_RULES = {
   select: linearJvp("select", [1, 2]),
 
   reduceSum: linearJvp("reduceSum"),
-  reduceMax: chooserJvp,
-  reduceMin: chooserJvp,
+  reduceMax: chooserJvp("argmax"),
+  reduceMin: chooserJvp("argmin"),
   reduceProd: ([x], [t], { axes }) => sumAxes(mul(t!, prodOfOthers(x!, axes)), axes),
   argmax: zeroJvp(),
   argmin: zeroJvp(),

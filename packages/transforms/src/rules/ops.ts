@@ -115,10 +115,31 @@ export function unpad(ct: Tensor, lo: readonly number[], hi: readonly number[]):
 // ---------------------------------------------------------------------------------------------
 // Reductions.
 
-/** 0/1 mask of the positions equal to the reduced max/min `out`, and how many there are per result. */
-export function chooserMask(x: Tensor, out: Tensor, axes: readonly number[]): { mask: Tensor; counts: Tensor } {
-  const mask = indicator(eq(x, expandReduced(out, x.shape, axes)), x.dtype);
-  return { mask, counts: sumAxes(mask, axes) };
+/**
+ * 0/1 mask of the positions a max/min reduction chose, and how many there are per result (ties
+ * share, as JAX): the positions equal to `out`. Should no position equal `out` (a NaN, or a
+ * backend whose recomputed `x` differs from the one the stored `out` came from), the first
+ * arg-max/min position stands in, so the count is never 0 and the derivative never 0/0 = NaN.
+ */
+export function chooserMask(x: Tensor, out: Tensor, axes: readonly number[], arg: "argmax" | "argmin"): { mask: Tensor; counts: Tensor } {
+  const hits = indicator(eq(x, expandReduced(out, x.shape, axes)), x.dtype);
+  const counts = sumAxes(hits, axes);
+  if (x.size === 0 || !axes.length) return { mask: hits, counts };
+  const none = eq(counts, fullRaw(counts.shape, 0, counts.dtype));
+  const mask = where(expandReduced(none, x.shape, axes), firstChosen(x, axes, arg), hits);
+  return { mask, counts: where(none, onesLike(counts), counts) };
+}
+
+/** One-hot (in x's dtype) of the first arg-max/min position of each reduction group over `axes`. */
+function firstChosen(x: Tensor, axes: readonly number[], arg: "argmax" | "argmin"): Tensor {
+  const keptAxes = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
+  const perm = [...keptAxes, ...[...axes].sort((a, b) => a - b)];
+  const m = keptAxes.reduce((p, a) => p * x.shape[a]!, 1);
+  const n = x.size / m;
+  const pos = apply(arg, [reshapeRaw(transpose(x, perm), [m, n])], { axis: 1 });
+  const column = new Tensor(makeNode("iota", [], { axis: 1 }, { shape: [m, n], dtype: "int32" }));
+  const oneHot = indicator(eq(column, apply("broadcast", [pos], { shape: [m, n], dims: [0] })), x.dtype);
+  return transpose(reshapeRaw(oneHot, perm.map((a) => x.shape[a]!)), inversePerm(perm));
 }
 
 /**

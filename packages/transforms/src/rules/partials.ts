@@ -3,8 +3,10 @@
  * tangents, the vjp table by the cotangent (JAX's `defjvp` partials). Formulas and the values at
  * special points (ties, zeros) follow JAX's lax rules.
  */
-import { type Tensor, np } from "@kiln/core";
+import { type Tensor, np, npUtil } from "@kiln/core";
 import { div, eq, indicator, mul, neg, onesLike, where, zerosLike } from "./ops.js";
+
+const { apply } = npUtil;
 
 /** d out / d x of a unary op, given the input and the primal output (reused where cheaper). */
 export type UnaryDerivative = (x: Tensor, out: Tensor) => Tensor;
@@ -38,12 +40,14 @@ export const UNARY_DERIVATIVES = {
 
 /**
  * JAX's `_balanced_eq`: the share of the gradient of max/min that goes to `x` — 1 where `x` alone
- * is the result, 1/2 where both operands tie, 0 elsewhere.
+ * is the result, 1/2 where both operands tie, 0 elsewhere (and where either is NaN). Decided by
+ * comparing the operands with each other, not with the output: a backend may compute the output in
+ * another kernel, and an `x == out` that misses by one rounding would give neither operand a share.
  */
-function balancedShare(x: Tensor, out: Tensor, other: Tensor): Tensor {
-  const mine = indicator(eq(x, out), x.dtype);
-  const theirs = indicator(eq(other, out), x.dtype);
-  return mul(mine, np.subtract(1, np.multiply(0.5, theirs)));
+function balancedShare(x: Tensor, other: Tensor, wins: "gt" | "lt"): Tensor {
+  const alone = indicator(apply(wins, [x, other], {}), x.dtype);
+  const tie = indicator(eq(x, other), x.dtype);
+  return np.add(alone, np.multiply(0.5, tie));
 }
 
 /** x where x != 0, else 1 (keeps the unselected branch of a select finite, as JAX's `_replace_zero`). */
@@ -62,8 +66,8 @@ export const BINARY_PARTIALS = {
     (a, b) => where(eq(b, zerosLike(b)), zerosLike(b), mul(replaceZero(b), np.power(a, np.subtract(b, 1)))),
     (a, _b, out) => mul(np.log(replaceZero(a)), out),
   ],
-  max: [(a, b, out) => balancedShare(a, out, b), (a, b, out) => balancedShare(b, out, a)],
-  min: [(a, b, out) => balancedShare(a, out, b), (a, b, out) => balancedShare(b, out, a)],
+  max: [(a, b) => balancedShare(a, b, "gt"), (a, b) => balancedShare(b, a, "gt")],
+  min: [(a, b) => balancedShare(a, b, "lt"), (a, b) => balancedShare(b, a, "lt")],
   // atan2(a, b) = atan(a / b) in the right quadrant.
   atan2: [
     (a, b) => div(b, np.add(np.square(a), np.square(b))),

@@ -9,6 +9,8 @@ import fc from "fast-check";
 import { type Prim, type PrimParams, Tensor, np, npUtil } from "@kiln/core";
 import { jvpNodes, vjpNodes } from "../derive.js";
 import { args, checkGradients, distinct, evaluate, f64, uniform } from "./gradcheck.test.js";
+import { chooserMask } from "./ops.js";
+import { BINARY_PARTIALS, type BinaryPartials } from "./partials.js";
 
 const { apply } = npUtil;
 const op = <P extends Prim>(prim: P, params: PrimParams[P], ...extra: Tensor[]) =>
@@ -40,6 +42,31 @@ describe("reduction rules", () => {
     expect(gradOnes(apply("reduceMin", [x], { axes: [0] }), x)).to.deep.equal([1, 0, 0, 0, 1, 1]);
     const [t] = jvpNodes([apply("reduceMax", [x], { axes: [1] })], new Map([[x.node, f64([0, 1, 3, 5, 7, 0], [2, 3])]]));
     expect(Array.from(evaluate(t!))).to.deep.equal([2, 6]);
+  });
+
+  it("the max/min mask never comes out empty: a NaN or a mismatched output falls back to the first arg-max (no 0/0)", () => {
+    // A recomputed x that misses the stored max by one rounding must not give 0/0 = NaN.
+    const x = f64([1, 3, 2, 0.5, 0.25, 0.75, 4, 4, 1], [3, 3]);
+    const off = f64([3.0000001, 0.8, 4], [3]);
+    const { mask, counts } = chooserMask(x, off, [1], "argmax");
+    expect(Array.from(evaluate(mask))).to.deep.equal([0, 1, 0, 0, 0, 1, 1, 1, 0]);
+    expect(Array.from(evaluate(counts))).to.deep.equal([1, 1, 2]);
+    const low = chooserMask(npUtil.reshapeRaw(x, [9]), f64([0.2], []), [0], "argmin");
+    expect(Array.from(evaluate(low.mask))).to.deep.equal([0, 0, 0, 0, 1, 0, 0, 0, 0]);
+    // Over several axes, including NaN (which is what argmax picks first, as NumPy).
+    const y = f64([1, NaN, 2, 5, 7, 0], [2, 3]);
+    const g = gradOnes(apply("reduceMax", [y], { axes: [0, 1] }), y);
+    expect(g).to.deep.equal([0, 1, 0, 0, 0, 0]);
+  });
+
+  it("maximum/minimum split the cotangent by comparing the operands, not by matching the output", () => {
+    const a = f64([1, 2, 3, NaN], [4]), b = f64([2, 2, 1, 0], [4]);
+    const wrongOut = f64([7, 7, 7, 7], [4]);
+    for (const [name, share] of [["max", [[0, 0.5, 1, 0], [1, 0.5, 0, 0]]], ["min", [[1, 0.5, 0, 0], [0, 0.5, 1, 0]]]] as const) {
+      const [da, db]: BinaryPartials = BINARY_PARTIALS[name];
+      expect(Array.from(evaluate(da(a, b, wrongOut))), `${name} d/da`).to.deep.equal(share[0]);
+      expect(Array.from(evaluate(db(a, b, wrongOut))), `${name} d/db`).to.deep.equal(share[1]);
+    }
   });
 
   it("reduceProd, including exact zeros among the values", () => {

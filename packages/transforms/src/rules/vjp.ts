@@ -31,8 +31,8 @@ const binaryVjp = ([da, db]: BinaryPartials): VjpRule<Prim> => (ct, [a, b], _p, 
   [mul(ct, da(a!, b!, out)), mul(ct, db(a!, b!, out))];
 
 /** The cotangent goes to the chosen elements, split equally among ties (the transpose of chooserJvp). */
-const chooserVjp: VjpRule<"reduceMax" | "reduceMin"> = (ct, [x], { axes }, out) => {
-  const { mask, counts } = chooserMask(x!, out, axes);
+const chooserVjp = (arg: "argmax" | "argmin"): VjpRule<"reduceMax" | "reduceMin"> => (ct, [x], { axes }, out) => {
+  const { mask, counts } = chooserMask(x!, out, axes, arg);
   return [mul(mask, expandReduced(div(ct, counts), x!.shape, axes))];
 };
 
@@ -103,8 +103,8 @@ export const VJP_RULES = {
   select: (ct, [c]) => [null, where(c!, ct, zerosLike(ct)), where(c!, zerosLike(ct), ct)],
 
   reduceSum: (ct, [x], { axes }) => [expandReduced(ct, x!.shape, axes)],
-  reduceMax: chooserVjp,
-  reduceMin: chooserVjp,
+  reduceMax: chooserVjp("argmax"),
+  reduceMin: chooserVjp("argmin"),
   reduceProd: (ct, [x], { axes }) => [mul(expandReduced(ct, x!.shape, axes), prodOfOthers(x!, axes))],
   argmax: zeroVjp(),
   argmin: zeroVjp(),
