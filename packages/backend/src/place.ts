@@ -199,7 +199,10 @@ export class Emitter {
       this.close(loops[i]!);
     }
     this.flops += t.trips * total;
-    const o: Operand = { k: "local", name: acc, dtype };
+    let o: Operand = { k: "local", name: acc, dtype };
+    // A target may accumulate wider than the dtype (JS sums float32 in float64): the reduction's
+    // value is its dtype's value, so a recomputed reduction equals the stored one bit for bit.
+    if (dtype === "float32" || dtype === "float16") o = this.bind(t, `round${e.id}`, { op: "alu", alu: "cast", args: [o], dtype, param: [] });
     this.memo.set(`${e.id}@${t.id}`, o);
     return o;
   }

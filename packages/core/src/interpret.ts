@@ -427,8 +427,11 @@ function scatterInto(inputs: F64[], axis: number, node: Node, combine: (a: numbe
 }
 
 /**
- * Evaluates `outputs` in float64. `env` supplies values for placeholders (and may pre-seed any
- * node). Values come back as Float64Arrays in row-major order.
+ * Evaluates `outputs` in float64, each node's value then rounded to its dtype: a float32 node holds
+ * float32 numbers (computed in float64, rounded once per node), exactly as a backend that stores or
+ * recomputes it must (docs/backends.md, "Rounding: one value, one set of bits"). `env` supplies
+ * values for placeholders (and may pre-seed any node). Values come back as Float64Arrays in
+ * row-major order.
  */
 export function interpret(outputs: readonly Node[], env: Map<Node, F64> = new Map()): F64[] {
   const values = new Map(env);
@@ -438,7 +441,9 @@ export function interpret(outputs: readonly Node[], env: Map<Node, F64> = new Ma
     const ins = node.inputs.map((i) => values.get(i)!);
     const v = rule(ins, node.params as PrimParams[Prim], node);
     if (v.length !== sizeOf(node.aval.shape)) throw new ValueError(`interpret: ${node.prim} produced ${v.length} values for ${node.aval.shape}`);
-    values.set(node, v);
+    const dt = node.aval.dtype;
+    // Rules may hand back an input array unchanged (movement ops): round a copy, never in place.
+    values.set(node, dt === "float32" || dt === "float16" ? v.map(Math.fround) : v);
   }
   return outputs.map((o) => values.get(o)!);
 }

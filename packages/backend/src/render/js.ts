@@ -1,9 +1,10 @@
 /**
- * Kernel IR → one JavaScript function over typed arrays. Values are JS numbers (float64) between
- * loads and stores: float32 storage rounds on store, so fused chains are computed more accurately
- * than float32 step-by-step arithmetic (tolerances: test/conformance/README in suite.ts).
- * int32 results wrap (`| 0`, `Math.imul`), booleans are 0/1 in Uint8Arrays, exactly as the
- * reference interpreter computes them.
+ * Kernel IR → one JavaScript function over typed arrays. Values are JS numbers (float64), and
+ * every float32 value is rounded where it is computed (`Math.fround`), not only on store: a value
+ * recomputed inside a fused kernel must equal, bit for bit, the same value stored by another
+ * kernel, or a derivative that compares them (`x == max(x)`) takes the wrong branch. See
+ * docs/backends.md, "Rounding: one value, one set of bits". int32 results wrap (`| 0`,
+ * `Math.imul`), booleans are 0/1 in Uint8Arrays, exactly as the reference interpreter computes them.
  */
 import { intPow } from "@kiln/core";
 import { type AluOp } from "../expr.js";
@@ -89,8 +90,21 @@ const JS_ALU = {
 
 type Env = ReadonlyMap<string, number>;
 
+/** Dtypes whose values are float32 numbers (float16 is stored and computed as float32). */
+const isF32 = (dt: string) => dt === "float32" || dt === "float16";
+
+/**
+ * ALU ops whose float32 result is already a float32 number when their operands are (a selection,
+ * a sign flip, an integral value) or that round by themselves (`cast`): no `Math.fround` needed.
+ */
+const EXACT_IN_F32: ReadonlySet<AluOp> = new Set<AluOp>(["neg", "abs", "sign", "floor", "ceil", "round", "max", "min", "where", "cast", "clamp"]);
+
+/** The rounding rule: a float32 result is rounded to float32 where it is computed. */
+const roundF32 = (expr: string, dtype: string) => (isF32(dtype) ? `Math.fround(${expr})` : expr);
+
 function operand(o: Operand, env: Env): string {
-  if (o.k === "const") return literal(o.value);
+  // A float32 constant is the float32 number (0.1 → 0.10000000149011612), as when it is stored.
+  if (o.k === "const") return literal(isF32(o.dtype) ? Math.fround(o.value) : o.value);
   if (o.k === "var") {
     const v = env.get(o.name);
     return v === undefined ? o.name : literal(v);
@@ -110,10 +124,12 @@ function op(v: Op, env: Env, alias?: RegAlias): string {
     case "alu": {
       const args = v.args.map((a) => operand(a, env));
       const inDt = v.args[0] && v.args[0].k !== "var" ? v.args[0].dtype : "index";
-      return JS_ALU[v.alu](args, { dtype: v.dtype, in: inDt, param: v.param }, JS);
+      const text = JS_ALU[v.alu](args, { dtype: v.dtype, in: inDt, param: v.param }, JS);
+      return EXACT_IN_F32.has(v.alu) ? text : roundF32(text, v.dtype);
     }
     case "load": return `b${v.buf}[${operand(v.index, env)}]`;
-    case "reg": return alias?.(v.name, v.idx.map((i) => operand(i, env))) ?? regName(v.name, v.idx, env);
+    // Registers accumulate in float64 (the JS contraction loop nest); reading one yields its dtype's value.
+    case "reg": return roundF32(alias?.(v.name, v.idx.map((i) => operand(i, env))) ?? regName(v.name, v.idx, env), v.dtype);
   }
 }
 
