@@ -34,11 +34,28 @@ export const STEPS: Record<string, Step> = {
 };
 export const STEP_NAMES = Object.keys(STEPS);
 
+function run(names: readonly string[], a: Tensor, b: Tensor, c: Tensor): Tensor {
+  let v = a;
+  for (const name of names) v = STEPS[name]!(v, a, b, c);
+  return v;
+}
+
 export function program(names: readonly string[]): (a: Tensor, b: Tensor, c: Tensor) => Tensor {
   return (a, b, c) => {
-    let v = a;
-    for (const name of names) v = STEPS[name]!(v, a, b, c);
+    const v = run(names, a, b, c);
     return np.sum(v.mul(v).mul(0.5).add(v));
+  };
+}
+
+/**
+ * Which way the program's equality masks go, as int32 counts: how many elements equal the max and
+ * the min of the result, and how many quotients lie below 0.5. Compared bitwise.
+ */
+export function maskCounts(names: readonly string[]): (a: Tensor, b: Tensor, c: Tensor) => Tensor {
+  return (a, b, c) => {
+    const v = run(names, a, b, c);
+    const count = (m: Tensor) => np.sum(m.astype("int32"));
+    return np.stack([count(np.equal(v, np.max(v))), count(np.equal(v, np.min(v))), count(np.less(v.div(b), 0.5))]);
   };
 }
 
@@ -71,6 +88,10 @@ export async function checkProgram(names: readonly string[], seed: number, tol: 
   const ge = await values(g(a, b, c) as Tensor[]);
   const gj = await values(jit(g)(a, b, c) as Tensor[]);
   const where = `program [${names.join(", ")}] seed ${seed}`;
+  const counts = maskCounts(names);
+  const ce = await values(counts(a, b, c)), cj = await values(jit(counts)(a, b, c));
+  expect(cj, `${where}: mask counts, jit vs eager`).to.deep.equal(ce);
+  expect(ce[0]! >= 1 && ce[1]! >= 1, `${where}: the max and the min are among the values (${ce})`).to.equal(true);
   expect(close(fj[0]!, fe[0]!, tol.rtol, tol.atol), `${where}: jit(f) ${fj} vs f ${fe}`).to.equal(true);
   ge.forEach((x, i) => expect(close(gj[i]!, x, tol.rtol, tol.atol), `${where}: jit(grad(f)) ${gj} vs grad(f) ${ge}`).to.equal(true));
 }
