@@ -85,4 +85,14 @@ describe("backend: index expressions", () => {
     for (let v = 0; v < 12; v++) expect(eval_(b.imod(b.idiv(flipped, 3), 2), v)).to.equal(Math.floor((11 - v) / 3) % 2);
     expect(Array.from({ length: 12 }, (_, v) => eval_(index, v))).to.deep.equal(Array.from({ length: 12 }, (_, v) => 11 - v));
   });
+
+  it("a modulo of an unbounded index is x - c·floor(x / c) (no multiple of c can lift it)", () => {
+    const b = new ExprBuilder();
+    const data = b.alu("cast", [b.load(0, b.var(3), "float32")], "index");
+    expect(data.lo).to.equal(-Infinity);
+    const m = b.imod(data, 4);
+    expect(m.op).to.equal("sum");
+    const parts = (m as Extract<Expr, { op: "sum" }>).terms.map(([t, k]) => [t.op === "alu" ? t.alu : t.op, k]);
+    expect(parts).to.deep.include.members([["cast", 1], ["idiv", -4]]);
+  });
 });

@@ -185,7 +185,7 @@ export class ExprBuilder {
     for (const [t, k] of terms) if (k % c === 0) terms.delete(t);
     const unlifted = this.fromAffine(terms, posMod(offset, c));
     if (unlifted.lo >= 0 && unlifted.hi < c) return unlifted;
-    if (unlifted.lo === -Infinity) {
+    if (!Number.isFinite(unlifted.lo)) {
       // No multiple of c makes an unbounded argument non-negative: x - c·floor(x / c) needs only
       // idiv, which every renderer implements as floor division for any sign.
       return this.add(unlifted, this.scale(this.idiv(unlifted, c), -c));
@@ -199,7 +199,7 @@ export class ExprBuilder {
 
   /** `a + shift·c` with the smallest shift ≥ 0 that makes its range non-negative (0 when unbounded). */
   private liftNonNegative(a: Expr, c: number): { arg: Expr; shift: number } {
-    if (a.lo >= 0 || a.lo === -Infinity) return { arg: a, shift: 0 };
+    if (a.lo >= 0 || !Number.isFinite(a.lo)) return { arg: a, shift: 0 };
     const shift = Math.ceil(-a.lo / c);
     return { arg: this.addConst(a, shift * c), shift };
   }
