@@ -51,6 +51,12 @@ export interface ReduceExpr extends Base {
   readonly body: Expr;
   /** The graph node this reduction came from (for the recompute check); not part of its identity. */
   readonly origin: number;
+  /**
+   * Accumulate the last loop in blocks of partial sums (place.ts). Decided from the reduction's
+   * shape alone, never from how its loops merged, so the accumulation order — and hence the value —
+   * is the same in every kernel that computes this reduction.
+   */
+  readonly blocked: boolean;
 }
 /** One element of a register array (contraction accumulators); `idx` are unrolled loop vars. */
 export interface RegExpr extends Base { readonly op: "reg"; readonly name: string; readonly idx: readonly Expr[] }
@@ -238,9 +244,9 @@ export class ExprBuilder {
     return this.make(`load${buf}[${index.id}]`, { op: "load", dtype, buf, index }, [index]);
   }
 
-  reduce(rop: ReduceOp, vars: readonly VarExpr[], body: Expr, dtype: DType, origin: number): ReduceExpr {
-    const key = `reduce:${rop}:${dtype}(${vars.map((v) => v.id).join(",")};${body.id})`;
-    return this.make(key, { op: "reduce", dtype, rop, vars, body, origin }, [body], vars.map((v) => v.id));
+  reduce(rop: ReduceOp, vars: readonly VarExpr[], body: Expr, dtype: DType, origin: number, blocked = false): ReduceExpr {
+    const key = `reduce:${rop}:${dtype}${blocked ? ":blocked" : ""}(${vars.map((v) => v.id).join(",")};${body.id})`;
+    return this.make(key, { op: "reduce", dtype, rop, vars, body, origin, blocked }, [body], vars.map((v) => v.id));
   }
 
   reg(name: string, idx: readonly Expr[], dtype: DType): RegExpr {

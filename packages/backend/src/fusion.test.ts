@@ -202,6 +202,17 @@ describe("backend: accurate float32 reductions", () => {
     const { kernels } = lowerGraph(np.sum(wave([4 * SUM_BLOCK + 5])));
     expect(kernels[0]!.ir).to.contain(`step ${SUM_BLOCK}`);
   });
+
+  it("the blocking of a sum follows its innermost axis, never how its loops merged (one order in every kernel)", () => {
+    // Innermost axis longer than a block: it stays its own, blocked loop under the outer axis.
+    const long = lowerGraph(np.sum(wave([4, 2 * SUM_BLOCK]))).kernels[0]!.ir;
+    expect(long).to.contain(`step ${SUM_BLOCK}`);
+    expect(long).to.match(/in \[0:index, 4:index\)/);
+    // Short innermost axis: one merged loop, summed in order, whatever the total.
+    const short = lowerGraph(np.sum(wave([2 * SUM_BLOCK, 4]))).kernels[0]!.ir;
+    expect(short).not.to.contain(`step ${SUM_BLOCK}`);
+    expect(short).to.contain(`in [0:index, ${8 * SUM_BLOCK}:index)`);
+  });
 });
 
 describe("backend: registration", () => {

@@ -12,15 +12,16 @@ import {
 } from "@kiln/core";
 import { type AluOp, type Expr, ExprBuilder, type ReduceOp, type VarExpr, divModOn } from "./expr.js";
 import { type BufferParam, type Kernel, fnv1a, printKernelBody } from "./kernel.js";
-import { Emitter } from "./place.js";
+import { Emitter, sumBlocked } from "./place.js";
 
 export interface LowerCtx {
   readonly b: ExprBuilder;
   /** The value of `node` at a multi-index (a load if it is materialized, else its rule). */
   value(node: Node, idx: readonly Expr[]): Expr;
   /** Fresh loop variables for `extents` and the per-axis indices they stand for (adjacent axes
-   * share one variable when that leaves no divide/modulo in `build`'s result). */
-  loopVars(extents: readonly number[], build: (idx: readonly Expr[]) => Expr): { vars: VarExpr[]; result: Expr };
+   * share one variable when that leaves no divide/modulo in `build`'s result; with `keepLast` the
+   * last axis always keeps its own variable). */
+  loopVars(extents: readonly number[], build: (idx: readonly Expr[]) => Expr, opts?: MergeOptions): { vars: VarExpr[]; result: Expr };
 }
 
 type LowerRule<P extends Prim> = (ctx: LowerCtx, node: Node<P>, idx: readonly Expr[]) => Expr;
@@ -42,14 +43,17 @@ const reduceLower = <P extends ReducePrim>(rop: ReduceOp): LowerRule<P> => (ctx,
   const x = n.inputs[0]!;
   const axes = [...(n.params as { axes: readonly number[] }).axes].sort((a, b) => a - b);
   const shape = x.aval.shape;
+  const dt = n.aval.dtype;
+  // Blocking follows the innermost reduced axis, which then stays its own loop: merging it with
+  // the axes around it would change the order of the float additions from kernel to kernel.
+  const blocked = axes.length > 0 && sumBlocked(rop, dt, shape[axes[axes.length - 1]!]!);
   const { vars, result: body } = ctx.loopVars(axes.map((a) => shape[a]!), (r) => {
     const full: Expr[] = [];
     let k = 0, j = 0;
     for (let d = 0; d < shape.length; d++) full.push(axes.includes(d) ? r[j++]! : idx[k++]!);
     return ctx.value(x, full);
-  });
-  const red = ctx.b.reduce(rop, vars, body, n.aval.dtype, n.id);
-  const dt = n.aval.dtype;
+  }, { keepLast: blocked });
+  const red = ctx.b.reduce(rop, vars, body, dt, n.id, blocked);
   return dt === "int32" || dt === "bool" ? ctx.b.alu("cast", [red], dt) : red;
 };
 
@@ -152,7 +156,7 @@ const LOWER_RULES = {
     const operand = (x: Node, i: readonly Expr[]) => (acc === dt ? ctx.value(x, i) : ctx.b.alu("cast", [ctx.value(x, i)], acc));
     const { vars, result: body } = ctx.loopVars([k], ([p]) =>
       ctx.b.alu("mul", [operand(a, [...batch, idx[r - 2]!, p!]), operand(b, [...batch, p!, idx[r - 1]!])], acc));
-    const red = ctx.b.reduce("sum", vars, body, acc, n.id);
+    const red = ctx.b.reduce("sum", vars, body, acc, n.id, sumBlocked("sum", acc, k));
     return acc === dt ? red : ctx.b.alu("cast", [red], dt);
   },
   // Gather is a load at a data-dependent (clamped) index, so it fuses like a movement op.
@@ -240,8 +244,8 @@ export class GroupLowering implements LowerCtx {
     return v;
   }
 
-  loopVars(extents: readonly number[], build: (idx: readonly Expr[]) => Expr): { vars: VarExpr[]; result: Expr } {
-    return mergeLoops(this.b, extents, build);
+  loopVars(extents: readonly number[], build: (idx: readonly Expr[]) => Expr, opts?: MergeOptions): { vars: VarExpr[]; result: Expr } {
+    return mergeLoops(this.b, extents, build, opts);
   }
 
   /** Computing (not movement) nodes instantiated most often; never the root. */
@@ -262,7 +266,12 @@ export class GroupLowering implements LowerCtx {
 /** Loop nests with at most this many iterations are not worth merging. */
 const MERGE_MIN = 256;
 
-export function mergeLoops(b: ExprBuilder, extents: readonly number[], build: (idx: readonly Expr[]) => Expr): { vars: VarExpr[]; result: Expr } {
+export interface MergeOptions {
+  /** Never merge the last axis into another (a blocked reduction's innermost axis). */
+  readonly keepLast?: boolean;
+}
+
+export function mergeLoops(b: ExprBuilder, extents: readonly number[], build: (idx: readonly Expr[]) => Expr, opts: MergeOptions = {}): { vars: VarExpr[]; result: Expr } {
   if (extents.includes(0) || extents.reduce((n, e) => n * e, 1) <= MERGE_MIN) {
     // No iterations at all (or too few for loop overhead to matter): one variable per axis,
     // nothing to merge (or divide by), one lowering instead of several trials.
@@ -285,7 +294,7 @@ export function mergeLoops(b: ExprBuilder, extents: readonly number[], build: (i
   };
   // The common case first: every axis contiguous with the next, one loop for all of them.
   const all = [extents.map((_, i) => i)];
-  if (extents.length >= 2) {
+  if (extents.length >= 2 && !opts.keepLast) {
     const cand = attempt(all);
     if (divModOn([cand.result], cand.vars[0]!) === 0) return cand;
     if (extents.length === 2) return attempt(extents.map((_, i) => [i]));
@@ -293,6 +302,7 @@ export function mergeLoops(b: ExprBuilder, extents: readonly number[], build: (i
   let groups = extents.map((_, i) => [i]);
   let best = attempt(groups);
   for (let g = groups.length - 2; g >= 0; g--) {
+    if (opts.keepLast && g + 1 === groups.length - 1) continue;
     const merged = [...groups.slice(0, g), [...groups[g]!, ...groups[g + 1]!], ...groups.slice(g + 2)];
     const cand = attempt(merged);
     if (divModOn([cand.result], cand.vars[g]!) === 0) {

@@ -12,8 +12,24 @@ import { type DType, isFloat } from "@kiln/core";
 import { type Expr, type ReduceExpr, type ReduceOp, type VarExpr } from "./expr.js";
 import { type LoopKind, type Op, type Operand, type Stmt } from "./kernel.js";
 
-/** A float sum over more than this many terms is accumulated in blocks (pairwise-style error growth). */
+/**
+ * A float sum whose innermost reduced axis has more than this many terms accumulates that axis in
+ * blocks (pairwise-style error growth). The lowering decides it from the reduction's shape
+ * (`ReduceExpr.blocked`) and then keeps that axis its own loop, so the order is the same in every
+ * kernel that computes the reduction.
+ */
 export const SUM_BLOCK = 1024;
+
+/**
+ * Whether a reduction accumulates in blocks: float sums and products whose innermost reduced axis
+ * is longer than SUM_BLOCK.
+ * @example
+ * sumBlocked("sum", "float32", 4096); // true
+ * sumBlocked("max", "float32", 4096); // false (max is exact in any order)
+ */
+export function sumBlocked(rop: ReduceOp, dtype: DType, innermost: number): boolean {
+  return (rop === "sum" || rop === "prod") && isFloat(dtype) && innermost > SUM_BLOCK;
+}
 
 export class Scope {
   readonly stmts: Stmt[] = [];
@@ -166,7 +182,7 @@ export class Emitter {
     t.stmts.push({ s: "acc", name: acc, init: INIT[e.rop] });
     this.reduceRuns.set(e.origin, (this.reduceRuns.get(e.origin) ?? 0) + t.trips);
     const total = e.vars.reduce((n, v) => n * v.extent, 1);
-    const blocked = (e.rop === "sum" || e.rop === "prod") && isFloat(dtype) && total > SUM_BLOCK;
+    const blocked = e.blocked && (e.rop === "sum" || e.rop === "prod") && isFloat(dtype);
     const loops: OpenLoop[] = [];
     let scope = t;
     e.vars.forEach((v, i) => {
