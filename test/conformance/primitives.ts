@@ -147,6 +147,7 @@ export const PRIMITIVE_CASES: { readonly [P in Prim]: readonly Case[] } = {
   sub: binaryCases("sub"),
   mul: binaryCases("mul"),
   div: binaryCases("div"),
+  floorDiv: binaryCases("floorDiv"),
   rem: binaryCases("rem"),
   pow: [...binaryCases("pow"), { name: "int32 negative exponents", build: () => apply("pow", [ints([10], -4, 4), ints([10], -2, 5)], {}) }],
   max: binaryCases("max", { float: true, int: true, bool: true }),

@@ -22,6 +22,7 @@ export {
   type RewriteRule, type Pass, graphRewrite, optimizeGraph, eliminateDeadCode, eliminateCommonSubexpressions, SIMPLIFY, PIPELINE,
 } from "./ir/rewrite.js";
 export { interpret } from "./interpret.js";
+export { floorDivideScalar, remainderScalar, powerInt32 } from "./arith.js";
 export { DataBuffer, memoryStats } from "./buffer.js";
 export {
   type Executor, type CompiledGraph, type CompileOptions, compileGraph, registerExecutor, setExecutor, activeExecutor, interpreterExecutor, realize, realizeSync,

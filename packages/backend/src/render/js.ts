@@ -7,6 +7,7 @@
  */
 import { type AluOp } from "../expr.js";
 import { type Kernel, type Op, type Operand, type Stmt } from "../kernel.js";
+import { floorDivideScalar, powerInt32, remainderScalar } from "@kiln/core";
 import { type AluRender, BASE_ALU, type Dialect, literal } from "./base.js";
 import { wasmGemm } from "../runtime/wasm-gemm.js";
 import { renderContractionJs } from "./js-matmul.js";
@@ -22,11 +23,10 @@ export const JS_HELPERS = {
     const r = Math.round(x);
     return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
   },
-  /** Remainder with the sign of the divisor. */
-  rem(a: number, b: number): number {
-    const r = a % b;
-    return r !== 0 && r < 0 !== b < 0 ? r + b : r;
-  },
+  /** NumPy's divmod (core/arith.ts): the reference interpreter's own functions. */
+  floorDiv: floorDivideScalar,
+  rem: remainderScalar,
+  ipow: powerInt32,
 };
 
 const isInt = (c: { in: string }) => c.in === "int32";
@@ -52,8 +52,9 @@ const JS_ALU = {
   mul: (a, c, d) => (isInt(c) ? `Math.imul(${a[0]}, ${a[1]})` : BASE_ALU.mul(a, c, d)),
   // Integer division floors and x // 0 is 0, as the reference interpreter.
   div: (a, c, d) => (isInt(c) ? `(${a[1]} === 0 ? 0 : Math.floor(${a[0]} / ${a[1]}) | 0)` : BASE_ALU.div(a, c, d)),
+  floorDiv: (a, c) => (isInt(c) ? `(${a[1]} === 0 ? 0 : Math.floor(${a[0]} / ${a[1]}) | 0)` : `floorDiv(${a[0]}, ${a[1]})`),
   rem: (a, c) => (isInt(c) ? `(${a[1]} === 0 ? 0 : rem(${a[0]}, ${a[1]}) | 0)` : `rem(${a[0]}, ${a[1]})`),
-  pow: (a, c, d) => (isInt(c) ? `(${a[1]} < 0 ? 0 : Math.pow(${a[0]}, ${a[1]}) | 0)` : BASE_ALU.pow(a, c, d)),
+  pow: (a, c, d) => (isInt(c) ? `ipow(${a[0]}, ${a[1]})` : BASE_ALU.pow(a, c, d)),
   eq: (a) => bool01(`${a[0]} === ${a[1]}`),
   ne: (a) => bool01(`${a[0]} !== ${a[1]}`),
   lt: (a) => bool01(`${a[0]} < ${a[1]}`),
@@ -179,7 +180,7 @@ export function renderJs(k: Kernel): string {
   const params = k.params.map((_, i) => `b${i}`).join(", ");
   return [
     `"use strict";`,
-    `const { roundHalfEven, rem } = helpers;`,
+    `const { roundHalfEven, floorDiv, rem, ipow } = helpers;`,
     `return function ${k.name}(${params}) {`,
     ...out,
     `};`,

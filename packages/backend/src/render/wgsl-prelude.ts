@@ -16,22 +16,91 @@ fn rtb_(x: bool) -> bool { return x; }
 fn isnan_(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
 fn isinf_(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) == 0x7f800000u; }
 fn g_(y: f32, x: f32) -> f32 { return select(y, x, isnan_(x)); }
-fn max_(a: f32, b: f32) -> f32 { return select(max(a, b), a + b, isnan_(a) || isnan_(b)); }
-fn min_(a: f32, b: f32) -> f32 { return select(min(a, b), a + b, isnan_(a) || isnan_(b)); }
-fn sign_(x: f32) -> f32 { return select(select(select(0.0, -1.0, x < 0.0), 1.0, x > 0.0), x, isnan_(x)); }
+fn g0_(y: f32, x: f32) -> f32 { return select(y, x, isnan_(x) || x == 0.0); }
+// Equal operands: the built-ins may return either zero for max(0, -0); the reference gives +0
+// for max and -0 for min (the sign bits and-ed / or-ed; equal nonzero values are unchanged).
+fn max_(a: f32, b: f32) -> f32 {
+  if (isnan_(a) || isnan_(b)) { return a + b; }
+  if (a == b) { return bitcast<f32>(bitcast<u32>(a) & bitcast<u32>(b)); }
+  return max(a, b);
+}
+fn min_(a: f32, b: f32) -> f32 {
+  if (isnan_(a) || isnan_(b)) { return a + b; }
+  if (a == b) { return bitcast<f32>(bitcast<u32>(a) | bitcast<u32>(b)); }
+  return min(a, b);
+}
+fn sign_(x: f32) -> f32 {
+  if (isnan_(x)) { return x; }
+  if (x > 0.0) { return 1.0; }
+  if (x < 0.0) { return -1.0; }
+  return abs(x); // +0 for ±0 (a literal 0.0 returned here read back as -0 on Mesa)
+}
+// log(1 + f) for f in [sqrt(1/2) - 1, sqrt(2) - 1]: 2 atanh(s), s = f / (2 + f), |s| < 0.172, by
+// its odd series to s^11 (truncation below 2^-30). Drivers compute log near 1 with an absolute
+// error of about 2^-24, i.e. no relative accuracy at all for results near 0.
+fn logc_(f: f32) -> f32 {
+  let s = f / (2.0 + f);
+  let z = s * s;
+  return 2.0 * s * (1.0 + z * (0.33333333 + z * (0.2 + z * (0.14285714 + z * (0.11111111 + z * 0.09090909)))));
+}
+fn log_(x: f32) -> f32 {
+  if (isnan_(x)) { return x; }
+  if (x > 0.70710677 && x < 1.4142135) { return logc_(x - 1.0); } // x - 1 is exact here
+  // Subnormals: Mesa's log misreads them (log(2^-149) = -88.03); scaled by 2^23 they are normal.
+  if (x > 0.0 && x < 1.1754944e-38) { return log(x * 8388608.0) - 15.942385; }
+  return log(x);
+}
+fn log2_(x: f32) -> f32 {
+  if (x > 0.0 && x < 1.1754944e-38) { return log2(x * 8388608.0) - 23.0; }
+  return log2(x);
+}
+// exp of arguments near the overflow threshold (88.72): Mesa's exp overflows from about 88.0.
+fn exp_(x: f32) -> f32 {
+  if (isnan_(x)) { return x; }
+  if (x > 88.0) { let h = exp(0.5 * x); return h * h; }
+  return exp(x);
+}
+// expm1: the Taylor series to x^11 where exp(x) - 1 cancels (|x| < ln 2: truncation below 2^-30).
 fn expm1_(x: f32) -> f32 {
-  let u = exp(x);
-  if (u == 1.0 || isnan_(x)) { return x; }
-  let um1 = u - 1.0;
-  if (um1 == -1.0) { return -1.0; }
-  if (isinf_(u)) { return u; }
-  return um1 * x / log(u);
+  if (isnan_(x) || x == 0.0) { return x; }
+  if (abs(x) < 0.6931472) {
+    let p = 1.0 + x * (0.5 + x * (0.16666667 + x * (0.041666668 + x * (0.008333334 + x * (0.0013888889 + x * (1.984127e-4 + x * (2.4801588e-5 + x * (2.7557319e-6 + x * (2.755732e-7 + x * 2.5052108e-8)))))))));
+    return x * p;
+  }
+  return exp_(x) - 1.0;
 }
 fn log1p_(x: f32) -> f32 {
+  if (isnan_(x) || x == 0.0) { return x; }
+  if (x > -0.29289323 && x < 0.41421357) { return logc_(x); }
+  if (x < -1.0) { return kNaN; }
   let u = 1.0 + x;
-  if (u == 1.0 || isnan_(x)) { return x; }
   if (isinf_(u) || u == 0.0) { return log(u); }
-  return log(u) * x / (u - 1.0);
+  // Kahan: x / (u - 1) corrects the rounding of 1 + x (parenthesized: log(u) * x overflows near 3.4e38).
+  return log_(u) * (x / (u - 1.0));
+}
+// sinh, cosh, tanh from expm1/exp: drivers compute sinh(x) and tanh(x) as (e^x - e^-x) / ...,
+// which cancels near 0 (Mesa: tanh(1e-5) off by 1.4e-3 relative); half-argument exp near overflow.
+fn sinh_(x: f32) -> f32 {
+  if (isnan_(x) || x == 0.0) { return x; }
+  let ax = abs(x);
+  var s: f32;
+  if (ax > 88.0) { let h = exp(0.5 * ax); s = (0.5 * h) * h; }
+  else { let e = expm1_(ax); s = 0.5 * (e + e / (e + 1.0)); }
+  return select(s, -s, x < 0.0);
+}
+fn cosh_(x: f32) -> f32 {
+  if (isnan_(x)) { return x; }
+  let ax = abs(x);
+  if (ax > 88.0) { let h = exp(0.5 * ax); return (0.5 * h) * h; }
+  let e = exp(ax);
+  return 0.5 * (e + 1.0 / e);
+}
+fn tanh_(x: f32) -> f32 {
+  if (isnan_(x) || x == 0.0) { return x; }
+  let ax = abs(x);
+  var t = 1.0; // tanh(x) rounds to 1 from x = 9.01
+  if (ax < 10.0) { let e = expm1_(2.0 * ax); t = e / (e + 2.0); }
+  return select(t, -t, x < 0.0);
 }
 fn atan2_(y: f32, x: f32) -> f32 {
   if (isnan_(x) || isnan_(y)) { return x + y; }
@@ -42,7 +111,11 @@ fn atan2_(y: f32, x: f32) -> f32 {
   else if (x == 0.0) { r = 1.5707964; }
   else if (isinf_(x)) { r = select(select(0.0, 3.1415927, nx), select(0.7853982, 2.3561945, nx), isinf_(y)); }
   else if (isinf_(y)) { r = 1.5707964; }
-  else { return atan2(y, x); }
+  else {
+    // Both tiny: scale by 2^64 first (Mesa's atan2 of subnormals is off by up to 2e-3).
+    let k = select(1.0, 18446744073709551616.0, max(abs(x), abs(y)) < 1e-30);
+    return atan2(y * k, x * k);
+  }
   return select(r, -r, ny);
 }
 fn asin_(x: f32) -> f32 { return atan2_(x, sqrt((1.0 - x) * (1.0 + x))); }
@@ -121,9 +194,8 @@ fn irem_(a: i32, b: i32) -> i32 {
   return select(r, r + b, r != 0 && ((r < 0) != (b < 0)));
 }
 fn ipow_(a: i32, b: i32) -> i32 {
+  // Exact products wrapping modulo 2^32, as NumPy (core/arith.ts's powerInt32).
   if (b < 0) { return 0; }
-  // float64 Math.pow overflows to Infinity (which casts to 0) once |a|^b >= 2^1024.
-  if (a != 0 && a != 1 && a != -1 && f32(b) * log2(abs(f32(a))) >= 1024.0) { return 0; }
   var r = 1;
   var base = a;
   var e = b;
@@ -154,7 +226,7 @@ fn pow_(a: f32, b: f32) -> f32 {
     return select(r, -r, neg && odd);
   }
   if (neg && !isInt) { return kNaN; }
-  let r = exp2(b * log2(ab));
+  let r = exp2(b * log2_(ab));
   return select(r, -r, neg && odd);
 }
 fn fmod_(x: f32, y: f32) -> f32 {
@@ -199,9 +271,28 @@ fn fmod_(x: f32, y: f32) -> f32 {
   if (ex > 0) { ux = (ux - 0x00800000u) | (u32(ex) << 23u); } else { ux = ux >> u32(1 - ex); }
   return bitcast<f32>(ux | sx);
 }
+// NumPy's remainder (npy_divmod): the sign of the divisor, a zero remainder included.
+// NumPy's floor_divide (npy_divmod, core/arith.ts): (a - fmod(a, b)) / b, one less where the
+// remainder's sign differs from the divisor's, snapped to the nearest integer; a zero quotient
+// takes the sign of a / b. floor(a / b) would round up through the division (1 // 0.1 = 10).
+fn ffloordiv_(a: f32, b: f32) -> f32 {
+  let neg = ((bitcast<u32>(a) ^ bitcast<u32>(b)) & 0x80000000u) != 0u;
+  if (b == 0.0) {
+    if (a == 0.0 || isnan_(a)) { return kNaN; }
+    return select(kInf, -kInf, neg);
+  }
+  let m = fmod_(a, b);
+  var d = (a - m) / b;
+  if (isnan_(d)) { return kNaN; }
+  if (m != 0.0 && ((b < 0.0) != (m < 0.0))) { d = d - 1.0; }
+  if (d == 0.0) { return bitcast<f32>(select(0u, 0x80000000u, neg)); }
+  let f = floor(d);
+  return select(f, f + 1.0, d - f > 0.5);
+}
 fn frem_(a: f32, b: f32) -> f32 {
   let r = fmod_(a, b);
-  return select(r, r + b, r != 0.0 && ((r < 0.0) != (b < 0.0)));
+  if (r == 0.0) { return bitcast<f32>(bitcast<u32>(b) & 0x80000000u); }
+  return select(r, r + b, (r < 0.0) != (b < 0.0));
 }
 `;
 

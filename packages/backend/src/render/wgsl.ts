@@ -39,16 +39,24 @@ const isInt = (c: { in: ExprDType }) => wgslType(c.in) === "i32";
 const isBool = (c: { in: ExprDType }) => c.in === "bool";
 /** A float built-in that passes NaN through (drivers may not). */
 const guarded = (name: string): AluRender => (a) => `g_(${name}(${a[0]}), ${a[0]})`;
+/** An odd float built-in (f(±0) = ±0) that passes NaN and signed zeros through (Mesa: atan(-0) = +0). */
+const odd = (name: string): AluRender => (a) => `g0_(${name}(${a[0]}), ${a[0]})`;
 const byType = (f: AluRender, i: AluRender, b: AluRender = i): AluRender => (a, c, d) => (isBool(c) ? b : isInt(c) ? i : f)(a, c, d);
+const identity: AluRender = (a) => a[0]!;
+/** Int32 and bool values are never NaN or infinite. */
+const never: AluRender = () => "false";
+/** WGSL orders no bools: compare them as 0/1. */
+const ordered = (base: AluRender, op: string): AluRender => byType(base, base, (a) => `(i32(${a[0]}) ${op} i32(${a[1]}))`);
 
 /** WGSL's overrides of the C-like base table: only what differs. */
 export const WGSL_ALU = {
   ...BASE_ALU,
-  neg: byType(BASE_ALU.neg, BASE_ALU.neg, (a) => a[0]!),
-  sign: byType((a) => `sign_(${a[0]})`, (a) => `sign(${a[0]})`),
-  exp: guarded("exp"),
+  neg: byType(BASE_ALU.neg, BASE_ALU.neg, identity),
+  abs: byType(BASE_ALU.abs, BASE_ALU.abs, identity),
+  sign: byType((a) => `sign_(${a[0]})`, (a) => `sign(${a[0]})`, identity),
+  exp: (a) => `exp_(${a[0]})`,
   expm1: (a) => `expm1_(${a[0]})`,
-  log: guarded("log"),
+  log: (a) => `log_(${a[0]})`,
   log1p: (a) => `log1p_(${a[0]})`,
   sqrt: guarded("sqrt"),
   sin: (a) => `sin_(${a[0]})`,
@@ -56,20 +64,26 @@ export const WGSL_ALU = {
   tan: (a) => `tan_(${a[0]})`,
   asin: (a) => `asin_(${a[0]})`,
   acos: (a) => `acos_(${a[0]})`,
-  atan: guarded("atan"),
-  sinh: guarded("sinh"),
-  cosh: guarded("cosh"),
-  tanh: guarded("tanh"),
+  atan: odd("atan"),
+  sinh: (a) => `sinh_(${a[0]})`,
+  cosh: (a) => `cosh_(${a[0]})`,
+  tanh: (a) => `tanh_(${a[0]})`,
   logistic: (a) => `(1.0 / (1.0 + exp(-${a[0]})))`,
-  isnan: (a) => `isnan_(${a[0]})`,
-  isinf: (a) => `isinf_(${a[0]})`,
+  isnan: byType((a) => `isnan_(${a[0]})`, never),
+  isinf: byType((a) => `isinf_(${a[0]})`, never),
   not: byType((a) => `(${a[0]} == 0.0)`, (a) => `(${a[0]} == 0)`, (a) => `(!${a[0]})`),
   div: byType(BASE_ALU.div, (a) => `idiv_(${a[0]}, ${a[1]})`),
+  floorDiv: byType((a) => `ffloordiv_(${a[0]}, ${a[1]})`, (a) => `idiv_(${a[0]}, ${a[1]})`),
   rem: byType((a) => `frem_(${a[0]}, ${a[1]})`, (a) => `irem_(${a[0]}, ${a[1]})`),
   pow: byType((a) => `pow_(${a[0]}, ${a[1]})`, (a) => `ipow_(${a[0]}, ${a[1]})`),
   max: byType((a) => `max_(${a[0]}, ${a[1]})`, BASE_ALU.max, (a) => `(${a[0]} || ${a[1]})`),
   min: byType((a) => `min_(${a[0]}, ${a[1]})`, BASE_ALU.min, (a) => `(${a[0]} && ${a[1]})`),
-  atan2: (a) => `atan2_(${a[0]}, ${a[1]})`,
+  // The reference computes int32 atan2 in float64 and truncates.
+  atan2: byType((a) => `atan2_(${a[0]}, ${a[1]})`, (a) => `f2i_(atan2_(f32(${a[0]}), f32(${a[1]})))`),
+  lt: ordered(BASE_ALU.lt, "<"),
+  le: ordered(BASE_ALU.le, "<="),
+  gt: ordered(BASE_ALU.gt, ">"),
+  ge: ordered(BASE_ALU.ge, ">="),
   and: byType(BASE_ALU.and, (a) => `(${a[0]} & ${a[1]})`),
   or: byType(BASE_ALU.or, (a) => `(${a[0]} | ${a[1]})`),
   xor: byType(BASE_ALU.xor, (a) => `(${a[0]} ^ ${a[1]})`, (a) => `(${a[0]} != ${a[1]})`),
