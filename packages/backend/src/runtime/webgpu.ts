@@ -20,7 +20,7 @@ import { splitWideConcats } from "../limits.js";
 import { graphKey } from "./cpu.js";
 import { type GpuContext, currentGpu, requireGpu } from "./webgpu-device.js";
 import {
-  DeviceData, type BufferPool, bindingLimitError, deviceBytes, deviceDataOf, deviceFailure, freeDeviceData, poolOf, readStats, readback, upload,
+  DeviceData, type BufferPool, bindingLimitError, deviceBytes, deviceDataOf, deviceFailure, freeDeviceData, poolOf, readStats, readback, scopedErrors, upload,
 } from "./webgpu-memory.js";
 import {
   type CompiledProgram, aliasedDispatch, clearProgramCache, compiledLibrary, compiledProgram, hostReason, runHostStep,
@@ -84,6 +84,11 @@ function buildGpuPlan(ctx: GpuContext, outputs: readonly Node[], isBuffer: (n: N
   return { gp: { plan, runs, hasHost: runs.some((r) => r.kind === "host"), generation: ctx.generation }, inputs };
 }
 
+/** A plan holding a program that failed to compile (reported by a read) is built again. */
+function hasFailed(gp: GpuPlan): boolean {
+  return gp.runs.some((r) => r.kind === "device" && r.compiled.failed);
+}
+
 const PLAN_CACHE_SIZE = 256;
 /** Cached plans, with the position of each plan input among the graph's realized leaves (in
  * topological order): splitting wide concatenations may visit the leaves in another order. */
@@ -94,7 +99,7 @@ function planFor(ctx: GpuContext, outputs: readonly Node[], isBuffer: (n: Node) 
   const key = graphKey(nodes, outputs, isBuffer);
   const leaves = nodes.filter(isBuffer);
   const hit = plans.get(key);
-  if (hit && hit.gp.generation === ctx.generation) {
+  if (hit && hit.gp.generation === ctx.generation && !hasFailed(hit.gp)) {
     plans.delete(key);
     plans.set(key, hit);
     return { gp: hit.gp, inputs: hit.order.map((i) => leaves[i]!) };
@@ -141,7 +146,7 @@ function encodeStep(
     const alias = aliased.length ? aliasedDispatch(ctx, compiled, i, aliased) : null;
     const entries = bufs.flatMap((buffer, slot) => (aliased.includes(d.bindings[slot]!) ? [] : [{ binding: slot, resource: { buffer } }]));
     pass.setPipeline(alias?.pipeline ?? compiled.pipelines[i]!);
-    pass.setBindGroup(0, ctx.device.createBindGroup({ layout: alias?.layout ?? compiled.layouts[i]!, entries }));
+    pass.setBindGroup(0, scopedErrors(ctx, () => ctx.device.createBindGroup({ layout: alias?.layout ?? compiled.layouts[i]!, entries })));
     pass.dispatchWorkgroups(...d.groups);
   });
   counters.deviceSteps++;
@@ -205,7 +210,7 @@ function runDeviceOnly(ctx: GpuContext, gp: GpuPlan, inputs: readonly DataBuffer
     if (b.role === "input" && b.dtype === "float64") return wrap(ctx, b.dtype, b.size, null, inputs[b.index]!.host ?? (inputs[b.index]!.device as DeviceData).host);
     return wrap(ctx, b.dtype, b.size, copyBuffer(pool, enc, gpu[id]!, b.size));
   });
-  ctx.device.queue.submit([enc.finish()]);
+  scopedErrors(ctx, () => ctx.device.queue.submit([enc.finish()]));
   for (const b of [...transient, ...slots]) pool.release(b);
   counters.syncPlans++;
   return outs;
@@ -247,7 +252,8 @@ function runAsync(ctx: GpuContext, gp: GpuPlan, inputs: readonly DataBuffer[], o
     const flush = () => {
       if (!enc) return;
       pass!.end();
-      ctx.device.queue.submit([enc.finish()]);
+      const done = enc;
+      scopedErrors(ctx, () => ctx.device.queue.submit([done.finish()]));
       enc = pass = null;
     };
     const gpuOf = (id: number): GPUBuffer => {
@@ -377,7 +383,7 @@ function compileWebgpu(graph: Graph, opts: CompileOptions = {}): CompiledGraph {
     run(bufs) {
       const now = requireGpu("jit");
       // A new device (after a loss): the same plan, compiled again for it.
-      if (gp.generation !== now.generation) gp = buildGpuPlan(now, graph.outputs, isBuffer).gp;
+      if (gp.generation !== now.generation || hasFailed(gp)) gp = buildGpuPlan(now, graph.outputs, isBuffer).gp;
       const ins = feeds.map((f) => (typeof f === "number" ? bufs[f]! : f));
       if (!donations.length || gp.hasHost || ins.some(isPending)) return runGpuPlan(now, gp, ins, "jit");
       const donated = new Map<number, GPUBuffer>();
