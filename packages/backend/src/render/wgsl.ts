@@ -5,8 +5,10 @@
  *    transcendental functions pass a NaN argument through and max/min propagate it;
  *  - integers: floor division and NumPy remainder with x // 0 = 0, shifts of 32 or more give 0,
  *    float → int32 casts wrap (WGSL saturates) and NaN casts to 0;
- *  - missing built-ins: expm1, log1p (Kahan's exact-rounding tricks), exact fmod, pow with
- *    JavaScript's special cases.
+ *  - accuracy: exp, log, expm1, log1p, the trigonometric and hyperbolic functions are the
+ *    prelude's (drivers' errors are absolute: Mesa's tanh(1e-5) is off by 1.4e-3 relative);
+ *  - missing built-ins: exact fmod, NumPy's divmod, pow with JavaScript's special cases;
+ *  - WGSL orders no bools (compared as 0/1) and has no isnan for integers (always false).
  * Booleans are WGSL `bool` in registers and `u32` 0/1 in storage; int32 and index values are
  * `i32`; float32 and float16 values are `f32`. float64 never reaches this renderer (such kernels
  * run on the host: runtime/webgpu.ts).
@@ -39,8 +41,6 @@ const isInt = (c: { in: ExprDType }) => wgslType(c.in) === "i32";
 const isBool = (c: { in: ExprDType }) => c.in === "bool";
 /** A float built-in that passes NaN through (drivers may not). */
 const guarded = (name: string): AluRender => (a) => `g_(${name}(${a[0]}), ${a[0]})`;
-/** An odd float built-in (f(±0) = ±0) that passes NaN and signed zeros through (Mesa: atan(-0) = +0). */
-const odd = (name: string): AluRender => (a) => `g0_(${name}(${a[0]}), ${a[0]})`;
 const byType = (f: AluRender, i: AluRender, b: AluRender = i): AluRender => (a, c, d) => (isBool(c) ? b : isInt(c) ? i : f)(a, c, d);
 const identity: AluRender = (a) => a[0]!;
 /** Int32 and bool values are never NaN or infinite. */
@@ -64,11 +64,11 @@ export const WGSL_ALU = {
   tan: (a) => `tan_(${a[0]})`,
   asin: (a) => `asin_(${a[0]})`,
   acos: (a) => `acos_(${a[0]})`,
-  atan: odd("atan"),
+  atan: (a) => `atan_(${a[0]})`,
   sinh: (a) => `sinh_(${a[0]})`,
   cosh: (a) => `cosh_(${a[0]})`,
   tanh: (a) => `tanh_(${a[0]})`,
-  logistic: (a) => `(1.0 / (1.0 + exp(-${a[0]})))`,
+  logistic: (a) => `(1.0 / (1.0 + exp_(-${a[0]})))`,
   isnan: byType((a) => `isnan_(${a[0]})`, never),
   isinf: byType((a) => `isinf_(${a[0]})`, never),
   not: byType((a) => `(${a[0]} == 0.0)`, (a) => `(${a[0]} == 0)`, (a) => `(!${a[0]})`),
