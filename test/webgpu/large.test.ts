@@ -137,6 +137,11 @@ describe("webgpu: large reductions, large dispatches, device limits", function (
     }
   });
 
+  it("contractions over k = 100000 and 2^18 (past the loop budget: the k loop is unrolled) are exact", async () => {
+    expect(Array.from(await np.matmul(np.ones([4, 100000]), np.ones([100000, 4])).data())).to.deep.equal(new Array(16).fill(100000));
+    expect(Array.from(await np.matmul(np.ones([2, 2 ** 18]), np.ones([2 ** 18, 3]).mul(0.5)).data())).to.deep.equal(new Array(6).fill(2 ** 17));
+  });
+
   it("an argmax along 70000 (beyond one invocation's loop budget) runs on the host, correctly", async () => {
     const data = values(3 * 70000, 5);
     data[69999] = 2;
