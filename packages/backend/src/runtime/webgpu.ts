@@ -146,7 +146,7 @@ function encodeStep(
     const alias = aliased.length ? aliasedDispatch(ctx, compiled, i, aliased) : null;
     const entries = bufs.flatMap((buffer, slot) => (aliased.includes(d.bindings[slot]!) ? [] : [{ binding: slot, resource: { buffer } }]));
     pass.setPipeline(alias?.pipeline ?? compiled.pipelines[i]!);
-    pass.setBindGroup(0, scopedErrors(ctx, () => ctx.device.createBindGroup({ layout: alias?.layout ?? compiled.layouts[i]!, entries })));
+    pass.setBindGroup(0, ctx.device.createBindGroup({ layout: alias?.layout ?? compiled.layouts[i]!, entries }));
     pass.dispatchWorkgroups(...d.groups);
   });
   counters.deviceSteps++;
@@ -196,7 +196,11 @@ function runDeviceOnly(ctx: GpuContext, gp: GpuPlan, inputs: readonly DataBuffer
   const enc = ctx.device.createCommandEncoder();
   if (gp.runs.length) {
     const pass = enc.beginComputePass();
-    for (const run of gp.runs) encodeStep(ctx, pool, pass, run as Extract<StepRun, { kind: "device" }>, (id) => gpu[id]!, transient);
+    // Bind groups of a program that failed to compile are invalid: their errors are captured and
+    // reported with the compile error (scopedErrors), not as uncaptured errors ahead of it.
+    scopedErrors(ctx, () => {
+      for (const run of gp.runs) encodeStep(ctx, pool, pass, run as Extract<StepRun, { kind: "device" }>, (id) => gpu[id]!, transient);
+    });
     pass.end();
   }
   const taken = new Set<number>();
@@ -277,7 +281,7 @@ function runAsync(ctx: GpuContext, gp: GpuPlan, inputs: readonly DataBuffer[], o
             enc = ctx.device.createCommandEncoder();
             pass = enc.beginComputePass();
           }
-          encodeStep(ctx, pool, pass!, run, gpuOf, transient);
+          scopedErrors(ctx, () => encodeStep(ctx, pool, pass!, run, gpuOf, transient));
         } else {
           flush();
           const arrays = await Promise.all(ins.filter((id) => id >= 0).map(hostOf));
