@@ -8,7 +8,7 @@
  */
 import { expect } from "chai";
 import { KernelCompileError, np, setBackend } from "kiln";
-import { clearWebgpuCache, setWgslSourceStore, webgpuCacheStats, webgpuRunStats, type WgslStoreProblem } from "@kiln/backend";
+import { clearWebgpuCache, setWgslSourceStore, tuneWebgpu, webgpuCacheStats, webgpuRunStats, type WgslStoreProblem } from "@kiln/backend";
 import { decodeEntry, encodeEntry, hash53 } from "../../packages/backend/src/runtime/webgpu-store.js";
 import { useWebgpu } from "./env.js";
 
@@ -84,6 +84,14 @@ describe("webgpu: the persistent WGSL store is checked, and compile errors name 
     expect(problems.map((p) => p.kind)).to.deep.equal(["get", "set"]);
     expect(problems[0]!.message).to.contain("disk on fire");
     expect(webgpuCacheStats().storeProblems - before).to.equal(2);
+  });
+
+  it("the tuner's measurements survive a store whose set throws (reported)", async function () {
+    this.timeout(60_000);
+    const { problems } = memoryStore({ failSet: true });
+    const report = await tuneWebgpu({ force: true });
+    expect(report.source).to.equal("measured");
+    expect(problems.map((p) => [p.kind, p.kernel])).to.deep.equal([["set", "tuneWebgpu"]]);
   });
 
   it("a stored program that does not compile: a KernelCompileError with the kernel and WGSL line, then a fresh rendering", async () => {
