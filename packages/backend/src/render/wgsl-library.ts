@@ -17,7 +17,8 @@ import { type DType, type PrimParams, sizeOf } from "@kiln/core";
 import { type LibrarySpec } from "../schedule.js";
 import { type BufferParam } from "../kernel.js";
 import { WgslWriter } from "./wgsl.js";
-import { LOOP_BUDGET, LOOP_LIMIT, type WgslProgram, type WgslTuning, gridDims, wgslModule } from "./wgsl-kernel.js";
+import { type WgslProgram, type WgslTuning, gridDims, wgslModule } from "./wgsl-kernel.js";
+import { LOOP_BUDGET, LOOP_LIMIT } from "./wgsl-loops.js";
 
 /** Library kernels with a WGSL version. */
 export const WGSL_LIBRARY: ReadonlySet<string> = new Set(["argmax", "argmin", "cumsum", "scatter", "scatterAdd"]);

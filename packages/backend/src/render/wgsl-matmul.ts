@@ -23,8 +23,9 @@ import { type Kernel, type Op, type Operand, type Stmt } from "../kernel.js";
 import { MR, NR } from "../contract.js";
 import { WgslWriter, castTo } from "./wgsl.js";
 import {
-  LOOP_BUDGET, type MatmulChoice, type Nest, type WgslDispatch, type WgslProgram, type WgslTuning, decompose, flatten, gridDims, wgslModule,
+  type MatmulChoice, type Nest, type WgslDispatch, type WgslProgram, type WgslTuning, decompose, flatten, gridDims, wgslModule,
 } from "./wgsl-kernel.js";
+import { LOOP_BUDGET } from "./wgsl-loops.js";
 import { type ContractionParts, type LoopStmt, contractionParts, lets } from "./contraction.js";
 
 class UnsupportedContraction extends Error {}
