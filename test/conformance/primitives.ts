@@ -147,6 +147,7 @@ export const PRIMITIVE_CASES: { readonly [P in Prim]: readonly Case[] } = {
   sub: binaryCases("sub"),
   mul: binaryCases("mul"),
   div: binaryCases("div"),
+  floorDiv: binaryCases("floorDiv"),
   rem: binaryCases("rem"),
   pow: [
     ...binaryCases("pow"),

@@ -7,6 +7,7 @@
  */
 import { expect } from "chai";
 import { BackendUnavailableError, type Tensor, jit, np } from "kiln";
+import { remainderScalar } from "@kiln/core";
 import { currentGpu } from "../../packages/backend/src/runtime/webgpu-device.js";
 import { useWebgpu } from "./env.js";
 
@@ -17,6 +18,12 @@ function values(n: number, seed: number): Float32Array {
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
     return (s / 2 ** 32) * 2 - 1;
   });
+}
+
+function argmaxOf(xs: Float32Array): number {
+  let at = 0;
+  xs.forEach((v, i) => v > xs[at]! && (at = i));
+  return at;
 }
 
 /** Workgroup sizes and per-dispatch storage bindings of a jitted function's WGSL. */
@@ -104,6 +111,42 @@ describe("webgpu: large reductions, large dispatches, device limits", function (
         expect(got[i * n + j]).to.be.closeTo(Math.tanh(s + bias[j]!), 2e-5);
       }
     }
+  });
+
+  // Mesa's llvmpipe runs at most 65,535 loop iterations per invocation, all loops together
+  // (wgsl-kernel.ts's LOOP_BUDGET): every mapping must stay under it.
+  it("a sum of 2^25 ones and the mean of [16, 2^22] rows are exact (no invocation loops past 65,535 iterations)", async () => {
+    expect(await np.ones([2 ** 25]).sum().item()).to.equal(2 ** 25);
+    expect(Array.from(await np.ones([16, 2 ** 22]).mean({ axis: 1 }).data())).to.deep.equal(new Array(16).fill(1));
+  });
+
+  it("dependent reductions over rows of 2^23 (not splittable: the strided loop is unrolled) are exact", async () => {
+    const x = np.ones([2, 2 ** 23]);
+    const z = np.exp(x.sub(x.max({ axis: 1, keepdims: true }))).sum({ axis: 1 });
+    expect(Array.from(await z.data())).to.deep.equal([2 ** 23, 2 ** 23]);
+  });
+
+  it("reductions whose elements run loops themselves (float remainder's fmod) count those iterations too", async () => {
+    const x = np.arange(4 * 1000).reshape([4, 1000]).mul(1.2345e30);
+    const got = Array.from(await np.remainder(x, 3.1).sum({ axis: 1 }).data());
+    const xs = await x.data();
+    for (let r = 0; r < 4; r++) {
+      let want = 0;
+      for (let c = 0; c < 1000; c++) want += remainderScalar(xs[r * 1000 + c]!, Math.fround(3.1));
+      expect(got[r]).to.be.closeTo(want, 1e-4 * Math.abs(want));
+    }
+  });
+
+  it("contractions over k = 100000 and 2^18 (past the loop budget: the k loop is unrolled) are exact", async () => {
+    expect(Array.from(await np.matmul(np.ones([4, 100000]), np.ones([100000, 4])).data())).to.deep.equal(new Array(16).fill(100000));
+    expect(Array.from(await np.matmul(np.ones([2, 2 ** 18]), np.ones([2 ** 18, 3]).mul(0.5)).data())).to.deep.equal(new Array(6).fill(2 ** 17));
+  });
+
+  it("an argmax along 70000 (beyond one invocation's loop budget) runs on the host, correctly", async () => {
+    const data = values(3 * 70000, 5);
+    data[69999] = 2;
+    data[70000 + 12345] = 2;
+    expect(Array.from(await np.argmax(np.array(Array.from(data)).reshape([3, 70000]), { axis: 1 }).data())).to.deep.equal([69999, 12345, argmaxOf(data.subarray(140000))]);
   });
 
   it("a fused sum of 24 distinct tensors (more than the storage-buffer limit) is split, not failed", async () => {

@@ -20,7 +20,7 @@ export { backends, init, setBackend, getBackend, defaultBackend, type BackendInf
 export { tuneWebgpu, type TuneOptions, type TuneReport } from "./runtime/webgpu-tune.js";
 export { webgpuExecutor, webgpuRunStats, clearWebgpuCache } from "./runtime/webgpu.js";
 export { destroyGpu, type AdapterSummary } from "./runtime/webgpu-device.js";
-export { webgpuCacheStats, setWgslSourceStore, type WgslSourceStore } from "./runtime/webgpu-programs.js";
+export { webgpuCacheStats, setWgslSourceStore, type WgslSourceStore, type WgslStoreProblem } from "./runtime/webgpu-programs.js";
 export { renderWgslProgram, type WgslProgram, type WgslTuning, type MatmulChoice, type MatmulStrategy } from "./render/wgsl-kernel.js";
 
 export interface LoweredGraph {

@@ -75,7 +75,7 @@ const LOWER_RULES = {
   round: unaryLower("round"), isnan: unaryLower("isnan"), isinf: unaryLower("isinf"), not: unaryLower("not"),
   stopGradient: (ctx, n, idx) => ctx.value(n.inputs[0]!, idx),
 
-  add: binaryLower("add"), sub: binaryLower("sub"), mul: binaryLower("mul"), div: binaryLower("div"),
+  add: binaryLower("add"), sub: binaryLower("sub"), mul: binaryLower("mul"), div: binaryLower("div"), floorDiv: binaryLower("floorDiv"),
   rem: binaryLower("rem"), pow: binaryLower("pow"), max: binaryLower("max"), min: binaryLower("min"),
   atan2: binaryLower("atan2"), eq: binaryLower("eq"), ne: binaryLower("ne"), lt: binaryLower("lt"),
   le: binaryLower("le"), gt: binaryLower("gt"), ge: binaryLower("ge"), and: binaryLower("and"), or: binaryLower("or"),

@@ -72,7 +72,7 @@ export interface Plan {
 }
 
 /** Relative per-element cost of recomputing an op (a transcendental ≈ 8 adds). */
-const EXPENSIVE = new Set(["exp", "expm1", "log", "log1p", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "logistic", "pow", "atan2", "rem", "round"]);
+const EXPENSIVE = new Set(["exp", "expm1", "log", "log1p", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "logistic", "pow", "atan2", "floorDiv", "rem", "round"]);
 
 /**
  * Schedules the graph computing `outputs`. `inputs` receives, in order, the already-realized

@@ -67,25 +67,6 @@ export function castScalar(v: number, dtype: DType): number {
   }
 }
 
-/**
- * int32 `a ** b`: repeated int32 multiplication, so an overflowing power wraps modulo 2^32 exactly
- * as `a * a * …` does (NumPy and the WGSL backend agree); a float64 `Math.pow` would round first
- * and lose the low bits (and give 0 for `7 ** 31`). Negative exponents give 0 (integer powers
- * have no fractional result). Exponentiation by squaring: at most 31 steps.
- * @example
- * intPow(7, 31);         // 265001655  (7^31 mod 2^32, as int32)
- * intPow(2147483647, 2); // 1
- */
-export function intPow(a: number, b: number): number {
-  if (b < 0) return 0;
-  let r = 1, base = a | 0;
-  for (let e = b; e > 0; e = Math.floor(e / 2)) {
-    if (e % 2 === 1) r = Math.imul(r, base);
-    base = Math.imul(base, base);
-  }
-  return r;
-}
-
 export function itemSize(dtype: DType): number {
   return dtype === "float64" ? 8 : dtype === "bool" ? 1 : dtype === "float16" ? 2 : 4;
 }

@@ -25,3 +25,8 @@ export class BackendUnavailableError extends KilnError {}
 export class StateError extends KilnError {}
 /** A tensor was used after `dispose()`. */
 export class DisposedError extends KilnError {}
+/**
+ * A generated kernel did not compile on the device: a kiln bug, or a corrupt persistent store
+ * entry. The message names the kernel, the dispatch and the offending line of its source.
+ */
+export class KernelCompileError extends KilnError {}

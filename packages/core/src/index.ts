@@ -5,7 +5,7 @@ export { slice, newaxis, type Index, type Slice } from "./np/indexing.js";
 export { stopGradient } from "./np/elementwise.js";
 export { tree, type TreeDef } from "./tree.js";
 export * from "./errors.js";
-export { type DType, type TypedArray, DTYPES, intPow, isFloat, promoteTypes } from "./dtype.js";
+export { type DType, type TypedArray, DTYPES, isFloat, promoteTypes } from "./dtype.js";
 export { type Shape, broadcastShapes, sizeOf, stridesOf } from "./shape.js";
 export { type Node, makeNode, constNode, avalString } from "./ir/node.js";
 export { type Graph, makeGraph, printGraph, topoSort } from "./ir/graph.js";
@@ -22,6 +22,7 @@ export {
   type RewriteRule, type Pass, graphRewrite, optimizeGraph, eliminateDeadCode, eliminateCommonSubexpressions, SIMPLIFY, PIPELINE,
 } from "./ir/rewrite.js";
 export { interpret } from "./interpret.js";
+export { floorDivideScalar, remainderScalar, powerInt32 } from "./arith.js";
 export { DataBuffer, memoryStats } from "./buffer.js";
 export {
   type Executor, type CompiledGraph, type CompileOptions, compileGraph, registerExecutor, setExecutor, activeExecutor, interpreterExecutor, realize, realizeSync,

@@ -5,12 +5,13 @@
  */
 import { ConcretizationError, DisposedError, ValueError } from "./errors.js";
 import { DataBuffer } from "./buffer.js";
-import { type DType, castScalar, intPow } from "./dtype.js";
+import { type DType, castScalar } from "./dtype.js";
 import { type Node } from "./ir/node.js";
 import { topoSort } from "./ir/graph.js";
 import { type BinaryPrim, type ControlPrim, type Prim, type PrimParams, type UnaryPrim } from "./ir/primitives.js";
 import { type ControlCall, type ControlRuntime, evalControl } from "./ir/control.js";
 import { type Shape, sizeOf, stridesOf } from "./shape.js";
+import { floorDivideScalar, powerInt32, remainderScalar } from "./arith.js";
 import { choleskyOf, detSignOf, logAbsDetOf, solveInto } from "./matrix.js";
 
 export type F64 = Float64Array;
@@ -55,11 +56,9 @@ const BINARY_FN: { [P in BinaryPrim]: (a: number, b: number) => number } = {
   sub: (a, b) => a - b,
   mul: (a, b) => a * b,
   div: (a, b) => a / b,
-  // NumPy's remainder: the result takes the sign of the divisor.
-  rem: (a, b) => {
-    const r = a % b;
-    return r !== 0 && r < 0 !== b < 0 ? r + b : r;
-  },
+  // NumPy's divmod: the remainder takes the sign of the divisor; the quotient is consistent with it.
+  floorDiv: floorDivideScalar,
+  rem: remainderScalar,
   pow: Math.pow,
   max: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.max(a, b)),
   min: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.min(a, b)),
@@ -82,8 +81,9 @@ const INT_BINARY: Partial<Record<BinaryPrim, (a: number, b: number) => number>> 
   mul: (a, b) => Math.imul(a, b),
   // Integer division rounds toward negative infinity and remainder follows the divisor, as NumPy's // and %.
   div: (a, b) => (b === 0 ? 0 : Math.floor(a / b)),
-  rem: (a, b) => (b === 0 ? 0 : BINARY_FN.rem(a, b)),
-  pow: intPow,
+  floorDiv: (a, b) => (b === 0 ? 0 : Math.floor(a / b)),
+  rem: (a, b) => (b === 0 ? 0 : remainderScalar(a, b)),
+  pow: powerInt32,
   and: (a, b) => a & b,
   or: (a, b) => a | b,
   xor: (a, b) => a ^ b,
@@ -271,7 +271,7 @@ const RULES: { [P in Prim]: EvalRule<P> } = {
   stopGradient: unaryRule("stopGradient"),
 
   add: binaryRule("add"), sub: binaryRule("sub"), mul: binaryRule("mul"), div: binaryRule("div"),
-  rem: binaryRule("rem"), pow: binaryRule("pow"), max: binaryRule("max"), min: binaryRule("min"),
+  floorDiv: binaryRule("floorDiv"), rem: binaryRule("rem"), pow: binaryRule("pow"), max: binaryRule("max"), min: binaryRule("min"),
   atan2: binaryRule("atan2"), eq: binaryRule("eq"), ne: binaryRule("ne"), lt: binaryRule("lt"),
   le: binaryRule("le"), gt: binaryRule("gt"), ge: binaryRule("ge"), and: binaryRule("and"), or: binaryRule("or"),
   xor: binaryRule("xor"), shl: binaryRule("shl"), shrl: binaryRule("shrl"),

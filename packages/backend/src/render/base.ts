@@ -54,6 +54,8 @@ export const BASE_ALU = {
   sub: infix("-"),
   mul: infix("*"),
   div: infix("/"),
+  // No C-like operator: targets call their NumPy floor division (core/arith.ts).
+  floorDiv: call("floorDiv"),
   rem: infix("%"),
   pow: call("pow"),
   max: call("max"),

@@ -54,7 +54,7 @@ export function renderContractionJs(k: Kernel): string | null {
   const params = k.params.map((_, i) => `b${i}`).join(", ");
   return [
     `"use strict";`,
-    `const { roundHalfEven, rem, ipow, gemm } = helpers;`,
+    `const { roundHalfEven, floorDiv, rem, ipow, gemm } = helpers;`,
     `return function ${k.name}(${params}) {`,
     // The panels live in the WebAssembly workspace (the scratch arrays passed in are not used).
     `  const ws_ = gemm.workspace(${aFloats}, ${bFloats}, ${cFloats});`,

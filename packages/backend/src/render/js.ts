@@ -6,9 +6,9 @@
  * docs/backends.md, "Rounding: one value, one set of bits". int32 results wrap (`| 0`,
  * `Math.imul`), booleans are 0/1 in Uint8Arrays, exactly as the reference interpreter computes them.
  */
-import { intPow } from "@kiln/core";
 import { type AluOp } from "../expr.js";
 import { type Kernel, type Op, type Operand, type Stmt } from "../kernel.js";
+import { floorDivideScalar, powerInt32, remainderScalar } from "@kiln/core";
 import { type AluRender, BASE_ALU, type Dialect, literal } from "./base.js";
 import { wasmGemm } from "../runtime/wasm-gemm.js";
 import { renderContractionJs } from "./js-matmul.js";
@@ -24,13 +24,10 @@ export const JS_HELPERS = {
     const r = Math.round(x);
     return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
   },
-  /** int32 power wrapping like repeated int32 multiplication (the interpreter's rule). */
-  ipow: intPow,
-  /** Remainder with the sign of the divisor. */
-  rem(a: number, b: number): number {
-    const r = a % b;
-    return r !== 0 && r < 0 !== b < 0 ? r + b : r;
-  },
+  /** NumPy's divmod (core/arith.ts): the reference interpreter's own functions. */
+  floorDiv: floorDivideScalar,
+  rem: remainderScalar,
+  ipow: powerInt32,
 };
 
 const isInt = (c: { in: string }) => c.in === "int32";
@@ -56,6 +53,7 @@ const JS_ALU = {
   mul: (a, c, d) => (isInt(c) ? `Math.imul(${a[0]}, ${a[1]})` : BASE_ALU.mul(a, c, d)),
   // Integer division floors and x // 0 is 0, as the reference interpreter.
   div: (a, c, d) => (isInt(c) ? `(${a[1]} === 0 ? 0 : Math.floor(${a[0]} / ${a[1]}) | 0)` : BASE_ALU.div(a, c, d)),
+  floorDiv: (a, c) => (isInt(c) ? `(${a[1]} === 0 ? 0 : Math.floor(${a[0]} / ${a[1]}) | 0)` : `floorDiv(${a[0]}, ${a[1]})`),
   rem: (a, c) => (isInt(c) ? `(${a[1]} === 0 ? 0 : rem(${a[0]}, ${a[1]}) | 0)` : `rem(${a[0]}, ${a[1]})`),
   pow: (a, c, d) => (isInt(c) ? `ipow(${a[0]}, ${a[1]})` : BASE_ALU.pow(a, c, d)),
   eq: (a) => bool01(`${a[0]} === ${a[1]}`),
@@ -198,7 +196,7 @@ export function renderJs(k: Kernel): string {
   const params = k.params.map((_, i) => `b${i}`).join(", ");
   return [
     `"use strict";`,
-    `const { roundHalfEven, rem, ipow } = helpers;`,
+    `const { roundHalfEven, floorDiv, rem, ipow } = helpers;`,
     `return function ${k.name}(${params}) {`,
     ...out,
     `};`,

@@ -14,13 +14,17 @@
  *    workgroup, a second combines the partials and runs the epilogue.
  *
  * Dispatches larger than 65535 workgroups (the per-dimension limit) use a 2-D grid, linearized
- * in the shader. Every size is a compile-time constant: kernels are specialized to their shapes.
+ * in the shader. No invocation runs more than `LOOP_BUDGET` loop iterations (all loops together,
+ * render/wgsl-loops.ts):
+ * a reduction that would is split into more chunks, or its strided loop is unrolled. Every size
+ * is a compile-time constant: kernels are specialized to their shapes.
  * Contractions have their own template (render/wgsl-matmul.ts).
  */
 import { type Kernel, type Operand, type Stmt } from "../kernel.js";
 import { type ReduceOp } from "../expr.js";
 import { WGSL_PRELUDE, WgslWriter, combine, storageType } from "./wgsl.js";
 import { renderContraction } from "./wgsl-matmul.js";
+import { LOOP_BUDGET, LOOP_LIMIT, serialTrips } from "./wgsl-loops.js";
 
 export type LoopStmt = Extract<Stmt, { s: "loop" }>;
 
@@ -255,6 +259,8 @@ class Mapper {
   readonly dispatches: WgslDispatch[] = [];
   readonly scratch: { size: number; type: "f32" | "i32" }[] = [];
   private readonly sharedTypes = new Set<"f32" | "i32">();
+  /** Copies of the body per iteration of a workgroup-strided loop (keeps long rows within LOOP_BUDGET). */
+  unroll = 1;
 
   constructor(readonly k: Kernel, readonly t: WgslTuning) {
     this.w = new WgslWriter(k.params, k.body);
@@ -365,7 +371,17 @@ class Mapper {
         continue;
       }
       const nest = flatten(st);
-      if (nest) {
+      if (nest && this.unroll > 1) {
+        // U copies per iteration, each in its own block (its lets may repeat names): U times fewer
+        // iterations of the invocation's loop counter.
+        const U = this.unroll;
+        out.push(`${ind}for (var f0_ = lid; f0_ < ${nest.size}; f0_ += ${W * U}) {`);
+        for (let u = 0; u < U; u++) {
+          out.push(`${ind}  { let f_ = f0_ + ${u * W};`, `${ind}  if (f_ < ${nest.size}) {`, ...decompose("f_", nest.vars, ind + "    "));
+          this.w.serial(nest.body, ind + "    ", out);
+          out.push(`${ind}  } }`);
+        }
+      } else if (nest) {
         out.push(`${ind}for (var f_ = lid; f_ < ${nest.size}; f_ += ${W}) {`, ...decompose("f_", nest.vars, ind + "  "));
         this.w.serial(nest.body, ind + "  ", out);
       } else {
@@ -376,6 +392,31 @@ class Mapper {
       out.push(`${ind}}`);
       for (const [acc, rop] of updatedAccs([st])) if (accs.has(acc)) this.treeReduce(acc, rop, W, out);
     }
+  }
+
+  /** Loop iterations of one invocation of the one-invocation-per-output mapping. */
+  threadTrips(): number {
+    return serialTrips(unblock(this.grid.inner));
+  }
+
+  /** Loop iterations of one invocation when a workgroup shares each output (unrolled `unroll` times). */
+  groupTrips(unroll = this.unroll): number {
+    const W = this.t.groupThreads;
+    let n = 0;
+    for (const st of unblock(this.grid.inner)) {
+      if (st.s === "let") n += serialTrips([st]);
+      else if (st.s === "loop") {
+        const nest = flatten(st);
+        n += nest ? Math.ceil(nest.size / (W * unroll)) * (1 + unroll * serialTrips(nest.body)) : serialTrips([st]);
+      }
+    }
+    return n;
+  }
+
+  /** Loop iterations per element of the (splittable) reduction loop. */
+  elementTrips(): number {
+    const loop = unblock(this.grid.inner).find((s): s is LoopStmt => s.s === "loop")!;
+    return 1 + serialTrips(flatten(loop)!.body);
   }
 
   /** Length of the longest reduction this level's invocations would run serially. */
@@ -413,10 +454,18 @@ export function renderWgslProgram(k: Kernel, t: WgslTuning): WgslProgram {
   if (k.name.startsWith("matmul_")) return renderContraction(k, t);
   const m = new Mapper(k, t);
   const len = m.reductionLength();
-  const P = m.grid.size;
-  if (len === 0 || len < t.coopMin) m.thread();
-  else if (P < t.minGroups && len >= t.splitGrain * t.groupThreads * 2 && m.splittable()) {
-    m.split(Math.min(Math.ceil(t.minGroups / P), Math.floor(len / (t.splitGrain * t.groupThreads))));
-  } else m.group();
+  const P = m.grid.size, W = t.groupThreads;
+  if ((len === 0 || len < t.coopMin) && m.threadTrips() <= LOOP_BUDGET) m.thread();
+  else if (m.splittable() && len >= t.splitGrain * W * 2 && (P < t.minGroups || m.groupTrips() > LOOP_BUDGET)) {
+    // Enough chunks to fill the device, and to keep each invocation within the loop budget.
+    const fill = Math.min(Math.ceil(t.minGroups / P), Math.floor(len / (t.splitGrain * W)));
+    m.split(Math.max(fill, Math.ceil((len * m.elementTrips()) / (W * LOOP_BUDGET))));
+  } else {
+    while (m.groupTrips() > LOOP_BUDGET && m.unroll < 64) m.unroll *= 2;
+    if (m.groupTrips() > LOOP_BUDGET) {
+      throw new Error(`${k.name}: ${m.groupTrips()} loop iterations per invocation exceed the ${LOOP_LIMIT}-iteration budget of software drivers`);
+    }
+    m.group();
+  }
   return { dispatches: m.dispatches, scratch: m.scratch, paramSizes: new Map() };
 }

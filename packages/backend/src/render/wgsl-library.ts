@@ -18,6 +18,7 @@ import { type LibrarySpec } from "../schedule.js";
 import { type BufferParam } from "../kernel.js";
 import { WgslWriter } from "./wgsl.js";
 import { type WgslProgram, type WgslTuning, gridDims, wgslModule } from "./wgsl-kernel.js";
+import { LOOP_BUDGET, LOOP_LIMIT } from "./wgsl-loops.js";
 
 /** Library kernels with a WGSL version. */
 export const WGSL_LIBRARY: ReadonlySet<string> = new Set(["argmax", "argmin", "cumsum", "scatter", "scatterAdd"]);
@@ -27,8 +28,13 @@ function around(shape: readonly number[], axis: number): [number, number, number
   return [sizeOf(shape.slice(0, axis)), shape[axis]!, sizeOf(shape.slice(axis + 1))];
 }
 
-/** One dispatch of `lines` over `total` invocations; binding 0 is the output, then the inputs. */
-function program(spec: LibrarySpec, inDtypes: readonly DType[], t: WgslTuning, total: number, lines: readonly string[]): WgslProgram {
+/**
+ * One dispatch of `lines` over `total` invocations; binding 0 is the output, then the inputs.
+ * `trips`: loop iterations of one invocation — past the loop budget of software drivers
+ * (wgsl-kernel.ts's LOOP_BUDGET) the step is refused and runs on the host.
+ */
+function program(spec: LibrarySpec, inDtypes: readonly DType[], t: WgslTuning, total: number, trips: number, lines: readonly string[]): WgslProgram {
+  if (trips > LOOP_BUDGET) throw new Error(`library kernel ${spec.name}: ${trips} loop iterations per invocation exceed the ${LOOP_LIMIT}-iteration budget of software drivers`);
   if (total === 0) return { dispatches: [], scratch: [], paramSizes: new Map() };
   const params: BufferParam[] = [
     { dtype: spec.dtype, size: sizeOf(spec.outShape), role: "out" },
@@ -48,7 +54,7 @@ function argReduce(spec: LibrarySpec, inDtypes: readonly DType[], t: WgslTuning,
   const { axis } = spec.params as PrimParams["argmax"];
   const [outer, len, inner] = around(spec.inShapes[0]!, axis);
   const float = inDtypes[0] === "float32" || inDtypes[0] === "float16";
-  return program(spec, inDtypes, t, outer * inner, [
+  return program(spec, inDtypes, t, outer * inner, len, [
     `let base = (t_ / ${inner}) * ${len * inner} + t_ % ${inner};`,
     `var best = b1[base];`,
     `var at = 0;`,
@@ -65,7 +71,7 @@ function cumsum(spec: LibrarySpec, inDtypes: readonly DType[], t: WgslTuning): W
   const { axis, reverse } = spec.params as PrimParams["cumsum"];
   const [outer, len, inner] = around(spec.outShape, axis);
   const ty = spec.dtype === "int32" ? "i32" : "f32";
-  return program(spec, inDtypes, t, outer * inner, [
+  return program(spec, inDtypes, t, outer * inner, len, [
     `let base = (t_ / ${inner}) * ${len * inner} + t_ % ${inner};`,
     `var acc: ${ty} = ${ty}(0);`,
     `for (var j = 0; j < ${len}; j++) {`,
@@ -80,7 +86,7 @@ function scatter(spec: LibrarySpec, inDtypes: readonly DType[], t: WgslTuning, a
   const { axis } = spec.params as PrimParams["scatter"];
   const [outer, len, inner] = around(spec.outShape, axis);
   const nIdx = sizeOf(spec.inShapes[1]!);
-  return program(spec, inDtypes, t, outer * inner, [
+  return program(spec, inDtypes, t, outer * inner, len + nIdx, [
     `let o = t_ / ${inner};`,
     `let i = t_ % ${inner};`,
     `for (var p = 0; p < ${len}; p++) { b0[(o * ${len} + p) * ${inner} + i] = b1[(o * ${len} + p) * ${inner} + i]; }`,

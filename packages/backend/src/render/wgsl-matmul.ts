@@ -25,6 +25,7 @@ import { WgslWriter, castTo } from "./wgsl.js";
 import {
   type MatmulChoice, type Nest, type WgslDispatch, type WgslProgram, type WgslTuning, decompose, flatten, gridDims, wgslModule,
 } from "./wgsl-kernel.js";
+import { LOOP_BUDGET } from "./wgsl-loops.js";
 import { type ContractionParts, type LoopStmt, contractionParts, lets } from "./contraction.js";
 
 class UnsupportedContraction extends Error {}
@@ -74,7 +75,25 @@ export function renderContraction(k: Kernel, t: WgslTuning, choice?: MatmulChoic
   const c = choice ?? matmulChoice(t, P.batch * P.mp * MR * P.np * NR * P.kk);
   const w = new WgslWriter(k.params, k.body);
   if (c.strategy === "direct") return direct(P, w, t, c);
-  return c.strategy === "shared" ? shared(P, w, t, c) : packed(P, w, t, c);
+  // The shared tiles run ~1.2 loop iterations per k (staging loops): a long k takes the packed
+  // tiles, whose k loop unrolls within the loop budget (kLoop).
+  return c.strategy === "shared" && P.kk <= LOOP_BUDGET / 2 ? shared(P, w, t, c) : packed(P, w, t, c);
+}
+
+/**
+ * The loop over k: `body` (lines reading `p_`) for p_ = 0 .. kk-1 in order. Past LOOP_BUDGET
+ * iterations (software drivers stop an invocation's loops after 65,535 in total) each iteration
+ * runs U consecutive values of p_, each copy in its own block.
+ */
+function kLoop(kk: number, body: readonly string[], out: string[]): void {
+  const U = Math.ceil(kk / LOOP_BUDGET);
+  if (U <= 1) {
+    out.push(`  for (var p_ = 0; p_ < ${kk}; p_++) {`, ...body, `  }`);
+    return;
+  }
+  out.push(`  for (var p0_ = 0; p0_ < ${kk}; p0_ += ${U}) {`);
+  for (let u = 0; u < U; u++) out.push(`    { let p_ = p0_ + ${u};`, `    if (p_ < ${kk}) {`, ...body.map((l) => `  ${l}`), `    } }`);
+  out.push(`  }`);
 }
 
 /** Tile per invocation: multiples of the panel widths, no larger than the (padded) matrix, and
@@ -182,10 +201,11 @@ function packed(P: Parts, w: WgslWriter, t: WgslTuning, c: MatmulChoice): WgslPr
   const [ga, gb] = [tm / MR, tn / NR];
   for (let g = 0; g < ga; g++) out.push(`  let ao${g} = bt_ * ${aSize / MR} + (i0_ / ${MR} + ${g}) * ${kk};`);
   for (let q = 0; q < gb; q++) out.push(`  let bo${q} = bt_ * ${bSize / NR} + (j0_ / ${NR} + ${q}) * ${kk};`);
-  out.push(...accumulators(tm, tn), `  for (var p_ = 0; p_ < ${kk}; p_++) {`);
-  for (let g = 0; g < ga; g++) out.push(`    let a${g} = b${aPanel}[ao${g} + p_];`);
-  for (let q = 0; q < gb; q++) out.push(`    let bv${q} = b${bPanel}[bo${q} + p_];`);
-  out.push(...fma(tm, tn, "    "), `  }`);
+  out.push(...accumulators(tm, tn));
+  const body: string[] = [];
+  for (let g = 0; g < ga; g++) body.push(`    let a${g} = b${aPanel}[ao${g} + p_];`);
+  for (let q = 0; q < gb; q++) body.push(`    let bv${q} = b${bPanel}[bo${q} + p_];`);
+  kLoop(kk, [...body, ...fma(tm, tn, "    ")], out);
   tileStores(P, tm, tn, out);
   const dims = gridDims(Math.ceil(total / W), t.maxGroupsPerDim);
   const vec4 = new Map([[aPanel, "vec4<f32>"], [bPanel, "vec4<f32>"]]);
@@ -266,19 +286,20 @@ function direct(P: Parts, w: WgslWriter, t: WgslTuning, c: MatmulChoice): WgslPr
   } else functions.push(...packFn(P, w, 1, "pb_"));
   const W = t.matmulThreads, total = P.batch * ti * tj;
   const out = tileHeader(ti, tj, tm, tn, total, W);
-  out.push(...accumulators(tm, tn), `  for (var p_ = 0; p_ < ${P.kk}; p_++) {`);
+  out.push(...accumulators(tm, tn));
+  const body: string[] = [];
   // The packing functions are total: rows/columns past the edge read as zero.
   for (let g = 0; g < tm / MR; g++) {
     const ip = `i0_ / ${MR} + ${g}`;
-    out.push(`    let a${g} = vec4<f32>(${Array.from({ length: MR }, (_, r) => `pa_(bt_, ${ip}, ${r}, p_)`).join(", ")});`);
+    body.push(`    let a${g} = vec4<f32>(${Array.from({ length: MR }, (_, r) => `pa_(bt_, ${ip}, ${r}, p_)`).join(", ")});`);
   }
   for (let q = 0; q < tn / NR; q++) {
     const jp = `j0_ / ${NR} + ${q}`;
-    out.push(vb
+    body.push(vb
       ? `    let bv${q} = pbv_(bt_, ${jp}, p_, 0);`
       : `    let bv${q} = vec4<f32>(${Array.from({ length: NR }, (_, j) => `pb_(bt_, ${jp}, p_, ${j})`).join(", ")});`);
   }
-  out.push(...fma(tm, tn, "    "), `  }`);
+  kLoop(P.kk, [...body, ...fma(tm, tn, "    ")], out);
   tileStores(P, tm, tn, out);
   const dims = gridDims(Math.ceil(total / W), t.maxGroupsPerDim);
   const types = vb ? new Map([[vb.buf, "vec4<f32>"]]) : undefined;

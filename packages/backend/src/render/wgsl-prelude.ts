@@ -1,9 +1,11 @@
 /**
  * WGSL helper functions every kernel may call (unused ones cost nothing after compilation): the
  * parts of the reference semantics WGSL lacks or leaves to the driver — NaN-propagating max/min
- * and transcendentals, exact argument reduction for sin/cos/tan, expm1/log1p, JavaScript's pow,
- * exact fmod and NumPy's remainder, floor division, wrapping float → int32 casts. Each is written
- * to match core/interpret.ts on float32 values (see render/wgsl.ts for where they are used).
+ * with signed zeros, the transcendental functions (drivers' built-ins have absolute, not relative,
+ * errors: these reduce the argument — Cody-Waite, or Payne-Hanek exactly for sin/cos/tan — and
+ * evaluate short polynomials; bounds in docs/webgpu.md "Numerics"), JavaScript's pow, exact fmod
+ * and NumPy's divmod, integer floor division and powers, wrapping float → int32 casts. Each is
+ * written to match core/interpret.ts on float32 values (see render/wgsl.ts for where they are used).
  */
 export const WGSL_PRELUDE = `
 var<private> kInf: f32;
@@ -16,22 +18,107 @@ fn rtb_(x: bool) -> bool { return x; }
 fn isnan_(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
 fn isinf_(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) == 0x7f800000u; }
 fn g_(y: f32, x: f32) -> f32 { return select(y, x, isnan_(x)); }
-fn max_(a: f32, b: f32) -> f32 { return select(max(a, b), a + b, isnan_(a) || isnan_(b)); }
-fn min_(a: f32, b: f32) -> f32 { return select(min(a, b), a + b, isnan_(a) || isnan_(b)); }
-fn sign_(x: f32) -> f32 { return select(select(select(0.0, -1.0, x < 0.0), 1.0, x > 0.0), x, isnan_(x)); }
+// Equal operands: the built-ins may return either zero for max(0, -0); the reference gives +0
+// for max and -0 for min (the sign bits and-ed / or-ed; equal nonzero values are unchanged).
+fn max_(a: f32, b: f32) -> f32 {
+  if (isnan_(a) || isnan_(b)) { return a + b; }
+  if (a == b) { return bitcast<f32>(bitcast<u32>(a) & bitcast<u32>(b)); }
+  return max(a, b);
+}
+fn min_(a: f32, b: f32) -> f32 {
+  if (isnan_(a) || isnan_(b)) { return a + b; }
+  if (a == b) { return bitcast<f32>(bitcast<u32>(a) | bitcast<u32>(b)); }
+  return min(a, b);
+}
+fn sign_(x: f32) -> f32 {
+  if (isnan_(x)) { return x; }
+  if (x > 0.0) { return 1.0; }
+  if (x < 0.0) { return -1.0; }
+  return abs(x); // +0 for ±0 (a literal 0.0 returned here read back as -0 on Mesa)
+}
+// log(1 + f) for f in [sqrt(1/2) - 1, sqrt(2) - 1]: 2 atanh(s), s = f / (2 + f), |s| < 0.172, by
+// its odd series to s^11 (truncation below 2^-30). Drivers compute log near 1 with an absolute
+// error of about 2^-24, i.e. no relative accuracy at all for results near 0.
+fn logc_(f: f32) -> f32 {
+  let s = f / (2.0 + f);
+  let z = s * s;
+  return 2.0 * s * (1.0 + z * (0.33333333 + z * (0.2 + z * (0.14285714 + z * (0.11111111 + z * 0.09090909)))));
+}
+// log x = k ln2 + log m, m in [sqrt(1/2), sqrt(2)) from the bits (Cody-Waite: k * 0.693359375 is
+// exact), log m by logc_. Drivers' log has an absolute error of ~2^-24: no relative accuracy near
+// x = 1 (Mesa: 2^-24 for log(1 + 2^-23)), and Mesa misreads subnormals (log(2^-149) = -88.03).
+fn log_(x: f32) -> f32 {
+  if (isnan_(x) || x < 0.0) { return kNaN; }
+  if (x == 0.0) { return -kInf; }
+  if (isinf_(x)) { return x; }
+  var y = x;
+  var k = 0;
+  if (y < 1.1754944e-38) { y = y * 8388608.0; k = -23; } // subnormal: scale by 2^23
+  let u = bitcast<u32>(y);
+  k = k + i32(u >> 23u) - 127;
+  var m = bitcast<f32>((u & 0x007fffffu) | 0x3f800000u);
+  if (m > 1.4142135) { m = m * 0.5; k = k + 1; }
+  let kf = f32(k);
+  return kf * 0.693359375 + (logc_(m - 1.0) - kf * 2.12194440e-4);
+}
+// (e^x - 1) / x for |x| < ln 2: its Taylor series to x^10 (truncation below 2^-30).
+fn em1c_(x: f32) -> f32 {
+  return 1.0 + x * (0.5 + x * (0.16666667 + x * (0.041666668 + x * (0.008333334 + x * (0.0013888889 + x * (1.984127e-4 + x * (2.4801588e-5 + x * (2.7557319e-6 + x * (2.755732e-7 + x * 2.5052108e-8)))))))));
+}
+// 2^k for -126 <= k <= 127, exactly.
+fn e2_(k: i32) -> f32 { return bitcast<f32>(u32(k + 127) << 23u); }
+// exp: x = n ln2 + r with |r| <= ln2 / 2 (Cody-Waite: n * 0.693359375 is exact), e^r by the
+// series, then two exact power-of-two scalings (2^n alone overflows for n = 128). Drivers compute
+// exp2(x * log2(e)), whose rounding grows with |x| (Mesa: ~26 ulp at 44) and which overflows
+// early (Mesa: exp(88.7) = inf).
+fn exp_(x: f32) -> f32 {
+  if (isnan_(x)) { return x; }
+  if (x > 88.72284) { return kInf; }
+  if (x < -103.97209) { return 0.0; }
+  let n = round(x * 1.442695);
+  let r = (x - n * 0.693359375) + n * 2.12194440e-4;
+  let k = i32(n);
+  let h = k / 2;
+  return ((1.0 + r * em1c_(r)) * e2_(h)) * e2_(k - h);
+}
+// expm1: the series where exp(x) - 1 cancels (|x| < ln 2).
 fn expm1_(x: f32) -> f32 {
-  let u = exp(x);
-  if (u == 1.0 || isnan_(x)) { return x; }
-  let um1 = u - 1.0;
-  if (um1 == -1.0) { return -1.0; }
-  if (isinf_(u)) { return u; }
-  return um1 * x / log(u);
+  if (isnan_(x) || x == 0.0) { return x; }
+  if (abs(x) < 0.6931472) { return x * em1c_(x); }
+  return exp_(x) - 1.0;
 }
 fn log1p_(x: f32) -> f32 {
+  if (isnan_(x) || x == 0.0) { return x; }
+  if (x > -0.29289323 && x < 0.41421357) { return logc_(x); }
+  if (x < -1.0) { return kNaN; }
   let u = 1.0 + x;
-  if (u == 1.0 || isnan_(x)) { return x; }
-  if (isinf_(u) || u == 0.0) { return log(u); }
-  return log(u) * x / (u - 1.0);
+  if (isinf_(u) || u == 0.0) { return log_(u); }
+  // Kahan: x / (u - 1) corrects the rounding of 1 + x (parenthesized: log(u) * x overflows near 3.4e38).
+  return log_(u) * (x / (u - 1.0));
+}
+// sinh, cosh, tanh from expm1/exp: drivers compute sinh(x) and tanh(x) as (e^x - e^-x) / ...,
+// which cancels near 0 (Mesa: tanh(1e-5) off by 1.4e-3 relative); half-argument exp near overflow.
+fn sinh_(x: f32) -> f32 {
+  if (isnan_(x) || x == 0.0) { return x; }
+  let ax = abs(x);
+  var s: f32;
+  if (ax > 88.0) { let h = exp_(0.5 * ax); s = (0.5 * h) * h; }
+  else { let e = expm1_(ax); s = 0.5 * (e + e / (e + 1.0)); }
+  return select(s, -s, x < 0.0);
+}
+fn cosh_(x: f32) -> f32 {
+  if (isnan_(x)) { return x; }
+  let ax = abs(x);
+  if (ax > 88.0) { let h = exp_(0.5 * ax); return (0.5 * h) * h; }
+  let e = exp_(ax);
+  return 0.5 * (e + 1.0 / e);
+}
+fn tanh_(x: f32) -> f32 {
+  if (isnan_(x) || x == 0.0) { return x; }
+  let ax = abs(x);
+  var t = 1.0; // tanh(x) rounds to 1 from x = 9.01
+  if (ax < 10.0) { let e = expm1_(2.0 * ax); t = e / (e + 2.0); }
+  return select(t, -t, x < 0.0);
 }
 fn atan2_(y: f32, x: f32) -> f32 {
   if (isnan_(x) || isnan_(y)) { return x + y; }
@@ -42,8 +129,28 @@ fn atan2_(y: f32, x: f32) -> f32 {
   else if (x == 0.0) { r = 1.5707964; }
   else if (isinf_(x)) { r = select(select(0.0, 3.1415927, nx), select(0.7853982, 2.3561945, nx), isinf_(y)); }
   else if (isinf_(y)) { r = 1.5707964; }
-  else { return atan2(y, x); }
+  else {
+    // Both tiny: scale by 2^64 first (the quotient of two subnormals may be flushed).
+    let k = select(1.0, 18446744073709551616.0, max(abs(x), abs(y)) < 1e-30);
+    let a = atan_(abs(y * k) / abs(x * k));
+    // pi - a with pi in two parts (pi as one f32 is 0.7 ulp off here).
+    r = select(a, (3.1415927 - a) - 8.742278e-8, nx);
+  }
   return select(r, -r, ny);
+}
+// atan (Cephes atanf): reduced to |t| <= tan(pi/8) by atan(x) = pi/4 + atan((x-1)/(x+1)) or
+// pi/2 - atan(1/x), then an odd polynomial. Drivers' atan has an absolute error of ~2^-24, i.e.
+// hundreds of ulps for small results (Mesa: 345 ulp at 2.3e-38).
+fn atan_(x: f32) -> f32 {
+  if (isnan_(x) || x == 0.0) { return x; }
+  let ax = abs(x);
+  var base = 0.0;
+  var t = ax;
+  if (ax > 2.4142137) { base = 1.5707964; t = -1.0 / ax; }
+  else if (ax > 0.41421357) { base = 0.7853982; t = (ax - 1.0) / (ax + 1.0); }
+  let z = t * t;
+  let y = base + ((((8.05374449538e-2 * z - 1.38776856032e-1) * z + 1.99777106478e-1) * z - 3.33329491539e-1) * z * t + t);
+  return select(y, -y, x < 0.0);
 }
 fn asin_(x: f32) -> f32 { return atan2_(x, sqrt((1.0 - x) * (1.0 + x))); }
 fn acos_(x: f32) -> f32 { return atan2_(sqrt((1.0 - x) * (1.0 + x)), x); }
@@ -77,30 +184,61 @@ fn rpio2_(x: f32) -> vec2<f32> {
   let lo = (p00 & 0xffffu) | (mid << 16u);
   let hi = m1 * b1 + (p01 >> 16u) + (p10 >> 16u) + (mid >> 16u) + m * whi;
   var q = hi >> 30u;
-  var f = f32((hi << 2u) | (lo >> 30u)) * 2.3283064365386963e-10 + f32(lo & 0x3fffffffu) * 2.168404344971009e-19;
-  if (f >= 0.5) { f = f - 1.0; q = q + 1u; }
-  var r = f * 1.5707963267948966;
+  var fhi = (hi << 2u) | (lo >> 30u);
+  var flo = lo << 2u;
+  // A fraction of 1/2 or more is taken as f - 1 (the next quadrant), negated in the integers: in
+  // f32, 1 - f would keep only 2^-24 of absolute precision (200 ulp for results near 0).
+  let up = (fhi & 0x80000000u) != 0u;
+  if (up) {
+    flo = ~flo + 1u;
+    fhi = ~fhi + select(0u, 1u, flo == 0u);
+    q = q + 1u;
+  }
+  let f = f32(fhi) * 2.3283064365386963e-10 + f32(flo) * 5.421010862427522e-20;
+  var r = select(f, -f, up) * 1.5707963267948966;
   if (x < 0.0) { r = -r; q = 4u - (q & 3u); }
   return vec2<f32>(r, f32(q & 3u));
 }
+// sin and cos of |r| <= pi/4 (Cephes sinf/cosf polynomials). Drivers' sin/cos have an absolute
+// error of ~2^-24 (relative errors of hundreds of ulps for small results).
+fn sinr_(r: f32) -> f32 {
+  let z = r * r;
+  return ((-1.9515295891e-4 * z + 8.3321608736e-3) * z - 1.6666654611e-1) * z * r + r;
+}
+fn cosr_(r: f32) -> f32 {
+  let z = r * r;
+  return ((2.443315711809948e-5 * z - 1.388731625493765e-3) * z + 4.166664568298827e-2) * z * z - 0.5 * z + 1.0;
+}
+// tan of |r| <= pi/4 (Cephes tanf).
+fn tanr_(r: f32) -> f32 {
+  let z = r * r;
+  return select(r, (((((9.38540185543e-3 * z + 3.11992232697e-3) * z + 2.44301354525e-2) * z + 5.34112807005e-2) * z + 1.33387994085e-1) * z + 3.33331568548e-1) * z * r + r, abs(r) > 1e-4);
+}
+// (r, quadrant): the argument reduced exactly (rpio2_) unless it is within pi/4 already.
+fn reduce_(x: f32) -> vec2<f32> {
+  if (abs(x) <= 0.78539816) { return vec2<f32>(x, 0.0); }
+  return rpio2_(x);
+}
 fn sin_(x: f32) -> f32 {
-  if (!(abs(x) > 65536.0) || isinf_(x)) { return g_(sin(x), x); }
-  let rq = rpio2_(x);
+  if (isnan_(x) || isinf_(x)) { return kNaN; }
+  if (x == 0.0) { return x; }
+  let rq = reduce_(x);
   let q = u32(rq.y);
-  let v = select(sin(rq.x), cos(rq.x), (q & 1u) == 1u);
+  let v = select(sinr_(rq.x), cosr_(rq.x), (q & 1u) == 1u);
   return select(v, -v, q >= 2u);
 }
 fn cos_(x: f32) -> f32 {
-  if (!(abs(x) > 65536.0) || isinf_(x)) { return g_(cos(x), x); }
-  let rq = rpio2_(x);
+  if (isnan_(x) || isinf_(x)) { return kNaN; }
+  let rq = reduce_(x);
   let q = u32(rq.y);
-  let v = select(cos(rq.x), sin(rq.x), (q & 1u) == 1u);
+  let v = select(cosr_(rq.x), sinr_(rq.x), (q & 1u) == 1u);
   return select(v, -v, q == 1u || q == 2u);
 }
 fn tan_(x: f32) -> f32 {
-  if (!(abs(x) > 0.78539816) || isinf_(x)) { return g_(tan(x), x); }
-  let rq = rpio2_(x);
-  let t = tan(rq.x);
+  if (isnan_(x) || isinf_(x)) { return kNaN; }
+  if (x == 0.0) { return x; }
+  let rq = reduce_(x);
+  let t = tanr_(rq.x);
   return select(t, -1.0 / t, (u32(rq.y) & 1u) == 1u);
 }
 fn f2i_(x: f32) -> i32 {
@@ -121,8 +259,8 @@ fn irem_(a: i32, b: i32) -> i32 {
   return select(r, r + b, r != 0 && ((r < 0) != (b < 0)));
 }
 fn ipow_(a: i32, b: i32) -> i32 {
+  // Exact products wrapping modulo 2^32, as NumPy (core/arith.ts's powerInt32).
   if (b < 0) { return 0; }
-  // Wraps like repeated i32 multiplication, as the interpreter's intPow (no overflow to 0).
   var r = 1;
   var base = a;
   var e = b;
@@ -153,7 +291,9 @@ fn pow_(a: f32, b: f32) -> f32 {
     return select(r, -r, neg && odd);
   }
   if (neg && !isInt) { return kNaN; }
-  let r = exp2(b * log2(ab));
+  // exp(b log a) with kiln's log and exp (drivers' log2 near 1 has no relative accuracy); the
+  // rounding of b log a still costs about |b log a| ulp.
+  let r = exp_(b * log_(ab));
   return select(r, -r, neg && odd);
 }
 fn fmod_(x: f32, y: f32) -> f32 {
@@ -198,9 +338,28 @@ fn fmod_(x: f32, y: f32) -> f32 {
   if (ex > 0) { ux = (ux - 0x00800000u) | (u32(ex) << 23u); } else { ux = ux >> u32(1 - ex); }
   return bitcast<f32>(ux | sx);
 }
+// NumPy's remainder (npy_divmod): the sign of the divisor, a zero remainder included.
+// NumPy's floor_divide (npy_divmod, core/arith.ts): (a - fmod(a, b)) / b, one less where the
+// remainder's sign differs from the divisor's, snapped to the nearest integer; a zero quotient
+// takes the sign of a / b. floor(a / b) would round up through the division (1 // 0.1 = 10).
+fn ffloordiv_(a: f32, b: f32) -> f32 {
+  let neg = ((bitcast<u32>(a) ^ bitcast<u32>(b)) & 0x80000000u) != 0u;
+  if (b == 0.0) {
+    if (a == 0.0 || isnan_(a)) { return kNaN; }
+    return select(kInf, -kInf, neg);
+  }
+  let m = fmod_(a, b);
+  var d = (a - m) / b;
+  if (isnan_(d)) { return kNaN; }
+  if (m != 0.0 && ((b < 0.0) != (m < 0.0))) { d = d - 1.0; }
+  if (d == 0.0) { return bitcast<f32>(select(0u, 0x80000000u, neg)); }
+  let f = floor(d);
+  return select(f, f + 1.0, d - f > 0.5);
+}
 fn frem_(a: f32, b: f32) -> f32 {
   let r = fmod_(a, b);
-  return select(r, r + b, r != 0.0 && ((r < 0.0) != (b < 0.0)));
+  if (r == 0.0) { return bitcast<f32>(bitcast<u32>(b) & 0x80000000u); }
+  return select(r, r + b, (r < 0.0) != (b < 0.0));
 }
 `;
 

@@ -5,8 +5,10 @@
  *    transcendental functions pass a NaN argument through and max/min propagate it;
  *  - integers: floor division and NumPy remainder with x // 0 = 0, shifts of 32 or more give 0,
  *    float → int32 casts wrap (WGSL saturates) and NaN casts to 0;
- *  - missing built-ins: expm1, log1p (Kahan's exact-rounding tricks), exact fmod, pow with
- *    JavaScript's special cases.
+ *  - accuracy: exp, log, expm1, log1p, the trigonometric and hyperbolic functions are the
+ *    prelude's (drivers' errors are absolute: Mesa's tanh(1e-5) is off by 1.4e-3 relative);
+ *  - missing built-ins: exact fmod, NumPy's divmod, pow with JavaScript's special cases;
+ *  - WGSL orders no bools (compared as 0/1) and has no isnan for integers (always false).
  * Booleans are WGSL `bool` in registers and `u32` 0/1 in storage; int32 and index values are
  * `i32`; float32 and float16 values are `f32`. float64 never reaches this renderer (such kernels
  * run on the host: runtime/webgpu.ts).
@@ -40,15 +42,21 @@ const isBool = (c: { in: ExprDType }) => c.in === "bool";
 /** A float built-in that passes NaN through (drivers may not). */
 const guarded = (name: string): AluRender => (a) => `g_(${name}(${a[0]}), ${a[0]})`;
 const byType = (f: AluRender, i: AluRender, b: AluRender = i): AluRender => (a, c, d) => (isBool(c) ? b : isInt(c) ? i : f)(a, c, d);
+const identity: AluRender = (a) => a[0]!;
+/** Int32 and bool values are never NaN or infinite. */
+const never: AluRender = () => "false";
+/** WGSL orders no bools: compare them as 0/1. */
+const ordered = (base: AluRender, op: string): AluRender => byType(base, base, (a) => `(i32(${a[0]}) ${op} i32(${a[1]}))`);
 
 /** WGSL's overrides of the C-like base table: only what differs. */
 export const WGSL_ALU = {
   ...BASE_ALU,
-  neg: byType(BASE_ALU.neg, BASE_ALU.neg, (a) => a[0]!),
-  sign: byType((a) => `sign_(${a[0]})`, (a) => `sign(${a[0]})`),
-  exp: guarded("exp"),
+  neg: byType(BASE_ALU.neg, BASE_ALU.neg, identity),
+  abs: byType(BASE_ALU.abs, BASE_ALU.abs, identity),
+  sign: byType((a) => `sign_(${a[0]})`, (a) => `sign(${a[0]})`, identity),
+  exp: (a) => `exp_(${a[0]})`,
   expm1: (a) => `expm1_(${a[0]})`,
-  log: guarded("log"),
+  log: (a) => `log_(${a[0]})`,
   log1p: (a) => `log1p_(${a[0]})`,
   sqrt: guarded("sqrt"),
   sin: (a) => `sin_(${a[0]})`,
@@ -56,20 +64,26 @@ export const WGSL_ALU = {
   tan: (a) => `tan_(${a[0]})`,
   asin: (a) => `asin_(${a[0]})`,
   acos: (a) => `acos_(${a[0]})`,
-  atan: guarded("atan"),
-  sinh: guarded("sinh"),
-  cosh: guarded("cosh"),
-  tanh: guarded("tanh"),
-  logistic: (a) => `(1.0 / (1.0 + exp(-${a[0]})))`,
-  isnan: (a) => `isnan_(${a[0]})`,
-  isinf: (a) => `isinf_(${a[0]})`,
+  atan: (a) => `atan_(${a[0]})`,
+  sinh: (a) => `sinh_(${a[0]})`,
+  cosh: (a) => `cosh_(${a[0]})`,
+  tanh: (a) => `tanh_(${a[0]})`,
+  logistic: (a) => `(1.0 / (1.0 + exp_(-${a[0]})))`,
+  isnan: byType((a) => `isnan_(${a[0]})`, never),
+  isinf: byType((a) => `isinf_(${a[0]})`, never),
   not: byType((a) => `(${a[0]} == 0.0)`, (a) => `(${a[0]} == 0)`, (a) => `(!${a[0]})`),
   div: byType(BASE_ALU.div, (a) => `idiv_(${a[0]}, ${a[1]})`),
+  floorDiv: byType((a) => `ffloordiv_(${a[0]}, ${a[1]})`, (a) => `idiv_(${a[0]}, ${a[1]})`),
   rem: byType((a) => `frem_(${a[0]}, ${a[1]})`, (a) => `irem_(${a[0]}, ${a[1]})`),
   pow: byType((a) => `pow_(${a[0]}, ${a[1]})`, (a) => `ipow_(${a[0]}, ${a[1]})`),
   max: byType((a) => `max_(${a[0]}, ${a[1]})`, BASE_ALU.max, (a) => `(${a[0]} || ${a[1]})`),
   min: byType((a) => `min_(${a[0]}, ${a[1]})`, BASE_ALU.min, (a) => `(${a[0]} && ${a[1]})`),
-  atan2: (a) => `atan2_(${a[0]}, ${a[1]})`,
+  // The reference computes int32 atan2 in float64 and truncates.
+  atan2: byType((a) => `atan2_(${a[0]}, ${a[1]})`, (a) => `f2i_(atan2_(f32(${a[0]}), f32(${a[1]})))`),
+  lt: ordered(BASE_ALU.lt, "<"),
+  le: ordered(BASE_ALU.le, "<="),
+  gt: ordered(BASE_ALU.gt, ">"),
+  ge: ordered(BASE_ALU.ge, ">="),
   and: byType(BASE_ALU.and, (a) => `(${a[0]} & ${a[1]})`),
   or: byType(BASE_ALU.or, (a) => `(${a[0]} | ${a[1]})`),
   xor: byType(BASE_ALU.xor, (a) => `(${a[0]} ^ ${a[1]})`, (a) => `(${a[0]} != ${a[1]})`),

@@ -45,6 +45,14 @@ export interface GpuContext {
   lost: string | null;
   /** The first uncaptured device error (a validation error is a kiln bug: reported on the next read). */
   error: string | null;
+  /** The first shader compilation error (kernel, dispatch, WGSL line): reported by the next read, ahead of `error`. */
+  compileError: string | null;
+  /**
+   * Error checks still pending — shader compilations (runtime/webgpu-programs.ts) and the error
+   * scopes of submissions (`scopedErrors`): a read waits for them, so that the errors a failed
+   * compilation causes are reported with it, once, and not by a later read.
+   */
+  readonly pending: Set<Promise<void>>;
 }
 
 const LIMIT_KEYS: readonly (keyof GpuLimits)[] = [
@@ -173,7 +181,7 @@ async function acquire(): Promise<GpuContext | null> {
   }
   const limits = Object.fromEntries(LIMIT_KEYS.map((k) => [k, (device.limits as unknown as Record<string, number>)[k]])) as unknown as GpuLimits;
   const summary = summarize(adapter, via);
-  const ctx: GpuContext = { device, adapter: summary, limits, tuning: tuningFor(summary.software, limits), generation: ++generation, lost: null, error: null };
+  const ctx: GpuContext = { device, adapter: summary, limits, tuning: tuningFor(summary.software, limits), generation: ++generation, lost: null, error: null, compileError: null, pending: new Set() };
   void device.lost.then((info) => {
     ctx.lost = `${info.reason}${info.message ? `: ${info.message}` : ""}`;
     if (current === ctx) {

@@ -8,7 +8,7 @@
  * work still being *encoded* by an asynchronous plan (one with host steps): while any is in flight,
  * released buffers wait (`hold`/`unhold`) so such a plan never sees its inputs recycled under it.
  */
-import { BackendUnavailableError, type DType, DisposedError, type DataBuffer, type TypedArray } from "@kiln/core";
+import { BackendUnavailableError, type DType, DisposedError, type DataBuffer, KernelCompileError, type TypedArray } from "@kiln/core";
 import { allocTypedArray } from "../storage.js";
 import { type GpuContext, currentGpu, lostDeviceError } from "./webgpu-device.js";
 
@@ -158,6 +158,7 @@ export async function readback(ctx: GpuContext, gpu: GPUBuffer, dtype: DType, si
     await staging.mapAsync(GPUMapMode.READ);
   } catch (e) {
     staging.destroy();
+    await compileChecks(ctx);
     throw deviceFailure(ctx, "readback", e);
   }
   const range = staging.getMappedRange(0, bytes);
@@ -166,13 +167,45 @@ export async function readback(ctx: GpuContext, gpu: GPUBuffer, dtype: DType, si
   else out.set(new Float32Array(range));
   staging.unmap();
   staging.destroy();
-  if (ctx.error) throw deviceFailure(ctx, "readback", null);
+  await compileChecks(ctx);
+  if (ctx.error || ctx.compileError) throw deviceFailure(ctx, "readback", null);
   return out;
+}
+
+/** Waits for pending error checks: a shader that did not compile is the cause of any "invalid pipeline" error. */
+async function compileChecks(ctx: GpuContext): Promise<void> {
+  while (ctx.pending.size) await Promise.all([...ctx.pending]);
+}
+
+/**
+ * Runs `f` (encoding, bind groups, submission) inside a validation error scope; its errors are
+ * recorded on the context (`ctx.error`) and reported by the next read, after the compile checks.
+ * @example
+ * scopedErrors(ctx, () => ctx.device.queue.submit([enc.finish()]));
+ */
+export function scopedErrors<T>(ctx: GpuContext, f: () => T): T {
+  ctx.device.pushErrorScope("validation");
+  try {
+    return f();
+  } finally {
+    const check = ctx.device.popErrorScope().then(
+      (err) => void (err && (ctx.error ??= err.message)),
+      () => undefined,
+    );
+    ctx.pending.add(check);
+    void check.finally(() => ctx.pending.delete(check));
+  }
 }
 
 /** The error to report after a failed device operation: a lost device, a kiln bug, or `cause`. */
 export function deviceFailure(ctx: GpuContext, op: string, cause: unknown): Error {
   if (ctx.lost) return lostDeviceError(op, ctx.lost);
+  if (ctx.compileError) {
+    const msg = ctx.compileError;
+    // Reported once, with the invalid-pipeline errors it caused.
+    ctx.compileError = ctx.error = null;
+    return new KernelCompileError(`${op}: a kernel did not compile on the WebGPU device (a kiln bug, or a corrupt persistent WGSL store entry): ${msg}`);
+  }
   if (ctx.error) {
     const msg = ctx.error;
     ctx.error = null; // reported once: later work is unaffected unless it fails too

@@ -3,8 +3,13 @@
  *
  * Pipelines are cached by the structural hash of the kernel IR (its canonical text, as the CPU
  * kernel cache): the same fused kernel from any graph is rendered and compiled once per device.
- * An optional persistent store (`setWgslSourceStore`) keeps rendered WGSL across processes or page
- * loads, keyed by the same hash and the adapter's tuning.
+ * An optional persistent store (`setWgslSourceStore`, runtime/webgpu-store.ts) keeps rendered WGSL
+ * across processes or page loads, keyed by the renderer, the adapter's tuning and a hash of the
+ * kernel IR, and integrity-checked before use.
+ *
+ * Every shader module's compilation messages are checked (`getCompilationInfo`): an error is
+ * reported at the next read as a `KernelCompileError` naming the kernel, the dispatch and the
+ * WGSL line, ahead of the "invalid pipeline" errors that follow from it.
  *
  * Library steps with a WGSL version (arg-reductions, cumsum, scatters: render/wgsl-library.ts) run
  * on the device too. Steps the device cannot run execute on the host with the CPU backend's code:
@@ -12,7 +17,7 @@
  * 64-bit float). Their inputs are read back and their output
  * uploaded when a device kernel needs it.
  */
-import { type DType, type TypedArray } from "@kiln/core";
+import { type DType, KernelCompileError, type TypedArray } from "@kiln/core";
 import { type Kernel, type Stmt, fnv1a, printKernelBody } from "../kernel.js";
 import { type KernelStep, type LibrarySpec } from "../schedule.js";
 import { allocTypedArray } from "../storage.js";
@@ -21,6 +26,9 @@ import { type WgslProgram, renderWgslProgram } from "../render/wgsl-kernel.js";
 import { WGSL_LIBRARY, renderLibrary } from "../render/wgsl-library.js";
 import { LIBRARY } from "./library.js";
 import { type GpuContext } from "./webgpu-device.js";
+import { type WgslSourceStore, decodeEntry, encodeEntry, reportStoreProblem, storeKey } from "./webgpu-store.js";
+
+export { type WgslSourceStore, type WgslStoreProblem } from "./webgpu-store.js";
 
 export interface CompiledProgram {
   readonly program: WgslProgram;
@@ -29,6 +37,8 @@ export interface CompiledProgram {
   readonly generation: number;
   /** The WGSL of every dispatch, for `lower()` and error reports. */
   readonly source: string;
+  /** Set when a dispatch failed to compile: plans holding it are built again. */
+  failed: boolean;
 }
 
 /** A dispatch compiled with some input parameters read through the output's binding. */
@@ -66,18 +76,17 @@ export function aliasedDispatch(ctx: GpuContext, compiled: CompiledProgram, i: n
   return hit;
 }
 
-/** A persistent store of rendered WGSL (e.g. localStorage in a browser, a directory in Node). */
-export interface WgslSourceStore {
-  get(key: string): string | undefined | null;
-  set(key: string, value: string): void;
-}
-
 let store: WgslSourceStore | null = null;
 
 /**
- * Installs (or removes, with null) a persistent store of rendered WGSL programs.
+ * Installs (or removes, with null) a persistent store of rendered WGSL programs. Entries are
+ * checked against the kernel IR before use; problems go to `onProblem` (default: a warning).
  * @example
- * setWgslSourceStore({ get: (k) => localStorage.getItem(k), set: (k, v) => localStorage.setItem(k, v) });
+ * setWgslSourceStore({
+ *   get: (k) => localStorage.getItem(k),
+ *   set: (k, v) => localStorage.setItem(k, v),
+ *   onProblem: (p) => console.error(p.kind, p.kernel, p.message), // optional
+ * });
  */
 export function setWgslSourceStore(s: WgslSourceStore | null): void {
   store = s;
@@ -88,7 +97,9 @@ export function wgslSourceStore(): WgslSourceStore | null {
   return store;
 }
 
-const stats = { compiles: 0, lookups: 0, storeHits: 0 };
+const stats = { compiles: 0, lookups: 0, storeHits: 0, storeProblems: 0 };
+/** Store keys whose program failed to compile: rendered again and replaced, never read. */
+const distrusted = new Set<string>();
 const byKey = new Map<string, CompiledProgram>();
 const keyOf = new WeakMap<Kernel, string>();
 
@@ -98,22 +109,41 @@ function kernelKey(k: Kernel): string {
   return key;
 }
 
-function renderStored(ctx: GpuContext, k: Kernel, key: string): WgslProgram {
-  if (!store) return renderWgslProgram(k, ctx.tuning);
-  const id = `kiln-wgsl:${fnv1a(JSON.stringify(ctx.tuning))}:${fnv1a(key)}:${key.length}`;
-  const hit = store.get(id);
-  if (hit) {
+function problem(s: WgslSourceStore, kind: "corrupt" | "get" | "set" | "compile", id: string, kernel: string, message: string): void {
+  stats.storeProblems++;
+  reportStoreProblem(s, { kind, key: id, kernel, message });
+}
+
+/** A kernel's program from the store when a valid entry exists, else rendered (and stored). */
+function renderStored(ctx: GpuContext, k: Kernel, key: string): { program: WgslProgram; storeId: string | null } {
+  const s = store;
+  if (!s) return { program: renderWgslProgram(k, ctx.tuning), storeId: null };
+  const id = storeKey(fnv1a(JSON.stringify(ctx.tuning)), key);
+  if (!distrusted.has(id)) {
+    let hit: string | undefined | null = null;
     try {
-      const prog = JSON.parse(hit) as { dispatches: WgslProgram["dispatches"]; scratch: WgslProgram["scratch"]; paramSizes: [number, number][] };
-      stats.storeHits++;
-      return { ...prog, paramSizes: new Map(prog.paramSizes) };
-    } catch {
-      // a corrupt entry: render again
+      hit = s.get(id);
+    } catch (e) {
+      problem(s, "get", id, k.name, `get() threw: ${(e as Error)?.message ?? String(e)}`);
+    }
+    if (hit) {
+      try {
+        const program = decodeEntry(hit, key);
+        stats.storeHits++;
+        return { program, storeId: id };
+      } catch (e) {
+        problem(s, "corrupt", id, k.name, `entry rejected: ${(e as Error).message}`);
+      }
     }
   }
-  const prog = renderWgslProgram(k, ctx.tuning);
-  store.set(id, JSON.stringify({ ...prog, paramSizes: [...prog.paramSizes] }));
-  return prog;
+  const program = renderWgslProgram(k, ctx.tuning);
+  try {
+    s.set(id, encodeEntry(key, program));
+    distrusted.delete(id);
+  } catch (e) {
+    problem(s, "set", id, k.name, `set() threw: ${(e as Error)?.message ?? String(e)}`);
+  }
+  return { program, storeId: null };
 }
 
 /** The compiled program of a kernel on this device (rendered and compiled on first use). */
@@ -129,28 +159,72 @@ export function compiledProgram(ctx: GpuContext, k: Kernel): CompiledProgram {
 export function compiledLibrary(ctx: GpuContext, spec: LibrarySpec, inDtypes: readonly DType[]): CompiledProgram | null {
   if (!WGSL_LIBRARY.has(spec.name)) return null;
   const key = `library:${spec.name}:${JSON.stringify(spec.params)}:${JSON.stringify(spec.inShapes)}:${JSON.stringify(spec.outShape)}:${spec.dtype}:${inDtypes.join(",")}`;
-  return compiledBy(ctx, key, `library_${spec.name}`, () => renderLibrary(spec, inDtypes, ctx.tuning)!);
+  return compiledBy(ctx, key, `library_${spec.name}`, () => ({ program: renderLibrary(spec, inDtypes, ctx.tuning)!, storeId: null }));
 }
 
-function compiledBy(ctx: GpuContext, key: string, name: string, render: () => WgslProgram): CompiledProgram {
+/**
+ * The compiler's error messages for one dispatch, each with its WGSL line, or null when it has none.
+ * @example
+ * // "elementwise_lt_1f2e3d4c, dispatch 1 of 1: WGSL line 31:14: no matching overload for operator < (bool, bool)\n  let t2 = (t0 < t1);"
+ */
+export function compileMessages(name: string, i: number, n: number, source: string, messages: readonly GPUCompilationMessage[]): string | null {
+  const lines = source.split("\n");
+  const errors = messages.filter((m) => m.type === "error").map((m) => {
+    const text = m.lineNum > 0 ? `\n  ${(lines[m.lineNum - 1] ?? "").trim()}` : "";
+    return `${name}, dispatch ${i + 1} of ${n}: WGSL line ${m.lineNum}:${m.linePos}: ${m.message}${text}`;
+  });
+  return errors.length ? errors.join("\n") : null;
+}
+
+/**
+ * Checks a compiled dispatch: its shader's compilation messages and the pipeline's validation
+ * errors. A failure is recorded on the context (reported as a KernelCompileError by the next
+ * read) and drops the program from the cache; a program from the store is distrusted.
+ */
+function checkCompiled(
+  ctx: GpuContext, key: string, name: string, i: number, n: number, source: string, module: GPUShaderModule,
+  scope: Promise<GPUError | null>, storeId: string | null, drop: () => void,
+): void {
+  const check = Promise.all([module.getCompilationInfo().then((info) => info.messages).catch(() => []), scope]).then(([messages, err]) => {
+    const msg = compileMessages(name, i, n, source, messages) ?? (err ? `${name}, dispatch ${i + 1} of ${n}: ${err.message}` : null);
+    if (!msg) return;
+    ctx.compileError ??= msg;
+    drop();
+    if (storeId !== null && store) {
+      distrusted.add(storeId);
+      problem(store, "compile", storeId, name, `the stored program does not compile: ${msg}`);
+    }
+  });
+  ctx.pending.add(check);
+  void check.finally(() => ctx.pending.delete(check));
+}
+
+function compiledBy(ctx: GpuContext, key: string, name: string, render: () => { program: WgslProgram; storeId: string | null }): CompiledProgram {
   stats.lookups++;
   const hit = byKey.get(key);
   if (hit && hit.generation === ctx.generation) return hit;
-  const program = render();
+  const { program, storeId } = render();
   const device = ctx.device;
-  const pipelines = program.dispatches.map((d) => {
+  const n = program.dispatches.length;
+  const drop = () => {
+    compiled.failed = true;
+    if (byKey.get(key) === compiled) byKey.delete(key);
+  };
+  const made = program.dispatches.map((d, i) => {
+    // One scope around everything made from the module: no "invalid pipeline" error escapes
+    // as an uncaptured error ahead of the compile error that caused it.
     device.pushErrorScope("validation");
-    const p = device.createComputePipeline({ layout: "auto", compute: { module: device.createShaderModule({ code: d.source }), entryPoint: "main" } });
-    void device.popErrorScope().then((err) => {
-      if (!err) return;
-      // Reported by the next read; the program is compiled again when next needed.
-      ctx.error ??= `${err.message}\n--- WGSL of ${name} ---\n${d.source}`;
-      if (byKey.get(key)?.pipelines.includes(p)) byKey.delete(key);
-    });
-    return p;
+    const label = `${name} dispatch ${i + 1}`;
+    const module = device.createShaderModule({ code: d.source, label });
+    const pipeline = device.createComputePipeline({ label, layout: "auto", compute: { module, entryPoint: "main" } });
+    const layout = pipeline.getBindGroupLayout(0);
+    checkCompiled(ctx, key, name, i, n, d.source, module, device.popErrorScope(), storeId, () => drop());
+    return { pipeline, layout };
   });
+  const pipelines = made.map((m) => m.pipeline);
   const compiled: CompiledProgram = {
-    program, pipelines, layouts: pipelines.map((p) => p.getBindGroupLayout(0)), generation: ctx.generation,
+    program, pipelines, layouts: made.map((m) => m.layout), generation: ctx.generation,
+    failed: false,
     source: program.dispatches.map((d, i) => `// ${name}: dispatch ${i + 1} of ${program.dispatches.length}, workgroups [${d.groups}]\n${d.source}`).join("\n\n"),
   };
   stats.compiles++;
@@ -160,17 +234,19 @@ function compiledBy(ctx: GpuContext, key: string, name: string, render: () => Wg
 
 /**
  * Counts of the WGSL program cache: `compiles` (programs rendered and compiled), `entries`,
- * `lookups`, `storeHits` (programs taken from the persistent store).
+ * `lookups`, `storeHits` (programs taken from the persistent store), `storeProblems` (rejected
+ * entries, store exceptions, stored programs that did not compile).
  * @example
  * webgpuCacheStats().compiles; // grows by one per distinct fused kernel
  */
-export function webgpuCacheStats(): { compiles: number; entries: number; lookups: number; storeHits: number } {
+export function webgpuCacheStats(): { compiles: number; entries: number; lookups: number; storeHits: number; storeProblems: number } {
   return { ...stats, entries: byKey.size };
 }
 
 /** Drops every compiled program (runtime/webgpu.ts's `clearWebgpuCache` also drops plans). */
 export function clearProgramCache(): void {
   byKey.clear();
+  distrusted.clear();
 }
 
 // ------------------------------------------------------------------ host steps

@@ -23,6 +23,7 @@ import { renderContraction } from "../render/wgsl-matmul.js";
 import { type GpuContext, requireGpu } from "./webgpu-device.js";
 import { deviceBytes } from "./webgpu-memory.js";
 import { wgslSourceStore } from "./webgpu-programs.js";
+import { reportStoreProblem } from "./webgpu-store.js";
 
 export interface TuneOptions {
   /** Square problem sizes measured (default [64, 128, 256, 512]). */
@@ -214,11 +215,20 @@ export async function tuneWebgpu(opts: TuneOptions = {}): Promise<TuneReport> {
     apply(ctx, known.table);
     return { ...known, source: "memory" };
   }
-  const store = wgslSourceStore() ?? (await platformStore());
+  const installed = wgslSourceStore();
+  const store = installed ?? (await platformStore());
   const key = storeKey(ctx);
+  // The installed store's exceptions are reported (runtime/webgpu-store.ts), then tuning goes on.
+  const failed = (op: "get" | "set", e: unknown) =>
+    installed && reportStoreProblem(installed, { kind: op, key, kernel: "tuneWebgpu", message: `${op}() threw: ${(e as Error)?.message ?? String(e)}` });
   if (!opts.force && !custom && store) {
+    let hit: string | null | undefined = null;
     try {
-      const hit = store.get(key);
+      hit = store.get(key);
+    } catch (e) {
+      failed("get", e);
+    }
+    try {
       const parsed = hit ? (JSON.parse(hit) as TuneReport) : null;
       if (parsed && validTable(parsed.table)) {
         const report: TuneReport = { ...parsed, source: "store" };
@@ -266,7 +276,11 @@ export async function tuneWebgpu(opts: TuneOptions = {}): Promise<TuneReport> {
   apply(ctx, report.table);
   if (!custom) {
     memo.set(ctx.device, report);
-    store?.set(key, JSON.stringify(report, (_, v: unknown) => (v === Infinity ? 1e308 : v)));
+    try {
+      store?.set(key, JSON.stringify(report, (_, v: unknown) => (v === Infinity ? 1e308 : v)));
+    } catch (e) {
+      failed("set", e);
+    }
   }
   return report;
 }

@@ -20,7 +20,7 @@ import { splitWideConcats } from "../limits.js";
 import { graphKey } from "./cpu.js";
 import { type GpuContext, currentGpu, requireGpu } from "./webgpu-device.js";
 import {
-  DeviceData, type BufferPool, bindingLimitError, deviceBytes, deviceDataOf, deviceFailure, freeDeviceData, poolOf, readStats, readback, upload,
+  DeviceData, type BufferPool, bindingLimitError, deviceBytes, deviceDataOf, deviceFailure, freeDeviceData, poolOf, readStats, readback, scopedErrors, upload,
 } from "./webgpu-memory.js";
 import {
   type CompiledProgram, aliasedDispatch, clearProgramCache, compiledLibrary, compiledProgram, hostReason, runHostStep,
@@ -84,6 +84,11 @@ function buildGpuPlan(ctx: GpuContext, outputs: readonly Node[], isBuffer: (n: N
   return { gp: { plan, runs, hasHost: runs.some((r) => r.kind === "host"), generation: ctx.generation }, inputs };
 }
 
+/** A plan holding a program that failed to compile (reported by a read) is built again. */
+function hasFailed(gp: GpuPlan): boolean {
+  return gp.runs.some((r) => r.kind === "device" && r.compiled.failed);
+}
+
 const PLAN_CACHE_SIZE = 256;
 /** Cached plans, with the position of each plan input among the graph's realized leaves (in
  * topological order): splitting wide concatenations may visit the leaves in another order. */
@@ -94,7 +99,7 @@ function planFor(ctx: GpuContext, outputs: readonly Node[], isBuffer: (n: Node) 
   const key = graphKey(nodes, outputs, isBuffer);
   const leaves = nodes.filter(isBuffer);
   const hit = plans.get(key);
-  if (hit && hit.gp.generation === ctx.generation) {
+  if (hit && hit.gp.generation === ctx.generation && !hasFailed(hit.gp)) {
     plans.delete(key);
     plans.set(key, hit);
     return { gp: hit.gp, inputs: hit.order.map((i) => leaves[i]!) };
@@ -191,7 +196,11 @@ function runDeviceOnly(ctx: GpuContext, gp: GpuPlan, inputs: readonly DataBuffer
   const enc = ctx.device.createCommandEncoder();
   if (gp.runs.length) {
     const pass = enc.beginComputePass();
-    for (const run of gp.runs) encodeStep(ctx, pool, pass, run as Extract<StepRun, { kind: "device" }>, (id) => gpu[id]!, transient);
+    // Bind groups of a program that failed to compile are invalid: their errors are captured and
+    // reported with the compile error (scopedErrors), not as uncaptured errors ahead of it.
+    scopedErrors(ctx, () => {
+      for (const run of gp.runs) encodeStep(ctx, pool, pass, run as Extract<StepRun, { kind: "device" }>, (id) => gpu[id]!, transient);
+    });
     pass.end();
   }
   const taken = new Set<number>();
@@ -205,7 +214,7 @@ function runDeviceOnly(ctx: GpuContext, gp: GpuPlan, inputs: readonly DataBuffer
     if (b.role === "input" && b.dtype === "float64") return wrap(ctx, b.dtype, b.size, null, inputs[b.index]!.host ?? (inputs[b.index]!.device as DeviceData).host);
     return wrap(ctx, b.dtype, b.size, copyBuffer(pool, enc, gpu[id]!, b.size));
   });
-  ctx.device.queue.submit([enc.finish()]);
+  scopedErrors(ctx, () => ctx.device.queue.submit([enc.finish()]));
   for (const b of [...transient, ...slots]) pool.release(b);
   counters.syncPlans++;
   return outs;
@@ -247,7 +256,8 @@ function runAsync(ctx: GpuContext, gp: GpuPlan, inputs: readonly DataBuffer[], o
     const flush = () => {
       if (!enc) return;
       pass!.end();
-      ctx.device.queue.submit([enc.finish()]);
+      const done = enc;
+      scopedErrors(ctx, () => ctx.device.queue.submit([done.finish()]));
       enc = pass = null;
     };
     const gpuOf = (id: number): GPUBuffer => {
@@ -271,7 +281,7 @@ function runAsync(ctx: GpuContext, gp: GpuPlan, inputs: readonly DataBuffer[], o
             enc = ctx.device.createCommandEncoder();
             pass = enc.beginComputePass();
           }
-          encodeStep(ctx, pool, pass!, run, gpuOf, transient);
+          scopedErrors(ctx, () => encodeStep(ctx, pool, pass!, run, gpuOf, transient));
         } else {
           flush();
           const arrays = await Promise.all(ins.filter((id) => id >= 0).map(hostOf));
@@ -377,7 +387,7 @@ function compileWebgpu(graph: Graph, opts: CompileOptions = {}): CompiledGraph {
     run(bufs) {
       const now = requireGpu("jit");
       // A new device (after a loss): the same plan, compiled again for it.
-      if (gp.generation !== now.generation) gp = buildGpuPlan(now, graph.outputs, isBuffer).gp;
+      if (gp.generation !== now.generation || hasFailed(gp)) gp = buildGpuPlan(now, graph.outputs, isBuffer).gp;
       const ins = feeds.map((f) => (typeof f === "number" ? bufs[f]! : f));
       if (!donations.length || gp.hasHost || ins.some(isPending)) return runGpuPlan(now, gp, ins, "jit");
       const donated = new Map<number, GPUBuffer>();

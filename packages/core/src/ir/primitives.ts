@@ -23,7 +23,7 @@ export const UNARY_PRIMS = [
   "sinh", "cosh", "tanh", "logistic", "floor", "ceil", "round", "isnan", "isinf", "not", "stopGradient",
 ] as const;
 export const BINARY_PRIMS = [
-  "add", "sub", "mul", "div", "rem", "pow", "max", "min", "atan2",
+  "add", "sub", "mul", "div", "floorDiv", "rem", "pow", "max", "min", "atan2",
   "eq", "ne", "lt", "le", "gt", "ge", "and", "or", "xor", "shl", "shrl",
 ] as const;
 export const REDUCE_PRIMS = ["reduceSum", "reduceMax", "reduceMin", "reduceProd"] as const;
@@ -216,6 +216,8 @@ export const PRIMITIVES = {
   sub: binary({ noBool: true }),
   mul: binary({ noBool: true }),
   div: binary({ noBool: true }),
+  /** NumPy's floor_divide (arith.ts): on int32 the same as div; x // 0 is 0 there. */
+  floorDiv: binary({ noBool: true }),
   rem: binary({ noBool: true }),
   pow: binary({ noBool: true }),
   max: binary({}),

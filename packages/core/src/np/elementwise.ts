@@ -114,13 +114,13 @@ export const subtract = binaryOp("subtract", "sub", { noBool: true });
 export const multiply = binaryOp("multiply", "mul", { noBool: true });
 /** True division (integers give float32). @example np.divide(1, 2) // 0.5 */
 export const divide = binaryOp("divide", "div", { toFloat: true, noBool: true });
-/** Floor division. @example np.floorDivide([7, -7], 2) // [3, -4] */
-export function floorDivide(a: ArrayLike, b: ArrayLike): Tensor {
-  const { ts, dtype, weak } = prepareOperands("floorDivide", [a, b]);
-  if (dtype === "bool") throw new DTypeError(`floorDivide: not defined for bool operands; cast with astype first`);
-  if (dtype === "int32") return apply("div", ts, {}, weak);
-  return floor(apply("div", ts, {}, weak));
-}
+/**
+ * Floor division as NumPy's `//`: consistent with `remainder` (`a == b * floorDivide(a, b) +
+ * remainder(a, b)` up to rounding), so `floorDivide(1, 0.1)` is 9, not `floor(1 / 0.1)` = 10;
+ * `inf // 2` is NaN and `1 // -inf` is -1. Integer division by zero gives 0.
+ * @example np.floorDivide([7, -7], 2) // [3, -4]
+ */
+export const floorDivide = binaryOp("floorDivide", "floorDiv", { noBool: true });
 /** Remainder with the sign of the divisor, as NumPy. @example np.remainder([-3], 2) // [1] */
 export const remainder = binaryOp("remainder", "rem", { noBool: true });
 /** x ** y. @example np.power([2, 3], 2) // [4, 9] */

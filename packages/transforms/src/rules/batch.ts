@@ -190,6 +190,7 @@ export const BATCH_RULES = {
   sub: elementwiseBatch("sub"),
   mul: elementwiseBatch("mul"),
   div: elementwiseBatch("div"),
+  floorDiv: elementwiseBatch("floorDiv"),
   rem: elementwiseBatch("rem"),
   pow: elementwiseBatch("pow"),
   max: elementwiseBatch("max"),

@@ -89,6 +89,7 @@ export const JVP_RULES = {
   sub: (_x, [ta, tb]) => (tb ? (ta ? sub(ta, tb) : neg(tb)) : ta!),
   mul: binaryJvp(BINARY_PARTIALS.mul),
   div: binaryJvp(BINARY_PARTIALS.div),
+  floorDiv: zeroJvp(),
   rem: binaryJvp(BINARY_PARTIALS.rem),
   pow: binaryJvp(BINARY_PARTIALS.pow),
   max: binaryJvp(BINARY_PARTIALS.max),

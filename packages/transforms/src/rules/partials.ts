@@ -58,8 +58,8 @@ function replaceZero(x: Tensor): Tensor {
 export const BINARY_PARTIALS = {
   mul: [(_a, b) => b, (a) => a],
   div: [(_a, b) => np.reciprocal(b), (_a, b, out) => neg(div(out, b))],
-  // NumPy's remainder a - b·floor(a/b): piecewise linear, jumps at a/b integral.
-  rem: [(a) => onesLike(a), (a, b) => neg(np.floor(div(a, b)))],
+  // NumPy's remainder a - b·(a // b): piecewise linear, jumps at a/b integral.
+  rem: [(a) => onesLike(a), (a, b) => neg(np.floorDivide(a, b))],
   // d/da = b·a^(b-1), defined as 0 where b == 0 (so 0^0 has slope 0); d/db = log(a)·a^b with log(0)
   // replaced by 0, so the slope in b at a == 0 is 0 (JAX's _pow_jvp_lhs/_pow_jvp_rhs).
   pow: [

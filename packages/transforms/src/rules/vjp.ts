@@ -81,6 +81,7 @@ export const VJP_RULES = {
   sub: (ct) => [ct, neg(ct)],
   mul: binaryVjp(BINARY_PARTIALS.mul),
   div: binaryVjp(BINARY_PARTIALS.div),
+  floorDiv: zeroVjp(),
   rem: binaryVjp(BINARY_PARTIALS.rem),
   pow: binaryVjp(BINARY_PARTIALS.pow),
   max: binaryVjp(BINARY_PARTIALS.max),

@@ -1,0 +1,49 @@
+/**
+ * Floor division and remainder agree with NumPy's divmod on every backend: the interpreter (the
+ * spec), cpu (generated JavaScript) and webgpu (WGSL). float32 expectations printed by NumPy 2.4
+ * (np.floor_divide, np.remainder on float32 arrays).
+ */
+import { expect } from "chai";
+import { type Tensor, np, setBackend } from "kiln";
+import { activeExecutor, setExecutor } from "@kiln/core";
+import { useWebgpu } from "./env.js";
+
+const inf = Infinity;
+const A = [1, 3, 0.7, inf, -inf, 1, -1, 1, -1, 0, -0, 0.5, -0.5, -0.5, 5, -5, 0, NaN, 1, -4, 4, 1e-20, 7];
+const B = [0.1, 0.3, 0.1, 2, 2, -inf, inf, inf, -inf, -1, 1, 2, 2, -2, 0, 0, 0, 1, NaN, 2, -2, -1, inf];
+const Q = [9, 9, 6, NaN, NaN, -1, -1, 0, 0, -0, -0, 0, -1, 0, inf, -inf, NaN, NaN, NaN, -2, -2, -1, 0];
+const R = [
+  0.09999998658895493, 0.2999998927116394, 0.09999997913837433, NaN, NaN, -inf, inf, 1, -1, -0, 0, 0.5, 1.5, -0.5,
+  NaN, NaN, NaN, NaN, NaN, 0, -0, -1, 7,
+];
+
+const same = (got: ArrayLike<number>, want: readonly number[], what: string) =>
+  Array.from(got).forEach((g, i) => expect(Object.is(g, want[i]), `${what}: ${A[i]} and ${B[i]} give ${Object.is(g, -0) ? "-0" : g}`).to.equal(true));
+
+async function checkDivmod(): Promise<void> {
+  const a = np.array(A), b = np.array(B);
+  const q: Tensor = np.floorDivide(a, b), r: Tensor = np.remainder(a, b);
+  same(await q.data(), Q, "floorDivide");
+  same(await r.data(), R, "remainder");
+  // a == b * (a // b) + a % b wherever both are finite.
+  const back = Array.from(await np.add(np.multiply(b, q), r).data());
+  back.forEach((v, i) => Number.isFinite(Q[i]!) && Number.isFinite(R[i]!) && Number.isFinite(B[i]!) && expect(v).to.be.closeTo(Math.fround(A[i]!), 1e-6));
+}
+
+describe("floorDivide / remainder: NumPy's divmod on every backend", () => {
+  let previous = "cpu";
+  before(() => void (previous = activeExecutor().name));
+  after(() => setExecutor(previous));
+  it("interpreter", async () => {
+    setExecutor("interpreter");
+    await checkDivmod();
+  });
+  it("cpu", async () => {
+    setBackend("cpu");
+    await checkDivmod();
+  });
+  describe("webgpu", () => {
+    useWebgpu();
+    it("webgpu", checkDivmod);
+  });
+});
