@@ -20,6 +20,8 @@ export class DataBuffer implements DataRef {
   private released = false;
   /** Tensor handles that own this buffer; `dispose()` of the last one frees it early. */
   private owners = 0;
+  /** Counted in `memoryStats` (false once the JS garbage collector alone manages the host copy). */
+  private counted = true;
 
   constructor(
     readonly dtype: DType,
@@ -42,7 +44,7 @@ export class DataBuffer implements DataRef {
   adoptHost(host: TypedArray): void {
     if (this.released || this.host) return;
     this.host = host;
-    liveBytes += host.byteLength;
+    if (this.counted) liveBytes += host.byteLength;
   }
 
   retain(): void {
@@ -54,12 +56,42 @@ export class DataBuffer implements DataRef {
     if (--this.owners <= 0) this.release();
   }
 
+  /**
+   * Hands a host-only value to the JS garbage collector: it stays readable for as long as anything
+   * refers to it, and stops counting as a live kiln buffer (there is no device storage to free, so
+   * nothing waits for a finalizer). `realize.ts`'s `releaseToGc` also drops the finalizer.
+   * Returns false (and does nothing) for a buffer that still holds device storage.
+   */
+  uncount(): boolean {
+    if (this.released || this.device !== null || this.host === null) return false;
+    if (this.counted) {
+      this.counted = false;
+      liveBuffers--;
+      liveBytes -= this.host.byteLength;
+    }
+    return true;
+  }
+
+  /**
+   * Frees the device storage of a value that has a host copy (read back earlier): reads use the
+   * host copy from then on. Returns whether the buffer is host-only now.
+   */
+  dropDevice(): boolean {
+    if (this.released || this.host === null) return false;
+    if (this.device !== null && this.deviceFree) this.deviceFree(this.device);
+    this.device = null;
+    this.owner = null;
+    return true;
+  }
+
   /** Frees the storage (idempotent). */
   release(): void {
     if (!this.released) {
       this.released = true;
-      liveBuffers--;
-      liveBytes -= this.host ? this.host.byteLength : 0;
+      if (this.counted) {
+        liveBuffers--;
+        liveBytes -= this.host ? this.host.byteLength : 0;
+      }
       this.host = null;
       if (this.device !== null && this.deviceFree) this.deviceFree(this.device);
       this.device = null;

@@ -268,7 +268,8 @@ export function jit<F extends AnyFunction>(fn: F, opts: JitOptions = {}): Jitted
         commits.set(w.state, w.def.kind === "leaf" ? outs[k]! : tree.unflatten<StateValue>(w.def, outs.slice(k, k + w.count)));
         k += w.count;
       }
-      commitStateWrites(commits);
+      // The written values are the plan's fresh outputs: the States may free them when replaced.
+      commitStateWrites(commits, { fresh: true });
       // A written State whose new value has the avals it was read with stays verified.
       for (const w of entry.writes) {
         if (!w.read) continue;
