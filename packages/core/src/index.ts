@@ -23,6 +23,7 @@ export {
 } from "./ir/rewrite.js";
 export { interpret } from "./interpret.js";
 export { DataBuffer, memoryStats } from "./buffer.js";
+export { LruCache } from "./lru.js";
 export {
   type Executor, type CompiledGraph, type CompileOptions, compileGraph, registerExecutor, setExecutor, activeExecutor, interpreterExecutor, realize, realizeSync,
   dataNode, hostDataNode, bufferOf, toTyped,

@@ -12,7 +12,7 @@
  * 64-bit float). Their inputs are read back and their output
  * uploaded when a device kernel needs it.
  */
-import { type DType, type TypedArray } from "@kiln/core";
+import { type DType, LruCache, type TypedArray } from "@kiln/core";
 import { type Kernel, type Stmt, fnv1a, printKernelBody } from "../kernel.js";
 import { type KernelStep, type LibrarySpec } from "../schedule.js";
 import { allocTypedArray } from "../storage.js";
@@ -89,7 +89,9 @@ export function wgslSourceStore(): WgslSourceStore | null {
 }
 
 const stats = { compiles: 0, lookups: 0, storeHits: 0 };
-const byKey = new Map<string, CompiledProgram>();
+/** Programs kept compiled per process (as the JS kernel cache, cache.ts: a bounded LRU). */
+const PROGRAM_CACHE_SIZE = 1024;
+const byKey = new LruCache<string, CompiledProgram>(PROGRAM_CACHE_SIZE);
 const keyOf = new WeakMap<Kernel, string>();
 
 function kernelKey(k: Kernel): string {
@@ -145,7 +147,7 @@ function compiledBy(ctx: GpuContext, key: string, name: string, render: () => Wg
       if (!err) return;
       // Reported by the next read; the program is compiled again when next needed.
       ctx.error ??= `${err.message}\n--- WGSL of ${name} ---\n${d.source}`;
-      if (byKey.get(key)?.pipelines.includes(p)) byKey.delete(key);
+      if (byKey.peek(key)?.pipelines.includes(p)) byKey.delete(key);
     });
     return p;
   });

@@ -13,10 +13,11 @@
  */
 import {
   BackendUnavailableError, type CompileOptions, type CompiledGraph, DataBuffer, DisposedError, type Executor, type Graph, type Node,
-  type TypedArray, topoSort,
+  type TypedArray, LruCache, topoSort,
 } from "@kiln/core";
 import { type KernelStep, type Plan, type PlanBuffer, scheduleGraph } from "../schedule.js";
 import { splitWideConcats } from "../limits.js";
+import { parameterizeConstants } from "../params.js";
 import { graphKey } from "./cpu.js";
 import { type GpuContext, currentGpu, requireGpu } from "./webgpu-device.js";
 import {
@@ -87,22 +88,17 @@ function buildGpuPlan(ctx: GpuContext, outputs: readonly Node[], isBuffer: (n: N
 const PLAN_CACHE_SIZE = 256;
 /** Cached plans, with the position of each plan input among the graph's realized leaves (in
  * topological order): splitting wide concatenations may visit the leaves in another order. */
-const plans = new Map<string, { gp: GpuPlan; order: readonly number[] }>();
+const plans = new LruCache<string, { gp: GpuPlan; order: readonly number[] }>(PLAN_CACHE_SIZE);
 
 function planFor(ctx: GpuContext, outputs: readonly Node[], isBuffer: (n: Node) => boolean): { gp: GpuPlan; inputs: Node[] } {
   const nodes = topoSort(outputs, isBuffer);
   const key = graphKey(nodes, outputs, isBuffer);
   const leaves = nodes.filter(isBuffer);
   const hit = plans.get(key);
-  if (hit && hit.gp.generation === ctx.generation) {
-    plans.delete(key);
-    plans.set(key, hit);
-    return { gp: hit.gp, inputs: hit.order.map((i) => leaves[i]!) };
-  }
+  if (hit && hit.gp.generation === ctx.generation) return { gp: hit.gp, inputs: hit.order.map((i) => leaves[i]!) };
   const made = buildGpuPlan(ctx, outputs, isBuffer);
   const at = new Map(leaves.map((n, i) => [n, i]));
   plans.set(key, { gp: made.gp, order: made.inputs.map((n) => at.get(n)!) });
-  if (plans.size > PLAN_CACHE_SIZE) plans.delete(plans.keys().next().value!);
   return made;
 }
 
@@ -356,8 +352,19 @@ function leafBuffer(n: Node, known: (n: Node) => DataBuffer | undefined): DataBu
 function executeWebgpu(outputs: readonly Node[], known: (n: Node) => DataBuffer | undefined): DataBuffer[] {
   const ctx = requireGpu("webgpu");
   const isBuffer = (n: Node) => n.prim === "data" || known(n) !== undefined;
-  const { gp, inputs } = planFor(ctx, outputs, isBuffer);
-  return runGpuPlan(ctx, gp, inputs.map((n) => leafBuffer(n, known)), "webgpu");
+  const { outputs: outs, params } = parameterizeConstants(outputs, isBuffer, "float32");
+  let results: DataBuffer[] | null = null;
+  try {
+    const { gp, inputs } = planFor(ctx, outs, isBuffer);
+    return (results = runGpuPlan(ctx, gp, inputs.map((n) => leafBuffer(n, known)), "webgpu"));
+  } finally {
+    // The parameters live for this run only. Enqueued work that reads them runs before any later
+    // reuse of their device buffer (one queue, submission order); an asynchronous plan (host
+    // steps) still reads its inputs while it encodes, so the release waits for its results.
+    const pending = (results ?? []).flatMap((b) => (b.device instanceof DeviceData && b.device.ready ? [b.device.ready] : []));
+    if (params && pending.length) void Promise.allSettled(pending).then(() => params.release());
+    else params?.release();
+  }
 }
 
 /**
@@ -369,7 +376,9 @@ function compileWebgpu(graph: Graph, opts: CompileOptions = {}): CompiledGraph {
   const ctx = requireGpu("jit");
   const position = new Map(graph.inputs.map((n, i) => [n, i]));
   const isBuffer = (n: Node) => position.has(n) || n.prim === "data";
-  let { gp, inputs } = buildGpuPlan(ctx, graph.outputs, isBuffer);
+  // The parameter buffer is one of the plan's constants: it lives as long as the plan.
+  const outputs = parameterizeConstants(graph.outputs, isBuffer, "float32").outputs;
+  let { gp, inputs } = buildGpuPlan(ctx, outputs, isBuffer);
   const feeds = inputs.map((n) => position.get(n) ?? leafBuffer(n, () => undefined));
   const donations = planDonations(gp.plan, feeds, opts.donate ?? []);
   const constants = feeds.filter((f): f is DataBuffer => typeof f !== "number");
@@ -377,7 +386,7 @@ function compileWebgpu(graph: Graph, opts: CompileOptions = {}): CompiledGraph {
     run(bufs) {
       const now = requireGpu("jit");
       // A new device (after a loss): the same plan, compiled again for it.
-      if (gp.generation !== now.generation) gp = buildGpuPlan(now, graph.outputs, isBuffer).gp;
+      if (gp.generation !== now.generation) gp = buildGpuPlan(now, outputs, isBuffer).gp;
       const ins = feeds.map((f) => (typeof f === "number" ? bufs[f]! : f));
       if (!donations.length || gp.hasHost || ins.some(isPending)) return runGpuPlan(now, gp, ins, "jit");
       const donated = new Map<number, GPUBuffer>();
