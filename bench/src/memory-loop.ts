@@ -49,7 +49,9 @@ if (which === "mlp") {
   report(0);
   for (let i = 1; i <= steps; i++) {
     t = x.mul(1 + i * 1e-6);
+    // cpu: a synchronous loop; webgpu reads are asynchronous (the loop yields every step).
     if (backend === "cpu") t.dataSync();
+    else await t.data();
     if (i % (steps / 5) === 0) report(i);
   }
   console.log(`last ${await t.sum().item()}`);
