@@ -26,7 +26,12 @@
  */
 import { DataBuffer, type Node, dataNode, makeNode, topoSort } from "@kiln/core";
 
-/** Float32 constants kept as literals (see the module comment): a bounded, structural set. */
+/**
+ * Float32 constants kept as literals (see the module comment): a bounded, structural set.
+ * @example
+ * staysLiteral(0);    // true: relu's max(x, 0) keeps its literal
+ * staysLiteral(1e-3); // false: a learning rate is a kernel parameter
+ */
 export function staysLiteral(value: number): boolean {
   return !Number.isFinite(value) || (Number.isInteger(value) && Math.abs(value) <= 16) || Math.abs(value) === 0.5;
 }

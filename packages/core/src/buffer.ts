@@ -12,6 +12,18 @@ let nextBufferId = 1;
 let liveBuffers = 0;
 let liveBytes = 0;
 
+/**
+ * Called when a buffer is released early (dispose, tidy, a State's commit, a donation):
+ * realize.ts drops the buffer's FinalizationRegistry entry, which would otherwise stay (holding
+ * the buffer object) until a callback that a synchronous loop never lets run.
+ */
+let onRelease: ((buf: DataBuffer) => void) | null = null;
+
+/** @internal Installs the release hook (realize.ts). */
+export function setReleaseHook(hook: (buf: DataBuffer) => void): void {
+  onRelease = hook;
+}
+
 /** Hook a device backend installs to free its handle. */
 export type DeviceFree = (device: unknown) => void;
 
@@ -95,6 +107,7 @@ export class DataBuffer implements DataRef {
       this.host = null;
       if (this.device !== null && this.deviceFree) this.deviceFree(this.device);
       this.device = null;
+      onRelease?.(this);
     }
   }
 

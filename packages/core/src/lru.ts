@@ -4,6 +4,12 @@
  * values) must not grow them forever. A `Map` keeps insertion order, so re-inserting on a hit
  * makes its first key the least recently used one.
  */
+/**
+ * A Map bounded to `capacity` entries, least recently used dropped first.
+ * @example
+ * const plans = new LruCache<string, Plan>(512);
+ * const plan = plans.get(key) ?? plans.set(key, schedule(graph));
+ */
 export class LruCache<K, V> {
   readonly #entries = new Map<K, V>();
   #evictions = 0;

@@ -3,7 +3,7 @@
  * executor interface and a registry; backends register implementations (core never imports one).
  * Until a compiled backend is registered, the reference interpreter realizes everything.
  */
-import { DataBuffer } from "./buffer.js";
+import { DataBuffer, setReleaseHook } from "./buffer.js";
 import { type DType, type TypedArray, allocTyped, castScalar } from "./dtype.js";
 import { BackendUnavailableError, ConcretizationError } from "./errors.js";
 import { type Graph, topoSort } from "./ir/graph.js";
@@ -132,6 +132,8 @@ export function activeExecutor(): Executor {
 // Realized-node bookkeeping.
 
 const dataNodeRegistry = new FinalizationRegistry<DataBuffer>((buf) => buf.release());
+// A buffer released early needs no finalizer (and its registry entry would hold it meanwhile).
+setReleaseHook((buf) => dataNodeRegistry.unregister(buf));
 /** A computed node that was realized maps to its data leaf, so other graphs reuse the value. */
 const realizedOf = new WeakMap<Node, Node<"data">>();
 
