@@ -4,7 +4,7 @@
  * to the device pool at once), and values a subscriber keeps stay readable.
  */
 import { expect } from "chai";
-import { type Tensor, memoryStats, webgpuRunStats } from "kiln";
+import { State, type Tensor, memoryStats, np, webgpuRunStats } from "kiln";
 import { useWebgpu } from "./env.js";
 import { readmeLoop } from "../readme-loop.js";
 
@@ -22,6 +22,20 @@ describe("webgpu: State ownership keeps synchronous loops flat", function () {
     expect(webgpuRunStats().buffersCreated).to.equal(created);
     const last = await loss.value.item();
     expect(last).to.be.finite.and.below(first === 0 ? 1 : first);
+  });
+
+  it("a host value a State let go is counted and freed again once it gets a device copy", async () => {
+    const kept = np.array([1, 2, 3]);
+    const s = new State(kept);
+    const n0 = memoryStats().buffers;
+    s.value = np.array([4, 5, 6]); // the replaced host value is left to the JS garbage collector
+    expect(memoryStats().buffers).to.equal(n0); // one new buffer, one handed over
+    const doubled = kept.mul(2); // uploads `kept`: its device copy is kiln's to free
+    expect(await doubled.toArray()).to.deep.equal([2, 4, 6]);
+    const n1 = memoryStats().buffers;
+    kept.dispose();
+    expect(memoryStats().buffers).to.equal(n1 - 1);
+    expect(await s.value.toArray()).to.deep.equal([4, 5, 6]);
   });
 
   it("values a subscriber keeps stay readable", async () => {

@@ -27,6 +27,16 @@ export function setReleaseHook(hook: (buf: DataBuffer) => void): void {
 /** Hook a device backend installs to free its handle. */
 export type DeviceFree = (device: unknown) => void;
 
+/**
+ * Device copies made of a value the JS garbage collector manages (`uncount`): no data node's
+ * finalizer covers it any more, so the buffer object itself is the target.
+ */
+const gcDeviceCopies = new FinalizationRegistry<{ device: unknown; free: DeviceFree; bytes: number }>((h) => {
+  liveBuffers--;
+  liveBytes -= h.bytes;
+  h.free(h.device);
+});
+
 export class DataBuffer implements DataRef {
   readonly id = nextBufferId++;
   private released = false;
@@ -51,6 +61,21 @@ export class DataBuffer implements DataRef {
    * another backend reads it through that executor (`realize.ts`'s `readBuffer`).
    */
   owner: string | null = null;
+
+  /**
+   * Attaches a device backend's copy of the value (an upload of a host value). A value the JS
+   * garbage collector manages counts again while the copy exists, which is freed with the buffer.
+   */
+  attachDevice(device: unknown, free: DeviceFree): void {
+    this.device = device;
+    this.deviceFree = free;
+    if (this.counted || this.released) return;
+    this.counted = true;
+    const bytes = this.host ? this.host.byteLength : 0;
+    liveBuffers++;
+    liveBytes += bytes;
+    gcDeviceCopies.register(this, { device, free, bytes }, this);
+  }
 
   /** Installs a host copy of the value (read back from a device), counted in `memoryStats`. */
   adoptHost(host: TypedArray): void {
@@ -93,6 +118,7 @@ export class DataBuffer implements DataRef {
     if (this.device !== null && this.deviceFree) this.deviceFree(this.device);
     this.device = null;
     this.owner = null;
+    gcDeviceCopies.unregister(this);
     return true;
   }
 
@@ -107,6 +133,7 @@ export class DataBuffer implements DataRef {
       this.host = null;
       if (this.device !== null && this.deviceFree) this.deviceFree(this.device);
       this.device = null;
+      gcDeviceCopies.unregister(this);
       onRelease?.(this);
     }
   }

@@ -203,7 +203,8 @@ export class HiddenState<V extends StateValue = Tensor> extends State<V> {}
 function releaseReplaced(old: StateValue, next: StateValue, owned: boolean, emitted: boolean): void {
   const kept = new Set(leavesOf(next));
   for (const t of leavesOf(old)) {
-    if (kept.has(t) || dropFromState(t) || t.isDisposed) continue;
+    const heldElsewhere = dropFromState(t);
+    if (kept.has(t) || heldElsewhere || t.isDisposed) continue;
     if (owned && !emitted) {
       t.dispose();
       continue;
