@@ -1,8 +1,11 @@
 /**
  * Compiled kernels keyed by the structural hash of their kernel IR: a kernel is rendered and
- * compiled once per process, whatever graph it came from (the IR holds no node ids or buffer
- * identities — see kernel.ts). `kernelCacheStats()` exposes the counts so tests can assert it.
+ * compiled once per process, whatever graph it came from (the IR holds no node ids, buffer
+ * identities or scalar values — see kernel.ts and params.ts). The cache is a bounded LRU: a
+ * process that meets ever new shapes keeps the most recent KERNEL_CACHE_SIZE kernels.
+ * `kernelCacheStats()` exposes the counts so tests can assert it.
  */
+import { LruCache } from "@kiln/core";
 import { type Kernel, printKernelBody } from "./kernel.js";
 import { compileJs, renderJs } from "./render/js.js";
 
@@ -12,7 +15,9 @@ export interface CompiledKernel {
   readonly run: (...bufs: unknown[]) => void;
 }
 
-const compiled = new Map<string, CompiledKernel>();
+/** Kernels kept compiled; a training step needs ~50, a whole model's inference a few hundred. */
+export const KERNEL_CACHE_SIZE = 2048;
+const compiled = new LruCache<string, CompiledKernel>(KERNEL_CACHE_SIZE);
 /** Per IR object: its cache key (printing the IR is the expensive part of a lookup). */
 const keyOf = new WeakMap<Kernel, string>();
 let compiles = 0;
@@ -40,18 +45,19 @@ export function compileKernel(k: Kernel): CompiledKernel {
 
 /** Rendered JS source of a kernel (from the cache when it was compiled already). */
 export function kernelSource(k: Kernel): string {
-  return compiled.get(cacheKey(k))?.source ?? renderJs(k);
+  return compiled.peek(cacheKey(k))?.source ?? renderJs(k);
 }
 
 /**
- * Counts of the kernel cache: `compiles` (kernels rendered and compiled), `entries`, `lookups`.
+ * Counts of the kernel cache: `compiles` (kernels rendered and compiled), `entries`, `lookups`,
+ * `evictions` (kernels dropped for capacity).
  * @example
  * const before = kernelCacheStats().compiles;
  * np.tanh(x).dataSync();
  * kernelCacheStats().compiles - before; // 1 the first time, 0 after
  */
-export function kernelCacheStats(): { compiles: number; entries: number; lookups: number } {
-  return { compiles, entries: compiled.size, lookups };
+export function kernelCacheStats(): { compiles: number; entries: number; lookups: number; evictions: number } {
+  return { compiles, entries: compiled.size, lookups, evictions: compiled.evictions };
 }
 
 /**

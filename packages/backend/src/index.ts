@@ -6,10 +6,12 @@
 import { type Node, Tensor, bufferOf, registerExecutor, setExecutor } from "@kiln/core";
 import { type LoweredKernelInfo, planKernels } from "./inspect.js";
 import { cpuExecutor, planFor } from "./runtime/cpu.js";
+import { parameterizeConstants } from "./params.js";
 import { type PlanStats } from "./schedule.js";
 
 export { cpuExecutor, clearPlanCache, runPlan, planCacheStats, setStepTimer } from "./runtime/cpu.js";
 export { kernelCacheStats, clearKernelCache } from "./cache.js";
+export { parameterizeConstants, staysLiteral, type Parameterized, type ParamStorage } from "./params.js";
 export { type Kernel, type Stmt, type Op, type Operand, type BufferParam, type LoopKind, printKernel } from "./kernel.js";
 export { type Plan, type PlanStats, type KernelStep, scheduleGraph } from "./schedule.js";
 export { renderJs } from "./render/js.js";
@@ -40,7 +42,11 @@ export interface LoweredGraph {
 export function lowerGraph(outputs: Tensor | Node | readonly (Tensor | Node)[]): LoweredGraph {
   const list = (Array.isArray(outputs) ? outputs : [outputs]) as (Tensor | Node)[];
   const nodes = list.map((o) => (o instanceof Tensor ? o.node : o));
-  const { plan } = planFor(nodes, (n) => n.prim === "data" || bufferOf(n) !== undefined);
+  const isBuffer = (n: Node) => n.prim === "data" || bufferOf(n) !== undefined;
+  // The kernels as they run: scalar constants read from the parameter buffer (params.ts).
+  const { outputs: outs, params } = parameterizeConstants(nodes, isBuffer);
+  const { plan } = planFor(outs, isBuffer);
+  params?.release();
   return {
     kernels: planKernels(plan),
     stats: plan.stats,

@@ -24,6 +24,7 @@ export {
 export { interpret } from "./interpret.js";
 export { floorDivideScalar, remainderScalar, powerInt32 } from "./arith.js";
 export { DataBuffer, memoryStats } from "./buffer.js";
+export { LruCache } from "./lru.js";
 export {
   type Executor, type CompiledGraph, type CompileOptions, compileGraph, registerExecutor, setExecutor, activeExecutor, interpreterExecutor, realize, realizeSync,
   dataNode, hostDataNode, bufferOf, toTyped,

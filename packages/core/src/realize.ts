@@ -3,7 +3,7 @@
  * executor interface and a registry; backends register implementations (core never imports one).
  * Until a compiled backend is registered, the reference interpreter realizes everything.
  */
-import { DataBuffer } from "./buffer.js";
+import { DataBuffer, setReleaseHook } from "./buffer.js";
 import { type DType, type TypedArray, allocTyped, castScalar } from "./dtype.js";
 import { BackendUnavailableError, ConcretizationError } from "./errors.js";
 import { type Graph, topoSort } from "./ir/graph.js";
@@ -132,14 +132,33 @@ export function activeExecutor(): Executor {
 // Realized-node bookkeeping.
 
 const dataNodeRegistry = new FinalizationRegistry<DataBuffer>((buf) => buf.release());
+// A buffer released early needs no finalizer (and its registry entry would hold it meanwhile).
+setReleaseHook((buf) => dataNodeRegistry.unregister(buf));
 /** A computed node that was realized maps to its data leaf, so other graphs reuse the value. */
 const realizedOf = new WeakMap<Node, Node<"data">>();
 
 /** Wraps a buffer in a `data` leaf; the buffer is released when the node is collected. */
 export function dataNode(buf: DataBuffer, aval: Aval): Node<"data"> {
   const node = makeNode("data", [], { ref: buf }, aval);
-  dataNodeRegistry.register(node, buf);
+  // The buffer is its own unregister token (held weakly): `releaseToGc` cancels the finalizer.
+  dataNodeRegistry.register(node, buf, buf);
   return node;
+}
+
+/**
+ * Leaves a value that kiln no longer owns (a State replaced it, but user code may still hold it)
+ * to the JS garbage collector instead of the FinalizationRegistry. The registry holds its buffer
+ * strongly until its callback runs, and callbacks never run during a synchronous loop; a host-only
+ * buffer needs no callback at all (its typed array is ordinary JS memory, collected with the last
+ * handle or graph that refers to it). A device value read back to the host first gives up its
+ * device storage. Returns false for a device-only value: that one stays with the registry.
+ * @example releaseToGc(bufferOf(replaced.node)!) // true on cpu: the replaced value is plain JS memory now
+ */
+export function releaseToGc(buf: DataBuffer): boolean {
+  if (buf.device !== null && !buf.dropDevice()) return false;
+  if (!buf.uncount()) return false;
+  dataNodeRegistry.unregister(buf);
+  return true;
 }
 
 /** A host typed array as a data leaf (copies nothing: the array is taken over). */

@@ -6,7 +6,8 @@
  */
 import { BehaviorSubject, type Observable, merge, map as rxMap } from "rxjs";
 import { StateError } from "./errors.js";
-import { Tensor, type ArrayLike } from "./tensor.js";
+import { Tensor, type ArrayLike, dropFromState, holdForState } from "./tensor.js";
+import { bufferOf, releaseToGc } from "./realize.js";
 import { asTensor } from "./np/util.js";
 import { flatten, structureKey, unflatten } from "./tree.js";
 import { avalString } from "./ir/node.js";
@@ -87,7 +88,8 @@ function normalizeValue(v: unknown, who: string): StateValue {
 /** shape/dtype/structure signature of a value: equal signatures mean a cached trace stays valid. */
 export function valueSignature(v: StateValue): string {
   const [leaves, def] = flatten(v);
-  return `${structureKey(def)}:${leaves.map((l) => avalString((l as Tensor).node.aval)).join(",")}`;
+  // shape and dtype, not `.node`: describing a State whose value was disposed must not throw.
+  return `${structureKey(def)}:${leaves.map((l) => avalString({ shape: (l as Tensor).shape, dtype: (l as Tensor).dtype })).join(",")}`;
 }
 
 /**
@@ -102,18 +104,29 @@ export class State<V extends StateValue = Tensor> {
   readonly name: string | undefined;
   #value: V;
   readonly #subject: BehaviorSubject<V>;
+  /**
+   * Who may hold the committed value besides this State (see `releaseReplaced`): `#fresh` when a
+   * commit created it (a jit output), `#shared` once it was read through `.value`, `#emitted` once
+   * a `value$` subscriber received it.
+   */
+  #fresh = false;
+  #shared = false;
+  #emitted = false;
   /** Current value on subscribe, then every committed write, in commit order. */
   readonly value$: Observable<V>;
 
   constructor(value: V | ArrayLike, opts: StateOptions = {}) {
     this.name = opts.name;
     this.#value = normalizeValue(value, this.describe()) as V;
+    for (const t of leavesOf(this.#value)) holdForState(t);
     this.#subject = new BehaviorSubject<V>(this.#value);
     this.value$ = this.#subject.asObservable();
   }
 
   /** Reads the value; inside a trace the read is recorded and returns the traced value. */
   get value(): V {
+    // The caller (or a transform building a graph from it) may keep the committed value.
+    this.#shared = true;
     return readAt(this, traceStack.length - 1) as V;
   }
 
@@ -130,13 +143,24 @@ export class State<V extends StateValue = Tensor> {
     return this.#value;
   }
 
-  /** @internal Assigns without emitting; `commitStateWrites` emits after all assignments. */
-  assignCommitted(v: StateValue): void {
+  /**
+   * @internal Assigns without emitting; `commitStateWrites` emits after all assignments. `fresh`:
+   * the value was created by the commit itself (a jit output no user code has seen).
+   */
+  assignCommitted(v: StateValue, fresh = false): void {
+    const old = this.#value;
     this.#value = v as V;
+    for (const t of leavesOf(v)) holdForState(t);
+    releaseReplaced(old, v, this.#fresh && !this.#shared, this.#emitted);
+    this.#fresh = fresh;
+    this.#shared = false;
+    this.#emitted = false;
   }
 
   /** @internal Emits the committed value on `value$`. */
   emit(): void {
+    // A subscriber may keep what it receives (a loss history): the value is no longer ours alone.
+    if (this.#subject.observed) this.#emitted = true;
     this.#subject.next(this.#value);
   }
 
@@ -164,11 +188,40 @@ export class LongTermState<V extends StateValue = Tensor> extends State<V> {}
 export class HiddenState<V extends StateValue = Tensor> extends State<V> {}
 
 /**
- * Commits writes in one step: every value is assigned first, then each State's stream emits, in
- * the map's order. A failure before this call leaves every State as it was.
+ * What happens to a State's value when a commit replaces it (issue: a synchronous loop must not
+ * grow). The FinalizationRegistry that frees unreachable buffers cannot run until the loop yields,
+ * so a replaced value is released here, as far as it is safe:
+ * - owned (created by a commit, never read through `.value` nor emitted): nothing outside kiln can
+ *   refer to it, so its handle is disposed now; its buffer (host or device) is freed, or recycled
+ *   by the device pool, unless another handle shares it (`DataBuffer` counts handles);
+ * - otherwise user code may keep it (a subscriber's loss history): it must stay readable. A
+ *   host-only value is handed to the JS garbage collector (`releaseToGc`), which does run during
+ *   a synchronous loop; a device value that was read back gives up its device storage first; a
+ *   device-only value stays with the registry.
+ * Leaves that are also in the new value, or held by another State, are left alone.
  */
-export function commitStateWrites(writes: ReadonlyMap<AnyState, StateValue>): void {
-  for (const [s, v] of writes) s.assignCommitted(v);
+function releaseReplaced(old: StateValue, next: StateValue, owned: boolean, emitted: boolean): void {
+  const kept = new Set(leavesOf(next));
+  for (const t of leavesOf(old)) {
+    const heldElsewhere = dropFromState(t);
+    if (kept.has(t) || heldElsewhere || t.isDisposed) continue;
+    if (owned && !emitted) {
+      t.dispose();
+      continue;
+    }
+    const buf = t.node.prim === "data" ? bufferOf(t.node) : undefined;
+    if (buf) releaseToGc(buf);
+  }
+}
+
+/**
+ * Commits writes in one step: every value is assigned first, then each State's stream emits, in
+ * the map's order. A failure before this call leaves every State as it was. `fresh`: the values
+ * were created by the commit itself (jit's outputs), so no user code refers to them yet and a
+ * later commit may free them at once.
+ */
+export function commitStateWrites(writes: ReadonlyMap<AnyState, StateValue>, opts: { fresh?: boolean } = {}): void {
+  for (const [s, v] of writes) s.assignCommitted(v, opts.fresh ?? false);
   for (const s of writes.keys()) s.emit();
 }
 

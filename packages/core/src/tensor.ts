@@ -27,6 +27,24 @@ export type NestedNumbers = number | NestedNumbers[];
 
 // tidy() scopes: every Tensor created inside is recorded so the scope can dispose it.
 const tidyScopes: Tensor[][] = [];
+/**
+ * Handles that are (leaves of) a State's committed value, with how many States hold them: a State
+ * owns its value, so `tidy()` never disposes one (as TF.js never disposes a Variable's tensor).
+ */
+const stateHeld = new WeakMap<Tensor, number>();
+
+/** @internal A State committed `t` (state.ts). */
+export function holdForState(t: Tensor): void {
+  stateHeld.set(t, (stateHeld.get(t) ?? 0) + 1);
+}
+
+/** @internal A State replaced `t`; returns whether another State still holds it. */
+export function dropFromState(t: Tensor): boolean {
+  const n = (stateHeld.get(t) ?? 0) - 1;
+  if (n > 0) stateHeld.set(t, n);
+  else stateHeld.delete(t);
+  return n > 0;
+}
 // No finalizer on handles: a collected handle must not free a buffer that pending graphs still
 // read (np.array(v).add(1) keeps v's data node, not its handle). The buffer is freed when its
 // data node is collected (realize.ts), i.e. when neither a handle nor a graph refers to it.
@@ -229,7 +247,8 @@ function nest(data: TypedArray, shape: Shape): NestedNumbers {
 
 /**
  * Runs `fn` and frees every Tensor created inside it that `fn` does not return (buffers that a
- * returned pending tensor still needs are kept).
+ * returned pending tensor still needs are kept). Values committed to a State inside `fn` belong to
+ * the State and are never freed here (nor the buffers they read).
  * @example const y = tidy(() => x.mul(2).add(1).sum()); // the temporaries are freed
  */
 export function tidy<T>(fn: () => T): T {
@@ -251,10 +270,13 @@ export function tidy<T>(fn: () => T): T {
     else if (v && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) Object.values(v).forEach(visit);
   };
   visit(result);
+  // Values committed to States are the States' (and so is every buffer their pending graphs read).
+  const held = scope.filter((t) => stateHeld.has(t));
+  held.forEach(visit);
   const outer = tidyScopes[tidyScopes.length - 1];
   for (const t of scope) {
     if (keep.has(t)) {
-      outer?.push(t); // a returned tensor belongs to the enclosing scope
+      if (!stateHeld.has(t)) outer?.push(t); // a returned tensor belongs to the enclosing scope
       continue;
     }
     const buf = t.isDisposed ? undefined : bufferOf(t.node);

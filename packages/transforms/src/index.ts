@@ -15,6 +15,6 @@ export { StateFinder, type StateFinderOptions, type StateFinderFn, type StateUsa
 export { customVjp, customJvp, type CustomVjpFunction, type CustomJvpFunction, type CustomOptions } from "./custom.js";
 export { checkpoint, remat, type CheckpointPolicy, type CheckpointOptions } from "./checkpoint.js";
 export { peakLiveBytes, memorySchedule, type PeakLiveBytesOptions } from "./memory.js";
-export { jit, jitStats, type JitOptions, type Jitted, type Lowered } from "./jit.js";
+export { jit, jitStats, JIT_CACHE_SIZE, type JitOptions, type Jitted, type Lowered } from "./jit.js";
 export { cond, whileLoop, scan, forLoop, type ScanOptions } from "./control.js";
 export { vmap, type VmapOptions, type AxisSpec, type StateAxes } from "./vmap.js";

@@ -23,11 +23,14 @@ import {
   type AnyState, type CompiledGraph, DataBuffer, type Graph, type Node, type StateTrace, type StateValue, type TreeDef,
   ConcretizationError, Movement, Tensor, ValueError, activeExecutor, bufferOf, commitStateWrites, compileGraph, dataNode,
   dependsOnPlaceholder, environ, substituter, isTracingStates, makeGraph, makeNode, optimizeGraph, printGraph, realizeSync, tree,
-  valueSignature, withStateTrace, npUtil, StateError, setExecutor,
+  valueSignature, withStateTrace, npUtil, StateError, setExecutor, LruCache,
 } from "@kiln/core";
 import { type AnyFunction } from "./trace.js";
 
 export { jitStats } from "./jit-signature.js";
+
+/** Signatures (traces and compiled plans) one jitted function keeps, least recently used dropped first. */
+export const JIT_CACHE_SIZE = 64;
 
 export interface JitOptions {
   /** Positional arguments that are compile-time constants: their values are part of the cache key. */
@@ -57,6 +60,8 @@ export interface Jitted<F extends AnyFunction> {
 }
 
 interface Entry extends Signature {
+  /** The signature key the entry is cached under. */
+  readonly key: string;
   readonly graph: Graph;
   readonly compiled: CompiledGraph;
   /**
@@ -92,9 +97,16 @@ export function jit<F extends AnyFunction>(fn: F, opts: JitOptions = {}): Jitted
   if (typeof fn !== "function") throw new ValueError(`jit: expected a function, got ${typeof fn}`);
   normNums("staticArgnums", opts.staticArgnums, null);
   normNums("donateArgnums", opts.donateArgnums, null);
-  const cache = new Map<string, Entry[]>();
   /** Every entry, most recently used first: a call tries them in this order before building a key. */
   const recent: Entry[] = [];
+  // Signatures kept per function: a loop over ever new shapes or static values must not keep every
+  // trace and compiled plan alive. An evicted signature is traced again if it comes back.
+  const cache = new LruCache<string, Entry[]>(JIT_CACHE_SIZE, (_key, evicted) => {
+    for (const e of evicted) {
+      const at = recent.indexOf(e);
+      if (at >= 0) recent.splice(at, 1);
+    }
+  });
   let traces = 0;
 
   const staticsOf = (arity: number): Set<number> =>
@@ -175,7 +187,7 @@ export function jit<F extends AnyFunction>(fn: F, opts: JitOptions = {}): Jitted
     const donate = leaves.map((l, i) => leafDonated[i]! && l instanceof Tensor);
     const compiled = withBackend(opts.backend, () => compileGraph(graph, activeExecutor(), donate.some(Boolean) ? { donate } : {}));
     const entry: Entry = {
-      graph, compiled, reads,
+      key, graph, compiled, reads,
       writes: writeList.map(({ state, def: d, count, read }) => ({ state, def: d, count, read })),
       outDef, numOutLeaves: outTensors.length, outWeak: outTensors.map((t) => t.weak),
       arity: args.length,
@@ -185,7 +197,7 @@ export function jit<F extends AnyFunction>(fn: F, opts: JitOptions = {}): Jitted
       environ: env, backend,
       leaves: [],
     };
-    const list = cache.get(key) ?? [];
+    const list = cache.peek(key) ?? [];
     list.push(entry);
     cache.set(key, list);
     return entry;
@@ -199,7 +211,11 @@ export function jit<F extends AnyFunction>(fn: F, opts: JitOptions = {}): Jitted
       if (m === "symbolic") return null;
       if (m === "yes") {
         const e = recent[i]!;
-        if (i > 0) (recent.splice(i, 1), recent.unshift(e));
+        if (i > 0) {
+          recent.splice(i, 1);
+          recent.unshift(e);
+          cache.get(e.key); // most recently used in the bounded cache too
+        }
         return e;
       }
     }
@@ -268,7 +284,8 @@ export function jit<F extends AnyFunction>(fn: F, opts: JitOptions = {}): Jitted
         commits.set(w.state, w.def.kind === "leaf" ? outs[k]! : tree.unflatten<StateValue>(w.def, outs.slice(k, k + w.count)));
         k += w.count;
       }
-      commitStateWrites(commits);
+      // The written values are the plan's fresh outputs: the States may free them when replaced.
+      commitStateWrites(commits, { fresh: true });
       // A written State whose new value has the avals it was read with stays verified.
       for (const w of entry.writes) {
         if (!w.read) continue;

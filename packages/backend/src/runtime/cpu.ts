@@ -5,11 +5,12 @@
  * new data — every eager training step — skips scheduling and lowering entirely.
  */
 import {
-  type CompiledGraph, DataBuffer, DisposedError, type Executor, type Graph, type Node, type TypedArray, topoSort,
+  type CompiledGraph, DataBuffer, DisposedError, type Executor, type Graph, type Node, type TypedArray, LruCache, topoSort,
 } from "@kiln/core";
 import { planKernels } from "../inspect.js";
 import { allocTypedArray, bytesPer, storageOf } from "../storage.js";
 import { compileKernel } from "../cache.js";
+import { parameterizeConstants } from "../params.js";
 import { type KernelStep, type Plan, type PlanBuffer, scheduleGraph } from "../schedule.js";
 import { donatable, planDonations } from "./donate.js";
 import { LIBRARY } from "./library.js";
@@ -45,7 +46,7 @@ export function setStepTimer(timer: ((kind: KernelStep["kind"], ms: number) => v
 }
 
 const PLAN_CACHE_SIZE = 512;
-const plans = new Map<string, Plan>();
+const plans = new LruCache<string, Plan>(PLAN_CACHE_SIZE);
 
 /** Scratch arrays (packed panels) reused across calls, per storage class and parameter position. */
 const scratchPool = new Map<string, TypedArray>();
@@ -130,15 +131,10 @@ export function planFor(outputs: readonly Node[], isBuffer: (n: Node) => boolean
   const key = graphKey(nodes, outputs, isBuffer);
   counters.hashes++;
   const hit = plans.get(key);
-  if (hit) {
-    plans.delete(key); // refresh LRU position
-    plans.set(key, hit);
-    return { plan: hit, inputs: nodes.filter(isBuffer) };
-  }
+  if (hit) return { plan: hit, inputs: nodes.filter(isBuffer) };
   const made = scheduleGraph(outputs, isBuffer);
   counters.schedules++;
   plans.set(key, made.plan);
-  if (plans.size > PLAN_CACHE_SIZE) plans.delete(plans.keys().next().value!);
   return made;
 }
 
@@ -150,12 +146,18 @@ function hostOf(n: Node, known: (n: Node) => DataBuffer | undefined): TypedArray
 
 function executeCpu(outputs: readonly Node[], known: (n: Node) => DataBuffer | undefined): DataBuffer[] {
   const isBuffer = (n: Node) => n.prim === "data" || known(n) !== undefined;
-  const { plan, inputs } = planFor(outputs, isBuffer);
-  const arrays = runPlan(plan, inputs.map((n) => hostOf(n, known)));
-  return plan.outputs.map((id) => {
-    const b = plan.buffers[id]!;
-    return new DataBuffer(b.dtype, b.size, arrays[id]!);
-  });
+  const { outputs: outs, params } = parameterizeConstants(outputs, isBuffer);
+  try {
+    const { plan, inputs } = planFor(outs, isBuffer);
+    const arrays = runPlan(plan, inputs.map((n) => hostOf(n, known)));
+    return plan.outputs.map((id) => {
+      const b = plan.buffers[id]!;
+      return new DataBuffer(b.dtype, b.size, arrays[id]!);
+    });
+  } finally {
+    // The parameter buffer only lives for this run (a synchronous loop must not wait for the GC).
+    params?.release();
+  }
 }
 
 /** The kernel function of each step, resolved once per plan (a cache lookup hashes the kernel IR). */
@@ -189,7 +191,8 @@ interface CpuCompileOptions {
 function compileCpu(graph: Graph, opts: CpuCompileOptions = {}): CompiledGraph {
   const position = new Map(graph.inputs.map((n, i) => [n, i]));
   const isBuffer = (n: Node) => n.prim === "data" || position.has(n);
-  const { plan, inputs } = scheduleGraph(graph.outputs, isBuffer);
+  // The parameter buffer is one of the plan's constants: it lives as long as the plan.
+  const { plan, inputs } = scheduleGraph(parameterizeConstants(graph.outputs, isBuffer).outputs, isBuffer);
   counters.schedules++;
   // Each plan input is a graph input (by position) or a constant captured in the graph.
   const sources = inputs.map((n) => position.get(n) ?? ((n as Node<"data">).params.ref as DataBuffer));

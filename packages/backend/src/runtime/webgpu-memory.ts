@@ -225,8 +225,7 @@ export function deviceDataOf(ctx: GpuContext, buf: DataBuffer, op: string): Devi
   const dd = new DeviceData(buf.dtype, buf.size, null, ctx.generation);
   if (buf.dtype !== "float64") dd.gpu = upload(ctx, buf.host!, buf.dtype);
   else dd.host = buf.host;
-  buf.device = dd;
-  buf.deviceFree = freeDeviceData;
+  buf.attachDevice(dd, freeDeviceData);
   return dd;
 }
 

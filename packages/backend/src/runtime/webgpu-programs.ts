@@ -17,7 +17,7 @@
  * 64-bit float). Their inputs are read back and their output
  * uploaded when a device kernel needs it.
  */
-import { type DType, KernelCompileError, type TypedArray } from "@kiln/core";
+import { type DType, KernelCompileError, LruCache, type TypedArray } from "@kiln/core";
 import { type Kernel, type Stmt, fnv1a, printKernelBody } from "../kernel.js";
 import { type KernelStep, type LibrarySpec } from "../schedule.js";
 import { allocTypedArray } from "../storage.js";
@@ -100,7 +100,9 @@ export function wgslSourceStore(): WgslSourceStore | null {
 const stats = { compiles: 0, lookups: 0, storeHits: 0, storeProblems: 0 };
 /** Store keys whose program failed to compile: rendered again and replaced, never read. */
 const distrusted = new Set<string>();
-const byKey = new Map<string, CompiledProgram>();
+/** Programs kept compiled per process (as the JS kernel cache, cache.ts: a bounded LRU). */
+const PROGRAM_CACHE_SIZE = 1024;
+const byKey = new LruCache<string, CompiledProgram>(PROGRAM_CACHE_SIZE);
 const keyOf = new WeakMap<Kernel, string>();
 
 function kernelKey(k: Kernel): string {
@@ -208,7 +210,7 @@ function compiledBy(ctx: GpuContext, key: string, name: string, render: () => { 
   const n = program.dispatches.length;
   const drop = () => {
     compiled.failed = true;
-    if (byKey.get(key) === compiled) byKey.delete(key);
+    if (byKey.peek(key) === compiled) byKey.delete(key);
   };
   const made = program.dispatches.map((d, i) => {
     // One scope around everything made from the module: no "invalid pipeline" error escapes
