@@ -6,7 +6,7 @@ export { stopGradient } from "./np/elementwise.js";
 export { tree, type TreeDef } from "./tree.js";
 export * from "./errors.js";
 export { type DType, type TypedArray, DTYPES, isFloat, promoteTypes } from "./dtype.js";
-export { type Shape, broadcastShapes, sizeOf, stridesOf } from "./shape.js";
+export { type Shape, MAX_ELEMENTS, broadcastShapes, sizeOf, stridesOf } from "./shape.js";
 export { type Node, makeNode, constNode, avalString } from "./ir/node.js";
 export { type Graph, makeGraph, printGraph, topoSort } from "./ir/graph.js";
 export {

@@ -85,7 +85,7 @@ function checkKey(key: unknown, op: string): Tensor {
 
 function normShape(size: number | readonly number[] | undefined, op: string): number[] {
   if (size === undefined) return [];
-  return checkShape(op, typeof size === "number" ? [size] : [...size]);
+  return checkShape(op, typeof size === "number" ? [size] : size);
 }
 
 function floatDType(dtype: DType | undefined, op: string): DType {

@@ -1,6 +1,15 @@
-import { IndexError, ShapeError } from "./errors.js";
+import { IndexError, ShapeError, describeValue } from "./errors.js";
 
 export type Shape = readonly number[];
+
+/**
+ * The most elements one array may have: 2^31 - 1. Kernels index with 32-bit integers (WGSL `i32`,
+ * the JS renderer's `| 0` arithmetic), and a bigger array could not be allocated or looped over in
+ * reasonable time anyway (`np.zeros([1e6, 1e6]).sum()` would spin for hours). Checked whenever a
+ * graph node is built, so an impossible size fails at once with a ShapeError instead of an 8 GB
+ * allocation, an endless loop or an untyped RangeError.
+ */
+export const MAX_ELEMENTS = 2 ** 31 - 1;
 
 export function sizeOf(shape: Shape): number {
   let n = 1;
@@ -64,9 +73,31 @@ export function normAxes(op: string, axis: number | readonly number[] | undefine
   return out.sort((a, b) => a - b);
 }
 
+/**
+ * A user-given shape, validated: an array of non-negative safe integers whose product is at most
+ * `MAX_ELEMENTS`. Returns a copy, so a caller mutating its array later changes nothing.
+ * @example checkShape("zeros", [2, 3]) // [2, 3]; checkShape("zeros", [-1]) throws ShapeError
+ */
 export function checkShape(op: string, shape: unknown): number[] {
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
-    throw new ShapeError(`${op}: shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
+  if (!Array.isArray(shape)) throw new ShapeError(`${op}: shape must be an array of non-negative integers, got ${describeValue(shape)}`);
+  const out = Array.from(shape as unknown[]);
+  const bad = out.findIndex((d) => !(typeof d === "number" && Number.isSafeInteger(d) && d >= 0));
+  if (bad >= 0) {
+    throw new ShapeError(`${op}: shape must be an array of non-negative integers, got ${describeValue(out[bad])} at position ${bad}`);
   }
-  return shape as number[];
+  checkSize(op, out as number[]);
+  return out as number[];
+}
+
+/**
+ * Throws a ShapeError when an array of `shape` would have more than `MAX_ELEMENTS` elements.
+ * @example checkSize("zeros", [1e6, 1e6]) // throws: 1e12 elements
+ */
+export function checkSize(op: string, shape: Shape): void {
+  const n = sizeOf(shape);
+  if (n > MAX_ELEMENTS) {
+    throw new ShapeError(
+      `${op}: an array of shape ${fmtShape(shape)} would have ${n} elements, more than the maximum of ${MAX_ELEMENTS} (2^31 - 1) per array`,
+    );
+  }
 }
