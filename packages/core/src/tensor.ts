@@ -5,7 +5,7 @@
  */
 import { DataBuffer } from "./buffer.js";
 import { type DType, type TypedArray } from "./dtype.js";
-import { DisposedError, ValueError } from "./errors.js";
+import { CoercionError, DisposedError, ValueError } from "./errors.js";
 import { type Node } from "./ir/node.js";
 import { activeExecutor, bufferOf, readBuffer, readBufferSync, realize, realizeSync } from "./realize.js";
 import { type Shape, sizeOf } from "./shape.js";
@@ -125,6 +125,29 @@ export class Tensor {
   }
   [Symbol.for("nodejs.util.inspect.custom")](): string {
     return this.toString();
+  }
+  /**
+   * JS coercion. A Tensor is not a number: `x.sum() > 0`, `x + 1`, `Number(x)` and `+x` throw a
+   * CoercionError instead of silently giving NaN or `false` (under `jit` a silently wrong branch
+   * would be compiled in). Read the value with `itemSync()`/`await item()`, compute with
+   * `np.greater`/`np.where`, or branch on traced values with `cond`.
+   *
+   * Strings: `` `${x}` `` and `String(x)` give `toString()` (the values, as `console.log` shows
+   * them) outside a transform, but throw inside one when `x` is traced, since a traced value has no
+   * values to print and code building strings from it would bake one trace's text into the graph.
+   * @example
+   * const x = np.array([1, 2]);
+   * `${x}`            // "Tensor([1,2], float32)"
+   * x.sum() > 0       // throws CoercionError: use x.sum().itemSync() > 0 or np.greater(...)
+   */
+  [Symbol.toPrimitive](hint: "number" | "string" | "default"): string {
+    const traced = !this.#disposed && dependsOnPlaceholder(this.#node);
+    if (hint === "string" && !traced) return this.toString();
+    const what = `a Tensor(${this.dtype}[${this.shape}])${traced ? " traced by a transform" : ""}`;
+    const fix = traced
+      ? "inside jit/grad/vmap, compute with np.where / np.greater and branch with cond (or whileLoop); under grad, itemSync() reads the value"
+      : "read a value with itemSync() / await item() (or toArraySync()), or compute with np.where / np.greater";
+    throw new CoercionError(`${what} was used as a JS ${hint === "string" ? "string" : "number"} (comparison, arithmetic, Number(), template string): ${fix}`);
   }
   /** Frees this handle's buffer now (optional: buffers are also freed when the handle is collected). */
   dispose(): void {
