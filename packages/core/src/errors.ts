@@ -65,29 +65,13 @@ export class KilnTypeError extends TypeError {
 }
 
 /**
- * A short, safe description of any value for an error message: never calls user `toString`
- * (which may throw or lie), never prints `[object Object]`.
- * @example describeValue({ dtype: "int32" }) // 'an object {"dtype":"int32"}'
+ * A short description of an unexpected value for error messages (never `[object Object]`).
+ * @example describeValue(3) // "number 3"
  */
 export function describeValue(v: unknown): string {
-  switch (typeof v) {
-    case "number": return Object.is(v, -0) ? "-0" : String(v);
-    case "string": return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
-    case "symbol": return `a symbol (${v.description ?? ""})`;
-    case "function": return "a function";
-    case "bigint": return `a bigint ${v}n`;
-    case "undefined":
-    case "boolean": return String(v);
-    default: break;
-  }
   if (v === null) return "null";
-  if (Array.isArray(v)) return `an array of length ${v.length}`;
-  const ctor = (Object.getPrototypeOf(v) as { constructor?: { name?: unknown } } | null)?.constructor?.name;
-  if (typeof ctor === "string" && ctor !== "Object") return `a ${ctor}`;
-  try {
-    const s = JSON.stringify(v);
-    return `an object ${s.length > 60 ? `${s.slice(0, 60)}…` : s}`;
-  } catch {
-    return "an object";
-  }
+  if (Array.isArray(v)) return "an array";
+  if (typeof v === "object") return `an object (${(v as object).constructor?.name ?? "no prototype"})`;
+  if (typeof v === "function") return `a function (${(v as { name?: string }).name || "anonymous"})`;
+  return `${typeof v} ${String(v)}`;
 }

@@ -3,7 +3,7 @@ export * as np from "./np/index.js";
 export { Tensor, tidy, type ArrayLike, type NestedArray, type NestedNumbers } from "./tensor.js";
 export { slice, newaxis, type Index, type Slice } from "./np/indexing.js";
 export { stopGradient } from "./np/elementwise.js";
-export { tree, type TreeDef } from "./tree.js";
+export { tree, type TreeDef, defineKey, ownValue } from "./tree.js";
 export * from "./errors.js";
 export { type DType, type TypedArray, DTYPES, isFloat, promoteTypes } from "./dtype.js";
 export { type Shape, MAX_ELEMENTS, broadcastShapes, sizeOf, stridesOf } from "./shape.js";

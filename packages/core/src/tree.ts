@@ -19,6 +19,26 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
+/**
+ * Sets `o[key] = value` as an own enumerable data property, whatever the key. A plain assignment
+ * with the key `"__proto__"` would replace the object's prototype instead (or, one level down,
+ * write into `Object.prototype`), so every keyed record built from user keys — pytrees, state
+ * paths, state dicts, optimizer slots — is written through this: such keys are preserved as data.
+ * @example const o = {}; defineKey(o, "__proto__", 1); Object.keys(o) // ["__proto__"]
+ */
+export function defineKey<T>(o: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/**
+ * `o[key]` only when `key` is an own property (never an inherited `constructor`, `toString` or
+ * the `__proto__` accessor).
+ * @example ownValue({}, "constructor") // undefined
+ */
+export function ownValue<T>(o: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(o, key) ? o[key] : undefined;
+}
+
 /** Flattens a pytree into its leaves and a structure to rebuild it with. */
 export function flatten(tree: unknown, isLeaf?: (v: unknown) => boolean): [unknown[], TreeDef] {
   const leaves: unknown[] = [];
@@ -54,7 +74,7 @@ export function unflatten<T = unknown>(def: TreeDef, leaves: readonly unknown[])
         return d.children.map(build);
       case "object": {
         const o: Record<string, unknown> = {};
-        d.keys.forEach((k, j) => (o[k] = build(d.children[j]!)));
+        d.keys.forEach((k, j) => defineKey(o, k, build(d.children[j]!)));
         return o;
       }
     }

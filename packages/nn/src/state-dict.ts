@@ -5,7 +5,7 @@
  */
 import { type AnyState, type StateValue, StateError, Tensor, commitStateWrites, isTracingStates, tree } from "@kiln/core";
 import { freeze } from "immer";
-import { describeValue } from "@kiln/core";
+import { defineKey, describeValue } from "@kiln/core";
 
 /** A frozen `{ path: value }` snapshot of States' values. */
 export type StateDict = Readonly<Record<string, StateValue>>;
@@ -22,7 +22,7 @@ function copyValue(v: StateValue): StateValue {
  */
 export function stateDictOf(states: Readonly<Record<string, AnyState>>): StateDict {
   const snap: Record<string, StateValue> = {};
-  for (const [path, s] of Object.entries(states)) snap[path] = copyValue(s.value as StateValue);
+  for (const [path, s] of Object.entries(states)) defineKey(snap, path, copyValue(s.value as StateValue));
   return freeze(snap, true);
 }
 
