@@ -35,6 +35,7 @@ export {
   State, ParamState, ShortTermState, LongTermState, HiddenState, type AnyState, type StateValue, type StateOptions, type StateTrace,
   withStateTrace, isTracingStates, commitStateWrites, states$, valueSignature,
 } from "./state.js";
+export { stateStreamErrors$, reportStateStreamError, type StateStreamError } from "./state-stream.js";
 export { random, prng, RandomState, DEFAULT_RANDOM, type SizeOption } from "./random.js";
 export { environ, type EnvironSettings } from "./environ.js";
 export {
