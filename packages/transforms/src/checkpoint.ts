@@ -17,7 +17,7 @@ import {
 import { type CustomRules, followCustomCalls, registerCustomCall, uniqueCopy } from "./custom-call.js";
 import { jvpGraph } from "./jvp.js";
 import { vjpGraph } from "./vjp.js";
-import { TraceCache, traceCall, type AnyFunction } from "./trace.js";
+import { TraceCache, checkNotAsync, traceCall, type AnyFunction } from "./trace.js";
 
 /** Which interior values the backward pass may take from the forward pass instead of recomputing. */
 export type CheckpointPolicy =
@@ -79,6 +79,7 @@ function inputsToCopy(interior: readonly Node[], keys: readonly Node[]): Set<Nod
  */
 export function checkpoint<F extends AnyFunction>(fn: F, opts: CheckpointOptions = {}): F {
   if (typeof fn !== "function") throw new ValueError(`checkpoint: expected a function, got ${typeof fn}`);
+  checkNotAsync("checkpoint", fn);
   const saveable = resolvePolicy(opts.policy);
   const op = `checkpoint(${fn.name || "fn"})`;
   const cache = new TraceCache();

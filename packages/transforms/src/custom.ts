@@ -13,7 +13,7 @@ import {
 } from "@kiln/core";
 import { type CustomRules, followCustomCalls, placeholder, registerCustomCall } from "./custom-call.js";
 import { vjpGraph } from "./vjp.js";
-import { rebuildTree, zerosLike, type AnyFunction } from "./trace.js";
+import { checkNotAsync, rebuildTree, zerosLike, type AnyFunction } from "./trace.js";
 
 export interface CustomOptions {
   /** Positions of arguments that are not differentiated (passed first to the rules, as in JAX). */
@@ -145,6 +145,7 @@ function fnName(fn: (...args: any[]) => unknown): string {
  */
 export function customVjp(fn: AnyFunction, opts: CustomOptions = {}): CustomVjpFunction {
   const op = `customVjp(${fnName(fn)})`;
+  checkNotAsync(op, fn);
   const nondiff = checkNondiff(op, opts.nondiffArgnums ?? []);
   let rule: { fwd: (...args: any[]) => [unknown, unknown]; bwd: (...args: any[]) => readonly unknown[] } | null = null;
   const f = ((...args: unknown[]) => {
@@ -190,6 +191,7 @@ export function customVjp(fn: AnyFunction, opts: CustomOptions = {}): CustomVjpF
  */
 export function customJvp(fn: AnyFunction, opts: CustomOptions = {}): CustomJvpFunction {
   const op = `customJvp(${fnName(fn)})`;
+  checkNotAsync(op, fn);
   const nondiff = checkNondiff(op, opts.nondiffArgnums ?? []);
   let rule: ((...args: any[]) => [unknown, unknown]) | null = null;
   const f = ((...args: unknown[]) => {

@@ -16,7 +16,7 @@
  */
 import { type AnyState, DTypeError, type StateValue, Tensor, ValueError, isFloat, tree, withStateTrace } from "@kiln/core";
 import { vjpGraph } from "./vjp.js";
-import { type Argnums, TraceCache, checkArgnumsForm, onesLike, outputTensors, perArgTrees, resolveArgnums, traceCall, type AnyFunction } from "./trace.js";
+import { type Argnums, TraceCache, checkArgnumsForm, checkNotAsync, onesLike, outputTensors, perArgTrees, resolveArgnums, traceCall, type AnyFunction } from "./trace.js";
 import {
   type GradStates, StateEffects, atLeaves, commitOrForward, gradStateValues, parseGradStates, subtreesAt,
 } from "./state-effects.js";
@@ -145,6 +145,7 @@ export class GradientTransform {
     opts ??= {} as GradientTransformOptions<any>;
     const op = opts.transform?.name || "GradientTransform";
     if (typeof fn !== "function") throw new ValueError(`${op}: expected a function to transform, got ${describe(fn)}`);
+    checkNotAsync(op, fn);
     if (typeof opts.transform !== "function") throw new ValueError(`GradientTransform: options.transform must be a function`);
     const gradStates = opts.gradStates === undefined || opts.gradStates === null ? null : parseGradStates(op, opts.gradStates);
     const argnums = opts.argnums ?? (gradStates ? undefined : 0);

@@ -25,7 +25,7 @@ import {
   dependsOnPlaceholder, environ, substituter, isTracingStates, makeGraph, makeNode, optimizeGraph, printGraph, realizeSync, tree,
   valueSignature, withStateTrace, npUtil, StateError, setExecutor,
 } from "@kiln/core";
-import { type AnyFunction } from "./trace.js";
+import { type AnyFunction, checkNotAsync } from "./trace.js";
 
 export { jitStats } from "./jit-signature.js";
 
@@ -90,6 +90,7 @@ function placeholder(aval: { shape: readonly number[]; dtype: Tensor["dtype"] },
  */
 export function jit<F extends AnyFunction>(fn: F, opts: JitOptions = {}): Jitted<F> {
   if (typeof fn !== "function") throw new ValueError(`jit: expected a function, got ${typeof fn}`);
+  checkNotAsync("jit", fn);
   normNums("staticArgnums", opts.staticArgnums, null);
   normNums("donateArgnums", opts.donateArgnums, null);
   const cache = new Map<string, Entry[]>();

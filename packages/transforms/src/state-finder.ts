@@ -11,6 +11,7 @@ import {
 } from "@kiln/core";
 import { placeholder } from "./custom-call.js";
 import { StateEffects } from "./state-effects.js";
+import { checkNotAsync } from "./trace.js";
 
 /** Which States to report: read-only ones, written ones, or every State touched. */
 export type StateUsage = "read" | "write" | "all";
@@ -54,6 +55,7 @@ export function StateFinder(fn: (...args: any[]) => unknown, opts: StateFinderOp
 export function StateFinder(fn: (...args: any[]) => unknown, opts?: StateFinderOptions): StateFinderFn<Record<string, AnyState> | AnyState[]>;
 export function StateFinder(fn: (...args: any[]) => unknown, opts: StateFinderOptions = {}): StateFinderFn<Record<string, AnyState> | AnyState[]> {
   if (typeof fn !== "function") throw new ValueError(`StateFinder: expected a function, got ${describeValue(fn)}`);
+  checkNotAsync("StateFinder", fn);
   if (opts === null || typeof opts !== "object") throw new ValueError(`StateFinder: options must be an object, got ${describeValue(opts)}`);
   const usage = opts.usage ?? "all";
   if (!USAGES.includes(usage)) throw new ValueError(`StateFinder: usage must be one of "read", "write", "all"; got ${JSON.stringify(usage)}`);

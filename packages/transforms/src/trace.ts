@@ -14,7 +14,7 @@
  * has finished, in terms of the real arguments: a placeholder never leaks into a State.
  */
 import {
-  DTypeError, type Node, Tensor, type TreeDef, ValueError, bindPlaceholders, concreteReadCount, constNode, environ,
+  AsyncFunctionError, DTypeError, type Node, Tensor, type TreeDef, ValueError, bindPlaceholders, concreteReadCount, constNode, environ,
   isFloat, npUtil, substituter, tree, withStateTrace,
 } from "@kiln/core";
 import { followCustomCalls, placeholder } from "./custom-call.js";
@@ -35,6 +35,23 @@ export type AnyFunction = (...args: any[]) => any;
 
 /** Counters for tests and diagnostics: how often functions were traced and derivatives derived. */
 export const transformStats = { traces: 0, derivations: 0, cacheHits: 0 };
+
+const ASYNC_TAGS = new Set(["[object AsyncFunction]", "[object AsyncGeneratorFunction]"]);
+
+/**
+ * Rejects an `async` function up front with an AsyncFunctionError: tracing runs the function
+ * synchronously, so whatever follows its first `await` would run after the trace ended (API.md's
+ * `await x.item()` inside jit used to end in an unhandled rejection). A plain function that returns
+ * a Promise is caught after its trace, by `withStateTrace`.
+ * @example checkNotAsync("jit", async (x) => x) // throws AsyncFunctionError
+ */
+export function checkNotAsync(op: string, fn: unknown): void {
+  if (typeof fn !== "function" || !ASYNC_TAGS.has(Object.prototype.toString.call(fn))) return;
+  throw new AsyncFunctionError(
+    `${op}: ${fn.name ? `"${fn.name}" is` : "got"} an async function; transforms trace synchronously, so code after an await would run after the trace ended. ` +
+      `Make it synchronous: read values with itemSync() (under grad), branch with np.where / cond (under jit), and await results outside the transformed function.`,
+  );
+}
 
 /** Validates the form of `argnums` (integers, no duplicates) when a transform is created. */
 export function checkArgnumsForm(op: string, argnums: Argnums): void {
@@ -183,6 +200,7 @@ function leafKindOf(op: string, leaf: unknown, diff: boolean, spec: DiffSpec, ar
  * differentiates at 3.0); every other leaf is passed through as it is.
  */
 export function traceCall(op: string, cache: TraceCache, fn: (...args: any[]) => unknown, args: readonly unknown[], spec: DiffSpec): Trace {
+  checkNotAsync(op, fn);
   const diffSet = new Set(spec.argnums);
   const perArg = args.map((a, i) => {
     const [leaves, def] = tree.flatten(a);

@@ -19,7 +19,7 @@ import {
 import { placeholder } from "./custom-call.js";
 import { type BatchedNode, lift, moveAxis } from "./rules/batch.js";
 import { StateEffects, commitOrForward } from "./state-effects.js";
-import { outputTensors, type AnyFunction } from "./trace.js";
+import { checkNotAsync, outputTensors, type AnyFunction } from "./trace.js";
 import { batchNodes } from "./vmap-graph.js";
 
 /** An axis per leaf: a number (negative counts from the end), `null` (not mapped), or a pytree prefix of those. */
@@ -129,6 +129,7 @@ function stateAxisTable(stateAxes: StateAxes | undefined): (state: AnyState) => 
  */
 export function vmap<F extends AnyFunction>(fn: F, opts: VmapOptions = {}): (...args: Parameters<F>) => ReturnType<F> {
   if (typeof fn !== "function") throw new ValueError(`vmap: expected a function, got ${describeValue(fn)}`);
+  checkNotAsync("vmap", fn);
   const { inAxes = 0, outAxes = 0, axisSize, stateAxes } = opts;
   checkSpec("inAxes", inAxes);
   checkSpec("outAxes", outAxes);
