@@ -32,7 +32,7 @@ describe("transforms reject async functions", () => {
       ["checkpoint", () => checkpoint(f)], ["StateFinder", () => StateFinder(f)], ["customVjp", () => customVjp(f)],
       ["customJvp", () => customJvp(f)], ["vjp", () => vjp(f, x)], ["jvp", () => jvp(f, [x], [x])], ["linearize", () => linearize(f, x)],
       ["cond", () => cond(true, f, (y: Tensor) => y, x)], ["whileLoop", () => whileLoop(async () => np.array(false), (c: Tensor) => c, x)],
-      ["scan", () => scan(async (c: Tensor, y: Tensor) => [c, y], x, x)], ["forLoop", () => forLoop(f, x)],
+      ["scan", () => scan((async (c: Tensor, y: Tensor) => [c, y]) as never, x, x)], ["forLoop", () => forLoop(f, x)],
     ];
     for (const [name, call] of calls) expect(call, name).to.throw(AsyncFunctionError);
   });
@@ -42,8 +42,8 @@ describe("transforms reject async functions", () => {
     // A thenable standing in for the Promise: the transform must attach a rejection handler to it.
     const thenable = { then: (_ok: unknown, onRejected?: unknown) => void (typeof onRejected === "function" && handled++) };
     expect(() => jit(() => thenable)()).to.throw(AsyncFunctionError, /returned a Promise/);
-    expect(() => grad(() => thenable)(np.array(1))).to.throw(AsyncFunctionError);
-    expect(() => vmap(() => thenable)(np.array([1]))).to.throw(AsyncFunctionError);
+    expect(() => grad((_x: Tensor) => thenable)(np.array(1))).to.throw(AsyncFunctionError);
+    expect(() => vmap((_x: Tensor) => thenable)(np.array([1]))).to.throw(AsyncFunctionError);
     expect(handled).to.equal(3);
   });
 
