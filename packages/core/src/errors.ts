@@ -75,3 +75,20 @@ export function describeValue(v: unknown): string {
   if (typeof v === "function") return `a function (${(v as { name?: string }).name || "anonymous"})`;
   return `${typeof v} ${String(v)}`;
 }
+
+/**
+ * JSON-like text of a value for an error message that never throws: bigints, symbols and
+ * functions are spelled out and a cycle falls back to `describeValue` (plain `JSON.stringify`
+ * throws a TypeError on `10n`, which would replace the intended KilnError).
+ * @example jsonOf([1, 10n]) // "[1,\"10n\"]"
+ */
+export function jsonOf(v: unknown): string {
+  try {
+    const s = JSON.stringify(v, (_k, x: unknown) =>
+      typeof x === "bigint" ? `${x}n` : typeof x === "symbol" ? x.toString() : typeof x === "function" ? "[function]" : x,
+    );
+    return s ?? describeValue(v);
+  } catch {
+    return describeValue(v);
+  }
+}

@@ -3,10 +3,10 @@ export * as np from "./np/index.js";
 export { Tensor, tidy, type ArrayLike, type NestedArray, type NestedNumbers } from "./tensor.js";
 export { slice, newaxis, type Index, type Slice } from "./np/indexing.js";
 export { stopGradient } from "./np/elementwise.js";
-export { tree, type TreeDef, defineKey, ownValue } from "./tree.js";
+export { tree, type TreeDef } from "./tree.js";
 export * from "./errors.js";
 export { type DType, type TypedArray, DTYPES, isFloat, promoteTypes } from "./dtype.js";
-export { type Shape, MAX_ELEMENTS, broadcastShapes, sizeOf, stridesOf } from "./shape.js";
+export { type Shape, broadcastShapes, sizeOf, stridesOf } from "./shape.js";
 export { type Node, makeNode, constNode, avalString } from "./ir/node.js";
 export { type Graph, makeGraph, printGraph, topoSort } from "./ir/graph.js";
 export {
@@ -43,3 +43,6 @@ export {
   compareSegments, describeValue,
 } from "./state-filter.js";
 export { luInPlace, solveInto, choleskyOf, detSignOf, logAbsDetOf } from "./matrix.js";
+// Guards of the hostile-input boundary: the per-array size bound and own-key record access.
+export { MAX_ELEMENTS } from "./shape.js";
+export { defineKey, ownValue } from "./tree.js";

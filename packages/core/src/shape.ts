@@ -1,4 +1,4 @@
-import { IndexError, ShapeError, describeValue } from "./errors.js";
+import { IndexError, ShapeError, describeValue, jsonOf } from "./errors.js";
 
 export type Shape = readonly number[];
 
@@ -56,7 +56,7 @@ export function broadcastShapes(op: string, ...shapes: Shape[]): number[] {
 
 /** Normalizes a possibly negative axis against `rank`; throws IndexError naming the op. */
 export function normAxis(op: string, axis: number, rank: number): number {
-  if (!Number.isInteger(axis)) throw new IndexError(`${op}: axis must be an integer, got ${axis}`);
+  if (!Number.isInteger(axis)) throw new IndexError(`${op}: axis must be an integer, got ${describeValue(axis)}`);
   const a = axis < 0 ? axis + rank : axis;
   if (a < 0 || a >= rank) {
     throw new IndexError(`${op}: axis ${axis} is out of bounds for an array of rank ${rank}`);
@@ -67,9 +67,12 @@ export function normAxis(op: string, axis: number, rank: number): number {
 /** Normalizes an `axis` option (number, array, or absent = all axes) into sorted unique axes. */
 export function normAxes(op: string, axis: number | readonly number[] | undefined | null, rank: number): number[] {
   if (axis === undefined || axis === null) return Array.from({ length: rank }, (_, i) => i);
+  if (typeof axis !== "number" && !Array.isArray(axis)) {
+    throw new IndexError(`${op}: axis must be an integer, an array of integers or null, got ${describeValue(axis)}`);
+  }
   const list = typeof axis === "number" ? [axis] : [...axis];
   const out = list.map((a) => normAxis(op, a, rank));
-  if (new Set(out).size !== out.length) throw new IndexError(`${op}: repeated axis in ${JSON.stringify(axis)}`);
+  if (new Set(out).size !== out.length) throw new IndexError(`${op}: repeated axis in ${jsonOf(axis)}`);
   return out.sort((a, b) => a - b);
 }
 

@@ -88,31 +88,38 @@ export class Tensor {
   // ------------------------------------------------------------------ readback
   /** Realizes and returns the values as a typed array (Float32Array for float32). */
   async data(): Promise<TypedArray> {
-    const [d] = await realize([this.node], "data");
+    return this.#read("data");
+  }
+  async #read(op: string): Promise<TypedArray> {
+    const [d] = await realize([this.node], op);
     this.#adopt(d!);
     return (await readBuffer(bufferOf(d!)!)).slice();
   }
   /** Synchronous `data()`; cpu backends only (webgpu throws, naming `await x.data()`). */
   dataSync(): TypedArray {
-    const [d] = realizeSync([this.node], "dataSync");
+    return this.#readSync("dataSync");
+  }
+  /** `dataSync()` whose errors (a traced value under jit, a webgpu buffer) name the method called. */
+  #readSync(op: string): TypedArray {
+    const [d] = realizeSync([this.node], op);
     this.#adopt(d!);
-    return readBufferSync(bufferOf(d!)!, "dataSync").slice();
+    return readBufferSync(bufferOf(d!)!, op).slice();
   }
   /** The single value of a size-1 tensor. */
   async item(): Promise<number> {
     checkItem(this);
-    return (await this.data())[0]!;
+    return (await this.#read("item"))[0]!;
   }
   itemSync(): number {
     checkItem(this);
-    return this.dataSync()[0]!;
+    return this.#readSync("itemSync")[0]!;
   }
   /** Nested JS arrays (a number for a scalar). */
   async toArray(): Promise<NestedNumbers> {
-    return nest(await this.data(), this.shape);
+    return nest(await this.#read("toArray"), this.shape);
   }
   toArraySync(): NestedNumbers {
-    return nest(this.dataSync(), this.shape);
+    return nest(this.#readSync("toArraySync"), this.shape);
   }
   /** Realized values where a sync read is possible, else `Tensor(float32[3], pending)`. */
   toString(): string {

@@ -3,7 +3,11 @@
  * (`null`/`undefined` are empty subtrees, as JAX's None). Object keys are visited in sorted order,
  * as JAX does for dicts, so a structure's leaf order does not depend on insertion order.
  */
-import { ValueError } from "./errors.js";
+import { ValueError, describeValue } from "./errors.js";
+
+const TREE_KINDS: ReadonlySet<unknown> = new Set(["leaf", "none", "array", "object"]);
+/** A TreeDef's top level looks right (its children are checked as they are rebuilt). */
+const isTreeDef = (d: unknown): d is TreeDef => typeof d === "object" && d !== null && TREE_KINDS.has((d as { kind?: unknown }).kind);
 
 export type TreeDef =
   | { readonly kind: "leaf" }
@@ -62,8 +66,10 @@ export function flatten(tree: unknown, isLeaf?: (v: unknown) => boolean): [unkno
 
 /** Rebuilds a pytree of the given structure from leaves (in `flatten` order). */
 export function unflatten<T = unknown>(def: TreeDef, leaves: readonly unknown[]): T {
+  if (!Array.isArray(leaves)) throw new ValueError(`tree.unflatten: leaves must be an array, got ${describeValue(leaves)}`);
   let i = 0;
   const build = (d: TreeDef): unknown => {
+    if (!isTreeDef(d)) throw new ValueError(`tree.unflatten: expected a TreeDef from tree.flatten, got ${describeValue(d)}`);
     switch (d.kind) {
       case "leaf":
         if (i >= leaves.length) throw new ValueError(`tree.unflatten: too few leaves (${leaves.length}) for the structure`);

@@ -5,6 +5,7 @@
  * `(shape) => Tensor`, a Tensor of the right shape, or a number (a constant).
  * Random initializers draw from the stateful `random` generator (seed it with `random.seed`).
  */
+import { jsonOf } from "@kiln/core";
 import { type ArrayLike, type DType, type Shape, ShapeError, Tensor, ValueError, isFloat, np, random, sizeOf } from "@kiln/core";
 import { erfinv } from "./special.js";
 
@@ -44,7 +45,7 @@ export function initialize(init: InitLike, shape: readonly number[], who: string
 
 function checkShape(shape: readonly number[], who: string): Shape {
   if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
-    throw new ValueError(`${who}: a shape is an array of non-negative integers, got ${JSON.stringify(shape)}`);
+    throw new ValueError(`${who}: a shape is an array of non-negative integers, got ${jsonOf(shape)}`);
   }
   return shape;
 }
@@ -116,7 +117,7 @@ export function computeFans(shape: readonly number[], inAxis: number, outAxis: n
   const n = shape.length;
   const ia = inAxis < 0 ? inAxis + n : inAxis, oa = outAxis < 0 ? outAxis + n : outAxis;
   if (ia < 0 || ia >= n || oa < 0 || oa >= n || ia === oa) {
-    throw new ValueError(`${who}: cannot compute fans of shape ${JSON.stringify(shape)} with inAxis ${inAxis} and outAxis ${outAxis} (a weight needs rank ≥ 2)`);
+    throw new ValueError(`${who}: cannot compute fans of shape ${jsonOf(shape)} with inAxis ${inAxis} and outAxis ${outAxis} (a weight needs rank ≥ 2)`);
   }
   const receptive = shape.reduce((a, d, i) => (i === ia || i === oa ? a : a * d), 1);
   return [shape[ia]! * receptive, shape[oa]! * receptive];
@@ -253,7 +254,7 @@ export class Orthogonal extends Initializer {
     const n = size.length;
     const axis = this.axis < 0 ? this.axis + n : this.axis;
     if (n < 2 || !Number.isInteger(axis) || axis < 0 || axis >= n) {
-      throw new ValueError(`init.Orthogonal: needs a shape of rank ≥ 2 with column axis ${this.axis} in range, got ${JSON.stringify(shape)}`);
+      throw new ValueError(`init.Orthogonal: needs a shape of rank ≥ 2 with column axis ${this.axis} in range, got ${jsonOf(shape)}`);
     }
     if (sizeOf(size) === 0) return np.zeros(size, { dtype });
     const nCols = size[axis]!, nRows = sizeOf(size) / nCols;

@@ -11,6 +11,7 @@
  * nodes (and so does anything computed from saved values alone — recomputing it would be the very
  * same hash-consed computation). `peakLiveBytes` (memory.ts) measures the effect.
  */
+import { jsonOf } from "@kiln/core";
 import {
   type Aval, type Node, type Prim, Tensor, ValueError, dependsOnPlaceholder, isFloat, sizeOf, substituter, topoSort, tree,
 } from "@kiln/core";
@@ -39,7 +40,7 @@ function resolvePolicy(policy: CheckpointPolicy | undefined): (prim: Prim, param
   if (policy === undefined) return POLICIES.nothingSaveable;
   if (typeof policy === "function") return policy;
   if (typeof policy === "string" && policy in POLICIES) return POLICIES[policy as keyof typeof POLICIES];
-  throw new ValueError(`checkpoint: unknown policy ${JSON.stringify(policy)}; use "nothingSaveable", "dotsSaveable" or a predicate (prim, params, aval) => boolean`);
+  throw new ValueError(`checkpoint: unknown policy ${jsonOf(policy)}; use "nothingSaveable", "dotsSaveable" or a predicate (prim, params, aval) => boolean`);
 }
 
 /**

@@ -8,6 +8,7 @@
  * Only the arguments are differentiated through the rule: values the function closes over get
  * no derivative through it (JAX requires `closure_convert` for those).
  */
+import { jsonOf } from "@kiln/core";
 import {
   DTypeError, type Node, ShapeError, Tensor, type TreeDef, ValueError, isFloat, npUtil, substituter, tree,
 } from "@kiln/core";
@@ -39,9 +40,9 @@ export interface CustomJvpFunction {
 
 function checkNondiff(op: string, nondiff: readonly number[]): Set<number> {
   for (const a of nondiff) {
-    if (!Number.isInteger(a) || a < 0) throw new ValueError(`${op}: nondiffArgnums must be non-negative integers, got ${JSON.stringify(nondiff)}`);
+    if (!Number.isInteger(a) || a < 0) throw new ValueError(`${op}: nondiffArgnums must be non-negative integers, got ${jsonOf(nondiff)}`);
   }
-  if (new Set(nondiff).size !== nondiff.length) throw new ValueError(`${op}: nondiffArgnums ${JSON.stringify(nondiff)} contains duplicates`);
+  if (new Set(nondiff).size !== nondiff.length) throw new ValueError(`${op}: nondiffArgnums ${jsonOf(nondiff)} contains duplicates`);
   return new Set(nondiff);
 }
 

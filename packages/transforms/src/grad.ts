@@ -14,7 +14,7 @@
  * value) for that call. Writes travel out through `f`'s aux and are committed once, after the
  * result is laid out (nothing is committed if anything throws).
  */
-import { type AnyState, DTypeError, type StateValue, Tensor, ValueError, isFloat, tree, withStateTrace } from "@kiln/core";
+import { type AnyState, DTypeError, KilnTypeError, type StateValue, Tensor, ValueError, isFloat, tree, withStateTrace } from "@kiln/core";
 import { vjpGraph } from "./vjp.js";
 import { type Argnums, TraceCache, checkArgnumsForm, checkNotAsync, onesLike, outputTensors, perArgTrees, resolveArgnums, traceCall, type AnyFunction } from "./trace.js";
 import {
@@ -248,10 +248,10 @@ Object.setPrototypeOf(GradientTransform.prototype, Function.prototype);
 function scalarCheck(value: unknown): void {
   if (!(value instanceof Tensor) && typeof value !== "number") {
     const hint = Array.isArray(value) && value.length === 2 ? "; if the function returns [loss, aux], pass hasAux: true" : "";
-    throw new TypeError(`Gradient only defined for scalar-output functions. Output was ${describe(value)}${hint}.`);
+    throw new KilnTypeError(`Gradient only defined for scalar-output functions. Output was ${describe(value)}${hint}.`);
   }
   const shape = value instanceof Tensor ? value.shape : [];
-  if (shape.length) throw new TypeError(`Gradient only defined for scalar-output functions. Output had shape [${shape.join(", ")}].`);
+  if (shape.length) throw new KilnTypeError(`Gradient only defined for scalar-output functions. Output had shape [${shape.join(", ")}].`);
 }
 
 /** `grad` (scalar output) or `vectorGrad` (gradient of the sum of every output) as a TransformFn. */

@@ -5,6 +5,7 @@
  * function is a ConcretizationError, as under `jit`), and the writes are dropped: no State
  * changes and no stream emits.
  */
+import { jsonOf } from "@kiln/core";
 import {
   type AnyState, type StateFilter, type StateValue, Tensor, ValueError, describeValue, toStatePredicate, tree,
   withStateTrace,
@@ -58,9 +59,9 @@ export function StateFinder(fn: (...args: any[]) => unknown, opts: StateFinderOp
   checkNotAsync("StateFinder", fn);
   if (opts === null || typeof opts !== "object") throw new ValueError(`StateFinder: options must be an object, got ${describeValue(opts)}`);
   const usage = opts.usage ?? "all";
-  if (!USAGES.includes(usage)) throw new ValueError(`StateFinder: usage must be one of "read", "write", "all"; got ${JSON.stringify(usage)}`);
+  if (!USAGES.includes(usage)) throw new ValueError(`StateFinder: usage must be one of "read", "write", "all"; got ${jsonOf(usage)}`);
   const returnType = opts.returnType ?? "dict";
-  if (!RETURN_TYPES.includes(returnType)) throw new ValueError(`StateFinder: returnType must be "dict" or "list"; got ${JSON.stringify(returnType)}`);
+  if (!RETURN_TYPES.includes(returnType)) throw new ValueError(`StateFinder: returnType must be "dict" or "list"; got ${jsonOf(returnType)}`);
   const keep = toStatePredicate(opts.filter, "StateFinder");
 
   return (...args: unknown[]) => {

@@ -13,8 +13,9 @@
  * States itself) are held by the trace and made effective with `commitWrites` once the transform
  * has finished, in terms of the real arguments: a placeholder never leaks into a State.
  */
+import { jsonOf } from "@kiln/core";
 import {
-  AsyncFunctionError, DTypeError, type Node, Tensor, type TreeDef, ValueError, bindPlaceholders, concreteReadCount, constNode, environ,
+  AsyncFunctionError, DTypeError, describeValue, type Node, Tensor, type TreeDef, ValueError, bindPlaceholders, concreteReadCount, constNode, environ,
   isFloat, npUtil, substituter, tree, withStateTrace,
 } from "@kiln/core";
 import { followCustomCalls, placeholder } from "./custom-call.js";
@@ -57,14 +58,14 @@ export function checkNotAsync(op: string, fn: unknown): void {
 export function checkArgnumsForm(op: string, argnums: Argnums): void {
   const list = typeof argnums === "number" ? [argnums] : argnums;
   if (!Array.isArray(list) && typeof argnums !== "number") {
-    throw new ValueError(`${op}: argnums must be an integer or an array of integers, got ${String(argnums)}`);
+    throw new ValueError(`${op}: argnums must be an integer or an array of integers, got ${describeValue(argnums)}`);
   }
   for (const a of list) {
     if (typeof a !== "number" || !Number.isInteger(a)) {
-      throw new ValueError(`${op}: argnums must be integers, got ${JSON.stringify(argnums)}`);
+      throw new ValueError(`${op}: argnums must be integers, got ${jsonOf(argnums)}`);
     }
   }
-  if (new Set(list).size !== list.length) throw new ValueError(`${op}: argnums ${JSON.stringify(argnums)} contains duplicates`);
+  if (new Set(list).size !== list.length) throw new ValueError(`${op}: argnums ${jsonOf(argnums)} contains duplicates`);
 }
 
 /** `argnums` as non-negative positions for a call with `arity` arguments (negative ones count from the end). */
@@ -73,13 +74,13 @@ export function resolveArgnums(op: string, argnums: Argnums, arity: number): num
   const resolved = list.map((a) => {
     if (a < -arity || a >= arity) {
       throw new ValueError(
-        `${op}: argnums ${JSON.stringify(argnums)} is out of range for a function called with ${arity} positional argument(s)`,
+        `${op}: argnums ${jsonOf(argnums)} is out of range for a function called with ${arity} positional argument(s)`,
       );
     }
     return a < 0 ? a + arity : a;
   });
   if (new Set(resolved).size !== resolved.length) {
-    throw new ValueError(`${op}: argnums ${JSON.stringify(argnums)} names the same argument twice for a function called with ${arity} positional argument(s)`);
+    throw new ValueError(`${op}: argnums ${jsonOf(argnums)} names the same argument twice for a function called with ${arity} positional argument(s)`);
   }
   return resolved;
 }

@@ -12,6 +12,7 @@
  * writes are checked before anything is committed, so a batched value written to an unbatched
  * State is a StateError that leaves every State as it was.
  */
+import { jsonOf } from "@kiln/core";
 import {
   type AnyState, IndexError, type Node, State, StateError, type StateFilter, type StateValue, Tensor, ValueError, describeValue,
   toStatePredicate, tree, withStateTrace,
@@ -56,7 +57,7 @@ function axesOfLeaves(spec: AxisSpec, value: unknown, what: string): (number | n
   const out: (number | null)[] = [];
   const mismatch = (): never => {
     throw new ValueError(
-      `vmap: ${what} must be a pytree prefix of the value it describes, got ${JSON.stringify(spec)} for a value of structure ${tree.structureKey(tree.structure(value))}`,
+      `vmap: ${what} must be a pytree prefix of the value it describes, got ${jsonOf(spec)} for a value of structure ${tree.structureKey(tree.structure(value))}`,
     );
   };
   const walk = (s: AxisSpec, v: unknown): void => {
@@ -134,7 +135,7 @@ export function vmap<F extends AnyFunction>(fn: F, opts: VmapOptions = {}): (...
   checkSpec("inAxes", inAxes);
   checkSpec("outAxes", outAxes);
   if (inAxes !== null && typeof inAxes === "object" && !Array.isArray(inAxes)) {
-    throw new ValueError(`vmap: inAxes must be a number, null or an array with one entry per argument; to describe an object argument wrap it: inAxes: [${JSON.stringify(inAxes)}]`);
+    throw new ValueError(`vmap: inAxes must be a number, null or an array with one entry per argument; to describe an object argument wrap it: inAxes: [${jsonOf(inAxes)}]`);
   }
   if (axisSize !== undefined && !(Number.isInteger(axisSize) && axisSize >= 0)) {
     throw new ValueError(`vmap: axisSize must be a non-negative integer, got ${describeValue(axisSize)}`);

@@ -8,7 +8,7 @@
  * promotion and user-facing error messages live in the `np` layer above.
  */
 import { type DType, isFloat } from "../dtype.js";
-import { DTypeError, IndexError, ShapeError } from "../errors.js";
+import { DTypeError, IndexError, ShapeError, jsonOf } from "../errors.js";
 import { type Shape, fmtShape, shapeEq, sizeOf } from "../shape.js";
 import { type CondCall, type ScanCall, type WhileCall, inferControl } from "./control.js";
 import { type ParamSchema, bool, call, dataRef, dims, dtype, int, ints, label, num } from "./params.js";
@@ -290,7 +290,7 @@ export const PRIMITIVES = {
     params: { shape: dims, dims: ints },
     infer: ([x], p) => {
       const s = x!.shape;
-      if (p.dims.length !== s.length) throw new ShapeError(`broadcast: dims ${JSON.stringify(p.dims)} do not match rank of ${fmtShape(s)}`);
+      if (p.dims.length !== s.length) throw new ShapeError(`broadcast: dims ${jsonOf(p.dims)} do not match rank of ${fmtShape(s)}`);
       p.dims.forEach((d, i) => {
         if (!(d >= 0 && d < p.shape.length) || (s[i] !== 1 && s[i] !== p.shape[d])) {
           throw new ShapeError(`broadcast: cannot broadcast ${fmtShape(s)} to ${fmtShape(p.shape)}`);
@@ -305,7 +305,7 @@ export const PRIMITIVES = {
     infer: ([x], p) => {
       const r = x!.shape.length;
       if (p.perm.length !== r || [...p.perm].sort((a, b) => a - b).some((v, i) => v !== i)) {
-        throw new ShapeError(`transpose: axes ${JSON.stringify(p.perm)} are not a permutation of ${r} axes`);
+        throw new ShapeError(`transpose: axes ${jsonOf(p.perm)} are not a permutation of ${r} axes`);
       }
       return { shape: p.perm.map((a) => x!.shape[a]!), dtype: x!.dtype };
     },

@@ -6,7 +6,7 @@
  * (`arange`, `linspace`, `eye`), so a backend can fuse them into their consumers.
  */
 import { type DType, castScalar, checkDType, isFloat } from "../dtype.js";
-import { DTypeError, ValueError } from "../errors.js";
+import { DTypeError, ValueError, describeValue, jsonOf } from "../errors.js";
 import { makeNode } from "../ir/node.js";
 import { type Shape, broadcastShapes, checkShape, fmtShape } from "../shape.js";
 import { type ArrayLike, Tensor } from "../tensor.js";
@@ -135,7 +135,7 @@ function iota(shape: Shape, axis: number, dtype: DType): Tensor {
 }
 
 function checkCount(op: string, name: string, n: number): number {
-  if (!Number.isInteger(n) || n < 0) throw new ValueError(`${op}: ${name} must be a non-negative integer, got ${n}`);
+  if (!Number.isInteger(n) || n < 0) throw new ValueError(`${op}: ${name} must be a non-negative integer, got ${describeValue(n)}`);
   // Indices are int32 on every backend.
   if (n > 0x7fffffff) throw new ValueError(`${op}: ${name} ${n} is too large (at most 2^31 - 1 elements)`);
   return n;
@@ -216,8 +216,15 @@ export function linspace(start: number, stop: number, num = 50, opts: DTypeOptio
  * elsewhere; `m` columns (default `n`).
  * @example np.eye(2) // [[1, 0], [0, 1]]
  * @example np.eye(2, 3, { k: 1 }) // [[0, 1, 0], [0, 0, 1]]
+ * @example np.eye(2, { dtype: "int32" }) // options may come second
  */
-export function eye(n: number, m?: number | null, opts: DTypeOption & { k?: number } = {}): Tensor {
+export function eye(n: number, opts?: DTypeOption & { k?: number }): Tensor;
+export function eye(n: number, m?: number | null, opts?: DTypeOption & { k?: number }): Tensor;
+export function eye(n: number, mOrOpts?: number | null | (DTypeOption & { k?: number }), opts: DTypeOption & { k?: number } = {}): Tensor {
+  // `eye(2, { dtype })`: the options may come second (no m), as in `identity`.
+  let m: number | null | undefined;
+  if (typeof mOrOpts === "object" && mOrOpts !== null) opts = mOrOpts;
+  else m = mOrOpts;
   const rows = checkCount("eye", "n", n);
   const cols = checkCount("eye", "m", m ?? n);
   const k = opts.k ?? 0;
@@ -247,7 +254,7 @@ export function meshgrid(...args: (ArrayLike | MeshgridOptions)[]): Tensor[] {
   const inputs = (isOpts ? args.slice(0, -1) : args) as ArrayLike[];
   const indexing = opts.indexing ?? "xy";
   if (indexing !== "xy" && indexing !== "ij") {
-    throw new ValueError(`meshgrid: indexing must be "xy" or "ij", got ${JSON.stringify(indexing)}`);
+    throw new ValueError(`meshgrid: indexing must be "xy" or "ij", got ${jsonOf(indexing)}`);
   }
   const vecs = inputs.map((x) => {
     const t = asTensor(x, "meshgrid");

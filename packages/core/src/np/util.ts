@@ -52,6 +52,7 @@ export function asTensor(x: ArrayLike, op = "asarray", dtype?: DType): Tensor {
   if (typeof x === "number" || typeof x === "boolean") {
     const dt = dtype ?? (typeof x === "boolean" ? "bool" : Number.isInteger(x) ? "int32" : "float32");
     // A weak number keeps its exact value until promotion; an explicit dtype converts it now.
+    if (dtype === "int32" && typeof x === "number") checkInt32(op, x);
     return new Tensor(constNode(dtype === undefined ? +x : castScalar(+x, dt), dt), dtype === undefined);
   }
   if (!Array.isArray(x)) leafKind(x, op);
@@ -70,9 +71,21 @@ export function asTensor(x: ArrayLike, op = "asarray", dtype?: DType): Tensor {
   const data = allocTyped(dt, flat.length);
   for (let i = 0; i < flat.length; i++) {
     const v = flat[i] as number | boolean;
+    if (dt === "int32" && typeof v === "number") checkInt32(op, v);
     data[i] = typeof v === "boolean" ? +v : dt === "int32" ? Math.trunc(v) | 0 : dt === "bool" ? +(v !== 0) : v;
   }
   return new Tensor(hostDataNode(data, { shape, dtype: dt }));
+}
+
+/**
+ * A JS number given as int32 data must fit: `| 0` would silently wrap 2^40 to 0 (NumPy raises
+ * OverflowError). Fractions truncate toward zero, as NumPy's conversion does.
+ */
+function checkInt32(op: string, v: number): void {
+  const t = Math.trunc(v);
+  if (!(t >= -(2 ** 31) && t < 2 ** 31)) {
+    throw new ValueError(`${op}: ${v} does not fit in int32 (range -2^31 to 2^31 - 1); use float32/float64 data or reduce the value`);
+  }
 }
 
 /** The promoted dtype of several operands (weak JS scalars do not widen). */

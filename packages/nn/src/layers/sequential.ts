@@ -2,6 +2,7 @@
  * Layer containers: `Sequential` chains modules and plain functions; `MLP` is a stack of `Linear`
  * layers with an activation between them.
  */
+import { jsonOf } from "@kiln/core";
 import { type ArrayLike, type Tensor, ValueError } from "@kiln/core";
 import { relu } from "../activations.js";
 import { describeValue } from "@kiln/core";
@@ -73,7 +74,7 @@ export class MLP extends Module {
   constructor(sizes: readonly number[], opts: MLPOptions = {}) {
     super();
     if (!Array.isArray(sizes) || sizes.length < 2) {
-      throw new ValueError(`MLP: sizes must list at least the input and output sizes, e.g. [2, 16, 1]; got ${JSON.stringify(sizes)}`);
+      throw new ValueError(`MLP: sizes must list at least the input and output sizes, e.g. [2, 16, 1]; got ${jsonOf(sizes)}`);
     }
     this.activation = checkLayer("MLP activation", opts.activation ?? relu, 0);
     this.finalActivation = opts.finalActivation == null ? null : checkLayer("MLP finalActivation", opts.finalActivation, 0);

@@ -3,6 +3,7 @@
  * States, one `LongTermState` per weight and moment ("slot"), and the step count, so an update
  * inside `jit` reads and writes only States and threads through the graph like any other.
  */
+import { jsonOf } from "@kiln/core";
 import {
   type AnyState, type ArrayLike, DTypeError, LongTermState, ShapeError, State, StateError, type StateValue, Tensor, ValueError,
   isFloat, np, npUtil, tree,
@@ -166,9 +167,9 @@ export abstract class Optimizer {
     const extra = Object.keys(grads).filter((k) => !Object.hasOwn(this.#weights, k));
     if (missing.length || extra.length) {
       const parts = [];
-      if (missing.length) parts.push(`missing gradients for ${JSON.stringify(missing)}`);
-      if (extra.length) parts.push(`gradients for unregistered weights ${JSON.stringify(extra)}`);
-      throw new StateError(`${this.who}: update: ${parts.join("; ")} (registered: ${JSON.stringify(Object.keys(this.#weights))})`);
+      if (missing.length) parts.push(`missing gradients for ${jsonOf(missing)}`);
+      if (extra.length) parts.push(`gradients for unregistered weights ${jsonOf(extra)}`);
+      throw new StateError(`${this.who}: update: ${parts.join("; ")} (registered: ${jsonOf(Object.keys(this.#weights))})`);
     }
     const out: Record<string, Tensor[]> = {};
     for (const [path, w] of Object.entries(this.#weights)) {
