@@ -20,6 +20,8 @@ export interface ParamType<T> {
 
 export const INVALID: unique symbol = Symbol("invalid param");
 
+const NO_PARAMS = Object.freeze({});
+
 /** A validator per key of a primitive's params (STYLE.md §2: typed by `PrimParams[P]`). */
 export type ParamSchema<T> = { readonly [K in keyof T]-?: ParamType<T[K]> };
 
@@ -74,11 +76,15 @@ export function parseParams<T>(prim: string, schema: ParamSchema<T>, params: unk
   }
   const proto = Object.getPrototypeOf(params) as unknown;
   if (proto !== Object.prototype && proto !== null) throw new ValueError(`${prim}: params must be a plain object, got ${describeValue(params)}`);
-  for (const k of Reflect.ownKeys(params)) {
+  const given = Reflect.ownKeys(params);
+  for (const k of given) {
     if (typeof k !== "string" || !Object.hasOwn(schema, k)) throw new ValueError(`${prim}: unknown param ${String(k)}`);
   }
+  const keys = Object.keys(schema);
+  // Most primitives (unary, binary, select, matmul...) have no params: share one frozen object.
+  if (keys.length === 0) return NO_PARAMS as T;
   const out: Record<string, unknown> = {};
-  for (const k of Object.keys(schema)) {
+  for (const k of keys) {
     const type = (schema as Record<string, ParamType<unknown>>)[k]!;
     const desc = Object.getOwnPropertyDescriptor(params, k);
     if (!desc || !("value" in desc)) throw new ValueError(`${prim}: param ${k} is missing (expected ${type.what})`);
