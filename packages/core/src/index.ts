@@ -43,6 +43,7 @@ export {
   compareSegments, describeValue,
 } from "./state-filter.js";
 export { luInPlace, solveInto, choleskyOf, detSignOf, logAbsDetOf } from "./matrix.js";
-// Guards of the hostile-input boundary: the per-array size bound and own-key record access.
+// Guards of the hostile-input boundary: the per-array size bound, own-key record access, node identity.
 export { MAX_ELEMENTS } from "./shape.js";
 export { defineKey, ownValue } from "./tree.js";
+export { isNode } from "./ir/node.js";

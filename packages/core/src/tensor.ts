@@ -5,8 +5,8 @@
  */
 import { DataBuffer } from "./buffer.js";
 import { type DType, type TypedArray } from "./dtype.js";
-import { CoercionError, DisposedError, ValueError } from "./errors.js";
-import { type Node } from "./ir/node.js";
+import { CoercionError, DisposedError, ValueError, describeValue } from "./errors.js";
+import { type Node, isNode } from "./ir/node.js";
 import { activeExecutor, bufferOf, readBuffer, readBufferSync, realize, realizeSync } from "./realize.js";
 import { type Shape, sizeOf } from "./shape.js";
 import { dependsOnPlaceholder } from "./trace.js";
@@ -41,6 +41,8 @@ export class Tensor {
 
   /** @internal Use `np.array` and friends; this wraps an existing graph node. */
   constructor(node: Node, weak = false) {
+    // The exported constructor is a trust boundary: a look-alike node's params would reach a renderer.
+    if (!isNode(node)) throw new ValueError(`Tensor: expected a graph node from makeNode/constNode, got ${describeValue(node)}; create tensors with np.array, np.zeros, ...`);
     this.#node = node;
     this.weak = weak;
     tidyScopes[tidyScopes.length - 1]?.push(this);

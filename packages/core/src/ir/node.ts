@@ -108,6 +108,15 @@ export function makeNode<P extends Prim>(prim: P, inputs: readonly Node[], param
   return node;
 }
 
+/**
+ * Whether `v` is a node built by `makeNode` (a look-alike object was never validated, so a Tensor
+ * or a graph must not be built on it: its params would reach a kernel renderer unchecked).
+ * @example isNode(np.zeros([2]).node) // true; isNode({ prim: "const", params: { value: "x" } }) // false
+ */
+export function isNode(v: unknown): v is Node {
+  return typeof v === "object" && v !== null && madeNodes.has(v);
+}
+
 /** A scalar literal node. */
 export function constNode(value: number, dtype: DType): Node<"const"> {
   return makeNode("const", [], { value }, { shape: [], dtype });

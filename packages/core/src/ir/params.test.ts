@@ -4,7 +4,7 @@
  * never reaches a kernel renderer (whose output runs through `new Function`).
  */
 import { expect } from "chai";
-import { ConcretizationError, KilnError, MAX_ELEMENTS, PRIMITIVES, type Prim, ShapeError, Tensor, ValueError, constNode, makeNode, np } from "../index.js";
+import { ConcretizationError, KilnError, MAX_ELEMENTS, makeGraph, PRIMITIVES, type Prim, ShapeError, Tensor, ValueError, constNode, makeNode, np } from "../index.js";
 import { INVALID, type ParamType } from "./params.js";
 
 const g = globalThis as { pwned?: unknown };
@@ -94,5 +94,14 @@ describe("ir params: validated at node construction (trust boundary)", () => {
     expect(() => makeNode("neg", null as never, {})).to.throw(KilnError);
     expect(() => makeNode("neg", [], null as never)).to.throw(KilnError);
     expect(ConcretizationError).to.not.equal(undefined);
+  });
+
+  it("look-alike nodes and buffers are refused by every exported constructor (Tensor, makeGraph, makeNode)", () => {
+    const fake = { id: 1, prim: "const", inputs: [], params: { value: "(globalThis.pwned=1)" }, aval: { shape: [], dtype: "float32" }, key: "x" };
+    expect(() => new Tensor(fake as never)).to.throw(ValueError, /expected a graph node/);
+    expect(() => makeGraph([], [fake as never])).to.throw(ValueError, /graph nodes/);
+    expect(() => makeNode("neg", [fake as never], {})).to.throw(ValueError, /graph nodes/);
+    expect(() => makeNode("data", [], { ref: { id: 1, host: "x" } } as never, { shape: [1], dtype: "float32" })).to.throw(ValueError, /DataBuffer/);
+    expect(g.pwned).to.equal(undefined);
   });
 });

@@ -8,6 +8,7 @@
  * validated values only — a getter, a Proxy or a caller mutating its array afterwards cannot
  * change what reaches a renderer.
  */
+import { DataBuffer } from "../buffer.js";
 import { type DType, DTYPES } from "../dtype.js";
 import { ValueError, describeValue } from "../errors.js";
 import { type ControlCall, isControlCall } from "./control.js";
@@ -54,10 +55,10 @@ export const ints = listOf("an array of safe integers", isSafeInt);
 /** A shape: non-negative integers (the element count is checked on the node's aval). */
 export const dims = listOf("an array of non-negative safe integers", (d) => isSafeInt(d) && d >= 0);
 
-/** A realized buffer reference: an object with an integer id (never rendered into code). */
+/** A realized buffer: a DataBuffer (a look-alike's `host` could be anything but a typed array). */
 export const dataRef: ParamType<{ readonly id: number }> = {
-  what: "a buffer reference",
-  parse: (v) => (typeof v === "object" && v !== null && isSafeInt((v as { id?: unknown }).id) ? (v as { id: number }) : INVALID),
+  what: "a DataBuffer",
+  parse: (v) => (v instanceof DataBuffer ? v : INVALID),
 };
 
 /** A control-flow call built by `makeControlCall` for this primitive (not a look-alike object). */
