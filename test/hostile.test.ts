@@ -8,7 +8,7 @@ import { expect } from "chai";
 import fc from "fast-check";
 import {
   CoercionError, DTypeError, IndexError, KilnError, KilnTypeError, ParamState, State, StateError, Tensor, ValueError, grad, jit, nn, np,
-  optim, prng, random, tree, vmap,
+  optim, prng, random, tree, treefyStates, vmap,
 } from "kiln";
 
 // Values a careless or hostile caller passes where a number, shape, axis or option belongs.
@@ -98,6 +98,42 @@ const ENTRIES: Record<string, (v: never) => unknown> = {
   "new optim.SGD(v)": (v) => new optim.SGD(v),
   "new State(v)": (v) => new State(v),
   "tree.unflatten(v, [])": (v) => tree.unflatten(v, []),
+  "model.states(v)": (v) => new nn.Linear(2, 1).states(v),
+  "treefyStates(v)": (v) => treefyStates(v),
+  "new optim.Adam(v)": (v) => new optim.Adam(v),
+  "new nn.MLP([2, 1], v)": (v) => new nn.MLP([2, 1], v),
+  "new nn.Sequential(v)": (v) => new nn.Sequential(v),
+  "new nn.Linear(2, 1).call(v)": (v) => new nn.Linear(2, 1).call(v),
+  "nn.mseLoss(x, v)": (v) => nn.mseLoss(x, v),
+  "np.stack([x, v])": (v) => np.stack([x, v]),
+  "x.at(v).set(1)": (v) => x.at(v).set(1),
+  "x.get(0, v)": (v) => x.get(0, v),
+  "np.einsum(v, x)": (v) => np.einsum(v, x),
+  "np.tensordot(x, x, v)": (v) => np.tensordot(x, x, v),
+  "np.pad(x, v)": (v) => np.pad(x, v),
+  "np.tile(x, v)": (v) => np.tile(x, v),
+  "np.repeat(x, v)": (v) => np.repeat(x, v),
+  "np.linalg.norm(x, v)": (v) => np.linalg.norm(x, v),
+  // v as the options object of ops that take one.
+  "np.zeros([2], v)": (v) => np.zeros([2], v),
+  "np.array([1], v)": (v) => np.array([1], v),
+  "np.arange(0, 3, 1, v)": (v) => np.arange(0, 3, 1, v),
+  "np.linspace(0, 1, 3, v)": (v) => np.linspace(0, 1, 3, v),
+  "np.concatenate([x, x], v)": (v) => np.concatenate([x, x], v),
+  "np.stack([x, x], v)": (v) => np.stack([x, x], v),
+  "x.take([0], v)": (v) => x.take([0], v),
+  "x.var(v)": (v) => x.var(v),
+  "np.split(x, 2, v)": (v) => np.split(x, 2, v),
+  "np.eye(2, 2, v)": (v) => np.eye(2, 2, v),
+  "nn.softmax(x, v)": (v) => nn.softmax(x, v),
+  "nn.mseLoss(x, x, v)": (v) => nn.mseLoss(x, x, v),
+  "new nn.Linear(2, 1, v)": (v) => new nn.Linear(2, 1, v),
+  "new optim.SGD({ lr: 1, weightDecay: v })": (v) => new optim.SGD({ lr: 1, weightDecay: v }),
+  "grad(f, v)": (v) => grad(f, v),
+  "jit(f, v)": (v) => jit(f, v),
+  "vmap(f, v)": (v) => vmap(f, v),
+  "new State(np.zeros([1]), v)": (v) => new State(np.zeros([1]), v),
+  "x.var({ ddof: v })": (v) => x.var({ ddof: v }),
   "tree.map(f, v)": (v) => tree.map((a: unknown) => a, v),
 };
 

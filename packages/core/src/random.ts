@@ -16,7 +16,7 @@ import { DTypeError, ValueError, describeValue } from "./errors.js";
 import { makeNode } from "./ir/node.js";
 import { isTracingStates, LongTermState } from "./state.js";
 import { Tensor } from "./tensor.js";
-import { apply, astypeRaw, broadcastRaw, fullRaw, reshapeRaw } from "./np/util.js";
+import { apply, astypeRaw, broadcastRaw, fullRaw, reshapeRaw, optionsOf } from "./np/util.js";
 import * as np from "./np/index.js";
 import { checkShape, sizeOf } from "./shape.js";
 
@@ -141,6 +141,7 @@ export const prng = {
    * @example prng.uniform(prng.key(0), [3])
    */
   uniform(key: Tensor, shape: readonly number[] = [], opts: { dtype?: DType; minval?: number; maxval?: number } = {}): Tensor {
+    opts = optionsOf("prng.uniform", opts);
     checkKey(key, "prng.uniform");
     const s = normShape(shape, "prng.uniform");
     const dtype = floatDType(opts.dtype, "prng.uniform");
@@ -153,6 +154,7 @@ export const prng = {
    * @example prng.normal(prng.key(0), [2, 2])
    */
   normal(key: Tensor, shape: readonly number[] = [], opts: { dtype?: DType } = {}): Tensor {
+    opts = optionsOf("prng.normal", opts);
     checkKey(key, "prng.normal");
     const lo = -1 + 2 ** -24; // nextafter(-1, 0) in float32
     const u = prng.uniform(key, shape, { dtype: opts.dtype, minval: lo, maxval: 1 });

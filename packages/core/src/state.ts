@@ -7,7 +7,7 @@
 import { BehaviorSubject, type Observable, merge, map as rxMap } from "rxjs";
 import { AsyncFunctionError, StateError } from "./errors.js";
 import { Tensor, type ArrayLike } from "./tensor.js";
-import { asTensor } from "./np/util.js";
+import { asTensor, optionsOf } from "./np/util.js";
 import { flatten, structureKey, unflatten } from "./tree.js";
 import { avalString } from "./ir/node.js";
 import { dependsOnPlaceholder } from "./trace.js";
@@ -134,6 +134,7 @@ export class State<V extends StateValue = Tensor> {
   readonly value$: Observable<V>;
 
   constructor(value: V | ArrayLike, opts: StateOptions = {}) {
+    opts = optionsOf("State", opts);
     this.name = opts.name;
     this.#value = normalizeValue(value, this.describe()) as V;
     this.#subject = new BehaviorSubject<V>(this.#value);

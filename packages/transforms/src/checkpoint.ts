@@ -11,6 +11,7 @@
  * nodes (and so does anything computed from saved values alone — recomputing it would be the very
  * same hash-consed computation). `peakLiveBytes` (memory.ts) measures the effect.
  */
+import { npUtil } from "@kiln/core";
 import { jsonOf } from "@kiln/core";
 import {
   type Aval, type Node, type Prim, Tensor, ValueError, dependsOnPlaceholder, isFloat, sizeOf, substituter, topoSort, tree,
@@ -79,6 +80,7 @@ function inputsToCopy(interior: readonly Node[], keys: readonly Node[]): Set<Nod
  * grad((x) => block(x).sum())(x); // same gradient, fewer live activations
  */
 export function checkpoint<F extends AnyFunction>(fn: F, opts: CheckpointOptions = {}): F {
+  opts = npUtil.optionsOf("checkpoint", opts);
   if (typeof fn !== "function") throw new ValueError(`checkpoint: expected a function, got ${typeof fn}`);
   checkNotAsync("checkpoint", fn);
   const saveable = resolvePolicy(opts.policy);

@@ -211,6 +211,7 @@ function scanOp(op: string, fn: unknown, init: unknown, xs: unknown, opts: ScanO
  * const [h, hs] = scan((h, x) => { const n = np.tanh(h.mul(w).add(x)); return [n, n]; }, np.zeros([3]), xs);
  */
 export function scan(fn: (carry: any, x: any) => [any, any], init: unknown, xs: unknown, opts: ScanOptions = {}): [any, any] {
+  opts = npUtil.optionsOf("scan", opts);
   return scanOp("scan", fn, init, xs, opts);
 }
 

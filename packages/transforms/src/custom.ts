@@ -145,6 +145,7 @@ function fnName(fn: (...args: any[]) => unknown): string {
  * grad((x) => clipGradient(x, 0.5).pow(3).sum())(np.array([2, -3, 1])); // [0.5, 0.5, 0.5]
  */
 export function customVjp(fn: AnyFunction, opts: CustomOptions = {}): CustomVjpFunction {
+  opts = npUtil.optionsOf("customVjp", opts);
   const op = `customVjp(${fnName(fn)})`;
   checkNotAsync(op, fn);
   const nondiff = checkNondiff(op, opts.nondiffArgnums ?? []);
@@ -191,6 +192,7 @@ export function customVjp(fn: AnyFunction, opts: CustomOptions = {}): CustomVjpF
  * grad((x) => f(x))(0); // 1
  */
 export function customJvp(fn: AnyFunction, opts: CustomOptions = {}): CustomJvpFunction {
+  opts = npUtil.optionsOf("customJvp", opts);
   const op = `customJvp(${fnName(fn)})`;
   checkNotAsync(op, fn);
   const nondiff = checkNondiff(op, opts.nondiffArgnums ?? []);

@@ -14,6 +14,7 @@
  * value) for that call. Writes travel out through `f`'s aux and are committed once, after the
  * result is laid out (nothing is committed if anything throws).
  */
+import { npUtil } from "@kiln/core";
 import { type AnyState, DTypeError, KilnTypeError, type StateValue, Tensor, ValueError, isFloat, tree, withStateTrace } from "@kiln/core";
 import { vjpGraph } from "./vjp.js";
 import { type Argnums, TraceCache, checkArgnumsForm, checkNotAsync, onesLike, outputTensors, perArgTrees, resolveArgnums, traceCall, type AnyFunction } from "./trace.js";
@@ -295,6 +296,7 @@ export const vectorGradTransform = reverseTransform("vectorGrad");
  * grad((p) => p.w.mul(p.b))({ w: 2, b: 5 });                  // { b: 2, w: 5 }
  */
 export function grad(fn: AnyFunction, opts: GradOptions = {}): GradientTransform {
+  opts = npUtil.optionsOf("grad", opts);
   return new GradientTransform(fn, { ...opts, transform: gradTransform });
 }
 
@@ -304,6 +306,7 @@ export function grad(fn: AnyFunction, opts: GradOptions = {}): GradientTransform
  * @example const [v, g] = valueAndGrad((x) => x.mul(x))(3); // v = 9, g = 6
  */
 export function valueAndGrad(fn: AnyFunction, opts: Omit<GradOptions, "returnValue"> = {}): AnyFunction {
+  opts = npUtil.optionsOf("valueAndGrad", opts);
   const g = new GradientTransform(fn, { ...opts, returnValue: true, transform: gradTransform });
   return (...args) => {
     const r = g(...args) as unknown[];
@@ -317,5 +320,6 @@ export function valueAndGrad(fn: AnyFunction, opts: Omit<GradOptions, "returnVal
  * @example vectorGrad((x) => x.mul(x))(np.array([1, 2, 3])); // [2, 4, 6]
  */
 export function vectorGrad(fn: AnyFunction, opts: GradOptions = {}): GradientTransform {
+  opts = npUtil.optionsOf("vectorGrad", opts);
   return new GradientTransform(fn, { ...opts, transform: vectorGradTransform });
 }

@@ -89,6 +89,7 @@ function placeholder(aval: { shape: readonly number[]; dtype: Tensor["dtype"] },
  * w = update(w, np.ones([1024]));
  */
 export function jit<F extends AnyFunction>(fn: F, opts: JitOptions = {}): Jitted<F> {
+  opts = npUtil.optionsOf("jit", opts);
   if (typeof fn !== "function") throw new ValueError(`jit: expected a function, got ${typeof fn}`);
   checkNotAsync("jit", fn);
   normNums("staticArgnums", opts.staticArgnums, null);

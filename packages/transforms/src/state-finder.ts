@@ -5,6 +5,7 @@
  * function is a ConcretizationError, as under `jit`), and the writes are dropped: no State
  * changes and no stream emits.
  */
+import { npUtil } from "@kiln/core";
 import { jsonOf } from "@kiln/core";
 import {
   type AnyState, type StateFilter, type StateValue, Tensor, ValueError, describeValue, toStatePredicate, tree,
@@ -55,6 +56,7 @@ export function StateFinder(fn: (...args: any[]) => unknown, opts?: StateFinderO
 export function StateFinder(fn: (...args: any[]) => unknown, opts: StateFinderOptions & { returnType: "list" }): StateFinderFn<AnyState[]>;
 export function StateFinder(fn: (...args: any[]) => unknown, opts?: StateFinderOptions): StateFinderFn<Record<string, AnyState> | AnyState[]>;
 export function StateFinder(fn: (...args: any[]) => unknown, opts: StateFinderOptions = {}): StateFinderFn<Record<string, AnyState> | AnyState[]> {
+  opts = npUtil.optionsOf("StateFinder", opts);
   if (typeof fn !== "function") throw new ValueError(`StateFinder: expected a function, got ${describeValue(fn)}`);
   checkNotAsync("StateFinder", fn);
   if (opts === null || typeof opts !== "object") throw new ValueError(`StateFinder: options must be an object, got ${describeValue(opts)}`);

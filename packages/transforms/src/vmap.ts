@@ -12,6 +12,7 @@
  * writes are checked before anything is committed, so a batched value written to an unbatched
  * State is a StateError that leaves every State as it was.
  */
+import { npUtil } from "@kiln/core";
 import { jsonOf } from "@kiln/core";
 import {
   type AnyState, IndexError, type Node, State, StateError, type StateFilter, type StateValue, Tensor, ValueError, describeValue,
@@ -129,6 +130,7 @@ function stateAxisTable(stateAxes: StateAxes | undefined): (state: AnyState) => 
  * const perExample = vmap(grad(loss), { inAxes: [null, 0, 0] })(w, xs, ys); // [B, ...w.shape]
  */
 export function vmap<F extends AnyFunction>(fn: F, opts: VmapOptions = {}): (...args: Parameters<F>) => ReturnType<F> {
+  opts = npUtil.optionsOf("vmap", opts);
   if (typeof fn !== "function") throw new ValueError(`vmap: expected a function, got ${describeValue(fn)}`);
   checkNotAsync("vmap", fn);
   const { inAxes = 0, outAxes = 0, axisSize, stateAxes } = opts;

@@ -7,7 +7,7 @@ import { ValueError, jsonOf } from "../errors.js";
 import { fmtShape, normAxis } from "../shape.js";
 import { type ArrayLike, Tensor } from "../tensor.js";
 import { keepDims, range, reduceRaw } from "./contract.js";
-import { apply, asTensor, astypeRaw, fullRaw } from "./util.js";
+import { apply, asTensor, astypeRaw, fullRaw, optionsOf } from "./util.js";
 
 export interface NormOptions {
   ord?: number | "fro" | null;
@@ -73,8 +73,9 @@ function matrixNorm(x: Tensor, row: number, col: number, ord: number | "fro" | n
  * np.linalg.norm([[3, 4], [6, 8]], { axis: 1 })     // [5, 10]
  * np.linalg.norm([[1, 2], [3, 4]], { ord: "fro", axis: [0, 1], keepdims: true })  // [[5.477...]]
  */
-export function norm(x: ArrayLike, opts: NormOptions = {}): Tensor {
+export function norm(x: ArrayLike, opts?: NormOptions): Tensor {
   const t0 = asTensor(x, OP);
+  opts = optionsOf(OP, opts);
   const t = isFloat(t0.dtype) ? t0 : astypeRaw(t0, "float32");
   const ord = opts.ord ?? null;
   const rank = t.ndim;

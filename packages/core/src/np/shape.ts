@@ -7,7 +7,7 @@ import { castScalar } from "../dtype.js";
 import { IndexError, ShapeError, ValueError, describeValue, jsonOf } from "../errors.js";
 import { type Shape, checkShape, fmtShape, normAxes, normAxis, shapeEq, sizeOf } from "../shape.js";
 import { type ArrayLike, Tensor } from "../tensor.js";
-import { apply, asTensor, astypeRaw, broadcastRaw, reshapeRaw, resultDType } from "./util.js";
+import { apply, asTensor, astypeRaw, broadcastRaw, optionsOf, reshapeRaw, resultDType } from "./util.js";
 
 /**
  * Gives `x` a new shape with the same number of elements; one `-1` is inferred from the others.
@@ -152,6 +152,7 @@ function concatRaw(ts: readonly Tensor[], axis: number): Tensor {
  * @example np.concatenate([[[1, 2]], [[3, 4]]], { axis: 1 }) // [[1, 2, 3, 4]]
  */
 export function concatenate(xs: readonly ArrayLike[], opts: { axis?: number } = {}): Tensor {
+  opts = optionsOf("concatenate", opts);
   const ts = promoteAll("concatenate", xs);
   const first = ts[0]!;
   if (first.ndim === 0) throw new ShapeError(`concatenate: zero-dimensional arrays cannot be concatenated; use stack`);
@@ -167,6 +168,7 @@ export function concatenate(xs: readonly ArrayLike[], opts: { axis?: number } = 
  * @example np.stack([[1, 2], [3, 4]], { axis: 1 }) // [[1, 3], [2, 4]]
  */
 export function stack(xs: readonly ArrayLike[], opts: { axis?: number } = {}): Tensor {
+  opts = optionsOf("stack", opts);
   const ts = promoteAll("stack", xs);
   const first = ts[0]!;
   if (ts.some((t) => !shapeEq(t.shape, first.shape))) {
@@ -184,6 +186,7 @@ export function stack(xs: readonly ArrayLike[], opts: { axis?: number } = {}): T
  * @example np.split(np.array([1, 2, 3, 4, 5]), [2, 3]) // [[1, 2], [3], [4, 5]]
  */
 export function split(x: ArrayLike, indicesOrSections: number | readonly number[], opts: { axis?: number } = {}): Tensor[] {
+  opts = optionsOf("split", opts);
   const t = asTensor(x, "split");
   const axis = normAxis("split", opts.axis ?? 0, t.ndim);
   const n = t.shape[axis]!;
@@ -217,6 +220,7 @@ function sliceAxis(t: Tensor, axis: number, start: number, stop: number): Tensor
  */
 export function tile(x: ArrayLike, reps: number | readonly number[]): Tensor {
   const t = asTensor(x, "tile");
+  if (typeof reps !== "number" && !Array.isArray(reps)) throw new ValueError(`tile: reps must be an integer or an array of integers, got ${describeValue(reps)}`);
   const given = typeof reps === "number" ? [reps] : [...reps];
   if (!given.every((r) => Number.isInteger(r) && r >= 0)) throw new ValueError(`tile: reps must be non-negative integers, got ${jsonOf(reps)}`);
   const rank = Math.max(t.ndim, given.length);
@@ -233,9 +237,10 @@ export function tile(x: ArrayLike, reps: number | readonly number[]): Tensor {
  * Repeats each element `repeats` times along `axis` (absent: over the flattened array).
  * @example np.repeat(np.array([[1, 2], [3, 4]]), 2, { axis: 1 }) // [[1, 1, 2, 2], [3, 3, 4, 4]]
  */
-export function repeat(x: ArrayLike, repeats: number, opts: { axis?: number } = {}): Tensor {
+export function repeat(x: ArrayLike, repeats: number, opts?: { axis?: number }): Tensor {
   let t = asTensor(x, "repeat");
-  if (!Number.isInteger(repeats) || repeats < 0) throw new ValueError(`repeat: repeats must be a non-negative integer, got ${repeats}`);
+  opts = optionsOf("repeat", opts);
+  if (!Number.isInteger(repeats) || repeats < 0) throw new ValueError(`repeat: repeats must be a non-negative integer, got ${describeValue(repeats)}`);
   if (opts.axis === undefined || opts.axis === null) t = reshapeRaw(t, [t.size]);
   const axis = normAxis("repeat", opts.axis ?? 0, t.ndim);
   const s = t.shape;
@@ -265,6 +270,7 @@ type PadWidth = number | readonly (readonly [number, number])[] | readonly [numb
  * @example np.pad(np.array([1, 2]), [1, 2], { constantValues: 9 }) // [9, 1, 2, 9, 9]
  */
 export function pad(x: ArrayLike, padWidth: PadWidth, opts: { constantValues?: number } = {}): Tensor {
+  opts = optionsOf("pad", opts);
   const t = asTensor(x, "pad");
   const widths = padWidths(padWidth, t.ndim);
   const value = opts.constantValues ?? 0;

@@ -3,7 +3,7 @@
  * promotion in front of the strict primitives, and one-line constructors for op families.
  */
 import { type DType, checkDType, isFloat, promoteTypes } from "../dtype.js";
-import { DTypeError, ShapeError, ValueError } from "../errors.js";
+import { DTypeError, ShapeError, ValueError, describeValue } from "../errors.js";
 import { type Node, constNode, makeNode } from "../ir/node.js";
 import { type BinaryPrim, type Prim, type PrimParams, type UnaryPrim } from "../ir/primitives.js";
 import { hostDataNode } from "../realize.js";
@@ -86,6 +86,19 @@ function checkInt32(op: string, v: number): void {
   if (!(t >= -(2 ** 31) && t < 2 ** 31)) {
     throw new ValueError(`${op}: ${v} does not fit in int32 (range -2^31 to 2^31 - 1); use float32/float64 data or reduce the value`);
   }
+}
+
+/**
+ * An options argument, checked: absent gives `{}`; anything but a plain object (null, a number, an
+ * array) is a ValueError instead of a TypeError on the first property read.
+ * @example optionsOf("norm", undefined) // {}; optionsOf("norm", null) throws ValueError
+ */
+export function optionsOf<O extends object>(op: string, opts: O | undefined | null): O {
+  if (opts === undefined) return {} as O;
+  if (opts === null || typeof opts !== "object" || Array.isArray(opts)) {
+    throw new ValueError(`${op}: options must be an object, got ${describeValue(opts)}`);
+  }
+  return opts;
 }
 
 /** The promoted dtype of several operands (weak JS scalars do not widen). */

@@ -30,6 +30,7 @@ export class Linear extends Module {
 
   constructor(readonly inFeatures: number, readonly outFeatures: number, opts: LinearOptions = {}) {
     super();
+    opts = npUtil.optionsOf("Linear", opts);
     // Checked before they are formatted: a Symbol or an object's toString would throw a TypeError first.
     checkFeatures("Linear", "inFeatures", inFeatures);
     checkFeatures("Linear", "outFeatures", outFeatures);

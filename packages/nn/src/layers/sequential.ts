@@ -3,7 +3,7 @@
  * layers with an activation between them.
  */
 import { jsonOf } from "@kiln/core";
-import { type ArrayLike, type Tensor, ValueError } from "@kiln/core";
+import { type ArrayLike, type Tensor, ValueError, npUtil } from "@kiln/core";
 import { relu } from "../activations.js";
 import { describeValue } from "@kiln/core";
 import { type InitLike } from "../init.js";
@@ -71,8 +71,9 @@ export class MLP extends Module {
   readonly activation: Layer;
   readonly finalActivation: Layer | null;
 
-  constructor(sizes: readonly number[], opts: MLPOptions = {}) {
+  constructor(sizes: readonly number[], opts?: MLPOptions) {
     super();
+    opts = npUtil.optionsOf("MLP", opts);
     if (!Array.isArray(sizes) || sizes.length < 2) {
       throw new ValueError(`MLP: sizes must list at least the input and output sizes, e.g. [2, 16, 1]; got ${jsonOf(sizes)}`);
     }
