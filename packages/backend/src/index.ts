@@ -11,7 +11,7 @@ import { type PlanStats } from "./schedule.js";
 
 export { cpuExecutor, clearPlanCache, runPlan, planCacheStats, setStepTimer } from "./runtime/cpu.js";
 export { kernelCacheStats, clearKernelCache } from "./cache.js";
-export { parameterizeConstants, staysLiteral, type Parameterized, type ParamStorage } from "./params.js";
+export { parameterizeConstants, staysLiteral, type Parameterized } from "./params.js";
 export { type Kernel, type Stmt, type Op, type Operand, type BufferParam, type LoopKind, printKernel } from "./kernel.js";
 export { type Plan, type PlanStats, type KernelStep, scheduleGraph } from "./schedule.js";
 export { renderJs } from "./render/js.js";

@@ -41,15 +41,6 @@ function isParameter(n: Node, outputs: ReadonlySet<Node>): boolean {
   return n.prim === "const" && n.aval.dtype === "float32" && !staysLiteral((n as Node<"const">).params.value) && !outputs.has(n);
 }
 
-/**
- * How the parameter buffer holds its values. `"exact"`: a Float64Array, for targets whose kernels
- * compute in float64 (the JS renderer): a parameter reads back exactly the value its literal
- * would have printed, so results are bit-identical to literals (and to the reference
- * interpreter). `"float32"`: a Float32Array, for device targets that store every value in 32 bits
- * (WGSL), whose literals were f32 already. The buffer's dtype is float32 either way.
- */
-export type ParamStorage = "exact" | "float32";
-
 /** A graph with its scalar constants moved into a parameter buffer. */
 export interface Parameterized {
   readonly outputs: readonly Node[];
@@ -63,15 +54,17 @@ export interface Parameterized {
  * `params` once the plan ran (or keeps it with a compiled plan).
  * @example
  * const { outputs, params } = parameterizeConstants([x.mul(1.000001).node], (n) => n.prim === "data");
- * params!.host; // Float64Array [1.000001]: the kernel reads it; its source holds no value
+ * params!.host; // Float32Array [1.000001]: the kernel reads it; its source holds no value
  */
-export function parameterizeConstants(outputs: readonly Node[], isBuffer: (n: Node) => boolean, storage: ParamStorage = "exact"): Parameterized {
+export function parameterizeConstants(outputs: readonly Node[], isBuffer: (n: Node) => boolean): Parameterized {
   const nodes = topoSort(outputs, isBuffer);
   const outSet = new Set(outputs);
   const consts = nodes.filter((n) => !isBuffer(n) && isParameter(n, outSet));
   if (consts.length === 0) return { outputs, params: null };
   const list = consts.map((n) => (n as Node<"const">).params.value);
-  const values = storage === "exact" ? Float64Array.from(list) : Float32Array.from(list);
+  // A Float32Array on every target: a float32 constant is a float32 number (the rounding rule,
+  // docs/backends.md), so the parameter reads back exactly what its literal would have been.
+  const values = Float32Array.from(list);
   const params = new DataBuffer("float32", values.length, values);
   const p = dataNode(params, { shape: [values.length], dtype: "float32" });
   const mapped = new Map<Node, Node>();

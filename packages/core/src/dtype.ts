@@ -1,4 +1,4 @@
-import { DTypeError } from "./errors.js";
+import { DTypeError, ShapeError, describeValue, jsonOf } from "./errors.js";
 
 /** The element types kiln knows. `float64` is computed on the cpu backend and the interpreter. */
 export type DType = "float32" | "float64" | "int32" | "bool" | "float16";
@@ -17,7 +17,7 @@ export function isInt(d: DType): boolean {
 
 export function checkDType(d: unknown, op: string): DType {
   if (typeof d === "string" && (DTYPES as readonly string[]).includes(d)) return d as DType;
-  throw new DTypeError(`${op}: unknown dtype ${JSON.stringify(d)}; expected one of ${DTYPES.join(", ")}`);
+  throw new DTypeError(`${op}: unknown dtype ${typeof d === "string" ? jsonOf(d) : describeValue(d)}; expected one of ${DTYPES.join(", ")}`);
 }
 
 const RANK: Record<DType, number> = { bool: 0, int32: 1, float16: 2, float32: 3, float64: 4 };
@@ -39,6 +39,17 @@ function promoteWeak(strong: DType, weak: DType): DType {
 }
 
 export function allocTyped(dtype: DType, size: number): TypedArray {
+  try {
+    return allocTypedRaw(dtype, size);
+  } catch (e) {
+    // Graph nodes bound sizes by MAX_ELEMENTS; what is left is the machine running out of memory,
+    // which must still be a typed error naming the size (not V8's bare RangeError).
+    if (e instanceof RangeError) throw new ShapeError(`cannot allocate ${size} ${dtype} elements (${size * itemSize(dtype)} bytes): ${e.message}`);
+    throw e;
+  }
+}
+
+function allocTypedRaw(dtype: DType, size: number): TypedArray {
   switch (dtype) {
     case "float32":
     case "float16":

@@ -2,14 +2,27 @@
  * Every error a user can cause is a `KilnError` subclass whose message names the op, the offending
  * shapes/dtypes/values and, where one exists, the fix (API.md §7).
  */
+
+// Errors that must also be a built-in subclass (a `TypeError`, as API.md requires of `grad`'s
+// non-scalar output) cannot extend KilnError; they carry this brand and `instanceof KilnError`
+// accepts it, so both documented rules hold for one object.
+const KILN_BRAND: unique symbol = Symbol("kiln.error");
+
 export class KilnError extends Error {
   constructor(message: string) {
     super(message);
     this.name = new.target.name;
   }
+
+  /** `instanceof KilnError` also holds for the branded built-in subclasses (`KilnTypeError`). */
+  static override [Symbol.hasInstance](v: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, v)) return true;
+    // Only KilnError itself accepts branded errors: a KilnTypeError is not a ShapeError.
+    return this === KilnError && typeof v === "object" && v !== null && KILN_BRAND in v;
+  }
 }
 
-/** Shapes that do not fit an op: broadcasting, matmul inner dims, reshape sizes, axes. */
+/** Shapes that do not fit an op: broadcasting, matmul inner dims, reshape sizes, axes, impossible sizes. */
 export class ShapeError extends KilnError {}
 /** A dtype an op does not accept, or an unknown dtype name. */
 export class DTypeError extends KilnError {}
@@ -30,3 +43,57 @@ export class DisposedError extends KilnError {}
  * entry. The message names the kernel, the dispatch and the offending line of its source.
  */
 export class KernelCompileError extends KilnError {}
+/**
+ * A Tensor was converted to a JS number or string (`x > 0`, `Number(x)`, `` `${x}` `` inside a
+ * trace): the message says what to use instead (`itemSync()`, `np.where`, `cond`).
+ */
+export class CoercionError extends KilnError {}
+/**
+ * A transform was given an async function (or one returning a Promise): tracing is synchronous,
+ * so the code after an `await` would run after the trace ended.
+ */
+export class AsyncFunctionError extends KilnError {}
+
+/**
+ * A KilnError that is also a built-in `TypeError` (`instanceof` both), for errors whose documented
+ * contract is a TypeError.
+ * @example
+ * const e = new KilnTypeError("Gradient only defined for scalar-output functions.");
+ * e instanceof TypeError && e instanceof KilnError // true
+ */
+export class KilnTypeError extends TypeError {
+  readonly [KILN_BRAND] = true;
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * A short description of an unexpected value for error messages (never `[object Object]`).
+ * @example describeValue(3) // "number 3"
+ */
+export function describeValue(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "an array";
+  if (typeof v === "object") return `an object (${(v as object).constructor?.name ?? "no prototype"})`;
+  if (typeof v === "function") return `a function (${(v as { name?: string }).name || "anonymous"})`;
+  return `${typeof v} ${String(v)}`;
+}
+
+/**
+ * JSON-like text of a value for an error message that never throws: bigints, symbols and
+ * functions are spelled out and a cycle falls back to `describeValue` (plain `JSON.stringify`
+ * throws a TypeError on `10n`, which would replace the intended KilnError).
+ * @example jsonOf([1, 10n]) // "[1,\"10n\"]"
+ */
+export function jsonOf(v: unknown): string {
+  try {
+    const s = JSON.stringify(v, (_k, x: unknown) =>
+      typeof x === "bigint" ? `${x}n` : typeof x === "symbol" ? x.toString() : typeof x === "function" ? "[function]" : x,
+    );
+    return s ?? describeValue(v);
+  } catch {
+    return describeValue(v);
+  }
+}

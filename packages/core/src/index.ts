@@ -37,6 +37,7 @@ export {
   State, ParamState, ShortTermState, LongTermState, HiddenState, type AnyState, type StateValue, type StateOptions, type StateTrace,
   withStateTrace, isTracingStates, commitStateWrites, states$, valueSignature,
 } from "./state.js";
+export { stateStreamErrors$, reportStateStreamError, type StateStreamError } from "./state-stream.js";
 export { random, prng, RandomState, DEFAULT_RANDOM, type SizeOption } from "./random.js";
 export { environ, type EnvironSettings } from "./environ.js";
 export {
@@ -44,3 +45,7 @@ export {
   compareSegments, describeValue,
 } from "./state-filter.js";
 export { luInPlace, solveInto, choleskyOf, detSignOf, logAbsDetOf } from "./matrix.js";
+// Guards of the hostile-input boundary: the per-array size bound, own-key record access, node identity.
+export { MAX_ELEMENTS } from "./shape.js";
+export { defineKey, ownValue } from "./tree.js";
+export { isNode } from "./ir/node.js";

@@ -12,11 +12,11 @@
  * the counters 0..2n-1, `randomBits(key, shape)` hashes 0..size-1.
  */
 import { type DType, isFloat } from "./dtype.js";
-import { DTypeError, ValueError } from "./errors.js";
+import { DTypeError, ValueError, describeValue } from "./errors.js";
 import { makeNode } from "./ir/node.js";
 import { isTracingStates, LongTermState } from "./state.js";
 import { Tensor } from "./tensor.js";
-import { apply, astypeRaw, broadcastRaw, fullRaw, reshapeRaw } from "./np/util.js";
+import { apply, astypeRaw, broadcastRaw, fullRaw, reshapeRaw, optionsOf } from "./np/util.js";
 import * as np from "./np/index.js";
 import { checkShape, sizeOf } from "./shape.js";
 
@@ -85,7 +85,7 @@ function checkKey(key: unknown, op: string): Tensor {
 
 function normShape(size: number | readonly number[] | undefined, op: string): number[] {
   if (size === undefined) return [];
-  return checkShape(op, typeof size === "number" ? [size] : [...size]);
+  return checkShape(op, typeof size === "number" ? [size] : size);
 }
 
 function floatDType(dtype: DType | undefined, op: string): DType {
@@ -117,7 +117,7 @@ export const prng = {
    * @example const key = prng.key(0);
    */
   key(seed: number): Tensor {
-    if (!Number.isSafeInteger(seed)) throw new ValueError(`prng.key: seed must be an integer, got ${seed}`);
+    if (!Number.isSafeInteger(seed)) throw new ValueError(`prng.key: seed must be an integer, got ${describeValue(seed)}`);
     const hi = Math.floor(seed / 2 ** 32) | 0;
     return np.array([hi, seed | 0], { dtype: "int32" });
   },
@@ -141,6 +141,7 @@ export const prng = {
    * @example prng.uniform(prng.key(0), [3])
    */
   uniform(key: Tensor, shape: readonly number[] = [], opts: { dtype?: DType; minval?: number; maxval?: number } = {}): Tensor {
+    opts = optionsOf("prng.uniform", opts);
     checkKey(key, "prng.uniform");
     const s = normShape(shape, "prng.uniform");
     const dtype = floatDType(opts.dtype, "prng.uniform");
@@ -153,6 +154,7 @@ export const prng = {
    * @example prng.normal(prng.key(0), [2, 2])
    */
   normal(key: Tensor, shape: readonly number[] = [], opts: { dtype?: DType } = {}): Tensor {
+    opts = optionsOf("prng.normal", opts);
     checkKey(key, "prng.normal");
     const lo = -1 + 2 ** -24; // nextafter(-1, 0) in float32
     const u = prng.uniform(key, shape, { dtype: opts.dtype, minval: lo, maxval: 1 });
@@ -206,6 +208,20 @@ export interface SizeOption {
   dtype?: DType;
 }
 
+/**
+ * The one options object of a `random.*` sampler, checked: `random.normal(0, 1, [3])` (NumPy's
+ * positional form) must not silently draw one scalar from N(0, 1).
+ */
+function samplerOptions<O extends object>(op: string, opts: O | undefined, rest: readonly unknown[], keys: readonly string[], example: string): O {
+  const form = `${op} takes one options object, e.g. ${example}`;
+  if (rest.length) throw new ValueError(`${form}; got ${rest.length + 1} arguments`);
+  if (opts === undefined) return {} as O;
+  if (opts === null || typeof opts !== "object" || Array.isArray(opts)) throw new ValueError(`${form}; got ${describeValue(opts)}`);
+  const unknown = Object.keys(opts).filter((k) => !keys.includes(k));
+  if (unknown.length) throw new ValueError(`${op}: unknown option(s) ${unknown.join(", ")}; expected ${keys.join(", ")}`);
+  return opts;
+}
+
 /** The stateful generator API (BrainState's `brainstate.random`). */
 export const random = {
   /** Seeds the default generator. @example random.seed(42) */
@@ -221,17 +237,22 @@ export const random = {
     return prng.uniform(DEFAULT_RANDOM.nextKey(), normShape(shape, "random.rand"));
   },
   /** Normal samples with mean `loc` and standard deviation `scale`. @example random.normal({ loc: 1, scale: 2, size: [3] }) */
-  normal(opts: SizeOption & { loc?: number; scale?: number } = {}): Tensor {
+  normal(opts?: SizeOption & { loc?: number; scale?: number }, ...rest: never[]): Tensor {
+    opts = samplerOptions("random.normal", opts, rest, ["loc", "scale", "size", "dtype"], "random.normal({ loc: 0, scale: 1, size: [3] })");
     const z = prng.normal(DEFAULT_RANDOM.nextKey(), normShape(opts.size, "random.normal"), { dtype: opts.dtype });
     return np.add(np.multiply(z, opts.scale ?? 1), opts.loc ?? 0);
   },
   /** Uniform samples in [low, high). @example random.uniform({ low: -1, high: 1, size: 4 }) */
-  uniform(opts: SizeOption & { low?: number; high?: number } = {}): Tensor {
+  uniform(opts?: SizeOption & { low?: number; high?: number }, ...rest: never[]): Tensor {
+    opts = samplerOptions("random.uniform", opts, rest, ["low", "high", "size", "dtype"], "random.uniform({ low: 0, high: 1, size: [3] })");
     return prng.uniform(DEFAULT_RANDOM.nextKey(), normShape(opts.size, "random.uniform"), { dtype: opts.dtype, minval: opts.low ?? 0, maxval: opts.high ?? 1 });
   },
   /** Integers in [low, high) (int32). @example random.randint(0, 10, { size: [5] }) */
-  randint(low: number, high: number, opts: SizeOption = {}): Tensor {
-    if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) throw new ValueError(`random.randint: need integers low < high, got ${low}, ${high}`);
+  randint(low: number, high: number, opts?: SizeOption, ...rest: never[]): Tensor {
+    opts = samplerOptions("random.randint", opts, rest, ["size", "dtype"], "random.randint(0, 10, { size: [5] })");
+    if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) {
+      throw new ValueError(`random.randint: need integers low < high, got ${describeValue(low)}, ${describeValue(high)}`);
+    }
     const u = prng.uniform(DEFAULT_RANDOM.nextKey(), normShape(opts.size, "random.randint"), { dtype: "float64" });
     return np.minimum(astypeRaw(np.floor(np.add(np.multiply(u, high - low), low)), opts.dtype ?? "int32"), high - 1);
   },
@@ -253,7 +274,8 @@ export const random = {
     return typeof n === "number" ? perm : np.take(n, perm, { axis: 0 });
   },
   /** Booleans, true with probability `p`. @example random.bernoulli({ p: 0.3, size: [10] }) */
-  bernoulli(opts: SizeOption & { p?: number } = {}): Tensor {
+  bernoulli(opts?: SizeOption & { p?: number }, ...rest: never[]): Tensor {
+    opts = samplerOptions("random.bernoulli", opts, rest, ["p", "size", "dtype"], "random.bernoulli({ p: 0.3, size: [10] })");
     const p = opts.p ?? 0.5;
     if (!(p >= 0 && p <= 1)) throw new ValueError(`random.bernoulli: p must be in [0, 1], got ${p}`);
     return np.less(prng.uniform(DEFAULT_RANDOM.nextKey(), normShape(opts.size, "random.bernoulli")), p);

@@ -1,6 +1,15 @@
-import { IndexError, ShapeError } from "./errors.js";
+import { IndexError, ShapeError, describeValue, jsonOf } from "./errors.js";
 
 export type Shape = readonly number[];
+
+/**
+ * The most elements one array may have: 2^31 - 1. Kernels index with 32-bit integers (WGSL `i32`,
+ * the JS renderer's `| 0` arithmetic), and a bigger array could not be allocated or looped over in
+ * reasonable time anyway (`np.zeros([1e6, 1e6]).sum()` would spin for hours). Checked whenever a
+ * graph node is built, so an impossible size fails at once with a ShapeError instead of an 8 GB
+ * allocation, an endless loop or an untyped RangeError.
+ */
+export const MAX_ELEMENTS = 2 ** 31 - 1;
 
 export function sizeOf(shape: Shape): number {
   let n = 1;
@@ -47,7 +56,7 @@ export function broadcastShapes(op: string, ...shapes: Shape[]): number[] {
 
 /** Normalizes a possibly negative axis against `rank`; throws IndexError naming the op. */
 export function normAxis(op: string, axis: number, rank: number): number {
-  if (!Number.isInteger(axis)) throw new IndexError(`${op}: axis must be an integer, got ${axis}`);
+  if (!Number.isInteger(axis)) throw new IndexError(`${op}: axis must be an integer, got ${describeValue(axis)}`);
   const a = axis < 0 ? axis + rank : axis;
   if (a < 0 || a >= rank) {
     throw new IndexError(`${op}: axis ${axis} is out of bounds for an array of rank ${rank}`);
@@ -58,15 +67,40 @@ export function normAxis(op: string, axis: number, rank: number): number {
 /** Normalizes an `axis` option (number, array, or absent = all axes) into sorted unique axes. */
 export function normAxes(op: string, axis: number | readonly number[] | undefined | null, rank: number): number[] {
   if (axis === undefined || axis === null) return Array.from({ length: rank }, (_, i) => i);
+  if (typeof axis !== "number" && !Array.isArray(axis)) {
+    throw new IndexError(`${op}: axis must be an integer, an array of integers or null, got ${describeValue(axis)}`);
+  }
   const list = typeof axis === "number" ? [axis] : [...axis];
   const out = list.map((a) => normAxis(op, a, rank));
-  if (new Set(out).size !== out.length) throw new IndexError(`${op}: repeated axis in ${JSON.stringify(axis)}`);
+  if (new Set(out).size !== out.length) throw new IndexError(`${op}: repeated axis in ${jsonOf(axis)}`);
   return out.sort((a, b) => a - b);
 }
 
+/**
+ * A user-given shape, validated: an array of non-negative safe integers whose product is at most
+ * `MAX_ELEMENTS`. Returns a copy, so a caller mutating its array later changes nothing.
+ * @example checkShape("zeros", [2, 3]) // [2, 3]; checkShape("zeros", [-1]) throws ShapeError
+ */
 export function checkShape(op: string, shape: unknown): number[] {
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
-    throw new ShapeError(`${op}: shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
+  if (!Array.isArray(shape)) throw new ShapeError(`${op}: shape must be an array of non-negative integers, got ${describeValue(shape)}`);
+  const out = Array.from(shape as unknown[]);
+  const bad = out.findIndex((d) => !(typeof d === "number" && Number.isSafeInteger(d) && d >= 0));
+  if (bad >= 0) {
+    throw new ShapeError(`${op}: shape must be an array of non-negative integers, got ${describeValue(out[bad])} at position ${bad}`);
   }
-  return shape as number[];
+  checkSize(op, out as number[]);
+  return out as number[];
+}
+
+/**
+ * Throws a ShapeError when an array of `shape` would have more than `MAX_ELEMENTS` elements.
+ * @example checkSize("zeros", [1e6, 1e6]) // throws: 1e12 elements
+ */
+export function checkSize(op: string, shape: Shape): void {
+  const n = sizeOf(shape);
+  if (n > MAX_ELEMENTS) {
+    throw new ShapeError(
+      `${op}: an array of shape ${fmtShape(shape)} would have ${n} elements, more than the maximum of ${MAX_ELEMENTS} (2^31 - 1) per array`,
+    );
+  }
 }

@@ -3,7 +3,7 @@
  * `(path, state) => boolean`, or by a path glob (`"layer1.*"`, `"*.bias"`); paths are dotted
  * (`"layers.0.weight"`) and sort segment by segment, numeric segments numerically.
  */
-import { ValueError } from "./errors.js";
+import { ValueError, describeValue } from "./errors.js";
 import { type AnyState, State } from "./state.js";
 
 /** A State class used as a filter: every State that is an instance of it is selected. */
@@ -78,14 +78,5 @@ export function compareSegments(x: string, y: string): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
-/**
- * A short description of an unexpected value for error messages.
- * @example describeValue(3) // "number 3"
- */
-export function describeValue(v: unknown): string {
-  if (v === null) return "null";
-  if (Array.isArray(v)) return "an array";
-  if (typeof v === "object") return `an object (${(v as object).constructor?.name ?? "no prototype"})`;
-  if (typeof v === "function") return `a function (${(v as { name?: string }).name || "anonymous"})`;
-  return `${typeof v} ${String(v)}`;
-}
+// Defined with the errors (the IR's validators use it too); re-exported here where it always was.
+export { describeValue };

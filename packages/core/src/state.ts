@@ -5,13 +5,14 @@
  * committed values.
  */
 import { BehaviorSubject, type Observable, merge, map as rxMap } from "rxjs";
-import { StateError } from "./errors.js";
+import { AsyncFunctionError, StateError } from "./errors.js";
 import { Tensor, type ArrayLike, dropFromState, holdForState } from "./tensor.js";
 import { bufferOf, releaseToGc } from "./realize.js";
-import { asTensor } from "./np/util.js";
+import { asTensor, optionsOf } from "./np/util.js";
 import { flatten, structureKey, unflatten } from "./tree.js";
 import { avalString } from "./ir/node.js";
 import { dependsOnPlaceholder } from "./trace.js";
+import { guardedStream } from "./state-stream.js";
 
 /** A State's value: a Tensor or a pytree of Tensors. */
 export type StateValue = Tensor | { readonly [k: string]: StateValue } | readonly StateValue[];
@@ -42,30 +43,54 @@ export function isTracingStates(): boolean {
   return traceStack.length > 0;
 }
 
-/** Runs `fn` with `trace` recording State reads and writes. */
+/**
+ * Runs `fn` with `trace` recording State reads and writes. Every transform runs the user's
+ * function through here, so this is where a returned Promise (an async function, or one that
+ * returns a Promise) is caught: its trace has already ended when the code after an `await` runs.
+ */
 export function withStateTrace<T>(trace: StateTrace, fn: () => T): T {
   traceStack.push(trace);
   try {
-    return fn();
+    const out = fn();
+    if (isThenable(out)) {
+      // Its rejection (a ConcretizationError from `await x.item()`...) must not become an
+      // unhandled rejection that exits Node: the typed error below is what the caller gets.
+      out.then(undefined, () => undefined);
+      throw new AsyncFunctionError(
+        `a function given to a transform (jit, grad, vmap, cond, ...) returned a Promise: tracing is synchronous, so code after an await ` +
+          `would run after the trace ended. Make the function synchronous (itemSync() under grad; np.where / cond under jit) and await results outside it.`,
+      );
+    }
+    return out;
   } finally {
     const top = traceStack.pop();
     if (top !== trace) throw new StateError("withStateTrace: trace stack corrupted (a trace was not closed in order)");
   }
 }
 
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return (typeof v === "object" || typeof v === "function") && v !== null && typeof (v as { then?: unknown }).then === "function";
+}
+
 /** The value of `state` as seen at trace depth `depth` (delegating outward). */
 function readAt(state: AnyState, depth: number): StateValue {
   if (depth < 0) {
     const v = state.committedValue;
-    if (traceStack.length === 0 && leavesOf(v).some((t) => dependsOnPlaceholder(t.node))) {
-      throw new StateError(
-        `${state.describe()} holds a traced value: it was created (or assigned) inside a traced function and is used outside it. ` +
-          `Create States outside the traced function (jit, grad, ...) and assign them inside it; writes are committed when the call returns.`,
-      );
-    }
+    if (traceStack.length === 0) checkNotLeaked(state, v, "read");
     return v;
   }
   return traceStack[depth]!.read(state, () => readAt(state, depth - 1));
+}
+
+/** Throws when `v` (read or assigned with no trace active) depends on a transform's placeholder. */
+function checkNotLeaked(state: AnyState, v: StateValue, how: "read" | "assigned"): void {
+  if (!leavesOf(v).some((t) => dependsOnPlaceholder(t.node))) return;
+  const what = how === "read"
+    ? `${state.describe()} holds a traced value: it was created (or assigned) inside a traced function and is used outside it. `
+    : `${state.describe()} was assigned a traced value after its trace ended (e.g. after an await in a function given to jit/grad); the State is unchanged. `;
+  throw new StateError(
+    what + `Create States outside the traced function (jit, grad, ...) and assign them inside it; writes are committed when the call returns.`,
+  );
 }
 
 function leavesOf(v: StateValue): Tensor[] {
@@ -112,15 +137,19 @@ export class State<V extends StateValue = Tensor> {
   #fresh = false;
   #shared = false;
   #emitted = false;
-  /** Current value on subscribe, then every committed write, in commit order. */
+  /**
+   * Current value on subscribe, then every committed write, in commit order. A subscriber that
+   * throws is reported on `stateStreamErrors$` (or `console.error`); the commit stands.
+   */
   readonly value$: Observable<V>;
 
   constructor(value: V | ArrayLike, opts: StateOptions = {}) {
+    opts = optionsOf("State", opts);
     this.name = opts.name;
     this.#value = normalizeValue(value, this.describe()) as V;
     for (const t of leavesOf(this.#value)) holdForState(t);
     this.#subject = new BehaviorSubject<V>(this.#value);
-    this.value$ = this.#subject.asObservable();
+    this.value$ = guardedStream(this.#subject, () => this.describe());
   }
 
   /** Reads the value; inside a trace the read is recorded and returns the traced value. */
@@ -135,7 +164,12 @@ export class State<V extends StateValue = Tensor> {
     const value = normalizeValue(v, this.describe()) as V;
     const trace = traceStack[traceStack.length - 1];
     if (trace) trace.write(this, value);
-    else commitStateWrites(new Map([[this as AnyState, value]]));
+    else {
+      // Checked like reads: a traced value written with no trace active (code after an `await`
+      // in a traced async function) would make every later read of this State throw.
+      checkNotLeaked(this, value, "assigned");
+      commitStateWrites(new Map([[this as AnyState, value]]));
+    }
   }
 
   /** The last committed value, ignoring any active trace. */
@@ -234,5 +268,5 @@ export function states$(states: readonly AnyState[] | Readonly<Record<string, An
   const entries: [string, AnyState][] = Array.isArray(states)
     ? states.map((s, i) => [String(i), s])
     : Object.entries(states as Record<string, AnyState>);
-  return merge(...entries.map(([path, s]) => s.value$.pipe(rxMap((value) => ({ path, value })))));
+  return guardedStream(merge(...entries.map(([path, s]) => s.value$.pipe(rxMap((value) => ({ path, value }))))), () => "states$");
 }

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import {
   np, tidy, memoryStats, Tensor, makeNode, ConcretizationError, DisposedError, ValueError, ShapeError, KilnError,
-  bufferOf,
+  bufferOf, CoercionError,
 } from "./index.js";
 
 declare const gc: undefined | (() => void);
@@ -123,4 +123,20 @@ describe("lazy Tensor", () => {
     expect(peak).to.be.below(1100);
     expect(memoryStats().buffers - start).to.be.below(1100);
   });
+
+  it("JS coercion to a number throws a CoercionError naming the fix; strings print outside a trace", () => {
+    const x = np.array([1, 2]);
+    const s = x.sum();
+    expect(() => (s as unknown as number) > 0).to.throw(CoercionError, /itemSync\(\)/);
+    expect(() => Number(s)).to.throw(CoercionError, /np.where/);
+    expect(() => +s).to.throw(CoercionError);
+    expect(() => (s as unknown as number) + 1).to.throw(CoercionError);
+    expect(`${x}`).to.equal("Tensor([1,2], float32)");
+    expect(String(x)).to.equal(x.toString());
+    // A traced value: even the string hint throws.
+    const p = new Tensor(makeNode("input", [], { label: "p" }, { shape: [2], dtype: "float32" }));
+    expect(() => `${p}`).to.throw(CoercionError, /traced/);
+    expect(() => (p.sum() as unknown as number) > 0).to.throw(CoercionError, /cond/);
+  });
 });
+

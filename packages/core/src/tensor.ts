@@ -5,8 +5,8 @@
  */
 import { DataBuffer } from "./buffer.js";
 import { type DType, type TypedArray } from "./dtype.js";
-import { DisposedError, ValueError } from "./errors.js";
-import { type Node } from "./ir/node.js";
+import { CoercionError, DisposedError, ValueError, describeValue } from "./errors.js";
+import { type Node, isNode } from "./ir/node.js";
 import { activeExecutor, bufferOf, readBuffer, readBufferSync, realize, realizeSync } from "./realize.js";
 import { type Shape, sizeOf } from "./shape.js";
 import { dependsOnPlaceholder } from "./trace.js";
@@ -59,6 +59,8 @@ export class Tensor {
 
   /** @internal Use `np.array` and friends; this wraps an existing graph node. */
   constructor(node: Node, weak = false) {
+    // The exported constructor is a trust boundary: a look-alike node's params would reach a renderer.
+    if (!isNode(node)) throw new ValueError(`Tensor: expected a graph node from makeNode/constNode, got ${describeValue(node)}; create tensors with np.array, np.zeros, ...`);
     this.#node = node;
     this.weak = weak;
     tidyScopes[tidyScopes.length - 1]?.push(this);
@@ -106,31 +108,38 @@ export class Tensor {
   // ------------------------------------------------------------------ readback
   /** Realizes and returns the values as a typed array (Float32Array for float32). */
   async data(): Promise<TypedArray> {
-    const [d] = await realize([this.node], "data");
+    return this.#read("data");
+  }
+  async #read(op: string): Promise<TypedArray> {
+    const [d] = await realize([this.node], op);
     this.#adopt(d!);
     return (await readBuffer(bufferOf(d!)!)).slice();
   }
   /** Synchronous `data()`; cpu backends only (webgpu throws, naming `await x.data()`). */
   dataSync(): TypedArray {
-    const [d] = realizeSync([this.node], "dataSync");
+    return this.#readSync("dataSync");
+  }
+  /** `dataSync()` whose errors (a traced value under jit, a webgpu buffer) name the method called. */
+  #readSync(op: string): TypedArray {
+    const [d] = realizeSync([this.node], op);
     this.#adopt(d!);
-    return readBufferSync(bufferOf(d!)!, "dataSync").slice();
+    return readBufferSync(bufferOf(d!)!, op).slice();
   }
   /** The single value of a size-1 tensor. */
   async item(): Promise<number> {
     checkItem(this);
-    return (await this.data())[0]!;
+    return (await this.#read("item"))[0]!;
   }
   itemSync(): number {
     checkItem(this);
-    return this.dataSync()[0]!;
+    return this.#readSync("itemSync")[0]!;
   }
   /** Nested JS arrays (a number for a scalar). */
   async toArray(): Promise<NestedNumbers> {
-    return nest(await this.data(), this.shape);
+    return nest(await this.#read("toArray"), this.shape);
   }
   toArraySync(): NestedNumbers {
-    return nest(this.dataSync(), this.shape);
+    return nest(this.#readSync("toArraySync"), this.shape);
   }
   /** Realized values where a sync read is possible, else `Tensor(float32[3], pending)`. */
   toString(): string {
@@ -143,6 +152,29 @@ export class Tensor {
   }
   [Symbol.for("nodejs.util.inspect.custom")](): string {
     return this.toString();
+  }
+  /**
+   * JS coercion. A Tensor is not a number: `x.sum() > 0`, `x + 1`, `Number(x)` and `+x` throw a
+   * CoercionError instead of silently giving NaN or `false` (under `jit` a silently wrong branch
+   * would be compiled in). Read the value with `itemSync()`/`await item()`, compute with
+   * `np.greater`/`np.where`, or branch on traced values with `cond`.
+   *
+   * Strings: `` `${x}` `` and `String(x)` give `toString()` (the values, as `console.log` shows
+   * them) outside a transform, but throw inside one when `x` is traced, since a traced value has no
+   * values to print and code building strings from it would bake one trace's text into the graph.
+   * @example
+   * const x = np.array([1, 2]);
+   * `${x}`            // "Tensor([1,2], float32)"
+   * x.sum() > 0       // throws CoercionError: use x.sum().itemSync() > 0 or np.greater(...)
+   */
+  [Symbol.toPrimitive](hint: "number" | "string" | "default"): string {
+    const traced = !this.#disposed && dependsOnPlaceholder(this.#node);
+    if (hint === "string" && !traced) return this.toString();
+    const what = `a Tensor(${this.dtype}[${this.shape}])${traced ? " traced by a transform" : ""}`;
+    const fix = traced
+      ? "inside jit/grad/vmap, compute with np.where / np.greater and branch with cond (or whileLoop); under grad, itemSync() reads the value"
+      : "read a value with itemSync() / await item() (or toArraySync()), or compute with np.where / np.greater";
+    throw new CoercionError(`${what} was used as a JS ${hint === "string" ? "string" : "number"} (comparison, arithmetic, Number(), template string): ${fix}`);
   }
   /** Frees this handle's buffer now (optional: buffers are also freed when the handle is collected). */
   dispose(): void {

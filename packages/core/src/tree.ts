@@ -3,7 +3,11 @@
  * (`null`/`undefined` are empty subtrees, as JAX's None). Object keys are visited in sorted order,
  * as JAX does for dicts, so a structure's leaf order does not depend on insertion order.
  */
-import { ValueError } from "./errors.js";
+import { ValueError, describeValue } from "./errors.js";
+
+const TREE_KINDS: ReadonlySet<unknown> = new Set(["leaf", "none", "array", "object"]);
+/** A TreeDef's top level looks right (its children are checked as they are rebuilt). */
+const isTreeDef = (d: unknown): d is TreeDef => typeof d === "object" && d !== null && TREE_KINDS.has((d as { kind?: unknown }).kind);
 
 export type TreeDef =
   | { readonly kind: "leaf" }
@@ -17,6 +21,26 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   if (v === null || typeof v !== "object") return false;
   const proto = Object.getPrototypeOf(v);
   return proto === Object.prototype || proto === null;
+}
+
+/**
+ * Sets `o[key] = value` as an own enumerable data property, whatever the key. A plain assignment
+ * with the key `"__proto__"` would replace the object's prototype instead (or, one level down,
+ * write into `Object.prototype`), so every keyed record built from user keys — pytrees, state
+ * paths, state dicts, optimizer slots — is written through this: such keys are preserved as data.
+ * @example const o = {}; defineKey(o, "__proto__", 1); Object.keys(o) // ["__proto__"]
+ */
+export function defineKey<T>(o: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/**
+ * `o[key]` only when `key` is an own property (never an inherited `constructor`, `toString` or
+ * the `__proto__` accessor).
+ * @example ownValue({}, "constructor") // undefined
+ */
+export function ownValue<T>(o: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(o, key) ? o[key] : undefined;
 }
 
 /** Flattens a pytree into its leaves and a structure to rebuild it with. */
@@ -42,8 +66,10 @@ export function flatten(tree: unknown, isLeaf?: (v: unknown) => boolean): [unkno
 
 /** Rebuilds a pytree of the given structure from leaves (in `flatten` order). */
 export function unflatten<T = unknown>(def: TreeDef, leaves: readonly unknown[]): T {
+  if (!Array.isArray(leaves)) throw new ValueError(`tree.unflatten: leaves must be an array, got ${describeValue(leaves)}`);
   let i = 0;
   const build = (d: TreeDef): unknown => {
+    if (!isTreeDef(d)) throw new ValueError(`tree.unflatten: expected a TreeDef from tree.flatten, got ${describeValue(d)}`);
     switch (d.kind) {
       case "leaf":
         if (i >= leaves.length) throw new ValueError(`tree.unflatten: too few leaves (${leaves.length}) for the structure`);
@@ -54,7 +80,7 @@ export function unflatten<T = unknown>(def: TreeDef, leaves: readonly unknown[])
         return d.children.map(build);
       case "object": {
         const o: Record<string, unknown> = {};
-        d.keys.forEach((k, j) => (o[k] = build(d.children[j]!)));
+        d.keys.forEach((k, j) => defineKey(o, k, build(d.children[j]!)));
         return o;
       }
     }

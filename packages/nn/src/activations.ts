@@ -2,6 +2,7 @@
  * Activation functions (JAX's `jax.nn` names in camelCase). Each takes anything a Tensor is
  * accepted for and returns a lazy Tensor; integer inputs become float32 where the result is real.
  */
+import { IndexError, describeValue, npUtil } from "@kiln/core";
 import { type ArrayLike, type Tensor, np } from "@kiln/core";
 import { erfc, toFloat } from "./special.js";
 
@@ -53,6 +54,7 @@ const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
  * @example gelu([1], { approximate: false }) // [0.8413447]
  */
 export function gelu(x: ArrayLike, opts: GeluOptions = {}): Tensor {
+  opts = npUtil.optionsOf("gelu", opts);
   const t = toFloat(x, "gelu");
   if (opts.approximate === false) return t.mul(0.5).mul(erfc(t.mul(-Math.SQRT1_2)));
   const inner = t.add(t.mul(t).mul(t).mul(0.044715)).mul(SQRT_2_OVER_PI);
@@ -68,6 +70,7 @@ export interface SoftmaxOptions {
 function shifted(x: ArrayLike, axis: number | readonly number[], who: string): Tensor {
   const t = toFloat(x, who);
   // An empty axis has no max (JAX starts the max at -inf); there is nothing to normalize either.
+  if (typeof axis !== "number" && !Array.isArray(axis)) throw new IndexError(`${who}: axis must be an integer or an array of integers, got ${describeValue(axis)}`);
   const axes = typeof axis === "number" ? [axis] : axis;
   if (axes.some((a) => t.shape[a < 0 ? a + t.ndim : a] === 0)) return t;
   return t.sub(np.stopGradient(np.max(t, { axis, keepdims: true })));
@@ -79,6 +82,7 @@ function shifted(x: ArrayLike, axis: number | readonly number[], who: string): T
  * @example softmax([1000, 1000]) // [0.5, 0.5]
  */
 export function softmax(x: ArrayLike, opts: SoftmaxOptions = {}): Tensor {
+  opts = npUtil.optionsOf("softmax", opts);
   const axis = opts.axis ?? -1;
   const e = np.exp(shifted(x, axis, "softmax"));
   return e.div(np.sum(e, { axis, keepdims: true }));
@@ -90,6 +94,7 @@ export function softmax(x: ArrayLike, opts: SoftmaxOptions = {}): Tensor {
  * @example logSoftmax([1000, 0]) // [0, -1000]
  */
 export function logSoftmax(x: ArrayLike, opts: SoftmaxOptions = {}): Tensor {
+  opts = npUtil.optionsOf("logSoftmax", opts);
   const axis = opts.axis ?? -1;
   const s = shifted(x, axis, "logSoftmax");
   return s.sub(np.log(np.sum(np.exp(s), { axis, keepdims: true })));

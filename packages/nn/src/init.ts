@@ -5,6 +5,8 @@
  * `(shape) => Tensor`, a Tensor of the right shape, or a number (a constant).
  * Random initializers draw from the stateful `random` generator (seed it with `random.seed`).
  */
+import { npUtil } from "@kiln/core";
+import { jsonOf } from "@kiln/core";
 import { type ArrayLike, type DType, type Shape, ShapeError, Tensor, ValueError, isFloat, np, random, sizeOf } from "@kiln/core";
 import { erfinv } from "./special.js";
 
@@ -44,7 +46,7 @@ export function initialize(init: InitLike, shape: readonly number[], who: string
 
 function checkShape(shape: readonly number[], who: string): Shape {
   if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
-    throw new ValueError(`${who}: a shape is an array of non-negative integers, got ${JSON.stringify(shape)}`);
+    throw new ValueError(`${who}: a shape is an array of non-negative integers, got ${jsonOf(shape)}`);
   }
   return shape;
 }
@@ -65,6 +67,7 @@ export class Constant extends Initializer {
     checkFinite("init.Constant", "value", value);
   }
   call(shape: readonly number[], opts: InitOptions = {}): Tensor {
+    opts = npUtil.optionsOf("Constant.call", opts);
     return np.full(checkShape(shape, "init.Constant"), this.value, { dtype: opts.dtype ?? "float32" });
   }
 }
@@ -78,12 +81,14 @@ export class Normal extends Initializer {
   readonly scale: number;
   constructor(opts: { mean?: number; scale?: number } = {}) {
     super();
+    opts = npUtil.optionsOf("Normal", opts);
     this.mean = opts.mean ?? 0;
     this.scale = opts.scale ?? 1;
     checkFinite("init.Normal", "mean", this.mean);
     checkFinite("init.Normal", "scale", this.scale, 0);
   }
   call(shape: readonly number[], opts: InitOptions = {}): Tensor {
+    opts = npUtil.optionsOf("Normal.call", opts);
     return random.normal({ loc: this.mean, scale: this.scale, size: checkShape(shape, "init.Normal"), dtype: opts.dtype ?? "float32" });
   }
 }
@@ -97,12 +102,14 @@ export class Uniform extends Initializer {
   readonly maxVal: number;
   constructor(opts: { minVal?: number; maxVal?: number } = {}) {
     super();
+    opts = npUtil.optionsOf("Uniform", opts);
     this.minVal = opts.minVal ?? 0;
     this.maxVal = opts.maxVal ?? 1;
     checkFinite("init.Uniform", "minVal", this.minVal);
     checkFinite("init.Uniform", "maxVal", this.maxVal, this.minVal);
   }
   call(shape: readonly number[], opts: InitOptions = {}): Tensor {
+    opts = npUtil.optionsOf("Uniform.call", opts);
     return random.uniform({ low: this.minVal, high: this.maxVal, size: checkShape(shape, "init.Uniform"), dtype: opts.dtype ?? "float32" });
   }
 }
@@ -116,7 +123,7 @@ export function computeFans(shape: readonly number[], inAxis: number, outAxis: n
   const n = shape.length;
   const ia = inAxis < 0 ? inAxis + n : inAxis, oa = outAxis < 0 ? outAxis + n : outAxis;
   if (ia < 0 || ia >= n || oa < 0 || oa >= n || ia === oa) {
-    throw new ValueError(`${who}: cannot compute fans of shape ${JSON.stringify(shape)} with inAxis ${inAxis} and outAxis ${outAxis} (a weight needs rank ≥ 2)`);
+    throw new ValueError(`${who}: cannot compute fans of shape ${jsonOf(shape)} with inAxis ${inAxis} and outAxis ${outAxis} (a weight needs rank ≥ 2)`);
   }
   const receptive = shape.reduce((a, d, i) => (i === ia || i === oa ? a : a * d), 1);
   return [shape[ia]! * receptive, shape[oa]! * receptive];
@@ -167,6 +174,7 @@ export class VarianceScaling extends Initializer {
     }
   }
   call(shape: readonly number[], opts: InitOptions = {}): Tensor {
+    opts = npUtil.optionsOf("VarianceScaling.call", opts);
     const size = checkShape(shape, this.who);
     const dtype = opts.dtype ?? "float32";
     const [fanIn, fanOut] = computeFans(size, this.inAxis, this.outAxis, this.who);
@@ -201,6 +209,7 @@ function truncatedStandardNormal(shape: Shape, dtype: DType): Tensor {
 export class KaimingNormal extends VarianceScaling {
   constructor(opts: VarianceScalingOptions = {}) {
     super(opts, { scale: 2, mode: "fanIn", distribution: "truncatedNormal" }, "init.KaimingNormal");
+    opts = npUtil.optionsOf("KaimingNormal", opts);
   }
 }
 /**
@@ -210,6 +219,7 @@ export class KaimingNormal extends VarianceScaling {
 export class KaimingUniform extends VarianceScaling {
   constructor(opts: VarianceScalingOptions = {}) {
     super(opts, { scale: 2, mode: "fanIn", distribution: "uniform" }, "init.KaimingUniform");
+    opts = npUtil.optionsOf("KaimingUniform", opts);
   }
 }
 /**
@@ -219,6 +229,7 @@ export class KaimingUniform extends VarianceScaling {
 export class XavierNormal extends VarianceScaling {
   constructor(opts: VarianceScalingOptions = {}) {
     super(opts, { scale: 1, mode: "fanAvg", distribution: "truncatedNormal" }, "init.XavierNormal");
+    opts = npUtil.optionsOf("XavierNormal", opts);
   }
 }
 /**
@@ -228,6 +239,7 @@ export class XavierNormal extends VarianceScaling {
 export class XavierUniform extends VarianceScaling {
   constructor(opts: VarianceScalingOptions = {}) {
     super(opts, { scale: 1, mode: "fanAvg", distribution: "uniform" }, "init.XavierUniform");
+    opts = npUtil.optionsOf("XavierUniform", opts);
   }
 }
 
@@ -243,17 +255,19 @@ export class Orthogonal extends Initializer {
   readonly axis: number;
   constructor(opts: { scale?: number; axis?: number } = {}) {
     super();
+    opts = npUtil.optionsOf("Orthogonal", opts);
     this.scale = opts.scale ?? 1;
     this.axis = opts.axis ?? -1;
     checkFinite("init.Orthogonal", "scale", this.scale);
   }
   call(shape: readonly number[], opts: InitOptions = {}): Tensor {
+    opts = npUtil.optionsOf("Orthogonal.call", opts);
     const size = checkShape(shape, "init.Orthogonal");
     const dtype = opts.dtype ?? "float32";
     const n = size.length;
     const axis = this.axis < 0 ? this.axis + n : this.axis;
     if (n < 2 || !Number.isInteger(axis) || axis < 0 || axis >= n) {
-      throw new ValueError(`init.Orthogonal: needs a shape of rank ≥ 2 with column axis ${this.axis} in range, got ${JSON.stringify(shape)}`);
+      throw new ValueError(`init.Orthogonal: needs a shape of rank ≥ 2 with column axis ${this.axis} in range, got ${jsonOf(shape)}`);
     }
     if (sizeOf(size) === 0) return np.zeros(size, { dtype });
     const nCols = size[axis]!, nRows = sizeOf(size) / nCols;

@@ -42,6 +42,7 @@ function sameShape(who: string, what: [string, string], a: Tensor, b: Tensor): v
  * @example mseLoss([1, 2], [1, 4]) // 2
  */
 export function mseLoss(pred: ArrayLike, target: ArrayLike, opts: LossOptions = {}): Tensor {
+  opts = npUtil.optionsOf("mseLoss", opts);
   const p = toFloat(pred, "mseLoss"), t = npUtil.asTensor(target, "mseLoss");
   sameShape("mseLoss", ["prediction", "target"], p, t);
   return reduce(np.square(p.sub(t)), opts.reduction, "mseLoss");
@@ -61,6 +62,7 @@ export interface CrossEntropyOptions extends LossOptions {
  * @example softmaxCrossEntropy([[0, 0]], [[0, 1]]) // 0.6931472
  */
 export function softmaxCrossEntropy(logits: ArrayLike, labels: ArrayLike, opts: CrossEntropyOptions = {}): Tensor {
+  opts = npUtil.optionsOf("softmaxCrossEntropy", opts);
   const who = "softmaxCrossEntropy";
   const z = toFloat(logits, who);
   if (z.ndim === 0) throw new ShapeError(`${who}: logits need a class axis, got a scalar`);
@@ -106,6 +108,7 @@ export interface BinaryCrossEntropyOptions extends LossOptions {
  * @example binaryCrossEntropy([0], [1], { fromLogits: true }) // 0.6931472
  */
 export function binaryCrossEntropy(probs: ArrayLike, targets: ArrayLike, opts: BinaryCrossEntropyOptions = {}): Tensor {
+  opts = npUtil.optionsOf("binaryCrossEntropy", opts);
   const who = "binaryCrossEntropy";
   const x = toFloat(probs, who), t = toFloat(targets, who);
   sameShape(who, [opts.fromLogits ? "logits" : "probabilities", "targets"], x, t);

@@ -4,7 +4,7 @@
  * no registration step. Paths are dotted field names (`"layer1.weight"`, `"layers.0.weight"` for
  * arrays), sorted segment by segment.
  */
-import { type AnyState, State } from "@kiln/core";
+import { type AnyState, State, defineKey, ownValue } from "@kiln/core";
 import { type StateClass, type StateFilter, type StatePredicate, compareSegments, toStatePredicate } from "@kiln/core";
 import { type StateDict, loadStateDictInto, stateDictOf } from "./state-dict.js";
 
@@ -100,7 +100,7 @@ export function collectStates(root: unknown, filter: StateFilter | undefined, wh
   const out: Record<string, AnyState> = {};
   walkStates(root, (segs, s) => {
     const path = segs.join(".");
-    if (keep(path, s)) out[path] = s;
+    if (keep(path, s)) defineKey(out, path, s);
   });
   return out;
 }
@@ -128,8 +128,13 @@ export function treefyStates(root: unknown, filter?: StateFilter): TreefiedState
   for (const [path, s] of Object.entries(collectStates(root, filter, "treefyStates"))) {
     const segs = path.split(".");
     let level: NestedStates = top;
-    for (const seg of segs.slice(0, -1)) level = (level[seg] ??= nestedLevel()) as NestedStates;
-    level[segs[segs.length - 1]!] = s;
+    // Keys are user field names: "__proto__" or "constructor" must stay data (never reach Object.prototype).
+    for (const seg of segs.slice(0, -1)) {
+      let next = ownValue(level, seg);
+      if (next === undefined) defineKey(level, seg, (next = nestedLevel()));
+      level = next as NestedStates;
+    }
+    defineKey(level, segs[segs.length - 1]!, s);
   }
   return top;
 }
@@ -146,7 +151,7 @@ function flattenNested(level: NestedStates): Record<string, AnyState> {
     for (const k of Object.keys(node).sort(compareSegments)) {
       const v = node[k]!;
       const path = prefix ? `${prefix}.${k}` : k;
-      if (v instanceof State) out[path] = v;
+      if (v instanceof State) defineKey(out, path, v);
       else go(v, path);
     }
   };

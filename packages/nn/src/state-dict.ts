@@ -3,9 +3,10 @@
  * `loadStateDictInto` validates a snapshot against the States completely before it assigns
  * anything, then commits every value in one `commitStateWrites` (all-or-nothing, one emission each).
  */
+import { jsonOf } from "@kiln/core";
 import { type AnyState, type StateValue, StateError, Tensor, commitStateWrites, isTracingStates, tree } from "@kiln/core";
 import { freeze } from "immer";
-import { describeValue } from "@kiln/core";
+import { defineKey, describeValue } from "@kiln/core";
 
 /** A frozen `{ path: value }` snapshot of States' values. */
 export type StateDict = Readonly<Record<string, StateValue>>;
@@ -22,7 +23,7 @@ function copyValue(v: StateValue): StateValue {
  */
 export function stateDictOf(states: Readonly<Record<string, AnyState>>): StateDict {
   const snap: Record<string, StateValue> = {};
-  for (const [path, s] of Object.entries(states)) snap[path] = copyValue(s.value as StateValue);
+  for (const [path, s] of Object.entries(states)) defineKey(snap, path, copyValue(s.value as StateValue));
   return freeze(snap, true);
 }
 
@@ -59,8 +60,8 @@ export function loadStateDictInto(states: Readonly<Record<string, AnyState>>, sn
   const extra = given.filter((k) => !Object.hasOwn(states, k));
   if (missing.length || extra.length) {
     const parts = [];
-    if (missing.length) parts.push(`missing keys ${JSON.stringify(missing)}`);
-    if (extra.length) parts.push(`unexpected keys ${JSON.stringify(extra)}`);
+    if (missing.length) parts.push(`missing keys ${jsonOf(missing)}`);
+    if (extra.length) parts.push(`unexpected keys ${jsonOf(extra)}`);
     throw new StateError(`${who}: the state dict does not match the module's States: ${parts.join("; ")}`);
   }
   const problems = expected.flatMap((path) => valueProblems(path, states[path]!.value as StateValue, snapshot[path]));

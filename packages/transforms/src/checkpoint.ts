@@ -11,13 +11,15 @@
  * nodes (and so does anything computed from saved values alone — recomputing it would be the very
  * same hash-consed computation). `peakLiveBytes` (memory.ts) measures the effect.
  */
+import { npUtil } from "@kiln/core";
+import { jsonOf } from "@kiln/core";
 import {
   type Aval, type Node, type Prim, Tensor, ValueError, dependsOnPlaceholder, isFloat, sizeOf, substituter, topoSort, tree,
 } from "@kiln/core";
 import { type CustomRules, followCustomCalls, registerCustomCall, uniqueCopy } from "./custom-call.js";
 import { jvpGraph } from "./jvp.js";
 import { vjpGraph } from "./vjp.js";
-import { TraceCache, traceCall, type AnyFunction } from "./trace.js";
+import { TraceCache, checkNotAsync, traceCall, type AnyFunction } from "./trace.js";
 
 /** Which interior values the backward pass may take from the forward pass instead of recomputing. */
 export type CheckpointPolicy =
@@ -39,7 +41,7 @@ function resolvePolicy(policy: CheckpointPolicy | undefined): (prim: Prim, param
   if (policy === undefined) return POLICIES.nothingSaveable;
   if (typeof policy === "function") return policy;
   if (typeof policy === "string" && policy in POLICIES) return POLICIES[policy as keyof typeof POLICIES];
-  throw new ValueError(`checkpoint: unknown policy ${JSON.stringify(policy)}; use "nothingSaveable", "dotsSaveable" or a predicate (prim, params, aval) => boolean`);
+  throw new ValueError(`checkpoint: unknown policy ${jsonOf(policy)}; use "nothingSaveable", "dotsSaveable" or a predicate (prim, params, aval) => boolean`);
 }
 
 /**
@@ -78,7 +80,9 @@ function inputsToCopy(interior: readonly Node[], keys: readonly Node[]): Set<Nod
  * grad((x) => block(x).sum())(x); // same gradient, fewer live activations
  */
 export function checkpoint<F extends AnyFunction>(fn: F, opts: CheckpointOptions = {}): F {
+  opts = npUtil.optionsOf("checkpoint", opts);
   if (typeof fn !== "function") throw new ValueError(`checkpoint: expected a function, got ${typeof fn}`);
+  checkNotAsync("checkpoint", fn);
   const saveable = resolvePolicy(opts.policy);
   const op = `checkpoint(${fn.name || "fn"})`;
   const cache = new TraceCache();

@@ -13,7 +13,7 @@ import {
 import { placeholder } from "./custom-call.js";
 import { type Operand } from "./control-build.js";
 import { StateEffects, type StateSupply } from "./state-effects.js";
-import { outputTensors } from "./trace.js";
+import { checkNotAsync, outputTensors } from "./trace.js";
 
 /** The flattened Tensor leaves of a pytree and its structure. */
 export interface Leaves {
@@ -102,6 +102,7 @@ export class StateInputs {
 /** Runs a user function of an op with its State accesses recorded. */
 export function traceFn(op: string, name: string, fn: unknown, args: readonly unknown[], states: StateInputs): { out: unknown; effects: StateEffects } {
   if (typeof fn !== "function") throw new ValueError(`${op}: ${name} must be a function, got ${fn === null ? "null" : typeof fn}`);
+  checkNotAsync(`${op} (${name})`, fn);
   const effects = new StateEffects(states.supply);
   const out = withStateTrace(effects, () => (fn as (...a: unknown[]) => unknown)(...args));
   return { out, effects };

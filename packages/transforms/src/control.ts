@@ -16,6 +16,7 @@ import {
   writeBack, writtenLeaves,
 } from "./control-trace.js";
 import type { StateEffects } from "./state-effects.js";
+import { checkNotAsync } from "./trace.js";
 
 const bind = (phs: readonly Tensor[], vals: readonly Tensor[]): Operand[] => phs.map((p, i) => ({ ph: p.node, value: vals[i]!.node }));
 const nodesOf = (ts: readonly Tensor[]): Node[] => ts.map((t) => t.node);
@@ -210,6 +211,7 @@ function scanOp(op: string, fn: unknown, init: unknown, xs: unknown, opts: ScanO
  * const [h, hs] = scan((h, x) => { const n = np.tanh(h.mul(w).add(x)); return [n, n]; }, np.zeros([3]), xs);
  */
 export function scan(fn: (carry: any, x: any) => [any, any], init: unknown, xs: unknown, opts: ScanOptions = {}): [any, any] {
+  opts = npUtil.optionsOf("scan", opts);
   return scanOp("scan", fn, init, xs, opts);
 }
 
@@ -220,6 +222,7 @@ export function scan(fn: (carry: any, x: any) => [any, any], init: unknown, xs: 
  */
 export function forLoop(fn: (...xs: any[]) => any, ...xs: unknown[]): any {
   if (typeof fn !== "function") throw new ValueError(`forLoop: fn must be a function, got ${fn === null ? "null" : typeof fn}`);
+  checkNotAsync("forLoop", fn);
   if (!xs.length) throw new ValueError(`forLoop: pass at least one operand to loop over`);
   return scanOp("forLoop", (c: unknown, x: unknown[]) => [c, fn(...x)], null, xs, {})[1];
 }

@@ -8,12 +8,13 @@
  * Only the arguments are differentiated through the rule: values the function closes over get
  * no derivative through it (JAX requires `closure_convert` for those).
  */
+import { jsonOf } from "@kiln/core";
 import {
   DTypeError, type Node, ShapeError, Tensor, type TreeDef, ValueError, isFloat, npUtil, substituter, tree,
 } from "@kiln/core";
 import { type CustomRules, followCustomCalls, placeholder, registerCustomCall } from "./custom-call.js";
 import { vjpGraph } from "./vjp.js";
-import { rebuildTree, zerosLike, type AnyFunction } from "./trace.js";
+import { checkNotAsync, rebuildTree, zerosLike, type AnyFunction } from "./trace.js";
 
 export interface CustomOptions {
   /** Positions of arguments that are not differentiated (passed first to the rules, as in JAX). */
@@ -39,9 +40,9 @@ export interface CustomJvpFunction {
 
 function checkNondiff(op: string, nondiff: readonly number[]): Set<number> {
   for (const a of nondiff) {
-    if (!Number.isInteger(a) || a < 0) throw new ValueError(`${op}: nondiffArgnums must be non-negative integers, got ${JSON.stringify(nondiff)}`);
+    if (!Number.isInteger(a) || a < 0) throw new ValueError(`${op}: nondiffArgnums must be non-negative integers, got ${jsonOf(nondiff)}`);
   }
-  if (new Set(nondiff).size !== nondiff.length) throw new ValueError(`${op}: nondiffArgnums ${JSON.stringify(nondiff)} contains duplicates`);
+  if (new Set(nondiff).size !== nondiff.length) throw new ValueError(`${op}: nondiffArgnums ${jsonOf(nondiff)} contains duplicates`);
   return new Set(nondiff);
 }
 
@@ -144,7 +145,9 @@ function fnName(fn: (...args: any[]) => unknown): string {
  * grad((x) => clipGradient(x, 0.5).pow(3).sum())(np.array([2, -3, 1])); // [0.5, 0.5, 0.5]
  */
 export function customVjp(fn: AnyFunction, opts: CustomOptions = {}): CustomVjpFunction {
+  opts = npUtil.optionsOf("customVjp", opts);
   const op = `customVjp(${fnName(fn)})`;
+  checkNotAsync(op, fn);
   const nondiff = checkNondiff(op, opts.nondiffArgnums ?? []);
   let rule: { fwd: (...args: any[]) => [unknown, unknown]; bwd: (...args: any[]) => readonly unknown[] } | null = null;
   const f = ((...args: unknown[]) => {
@@ -189,7 +192,9 @@ export function customVjp(fn: AnyFunction, opts: CustomOptions = {}): CustomVjpF
  * grad((x) => f(x))(0); // 1
  */
 export function customJvp(fn: AnyFunction, opts: CustomOptions = {}): CustomJvpFunction {
+  opts = npUtil.optionsOf("customJvp", opts);
   const op = `customJvp(${fnName(fn)})`;
+  checkNotAsync(op, fn);
   const nondiff = checkNondiff(op, opts.nondiffArgnums ?? []);
   let rule: ((...args: any[]) => [unknown, unknown]) | null = null;
   const f = ((...args: unknown[]) => {

@@ -14,9 +14,10 @@
  * value) for that call. Writes travel out through `f`'s aux and are committed once, after the
  * result is laid out (nothing is committed if anything throws).
  */
-import { type AnyState, DTypeError, type StateValue, Tensor, ValueError, isFloat, tree, withStateTrace } from "@kiln/core";
+import { npUtil } from "@kiln/core";
+import { type AnyState, DTypeError, KilnTypeError, type StateValue, Tensor, ValueError, isFloat, tree, withStateTrace } from "@kiln/core";
 import { vjpGraph } from "./vjp.js";
-import { type Argnums, TraceCache, checkArgnumsForm, onesLike, outputTensors, perArgTrees, resolveArgnums, traceCall, type AnyFunction } from "./trace.js";
+import { type Argnums, TraceCache, checkArgnumsForm, checkNotAsync, onesLike, outputTensors, perArgTrees, resolveArgnums, traceCall, type AnyFunction } from "./trace.js";
 import {
   type GradStates, StateEffects, atLeaves, commitOrForward, gradStateValues, parseGradStates, subtreesAt,
 } from "./state-effects.js";
@@ -145,6 +146,7 @@ export class GradientTransform {
     opts ??= {} as GradientTransformOptions<any>;
     const op = opts.transform?.name || "GradientTransform";
     if (typeof fn !== "function") throw new ValueError(`${op}: expected a function to transform, got ${describe(fn)}`);
+    checkNotAsync(op, fn);
     if (typeof opts.transform !== "function") throw new ValueError(`GradientTransform: options.transform must be a function`);
     const gradStates = opts.gradStates === undefined || opts.gradStates === null ? null : parseGradStates(op, opts.gradStates);
     const argnums = opts.argnums ?? (gradStates ? undefined : 0);
@@ -247,10 +249,10 @@ Object.setPrototypeOf(GradientTransform.prototype, Function.prototype);
 function scalarCheck(value: unknown): void {
   if (!(value instanceof Tensor) && typeof value !== "number") {
     const hint = Array.isArray(value) && value.length === 2 ? "; if the function returns [loss, aux], pass hasAux: true" : "";
-    throw new TypeError(`Gradient only defined for scalar-output functions. Output was ${describe(value)}${hint}.`);
+    throw new KilnTypeError(`Gradient only defined for scalar-output functions. Output was ${describe(value)}${hint}.`);
   }
   const shape = value instanceof Tensor ? value.shape : [];
-  if (shape.length) throw new TypeError(`Gradient only defined for scalar-output functions. Output had shape [${shape.join(", ")}].`);
+  if (shape.length) throw new KilnTypeError(`Gradient only defined for scalar-output functions. Output had shape [${shape.join(", ")}].`);
 }
 
 /** `grad` (scalar output) or `vectorGrad` (gradient of the sum of every output) as a TransformFn. */
@@ -294,6 +296,7 @@ export const vectorGradTransform = reverseTransform("vectorGrad");
  * grad((p) => p.w.mul(p.b))({ w: 2, b: 5 });                  // { b: 2, w: 5 }
  */
 export function grad(fn: AnyFunction, opts: GradOptions = {}): GradientTransform {
+  opts = npUtil.optionsOf("grad", opts);
   return new GradientTransform(fn, { ...opts, transform: gradTransform });
 }
 
@@ -303,6 +306,7 @@ export function grad(fn: AnyFunction, opts: GradOptions = {}): GradientTransform
  * @example const [v, g] = valueAndGrad((x) => x.mul(x))(3); // v = 9, g = 6
  */
 export function valueAndGrad(fn: AnyFunction, opts: Omit<GradOptions, "returnValue"> = {}): AnyFunction {
+  opts = npUtil.optionsOf("valueAndGrad", opts);
   const g = new GradientTransform(fn, { ...opts, returnValue: true, transform: gradTransform });
   return (...args) => {
     const r = g(...args) as unknown[];
@@ -316,5 +320,6 @@ export function valueAndGrad(fn: AnyFunction, opts: Omit<GradOptions, "returnVal
  * @example vectorGrad((x) => x.mul(x))(np.array([1, 2, 3])); // [2, 4, 6]
  */
 export function vectorGrad(fn: AnyFunction, opts: GradOptions = {}): GradientTransform {
+  opts = npUtil.optionsOf("vectorGrad", opts);
   return new GradientTransform(fn, { ...opts, transform: vectorGradTransform });
 }

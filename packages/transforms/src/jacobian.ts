@@ -128,6 +128,7 @@ export const hessianTransform = perOutputLeaf(hessianTransforms.hessian!);
  * @example jacrev((x) => x.mul(x))(np.array([1, 2])); // [[2, 0], [0, 4]]
  */
 export function jacrev(fn: AnyFunction, opts: GradOptions = {}): GradientTransform {
+  opts = npUtil.optionsOf("jacrev", opts);
   return new GradientTransform(fn, { ...opts, transform: jacrevTransform });
 }
 
@@ -136,6 +137,7 @@ export function jacrev(fn: AnyFunction, opts: GradOptions = {}): GradientTransfo
  * @example jacfwd((x) => x.sin())(np.array([0])); // [[1]]
  */
 export function jacfwd(fn: AnyFunction, opts: GradOptions = {}): GradientTransform {
+  opts = npUtil.optionsOf("jacfwd", opts);
   return new GradientTransform(fn, { ...opts, transform: jacfwdTransform });
 }
 
@@ -144,6 +146,7 @@ export function jacfwd(fn: AnyFunction, opts: GradOptions = {}): GradientTransfo
  * @example jacobian((xy) => xy.mul(xy))(np.array([2, 3])); // [[4, 0], [0, 6]]
  */
 export function jacobian(fn: AnyFunction, opts: GradOptions = {}): GradientTransform {
+  opts = npUtil.optionsOf("jacobian", opts);
   return new GradientTransform(fn, { ...opts, transform: jacrevTransform });
 }
 
@@ -152,5 +155,6 @@ export function jacobian(fn: AnyFunction, opts: GradOptions = {}): GradientTrans
  * @example hessian((x) => x.mul(x).sum())(np.array([1, 2])); // [[2, 0], [0, 2]]
  */
 export function hessian(fn: AnyFunction, opts: GradOptions = {}): GradientTransform {
+  opts = npUtil.optionsOf("hessian", opts);
   return new GradientTransform(fn, { ...opts, transform: hessianTransform });
 }

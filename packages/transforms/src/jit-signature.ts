@@ -4,8 +4,9 @@
  * allocation), checking States by the identity of their committed values and settings by their
  * memoized signature. The string key (`jit.ts`) is built only when no recent entry matches.
  */
+import { jsonOf } from "@kiln/core";
 import {
-  type AnyState, type Node, type StateValue, type TreeDef, Tensor, ValueError, avalString, dependsOnPlaceholder, environ, tree,
+  type AnyState, type Node, type StateValue, type TreeDef, Tensor, ValueError, avalString, describeValue, dependsOnPlaceholder, environ, tree,
   valueSignature,
 } from "@kiln/core";
 
@@ -69,9 +70,10 @@ export function jitStats(): { slowSignatures: number } {
 /** `staticArgnums` / `donateArgnums` as a list, validated (against the arity when known). */
 export function normNums(op: string, v: number | readonly number[] | undefined, arity: number | null): number[] {
   if (v === undefined) return [];
+  if (typeof v !== "number" && !Array.isArray(v)) throw new ValueError(`jit: ${op} must be an integer or an array of integers, got ${describeValue(v)}`);
   const list = typeof v === "number" ? [v] : [...v];
   for (const n of list) {
-    if (!Number.isInteger(n)) throw new ValueError(`jit: ${op} must be integers, got ${JSON.stringify(v)}`);
+    if (!Number.isInteger(n)) throw new ValueError(`jit: ${op} must be integers, got ${jsonOf(v)}`);
     if (arity !== null && (n < -arity || n >= arity)) throw new ValueError(`jit: ${op} ${n} is out of range for a function called with ${arity} argument(s)`);
   }
   return list;

@@ -25,7 +25,7 @@ import {
   dependsOnPlaceholder, environ, substituter, isTracingStates, makeGraph, makeNode, optimizeGraph, printGraph, realizeSync, tree,
   valueSignature, withStateTrace, npUtil, StateError, setExecutor, LruCache,
 } from "@kiln/core";
-import { type AnyFunction } from "./trace.js";
+import { type AnyFunction, checkNotAsync } from "./trace.js";
 
 export { jitStats } from "./jit-signature.js";
 
@@ -94,7 +94,9 @@ function placeholder(aval: { shape: readonly number[]; dtype: Tensor["dtype"] },
  * w = update(w, np.ones([1024]));
  */
 export function jit<F extends AnyFunction>(fn: F, opts: JitOptions = {}): Jitted<F> {
+  opts = npUtil.optionsOf("jit", opts);
   if (typeof fn !== "function") throw new ValueError(`jit: expected a function, got ${typeof fn}`);
+  checkNotAsync("jit", fn);
   normNums("staticArgnums", opts.staticArgnums, null);
   normNums("donateArgnums", opts.donateArgnums, null);
   /** Every entry, most recently used first: a call tries them in this order before building a key. */

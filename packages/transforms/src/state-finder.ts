@@ -5,12 +5,15 @@
  * function is a ConcretizationError, as under `jit`), and the writes are dropped: no State
  * changes and no stream emits.
  */
+import { npUtil } from "@kiln/core";
+import { jsonOf } from "@kiln/core";
 import {
   type AnyState, type StateFilter, type StateValue, Tensor, ValueError, describeValue, toStatePredicate, tree,
   withStateTrace,
 } from "@kiln/core";
 import { placeholder } from "./custom-call.js";
 import { StateEffects } from "./state-effects.js";
+import { checkNotAsync } from "./trace.js";
 
 /** Which States to report: read-only ones, written ones, or every State touched. */
 export type StateUsage = "read" | "write" | "all";
@@ -53,12 +56,14 @@ export function StateFinder(fn: (...args: any[]) => unknown, opts?: StateFinderO
 export function StateFinder(fn: (...args: any[]) => unknown, opts: StateFinderOptions & { returnType: "list" }): StateFinderFn<AnyState[]>;
 export function StateFinder(fn: (...args: any[]) => unknown, opts?: StateFinderOptions): StateFinderFn<Record<string, AnyState> | AnyState[]>;
 export function StateFinder(fn: (...args: any[]) => unknown, opts: StateFinderOptions = {}): StateFinderFn<Record<string, AnyState> | AnyState[]> {
+  opts = npUtil.optionsOf("StateFinder", opts);
   if (typeof fn !== "function") throw new ValueError(`StateFinder: expected a function, got ${describeValue(fn)}`);
+  checkNotAsync("StateFinder", fn);
   if (opts === null || typeof opts !== "object") throw new ValueError(`StateFinder: options must be an object, got ${describeValue(opts)}`);
   const usage = opts.usage ?? "all";
-  if (!USAGES.includes(usage)) throw new ValueError(`StateFinder: usage must be one of "read", "write", "all"; got ${JSON.stringify(usage)}`);
+  if (!USAGES.includes(usage)) throw new ValueError(`StateFinder: usage must be one of "read", "write", "all"; got ${jsonOf(usage)}`);
   const returnType = opts.returnType ?? "dict";
-  if (!RETURN_TYPES.includes(returnType)) throw new ValueError(`StateFinder: returnType must be "dict" or "list"; got ${JSON.stringify(returnType)}`);
+  if (!RETURN_TYPES.includes(returnType)) throw new ValueError(`StateFinder: returnType must be "dict" or "list"; got ${jsonOf(returnType)}`);
   const keep = toStatePredicate(opts.filter, "StateFinder");
 
   return (...args: unknown[]) => {

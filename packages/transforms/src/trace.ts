@@ -13,8 +13,9 @@
  * States itself) are held by the trace and made effective with `commitWrites` once the transform
  * has finished, in terms of the real arguments: a placeholder never leaks into a State.
  */
+import { jsonOf } from "@kiln/core";
 import {
-  DTypeError, type Node, Tensor, type TreeDef, ValueError, bindPlaceholders, concreteReadCount, constNode, environ,
+  AsyncFunctionError, DTypeError, describeValue, type Node, Tensor, type TreeDef, ValueError, bindPlaceholders, concreteReadCount, constNode, environ,
   isFloat, npUtil, substituter, tree, withStateTrace,
 } from "@kiln/core";
 import { followCustomCalls, placeholder } from "./custom-call.js";
@@ -36,18 +37,35 @@ export type AnyFunction = (...args: any[]) => any;
 /** Counters for tests and diagnostics: how often functions were traced and derivatives derived. */
 export const transformStats = { traces: 0, derivations: 0, cacheHits: 0 };
 
+const ASYNC_TAGS = new Set(["[object AsyncFunction]", "[object AsyncGeneratorFunction]"]);
+
+/**
+ * Rejects an `async` function up front with an AsyncFunctionError: tracing runs the function
+ * synchronously, so whatever follows its first `await` would run after the trace ended (API.md's
+ * `await x.item()` inside jit used to end in an unhandled rejection). A plain function that returns
+ * a Promise is caught after its trace, by `withStateTrace`.
+ * @example checkNotAsync("jit", async (x) => x) // throws AsyncFunctionError
+ */
+export function checkNotAsync(op: string, fn: unknown): void {
+  if (typeof fn !== "function" || !ASYNC_TAGS.has(Object.prototype.toString.call(fn))) return;
+  throw new AsyncFunctionError(
+    `${op}: ${fn.name ? `"${fn.name}" is` : "got"} an async function; transforms trace synchronously, so code after an await would run after the trace ended. ` +
+      `Make it synchronous: read values with itemSync() (under grad), branch with np.where / cond (under jit), and await results outside the transformed function.`,
+  );
+}
+
 /** Validates the form of `argnums` (integers, no duplicates) when a transform is created. */
 export function checkArgnumsForm(op: string, argnums: Argnums): void {
   const list = typeof argnums === "number" ? [argnums] : argnums;
   if (!Array.isArray(list) && typeof argnums !== "number") {
-    throw new ValueError(`${op}: argnums must be an integer or an array of integers, got ${String(argnums)}`);
+    throw new ValueError(`${op}: argnums must be an integer or an array of integers, got ${describeValue(argnums)}`);
   }
   for (const a of list) {
     if (typeof a !== "number" || !Number.isInteger(a)) {
-      throw new ValueError(`${op}: argnums must be integers, got ${JSON.stringify(argnums)}`);
+      throw new ValueError(`${op}: argnums must be integers, got ${jsonOf(argnums)}`);
     }
   }
-  if (new Set(list).size !== list.length) throw new ValueError(`${op}: argnums ${JSON.stringify(argnums)} contains duplicates`);
+  if (new Set(list).size !== list.length) throw new ValueError(`${op}: argnums ${jsonOf(argnums)} contains duplicates`);
 }
 
 /** `argnums` as non-negative positions for a call with `arity` arguments (negative ones count from the end). */
@@ -56,13 +74,13 @@ export function resolveArgnums(op: string, argnums: Argnums, arity: number): num
   const resolved = list.map((a) => {
     if (a < -arity || a >= arity) {
       throw new ValueError(
-        `${op}: argnums ${JSON.stringify(argnums)} is out of range for a function called with ${arity} positional argument(s)`,
+        `${op}: argnums ${jsonOf(argnums)} is out of range for a function called with ${arity} positional argument(s)`,
       );
     }
     return a < 0 ? a + arity : a;
   });
   if (new Set(resolved).size !== resolved.length) {
-    throw new ValueError(`${op}: argnums ${JSON.stringify(argnums)} names the same argument twice for a function called with ${arity} positional argument(s)`);
+    throw new ValueError(`${op}: argnums ${jsonOf(argnums)} names the same argument twice for a function called with ${arity} positional argument(s)`);
   }
   return resolved;
 }
@@ -183,6 +201,7 @@ function leafKindOf(op: string, leaf: unknown, diff: boolean, spec: DiffSpec, ar
  * differentiates at 3.0); every other leaf is passed through as it is.
  */
 export function traceCall(op: string, cache: TraceCache, fn: (...args: any[]) => unknown, args: readonly unknown[], spec: DiffSpec): Trace {
+  checkNotAsync(op, fn);
   const diffSet = new Set(spec.argnums);
   const perArg = args.map((a, i) => {
     const [leaves, def] = tree.flatten(a);

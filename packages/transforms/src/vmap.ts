@@ -12,6 +12,8 @@
  * writes are checked before anything is committed, so a batched value written to an unbatched
  * State is a StateError that leaves every State as it was.
  */
+import { npUtil } from "@kiln/core";
+import { jsonOf } from "@kiln/core";
 import {
   type AnyState, IndexError, type Node, State, StateError, type StateFilter, type StateValue, Tensor, ValueError, describeValue,
   toStatePredicate, tree, withStateTrace,
@@ -19,7 +21,7 @@ import {
 import { placeholder } from "./custom-call.js";
 import { type BatchedNode, lift, moveAxis } from "./rules/batch.js";
 import { StateEffects, commitOrForward } from "./state-effects.js";
-import { outputTensors, type AnyFunction } from "./trace.js";
+import { checkNotAsync, outputTensors, type AnyFunction } from "./trace.js";
 import { batchNodes } from "./vmap-graph.js";
 
 /** An axis per leaf: a number (negative counts from the end), `null` (not mapped), or a pytree prefix of those. */
@@ -56,7 +58,7 @@ function axesOfLeaves(spec: AxisSpec, value: unknown, what: string): (number | n
   const out: (number | null)[] = [];
   const mismatch = (): never => {
     throw new ValueError(
-      `vmap: ${what} must be a pytree prefix of the value it describes, got ${JSON.stringify(spec)} for a value of structure ${tree.structureKey(tree.structure(value))}`,
+      `vmap: ${what} must be a pytree prefix of the value it describes, got ${jsonOf(spec)} for a value of structure ${tree.structureKey(tree.structure(value))}`,
     );
   };
   const walk = (s: AxisSpec, v: unknown): void => {
@@ -128,12 +130,14 @@ function stateAxisTable(stateAxes: StateAxes | undefined): (state: AnyState) => 
  * const perExample = vmap(grad(loss), { inAxes: [null, 0, 0] })(w, xs, ys); // [B, ...w.shape]
  */
 export function vmap<F extends AnyFunction>(fn: F, opts: VmapOptions = {}): (...args: Parameters<F>) => ReturnType<F> {
+  opts = npUtil.optionsOf("vmap", opts);
   if (typeof fn !== "function") throw new ValueError(`vmap: expected a function, got ${describeValue(fn)}`);
+  checkNotAsync("vmap", fn);
   const { inAxes = 0, outAxes = 0, axisSize, stateAxes } = opts;
   checkSpec("inAxes", inAxes);
   checkSpec("outAxes", outAxes);
   if (inAxes !== null && typeof inAxes === "object" && !Array.isArray(inAxes)) {
-    throw new ValueError(`vmap: inAxes must be a number, null or an array with one entry per argument; to describe an object argument wrap it: inAxes: [${JSON.stringify(inAxes)}]`);
+    throw new ValueError(`vmap: inAxes must be a number, null or an array with one entry per argument; to describe an object argument wrap it: inAxes: [${jsonOf(inAxes)}]`);
   }
   if (axisSize !== undefined && !(Number.isInteger(axisSize) && axisSize >= 0)) {
     throw new ValueError(`vmap: axisSize must be a non-negative integer, got ${describeValue(axisSize)}`);

@@ -4,6 +4,7 @@
  * function names (through `Dialect.math`), integer wrapping, boolean representation — never the
  * whole table (STYLE.md §7). A new ALU op is one line here plus one per target that differs.
  */
+import { ValueError } from "@kiln/core";
 import { type AluOp, type ExprDType } from "../expr.js";
 
 export interface AluCtx {
@@ -79,8 +80,19 @@ export const BASE_ALU = {
   imod: (a, c) => `(${a[0]} % ${c.param[0]})`,
 } satisfies Record<AluOp, AluRender>;
 
+/**
+ * Refuses anything but a JS number where a literal is written into kernel source. Params are
+ * validated when nodes are built (core ir/params.ts); this is the second line of the trust
+ * boundary, so a string can never become code even if a value slipped past the first.
+ * @example checkLiteral(1.5) // ok; checkLiteral("globalThis.x=1" as never) throws ValueError
+ */
+export function checkLiteral(v: unknown): asserts v is number {
+  if (typeof v !== "number") throw new ValueError(`kernel literal: expected a number, got ${typeof v}`);
+}
+
 /** Renders a numeric literal so that it parses back to the same value. */
 export function literal(v: number): string {
+  checkLiteral(v);
   if (Number.isNaN(v)) return "NaN";
   if (v === Infinity) return "Infinity";
   if (v === -Infinity) return "(-Infinity)";

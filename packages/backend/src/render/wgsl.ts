@@ -19,7 +19,7 @@
 import { type DType } from "@kiln/core";
 import { type AluOp, type ExprDType, type ReduceOp } from "../expr.js";
 import { type BufferParam, type Op, type Operand, type Stmt } from "../kernel.js";
-import { type AluRender, BASE_ALU, type Dialect } from "./base.js";
+import { type AluRender, BASE_ALU, type Dialect, checkLiteral } from "./base.js";
 
 export { WGSL_PRELUDE } from "./wgsl-prelude.js";
 
@@ -108,6 +108,7 @@ export function castTo(x: string, from: ExprDType, to: ExprDType): string {
 
 /** A numeric literal of `dt` that parses back to the same value. */
 export function wgslLiteral(v: number, dt: ExprDType): string {
+  checkLiteral(v);
   switch (wgslType(dt)) {
     case "bool": return v ? "true" : "false";
     case "i32": {

@@ -386,7 +386,7 @@ function leafBuffer(n: Node, known: (n: Node) => DataBuffer | undefined): DataBu
 function executeWebgpu(outputs: readonly Node[], known: (n: Node) => DataBuffer | undefined): DataBuffer[] {
   const ctx = requireGpu("webgpu");
   const isBuffer = (n: Node) => n.prim === "data" || known(n) !== undefined;
-  const { outputs: outs, params } = parameterizeConstants(outputs, isBuffer, "float32");
+  const { outputs: outs, params } = parameterizeConstants(outputs, isBuffer);
   let results: DataBuffer[] | null = null;
   try {
     const { gp, inputs } = planFor(ctx, outs, isBuffer);
@@ -411,7 +411,7 @@ function compileWebgpu(graph: Graph, opts: CompileOptions = {}): CompiledGraph {
   const position = new Map(graph.inputs.map((n, i) => [n, i]));
   const isBuffer = (n: Node) => position.has(n) || n.prim === "data";
   // The parameter buffer is one of the plan's constants: it lives as long as the plan.
-  const outputs = parameterizeConstants(graph.outputs, isBuffer, "float32").outputs;
+  const outputs = parameterizeConstants(graph.outputs, isBuffer).outputs;
   let { gp, inputs } = buildGpuPlan(ctx, outputs, isBuffer);
   const feeds = inputs.map((n) => position.get(n) ?? leafBuffer(n, () => undefined));
   const donations = planDonations(gp.plan, feeds, opts.donate ?? []);

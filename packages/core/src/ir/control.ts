@@ -151,6 +151,16 @@ function specKey(spec: ControlSpec): string {
 
 let nextCallId = 1;
 const interned = new Map<string, WeakRef<ControlCall>>();
+// Every call makeControlCall built: a control node's `call` param must be one of them (ir/params.ts).
+const built = new WeakSet<object>();
+
+/**
+ * Whether `v` is a call made by `makeControlCall` (not a look-alike object).
+ * @example isControlCall(makeControlCall(spec)) // true; isControlCall({ kind: "scan" }) // false
+ */
+export function isControlCall(v: unknown): v is ControlCall {
+  return typeof v === "object" && v !== null && built.has(v);
+}
 const unintern = new FinalizationRegistry<string>((key) => {
   const ref = interned.get(key);
   if (ref && ref.deref() === undefined) interned.delete(key);
@@ -177,6 +187,7 @@ export function makeControlCall<S extends ControlSpec>(spec: S): S & CallCommon 
     toString: () => name,
   }) as unknown as S & CallCommon;
   interned.set(key, new WeakRef(call as unknown as ControlCall));
+  built.add(call);
   unintern.register(call, key);
   return call;
 }

@@ -2,7 +2,8 @@
  * Graph: inputs, outputs and the nodes between them in topological order, plus the jaxpr-like
  * printer. Graphs are values: passes return new graphs (see rewrite.ts).
  */
-import { type Node, avalString } from "./node.js";
+import { ValueError, describeValue } from "../errors.js";
+import { type Node, avalString, isNode } from "./node.js";
 
 export interface Graph {
   /** Placeholder (`input`) nodes, in argument order. */
@@ -42,6 +43,9 @@ export function topoSort(outputs: readonly Node[], stopAt?: (n: Node) => boolean
 }
 
 export function makeGraph(inputs: readonly Node[], outputs: readonly Node[]): Graph {
+  for (const n of [...inputs, ...outputs]) {
+    if (!isNode(n)) throw new ValueError(`makeGraph: inputs and outputs must be graph nodes from makeNode, got ${describeValue(n)}`);
+  }
   return Object.freeze({
     inputs: Object.freeze([...inputs]),
     outputs: Object.freeze([...outputs]),

@@ -3,9 +3,11 @@
  * structurally identical nodes are the same object, so common subexpressions are shared as they
  * are built and node identity can key caches.
  */
-import { type DType } from "../dtype.js";
-import { type Shape, fmtShape } from "../shape.js";
-import { type Aval, type Prim, type PrimParams, PRIMITIVES } from "./primitives.js";
+import { type DType, DTYPES } from "../dtype.js";
+import { ValueError, describeValue } from "../errors.js";
+import { type Shape, checkShape, checkSize, fmtShape } from "../shape.js";
+import { parseParams } from "./params.js";
+import { type Aval, type Prim, type PrimParams, type PrimRule, PRIMITIVES } from "./primitives.js";
 
 export interface Node<P extends Prim = Prim> {
   readonly id: number;
@@ -18,6 +20,10 @@ export interface Node<P extends Prim = Prim> {
 }
 
 let nextId = 1;
+// Every node made here: inputs must be among them (a look-alike object has no validated params).
+const madeNodes = new WeakSet<object>();
+// Params objects that passed validation (frozen copies): rebuilding a node with them skips the walk.
+const validParams = new WeakSet<object>();
 const interned = new Map<string, WeakRef<Node>>();
 const unintern = new FinalizationRegistry<string>((key) => {
   const ref = interned.get(key);
@@ -28,6 +34,18 @@ function paramsKey(params: object): string {
   // JSON writes NaN, ±Infinity as null and -0 as 0: spell them out so distinct literals never share a node.
   return JSON.stringify(params, (_k, v) => (typeof v === "number" && (!Number.isFinite(v) || Object.is(v, -0)) ? `${Object.is(v, -0) ? "-0" : v}` : v));
 }
+
+/** A caller-given aval, validated: a known dtype and a valid shape (as a copy, unless already frozen). */
+function checkAval(prim: string, aval: unknown): Aval {
+  if (Object.isFrozen(aval) && Object.isFrozen((aval as Aval).shape) && validAvals.has(aval as Aval)) return aval as Aval;
+  if (typeof aval !== "object" || aval === null) throw new ValueError(`${prim}: aval must be { shape, dtype }, got ${describeValue(aval)}`);
+  const { shape, dtype } = aval as { shape?: unknown; dtype?: unknown };
+  if (!(DTYPES as readonly unknown[]).includes(dtype)) throw new ValueError(`${prim}: aval dtype must be one of ${DTYPES.join(", ")}, got ${describeValue(dtype)}`);
+  const checked = Object.freeze({ shape: Object.freeze(checkShape(prim, shape)), dtype: dtype as DType });
+  validAvals.add(checked);
+  return checked;
+}
+const validAvals = new WeakSet<Aval>();
 
 function freezeAval(aval: Aval): Aval {
   // An aval taken from another node is frozen already and can be shared (every jit output is a
@@ -53,8 +71,16 @@ function freezeDeep<T>(v: T): T {
  * rule runs here, so an invalid graph can never be built.
  */
 export function makeNode<P extends Prim>(prim: P, inputs: readonly Node[], params: PrimParams[P], aval?: Aval): Node<P> {
-  const rule = PRIMITIVES[prim] as { infer: ((a: readonly Aval[], p: PrimParams[P]) => Aval) | null };
-  const out = freezeAval(aval ?? rule.infer!(inputs.map((i) => i.aval), params));
+  if (typeof prim !== "string" || !Object.hasOwn(PRIMITIVES, prim)) throw new ValueError(`makeNode: unknown primitive ${describeValue(prim)}`);
+  const rule = PRIMITIVES[prim] as unknown as PrimRule<P>;
+  if (!Array.isArray(inputs) || !inputs.every((i) => madeNodes.has(i))) {
+    throw new ValueError(`${prim}: inputs must be an array of graph nodes, got ${describeValue(inputs)}`);
+  }
+  if (!validParams.has(params as object)) params = parseParams(prim, rule.params, params);
+  if (aval === undefined && !rule.infer) throw new ValueError(`${prim}: a leaf node needs its aval (shape and dtype)`);
+  const out = freezeAval(aval !== undefined ? checkAval(prim, aval) : rule.infer!(inputs.map((i) => i.aval), params));
+  // Inferred shapes are bounded too: broadcasting to [1e6, 1e6] fails here, not in an endless kernel.
+  checkSize(prim, out.shape);
   const unique = prim === "data" || prim === "input";
   const key = unique
     ? `${prim}#${nextId}`
@@ -72,11 +98,23 @@ export function makeNode<P extends Prim>(prim: P, inputs: readonly Node[], param
     aval: out,
     key,
   });
+  madeNodes.add(node);
+  validParams.add(node.params);
+  validAvals.add(out);
   if (!unique) {
     interned.set(key, new WeakRef(node));
     unintern.register(node, key);
   }
   return node;
+}
+
+/**
+ * Whether `v` is a node built by `makeNode` (a look-alike object was never validated, so a Tensor
+ * or a graph must not be built on it: its params would reach a kernel renderer unchecked).
+ * @example isNode(np.zeros([2]).node) // true; isNode({ prim: "const", params: { value: "x" } }) // false
+ */
+export function isNode(v: unknown): v is Node {
+  return typeof v === "object" && v !== null && madeNodes.has(v);
 }
 
 /** A scalar literal node. */

@@ -8,9 +8,10 @@
  * promotion and user-facing error messages live in the `np` layer above.
  */
 import { type DType, isFloat } from "../dtype.js";
-import { DTypeError, IndexError, ShapeError } from "../errors.js";
+import { DTypeError, IndexError, ShapeError, jsonOf } from "../errors.js";
 import { type Shape, fmtShape, shapeEq, sizeOf } from "../shape.js";
 import { type CondCall, type ScanCall, type WhileCall, inferControl } from "./control.js";
+import { type ParamSchema, bool, call, dataRef, dims, dtype, int, ints, label, num } from "./params.js";
 
 /** Abstract value: what a node is without its data. */
 export interface Aval {
@@ -99,6 +100,8 @@ export type PrimKind =
 
 export interface PrimRule<P extends Prim> {
   readonly kind: PrimKind;
+  /** The validator of each param, run by `makeNode` on every node built (ir/params.ts). */
+  readonly params: ParamSchema<PrimParams[P]>;
   /** Shape/dtype rule; throws ShapeError/DTypeError naming the primitive. Leaves have none. */
   readonly infer: ((inputs: readonly Aval[], params: PrimParams[P]) => Aval) | null;
 }
@@ -106,7 +109,12 @@ export interface PrimRule<P extends Prim> {
 // ---------------------------------------------------------------------------------------------
 // Rule families (STYLE.md §5): one line per primitive below.
 
-const leaf = <P extends Prim>(): PrimRule<P> => ({ kind: "leaf", infer: null });
+const leaf = <P extends Prim>(params: ParamSchema<PrimParams[P]>): PrimRule<P> => ({ kind: "leaf", params, infer: null });
+
+// The one-line families below serve only primitives without params (unary, binary) or with the
+// family's own params (reduce axes, control calls); TypeScript cannot see that through the generic
+// P, hence the casts.
+const noParams = <P extends Prim>(): ParamSchema<PrimParams[P]> => ({}) as ParamSchema<PrimParams[P]>;
 
 function arity(prim: string, inputs: readonly Aval[], n: number): void {
   if (inputs.length !== n) throw new ShapeError(`${prim}: expected ${n} operand(s), got ${inputs.length}`);
@@ -116,6 +124,7 @@ function arity(prim: string, inputs: readonly Aval[], n: number): void {
 function unary<P extends Prim>(opts: { floatOnly?: boolean; out?: DType; boolOnly?: boolean } = {}): PrimRule<P> {
   return {
     kind: "elementwise",
+    params: noParams<P>(),
     infer: (inputs) => {
       const [x] = inputs;
       if (inputs.length !== 1 || !x) throw new ShapeError(`unary primitive: expected 1 operand`);
@@ -129,6 +138,7 @@ function unary<P extends Prim>(opts: { floatOnly?: boolean; out?: DType; boolOnl
 function binary<P extends Prim>(opts: { out?: DType; boolOnly?: boolean; noBool?: boolean; bits?: "boolOrInt" | "int" } = {}): PrimRule<P> {
   return {
     kind: "elementwise",
+    params: noParams<P>(),
     infer: (inputs) => {
       const [a, b] = inputs;
       if (inputs.length !== 2 || !a || !b) throw new ShapeError(`binary primitive: expected 2 operands`);
@@ -151,6 +161,7 @@ function reduceShape(shape: Shape, axes: readonly number[]): number[] {
 function reduce<P extends ReducePrim>(): PrimRule<P> {
   return {
     kind: "reduce",
+    params: { axes: ints } as ParamSchema<PrimParams[P]>,
     infer: ([x], p) => ({ shape: reduceShape(x!.shape, (p as { axes: readonly number[] }).axes), dtype: x!.dtype }),
   };
 }
@@ -158,6 +169,7 @@ function reduce<P extends ReducePrim>(): PrimRule<P> {
 function argReduce<P extends "argmax" | "argmin">(): PrimRule<P> {
   return {
     kind: "reduce",
+    params: { axis: int } as ParamSchema<PrimParams[P]>,
     infer: ([x], p) => {
       if (x!.shape[p.axis] === 0) throw new ShapeError(`argmax/argmin: attempt to get the arg of an empty axis`);
       return { shape: reduceShape(x!.shape, [p.axis]), dtype: "int32" };
@@ -167,7 +179,11 @@ function argReduce<P extends "argmax" | "argmin">(): PrimRule<P> {
 
 /** A control-flow op: the operands must be the ones its call was built for. */
 function control<P extends ControlPrim>(prim: P): PrimRule<P> {
-  return { kind: "control", infer: (inputs, p) => inferControl(prim, inputs, p.call, p.index) };
+  return {
+    kind: "control",
+    params: { call: call(prim), index: int } as ParamSchema<PrimParams[P]>,
+    infer: (inputs, p) => inferControl(prim, inputs, p.call, p.index),
+  };
 }
 
 function lastTwoSquare(prim: string, a: Aval): void {
@@ -181,10 +197,10 @@ function lastTwoSquare(prim: string, a: Aval): void {
 // ---------------------------------------------------------------------------------------------
 
 export const PRIMITIVES = {
-  const: leaf(),
-  data: leaf(),
-  input: leaf(),
-  iota: leaf(),
+  const: leaf({ value: num }),
+  data: leaf({ ref: dataRef }),
+  input: leaf({ label }),
+  iota: leaf({ axis: int }),
 
   neg: unary({}),
   abs: unary({}),
@@ -237,9 +253,10 @@ export const PRIMITIVES = {
   /** Logical (unsigned) right shift of the 32-bit pattern. */
   shrl: binary({ bits: "int" }),
 
-  cast: { kind: "elementwise", infer: ([x], p) => ({ shape: x!.shape, dtype: p.dtype }) },
+  cast: { kind: "elementwise", params: { dtype }, infer: ([x], p) => ({ shape: x!.shape, dtype: p.dtype }) },
   select: {
     kind: "elementwise",
+    params: {},
     infer: (inputs) => {
       arity("select", inputs, 3);
       const [c, a, b] = inputs as [Aval, Aval, Aval];
@@ -258,10 +275,11 @@ export const PRIMITIVES = {
   reduceProd: reduce(),
   argmax: argReduce(),
   argmin: argReduce(),
-  cumsum: { kind: "reduce", infer: ([x]) => x! },
+  cumsum: { kind: "reduce", params: { axis: int, reverse: bool }, infer: ([x]) => x! },
 
   reshape: {
     kind: "movement",
+    params: { shape: dims },
     infer: ([x], p) => {
       if (sizeOf(p.shape) !== sizeOf(x!.shape)) {
         throw new ShapeError(`reshape: cannot reshape ${fmtShape(x!.shape)} (size ${sizeOf(x!.shape)}) into ${fmtShape(p.shape)}`);
@@ -271,9 +289,10 @@ export const PRIMITIVES = {
   },
   broadcast: {
     kind: "movement",
+    params: { shape: dims, dims: ints },
     infer: ([x], p) => {
       const s = x!.shape;
-      if (p.dims.length !== s.length) throw new ShapeError(`broadcast: dims ${JSON.stringify(p.dims)} do not match rank of ${fmtShape(s)}`);
+      if (p.dims.length !== s.length) throw new ShapeError(`broadcast: dims ${jsonOf(p.dims)} do not match rank of ${fmtShape(s)}`);
       p.dims.forEach((d, i) => {
         if (!(d >= 0 && d < p.shape.length) || (s[i] !== 1 && s[i] !== p.shape[d])) {
           throw new ShapeError(`broadcast: cannot broadcast ${fmtShape(s)} to ${fmtShape(p.shape)}`);
@@ -284,28 +303,32 @@ export const PRIMITIVES = {
   },
   transpose: {
     kind: "movement",
+    params: { perm: ints },
     infer: ([x], p) => {
       const r = x!.shape.length;
       if (p.perm.length !== r || [...p.perm].sort((a, b) => a - b).some((v, i) => v !== i)) {
-        throw new ShapeError(`transpose: axes ${JSON.stringify(p.perm)} are not a permutation of ${r} axes`);
+        throw new ShapeError(`transpose: axes ${jsonOf(p.perm)} are not a permutation of ${r} axes`);
       }
       return { shape: p.perm.map((a) => x!.shape[a]!), dtype: x!.dtype };
     },
   },
   slice: {
     kind: "movement",
+    params: { start: ints, stop: ints, step: ints },
     infer: ([x], p) => ({
       shape: x!.shape.map((_, i) => Math.max(0, Math.ceil((p.stop[i]! - p.start[i]!) / p.step[i]!))),
       dtype: x!.dtype,
     }),
   },
-  flip: { kind: "movement", infer: ([x]) => x! },
+  flip: { kind: "movement", params: { axes: ints }, infer: ([x]) => x! },
   pad: {
     kind: "movement",
+    params: { lo: ints, hi: ints, value: num },
     infer: ([x], p) => ({ shape: x!.shape.map((d, i) => d + p.lo[i]! + p.hi[i]!), dtype: x!.dtype }),
   },
   concatenate: {
     kind: "movement",
+    params: { axis: int },
     infer: (inputs, p) => {
       const [first] = inputs;
       if (!first) throw new ShapeError(`concatenate: need at least one array`);
@@ -325,6 +348,7 @@ export const PRIMITIVES = {
 
   matmul: {
     kind: "contract",
+    params: {},
     infer: (inputs) => {
       arity("matmul", inputs, 2);
       const [a, b] = inputs as [Aval, Aval];
@@ -339,16 +363,18 @@ export const PRIMITIVES = {
 
   gather: {
     kind: "index",
+    params: { axis: int },
     infer: ([x, idx], p) => {
       if (idx!.dtype !== "int32") throw new DTypeError(`gather: indices must be int32, got ${idx!.dtype}`);
       return { shape: [...x!.shape.slice(0, p.axis), ...idx!.shape, ...x!.shape.slice(p.axis + 1)], dtype: x!.dtype };
     },
   },
-  scatterAdd: { kind: "index", infer: ([x]) => x! },
-  scatter: { kind: "index", infer: ([x]) => x! },
+  scatterAdd: { kind: "index", params: { axis: int }, infer: ([x]) => x! },
+  scatter: { kind: "index", params: { axis: int }, infer: ([x]) => x! },
 
   solve: {
     kind: "linalg",
+    params: {},
     infer: (inputs) => {
       const [a, b] = inputs as [Aval, Aval];
       lastTwoSquare("solve", a);
@@ -359,9 +385,9 @@ export const PRIMITIVES = {
       return b;
     },
   },
-  cholesky: { kind: "linalg", infer: ([a]) => (lastTwoSquare("cholesky", a!), a!) },
-  detSign: { kind: "linalg", infer: ([a]) => (lastTwoSquare("det", a!), { shape: a!.shape.slice(0, -2), dtype: a!.dtype }) },
-  logAbsDet: { kind: "linalg", infer: ([a]) => (lastTwoSquare("slogdet", a!), { shape: a!.shape.slice(0, -2), dtype: a!.dtype }) },
+  cholesky: { kind: "linalg", params: {}, infer: ([a]) => (lastTwoSquare("cholesky", a!), a!) },
+  detSign: { kind: "linalg", params: {}, infer: ([a]) => (lastTwoSquare("det", a!), { shape: a!.shape.slice(0, -2), dtype: a!.dtype }) },
+  logAbsDet: { kind: "linalg", params: {}, infer: ([a]) => (lastTwoSquare("slogdet", a!), { shape: a!.shape.slice(0, -2), dtype: a!.dtype }) },
 
   cond: control("cond"),
   while: control("while"),

@@ -6,12 +6,12 @@
  * (`arange`, `linspace`, `eye`), so a backend can fuse them into their consumers.
  */
 import { type DType, castScalar, checkDType, isFloat } from "../dtype.js";
-import { DTypeError, ValueError } from "../errors.js";
+import { DTypeError, ValueError, describeValue, jsonOf } from "../errors.js";
 import { makeNode } from "../ir/node.js";
 import { type Shape, broadcastShapes, checkShape, fmtShape } from "../shape.js";
 import { type ArrayLike, Tensor } from "../tensor.js";
 import { add, astype, equal, floor, multiply, subtract, where } from "./elementwise.js";
-import { apply, asTensor, astypeRaw, broadcastRaw, fullRaw, reshapeRaw } from "./util.js";
+import { apply, asTensor, astypeRaw, broadcastRaw, fullRaw, reshapeRaw, optionsOf } from "./util.js";
 
 export interface DTypeOption {
   dtype?: DType;
@@ -22,6 +22,7 @@ export interface DTypeOption {
  * @example np.array([[1, 2], [3, 4]]) // float32[2,2]
  */
 export function array(v: ArrayLike, opts: DTypeOption = {}): Tensor {
+  opts = optionsOf("array", opts);
   const dtype = opts.dtype ?? (v instanceof Tensor ? undefined : isAllBool(v) ? "bool" : "float32");
   const t = asTensor(v, "array", dtype);
   return t.weak ? new Tensor(t.node, false) : t;
@@ -38,6 +39,7 @@ function isAllBool(v: unknown): boolean {
  * @example const t = np.array([1, 2]); np.asarray(t) === t // true
  */
 export function asarray(v: ArrayLike, opts: DTypeOption = {}): Tensor {
+  opts = optionsOf("asarray", opts);
   return v instanceof Tensor && (!opts.dtype || opts.dtype === v.dtype) ? v : array(v, opts);
 }
 
@@ -69,6 +71,7 @@ function fillTensor(op: string, shape: Shape, value: ArrayLike, dtype: DType): T
  * @example np.zeros([2, 3]) // float32[2,3] of 0
  */
 export function zeros(shape: readonly number[], opts: DTypeOption = {}): Tensor {
+  opts = optionsOf("zeros", opts);
   return fullImpl("zeros", shape, 0, opts);
 }
 
@@ -77,6 +80,7 @@ export function zeros(shape: readonly number[], opts: DTypeOption = {}): Tensor 
  * @example np.ones([2], { dtype: "int32" }) // [1, 1] int32
  */
 export function ones(shape: readonly number[], opts: DTypeOption = {}): Tensor {
+  opts = optionsOf("ones", opts);
   return fullImpl("ones", shape, 1, opts);
 }
 
@@ -88,6 +92,7 @@ export function ones(shape: readonly number[], opts: DTypeOption = {}): Tensor {
  * @example np.full([2, 3], [1, 2, 3]) // [[1, 2, 3], [1, 2, 3]]
  */
 export function full(shape: readonly number[], value: ArrayLike, opts: DTypeOption = {}): Tensor {
+  opts = optionsOf("full", opts);
   return fullImpl("full", shape, value, opts);
 }
 
@@ -100,6 +105,7 @@ function fullImpl(op: string, shape: readonly number[], value: ArrayLike, opts: 
  * @example np.zerosLike(np.array([1, 2], { dtype: "int32" })) // [0, 0] int32
  */
 export function zerosLike(x: ArrayLike, opts: DTypeOption = {}): Tensor {
+  opts = optionsOf("zerosLike", opts);
   return fullLikeImpl("zerosLike", x, 0, opts);
 }
 
@@ -108,6 +114,7 @@ export function zerosLike(x: ArrayLike, opts: DTypeOption = {}): Tensor {
  * @example np.onesLike([[1, 2]]) // [[1, 1]] float32
  */
 export function onesLike(x: ArrayLike, opts: DTypeOption = {}): Tensor {
+  opts = optionsOf("onesLike", opts);
   return fullLikeImpl("onesLike", x, 1, opts);
 }
 
@@ -117,6 +124,7 @@ export function onesLike(x: ArrayLike, opts: DTypeOption = {}): Tensor {
  * @example np.fullLike(np.array([1, 2]), 5) // [5, 5] float32
  */
 export function fullLike(x: ArrayLike, value: ArrayLike, opts: DTypeOption = {}): Tensor {
+  opts = optionsOf("fullLike", opts);
   return fullLikeImpl("fullLike", x, value, opts);
 }
 
@@ -135,7 +143,7 @@ function iota(shape: Shape, axis: number, dtype: DType): Tensor {
 }
 
 function checkCount(op: string, name: string, n: number): number {
-  if (!Number.isInteger(n) || n < 0) throw new ValueError(`${op}: ${name} must be a non-negative integer, got ${n}`);
+  if (!Number.isInteger(n) || n < 0) throw new ValueError(`${op}: ${name} must be a non-negative integer, got ${describeValue(n)}`);
   // Indices are int32 on every backend.
   if (n > 0x7fffffff) throw new ValueError(`${op}: ${name} ${n} is too large (at most 2^31 - 1 elements)`);
   return n;
@@ -199,6 +207,7 @@ export function arange(start: number, stop?: number | DTypeOption, step?: number
  * @example np.linspace(0, 1, 4, { endpoint: false }) // [0, 0.25, 0.5, 0.75]
  */
 export function linspace(start: number, stop: number, num = 50, opts: DTypeOption & { endpoint?: boolean } = {}): Tensor {
+  opts = optionsOf("linspace", opts);
   checkFinite("linspace", "start", start);
   checkFinite("linspace", "stop", stop);
   const n = checkCount("linspace", "num", num);
@@ -218,8 +227,16 @@ export function linspace(start: number, stop: number, num = 50, opts: DTypeOptio
  * elsewhere; `m` columns (default `n`).
  * @example np.eye(2) // [[1, 0], [0, 1]]
  * @example np.eye(2, 3, { k: 1 }) // [[0, 1, 0], [0, 0, 1]]
+ * @example np.eye(2, { dtype: "int32" }) // options may come second
  */
-export function eye(n: number, m?: number | null, opts: DTypeOption & { k?: number } = {}): Tensor {
+export function eye(n: number, opts?: DTypeOption & { k?: number }): Tensor;
+export function eye(n: number, m?: number | null, opts?: DTypeOption & { k?: number }): Tensor;
+export function eye(n: number, mOrOpts?: number | null | (DTypeOption & { k?: number }), opts: DTypeOption & { k?: number } = {}): Tensor {
+  opts = optionsOf("eye", opts);
+  // `eye(2, { dtype })`: the options may come second (no m), as in `identity`.
+  let m: number | null | undefined;
+  if (typeof mOrOpts === "object" && mOrOpts !== null) opts = mOrOpts;
+  else m = mOrOpts;
   const rows = checkCount("eye", "n", n);
   const cols = checkCount("eye", "m", m ?? n);
   const k = opts.k ?? 0;
@@ -249,7 +266,7 @@ export function meshgrid(...args: (ArrayLike | MeshgridOptions)[]): Tensor[] {
   const inputs = (isOpts ? args.slice(0, -1) : args) as ArrayLike[];
   const indexing = opts.indexing ?? "xy";
   if (indexing !== "xy" && indexing !== "ij") {
-    throw new ValueError(`meshgrid: indexing must be "xy" or "ij", got ${JSON.stringify(indexing)}`);
+    throw new ValueError(`meshgrid: indexing must be "xy" or "ij", got ${jsonOf(indexing)}`);
   }
   const vecs = inputs.map((x) => {
     const t = asTensor(x, "meshgrid");

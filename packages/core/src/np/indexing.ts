@@ -14,7 +14,7 @@ import { type Shape, broadcastShapes, fmtShape, normAxis, sizeOf, stridesOf } fr
 import { type ArrayLike, Tensor } from "../tensor.js";
 import { add, clip, less, multiply, where } from "./elementwise.js";
 import { transpose } from "./shape.js";
-import { apply, asTensor, astypeRaw, broadcastRaw, reshapeRaw } from "./util.js";
+import { apply, asTensor, astypeRaw, broadcastRaw, reshapeRaw, optionsOf } from "./util.js";
 
 /** A slice object: `slice(start?, stop?, step?)`; null means "default", as Python's None. */
 export interface Slice {
@@ -243,6 +243,7 @@ function fitUpdate(op: string, u: Tensor, shape: Shape): Tensor {
  * @example np.take(np.array([[1, 2], [3, 4]]), [1, 0, 1], { axis: 1 }) // [[2, 1, 2], [4, 3, 4]]
  */
 export function take(x: ArrayLike, indices: ArrayLike, opts: { axis?: number } = {}): Tensor {
+  opts = optionsOf("take", opts);
   let t = asTensor(x, "take");
   if (opts.axis === undefined || opts.axis === null) t = reshapeRaw(t, [t.size]);
   const axis = normAxis("take", opts.axis ?? 0, t.ndim);

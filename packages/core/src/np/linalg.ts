@@ -3,7 +3,7 @@
  * reshapes, broadcasts and the batched `matmul` primitive — and `linalg.*` over the `solve`,
  * `cholesky`, `detSign` and `logAbsDet` primitives.
  */
-import { ShapeError, ValueError } from "../errors.js";
+import { ShapeError, ValueError, jsonOf } from "../errors.js";
 import { type Shape, broadcastShapes, fmtShape, normAxis, sizeOf } from "../shape.js";
 import { type ArrayLike, Tensor } from "../tensor.js";
 import { eyeRaw, matmulRaw, productRaw, promotedFloat, promotedPair, range, transposeRaw } from "./contract.js";
@@ -67,7 +67,7 @@ function contractAxes(op: string, ta: Tensor, tb: Tensor, axesA: readonly number
 
 function axisList(op: string, which: "a" | "b", axes: number | readonly number[], rank: number): number[] {
   const list = (typeof axes === "number" ? [axes] : [...axes]).map((ax) => normAxis(op, ax, rank));
-  if (new Set(list).size !== list.length) throw new ValueError(`${op}: repeated axis in the axes of ${which}: ${JSON.stringify(axes)}`);
+  if (new Set(list).size !== list.length) throw new ValueError(`${op}: repeated axis in the axes of ${which}: ${jsonOf(axes)}`);
   return list;
 }
 
@@ -90,11 +90,11 @@ export function tensordot(a: ArrayLike, b: ArrayLike, axes: Axes = 2): Tensor {
     axesA = range(ta.ndim - axes, ta.ndim);
     axesB = range(0, axes);
   } else {
-    if (!Array.isArray(axes) || axes.length !== 2) throw new ValueError(`tensordot: axes must be a number or a pair [axesOfA, axesOfB], got ${JSON.stringify(axes)}`);
+    if (!Array.isArray(axes) || axes.length !== 2) throw new ValueError(`tensordot: axes must be a number or a pair [axesOfA, axesOfB], got ${jsonOf(axes)}`);
     axesA = axisList("tensordot", "a", axes[0], ta.ndim);
     axesB = axisList("tensordot", "b", axes[1], tb.ndim);
     if (axesA.length !== axesB.length) {
-      throw new ValueError(`tensordot: axes pair ${JSON.stringify(axes)} names ${axesA.length} axes of a but ${axesB.length} of b`);
+      throw new ValueError(`tensordot: axes pair ${jsonOf(axes)} names ${axesA.length} axes of a but ${axesB.length} of b`);
     }
   }
   return contractAxes("tensordot", ta, tb, axesA, axesB);

@@ -3,11 +3,11 @@
  * from elementwise ops and the reduce primitives.
  */
 import { isFloat } from "../dtype.js";
-import { ValueError } from "../errors.js";
+import { ValueError, jsonOf } from "../errors.js";
 import { fmtShape, normAxis } from "../shape.js";
 import { type ArrayLike, Tensor } from "../tensor.js";
 import { keepDims, range, reduceRaw } from "./contract.js";
-import { apply, asTensor, astypeRaw, fullRaw } from "./util.js";
+import { apply, asTensor, astypeRaw, fullRaw, optionsOf } from "./util.js";
 
 export interface NormOptions {
   ord?: number | "fro" | null;
@@ -29,7 +29,7 @@ const sumSquares = (x: Tensor, axes: readonly number[]): Tensor => sumOf(apply("
 /** Vector norm along one axis. */
 function vectorNorm(x: Tensor, axis: number, ord: number | "fro" | null): Tensor {
   if (ord === null || ord === 2) return sqrtOf(sumSquares(x, [axis]));
-  if (typeof ord !== "number" || Number.isNaN(ord)) throw new ValueError(`${OP}: invalid norm order ${JSON.stringify(ord)} for vectors; use a number, Infinity or -Infinity`);
+  if (typeof ord !== "number" || Number.isNaN(ord)) throw new ValueError(`${OP}: invalid norm order ${jsonOf(ord)} for vectors; use a number, Infinity or -Infinity`);
   if (ord === Infinity) return reduceRaw("reduceMax", absOf(x), [axis]);
   if (ord === -Infinity) return reduceRaw("reduceMin", absOf(x), [axis]);
   if (ord === 0) return sumOf(astypeRaw(apply("ne", [x, scalarLike(x, 0)], {}), x.dtype), [axis]);
@@ -51,7 +51,7 @@ function matrixNorm(x: Tensor, row: number, col: number, ord: number | "fro" | n
     "-Infinity": [col, row, "reduceMin"],
   };
   const kind = kinds[String(ord)];
-  if (!kind) throw new ValueError(`${OP}: invalid norm order ${JSON.stringify(ord)} for matrices; supported: "fro", 1, -1, Infinity, -Infinity`);
+  if (!kind) throw new ValueError(`${OP}: invalid norm order ${jsonOf(ord)} for matrices; supported: "fro", 1, -1, Infinity, -Infinity`);
   const [summed, reduced, prim] = kind;
   // Summing `summed` away shifts `reduced` down by one when it came after it.
   return reduceRaw(prim, sumOf(absOf(x), [summed]), [reduced > summed ? reduced - 1 : reduced]);
@@ -73,8 +73,9 @@ function matrixNorm(x: Tensor, row: number, col: number, ord: number | "fro" | n
  * np.linalg.norm([[3, 4], [6, 8]], { axis: 1 })     // [5, 10]
  * np.linalg.norm([[1, 2], [3, 4]], { ord: "fro", axis: [0, 1], keepdims: true })  // [[5.477...]]
  */
-export function norm(x: ArrayLike, opts: NormOptions = {}): Tensor {
+export function norm(x: ArrayLike, opts?: NormOptions): Tensor {
   const t0 = asTensor(x, OP);
+  opts = optionsOf(OP, opts);
   const t = isFloat(t0.dtype) ? t0 : astypeRaw(t0, "float32");
   const ord = opts.ord ?? null;
   const rank = t.ndim;
@@ -85,7 +86,7 @@ export function norm(x: ArrayLike, opts: NormOptions = {}): Tensor {
       return opts.keepdims ? keepDims(out, range(0, rank), rank) : out;
     }
     if (rank !== 1 && rank !== 2) {
-      throw new ValueError(`${OP}: with ord=${JSON.stringify(ord)} and no axis, x must be 1-D or 2-D, got shape ${fmtShape(t.shape)}; pass axis`);
+      throw new ValueError(`${OP}: with ord=${jsonOf(ord)} and no axis, x must be 1-D or 2-D, got shape ${fmtShape(t.shape)}; pass axis`);
     }
     axes = range(0, rank);
   } else {
@@ -94,10 +95,10 @@ export function norm(x: ArrayLike, opts: NormOptions = {}): Tensor {
   let out: Tensor;
   if (axes.length === 1) out = vectorNorm(t, axes[0]!, ord);
   else if (axes.length === 2) {
-    if (axes[0] === axes[1]) throw new ValueError(`${OP}: duplicate axes ${JSON.stringify(opts.axis)}`);
+    if (axes[0] === axes[1]) throw new ValueError(`${OP}: duplicate axes ${jsonOf(opts.axis)}`);
     out = matrixNorm(t, axes[0]!, axes[1]!, ord);
   } else {
-    throw new ValueError(`${OP}: axis must name 1 axis (vector norm) or 2 axes (matrix norm), got ${JSON.stringify(opts.axis)}`);
+    throw new ValueError(`${OP}: axis must name 1 axis (vector norm) or 2 axes (matrix norm), got ${jsonOf(opts.axis)}`);
   }
   return opts.keepdims ? keepDims(out, [...axes].sort((a, b) => a - b), rank) : out;
 }

@@ -5,7 +5,7 @@
  * is a reshape afterwards. Axes, dtypes and empty reductions are checked here, when the op is called.
  */
 import { type DType, checkDType, isFloat } from "../dtype.js";
-import { DTypeError, IndexError, ValueError } from "../errors.js";
+import { DTypeError, IndexError, ValueError, jsonOf } from "../errors.js";
 import { type ReducePrim } from "../ir/primitives.js";
 import { type Shape, fmtShape, normAxes, normAxis } from "../shape.js";
 import { type ArrayLike, Tensor } from "../tensor.js";
@@ -55,7 +55,7 @@ function optionsOf<T extends { axis?: unknown }>(op: string, o: AxisOr<T> | unde
 /** A single axis (argmax, argmin, cumsum): an array is an error naming the op. */
 function singleAxis(op: string, axis: unknown): void {
   if (axis !== undefined && axis !== null && typeof axis !== "number") {
-    throw new IndexError(`${op}: axis must be an integer (one axis), got ${JSON.stringify(axis)}`);
+    throw new IndexError(`${op}: axis must be an integer (one axis), got ${jsonOf(axis)}`);
   }
 }
 

@@ -4,10 +4,10 @@
  * called, so a bad call fails at the line that made it, with the op and the shapes in the message.
  */
 import { castScalar } from "../dtype.js";
-import { IndexError, ShapeError, ValueError } from "../errors.js";
+import { IndexError, ShapeError, ValueError, describeValue, jsonOf } from "../errors.js";
 import { type Shape, checkShape, fmtShape, normAxes, normAxis, shapeEq, sizeOf } from "../shape.js";
 import { type ArrayLike, Tensor } from "../tensor.js";
-import { apply, asTensor, astypeRaw, broadcastRaw, reshapeRaw, resultDType } from "./util.js";
+import { apply, asTensor, astypeRaw, broadcastRaw, optionsOf, reshapeRaw, resultDType } from "./util.js";
 
 /**
  * Gives `x` a new shape with the same number of elements; one `-1` is inferred from the others.
@@ -20,7 +20,7 @@ export function reshape(x: ArrayLike, shape: readonly number[]): Tensor {
 
 function inferShape(from: Shape, to: readonly number[]): number[] {
   if (!Array.isArray(to) || !to.every((d) => Number.isInteger(d) && d >= -1)) {
-    throw new ShapeError(`reshape: shape must be an array of non-negative integers with at most one -1, got ${JSON.stringify(to)}`);
+    throw new ShapeError(`reshape: shape must be an array of non-negative integers with at most one -1, got ${jsonOf(to)}`);
   }
   const holes = to.filter((d) => d === -1).length;
   if (holes > 1) throw new ShapeError(`reshape: only one dimension can be -1 (inferred), got ${fmtShape(to)}`);
@@ -44,7 +44,7 @@ export function transpose(x: ArrayLike, axes?: readonly number[]): Tensor {
   const t = asTensor(x, "transpose");
   if (axes === undefined || axes === null) return transposeRaw(t, t.shape.map((_, i) => t.ndim - 1 - i));
   if (axes.length !== t.ndim) {
-    throw new ShapeError(`transpose: axes ${JSON.stringify(axes)} do not match an array of shape ${fmtShape(t.shape)} (need ${t.ndim} axes)`);
+    throw new ShapeError(`transpose: axes ${jsonOf(axes)} do not match an array of shape ${fmtShape(t.shape)} (need ${t.ndim} axes)`);
   }
   return transposeRaw(t, uniqueAxes("transpose", axes, t.ndim));
 }
@@ -58,7 +58,7 @@ function transposeRaw(t: Tensor, perm: readonly number[]): Tensor {
 function uniqueAxes(op: string, axes: number | readonly number[], rank: number): number[] {
   const list = typeof axes === "number" ? [axes] : [...axes];
   const out = list.map((a) => normAxis(op, a, rank));
-  if (new Set(out).size !== out.length) throw new IndexError(`${op}: repeated axis in ${JSON.stringify(axes)}`);
+  if (new Set(out).size !== out.length) throw new IndexError(`${op}: repeated axis in ${jsonOf(axes)}`);
   return out;
 }
 
@@ -71,7 +71,7 @@ export function moveaxis(x: ArrayLike, source: number | readonly number[], desti
   const src = uniqueAxes("moveaxis", source, t.ndim);
   const dst = uniqueAxes("moveaxis", destination, t.ndim);
   if (src.length !== dst.length) {
-    throw new ValueError(`moveaxis: source ${JSON.stringify(source)} and destination ${JSON.stringify(destination)} must have the same number of axes`);
+    throw new ValueError(`moveaxis: source ${jsonOf(source)} and destination ${jsonOf(destination)} must have the same number of axes`);
   }
   const order = t.shape.map((_, i) => i).filter((i) => !src.includes(i));
   // Inserting in increasing destination order puts every moved axis exactly where asked (NumPy's algorithm).
@@ -97,6 +97,9 @@ export function swapaxes(x: ArrayLike, a: number, b: number): Tensor {
  */
 export function expandDims(x: ArrayLike, axis: number | readonly number[]): Tensor {
   const t = asTensor(x, "expandDims");
+  if (typeof axis !== "number" && !Array.isArray(axis)) {
+    throw new IndexError(`expandDims: axis must be an integer or an array of integers, got ${describeValue(axis)}`);
+  }
   const count = typeof axis === "number" ? 1 : axis.length;
   const rank = t.ndim + count;
   const axes = uniqueAxes("expandDims", axis, rank);
@@ -149,6 +152,7 @@ function concatRaw(ts: readonly Tensor[], axis: number): Tensor {
  * @example np.concatenate([[[1, 2]], [[3, 4]]], { axis: 1 }) // [[1, 2, 3, 4]]
  */
 export function concatenate(xs: readonly ArrayLike[], opts: { axis?: number } = {}): Tensor {
+  opts = optionsOf("concatenate", opts);
   const ts = promoteAll("concatenate", xs);
   const first = ts[0]!;
   if (first.ndim === 0) throw new ShapeError(`concatenate: zero-dimensional arrays cannot be concatenated; use stack`);
@@ -164,6 +168,7 @@ export function concatenate(xs: readonly ArrayLike[], opts: { axis?: number } = 
  * @example np.stack([[1, 2], [3, 4]], { axis: 1 }) // [[1, 3], [2, 4]]
  */
 export function stack(xs: readonly ArrayLike[], opts: { axis?: number } = {}): Tensor {
+  opts = optionsOf("stack", opts);
   const ts = promoteAll("stack", xs);
   const first = ts[0]!;
   if (ts.some((t) => !shapeEq(t.shape, first.shape))) {
@@ -181,6 +186,7 @@ export function stack(xs: readonly ArrayLike[], opts: { axis?: number } = {}): T
  * @example np.split(np.array([1, 2, 3, 4, 5]), [2, 3]) // [[1, 2], [3], [4, 5]]
  */
 export function split(x: ArrayLike, indicesOrSections: number | readonly number[], opts: { axis?: number } = {}): Tensor[] {
+  opts = optionsOf("split", opts);
   const t = asTensor(x, "split");
   const axis = normAxis("split", opts.axis ?? 0, t.ndim);
   const n = t.shape[axis]!;
@@ -191,7 +197,10 @@ export function split(x: ArrayLike, indicesOrSections: number | readonly number[
     if (n % k !== 0) throw new ShapeError(`split: axis ${axis} of shape ${fmtShape(t.shape)} (size ${n}) cannot be split into ${k} equal sections`);
     cuts = Array.from({ length: k + 1 }, (_, i) => (i * n) / k);
   } else {
-    if (!indicesOrSections.every(Number.isInteger)) throw new ValueError(`split: split indices must be integers, got ${JSON.stringify(indicesOrSections)}`);
+    if (!Array.isArray(indicesOrSections)) {
+      throw new ValueError(`split: expected a number of sections or an array of split indices, got ${describeValue(indicesOrSections)}`);
+    }
+    if (!indicesOrSections.every(Number.isInteger)) throw new ValueError(`split: split indices must be integers, got ${jsonOf(indicesOrSections)}`);
     const clamp = (i: number) => Math.min(Math.max(i < 0 ? i + n : i, 0), n);
     cuts = [0, ...indicesOrSections.map(clamp), n];
   }
@@ -211,8 +220,9 @@ function sliceAxis(t: Tensor, axis: number, start: number, stop: number): Tensor
  */
 export function tile(x: ArrayLike, reps: number | readonly number[]): Tensor {
   const t = asTensor(x, "tile");
+  if (typeof reps !== "number" && !Array.isArray(reps)) throw new ValueError(`tile: reps must be an integer or an array of integers, got ${describeValue(reps)}`);
   const given = typeof reps === "number" ? [reps] : [...reps];
-  if (!given.every((r) => Number.isInteger(r) && r >= 0)) throw new ValueError(`tile: reps must be non-negative integers, got ${JSON.stringify(reps)}`);
+  if (!given.every((r) => Number.isInteger(r) && r >= 0)) throw new ValueError(`tile: reps must be non-negative integers, got ${jsonOf(reps)}`);
   const rank = Math.max(t.ndim, given.length);
   const s = [...Array<number>(rank - t.ndim).fill(1), ...t.shape];
   const r = [...Array<number>(rank - given.length).fill(1), ...given];
@@ -227,9 +237,10 @@ export function tile(x: ArrayLike, reps: number | readonly number[]): Tensor {
  * Repeats each element `repeats` times along `axis` (absent: over the flattened array).
  * @example np.repeat(np.array([[1, 2], [3, 4]]), 2, { axis: 1 }) // [[1, 1, 2, 2], [3, 3, 4, 4]]
  */
-export function repeat(x: ArrayLike, repeats: number, opts: { axis?: number } = {}): Tensor {
+export function repeat(x: ArrayLike, repeats: number, opts?: { axis?: number }): Tensor {
   let t = asTensor(x, "repeat");
-  if (!Number.isInteger(repeats) || repeats < 0) throw new ValueError(`repeat: repeats must be a non-negative integer, got ${repeats}`);
+  opts = optionsOf("repeat", opts);
+  if (!Number.isInteger(repeats) || repeats < 0) throw new ValueError(`repeat: repeats must be a non-negative integer, got ${describeValue(repeats)}`);
   if (opts.axis === undefined || opts.axis === null) t = reshapeRaw(t, [t.size]);
   const axis = normAxis("repeat", opts.axis ?? 0, t.ndim);
   const s = t.shape;
@@ -259,6 +270,7 @@ type PadWidth = number | readonly (readonly [number, number])[] | readonly [numb
  * @example np.pad(np.array([1, 2]), [1, 2], { constantValues: 9 }) // [9, 1, 2, 9, 9]
  */
 export function pad(x: ArrayLike, padWidth: PadWidth, opts: { constantValues?: number } = {}): Tensor {
+  opts = optionsOf("pad", opts);
   const t = asTensor(x, "pad");
   const widths = padWidths(padWidth, t.ndim);
   const value = opts.constantValues ?? 0;
@@ -274,7 +286,7 @@ function padWidths(pw: PadWidth, rank: number): (readonly [number, number])[] {
   else if (Array.isArray(pw) && pw.length === 2 && typeof pw[0] === "number") pairs = [pw as readonly number[]];
   else pairs = pw as readonly (readonly number[])[];
   if (!Array.isArray(pairs) || !pairs.every((p) => Array.isArray(p) && p.length === 2 && p.every((w) => Number.isInteger(w) && w >= 0))) {
-    throw new ValueError(`pad: padWidth must be a non-negative integer, a [before, after] pair or one pair per axis, got ${JSON.stringify(pw)}`);
+    throw new ValueError(`pad: padWidth must be a non-negative integer, a [before, after] pair or one pair per axis, got ${jsonOf(pw)}`);
   }
   if (pairs.length === 1) pairs = Array.from({ length: rank }, () => pairs[0]!);
   if (pairs.length !== rank) throw new ShapeError(`pad: padWidth gives ${pairs.length} [before, after] pairs for an array of rank ${rank}`);

@@ -3,7 +3,7 @@
  * promotion in front of the strict primitives, and one-line constructors for op families.
  */
 import { type DType, checkDType, isFloat, promoteTypes } from "../dtype.js";
-import { DTypeError, ShapeError, ValueError } from "../errors.js";
+import { DTypeError, ShapeError, ValueError, describeValue } from "../errors.js";
 import { type Node, constNode, makeNode } from "../ir/node.js";
 import { type BinaryPrim, type Prim, type PrimParams, type UnaryPrim } from "../ir/primitives.js";
 import { hostDataNode } from "../realize.js";
@@ -52,6 +52,7 @@ export function asTensor(x: ArrayLike, op = "asarray", dtype?: DType): Tensor {
   if (typeof x === "number" || typeof x === "boolean") {
     const dt = dtype ?? (typeof x === "boolean" ? "bool" : Number.isInteger(x) ? "int32" : "float32");
     // A weak number keeps its exact value until promotion; an explicit dtype converts it now.
+    if (dtype === "int32" && typeof x === "number") checkInt32(op, x);
     return new Tensor(constNode(dtype === undefined ? +x : castScalar(+x, dt), dt), dtype === undefined);
   }
   if (!Array.isArray(x)) leafKind(x, op);
@@ -70,9 +71,34 @@ export function asTensor(x: ArrayLike, op = "asarray", dtype?: DType): Tensor {
   const data = allocTyped(dt, flat.length);
   for (let i = 0; i < flat.length; i++) {
     const v = flat[i] as number | boolean;
+    if (dt === "int32" && typeof v === "number") checkInt32(op, v);
     data[i] = typeof v === "boolean" ? +v : dt === "int32" ? Math.trunc(v) | 0 : dt === "bool" ? +(v !== 0) : v;
   }
   return new Tensor(hostDataNode(data, { shape, dtype: dt }));
+}
+
+/**
+ * A JS number given as int32 data must fit: `| 0` would silently wrap 2^40 to 0 (NumPy raises
+ * OverflowError). Fractions truncate toward zero, as NumPy's conversion does.
+ */
+function checkInt32(op: string, v: number): void {
+  const t = Math.trunc(v);
+  if (!(t >= -(2 ** 31) && t < 2 ** 31)) {
+    throw new ValueError(`${op}: ${v} does not fit in int32 (range -2^31 to 2^31 - 1); use float32/float64 data or reduce the value`);
+  }
+}
+
+/**
+ * An options argument, checked: absent gives `{}`; anything but a plain object (null, a number, an
+ * array) is a ValueError instead of a TypeError on the first property read.
+ * @example optionsOf("norm", undefined) // {}; optionsOf("norm", null) throws ValueError
+ */
+export function optionsOf<O extends object>(op: string, opts: O | undefined | null): O {
+  if (opts === undefined) return {} as O;
+  if (opts === null || typeof opts !== "object" || Array.isArray(opts)) {
+    throw new ValueError(`${op}: options must be an object, got ${describeValue(opts)}`);
+  }
+  return opts;
 }
 
 /** The promoted dtype of several operands (weak JS scalars do not widen). */

@@ -2,7 +2,7 @@
  * `Linear`: y = x W + b with W of shape [inFeatures, outFeatures] (BrainState's layout, so no
  * transpose in the forward pass).
  */
-import { type ArrayLike, ParamState, ShapeError, type Tensor, ValueError, np, npUtil } from "@kiln/core";
+import { type ArrayLike, ParamState, ShapeError, type Tensor, ValueError, describeValue, np, npUtil } from "@kiln/core";
 import { type InitLike, KaimingNormal, initialize } from "../init.js";
 import { Module } from "../module.js";
 
@@ -14,7 +14,7 @@ export interface LinearOptions {
 }
 
 function checkFeatures(who: string, name: string, n: number): void {
-  if (!Number.isInteger(n) || n < 0) throw new ValueError(`${who}: ${name} must be a non-negative integer, got ${String(n)}`);
+  if (!Number.isInteger(n) || n < 0) throw new ValueError(`${who}: ${name} must be a non-negative integer, got ${typeof n === "number" ? n : describeValue(n)}`);
 }
 
 /**
@@ -30,9 +30,11 @@ export class Linear extends Module {
 
   constructor(readonly inFeatures: number, readonly outFeatures: number, opts: LinearOptions = {}) {
     super();
+    opts = npUtil.optionsOf("Linear", opts);
+    // Checked before they are formatted: a Symbol or an object's toString would throw a TypeError first.
+    checkFeatures("Linear", "inFeatures", inFeatures);
+    checkFeatures("Linear", "outFeatures", outFeatures);
     const who = `Linear(${inFeatures}, ${outFeatures})`;
-    checkFeatures(who, "inFeatures", inFeatures);
-    checkFeatures(who, "outFeatures", outFeatures);
     this.weight = new ParamState(initialize(opts.wInit ?? new KaimingNormal(), [inFeatures, outFeatures], `${who} weight`));
     this.bias = opts.bInit === null ? undefined : new ParamState(initialize(opts.bInit ?? 0, [outFeatures], `${who} bias`));
   }

@@ -2,7 +2,8 @@
  * Layer containers: `Sequential` chains modules and plain functions; `MLP` is a stack of `Linear`
  * layers with an activation between them.
  */
-import { type ArrayLike, type Tensor, ValueError } from "@kiln/core";
+import { jsonOf } from "@kiln/core";
+import { type ArrayLike, type Tensor, ValueError, npUtil } from "@kiln/core";
 import { relu } from "../activations.js";
 import { describeValue } from "@kiln/core";
 import { type InitLike } from "../init.js";
@@ -70,10 +71,11 @@ export class MLP extends Module {
   readonly activation: Layer;
   readonly finalActivation: Layer | null;
 
-  constructor(sizes: readonly number[], opts: MLPOptions = {}) {
+  constructor(sizes: readonly number[], opts?: MLPOptions) {
     super();
+    opts = npUtil.optionsOf("MLP", opts);
     if (!Array.isArray(sizes) || sizes.length < 2) {
-      throw new ValueError(`MLP: sizes must list at least the input and output sizes, e.g. [2, 16, 1]; got ${JSON.stringify(sizes)}`);
+      throw new ValueError(`MLP: sizes must list at least the input and output sizes, e.g. [2, 16, 1]; got ${jsonOf(sizes)}`);
     }
     this.activation = checkLayer("MLP activation", opts.activation ?? relu, 0);
     this.finalActivation = opts.finalActivation == null ? null : checkLayer("MLP finalActivation", opts.finalActivation, 0);

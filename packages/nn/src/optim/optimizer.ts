@@ -3,11 +3,12 @@
  * States, one `LongTermState` per weight and moment ("slot"), and the step count, so an update
  * inside `jit` reads and writes only States and threads through the graph like any other.
  */
+import { jsonOf } from "@kiln/core";
 import {
   type AnyState, type ArrayLike, DTypeError, LongTermState, ShapeError, State, StateError, type StateValue, Tensor, ValueError,
   isFloat, np, npUtil, tree,
 } from "@kiln/core";
-import { comparePaths, describeValue } from "@kiln/core";
+import { comparePaths, defineKey, describeValue, ownValue } from "@kiln/core";
 
 /** A learning rate: a number, or a schedule of the step count (a scalar int32 Tensor: 0 on the first update). */
 export type LearningRate = number | ((step: Tensor) => ArrayLike);
@@ -90,7 +91,7 @@ export abstract class Optimizer {
     const fresh: [string, AnyState][] = [];
     for (const [path, s] of Object.entries(weights)) {
       if (!(s instanceof State)) throw new StateError(`${this.who}: "${path}" must be a State, got ${describeValue(s)}`);
-      const existing = this.#weights[path];
+      const existing = ownValue(this.#weights, path); // a path "constructor" is a path, not Object's
       if (existing === s) continue;
       if (existing) throw new StateError(`${this.who}: path "${path}" is already registered for another State (${existing.describe()})`);
       const other = known.get(s) ?? fresh.find(([, f]) => f === s)?.[0];
@@ -101,9 +102,9 @@ export abstract class Optimizer {
       fresh.push([path, s]);
     }
     for (const [path, s] of fresh) {
-      this.#weights[path] = s;
+      defineKey(this.#weights, path, s);
       const zeros = tree.map((l: Tensor) => np.zerosLike(l), s.committedValue) as StateValue;
-      for (const slot of this.slotNames) this.#slots[slot]![path] = new LongTermState<StateValue>(zeros, { name: `${slot}.${path}` });
+      for (const slot of this.slotNames) defineKey(this.#slots[slot]!, path, new LongTermState<StateValue>(zeros, { name: `${slot}.${path}` }));
     }
     return this;
   }
@@ -135,12 +136,12 @@ export abstract class Optimizer {
     const writes: [AnyState, StateValue][] = [];
     for (const [path, w] of Object.entries(this.#weights)) {
       const [wLeaves, def] = tree.flatten(w.value);
-      const slotStates = this.slotNames.map((s) => this.#slots[s]![path]!);
+      const slotStates = this.slotNames.map((s) => ownValue(this.#slots[s]!, path)!);
       const slotLeaves = slotStates.map((s) => tree.leaves(s.value) as Tensor[]);
       const newW: Tensor[] = [];
       const newSlots: Tensor[][] = slotStates.map(() => []);
       (wLeaves as Tensor[]).forEach((wl, i) => {
-        const g = flat[path]![i]!;
+        const g = ownValue(flat, path)![i]!;
         const ctx: StepContext = { lr: typeof lr === "number" ? lr : np.astype(lr, wl.dtype), t: np.astype(t, wl.dtype) };
         const [nw, ns] = this.updateLeaf(wl, g.dtype === wl.dtype ? g : np.astype(g, wl.dtype), slotLeaves.map((s) => s[i]!), ctx);
         newW.push(nw);
@@ -166,14 +167,14 @@ export abstract class Optimizer {
     const extra = Object.keys(grads).filter((k) => !Object.hasOwn(this.#weights, k));
     if (missing.length || extra.length) {
       const parts = [];
-      if (missing.length) parts.push(`missing gradients for ${JSON.stringify(missing)}`);
-      if (extra.length) parts.push(`gradients for unregistered weights ${JSON.stringify(extra)}`);
-      throw new StateError(`${this.who}: update: ${parts.join("; ")} (registered: ${JSON.stringify(Object.keys(this.#weights))})`);
+      if (missing.length) parts.push(`missing gradients for ${jsonOf(missing)}`);
+      if (extra.length) parts.push(`gradients for unregistered weights ${jsonOf(extra)}`);
+      throw new StateError(`${this.who}: update: ${parts.join("; ")} (registered: ${jsonOf(Object.keys(this.#weights))})`);
     }
     const out: Record<string, Tensor[]> = {};
     for (const [path, w] of Object.entries(this.#weights)) {
       const [wLeaves, wDef] = tree.flatten(w.committedValue);
-      const [gLeaves, gDef] = tree.flatten(grads[path]);
+      const [gLeaves, gDef] = tree.flatten(ownValue(grads, path));
       if (tree.structureKey(wDef) !== tree.structureKey(gDef)) {
         throw new StateError(`${this.who}: the gradient for "${path}" has structure ${tree.structureKey(gDef)}, the weight ${tree.structureKey(wDef)}`);
       }
@@ -184,7 +185,7 @@ export abstract class Optimizer {
           throw new ShapeError(`${this.who}: the gradient for "${path}" has shape [${g.shape.join(", ")}], the weight [${wl.shape.join(", ")}]`);
         }
       });
-      out[path] = gLeaves as Tensor[];
+      defineKey(out, path, gLeaves as Tensor[]);
     }
     return out;
   }

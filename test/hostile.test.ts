@@ -1,0 +1,229 @@
+/**
+ * Hostile and careless input through the public API: wrong types, NaN/negative/fractional/huge
+ * sizes, objects where numbers belong, strings, undefined, Symbols, `__proto__`/`constructor`
+ * keys. Every call must either work or throw a KilnError subclass (API.md §7) — never a crash,
+ * a hang, an untyped error, NaN garbage, or a half-updated State.
+ */
+import { expect } from "chai";
+import fc from "fast-check";
+import {
+  CoercionError, DTypeError, IndexError, KilnError, KilnTypeError, ParamState, State, StateError, Tensor, ValueError, grad, jit, nn, np,
+  optim, prng, random, tree, treefyStates, vmap,
+} from "kiln";
+
+// Values a careless or hostile caller passes where a number, shape, axis or option belongs.
+const HOSTILE: readonly unknown[] = [
+  NaN, -1, 1.5, -0.5, Infinity, -Infinity, 2 ** 31, 2 ** 53, 1e300, "3", "", "__proto__", {}, { valueOf: () => 2 },
+  { toString: () => "2" }, [], [NaN], [-1], [1.5], [2 ** 31], [1e6, 1e6], [[2]], ["2"], [{}], null, undefined,
+  Symbol("s"), () => 2, 10n, true, JSON.parse('{"__proto__": 1}'), { constructor: 1 }, { axis: "x" }, { dtype: "int64" },
+];
+
+const hostile = fc.oneof(fc.constantFrom(...HOSTILE), fc.anything(), fc.double(), fc.integer({ min: -4, max: 4 }), fc.array(fc.integer({ min: -3, max: 4 }), { maxLength: 3 }));
+
+/** Calls `f` and accepts a result or a KilnError; realizes small Tensor results, which must also work or throw a KilnError. */
+function survives(label: string, f: () => unknown): void {
+  let out: unknown;
+  try {
+    out = f();
+    for (const t of tree.leaves(out, (v) => v instanceof Tensor)) {
+      if (t instanceof Tensor && t.size <= 4096) t.dataSync();
+    }
+  } catch (e) {
+    if (!(e instanceof KilnError)) {
+      throw new Error(`${label}: threw ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}, not a KilnError`);
+    }
+  }
+}
+
+const x = np.array([[1, 2, 3], [4, 5, 6]]);
+// np.sum, not a.sum(): the argument is hostile too, and np.* must reject it with a KilnError.
+const f = (a: Tensor) => np.sum(a);
+
+// Each entry feeds one hostile value into one place of the public API.
+const ENTRIES: Record<string, (v: never) => unknown> = {
+  "np.zeros(v)": (v) => np.zeros(v),
+  "np.ones([2, v])": (v) => np.ones([2, v]),
+  "np.full(v, 1)": (v) => np.full(v, 1),
+  "np.full([2], v)": (v) => np.full([2], v),
+  "np.arange(v)": (v) => np.arange(v),
+  "np.linspace(0, 1, v)": (v) => np.linspace(0, 1, v),
+  "np.eye(v)": (v) => np.eye(v),
+  "np.eye(2, v)": (v) => np.eye(2, v),
+  "np.array(v)": (v) => np.array(v),
+  "np.array([v])": (v) => np.array([v]),
+  "np.array([v], int32)": (v) => np.array([v], { dtype: "int32" }),
+  "np.array([1], { dtype: v })": (v) => np.array([1], { dtype: v }),
+  "x.reshape(v)": (v) => x.reshape(v),
+  "x.reshape([v, -1])": (v) => x.reshape([v, -1]),
+  "x.broadcastTo(v)": (v) => x.broadcastTo(v),
+  "x.broadcastTo([v, 2, 3])": (v) => x.broadcastTo([v, 2, 3]),
+  "x.sum({ axis: v })": (v) => x.sum({ axis: v }),
+  "x.sum(v)": (v) => x.sum(v),
+  "x.mean({ axis: v, keepdims: true })": (v) => x.mean({ axis: v, keepdims: true }),
+  "x.argmax(v)": (v) => x.argmax(v),
+  "x.cumsum(v)": (v) => x.cumsum(v),
+  "np.split(x, v)": (v) => np.split(x, v),
+  "x.transpose(v)": (v) => x.transpose(v),
+  "x.expandDims(v)": (v) => x.expandDims(v),
+  "x.squeeze(v)": (v) => x.squeeze(v),
+  "x.flip(v)": (v) => x.flip(v),
+  "x.get(v)": (v) => x.get(v),
+  "x.take(v)": (v) => x.take(v),
+  "x.astype(v)": (v) => x.astype(v),
+  "x.add(v)": (v) => x.add(v),
+  "x.matmul(v)": (v) => x.matmul(v),
+  "np.where(v, x, 0)": (v) => np.where(v, x, 0),
+  "np.concatenate(v)": (v) => np.concatenate(v),
+  "np.concatenate([x, x], { axis: v })": (v) => np.concatenate([x, x], { axis: v }),
+  "x.clip(v, 2)": (v) => x.clip(v, 2),
+  "random.normal(v)": (v) => random.normal(v),
+  "random.normal({ size: v })": (v) => random.normal({ size: v }),
+  "random.uniform({ low: 0, size: v })": (v) => random.uniform({ low: 0, size: v }),
+  "random.randint(0, v)": (v) => random.randint(0, v),
+  "prng.key(v)": (v) => prng.key(v),
+  "prng.normal(key, v)": (v) => prng.normal(prng.key(0), v),
+  "grad(v)": (v) => grad(v),
+  "grad(f, { argnums: v })(x)": (v) => grad(f, { argnums: v })(x),
+  "jit(v)": (v) => jit(v),
+  "jit(f, { staticArgnums: v })(x)": (v) => jit(f, { staticArgnums: v })(x),
+  "jit(f, { donateArgnums: v })": (v) => jit(f, { donateArgnums: v }),
+  "vmap(f, { inAxes: v })(x)": (v) => vmap(f, { inAxes: v })(x),
+  "grad(f)(v)": (v) => grad(f)(v),
+  "jit(f)(v)": (v) => jit(f)(v),
+  "new nn.Linear(v, 2)": (v) => new nn.Linear(v, 2),
+  "new nn.Linear(2, v)": (v) => new nn.Linear(2, v),
+  "new nn.MLP(v)": (v) => new nn.MLP(v),
+  "new nn.Dropout(v)": (v) => new nn.Dropout(v),
+  "new optim.Adam({ lr: v })": (v) => new optim.Adam({ lr: v }),
+  "new optim.SGD(v)": (v) => new optim.SGD(v),
+  "new State(v)": (v) => new State(v),
+  "tree.unflatten(v, [])": (v) => tree.unflatten(v, []),
+  "model.states(v)": (v) => new nn.Linear(2, 1).states(v),
+  "treefyStates(v)": (v) => treefyStates(v),
+  "new optim.Adam(v)": (v) => new optim.Adam(v),
+  "new nn.MLP([2, 1], v)": (v) => new nn.MLP([2, 1], v),
+  "new nn.Sequential(v)": (v) => new nn.Sequential(v),
+  "new nn.Linear(2, 1).call(v)": (v) => new nn.Linear(2, 1).call(v),
+  "nn.mseLoss(x, v)": (v) => nn.mseLoss(x, v),
+  "np.stack([x, v])": (v) => np.stack([x, v]),
+  "x.at(v).set(1)": (v) => x.at(v).set(1),
+  "x.get(0, v)": (v) => x.get(0, v),
+  "np.einsum(v, x)": (v) => np.einsum(v, x),
+  "np.tensordot(x, x, v)": (v) => np.tensordot(x, x, v),
+  "np.pad(x, v)": (v) => np.pad(x, v),
+  "np.tile(x, v)": (v) => np.tile(x, v),
+  "np.repeat(x, v)": (v) => np.repeat(x, v),
+  "np.linalg.norm(x, v)": (v) => np.linalg.norm(x, v),
+  // v as the options object of ops that take one.
+  "np.zeros([2], v)": (v) => np.zeros([2], v),
+  "np.array([1], v)": (v) => np.array([1], v),
+  "np.arange(0, 3, 1, v)": (v) => np.arange(0, 3, 1, v),
+  "np.linspace(0, 1, 3, v)": (v) => np.linspace(0, 1, 3, v),
+  "np.concatenate([x, x], v)": (v) => np.concatenate([x, x], v),
+  "np.stack([x, x], v)": (v) => np.stack([x, x], v),
+  "x.take([0], v)": (v) => x.take([0], v),
+  "x.var(v)": (v) => x.var(v),
+  "np.split(x, 2, v)": (v) => np.split(x, 2, v),
+  "np.eye(2, 2, v)": (v) => np.eye(2, 2, v),
+  "nn.softmax(x, v)": (v) => nn.softmax(x, v),
+  "nn.mseLoss(x, x, v)": (v) => nn.mseLoss(x, x, v),
+  "new nn.Linear(2, 1, v)": (v) => new nn.Linear(2, 1, v),
+  "new optim.SGD({ lr: 1, weightDecay: v })": (v) => new optim.SGD({ lr: 1, weightDecay: v }),
+  "grad(f, v)": (v) => grad(f, v),
+  "jit(f, v)": (v) => jit(f, v),
+  "vmap(f, v)": (v) => vmap(f, v),
+  "new State(np.zeros([1]), v)": (v) => new State(np.zeros([1]), v),
+  "x.var({ ddof: v })": (v) => x.var({ ddof: v }),
+  "tree.map(f, v)": (v) => tree.map((a: unknown) => a, v),
+};
+
+describe("hostile and careless input", () => {
+  it("every entry point either works or throws a KilnError, for every listed hostile value", () => {
+    // Every failure at once (a fix usually covers a family of them).
+    const failures: string[] = [];
+    for (const [label, call] of Object.entries(ENTRIES)) {
+      for (const v of HOSTILE) {
+        try {
+          survives(`${label} with ${show(v)}`, () => call(v as never));
+        } catch (e) {
+          failures.push((e as Error).message);
+        }
+      }
+    }
+    expect(failures).to.deep.equal([]);
+  });
+
+  it("property: random values through random entry points never escape as a non-KilnError", () => {
+    const labels = Object.keys(ENTRIES);
+    fc.assert(
+      fc.property(fc.constantFrom(...labels), hostile, (label, v) => {
+        survives(`${label} with ${show(v)}`, () => ENTRIES[label]!(v as never));
+      }),
+      { numRuns: 400, seed: 11 },
+    );
+  });
+
+  it("State, optimizers and loadStateDict: a rejected update changes nothing", () => {
+    const model = new nn.Linear(2, 1);
+    const before = JSON.stringify(tree.map((t: Tensor) => t.toArraySync(), model.stateDict()));
+    const opt = new optim.Adam(model.states(ParamState), { lr: 0.1 });
+    for (const v of HOSTILE) {
+      survives(`loadStateDict(${show(v)})`, () => model.loadStateDict(v as never));
+      survives(`loadStateDict({ weight: ${show(v)} })`, () => model.loadStateDict({ ...model.stateDict(), weight: v } as never));
+      survives(`opt.update(${show(v)})`, () => opt.update(v as never));
+      survives(`opt.update({ weight: ${show(v)} })`, () => opt.update({ bias: np.zeros([1]), weight: v } as never));
+      survives(`registerTrainableWeights(${show(v)})`, () => new optim.SGD({ lr: 1 }).registerTrainableWeights(v as never));
+    }
+    expect(JSON.stringify(tree.map((t: Tensor) => t.toArraySync(), model.stateDict()))).to.equal(before);
+    expect((opt.stepCount.value as Tensor).itemSync()).to.equal(0);
+    // A State accepts any Tensor pytree (numbers become float32 scalars); anything else is a StateError.
+    const s = new State(np.zeros([2]));
+    for (const v of HOSTILE) survives(`state.value = ${show(v)}`, () => (s.value = v as never));
+  });
+
+  it("a Tensor in JS comparison/arithmetic under jit is a CoercionError, not a silently wrong branch", () => {
+    const branchy = jit((a: Tensor) => ((a.sum() as unknown as number) > 0 ? a : np.negative(a)));
+    expect(() => branchy(x)).to.throw(CoercionError, /np.where|cond/);
+    expect(() => jit((a: Tensor) => np.array(Number(a.sum())))(x)).to.throw(CoercionError);
+    expect(() => jit((a: Tensor) => `${a}`)(x)).to.throw(CoercionError, /traced/);
+    // The same function is fine when it reads values where reading is allowed (under grad).
+    expect(grad((a: Tensor) => (a.sum().itemSync() > 0 ? a.sum() : a.sum().neg()))(x).toArraySync()).to.deep.equal([[1, 1, 1], [1, 1, 1]]);
+  });
+
+  // The tracker's item 16, one by one.
+  it("misuse gets typed errors that say what is wrong", () => {
+    expect(() => x.sum({ axis: {} as never })).to.throw(IndexError, /axis must be an integer, an array of integers or null/);
+    expect(() => np.split(x, {} as never)).to.throw(ValueError, /number of sections or an array of split indices, got an object/);
+    expect(() => jit(f, { staticArgnums: {} as never })(x)).to.throw(ValueError, /staticArgnums must be an integer or an array/);
+    expect(() => grad(f, { argnums: {} as never })).to.throw(ValueError, /^(?!.*object Object)/);
+    expect(np.eye(2, { dtype: "int32" }).dtype).to.equal("int32");
+    expect(() => np.eye(2, "3" as never)).to.throw(ValueError, /not|must/);
+    expect(() => jit((a: Tensor) => a.itemSync())(np.array(1))).to.throw(KilnError, /itemSync/);
+    const e = (() => {
+      try {
+        grad((a: Tensor) => a)(np.zeros([2]));
+      } catch (err) {
+        return err;
+      }
+    })();
+    expect(e).to.be.instanceOf(TypeError).and.instanceOf(KilnError).and.instanceOf(KilnTypeError);
+    expect(e).to.not.be.instanceOf(ValueError);
+    expect(() => np.array([2 ** 40], { dtype: "int32" })).to.throw(ValueError, /does not fit in int32/);
+    expect(() => np.array(2 ** 40, { dtype: "int32" })).to.throw(ValueError, /does not fit in int32/);
+    expect(np.array([2 ** 31 - 1, -(2 ** 31), 1.7], { dtype: "int32" }).toArraySync()).to.deep.equal([2 ** 31 - 1, -(2 ** 31), 1]);
+    expect(() => (random.normal as (...a: unknown[]) => Tensor)(0, 1, [3])).to.throw(ValueError, /one options object/);
+    expect(() => random.normal({ mean: 1 } as never)).to.throw(ValueError, /unknown option/);
+    expect(() => np.zeros([1e6, 1e6]).dataSync()).to.throw(KilnError);
+    expect(() => new State(np.zeros([1]), { name: "s" }).value = "x" as never).to.throw(StateError);
+    expect(() => np.array([1], { dtype: "int64" as never })).to.throw(DTypeError);
+  });
+});
+
+/** A label for a hostile value (never calls its own toString). */
+function show(v: unknown): string {
+  try {
+    return typeof v === "symbol" ? v.toString() : typeof v === "bigint" ? `${v}n` : JSON.stringify(v) ?? String(v);
+  } catch {
+    return Object.prototype.toString.call(v);
+  }
+}
