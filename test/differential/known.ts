@@ -80,7 +80,9 @@ export const KNOWN_ISSUE_11_FAILURES: readonly KnownFailure[] = [
   {
     item: 2,
     what: "gradients of max/min (reductions and maximum/minimum) compare a recomputed value with a stored one: NaN or a wrong branch (with issue 19)",
-    matches: (v) => v.grad && nodesOf(v).some((n) => ["reduceMax", "reduceMin", "max", "min"].includes(n.prim) && isFloat(n.aval.dtype)),
+    // The symptom is a NaN, or a zero where the other branch's value belongs (and vice versa).
+    matches: (v, ms) => v.grad && ms.length > 0 && nodesOf(v).some((n) => ["reduceMax", "reduceMin", "max", "min"].includes(n.prim) && isFloat(n.aval.dtype)) &&
+      ms.every((m) => Number.isNaN(m.got) || m.got === 0 || m.want === 0),
   },
   {
     item: 3,

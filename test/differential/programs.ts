@@ -12,11 +12,12 @@ import { shrinkProgram } from "./shrink.js";
 /** Programs per run: the suite stays under two minutes on two busy cores with these. */
 export const DEFAULT_RUNS: Record<string, number> = { cpu: 400, webgpu: 150 };
 
-/** The seeds of this run (`KILN_DIFF_SEED` for one, `KILN_DIFF_RUNS` for how many). */
+/** The seeds of this run (`KILN_DIFF_SEED` for one; `KILN_DIFF_RUNS` of them from `KILN_DIFF_FROM`, default 0). */
 export function seedsFor(backend: string): number[] {
   if (process.env.KILN_DIFF_SEED) return [Number(process.env.KILN_DIFF_SEED)];
   const runs = Number(process.env.KILN_DIFF_RUNS ?? DEFAULT_RUNS[backend] ?? 100);
-  return Array.from({ length: runs }, (_, i) => i);
+  const from = Number(process.env.KILN_DIFF_FROM ?? 0);
+  return Array.from({ length: runs }, (_, i) => from + i);
 }
 
 const CHUNK = 25;
