@@ -32,7 +32,8 @@ export interface Case {
   readonly throws?: { readonly type: new (...a: never[]) => Error; readonly message: string };
 }
 
-const TOL: Record<DType, Tol> = {
+/** Default tolerances per dtype (see the file comment); the differential suite uses them too. */
+export const TOL: Record<DType, Tol> = {
   float32: { rtol: 1e-5, atol: 1e-6 },
   float16: { rtol: 1e-3, atol: 1e-3 },
   float64: { rtol: 1e-12, atol: 1e-12 },
@@ -85,6 +86,11 @@ export function bools(shape: readonly number[]): TensorT {
 
 // ------------------------------------------------------------------ comparison
 
+/** One element within tolerance: NaN matches NaN, infinities exactly, else |g - w| <= atol + rtol·|w|. */
+export function withinTol(g: number, w: number, tol: Tol): boolean {
+  return Number.isNaN(w) ? Number.isNaN(g) : !Number.isFinite(w) ? g === w : Math.abs(g - w) <= tol.atol + tol.rtol * Math.abs(w);
+}
+
 /** Compares realized values with the interpreter's, element by element, within the case's tolerance. */
 function compareOutputs(c: Case, outs: readonly TensorT[], want: readonly Float64Array[], got: readonly ArrayLike<number>[], f32Tol?: Tol): void {
   outs.forEach((t, k) => {
@@ -95,8 +101,7 @@ function compareOutputs(c: Case, outs: readonly TensorT[], want: readonly Float6
     const tol = { ...TOL[dt], ...(dt === "float32" && f32Tol ? f32Tol : {}), ...(dt === "float32" || dt === "float64" ? c.tol : {}) };
     for (let i = 0; i < ref.length; i++) {
       const g = g0[i]!, w = ref[i]!;
-      const ok = Number.isNaN(w) ? Number.isNaN(g) : !Number.isFinite(w) ? g === w : Math.abs(g - w) <= tol.atol + tol.rtol * Math.abs(w);
-      if (!ok) {
+      if (!withinTol(g, w, tol)) {
         expect.fail(`${c.name}: output ${k} (${dt}[${t.shape}]) element ${i}: got ${g}, expected ${w} (rtol ${tol.rtol}, atol ${tol.atol})`);
       }
     }

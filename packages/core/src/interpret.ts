@@ -150,10 +150,12 @@ function forEachIndex(shape: Shape, f: (idx: number[], flat: number) => void): v
 function reduceRule<P extends "reduceSum" | "reduceMax" | "reduceMin" | "reduceProd">(
   init: number,
   step: (acc: number, x: number) => number,
+  intStep: (acc: number, x: number) => number = step,
 ): EvalRule<P> {
   return ([x], p, node) => {
     const out = new Float64Array(sizeOf(node.aval.shape)).fill(init);
-    forEachReduced(node.inputs[0]!.aval.shape, (p as { axes: readonly number[] }).axes, (o, i) => (out[o] = step(out[o]!, x![i]!)));
+    const f = node.aval.dtype === "int32" ? intStep : step;
+    forEachReduced(node.inputs[0]!.aval.shape, (p as { axes: readonly number[] }).axes, (o, i) => (out[o] = f(out[o]!, x![i]!)));
     if (node.aval.dtype === "int32") for (let i = 0; i < out.length; i++) out[i] = castScalar(out[i]!, "int32");
     return out;
   };
@@ -280,7 +282,8 @@ const RULES: { [P in Prim]: EvalRule<P> } = {
   select: ([c, a, b]) => c!.map((v, i) => (v ? a![i]! : b![i]!)),
 
   reduceSum: reduceRule(0, (a, x) => a + x),
-  reduceProd: reduceRule(1, (a, x) => a * x),
+  // int32 products wrap like int32 multiplication: a float64 product loses bits past 2^53.
+  reduceProd: reduceRule(1, (a, x) => a * x, (a, x) => Math.imul(a, x)),
   reduceMax: reduceRule(-Infinity, (a, x) => (Number.isNaN(a) || Number.isNaN(x) ? NaN : Math.max(a, x))),
   reduceMin: reduceRule(Infinity, (a, x) => (Number.isNaN(a) || Number.isNaN(x) ? NaN : Math.min(a, x))),
   argmax: argRule((a, b) => a > b),
@@ -361,12 +364,17 @@ const RULES: { [P in Prim]: EvalRule<P> } = {
     const m = s[r - 2]!, k = s[r - 1]!, n = node.aval.shape[r - 1]!;
     const batch = sizeOf(s.slice(0, -2));
     const out = new Float64Array(batch * m * n);
+    // int32 dot products wrap like int32 arithmetic (a float64 sum of products loses bits past 2^53).
+    const isInt = node.aval.dtype === "int32";
     for (let bi = 0; bi < batch; bi++) {
       const ao = bi * m * k, bo = bi * k * n, oo = bi * m * n;
       for (let i = 0; i < m; i++) {
         for (let kk = 0; kk < k; kk++) {
           const av = a![ao + i * k + kk]!;
-          for (let j = 0; j < n; j++) out[oo + i * n + j]! += av * b![bo + kk * n + j]!;
+          for (let j = 0; j < n; j++) {
+            const o = oo + i * n + j, bv = b![bo + kk * n + j]!;
+            out[o] = isInt ? (out[o]! + Math.imul(av, bv)) | 0 : out[o]! + av * bv;
+          }
         }
       }
     }
@@ -386,7 +394,8 @@ const RULES: { [P in Prim]: EvalRule<P> } = {
       return flatIndex(src, xStrides);
     });
   },
-  scatterAdd: (inputs, p, node) => scatterInto(inputs, p.axis, node, (a, b) => a + b),
+  // int32 accumulation wraps like int32 addition.
+  scatterAdd: (inputs, p, node) => scatterInto(inputs, p.axis, node, node.aval.dtype === "int32" ? (a, b) => (a + b) | 0 : (a, b) => a + b),
   scatter: (inputs, p, node) => scatterInto(inputs, p.axis, node, (_a, b) => b),
 
   solve: ([a, b], _p, node) => {

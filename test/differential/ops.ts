@@ -1,0 +1,405 @@
+/**
+ * The op table of the random program generator (program.ts): one row per op family member. A
+ * row sees the avals of the values built so far, picks operands and parameters (or declines with
+ * null), and returns an `Instr` holding both the builder and the printed code, so the two cannot
+ * drift apart. Domain guards are smooth (e.g. `log(x² + 0.5)`), so a program without a kinked op
+ * is differentiable everywhere.
+ */
+import { type DType, type Tensor, np, npUtil } from "kiln";
+
+/** One call of a program: operands by value index, its builder, its printed form. */
+export interface Instr {
+  /** The op table row that made it (a key of OPS). */
+  readonly op: string;
+  readonly args: readonly number[];
+  readonly build: (xs: readonly Tensor[]) => Tensor;
+  readonly code: (names: readonly string[]) => string;
+  /** False for ops with kinks or jumps (abs, max, floor, comparisons, integer casts...). */
+  readonly smooth: boolean;
+}
+
+export interface Aval {
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+}
+
+export type Rand = () => number;
+export const int = (r: Rand, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
+export const pick = <T>(r: Rand, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+export const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+export const lit = (v: unknown) => JSON.stringify(v);
+const isF = (a: Aval) => a.dtype === "float32";
+
+/** Picks an operand index (recent values are likelier) satisfying `ok`, or -1. */
+function operand(r: Rand, avals: readonly Aval[], ok: (a: Aval) => boolean): number {
+  const c = avals.map((a, i) => [a, i] as const).filter(([a]) => ok(a)).map(([, i]) => i);
+  if (c.length === 0) return -1;
+  return r() < 0.6 ? c[c.length - 1]! : pick(r, c);
+}
+
+type Row = (r: Rand, avals: readonly Aval[]) => Instr | null;
+
+/** A unary call `f(x)` on a value accepted by `ok`; `code` prints it from the operand name. */
+function unary(op: string, ok: (a: Aval) => boolean, f: (x: Tensor) => Tensor, code: (x: string) => string, smooth = true): Row {
+  return (r, avals) => {
+    const i = operand(r, avals, ok);
+    return i < 0 ? null : { op, args: [i], build: ([x]) => f(x!), code: ([x]) => code(x!), smooth };
+  };
+}
+
+/** Shapes that broadcast: equal after aligning on the right, or 1 on one side. */
+function broadcasts(a: readonly number[], b: readonly number[]): boolean {
+  for (let k = 1; k <= Math.min(a.length, b.length); k++) {
+    const x = a[a.length - k]!, y = b[b.length - k]!;
+    if (x !== y && x !== 1 && y !== 1) return false;
+  }
+  return true;
+}
+
+/** A binary call on two broadcast-compatible values accepted by `ok` with equal dtypes. */
+function binary(op: string, ok: (a: Aval) => boolean, f: (a: Tensor, b: Tensor) => Tensor, code: (a: string, b: string) => string, smooth = true): Row {
+  return (r, avals) => {
+    const i = operand(r, avals, ok);
+    if (i < 0) return null;
+    const a = avals[i]!;
+    const j = operand(r, avals, (b) => ok(b) && b.dtype === a.dtype && broadcasts(a.shape, b.shape));
+    return { op, args: [i, j], build: ([x, y]) => f(x!, y!), code: ([x, y]) => code(x!, y!), smooth };
+  };
+}
+
+const anyDt = () => true;
+const numeric = (a: Aval) => a.dtype !== "bool";
+const intOnly = (a: Aval) => a.dtype === "int32";
+const boolOnly = (a: Aval) => a.dtype === "bool";
+const hasAxes = (a: Aval) => a.shape.length > 0;
+
+/** A random subset of `0..rank-1` (possibly empty), ascending. */
+function axesSubset(r: Rand, rank: number): number[] {
+  return Array.from({ length: rank }, (_, i) => i).filter(() => r() < 0.5);
+}
+
+/** A reshape target of `shape`: merges runs of adjacent axes (3+ at times) and splits some. */
+function reshapeTarget(r: Rand, shape: readonly number[]): number[] {
+  const out: number[] = [];
+  let i = 0;
+  while (i < shape.length) {
+    const run = Math.min(shape.length - i, pick(r, [1, 1, 2, 3, 4]));
+    out.push(size(shape.slice(i, i + run)));
+    i += run;
+  }
+  // Split a composite size or insert a size-1 axis, sometimes.
+  const k = int(r, 0, out.length);
+  if (r() < 0.3) out.splice(k, 0, 1);
+  else if (out.length > 0 && r() < 0.4) {
+    const d = out[k % out.length]!;
+    const f = [2, 3, 5].find((p) => d % p === 0 && d > p);
+    if (f) out.splice(k % out.length, 1, f, d / f);
+  }
+  return out;
+}
+
+/** Python-style slice of one axis with a random (possibly negative) step. */
+function randomSlice(r: Rand, n: number): [number | null, number | null, number] {
+  // Bounds drawn so the slice is mostly non-empty in the step's direction (empty values are declined).
+  const step = pick(r, [1, 1, 2, -1, -1, -2, 3]);
+  const lo = int(r, 0, n - 1), hi = int(r, lo + 1, n);
+  const neg = (v: number) => (r() < 0.3 ? v - n : v);
+  if (step > 0) return [r() < 0.3 ? null : neg(lo), r() < 0.3 ? null : hi === n ? hi : neg(hi), step];
+  return [r() < 0.3 ? null : neg(hi - 1), r() < 0.3 || lo === 0 ? null : neg(lo - 1), step];
+}
+
+/** Constant int32 indices in [-n, n) (negative ones wrap), rank 0–2. */
+function indexArray(r: Rand, n: number): { shape: number[]; values: number[] } {
+  const shape = pick(r, [[], [int(r, 1, 4)], [int(r, 1, 3), int(r, 1, 3)]]);
+  return { shape, values: Array.from({ length: size(shape) }, () => int(r, -n, n - 1)) };
+}
+const idxTensor = (ix: { shape: number[]; values: number[] }) => np.array(ix.values, { dtype: "int32" }).reshape(ix.shape);
+const idxCode = (ix: { shape: number[]; values: number[] }) => `np.array(${lit(ix.values)}, { dtype: "int32" }).reshape(${lit(ix.shape)})`;
+const sliceCode = (s: readonly (number | null)[]) => `slice(${s.map((v) => (v === null ? "null" : v)).join(", ")})`;
+
+const RAW_INT_BINARY = ["and", "or", "xor", "shl", "shrl"] as const;
+
+/**
+ * The op table: one row per op family member. The names are kiln's (np / Tensor methods), or the
+ * primitive's name for primitives without an np function (bitwise ops, reached through
+ * `npUtil.apply`, as the PRNG uses them).
+ */
+export const OPS = {
+  // ---- unary elementwise (domain guards are smooth: see the file comment)
+  negative: unary("negative", numeric, (x) => np.negative(x), (x) => `np.negative(${x})`),
+  abs: unary("abs", numeric, (x) => np.abs(x), (x) => `np.abs(${x})`, false),
+  sign: unary("sign", numeric, (x) => np.sign(x), (x) => `np.sign(${x})`, false),
+  exp: unary("exp", isF, (x) => np.exp(np.tanh(x).mul(4)), (x) => `np.exp(np.tanh(${x}).mul(4))`),
+  expm1: unary("expm1", isF, (x) => np.expm1(np.tanh(x).mul(4)), (x) => `np.expm1(np.tanh(${x}).mul(4))`),
+  log: unary("log", isF, (x) => np.log(x.square().add(0.5)), (x) => `np.log(${x}.square().add(0.5))`),
+  log1p: unary("log1p", isF, (x) => np.log1p(x.square()), (x) => `np.log1p(${x}.square())`),
+  sqrt: unary("sqrt", isF, (x) => np.sqrt(x.square().add(0.25)), (x) => `np.sqrt(${x}.square().add(0.25))`),
+  sin: unary("sin", isF, (x) => np.sin(x), (x) => `np.sin(${x})`),
+  cos: unary("cos", isF, (x) => np.cos(x), (x) => `np.cos(${x})`),
+  tan: unary("tan", isF, (x) => np.tan(np.tanh(x)), (x) => `np.tan(np.tanh(${x}))`),
+  arcsin: unary("arcsin", isF, (x) => np.arcsin(np.tanh(x).mul(0.9)), (x) => `np.arcsin(np.tanh(${x}).mul(0.9))`),
+  arccos: unary("arccos", isF, (x) => np.arccos(np.tanh(x).mul(0.9)), (x) => `np.arccos(np.tanh(${x}).mul(0.9))`),
+  arctan: unary("arctan", isF, (x) => np.arctan(x), (x) => `np.arctan(${x})`),
+  sinh: unary("sinh", isF, (x) => np.sinh(np.tanh(x).mul(4)), (x) => `np.sinh(np.tanh(${x}).mul(4))`),
+  cosh: unary("cosh", isF, (x) => np.cosh(np.tanh(x).mul(4)), (x) => `np.cosh(np.tanh(${x}).mul(4))`),
+  tanh: unary("tanh", isF, (x) => np.tanh(x), (x) => `np.tanh(${x})`),
+  sigmoid: unary("sigmoid", isF, (x) => np.sigmoid(x), (x) => `np.sigmoid(${x})`),
+  floor: unary("floor", isF, (x) => np.floor(x), (x) => `np.floor(${x})`, false),
+  ceil: unary("ceil", isF, (x) => np.ceil(x), (x) => `np.ceil(${x})`, false),
+  round: unary("round", isF, (x) => np.round(x), (x) => `np.round(${x})`, false),
+  isnan: unary("isnan", anyDt, (x) => np.isnan(x), (x) => `np.isnan(${x})`, false),
+  isfinite: unary("isfinite", anyDt, (x) => np.isfinite(x), (x) => `np.isfinite(${x})`, false),
+  logicalNot: unary("logicalNot", boolOnly, (x) => np.logicalNot(x), (x) => `np.logicalNot(${x})`, false),
+  // Not "smooth" for our purpose: a finite difference sees through stopGradient, grad does not.
+  stopGradient: unary("stopGradient", anyDt, (x) => np.stopGradient(x), (x) => `np.stopGradient(${x})`, false),
+  astype: (r, avals) => {
+    const i = operand(r, avals, anyDt);
+    const to = pick(r, ["float32", "int32", "bool"] as const);
+    return { op: "astype", args: [i], build: ([x]) => np.astype(x!, to), code: ([x]) => `np.astype(${x}, "${to}")`, smooth: to === "float32" && avals[i]!.dtype === "float32" };
+  },
+
+  // ---- binary elementwise
+  add: binary("add", numeric, (a, b) => np.add(a, b), (a, b) => `np.add(${a}, ${b})`),
+  subtract: binary("subtract", numeric, (a, b) => np.subtract(a, b), (a, b) => `np.subtract(${a}, ${b})`),
+  multiply: binary("multiply", numeric, (a, b) => np.multiply(a, b), (a, b) => `np.multiply(${a}, ${b})`),
+  divide: binary("divide", isF, (a, b) => np.divide(a, b.square().add(0.5)), (a, b) => `np.divide(${a}, ${b}.square().add(0.5))`),
+  // Integer division and remainder by a nonzero divisor (by zero is in the special-value table).
+  floorDivide: binary("floorDivide", numeric, (a, b) => np.floorDivide(a, b.square().add(1)), (a, b) => `np.floorDivide(${a}, ${b}.square().add(1))`, false),
+  remainder: binary("remainder", numeric, (a, b) => np.remainder(a, b.square().add(1)), (a, b) => `np.remainder(${a}, ${b}.square().add(1))`, false),
+  power: binary("power", isF, (a, b) => np.power(a.square().add(0.5), np.tanh(b).mul(3)), (a, b) => `np.power(${a}.square().add(0.5), np.tanh(${b}).mul(3))`),
+  powerInt: binary("powerInt", intOnly, (a, b) => np.power(a, np.remainder(b, 4)), (a, b) => `np.power(${a}, np.remainder(${b}, 4))`, false),
+  maximum: binary("maximum", anyDt, (a, b) => np.maximum(a, b), (a, b) => `np.maximum(${a}, ${b})`, false),
+  minimum: binary("minimum", anyDt, (a, b) => np.minimum(a, b), (a, b) => `np.minimum(${a}, ${b})`, false),
+  arctan2: binary("arctan2", isF, (a, b) => np.arctan2(a, b.square().add(0.5)), (a, b) => `np.arctan2(${a}, ${b}.square().add(0.5))`),
+  equal: binary("equal", anyDt, (a, b) => np.equal(a, b), (a, b) => `np.equal(${a}, ${b})`, false),
+  notEqual: binary("notEqual", anyDt, (a, b) => np.notEqual(a, b), (a, b) => `np.notEqual(${a}, ${b})`, false),
+  less: binary("less", numeric, (a, b) => np.less(a, b), (a, b) => `np.less(${a}, ${b})`, false),
+  lessEqual: binary("lessEqual", numeric, (a, b) => np.lessEqual(a, b), (a, b) => `np.lessEqual(${a}, ${b})`, false),
+  greater: binary("greater", numeric, (a, b) => np.greater(a, b), (a, b) => `np.greater(${a}, ${b})`, false),
+  greaterEqual: binary("greaterEqual", numeric, (a, b) => np.greaterEqual(a, b), (a, b) => `np.greaterEqual(${a}, ${b})`, false),
+  logicalAnd: binary("logicalAnd", boolOnly, (a, b) => np.logicalAnd(a, b), (a, b) => `np.logicalAnd(${a}, ${b})`, false),
+  logicalOr: binary("logicalOr", boolOnly, (a, b) => np.logicalOr(a, b), (a, b) => `np.logicalOr(${a}, ${b})`, false),
+  // Bitwise primitives (equal shapes: the primitives do not broadcast); shifts by 0..31.
+  bitwise: (r, avals) => {
+    const i = operand(r, avals, intOnly);
+    if (i < 0) return null;
+    const j = operand(r, avals, (b) => intOnly(b) && b.shape.join() === avals[i]!.shape.join());
+    const p = pick(r, RAW_INT_BINARY);
+    const shift = p === "shl" || p === "shrl";
+    return {
+      op: "bitwise", args: [i, j], smooth: false,
+      build: ([a, b]) => npUtil.apply(p, [a!, shift ? np.remainder(b!, 32) : b!], {}),
+      code: ([a, b]) => `npUtil.apply("${p}", [${a}, ${shift ? `np.remainder(${b}, 32)` : b}], {})`,
+    };
+  },
+  where: (r, avals) => {
+    const c = operand(r, avals, boolOnly);
+    const i = operand(r, avals, anyDt);
+    if (c < 0 || !broadcasts(avals[c]!.shape, avals[i]!.shape)) return null;
+    const j = operand(r, avals, (b) => b.dtype === avals[i]!.dtype && broadcasts(b.shape, avals[i]!.shape) && broadcasts(b.shape, avals[c]!.shape));
+    return { op: "where", args: [c, i, j], build: ([k, a, b]) => np.where(k!, a!, b!), code: ([k, a, b]) => `np.where(${k}, ${a}, ${b})`, smooth: false };
+  },
+
+  // ---- reductions
+  reduce: (r, avals) => {
+    const i = operand(r, avals, anyDt);
+    const a = avals[i]!;
+    const fn = pick(r, a.dtype === "bool" ? (["max", "min", "sum"] as const) : (["sum", "prod", "max", "min", "mean"] as const));
+    const axes = r() < 0.25 ? null : axesSubset(r, a.shape.length);
+    const keepdims = r() < 0.4;
+    const opts = `{ axis: ${axes === null ? "null" : lit(axes)}, keepdims: ${keepdims} }`;
+    return {
+      op: "reduce", args: [i], smooth: fn === "sum" || fn === "mean" || fn === "prod",
+      build: ([x]) => np[fn](x!, { axis: axes, keepdims }),
+      code: ([x]) => `np.${fn}(${x}, ${opts})`,
+    };
+  },
+  argReduce: (r, avals) => {
+    const i = operand(r, avals, (a) => numeric(a) && hasAxes(a));
+    if (i < 0) return null;
+    const fn = pick(r, ["argmax", "argmin"] as const);
+    const axis = int(r, 0, avals[i]!.shape.length - 1);
+    return { op: "argReduce", args: [i], smooth: false, build: ([x]) => np[fn](x!, { axis }), code: ([x]) => `np.${fn}(${x}, { axis: ${axis} })` };
+  },
+  cumsum: (r, avals) => {
+    const i = operand(r, avals, numeric);
+    const rank = avals[i]!.shape.length;
+    const axis = rank === 0 || r() < 0.2 ? null : int(r, 0, rank - 1);
+    return { op: "cumsum", args: [i], smooth: true, build: ([x]) => np.cumsum(x!, { axis }), code: ([x]) => `np.cumsum(${x}, { axis: ${axis} })` };
+  },
+
+  // ---- movement
+  reshape: (r, avals) => {
+    const i = operand(r, avals, anyDt);
+    const to = reshapeTarget(r, avals[i]!.shape);
+    return { op: "reshape", args: [i], smooth: true, build: ([x]) => x!.reshape(to), code: ([x]) => `${x}.reshape(${lit(to)})` };
+  },
+  transpose: (r, avals) => {
+    const i = operand(r, avals, hasAxes);
+    if (i < 0) return null;
+    const perm = avals[i]!.shape.map((_, k) => k).sort(() => r() - 0.5);
+    return { op: "transpose", args: [i], smooth: true, build: ([x]) => x!.transpose(perm), code: ([x]) => `${x}.transpose(${lit(perm)})` };
+  },
+  flip: (r, avals) => {
+    const i = operand(r, avals, hasAxes);
+    if (i < 0) return null;
+    const axes = axesSubset(r, avals[i]!.shape.length);
+    return { op: "flip", args: [i], smooth: true, build: ([x]) => x!.flip(axes), code: ([x]) => `${x}.flip(${lit(axes)})` };
+  },
+  sliceGet: (r, avals) => {
+    const i = operand(r, avals, hasAxes);
+    if (i < 0) return null;
+    const sl = avals[i]!.shape.map((n) => randomSlice(r, n));
+    return {
+      op: "sliceGet", args: [i], smooth: true,
+      build: ([x]) => x!.get(...sl.map(([a, b, c]) => np.slice(a, b, c))),
+      code: ([x]) => `${x}.get(${sl.map(sliceCode).join(", ")})`,
+    };
+  },
+  broadcastTo: (r, avals) => {
+    const i = operand(r, avals, anyDt);
+    const s = avals[i]!.shape;
+    const to = [...(r() < 0.5 ? [int(r, 1, 3)] : []), ...s.map((d) => (d === 1 ? int(r, 1, 4) : d))];
+    return { op: "broadcastTo", args: [i], smooth: true, build: ([x]) => x!.broadcastTo(to), code: ([x]) => `${x}.broadcastTo(${lit(to)})` };
+  },
+  pad: (r, avals) => {
+    const i = operand(r, avals, (a) => hasAxes(a) && a.dtype !== "bool");
+    if (i < 0) return null;
+    const widths = avals[i]!.shape.map(() => [int(r, 0, 2), int(r, 0, 2)] as [number, number]);
+    const value = pick(r, [0, 1, -2]);
+    return {
+      op: "pad", args: [i], smooth: true,
+      build: ([x]) => np.pad(x!, widths, { constantValues: value }),
+      code: ([x]) => `np.pad(${x}, ${lit(widths)}, { constantValues: ${value} })`,
+    };
+  },
+  concatenate: (r, avals) => {
+    const i = operand(r, avals, hasAxes);
+    if (i < 0) return null;
+    const a = avals[i]!;
+    const axis = int(r, 0, a.shape.length - 1);
+    const j = operand(r, avals, (b) => b.dtype === a.dtype && b.shape.length === a.shape.length && b.shape.every((d, k) => k === axis || d === a.shape[k]));
+    return { op: "concatenate", args: [i, j], smooth: true, build: ([x, y]) => np.concatenate([x!, y!], { axis }), code: ([x, y]) => `np.concatenate([${x}, ${y}], { axis: ${axis} })` };
+  },
+  expandDims: (r, avals) => {
+    const i = operand(r, avals, (a) => a.shape.length < 4);
+    if (i < 0) return null;
+    const axis = int(r, 0, avals[i]!.shape.length);
+    return { op: "expandDims", args: [i], smooth: true, build: ([x]) => x!.expandDims(axis), code: ([x]) => `${x}.expandDims(${axis})` };
+  },
+  squeeze: (r, avals) => {
+    const i = operand(r, avals, (a) => a.shape.includes(1));
+    if (i < 0) return null;
+    return { op: "squeeze", args: [i], smooth: true, build: ([x]) => x!.squeeze(), code: ([x]) => `${x}.squeeze()` };
+  },
+
+  // ---- contractions
+  matmul: (r, avals) => {
+    const i = operand(r, avals, (a) => numeric(a) && a.shape.length >= 1);
+    if (i < 0) return null;
+    const a = avals[i]!;
+    const k = a.shape[a.shape.length - 1]!;
+    const fits = (b: Aval) => b.dtype === a.dtype && b.shape.length >= 1 &&
+      (b.shape.length === 1 ? b.shape[0] === k : b.shape[b.shape.length - 2] === k && broadcasts(a.shape.slice(0, -2), b.shape.slice(0, -2)));
+    const j = operand(r, avals, fits);
+    if (j >= 0 && r() < 0.6) return { op: "matmul", args: [i, j], smooth: true, build: ([x, y]) => np.matmul(x!, y!), code: ([x, y]) => `np.matmul(${x}, ${y})` };
+    // x @ xᵀ always fits.
+    return a.shape.length < 2
+      ? { op: "matmul", args: [i], smooth: true, build: ([x]) => np.dot(x!, x!), code: ([x]) => `np.dot(${x}, ${x})` }
+      : { op: "matmul", args: [i], smooth: true, build: ([x]) => np.matmul(x!, x!.swapaxes(-1, -2)), code: ([x]) => `np.matmul(${x}, ${x}.swapaxes(-1, -2))` };
+  },
+  dot: (r, avals) => {
+    const i = operand(r, avals, (a) => numeric(a) && a.shape.length >= 1 && a.shape.length <= 2);
+    if (i < 0) return null;
+    const k = avals[i]!.shape[avals[i]!.shape.length - 1]!;
+    const j = operand(r, avals, (b) => b.dtype === avals[i]!.dtype && b.shape.length >= 1 && b.shape.length <= 2 && b.shape[0] === k);
+    if (j < 0) return null;
+    return { op: "dot", args: [i, j], smooth: true, build: ([x, y]) => np.dot(x!, y!), code: ([x, y]) => `np.dot(${x}, ${y})` };
+  },
+  einsum: (r, avals) => {
+    // x·x contracted over a random subset of its axes, the kept ones in random order.
+    const i = operand(r, avals, (a) => numeric(a) && hasAxes(a));
+    if (i < 0) return null;
+    const letters = "abcd".slice(0, avals[i]!.shape.length);
+    const out = [...letters].filter(() => r() < 0.5).sort(() => r() - 0.5).join("");
+    const two = r() < 0.6;
+    const spec = two ? `${letters},${letters}->${out}` : `${letters}->${out}`;
+    return {
+      op: "einsum", args: [i], smooth: true,
+      build: ([x]) => (two ? np.einsum(spec, x!, x!) : np.einsum(spec, x!)),
+      code: ([x]) => (two ? `np.einsum("${spec}", ${x}, ${x})` : `np.einsum("${spec}", ${x})`),
+    };
+  },
+
+  // ---- indexing
+  take: (r, avals) => {
+    const i = operand(r, avals, hasAxes);
+    if (i < 0) return null;
+    const axis = int(r, 0, avals[i]!.shape.length - 1);
+    const ix = indexArray(r, avals[i]!.shape[axis]!);
+    return { op: "take", args: [i], smooth: true, build: ([x]) => np.take(x!, idxTensor(ix), { axis }), code: ([x]) => `np.take(${x}, ${idxCode(ix)}, { axis: ${axis} })` };
+  },
+  gatherGet: (r, avals) => {
+    // x[idx, s] or x[s, idx]: an int array index with a slice.
+    const i = operand(r, avals, (a) => a.shape.length >= 2);
+    if (i < 0) return null;
+    const s = avals[i]!.shape;
+    const first = r() < 0.5;
+    const ix = indexArray(r, s[first ? 0 : 1]!);
+    const sl = randomSlice(r, s[first ? 1 : 0]!);
+    return {
+      op: "gatherGet", args: [i], smooth: true,
+      build: ([x]) => (first ? x!.get(idxTensor(ix), np.slice(...sl)) : x!.get(np.slice(...sl), idxTensor(ix))),
+      code: ([x]) => (first ? `${x}.get(${idxCode(ix)}, ${sliceCode(sl)})` : `${x}.get(${sliceCode(sl)}, ${idxCode(ix)})`),
+    };
+  },
+  atUpdate: (r, avals) => {
+    // x.at[idx].set/add(y[0-d slice]) with duplicate indices; updates broadcast from a scalar.
+    const i = operand(r, avals, (a) => hasAxes(a) && a.dtype !== "bool");
+    if (i < 0) return null;
+    const ix = indexArray(r, avals[i]!.shape[0]!);
+    const j = operand(r, avals, (b) => b.dtype === avals[i]!.dtype);
+    const mode = pick(r, ["set", "add"] as const);
+    return {
+      op: "atUpdate", args: [i, j], smooth: mode === "add",
+      build: ([x, y]) => x!.at(idxTensor(ix))[mode](np.mean(y!).astype(x!.dtype)),
+      code: ([x, y]) => `${x}.at(${idxCode(ix)}).${mode}(np.mean(${y}).astype(${x}.dtype))`,
+    };
+  },
+} satisfies Record<string, Row>;
+
+export type OpName = keyof typeof OPS;
+export const OP_NAMES = Object.keys(OPS) as OpName[];
+
+type Family = "unary" | "binary" | "reduce" | "movement" | "contract" | "index";
+
+/** The family of every op (a missing op is a compile error), which decides how often it is drawn. */
+const FAMILY: { readonly [K in OpName]: Family } = {
+  negative: "unary", abs: "unary", sign: "unary", exp: "unary", expm1: "unary", log: "unary", log1p: "unary",
+  sqrt: "unary", sin: "unary", cos: "unary", tan: "unary", arcsin: "unary", arccos: "unary", arctan: "unary",
+  sinh: "unary", cosh: "unary", tanh: "unary", sigmoid: "unary", floor: "unary", ceil: "unary", round: "unary",
+  isnan: "unary", isfinite: "unary", logicalNot: "unary", stopGradient: "unary", astype: "unary",
+  add: "binary", subtract: "binary", multiply: "binary", divide: "binary", floorDivide: "binary",
+  remainder: "binary", power: "binary", powerInt: "binary", maximum: "binary", minimum: "binary",
+  arctan2: "binary", equal: "binary", notEqual: "binary", less: "binary", lessEqual: "binary", greater: "binary",
+  greaterEqual: "binary", logicalAnd: "binary", logicalOr: "binary", bitwise: "binary", where: "binary",
+  reduce: "reduce", argReduce: "reduce", cumsum: "reduce",
+  reshape: "movement", transpose: "movement", flip: "movement", sliceGet: "movement", broadcastTo: "movement",
+  pad: "movement", concatenate: "movement", expandDims: "movement", squeeze: "movement",
+  matmul: "contract", dot: "contract", einsum: "contract",
+  take: "index", gatherGet: "index", atUpdate: "index",
+};
+
+/**
+ * Draw weights per family: movement chains (reshape∘flip∘slice) and reductions are where index
+ * arithmetic and accumulation go wrong, so they are drawn more often than their share of ops.
+ */
+const FAMILY_WEIGHT: { readonly [F in Family]: number } = { unary: 3, binary: 3, reduce: 2, movement: 4, contract: 1, index: 1.5 };
+
+/** Draws an op: a family by FAMILY_WEIGHT, then a member uniformly. */
+export function drawOp(r: Rand): OpName {
+  const fams = Object.keys(FAMILY_WEIGHT) as Family[];
+  let u = r() * fams.reduce((a, f) => a + FAMILY_WEIGHT[f], 0);
+  const fam = fams.find((f) => (u -= FAMILY_WEIGHT[f]) < 0) ?? "unary";
+  return pick(r, OP_NAMES.filter((o) => FAMILY[o] === fam));
+}
