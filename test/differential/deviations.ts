@@ -59,10 +59,19 @@ export const DEVIATIONS: readonly Deviation[] = [
   {
     id: "webgpu-signed-zero",
     backends: ["webgpu"],
-    doc: "The sign of a zero result is not guaranteed (WGSL lets implementations ignore the sign of zero): " +
-      "`sign(0)`, `tanh(-0)`, `rem(-2.5, -2.5)`, `max(0, -0)`, a 0·(−x) product in a matmul may give the other zero. " +
+    doc: "The sign of a zero produced inside a contraction is not guaranteed (WGSL lets implementations ignore " +
+      "the sign of zero, and accumulators start from +0): a matmul of zero products may give +0 where the " +
+      "interpreter gives -0. Elementwise functions keep signed zeros (`max(0, -0)` is +0, `atan(-0)` is -0). " +
       "Comparisons treat both zeros as equal, so only 1/x and atan2 of such a zero can tell.",
-    applies: (d) => d.want === 0 && d.got === 0,
+    applies: (d) => d.want === 0 && d.got === 0 && (d.prim === "matmul" || (d.prim === null && !!d.program?.graph.some((n) => n.prim === "matmul"))),
+  },
+  {
+    id: "contraction-zero-sign",
+    backends: ["cpu"],
+    doc: "A float32 contraction (matmul, dot, einsum) whose products are all zeros of mixed or negative sign " +
+      "may give +0 where the interpreter gives -0: the WebAssembly SIMD microkernel accumulates from +0 " +
+      "(as BLAS and XLA do), and +0 + -0 is +0. Only 1/x and atan2 of the result can tell.",
+    applies: (d) => d.prim === "matmul" && d.want === 0 && d.got === 0,
   },
 ];
 

@@ -72,48 +72,6 @@ function mergesAxes(n: Node): boolean {
 }
 
 export const KNOWN_ISSUE_11_FAILURES: readonly KnownFailure[] = [
-  {
-    item: 1,
-    what: "flip or a negative-step slice after a reshape merging axes reads the wrong elements (grad of prod over rank ≥ 3 inherits it)",
-    matches: (v) => has(v, "flip") && nodesOf(v).some(mergesAxes),
-  },
-  {
-    item: 2,
-    what: "gradients of max/min (reductions and maximum/minimum) compare a recomputed value with a stored one: NaN or a wrong branch (with issue 19)",
-    // The symptom is a NaN, or a zero where the other branch's value belongs (and vice versa).
-    matches: (v, ms) => v.grad && ms.length > 0 && nodesOf(v).some((n) => ["reduceMax", "reduceMin", "max", "min"].includes(n.prim) && isFloat(n.aval.dtype)) &&
-      ms.every((m) => Number.isNaN(m.got) || m.got === 0 || m.want === 0),
-  },
-  {
-    item: 3,
-    what: "WebGPU: lt/le/gt/ge on bool operands and isnan/isinf on int32/bool compile to invalid WGSL (so do abs/sign on bool and atan2 on int32, which the primitive table also allows)",
-    special: (s) => s.backend === "webgpu" && Number.isNaN(s.got) && Number.isNaN(s.want) &&
-      /^(lt|le|gt|ge)\(bool|^(isnan|isinf|abs|sign)\((int32|bool)\)|^atan2\(int32/.test(s.name),
-    matches: (v) => v.backend === "webgpu" && nodesOf(v).some((n) =>
-      (["lt", "le", "gt", "ge"].includes(n.prim) && n.inputs[0]!.aval.dtype === "bool") ||
-      (["isnan", "isinf"].includes(n.prim) && !isFloat(n.inputs[0]!.aval.dtype))),
-  },
-  {
-    item: 4,
-    what: "WebGPU: float floorDivide (floor of a division) disagrees with NumPy's divmod",
-    matches: (v) => v.backend === "webgpu" && nodesOf(v).some((n) => n.prim === "floor" && n.inputs[0]!.prim === "div"),
-  },
-  {
-    item: 6,
-    what: "WebGPU accuracy of tanh/expm1/log1p near 0 and near overflow (log1p(3.4e38) is inf)",
-    special: (s) => s.backend === "webgpu" && ["tanh", "expm1", "log1p"].includes(s.prim),
-  },
-  {
-    item: 7,
-    what: "int32 power returns 0 on overflow instead of wrapping (cpu and the interpreter, the spec: webgpu then disagrees with it)",
-    matches: (v) => nodesOf(v).some((n) => n.prim === "pow" && n.aval.dtype === "int32"),
-    special: (s) => s.name === "pow(int32, int32)",
-  },
-  {
-    item: 8,
-    what: "np.cumsum rejects a 0-d input (NumPy flattens it)",
-    special: (s) => s.name === "np.cumsum of a 0-d value",
-  },
 ];
 
 /**

@@ -295,11 +295,14 @@ const RULES: { [P in Prim]: EvalRule<P> } = {
     const len = shape[p.axis]!;
     forEachIndex(shape, (idx, flat) => {
       if (idx[p.axis] !== 0) return;
-      let acc = 0;
+      // -0 is the additive identity (NumPy's accumulate starts from the first element, so a
+      // leading -0 stays -0); int32 partial sums wrap at every step, like int32 addition.
+      const isInt = node.aval.dtype === "int32";
+      let acc = isInt ? 0 : -0;
       for (let j = 0; j < len; j++) {
         const k = p.reverse ? len - 1 - j : j;
-        acc += x![flat + k * stride]!;
-        out[flat + k * stride] = node.aval.dtype === "int32" ? castScalar(acc, "int32") : acc;
+        acc = isInt ? (acc + x![flat + k * stride]!) | 0 : acc + x![flat + k * stride]!;
+        out[flat + k * stride] = acc;
       }
     });
     return out;
@@ -440,9 +443,14 @@ function scatterInto(inputs: F64[], axis: number, node: Node, combine: (a: numbe
  * float32 numbers (computed in float64, rounded once per node), exactly as a backend that stores or
  * recomputes it must (docs/backends.md, "Rounding: one value, one set of bits"). `env` supplies
  * values for placeholders (and may pre-seed any node). Values come back as Float64Arrays in
- * row-major order.
+ * row-major order. `{ exact: true }` skips the per-node rounding: the graph's real-number math in
+ * float64, for derivative checks by finite differences (a float32 rounding step is a staircase
+ * whose central difference is 0 or noise).
+ * @example
+ * interpret([np.array([1, 2]).mul(0.1).node])[0];                       // Float64Array [0.10000000149011612, 0.20000000298023224]
+ * interpret([np.array([1, 2]).mul(0.1).node], new Map(), { exact: true }); // the products in float64, not rounded
  */
-export function interpret(outputs: readonly Node[], env: Map<Node, F64> = new Map()): F64[] {
+export function interpret(outputs: readonly Node[], env: Map<Node, F64> = new Map(), opts: { readonly exact?: boolean } = {}): F64[] {
   const values = new Map(env);
   for (const node of topoSort(outputs, (n) => values.has(n))) {
     if (values.has(node)) continue;
@@ -452,7 +460,7 @@ export function interpret(outputs: readonly Node[], env: Map<Node, F64> = new Ma
     if (v.length !== sizeOf(node.aval.shape)) throw new ValueError(`interpret: ${node.prim} produced ${v.length} values for ${node.aval.shape}`);
     const dt = node.aval.dtype;
     // Rules may hand back an input array unchanged (movement ops): round a copy, never in place.
-    values.set(node, dt === "float32" || dt === "float16" ? v.map(Math.fround) : v);
+    values.set(node, !opts.exact && (dt === "float32" || dt === "float16") ? v.map(Math.fround) : v);
   }
   return outputs.map((o) => values.get(o)!);
 }

@@ -73,7 +73,8 @@ function cumsum(spec: LibrarySpec, inDtypes: readonly DType[], t: WgslTuning): W
   const ty = spec.dtype === "int32" ? "i32" : "f32";
   return program(spec, inDtypes, t, outer * inner, len, [
     `let base = (t_ / ${inner}) * ${len * inner} + t_ % ${inner};`,
-    `var acc: ${ty} = ${ty}(0);`,
+    // -0 is the additive identity (a leading -0 stays -0, as NumPy and the interpreter).
+    `var acc: ${ty} = ${ty === "f32" ? "-0.0" : "0"};`,
     `for (var j = 0; j < ${len}; j++) {`,
     `  let at = base + ${reverse ? `(${len - 1} - j)` : "j"} * ${inner};`,
     `  acc = acc + ${ty}(b1[at]);`,

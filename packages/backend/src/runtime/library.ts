@@ -70,11 +70,12 @@ export const LIBRARY: Record<string, LibraryFn> = {
     const isInt = spec.dtype === "int32";
     for (let o = 0; o < outer; o++) {
       for (let i = 0; i < inner; i++) {
-        let acc = 0;
+        // As the interpreter: -0 is the additive identity, int32 partial sums wrap at every step.
+        let acc = isInt ? 0 : -0;
         for (let j = 0; j < len; j++) {
           const at = (o * len + (reverse ? len - 1 - j : j)) * inner + i;
-          acc += x![at]!;
-          out[at] = isInt ? acc | 0 : acc;
+          acc = isInt ? (acc + x![at]!) | 0 : acc + x![at]!;
+          out[at] = acc;
         }
       }
     }
