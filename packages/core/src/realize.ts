@@ -3,7 +3,7 @@
  * executor interface and a registry; backends register implementations (core never imports one).
  * Until a compiled backend is registered, the reference interpreter realizes everything.
  */
-import { DataBuffer, setReleaseHook } from "./buffer.js";
+import { type BufferStorage, DataBuffer, releaseStorage, setReleaseHook } from "./buffer.js";
 import { type DType, type TypedArray, allocTyped, castScalar } from "./dtype.js";
 import { BackendUnavailableError, ConcretizationError } from "./errors.js";
 import { type Graph, topoSort } from "./ir/graph.js";
@@ -131,7 +131,9 @@ export function activeExecutor(): Executor {
 // ---------------------------------------------------------------------------------------------
 // Realized-node bookkeeping.
 
-const dataNodeRegistry = new FinalizationRegistry<DataBuffer>((buf) => buf.release());
+// The held value is the buffer's storage record, not the buffer: the host array goes with the
+// last reference to the buffer even while a synchronous loop keeps this callback from running.
+const dataNodeRegistry = new FinalizationRegistry<BufferStorage>(releaseStorage);
 // A buffer released early needs no finalizer (and its registry entry would hold it meanwhile).
 setReleaseHook((buf) => dataNodeRegistry.unregister(buf));
 /** A computed node that was realized maps to its data leaf, so other graphs reuse the value. */
@@ -141,7 +143,7 @@ const realizedOf = new WeakMap<Node, Node<"data">>();
 export function dataNode(buf: DataBuffer, aval: Aval): Node<"data"> {
   const node = makeNode("data", [], { ref: buf }, aval);
   // The buffer is its own unregister token (held weakly): `releaseToGc` cancels the finalizer.
-  dataNodeRegistry.register(node, buf, buf);
+  dataNodeRegistry.register(node, buf.storage, buf);
   return node;
 }
 
@@ -189,14 +191,20 @@ function checkConcrete(nodes: readonly Node[], op: string): void {
   }
 }
 
-function record(nodes: readonly Node[], bufs: readonly DataBuffer[]): Node<"data">[] {
-  return nodes.map((n, i) => {
-    const existing = n.prim === "data" ? (n as Node<"data">) : bufferOf(n) && realizedOf.get(n);
-    if (existing) return existing;
+/**
+ * The data leaves of `nodes` once `pending` (those of them without a value) were computed into
+ * `bufs`: each computed node's realization is recorded, so other graphs reuse the value.
+ */
+function record(nodes: readonly Node[], pending: readonly Node[], bufs: readonly DataBuffer[]): Node<"data">[] {
+  const made = new Map<Node, Node<"data">>();
+  pending.forEach((n, i) => {
     const d = dataNode(bufs[i]!, n.aval);
-    realizedOf.set(n, d);
-    return d;
+    // A literal is recomputed for free, and literals live in a strong table (ir/node.ts): caching
+    // its realization there would keep the buffer for as long as the literal stays in the table.
+    if (n.prim !== "const") realizedOf.set(n, d);
+    made.set(n, d);
   });
+  return nodes.map((n) => (n.prim === "data" ? (n as Node<"data">) : made.get(n) ?? realizedOf.get(n)!));
 }
 
 /** A buffer whose value only another executor's device holds (no host copy). */
@@ -280,9 +288,9 @@ export function realizeSync(nodes: readonly Node[], op = "dataSync"): Node<"data
         if (owner) throw deviceOnlyError(op, buf, owner);
       }
     }
-    record(pending, active.executeSync(pending, bufferOf));
+    return record(nodes, pending, active.executeSync(pending, bufferOf));
   }
-  return record(nodes, []);
+  return record(nodes, [], []);
 }
 
 /** Realizes nodes (async); returns their data leaves. */
@@ -294,7 +302,7 @@ export async function realize(nodes: readonly Node[], op = "data"): Promise<Node
   const pending = pendingOf(nodes);
   if (pending.length) {
     await transferToHost(pending);
-    record(pending, await active.execute(pending, bufferOf));
+    return record(nodes, pending, await active.execute(pending, bufferOf));
   }
-  return record(nodes, []);
+  return record(nodes, [], []);
 }
