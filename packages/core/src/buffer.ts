@@ -3,7 +3,8 @@
  * array) and, when a device backend holds it, that backend's handle. A buffer lives as long as its
  * `data` node: it is released when that node is garbage-collected (pending graphs that read it keep
  * it alive), or earlier by `dispose()` / `tidy()` on the Tensor that owns it. Users never count
- * references.
+ * references. The host array is JS memory, collected with the buffer; the node's finalizer only
+ * settles the accounting and frees the device handle (`BufferStorage`), whenever it gets to run.
  */
 import { type DType, type TypedArray } from "./dtype.js";
 import type { DataRef } from "./ir/primitives.js";
@@ -189,7 +190,14 @@ export class DataBuffer implements DataRef {
   }
 }
 
-/** Live buffer count and host bytes, for leak tests and diagnostics. */
+/**
+ * Live buffer count and host bytes, for leak tests and diagnostics: the buffers kiln still has to
+ * free. A buffer whose data node was garbage-collected counts until that node's finalizer runs,
+ * which needs the event loop: inside a synchronous loop the numbers lag (the host memory itself is
+ * already reclaimed) and are exact again once it yields. `dispose`, `tidy` and State ownership
+ * update them at once.
+ * @example const before = memoryStats().buffers; tidy(() => np.ones([3]).mul(2).dataSync()); memoryStats().buffers === before // true
+ */
 export function memoryStats(): { buffers: number; bytes: number } {
   return { buffers: liveBuffers, bytes: liveBytes };
 }

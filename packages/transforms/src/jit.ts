@@ -22,7 +22,7 @@ import {
 import {
   type AnyState, type CompiledGraph, DataBuffer, type Graph, type Node, type StateTrace, type StateValue, type TreeDef,
   ConcretizationError, Movement, Tensor, ValueError, activeExecutor, bufferOf, commitStateWrites, compileGraph, dataNode,
-  dependsOnPlaceholder, environ, substituter, isTracingStates, makeGraph, makeNode, optimizeGraph, printGraph, realizeSync, tree,
+  dependsOnPlaceholder, environ, interning, substituter, isTracingStates, makeGraph, makeNode, optimizeGraph, printGraph, realizeSync, tree,
   valueSignature, withStateTrace, npUtil, StateError, setExecutor, LruCache,
 } from "@kiln/core";
 import { type AnyFunction, checkNotAsync } from "./trace.js";
@@ -171,7 +171,8 @@ export function jit<F extends AnyFunction>(fn: F, opts: JitOptions = {}): Jitted
         writes.set(state, value);
       },
     };
-    const out = withStateTrace(stateTrace, () => fn(...tracedArgs));
+    // Tracing builds a graph: closed-over concrete values are interned too (core ir/node.ts).
+    const out = interning(() => withStateTrace(stateTrace, () => fn(...tracedArgs)));
     const [outLeaves, outDef] = tree.flatten(out, isLeafTensor);
     const outTensors = outLeaves.map((l) => {
       if (l instanceof Tensor) return l;
