@@ -11,7 +11,7 @@
  * finalizer has not run yet (it lags inside such a loop): it must be back once the loop yields.
  */
 import { expect } from "chai";
-import { activeExecutor, memoryStats, np, setExecutor, useCpuBackend } from "kiln";
+import { type Tensor, activeExecutor, bufferOf, jit, memoryStats, np, realizeSync, setExecutor, useCpuBackend } from "kiln";
 
 const gc = (globalThis as { gc?: () => void }).gc;
 const MB = 2 ** 20;
@@ -86,6 +86,19 @@ describe("eager synchronous loops stay flat without dispose or tidy (cpu)", func
     // memoryStats lags inside the loop (finalizers have not run) and is exact once it yields.
     await settle();
     expect(memoryStats().buffers - base).to.be.at.most(1);
+  });
+
+  it("scalar literals are shared, their values are not cached, and jit takes them as arguments", () => {
+    // np.array(3) is a literal node: one object however often it is built (a bounded table).
+    expect(np.array(3).node).to.equal(np.array(3).node);
+    const f = jit((a: Tensor) => a.mul(2));
+    expect((f(np.array(3)) as Tensor).itemSync()).to.equal(6);
+    expect((f(np.array(4)) as Tensor).itemSync()).to.equal(8);
+    // Reading a literal does not pin a buffer on the shared node: the leaf returned carries it.
+    const [leaf] = realizeSync([np.array(5).node]);
+    expect(Array.from(bufferOf(leaf!)!.host!)).to.deep.equal([5]);
+    expect(bufferOf(np.array(5).node)).to.equal(undefined);
+    expect(np.array(5).itemSync()).to.equal(5);
   });
 
   it("results kept by the loop stay readable with their values", () => {

@@ -268,7 +268,11 @@ function pendingOf(nodes: readonly Node[]): Node[] {
   return [...new Set(nodes.filter((n) => bufferOf(n) === undefined))];
 }
 
-/** Realizes nodes synchronously; returns their data leaves. */
+/**
+ * Realizes nodes synchronously; returns their data leaves. Read values through the returned
+ * leaves: a scalar literal's realization is not cached, so `bufferOf(literal)` stays undefined.
+ * @example const [d] = realizeSync([x.mul(2).node]); bufferOf(d)!.host // Float32Array
+ */
 export function realizeSync(nodes: readonly Node[], op = "dataSync"): Node<"data">[] {
   // Reading back a data leaf (a jit output) needs no binding resolution, check or graph walk.
   if (nodes.length === 1 && nodes[0]!.prim === "data") return [nodes[0] as Node<"data">];
@@ -293,7 +297,10 @@ export function realizeSync(nodes: readonly Node[], op = "dataSync"): Node<"data
   return record(nodes, [], []);
 }
 
-/** Realizes nodes (async); returns their data leaves. */
+/**
+ * Realizes nodes (async); returns their data leaves (read values through them, see `realizeSync`).
+ * @example const [d] = await realize([x.mul(2).node]); await readBuffer(bufferOf(d)!)
+ */
 export async function realize(nodes: readonly Node[], op = "data"): Promise<Node<"data">[]> {
   if (nodes.length === 1 && nodes[0]!.prim === "data") return [nodes[0] as Node<"data">];
   const resolved = resolveBindings(nodes);

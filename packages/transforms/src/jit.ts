@@ -381,15 +381,16 @@ function scalarBuffer(v: number | boolean, kind: "int" | "float" | "bool"): Data
 /** Buffers for the plan's inputs (pending arguments are realized first, all together). */
 function realizeBuffers(ts: readonly Tensor[]): DataBuffer[] {
   const out: DataBuffer[] = new Array(ts.length);
-  let pending: Node[] | null = null;
+  let pending: number[] | null = null;
   for (let i = 0; i < ts.length; i++) {
     const b = bufferOf(ts[i]!.node);
     if (b) out[i] = b;
-    else (pending ??= []).push(ts[i]!.node);
+    else (pending ??= []).push(i);
   }
   if (pending) {
-    realizeSync(pending, "jit");
-    for (let i = 0; i < ts.length; i++) out[i] ??= bufferOf(ts[i]!.node)!;
+    // The returned leaves, not bufferOf(node) again: a literal's realization is not cached (core realize.ts).
+    const leaves = realizeSync(pending.map((i) => ts[i]!.node), "jit");
+    pending.forEach((i, k) => (out[i] = bufferOf(leaves[k]!)!));
   }
   for (const b of out) {
     if (!b) throw new ConcretizationError(`jit: an argument could not be realized`);
