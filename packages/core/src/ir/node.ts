@@ -4,12 +4,12 @@
  * shared as they are built and node identity can key caches.
  *
  * Which nodes are interned: those built while a graph is being built or rewritten (a transform
- * tracing the user's function, `graphRewrite`, see `interning`) and every node that depends on a
- * trace placeholder (only traces and graphs derived from them have those). Plain eager values
- * (`x.mul(i).sum()` outside any transform) are not: the table can hold nodes only through WeakRefs,
- * and V8 keeps a WeakRef's target alive until the current synchronous job ends, so interning them
- * kept every result of a synchronous loop (and, through its realization, its buffer) until the
- * loop yielded. An eager node still finds an interned twin; eager duplicates are merged where it
+ * or jit tracing the user's function, `graphRewrite`, see `interning`), every node that depends on
+ * a trace placeholder (only traces and graphs derived from them have those), and scalar literals
+ * (a bounded table, below). Plain eager values (`x.mul(i).sum()` outside any transform) are not:
+ * the table can hold nodes only through WeakRefs, and V8 keeps a WeakRef's target alive until the
+ * current synchronous job ends, so interning them kept every result of a synchronous loop (and,
+ * through its realization, its buffer) until the loop yielded. An eager node still finds an interned twin; eager duplicates are merged where it
  * pays: every rewrite rebuilds its graph through the table, and kernels intern their expressions.
  */
 import { type DType, DTYPES } from "../dtype.js";
@@ -38,8 +38,9 @@ const interned = new Map<string, WeakRef<Node>>();
 /**
  * Scalar literals (`const`) are shared everywhere, eager code included, through a bounded strong
  * table instead of WeakRefs: they are the leaves every graph repeats (the 2 of `x.mul(2)`), the
- * scheduler and the kernel parameters count them by identity, and a literal is a few dozen bytes
- * (its realization is not cached: realize.ts). A loop over distinct scalars evicts the oldest.
+ * scheduler and the kernel parameters count them by identity, and the table stays under 1 MB
+ * (under 1 KB a literal; its realization is not cached: realize.ts). A loop over distinct scalars
+ * evicts the oldest; an evicted literal still in use only stops being shared.
  */
 const literals = new LruCache<string, Node>(1024);
 /** Nodes that depend on a trace placeholder (an `input` leaf): always interned. */
