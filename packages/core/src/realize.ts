@@ -172,9 +172,9 @@ export function bufferOf(node: Node): DataBuffer | undefined {
   if (node.prim === "data") return (node as Node<"data">).params.ref as DataBuffer;
   const d = realizedOf.get(node);
   // A realization whose buffer was disposed does not count: hash-consing hands the same node to
-  // later code (the same graph built twice while tracing), which must compute it again. Nor does one held only in device
-  // memory (webgpu) while a host executor is active, or in a device's memory that is gone: the
-  // executor computes the value itself.
+  // later code (the same graph built twice while tracing), which must compute it again. Nor does
+  // one held only in device memory (webgpu) while a host executor is active, or in a device's
+  // memory that is gone: the executor computes the value itself.
   const buf = d && (d.params.ref as DataBuffer);
   return buf && !buf.isReleased && (buf.host !== null || (!active.canSync && (active.holds?.(buf) ?? true))) ? buf : undefined;
 }
