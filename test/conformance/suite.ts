@@ -124,8 +124,8 @@ export function checkCase(c: Case, opts: SuiteOptions = {}): void {
   const nodes: Node[] = outs.map((t) => t.node);
   const contraction = opts.contractionTol && topoSort(nodes, (n) => n.prim === "data").some((n) => n.prim === "matmul");
   const want = interpret(nodes);
-  realizeSync(nodes, "conformance");
-  compareOutputs(c, outs, want, nodes.map((n) => bufferOf(n)!.host!), contraction ? opts.contractionTol : undefined);
+  const leaves = realizeSync(nodes, "conformance");
+  compareOutputs(c, outs, want, leaves.map((n) => bufferOf(n)!.host!), contraction ? opts.contractionTol : undefined);
 }
 
 /**
@@ -139,8 +139,8 @@ export async function checkCaseAsync(c: Case, opts: SuiteOptions = {}): Promise<
   if (c.throws) {
     let err: unknown = null;
     try {
-      await realize(nodes, "conformance");
-      await Promise.all(nodes.map((n) => activeExecutor().read(bufferOf(n)!)));
+      const leaves = await realize(nodes, "conformance");
+      await Promise.all(leaves.map((n) => activeExecutor().read(bufferOf(n)!)));
     } catch (e) {
       err = e;
     }
@@ -149,8 +149,8 @@ export async function checkCaseAsync(c: Case, opts: SuiteOptions = {}): Promise<
     return;
   }
   const want = interpret(nodes);
-  await realize(nodes, "conformance");
-  const got = await Promise.all(nodes.map((n) => activeExecutor().read(bufferOf(n)!)));
+  const leaves = await realize(nodes, "conformance");
+  const got = await Promise.all(leaves.map((n) => activeExecutor().read(bufferOf(n)!)));
   compareOutputs(c, outs, want, got, contraction ? opts.contractionTol : undefined);
 }
 

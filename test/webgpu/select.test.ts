@@ -7,7 +7,7 @@
 import { destroyGpu } from "@kiln/backend";
 import { expect } from "chai";
 import {
-  BackendUnavailableError, DisposedError, backends, clearWebgpuCache, defaultBackend, getBackend, init, jit, np, npUtil, setBackend,
+  BackendUnavailableError, DisposedError, backends, clearWebgpuCache, defaultBackend, getBackend, init, interning, jit, np, npUtil, setBackend,
   setWgslSourceStore, type Tensor, webgpuCacheStats, webgpuRunStats,
 } from "kiln";
 import { currentGpu } from "../../packages/backend/src/runtime/webgpu-device.js";
@@ -129,11 +129,15 @@ describe("webgpu: backend selection and runtime contract", function () {
 
   it("a value realized on webgpu and met again (hash-consed) under cpu is computed by cpu", async () => {
     setBackend("webgpu");
-    const onGpu = npUtil.fullRaw([3], 7, "float32").mul(3);
+    // Built as a graph is (interned): eager values are not hash-consed (docs/graph-ir.md).
+    const onGpu = interning(() => npUtil.fullRaw([3], 7, "float32").mul(3));
+    const graphNode = onGpu.node; // reading moves the handle to the value's data leaf
     expect(Array.from(await onGpu.data())).to.deep.equal([21, 21, 21]);
     setBackend("cpu");
     // the same graph nodes: their webgpu realization lives in device memory only
-    expect(Array.from(npUtil.fullRaw([3], 7, "float32").mul(3).add(1).dataSync())).to.deep.equal([22, 22, 22]);
+    const again = interning(() => npUtil.fullRaw([3], 7, "float32").mul(3));
+    expect(again.node).to.equal(graphNode);
+    expect(Array.from(again.add(1).dataSync())).to.deep.equal([22, 22, 22]);
     setBackend("webgpu");
   });
 
@@ -192,11 +196,14 @@ describe("webgpu: backend selection and runtime contract", function () {
 
   it("a value computed on a device that is gone is recomputed where its graph is known (hash-consed constants)", async () => {
     setBackend("webgpu");
-    // np.full builds a constant graph: the same node everywhere, realized once per device.
-    expect(Array.from(await np.full([6], 7).mul(2).data())).to.deep.equal(new Array(6).fill(14));
+    // np.full builds a constant graph: built as a graph is (interned), the same node everywhere,
+    // realized once per device.
+    const built = () => interning(() => np.full([6], 7).mul(2));
+    expect(Array.from(await built().data())).to.deep.equal(new Array(6).fill(14));
     destroyGpu();
     await init();
     setBackend("webgpu");
-    expect(Array.from(await np.full([6], 7).mul(2).add(1).data())).to.deep.equal(new Array(6).fill(15));
+    expect(built().node).to.equal(built().node);
+    expect(Array.from(await built().add(1).data())).to.deep.equal(new Array(6).fill(15));
   });
 });

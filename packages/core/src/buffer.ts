@@ -3,7 +3,8 @@
  * array) and, when a device backend holds it, that backend's handle. A buffer lives as long as its
  * `data` node: it is released when that node is garbage-collected (pending graphs that read it keep
  * it alive), or earlier by `dispose()` / `tidy()` on the Tensor that owns it. Users never count
- * references.
+ * references. The host array is JS memory, collected with the buffer; the node's finalizer only
+ * settles the accounting and frees the device handle (`BufferStorage`), whenever it gets to run.
  */
 import { type DType, type TypedArray } from "./dtype.js";
 import type { DataRef } from "./ir/primitives.js";
@@ -37,23 +38,66 @@ const gcDeviceCopies = new FinalizationRegistry<{ device: unknown; free: DeviceF
   h.free(h.device);
 });
 
+/**
+ * What freeing a buffer needs, apart from the buffer: its `memoryStats` accounting and its device
+ * handle. The finalizer of a collected `data` node holds this record, never the `DataBuffer`: a
+ * FinalizationRegistry holds its value strongly until the callback runs, which a synchronous loop
+ * never lets happen, so holding the buffer would keep every host array of the loop alive.
+ */
+export interface BufferStorage {
+  released: boolean;
+  /** Counted in `memoryStats` (false once the JS garbage collector alone manages the host copy). */
+  counted: boolean;
+  /** Host bytes counted in `memoryStats` while `counted`. */
+  bytes: number;
+  device: unknown;
+  free: DeviceFree | null;
+}
+
+/**
+ * Frees a buffer's storage (idempotent): the accounting and the device handle. The host array is
+ * not its business (JS memory, collected with its last reference).
+ * @example releaseStorage(buf.storage) // what the finalizer of a collected data node does
+ */
+export function releaseStorage(s: BufferStorage): void {
+  if (s.released) return;
+  s.released = true;
+  if (s.counted) {
+    liveBuffers--;
+    liveBytes -= s.bytes;
+  }
+  if (s.device !== null && s.free) s.free(s.device);
+  s.device = null;
+}
+
 export class DataBuffer implements DataRef {
   readonly id = nextBufferId++;
-  private released = false;
   /** Tensor handles that own this buffer; `dispose()` of the last one frees it early. */
   private owners = 0;
-  /** Counted in `memoryStats` (false once the JS garbage collector alone manages the host copy). */
-  private counted = true;
+  /** @internal The accounting and device handle, shared with the data node's finalizer. */
+  readonly storage: BufferStorage;
 
   constructor(
     readonly dtype: DType,
     readonly size: number,
     public host: TypedArray | null,
-    public device: unknown = null,
-    public deviceFree: DeviceFree | null = null,
+    device: unknown = null,
+    deviceFree: DeviceFree | null = null,
   ) {
+    const bytes = host ? host.byteLength : 0;
+    this.storage = { released: false, counted: true, bytes, device, free: deviceFree };
     liveBuffers++;
-    liveBytes += host ? host.byteLength : 0;
+    liveBytes += bytes;
+  }
+
+  /** The device backend's handle on the value (null when only the host holds it). */
+  get device(): unknown {
+    return this.storage.device;
+  }
+
+  /** Frees `device` (the backend that made the handle installs it). */
+  get deviceFree(): DeviceFree | null {
+    return this.storage.free;
   }
 
   /**
@@ -67,11 +111,13 @@ export class DataBuffer implements DataRef {
    * garbage collector manages counts again while the copy exists, which is freed with the buffer.
    */
   attachDevice(device: unknown, free: DeviceFree): void {
-    this.device = device;
-    this.deviceFree = free;
-    if (this.counted || this.released) return;
-    this.counted = true;
+    const s = this.storage;
+    s.device = device;
+    s.free = free;
+    if (s.counted || s.released) return;
+    s.counted = true;
     const bytes = this.host ? this.host.byteLength : 0;
+    s.bytes = bytes;
     liveBuffers++;
     liveBytes += bytes;
     gcDeviceCopies.register(this, { device, free, bytes }, this);
@@ -79,9 +125,13 @@ export class DataBuffer implements DataRef {
 
   /** Installs a host copy of the value (read back from a device), counted in `memoryStats`. */
   adoptHost(host: TypedArray): void {
-    if (this.released || this.host) return;
+    const s = this.storage;
+    if (s.released || this.host) return;
     this.host = host;
-    if (this.counted) liveBytes += host.byteLength;
+    if (s.counted) {
+      s.bytes += host.byteLength;
+      liveBytes += host.byteLength;
+    }
   }
 
   retain(): void {
@@ -100,11 +150,13 @@ export class DataBuffer implements DataRef {
    * Returns false (and does nothing) for a buffer that still holds device storage.
    */
   uncount(): boolean {
-    if (this.released || this.device !== null || this.host === null) return false;
-    if (this.counted) {
-      this.counted = false;
+    const s = this.storage;
+    if (s.released || s.device !== null || this.host === null) return false;
+    if (s.counted) {
+      s.counted = false;
       liveBuffers--;
-      liveBytes -= this.host.byteLength;
+      liveBytes -= s.bytes;
+      s.bytes = 0;
     }
     return true;
   }
@@ -114,9 +166,10 @@ export class DataBuffer implements DataRef {
    * host copy from then on. Returns whether the buffer is host-only now.
    */
   dropDevice(): boolean {
-    if (this.released || this.host === null) return false;
-    if (this.device !== null && this.deviceFree) this.deviceFree(this.device);
-    this.device = null;
+    const s = this.storage;
+    if (s.released || this.host === null) return false;
+    if (s.device !== null && s.free) s.free(s.device);
+    s.device = null;
     this.owner = null;
     gcDeviceCopies.unregister(this);
     return true;
@@ -124,26 +177,27 @@ export class DataBuffer implements DataRef {
 
   /** Frees the storage (idempotent). */
   release(): void {
-    if (!this.released) {
-      this.released = true;
-      if (this.counted) {
-        liveBuffers--;
-        liveBytes -= this.host ? this.host.byteLength : 0;
-      }
+    if (!this.storage.released) {
+      releaseStorage(this.storage);
       this.host = null;
-      if (this.device !== null && this.deviceFree) this.deviceFree(this.device);
-      this.device = null;
       gcDeviceCopies.unregister(this);
       onRelease?.(this);
     }
   }
 
   get isReleased(): boolean {
-    return this.released;
+    return this.storage.released;
   }
 }
 
-/** Live buffer count and host bytes, for leak tests and diagnostics. */
+/**
+ * Live buffer count and host bytes, for leak tests and diagnostics: the buffers kiln still has to
+ * free. A buffer whose data node was garbage-collected counts until that node's finalizer runs,
+ * which needs the event loop: inside a synchronous loop the numbers lag (the host memory itself is
+ * already reclaimed) and are exact again once it yields. `dispose`, `tidy` and State ownership
+ * update them at once.
+ * @example const before = memoryStats().buffers; tidy(() => np.ones([3]).mul(2).dataSync()); memoryStats().buffers === before // true
+ */
 export function memoryStats(): { buffers: number; bytes: number } {
   return { buffers: liveBuffers, bytes: liveBytes };
 }

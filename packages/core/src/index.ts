@@ -7,7 +7,7 @@ export { tree, type TreeDef } from "./tree.js";
 export * from "./errors.js";
 export { type DType, type TypedArray, DTYPES, isFloat, promoteTypes } from "./dtype.js";
 export { type Shape, broadcastShapes, sizeOf, stridesOf } from "./shape.js";
-export { type Node, makeNode, constNode, avalString } from "./ir/node.js";
+export { type Node, makeNode, constNode, avalString, interning } from "./ir/node.js";
 export { type Graph, makeGraph, printGraph, topoSort } from "./ir/graph.js";
 export {
   PRIMITIVES, type Prim, type PrimParams, type PrimKind, type Aval, type UnaryPrim, type BinaryPrim, type ReducePrim,

@@ -3,7 +3,7 @@
  * executor interface and a registry; backends register implementations (core never imports one).
  * Until a compiled backend is registered, the reference interpreter realizes everything.
  */
-import { DataBuffer, setReleaseHook } from "./buffer.js";
+import { type BufferStorage, DataBuffer, releaseStorage, setReleaseHook } from "./buffer.js";
 import { type DType, type TypedArray, allocTyped, castScalar } from "./dtype.js";
 import { BackendUnavailableError, ConcretizationError } from "./errors.js";
 import { type Graph, topoSort } from "./ir/graph.js";
@@ -131,7 +131,9 @@ export function activeExecutor(): Executor {
 // ---------------------------------------------------------------------------------------------
 // Realized-node bookkeeping.
 
-const dataNodeRegistry = new FinalizationRegistry<DataBuffer>((buf) => buf.release());
+// The held value is the buffer's storage record, not the buffer: the host array goes with the
+// last reference to the buffer even while a synchronous loop keeps this callback from running.
+const dataNodeRegistry = new FinalizationRegistry<BufferStorage>(releaseStorage);
 // A buffer released early needs no finalizer (and its registry entry would hold it meanwhile).
 setReleaseHook((buf) => dataNodeRegistry.unregister(buf));
 /** A computed node that was realized maps to its data leaf, so other graphs reuse the value. */
@@ -141,7 +143,7 @@ const realizedOf = new WeakMap<Node, Node<"data">>();
 export function dataNode(buf: DataBuffer, aval: Aval): Node<"data"> {
   const node = makeNode("data", [], { ref: buf }, aval);
   // The buffer is its own unregister token (held weakly): `releaseToGc` cancels the finalizer.
-  dataNodeRegistry.register(node, buf, buf);
+  dataNodeRegistry.register(node, buf.storage, buf);
   return node;
 }
 
@@ -170,9 +172,9 @@ export function bufferOf(node: Node): DataBuffer | undefined {
   if (node.prim === "data") return (node as Node<"data">).params.ref as DataBuffer;
   const d = realizedOf.get(node);
   // A realization whose buffer was disposed does not count: hash-consing hands the same node to
-  // later code (np.zeros([]) twice), which must compute it again. Nor does one held only in device
-  // memory (webgpu) while a host executor is active, or in a device's memory that is gone: the
-  // executor computes the value itself.
+  // later code (the same graph built twice while tracing), which must compute it again. Nor does
+  // one held only in device memory (webgpu) while a host executor is active, or in a device's
+  // memory that is gone: the executor computes the value itself.
   const buf = d && (d.params.ref as DataBuffer);
   return buf && !buf.isReleased && (buf.host !== null || (!active.canSync && (active.holds?.(buf) ?? true))) ? buf : undefined;
 }
@@ -189,14 +191,20 @@ function checkConcrete(nodes: readonly Node[], op: string): void {
   }
 }
 
-function record(nodes: readonly Node[], bufs: readonly DataBuffer[]): Node<"data">[] {
-  return nodes.map((n, i) => {
-    const existing = n.prim === "data" ? (n as Node<"data">) : bufferOf(n) && realizedOf.get(n);
-    if (existing) return existing;
+/**
+ * The data leaves of `nodes` once `pending` (those of them without a value) were computed into
+ * `bufs`: each computed node's realization is recorded, so other graphs reuse the value.
+ */
+function record(nodes: readonly Node[], pending: readonly Node[], bufs: readonly DataBuffer[]): Node<"data">[] {
+  const made = new Map<Node, Node<"data">>();
+  pending.forEach((n, i) => {
     const d = dataNode(bufs[i]!, n.aval);
-    realizedOf.set(n, d);
-    return d;
+    // A literal is recomputed for free, and literals live in a strong table (ir/node.ts): caching
+    // its realization there would keep the buffer for as long as the literal stays in the table.
+    if (n.prim !== "const") realizedOf.set(n, d);
+    made.set(n, d);
   });
+  return nodes.map((n) => (n.prim === "data" ? (n as Node<"data">) : made.get(n) ?? realizedOf.get(n)!));
 }
 
 /** A buffer whose value only another executor's device holds (no host copy). */
@@ -260,7 +268,11 @@ function pendingOf(nodes: readonly Node[]): Node[] {
   return [...new Set(nodes.filter((n) => bufferOf(n) === undefined))];
 }
 
-/** Realizes nodes synchronously; returns their data leaves. */
+/**
+ * Realizes nodes synchronously; returns their data leaves. Read values through the returned
+ * leaves: a scalar literal's realization is not cached, so `bufferOf(literal)` stays undefined.
+ * @example const [d] = realizeSync([x.mul(2).node]); bufferOf(d)!.host // Float32Array
+ */
 export function realizeSync(nodes: readonly Node[], op = "dataSync"): Node<"data">[] {
   // Reading back a data leaf (a jit output) needs no binding resolution, check or graph walk.
   if (nodes.length === 1 && nodes[0]!.prim === "data") return [nodes[0] as Node<"data">];
@@ -280,12 +292,15 @@ export function realizeSync(nodes: readonly Node[], op = "dataSync"): Node<"data
         if (owner) throw deviceOnlyError(op, buf, owner);
       }
     }
-    record(pending, active.executeSync(pending, bufferOf));
+    return record(nodes, pending, active.executeSync(pending, bufferOf));
   }
-  return record(nodes, []);
+  return record(nodes, [], []);
 }
 
-/** Realizes nodes (async); returns their data leaves. */
+/**
+ * Realizes nodes (async); returns their data leaves (read values through them, see `realizeSync`).
+ * @example const [d] = await realize([x.mul(2).node]); await readBuffer(bufferOf(d)!)
+ */
 export async function realize(nodes: readonly Node[], op = "data"): Promise<Node<"data">[]> {
   if (nodes.length === 1 && nodes[0]!.prim === "data") return [nodes[0] as Node<"data">];
   const resolved = resolveBindings(nodes);
@@ -294,7 +309,7 @@ export async function realize(nodes: readonly Node[], op = "data"): Promise<Node
   const pending = pendingOf(nodes);
   if (pending.length) {
     await transferToHost(pending);
-    record(pending, await active.execute(pending, bufferOf));
+    return record(nodes, pending, await active.execute(pending, bufferOf));
   }
-  return record(nodes, []);
+  return record(nodes, [], []);
 }

@@ -1,7 +1,7 @@
 /** Trace placeholders: symbolic-ness, substitution, concrete bindings during a transform. */
 import { expect } from "chai";
 import {
-  ConcretizationError, Tensor, bindPlaceholders, concreteReadCount, dependsOnPlaceholder, makeNode, np, substituter,
+  ConcretizationError, Tensor, bindPlaceholders, concreteReadCount, dependsOnPlaceholder, interning, makeNode, np, substituter,
   topoSort,
 } from "./index.js";
 
@@ -20,17 +20,24 @@ describe("trace placeholders", () => {
     expect(dependsOnPlaceholder(t.node)).to.equal(true);
   });
 
-  it("substituter: replaces keys, shares unchanged subgraphs, and is hash-consed", () => {
+  it("substituter: replaces keys, shares unchanged subgraphs, and is hash-consed where graphs are built", () => {
     const p = new Tensor(ph([2]));
     const c = np.array([1, 2]);
-    const y = p.mul(2).add(c.exp());
+    const e = c.exp();
+    const y = p.mul(2).add(e);
     const v = np.array([3, 4]);
     const sub = substituter(new Map([[p.node, v.node]]));
     const out = sub(y.node);
-    expect(out).to.equal(v.mul(2).add(c.exp()).node);
+    // A concrete result is an eager value (not interned: ir/node.ts); inside a graph build it is.
+    expect(out.inputs[1]).to.equal(y.node.inputs[1]);
+    const inGraph = () => interning(() => substituter(new Map([[p.node, v.node]]))(y.node));
+    expect(inGraph()).to.equal(inGraph());
+    // A symbolic result (over another placeholder) is always interned.
+    const q = ph([2]);
+    expect(substituter(new Map([[p.node, q]]))(y.node)).to.equal(substituter(new Map([[p.node, q]]))(y.node));
     expect(dependsOnPlaceholder(out)).to.equal(false);
     expect(Array.from(new Tensor(out).dataSync())).to.deep.equal([6 + Math.fround(Math.E), 8 + Math.fround(Math.exp(2))].map(Math.fround));
-    expect(sub(c.exp().node)).to.equal(c.exp().node);
+    expect(sub(e.node)).to.equal(e.node);
     // a hook sees every rebuilt node once
     const seen: string[] = [];
     substituter(new Map([[p.node, v.node]]), (old, rebuilt) => seen.push(`${old.prim}->${rebuilt.prim}`))(y.node);

@@ -11,7 +11,7 @@
  * the placeholder-dependent node, because canonical placeholders are reused across calls.
  */
 import { topoSort } from "./ir/graph.js";
-import { type Node, makeNode } from "./ir/node.js";
+import { type Node, interning, makeNode } from "./ir/node.js";
 import type { Prim, PrimParams } from "./ir/primitives.js";
 
 // Nodes are immutable, so "depends on a placeholder" is a property of the node: memoize it.
@@ -85,7 +85,8 @@ let reads = 0;
 export function bindPlaceholders<T>(bindings: ReadonlyMap<Node, Node>, fn: () => T): T {
   scopes.push(bindings);
   try {
-    return fn();
+    // The function builds a graph for the transform: its nodes are interned (ir/node.ts).
+    return interning(fn);
   } finally {
     scopes.pop();
   }

@@ -1,7 +1,7 @@
 /** grad, valueAndGrad, vectorGrad, GradientTransform and the return table (API.md §2). */
 import { expect } from "chai";
 import {
-  ConcretizationError, DTypeError, KilnError, type Tensor, ValueError, np, stopGradient, tree,
+  ConcretizationError, DTypeError, KilnError, type Tensor, interning, ValueError, np, stopGradient, tree,
 } from "@kiln/core";
 import { GradientTransform, type TransformFn, grad, gradResult, valueAndGrad, vectorGrad } from "./index.js";
 import { transformStats } from "./trace.js";
@@ -348,9 +348,14 @@ describe("trace caching", () => {
     expect(transformStats.derivations - before).to.equal(3);
   });
 
-  it("returns the identical node for identical calls (hash-consed results)", () => {
+  it("identical calls reuse the derived graph; eager results are values, shared only inside a graph build", () => {
     const g = grad((x: Tensor) => x.pow(3).sum());
     const x = np.array([1, 2]);
-    expect(T(g(x)).node).to.equal(T(g(x)).node);
+    T(g(x));
+    const before = transformStats.derivations;
+    // An eager result is not interned (a synchronous loop would keep each one until it yields).
+    expect(T(g(x)).toArraySync()).to.deep.equal(T(g(x)).toArraySync());
+    expect(transformStats.derivations).to.equal(before);
+    expect(interning(() => T(g(x)).node)).to.equal(interning(() => T(g(x)).node));
   });
 });

@@ -22,7 +22,7 @@ import {
 import {
   type AnyState, type CompiledGraph, DataBuffer, type Graph, type Node, type StateTrace, type StateValue, type TreeDef,
   ConcretizationError, Movement, Tensor, ValueError, activeExecutor, bufferOf, commitStateWrites, compileGraph, dataNode,
-  dependsOnPlaceholder, environ, substituter, isTracingStates, makeGraph, makeNode, optimizeGraph, printGraph, realizeSync, tree,
+  dependsOnPlaceholder, environ, interning, substituter, isTracingStates, makeGraph, makeNode, optimizeGraph, printGraph, realizeSync, tree,
   valueSignature, withStateTrace, npUtil, StateError, setExecutor, LruCache,
 } from "@kiln/core";
 import { type AnyFunction, checkNotAsync } from "./trace.js";
@@ -171,7 +171,8 @@ export function jit<F extends AnyFunction>(fn: F, opts: JitOptions = {}): Jitted
         writes.set(state, value);
       },
     };
-    const out = withStateTrace(stateTrace, () => fn(...tracedArgs));
+    // Tracing builds a graph: closed-over concrete values are interned too (core ir/node.ts).
+    const out = interning(() => withStateTrace(stateTrace, () => fn(...tracedArgs)));
     const [outLeaves, outDef] = tree.flatten(out, isLeafTensor);
     const outTensors = outLeaves.map((l) => {
       if (l instanceof Tensor) return l;
@@ -380,15 +381,16 @@ function scalarBuffer(v: number | boolean, kind: "int" | "float" | "bool"): Data
 /** Buffers for the plan's inputs (pending arguments are realized first, all together). */
 function realizeBuffers(ts: readonly Tensor[]): DataBuffer[] {
   const out: DataBuffer[] = new Array(ts.length);
-  let pending: Node[] | null = null;
+  let pending: number[] | null = null;
   for (let i = 0; i < ts.length; i++) {
     const b = bufferOf(ts[i]!.node);
     if (b) out[i] = b;
-    else (pending ??= []).push(ts[i]!.node);
+    else (pending ??= []).push(i);
   }
   if (pending) {
-    realizeSync(pending, "jit");
-    for (let i = 0; i < ts.length; i++) out[i] ??= bufferOf(ts[i]!.node)!;
+    // The returned leaves, not bufferOf(node) again: a literal's realization is not cached (core realize.ts).
+    const leaves = realizeSync(pending.map((i) => ts[i]!.node), "jit");
+    pending.forEach((i, k) => (out[i] = bufferOf(leaves[k]!)!));
   }
   for (const b of out) {
     if (!b) throw new ConcretizationError(`jit: an argument could not be realized`);

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import {
   np, makeGraph, printGraph, makeNode, constNode, optimizeGraph, eliminateCommonSubexpressions, eliminateDeadCode,
-  interpret, ShapeError, DTypeError, type Node,
+  interpret, interning, ShapeError, DTypeError, Tensor, type Node,
 } from "../index.js";
 
 const placeholder = (label: string, shape: number[], dtype: "float32" | "int32" = "float32"): Node =>
@@ -49,10 +49,17 @@ describe("graph IR", () => {
 
   it("builds graphs deduplicated (CSE) and without dead nodes (DCE)", () => {
     const t = np.array([1, 2, 3]);
-    const y = t.mul(2).add(t.mul(2));
+    // Built while a graph is built (a transform's trace): shared as it is built.
+    const y = interning(() => t.mul(2).add(t.mul(2)));
     const g = makeGraph([], [y.node]);
     expect(g.nodes.filter((n) => n.prim === "mul")).to.have.length(1);
     expect(eliminateCommonSubexpressions(g).nodes).to.have.length(g.nodes.length);
+    // Built eagerly (not interned, so a synchronous loop does not pin it): CSE merges the twins.
+    const eager = makeGraph([], [t.mul(3).add(t.mul(3)).node]);
+    expect(eager.nodes.filter((n) => n.prim === "mul")).to.have.length(2);
+    const merged = eliminateCommonSubexpressions(eager);
+    expect(merged.nodes.filter((n) => n.prim === "mul" || n.prim === "const")).to.have.length(2);
+    expect(Array.from(new Tensor(merged.outputs[0]!).dataSync())).to.deep.equal([6, 12, 18]);
     const x = placeholder("x", [3]);
     const dead = makeNode("exp", [x], {});
     void dead;

@@ -1,10 +1,20 @@
 /**
  * Frozen, hash-consed graph nodes (STYLE.md §3). A node never changes after creation, and two
- * structurally identical nodes are the same object, so common subexpressions are shared as they
- * are built and node identity can key caches.
+ * structurally identical graph-building nodes are the same object, so common subexpressions are
+ * shared as they are built and node identity can key caches.
+ *
+ * Which nodes are interned: those built while a graph is being built or rewritten (a transform
+ * or jit tracing the user's function, `graphRewrite`, see `interning`), every node that depends on
+ * a trace placeholder (only traces and graphs derived from them have those), and scalar literals
+ * (a bounded table, below). Plain eager values (`x.mul(i).sum()` outside any transform) are not:
+ * the table can hold nodes only through WeakRefs, and V8 keeps a WeakRef's target alive until the
+ * current synchronous job ends, so interning them kept every result of a synchronous loop (and,
+ * through its realization, its buffer) until the loop yielded. An eager node still finds an interned twin; eager duplicates are merged where it
+ * pays: every rewrite rebuilds its graph through the table, and kernels intern their expressions.
  */
 import { type DType, DTYPES } from "../dtype.js";
 import { ValueError, describeValue } from "../errors.js";
+import { LruCache } from "../lru.js";
 import { type Shape, checkShape, checkSize, fmtShape } from "../shape.js";
 import { parseParams } from "./params.js";
 import { type Aval, type Prim, type PrimParams, type PrimRule, PRIMITIVES } from "./primitives.js";
@@ -25,6 +35,33 @@ const madeNodes = new WeakSet<object>();
 // Params objects that passed validation (frozen copies): rebuilding a node with them skips the walk.
 const validParams = new WeakSet<object>();
 const interned = new Map<string, WeakRef<Node>>();
+/**
+ * Scalar literals (`const`) are shared everywhere, eager code included, through a bounded strong
+ * table instead of WeakRefs: they are the leaves every graph repeats (the 2 of `x.mul(2)`), the
+ * scheduler and the kernel parameters count them by identity, and the table stays under 1 MB
+ * (under 1 KB a literal; its realization is not cached: realize.ts). A loop over distinct scalars
+ * evicts the oldest; an evicted literal still in use only stops being shared.
+ */
+const literals = new LruCache<string, Node>(1024);
+/** Nodes that depend on a trace placeholder (an `input` leaf): always interned. */
+const symbolic = new WeakSet<Node>();
+/** Open `interning` scopes. */
+let internDepth = 0;
+
+/**
+ * Runs `fn` with every node it builds interned (see the file comment): graph building and
+ * rewriting share structurally equal nodes, which is their common-subexpression elimination.
+ * Scopes nest; the nodes stay interned (weakly) after the scope ends.
+ * @example interning(() => makeNode("neg", [c], {}) === makeNode("neg", [c], {})) // true
+ */
+export function interning<T>(fn: () => T): T {
+  internDepth++;
+  try {
+    return fn();
+  } finally {
+    internDepth--;
+  }
+}
 const unintern = new FinalizationRegistry<string>((key) => {
   const ref = interned.get(key);
   if (ref && ref.deref() === undefined) interned.delete(key);
@@ -85,7 +122,13 @@ export function makeNode<P extends Prim>(prim: P, inputs: readonly Node[], param
   const key = unique
     ? `${prim}#${nextId}`
     : `${prim}${paramsKey(params)}(${inputs.map((i) => i.id).join(",")}):${out.dtype}${fmtShape(out.shape)}`;
-  if (!unique) {
+  const placeholderBound = prim === "input" || inputs.some((i) => symbolic.has(i));
+  const literal = prim === "const";
+  const intern = !unique && !literal && (internDepth > 0 || placeholderBound);
+  if (literal) {
+    const hit = literals.get(key);
+    if (hit) return hit as Node<P>;
+  } else if (!unique) {
     const hit = interned.get(key)?.deref();
     if (hit) return hit as Node<P>;
   }
@@ -101,7 +144,9 @@ export function makeNode<P extends Prim>(prim: P, inputs: readonly Node[], param
   madeNodes.add(node);
   validParams.add(node.params);
   validAvals.add(out);
-  if (!unique) {
+  if (placeholderBound) symbolic.add(node);
+  if (literal) literals.set(key, node);
+  else if (intern) {
     interned.set(key, new WeakRef(node));
     unintern.register(node, key);
   }

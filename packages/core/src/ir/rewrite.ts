@@ -8,7 +8,7 @@ import { castScalar } from "../dtype.js";
 import { interpret } from "../interpret.js";
 import { shapeEq } from "../shape.js";
 import { type Graph, makeGraph } from "./graph.js";
-import { type Node, constNode, makeNode } from "./node.js";
+import { type Node, constNode, interning, makeNode } from "./node.js";
 import { type Prim, Elementwise, Leaf } from "./primitives.js";
 
 /** A rewrite rule: for nodes of the listed primitives, return a replacement or null for "no match". */
@@ -32,11 +32,17 @@ function matches(rule: RewriteRule, node: Node): boolean {
  * replacement is itself rewritten). Inputs (placeholders) are kept as they are.
  */
 export function graphRewrite(graph: Graph, rules: readonly RewriteRule[]): Graph {
+  // Interned rebuilding is the pass's CSE, eager-built (uninterned) duplicates included.
+  return interning(() => rewriteNodes(graph, rules));
+}
+
+function rewriteNodes(graph: Graph, rules: readonly RewriteRule[]): Graph {
   const mapped = new Map<Node, Node>();
   for (const node of graph.nodes) {
-    let cur: Node = Leaf.has(node.prim)
+    // Literal leaves (const, iota) are rebuilt too: two built eagerly are distinct objects.
+    let cur: Node = node.prim === "data" || node.prim === "input"
       ? node
-      : makeNode(node.prim, node.inputs.map((i) => mapped.get(i) ?? i), node.params as never);
+      : makeNode(node.prim, node.inputs.map((i) => mapped.get(i) ?? i), node.params as never, Leaf.has(node.prim) ? node.aval : undefined);
     for (let guard = 0; guard < 64; guard++) {
       let next: Node | null = null;
       for (const rule of rules) if (matches(rule, cur) && (next = rule.rewrite(cur)) && next !== cur) break;
