@@ -1,5 +1,5 @@
 /**
- * Random programs for the rounding property (docs/backends.md, "Rounding: one value, one set of
+ * Random programs for the rounding property (docs/architecture.md, "Rounding: one value, one set of
  * bits"): f, jit(f), grad(f) and jit(grad(f)) must agree on a backend, because every value has one
  * set of bits whichever kernel computes it. The steps are chosen to put equality masks behind
  * recomputed values — max/min reductions of computed operands, maximum/minimum, clip, where on a

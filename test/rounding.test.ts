@@ -1,5 +1,5 @@
 /**
- * Rounding on the CPU backend (docs/backends.md, "Rounding: one value, one set of bits"): a float32
+ * Rounding on the CPU backend (docs/architecture.md, "Rounding: one value, one set of bits"): a float32
  * value recomputed inside a fused kernel equals, bit for bit, the same value stored by another
  * kernel, so derivatives that compare a recomputed value with a stored one (max/min reductions,
  * maximum/minimum, clip) take the same branch in f, jit(f), grad(f) and jit(grad(f)).

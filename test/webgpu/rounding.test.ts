@@ -1,5 +1,5 @@
 /**
- * The rounding property on webgpu (docs/backends.md, "Rounding: one value, one set of bits"):
+ * The rounding property on webgpu (docs/architecture.md, "Rounding: one value, one set of bits"):
  * random programs with equality masks behind recomputed values give the same results as f,
  * jit(f), grad(f) and jit(grad(f)). WGSL computes in f32, so every value is rounded where it is
  * computed; the test guards that a recomputed value never takes another branch than the stored one.

@@ -63,7 +63,7 @@ export function parameterizeConstants(outputs: readonly Node[], isBuffer: (n: No
   if (consts.length === 0) return { outputs, params: null };
   const list = consts.map((n) => (n as Node<"const">).params.value);
   // A Float32Array on every target: a float32 constant is a float32 number (the rounding rule,
-  // docs/backends.md), so the parameter reads back exactly what its literal would have been.
+  // docs/architecture.md), so the parameter reads back exactly what its literal would have been.
   const values = Float32Array.from(list);
   const params = new DataBuffer("float32", values.length, values);
   const p = dataNode(params, { shape: [values.length], dtype: "float32" });

@@ -441,7 +441,7 @@ function scatterInto(inputs: F64[], axis: number, node: Node, combine: (a: numbe
 /**
  * Evaluates `outputs` in float64, each node's value then rounded to its dtype: a float32 node holds
  * float32 numbers (computed in float64, rounded once per node), exactly as a backend that stores or
- * recomputes it must (docs/backends.md, "Rounding: one value, one set of bits"). `env` supplies
+ * recomputes it must (docs/architecture.md, "Rounding: one value, one set of bits"). `env` supplies
  * values for placeholders (and may pre-seed any node). Values come back as Float64Arrays in
  * row-major order. `{ exact: true }` skips the per-node rounding: the graph's real-number math in
  * float64, for derivative checks by finite differences (a float32 rounding step is a staircase

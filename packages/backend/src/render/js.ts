@@ -3,7 +3,7 @@
  * every float32 value is rounded where it is computed (`Math.fround`), not only on store: a value
  * recomputed inside a fused kernel must equal, bit for bit, the same value stored by another
  * kernel, or a derivative that compares them (`x == max(x)`) takes the wrong branch. See
- * docs/backends.md, "Rounding: one value, one set of bits". int32 results wrap (`| 0`,
+ * docs/architecture.md, "Rounding: one value, one set of bits". int32 results wrap (`| 0`,
  * `Math.imul`), booleans are 0/1 in Uint8Arrays, exactly as the reference interpreter computes them.
  */
 import { type AluOp } from "../expr.js";
