@@ -36,9 +36,24 @@ export function staysLiteral(value: number): boolean {
   return !Number.isFinite(value) || (Number.isInteger(value) && Math.abs(value) <= 16) || Math.abs(value) === 0.5;
 }
 
-function isParameter(n: Node, outputs: ReadonlySet<Node>): boolean {
-  // A requested output that is a constant is left alone: the plan copies it out as it is.
+/**
+ * Whether `n` is a constant `parameterizeConstants` moves into the parameter buffer (`outputs`:
+ * the graph's requested outputs — a requested output that is a constant is left alone, the plan
+ * copies it out as it is).
+ */
+export function isParameter(n: Node, outputs: ReadonlySet<Node>): boolean {
   return n.prim === "const" && n.aval.dtype === "float32" && !staysLiteral((n as Node<"const">).params.value) && !outputs.has(n);
+}
+
+/**
+ * The parameter values of a graph, in the order `parameterizeConstants` lays them out (`nodes` in
+ * topological order, as `topoSort` gives them). A plan cached for the graph's value-free structure
+ * runs again on these values alone: no node is rebuilt (runtime/cpu.ts).
+ */
+export function parameterValues(nodes: readonly Node[], isBuffer: (n: Node) => boolean, outputs: ReadonlySet<Node>): Float32Array {
+  const values: number[] = [];
+  for (const n of nodes) if (!isBuffer(n) && isParameter(n, outputs)) values.push((n as Node<"const">).params.value);
+  return Float32Array.from(values);
 }
 
 /** A graph with its scalar constants moved into a parameter buffer. */
@@ -61,10 +76,9 @@ export function parameterizeConstants(outputs: readonly Node[], isBuffer: (n: No
   const outSet = new Set(outputs);
   const consts = nodes.filter((n) => !isBuffer(n) && isParameter(n, outSet));
   if (consts.length === 0) return { outputs, params: null };
-  const list = consts.map((n) => (n as Node<"const">).params.value);
   // A Float32Array on every target: a float32 constant is a float32 number (the rounding rule,
   // docs/architecture.md), so the parameter reads back exactly what its literal would have been.
-  const values = Float32Array.from(list);
+  const values = parameterValues(consts, isBuffer, outSet);
   const params = new DataBuffer("float32", values.length, values);
   const p = dataNode(params, { shape: [values.length], dtype: "float32" });
   const mapped = new Map<Node, Node>();

@@ -7,7 +7,7 @@ import { type BufferStorage, DataBuffer, releaseStorage, setReleaseHook } from "
 import { type DType, type TypedArray, allocTyped, castScalar } from "./dtype.js";
 import { BackendUnavailableError, ConcretizationError } from "./errors.js";
 import { type Graph, topoSort } from "./ir/graph.js";
-import { type Node, makeNode } from "./ir/node.js";
+import { type Node, makeDataLeaf } from "./ir/node.js";
 import { type Aval } from "./ir/primitives.js";
 import { interpret } from "./interpret.js";
 import { sizeOf } from "./shape.js";
@@ -141,7 +141,7 @@ const realizedOf = new WeakMap<Node, Node<"data">>();
 
 /** Wraps a buffer in a `data` leaf; the buffer is released when the node is collected. */
 export function dataNode(buf: DataBuffer, aval: Aval): Node<"data"> {
-  const node = makeNode("data", [], { ref: buf }, aval);
+  const node = makeDataLeaf(buf, aval);
   // The buffer is its own unregister token (held weakly): `releaseToGc` cancels the finalizer.
   dataNodeRegistry.register(node, buf.storage, buf);
   return node;

@@ -11,26 +11,16 @@
  * the placeholder-dependent node, because canonical placeholders are reused across calls.
  */
 import { topoSort } from "./ir/graph.js";
-import { type Node, interning, makeNode } from "./ir/node.js";
+import { type Node, interning, isPlaceholderBound, makeNode } from "./ir/node.js";
 import type { Prim, PrimParams } from "./ir/primitives.js";
-
-// Nodes are immutable, so "depends on a placeholder" is a property of the node: memoize it.
-const dependsMemo = new WeakMap<Node, boolean>();
 
 /**
  * Whether `node` depends on a trace placeholder (an `input` leaf), i.e. is symbolic.
  * @example dependsOnPlaceholder(np.array([1]).node) // false
  */
 export function dependsOnPlaceholder(node: Node): boolean {
-  // Leaves answer directly (every jit output is a fresh data leaf: no memo entry, no graph walk).
-  if (node.inputs.length === 0) return node.prim === "input";
-  const hit = dependsMemo.get(node);
-  if (hit !== undefined) return hit;
-  for (const n of topoSort([node], (x) => dependsMemo.has(x))) {
-    if (dependsMemo.has(n)) continue;
-    dependsMemo.set(n, n.prim === "input" || n.inputs.some((i) => dependsMemo.get(i) === true));
-  }
-  return dependsMemo.get(node)!;
+  // makeNode records it as each node is built (a node's inputs exist before it does).
+  return isPlaceholderBound(node);
 }
 
 /**

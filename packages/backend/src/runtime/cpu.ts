@@ -10,7 +10,7 @@ import {
 import { planKernels } from "../inspect.js";
 import { allocTypedArray, bytesPer, storageOf } from "../storage.js";
 import { compileKernel } from "../cache.js";
-import { parameterizeConstants } from "../params.js";
+import { isParameter, parameterValues, parameterizeConstants } from "../params.js";
 import { type KernelStep, type Plan, type PlanBuffer, scheduleGraph } from "../schedule.js";
 import { donatable, planDonations } from "./donate.js";
 import { LIBRARY } from "./library.js";
@@ -27,7 +27,7 @@ const counters = { schedules: 0, hashes: 0 };
  * planCacheStats().hashes - before.hashes; // 0: the compiled plan is replayed as is
  */
 export function planCacheStats(): { schedules: number; hashes: number; entries: number } {
-  return { ...counters, entries: plans.size };
+  return { ...counters, entries: plans.size + eagerPlans.size };
 }
 
 /** Per-step timing hook (benchmarks): called after each kernel with its kind and milliseconds. */
@@ -113,12 +113,16 @@ function paramsKey(params: Record<string, unknown>): string {
   return `{${out}}`;
 }
 
-/** Structural key of the graph computing `outputs`; realized inputs are `B<dtype>[shape]`. */
-export function graphKey(nodes: readonly Node[], outputs: readonly Node[], isBuffer: (n: Node) => boolean): string {
+/**
+ * Structural key of the graph computing `outputs`; realized inputs are `B<dtype>[shape]`, and
+ * constants `isParam` accepts are `P` (their values are kernel parameters, not structure).
+ */
+export function graphKey(nodes: readonly Node[], outputs: readonly Node[], isBuffer: (n: Node) => boolean, isParam?: (n: Node) => boolean): string {
   const pos = new Map<Node, number>();
   const parts = nodes.map((n, i) => {
     pos.set(n, i);
     if (isBuffer(n)) return `B${n.aval.dtype}[${n.aval.shape}]`;
+    if (isParam?.(n)) return "P";
     const params = paramsKey(n.params as Record<string, unknown>);
     return `${n.prim}${params}(${n.inputs.map((x) => pos.get(x)).join(",")})${n.aval.dtype}[${n.aval.shape}]`;
   });
@@ -144,20 +148,39 @@ function hostOf(n: Node, known: (n: Node) => DataBuffer | undefined): TypedArray
   return buf.host;
 }
 
+/**
+ * Eager plans, keyed by the value-free structure of the graph (kernel parameters are `P`): a
+ * graph that differs only in its scalar constants runs the same plan on new parameter values,
+ * with no node rebuilt and nothing scheduled. `paramSlot`: where the parameter array goes among
+ * the plan's inputs (-1: none).
+ */
+const eagerPlans = new LruCache<string, { plan: Plan; paramSlot: number }>(PLAN_CACHE_SIZE);
+
 function executeCpu(outputs: readonly Node[], known: (n: Node) => DataBuffer | undefined): DataBuffer[] {
   const isBuffer = (n: Node) => n.prim === "data" || known(n) !== undefined;
-  const { outputs: outs, params } = parameterizeConstants(outputs, isBuffer);
-  try {
-    const { plan, inputs } = planFor(outs, isBuffer);
-    const arrays = runPlan(plan, inputs.map((n) => hostOf(n, known)));
-    return plan.outputs.map((id) => {
-      const b = plan.buffers[id]!;
-      return new DataBuffer(b.dtype, b.size, arrays[id]!);
-    });
-  } finally {
-    // The parameter buffer only lives for this run (a synchronous loop must not wait for the GC).
+  const outSet = new Set(outputs);
+  const isParam = (n: Node) => isParameter(n, outSet);
+  const nodes = topoSort(outputs, isBuffer);
+  const key = graphKey(nodes, outputs, isBuffer, isParam);
+  counters.hashes++;
+  let entry = eagerPlans.get(key);
+  if (!entry) {
+    const { outputs: outs, params } = parameterizeConstants(outputs, isBuffer);
+    const made = scheduleGraph(outs, isBuffer);
+    counters.schedules++;
     params?.release();
+    const paramSlot = params ? made.inputs.findIndex((n) => n.prim === "data" && (n as Node<"data">).params.ref === params) : -1;
+    entry = eagerPlans.set(key, { plan: made.plan, paramSlot });
   }
+  const { plan, paramSlot } = entry;
+  const args = nodes.filter(isBuffer).map((n) => hostOf(n, known));
+  // The parameter array lives for this run only: plain JS memory, nothing to release.
+  if (paramSlot >= 0) args.splice(paramSlot, 0, parameterValues(nodes, isBuffer, outSet));
+  const arrays = runPlan(plan, args);
+  return plan.outputs.map((id) => {
+    const b = plan.buffers[id]!;
+    return new DataBuffer(b.dtype, b.size, arrays[id]!);
+  });
 }
 
 /** The kernel function of each step, resolved once per plan (a cache lookup hashes the kernel IR). */
@@ -316,4 +339,5 @@ function hostForRead(buf: DataBuffer, op: string): TypedArray {
  */
 export function clearPlanCache(): void {
   plans.clear();
+  eagerPlans.clear();
 }

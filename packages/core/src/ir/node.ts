@@ -14,6 +14,7 @@
  */
 import { type DType, DTYPES } from "../dtype.js";
 import { ValueError, describeValue } from "../errors.js";
+import { DataBuffer } from "../buffer.js";
 import { LruCache } from "../lru.js";
 import { type Shape, checkShape, checkSize, fmtShape } from "../shape.js";
 import { parseParams } from "./params.js";
@@ -30,8 +31,25 @@ export interface Node<P extends Prim = Prim> {
 }
 
 let nextId = 1;
-// Every node made here: inputs must be among them (a look-alike object has no validated params).
-const madeNodes = new WeakSet<object>();
+/**
+ * Every node is an instance of this class, made only by `makeNode`: its private brand is what
+ * `isNode` checks (a look-alike object has no validated params, and cannot have the brand). A
+ * class brand costs nothing to check, where a WeakSet of every node made weighs on the GC.
+ */
+class GraphNode<P extends Prim> implements Node<P> {
+  readonly #made = true;
+  constructor(
+    readonly id: number,
+    readonly prim: P,
+    readonly inputs: readonly Node[],
+    readonly params: Readonly<PrimParams[P]>,
+    readonly aval: Aval,
+    readonly key: string,
+  ) {}
+  static isMade(v: object): boolean {
+    return #made in v;
+  }
+}
 // Params objects that passed validation (frozen copies): rebuilding a node with them skips the walk.
 const validParams = new WeakSet<object>();
 const interned = new Map<string, WeakRef<Node>>();
@@ -67,9 +85,31 @@ const unintern = new FinalizationRegistry<string>((key) => {
   if (ref && ref.deref() === undefined) interned.delete(key);
 });
 
+// JSON writes NaN, ±Infinity as null and -0 as 0: spell them out so distinct literals never share a node.
+const numberText = (v: number): string => (Object.is(v, -0) ? "-0" : String(v));
+const jsonNumbers = (_k: string, v: unknown): unknown => (typeof v === "number" && (!Number.isFinite(v) || Object.is(v, -0)) ? `#${numberText(v)}` : v);
+
+/** One validated param value as key text: numbers exactly (NaN, ±Infinity, -0), strings quoted. */
+function valueKey(v: unknown): string {
+  if (typeof v === "number") return numberText(v);
+  if (typeof v === "string") return JSON.stringify(v);
+  if (typeof v === "boolean") return v ? "true" : "false";
+  if (Array.isArray(v)) {
+    let out = "[";
+    for (let i = 0; i < v.length; i++) out += (i ? "," : "") + valueKey(v[i]);
+    return out + "]";
+  }
+  return JSON.stringify(v, jsonNumbers);
+}
+
+/**
+ * Params as key text. Built by hand for the common values (numbers, strings, number arrays):
+ * every node built pays for it, and JSON.stringify with a replacer is several times slower.
+ */
 function paramsKey(params: object): string {
-  // JSON writes NaN, ±Infinity as null and -0 as 0: spell them out so distinct literals never share a node.
-  return JSON.stringify(params, (_k, v) => (typeof v === "number" && (!Number.isFinite(v) || Object.is(v, -0)) ? `${Object.is(v, -0) ? "-0" : v}` : v));
+  let out = "{";
+  for (const k of Object.keys(params)) out += `${k}:${valueKey((params as Record<string, unknown>)[k])};`;
+  return out + "}";
 }
 
 /** A caller-given aval, validated: a known dtype and a valid shape (as a copy, unless already frozen). */
@@ -110,7 +150,7 @@ function freezeDeep<T>(v: T): T {
 export function makeNode<P extends Prim>(prim: P, inputs: readonly Node[], params: PrimParams[P], aval?: Aval): Node<P> {
   if (typeof prim !== "string" || !Object.hasOwn(PRIMITIVES, prim)) throw new ValueError(`makeNode: unknown primitive ${describeValue(prim)}`);
   const rule = PRIMITIVES[prim] as unknown as PrimRule<P>;
-  if (!Array.isArray(inputs) || !inputs.every((i) => madeNodes.has(i))) {
+  if (!Array.isArray(inputs) || !inputs.every((i) => typeof i === "object" && i !== null && GraphNode.isMade(i))) {
     throw new ValueError(`${prim}: inputs must be an array of graph nodes, got ${describeValue(inputs)}`);
   }
   if (!validParams.has(params as object)) params = parseParams(prim, rule.params, params);
@@ -132,16 +172,15 @@ export function makeNode<P extends Prim>(prim: P, inputs: readonly Node[], param
     const hit = interned.get(key)?.deref();
     if (hit) return hit as Node<P>;
   }
-  const node: Node<P> = Object.freeze({
-    id: nextId++,
+  const node: Node<P> = Object.freeze(new GraphNode(
+    nextId++,
     prim,
-    inputs: inputs.length ? Object.freeze([...inputs]) : NO_INPUTS,
+    inputs.length ? Object.freeze([...inputs]) : NO_INPUTS,
     // Leaf params hold a label or a DataBuffer (left unfrozen anyway): a shallow freeze is the same.
-    params: unique ? Object.freeze(params) : freezeDeep(params),
-    aval: out,
+    unique ? Object.freeze(params) : freezeDeep(params),
+    out,
     key,
-  });
-  madeNodes.add(node);
+  ));
   validParams.add(node.params);
   validAvals.add(out);
   if (placeholderBound) symbolic.add(node);
@@ -154,18 +193,53 @@ export function makeNode<P extends Prim>(prim: P, inputs: readonly Node[], param
 }
 
 /**
+ * @internal Whether `node` depends on a trace placeholder (an `input` leaf), as recorded when it
+ * was built: `trace.ts`'s `dependsOnPlaceholder` without a graph walk.
+ */
+export function isPlaceholderBound(node: Node): boolean {
+  return symbolic.has(node);
+}
+
+/**
  * Whether `v` is a node built by `makeNode` (a look-alike object was never validated, so a Tensor
  * or a graph must not be built on it: its params would reach a kernel renderer unchecked).
  * @example isNode(np.zeros([2]).node) // true; isNode({ prim: "const", params: { value: "x" } }) // false
  */
 export function isNode(v: unknown): v is Node {
-  return typeof v === "object" && v !== null && madeNodes.has(v);
+  return typeof v === "object" && v !== null && GraphNode.isMade(v);
+}
+
+/**
+ * @internal The `data` leaf of a realized buffer (realize.ts `dataNode`): its params are built
+ * here from a DataBuffer the caller made, so the schema walk is skipped (one leaf per realized
+ * value: a jitted step makes one per output, every call).
+ */
+export function makeDataLeaf(ref: DataBuffer, aval: Aval): Node<"data"> {
+  if (!(ref instanceof DataBuffer)) throw new ValueError(`data: ref must be a DataBuffer, got ${describeValue(ref)}`);
+  const out = checkAval("data", aval);
+  checkSize("data", out.shape);
+  const id = nextId++;
+  return Object.freeze(new GraphNode<"data">(id, "data", NO_INPUTS, Object.freeze({ ref }), out, `data#${id}`));
 }
 
 /** A scalar literal node. */
 export function constNode(value: number, dtype: DType): Node<"const"> {
+  // The common case first: a number literal already in the table is returned without building
+  // its params (the key is the one makeNode computes for it).
+  if (typeof value === "number" && Object.hasOwn(SCALAR_AVALS, dtype)) {
+    const hit = literals.get(`const{value:${numberText(value)};}():${dtype}[]`);
+    if (hit) return hit as Node<"const">;
+    return makeNode("const", [], { value }, SCALAR_AVALS[dtype]);
+  }
   return makeNode("const", [], { value }, { shape: [], dtype });
 }
+
+/** One frozen, validated scalar aval per dtype (every literal has one). */
+const SCALAR_AVALS = Object.fromEntries(DTYPES.map((d) => {
+  const aval: Aval = Object.freeze({ shape: Object.freeze([]) as readonly number[], dtype: d });
+  validAvals.add(aval);
+  return [d, aval];
+})) as Record<DType, Aval>;
 
 export function avalString(aval: Aval): string {
   const short: Record<DType, string> = { float32: "f32", float64: "f64", float16: "f16", int32: "i32", bool: "bool" };
