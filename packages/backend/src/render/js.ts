@@ -4,7 +4,8 @@
  * recomputed inside a fused kernel must equal, bit for bit, the same value stored by another
  * kernel, or a derivative that compares them (`x == max(x)`) takes the wrong branch. See
  * docs/backends.md, "Rounding: one value, one set of bits". int32 results and int32 accumulators
- * wrap (`| 0`, `Math.imul`), booleans are 0/1 in Uint8Arrays, exactly as the reference interpreter computes them.
+ * wrap (`| 0`, `Math.imul`), booleans are 0/1 in Uint8Arrays, exactly as the reference
+ * interpreter computes them.
  */
 import { type AluOp, type ReduceOp } from "../expr.js";
 import { type Kernel, type Op, type Operand, type Stmt } from "../kernel.js";
