@@ -77,6 +77,9 @@ function reduceCases(p: ReducePrim): Case[] {
     { name: "float64", build: () => r(floats([4, 300], { dtype: "float64" }), [1]) },
     { name: "int32", build: () => r(ints([4, 7], -3, 4), [1]) },
     { name: "int32 all axes, empty", build: () => r(ints([0, 4]), [0, 1]) },
+    // Running products and sums past 2^53 wrap at every step like int32 arithmetic.
+    { name: "int32 full range", build: () => r(ints([3, 24], -(2 ** 31), 2 ** 31), [1]) },
+    { name: "int32 small values, product past 2^53", build: () => r(ints([2, 24], -20, 20), [1]) },
     { name: "of a transpose", build: () => r(apply("transpose", [floats([3, 4, 5])], { perm: [2, 0, 1] }), [0, 2]) },
   ];
   if (p === "reduceMax" || p === "reduceMin") cases.push({ name: "bool", build: () => r(bools([3, 4]), [1]) });
@@ -247,6 +250,10 @@ export const PRIMITIVE_CASES: { readonly [P in Prim]: readonly Case[] } = {
     { name: "float64 large", build: () => apply("matmul", [floats([40, 36], { dtype: "float64" }), floats([36, 29], { dtype: "float64" })], {}) },
     { name: "int32", build: () => apply("matmul", [ints([3, 4], -5, 5), ints([4, 2], -5, 5)], {}) },
     { name: "int32 large with wrapping sums", build: () => apply("matmul", [ints([40, 30], -50000, 50000), ints([30, 31], -50000, 50000)], {}) },
+    // Full-range int32: products pass 2^53, where a float64 accumulator loses bits before the wrap.
+    { name: "int32 full range (small)", build: () => apply("matmul", [ints([3, 4], -(2 ** 31), 2 ** 31), ints([4, 2], -(2 ** 31), 2 ** 31)], {}) },
+    { name: "int32 full range (packed)", build: () => apply("matmul", [ints([41, 30], -(2 ** 31), 2 ** 31), ints([30, 37], -(2 ** 31), 2 ** 31)], {}) },
+    { name: "int32 full range (batched)", build: () => apply("matmul", [ints([2, 3, 5, 6], -(2 ** 31), 2 ** 31), ints([2, 3, 6, 4], -(2 ** 31), 2 ** 31)], {}) },
     { name: "empty rows", build: () => apply("matmul", [floats([0, 3]), floats([3, 2])], {}) },
   ],
   gather: [

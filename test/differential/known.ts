@@ -79,12 +79,6 @@ export const KNOWN_ISSUE_11_FAILURES: readonly KnownFailure[] = [
  * the repros in the report); numbered from 101 so they never collide with issue items.
  */
 export const FOUND_BY_DIFFERENTIAL: readonly KnownFailure[] = [
-  {
-    item: 101,
-    what: "int32 matmul/dot/einsum and prod accumulate in float64 (cpu) or float32 (webgpu, small matmuls) instead of wrapping like int32 multiplication once a product passes 2^53: `np.dot([-14,-20,-2147483648,-19], same)` gives 1024, NumPy 957",
-    matches: (v) => nodesOf(v).some((n) => (n.prim === "matmul" || n.prim === "reduceProd") && n.aval.dtype === "int32"),
-    special: (s) => /^(matmul|reduceProd)\(int32\)/.test(s.name),
-  },
 ];
 
 /** The item number of the entry that excuses this failure, or null. */

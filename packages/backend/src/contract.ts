@@ -28,12 +28,14 @@ export const NR = 4;
 const A_PANEL = -1, B_PANEL = -2;
 
 /**
- * Panels are float64 for every dtype: the inner loop then loads doubles directly (no float32 →
- * float64 conversion per load, measurably faster in V8), fused prologues keep full precision, and
- * int32 products accumulate exactly as the interpreter's float64 arithmetic does.
+ * Panels (and the tile registers) are float64 for float and bool contractions: the inner loop
+ * then loads doubles directly (no float32 → float64 conversion per load, measurably faster in V8)
+ * and fused prologues keep full precision. int32 contractions use int32 panels, so the products
+ * (int32 `mul`) and their sum (an int32 accumulator) wrap like int32 arithmetic, as the
+ * interpreter's do: a float64 sum of products loses bits past 2^53.
  */
-function scratchDtype(_dt: DType): DType {
-  return "float64";
+function scratchDtype(dt: DType): DType {
+  return dt === "int32" ? "int32" : "float64";
 }
 
 export function lowerContraction(
@@ -131,10 +133,10 @@ export function lowerContraction(
     const ljj = em.open(lii.scope, jj, NR, { kind: "vector", width: NR });
     const i = b.add(b.scale(ip, MR), ii), j = b.add(b.scale(jp, NR), jj);
     expected = [...bIdx, i, j];
-    // int32/bool products accumulate in float64 like the interpreter and are cast on the way out.
+    // bool products accumulate in float64 and are cast to 0/1 on the way out.
     const reg = b.reg(c, [ii, jj], sdt);
     const dt = core.aval.dtype;
-    cReg = dt === "int32" || dt === "bool" ? b.alu("cast", [reg], dt) : reg;
+    cReg = dt === "bool" ? b.alu("cast", [reg], dt) : reg;
     const val = em.value(ctx.value(root, expected));
     const index = em.value(b.add(b.scale(b.add(b.scale(bv, m), i), n), j));
     const inside = b.alu("and", [b.alu("lt", [i, b.int(m)], "bool"), b.alu("lt", [j, b.int(n)], "bool")], "bool");

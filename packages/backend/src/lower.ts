@@ -37,8 +37,9 @@ const unaryLower = <P extends UnaryPrim>(alu: AluOp): LowerRule<P> => (ctx, n, i
 const binaryLower = <P extends BinaryPrim>(alu: AluOp): LowerRule<P> => (ctx, n, idx) =>
   ctx.b.alu(alu, [ctx.value(n.inputs[0]!, idx), ctx.value(n.inputs[1]!, idx)], n.aval.dtype);
 
-/** A reduction: loops over the reduced axes (merged where contiguous); int/bool results are cast
- * back to their dtype after accumulating in float64, as the interpreter does. */
+/** A reduction: loops over the reduced axes (merged where contiguous). int32 sums and products
+ * accumulate in int32 and wrap at every step, as the interpreter does; the cast back to the dtype
+ * turns an empty int32 max/min (±Infinity) into 0 and makes a bool result 0/1. */
 const reduceLower = <P extends ReducePrim>(rop: ReduceOp): LowerRule<P> => (ctx, n, idx) => {
   const x = n.inputs[0]!;
   const axes = [...(n.params as { axes: readonly number[] }).axes].sort((a, b) => a - b);
@@ -151,8 +152,9 @@ const LOWER_RULES = {
     const [a, b] = n.inputs as [Node, Node];
     const r = idx.length, k = a.aval.shape[r - 1]!;
     const batch = idx.slice(0, r - 2);
-    // int32/bool products accumulate in float64 (no wrapping per product), as the interpreter does.
-    const dt = n.aval.dtype, acc: DType = isFloat(dt) ? dt : "float64";
+    // int32 products and their sum wrap like int32 arithmetic, as the interpreter does (a float64
+    // sum of products loses bits past 2^53); bool products accumulate in float64 and are cast.
+    const dt = n.aval.dtype, acc: DType = isFloat(dt) || dt === "int32" ? dt : "float64";
     const operand = (x: Node, i: readonly Expr[]) => (acc === dt ? ctx.value(x, i) : ctx.b.alu("cast", [ctx.value(x, i)], acc));
     const { vars, result: body } = ctx.loopVars([k], ([p]) =>
       ctx.b.alu("mul", [operand(a, [...batch, idx[r - 2]!, p!]), operand(b, [...batch, p!, idx[r - 1]!])], acc));

@@ -281,7 +281,8 @@ const RULES: { [P in Prim]: EvalRule<P> } = {
   cast: ([x], p) => mapUnary((v) => castScalar(v, p.dtype), p.dtype)([x!]),
   select: ([c, a, b]) => c!.map((v, i) => (v ? a![i]! : b![i]!)),
 
-  reduceSum: reduceRule(0, (a, x) => a + x),
+  // int32 sums wrap at every step like int32 addition (a float64 sum is exact only to 2^53).
+  reduceSum: reduceRule(0, (a, x) => a + x, (a, x) => (a + x) | 0),
   // int32 products wrap like int32 multiplication: a float64 product loses bits past 2^53.
   reduceProd: reduceRule(1, (a, x) => a * x, (a, x) => Math.imul(a, x)),
   reduceMax: reduceRule(-Infinity, (a, x) => (Number.isNaN(a) || Number.isNaN(x) ? NaN : Math.max(a, x))),

@@ -3,10 +3,11 @@
  * every float32 value is rounded where it is computed (`Math.fround`), not only on store: a value
  * recomputed inside a fused kernel must equal, bit for bit, the same value stored by another
  * kernel, or a derivative that compares them (`x == max(x)`) takes the wrong branch. See
- * docs/architecture.md, "Rounding: one value, one set of bits". int32 results wrap (`| 0`,
- * `Math.imul`), booleans are 0/1 in Uint8Arrays, exactly as the reference interpreter computes them.
+ * docs/architecture.md, "Rounding: one value, one set of bits". int32 results and int32 accumulators
+ * wrap (`| 0`, `Math.imul`), booleans are 0/1 in Uint8Arrays, exactly as the reference
+ * interpreter computes them.
  */
-import { type AluOp } from "../expr.js";
+import { type AluOp, type ReduceOp } from "../expr.js";
 import { type Kernel, type Op, type Operand, type Stmt } from "../kernel.js";
 import { floorDivideScalar, powerInt32, remainderScalar } from "@kiln/core";
 import { type AluRender, BASE_ALU, type Dialect, literal } from "./base.js";
@@ -126,18 +127,35 @@ function op(v: Op, env: Env, alias?: RegAlias): string {
       return EXACT_IN_F32.has(v.alu) ? text : roundF32(text, v.dtype);
     }
     case "load": return `b${v.buf}[${operand(v.index, env)}]`;
-    // Registers accumulate in float64 (the JS contraction loop nest); reading one yields its dtype's value.
+    // Float registers accumulate in float64 (the JS contraction loop nest); reading one yields its dtype's value.
     case "reg": return roundF32(alias?.(v.name, v.idx.map((i) => operand(i, env))) ?? regName(v.name, v.idx, env), v.dtype);
   }
 }
 
+type UpdateRender = (acc: string, v: string) => string;
+
 const UPDATE = {
-  sum: (a: string, v: string) => `${a} += ${v};`,
-  prod: (a: string, v: string) => `${a} *= ${v};`,
-  max: (a: string, v: string) => `${a} = Math.max(${a}, ${v});`,
-  min: (a: string, v: string) => `${a} = Math.min(${a}, ${v});`,
-  set: (a: string, v: string) => `${a} = ${v};`,
+  sum: (a, v) => `${a} += ${v};`,
+  prod: (a, v) => `${a} *= ${v};`,
+  max: (a, v) => `${a} = Math.max(${a}, ${v});`,
+  min: (a, v) => `${a} = Math.min(${a}, ${v});`,
+  set: (a, v) => `${a} = ${v};`,
+} satisfies Record<ReduceOp | "set", UpdateRender>;
+
+/**
+ * An accumulator fed int32 values is an int32 accumulator (the rule WGSL's i32 accumulators
+ * follow too): sums and products wrap at every step like int32 arithmetic. A float64 product of
+ * two int32 values already loses bits past 2^53, so wrapping only at the end is not enough.
+ */
+const UPDATE_INT32: Partial<Record<ReduceOp | "set", UpdateRender>> = {
+  sum: (a, v) => `${a} = (${a} + ${v}) | 0;`,
+  prod: (a, v) => `${a} = Math.imul(${a}, ${v});`,
 };
+
+function update(rop: ReduceOp | "set", acc: string, value: Operand, env: Env): string {
+  const int = value.k !== "var" && value.dtype === "int32" ? UPDATE_INT32[rop] : undefined;
+  return (int ?? UPDATE[rop])(acc, operand(value, env));
+}
 
 function cartesian(shape: readonly number[]): number[][] {
   let out: number[][] = [[]];
@@ -151,11 +169,11 @@ export function renderStmts(stmts: readonly Stmt[], env: Env, ind: string, out: 
     switch (st.s) {
       case "let": out.push(`${ind}const ${st.name} = ${op(st.value, env, alias)};`); break;
       case "acc": out.push(`${ind}let ${st.name} = ${literal(st.init)};`); break;
-      case "update": out.push(`${ind}${UPDATE[st.rop](st.name, operand(st.value, env))}`); break;
+      case "update": out.push(`${ind}${update(st.rop, st.name, st.value, env)}`); break;
       case "regs":
         for (const idx of cartesian(st.shape)) out.push(`${ind}let ${[st.name, ...idx].join("_")} = ${literal(st.init)};`);
         break;
-      case "regUpdate": out.push(`${ind}${UPDATE[st.rop](regName(st.name, st.idx, env), operand(st.value, env))}`); break;
+      case "regUpdate": out.push(`${ind}${update(st.rop, regName(st.name, st.idx, env), st.value, env)}`); break;
       case "store": out.push(`${ind}b${st.buf}[${operand(st.index, env)}] = ${operand(st.value, env)};`); break;
       case "if":
         out.push(`${ind}if (${operand(st.cond, env)} !== 0) {`);

@@ -269,7 +269,8 @@ export function hostReason(step: KernelStep, dtypeOf: (id: number) => DType): st
   const params = k.params.filter((p) => p.role !== "scratch");
   if (params.some((p) => p.dtype === "float64")) return "float64 values (WGSL has no 64-bit float)";
   if (step.kind === "matmul") {
-    // The reference accumulates integer products exactly (float64); f32 tiles would not.
+    // The WGSL tile programs are float32 (vec4<f32>): int32 contractions, whose products must
+    // wrap like int32 arithmetic, and bool ones run their JS kernel on the host instead.
     if (params[0] && params[0].dtype !== "float32" && params[0].dtype !== "float16") return `${params[0].dtype} contraction`;
     return null;
   }
