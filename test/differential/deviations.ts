@@ -54,7 +54,10 @@ export const DEVIATIONS: readonly Deviation[] = [
       "±inf inputs. isnan/isinf/comparisons of a stored NaN or ±inf are exact; arithmetic on them may not be.",
     // Element-wise the symptom is a lost NaN/±inf; downstream of a folded `x - x` anything can
     // follow (an argmax that no longer sees the NaN, `0 - (-inf)` = inf where NaN was due).
-    applies: (d) => (!Number.isFinite(d.want) && Number.isFinite(d.got)) || (!!d.program?.nonFinite && d.program.graph.some(foldable)),
+    // A NaN that should come from 0 * inf inside a fused kernel (a padded or masked zero times an
+    // infinite input, e.g. the gradient of a contraction) may be lost the same way.
+    applies: (d) => (!Number.isFinite(d.want) && Number.isFinite(d.got)) || (!!d.program?.nonFinite && d.program.graph.some(foldable)) ||
+      (!!d.program?.nonFinite && Number.isNaN(d.want) && !Number.isNaN(d.got)),
   },
   {
     id: "webgpu-signed-zero",
