@@ -43,11 +43,6 @@ export function setWebgpuPoolChecks(on: boolean): boolean {
   return was;
 }
 
-/** Whether the pool checks are on. */
-export function poolChecksOn(): boolean {
-  return enabled;
-}
-
 /** Records a device value so the pool can tell whether a buffer it recycles is still held. */
 export function trackDeviceData(d: PoolTracked): void {
   if (enabled) live.add(new WeakRef(d));
