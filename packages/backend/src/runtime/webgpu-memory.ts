@@ -11,6 +11,7 @@
 import { BackendUnavailableError, type DType, DisposedError, type DataBuffer, KernelCompileError, type TypedArray } from "@kiln/core";
 import { allocTypedArray } from "../storage.js";
 import { type GpuContext, currentGpu, lostDeviceError } from "./webgpu-device.js";
+import { checkAcquire, checkRelease, trackDeviceData } from "./webgpu-pool-check.js";
 
 /** The webgpu backend's handle on a DataBuffer (`DataBuffer.device`). */
 export class DeviceData {
@@ -26,6 +27,7 @@ export class DeviceData {
 
   constructor(readonly dtype: DType, readonly size: number, gpu: GPUBuffer | null, readonly generation: number) {
     this.gpu = gpu;
+    trackDeviceData(this);
   }
 }
 
@@ -68,6 +70,7 @@ export class BufferPool {
     const list = this.free.get(cls);
     const hit = list?.pop();
     if (hit) {
+      checkAcquire(hit);
       this.freeBytes -= cls;
       this.reused++;
       return hit;
@@ -84,6 +87,8 @@ export class BufferPool {
       this.deferred.push(buf);
       return;
     }
+    // Checked here, not when deferred: a plan still encoding may read a deferred buffer.
+    checkRelease(this.ctx, buf);
     const cls = buf.size;
     if (this.freeBytes + cls > POOL_KEEP_BYTES) {
       buf.destroy();
