@@ -48,10 +48,10 @@ export function polyval(p: ArrayLike, x: ArrayLike): Tensor {
   const dtype = resultDType([c, t], "polyval");
   const xs = astypeRaw(t, dtype);
   const n = c.shape[0]!;
-  let y = multiply(xs, 0);
-  if (n === 0) return y;
+  // An empty p is the zero polynomial: zeros, even where x is inf or NaN (NumPy's zeros_like).
+  if (n === 0) return apply("broadcast", [asTensor(0, "polyval", dtype)], { shape: [...xs.shape], dims: [] });
   const terms = Array.from({ length: n }, (_, i) => astypeRaw(reshapeRaw(apply("slice", [c], { start: [i], stop: [i + 1], step: [1] }, c.weak), []), dtype));
-  y = apply("broadcast", [terms[0]!], { shape: [...xs.shape], dims: [] });
+  let y = apply("broadcast", [terms[0]!], { shape: [...xs.shape], dims: [] });
   for (const term of terms.slice(1)) y = add(multiply(y, xs), term);
   return y;
 }

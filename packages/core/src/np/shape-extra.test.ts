@@ -92,6 +92,10 @@ describe("np shape-extra", () => {
       const i = np.piecewise(np.array([1, 2], { dtype: "int32" }), [[true, false]], [(v) => v.mul(1.7)]);
       expect([i.dtype, vals(i)]).to.deep.equal(["int32", [1, 0]]);
       expect(vals(np.piecewise(np.array(3), np.array(true), [(v) => v.mul(2)]))).to.equal(6);
+      // One condition shaped like x is a single condition, not a list of scalar ones (NumPy).
+      expect(vals(np.piecewise([1, 2, 3], [true, false, true], [(v) => v.neg()]))).to.deep.equal([-1, 0, -3]);
+      expect(vals(np.piecewise(x, x.gt(0), [(v) => v.mul(3), 9]))).to.deep.equal([9, 9, 9, 3, 6]);
+      expect(vals(np.piecewise(x, np.stack([x.lt(0), x.gt(0)]), [1, 2]))).to.deep.equal([1, 1, 0, 2, 2]);
       expect(() => np.piecewise(x, [x.lt(0)], [1, 2, 3])).to.throw(ValueError, /funclist/);
       expect(() => np.piecewise(x, [x.lt(0)], ["a" as unknown as number])).to.throw(ValueError, /functions or numbers/);
     });
@@ -121,6 +125,9 @@ describe("np shape-extra", () => {
         [100, 215.443469, 464.158883, 1000].every((e, k) => Math.abs(v[k]! - e) < 1e-3));
       expect(vals(np.logspace(0, 3, 4, { base: 2 }))).to.deep.equal([1, 2, 4, 8]);
       expect(vals(np.logspace(0, 2, 3, { dtype: "int32" }))).to.deep.equal([1, 10, 100]);
+      const g64 = np.geomspace(1, 3, 3, { dtype: "float64" });
+      expect([g64.dtype, vals(g64)]).to.deep.equal(["float64", [1, Math.sqrt(3), 3]]);
+      expect(np.logspace(0, 1, 2, { dtype: "float64" }).dtype).to.equal("float64");
     });
     it("tri, tril, triu on matrices and batches", () => {
       expect(vals(np.tri(3, 5, { k: 2, dtype: "int32" }))).to.deep.equal([[1, 1, 1, 0, 0], [1, 1, 1, 1, 0], [1, 1, 1, 1, 1]]);
@@ -314,6 +321,7 @@ describe("np shape-extra", () => {
       const f = () => [...np.array(3)];
       expect(f).to.throw(TypeError, /0-d/);
       expect(f).to.throw(KilnError);
+      expect(() => np.array(3)[Symbol.iterator]()).to.throw(TypeError);
     });
   });
 });

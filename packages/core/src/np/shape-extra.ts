@@ -199,7 +199,7 @@ export type Piece = ((x: Tensor) => ArrayLike) | number | boolean;
  */
 export function piecewise(x: ArrayLike, condlist: ArrayLike | readonly ArrayLike[], funclist: readonly Piece[]): Tensor {
   const t = asTensor(x, "piecewise");
-  let conds = asCondList("piecewise", condlist).map((c) => (c.dtype === "bool" ? c : notEqual(c, 0)));
+  let conds = piecewiseConds(t, condlist).map((c) => (c.dtype === "bool" ? c : notEqual(c, 0)));
   if (!Array.isArray(funclist)) throw new ValueError(`piecewise: funclist must be an array, got ${describeValue(funclist)}`);
   if (funclist.length === conds.length + 1) {
     conds = [...conds, logicalNot(conds.length ? any(apply_stack(conds), 0) : true)];
@@ -215,6 +215,18 @@ export function piecewise(x: ArrayLike, condlist: ArrayLike | readonly ArrayLike
     out = where(conds[i]!, astypeRaw(v, t.dtype), out);
   });
   return out;
+}
+
+/**
+ * NumPy's reading of `condlist`: one condition shaped like `x` (an array of scalars, or a Tensor
+ * of x's rank) is wrapped into a list; a Tensor of one more dimension is a stack of conditions.
+ */
+function piecewiseConds(x: Tensor, condlist: ArrayLike | readonly ArrayLike[]): Tensor[] {
+  const single = condlist instanceof Tensor
+    ? condlist.ndim <= x.ndim
+    : typeof condlist === "boolean" || typeof condlist === "number" ||
+      (Array.isArray(condlist) && x.ndim > 0 && condlist.length > 0 && condlist.every((c) => typeof c === "boolean" || typeof c === "number"));
+  return single ? [asTensor(condlist as ArrayLike, "piecewise")] : asCondList("piecewise", condlist);
 }
 
 function zerosOf(t: Tensor): Tensor {
@@ -273,13 +285,13 @@ interface SpaceOptions {
   dtype?: DType;
 }
 
-/** `num` exponents `start + i * step` from `start` toward `stop` (as `linspace`, in float32). */
-function exponents(op: string, start: number, stop: number, num: number, endpoint: boolean): { e: Tensor; n: number } {
+/** `num` exponents `start + i * step` from `start` toward `stop` (as `linspace`; float32 for an integer `dtype`). */
+function exponents(op: string, start: number, stop: number, num: number, endpoint: boolean, dtype: DType): { e: Tensor; n: number } {
   const n = checkInt(op, "num", num, 0);
   const div = endpoint ? n - 1 : n;
   // The step is computed in float64 first, so integral exponents stay exact (10 ** 2 is 100).
   const step = div > 0 ? (stop - start) / div : 0;
-  return { e: add(multiply(iota([n], 0, "float32"), step), start), n };
+  return { e: add(multiply(iota([n], 0, isFloat(dtype) ? dtype : "float32"), step), start), n };
 }
 
 function finite(op: string, name: string, v: unknown): number {
@@ -297,7 +309,7 @@ export function logspace(start: number, stop: number, num = 50, opts: SpaceOptio
   finite("logspace", "stop", stop);
   const base = finite("logspace", "base", opts.base ?? 10);
   const dtype = checkDType(opts.dtype ?? "float32", "logspace");
-  const { e } = exponents("logspace", start, stop, num, opts.endpoint ?? true);
+  const { e } = exponents("logspace", start, stop, num, opts.endpoint ?? true, dtype);
   const y = power(base, e);
   return isFloat(dtype) ? y : astype(y, dtype);
 }
@@ -316,7 +328,7 @@ export function geomspace(start: number, stop: number, num = 50, opts: SpaceOpti
   const endpoint = opts.endpoint ?? true;
   const dtype = checkDType(opts.dtype ?? "float32", "geomspace");
   // NumPy's construction: sign * 10 ** linspace(log10|start|, log10|stop|).
-  const { e, n } = exponents("geomspace", Math.log10(Math.abs(start)), Math.log10(Math.abs(stop)), num, endpoint);
+  const { e, n } = exponents("geomspace", Math.log10(Math.abs(start)), Math.log10(Math.abs(stop)), num, endpoint, dtype);
   let y = multiply(power(10, e), Math.sign(start));
   // 10 ** log10(x) can miss x by an ulp; NumPy pins the endpoints.
   const i = iota([n], 0);
@@ -733,10 +745,16 @@ export function matrixTranspose(x: ArrayLike): Tensor {
 // ---------------------------------------------------------------------------------------------
 // Iteration (Tensor[Symbol.iterator])
 
-/** @internal The slices of `t` along axis 0; a 0-d tensor is not iterable (NumPy's TypeError). */
-export function* iterateFirstAxis(t: Tensor): IterableIterator<Tensor> {
+/**
+ * @internal The slices of `t` along axis 0. A 0-d tensor is not iterable (NumPy's TypeError),
+ * checked when the iterator is asked for, as `iter()` does, not at the first `next()`.
+ */
+export function iterateFirstAxis(t: Tensor): IterableIterator<Tensor> {
   if (t.ndim === 0) throw new KilnTypeError(`iteration over a 0-d tensor (shape []); read it with item() or itemSync()`);
-  const n = t.shape[0]!;
+  return slicesAlongFirst(t);
+}
+
+function* slicesAlongFirst(t: Tensor): IterableIterator<Tensor> {
   const rest = t.shape.slice(1);
-  for (let i = 0; i < n; i++) yield reshapeRaw(sliceAxis(t, 0, i, i + 1), rest);
+  for (let i = 0; i < t.shape[0]!; i++) yield reshapeRaw(sliceAxis(t, 0, i, i + 1), rest);
 }
