@@ -4,9 +4,9 @@
  * `trim_leading_zeros=False`), so `polysub(p, p)` keeps `p`'s length.
  */
 import { DTypeError, ShapeError, ValueError, describeValue } from "../errors.js";
-import { makeNode } from "../ir/node.js";
 import { fmtShape } from "../shape.js";
-import { type ArrayLike, Tensor } from "../tensor.js";
+import { type ArrayLike, type Tensor } from "../tensor.js";
+import { iota } from "./compose-helpers.js";
 import { add, divide, multiply, subtract } from "./elementwise.js";
 import { sum } from "./reduce.js";
 import { concatenate } from "./shape.js";
@@ -33,8 +33,7 @@ function padFront(t: Tensor, n: number): Tensor {
 
 /** n, n-1, ..., 1 as `dtype` (the powers of the leading terms). */
 function powersDown(n: number, dtype: Tensor["dtype"]): Tensor {
-  const i = new Tensor(makeNode("iota", [], { axis: 0 }, { shape: [n], dtype }));
-  return subtract(n, i);
+  return subtract(n, iota([n], 0, dtype));
 }
 
 /**

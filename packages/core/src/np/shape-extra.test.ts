@@ -92,6 +92,7 @@ describe("np shape-extra", () => {
       const i = np.piecewise(np.array([1, 2], { dtype: "int32" }), [[true, false]], [(v) => v.mul(1.7)]);
       expect([i.dtype, vals(i)]).to.deep.equal(["int32", [1, 0]]);
       expect(vals(np.piecewise(np.array(3), np.array(true), [(v) => v.mul(2)]))).to.equal(6);
+      expect(vals(np.piecewise(x, [], [4]))).to.deep.equal([4, 4, 4, 4, 4]);
       // One condition shaped like x is a single condition, not a list of scalar ones (NumPy).
       expect(vals(np.piecewise([1, 2, 3], [true, false, true], [(v) => v.neg()]))).to.deep.equal([-1, 0, -3]);
       expect(vals(np.piecewise(x, x.gt(0), [(v) => v.mul(3), 9]))).to.deep.equal([9, 9, 9, 3, 6]);
