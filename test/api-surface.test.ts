@@ -10,9 +10,12 @@ reciprocal sin cos tan arcsin arccos arctan arctan2 sinh cosh tanh sigmoid relu 
 maximum minimum where equal notEqual less lessEqual greater greaterEqual logicalAnd logicalOr logicalNot isnan isfinite
 sum mean prod max min argmax argmin var std logsumexp all any cumsum
 reshape transpose moveaxis swapaxes expandDims squeeze broadcastTo concatenate stack split tile repeat flip pad
-take takeAlongAxis matmul dot vdot outer einsum tensordot astype stopGradient`.split(/\s+/);
+take takeAlongAxis matmul dot vdot outer einsum tensordot astype stopGradient
+diff ediff1d trapezoid select piecewise polyval polyadd polysub polymul polyder polyint fromfunction indices geomspace
+logspace unstack arraySplit hsplit vsplit dsplit vstack hstack dstack columnStack append roll rot90 diag diagflat
+diagonal diagIndices diagIndicesFrom trace tri triu tril vander cross matvec vecmat matrixTranspose`.split(/\s+/);
 
-const TENSOR_METHODS = `add sub mul div pow neg matmul sum reshape get at data dataSync item itemSync toArray toArraySync toString dispose astype`.split(/\s+/);
+const TENSOR_METHODS = `add sub mul div pow neg matmul sum reshape get at data dataSync item itemSync toArray toArraySync toString dispose astype diagonal`.split(/\s+/);
 
 describe("API surface (API.md §1)", () => {
   for (const name of NP_NAMES) {
@@ -27,6 +30,7 @@ describe("API surface (API.md §1)", () => {
     for (const m of TENSOR_METHODS) expect((x as unknown as Record<string, unknown>)[m], m).to.be.a("function");
     expect(x.T.shape).to.deep.equal([2, 1]);
     expect([x.shape, x.dtype, x.ndim, x.size]).to.deep.equal([[1, 2], "float32", 2, 2]);
+    expect((x as unknown as Record<symbol, unknown>)[Symbol.iterator], "Symbol.iterator").to.be.a("function");
   });
   it("top-level names", () => {
     for (const n of [

@@ -15,6 +15,8 @@ import * as red from "./np/reduce.js";
 import * as shp from "./np/shape.js";
 import * as idx from "./np/indexing.js";
 import * as lin from "./np/linalg.js";
+import * as mat from "./np/matrix-extra.js";
+import { iterateFirstAxis } from "./np/compose-helpers.js";
 import type { Index } from "./np/indexing.js";
 import type { AxisOr, ReduceOptions, VarOptions } from "./np/reduce.js";
 
@@ -248,6 +250,9 @@ export class Tensor {
   broadcastTo(shape: readonly number[]): Tensor { return shp.broadcastTo(this, shape); }
   swapaxes(a: number, b: number): Tensor { return shp.swapaxes(this, a, b); }
   flip(axis?: number | readonly number[]): Tensor { return shp.flip(this, axis); }
+  diagonal(opts?: { offset?: number; axis1?: number; axis2?: number }): Tensor { return mat.diagonal(this, opts); }
+  /** The slices along the first axis, so `const [a, b] = x` works; a 0-d tensor throws a TypeError (KilnTypeError). */
+  [Symbol.iterator](): IterableIterator<Tensor> { return iterateFirstAxis(this); }
 
   // ------------------------------------------------------------------ indexing
   /** NumPy basic indexing: integers, `slice(...)`, `newaxis`, `"..."`. `x.get(0)`, `x.get(slice(), slice(0, 1))`. */

@@ -14,6 +14,9 @@ export {
 export * from "./shape.js";
 export { get, at, take, takeAlongAxis, slice, newaxis, type Index, type Slice, type AtUpdater } from "./indexing.js";
 export * from "./linalg.js";
+export * from "./shape-extra.js";
+export * from "./matrix-extra.js";
+export * from "./poly.js";
 
 export const float32 = "float32" as const;
 export const float64 = "float64" as const;

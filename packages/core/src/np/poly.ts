@@ -1,0 +1,133 @@
+/**
+ * Polynomials as 1-D coefficient arrays, highest power first (NumPy's `poly1d` convention).
+ * Leading zeros are never trimmed (that would make the output shape depend on values; JAX's
+ * `trim_leading_zeros=False`), so `polysub(p, p)` keeps `p`'s length.
+ */
+import { DTypeError, ShapeError, ValueError, describeValue } from "../errors.js";
+import { fmtShape } from "../shape.js";
+import { type ArrayLike, type Tensor } from "../tensor.js";
+import { iota } from "./compose-helpers.js";
+import { add, divide, multiply, subtract } from "./elementwise.js";
+import { sum } from "./reduce.js";
+import { concatenate } from "./shape.js";
+import { apply, asTensor, astypeRaw, reshapeRaw, resultDType } from "./util.js";
+
+/** A coefficient vector: 1-D (a scalar counts as a constant polynomial). */
+function coeffs(op: string, p: ArrayLike): Tensor {
+  const t = asTensor(p, op);
+  if (t.ndim === 0) return reshapeRaw(t, [1]);
+  if (t.ndim !== 1) throw new ShapeError(`${op}: coefficients must be a 1-D array, got shape ${fmtShape(t.shape)}`);
+  if (t.dtype === "bool") throw new DTypeError(`${op}: bool coefficients are not supported; cast with astype first`);
+  return t;
+}
+
+function order(op: string, m: unknown): number {
+  if (typeof m !== "number" || !Number.isInteger(m) || m < 0) throw new ValueError(`${op}: the order m must be a non-negative integer, got ${describeValue(m)}`);
+  return m;
+}
+
+/** `t` with `n` leading zeros. */
+function padFront(t: Tensor, n: number): Tensor {
+  return n > 0 ? apply("pad", [t], { lo: [n], hi: [0], value: 0 }, t.weak) : t;
+}
+
+/** n, n-1, ..., 1 as `dtype` (the powers of the leading terms). */
+function powersDown(n: number, dtype: Tensor["dtype"]): Tensor {
+  return subtract(n, iota([n], 0, dtype));
+}
+
+/**
+ * The polynomial `p` evaluated at `x` (Horner's scheme): `p[0] * x**(N-1) + ... + p[N-1]`.
+ * An empty `p` gives zeros.
+ * @example np.polyval([3, 0, 1], 5) // 76
+ */
+export function polyval(p: ArrayLike, x: ArrayLike): Tensor {
+  const c = coeffs("polyval", p);
+  const t = asTensor(x, "polyval");
+  const dtype = resultDType([c, t], "polyval");
+  const xs = astypeRaw(t, dtype);
+  const n = c.shape[0]!;
+  // An empty p is the zero polynomial: zeros, even where x is inf or NaN (NumPy's zeros_like).
+  if (n === 0) return apply("broadcast", [asTensor(0, "polyval", dtype)], { shape: [...xs.shape], dims: [] });
+  const terms = Array.from({ length: n }, (_, i) => astypeRaw(reshapeRaw(apply("slice", [c], { start: [i], stop: [i + 1], step: [1] }, c.weak), []), dtype));
+  let y = apply("broadcast", [terms[0]!], { shape: [...xs.shape], dims: [] });
+  for (const term of terms.slice(1)) y = add(multiply(y, xs), term);
+  return y;
+}
+
+function aligned(op: string, a1: ArrayLike, a2: ArrayLike): [Tensor, Tensor] {
+  const [a, b] = [coeffs(op, a1), coeffs(op, a2)];
+  const n = Math.max(a.shape[0]!, b.shape[0]!);
+  return [padFront(a, n - a.shape[0]!), padFront(b, n - b.shape[0]!)];
+}
+
+/**
+ * Sum of two polynomials (the shorter is padded with leading zeros).
+ * @example np.polyadd([1, 2], [9, 5, 4]) // [9, 6, 6]
+ */
+export function polyadd(a1: ArrayLike, a2: ArrayLike): Tensor {
+  const [a, b] = aligned("polyadd", a1, a2);
+  return add(a, b);
+}
+
+/**
+ * Difference of two polynomials `a1 - a2`.
+ * @example np.polysub([2, 10, -2], [3, 10, -4]) // [-1, 0, 2]
+ */
+export function polysub(a1: ArrayLike, a2: ArrayLike): Tensor {
+  const [a, b] = aligned("polysub", a1, a2);
+  return subtract(a, b);
+}
+
+/**
+ * Product of two polynomials (the full convolution of their coefficients).
+ * @example np.polymul([1, 2, 3], [9, 5, 1]) // [9, 23, 38, 17, 3]
+ */
+export function polymul(a1: ArrayLike, a2: ArrayLike): Tensor {
+  const [a, b] = [coeffs("polymul", a1), coeffs("polymul", a2)];
+  const [n, m] = [a.shape[0]!, b.shape[0]!];
+  if (n === 0 || m === 0) throw new ValueError(`polymul: coefficient arrays must not be empty (got lengths ${n} and ${m})`);
+  // The outer product, each row i shifted right by i (pad every row with n zeros, flatten, drop
+  // the tail, re-cut rows of m + n - 1): row i then holds a[i] * b[j] at column i + j, and the
+  // column sums are the convolution. Movement ops and one reduction only.
+  const outer = multiply(reshapeRaw(a, [n, 1]), reshapeRaw(b, [1, m]));
+  const wide = reshapeRaw(apply("pad", [outer], { lo: [0, 0], hi: [0, n], value: 0 }, outer.weak), [n * (m + n)]);
+  const L = m + n - 1;
+  const skew = reshapeRaw(apply("slice", [wide], { start: [0], stop: [n * L], step: [1] }, wide.weak), [n, L]);
+  return sum(skew, 0);
+}
+
+/**
+ * The `m`-th derivative (default 1); differentiating a constant gives an empty array.
+ * @example np.polyder([1, 1, 1, 1]) // [3, 2, 1]
+ */
+export function polyder(p: ArrayLike, m = 1): Tensor {
+  let c = coeffs("polyder", p);
+  for (let k = order("polyder", m); k > 0; k--) {
+    const n = Math.max(c.shape[0]! - 1, 0);
+    const head = apply("slice", [c], { start: [0], stop: [n], step: [1] }, c.weak);
+    c = multiply(head, powersDown(n, c.dtype));
+  }
+  return c;
+}
+
+/**
+ * The `m`-th antiderivative (default 1); the integration constants `k` (a number, or one per
+ * integration, lowest order first as NumPy) default to 0. The result is floating point.
+ * @example np.polyint([3, 2, 1]) // [1, 1, 1, 0]
+ * @example np.polyint([1], 2, [3, 4]) // [0.5, 3, 4]
+ */
+export function polyint(p: ArrayLike, m = 1, k?: number | readonly number[] | null): Tensor {
+  let c = coeffs("polyint", p);
+  const times = order("polyint", m);
+  const ks = k === undefined || k === null ? Array<number>(times).fill(0) : typeof k === "number" ? Array<number>(times).fill(k) : [...k];
+  if (ks.length !== times || !ks.every((v) => typeof v === "number")) {
+    throw new ValueError(`polyint: k must be a number or ${times} numbers (one per integration), got ${describeValue(k)}`);
+  }
+  for (let i = 0; i < times; i++) {
+    const n = c.shape[0]!;
+    const scaled = divide(c, powersDown(n, "float32"));
+    c = concatenate([scaled, astypeRaw(asTensor(ks[i]!, "polyint"), scaled.dtype).reshape([1])]);
+  }
+  return c;
+}

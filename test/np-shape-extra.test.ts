@@ -1,0 +1,104 @@
+/**
+ * The shape-extra and poly functions under the transforms: gradients against central finite
+ * differences (float64, eager), and jit and vmap against the eager per-example results.
+ */
+import { expect } from "chai";
+import { type Tensor, grad, jit, np, vmap } from "kiln";
+
+type F = (x: Tensor) => Tensor;
+
+/** A float64 tensor of distinct, non-integral values (no ties for the piecewise ones). */
+function sample(shape: number[], seed = 1): Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const v = Array.from({ length: n }, (_, i) => Math.sin(seed * 12.9898 + i * 78.233) * 1.7 + 0.05 * i);
+  return np.reshape(np.array(v, { dtype: "float64" }), shape);
+}
+
+/** grad of sum(f(x) * w) (fixed weights, so no symmetric cancellation) vs central differences. */
+function checkGrad(name: string, f: F, shape: number[]): void {
+  const x = sample(shape);
+  const loss = (t: Tensor) => {
+    const y = f(t);
+    return np.sum(np.multiply(y, sample(y.shape, 7)));
+  };
+  const g = Array.from((grad(loss)(x) as Tensor).dataSync());
+  const flat = Array.from(x.dataSync());
+  const h = 1e-6;
+  flat.forEach((v, i) => {
+    const at = (d: number) => loss(np.reshape(np.array(flat.map((u, j) => (j === i ? v + d : u)), { dtype: "float64" }), shape)).itemSync();
+    const fd = (at(h) - at(-h)) / (2 * h);
+    expect(Math.abs(g[i]! - fd), `${name}: d/dx[${i}] = ${g[i]} vs finite difference ${fd}`).to.be.below(1e-5 * (1 + Math.abs(fd)));
+  });
+}
+
+const CASES: [string, F, number[]][] = [
+  ["diff n=2 with prepend", (x) => np.diff(x, 2, { prepend: 1.5, axis: 0 }), [4, 3]],
+  ["ediff1d", (x) => np.ediff1d(x, { toBegin: 2 }), [2, 3]],
+  ["trapezoid(y, x)", (x) => np.trapezoid(x, { x: np.array([0, 0.5, 2], { dtype: "float64" }) }), [2, 3]],
+  ["trapezoid over its own x", (x) => np.trapezoid(np.square(x), { x, axis: 0 }), [3, 2]],
+  ["select", (x) => np.select([x.lt(0), x.gt(1)], [x.mul(x), x.sin()], x.mul(3)), [2, 4]],
+  ["piecewise", (x) => np.piecewise(x, [x.lt(0)], [(v) => v.exp(), (v) => v.mul(v)]), [5]],
+  ["polyval in x", (x) => np.polyval(np.array([2, -1, 0.5, 3], { dtype: "float64" }), x), [3]],
+  ["polyval in p", (p) => np.polyval(p, np.array([0.5, -2], { dtype: "float64" })), [4]],
+  ["polymul", (p) => np.polymul(p, np.multiply(p, p)), [3]],
+  ["polyadd/polysub", (p) => np.polysub(np.polyadd(p, [1, 2, 3, 4]), np.multiply(p, p)), [2]],
+  ["polyder/polyint", (p) => np.polyint(np.polyder(p, 1), 2, [1, 2]), [4]],
+  ["roll", (x) => np.roll(x, [1, -1], [0, 1]), [3, 3]],
+  ["rot90", (x) => np.rot90(x, 3, [1, 2]), [2, 3, 2]],
+  ["diagonal", (x) => np.diagonal(x, { offset: 1, axis1: 2, axis2: 0 }), [3, 2, 4]],
+  ["diag and diagflat", (x) => np.add(np.diag(np.diag(x), 1), np.diagflat(np.diag(x), -1)), [3, 3]],
+  ["trace", (x) => np.trace(x, { offset: -1 }), [2, 3, 3]],
+  ["tril/triu", (x) => np.add(np.tril(x, -1), np.multiply(np.triu(x, 1), x)), [3, 4]],
+  ["vander", (x) => np.vander(x, 4), [3]],
+  ["cross", (x) => np.cross(x, np.flip(x, 0)), [2, 3]],
+  ["cross of 2-vectors", (x) => np.cross(x, np.flip(x, 1)), [3, 2]],
+  ["matvec/vecmat", (x) => np.add(np.matvec(x, np.sin(np.get(x, 0, 0))), np.vecmat(np.get(x, 1, 1), x)), [2, 3, 3]],
+  ["stacks and splits", (x) => np.columnStack([np.hstack(np.arraySplit(x, 3, { axis: 1 })), np.vstack(np.unstack(x, { axis: 1 })).T]), [3, 2]],
+  ["dstack/dsplit", (x) => np.concatenate(np.dsplit(np.dstack([x, np.square(x)]), 2)), [2, 2]],
+  ["iteration", (x) => { const [a, b] = x; return np.multiply(a!, b!); }, [2, 3]],
+];
+
+describe("np shape-extra under transforms", () => {
+  describe("grad against central finite differences (float64)", () => {
+    for (const [name, f, shape] of CASES) it(name, () => checkGrad(name, f, shape));
+  });
+
+  it("the finite-difference check can fail (a wrong derivative is caught)", () => {
+    // stopGradient gives a zero gradient where the true one is not.
+    expect(() => checkGrad("broken", (x) => np.stopGradient(np.roll(x, 1)), [3])).to.throw(/finite difference/);
+  });
+
+  it("jit gives the eager values", () => {
+    const x = sample([3, 3]);
+    for (const [name, f] of CASES) {
+      const shape = CASES.find((c) => c[0] === name)![2];
+      const v = sample(shape);
+      expect(Array.from((jit(f)(v) as Tensor).dataSync()), name).to.deep.equal(Array.from(f(v).dataSync()));
+    }
+    expect(jit((t: Tensor) => np.diagonal(t))(x).shape).to.deep.equal([3]);
+  });
+
+  it("vmap over a leading batch axis gives the per-example values", () => {
+    const batch = sample([4, 3, 3]);
+    const perExample: [string, F][] = [
+      ["diagonal", (m) => np.diagonal(m, { offset: 1 })],
+      ["trace", (m) => np.trace(m)],
+      ["roll", (m) => np.roll(m, 1)],
+      ["rot90", (m) => np.rot90(m)],
+      ["diff", (m) => np.diff(m, 1, { axis: 0, append: 0 })],
+      ["cross", (m) => np.cross(m, np.flip(m, 0))],
+      ["polyval", (m) => np.polyval(np.get(m, 0), np.get(m, 1))],
+      ["polymul", (m) => np.polymul(np.get(m, 0), np.get(m, 2))],
+      ["tril", (m) => np.tril(m)],
+      ["select", (m) => np.select([m.gt(0)], [m], -1)],
+      ["iteration", (m) => { const [a, , c] = m; return np.subtract(a!, c!); }],
+      ["matvec", (m) => np.matvec(m, np.get(m, 0))],
+    ];
+    for (const [name, f] of perExample) {
+      const got = vmap(f)(batch) as Tensor;
+      const want = np.stack([...batch].map(f));
+      expect(got.shape, name).to.deep.equal(want.shape);
+      expect(Array.from(got.dataSync()), name).to.deep.equal(Array.from(want.dataSync()));
+    }
+  });
+});
