@@ -110,9 +110,9 @@ export function fmod(a: ArrayLike, b: ArrayLike): Tensor {
   const wrongSign = logicalAnd(notEqual(r, 0), notEqual(less(r, 0), less(x!, 0)));
   const fixed = where(wrongSign, subtract(r, y!), r);
   if (!isFloat(prep.dtype)) return fixed;
-  // remainder(-1, inf) is inf (NumPy), but fmod(-1, inf) is -1; and a zero keeps the dividend's sign.
-  const zeroSigned = where(equal(fixed, 0), multiply(x!, 0), fixed);
-  return where(logicalAnd(isInfRaw(y!), isfinite(x!)), x!, zeroSigned);
+  // remainder(-1, inf) is inf (NumPy), but fmod(-1, inf) is -1. The result always carries the
+  // dividend's sign, zeros included (fmod(-4, 2) is -0), which copysign restores exactly.
+  return where(logicalAnd(isInfRaw(y!), isfinite(x!)), x!, copysign(fixed, x!));
 }
 
 function isInfRaw(t: Tensor): Tensor {
