@@ -3,7 +3,7 @@
  * jit equal to eager, and vmap equal to a loop over the batch.
  */
 import { expect } from "chai";
-import { type Tensor, grad, jit, np, vmap } from "kiln";
+import { type Tensor, activeExecutor, grad, jit, np, useCpuBackend, vmap } from "kiln";
 
 const f64 = (v: number[]) => np.array(v, { dtype: "float64" });
 const vals = (t: Tensor) => Array.from(t.dataSync());
@@ -24,6 +24,7 @@ function checkGrad(name: string, f: (x: Tensor) => Tensor, x: number[], h = 1e-6
 const B = [0.3, -1.7, 2.2, 0.9];
 
 describe("np math-extra under grad, jit and vmap", () => {
+  before(() => useCpuBackend());
   it("gradients match central differences", () => {
     checkGrad("fmax", (x) => np.fmax(x, f64([0, 0, 3, NaN])), [0.5, -1.25, 2.5, 0.75]);
     checkGrad("fmin", (x) => np.fmin(x, f64([0, 0, 3, NaN])), [0.5, -1.25, 2.5, 0.75]);
@@ -70,6 +71,23 @@ describe("np math-extra under grad, jit and vmap", () => {
       const want = vals(f(x, i));
       const got = vals(jit(f)(x, i) as Tensor);
       got.forEach((g, k) => expect(Object.is(g, want[k]), `${name}[${k}]: ${g} vs ${want[k]}`).to.equal(true));
+    }
+  });
+
+  it("bitwise ops with a constant operand: the cpu backend agrees with the interpreter", () => {
+    // The backend's expression builder folded `and(x, c)` to x for any nonzero constant c, a rule
+    // true only of bool: bitwiseAnd(13, 17) came out 13 instead of 1.
+    const a = np.array([13, 14, 3, -1], { dtype: "int32" });
+    const cases: [string, () => Tensor, number[]][] = [
+      ["bitwiseAnd", () => np.bitwiseAnd(a, 17), [1, 0, 1, 17]],
+      ["bitwiseAnd -1", () => np.bitwiseAnd(a, -1), [13, 14, 3, -1]],
+      ["bitwiseOr", () => np.bitwiseOr(a, 16), [29, 30, 19, -1]],
+      ["bitwiseXor", () => np.bitwiseXor(a, 1), [12, 15, 2, -2]],
+      ["logical and", () => np.logicalAnd([true, false], true), [1, 0]],
+    ];
+    for (const [name, f, want] of cases) {
+      expect(activeExecutor().name).to.equal("cpu");
+      expect(vals(f()), `${name} on cpu`).to.deep.equal(want);
     }
   });
 

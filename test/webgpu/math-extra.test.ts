@@ -12,6 +12,7 @@ const CASES: [string, () => Tensor, "exact" | "close"][] = [
   ["cumprod", () => np.cumprod(np.array([[1, -2, 0, 3, 2], [-1, -1, 2, 2, -3]]), { axis: 1 }), "exact"],
   ["rightShift", () => np.rightShift(np.array([-16, 16, -1, 7], { dtype: "int32" }), np.array([2, 3, 40, -1], { dtype: "int32" })), "exact"],
   ["leftShift", () => np.leftShift(np.array([1, 3, 5, 1], { dtype: "int32" }), np.array([31, 30, 1, 32], { dtype: "int32" })), "exact"],
+  ["bitwiseAnd", () => np.bitwiseAnd(np.array([13, 14, 3, -1], { dtype: "int32" }), 17), "exact"],
   ["fmod", () => np.fmod(np.array([-3, 3, -4, 5.5, 1]), np.array([2, -2, 2, 2, inf])), "exact"],
   ["nanToNum", () => np.nanToNum(np.array([NaN, inf, -inf, 1.5])), "exact"],
   ["isclose", () => np.isclose(np.array([1, inf, NaN, 1e-9]), np.array([1.000001, inf, NaN, 0])), "exact"],
