@@ -10,7 +10,10 @@ reciprocal sin cos tan arcsin arccos arctan arctan2 sinh cosh tanh sigmoid relu 
 maximum minimum where equal notEqual less lessEqual greater greaterEqual logicalAnd logicalOr logicalNot isnan isfinite
 sum mean prod max min argmax argmin var std logsumexp all any cumsum
 reshape transpose moveaxis swapaxes expandDims squeeze broadcastTo concatenate stack split tile repeat flip pad
-take takeAlongAxis matmul dot vdot outer einsum tensordot astype stopGradient`.split(/\s+/);
+take takeAlongAxis matmul dot vdot outer einsum tensordot astype stopGradient
+signbit fmax fmin fmod modf divmod floatPower cbrt sinc log10 logaddexp logaddexp2 isinf nanToNum rint copysign
+invert bitwiseAnd bitwiseOr bitwiseXor leftShift rightShift logicalXor resultType isscalar countNonzero average
+nansum nanmean nanmax nanmin cumprod nancumsum arrayEqual arrayEquiv allclose isclose cov corrcoef`.split(/\s+/);
 
 const TENSOR_METHODS = `add sub mul div pow neg matmul sum reshape get at data dataSync item itemSync toArray toArraySync toString dispose astype`.split(/\s+/);
 
