@@ -13,7 +13,10 @@ reshape transpose moveaxis swapaxes expandDims squeeze broadcastTo concatenate s
 take takeAlongAxis matmul dot vdot outer einsum tensordot astype stopGradient
 diff ediff1d trapezoid select piecewise polyval polyadd polysub polymul polyder polyint fromfunction indices geomspace
 logspace unstack arraySplit hsplit vsplit dsplit vstack hstack dstack columnStack append roll rot90 diag diagflat
-diagonal diagIndices diagIndicesFrom trace tri triu tril vander cross matvec vecmat matrixTranspose`.split(/\s+/);
+diagonal diagIndices diagIndicesFrom trace tri triu tril vander cross matvec vecmat matrixTranspose
+signbit fmax fmin fmod modf divmod floatPower cbrt sinc log10 logaddexp logaddexp2 isinf nanToNum rint copysign
+invert bitwiseAnd bitwiseOr bitwiseXor leftShift rightShift logicalXor resultType isscalar countNonzero average
+nansum nanmean nanmax nanmin cumprod nancumsum arrayEqual arrayEquiv allclose isclose cov corrcoef`.split(/\s+/);
 
 const TENSOR_METHODS = `add sub mul div pow neg matmul sum reshape get at data dataSync item itemSync toArray toArraySync toString dispose astype diagonal`.split(/\s+/);
 

@@ -218,14 +218,14 @@ export class ExprBuilder {
 
   // ---------------------------------------------------------------- values
   alu(alu: AluOp, args: readonly Expr[], dtype: ExprDType): Expr {
-    const folded = this.foldBool(alu, args);
+    const folded = this.foldBool(alu, args, dtype);
     if (folded) return folded;
     const range = alu === "where" && dtype === "index" ? [Math.min(args[1]!.lo, args[2]!.lo), Math.max(args[1]!.hi, args[2]!.hi)] : [];
     return this.make(`${alu}:${dtype}(${args.map((a) => a.id).join(",")})`, { op: "alu", alu, dtype, args, param: [], lo: range[0], hi: range[1] }, args);
   }
 
   /** Decides index comparisons from ranges and folds `where` on a known condition. */
-  private foldBool(alu: AluOp, args: readonly Expr[]): Expr | null {
+  private foldBool(alu: AluOp, args: readonly Expr[], dtype: ExprDType): Expr | null {
     const [a, b] = args;
     if (a && b && a.dtype === "index" && b.dtype === "index") {
       const decided =
@@ -235,8 +235,9 @@ export class ExprBuilder {
       if (decided >= 0) return this.const(decided, "bool");
     }
     if (alu === "where" && a?.op === "const") return a.value ? args[1]! : args[2]!;
-    if (alu === "and" && a?.op === "const") return a.value ? b! : a;
-    if (alu === "and" && b?.op === "const") return b.value ? a! : b;
+    // Only a logical `and` has a constant that is an identity; int32 `and` is bitwise (x & 17 is not x).
+    if (alu === "and" && dtype === "bool" && a?.op === "const") return a.value ? b! : a;
+    if (alu === "and" && dtype === "bool" && b?.op === "const") return b.value ? a! : b;
     return null;
   }
 

@@ -3,7 +3,7 @@
  * strict primitive (or a short composition of them) is recorded. Nothing is computed.
  */
 import { type DType, checkDType, isFloat } from "../dtype.js";
-import { DTypeError } from "../errors.js";
+import { DTypeError, ValueError } from "../errors.js";
 import { type ArrayLike, Tensor } from "../tensor.js";
 import { broadcastShapes } from "../shape.js";
 import { apply, asTensor, astypeRaw, binaryOp, broadcastRaw, prepareOperands, unaryOp } from "./util.js";
@@ -49,8 +49,29 @@ export const sigmoid = unaryOp("sigmoid", "logistic", { toFloat: true });
 export const floor = (x: ArrayLike): Tensor => roundingOp("floor", x);
 /** @example np.ceil([1.5, -1.5]) // [2, -1] */
 export const ceil = (x: ArrayLike): Tensor => roundingOp("ceil", x);
-/** Rounds half to even, as NumPy. @example np.round([0.5, 1.5, 2.5]) // [0, 2, 2] */
-export const round = (x: ArrayLike): Tensor => roundingOp("round", x);
+/**
+ * Rounds half to even, as NumPy, to `decimals` places (negative: tens, hundreds...). Floats scale by
+ * 10^decimals, round and scale back (NumPy's algorithm, so `round(2.675, 2)` is 2.67 or 2.68 as the
+ * scaled float falls); int32 with negative decimals rounds exactly in integer arithmetic.
+ * @example np.round([0.5, 1.5, 2.5]) // [0, 2, 2]
+ * @example np.round([1.2345, 1250], 2) // [1.23, 1250]
+ */
+export function round(x: ArrayLike, decimals = 0): Tensor {
+  if (!Number.isInteger(decimals)) throw new ValueError(`round: decimals must be an integer, got ${String(decimals)}`);
+  if (decimals === 0) return roundingOp("round", x);
+  const t = asTensor(x, "round");
+  if (!isFloat(t.dtype)) {
+    if (decimals > 0 || t.dtype === "bool") return roundingOp("round", t);
+    const p = 10 ** -decimals;
+    if (p >= 2 ** 31) return multiply(t, 0);
+    // q * p + r with 0 <= r < p; round up past the half, and at the half only to an even q.
+    const q = floorDivide(t, p), r = remainder(t, p);
+    const up = logicalOr(greater(multiply(r, 2), p), logicalAnd(equal(multiply(r, 2), p), notEqual(remainder(q, 2), 0)));
+    return multiply(add(q, astypeRaw(up, "int32")), p);
+  }
+  const scale = 10 ** Math.abs(decimals);
+  return decimals > 0 ? divide(roundingOp("round", multiply(t, scale)), scale) : multiply(roundingOp("round", divide(t, scale)), scale);
+}
 /** @example np.isnan([NaN, 1]) // [true, false] */
 export const isnan = unaryOp("isnan", "isnan");
 /** @example np.logicalNot([true]) // [false] */

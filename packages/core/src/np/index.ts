@@ -23,3 +23,4 @@ export const float64 = "float64" as const;
 export const float16 = "float16" as const;
 export const int32 = "int32" as const;
 export const bool = "bool" as const;
+export * from "./math-extra.js";
