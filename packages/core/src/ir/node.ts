@@ -9,7 +9,7 @@
  * (a bounded table, below). Plain eager values (`x.mul(i).sum()` outside any transform) are not:
  * the table can hold nodes only through WeakRefs, and V8 keeps a WeakRef's target alive until the
  * current synchronous job ends, so interning them kept every result of a synchronous loop (and,
- * through its realization, its buffer) until the loop yielded. An eager node still finds an interned twin; eager duplicates are merged where it
+ * through its realization, its buffer) until the loop yielded. Eager duplicates are merged where it
  * pays: every rewrite rebuilds its graph through the table, and kernels intern their expressions.
  */
 import { type DType, DTYPES } from "../dtype.js";
@@ -38,17 +38,31 @@ let nextId = 1;
  */
 class GraphNode<P extends Prim> implements Node<P> {
   readonly #made = true;
+  /** The structural key, computed when first asked for: an eager node that is not interned never needs it. */
+  #key: string | undefined;
   constructor(
     readonly id: number,
     readonly prim: P,
     readonly inputs: readonly Node[],
     readonly params: Readonly<PrimParams[P]>,
     readonly aval: Aval,
-    readonly key: string,
-  ) {}
+    key?: string,
+  ) {
+    this.#key = key;
+  }
+  get key(): string {
+    // A private field stays writable on a frozen object: the cache does not change the node.
+    return (this.#key ??= nodeKey(this.prim, this.params, this.inputs, this.aval, this.id));
+  }
   static isMade(v: object): boolean {
     return #made in v;
   }
+}
+
+/** Structural key: equal keys mean equal computations (leaves `data`/`input` are unique by id). */
+function nodeKey(prim: Prim, params: object, inputs: readonly Node[], aval: Aval, id: number): string {
+  if (prim === "data" || prim === "input") return `${prim}#${id}`;
+  return `${prim}${paramsKey(params)}(${inputs.map((i) => i.id).join(",")}):${aval.dtype}${fmtShape(aval.shape)}`;
 }
 // Params objects that passed validation (frozen copies): rebuilding a node with them skips the walk.
 const validParams = new WeakSet<object>();
@@ -159,17 +173,16 @@ export function makeNode<P extends Prim>(prim: P, inputs: readonly Node[], param
   // Inferred shapes are bounded too: broadcasting to [1e6, 1e6] fails here, not in an endless kernel.
   checkSize(prim, out.shape);
   const unique = prim === "data" || prim === "input";
-  const key = unique
-    ? `${prim}#${nextId}`
-    : `${prim}${paramsKey(params)}(${inputs.map((i) => i.id).join(",")}):${out.dtype}${fmtShape(out.shape)}`;
   const placeholderBound = prim === "input" || inputs.some((i) => symbolic.has(i));
   const literal = prim === "const";
   const intern = !unique && !literal && (internDepth > 0 || placeholderBound);
+  // Only nodes that are shared look their twin up (and so need their key now).
+  const key = literal || intern ? nodeKey(prim, params, inputs, out, 0) : undefined;
   if (literal) {
-    const hit = literals.get(key);
+    const hit = literals.get(key!);
     if (hit) return hit as Node<P>;
-  } else if (!unique) {
-    const hit = interned.get(key)?.deref();
+  } else if (intern) {
+    const hit = interned.get(key!)?.deref();
     if (hit) return hit as Node<P>;
   }
   const node: Node<P> = Object.freeze(new GraphNode(
@@ -184,10 +197,10 @@ export function makeNode<P extends Prim>(prim: P, inputs: readonly Node[], param
   validParams.add(node.params);
   validAvals.add(out);
   if (placeholderBound) symbolic.add(node);
-  if (literal) literals.set(key, node);
+  if (literal) literals.set(key!, node);
   else if (intern) {
-    interned.set(key, new WeakRef(node));
-    unintern.register(node, key);
+    interned.set(key!, new WeakRef(node));
+    unintern.register(node, key!);
   }
   return node;
 }
@@ -219,7 +232,7 @@ export function makeDataLeaf(ref: DataBuffer, aval: Aval): Node<"data"> {
   const out = checkAval("data", aval);
   checkSize("data", out.shape);
   const id = nextId++;
-  return Object.freeze(new GraphNode<"data">(id, "data", NO_INPUTS, Object.freeze({ ref }), out, `data#${id}`));
+  return Object.freeze(new GraphNode<"data">(id, "data", NO_INPUTS, Object.freeze({ ref }), out));
 }
 
 /** A scalar literal node. */
