@@ -24,3 +24,4 @@ export const float16 = "float16" as const;
 export const int32 = "int32" as const;
 export const bool = "bool" as const;
 export * from "./math-extra.js";
+export * from "./signal-extra.js";
