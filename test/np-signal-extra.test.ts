@@ -1,0 +1,70 @@
+/**
+ * The signal-extra functions under the transforms: gradients against central finite differences
+ * (float64, eager), and jit and vmap against the eager per-example results.
+ */
+import { expect } from "chai";
+import { type Tensor, grad, jit, np, vmap } from "kiln";
+
+type F = (x: Tensor) => Tensor;
+
+function sample(shape: number[], seed = 1): Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const v = Array.from({ length: n }, (_, i) => Math.sin(seed * 12.9898 + i * 78.233) * 1.7 + 0.05 * i);
+  return np.reshape(np.array(v, { dtype: "float64" }), shape);
+}
+
+/** grad of sum(f(x) * w) (fixed weights) vs central differences. */
+function checkGrad(name: string, f: F, shape: number[]): void {
+  const x = sample(shape);
+  const loss = (t: Tensor) => {
+    const y = f(t);
+    return np.sum(np.multiply(y, sample(y.shape, 7)));
+  };
+  const g = Array.from((grad(loss)(x) as Tensor).dataSync());
+  const flat = Array.from(x.dataSync());
+  const h = 1e-6;
+  flat.forEach((v, i) => {
+    const at = (d: number) => loss(np.reshape(np.array(flat.map((u, j) => (j === i ? v + d : u)), { dtype: "float64" }), shape)).itemSync();
+    const fd = (at(h) - at(-h)) / (2 * h);
+    expect(Math.abs(g[i]! - fd), `${name}: d/dx[${i}] = ${g[i]} vs finite difference ${fd}`).to.be.below(1e-5 * (1 + Math.abs(fd)));
+  });
+}
+
+const f64 = (v: number[]) => np.array(v, { dtype: "float64" });
+const idx = np.array([0, 2, 1, 2, 5], { dtype: "int32" });
+
+const CASES: [string, F, number[]][] = [
+  ["convolve full in a", (x) => np.convolve(x, f64([0.5, -1, 2])), [5]],
+  ["convolve same in v", (v) => np.convolve(f64([1, -2, 0.5, 3]), v, { mode: "same" }), [3]],
+  ["correlate valid, both", (x) => np.correlate(x, np.square(np.get(x, np.slice(1, 3)))), [4]],
+  ["correlate same, shorter a", (x) => np.correlate(x, f64([1, 2, -1, 0.5]), { mode: "same" }), [2]],
+  ["kaiser in beta", (b) => np.kaiser(6, np.add(np.abs(b), 1)), []],
+  ["bincount weights", (w) => np.bincount(idx, { length: 4, weights: w }), [5]],
+  ["histogram weights", (w) => np.histogram(f64([0.1, 0.9, 0.5, 0.7]), { bins: 2, range: [0, 1], weights: w })[0], [4]],
+];
+
+describe("np signal-extra under transforms", () => {
+  describe("grad against central finite differences (float64)", () => {
+    for (const [name, f, shape] of CASES) it(name, () => checkGrad(name, f, shape));
+  });
+
+  it("jit gives the eager results", () => {
+    const f = (x: Tensor) => {
+      const [c] = np.histogram(x, { bins: 3, range: [-2, 2] });
+      return [np.convolve(x, np.hanning(3), { mode: "same" }), c, np.isin(np.round(x), [0, 1]), np.kaiser(4, 3)];
+    };
+    const x = sample([6]);
+    const eager = f(x).map((t) => Array.from(t.dataSync()));
+    const jitted = (jit(f)(x) as Tensor[]).map((t) => Array.from(t.dataSync()));
+    expect(jitted).to.deep.equal(eager);
+  });
+
+  it("vmap gives the per-example results", () => {
+    const f = (x: Tensor) => np.add(np.correlate(x, f64([1, -1, 2]), { mode: "full" }), np.bincount(np.astype(np.abs(np.round(x)), "int32"), { length: 6 }));
+    const x = sample([3, 4]);
+    const batched = Array.from((vmap(f)(x) as Tensor).dataSync());
+    const rows = [0, 1, 2].flatMap((i) => Array.from(f(np.get(x, i)).dataSync()));
+    batched.forEach((b, i) => expect(b).to.be.closeTo(rows[i]!, 1e-12));
+    expect(batched.length).to.equal(rows.length);
+  });
+});
