@@ -177,8 +177,17 @@ function contractPair(a0: Labeled, b0: Labeled, keep: ReadonlySet<string>): Labe
  * np.einsum("ii->i", a)             // diagonal
  * np.einsum("i,j->ij", u, v)        // outer product
  * np.einsum("...ij->...ji", x)      // swap the last two axes
+ * np.einsum(a, [0, 1], b, [1, 2], [0, 2]) // interleaved form of "ij,jk->ik"
  */
-export function einsum(subscripts: string, ...operands: ArrayLike[]): Tensor {
+export function einsum(subscripts: string, ...operands: ArrayLike[]): Tensor;
+export function einsum(op0: ArrayLike, sublist0: readonly Sublabel[], ...rest: (ArrayLike | readonly Sublabel[])[]): Tensor;
+export function einsum(first: string | ArrayLike, ...rest: unknown[]): Tensor {
+  if (typeof first !== "string") {
+    const [subs, ops] = interleavedSubscripts([first, ...rest]);
+    return einsum(subs, ...ops);
+  }
+  const subscripts = first;
+  const operands = rest as ArrayLike[];
   if (typeof subscripts !== "string") throw new ValueError(`einsum: the first argument must be a subscripts string, got ${typeof subscripts}`);
   if (!operands.length) throw new ValueError(`einsum: '${subscripts}' needs at least one operand`);
   const { ts, dtype } = promoted("einsum", operands);
@@ -199,4 +208,35 @@ export function einsum(subscripts: string, ...operands: ArrayLike[]): Tensor {
   let t = transposeRaw(acc.t, output.map((l) => acc.labels.indexOf(l)));
   t = broadcastRaw(t, output.map((l) => sizes.get(l)!));
   return dtype === "bool" ? apply("ne", [t, fullRaw(t.shape, 0, "int32")], {}) : t;
+}
+
+/** An axis label of einsum's interleaved form: 0..51 (NumPy's letters A-Z, a-z) or "..." (NumPy's Ellipsis). */
+export type Sublabel = number | "...";
+
+/**
+ * NumPy's interleaved form `(op0, sublist0, op1, sublist1, ..., [sublistOut])` as a subscripts
+ * string: integer k is letter k of "A..Za..z", so the implicit output's ASCII order is the
+ * integer order, as in NumPy.
+ */
+function interleavedSubscripts(args: readonly unknown[]): [string, ArrayLike[]] {
+  const letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+  const word = (sub: unknown): string => {
+    if (!Array.isArray(sub)) throw new ValueError(`einsum: interleaved form needs a sublist (array of integers 0..51 and "...") after each operand, got ${typeof sub}`);
+    return sub
+      .map((l: unknown) => {
+        if (l === "...") return "...";
+        if (typeof l !== "number" || !Number.isInteger(l) || l < 0 || l >= letters.length) throw new ValueError(`einsum: sublist labels must be integers in [0, 52) or "...", got ${String(l)}`);
+        return letters[l]!;
+      })
+      .join("");
+  };
+  const ops: ArrayLike[] = [];
+  const ins: string[] = [];
+  let i = 0;
+  for (; i + 1 < args.length; i += 2) {
+    ops.push(args[i] as ArrayLike);
+    ins.push(word(args[i + 1]));
+  }
+  const out = i < args.length ? `->${word(args[i])}` : "";
+  return [ins.join(",") + out, ops];
 }

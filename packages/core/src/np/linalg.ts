@@ -10,7 +10,7 @@ import { eyeRaw, matmulRaw, productRaw, promotedFloat, promotedPair, range, tran
 import { norm } from "./norm.js";
 import { apply, broadcastRaw, reshapeRaw } from "./util.js";
 
-export { einsum } from "./einsum.js";
+export { einsum, type Sublabel } from "./einsum.js";
 
 /** Broadcasts the batch (leading) dims of two contraction operands; the message names the full shapes. */
 function batchShape(op: string, a: Shape, b: Shape, batchA: Shape, batchB: Shape): number[] {

@@ -140,3 +140,22 @@ describe("np signal-extra: isin, bincount, histogram", () => {
     expect(() => np.histogram([1], { bins: 2 } as never)).to.throw(ValueError);
   });
 });
+
+describe("np.einsum interleaved form", () => {
+  const a = np.array([[1, 2], [3, 4]]);
+  const b = np.array([[5, 6], [7, 8]]);
+  it("translates sublists to subscripts, as NumPy's einsum(op0, sublist0, ...)", () => {
+    same(np.einsum(a, [0, 1], b, [1, 2], [0, 2]), vals(np.einsum("ij,jk->ik", a, b)));
+    same(np.einsum(a, [0, 1], b, [1, 2], [0, 2]), [19, 22, 43, 50]);
+    // implicit output: labels used once, in integer order (NumPy: ASCII order of A-Za-z)
+    same(np.einsum(a, [1, 0]), vals(a.T));
+    same(np.einsum(a, [30, 30]), [5]);
+    same(np.einsum(a, [0, 0], [0]), [1, 4]);
+    same(np.einsum(np.ones([2, 3, 2]), ["...", 0], np.array([1, 2]), [0], ["..."]), [3, 3, 3, 3, 3, 3]);
+  });
+  it("bad sublists get typed errors", () => {
+    expect(() => np.einsum(a, [0, 52])).to.throw(ValueError);
+    expect(() => np.einsum(a, [0, -1])).to.throw(ValueError);
+    expect(() => np.einsum(a, [0, 1], b, 3 as never)).to.throw(ValueError);
+  });
+});
