@@ -40,6 +40,7 @@ const CASES: [string, F, number[]][] = [
   ["correlate same, shorter a", (x) => np.correlate(x, f64([1, 2, -1, 0.5]), { mode: "same" }), [2]],
   ["kaiser in beta", (b) => np.kaiser(6, np.add(np.abs(b), 1)), []],
   ["bincount weights", (w) => np.bincount(idx, { length: 4, weights: w }), [5]],
+  ["applyOverAxes", (x) => np.applyOverAxes((t, ax) => np.sum(np.multiply(t, np.sin(t)), { axis: ax }), x, [0, -1]), [2, 3, 2]],
   ["histogram weights", (w) => np.histogram(f64([0.1, 0.9, 0.5, 0.7]), { bins: 2, range: [0, 1], weights: w })[0], [4]],
 ];
 

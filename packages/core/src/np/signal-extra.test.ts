@@ -159,3 +159,20 @@ describe("np.einsum interleaved form", () => {
     expect(() => np.einsum(a, [0, 1], b, 3 as never)).to.throw(ValueError);
   });
 });
+
+describe("np.applyOverAxes", () => {
+  it("NumPy's documented example and a rank-keeping fn", () => {
+    // NumPy docs: np.apply_over_axes(np.sum, np.arange(24).reshape(2,3,4), [0,2]) -> [[[60], [92], [124]]]
+    const r = np.applyOverAxes((t, ax) => np.sum(t, { axis: ax }), np.reshape(np.arange(24), [2, 3, 4]), [0, 2]);
+    expect(r.shape).to.deep.equal([1, 3, 1]);
+    same(r, [60, 92, 124]);
+    const k = np.applyOverAxes((t, ax) => np.sum(t, { axis: ax, keepdims: true }), np.reshape(np.arange(6), [2, 3]), -1);
+    expect(k.shape).to.deep.equal([2, 1]);
+    same(k, [3, 12]);
+    same(np.applyOverAxes((t, ax) => np.cumsum(t, { axis: ax }), [1, 2, 3], []), [1, 2, 3]);
+  });
+  it("bad axes and rank changes get typed errors", () => {
+    expect(() => np.applyOverAxes((t) => t, [1, 2], 1)).to.throw(/axis/);
+    expect(() => np.applyOverAxes((t) => np.sum(t), np.ones([2, 2, 2]), 0)).to.throw(ShapeError);
+  });
+});

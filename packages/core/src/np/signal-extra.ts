@@ -5,7 +5,7 @@
  */
 import { isFloat } from "../dtype.js";
 import { ShapeError, ValueError, describeValue } from "../errors.js";
-import { fmtShape } from "../shape.js";
+import { fmtShape, normAxis } from "../shape.js";
 import { type ArrayLike, Tensor } from "../tensor.js";
 import { add, cos, divide, equal, floor, greaterEqual, isnan, lessEqual, logicalAnd, logicalNot, multiply, sqrt, subtract, where } from "./elementwise.js";
 import { any, sum } from "./reduce.js";
@@ -268,4 +268,26 @@ export function histogram(a: ArrayLike, options: HistogramOptions): [Tensor, Ten
     w = reshapeRaw(wt, [wt.size]);
   }
   return [countBins("histogram", idx, bins, w), edges];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Applying a function over axes
+
+/**
+ * `np.apply_over_axes`: `fn(a, axis)` for each axis in turn, each result feeding the next; a
+ * result with one dimension fewer (a reduction) gets that axis back as size 1, so the output keeps
+ * `a`'s rank. A negative axis counts from the end of the current array.
+ * @example np.applyOverAxes(np.sum, np.arange(24).reshape([2, 3, 4]), [0, 2]) // [[[60], [92], [124]]]
+ */
+export function applyOverAxes(fn: (a: Tensor, axis: number) => ArrayLike, a: ArrayLike, axes: number | readonly number[]): Tensor {
+  if (typeof fn !== "function") throw new ValueError(`applyOverAxes: fn must be a function, got ${describeValue(fn)}`);
+  let t = asTensor(a, "applyOverAxes");
+  for (const ax of typeof axes === "number" ? [axes] : axes) {
+    const axis = normAxis("applyOverAxes", ax, t.ndim);
+    const r = asTensor(fn(t, axis), "applyOverAxes");
+    if (r.ndim === t.ndim) t = r;
+    else if (r.ndim === t.ndim - 1) t = expandDims(r, axis);
+    else throw new ShapeError(`applyOverAxes: fn must keep the rank ${t.ndim} or reduce it by one, got shape ${fmtShape(r.shape)} from axis ${axis}`);
+  }
+  return t;
 }
