@@ -17,7 +17,7 @@ diagonal diagIndices diagIndicesFrom trace tri triu tril vander cross matvec vec
 signbit fmax fmin fmod modf divmod floatPower cbrt sinc log10 logaddexp logaddexp2 isinf nanToNum rint copysign
 invert bitwiseAnd bitwiseOr bitwiseXor leftShift rightShift logicalXor resultType isscalar countNonzero average
 nansum nanmean nanmax nanmin cumprod nancumsum arrayEqual arrayEquiv allclose isclose cov corrcoef
-bartlett blackman hamming hanning kaiser convolve correlate isin bincount histogram applyOverAxes`.split(/\s+/);
+bartlett blackman hamming hanning kaiser convolve correlate isin bincount histogram applyOverAxes applyAlongAxis`.split(/\s+/);
 
 const TENSOR_METHODS = `add sub mul div pow neg matmul sum reshape get at data dataSync item itemSync toArray toArraySync toString dispose astype diagonal`.split(/\s+/);
 

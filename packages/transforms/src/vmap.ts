@@ -235,3 +235,6 @@ export function vmap<F extends AnyFunction>(fn: F, opts: VmapOptions = {}): (...
     return tree.unflatten(outDef, outputs);
   }) as (...args: Parameters<F>) => ReturnType<F>;
 }
+
+// np.applyAlongAxis (in core, which cannot import this package) maps with vmap.
+npUtil.registerVmap((fn, opts) => vmap(fn, opts));

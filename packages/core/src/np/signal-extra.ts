@@ -4,7 +4,7 @@
  * (JAX's rule), so jit, grad and vmap apply unchanged and no host loop runs over data.
  */
 import { isFloat } from "../dtype.js";
-import { ShapeError, ValueError, describeValue } from "../errors.js";
+import { KilnTypeError, ShapeError, ValueError, describeValue } from "../errors.js";
 import { fmtShape, normAxis } from "../shape.js";
 import { type ArrayLike, Tensor } from "../tensor.js";
 import { add, cos, divide, equal, floor, greaterEqual, isnan, lessEqual, logicalAnd, logicalNot, multiply, sqrt, subtract, where } from "./elementwise.js";
@@ -13,7 +13,7 @@ import { expandDims, flip, pad } from "./shape.js";
 import { take } from "./indexing.js";
 import { arange, linspace } from "./creation.js";
 import { checkInt, iota, sliceAxis } from "./compose-helpers.js";
-import { asTensor, astypeRaw, fullRaw, optionsOf, reshapeRaw, resultDType } from "./util.js";
+import { asTensor, astypeRaw, fullRaw, optionsOf, registeredVmap, reshapeRaw, resultDType } from "./util.js";
 
 // ---------------------------------------------------------------------------------------------
 // Windows (float32, as jax.numpy)
@@ -290,4 +290,24 @@ export function applyOverAxes(fn: (a: Tensor, axis: number) => ArrayLike, a: Arr
     else throw new ShapeError(`applyOverAxes: fn must keep the rank ${t.ndim} or reduce it by one, got shape ${fmtShape(r.shape)} from axis ${axis}`);
   }
   return t;
+}
+
+/**
+ * `np.apply_along_axis` as `jax.numpy`: `fn` applied to every 1-D slice along `axis` by nesting
+ * vmap (one level per other axis), so it runs as one batched graph with no host loop. `fn` may
+ * return a 0-d or an N-d Tensor: its axes replace `axis` in the result. Needs the transforms
+ * package loaded (importing `kiln` does that).
+ * @example np.applyAlongAxis((r) => np.sum(np.square(r)), 1, np.array([[1, 2], [3, 4]])) // [5, 25]
+ */
+export function applyAlongAxis(fn: (slice: Tensor) => ArrayLike, axis: number, arr: ArrayLike): Tensor {
+  if (typeof fn !== "function") throw new KilnTypeError(`applyAlongAxis: fn must be a function, got ${describeValue(fn)}`);
+  const vmap = registeredVmap();
+  if (vmap === null) throw new ValueError(`applyAlongAxis: needs vmap; import "kiln" (or @kiln/transforms) first`);
+  const t = asTensor(arr, "applyAlongAxis");
+  const ax = normAxis("applyAlongAxis", axis, t.ndim);
+  let f = (x: Tensor): Tensor => asTensor(fn(x), "applyAlongAxis");
+  // Axes after `axis` (innermost first, each in turn at position i of the remaining array), then before.
+  for (let i = 1; i < t.ndim - ax; i++) f = vmap(f, { inAxes: i, outAxes: -1 });
+  for (let i = 0; i < ax; i++) f = vmap(f, { inAxes: 0, outAxes: 0 });
+  return f(t);
 }

@@ -192,3 +192,16 @@ export function isNode(x: unknown): x is Node {
 }
 
 export { sizeOf };
+
+/**
+ * vmap as @kiln/transforms registers it when it loads (core cannot import transforms, which
+ * depends on core); np.applyAlongAxis maps with it.
+ */
+export type VmapHook = (fn: (x: Tensor) => Tensor, opts: { inAxes: number; outAxes: number }) => (x: Tensor) => Tensor;
+let vmapHook: VmapHook | null = null;
+export function registerVmap(v: VmapHook): void {
+  vmapHook = v;
+}
+export function registeredVmap(): VmapHook | null {
+  return vmapHook;
+}
