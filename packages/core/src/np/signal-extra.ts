@@ -4,7 +4,7 @@
  * (JAX's rule), so jit, grad and vmap apply unchanged and no host loop runs over data.
  */
 import { isFloat } from "../dtype.js";
-import { KilnTypeError, ShapeError, ValueError, describeValue } from "../errors.js";
+import { DTypeError, KilnTypeError, ShapeError, ValueError, describeValue } from "../errors.js";
 import { fmtShape, normAxis } from "../shape.js";
 import { type ArrayLike, Tensor } from "../tensor.js";
 import { add, cos, divide, equal, floor, greaterEqual, isnan, lessEqual, logicalAnd, logicalNot, multiply, sqrt, subtract, where } from "./elementwise.js";
@@ -46,7 +46,7 @@ export function bartlett(M: number): Tensor {
 
 /**
  * The Blackman window: `0.42 + 0.5 cos(pi n/(M-1)) + 0.08 cos(2 pi n/(M-1))`.
- * @example np.blackman(3) // [-1.4e-17 ≈ 0, 1, ≈ 0]
+ * @example np.blackman(5) // [0, 0.34, 1, 0.34, 0] (to float32 rounding)
  */
 export function blackman(M: number): Tensor {
   return cosineWindow("blackman", M, [0.42, 0.5, 0.08]);
@@ -211,7 +211,7 @@ export function bincount(x: ArrayLike, options: BincountOptions): Tensor {
   const length = checkInt("bincount", "length", opts.length, 0);
   const t = asTensor(x, "bincount");
   if (t.ndim !== 1) throw new ShapeError(`bincount: x must be 1-D, got shape ${fmtShape(t.shape)}`);
-  if (isFloat(t.dtype)) throw new ValueError(`bincount: x must be integer, got ${t.dtype}`);
+  if (isFloat(t.dtype)) throw new DTypeError(`bincount: x must be int32 or bool, got ${t.dtype}`);
   return countBins("bincount", astypeRaw(t, "int32"), length, opts.weights);
 }
 
