@@ -4,31 +4,10 @@
  */
 import { expect } from "chai";
 import { type Tensor, grad, jit, np, vmap } from "kiln";
+import { checkGradFd, sample } from "./util.js";
 
 type F = (x: Tensor) => Tensor;
-
-function sample(shape: number[], seed = 1): Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const v = Array.from({ length: n }, (_, i) => Math.sin(seed * 12.9898 + i * 78.233) * 1.7 + 0.05 * i);
-  return np.reshape(np.array(v, { dtype: "float64" }), shape);
-}
-
-/** grad of sum(f(x) * w) (fixed weights) vs central differences. */
-function checkGrad(name: string, f: F, shape: number[]): void {
-  const x = sample(shape);
-  const loss = (t: Tensor) => {
-    const y = f(t);
-    return np.sum(np.multiply(y, sample(y.shape, 7)));
-  };
-  const g = Array.from((grad(loss)(x) as Tensor).dataSync());
-  const flat = Array.from(x.dataSync());
-  const h = 1e-6;
-  flat.forEach((v, i) => {
-    const at = (d: number) => loss(np.reshape(np.array(flat.map((u, j) => (j === i ? v + d : u)), { dtype: "float64" }), shape)).itemSync();
-    const fd = (at(h) - at(-h)) / (2 * h);
-    expect(Math.abs(g[i]! - fd), `${name}: d/dx[${i}] = ${g[i]} vs finite difference ${fd}`).to.be.below(1e-5 * (1 + Math.abs(fd)));
-  });
-}
+const checkGrad = checkGradFd;
 
 const f64 = (v: number[]) => np.array(v, { dtype: "float64" });
 const idx = np.array([0, 2, 1, 2, 5], { dtype: "int32" });

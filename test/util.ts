@@ -3,7 +3,7 @@
  * tolerance, reporting the first mismatching index. Built on chai.
  */
 import { expect } from "chai";
-import { Tensor } from "kiln";
+import { Tensor, grad, np } from "kiln";
 
 export type Nested = number | boolean | Nested[];
 
@@ -51,4 +51,31 @@ export function expectClose(actual: Tensor | Nested, expected: Nested | Float64A
     const ok = Math.abs(x - y) <= atol + rtol * Math.abs(y);
     expect(ok, `element ${i}: got ${x}, expected ${y} (rtol ${rtol}, atol ${atol})\nactual:   ${a.slice(0, 20)}\nexpected: ${e.slice(0, 20)}`).to.equal(true);
   }
+}
+
+/** A float64 tensor of distinct, non-integral values (no ties), deterministic per seed. */
+export function sample(shape: readonly number[], seed = 1): Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const v = Array.from({ length: n }, (_, i) => Math.sin(seed * 12.9898 + i * 78.233) * 1.7 + 0.05 * i);
+  return np.reshape(np.array(v, { dtype: "float64" }), [...shape]);
+}
+
+/**
+ * grad of sum(f(x) * w) (fixed weights, so no symmetric cancellation) against central finite
+ * differences in float64, at `sample(shape)`.
+ */
+export function checkGradFd(name: string, f: (x: Tensor) => Tensor, shape: number[]): void {
+  const x = sample(shape);
+  const loss = (t: Tensor) => {
+    const y = f(t);
+    return np.sum(np.multiply(y, sample(y.shape, 7)));
+  };
+  const g = Array.from((grad(loss)(x) as Tensor).dataSync());
+  const values = Array.from(x.dataSync());
+  const h = 1e-6;
+  values.forEach((v, i) => {
+    const at = (d: number) => loss(np.reshape(np.array(values.map((u, j) => (j === i ? v + d : u)), { dtype: "float64" }), shape)).itemSync();
+    const fd = (at(h) - at(-h)) / (2 * h);
+    expect(Math.abs(g[i]! - fd), `${name}: d/dx[${i}] = ${g[i]} vs finite difference ${fd}`).to.be.below(1e-5 * (1 + Math.abs(fd)));
+  });
 }
