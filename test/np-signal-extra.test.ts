@@ -3,7 +3,7 @@
  * (float64, eager), and jit and vmap against the eager per-example results.
  */
 import { expect } from "chai";
-import { type Tensor, grad, jit, np, vmap } from "kiln";
+import { type Tensor, jit, np, vmap } from "kiln";
 import { checkGradFd, sample } from "./util.js";
 
 type F = (x: Tensor) => Tensor;
