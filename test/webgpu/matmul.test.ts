@@ -7,7 +7,7 @@
  */
 import { expect } from "chai";
 import { BackendUnavailableError, type Tensor, ValueError, jit, np, slice } from "kiln";
-import { currentGpu } from "../../packages/backend/src/runtime/webgpu-device.js";
+import { currentGpu } from "../../packages/backend/src/targets/webgpu/webgpu-device.js";
 import { clearWebgpuCache, destroyGpu, init, setBackend, setWgslSourceStore, tuneWebgpu, type MatmulChoice } from "@kiln/backend";
 import { useWebgpu } from "./env.js";
 

@@ -10,9 +10,9 @@
  */
 import { expect } from "chai";
 import { type Tensor, State, bufferOf, jit, np, npUtil, realize, activeExecutor } from "kiln";
-import { currentGpu } from "../../packages/backend/src/runtime/webgpu-device.js";
-import { DeviceData, poolOf, readback } from "../../packages/backend/src/runtime/webgpu-memory.js";
-import { POISON_BITS, setWebgpuPoolChecks } from "../../packages/backend/src/runtime/webgpu-pool-check.js";
+import { currentGpu } from "../../packages/backend/src/targets/webgpu/webgpu-device.js";
+import { DeviceData, poolOf, readback } from "../../packages/backend/src/targets/webgpu/webgpu-memory.js";
+import { POISON_BITS, setWebgpuPoolChecks } from "../../packages/backend/src/targets/webgpu/webgpu-pool-check.js";
 import { PATTERN_CASES } from "../conformance/patterns.js";
 import { checkCaseAsync } from "../conformance/suite.js";
 import { useWebgpu } from "./env.js";

@@ -6,10 +6,10 @@
  * computes correctly but usually slower than the CPU backend, so it is used only when named.
  */
 import { BackendUnavailableError, activeExecutor, registerExecutor, setExecutor } from "@kiln/core";
-import { cpuExecutor } from "./runtime/cpu.js";
-import { webgpuExecutor } from "./runtime/webgpu.js";
-import { type AdapterSummary, acquireGpu, currentGpu, gpuUnavailableReason } from "./runtime/webgpu-device.js";
-import { tuneWebgpu } from "./runtime/webgpu-tune.js";
+import { cpuExecutor } from "./targets/js/cpu.js";
+import { webgpuExecutor } from "./targets/webgpu/webgpu.js";
+import { type AdapterSummary, acquireGpu, currentGpu, gpuUnavailableReason } from "./targets/webgpu/webgpu-device.js";
+import { tuneWebgpu } from "./targets/webgpu/webgpu-tune.js";
 
 export type BackendName = "cpu" | "webgpu" | "gpujs";
 

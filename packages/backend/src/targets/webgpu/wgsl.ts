@@ -17,9 +17,9 @@
  * renders statement lists in one invocation ("serial") given that mapping's decisions.
  */
 import { type DType } from "@kiln/core";
-import { type AluOp, type ExprDType, type ReduceOp } from "../expr.js";
-import { type BufferParam, type Op, type Operand, type Stmt } from "../kernel.js";
-import { type AluRender, BASE_ALU, type Dialect, checkLiteral } from "./base.js";
+import { type AluOp, type ExprDType, type ReduceOp } from "../../expr.js";
+import { type BufferParam, type Op, type Operand, type Stmt } from "../../kernel.js";
+import { type AluRender, BASE_ALU, type Dialect, checkLiteral } from "../../render/base.js";
 
 export { WGSL_PRELUDE } from "./wgsl-prelude.js";
 

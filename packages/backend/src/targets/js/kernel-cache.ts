@@ -6,8 +6,8 @@
  * `kernelCacheStats()` exposes the counts so tests can assert it.
  */
 import { LruCache } from "@kiln/core";
-import { type Kernel, printKernelBody } from "./kernel.js";
-import { compileJs, renderJs } from "./render/js.js";
+import { type Kernel, printKernelBody } from "../../kernel.js";
+import { compileJs, renderJs } from "./js.js";
 
 export interface CompiledKernel {
   readonly name: string;

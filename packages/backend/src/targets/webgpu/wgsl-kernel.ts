@@ -20,8 +20,8 @@
  * is a compile-time constant: kernels are specialized to their shapes.
  * Contractions have their own template (render/wgsl-matmul.ts).
  */
-import { type Kernel, type Operand, type Stmt } from "../kernel.js";
-import { type ReduceOp } from "../expr.js";
+import { type Kernel, type Operand, type Stmt } from "../../kernel.js";
+import { type ReduceOp } from "../../expr.js";
 import { WGSL_PRELUDE, WgslWriter, combine, storageType } from "./wgsl.js";
 import { renderContraction } from "./wgsl-matmul.js";
 import { LOOP_BUDGET, LOOP_LIMIT, serialTrips } from "./wgsl-loops.js";

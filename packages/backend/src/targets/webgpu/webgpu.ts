@@ -15,10 +15,10 @@ import {
   BackendUnavailableError, type CompileOptions, type CompiledGraph, DataBuffer, DisposedError, type Executor, type Graph, type Node,
   type TypedArray, LruCache, topoSort,
 } from "@kiln/core";
-import { type KernelStep, type Plan, type PlanBuffer, scheduleGraph } from "../schedule.js";
-import { splitWideConcats } from "../limits.js";
-import { parameterizeConstants } from "../params.js";
-import { graphKey } from "./cpu.js";
+import { type KernelStep, type Plan, type PlanBuffer, scheduleGraph } from "../../schedule.js";
+import { splitWideConcats } from "../../limits.js";
+import { parameterizeConstants } from "../../params.js";
+import { graphKey } from "../js/cpu.js";
 import { type GpuContext, currentGpu, requireGpu } from "./webgpu-device.js";
 import {
   DeviceData, type BufferPool, bindingLimitError, deviceBytes, deviceDataOf, deviceFailure, freeDeviceData, poolOf, readStats, readback, scopedErrors, upload,
@@ -26,7 +26,7 @@ import {
 import {
   type CompiledProgram, aliasedDispatch, clearProgramCache, compiledLibrary, compiledProgram, hostReason, runHostStep,
 } from "./webgpu-programs.js";
-import { planDonations } from "./donate.js";
+import { planDonations } from "../../host/donate.js";
 import { hostifyControlLeaves } from "./webgpu-control.js";
 
 type StepRun =

@@ -4,7 +4,7 @@
  * their host arrays; a constant that lives only on the device is read back first.
  */
 import { type DataBuffer, type Graph, type Node, type TypedArray, topoSort } from "@kiln/core";
-import { type LibrarySpec } from "../schedule.js";
+import { type LibrarySpec } from "../../schedule.js";
 import { type GpuContext } from "./webgpu-device.js";
 import { DeviceData, readback } from "./webgpu-memory.js";
 

@@ -16,10 +16,10 @@
  * Every strategy sums in the same order, so tuning changes speed, never results.
  */
 import { BackendUnavailableError, Tensor, ValueError, hostDataNode, np } from "@kiln/core";
-import { fnv1a } from "../kernel.js";
-import { scheduleGraph } from "../schedule.js";
-import { type MatmulChoice, type MatmulStrategy, type WgslTuning } from "../render/wgsl-kernel.js";
-import { renderContraction } from "../render/wgsl-matmul.js";
+import { fnv1a } from "../../kernel.js";
+import { scheduleGraph } from "../../schedule.js";
+import { type MatmulChoice, type MatmulStrategy, type WgslTuning } from "./wgsl-kernel.js";
+import { renderContraction } from "./wgsl-matmul.js";
 import { type GpuContext, requireGpu } from "./webgpu-device.js";
 import { deviceBytes } from "./webgpu-memory.js";
 import { wgslSourceStore } from "./webgpu-programs.js";

@@ -1,8 +1,8 @@
 /** What a plan launches, for inspection (`lowerGraph`, `jit(...).lower()`). */
-import { kernelSource } from "./cache.js";
-import { printKernel } from "./kernel.js";
-import { librarySource } from "./runtime/library.js";
-import { type Plan } from "./schedule.js";
+import { kernelSource } from "../targets/js/kernel-cache.js";
+import { printKernel } from "../kernel.js";
+import { librarySource } from "./library.js";
+import { type Plan } from "../schedule.js";
 
 export interface LoweredKernelInfo {
   readonly name: string;

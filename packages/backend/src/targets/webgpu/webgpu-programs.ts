@@ -18,13 +18,13 @@
  * uploaded when a device kernel needs it.
  */
 import { type DType, KernelCompileError, LruCache, type TypedArray } from "@kiln/core";
-import { type Kernel, type Stmt, fnv1a, printKernelBody } from "../kernel.js";
-import { type KernelStep, type LibrarySpec } from "../schedule.js";
-import { allocTypedArray } from "../storage.js";
-import { compileKernel } from "../cache.js";
-import { type WgslProgram, renderWgslProgram } from "../render/wgsl-kernel.js";
-import { WGSL_LIBRARY, renderLibrary } from "../render/wgsl-library.js";
-import { LIBRARY } from "./library.js";
+import { type Kernel, type Stmt, fnv1a, printKernelBody } from "../../kernel.js";
+import { type KernelStep, type LibrarySpec } from "../../schedule.js";
+import { allocTypedArray } from "../../storage.js";
+import { compileKernel } from "../js/kernel-cache.js";
+import { type WgslProgram, renderWgslProgram } from "./wgsl-kernel.js";
+import { WGSL_LIBRARY, renderLibrary } from "./wgsl-library.js";
+import { LIBRARY } from "../../host/library.js";
 import { type GpuContext } from "./webgpu-device.js";
 import { type WgslSourceStore, decodeEntry, encodeEntry, reportStoreProblem, storeKey } from "./webgpu-store.js";
 

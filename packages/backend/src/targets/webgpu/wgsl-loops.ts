@@ -4,7 +4,7 @@
  * (render/wgsl-kernel.ts, wgsl-matmul.ts, wgsl-library.ts) estimates its invocations' iterations
  * with `serialTrips` and stays within `LOOP_BUDGET`, on every adapter.
  */
-import { type Stmt } from "../kernel.js";
+import { type Stmt } from "../../kernel.js";
 
 /**
  * Loop iterations one invocation may run, all its loops together. Mesa's software drivers

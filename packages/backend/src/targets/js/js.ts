@@ -7,11 +7,11 @@
  * wrap (`| 0`, `Math.imul`), booleans are 0/1 in Uint8Arrays, exactly as the reference
  * interpreter computes them.
  */
-import { type AluOp, type ReduceOp } from "../expr.js";
-import { type Kernel, type Op, type Operand, type Stmt } from "../kernel.js";
+import { type AluOp, type ReduceOp } from "../../expr.js";
+import { type Kernel, type Op, type Operand, type Stmt } from "../../kernel.js";
 import { floorDivideScalar, powerInt32, remainderScalar } from "@kiln/core";
-import { type AluRender, BASE_ALU, type Dialect, literal } from "./base.js";
-import { wasmGemm } from "../runtime/wasm-gemm.js";
+import { type AluRender, BASE_ALU, type Dialect, literal } from "../../render/base.js";
+import { wasmGemm } from "./wasm-gemm.js";
 import { renderContractionJs } from "./js-matmul.js";
 
 const JS: Dialect = { math: (name) => `Math.${name}` };

@@ -6,10 +6,10 @@
  */
 import { expect } from "chai";
 import { type Tensor, np, npUtil } from "@kiln/core";
-import { type Kernel } from "../kernel.js";
-import { scheduleGraph } from "../schedule.js";
-import { type AluOp } from "../expr.js";
-import { type AluRender } from "./base.js";
+import { type Kernel } from "../../kernel.js";
+import { scheduleGraph } from "../../schedule.js";
+import { type AluOp } from "../../expr.js";
+import { type AluRender } from "../../render/base.js";
 import { WGSL_ALU as TABLE, castTo, wgslLiteral } from "./wgsl.js";
 import { type WgslTuning, gridDims, renderWgslProgram } from "./wgsl-kernel.js";
 

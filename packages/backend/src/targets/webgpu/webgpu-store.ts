@@ -14,8 +14,8 @@
  * a console warning) and count in `webgpuCacheStats().storeProblems`. The kernel is then rendered
  * again (and the entry replaced) — it still runs on the device.
  */
-import { type WgslProgram } from "../render/wgsl-kernel.js";
-import { WGSL_PRELUDE } from "../render/wgsl.js";
+import { type WgslProgram } from "./wgsl-kernel.js";
+import { WGSL_PRELUDE } from "./wgsl.js";
 
 /** What went wrong with the persistent WGSL store. */
 export interface WgslStoreProblem {

@@ -10,7 +10,7 @@
  */
 import type {} from "webgpu"; // WebGPU's global types (GPUDevice, ...); erased at run time
 import { BackendUnavailableError } from "@kiln/core";
-import { type WgslTuning } from "../render/wgsl-kernel.js";
+import { type WgslTuning } from "./wgsl-kernel.js";
 
 export interface AdapterSummary {
   /** Human-readable name: the device or description the adapter reports. */

@@ -9,10 +9,10 @@
  * The panel layouts are contract.ts's: Ap[(ip·k + p)·MR + ii], Bp[(jp·k + p)·NR + jj]. The
  * microkernel takes B panels in pairs: an odd last panel gets a zero partner.
  */
-import { type Kernel, type Stmt } from "../kernel.js";
-import { MR, NR } from "../contract.js";
-import { wasmGemm } from "../runtime/wasm-gemm.js";
-import { contractionParts, lets } from "./contraction.js";
+import { type Kernel, type Stmt } from "../../kernel.js";
+import { MR, NR } from "../../lower-contraction.js";
+import { wasmGemm } from "./wasm-gemm.js";
+import { contractionParts, lets } from "../../render/contraction.js";
 import { type RegAlias, renderStmts } from "./js.js";
 
 const isFloat32 = (st: Extract<Stmt, { s: "store" }>) => st.value.k !== "var" && (st.value.dtype === "float32" || st.value.dtype === "float16");

@@ -7,13 +7,13 @@
 import {
   type CompiledGraph, DataBuffer, DisposedError, type Executor, type Graph, type Node, type TypedArray, LruCache, topoSort,
 } from "@kiln/core";
-import { planKernels } from "../inspect.js";
-import { allocTypedArray, bytesPer, storageOf } from "../storage.js";
-import { compileKernel } from "../cache.js";
-import { isParameter, parameterValues, parameterizeConstants } from "../params.js";
-import { type KernelStep, type Plan, type PlanBuffer, scheduleGraph } from "../schedule.js";
-import { donatable, planDonations } from "./donate.js";
-import { LIBRARY } from "./library.js";
+import { planKernels } from "../../host/inspect.js";
+import { allocTypedArray, bytesPer, storageOf } from "../../storage.js";
+import { compileKernel } from "./kernel-cache.js";
+import { isParameter, parameterValues, parameterizeConstants } from "../../params.js";
+import { type KernelStep, type Plan, type PlanBuffer, scheduleGraph } from "../../schedule.js";
+import { donatable, planDonations } from "../../host/donate.js";
+import { LIBRARY } from "../../host/library.js";
 
 /** How often graphs were scheduled and structurally hashed (tests assert that jit replays do neither). */
 const counters = { schedules: 0, hashes: 0 };

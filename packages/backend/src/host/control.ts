@@ -11,7 +11,7 @@
 import { type ControlCall, type ControlRuntime, type DataBuffer, DisposedError, type Graph, type Node, type TypedArray, evalControl, sizeOf } from "@kiln/core";
 import { type LibrarySpec, type Plan, scheduleGraph } from "../schedule.js";
 import { allocTypedArray } from "../storage.js";
-import { runPlan } from "./cpu.js";
+import { runPlan } from "../targets/js/cpu.js";
 
 interface SubPlan {
   readonly plan: Plan;

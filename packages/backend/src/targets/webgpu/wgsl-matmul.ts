@@ -19,14 +19,14 @@
  *
  * Every strategy sums each output over k in the same order, so they agree to rounding.
  */
-import { type Kernel, type Op, type Operand, type Stmt } from "../kernel.js";
-import { MR, NR } from "../contract.js";
+import { type Kernel, type Op, type Operand, type Stmt } from "../../kernel.js";
+import { MR, NR } from "../../lower-contraction.js";
 import { WgslWriter, castTo } from "./wgsl.js";
 import {
   type MatmulChoice, type Nest, type WgslDispatch, type WgslProgram, type WgslTuning, decompose, flatten, gridDims, wgslModule,
 } from "./wgsl-kernel.js";
 import { LOOP_BUDGET } from "./wgsl-loops.js";
-import { type ContractionParts, type LoopStmt, contractionParts, lets } from "./contraction.js";
+import { type ContractionParts, type LoopStmt, contractionParts, lets } from "../../render/contraction.js";
 
 class UnsupportedContraction extends Error {}
 

@@ -14,8 +14,8 @@
  * Factorizations (solve, cholesky, determinants) and control flow stay on the host.
  */
 import { type DType, type PrimParams, sizeOf } from "@kiln/core";
-import { type LibrarySpec } from "../schedule.js";
-import { type BufferParam } from "../kernel.js";
+import { type LibrarySpec } from "../../schedule.js";
+import { type BufferParam } from "../../kernel.js";
 import { WgslWriter } from "./wgsl.js";
 import { type WgslProgram, type WgslTuning, gridDims, wgslModule } from "./wgsl-kernel.js";
 import { LOOP_BUDGET, LOOP_LIMIT } from "./wgsl-loops.js";

@@ -9,7 +9,7 @@
  * released buffers wait (`hold`/`unhold`) so such a plan never sees its inputs recycled under it.
  */
 import { BackendUnavailableError, type DType, DisposedError, type DataBuffer, KernelCompileError, type TypedArray } from "@kiln/core";
-import { allocTypedArray } from "../storage.js";
+import { allocTypedArray } from "../../storage.js";
 import { type GpuContext, currentGpu, lostDeviceError } from "./webgpu-device.js";
 import { checkAcquire, checkRelease, trackDeviceData } from "./webgpu-pool-check.js";
 
