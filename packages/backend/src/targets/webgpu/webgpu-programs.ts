@@ -21,10 +21,8 @@ import { type DType, KernelCompileError, LruCache, type TypedArray } from "@kiln
 import { type Kernel, type Stmt, fnv1a, printKernelBody } from "../../kernel.js";
 import { type KernelStep, type LibrarySpec } from "../../schedule.js";
 import { allocTypedArray } from "../../storage.js";
-import { compileKernel } from "../js/kernel-cache.js";
 import { type WgslProgram, renderWgslProgram } from "./wgsl-kernel.js";
 import { WGSL_LIBRARY, renderLibrary } from "./wgsl-library.js";
-import { LIBRARY } from "../../host/library.js";
 import { type GpuContext } from "./webgpu-device.js";
 import { type WgslSourceStore, decodeEntry, encodeEntry, reportStoreProblem, storeKey } from "./webgpu-store.js";
 
@@ -275,18 +273,4 @@ export function hostReason(step: KernelStep, dtypeOf: (id: number) => DType): st
     return null;
   }
   return hasFloat64Math(k.body) ? "float64 arithmetic" : null;
-}
-
-/** Runs a host step on host arrays (the CPU backend's kernels), returning its output. */
-export function runHostStep(step: KernelStep, ins: readonly TypedArray[], outDtype: Parameters<typeof allocTypedArray>[0], outSize: number): TypedArray {
-  const out = allocTypedArray(outDtype, outSize);
-  if (step.library) {
-    LIBRARY[step.library.name]!(step.library, ins, out);
-    return out;
-  }
-  const k = step.kernel!;
-  let j = 0;
-  const args = k.params.map((p, i) => (i === 0 ? out : p.role === "scratch" ? allocTypedArray(p.dtype, p.size) : ins[j++]!));
-  compileKernel(k).run(...args);
-  return out;
 }
