@@ -13,7 +13,7 @@ import { type Kernel, type Stmt } from "../../kernel.js";
 import { MR, NR } from "../../lower-contraction.js";
 import { wasmGemm } from "./wasm-gemm.js";
 import { contractionParts, lets } from "../../render/contraction.js";
-import { type RegAlias, renderStmts } from "./js.js";
+import { type RegAlias, renderStmts } from "./js-stmts.js";
 
 const isFloat32 = (st: Extract<Stmt, { s: "store" }>) => st.value.k !== "var" && (st.value.dtype === "float32" || st.value.dtype === "float16");
 

@@ -17,7 +17,7 @@ import { type DType, type PrimParams, sizeOf } from "@kiln/core";
 import { type LibrarySpec } from "../../schedule.js";
 import { type BufferParam } from "../../kernel.js";
 import { WgslWriter } from "./wgsl.js";
-import { type WgslProgram, type WgslTuning, gridDims, wgslModule } from "./wgsl-kernel.js";
+import { type WgslProgram, type WgslTuning, gridDims, wgslModule } from "./wgsl-module.js";
 import { LOOP_BUDGET, LOOP_LIMIT } from "./wgsl-loops.js";
 
 /** Library kernels with a WGSL version. */

@@ -24,7 +24,7 @@ import { MR, NR } from "../../lower-contraction.js";
 import { WgslWriter, castTo } from "./wgsl.js";
 import {
   type MatmulChoice, type Nest, type WgslDispatch, type WgslProgram, type WgslTuning, decompose, flatten, gridDims, wgslModule,
-} from "./wgsl-kernel.js";
+} from "./wgsl-module.js";
 import { LOOP_BUDGET } from "./wgsl-loops.js";
 import { type ContractionParts, type LoopStmt, contractionParts, lets } from "../../render/contraction.js";
 

@@ -11,7 +11,8 @@ import { scheduleGraph } from "../../schedule.js";
 import { type AluOp } from "../../expr.js";
 import { type AluRender } from "../../render/base.js";
 import { WGSL_ALU as TABLE, castTo, wgslLiteral } from "./wgsl.js";
-import { type WgslTuning, gridDims, renderWgslProgram } from "./wgsl-kernel.js";
+import { renderWgslProgram } from "./wgsl-kernel.js";
+import { type WgslTuning, gridDims } from "./wgsl-module.js";
 
 const WGSL_ALU: Record<AluOp, AluRender> = TABLE;
 

@@ -1,0 +1,128 @@
+/**
+ * Kernel IR → JavaScript statements (js.ts wraps them into one function). Values are JS numbers (float64), and
+ * every float32 value is rounded where it is computed (`Math.fround`), not only on store: a value
+ * recomputed inside a fused kernel must equal, bit for bit, the same value stored by another
+ * kernel, or a derivative that compares them (`x == max(x)`) takes the wrong branch. See
+ * docs/architecture.md, "Rounding: one value, one set of bits". int32 results and int32 accumulators
+ * wrap (`| 0`, `Math.imul`), booleans are 0/1 in Uint8Arrays, exactly as the reference
+ * interpreter computes them.
+ */
+import { type AluOp, type ReduceOp } from "../../expr.js";
+import { type Op, type Operand, type Stmt } from "../../kernel.js";
+import { literal } from "../../render/base.js";
+import { JS, JS_ALU } from "./js-alu.js";
+
+type Env = ReadonlyMap<string, number>;
+
+/** Dtypes whose values are float32 numbers (float16 is stored and computed as float32). */
+const isF32 = (dt: string) => dt === "float32" || dt === "float16";
+
+/**
+ * ALU ops whose float32 result is already a float32 number when their operands are (a selection,
+ * a sign flip, an integral value) or that round by themselves (`cast`): no `Math.fround` needed.
+ */
+const EXACT_IN_F32: ReadonlySet<AluOp> = new Set<AluOp>(["neg", "abs", "sign", "floor", "ceil", "round", "max", "min", "where", "cast", "clamp"]);
+
+/** The rounding rule: a float32 result is rounded to float32 where it is computed. */
+const roundF32 = (expr: string, dtype: string) => (isF32(dtype) ? `Math.fround(${expr})` : expr);
+
+function operand(o: Operand, env: Env): string {
+  // A float32 constant is the float32 number (0.1 → 0.10000000149011612), as when it is stored.
+  if (o.k === "const") return literal(isF32(o.dtype) ? Math.fround(o.value) : o.value);
+  if (o.k === "var") {
+    const v = env.get(o.name);
+    return v === undefined ? o.name : literal(v);
+  }
+  return o.name;
+}
+
+function regName(name: string, idx: readonly Operand[], env: Env): string {
+  return [name, ...idx.map((i) => operand(i, env))].join("_");
+}
+
+/** Register reads rendered as another expression (the contraction epilogue reads C from memory). */
+export type RegAlias = (name: string, idx: readonly string[]) => string | undefined;
+
+function op(v: Op, env: Env, alias?: RegAlias): string {
+  switch (v.op) {
+    case "alu": {
+      const args = v.args.map((a) => operand(a, env));
+      const inDt = v.args[0] && v.args[0].k !== "var" ? v.args[0].dtype : "index";
+      const text = JS_ALU[v.alu](args, { dtype: v.dtype, in: inDt, param: v.param }, JS);
+      return EXACT_IN_F32.has(v.alu) ? text : roundF32(text, v.dtype);
+    }
+    case "load": return `b${v.buf}[${operand(v.index, env)}]`;
+    // Float registers accumulate in float64 (the JS contraction loop nest); reading one yields its dtype's value.
+    case "reg": return roundF32(alias?.(v.name, v.idx.map((i) => operand(i, env))) ?? regName(v.name, v.idx, env), v.dtype);
+  }
+}
+
+type UpdateRender = (acc: string, v: string) => string;
+
+const UPDATE = {
+  sum: (a, v) => `${a} += ${v};`,
+  prod: (a, v) => `${a} *= ${v};`,
+  max: (a, v) => `${a} = Math.max(${a}, ${v});`,
+  min: (a, v) => `${a} = Math.min(${a}, ${v});`,
+  set: (a, v) => `${a} = ${v};`,
+} satisfies Record<ReduceOp | "set", UpdateRender>;
+
+/**
+ * An accumulator fed int32 values is an int32 accumulator (the rule WGSL's i32 accumulators
+ * follow too): sums and products wrap at every step like int32 arithmetic. A float64 product of
+ * two int32 values already loses bits past 2^53, so wrapping only at the end is not enough.
+ */
+const UPDATE_INT32: Partial<Record<ReduceOp | "set", UpdateRender>> = {
+  sum: (a, v) => `${a} = (${a} + ${v}) | 0;`,
+  prod: (a, v) => `${a} = Math.imul(${a}, ${v});`,
+};
+
+function update(rop: ReduceOp | "set", acc: string, value: Operand, env: Env): string {
+  const int = value.k !== "var" && value.dtype === "int32" ? UPDATE_INT32[rop] : undefined;
+  return (int ?? UPDATE[rop])(acc, operand(value, env));
+}
+
+function cartesian(shape: readonly number[]): number[][] {
+  let out: number[][] = [[]];
+  for (const n of shape) out = out.flatMap((p) => Array.from({ length: n }, (_, i) => [...p, i]));
+  return out;
+}
+
+/** Renders statements as JS; `alias` replaces register reads. */
+export function renderStmts(stmts: readonly Stmt[], env: Env, ind: string, out: string[], alias?: RegAlias): void {
+  for (const st of stmts) {
+    switch (st.s) {
+      case "let": out.push(`${ind}const ${st.name} = ${op(st.value, env, alias)};`); break;
+      case "acc": out.push(`${ind}let ${st.name} = ${literal(st.init)};`); break;
+      case "update": out.push(`${ind}${update(st.rop, st.name, st.value, env)}`); break;
+      case "regs":
+        for (const idx of cartesian(st.shape)) out.push(`${ind}let ${[st.name, ...idx].join("_")} = ${literal(st.init)};`);
+        break;
+      case "regUpdate": out.push(`${ind}${update(st.rop, regName(st.name, st.idx, env), st.value, env)}`); break;
+      case "store": out.push(`${ind}b${st.buf}[${operand(st.index, env)}] = ${operand(st.value, env)};`); break;
+      case "if":
+        out.push(`${ind}if (${operand(st.cond, env)} !== 0) {`);
+        renderStmts(st.body, env, ind + "  ", out, alias);
+        out.push(`${ind}}`);
+        break;
+      case "loop": {
+        if (st.kind === "unroll" || st.kind === "vector") {
+          // Unrolled: one block per iteration with the loop variable replaced by a constant.
+          const start = Number(operand(st.start, env)), end = Number(operand(st.end, env));
+          for (let i = start; i < end; i += st.step) {
+            out.push(`${ind}{`);
+            renderStmts(st.body, new Map([...env, [st.var, i]]), ind + "  ", out, alias);
+            out.push(`${ind}}`);
+          }
+          break;
+        }
+        const step = st.step === 1 ? `${st.var}++` : `${st.var} += ${st.step}`;
+        out.push(`${ind}for (let ${st.var} = ${operand(st.start, env)}; ${st.var} < ${operand(st.end, env)}; ${step}) {`);
+        renderStmts(st.body, env, ind + "  ", out, alias);
+        out.push(`${ind}}`);
+        break;
+      }
+    }
+  }
+}
+
