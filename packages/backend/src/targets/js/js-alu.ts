@@ -3,25 +3,45 @@
  * float32 rounded where computed, int32 wrapping, booleans 0/1).
  */
 import { type AluOp } from "../../expr.js";
-import { type AluRender, BASE_ALU, type Dialect } from "../../render/base.js";
+import { type AluRender, BASE_ALU, type Dialect, mathCall, preludeCall } from "../../render/base.js";
 
 export const JS: Dialect = { math: (name) => `Math.${name}` };
 
 const isInt = (c: { in: string }) => c.in === "int32";
 const bool01 = (cond: string) => `(${cond} ? 1 : 0)`;
+/** NumPy's divmod and int32 power: the reference interpreter's functions (js.ts's JS_HELPERS). */
+const FLOOR_DIV = preludeCall("floorDiv"), REM = preludeCall("rem"), IPOW = preludeCall("ipow");
 /** A float op, with the int32 form wrapping to 32 bits. */
 const wrapInt = (base: AluRender): AluRender => (a, c, d) => (isInt(c) ? `(${base(a, c, d)} | 0)` : base(a, c, d));
 
-/** JavaScript's overrides of the C-like base table: only what differs. */
+/**
+ * JavaScript's spelling of every ALU op, written out per op (no spread of the base table): a new
+ * op is a compile error here until it says how it renders in JavaScript.
+ */
 export const JS_ALU = {
-  ...BASE_ALU,
   neg: (a, c) => (c.in === "bool" ? a[0]! : isInt(c) ? `(-${a[0]} | 0)` : `(-${a[0]})`),
-  abs: wrapInt(BASE_ALU.abs),
+  abs: wrapInt(mathCall("abs")),
   sign: (a) => `(${a[0]} > 0 ? 1 : ${a[0]} < 0 ? -1 : ${a[0]} === ${a[0]} ? 0 : NaN)`,
-  // The base form 1 / (1 + exp(-x)) is exact to float64 rounding except below x ≈ -709, where it
-  // gives 0 instead of a subnormal: branch-free, and ~10% faster than the two-sided form on
-  // random signs.
-  round: (a) => `roundHalfEven(${a[0]})`,
+  exp: mathCall("exp"),
+  expm1: mathCall("expm1"),
+  log: mathCall("log"),
+  log1p: mathCall("log1p"),
+  sqrt: mathCall("sqrt"),
+  sin: mathCall("sin"),
+  cos: mathCall("cos"),
+  tan: mathCall("tan"),
+  asin: mathCall("asin"),
+  acos: mathCall("acos"),
+  atan: mathCall("atan"),
+  sinh: mathCall("sinh"),
+  cosh: mathCall("cosh"),
+  tanh: mathCall("tanh"),
+  // 1 / (1 + exp(-x)) is exact to float64 rounding except below x ≈ -709, where it gives 0
+  // instead of a subnormal: branch-free, and ~10% faster than the two-sided form on random signs.
+  logistic: (a) => `(1.0 / (1.0 + Math.exp(-${a[0]})))`,
+  floor: mathCall("floor"),
+  ceil: mathCall("ceil"),
+  round: preludeCall("roundHalfEven"),
   isnan: (a) => bool01(`${a[0]} !== ${a[0]}`),
   isinf: (a) => bool01(`${a[0]} === Infinity || ${a[0]} === -Infinity`),
   not: (a) => bool01(`${a[0]} === 0`),
@@ -30,9 +50,12 @@ export const JS_ALU = {
   mul: (a, c, d) => (isInt(c) ? `Math.imul(${a[0]}, ${a[1]})` : BASE_ALU.mul(a, c, d)),
   // Integer division floors and x // 0 is 0, as the reference interpreter.
   div: (a, c, d) => (isInt(c) ? `(${a[1]} === 0 ? 0 : Math.floor(${a[0]} / ${a[1]}) | 0)` : BASE_ALU.div(a, c, d)),
-  floorDiv: (a, c) => (isInt(c) ? `(${a[1]} === 0 ? 0 : Math.floor(${a[0]} / ${a[1]}) | 0)` : `floorDiv(${a[0]}, ${a[1]})`),
-  rem: (a, c) => (isInt(c) ? `(${a[1]} === 0 ? 0 : rem(${a[0]}, ${a[1]}) | 0)` : `rem(${a[0]}, ${a[1]})`),
-  pow: (a, c, d) => (isInt(c) ? `ipow(${a[0]}, ${a[1]})` : BASE_ALU.pow(a, c, d)),
+  floorDiv: (a, c, d) => (isInt(c) ? `(${a[1]} === 0 ? 0 : Math.floor(${a[0]} / ${a[1]}) | 0)` : FLOOR_DIV(a, c, d)),
+  rem: (a, c, d) => (isInt(c) ? `(${a[1]} === 0 ? 0 : rem(${a[0]}, ${a[1]}) | 0)` : REM(a, c, d)),
+  pow: (a, c, d) => (isInt(c) ? IPOW(a, c, d) : mathCall("pow")(a, c, d)),
+  max: mathCall("max"),
+  min: mathCall("min"),
+  atan2: mathCall("atan2"),
   eq: (a) => bool01(`${a[0]} === ${a[1]}`),
   ne: (a) => bool01(`${a[0]} !== ${a[1]}`),
   lt: (a) => bool01(`${a[0]} < ${a[1]}`),
@@ -60,6 +83,8 @@ export const JS_ALU = {
         return a[0]!;
     }
   },
+  clamp: (a, c) => `Math.min(Math.max(${a[0]}, ${c.param[0]}), ${c.param[1]})`,
   idiv: (a, c) => `Math.floor(${a[0]} / ${c.param[0]})`,
+  imod: BASE_ALU.imod,
 } satisfies Record<AluOp, AluRender>;
 

@@ -9,7 +9,7 @@
  */
 import { type AluOp, type ReduceOp } from "../../expr.js";
 import { type Op, type Operand, type Stmt } from "../../kernel.js";
-import { literal } from "../../render/base.js";
+import { literal, opNote } from "../../render/base.js";
 import { JS, JS_ALU } from "./js-alu.js";
 
 type Env = ReadonlyMap<string, number>;
@@ -92,7 +92,7 @@ function cartesian(shape: readonly number[]): number[][] {
 export function renderStmts(stmts: readonly Stmt[], env: Env, ind: string, out: string[], alias?: RegAlias): void {
   for (const st of stmts) {
     switch (st.s) {
-      case "let": out.push(`${ind}const ${st.name} = ${op(st.value, env, alias)};`); break;
+      case "let": out.push(`${ind}const ${st.name} = ${op(st.value, env, alias)};${st.value.op === "alu" ? opNote(st.value.alu) : ""}`); break;
       case "acc": out.push(`${ind}let ${st.name} = ${literal(st.init)};`); break;
       case "update": out.push(`${ind}${update(st.rop, st.name, st.value, env)}`); break;
       case "regs":

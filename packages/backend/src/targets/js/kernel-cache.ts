@@ -36,7 +36,7 @@ export function compileKernel(k: Kernel): CompiledKernel {
   let c = compiled.get(key);
   if (!c) {
     const source = renderJs(k);
-    c = { name: k.name, source, run: compileJs(source) };
+    c = { name: k.name, source, run: compileJs(source, k.name) };
     compiled.set(key, c);
     compiles++;
   }

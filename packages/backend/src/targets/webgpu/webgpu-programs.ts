@@ -19,6 +19,7 @@
  */
 import { type DType, KernelCompileError, LruCache, type TypedArray } from "@kiln/core";
 import { type Kernel, type Stmt, fnv1a, printKernelBody } from "../../kernel.js";
+import { opOfLine } from "../../render/base.js";
 import { type KernelStep, type LibrarySpec } from "../../schedule.js";
 import { allocTypedArray } from "../../storage.js";
 import { type WgslProgram, renderWgslProgram } from "./wgsl-kernel.js";
@@ -165,13 +166,15 @@ export function compiledLibrary(ctx: GpuContext, spec: LibrarySpec, inDtypes: re
 /**
  * The compiler's error messages for one dispatch, each with its WGSL line, or null when it has none.
  * @example
- * // "elementwise_lt_1f2e3d4c, dispatch 1 of 1: WGSL line 31:14: no matching overload for operator < (bool, bool)\n  let t2 = (t0 < t1);"
+ * // "elementwise_lt_1f2e3d4c, dispatch 1 of 1: WGSL line 31:14 (op lt): no matching overload for operator < (bool, bool)\n  let t2 = (t0 < t1); // op lt"
  */
 export function compileMessages(name: string, i: number, n: number, source: string, messages: readonly GPUCompilationMessage[]): string | null {
   const lines = source.split("\n");
   const errors = messages.filter((m) => m.type === "error").map((m) => {
-    const text = m.lineNum > 0 ? `\n  ${(lines[m.lineNum - 1] ?? "").trim()}` : "";
-    return `${name}, dispatch ${i + 1} of ${n}: WGSL line ${m.lineNum}:${m.linePos}: ${m.message}${text}`;
+    const line = m.lineNum > 0 ? lines[m.lineNum - 1] : undefined;
+    const op = opOfLine(line);
+    const text = line !== undefined ? `\n  ${line.trim()}` : "";
+    return `${name}, dispatch ${i + 1} of ${n}: WGSL line ${m.lineNum}:${m.linePos}${op ? ` (op ${op})` : ""}: ${m.message}${text}`;
   });
   return errors.length ? errors.join("\n") : null;
 }
