@@ -59,6 +59,11 @@ export interface InitOptions {
  * tunes its contraction kernels (see `InitOptions.tune`) and, unless `setBackend` chose already,
  * makes the default backend active: `webgpu` on a hardware adapter, else `cpu`. Resolves to
  * `backends()`.
+ *
+ * In Node, `webgpu` is an optional peer dependency loaded here (`npm install webgpu`); without it
+ * webgpu is reported unavailable, naming the package. Loading it adds no globals. `process.env` is
+ * left as it was, except that `EGL_PLATFORM=surfaceless` is set while the GL ES adapter is
+ * discovered if it was unset (headless Mesa needs it), and removed again (docs/webgpu.md).
  * @example
  * await init();
  * setBackend("webgpu"); // also on a software adapter, when asked for by name

@@ -82,7 +82,7 @@ async function measure(ctx: GpuContext, n: number, choice: MatmulChoice, cutoff:
   const prog = renderContraction(k, ctx.tuning, choice);
   const device = ctx.device;
   const buffers = k.params.map((p, i) =>
-    device.createBuffer({ size: deviceBytes(prog.paramSizes.get(i) ?? p.size), usage: GPUBufferUsage.STORAGE }));
+    device.createBuffer({ size: deviceBytes(prog.paramSizes.get(i) ?? p.size), usage: ctx.constants.GPUBufferUsage.STORAGE }));
   try {
     const c0 = performance.now();
     const pipelines = await Promise.all(prog.dispatches.map((d) =>
