@@ -11,7 +11,7 @@ import { wasmGemm } from "./wasm-gemm.js";
 
 /** Numeric helpers shared by all kernels (NumPy semantics the Math object lacks). */
 export const JS_HELPERS = {
-  /** The WebAssembly SIMD matmul microkernel (render/js-matmul.ts), when available. */
+  /** The WebAssembly SIMD matmul microkernel (targets/js/js-matmul.ts), when available. */
   gemm: wasmGemm,
   /** Round half to even, as NumPy. */
   roundHalfEven(x: number): number {

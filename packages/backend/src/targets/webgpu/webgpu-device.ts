@@ -50,7 +50,7 @@ export interface GpuContext {
   /** The first shader compilation error (kernel, dispatch, WGSL line): reported by the next read, ahead of `error`. */
   compileError: string | null;
   /**
-   * Error checks still pending — shader compilations (runtime/webgpu-programs.ts) and the error
+   * Error checks still pending — shader compilations (targets/webgpu/webgpu-programs.ts) and the error
    * scopes of submissions (`scopedErrors`): a read waits for them, so that the errors a failed
    * compilation causes are reported with it, once, and not by a later read.
    */
@@ -201,7 +201,7 @@ const pow2Floor = (n: number) => 2 ** Math.floor(Math.log2(Math.max(1, n)));
  * without workgroup memory, and one dispatch for small contractions (each dispatch costs ~0.2 ms
  * on Dawn's GL ES backend) — the table `tuneWebgpu` measured on llvmpipe (16×16 tiles beyond
  * ~181³ of work: as fast as 32×32 there, and compiled in a tenth of the time). Hardware GPUs: large
- * workgroups and shared-memory tiles. `tuneWebgpu` (runtime/webgpu-tune.ts) replaces the
+ * workgroups and shared-memory tiles. `tuneWebgpu` (targets/webgpu/webgpu-tune.ts) replaces the
  * contraction table with measured choices.
  */
 export function tuningFor(software: boolean, limits: GpuLimits): WgslTuning {

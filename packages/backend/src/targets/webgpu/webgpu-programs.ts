@@ -3,7 +3,7 @@
  *
  * Pipelines are cached by the structural hash of the kernel IR (its canonical text, as the CPU
  * kernel cache): the same fused kernel from any graph is rendered and compiled once per device.
- * An optional persistent store (`setWgslSourceStore`, runtime/webgpu-store.ts) keeps rendered WGSL
+ * An optional persistent store (`setWgslSourceStore`, targets/webgpu/webgpu-store.ts) keeps rendered WGSL
  * across processes or page loads, keyed by the renderer, the adapter's tuning and a hash of the
  * kernel IR, and integrity-checked before use.
  *
@@ -11,9 +11,9 @@
  * reported at the next read as a `KernelCompileError` naming the kernel, the dispatch and the
  * WGSL line, ahead of the "invalid pipeline" errors that follow from it.
  *
- * Library steps with a WGSL version (arg-reductions, cumsum, scatters: render/wgsl-library.ts) run
+ * Library steps with a WGSL version (arg-reductions, cumsum, scatters: targets/webgpu/wgsl-library.ts) run
  * on the device too. Steps the device cannot run execute on the host with the CPU backend's code:
- * factorizations and control flow (runtime/library.ts) and kernels touching float64 (WGSL has no
+ * factorizations and control flow (host/library.ts) and kernels touching float64 (WGSL has no
  * 64-bit float). Their inputs are read back and their output
  * uploaded when a device kernel needs it.
  */
@@ -53,7 +53,7 @@ const aliasCache = new WeakMap<CompiledProgram, Map<string, AliasedDispatch>>();
  * donated input whose storage became the output): WebGPU forbids binding one buffer as both
  * read-only and read-write storage in a dispatch, so those parameters' bindings are dropped and
  * their reads go through `b0`. Only kernels that read each aliased element in the invocation that
- * overwrites it, before it does, are given aliases (runtime/donate.ts's `inPlaceSafe`).
+ * overwrites it, before it does, are given aliases (host/donate.ts's `inPlaceSafe`).
  */
 export function aliasedDispatch(ctx: GpuContext, compiled: CompiledProgram, i: number, params: readonly number[]): AliasedDispatch {
   let cache = aliasCache.get(compiled);
@@ -99,7 +99,7 @@ export function wgslSourceStore(): WgslSourceStore | null {
 const stats = { compiles: 0, lookups: 0, storeHits: 0, storeProblems: 0 };
 /** Store keys whose program failed to compile: rendered again and replaced, never read. */
 const distrusted = new Set<string>();
-/** Programs kept compiled per process (as the JS kernel cache, cache.ts: a bounded LRU). */
+/** Programs kept compiled per process (as the JS kernel cache, targets/js/kernel-cache.ts: a bounded LRU). */
 const PROGRAM_CACHE_SIZE = 1024;
 const byKey = new LruCache<string, CompiledProgram>(PROGRAM_CACHE_SIZE);
 const keyOf = new WeakMap<Kernel, string>();
@@ -154,7 +154,7 @@ export function compiledProgram(ctx: GpuContext, k: Kernel): CompiledProgram {
 }
 
 /**
- * The compiled program of a library step (render/wgsl-library.ts), or null when it has no WGSL
+ * The compiled program of a library step (targets/webgpu/wgsl-library.ts), or null when it has no WGSL
  * version. Keyed by the operation, its parameters, shapes and dtypes.
  */
 export function compiledLibrary(ctx: GpuContext, spec: LibrarySpec, inDtypes: readonly DType[]): CompiledProgram | null {
@@ -246,7 +246,7 @@ export function webgpuCacheStats(): { compiles: number; entries: number; lookups
   return { ...stats, entries: byKey.size };
 }
 
-/** Drops every compiled program (runtime/webgpu.ts's `clearWebgpuCache` also drops plans). */
+/** Drops every compiled program (targets/webgpu/webgpu.ts's `clearWebgpuCache` also drops plans). */
 export function clearProgramCache(): void {
   byKey.clear();
   distrusted.clear();

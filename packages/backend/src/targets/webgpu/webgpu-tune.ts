@@ -1,7 +1,7 @@
 /**
  * Per-adapter tuning of contraction kernels, by measurement (as cuBLAS heuristics tables or
  * Triton's autotuner are made): for a few problem sizes, every candidate strategy and register
- * tile (render/wgsl-matmul.ts) is rendered for the same matmul kernel, compiled and timed on this
+ * tile (targets/webgpu/wgsl-matmul.ts) is rendered for the same matmul kernel, compiled and timed on this
  * device; the fastest per size becomes the adapter's table (`WgslTuning.matmul`), consulted by
  * problem size when kernels are rendered.
  *
@@ -218,7 +218,7 @@ export async function tuneWebgpu(opts: TuneOptions = {}): Promise<TuneReport> {
   const installed = wgslSourceStore();
   const store = installed ?? (await platformStore());
   const key = storeKey(ctx);
-  // The installed store's exceptions are reported (runtime/webgpu-store.ts), then tuning goes on.
+  // The installed store's exceptions are reported (targets/webgpu/webgpu-store.ts), then tuning goes on.
   const failed = (op: "get" | "set", e: unknown) =>
     installed && reportStoreProblem(installed, { kind: op, key, kernel: "tuneWebgpu", message: `${op}() threw: ${(e as Error)?.message ?? String(e)}` });
   if (!opts.force && !custom && store) {

@@ -366,7 +366,7 @@ function runGpuPlan(hostRunner: Host, ctx: GpuContext, gp: GpuPlan, inputs: read
 /**
  * The device buffer the donated argument `pos` gives an output, or null when it cannot be taken:
  * nothing else in this call may read the same storage (another argument on the same buffer, a
- * captured constant), as on the CPU (runtime/donate.ts's `donatable`).
+ * captured constant), as on the CPU (host/donate.ts's `donatable`).
  */
 function donatableGpu(ctx: GpuContext, bufs: readonly DataBuffer[], pos: number, out: PlanBuffer, constants: readonly DataBuffer[]): GPUBuffer | null {
   const buf = bufs[pos]!, dd = buf.device;
@@ -405,7 +405,7 @@ function executeWebgpu(hostRunner: Host, outputs: readonly Node[], known: (n: No
 /**
  * Compiles a graph once for `jit`: the plan and every pipeline are made now; `run` only enqueues.
  * Donated inputs (`donateArgnums`) give their device buffers to outputs where the plan allows it
- * (runtime/donate.ts, as on the CPU) and are released.
+ * (host/donate.ts, as on the CPU) and are released.
  */
 function compileWebgpu(hostRunner: Host, graph: Graph, opts: CompileOptions = {}): CompiledGraph {
   const ctx = requireGpu("jit");

@@ -15,10 +15,10 @@
  *
  * Dispatches larger than 65535 workgroups (the per-dimension limit) use a 2-D grid, linearized
  * in the shader. No invocation runs more than `LOOP_BUDGET` loop iterations (all loops together,
- * render/wgsl-loops.ts):
+ * targets/webgpu/wgsl-loops.ts):
  * a reduction that would is split into more chunks, or its strided loop is unrolled. Every size
  * is a compile-time constant: kernels are specialized to their shapes.
- * Contractions have their own template (render/wgsl-matmul.ts).
+ * Contractions have their own template (targets/webgpu/wgsl-matmul.ts).
  */
 import { type Kernel, type Stmt } from "../../kernel.js";
 import { type ReduceOp } from "../../expr.js";

@@ -1,5 +1,5 @@
 /**
- * Library kernels on WGSL: the primitives the kernel IR does not express (runtime/library.ts has
+ * Library kernels on WGSL: the primitives the kernel IR does not express (host/library.ts has
  * their JS versions) written directly as compute shaders, so a training step that takes an
  * argmax, a cumulative sum or a scatter (the gradient of every gather / embedding lookup) stays
  * on the device instead of reading its inputs back.

@@ -1,5 +1,5 @@
 /**
- * Contraction kernels on WGSL. The kernel IR (contract.ts) packs A into MR-row panels and B into
+ * Contraction kernels on WGSL. The kernel IR (lower-contraction.ts) packs A into MR-row panels and B into
  * NR-column panels — the fused prologues run there — then computes MR×NR register tiles whose
  * store runs the fused epilogue. On the GPU that becomes one of three programs (the strategy and
  * tile come from the adapter's tuning table, `WgslTuning.matmul`, by problem size):

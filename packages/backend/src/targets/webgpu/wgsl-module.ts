@@ -8,7 +8,7 @@ import { WGSL_PRELUDE, type WgslWriter, storageType } from "./wgsl.js";
 
 export type LoopStmt = Extract<Stmt, { s: "loop" }>;
 
-/** Per-adapter choices (runtime/webgpu-device.ts derives them from the adapter and its limits). */
+/** Per-adapter choices (targets/webgpu/webgpu-device.ts derives them from the adapter and its limits). */
 export interface WgslTuning {
   /** Workgroup size of one-invocation-per-output dispatches. */
   readonly threads: number;
@@ -24,7 +24,7 @@ export interface WgslTuning {
   /**
    * How contractions run, by problem size: the first entry whose `upTo` is at least the
    * contraction's work (batch·m·n·k) applies. Chosen per adapter by measurement
-   * (runtime/webgpu-tune.ts), or by adapter class when tuning is off.
+   * (targets/webgpu/webgpu-tune.ts), or by adapter class when tuning is off.
    */
   readonly matmul: readonly MatmulChoice[];
   /** Workgroup size of contraction dispatches. */
@@ -34,7 +34,7 @@ export interface WgslTuning {
 }
 
 /**
- * A contraction strategy (render/wgsl-matmul.ts):
+ * A contraction strategy (targets/webgpu/wgsl-matmul.ts):
  *  - `packed`: pack A and B into panels (two dispatches), then TM×TN register tiles per invocation;
  *  - `direct`: one dispatch; register tiles read the operands through the fused prologue (no
  *    panels) — fewest dispatches, for small problems where per-dispatch costs dominate;

@@ -11,9 +11,9 @@
  *  - WGSL orders no bools (compared as 0/1) and has no isnan for integers (always false).
  * Booleans are WGSL `bool` in registers and `u32` 0/1 in storage; int32 and index values are
  * `i32`; float32 and float16 values are `f32`. float64 never reaches this renderer (such kernels
- * run on the host: runtime/webgpu.ts).
+ * run on the host: targets/webgpu/webgpu.ts).
  *
- * The mapping of loops onto invocations and workgroups lives in render/wgsl-kernel.ts; this file
+ * The mapping of loops onto invocations and workgroups lives in targets/webgpu/wgsl-kernel.ts; this file
  * renders statement lists in one invocation ("serial") given that mapping's decisions.
  */
 import { type DType } from "@kiln/core";
