@@ -41,7 +41,7 @@ function deviceLeaves(call: CallLike, seen = new Set<Graph>(), out = new Set<Dat
  * (synchronous) step that follows: returns the function that restores them.
  * @example
  * const restore = await hostifyControlLeaves(step.library, ctx);
- * try { runHostStep(step, ins, dtype, size); } finally { restore(); }
+ * try { host.runStep(step, ins, dtype, size); } finally { restore(); }
  */
 export async function hostifyControlLeaves(spec: LibrarySpec, ctx: GpuContext): Promise<() => void> {
   const call = (spec.params as { call?: CallLike }).call;
