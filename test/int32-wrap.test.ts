@@ -69,7 +69,7 @@ const CASES: readonly WrapCase[] = [
     want: () => { const v = int32s(24, 3); return Array.from({ length: 8 }, (_, j) => wrap32([0, 1, 2].reduce((s, a) => s + BigInt(v[a * 8 + j]!) ** 2n, 0n))); },
   },
   {
-    // Large enough for the packed, register-tiled contraction kernel (contract.ts), ragged edges included.
+    // Large enough for the packed, register-tiled contraction kernel (lower-contraction.ts), ragged edges included.
     name: "a [41,30] @ [30,37] contraction of full-range int32 values",
     run: () => np.matmul(i32(int32s(41 * 30, 11)).reshape([41, 30]), i32(int32s(30 * 37, 12)).reshape([30, 37])),
     want: () => matmulRef(int32s(41 * 30, 11), int32s(30 * 37, 12), 41, 30, 37),

@@ -1,6 +1,6 @@
 /**
  * jit's donateArgnums on webgpu: a donated argument's device buffer becomes the output's storage
- * where the plan allows it (the CPU backend's rules, runtime/donate.ts) — including an output
+ * where the plan allows it (the CPU backend's rules, host/donate.ts) — including an output
  * computed by reading that same buffer, through an aliased binding — and the argument is disposed.
  */
 import { expect } from "chai";

@@ -8,7 +8,7 @@
 import { expect } from "chai";
 import { BackendUnavailableError, type Tensor, jit, np } from "kiln";
 import { remainderScalar } from "@kiln/core";
-import { currentGpu } from "../../packages/backend/src/runtime/webgpu-device.js";
+import { currentGpu } from "../../packages/backend/src/targets/webgpu/webgpu-device.js";
 import { useWebgpu } from "./env.js";
 
 /** Deterministic floats in [-1, 1) (a small LCG). */

@@ -1,5 +1,5 @@
 /**
- * Library kernels as WGSL (render/wgsl-library.ts): argmax/argmin, cumsum and the scatters on
+ * Library kernels as WGSL (targets/webgpu/wgsl-library.ts): argmax/argmin, cumsum and the scatters on
  * sizes past one workgroup, every axis position, with ties, NaNs, repeated and out-of-range
  * indices, against float64/JS loops. They must run on the device (no host steps).
  */

@@ -1,13 +1,13 @@
 /**
- * Contraction strategies on webgpu (render/wgsl-matmul.ts) and their per-adapter tuning
- * (runtime/webgpu-tune.ts). Each strategy is forced through the public tuner (a one-candidate
+ * Contraction strategies on webgpu (targets/webgpu/wgsl-matmul.ts) and their per-adapter tuning
+ * (targets/webgpu/webgpu-tune.ts). Each strategy is forced through the public tuner (a one-candidate
  * tuning table) and checked against float64 loops in plain JS over awkward shapes: batches, sizes
  * that are not multiples of the tiles, panels or the shared-memory k-chunk, fused prologues and
  * epilogues, a transposed operand. The tuner's report, table and persistence are checked too.
  */
 import { expect } from "chai";
 import { BackendUnavailableError, type Tensor, ValueError, jit, np, slice } from "kiln";
-import { currentGpu } from "../../packages/backend/src/runtime/webgpu-device.js";
+import { currentGpu } from "../../packages/backend/src/targets/webgpu/webgpu-device.js";
 import { clearWebgpuCache, destroyGpu, init, setBackend, setWgslSourceStore, tuneWebgpu, type MatmulChoice } from "@kiln/backend";
 import { useWebgpu } from "./env.js";
 

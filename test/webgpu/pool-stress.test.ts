@@ -2,7 +2,7 @@
  * Stale reads on webgpu: a value must read back what its own kernels wrote, whatever else recycles
  * device buffers meanwhile. The conformance pattern "graphs differing only in a non-finite or
  * signed-zero literal" once read 0 or -0.565 for 1/+0 in loaded full runs. These tests run the
- * patterns that can see it with the pool's debug checks on (runtime/webgpu-pool-check.ts: a buffer
+ * patterns that can see it with the pool's debug checks on (targets/webgpu/webgpu-pool-check.ts: a buffer
  * recycled while a live value holds it, or released twice, throws; released memory is poisoned),
  * under the churn that recycles buffers: finalizers run between realizing and reading (a
  * macrotask and a forced GC), twins of the graphs are built on the same shared literal nodes and
@@ -10,9 +10,9 @@
  */
 import { expect } from "chai";
 import { type Tensor, State, bufferOf, jit, np, npUtil, realize, activeExecutor } from "kiln";
-import { currentGpu } from "../../packages/backend/src/runtime/webgpu-device.js";
-import { DeviceData, poolOf, readback } from "../../packages/backend/src/runtime/webgpu-memory.js";
-import { POISON_BITS, setWebgpuPoolChecks } from "../../packages/backend/src/runtime/webgpu-pool-check.js";
+import { currentGpu } from "../../packages/backend/src/targets/webgpu/webgpu-device.js";
+import { DeviceData, poolOf, readback } from "../../packages/backend/src/targets/webgpu/webgpu-memory.js";
+import { POISON_BITS, setWebgpuPoolChecks } from "../../packages/backend/src/targets/webgpu/webgpu-pool-check.js";
 import { PATTERN_CASES } from "../conformance/patterns.js";
 import { checkCaseAsync } from "../conformance/suite.js";
 import { useWebgpu } from "./env.js";

@@ -10,7 +10,7 @@ import {
   BackendUnavailableError, DisposedError, backends, clearWebgpuCache, defaultBackend, getBackend, init, interning, jit, np, npUtil, setBackend,
   setWgslSourceStore, type Tensor, webgpuCacheStats, webgpuRunStats,
 } from "kiln";
-import { currentGpu } from "../../packages/backend/src/runtime/webgpu-device.js";
+import { currentGpu } from "../../packages/backend/src/targets/webgpu/webgpu-device.js";
 import { useWebgpu } from "./env.js";
 
 describe("webgpu: backend selection and runtime contract", function () {

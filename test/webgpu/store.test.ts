@@ -9,7 +9,7 @@
 import { expect } from "chai";
 import { KernelCompileError, np, setBackend } from "kiln";
 import { clearWebgpuCache, setWgslSourceStore, tuneWebgpu, webgpuCacheStats, webgpuRunStats, type WgslStoreProblem } from "@kiln/backend";
-import { decodeEntry, encodeEntry, hash53 } from "../../packages/backend/src/runtime/webgpu-store.js";
+import { decodeEntry, encodeEntry, hash53 } from "../../packages/backend/src/targets/webgpu/webgpu-store.js";
 import { useWebgpu } from "./env.js";
 
 /** A store in a Map that records the problems reported to it. */

@@ -7,7 +7,7 @@ import {
   ConcretizationError, DisposedError, type Tensor, hostDataNode, makeNode, np, npUtil, Tensor as TensorClass, activeExecutor, setExecutor,
 } from "@kiln/core";
 import { cpuExecutor, kernelCacheStats, lowerGraph, scheduleGraph, useCpuBackend } from "./index.js";
-import { MR, NR } from "./contract.js";
+import { MR, NR } from "./lower-contraction.js";
 import { SUM_BLOCK } from "./place.js";
 
 const { apply } = npUtil;

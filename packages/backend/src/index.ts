@@ -4,26 +4,29 @@
  * Importing this package registers the "cpu" executor (`useCpuBackend()` also activates it).
  */
 import { type Node, Tensor, bufferOf, registerExecutor, setExecutor } from "@kiln/core";
-import { type LoweredKernelInfo, planKernels } from "./inspect.js";
-import { cpuExecutor, planFor } from "./runtime/cpu.js";
+import { type LoweredKernelInfo } from "./host/inspect.js";
+import { planFor } from "./targets/js/cpu.js";
+import { cpuExecutor, planKernels } from "./targets/index.js";
 import { parameterizeConstants } from "./params.js";
 import { type PlanStats } from "./schedule.js";
 
-export { cpuExecutor, clearPlanCache, runPlan, planCacheStats, setStepTimer } from "./runtime/cpu.js";
-export { kernelCacheStats, clearKernelCache } from "./cache.js";
+export { cpuExecutor, webgpuExecutor, runPlan, planKernels } from "./targets/index.js";
+export { clearPlanCache, planCacheStats } from "./targets/js/cpu.js";
+export { setStepTimer } from "./host/run.js";
+export { kernelCacheStats, clearKernelCache } from "./targets/js/kernel-cache.js";
 export { parameterizeConstants, staysLiteral, type Parameterized } from "./params.js";
 export { type Kernel, type Stmt, type Op, type Operand, type BufferParam, type LoopKind, printKernel } from "./kernel.js";
 export { type Plan, type PlanStats, type KernelStep, scheduleGraph } from "./schedule.js";
-export { renderJs } from "./render/js.js";
+export { renderJs } from "./targets/js/js.js";
 export { BASE_ALU, type AluRender, type Dialect } from "./render/base.js";
 export { libraryOf } from "./lower.js";
-export { type LoweredKernelInfo, planKernels } from "./inspect.js";
+export { type LoweredKernelInfo } from "./host/inspect.js";
 export { backends, init, setBackend, getBackend, defaultBackend, type BackendInfo, type BackendName, type InitOptions } from "./select.js";
-export { tuneWebgpu, type TuneOptions, type TuneReport } from "./runtime/webgpu-tune.js";
-export { webgpuExecutor, webgpuRunStats, clearWebgpuCache } from "./runtime/webgpu.js";
-export { destroyGpu, type AdapterSummary } from "./runtime/webgpu-device.js";
-export { webgpuCacheStats, setWgslSourceStore, type WgslSourceStore, type WgslStoreProblem } from "./runtime/webgpu-programs.js";
-export { renderWgslProgram, type WgslProgram, type WgslTuning, type MatmulChoice, type MatmulStrategy } from "./render/wgsl-kernel.js";
+export { tuneWebgpu, type TuneOptions, type TuneReport } from "./targets/webgpu/webgpu-tune.js";
+export { webgpuRunStats, clearWebgpuCache } from "./targets/webgpu/webgpu.js";
+export { destroyGpu, type AdapterSummary } from "./targets/webgpu/webgpu-device.js";
+export { webgpuCacheStats, setWgslSourceStore, type WgslSourceStore, type WgslStoreProblem } from "./targets/webgpu/webgpu-programs.js";
+export { renderWgslProgram, type WgslProgram, type WgslTuning, type MatmulChoice, type MatmulStrategy } from "./targets/webgpu/wgsl-kernel.js";
 
 export interface LoweredGraph {
   readonly kernels: readonly LoweredKernelInfo[];

@@ -1,16 +1,17 @@
 /**
  * The kernel IR shared by every target: buffer parameters, a tree of loops, straight-line `let`
- * bindings of one operation each, accumulators, register arrays, loads and stores. Renderers
- * (render/js.ts today; WGSL and GPU.js later) print it; nothing here knows a target's syntax.
+ * bindings of one operation each, accumulators, register arrays, loads and stores. Each target's
+ * renderer prints it (targets/js/js.ts as JavaScript, targets/webgpu/wgsl*.ts as WGSL); nothing
+ * here knows a target's syntax.
  *
- * What a later target needs is expressible here: loop `kind` marks loops whose iterations are
- * independent (`parallel`: workgroup/thread dimensions on a GPU), unrolled (`unroll`) and SIMD
- * lanes (`vector`, with a width); register arrays are the register-blocked tiles of contractions;
- * `scratch` parameters are packed operand panels (workgroup memory on WGSL).
+ * Loop `kind` marks loops whose iterations are independent (`parallel`: workgroup/thread
+ * dimensions on a GPU), unrolled (`unroll`) and SIMD lanes (`vector`, with a width); register
+ * arrays are the register-blocked tiles of contractions; `scratch` parameters are packed operand
+ * panels (workgroup memory on WGSL).
  *
  * A kernel's identity is its canonical text (`printKernel`): names are assigned in emission order
  * and buffers are numbered by first use, so the same kernel from two different graphs prints the
- * same and is compiled once (cache.ts).
+ * same and is compiled once (targets/js/kernel-cache.ts).
  */
 import { type DType } from "@kiln/core";
 import { type AluOp, type ExprDType, type ReduceOp } from "./expr.js";

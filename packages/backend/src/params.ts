@@ -48,7 +48,7 @@ export function isParameter(n: Node, outputs: ReadonlySet<Node>): boolean {
 /**
  * The parameter values of a graph, in the order `parameterizeConstants` lays them out (`nodes` in
  * topological order, as `topoSort` gives them). A plan cached for the graph's value-free structure
- * runs again on these values alone: no node is rebuilt (runtime/cpu.ts).
+ * runs again on these values alone: no node is rebuilt (targets/js/cpu.ts).
  */
 export function parameterValues(nodes: readonly Node[], isBuffer: (n: Node) => boolean, outputs: ReadonlySet<Node>): Float32Array {
   const values: number[] = [];

@@ -17,7 +17,7 @@
  * Then buffers are assigned to reusable slots by liveness (memory plan).
  */
 import { type DType, Elementwise, Movement, type Node, Reduce, sizeOf, topoSort } from "@kiln/core";
-import { lowerContraction } from "./contract.js";
+import { lowerContraction } from "./lower-contraction.js";
 import { type BufferParam, type Kernel } from "./kernel.js";
 import { FusionTooLarge, type LoweredKernel, libraryOf, lowerFused } from "./lower.js";
 import { type ScheduleOptions, nodeToSplit } from "./limits.js";

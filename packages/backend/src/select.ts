@@ -6,10 +6,9 @@
  * computes correctly but usually slower than the CPU backend, so it is used only when named.
  */
 import { BackendUnavailableError, activeExecutor, registerExecutor, setExecutor } from "@kiln/core";
-import { cpuExecutor } from "./runtime/cpu.js";
-import { webgpuExecutor } from "./runtime/webgpu.js";
-import { type AdapterSummary, acquireGpu, currentGpu, gpuUnavailableReason } from "./runtime/webgpu-device.js";
-import { tuneWebgpu } from "./runtime/webgpu-tune.js";
+import { TARGETS, targetNamed } from "./targets/index.js";
+import { type DeviceSummary } from "./targets/target.js";
+import { type AdapterSummary } from "./targets/webgpu/webgpu-device.js";
 
 export type BackendName = "cpu" | "webgpu" | "gpujs";
 
@@ -36,16 +35,12 @@ let chosen: string | null = null;
  * backends(); // [{ name: "cpu", available: true }, { name: "webgpu", available: true, adapter: "llvmpipe…", software: true }, …]
  */
 export function backends(): BackendInfo[] {
-  const gpu = currentGpu();
-  const webgpu: BackendInfo = gpu
-    ? { name: "webgpu", available: true, adapter: gpu.adapter.name, software: gpu.adapter.software }
-    : { name: "webgpu", available: false, reason: initialized ? gpuUnavailableReason() ?? "no WebGPU device" : "not initialized: await init() first" };
-  return [
-    { name: "cpu", available: true },
-    webgpu,
-    { name: "gpujs", available: false, reason: "the gpujs backend is not part of this build" },
-  ];
+  const built = TARGETS.map((t): BackendInfo => ({ name: t.name as BackendName, ...t.status(initialized) }));
+  return [...built, ...PLANNED.filter((name) => !targetNamed(name)).map((name): BackendInfo => ({ name, available: false, reason: `the ${name} backend is not part of this build` }))];
 }
+
+/** Backend names reserved for targets to come (listed by `backends()` as unavailable). */
+const PLANNED: readonly BackendName[] = ["gpujs"];
 
 /** Options of `init()`. */
 export interface InitOptions {
@@ -64,26 +59,26 @@ export interface InitOptions {
  * tunes its contraction kernels (see `InitOptions.tune`) and, unless `setBackend` chose already,
  * makes the default backend active: `webgpu` on a hardware adapter, else `cpu`. Resolves to
  * `backends()`.
+ *
+ * In Node, `webgpu` is an optional peer dependency loaded here (`npm install webgpu`); without it
+ * webgpu is reported unavailable, naming the package. Loading it adds no globals. `process.env` is
+ * left as it was, except that `EGL_PLATFORM=surfaceless` is set while the GL ES adapter is
+ * discovered if it was unset (headless Mesa needs it), and removed again (docs/webgpu.md).
  * @example
  * await init();
  * setBackend("webgpu"); // also on a software adapter, when asked for by name
  */
 export async function init(opts: InitOptions = {}): Promise<BackendInfo[]> {
-  registerExecutor(cpuExecutor);
-  const gpu = await acquireGpu();
-  initialized = true;
-  if (gpu) {
-    registerExecutor(webgpuExecutor);
-    if (opts.tune ?? !gpu.adapter.software) {
-      try {
-        await tuneWebgpu();
-      } catch (e) {
-        // Measuring is an optimization: the adapter class's defaults still run correctly.
-        console.warn(`kiln: WebGPU kernel tuning failed; using the defaults for this adapter (${(e as Error).message})`);
-      }
-    }
+  const [fallback, ...devices] = TARGETS;
+  registerExecutor(fallback.executor);
+  const found: [string, DeviceSummary][] = [];
+  for (const t of devices) {
+    const device = await t.init?.(opts);
+    if (device) (registerExecutor(t.executor), found.push([t.name, device]));
   }
-  if (chosen === null) setExecutor(defaultBackend(gpu?.adapter ?? null));
+  initialized = true;
+  // As `defaultBackend`: the first target with a hardware device, else the fallback.
+  if (chosen === null) setExecutor(found.find(([, d]) => !d.software)?.[0] ?? fallback.name);
   return backends();
 }
 
@@ -114,7 +109,7 @@ export function setBackend(name: string): void {
   } else if (!info.available) {
     throw new BackendUnavailableError(`setBackend: the ${name} backend is not available: ${info.reason}`);
   } else {
-    registerExecutor(name === "webgpu" ? webgpuExecutor : cpuExecutor);
+    registerExecutor(targetNamed(name)!.executor);
     setExecutor(name);
   }
   chosen = name;

@@ -1,21 +1,30 @@
 /** Host storage of each dtype: typed array class, element size, and which dtypes can share a buffer. */
 import { type DType, type TypedArray } from "@kiln/core";
 
+type StorageClass = "f32" | "f64" | "i32" | "u8";
+
+/** The typed array of each storage class: allocation and element size both come from it. */
+const ARRAY: { readonly [S in StorageClass]: { new (size: number): TypedArray; readonly BYTES_PER_ELEMENT: number } } = {
+  f32: Float32Array,
+  f64: Float64Array,
+  i32: Int32Array,
+  u8: Uint8Array,
+};
+
 /** Storage class: buffers of one class can share a memory-plan slot (float16 is stored as float32). */
-export function storageOf(dt: DType): "f32" | "f64" | "i32" | "u8" {
+export function storageOf(dt: DType): StorageClass {
   return dt === "float64" ? "f64" : dt === "int32" ? "i32" : dt === "bool" ? "u8" : "f32";
 }
 
 export function allocTypedArray(dt: DType, size: number): TypedArray {
-  switch (storageOf(dt)) {
-    case "f32": return new Float32Array(size);
-    case "f64": return new Float64Array(size);
-    case "i32": return new Int32Array(size);
-    case "u8": return new Uint8Array(size);
-  }
+  return new ARRAY[storageOf(dt)](size);
 }
 
-/** Bytes per element as stored on the CPU. */
+/**
+ * Bytes per element as stored on the host: the storage array's element size. Not core's
+ * `itemSize` (a dtype's logical size): float16 is stored as float32 here, 4 bytes, not 2.
+ * @example bytesPer("float16") // 4
+ */
 export function bytesPer(dt: DType): number {
-  return storageOf(dt) === "f64" ? 8 : storageOf(dt) === "u8" ? 1 : 4;
+  return ARRAY[storageOf(dt)].BYTES_PER_ELEMENT;
 }

@@ -1,8 +1,9 @@
 /**
- * The C-like base of every renderer: one entry per ALU operation of the kernel IR, written in the
- * syntax C, WGSL, GLSL and JavaScript share. A target overrides only what differs — its math
- * function names (through `Dialect.math`), integer wrapping, boolean representation — never the
- * whole table (STYLE.md §7). A new ALU op is one line here plus one per target that differs.
+ * The C-like base of every renderer: the operator spellings C, WGSL, GLSL and JavaScript share, and
+ * the two ways a target names a function (`mathCall`: a function its language has; `preludeCall`:
+ * a helper its prelude defines). Each target's table (targets/<name>/) is typed over every ALU op
+ * and written out per op, reusing these by name: a new ALU op is a compile error in every target
+ * until each says how it renders there — never a call of a function the target does not have.
  */
 import { ValueError } from "@kiln/core";
 import { type AluOp, type ExprDType } from "../expr.js";
@@ -23,45 +24,41 @@ export interface Dialect {
 
 export type AluRender = (a: readonly string[], c: AluCtx, d: Dialect) => string;
 
-const call = (name: string): AluRender => (a, _c, d) => `${d.math(name)}(${a.join(", ")})`;
+/**
+ * A math function the target's dialect provides under `name` (`Math.exp` in JavaScript, the
+ * built-in `exp` in WGSL). Never inherited: a target writes `exp: mathCall("exp")` for each op
+ * its language really has, so a new op is a compile error in every target table until each says
+ * how it renders there.
+ * @example JS_ALU.sqrt = mathCall("sqrt") // Math.sqrt(x) in JavaScript
+ */
+export const mathCall = (name: string): AluRender => (a, _c, d) => `${d.math(name)}(${a.join(", ")})`;
+
+/**
+ * A call of the helper function `name` that the target's prelude defines (WGSL's `exp_`, the JS
+ * kernels' `roundHalfEven`): the target says explicitly that the op needs a helper. Each target's
+ * tests render every op and check that every function called exists there (wgsl.test.ts,
+ * js-alu.test.ts).
+ * @example WGSL_ALU.exp = preludeCall("exp_") // exp_(x), defined in wgsl-prelude.ts
+ */
+export const preludeCall = (name: string): AluRender => (a) => `${name}(${a.join(", ")})`;
+
 const infix = (op: string): AluRender => (a) => `(${a[0]} ${op} ${a[1]})`;
 
+/**
+ * The spellings C, WGSL, GLSL and JavaScript share: operators, not function names. A target table
+ * is a complete `Record<AluOp, AluRender>` written out per op (no spread): it reuses one of these
+ * by name (`add: BASE_ALU.add`), calls a math function it has (`mathCall`) or a prelude helper
+ * (`preludeCall`), or spells the op itself.
+ */
 export const BASE_ALU = {
   neg: (a) => `(-${a[0]})`,
-  abs: call("abs"),
-  sign: call("sign"),
-  exp: call("exp"),
-  expm1: call("expm1"),
-  log: call("log"),
-  log1p: call("log1p"),
-  sqrt: call("sqrt"),
-  sin: call("sin"),
-  cos: call("cos"),
-  tan: call("tan"),
-  asin: call("asin"),
-  acos: call("acos"),
-  atan: call("atan"),
-  sinh: call("sinh"),
-  cosh: call("cosh"),
-  tanh: call("tanh"),
-  logistic: (a, _c, d) => `(1.0 / (1.0 + ${d.math("exp")}(-${a[0]})))`,
-  floor: call("floor"),
-  ceil: call("ceil"),
-  round: call("round"),
   isnan: (a) => `(${a[0]} != ${a[0]})`,
-  isinf: (a, _c, d) => `(${d.math("abs")}(${a[0]}) == 1.0 / 0.0)`,
   not: (a) => `(!${a[0]})`,
   add: infix("+"),
   sub: infix("-"),
   mul: infix("*"),
   div: infix("/"),
-  // No C-like operator: targets call their NumPy floor division (core/arith.ts).
-  floorDiv: call("floorDiv"),
   rem: infix("%"),
-  pow: call("pow"),
-  max: call("max"),
-  min: call("min"),
-  atan2: call("atan2"),
   eq: infix("=="),
   ne: infix("!="),
   lt: infix("<"),
@@ -75,10 +72,26 @@ export const BASE_ALU = {
   shrl: infix(">>"),
   where: (a) => `(${a[0]} ? ${a[1]} : ${a[2]})`,
   cast: (a) => a[0]!,
-  clamp: (a, c, d) => `${d.math("min")}(${d.math("max")}(${a[0]}, ${c.param[0]}), ${c.param[1]})`,
   idiv: (a, c) => `(${a[0]} / ${c.param[0]})`,
   imod: (a, c) => `(${a[0]} % ${c.param[0]})`,
-} satisfies Record<AluOp, AluRender>;
+} satisfies Partial<Record<AluOp, AluRender>>;
+
+/**
+ * The note a renderer appends to the line computing one ALU op (` // op exp`), so that a compile
+ * error's line names the op it came from (`opOfLine`). Both targets' languages have `//` comments.
+ * @example `let t3 = exp_(t2);${opNote("exp")}` // "let t3 = exp_(t2); // op exp"
+ */
+export function opNote(op: AluOp): string {
+  return ` // op ${op}`;
+}
+
+/**
+ * The ALU op a rendered line computes (its `opNote`), or null.
+ * @example opOfLine("  const t3 = Math.exp(t2); // op exp") // "exp"
+ */
+export function opOfLine(line: string | undefined): string | null {
+  return line?.match(/\/\/ op (\w+)\s*$/)?.[1] ?? null;
+}
 
 /**
  * Refuses anything but a JS number where a literal is written into kernel source. Params are

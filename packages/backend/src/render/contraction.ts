@@ -1,6 +1,6 @@
 /**
- * The structure of a contraction kernel's IR (contract.ts), as the target-specific contraction
- * renderers need it (render/wgsl-matmul.ts: GPU strategies; render/js-matmul.ts: the WebAssembly
+ * The structure of a contraction kernel's IR (lower-contraction.ts), as the target-specific contraction
+ * renderers need it (targets/webgpu/wgsl-matmul.ts: GPU strategies; targets/js/js-matmul.ts: the WebAssembly
  * SIMD microkernel):
  *
  *   [root lets]

@@ -2,7 +2,7 @@
 import { expect } from "chai";
 import { ValueError } from "@kiln/core";
 import { literal } from "./base.js";
-import { wgslLiteral } from "./wgsl.js";
+import { wgslLiteral } from "../targets/webgpu/wgsl.js";
 
 describe("render: literals refuse non-numbers", () => {
   it("literal and wgslLiteral throw a ValueError for strings, objects and bigints", () => {

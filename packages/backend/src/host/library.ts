@@ -2,13 +2,14 @@
  * Library kernels: primitives that are not lowered to the kernel IR (data-dependent control flow
  * or sequential dependencies: arg-reductions, scans, scatters, factorizations) run as these
  * hand-written JS functions over typed arrays. They run through the executor like any kernel and
- * follow interpret.ts exactly; linear algebra computes in float64 and rounds on store.
+ * follow interpret.ts exactly; linear algebra computes in float64 and rounds on store. Control
+ * steps (cond, while, scan) run sub-plans, so the host adds them (host/control.ts, host/run.ts).
  */
 import { type TypedArray, type PrimParams, sizeOf, choleskyOf, detSignOf, logAbsDetOf, solveInto } from "@kiln/core";
 import { type LibrarySpec } from "../schedule.js";
-import { runControlStep } from "./control.js";
 
-type LibraryFn = (spec: LibrarySpec, ins: readonly TypedArray[], out: TypedArray) => void;
+/** A library kernel: reads `ins`, writes `out` (one output per step). */
+export type LibraryFn = (spec: LibrarySpec, ins: readonly TypedArray[], out: TypedArray) => void;
 
 /** Splits `shape` around `axis` into (outer, len, inner) extents. */
 function around(shape: readonly number[], axis: number): [number, number, number] {
@@ -61,7 +62,8 @@ function perMatrix(spec: LibrarySpec, x: TypedArray, f: (m: Float64Array, n: num
   for (let b = 0; b < batch; b++) f(Float64Array.from(x.subarray(b * n * n, (b + 1) * n * n)), n, b);
 }
 
-export const LIBRARY: Record<string, LibraryFn> = {
+/** The library kernels that need nothing but their arrays. */
+export const LIBRARY: Readonly<Record<string, LibraryFn>> = {
   argmax: argReduce((a, b) => a > b),
   argmin: argReduce((a, b) => a < b),
   cumsum: (spec, [x], out) => {
@@ -90,14 +92,4 @@ export const LIBRARY: Record<string, LibraryFn> = {
   cholesky: (spec, [a], out) => perMatrix(spec, a!, (m, n, bi) => out.set(choleskyOf(m, n), bi * n * n)),
   detSign: (spec, [a], out) => perMatrix(spec, a!, (m, n, bi) => (out[bi] = detSignOf(m, n))),
   logAbsDet: (spec, [a], out) => perMatrix(spec, a!, (m, n, bi) => (out[bi] = logAbsDetOf(m, n))),
-  cond: runControlStep,
-  while: runControlStep,
-  scan: runControlStep,
 };
-
-/** Source text shown by `lowerGraph` for a library kernel. */
-export function librarySource(name: string): string {
-  const fn = LIBRARY[name];
-  return fn ? `// library kernel ${name}\n${fn.toString()}` : `// unknown library kernel ${name}`;
-}
-

@@ -1,7 +1,7 @@
 /**
- * Control flow on the CPU backend. `cond`, `while` and `scan` nodes are library steps: each
+ * Control flow on the host. `cond`, `while` and `scan` nodes are library steps: each
  * sub-graph is scheduled once into a plan (cached per graph, so a loop body is lowered and its
- * kernels compiled once) and `runPlan` runs it per branch or iteration, driven by `evalControl` —
+ * kernels compiled once) and the host's `runPlan` (handed in: host/run.ts) runs it per branch or iteration, driven by `evalControl` —
  * the loop runs inside the executable plan with the interpreter's exact semantics.
  *
  * A k-output op is k sibling library steps (steps have one output). The first step computes every
@@ -11,7 +11,6 @@
 import { type ControlCall, type ControlRuntime, type DataBuffer, DisposedError, type Graph, type Node, type TypedArray, evalControl, sizeOf } from "@kiln/core";
 import { type LibrarySpec, type Plan, scheduleGraph } from "../schedule.js";
 import { allocTypedArray } from "../storage.js";
-import { runPlan } from "./cpu.js";
 
 interface SubPlan {
   readonly plan: Plan;
@@ -38,21 +37,26 @@ function subPlanOf(graph: Graph): SubPlan {
   return sp;
 }
 
-const CPU_RUNTIME: ControlRuntime<TypedArray> = {
-  run: (graph, inputs) => {
-    const { plan, feeds } = subPlanOf(graph);
-    const arrays = runPlan(plan, feeds.map((f) => (typeof f === "number" ? inputs[f]! : f)));
-    return plan.outputs.map((id) => arrays[id]!);
-  },
-  row: (x, i, n) => x.subarray(i * n, (i + 1) * n),
-  stack: (rows, aval) => {
-    const out = allocTypedArray(aval.dtype, sizeOf(aval.shape));
-    let offset = 0;
-    for (const r of rows) (out.set(r, offset), (offset += r.length));
-    return out;
-  },
-  scalar: (x) => x[0]!,
-};
+/** Runs a plan on host arrays: the host's `runPlan`. */
+export type RunPlan = (plan: Plan, inputs: readonly TypedArray[]) => TypedArray[];
+
+function hostRuntime(runPlan: RunPlan): ControlRuntime<TypedArray> {
+  return {
+    run: (graph, inputs) => {
+      const { plan, feeds } = subPlanOf(graph);
+      const arrays = runPlan(plan, feeds.map((f) => (typeof f === "number" ? inputs[f]! : f)));
+      return plan.outputs.map((id) => arrays[id]!);
+    },
+    row: (x, i, n) => x.subarray(i * n, (i + 1) * n),
+    stack: (rows, aval) => {
+      const out = allocTypedArray(aval.dtype, sizeOf(aval.shape));
+      let offset = 0;
+      for (const r of rows) (out.set(r, offset), (offset += r.length));
+      return out;
+    },
+    scalar: (x) => x[0]!,
+  };
+}
 
 function sameContents(a: readonly TypedArray[], b: readonly TypedArray[]): boolean {
   if (a.length !== b.length) return false;
@@ -69,21 +73,28 @@ function sameContents(a: readonly TypedArray[], b: readonly TypedArray[]): boole
 const lastRun = new WeakMap<ControlCall, { inputs: TypedArray[]; outputs: TypedArray[]; served: Set<number> }>();
 
 /**
- * The library kernel of every control primitive: output `index` of the call in `spec.params`.
- * @example LIBRARY.scan(spec, [init, xs], out) // out = the scan's output spec.params.index
+ * The library kernels of the control primitives, running their sub-plans with `runPlan`: each
+ * writes output `index` of the call in `spec.params`.
+ * @example
+ * const { scan } = controlStep(host.runPlan);
+ * scan(spec, [init, xs], out); // out = the scan's output spec.params.index
  */
-export function runControlStep(spec: LibrarySpec, ins: readonly TypedArray[], out: TypedArray): void {
-  const { call, index } = spec.params as { call: ControlCall; index: number };
-  if (call.outAvals.length === 1) {
-    out.set(evalControl(call, ins, CPU_RUNTIME)[0]!);
-    return;
-  }
-  let run = lastRun.get(call);
-  if (!run || !sameContents(run.inputs, ins)) {
-    run = { inputs: ins.map((x) => x.slice()), outputs: evalControl(call, ins, CPU_RUNTIME), served: new Set() };
-    lastRun.set(call, run);
-  }
-  run.served.add(index);
-  out.set(run.outputs[index]!);
-  if (run.served.size === call.outAvals.length) lastRun.delete(call);
+export function controlStep(runPlan: RunPlan): Record<"cond" | "while" | "scan", (spec: LibrarySpec, ins: readonly TypedArray[], out: TypedArray) => void> {
+  const runtime = hostRuntime(runPlan);
+  const run = (spec: LibrarySpec, ins: readonly TypedArray[], out: TypedArray): void => {
+    const { call, index } = spec.params as { call: ControlCall; index: number };
+    if (call.outAvals.length === 1) {
+      out.set(evalControl(call, ins, runtime)[0]!);
+      return;
+    }
+    let last = lastRun.get(call);
+    if (!last || !sameContents(last.inputs, ins)) {
+      last = { inputs: ins.map((x) => x.slice()), outputs: evalControl(call, ins, runtime), served: new Set() };
+      lastRun.set(call, last);
+    }
+    last.served.add(index);
+    out.set(last.outputs[index]!);
+    if (last.served.size === call.outAvals.length) lastRun.delete(call);
+  };
+  return { cond: run, while: run, scan: run };
 }

@@ -1,5 +1,5 @@
 /**
- * Library kernels on WGSL: the primitives the kernel IR does not express (runtime/library.ts has
+ * Library kernels on WGSL: the primitives the kernel IR does not express (host/library.ts has
  * their JS versions) written directly as compute shaders, so a training step that takes an
  * argmax, a cumulative sum or a scatter (the gradient of every gather / embedding lookup) stays
  * on the device instead of reading its inputs back.
@@ -14,10 +14,10 @@
  * Factorizations (solve, cholesky, determinants) and control flow stay on the host.
  */
 import { type DType, type PrimParams, sizeOf } from "@kiln/core";
-import { type LibrarySpec } from "../schedule.js";
-import { type BufferParam } from "../kernel.js";
+import { type LibrarySpec } from "../../schedule.js";
+import { type BufferParam } from "../../kernel.js";
 import { WgslWriter } from "./wgsl.js";
-import { type WgslProgram, type WgslTuning, gridDims, wgslModule } from "./wgsl-kernel.js";
+import { type WgslProgram, type WgslTuning, gridDims, wgslModule } from "./wgsl-module.js";
 import { LOOP_BUDGET, LOOP_LIMIT } from "./wgsl-loops.js";
 
 /** Library kernels with a WGSL version. */

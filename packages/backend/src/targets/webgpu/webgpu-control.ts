@@ -1,10 +1,10 @@
 /**
  * Control flow (cond, while, scan) on the webgpu backend runs on the host, with the CPU backend's
- * sub-graph plans (runtime/control.ts). Those read the constants a sub-graph closes over from
+ * sub-graph plans (host/control.ts). Those read the constants a sub-graph closes over from
  * their host arrays; a constant that lives only on the device is read back first.
  */
 import { type DataBuffer, type Graph, type Node, type TypedArray, topoSort } from "@kiln/core";
-import { type LibrarySpec } from "../schedule.js";
+import { type LibrarySpec } from "../../schedule.js";
 import { type GpuContext } from "./webgpu-device.js";
 import { DeviceData, readback } from "./webgpu-memory.js";
 
@@ -41,7 +41,7 @@ function deviceLeaves(call: CallLike, seen = new Set<Graph>(), out = new Set<Dat
  * (synchronous) step that follows: returns the function that restores them.
  * @example
  * const restore = await hostifyControlLeaves(step.library, ctx);
- * try { runHostStep(step, ins, dtype, size); } finally { restore(); }
+ * try { host.runStep(step, ins, dtype, size); } finally { restore(); }
  */
 export async function hostifyControlLeaves(spec: LibrarySpec, ctx: GpuContext): Promise<() => void> {
   const call = (spec.params as { call?: CallLike }).call;

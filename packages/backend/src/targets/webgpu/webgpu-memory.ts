@@ -9,8 +9,8 @@
  * released buffers wait (`hold`/`unhold`) so such a plan never sees its inputs recycled under it.
  */
 import { BackendUnavailableError, type DType, DisposedError, type DataBuffer, KernelCompileError, type TypedArray } from "@kiln/core";
-import { allocTypedArray } from "../storage.js";
-import { type GpuContext, currentGpu, lostDeviceError } from "./webgpu-device.js";
+import { allocTypedArray } from "../../storage.js";
+import { type GpuConstants, type GpuContext, currentGpu, lostDeviceError } from "./webgpu-device.js";
 import { checkAcquire, checkRelease, trackDeviceData } from "./webgpu-pool-check.js";
 
 /** The webgpu backend's handle on a DataBuffer (`DataBuffer.device`). */
@@ -36,7 +36,7 @@ export function deviceBytes(size: number): number {
   return Math.max(16, size * 4);
 }
 
-const USAGE = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+const USAGE = ({ GPUBufferUsage: u }: GpuConstants) => u.STORAGE | u.COPY_SRC | u.COPY_DST;
 
 /** Size class: the next quarter power of two, rounded to 16 bytes. */
 function sizeClass(bytes: number): number {
@@ -79,7 +79,7 @@ export class BufferPool {
       throw bindingLimitError(bytes, this.ctx.limits.maxStorageBufferBindingSize);
     }
     this.created++;
-    return this.ctx.device.createBuffer({ size: cls, usage: USAGE() });
+    return this.ctx.device.createBuffer({ size: cls, usage: USAGE(this.ctx.constants) });
   }
 
   release(buf: GPUBuffer): void {
@@ -155,12 +155,12 @@ export async function readback(ctx: GpuContext, gpu: GPUBuffer, dtype: DType, si
   if (size === 0) return out;
   readStats.reads++;
   const bytes = size * 4;
-  const staging = ctx.device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const staging = ctx.device.createBuffer({ size: bytes, usage: ctx.constants.GPUBufferUsage.MAP_READ | ctx.constants.GPUBufferUsage.COPY_DST });
   const enc = ctx.device.createCommandEncoder();
   enc.copyBufferToBuffer(gpu, 0, staging, 0, bytes);
   ctx.device.queue.submit([enc.finish()]);
   try {
-    await staging.mapAsync(GPUMapMode.READ);
+    await staging.mapAsync(ctx.constants.GPUMapMode.READ);
   } catch (e) {
     staging.destroy();
     await compileChecks(ctx);

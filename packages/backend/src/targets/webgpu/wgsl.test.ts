@@ -6,12 +6,14 @@
  */
 import { expect } from "chai";
 import { type Tensor, np, npUtil } from "@kiln/core";
-import { type Kernel } from "../kernel.js";
-import { scheduleGraph } from "../schedule.js";
-import { type AluOp } from "../expr.js";
-import { type AluRender } from "./base.js";
-import { WGSL_ALU as TABLE, castTo, wgslLiteral } from "./wgsl.js";
-import { type WgslTuning, gridDims, renderWgslProgram } from "./wgsl-kernel.js";
+import { type Kernel } from "../../kernel.js";
+import { scheduleGraph } from "../../schedule.js";
+import { type AluOp } from "../../expr.js";
+import { type AluRender, BASE_ALU } from "../../render/base.js";
+import { WGSL_ALU as TABLE, WGSL_PRELUDE, castTo, wgslLiteral } from "./wgsl.js";
+import { compileMessages } from "./webgpu-programs.js";
+import { renderWgslProgram } from "./wgsl-kernel.js";
+import { type WgslTuning, gridDims } from "./wgsl-module.js";
 
 const WGSL_ALU: Record<AluOp, AluRender> = TABLE;
 
@@ -136,4 +138,49 @@ describe("WGSL renderer", () => {
     const [k] = kernelsOf(np.divide(1, npUtil.fullRaw([2], 0, "float32")));
     expect(renderWgslProgram(k!, SOFTWARE).dispatches[0]!.source).to.contain("rtf_(");
   });
+
+  it("every op, for every input dtype, calls only WGSL built-ins and functions the prelude defines (no inherited C spelling)", () => {
+    const defined = new Set([...WGSL_PRELUDE.matchAll(/\bfn (\w+)\(/g)].map((m) => m[1]!));
+    for (const op of Object.keys(WGSL_ALU) as AluOp[]) {
+      for (const dt of ["float32", "int32", "bool", "index"] as const) {
+        const text = WGSL_ALU[op](["x", "y", "z"], { dtype: dt, in: dt, param: [2, 3] }, { math: (n) => n });
+        for (const m of text.matchAll(/\b([A-Za-z_]\w*)\s*(<[^>]*>)?\(/g)) {
+          expect(WGSL_BUILTINS.has(m[1]!) || defined.has(m[1]!), `${op}(${dt}) calls ${m[1]}, which WGSL and the prelude lack: ${text}`).to.equal(true);
+        }
+      }
+    }
+  });
+
+  it("the base table holds operators only: a function name is never inherited", () => {
+    for (const [op, r] of Object.entries(BASE_ALU) as [string, AluRender][]) {
+      const text = r(["x", "y", "z"], { dtype: "float32", in: "float32", param: [2, 3] }, { math: (n) => `NAMED_${n}` });
+      expect(text, op).not.to.contain("NAMED_");
+    }
+  });
+
+  it("a compile error names the kernel, the dispatch, the op and the WGSL line", () => {
+    const source = ["fn main() {", "  let t0 = b0[gid];", "  let t1 = cbrt(t0); // op exp", "}"].join("\n");
+    const msg = compileMessages("elementwise_exp_1f2e", 0, 1, source, [
+      { type: "error", lineNum: 3, linePos: 12, message: "unresolved call target 'cbrt'" } as GPUCompilationMessage,
+      { type: "warning", lineNum: 2, linePos: 1, message: "unused" } as GPUCompilationMessage,
+    ]);
+    expect(msg).to.equal("elementwise_exp_1f2e, dispatch 1 of 1: WGSL line 3:12 (op exp): unresolved call target 'cbrt'\n  let t1 = cbrt(t0); // op exp");
+  });
+
+  it("each ALU line of a rendered kernel carries its op", () => {
+    const [k] = kernelsOf(np.tanh(np.exp(np.array([1, 2, 3]))));
+    const src = renderWgslProgram(k!, SOFTWARE).dispatches[0]!.source;
+    expect(src).to.match(/exp_\(.*\/\/ op exp$/m);
+    expect(src).to.match(/tanh_\(.*\/\/ op tanh$/m);
+  });
 });
+
+/** WGSL's built-in functions and value constructors (WGSL §17, §16) a table entry may call. */
+const WGSL_BUILTINS: ReadonlySet<string> = new Set([
+  "abs", "acos", "acosh", "all", "any", "arrayLength", "asin", "asinh", "atan", "atan2", "atanh", "bitcast", "ceil", "clamp", "cos", "cosh",
+  "countLeadingZeros", "countOneBits", "countTrailingZeros", "cross", "degrees", "determinant", "distance", "dot", "exp", "exp2", "extractBits",
+  "faceForward", "firstLeadingBit", "firstTrailingBit", "floor", "fma", "fract", "frexp", "insertBits", "inverseSqrt", "ldexp", "length", "log",
+  "log2", "max", "min", "mix", "modf", "normalize", "pow", "quantizeToF16", "radians", "reflect", "refract", "reverseBits", "round", "saturate",
+  "select", "sign", "sin", "sinh", "smoothstep", "sqrt", "step", "tan", "tanh", "transpose", "trunc",
+  "f32", "i32", "u32", "bool", "vec2", "vec3", "vec4",
+]);

@@ -1,10 +1,10 @@
 /**
  * The loop budget of a WGSL invocation. Software drivers bound the loop iterations one invocation
  * may run — all its loops together — and silently cut loops beyond it, so every kernel mapping
- * (render/wgsl-kernel.ts, wgsl-matmul.ts, wgsl-library.ts) estimates its invocations' iterations
+ * (targets/webgpu/wgsl-kernel.ts, wgsl-matmul.ts, wgsl-library.ts) estimates its invocations' iterations
  * with `serialTrips` and stays within `LOOP_BUDGET`, on every adapter.
  */
-import { type Stmt } from "../kernel.js";
+import { type Stmt } from "../../kernel.js";
 
 /**
  * Loop iterations one invocation may run, all its loops together. Mesa's software drivers
@@ -16,7 +16,7 @@ import { type Stmt } from "../kernel.js";
 export const LOOP_LIMIT = 65535;
 export const LOOP_BUDGET = LOOP_LIMIT - 1024;
 
-/** Most loop iterations of one call of a prelude function (render/wgsl-prelude.ts) an op makes. */
+/** Most loop iterations of one call of a prelude function (targets/webgpu/wgsl-prelude.ts) an op makes. */
 function preludeTrips(v: Extract<Stmt, { s: "let" }>["value"]): number {
   if (v.op !== "alu") return 0;
   const arg = v.args[0];

@@ -1,19 +1,18 @@
 /**
- * The CPU runtime: allocates a plan's buffers as typed arrays, runs its kernels in order and
- * wraps the outputs as DataBuffers. Plans are cached by the structure of the graph they came from
+ * The CPU executor: runs a whole plan on the host (host/run.ts, with this target's JS kernels)
+ * and wraps the outputs as DataBuffers. Plans are cached by the structure of the graph they came from
  * (realized inputs abstracted to their dtype and shape), so re-running the same computation on
  * new data — every eager training step — skips scheduling and lowering entirely.
  */
 import {
   type CompiledGraph, DataBuffer, DisposedError, type Executor, type Graph, type Node, type TypedArray, LruCache, topoSort,
 } from "@kiln/core";
-import { planKernels } from "../inspect.js";
-import { allocTypedArray, bytesPer, storageOf } from "../storage.js";
-import { compileKernel } from "../cache.js";
-import { isParameter, parameterValues, parameterizeConstants } from "../params.js";
-import { type KernelStep, type Plan, type PlanBuffer, scheduleGraph } from "../schedule.js";
-import { donatable, planDonations } from "./donate.js";
-import { LIBRARY } from "./library.js";
+import { allocTypedArray, bytesPer } from "../../storage.js";
+import { isParameter, parameterValues, parameterizeConstants } from "../../params.js";
+import { type Plan, type PlanBuffer, scheduleGraph } from "../../schedule.js";
+import { donatable, planDonations } from "../../host/donate.js";
+import { graphKey } from "../../host/graph-key.js";
+import { type Host, SCRATCH_KEEP, currentStepTimer, scratch } from "../../host/run.js";
 
 /** How often graphs were scheduled and structurally hashed (tests assert that jit replays do neither). */
 const counters = { schedules: 0, hashes: 0 };
@@ -30,104 +29,8 @@ export function planCacheStats(): { schedules: number; hashes: number; entries: 
   return { ...counters, entries: plans.size + eagerPlans.size };
 }
 
-/** Per-step timing hook (benchmarks): called after each kernel with its kind and milliseconds. */
-let stepTimer: ((kind: KernelStep["kind"], ms: number) => void) | null = null;
-
-/**
- * Installs (or removes, with `null`) a hook timing every kernel a plan runs, eager or jitted:
- * benchmarks use it to split a step's time into kernels and everything else.
- * @example
- * let matmulMs = 0;
- * setStepTimer((kind, ms) => { if (kind === "matmul") matmulMs += ms; });
- * step(x); setStepTimer(null);
- */
-export function setStepTimer(timer: ((kind: KernelStep["kind"], ms: number) => void) | null): void {
-  stepTimer = timer;
-}
-
 const PLAN_CACHE_SIZE = 512;
 const plans = new LruCache<string, Plan>(PLAN_CACHE_SIZE);
-
-/** Scratch arrays (packed panels) reused across calls, per storage class and parameter position. */
-const scratchPool = new Map<string, TypedArray>();
-/** Larger scratch is not kept between calls. */
-const SCRATCH_KEEP = 1 << 24;
-
-function scratch(dtype: Parameters<typeof allocTypedArray>[0], size: number, slot: number): TypedArray {
-  const key = `${storageOf(dtype)}:${slot}`;
-  const hit = scratchPool.get(key);
-  if (hit && hit.length >= size) return hit;
-  const arr = allocTypedArray(dtype, size);
-  if (size <= SCRATCH_KEEP) scratchPool.set(key, arr);
-  return arr;
-}
-
-/**
- * Runs a plan on host arrays (one per plan input); returns the array of every plan buffer.
- * @example
- * const { plan, inputs } = scheduleGraph([y.node], (n) => n.prim === "data");
- * const arrays = runPlan(plan, inputs.map((n) => bufferOf(n)!.host!));
- * arrays[plan.outputs[0]]; // y's values
- */
-export function runPlan(plan: Plan, inputs: readonly TypedArray[]): TypedArray[] {
-  const slots = plan.slots.map((s) => allocTypedArray(s.dtype, s.size));
-  const arrays = plan.buffers.map((b) => {
-    if (b.role === "input") return inputs[b.index]!;
-    if (b.role === "output") return allocTypedArray(b.dtype, b.size);
-    const s = slots[b.index]!;
-    return s.length === b.size ? s : s.subarray(0, b.size);
-  });
-  for (const step of plan.steps) {
-    const t0 = stepTimer ? performance.now() : 0;
-    if (step.kernel) {
-      const params = step.kernel.params;
-      const args = step.bindings.map((id, i) => (id >= 0 ? arrays[id]! : scratch(params[i]!.dtype, params[i]!.size, i)));
-      compileKernel(step.kernel).run(...args);
-    } else {
-      const [out, ...ins] = step.bindings.map((id) => arrays[id]!);
-      LIBRARY[step.library!.name]!(step.library!, ins, out!);
-    }
-    stepTimer?.(step.kind, performance.now() - t0);
-  }
-  return arrays;
-}
-
-/** JSON writes NaN and ±Infinity as null and -0 as 0; all of them change results, so keep them. */
-function paramReplacer(_k: string, v: unknown): unknown {
-  return typeof v === "number" && (!Number.isFinite(v) || Object.is(v, -0)) ? `#${Object.is(v, -0) ? "-0" : v}` : v;
-}
-
-const numKey = (v: number) => (Object.is(v, -0) ? "-0" : String(v));
-
-/** Params as text: numbers and number arrays directly (fast, and NaN/±Infinity/-0 exact), the rest as JSON. */
-function paramsKey(params: Record<string, unknown>): string {
-  let out = "";
-  for (const k in params) {
-    const v = params[k];
-    const text = typeof v === "number" ? numKey(v)
-      : Array.isArray(v) && v.every((x) => typeof x === "number") ? (v as number[]).map(numKey).join(",")
-      : typeof v === "string" || typeof v === "boolean" ? String(v)
-      : JSON.stringify(v, paramReplacer);
-    out += `${k}=${text};`;
-  }
-  return `{${out}}`;
-}
-
-/**
- * Structural key of the graph computing `outputs`; realized inputs are `B<dtype>[shape]`, and
- * constants `isParam` accepts are `P` (their values are kernel parameters, not structure).
- */
-export function graphKey(nodes: readonly Node[], outputs: readonly Node[], isBuffer: (n: Node) => boolean, isParam?: (n: Node) => boolean): string {
-  const pos = new Map<Node, number>();
-  const parts = nodes.map((n, i) => {
-    pos.set(n, i);
-    if (isBuffer(n)) return `B${n.aval.dtype}[${n.aval.shape}]`;
-    if (isParam?.(n)) return "P";
-    const params = paramsKey(n.params as Record<string, unknown>);
-    return `${n.prim}${params}(${n.inputs.map((x) => pos.get(x)).join(",")})${n.aval.dtype}[${n.aval.shape}]`;
-  });
-  return `${parts.join(";")}=>${outputs.map((o) => pos.get(o)).join(",")}`;
-}
 
 /** The plan for `outputs` (cached) and the realized nodes it reads, in input order. */
 export function planFor(outputs: readonly Node[], isBuffer: (n: Node) => boolean): { plan: Plan; inputs: Node[] } {
@@ -156,7 +59,7 @@ function hostOf(n: Node, known: (n: Node) => DataBuffer | undefined): TypedArray
  */
 const eagerPlans = new LruCache<string, { plan: Plan; paramSlot: number }>(PLAN_CACHE_SIZE);
 
-function executeCpu(outputs: readonly Node[], known: (n: Node) => DataBuffer | undefined): DataBuffer[] {
+function executeCpu(host: Host, outputs: readonly Node[], known: (n: Node) => DataBuffer | undefined): DataBuffer[] {
   const isBuffer = (n: Node) => n.prim === "data" || known(n) !== undefined;
   const outSet = new Set(outputs);
   const isParam = (n: Node) => isParameter(n, outSet);
@@ -176,24 +79,11 @@ function executeCpu(outputs: readonly Node[], known: (n: Node) => DataBuffer | u
   const args = nodes.filter(isBuffer).map((n) => hostOf(n, known));
   // The parameter array lives for this run only: plain JS memory, nothing to release.
   if (paramSlot >= 0) args.splice(paramSlot, 0, parameterValues(nodes, isBuffer, outSet));
-  const arrays = runPlan(plan, args);
+  const arrays = host.runPlan(plan, args);
   return plan.outputs.map((id) => {
     const b = plan.buffers[id]!;
     return new DataBuffer(b.dtype, b.size, arrays[id]!);
   });
-}
-
-/** The kernel function of each step, resolved once per plan (a cache lookup hashes the kernel IR). */
-type StepFn = (args: TypedArray[]) => void;
-
-function stepFn(step: KernelStep): StepFn {
-  if (step.kernel) {
-    const run = compileKernel(step.kernel).run;
-    // Spreading a preallocated array is the cheapest way to call a fixed-arity kernel.
-    return (args) => run(...args);
-  }
-  const lib = LIBRARY[step.library!.name]!, spec = step.library!;
-  return (args) => lib(spec, args.slice(1), args[0]!);
 }
 
 /** Temporaries up to this many bytes stay allocated between replays of a compiled plan. */
@@ -211,7 +101,7 @@ interface CpuCompileOptions {
  * between calls (up to KEEP_TEMPS_BYTES); outputs are fresh arrays, or the storage of a donated
  * input that the plan no longer reads when the output is written.
  */
-function compileCpu(graph: Graph, opts: CpuCompileOptions = {}): CompiledGraph {
+function compileCpu(host: Host, graph: Graph, opts: CpuCompileOptions = {}): CompiledGraph {
   const position = new Map(graph.inputs.map((n, i) => [n, i]));
   const isBuffer = (n: Node) => n.prim === "data" || position.has(n);
   // The parameter buffer is one of the plan's constants: it lives as long as the plan.
@@ -225,14 +115,14 @@ function compileCpu(graph: Graph, opts: CpuCompileOptions = {}): CompiledGraph {
   const inputIds = ids("input").sort((x, y) => buffers[x]!.index - buffers[y]!.index);
   const outputIds = ids("output");
   const tempIds = ids("temp");
-  const fns = steps.map(stepFn);
+  const fns = steps.map((step) => host.stepFn(step));
   const kinds = steps.map((s) => s.kind);
   const tempBytes = plan.slots.reduce((a, s) => a + s.size * bytesPer(s.dtype), 0);
   const keptSlots = tempBytes <= KEEP_TEMPS_BYTES ? plan.slots.map((s) => allocTypedArray(s.dtype, s.size)) : null;
   const isKept = (id: number) => keptSlots !== null && buffers[id]!.role === "temp";
   // Per step: a reusable argument array with scratch and kept temporaries bound once, and the
   // (argument position, buffer id) pairs rebound on every call. Scratch too large for the pool
-  // is allocated per call (as runPlan does), not held by the plan.
+  // is allocated per call (as the host's runPlan does), not held by the plan.
   const bigScratch: [step: number, arg: number][] = [];
   const stepArgs = steps.map((step, k) => step.bindings.map((id, i): TypedArray | null => {
     if (id >= 0) return isKept(id) ? slotView(buffers[id]!, keptSlots!) : null;
@@ -271,7 +161,7 @@ function compileCpu(graph: Graph, opts: CpuCompileOptions = {}): CompiledGraph {
           const p = steps[k]!.kernel!.params[i]!;
           stepArgs[k]![i] = allocTypedArray(p.dtype, p.size);
         }
-        const timer = stepTimer;
+        const timer = currentStepTimer();
         for (let k = 0; k < steps.length; k++) {
           const args = stepArgs[k]!, rb = rebind[k]!;
           for (let j = 0; j < rb.length; j += 2) args[rb[j]!] = arrays[rb[j + 1]!]!;
@@ -305,7 +195,7 @@ function compileCpu(graph: Graph, opts: CpuCompileOptions = {}): CompiledGraph {
         for (const [k, i] of bigScratch) stepArgs[k]![i] = null;
       }
     },
-    kernels: planKernels(plan),
+    kernels: host.planKernels(plan),
     stats: plan.stats,
   };
 }
@@ -315,16 +205,23 @@ function slotView(b: PlanBuffer, pool: readonly TypedArray[]): TypedArray {
   return s.length === b.size ? s : s.subarray(0, b.size);
 }
 
-/** The CPU executor: fused kernels compiled to JavaScript, run synchronously. */
-export const cpuExecutor: Executor = {
-  name: "cpu",
-  canSync: true,
-  compile: compileCpu,
-  executeSync: executeCpu,
-  execute: async (outputs, known) => executeCpu(outputs, known),
-  read: async (buf) => hostForRead(buf, "data"),
-  readSync: (buf) => hostForRead(buf, "dataSync"),
-};
+/**
+ * The CPU executor running every step on `host`: fused kernels compiled to JavaScript, run
+ * synchronously. The target list (targets/index.ts) makes the one `cpuExecutor`.
+ * @example
+ * registerExecutor(cpuExecutorOn(makeHost(JS_KERNELS)));
+ */
+export function cpuExecutorOn(host: Host): Executor {
+  return {
+    name: "cpu",
+    canSync: true,
+    compile: (graph, opts) => compileCpu(host, graph, opts),
+    executeSync: (outputs, known) => executeCpu(host, outputs, known),
+    execute: async (outputs, known) => executeCpu(host, outputs, known),
+    read: async (buf) => hostForRead(buf, "data"),
+    readSync: (buf) => hostForRead(buf, "dataSync"),
+  };
+}
 
 /** A buffer released under a live handle (another handle disposed it, or jit took it over). */
 function hostForRead(buf: DataBuffer, op: string): TypedArray {

@@ -11,15 +11,15 @@
  *  - WGSL orders no bools (compared as 0/1) and has no isnan for integers (always false).
  * Booleans are WGSL `bool` in registers and `u32` 0/1 in storage; int32 and index values are
  * `i32`; float32 and float16 values are `f32`. float64 never reaches this renderer (such kernels
- * run on the host: runtime/webgpu.ts).
+ * run on the host: targets/webgpu/webgpu.ts).
  *
- * The mapping of loops onto invocations and workgroups lives in render/wgsl-kernel.ts; this file
+ * The mapping of loops onto invocations and workgroups lives in targets/webgpu/wgsl-kernel.ts; this file
  * renders statement lists in one invocation ("serial") given that mapping's decisions.
  */
 import { type DType } from "@kiln/core";
-import { type AluOp, type ExprDType, type ReduceOp } from "../expr.js";
-import { type BufferParam, type Op, type Operand, type Stmt } from "../kernel.js";
-import { type AluRender, BASE_ALU, type Dialect, checkLiteral } from "./base.js";
+import { type AluOp, type ExprDType, type ReduceOp } from "../../expr.js";
+import { type BufferParam, type Op, type Operand, type Stmt } from "../../kernel.js";
+import { type AluRender, BASE_ALU, type Dialect, checkLiteral, mathCall, opNote, preludeCall } from "../../render/base.js";
 
 export { WGSL_PRELUDE } from "./wgsl-prelude.js";
 
@@ -48,38 +48,51 @@ const never: AluRender = () => "false";
 /** WGSL orders no bools: compare them as 0/1. */
 const ordered = (base: AluRender, op: string): AluRender => byType(base, base, (a) => `(i32(${a[0]}) ${op} i32(${a[1]}))`);
 
-/** WGSL's overrides of the C-like base table: only what differs. */
+/**
+ * WGSL's spelling of every ALU op, written out per op (no spread of the base table): a new op is a
+ * compile error here until it says how it renders in WGSL — a built-in WGSL has (`mathCall`), a
+ * prelude helper (`preludeCall`, checked against wgsl-prelude.ts by wgsl.test.ts) or its own text.
+ */
 export const WGSL_ALU = {
-  ...BASE_ALU,
   neg: byType(BASE_ALU.neg, BASE_ALU.neg, identity),
-  abs: byType(BASE_ALU.abs, BASE_ALU.abs, identity),
-  sign: byType((a) => `sign_(${a[0]})`, (a) => `sign(${a[0]})`, identity),
-  exp: (a) => `exp_(${a[0]})`,
-  expm1: (a) => `expm1_(${a[0]})`,
-  log: (a) => `log_(${a[0]})`,
-  log1p: (a) => `log1p_(${a[0]})`,
+  abs: byType(mathCall("abs"), mathCall("abs"), identity),
+  sign: byType(preludeCall("sign_"), mathCall("sign"), identity),
+  exp: preludeCall("exp_"),
+  expm1: preludeCall("expm1_"),
+  log: preludeCall("log_"),
+  log1p: preludeCall("log1p_"),
   sqrt: guarded("sqrt"),
-  sin: (a) => `sin_(${a[0]})`,
-  cos: (a) => `cos_(${a[0]})`,
-  tan: (a) => `tan_(${a[0]})`,
-  asin: (a) => `asin_(${a[0]})`,
-  acos: (a) => `acos_(${a[0]})`,
-  atan: (a) => `atan_(${a[0]})`,
-  sinh: (a) => `sinh_(${a[0]})`,
-  cosh: (a) => `cosh_(${a[0]})`,
-  tanh: (a) => `tanh_(${a[0]})`,
+  sin: preludeCall("sin_"),
+  cos: preludeCall("cos_"),
+  tan: preludeCall("tan_"),
+  asin: preludeCall("asin_"),
+  acos: preludeCall("acos_"),
+  atan: preludeCall("atan_"),
+  sinh: preludeCall("sinh_"),
+  cosh: preludeCall("cosh_"),
+  tanh: preludeCall("tanh_"),
   logistic: (a) => `(1.0 / (1.0 + exp_(-${a[0]})))`,
-  isnan: byType((a) => `isnan_(${a[0]})`, never),
-  isinf: byType((a) => `isinf_(${a[0]})`, never),
-  not: byType((a) => `(${a[0]} == 0.0)`, (a) => `(${a[0]} == 0)`, (a) => `(!${a[0]})`),
-  div: byType(BASE_ALU.div, (a) => `idiv_(${a[0]}, ${a[1]})`),
-  floorDiv: byType((a) => `ffloordiv_(${a[0]}, ${a[1]})`, (a) => `idiv_(${a[0]}, ${a[1]})`),
-  rem: byType((a) => `frem_(${a[0]}, ${a[1]})`, (a) => `irem_(${a[0]}, ${a[1]})`),
-  pow: byType((a) => `pow_(${a[0]}, ${a[1]})`, (a) => `ipow_(${a[0]}, ${a[1]})`),
-  max: byType((a) => `max_(${a[0]}, ${a[1]})`, BASE_ALU.max, (a) => `(${a[0]} || ${a[1]})`),
-  min: byType((a) => `min_(${a[0]}, ${a[1]})`, BASE_ALU.min, (a) => `(${a[0]} && ${a[1]})`),
+  floor: mathCall("floor"),
+  ceil: mathCall("ceil"),
+  // WGSL's round rounds half to even, as NumPy.
+  round: mathCall("round"),
+  isnan: byType(preludeCall("isnan_"), never),
+  isinf: byType(preludeCall("isinf_"), never),
+  not: byType((a) => `(${a[0]} == 0.0)`, (a) => `(${a[0]} == 0)`, BASE_ALU.not),
+  // i32 arithmetic wraps in WGSL, as the reference's int32.
+  add: BASE_ALU.add,
+  sub: BASE_ALU.sub,
+  mul: BASE_ALU.mul,
+  div: byType(BASE_ALU.div, preludeCall("idiv_")),
+  floorDiv: byType(preludeCall("ffloordiv_"), preludeCall("idiv_")),
+  rem: byType(preludeCall("frem_"), preludeCall("irem_")),
+  pow: byType(preludeCall("pow_"), preludeCall("ipow_")),
+  max: byType(preludeCall("max_"), mathCall("max"), (a) => `(${a[0]} || ${a[1]})`),
+  min: byType(preludeCall("min_"), mathCall("min"), (a) => `(${a[0]} && ${a[1]})`),
   // The reference computes int32 atan2 in float64 and truncates.
-  atan2: byType((a) => `atan2_(${a[0]}, ${a[1]})`, (a) => `f2i_(atan2_(f32(${a[0]}), f32(${a[1]})))`),
+  atan2: byType(preludeCall("atan2_"), (a) => `f2i_(atan2_(f32(${a[0]}), f32(${a[1]})))`),
+  eq: BASE_ALU.eq,
+  ne: BASE_ALU.ne,
   lt: ordered(BASE_ALU.lt, "<"),
   le: ordered(BASE_ALU.le, "<="),
   gt: ordered(BASE_ALU.gt, ">"),
@@ -95,6 +108,7 @@ export const WGSL_ALU = {
   clamp: (a, c) => `clamp(${a[0]}, ${c.param[0]}, ${c.param[1]})`,
   // Floor division (the JS renderer's Math.floor) for either sign.
   idiv: (a, c) => `select((${a[0]} - ${c.param[0]! - 1}) / ${c.param[0]}, ${a[0]} / ${c.param[0]}, ${a[0]} >= 0)`,
+  imod: BASE_ALU.imod,
 } satisfies Record<AluOp, AluRender>;
 
 /** Converts a value of dtype `from` to dtype `to` with the interpreter's semantics. */
@@ -273,7 +287,7 @@ export class WgslWriter {
   serial(stmts: readonly Stmt[], ind: string, out: string[], inline: ReadonlySet<string> = new Set()): void {
     for (const st of stmts) {
       switch (st.s) {
-        case "let": out.push(`${ind}let ${st.name} = ${this.op(st.value)};`); break;
+        case "let": out.push(`${ind}let ${st.name} = ${this.op(st.value)};${st.value.op === "alu" ? opNote(st.value.alu) : ""}`); break;
         case "acc": {
           const ty = this.accTypeOf(st.name);
           out.push(`${ind}var ${st.name}: ${ty} = ${this.accInit(st.name, st.init)};`);

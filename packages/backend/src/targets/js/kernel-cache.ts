@@ -6,8 +6,8 @@
  * `kernelCacheStats()` exposes the counts so tests can assert it.
  */
 import { LruCache } from "@kiln/core";
-import { type Kernel, printKernelBody } from "./kernel.js";
-import { compileJs, renderJs } from "./render/js.js";
+import { type Kernel, printKernelBody } from "../../kernel.js";
+import { compileJs, renderJs } from "./js.js";
 
 export interface CompiledKernel {
   readonly name: string;
@@ -36,7 +36,7 @@ export function compileKernel(k: Kernel): CompiledKernel {
   let c = compiled.get(key);
   if (!c) {
     const source = renderJs(k);
-    c = { name: k.name, source, run: compileJs(source) };
+    c = { name: k.name, source, run: compileJs(source, k.name) };
     compiled.set(key, c);
     compiles++;
   }

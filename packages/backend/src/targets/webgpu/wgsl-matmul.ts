@@ -1,5 +1,5 @@
 /**
- * Contraction kernels on WGSL. The kernel IR (contract.ts) packs A into MR-row panels and B into
+ * Contraction kernels on WGSL. The kernel IR (lower-contraction.ts) packs A into MR-row panels and B into
  * NR-column panels — the fused prologues run there — then computes MR×NR register tiles whose
  * store runs the fused epilogue. On the GPU that becomes one of three programs (the strategy and
  * tile come from the adapter's tuning table, `WgslTuning.matmul`, by problem size):
@@ -19,14 +19,14 @@
  *
  * Every strategy sums each output over k in the same order, so they agree to rounding.
  */
-import { type Kernel, type Op, type Operand, type Stmt } from "../kernel.js";
-import { MR, NR } from "../contract.js";
+import { type Kernel, type Op, type Operand, type Stmt } from "../../kernel.js";
+import { MR, NR } from "../../lower-contraction.js";
 import { WgslWriter, castTo } from "./wgsl.js";
 import {
   type MatmulChoice, type Nest, type WgslDispatch, type WgslProgram, type WgslTuning, decompose, flatten, gridDims, wgslModule,
-} from "./wgsl-kernel.js";
+} from "./wgsl-module.js";
 import { LOOP_BUDGET } from "./wgsl-loops.js";
-import { type ContractionParts, type LoopStmt, contractionParts, lets } from "./contraction.js";
+import { type ContractionParts, type LoopStmt, contractionParts, lets } from "../../render/contraction.js";
 
 class UnsupportedContraction extends Error {}
 

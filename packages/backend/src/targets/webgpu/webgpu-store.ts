@@ -14,8 +14,8 @@
  * a console warning) and count in `webgpuCacheStats().storeProblems`. The kernel is then rendered
  * again (and the entry replaced) — it still runs on the device.
  */
-import { type WgslProgram } from "../render/wgsl-kernel.js";
-import { WGSL_PRELUDE } from "../render/wgsl.js";
+import { type WgslProgram } from "./wgsl-kernel.js";
+import { WGSL_PRELUDE } from "./wgsl.js";
 
 /** What went wrong with the persistent WGSL store. */
 export interface WgslStoreProblem {
@@ -58,7 +58,7 @@ export function hash53(s: string): string {
  * outside the prelude (the mapping in wgsl-kernel.ts, the op table in wgsl.ts); prelude changes
  * change the hash by themselves.
  */
-const RENDERER_VERSION = 3;
+const RENDERER_VERSION = 4; // 4: ALU lines carry their op (`// op exp`) for compile errors
 export const RENDERER_ID = `${RENDERER_VERSION}.${hash53(WGSL_PRELUDE)}`;
 
 const FORMAT = "kiln-wgsl/2";

@@ -10,7 +10,7 @@
  */
 import type {} from "webgpu"; // WebGPU's global types (GPUDevice, ...); erased at run time
 import { BackendUnavailableError } from "@kiln/core";
-import { type WgslTuning } from "../render/wgsl-kernel.js";
+import { type WgslTuning } from "./wgsl-kernel.js";
 
 export interface AdapterSummary {
   /** Human-readable name: the device or description the adapter reports. */
@@ -36,6 +36,8 @@ export interface GpuLimits {
 
 export interface GpuContext {
   readonly device: GPUDevice;
+  /** The WebGPU flag constants of the implementation that made the device. */
+  readonly constants: GpuConstants;
   readonly adapter: AdapterSummary;
   readonly limits: GpuLimits;
   readonly tuning: WgslTuning;
@@ -48,7 +50,7 @@ export interface GpuContext {
   /** The first shader compilation error (kernel, dispatch, WGSL line): reported by the next read, ahead of `error`. */
   compileError: string | null;
   /**
-   * Error checks still pending — shader compilations (runtime/webgpu-programs.ts) and the error
+   * Error checks still pending — shader compilations (targets/webgpu/webgpu-programs.ts) and the error
    * scopes of submissions (`scopedErrors`): a read waits for them, so that the errors a failed
    * compilation causes are reported with it, once, and not by a later read.
    */
@@ -73,32 +75,85 @@ let generation = 0;
 
 const isNode = typeof process !== "undefined" && !!process.versions?.node && typeof (globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu === "undefined";
 
-/** Node: Dawn's native backend where a Vulkan/Metal/D3D12 driver exists, else GL ES (Mesa). */
-async function nodeAdapters(): Promise<{ adapter: GPUAdapter; via: string } | null> {
+/**
+ * The WebGPU constants kiln uses (flag values of buffer usages and map modes). Taken from the
+ * `webgpu` module in Node (its `globals`, never installed on globalThis) and from the browser's
+ * globals there.
+ */
+export interface GpuConstants {
+  readonly GPUBufferUsage: typeof GPUBufferUsage;
+  readonly GPUMapMode: typeof GPUMapMode;
+}
+
+interface FoundAdapter {
+  readonly adapter: GPUAdapter;
+  readonly via: string;
+  readonly constants: GpuConstants;
+}
+
+/** The package name of Dawn for Node, and how to get it. */
+const DAWN_PACKAGE = "webgpu";
+const DAWN_INSTALL = `npm install ${DAWN_PACKAGE}`;
+
+/**
+ * Why Dawn could not be loaded, naming the package and the install command (it is an optional
+ * peer dependency of @kiln/backend: browser users never install its native code).
+ * @example
+ * dawnLoadFailure(Object.assign(new Error("Cannot find package 'webgpu'"), { code: "ERR_MODULE_NOT_FOUND" }));
+ * // 'the optional peer dependency "webgpu" (Dawn for Node) is not installed: run `npm install webgpu` to use the webgpu backend in Node'
+ */
+export function dawnLoadFailure(e: unknown): string {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") {
+    return `the optional peer dependency "${DAWN_PACKAGE}" (Dawn for Node) is not installed: run \`${DAWN_INSTALL}\` to use the webgpu backend in Node`;
+  }
+  return `the "${DAWN_PACKAGE}" package (Dawn for Node) could not be loaded (${(e as Error)?.message ?? String(e)}); reinstall it with \`${DAWN_INSTALL}\``;
+}
+
+/**
+ * Runs `f` with `process.env[name]` set to `value` if it is unset, then restores it: Mesa reads
+ * EGL_PLATFORM while Dawn discovers its GL ES adapter, and nothing else of the process should see
+ * a variable kiln set (docs/webgpu.md, "Headless Linux").
+ */
+async function withEnvDefault<T>(name: string, value: string, f: () => Promise<T>): Promise<T> {
   const env = process.env;
-  // Mesa's EGL needs these to run headless (no display server, no session runtime directory).
-  env.XDG_RUNTIME_DIR ??= "/tmp";
-  env.EGL_PLATFORM ??= "surfaceless";
-  const spec = "webgpu"; // not a literal: bundlers leave the Node-only module alone
+  if (env[name] !== undefined) return f();
+  env[name] = value;
+  try {
+    return await f();
+  } finally {
+    delete env[name];
+  }
+}
+
+/** Node: Dawn's native backend where a Vulkan/Metal/D3D12 driver exists, else GL ES (Mesa). */
+async function nodeAdapters(): Promise<FoundAdapter | null> {
+  const spec = DAWN_PACKAGE; // not a literal: bundlers leave the Node-only module alone
   let mod: { create(flags: string[]): GPU; globals: Record<string, unknown> };
   try {
     mod = (await import(/* @vite-ignore */ spec)) as typeof mod;
   } catch (e) {
-    unavailable = `the "webgpu" package (Dawn for Node) could not be loaded: ${(e as Error).message}`;
+    unavailable = dawnLoadFailure(e);
     return null;
   }
-  Object.assign(globalThis, mod.globals);
+  // Held here, not assigned to globalThis: loading the backend adds no globals.
+  const constants = mod.globals as unknown as GpuConstants;
   const attempts: [string[], GPURequestAdapterOptions, string][] = [];
   if (await nativeDriverLikely()) attempts.push([[], { powerPreference: "high-performance" }, "dawn"]);
   attempts.push([["backend=opengles"], { featureLevel: "compatibility" } as GPURequestAdapterOptions, "dawn-opengles"]);
   for (const [flags, opts, via] of attempts) {
     try {
       const key = flags.join(" ");
-      const instance = instances.get(key) ?? mod.create(flags);
-      instances.set(key, instance);
-      const adapter = await instance.requestAdapter(opts);
+      const find = async () => {
+        const instance = instances.get(key) ?? mod.create(flags);
+        instances.set(key, instance);
+        return instance.requestAdapter(opts);
+      };
+      // Headless Mesa (no display server) finds no EGL display unless EGL_PLATFORM=surfaceless
+      // while the adapter is discovered; XDG_RUNTIME_DIR is not needed.
+      const adapter = via === "dawn-opengles" ? await withEnvDefault("EGL_PLATFORM", "surfaceless", find) : await find();
       // The instance must outlive its devices: Dawn crashes if it is garbage-collected first.
-      if (adapter) return { adapter, via };
+      if (adapter) return { adapter, via, constants };
     } catch {
       // try the next backend
     }
@@ -115,7 +170,7 @@ async function nativeDriverLikely(): Promise<boolean> {
   return ["/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib", "/usr/local/lib"].some((d) => existsSync(`${d}/libvulkan.so.1`));
 }
 
-async function browserAdapter(): Promise<{ adapter: GPUAdapter; via: string } | null> {
+async function browserAdapter(): Promise<FoundAdapter | null> {
   const gpu = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
   if (!gpu) {
     unavailable = "this browser does not expose WebGPU (navigator.gpu is undefined)";
@@ -123,7 +178,9 @@ async function browserAdapter(): Promise<{ adapter: GPUAdapter; via: string } | 
   }
   const adapter = (await gpu.requestAdapter({ powerPreference: "high-performance" })) ?? (await gpu.requestAdapter({ featureLevel: "compatibility" } as GPURequestAdapterOptions));
   if (!adapter) unavailable = "navigator.gpu.requestAdapter() returned no adapter";
-  return adapter ? { adapter, via: "browser" } : null;
+  // A browser with WebGPU defines the constants as globals.
+  const constants = globalThis as unknown as GpuConstants;
+  return adapter ? { adapter, via: "browser", constants } : null;
 }
 
 function summarize(adapter: GPUAdapter, via: string): AdapterSummary {
@@ -144,7 +201,7 @@ const pow2Floor = (n: number) => 2 ** Math.floor(Math.log2(Math.max(1, n)));
  * without workgroup memory, and one dispatch for small contractions (each dispatch costs ~0.2 ms
  * on Dawn's GL ES backend) — the table `tuneWebgpu` measured on llvmpipe (16×16 tiles beyond
  * ~181³ of work: as fast as 32×32 there, and compiled in a tenth of the time). Hardware GPUs: large
- * workgroups and shared-memory tiles. `tuneWebgpu` (runtime/webgpu-tune.ts) replaces the
+ * workgroups and shared-memory tiles. `tuneWebgpu` (targets/webgpu/webgpu-tune.ts) replaces the
  * contraction table with measured choices.
  */
 export function tuningFor(software: boolean, limits: GpuLimits): WgslTuning {
@@ -166,7 +223,7 @@ export function tuningFor(software: boolean, limits: GpuLimits): WgslTuning {
 async function acquire(): Promise<GpuContext | null> {
   const found = isNode ? await nodeAdapters() : await browserAdapter();
   if (!found) return null;
-  const { adapter, via } = found;
+  const { adapter, via, constants } = found;
   const requiredLimits: Record<string, number> = {};
   for (const k of LIMIT_KEYS) {
     const v = (adapter.limits as unknown as Record<string, number>)[k];
@@ -181,7 +238,7 @@ async function acquire(): Promise<GpuContext | null> {
   }
   const limits = Object.fromEntries(LIMIT_KEYS.map((k) => [k, (device.limits as unknown as Record<string, number>)[k]])) as unknown as GpuLimits;
   const summary = summarize(adapter, via);
-  const ctx: GpuContext = { device, adapter: summary, limits, tuning: tuningFor(summary.software, limits), generation: ++generation, lost: null, error: null, compileError: null, pending: new Set() };
+  const ctx: GpuContext = { device, constants, adapter: summary, limits, tuning: tuningFor(summary.software, limits), generation: ++generation, lost: null, error: null, compileError: null, pending: new Set() };
   void device.lost.then((info) => {
     ctx.lost = `${info.reason}${info.message ? `: ${info.message}` : ""}`;
     if (current === ctx) {

@@ -5,7 +5,7 @@
  * errors: these reduce the argument — Cody-Waite, or Payne-Hanek exactly for sin/cos/tan — and
  * evaluate short polynomials; bounds in docs/webgpu.md "Numerics"), JavaScript's pow, exact fmod
  * and NumPy's divmod, integer floor division and powers, wrapping float → int32 casts. Each is
- * written to match core/interpret.ts on float32 values (see render/wgsl.ts for where they are used).
+ * written to match core/interpret.ts on float32 values (see targets/webgpu/wgsl.ts for where they are used).
  */
 export const WGSL_PRELUDE = `
 var<private> kInf: f32;

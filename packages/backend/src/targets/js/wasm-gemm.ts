@@ -3,7 +3,7 @@
  * and the inner loop of a matmul is where a CPU spends its time (W3's training step is >95%
  * matmul). The module is assembled here from its bytecode (a few hundred bytes, no toolchain).
  *
- * It multiplies packed panels — the layout contract.ts packs, with fused prologues, in JS:
+ * It multiplies packed panels — the layout lower-contraction.ts packs, with fused prologues, in JS:
  *   A: mp panels of k×4 floats (4 rows of A, row-interleaved per p),
  *   B: 2·npairs panels of k×4 floats (4 columns of B per panel),
  * into C, row-major with `ldc` floats per row: for each pair of B panels (8 columns, kept in L1

@@ -1,19 +1,19 @@
 /**
  * float32 contraction kernels on the CPU: the kernel IR's packing phases (with their fused
  * prologues) run as JavaScript writing float32 panels into the WebAssembly workspace, the
- * register-tile phase becomes one call of the SIMD microkernel (runtime/wasm-gemm.ts), and the
+ * register-tile phase becomes one call of the SIMD microkernel (targets/js/wasm-gemm.ts), and the
  * fused epilogue runs as JavaScript reading C back — the IR's own statements with the tile register
  * read from C. Everything else (int32/bool contractions, float64, an IR shape this does not know,
  * no WebAssembly SIMD) renders through the generic JS path, which accumulates in float64.
  *
- * The panel layouts are contract.ts's: Ap[(ip·k + p)·MR + ii], Bp[(jp·k + p)·NR + jj]. The
+ * The panel layouts are lower-contraction.ts's: Ap[(ip·k + p)·MR + ii], Bp[(jp·k + p)·NR + jj]. The
  * microkernel takes B panels in pairs: an odd last panel gets a zero partner.
  */
-import { type Kernel, type Stmt } from "../kernel.js";
-import { MR, NR } from "../contract.js";
-import { wasmGemm } from "../runtime/wasm-gemm.js";
-import { contractionParts, lets } from "./contraction.js";
-import { type RegAlias, renderStmts } from "./js.js";
+import { type Kernel, type Stmt } from "../../kernel.js";
+import { MR, NR } from "../../lower-contraction.js";
+import { wasmGemm } from "./wasm-gemm.js";
+import { contractionParts, lets } from "../../render/contraction.js";
+import { type RegAlias, renderStmts } from "./js-stmts.js";
 
 const isFloat32 = (st: Extract<Stmt, { s: "store" }>) => st.value.k !== "var" && (st.value.dtype === "float32" || st.value.dtype === "float16");
 

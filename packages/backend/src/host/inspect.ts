@@ -1,8 +1,6 @@
 /** What a plan launches, for inspection (`lowerGraph`, `jit(...).lower()`). */
-import { kernelSource } from "./cache.js";
-import { printKernel } from "./kernel.js";
-import { librarySource } from "./runtime/library.js";
-import { type Plan } from "./schedule.js";
+import { type Kernel, printKernel } from "../kernel.js";
+import { type Plan } from "../schedule.js";
 
 export interface LoweredKernelInfo {
   readonly name: string;
@@ -15,10 +13,11 @@ export interface LoweredKernelInfo {
 }
 
 /**
- * One entry per step of the plan, with the rendered source of each kernel.
- * @example planKernels(scheduleGraph([y.node], isInput).plan).map((k) => k.name)
+ * One entry per step of the plan, with the source of each kernel as `kernelSource` renders it
+ * (the target's renderer) and of each library kernel as `librarySource` shows it.
+ * @example describePlan(plan, "cpu", kernelSource, (name) => `// ${name}`).map((k) => k.name)
  */
-export function planKernels(plan: Plan, backend = "cpu"): LoweredKernelInfo[] {
+export function describePlan(plan: Plan, backend: string, kernelSource: (k: Kernel) => string, librarySource: (name: string) => string): LoweredKernelInfo[] {
   return plan.steps.map((s) => ({
     name: s.name,
     backend,

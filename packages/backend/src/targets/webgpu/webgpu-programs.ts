@@ -3,7 +3,7 @@
  *
  * Pipelines are cached by the structural hash of the kernel IR (its canonical text, as the CPU
  * kernel cache): the same fused kernel from any graph is rendered and compiled once per device.
- * An optional persistent store (`setWgslSourceStore`, runtime/webgpu-store.ts) keeps rendered WGSL
+ * An optional persistent store (`setWgslSourceStore`, targets/webgpu/webgpu-store.ts) keeps rendered WGSL
  * across processes or page loads, keyed by the renderer, the adapter's tuning and a hash of the
  * kernel IR, and integrity-checked before use.
  *
@@ -11,20 +11,19 @@
  * reported at the next read as a `KernelCompileError` naming the kernel, the dispatch and the
  * WGSL line, ahead of the "invalid pipeline" errors that follow from it.
  *
- * Library steps with a WGSL version (arg-reductions, cumsum, scatters: render/wgsl-library.ts) run
+ * Library steps with a WGSL version (arg-reductions, cumsum, scatters: targets/webgpu/wgsl-library.ts) run
  * on the device too. Steps the device cannot run execute on the host with the CPU backend's code:
- * factorizations and control flow (runtime/library.ts) and kernels touching float64 (WGSL has no
+ * factorizations and control flow (host/library.ts) and kernels touching float64 (WGSL has no
  * 64-bit float). Their inputs are read back and their output
  * uploaded when a device kernel needs it.
  */
 import { type DType, KernelCompileError, LruCache, type TypedArray } from "@kiln/core";
-import { type Kernel, type Stmt, fnv1a, printKernelBody } from "../kernel.js";
-import { type KernelStep, type LibrarySpec } from "../schedule.js";
-import { allocTypedArray } from "../storage.js";
-import { compileKernel } from "../cache.js";
-import { type WgslProgram, renderWgslProgram } from "../render/wgsl-kernel.js";
-import { WGSL_LIBRARY, renderLibrary } from "../render/wgsl-library.js";
-import { LIBRARY } from "./library.js";
+import { type Kernel, type Stmt, fnv1a, printKernelBody } from "../../kernel.js";
+import { opOfLine } from "../../render/base.js";
+import { type KernelStep, type LibrarySpec } from "../../schedule.js";
+import { allocTypedArray } from "../../storage.js";
+import { type WgslProgram, renderWgslProgram } from "./wgsl-kernel.js";
+import { WGSL_LIBRARY, renderLibrary } from "./wgsl-library.js";
 import { type GpuContext } from "./webgpu-device.js";
 import { type WgslSourceStore, decodeEntry, encodeEntry, reportStoreProblem, storeKey } from "./webgpu-store.js";
 
@@ -54,7 +53,7 @@ const aliasCache = new WeakMap<CompiledProgram, Map<string, AliasedDispatch>>();
  * donated input whose storage became the output): WebGPU forbids binding one buffer as both
  * read-only and read-write storage in a dispatch, so those parameters' bindings are dropped and
  * their reads go through `b0`. Only kernels that read each aliased element in the invocation that
- * overwrites it, before it does, are given aliases (runtime/donate.ts's `inPlaceSafe`).
+ * overwrites it, before it does, are given aliases (host/donate.ts's `inPlaceSafe`).
  */
 export function aliasedDispatch(ctx: GpuContext, compiled: CompiledProgram, i: number, params: readonly number[]): AliasedDispatch {
   let cache = aliasCache.get(compiled);
@@ -100,7 +99,7 @@ export function wgslSourceStore(): WgslSourceStore | null {
 const stats = { compiles: 0, lookups: 0, storeHits: 0, storeProblems: 0 };
 /** Store keys whose program failed to compile: rendered again and replaced, never read. */
 const distrusted = new Set<string>();
-/** Programs kept compiled per process (as the JS kernel cache, cache.ts: a bounded LRU). */
+/** Programs kept compiled per process (as the JS kernel cache, targets/js/kernel-cache.ts: a bounded LRU). */
 const PROGRAM_CACHE_SIZE = 1024;
 const byKey = new LruCache<string, CompiledProgram>(PROGRAM_CACHE_SIZE);
 const keyOf = new WeakMap<Kernel, string>();
@@ -155,7 +154,7 @@ export function compiledProgram(ctx: GpuContext, k: Kernel): CompiledProgram {
 }
 
 /**
- * The compiled program of a library step (render/wgsl-library.ts), or null when it has no WGSL
+ * The compiled program of a library step (targets/webgpu/wgsl-library.ts), or null when it has no WGSL
  * version. Keyed by the operation, its parameters, shapes and dtypes.
  */
 export function compiledLibrary(ctx: GpuContext, spec: LibrarySpec, inDtypes: readonly DType[]): CompiledProgram | null {
@@ -167,13 +166,15 @@ export function compiledLibrary(ctx: GpuContext, spec: LibrarySpec, inDtypes: re
 /**
  * The compiler's error messages for one dispatch, each with its WGSL line, or null when it has none.
  * @example
- * // "elementwise_lt_1f2e3d4c, dispatch 1 of 1: WGSL line 31:14: no matching overload for operator < (bool, bool)\n  let t2 = (t0 < t1);"
+ * // "elementwise_lt_1f2e3d4c, dispatch 1 of 1: WGSL line 31:14 (op lt): no matching overload for operator < (bool, bool)\n  let t2 = (t0 < t1); // op lt"
  */
 export function compileMessages(name: string, i: number, n: number, source: string, messages: readonly GPUCompilationMessage[]): string | null {
   const lines = source.split("\n");
   const errors = messages.filter((m) => m.type === "error").map((m) => {
-    const text = m.lineNum > 0 ? `\n  ${(lines[m.lineNum - 1] ?? "").trim()}` : "";
-    return `${name}, dispatch ${i + 1} of ${n}: WGSL line ${m.lineNum}:${m.linePos}: ${m.message}${text}`;
+    const line = m.lineNum > 0 ? lines[m.lineNum - 1] : undefined;
+    const op = opOfLine(line);
+    const text = line !== undefined ? `\n  ${line.trim()}` : "";
+    return `${name}, dispatch ${i + 1} of ${n}: WGSL line ${m.lineNum}:${m.linePos}${op ? ` (op ${op})` : ""}: ${m.message}${text}`;
   });
   return errors.length ? errors.join("\n") : null;
 }
@@ -245,7 +246,7 @@ export function webgpuCacheStats(): { compiles: number; entries: number; lookups
   return { ...stats, entries: byKey.size };
 }
 
-/** Drops every compiled program (runtime/webgpu.ts's `clearWebgpuCache` also drops plans). */
+/** Drops every compiled program (targets/webgpu/webgpu.ts's `clearWebgpuCache` also drops plans). */
 export function clearProgramCache(): void {
   byKey.clear();
   distrusted.clear();
@@ -275,18 +276,4 @@ export function hostReason(step: KernelStep, dtypeOf: (id: number) => DType): st
     return null;
   }
   return hasFloat64Math(k.body) ? "float64 arithmetic" : null;
-}
-
-/** Runs a host step on host arrays (the CPU backend's kernels), returning its output. */
-export function runHostStep(step: KernelStep, ins: readonly TypedArray[], outDtype: Parameters<typeof allocTypedArray>[0], outSize: number): TypedArray {
-  const out = allocTypedArray(outDtype, outSize);
-  if (step.library) {
-    LIBRARY[step.library.name]!(step.library, ins, out);
-    return out;
-  }
-  const k = step.kernel!;
-  let j = 0;
-  const args = k.params.map((p, i) => (i === 0 ? out : p.role === "scratch" ? allocTypedArray(p.dtype, p.size) : ins[j++]!));
-  compileKernel(k).run(...args);
-  return out;
 }

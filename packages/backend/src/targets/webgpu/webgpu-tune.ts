@@ -1,7 +1,7 @@
 /**
  * Per-adapter tuning of contraction kernels, by measurement (as cuBLAS heuristics tables or
  * Triton's autotuner are made): for a few problem sizes, every candidate strategy and register
- * tile (render/wgsl-matmul.ts) is rendered for the same matmul kernel, compiled and timed on this
+ * tile (targets/webgpu/wgsl-matmul.ts) is rendered for the same matmul kernel, compiled and timed on this
  * device; the fastest per size becomes the adapter's table (`WgslTuning.matmul`), consulted by
  * problem size when kernels are rendered.
  *
@@ -16,10 +16,10 @@
  * Every strategy sums in the same order, so tuning changes speed, never results.
  */
 import { BackendUnavailableError, Tensor, ValueError, hostDataNode, np } from "@kiln/core";
-import { fnv1a } from "../kernel.js";
-import { scheduleGraph } from "../schedule.js";
-import { type MatmulChoice, type MatmulStrategy, type WgslTuning } from "../render/wgsl-kernel.js";
-import { renderContraction } from "../render/wgsl-matmul.js";
+import { fnv1a } from "../../kernel.js";
+import { scheduleGraph } from "../../schedule.js";
+import { type MatmulChoice, type MatmulStrategy, type WgslTuning } from "./wgsl-kernel.js";
+import { renderContraction } from "./wgsl-matmul.js";
 import { type GpuContext, requireGpu } from "./webgpu-device.js";
 import { deviceBytes } from "./webgpu-memory.js";
 import { wgslSourceStore } from "./webgpu-programs.js";
@@ -82,7 +82,7 @@ async function measure(ctx: GpuContext, n: number, choice: MatmulChoice, cutoff:
   const prog = renderContraction(k, ctx.tuning, choice);
   const device = ctx.device;
   const buffers = k.params.map((p, i) =>
-    device.createBuffer({ size: deviceBytes(prog.paramSizes.get(i) ?? p.size), usage: GPUBufferUsage.STORAGE }));
+    device.createBuffer({ size: deviceBytes(prog.paramSizes.get(i) ?? p.size), usage: ctx.constants.GPUBufferUsage.STORAGE }));
   try {
     const c0 = performance.now();
     const pipelines = await Promise.all(prog.dispatches.map((d) =>
@@ -218,7 +218,7 @@ export async function tuneWebgpu(opts: TuneOptions = {}): Promise<TuneReport> {
   const installed = wgslSourceStore();
   const store = installed ?? (await platformStore());
   const key = storeKey(ctx);
-  // The installed store's exceptions are reported (runtime/webgpu-store.ts), then tuning goes on.
+  // The installed store's exceptions are reported (targets/webgpu/webgpu-store.ts), then tuning goes on.
   const failed = (op: "get" | "set", e: unknown) =>
     installed && reportStoreProblem(installed, { kind: op, key, kernel: "tuneWebgpu", message: `${op}() threw: ${(e as Error)?.message ?? String(e)}` });
   if (!opts.force && !custom && store) {

@@ -1,5 +1,5 @@
 /**
- * Kernel IR → one JavaScript function over typed arrays. Values are JS numbers (float64), and
+ * Kernel IR → JavaScript statements (js.ts wraps them into one function). Values are JS numbers (float64), and
  * every float32 value is rounded where it is computed (`Math.fround`), not only on store: a value
  * recomputed inside a fused kernel must equal, bit for bit, the same value stored by another
  * kernel, or a derivative that compares them (`x == max(x)`) takes the wrong branch. See
@@ -7,85 +7,10 @@
  * wrap (`| 0`, `Math.imul`), booleans are 0/1 in Uint8Arrays, exactly as the reference
  * interpreter computes them.
  */
-import { type AluOp, type ReduceOp } from "../expr.js";
-import { type Kernel, type Op, type Operand, type Stmt } from "../kernel.js";
-import { floorDivideScalar, powerInt32, remainderScalar } from "@kiln/core";
-import { type AluRender, BASE_ALU, type Dialect, literal } from "./base.js";
-import { wasmGemm } from "../runtime/wasm-gemm.js";
-import { renderContractionJs } from "./js-matmul.js";
-
-const JS: Dialect = { math: (name) => `Math.${name}` };
-
-/** Numeric helpers shared by all kernels (NumPy semantics the Math object lacks). */
-export const JS_HELPERS = {
-  /** The WebAssembly SIMD matmul microkernel (render/js-matmul.ts), when available. */
-  gemm: wasmGemm,
-  /** Round half to even, as NumPy. */
-  roundHalfEven(x: number): number {
-    const r = Math.round(x);
-    return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
-  },
-  /** NumPy's divmod (core/arith.ts): the reference interpreter's own functions. */
-  floorDiv: floorDivideScalar,
-  rem: remainderScalar,
-  ipow: powerInt32,
-};
-
-const isInt = (c: { in: string }) => c.in === "int32";
-const bool01 = (cond: string) => `(${cond} ? 1 : 0)`;
-/** A float op, with the int32 form wrapping to 32 bits. */
-const wrapInt = (base: AluRender): AluRender => (a, c, d) => (isInt(c) ? `(${base(a, c, d)} | 0)` : base(a, c, d));
-
-/** JavaScript's overrides of the C-like base table: only what differs. */
-const JS_ALU = {
-  ...BASE_ALU,
-  neg: (a, c) => (c.in === "bool" ? a[0]! : isInt(c) ? `(-${a[0]} | 0)` : `(-${a[0]})`),
-  abs: wrapInt(BASE_ALU.abs),
-  sign: (a) => `(${a[0]} > 0 ? 1 : ${a[0]} < 0 ? -1 : ${a[0]} === ${a[0]} ? 0 : NaN)`,
-  // The base form 1 / (1 + exp(-x)) is exact to float64 rounding except below x ≈ -709, where it
-  // gives 0 instead of a subnormal: branch-free, and ~10% faster than the two-sided form on
-  // random signs.
-  round: (a) => `roundHalfEven(${a[0]})`,
-  isnan: (a) => bool01(`${a[0]} !== ${a[0]}`),
-  isinf: (a) => bool01(`${a[0]} === Infinity || ${a[0]} === -Infinity`),
-  not: (a) => bool01(`${a[0]} === 0`),
-  add: wrapInt(BASE_ALU.add),
-  sub: wrapInt(BASE_ALU.sub),
-  mul: (a, c, d) => (isInt(c) ? `Math.imul(${a[0]}, ${a[1]})` : BASE_ALU.mul(a, c, d)),
-  // Integer division floors and x // 0 is 0, as the reference interpreter.
-  div: (a, c, d) => (isInt(c) ? `(${a[1]} === 0 ? 0 : Math.floor(${a[0]} / ${a[1]}) | 0)` : BASE_ALU.div(a, c, d)),
-  floorDiv: (a, c) => (isInt(c) ? `(${a[1]} === 0 ? 0 : Math.floor(${a[0]} / ${a[1]}) | 0)` : `floorDiv(${a[0]}, ${a[1]})`),
-  rem: (a, c) => (isInt(c) ? `(${a[1]} === 0 ? 0 : rem(${a[0]}, ${a[1]}) | 0)` : `rem(${a[0]}, ${a[1]})`),
-  pow: (a, c, d) => (isInt(c) ? `ipow(${a[0]}, ${a[1]})` : BASE_ALU.pow(a, c, d)),
-  eq: (a) => bool01(`${a[0]} === ${a[1]}`),
-  ne: (a) => bool01(`${a[0]} !== ${a[1]}`),
-  lt: (a) => bool01(`${a[0]} < ${a[1]}`),
-  le: (a) => bool01(`${a[0]} <= ${a[1]}`),
-  gt: (a) => bool01(`${a[0]} > ${a[1]}`),
-  ge: (a) => bool01(`${a[0]} >= ${a[1]}`),
-  // Logical on 0/1 booleans, bitwise on int32: the same operators.
-  and: (a) => `(${a[0]} & ${a[1]})`,
-  or: (a) => `(${a[0]} | ${a[1]})`,
-  xor: (a) => `(${a[0]} ^ ${a[1]})`,
-  // Shifts by 32 or more give 0 (JavaScript would shift by the count mod 32).
-  shl: (a) => `(${a[1]} >= 32 ? 0 : ${a[0]} << ${a[1]})`,
-  shrl: (a) => `(${a[1]} >= 32 ? 0 : (${a[0]} >>> ${a[1]}) | 0)`,
-  where: (a) => `(${a[0]} !== 0 ? ${a[1]} : ${a[2]})`,
-  cast: (a, c) => {
-    switch (c.dtype) {
-      case "float32":
-      case "float16":
-        return c.in === "bool" ? a[0]! : `Math.fround(${a[0]})`;
-      case "int32":
-        return c.in === "bool" || c.in === "index" ? a[0]! : `(${a[0]} | 0)`;
-      case "bool":
-        return bool01(`${a[0]} !== 0`); // NaN is true, as NumPy and XLA
-      default:
-        return a[0]!;
-    }
-  },
-  idiv: (a, c) => `Math.floor(${a[0]} / ${c.param[0]})`,
-} satisfies Record<AluOp, AluRender>;
+import { type AluOp, type ReduceOp } from "../../expr.js";
+import { type Op, type Operand, type Stmt } from "../../kernel.js";
+import { literal, opNote } from "../../render/base.js";
+import { JS, JS_ALU } from "./js-alu.js";
 
 type Env = ReadonlyMap<string, number>;
 
@@ -167,7 +92,7 @@ function cartesian(shape: readonly number[]): number[][] {
 export function renderStmts(stmts: readonly Stmt[], env: Env, ind: string, out: string[], alias?: RegAlias): void {
   for (const st of stmts) {
     switch (st.s) {
-      case "let": out.push(`${ind}const ${st.name} = ${op(st.value, env, alias)};`); break;
+      case "let": out.push(`${ind}const ${st.name} = ${op(st.value, env, alias)};${st.value.op === "alu" ? opNote(st.value.alu) : ""}`); break;
       case "acc": out.push(`${ind}let ${st.name} = ${literal(st.init)};`); break;
       case "update": out.push(`${ind}${update(st.rop, st.name, st.value, env)}`); break;
       case "regs":
@@ -201,28 +126,3 @@ export function renderStmts(stmts: readonly Stmt[], env: Env, ind: string, out: 
   }
 }
 
-/**
- * The JavaScript source of a kernel: a factory taking the helpers, returning the kernel function.
- * @example
- * const src = renderJs(kernel); // "\"use strict\"; … return function elementwise_exp_…(b0, b1) { … }"
- */
-export function renderJs(k: Kernel): string {
-  const simd = renderContractionJs(k);
-  if (simd) return simd;
-  const out: string[] = [];
-  renderStmts(k.body, new Map(), "  ", out);
-  const params = k.params.map((_, i) => `b${i}`).join(", ");
-  return [
-    `"use strict";`,
-    `const { roundHalfEven, floorDiv, rem, ipow } = helpers;`,
-    `return function ${k.name}(${params}) {`,
-    ...out,
-    `};`,
-  ].join("\n");
-}
-
-/** Compiles rendered source into a callable kernel. */
-export function compileJs(source: string): (...bufs: unknown[]) => void {
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  return new Function("helpers", source)(JS_HELPERS) as (...bufs: unknown[]) => void;
-}

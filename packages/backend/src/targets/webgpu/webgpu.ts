@@ -15,18 +15,19 @@ import {
   BackendUnavailableError, type CompileOptions, type CompiledGraph, DataBuffer, DisposedError, type Executor, type Graph, type Node,
   type TypedArray, LruCache, topoSort,
 } from "@kiln/core";
-import { type KernelStep, type Plan, type PlanBuffer, scheduleGraph } from "../schedule.js";
-import { splitWideConcats } from "../limits.js";
-import { parameterizeConstants } from "../params.js";
-import { graphKey } from "./cpu.js";
+import { type KernelStep, type Plan, type PlanBuffer, scheduleGraph } from "../../schedule.js";
+import { splitWideConcats } from "../../limits.js";
+import { parameterizeConstants } from "../../params.js";
+import { graphKey } from "../../host/graph-key.js";
+import { type Host } from "../../host/run.js";
 import { type GpuContext, currentGpu, requireGpu } from "./webgpu-device.js";
 import {
   DeviceData, type BufferPool, bindingLimitError, deviceBytes, deviceDataOf, deviceFailure, freeDeviceData, poolOf, readStats, readback, scopedErrors, upload,
 } from "./webgpu-memory.js";
 import {
-  type CompiledProgram, aliasedDispatch, clearProgramCache, compiledLibrary, compiledProgram, hostReason, runHostStep,
+  type CompiledProgram, aliasedDispatch, clearProgramCache, compiledLibrary, compiledProgram, hostReason,
 } from "./webgpu-programs.js";
-import { planDonations } from "./donate.js";
+import { planDonations } from "../../host/donate.js";
 import { hostifyControlLeaves } from "./webgpu-control.js";
 
 type StepRun =
@@ -252,7 +253,7 @@ interface BufState {
  * one command buffer; a host step submits what is pending, reads its inputs back, runs, and keeps
  * its output on the host until a device step needs it.
  */
-function runAsync(ctx: GpuContext, gp: GpuPlan, inputs: readonly DataBuffer[], op: string): DataBuffer[] {
+function runAsync(hostRunner: Host, ctx: GpuContext, gp: GpuPlan, inputs: readonly DataBuffer[], op: string): DataBuffer[] {
   const { plan } = gp;
   const pool = poolOf(ctx);
   const results = plan.outputs.map((id) => new DeviceData(plan.buffers[id]!.dtype, plan.buffers[id]!.size, null, ctx.generation));
@@ -308,7 +309,7 @@ function runAsync(ctx: GpuContext, gp: GpuPlan, inputs: readonly DataBuffer[], o
           const restore = run.step.library ? await hostifyControlLeaves(run.step.library, ctx) : () => {};
           let host: TypedArray;
           try {
-            host = runHostStep(run.step, arrays, ob.dtype, ob.size);
+            host = hostRunner.runStep(run.step, arrays, ob.dtype, ob.size);
           } finally {
             restore();
           }
@@ -357,15 +358,15 @@ function isPending(b: DataBuffer): boolean {
 }
 
 /** Runs a plan on the device: synchronously when possible, else as an asynchronous job. */
-function runGpuPlan(ctx: GpuContext, gp: GpuPlan, inputs: readonly DataBuffer[], op: string): DataBuffer[] {
+function runGpuPlan(hostRunner: Host, ctx: GpuContext, gp: GpuPlan, inputs: readonly DataBuffer[], op: string): DataBuffer[] {
   if (!gp.hasHost && !inputs.some(isPending)) return runDeviceOnly(ctx, gp, inputs, op);
-  return runAsync(ctx, gp, inputs, op);
+  return runAsync(hostRunner, ctx, gp, inputs, op);
 }
 
 /**
  * The device buffer the donated argument `pos` gives an output, or null when it cannot be taken:
  * nothing else in this call may read the same storage (another argument on the same buffer, a
- * captured constant), as on the CPU (runtime/donate.ts's `donatable`).
+ * captured constant), as on the CPU (host/donate.ts's `donatable`).
  */
 function donatableGpu(ctx: GpuContext, bufs: readonly DataBuffer[], pos: number, out: PlanBuffer, constants: readonly DataBuffer[]): GPUBuffer | null {
   const buf = bufs[pos]!, dd = buf.device;
@@ -383,14 +384,14 @@ function leafBuffer(n: Node, known: (n: Node) => DataBuffer | undefined): DataBu
   return buf;
 }
 
-function executeWebgpu(outputs: readonly Node[], known: (n: Node) => DataBuffer | undefined): DataBuffer[] {
+function executeWebgpu(hostRunner: Host, outputs: readonly Node[], known: (n: Node) => DataBuffer | undefined): DataBuffer[] {
   const ctx = requireGpu("webgpu");
   const isBuffer = (n: Node) => n.prim === "data" || known(n) !== undefined;
   const { outputs: outs, params } = parameterizeConstants(outputs, isBuffer);
   let results: DataBuffer[] | null = null;
   try {
     const { gp, inputs } = planFor(ctx, outs, isBuffer);
-    return (results = runGpuPlan(ctx, gp, inputs.map((n) => leafBuffer(n, known)), "webgpu"));
+    return (results = runGpuPlan(hostRunner, ctx, gp, inputs.map((n) => leafBuffer(n, known)), "webgpu"));
   } finally {
     // The parameters live for this run only. Enqueued work that reads them runs before any later
     // reuse of their device buffer (one queue, submission order); an asynchronous plan (host
@@ -404,9 +405,9 @@ function executeWebgpu(outputs: readonly Node[], known: (n: Node) => DataBuffer 
 /**
  * Compiles a graph once for `jit`: the plan and every pipeline are made now; `run` only enqueues.
  * Donated inputs (`donateArgnums`) give their device buffers to outputs where the plan allows it
- * (runtime/donate.ts, as on the CPU) and are released.
+ * (host/donate.ts, as on the CPU) and are released.
  */
-function compileWebgpu(graph: Graph, opts: CompileOptions = {}): CompiledGraph {
+function compileWebgpu(hostRunner: Host, graph: Graph, opts: CompileOptions = {}): CompiledGraph {
   const ctx = requireGpu("jit");
   const position = new Map(graph.inputs.map((n, i) => [n, i]));
   const isBuffer = (n: Node) => position.has(n) || n.prim === "data";
@@ -422,7 +423,7 @@ function compileWebgpu(graph: Graph, opts: CompileOptions = {}): CompiledGraph {
       // A new device (after a loss): the same plan, compiled again for it.
       if (gp.generation !== now.generation || hasFailed(gp)) gp = buildGpuPlan(now, outputs, isBuffer).gp;
       const ins = feeds.map((f) => (typeof f === "number" ? bufs[f]! : f));
-      if (!donations.length || gp.hasHost || ins.some(isPending)) return runGpuPlan(now, gp, ins, "jit");
+      if (!donations.length || gp.hasHost || ins.some(isPending)) return runGpuPlan(hostRunner, now, gp, ins, "jit");
       const donated = new Map<number, GPUBuffer>();
       const taken: DataBuffer[] = [];
       for (const { out, input } of donations) {
@@ -466,30 +467,36 @@ async function readWebgpu(buf: DataBuffer): Promise<TypedArray> {
 }
 
 /**
- * The webgpu executor. `canSync` is false: values are read with `await x.data()`; the sync
- * readers throw (values still on the host, such as a fresh `np.array`, are returned).
+ * The webgpu executor, running the steps WGSL cannot (library kernels, float64) on `host`.
+ * `canSync` is false: values are read with `await x.data()`; the sync readers throw (values still
+ * on the host, such as a fresh `np.array`, are returned). The target list (targets/index.ts)
+ * makes the one `webgpuExecutor`.
+ * @example
+ * registerExecutor(webgpuExecutorOn(host));
  */
-export const webgpuExecutor: Executor = {
-  name: "webgpu",
-  canSync: false,
-  canEnqueue: true,
-  holds(buf) {
-    const dd = buf.device;
-    return !(dd instanceof DeviceData) || (dd.generation === currentGpu()?.generation && !dd.error);
-  },
-  executeSync: executeWebgpu,
-  execute: async (outputs, known) => executeWebgpu(outputs, known),
-  read: readWebgpu,
-  readSync(buf) {
-    if (buf.host) return buf.host;
-    const dd = buf.device;
-    if (dd instanceof DeviceData && dd.host && !dd.ready) return dd.host;
-    throw new BackendUnavailableError(
-      "the webgpu backend cannot read device memory synchronously (dataSync, itemSync, toArraySync): use the async form — await x.data(), await x.item() or await x.toArray()",
-    );
-  },
-  compile: compileWebgpu,
-};
+export function webgpuExecutorOn(hostRunner: Host): Executor {
+  return {
+    name: "webgpu",
+    canSync: false,
+    canEnqueue: true,
+    holds(buf) {
+      const dd = buf.device;
+      return !(dd instanceof DeviceData) || (dd.generation === currentGpu()?.generation && !dd.error);
+    },
+    executeSync: (outputs, known) => executeWebgpu(hostRunner, outputs, known),
+    execute: async (outputs, known) => executeWebgpu(hostRunner, outputs, known),
+    read: readWebgpu,
+    readSync(buf) {
+      if (buf.host) return buf.host;
+      const dd = buf.device;
+      if (dd instanceof DeviceData && dd.host && !dd.ready) return dd.host;
+      throw new BackendUnavailableError(
+        "the webgpu backend cannot read device memory synchronously (dataSync, itemSync, toArraySync): use the async form — await x.data(), await x.item() or await x.toArray()",
+      );
+    },
+    compile: (graph, opts) => compileWebgpu(hostRunner, graph, opts),
+  };
+}
 
 /**
  * Drops cached plans and compiled WGSL programs (tests; memory in long-running processes).

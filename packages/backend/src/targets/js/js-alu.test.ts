@@ -1,0 +1,45 @@
+/**
+ * The JS target's ALU table: every op renders to JavaScript that calls only functions that exist
+ * (Math's, or the helpers every kernel destructures), and a kernel that does not parse is a
+ * KernelCompileError naming the kernel, the op and the line.
+ */
+import { expect } from "chai";
+import { KernelCompileError, np } from "@kiln/core";
+import { type AluOp, type ExprDType } from "../../expr.js";
+import { scheduleGraph } from "../../schedule.js";
+import { JS, JS_ALU } from "./js-alu.js";
+import { JS_HELPERS, compileJs, jsCompileError, renderJs } from "./js.js";
+
+const IN_DTYPES: readonly ExprDType[] = ["float32", "float64", "int32", "bool", "index"];
+
+describe("JS ALU table", () => {
+  it("every op, for every input dtype, calls only Math functions and the kernels' helpers", () => {
+    const helpers = new Set(Object.keys(JS_HELPERS));
+    for (const op of Object.keys(JS_ALU) as AluOp[]) {
+      for (const dt of IN_DTYPES) {
+        const text = JS_ALU[op](["x", "y", "z"], { dtype: dt, in: dt, param: [2, 3] }, JS);
+        for (const m of text.matchAll(/(Math\.)?\b([A-Za-z_]\w*)\s*\(/g)) {
+          if (m[1]) expect(typeof (Math as unknown as Record<string, unknown>)[m[2]!], `${op}(${dt}): ${text}`).to.equal("function");
+          else expect(helpers.has(m[2]!), `${op}(${dt}) calls ${m[2]}, which is no JS helper: ${text}`).to.equal(true);
+        }
+      }
+    }
+  });
+
+  it("a kernel that does not parse is a KernelCompileError naming the kernel, the op and the line", () => {
+    const x = np.array([1, 2, 3]);
+    const k = scheduleGraph([np.exp(x).node], (n) => n.prim === "data").plan.steps[0]!.kernel!;
+    const good = renderJs(k);
+    expect(good).to.match(/Math\.exp\(.*\/\/ op exp$/m);
+    // A deliberately broken spelling of exp (what a wrong table entry renders).
+    const broken = good.replace(/Math\.exp\(/, "Math.exp((");
+    const line = broken.split("\n").findIndex((l) => l.includes("Math.exp((")) + 1;
+    expect(() => compileJs(broken, k.name)).to.throw(KernelCompileError, new RegExp(`kernel ${k.name}: JS line ${line} \\(op exp\\): .*\\n\\s+const \\w+ = .*Math\\.exp\\(\\(`));
+    expect(() => compileJs(good, k.name)).not.to.throw();
+  });
+
+  it("the formatter names the line without an op when the failing line has none", () => {
+    const err = jsCompileError("k1", `"use strict";\nconst a = (1;\nreturn 1;`, new SyntaxError("Unexpected token ';'"));
+    expect(err.message).to.equal("kernel k1: JS line 2: Unexpected token ';'\n  const a = (1;");
+  });
+});

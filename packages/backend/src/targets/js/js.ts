@@ -1,0 +1,87 @@
+/**
+ * A kernel → the JavaScript source of one function over typed arrays, and its compilation. The
+ * statements render in js-stmts.ts; float32 contractions take the WebAssembly path (js-matmul.ts).
+ */
+import { KernelCompileError, floorDivideScalar, powerInt32, remainderScalar } from "@kiln/core";
+import { type Kernel } from "../../kernel.js";
+import { opOfLine } from "../../render/base.js";
+import { renderStmts } from "./js-stmts.js";
+import { renderContractionJs } from "./js-matmul.js";
+import { wasmGemm } from "./wasm-gemm.js";
+
+/** Numeric helpers shared by all kernels (NumPy semantics the Math object lacks). */
+export const JS_HELPERS = {
+  /** The WebAssembly SIMD matmul microkernel (targets/js/js-matmul.ts), when available. */
+  gemm: wasmGemm,
+  /** Round half to even, as NumPy. */
+  roundHalfEven(x: number): number {
+    const r = Math.round(x);
+    return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+  },
+  /** NumPy's divmod (core/arith.ts): the reference interpreter's own functions. */
+  floorDiv: floorDivideScalar,
+  rem: remainderScalar,
+  ipow: powerInt32,
+};
+
+/**
+ * The JavaScript source of a kernel: a factory taking the helpers, returning the kernel function.
+ * @example
+ * const src = renderJs(kernel); // "\"use strict\"; … return function elementwise_exp_…(b0, b1) { … }"
+ */
+export function renderJs(k: Kernel): string {
+  const simd = renderContractionJs(k);
+  if (simd) return simd;
+  const out: string[] = [];
+  renderStmts(k.body, new Map(), "  ", out);
+  const params = k.params.map((_, i) => `b${i}`).join(", ");
+  return [
+    `"use strict";`,
+    `const { roundHalfEven, floorDiv, rem, ipow } = helpers;`,
+    `return function ${k.name}(${params}) {`,
+    ...out,
+    `};`,
+  ].join("\n");
+}
+
+/**
+ * Compiles rendered source into a callable kernel. A source that does not parse (a table spelling
+ * that is not JavaScript) is a KernelCompileError naming the kernel, the op and the line.
+ * @example
+ * compileJs(renderJs(kernel), kernel.name)(out, x); // runs the kernel
+ */
+export function compileJs(source: string, name = "kernel"): (...bufs: unknown[]) => void {
+  let factory: (helpers: typeof JS_HELPERS) => (...bufs: unknown[]) => void;
+  try {
+    factory = new Function("helpers", source) as typeof factory;
+  } catch (e) {
+    if (e instanceof SyntaxError) throw jsCompileError(name, source, e);
+    throw e;
+  }
+  return factory(JS_HELPERS);
+}
+
+/**
+ * The KernelCompileError for a JS kernel that does not parse. V8's SyntaxError has no line
+ * number, so the line is found by parsing the op lines (then every statement line) on their own:
+ * each is a complete statement.
+ * @example
+ * jsCompileError("elementwise_cbrt_1a", "…\n  const t1 = cbrt(t0; // op cbrt\n…", err).message
+ * // "kernel elementwise_cbrt_1a: JS line 5 (op cbrt): missing ) after argument list\n  const t1 = cbrt(t0; // op cbrt"
+ */
+export function jsCompileError(name: string, source: string, err: SyntaxError): KernelCompileError {
+  const lines = source.split("\n");
+  const parses = (line: string) => {
+    try {
+      new Function(line);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const candidates = [...lines.keys()].filter((i) => opOfLine(lines[i]) !== null);
+  const at = candidates.find((i) => !parses(lines[i]!)) ?? [...lines.keys()].find((i) => /;\s*(\/\/.*)?$/.test(lines[i]!) && !parses(lines[i]!));
+  if (at === undefined) return new KernelCompileError(`kernel ${name}: the JS kernel does not compile: ${err.message}`);
+  const op = opOfLine(lines[at]);
+  return new KernelCompileError(`kernel ${name}: JS line ${at + 1}${op ? ` (op ${op})` : ""}: ${err.message}\n  ${lines[at]!.trim()}`);
+}

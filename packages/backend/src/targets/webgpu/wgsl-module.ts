@@ -1,0 +1,224 @@
+/**
+ * What every WGSL program shares, whatever maps its loops (wgsl-kernel.ts: elementwise and
+ * reductions; wgsl-matmul.ts: contractions; wgsl-library.ts: library kernels): the program and
+ * tuning types, the loop-nest helpers and the assembly of one dispatch's module.
+ */
+import { type Operand, type Stmt } from "../../kernel.js";
+import { WGSL_PRELUDE, type WgslWriter, storageType } from "./wgsl.js";
+
+export type LoopStmt = Extract<Stmt, { s: "loop" }>;
+
+/** Per-adapter choices (targets/webgpu/webgpu-device.ts derives them from the adapter and its limits). */
+export interface WgslTuning {
+  /** Workgroup size of one-invocation-per-output dispatches. */
+  readonly threads: number;
+  /** Workgroup size of cooperative reductions (a power of two). */
+  readonly groupThreads: number;
+  /** Reduction length from which a workgroup cooperates on each output. */
+  readonly coopMin: number;
+  /** Workgroups that keep the device busy: fewer outputs than this split a long reduction. */
+  readonly minGroups: number;
+  /** Elements per invocation below which a reduction is not split further. */
+  readonly splitGrain: number;
+  readonly maxGroupsPerDim: number;
+  /**
+   * How contractions run, by problem size: the first entry whose `upTo` is at least the
+   * contraction's work (batch·m·n·k) applies. Chosen per adapter by measurement
+   * (targets/webgpu/webgpu-tune.ts), or by adapter class when tuning is off.
+   */
+  readonly matmul: readonly MatmulChoice[];
+  /** Workgroup size of contraction dispatches. */
+  readonly matmulThreads: number;
+  /** Bytes of workgroup memory a dispatch may use (the shared-memory tiles fit in it). */
+  readonly workgroupStorage: number;
+}
+
+/**
+ * A contraction strategy (targets/webgpu/wgsl-matmul.ts):
+ *  - `packed`: pack A and B into panels (two dispatches), then TM×TN register tiles per invocation;
+ *  - `direct`: one dispatch; register tiles read the operands through the fused prologue (no
+ *    panels) — fewest dispatches, for small problems where per-dispatch costs dominate;
+ *  - `shared`: panels, then workgroup tiles of (TM·gm)×(TN·gn) staged through workgroup memory in
+ *    k-chunks, each invocation accumulating a TM×TN register tile — the classic GPU tiling, which
+ *    pays off where workgroup barriers are cheap (hardware GPUs).
+ */
+export type MatmulStrategy = "packed" | "direct" | "shared";
+
+export interface MatmulChoice {
+  /** Largest work (batch·m·n·k) this entry applies to. */
+  readonly upTo: number;
+  readonly strategy: MatmulStrategy;
+  /** Register tile of one invocation: multiples of the IR's 4×4 panels. */
+  readonly tm: number;
+  readonly tn: number;
+}
+
+export interface WgslDispatch {
+  readonly source: string;
+  /** Per binding slot: the kernel parameter bound there, or `-1 - k` for program scratch k. */
+  readonly bindings: readonly number[];
+  readonly groups: readonly [number, number, number];
+}
+
+export interface WgslProgram {
+  readonly dispatches: readonly WgslDispatch[];
+  /** Extra buffers the program needs (split-reduction partials): elements and element type. */
+  readonly scratch: readonly { readonly size: number; readonly type: "f32" | "i32" }[];
+  /** Element counts of the kernel's scratch parameters on the device (contraction panels, padded). */
+  readonly paramSizes: ReadonlyMap<number, number>;
+}
+
+// ------------------------------------------------------------------ loop-nest helpers
+
+const isConst = (o: Operand, v?: number): o is Extract<Operand, { k: "const" }> => o.k === "const" && (v === undefined || o.value === v);
+
+/** A loop over [0, n) with step 1 and a constant bound. */
+export function simpleLoop(l: Stmt): l is LoopStmt {
+  return l.s === "loop" && isConst(l.start, 0) && isConst(l.end) && l.step === 1;
+}
+
+export function extentOf(l: LoopStmt): number {
+  return (l.end as Extract<Operand, { k: "const" }>).value;
+}
+
+export interface Grid {
+  readonly loops: readonly LoopStmt[];
+  /** The `let`s hoisted to each level (before its loop). */
+  readonly lets: readonly Stmt[];
+  /** What runs inside all of the grid loops. */
+  readonly inner: readonly Stmt[];
+  readonly size: number;
+}
+
+/** The perfectly nested prefix of parallel output loops (with the lets hoisted between them). */
+export function gridOf(body: readonly Stmt[]): Grid {
+  const loops: LoopStmt[] = [];
+  const lets: Stmt[] = [];
+  let stmts = body;
+  for (;;) {
+    const last = stmts[stmts.length - 1];
+    const rest = stmts.slice(0, -1);
+    if (!last || last.s !== "loop" || last.kind !== "parallel" || !simpleLoop(last) || !rest.every((s) => s.s === "let")) break;
+    loops.push(last);
+    lets.push(...rest);
+    stmts = last.body;
+  }
+  return { loops, lets, inner: stmts, size: loops.reduce((n, l) => n * extentOf(l), 1) };
+}
+
+function rename(stmts: readonly Stmt[], from: string, to: string): Stmt[] {
+  return stmts.map((st) => {
+    if (st.s === "update" && st.name === from) return { ...st, name: to };
+    if (st.s === "loop" || st.s === "if") return { ...st, body: rename(st.body, from, to) };
+    return st;
+  });
+}
+
+/**
+ * Undoes place.ts's blocked summation (`for b in 0..n step 1024 { partial; for i in b..min(b+1024, n) }`)
+ * into one loop over [0, n) updating the outer accumulator: across invocations the combining tree
+ * already bounds the error growth, and one flat range splits evenly.
+ */
+export function unblock(stmts: readonly Stmt[]): Stmt[] {
+  return stmts.map((st) => {
+    if (st.s !== "loop") return st.s === "if" ? { ...st, body: unblock(st.body) } : st;
+    const body = unblock(st.body);
+    if (st.step > 1 && isConst(st.start, 0) && isConst(st.end)) {
+      const inner = body.find((s): s is LoopStmt => s.s === "loop" && s.start.k === "var" && s.start.name === st.var);
+      const part = body.find((s) => s.s === "acc");
+      const last = body[body.length - 1];
+      const others = body.filter((s) => s !== inner && s !== part && s !== last);
+      if (inner && part && part.s === "acc" && last?.s === "update" && last.value.k === "local" && last.value.name === part.name && others.every((s) => s.s === "let")) {
+        return { ...inner, start: { k: "const", value: 0, dtype: "index" }, end: st.end, body: rename(inner.body, part.name, last.name) };
+      }
+    }
+    return { ...st, body };
+  });
+}
+
+export interface Nest {
+  readonly vars: readonly { readonly name: string; readonly extent: number }[];
+  readonly body: readonly Stmt[];
+  readonly size: number;
+}
+
+/** A chain of simple loops (each level: lets + one loop) as one flat range. */
+export function flatten(l: LoopStmt): Nest | null {
+  if (!simpleLoop(l)) return null;
+  const vars = [{ name: l.var, extent: extentOf(l) }];
+  const lets: Stmt[] = [];
+  let body = l.body;
+  for (;;) {
+    const last = body[body.length - 1];
+    const rest = body.slice(0, -1);
+    if (!last || !simpleLoop(last) || !rest.every((s) => s.s === "let")) break;
+    vars.push({ name: last.var, extent: extentOf(last) });
+    lets.push(...rest);
+    body = last.body;
+  }
+  return { vars, body: [...lets, ...body], size: vars.reduce((n, v) => n * v.extent, 1) };
+}
+
+/** `let` lines defining each variable from a flat index `f` (row-major over the extents). */
+export function decompose(f: string, vars: readonly { readonly name: string; readonly extent: number }[], ind: string): string[] {
+  const out: string[] = [];
+  let stride = 1;
+  for (let i = vars.length - 1; i >= 0; i--) {
+    const { name, extent } = vars[i]!;
+    const q = stride === 1 ? f : `(${f} / ${stride})`;
+    out.unshift(`${ind}let ${name} = ${i === 0 ? q : `${q} % ${extent}`};`);
+    stride *= extent;
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------ module assembly
+
+/** The WGSL module of one dispatch: bindings for the buffers the body references, then `main`. */
+export function wgslModule(
+  w: WgslWriter, body: readonly string[], wgSize: number, gx: number,
+  opts: {
+    scratch?: readonly { name: string; slot: number; type: string; written: boolean }[];
+    shared?: readonly string[];
+    functions?: readonly string[];
+    /** Element types overriding the storage type of some parameters (vec4 views of panels). */
+    types?: ReadonlyMap<number, string>;
+  } = {},
+): { source: string; bindings: number[] } {
+  const bindings: number[] = [];
+  const decls: string[] = [];
+  for (const i of [...w.used].sort((a, b) => a - b)) {
+    const p = w.params[i]!;
+    const ty = opts.types?.get(i) ?? (p.role === "scratch" ? "f32" : storageType(p.dtype));
+    decls.push(`@group(0) @binding(${bindings.length}) var<storage, ${w.written.has(i) ? "read_write" : "read"}> b${i}: array<${ty}>;`);
+    bindings.push(i);
+  }
+  for (const s of opts.scratch ?? []) {
+    decls.push(`@group(0) @binding(${bindings.length}) var<storage, ${s.written ? "read_write" : "read"}> ${s.name}: array<${s.type}>;`);
+    bindings.push(-1 - s.slot);
+  }
+  const source = [
+    ...decls,
+    ...(opts.shared ?? []),
+    WGSL_PRELUDE,
+    ...(opts.functions ?? []),
+    `@compute @workgroup_size(${wgSize})`,
+    `fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lidu: u32) {`,
+    // Non-finite constants cannot be WGSL constant expressions: derive them from a run-time value.
+    `  kInf = bitcast<f32>(0x7f800000u + 0u * wid.x);`,
+    `  kNaN = bitcast<f32>(0x7fc00000u + 0u * wid.x);`,
+    `  let lid = i32(lidu);`,
+    `  let gid = i32(wid.x + wid.y * ${gx}u);`,
+    ...body,
+    `}`,
+  ].join("\n");
+  return { source, bindings };
+}
+
+/** Workgroup counts for `n` groups: 1-D up to the per-dimension limit, else 2-D. */
+export function gridDims(n: number, maxPerDim: number): [number, number, number] {
+  if (n <= maxPerDim) return [n, 1, 1];
+  const gx = maxPerDim;
+  return [gx, Math.ceil(n / gx), 1];
+}
+
