@@ -6,7 +6,7 @@
 import { expect } from "chai";
 import { type Tensor, np, npUtil } from "@kiln/core";
 import { jvpNodes, vjpNodes } from "../derive.js";
-import { args, awayFromZero, checkGradients, distinct, evaluate, f64, uniform } from "./gradcheck.test.js";
+import { args, awayFromZero, checkGradients, distinct, evaluate, f64, uniform } from "./gradcheck.test-util.js";
 
 const { apply } = npUtil;
 

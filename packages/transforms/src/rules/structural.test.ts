@@ -8,7 +8,7 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { type Prim, type PrimParams, Tensor, np, npUtil } from "@kiln/core";
 import { jvpNodes, vjpNodes } from "../derive.js";
-import { args, checkGradients, distinct, evaluate, f64, uniform } from "./gradcheck.test.js";
+import { args, checkGradients, distinct, evaluate, f64, uniform } from "./gradcheck.test-util.js";
 import { chooserMask } from "./ops.js";
 import { BINARY_PARTIALS, type BinaryPartials } from "./partials.js";
 
