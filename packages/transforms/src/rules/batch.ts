@@ -8,7 +8,10 @@
  *
  * Control flow is batched a whole call at a time (rules/batch-control.ts), like its derivatives.
  */
-import { type ControlPrim, type Node, type Prim, type PrimParams, type Shape, Tensor, makeNode, npUtil } from "@kiln/core";
+import {
+  BINARY_OPS, type BinaryPrim, type ControlPrim, type Node, type Prim, type PrimParams, type Shape, Tensor, UNARY_OPS, type UnaryPrim,
+  makeNode, mapRows, npUtil,
+} from "@kiln/core";
 import { clampIndices, transpose } from "./ops.js";
 import { CALL_BATCH_RULES } from "./batch-control.js";
 
@@ -160,53 +163,9 @@ export const BATCH_RULES = {
   input: leafBatch("input"),
   iota: leafBatch("iota"),
 
-  neg: elementwiseBatch("neg"),
-  abs: elementwiseBatch("abs"),
-  sign: elementwiseBatch("sign"),
-  exp: elementwiseBatch("exp"),
-  expm1: elementwiseBatch("expm1"),
-  log: elementwiseBatch("log"),
-  log1p: elementwiseBatch("log1p"),
-  sqrt: elementwiseBatch("sqrt"),
-  sin: elementwiseBatch("sin"),
-  cos: elementwiseBatch("cos"),
-  tan: elementwiseBatch("tan"),
-  asin: elementwiseBatch("asin"),
-  acos: elementwiseBatch("acos"),
-  atan: elementwiseBatch("atan"),
-  sinh: elementwiseBatch("sinh"),
-  cosh: elementwiseBatch("cosh"),
-  tanh: elementwiseBatch("tanh"),
-  logistic: elementwiseBatch("logistic"),
-  floor: elementwiseBatch("floor"),
-  ceil: elementwiseBatch("ceil"),
-  round: elementwiseBatch("round"),
-  isnan: elementwiseBatch("isnan"),
-  isinf: elementwiseBatch("isinf"),
-  not: elementwiseBatch("not"),
-  stopGradient: elementwiseBatch("stopGradient"),
-
-  add: elementwiseBatch("add"),
-  sub: elementwiseBatch("sub"),
-  mul: elementwiseBatch("mul"),
-  div: elementwiseBatch("div"),
-  floorDiv: elementwiseBatch("floorDiv"),
-  rem: elementwiseBatch("rem"),
-  pow: elementwiseBatch("pow"),
-  max: elementwiseBatch("max"),
-  min: elementwiseBatch("min"),
-  atan2: elementwiseBatch("atan2"),
-  eq: elementwiseBatch("eq"),
-  ne: elementwiseBatch("ne"),
-  lt: elementwiseBatch("lt"),
-  le: elementwiseBatch("le"),
-  gt: elementwiseBatch("gt"),
-  ge: elementwiseBatch("ge"),
-  and: elementwiseBatch("and"),
-  or: elementwiseBatch("or"),
-  xor: elementwiseBatch("xor"),
-  shl: elementwiseBatch("shl"),
-  shrl: elementwiseBatch("shrl"),
+  // Elementwise primitives map over any leading axis: one family for every row.
+  ...mapRows(UNARY_OPS, (p) => elementwiseBatch<UnaryPrim>(p)),
+  ...mapRows(BINARY_OPS, (p) => elementwiseBatch<BinaryPrim>(p)),
 
   cast: elementwiseBatch("cast"),
   select: elementwiseBatch("select"),

@@ -4,7 +4,7 @@
  * node whose input tangents are all null and never asks for the tangent of an int/bool node.
  */
 import { type ControlPrim, type Prim, npUtil } from "@kiln/core";
-import { type BinaryPartials, type UnaryDerivative, BINARY_PARTIALS, UNARY_DERIVATIVES } from "./partials.js";
+import { type BinaryPartials, type UnaryDerivative, rowRules } from "./partials.js";
 import {
   addOrNull, choleskyTangent, chooserMask, div, logAbsDetTangent, matmul, mul, neg, orZeros,
   prodOfOthers, solve, sub, sumAxes,
@@ -59,53 +59,11 @@ export const JVP_RULES = {
   input: leaf("input"),
   iota: leaf("iota"),
 
+  // Elementwise primitives: from their rows, except the linear ones written here.
+  ...rowRules({ zero: zeroJvp, unary: unaryJvp, binary: binaryJvp }),
   neg: linearJvp("neg"),
-  abs: unaryJvp(UNARY_DERIVATIVES.abs),
-  sign: zeroJvp(),
-  exp: unaryJvp(UNARY_DERIVATIVES.exp),
-  expm1: unaryJvp(UNARY_DERIVATIVES.expm1),
-  log: unaryJvp(UNARY_DERIVATIVES.log),
-  log1p: unaryJvp(UNARY_DERIVATIVES.log1p),
-  sqrt: unaryJvp(UNARY_DERIVATIVES.sqrt),
-  sin: unaryJvp(UNARY_DERIVATIVES.sin),
-  cos: unaryJvp(UNARY_DERIVATIVES.cos),
-  tan: unaryJvp(UNARY_DERIVATIVES.tan),
-  asin: unaryJvp(UNARY_DERIVATIVES.asin),
-  acos: unaryJvp(UNARY_DERIVATIVES.acos),
-  atan: unaryJvp(UNARY_DERIVATIVES.atan),
-  sinh: unaryJvp(UNARY_DERIVATIVES.sinh),
-  cosh: unaryJvp(UNARY_DERIVATIVES.cosh),
-  tanh: unaryJvp(UNARY_DERIVATIVES.tanh),
-  logistic: unaryJvp(UNARY_DERIVATIVES.logistic),
-  floor: zeroJvp(),
-  ceil: zeroJvp(),
-  round: zeroJvp(),
-  isnan: zeroJvp(),
-  isinf: zeroJvp(),
-  not: zeroJvp(),
-  stopGradient: zeroJvp(),
-
   add: (_x, [ta, tb]) => addOrNull(ta!, tb!),
   sub: (_x, [ta, tb]) => (tb ? (ta ? sub(ta, tb) : neg(tb)) : ta!),
-  mul: binaryJvp(BINARY_PARTIALS.mul),
-  div: binaryJvp(BINARY_PARTIALS.div),
-  floorDiv: zeroJvp(),
-  rem: binaryJvp(BINARY_PARTIALS.rem),
-  pow: binaryJvp(BINARY_PARTIALS.pow),
-  max: binaryJvp(BINARY_PARTIALS.max),
-  min: binaryJvp(BINARY_PARTIALS.min),
-  atan2: binaryJvp(BINARY_PARTIALS.atan2),
-  eq: zeroJvp(),
-  ne: zeroJvp(),
-  lt: zeroJvp(),
-  le: zeroJvp(),
-  gt: zeroJvp(),
-  ge: zeroJvp(),
-  and: zeroJvp(),
-  or: zeroJvp(),
-  xor: zeroJvp(),
-  shl: zeroJvp(),
-  shrl: zeroJvp(),
 
   // float -> float converts the tangent; casts to or from int/bool carry none (the driver sees to it).
   cast: (_x, [t], { dtype }) => t && astypeRaw(t, dtype),

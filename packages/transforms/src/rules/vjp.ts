@@ -4,7 +4,7 @@
  * predicates). Structural primitives get their transposes from ops.ts.
  */
 import { type ControlPrim, type Prim, isFloat, npUtil } from "@kiln/core";
-import { type BinaryPartials, type UnaryDerivative, BINARY_PARTIALS, UNARY_DERIVATIVES } from "./partials.js";
+import { type BinaryPartials, type UnaryDerivative, rowRules } from "./partials.js";
 import {
   choleskyCotangent, chooserMask, clampIndices, div, expandReduced, inRangeMask, inversePerm, logAbsDetCotangent,
   mT, matmul, mul, neg, prodOfOthers, scatterWinners, slice, solve, transpose, unbroadcast, unpad, unslice, where,
@@ -51,53 +51,11 @@ export const VJP_RULES = {
   input: leaf("input"),
   iota: leaf("iota"),
 
+  // Elementwise primitives: from their rows, except the linear ones written here.
+  ...rowRules({ zero: zeroVjp, unary: unaryVjp, binary: binaryVjp }),
   neg: (ct) => [neg(ct)],
-  abs: unaryVjp(UNARY_DERIVATIVES.abs),
-  sign: zeroVjp(),
-  exp: unaryVjp(UNARY_DERIVATIVES.exp),
-  expm1: unaryVjp(UNARY_DERIVATIVES.expm1),
-  log: unaryVjp(UNARY_DERIVATIVES.log),
-  log1p: unaryVjp(UNARY_DERIVATIVES.log1p),
-  sqrt: unaryVjp(UNARY_DERIVATIVES.sqrt),
-  sin: unaryVjp(UNARY_DERIVATIVES.sin),
-  cos: unaryVjp(UNARY_DERIVATIVES.cos),
-  tan: unaryVjp(UNARY_DERIVATIVES.tan),
-  asin: unaryVjp(UNARY_DERIVATIVES.asin),
-  acos: unaryVjp(UNARY_DERIVATIVES.acos),
-  atan: unaryVjp(UNARY_DERIVATIVES.atan),
-  sinh: unaryVjp(UNARY_DERIVATIVES.sinh),
-  cosh: unaryVjp(UNARY_DERIVATIVES.cosh),
-  tanh: unaryVjp(UNARY_DERIVATIVES.tanh),
-  logistic: unaryVjp(UNARY_DERIVATIVES.logistic),
-  floor: zeroVjp(),
-  ceil: zeroVjp(),
-  round: zeroVjp(),
-  isnan: zeroVjp(),
-  isinf: zeroVjp(),
-  not: zeroVjp(),
-  stopGradient: zeroVjp(),
-
   add: (ct) => [ct, ct],
   sub: (ct) => [ct, neg(ct)],
-  mul: binaryVjp(BINARY_PARTIALS.mul),
-  div: binaryVjp(BINARY_PARTIALS.div),
-  floorDiv: zeroVjp(),
-  rem: binaryVjp(BINARY_PARTIALS.rem),
-  pow: binaryVjp(BINARY_PARTIALS.pow),
-  max: binaryVjp(BINARY_PARTIALS.max),
-  min: binaryVjp(BINARY_PARTIALS.min),
-  atan2: binaryVjp(BINARY_PARTIALS.atan2),
-  eq: zeroVjp(),
-  ne: zeroVjp(),
-  lt: zeroVjp(),
-  le: zeroVjp(),
-  gt: zeroVjp(),
-  ge: zeroVjp(),
-  and: zeroVjp(),
-  or: zeroVjp(),
-  xor: zeroVjp(),
-  shl: zeroVjp(),
-  shrl: zeroVjp(),
 
   cast: (ct, [x]) => [isFloat(x!.dtype) && isFloat(ct.dtype) ? astypeRaw(ct, x!.dtype) : null],
   // The predicate is bool: no cotangent.
