@@ -13,7 +13,7 @@ import {
   DTypeError, type Node, ShapeError, Tensor, type TreeDef, ValueError, isFloat, npUtil, substituter, tree,
 } from "@kiln/core";
 import { type CustomRules, followCustomCalls, placeholder, registerCustomCall } from "./custom-call.js";
-import { vjpGraph } from "./vjp.js";
+import { vjpGraph } from "./derive.js";
 import { checkNotAsync, rebuildTree, zerosLike, type AnyFunction } from "./trace.js";
 
 export interface CustomOptions {

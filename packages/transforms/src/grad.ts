@@ -16,7 +16,7 @@
  */
 import { npUtil } from "@kiln/core";
 import { type AnyState, DTypeError, KilnTypeError, type StateValue, Tensor, ValueError, isFloat, tree, withStateTrace } from "@kiln/core";
-import { vjpGraph } from "./vjp.js";
+import { vjpGraph } from "./derive.js";
 import { type Argnums, TraceCache, checkArgnumsForm, checkNotAsync, onesLike, outputTensors, perArgTrees, resolveArgnums, traceCall, type AnyFunction } from "./trace.js";
 import {
   type GradStates, StateEffects, atLeaves, commitOrForward, gradStateValues, parseGradStates, subtreesAt,

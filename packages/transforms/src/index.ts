@@ -3,8 +3,9 @@
  * vectorGrad, jacrev, jacfwd, jacobian, hessian, GradientTransform, customVjp, customJvp,
  * checkpoint), vmap, jit, control flow, and the memory simulation used to measure checkpointing.
  */
-export { vjp, vjpGraph } from "./vjp.js";
-export { jvp, linearize, jvpGraph } from "./jvp.js";
+export { vjp } from "./vjp.js";
+export { jvpGraph, vjpGraph } from "./derive.js";
+export { jvp, linearize } from "./jvp.js";
 export {
   GradientTransform, grad, valueAndGrad, vectorGrad, gradResult,
   type GradOptions, type GradientTransformOptions, type TransformFn, type ValueAuxFn, type GradParts,
