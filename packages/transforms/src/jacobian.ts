@@ -9,7 +9,8 @@ import { placeholder } from "./custom-call.js";
 import { GradientTransform, type GradOptions, type TransformFn, valueAuxPair } from "./grad.js";
 import { jvpGraph, vjpGraph } from "./derive.js";
 import { moveAxis } from "./rules/batch.js";
-import { batchNodes, forceBatched } from "./vmap-graph.js";
+import { forceBatched } from "./rules/batch.js";
+import { batchNodes } from "./vmap-graph.js";
 import { type Trace, TraceCache, outputTensors, resolveArgnums, traceCall, type AnyFunction } from "./trace.js";
 
 const { apply, fullRaw, reshapeRaw } = npUtil;
