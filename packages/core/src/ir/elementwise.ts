@@ -120,7 +120,11 @@ export interface BinaryRow {
   readonly commutative?: true;
 }
 
-/** Round half to even, as NumPy's `round`. */
+/**
+ * Round half to even, as NumPy's `round`.
+ * @example
+ * [0.5, 1.5, 2.5, -0.5].map(roundHalfEven); // [0, 2, 2, -0]
+ */
 export function roundHalfEven(x: number): number {
   const r = Math.round(x);
   return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
