@@ -21,7 +21,7 @@ const step = new State<Tensor>(np.array(0, { dtype: "int32" }), { name: "step" }
 
 const lossOf = () => nn.mseLoss(model.call(x), y);
 const trainStep = jit(() => {
-  const [grads, value] = grad(lossOf, { gradStates: params, returnValue: true })() as [Record<string, Tensor>, Tensor];
+  const [grads, value] = grad(lossOf, { gradStates: params, returnValue: true })();
   opt.update(grads);
   loss.value = value;
   step.value = step.value.add(1);

@@ -17,7 +17,7 @@ const opt = new optim.Adam(params, { lr: 0.01 });
 const loss = new State<Tensor>(np.array(0), { name: "loss" });
 
 const step = jit(() => {
-  const [g, value] = grad(() => nn.mseLoss(model.call(x), y), { gradStates: params, returnValue: true })() as [Record<string, Tensor>, Tensor];
+  const [g, value] = grad(() => nn.mseLoss(model.call(x), y), { gradStates: params, returnValue: true })();
   opt.update(g);
   loss.value = value;
 });

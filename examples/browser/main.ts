@@ -75,7 +75,7 @@ async function main(): Promise<void> {
   const opt = new optim.Adam(params, { lr: 0.01 });
   const lossOf = (xb: Tensor, yb: Tensor) => np.mean(model.call(xb).sub(yb).pow(2));
   const step = jit((xb: Tensor, yb: Tensor) => {
-    const [grads, loss] = grad(lossOf, { gradStates: params, returnValue: true })(xb, yb) as [Record<string, Tensor>, Tensor];
+    const [grads, loss] = grad(lossOf, { gradStates: params, returnValue: true })(xb, yb);
     opt.update(grads);
     return loss;
   });

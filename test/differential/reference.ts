@@ -15,7 +15,7 @@
  * an int32/bool element, or a NaN position, that changes under it is unstable and not compared.
  * Everything else is held to the conformance tolerance exactly.
  */
-import { type DType, type Node, type Prim, interpret, toTyped, topoSort } from "@kiln/core";
+import { type DType, type Node, type Prim, costClassOf, interpret, toTyped, topoSort } from "@kiln/core";
 import { TOL, type Tol, rng, withinTol } from "../conformance/suite.js";
 
 /** How far beyond the measured rounding sensitivity a backend may be (its roundings differ in place and count). */
@@ -31,11 +31,8 @@ export interface Reference {
   readonly unstable: readonly Uint8Array[];
 }
 
-/** Primitives whose float32 result may be off by the conformance rtol rather than by one rounding. */
-const TRANSCENDENTAL: ReadonlySet<Prim> = new Set<Prim>([
-  "exp", "expm1", "log", "log1p", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "logistic", "pow", "atan2",
-]);
-const nudgeOf = (p: Prim) => (TRANSCENDENTAL.has(p) ? TOL.float32.rtol : 2 ** -23);
+/** Transcendental primitives (their rows' cost class): a float32 result may be off by the conformance rtol rather than by one rounding. */
+const nudgeOf = (p: Prim) => (costClassOf(p) === "transcendental" ? TOL.float32.rtol : 2 ** -23);
 
 /** Evaluates `nodes` node by node, rounding (and, with `r`, nudging) every float32 intermediate. */
 function roundedEval(nodes: readonly Node[], r: (() => number) | null): Float64Array[] {

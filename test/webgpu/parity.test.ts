@@ -58,7 +58,7 @@ const SCENARIOS: Record<string, Scenario> = {
     const lossGrad = grad(trainingLoss, { gradStates: model.states(ParamState), hasAux: true, returnValue: true });
     const losses: Tensor[] = [];
     for (let epoch = 0; epoch < 30; epoch++) {
-      const [grads, loss] = lossGrad(xTrain, yTrain) as [Grads, Tensor];
+      const [grads, loss] = lossGrad(xTrain, yTrain) as [Grads, Tensor, unknown];
       for (const [path, state] of Object.entries(model.states(ParamState))) state.value = state.value.sub(grads[path]!.mul(0.1));
       losses.push(loss);
       await loss.data();

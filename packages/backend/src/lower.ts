@@ -8,7 +8,7 @@
  * `libraryKernel(...)` marker for primitives that run as hand-written JS library kernels.
  */
 import {
-  type BinaryPrim, ConcretizationError, type DType, Movement, type Node, type Prim, type ReducePrim, type UnaryPrim, isFloat, sizeOf, stridesOf,
+  BINARY_OPS, type BinaryPrim, ConcretizationError, UNARY_OPS, mapRows, type DType, Movement, type Node, type Prim, type ReducePrim, type UnaryPrim, isFloat, sizeOf, stridesOf,
 } from "@kiln/core";
 import { type AluOp, type Expr, ExprBuilder, type ReduceOp, type VarExpr, divModOn } from "./expr.js";
 import { type BufferParam, type Kernel, fnv1a, printKernelBody } from "./kernel.js";
@@ -31,10 +31,12 @@ export interface LibraryMarker { readonly library: string }
 const libraryKernel = (name: string): LibraryMarker => ({ library: name });
 
 // ------------------------------------------------------------------ rule families (STYLE.md §5)
-const unaryLower = <P extends UnaryPrim>(alu: AluOp): LowerRule<P> => (ctx, n, idx) =>
+const unaryLower = (alu: AluOp): LowerRule<UnaryPrim> => (ctx, n, idx) =>
   ctx.b.alu(alu, [ctx.value(n.inputs[0]!, idx)], n.aval.dtype);
 
-const binaryLower = <P extends BinaryPrim>(alu: AluOp): LowerRule<P> => (ctx, n, idx) =>
+const identityLower: LowerRule<UnaryPrim> = (ctx, n, idx) => ctx.value(n.inputs[0]!, idx);
+
+const binaryLower = (alu: AluOp): LowerRule<BinaryPrim> => (ctx, n, idx) =>
   ctx.b.alu(alu, [ctx.value(n.inputs[0]!, idx), ctx.value(n.inputs[1]!, idx)], n.aval.dtype);
 
 /** A reduction: loops over the reduced axes (merged where contiguous). int32 sums and products
@@ -68,19 +70,9 @@ const LOWER_RULES = {
   },
   iota: (ctx, n, idx) => ctx.b.alu("cast", [idx[n.params.axis]!], n.aval.dtype),
 
-  neg: unaryLower("neg"), abs: unaryLower("abs"), sign: unaryLower("sign"), exp: unaryLower("exp"),
-  expm1: unaryLower("expm1"), log: unaryLower("log"), log1p: unaryLower("log1p"), sqrt: unaryLower("sqrt"),
-  sin: unaryLower("sin"), cos: unaryLower("cos"), tan: unaryLower("tan"), asin: unaryLower("asin"),
-  acos: unaryLower("acos"), atan: unaryLower("atan"), sinh: unaryLower("sinh"), cosh: unaryLower("cosh"),
-  tanh: unaryLower("tanh"), logistic: unaryLower("logistic"), floor: unaryLower("floor"), ceil: unaryLower("ceil"),
-  round: unaryLower("round"), isnan: unaryLower("isnan"), isinf: unaryLower("isinf"), not: unaryLower("not"),
-  stopGradient: (ctx, n, idx) => ctx.value(n.inputs[0]!, idx),
-
-  add: binaryLower("add"), sub: binaryLower("sub"), mul: binaryLower("mul"), div: binaryLower("div"), floorDiv: binaryLower("floorDiv"),
-  rem: binaryLower("rem"), pow: binaryLower("pow"), max: binaryLower("max"), min: binaryLower("min"),
-  atan2: binaryLower("atan2"), eq: binaryLower("eq"), ne: binaryLower("ne"), lt: binaryLower("lt"),
-  le: binaryLower("le"), gt: binaryLower("gt"), ge: binaryLower("ge"), and: binaryLower("and"), or: binaryLower("or"),
-  xor: binaryLower("xor"), shl: binaryLower("shl"), shrl: binaryLower("shrl"),
+  // Every row is one ALU op of the same name, except stopGradient: the identity on values.
+  ...mapRows(UNARY_OPS, (p) => (p === "stopGradient" ? identityLower : unaryLower(p))),
+  ...mapRows(BINARY_OPS, (p) => binaryLower(p)),
 
   cast: (ctx, n, idx) => ctx.b.alu("cast", [ctx.value(n.inputs[0]!, idx)], n.params.dtype),
   select: (ctx, n, idx) => ctx.b.alu("where", n.inputs.map((i) => ctx.value(i, idx)), n.aval.dtype),
@@ -147,7 +139,7 @@ const LOWER_RULES = {
     return out ?? b.const(0, n.aval.dtype);
   },
 
-  // A small matmul is a reduction over k (large ones are contraction kernels: contract.ts).
+  // A small matmul is a reduction over k (large ones are contraction kernels: lower-contraction.ts).
   matmul: (ctx, n, idx) => {
     const [a, b] = n.inputs as [Node, Node];
     const r = idx.length, k = a.aval.shape[r - 1]!;
@@ -176,7 +168,7 @@ const LOWER_RULES = {
   cholesky: libraryKernel("cholesky"),
   detSign: libraryKernel("detSign"),
   logAbsDet: libraryKernel("logAbsDet"),
-  // Control flow runs its compiled sub-graphs per branch/iteration (runtime/control.ts).
+  // Control flow runs its compiled sub-graphs per branch/iteration (host/control.ts).
   cond: libraryKernel("cond"),
   while: libraryKernel("while"),
   scan: libraryKernel("scan"),

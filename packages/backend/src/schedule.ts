@@ -16,14 +16,14 @@
  *    costs more than one write and one read per reader.
  * Then buffers are assigned to reusable slots by liveness (memory plan).
  */
-import { type DType, Elementwise, Movement, type Node, Reduce, sizeOf, topoSort } from "@kiln/core";
+import { type CostClass, type DType, Elementwise, Movement, type Node, Reduce, costClassOf, sizeOf, topoSort } from "@kiln/core";
 import { lowerContraction } from "./lower-contraction.js";
 import { type BufferParam, type Kernel } from "./kernel.js";
 import { FusionTooLarge, type LoweredKernel, libraryOf, lowerFused } from "./lower.js";
 import { type ScheduleOptions, nodeToSplit } from "./limits.js";
 import { bytesPer, storageOf } from "./storage.js";
 
-/** A primitive run by a hand-written JS kernel (runtime/library.ts), described without graph nodes. */
+/** A primitive run by a hand-written JS kernel (host/library.ts), described without graph nodes. */
 export interface LibrarySpec {
   readonly name: string;
   readonly params: unknown;
@@ -71,8 +71,8 @@ export interface Plan {
   readonly stats: PlanStats;
 }
 
-/** Relative per-element cost of recomputing an op (a transcendental ≈ 8 adds). */
-const EXPENSIVE = new Set(["exp", "expm1", "log", "log1p", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "logistic", "pow", "atan2", "floorDiv", "rem", "round"]);
+/** Relative per-element cost of recomputing an elementwise op, by its row's cost class (≈ adds). */
+const RECOMPUTE_COST: { readonly [C in CostClass]: number } = { cheap: 1, multistep: 8, transcendental: 8 };
 
 /**
  * Schedules the graph computing `outputs`. `inputs` receives, in order, the already-realized
@@ -237,7 +237,7 @@ function planContractions(nodes: readonly Node[], isBuffer: (n: Node) => boolean
 function costOf(n: Node, inlined: (x: Node) => boolean, memo: Map<Node, number>): number {
   const hit = memo.get(n);
   if (hit !== undefined) return hit;
-  let c = Elementwise.has(n.prim) ? (EXPENSIVE.has(n.prim) ? 8 : 1) : 0;
+  let c = Elementwise.has(n.prim) ? RECOMPUTE_COST[costClassOf(n.prim)] : 0;
   for (const i of n.inputs) if (inlined(i)) c += costOf(i, inlined, memo);
   memo.set(n, c);
   return c;

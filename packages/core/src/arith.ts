@@ -2,7 +2,7 @@
  * Scalar arithmetic with NumPy's semantics where JavaScript's operators differ: floor division
  * and remainder as NumPy's `npy_divmod` defines them, and wrapping int32 powers. The reference
  * interpreter and the host (JavaScript) backend both call these, so the two agree by
- * construction; the WGSL prelude (backend/render/wgsl-prelude.ts) transcribes them.
+ * construction; the WGSL prelude (backend/src/targets/webgpu/wgsl-prelude.ts) transcribes them.
  */
 
 const copysignZero = (s: number): number => (s < 0 || Object.is(s, -0) ? -0 : 0);

@@ -15,6 +15,11 @@ export {
   CONTROL_PRIMS, Control, type ControlPrim,
 } from "./ir/primitives.js";
 export {
+  UNARY_OPS, BINARY_OPS, type UnaryRow, type BinaryRow, type UnaryDTypes, type BinaryDTypes, type CostClass, costClassOf, mapRows,
+  type DerivOps, type DerivNp, type DerivLax, type UnaryDerivative, type BinaryPartial, type SmoothRange,
+  type UnaryDerivativeRule, type BinaryDerivativeRule, type LinearElementwisePrim, roundHalfEven,
+} from "./ir/elementwise.js";
+export {
   type ControlCall, type CondCall, type WhileCall, type ScanCall, type ControlSpec, type CondSpec, type WhileSpec, type ScanSpec,
   type ControlRuntime, makeControlCall, controlCallOf, evalControl,
 } from "./ir/control.js";

@@ -8,86 +8,14 @@ import { DataBuffer } from "./buffer.js";
 import { type DType, castScalar } from "./dtype.js";
 import { type Node } from "./ir/node.js";
 import { topoSort } from "./ir/graph.js";
-import { type BinaryPrim, type ControlPrim, type Prim, type PrimParams, type UnaryPrim } from "./ir/primitives.js";
+import { type ControlPrim, type Prim, type PrimParams } from "./ir/primitives.js";
+import { BINARY_OPS, type BinaryPrim, type BinaryRow, UNARY_OPS, type UnaryPrim, mapRows } from "./ir/elementwise.js";
 import { type ControlCall, type ControlRuntime, evalControl } from "./ir/control.js";
 import { type Shape, sizeOf, stridesOf } from "./shape.js";
-import { floorDivideScalar, powerInt32, remainderScalar } from "./arith.js";
 import { choleskyOf, detSignOf, logAbsDetOf, solveInto } from "./matrix.js";
 
 export type F64 = Float64Array;
 type EvalRule<P extends Prim> = (inputs: F64[], params: PrimParams[P], node: Node<P>) => F64;
-
-/** Round half to even, as NumPy's `round`. */
-function roundHalfEven(x: number): number {
-  const r = Math.round(x);
-  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
-
-const UNARY_FN: { [P in UnaryPrim]: (x: number) => number } = {
-  neg: (x) => -x,
-  abs: Math.abs,
-  sign: (x) => (Number.isNaN(x) ? NaN : x > 0 ? 1 : x < 0 ? -1 : 0),
-  exp: Math.exp,
-  expm1: Math.expm1,
-  log: Math.log,
-  log1p: Math.log1p,
-  sqrt: Math.sqrt,
-  sin: Math.sin,
-  cos: Math.cos,
-  tan: Math.tan,
-  asin: Math.asin,
-  acos: Math.acos,
-  atan: Math.atan,
-  sinh: Math.sinh,
-  cosh: Math.cosh,
-  tanh: Math.tanh,
-  logistic: (x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))),
-  floor: Math.floor,
-  ceil: Math.ceil,
-  round: roundHalfEven,
-  isnan: (x) => (Number.isNaN(x) ? 1 : 0),
-  isinf: (x) => (x === Infinity || x === -Infinity ? 1 : 0),
-  not: (x) => (x ? 0 : 1),
-  stopGradient: (x) => x,
-};
-
-const BINARY_FN: { [P in BinaryPrim]: (a: number, b: number) => number } = {
-  add: (a, b) => a + b,
-  sub: (a, b) => a - b,
-  mul: (a, b) => a * b,
-  div: (a, b) => a / b,
-  // NumPy's divmod: the remainder takes the sign of the divisor; the quotient is consistent with it.
-  floorDiv: floorDivideScalar,
-  rem: remainderScalar,
-  pow: Math.pow,
-  max: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.max(a, b)),
-  min: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.min(a, b)),
-  atan2: Math.atan2,
-  eq: (a, b) => +(a === b),
-  ne: (a, b) => +(a !== b),
-  lt: (a, b) => +(a < b),
-  le: (a, b) => +(a <= b),
-  gt: (a, b) => +(a > b),
-  ge: (a, b) => +(a >= b),
-  and: (a, b) => +(!!a && !!b),
-  or: (a, b) => +(!!a || !!b),
-  xor: (a, b) => +(!!a !== !!b),
-  shl: (a, b) => (b >= 32 ? 0 : a << b),
-  shrl: (a, b) => (b >= 32 ? 0 : (a >>> b) | 0),
-};
-
-/** Integer arithmetic that differs from float64 arithmetic followed by a cast. */
-const INT_BINARY: Partial<Record<BinaryPrim, (a: number, b: number) => number>> = {
-  mul: (a, b) => Math.imul(a, b),
-  // Integer division rounds toward negative infinity and remainder follows the divisor, as NumPy's // and %.
-  div: (a, b) => (b === 0 ? 0 : Math.floor(a / b)),
-  floorDiv: (a, b) => (b === 0 ? 0 : Math.floor(a / b)),
-  rem: (a, b) => (b === 0 ? 0 : remainderScalar(a, b)),
-  pow: powerInt32,
-  and: (a, b) => a & b,
-  or: (a, b) => a | b,
-  xor: (a, b) => a ^ b,
-};
 
 function mapUnary(f: (x: number) => number, dtype: DType) {
   return ([x]: F64[]) => {
@@ -97,9 +25,10 @@ function mapUnary(f: (x: number) => number, dtype: DType) {
   };
 }
 
+/** A unary row's reference, elementwise; an int32 result is cast to int32. */
 function unaryRule<P extends UnaryPrim>(p: P): EvalRule<P> {
+  const f = UNARY_OPS[p].f64 as (x: number) => number;
   return (inputs, _params, node) => {
-    const f = UNARY_FN[p];
     const x = inputs[0]!;
     const out = new Float64Array(x.length);
     const isInt = node.aval.dtype === "int32";
@@ -108,11 +37,13 @@ function unaryRule<P extends UnaryPrim>(p: P): EvalRule<P> {
   };
 }
 
+/** A binary row's reference (its int32 variant on int32 operands), elementwise; an int32 result is cast. */
 function binaryRule<P extends BinaryPrim>(p: P): EvalRule<P> {
+  const row: BinaryRow = BINARY_OPS[p];
   return (inputs, _params, node) => {
     const [a, b] = inputs as [F64, F64];
     const isInt = node.inputs[0]!.aval.dtype === "int32";
-    const f = (isInt && INT_BINARY[p]) || BINARY_FN[p];
+    const f = (isInt && row.int32) || row.f64;
     const out = new Float64Array(a.length);
     for (let i = 0; i < a.length; i++) out[i] = f(a[i]!, b[i]!);
     if (isInt && node.aval.dtype === "int32") for (let i = 0; i < out.length; i++) out[i] = castScalar(out[i]!, "int32");
@@ -264,19 +195,8 @@ const RULES: { [P in Prim]: EvalRule<P> } = {
     return out;
   },
 
-  neg: unaryRule("neg"), abs: unaryRule("abs"), sign: unaryRule("sign"), exp: unaryRule("exp"),
-  expm1: unaryRule("expm1"), log: unaryRule("log"), log1p: unaryRule("log1p"), sqrt: unaryRule("sqrt"),
-  sin: unaryRule("sin"), cos: unaryRule("cos"), tan: unaryRule("tan"), asin: unaryRule("asin"),
-  acos: unaryRule("acos"), atan: unaryRule("atan"), sinh: unaryRule("sinh"), cosh: unaryRule("cosh"),
-  tanh: unaryRule("tanh"), logistic: unaryRule("logistic"), floor: unaryRule("floor"), ceil: unaryRule("ceil"),
-  round: unaryRule("round"), isnan: unaryRule("isnan"), isinf: unaryRule("isinf"), not: unaryRule("not"),
-  stopGradient: unaryRule("stopGradient"),
-
-  add: binaryRule("add"), sub: binaryRule("sub"), mul: binaryRule("mul"), div: binaryRule("div"),
-  floorDiv: binaryRule("floorDiv"), rem: binaryRule("rem"), pow: binaryRule("pow"), max: binaryRule("max"), min: binaryRule("min"),
-  atan2: binaryRule("atan2"), eq: binaryRule("eq"), ne: binaryRule("ne"), lt: binaryRule("lt"),
-  le: binaryRule("le"), gt: binaryRule("gt"), ge: binaryRule("ge"), and: binaryRule("and"), or: binaryRule("or"),
-  xor: binaryRule("xor"), shl: binaryRule("shl"), shrl: binaryRule("shrl"),
+  ...mapRows(UNARY_OPS, (p) => unaryRule(p)),
+  ...mapRows(BINARY_OPS, (p) => binaryRule(p)),
 
   cast: ([x], p) => mapUnary((v) => castScalar(v, p.dtype), p.dtype)([x!]),
   select: ([c, a, b]) => c!.map((v, i) => (v ? a![i]! : b![i]!)),

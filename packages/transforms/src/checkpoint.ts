@@ -17,8 +17,7 @@ import {
   type Aval, type Node, type Prim, Tensor, ValueError, dependsOnPlaceholder, isFloat, sizeOf, substituter, topoSort, tree,
 } from "@kiln/core";
 import { type CustomRules, followCustomCalls, registerCustomCall, uniqueCopy } from "./custom-call.js";
-import { jvpGraph } from "./jvp.js";
-import { vjpGraph } from "./vjp.js";
+import { jvpGraph, vjpGraph } from "./derive.js";
 import { TraceCache, checkNotAsync, traceCall, type AnyFunction } from "./trace.js";
 
 /** Which interior values the backward pass may take from the forward pass instead of recomputing. */

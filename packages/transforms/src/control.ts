@@ -16,7 +16,7 @@ import {
   writeBack, writtenLeaves,
 } from "./control-trace.js";
 import type { StateEffects } from "./state-effects.js";
-import { checkNotAsync } from "./trace.js";
+import { type AnyFunction, checkNotAsync } from "./trace.js";
 
 const bind = (phs: readonly Tensor[], vals: readonly Tensor[]): Operand[] => phs.map((p, i) => ({ ph: p.node, value: vals[i]!.node }));
 const nodesOf = (ts: readonly Tensor[]): Node[] => ts.map((t) => t.node);
@@ -42,7 +42,7 @@ function predicate(pred: unknown): Tensor {
  * @example
  * const y = cond(x.sum().gt(0), (v) => v.mul(2), (v) => v.neg(), x);
  */
-export function cond(pred: unknown, trueFn: (...operands: any[]) => any, falseFn: (...operands: any[]) => any, ...operands: unknown[]): any {
+export function cond(pred: unknown, trueFn: AnyFunction, falseFn: AnyFunction, ...operands: unknown[]): any {
   const p = predicate(pred);
   const ops = operandLeaves("cond", operands, "operands");
   const phs = placeholdersFor(ops.leaves, "operand");
@@ -220,7 +220,7 @@ export function scan(fn: (carry: any, x: any) => [any, any], init: unknown, xs: 
  * position, outputs stacked along a new leading axis. No carry; States written inside are carried.
  * @example forLoop((x, y) => x.mul(y), np.array([1, 2, 3]), np.array([4, 5, 6])) // [4, 10, 18]
  */
-export function forLoop(fn: (...xs: any[]) => any, ...xs: unknown[]): any {
+export function forLoop(fn: AnyFunction, ...xs: unknown[]): any {
   if (typeof fn !== "function") throw new ValueError(`forLoop: fn must be a function, got ${fn === null ? "null" : typeof fn}`);
   checkNotAsync("forLoop", fn);
   if (!xs.length) throw new ValueError(`forLoop: pass at least one operand to loop over`);

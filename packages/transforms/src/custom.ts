@@ -13,7 +13,7 @@ import {
   DTypeError, type Node, ShapeError, Tensor, type TreeDef, ValueError, isFloat, npUtil, substituter, tree,
 } from "@kiln/core";
 import { type CustomRules, followCustomCalls, placeholder, registerCustomCall } from "./custom-call.js";
-import { vjpGraph } from "./vjp.js";
+import { vjpGraph } from "./derive.js";
 import { checkNotAsync, rebuildTree, zerosLike, type AnyFunction } from "./trace.js";
 
 export interface CustomOptions {
@@ -22,8 +22,7 @@ export interface CustomOptions {
 }
 
 /** A function with a custom backward rule. */
-export interface CustomVjpFunction {
-  (...args: any[]): any;
+export interface CustomVjpFunction extends AnyFunction {
   /**
    * `fwd(...args)` returns `[out, residuals]`; `bwd(...nondiffArgs, residuals, gOut)` returns
    * an array with one cotangent per differentiable argument (`null` = zero).
@@ -32,8 +31,7 @@ export interface CustomVjpFunction {
 }
 
 /** A function with a custom forward rule. */
-export interface CustomJvpFunction {
-  (...args: any[]): any;
+export interface CustomJvpFunction extends AnyFunction {
   /** `rule(...nondiffArgs, primals, tangents)` returns `[out, tangentOut]`. */
   defJvp(rule: (...args: any[]) => [unknown, unknown]): CustomJvpFunction;
 }
@@ -133,7 +131,7 @@ function outputLeaves(op: string, shape: CallShape, value: unknown, what: string
   return shape.floatOut.map((i) => ruleLeaf(op, what, leaves[i], (shape.out.leaves[i] as Tensor).node));
 }
 
-function fnName(fn: (...args: any[]) => unknown): string {
+function fnName(fn: AnyFunction): string {
   return fn.name || "fn";
 }
 

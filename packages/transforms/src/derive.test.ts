@@ -4,7 +4,7 @@ import { DTypeError, ShapeError, type Tensor, ValueError, np, npUtil, topoSort }
 import { jvpNodes, vjpNodes } from "./derive.js";
 import { JVP_RULES } from "./rules/jvp.js";
 import { VJP_RULES } from "./rules/vjp.js";
-import { evaluate, f64, placeholder } from "./rules/gradcheck.test.js";
+import { evaluate, f64, placeholder } from "./rules/gradcheck.test-util.js";
 
 const values = (t: Tensor | null): number[] => Array.from(evaluate(t!));
 const closeTo = (actual: number[], expected: number[], tol = 1e-12) => {

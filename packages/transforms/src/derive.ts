@@ -1,7 +1,8 @@
 /**
  * Graph-level differentiation drivers: forward (jvp) and reverse (vjp) passes over the nodes
- * between some seed nodes and the outputs, using the rule tables. Everything above (vjp, jvp,
- * linearize, grad, jacobians, hessian) is built on these two functions.
+ * between some seed nodes and the outputs, using the rule tables (jvpNodes, vjpNodes), and the
+ * same with custom-derivative calls applied on the way (jvpGraph, vjpGraph). Everything above
+ * (vjp, jvp, linearize, grad, jacobians, hessian) is built on jvpGraph and vjpGraph.
  *
  * Both passes are loops over `topoSort`'s order (never recursion), so a 10,000-op chain is fine.
  * Tangents and cotangents are `null` for symbolic zeros and only ever exist for float nodes:
@@ -15,8 +16,20 @@ import {
   DTypeError, type Node, type Prim, type PrimParams, ShapeError, Tensor, ValueError, avalString, controlCallOf, isFloat,
   npUtil, topoSort,
 } from "@kiln/core";
-import { callJvpRuleOf, jvpRuleOf } from "./rules/jvp.js";
-import { callVjpRuleOf, vjpRuleOf } from "./rules/vjp.js";
+import { findCustomCalls } from "./custom-call.js";
+import { CALL_JVP_RULES, CALL_VJP_RULES } from "./rules/control.js";
+import { jvpRuleOf } from "./rules/jvp.js";
+import type { CallJvpRule, CallVjpRule, GraphDerivatives } from "./rules/types.js";
+import { vjpRuleOf } from "./rules/vjp.js";
+
+/** The call-level rule of a multi-output primitive (control flow), or null for single-output ones. */
+function callJvpRuleOf<P extends Prim>(prim: P): CallJvpRule<P> | null {
+  return ((CALL_JVP_RULES as Partial<Record<Prim, unknown>>)[prim] as CallJvpRule<P> | undefined) ?? null;
+}
+
+function callVjpRuleOf<P extends Prim>(prim: P): CallVjpRule<P> | null {
+  return ((CALL_VJP_RULES as Partial<Record<Prim, unknown>>)[prim] as CallVjpRule<P> | undefined) ?? null;
+}
 
 /** One Tensor handle per node for the duration of a pass (rules receive primals as Tensors). */
 function tensorCache(): (n: Node) => Tensor {
@@ -98,7 +111,7 @@ export function jvpNodes(outputs: readonly Tensor[], seeds: ReadonlyMap<Node, Te
     if (ts.every((t) => t === null)) continue;
     const callRule = callJvpRuleOf(node.prim);
     if (callRule) {
-      const touts = callRule(node.inputs.map(wrap), ts, node.params as PrimParams[Prim]);
+      const touts = callRule(node.inputs.map(wrap), ts, node.params as PrimParams[Prim], GRAPH_DERIVATIVES);
       for (const s of groups.get(node)!) {
         done.add(s);
         const t = touts[outputIndex(s)];
@@ -185,7 +198,7 @@ export function vjpNodes(outputs: readonly Tensor[], cts: readonly (Tensor | nul
       const cts: (Tensor | null)[] = controlCallOf(node)!.outAvals.map(() => null);
       for (const s of group) cts[outputIndex(s)] = collect(s);
       if (cts.every((c) => c === null)) continue;
-      sendToInputs(node, callVjpRuleOf(node.prim)!(cts, node.inputs.map(wrap), node.params as PrimParams[Prim]));
+      sendToInputs(node, callVjpRuleOf(node.prim)!(cts, node.inputs.map(wrap), node.params as PrimParams[Prim], GRAPH_DERIVATIVES));
       continue;
     }
     const ct = collect(node);
@@ -196,3 +209,74 @@ export function vjpNodes(outputs: readonly Tensor[], cts: readonly (Tensor | nul
   }
   return wrt.map((n) => result.get(n) ?? null);
 }
+
+// ---------------------------------------------------------------------------------------------
+// With custom-derivative calls: the drivers every transform uses (and control-flow rules get passed).
+
+/**
+ * The tangent of each output given tangents for some nodes, like `jvpNodes`, but applying the
+ * forward rule of every custom call on the way: calls are visited in dependency order, each one's
+ * input tangents computed by the driver and its output tangents seeded for what follows.
+ * @example const [t] = jvpGraph([y], new Map([[x.node, np.ones([3])]]));
+ */
+export function jvpGraph(outputs: readonly Tensor[], seeds: ReadonlyMap<Node, Tensor>): (Tensor | null)[] {
+  const calls = findCustomCalls(outputs.map((o) => o.node));
+  if (!calls.length) return jvpNodes(outputs, seeds);
+  const all = new Map(seeds);
+  for (const call of calls) {
+    const tin = jvpNodes(call.inputs.map((n) => new Tensor(n)), all);
+    if (tin.every((t) => t === null)) continue;
+    const tout = call.rules.jvp(tin);
+    call.outputs.forEach((o, i) => {
+      const t = tout[i];
+      if (t) all.set(o, t);
+    });
+  }
+  return jvpNodes(outputs, all);
+}
+
+/**
+ * The cotangent of each `wrt` node given a cotangent per output (null = zero), like `vjpNodes`,
+ * but applying the reverse rule of every custom call (customVjp, customJvp, checkpoint) on the
+ * way: first the plain graph down to the calls' outputs, then each call, latest first, from its
+ * accumulated output cotangents into its inputs and on down.
+ * @example const [g] = vjpGraph([y], [onesLike(y.node)], [x.node]);
+ */
+export function vjpGraph(outputs: readonly Tensor[], cts: readonly (Tensor | null)[], wrt: readonly Node[]): (Tensor | null)[] {
+  const calls = findCustomCalls(outputs.map((o) => o.node), wrt);
+  if (!calls.length) return vjpNodes(outputs, cts, wrt);
+  const acc = new Map<Node, Tensor>();
+  const accumulate = (targets: readonly Node[], got: readonly (Tensor | null)[]): void => {
+    got.forEach((t, i) => {
+      if (!t) return;
+      const n = targets[i]!;
+      const prev = acc.get(n);
+      acc.set(n, prev ? npUtil.apply("add", [prev, t], {}) : t);
+    });
+  };
+  const wanted = [...new Set(wrt)];
+  const first = [...wanted, ...calls.flatMap((c) => c.outputs)];
+  accumulate(first, vjpNodes(outputs, cts, first));
+  for (let c = calls.length - 1; c >= 0; c--) {
+    const call = calls[c]!;
+    const outCts = call.outputs.map((o) => acc.get(o) ?? null);
+    if (outCts.every((t) => t === null)) continue;
+    const inCts = call.rules.vjp(outCts);
+    const ins: Tensor[] = [];
+    const insCts: Tensor[] = [];
+    call.inputs.forEach((n, i) => {
+      const ct = inCts[i];
+      if (ct && isFloat(n.aval.dtype)) {
+        ins.push(new Tensor(n));
+        insCts.push(ct);
+      }
+    });
+    if (!ins.length) continue;
+    const targets = [...wanted, ...calls.slice(0, c).flatMap((x) => x.outputs)];
+    accumulate(targets, vjpNodes(ins, insCts, targets));
+  }
+  return wrt.map((w) => acc.get(w) ?? null);
+}
+
+/** Handed to call-level rules, which differentiate sub-graphs with the full drivers. */
+const GRAPH_DERIVATIVES: GraphDerivatives = { jvpGraph, vjpGraph };

@@ -16,7 +16,8 @@
  */
 import { npUtil } from "@kiln/core";
 import { type AnyState, DTypeError, KilnTypeError, type StateValue, Tensor, ValueError, isFloat, tree, withStateTrace } from "@kiln/core";
-import { vjpGraph } from "./vjp.js";
+import { vjpGraph } from "./derive.js";
+import type { GradResult, ValueAndGradResult } from "./grad-result.js";
 import { type Argnums, TraceCache, checkArgnumsForm, checkNotAsync, onesLike, outputTensors, perArgTrees, resolveArgnums, traceCall, type AnyFunction } from "./trace.js";
 import {
   type GradStates, StateEffects, atLeaves, commitOrForward, gradStateValues, parseGradStates, subtreesAt,
@@ -110,6 +111,14 @@ export interface GradientTransform {
   /** Calls the transformed function; the result is laid out by the return table. */
   (...args: any[]): any;
 }
+
+/**
+ * A gradient transform whose calls are typed by the return table (grad-result.ts) for `fn`'s
+ * arguments and the literal options it was made with.
+ */
+export type GradFunction<F extends AnyFunction, O> = ((...args: Parameters<F>) => GradResult<F, O>) & GradientTransform;
+// Calls that do not match `fn`'s declared parameters (numbers for Tensors, spread arrays) fall
+// back to GradientTransform's untyped signature, as every call did before.
 
 /**
  * The base every gradient transform is built on; callable like `grad(...)`. See the file comment
@@ -295,9 +304,9 @@ export const vectorGradTransform = reverseTransform("vectorGrad");
  * grad((x, y) => x.mul(x).mul(y), { argnums: [0, 1] })(2, 3); // [12, 4]
  * grad((p) => p.w.mul(p.b))({ w: 2, b: 5 });                  // { b: 2, w: 5 }
  */
-export function grad(fn: AnyFunction, opts: GradOptions = {}): GradientTransform {
-  opts = npUtil.optionsOf("grad", opts);
-  return new GradientTransform(fn, { ...opts, transform: gradTransform });
+export function grad<F extends AnyFunction, const O extends GradOptions = {}>(fn: F, opts: O = {} as O): GradFunction<F, O> {
+  const checked = npUtil.optionsOf("grad", opts);
+  return new GradientTransform(fn, { ...checked, transform: gradTransform }) as GradFunction<F, O>;
 }
 
 /**
@@ -305,10 +314,13 @@ export function grad(fn: AnyFunction, opts: GradOptions = {}): GradientTransform
  * `value_and_grad`.
  * @example const [v, g] = valueAndGrad((x) => x.mul(x))(3); // v = 9, g = 6
  */
-export function valueAndGrad(fn: AnyFunction, opts: Omit<GradOptions, "returnValue"> = {}): AnyFunction {
+export function valueAndGrad<F extends AnyFunction, const O extends Omit<GradOptions, "returnValue"> = {}>(
+  fn: F,
+  opts: O = {} as O,
+): ((...args: Parameters<F>) => ValueAndGradResult<F, O>) & AnyFunction {
   opts = npUtil.optionsOf("valueAndGrad", opts);
   const g = new GradientTransform(fn, { ...opts, returnValue: true, transform: gradTransform });
-  return (...args) => {
+  return (...args): any => {
     const r = g(...args) as unknown[];
     return opts.hasAux ? [[r[1], r[2]], r[0]] : [r[1], r[0]];
   };
@@ -319,7 +331,7 @@ export function valueAndGrad(fn: AnyFunction, opts: Omit<GradOptions, "returnVal
  * the elementwise derivative. Per-sample gradients are `vmap(grad(f))`.
  * @example vectorGrad((x) => x.mul(x))(np.array([1, 2, 3])); // [2, 4, 6]
  */
-export function vectorGrad(fn: AnyFunction, opts: GradOptions = {}): GradientTransform {
-  opts = npUtil.optionsOf("vectorGrad", opts);
-  return new GradientTransform(fn, { ...opts, transform: vectorGradTransform });
+export function vectorGrad<F extends AnyFunction, const O extends GradOptions = {}>(fn: F, opts: O = {} as O): GradFunction<F, O> {
+  const checked = npUtil.optionsOf("vectorGrad", opts);
+  return new GradientTransform(fn, { ...checked, transform: vectorGradTransform }) as GradFunction<F, O>;
 }

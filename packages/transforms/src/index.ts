@@ -3,12 +3,14 @@
  * vectorGrad, jacrev, jacfwd, jacobian, hessian, GradientTransform, customVjp, customJvp,
  * checkpoint), vmap, jit, control flow, and the memory simulation used to measure checkpointing.
  */
-export { vjp, vjpGraph } from "./vjp.js";
-export { jvp, linearize, jvpGraph } from "./jvp.js";
+export { vjp } from "./vjp.js";
+export { jvpGraph, vjpGraph } from "./derive.js";
+export { jvp, linearize } from "./jvp.js";
 export {
   GradientTransform, grad, valueAndGrad, vectorGrad, gradResult,
-  type GradOptions, type GradientTransformOptions, type TransformFn, type ValueAuxFn, type GradParts,
+  type GradOptions, type GradientTransformOptions, type TransformFn, type ValueAuxFn, type GradParts, type GradFunction,
 } from "./grad.js";
+export { type GradResult, type ValueAndGradResult, type GradOf, type StateGradsOf, type ArgGradsOf } from "./grad-result.js";
 export { type Argnums, type AnyFunction } from "./trace.js";
 export { jacrev, jacfwd, jacobian, hessian } from "./jacobian.js";
 export { StateFinder, type StateFinderOptions, type StateFinderFn, type StateUsage } from "./state-finder.js";

@@ -7,10 +7,10 @@
 import { DTypeError, type Node, Tensor, type TreeDef, isFloat, makeNode, npUtil, sizeOf, tree } from "@kiln/core";
 import { placeholder } from "./custom-call.js";
 import { GradientTransform, type GradOptions, type TransformFn, valueAuxPair } from "./grad.js";
-import { jvpGraph } from "./jvp.js";
-import { vjpGraph } from "./vjp.js";
+import { jvpGraph, vjpGraph } from "./derive.js";
 import { moveAxis } from "./rules/batch.js";
-import { batchNodes, forceBatched } from "./vmap-graph.js";
+import { forceBatched } from "./rules/batch.js";
+import { batchNodes } from "./vmap-graph.js";
 import { type Trace, TraceCache, outputTensors, resolveArgnums, traceCall, type AnyFunction } from "./trace.js";
 
 const { apply, fullRaw, reshapeRaw } = npUtil;

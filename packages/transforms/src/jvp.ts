@@ -1,33 +1,11 @@
 /**
- * Forward mode: `jvpGraph` (the rule-table driver plus custom-derivative calls) and the public
- * `jvp(fn, primals, tangents) -> [out, tangentOut]` and `linearize(fn, ...primals)`.
+ * Forward mode: the public `jvp(fn, primals, tangents) -> [out, tangentOut]` and
+ * `linearize(fn, ...primals)`, over derive.ts's `jvpGraph`.
  */
 import { DTypeError, type Node, ShapeError, Tensor, type TreeDef, ValueError, isFloat, npUtil, tree } from "@kiln/core";
-import { findCustomCalls, placeholder } from "./custom-call.js";
-import { jvpNodes } from "./derive.js";
+import { placeholder } from "./custom-call.js";
+import { jvpGraph } from "./derive.js";
 import { type Trace, TraceCache, outputTensors, traceCall, zerosLike, type AnyFunction } from "./trace.js";
-
-/**
- * The tangent of each output given tangents for some nodes, like `jvpNodes`, but applying the
- * forward rule of every custom call on the way: calls are visited in dependency order, each one's
- * input tangents computed by the driver and its output tangents seeded for what follows.
- * @example const [t] = jvpGraph([y], new Map([[x.node, np.ones([3])]]));
- */
-export function jvpGraph(outputs: readonly Tensor[], seeds: ReadonlyMap<Node, Tensor>): (Tensor | null)[] {
-  const calls = findCustomCalls(outputs.map((o) => o.node));
-  if (!calls.length) return jvpNodes(outputs, seeds);
-  const all = new Map(seeds);
-  for (const call of calls) {
-    const tin = jvpNodes(call.inputs.map((n) => new Tensor(n)), all);
-    if (tin.every((t) => t === null)) continue;
-    const tout = call.rules.jvp(tin);
-    call.outputs.forEach((o, i) => {
-      const t = tout[i];
-      if (t) all.set(o, t);
-    });
-  }
-  return jvpNodes(outputs, all);
-}
 
 /** A tangent leaf for a primal placeholder: a Tensor of its shape and dtype, or a number. */
 function tangentLeaf(op: string, leaf: unknown, primal: Node, where: string): Node {

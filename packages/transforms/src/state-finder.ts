@@ -13,7 +13,7 @@ import {
 } from "@kiln/core";
 import { placeholder } from "./custom-call.js";
 import { StateEffects } from "./state-effects.js";
-import { checkNotAsync } from "./trace.js";
+import { type AnyFunction, checkNotAsync } from "./trace.js";
 
 /** Which States to report: read-only ones, written ones, or every State touched. */
 export type StateUsage = "read" | "write" | "all";
@@ -52,10 +52,10 @@ function abstractly<T>(value: T, what: string): T {
  * finder(np.ones([2])); // { "0": scale, "1": offset }
  * grad(energy, { gradStates: finder(np.ones([2])) });
  */
-export function StateFinder(fn: (...args: any[]) => unknown, opts?: StateFinderOptions & { returnType?: "dict" }): StateFinderFn<Record<string, AnyState>>;
-export function StateFinder(fn: (...args: any[]) => unknown, opts: StateFinderOptions & { returnType: "list" }): StateFinderFn<AnyState[]>;
-export function StateFinder(fn: (...args: any[]) => unknown, opts?: StateFinderOptions): StateFinderFn<Record<string, AnyState> | AnyState[]>;
-export function StateFinder(fn: (...args: any[]) => unknown, opts: StateFinderOptions = {}): StateFinderFn<Record<string, AnyState> | AnyState[]> {
+export function StateFinder(fn: AnyFunction, opts?: StateFinderOptions & { returnType?: "dict" }): StateFinderFn<Record<string, AnyState>>;
+export function StateFinder(fn: AnyFunction, opts: StateFinderOptions & { returnType: "list" }): StateFinderFn<AnyState[]>;
+export function StateFinder(fn: AnyFunction, opts?: StateFinderOptions): StateFinderFn<Record<string, AnyState> | AnyState[]>;
+export function StateFinder(fn: AnyFunction, opts: StateFinderOptions = {}): StateFinderFn<Record<string, AnyState> | AnyState[]> {
   opts = npUtil.optionsOf("StateFinder", opts);
   if (typeof fn !== "function") throw new ValueError(`StateFinder: expected a function, got ${describeValue(fn)}`);
   checkNotAsync("StateFinder", fn);

@@ -31,7 +31,6 @@ export type Argnums = number | readonly number[];
  * reject `(x: Tensor) => …`. Results keep the function's own type where the transform preserves it
  * (`vmap`, `jvp`, `vjp`, `linearize`, `checkpoint`, `jit`).
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyFunction = (...args: any[]) => any;
 
 /** Counters for tests and diagnostics: how often functions were traced and derivatives derived. */
@@ -200,7 +199,7 @@ function leafKindOf(op: string, leaf: unknown, diff: boolean, spec: DiffSpec, ar
  * differentiated arguments become float32 placeholders (JS has no float literal: `grad(f)(3)`
  * differentiates at 3.0); every other leaf is passed through as it is.
  */
-export function traceCall(op: string, cache: TraceCache, fn: (...args: any[]) => unknown, args: readonly unknown[], spec: DiffSpec): Trace {
+export function traceCall(op: string, cache: TraceCache, fn: AnyFunction, args: readonly unknown[], spec: DiffSpec): Trace {
   checkNotAsync(op, fn);
   const diffSet = new Set(spec.argnums);
   const perArg = args.map((a, i) => {

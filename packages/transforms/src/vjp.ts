@@ -1,56 +1,11 @@
 /**
- * Reverse mode: `vjpGraph` (the rule-table driver plus custom-derivative calls) and the public
- * `vjp(fn, ...primals) -> [out, vjpFn]`.
+ * Reverse mode: the public `vjp(fn, ...primals) -> [out, vjpFn]`, over derive.ts's `vjpGraph`.
  */
 import { DTypeError, type Node, ShapeError, Tensor, ValueError, isFloat, npUtil, tree } from "@kiln/core";
-import { findCustomCalls, placeholder } from "./custom-call.js";
-import { vjpNodes } from "./derive.js";
+import { placeholder } from "./custom-call.js";
+import { vjpGraph } from "./derive.js";
 import { TraceCache, outputTensors, perArgTrees, traceCall, type AnyFunction } from "./trace.js";
 
-const { apply } = npUtil;
-
-/**
- * The cotangent of each `wrt` node given a cotangent per output (null = zero), like `vjpNodes`,
- * but applying the reverse rule of every custom call (customVjp, customJvp, checkpoint) on the
- * way: first the plain graph down to the calls' outputs, then each call, latest first, from its
- * accumulated output cotangents into its inputs and on down.
- * @example const [g] = vjpGraph([y], [onesLike(y.node)], [x.node]);
- */
-export function vjpGraph(outputs: readonly Tensor[], cts: readonly (Tensor | null)[], wrt: readonly Node[]): (Tensor | null)[] {
-  const calls = findCustomCalls(outputs.map((o) => o.node), wrt);
-  if (!calls.length) return vjpNodes(outputs, cts, wrt);
-  const acc = new Map<Node, Tensor>();
-  const accumulate = (targets: readonly Node[], got: readonly (Tensor | null)[]): void => {
-    got.forEach((t, i) => {
-      if (!t) return;
-      const n = targets[i]!;
-      const prev = acc.get(n);
-      acc.set(n, prev ? apply("add", [prev, t], {}) : t);
-    });
-  };
-  const wanted = [...new Set(wrt)];
-  const first = [...wanted, ...calls.flatMap((c) => c.outputs)];
-  accumulate(first, vjpNodes(outputs, cts, first));
-  for (let c = calls.length - 1; c >= 0; c--) {
-    const call = calls[c]!;
-    const outCts = call.outputs.map((o) => acc.get(o) ?? null);
-    if (outCts.every((t) => t === null)) continue;
-    const inCts = call.rules.vjp(outCts);
-    const ins: Tensor[] = [];
-    const insCts: Tensor[] = [];
-    call.inputs.forEach((n, i) => {
-      const ct = inCts[i];
-      if (ct && isFloat(n.aval.dtype)) {
-        ins.push(new Tensor(n));
-        insCts.push(ct);
-      }
-    });
-    if (!ins.length) continue;
-    const targets = [...wanted, ...calls.slice(0, c).flatMap((x) => x.outputs)];
-    accumulate(targets, vjpNodes(ins, insCts, targets));
-  }
-  return wrt.map((w) => acc.get(w) ?? null);
-}
 
 /**
  * A cotangent given for `out`: a Tensor of the output's shape and dtype, or a number (broadcast).

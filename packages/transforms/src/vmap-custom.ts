@@ -8,15 +8,14 @@
  */
 import { type Node, Tensor, npUtil } from "@kiln/core";
 import { type CustomCall, type CustomRules, placeholder, registerCustomCall } from "./custom-call.js";
-import type { BatchedNode } from "./rules/batch.js";
-import { batchNodes, forceBatched } from "./vmap-graph.js";
+import { type BatchNodes, type BatchedNode, forceBatched } from "./rules/batch.js";
 
 /**
- * Batches `call` (its inputs and the values behind its barriers) and records its batched
- * barriers in `env`, which also serves the rules later (they are batched lazily, when an outer
- * transform differentiates).
+ * Batches `call` (its inputs and the values behind its barriers) with the driver `batchNodes`
+ * (vmap-graph.ts, which calls this) and records its batched barriers in `env`, which also serves
+ * the rules later (they are batched lazily, when an outer transform differentiates).
  */
-export function batchCustomCall(call: CustomCall, env: Map<Node, BatchedNode>, size: number): void {
+export function batchCustomCall(call: CustomCall, env: Map<Node, BatchedNode>, size: number, batchNodes: BatchNodes): void {
   const ins = batchNodes(call.inputs, env, size);
   // A barrier is add(stopGradient(value), uniqueZero): the value is behind the stopGradient.
   const values = batchNodes(call.outputs.map((o) => o.inputs[0]!.inputs[0]!), env, size).map((v) => forceBatched(v, size));

@@ -7,16 +7,18 @@
  * — hash-consing shares it with the original — and only nodes that see a batched operand go
  * through a batching rule. A multi-output op (control flow) is batched once per call and its
  * sibling outputs read from that one result. Custom-derivative calls (customVjp, customJvp,
- * checkpoint) are re-registered on the batched graph, their rules batched the same way.
+ * checkpoint) are re-registered on the batched graph, their rules batched the same way. Rules
+ * that batch sub-graphs (control flow, custom calls) get this driver as a parameter.
  */
 import { type Node, type Prim, type PrimParams, Tensor, avalString, controlCallOf, dependsOnPlaceholder, makeNode, topoSort } from "@kiln/core";
-import { type BatchedNode, BATCH_RULES, type BatchRule, callBatchRuleOf, lift } from "./rules/batch.js";
+import { type BatchedNode, BATCH_RULES, type BatchRule, type CallBatchRule } from "./rules/batch.js";
+import { CALL_BATCH_RULES } from "./rules/batch-control.js";
 import { batchCustomCall } from "./vmap-custom.js";
 import { customCallOf } from "./custom-call.js";
 
-/** `value` with its batch axis present (lifted when unbatched). */
-export function forceBatched(value: BatchedNode, size: number): Node {
-  return lift(new Tensor(value.node), value.batched, size).node;
+/** The call-level rule of a multi-output primitive (control flow), or null for single-output ones. */
+function callBatchRuleOf<P extends Prim>(prim: P): CallBatchRule<P> | null {
+  return ((CALL_BATCH_RULES as Partial<Record<Prim, unknown>>)[prim] as CallBatchRule<P> | undefined) ?? null;
 }
 
 function checkRuleResult(prim: Prim, out: Tensor, node: Node, size: number): void {
@@ -48,7 +50,7 @@ export function batchNodes(outputs: readonly Node[], seeds: ReadonlyMap<Node, Ba
     const ins = node.inputs.map((i) => env.get(i)!);
     const custom = customCallOf(node);
     if (custom && ins.some((b) => b.batched)) {
-      batchCustomCall(custom, env, size);
+      batchCustomCall(custom, env, size, batchNodes);
       continue;
     }
     if (!ins.some((b) => b.batched)) {
@@ -64,7 +66,7 @@ export function batchNodes(outputs: readonly Node[], seeds: ReadonlyMap<Node, Ba
       // Siblings share the call and the operands: batch the op once.
       const key = `${controlCallOf(node)!.id}(${node.inputs.map((i) => i.id).join(",")})`;
       let outs = calls.get(key);
-      if (!outs) calls.set(key, (outs = callRule(tensors, flags, params, size)));
+      if (!outs) calls.set(key, (outs = callRule(tensors, flags, params, size, batchNodes)));
       env.set(node, outs[(params as { index: number }).index]!);
       continue;
     }

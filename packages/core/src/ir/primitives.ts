@@ -12,6 +12,11 @@ import { DTypeError, IndexError, ShapeError, jsonOf } from "../errors.js";
 import { type Shape, fmtShape, shapeEq, sizeOf } from "../shape.js";
 import { type CondCall, type ScanCall, type WhileCall, inferControl } from "./control.js";
 import { type ParamSchema, bool, call, dataRef, dims, dtype, int, ints, label, num } from "./params.js";
+import {
+  BINARY_OPS, BINARY_PRIMS, type BinaryDTypes, type BinaryPrim, UNARY_OPS, UNARY_PRIMS, type UnaryDTypes, type UnaryPrim, mapRows,
+} from "./elementwise.js";
+
+export { UNARY_PRIMS, BINARY_PRIMS, type UnaryPrim, type BinaryPrim };
 
 /** Abstract value: what a node is without its data. */
 export interface Aval {
@@ -19,19 +24,10 @@ export interface Aval {
   readonly dtype: DType;
 }
 
-export const UNARY_PRIMS = [
-  "neg", "abs", "sign", "exp", "expm1", "log", "log1p", "sqrt", "sin", "cos", "tan", "asin", "acos", "atan",
-  "sinh", "cosh", "tanh", "logistic", "floor", "ceil", "round", "isnan", "isinf", "not", "stopGradient",
-] as const;
-export const BINARY_PRIMS = [
-  "add", "sub", "mul", "div", "floorDiv", "rem", "pow", "max", "min", "atan2",
-  "eq", "ne", "lt", "le", "gt", "ge", "and", "or", "xor", "shl", "shrl",
-] as const;
+// Unary and binary elementwise primitives are declared by their rows (ir/elementwise.ts).
 export const REDUCE_PRIMS = ["reduceSum", "reduceMax", "reduceMin", "reduceProd"] as const;
 export const CONTROL_PRIMS = ["cond", "while", "scan"] as const;
 
-export type UnaryPrim = (typeof UNARY_PRIMS)[number];
-export type BinaryPrim = (typeof BINARY_PRIMS)[number];
 export type ReducePrim = (typeof REDUCE_PRIMS)[number];
 export type ControlPrim = (typeof CONTROL_PRIMS)[number];
 
@@ -121,7 +117,7 @@ function arity(prim: string, inputs: readonly Aval[], n: number): void {
 }
 
 /** Unary elementwise; `out` maps the input dtype to the output dtype, `accepts` restricts input. */
-function unary<P extends Prim>(opts: { floatOnly?: boolean; out?: DType; boolOnly?: boolean } = {}): PrimRule<P> {
+function unary<P extends Prim>(opts: UnaryDTypes): PrimRule<P> {
   return {
     kind: "elementwise",
     params: noParams<P>(),
@@ -135,7 +131,7 @@ function unary<P extends Prim>(opts: { floatOnly?: boolean; out?: DType; boolOnl
   };
 }
 
-function binary<P extends Prim>(opts: { out?: DType; boolOnly?: boolean; noBool?: boolean; bits?: "boolOrInt" | "int" } = {}): PrimRule<P> {
+function binary<P extends Prim>(opts: BinaryDTypes): PrimRule<P> {
   return {
     kind: "elementwise",
     params: noParams<P>(),
@@ -202,56 +198,9 @@ export const PRIMITIVES = {
   input: leaf({ label }),
   iota: leaf({ axis: int }),
 
-  neg: unary({}),
-  abs: unary({}),
-  sign: unary({}),
-  exp: unary({ floatOnly: true }),
-  expm1: unary({ floatOnly: true }),
-  log: unary({ floatOnly: true }),
-  log1p: unary({ floatOnly: true }),
-  sqrt: unary({ floatOnly: true }),
-  sin: unary({ floatOnly: true }),
-  cos: unary({ floatOnly: true }),
-  tan: unary({ floatOnly: true }),
-  asin: unary({ floatOnly: true }),
-  acos: unary({ floatOnly: true }),
-  atan: unary({ floatOnly: true }),
-  sinh: unary({ floatOnly: true }),
-  cosh: unary({ floatOnly: true }),
-  tanh: unary({ floatOnly: true }),
-  logistic: unary({ floatOnly: true }),
-  floor: unary({ floatOnly: true }),
-  ceil: unary({ floatOnly: true }),
-  round: unary({ floatOnly: true }),
-  isnan: unary({ out: "bool" }),
-  isinf: unary({ out: "bool" }),
-  not: unary({ boolOnly: true }),
-  stopGradient: unary({}),
-
-  add: binary({ noBool: true }),
-  sub: binary({ noBool: true }),
-  mul: binary({ noBool: true }),
-  div: binary({ noBool: true }),
-  /** NumPy's floor_divide (arith.ts): on int32 the same as div; x // 0 is 0 there. */
-  floorDiv: binary({ noBool: true }),
-  rem: binary({ noBool: true }),
-  pow: binary({ noBool: true }),
-  max: binary({}),
-  min: binary({}),
-  atan2: binary({ noBool: true }),
-  eq: binary({ out: "bool" }),
-  ne: binary({ out: "bool" }),
-  lt: binary({ out: "bool" }),
-  le: binary({ out: "bool" }),
-  gt: binary({ out: "bool" }),
-  ge: binary({ out: "bool" }),
-  // Logical on bool, bitwise on int32 (uint32 bit patterns for Threefry live in int32).
-  and: binary({ bits: "boolOrInt" }),
-  or: binary({ bits: "boolOrInt" }),
-  xor: binary({ bits: "boolOrInt" }),
-  shl: binary({ bits: "int" }),
-  /** Logical (unsigned) right shift of the 32-bit pattern. */
-  shrl: binary({ bits: "int" }),
+  // The dtype rule of each unary/binary primitive is in its row.
+  ...mapRows(UNARY_OPS, (_p, row) => unary<UnaryPrim>(row.dtypes)),
+  ...mapRows(BINARY_OPS, (_p, row) => binary<BinaryPrim>(row.dtypes)),
 
   cast: { kind: "elementwise", params: { dtype }, infer: ([x], p) => ({ shape: x!.shape, dtype: p.dtype }) },
   select: {
@@ -408,5 +357,5 @@ export const Reduce: ReadonlySet<Prim> = new Set(
 );
 /** Control flow: multi-output ops over sub-graphs (sibling nodes share a call). */
 export const Control: ReadonlySet<Prim> = new Set(CONTROL_PRIMS);
-export const Commutative: ReadonlySet<Prim> = new Set<Prim>(["add", "mul", "max", "min", "eq", "ne", "and", "or"]);
+export const Commutative: ReadonlySet<Prim> = new Set<Prim>(BINARY_PRIMS.filter((p) => "commutative" in BINARY_OPS[p]));
 export const Leaf: ReadonlySet<Prim> = new Set<Prim>(["const", "data", "input", "iota"]);

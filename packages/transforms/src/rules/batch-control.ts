@@ -1,7 +1,8 @@
 /**
  * Batching control flow, one call-level rule per primitive (JAX's semantics): the batched op is a
- * new control op over batched sub-graphs (batched with the same driver, so nested control flow,
- * nested vmap and custom rules inside a body work).
+ * new control op over batched sub-graphs (batched with the same driver, which the driver passes in
+ * — vmap-graph.ts's batchNodes calls these rules, so they cannot import it — so nested control
+ * flow, nested vmap and custom rules inside a body work).
  *
  * - cond, unbatched predicate: one cond over the batched branches. Batched predicate: every
  *   branch runs on the whole batch and `select` picks each example's result.
@@ -14,9 +15,8 @@
 import { type Aval, type ControlPrim, type Graph, type Node, Tensor, npUtil } from "@kiln/core";
 import { type Operand, buildCond, buildScan, buildWhile } from "../control-build.js";
 import { placeholder } from "../custom-call.js";
-import { batchNodes, forceBatched } from "../vmap-graph.js";
-import type { BatchedNode, CallBatchRule } from "./batch.js";
-import { lift, moveAxis } from "./batch.js";
+import type { BatchNodes, BatchedNode, CallBatchRule } from "./batch.js";
+import { forceBatched, lift, moveAxis } from "./batch.js";
 
 const { apply, fullRaw } = npUtil;
 const T = (n: Node): Tensor => new Tensor(n);
@@ -27,7 +27,7 @@ function freshPlaceholders(avals: readonly Aval[], batched: readonly boolean[], 
 }
 
 /** `graph`'s outputs batched, its inputs standing for `values`. */
-function batchGraph(graph: Graph, values: readonly BatchedNode[], size: number): BatchedNode[] {
+function batchGraph(batchNodes: BatchNodes, graph: Graph, values: readonly BatchedNode[], size: number): BatchedNode[] {
   return batchNodes(graph.outputs, new Map(graph.inputs.map((p, i) => [p, values[i]!])), size);
 }
 
@@ -52,21 +52,21 @@ function truth(pred: Tensor): Tensor {
  * Loop carries batched to a fixed point: a carry is batched when its initial value is, or when
  * the body makes it so from batched inputs. Returns the flags and the body batched with them.
  */
-function loopCarries(body: Graph, numCarry: number, inBatched: readonly boolean[], size: number, all = false) {
+function loopCarries(batchNodes: BatchNodes, body: Graph, numCarry: number, inBatched: readonly boolean[], size: number, all = false) {
   let flags = inBatched.map((b, i) => b || (all && i < numCarry));
   for (;;) {
     const phs = freshPlaceholders(body.inputs.map((p) => p.aval), flags, size);
-    const outs = batchGraph(body, seeded(phs, flags), size);
+    const outs = batchGraph(batchNodes, body, seeded(phs, flags), size);
     const grown = outs.slice(0, numCarry).some((o, k) => o.batched && !flags[k]);
     if (!grown) return { flags, phs, outs };
     flags = flags.map((b, k) => b || (k < numCarry && outs[k]!.batched));
   }
 }
 
-const condBatch: CallBatchRule<"cond"> = ([pred, ...ops], [predBatched, ...opsBatched], { call }, size) => {
+const condBatch: CallBatchRule<"cond"> = ([pred, ...ops], [predBatched, ...opsBatched], { call }, size, batchNodes) => {
   if (predBatched) {
     const values = ops.map((o, i) => ({ node: o.node, batched: opsBatched[i]! }));
-    const outs = call.branches.map((g) => batchGraph(g, values, size));
+    const outs = call.branches.map((g) => batchGraph(batchNodes, g, values, size));
     const take = truth(pred!);
     return call.outAvals.map((a, k) => {
       const [f, t] = [outs[0]![k]!, (outs[1] ?? outs[0]!)[k]!].map((o) => T(forceBatched(o, size)));
@@ -74,21 +74,21 @@ const condBatch: CallBatchRule<"cond"> = ([pred, ...ops], [predBatched, ...opsBa
     });
   }
   const phs = freshPlaceholders(call.inAvals.slice(1), opsBatched, size);
-  const outs = call.branches.map((g) => batchGraph(g, seeded(phs, opsBatched), size));
+  const outs = call.branches.map((g) => batchGraph(batchNodes, g, seeded(phs, opsBatched), size));
   const outBatched = call.outAvals.map((_, k) => outs.some((o) => o[k]!.batched));
   const branches = outs.map((o) => o.map((v, k) => (outBatched[k] ? forceBatched(v, size) : v.node)));
   const nodes = buildCond(pred!.node, operands(phs, ops, opsBatched, opsBatched, size), branches);
   return nodes.map((node, k) => ({ node, batched: outBatched[k]! }));
 };
 
-const whileBatch: CallBatchRule<"while"> = (ins, inBatched, { call }, size) => {
+const whileBatch: CallBatchRule<"while"> = (ins, inBatched, { call }, size, batchNodes) => {
   const nC = call.numCarry;
-  let loop = loopCarries(call.body, nC, inBatched, size);
-  let pred = batchGraph(call.cond, seeded(loop.phs, loop.flags), size)[0]!;
+  let loop = loopCarries(batchNodes, call.body, nC, inBatched, size);
+  let pred = batchGraph(batchNodes, call.cond, seeded(loop.phs, loop.flags), size)[0]!;
   if (pred.batched && loop.flags.slice(0, nC).some((b) => !b)) {
     // Examples stop at different times: every carry must be able to hold per-example values.
-    loop = loopCarries(call.body, nC, inBatched, size, true);
-    pred = batchGraph(call.cond, seeded(loop.phs, loop.flags), size)[0]!;
+    loop = loopCarries(batchNodes, call.body, nC, inBatched, size, true);
+    pred = batchGraph(batchNodes, call.cond, seeded(loop.phs, loop.flags), size)[0]!;
   }
   const { flags, phs, outs } = loop;
   let condOut = pred.node;
@@ -105,10 +105,10 @@ const whileBatch: CallBatchRule<"while"> = (ins, inBatched, { call }, size) => {
   return nodes.map((node, k) => ({ node, batched: flags[k]! }));
 };
 
-const scanBatch: CallBatchRule<"scan"> = (ins, inBatched, { call }, size) => {
+const scanBatch: CallBatchRule<"scan"> = (ins, inBatched, { call }, size, batchNodes) => {
   const { numCarry: nC, numConsts: nK, length, reverse } = call;
   const head = nC + nK;
-  const { flags, phs, outs } = loopCarries(call.body, nC, inBatched, size);
+  const { flags, phs, outs } = loopCarries(batchNodes, call.body, nC, inBatched, size);
   const bodyOuts = outs.map((o, k) => (k < nC && flags[k] ? forceBatched(o, size) : o.node));
   // A batched xs is [B, length, ...]: the scan runs over axis 0, so the batch axis goes second.
   const values = ins.map((x, i) => (i >= head && inBatched[i] ? moveAxis(x, 0, 1) : x));
@@ -121,5 +121,5 @@ const scanBatch: CallBatchRule<"scan"> = (ins, inBatched, { call }, size) => {
   });
 };
 
-/** The call-level batching rules (rules/batch.ts and vmap-graph.ts look them up by primitive). */
+/** The call-level batching rules (vmap-graph.ts looks them up by primitive). */
 export const CALL_BATCH_RULES: { [P in ControlPrim]: CallBatchRule<P> } = { cond: condBatch, while: whileBatch, scan: scanBatch };

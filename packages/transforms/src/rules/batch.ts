@@ -8,9 +8,12 @@
  *
  * Control flow is batched a whole call at a time (rules/batch-control.ts), like its derivatives.
  */
-import { type ControlPrim, type Node, type Prim, type PrimParams, type Shape, Tensor, makeNode, npUtil } from "@kiln/core";
+import {
+  BINARY_OPS, type BinaryPrim, type Node, type Prim, type PrimParams, type Shape, Tensor, UNARY_OPS, type UnaryPrim,
+  makeNode, mapRows, npUtil,
+} from "@kiln/core";
 import { clampIndices, transpose } from "./ops.js";
-import { CALL_BATCH_RULES } from "./batch-control.js";
+import type { CallLevel } from "./types.js";
 
 const { apply, fullRaw, reshapeRaw } = npUtil;
 
@@ -26,15 +29,22 @@ export interface BatchedNode {
   readonly batched: boolean;
 }
 
+/**
+ * The batching driver (vmap-graph.ts's batchNodes): the batched value of each of `outputs` given
+ * batched values for some nodes. Handed to the rules that batch sub-graphs, which cannot import it.
+ */
+export type BatchNodes = (outputs: readonly Node[], seeds: ReadonlyMap<Node, BatchedNode>, size: number) => BatchedNode[];
+
 /** A multi-output primitive (control flow): every output of the call at once, each maybe unbatched. */
 export type CallBatchRule<P extends Prim> = (
   inputs: readonly Tensor[],
   batched: readonly boolean[],
   params: PrimParams[P],
   size: number,
+  batchNodes: BatchNodes,
 ) => BatchedNode[];
 
-export type BatchTable = { [P in Prim]: BatchRule<P> };
+export type BatchTable = { [P in Prim]: BatchRule<P> | CallLevel };
 
 // ---------------------------------------------------------------------------------------------
 // Helpers.
@@ -45,6 +55,11 @@ const range = (from: number, to: number): number[] => Array.from({ length: Math.
 export function lift(x: Tensor, batched: boolean, size: number): Tensor {
   if (batched) return x;
   return apply("broadcast", [x], { shape: [size, ...x.shape], dims: x.shape.map((_, i) => i + 1) });
+}
+
+/** `value` with its batch axis present (lifted when unbatched). */
+export function forceBatched(value: BatchedNode, size: number): Node {
+  return lift(new Tensor(value.node), value.batched, size).node;
 }
 
 /** Moves axis `from` of `x` to position `to` (the other axes keep their order). */
@@ -83,9 +98,8 @@ const axisBatch = <P extends "argmax" | "argmin" | "cumsum" | "concatenate">(pri
 const axesBatch = <P extends "reduceSum" | "reduceMax" | "reduceMin" | "reduceProd" | "flip">(prim: P): BatchRule<P> => ([x], _b, p) =>
   apply(prim, [x!], { ...p, axes: p.axes.map((a) => a + 1) } as PrimParams[P]);
 
-/** One output of a control-flow op through its call-level rule (the driver calls that rule directly). */
-const controlBatch = <P extends ControlPrim>(prim: P): BatchRule<P> => (xs, bs, p, size) =>
-  new Tensor((CALL_BATCH_RULES[prim] as CallBatchRule<P>)(xs, bs, p, size)[p.index]!.node);
+/** Control flow is batched a whole call at a time by CALL_BATCH_RULES (rules/batch-control.ts), which vmap-graph.ts uses. */
+const callLevel = (): CallLevel => ({ callLevel: "batched per call by its call-level rule (rules/batch-control.ts)" });
 
 // ---------------------------------------------------------------------------------------------
 // Contractions and indexing.
@@ -160,53 +174,9 @@ export const BATCH_RULES = {
   input: leafBatch("input"),
   iota: leafBatch("iota"),
 
-  neg: elementwiseBatch("neg"),
-  abs: elementwiseBatch("abs"),
-  sign: elementwiseBatch("sign"),
-  exp: elementwiseBatch("exp"),
-  expm1: elementwiseBatch("expm1"),
-  log: elementwiseBatch("log"),
-  log1p: elementwiseBatch("log1p"),
-  sqrt: elementwiseBatch("sqrt"),
-  sin: elementwiseBatch("sin"),
-  cos: elementwiseBatch("cos"),
-  tan: elementwiseBatch("tan"),
-  asin: elementwiseBatch("asin"),
-  acos: elementwiseBatch("acos"),
-  atan: elementwiseBatch("atan"),
-  sinh: elementwiseBatch("sinh"),
-  cosh: elementwiseBatch("cosh"),
-  tanh: elementwiseBatch("tanh"),
-  logistic: elementwiseBatch("logistic"),
-  floor: elementwiseBatch("floor"),
-  ceil: elementwiseBatch("ceil"),
-  round: elementwiseBatch("round"),
-  isnan: elementwiseBatch("isnan"),
-  isinf: elementwiseBatch("isinf"),
-  not: elementwiseBatch("not"),
-  stopGradient: elementwiseBatch("stopGradient"),
-
-  add: elementwiseBatch("add"),
-  sub: elementwiseBatch("sub"),
-  mul: elementwiseBatch("mul"),
-  div: elementwiseBatch("div"),
-  floorDiv: elementwiseBatch("floorDiv"),
-  rem: elementwiseBatch("rem"),
-  pow: elementwiseBatch("pow"),
-  max: elementwiseBatch("max"),
-  min: elementwiseBatch("min"),
-  atan2: elementwiseBatch("atan2"),
-  eq: elementwiseBatch("eq"),
-  ne: elementwiseBatch("ne"),
-  lt: elementwiseBatch("lt"),
-  le: elementwiseBatch("le"),
-  gt: elementwiseBatch("gt"),
-  ge: elementwiseBatch("ge"),
-  and: elementwiseBatch("and"),
-  or: elementwiseBatch("or"),
-  xor: elementwiseBatch("xor"),
-  shl: elementwiseBatch("shl"),
-  shrl: elementwiseBatch("shrl"),
+  // Elementwise primitives map over any leading axis: one family for every row.
+  ...mapRows(UNARY_OPS, (p) => elementwiseBatch<UnaryPrim>(p)),
+  ...mapRows(BINARY_OPS, (p) => elementwiseBatch<BinaryPrim>(p)),
 
   cast: elementwiseBatch("cast"),
   select: elementwiseBatch("select"),
@@ -238,12 +208,7 @@ export const BATCH_RULES = {
   detSign: elementwiseBatch("detSign"),
   logAbsDet: elementwiseBatch("logAbsDet"),
 
-  cond: controlBatch("cond"),
-  while: controlBatch("while"),
-  scan: controlBatch("scan"),
+  cond: callLevel(),
+  while: callLevel(),
+  scan: callLevel(),
 } satisfies BatchTable;
-
-/** The call-level rule of a multi-output primitive (control flow), or null for single-output ones. */
-export function callBatchRuleOf<P extends Prim>(prim: P): CallBatchRule<P> | null {
-  return ((CALL_BATCH_RULES as Partial<Record<Prim, unknown>>)[prim] as CallBatchRule<P> | undefined) ?? null;
-}

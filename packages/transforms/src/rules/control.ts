@@ -1,7 +1,8 @@
 /**
  * Derivatives of control flow, one call-level rule per primitive: the derivative of a control op
- * is a new control op over sub-graphs derived from its own (with jvpGraph/vjpGraph, so custom
- * rules and nested control flow inside a body are honoured).
+ * is a new control op over sub-graphs derived from its own (with the graph-level drivers the
+ * caller passes in — derive.ts's jvpGraph/vjpGraph, so custom rules and nested control flow inside
+ * a body are honoured; passed, not imported, because those drivers call these rules).
  *
  * - cond: each branch's jvp (or vjp) becomes a branch of a new cond on the same predicate.
  * - while: forward mode carries (primal, tangent) pairs, the tangent set grown to a fixed point;
@@ -16,9 +17,7 @@ import {
 } from "@kiln/core";
 import { followCustomCalls, placeholder } from "../custom-call.js";
 import { type Operand, buildCond, buildScan, buildWhile, isConstantExpr } from "../control-build.js";
-import { jvpGraph } from "../jvp.js";
-import { vjpGraph } from "../vjp.js";
-import type { CallJvpRule, CallVjpRule } from "./types.js";
+import type { CallJvpRule, CallVjpRule, GraphDerivatives } from "./types.js";
 
 const T = (n: Node): Tensor => new Tensor(n);
 const zeros = (a: Aval): Node => npUtil.fullRaw(a.shape, 0, a.dtype).node;
@@ -44,7 +43,7 @@ function dependence(roots: readonly Node[], set: ReadonlySet<Node>): Map<Node, b
  * until the body maps that set into itself) and the body's output tangents given seeds for them
  * and for the other inputs in `seeded`.
  */
-function loopTangents(body: Graph, numCarry: number, tangents: readonly (Tensor | null)[]) {
+function loopTangents(body: Graph, numCarry: number, tangents: readonly (Tensor | null)[], { jvpGraph }: GraphDerivatives) {
   const ins = body.inputs;
   const floatIn = (i: number) => tangents[i] !== null && isFloat(ins[i]!.aval.dtype);
   const carryNz = new Set(range(0, numCarry).filter(floatIn));
@@ -62,7 +61,7 @@ function loopTangents(body: Graph, numCarry: number, tangents: readonly (Tensor 
   }
 }
 
-const condJvp: CallJvpRule<"cond"> = (primals, tangents, { call }) => {
+const condJvp: CallJvpRule<"cond"> = (primals, tangents, { call }, { jvpGraph }) => {
   const [pred, ...ops] = primals;
   const canon = call.branches[0]!.inputs;
   const nz = range(0, ops.length).filter((i) => tangents[i + 1] && isFloat(canon[i]!.aval.dtype));
@@ -76,10 +75,10 @@ const condJvp: CallJvpRule<"cond"> = (primals, tangents, { call }) => {
   return call.outAvals.map((_, k) => (outNz.includes(k) ? T(nodes[outNz.indexOf(k)]!) : null));
 };
 
-const whileJvp: CallJvpRule<"while"> = (primals, tangents, { call }) => {
+const whileJvp: CallJvpRule<"while"> = (primals, tangents, { call }, graph) => {
   const { body, numCarry: nC } = call;
   const ins = body.inputs;
-  const { carries, others, tph, touts } = loopTangents(body, nC, tangents);
+  const { carries, others, tph, touts } = loopTangents(body, nC, tangents, graph);
   if (!carries.length) return range(0, nC).map(() => null);
   const tan = (i: number) => tangents[i]?.node ?? zeros(ins[i]!.aval);
   const carry = [...bindAll(ins.slice(0, nC), primals.slice(0, nC).map((p) => p.node)), ...carries.map((i) => ({ ph: tph.get(i)!, value: tan(i) }))];
@@ -89,11 +88,11 @@ const whileJvp: CallJvpRule<"while"> = (primals, tangents, { call }) => {
   return range(0, nC).map((k) => (carries.includes(k) ? T(nodes[nC + carries.indexOf(k)]!) : null));
 };
 
-const scanJvp: CallJvpRule<"scan"> = (primals, tangents, { call }) => {
+const scanJvp: CallJvpRule<"scan"> = (primals, tangents, { call }, graph) => {
   const { body, numCarry: nC, numConsts: nK } = call;
   const ins = body.inputs;
   const nY = body.outputs.length - nC;
-  const { carries, others, tph, touts } = loopTangents(body, nC, tangents);
+  const { carries, others, tph, touts } = loopTangents(body, nC, tangents, graph);
   const ys = range(0, nY).filter((j) => touts[nC + j] !== null && isFloat(call.outAvals[nC + j]!.dtype));
   if (!carries.length && !ys.length) return call.outAvals.map(() => null);
   const tan = (i: number) => tangents[i]?.node ?? zeros(call.inAvals[i]!);
@@ -118,13 +117,13 @@ const scanJvp: CallJvpRule<"scan"> = (primals, tangents, { call }) => {
   });
 };
 
-/** The forward-mode call-level rules (rules/jvp.ts and derive.ts look them up by primitive). */
+/** The forward-mode call-level rules (derive.ts looks them up by primitive). */
 export const CALL_JVP_RULES: { [P in ControlPrim]: CallJvpRule<P> } = { cond: condJvp, while: whileJvp, scan: scanJvp };
 
 // ---------------------------------------------------------------------------------------------
 // Reverse mode.
 
-const condVjp: CallVjpRule<"cond"> = (cts, primals, { call }) => {
+const condVjp: CallVjpRule<"cond"> = (cts, primals, { call }, { vjpGraph }) => {
   const [pred, ...ops] = primals;
   const canon = call.branches[0]!.inputs;
   const outNz = range(0, call.outAvals.length).filter((k) => cts[k] && isFloat(call.outAvals[k]!.dtype));
@@ -149,7 +148,7 @@ const whileVjp: CallVjpRule<"while"> = () => {
   );
 };
 
-const scanVjp: CallVjpRule<"scan"> = (cts, primals, { call }) => {
+const scanVjp: CallVjpRule<"scan"> = (cts, primals, { call }, { vjpGraph }) => {
   const { body, numCarry: nC, numConsts: nK, length, reverse } = call;
   const ins = body.inputs;
   const head = nC + nK;

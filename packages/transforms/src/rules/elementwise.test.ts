@@ -4,11 +4,15 @@
  * (ties, zeros, kinks).
  */
 import { expect } from "chai";
-import { type Tensor, np, npUtil } from "@kiln/core";
+import {
+  type Aval, BINARY_OPS, BINARY_PRIMS, type BinaryDerivativeRule, type BinaryPrim, PRIMITIVES, type SmoothRange, type Tensor,
+  UNARY_OPS, UNARY_PRIMS, type UnaryDerivativeRule, type UnaryPrim, np, npUtil,
+} from "@kiln/core";
 import { jvpNodes, vjpNodes } from "../derive.js";
-import { args, awayFromZero, checkGradients, distinct, evaluate, f64, uniform } from "./gradcheck.test.js";
+import { args, awayFromZero, checkGradients, distinct, evaluate, f64, uniform } from "./gradcheck.test-util.js";
 
 const { apply } = npUtil;
+const F64: Aval = { shape: [2], dtype: "float64" };
 
 /** Derivatives at fixed points: [jvp with unit tangents per input, vjp with a unit cotangent]. */
 function derivativesAt(f: (...xs: Tensor[]) => Tensor, values: number[][]): { jvp: number[][]; vjp: number[][] } {
@@ -24,40 +28,57 @@ function derivativesAt(f: (...xs: Tensor[]) => Tensor, values: number[][]): { jv
   return { jvp, vjp };
 }
 
-describe("elementwise rules: unary ops against finite differences", () => {
-  const unary: [string, (x: Tensor) => Tensor, number, number][] = [
-    ["neg", np.negative, -3, 3],
-    ["exp", np.exp, -2, 2],
-    ["expm1", np.expm1, -2, 2],
-    ["log", np.log, 0.1, 5],
-    ["log1p", np.log1p, -0.5, 3],
-    ["sqrt", np.sqrt, 0.1, 5],
-    ["sin", np.sin, -3, 3],
-    ["cos", np.cos, -3, 3],
-    ["tan", np.tan, -1.2, 1.2],
-    ["asin", np.arcsin, -0.9, 0.9],
-    ["acos", np.arccos, -0.9, 0.9],
-    ["atan", np.arctan, -3, 3],
-    ["sinh", np.sinh, -2, 2],
-    ["cosh", np.cosh, -2, 2],
-    ["tanh", np.tanh, -2, 2],
-    ["logistic", np.sigmoid, -4, 4],
-  ];
-  for (const [name, f, lo, hi] of unary) {
-    it(`${name} on [2,3] and on a scalar`, () => {
-      checkGradients({ shapes: [[2, 3]], args: args(uniform(6, lo, hi)), f });
-      checkGradients({ shapes: [[]], args: args(uniform(1, lo, hi)), f, runs: 5 });
+/** A strict primitive on placeholder operands (the np layer adds nothing to check here). */
+const prim = (p: UnaryPrim | BinaryPrim) => (...xs: Tensor[]): Tensor => apply(p, xs, {});
+
+describe("elementwise rules: every row's derivative against finite differences", () => {
+  // Linear rows have hand-written rules (no formula, no range): any inputs will do.
+  const LINEAR: SmoothRange = [-3, 3];
+
+  for (const p of UNARY_PRIMS) {
+    const rule: UnaryDerivativeRule = UNARY_OPS[p].derivative;
+    if (rule === "zero") continue;
+    const [lo, hi] = rule === "linear" ? LINEAR : rule.smooth;
+    it(`${p} on [2,3] and on a scalar, over [${lo}, ${hi}]`, () => {
+      checkGradients({ shapes: [[2, 3]], args: args(uniform(6, lo, hi)), f: prim(p) });
+      checkGradients({ shapes: [[]], args: args(uniform(1, lo, hi)), f: prim(p), runs: 5 });
     });
   }
+
+  for (const p of BINARY_PRIMS) {
+    const rule: BinaryDerivativeRule = BINARY_OPS[p].derivative;
+    if (rule === "zero") continue;
+    const [ra, rb] = rule === "linear" ? [LINEAR, LINEAR] : rule.smooth;
+    it(`${p} with both operands [2,3], over [${ra}] x [${rb}]`, () => {
+      checkGradients({ shapes: [[2, 3], [2, 3]], args: args(uniform(6, ra[0], ra[1]), uniform(6, rb[0], rb[1])), f: prim(p) });
+    });
+  }
+
+  // A float-valued row marked "zero" silently drops gradients unless it really is flat: each of
+  // these is checked below (sign, floor, ceil, round, floorDiv) or blocks gradients by design.
+  it("the float-valued rows marked \"zero\" are exactly the piecewise-constant ones and stopGradient", () => {
+    const zero = [...UNARY_PRIMS, ...BINARY_PRIMS].filter((p) => (p in UNARY_OPS ? UNARY_OPS[p as UnaryPrim] : BINARY_OPS[p as BinaryPrim]).derivative === "zero");
+    const floatValued = (p: UnaryPrim | BinaryPrim) => {
+      try {
+        return PRIMITIVES[p].infer!(p in UNARY_OPS ? [F64] : [F64, F64], {}).dtype === "float64";
+      } catch {
+        return false; // a bool- or int-only row
+      }
+    };
+    expect(zero.filter(floatValued).sort())
+      .to.deep.equal(["ceil", "floor", "floorDiv", "round", "sign", "stopGradient"]);
+  });
 
   it("abs away from its kink", () => {
     checkGradients({ shapes: [[2, 3]], args: args(awayFromZero(6, 0.1, 3)), f: np.abs });
   });
 
-  it("sign, floor, ceil and round are flat between their jumps", () => {
+  it("sign, floor, ceil, round and floorDiv are flat between their jumps", () => {
     // Fractional parts in [0.1, 0.4] or [0.6, 0.9]: clear of integers and of round's half-way points.
     const frac = awayFromZero(6, 0.1, 0.4).map((v) => v.map((f, i) => (i % 3) - 1 + (f > 0 ? f : 1 + f)));
     for (const f of [np.sign, np.floor, np.ceil, (x: Tensor) => np.round(x)]) checkGradients({ shapes: [[6]], args: args(frac), f, runs: 5 });
+    // x // 1 jumps where floor(x) does.
+    checkGradients({ shapes: [[6], [6]], args: args(frac, uniform(6, 1, 1)), f: prim("floorDiv"), runs: 5 });
   });
 });
 

@@ -3,14 +3,13 @@
  * symbolic zeros as `null` and return `null` for a zero tangent; the driver (derive.ts) skips a
  * node whose input tangents are all null and never asks for the tangent of an int/bool node.
  */
-import { type ControlPrim, type Prim, npUtil } from "@kiln/core";
-import { type BinaryPartials, type UnaryDerivative, BINARY_PARTIALS, UNARY_DERIVATIVES } from "./partials.js";
+import { type Prim, npUtil } from "@kiln/core";
+import { type BinaryPartials, type UnaryDerivative, rowRules } from "./partials.js";
 import {
   addOrNull, choleskyTangent, chooserMask, div, logAbsDetTangent, matmul, mul, neg, orZeros,
   prodOfOthers, solve, sub, sumAxes,
 } from "./ops.js";
-import { CALL_JVP_RULES } from "./control.js";
-import type { CallJvpRule, JvpRule, JvpTable } from "./types.js";
+import type { CallLevel, JvpRule, JvpTable, NotDifferentiable } from "./types.js";
 
 const { apply, astypeRaw } = npUtil;
 
@@ -48,8 +47,8 @@ const chooserJvp = (arg: "argmax" | "argmin"): JvpRule<"reduceMax" | "reduceMin"
 };
 
 /** One output of a control-flow op through its call-level rule (the driver uses that rule directly). */
-const controlJvp = <P extends ControlPrim>(prim: P): JvpRule<P> => (primals, tangents, params) =>
-  (CALL_JVP_RULES[prim] as CallJvpRule<P>)(primals, tangents, params)[params.index] ?? null;
+/** Control flow: differentiated a whole call at a time by CALL_JVP_RULES (rules/control.ts), which derive.ts uses. */
+const callLevel = (): CallLevel => ({ callLevel: "differentiated per call by its call-level rule (rules/control.ts)" });
 
 // ---------------------------------------------------------------------------------------------
 
@@ -59,53 +58,11 @@ export const JVP_RULES = {
   input: leaf("input"),
   iota: leaf("iota"),
 
+  // Elementwise primitives: from their rows, except the linear ones written here.
+  ...rowRules({ zero: zeroJvp, unary: unaryJvp, binary: binaryJvp }),
   neg: linearJvp("neg"),
-  abs: unaryJvp(UNARY_DERIVATIVES.abs),
-  sign: zeroJvp(),
-  exp: unaryJvp(UNARY_DERIVATIVES.exp),
-  expm1: unaryJvp(UNARY_DERIVATIVES.expm1),
-  log: unaryJvp(UNARY_DERIVATIVES.log),
-  log1p: unaryJvp(UNARY_DERIVATIVES.log1p),
-  sqrt: unaryJvp(UNARY_DERIVATIVES.sqrt),
-  sin: unaryJvp(UNARY_DERIVATIVES.sin),
-  cos: unaryJvp(UNARY_DERIVATIVES.cos),
-  tan: unaryJvp(UNARY_DERIVATIVES.tan),
-  asin: unaryJvp(UNARY_DERIVATIVES.asin),
-  acos: unaryJvp(UNARY_DERIVATIVES.acos),
-  atan: unaryJvp(UNARY_DERIVATIVES.atan),
-  sinh: unaryJvp(UNARY_DERIVATIVES.sinh),
-  cosh: unaryJvp(UNARY_DERIVATIVES.cosh),
-  tanh: unaryJvp(UNARY_DERIVATIVES.tanh),
-  logistic: unaryJvp(UNARY_DERIVATIVES.logistic),
-  floor: zeroJvp(),
-  ceil: zeroJvp(),
-  round: zeroJvp(),
-  isnan: zeroJvp(),
-  isinf: zeroJvp(),
-  not: zeroJvp(),
-  stopGradient: zeroJvp(),
-
   add: (_x, [ta, tb]) => addOrNull(ta!, tb!),
   sub: (_x, [ta, tb]) => (tb ? (ta ? sub(ta, tb) : neg(tb)) : ta!),
-  mul: binaryJvp(BINARY_PARTIALS.mul),
-  div: binaryJvp(BINARY_PARTIALS.div),
-  floorDiv: zeroJvp(),
-  rem: binaryJvp(BINARY_PARTIALS.rem),
-  pow: binaryJvp(BINARY_PARTIALS.pow),
-  max: binaryJvp(BINARY_PARTIALS.max),
-  min: binaryJvp(BINARY_PARTIALS.min),
-  atan2: binaryJvp(BINARY_PARTIALS.atan2),
-  eq: zeroJvp(),
-  ne: zeroJvp(),
-  lt: zeroJvp(),
-  le: zeroJvp(),
-  gt: zeroJvp(),
-  ge: zeroJvp(),
-  and: zeroJvp(),
-  or: zeroJvp(),
-  xor: zeroJvp(),
-  shl: zeroJvp(),
-  shrl: zeroJvp(),
 
   // float -> float converts the tangent; casts to or from int/bool carry none (the driver sees to it).
   cast: (_x, [t], { dtype }) => t && astypeRaw(t, dtype),
@@ -144,18 +101,13 @@ export const JVP_RULES = {
   detSign: zeroJvp(),
   logAbsDet: ([a], [t]) => logAbsDetTangent(a!, t!),
 
-  cond: controlJvp("cond"),
-  while: controlJvp("while"),
-  scan: controlJvp("scan"),
+  cond: callLevel(),
+  while: callLevel(),
+  scan: callLevel(),
 } satisfies JvpTable;
 
 /** Narrowing helper for the driver: a table entry that is a rule (not a marker). */
 export function jvpRuleOf<P extends Prim>(prim: P): JvpRule<P> | null {
-  const r = JVP_RULES[prim] as JvpRule<P> | { notDifferentiable: string };
+  const r = JVP_RULES[prim] as JvpRule<P> | NotDifferentiable | CallLevel;
   return typeof r === "function" ? r : null;
-}
-
-/** The call-level rule of a multi-output primitive (control flow), or null for single-output ones. */
-export function callJvpRuleOf<P extends Prim>(prim: P): CallJvpRule<P> | null {
-  return ((CALL_JVP_RULES as Partial<Record<Prim, unknown>>)[prim] as CallJvpRule<P> | undefined) ?? null;
 }

@@ -2,7 +2,7 @@
  * Rule signatures shared by the per-concern rule tables (jvp.ts, vjp.ts). Rules are written with
  * Tensor operations (which record primitives), so every derived graph can be differentiated again.
  */
-import type { Prim, PrimParams, Tensor } from "@kiln/core";
+import type { Node, Prim, PrimParams, Tensor } from "@kiln/core";
 
 /**
  * Forward mode: the output tangent from the primal inputs and their tangents. A `null` tangent is a
@@ -28,6 +28,15 @@ export type VjpRule<P extends Prim> = (
 ) => (Tensor | null)[];
 
 /**
+ * The graph-level derivative drivers (derive.ts), handed to call-level rules that differentiate
+ * sub-graphs: the rules cannot import them, since the drivers call the rules.
+ */
+export interface GraphDerivatives {
+  jvpGraph(outputs: readonly Tensor[], seeds: ReadonlyMap<Node, Tensor>): (Tensor | null)[];
+  vjpGraph(outputs: readonly Tensor[], cts: readonly (Tensor | null)[], wrt: readonly Node[]): (Tensor | null)[];
+}
+
+/**
  * Forward mode of a multi-output primitive (control flow): the tangent of every output at once
  * (null = zero), so the derivative of one op is one new op. The driver groups sibling nodes.
  */
@@ -35,6 +44,7 @@ export type CallJvpRule<P extends Prim> = (
   primals: readonly Tensor[],
   tangents: readonly (Tensor | null)[],
   params: PrimParams[P],
+  graph: GraphDerivatives,
 ) => (Tensor | null)[];
 
 /**
@@ -45,12 +55,21 @@ export type CallVjpRule<P extends Prim> = (
   cts: readonly (Tensor | null)[],
   primals: readonly Tensor[],
   params: PrimParams[P],
+  graph: GraphDerivatives,
 ) => (Tensor | null)[];
+
+/**
+ * Table entry of a multi-output primitive (control flow): differentiated a whole call at a time by
+ * its call-level rule (rules/control.ts), which the driver uses instead of a per-node rule.
+ */
+export interface CallLevel {
+  readonly callLevel: string;
+}
 
 /** Explicit marker for a primitive with no derivative rule, with the reason (leaves, index outputs). */
 export interface NotDifferentiable {
   readonly notDifferentiable: string;
 }
 
-export type JvpTable = { [P in Prim]: JvpRule<P> | NotDifferentiable };
-export type VjpTable = { [P in Prim]: VjpRule<P> | NotDifferentiable };
+export type JvpTable = { [P in Prim]: JvpRule<P> | NotDifferentiable | CallLevel };
+export type VjpTable = { [P in Prim]: VjpRule<P> | NotDifferentiable | CallLevel };

@@ -3,15 +3,14 @@
  * cotangent per operand, `null` for a zero one and always for int/bool operands (indices,
  * predicates). Structural primitives get their transposes from ops.ts.
  */
-import { type ControlPrim, type Prim, isFloat, npUtil } from "@kiln/core";
-import { type BinaryPartials, type UnaryDerivative, BINARY_PARTIALS, UNARY_DERIVATIVES } from "./partials.js";
+import { type Prim, isFloat, npUtil } from "@kiln/core";
+import { type BinaryPartials, type UnaryDerivative, rowRules } from "./partials.js";
 import {
   choleskyCotangent, chooserMask, clampIndices, div, expandReduced, inRangeMask, inversePerm, logAbsDetCotangent,
   mT, matmul, mul, neg, prodOfOthers, scatterWinners, slice, solve, transpose, unbroadcast, unpad, unslice, where,
   zerosLike,
 } from "./ops.js";
-import { CALL_VJP_RULES } from "./control.js";
-import type { CallVjpRule, VjpRule, VjpTable } from "./types.js";
+import type { CallLevel, NotDifferentiable, VjpRule, VjpTable } from "./types.js";
 
 const { apply, astypeRaw, reshapeRaw } = npUtil;
 
@@ -40,8 +39,8 @@ const chooserVjp = (arg: "argmax" | "argmin"): VjpRule<"reduceMax" | "reduceMin"
  * One output's cotangent through a control-flow op's call-level rule (the driver gathers every
  * sibling's cotangent and calls that rule once instead).
  */
-const controlVjp = <P extends ControlPrim>(prim: P): VjpRule<P> => (ct, primals, params) =>
-  (CALL_VJP_RULES[prim] as CallVjpRule<P>)(params.call.outAvals.map((_, k) => (k === params.index ? ct : null)), primals, params);
+/** Control flow: differentiated a whole call at a time by CALL_VJP_RULES (rules/control.ts), which derive.ts uses. */
+const callLevel = (): CallLevel => ({ callLevel: "differentiated per call by its call-level rule (rules/control.ts)" });
 
 // ---------------------------------------------------------------------------------------------
 
@@ -51,53 +50,11 @@ export const VJP_RULES = {
   input: leaf("input"),
   iota: leaf("iota"),
 
+  // Elementwise primitives: from their rows, except the linear ones written here.
+  ...rowRules({ zero: zeroVjp, unary: unaryVjp, binary: binaryVjp }),
   neg: (ct) => [neg(ct)],
-  abs: unaryVjp(UNARY_DERIVATIVES.abs),
-  sign: zeroVjp(),
-  exp: unaryVjp(UNARY_DERIVATIVES.exp),
-  expm1: unaryVjp(UNARY_DERIVATIVES.expm1),
-  log: unaryVjp(UNARY_DERIVATIVES.log),
-  log1p: unaryVjp(UNARY_DERIVATIVES.log1p),
-  sqrt: unaryVjp(UNARY_DERIVATIVES.sqrt),
-  sin: unaryVjp(UNARY_DERIVATIVES.sin),
-  cos: unaryVjp(UNARY_DERIVATIVES.cos),
-  tan: unaryVjp(UNARY_DERIVATIVES.tan),
-  asin: unaryVjp(UNARY_DERIVATIVES.asin),
-  acos: unaryVjp(UNARY_DERIVATIVES.acos),
-  atan: unaryVjp(UNARY_DERIVATIVES.atan),
-  sinh: unaryVjp(UNARY_DERIVATIVES.sinh),
-  cosh: unaryVjp(UNARY_DERIVATIVES.cosh),
-  tanh: unaryVjp(UNARY_DERIVATIVES.tanh),
-  logistic: unaryVjp(UNARY_DERIVATIVES.logistic),
-  floor: zeroVjp(),
-  ceil: zeroVjp(),
-  round: zeroVjp(),
-  isnan: zeroVjp(),
-  isinf: zeroVjp(),
-  not: zeroVjp(),
-  stopGradient: zeroVjp(),
-
   add: (ct) => [ct, ct],
   sub: (ct) => [ct, neg(ct)],
-  mul: binaryVjp(BINARY_PARTIALS.mul),
-  div: binaryVjp(BINARY_PARTIALS.div),
-  floorDiv: zeroVjp(),
-  rem: binaryVjp(BINARY_PARTIALS.rem),
-  pow: binaryVjp(BINARY_PARTIALS.pow),
-  max: binaryVjp(BINARY_PARTIALS.max),
-  min: binaryVjp(BINARY_PARTIALS.min),
-  atan2: binaryVjp(BINARY_PARTIALS.atan2),
-  eq: zeroVjp(),
-  ne: zeroVjp(),
-  lt: zeroVjp(),
-  le: zeroVjp(),
-  gt: zeroVjp(),
-  ge: zeroVjp(),
-  and: zeroVjp(),
-  or: zeroVjp(),
-  xor: zeroVjp(),
-  shl: zeroVjp(),
-  shrl: zeroVjp(),
 
   cast: (ct, [x]) => [isFloat(x!.dtype) && isFloat(ct.dtype) ? astypeRaw(ct, x!.dtype) : null],
   // The predicate is bool: no cotangent.
@@ -157,18 +114,13 @@ export const VJP_RULES = {
   detSign: zeroVjp(),
   logAbsDet: (ct, [a]) => [logAbsDetCotangent(a!, ct)],
 
-  cond: controlVjp("cond"),
-  while: controlVjp("while"),
-  scan: controlVjp("scan"),
+  cond: callLevel(),
+  while: callLevel(),
+  scan: callLevel(),
 } satisfies VjpTable;
 
 /** Narrowing helper for the driver: a table entry that is a rule (not a marker). */
 export function vjpRuleOf<P extends Prim>(prim: P): VjpRule<P> | null {
-  const r = VJP_RULES[prim] as VjpRule<P> | { notDifferentiable: string };
+  const r = VJP_RULES[prim] as VjpRule<P> | NotDifferentiable | CallLevel;
   return typeof r === "function" ? r : null;
-}
-
-/** The call-level rule of a multi-output primitive (control flow), or null for single-output ones. */
-export function callVjpRuleOf<P extends Prim>(prim: P): CallVjpRule<P> | null {
-  return ((CALL_VJP_RULES as Partial<Record<Prim, unknown>>)[prim] as CallVjpRule<P> | undefined) ?? null;
 }
