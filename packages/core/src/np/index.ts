@@ -5,6 +5,9 @@
  * const y = np.tanh(np.array([1, 2, 3]).mul(1.5)).sum();
  * await y.item();
  */
+// Attaches Tensor's chaining methods (x.add, x.sum, …): loading np is what gives Tensors their methods.
+import "./tensor-methods.js";
+
 export * from "./creation.js";
 export * from "./elementwise.js";
 export {
