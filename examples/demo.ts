@@ -6,7 +6,7 @@
  * once, replayed every step. The loss is a State; its RxJS stream drives the live progress lines.
  */
 import { filter } from "rxjs";
-import { np, nn, optim, random, jit, grad, environ, ParamState, State, activeExecutor, type Tensor } from "kiln";
+import { np, nn, optim, random, jit, grad, environ, getBackend, ParamState, State, type Tensor } from "kiln";
 
 random.seed(0);
 const n = 256;
@@ -27,7 +27,7 @@ const trainStep = jit(() => {
   step.value = step.value.add(1);
 });
 
-console.log(`kiln demo — backend: ${activeExecutor().name}; ${Object.keys(params).length} parameter States`);
+console.log(`kiln demo — backend: ${getBackend()}; ${Object.keys(params).length} parameter States`);
 // The live loss stream: every 50th committed step.
 const sub = loss.value$
   .pipe(filter(() => step.value.itemSync() % 50 === 0 && step.value.itemSync() > 0))

@@ -11,7 +11,8 @@
  * finalizer has not run yet (it lags inside such a loop): it must be back once the loop yields.
  */
 import { expect } from "chai";
-import { type Tensor, activeExecutor, bufferOf, jit, memoryStats, np, realizeSync, setExecutor, useCpuBackend } from "kiln";
+import { type Tensor, jit, memoryStats, np } from "kiln";
+import { activeExecutor, bufferOf, realizeSync, setExecutor, useCpuBackend } from "kiln/internal";
 
 const gc = (globalThis as { gc?: () => void }).gc;
 const MB = 2 ** 20;

@@ -5,7 +5,8 @@
  * values are NumPy's, or exact BigInt arithmetic reduced modulo 2^32.
  */
 import { expect } from "chai";
-import { type Tensor, activeExecutor, jit, np, setExecutor, useCpuBackend } from "kiln";
+import { type Tensor, jit, np } from "kiln";
+import { activeExecutor, setExecutor, useCpuBackend } from "kiln/internal";
 import { destroyGpu } from "@kiln/backend";
 import { requireWebgpu } from "./webgpu/env.js";
 

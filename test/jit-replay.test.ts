@@ -5,10 +5,8 @@
  * the plan write outputs into argument buffers the caller gave up.
  */
 import { expect } from "chai";
-import {
-  DisposedError, State, Tensor, ValueError, activeExecutor, bufferOf, environ, jit, jitStats, kernelCacheStats, np,
-  planCacheStats, setExecutor, setStepTimer, useCpuBackend,
-} from "kiln";
+import { DisposedError, State, Tensor, ValueError, environ, jit, kernelCacheStats, np } from "kiln";
+import { activeExecutor, bufferOf, jitStats, planCacheStats, setExecutor, setStepTimer, useCpuBackend } from "kiln/internal";
 
 /** The host array behind a realized Tensor (identity tells whether storage was reused). */
 const hostOf = (t: Tensor) => bufferOf(t.node)!.host!;

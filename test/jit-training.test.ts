@@ -10,7 +10,8 @@
  * Multi-output kernels (one Adam kernel per parameter) would bring this to ~30.
  */
 import { expect } from "chai";
-import { np, nn, optim, random, jit, grad, ParamState, type Tensor, activeExecutor, setExecutor, useCpuBackend } from "kiln";
+import { np, nn, optim, random, jit, grad, ParamState, type Tensor } from "kiln";
+import { activeExecutor, setExecutor, useCpuBackend } from "kiln/internal";
 
 describe("jit: a whole training step", () => {
   // Kernel counts are the cpu backend's (another suite may leave the interpreter active).

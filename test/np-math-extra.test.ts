@@ -3,7 +3,8 @@
  * jit equal to eager, and vmap equal to a loop over the batch.
  */
 import { expect } from "chai";
-import { type Tensor, activeExecutor, grad, jit, np, useCpuBackend, vmap } from "kiln";
+import { type Tensor, grad, jit, np, vmap } from "kiln";
+import { activeExecutor, useCpuBackend } from "kiln/internal";
 
 const f64 = (v: number[]) => np.array(v, { dtype: "float64" });
 const vals = (t: Tensor) => Array.from(t.dataSync());

@@ -5,7 +5,8 @@
  * maximum/minimum, clip) take the same branch in f, jit(f), grad(f) and jit(grad(f)).
  */
 import { expect } from "chai";
-import { type Tensor, activeExecutor, grad, jit, lowerGraph, np, setExecutor, useCpuBackend } from "kiln";
+import { type Tensor, grad, jit, lowerGraph, np } from "kiln";
+import { activeExecutor, setExecutor, useCpuBackend } from "kiln/internal";
 import { checkProgram, roundingProperty } from "./rounding-programs.js";
 
 const T = (v: unknown) => v as Tensor;

@@ -9,7 +9,8 @@
  * readable with the value it had.
  */
 import { expect } from "chai";
-import { type Tensor, State, activeExecutor, jit, memoryStats, np, setExecutor, tidy, useCpuBackend } from "kiln";
+import { type Tensor, State, jit, memoryStats, np, tidy } from "kiln";
+import { activeExecutor, setExecutor, useCpuBackend } from "kiln/internal";
 import { readmeLoop } from "./readme-loop.js";
 
 describe("State ownership: synchronous loops stay flat (cpu)", () => {

@@ -19,7 +19,8 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import * as jax from "@jax-js/jax";
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
-import { ParamState, type Tensor, grad, hessian, hostDataNode, jit, nn, np, optim, Tensor as KilnTensor } from "kiln";
+import { ParamState, type Tensor, grad, hessian, jit, nn, np, optim, Tensor as KilnTensor } from "kiln";
+import { hostDataNode } from "kiln/internal";
 import { setStepTimer } from "@kiln/backend";
 import { measureInterleaved } from "./timing.js";
 

@@ -3,7 +3,7 @@
  * `await data()`), compared with the interpreter; differences are sorted into documented
  * deviations (deviations.ts), known issue-11 failures (known.ts) and unexpected ones.
  */
-import { type Prim, activeExecutor } from "kiln";
+import { type Prim, activeExecutor } from "kiln/internal";
 import { SPECIAL_CASES, type SpecialCase, specialDiffs, specialReference } from "./specials.js";
 import { deviationFor } from "./deviations.js";
 import { knownSpecialFailure } from "./known.js";

@@ -4,7 +4,8 @@
  */
 import { expect } from "chai";
 import { setBackend } from "@kiln/backend";
-import { Elementwise, type Prim, activeExecutor, interpret, np, setExecutor, topoSort } from "kiln";
+import { np } from "kiln";
+import { Elementwise, type Prim, activeExecutor, interpret, setExecutor, topoSort } from "kiln/internal";
 import { programTests, seedsFor } from "./programs.js";
 import { checkVjpRules } from "./harness.js";
 import { generateProgram, programCode, programInputs, runProgram } from "./program.js";
@@ -90,7 +91,7 @@ describe("differential: the interpreter's int32 semantics (the spec)", () => {
   // These were float64 computations cast at the end, which lose bits once a product passes 2^53;
   // NumPy's int32 (and the interpreter's own `mul`, via Math.imul) wrap.
   const ints = (v: number[], shape = [v.length]) => tensor("int32", shape, (i) => v[i]!);
-  const spec = (t: { node: import("kiln").Node }) => Array.from(interpret([t.node])[0]!);
+  const spec = (t: { node: import("kiln/internal").Node }) => Array.from(interpret([t.node])[0]!);
 
   it("matmul and dot wrap like int32 multiply-add", () => {
     const v = [-14, -20, -(2 ** 31), -19];

@@ -4,7 +4,7 @@
  * test/differential/docs.test.ts keeps the page in sync). A deviation is a property of a
  * backend we accept, not a bug: bugs go to KNOWN_ISSUE_11_FAILURES (known.ts) and get fixed.
  */
-import { type Node, type Prim } from "kiln";
+import { type Node, type Prim } from "kiln/internal";
 
 /** One element where a backend and the reference differ. */
 export interface ElementDiff {

@@ -11,7 +11,8 @@
  * (`checkVjpRules`), on smooth programs only: at a kink or a jump, or through stopGradient, a
  * finite difference is not the derivative, and a disagreement would prove nothing.
  */
-import { type Node, type Tensor, activeExecutor, grad, interpret, jit, np, topoSort } from "kiln";
+import { type Tensor, grad, jit, np } from "kiln";
+import { type Node, activeExecutor, interpret, topoSort } from "kiln/internal";
 import { tensor, rng } from "../conformance/suite.js";
 import { type Program, generateProgram, isSmooth, programCode, programInputs, reseedInputs, runProgram } from "./program.js";
 import { type Mismatch, type Reference, describeMismatches, mismatches, reference } from "./reference.js";

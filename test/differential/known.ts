@@ -6,7 +6,7 @@
  * narrow for that reason. The lead deletes an entry when its fix merges; the suite then checks
  * those programs too.
  */
-import { type Node, type Prim, isFloat, topoSort } from "kiln";
+import { type Node, type Prim, isFloat, topoSort } from "kiln/internal";
 import { type Program } from "./program.js";
 import { type Mismatch } from "./reference.js";
 

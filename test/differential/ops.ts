@@ -5,7 +5,8 @@
  * drift apart. Domain guards are smooth (e.g. `log(x² + 0.5)`), so a program without a kinked op
  * is differentiable everywhere.
  */
-import { type DType, type Tensor, np, npUtil } from "kiln";
+import { type DType, type Tensor, np } from "kiln";
+import { npUtil } from "kiln/internal";
 
 /** One call of a program: operands by value index, its builder, its printed form. */
 export interface Instr {

@@ -10,9 +10,8 @@
  * functions are not correctly rounded) but with atol 0 and the sign of zero checked, since the
  * point here is the special values themselves (a subnormal within 1e-6 of 0 is not "equal").
  */
-import {
-  type DType, type Node, type Prim, type Tensor, BINARY_PRIMS, PRIMITIVES, UNARY_PRIMS, interpret, np, npUtil, toTyped,
-} from "kiln";
+import { type DType, type Tensor, np } from "kiln";
+import { type Node, type Prim, BINARY_PRIMS, PRIMITIVES, UNARY_PRIMS, interpret, npUtil, toTyped } from "kiln/internal";
 import { cond, scan } from "@kiln/transforms";
 import { tensor } from "../conformance/suite.js";
 

@@ -7,10 +7,8 @@
  * float64 simulation in plain JS.
  */
 import { expect } from "chai";
-import {
-  GradientTransform, LongTermState, ParamState, State, StateFinder, type Tensor, type TransformFn, environ, grad, jacobian, jit,
-  nn, np, optim, random, realizeSync, slice, states$, tree, treefyStates, vectorGrad,
-} from "kiln";
+import { GradientTransform, LongTermState, ParamState, State, StateFinder, type Tensor, type TransformFn, environ, grad, jacobian, jit, nn, np, optim, random, slice, states$, tree, treefyStates, vectorGrad } from "kiln";
+import { realizeSync } from "kiln/internal";
 import { expectClose } from "../util.js";
 
 const T = (v: unknown) => v as Tensor;

@@ -4,7 +4,8 @@
  * computed by reading that same buffer, through an aliased binding — and the argument is disposed.
  */
 import { expect } from "chai";
-import { type DataBuffer, DisposedError, Tensor, bufferOf, jit, np, webgpuRunStats } from "kiln";
+import { DisposedError, Tensor, jit, np, webgpuRunStats } from "kiln";
+import { type DataBuffer, bufferOf } from "kiln/internal";
 import { useWebgpu } from "./env.js";
 
 const gpuOf = (t: Tensor): unknown => (bufferOf(t.node) as DataBuffer).device && ((bufferOf(t.node) as DataBuffer).device as { gpu: unknown }).gpu;

@@ -9,7 +9,8 @@
  * disposed, and jit donations and State commits hand buffers around.
  */
 import { expect } from "chai";
-import { type Tensor, State, bufferOf, jit, np, npUtil, realize, activeExecutor } from "kiln";
+import { type Tensor, State, jit, np } from "kiln";
+import { bufferOf, npUtil, realize, activeExecutor } from "kiln/internal";
 import { currentGpu } from "../../packages/backend/src/targets/webgpu/webgpu-device.js";
 import { DeviceData, poolOf, readback } from "../../packages/backend/src/targets/webgpu/webgpu-memory.js";
 import { POISON_BITS, setWebgpuPoolChecks } from "../../packages/backend/src/targets/webgpu/webgpu-pool-check.js";

@@ -6,10 +6,8 @@
  */
 import { destroyGpu } from "@kiln/backend";
 import { expect } from "chai";
-import {
-  BackendUnavailableError, DisposedError, backends, clearWebgpuCache, defaultBackend, getBackend, init, interning, jit, np, npUtil, setBackend,
-  setWgslSourceStore, type Tensor, webgpuCacheStats, webgpuRunStats,
-} from "kiln";
+import { BackendUnavailableError, DisposedError, backends, getBackend, init, jit, np, setBackend, setWgslSourceStore, type Tensor, webgpuCacheStats, webgpuRunStats } from "kiln";
+import { clearWebgpuCache, defaultBackend, interning, npUtil } from "kiln/internal";
 import { currentGpu } from "../../packages/backend/src/targets/webgpu/webgpu-device.js";
 import { useWebgpu } from "./env.js";
 

@@ -1,4 +1,8 @@
-/** @kiln/core — the lazy graph, Tensors, the np namespace, the reference interpreter, pytrees. */
+/**
+ * @kiln/core — the lazy graph, Tensors, the np namespace, the reference interpreter, pytrees.
+ * @packageDocumentation
+ */
+
 export * as np from "./np/index.js";
 export { Tensor, tidy, type ArrayLike, type NestedArray, type NestedNumbers } from "./tensor.js";
 export { slice, newaxis, type Index, type Slice } from "./np/indexing.js";

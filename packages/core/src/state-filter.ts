@@ -7,7 +7,6 @@ import { ValueError, describeValue } from "./errors.js";
 import { type AnyState, State } from "./state.js";
 
 /** A State class used as a filter: every State that is an instance of it is selected. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type StateClass<S extends AnyState = AnyState> = abstract new (...args: any[]) => S;
 
 /** A filter given as a function of the State's dotted path and the State. */

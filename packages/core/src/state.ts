@@ -18,7 +18,6 @@ import { guardedStream } from "./state-stream.js";
 export type StateValue = Tensor | { readonly [k: string]: StateValue } | readonly StateValue[];
 
 /** Any State, whatever its value type (States are invariant in their value type). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyState = State<any>;
 
 export interface StateOptions {

@@ -138,5 +138,22 @@ describe("lazy Tensor", () => {
     expect(() => `${p}`).to.throw(CoercionError, /traced/);
     expect(() => (p.sum() as unknown as number) > 0).to.throw(CoercionError, /cond/);
   });
-});
 
+  it("has np's chaining methods as class members: on the prototype, not enumerable, delegating to np", () => {
+    // They are installed by np/tensor-methods.ts (tensor.ts does not import np).
+    const proto = Tensor.prototype as unknown as Record<string | symbol, unknown>;
+    for (const m of ["add", "sub", "mul", "sum", "var", "reshape", "get", "at", "matmul", "dot", "diagonal", Symbol.iterator]) {
+      expect(proto[m], String(m)).to.be.a("function");
+      expect(Object.getOwnPropertyDescriptor(Tensor.prototype, m)!.enumerable, String(m)).to.equal(false);
+    }
+    expect(Object.getOwnPropertyDescriptor(Tensor.prototype, "T")!.get).to.be.a("function");
+    const x = np.array([[1, 2], [3, 4]]);
+    const keys: string[] = [];
+    for (const k in x) keys.push(k);
+    expect(keys).to.deep.equal(["weak"]);
+    expect(x.T.toArraySync()).to.deep.equal([[1, 3], [2, 4]]);
+    expect(x.var().itemSync()).to.equal(np.var(x).itemSync());
+    const [a, b] = x;
+    expect([a!.toArraySync(), b!.toArraySync()]).to.deep.equal([[1, 2], [3, 4]]);
+  });
+});

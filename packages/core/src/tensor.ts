@@ -1,7 +1,7 @@
 /**
  * The lazy Tensor handle: an immutable handle on a node of the expression graph. Building one
- * never computes anything; reading it realizes just what it needs. Methods are the short names
- * of the `np` functions they delegate to.
+ * never computes anything; reading it realizes just what it needs. Its chaining methods (`x.add(y)`,
+ * `x.sum()`, …) are the short names of `np` functions, attached by np/tensor-methods.ts.
  */
 import { DataBuffer } from "./buffer.js";
 import { type DType, type TypedArray } from "./dtype.js";
@@ -10,15 +10,6 @@ import { type Node, isNode } from "./ir/node.js";
 import { activeExecutor, bufferOf, readBuffer, readBufferSync, realize, realizeSync } from "./realize.js";
 import { type Shape, sizeOf } from "./shape.js";
 import { dependsOnPlaceholder } from "./trace.js";
-import * as ew from "./np/elementwise.js";
-import * as red from "./np/reduce.js";
-import * as shp from "./np/shape.js";
-import * as idx from "./np/indexing.js";
-import * as lin from "./np/linalg.js";
-import * as mat from "./np/matrix-extra.js";
-import { iterateFirstAxis } from "./np/compose-helpers.js";
-import type { Index } from "./np/indexing.js";
-import type { AxisOr, ReduceOptions, VarOptions } from "./np/reduce.js";
 
 /** Anything accepted where a Tensor is: a Tensor, a JS number/boolean, or nested arrays of them. */
 export type ArrayLike = Tensor | number | boolean | NestedArray;
@@ -187,83 +178,8 @@ export class Tensor {
       this.#owned = null;
     }
   }
-
-  // ------------------------------------------------------------------ elementwise
-  add(y: ArrayLike): Tensor { return ew.add(this, y); }
-  sub(y: ArrayLike): Tensor { return ew.subtract(this, y); }
-  mul(y: ArrayLike): Tensor { return ew.multiply(this, y); }
-  div(y: ArrayLike): Tensor { return ew.divide(this, y); }
-  mod(y: ArrayLike): Tensor { return ew.remainder(this, y); }
-  pow(y: ArrayLike): Tensor { return ew.power(this, y); }
-  neg(): Tensor { return ew.negative(this); }
-  abs(): Tensor { return ew.abs(this); }
-  sign(): Tensor { return ew.sign(this); }
-  exp(): Tensor { return ew.exp(this); }
-  log(): Tensor { return ew.log(this); }
-  sqrt(): Tensor { return ew.sqrt(this); }
-  rsqrt(): Tensor { return ew.rsqrt(this); }
-  square(): Tensor { return ew.square(this); }
-  reciprocal(): Tensor { return ew.reciprocal(this); }
-  sin(): Tensor { return ew.sin(this); }
-  cos(): Tensor { return ew.cos(this); }
-  tan(): Tensor { return ew.tan(this); }
-  tanh(): Tensor { return ew.tanh(this); }
-  sigmoid(): Tensor { return ew.sigmoid(this); }
-  relu(): Tensor { return ew.relu(this); }
-  floor(): Tensor { return ew.floor(this); }
-  ceil(): Tensor { return ew.ceil(this); }
-  round(): Tensor { return ew.round(this); }
-  clip(lo: ArrayLike | null, hi: ArrayLike | null): Tensor { return ew.clip(this, lo, hi); }
-  maximum(y: ArrayLike): Tensor { return ew.maximum(this, y); }
-  minimum(y: ArrayLike): Tensor { return ew.minimum(this, y); }
-  eq(y: ArrayLike): Tensor { return ew.equal(this, y); }
-  ne(y: ArrayLike): Tensor { return ew.notEqual(this, y); }
-  lt(y: ArrayLike): Tensor { return ew.less(this, y); }
-  le(y: ArrayLike): Tensor { return ew.lessEqual(this, y); }
-  gt(y: ArrayLike): Tensor { return ew.greater(this, y); }
-  ge(y: ArrayLike): Tensor { return ew.greaterEqual(this, y); }
-  astype(dtype: DType): Tensor { return ew.astype(this, dtype); }
-
-  // ------------------------------------------------------------------ reductions
-  sum(opts?: AxisOr<ReduceOptions>): Tensor { return red.sum(this, opts); }
-  mean(opts?: AxisOr<ReduceOptions>): Tensor { return red.mean(this, opts); }
-  prod(opts?: AxisOr<ReduceOptions>): Tensor { return red.prod(this, opts); }
-  max(opts?: AxisOr<ReduceOptions>): Tensor { return red.max(this, opts); }
-  min(opts?: AxisOr<ReduceOptions>): Tensor { return red.min(this, opts); }
-  argmax(opts?: number | null | { axis?: number | null; keepdims?: boolean }): Tensor { return red.argmax(this, opts); }
-  argmin(opts?: number | null | { axis?: number | null; keepdims?: boolean }): Tensor { return red.argmin(this, opts); }
-  var(opts?: AxisOr<VarOptions>): Tensor { return red.var_(this, opts); }
-  std(opts?: AxisOr<VarOptions>): Tensor { return red.std(this, opts); }
-  all(opts?: AxisOr<ReduceOptions>): Tensor { return red.all(this, opts); }
-  any(opts?: AxisOr<ReduceOptions>): Tensor { return red.any(this, opts); }
-  cumsum(opts?: number | null | { axis?: number | null }): Tensor { return red.cumsum(this, opts); }
-  logsumexp(opts?: AxisOr<ReduceOptions>): Tensor { return red.logsumexp(this, opts); }
-
-  // ------------------------------------------------------------------ shape
-  reshape(shape: readonly number[]): Tensor { return shp.reshape(this, shape); }
-  transpose(axes?: readonly number[]): Tensor { return shp.transpose(this, axes); }
-  get T(): Tensor { return shp.transpose(this); }
-  flatten(): Tensor { return shp.reshape(this, [-1]); }
-  ravel(): Tensor { return shp.reshape(this, [-1]); }
-  squeeze(axis?: number | readonly number[]): Tensor { return shp.squeeze(this, axis); }
-  expandDims(axis: number | readonly number[]): Tensor { return shp.expandDims(this, axis); }
-  broadcastTo(shape: readonly number[]): Tensor { return shp.broadcastTo(this, shape); }
-  swapaxes(a: number, b: number): Tensor { return shp.swapaxes(this, a, b); }
-  flip(axis?: number | readonly number[]): Tensor { return shp.flip(this, axis); }
-  diagonal(opts?: { offset?: number; axis1?: number; axis2?: number }): Tensor { return mat.diagonal(this, opts); }
-  /** The slices along the first axis, so `const [a, b] = x` works; a 0-d tensor throws a TypeError (KilnTypeError). */
-  [Symbol.iterator](): IterableIterator<Tensor> { return iterateFirstAxis(this); }
-
-  // ------------------------------------------------------------------ indexing
-  /** NumPy basic indexing: integers, `slice(...)`, `newaxis`, `"..."`. `x.get(0)`, `x.get(slice(), slice(0, 1))`. */
-  get(...index: Index[]): Tensor { return idx.get(this, ...index); }
-  /** Functional scatter, as JAX's `.at[]`: `x.at(0).set(5)`, `x.at(slice(1)).add(1)`. */
-  at(...index: Index[]): idx.AtUpdater { return idx.at(this, ...index); }
-  take(indices: ArrayLike, opts?: { axis?: number }): Tensor { return idx.take(this, indices, opts); }
-
-  // ------------------------------------------------------------------ linear algebra
-  matmul(y: ArrayLike): Tensor { return lin.matmul(this, y); }
-  dot(y: ArrayLike): Tensor { return lin.dot(this, y); }
+  // The chaining methods (add, sum, reshape, T, get, matmul, …) are np's: declared and installed
+  // by np/tensor-methods.ts, so this file does not load np.
 }
 
 function checkItem(t: Tensor): void {

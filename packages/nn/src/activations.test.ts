@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { IndexError, np } from "@kiln/core";
-import { expectClose } from "../../../test/util.js";
+import { expectClose } from "@kiln/core/testing";
 import { gelu, logSoftmax, relu, sigmoid, silu, softmax, tanh } from "./activations.js";
 
 const xs = [-30, -3, -1, -0.5, 0, 0.25, 1, 2.5, 30];

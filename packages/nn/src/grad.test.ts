@@ -3,7 +3,7 @@
 import { expect } from "chai";
 import { ParamState, type Tensor, np, random } from "@kiln/core";
 import { grad } from "@kiln/transforms";
-import { expectClose } from "../../../test/util.js";
+import { expectClose } from "@kiln/core/testing";
 import { gelu, logSoftmax, softmax } from "./activations.js";
 import { binaryCrossEntropy, mseLoss, softmaxCrossEntropy } from "./losses.js";
 import { erf } from "./special.js";

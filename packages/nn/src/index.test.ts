@@ -1,7 +1,7 @@
 // The API.md §4 surface, imported through the umbrella package as users do.
 import { expect } from "chai";
 import { ParamState, type Tensor, environ, nn, np, optim, treefyStates } from "kiln";
-import { expectClose } from "../../../test/util.js";
+import { expectClose } from "@kiln/core/testing";
 
 describe("@kiln/nn surface (API.md §4)", () => {
   it("exports nn, optim, environ and treefyStates with the documented names", () => {

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { type Tensor, ValueError, np, random } from "@kiln/core";
-import { expectClose } from "../../../test/util.js";
+import { expectClose } from "@kiln/core/testing";
 import {
   Constant, KaimingNormal, KaimingUniform, Normal, Orthogonal, Uniform, VarianceScaling, XavierNormal, XavierUniform, computeFans,
 } from "./init.js";

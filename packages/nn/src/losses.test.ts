@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { DTypeError, ShapeError, ValueError, np } from "@kiln/core";
-import { expectClose } from "../../../test/util.js";
+import { expectClose } from "@kiln/core/testing";
 import { binaryCrossEntropy, mseLoss, softmaxCrossEntropy } from "./losses.js";
 
 const i32 = (v: number[] | number[][]) => np.array(v, { dtype: "int32" });

@@ -21,7 +21,7 @@ import { type StateDict, loadStateDictInto, stateDictOf } from "./state-dict.js"
  */
 export abstract class Module {
   /** The forward computation. */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // `any`: each subclass declares its own parameters and result (unknown[] would reject them).
   abstract call(...args: any[]): any;
 
   /**

@@ -2,7 +2,7 @@
 import { expect } from "chai";
 import { type Node, type Tensor, ValueError, np, topoSort } from "@kiln/core";
 import { checkpoint, grad, hessian, jacfwd, jvp, peakLiveBytes, remat, valueAndGrad } from "./index.js";
-import { expectClose } from "../../../test/util.js";
+import { expectClose } from "@kiln/core/testing";
 
 const T = (v: unknown) => v as Tensor;
 const count = (outs: readonly Tensor[], prim: string) => topoSort(outs.map((t) => t.node)).filter((n) => n.prim === prim).length;

@@ -8,7 +8,7 @@ import {
 import { jvpNodes, vjpNodes } from "./derive.js";
 import { CALL_JVP_RULES } from "./rules/control.js";
 import { transformStats } from "./trace.js";
-import { expectClose } from "../../../test/util.js";
+import { expectClose } from "@kiln/core/testing";
 
 const f64 = (v: number | number[] | number[][] | number[][][]) => np.array(v, { dtype: "float64" });
 const T = (x: unknown) => x as Tensor;

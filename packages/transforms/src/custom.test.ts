@@ -2,7 +2,7 @@
 import { expect } from "chai";
 import { DTypeError, ShapeError, type Tensor, ValueError, np, topoSort } from "@kiln/core";
 import { customJvp, customVjp, grad, hessian, jacfwd, jacrev, jvp, vjp } from "./index.js";
-import { expectClose } from "../../../test/util.js";
+import { expectClose } from "@kiln/core/testing";
 
 const T = (v: unknown) => v as Tensor;
 

@@ -12,7 +12,7 @@ import {
   GradientTransform, type TransformFn, checkpoint, grad, hessian, jacfwd, jacobian, jacrev, jvp, valueAndGrad, vectorGrad, vjp,
 } from "./index.js";
 import { transformStats } from "./trace.js";
-import { expectClose } from "../../../test/util.js";
+import { expectClose } from "@kiln/core/testing";
 
 const T = (v: unknown) => v as Tensor;
 type Params = { bias: Tensor; weight: Tensor };

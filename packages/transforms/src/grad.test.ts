@@ -5,7 +5,7 @@ import {
 } from "@kiln/core";
 import { GradientTransform, type TransformFn, grad, gradResult, valueAndGrad, vectorGrad } from "./index.js";
 import { transformStats } from "./trace.js";
-import { expectClose } from "../../../test/util.js";
+import { expectClose } from "@kiln/core/testing";
 
 const T = (v: unknown) => v as Tensor;
 

@@ -2,7 +2,7 @@
 import { expect } from "chai";
 import { DTypeError, type Tensor, np, slice } from "@kiln/core";
 import { GradientTransform, hessian, jacfwd, jacobian, jacrev, jit } from "./index.js";
-import { expectClose } from "../../../test/util.js";
+import { expectClose } from "@kiln/core/testing";
 
 const T = (v: unknown) => v as Tensor;
 const both = [["jacrev", jacrev], ["jacfwd", jacfwd]] as const;

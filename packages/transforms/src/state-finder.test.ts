@@ -4,7 +4,7 @@ import {
   ConcretizationError, LongTermState, ParamState, State, type Tensor, ValueError, isTracingStates, np, random,
 } from "@kiln/core";
 import { StateFinder, grad, jit } from "./index.js";
-import { expectClose } from "../../../test/util.js";
+import { expectClose } from "@kiln/core/testing";
 
 const names = (found: Record<string, State> | State[]) =>
   Array.isArray(found) ? found.map((s) => s.name) : Object.fromEntries(Object.entries(found).map(([k, s]) => [k, s.name]));

@@ -3,7 +3,7 @@ import { expect } from "chai";
 import { DTypeError, ShapeError, type Tensor, ValueError, np } from "@kiln/core";
 import { grad, jvp, linearize, vjp } from "./index.js";
 import { transformStats } from "./trace.js";
-import { expectClose } from "../../../test/util.js";
+import { expectClose } from "@kiln/core/testing";
 
 const T = (v: unknown) => v as Tensor;
 

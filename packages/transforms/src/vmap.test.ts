@@ -7,7 +7,7 @@ import {
   ConcretizationError, IndexError, ParamState, State, StateError, type Tensor, ValueError, np, npUtil, prng, slice,
 } from "@kiln/core";
 import { cond, customVjp, grad, jacrev, jit, scan, vmap, whileLoop } from "./index.js";
-import { expectClose } from "../../../test/util.js";
+import { expectClose } from "@kiln/core/testing";
 
 const T = (v: unknown) => v as Tensor;
 const f64 = (v: unknown) => np.array(v as number[], { dtype: "float64" });

@@ -12,6 +12,7 @@
  * through its realization, its buffer) until the loop yielded. Eager duplicates are merged where it
  * pays: every rewrite rebuilds its graph through the table, and kernels intern their expressions.
  */
+import { freeze } from "immer";
 import { type DType, DTYPES } from "../dtype.js";
 import { ValueError, describeValue } from "../errors.js";
 import { DataBuffer } from "../buffer.js";
@@ -147,16 +148,6 @@ function freezeAval(aval: Aval): Aval {
 
 const NO_INPUTS: readonly Node[] = Object.freeze([]);
 
-/** Freezes plain objects and arrays of params; class instances (a DataBuffer) are left as they are. */
-function freezeDeep<T>(v: T): T {
-  const plain = Array.isArray(v) || (v && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype);
-  if (plain && !Object.isFrozen(v)) {
-    for (const k of Object.keys(v as object)) freezeDeep((v as Record<string, unknown>)[k]);
-    Object.freeze(v);
-  }
-  return v;
-}
-
 /**
  * Creates (or returns the existing identical) node. For non-leaf primitives the shape/dtype
  * rule runs here, so an invalid graph can never be built.
@@ -190,7 +181,9 @@ export function makeNode<P extends Prim>(prim: P, inputs: readonly Node[], param
     prim,
     inputs.length ? Object.freeze([...inputs]) : NO_INPUTS,
     // Leaf params hold a label or a DataBuffer (left unfrozen anyway): a shallow freeze is the same.
-    unique ? Object.freeze(params) : freezeDeep(params),
+    // immer's deep freeze (as nn's stateDict snapshots): plain objects and arrays all the way down;
+    // class instances (a DataBuffer, a ControlCall) are left as they are.
+    unique ? Object.freeze(params) : freeze(params, true),
     out,
     key,
   ));

@@ -77,6 +77,9 @@ describe("ir params: validated at node construction (trust boundary)", () => {
     shape[0] = 4;
     expect(n.params.shape).to.deep.equal([2, 2]);
     expect(Object.isFrozen(n.params.shape)).to.equal(true);
+    // Deeply frozen (immer's freeze): the params object too, so no rule can edit a node in place.
+    expect(Object.isFrozen(n.params)).to.equal(true);
+    expect(() => ((n.params as { shape: number[] }).shape as number[]).push(1)).to.throw(TypeError);
   });
 
   it("impossible sizes fail when the node is built, with a ShapeError (never an allocation or an endless loop)", () => {

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { DTypeError, ShapeError, Tensor, ValueError, np, topoSort } from "../index.js";
-import { expectClose } from "../../../../test/util.js";
+import { expectClose } from "../testing.js";
 
 /** The primitives of the graph behind `t` (creation ops must not embed host arrays). */
 function prims(t: Tensor): string[] {

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { DTypeError, ShapeError, Tensor, np, stopGradient } from "../index.js";
-import { expectClose } from "../../../../test/util.js";
+import { expectClose } from "../testing.js";
 
 function vals(t: Tensor): number[] {
   return Array.from(t.dataSync());

@@ -4,7 +4,11 @@
  * import { np } from "kiln";
  * const y = np.tanh(np.array([1, 2, 3]).mul(1.5)).sum();
  * await y.item();
+ * @packageDocumentation
  */
+// Attaches Tensor's chaining methods (x.add, x.sum, …): loading np is what gives Tensors their methods.
+import "./tensor-methods.js";
+
 export * from "./creation.js";
 export * from "./elementwise.js";
 export {

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { expectClose } from "../../../../test/util.js";
+import { expectClose } from "../testing.js";
 import { DTypeError, IndexError, ShapeError, ValueError } from "../errors.js";
 import { Tensor } from "../tensor.js";
 import * as np from "./index.js";

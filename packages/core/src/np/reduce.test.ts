@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import { DTypeError, IndexError, Tensor, ValueError, np, npUtil } from "../index.js";
-import { expectClose } from "../../../../test/util.js";
+import { expectClose } from "../testing.js";
 
 function vals(t: Tensor): number[] {
   return Array.from(t.dataSync());

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { ParamState, ShapeError, type Tensor, ValueError, np, random } from "@kiln/core";
-import { expectClose } from "../../../../test/util.js";
+import { expectClose } from "@kiln/core/testing";
 import { Constant, Initializer } from "../init.js";
 import { environ } from "@kiln/core";
 import { Module } from "../module.js";

@@ -11,7 +11,6 @@ import { Module } from "../module.js";
 import { Linear } from "./linear.js";
 
 /** A layer: a Module (its `call` is used) or a plain function such as `np.tanh`. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Layer = Module | ((x: any) => any);
 
 function checkLayer(who: string, layer: unknown, i: number): Layer {

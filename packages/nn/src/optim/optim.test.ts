@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { type AnyState, DTypeError, LongTermState, ParamState, ShapeError, State, StateError, type StateValue, type Tensor, ValueError, np, withStateTrace } from "@kiln/core";
-import { expectClose } from "../../../../test/util.js";
+import { expectClose } from "@kiln/core/testing";
 import { Adam, AdamW, Momentum, SGD } from "./index.js";
 import { type Optimizer } from "./optimizer.js";
 
