@@ -135,6 +135,8 @@ export const OPS = {
   log: unary("log", isF, (x) => np.log(x.square().add(0.5)), (x) => `np.log(${x}.square().add(0.5))`),
   log1p: unary("log1p", isF, (x) => np.log1p(x.square()), (x) => `np.log1p(${x}.square())`),
   sqrt: unary("sqrt", isF, (x) => np.sqrt(x.square().add(0.25)), (x) => `np.sqrt(${x}.square().add(0.25))`),
+  // Not smooth at 0 (an infinite slope): values only; the row's derivative check covers the gradient.
+  cbrt: unary("cbrt", isF, (x) => np.cbrt(x), (x) => `np.cbrt(${x})`, false),
   sin: unary("sin", isF, (x) => np.sin(x), (x) => `np.sin(${x})`),
   cos: unary("cos", isF, (x) => np.cos(x), (x) => `np.cos(${x})`),
   tan: unary("tan", isF, (x) => np.tan(np.tanh(x)), (x) => `np.tan(np.tanh(${x}))`),
@@ -377,7 +379,7 @@ type Family = "unary" | "binary" | "reduce" | "movement" | "contract" | "index";
 /** The family of every op (a missing op is a compile error), which decides how often it is drawn. */
 const FAMILY: { readonly [K in OpName]: Family } = {
   negative: "unary", abs: "unary", sign: "unary", exp: "unary", expm1: "unary", log: "unary", log1p: "unary",
-  sqrt: "unary", sin: "unary", cos: "unary", tan: "unary", arcsin: "unary", arccos: "unary", arctan: "unary",
+  sqrt: "unary", cbrt: "unary", sin: "unary", cos: "unary", tan: "unary", arcsin: "unary", arccos: "unary", arctan: "unary",
   sinh: "unary", cosh: "unary", tanh: "unary", sigmoid: "unary", floor: "unary", ceil: "unary", round: "unary",
   isnan: "unary", isfinite: "unary", logicalNot: "unary", stopGradient: "unary", astype: "unary",
   add: "binary", subtract: "binary", multiply: "binary", divide: "binary", floorDivide: "binary",

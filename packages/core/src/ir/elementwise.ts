@@ -146,6 +146,8 @@ export const UNARY_OPS = {
     f64: Math.log1p, dtypes: float, derivative: { d: (x, _y, { np }) => np.reciprocal(np.add(x, 1)), smooth: [-0.5, 3] }, cost: "transcendental",
   },
   sqrt: { f64: Math.sqrt, dtypes: float, derivative: { d: (_x, y, { np }) => np.divide(0.5, y), smooth: [0.1, 5] }, cost: "cheap" },
+  // d/dx x^(1/3) = 1 / (3 cbrt(x)^2): inf at 0, as JAX.
+  cbrt: { f64: Math.cbrt, dtypes: float, derivative: { d: (_x, y, { np }) => np.divide(1 / 3, np.square(y)), smooth: [0.2, 5] }, cost: "transcendental" },
   sin: { f64: Math.sin, dtypes: float, derivative: { d: (x, _y, { np }) => np.cos(x), smooth: [-3, 3] }, cost: "transcendental" },
   cos: { f64: Math.cos, dtypes: float, derivative: { d: (x, _y, { np }) => np.negative(np.sin(x)), smooth: [-3, 3] }, cost: "transcendental" },
   tan: { f64: Math.tan, dtypes: float, derivative: { d: (_x, y, { np }) => np.add(1, np.square(y)), smooth: [-1.2, 1.2] }, cost: "transcendental" },

@@ -25,6 +25,8 @@ export const log = unaryOp("log", "log", { toFloat: true });
 export const log1p = unaryOp("log1p", "log1p", { toFloat: true });
 /** Square root. @example np.sqrt([4, 9]) // [2, 3] */
 export const sqrt = unaryOp("sqrt", "sqrt", { toFloat: true });
+/** Real cube root (negative for negative x). @example np.cbrt([27, -8]) // [3, -2] */
+export const cbrt = unaryOp("cbrt", "cbrt", { toFloat: true });
 /** @example np.sin([0]) // [0] */
 export const sin = unaryOp("sin", "sin", { toFloat: true });
 /** @example np.cos([0]) // [1] */

@@ -156,15 +156,6 @@ export function floatPower(a: ArrayLike, b: ArrayLike): Tensor {
 }
 
 /**
- * Real cube root (negative for negative `x`). Integers give float32.
- * @example np.cbrt([27, -8]) // [3, -2]
- */
-export function cbrt(x: ArrayLike): Tensor {
-  const t = asFloat(x, "cbrt");
-  return multiply(sign(t), power(abs(t), 1 / 3));
-}
-
-/**
  * Normalized sinc `sin(πx) / (πx)`, 1 at 0 (with derivative 0 there).
  * @example np.sinc([0, 0.5, 1]) // [1, 0.63662, 0]
  */

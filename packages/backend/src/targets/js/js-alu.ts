@@ -27,6 +27,7 @@ export const JS_ALU = {
   log: mathCall("log"),
   log1p: mathCall("log1p"),
   sqrt: mathCall("sqrt"),
+  cbrt: mathCall("cbrt"),
   sin: mathCall("sin"),
   cos: mathCall("cos"),
   tan: mathCall("tan"),

@@ -96,6 +96,15 @@ fn log1p_(x: f32) -> f32 {
   // Kahan: x / (u - 1) corrects the rounding of 1 + x (parenthesized: log(u) * x overflows near 3.4e38).
   return log_(u) * (x / (u - 1.0));
 }
+// cbrt: |x|^(1/3) from kiln's exp and log, then one Newton step y + (x / y^2 - y) / 3 (written so
+// that nothing overflows near the f32 range or underflows for subnormal x), sign restored.
+fn cbrt_(x: f32) -> f32 {
+  if (isnan_(x) || isinf_(x) || x == 0.0) { return x; }
+  let ax = abs(x);
+  var y = exp_(log_(ax) * 0.33333334);
+  y = y + (ax / (y * y) - y) * 0.33333334;
+  return select(y, -y, x < 0.0);
+}
 // sinh, cosh, tanh from expm1/exp: drivers compute sinh(x) and tanh(x) as (e^x - e^-x) / ...,
 // which cancels near 0 (Mesa: tanh(1e-5) off by 1.4e-3 relative); half-argument exp near overflow.
 fn sinh_(x: f32) -> f32 {

@@ -62,6 +62,7 @@ export const WGSL_ALU = {
   log: preludeCall("log_"),
   log1p: preludeCall("log1p_"),
   sqrt: guarded("sqrt"),
+  cbrt: preludeCall("cbrt_"),
   sin: preludeCall("sin_"),
   cos: preludeCall("cos_"),
   tan: preludeCall("tan_"),
