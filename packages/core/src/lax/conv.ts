@@ -1,0 +1,2 @@
+// lax: conv (filled in by issue 15).
+export {};

@@ -1,0 +1,2 @@
+// lax: sort (filled in by issue 15).
+export {};
