@@ -36,12 +36,12 @@ export {
 
 // ------------------------------------------------------------------ transforms (@kiln/transforms)
 export {
-  grad, valueAndGrad, vectorGrad, GradientTransform, jacrev, jacfwd, jacobian, hessian, vjp, jvp, linearize,
+  grad, valueAndGrad, vectorGrad, GradientTransform, jacrev, jacfwd, jacobian, hessian, vjp, jvp, linearize, makeJaxpr,
   customVjp, customJvp, checkpoint, remat, vmap, jit, JIT_CACHE_SIZE, cond, whileLoop, scan, forLoop, StateFinder,
   type GradOptions, type GradientTransformOptions, type TransformFn, type ValueAuxFn, type Argnums, type AnyFunction,
   type CustomVjpFunction, type CustomJvpFunction, type CustomOptions, type CheckpointPolicy, type CheckpointOptions,
   type VmapOptions, type AxisSpec, type StateAxes, type JitOptions, type Jitted, type Lowered, type ScanOptions,
-  type StateFinderOptions, type StateFinderFn, type StateUsage,
+  type StateFinderOptions, type StateFinderFn, type StateUsage, type Jaxpr, type AuxOptions,
 } from "@kiln/transforms";
 
 // ------------------------------------------------------------------ backends (@kiln/backend)

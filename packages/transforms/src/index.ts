@@ -6,6 +6,8 @@
 export { vjp } from "./vjp.js";
 export { jvpGraph, vjpGraph } from "./derive.js";
 export { jvp, linearize } from "./jvp.js";
+export { makeJaxpr, type Jaxpr } from "./make-jaxpr.js";
+export { type AuxOptions } from "./aux.js";
 export {
   GradientTransform, grad, valueAndGrad, vectorGrad, gradResult,
   type GradOptions, type GradientTransformOptions, type TransformFn, type ValueAuxFn, type GradParts, type GradFunction,

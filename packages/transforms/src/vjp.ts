@@ -4,6 +4,8 @@
 import { DTypeError, type Node, ShapeError, Tensor, ValueError, isFloat, npUtil, tree } from "@kiln/core";
 import { placeholder } from "./custom-call.js";
 import { vjpGraph } from "./derive.js";
+import { splitAuxOption } from "./aux.js";
+import { valueAuxPair } from "./grad.js";
 import { TraceCache, outputTensors, perArgTrees, traceCall, type AnyFunction } from "./trace.js";
 
 
@@ -29,14 +31,25 @@ function cotangentLeaf(leaf: unknown, out: Tensor, i: number): Node | null {
  * maps an output cotangent (same structure as the output) to one cotangent per primal (each with
  * that primal's structure). Int primals get zero cotangents. The backward graph is derived once,
  * on the first call of `vjpFn`, and reused for every cotangent.
+ *
+ * With a trailing `{ hasAux: true }` (JAX's `has_aux=True`), `fn` returns `[out, aux]`: only `out`
+ * is differentiated, and the result is `[out, vjpFn, aux]`.
  * @example
  * const [y, vjpFn] = vjp((x) => x.mul(x).sum(), np.array([1, 2, 3]));
  * const [gx] = vjpFn(np.array(1)); // [2, 4, 6]
+ * const [y2, vjpFn2, aux] = vjp((x) => [x.mul(x).sum(), x.max()], np.array([1, 2, 3]), { hasAux: true }); // aux: 3
  */
-export function vjp<F extends AnyFunction>(fn: F, ...primals: unknown[]): [ReturnType<F>, (ct: unknown) => unknown[]] {
+export function vjp<F extends (...args: any[]) => readonly [unknown, unknown]>(
+  fn: F, ...primalsAndOptions: [...unknown[], { hasAux: true }]
+): [ReturnType<F>[0], (ct: unknown) => unknown[], ReturnType<F>[1]];
+export function vjp<F extends AnyFunction>(fn: F, ...primals: unknown[]): [ReturnType<F>, (ct: unknown) => unknown[]];
+export function vjp(fn: AnyFunction, ...given: unknown[]): unknown[] {
+  const { args: primals, hasAux } = splitAuxOption(given);
   const t = traceCall("vjp", new TraceCache(), fn, primals, { argnums: primals.map((_, i) => i), ints: "zero" });
-  const { leaves: outs, def: outDef } = outputTensors("vjp", t.result);
+  const [value, auxTraced] = hasAux ? valueAuxPair("vjp", t.result) : [t.result, undefined];
+  const { leaves: outs, def: outDef } = outputTensors("vjp", value);
   const out = t.restore(tree.unflatten(outDef, outs));
+  const aux = hasAux ? t.restore(auxTraced) : undefined;
   t.commitWrites();
   const vjpFn = (ct: unknown): unknown[] => {
     const [ctLeaves, ctDef] = tree.flatten(ct);
@@ -56,5 +69,5 @@ export function vjp<F extends AnyFunction>(fn: F, ...primals: unknown[]): [Retur
     const restore = t.restoreWith(extra);
     return restore(perArgTrees(t.diffArgs, (p) => grads.get(p) ?? null));
   };
-  return [out as ReturnType<F>, vjpFn];
+  return hasAux ? [out, vjpFn, aux] : [out, vjpFn];
 }
