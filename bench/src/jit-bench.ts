@@ -19,8 +19,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import * as jax from "@jax-js/jax";
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
-import { ParamState, type Tensor, grad, hessian, jit, nn, np, optim, Tensor as KilnTensor } from "kiln";
-import { hostDataNode } from "kiln/internal";
+import { ParamState, type Tensor, grad, hessian, jit, nn, np, optim } from "kiln";
 import { setStepTimer } from "@kiln/backend";
 import { measureInterleaved } from "./timing.js";
 
@@ -57,8 +56,7 @@ function mlpData(): MlpData {
   return { w, b, x: random(BATCH * SIZES[0], 7), labels };
 }
 
-const kilnTensor = (data: Float32Array | Int32Array, shape: number[]) =>
-  new KilnTensor(hostDataNode(data.slice(), { shape, dtype: data instanceof Int32Array ? "int32" : "float32" }));
+const kilnTensor = (data: Float32Array | Int32Array, shape: number[]) => np.array(data, { shape });
 
 /** A W3 step: returns the loss as a number (read back). */
 type Step = () => number | Promise<number>;

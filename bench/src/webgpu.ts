@@ -9,7 +9,7 @@
  * through a `navigator.gpu` shim that adds `featureLevel: "compatibility"`. TF.js's webgpu backend
  * (@tensorflow/tfjs-backend-webgpu) runs through the same shim; if it cannot, the reason is printed.
  */
-import { Tensor, hostDataNode, np } from "@kiln/core";
+import { type Tensor, np } from "@kiln/core";
 import { backends, destroyGpu, init, setBackend, tuneWebgpu } from "@kiln/backend";
 import { jit } from "@kiln/transforms";
 import { type Peer, tfRunner } from "./peers.js";
@@ -27,7 +27,7 @@ const lpad = (s: string, n: number) => (s.length >= n ? s : " ".repeat(n - s.len
 
 /** kiln on webgpu: jit-compiled, inputs resident on the device. */
 function kilnGpuPeer(): Peer {
-  const kt = (d: Float32Array, shape: number[]) => new Tensor(hostDataNode(d, { shape, dtype: "float32" }));
+  const kt = (d: Float32Array, shape: number[]) => np.array(d, { shape });
   const w1 = jit((t: Tensor) => np.sum(np.tanh(t.mul(1.5).add(0.5)).mul(np.sigmoid(t)).sub(t.mul(t).mul(0.1))));
   const mm = jit((a: Tensor, b: Tensor) => np.matmul(a, b));
   return {

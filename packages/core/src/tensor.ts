@@ -12,7 +12,13 @@ import { type Shape, sizeOf } from "./shape.js";
 import { dependsOnPlaceholder } from "./trace.js";
 
 /** Anything accepted where a Tensor is: a Tensor, a JS number/boolean, or nested arrays of them. */
-export type ArrayLike = Tensor | number | boolean | NestedArray;
+export type ArrayLike = Tensor | number | boolean | NestedArray | HostArray;
+/**
+ * JS typed arrays accepted as array data (copied: a Tensor's values never change). Their dtype:
+ * Float32Array float32, Float64Array float64, the integer arrays int32 (Uint32Array values must fit).
+ */
+export type HostArray =
+  | Float32Array | Float64Array | Int32Array | Int16Array | Int8Array | Uint32Array | Uint16Array | Uint8Array | Uint8ClampedArray;
 export interface NestedArray extends ReadonlyArray<number | boolean | NestedArray | Tensor> {}
 
 /** Nested JS arrays of numbers, as returned by `toArray()`. */

@@ -313,3 +313,55 @@ describe("np creation: meshgrid", () => {
     expect(() => np.meshgrid([1], [2], { indexing: "yx" as never })).to.throw(ValueError, 'meshgrid: indexing must be "xy" or "ij"');
   });
 });
+
+describe("np.array of typed arrays", () => {
+  it("takes each typed array's dtype (NumPy's where kiln has it)", () => {
+    const cases: [ArrayBufferView, string][] = [
+      [new Float32Array([1.5, 2]), "float32"], [new Float64Array([1e-300, 2]), "float64"], [new Int32Array([-7, 2]), "int32"],
+      [new Int16Array([-3, 4]), "int32"], [new Int8Array([-128, 127]), "int32"], [new Uint8Array([0, 255]), "int32"],
+      [new Uint8ClampedArray([0, 255]), "int32"], [new Uint16Array([0, 65535]), "int32"], [new Uint32Array([0, 2 ** 31 - 1]), "int32"],
+    ];
+    for (const [data, dtype] of cases) {
+      const t = np.array(data as never);
+      expect(t.dtype, data.constructor.name).to.equal(dtype);
+      expect(t.shape).to.deep.equal([2]);
+      expect(vals(t)).to.deep.equal(Array.from(data as unknown as number[]));
+    }
+  });
+
+  it("copies: writing the source afterwards does not change the Tensor", () => {
+    const src = new Float32Array([1, 2, 3]);
+    const t = np.array(src).mul(2);
+    src[0] = 100;
+    expect(vals(t)).to.deep.equal([2, 4, 6]);
+    const a = np.asarray(src);
+    src[1] = -1;
+    expect(vals(a)).to.deep.equal([100, 2, 3]);
+  });
+
+  it("takes a shape and a dtype", () => {
+    const t = np.array(new Float32Array([1, 2, 3, 4, 5, 6]), { shape: [2, 3] });
+    expect(t.shape).to.deep.equal([2, 3]);
+    expect(t.toArraySync()).to.deep.equal([[1, 2, 3], [4, 5, 6]]);
+    expect(np.array([1, 2, 3, 4], { shape: [2, 2] }).toArraySync()).to.deep.equal([[1, 2], [3, 4]]);
+    const i = np.array(new Float64Array([1.9, -2.9]), { dtype: "int32" });
+    expect(i.dtype).to.equal("int32");
+    expect(vals(i)).to.deep.equal([1, -2]);
+    expect(vals(np.array(new Uint8Array([0, 3]), { dtype: "bool" }))).to.deep.equal([0, 1]);
+    expect(np.array(new Int32Array([1, 2]), { dtype: "float64" }).dtype).to.equal("float64");
+  });
+
+  it("works wherever an ArrayLike is taken (np functions broadcast typed arrays like nested arrays)", () => {
+    expect(vals(np.add(new Float32Array([1, 2]), 1))).to.deep.equal([2, 3]);
+    expect(vals(np.sum(new Int32Array([1, 2, 3])))).to.deep.equal([6]);
+  });
+
+  it("bad input is a typed error", () => {
+    expect(() => np.array(new Float32Array(6), { shape: [4] })).to.throw(ValueError, /6 element\(s\).*shape \[4\]/);
+    expect(() => np.array(new Float32Array(2), { shape: [-1, 2] })).to.throw(ShapeError);
+    expect(() => np.array(new Uint32Array([2 ** 31]))).to.throw(ValueError, /does not fit in int32/);
+    expect(() => np.array(new Float32Array([NaN]), { dtype: "int32" })).to.throw(ValueError, /does not fit in int32/);
+    expect(() => np.array(new BigInt64Array(2) as never)).to.throw(ValueError, /BigInt64Array is not supported/);
+    expect(() => np.array(new DataView(new ArrayBuffer(4)) as never)).to.throw(ValueError, /DataView is not supported/);
+  });
+});

@@ -8,7 +8,7 @@
 import { type DType, castScalar, checkDType, isFloat } from "../dtype.js";
 import { DTypeError, ValueError, describeValue, jsonOf } from "../errors.js";
 import { makeNode } from "../ir/node.js";
-import { type Shape, broadcastShapes, checkShape, fmtShape } from "../shape.js";
+import { type Shape, broadcastShapes, checkShape, fmtShape, sizeOf } from "../shape.js";
 import { type ArrayLike, Tensor } from "../tensor.js";
 import { add, astype, equal, floor, multiply, subtract, where } from "./elementwise.js";
 import { apply, asTensor, astypeRaw, broadcastRaw, fullRaw, reshapeRaw, optionsOf } from "./util.js";
@@ -17,14 +17,31 @@ export interface DTypeOption {
   dtype?: DType;
 }
 
+export interface ArrayOptions extends DTypeOption {
+  /** The shape of the result: the data (flat, nested or a typed array) is read in row-major order. */
+  shape?: readonly number[];
+}
+
 /**
- * A Tensor from JS numbers, booleans, nested arrays or Tensors (float32 by default; booleans give bool).
- * @example np.array([[1, 2], [3, 4]]) // float32[2,2]
+ * A Tensor from JS numbers, booleans, nested arrays, Tensors or typed arrays (float32 by default;
+ * booleans give bool; a typed array gives its own dtype — Float64Array float64, integer arrays
+ * int32). Typed arrays are copied. `shape` reshapes the data (its size must match).
+ * @example
+ * np.array([[1, 2], [3, 4]]) // float32[2,2]
+ * np.array(new Float32Array([1, 2, 3, 4, 5, 6]), { shape: [2, 3] }) // float32[2,3]
+ * np.array(new Uint8Array([0, 255])) // int32 [0, 255]
  */
-export function array(v: ArrayLike, opts: DTypeOption = {}): Tensor {
+export function array(v: ArrayLike, opts: ArrayOptions = {}): Tensor {
   opts = optionsOf("array", opts);
-  const dtype = opts.dtype ?? (v instanceof Tensor ? undefined : isAllBool(v) ? "bool" : "float32");
-  const t = asTensor(v, "array", dtype);
+  const dtype = opts.dtype ?? (v instanceof Tensor || ArrayBuffer.isView(v) ? undefined : isAllBool(v) ? "bool" : "float32");
+  let t = asTensor(v, "array", dtype);
+  if (opts.shape !== undefined) {
+    const shape = checkShape("array", opts.shape);
+    if (sizeOf(shape) !== t.size) {
+      throw new ValueError(`array: cannot give data of ${t.size} element(s) (shape ${fmtShape(t.shape)}) the shape ${fmtShape(shape)}`);
+    }
+    t = reshapeRaw(t, shape);
+  }
   return t.weak ? new Tensor(t.node, false) : t;
 }
 

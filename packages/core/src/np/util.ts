@@ -49,6 +49,7 @@ function leafKind(v: unknown, op: string): "number" | "boolean" | "tensor" {
  */
 export function asTensor(x: ArrayLike, op = "asarray", dtype?: DType): Tensor {
   if (x instanceof Tensor) return dtype && dtype !== x.dtype ? astypeRaw(x, dtype) : x;
+  if (ArrayBuffer.isView(x)) return hostArrayTensor(x, op, dtype);
   if (typeof x === "number" || typeof x === "boolean") {
     const dt = dtype ?? (typeof x === "boolean" ? "bool" : Number.isInteger(x) ? "int32" : "float32");
     // A weak number keeps its exact value until promotion; an explicit dtype converts it now.
@@ -75,6 +76,44 @@ export function asTensor(x: ArrayLike, op = "asarray", dtype?: DType): Tensor {
     data[i] = typeof v === "boolean" ? +v : dt === "int32" ? Math.trunc(v) | 0 : dt === "bool" ? +(v !== 0) : v;
   }
   return new Tensor(hostDataNode(data, { shape, dtype: dt }));
+}
+
+/** The dtype a typed array's values have (NumPy's, where kiln has it; the integer arrays all fit int32 but Uint32Array). */
+function hostArrayDType(x: ArrayBufferView, op: string): DType {
+  if (x instanceof Float32Array) return "float32";
+  if (x instanceof Float64Array) return "float64";
+  if (x instanceof Int32Array || x instanceof Int16Array || x instanceof Int8Array || x instanceof Uint16Array
+    || x instanceof Uint8Array || x instanceof Uint8ClampedArray || x instanceof Uint32Array) return "int32";
+  const name = (x as object).constructor?.name ?? "an ArrayBuffer view";
+  throw new ValueError(`${op}: ${name} is not supported as array data; use a Float32Array, Float64Array, an integer typed array or nested arrays`);
+}
+
+/**
+ * A 1-D Tensor of a typed array's values, copied (the Tensor is immutable and lazy: a later write
+ * to the caller's array must not change it). Its dtype follows the array type unless `dtype` says
+ * otherwise; Uint32Array values of 2^31 or more do not fit int32 and are an error naming float64.
+ */
+function hostArrayTensor(x: ArrayBufferView, op: string, dtype?: DType): Tensor {
+  const natural = hostArrayDType(x, op);
+  const src = x as unknown as { readonly length: number; readonly [i: number]: number };
+  const dt = dtype ?? natural;
+  checkDType(dt, op);
+  const n = src.length;
+  const data = allocTyped(dt, n);
+  if (natural === dt && data.constructor === x.constructor) {
+    data.set(src as never);
+  } else if (dt === "int32") {
+    for (let i = 0; i < n; i++) {
+      const v = src[i]!;
+      if (x instanceof Uint32Array || isFloat(natural)) checkInt32(op, v);
+      data[i] = Math.trunc(v) | 0;
+    }
+  } else if (dt === "bool") {
+    for (let i = 0; i < n; i++) data[i] = +(src[i] !== 0);
+  } else {
+    for (let i = 0; i < n; i++) data[i] = src[i]!;
+  }
+  return new Tensor(hostDataNode(data, { shape: [n], dtype: dt }));
 }
 
 /**
