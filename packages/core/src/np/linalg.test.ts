@@ -448,7 +448,7 @@ describe("np.linalg.norm", () => {
   });
 
   it("rejects unsupported orders and bad axes", () => {
-    throwsWith(() => np.linalg.norm(m, { ord: 2 }), ValueError, "ord=2 for matrices (the extreme singular value) is not supported");
+    throwsWith(() => np.linalg.norm(m, { ord: 2 }), ValueError, "ord=2 for matrices (singular values) is not supported");
     throwsWith(() => np.linalg.norm(m, { ord: -2, axis: [0, 1] }), ValueError, "not supported");
     throwsWith(() => np.linalg.norm(m, { ord: 3 }), ValueError, "invalid norm order 3 for matrices");
     throwsWith(() => np.linalg.norm(v, { ord: "fro" }), ValueError, `invalid norm order "fro" for vectors`);
@@ -457,4 +457,53 @@ describe("np.linalg.norm", () => {
     throwsWith(() => np.linalg.norm([[[1]]], { axis: [0, 1, 2] }), ValueError, "axis must name 1 axis");
     throwsWith(() => np.linalg.norm(m, { axis: [1, -1] }), ValueError, "duplicate axes");
   });
+});
+
+describe("np.linalg: multiDot, matrixPower, vectorNorm, matrixNorm", () => {
+  const close = (t: Tensor, want: unknown, rtol = 1e-5) => expectClose(t, want as never, { rtol });
+
+  it("multiDot equals the left-to-right product, with 1-D ends as vectors", () => {
+    const a = np.arange(6).reshape([2, 3]), b = np.arange(12).reshape([3, 4]), c = np.arange(8).reshape([4, 2]);
+    close(np.linalg.multiDot([a, b, c]), np.matmul(np.matmul(a, b), c).toArraySync());
+    const v = np.array([1, 2]), w = np.array([1, -1]);
+    const r = np.linalg.multiDot([v, a, b, c, w]);
+    expect(r.shape).to.deep.equal([]);
+    close(r, np.dot(np.matmul(np.matmul(np.matmul(v, a), b), c), w).itemSync());
+    expect(np.linalg.multiDot([np.ones([10, 100]), np.ones([100, 5]), np.ones([5, 50])]).shape).to.deep.equal([10, 50]);
+  });
+
+  it("multiDot picks the cheapest order (the result is the same)", () => {
+    const A = np.linspace(-1, 1, 10 * 100).reshape([10, 100]), B = np.linspace(0, 1, 500).reshape([100, 5]), C = np.linspace(1, 2, 250).reshape([5, 50]);
+    close(np.linalg.multiDot([A, B, C]), np.matmul(A, np.matmul(B, C)).toArraySync(), 1e-4);
+  });
+
+  it("multiDot rejects bad chains with typed errors", () => {
+    expect(() => np.linalg.multiDot([np.ones([2, 3])])).to.throw(ValueError);
+    expect(() => np.linalg.multiDot([np.ones([2, 3]), np.ones([4, 2])])).to.throw(ShapeError, /do not chain/);
+    expect(() => np.linalg.multiDot([np.ones([2, 3]), np.ones([3]), np.ones([3, 2])])).to.throw(ShapeError, /must be 2-D/);
+  });
+
+  it("matrixPower: Fibonacci, identity, inverse powers, batches", () => {
+    expect(np.linalg.matrixPower(np.array([[1, 1], [1, 0]], { dtype: "int32" }), 10).toArraySync()).to.deep.equal([[89, 55], [55, 34]]);
+    close(np.linalg.matrixPower(np.array([[2, 0], [0, 3]]), 0), [[1, 0], [0, 1]]);
+    close(np.linalg.matrixPower(np.array([[2, 0], [0, 4]]), -2), [[0.25, 0], [0, 0.0625]]);
+    const batch = np.array([[[1, 1], [0, 1]], [[2, 0], [0, 2]]]);
+    close(np.linalg.matrixPower(batch, 3), [[[1, 3], [0, 1]], [[8, 0], [0, 8]]]);
+    expect(() => np.linalg.matrixPower(np.ones([2, 3]), 2)).to.throw(ShapeError);
+    expect(() => np.linalg.matrixPower(np.eye(2), 1.5)).to.throw(ValueError, /integer/);
+  });
+
+  it("vectorNorm over all axes, one axis or several; matrixNorm batched; 'f' is 'fro'", () => {
+    close(np.linalg.vectorNorm([[3, 4], [0, 0]]), 5);
+    close(np.linalg.vectorNorm([[1, -2], [3, 4]], { ord: 1, axis: 1 }), [3, 7]);
+    close(np.linalg.vectorNorm([[1, -2], [3, 4]], { ord: Infinity }), 4);
+    const x = np.arange(24).reshape([2, 3, 4]);
+    close(np.linalg.vectorNorm(x, { axis: [0, 2], keepdims: true }), np.sqrt(np.sum(x.mul(x), { axis: [0, 2], keepdims: true })).toArraySync());
+    close(np.linalg.matrixNorm([[[1, 2], [3, 4]], [[0, 0], [0, 1]]]), [Math.sqrt(30), 1]);
+    close(np.linalg.matrixNorm([[1, -2], [3, 4]], { ord: 1 }), 6);
+    close(np.linalg.norm([[1, 2], [3, 4]], { ord: "f" }), Math.sqrt(30));
+    expect(() => np.linalg.matrixNorm([1, 2])).to.throw(ValueError);
+    expect(() => np.linalg.norm([[1, 2], [3, 4]], { ord: "nuc" })).to.throw(ValueError, /SVD/);
+  });
+
 });

@@ -6,8 +6,8 @@
 import { ShapeError, ValueError, jsonOf } from "../errors.js";
 import { type Shape, broadcastShapes, fmtShape, normAxis, sizeOf } from "../shape.js";
 import { type ArrayLike, Tensor } from "../tensor.js";
-import { eyeRaw, matmulRaw, productRaw, promotedFloat, promotedPair, range, transposeRaw } from "./contract.js";
-import { norm } from "./norm.js";
+import { eyeRaw, matmulRaw, productRaw, promoted, promotedFloat, promotedPair, range, transposeRaw } from "./contract.js";
+import { matrixNormOf, norm, vectorNormOf } from "./norm.js";
 import { apply, broadcastRaw, reshapeRaw } from "./util.js";
 
 export { einsum, type Sublabel } from "./einsum.js";
@@ -163,6 +163,76 @@ function slogdet(a: ArrayLike): [Tensor, Tensor] {
   return [apply("detSign", [t], {}), apply("logAbsDet", [t], {})];
 }
 
+/**
+ * The cheapest parenthesization of a matrix chain (dims[i] × dims[i+1] for matrix i), by the
+ * classic O(n³) dynamic program over multiply-add counts, as NumPy's `multi_dot`.
+ */
+function chainOrder(dims: readonly number[]): number[][] {
+  const n = dims.length - 1;
+  const cost = Array.from({ length: n }, () => new Array<number>(n).fill(0));
+  const split = Array.from({ length: n }, () => new Array<number>(n).fill(0));
+  for (let len = 1; len < n; len++) {
+    for (let i = 0; i + len < n; i++) {
+      const j = i + len;
+      cost[i]![j] = Infinity;
+      for (let k = i; k < j; k++) {
+        const c = cost[i]![k]! + cost[k + 1]![j]! + dims[i]! * dims[k + 1]! * dims[j + 1]!;
+        if (c < cost[i]![j]!) {
+          cost[i]![j] = c;
+          split[i]![j] = k;
+        }
+      }
+    }
+  }
+  return split;
+}
+
+function multiDot(arrays: readonly ArrayLike[]): Tensor {
+  const op = "linalg.multiDot";
+  if (!Array.isArray(arrays) || arrays.length < 2) {
+    throw new ValueError(`${op}: expected an array of at least 2 arrays, got ${Array.isArray(arrays) ? arrays.length : typeof arrays}`);
+  }
+  const { ts } = promoted(op, arrays as ArrayLike[]);
+  const last = ts.length - 1;
+  ts.forEach((t, i) => {
+    const ok = t.ndim === 2 || ((i === 0 || i === last) && t.ndim === 1);
+    if (!ok) throw new ShapeError(`${op}: array ${i} has shape ${fmtShape(t.shape)}; the first and last may be 1-D, the others must be 2-D`);
+  });
+  // A 1-D first array is a row vector, a 1-D last one a column vector (removed again at the end).
+  const mats = ts.map((t, i) => (t.ndim === 2 ? t : reshapeRaw(t, i === 0 ? [1, t.size] : [t.size, 1])));
+  mats.forEach((m, i) => {
+    if (i > 0 && mats[i - 1]!.shape[1] !== m.shape[0]) {
+      throw new ShapeError(`${op}: arrays ${i - 1} and ${i} do not chain: ${fmtShape(ts[i - 1]!.shape)} @ ${fmtShape(ts[i]!.shape)}`);
+    }
+  });
+  const split = chainOrder([...mats.map((m) => m.shape[0]!), mats[last]!.shape[1]!]);
+  const product = (i: number, j: number): Tensor => (i === j ? mats[i]! : matmulRaw(product(i, split[i]![j]!), product(split[i]![j]! + 1, j)));
+  const out = product(0, last);
+  const shape = [...(ts[0]!.ndim === 2 ? [out.shape[0]!] : []), ...(ts[last]!.ndim === 2 ? [out.shape[1]!] : [])];
+  return reshapeRaw(out, shape);
+}
+
+function matrixPower(a: ArrayLike, n: number): Tensor {
+  const op = "linalg.matrixPower";
+  if (typeof n !== "number" || !Number.isSafeInteger(n)) throw new ValueError(`${op}: n must be an integer, got ${jsonOf(n)}`);
+  const [t0] = promotedPair(op, a, a);
+  const t = t0 as Tensor;
+  squareSize(op, t);
+  if (n === 0) return broadcastRaw(eyeRaw(t.shape[t.ndim - 1]!, t.dtype), t.shape);
+  // A negative power is a power of the inverse (float only: NumPy raises for integer matrices).
+  let base = n < 0 ? linalg.inv(t) : t;
+  let e = Math.abs(n);
+  let result: Tensor | null = null;
+  // Binary exponentiation: about 2·log2(n) matrix products.
+  for (;;) {
+    if (e & 1) result = result ? matmulRaw(result, base) : base;
+    e = Math.floor(e / 2);
+    if (e === 0) break;
+    base = matmulRaw(base, base);
+  }
+  return result!;
+}
+
 export const linalg = {
   /**
    * Solves `a @ x = b` for x. `a` is [..., n, n]; `b` is a vector [n] (result [..., n]) or a
@@ -226,4 +296,30 @@ export const linalg = {
    * @example np.linalg.norm([[3, 4], [6, 8]], { axis: 1 }) // [5, 10]
    */
   norm,
+
+  /**
+   * The vector p-norm over `axis` (default: all axes, flattened), as `jnp.linalg.vector_norm`.
+   * @example np.linalg.vectorNorm([[3, 4], [0, 0]]) // 5
+   */
+  vectorNorm: vectorNormOf,
+
+  /**
+   * The matrix norm over the last two axes (batched), as `jnp.linalg.matrix_norm`: "fro" (default), 1, -1, Infinity, -Infinity.
+   * @example np.linalg.matrixNorm([[1, 2], [3, 4]], { ord: 1 }) // 6
+   */
+  matrixNorm: matrixNormOf,
+
+  /**
+   * The product of a chain of matrices in the cheapest order (NumPy's `multi_dot`): the first
+   * array may be 1-D (a row vector) and the last 1-D (a column vector), the others are 2-D.
+   * @example np.linalg.multiDot([np.ones([10, 100]), np.ones([100, 5]), np.ones([5, 50])]) // [10, 50], computed as (A B) C
+   */
+  multiDot,
+
+  /**
+   * `a` to the integer power `n` (a batch of square matrices): the identity for 0, repeated
+   * squaring for n > 0, powers of the inverse for n < 0 (float matrices).
+   * @example np.linalg.matrixPower([[1, 1], [1, 0]], 10) // [[89, 55], [55, 34]]
+   */
+  matrixPower,
 };

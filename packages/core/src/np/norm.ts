@@ -6,11 +6,11 @@ import { isFloat } from "../dtype.js";
 import { ValueError, jsonOf } from "../errors.js";
 import { fmtShape, normAxis } from "../shape.js";
 import { type ArrayLike, Tensor } from "../tensor.js";
-import { keepDims, range, reduceRaw } from "./contract.js";
-import { apply, asTensor, astypeRaw, fullRaw, optionsOf } from "./util.js";
+import { keepDims, range, reduceRaw, transposeRaw } from "./contract.js";
+import { apply, asTensor, astypeRaw, fullRaw, optionsOf, reshapeRaw } from "./util.js";
 
 export interface NormOptions {
-  ord?: number | "fro" | null;
+  ord?: number | "fro" | "f" | "nuc" | null;
   axis?: number | readonly number[] | null;
   keepdims?: boolean;
 }
@@ -27,7 +27,7 @@ const sqrtOf = (x: Tensor): Tensor => apply("sqrt", [x], {});
 const sumSquares = (x: Tensor, axes: readonly number[]): Tensor => sumOf(apply("mul", [x, x], {}), axes);
 
 /** Vector norm along one axis. */
-function vectorNorm(x: Tensor, axis: number, ord: number | "fro" | null): Tensor {
+function vectorNorm(x: Tensor, axis: number, ord: number | "fro" | "f" | "nuc" | null): Tensor {
   if (ord === null || ord === 2) return sqrtOf(sumSquares(x, [axis]));
   if (typeof ord !== "number" || Number.isNaN(ord)) throw new ValueError(`${OP}: invalid norm order ${jsonOf(ord)} for vectors; use a number, Infinity or -Infinity`);
   if (ord === Infinity) return reduceRaw("reduceMax", absOf(x), [axis]);
@@ -39,10 +39,10 @@ function vectorNorm(x: Tensor, axis: number, ord: number | "fro" | null): Tensor
 }
 
 /** Matrix norm over the axis pair (row, col). */
-function matrixNorm(x: Tensor, row: number, col: number, ord: number | "fro" | null): Tensor {
-  if (ord === null || ord === "fro") return sqrtOf(sumSquares(x, [row, col]));
-  if (ord === 2 || ord === -2) {
-    throw new ValueError(`${OP}: ord=${ord} for matrices (the extreme singular value) is not supported: it needs an SVD, which kiln does not have`);
+function matrixNorm(x: Tensor, row: number, col: number, ord: number | "fro" | "f" | "nuc" | null): Tensor {
+  if (ord === null || ord === "fro" || ord === "f") return sqrtOf(sumSquares(x, [row, col]));
+  if (ord === 2 || ord === -2 || ord === "nuc") {
+    throw new ValueError(`${OP}: ord=${jsonOf(ord)} for matrices (singular values) is not supported yet: it needs an SVD, which kiln does not have`);
   }
   const kinds: Record<string, [summed: number, reduced: number, prim: "reduceMax" | "reduceMin"]> = {
     "1": [row, col, "reduceMax"], // max column sum
@@ -63,7 +63,7 @@ function matrixNorm(x: Tensor, row: number, col: number, ord: number | "fro" | n
  *   `ord`, `x` must be 1-D (vector norm) or 2-D (matrix norm).
  * - `axis` a number: vector norms — `ord` null/2 (Euclidean), 1, Infinity (max |x|), -Infinity
  *   (min |x|), 0 (count of nonzeros) or any other p: `sum(|x|^p)^(1/p)`.
- * - `axis` a pair: matrix norms — `ord` null/"fro" (Frobenius), 1 / -1 (max / min column abs sum),
+ * - `axis` a pair: matrix norms — `ord` null/"fro"/"f" (Frobenius), 1 / -1 (max / min column abs sum),
  *   Infinity / -Infinity (max / min row abs sum). ord 2 / -2 need singular values (an SVD), which
  *   kiln does not have: they are a ValueError.
  * Integer and bool inputs are computed in float32.
@@ -101,4 +101,57 @@ export function norm(x: ArrayLike, opts?: NormOptions): Tensor {
     throw new ValueError(`${OP}: axis must name 1 axis (vector norm) or 2 axes (matrix norm), got ${jsonOf(opts.axis)}`);
   }
   return opts.keepdims ? keepDims(out, [...axes].sort((a, b) => a - b), rank) : out;
+}
+
+export interface VectorNormOptions {
+  /** The order p (default 2; Infinity, -Infinity and 0 as in `norm`). */
+  ord?: number;
+  /** Axes taken together as one vector (default: all of them, flattened). */
+  axis?: number | readonly number[] | null;
+  keepdims?: boolean;
+}
+
+/**
+ * The vector p-norm of `x` over `axis` (all axes by default, flattened as one vector), as
+ * `jax.numpy.linalg.vector_norm` / the array API: any rank, several axes taken together.
+ * @example
+ * np.linalg.vectorNorm([[3, 4], [0, 0]])              // 5
+ * np.linalg.vectorNorm([[1, -2], [3, 4]], { ord: 1, axis: 1 }) // [3, 7]
+ */
+export function vectorNormOf(x: ArrayLike, opts?: VectorNormOptions): Tensor {
+  const op = "linalg.vectorNorm";
+  const t0 = asTensor(x, op);
+  opts = optionsOf(op, opts);
+  const t = isFloat(t0.dtype) ? t0 : astypeRaw(t0, "float32");
+  const rank = t.ndim;
+  const axes = opts.axis === undefined || opts.axis === null
+    ? range(0, rank)
+    : (typeof opts.axis === "number" ? [opts.axis] : [...opts.axis]).map((a) => normAxis(op, a, rank));
+  if (new Set(axes).size !== axes.length) throw new ValueError(`${op}: duplicate axes ${jsonOf(opts.axis)}`);
+  const sorted = [...axes].sort((a, b) => a - b);
+  // Move the vector's axes last and flatten them into one.
+  const rest = range(0, rank).filter((a) => !sorted.includes(a));
+  const moved = transposeRaw(t, [...rest, ...sorted]);
+  const flat = reshapeRaw(moved, [...rest.map((a) => t.shape[a]!), sorted.reduce((n, a) => n * t.shape[a]!, 1)]);
+  const out = vectorNorm(flat, rest.length, opts.ord ?? 2);
+  return opts.keepdims ? keepDims(out, sorted, rank) : out;
+}
+
+export interface MatrixNormOptions {
+  /** "fro" / "f" (default), 1, -1, Infinity, -Infinity; 2, -2 and "nuc" need an SVD (a ValueError for now). */
+  ord?: number | "fro" | "f" | "nuc";
+  keepdims?: boolean;
+}
+
+/**
+ * The matrix norm over the last two axes of a (batch of) matrices, as
+ * `jax.numpy.linalg.matrix_norm`.
+ * @example np.linalg.matrixNorm([[[1, 2], [3, 4]], [[0, 0], [0, 1]]]) // [5.477..., 1]
+ */
+export function matrixNormOf(x: ArrayLike, opts?: MatrixNormOptions): Tensor {
+  const op = "linalg.matrixNorm";
+  const t0 = asTensor(x, op);
+  opts = optionsOf(op, opts);
+  if (t0.ndim < 2) throw new ValueError(`${op}: expected a (batch of) matrices [..., m, n], got shape ${fmtShape(t0.shape)}`);
+  return norm(t0, { ord: opts.ord ?? "fro", axis: [-2, -1], keepdims: opts.keepdims ?? false });
 }
