@@ -43,8 +43,8 @@ function checkOperands(op: string, xs: readonly Tensor[]): void {
  * const [k, v] = lax.sort([np.array([2, 1, 2]), np.array([10, 20, 30])]); // k [1, 2, 2], v [20, 10, 30]
  * lax.sort([np.array([1, 1, 0]), np.array([5, 4, 9])], { numKeys: 2 });    // [[0, 1, 1], [9, 4, 5]]
  */
-export function sort(operand: ArrayLike, options?: SortOptions): Tensor;
 export function sort(operands: readonly Tensor[], options?: SortOptions): Tensor[];
+export function sort(operand: ArrayLike, options?: SortOptions): Tensor;
 export function sort(operands: ArrayLike | readonly Tensor[], options?: SortOptions): Tensor | Tensor[] {
   const opts = optionsOf("lax.sort", options);
   const single = !(Array.isArray(operands) && operands.length > 0 && operands.every((o) => o instanceof Tensor));
