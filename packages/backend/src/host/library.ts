@@ -1,6 +1,6 @@
 /**
  * Library kernels: primitives that are not lowered to the kernel IR (data-dependent control flow
- * or sequential dependencies: arg-reductions, scans, scatters, factorizations) run as these
+ * or sequential dependencies: arg-reductions, scans, scatters, sorts, factorizations) run as these
  * hand-written JS functions over typed arrays. They run through the executor like any kernel and
  * follow interpret.ts exactly; linear algebra computes in float64 and rounds on store. Control
  * steps (cond, while, scan) run sub-plans, so the host adds them (host/control.ts, host/run.ts).

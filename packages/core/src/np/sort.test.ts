@@ -39,6 +39,9 @@ describe("np.sort / argsort / lexsort / partition", () => {
     expect(s.dtype).to.equal("int32");
     same(s, [-(2 ** 31), 0, 5, 2 ** 31 - 1]);
     same(np.sort([true, false, true]), [0, 1, 1]);
+    const h = np.sort(np.array([2.5, NaN, -1], { dtype: "float16" }));
+    expect(h.dtype).to.equal("float16");
+    same(h, [-1, 2.5, NaN]);
     expect(np.argsort([1.5, 0.5]).dtype).to.equal("int32");
   });
 
