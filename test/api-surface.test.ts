@@ -17,14 +17,18 @@ diagonal diagIndices diagIndicesFrom trace tri triu tril vander cross matvec vec
 signbit fmax fmin fmod modf divmod floatPower cbrt sinc log10 logaddexp logaddexp2 isinf nanToNum rint copysign
 invert bitwiseAnd bitwiseOr bitwiseXor leftShift rightShift logicalXor resultType isscalar countNonzero average
 nansum nanmean nanmax nanmin cumprod nancumsum arrayEqual arrayEquiv allclose isclose cov corrcoef
-bartlett blackman hamming hanning kaiser convolve correlate isin bincount histogram applyOverAxes applyAlongAxis`.split(/\s+/);
+bartlett blackman hamming hanning kaiser convolve correlate isin bincount histogram applyOverAxes applyAlongAxis
+sort argsort lexsort partition argpartition searchsorted unique`.split(/\s+/);
 
-const TENSOR_METHODS = `add sub mul div pow neg matmul sum reshape get at data dataSync item itemSync toArray toArraySync toString dispose astype diagonal`.split(/\s+/);
+const TENSOR_METHODS = `add sub mul div pow neg matmul sum reshape get at data dataSync item itemSync toArray toArraySync toString dispose astype diagonal sort argsort`.split(/\s+/);
 
 describe("API surface (API.md §1)", () => {
   for (const name of NP_NAMES) {
     it(`np.${name} is a function`, () => expect((kiln.np as Record<string, unknown>)[name], name).to.be.a("function"));
   }
+  it("lax sorting names", () => {
+    for (const f of ["sort", "sortKeyVal", "topK", "cumsum", "cumprod", "cummax", "cummin"]) expect((kiln.lax as Record<string, unknown>)[f], f).to.be.a("function");
+  });
   it("linalg and dtype names", () => {
     for (const f of ["solve", "inv", "det", "slogdet", "cholesky", "norm"]) expect((kiln.np.linalg as Record<string, unknown>)[f], f).to.be.a("function");
     expect([kiln.np.float32, kiln.np.int32, kiln.np.bool, kiln.np.float64]).to.deep.equal(["float32", "int32", "bool", "float64"]);

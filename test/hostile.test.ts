@@ -7,7 +7,7 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import {
-  CoercionError, DTypeError, IndexError, KilnError, KilnTypeError, ParamState, State, StateError, Tensor, ValueError, grad, jit, nn, np,
+  CoercionError, DTypeError, IndexError, KilnError, KilnTypeError, ParamState, State, StateError, Tensor, ValueError, grad, jit, lax, nn, np,
   optim, prng, random, tree, treefyStates, vmap,
 } from "kiln";
 
@@ -62,6 +62,21 @@ const ENTRIES: Record<string, (v: never) => unknown> = {
   "x.mean({ axis: v, keepdims: true })": (v) => x.mean({ axis: v, keepdims: true }),
   "x.argmax(v)": (v) => x.argmax(v),
   "x.cumsum(v)": (v) => x.cumsum(v),
+  "x.sort(v)": (v) => x.sort(v),
+  "x.argsort(v)": (v) => x.argsort(v),
+  "np.sort(x, { axis: v, descending: true })": (v) => np.sort(x, { axis: v, descending: true }),
+  "np.unique(x, v)": (v) => np.unique(x, v),
+  "np.unique(x, { size: v })": (v) => np.unique(x, { size: v }),
+  "np.unique(x, { size: 2, fillValue: v })": (v) => np.unique(x, { size: 2, fillValue: v }),
+  "np.searchsorted([1, 2], x, { side: v })": (v) => np.searchsorted([1, 2], x, { side: v }),
+  "np.searchsorted(v, 1)": (v) => np.searchsorted(v, 1),
+  "np.lexsort(v)": (v) => np.lexsort(v),
+  "np.partition(x, v)": (v) => np.partition(x, v),
+  "lax.sort(x, { numKeys: v })": (v) => lax.sort(x, { numKeys: v }),
+  "lax.sort(v)": (v) => lax.sort(v),
+  "lax.topK(x, v)": (v) => lax.topK(x, v),
+  "lax.cummax(x, { axis: v })": (v) => lax.cummax(x, { axis: v }),
+  "lax.cumprod(x, { reverse: v })": (v) => lax.cumprod(x, { reverse: v }),
   "np.split(x, v)": (v) => np.split(x, v),
   "x.transpose(v)": (v) => x.transpose(v),
   "x.expandDims(v)": (v) => x.expandDims(v),

@@ -125,6 +125,31 @@ function argCases(p: "argmax" | "argmin"): Case[] {
   ];
 }
 
+/** The sort primitive: every output of a sort (sibling nodes), realized together. */
+function sortAll(xs: Tensor[], dimension: number, numKeys = 1): Tensor[] {
+  return xs.map((_, index) => apply("sort", xs, { dimension, numKeys, index }));
+}
+
+/**
+ * sort: specials (NaN last, -0 = +0 kept stable by a carried iota), ties, a second key of another
+ * dtype, a middle axis, float64, bool, an empty axis and a length-1 axis.
+ */
+function sortCases(): Case[] {
+  const pos = (shape: number[], axis: number) => new TensorClass(makeNode("iota", [], { axis }, { shape, dtype: "int32" }));
+  return [
+    { name: "float32 specials with positions", build: () => sortAll([floats([17], { specials: true }), pos([17], 0)], 0) },
+    { name: "rows [3,5] along 1", build: () => sortAll([floats([3, 5])], 1) },
+    { name: "[2,3,4] along the middle axis, int32 ties carry positions", build: () => sortAll([ints([2, 3, 4], -2, 2), pos([2, 3, 4], 1)], 1) },
+    { name: "two keys (int32 then float32) and a carried float", build: () => sortAll([ints([4, 6], 0, 3), floats([4, 6]), floats([4, 6])], 1, 2) },
+    { name: "float64", build: () => sortAll([floats([40], { dtype: "float64", specials: true })], 0) },
+    { name: "bool keys", build: () => sortAll([bools([9]), pos([9], 0)], 0) },
+    { name: "int32 extremes", build: () => sortAll([tensor("int32", [6], (i) => [2 ** 31 - 1, -(2 ** 31), 0, -1, 5, -(2 ** 31)][i]!), pos([6], 0)], 0) },
+    { name: "empty axis", build: () => sortAll([floats([3, 0])], 1) },
+    { name: "length-1 axis", build: () => sortAll([floats([4, 1])], 1) },
+    { name: "of a transpose (a strided operand)", build: () => sortAll([apply("transpose", [floats([3, 4])], { perm: [1, 0] })], 1) },
+  ];
+}
+
 const mat = (n: number, f: (i: number, j: number) => number, batch: number[] = []) =>
   tensor("float32", [...batch, n, n], (k) => f(Math.floor((k % (n * n)) / n), k % n) + Math.floor(k / (n * n)) * 0.1);
 const spd = (n: number, batch: number[] = []) => mat(n, (i, j) => (i === j ? n + 1 : 1 / (1 + i + j)), batch);
@@ -262,6 +287,7 @@ export const PRIMITIVE_CASES: { readonly [P in Prim]: readonly Case[] } = {
     { name: "duplicates accumulate, out of range dropped", build: () => apply("scatterAdd", [floats([5, 2]), tensor("int32", [4], (i) => [1, 1, 7, -1][i]!), floats([4, 2])], { axis: 0 }) },
     { name: "axis 1 int32", build: () => apply("scatterAdd", [ints([2, 4]), tensor("int32", [2], (i) => [3, 0][i]!), ints([2, 2])], { axis: 1 }) },
   ],
+  sort: sortCases(),
   scatter: [
     { name: "last duplicate wins", build: () => apply("scatter", [floats([4]), tensor("int32", [3], (i) => [2, 2, 0][i]!), floats([3])], { axis: 0 }) },
   ],

@@ -224,6 +224,16 @@ export const OPS = {
     const axis = int(r, 0, avals[i]!.shape.length - 1);
     return { op: "argReduce", args: [i], smooth: false, build: ([x]) => np[fn](x!, { axis }), code: ([x]) => `np.${fn}(${x}, { axis: ${axis} })` };
   },
+  // Kinked where values tie (the permutation jumps), so not smooth; argsort's positions are int32.
+  sort: (r, avals) => {
+    const i = operand(r, avals, hasAxes);
+    if (i < 0) return null;
+    const fn = pick(r, ["sort", "argsort"] as const);
+    const axis = r() < 0.2 ? null : int(r, 0, avals[i]!.shape.length - 1);
+    const descending = r() < 0.3;
+    const opts = `{ axis: ${axis}, descending: ${descending} }`;
+    return { op: "sort", args: [i], smooth: false, build: ([x]) => np[fn](x!, { axis, descending }), code: ([x]) => `np.${fn}(${x}, ${opts})` };
+  },
   cumsum: (r, avals) => {
     const i = operand(r, avals, numeric);
     const rank = avals[i]!.shape.length;
@@ -386,7 +396,7 @@ const FAMILY: { readonly [K in OpName]: Family } = {
   remainder: "binary", power: "binary", powerInt: "binary", maximum: "binary", minimum: "binary",
   arctan2: "binary", equal: "binary", notEqual: "binary", less: "binary", lessEqual: "binary", greater: "binary",
   greaterEqual: "binary", logicalAnd: "binary", logicalOr: "binary", bitwise: "binary", where: "binary",
-  reduce: "reduce", argReduce: "reduce", cumsum: "reduce",
+  reduce: "reduce", argReduce: "reduce", cumsum: "reduce", sort: "reduce",
   reshape: "movement", transpose: "movement", flip: "movement", sliceGet: "movement", broadcastTo: "movement",
   pad: "movement", concatenate: "movement", expandDims: "movement", squeeze: "movement",
   matmul: "contract", dot: "contract", einsum: "contract",

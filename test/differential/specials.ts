@@ -145,6 +145,17 @@ export const SPECIAL_CASES: { readonly [P in Prim]: readonly SpecialCase[] | { r
     { prim: "scatterAdd", name: "scatterAdd of specials, int32-extreme indices dropped", build: () => apply("scatterAdd", [vec("float32", FLOAT_SPECIALS), idx(INDEX_EXTREMES), vec("float32", [1, 2, NaN, -0, Infinity])], { axis: 0 }), operands: () => [] },
     { prim: "scatterAdd", name: "scatterAdd int32 wraps", build: () => apply("scatterAdd", [vec("int32", INT_SPECIALS), idx([0, 1, 1]), vec("int32", [-1, 1, 2 ** 31 - 1])], { axis: 0 }), operands: () => [] },
   ],
+  // Every special value (and int32 extreme, bool) sorted, with its input position carried: NaN
+  // last, -0 and +0 equal (kept in input order), bit-exact on every backend.
+  sort: DTYPES.map((dt) => ({
+    prim: "sort" as const, name: `sort(${dt}) with positions`,
+    build: () => apply("sort", [vec(dt, VALUES[dt]), vec("int32", VALUES[dt].map((_, i) => i))], { dimension: 0, numKeys: 1, index: 1 }),
+    operands: () => [],
+  })).concat(DTYPES.map((dt) => ({
+    prim: "sort" as const, name: `sort(${dt}) values`,
+    build: () => apply("sort", [vec(dt, VALUES[dt])], { dimension: 0, numKeys: 1, index: 0 }),
+    operands: () => [],
+  }))),
   scatter: [
     { prim: "scatter", name: "scatter of specials, int32-extreme indices dropped", build: () => apply("scatter", [vec("float32", FLOAT_SPECIALS), idx(INDEX_EXTREMES), vec("float32", [NaN, -0, Infinity, -Infinity, F32_TINY])], { axis: 0 }), operands: () => [] },
   ],

@@ -164,6 +164,7 @@ const LOWER_RULES = {
   },
   scatterAdd: libraryKernel("scatterAdd"),
   scatter: libraryKernel("scatter"),
+  sort: libraryKernel("sort"),
   solve: libraryKernel("solve"),
   cholesky: libraryKernel("cholesky"),
   detSign: libraryKernel("detSign"),

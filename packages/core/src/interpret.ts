@@ -13,6 +13,7 @@ import { BINARY_OPS, type BinaryPrim, type BinaryRow, UNARY_OPS, type UnaryPrim,
 import { type ControlCall, type ControlRuntime, evalControl } from "./ir/control.js";
 import { type Shape, sizeOf, stridesOf } from "./shape.js";
 import { choleskyOf, detSignOf, logAbsDetOf, solveInto } from "./matrix.js";
+import { sortAlongInto } from "./sort-order.js";
 
 export type F64 = Float64Array;
 type EvalRule<P extends Prim> = (inputs: F64[], params: PrimParams[P], node: Node<P>) => F64;
@@ -321,6 +322,11 @@ const RULES: { [P in Prim]: EvalRule<P> } = {
   // int32 accumulation wraps like int32 addition.
   scatterAdd: (inputs, p, node) => scatterInto(inputs, p.axis, node, node.aval.dtype === "int32" ? (a, b) => (a + b) | 0 : (a, b) => a + b),
   scatter: (inputs, p, node) => scatterInto(inputs, p.axis, node, (_a, b) => b),
+  sort: (inputs, p, node) => {
+    const out = new Float64Array(sizeOf(node.aval.shape));
+    sortAlongInto(inputs, node.aval.shape, p.dimension, p.numKeys, p.index, out);
+    return out;
+  },
 
   solve: ([a, b], _p, node) => {
     const shape = node.aval.shape;

@@ -1,11 +1,11 @@
 /**
  * Library kernels: primitives that are not lowered to the kernel IR (data-dependent control flow
- * or sequential dependencies: arg-reductions, scans, scatters, factorizations) run as these
+ * or sequential dependencies: arg-reductions, scans, scatters, sorts, factorizations) run as these
  * hand-written JS functions over typed arrays. They run through the executor like any kernel and
  * follow interpret.ts exactly; linear algebra computes in float64 and rounds on store. Control
  * steps (cond, while, scan) run sub-plans, so the host adds them (host/control.ts, host/run.ts).
  */
-import { type TypedArray, type PrimParams, sizeOf, choleskyOf, detSignOf, logAbsDetOf, solveInto } from "@kiln/core";
+import { type TypedArray, type PrimParams, sizeOf, choleskyOf, detSignOf, logAbsDetOf, solveInto, sortAlongInto } from "@kiln/core";
 import { type LibrarySpec } from "../schedule.js";
 
 /** A library kernel: reads `ins`, writes `out` (one output per step). */
@@ -84,6 +84,11 @@ export const LIBRARY: Readonly<Record<string, LibraryFn>> = {
   },
   scatterAdd: scatterInto((a, b) => a + b),
   scatter: scatterInto((_a, b) => b),
+  // Data-dependent permutations: a host kernel on every backend (WGSL has no version; webgpu reads back).
+  sort: (spec, ins, out) => {
+    const { dimension, numKeys, index } = spec.params as PrimParams["sort"];
+    sortAlongInto(ins, spec.outShape, dimension, numKeys, index, out);
+  },
   solve: (spec, [a, rhs], out) => {
     const shape = spec.outShape;
     const n = shape[shape.length - 2]!, k = shape[shape.length - 1]!;

@@ -8,7 +8,7 @@
  * promotion and user-facing error messages live in the `np` layer above.
  */
 import { type DType, isFloat } from "../dtype.js";
-import { DTypeError, IndexError, ShapeError, jsonOf } from "../errors.js";
+import { DTypeError, IndexError, ShapeError, ValueError, jsonOf } from "../errors.js";
 import { type Shape, fmtShape, shapeEq, sizeOf } from "../shape.js";
 import { type CondCall, type ScanCall, type WhileCall, inferControl } from "./control.js";
 import { type ParamSchema, bool, call, dataRef, dims, dtype, int, ints, label, num } from "./params.js";
@@ -72,6 +72,12 @@ export type PrimParams = { [P in UnaryPrim]: NoParams } & { [P in BinaryPrim]: N
   scatterAdd: { axis: number };
   /** Sets `updates` into x at idx along axis; out-of-range dropped. */
   scatter: { axis: number };
+  /**
+   * Output `index` of a stable lexicographic sort of equal-shaped operands along `dimension`,
+   * ordered by the first `numKeys` operands (lax.sort_p; NaN last, -0 equal to +0). The outputs of
+   * one sort are sibling nodes with the same operands and params but `index` (like control flow).
+   */
+  sort: { dimension: number; numKeys: number; index: number };
   /** Batched solve: a [...B, n, n], b [...B, n, k] -> [...B, n, k]. */
   solve: NoParams;
   /** Lower Cholesky factor of a batch of symmetric positive-definite matrices. */
@@ -188,6 +194,19 @@ function lastTwoSquare(prim: string, a: Aval): void {
     throw new ShapeError(`${prim}: expected a (batch of) square matrices, got shape ${fmtShape(a.shape)}`);
   }
   if (!isFloat(a.dtype)) throw new DTypeError(`${prim}: expected a float matrix, got ${a.dtype}`);
+}
+
+/** sort: equal shapes (dtypes may differ: keys and carried values), 1 ≤ numKeys ≤ operands. */
+function inferSort(inputs: readonly Aval[], p: PrimParams["sort"]): Aval {
+  const [first] = inputs;
+  if (!first) throw new ShapeError(`sort: expected at least one operand`);
+  for (const a of inputs) {
+    if (!shapeEq(a.shape, first.shape)) throw new ShapeError(`sort: operand shapes ${inputs.map((i) => fmtShape(i.shape)).join(", ")} differ`);
+  }
+  if (!(p.dimension >= 0 && p.dimension < first.shape.length)) throw new IndexError(`sort: dimension ${p.dimension} out of range for ${fmtShape(first.shape)}`);
+  if (!(p.numKeys >= 1 && p.numKeys <= inputs.length)) throw new ValueError(`sort: numKeys ${p.numKeys} must be between 1 and the ${inputs.length} operand(s)`);
+  if (!(p.index >= 0 && p.index < inputs.length)) throw new IndexError(`sort: output index ${p.index} out of range for ${inputs.length} operand(s)`);
+  return inputs[p.index]!;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -319,6 +338,7 @@ export const PRIMITIVES = {
     },
   },
   scatterAdd: { kind: "index", params: { axis: int }, infer: ([x]) => x! },
+  sort: { kind: "index", params: { dimension: int, numKeys: int, index: int }, infer: inferSort },
   scatter: { kind: "index", params: { axis: int }, infer: ([x]) => x! },
 
   solve: {

@@ -29,3 +29,4 @@ export const int32 = "int32" as const;
 export const bool = "bool" as const;
 export * from "./math-extra.js";
 export * from "./signal-extra.js";
+export { sort, argsort, lexsort, partition, argpartition, searchsorted, unique, type SortOptions, type UniqueOptions } from "./sort.js";

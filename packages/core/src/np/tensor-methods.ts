@@ -14,10 +14,16 @@ import * as lin from "./linalg.js";
 import * as mat from "./matrix-extra.js";
 import * as red from "./reduce.js";
 import * as shp from "./shape.js";
+import * as srt from "./sort.js";
 import type { AxisOr, ReduceOptions, VarOptions } from "./reduce.js";
 
 /** Options of `argmax`/`argmin`: an axis, or `{ axis, keepdims }`. */
 type ArgOptions = number | null | { axis?: number | null; keepdims?: boolean };
+
+/** A sort method's argument: an axis (null flattens) or the options object. */
+type AxisOption = number | null;
+const sortOptions = (o: AxisOption | srt.SortOptions | undefined): srt.SortOptions | undefined =>
+  typeof o === "number" || o === null ? { axis: o } : o;
 
 /** The methods np attaches to every Tensor; merged into the `Tensor` class's type below. */
 interface TensorMethods {
@@ -118,6 +124,10 @@ interface TensorMethods {
   cumsum(opts?: number | null | { axis?: number | null }): Tensor;
   /** `np.logsumexp(this, opts)`. */
   logsumexp(opts?: AxisOr<ReduceOptions>): Tensor;
+  /** `np.sort(this, opts)`: a sorted copy (JAX's `Array.sort`; default the last axis, null flattens). */
+  sort(opts?: AxisOption | srt.SortOptions): Tensor;
+  /** `np.argsort(this, opts)`: the stable int32 sorting positions. */
+  argsort(opts?: AxisOption | srt.SortOptions): Tensor;
 
   // ------------------------------------------------------------------ shape
   /** `np.reshape(this, shape)`; one `-1` is inferred. */
@@ -215,6 +225,8 @@ const methods: TensorMethods & ThisType<Tensor> = {
   any(opts) { return red.any(this, opts); },
   cumsum(opts) { return red.cumsum(this, opts); },
   logsumexp(opts) { return red.logsumexp(this, opts); },
+  sort(opts) { return srt.sort(this, sortOptions(opts)); },
+  argsort(opts) { return srt.argsort(this, sortOptions(opts)); },
 
   reshape(shape) { return shp.reshape(this, shape); },
   transpose(axes) { return shp.transpose(this, axes); },

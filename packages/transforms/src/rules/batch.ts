@@ -202,6 +202,7 @@ export const BATCH_RULES = {
   gather: gatherBatch,
   scatterAdd: scatterBatch("scatterAdd"),
   scatter: scatterBatch("scatter"),
+  sort: (xs, bs, p, size) => apply("sort", xs.map((x, i) => lift(x, bs[i]!, size)), { ...p, dimension: p.dimension + 1 }),
 
   solve: elementwiseBatch("solve"),
   cholesky: elementwiseBatch("cholesky"),

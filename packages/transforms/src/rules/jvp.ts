@@ -7,7 +7,7 @@ import { type Prim, npUtil } from "@kiln/core";
 import { type BinaryPartials, type UnaryDerivative, rowRules } from "./partials.js";
 import {
   addOrNull, choleskyTangent, chooserMask, div, logAbsDetTangent, matmul, mul, neg, orZeros,
-  prodOfOthers, solve, sub, sumAxes,
+  permuteLikeSort, prodOfOthers, solve, sub, sumAxes,
 } from "./ops.js";
 import type { CallLevel, JvpRule, JvpTable, NotDifferentiable } from "./types.js";
 
@@ -91,6 +91,12 @@ export const JVP_RULES = {
   scatterAdd: linearJvp("scatterAdd", [0, 2]),
   // scatter is linear in (x, updates) jointly: the same positions are overwritten in the tangent.
   scatter: linearJvp("scatter", [0, 2]),
+  // The permutation is piecewise constant in the keys: the tangent of output i is operand i's
+  // tangent permuted the same way (JAX's _sort_jvp).
+  sort: (primals, tangents, { dimension, numKeys, index }) => {
+    const t = tangents[index];
+    return t ? permuteLikeSort(primals.slice(0, numKeys), t, dimension) : null;
+  },
 
   // x = a⁻¹b: dx = a⁻¹(db - da·x).
   solve: ([a, _b], [ta, tb], _p, out) => {

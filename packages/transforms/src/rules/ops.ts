@@ -66,7 +66,7 @@ export function pad(x: Tensor, lo: readonly number[], hi: readonly number[], val
   return apply("pad", [x], { lo: [...lo], hi: [...hi], value });
 }
 
-function iota(shape: Shape, axis: number): Tensor {
+export function iota(shape: Shape, axis: number): Tensor {
   // iota is a leaf: its aval is given, not inferred.
   return new Tensor(makeNode("iota", [], { axis }, { shape: [...shape], dtype: "int32" }));
 }
@@ -258,4 +258,25 @@ export function logAbsDetTangent(a: Tensor, dA: Tensor): Tensor {
 export function logAbsDetCotangent(a: Tensor, ct: Tensor): Tensor {
   const invT = solve(mT(a), eyeLike(a));
   return mul(expandReduced(ct, a.shape, [a.ndim - 2, a.ndim - 1]), invT);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sorting: the permutation is piecewise constant in the keys, so derivatives only move values.
+
+/**
+ * `t` permuted the way `sort` permutes its operands: sorted as an extra, non-key operand (the
+ * tangent of any sort output, and linear in `t`).
+ */
+export function permuteLikeSort(keys: readonly Tensor[], t: Tensor, dimension: number): Tensor {
+  return apply("sort", [...keys, t], { dimension, numKeys: keys.length, index: keys.length });
+}
+
+/**
+ * The transpose of `permuteLikeSort`: each element of `ct` goes back to the position it was sorted
+ * from. The sorting permutation (the sorted iota) is itself a sort key: sorting `ct` by it undoes
+ * the permutation, and stays a sort, so the rule composes to any order.
+ */
+export function unpermuteLikeSort(keys: readonly Tensor[], ct: Tensor, dimension: number): Tensor {
+  const perm = permuteLikeSort(keys, iota(ct.shape, dimension), dimension);
+  return apply("sort", [perm, ct], { dimension, numKeys: 1, index: 1 });
 }

@@ -255,3 +255,31 @@ describe("contraction and linear-algebra rules", () => {
     expect(vjpNodes([apply("detSign", [a], {})], [f64([1], [])], [a.node])).to.deep.equal([null]);
   });
 });
+
+describe("sort rules", () => {
+  const sortOut = (dimension: number, numKeys: number, index: number, ...extra: Tensor[]) =>
+    (...xs: Tensor[]): Tensor => apply("sort", [...xs, ...extra], { dimension, numKeys, index });
+
+  it("the sorted keys and a carried operand, along either axis, away from ties (jvp, vjp, adjoint, second order)", () => {
+    checkGradients({ shapes: [[6]], args: args(distinct(6)), f: sortOut(0, 1, 0), runs: 10 });
+    checkGradients({ shapes: [[2, 3]], args: args(distinct(6)), f: sortOut(0, 1, 0), runs: 10 });
+    checkGradients({ shapes: [[3, 4]], args: args(distinct(12)), f: sortOut(1, 1, 0), runs: 10 });
+    // Output 1 is the second operand permuted by the first's order: differentiable in both (the key's part is 0).
+    checkGradients({ shapes: [[5], [5]], args: args(distinct(5), uniform(5, -2, 2)), f: sortOut(0, 1, 1), runs: 10 });
+  });
+
+  it("an int32 key permutes a float operand; the key gets no cotangent", () => {
+    const keys = ints([2, 0, 1, 0], [4]);
+    checkGradients({ shapes: [[4]], args: args(uniform(4, -2, 2)), f: (x) => apply("sort", [keys, x], { dimension: 0, numKeys: 1, index: 1 }), runs: 10 });
+    const x = f64([10, 20, 30, 40], [4]);
+    const [gk] = vjpNodes([apply("sort", [keys, x], { dimension: 0, numKeys: 1, index: 1 })], [f64([1, 2, 3, 4], [4])], [keys.node]);
+    expect(gk).to.equal(null);
+  });
+
+  it("ties: the cotangent follows the stable permutation (each position gets its own)", () => {
+    // x = [1, 0, 1]: sorted [0, 1, 1] from positions [1, 0, 2]; u = [1, 2, 3] -> x̄ = [2, 1, 3].
+    const x = f64([1, 0, 1], [3]);
+    const [g] = vjpNodes([apply("sort", [x], { dimension: 0, numKeys: 1, index: 0 })], [f64([1, 2, 3], [3])], [x.node]);
+    expect(Array.from(evaluate(g!))).to.deep.equal([2, 1, 3]);
+  });
+});

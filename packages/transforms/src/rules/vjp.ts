@@ -7,8 +7,8 @@ import { type Prim, isFloat, npUtil } from "@kiln/core";
 import { type BinaryPartials, type UnaryDerivative, rowRules } from "./partials.js";
 import {
   choleskyCotangent, chooserMask, clampIndices, div, expandReduced, inRangeMask, inversePerm, logAbsDetCotangent,
-  mT, matmul, mul, neg, prodOfOthers, scatterWinners, slice, solve, transpose, unbroadcast, unpad, unslice, where,
-  zerosLike,
+  mT, matmul, mul, neg, prodOfOthers, scatterWinners, slice, solve, transpose, unbroadcast, unpad, unslice,
+  unpermuteLikeSort, where, zerosLike,
 } from "./ops.js";
 import type { CallLevel, NotDifferentiable, VjpRule, VjpTable } from "./types.js";
 
@@ -104,6 +104,11 @@ export const VJP_RULES = {
       where(won, apply("gather", [ct, idx!], { axis }), zerosLike(upd!)),
     ];
   },
+
+  // Output i is operand i permuted: its cotangent goes back through the inverse permutation; the
+  // keys get nothing through the (piecewise constant) permutation itself.
+  sort: (ct, primals, { dimension, numKeys, index }) =>
+    primals.map((x, i) => (i === index && isFloat(x.dtype) ? unpermuteLikeSort(primals.slice(0, numKeys), ct, dimension) : null)),
 
   // x = a⁻¹b: b̄ = a⁻ᵀ x̄, ā = -b̄ xᵀ.
   solve: (ct, [a], _p, out) => {
