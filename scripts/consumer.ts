@@ -346,6 +346,8 @@ async function main(): Promise<void> {
     for (const p of c.workspace) console.log(`  ${p.filename}: ${p.files.length} files, ${kb(p.unpackedSize)} unpacked`);
     console.log(`install size (node_modules, kiln and its dependencies): ${mb(installBytes(c, c.native))}` +
       (withNative ? `; with the optional webgpu (Dawn): ${mb(installBytes(c))}` : ""));
+    const sizes = [...installedPackages(c.dir)].filter(([n]) => !c.devOnly.has(n)).map(([n, d]) => [n, treeBytes(d)] as const);
+    console.log(`  ${sizes.sort((a, b) => b[1] - a[1]).map(([n, b]) => `${n} ${mb(b)}`).join(", ")}`);
     console.log(run(process.execPath, ["esm-smoke.mjs"], c.dir).trim());
     for (const cfg of TSCONFIGS) console.log(`tsc (${cfg.name}): ${typecheck(c.dir, cfg, ["public-api.ts"]) || "clean"}`);
     const b = await bundleForBrowser(c.dir, "browser-entry.ts");
