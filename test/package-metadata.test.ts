@@ -145,6 +145,15 @@ describe("package metadata", () => {
         expect([...list].filter((f) => !info.has(f)).map((f) => relative(p.dir, f))).to.deep.equal([]);
       });
 
+      it("lists each module both as built (dist, for consumers) and as source (src, bundled through the kiln-source condition)", () => {
+        const field = p.json.sideEffects as false | string[];
+        if (field === false) return;
+        const dist = field.filter((f) => f.startsWith("./dist/")), src = field.filter((f) => f.startsWith("./src/"));
+        expect(dist.length + src.length, "paths start with ./dist/ or ./src/").to.equal(field.length);
+        // The browser example bundles the sources: a module listed for dist only is dropped there.
+        expect(src.sort()).to.deep.equal(dist.map((f) => `./${sourceOf(f)}`).sort());
+      });
+
       it("reaches each listed module from an entry through listed modules only (a bundler prunes unlisted ones)", () => {
         const list = listed(p);
         const reached = new Set<string>();
