@@ -13,18 +13,20 @@
  * `test/consumer/consumer.test.ts` runs it under `npm test`; `npm run test:consumer` runs it alone
  * and prints the sizes (`-- --keep` keeps the project, `-- --with-native` installs Dawn too).
  */
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { isBuiltin } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
 import type { Metafile } from "esbuild";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const FIXTURES = join(ROOT, "test/consumer/fixture");
 const TSC = join(ROOT, "node_modules/typescript/bin/tsc");
+const execFileAsync = promisify(execFile);
 
 interface PackageJson {
   name: string;
@@ -188,20 +190,32 @@ export const TSCONFIGS: readonly ConsumerTsconfig[] = [
   { name: "bundler", compilerOptions: { module: "esnext", moduleResolution: "bundler", lib: ["es2022", "dom"], types: [] } },
 ];
 
-/** Type-checks `files` in `project` under `config`; resolves to tsc's output ("" when clean). */
-export function typecheck(project: string, config: ConsumerTsconfig, files: readonly string[]): string {
+/**
+ * Type-checks `files` in `project` under `config`; resolves to tsc's output ("" when clean).
+ * Asynchronous, so the configurations can be checked side by side.
+ */
+export async function typecheck(project: string, config: ConsumerTsconfig, files: readonly string[]): Promise<string> {
   const path = join(project, `tsconfig.${config.name}.json`);
   writeFileSync(path, JSON.stringify({
     compilerOptions: { target: "es2022", strict: true, skipLibCheck: false, noEmit: true, ...config.compilerOptions },
     files,
   }, null, 2));
   try {
-    run(process.execPath, [TSC, "-p", path, "--pretty", "false"], project);
+    await execFileAsync(process.execPath, [TSC, "-p", path, "--pretty", "false"], { cwd: project, env: cleanEnv(), encoding: "utf8", maxBuffer: 64 << 20 });
     return "";
   } catch (e) {
     const err = e as { stdout?: string; stderr?: string; message: string };
     return `${err.stdout ?? ""}${err.stderr ?? ""}` || err.message;
   }
+}
+
+/**
+ * Writes the ```ts blocks of the kiln package's README into `project` as modules
+ * (`readme-<i>.ts`); resolves to their file names.
+ */
+export function writeReadmeBlocks(project: string): string[] {
+  const blocks = tsBlocks(readFileSync(join(ROOT, "packages/kiln/README.md"), "utf8"));
+  return blocks.map((b, i) => (writeFileSync(join(project, `readme-${i}.ts`), `${b}export {};\n`), `readme-${i}.ts`));
 }
 
 /** Packages that carry native code: they install binaries and can never run in a browser. */
@@ -349,7 +363,9 @@ async function main(): Promise<void> {
     const sizes = [...installedPackages(c.dir)].filter(([n]) => !c.devOnly.has(n)).map(([n, d]) => [n, treeBytes(d)] as const);
     console.log(`  ${sizes.sort((a, b) => b[1] - a[1]).map(([n, b]) => `${n} ${mb(b)}`).join(", ")}`);
     console.log(run(process.execPath, ["esm-smoke.mjs"], c.dir).trim());
-    for (const cfg of TSCONFIGS) console.log(`tsc (${cfg.name}): ${typecheck(c.dir, cfg, ["public-api.ts"]) || "clean"}`);
+    const files = ["public-api.ts", ...writeReadmeBlocks(c.dir)];
+    const checks = await Promise.all(TSCONFIGS.map((cfg) => typecheck(c.dir, cfg, files)));
+    TSCONFIGS.forEach((cfg, i) => console.log(`tsc (${cfg.name}): ${checks[i] || "clean"}`));
     const b = await bundleForBrowser(c.dir, "browser-entry.ts");
     console.log(`browser bundle (np + grad): ${kb(b.minifiedBytes)} minified, ${kb(b.gzipBytes)} gzipped; problems: ${b.problems.join("; ") || "none"}`);
     console.log(`total ${((performance.now() - started) / 1000).toFixed(1)} s${keep ? `; project kept in ${c.dir}` : ""}`);
