@@ -24,8 +24,10 @@ export { type LoweredKernelInfo } from "./host/inspect.js";
 export { backends, init, setBackend, getBackend, defaultBackend, type BackendInfo, type BackendName, type InitOptions } from "./select.js";
 export { tuneWebgpu, type TuneOptions, type TuneReport } from "./targets/webgpu/webgpu-tune.js";
 export { webgpuRunStats, clearWebgpuCache } from "./targets/webgpu/webgpu.js";
-export { destroyGpu, type AdapterSummary } from "./targets/webgpu/webgpu-device.js";
-export { webgpuCacheStats, setWgslSourceStore, type WgslSourceStore, type WgslStoreProblem } from "./targets/webgpu/webgpu-programs.js";
+// From webgpu-api.ts, not the device modules: their declarations name WebGPU's global types.
+export {
+  destroyGpu, webgpuCacheStats, setWgslSourceStore, type AdapterSummary, type WgslSourceStore, type WgslStoreProblem,
+} from "./targets/webgpu/webgpu-api.js";
 export { renderWgslProgram, type WgslProgram, type WgslTuning, type MatmulChoice, type MatmulStrategy } from "./targets/webgpu/wgsl-kernel.js";
 
 export interface LoweredGraph {

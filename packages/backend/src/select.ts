@@ -8,7 +8,7 @@
 import { BackendUnavailableError, activeExecutor, registerExecutor, setExecutor } from "@kiln/core";
 import { TARGETS, targetNamed } from "./targets/index.js";
 import { type DeviceSummary } from "./targets/target.js";
-import { type AdapterSummary } from "./targets/webgpu/webgpu-device.js";
+import { type AdapterSummary } from "./targets/webgpu/webgpu-api.js";
 
 export type BackendName = "cpu" | "webgpu" | "gpujs";
 

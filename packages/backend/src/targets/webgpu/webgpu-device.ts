@@ -11,18 +11,7 @@
 import type {} from "webgpu"; // WebGPU's global types (GPUDevice, ...); erased at run time
 import { BackendUnavailableError } from "@kiln/core";
 import { type WgslTuning } from "./wgsl-kernel.js";
-
-export interface AdapterSummary {
-  /** Human-readable name: the device or description the adapter reports. */
-  readonly name: string;
-  readonly vendor: string;
-  readonly architecture: string;
-  readonly description: string;
-  /** A CPU implementation (llvmpipe, lavapipe, SwiftShader, WARP, ...). */
-  readonly software: boolean;
-  /** How it was reached: "dawn" (Node, native backend), "dawn-opengles" (Node, GL ES), "browser". */
-  readonly via: string;
-}
+import type { AdapterSummary } from "./webgpu-api.js"; // type-only: webgpu-api.ts imports this module
 
 export interface GpuLimits {
   readonly maxStorageBuffersPerShaderStage: number;
@@ -294,12 +283,7 @@ export function gpuUnavailableReason(): string | null {
   return unavailable;
 }
 
-/**
- * Destroys the device (its buffers become invalid). A Node process does not exit while a Dawn
- * device is alive: scripts and test runners call this when done.
- * @example
- * destroyGpu(); // let the process exit
- */
+/** Destroys the device (its buffers become invalid); public as webgpu-api.ts's `destroyGpu`. */
 export function destroyGpu(): void {
   const ctx = current;
   current = null;

@@ -77,16 +77,7 @@ export function aliasedDispatch(ctx: GpuContext, compiled: CompiledProgram, i: n
 
 let store: WgslSourceStore | null = null;
 
-/**
- * Installs (or removes, with null) a persistent store of rendered WGSL programs. Entries are
- * checked against the kernel IR before use; problems go to `onProblem` (default: a warning).
- * @example
- * setWgslSourceStore({
- *   get: (k) => localStorage.getItem(k),
- *   set: (k, v) => localStorage.setItem(k, v),
- *   onProblem: (p) => console.error(p.kind, p.kernel, p.message), // optional
- * });
- */
+/** Installs (or removes, with null) the persistent store; public as webgpu-api.ts's `setWgslSourceStore`. */
 export function setWgslSourceStore(s: WgslSourceStore | null): void {
   store = s;
 }
@@ -235,13 +226,7 @@ function compiledBy(ctx: GpuContext, key: string, name: string, render: () => { 
   return compiled;
 }
 
-/**
- * Counts of the WGSL program cache: `compiles` (programs rendered and compiled), `entries`,
- * `lookups`, `storeHits` (programs taken from the persistent store), `storeProblems` (rejected
- * entries, store exceptions, stored programs that did not compile).
- * @example
- * webgpuCacheStats().compiles; // grows by one per distinct fused kernel
- */
+/** The program cache's counts; public as webgpu-api.ts's `webgpuCacheStats`. */
 export function webgpuCacheStats(): { compiles: number; entries: number; lookups: number; storeHits: number; storeProblems: number } {
   return { ...stats, entries: byKey.size };
 }

@@ -1,0 +1,160 @@
+/**
+ * kiln as an npm user gets it (issue 18): the workspace packages packed, installed offline into a
+ * fresh project from their tarballs (scripts/consumer.ts explains how), then used from plain Node,
+ * type-checked by a strict TypeScript consumer and bundled for the browser. A user once found
+ * `@kiln/backend`'s declarations naming GPUDevice without a source for it; this suite is where
+ * such a break shows, since the repo's own type-check resolves packages to their sources.
+ */
+import { expect } from "chai";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { transformSync } from "esbuild";
+import type { Metafile } from "esbuild";
+import {
+  type Consumer, TSCONFIGS, bundleForBrowser, bundleProblems, cleanEnv, installBytes, installedPackages, isNativePackage,
+  makeConsumer, packageOfPath, readJson, typecheck, writeReadmeBlocks,
+} from "../../scripts/consumer.js";
+
+const KB = (n: number) => `${(n / 1e3).toFixed(1)} KB`;
+
+function node(args: readonly string[], cwd: string): string {
+  return execFileSync(process.execPath, args, { cwd, env: cleanEnv(), encoding: "utf8", timeout: 120_000 });
+}
+
+/** Every file of `dir` (recursively) whose name ends with `suffix`. */
+function filesEnding(dir: string, suffix: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? (e.name === "node_modules" ? [] : filesEnding(join(dir, e.name), suffix)) : e.name.endsWith(suffix) ? [join(dir, e.name)] : []);
+}
+
+describe("consumer: kiln installed from its npm tarballs", function () {
+  this.timeout(300_000);
+  let c: Consumer;
+  const started = performance.now();
+
+  /** tsc's output per configuration: both checks start once the project exists, and run side by side. */
+  let checks: Map<string, Promise<string>>;
+  let readmeFiles: string[];
+
+  before(() => {
+    c = makeConsumer();
+    readmeFiles = writeReadmeBlocks(c.dir);
+    checks = new Map(TSCONFIGS.map((cfg) => [cfg.name, typecheck(c.dir, cfg, ["public-api.ts", ...readmeFiles])]));
+  });
+  after(() => {
+    c?.dispose();
+    console.log(`      consumer suite: ${((performance.now() - started) / 1000).toFixed(1)} s ` +
+      `(build ${c?.seconds.build.toFixed(1)} s, pack ${c?.seconds.pack.toFixed(1)} s, offline install ${c?.seconds.install.toFixed(1)} s)`);
+  });
+
+  it("packs every workspace package: built JS, declarations, README, sources for the maps; no tests", () => {
+    const names = c.workspace.map((p) => p.name).sort();
+    expect(names).to.deep.equal(["@kiln/backend", "@kiln/core", "@kiln/nn", "@kiln/transforms", "kiln"]);
+    for (const p of c.workspace) {
+      const files = p.files.map((f) => f.path);
+      expect(files, p.name).to.include.members(["package.json", "README.md", "dist/index.js", "dist/index.d.ts", "src/index.ts"]);
+      expect(files.filter((f) => /\.test(-util)?\.ts$|^test\/|tsbuildinfo$/.test(f)), p.name).to.deep.equal([]);
+    }
+  });
+
+  it("installs what `npm install kiln` installs: kiln's packages and their dependencies, no native package", () => {
+    const installed = [...installedPackages(c.dir)].filter(([name]) => !c.devOnly.has(name));
+    expect(installed.map(([name]) => name)).to.include.members(["kiln", "@kiln/core", "@kiln/transforms", "@kiln/backend", "@kiln/nn"]);
+    expect(installed.filter(([, dir]) => isNativePackage(dir)).map(([name]) => name)).to.deep.equal([]);
+    expect(installed.map(([name]) => name)).not.to.include("webgpu"); // an optional peer: the user's choice
+    console.log(`      install size: ${(installBytes(c) / 1e6).toFixed(1)} MB (${installed.map(([n]) => n).sort().join(", ")})`);
+  });
+
+  it("source maps and declaration maps point at files the tarballs ship", () => {
+    const missing: string[] = [];
+    for (const name of ["kiln", "@kiln/core", "@kiln/transforms", "@kiln/backend", "@kiln/nn"]) {
+      for (const map of filesEnding(join(c.dir, "node_modules", name, "dist"), ".map")) {
+        for (const source of (readJson<{ sources: string[] }>(map)).sources) {
+          try {
+            readFileSync(join(dirname(map), source));
+          } catch {
+            missing.push(`${map}: ${source}`);
+          }
+        }
+      }
+    }
+    expect(missing).to.deep.equal([]);
+  });
+
+  it("runs an ES module with plain node: grad, a jitted training loop, a State stream, kiln/internal", () => {
+    const out = node(["esm-smoke.mjs"], c.dir);
+    expect(out).to.match(/esm: .* ok/);
+  });
+
+  for (const config of TSCONFIGS) {
+    it(`type-checks a program using kiln and kiln/internal, and the README: strict, no skipLibCheck, moduleResolution ${config.name}`, async () => {
+      expect(await checks.get(config.name)).to.equal("");
+    });
+  }
+
+  it("the kiln package's README code runs and prints what its comments say", () => {
+    expect(readmeFiles).to.have.length.greaterThan(0);
+    const outputs = readmeFiles.map((file) => {
+      const js = file.replace(/\.ts$/, ".mjs");
+      writeFileSync(join(c.dir, js), transformSync(readFileSync(join(c.dir, file), "utf8"), { loader: "ts", format: "esm", target: "es2022" }).code);
+      return node([js], c.dir).trim().split("\n");
+    });
+    // The gradient, then the State's stream: its value on subscription, then after the step.
+    expect(outputs[0]).to.deep.equal(["[ 2, 4, 6 ]", "0", "3"]);
+  });
+
+  it("bundles np + grad for the browser without Node built-ins or native packages, and the bundle runs", async () => {
+    const bundle = await bundleForBrowser(c.dir, "browser-entry.ts");
+    console.log(`      browser bundle (np + grad, esbuild, minified): ${KB(bundle.minifiedBytes)}, ${KB(bundle.gzipBytes)} gzipped`);
+    expect(bundle.problems).to.deep.equal([]);
+    // Run as a module: the bundle must still install Tensor's methods and the CPU executor.
+    writeFileSync(join(c.dir, "bundle.mjs"), bundle.code);
+    const result = JSON.parse(node(["bundle.mjs"], c.dir)) as { grad: number[]; backend: string };
+    expect(result.backend).to.equal("cpu");
+    // d/dx Σ tanh(x)·x = tanh(x) + x·(1 − tanh²(x))
+    result.grad.forEach((g, i) => expect(g).to.be.closeTo(Math.tanh(i) + i * (1 - Math.tanh(i) ** 2), 1e-5));
+  });
+});
+
+describe("consumer checks", () => {
+  const meta = (inputs: string[], imports: { path: string; external?: boolean }[] = []): Metafile => ({
+    inputs: Object.fromEntries(inputs.map((p) => [p, { bytes: 1, imports: [] }])),
+    outputs: { "out.js": { bytes: 1, inputs: {}, imports: imports.map((i) => ({ kind: "import-statement" as const, ...i })), exports: [], entryPoint: "in.ts" } },
+  });
+
+  it("a browser bundle with a Node built-in, a native package or an unbundled import is refused", () => {
+    const native = (pkg: string) => pkg === "webgpu";
+    expect(bundleProblems(meta(["node_modules/kiln/dist/index.js", "node_modules/@kiln/core/dist/np/index.js"]), native)).to.deep.equal([]);
+    expect(bundleProblems(meta(["node:fs"]), native)).to.have.length(1);
+    expect(bundleProblems(meta(["(disabled):path"]), native)).to.have.length(1);
+    expect(bundleProblems(meta(["node_modules/webgpu/index.js"]), native)).to.deep.equal(["native package webgpu is in the bundle (node_modules/webgpu/index.js)"]);
+    expect(bundleProblems(meta([], [{ path: "node:worker_threads", external: true }]), native)).to.have.length(1);
+    expect(bundleProblems(meta([], [{ path: "rxjs", external: true }]), native)).to.have.length(1);
+  });
+
+  it("names the package of a bundled file", () => {
+    expect(packageOfPath("node_modules/@kiln/core/dist/index.js")).to.equal("@kiln/core");
+    expect(packageOfPath("../x/node_modules/a/node_modules/webgpu/dist/y.js")).to.equal("webgpu");
+    expect(packageOfPath("src/main.ts")).to.equal(null);
+  });
+
+  it("recognizes native packages by a .node binary or a node-gyp build", () => {
+    const base = mkdtempSync(join(tmpdir(), "kiln-native-"));
+    try {
+      const make = (name: string, files: Record<string, string>) => {
+        for (const [f, text] of Object.entries({ "package.json": JSON.stringify({ name, version: "1.0.0" }), ...files })) {
+          mkdirSync(dirname(join(base, name, f)), { recursive: true });
+          writeFileSync(join(base, name, f), text);
+        }
+        return join(base, name);
+      };
+      expect(isNativePackage(make("plain", { "index.js": "" }))).to.equal(false);
+      expect(isNativePackage(make("binary", { "dist/linux-x64/dawn.node": "" }))).to.equal(true);
+      expect(isNativePackage(make("gyp", { "binding.gyp": "{}" }))).to.equal(true);
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
+  });
+});
