@@ -73,6 +73,12 @@ export const WGSL_ALU = {
   cosh: preludeCall("cosh_"),
   tanh: preludeCall("tanh_"),
   logistic: (a) => `(1.0 / (1.0 + exp_(-${a[0]})))`,
+  erf: preludeCall("erf_"),
+  erfc: preludeCall("erfc_"),
+  erfInv: preludeCall("erfInv_"),
+  lgamma: preludeCall("lgamma_"),
+  digamma: preludeCall("digamma_"),
+  trigamma: preludeCall("trigamma_"),
   floor: mathCall("floor"),
   ceil: mathCall("ceil"),
   // WGSL's round rounds half to even, as NumPy.
