@@ -60,7 +60,7 @@ export const lgamma = special("lgamma", "lgamma");
 export const digamma = special("digamma", "digamma");
 
 /**
- * The trigamma function ψ₁ = polygamma(1, x) = d/dx digamma: +inf at the poles, 0 at +inf.
+ * The trigamma function ψ₁ = polygamma(1, x) = d/dx digamma: +inf at the poles and at −inf, 0 at +inf.
  * Differentiating it is a ValueError (its derivative, polygamma(2, x), is not implemented).
  * @example lax.trigamma(np.array([1, 0.5])) // [1.6449341, 4.9348022]
  */

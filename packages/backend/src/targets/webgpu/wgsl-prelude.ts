@@ -119,11 +119,12 @@ fn digamma_(x: f32) -> f32 {
   let z = r * r;
   return acc + log_(y) - 0.5 * r - z * (0.083333333 - z * (0.0083333333 - z * (0.0039682540 - z * (0.0041666667 - z * 0.0075757576))));
 }
-// trigamma = polygamma(1, x): +inf at the poles, 0 at +inf; reflection pi^2 / sin^2(pi x) -
+// trigamma = polygamma(1, x): +inf at the poles and -inf (SciPy), 0 at +inf; reflection pi^2 / sin^2(pi x) -
 // trigamma(1 - x) below 0, the recurrence up to 8 (as (1/y)^2: y^2 is subnormal for tiny y), then the asymptotic series.
 fn trigamma_(x: f32) -> f32 {
-  if (isnan_(x) || x == -kInf) { return kNaN; }
+  if (isnan_(x)) { return x; }
   if (x == kInf) { return 0.0; }
+  if (x == -kInf) { return kInf; }
   var y = x;
   var acc = 0.0;
   var sgn = 1.0;
