@@ -14,7 +14,9 @@ import {
 } from "./np/elementwise.js";
 import { type AxisOr, logsumexp as npLogsumexp } from "./np/reduce.js";
 import { apply, asTensor, astypeRaw, prepareOperands, reshapeRaw } from "./np/util.js";
-import { normAxes } from "./shape.js";
+import { broadcastShapes, normAxes } from "./shape.js";
+import { broadcastTo } from "./np/shape.js";
+import { onesLike } from "./np/creation.js";
 import type { ArrayLike, Tensor } from "./tensor.js";
 
 /** A float Tensor (int32 and bool become float32, as SciPy's float loops). */
@@ -174,6 +176,7 @@ export interface LogsumexpOptions {
  */
 export function logsumexp(a: ArrayLike, opts: LogsumexpOptions & { returnSign: true }): [Tensor, Tensor];
 export function logsumexp(a: ArrayLike, opts?: AxisOr<LogsumexpOptions & { returnSign?: false }>): Tensor;
+export function logsumexp(a: ArrayLike, opts?: AxisOr<LogsumexpOptions>): Tensor | [Tensor, Tensor];
 export function logsumexp(a: ArrayLike, options?: AxisOr<LogsumexpOptions>): Tensor | [Tensor, Tensor] {
   const opts: LogsumexpOptions = options === null || typeof options === "number" || Array.isArray(options) ? { axis: options as number | number[] | null } : ((options ?? {}) as LogsumexpOptions);
   if (opts.returnSign !== undefined && typeof opts.returnSign !== "boolean") throw new ValueError(`logsumexp: returnSign must be a boolean, got ${String(opts.returnSign)}`);
@@ -181,12 +184,13 @@ export function logsumexp(a: ArrayLike, options?: AxisOr<LogsumexpOptions>): Ten
   if (opts.b === undefined && !opts.returnSign) return npLogsumexp(a, { axis: opts.axis ?? undefined, keepdims });
   let x = toFloat(a, "logsumexp");
   let w: Tensor;
-  if (opts.b === undefined) w = add(multiply(x, 0), 1);
+  if (opts.b === undefined) w = onesLike(x);
   else {
     [x, w] = floatPair("logsumexp", x, opts.b);
     // Broadcast both to one shape, and leave out the entries whose weight is 0 (JAX: a = −inf there).
-    x = add(x, multiply(w, 0));
-    w = add(w, multiply(x, 0));
+    const shape = broadcastShapes("logsumexp", x.shape, w.shape);
+    x = broadcastTo(x, shape);
+    w = broadcastTo(w, shape);
     x = where(equal(w, 0), -Infinity, x);
   }
   const axes = normAxes("logsumexp", opts.axis ?? undefined, x.ndim);

@@ -71,3 +71,15 @@ export function rowRules<R>(families: RowFamilies<R>): { [P in RowDerivedPrim]: 
   }
   return out as { [P in RowDerivedPrim]: R };
 }
+
+/**
+ * True for a primitive whose row marks it "zero" (piecewise constant, int/bool-valued,
+ * stopGradient): no cotangent passes through it, so the vjp driver's reachability stops there —
+ * what lies above such a node is never differentiated (JAX: no tangent reaches it), and a
+ * not-differentiable op above a stopGradient is no error.
+ * @example blocksCotangent("stopGradient") // true
+ */
+export function blocksCotangent(prim: string): boolean {
+  const row = Object.hasOwn(UNARY_OPS, prim) ? UNARY_OPS[prim as UnaryPrim] : Object.hasOwn(BINARY_OPS, prim) ? BINARY_OPS[prim as BinaryPrim] : undefined;
+  return row?.derivative === "zero";
+}

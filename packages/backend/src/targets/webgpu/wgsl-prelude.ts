@@ -33,7 +33,7 @@ const ERFC_CHEB = [-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806,
 const SPECIAL_PRELUDE = `
 // erf(x) / x on |x| <= 1: its Taylor series in x^2 (truncation below 1e-9).
 fn erfs_(x: f32) -> f32 { let z = x * x; return x * (${horner("z", ERF_TAYLOR)}); }
-// erfc(z) for z >= 1 (Numerical Recipes' Chebyshev fit): exp(-z^2) is taken as exp(-zh^2) times
+// erfc(z) for z >= 1/2 (Numerical Recipes' Chebyshev fit): exp(-z^2) is taken as exp(-zh^2) times
 // exp(-(z - zh)(z + zh) + P), zh = z to 1/16 (zh^2 exact): the rounding of z^2 in f32 would cost
 // up to 100 ulp near z = 10. 0 from z = 10.1, where erfc underflows float32.
 fn erfct_(z: f32) -> f32 {
@@ -52,7 +52,8 @@ fn erf_(x: f32) -> f32 {
 }
 fn erfc_(x: f32) -> f32 {
   if (isnan_(x)) { return x; }
-  if (abs(x) < 1.0) { return 1.0 - erfs_(x); }
+  // 1 - erf only where erfc >= 0.48 (from 1/2 the subtraction would amplify erf's rounding).
+  if (abs(x) < 0.5) { return 1.0 - erfs_(x); }
   let r = erfct_(abs(x));
   return select(r, 2.0 - r, x < 0.0);
 }
@@ -102,7 +103,8 @@ fn lgamma_(x: f32) -> f32 {
   return log_(3.1415927 / abs(sinpi_(x))) - lgp_(1.0 - x);
 }
 // digamma: -+inf at +-0 and NaN at the negative integers (SciPy's psi); reflection
-// psi(1 - x) - pi / tan(pi x) below 0, the recurrence up to 8, then the asymptotic series.
+// psi(1 - x) - pi / tan(pi x) below 0, the recurrence up to 6 (fewer rounded terms; the series'
+// truncation there is 1e-11), then the asymptotic series.
 fn digamma_(x: f32) -> f32 {
   if (isnan_(x) || x == -kInf) { return kNaN; }
   if (x == kInf) { return x; }
@@ -114,13 +116,13 @@ fn digamma_(x: f32) -> f32 {
     acc = -3.1415927 / tan_(3.1415927 * (x - round(x)));
     y = 1.0 - x;
   }
-  while (y < 8.0) { acc = acc - 1.0 / y; y = y + 1.0; }
+  while (y < 6.0) { acc = acc - 1.0 / y; y = y + 1.0; }
   let r = 1.0 / y;
   let z = r * r;
   return acc + log_(y) - 0.5 * r - z * (0.083333333 - z * (0.0083333333 - z * (0.0039682540 - z * (0.0041666667 - z * 0.0075757576))));
 }
 // trigamma = polygamma(1, x): +inf at the poles and -inf (SciPy), 0 at +inf; reflection pi^2 / sin^2(pi x) -
-// trigamma(1 - x) below 0, the recurrence up to 8 (as (1/y)^2: y^2 is subnormal for tiny y), then the asymptotic series.
+// trigamma(1 - x) below 0, the recurrence up to 6 (as (1/y)^2: y^2 is subnormal for tiny y), then the asymptotic series.
 fn trigamma_(x: f32) -> f32 {
   if (isnan_(x)) { return x; }
   if (x == kInf) { return 0.0; }
@@ -136,7 +138,7 @@ fn trigamma_(x: f32) -> f32 {
     y = 1.0 - x;
   }
   var t = 0.0;
-  while (y < 8.0) { let w = 1.0 / y; t = t + w * w; y = y + 1.0; }
+  while (y < 6.0) { let w = 1.0 / y; t = t + w * w; y = y + 1.0; }
   let r = 1.0 / y;
   let z = r * r;
   t = t + r + 0.5 * z + r * z * (0.16666667 - z * (0.033333333 - z * (0.023809524 - z * 0.033333333)));
