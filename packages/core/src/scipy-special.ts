@@ -97,7 +97,8 @@ export function xlog1py(x: ArrayLike, y: ArrayLike): Tensor {
 }
 
 /**
- * log |B(a, b)| = gammaln(a) + gammaln(b) − gammaln(a + b).
+ * log |B(a, b)| = gammaln(a) + gammaln(b) − gammaln(a + b) (which cancels when one argument is
+ * much larger than the other: docs/special.md, deviations).
  * @example scipySpecial.betaln([1, 2], [1, 3]) // [0, -2.4849067] (log 1/12)
  */
 export function betaln(a: ArrayLike, b: ArrayLike): Tensor {
