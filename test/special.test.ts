@@ -5,7 +5,7 @@
  */
 import { expect } from "chai";
 import { DTypeError, type NestedArray, ValueError, grad, lax, np, scipySpecial as sp, type Tensor } from "kiln";
-import { digammaF64, erfF64, erfInvF64, erfcF64, lgammaF64, trigammaF64 } from "@kiln/core";
+import { digammaF64, erfF64, erfInvF64, erfcF64, i0eF64, i1eF64, lgammaF64, trigammaF64 } from "@kiln/core";
 import { checkGradFd, expectClose } from "./util.js";
 
 const f64 = (v: NestedArray) => np.array(v, { dtype: "float64" });
@@ -19,6 +19,8 @@ describe("lax special functions", () => {
     expectClose(lax.lgamma(f64([0.5, 1.5, 100, -0.5])), [0.5723649429247, -0.12078223763524526, 359.1342053695754, 1.2655121234846454], { rtol: 2e-15, atol: 4e-16 });
     expectClose(lax.digamma(f64([1, 0.5, -2.3])), [-0.5772156649015329, -1.9635100260214235, 3.3173231575618236], { rtol: 2e-15, atol: 0 });
     expectClose(lax.trigamma(f64([1, 0.5, -1.5])), [1.6449340668482266, 4.93480220054468, 9.379246644989124], { rtol: 2e-15, atol: 0 });
+    expectClose(lax.besselI0e(f64([1, -3, 30])), [0.46575960759364043, 0.24300035416182536, 0.0731459464822373], { rtol: 2e-15, atol: 0 });
+    expectClose(lax.besselI1e(f64([1, -3, 30])), [0.2079104153497085, -0.19682671329730084, 0.07191633059864755], { rtol: 2e-15, atol: 0 });
   });
 
   it("poles and special values as SciPy (lgamma(-inf) = inf as JAX)", () => {
@@ -36,6 +38,7 @@ describe("lax special functions", () => {
     const cases: [(x: Tensor) => Tensor, (x: number) => number, number[]][] = [
       [lax.erf, erfF64, xs], [lax.erfc, erfcF64, xs], [lax.erfInv, erfInvF64, xs.map((x) => Math.fround(x / 10.01))],
       [lax.lgamma, lgammaF64, xs], [lax.digamma, digammaF64, xs], [lax.trigamma, trigammaF64, xs],
+      [lax.besselI0e, i0eF64, xs.map((x) => Math.fround(x * 3))], [lax.besselI1e, i1eF64, xs.map((x) => Math.fround(x * 3))],
     ];
     for (const [f, ref, inputs] of cases) {
       // exp(x) in the same kernel, so the op is fused (computed in a register), not only stored.
@@ -66,6 +69,11 @@ describe("lax special functions", () => {
     expect(g(lax.lgamma, 1)).to.be.closeTo(-0.5772156649015329, 1e-15);
     expect(g(lax.digamma, 1)).to.be.closeTo(Math.PI ** 2 / 6, 1e-15);
     expect(g(lax.erfInv, 1)).to.equal(Infinity);
+    // i0e' = i1e − sign(x) i0e; i1e' = i0e − i1e (sign(x) + 1/x), 1/2 at 0 (JAX's rules).
+    checkGradFd("besselI0e", (x) => lax.besselI0e(np.add(np.square(x), 0.1)), [2, 3]);
+    checkGradFd("besselI1e", (x) => lax.besselI1e(np.add(x, 3.5)), [2, 3]);
+    expect(g(lax.besselI1e, 0)).to.equal(0.5);
+    expect(g(lax.besselI0e, 1)).to.be.closeTo(0.2079104153497085 - 0.46575960759364043, 1e-15);
   });
 
   it("trigamma's derivative (polygamma(2, x)) is not implemented: a ValueError, not a silent zero", () => {
@@ -89,6 +97,8 @@ describe("scipySpecial", () => {
     expectClose(sp.digamma([1]), [-0.5772156649015329], { rtol: 1e-7 });
     expectClose(sp.erfinv([0.5]), [0.4769362762044699], { rtol: 1e-7 });
     expectClose(sp.erfc([3]), [2.2090496998585445e-05], { rtol: 1e-7 });
+    expectClose(sp.i0e([0, 1]), [1, 0.46575960759364043], { rtol: 1e-7 });
+    expectClose(sp.i1e(np.array([0, 1], { dtype: "int32" })), [0, 0.2079104153497085], { rtol: 1e-7 });
   });
 
   it("expit and logit are inverses, with logit's infinities at 0 and 1", () => {

@@ -146,6 +146,9 @@ export const OPS = {
   // Values only: its derivative (polygamma(2, x)) is not implemented (a ValueError), so the grad
   // modes see it above a stopGradient (which the vjp does not differentiate through: no error).
   trigamma: unary("trigamma", isF, (x) => lax.trigamma(np.stopGradient(x).square().add(0.3)), (x) => `lax.trigamma(np.stopGradient(${x}).square().add(0.3))`, false),
+  // Kinks at 0 (from e^{-|x|}): values only.
+  i0e: unary("i0e", isF, (x) => lax.besselI0e(x), (x) => `lax.besselI0e(${x})`, false),
+  i1e: unary("i1e", isF, (x) => lax.besselI1e(x), (x) => `lax.besselI1e(${x})`, false),
   sin: unary("sin", isF, (x) => np.sin(x), (x) => `np.sin(${x})`),
   cos: unary("cos", isF, (x) => np.cos(x), (x) => `np.cos(${x})`),
   tan: unary("tan", isF, (x) => np.tan(np.tanh(x)), (x) => `np.tan(np.tanh(${x}))`),
@@ -388,7 +391,7 @@ type Family = "unary" | "binary" | "reduce" | "movement" | "contract" | "index";
 /** The family of every op (a missing op is a compile error), which decides how often it is drawn. */
 const FAMILY: { readonly [K in OpName]: Family } = {
   negative: "unary", abs: "unary", sign: "unary", exp: "unary", expm1: "unary", log: "unary", log1p: "unary",
-  sqrt: "unary", cbrt: "unary", erf: "unary", erfc: "unary", erfInv: "unary", lgamma: "unary", digamma: "unary", trigamma: "unary", sin: "unary", cos: "unary", tan: "unary", arcsin: "unary", arccos: "unary", arctan: "unary",
+  sqrt: "unary", cbrt: "unary", erf: "unary", erfc: "unary", erfInv: "unary", lgamma: "unary", digamma: "unary", trigamma: "unary", i0e: "unary", i1e: "unary", sin: "unary", cos: "unary", tan: "unary", arcsin: "unary", arccos: "unary", arctan: "unary",
   sinh: "unary", cosh: "unary", tanh: "unary", sigmoid: "unary", floor: "unary", ceil: "unary", round: "unary",
   isnan: "unary", isfinite: "unary", logicalNot: "unary", stopGradient: "unary", astype: "unary",
   add: "binary", subtract: "binary", multiply: "binary", divide: "binary", floorDivide: "binary",

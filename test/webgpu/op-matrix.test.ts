@@ -69,7 +69,8 @@ const isTranscendental = (p: Prim): boolean => costClassOf(p) === "transcendenta
  */
 const SPECIAL_BOUNDS: Partial<Record<Prim, { readonly ulps: number; readonly floor: number }>> = {
   erf: { ulps: 4, floor: 0 }, erfc: { ulps: 8, floor: 0 }, erfInv: { ulps: 8, floor: 0 },
-  lgamma: { ulps: 8, floor: 1 }, digamma: { ulps: 8, floor: 1 }, trigamma: { ulps: 8, floor: 0 },
+  lgamma: { ulps: 8, floor: 1 }, digamma: { ulps: 8, floor: 1 }, trigamma: { ulps: 8, floor: 0 }, i0e: { ulps: 8, floor: 0 },
+  i1e: { ulps: 8, floor: 0 },
 };
 
 const show = (v: number) => (Object.is(v, -0) ? "-0" : String(v));

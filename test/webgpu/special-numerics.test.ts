@@ -1,6 +1,6 @@
 /**
  * Accuracy of the WGSL special functions (wgsl-prelude.ts: erf_, erfc_, erfInv_, lgamma_,
- * digamma_, trigamma_), measured on the device against the float64 references (core's
+ * digamma_, trigamma_, i0e_, i1e_), measured on the device against the float64 references (core's
  * special-f64.ts) of the same float32 inputs. The error is in ulps of the float32 result — of
  * max(|result|, 1) for lgamma and digamma, which have zeros (an absolute error of 2^-23 near them).
  * Results below the smallest normal float32 may be flushed (2^-126 absolute is accepted there).
@@ -9,7 +9,7 @@
  */
 import { expect } from "chai";
 import { lax } from "kiln";
-import { digammaF64, erfF64, erfInvF64, erfcF64, lgammaF64, np, trigammaF64, type Tensor } from "@kiln/core";
+import { digammaF64, erfF64, erfInvF64, erfcF64, i0eF64, i1eF64, lgammaF64, np, trigammaF64, type Tensor } from "@kiln/core";
 import { useWebgpu } from "./env.js";
 
 const MIN_NORMAL = 2 ** -126;
@@ -55,6 +55,8 @@ export const SPECIAL_NUMERICS: readonly SpecialFn[] = [
   { name: "lgamma", f: lax.lgamma, ref: lgammaF64, inputs: [...sweep(MIN_NORMAL, 1e36), ...grid(4000, -30, 10)], floor: 1, ulps: 8 },
   { name: "digamma", f: lax.digamma, ref: digammaF64, inputs: [...sweep(MIN_NORMAL, 3e38), ...grid(4000, -30, 10)], floor: 1, ulps: 8 },
   { name: "trigamma", f: lax.trigamma, ref: trigammaF64, inputs: [...sweep(2e-19, 3e38), ...grid(4000, -30, 10)], floor: 0, ulps: 8 },
+  { name: "i0e", f: lax.besselI0e, ref: i0eF64, inputs: [...sweep(MIN_NORMAL, 3e38, { negative: true }), ...grid(4000, -30, 30)], floor: 0, ulps: 8 },
+  { name: "i1e", f: lax.besselI1e, ref: i1eF64, inputs: [...sweep(MIN_NORMAL, 3e38, { negative: true }), ...grid(4000, -30, 30)], floor: 0, ulps: 8 },
 ];
 
 /** Error of float32 `g` against float64 `w`, in ulps of max(|w|, floor). */

@@ -35,7 +35,7 @@ export {
 export { interpret } from "./interpret.js";
 export { floorDivideScalar, remainderScalar, powerInt32 } from "./arith.js";
 export {
-  erfF64, erfcF64, erfInvF64, lgammaF64, digammaF64, trigammaF64, ERFINV_CENTRAL, ERFINV_TAIL, LGAMMA_AT_1, LGAMMA_AT_2,
+  erfF64, erfcF64, erfInvF64, lgammaF64, digammaF64, trigammaF64, i0eF64, i1eF64, ERFINV_CENTRAL, ERFINV_TAIL, LGAMMA_AT_1, LGAMMA_AT_2,
 } from "./special-f64.js";
 export { DataBuffer, memoryStats } from "./buffer.js";
 export { LruCache } from "./lru.js";

@@ -3,8 +3,8 @@
  * lazy Tensors. Unlike `lax`, these promote as NumPy does (int32 and bool become float32), and
  * broadcast their operands. Each is a primitive (`erf`, `gammaln`, …: the rows of
  * ir/elementwise.ts) or a short composition of primitives chosen for accuracy in the tails
- * (`ndtr` through erfc, `ndtri` through Newton steps on ndtr). Deviations from JAX are listed in
- * docs/lax.md.
+ * (`ndtr` through erfc, `ndtri` through Newton steps on log ndtr). Deviations from JAX are listed in
+ * docs/special.md.
  */
 import { isFloat } from "./dtype.js";
 import { ValueError } from "./errors.js";
@@ -57,6 +57,18 @@ export const gammaln = (x: ArrayLike): Tensor => lax.lgamma(toFloat(x, "gammaln"
  * @example scipySpecial.digamma([1]) // [-0.5772157]
  */
 export const digamma = (x: ArrayLike): Tensor => lax.digamma(toFloat(x, "digamma"));
+
+/**
+ * e^{-|x|} I₀(x), the exponentially scaled modified Bessel function of order 0.
+ * @example scipySpecial.i0e([0, 1]) // [1, 0.4657596]
+ */
+export const i0e = (x: ArrayLike): Tensor => lax.besselI0e(toFloat(x, "i0e"));
+
+/**
+ * e^{-|x|} I₁(x), the exponentially scaled modified Bessel function of order 1.
+ * @example scipySpecial.i1e([0, 1]) // [0, 0.2079104]
+ */
+export const i1e = (x: ArrayLike): Tensor => lax.besselI1e(toFloat(x, "i1e"));
 
 /**
  * The logistic sigmoid 1 / (1 + e^{-x}). @example scipySpecial.expit([0]) // [0.5]

@@ -1,9 +1,9 @@
 /**
  * Float64 references of the special-function primitives (`erf`, `erfc`, `erfInv`, `lgamma`,
- * `digamma`, `trigamma`): the interpreter's spec (their rows in ir/elementwise.ts) and, through
+ * `digamma`, `trigamma`, `i0e`, `i1e`): the interpreter's spec (their rows in ir/elementwise.ts) and, through
  * the JS kernels' helpers, the CPU backend's code — each computed in float64 and rounded once, as
  * every other op (docs/architecture.md, "Rounding"). Values and special points follow SciPy
- * (`scipy.special.erf`, `gammaln`, `psi`, `polygamma(1, ·)`); accuracy bounds in docs/numerics.md.
+ * (`scipy.special.erf`, `gammaln`, `psi`, `polygamma(1, ·)`, `i0e`, `i1e`); accuracy in docs/special.md.
  */
 
 const SQRT_PI = 1.772453850905516;
@@ -291,4 +291,62 @@ export function trigammaF64(x: number): number {
   const r = 1 / x;
   const z = r * r;
   return acc + r + 0.5 * z + r * z * poly(z, TRIGAMMA_ASYMPTOTIC);
+}
+
+/**
+ * e^{-|x|} I_ν(|x|) for ν = 0 or 1 and |x| > 20 by Hankel's asymptotic series
+ * 1/√(2π|x|) Σ (−1)^k a_k(ν) / |x|^k, a_k = Π_{j≤k} (4ν² − (2j − 1)²) / (k! 8^k): its smallest
+ * term, near k = 2|x|, is below e^{-2|x|} < 1e-17 relative.
+ */
+function besselScaledAsymptotic(a: number, nu: 0 | 1): number {
+  const mu = 4 * nu * nu;
+  let term = 1;
+  let sum = 1;
+  for (let k = 1; k < 200; k++) {
+    const next = (term * -(mu - (2 * k - 1) ** 2)) / (8 * k * a);
+    if (Math.abs(next) >= Math.abs(term)) break; // the series starts to diverge
+    term = next;
+    sum += term;
+    if (Math.abs(term) < 1e-17 * Math.abs(sum)) break;
+  }
+  return sum / Math.sqrt(2 * Math.PI * a);
+}
+
+/** Σ_k (x²/4)^k / (k! (k + ν)!) for |x| ≤ 20: positive terms, nothing cancels. */
+function besselSeries(a: number, nu: 0 | 1): number {
+  const q = (a * a) / 4;
+  let term = 1; // k = 0: 1 / (0! ν!), ν ≤ 1
+  let sum = term;
+  for (let k = 1; k < 300; k++) {
+    term *= q / (k * (k + nu));
+    sum += term;
+    if (term < 1e-17 * sum) break;
+  }
+  return sum;
+}
+
+/**
+ * The exponentially scaled modified Bessel function e^{-|x|} I₀(x) (SciPy's `i0e`), float64: even,
+ * 1 at 0, ~1/√(2π|x|) for large |x|, 0 at ±inf. The power series below |x| = 20, Hankel's
+ * asymptotic series beyond; relative error ~1e-15.
+ * @example i0eF64(1) // 0.46575960759364043
+ */
+export function i0eF64(x: number): number {
+  if (Number.isNaN(x)) return NaN;
+  const a = Math.abs(x);
+  if (a === Infinity) return 0;
+  return a <= 20 ? Math.exp(-a) * besselSeries(a, 0) : besselScaledAsymptotic(a, 0);
+}
+
+/**
+ * The exponentially scaled modified Bessel function e^{-|x|} I₁(x) (SciPy's `i1e`), float64: odd,
+ * 0 at ±0, ±0 at ±inf. As i0eF64 (the series carries the factor x/2).
+ * @example i1eF64(1) // 0.2079104153497085
+ */
+export function i1eF64(x: number): number {
+  if (Number.isNaN(x) || x === 0) return x;
+  const a = Math.abs(x);
+  if (a === Infinity) return x > 0 ? 0 : -0;
+  const r = a <= 20 ? Math.exp(-a) * (a / 2) * besselSeries(a, 1) : besselScaledAsymptotic(a, 1);
+  return x < 0 ? -r : r;
 }

@@ -1,7 +1,7 @@
 /**
  * The special functions nn uses (exact GELU, the truncated-normal initializers), as the core
  * primitives `erf`, `erfc` and `erfInv` (rows of core's ir/elementwise.ts, SciPy's values; accuracy
- * in docs/numerics.md). Integer and bool inputs become float32.
+ * in docs/special.md). Integer and bool inputs become float32.
  */
 import { type ArrayLike, type Tensor, isFloat, np, npUtil, scipySpecial } from "@kiln/core";
 

@@ -12,7 +12,7 @@
  * `np` and its strict-primitive helpers.
  */
 import { floorDivideScalar, powerInt32, remainderScalar } from "../arith.js";
-import { digammaF64, erfF64, erfInvF64, erfcF64, lgammaF64, trigammaF64 } from "../special-f64.js";
+import { digammaF64, erfF64, erfInvF64, erfcF64, i0eF64, i1eF64, lgammaF64, trigammaF64 } from "../special-f64.js";
 import type { DType } from "../dtype.js";
 import type { Tensor } from "../tensor.js";
 
@@ -66,7 +66,7 @@ export interface DerivLax {
  * The rows a derivative formula may apply through `lax.unary`, spelled out: typing it by
  * `UnaryPrim` would make the row table's type depend on itself (checked below to be rows).
  */
-export type DerivUnaryPrim = "digamma" | "trigamma";
+export type DerivUnaryPrim = "digamma" | "trigamma" | "i0e" | "i1e";
 
 /** The operations a derivative formula is written with (see the module comment for why a parameter). */
 export interface DerivOps {
@@ -203,6 +203,24 @@ export const UNARY_OPS = {
     f64: trigammaF64, dtypes: float, cost: "transcendental",
     derivative: { notDifferentiable: "the derivative of trigamma is polygamma(2, x), which kiln does not implement" },
   },
+  // e^{-|x|} I0(x) and e^{-|x|} I1(x) (JAX's bessel_i0e/i1e): i0e' = i1e − sign(x) i0e,
+  // i1e' = i0e − i1e (sign(x) + 1/x), 1/2 at 0. Both have a kink at 0 (from |x|).
+  i0e: {
+    f64: i0eF64, dtypes: float, cost: "transcendental",
+    derivative: { d: (x, y, { np, lax }) => np.subtract(lax.unary("i1e", x), np.multiply(np.sign(x), y)), smooth: [0.2, 4] },
+  },
+  i1e: {
+    f64: i1eF64, dtypes: float, cost: "transcendental",
+    derivative: {
+      d: (x, y, { np, lax }) => {
+        const zero = lax.eq(x, lax.zerosLike(x));
+        const safe = lax.where(zero, lax.onesLike(x), x);
+        const d = np.subtract(lax.unary("i0e", x), np.multiply(y, np.add(np.sign(x), np.reciprocal(safe))));
+        return lax.where(zero, np.multiply(lax.onesLike(x), 0.5), d);
+      },
+      smooth: [0.2, 4],
+    },
+  },
   floor: { f64: Math.floor, dtypes: float, derivative: "zero", cost: "cheap" },
   ceil: { f64: Math.ceil, dtypes: float, derivative: "zero", cost: "cheap" },
   round: { f64: roundHalfEven, dtypes: float, derivative: "zero", cost: "multistep" },
@@ -312,7 +330,7 @@ export const BINARY_OPS = {
 
 export type UnaryPrim = keyof typeof UNARY_OPS;
 // Every DerivUnaryPrim is a row (a compile error otherwise).
-const DERIV_UNARY_ARE_ROWS: readonly UnaryPrim[] = ["digamma", "trigamma"] satisfies readonly DerivUnaryPrim[];
+const DERIV_UNARY_ARE_ROWS: readonly UnaryPrim[] = ["digamma", "trigamma", "i0e", "i1e"] satisfies readonly DerivUnaryPrim[];
 void DERIV_UNARY_ARE_ROWS;
 export type BinaryPrim = keyof typeof BINARY_OPS;
 

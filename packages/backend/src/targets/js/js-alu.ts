@@ -47,6 +47,8 @@ export const JS_ALU = {
   lgamma: preludeCall("lgamma"),
   digamma: preludeCall("digamma"),
   trigamma: preludeCall("trigamma"),
+  i0e: preludeCall("i0e"),
+  i1e: preludeCall("i1e"),
   floor: mathCall("floor"),
   ceil: mathCall("ceil"),
   round: preludeCall("roundHalfEven"),

@@ -4,7 +4,7 @@
  * js-matmul.ts, which js.ts imports) can use the bindings without an import cycle.
  */
 import {
-  digammaF64, erfF64, erfInvF64, erfcF64, floorDivideScalar, lgammaF64, powerInt32, remainderScalar, trigammaF64,
+  digammaF64, erfF64, erfInvF64, erfcF64, floorDivideScalar, i0eF64, i1eF64, lgammaF64, powerInt32, remainderScalar, trigammaF64,
 } from "@kiln/core";
 import { wasmGemm } from "./wasm-gemm.js";
 
@@ -31,6 +31,8 @@ export const JS_HELPERS = {
   lgamma: lgammaF64,
   digamma: digammaF64,
   trigamma: trigammaF64,
+  i0e: i0eF64,
+  i1e: i1eF64,
 };
 
 /**

@@ -6,9 +6,9 @@
  * evaluate short polynomials; bounds in docs/webgpu.md "Numerics"), JavaScript's pow, exact fmod
  * and NumPy's divmod, integer floor division and powers, wrapping float → int32 casts. Each is
  * written to match core/interpret.ts on float32 values (see targets/webgpu/wgsl.ts for where they are used).
- * The special functions (erf, erfc, erfInv, lgamma, digamma, trigamma) are float32 formulas whose
- * series coefficients come from core's float64 references (special-f64.ts); their measured
- * errors are in docs/numerics.md.
+ * The special functions (erf, erfc, erfInv, lgamma, digamma, trigamma, i0e, i1e) are float32
+ * formulas, some with series coefficients from core's float64 references (special-f64.ts); their
+ * measured errors are in docs/webgpu.md ("Numerics").
  */
 import { ERFINV_CENTRAL, ERFINV_TAIL, LGAMMA_AT_1, LGAMMA_AT_2 } from "@kiln/core";
 
@@ -143,6 +143,43 @@ fn trigamma_(x: f32) -> f32 {
   let z = r * r;
   t = t + r + 0.5 * z + r * z * (0.16666667 - z * (0.033333333 - z * (0.023809524 - z * 0.033333333)));
   return acc + sgn * t;
+}
+// e^{-|x|} I_nu(|x|), nu = 0 or 1: the power series sum_k (x^2/4)^k / (k! (k + nu)!) up to |x| = 9
+// (positive terms; 2|x| + 10 of them reach 2^-26; beyond 9 their rounding grows past 8 ulp),
+// Hankel's asymptotic series beyond, 16 terms (truncation below 6e-9 relative from 9).
+fn besselie_(a: f32, nu: f32) -> f32 {
+  if (a <= 9.0) {
+    let q = 0.25 * a * a;
+    var term = 1.0;
+    var sum = 1.0;
+    let n = i32(2.0 * a) + 10;
+    for (var k = 1; k <= n; k = k + 1) {
+      let kf = f32(k);
+      term = term * q / (kf * (kf + nu));
+      sum = sum + term;
+    }
+    return exp_(-a) * select(sum, 0.5 * a * sum, nu == 1.0);
+  }
+  let mu = 4.0 * nu * nu;
+  var term = 1.0;
+  var sum = 1.0;
+  for (var k = 1; k <= 16; k = k + 1) {
+    let j = f32(2 * k - 1);
+    term = term * (j * j - mu) / (8.0 * f32(k) * a);
+    sum = sum + term;
+  }
+  return sum * (0.39894228 / sqrt(a)); // 1/sqrt(2 pi a), without forming 2 pi a (overflows near 5e37)
+}
+fn i0e_(x: f32) -> f32 {
+  if (isnan_(x)) { return x; }
+  if (isinf_(x)) { return 0.0; }
+  return besselie_(abs(x), 0.0);
+}
+fn i1e_(x: f32) -> f32 {
+  if (isnan_(x) || x == 0.0) { return x; }
+  if (isinf_(x)) { return select(0.0, -rtf_(0.0), x < 0.0); }
+  let r = besselie_(abs(x), 1.0);
+  return select(r, -r, x < 0.0);
 }
 `;
 

@@ -79,6 +79,8 @@ export const WGSL_ALU = {
   lgamma: preludeCall("lgamma_"),
   digamma: preludeCall("digamma_"),
   trigamma: preludeCall("trigamma_"),
+  i0e: preludeCall("i0e_"),
+  i1e: preludeCall("i1e_"),
   floor: mathCall("floor"),
   ceil: mathCall("ceil"),
   // WGSL's round rounds half to even, as NumPy.
