@@ -5,7 +5,7 @@
  * drift apart. Domain guards are smooth (e.g. `log(x² + 0.5)`), so a program without a kinked op
  * is differentiable everywhere.
  */
-import { type DType, type Tensor, np } from "kiln";
+import { type DType, type Tensor, lax, np } from "kiln";
 import { npUtil } from "kiln/internal";
 
 /** One call of a program: operands by value index, its builder, its printed form. */
@@ -137,6 +137,18 @@ export const OPS = {
   sqrt: unary("sqrt", isF, (x) => np.sqrt(x.square().add(0.25)), (x) => `np.sqrt(${x}.square().add(0.25))`),
   // Not smooth at 0 (an infinite slope): values only; the row's derivative check covers the gradient.
   cbrt: unary("cbrt", isF, (x) => np.cbrt(x), (x) => `np.cbrt(${x})`, false),
+  // Special functions: their domains kept smooth (erfInv inside (-1, 1), the gamma family on x > 0).
+  erf: unary("erf", isF, (x) => lax.erf(x), (x) => `lax.erf(${x})`),
+  erfc: unary("erfc", isF, (x) => lax.erfc(x), (x) => `lax.erfc(${x})`),
+  erfInv: unary("erfInv", isF, (x) => lax.erfInv(np.tanh(x).mul(0.9)), (x) => `lax.erfInv(np.tanh(${x}).mul(0.9))`),
+  lgamma: unary("lgamma", isF, (x) => lax.lgamma(x.square().add(0.3)), (x) => `lax.lgamma(${x}.square().add(0.3))`),
+  digamma: unary("digamma", isF, (x) => lax.digamma(x.square().add(0.3)), (x) => `lax.digamma(${x}.square().add(0.3))`),
+  // Values only: its derivative (polygamma(2, x)) is not implemented (a ValueError), so the grad
+  // modes see it above a stopGradient (which the vjp does not differentiate through: no error).
+  trigamma: unary("trigamma", isF, (x) => lax.trigamma(np.stopGradient(x).square().add(0.3)), (x) => `lax.trigamma(np.stopGradient(${x}).square().add(0.3))`, false),
+  // Kinks at 0 (from e^{-|x|}): values only.
+  i0e: unary("i0e", isF, (x) => lax.besselI0e(x), (x) => `lax.besselI0e(${x})`, false),
+  i1e: unary("i1e", isF, (x) => lax.besselI1e(x), (x) => `lax.besselI1e(${x})`, false),
   sin: unary("sin", isF, (x) => np.sin(x), (x) => `np.sin(${x})`),
   cos: unary("cos", isF, (x) => np.cos(x), (x) => `np.cos(${x})`),
   tan: unary("tan", isF, (x) => np.tan(np.tanh(x)), (x) => `np.tan(np.tanh(${x}))`),
@@ -389,7 +401,7 @@ type Family = "unary" | "binary" | "reduce" | "movement" | "contract" | "index";
 /** The family of every op (a missing op is a compile error), which decides how often it is drawn. */
 const FAMILY: { readonly [K in OpName]: Family } = {
   negative: "unary", abs: "unary", sign: "unary", exp: "unary", expm1: "unary", log: "unary", log1p: "unary",
-  sqrt: "unary", cbrt: "unary", sin: "unary", cos: "unary", tan: "unary", arcsin: "unary", arccos: "unary", arctan: "unary",
+  sqrt: "unary", cbrt: "unary", erf: "unary", erfc: "unary", erfInv: "unary", lgamma: "unary", digamma: "unary", trigamma: "unary", i0e: "unary", i1e: "unary", sin: "unary", cos: "unary", tan: "unary", arcsin: "unary", arccos: "unary", arctan: "unary",
   sinh: "unary", cosh: "unary", tanh: "unary", sigmoid: "unary", floor: "unary", ceil: "unary", round: "unary",
   isnan: "unary", isfinite: "unary", logicalNot: "unary", stopGradient: "unary", astype: "unary",
   add: "binary", subtract: "binary", multiply: "binary", divide: "binary", floorDivide: "binary",

@@ -5,6 +5,7 @@
 
 export * as np from "./np/index.js";
 export * as lax from "./lax/index.js";
+export * as scipySpecial from "./scipy-special.js";
 export { Tensor, tidy, type ArrayLike, type HostArray, type NestedArray, type NestedNumbers } from "./tensor.js";
 export { slice, newaxis, type Index, type Slice } from "./np/indexing.js";
 export { stopGradient } from "./np/elementwise.js";
@@ -33,6 +34,9 @@ export {
 } from "./ir/rewrite.js";
 export { interpret } from "./interpret.js";
 export { floorDivideScalar, remainderScalar, powerInt32 } from "./arith.js";
+export {
+  erfF64, erfcF64, erfInvF64, lgammaF64, digammaF64, trigammaF64, i0eF64, i1eF64, ERFINV_CENTRAL, ERFINV_TAIL, LGAMMA_AT_1, LGAMMA_AT_2,
+} from "./special-f64.js";
 export { DataBuffer, memoryStats } from "./buffer.js";
 export { LruCache } from "./lru.js";
 export {

@@ -14,7 +14,7 @@
 
 // ------------------------------------------------------------------ arrays (@kiln/core)
 export {
-  np, lax, Tensor, tidy, slice, newaxis, stopGradient, tree, memoryStats, MAX_ELEMENTS,
+  np, lax, scipySpecial, Tensor, tidy, slice, newaxis, stopGradient, tree, memoryStats, MAX_ELEMENTS,
   type ArrayLike, type HostArray, type NestedArray, type NestedNumbers, type Index, type Slice, type TreeDef, type DType, type TypedArray,
   type Shape,
 } from "@kiln/core";

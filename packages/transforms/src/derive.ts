@@ -19,6 +19,7 @@ import {
 import { findCustomCalls } from "./custom-call.js";
 import { CALL_JVP_RULES, CALL_VJP_RULES } from "./rules/control.js";
 import { jvpRuleOf } from "./rules/jvp.js";
+import { blocksCotangent } from "./rules/partials.js";
 import type { CallJvpRule, CallVjpRule, GraphDerivatives } from "./rules/types.js";
 import { vjpRuleOf } from "./rules/vjp.js";
 
@@ -152,10 +153,11 @@ export function vjpNodes(outputs: readonly Tensor[], cts: readonly (Tensor | nul
   const wanted = new Set(wrt);
   const order = topoSort(outputs.map((o) => o.node));
 
-  // Reachability first: a node matters only if a wanted node lies below it through float values.
+  // Reachability first: a node matters only if a wanted node lies below it through float values
+  // and through ops that pass a cotangent (not through stopGradient, floor, comparisons, ...).
   const reaches = new Set<Node>();
   for (const n of order) {
-    if (isFloat(n.aval.dtype) && (wanted.has(n) || n.inputs.some((i) => reaches.has(i)))) reaches.add(n);
+    if (isFloat(n.aval.dtype) && (wanted.has(n) || (!blocksCotangent(n.prim) && n.inputs.some((i) => reaches.has(i))))) reaches.add(n);
   }
 
   const pending = new Map<Node, Tensor[]>();

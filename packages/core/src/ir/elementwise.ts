@@ -12,6 +12,7 @@
  * `np` and its strict-primitive helpers.
  */
 import { floorDivideScalar, powerInt32, remainderScalar } from "../arith.js";
+import { digammaF64, erfF64, erfInvF64, erfcF64, i0eF64, i1eF64, lgammaF64, trigammaF64 } from "../special-f64.js";
 import type { DType } from "../dtype.js";
 import type { Tensor } from "../tensor.js";
 
@@ -40,6 +41,7 @@ export interface DerivNp {
   cos(x: Tensor): Tensor;
   sinh(x: Tensor): Tensor;
   cosh(x: Tensor): Tensor;
+  exp(x: Tensor): Tensor;
   log(x: Tensor): Tensor;
 }
 
@@ -56,7 +58,15 @@ export interface DerivLax {
   onesLike(x: Tensor): Tensor;
   /** A bool mask as 0/1 in `dtype`. */
   indicator(mask: Tensor, dtype: DType): Tensor;
+  /** A unary row's primitive (a derivative that is another special function: lgamma' = digamma). */
+  unary(prim: DerivUnaryPrim, x: Tensor): Tensor;
 }
+
+/**
+ * The rows a derivative formula may apply through `lax.unary`, spelled out: typing it by
+ * `UnaryPrim` would make the row table's type depend on itself (checked below to be rows).
+ */
+export type DerivUnaryPrim = "digamma" | "trigamma" | "i0e" | "i1e";
 
 /** The operations a derivative formula is written with (see the module comment for why a parameter). */
 export interface DerivOps {
@@ -76,9 +86,15 @@ export type SmoothRange = readonly [lo: number, hi: number];
  *  - a derivative formula (jvp multiplies it by the tangent, vjp by the cotangent) and where it is smooth;
  *  - "zero": piecewise constant, int/bool-valued or a gradient stop — zero tangent and cotangent;
  *  - "linear": linear in its operands; transforms writes its jvp/vjp by hand (a tangent passes
- *    through unmultiplied), and its tables fail to compile without them.
+ *    through unmultiplied), and its tables fail to compile without them;
+ *  - `{ notDifferentiable }`: smooth, but its derivative is no primitive (trigamma's would be
+ *    polygamma(2, x)); differentiating it is a ValueError with the reason, never a silent zero.
  */
-export type UnaryDerivativeRule = { readonly d: UnaryDerivative; readonly smooth: SmoothRange } | "zero" | "linear";
+export type UnaryDerivativeRule =
+  | { readonly d: UnaryDerivative; readonly smooth: SmoothRange }
+  | "zero"
+  | "linear"
+  | { readonly notDifferentiable: string };
 export type BinaryDerivativeRule =
   | { readonly partials: readonly [BinaryPartial, BinaryPartial]; readonly smooth: readonly [SmoothRange, SmoothRange] }
   | "zero"
@@ -134,6 +150,10 @@ const oneMinusSquare = (y: Tensor, np: DerivNp): Tensor => np.subtract(1, np.squ
 
 const float = { floatOnly: true } as const;
 
+const TWO_OVER_SQRT_PI = 1.1283791670955126;
+/** 2/√π e^{-x²}: the derivative of erf. */
+const erfSlope = (x: Tensor, np: DerivNp): Tensor => np.multiply(TWO_OVER_SQRT_PI, np.exp(np.negative(np.square(x))));
+
 export const UNARY_OPS = {
   neg: { f64: (x) => -x, dtypes: {}, derivative: "linear", cost: "cheap" },
   // sign(0) = 0: the derivative of |x| at 0 is 0, as JAX.
@@ -166,6 +186,40 @@ export const UNARY_OPS = {
     dtypes: float,
     derivative: { d: (_x, y, { np }) => np.multiply(y, np.subtract(1, y)), smooth: [-4, 4] },
     cost: "transcendental",
+  },
+  // Special functions (SciPy's values and poles; float64 references in special-f64.ts).
+  erf: { f64: erfF64, dtypes: float, derivative: { d: (x, _y, { np }) => erfSlope(x, np), smooth: [-2, 2] }, cost: "transcendental" },
+  erfc: { f64: erfcF64, dtypes: float, derivative: { d: (x, _y, { np }) => np.negative(erfSlope(x, np)), smooth: [-2, 2] }, cost: "transcendental" },
+  // d/dx erfinv(x) = √π/2 e^{erfinv(x)²}: inf at ±1.
+  erfInv: {
+    f64: erfInvF64, dtypes: float, derivative: { d: (_x, y, { np }) => np.multiply(Math.sqrt(Math.PI) / 2, np.exp(np.square(y))), smooth: [-0.9, 0.9] },
+    cost: "transcendental",
+  },
+  // log|Γ(x)|: its derivative is digamma on both signs of Γ.
+  lgamma: { f64: lgammaF64, dtypes: float, derivative: { d: (x, _y, { lax }) => lax.unary("digamma", x), smooth: [0.3, 4] }, cost: "transcendental" },
+  digamma: { f64: digammaF64, dtypes: float, derivative: { d: (x, _y, { lax }) => lax.unary("trigamma", x), smooth: [0.3, 4] }, cost: "transcendental" },
+  // polygamma(1, x). JAX differentiates it again through polygamma(2, x); kiln has no polygamma primitive.
+  trigamma: {
+    f64: trigammaF64, dtypes: float, cost: "transcendental",
+    derivative: { notDifferentiable: "the derivative of trigamma is polygamma(2, x), which kiln does not implement" },
+  },
+  // e^{-|x|} I0(x) and e^{-|x|} I1(x) (JAX's bessel_i0e/i1e): i0e' = i1e − sign(x) i0e,
+  // i1e' = i0e − i1e (sign(x) + 1/x), 1/2 at 0. Both have a kink at 0 (from |x|).
+  i0e: {
+    f64: i0eF64, dtypes: float, cost: "transcendental",
+    derivative: { d: (x, y, { np, lax }) => np.subtract(lax.unary("i1e", x), np.multiply(np.sign(x), y)), smooth: [0.2, 4] },
+  },
+  i1e: {
+    f64: i1eF64, dtypes: float, cost: "transcendental",
+    derivative: {
+      d: (x, y, { np, lax }) => {
+        const zero = lax.eq(x, lax.zerosLike(x));
+        const safe = lax.where(zero, lax.onesLike(x), x);
+        const d = np.subtract(lax.unary("i0e", x), np.multiply(y, np.add(np.sign(x), np.reciprocal(safe))));
+        return lax.where(zero, np.multiply(lax.onesLike(x), 0.5), d);
+      },
+      smooth: [0.2, 4],
+    },
   },
   floor: { f64: Math.floor, dtypes: float, derivative: "zero", cost: "cheap" },
   ceil: { f64: Math.ceil, dtypes: float, derivative: "zero", cost: "cheap" },
@@ -275,6 +329,9 @@ export const BINARY_OPS = {
 } as const satisfies Record<string, BinaryRow>;
 
 export type UnaryPrim = keyof typeof UNARY_OPS;
+// Every DerivUnaryPrim is a row: `true` is not assignable to `never` otherwise (a compile error).
+const DERIV_UNARY_ARE_ROWS: [DerivUnaryPrim] extends [UnaryPrim] ? true : never = true;
+void DERIV_UNARY_ARE_ROWS;
 export type BinaryPrim = keyof typeof BINARY_OPS;
 
 /** The primitives of a row table whose derivative is marked `M`. */

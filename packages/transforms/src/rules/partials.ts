@@ -6,7 +6,7 @@
  */
 import {
   BINARY_OPS, BINARY_PRIMS, type BinaryDerivativeRule, type BinaryPrim, type DerivOps, type LinearElementwisePrim, type Tensor,
-  UNARY_OPS, UNARY_PRIMS, type UnaryDerivativeRule, type UnaryPrim, np, npUtil,
+  UNARY_OPS, UNARY_PRIMS, type UnaryDerivativeRule, type UnaryPrim, ValueError, np, npUtil,
 } from "@kiln/core";
 import { div, eq, indicator, mul, neg, onesLike, where, zerosLike } from "./ops.js";
 
@@ -19,6 +19,7 @@ export const DERIV_OPS: DerivOps = {
     mul, div, neg, eq, where, zerosLike, onesLike, indicator,
     gt: (a, b) => apply("gt", [a, b], {}),
     lt: (a, b) => apply("lt", [a, b], {}),
+    unary: (p, x) => apply(p, [x], {}),
   },
 };
 
@@ -51,7 +52,13 @@ export function rowRules<R>(families: RowFamilies<R>): { [P in RowDerivedPrim]: 
   for (const p of UNARY_PRIMS) {
     const rule: UnaryDerivativeRule = UNARY_OPS[p].derivative;
     if (rule === "linear") continue;
-    out[p] = rule === "zero" ? families.zero() : families.unary((x, y) => rule.d(x, y, DERIV_OPS));
+    if (rule === "zero") out[p] = families.zero();
+    // The unary families call the derivative only for a nonzero tangent or cotangent.
+    else if ("notDifferentiable" in rule) {
+      out[p] = families.unary(() => {
+        throw new ValueError(`${p} is not differentiable: ${rule.notDifferentiable}`);
+      });
+    } else out[p] = families.unary((x, y) => rule.d(x, y, DERIV_OPS));
   }
   for (const p of BINARY_PRIMS) {
     const rule: BinaryDerivativeRule = BINARY_OPS[p].derivative;
@@ -63,4 +70,16 @@ export function rowRules<R>(families: RowFamilies<R>): { [P in RowDerivedPrim]: 
     }
   }
   return out as { [P in RowDerivedPrim]: R };
+}
+
+/**
+ * True for a primitive whose row marks it "zero" (piecewise constant, int/bool-valued,
+ * stopGradient): no cotangent passes through it, so the vjp driver's reachability stops there —
+ * what lies above such a node is never differentiated (JAX: no tangent reaches it), and a
+ * not-differentiable op above a stopGradient is no error.
+ * @example blocksCotangent("stopGradient") // true
+ */
+export function blocksCotangent(prim: string): boolean {
+  const row = Object.hasOwn(UNARY_OPS, prim) ? UNARY_OPS[prim as UnaryPrim] : Object.hasOwn(BINARY_OPS, prim) ? BINARY_OPS[prim as BinaryPrim] : undefined;
+  return row?.derivative === "zero";
 }

@@ -40,6 +40,15 @@ export const JS_ALU = {
   // 1 / (1 + exp(-x)) is exact to float64 rounding except below x ≈ -709, where it gives 0
   // instead of a subnormal: branch-free, and ~10% faster than the two-sided form on random signs.
   logistic: (a) => `(1.0 / (1.0 + Math.exp(-${a[0]})))`,
+  // Math has no special functions: the reference interpreter's own (js.ts's JS_HELPERS).
+  erf: preludeCall("erf"),
+  erfc: preludeCall("erfc"),
+  erfInv: preludeCall("erfInv"),
+  lgamma: preludeCall("lgamma"),
+  digamma: preludeCall("digamma"),
+  trigamma: preludeCall("trigamma"),
+  i0e: preludeCall("i0e"),
+  i1e: preludeCall("i1e"),
   floor: mathCall("floor"),
   ceil: mathCall("ceil"),
   round: preludeCall("roundHalfEven"),

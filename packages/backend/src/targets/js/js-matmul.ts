@@ -12,6 +12,7 @@
 import { type Kernel, type Stmt } from "../../kernel.js";
 import { MR, NR } from "../../lower-contraction.js";
 import { wasmGemm } from "./wasm-gemm.js";
+import { HELPER_BINDINGS } from "./js-helpers.js";
 import { contractionParts, lets } from "../../render/contraction.js";
 import { type RegAlias, renderStmts } from "./js-stmts.js";
 
@@ -54,7 +55,7 @@ export function renderContractionJs(k: Kernel): string | null {
   const params = k.params.map((_, i) => `b${i}`).join(", ");
   return [
     `"use strict";`,
-    `const { roundHalfEven, floorDiv, rem, ipow, gemm } = helpers;`,
+    HELPER_BINDINGS,
     `return function ${k.name}(${params}) {`,
     // The panels live in the WebAssembly workspace (the scratch arrays passed in are not used).
     `  const ws_ = gemm.workspace(${aFloats}, ${bFloats}, ${cFloats});`,

@@ -2,27 +2,14 @@
  * A kernel → the JavaScript source of one function over typed arrays, and its compilation. The
  * statements render in js-stmts.ts; float32 contractions take the WebAssembly path (js-matmul.ts).
  */
-import { KernelCompileError, floorDivideScalar, powerInt32, remainderScalar } from "@kiln/core";
+import { KernelCompileError } from "@kiln/core";
 import { type Kernel } from "../../kernel.js";
 import { opOfLine } from "../../render/base.js";
 import { renderStmts } from "./js-stmts.js";
 import { renderContractionJs } from "./js-matmul.js";
-import { wasmGemm } from "./wasm-gemm.js";
+import { HELPER_BINDINGS, JS_HELPERS } from "./js-helpers.js";
 
-/** Numeric helpers shared by all kernels (NumPy semantics the Math object lacks). */
-export const JS_HELPERS = {
-  /** The WebAssembly SIMD matmul microkernel (targets/js/js-matmul.ts), when available. */
-  gemm: wasmGemm,
-  /** Round half to even, as NumPy. */
-  roundHalfEven(x: number): number {
-    const r = Math.round(x);
-    return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
-  },
-  /** NumPy's divmod (core/arith.ts): the reference interpreter's own functions. */
-  floorDiv: floorDivideScalar,
-  rem: remainderScalar,
-  ipow: powerInt32,
-};
+export { JS_HELPERS } from "./js-helpers.js";
 
 /**
  * The JavaScript source of a kernel: a factory taking the helpers, returning the kernel function.
@@ -37,7 +24,7 @@ export function renderJs(k: Kernel): string {
   const params = k.params.map((_, i) => `b${i}`).join(", ");
   return [
     `"use strict";`,
-    `const { roundHalfEven, floorDiv, rem, ipow } = helpers;`,
+    HELPER_BINDINGS,
     `return function ${k.name}(${params}) {`,
     ...out,
     `};`,

@@ -6,7 +6,183 @@
  * evaluate short polynomials; bounds in docs/webgpu.md "Numerics"), JavaScript's pow, exact fmod
  * and NumPy's divmod, integer floor division and powers, wrapping float → int32 casts. Each is
  * written to match core/interpret.ts on float32 values (see targets/webgpu/wgsl.ts for where they are used).
+ * The special functions (erf, erfc, erfInv, lgamma, digamma, trigamma, i0e, i1e) are float32
+ * formulas, some with series coefficients from core's float64 references (special-f64.ts); their
+ * measured errors are in docs/webgpu.md ("Numerics").
  */
+import { ERFINV_CENTRAL, ERFINV_TAIL, LGAMMA_AT_1, LGAMMA_AT_2 } from "@kiln/core";
+
+/** A WGSL f32 literal of `c` (nine significant digits round-trip a float32). */
+const lit = (c: number): string => {
+  const t = Math.fround(c).toPrecision(9);
+  return t.includes(".") || t.includes("e") ? t : `${t}.0`;
+};
+/** Horner's form of c[0] + c[1] v + c[2] v² + … as WGSL source. */
+const horner = (v: string, c: readonly number[]): string =>
+  c.slice(0, -1).reduceRight((acc, ci) => `${lit(ci)} + ${v} * (${acc})`, lit(c[c.length - 1]!));
+
+/** Taylor coefficients of erf(x) / x in x²: 2/√π (−1)ⁿ / (n! (2n+1)); 11 terms reach 1e-9 on |x| ≤ 1. */
+const ERF_TAYLOR = Array.from({ length: 11 }, (_, n) => {
+  let fact = 1;
+  for (let k = 2; k <= n; k++) fact *= k;
+  return ((2 / Math.sqrt(Math.PI)) * (n % 2 ? -1 : 1)) / (fact * (2 * n + 1));
+});
+/** Numerical Recipes' Chebyshev fit: erfc(z) = t·exp(−z² + P(t)), t = 1/(1 + z/2), fractional error < 1.2e-7 for z ≥ 0. */
+const ERFC_CHEB = [-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807, -1.13520398, 1.48851587, -0.82215223, 0.17087277];
+
+const SPECIAL_PRELUDE = `
+// erf(x) / x on |x| <= 1: its Taylor series in x^2 (truncation below 1e-9).
+fn erfs_(x: f32) -> f32 { let z = x * x; return x * (${horner("z", ERF_TAYLOR)}); }
+// erfc(z) for z >= 1/2 (Numerical Recipes' Chebyshev fit): exp(-z^2) is taken as exp(-zh^2) times
+// exp(-(z - zh)(z + zh) + P), zh = z to 1/16 (zh^2 exact): the rounding of z^2 in f32 would cost
+// up to 100 ulp near z = 10. 0 from z = 10.1, where erfc underflows float32.
+fn erfct_(z: f32) -> f32 {
+  if (z > 10.1) { return 0.0; }
+  let t = 1.0 / (1.0 + 0.5 * z);
+  let zh = floor(z * 16.0) * 0.0625;
+  let p = ${horner("t", ERFC_CHEB)};
+  return t * exp_(-zh * zh) * exp_(p - (z - zh) * (z + zh));
+}
+fn erf_(x: f32) -> f32 {
+  if (isnan_(x)) { return x; }
+  let z = abs(x);
+  if (z < 1.0) { return erfs_(x); }
+  let r = 1.0 - erfct_(z);
+  return select(r, -r, x < 0.0);
+}
+fn erfc_(x: f32) -> f32 {
+  if (isnan_(x)) { return x; }
+  // 1 - erf only where erfc >= 0.48 (from 1/2 the subtraction would amplify erf's rounding).
+  if (abs(x) < 0.5) { return 1.0 - erfs_(x); }
+  let r = erfct_(abs(x));
+  return select(r, 2.0 - r, x < 0.0);
+}
+// erfinv: Giles' single-precision approximation (the float64 reference's starting point).
+fn erfInv_(x: f32) -> f32 {
+  if (isnan_(x) || abs(x) > 1.0) { return kNaN; }
+  if (abs(x) == 1.0) { return x * kInf; }
+  let w = -log_((1.0 - x) * (1.0 + x));
+  var p: f32;
+  if (w < 5.0) { let u = w - 2.5; p = ${horner("u", ERFINV_CENTRAL)}; }
+  else { let u = sqrt(w) - 3.0; p = ${horner("u", ERFINV_TAIL)}; }
+  return p * x;
+}
+// lgamma(1 + z) and lgamma(2 + z) for |z| <= 1/2 by their Taylor series (core's LGAMMA_AT_1/2,
+// truncated below 3e-8 relative): relative accuracy through the zeros at 1 and 2.
+fn lg1_(z: f32) -> f32 { return z * (${horner("z", LGAMMA_AT_1.slice(0, 22))}); }
+fn lg2_(z: f32) -> f32 { return z * (${horner("z", LGAMMA_AT_2.slice(0, 13))}); }
+// lgamma for x >= 1/2: the series on [1/2, 5/2), the recurrence down to it below 8, Stirling's
+// series from 8 (written x (log x - 1) so that it overflows only where lgamma does).
+fn lgp_(x: f32) -> f32 {
+  if (x < 1.5) { return lg1_(x - 1.0); }
+  if (x < 2.5) { return lg2_(x - 2.0); }
+  if (x < 8.0) {
+    var y = x;
+    var p = 1.0;
+    while (y >= 2.5) { y = y - 1.0; p = p * y; }
+    return log_(p) + lg2_(y - 2.0);
+  }
+  let l = log_(x);
+  let r = 1.0 / x;
+  let z = r * r;
+  return x * (l - 1.0) - 0.5 * l + 0.9189385 + r * (0.083333333 - z * (0.0027777778 - z * (7.9365079e-4 - z * 5.9523810e-4)));
+}
+// sin(pi x) with the argument reduced exactly first (x - round(x) is exact in f32).
+fn sinpi_(x: f32) -> f32 {
+  let n = round(x);
+  let s = sin_(3.1415927 * (x - n));
+  return select(s, -s, abs(n - 2.0 * floor(0.5 * n)) == 1.0);
+}
+// lgamma = log|Gamma|: +inf at the poles and at +-inf; lgamma(x) = lgamma(1 + x) - log x on
+// (0, 1/2), the reflection log(pi / |sin(pi x)|) - lgamma(1 - x) below 0.
+fn lgamma_(x: f32) -> f32 {
+  if (isnan_(x)) { return x; }
+  if (isinf_(x) || (x <= 0.0 && x == floor(x))) { return kInf; }
+  if (x >= 0.5) { return lgp_(x); }
+  if (x > 0.0) { return lg1_(x) - log_(x); }
+  return log_(3.1415927 / abs(sinpi_(x))) - lgp_(1.0 - x);
+}
+// digamma: -+inf at +-0 and NaN at the negative integers (SciPy's psi); reflection
+// psi(1 - x) - pi / tan(pi x) below 0, the recurrence up to 6 (fewer rounded terms; the series'
+// truncation there is 1e-11), then the asymptotic series.
+fn digamma_(x: f32) -> f32 {
+  if (isnan_(x) || x == -kInf) { return kNaN; }
+  if (x == kInf) { return x; }
+  if (x == 0.0) { return select(-kInf, kInf, (bitcast<u32>(x) & 0x80000000u) != 0u); }
+  var y = x;
+  var acc = 0.0;
+  if (x < 0.0) {
+    if (x == floor(x)) { return kNaN; }
+    acc = -3.1415927 / tan_(3.1415927 * (x - round(x)));
+    y = 1.0 - x;
+  }
+  while (y < 6.0) { acc = acc - 1.0 / y; y = y + 1.0; }
+  let r = 1.0 / y;
+  let z = r * r;
+  return acc + log_(y) - 0.5 * r - z * (0.083333333 - z * (0.0083333333 - z * (0.0039682540 - z * (0.0041666667 - z * 0.0075757576))));
+}
+// trigamma = polygamma(1, x): +inf at the poles and -inf (SciPy), 0 at +inf; reflection pi^2 / sin^2(pi x) -
+// trigamma(1 - x) below 0, the recurrence up to 6 (as (1/y)^2: y^2 is subnormal for tiny y), then the asymptotic series.
+fn trigamma_(x: f32) -> f32 {
+  if (isnan_(x)) { return x; }
+  if (x == kInf) { return 0.0; }
+  if (x == -kInf) { return kInf; }
+  var y = x;
+  var acc = 0.0;
+  var sgn = 1.0;
+  if (x <= 0.0) {
+    if (x == floor(x)) { return kInf; }
+    let s = sinpi_(x);
+    acc = 9.8696044 / (s * s);
+    sgn = -1.0;
+    y = 1.0 - x;
+  }
+  var t = 0.0;
+  while (y < 6.0) { let w = 1.0 / y; t = t + w * w; y = y + 1.0; }
+  let r = 1.0 / y;
+  let z = r * r;
+  t = t + r + 0.5 * z + r * z * (0.16666667 - z * (0.033333333 - z * (0.023809524 - z * 0.033333333)));
+  return acc + sgn * t;
+}
+// e^{-|x|} I_nu(|x|), nu = 0 or 1: the power series sum_k (x^2/4)^k / (k! (k + nu)!) up to |x| = 9
+// (positive terms; 2|x| + 10 of them reach 2^-26; beyond 9 their rounding grows past 8 ulp),
+// Hankel's asymptotic series beyond, 16 terms (truncation below 6e-9 relative from 9).
+fn besselie_(a: f32, nu: f32) -> f32 {
+  if (a <= 9.0) {
+    let q = 0.25 * a * a;
+    var term = 1.0;
+    var sum = 1.0;
+    let n = i32(2.0 * a) + 10;
+    for (var k = 1; k <= n; k = k + 1) {
+      let kf = f32(k);
+      term = term * q / (kf * (kf + nu));
+      sum = sum + term;
+    }
+    return exp_(-a) * select(sum, 0.5 * a * sum, nu == 1.0);
+  }
+  let mu = 4.0 * nu * nu;
+  var term = 1.0;
+  var sum = 1.0;
+  for (var k = 1; k <= 16; k = k + 1) {
+    let j = f32(2 * k - 1);
+    term = term * (j * j - mu) / (8.0 * f32(k) * a);
+    sum = sum + term;
+  }
+  return sum * (0.39894228 / sqrt(a)); // 1/sqrt(2 pi a), without forming 2 pi a (overflows near 5e37)
+}
+fn i0e_(x: f32) -> f32 {
+  if (isnan_(x)) { return x; }
+  if (isinf_(x)) { return 0.0; }
+  return besselie_(abs(x), 0.0);
+}
+fn i1e_(x: f32) -> f32 {
+  if (isnan_(x) || x == 0.0) { return x; }
+  if (isinf_(x)) { return select(0.0, -rtf_(0.0), x < 0.0); }
+  let r = besselie_(abs(x), 1.0);
+  return select(r, -r, x < 0.0);
+}
+`;
+
 export const WGSL_PRELUDE = `
 var<private> kInf: f32;
 var<private> kNaN: f32;
@@ -370,5 +546,4 @@ fn frem_(a: f32, b: f32) -> f32 {
   if (r == 0.0) { return bitcast<f32>(bitcast<u32>(b) & 0x80000000u); }
   return select(r, r + b, (r < 0.0) != (b < 0.0));
 }
-`;
-
+${SPECIAL_PRELUDE}`;

@@ -1,0 +1,44 @@
+/**
+ * The helper functions every JS kernel binds (NumPy and SciPy semantics the Math object lacks), and
+ * the statement that binds them. Separate from js.ts so that both kernel renderers (js.ts and
+ * js-matmul.ts, which js.ts imports) can use the bindings without an import cycle.
+ */
+import {
+  digammaF64, erfF64, erfInvF64, erfcF64, floorDivideScalar, i0eF64, i1eF64, lgammaF64, powerInt32, remainderScalar, trigammaF64,
+} from "@kiln/core";
+import { wasmGemm } from "./wasm-gemm.js";
+
+/** Numeric helpers shared by all kernels (NumPy semantics the Math object lacks). */
+export const JS_HELPERS = {
+  /** The WebAssembly SIMD matmul microkernel (targets/js/js-matmul.ts), when available. */
+  gemm: wasmGemm,
+  /** Round half to even, as NumPy. */
+  roundHalfEven(x: number): number {
+    const r = Math.round(x);
+    return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+  },
+  /** NumPy's divmod (core/arith.ts): the reference interpreter's own functions. */
+  floorDiv: floorDivideScalar,
+  rem: remainderScalar,
+  ipow: powerInt32,
+  /**
+   * The special functions JavaScript's Math lacks: the interpreter's float64 references
+   * (core/special-f64.ts), so a float32 result is the reference rounded once, bit for bit.
+   */
+  erf: erfF64,
+  erfc: erfcF64,
+  erfInv: erfInvF64,
+  lgamma: lgammaF64,
+  digamma: digammaF64,
+  trigamma: trigammaF64,
+  i0e: i0eF64,
+  i1e: i1eF64,
+};
+
+/**
+ * The statement every kernel factory starts with: it binds each helper by name, so a table entry
+ * that calls a new helper needs only its JS_HELPERS entry (never a second list to keep in step).
+ * @example HELPER_BINDINGS // "const { gemm, roundHalfEven, floorDiv, … } = helpers;"
+ */
+export const HELPER_BINDINGS = `const { ${Object.keys(JS_HELPERS).join(", ")} } = helpers;`;
+
