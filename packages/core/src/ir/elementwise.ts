@@ -329,9 +329,10 @@ export const BINARY_OPS = {
 } as const satisfies Record<string, BinaryRow>;
 
 export type UnaryPrim = keyof typeof UNARY_OPS;
-// Every DerivUnaryPrim is a row: `true` is not assignable to `never` otherwise (a compile error).
-const DERIV_UNARY_ARE_ROWS: [DerivUnaryPrim] extends [UnaryPrim] ? true : never = true;
-void DERIV_UNARY_ARE_ROWS;
+/** Compiles only for `true`: a type-level assertion (no code at run time). */
+type Assert<T extends true> = T;
+// Every DerivUnaryPrim is a row: the assertion fails to compile otherwise.
+type DerivUnaryAreRows = Assert<[DerivUnaryPrim] extends [UnaryPrim] ? true : false>;
 export type BinaryPrim = keyof typeof BINARY_OPS;
 
 /** The primitives of a row table whose derivative is marked `M`. */
