@@ -249,7 +249,8 @@ describe("prng distributions: determinism, shapes, dtypes and errors", () => {
     expect(() => prng.multivariateNormal(key, [0, 0], np.eye(2), { method: "svd" as "cholesky" })).to.throw(ValueError, /cholesky/);
     expect(() => prng.gamma(np.array([1, 2, 3], { dtype: "int32" }), 1)).to.throw(ValueError, /PRNG key/);
     expect(() => prng.gamma(key, 1, { size: [3] } as never)).to.throw(ValueError, /unknown option/);
-    expect(() => prng.key(np.array(1.5))).to.throw(ValueError, /scalar int32/);
+    expect(() => prng.key(np.array([1, 2], { dtype: "int32" }))).to.throw(ValueError, /scalar integer/);
+    expect(() => prng.key(np.array(true))).to.throw(ValueError, /scalar integer/);
     expect(() => random.gamma(2, { scale: -1 })).to.throw(ValueError, /scale/);
     expect(() => random.exponential(2 as never)).to.throw(ValueError, /one options object/);
   });

@@ -112,13 +112,16 @@ export function erfinv(x: Tensor): Tensor {
  * A key from an integer seed: `[seed >> 32, seed & 0xffffffff]` as JAX's threefry_seed (a 64-bit
  * seed). A scalar int32 Tensor seed (e.g. vmap's per-example value) is built with graph ops, so
  * `vmap(prng.key)(np.arange(5))` and `jit` of a function of the seed work; its high word is the sign
- * extension, matching the number form for every int32 value.
+ * extension, matching the number form for every int32 value. A float Tensor seed is converted to int32.
  */
 export function key(seed: number | Tensor): Tensor {
   if (seed instanceof Tensor) {
-    if (seed.dtype !== "int32" || seed.shape.length !== 0) throw new ValueError(`prng.key: a Tensor seed must be a scalar int32, got ${seed.dtype}[${seed.shape}]`);
-    const hi = np.where(np.less(seed, 0), -1, 0);
-    return np.stack([astypeRaw(hi, "int32"), seed]);
+    if (seed.dtype === "bool" || seed.shape.length !== 0) throw new ValueError(`prng.key: a Tensor seed must be a scalar integer, got ${seed.dtype}[${seed.shape}]`);
+    // kiln's np.arange(5) is float32, so `vmap(prng.key)(np.arange(5))` hands us float seeds: they
+    // are converted to int32 (exact for the integers a float32 holds exactly, |seed| <= 2^24).
+    const s = seed.dtype === "int32" ? seed : astypeRaw(seed, "int32");
+    const hi = np.where(np.less(s, 0), -1, 0);
+    return np.stack([astypeRaw(hi, "int32"), s]);
   }
   if (!Number.isSafeInteger(seed)) throw new ValueError(`prng.key: seed must be an integer, got ${describeValue(seed)}`);
   const hi = Math.floor(seed / 2 ** 32) | 0;

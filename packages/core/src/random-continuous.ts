@@ -10,7 +10,7 @@ import { asTensor, fullRaw } from "./np/util.js";
 import * as np from "./np/index.js";
 import { broadcastShapes } from "./shape.js";
 import { erfinv, horner, normal, subkeys, uniform } from "./random-bits.js";
-import { checkParam, drawOptions, openUnit, positive, prepareDraw, type DrawOptions, type Param } from "./random-params.js";
+import { checkParam, drawOptions, openUnit, positive, prepareDraw, type DrawOptions, type DistributionParam } from "./random-params.js";
 
 const DRAW_KEYS = ["shape", "dtype"] as const;
 
@@ -60,7 +60,7 @@ export function maxwell(key: Tensor, shape: readonly number[] = [], opts?: { dty
 }
 
 /** Log-normal: `exp(sigma z)`, z standard normal. */
-export function lognormal(key: Tensor, sigma: Param = 1, opts?: DrawOptions): Tensor {
+export function lognormal(key: Tensor, sigma: DistributionParam = 1, opts?: DrawOptions): Tensor {
   const op = "prng.lognormal";
   checkParam(op, "sigma", sigma, positive, "positive");
   const d = prepareDraw(op, key, drawOptions(op, opts, DRAW_KEYS), [sigma]);
@@ -68,7 +68,7 @@ export function lognormal(key: Tensor, sigma: Param = 1, opts?: DrawOptions): Te
 }
 
 /** Rayleigh: `scale sqrt(-2 log1p(-u))`, u in [0, 1). */
-export function rayleigh(key: Tensor, scale: Param = 1, opts?: DrawOptions): Tensor {
+export function rayleigh(key: Tensor, scale: DistributionParam = 1, opts?: DrawOptions): Tensor {
   const op = "prng.rayleigh";
   checkParam(op, "scale", scale, positive, "positive");
   const d = prepareDraw(op, key, drawOptions(op, opts, DRAW_KEYS), [scale]);
@@ -77,7 +77,7 @@ export function rayleigh(key: Tensor, scale: Param = 1, opts?: DrawOptions): Ten
 }
 
 /** Pareto with shape `b` and scale 1: `exp(E / b)`, E standard exponential (support [1, inf)). */
-export function pareto(key: Tensor, b: Param, opts?: DrawOptions): Tensor {
+export function pareto(key: Tensor, b: DistributionParam, opts?: DrawOptions): Tensor {
   const op = "prng.pareto";
   checkParam(op, "b", b, positive, "positive");
   const d = prepareDraw(op, key, drawOptions(op, opts, DRAW_KEYS), [b]);
@@ -85,7 +85,7 @@ export function pareto(key: Tensor, b: Param, opts?: DrawOptions): Tensor {
 }
 
 /** Weibull: `scale (-log1p(-u))^(1 / concentration)`. */
-export function weibullMin(key: Tensor, scale: Param, concentration: Param, opts?: DrawOptions): Tensor {
+export function weibullMin(key: Tensor, scale: DistributionParam, concentration: DistributionParam, opts?: DrawOptions): Tensor {
   const op = "prng.weibullMin";
   checkParam(op, "scale", scale, positive, "positive");
   checkParam(op, "concentration", concentration, positive, "positive");
@@ -95,7 +95,7 @@ export function weibullMin(key: Tensor, scale: Param, concentration: Param, opts
 }
 
 /** Triangular on [left, right] with peak `mode`, by its inverse CDF. */
-export function triangular(key: Tensor, left: Param, mode: Param, right: Param, opts?: DrawOptions): Tensor {
+export function triangular(key: Tensor, left: DistributionParam, mode: DistributionParam, right: DistributionParam, opts?: DrawOptions): Tensor {
   const op = "prng.triangular";
   if (typeof left === "number" && typeof mode === "number" && typeof right === "number" && !(left <= mode && mode <= right && left < right)) {
     throw new ValueError(`${op}: need left <= mode <= right and left < right, got ${left}, ${mode}, ${right}`);
@@ -110,7 +110,7 @@ export function triangular(key: Tensor, left: Param, mode: Param, right: Param, 
 }
 
 /** Double-sided Maxwell: `loc + scale * sign * maxwell`, the sign a fair ±1. */
-export function doubleSidedMaxwell(key: Tensor, loc: Param, scale: Param, opts?: DrawOptions): Tensor {
+export function doubleSidedMaxwell(key: Tensor, loc: DistributionParam, scale: DistributionParam, opts?: DrawOptions): Tensor {
   const op = "prng.doubleSidedMaxwell";
   checkParam(op, "scale", scale, positive, "positive");
   const d = prepareDraw(op, key, drawOptions(op, opts, DRAW_KEYS), [loc, scale]);
@@ -134,7 +134,7 @@ export function erfApprox(x: Tensor): Tensor {
  * Standard normal truncated to [lower, upper], by the inverse CDF as JAX:
  * `sqrt(2) erfinv(U(erf(lower/sqrt2), erf(upper/sqrt2)))`, clipped into [lower, upper].
  */
-export function truncatedNormal(key: Tensor, lower: Param, upper: Param, opts?: DrawOptions): Tensor {
+export function truncatedNormal(key: Tensor, lower: DistributionParam, upper: DistributionParam, opts?: DrawOptions): Tensor {
   const op = "prng.truncatedNormal";
   if (typeof lower === "number" && typeof upper === "number" && !(lower < upper)) throw new ValueError(`${op}: need lower < upper, got ${lower}, ${upper}`);
   const d = prepareDraw(op, key, drawOptions(op, opts, DRAW_KEYS), [lower, upper]);
@@ -151,7 +151,7 @@ export function truncatedNormal(key: Tensor, lower: Param, upper: Param, opts?: 
  * defaults to the broadcast of `mean.shape[:-1]` and `cov.shape[:-2]`; the result has shape
  * `[...shape, n]`.
  */
-export function multivariateNormal(key: Tensor, mean: Param, cov: Param, opts?: DrawOptions & { method?: "cholesky" }): Tensor {
+export function multivariateNormal(key: Tensor, mean: DistributionParam, cov: DistributionParam, opts?: DrawOptions & { method?: "cholesky" }): Tensor {
   const op = "prng.multivariateNormal";
   const o = drawOptions(op, opts, ["shape", "dtype", "method"]);
   if ((o.method ?? "cholesky") !== "cholesky") throw new ValueError(`${op}: method must be "cholesky" (eigh and svd are not available), got ${String(o.method)}`);

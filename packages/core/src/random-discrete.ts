@@ -13,7 +13,7 @@ import { apply, asTensor, astypeRaw, broadcastRaw, fullRaw, reshapeRaw } from ".
 import * as np from "./np/index.js";
 import { checkShape, normAxis, sizeOf } from "./shape.js";
 import { bits, checkKey, normShape, subkeys, uniform } from "./random-bits.js";
-import { checkParam, drawOptions, nonNegative, openUnit, prepareDraw, probability, type Param } from "./random-params.js";
+import { checkParam, drawOptions, nonNegative, openUnit, prepareDraw, probability, type DistributionParam } from "./random-params.js";
 import { gumbel } from "./random-continuous.js";
 
 function intDType(op: string, dtype: DType | undefined): DType {
@@ -23,7 +23,7 @@ function intDType(op: string, dtype: DType | undefined): DType {
 }
 
 /** Booleans, true with probability `p` (`u < p`, u uniform in [0, 1)). */
-export function bernoulli(key: Tensor, p: Param = 0.5, opts?: { shape?: readonly number[] }): Tensor {
+export function bernoulli(key: Tensor, p: DistributionParam = 0.5, opts?: { shape?: readonly number[] }): Tensor {
   const op = "prng.bernoulli";
   checkParam(op, "p", p, probability, "in [0, 1]");
   const d = prepareDraw(op, key, drawOptions(op, opts, ["shape"]), [p], "float32");
@@ -45,7 +45,7 @@ export function rademacher(key: Tensor, shape: readonly number[] = [], opts?: { 
  * modulo bias is below span / 2^31 (JAX combines two words to shrink it further). Where a Tensor
  * bound gives maxval <= minval the result is minval, as JAX.
  */
-export function randint(key: Tensor, shape: readonly number[], minval: Param, maxval: Param, opts?: { dtype?: DType }): Tensor {
+export function randint(key: Tensor, shape: readonly number[], minval: DistributionParam, maxval: DistributionParam, opts?: { dtype?: DType }): Tensor {
   const op = "prng.randint";
   const o = drawOptions(op, opts, ["dtype"]);
   const dtype = intDType(op, o.dtype);
@@ -60,7 +60,7 @@ export function randint(key: Tensor, shape: readonly number[], minval: Param, ma
 }
 
 /** Geometric on {1, 2, ...} (trials up to the first success): `floor(log1p(-u) / log1p(-p)) + 1`. */
-export function geometric(key: Tensor, p: Param, opts?: { shape?: readonly number[]; dtype?: DType }): Tensor {
+export function geometric(key: Tensor, p: DistributionParam, opts?: { shape?: readonly number[]; dtype?: DType }): Tensor {
   const op = "prng.geometric";
   checkParam(op, "p", p, (x) => x > 0 && x <= 1, "in (0, 1]");
   const o = drawOptions(op, opts, ["shape", "dtype"]);
@@ -76,7 +76,7 @@ export function geometric(key: Tensor, p: Param, opts?: { shape?: readonly numbe
  * `shape` (default: `logits.shape` without `axis`) must end with that batch shape; leading extra
  * axes draw independent samples (JAX's rule).
  */
-export function categorical(key: Tensor, logits: Param, opts?: { axis?: number; shape?: readonly number[] }): Tensor {
+export function categorical(key: Tensor, logits: DistributionParam, opts?: { axis?: number; shape?: readonly number[] }): Tensor {
   const op = "prng.categorical";
   const o = drawOptions(op, opts, ["axis", "shape"]);
   checkKey(key, op);
@@ -149,7 +149,7 @@ function poissonPtrs(key: Tensor, lam: Tensor, shape: readonly number[]): Tensor
 }
 
 /** Poisson(lam) counts (int32): Knuth's method below lam = 10, PTRS above (see the note above). */
-export function poisson(key: Tensor, lam: Param, opts?: { shape?: readonly number[]; dtype?: DType }): Tensor {
+export function poisson(key: Tensor, lam: DistributionParam, opts?: { shape?: readonly number[]; dtype?: DType }): Tensor {
   const op = "prng.poisson";
   checkParam(op, "lam", lam, (x) => nonNegative(x) && Number.isFinite(x), "non-negative and finite");
   const o = drawOptions(op, opts, ["shape", "dtype"]);
@@ -187,7 +187,7 @@ function topIndices(scores: Tensor, m: number): Tensor {
  * A random permutation of `arange(x)` (x a number) or of a tensor along `axis`; with
  * `independent`, every 1-D slice along `axis` is shuffled on its own.
  */
-export function permutation(key: Tensor, x: number | Param, opts?: { axis?: number; independent?: boolean }): Tensor {
+export function permutation(key: Tensor, x: number | DistributionParam, opts?: { axis?: number; independent?: boolean }): Tensor {
   const op = "prng.permutation";
   const o = drawOptions(op, opts, ["axis", "independent"]);
   checkKey(key, op);
@@ -211,7 +211,7 @@ export function permutation(key: Tensor, x: number | Param, opts?: { axis?: numb
  * uniform indices; with p: categorical(log p); without replacement: the top `size(shape)` of
  * random keys (uniform) or of `log p + Gumbel` (Gumbel top-k, sampling proportional to p).
  */
-export function choice(key: Tensor, a: number | Param, opts?: { shape?: readonly number[]; replace?: boolean; p?: Param; axis?: number }): Tensor {
+export function choice(key: Tensor, a: number | DistributionParam, opts?: { shape?: readonly number[]; replace?: boolean; p?: DistributionParam; axis?: number }): Tensor {
   const op = "prng.choice";
   const o = drawOptions(op, opts, ["shape", "replace", "p", "axis"]);
   checkKey(key, op);

@@ -16,7 +16,7 @@ import { asTensor, astypeRaw, broadcastRaw } from "./np/util.js";
 import * as np from "./np/index.js";
 import { checkShape } from "./shape.js";
 import { checkKey, floatDType, normal, subkeys, uniform } from "./random-bits.js";
-import { checkParam, drawOptions, isInteger, openUnit, positive, prepareDraw, type DrawOptions, type Param } from "./random-params.js";
+import { checkParam, drawOptions, isInteger, openUnit, positive, prepareDraw, type DrawOptions, type DistributionParam } from "./random-params.js";
 import { exponential } from "./random-continuous.js";
 
 export const GAMMA_ROUNDS = 10;
@@ -51,7 +51,7 @@ export function gammaDraw(key: Tensor, a: Tensor, shape: readonly number[], dtyp
 }
 
 /** Gamma with shape `a` and scale 1 (Marsaglia–Tsang, fixed rounds; see the module note). */
-export function gamma(key: Tensor, a: Param, opts?: DrawOptions): Tensor {
+export function gamma(key: Tensor, a: DistributionParam, opts?: DrawOptions): Tensor {
   const op = "prng.gamma";
   checkParam(op, "a", a, positive, "positive");
   const d = prepareDraw(op, key, drawOptions(op, opts, DRAW_KEYS), [a]);
@@ -59,7 +59,7 @@ export function gamma(key: Tensor, a: Param, opts?: DrawOptions): Tensor {
 }
 
 /** Beta(a, b) as `X / (X + Y)` with X ~ Gamma(a), Y ~ Gamma(b). */
-export function beta(key: Tensor, a: Param, b: Param, opts?: DrawOptions): Tensor {
+export function beta(key: Tensor, a: DistributionParam, b: DistributionParam, opts?: DrawOptions): Tensor {
   const op = "prng.beta";
   checkParam(op, "a", a, positive, "positive");
   checkParam(op, "b", b, positive, "positive");
@@ -73,7 +73,7 @@ export function beta(key: Tensor, a: Param, b: Param, opts?: DrawOptions): Tenso
  * Dirichlet(alpha): independent Gamma(alpha_i) normalised along the last axis. `shape` is the batch
  * shape (default `alpha.shape[:-1]`); the result is `[...shape, k]`.
  */
-export function dirichlet(key: Tensor, alpha: Param, opts?: DrawOptions): Tensor {
+export function dirichlet(key: Tensor, alpha: DistributionParam, opts?: DrawOptions): Tensor {
   const op = "prng.dirichlet";
   checkParam(op, "alpha", alpha, positive, "positive");
   const o = drawOptions(op, opts, DRAW_KEYS);
@@ -90,7 +90,7 @@ export function dirichlet(key: Tensor, alpha: Param, opts?: DrawOptions): Tensor
 }
 
 /** Chi-square with `df` degrees of freedom: `2 Gamma(df / 2)`. */
-export function chisquare(key: Tensor, df: Param, opts?: DrawOptions): Tensor {
+export function chisquare(key: Tensor, df: DistributionParam, opts?: DrawOptions): Tensor {
   const op = "prng.chisquare";
   checkParam(op, "df", df, positive, "positive");
   const d = prepareDraw(op, key, drawOptions(op, opts, DRAW_KEYS), [df]);
@@ -98,7 +98,7 @@ export function chisquare(key: Tensor, df: Param, opts?: DrawOptions): Tensor {
 }
 
 /** Student's t with `df` degrees of freedom: `z sqrt((df/2) / Gamma(df/2))`, z standard normal. */
-export function t(key: Tensor, df: Param, opts?: DrawOptions): Tensor {
+export function t(key: Tensor, df: DistributionParam, opts?: DrawOptions): Tensor {
   const op = "prng.t";
   checkParam(op, "df", df, positive, "positive");
   const d = prepareDraw(op, key, drawOptions(op, opts, DRAW_KEYS), [df]);

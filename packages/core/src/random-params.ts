@@ -11,7 +11,7 @@ import { broadcastShapes, shapeEq } from "./shape.js";
 import { checkKey, floatDType, normShape, uniform } from "./random-bits.js";
 
 /** A distribution parameter: a number, a nested array or a Tensor (broadcast against the draw shape). */
-export type Param = ArrayLike;
+export type DistributionParam = ArrayLike;
 
 /** Options every `prng.*` sampler takes: the draw shape (default: the parameters' broadcast shape) and dtype. */
 export interface DrawOptions {
@@ -23,14 +23,14 @@ export interface DrawOptions {
 const TINY: Partial<Record<DType, number>> = { float16: 2 ** -14, float32: 2 ** -126, float64: 2 ** -1022 };
 
 /** Every JS number inside `v` (a Tensor's values are not read: checking them would need a device sync). */
-function hostNumbers(v: Param): number[] {
+function hostNumbers(v: DistributionParam): number[] {
   if (typeof v === "number") return [v];
-  if (Array.isArray(v)) return (v as Param[]).flatMap(hostNumbers);
+  if (Array.isArray(v)) return (v as DistributionParam[]).flatMap(hostNumbers);
   return [];
 }
 
 /** Rejects host values of a parameter that break `ok` (Tensor values are unchecked, as in JAX). */
-export function checkParam(op: string, name: string, v: Param | undefined, ok: (x: number) => boolean, want: string): void {
+export function checkParam(op: string, name: string, v: DistributionParam | undefined, ok: (x: number) => boolean, want: string): void {
   if (v === undefined) return;
   for (const x of hostNumbers(v)) if (!ok(x)) throw new ValueError(`${op}: ${name} must be ${want}, got ${describeValue(x)}`);
 }
@@ -44,7 +44,7 @@ export const isInteger = (x: number): boolean => Number.isInteger(x);
  * Resolves a sampler's key, draw shape and dtype, and its parameters cast to that dtype and broadcast
  * to the draw shape. A given shape must contain the parameters' broadcast shape (JAX's rule).
  */
-export function prepareDraw(op: string, key: Tensor, opts: DrawOptions, params: readonly Param[], dtype?: DType): { shape: number[]; dtype: DType; ps: Tensor[] } {
+export function prepareDraw(op: string, key: Tensor, opts: DrawOptions, params: readonly DistributionParam[], dtype?: DType): { shape: number[]; dtype: DType; ps: Tensor[] } {
   checkKey(key, op);
   const d = dtype ?? floatDType(opts.dtype, op);
   const ts = params.map((p) => asTensor(p, op));

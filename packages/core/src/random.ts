@@ -20,9 +20,9 @@ import { normShape, numberOps, threefry2x32 } from "./random-bits.js";
 import * as cont from "./random-continuous.js";
 import * as gam from "./random-gamma.js";
 import * as disc from "./random-discrete.js";
-import { checkParam, positive, type DrawOptions, type Param } from "./random-params.js";
+import { checkParam, positive, type DrawOptions, type DistributionParam } from "./random-params.js";
 
-export type { DrawOptions, Param } from "./random-params.js";
+export type { DrawOptions, DistributionParam } from "./random-params.js";
 
 /** The functional key API (JAX's `jax.random`, names camelCased). */
 export const prng = {
@@ -179,12 +179,12 @@ function sized(op: string, o: SizeOption): DrawOptions {
 }
 
 /** `loc + scale x` for the location-scale families, with the scale checked. */
-function locScale(op: string, x: Tensor, o: { loc?: Param; scale?: Param }): Tensor {
+function locScale(op: string, x: Tensor, o: { loc?: DistributionParam; scale?: DistributionParam }): Tensor {
   checkParam(op, "scale", o.scale, positive, "positive");
   return np.add(np.multiply(x, o.scale ?? 1), o.loc ?? 0);
 }
 
-type LocScale = SizeOption & { loc?: Param; scale?: Param };
+type LocScale = SizeOption & { loc?: DistributionParam; scale?: DistributionParam };
 const LOC_SCALE = ["loc", "scale", "size", "dtype"] as const;
 
 /**
@@ -246,12 +246,12 @@ export const random = {
     return prng.bernoulli(next(), p, { shape: normShape(opts.size, "random.bernoulli") });
   },
   /** Category indices from logits (Gumbel-max). @example random.categorical(np.log(np.array([0.2, 0.8])), { size: [5] }) */
-  categorical(logits: Param, opts?: { axis?: number; size?: number | readonly number[] }, ...rest: never[]): Tensor {
+  categorical(logits: DistributionParam, opts?: { axis?: number; size?: number | readonly number[] }, ...rest: never[]): Tensor {
     const o = samplerOptions("random.categorical", opts, rest, ["axis", "size"], "random.categorical(logits, { size: [5] })");
     return prng.categorical(next(), logits, { ...(o.axis === undefined ? {} : { axis: o.axis }), ...(o.size === undefined ? {} : { shape: normShape(o.size, "random.categorical") }) });
   },
   /** A sample from `arange(a)` or the first axis of `a`. @example random.choice(10, { size: [3], replace: false }) */
-  choice(a: number | Param, opts?: { size?: number | readonly number[]; replace?: boolean; p?: Param }, ...rest: never[]): Tensor {
+  choice(a: number | DistributionParam, opts?: { size?: number | readonly number[]; replace?: boolean; p?: DistributionParam }, ...rest: never[]): Tensor {
     const o = samplerOptions("random.choice", opts, rest, ["size", "replace", "p"], "random.choice(10, { size: [3] })");
     return prng.choice(next(), a, { shape: normShape(o.size, "random.choice"), ...(o.replace === undefined ? {} : { replace: o.replace }), ...(o.p === undefined ? {} : { p: o.p }) });
   },
@@ -277,7 +277,7 @@ export const random = {
     return prng.doubleSidedMaxwell(next(), o.loc ?? 0, o.scale ?? 1, sized("random.doubleSidedMaxwell", o));
   },
   /** Exponential with scale `1 / rate`. @example random.exponential({ scale: 2, size: [3] }) */
-  exponential(opts?: SizeOption & { scale?: Param }, ...rest: never[]): Tensor {
+  exponential(opts?: SizeOption & { scale?: DistributionParam }, ...rest: never[]): Tensor {
     return locScaleDraw("random.exponential", prng.exponential, samplerOptions("random.exponential", opts, rest, ["scale", "size", "dtype"], "random.exponential({ scale: 1, size: [3] })"));
   },
   /** Maxwell. @example random.maxwell({ size: [3] }) */
@@ -291,33 +291,33 @@ export const random = {
     return prng.rademacher(next(), normShape(o.size, "random.rademacher"), o.dtype === undefined ? {} : { dtype: o.dtype });
   },
   /** Log-normal: `exp(N(mean, sigma))`. @example random.lognormal({ mean: 0, sigma: 0.5, size: [3] }) */
-  lognormal(opts?: SizeOption & { mean?: Param; sigma?: Param }, ...rest: never[]): Tensor {
+  lognormal(opts?: SizeOption & { mean?: DistributionParam; sigma?: DistributionParam }, ...rest: never[]): Tensor {
     const o = samplerOptions("random.lognormal", opts, rest, ["mean", "sigma", "size", "dtype"], "random.lognormal({ sigma: 1, size: [3] })");
     const shape = o.size === undefined ? broadcastShapes("random.lognormal", np.asarray(o.mean ?? 0).shape, np.asarray(o.sigma ?? 1).shape) : normShape(o.size, "random.lognormal");
     return np.multiply(prng.lognormal(next(), o.sigma ?? 1, { shape, ...(o.dtype === undefined ? {} : { dtype: o.dtype }) }), np.exp(o.mean ?? 0));
   },
   /** Rayleigh. @example random.rayleigh({ scale: 2, size: [3] }) */
-  rayleigh(opts?: SizeOption & { scale?: Param }, ...rest: never[]): Tensor {
+  rayleigh(opts?: SizeOption & { scale?: DistributionParam }, ...rest: never[]): Tensor {
     const o = samplerOptions("random.rayleigh", opts, rest, ["scale", "size", "dtype"], "random.rayleigh({ scale: 1, size: [3] })");
     return prng.rayleigh(next(), o.scale ?? 1, sized("random.rayleigh", o));
   },
   /** Pareto II (Lomax, NumPy's `pareto`): `prng.pareto - 1`, support [0, inf). @example random.pareto(3, { size: [3] }) */
-  pareto(a: Param, opts?: SizeOption, ...rest: never[]): Tensor {
+  pareto(a: DistributionParam, opts?: SizeOption, ...rest: never[]): Tensor {
     const o = samplerOptions("random.pareto", opts, rest, ["size", "dtype"], "random.pareto(3, { size: [3] })");
     return np.subtract(prng.pareto(next(), a, sized("random.pareto", o)), 1);
   },
   /** Weibull with shape `a` and `scale` (BrainState's weibull_min). @example random.weibullMin(1.5, { scale: 2, size: [3] }) */
-  weibullMin(a: Param, opts?: SizeOption & { scale?: Param }, ...rest: never[]): Tensor {
+  weibullMin(a: DistributionParam, opts?: SizeOption & { scale?: DistributionParam }, ...rest: never[]): Tensor {
     const o = samplerOptions("random.weibullMin", opts, rest, ["scale", "size", "dtype"], "random.weibullMin(1.5, { size: [3] })");
     return prng.weibullMin(next(), o.scale ?? 1, a, sized("random.weibullMin", o));
   },
   /** Geometric on {1, 2, ...}. @example random.geometric(0.25, { size: [3] }) */
-  geometric(p: Param, opts?: { size?: number | readonly number[] }, ...rest: never[]): Tensor {
+  geometric(p: DistributionParam, opts?: { size?: number | readonly number[] }, ...rest: never[]): Tensor {
     const o = samplerOptions("random.geometric", opts, rest, ["size"], "random.geometric(0.25, { size: [3] })");
     return prng.geometric(next(), p, sized("random.geometric", o));
   },
   /** Triangular on [left, right] with peak `mode`. @example random.triangular(0, 1, 3, { size: [3] }) */
-  triangular(left: Param, mode: Param, right: Param, opts?: SizeOption, ...rest: never[]): Tensor {
+  triangular(left: DistributionParam, mode: DistributionParam, right: DistributionParam, opts?: SizeOption, ...rest: never[]): Tensor {
     const o = samplerOptions("random.triangular", opts, rest, ["size", "dtype"], "random.triangular(0, 1, 3, { size: [3] })");
     return prng.triangular(next(), left, mode, right, sized("random.triangular", o));
   },
@@ -327,7 +327,7 @@ export const random = {
     return prng.ball(next(), d, { ...sized("random.ball", o), ...(o.p === undefined ? {} : { p: o.p }) });
   },
   /** Multivariate normal (Cholesky). @example random.multivariateNormal([0, 0], [[1, 0.5], [0.5, 1]], { size: [4] }) */
-  multivariateNormal(mean: Param, cov: Param, opts?: SizeOption & { method?: "cholesky" }, ...rest: never[]): Tensor {
+  multivariateNormal(mean: DistributionParam, cov: DistributionParam, opts?: SizeOption & { method?: "cholesky" }, ...rest: never[]): Tensor {
     const o = samplerOptions("random.multivariateNormal", opts, rest, ["size", "dtype", "method"], "random.multivariateNormal(mean, cov, { size: [4] })");
     return prng.multivariateNormal(next(), mean, cov, { ...sized("random.multivariateNormal", o), ...(o.method === undefined ? {} : { method: o.method }) });
   },
@@ -335,42 +335,42 @@ export const random = {
    * Normal `N(loc, scale)` truncated to [lower, upper] (bounds in the units of the result).
    * @example random.truncatedNormal(-1, 1, { size: [3] })
    */
-  truncatedNormal(lower: Param, upper: Param, opts?: LocScale, ...rest: never[]): Tensor {
+  truncatedNormal(lower: DistributionParam, upper: DistributionParam, opts?: LocScale, ...rest: never[]): Tensor {
     const op = "random.truncatedNormal";
     const o = samplerOptions(op, opts, rest, LOC_SCALE, "random.truncatedNormal(-1, 1, { size: [3] })");
     checkParam(op, "scale", o.scale, positive, "positive");
     const loc = o.loc ?? 0, scale = o.scale ?? 1;
-    const std = (b: Param): Param => (typeof b === "number" && typeof loc === "number" && typeof scale === "number" ? (b - loc) / scale : np.divide(np.subtract(b, loc), scale));
+    const std = (b: DistributionParam): DistributionParam => (typeof b === "number" && typeof loc === "number" && typeof scale === "number" ? (b - loc) / scale : np.divide(np.subtract(b, loc), scale));
     return locScale(op, prng.truncatedNormal(next(), std(lower), std(upper), sized(op, o)), o);
   },
   /** Gamma with `shape` (k) and `scale` (theta), NumPy's parameters. @example random.gamma(2, { scale: 1.5, size: [3] }) */
-  gamma(shape: Param, opts?: SizeOption & { scale?: Param }, ...rest: never[]): Tensor {
+  gamma(shape: DistributionParam, opts?: SizeOption & { scale?: DistributionParam }, ...rest: never[]): Tensor {
     const op = "random.gamma";
     const o = samplerOptions(op, opts, rest, ["scale", "size", "dtype"], "random.gamma(2, { scale: 1, size: [3] })");
     return locScale(op, prng.gamma(next(), shape, sized(op, o)), { scale: o.scale ?? 1 });
   },
   /** Beta(a, b). @example random.beta(2, 5, { size: [3] }) */
-  beta(a: Param, b: Param, opts?: SizeOption, ...rest: never[]): Tensor {
+  beta(a: DistributionParam, b: DistributionParam, opts?: SizeOption, ...rest: never[]): Tensor {
     const o = samplerOptions("random.beta", opts, rest, ["size", "dtype"], "random.beta(2, 5, { size: [3] })");
     return prng.beta(next(), a, b, sized("random.beta", o));
   },
   /** Dirichlet(alpha); `size` is the batch shape, the result `[...size, k]`. @example random.dirichlet([1, 2, 3], { size: [4] }) */
-  dirichlet(alpha: Param, opts?: SizeOption, ...rest: never[]): Tensor {
+  dirichlet(alpha: DistributionParam, opts?: SizeOption, ...rest: never[]): Tensor {
     const o = samplerOptions("random.dirichlet", opts, rest, ["size", "dtype"], "random.dirichlet([1, 2, 3], { size: [4] })");
     return prng.dirichlet(next(), alpha, sized("random.dirichlet", o));
   },
   /** Poisson(lam) counts, lam default 1. @example random.poisson({ lam: 3, size: [3] }) */
-  poisson(opts?: { lam?: Param; size?: number | readonly number[] }, ...rest: never[]): Tensor {
+  poisson(opts?: { lam?: DistributionParam; size?: number | readonly number[] }, ...rest: never[]): Tensor {
     const o = samplerOptions("random.poisson", opts, rest, ["lam", "size"], "random.poisson({ lam: 3, size: [3] })");
     return prng.poisson(next(), o.lam ?? 1, sized("random.poisson", o));
   },
   /** Student's t with `df` degrees of freedom (NumPy's standard_t). @example random.t(5, { size: [3] }) */
-  t(df: Param, opts?: SizeOption, ...rest: never[]): Tensor {
+  t(df: DistributionParam, opts?: SizeOption, ...rest: never[]): Tensor {
     const o = samplerOptions("random.t", opts, rest, ["size", "dtype"], "random.t(5, { size: [3] })");
     return prng.t(next(), df, sized("random.t", o));
   },
   /** Chi-square with `df` degrees of freedom. @example random.chisquare(4, { size: [3] }) */
-  chisquare(df: Param, opts?: SizeOption, ...rest: never[]): Tensor {
+  chisquare(df: DistributionParam, opts?: SizeOption, ...rest: never[]): Tensor {
     const o = samplerOptions("random.chisquare", opts, rest, ["size", "dtype"], "random.chisquare(4, { size: [3] })");
     return prng.chisquare(next(), df, sized("random.chisquare", o));
   },
