@@ -138,7 +138,14 @@ describe("prng distributions: discrete", function () {
     expect([...counts.keys()].sort((a, b) => a - b)).to.deep.equal([-3, -2, -1, 0, 1, 2, 3, 4, 5, 6]);
     const se = Math.sqrt(N * 0.1 * 0.9);
     for (const c of counts.values()) expect(c).to.be.closeTo(N / 10, 5 * se);
-    // Tensor bounds broadcast against the shape.
+    // The whole int32 range (the span overflows int32): values spread over both signs.
+    const wide = vals(prng.randint(key, [N], -(2 ** 31), 2 ** 31 - 1));
+    expect(wide.filter((v) => v < 0).length).to.be.closeTo(N / 2, 5 * Math.sqrt(N / 4));
+    expect(Math.max(...wide)).to.be.above(2 ** 30);
+    expect(Math.min(...wide)).to.be.below(-(2 ** 30));
+    expect(new Set(wide).size).to.be.above(N - 10);
+    // Tensor bounds broadcast against the shape; maxval <= minval gives minval, as JAX.
+    expect(vals(prng.randint(key, [3], np.array([4, 2, 0]), np.array([4, 1, 1])))).to.deep.equal([4, 2, 0]);
     const rt = vals(prng.randint(key, [1000, 2], np.array([0, 100]), np.array([2, 103])));
     rt.forEach((v, i) => expect(v).to.be.within(i % 2 ? 100 : 0, i % 2 ? 102 : 1));
   });

@@ -42,8 +42,9 @@ export function rademacher(key: Tensor, shape: readonly number[] = [], opts?: { 
 
 /**
  * Integers in [minval, maxval): the top 31 bits of a random word modulo the span, plus minval. The
- * modulo bias is below span / 2^31 (JAX combines two words to shrink it further). Where a Tensor
- * bound gives maxval <= minval the result is minval, as JAX.
+ * modulo bias is below span / 2^31 (JAX combines two words to shrink it further); spans of 2^31 and
+ * more (e.g. the whole int32 range) fold a full word once. Where a Tensor bound gives
+ * maxval <= minval the result is minval, as JAX.
  */
 export function randint(key: Tensor, shape: readonly number[], minval: DistributionParam, maxval: DistributionParam, opts?: { dtype?: DType }): Tensor {
   const op = "prng.randint";
@@ -54,9 +55,18 @@ export function randint(key: Tensor, shape: readonly number[], minval: Distribut
   if (typeof minval === "number" && typeof maxval === "number" && !(minval < maxval)) throw new ValueError(`${op}: need minval < maxval, got ${minval}, ${maxval}`);
   const d = prepareDraw(op, key, { shape }, [minval, maxval], dtype);
   const [lo, hi] = d.ps as [Tensor, Tensor];
-  const span = np.maximum(np.subtract(hi, lo), 1);
-  const word = apply("shrl", [bits(key, d.shape), fullRaw(d.shape, 1, "int32")], {});
-  return np.add(np.remainder(word, span), lo);
+  const w32 = bits(key, d.shape);
+  // hi - lo wraps (int32) to <= 0 when the true span is 2^31 or more: then the offset is the whole
+  // word, folded once by the span (unsigned compare via the sign-bit flip), so every value stays in
+  // range at a bias below 2x on the lowest 2^32 - span offsets. Otherwise the top 31 bits mod span.
+  const span = np.subtract(hi, lo);
+  const wide = np.lessEqual(span, 0);
+  const flip = (x: Tensor): Tensor => np.bitwiseXor(x, fullRaw(d.shape, -0x80000000, "int32"));
+  const wideOffset = np.where(np.less(flip(w32), flip(span)), w32, np.subtract(w32, span));
+  const word31 = apply("shrl", [w32, fullRaw(d.shape, 1, "int32")], {});
+  const narrowOffset = np.remainder(word31, np.maximum(span, 1));
+  const out = np.add(np.where(wide, wideOffset, narrowOffset), lo);
+  return np.where(np.lessEqual(hi, lo), lo, out);
 }
 
 /** Geometric on {1, 2, ...} (trials up to the first success): `floor(log1p(-u) / log1p(-p)) + 1`. */
