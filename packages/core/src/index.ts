@@ -52,7 +52,7 @@ export {
   withStateTrace, isTracingStates, commitStateWrites, states$, valueSignature,
 } from "./state.js";
 export { stateStreamErrors$, reportStateStreamError, type StateStreamError } from "./state-stream.js";
-export { random, prng, RandomState, DEFAULT_RANDOM, type SizeOption } from "./random.js";
+export { random, prng, RandomState, DEFAULT_RANDOM, type SizeOption, type DrawOptions, type DistributionParam } from "./random.js";
 export { environ, type EnvironSettings } from "./environ.js";
 export {
   type StateFilter, type StateClass, type StatePredicate, isStateClass, globToRegExp, toStatePredicate, comparePaths,

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { erfApprox } from "./random-continuous.js";
 import { np, prng, random, RandomState, withStateTrace, ValueError, DTypeError, type Tensor } from "./index.js";
 
 const u32 = (t: Tensor): number[] => Array.from(t.dataSync()).map((v) => v >>> 0);
@@ -81,6 +82,25 @@ describe("random (Threefry-2x32)", () => {
     expect(() => random.bernoulli({ p: 2 })).to.throw(ValueError);
     expect(() => random.randint(5, 5)).to.throw(ValueError);
     expect(() => prng.key(1.5)).to.throw(ValueError);
+  });
+
+  it("a Tensor seed gives the key its number gives (sign-extended high word)", () => {
+    for (const s of [0, 42, -1, -2147483648, 2147483647]) expect(u32(prng.key(np.array(s, { dtype: "int32" })))).to.deep.equal(u32(prng.key(s)));
+  });
+
+  it("truncatedNormal's local erf is within 7e-8 of erf (series) on [-6, 6]", () => {
+    const xs = Array.from({ length: 1201 }, (_, i) => -6 + i / 100);
+    const got = Array.from(erfApprox(np.array(xs, { dtype: "float64" })).dataSync());
+    const series = (x: number): number => {
+      if (Math.abs(x) > 4) return Math.sign(x); // 1 - erf(4) = 1.5e-8; the series cancels badly beyond
+      let sum = 0, term = x;
+      for (let n = 0; n < 300 && Math.abs(term) > 1e-18; n++) {
+        sum += term / (2 * n + 1);
+        term *= (-x * x) / (n + 1);
+      }
+      return (2 / Math.sqrt(Math.PI)) * sum;
+    };
+    xs.forEach((x, i) => expect(got[i]!, `erf(${x})`).to.be.closeTo(series(x), 7e-8));
   });
 });
 

@@ -1,165 +1,113 @@
 /**
- * Randomness. Counter-based Threefry-2x32 (20 rounds), as JAX: the same seed gives the same bits on
- * every backend, because the generator is made of graph ops (int32 add, xor, shifts) like any other
- * computation.
+ * Randomness, JAX's `jax.random` as `prng.*` (explicit keys) and BrainState's `brainstate.random` as
+ * `random.*` (a stateful default generator).
  * - Functional, JAX-style: `prng.key(seed)`, `prng.split(key, n)`, `prng.uniform(key, shape)`,
- *   `prng.normal(key, shape)`. A key is an int32[2] tensor holding the two uint32 words.
+ *   `prng.gamma(key, a, { shape })`... A key is an int32[2] tensor holding the two uint32 words.
  * - Stateful, BrainState-style: `random.seed(42)`, `random.randn(2, 3)`, `random.normal({ size })`...
  *   The generator's key is a State, so inside `jit` it is threaded like any other State and
  *   successive calls give fresh numbers.
- *
- * Key derivation follows JAX's original (non-"partitionable") Threefry scheme: `split(key, n)` hashes
- * the counters 0..2n-1, `randomBits(key, shape)` hashes 0..size-1.
+ * The bit source is random-bits.ts; the samplers live in random-{continuous,gamma,discrete}.ts.
  */
-import { type DType, isFloat } from "./dtype.js";
-import { DTypeError, ValueError, describeValue } from "./errors.js";
-import { makeNode } from "./ir/node.js";
+import type { DType } from "./dtype.js";
+import { ValueError, describeValue } from "./errors.js";
 import { isTracingStates, LongTermState } from "./state.js";
-import { Tensor } from "./tensor.js";
-import { apply, astypeRaw, broadcastRaw, fullRaw, reshapeRaw, optionsOf } from "./np/util.js";
+import type { Tensor } from "./tensor.js";
+import { apply, reshapeRaw } from "./np/util.js";
 import * as np from "./np/index.js";
-import { checkShape, sizeOf } from "./shape.js";
+import { broadcastShapes } from "./shape.js";
+import * as bitsMod from "./random-bits.js";
+import { normShape, numberOps, threefry2x32 } from "./random-bits.js";
+import * as cont from "./random-continuous.js";
+import * as gam from "./random-gamma.js";
+import * as disc from "./random-discrete.js";
+import { checkParam, positive, type DrawOptions, type DistributionParam } from "./random-params.js";
 
-// ---------------------------------------------------------------------------------------------
-// Threefry-2x32 over an abstract carrier: JS numbers (eager key splitting) or int32 Tensors.
+export type { DrawOptions, DistributionParam } from "./random-params.js";
 
-interface U32Ops<T> {
-  add(a: T, b: T): T;
-  xor(a: T, b: T): T;
-  rotl(a: T, r: number): T;
-  lit(v: number, like: T): T;
-}
-
-const ROTATIONS = [[13, 15, 26, 6], [17, 29, 16, 24]] as const;
-
-/** Threefry-2x32 with 20 rounds (Salmon et al. 2011), the hash behind `jax.random`. */
-function threefry2x32<T>(ops: U32Ops<T>, k0: T, k1: T, x0: T, x1: T): [T, T] {
-  const ks = [k0, k1, ops.xor(ops.xor(k0, k1), ops.lit(0x1bd11bda, k0))];
-  x0 = ops.add(x0, ks[0]!);
-  x1 = ops.add(x1, ks[1]!);
-  for (let i = 0; i < 5; i++) {
-    for (const r of ROTATIONS[i % 2]!) {
-      x0 = ops.add(x0, x1);
-      x1 = ops.xor(ops.rotl(x1, r), x0);
-    }
-    x0 = ops.add(x0, ks[(i + 1) % 3]!);
-    x1 = ops.add(ops.add(x1, ks[(i + 2) % 3]!), ops.lit(i + 1, x1));
-  }
-  return [x0, x1];
-}
-
-const numberOps: U32Ops<number> = {
-  add: (a, b) => (a + b) | 0,
-  xor: (a, b) => a ^ b,
-  rotl: (a, r) => (a << r) | (a >>> (32 - r)),
-  lit: (v) => v | 0,
-};
-
-const tensorOps: U32Ops<Tensor> = {
-  add: (a, b) => apply("add", [a, b], {}),
-  xor: (a, b) => apply("xor", [a, b], {}),
-  rotl: (a, r) => apply("or", [apply("shl", [a, fullRaw(a.shape, r, "int32")], {}), apply("shrl", [a, fullRaw(a.shape, 32 - r, "int32")], {})], {}),
-  lit: (v, like) => fullRaw(like.shape, v | 0, "int32"),
-};
-
-/** Threefry of uint32 counters 0..n-1 under `key` (JAX's `threefry_2x32(key, iota(n))`), as int32[n]. */
-function hashCounters(key: Tensor, n: number): Tensor {
-  if (n === 0) return np.zeros([0], { dtype: "int32" });
-  const half = Math.ceil(n / 2);
-  const iota = (start: number) => apply("add", [new Tensor(makeNode("iota", [], { axis: 0 }, { shape: [half], dtype: "int32" })), fullRaw([half], start, "int32")], {});
-  const k = (i: number) => broadcastRaw(reshapeRaw(apply("slice", [key], { start: [i], stop: [i + 1], step: [1] }), []), [half]);
-  // Counters 0..n-1, padded with a zero to an even count, split into halves as JAX does.
-  const x0 = iota(0);
-  const x1 = n % 2 === 0 ? iota(half) : np.concatenate([apply("slice", [iota(half)], { start: [0], stop: [half - 1], step: [1] }), np.zeros([1], { dtype: "int32" })]);
-  const [y0, y1] = threefry2x32(tensorOps, k(0), k(1), x0, x1);
-  const out = np.concatenate([y0, y1]);
-  return n % 2 === 0 ? out : apply("slice", [out], { start: [0], stop: [n], step: [1] });
-}
-
-function checkKey(key: unknown, op: string): Tensor {
-  if (!(key instanceof Tensor) || key.dtype !== "int32" || key.shape.length !== 1 || key.shape[0] !== 2) {
-    throw new ValueError(`${op}: expected a PRNG key (int32[2] from prng.key or prng.split), got ${key instanceof Tensor ? `${key.dtype}[${key.shape}]` : typeof key}`);
-  }
-  return key;
-}
-
-function normShape(size: number | readonly number[] | undefined, op: string): number[] {
-  if (size === undefined) return [];
-  return checkShape(op, typeof size === "number" ? [size] : size);
-}
-
-function floatDType(dtype: DType | undefined, op: string): DType {
-  const d = dtype ?? "float32";
-  if (!isFloat(d)) throw new DTypeError(`${op}: dtype must be a float type, got ${d}`);
-  return d;
-}
-
-/** Uniform floats in [0, 1): the top 23 bits as a mantissa, exactly JAX's bits → float mapping. */
-function unitFloats(key: Tensor, shape: number[], dtype: DType): Tensor {
-  const bits = reshapeRaw(hashCounters(key, sizeOf(shape)), shape);
-  const mant = apply("shrl", [bits, fullRaw(shape, 9, "int32")], {});
-  return np.multiply(astypeRaw(mant, dtype), 2 ** -23);
-}
-
-/** Giles' single-precision inverse error function (the polynomial XLA uses for f32). */
-function erfinv(x: Tensor): Tensor {
-  const w = np.negative(np.log(np.multiply(np.subtract(1, x), np.add(1, x))));
-  const horner = (coeffs: readonly number[], t: Tensor): Tensor => coeffs.slice(1).reduce<Tensor>((p, c) => np.add(np.multiply(p, t), c), fullRaw(t.shape, coeffs[0]!, t.dtype));
-  const small = horner([2.81022636e-8, 3.43273939e-7, -3.5233877e-6, -4.39150654e-6, 2.1858087e-4, -1.25372503e-3, -4.17768164e-3, 0.246640727, 1.50140941], np.subtract(w, 2.5));
-  const big = horner([-2.00214257e-4, 1.00950558e-4, 1.34934322e-3, -3.67342844e-3, 5.73950773e-3, -7.6224613e-3, 9.43887047e-3, 1.00167406, 2.83297682], np.subtract(np.sqrt(w), 3));
-  return np.multiply(np.where(np.less(w, 5), small, big), x);
-}
-
-/** The functional key API (JAX's `jax.random`). */
+/** The functional key API (JAX's `jax.random`, names camelCased). */
 export const prng = {
   /**
-   * A key from an integer seed: `[seed >> 32, seed & 0xffffffff]` as JAX's threefry_seed.
-   * @example const key = prng.key(0);
+   * A key from an integer seed: `[seed >> 32, seed & 0xffffffff]` as JAX's threefry_seed. The seed
+   * may be a scalar int32 Tensor, so keys can be made under `vmap`/`jit`.
+   * @example const key = prng.key(0); const keys = vmap(prng.key)(np.arange(5)); // [5, 2]
    */
-  key(seed: number): Tensor {
-    if (!Number.isSafeInteger(seed)) throw new ValueError(`prng.key: seed must be an integer, got ${describeValue(seed)}`);
-    const hi = Math.floor(seed / 2 ** 32) | 0;
-    return np.array([hi, seed | 0], { dtype: "int32" });
-  },
+  key: bitsMod.key,
   /**
    * `n` new keys, shape [n, 2].
-   * @example const [k1, k2] = prng.split(key) as unknown as Tensor[] // use .get(0), .get(1)
+   * @example const keys = prng.split(prng.key(0), 3); const k0 = keys.get(0);
    */
-  split(key: Tensor, n = 2): Tensor {
-    checkKey(key, "prng.split");
-    if (!Number.isInteger(n) || n < 1) throw new ValueError(`prng.split: n must be a positive integer, got ${n}`);
-    return reshapeRaw(hashCounters(key, 2 * n), [n, 2]);
-  },
-  /** Raw 32-bit words (int32 holding uint32 bits). */
-  bits(key: Tensor, shape: readonly number[] = []): Tensor {
-    checkKey(key, "prng.bits");
-    const s = normShape(shape, "prng.bits");
-    return reshapeRaw(hashCounters(key, sizeOf(s)), s);
-  },
+  split: bitsMod.split,
+  /**
+   * Raw 32-bit words (int32 holding uint32 bits).
+   * @example prng.bits(prng.key(0), [4])
+   */
+  bits: bitsMod.bits,
   /**
    * Uniform samples in [minval, maxval).
-   * @example prng.uniform(prng.key(0), [3])
+   * @example prng.uniform(prng.key(0), [3], { minval: -1, maxval: 1 })
    */
-  uniform(key: Tensor, shape: readonly number[] = [], opts: { dtype?: DType; minval?: number; maxval?: number } = {}): Tensor {
-    opts = optionsOf("prng.uniform", opts);
-    checkKey(key, "prng.uniform");
-    const s = normShape(shape, "prng.uniform");
-    const dtype = floatDType(opts.dtype, "prng.uniform");
-    const lo = opts.minval ?? 0, hi = opts.maxval ?? 1;
-    const u = unitFloats(key, s, dtype);
-    return np.maximum(np.add(np.multiply(u, hi - lo), lo), lo);
-  },
+  uniform: bitsMod.uniform,
   /**
    * Standard normal samples: sqrt(2) * erfinv(u), u uniform in (-1, 1), as JAX.
    * @example prng.normal(prng.key(0), [2, 2])
    */
-  normal(key: Tensor, shape: readonly number[] = [], opts: { dtype?: DType } = {}): Tensor {
-    opts = optionsOf("prng.normal", opts);
-    checkKey(key, "prng.normal");
-    const lo = -1 + 2 ** -24; // nextafter(-1, 0) in float32
-    const u = prng.uniform(key, shape, { dtype: opts.dtype, minval: lo, maxval: 1 });
-    return np.multiply(erfinv(u), Math.SQRT2);
-  },
+  normal: bitsMod.normal,
+  /** Booleans, true with probability `p`. @example prng.bernoulli(prng.key(0), 0.3, { shape: [10] }) */
+  bernoulli: disc.bernoulli,
+  /** Category indices by Gumbel-max. @example prng.categorical(prng.key(0), np.log(np.array([0.2, 0.8])), { shape: [5] }) */
+  categorical: disc.categorical,
+  /** A sample of `arange(a)` or of an array's `axis`. @example prng.choice(prng.key(0), 10, { shape: [3], replace: false }) */
+  choice: disc.choice,
+  /** A random permutation. @example prng.permutation(prng.key(0), 5) */
+  permutation: disc.permutation,
+  /** Integers in [minval, maxval). @example prng.randint(prng.key(0), [5], 0, 10) */
+  randint: disc.randint,
+  /** Geometric on {1, 2, ...}. @example prng.geometric(prng.key(0), 0.25, { shape: [4] }) */
+  geometric: disc.geometric,
+  /** ±1 with equal probability. @example prng.rademacher(prng.key(0), [4]) */
+  rademacher: disc.rademacher,
+  /** Poisson counts. @example prng.poisson(prng.key(0), 3, { shape: [4] }) */
+  poisson: disc.poisson,
+  /** Standard Cauchy. @example prng.cauchy(prng.key(0), [3]) */
+  cauchy: cont.cauchy,
+  /** Standard Laplace. @example prng.laplace(prng.key(0), [3]) */
+  laplace: cont.laplace,
+  /** Standard Gumbel. @example prng.gumbel(prng.key(0), [3]) */
+  gumbel: cont.gumbel,
+  /** Standard logistic. @example prng.logistic(prng.key(0), [3]) */
+  logistic: cont.logistic,
+  /** Log-normal `exp(sigma z)`. @example prng.lognormal(prng.key(0), 0.5, { shape: [3] }) */
+  lognormal: cont.lognormal,
+  /** Rayleigh. @example prng.rayleigh(prng.key(0), 2, { shape: [3] }) */
+  rayleigh: cont.rayleigh,
+  /** Pareto with scale 1 (support [1, inf)). @example prng.pareto(prng.key(0), 3, { shape: [3] }) */
+  pareto: cont.pareto,
+  /** Weibull. @example prng.weibullMin(prng.key(0), 1, 1.5, { shape: [3] }) */
+  weibullMin: cont.weibullMin,
+  /** Triangular. @example prng.triangular(prng.key(0), 0, 1, 3, { shape: [3] }) */
+  triangular: cont.triangular,
+  /** Maxwell. @example prng.maxwell(prng.key(0), [3]) */
+  maxwell: cont.maxwell,
+  /** Double-sided Maxwell. @example prng.doubleSidedMaxwell(prng.key(0), 0, 1, { shape: [3] }) */
+  doubleSidedMaxwell: cont.doubleSidedMaxwell,
+  /** Standard exponential. @example prng.exponential(prng.key(0), [3]) */
+  exponential: cont.exponential,
+  /** Truncated standard normal. @example prng.truncatedNormal(prng.key(0), -1, 2, { shape: [3] }) */
+  truncatedNormal: cont.truncatedNormal,
+  /** Multivariate normal (Cholesky). @example prng.multivariateNormal(prng.key(0), [0, 0], [[1, 0.5], [0.5, 1]], { shape: [4] }) */
+  multivariateNormal: cont.multivariateNormal,
+  /** Gamma(a, 1). @example prng.gamma(prng.key(0), 2.5, { shape: [3] }) */
+  gamma: gam.gamma,
+  /** Beta(a, b). @example prng.beta(prng.key(0), 2, 5, { shape: [3] }) */
+  beta: gam.beta,
+  /** Dirichlet(alpha). @example prng.dirichlet(prng.key(0), [1, 2, 3], { shape: [4] }) */
+  dirichlet: gam.dirichlet,
+  /** Chi-square. @example prng.chisquare(prng.key(0), 4, { shape: [3] }) */
+  chisquare: gam.chisquare,
+  /** Student's t. @example prng.t(prng.key(0), 5, { shape: [3] }) */
+  t: gam.t,
+  /** Uniform in the unit p-ball. @example prng.ball(prng.key(0), 3, { shape: [4] }) // [4, 3] */
+  ball: gam.ball,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -222,7 +170,33 @@ function samplerOptions<O extends object>(op: string, opts: O | undefined, rest:
   return opts;
 }
 
-/** The stateful generator API (BrainState's `brainstate.random`). */
+/** A fresh subkey of the default generator for one draw. */
+const next = (): Tensor => DEFAULT_RANDOM.nextKey();
+
+/** `size` (NumPy's name) as a draw shape; absent: the parameters' broadcast shape. */
+function sized(op: string, o: SizeOption): DrawOptions {
+  return { ...(o.size === undefined ? {} : { shape: normShape(o.size, op) }), ...(o.dtype === undefined ? {} : { dtype: o.dtype }) };
+}
+
+/** `loc + scale x` for the location-scale families, with the scale checked. */
+function locScale(op: string, x: Tensor, o: { loc?: DistributionParam; scale?: DistributionParam }): Tensor {
+  checkParam(op, "scale", o.scale, positive, "positive");
+  return np.add(np.multiply(x, o.scale ?? 1), o.loc ?? 0);
+}
+
+type LocScale = SizeOption & { loc?: DistributionParam; scale?: DistributionParam };
+const LOC_SCALE = ["loc", "scale", "size", "dtype"] as const;
+
+/**
+ * A location-scale sampler `loc + scale * base(key, shape)`: the draw shape is `size` or the
+ * broadcast of loc and scale (so the base draw is made at that shape).
+ */
+function locScaleDraw(op: string, base: (key: Tensor, shape: readonly number[], o: { dtype?: DType }) => Tensor, o: LocScale): Tensor {
+  const shape = o.size === undefined ? broadcastShapes(op, np.asarray(o.loc ?? 0).shape, np.asarray(o.scale ?? 1).shape) : normShape(o.size, op);
+  return locScale(op, base(next(), shape, o.dtype === undefined ? {} : { dtype: o.dtype }), o);
+}
+
+/** The stateful generator API (BrainState's `brainstate.random`, NumPy's names and parameters). */
 export const random = {
   /** Seeds the default generator. @example random.seed(42) */
   seed(seed: number): void {
@@ -230,22 +204,22 @@ export const random = {
   },
   /** Standard normal samples of the given shape. @example random.randn(2, 3) */
   randn(...shape: number[]): Tensor {
-    return prng.normal(DEFAULT_RANDOM.nextKey(), normShape(shape, "random.randn"));
+    return prng.normal(next(), normShape(shape, "random.randn"));
   },
   /** Uniform [0, 1) samples of the given shape. @example random.rand(2, 3) */
   rand(...shape: number[]): Tensor {
-    return prng.uniform(DEFAULT_RANDOM.nextKey(), normShape(shape, "random.rand"));
+    return prng.uniform(next(), normShape(shape, "random.rand"));
   },
   /** Normal samples with mean `loc` and standard deviation `scale`. @example random.normal({ loc: 1, scale: 2, size: [3] }) */
   normal(opts?: SizeOption & { loc?: number; scale?: number }, ...rest: never[]): Tensor {
     opts = samplerOptions("random.normal", opts, rest, ["loc", "scale", "size", "dtype"], "random.normal({ loc: 0, scale: 1, size: [3] })");
-    const z = prng.normal(DEFAULT_RANDOM.nextKey(), normShape(opts.size, "random.normal"), { dtype: opts.dtype });
+    const z = prng.normal(next(), normShape(opts.size, "random.normal"), { dtype: opts.dtype });
     return np.add(np.multiply(z, opts.scale ?? 1), opts.loc ?? 0);
   },
   /** Uniform samples in [low, high). @example random.uniform({ low: -1, high: 1, size: 4 }) */
   uniform(opts?: SizeOption & { low?: number; high?: number }, ...rest: never[]): Tensor {
     opts = samplerOptions("random.uniform", opts, rest, ["low", "high", "size", "dtype"], "random.uniform({ low: 0, high: 1, size: [3] })");
-    return prng.uniform(DEFAULT_RANDOM.nextKey(), normShape(opts.size, "random.uniform"), { dtype: opts.dtype, minval: opts.low ?? 0, maxval: opts.high ?? 1 });
+    return prng.uniform(next(), normShape(opts.size, "random.uniform"), { dtype: opts.dtype, minval: opts.low ?? 0, maxval: opts.high ?? 1 });
   },
   /** Integers in [low, high) (int32). @example random.randint(0, 10, { size: [5] }) */
   randint(low: number, high: number, opts?: SizeOption, ...rest: never[]): Tensor {
@@ -253,32 +227,151 @@ export const random = {
     if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) {
       throw new ValueError(`random.randint: need integers low < high, got ${describeValue(low)}, ${describeValue(high)}`);
     }
-    const u = prng.uniform(DEFAULT_RANDOM.nextKey(), normShape(opts.size, "random.randint"), { dtype: "float64" });
-    return np.minimum(astypeRaw(np.floor(np.add(np.multiply(u, high - low), low)), opts.dtype ?? "int32"), high - 1);
+    return prng.randint(next(), normShape(opts.size, "random.randint"), low, high, opts.dtype === undefined ? {} : { dtype: opts.dtype });
   },
   /**
-   * A random permutation of `arange(n)`, or of a tensor along its first axis (ranks of uniform
+   * A random permutation of `arange(n)`, or of a tensor along its first axis (ranks of random
    * keys: O(n^2) work, meant for modest n).
    * @example random.permutation(5)
    */
   permutation(n: number | Tensor): Tensor {
-    const len = typeof n === "number" ? n : n.shape[0];
-    if (len === undefined || !Number.isInteger(len) || len < 0) throw new ValueError(`random.permutation: need a non-negative integer or a tensor with a first axis`);
-    const u = prng.uniform(DEFAULT_RANDOM.nextKey(), [len], { dtype: "float64" });
-    // rank[i] = #{j : u[j] < u[i]} (ties broken by index), then perm[rank[i]] = i.
-    const ui = np.reshape(u, [len, 1]), uj = np.reshape(u, [1, len]);
-    const idx = np.arange(len, undefined, undefined, { dtype: "int32" });
-    const before = np.logicalOr(np.less(uj, ui), np.logicalAnd(np.equal(uj, ui), np.less(np.reshape(idx, [1, len]), np.reshape(idx, [len, 1]))));
-    const rank = np.sum(astypeRaw(before, "int32"), { axis: 1 });
-    const perm = apply("scatter", [np.zeros([len], { dtype: "int32" }), rank, idx], { axis: 0 });
-    return typeof n === "number" ? perm : np.take(n, perm, { axis: 0 });
+    if (typeof n !== "number" && n.shape[0] === undefined) throw new ValueError(`random.permutation: need a non-negative integer or a tensor with a first axis`);
+    return prng.permutation(next(), n);
   },
   /** Booleans, true with probability `p`. @example random.bernoulli({ p: 0.3, size: [10] }) */
   bernoulli(opts?: SizeOption & { p?: number }, ...rest: never[]): Tensor {
     opts = samplerOptions("random.bernoulli", opts, rest, ["p", "size", "dtype"], "random.bernoulli({ p: 0.3, size: [10] })");
     const p = opts.p ?? 0.5;
     if (!(p >= 0 && p <= 1)) throw new ValueError(`random.bernoulli: p must be in [0, 1], got ${p}`);
-    return np.less(prng.uniform(DEFAULT_RANDOM.nextKey(), normShape(opts.size, "random.bernoulli")), p);
+    return prng.bernoulli(next(), p, { shape: normShape(opts.size, "random.bernoulli") });
+  },
+  /** Category indices from logits (Gumbel-max). @example random.categorical(np.log(np.array([0.2, 0.8])), { size: [5] }) */
+  categorical(logits: DistributionParam, opts?: { axis?: number; size?: number | readonly number[] }, ...rest: never[]): Tensor {
+    const o = samplerOptions("random.categorical", opts, rest, ["axis", "size"], "random.categorical(logits, { size: [5] })");
+    return prng.categorical(next(), logits, { ...(o.axis === undefined ? {} : { axis: o.axis }), ...(o.size === undefined ? {} : { shape: normShape(o.size, "random.categorical") }) });
+  },
+  /** A sample from `arange(a)` or the first axis of `a`. @example random.choice(10, { size: [3], replace: false }) */
+  choice(a: number | DistributionParam, opts?: { size?: number | readonly number[]; replace?: boolean; p?: DistributionParam }, ...rest: never[]): Tensor {
+    const o = samplerOptions("random.choice", opts, rest, ["size", "replace", "p"], "random.choice(10, { size: [3] })");
+    return prng.choice(next(), a, { shape: normShape(o.size, "random.choice"), ...(o.replace === undefined ? {} : { replace: o.replace }), ...(o.p === undefined ? {} : { p: o.p }) });
+  },
+  /** Cauchy with location and scale. @example random.cauchy({ size: [3] }) */
+  cauchy(opts?: LocScale, ...rest: never[]): Tensor {
+    return locScaleDraw("random.cauchy", prng.cauchy, samplerOptions("random.cauchy", opts, rest, LOC_SCALE, "random.cauchy({ size: [3] })"));
+  },
+  /** Laplace with location and scale. @example random.laplace({ loc: 0, scale: 2, size: [3] }) */
+  laplace(opts?: LocScale, ...rest: never[]): Tensor {
+    return locScaleDraw("random.laplace", prng.laplace, samplerOptions("random.laplace", opts, rest, LOC_SCALE, "random.laplace({ size: [3] })"));
+  },
+  /** Gumbel with location and scale. @example random.gumbel({ size: [3] }) */
+  gumbel(opts?: LocScale, ...rest: never[]): Tensor {
+    return locScaleDraw("random.gumbel", prng.gumbel, samplerOptions("random.gumbel", opts, rest, LOC_SCALE, "random.gumbel({ size: [3] })"));
+  },
+  /** Logistic with location and scale. @example random.logistic({ size: [3] }) */
+  logistic(opts?: LocScale, ...rest: never[]): Tensor {
+    return locScaleDraw("random.logistic", prng.logistic, samplerOptions("random.logistic", opts, rest, LOC_SCALE, "random.logistic({ size: [3] })"));
+  },
+  /** Double-sided Maxwell with location and scale. @example random.doubleSidedMaxwell({ size: [3] }) */
+  doubleSidedMaxwell(opts?: LocScale, ...rest: never[]): Tensor {
+    const o = samplerOptions("random.doubleSidedMaxwell", opts, rest, LOC_SCALE, "random.doubleSidedMaxwell({ size: [3] })");
+    return prng.doubleSidedMaxwell(next(), o.loc ?? 0, o.scale ?? 1, sized("random.doubleSidedMaxwell", o));
+  },
+  /** Exponential with scale `1 / rate`. @example random.exponential({ scale: 2, size: [3] }) */
+  exponential(opts?: SizeOption & { scale?: DistributionParam }, ...rest: never[]): Tensor {
+    return locScaleDraw("random.exponential", prng.exponential, samplerOptions("random.exponential", opts, rest, ["scale", "size", "dtype"], "random.exponential({ scale: 1, size: [3] })"));
+  },
+  /** Maxwell. @example random.maxwell({ size: [3] }) */
+  maxwell(opts?: SizeOption, ...rest: never[]): Tensor {
+    const o = samplerOptions("random.maxwell", opts, rest, ["size", "dtype"], "random.maxwell({ size: [3] })");
+    return prng.maxwell(next(), normShape(o.size, "random.maxwell"), o.dtype === undefined ? {} : { dtype: o.dtype });
+  },
+  /** ±1 with equal probability. @example random.rademacher({ size: [3] }) */
+  rademacher(opts?: SizeOption, ...rest: never[]): Tensor {
+    const o = samplerOptions("random.rademacher", opts, rest, ["size", "dtype"], "random.rademacher({ size: [3] })");
+    return prng.rademacher(next(), normShape(o.size, "random.rademacher"), o.dtype === undefined ? {} : { dtype: o.dtype });
+  },
+  /** Log-normal: `exp(N(mean, sigma))`. @example random.lognormal({ mean: 0, sigma: 0.5, size: [3] }) */
+  lognormal(opts?: SizeOption & { mean?: DistributionParam; sigma?: DistributionParam }, ...rest: never[]): Tensor {
+    const o = samplerOptions("random.lognormal", opts, rest, ["mean", "sigma", "size", "dtype"], "random.lognormal({ sigma: 1, size: [3] })");
+    const shape = o.size === undefined ? broadcastShapes("random.lognormal", np.asarray(o.mean ?? 0).shape, np.asarray(o.sigma ?? 1).shape) : normShape(o.size, "random.lognormal");
+    return np.multiply(prng.lognormal(next(), o.sigma ?? 1, { shape, ...(o.dtype === undefined ? {} : { dtype: o.dtype }) }), np.exp(o.mean ?? 0));
+  },
+  /** Rayleigh. @example random.rayleigh({ scale: 2, size: [3] }) */
+  rayleigh(opts?: SizeOption & { scale?: DistributionParam }, ...rest: never[]): Tensor {
+    const o = samplerOptions("random.rayleigh", opts, rest, ["scale", "size", "dtype"], "random.rayleigh({ scale: 1, size: [3] })");
+    return prng.rayleigh(next(), o.scale ?? 1, sized("random.rayleigh", o));
+  },
+  /** Pareto II (Lomax, NumPy's `pareto`): `prng.pareto - 1`, support [0, inf). @example random.pareto(3, { size: [3] }) */
+  pareto(a: DistributionParam, opts?: SizeOption, ...rest: never[]): Tensor {
+    const o = samplerOptions("random.pareto", opts, rest, ["size", "dtype"], "random.pareto(3, { size: [3] })");
+    return np.subtract(prng.pareto(next(), a, sized("random.pareto", o)), 1);
+  },
+  /** Weibull with shape `a` and `scale` (BrainState's weibull_min). @example random.weibullMin(1.5, { scale: 2, size: [3] }) */
+  weibullMin(a: DistributionParam, opts?: SizeOption & { scale?: DistributionParam }, ...rest: never[]): Tensor {
+    const o = samplerOptions("random.weibullMin", opts, rest, ["scale", "size", "dtype"], "random.weibullMin(1.5, { size: [3] })");
+    return prng.weibullMin(next(), o.scale ?? 1, a, sized("random.weibullMin", o));
+  },
+  /** Geometric on {1, 2, ...}. @example random.geometric(0.25, { size: [3] }) */
+  geometric(p: DistributionParam, opts?: { size?: number | readonly number[] }, ...rest: never[]): Tensor {
+    const o = samplerOptions("random.geometric", opts, rest, ["size"], "random.geometric(0.25, { size: [3] })");
+    return prng.geometric(next(), p, sized("random.geometric", o));
+  },
+  /** Triangular on [left, right] with peak `mode`. @example random.triangular(0, 1, 3, { size: [3] }) */
+  triangular(left: DistributionParam, mode: DistributionParam, right: DistributionParam, opts?: SizeOption, ...rest: never[]): Tensor {
+    const o = samplerOptions("random.triangular", opts, rest, ["size", "dtype"], "random.triangular(0, 1, 3, { size: [3] })");
+    return prng.triangular(next(), left, mode, right, sized("random.triangular", o));
+  },
+  /** Uniform in the unit p-ball of dimension `d`. @example random.ball(3, { size: [4] }) */
+  ball(d: number, opts?: SizeOption & { p?: number }, ...rest: never[]): Tensor {
+    const o = samplerOptions("random.ball", opts, rest, ["p", "size", "dtype"], "random.ball(3, { size: [4] })");
+    return prng.ball(next(), d, { ...sized("random.ball", o), ...(o.p === undefined ? {} : { p: o.p }) });
+  },
+  /** Multivariate normal (Cholesky). @example random.multivariateNormal([0, 0], [[1, 0.5], [0.5, 1]], { size: [4] }) */
+  multivariateNormal(mean: DistributionParam, cov: DistributionParam, opts?: SizeOption & { method?: "cholesky" }, ...rest: never[]): Tensor {
+    const o = samplerOptions("random.multivariateNormal", opts, rest, ["size", "dtype", "method"], "random.multivariateNormal(mean, cov, { size: [4] })");
+    return prng.multivariateNormal(next(), mean, cov, { ...sized("random.multivariateNormal", o), ...(o.method === undefined ? {} : { method: o.method }) });
+  },
+  /**
+   * Normal `N(loc, scale)` truncated to [lower, upper] (bounds in the units of the result).
+   * @example random.truncatedNormal(-1, 1, { size: [3] })
+   */
+  truncatedNormal(lower: DistributionParam, upper: DistributionParam, opts?: LocScale, ...rest: never[]): Tensor {
+    const op = "random.truncatedNormal";
+    const o = samplerOptions(op, opts, rest, LOC_SCALE, "random.truncatedNormal(-1, 1, { size: [3] })");
+    checkParam(op, "scale", o.scale, positive, "positive");
+    const loc = o.loc ?? 0, scale = o.scale ?? 1;
+    const std = (b: DistributionParam): DistributionParam => (typeof b === "number" && typeof loc === "number" && typeof scale === "number" ? (b - loc) / scale : np.divide(np.subtract(b, loc), scale));
+    return locScale(op, prng.truncatedNormal(next(), std(lower), std(upper), sized(op, o)), o);
+  },
+  /** Gamma with `shape` (k) and `scale` (theta), NumPy's parameters. @example random.gamma(2, { scale: 1.5, size: [3] }) */
+  gamma(shape: DistributionParam, opts?: SizeOption & { scale?: DistributionParam }, ...rest: never[]): Tensor {
+    const op = "random.gamma";
+    const o = samplerOptions(op, opts, rest, ["scale", "size", "dtype"], "random.gamma(2, { scale: 1, size: [3] })");
+    return locScale(op, prng.gamma(next(), shape, sized(op, o)), { scale: o.scale ?? 1 });
+  },
+  /** Beta(a, b). @example random.beta(2, 5, { size: [3] }) */
+  beta(a: DistributionParam, b: DistributionParam, opts?: SizeOption, ...rest: never[]): Tensor {
+    const o = samplerOptions("random.beta", opts, rest, ["size", "dtype"], "random.beta(2, 5, { size: [3] })");
+    return prng.beta(next(), a, b, sized("random.beta", o));
+  },
+  /** Dirichlet(alpha); `size` is the batch shape, the result `[...size, k]`. @example random.dirichlet([1, 2, 3], { size: [4] }) */
+  dirichlet(alpha: DistributionParam, opts?: SizeOption, ...rest: never[]): Tensor {
+    const o = samplerOptions("random.dirichlet", opts, rest, ["size", "dtype"], "random.dirichlet([1, 2, 3], { size: [4] })");
+    return prng.dirichlet(next(), alpha, sized("random.dirichlet", o));
+  },
+  /** Poisson(lam) counts, lam default 1. @example random.poisson({ lam: 3, size: [3] }) */
+  poisson(opts?: { lam?: DistributionParam; size?: number | readonly number[] }, ...rest: never[]): Tensor {
+    const o = samplerOptions("random.poisson", opts, rest, ["lam", "size"], "random.poisson({ lam: 3, size: [3] })");
+    return prng.poisson(next(), o.lam ?? 1, sized("random.poisson", o));
+  },
+  /** Student's t with `df` degrees of freedom (NumPy's standard_t). @example random.t(5, { size: [3] }) */
+  t(df: DistributionParam, opts?: SizeOption, ...rest: never[]): Tensor {
+    const o = samplerOptions("random.t", opts, rest, ["size", "dtype"], "random.t(5, { size: [3] })");
+    return prng.t(next(), df, sized("random.t", o));
+  },
+  /** Chi-square with `df` degrees of freedom. @example random.chisquare(4, { size: [3] }) */
+  chisquare(df: DistributionParam, opts?: SizeOption, ...rest: never[]): Tensor {
+    const o = samplerOptions("random.chisquare", opts, rest, ["size", "dtype"], "random.chisquare(4, { size: [3] })");
+    return prng.chisquare(next(), df, sized("random.chisquare", o));
   },
 };
-

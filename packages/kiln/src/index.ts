@@ -30,7 +30,7 @@ export {
   State, ParamState, ShortTermState, LongTermState, HiddenState, states$, stateStreamErrors$,
   type AnyState, type StateValue, type StateOptions, type StateStreamError,
   type StateFilter, type StateClass, type StatePredicate,
-  random, prng, RandomState, DEFAULT_RANDOM, type SizeOption,
+  random, prng, RandomState, DEFAULT_RANDOM, type SizeOption, type DrawOptions, type DistributionParam,
   environ, type EnvironSettings,
 } from "@kiln/core";
 

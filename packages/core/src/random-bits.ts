@@ -1,0 +1,169 @@
+/**
+ * The bit source under `prng.*` and `random.*`: counter-based Threefry-2x32 (20 rounds), as JAX. The
+ * same seed gives the same bits on every backend, because the generator is made of graph ops (int32
+ * add, xor, shifts) like any other computation — which is also why keys work under `vmap` and `jit`.
+ *
+ * Key derivation follows JAX's original (non-"partitionable") Threefry scheme: `split(key, n)` hashes
+ * the counters 0..2n-1, `randomBits(key, shape)` hashes 0..size-1.
+ */
+import { type DType, isFloat } from "./dtype.js";
+import { DTypeError, ValueError, describeValue } from "./errors.js";
+import { makeNode } from "./ir/node.js";
+import { Tensor } from "./tensor.js";
+import { apply, astypeRaw, broadcastRaw, fullRaw, reshapeRaw, optionsOf } from "./np/util.js";
+import * as np from "./np/index.js";
+import { checkShape, sizeOf } from "./shape.js";
+
+// ---------------------------------------------------------------------------------------------
+// Threefry-2x32 over an abstract carrier: JS numbers (eager key splitting) or int32 Tensors.
+
+interface U32Ops<T> {
+  add(a: T, b: T): T;
+  xor(a: T, b: T): T;
+  rotl(a: T, r: number): T;
+  lit(v: number, like: T): T;
+}
+
+const ROTATIONS = [[13, 15, 26, 6], [17, 29, 16, 24]] as const;
+
+/** Threefry-2x32 with 20 rounds (Salmon et al. 2011), the hash behind `jax.random`. */
+export function threefry2x32<T>(ops: U32Ops<T>, k0: T, k1: T, x0: T, x1: T): [T, T] {
+  const ks = [k0, k1, ops.xor(ops.xor(k0, k1), ops.lit(0x1bd11bda, k0))];
+  x0 = ops.add(x0, ks[0]!);
+  x1 = ops.add(x1, ks[1]!);
+  for (let i = 0; i < 5; i++) {
+    for (const r of ROTATIONS[i % 2]!) {
+      x0 = ops.add(x0, x1);
+      x1 = ops.xor(ops.rotl(x1, r), x0);
+    }
+    x0 = ops.add(x0, ks[(i + 1) % 3]!);
+    x1 = ops.add(ops.add(x1, ks[(i + 2) % 3]!), ops.lit(i + 1, x1));
+  }
+  return [x0, x1];
+}
+
+export const numberOps: U32Ops<number> = {
+  add: (a, b) => (a + b) | 0,
+  xor: (a, b) => a ^ b,
+  rotl: (a, r) => (a << r) | (a >>> (32 - r)),
+  lit: (v) => v | 0,
+};
+
+const tensorOps: U32Ops<Tensor> = {
+  add: (a, b) => apply("add", [a, b], {}),
+  xor: (a, b) => apply("xor", [a, b], {}),
+  rotl: (a, r) => apply("or", [apply("shl", [a, fullRaw(a.shape, r, "int32")], {}), apply("shrl", [a, fullRaw(a.shape, 32 - r, "int32")], {})], {}),
+  lit: (v, like) => fullRaw(like.shape, v | 0, "int32"),
+};
+
+/** Threefry of uint32 counters 0..n-1 under `key` (JAX's `threefry_2x32(key, iota(n))`), as int32[n]. */
+function hashCounters(key: Tensor, n: number): Tensor {
+  if (n === 0) return np.zeros([0], { dtype: "int32" });
+  const half = Math.ceil(n / 2);
+  const iota = (start: number) => apply("add", [new Tensor(makeNode("iota", [], { axis: 0 }, { shape: [half], dtype: "int32" })), fullRaw([half], start, "int32")], {});
+  const k = (i: number) => broadcastRaw(reshapeRaw(apply("slice", [key], { start: [i], stop: [i + 1], step: [1] }), []), [half]);
+  // Counters 0..n-1, padded with a zero to an even count, split into halves as JAX does.
+  const x0 = iota(0);
+  const x1 = n % 2 === 0 ? iota(half) : np.concatenate([apply("slice", [iota(half)], { start: [0], stop: [half - 1], step: [1] }), np.zeros([1], { dtype: "int32" })]);
+  const [y0, y1] = threefry2x32(tensorOps, k(0), k(1), x0, x1);
+  const out = np.concatenate([y0, y1]);
+  return n % 2 === 0 ? out : apply("slice", [out], { start: [0], stop: [n], step: [1] });
+}
+
+export function checkKey(key: unknown, op: string): Tensor {
+  if (!(key instanceof Tensor) || key.dtype !== "int32" || key.shape.length !== 1 || key.shape[0] !== 2) {
+    throw new ValueError(`${op}: expected a PRNG key (int32[2] from prng.key or prng.split), got ${key instanceof Tensor ? `${key.dtype}[${key.shape}]` : typeof key}`);
+  }
+  return key;
+}
+
+export function normShape(size: number | readonly number[] | undefined, op: string): number[] {
+  if (size === undefined) return [];
+  return checkShape(op, typeof size === "number" ? [size] : size);
+}
+
+export function floatDType(dtype: DType | undefined, op: string): DType {
+  const d = dtype ?? "float32";
+  if (!isFloat(d)) throw new DTypeError(`${op}: dtype must be a float type, got ${d}`);
+  return d;
+}
+
+/** Uniform floats in [0, 1): the top 23 bits as a mantissa, exactly JAX's bits → float mapping. */
+function unitFloats(key: Tensor, shape: number[], dtype: DType): Tensor {
+  const bits = reshapeRaw(hashCounters(key, sizeOf(shape)), shape);
+  const mant = apply("shrl", [bits, fullRaw(shape, 9, "int32")], {});
+  return np.multiply(astypeRaw(mant, dtype), 2 ** -23);
+}
+
+/** Horner evaluation of `coeffs` (highest degree first) at `t`. */
+export function horner(coeffs: readonly number[], t: Tensor): Tensor {
+  return coeffs.slice(1).reduce<Tensor>((p, c) => np.add(np.multiply(p, t), c), fullRaw(t.shape, coeffs[0]!, t.dtype));
+}
+
+/** Giles' single-precision inverse error function (the polynomial XLA uses for f32). */
+export function erfinv(x: Tensor): Tensor {
+  const w = np.negative(np.log(np.multiply(np.subtract(1, x), np.add(1, x))));
+  const small = horner([2.81022636e-8, 3.43273939e-7, -3.5233877e-6, -4.39150654e-6, 2.1858087e-4, -1.25372503e-3, -4.17768164e-3, 0.246640727, 1.50140941], np.subtract(w, 2.5));
+  const big = horner([-2.00214257e-4, 1.00950558e-4, 1.34934322e-3, -3.67342844e-3, 5.73950773e-3, -7.6224613e-3, 9.43887047e-3, 1.00167406, 2.83297682], np.subtract(np.sqrt(w), 3));
+  return np.multiply(np.where(np.less(w, 5), small, big), x);
+}
+
+/**
+ * A key from an integer seed: `[seed >> 32, seed & 0xffffffff]` as JAX's threefry_seed (a 64-bit
+ * seed). A scalar int32 Tensor seed (e.g. vmap's per-example value) is built with graph ops, so
+ * `vmap(prng.key)(np.arange(5))` and `jit` of a function of the seed work; its high word is the sign
+ * extension, matching the number form for every int32 value. A float Tensor seed is converted to int32.
+ */
+export function key(seed: number | Tensor): Tensor {
+  if (seed instanceof Tensor) {
+    if (seed.dtype === "bool" || seed.shape.length !== 0) throw new ValueError(`prng.key: a Tensor seed must be a scalar integer, got ${seed.dtype}[${seed.shape}]`);
+    // kiln's np.arange(5) is float32, so `vmap(prng.key)(np.arange(5))` hands us float seeds: they
+    // are converted to int32 (exact for the integers a float32 holds exactly, |seed| <= 2^24).
+    const s = seed.dtype === "int32" ? seed : astypeRaw(seed, "int32");
+    const hi = np.where(np.less(s, 0), -1, 0);
+    return np.stack([astypeRaw(hi, "int32"), s]);
+  }
+  if (!Number.isSafeInteger(seed)) throw new ValueError(`prng.key: seed must be an integer, got ${describeValue(seed)}`);
+  const hi = Math.floor(seed / 2 ** 32) | 0;
+  return np.array([hi, seed | 0], { dtype: "int32" });
+}
+
+/** `n` new keys, shape [n, 2]. */
+export function split(k: Tensor, n = 2): Tensor {
+  checkKey(k, "prng.split");
+  if (!Number.isInteger(n) || n < 1) throw new ValueError(`prng.split: n must be a positive integer, got ${n}`);
+  return reshapeRaw(hashCounters(k, 2 * n), [n, 2]);
+}
+
+/** Row `i` of `split(k, n)`: the i-th subkey as an int32[2]. */
+export function subkeys(k: Tensor, n: number): Tensor[] {
+  const keys = split(k, n);
+  return Array.from({ length: n }, (_, i) => reshapeRaw(apply("slice", [keys], { start: [i, 0], stop: [i + 1, 2], step: [1, 1] }), [2]));
+}
+
+/** Raw 32-bit words (int32 holding uint32 bits). */
+export function bits(k: Tensor, shape: readonly number[] = []): Tensor {
+  checkKey(k, "prng.bits");
+  const s = normShape(shape, "prng.bits");
+  return reshapeRaw(hashCounters(k, sizeOf(s)), s);
+}
+
+/** Uniform samples in [minval, maxval). */
+export function uniform(k: Tensor, shape: readonly number[] = [], opts: { dtype?: DType; minval?: number; maxval?: number } = {}): Tensor {
+  opts = optionsOf("prng.uniform", opts);
+  checkKey(k, "prng.uniform");
+  const s = normShape(shape, "prng.uniform");
+  const dtype = floatDType(opts.dtype, "prng.uniform");
+  const lo = opts.minval ?? 0, hi = opts.maxval ?? 1;
+  const u = unitFloats(k, s, dtype);
+  return np.maximum(np.add(np.multiply(u, hi - lo), lo), lo);
+}
+
+/** Standard normal samples: sqrt(2) * erfinv(u), u uniform in (-1, 1), as JAX. */
+export function normal(k: Tensor, shape: readonly number[] = [], opts: { dtype?: DType } = {}): Tensor {
+  opts = optionsOf("prng.normal", opts);
+  checkKey(k, "prng.normal");
+  const lo = -1 + 2 ** -24; // nextafter(-1, 0) in float32
+  const u = uniform(k, shape, { dtype: opts.dtype, minval: lo, maxval: 1 });
+  return np.multiply(erfinv(u), Math.SQRT2);
+}
