@@ -2,9 +2,9 @@
  * Discrete samplers: Bernoulli, Rademacher, randint, geometric, categorical (Gumbel-max), Poisson,
  * permutation and choice.
  *
- * Permutations and sampling without replacement rank random 32-bit keys with an all-pairs
- * comparison (O(n^2) work and memory): core has no sort primitive yet. Ties between two equal keys
- * (probability about n^2 / 2^33) are broken by index, a bias of that order.
+ * Permutations and sampling without replacement sort random 32-bit keys (a stable descending
+ * argsort, the `sort` primitive: O(n log n)). Ties between two equal keys (probability about
+ * n^2 / 2^33) are broken by index, a bias of that order.
  */
 import { type DType, isInt } from "./dtype.js";
 import { DTypeError, ShapeError, ValueError, describeValue } from "./errors.js";
@@ -179,18 +179,11 @@ export function poisson(key: Tensor, lam: DistributionParam, opts?: { shape?: re
 
 /**
  * For scores `s` [..., n], the indices of the `m` largest along the last axis, largest first
- * ([..., m]): rank[i] = #{j : s_j > s_i, or s_j = s_i and j < i}, then out[r] = the i with rank r.
+ * ([..., m]): a stable descending argsort (the sort primitive), so equal scores keep index order.
  */
 function topIndices(scores: Tensor, m: number): Tensor {
-  const n = scores.shape[scores.ndim - 1]!;
-  const si = np.expandDims(scores, -1), sj = np.expandDims(scores, -2); // [..., n(i), 1], [..., 1, n(j)]
-  const idx = np.arange(n, undefined, undefined, { dtype: "int32" });
-  const earlier = np.less(np.reshape(idx, [1, n]), np.reshape(idx, [n, 1])); // [i, j]: j < i
-  const beats = np.logicalOr(np.greater(sj, si), np.logicalAnd(np.equal(sj, si), earlier));
-  const rank = np.sum(astypeRaw(beats, "int32"), { axis: -1 }); // [..., n]
-  const r = np.arange(m, undefined, undefined, { dtype: "int32" });
-  const hit = np.equal(np.expandDims(rank, -2), np.reshape(r, [m, 1])); // [..., m, n]
-  return np.sum(np.multiply(astypeRaw(hit, "int32"), idx), { axis: -1 });
+  const order = np.argsort(scores, { axis: -1, descending: true });
+  return m === order.shape[order.ndim - 1] ? order : np.take(order, np.arange(m, undefined, undefined, { dtype: "int32" }), { axis: -1 });
 }
 
 /**
