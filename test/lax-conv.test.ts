@@ -4,7 +4,7 @@
  * with the init value as fill), plus gradients against finite differences, vmap and jit.
  */
 import { expect } from "chai";
-import { type Tensor, grad, jit, lax, np, vmap } from "kiln";
+import { type Tensor, grad, jit, lax, lowerGraph, np, vmap } from "kiln";
 import { checkGradFd, expectClose, sample } from "./util.js";
 
 // ------------------------------------------------------------------------------ references
@@ -326,5 +326,25 @@ describe("lax conv / reduceWindow under vmap and jit", () => {
     const x = sample([2, 2, 5, 5]), k = sample([3, 2, 3, 3], 2);
     const loss = (kk: Tensor) => np.sum(np.square(lax.conv(x, kk, [1, 1], "SAME")));
     expectClose(jit(grad(loss))(k) as Tensor, (grad(loss)(k) as Tensor).toArraySync() as number[][][][], { atol: 1e-9 });
+  });
+});
+
+describe("lax conv / reduceWindow: lowering", () => {
+  // The measured case of the brief (N=8, C=16, 28x28, O=32, 3x3): the im2col chain is index
+  // arithmetic inside the contraction's operand packing, not a buffer; pooling is one kernel.
+  const x = np.zeros([8, 16, 28, 28]), w = np.zeros([32, 16, 3, 3]);
+  const names = (t: Tensor | Tensor[]) => lowerGraph(t).kernels.map((k) => k.name.split("_")[0]);
+  it("a 2-D conv is one contraction kernel (plus the copy that reshapes a requested output)", () => {
+    expect(names(lax.conv(x, w, [1, 1], "SAME"))).to.deep.equal(["matmul", "elementwise"]);
+    expect(names(np.maximum(lax.conv(x, w, [1, 1], "SAME"), 0))).to.deep.equal(["matmul", "elementwise"]);
+  });
+  it("no host library step in the forward pass, the gradient or a max pool", () => {
+    const loss = (xx: Tensor, ww: Tensor) => np.sum(np.square(lax.conv(xx, ww, [2, 2], "SAME")));
+    const all = [
+      ...names(lax.convGeneralDilated(x, np.zeros([3, 3, 1, 16]), { padding: "SAME", featureGroupCount: 16, dimensionNumbers: ["NCHW", "HWIO", "NCHW"] })),
+      ...names(grad(loss, { argnums: [0, 1] })(x, w) as Tensor[]),
+    ];
+    expect(all.filter((k) => k === "library")).to.deep.equal([]);
+    expect(names(lax.reduceWindow(x, -Infinity, "max", [1, 1, 2, 2], [1, 1, 2, 2]))).to.deep.equal(["elementwise"]);
   });
 });
