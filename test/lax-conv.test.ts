@@ -4,7 +4,7 @@
  * with the init value as fill), plus gradients against finite differences, vmap and jit.
  */
 import { expect } from "chai";
-import { type Tensor, grad, jit, lax, lowerGraph, np, vmap } from "kiln";
+import { type Tensor, grad, jit, jvp, lax, lowerGraph, np, vmap } from "kiln";
 import { checkGradFd, expectClose, sample } from "./util.js";
 
 // ------------------------------------------------------------------------------ references
@@ -321,6 +321,20 @@ describe("lax conv / reduceWindow under vmap and jit", () => {
     const f = (x: Tensor) => lax.reduceWindow(lax.convGeneralDilated(x, k, { featureGroupCount: 2, padding: "SAME" }), -Infinity, "max", [1, 1, 2, 2], [1, 1, 2, 2]);
     const batched = vmap(f, { inAxes: 1 })(xs) as Tensor;
     for (let i = 0; i < 3; i++) expectClose(np.get(batched, i), f(np.get(xs, np.slice(), i)).toArraySync() as number[][][][], { atol: 1e-12 });
+  });
+  it("vmap over inputs and kernels together (NHWC, batch groups)", () => {
+    const xs = sample([2, 4, 5, 5, 2]), ks = sample([2, 2, 2, 2, 4], 3);
+    const f = (x: Tensor, k: Tensor) => lax.convGeneralDilated(x, k, { batchGroupCount: 2, dimensionNumbers: ["NHWC", "HWIO", "NHWC"], windowStrides: [2, 1] });
+    const batched = vmap(f)(xs, ks) as Tensor;
+    for (let i = 0; i < 2; i++) expectClose(np.get(batched, i), f(np.get(xs, i), np.get(ks, i)).toArraySync() as number[][][][], { atol: 1e-12 });
+  });
+  it("jvp in the input is the convolution of the tangent (linearity), in the kernel likewise", () => {
+    const x = sample([1, 2, 6, 6]), k = sample([3, 2, 3, 3], 2), tx = sample([1, 2, 6, 6], 4), tk = sample([3, 2, 3, 3], 5);
+    const opts = { windowStrides: [2, 1], padding: "SAME" as const, rhsDilation: [1, 2] };
+    const [, dx] = jvp((t: Tensor) => lax.convGeneralDilated(t, k, opts), [x], [tx]) as [Tensor, Tensor];
+    expectClose(dx, lax.convGeneralDilated(tx, k, opts).toArraySync() as number[][][][], { atol: 1e-12 });
+    const [, dk] = jvp((t: Tensor) => lax.convGeneralDilated(x, t, opts), [k], [tk]) as [Tensor, Tensor];
+    expectClose(dk, lax.convGeneralDilated(x, tk, opts).toArraySync() as number[][][][], { atol: 1e-12 });
   });
   it("jit of a conv's gradient matches eager", () => {
     const x = sample([2, 2, 5, 5]), k = sample([3, 2, 3, 3], 2);
