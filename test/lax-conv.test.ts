@@ -352,6 +352,16 @@ describe("lax conv / reduceWindow: lowering", () => {
     expect(names(lax.conv(x, w, [1, 1], "SAME"))).to.deep.equal(["matmul", "elementwise"]);
     expect(names(np.maximum(lax.conv(x, w, [1, 1], "SAME"), 0))).to.deep.equal(["matmul", "elementwise"]);
   });
+  it("a small 5x5 convolution's gradients lower to a few kernels (the scheduler once retried forever)", () => {
+    // A small matmul lowers as a reduction with the 25-slice im2col stack inlined: only movement
+    // ops, many instances. The early over-budget stop named nothing to materialize and the
+    // scheduler looped; the input gradient was cut into one kernel per slice.
+    const xs = np.zeros([1, 4, 16, 16]), ws = np.zeros([4, 4, 5, 5]);
+    const loss = (x: Tensor, k: Tensor) => np.sum(np.multiply(lax.conv(x, k, [2, 2], "SAME"), 1.5));
+    const [gx, gw] = grad(loss, { argnums: [0, 1] })(xs, ws) as Tensor[];
+    expect(names(gw!).length).to.be.at.most(2);
+    expect(names(gx!).length).to.be.at.most(3);
+  });
   it("no host library step in the forward pass, the gradient or a max pool", () => {
     const loss = (xx: Tensor, ww: Tensor) => np.sum(np.square(lax.conv(xx, ww, [2, 2], "SAME")));
     const all = [
