@@ -128,6 +128,8 @@ const CONV_CASES: ConvCase[] = [
   { name: "3-d SAME stride", xs: [1, 2, 5, 4, 6], ws: [3, 2, 3, 2, 3], strides: [2, 1, 2], padding: "SAME" },
   { name: "3-d dilation groups", xs: [1, 4, 5, 5, 4], ws: [2, 2, 2, 2, 2], rhsDil: [2, 1, 1], G: 2, padding: "VALID" },
   { name: "0 outputs (window past input)", xs: [1, 1, 2], ws: [1, 1, 3] },
+  { name: "1x1 kernel, stride 2", xs: [2, 3, 5, 4], ws: [4, 3, 1, 1], strides: [2, 2] },
+  { name: "no spatial axes (a dense layer), feature groups", xs: [3, 4], ws: [6, 2], G: 2 },
 ];
 
 function convOf(c: ConvCase, x: Tensor, w: Tensor, dimensionNumbers?: lax.ConvDimensionNumbersLike): Tensor {
