@@ -246,6 +246,21 @@ export const OPS = {
     const opts = `{ axis: ${axis}, descending: ${descending} }`;
     return { op: "sort", args: [i], smooth: false, build: ([x]) => np[fn](x!, { axis, descending }), code: ([x]) => `np.${fn}(${x}, ${opts})` };
   },
+  reduceWindow: (r, avals) => {
+    // A max or sum window (≤ 3 wide per axis, stride ≤ 2, SAME or VALID): the select/add tree.
+    const i = operand(r, avals, (a) => isF(a) && hasAxes(a) && a.shape.length <= 3);
+    if (i < 0) return null;
+    const s = avals[i]!.shape;
+    const win = s.map((d) => Math.min(d, int(r, 1, 3)));
+    const strides = s.map(() => int(r, 1, 2));
+    const padding = pick(r, ["SAME", "VALID"] as const);
+    const [init, fn] = pick(r, [[-Infinity, "max"], [0, "sum"]] as const);
+    return {
+      op: "reduceWindow", args: [i], smooth: fn === "sum",
+      build: ([x]) => lax.reduceWindow(x!, init, fn, win, strides, padding),
+      code: ([x]) => `lax.reduceWindow(${x}, ${init}, "${fn}", ${lit(win)}, ${lit(strides)}, "${padding}")`,
+    };
+  },
   cumsum: (r, avals) => {
     const i = operand(r, avals, numeric);
     const rank = avals[i]!.shape.length;
@@ -356,6 +371,24 @@ export const OPS = {
     };
   },
 
+  convGeneralDilated: (r, avals) => {
+    // x as one channel of a 1-3 spatial-dim image, a constant 2-filter kernel (≤ 2 wide), random
+    // stride and padding: the composed im2col contraction with its strided slices.
+    const i = operand(r, avals, (a) => isF(a) && a.shape.length >= 1 && a.shape.length <= 3);
+    if (i < 0) return null;
+    const s = avals[i]!.shape;
+    const k = s.map((d) => Math.min(d, int(r, 1, 2)));
+    const w = Array.from({ length: 2 * size(k) }, (_, n) => ((n * 7) % 5) / 4 - 0.5);
+    const strides = s.map(() => int(r, 1, 2));
+    const padding = pick(r, ["SAME", "VALID"] as const);
+    const opts = `{ windowStrides: ${lit(strides)}, padding: "${padding}" }`;
+    return {
+      op: "convGeneralDilated", args: [i], smooth: true,
+      build: ([x]) => lax.convGeneralDilated(x!.reshape([1, 1, ...s]), np.array(w).reshape([2, 1, ...k]), { windowStrides: strides, padding }),
+      code: ([x]) => `lax.convGeneralDilated(${x}.reshape(${lit([1, 1, ...s])}), np.array(${lit(w)}).reshape(${lit([2, 1, ...k])}), ${opts})`,
+    };
+  },
+
   // ---- indexing
   take: (r, avals) => {
     const i = operand(r, avals, hasAxes);
@@ -408,10 +441,10 @@ const FAMILY: { readonly [K in OpName]: Family } = {
   remainder: "binary", power: "binary", powerInt: "binary", maximum: "binary", minimum: "binary",
   arctan2: "binary", equal: "binary", notEqual: "binary", less: "binary", lessEqual: "binary", greater: "binary",
   greaterEqual: "binary", logicalAnd: "binary", logicalOr: "binary", bitwise: "binary", where: "binary",
-  reduce: "reduce", argReduce: "reduce", cumsum: "reduce", sort: "reduce",
+  reduce: "reduce", argReduce: "reduce", cumsum: "reduce", sort: "reduce", reduceWindow: "reduce",
   reshape: "movement", transpose: "movement", flip: "movement", sliceGet: "movement", broadcastTo: "movement",
   pad: "movement", concatenate: "movement", expandDims: "movement", squeeze: "movement",
-  matmul: "contract", dot: "contract", einsum: "contract",
+  matmul: "contract", dot: "contract", einsum: "contract", convGeneralDilated: "contract",
   take: "index", gatherGet: "index", atUpdate: "index",
 };
 

@@ -208,6 +208,11 @@ export class FusionTooLarge extends Error {
 }
 
 const EXPR_BUDGET = 20000;
+
+/** A node that computes values (not index arithmetic, not a literal). */
+function isComputed(n: Node): boolean {
+  return !Movement.has(n.prim) && n.prim !== "const" && n.prim !== "iota";
+}
 /** When over budget, values inlined at more than this many distinct indices are materialized. */
 const MAX_INSTANCES = 2;
 
@@ -229,8 +234,11 @@ export class GroupLowering implements LowerCtx {
     else {
       const k = (this.instances.get(node) ?? 0) + 1;
       this.instances.set(node, k);
-      // Stop early when one value is clearly being inlined over and over, at the latest at the budget.
-      if (this.b.size > EXPR_BUDGET || (k > 16 && this.b.size > EXPR_BUDGET / 10)) throw new FusionTooLarge(this.overused());
+      // Stop early when one computed value is clearly being inlined over and over, at the latest at
+      // the budget. A movement node read at many indices (a convolution's im2col stacks one slice
+      // of its input per kernel offset) is only index arithmetic: it does not trigger the early stop,
+      // which could not name anything to materialize for it.
+      if (this.b.size > EXPR_BUDGET || (k > 16 && isComputed(node) && this.b.size > EXPR_BUDGET / 10)) throw new FusionTooLarge(this.overused());
       const rule = LOWER_RULES[node.prim] as LowerRule<Prim> | LibraryMarker;
       if (typeof rule !== "function") throw new Error(`internal: ${node.prim} runs as a library kernel and must be materialized`);
       v = rule(this, node, idx);
@@ -243,13 +251,18 @@ export class GroupLowering implements LowerCtx {
     return mergeLoops(this.b, extents, build, opts);
   }
 
-  /** Computing (not movement) nodes instantiated most often; never the root. */
+  /**
+   * Computing (not movement) nodes instantiated most often; never the root. When only movement is
+   * inlined, the most instantiated movement node (materializing it always makes progress).
+   */
   private overused(): Node[] {
-    const ranked = [...this.instances].filter(([n]) => n !== this.root && !Movement.has(n.prim) && n.prim !== "const" && n.prim !== "iota");
+    const candidates = [...this.instances].filter(([n]) => n !== this.root && n.prim !== "const" && n.prim !== "iota");
+    const ranked = candidates.filter(([n]) => isComputed(n));
     const many = ranked.filter(([, k]) => k > MAX_INSTANCES).map(([n]) => n);
     if (many.length) return many;
-    ranked.sort((a, b) => b[1] - a[1]);
-    return ranked.slice(0, 1).map(([n]) => n);
+    const pool = ranked.length ? ranked : candidates;
+    pool.sort((a, b) => b[1] - a[1]);
+    return pool.slice(0, 1).map(([n]) => n);
   }
 }
 

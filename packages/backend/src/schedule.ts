@@ -129,6 +129,8 @@ export function scheduleGraph(outputs: readonly Node[], isBuffer: (n: Node) => b
           lowered.set(root, { region, kernel: lowerGroup(root, region, coreOf.get(root), ids, nodeOfBuffer) });
         } catch (e) {
           if (!(e instanceof FusionTooLarge)) throw e;
+          // Progress or a clear error: retrying with nothing newly materialized would loop forever.
+          if (!e.nodes.some((n) => !mat.has(n) && !isBuffer(n))) throw new Error(`internal: kernel ${root.prim}#${root.id} is too large to lower and nothing in it can be materialized`);
           for (const n of e.nodes) mat.add(n);
           changed = true;
           break;
