@@ -3,9 +3,8 @@
  * backend's float32 values: the composed im2col contraction, its transposed (gradient) forms and
  * the select tree of a max pool all run as generated kernels, no host fallback.
  */
-import { expect } from "chai";
-import { type Tensor, grad, lax, np, setBackend } from "kiln";
-import { useWebgpu } from "./env.js";
+import { type Tensor, grad, lax, np } from "kiln";
+import { describeCpuParity } from "./cpu-parity.js";
 
 function f32(shape: number[], seed: number): Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
@@ -26,29 +25,4 @@ const CASES: [string, () => Tensor][] = [
   ["sum window, base dilation", () => lax.reduceWindow(f32([6, 5], 1), 0, "sum", [2, 2], [1, 1], [[1, 1], [0, 1]], [2, 1])],
 ];
 
-async function run(): Promise<number[][]> {
-  const out: number[][] = [];
-  for (const [, f] of CASES) out.push(Array.from(await f().data()));
-  return out;
-}
-
-describe("lax conv / reduceWindow on webgpu", () => {
-  let cpu: number[][] = [];
-  before(async () => {
-    setBackend("cpu");
-    cpu = await run();
-  });
-  describe("webgpu", () => {
-    useWebgpu();
-    it("matches the cpu backend", async () => {
-      const gpu = await run();
-      CASES.forEach(([name], c) => {
-        expect(gpu[c]!.length, name).to.equal(cpu[c]!.length);
-        gpu[c]!.forEach((g, k) => {
-          const want = cpu[c]![k]!;
-          expect(Math.abs(g - want) <= 1e-4 * Math.max(1, Math.abs(want)), `${name}[${k}]: webgpu ${g}, cpu ${want}`).to.equal(true);
-        });
-      });
-    });
-  });
-});
+describeCpuParity("lax conv / reduceWindow on webgpu", CASES.map(([name, f]) => [name, f, "close"] as const), 1e-4);

@@ -3,12 +3,11 @@
  * (cumprod of small integers, shifts, fmod, nanToNum, comparisons) bit for bit, the transcendental
  * ones (logaddexp, sinc) to float32 rounding.
  */
-import { expect } from "chai";
-import { type Tensor, np, setBackend } from "kiln";
-import { useWebgpu } from "./env.js";
+import { type Tensor, np } from "kiln";
+import { type ParityCase, describeCpuParity } from "./cpu-parity.js";
 
 const inf = Infinity;
-const CASES: [string, () => Tensor, "exact" | "close"][] = [
+const CASES: ParityCase[] = [
   ["cumprod", () => np.cumprod(np.array([[1, -2, 0, 3, 2], [-1, -1, 2, 2, -3]]), { axis: 1 }), "exact"],
   ["rightShift", () => np.rightShift(np.array([-16, 16, -1, 7], { dtype: "int32" }), np.array([2, 3, 40, -1], { dtype: "int32" })), "exact"],
   ["leftShift", () => np.leftShift(np.array([1, 3, 5, 1], { dtype: "int32" }), np.array([31, 30, 1, 32], { dtype: "int32" })), "exact"],
@@ -21,29 +20,4 @@ const CASES: [string, () => Tensor, "exact" | "close"][] = [
   ["sinc", () => np.sinc(np.array([0, 0.5, 1.5, -2.25])), "close"],
 ];
 
-async function run(): Promise<number[][]> {
-  const out: number[][] = [];
-  for (const [, f] of CASES) out.push(Array.from(await f().data()));
-  return out;
-}
-
-describe("np math-extra on webgpu", () => {
-  let cpu: number[][] = [];
-  before(async () => {
-    setBackend("cpu");
-    cpu = await run();
-  });
-  describe("webgpu", () => {
-    useWebgpu();
-    it("matches the cpu backend", async () => {
-      const gpu = await run();
-      CASES.forEach(([name, , kind], c) =>
-        gpu[c]!.forEach((g, k) => {
-          const want = cpu[c]![k]!;
-          const ok = Object.is(g, want) || (kind === "close" && Math.abs(g - want) <= 1e-6 * Math.max(1, Math.abs(want)));
-          expect(ok, `${name}[${k}]: webgpu ${g}, cpu ${want}`).to.equal(true);
-        }),
-      );
-    });
-  });
-});
+describeCpuParity("np math-extra on webgpu", CASES, 1e-6);

@@ -1,0 +1,44 @@
+/**
+ * One harness for "these computations give the cpu backend's values on webgpu": each case is run
+ * on cpu, then on webgpu, and compared element by element — bit for bit ("exact", NaN equal to
+ * NaN, -0 distinct from +0) or within `rtol` relative to max(1, |cpu|) ("close").
+ */
+import { expect } from "chai";
+import { type Tensor, setBackend } from "kiln";
+import { useWebgpu } from "./env.js";
+
+export type ParityCase = readonly [name: string, compute: () => Tensor, kind: "exact" | "close"];
+
+async function runAll(cases: readonly ParityCase[]): Promise<number[][]> {
+  const out: number[][] = [];
+  for (const [, f] of cases) out.push(Array.from(await f().data()));
+  return out;
+}
+
+/**
+ * Registers a mocha suite `title` comparing `cases` on webgpu with cpu (`rtol` for "close" cases).
+ * @example describeCpuParity("np math-extra on webgpu", [["sinc", () => np.sinc(x), "close"]], 1e-6)
+ */
+export function describeCpuParity(title: string, cases: readonly ParityCase[], rtol: number): void {
+  describe(title, () => {
+    let cpu: number[][] = [];
+    before(async () => {
+      setBackend("cpu");
+      cpu = await runAll(cases);
+    });
+    describe("webgpu", () => {
+      useWebgpu();
+      it("matches the cpu backend", async () => {
+        const gpu = await runAll(cases);
+        cases.forEach(([name, , kind], c) => {
+          expect(gpu[c]!.length, name).to.equal(cpu[c]!.length);
+          gpu[c]!.forEach((g, k) => {
+            const want = cpu[c]![k]!;
+            const ok = Object.is(g, want) || (kind === "close" && Math.abs(g - want) <= rtol * Math.max(1, Math.abs(want)));
+            expect(ok, `${name}[${k}]: webgpu ${g}, cpu ${want}`).to.equal(true);
+          });
+        });
+      });
+    });
+  });
+}
