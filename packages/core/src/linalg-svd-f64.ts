@@ -91,9 +91,10 @@ function completeBasis(q: Float64Array, rows: number, have: readonly boolean[], 
 
 /**
  * The SVD a = u·diag(s)·vh of one m×n row-major matrix: s descending (k = min(m, n) values),
- * `full` gives square u (m×m) and vh (n×n), else u is m×k and vh k×n. Sign convention: each of
- * the first k right singular vectors (rows of vh) has its largest-magnitude entry (the first, on
- * ties) positive; u's columns follow from u = a v / s. A NaN in `a` gives all-NaN outputs.
+ * `full` gives square u (m×m) and vh (n×n), else u is m×k and vh k×n. Sign convention: the
+ * largest-magnitude entry (the first, on ties) of each right singular vector (row of vh) is
+ * positive when m ≥ n, of each left one (column of u) when m < n; the other factor follows from
+ * a v = s u. A NaN in `a` gives all-NaN outputs.
  * @example
  * svdF64(Float64Array.of(3, 0, 0, -2), 2, 2, true).s; // Float64Array [3, 2]
  */
@@ -158,7 +159,13 @@ export function svdF64(a: Float64Array, m: number, n: number, full: boolean): Sv
   return { s, u, vh };
 }
 
-/** Output `index` (0: s, 1: u, 2: vh) of the SVD of every m×n matrix in a row-major batch. */
+/**
+ * Output `index` (0: s, 1: u, 2: vh) of the SVD of every m×n matrix in a row-major batch of
+ * `shape` [..., m, n], written to `out` (the interpreter's and the host kernel's entry point).
+ * @example
+ * const s = new Float64Array(2);
+ * svdBatchInto([3, 0, 0, -4], [2, 2], false, 0, s); // s = [4, 3]
+ */
 export function svdBatchInto(a: ArrayLike<number>, shape: readonly number[], full: boolean, index: number, out: { [i: number]: number }): void {
   const m = shape[shape.length - 2]!, n = shape[shape.length - 1]!, k = Math.min(m, n);
   const batch = sizeOf(shape.slice(0, -2));
