@@ -17,36 +17,61 @@ export interface SvdF64 {
 /** Rotation sweeps before giving up (convergence is quadratic; 6-10 sweeps are typical). */
 const MAX_SWEEPS = 80;
 const EPS = 2 ** -52;
+/**
+ * Entries and columns below this (relative to the largest entry, which is scaled to about 1) are
+ * flushed to zero: a perturbation of 2⁻⁸⁰⁰‖A‖ is far inside float64's backward error (ε‖A‖), and
+ * it keeps every rotation out of the subnormal range, where too few bits remain to orthogonalize.
+ */
+const TINY = 2 ** -800;
 
 /**
  * One-sided Jacobi on a tall column-major copy: `w` holds `cols` columns of length `rows`
  * (rows ≥ cols), `v` the accumulated cols×cols rotation (column-major). On return the columns of
- * `w` are orthogonal (|wₚ·w_q| ≤ ε‖wₚ‖‖w_q‖).
+ * `w` are orthogonal (|wₚ·w_q| ≤ ε‖wₚ‖‖w_q‖, at any scale).
  */
 function jacobiColumns(w: Float64Array, rows: number, cols: number, v: Float64Array): void {
   for (let sweep = 0; sweep < MAX_SWEEPS; sweep++) {
     let rotated = false;
     for (let p = 0; p < cols - 1; p++) {
       for (let q = p + 1; q < cols; q++) {
-        let alpha = 0, beta = 0, gamma = 0;
+        // Scale-free quantities (each column divided by its largest entry first), so that columns
+        // of very different size neither underflow nor overflow when squared: r = ‖w_q‖/‖wₚ‖ and
+        // the cosine of the angle between them.
+        let xt = 0, yt = 0;
         for (let i = 0; i < rows; i++) {
-          const x = w[p * rows + i]!, y = w[q * rows + i]!;
-          alpha += x * x;
-          beta += y * y;
-          gamma += x * y;
+          xt = Math.max(xt, Math.abs(w[p * rows + i]!));
+          yt = Math.max(yt, Math.abs(w[q * rows + i]!));
         }
-        if (gamma === 0 || Math.abs(gamma) <= EPS * Math.sqrt(alpha * beta)) continue;
-        if (!Number.isFinite(alpha + beta + gamma)) return; // NaN/inf input: no convergence to wait for
+        if (!(xt > 0 && yt > 0)) continue; // a zero column is orthogonal to everything
+        if (!Number.isFinite(xt + yt)) return; // inf input: no convergence to wait for
+        let a = 0, b = 0, g = 0;
+        for (let i = 0; i < rows; i++) {
+          const x = w[p * rows + i]! / xt, y = w[q * rows + i]! / yt;
+          a += x * x;
+          b += y * y;
+          g += x * y;
+        }
+        const cos = g / Math.sqrt(a * b);
+        if (Math.abs(cos) <= EPS) continue;
+        // The rotation that zeroes the (p, q) entry of WᵀW (Golub & Van Loan, sym.schur2):
+        // zeta = (‖w_q‖² - ‖wₚ‖²) / (2 wₚ·w_q) = (r - 1/r) / (2 cos).
+        const r = (yt * Math.sqrt(b)) / (xt * Math.sqrt(a));
+        const zeta = (r - 1 / r) / (2 * cos);
+        const t = (zeta >= 0 ? 1 : -1) / (Math.abs(zeta) + Math.hypot(1, zeta));
+        if (t === 0) continue; // a rotation too small to represent changes nothing
         rotated = true;
-        // The rotation that zeroes the (p, q) entry of WᵀW (Golub & Van Loan, sym.schur2).
-        const zeta = (beta - alpha) / (2 * gamma);
-        const t = (zeta >= 0 ? 1 : -1) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));
         const c = 1 / Math.sqrt(1 + t * t), s = c * t;
+        let xm = 0, ym = 0;
         for (let i = 0; i < rows; i++) {
           const x = w[p * rows + i]!, y = w[q * rows + i]!;
           w[p * rows + i] = c * x - s * y;
           w[q * rows + i] = s * x + c * y;
+          xm = Math.max(xm, Math.abs(w[p * rows + i]!));
+          ym = Math.max(ym, Math.abs(w[q * rows + i]!));
         }
+        // Deflation: a column rotated down to (numerically) nothing is zero (see TINY).
+        if (xm < TINY) w.fill(0, p * rows, (p + 1) * rows);
+        if (ym < TINY) w.fill(0, q * rows, (q + 1) * rows);
         for (let i = 0; i < cols; i++) {
           const x = v[p * cols + i]!, y = v[q * cols + i]!;
           v[p * cols + i] = c * x - s * y;
@@ -119,11 +144,29 @@ export function svdF64(a: Float64Array, m: number, n: number, full: boolean): Sv
   if (a.some((x) => x !== x)) {
     return { s: sigma.fill(NaN), u: new Float64Array(m * (full ? m : k)).fill(NaN), vh: new Float64Array((full ? n : k) * n).fill(NaN) };
   }
+  // Scale by a power of two (exact) so the largest entry is about 1: the squared norms and dot
+  // products of the rotations neither overflow nor underflow for any finite input.
+  let big = 0;
+  for (let i = 0; i < w.length; i++) big = Math.max(big, Math.abs(w[i]!));
+  // (Clamped: 2^1074 for a subnormal-only matrix would overflow; 2^1000 leaves it near 2^-74.)
+  const scale = big > 0 && Number.isFinite(big) ? 2 ** Math.min(1000, Math.max(-1000, -Math.round(Math.log2(big)))) : 1;
+  for (let i = 0; i < w.length; i++) {
+    const x = w[i]! * scale;
+    w[i] = Math.abs(x) < TINY ? 0 : x;
+  }
   jacobiColumns(w, rows, cols, rot);
   for (let j = 0; j < cols; j++) {
-    let nn = 0;
-    for (let i = 0; i < rows; i++) nn += w[j * rows + i]! * w[j * rows + i]!;
-    sigma[j] = Math.sqrt(nn);
+    // A scaled norm (max · ‖x / max‖): a column far below the largest still normalizes exactly.
+    let top = 0, nn = 0;
+    for (let i = 0; i < rows; i++) top = Math.max(top, Math.abs(w[j * rows + i]!));
+    if (top > 0) {
+      for (let i = 0; i < rows; i++) nn += (w[j * rows + i]! / top) ** 2;
+      const norm = Math.sqrt(nn);
+      for (let i = 0; i < rows; i++) w[j * rows + i] = w[j * rows + i]! / top / norm; // unit column
+      sigma[j] = (top * norm) / scale;
+    } else if (top !== top) {
+      sigma[j] = NaN;
+    }
   }
   // Descending order; a stable sort keeps equal values in column order (deterministic).
   const order = [...sigma.keys()].sort((x, y) => sigma[y]! - sigma[x]! || x - y);
@@ -136,10 +179,10 @@ export function svdF64(a: Float64Array, m: number, n: number, full: boolean): Sv
     for (let i = 1; i < cols; i++) if (Math.abs(rot[src * cols + i]!) > Math.abs(rot[src * cols + at]!)) at = i;
     const sign = rot[src * cols + at]! < 0 ? -1 : 1;
     for (let i = 0; i < cols; i++) right[dst * cols + i] = sign * rot[src * cols + i]!;
-    const sv = s[dst]!;
-    // A zero (or denormal) singular value leaves its left vector undetermined: completed below.
-    if (sv > 0 && Number.isFinite(1 / sv)) {
-      for (let i = 0; i < rows; i++) left[dst * rows + i] = (sign * w[src * rows + i]!) / sv;
+    // A zero singular value leaves its left vector undetermined: completed below. (The columns
+    // of w were normalized above.)
+    if (s[dst]! > 0) {
+      for (let i = 0; i < rows; i++) left[dst * rows + i] = sign * w[src * rows + i]!;
       have[dst] = true;
     }
   });

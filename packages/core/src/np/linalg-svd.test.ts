@@ -4,6 +4,7 @@
  * seeded random matrices of every orientation, batched and rank-deficient.
  */
 import { expect } from "chai";
+import fc from "fast-check";
 import { expectClose } from "../testing.js";
 import { DTypeError, IndexError, ShapeError, ValueError } from "../errors.js";
 import { svdF64 } from "../linalg-svd-f64.js";
@@ -51,6 +52,16 @@ describe("svd kernel (one-sided Jacobi, float64)", () => {
     for (const [m, n] of [[1, 1], [3, 3], [5, 3], [3, 5], [1, 4], [4, 1], [8, 8], [7, 2]] as const) {
       for (const full of [true, false]) checkFactorization(randMat(m, n).flat(), m, n, full);
     }
+  });
+
+  it("property: any matrix up to 6×6 (entries of mixed scale, repeated rows) factorizes", () => {
+    const dims = fc.tuple(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 6 }));
+    fc.assert(fc.property(dims.chain(([m, n]) => fc.tuple(fc.constant(m), fc.constant(n), fc.array(fc.double({ min: -1e3, max: 1e3, noNaN: true }), { minLength: m * n, maxLength: m * n }), fc.boolean(), fc.boolean())),
+      ([m, n, vals, dupRow, full]) => {
+        // A duplicated row makes the matrix rank-deficient (a zero singular value when m ≤ n).
+        const a = dupRow && m > 1 ? vals.map((v, i) => (i < n ? vals[n + i]! : v)) : vals;
+        checkFactorization(a, m, n, full, 1e-11);
+      }), { numRuns: 200 });
   });
 
   it("rank-deficient and zero matrices get a complete orthonormal basis", () => {
