@@ -107,6 +107,15 @@ describe("np.linalg.svd / svdvals", () => {
     expectClose(np.linalg.svd([[0, 2], [0, 0]], { computeUv: false }), [2, 0]);
   });
 
+  it("zero-size matrices: empty s, identity completions", () => {
+    const [u, s, vh] = np.linalg.svd(np.zeros([0, 3]));
+    expect([u.shape, s.shape, vh.shape]).to.deep.equal([[0, 0], [0], [3, 3]]);
+    expect(values(vh)).to.deep.equal(eye(3));
+    expect(np.linalg.svdvals(np.zeros([2, 0, 4])).shape).to.deep.equal([2, 0]);
+    expect(np.linalg.pinv(np.zeros([3, 0])).shape).to.deep.equal([0, 3]);
+    expect(values(np.linalg.matrixRank(np.zeros([0, 2])))).to.deep.equal([0]);
+  });
+
   it("integer input is computed in float32; bad input is a typed error", () => {
     expect(np.linalg.svdvals([[1, 2], [3, 4]]).dtype).to.equal("float32");
     expect(() => np.linalg.svd([1, 2, 3])).to.throw(ShapeError, "expected a (batch of) matrices");

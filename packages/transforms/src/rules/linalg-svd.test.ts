@@ -53,6 +53,13 @@ describe("svd derivatives", () => {
     expect(() => vjpNodes([u], [f64(new Array(9).fill(1), [3, 3])], [x.node])).to.throw(ValueError, "fullMatrices: false");
   });
 
+  it("pinv, lstsq's x and the spectral/nuclear norms through the svd rules", () => {
+    checkGradients({ shapes: [[3, 2]], args: separated(1, 3, 2), f: (x) => np.linalg.pinv(x), runs: 4, tol: 1e-6 });
+    checkGradients({ shapes: [[2, 3]], args: separated(1, 2, 3), f: (x) => np.linalg.pinv(x), runs: 4, tol: 1e-6 });
+    checkGradients({ shapes: [[3, 2]], args: separated(1, 3, 2), f: (x) => np.linalg.lstsq(x, f64([1, -2, 0.5], [3]))[0], runs: 4, tol: 1e-6 });
+    for (const ord of [2, -2, "nuc"] as const) checkGradients({ shapes: [[3, 3]], args: separated(1, 3, 3), f: (x) => np.linalg.norm(x, { ord }), runs: 4, tol: 1e-6 });
+  });
+
   it("grad of the nuclear norm is U Vᵀ; vmap and jit of np.linalg.svd agree with the loop", () => {
     const a = [[2, 1, 0], [0.5, 3, 1], [0, 0.2, 1]];
     const g = grad((x: Tensor) => np.linalg.norm(x, { ord: "nuc" }))(np.array(a, { dtype: "float64" })) as Tensor;
