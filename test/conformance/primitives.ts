@@ -306,6 +306,12 @@ export const PRIMITIVE_CASES: { readonly [P in Prim]: readonly Case[] } = {
   logAbsDet: [
     { name: "4×4", build: () => apply("logAbsDet", [spd(4)], {}), tol: { rtol: 1e-5, atol: 1e-5 } },
   ],
+  svd: [
+    { name: "s of a batch of 5×3", build: () => apply("svd", [floats([2, 5, 3])], { fullMatrices: true, index: 0 }), tol: { rtol: 1e-5, atol: 1e-5 } },
+    { name: "full u of 4×2", build: () => apply("svd", [floats([4, 2])], { fullMatrices: true, index: 1 }), tol: { rtol: 1e-4, atol: 1e-5 } },
+    { name: "reduced vh of 2×4", build: () => apply("svd", [floats([2, 4])], { fullMatrices: false, index: 2 }), tol: { rtol: 1e-4, atol: 1e-5 } },
+    { name: "rank-deficient s", build: () => apply("svd", [mat(3, () => 1)], { fullMatrices: false, index: 0 }), tol: { rtol: 1e-5, atol: 1e-6 } },
+  ],
 
   // Control flow: the CPU runs compiled sub-graphs per branch/iteration; siblings realized together.
   cond: [true, false].map((p): Case => ({

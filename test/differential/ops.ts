@@ -371,6 +371,13 @@ export const OPS = {
     };
   },
 
+  // Singular values of a (batch of) float matrices (the svd primitive, host kernel on every
+  // backend). Kinked where singular values cross, so not smooth.
+  svdvals: (r, avals) => {
+    const i = operand(r, avals, (a) => isF(a) && a.shape.length >= 2);
+    if (i < 0) return null;
+    return { op: "svdvals", args: [i], smooth: false, build: ([x]) => np.linalg.svdvals(x!), code: ([x]) => `np.linalg.svdvals(${x})` };
+  },
   convGeneralDilated: (r, avals) => {
     // x as one channel of a 1-3 spatial-dim image, a constant 2-filter kernel (≤ 2 wide), random
     // stride and padding: the composed im2col contraction with its strided slices.
@@ -444,7 +451,7 @@ const FAMILY: { readonly [K in OpName]: Family } = {
   reduce: "reduce", argReduce: "reduce", cumsum: "reduce", sort: "reduce", reduceWindow: "reduce",
   reshape: "movement", transpose: "movement", flip: "movement", sliceGet: "movement", broadcastTo: "movement",
   pad: "movement", concatenate: "movement", expandDims: "movement", squeeze: "movement",
-  matmul: "contract", dot: "contract", einsum: "contract", convGeneralDilated: "contract",
+  matmul: "contract", dot: "contract", einsum: "contract", convGeneralDilated: "contract", svdvals: "contract",
   take: "index", gatherGet: "index", atUpdate: "index",
 };
 

@@ -163,6 +163,10 @@ export const SPECIAL_CASES: { readonly [P in Prim]: readonly SpecialCase[] | { r
   cholesky: [{ prim: "cholesky", name: "cholesky with a special in the corner", build: () => apply("cholesky", [specialMatrices()], {}), operands: (i) => [FLOAT_SPECIALS[Math.floor(i / 4)]!] }],
   detSign: [{ prim: "detSign", name: "detSign with a special in the corner", build: () => apply("detSign", [specialMatrices()], {}), operands: (i) => [FLOAT_SPECIALS[i]!] }],
   logAbsDet: [{ prim: "logAbsDet", name: "logAbsDet with a special in the corner", build: () => apply("logAbsDet", [specialMatrices()], {}), operands: (i) => [FLOAT_SPECIALS[i]!] }],
+  svd: [
+    { prim: "svd", name: "svd values with a special in the corner", build: () => apply("svd", [specialMatrices()], { fullMatrices: true, index: 0 }), operands: (i) => [FLOAT_SPECIALS[Math.floor(i / 2)]!] },
+    { prim: "svd", name: "svd u with a special in the corner", build: () => apply("svd", [specialMatrices()], { fullMatrices: true, index: 1 }), operands: (i) => [FLOAT_SPECIALS[Math.floor(i / 4)]!] },
+  ],
   cond: [true, false].map((p) => ({
     prim: "cond" as const, name: `cond ${p} branch carries specials`,
     build: () => cond(vec("bool", [+p], []), (x: Tensor) => x.mul(1), (x: Tensor) => x.neg(), vec("float32", FLOAT_SPECIALS)) as Tensor,

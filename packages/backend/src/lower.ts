@@ -169,6 +169,7 @@ const LOWER_RULES = {
   cholesky: libraryKernel("cholesky"),
   detSign: libraryKernel("detSign"),
   logAbsDet: libraryKernel("logAbsDet"),
+  svd: libraryKernel("svd"),
   // Control flow runs its compiled sub-graphs per branch/iteration (host/control.ts).
   cond: libraryKernel("cond"),
   while: libraryKernel("while"),

@@ -14,6 +14,7 @@ import { type ControlCall, type ControlRuntime, evalControl } from "./ir/control
 import { type Shape, sizeOf, stridesOf } from "./shape.js";
 import { choleskyOf, detSignOf, logAbsDetOf, solveInto } from "./matrix.js";
 import { sortAlongInto } from "./sort-order.js";
+import { svdBatchInto } from "./linalg-svd-f64.js";
 
 export type F64 = Float64Array;
 type EvalRule<P extends Prim> = (inputs: F64[], params: PrimParams[P], node: Node<P>) => F64;
@@ -342,6 +343,11 @@ const RULES: { [P in Prim]: EvalRule<P> } = {
   },
   detSign: ([a], _p, node) => perMatrix(a!, node, 1, (m, n, out) => (out[0] = detSignOf(m, n))),
   logAbsDet: ([a], _p, node) => perMatrix(a!, node, 1, (m, n, out) => (out[0] = logAbsDetOf(m, n))),
+  svd: ([a], p, node) => {
+    const out = new Float64Array(sizeOf(node.aval.shape));
+    svdBatchInto(a!, node.inputs[0]!.aval.shape, p.fullMatrices, p.index, out);
+    return out;
+  },
 
   cond: controlRule(),
   while: controlRule(),

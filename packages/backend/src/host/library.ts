@@ -5,7 +5,7 @@
  * follow interpret.ts exactly; linear algebra computes in float64 and rounds on store. Control
  * steps (cond, while, scan) run sub-plans, so the host adds them (host/control.ts, host/run.ts).
  */
-import { type TypedArray, type PrimParams, sizeOf, choleskyOf, detSignOf, logAbsDetOf, solveInto, sortAlongInto } from "@kiln/core";
+import { type TypedArray, type PrimParams, sizeOf, choleskyOf, detSignOf, logAbsDetOf, solveInto, sortAlongInto, svdBatchInto } from "@kiln/core";
 import { type LibrarySpec } from "../schedule.js";
 
 /** A library kernel: reads `ins`, writes `out` (one output per step). */
@@ -97,4 +97,9 @@ export const LIBRARY: Readonly<Record<string, LibraryFn>> = {
   cholesky: (spec, [a], out) => perMatrix(spec, a!, (m, n, bi) => out.set(choleskyOf(m, n), bi * n * n)),
   detSign: (spec, [a], out) => perMatrix(spec, a!, (m, n, bi) => (out[bi] = detSignOf(m, n))),
   logAbsDet: (spec, [a], out) => perMatrix(spec, a!, (m, n, bi) => (out[bi] = logAbsDetOf(m, n))),
+  // One-sided Jacobi in float64 (core/linalg-svd-f64.ts, shared with the interpreter), rounded on store.
+  svd: (spec, [a], out) => {
+    const { fullMatrices, index } = spec.params as PrimParams["svd"];
+    svdBatchInto(a!, spec.inShapes[0]!, fullMatrices, index, out);
+  },
 };

@@ -87,6 +87,12 @@ export type PrimParams = { [P in UnaryPrim]: NoParams } & { [P in BinaryPrim]: N
   /** log|det(a)| over the last two axes. */
   logAbsDet: NoParams;
   /**
+   * Output `index` (0: s, 1: u, 2: vh) of the SVD of a batch of float matrices [...B, m, n]:
+   * s [...B, k] descending (k = min(m, n)), u [...B, m, m|k], vh [...B, n|k, n] (`fullMatrices`).
+   * The outputs of one call are sibling nodes differing only in `index` (like sort).
+   */
+  svd: { fullMatrices: boolean; index: number };
+  /**
    * Control flow (ir/control.ts): output `index` of a call. The k outputs of one op are k sibling
    * nodes with the same inputs and the same (frozen, interned) call.
    */
@@ -194,6 +200,19 @@ function lastTwoSquare(prim: string, a: Aval): void {
     throw new ShapeError(`${prim}: expected a (batch of) square matrices, got shape ${fmtShape(a.shape)}`);
   }
   if (!isFloat(a.dtype)) throw new DTypeError(`${prim}: expected a float matrix, got ${a.dtype}`);
+}
+
+/** svd: one float operand of rank ≥ 2; the shape of output `index`. */
+function inferSvd(inputs: readonly Aval[], p: PrimParams["svd"]): Aval {
+  const a = inputs[0]!;
+  const r = a.shape.length;
+  if (inputs.length !== 1 || r < 2) throw new ShapeError(`svd: expected one (batch of) matrices [..., m, n], got shape(s) ${inputs.map((i) => fmtShape(i.shape)).join(", ")}`);
+  if (!isFloat(a.dtype)) throw new DTypeError(`svd: expected a float matrix, got ${a.dtype}`);
+  const batch = a.shape.slice(0, -2), m = a.shape[r - 2]!, n = a.shape[r - 1]!, k = Math.min(m, n);
+  const shapes = [[...batch, k], [...batch, m, p.fullMatrices ? m : k], [...batch, p.fullMatrices ? n : k, n]];
+  const shape = shapes[p.index];
+  if (!shape) throw new IndexError(`svd: output index ${p.index} out of range (0: s, 1: u, 2: vh)`);
+  return { shape, dtype: a.dtype };
 }
 
 /** sort: equal shapes (dtypes may differ: keys and carried values), 1 ≤ numKeys ≤ operands. */
@@ -357,6 +376,7 @@ export const PRIMITIVES = {
   cholesky: { kind: "linalg", params: {}, infer: ([a]) => (lastTwoSquare("cholesky", a!), a!) },
   detSign: { kind: "linalg", params: {}, infer: ([a]) => (lastTwoSquare("det", a!), { shape: a!.shape.slice(0, -2), dtype: a!.dtype }) },
   logAbsDet: { kind: "linalg", params: {}, infer: ([a]) => (lastTwoSquare("slogdet", a!), { shape: a!.shape.slice(0, -2), dtype: a!.dtype }) },
+  svd: { kind: "linalg", params: { fullMatrices: bool, index: int }, infer: inferSvd },
 
   cond: control("cond"),
   while: control("while"),

@@ -8,6 +8,7 @@ import { type Shape, broadcastShapes, fmtShape, normAxis, sizeOf } from "../shap
 import { type ArrayLike, Tensor } from "../tensor.js";
 import { eyeRaw, matmulRaw, productRaw, promoted, promotedFloat, promotedPair, range, transposeRaw } from "./contract.js";
 import { matrixNormOf, norm, vectorNormOf } from "./norm.js";
+import { lstsq, matrixRank, pinv, svd, svdvals } from "./linalg-svd.js";
 import { apply, broadcastRaw, reshapeRaw } from "./util.js";
 
 export { einsum, type Sublabel } from "./einsum.js";
@@ -292,7 +293,7 @@ export const linalg = {
   },
 
   /**
-   * Vector and matrix norms, as NumPy (matrix ord 2 / -2 need an SVD and are a ValueError).
+   * Vector and matrix norms, as NumPy (matrix ord 2 / -2 / "nuc" from the singular values).
    * @example np.linalg.norm([[3, 4], [6, 8]], { axis: 1 }) // [5, 10]
    */
   norm,
@@ -322,4 +323,35 @@ export const linalg = {
    * @example np.linalg.matrixPower([[1, 1], [1, 0]], 10) // [[89, 55], [55, 34]]
    */
   matrixPower,
+
+  /**
+   * Singular value decomposition `[u, s, vh]` (or s with `computeUv: false`), as NumPy/JAX;
+   * `fullMatrices` defaults to true. One-sided Jacobi in float64 (on the host on every backend).
+   * @example const [u, s, vh] = np.linalg.svd([[3, 0], [0, -2]]); // s = [3, 2]
+   */
+  svd,
+
+  /**
+   * The singular values, descending.
+   * @example np.linalg.svdvals([[3, 0], [0, -4]]) // [4, 3]
+   */
+  svdvals,
+
+  /**
+   * Moore-Penrose pseudo-inverse (singular values ≤ rtol · max(s) dropped).
+   * @example np.linalg.pinv([[1, 0], [0, 0]]) // [[1, 0], [0, 0]]
+   */
+  pinv,
+
+  /**
+   * Least squares `[x, residuals, rank, s]` of a x ≈ b, as NumPy.
+   * @example const [x] = np.linalg.lstsq([[1, 0], [0, 1], [1, 1]], [1, 2, 2]); // ≈ [0.667, 1.667]
+   */
+  lstsq,
+
+  /**
+   * The number of singular values above tol (default max(m, n) · eps · max(s)).
+   * @example np.linalg.matrixRank([[1, 2], [2, 4]]) // 1
+   */
+  matrixRank,
 };

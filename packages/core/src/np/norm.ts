@@ -7,6 +7,7 @@ import { ValueError, jsonOf } from "../errors.js";
 import { fmtShape, normAxis } from "../shape.js";
 import { type ArrayLike, Tensor } from "../tensor.js";
 import { keepDims, range, reduceRaw, transposeRaw } from "./contract.js";
+import { svdvals } from "./linalg-svd.js";
 import { apply, asTensor, astypeRaw, fullRaw, optionsOf, reshapeRaw } from "./util.js";
 
 export interface NormOptions {
@@ -42,7 +43,11 @@ function vectorNorm(x: Tensor, axis: number, ord: number | "fro" | "f" | "nuc" |
 function matrixNorm(x: Tensor, row: number, col: number, ord: number | "fro" | "f" | "nuc" | null): Tensor {
   if (ord === null || ord === "fro" || ord === "f") return sqrtOf(sumSquares(x, [row, col]));
   if (ord === 2 || ord === -2 || ord === "nuc") {
-    throw new ValueError(`${OP}: ord=${jsonOf(ord)} for matrices (singular values) is not supported yet: it needs an SVD, which kiln does not have`);
+    // Norms of the singular values: move the matrix axes last (the svd primitive's layout).
+    const rest = range(0, x.ndim).filter((a) => a !== row && a !== col);
+    const s = svdvals(transposeRaw(x, [...rest, row, col]));
+    const last = [s.ndim - 1];
+    return ord === "nuc" ? sumOf(s, last) : reduceRaw(ord === 2 ? "reduceMax" : "reduceMin", s, last);
   }
   const kinds: Record<string, [summed: number, reduced: number, prim: "reduceMax" | "reduceMin"]> = {
     "1": [row, col, "reduceMax"], // max column sum
@@ -51,7 +56,7 @@ function matrixNorm(x: Tensor, row: number, col: number, ord: number | "fro" | "
     "-Infinity": [col, row, "reduceMin"],
   };
   const kind = kinds[String(ord)];
-  if (!kind) throw new ValueError(`${OP}: invalid norm order ${jsonOf(ord)} for matrices; supported: "fro", 1, -1, Infinity, -Infinity`);
+  if (!kind) throw new ValueError(`${OP}: invalid norm order ${jsonOf(ord)} for matrices; supported: "fro", "nuc", 1, -1, 2, -2, Infinity, -Infinity`);
   const [summed, reduced, prim] = kind;
   // Summing `summed` away shifts `reduced` down by one when it came after it.
   return reduceRaw(prim, sumOf(absOf(x), [summed]), [reduced > summed ? reduced - 1 : reduced]);
@@ -64,13 +69,14 @@ function matrixNorm(x: Tensor, row: number, col: number, ord: number | "fro" | "
  * - `axis` a number: vector norms — `ord` null/2 (Euclidean), 1, Infinity (max |x|), -Infinity
  *   (min |x|), 0 (count of nonzeros) or any other p: `sum(|x|^p)^(1/p)`.
  * - `axis` a pair: matrix norms — `ord` null/"fro"/"f" (Frobenius), 1 / -1 (max / min column abs sum),
- *   Infinity / -Infinity (max / min row abs sum). ord 2 / -2 need singular values (an SVD), which
- *   kiln does not have: they are a ValueError.
+ *   Infinity / -Infinity (max / min row abs sum), 2 / -2 (largest / smallest singular value),
+ *   "nuc" (sum of the singular values; these three run the `svd` primitive).
  * Integer and bool inputs are computed in float32.
  * @example
  * np.linalg.norm([3, 4])                            // 5
  * np.linalg.norm([[1, -2], [3, 4]], { ord: 1 })     // 6
  * np.linalg.norm([[3, 4], [6, 8]], { axis: 1 })     // [5, 10]
+ * np.linalg.norm([[3, 0], [0, -4]], { ord: 2 })     // 4 (largest singular value)
  * np.linalg.norm([[1, 2], [3, 4]], { ord: "fro", axis: [0, 1], keepdims: true })  // [[5.477...]]
  */
 export function norm(x: ArrayLike, opts?: NormOptions): Tensor {
@@ -138,7 +144,7 @@ export function vectorNormOf(x: ArrayLike, opts?: VectorNormOptions): Tensor {
 }
 
 export interface MatrixNormOptions {
-  /** "fro" / "f" (default), 1, -1, Infinity, -Infinity; 2, -2 and "nuc" need an SVD (a ValueError for now). */
+  /** "fro" / "f" (default), "nuc", 1, -1, 2, -2, Infinity, -Infinity. */
   ord?: number | "fro" | "f" | "nuc";
   keepdims?: boolean;
 }

@@ -14,6 +14,7 @@ import {
 } from "@kiln/core";
 import { clampIndices, transpose } from "./ops.js";
 import type { CallLevel } from "./types.js";
+import { SVD_BATCH } from "./linalg-svd.js";
 
 const { apply, fullRaw, reshapeRaw } = npUtil;
 
@@ -208,6 +209,7 @@ export const BATCH_RULES = {
   cholesky: elementwiseBatch("cholesky"),
   detSign: elementwiseBatch("detSign"),
   logAbsDet: elementwiseBatch("logAbsDet"),
+  ...SVD_BATCH,
 
   cond: callLevel(),
   while: callLevel(),

@@ -10,6 +10,7 @@ import {
   permuteLikeSort, prodOfOthers, solve, sub, sumAxes,
 } from "./ops.js";
 import type { CallLevel, JvpRule, JvpTable, NotDifferentiable } from "./types.js";
+import { SVD_JVP } from "./linalg-svd.js";
 
 const { apply, astypeRaw } = npUtil;
 
@@ -106,6 +107,7 @@ export const JVP_RULES = {
   cholesky: (_x, [t], _p, out) => choleskyTangent(out, t!),
   detSign: zeroJvp(),
   logAbsDet: ([a], [t]) => logAbsDetTangent(a!, t!),
+  ...SVD_JVP,
 
   cond: callLevel(),
   while: callLevel(),

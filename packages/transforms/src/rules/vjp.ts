@@ -11,6 +11,7 @@ import {
   unpermuteLikeSort, where, zerosLike,
 } from "./ops.js";
 import type { CallLevel, NotDifferentiable, VjpRule, VjpTable } from "./types.js";
+import { SVD_VJP } from "./linalg-svd.js";
 
 const { apply, astypeRaw, reshapeRaw } = npUtil;
 
@@ -118,6 +119,7 @@ export const VJP_RULES = {
   cholesky: (ct, _x, _p, out) => [choleskyCotangent(out, ct)],
   detSign: zeroVjp(),
   logAbsDet: (ct, [a]) => [logAbsDetCotangent(a!, ct)],
+  ...SVD_VJP,
 
   cond: callLevel(),
   while: callLevel(),

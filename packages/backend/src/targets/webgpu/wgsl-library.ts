@@ -11,7 +11,7 @@
  *    (out-of-range ones dropped) — an invocation owns every output it writes, so repeated indices
  *    accumulate (or the last one wins) exactly as on the CPU, without atomics.
  *
- * Factorizations (solve, cholesky, determinants) and control flow stay on the host.
+ * Factorizations (solve, cholesky, determinants, svd) and control flow stay on the host.
  */
 import { type DType, type PrimParams, sizeOf } from "@kiln/core";
 import { type LibrarySpec } from "../../schedule.js";
