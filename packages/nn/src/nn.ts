@@ -11,9 +11,12 @@ export { type StateFilter, type StateClass, type StatePredicate } from "@kiln/co
 export { Linear, type LinearOptions } from "./layers/linear.js";
 export { Sequential, MLP, type Layer, type MLPOptions } from "./layers/sequential.js";
 export { Dropout } from "./layers/dropout.js";
-export { relu, gelu, silu, tanh, sigmoid, softmax, logSoftmax, type GeluOptions, type SoftmaxOptions } from "./activations.js";
 export {
-  mseLoss, softmaxCrossEntropy, binaryCrossEntropy,
-  type Reduction, type LossOptions, type CrossEntropyOptions, type BinaryCrossEntropyOptions,
+  relu, gelu, silu, tanh, sigmoid, softmax, logSoftmax, leakyRelu, elu, selu, softplus, softSign, hardTanh, mish, log1mexp, glu,
+  standardize, oneHot, type GeluOptions, type SoftmaxOptions, type AxisOptions, type StandardizeOptions, type OneHotOptions,
+} from "./activations.js";
+export {
+  mseLoss, softmaxCrossEntropy, binaryCrossEntropy, crossEntropy, nllLoss, huberLoss, l1Loss, kl,
+  type Reduction, type LossOptions, type CrossEntropyOptions, type BinaryCrossEntropyOptions, type HuberLossOptions,
 } from "./losses.js";
 export * as init from "./init-namespace.js";
