@@ -11,6 +11,12 @@ export { type StateFilter, type StateClass, type StatePredicate } from "@kiln/co
 export { Linear, type LinearOptions } from "./layers/linear.js";
 export { Sequential, MLP, type Layer, type MLPOptions } from "./layers/sequential.js";
 export { Dropout } from "./layers/dropout.js";
+export { Conv1d, Conv2d, Conv3d, type ConvOptions } from "./layers/conv.js";
+export { MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d, GlobalAvgPool, type PoolOptions, type AvgPoolOptions } from "./layers/pool.js";
+export { type PaddingLike } from "./layers/window-args.js";
+export { Flatten, Reshape } from "./layers/reshape.js";
+export { LayerNorm, RMSNorm, type NormOptions } from "./layers/norm.js";
+export { Embedding, type EmbeddingOptions } from "./layers/embedding.js";
 export {
   relu, gelu, silu, tanh, sigmoid, softmax, logSoftmax, leakyRelu, elu, selu, softplus, softSign, hardTanh, mish, log1mexp, glu,
   standardize, oneHot, type GeluOptions, type SoftmaxOptions, type AxisOptions, type StandardizeOptions, type OneHotOptions,
