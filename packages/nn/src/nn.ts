@@ -17,6 +17,7 @@ export { type PaddingLike } from "./layers/window-args.js";
 export { Flatten, Reshape } from "./layers/reshape.js";
 export { LayerNorm, RMSNorm, type NormOptions } from "./layers/norm.js";
 export { Embedding, type EmbeddingOptions } from "./layers/embedding.js";
+export { GroupNorm, BatchNorm1d, BatchNorm2d, type AffineOptions, type BatchNormOptions } from "./layers/batch-norm.js";
 export {
   relu, gelu, silu, tanh, sigmoid, softmax, logSoftmax, leakyRelu, elu, selu, softplus, softSign, hardTanh, mish, log1mexp, glu,
   standardize, oneHot, type GeluOptions, type SoftmaxOptions, type AxisOptions, type StandardizeOptions, type OneHotOptions,
