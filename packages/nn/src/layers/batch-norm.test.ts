@@ -1,8 +1,8 @@
 // GroupNorm and BatchNorm1d/2d: values against float64 formulas written here, finite-difference
 // gradients, running statistics under environ fit true/false (eager and jitted), and errors.
 import { expect } from "chai";
-import { LongTermState, ParamState, ShapeError, type Tensor, ValueError, environ, np } from "@kiln/core";
-import { grad, jit } from "@kiln/transforms";
+import { LongTermState, ParamState, ShapeError, StateError, type Tensor, ValueError, environ, np } from "@kiln/core";
+import { grad, jit, vmap } from "@kiln/transforms";
 import { expectClose } from "@kiln/core/testing";
 import { BatchNorm1d, BatchNorm2d, GroupNorm } from "./batch-norm.js";
 import { Linear } from "./linear.js";
@@ -105,6 +105,15 @@ describe("BatchNorm1d / BatchNorm2d", () => {
     const evalStep = jit((xb: Tensor) => environ.context({ fit: false }, () => bn.call(xb)));
     evalStep(x);
     expect(Array.from(bn.runningMean.value.dataSync())).to.deep.equal(Array.from(frozen.dataSync()));
+  });
+
+  it("under vmap: evaluation maps per example; a training call (per-example running statistics) is a StateError", () => {
+    const [, x] = sample([4, 5, 3], 8);
+    const bn = new BatchNorm1d(3);
+    const y = environ.context({ fit: false }, () => vmap((xb: Tensor) => bn.call(xb))(x));
+    expectClose(y, environ.context({ fit: false }, () => bn.call(x)).toArraySync() as number[][][], { rtol: 1e-12 });
+    expect(() => vmap((xb: Tensor) => bn.call(xb))(x)).to.throw(StateError, /differs per example/);
+    expectClose(bn.runningMean.value, [0, 0, 0]);
   });
 
   it("errors", () => {
