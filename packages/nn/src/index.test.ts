@@ -8,6 +8,14 @@ describe("@kiln/nn surface (API.md §4)", () => {
     for (const n of ["Module", "Linear", "Sequential", "MLP", "Dropout", "relu", "gelu", "silu", "tanh", "sigmoid", "softmax", "logSoftmax", "mseLoss", "softmaxCrossEntropy", "binaryCrossEntropy"]) {
       expect((nn as Record<string, unknown>)[n], `nn.${n}`).to.be.a("function");
     }
+    // API.md "Layers, dynamics, checkpoints, data" (issue 16): the names built so far.
+    for (const n of [
+      "Conv1d", "Conv2d", "Conv3d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "GlobalAvgPool", "Flatten", "Reshape",
+      "LayerNorm", "RMSNorm", "GroupNorm", "BatchNorm1d", "BatchNorm2d", "Embedding", "oneHot", "leakyRelu", "elu", "selu",
+      "softplus", "softSign", "hardTanh", "mish", "standardize", "log1mexp", "glu", "crossEntropy", "nllLoss", "huberLoss", "l1Loss", "kl",
+    ]) {
+      expect((nn as Record<string, unknown>)[n], `nn.${n}`).to.be.a("function");
+    }
     for (const n of ["Constant", "Normal", "Uniform", "KaimingNormal", "KaimingUniform", "XavierNormal", "XavierUniform", "Orthogonal"]) {
       expect((nn.init as Record<string, unknown>)[n], `nn.init.${n}`).to.be.a("function");
     }

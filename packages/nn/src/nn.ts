@@ -11,9 +11,19 @@ export { type StateFilter, type StateClass, type StatePredicate } from "@kiln/co
 export { Linear, type LinearOptions } from "./layers/linear.js";
 export { Sequential, MLP, type Layer, type MLPOptions } from "./layers/sequential.js";
 export { Dropout } from "./layers/dropout.js";
-export { relu, gelu, silu, tanh, sigmoid, softmax, logSoftmax, type GeluOptions, type SoftmaxOptions } from "./activations.js";
+export { Conv1d, Conv2d, Conv3d, type ConvOptions } from "./layers/conv.js";
+export { MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d, GlobalAvgPool, type PoolOptions, type AvgPoolOptions } from "./layers/pool.js";
+export { type PaddingLike } from "./layers/window-args.js";
+export { Flatten, Reshape } from "./layers/reshape.js";
+export { LayerNorm, RMSNorm, type NormOptions } from "./layers/norm.js";
+export { Embedding, type EmbeddingOptions } from "./layers/embedding.js";
+export { GroupNorm, BatchNorm1d, BatchNorm2d, type AffineOptions, type BatchNormOptions } from "./layers/batch-norm.js";
 export {
-  mseLoss, softmaxCrossEntropy, binaryCrossEntropy,
-  type Reduction, type LossOptions, type CrossEntropyOptions, type BinaryCrossEntropyOptions,
+  relu, gelu, silu, tanh, sigmoid, softmax, logSoftmax, leakyRelu, elu, selu, softplus, softSign, hardTanh, mish, log1mexp, glu,
+  standardize, oneHot, type GeluOptions, type SoftmaxOptions, type AxisOptions, type StandardizeOptions, type OneHotOptions,
+} from "./activations.js";
+export {
+  mseLoss, softmaxCrossEntropy, binaryCrossEntropy, crossEntropy, nllLoss, huberLoss, l1Loss, kl,
+  type Reduction, type LossOptions, type CrossEntropyOptions, type BinaryCrossEntropyOptions, type HuberLossOptions,
 } from "./losses.js";
 export * as init from "./init-namespace.js";
