@@ -173,6 +173,8 @@ const LOWER_RULES = {
   cond: libraryKernel("cond"),
   while: libraryKernel("while"),
   scan: libraryKernel("scan"),
+
+  eigh: libraryKernel("eigh"),
 } satisfies { [P in Prim]: LowerRule<P> | LibraryMarker };
 
 /**

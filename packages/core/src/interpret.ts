@@ -14,6 +14,7 @@ import { type ControlCall, type ControlRuntime, evalControl } from "./ir/control
 import { type Shape, sizeOf, stridesOf } from "./shape.js";
 import { choleskyOf, detSignOf, logAbsDetOf, solveInto } from "./matrix.js";
 import { sortAlongInto } from "./sort-order.js";
+import { eighOf } from "./linalg-eigh-f64.js";
 
 export type F64 = Float64Array;
 type EvalRule<P extends Prim> = (inputs: F64[], params: PrimParams[P], node: Node<P>) => F64;
@@ -346,6 +347,14 @@ const RULES: { [P in Prim]: EvalRule<P> } = {
   cond: controlRule(),
   while: controlRule(),
   scan: controlRule(),
+
+  eigh: ([a], p, node) => {
+    const n = node.inputs[0]!.aval.shape.at(-1)!;
+    return perMatrix(a!, node, p.index === 0 ? n : n * n, (m, _n, out) => {
+      const { w, v } = eighOf(m, n);
+      out.set(p.index === 0 ? w : v);
+    });
+  },
 };
 
 function scatterInto(inputs: F64[], axis: number, node: Node, combine: (a: number, b: number) => number): F64 {

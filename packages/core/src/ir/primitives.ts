@@ -93,6 +93,12 @@ export type PrimParams = { [P in UnaryPrim]: NoParams } & { [P in BinaryPrim]: N
   cond: { call: CondCall; index: number };
   while: { call: WhileCall; index: number };
   scan: { call: ScanCall; index: number };
+  /**
+   * Output `index` of the symmetric eigendecomposition of a batch [...B, n, n] read from its lower
+   * triangle: 0 the eigenvalues [...B, n] ascending, 1 the eigenvectors [...B, n, n] as columns
+   * (JAX's `eigh_p`; siblings like `sort`). Float64 Jacobi on the host (core/src/linalg-eigh-f64.ts).
+   */
+  eigh: { index: number };
 };
 
 export type Prim = keyof PrimParams;
@@ -207,6 +213,14 @@ function inferSort(inputs: readonly Aval[], p: PrimParams["sort"]): Aval {
   if (!(p.numKeys >= 1 && p.numKeys <= inputs.length)) throw new ValueError(`sort: numKeys ${p.numKeys} must be between 1 and the ${inputs.length} operand(s)`);
   if (!(p.index >= 0 && p.index < inputs.length)) throw new IndexError(`sort: output index ${p.index} out of range for ${inputs.length} operand(s)`);
   return inputs[p.index]!;
+}
+
+/** eigh: a (batch of) square float matrices; output 0 drops the last axis, output 1 keeps the shape. */
+function inferEigh([a, ...rest]: readonly Aval[], p: PrimParams["eigh"]): Aval {
+  if (!a || rest.length > 0) throw new ShapeError(`eigh: expected 1 operand`);
+  lastTwoSquare("eigh", a);
+  if (p.index !== 0 && p.index !== 1) throw new IndexError(`eigh: output index ${p.index} must be 0 (eigenvalues) or 1 (eigenvectors)`);
+  return p.index === 0 ? { shape: a.shape.slice(0, -1), dtype: a.dtype } : a;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -361,6 +375,8 @@ export const PRIMITIVES = {
   cond: control("cond"),
   while: control("while"),
   scan: control("scan"),
+
+  eigh: { kind: "linalg", params: { index: int }, infer: inferEigh },
 } satisfies { [P in Prim]: PrimRule<P> };
 
 /** Named op groups (STYLE.md §6): fusion and defaults are decided by membership, not by name checks. */

@@ -7,6 +7,7 @@ import { ShapeError, ValueError, jsonOf } from "../errors.js";
 import { type Shape, broadcastShapes, fmtShape, normAxis, sizeOf } from "../shape.js";
 import { type ArrayLike, Tensor } from "../tensor.js";
 import { eyeRaw, matmulRaw, productRaw, promoted, promotedFloat, promotedPair, range, transposeRaw } from "./contract.js";
+import { eigh, eigvalsh } from "./linalg-eigh.js";
 import { matrixNormOf, norm, vectorNormOf } from "./norm.js";
 import { apply, broadcastRaw, reshapeRaw } from "./util.js";
 
@@ -322,4 +323,17 @@ export const linalg = {
    * @example np.linalg.matrixPower([[1, 1], [1, 0]], 10) // [[89, 55], [55, 34]]
    */
   matrixPower,
+
+  /**
+   * Eigenvalues (ascending) and eigenvectors (columns) of a (batch of) real symmetric matrices,
+   * as `jnp.linalg.eigh` (see docs/linalg.md for the sign convention).
+   * @example const [w, v] = np.linalg.eigh([[2, 1], [1, 2]]); // w = [1, 3]
+   */
+  eigh,
+
+  /**
+   * Eigenvalues (ascending) of a (batch of) real symmetric matrices, as `jnp.linalg.eigvalsh`.
+   * @example np.linalg.eigvalsh([[2, 1], [1, 2]]) // [1, 3]
+   */
+  eigvalsh,
 };

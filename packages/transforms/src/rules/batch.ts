@@ -212,4 +212,6 @@ export const BATCH_RULES = {
   cond: callLevel(),
   while: callLevel(),
   scan: callLevel(),
+
+  eigh: elementwiseBatch("eigh"),
 } satisfies BatchTable;

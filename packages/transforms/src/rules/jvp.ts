@@ -9,6 +9,7 @@ import {
   addOrNull, choleskyTangent, chooserMask, div, logAbsDetTangent, matmul, mul, neg, orZeros,
   permuteLikeSort, prodOfOthers, solve, sub, sumAxes,
 } from "./ops.js";
+import { eighTangent } from "./linalg-eigh.js";
 import type { CallLevel, JvpRule, JvpTable, NotDifferentiable } from "./types.js";
 
 const { apply, astypeRaw } = npUtil;
@@ -110,6 +111,8 @@ export const JVP_RULES = {
   cond: callLevel(),
   while: callLevel(),
   scan: callLevel(),
+
+  eigh: ([a], [t], { index }, out) => eighTangent(a!, t!, index, out),
 } satisfies JvpTable;
 
 /** Narrowing helper for the driver: a table entry that is a rule (not a marker). */

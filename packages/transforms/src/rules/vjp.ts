@@ -10,6 +10,7 @@ import {
   mT, matmul, mul, neg, prodOfOthers, scatterWinners, slice, solve, transpose, unbroadcast, unpad, unslice,
   unpermuteLikeSort, where, zerosLike,
 } from "./ops.js";
+import { eighCotangent } from "./linalg-eigh.js";
 import type { CallLevel, NotDifferentiable, VjpRule, VjpTable } from "./types.js";
 
 const { apply, astypeRaw, reshapeRaw } = npUtil;
@@ -122,6 +123,8 @@ export const VJP_RULES = {
   cond: callLevel(),
   while: callLevel(),
   scan: callLevel(),
+
+  eigh: (ct, [a], { index }, out) => [eighCotangent(a!, ct, index, out)],
 } satisfies VjpTable;
 
 /** Narrowing helper for the driver: a table entry that is a rule (not a marker). */
