@@ -6,7 +6,7 @@
  */
 import { expect } from "chai";
 import fc from "fast-check";
-import { DTypeError, ShapeError, ValueError, type Tensor, grad, jit, np, vmap } from "kiln";
+import { DTypeError, ShapeError, ValueError, type Tensor, grad, jit, np, prng, random, vmap } from "kiln";
 import { checkGradFd, expectClose } from "./util.js";
 
 const vals = (t: Tensor): number[] => Array.from(t.dataSync());
@@ -107,5 +107,25 @@ describe("np.linalg.eigh", () => {
     const [jw, jv] = jit((m: Tensor) => np.linalg.eigh(m))(a) as Tensor[];
     expectClose(jw!, flat(w), { atol: 1e-12 });
     expectClose(jv!, flat(v), { atol: 1e-12 });
+  });
+
+  it("prng.multivariateNormal with method \"eigh\" (was a ValueError): moments, and a singular PSD covariance", () => {
+    const N = 20000, key = prng.key(3);
+    const mv = vals(prng.multivariateNormal(key, [1, -1], [[2, 0.6], [0.6, 1]], { shape: [N], method: "eigh" }));
+    const x = mv.filter((_, i) => i % 2 === 0), y = mv.filter((_, i) => i % 2 === 1);
+    const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+    const mx = mean(x), my = mean(y);
+    const cov = (u: number[], mu: number, t: number[], mt: number) => u.reduce((a, ui, i) => a + (ui - mu) * (t[i]! - mt), 0) / N;
+    // Standard errors: sqrt(var / N) for the means, about sqrt(2 var² / N) for the (co)variances.
+    expect(mx).to.be.closeTo(1, 5 * Math.sqrt(2 / N));
+    expect(my).to.be.closeTo(-1, 5 * Math.sqrt(1 / N));
+    expect(cov(x, mx, x, mx)).to.be.closeTo(2, 5 * Math.sqrt(8 / N));
+    expect(cov(y, my, y, my)).to.be.closeTo(1, 5 * Math.sqrt(2 / N));
+    expect(cov(x, mx, y, my)).to.be.closeTo(0.6, 5 * Math.sqrt(2.36 / N));
+    // cov = [[1, 1], [1, 1]] is singular (Cholesky gives NaN): the samples lie on x = y.
+    const s = vals(prng.multivariateNormal(key, [0, 0], [[1, 1], [1, 1]], { shape: [50], method: "eigh" }));
+    for (let i = 0; i < 50; i++) expect(s[2 * i]!).to.be.closeTo(s[2 * i + 1]!, 1e-5);
+    expect(random.multivariateNormal([0, 0], np.eye(2), { size: [3], method: "eigh" }).shape).to.deep.equal([3, 2]);
+    expect(() => prng.multivariateNormal(key, [0, 0], np.eye(2), { method: "svd" as "eigh" })).to.throw(ValueError, /eigh/);
   });
 });
