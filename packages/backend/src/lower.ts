@@ -175,6 +175,7 @@ const LOWER_RULES = {
   scan: libraryKernel("scan"),
 
   eigh: libraryKernel("eigh"),
+  qr: libraryKernel("qr"),
 } satisfies { [P in Prim]: LowerRule<P> | LibraryMarker };
 
 /**

@@ -8,6 +8,7 @@ import { type Shape, broadcastShapes, fmtShape, normAxis, sizeOf } from "../shap
 import { type ArrayLike, Tensor } from "../tensor.js";
 import { eyeRaw, matmulRaw, productRaw, promoted, promotedFloat, promotedPair, range, transposeRaw } from "./contract.js";
 import { eigh, eigvalsh } from "./linalg-eigh.js";
+import { qr } from "./linalg-qr.js";
 import { matrixNormOf, norm, vectorNormOf } from "./norm.js";
 import { apply, broadcastRaw, reshapeRaw } from "./util.js";
 
@@ -336,4 +337,11 @@ export const linalg = {
    * @example np.linalg.eigvalsh([[2, 1], [1, 2]]) // [1, 3]
    */
   eigvalsh,
+
+  /**
+   * QR factorization `[q, r]` (mode "reduced" or "complete") or `r` alone (mode "r"), as
+   * `jnp.linalg.qr`; R's diagonal signs as LAPACK (may be negative).
+   * @example const [q, r] = np.linalg.qr([[1, 2], [3, 4], [5, 6]]); // q [3, 2], r [2, 2]
+   */
+  qr,
 };

@@ -214,4 +214,5 @@ export const BATCH_RULES = {
   scan: callLevel(),
 
   eigh: elementwiseBatch("eigh"),
+  qr: elementwiseBatch("qr"),
 } satisfies BatchTable;

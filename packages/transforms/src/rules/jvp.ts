@@ -10,6 +10,7 @@ import {
   permuteLikeSort, prodOfOthers, solve, sub, sumAxes,
 } from "./ops.js";
 import { eighTangent } from "./linalg-eigh.js";
+import { qrTangent } from "./linalg-qr.js";
 import type { CallLevel, JvpRule, JvpTable, NotDifferentiable } from "./types.js";
 
 const { apply, astypeRaw } = npUtil;
@@ -113,6 +114,7 @@ export const JVP_RULES = {
   scan: callLevel(),
 
   eigh: ([a], [t], { index }, out) => eighTangent(a!, t!, index, out),
+  qr: ([a], [t], { index, complete }) => qrTangent(a!, t!, index, complete),
 } satisfies JvpTable;
 
 /** Narrowing helper for the driver: a table entry that is a rule (not a marker). */

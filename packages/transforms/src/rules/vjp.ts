@@ -11,6 +11,7 @@ import {
   unpermuteLikeSort, where, zerosLike,
 } from "./ops.js";
 import { eighCotangent } from "./linalg-eigh.js";
+import { qrCotangent } from "./linalg-qr.js";
 import type { CallLevel, NotDifferentiable, VjpRule, VjpTable } from "./types.js";
 
 const { apply, astypeRaw, reshapeRaw } = npUtil;
@@ -125,6 +126,7 @@ export const VJP_RULES = {
   scan: callLevel(),
 
   eigh: (ct, [a], { index }, out) => [eighCotangent(a!, ct, index, out)],
+  qr: (ct, [a], { index, complete }) => [qrCotangent(a!, ct, index, complete)],
 } satisfies VjpTable;
 
 /** Narrowing helper for the driver: a table entry that is a rule (not a marker). */
