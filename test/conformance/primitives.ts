@@ -356,4 +356,19 @@ export const PRIMITIVE_CASES: { readonly [P in Prim]: readonly Case[] } = {
       }, tensor("float32", [], () => 0.5), floats([4, 5])) as Tensor[],
     },
   ]),
+
+  // Symmetric with well-separated eigenvalues (near 1..n), so the eigenvector signs are stable in float32.
+  eigh: [
+    { name: "eigenvalues 4×4", build: () => apply("eigh", [mat(4, (i, j) => (i === j ? i + 1 : 0.3 / (1 + i + j)))], { index: 0 }), tol: { rtol: 1e-5, atol: 1e-5 } },
+    { name: "both outputs, batched 3×3", build: () => [0, 1].map((index) => apply("eigh", [mat(3, (i, j) => (i === j ? 2 * i + 1 : 0.4 / (1 + i + j)), [2])], { index })), tol: { rtol: 1e-4, atol: 1e-5 } },
+    { name: "reads the lower triangle only", build: () => apply("eigh", [mat(3, (i, j) => (i === j ? i + 1 : i > j ? 0.25 : 9))], { index: 1 }), tol: { rtol: 1e-4, atol: 1e-5 } },
+  ],
+  qr: [
+    ...[false, true].map((complete): Case => ({
+      name: `${complete ? "complete" : "reduced"} Q and R of a tall batched matrix`,
+      build: () => [0, 1].map((index) => apply("qr", [tensor("float32", [2, 4, 3], (k) => Math.sin(1.3 * k + 0.4) + (k % 4 === 0 ? 2 : 0))], { index, complete })),
+      tol: { rtol: 1e-4, atol: 1e-5 },
+    })),
+    { name: "wide matrix", build: () => [0, 1].map((index) => apply("qr", [tensor("float32", [2, 4], (k) => [3, 1, -2, 0.5, 4, -1, 1, 2][k]!)], { index, complete: false })), tol: { rtol: 1e-4, atol: 1e-5 } },
+  ],
 };

@@ -431,6 +431,35 @@ export const OPS = {
       code: ([x, y]) => `${x}.at(${idxCode(ix)}).${mode}(np.mean(${y}).astype(${x}.dtype))`,
     };
   },
+  // The symmetric x·xᵀ + m·I of any float matrix (square or not); eigenvalues or eigenvectors. Kinked
+  // where eigenvalues cross (and eigenvectors flip sign there), so not smooth; the reference's
+  // rounding sensitivity widens the tolerance near such crossings.
+  eigh: (r, avals) => {
+    const i = operand(r, avals, (a) => isF(a) && a.shape.length >= 2 && a.shape.length <= 3);
+    if (i < 0) return null;
+    const m = avals[i]!.shape.at(-2)!, out = pick(r, [0, 1] as const);
+    const sym = (x: Tensor) => np.add(np.matmul(x, x.swapaxes(-1, -2)), np.multiply(np.eye(m), m));
+    return {
+      op: "eigh", args: [i], smooth: false,
+      build: ([x]) => np.linalg.eigh(sym(x!))[out],
+      code: ([x]) => `np.linalg.eigh(np.add(np.matmul(${x}, ${x}.swapaxes(-1, -2)), np.multiply(np.eye(${m}), ${m})))[${out}]`,
+    };
+  },
+  // Q or R of t + (m + n)·I (rectangular identity), t = x or xᵀ whichever is tall (m ≥ n), complete
+  // only when square: the shapes JAX differentiates (programs take gradients of every op). Not
+  // smooth: a reflector's sign jumps where a pivot crosses zero.
+  qr: (r, avals) => {
+    const i = operand(r, avals, (a) => isF(a) && a.shape.length >= 2 && a.shape.length <= 3);
+    if (i < 0) return null;
+    const [rows, cols] = avals[i]!.shape.slice(-2) as [number, number];
+    const flip = rows < cols, m = Math.max(rows, cols), n = Math.min(rows, cols);
+    const out = pick(r, [0, 1] as const), mode = m === n ? pick(r, ["reduced", "complete"] as const) : "reduced";
+    return {
+      op: "qr", args: [i], smooth: false,
+      build: ([x]) => np.linalg.qr(np.add(flip ? x!.swapaxes(-1, -2) : x!, np.multiply(np.eye(m, n), m + n)), { mode })[out],
+      code: ([x]) => `np.linalg.qr(np.add(${flip ? `${x}.swapaxes(-1, -2)` : x}, np.multiply(np.eye(${m}, ${n}), ${m + n})), { mode: "${mode}" })[${out}]`,
+    };
+  },
 } satisfies Record<string, Row>;
 
 export type OpName = keyof typeof OPS;
@@ -453,6 +482,7 @@ const FAMILY: { readonly [K in OpName]: Family } = {
   pad: "movement", concatenate: "movement", expandDims: "movement", squeeze: "movement",
   matmul: "contract", dot: "contract", einsum: "contract", convGeneralDilated: "contract", svdvals: "contract",
   take: "index", gatherGet: "index", atUpdate: "index",
+  eigh: "contract", qr: "contract",
 };
 
 /**

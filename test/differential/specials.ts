@@ -178,6 +178,9 @@ export const SPECIAL_CASES: { readonly [P in Prim]: readonly SpecialCase[] | { r
     build: () => (scan((c: Tensor, x: Tensor) => [c.add(x), c], vec("float32", Array(n).fill(0)), vec("float32", [...FLOAT_SPECIALS, ...FLOAT_SPECIALS.map((v) => -v)], [2, n])) as Tensor[])[0]!,
     operands: (i: number) => [FLOAT_SPECIALS[i]!, -FLOAT_SPECIALS[i]!],
   }],
+  // A non-finite entry makes every output NaN (as LAPACK-backed JAX); finite extremes go through Jacobi.
+  eigh: [0, 1].map((index) => ({ prim: "eigh" as const, name: `eigh output ${index} with a special in the corner`, build: () => apply("eigh", [specialMatrices()], { index }), operands: (i: number) => [FLOAT_SPECIALS[Math.floor(i / (2 + 2 * index))]!] })),
+  qr: [0, 1].map((index) => ({ prim: "qr" as const, name: `qr output ${index} with a special in the corner`, build: () => apply("qr", [specialMatrices()], { index, complete: false }), operands: (i: number) => [FLOAT_SPECIALS[Math.floor(i / 4)]!] })),
 };
 
 /** One element of a case that differs from the reference. */

@@ -174,6 +174,9 @@ const LOWER_RULES = {
   cond: libraryKernel("cond"),
   while: libraryKernel("while"),
   scan: libraryKernel("scan"),
+
+  eigh: libraryKernel("eigh"),
+  qr: libraryKernel("qr"),
 } satisfies { [P in Prim]: LowerRule<P> | LibraryMarker };
 
 /**

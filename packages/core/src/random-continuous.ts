@@ -146,15 +146,31 @@ export function truncatedNormal(key: Tensor, lower: DistributionParam, upper: Di
   return np.clip(np.multiply(erfinv(inside), Math.SQRT2), lo, hi);
 }
 
+/** v diag(sqrt(w)) for cov = v diag(w) vᵀ: a square root of cov that exists for singular PSD cov too. */
+function eighFactor(cov: Tensor): Tensor {
+  const [w, v] = np.linalg.eigh(cov);
+  return np.multiply(v, np.expandDims(np.sqrt(w), -2));
+}
+
+/** u diag(sqrt(s)) for cov = u diag(s) vh (JAX's "svd" method): another square root of a PSD cov. */
+function svdFactor(cov: Tensor): Tensor {
+  const [u, sv] = np.linalg.svd(cov) as [Tensor, Tensor, Tensor];
+  return np.multiply(u, np.expandDims(np.sqrt(sv), -2));
+}
+
 /**
- * Multivariate normal: `mean + L z` with `L = cholesky(cov)` and z standard normal. The draw shape
+ * Multivariate normal: `mean + F z` with z standard normal and `F` a factor of `cov` (F Fᵀ = cov):
+ * `cholesky(cov)` (method "cholesky", the default) or `v diag(sqrt(w))` from `eigh(cov)` (method
+ * "eigh", JAX's formula; it also accepts a singular positive semi-definite cov) or `u diag(sqrt(s))`
+ * from `svd(cov)` (method "svd"). The draw shape
  * defaults to the broadcast of `mean.shape[:-1]` and `cov.shape[:-2]`; the result has shape
  * `[...shape, n]`.
  */
-export function multivariateNormal(key: Tensor, mean: DistributionParam, cov: DistributionParam, opts?: DrawOptions & { method?: "cholesky" }): Tensor {
+export function multivariateNormal(key: Tensor, mean: DistributionParam, cov: DistributionParam, opts?: DrawOptions & { method?: "cholesky" | "eigh" | "svd" }): Tensor {
   const op = "prng.multivariateNormal";
   const o = drawOptions(op, opts, ["shape", "dtype", "method"]);
-  if ((o.method ?? "cholesky") !== "cholesky") throw new ValueError(`${op}: method must be "cholesky" (eigh and svd are not available), got ${String(o.method)}`);
+  const method = o.method ?? "cholesky";
+  if (method !== "cholesky" && method !== "eigh" && method !== "svd") throw new ValueError(`${op}: method must be "cholesky", "eigh" or "svd", got ${String(o.method)}`);
   const m = asTensor(mean, op), c = asTensor(cov, op);
   const n = m.shape[m.ndim - 1];
   if (m.ndim < 1 || c.ndim < 2 || c.shape[c.ndim - 1] !== n || c.shape[c.ndim - 2] !== n) {
@@ -162,7 +178,8 @@ export function multivariateNormal(key: Tensor, mean: DistributionParam, cov: Di
   }
   const batch = broadcastShapes(op, m.shape.slice(0, -1), c.shape.slice(0, -2));
   const d = prepareDraw(op, key, { shape: o.shape ?? batch, dtype: o.dtype }, [fullRaw(batch, 0, "float32")]);
-  const L = np.linalg.cholesky(np.astype(c, d.dtype));
+  const cd = np.astype(c, d.dtype);
+  const L = method === "cholesky" ? np.linalg.cholesky(cd) : method === "eigh" ? eighFactor(cd) : svdFactor(cd);
   const z = normal(key, [...d.shape, n], { dtype: d.dtype });
   const lz = np.squeeze(np.matmul(L, np.expandDims(z, -1)), -1);
   return np.add(lz, np.astype(m, d.dtype));

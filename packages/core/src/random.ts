@@ -94,7 +94,7 @@ export const prng = {
   exponential: cont.exponential,
   /** Truncated standard normal. @example prng.truncatedNormal(prng.key(0), -1, 2, { shape: [3] }) */
   truncatedNormal: cont.truncatedNormal,
-  /** Multivariate normal (Cholesky). @example prng.multivariateNormal(prng.key(0), [0, 0], [[1, 0.5], [0.5, 1]], { shape: [4] }) */
+  /** Multivariate normal (method "cholesky", the default, "eigh" or "svd"). @example prng.multivariateNormal(prng.key(0), [0, 0], [[1, 0.5], [0.5, 1]], { shape: [4] }) */
   multivariateNormal: cont.multivariateNormal,
   /** Gamma(a, 1). @example prng.gamma(prng.key(0), 2.5, { shape: [3] }) */
   gamma: gam.gamma,
@@ -326,8 +326,8 @@ export const random = {
     const o = samplerOptions("random.ball", opts, rest, ["p", "size", "dtype"], "random.ball(3, { size: [4] })");
     return prng.ball(next(), d, { ...sized("random.ball", o), ...(o.p === undefined ? {} : { p: o.p }) });
   },
-  /** Multivariate normal (Cholesky). @example random.multivariateNormal([0, 0], [[1, 0.5], [0.5, 1]], { size: [4] }) */
-  multivariateNormal(mean: DistributionParam, cov: DistributionParam, opts?: SizeOption & { method?: "cholesky" }, ...rest: never[]): Tensor {
+  /** Multivariate normal (method "cholesky", the default, "eigh" or "svd"). @example random.multivariateNormal([0, 0], [[1, 0.5], [0.5, 1]], { size: [4] }) */
+  multivariateNormal(mean: DistributionParam, cov: DistributionParam, opts?: SizeOption & { method?: "cholesky" | "eigh" | "svd" }, ...rest: never[]): Tensor {
     const o = samplerOptions("random.multivariateNormal", opts, rest, ["size", "dtype", "method"], "random.multivariateNormal(mean, cov, { size: [4] })");
     return prng.multivariateNormal(next(), mean, cov, { ...sized("random.multivariateNormal", o), ...(o.method === undefined ? {} : { method: o.method }) });
   },

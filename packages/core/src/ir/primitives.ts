@@ -99,6 +99,17 @@ export type PrimParams = { [P in UnaryPrim]: NoParams } & { [P in BinaryPrim]: N
   cond: { call: CondCall; index: number };
   while: { call: WhileCall; index: number };
   scan: { call: ScanCall; index: number };
+  /**
+   * Output `index` of the symmetric eigendecomposition of a batch [...B, n, n] read from its lower
+   * triangle: 0 the eigenvalues [...B, n] ascending, 1 the eigenvectors [...B, n, n] as columns
+   * (JAX's `eigh_p`; siblings like `sort`). Float64 Jacobi on the host (core/src/linalg-eigh-f64.ts).
+   */
+  eigh: { index: number };
+  /**
+   * Output `index` of the Householder QR of a batch [...B, m, n]: 0 Q, 1 R; reduced ([..., m, k],
+   * [..., k, n], k = min(m, n)) or `complete` ([..., m, m], [..., m, n]). Signs as LAPACK.
+   */
+  qr: { index: number; complete: boolean };
 };
 
 export type Prim = keyof PrimParams;
@@ -226,6 +237,25 @@ function inferSort(inputs: readonly Aval[], p: PrimParams["sort"]): Aval {
   if (!(p.numKeys >= 1 && p.numKeys <= inputs.length)) throw new ValueError(`sort: numKeys ${p.numKeys} must be between 1 and the ${inputs.length} operand(s)`);
   if (!(p.index >= 0 && p.index < inputs.length)) throw new IndexError(`sort: output index ${p.index} out of range for ${inputs.length} operand(s)`);
   return inputs[p.index]!;
+}
+
+/** eigh: a (batch of) square float matrices; output 0 drops the last axis, output 1 keeps the shape. */
+function inferEigh([a, ...rest]: readonly Aval[], p: PrimParams["eigh"]): Aval {
+  if (!a || rest.length > 0) throw new ShapeError(`eigh: expected 1 operand`);
+  lastTwoSquare("eigh", a);
+  if (p.index !== 0 && p.index !== 1) throw new IndexError(`eigh: output index ${p.index} must be 0 (eigenvalues) or 1 (eigenvectors)`);
+  return p.index === 0 ? { shape: a.shape.slice(0, -1), dtype: a.dtype } : a;
+}
+
+/** qr: a (batch of) float matrices [..., m, n]; Q [..., m, k] and R [..., k, n] with k = m if complete else min(m, n). */
+function inferQr([a, ...rest]: readonly Aval[], p: PrimParams["qr"]): Aval {
+  if (!a || rest.length > 0) throw new ShapeError(`qr: expected 1 operand`);
+  if (a.shape.length < 2) throw new ShapeError(`qr: expected a (batch of) matrices, got shape ${fmtShape(a.shape)}`);
+  if (!isFloat(a.dtype)) throw new DTypeError(`qr: expected a float matrix, got ${a.dtype}`);
+  if (p.index !== 0 && p.index !== 1) throw new IndexError(`qr: output index ${p.index} must be 0 (Q) or 1 (R)`);
+  const [m, n] = a.shape.slice(-2) as [number, number];
+  const k = p.complete ? m : Math.min(m, n);
+  return { shape: [...a.shape.slice(0, -2), ...(p.index === 0 ? [m, k] : [k, n])], dtype: a.dtype };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -381,6 +411,9 @@ export const PRIMITIVES = {
   cond: control("cond"),
   while: control("while"),
   scan: control("scan"),
+
+  eigh: { kind: "linalg", params: { index: int }, infer: inferEigh },
+  qr: { kind: "linalg", params: { index: int, complete: bool }, infer: inferQr },
 } satisfies { [P in Prim]: PrimRule<P> };
 
 /** Named op groups (STYLE.md §6): fusion and defaults are decided by membership, not by name checks. */

@@ -7,6 +7,8 @@ import { ShapeError, ValueError, jsonOf } from "../errors.js";
 import { type Shape, broadcastShapes, fmtShape, normAxis, sizeOf } from "../shape.js";
 import { type ArrayLike, Tensor } from "../tensor.js";
 import { eyeRaw, matmulRaw, productRaw, promoted, promotedFloat, promotedPair, range, transposeRaw } from "./contract.js";
+import { eigh, eigvalsh } from "./linalg-eigh.js";
+import { qr } from "./linalg-qr.js";
 import { matrixNormOf, norm, vectorNormOf } from "./norm.js";
 import { lstsq, matrixRank, pinv, svd, svdvals } from "./linalg-svd.js";
 import { apply, broadcastRaw, reshapeRaw } from "./util.js";
@@ -354,4 +356,24 @@ export const linalg = {
    * @example np.linalg.matrixRank([[1, 2], [2, 4]]) // 1
    */
   matrixRank,
+
+  /**
+   * Eigenvalues (ascending) and eigenvectors (columns) of a (batch of) real symmetric matrices,
+   * as `jnp.linalg.eigh` (see docs/linalg.md for the sign convention).
+   * @example const [w, v] = np.linalg.eigh([[2, 1], [1, 2]]); // w = [1, 3]
+   */
+  eigh,
+
+  /**
+   * Eigenvalues (ascending) of a (batch of) real symmetric matrices, as `jnp.linalg.eigvalsh`.
+   * @example np.linalg.eigvalsh([[2, 1], [1, 2]]) // [1, 3]
+   */
+  eigvalsh,
+
+  /**
+   * QR factorization `[q, r]` (mode "reduced" or "complete") or `r` alone (mode "r"), as
+   * `jnp.linalg.qr`; R's diagonal signs as LAPACK (may be negative).
+   * @example const [q, r] = np.linalg.qr([[1, 2], [3, 4], [5, 6]]); // q [3, 2], r [2, 2]
+   */
+  qr,
 };

@@ -214,4 +214,7 @@ export const BATCH_RULES = {
   cond: callLevel(),
   while: callLevel(),
   scan: callLevel(),
+
+  eigh: elementwiseBatch("eigh"),
+  qr: elementwiseBatch("qr"),
 } satisfies BatchTable;

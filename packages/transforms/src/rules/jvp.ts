@@ -9,6 +9,8 @@ import {
   addOrNull, choleskyTangent, chooserMask, div, logAbsDetTangent, matmul, mul, neg, orZeros,
   permuteLikeSort, prodOfOthers, solve, sub, sumAxes,
 } from "./ops.js";
+import { eighTangent } from "./linalg-eigh.js";
+import { qrTangent } from "./linalg-qr.js";
 import type { CallLevel, JvpRule, JvpTable, NotDifferentiable } from "./types.js";
 import { SVD_JVP } from "./linalg-svd.js";
 
@@ -112,6 +114,9 @@ export const JVP_RULES = {
   cond: callLevel(),
   while: callLevel(),
   scan: callLevel(),
+
+  eigh: ([a], [t], { index }, out) => eighTangent(a!, t!, index, out),
+  qr: ([a], [t], { index, complete }) => qrTangent(a!, t!, index, complete),
 } satisfies JvpTable;
 
 /** Narrowing helper for the driver: a table entry that is a rule (not a marker). */

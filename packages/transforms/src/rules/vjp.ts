@@ -10,6 +10,8 @@ import {
   mT, matmul, mul, neg, prodOfOthers, scatterWinners, slice, solve, transpose, unbroadcast, unpad, unslice,
   unpermuteLikeSort, where, zerosLike,
 } from "./ops.js";
+import { eighCotangent } from "./linalg-eigh.js";
+import { qrCotangent } from "./linalg-qr.js";
 import type { CallLevel, NotDifferentiable, VjpRule, VjpTable } from "./types.js";
 import { SVD_VJP } from "./linalg-svd.js";
 
@@ -124,6 +126,9 @@ export const VJP_RULES = {
   cond: callLevel(),
   while: callLevel(),
   scan: callLevel(),
+
+  eigh: (ct, [a], { index }, out) => [eighCotangent(a!, ct, index, out)],
+  qr: (ct, [a], { index, complete }) => [qrCotangent(a!, ct, index, complete)],
 } satisfies VjpTable;
 
 /** Narrowing helper for the driver: a table entry that is a rule (not a marker). */
