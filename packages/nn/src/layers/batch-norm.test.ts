@@ -8,20 +8,12 @@ import { BatchNorm1d, BatchNorm2d, GroupNorm } from "./batch-norm.js";
 import { Linear } from "./linear.js";
 import { mseLoss } from "../losses.js";
 import { SGD } from "../optim/sgd.js";
+import { fdCheck } from "./fd-check.test-util.js";
 
 function sample(shape: number[], seed: number): [number[], Tensor] {
   const n = shape.reduce((a, b) => a * b, 1);
   const v = Array.from({ length: n }, (_, i) => Math.sin(seed * 12.9898 + i * 78.233) * 1.3 + 0.02 * i);
   return [v, np.array(v, { dtype: "float64" }).reshape(shape)];
-}
-function fdCheck(loss: (t: Tensor) => Tensor, x0: Tensor): void {
-  const g = Array.from((grad(loss)(x0) as Tensor).dataSync());
-  const v = Array.from(x0.dataSync()), h = 1e-6;
-  v.forEach((u, i) => {
-    const f = (d: number) => loss(np.array(v.map((q, j) => (j === i ? u + d : q)), { dtype: "float64" }).reshape(x0.shape)).itemSync();
-    const fd = (f(h) - f(-h)) / (2 * h);
-    expect(Math.abs(g[i]! - fd), `d/dx[${i}] = ${g[i]} vs ${fd}`).to.be.below(1e-6 * (1 + Math.abs(fd)));
-  });
 }
 const meanVar = (v: number[]) => {
   const m = v.reduce((a, b) => a + b, 0) / v.length;

@@ -11,6 +11,7 @@ import { Linear } from "./linear.js";
 import { Sequential } from "./sequential.js";
 import { crossEntropy } from "../losses.js";
 import { Adam } from "../optim/adam.js";
+import { fdCheck } from "./fd-check.test-util.js";
 
 /** Deterministic distinct float64 values of a shape (as a flat array and a Tensor). */
 function sample(shape: number[], seed: number): [number[], Tensor] {
@@ -106,15 +107,6 @@ describe("Conv1d / Conv2d / Conv3d (channels last)", () => {
   });
 });
 
-function fdCheck(loss: (t: Tensor) => Tensor, x0: Tensor): void {
-  const g = Array.from((grad(loss)(x0) as Tensor).dataSync());
-  const v = Array.from(x0.dataSync()), h = 1e-6;
-  v.forEach((u, i) => {
-    const f = (d: number) => loss(np.array(v.map((q, j) => (j === i ? u + d : q)), { dtype: "float64" }).reshape(x0.shape)).itemSync();
-    const fd = (f(h) - f(-h)) / (2 * h);
-    expect(Math.abs(g[i]! - fd), `d/dx[${i}] = ${g[i]} vs ${fd}`).to.be.below(1e-6 * (1 + Math.abs(fd)));
-  });
-}
 
 /** Direct pooling over channels-last x with a window, stride and [lo, hi] pads; NaN-free inputs. */
 function refPool(x: number[], xs: number[], win: number[], stride: number[], pad: [number, number][], kind: "max" | "avg" | "avgReal"): [number[], number[]] {

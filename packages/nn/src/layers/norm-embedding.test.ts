@@ -6,19 +6,11 @@ import { grad } from "@kiln/transforms";
 import { expectClose } from "@kiln/core/testing";
 import { LayerNorm, RMSNorm } from "./norm.js";
 import { Embedding } from "./embedding.js";
+import { fdCheck } from "./fd-check.test-util.js";
 
 const f64 = (v: number[][]) => np.array(v, { dtype: "float64" });
 const X = [[1, 2, 4, -3], [10, 10.5, 9, 13], [0.1, -0.2, 0.3, 0]];
 
-function fdCheck(loss: (t: Tensor) => Tensor, x0: Tensor): void {
-  const g = Array.from((grad(loss)(x0) as Tensor).dataSync());
-  const v = Array.from(x0.dataSync()), h = 1e-6;
-  v.forEach((u, i) => {
-    const f = (d: number) => loss(np.array(v.map((q, j) => (j === i ? u + d : q)), { dtype: "float64" }).reshape(x0.shape)).itemSync();
-    const fd = (f(h) - f(-h)) / (2 * h);
-    expect(Math.abs(g[i]! - fd), `d/dx[${i}] = ${g[i]} vs ${fd}`).to.be.below(1e-6 * (1 + Math.abs(fd)));
-  });
-}
 const weights = (shape: number[]) => np.arange(shape.reduce((a, b) => a * b, 1), { dtype: "float64" }).reshape(shape).mul(0.3).add(0.5);
 
 describe("LayerNorm / RMSNorm", () => {
