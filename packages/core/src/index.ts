@@ -61,8 +61,8 @@ export {
 export { luInPlace, solveInto, choleskyOf, detSignOf, logAbsDetOf } from "./matrix.js";
 export { compareTotal, sortAlongInto, type NumberArray } from "./sort-order.js";
 export { svdF64, svdBatchInto, type SvdF64 } from "./linalg-svd-f64.js";
-export { eighOf } from "./linalg-eigh-f64.js";
-export { qrOf } from "./linalg-qr-f64.js";
+export { eighOf, eighBatchInto } from "./linalg-eigh-f64.js";
+export { qrOf, qrBatchInto } from "./linalg-qr-f64.js";
 // Guards of the hostile-input boundary: the per-array size bound, own-key record access, node identity.
 export { MAX_ELEMENTS } from "./shape.js";
 export { defineKey, ownValue } from "./tree.js";

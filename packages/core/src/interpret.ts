@@ -15,8 +15,8 @@ import { type Shape, sizeOf, stridesOf } from "./shape.js";
 import { choleskyOf, detSignOf, logAbsDetOf, solveInto } from "./matrix.js";
 import { sortAlongInto } from "./sort-order.js";
 import { svdBatchInto } from "./linalg-svd-f64.js";
-import { eighOf } from "./linalg-eigh-f64.js";
-import { qrOf } from "./linalg-qr-f64.js";
+import { eighBatchInto } from "./linalg-eigh-f64.js";
+import { qrBatchInto } from "./linalg-qr-f64.js";
 
 export type F64 = Float64Array;
 type EvalRule<P extends Prim> = (inputs: F64[], params: PrimParams[P], node: Node<P>) => F64;
@@ -356,20 +356,13 @@ const RULES: { [P in Prim]: EvalRule<P> } = {
   scan: controlRule(),
 
   eigh: ([a], p, node) => {
-    const n = node.inputs[0]!.aval.shape.at(-1)!;
-    return perMatrix(a!, node, p.index === 0 ? n : n * n, (m, _n, out) => {
-      const { w, v } = eighOf(m, n);
-      out.set(p.index === 0 ? w : v);
-    });
+    const out = new Float64Array(sizeOf(node.aval.shape));
+    eighBatchInto(a!, node.inputs[0]!.aval.shape, p.index, out);
+    return out;
   },
   qr: ([a], p, node) => {
-    const [m, n] = node.inputs[0]!.aval.shape.slice(-2) as [number, number];
-    const per = sizeOf(node.aval.shape.slice(-2)), batch = sizeOf(node.aval.shape.slice(0, -2));
-    const out = new Float64Array(batch * per);
-    for (let b = 0; b < batch; b++) {
-      const { q, r } = qrOf(a!.slice(b * m * n, (b + 1) * m * n), m, n, p.complete);
-      out.set(p.index === 0 ? q : r, b * per);
-    }
+    const out = new Float64Array(sizeOf(node.aval.shape));
+    qrBatchInto(a!, node.inputs[0]!.aval.shape, p.complete, p.index, out);
     return out;
   },
 };

@@ -7,6 +7,7 @@
  * QR for large n, but it is simple, unconditionally stable and accurate to full relative precision
  * on the small-to-moderate matrices kiln runs on the host.
  */
+import { sizeOf } from "./shape.js";
 
 /** Sweeps after which Jacobi stops regardless (convergence is quadratic; 10 sweeps suffice in practice). */
 const MAX_SWEEPS = 60;
@@ -98,4 +99,24 @@ function sortAndSign(a: Float64Array, v: Float64Array, n: number): { w: Float64A
     for (let k = 0; k < n; k++) out[k * n + col] = sign * v[k * n + src]!;
   });
   return { w, v: out };
+}
+
+/**
+ * Output `index` (0: eigenvalues, 1: eigenvectors) of every n×n matrix in a row-major batch of
+ * `shape` [..., n, n], written to `out` (the interpreter's and the host kernel's entry point).
+ * @example
+ * const w = new Float64Array(2);
+ * eighBatchInto([2, 0, 1, 2], [2, 2], 0, w); // w = [1, 3]
+ */
+export function eighBatchInto(a: ArrayLike<number>, shape: readonly number[], index: number, out: { [i: number]: number }): void {
+  const n = shape[shape.length - 1]!;
+  const batch = sizeOf(shape.slice(0, -2));
+  const size = index === 0 ? n : n * n;
+  for (let b = 0; b < batch; b++) {
+    const mat = new Float64Array(n * n);
+    for (let i = 0; i < n * n; i++) mat[i] = a[b * n * n + i]!;
+    const { w, v } = eighOf(mat, n);
+    const part = index === 0 ? w : v;
+    for (let i = 0; i < size; i++) out[b * size + i] = part[i]!;
+  }
 }

@@ -4,6 +4,7 @@
  * opposite sign of the pivot entry it reflects, and a column that is already zero below the
  * diagonal is left alone (no reflection), so R's diagonal may be negative.
  */
+import { sizeOf } from "./shape.js";
 
 /**
  * Q and R of one m×n matrix `a` (row-major). `complete`: Q is m×m and R m×n; otherwise (reduced)
@@ -50,5 +51,25 @@ function reflect(x: Float64Array, m: number, cols: number, v: Float64Array, tau:
     for (let i = row; i < m; i++) s += v[i]! * x[i * cols + c]!;
     s *= tau;
     for (let i = row; i < m; i++) x[i * cols + c] -= s * v[i]!;
+  }
+}
+
+/**
+ * Output `index` (0: Q, 1: R) of the QR of every m×n matrix in a row-major batch of `shape`
+ * [..., m, n], written to `out` (the interpreter's and the host kernel's entry point).
+ * @example
+ * const r = new Float64Array(1);
+ * qrBatchInto([3, 4], [2, 1], false, 1, r); // r = [-5]
+ */
+export function qrBatchInto(a: ArrayLike<number>, shape: readonly number[], complete: boolean, index: number, out: { [i: number]: number }): void {
+  const m = shape[shape.length - 2]!, n = shape[shape.length - 1]!, k = Math.min(m, n);
+  const batch = sizeOf(shape.slice(0, -2));
+  const size = index === 0 ? m * (complete ? m : k) : (complete ? m : k) * n;
+  for (let b = 0; b < batch; b++) {
+    const mat = new Float64Array(m * n);
+    for (let i = 0; i < m * n; i++) mat[i] = a[b * m * n + i]!;
+    const { q, r } = qrOf(mat, m, n, complete);
+    const part = index === 0 ? q : r;
+    for (let i = 0; i < size; i++) out[b * size + i] = part[i]!;
   }
 }

@@ -5,7 +5,7 @@
  * follow interpret.ts exactly; linear algebra computes in float64 and rounds on store. Control
  * steps (cond, while, scan) run sub-plans, so the host adds them (host/control.ts, host/run.ts).
  */
-import { type TypedArray, type PrimParams, sizeOf, choleskyOf, detSignOf, logAbsDetOf, solveInto, sortAlongInto, svdBatchInto, eighOf, qrOf } from "@kiln/core";
+import { type TypedArray, type PrimParams, sizeOf, choleskyOf, detSignOf, logAbsDetOf, solveInto, sortAlongInto, svdBatchInto, eighBatchInto, qrBatchInto } from "@kiln/core";
 import { type LibrarySpec } from "../schedule.js";
 
 /** A library kernel: reads `ins`, writes `out` (one output per step). */
@@ -97,26 +97,14 @@ export const LIBRARY: Readonly<Record<string, LibraryFn>> = {
   cholesky: (spec, [a], out) => perMatrix(spec, a!, (m, n, bi) => out.set(choleskyOf(m, n), bi * n * n)),
   detSign: (spec, [a], out) => perMatrix(spec, a!, (m, n, bi) => (out[bi] = detSignOf(m, n))),
   logAbsDet: (spec, [a], out) => perMatrix(spec, a!, (m, n, bi) => (out[bi] = logAbsDetOf(m, n))),
-  // One-sided Jacobi in float64 (core/linalg-svd-f64.ts, shared with the interpreter), rounded on store.
+  // The factorizations in float64 (core/linalg-*-f64.ts, shared with the interpreter), rounded on store.
   svd: (spec, [a], out) => {
     const { fullMatrices, index } = spec.params as PrimParams["svd"];
     svdBatchInto(a!, spec.inShapes[0]!, fullMatrices, index, out);
   },
-
-  eigh: (spec, [a], out) => {
-    const { index } = spec.params as PrimParams["eigh"];
-    perMatrix(spec, a!, (m, n, bi) => {
-      const { w, v } = eighOf(m, n);
-      out.set(index === 0 ? w : v, bi * (index === 0 ? n : n * n));
-    });
-  },
+  eigh: (spec, [a], out) => eighBatchInto(a!, spec.inShapes[0]!, (spec.params as PrimParams["eigh"]).index, out),
   qr: (spec, [a], out) => {
     const { index, complete } = spec.params as PrimParams["qr"];
-    const [m, n] = spec.inShapes[0]!.slice(-2) as [number, number];
-    const per = sizeOf(spec.outShape.slice(-2)), batch = sizeOf(spec.outShape.slice(0, -2));
-    for (let b = 0; b < batch; b++) {
-      const { q, r } = qrOf(Float64Array.from(a!.subarray(b * m * n, (b + 1) * m * n)), m, n, complete);
-      out.set(index === 0 ? q : r, b * per);
-    }
+    qrBatchInto(a!, spec.inShapes[0]!, complete, index, out);
   },
 };
