@@ -21,7 +21,7 @@ export {
   CONTROL_PRIMS, Control, type ControlPrim,
 } from "./ir/primitives.js";
 export {
-  UNARY_OPS, BINARY_OPS, type UnaryRow, type BinaryRow, type UnaryDTypes, type BinaryDTypes, type CostClass, costClassOf, mapRows,
+  UNARY_OPS, BINARY_OPS, type UnaryRow, type BinaryRow, type UnaryDTypes, type BinaryDTypes, type CostClass, costClassOf, rowOf, mapRows,
   type DerivOps, type DerivNp, type DerivLax, type UnaryDerivative, type BinaryPartial, type SmoothRange,
   type UnaryDerivativeRule, type BinaryDerivativeRule, type LinearElementwisePrim, roundHalfEven,
 } from "./ir/elementwise.js";

@@ -320,9 +320,9 @@ export function valueAndGrad<F extends AnyFunction, const O extends Omit<GradOpt
 ): ((...args: Parameters<F>) => ValueAndGradResult<F, O>) & AnyFunction {
   opts = npUtil.optionsOf("valueAndGrad", opts);
   const g = new GradientTransform(fn, { ...opts, returnValue: true, transform: gradTransform });
-  return (...args): any => {
+  return (...args) => {
     const r = g(...args) as unknown[];
-    return opts.hasAux ? [[r[1], r[2]], r[0]] : [r[1], r[0]];
+    return (opts.hasAux ? [[r[1], r[2]], r[0]] : [r[1], r[0]]) as ValueAndGradResult<F, O>;
   };
 }
 

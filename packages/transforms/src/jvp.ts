@@ -74,7 +74,7 @@ function linearized(
  * const [y, dy] = jvp((x) => x.mul(x), [np.array([1, 2])], [np.array([1, 0])]); // dy = [2, 0]
  * const [y2, dy2, aux] = jvp((x) => [x.sin(), x.cos()], [np.array(0)], [np.array(1)], { hasAux: true }); // dy2 = 1, aux = 1
  */
-export function jvp<F extends (...args: any[]) => readonly [unknown, unknown]>(
+export function jvp<F extends (...args: never[]) => readonly [unknown, unknown]>(
   fn: F, primals: readonly unknown[], tangents: readonly unknown[], opts: { hasAux: true },
 ): [ReturnType<F>[0], ReturnType<F>[0], ReturnType<F>[1]];
 export function jvp<F extends AnyFunction>(fn: F, primals: readonly unknown[], tangents: readonly unknown[], opts?: AuxOptions): [ReturnType<F>, ReturnType<F>];
@@ -100,7 +100,7 @@ export function jvp(fn: AnyFunction, primals: readonly unknown[], tangents: read
  * const [y, f] = linearize((x) => x.sin(), np.array(0));
  * f(np.array(2)); // 2 * cos(0) = 2
  */
-export function linearize<F extends (...args: any[]) => readonly [unknown, unknown]>(
+export function linearize<F extends (...args: never[]) => readonly [unknown, unknown]>(
   fn: F, ...primalsAndOptions: [...unknown[], { hasAux: true }]
 ): [ReturnType<F>[0], (...tangents: unknown[]) => ReturnType<F>[0], ReturnType<F>[1]];
 export function linearize<F extends AnyFunction>(fn: F, ...primals: unknown[]): [ReturnType<F>, (...tangents: unknown[]) => ReturnType<F>];

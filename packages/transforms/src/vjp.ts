@@ -39,7 +39,7 @@ function cotangentLeaf(leaf: unknown, out: Tensor, i: number): Node | null {
  * const [gx] = vjpFn(np.array(1)); // [2, 4, 6]
  * const [y2, vjpFn2, aux] = vjp((x) => [x.mul(x).sum(), x.max()], np.array([1, 2, 3]), { hasAux: true }); // aux: 3
  */
-export function vjp<F extends (...args: any[]) => readonly [unknown, unknown]>(
+export function vjp<F extends (...args: never[]) => readonly [unknown, unknown]>(
   fn: F, ...primalsAndOptions: [...unknown[], { hasAux: true }]
 ): [ReturnType<F>[0], (ct: unknown) => unknown[], ReturnType<F>[1]];
 export function vjp<F extends AnyFunction>(fn: F, ...primals: unknown[]): [ReturnType<F>, (ct: unknown) => unknown[]];

@@ -358,6 +358,17 @@ export function mapRows<T extends object, R>(rows: T, make: (prim: keyof T & str
 }
 
 /**
+ * The row of an elementwise primitive, or undefined for any other primitive (and for the row-less
+ * elementwise ones, cast and select).
+ * @example rowOf("exp")?.cost // "transcendental"
+ */
+export function rowOf(prim: string): UnaryRow | BinaryRow | undefined {
+  if (Object.hasOwn(UNARY_OPS, prim)) return UNARY_OPS[prim as UnaryPrim];
+  if (Object.hasOwn(BINARY_OPS, prim)) return BINARY_OPS[prim as BinaryPrim];
+  return undefined;
+}
+
+/**
  * The cost class of an elementwise primitive: its row's, "cheap" for the row-less elementwise
  * primitives (cast, select) and anything else.
  * @example
@@ -365,7 +376,5 @@ export function mapRows<T extends object, R>(rows: T, make: (prim: keyof T & str
  * costClassOf("add"); // "cheap"
  */
 export function costClassOf(prim: string): CostClass {
-  if (Object.hasOwn(UNARY_OPS, prim)) return UNARY_OPS[prim as UnaryPrim].cost;
-  if (Object.hasOwn(BINARY_OPS, prim)) return BINARY_OPS[prim as BinaryPrim].cost;
-  return "cheap";
+  return rowOf(prim)?.cost ?? "cheap";
 }

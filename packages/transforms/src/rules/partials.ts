@@ -6,7 +6,7 @@
  */
 import {
   BINARY_OPS, BINARY_PRIMS, type BinaryDerivativeRule, type BinaryPrim, type DerivOps, type LinearElementwisePrim, type Tensor,
-  UNARY_OPS, UNARY_PRIMS, type UnaryDerivativeRule, type UnaryPrim, ValueError, np, npUtil,
+  UNARY_OPS, UNARY_PRIMS, type UnaryDerivativeRule, type UnaryPrim, ValueError, np, npUtil, rowOf,
 } from "@kiln/core";
 import { div, eq, indicator, mul, neg, onesLike, where, zerosLike } from "./ops.js";
 
@@ -80,6 +80,5 @@ export function rowRules<R>(families: RowFamilies<R>): { [P in RowDerivedPrim]: 
  * @example blocksCotangent("stopGradient") // true
  */
 export function blocksCotangent(prim: string): boolean {
-  const row = Object.hasOwn(UNARY_OPS, prim) ? UNARY_OPS[prim as UnaryPrim] : Object.hasOwn(BINARY_OPS, prim) ? BINARY_OPS[prim as BinaryPrim] : undefined;
-  return row?.derivative === "zero";
+  return rowOf(prim)?.derivative === "zero";
 }
