@@ -12,3 +12,4 @@
 export * from "./sort.js";
 export * from "./conv.js";
 export * from "./special.js";
+export * from "./dynamic-slice.js";
