@@ -371,4 +371,10 @@ export const PRIMITIVE_CASES: { readonly [P in Prim]: readonly Case[] } = {
     })),
     { name: "wide matrix", build: () => [0, 1].map((index) => apply("qr", [tensor("float32", [2, 4], (k) => [3, 1, -2, 0.5, 4, -1, 1, 2][k]!)], { index, complete: false })), tol: { rtol: 1e-4, atol: 1e-5 } },
   ],
+  // Entries whose column maxima differ clearly, so float32 and float64 choose the same pivots.
+  lu: [
+    { name: "square batched: packed LU, pivots, permutation", build: () => [0, 1, 2].map((index) => apply("lu", [tensor("float32", [2, 3, 3], (k) => [1, 5, 2, 7, 0.5, 3, -2, 1, 9, 4, -3, 1, 0.25, 8, -6, 2, 1, 3][k]!)], { index })), tol: { rtol: 1e-5, atol: 1e-6 } },
+    { name: "tall and wide", build: () => [[4, 2], [2, 4]].flatMap((shape) => [0, 1, 2].map((index) => apply("lu", [tensor("float32", shape, (k) => [3, -1, 8, 2, -5, 0.5, 1, 4][k]!)], { index }))), tol: { rtol: 1e-5, atol: 1e-6 } },
+    { name: "singular (a zero pivot column is skipped)", build: () => [0, 1].map((index) => apply("lu", [tensor("float32", [3, 3], (k) => [0, 1, 2, 0, 3, 4, 0, 5, 7][k]!)], { index })), tol: { rtol: 1e-5, atol: 1e-6 } },
+  ],
 };

@@ -181,6 +181,7 @@ export const SPECIAL_CASES: { readonly [P in Prim]: readonly SpecialCase[] | { r
   // A non-finite entry makes every output NaN (as LAPACK-backed JAX); finite extremes go through Jacobi.
   eigh: [0, 1].map((index) => ({ prim: "eigh" as const, name: `eigh output ${index} with a special in the corner`, build: () => apply("eigh", [specialMatrices()], { index }), operands: (i: number) => [FLOAT_SPECIALS[Math.floor(i / (2 + 2 * index))]!] })),
   qr: [0, 1].map((index) => ({ prim: "qr" as const, name: `qr output ${index} with a special in the corner`, build: () => apply("qr", [specialMatrices()], { index, complete: false }), operands: (i: number) => [FLOAT_SPECIALS[Math.floor(i / 4)]!] })),
+  lu: [0, 1, 2].map((index) => ({ prim: "lu" as const, name: `lu output ${index} with a special in the corner`, build: () => apply("lu", [specialMatrices()], { index }), operands: (i: number) => [FLOAT_SPECIALS[Math.floor(i / (index === 0 ? 4 : 2))]!] })),
 };
 
 /** One element of a case that differs from the reference. */

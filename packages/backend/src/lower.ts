@@ -177,6 +177,7 @@ const LOWER_RULES = {
 
   eigh: libraryKernel("eigh"),
   qr: libraryKernel("qr"),
+  lu: libraryKernel("lu"),
 } satisfies { [P in Prim]: LowerRule<P> | LibraryMarker };
 
 /**

@@ -16,6 +16,7 @@ import { choleskyOf, detSignOf, logAbsDetOf, solveInto } from "./matrix.js";
 import { sortAlongInto } from "./sort-order.js";
 import { svdBatchInto } from "./linalg-svd-f64.js";
 import { eighBatchInto } from "./linalg-eigh-f64.js";
+import { luBatchInto } from "./linalg-lu-f64.js";
 import { qrBatchInto } from "./linalg-qr-f64.js";
 
 export type F64 = Float64Array;
@@ -363,6 +364,11 @@ const RULES: { [P in Prim]: EvalRule<P> } = {
   qr: ([a], p, node) => {
     const out = new Float64Array(sizeOf(node.aval.shape));
     qrBatchInto(a!, node.inputs[0]!.aval.shape, p.complete, p.index, out);
+    return out;
+  },
+  lu: ([a], p, node) => {
+    const out = new Float64Array(sizeOf(node.aval.shape));
+    luBatchInto(a!, node.inputs[0]!.aval.shape, p.index, out);
     return out;
   },
 };

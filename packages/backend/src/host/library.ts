@@ -5,7 +5,7 @@
  * follow interpret.ts exactly; linear algebra computes in float64 and rounds on store. Control
  * steps (cond, while, scan) run sub-plans, so the host adds them (host/control.ts, host/run.ts).
  */
-import { type TypedArray, type PrimParams, sizeOf, choleskyOf, detSignOf, logAbsDetOf, solveInto, sortAlongInto, svdBatchInto, eighBatchInto, qrBatchInto } from "@kiln/core";
+import { type TypedArray, type PrimParams, sizeOf, choleskyOf, detSignOf, logAbsDetOf, solveInto, sortAlongInto, svdBatchInto, eighBatchInto, qrBatchInto, luBatchInto } from "@kiln/core";
 import { type LibrarySpec } from "../schedule.js";
 
 /** A library kernel: reads `ins`, writes `out` (one output per step). */
@@ -107,4 +107,5 @@ export const LIBRARY: Readonly<Record<string, LibraryFn>> = {
     const { index, complete } = spec.params as PrimParams["qr"];
     qrBatchInto(a!, spec.inShapes[0]!, complete, index, out);
   },
+  lu: (spec, [a], out) => luBatchInto(a!, spec.inShapes[0]!, (spec.params as PrimParams["lu"]).index, out),
 };

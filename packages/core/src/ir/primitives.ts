@@ -110,6 +110,7 @@ export type PrimParams = { [P in UnaryPrim]: NoParams } & { [P in BinaryPrim]: N
    * [..., k, n], k = min(m, n)) or `complete` ([..., m, m], [..., m, n]). Signs as LAPACK.
    */
   qr: { index: number; complete: boolean };
+  lu: { index: number };
 };
 
 export type Prim = keyof PrimParams;
@@ -123,6 +124,17 @@ export interface PrimRule<P extends Prim> {
   readonly params: ParamSchema<PrimParams[P]>;
   /** Shape/dtype rule; throws ShapeError/DTypeError naming the primitive. Leaves have none. */
   readonly infer: ((inputs: readonly Aval[], params: PrimParams[P]) => Aval) | null;
+}
+
+/** lu: a (batch of) float matrices [..., m, n]; packed LU [..., m, n], pivots [..., min(m, n)] and permutation [..., m] (int32). */
+function inferLu([a, ...rest]: readonly Aval[], p: PrimParams["lu"]): Aval {
+  if (!a || rest.length > 0) throw new ShapeError(`lu: expected 1 operand`);
+  if (a.shape.length < 2) throw new ShapeError(`lu: expected a (batch of) matrices, got shape ${fmtShape(a.shape)}`);
+  if (!isFloat(a.dtype)) throw new DTypeError(`lu: expected a float matrix, got ${a.dtype}`);
+  if (p.index !== 0 && p.index !== 1 && p.index !== 2) throw new IndexError(`lu: output index ${p.index} must be 0 (lu), 1 (pivots) or 2 (permutation)`);
+  const [m, n] = a.shape.slice(-2) as [number, number];
+  if (p.index === 0) return a;
+  return { shape: [...a.shape.slice(0, -2), p.index === 1 ? Math.min(m, n) : m], dtype: "int32" };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -414,6 +426,7 @@ export const PRIMITIVES = {
 
   eigh: { kind: "linalg", params: { index: int }, infer: inferEigh },
   qr: { kind: "linalg", params: { index: int, complete: bool }, infer: inferQr },
+  lu: { kind: "linalg", params: { index: int }, infer: inferLu },
 } satisfies { [P in Prim]: PrimRule<P> };
 
 /** Named op groups (STYLE.md §6): fusion and defaults are decided by membership, not by name checks. */

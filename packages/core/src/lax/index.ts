@@ -13,3 +13,4 @@ export * from "./sort.js";
 export * from "./conv.js";
 export * from "./special.js";
 export * from "./dynamic-slice.js";
+export { linalg, type TriangularSolveOptions } from "./linalg.js";

@@ -217,4 +217,5 @@ export const BATCH_RULES = {
 
   eigh: elementwiseBatch("eigh"),
   qr: elementwiseBatch("qr"),
+  lu: elementwiseBatch("lu"),
 } satisfies BatchTable;

@@ -10,6 +10,7 @@ import {
   permuteLikeSort, prodOfOthers, solve, sub, sumAxes,
 } from "./ops.js";
 import { eighTangent } from "./linalg-eigh.js";
+import { luTangent } from "./linalg-lu.js";
 import { qrTangent } from "./linalg-qr.js";
 import type { CallLevel, JvpRule, JvpTable, NotDifferentiable } from "./types.js";
 import { SVD_JVP } from "./linalg-svd.js";
@@ -117,6 +118,7 @@ export const JVP_RULES = {
 
   eigh: ([a], [t], { index }, out) => eighTangent(a!, t!, index, out),
   qr: ([a], [t], { index, complete }) => qrTangent(a!, t!, index, complete),
+  lu: ([a], [t], { index }) => luTangent(a!, t!, index),
 } satisfies JvpTable;
 
 /** Narrowing helper for the driver: a table entry that is a rule (not a marker). */

@@ -11,6 +11,7 @@ import {
   unpermuteLikeSort, where, zerosLike,
 } from "./ops.js";
 import { eighCotangent } from "./linalg-eigh.js";
+import { luCotangent } from "./linalg-lu.js";
 import { qrCotangent } from "./linalg-qr.js";
 import type { CallLevel, NotDifferentiable, VjpRule, VjpTable } from "./types.js";
 import { SVD_VJP } from "./linalg-svd.js";
@@ -129,6 +130,7 @@ export const VJP_RULES = {
 
   eigh: (ct, [a], { index }, out) => [eighCotangent(a!, ct, index, out)],
   qr: (ct, [a], { index, complete }) => [qrCotangent(a!, ct, index, complete)],
+  lu: (ct, [a], { index }) => [luCotangent(a!, ct, index)],
 } satisfies VjpTable;
 
 /** Narrowing helper for the driver: a table entry that is a rule (not a marker). */
