@@ -1,0 +1,152 @@
+/**
+ * Renders the generated part of docs/coming-from-jax.md: every function of kiln's array namespaces
+ * (np, np.linalg, np.fft, lax, lax.linalg, scipySpecial, prng, random) next to its JAX name, with
+ * the deviations users porting code hit. The names come from the live namespaces, so a function
+ * added to kiln appears here; `test/coming-from-jax.test.ts` fails until the page is re-rendered:
+ *
+ *   node --conditions=kiln-source --import tsx scripts/jax-surface.ts --write
+ *
+ * A JAX name is the kiln name in snake_case unless `JAX_NAME` says otherwise; `NOTES` holds the
+ * one-line deviations (details on the linked guide pages).
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { lax, np, prng, random, scipySpecial } from "kiln";
+
+interface Namespace {
+  /** How kiln users write it. */
+  readonly kiln: string;
+  /** The JAX module it mirrors. */
+  readonly jax: string;
+  readonly members: Record<string, unknown> | undefined;
+  /** The guide page with the details. */
+  readonly page: string;
+}
+
+const namespaces = (): Namespace[] => {
+  const npAny = np as unknown as Record<string, Record<string, unknown>>;
+  const laxAny = lax as unknown as Record<string, Record<string, unknown>>;
+  return [
+    { kiln: "np", jax: "jax.numpy", members: npAny as unknown as Record<string, unknown>, page: "lazy-tensors.md" },
+    { kiln: "np.linalg", jax: "jax.numpy.linalg", members: npAny.linalg, page: "linalg.md" },
+    { kiln: "np.fft", jax: "jax.numpy.fft", members: npAny.fft, page: "fft.md" },
+    { kiln: "lax", jax: "jax.lax", members: laxAny as unknown as Record<string, unknown>, page: "lax.md" },
+    { kiln: "lax.linalg", jax: "jax.lax.linalg", members: laxAny.linalg, page: "linalg.md" },
+    { kiln: "scipySpecial", jax: "jax.scipy.special", members: scipySpecial as unknown as Record<string, unknown>, page: "special.md" },
+    { kiln: "prng", jax: "jax.random", members: prng as unknown as Record<string, unknown>, page: "random.md" },
+    { kiln: "random", jax: "brainstate.random", members: random as unknown as Record<string, unknown>, page: "random.md" },
+  ];
+};
+
+/** JAX names that are not the snake_case of kiln's (`null`: JAX has no such function). */
+const JAX_NAME: Record<string, string | null> = {
+  "np.get": "x[index]",
+  "np.at": "x.at[index]",
+  "np.slice": "a Python slice",
+  "np.relu": "jax.nn.relu",
+  "np.sigmoid": "jax.nn.sigmoid",
+  "np.logsumexp": "jax.nn.logsumexp",
+  "np.rsqrt": "jax.lax.rsqrt",
+  "np.stopGradient": "jax.lax.stop_gradient",
+  "lax.besselI0e": "bessel_i0e",
+  "lax.besselI1e": "bessel_i1e",
+  "lax.trigamma": "jax.scipy.special.polygamma(1, x)",
+  "random.rand": "rand",
+  "random.randn": "randn",
+  "random.seed": "seed",
+};
+
+/** One-line deviations (kiln name → note). Keep them short; the guide pages have the details. */
+const NOTES: Record<string, string> = {
+  "np.arange": "float32 by default, also for integer arguments (JAX: int32); pass `{ dtype: \"int32\" }`",
+  "np.array": "also takes typed arrays (`Float32Array`, `Int32Array`, …) with an optional `shape`",
+  "np.astype": "dtypes float32, float64 (cpu), int32, bool, float16; no int64, uint8, complex",
+  "np.get": "basic indexing as `x.get(…)`; at most one integer-array index (use `take`/`takeAlongAxis`)",
+  "np.at": "`x.at(idx).set/add/…` returns a new Tensor (functional, as JAX)",
+  "np.unique": "static `size` required (output shapes cannot depend on data), no `axis`",
+  "np.sort": "always stable; NaN last; no `kind`/`order`",
+  "np.argsort": "always stable",
+  "np.partition": "returns a full sort",
+  "np.argpartition": "returns a full argsort",
+  "np.searchsorted": "compares every value with every element (`method=\"compare_all\"`); no `sorter`",
+  "np.bincount": "static `length` required; out-of-range values dropped",
+  "np.histogram": "integer `bins` and a finite `range` required; no `density`",
+  "np.tril": "needs ≥ 2 dimensions (as JAX)",
+  "np.triu": "needs ≥ 2 dimensions (as JAX)",
+  "np.polyadd": "no trimming of leading zeros (JAX's `trim_leading_zeros=False`)",
+  "np.polymul": "no trimming of leading zeros",
+  "np.piecewise": "calls every function on the whole array (as JAX)",
+  "np.indices": "int32 (no int64)",
+  "np.convolve": "real inputs only",
+  "np.correlate": "real inputs only (no conjugation)",
+  "np.cov": "no `fweights`/`aweights`",
+  "np.arrayEqual": "a 0-d bool Tensor, not a JS boolean (as JAX)",
+  "np.allclose": "a 0-d bool Tensor, not a JS boolean (as JAX)",
+  "np.isscalar": "true for JS numbers/booleans only",
+  "np.einsum": "subscripts or the interleaved `(operand, axes, …)` form",
+  "np.geomspace": "scalar endpoints only",
+  "np.logspace": "scalar endpoints only",
+  "np.linalg.qr": "R's diagonal signs as LAPACK; derivative for m ≥ n",
+  "np.linalg.eigh": "each eigenvector signed so its largest component is positive",
+  "np.linalg.pinv": "default cutoff `max(m, n)·eps` (JAX), not NumPy's 1e-15",
+  "np.linalg.lstsq": "residuals also when rank-deficient (JAX's `numpy_resid=False`)",
+  "lax.linalg.qr": "`fullMatrices` defaults to true (as JAX's lax)",
+  "lax.linalg.eigh": "returns `[v, w]` (vectors first, as JAX's lax)",
+  "lax.linalg.triangularSolve": "solved by `solve` on the masked triangle; `leftSide` defaults to false (as JAX)",
+  "lax.linalg.lu": "`[lu, pivots, permutation]`; pivoting as LAPACK getrf",
+  "lax.dynamicSlice": "starts clamped so the window fits (as JAX)",
+  "lax.dynamicUpdateSlice": "starts clamped; update dtype must match (no promotion)",
+  "lax.cummax": "tie gradients split like `max`'s (JAX's scan tree may split differently)",
+  "lax.cummin": "tie gradients split like `min`'s",
+  "lax.topK": "along the last axis; ties keep the lower index",
+  "lax.lgamma": "`lgamma(-inf)` is +inf (as XLA)",
+  "scipySpecial.gammaln": "`gammaln(-inf)` is +inf (XLA), SciPy gives −inf",
+  "scipySpecial.betaln": "plain difference of gammaln: cancels when one argument ≫ the other",
+  "scipySpecial.xlogy": "d/dx at x = 0 is 0 (JAX: log y)",
+  "prng.key": "Threefry-2x32 keys as JAX's default; usable inside `vmap`/`jit`",
+  "random.seed": "the stateful generator (BrainState's `brainstate.random`) is a State: `jit` threads it",
+};
+
+const snake = (name: string): string => name.replace(/[A-Z]/g, (c, i: number) => (i === 0 ? c.toLowerCase() : `_${c.toLowerCase()}`));
+
+/** The functions of a namespace (sub-namespaces, which get their own table, excluded). */
+function functionsOf(ns: Namespace): string[] {
+  if (!ns.members) return [];
+  const subs = new Set(namespaces().map((n) => n.kiln));
+  return Object.keys(ns.members)
+    .filter((k) => typeof ns.members![k] === "function" && !subs.has(`${ns.kiln}.${k}`))
+    .sort((a, b) => a.localeCompare(b));
+}
+
+/** The generated block of docs/coming-from-jax.md. */
+export function renderSurface(): string {
+  const out: string[] = [];
+  for (const ns of namespaces()) {
+    const fns = functionsOf(ns);
+    if (fns.length === 0) continue;
+    out.push(`### \`${ns.kiln}\` → \`${ns.jax}\` (${fns.length}; details: [${ns.page}](${ns.page}))`, "");
+    out.push("| kiln | JAX | deviation |", "|---|---|---|");
+    for (const f of fns) {
+      const key = `${ns.kiln}.${f}`;
+      const mapped = key in JAX_NAME ? JAX_NAME[key] : snake(f);
+      const jax = mapped === null ? "—" : mapped.includes(".") || mapped.includes(" ") || mapped.includes("[") ? `\`${mapped}\`` : `\`${ns.jax}.${mapped}\``;
+      out.push(`| \`${key}\` | ${jax} | ${NOTES[key] ?? ""} |`);
+    }
+    out.push("");
+  }
+  return out.join("\n").trimEnd();
+}
+
+const PAGE = new URL("../docs/coming-from-jax.md", import.meta.url);
+const BLOCK = /(<!-- surface:start -->\n)[\s\S]*?(<!-- surface:end -->)/;
+
+/** The page with its generated block replaced by `renderSurface()`. */
+export function renderedPage(): string {
+  const page = readFileSync(PAGE, "utf8");
+  if (!BLOCK.test(page)) throw new Error("docs/coming-from-jax.md has no <!-- surface:start --> … <!-- surface:end --> block");
+  return page.replace(BLOCK, (_, a: string, b: string) => `${a}${renderSurface()}\n${b}`);
+}
+
+if (process.argv.includes("--write")) {
+  writeFileSync(PAGE, renderedPage());
+  console.log("docs/coming-from-jax.md: surface block re-rendered");
+}
