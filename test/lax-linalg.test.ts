@@ -5,6 +5,7 @@
  * gradients against finite differences; typed errors for what lax refuses (no promotion).
  */
 import { expect } from "chai";
+import fc from "fast-check";
 import { DTypeError, ShapeError, ValueError, type Tensor, grad, jit, lax, np, vmap } from "kiln";
 import { checkGradFd, expectClose, sample } from "./util.js";
 
@@ -73,6 +74,24 @@ describe("lax.linalg.lu", () => {
     expect(Array.from(batched.dataSync())).to.deep.equal(Array.from(lax.linalg.lu(sample([2, 3, 3], 6))[2].dataSync()));
     checkGradFd("lu", (x) => lax.linalg.lu(x)[0], [3, 3]);
     checkGradFd("lu tall", (x) => lax.linalg.lu(x)[0], [4, 2]);
+  });
+
+  it("property: for any matrix, permutation is a permutation, |L| <= 1 and a[perm] = L U", () => {
+    const dims = fc.tuple(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 5 }));
+    fc.assert(fc.property(dims.chain(([m, n]) => fc.tuple(fc.constant([m, n]), fc.array(fc.double({ min: -10, max: 10, noNaN: true }), { minLength: m * n, maxLength: m * n }))), ([[m, n], v]) => {
+      const a = np.array(v, { dtype: "float64" }).reshape([m!, n!]);
+      const [lu, piv, perm] = lax.linalg.lu(a);
+      const p = Array.from(perm.dataSync());
+      expect([...p].sort((x, y) => x - y)).to.deep.equal(Array.from({ length: m! }, (_, i) => i));
+      // replaying the pivots (row j swapped with row pivots[j]) gives the permutation
+      const replay = Array.from({ length: m! }, (_, i) => i);
+      Array.from(piv.dataSync()).forEach((q, j) => ([replay[j], replay[q]] = [replay[q]!, replay[j]!]));
+      expect(replay).to.deep.equal(p);
+      const { l, u } = unpack(rows(lu), m!, n!);
+      expect(l.flat().every((x) => Math.abs(x) <= 1 + 1e-12)).to.equal(true);
+      const av = rows(a);
+      expectClose(mm(l, u), p.map((r) => av[r]!), { atol: 1e-9, rtol: 1e-9 });
+    }), { numRuns: 60 });
   });
 
   it("bad input: integer or non-matrix operands are typed errors", () => {
