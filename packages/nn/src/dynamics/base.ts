@@ -5,7 +5,7 @@
  * `resetState`; `update(x)` advances one time step of `environ.getDt()`.
  */
 import {
-  type ArrayLike, HiddenState, ShapeError, StateError, type Tensor, ValueError, describeValue, npUtil,
+  type ArrayLike, HiddenState, ShapeError, StateError, Tensor, ValueError, describeValue, npUtil,
 } from "@kiln/core";
 import { type InitLike, initialize } from "../init.js";
 import { Module, walkStates } from "../module.js";
@@ -101,7 +101,8 @@ function broadcastsTo(shape: readonly number[], target: readonly number[]): bool
  * silently grow the State (and break a loop whose carry must keep its shape).
  */
 export function inputFor(who: string, x: ArrayLike, state: Tensor): Tensor {
-  const t = npUtil.asTensor(x, who);
+  // JS numbers and arrays take the state's dtype: a float32 constant would round a float64 model's input.
+  const t = npUtil.asTensor(x, who, x instanceof Tensor ? undefined : state.dtype);
   if (!broadcastsTo(t.shape, state.shape)) {
     throw new ShapeError(`${who}: the input has shape [${t.shape}] but the state has shape [${state.shape}]; ` +
       `the input must broadcast to it (initState(batchSize) sets the batch size)`);

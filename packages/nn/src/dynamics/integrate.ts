@@ -48,11 +48,13 @@ export function integrate(drift: Drift, x: ArrayLike, method: Integrator = "expE
   const who = `integrate(${method})`;
   if (typeof drift !== "function") throw new ValueError(`${who}: drift must be a function of the state, got ${typeof drift}`);
   const t = checkState(who, x);
-  const out = step(drift, t, environ.getDt());
-  if (!(out instanceof Tensor) || out.shape.join() !== t.shape.join()) {
-    throw new ValueError(`${who}: drift must return a Tensor of the state's shape [${t.shape}]`);
-  }
-  return out;
+  const checked: Drift = (v) => {
+    const f = drift(v);
+    // A reduced or broadcast drift is not elementwise: the diagonal Jacobian would be meaningless.
+    if (!(f instanceof Tensor) || f.shape.join() !== t.shape.join()) throw new ValueError(`${who}: drift must return a Tensor of the state's shape [${t.shape}]`);
+    return f;
+  };
+  return step(checked, t, environ.getDt());
 }
 
 /**

@@ -40,6 +40,14 @@ export interface LIFOptions {
 const RESETS: readonly SpikeReset[] = ["soft", "hard"];
 
 /**
+ * a − b, in JS when both are numbers: np.subtract of two numbers would round the result to a
+ * float32 constant, and a float64 simulation would drift from its reference by ~1e-8 per step.
+ */
+function difference(a: number | Tensor, b: number | Tensor): number | Tensor {
+  return typeof a === "number" && typeof b === "number" ? a - b : np.subtract(a, b);
+}
+
+/**
  * Leaky integrate-and-fire neurons; `V` (a HiddenState) is the membrane potential and `update(x)`
  * returns this step's spikes (0/1, with the surrogate gradient of `spkFun`).
  * @example
@@ -91,7 +99,7 @@ export class LIF extends Dynamics {
 
   /** The spikes of potential `V` (default: the current one): spkFun((V − vTh) / (vTh − vReset)). */
   getSpike(V: Tensor = this.V.value): Tensor {
-    return this.spkFun(np.divide(np.subtract(V, this.vTh), np.subtract(this.vTh, this.vReset)));
+    return this.spkFun(np.divide(np.subtract(V, this.vTh), difference(this.vTh, this.vReset)));
   }
 
   /** One step with input current `x` (broadcast against V); returns the new spikes. */
@@ -101,7 +109,7 @@ export class LIF extends Dynamics {
     // Soft: V − (vTh − vReset) · spike. Hard: V − (V − vReset) · spike = vReset on a spike, with
     // the subtracted V held constant for the gradient (BrainState's stop_gradient).
     const top = this.spkReset === "soft" ? this.vTh : stopGradient(last);
-    const reset = last.sub(np.multiply(np.subtract(top, this.vReset), this.getSpike(last)));
+    const reset = last.sub(np.multiply(difference(top, this.vReset), this.getSpike(last)));
     const current = np.add(this.vRest, np.multiply(this.R, input));
     const V = integrate((v) => np.divide(np.subtract(current, v), this.tau), reset, this.integrator);
     this.V.value = V;
