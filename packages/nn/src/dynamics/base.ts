@@ -14,9 +14,9 @@ import { Module, walkStates } from "../module.js";
 export type DynamicsParam = number | ArrayLike;
 
 /**
- * Base class of neurons and synapses. Subclasses create their HiddenStates in `initState` with
- * `defineHidden` and declare a getter for each (`get V() { return this.hidden("V"); }`), so a
- * State used before `initState` is a typed error naming the fix rather than `undefined`.
+ * Base class of neurons and synapses. Subclasses list their HiddenStates in `hiddenVariables()`
+ * (created by `initState`) and declare a getter for each (`get V() { return this.hidden("V"); }`),
+ * so a State used before `initState` is a typed error naming the fix rather than `undefined`.
  * @example
  * const lif = new nn.LIF(10);
  * lif.initState(32);              // V: HiddenState of shape [32, 10]
@@ -35,10 +35,26 @@ export abstract class Dynamics extends Module {
     this.varshape = dims as number[];
   }
 
+  /** The HiddenStates `initState` creates, by field name, with their initializers. */
+  protected abstract hiddenVariables(): Readonly<Record<string, InitLike>>;
+
   /** Creates the HiddenStates for `batchSize` samples (none: shape `varshape`, no batch axis). */
-  abstract initState(batchSize?: number): void;
+  initState(batchSize?: number): void {
+    for (const [name, init] of Object.entries(this.hiddenVariables())) {
+      // An own, enumerable field: `states()` finds it, and it shadows the subclass's getter
+      // (which only runs while the State does not exist yet).
+      Object.defineProperty(this, name, {
+        value: new HiddenState(this.initialValue(init, batchSize, name), { name }), enumerable: true, writable: true, configurable: true,
+      });
+    }
+  }
+
   /** Writes the initial values again (inside `jit` too: a reset is an ordinary State write). */
-  abstract resetState(batchSize?: number): void;
+  resetState(batchSize?: number): void {
+    for (const [name, init] of Object.entries(this.hiddenVariables())) {
+      (this as unknown as Record<string, HiddenState>)[name]!.value = this.initialValue(init, batchSize, name);
+    }
+  }
   /** Advances one time step with input `x` and returns the output (spikes, conductance, ...). */
   abstract update(x?: ArrayLike): Tensor;
 
@@ -61,14 +77,6 @@ export abstract class Dynamics extends Module {
     return initialize(init, this.stateShape(batchSize), `${this.constructor.name} ${name} initializer`);
   }
 
-  /**
-   * Creates the HiddenState `name` as an own, enumerable field, so `states()` finds it and it
-   * shadows the class's getter (which only runs while the State does not exist yet).
-   */
-  protected defineHidden(name: string, value: Tensor): void {
-    Object.defineProperty(this, name, { value: new HiddenState(value, { name }), enumerable: true, writable: true, configurable: true });
-  }
-
   /** What a getter of a not-yet-created State returns: a StateError naming the fix. */
   protected hidden(name: string): never {
     throw new StateError(
@@ -77,9 +85,10 @@ export abstract class Dynamics extends Module {
   }
 
   /** A parameter as a number or a Tensor broadcasting to `varshape` (checked now, not at the first step). */
-  protected param(name: string, value: DynamicsParam): number | Tensor {
+  protected param(name: string, value: DynamicsParam, opts: { positive?: boolean } = {}): number | Tensor {
     if (typeof value === "number") {
       if (!Number.isFinite(value)) throw new ValueError(`${this.constructor.name}: ${name} must be finite, got ${value}`);
+      if (opts.positive && !(value > 0)) throw new ValueError(`${this.constructor.name}: ${name} must be positive, got ${value}`);
       return value;
     }
     const t = npUtil.asTensor(value, `${this.constructor.name} ${name}`);

@@ -2,7 +2,7 @@
  * `Expon`: the exponential synapse (BrainState's `nn.Expon`): dg/dt = −g / tau, and each step's
  * input is added to g after the decay, so a spike raises the conductance by its weight at once.
  */
-import { type ArrayLike, type HiddenState, type Tensor, ValueError, np, npUtil } from "@kiln/core";
+import { type ArrayLike, type HiddenState, type Tensor, np, npUtil } from "@kiln/core";
 import { type InitLike } from "../init.js";
 import { Dynamics, type DynamicsParam, inputFor } from "./base.js";
 import { type Integrator, checkIntegrator, integrate } from "./integrate.js";
@@ -32,8 +32,7 @@ export class Expon extends Dynamics {
   constructor(inSize: number | readonly number[], opts: ExponOptions = {}) {
     super(inSize);
     opts = npUtil.optionsOf("Expon", opts);
-    this.tau = this.param("tau", opts.tau ?? 8);
-    if (typeof this.tau === "number" && !(this.tau > 0)) throw new ValueError(`Expon: tau must be positive, got ${this.tau}`);
+    this.tau = this.param("tau", opts.tau ?? 8, { positive: true });
     this.gInitializer = opts.gInitializer ?? 0;
     this.integrator = checkIntegrator("Expon", opts.integrator ?? "expEuler");
   }
@@ -43,12 +42,8 @@ export class Expon extends Dynamics {
     return this.hidden("g");
   }
 
-  initState(batchSize?: number): void {
-    this.defineHidden("g", this.initialValue(this.gInitializer, batchSize, "g"));
-  }
-
-  resetState(batchSize?: number): void {
-    this.g.value = this.initialValue(this.gInitializer, batchSize, "g");
+  protected hiddenVariables() {
+    return { g: this.gInitializer };
   }
 
   /** Decays g over one step, adds the input `x` (if any; broadcast against g) and returns g. */

@@ -70,11 +70,10 @@ export class LIF extends Dynamics {
     super(inSize);
     opts = npUtil.optionsOf("LIF", opts);
     this.R = this.param("R", opts.R ?? 1);
-    this.tau = this.param("tau", opts.tau ?? 5);
+    this.tau = this.param("tau", opts.tau ?? 5, { positive: true });
     this.vTh = this.param("vTh", opts.vTh ?? 1);
     this.vReset = this.param("vReset", opts.vReset ?? 0);
     this.vRest = this.param("vRest", opts.vRest ?? 0);
-    if (typeof this.tau === "number" && !(this.tau > 0)) throw new ValueError(`LIF: tau must be positive, got ${this.tau}`);
     if (this.vTh === this.vReset) throw new ValueError(`LIF: vTh and vReset must differ (the spike function scales by vTh − vReset), both are ${this.vTh}`);
     this.vInitializer = opts.vInitializer ?? 0;
     this.spkFun = opts.spkFun ?? ((x) => piecewiseLinear(x));
@@ -89,12 +88,8 @@ export class LIF extends Dynamics {
     return this.hidden("V");
   }
 
-  initState(batchSize?: number): void {
-    this.defineHidden("V", this.initialValue(this.vInitializer, batchSize, "V"));
-  }
-
-  resetState(batchSize?: number): void {
-    this.V.value = this.initialValue(this.vInitializer, batchSize, "V");
+  protected hiddenVariables() {
+    return { V: this.vInitializer };
   }
 
   /** The spikes of potential `V` (default: the current one): spkFun((V − vTh) / (vTh − vReset)). */
