@@ -55,6 +55,7 @@ export abstract class Dynamics extends Module {
       (this as unknown as Record<string, HiddenState>)[name]!.value = this.initialValue(init, batchSize, name);
     }
   }
+
   /** Advances one time step with input `x` and returns the output (spikes, conductance, ...). */
   abstract update(x?: ArrayLike): Tensor;
 
