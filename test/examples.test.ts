@@ -29,4 +29,12 @@ describe("examples", function () {
     expect(loss).to.be.below(0.01);
     expect(out).to.contain("sine-regression.svg");
   });
+
+  it("spiking: a Linear-LIF-Linear-LIF network trained with BPTT learns digits and writes its raster plot", () => {
+    const out = run("spiking");
+    const [, first, last] = /loss ([\d.]+) -> ([\d.]+)/.exec(out) ?? [];
+    expect(Number(last), out).to.be.below(Number(first) * 0.6);
+    expect(Number(/held-out accuracy ([\d.]+)%/.exec(out)?.[1]), out).to.be.above(40);
+    expect(out).to.contain("spiking.svg");
+  });
 });

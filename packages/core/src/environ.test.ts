@@ -50,4 +50,16 @@ describe("environ", () => {
     expect(() => environ.context({ fit: false }, 3 as never)).to.throw(ValueError, /expected a function/);
     expect(environ.get("fit")).to.equal(true);
   });
+
+  it("dt: getDt reads it, says how to set it when unset, and set/context reject a non-positive or non-finite dt", () => {
+    expect(() => environ.getDt()).to.throw(ValueError, /"dt" is not set; set it with environ\.set\(\{ dt: 0\.1 \}\)/);
+    expect(environ.context({ dt: 0.25 }, () => environ.getDt())).to.equal(0.25);
+    environ.set({ dt: 0.5 });
+    expect(environ.getDt()).to.equal(0.5);
+    for (const bad of [0, -1, Number.NaN, Number.POSITIVE_INFINITY, "0.1", null]) {
+      expect(() => environ.set({ dt: bad as number }), String(bad)).to.throw(ValueError, /"dt" is the integration time step and must be a positive finite number/);
+      expect(() => environ.context({ dt: bad as number }, () => 0), String(bad)).to.throw(ValueError, /positive finite number/);
+    }
+    expect(environ.getDt()).to.equal(0.5);
+  });
 });

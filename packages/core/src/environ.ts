@@ -10,6 +10,12 @@ import { ValueError } from "./errors.js";
 export interface EnvironSettings {
   /** Training mode: `Dropout` drops only when `fit` is true. Default `true`. */
   fit: boolean;
+  /**
+   * The integration time step of brain-dynamics models (`nn.LIF`, `nn.Expon`, `nn.expEulerStep`),
+   * in the models' time unit (ms by convention). Unset by default, as in BrainState: a model that
+   * integrates asks for it with `getDt()`, which says how to set it.
+   */
+  dt?: number;
   [key: string]: unknown;
 }
 
@@ -32,6 +38,10 @@ function checkSettings(settings: unknown, who: string): Record<string, unknown> 
   }
   const s = settings as Record<string, unknown>;
   if ("fit" in s && typeof s.fit !== "boolean") throw new ValueError(`${who}: "fit" must be a boolean, got ${String(s.fit)}`);
+  // Checked here, not where it is read: a bad dt would otherwise surface as NaN membrane potentials.
+  if ("dt" in s && !(typeof s.dt === "number" && Number.isFinite(s.dt) && s.dt > 0)) {
+    throw new ValueError(`${who}: "dt" is the integration time step and must be a positive finite number, got ${String(s.dt)}`);
+  }
   return s;
 }
 
@@ -98,7 +108,19 @@ function reset(): void {
   globalsVersion++;
 }
 
-/** The environment namespace: `environ.get`, `environ.set`, `environ.context`, `environ.all`, `environ.reset`. */
+/**
+ * The integration time step `dt` (BrainState's `environ.get_dt()`); throws `ValueError` with the
+ * fix when it is not set. Read while a graph is built, so a jitted step retraces when dt changes.
+ * @example environ.context({ dt: 0.1 }, () => environ.getDt()) // 0.1
+ */
+function getDt(): number {
+  const dt = get("dt", Number.NaN);
+  if (dt === undefined || Number.isNaN(dt)) {
+    throw new ValueError(`environ.getDt: the time step "dt" is not set; set it with environ.set({ dt: 0.1 }) or run the simulation inside environ.context({ dt: 0.1 }, ...)`);
+  }
+  return dt;
+}
+
 /**
  * A string equal for equal settings: traced-function caches (jit) include it in their key, so a
  * step traced with `fit: true` is never replayed under `fit: false`.
@@ -110,4 +132,5 @@ function signature(): string {
   return (cachedSignature = JSON.stringify(Object.keys(s).sort().map((k) => [k, s[k]])));
 }
 
-export const environ = { get, set, context, all, reset, signature };
+/** The environment namespace: `environ.get`, `set`, `context`, `all`, `reset`, `signature`, `getDt`. */
+export const environ = { get, set, context, all, reset, signature, getDt };

@@ -71,9 +71,12 @@ function isContainer(v: unknown): v is Record<string, unknown> {
 /**
  * Visits every State reachable from `root` once, depth first with children in sorted key order —
  * which is exactly sorted path order, so the first path a State is met along is its smallest.
+ * `visitModule`, if given, sees every reachable Module once (root included), before its fields.
  * @example walkStates(model, (path, s) => console.log(path.join("."), s.describe()))
  */
-export function walkStates(root: unknown, visit: (path: readonly string[], state: AnyState) => void): void {
+export function walkStates(
+  root: unknown, visit: (path: readonly string[], state: AnyState) => void, visitModule?: (path: readonly string[], module: Module) => void,
+): void {
   const seen = new Set<object>();
   const go = (node: unknown, path: string[]): void => {
     if (node instanceof State) {
@@ -85,6 +88,7 @@ export function walkStates(root: unknown, visit: (path: readonly string[], state
     }
     if (!isContainer(node) || seen.has(node)) return; // also breaks reference cycles
     seen.add(node);
+    if (visitModule && node instanceof Module) visitModule(path, node);
     const keys = Array.isArray(node) ? node.map((_, i) => String(i)) : Object.keys(node).sort(compareSegments);
     for (const k of keys) go(node[k], [...path, k]);
   };

@@ -27,3 +27,9 @@ export {
   type Reduction, type LossOptions, type CrossEntropyOptions, type BinaryCrossEntropyOptions, type HuberLossOptions,
 } from "./losses.js";
 export * as init from "./init-namespace.js";
+export { Dynamics, initAllStates, resetAllStates, type DynamicsParam } from "./dynamics/base.js";
+export { LIF, type LIFOptions, type SpikeReset } from "./dynamics/lif.js";
+export { Expon, type ExponOptions } from "./dynamics/expon.js";
+export { integrate, expEulerStep, type Integrator, type Drift } from "./dynamics/integrate.js";
+export * as surrogate from "./dynamics/surrogate.js";
+export { type SpikeFunction } from "./dynamics/surrogate.js";

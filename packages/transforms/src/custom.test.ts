@@ -122,3 +122,28 @@ describe("customJvp", () => {
     expect(() => jvp((x: Tensor) => T(f(x)), [np.ones([2])], [np.ones([2])])).to.throw(ValueError, /tangentOut has structure \[\*,\*\] but the function's output has \*/);
   });
 });
+
+describe("custom calls in a long JS loop (BPTT through spikes, issue 16)", () => {
+  // tanh with its exact derivative as the custom rule: the loop's gradient must equal plain tanh's.
+  const customTanh = customVjp((x: Tensor) => np.tanh(x));
+  customTanh.defVjp((x: Tensor) => [np.tanh(x), np.tanh(x)], (y: Tensor, g: Tensor) => [g.mul(y.square().neg().add(1))]);
+  const xs = np.linspace(-1, 1, 64, { dtype: "float64" }).reshape([64, 1]);
+  const unrolled = (act: (x: Tensor) => Tensor, steps: number) => (w: Tensor) => {
+    let h = np.zeros([1], { dtype: "float64" });
+    // As a LIF neuron: the state carries over directly (leak) and through the call (reset).
+    for (let t = 0; t < steps; t++) h = h.mul(0.9).add(xs.get(t).mul(w)).sub(act(h).mul(0.5));
+    return h.sum();
+  };
+
+  it("the gradient equals the plain function's, and its graph grows linearly with the number of calls (one reverse sweep)", () => {
+    const w = np.array([0.7], { dtype: "float64" });
+    const sizes = [16, 32].map((steps) => {
+      const g = T(grad(unrolled((x) => T(customTanh(x)), steps))(w));
+      const size = topoSort([g.node]).length; // before realizing: that replaces the graph by its value
+      expectClose(g, T(grad(unrolled(np.tanh, steps))(w)).dataSync() as Float64Array, { rtol: 1e-12 });
+      return size;
+    });
+    // A reverse pass per call down to the earlier calls made this quadratic (ratio ~4).
+    expect(sizes[1]! / sizes[0]!).to.be.below(2.3);
+  });
+});

@@ -16,7 +16,7 @@ import {
   DTypeError, type Node, type Prim, type PrimParams, ShapeError, Tensor, ValueError, avalString, controlCallOf, isFloat,
   npUtil, topoSort,
 } from "@kiln/core";
-import { findCustomCalls } from "./custom-call.js";
+import { type CustomCall, customCallOf, findCustomCalls } from "./custom-call.js";
 import { CALL_JVP_RULES, CALL_VJP_RULES } from "./rules/control.js";
 import { jvpRuleOf } from "./rules/jvp.js";
 import { blocksCotangent } from "./rules/partials.js";
@@ -54,9 +54,9 @@ function checkLike(what: string, t: Tensor, node: Node): void {
 }
 
 /** A rule's result must match its node: a mismatch is a bug in the rule table, reported as such. */
-function assertRuleResult(mode: "jvp" | "vjp", prim: Prim, t: Tensor, node: Node): void {
+function assertRuleResult(mode: "jvp" | "vjp", op: string, t: Tensor, node: Node): void {
   if (avalString(node.aval) !== avalString({ shape: t.shape, dtype: t.dtype })) {
-    throw new Error(`internal error: the ${mode} rule of ${prim} produced ${t.dtype}[${t.shape}] for ${avalString(node.aval)}`);
+    throw new Error(`internal error: the ${mode} rule of ${op} produced ${t.dtype}[${t.shape}] for ${avalString(node.aval)}`);
   }
 }
 
@@ -146,18 +146,35 @@ export function jvpNodes(outputs: readonly Tensor[], seeds: ReadonlyMap<Node, Te
  * // g = cos(x)
  */
 export function vjpNodes(outputs: readonly Tensor[], cts: readonly (Tensor | null)[], wrt: readonly Node[]): (Tensor | null)[] {
+  return reverseSweep(outputs, cts, wrt, () => undefined);
+}
+
+/**
+ * The reverse pass behind vjpNodes and vjpGraph: one sweep over the nodes in reverse topological
+ * order. With `callOf`, a custom call's barrier nodes depend on the call's inputs (its interior
+ * is never visited) and the call's rule runs once, at its first output in topological order —
+ * by then every consumer of every output has sent its cotangent — sending cotangents to the
+ * call's inputs. One sweep keeps BPTT through a JS loop of custom calls (spikes, checkpoints)
+ * linear in the loop's length: a pass per call down to the earlier calls would be quadratic.
+ */
+function reverseSweep(
+  outputs: readonly Tensor[], cts: readonly (Tensor | null)[], wrt: readonly Node[], callOf: (n: Node) => CustomCall | undefined,
+): (Tensor | null)[] {
   if (cts.length !== outputs.length) {
     throw new ValueError(`vjp: got ${cts.length} cotangent(s) for ${outputs.length} output(s); pass one per output (null for zero)`);
   }
   cts.forEach((c, i) => c && checkLike(`vjp: the cotangent of output ${i}`, c, outputs[i]!.node));
   const wanted = new Set(wrt);
-  const order = topoSort(outputs.map((o) => o.node));
+  const upstream = (n: Node): readonly Node[] => callOf(n)?.inputs ?? n.inputs;
+  const order = topoSort(outputs.map((o) => o.node), undefined, upstream);
 
   // Reachability first: a node matters only if a wanted node lies below it through float values
   // and through ops that pass a cotangent (not through stopGradient, floor, comparisons, ...).
+  // A barrier passes its cotangent to its call's inputs (through the call's rule).
   const reaches = new Set<Node>();
   for (const n of order) {
-    if (isFloat(n.aval.dtype) && (wanted.has(n) || (!blocksCotangent(n.prim) && n.inputs.some((i) => reaches.has(i))))) reaches.add(n);
+    const passes = callOf(n) !== undefined || !blocksCotangent(n.prim);
+    if (isFloat(n.aval.dtype) && (wanted.has(n) || (passes && upstream(n).some((i) => reaches.has(i))))) reaches.add(n);
   }
 
   const pending = new Map<Node, Tensor[]>();
@@ -182,17 +199,32 @@ export function vjpNodes(outputs: readonly Tensor[], cts: readonly (Tensor | nul
     if (wanted.has(node)) result.set(node, ct);
     return ct;
   };
-  const sendToInputs = (node: Node, inCts: readonly (Tensor | null)[]): void => {
-    node.inputs.forEach((input, i) => {
+  const sendTo = (who: string, targets: readonly Node[], inCts: readonly (Tensor | null)[]): void => {
+    targets.forEach((input, i) => {
       const c = inCts[i];
       if (!c || !reaches.has(input)) return;
-      assertRuleResult("vjp", node.prim, c, input);
+      assertRuleResult("vjp", who, c, input);
       send(input, c);
     });
   };
   const groups = siblingGroups(order);
+  // Each call's first output in topological order: where its rule runs.
+  const firstOutput = new Map<CustomCall, Node>();
+  for (const n of order) {
+    const call = callOf(n);
+    if (call && !firstOutput.has(call)) firstOutput.set(call, n);
+  }
   for (let k = order.length - 1; k >= 0; k--) {
     const node = order[k]!;
+    const call = callOf(node);
+    if (call) {
+      if (firstOutput.get(call) !== node) continue;
+      const outCts = call.outputs.map(collect);
+      if (outCts.every((c) => c === null)) continue;
+      const inCts = call.rules.vjp(outCts).map((c, i) => (c && isFloat(call.inputs[i]!.aval.dtype) ? c : null));
+      sendTo(call.name, call.inputs, inCts);
+      continue;
+    }
     const group = groups.get(node);
     if (group) {
       // Every consumer of every sibling comes after the first sibling: differentiate the op there.
@@ -200,14 +232,14 @@ export function vjpNodes(outputs: readonly Tensor[], cts: readonly (Tensor | nul
       const cts: (Tensor | null)[] = controlCallOf(node)!.outAvals.map(() => null);
       for (const s of group) cts[outputIndex(s)] = collect(s);
       if (cts.every((c) => c === null)) continue;
-      sendToInputs(node, callVjpRuleOf(node.prim)!(cts, node.inputs.map(wrap), node.params as PrimParams[Prim], GRAPH_DERIVATIVES));
+      sendTo(node.prim, node.inputs, callVjpRuleOf(node.prim)!(cts, node.inputs.map(wrap), node.params as PrimParams[Prim], GRAPH_DERIVATIVES));
       continue;
     }
     const ct = collect(node);
     if (!ct || node.inputs.length === 0) continue;
     const rule = vjpRuleOf(node.prim);
     if (!rule) throw new Error(`internal error: ${node.prim} has inputs but no vjp rule`);
-    sendToInputs(node, rule(ct, node.inputs.map(wrap), node.params as PrimParams[Prim], wrap(node)));
+    sendTo(node.prim, node.inputs, rule(ct, node.inputs.map(wrap), node.params as PrimParams[Prim], wrap(node)));
   }
   return wrt.map((n) => result.get(n) ?? null);
 }
@@ -240,44 +272,11 @@ export function jvpGraph(outputs: readonly Tensor[], seeds: ReadonlyMap<Node, Te
 /**
  * The cotangent of each `wrt` node given a cotangent per output (null = zero), like `vjpNodes`,
  * but applying the reverse rule of every custom call (customVjp, customJvp, checkpoint) on the
- * way: first the plain graph down to the calls' outputs, then each call, latest first, from its
- * accumulated output cotangents into its inputs and on down.
+ * way, in the same single sweep: a call's rule runs once all its outputs' cotangents are in.
  * @example const [g] = vjpGraph([y], [onesLike(y.node)], [x.node]);
  */
 export function vjpGraph(outputs: readonly Tensor[], cts: readonly (Tensor | null)[], wrt: readonly Node[]): (Tensor | null)[] {
-  const calls = findCustomCalls(outputs.map((o) => o.node), wrt);
-  if (!calls.length) return vjpNodes(outputs, cts, wrt);
-  const acc = new Map<Node, Tensor>();
-  const accumulate = (targets: readonly Node[], got: readonly (Tensor | null)[]): void => {
-    got.forEach((t, i) => {
-      if (!t) return;
-      const n = targets[i]!;
-      const prev = acc.get(n);
-      acc.set(n, prev ? npUtil.apply("add", [prev, t], {}) : t);
-    });
-  };
-  const wanted = [...new Set(wrt)];
-  const first = [...wanted, ...calls.flatMap((c) => c.outputs)];
-  accumulate(first, vjpNodes(outputs, cts, first));
-  for (let c = calls.length - 1; c >= 0; c--) {
-    const call = calls[c]!;
-    const outCts = call.outputs.map((o) => acc.get(o) ?? null);
-    if (outCts.every((t) => t === null)) continue;
-    const inCts = call.rules.vjp(outCts);
-    const ins: Tensor[] = [];
-    const insCts: Tensor[] = [];
-    call.inputs.forEach((n, i) => {
-      const ct = inCts[i];
-      if (ct && isFloat(n.aval.dtype)) {
-        ins.push(new Tensor(n));
-        insCts.push(ct);
-      }
-    });
-    if (!ins.length) continue;
-    const targets = [...wanted, ...calls.slice(0, c).flatMap((x) => x.outputs)];
-    accumulate(targets, vjpNodes(ins, insCts, targets));
-  }
-  return wrt.map((w) => acc.get(w) ?? null);
+  return reverseSweep(outputs, cts, wrt, customCallOf);
 }
 
 /** Handed to call-level rules, which differentiate sub-graphs with the full drivers. */

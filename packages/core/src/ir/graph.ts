@@ -13,8 +13,12 @@ export interface Graph {
   readonly nodes: readonly Node[];
 }
 
-/** Nodes reachable from `outputs`, in topological (dependency-first) order. Iterative: deep graphs are fine. */
-export function topoSort(outputs: readonly Node[], stopAt?: (n: Node) => boolean): Node[] {
+/**
+ * Nodes reachable from `outputs`, in topological (dependency-first) order. Iterative: deep graphs
+ * are fine. `inputsOf` replaces a node's dependencies (a custom call's barrier depends on the
+ * call's inputs, not on its interior).
+ */
+export function topoSort(outputs: readonly Node[], stopAt?: (n: Node) => boolean, inputsOf: (n: Node) => readonly Node[] = (n) => n.inputs): Node[] {
   const order: Node[] = [];
   const seen = new Set<Node>();
   const stack: [Node, number][] = [];
@@ -25,7 +29,7 @@ export function topoSort(outputs: readonly Node[], stopAt?: (n: Node) => boolean
     while (stack.length) {
       const top = stack[stack.length - 1]!;
       const [node, i] = top;
-      const inputs = stopAt?.(node) ? [] : node.inputs;
+      const inputs = stopAt?.(node) ? [] : inputsOf(node);
       if (i < inputs.length) {
         top[1]++;
         const next = inputs[i]!;

@@ -1,0 +1,160 @@
+/**
+ * `Dynamics`: the base of models that evolve in time (BrainState's `nn.Dynamics`). Their
+ * variables (a membrane potential, a conductance) are `HiddenState`s created by `initState`
+ * (their shape depends on the batch size, unknown when the model is built) and overwritten by
+ * `resetState`; `update(x)` advances one time step of `environ.getDt()`.
+ */
+import {
+  type ArrayLike, HiddenState, ShapeError, StateError, Tensor, ValueError, describeValue, npUtil,
+} from "@kiln/core";
+import { type InitLike, initialize } from "../init.js";
+import { Module, walkStates } from "../module.js";
+
+/** A model parameter: one number for every neuron, or an array broadcasting to the variable shape. */
+export type DynamicsParam = number | ArrayLike;
+
+/**
+ * Base class of neurons and synapses. Subclasses list their HiddenStates in `hiddenVariables()`
+ * (created by `initState`) and declare a getter for each (`get V() { return this.hidden("V"); }`),
+ * so a State used before `initState` is a typed error naming the fix rather than `undefined`.
+ * @example
+ * const lif = new nn.LIF(10);
+ * lif.initState(32);              // V: HiddenState of shape [32, 10]
+ * environ.context({ dt: 0.1 }, () => lif.update(np.ones([32, 10])));
+ */
+export abstract class Dynamics extends Module {
+  /** The shape of one sample's variables (BrainState's `varshape`). */
+  readonly varshape: readonly number[];
+
+  constructor(inSize: number | readonly number[]) {
+    super();
+    const dims = typeof inSize === "number" ? [inSize] : Array.isArray(inSize) ? [...(inSize as readonly unknown[])] : null;
+    if (!dims || !dims.length || dims.some((d) => !Number.isInteger(d) || (d as number) <= 0)) {
+      throw new ValueError(`${this.constructor.name}: inSize must be a positive integer or an array of them, got ${describeValue(inSize)}`);
+    }
+    this.varshape = dims as number[];
+  }
+
+  /** The HiddenStates `initState` creates, by field name, with their initializers. */
+  protected abstract hiddenVariables(): Readonly<Record<string, InitLike>>;
+
+  /** Creates the HiddenStates for `batchSize` samples (none: shape `varshape`, no batch axis). */
+  initState(batchSize?: number): void {
+    for (const [name, init] of Object.entries(this.hiddenVariables())) {
+      // An own, enumerable field: `states()` finds it, and it shadows the subclass's getter
+      // (which only runs while the State does not exist yet).
+      Object.defineProperty(this, name, {
+        value: new HiddenState(this.initialValue(init, batchSize, name), { name }), enumerable: true, writable: true, configurable: true,
+      });
+    }
+  }
+
+  /** Writes the initial values again (inside `jit` too: a reset is an ordinary State write). */
+  resetState(batchSize?: number): void {
+    for (const [name, init] of Object.entries(this.hiddenVariables())) {
+      (this as unknown as Record<string, HiddenState>)[name]!.value = this.initialValue(init, batchSize, name);
+    }
+  }
+
+  /** Advances one time step with input `x` and returns the output (spikes, conductance, ...). */
+  abstract update(x?: ArrayLike): Tensor;
+
+  /** `update(x)`: a dynamics model is called like any module. */
+  call(x?: ArrayLike): Tensor {
+    return this.update(x);
+  }
+
+  /** `[batchSize, ...varshape]`, or `varshape` without a batch size. */
+  protected stateShape(batchSize: number | undefined): number[] {
+    if (batchSize === undefined) return [...this.varshape];
+    if (!Number.isInteger(batchSize) || batchSize <= 0) {
+      throw new ValueError(`${this.constructor.name}: batchSize must be a positive integer (or omitted for no batch axis), got ${describeValue(batchSize)}`);
+    }
+    return [batchSize, ...this.varshape];
+  }
+
+  /** The initial value of a variable: `init` evaluated at the state shape. */
+  protected initialValue(init: InitLike, batchSize: number | undefined, name: string): Tensor {
+    return initialize(init, this.stateShape(batchSize), `${this.constructor.name} ${name} initializer`);
+  }
+
+  /** What a getter of a not-yet-created State returns: a StateError naming the fix. */
+  protected hidden(name: string): never {
+    throw new StateError(
+      `${this.constructor.name}.${name} does not exist yet: call initState(batchSize) on the model (or nn.initAllStates(model, batchSize)) before update or resetState`,
+    );
+  }
+
+  /** A parameter as a number or a Tensor broadcasting to `varshape` (checked now, not at the first step). */
+  protected param(name: string, value: DynamicsParam, opts: { positive?: boolean } = {}): number | Tensor {
+    if (typeof value === "number") {
+      if (!Number.isFinite(value)) throw new ValueError(`${this.constructor.name}: ${name} must be finite, got ${value}`);
+      if (opts.positive && !(value > 0)) throw new ValueError(`${this.constructor.name}: ${name} must be positive, got ${value}`);
+      return value;
+    }
+    const t = npUtil.asTensor(value, `${this.constructor.name} ${name}`);
+    if (!broadcastsTo(t.shape, this.varshape)) {
+      throw new ShapeError(`${this.constructor.name}: ${name} has shape [${t.shape}], which does not broadcast to the variable shape [${this.varshape}]`);
+    }
+    return t;
+  }
+}
+
+/** Whether `shape` broadcasts to `target` unchanged: no more axes, each trailing axis 1 or equal. */
+function broadcastsTo(shape: readonly number[], target: readonly number[]): boolean {
+  const off = target.length - shape.length;
+  return off >= 0 && shape.every((d, i) => d === 1 || d === target[off + i]);
+}
+
+/**
+ * A step's input as a Tensor, checked to broadcast to the State it drives: a larger input would
+ * silently grow the State (and break a loop whose carry must keep its shape).
+ */
+export function inputFor(who: string, x: ArrayLike, state: Tensor): Tensor {
+  // JS numbers and arrays take the state's dtype: a float32 constant would round a float64 model's input.
+  const t = npUtil.asTensor(x, who, x instanceof Tensor ? undefined : state.dtype);
+  if (!broadcastsTo(t.shape, state.shape)) {
+    throw new ShapeError(`${who}: the input has shape [${t.shape}] but the state has shape [${state.shape}]; ` +
+      `the input must broadcast to it (initState(batchSize) sets the batch size)`);
+  }
+  return t;
+}
+
+/** A module with BrainState's `init_state`/`reset_state` protocol. */
+interface HasStateInit {
+  initState(batchSize?: number): void;
+  resetState(batchSize?: number): void;
+}
+
+function stateInitModules(root: unknown, who: string): HasStateInit[] {
+  if (!(root instanceof Module)) throw new ValueError(`${who}: expected a Module, got ${describeValue(root)}`);
+  const found: HasStateInit[] = [];
+  walkStates(root, () => undefined, (_, m) => {
+    const c = m as Partial<HasStateInit>;
+    if (typeof c.initState === "function" && typeof c.resetState === "function") found.push(m as unknown as HasStateInit);
+  });
+  return found;
+}
+
+/**
+ * Calls `initState(batchSize)` on every module of `model` that has one (BrainState's
+ * `nn.init_all_states`). Call it outside `jit`: it creates States.
+ * @example
+ * const net = new nn.Sequential(new nn.Linear(784, 100), new nn.LIF(100));
+ * nn.initAllStates(net, 64);
+ */
+export function initAllStates<M extends Module>(model: M, batchSize?: number): M {
+  for (const m of stateInitModules(model, "initAllStates")) m.initState(batchSize);
+  return model;
+}
+
+/**
+ * Calls `resetState(batchSize)` on every module of `model` that has one (BrainState's
+ * `nn.reset_all_states`); inside `jit` the resets are State writes of the compiled step.
+ * @example
+ * const step = jit((xs) => { nn.resetAllStates(net, 64); return forLoop((x) => net.call(x), xs); });
+ */
+export function resetAllStates<M extends Module>(model: M, batchSize?: number): M {
+  for (const m of stateInitModules(model, "resetAllStates")) m.resetState(batchSize);
+  return model;
+}
