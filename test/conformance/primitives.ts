@@ -371,4 +371,10 @@ export const PRIMITIVE_CASES: { readonly [P in Prim]: readonly Case[] } = {
     })),
     { name: "wide matrix", build: () => [0, 1].map((index) => apply("qr", [tensor("float32", [2, 4], (k) => [3, 1, -2, 0.5, 4, -1, 1, 2][k]!)], { index, complete: false })), tol: { rtol: 1e-4, atol: 1e-5 } },
   ],
+  // Radix-2 lengths (1, 8, 16) and Bluestein ones (3, 17, 12), both directions, float32 and float64.
+  fft: ([[1], [17], [3, 8], [2, 3, 12], [2, 16]] as const).flatMap((shape) => (["float32", "float64"] as DType[]).flatMap((dtype) => [false, true].map((inverse): Case => ({
+    name: `${inverse ? "inverse " : ""}${dtype}[${shape}]`,
+    build: () => [0, 1].map((index) => apply("fft", [floats(shape, { dtype }), floats(shape, { dtype, lo: -2, hi: 1 })], { inverse, index })),
+    tol: { rtol: 1e-4, atol: 1e-4 },
+  })))),
 };

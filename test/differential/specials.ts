@@ -181,6 +181,12 @@ export const SPECIAL_CASES: { readonly [P in Prim]: readonly SpecialCase[] | { r
   // A non-finite entry makes every output NaN (as LAPACK-backed JAX); finite extremes go through Jacobi.
   eigh: [0, 1].map((index) => ({ prim: "eigh" as const, name: `eigh output ${index} with a special in the corner`, build: () => apply("eigh", [specialMatrices()], { index }), operands: (i: number) => [FLOAT_SPECIALS[Math.floor(i / (2 + 2 * index))]!] })),
   qr: [0, 1].map((index) => ({ prim: "qr" as const, name: `qr output ${index} with a special in the corner`, build: () => apply("qr", [specialMatrices()], { index, complete: false }), operands: (i: number) => [FLOAT_SPECIALS[Math.floor(i / 4)]!] })),
+  // A special in the first entry of each length-4 row (radix-2) spreads through that row only.
+  fft: [0, 1].map((index) => ({
+    prim: "fft" as const, name: `fft output ${index} of rows with a special first`,
+    build: () => apply("fft", [vec("float32", FLOAT_SPECIALS.flatMap((v) => [v, 0.5, 0.25, 2]), [n, 4]), vec("float32", FLOAT_SPECIALS.flatMap(() => [0, -1, 0.5, 0]), [n, 4])], { inverse: false, index }),
+    operands: (i: number) => [FLOAT_SPECIALS[Math.floor(i / 4)]!],
+  })),
 };
 
 /** One element of a case that differs from the reference. */

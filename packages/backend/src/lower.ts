@@ -177,6 +177,7 @@ const LOWER_RULES = {
 
   eigh: libraryKernel("eigh"),
   qr: libraryKernel("qr"),
+  fft: libraryKernel("fft"),
 } satisfies { [P in Prim]: LowerRule<P> | LibraryMarker };
 
 /**

@@ -17,6 +17,7 @@ import { sortAlongInto } from "./sort-order.js";
 import { svdBatchInto } from "./linalg-svd-f64.js";
 import { eighBatchInto } from "./linalg-eigh-f64.js";
 import { qrBatchInto } from "./linalg-qr-f64.js";
+import { fftBatchInto } from "./fft-f64.js";
 
 export type F64 = Float64Array;
 type EvalRule<P extends Prim> = (inputs: F64[], params: PrimParams[P], node: Node<P>) => F64;
@@ -363,6 +364,11 @@ const RULES: { [P in Prim]: EvalRule<P> } = {
   qr: ([a], p, node) => {
     const out = new Float64Array(sizeOf(node.aval.shape));
     qrBatchInto(a!, node.inputs[0]!.aval.shape, p.complete, p.index, out);
+    return out;
+  },
+  fft: ([re, im], p, node) => {
+    const out = new Float64Array(sizeOf(node.aval.shape));
+    fftBatchInto(re!, im!, node.aval.shape, p.inverse, p.index, out);
     return out;
   },
 };

@@ -110,6 +110,12 @@ export type PrimParams = { [P in UnaryPrim]: NoParams } & { [P in BinaryPrim]: N
    * [..., k, n], k = min(m, n)) or `complete` ([..., m, m], [..., m, n]). Signs as LAPACK.
    */
   qr: { index: number; complete: boolean };
+  /**
+   * Output `index` (0: real part, 1: imaginary part) of the unnormalized discrete Fourier transform
+   * of the complex array (re, im) along its last axis: sign −2πi, or +2πi when `inverse` (n·ifft).
+   * Linear in (re, im); its adjoint is the transform in the other direction (core/src/fft-f64.ts).
+   */
+  fft: { inverse: boolean; index: number };
 };
 
 export type Prim = keyof PrimParams;
@@ -256,6 +262,21 @@ function inferQr([a, ...rest]: readonly Aval[], p: PrimParams["qr"]): Aval {
   const [m, n] = a.shape.slice(-2) as [number, number];
   const k = p.complete ? m : Math.min(m, n);
   return { shape: [...a.shape.slice(0, -2), ...(p.index === 0 ? [m, k] : [k, n])], dtype: a.dtype };
+}
+
+/** fft: two float operands (re, im) of one shape and dtype, rank ≥ 1, a non-empty last axis. */
+function inferFft(inputs: readonly Aval[], p: PrimParams["fft"]): Aval {
+  const [re, im] = inputs;
+  if (inputs.length !== 2 || !re || !im) throw new ShapeError(`fft: expected 2 operands (real and imaginary parts), got ${inputs.length}`);
+  if (!shapeEq(re.shape, im.shape) || re.dtype !== im.dtype) {
+    throw new ShapeError(`fft: real and imaginary parts differ: ${fmtShape(re.shape)} ${re.dtype} and ${fmtShape(im.shape)} ${im.dtype}`);
+  }
+  if (!isFloat(re.dtype)) throw new DTypeError(`fft: expected float operands, got ${re.dtype}`);
+  if (re.shape.length < 1 || re.shape[re.shape.length - 1] === 0) {
+    throw new ShapeError(`fft: the transformed (last) axis must exist and be non-empty, got shape ${fmtShape(re.shape)}`);
+  }
+  if (p.index !== 0 && p.index !== 1) throw new IndexError(`fft: output index ${p.index} must be 0 (real part) or 1 (imaginary part)`);
+  return re;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -414,6 +435,8 @@ export const PRIMITIVES = {
 
   eigh: { kind: "linalg", params: { index: int }, infer: inferEigh },
   qr: { kind: "linalg", params: { index: int, complete: bool }, infer: inferQr },
+  // A dense linear map along one axis, computed by a host library kernel like the factorizations.
+  fft: { kind: "linalg", params: { inverse: bool, index: int }, infer: inferFft },
 } satisfies { [P in Prim]: PrimRule<P> };
 
 /** Named op groups (STYLE.md §6): fusion and defaults are decided by membership, not by name checks. */

@@ -30,3 +30,4 @@ export const bool = "bool" as const;
 export * from "./math-extra.js";
 export * from "./signal-extra.js";
 export { sort, argsort, lexsort, partition, argpartition, searchsorted, unique, type SortOptions, type UniqueOptions } from "./sort.js";
+export * as fft from "./fft-index.js";

@@ -217,4 +217,6 @@ export const BATCH_RULES = {
 
   eigh: elementwiseBatch("eigh"),
   qr: elementwiseBatch("qr"),
+  // The transform runs along the last axis: a leading batch axis is one more row axis.
+  fft: elementwiseBatch("fft"),
 } satisfies BatchTable;

@@ -10,6 +10,7 @@ import {
   permuteLikeSort, prodOfOthers, solve, sub, sumAxes,
 } from "./ops.js";
 import { eighTangent } from "./linalg-eigh.js";
+import { FFT_JVP } from "./fft.js";
 import { qrTangent } from "./linalg-qr.js";
 import type { CallLevel, JvpRule, JvpTable, NotDifferentiable } from "./types.js";
 import { SVD_JVP } from "./linalg-svd.js";
@@ -116,6 +117,7 @@ export const JVP_RULES = {
   scan: callLevel(),
 
   eigh: ([a], [t], { index }, out) => eighTangent(a!, t!, index, out),
+  ...FFT_JVP,
   qr: ([a], [t], { index, complete }) => qrTangent(a!, t!, index, complete),
 } satisfies JvpTable;
 

@@ -11,6 +11,7 @@ import {
   unpermuteLikeSort, where, zerosLike,
 } from "./ops.js";
 import { eighCotangent } from "./linalg-eigh.js";
+import { FFT_VJP } from "./fft.js";
 import { qrCotangent } from "./linalg-qr.js";
 import type { CallLevel, NotDifferentiable, VjpRule, VjpTable } from "./types.js";
 import { SVD_VJP } from "./linalg-svd.js";
@@ -128,6 +129,7 @@ export const VJP_RULES = {
   scan: callLevel(),
 
   eigh: (ct, [a], { index }, out) => [eighCotangent(a!, ct, index, out)],
+  ...FFT_VJP,
   qr: (ct, [a], { index, complete }) => [qrCotangent(a!, ct, index, complete)],
 } satisfies VjpTable;
 
