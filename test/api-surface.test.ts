@@ -33,6 +33,10 @@ describe("API surface (API.md §1)", () => {
     for (const f of ["solve", "inv", "det", "slogdet", "cholesky", "norm"]) expect((kiln.np.linalg as Record<string, unknown>)[f], f).to.be.a("function");
     expect([kiln.np.float32, kiln.np.int32, kiln.np.bool, kiln.np.float64]).to.deep.equal(["float32", "int32", "bool", "float64"]);
   });
+  it("np.fft names", () => {
+    const names = `fft ifft rfft irfft fft2 ifft2 rfft2 irfft2 fftn ifftn rfftn irfftn hfft ihfft fftfreq rfftfreq fftshift ifftshift complex conj isComplex`.split(" ");
+    for (const f of names) expect((kiln.np.fft as Record<string, unknown>)[f], f).to.be.a("function");
+  });
   it("Tensor methods and properties", () => {
     const x = kiln.np.array([[1, 2]]);
     for (const m of TENSOR_METHODS) expect((x as unknown as Record<string, unknown>)[m], m).to.be.a("function");

@@ -42,12 +42,13 @@ export function rfftfreq(n: number, d = 1, options?: FftFreqOptions): Tensor {
 }
 
 function shift(op: string, x: ComplexLike, axes: number | readonly number[] | null | undefined, sign: 1 | -1): Tensor | Complex {
-  const t = isComplex(x) ? asComplex(op, x) : asTensor(x as ArrayLike, op);
-  const parts = "re" in t ? [t.re, t.im] : [t];
-  const list = normAxes(op, axes, parts[0]!.ndim);
-  const by = list.map((a) => sign * (parts[0]!.shape[a]! >> 1));
-  const [re, im] = parts.map((p) => (list.length === 0 ? p : roll(p, by, list)));
-  return im ? { re: re!, im } : re!;
+  const rollAll = (t: Tensor): Tensor => {
+    const list = normAxes(op, axes, t.ndim);
+    return list.length === 0 ? t : roll(t, list.map((a) => sign * (t.shape[a]! >> 1)), list);
+  };
+  if (!isComplex(x)) return rollAll(asTensor(x, op));
+  const z = asComplex(op, x);
+  return { re: rollAll(z.re), im: rollAll(z.im) };
 }
 
 /**

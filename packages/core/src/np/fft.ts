@@ -72,9 +72,13 @@ export function rfft(a: ArrayLike, options?: FftOptions): Complex {
   const op = "fft.rfft";
   const { n, axis, norm } = optionsOf(op, options);
   const z = asComplex(op, asReal(op, a));
-  const ax = axisOf(op, z, axis);
-  const full = dftAlong(op, z, ax, n, false, normOf(op, norm));
-  return keepLeading(full, ax, (full.re.shape[ax]! >> 1) + 1);
+  return rfftAlong(op, z, axisOf(op, z, axis), n, normOf(op, norm));
+}
+
+/** rfft along a normalized axis (shared by rfft, rfftn and ihfft). */
+function rfftAlong(op: string, z: Complex, axis: number, n: number | undefined, norm: FftNorm): Complex {
+  const full = dftAlong(op, z, axis, n, false, norm);
+  return keepLeading(full, axis, (full.re.shape[axis]! >> 1) + 1);
 }
 
 /**
@@ -134,8 +138,9 @@ export function hfft(a: ComplexLike, options?: FftOptions): Tensor {
  */
 export function ihfft(a: ArrayLike, options?: FftOptions): Complex {
   const op = "fft.ihfft";
-  const { norm, ...rest } = optionsOf(op, options);
-  return conj(rfft(a, { ...rest, norm: swapNorm(normOf(op, norm)) }));
+  const { n, axis, norm } = optionsOf(op, options);
+  const z = asComplex(op, asReal(op, a));
+  return conj(rfftAlong(op, z, axisOf(op, z, axis), n, swapNorm(normOf(op, norm))));
 }
 
 /** The normalized `axes` and lengths `s` of an n-D transform (JAX: repeated axes are a ValueError). */
@@ -195,7 +200,7 @@ function rfftn1(op: string, a: ArrayLike, options: FftnOptions | undefined, fall
   const { axes, s, norm } = axesOf(op, z, options, fallback);
   if (axes.length === 0) return z;
   const last = axes.length - 1;
-  z = rfft(z.re, { n: s[last], axis: axes[last], norm });
+  z = rfftAlong(op, z, axes[last]!, s[last], norm);
   axes.slice(0, last).forEach((ax, i) => (z = dftAlong(op, z, ax, s[i], false, norm)));
   return z;
 }
