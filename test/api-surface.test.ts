@@ -18,7 +18,7 @@ signbit fmax fmin fmod modf divmod floatPower cbrt sinc log10 logaddexp logaddex
 invert bitwiseAnd bitwiseOr bitwiseXor leftShift rightShift logicalXor resultType isscalar countNonzero average
 nansum nanmean nanmax nanmin cumprod nancumsum arrayEqual arrayEquiv allclose isclose cov corrcoef
 bartlett blackman hamming hanning kaiser convolve correlate isin bincount histogram applyOverAxes applyAlongAxis
-sort argsort lexsort partition argpartition searchsorted unique unwrap`.split(/\s+/);
+sort argsort lexsort partition argpartition searchsorted unique unwrap roots`.split(/\s+/);
 
 const TENSOR_METHODS = `add sub mul div pow neg matmul sum reshape get at data dataSync item itemSync toArray toArraySync toString dispose astype diagonal sort argsort`.split(/\s+/);
 

@@ -377,4 +377,9 @@ export const PRIMITIVE_CASES: { readonly [P in Prim]: readonly Case[] } = {
     build: () => [0, 1].map((index) => apply("fft", [floats(shape, { dtype }), floats(shape, { dtype, lo: -2, hi: 1 })], { inverse, index })),
     tol: { rtol: 1e-4, atol: 1e-4 },
   })))),
+  // Well-separated real and complex roots (batched rows), and a leading zero (a trailing NaN root).
+  polyRoots: [
+    { name: "batched cubic and quartic rows", build: () => [0, 1].map((index) => apply("polyRoots", [tensor("float32", [2, 5], (k) => [1, -2, 3, -1, 5, 2, 0.5, -7, 1, 3][k]!)], { index })), tol: { rtol: 1e-4, atol: 1e-4 } },
+    { name: "leading zero and a constant", build: () => [0, 1].map((index) => apply("polyRoots", [tensor("float64", [2, 3], (k) => [0, 2, -3, 0, 0, 4][k]!)], { index })), tol: { rtol: 1e-6, atol: 1e-6 } },
+  ],
 };

@@ -187,6 +187,12 @@ export const SPECIAL_CASES: { readonly [P in Prim]: readonly SpecialCase[] | { r
     build: () => apply("fft", [vec("float32", FLOAT_SPECIALS.flatMap((v) => [v, 0.5, 0.25, 2]), [n, 4]), vec("float32", FLOAT_SPECIALS.flatMap(() => [0, -1, 0.5, 0]), [n, 4])], { inverse: false, index }),
     operands: (i: number) => [FLOAT_SPECIALS[Math.floor(i / 4)]!],
   })),
+  // A special leading coefficient of each cubic (0 lowers the degree: a trailing NaN root).
+  polyRoots: [0, 1].map((index) => ({
+    prim: "polyRoots" as const, name: `polyRoots output ${index} with a special leading coefficient`,
+    build: () => apply("polyRoots", [vec("float32", FLOAT_SPECIALS.flatMap((v) => [v, -2, 0.5, 3]), [n, 4])], { index }),
+    operands: (i: number) => [FLOAT_SPECIALS[Math.floor(i / 3)]!],
+  })),
 };
 
 /** One element of a case that differs from the reference. */

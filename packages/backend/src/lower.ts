@@ -178,6 +178,7 @@ const LOWER_RULES = {
   eigh: libraryKernel("eigh"),
   qr: libraryKernel("qr"),
   fft: libraryKernel("fft"),
+  polyRoots: libraryKernel("polyRoots"),
 } satisfies { [P in Prim]: LowerRule<P> | LibraryMarker };
 
 /**

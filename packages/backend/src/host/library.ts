@@ -5,7 +5,7 @@
  * follow interpret.ts exactly; linear algebra computes in float64 and rounds on store. Control
  * steps (cond, while, scan) run sub-plans, so the host adds them (host/control.ts, host/run.ts).
  */
-import { type TypedArray, type PrimParams, sizeOf, choleskyOf, detSignOf, logAbsDetOf, solveInto, sortAlongInto, svdBatchInto, eighBatchInto, qrBatchInto, fftBatchInto } from "@kiln/core";
+import { type TypedArray, type PrimParams, sizeOf, choleskyOf, detSignOf, logAbsDetOf, solveInto, sortAlongInto, svdBatchInto, eighBatchInto, qrBatchInto, fftBatchInto, polyRootsBatchInto } from "@kiln/core";
 import { type LibrarySpec } from "../schedule.js";
 
 /** A library kernel: reads `ins`, writes `out` (one output per step). */
@@ -112,4 +112,6 @@ export const LIBRARY: Readonly<Record<string, LibraryFn>> = {
     const { inverse, index } = spec.params as PrimParams["fft"];
     fftBatchInto(re!, im!, spec.outShape, inverse, index, out);
   },
+  // Companion-matrix eigenvalues in float64 (core/poly-roots-f64.ts, shared with the interpreter).
+  polyRoots: (spec, [c], out) => polyRootsBatchInto(c!, spec.inShapes[0]!, (spec.params as PrimParams["polyRoots"]).index, out),
 };

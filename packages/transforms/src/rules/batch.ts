@@ -219,4 +219,6 @@ export const BATCH_RULES = {
   qr: elementwiseBatch("qr"),
   // The transform runs along the last axis: a leading batch axis is one more row axis.
   fft: elementwiseBatch("fft"),
+  // Leading axes are independent polynomials.
+  polyRoots: elementwiseBatch("polyRoots"),
 } satisfies BatchTable;

@@ -12,6 +12,7 @@ import {
 } from "./ops.js";
 import { eighCotangent } from "./linalg-eigh.js";
 import { FFT_VJP } from "./fft.js";
+import { POLY_ROOTS_VJP } from "./poly-roots.js";
 import { qrCotangent } from "./linalg-qr.js";
 import type { CallLevel, NotDifferentiable, VjpRule, VjpTable } from "./types.js";
 import { SVD_VJP } from "./linalg-svd.js";
@@ -130,6 +131,7 @@ export const VJP_RULES = {
 
   eigh: (ct, [a], { index }, out) => [eighCotangent(a!, ct, index, out)],
   ...FFT_VJP,
+  ...POLY_ROOTS_VJP,
   qr: (ct, [a], { index, complete }) => [qrCotangent(a!, ct, index, complete)],
 } satisfies VjpTable;
 
