@@ -18,7 +18,7 @@ signbit fmax fmin fmod modf divmod floatPower cbrt sinc log10 logaddexp logaddex
 invert bitwiseAnd bitwiseOr bitwiseXor leftShift rightShift logicalXor resultType isscalar countNonzero average
 nansum nanmean nanmax nanmin cumprod nancumsum arrayEqual arrayEquiv allclose isclose cov corrcoef
 bartlett blackman hamming hanning kaiser convolve correlate isin bincount histogram applyOverAxes applyAlongAxis
-sort argsort lexsort partition argpartition searchsorted unique`.split(/\s+/);
+sort argsort lexsort partition argpartition searchsorted unique unwrap roots`.split(/\s+/);
 
 const TENSOR_METHODS = `add sub mul div pow neg matmul sum reshape get at data dataSync item itemSync toArray toArraySync toString dispose astype diagonal sort argsort`.split(/\s+/);
 
@@ -32,6 +32,10 @@ describe("API surface (API.md §1)", () => {
   it("linalg and dtype names", () => {
     for (const f of ["solve", "inv", "det", "slogdet", "cholesky", "norm"]) expect((kiln.np.linalg as Record<string, unknown>)[f], f).to.be.a("function");
     expect([kiln.np.float32, kiln.np.int32, kiln.np.bool, kiln.np.float64]).to.deep.equal(["float32", "int32", "bool", "float64"]);
+  });
+  it("np.fft names", () => {
+    const names = `fft ifft rfft irfft fft2 ifft2 rfft2 irfft2 fftn ifftn rfftn irfftn hfft ihfft fftfreq rfftfreq fftshift ifftshift complex conj isComplex`.split(" ");
+    for (const f of names) expect((kiln.np.fft as Record<string, unknown>)[f], f).to.be.a("function");
   });
   it("Tensor methods and properties", () => {
     const x = kiln.np.array([[1, 2]]);

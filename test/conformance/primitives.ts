@@ -377,4 +377,15 @@ export const PRIMITIVE_CASES: { readonly [P in Prim]: readonly Case[] } = {
     { name: "tall and wide", build: () => [[4, 2], [2, 4]].flatMap((shape) => [0, 1, 2].map((index) => apply("lu", [tensor("float32", shape, (k) => [3, -1, 8, 2, -5, 0.5, 1, 4][k]!)], { index }))), tol: { rtol: 1e-5, atol: 1e-6 } },
     { name: "singular (a zero pivot column is skipped)", build: () => [0, 1].map((index) => apply("lu", [tensor("float32", [3, 3], (k) => [0, 1, 2, 0, 3, 4, 0, 5, 7][k]!)], { index })), tol: { rtol: 1e-5, atol: 1e-6 } },
   ],
+  // Radix-2 lengths (1, 8, 16) and Bluestein ones (3, 17, 12), both directions, float32 and float64.
+  fft: ([[1], [17], [3, 8], [2, 3, 12], [2, 16]] as const).flatMap((shape) => (["float32", "float64"] as DType[]).flatMap((dtype) => [false, true].map((inverse): Case => ({
+    name: `${inverse ? "inverse " : ""}${dtype}[${shape}]`,
+    build: () => [0, 1].map((index) => apply("fft", [floats(shape, { dtype }), floats(shape, { dtype, lo: -2, hi: 1 })], { inverse, index })),
+    tol: { rtol: 1e-4, atol: 1e-4 },
+  })))),
+  // Well-separated real and complex roots (batched rows), and a leading zero (a trailing NaN root).
+  polyRoots: [
+    { name: "batched cubic and quartic rows", build: () => [0, 1].map((index) => apply("polyRoots", [tensor("float32", [2, 5], (k) => [1, -2, 3, -1, 5, 2, 0.5, -7, 1, 3][k]!)], { index })), tol: { rtol: 1e-4, atol: 1e-4 } },
+    { name: "leading zero and a constant", build: () => [0, 1].map((index) => apply("polyRoots", [tensor("float64", [2, 3], (k) => [0, 2, -3, 0, 0, 4][k]!)], { index })), tol: { rtol: 1e-6, atol: 1e-6 } },
+  ],
 };

@@ -182,6 +182,18 @@ export const SPECIAL_CASES: { readonly [P in Prim]: readonly SpecialCase[] | { r
   eigh: [0, 1].map((index) => ({ prim: "eigh" as const, name: `eigh output ${index} with a special in the corner`, build: () => apply("eigh", [specialMatrices()], { index }), operands: (i: number) => [FLOAT_SPECIALS[Math.floor(i / (2 + 2 * index))]!] })),
   qr: [0, 1].map((index) => ({ prim: "qr" as const, name: `qr output ${index} with a special in the corner`, build: () => apply("qr", [specialMatrices()], { index, complete: false }), operands: (i: number) => [FLOAT_SPECIALS[Math.floor(i / 4)]!] })),
   lu: [0, 1, 2].map((index) => ({ prim: "lu" as const, name: `lu output ${index} with a special in the corner`, build: () => apply("lu", [specialMatrices()], { index }), operands: (i: number) => [FLOAT_SPECIALS[Math.floor(i / (index === 0 ? 4 : 2))]!] })),
+  // A special in the first entry of each length-4 row (radix-2) spreads through that row only.
+  fft: [0, 1].map((index) => ({
+    prim: "fft" as const, name: `fft output ${index} of rows with a special first`,
+    build: () => apply("fft", [vec("float32", FLOAT_SPECIALS.flatMap((v) => [v, 0.5, 0.25, 2]), [n, 4]), vec("float32", FLOAT_SPECIALS.flatMap(() => [0, -1, 0.5, 0]), [n, 4])], { inverse: false, index }),
+    operands: (i: number) => [FLOAT_SPECIALS[Math.floor(i / 4)]!],
+  })),
+  // A special leading coefficient of each cubic (0 lowers the degree: a trailing NaN root).
+  polyRoots: [0, 1].map((index) => ({
+    prim: "polyRoots" as const, name: `polyRoots output ${index} with a special leading coefficient`,
+    build: () => apply("polyRoots", [vec("float32", FLOAT_SPECIALS.flatMap((v) => [v, -2, 0.5, 3]), [n, 4])], { index }),
+    operands: (i: number) => [FLOAT_SPECIALS[Math.floor(i / 3)]!],
+  })),
 };
 
 /** One element of a case that differs from the reference. */

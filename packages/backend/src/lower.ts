@@ -178,6 +178,8 @@ const LOWER_RULES = {
   eigh: libraryKernel("eigh"),
   qr: libraryKernel("qr"),
   lu: libraryKernel("lu"),
+  fft: libraryKernel("fft"),
+  polyRoots: libraryKernel("polyRoots"),
 } satisfies { [P in Prim]: LowerRule<P> | LibraryMarker };
 
 /**

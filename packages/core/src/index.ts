@@ -64,6 +64,8 @@ export { svdF64, svdBatchInto, type SvdF64 } from "./linalg-svd-f64.js";
 export { eighOf, eighBatchInto } from "./linalg-eigh-f64.js";
 export { qrOf, qrBatchInto } from "./linalg-qr-f64.js";
 export { luOf, luBatchInto, type LuParts } from "./linalg-lu-f64.js";
+export { fftBatchInto } from "./fft-f64.js";
+export { polyRootsOf, polyRootsBatchInto } from "./poly-roots-f64.js";
 // Guards of the hostile-input boundary: the per-array size bound, own-key record access, node identity.
 export { MAX_ELEMENTS } from "./shape.js";
 export { defineKey, ownValue } from "./tree.js";

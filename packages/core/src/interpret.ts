@@ -18,6 +18,8 @@ import { svdBatchInto } from "./linalg-svd-f64.js";
 import { eighBatchInto } from "./linalg-eigh-f64.js";
 import { luBatchInto } from "./linalg-lu-f64.js";
 import { qrBatchInto } from "./linalg-qr-f64.js";
+import { fftBatchInto } from "./fft-f64.js";
+import { polyRootsBatchInto } from "./poly-roots-f64.js";
 
 export type F64 = Float64Array;
 type EvalRule<P extends Prim> = (inputs: F64[], params: PrimParams[P], node: Node<P>) => F64;
@@ -369,6 +371,16 @@ const RULES: { [P in Prim]: EvalRule<P> } = {
   lu: ([a], p, node) => {
     const out = new Float64Array(sizeOf(node.aval.shape));
     luBatchInto(a!, node.inputs[0]!.aval.shape, p.index, out);
+    return out;
+  },
+  fft: ([re, im], p, node) => {
+    const out = new Float64Array(sizeOf(node.aval.shape));
+    fftBatchInto(re!, im!, node.aval.shape, p.inverse, p.index, out);
+    return out;
+  },
+  polyRoots: ([c], p, node) => {
+    const out = new Float64Array(sizeOf(node.aval.shape));
+    polyRootsBatchInto(c!, node.inputs[0]!.aval.shape, p.index, out);
     return out;
   },
 };

@@ -5,7 +5,7 @@
  * follow interpret.ts exactly; linear algebra computes in float64 and rounds on store. Control
  * steps (cond, while, scan) run sub-plans, so the host adds them (host/control.ts, host/run.ts).
  */
-import { type TypedArray, type PrimParams, sizeOf, choleskyOf, detSignOf, logAbsDetOf, solveInto, sortAlongInto, svdBatchInto, eighBatchInto, qrBatchInto, luBatchInto } from "@kiln/core";
+import { type TypedArray, type PrimParams, sizeOf, choleskyOf, detSignOf, logAbsDetOf, solveInto, sortAlongInto, svdBatchInto, eighBatchInto, qrBatchInto, luBatchInto, fftBatchInto, polyRootsBatchInto } from "@kiln/core";
 import { type LibrarySpec } from "../schedule.js";
 
 /** A library kernel: reads `ins`, writes `out` (one output per step). */
@@ -108,4 +108,11 @@ export const LIBRARY: Readonly<Record<string, LibraryFn>> = {
     qrBatchInto(a!, spec.inShapes[0]!, complete, index, out);
   },
   lu: (spec, [a], out) => luBatchInto(a!, spec.inShapes[0]!, (spec.params as PrimParams["lu"]).index, out),
+  // The float64 FFT (core/fft-f64.ts, shared with the interpreter); WGSL has none, so webgpu reads back.
+  fft: (spec, [re, im], out) => {
+    const { inverse, index } = spec.params as PrimParams["fft"];
+    fftBatchInto(re!, im!, spec.outShape, inverse, index, out);
+  },
+  // Companion-matrix eigenvalues in float64 (core/poly-roots-f64.ts, shared with the interpreter).
+  polyRoots: (spec, [c], out) => polyRootsBatchInto(c!, spec.inShapes[0]!, (spec.params as PrimParams["polyRoots"]).index, out),
 };

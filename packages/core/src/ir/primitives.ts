@@ -111,6 +111,19 @@ export type PrimParams = { [P in UnaryPrim]: NoParams } & { [P in BinaryPrim]: N
    */
   qr: { index: number; complete: boolean };
   lu: { index: number };
+  /**
+   * Output `index` (0: real part, 1: imaginary part) of the unnormalized discrete Fourier transform
+   * of the complex array (re, im) along its last axis: sign −2πi, or +2πi when `inverse` (n·ifft).
+   * Linear in (re, im); its adjoint is the transform in the other direction (core/src/fft-f64.ts).
+   */
+  fft: { inverse: boolean; index: number };
+  /**
+   * Output `index` (0: real parts, 1: imaginary parts) of the roots of the real polynomials whose
+   * coefficients (highest degree first) run along the last axis [..., n]: [..., n − 1], sorted by
+   * decreasing real then imaginary part; leading zeros give trailing NaN roots
+   * (core/src/poly-roots-f64.ts).
+   */
+  polyRoots: { index: number };
 };
 
 export type Prim = keyof PrimParams;
@@ -270,6 +283,31 @@ function inferQr([a, ...rest]: readonly Aval[], p: PrimParams["qr"]): Aval {
   return { shape: [...a.shape.slice(0, -2), ...(p.index === 0 ? [m, k] : [k, n])], dtype: a.dtype };
 }
 
+/** fft: two float operands (re, im) of one shape and dtype, rank ≥ 1, a non-empty last axis. */
+function inferFft(inputs: readonly Aval[], p: PrimParams["fft"]): Aval {
+  const [re, im] = inputs;
+  if (inputs.length !== 2 || !re || !im) throw new ShapeError(`fft: expected 2 operands (real and imaginary parts), got ${inputs.length}`);
+  if (!shapeEq(re.shape, im.shape) || re.dtype !== im.dtype) {
+    throw new ShapeError(`fft: real and imaginary parts differ: ${fmtShape(re.shape)} ${re.dtype} and ${fmtShape(im.shape)} ${im.dtype}`);
+  }
+  if (!isFloat(re.dtype)) throw new DTypeError(`fft: expected float operands, got ${re.dtype}`);
+  if (re.shape.length < 1 || re.shape[re.shape.length - 1] === 0) {
+    throw new ShapeError(`fft: the transformed (last) axis must exist and be non-empty, got shape ${fmtShape(re.shape)}`);
+  }
+  if (p.index !== 0 && p.index !== 1) throw new IndexError(`fft: output index ${p.index} must be 0 (real part) or 1 (imaginary part)`);
+  return re;
+}
+
+/** polyRoots: one float operand of rank ≥ 1 with a non-empty last axis; drops one entry of it. */
+function inferPolyRoots(inputs: readonly Aval[], p: PrimParams["polyRoots"]): Aval {
+  const [c] = inputs;
+  if (inputs.length !== 1 || !c) throw new ShapeError(`polyRoots: expected 1 operand, got ${inputs.length}`);
+  if (!isFloat(c.dtype)) throw new DTypeError(`polyRoots: expected float coefficients, got ${c.dtype}`);
+  if (c.shape.length < 1 || c.shape[c.shape.length - 1] === 0) throw new ShapeError(`polyRoots: expected coefficients [..., n] with n ≥ 1, got shape ${fmtShape(c.shape)}`);
+  if (p.index !== 0 && p.index !== 1) throw new IndexError(`polyRoots: output index ${p.index} must be 0 (real parts) or 1 (imaginary parts)`);
+  return { shape: [...c.shape.slice(0, -1), c.shape[c.shape.length - 1]! - 1], dtype: c.dtype };
+}
+
 // ---------------------------------------------------------------------------------------------
 
 export const PRIMITIVES = {
@@ -427,6 +465,10 @@ export const PRIMITIVES = {
   eigh: { kind: "linalg", params: { index: int }, infer: inferEigh },
   qr: { kind: "linalg", params: { index: int, complete: bool }, infer: inferQr },
   lu: { kind: "linalg", params: { index: int }, infer: inferLu },
+  // A dense linear map along one axis, computed by a host library kernel like the factorizations.
+  fft: { kind: "linalg", params: { inverse: bool, index: int }, infer: inferFft },
+  // Companion-matrix eigenvalues on the host, like the factorizations.
+  polyRoots: { kind: "linalg", params: { index: int }, infer: inferPolyRoots },
 } satisfies { [P in Prim]: PrimRule<P> };
 
 /** Named op groups (STYLE.md §6): fusion and defaults are decided by membership, not by name checks. */

@@ -30,3 +30,7 @@ export const bool = "bool" as const;
 export * from "./math-extra.js";
 export * from "./signal-extra.js";
 export { sort, argsort, lexsort, partition, argpartition, searchsorted, unique, type SortOptions, type UniqueOptions } from "./sort.js";
+// np.fft: transforms over the `fft` primitive; complex values are { re, im } pairs (docs/fft.md).
+export * as fft from "./fft-index.js";
+export { unwrap, type UnwrapOptions } from "./unwrap.js";
+export { roots, type RootsOptions } from "./roots.js";

@@ -218,4 +218,8 @@ export const BATCH_RULES = {
   eigh: elementwiseBatch("eigh"),
   qr: elementwiseBatch("qr"),
   lu: elementwiseBatch("lu"),
+  // The transform runs along the last axis: a leading batch axis is one more row axis.
+  fft: elementwiseBatch("fft"),
+  // Leading axes are independent polynomials.
+  polyRoots: elementwiseBatch("polyRoots"),
 } satisfies BatchTable;

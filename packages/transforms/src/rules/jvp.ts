@@ -11,6 +11,8 @@ import {
 } from "./ops.js";
 import { eighTangent } from "./linalg-eigh.js";
 import { luTangent } from "./linalg-lu.js";
+import { FFT_JVP } from "./fft.js";
+import { POLY_ROOTS_JVP } from "./poly-roots.js";
 import { qrTangent } from "./linalg-qr.js";
 import type { CallLevel, JvpRule, JvpTable, NotDifferentiable } from "./types.js";
 import { SVD_JVP } from "./linalg-svd.js";
@@ -117,6 +119,8 @@ export const JVP_RULES = {
   scan: callLevel(),
 
   eigh: ([a], [t], { index }, out) => eighTangent(a!, t!, index, out),
+  ...FFT_JVP,
+  ...POLY_ROOTS_JVP,
   qr: ([a], [t], { index, complete }) => qrTangent(a!, t!, index, complete),
   lu: ([a], [t], { index }) => luTangent(a!, t!, index),
 } satisfies JvpTable;

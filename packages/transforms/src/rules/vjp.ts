@@ -12,6 +12,8 @@ import {
 } from "./ops.js";
 import { eighCotangent } from "./linalg-eigh.js";
 import { luCotangent } from "./linalg-lu.js";
+import { FFT_VJP } from "./fft.js";
+import { POLY_ROOTS_VJP } from "./poly-roots.js";
 import { qrCotangent } from "./linalg-qr.js";
 import type { CallLevel, NotDifferentiable, VjpRule, VjpTable } from "./types.js";
 import { SVD_VJP } from "./linalg-svd.js";
@@ -129,6 +131,8 @@ export const VJP_RULES = {
   scan: callLevel(),
 
   eigh: (ct, [a], { index }, out) => [eighCotangent(a!, ct, index, out)],
+  ...FFT_VJP,
+  ...POLY_ROOTS_VJP,
   qr: (ct, [a], { index, complete }) => [qrCotangent(a!, ct, index, complete)],
   lu: (ct, [a], { index }) => [luCotangent(a!, ct, index)],
 } satisfies VjpTable;
