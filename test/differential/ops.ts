@@ -431,19 +431,29 @@ export const OPS = {
       code: ([x, y]) => `${x}.at(${idxCode(ix)}).${mode}(np.mean(${y}).astype(${x}.dtype))`,
     };
   },
-  // The symmetric x·xᵀ + m·I of any float matrix (square or not); eigenvalues or eigenvectors. Kinked
-  // where eigenvalues cross (and eigenvectors flip sign there), so not smooth; the reference's
-  // rounding sensitivity widens the tolerance near such crossings.
+  // The symmetric x·xᵀ + diag(m, m + 2, …, 3m − 2) of any float matrix (square or not): the distinct
+  // diagonal keeps the eigenvalues apart also on x·xᵀ's null space (a wide or tall x has one), where
+  // m·I made them all equal and the eigenvectors arbitrary. Eigenvalues or eigenvectors. Kinked where
+  // eigenvalues cross (and eigenvectors flip sign there), so not smooth; the reference's rounding
+  // sensitivity widens the tolerance near such crossings.
   eigh: (r, avals) => {
     const i = operand(r, avals, (a) => isF(a) && a.shape.length >= 2 && a.shape.length <= 3);
     if (i < 0) return null;
     const m = avals[i]!.shape.at(-2)!, out = pick(r, [0, 1] as const);
-    const sym = (x: Tensor) => np.add(np.matmul(x, x.swapaxes(-1, -2)), np.multiply(np.eye(m), m));
+    const sym = (x: Tensor) => np.add(np.matmul(x, x.swapaxes(-1, -2)), np.diag(np.arange(m, 3 * m, 2)));
     return {
       op: "eigh", args: [i], smooth: false,
       build: ([x]) => np.linalg.eigh(sym(x!))[out],
-      code: ([x]) => `np.linalg.eigh(np.add(np.matmul(${x}, ${x}.swapaxes(-1, -2)), np.multiply(np.eye(${m}), ${m})))[${out}]`,
+      code: ([x]) => `np.linalg.eigh(np.add(np.matmul(${x}, ${x}.swapaxes(-1, -2)), np.diag(np.arange(${m}, ${3 * m}, 2))))[${out}]`,
     };
+  },
+  // The real or imaginary part of the DFT of x along its last axis (radix-2 or Bluestein by length):
+  // linear, so smooth.
+  fft: (r, avals) => {
+    const i = operand(r, avals, (a) => isF(a) && hasAxes(a) && a.shape.at(-1)! > 0);
+    if (i < 0) return null;
+    const part = pick(r, ["re", "im"] as const);
+    return { op: "fft", args: [i], smooth: true, build: ([x]) => np.fft.fft(x!)[part], code: ([x]) => `np.fft.fft(${x}).${part}` };
   },
   // Q or R of t + (m + n)·I (rectangular identity), t = x or xᵀ whichever is tall (m ≥ n), complete
   // only when square: the shapes JAX differentiates (programs take gradients of every op). Not
@@ -482,7 +492,7 @@ const FAMILY: { readonly [K in OpName]: Family } = {
   pad: "movement", concatenate: "movement", expandDims: "movement", squeeze: "movement",
   matmul: "contract", dot: "contract", einsum: "contract", convGeneralDilated: "contract", svdvals: "contract",
   take: "index", gatherGet: "index", atUpdate: "index",
-  eigh: "contract", qr: "contract",
+  eigh: "contract", qr: "contract", fft: "contract",
 };
 
 /**
