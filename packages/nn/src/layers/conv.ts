@@ -26,12 +26,23 @@ export interface ConvOptions {
   bInit?: InitLike;
 }
 
-// The channels-last dimension numbers per spatial rank (JAX string form).
-const LAYOUTS: Record<number, readonly [string, string, string]> = {
+/** The channels-last dimension numbers per spatial rank (JAX string form). */
+export const CONV_LAYOUTS: Record<number, readonly [string, string, string]> = {
   1: ["NWC", "WIO", "NWC"],
   2: ["NHWC", "HWIO", "NHWC"],
   3: ["NDHWC", "DHWIO", "NDHWC"],
 };
+
+/**
+ * An input and a weight in one float dtype: lax does not promote, the layers do, as Linear's
+ * matmul (float32 with float64 gives float64).
+ * @example promotePair(np.ones([2], { dtype: "float64" }), np.ones([2]))[1].dtype // "float64"
+ */
+export function promotePair(t: Tensor, w: Tensor): [Tensor, Tensor] {
+  if (t.dtype === w.dtype) return [t, w];
+  const common = t.dtype === "float64" || w.dtype === "float64" ? "float64" : "float32";
+  return [np.astype(t, common), np.astype(w, common)];
+}
 
 /** The shared implementation; `Conv1d/2d/3d` fix the number of spatial dimensions. */
 abstract class ConvNd extends Module {
@@ -67,20 +78,14 @@ abstract class ConvNd extends Module {
 
   /** x: `[batch, ...spatial, inChannels]` (or unbatched `[...spatial, inChannels]`) → `[batch, ...spatialOut, outChannels]`. */
   call(x: ArrayLike): Tensor {
-    let t = toFloat(x, this.who), w = this.weight.value;
-    // lax does not promote; the layer does, as Linear's matmul (float32 with float64 gives float64).
-    if (t.dtype !== w.dtype) {
-      const common = t.dtype === "float64" || w.dtype === "float64" ? "float64" : "float32";
-      t = np.astype(t, common);
-      w = np.astype(w, common);
-    }
+    const [t, w] = promotePair(toFloat(x, this.who), this.weight.value);
     const unbatched = t.ndim === this.spatial + 1;
     if ((t.ndim !== this.spatial + 2 && !unbatched) || t.shape[t.ndim - 1] !== this.inChannels) {
       throw new ShapeError(`${this.who}: expected an input [batch, ${this.spatial} spatial dims, ${this.inChannels}] (channels last), got shape [${t.shape.join(", ")}]`);
     }
     const y = lax.convGeneralDilated(unbatched ? np.expandDims(t, 0) : t, w, {
       windowStrides: this.stride, padding: this.padding, rhsDilation: this.dilation,
-      dimensionNumbers: LAYOUTS[this.spatial], featureGroupCount: this.groups,
+      dimensionNumbers: CONV_LAYOUTS[this.spatial], featureGroupCount: this.groups,
     });
     const out = this.bias ? y.add(this.bias.value) : y;
     return unbatched ? np.squeeze(out, [0]) : out;
