@@ -19,6 +19,10 @@ export { type PaddingLike } from "./layers/window-args.js";
 export { Flatten, Reshape } from "./layers/reshape.js";
 export { LayerNorm, RMSNorm, type NormOptions } from "./layers/norm.js";
 export { Embedding, type EmbeddingOptions } from "./layers/embedding.js";
+export {
+  dotProductAttention, MultiHeadAttention, type AttentionOptions, type MultiHeadAttentionOptions, type MultiHeadAttentionCallOptions,
+} from "./layers/attention.js";
+export { TransformerEncoderLayer, type TransformerEncoderLayerOptions } from "./layers/transformer.js";
 export { GroupNorm, BatchNorm1d, BatchNorm2d, type AffineOptions, type BatchNormOptions } from "./layers/batch-norm.js";
 export {
   relu, gelu, silu, tanh, sigmoid, softmax, logSoftmax, leakyRelu, elu, selu, softplus, softSign, hardTanh, mish, log1mexp, glu,
