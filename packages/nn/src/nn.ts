@@ -23,6 +23,10 @@ export {
   dotProductAttention, MultiHeadAttention, type AttentionOptions, type MultiHeadAttentionOptions, type MultiHeadAttentionCallOptions,
 } from "./layers/attention.js";
 export { TransformerEncoderLayer, type TransformerEncoderLayerOptions } from "./layers/transformer.js";
+export {
+  RNNCell, GRUCell, LSTMCell, type RecurrentCellOptions, type RNNCellOptions, type LSTMCarry, type AnyRecurrentCell,
+} from "./layers/recurrent-cells.js";
+export { RNN, type RNNOptions, type RNNCallOptions, type CarryOf } from "./layers/rnn.js";
 export { GroupNorm, BatchNorm1d, BatchNorm2d, type AffineOptions, type BatchNormOptions } from "./layers/batch-norm.js";
 export {
   relu, gelu, silu, tanh, sigmoid, softmax, logSoftmax, leakyRelu, elu, selu, softplus, softSign, hardTanh, mish, log1mexp, glu,

@@ -128,7 +128,7 @@ describe("nn.TransformerEncoderLayer", () => {
     fdCheck((t) => np.sum(layer.call(t, { isCausal: true }).mul(np.array(wv, { dtype: "float64" }).reshape([1, 3, 4]))), x0);
   });
 
-  it("a jitted training step traces once, compiles to a bounded number of kernels, and the loss falls", () => {
+  it("a jitted training step traces once and the loss falls (kernel counts: test/sequence-models.test.ts)", () => {
     random.seed(5);
     const layer = new TransformerEncoderLayer(16, 4, { dimFeedforward: 32, dropout: 0.1, normFirst: true });
     const params = layer.states(ParamState);
@@ -140,10 +140,6 @@ describe("nn.TransformerEncoderLayer", () => {
       opt.update(grads);
       return loss;
     });
-    const { stats } = step.lower(inp, target);
-    // Forward + backward of attention, FFN, two LayerNorms, dropout masks, plus Adam's update for
-    // 16 parameters (a few kernels each); the bound catches a fusion regression.
-    expect(stats.kernels).to.be.at.most(250);
     const losses = Array.from({ length: 30 }, () => (step(inp, target) as Tensor).itemSync());
     expect(step.traceCount()).to.equal(1);
     expect(losses.every(Number.isFinite)).to.equal(true);
