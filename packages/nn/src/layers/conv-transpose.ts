@@ -4,11 +4,9 @@
  * Geometry follows PyTorch's `nn.ConvTranspose2d` (integer `padding`, `outputPadding`), so
  * out = (in − 1)·stride − 2·padding + dilation·(kernel − 1) + outputPadding + 1.
  */
-import { type ArrayLike, ParamState, ShapeError, type Tensor, ValueError, describeValue, lax, np, npUtil } from "@kiln/core";
-import { type InitLike, KaimingNormal, initialize } from "../init.js";
-import { Module } from "../module.js";
-import { toFloat } from "../special.js";
-import { CONV_LAYOUTS, promotePair } from "./conv.js";
+import { ShapeError, type Tensor, ValueError, lax, np, npUtil } from "@kiln/core";
+import { type InitLike } from "../init.js";
+import { CONV_LAYOUTS, ConvLayer } from "./conv.js";
 import { perDim } from "./window-args.js";
 
 export interface ConvTransposeOptions {
@@ -31,69 +29,38 @@ export interface ConvTransposeOptions {
 }
 
 /** The shared implementation; `ConvTranspose1d/2d/3d` fix the number of spatial dimensions. */
-abstract class ConvTransposeNd extends Module {
-  readonly weight: ParamState;
-  readonly bias: ParamState | undefined;
-  readonly kernelSize: readonly number[];
-  readonly stride: readonly number[];
+abstract class ConvTransposeNd extends ConvLayer {
   readonly padding: readonly number[];
   readonly outputPadding: readonly number[];
-  readonly dilation: readonly number[];
-  readonly groups: number;
-  private readonly who: string;
 
-  constructor(private readonly spatial: number, readonly inChannels: number, readonly outChannels: number, kernelSize: number | readonly number[], opts: ConvTransposeOptions = {}) {
-    super();
-    const name = `ConvTranspose${spatial}d`;
-    opts = npUtil.optionsOf(name, opts);
-    for (const [n, v] of [["inChannels", inChannels], ["outChannels", outChannels]] as const) {
-      if (!Number.isInteger(v) || v < 1) throw new ValueError(`${name}: ${n} must be a positive integer, got ${describeValue(v)}`);
-    }
-    this.kernelSize = perDim(name, "kernelSize", kernelSize, spatial, 1);
-    this.stride = perDim(name, "stride", opts.stride ?? 1, spatial, 1);
-    this.dilation = perDim(name, "dilation", opts.dilation ?? 1, spatial, 1);
-    this.padding = perDim(name, "padding", opts.padding ?? 0, spatial, 0);
-    this.outputPadding = perDim(name, "outputPadding", opts.outputPadding ?? 0, spatial, 0);
+  constructor(spatial: number, inChannels: number, outChannels: number, kernelSize: number | readonly number[], opts: ConvTransposeOptions = {}) {
+    opts = npUtil.optionsOf(`ConvTranspose${spatial}d`, opts);
+    super(spatial, "ConvTranspose", inChannels, outChannels, kernelSize, opts);
+    this.padding = perDim(this.name, "padding", opts.padding ?? 0, spatial, 0);
+    this.outputPadding = perDim(this.name, "outputPadding", opts.outputPadding ?? 0, spatial, 0);
     // PyTorch's rule: a larger output padding would add rows no input position reaches.
     this.outputPadding.forEach((p, i) => {
       if (p >= Math.max(this.stride[i]!, this.dilation[i]!)) {
-        throw new ValueError(`${name}: outputPadding (${p}) must be smaller than the stride (${this.stride[i]}) or the dilation (${this.dilation[i]}) in dimension ${i}`);
+        throw new ValueError(`${this.name}: outputPadding (${p}) must be smaller than the stride (${this.stride[i]}) or the dilation (${this.dilation[i]}) in dimension ${i}`);
       }
     });
-    const groups = opts.groups ?? 1;
-    if (!Number.isInteger(groups) || groups < 1 || inChannels % groups !== 0 || outChannels % groups !== 0) {
-      throw new ValueError(`${name}: groups must be a positive integer dividing inChannels (${inChannels}) and outChannels (${outChannels}), got ${describeValue(groups)}`);
-    }
-    this.groups = groups;
-    this.who = `${name}(${inChannels}, ${outChannels}, [${this.kernelSize.join(", ")}])`;
-    this.weight = new ParamState(initialize(opts.wInit ?? new KaimingNormal(), [...this.kernelSize, inChannels / groups, outChannels], `${this.who} weight`));
-    this.bias = opts.bias === false ? undefined : new ParamState(initialize(opts.bInit ?? 0, [outChannels], `${this.who} bias`));
   }
 
-  /** x: `[batch, ...spatial, inChannels]` (or unbatched) → `[batch, ...spatialOut, outChannels]`. */
-  call(x: ArrayLike): Tensor {
-    const [t, w] = promotePair(toFloat(x, this.who), this.weight.value);
-    const unbatched = t.ndim === this.spatial + 1;
-    if ((t.ndim !== this.spatial + 2 && !unbatched) || t.shape[t.ndim - 1] !== this.inChannels) {
-      throw new ShapeError(`${this.who}: expected an input [batch, ${this.spatial} spatial dims, ${this.inChannels}] (channels last), got shape [${t.shape.join(", ")}]`);
+  protected convolve(x: Tensor, w: Tensor): Tensor {
+    const outSizes = x.shape.slice(1, -1).map((n, i) => (n - 1) * this.stride[i]! - 2 * this.padding[i]! + this.dilation[i]! * (this.kernelSize[i]! - 1) + this.outputPadding[i]! + 1);
+    if (outSizes.some((d) => d < 1)) {
+      throw new ShapeError(`${this.who}: padding [${this.padding.join(", ")}] leaves no output for an input of shape [${x.shape.join(", ")}] (output sizes [${outSizes.join(", ")}])`);
     }
     // y[i·s + k·d − p] += x[i]·w[k] is a unit-stride correlation of the stride-dilated input with
     // the flipped kernel, padded by d(k − 1) − p (negative pads crop) plus outputPadding on the high side.
-    const outSizes = t.shape.slice(unbatched ? 0 : 1, -1).map((n, i) => (n - 1) * this.stride[i]! - 2 * this.padding[i]! + this.dilation[i]! * (this.kernelSize[i]! - 1) + this.outputPadding[i]! + 1);
-    if (outSizes.some((d) => d < 1)) {
-      throw new ShapeError(`${this.who}: padding [${this.padding.join(", ")}] leaves no output for an input of shape [${t.shape.join(", ")}] (output sizes [${outSizes.join(", ")}])`);
-    }
     const pads = this.kernelSize.map((k, i): [number, number] => {
       const lo = this.dilation[i]! * (k - 1) - this.padding[i]!;
       return [lo, lo + this.outputPadding[i]!];
     });
-    const flipped = np.flip(w, Array.from({ length: this.spatial }, (_, i) => i));
-    const y = lax.convGeneralDilated(unbatched ? np.expandDims(t, 0) : t, flipped, {
+    return lax.convGeneralDilated(x, np.flip(w, Array.from({ length: this.spatial }, (_, i) => i)), {
       padding: pads, lhsDilation: this.stride, rhsDilation: this.dilation,
       dimensionNumbers: CONV_LAYOUTS[this.spatial], featureGroupCount: this.groups,
     });
-    const out = this.bias ? y.add(this.bias.value) : y;
-    return unbatched ? np.squeeze(out, [0]) : out;
   }
 }
 

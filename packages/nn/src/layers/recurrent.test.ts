@@ -4,14 +4,14 @@
 // and a stateful hidden state carried across jitted calls.
 import { expect } from "chai";
 import { ParamState, ShapeError, type Tensor, ValueError, np, random } from "@kiln/core";
-import { grad, jit } from "@kiln/transforms";
+import { jit } from "@kiln/transforms";
 import { expectClose } from "@kiln/core/testing";
 import { GRUCell, LSTMCell, RNNCell } from "./recurrent-cells.js";
 import { RNN } from "./rnn.js";
 import { Linear } from "./linear.js";
 import { mseLoss } from "../losses.js";
-import { Adam } from "../optim/adam.js";
 import { fdCheck } from "./fd-check.test-util.js";
+import { expectJittedTraining } from "./train.test-util.js";
 import { sample } from "./samples.test-util.js";
 
 type Vec = number[];
@@ -190,19 +190,9 @@ describe("nn.RNN (a cell over time with scan)", () => {
     const seq = np.sin(phase.add(np.arange(T + 1).mul(0.5))).add(random.normal({ size: [B, T + 1] }).mul(0.05));
     const inputs = np.expandDims(np.take(seq, np.arange(0, T, 1, { dtype: "int32" }), { axis: 1 }), -1);
     const targets = np.expandDims(np.take(seq, np.arange(1, T + 1, 1, { dtype: "int32" }), { axis: 1 }), -1);
-    const rnn = new RNN(new GRUCell(1, 16));
-    const head = new Linear(16, 1);
-    const params = { ...rnn.states(ParamState), ...Object.fromEntries(Object.entries(head.states(ParamState)).map(([k, s]) => [`head.${k}`, s])) };
-    const opt = new Adam(params, { lr: 0.02 });
-    const trainStep = jit((xb: Tensor, yb: Tensor) => {
-      const [grads, loss] = grad(() => mseLoss(head.call(rnn.call(xb)), yb), { gradStates: params, returnValue: true })();
-      opt.update(grads);
-      return loss;
-    });
-    const losses = Array.from({ length: 40 }, () => (trainStep(inputs, targets) as Tensor).itemSync());
-    expect(trainStep.traceCount()).to.equal(1);
-    expect(losses.every(Number.isFinite)).to.equal(true);
-    expect(losses[39]!).to.be.below(losses[0]! * 0.3);
+    const model = { rnn: new RNN(new GRUCell(1, 16)), head: new Linear(16, 1) };
+    const params = { ...model.rnn.states(ParamState), ...Object.fromEntries(Object.entries(model.head.states(ParamState)).map(([k, s]) => [`head.${k}`, s])) };
+    expectJittedTraining(params, (xb, yb) => mseLoss(model.head.call(model.rnn.call(xb)), yb), inputs, targets, { lr: 0.02, steps: 40, ratio: 0.3 });
   });
 
   it("stateful: the hidden state is carried across jitted calls (two chunks = one long sequence)", () => {

@@ -2,14 +2,13 @@
 // here, PyTorch's defaults, finite-difference gradients, a jitted training step (kernel count,
 // one trace, falling loss) and bad-input errors.
 import { expect } from "chai";
-import { ParamState, ShapeError, type Tensor, ValueError, environ, np, random } from "@kiln/core";
-import { grad, jit } from "@kiln/transforms";
+import { ParamState, ShapeError, ValueError, environ, np, random } from "@kiln/core";
 import { expectClose } from "@kiln/core/testing";
 import { TransformerEncoderLayer } from "./transformer.js";
 import { gelu } from "../activations.js";
 import { mseLoss } from "../losses.js";
-import { Adam } from "../optim/adam.js";
 import { fdCheck } from "./fd-check.test-util.js";
+import { expectJittedTraining } from "./train.test-util.js";
 import { sample } from "./samples.test-util.js";
 
 type Mat = number[][];
@@ -131,19 +130,8 @@ describe("nn.TransformerEncoderLayer", () => {
   it("a jitted training step traces once and the loss falls (kernel counts: test/sequence-models.test.ts)", () => {
     random.seed(5);
     const layer = new TransformerEncoderLayer(16, 4, { dimFeedforward: 32, dropout: 0.1, normFirst: true });
-    const params = layer.states(ParamState);
-    const opt = new Adam(params, { lr: 3e-3 });
     const inp = random.normal({ size: [4, 8, 16] });
-    const target = np.roll(inp, 1, 1);
-    const step = jit((xb: Tensor, yb: Tensor) => {
-      const [grads, loss] = grad(() => mseLoss(layer.call(xb, { isCausal: true }), yb), { gradStates: params, returnValue: true })();
-      opt.update(grads);
-      return loss;
-    });
-    const losses = Array.from({ length: 30 }, () => (step(inp, target) as Tensor).itemSync());
-    expect(step.traceCount()).to.equal(1);
-    expect(losses.every(Number.isFinite)).to.equal(true);
-    expect(losses[29]!).to.be.below(losses[0]! * 0.8);
+    expectJittedTraining(layer.states(ParamState), (xb, yb) => mseLoss(layer.call(xb, { isCausal: true }), yb), inp, np.roll(inp, 1, 1), { lr: 3e-3, steps: 30, ratio: 0.8 });
   });
 
   it("errors", () => {
