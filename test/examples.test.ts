@@ -38,4 +38,13 @@ describe("examples", function () {
     expect(out).to.contain("traced 1 time");
     expect(out).to.contain("gru-sine.svg");
   });
+
+  it("char-transformer (short run): the loss falls and a sample is printed", () => {
+    const out = run("char-transformer", ["--steps", "60"]);
+    const [first, final] = [/first loss ([\d.e-]+)/, /final loss ([\d.e-]+)/].map((r) => Number(r.exec(out)?.[1]));
+    expect(first).to.be.above(2.5);   // about ln(vocabulary) at the start
+    expect(final).to.be.below(first! * 0.6);
+    expect(out).to.contain("traced 1 time");
+    expect(/sample: (.{180,})/.exec(out)?.[1]).to.be.a("string");
+  });
 });
