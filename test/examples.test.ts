@@ -8,8 +8,8 @@ import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
-function run(name: string): string {
-  return execFileSync(process.execPath, ["--conditions=kiln-source", "--import", "tsx", `examples/${name}.ts`], { cwd: root, encoding: "utf8", timeout: 120_000 });
+function run(name: string, args: string[] = []): string {
+  return execFileSync(process.execPath, ["--conditions=kiln-source", "--import", "tsx", `examples/${name}.ts`, ...args], { cwd: root, encoding: "utf8", timeout: 120_000 });
 }
 
 describe("examples", function () {
@@ -36,5 +36,23 @@ describe("examples", function () {
     expect(Number(last), out).to.be.below(Number(first) * 0.6);
     expect(Number(/held-out accuracy ([\d.]+)%/.exec(out)?.[1]), out).to.be.above(40);
     expect(out).to.contain("spiking.svg");
+  });
+
+  it("gru-sine (short run): a GRU trained through scan in one jitted step; the loss falls toward the noise floor", () => {
+    const out = run("gru-sine", ["--steps", "150"]);
+    const [first, final] = [/first loss ([\d.e-]+)/, /final loss ([\d.e-]+)/].map((r) => Number(r.exec(out)?.[1]));
+    expect(final).to.be.below(0.05);   // noise alone is 0.01
+    expect(first).to.be.above(final! * 5);
+    expect(out).to.contain("traced 1 time");
+    expect(out).to.contain("gru-sine.svg");
+  });
+
+  it("char-transformer (short run): the loss falls and a sample is printed", () => {
+    const out = run("char-transformer", ["--steps", "60"]);
+    const [first, final] = [/first loss ([\d.e-]+)/, /final loss ([\d.e-]+)/].map((r) => Number(r.exec(out)?.[1]));
+    expect(first).to.be.above(2.5);   // about ln(vocabulary) at the start
+    expect(final).to.be.below(first! * 0.6);
+    expect(out).to.contain("traced 1 time");
+    expect(/sample: (.{180,})/.exec(out)?.[1]).to.be.a("string");
   });
 });

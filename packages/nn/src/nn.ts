@@ -12,11 +12,21 @@ export { Linear, type LinearOptions } from "./layers/linear.js";
 export { Sequential, MLP, type Layer, type MLPOptions } from "./layers/sequential.js";
 export { Dropout } from "./layers/dropout.js";
 export { Conv1d, Conv2d, Conv3d, type ConvOptions } from "./layers/conv.js";
-export { MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d, GlobalAvgPool, type PoolOptions, type AvgPoolOptions } from "./layers/pool.js";
+export { ConvTranspose1d, ConvTranspose2d, ConvTranspose3d, type ConvTransposeOptions } from "./layers/conv-transpose.js";
+export { MaxPool1d, MaxPool2d, MaxPool3d, AvgPool1d, AvgPool2d, AvgPool3d, GlobalAvgPool, type PoolOptions, type AvgPoolOptions } from "./layers/pool.js";
+export { AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveAvgPool3d } from "./layers/adaptive-pool.js";
 export { type PaddingLike } from "./layers/window-args.js";
 export { Flatten, Reshape } from "./layers/reshape.js";
 export { LayerNorm, RMSNorm, type NormOptions } from "./layers/norm.js";
 export { Embedding, type EmbeddingOptions } from "./layers/embedding.js";
+export {
+  dotProductAttention, MultiHeadAttention, type AttentionOptions, type MultiHeadAttentionOptions, type MultiHeadAttentionCallOptions,
+} from "./layers/attention.js";
+export { TransformerEncoderLayer, type TransformerEncoderLayerOptions } from "./layers/transformer.js";
+export {
+  RNNCell, GRUCell, LSTMCell, type RecurrentCellOptions, type RNNCellOptions, type LSTMCarry, type AnyRecurrentCell,
+} from "./layers/recurrent-cells.js";
+export { RNN, type RNNOptions, type RNNCallOptions, type CarryOf } from "./layers/rnn.js";
 export { GroupNorm, BatchNorm1d, BatchNorm2d, type AffineOptions, type BatchNormOptions } from "./layers/batch-norm.js";
 export {
   relu, gelu, silu, tanh, sigmoid, softmax, logSoftmax, leakyRelu, elu, selu, softplus, softSign, hardTanh, mish, log1mexp, glu,

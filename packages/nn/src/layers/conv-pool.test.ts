@@ -12,19 +12,7 @@ import { Sequential } from "./sequential.js";
 import { crossEntropy } from "../losses.js";
 import { Adam } from "../optim/adam.js";
 import { fdCheck } from "./fd-check.test-util.js";
-
-/** Deterministic distinct float64 values of a shape (as a flat array and a Tensor). */
-function sample(shape: number[], seed: number): [number[], Tensor] {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const v = Array.from({ length: n }, (_, i) => Math.sin(seed * 12.9898 + i * 78.233) * 1.3 + 0.01 * i);
-  return [v, np.array(v, { dtype: "float64" }).reshape(shape)];
-}
-const strides = (shape: number[]) => shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1));
-const at = (flat: number[], shape: number[], idx: number[]) => flat[idx.reduce((a, d, i) => a + d * strides(shape)[i]!, 0)]!;
-/** Every index tuple of a shape, row-major. */
-function indices(shape: number[]): number[][] {
-  return shape.reduce<number[][]>((acc, d) => acc.flatMap((p) => Array.from({ length: d }, (_, i) => [...p, i])), [[]]);
-}
+import { at, indices, sample } from "./samples.test-util.js";
 
 interface RefConv { stride: number[]; dilation: number[]; pad: [number, number][]; groups: number }
 /**

@@ -26,35 +26,58 @@ export interface ConvOptions {
   bInit?: InitLike;
 }
 
-// The channels-last dimension numbers per spatial rank (JAX string form).
-const LAYOUTS: Record<number, readonly [string, string, string]> = {
+/** The channels-last dimension numbers per spatial rank (JAX string form). */
+export const CONV_LAYOUTS: Record<number, readonly [string, string, string]> = {
   1: ["NWC", "WIO", "NWC"],
   2: ["NHWC", "HWIO", "NHWC"],
   3: ["NDHWC", "DHWIO", "NDHWC"],
 };
 
-/** The shared implementation; `Conv1d/2d/3d` fix the number of spatial dimensions. */
-abstract class ConvNd extends Module {
+/**
+ * An input and a weight in one float dtype: lax does not promote, the layers do, as Linear's
+ * matmul (float32 with float64 gives float64).
+ * @example promotePair(np.ones([2], { dtype: "float64" }), np.ones([2]))[1].dtype // "float64"
+ */
+export function promotePair(t: Tensor, w: Tensor): [Tensor, Tensor] {
+  if (t.dtype === w.dtype) return [t, w];
+  const common = t.dtype === "float64" || w.dtype === "float64" ? "float64" : "float32";
+  return [np.astype(t, common), np.astype(w, common)];
+}
+
+/** What every convolution layer takes (`ConvOptions` adds the padding, `ConvTransposeOptions` its own geometry). */
+export interface ConvBaseOptions {
+  stride?: number | readonly number[];
+  dilation?: number | readonly number[];
+  groups?: number;
+  bias?: boolean;
+  wInit?: InitLike;
+  bInit?: InitLike;
+}
+
+/**
+ * The parameters, argument checks and input handling shared by `Conv1d/2d/3d` and
+ * `ConvTranspose1d/2d/3d`; a subclass supplies only its `lax` convolution.
+ */
+export abstract class ConvLayer extends Module {
   readonly weight: ParamState;
   readonly bias: ParamState | undefined;
   readonly kernelSize: readonly number[];
   readonly stride: readonly number[];
   readonly dilation: readonly number[];
-  readonly padding: lax.Padding;
   readonly groups: number;
-  private readonly who: string;
+  protected readonly name: string;
+  protected readonly who: string;
 
-  constructor(private readonly spatial: number, readonly inChannels: number, readonly outChannels: number, kernelSize: number | readonly number[], opts: ConvOptions = {}) {
+  constructor(protected readonly spatial: number, kind: string, readonly inChannels: number, readonly outChannels: number, kernelSize: number | readonly number[], opts: ConvBaseOptions) {
     super();
-    const name = `Conv${spatial}d`;
-    opts = npUtil.optionsOf(name, opts);
+    const name = `${kind}${spatial}d`;
+    this.name = name;
     for (const [n, v] of [["inChannels", inChannels], ["outChannels", outChannels]] as const) {
       if (!Number.isInteger(v) || v < 1) throw new ValueError(`${name}: ${n} must be a positive integer, got ${describeValue(v)}`);
     }
     this.kernelSize = perDim(name, "kernelSize", kernelSize, spatial, 1);
     this.stride = perDim(name, "stride", opts.stride ?? 1, spatial, 1);
     this.dilation = perDim(name, "dilation", opts.dilation ?? 1, spatial, 1);
-    this.padding = paddingOf(name, opts.padding ?? "VALID", spatial);
     const groups = opts.groups ?? 1;
     if (!Number.isInteger(groups) || groups < 1 || inChannels % groups !== 0 || outChannels % groups !== 0) {
       throw new ValueError(`${name}: groups must be a positive integer dividing inChannels (${inChannels}) and outChannels (${outChannels}), got ${describeValue(groups)}`);
@@ -65,25 +88,37 @@ abstract class ConvNd extends Module {
     this.bias = opts.bias === false ? undefined : new ParamState(initialize(opts.bInit ?? 0, [outChannels], `${this.who} bias`));
   }
 
+  /** The batched input `[batch, ...spatial, inChannels]` and weight in one float dtype. */
+  protected abstract convolve(x: Tensor, w: Tensor): Tensor;
+
   /** x: `[batch, ...spatial, inChannels]` (or unbatched `[...spatial, inChannels]`) → `[batch, ...spatialOut, outChannels]`. */
   call(x: ArrayLike): Tensor {
-    let t = toFloat(x, this.who), w = this.weight.value;
-    // lax does not promote; the layer does, as Linear's matmul (float32 with float64 gives float64).
-    if (t.dtype !== w.dtype) {
-      const common = t.dtype === "float64" || w.dtype === "float64" ? "float64" : "float32";
-      t = np.astype(t, common);
-      w = np.astype(w, common);
-    }
+    const [t, w] = promotePair(toFloat(x, this.who), this.weight.value);
     const unbatched = t.ndim === this.spatial + 1;
     if ((t.ndim !== this.spatial + 2 && !unbatched) || t.shape[t.ndim - 1] !== this.inChannels) {
       throw new ShapeError(`${this.who}: expected an input [batch, ${this.spatial} spatial dims, ${this.inChannels}] (channels last), got shape [${t.shape.join(", ")}]`);
     }
-    const y = lax.convGeneralDilated(unbatched ? np.expandDims(t, 0) : t, w, {
-      windowStrides: this.stride, padding: this.padding, rhsDilation: this.dilation,
-      dimensionNumbers: LAYOUTS[this.spatial], featureGroupCount: this.groups,
-    });
+    const y = this.convolve(unbatched ? np.expandDims(t, 0) : t, w);
     const out = this.bias ? y.add(this.bias.value) : y;
     return unbatched ? np.squeeze(out, [0]) : out;
+  }
+}
+
+/** The shared implementation; `Conv1d/2d/3d` fix the number of spatial dimensions. */
+abstract class ConvNd extends ConvLayer {
+  readonly padding: lax.Padding;
+
+  constructor(spatial: number, inChannels: number, outChannels: number, kernelSize: number | readonly number[], opts: ConvOptions = {}) {
+    opts = npUtil.optionsOf(`Conv${spatial}d`, opts);
+    super(spatial, "Conv", inChannels, outChannels, kernelSize, opts);
+    this.padding = paddingOf(this.name, opts.padding ?? "VALID", spatial);
+  }
+
+  protected convolve(x: Tensor, w: Tensor): Tensor {
+    return lax.convGeneralDilated(x, w, {
+      windowStrides: this.stride, padding: this.padding, rhsDilation: this.dilation,
+      dimensionNumbers: CONV_LAYOUTS[this.spatial], featureGroupCount: this.groups,
+    });
   }
 }
 

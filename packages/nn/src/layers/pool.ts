@@ -124,6 +124,26 @@ export class AvgPool2d extends AvgPoolNd {
 }
 
 /**
+ * Max over each window of `[batch, D, H, W, channels]`.
+ * @example new nn.MaxPool3d(2).call(np.ones([1, 4, 4, 4, 3])).shape // [1, 2, 2, 2, 3]
+ */
+export class MaxPool3d extends MaxPoolNd {
+  constructor(windowSize: number | readonly number[], opts: PoolOptions = {}) {
+    super(3, "MaxPool", windowSize, opts);
+  }
+}
+
+/**
+ * Mean over each window of `[batch, D, H, W, channels]`.
+ * @example new nn.AvgPool3d([1, 2, 2]).call(np.ones([1, 4, 4, 4, 3])).shape // [1, 4, 2, 2, 3]
+ */
+export class AvgPool3d extends AvgPoolNd {
+  constructor(windowSize: number | readonly number[], opts: AvgPoolOptions = {}) {
+    super(3, windowSize, opts);
+  }
+}
+
+/**
  * Mean over every spatial axis: `[batch, ...spatial, channels]` → `[batch, channels]`.
  * @example new nn.GlobalAvgPool().call(np.ones([8, 7, 7, 32])).shape // [8, 32]
  */
