@@ -208,6 +208,10 @@ describe("np shape-extra", () => {
       expect(vals(np.roll(5, 3))).to.equal(5);
       expect(() => np.roll(x2, [1, 2, 3], [0, 1])).to.throw(ValueError);
       expect(() => np.roll(x2, 1, 2)).to.throw(IndexError);
+      // JAX's keyword spelled as an options object; anything else is a typed error, not a TypeError.
+      expect(vals(np.roll(x2, -1, { axis: 1 }))).to.deep.equal([[1, 2, 3, 4, 0], [6, 7, 8, 9, 5]]);
+      expect(vals(np.roll(x2, 1, { axis: null }))).to.deep.equal(vals(np.roll(x2, 1)));
+      expect(() => np.roll(x2, 1, "1" as never)).to.throw(ValueError, /axis/);
     });
     it("rot90: k, negative k, axes, rank 3", () => {
       const m = np.array([[1, 2], [3, 4]]);

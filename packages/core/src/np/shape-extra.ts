@@ -401,10 +401,19 @@ export function append(arr: ArrayLike, values: ArrayLike, opts: { axis?: number 
 /**
  * Rolls elements by `shift` along `axis` (elements leaving one end come back at the other);
  * without `axis`, over the flattened array. `shift` and `axis` may be matching arrays.
+ * `axis` may also be given as `{ axis }` (JAX's keyword).
  * @example np.roll(np.arange(5), 2) // [3, 4, 0, 1, 2]
+ * np.roll(np.eye(2), 1, { axis: 1 }) // [[0, 1], [1, 0]]
  */
-export function roll(x: ArrayLike, shift: number | readonly number[], axis?: number | readonly number[] | null): Tensor {
+export function roll(x: ArrayLike, shift: number | readonly number[], axisOrOptions?: number | readonly number[] | null | { axis?: number | readonly number[] | null }): Tensor {
   const t = asTensor(x, "roll");
+  // JAX's keyword form `roll(x, 1, axis=1)` reads naturally as an options object: accept both.
+  const axis = axisOrOptions !== null && typeof axisOrOptions === "object" && !Array.isArray(axisOrOptions)
+    ? optionsOf("roll", axisOrOptions as { axis?: number | readonly number[] | null }).axis
+    : (axisOrOptions as number | readonly number[] | null | undefined);
+  if (axis !== undefined && axis !== null && typeof axis !== "number" && !(Array.isArray(axis) && axis.every((a) => typeof a === "number"))) {
+    throw new ValueError(`roll: axis must be an integer, an array of integers or null, got ${describeValue(axis)}`);
+  }
   const shifts = typeof shift === "number" ? [shift] : Array.isArray(shift) ? [...shift] : null;
   if (!shifts || !shifts.every(Number.isInteger)) throw new ValueError(`roll: shift must be an integer or an array of integers, got ${describeValue(shift)}`);
   if (axis === undefined || axis === null) {
