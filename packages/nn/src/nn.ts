@@ -27,3 +27,7 @@ export {
   type Reduction, type LossOptions, type CrossEntropyOptions, type BinaryCrossEntropyOptions, type HuberLossOptions,
 } from "./losses.js";
 export * as init from "./init-namespace.js";
+export {
+  saveSafetensors, loadSafetensors, toSafetensorsBytes, fromSafetensorsBytes, readSafetensors,
+  type CheckpointTarget, type SafetensorsSource, type SaveSafetensorsOptions, type LoadSafetensorsOptions, type SafetensorsContents,
+} from "./io/checkpoint.js";
