@@ -6,7 +6,7 @@
  * of `TypedArray.set`; a device gather (`np.take` on the dataset Tensor) costs a kernel dispatch
  * per batch, 3–15 ms on the cpu backend here (docs/data.md), which is what a fast step would wait on.
  */
-import { type DType, type Tensor, type TypedArray, ValueError, describeValue, np, prng } from "@kiln/core";
+import { BackendUnavailableError, type DType, type Tensor, type TypedArray, ValueError, activeExecutor, describeValue, np, prng } from "@kiln/core";
 
 const INT32_MAX = 2 ** 31 - 1;
 
@@ -71,7 +71,16 @@ export function checkEpoch(epoch: number, op: string): void {
 
 export function epochOrderSync(key: Tensor | undefined, n: number, epoch: number): Int32Array {
   const order = epochOrder(key, n, epoch);
-  return order instanceof Int32Array ? order : (order.dataSync() as Int32Array);
+  if (order instanceof Int32Array) return order;
+  try {
+    return order.dataSync() as Int32Array;
+  } catch (e) {
+    if (!(e instanceof BackendUnavailableError)) throw e;
+    throw new BackendUnavailableError(
+      `Dataset: a shuffled epoch's order is computed on the ${activeExecutor().name} backend, which cannot be read synchronously; ` +
+        "iterate with for await (const batch of batches) instead of for...of",
+    );
+  }
 }
 
 export async function epochOrderAsync(key: Tensor | undefined, n: number, epoch: number): Promise<Int32Array> {
