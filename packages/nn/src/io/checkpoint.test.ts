@@ -122,6 +122,7 @@ describe("checkpoints (safetensors)", () => {
       [toSafetensorsBytes(m, { metadata: { epoch: 3 } as never }), /metadata "epoch" must be a string/],
       [saveSafetensors(m, 3 as never), /expected a file path/],
     ];
+    expect(() => fromSafetensorsBytes({ __metadata__: new State(np.zeros([1])) }, encodeSafetensors([], {}))).to.throw(StateError, /safetensors reserves that name/);
     const path = join(dir, "junk.safetensors");
     writeFileSync(path, "not a checkpoint");
     checks.push([loadSafetensors(m, path), /header length/]);

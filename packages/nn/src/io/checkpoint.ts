@@ -45,6 +45,8 @@ function namedLeaves(states: Readonly<Record<string, AnyState>>, who: string): N
     const single = leaves.length === 1 && leaves[0] === s.value;
     leaves.forEach((leaf, i) => {
       const name = single ? path : `${path}.${i}`;
+      // The header's metadata key cannot name a tensor (the reference implementation reserves it).
+      if (name === "__metadata__") throw new StateError(`${who}: a State at the path "__metadata__" cannot be saved: safetensors reserves that name`);
       // `{ a: pytreeState, "a.0": state }` would give two tensors one name.
       if (seen.has(name)) throw new StateError(`${who}: two State values would be stored under the tensor name ${jsonOf(name)}; rename one`);
       seen.add(name);
