@@ -8,9 +8,12 @@
 import { type Tensor } from "@kiln/core";
 import { type Batch, type DatasetSource, checkEpoch, epochOrderAsync, epochOrderSync, gatherBatch } from "./columns.js";
 
+/** Node's `setImmediate`, typed here: @kiln/nn is built without Node's types (it runs in browsers). */
+const node = globalThis as { setImmediate?: (f: () => void) => unknown; clearImmediate?: (handle: unknown) => void };
+
 /** Runs `f` after the current task (`setImmediate` in Node: no 1 ms timer clamp), cancellable. */
-const schedule: (f: () => void) => () => void = typeof setImmediate === "function"
-  ? (f) => { const h = setImmediate(f); return () => clearImmediate(h); }
+const schedule: (f: () => void) => () => void = node.setImmediate && node.clearImmediate
+  ? (f) => { const h = node.setImmediate!(f); return () => node.clearImmediate!(h); }
   : (f) => { const h = setTimeout(f, 0); return () => clearTimeout(h); };
 
 /** One epoch's batches, iterable synchronously or asynchronously (with prefetch). */

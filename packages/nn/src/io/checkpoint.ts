@@ -160,11 +160,18 @@ export function fromSafetensorsBytes(target: CheckpointTarget, bytes: Uint8Array
   loadStateDictInto(states, snapshot as never, who);
 }
 
+/** The part of Node's `fs/promises` used here (@kiln/nn is built without Node's types: it runs in browsers). */
+interface NodeFsPromises {
+  readFile(path: string): Promise<Uint8Array>;
+  writeFile(path: string, data: Uint8Array): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+}
+
 /** Node's `fs/promises`, imported only when a path is used, so browser bundles never pull it in. */
-async function nodeFs(who: string): Promise<typeof import("node:fs/promises")> {
+async function nodeFs(who: string): Promise<NodeFsPromises> {
   const name = "node:fs/promises"; // a variable specifier: bundlers do not try to resolve it
   try {
-    return (await import(/* @vite-ignore */ name)) as typeof import("node:fs/promises");
+    return (await import(/* @vite-ignore */ name)) as NodeFsPromises;
   } catch {
     throw new ValueError(`${who}: file paths need Node's fs; in a browser pass bytes, a Blob or a File (toSafetensorsBytes / fromSafetensorsBytes)`);
   }
