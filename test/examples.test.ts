@@ -8,8 +8,8 @@ import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
-function run(name: string, args: string[] = []): string {
-  return execFileSync(process.execPath, ["--conditions=kiln-source", "--import", "tsx", `examples/${name}.ts`, ...args], { cwd: root, encoding: "utf8", timeout: 120_000 });
+function run(name: string, args: string[] = [], timeout = 120_000): string {
+  return execFileSync(process.execPath, ["--conditions=kiln-source", "--import", "tsx", `examples/${name}.ts`, ...args], { cwd: root, encoding: "utf8", timeout });
 }
 
 describe("examples", function () {
@@ -55,4 +55,15 @@ describe("examples", function () {
     expect(out).to.contain("traced 1 time");
     expect(/sample: (.{180,})/.exec(out)?.[1]).to.be.a("string");
   });
+
+  it("digits: a short run of the CNN reaches 95% held-out accuracy, and its checkpoint reloads in a fresh process to the same", function () {
+    // The cpu CNN step is slow for now (~0.3 s of cpu per batch of 64): 150 steps (1.2 epochs).
+    this.timeout(420_000);
+    const out = run("digits", ["--steps", "150", "--checkpoint", "examples/output/digits-test.safetensors"], 400_000);
+    const accuracy = Number(/^held-out accuracy ([\d.]+)/m.exec(out)?.[1]);
+    expect(accuracy).to.be.at.least(0.95);
+    expect(out).to.match(new RegExp(`a fresh process reloads it and scores ${accuracy.toFixed(4)} \\(the same\\)`));
+    expect(out).to.contain("digits-loss.svg").and.to.contain("digits-confusion.svg");
+  });
 });
+

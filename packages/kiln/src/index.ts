@@ -53,4 +53,4 @@ export {
 } from "@kiln/backend";
 
 // ------------------------------------------------------------------ modules and training (@kiln/nn)
-export { nn, optim, treefyStates, type NestedStates, type TreefiedStates } from "@kiln/nn";
+export { nn, optim, data, treefyStates, type NestedStates, type TreefiedStates } from "@kiln/nn";

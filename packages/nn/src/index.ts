@@ -7,4 +7,5 @@
  */
 export * as nn from "./nn.js";
 export * as optim from "./optim/index.js";
+export * as data from "./data/index.js";
 export { treefyStates, type NestedStates, type TreefiedStates } from "./module.js";

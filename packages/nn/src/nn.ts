@@ -43,3 +43,7 @@ export { Expon, type ExponOptions } from "./dynamics/expon.js";
 export { integrate, expEulerStep, type Integrator, type Drift } from "./dynamics/integrate.js";
 export * as surrogate from "./dynamics/surrogate.js";
 export { type SpikeFunction } from "./dynamics/surrogate.js";
+export {
+  saveSafetensors, loadSafetensors, toSafetensorsBytes, fromSafetensorsBytes, readSafetensors,
+  type CheckpointTarget, type SafetensorsSource, type SaveSafetensorsOptions, type LoadSafetensorsOptions, type SafetensorsContents,
+} from "./io/checkpoint.js";
