@@ -2,9 +2,9 @@
  * Adam and AdamW.
  */
 import { type Tensor, np } from "@kiln/core";
-import { type LearningRate, Optimizer, type StepContext, type WeightRecord, checkHyper, splitOptimizerArgs } from "./optimizer.js";
+import { type LearningRate, Optimizer, type OptimizerOptions, type StepContext, type WeightRecord, checkHyper, splitOptimizerArgs } from "./optimizer.js";
 
-export interface AdamOptions {
+export interface AdamOptions extends OptimizerOptions {
   /** Default 1e-3. */
   lr?: LearningRate;
   /** Decay of the first moment (default 0.9). */
@@ -17,30 +17,53 @@ export interface AdamOptions {
   weightDecay?: number;
 }
 
-/** The shared Adam step; `decoupled` selects AdamW's weight decay. */
-abstract class AdamBase extends Optimizer {
+/** Adam's moment decays and stabilizer (shared by Adam, AdamW and LAMB). */
+export interface AdamHypers {
   readonly beta1: number;
   readonly beta2: number;
   readonly eps: number;
-  readonly weightDecay: number;
+}
+
+/**
+ * Validates Adam's hyperparameters (betas in [0, 1), eps ≥ 0) with their defaults.
+ * @example checkAdamHypers("optim.LAMB", {}, 1e-6) // { beta1: 0.9, beta2: 0.999, eps: 1e-6 }
+ */
+export function checkAdamHypers(who: string, opts: Partial<AdamHypers>, defaultEps: number): AdamHypers {
+  return {
+    beta1: checkHyper(who, "beta1", opts.beta1 ?? 0.9, 0, 1, true),
+    beta2: checkHyper(who, "beta2", opts.beta2 ?? 0.999, 0, 1, true),
+    eps: checkHyper(who, "eps", opts.eps ?? defaultEps, 0, Infinity, true),
+  };
+}
+
+/**
+ * Adam's moment updates and bias-corrected direction m̂ / (√v̂ + eps) for the 1-based step t.
+ * @example const { m, v, step } = adamStep({ beta1: 0.9, beta2: 0.999, eps: 1e-8 }, g, m0, v0, t);
+ */
+export function adamStep({ beta1, beta2, eps }: AdamHypers, g: Tensor, m0: Tensor, v0: Tensor, t: Tensor): { m: Tensor; v: Tensor; step: Tensor } {
+  const m = m0.mul(beta1).add(g.mul(1 - beta1));
+  const v = v0.mul(beta2).add(g.square().mul(1 - beta2));
+  // Bias corrections 1 − β^t, with t the 1-based step.
+  const mHat = m.div(np.negative(np.power(beta1, t)).add(1));
+  const vHat = v.div(np.negative(np.power(beta2, t)).add(1));
+  return { m, v, step: mHat.div(np.sqrt(vHat).add(eps)) };
+}
+
+/** The shared Adam step; `decoupled` selects AdamW's weight decay. */
+abstract class AdamBase extends Optimizer implements AdamHypers {
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
 
   protected constructor(who: string, opts: AdamOptions, defaultDecay: number, private readonly decoupled: boolean) {
-    super(who, ["m", "v"], opts.lr ?? 1e-3);
-    this.beta1 = checkHyper(who, "beta1", opts.beta1 ?? 0.9, 0, 1, true);
-    this.beta2 = checkHyper(who, "beta2", opts.beta2 ?? 0.999, 0, 1, true);
-    this.eps = checkHyper(who, "eps", opts.eps ?? 1e-8, 0, Infinity, true);
-    this.weightDecay = checkHyper(who, "weightDecay", opts.weightDecay ?? defaultDecay, 0, Infinity, true);
+    super(who, ["m", "v"], opts, { lr: 1e-3, weightDecay: defaultDecay });
+    ({ beta1: this.beta1, beta2: this.beta2, eps: this.eps } = checkAdamHypers(who, opts, 1e-8));
   }
 
-  protected updateLeaf(w: Tensor, g: Tensor, [m0, v0]: Tensor[], { lr, t }: StepContext): [Tensor, Tensor[]] {
-    const grad = !this.decoupled && this.weightDecay ? g.add(w.mul(this.weightDecay)) : g;
-    const m = m0!.mul(this.beta1).add(grad.mul(1 - this.beta1));
-    const v = v0!.mul(this.beta2).add(grad.square().mul(1 - this.beta2));
-    // Bias corrections 1 − β^t, with t the 1-based step.
-    const mHat = m.div(np.negative(np.power(this.beta1, t)).add(1));
-    const vHat = v.div(np.negative(np.power(this.beta2, t)).add(1));
-    let step = mHat.div(np.sqrt(vHat).add(this.eps));
-    if (this.decoupled && this.weightDecay) step = step.add(w.mul(this.weightDecay));
+  protected updateLeaf(w: Tensor, g: Tensor, [m0, v0]: Tensor[], { lr, t, weightDecay }: StepContext): [Tensor, Tensor[]] {
+    const grad = !this.decoupled && weightDecay ? g.add(w.mul(weightDecay)) : g;
+    const { m, v, step: direction } = adamStep(this, grad, m0!, v0!, t);
+    const step = this.decoupled && weightDecay ? direction.add(w.mul(weightDecay)) : direction;
     return [w.sub(np.multiply(step, lr)), [m, v]];
   }
 }

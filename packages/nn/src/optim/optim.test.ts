@@ -3,26 +3,7 @@ import { type AnyState, DTypeError, LongTermState, ParamState, ShapeError, State
 import { expectClose } from "@kiln/core/testing";
 import { Adam, AdamW, Momentum, SGD } from "./index.js";
 import { type Optimizer } from "./optimizer.js";
-
-// A tiny problem: two weights and three explicit gradient steps.
-function weights() {
-  return { w: new ParamState(np.array([1, -2])), b: new ParamState(np.array([0.5])) };
-}
-const G = [
-  { w: [0.5, -1], b: [2] },
-  { w: [1, 0], b: [-1] },
-  { w: [-0.5, 2], b: [0] },
-];
-const gradsAt = (i: number) => ({ w: np.array(G[i]!.w), b: np.array(G[i]!.b) });
-
-function run(opt: Optimizer, ws: ReturnType<typeof weights>, steps: number): { w: number[]; b: number[] }[] {
-  const out = [];
-  for (let i = 0; i < steps; i++) {
-    opt.update(gradsAt(i));
-    out.push({ w: Array.from(ws.w.value.dataSync()), b: Array.from(ws.b.value.dataSync()) });
-  }
-  return out;
-}
+import { col, gradsAt, run, weights } from "./fixtures.test-util.js";
 
 /** Float64 scalar Adam (Kingma & Ba, optax/PyTorch form) for one coordinate. */
 function adamRef(w0: number, gs: number[], lr: number, wd = 0, decoupled = false, b1 = 0.9, b2 = 0.999, eps = 1e-8): number[] {
@@ -37,7 +18,6 @@ function adamRef(w0: number, gs: number[], lr: number, wd = 0, decoupled = false
     return w;
   });
 }
-const col = (k: "w" | "b", j: number) => G.map((g) => g[k][j]!);
 
 describe("optim.SGD", () => {
   it("w ← w − lr·g for three steps (hand-computed)", () => {

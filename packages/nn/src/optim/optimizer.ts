@@ -2,27 +2,60 @@
  * The optimizer base (BrainState's `brainstate.optim.Optimizer`): it owns a record of trainable
  * States, one `LongTermState` per weight and moment ("slot"), and the step count, so an update
  * inside `jit` reads and writes only States and threads through the graph like any other.
+ *
+ * The mechanisms every optimizer shares live here, once: learning-rate schedules (a function of the
+ * step count, evaluated inside the graph), the weight-decay mask, and gradient accumulation (k
+ * micro-steps averaged in States; the update is gated with `np.where`, so there is no host branch
+ * and a jitted step is traced once).
  */
 import { jsonOf } from "@kiln/core";
 import {
-  type AnyState, type ArrayLike, DTypeError, LongTermState, ShapeError, State, StateError, type StateValue, Tensor, ValueError,
-  isFloat, np, npUtil, tree,
+  type AnyState, type ArrayLike, DTypeError, LongTermState, ShapeError, State, StateError, type StateFilter, type StateValue, Tensor,
+  ValueError, isFloat, np, npUtil, toStatePredicate, tree,
 } from "@kiln/core";
 import { comparePaths, defineKey, describeValue, ownValue } from "@kiln/core";
 
-/** A learning rate: a number, or a schedule of the step count (a scalar int32 Tensor: 0 on the first update). */
+/**
+ * A learning rate: a number, or a schedule of the step count (a scalar int32 Tensor: 0 on the
+ * first update), such as `optim.cosineDecaySchedule(...)`. A schedule is evaluated inside the
+ * update, so under `jit` it advances with the step count State instead of being frozen at trace time.
+ */
 export type LearningRate = number | ((step: Tensor) => ArrayLike);
 
+/**
+ * Which weights `weightDecay` applies to: a State filter (a class, a predicate `(path, state) =>
+ * boolean`, a path glob such as `"*.weight"`) or a record of States (e.g. a `model.states(...)` piece).
+ */
+export type WeightDecayMask = StateFilter | WeightRecord;
+
+/** Options every optimizer accepts. */
 export interface OptimizerOptions {
   lr?: LearningRate;
+  /** Weight decay; coupled (added to the gradient) or decoupled (AdamW) as each optimizer documents. */
+  weightDecay?: number;
+  /** Restricts weight decay to the weights it selects (default: every weight), as optax's `mask`. */
+  weightDecayMask?: WeightDecayMask;
+  /**
+   * Gradient accumulation (optax `MultiSteps`): each `update` adds its gradients to a running mean,
+   * and every `accumulateSteps`-th call applies one update with that mean (default 1: every call).
+   */
+  accumulateSteps?: number;
+}
+
+/** Per-optimizer defaults for the shared options. */
+export interface OptimizerDefaults {
+  lr?: number;
+  weightDecay?: number;
 }
 
 /** The per-leaf hyperparameters an update rule sees. */
 export interface StepContext {
   /** The learning rate for this update (a weak number, or a Tensor in the weight's dtype). */
   lr: number | Tensor;
-  /** The 1-based index of this update as a float32 scalar (for bias corrections). */
+  /** The 1-based index of this update as a scalar in the weight's dtype (for bias corrections). */
   t: Tensor;
+  /** The weight decay for this weight: the optimizer's `weightDecay`, or 0 where the mask excludes it. */
+  weightDecay: number;
 }
 
 /** A record of trainable States keyed by path, e.g. `model.states(ParamState)`. */
@@ -50,6 +83,29 @@ export function checkHyper(who: string, name: string, v: number, lo: number, hi:
 }
 
 /**
+ * Checks a step count is an integer ≥ `min`, naming it in the ValueError.
+ * @example checkSteps("optim.cosineDecaySchedule", "decaySteps", 100, 1) // 100
+ */
+export function checkSteps(who: string, name: string, v: number, min: number): number {
+  if (typeof v !== "number" || !Number.isInteger(v) || v < min) throw new ValueError(`${who}: ${name} must be an integer ≥ ${min}, got ${String(v)}`);
+  return v;
+}
+
+/** The mask as a predicate; a record of States selects exactly those States. */
+function maskPredicate(who: string, mask: WeightDecayMask | undefined): (path: string, s: AnyState) => boolean {
+  if (mask === null || typeof mask !== "object") return toStatePredicate(mask, `${who} weightDecayMask`);
+  const chosen = new Set<AnyState>();
+  for (const [path, s] of Object.entries(mask)) {
+    if (!(s instanceof State)) throw new StateError(`${who}: weightDecayMask "${path}" must be a State, got ${describeValue(s)}`);
+    chosen.add(s);
+  }
+  return (_path, s) => chosen.has(s);
+}
+
+/** The accumulation slot's name: a gradient accumulator per weight, `accum.<path>`. */
+const ACCUM = "accum";
+
+/**
  * Base class. Subclasses name their slots and define `updateLeaf`, the rule for one weight Tensor.
  * @example
  * const opt = new optim.Adam({ lr: 1e-3 });
@@ -57,19 +113,38 @@ export function checkHyper(who: string, name: string, v: number, lo: number, hi:
  * opt.update(grads); // grads keyed like the weights
  */
 export abstract class Optimizer {
-  /** The number of updates applied so far (int32 scalar). */
+  /** The number of updates applied so far (int32 scalar); also the position of an lr schedule. */
   readonly stepCount = new LongTermState(np.array(0, { dtype: "int32" }), { name: "step" });
   readonly lr: LearningRate;
+  readonly weightDecay: number;
+  /** The number of `update` calls averaged into one applied update (1: no accumulation). */
+  readonly accumulateSteps: number;
+  /**
+   * With a schedule: the learning rate of the latest applied update (float32 scalar, 0 before the
+   * first), written inside the update so a jitted step streams it (`opt.learningRate.value$`).
+   */
+  readonly learningRate: LongTermState | undefined;
+  /** With `accumulateSteps` > 1: the number of gradients accumulated since the last applied update. */
+  readonly microStep: LongTermState | undefined;
   readonly #weights: Record<string, AnyState> = {};
   /** slot name → weight path → State holding that slot's value (same structure as the weight). */
   readonly #slots: Record<string, Record<string, LongTermState<StateValue>>> = {};
+  readonly #allSlots: readonly string[];
+  readonly #decays: (path: string, s: AnyState) => boolean;
 
-  protected constructor(protected readonly who: string, private readonly slotNames: readonly string[], lr: LearningRate | undefined) {
+  protected constructor(protected readonly who: string, private readonly slotNames: readonly string[], opts: OptimizerOptions, defaults: OptimizerDefaults = {}) {
+    const lr = opts.lr ?? defaults.lr;
     if (lr === undefined) throw new ValueError(`${who}: a learning rate is required, e.g. new optim.${who.replace("optim.", "")}({ lr: 0.01 })`);
     if (typeof lr === "number") checkHyper(who, "lr", lr, 0, Infinity, true);
     else if (typeof lr !== "function") throw new ValueError(`${who}: lr must be a number or a schedule function of the step, got ${describeValue(lr)}`);
     this.lr = lr;
-    for (const s of slotNames) this.#slots[s] = {};
+    this.weightDecay = checkHyper(who, "weightDecay", opts.weightDecay ?? defaults.weightDecay ?? 0, 0, Infinity, true);
+    this.#decays = maskPredicate(who, opts.weightDecayMask);
+    this.accumulateSteps = checkSteps(who, "accumulateSteps", opts.accumulateSteps ?? 1, 1);
+    this.learningRate = typeof lr === "function" ? new LongTermState(np.array(0, { dtype: "float32" }), { name: "lr" }) : undefined;
+    this.microStep = this.accumulateSteps > 1 ? new LongTermState(np.array(0, { dtype: "int32" }), { name: "microStep" }) : undefined;
+    this.#allSlots = this.accumulateSteps > 1 ? [...slotNames, ACCUM] : slotNames;
+    for (const s of this.#allSlots) this.#slots[s] = {};
   }
 
   /** The registered trainable States, keyed by path. */
@@ -77,9 +152,14 @@ export abstract class Optimizer {
     return { ...this.#weights };
   }
 
+  /** The value a slot starts at (Adagrad's initial accumulator, RMSProp's initial scale); 0 by default. */
+  protected initialSlotValue(_slot: string): number {
+    return 0;
+  }
+
   /**
    * Registers States to train (any State kind with a float value; usually `model.states(ParamState)`)
-   * and creates their zero-initialized slots. Registering the same State under the same path again
+   * and creates their slots. Registering the same State under the same path again
    * is a no-op; reusing a path or a State elsewhere is a `StateError`.
    * @example opt.registerTrainableWeights(model.states(ParamState));
    */
@@ -103,20 +183,26 @@ export abstract class Optimizer {
     }
     for (const [path, s] of fresh) {
       defineKey(this.#weights, path, s);
-      const zeros = tree.map((l: Tensor) => np.zerosLike(l), s.committedValue) as StateValue;
-      for (const slot of this.slotNames) defineKey(this.#slots[slot]!, path, new LongTermState<StateValue>(zeros, { name: `${slot}.${path}` }));
+      for (const slot of this.#allSlots) {
+        const fill = slot === ACCUM ? 0 : this.initialSlotValue(slot);
+        const init = tree.map((l: Tensor) => np.fullLike(l, fill), s.committedValue) as StateValue;
+        defineKey(this.#slots[slot]!, path, new LongTermState<StateValue>(init, { name: `${slot}.${path}` }));
+      }
     }
     return this;
   }
 
   /**
-   * The optimizer's own States — `step` and one per slot and weight (`"m.layer1.weight"`, ...) —
-   * sorted by path, e.g. to thread them through `jit` or to save them.
+   * The optimizer's own States — `step`, `lr` (with a schedule), `microStep` and `accum.<path>`
+   * (with accumulation) and one per slot and weight (`"m.layer1.weight"`, ...) — sorted by path,
+   * e.g. to thread them through `jit` or to save them.
    * @example Object.keys(new optim.Adam({ lr: 1e-3 }, { w }).states()) // ["m.w", "step", "v.w"]
    */
   states(): Record<string, AnyState> {
     const all: Record<string, AnyState> = { step: this.stepCount };
-    for (const slot of this.slotNames) for (const [path, s] of Object.entries(this.#slots[slot]!)) all[`${slot}.${path}`] = s;
+    if (this.learningRate) all["lr"] = this.learningRate;
+    if (this.microStep) all["microStep"] = this.microStep;
+    for (const slot of this.#allSlots) for (const [path, s] of Object.entries(this.#slots[slot]!)) all[`${slot}.${path}`] = s;
     return Object.fromEntries(Object.entries(all).sort(([a], [b]) => comparePaths(a, b)));
   }
 
@@ -124,39 +210,86 @@ export abstract class Optimizer {
    * Applies one update from gradients keyed exactly like the registered weights (as
    * `grad(loss, { gradStates })` returns them). Everything is validated first: a missing or extra
    * key is a `StateError`, a gradient of another structure or shape a `StateError`/`ShapeError`,
-   * and then no State has changed.
+   * and then no State has changed. With `accumulateSteps: k`, only every k-th call changes the
+   * weights (with the mean of the k gradients); the others only accumulate.
    * @example opt.update(grad(loss, { gradStates: model.states(ParamState) })(x, y));
    */
   update(grads: Readonly<Record<string, unknown>>): void {
-    const flat = this.#checkGrads(grads);
+    let flat = this.#checkGrads(grads);
     const count = this.stepCount.value as Tensor;
-    const lr = typeof this.lr === "number" ? this.lr : npUtil.asTensor(this.lr(count), `${this.who} lr schedule`);
-    if (lr instanceof Tensor && lr.ndim !== 0) throw new ShapeError(`${this.who}: the lr schedule must return a scalar, got shape [${lr.shape.join(", ")}]`);
+    const lr = this.#lrAt(count);
     const t = np.astype(count.add(1), "float32");
     const writes: [AnyState, StateValue][] = [];
+    // Accumulation: the update is computed every call and kept only on the k-th (np.where, no host branch).
+    let apply: Tensor | undefined;
+    if (this.microStep) {
+      const micro = this.microStep.value as Tensor;
+      const seen = micro.add(1);
+      apply = np.equal(seen, this.accumulateSteps);
+      flat = this.#accumulate(flat, seen, apply, writes);
+      this.#gatedWrite(writes, this.microStep, np.zerosLike(micro), seen, apply);
+    }
+    const gated = (s: AnyState, v: StateValue): void => {
+      writes.push([s, apply ? tree.map((n: Tensor, o: Tensor) => np.where(apply, n, o), v, s.value) as StateValue : v]);
+    };
     for (const [path, w] of Object.entries(this.#weights)) {
       const [wLeaves, def] = tree.flatten(w.value);
       const slotStates = this.slotNames.map((s) => ownValue(this.#slots[s]!, path)!);
       const slotLeaves = slotStates.map((s) => tree.leaves(s.value) as Tensor[]);
+      const weightDecay = this.weightDecay && this.#decays(path, w) ? this.weightDecay : 0;
       const newW: Tensor[] = [];
       const newSlots: Tensor[][] = slotStates.map(() => []);
       (wLeaves as Tensor[]).forEach((wl, i) => {
         const g = ownValue(flat, path)![i]!;
-        const ctx: StepContext = { lr: typeof lr === "number" ? lr : np.astype(lr, wl.dtype), t: np.astype(t, wl.dtype) };
+        const ctx: StepContext = { lr: typeof lr === "number" ? lr : np.astype(lr, wl.dtype), t: np.astype(t, wl.dtype), weightDecay };
         const [nw, ns] = this.updateLeaf(wl, g.dtype === wl.dtype ? g : np.astype(g, wl.dtype), slotLeaves.map((s) => s[i]!), ctx);
         newW.push(nw);
         ns.forEach((v, j) => newSlots[j]!.push(v));
       });
-      writes.push([w, tree.unflatten<StateValue>(def, newW)]);
-      slotStates.forEach((s, j) => writes.push([s, tree.unflatten<StateValue>(def, newSlots[j]!)]));
+      gated(w, tree.unflatten<StateValue>(def, newW));
+      slotStates.forEach((s, j) => gated(s, tree.unflatten<StateValue>(def, newSlots[j]!)));
     }
+    if (this.learningRate && lr instanceof Tensor) gated(this.learningRate, np.astype(lr, "float32"));
+    gated(this.stepCount, count.add(1));
     // Through the setters, so that inside a trace (jit, grad) the writes are recorded, not committed.
     for (const [s, v] of writes) s.value = v;
-    this.stepCount.value = count.add(1);
   }
 
   /** The rule for one weight leaf: returns the new weight and the new slot values (in `slotNames` order). */
   protected abstract updateLeaf(w: Tensor, g: Tensor, slots: Tensor[], ctx: StepContext): [Tensor, Tensor[]];
+
+  /** The learning rate at step `count`: the number, or the schedule evaluated in the graph. */
+  #lrAt(count: Tensor): number | Tensor {
+    if (typeof this.lr === "number") return this.lr;
+    const lr = npUtil.asTensor(this.lr(count), `${this.who} lr schedule`);
+    if (lr.ndim !== 0) throw new ShapeError(`${this.who}: the lr schedule must return a scalar, got shape [${lr.shape.join(", ")}]`);
+    return lr;
+  }
+
+  /**
+   * Folds this call's gradients into the running means `accum.<path>` (optax MultiSteps: mean ←
+   * mean + (g − mean) / n for the n-th gradient) and returns the means; the accumulators restart
+   * at 0 when the update is applied.
+   */
+  #accumulate(flat: Record<string, Tensor[]>, seen: Tensor, apply: Tensor, writes: [AnyState, StateValue][]): Record<string, Tensor[]> {
+    const means: Record<string, Tensor[]> = {};
+    for (const path of Object.keys(this.#weights)) {
+      const acc = ownValue(this.#slots[ACCUM]!, path)!;
+      const [accLeaves, def] = tree.flatten(acc.value);
+      const mean = (accLeaves as Tensor[]).map((a, i) => {
+        const g = ownValue(flat, path)![i]!;
+        return a.add(np.astype(g, a.dtype).sub(a).div(np.astype(seen, a.dtype)));
+      });
+      defineKey(means, path, mean);
+      this.#gatedWrite(writes, acc, tree.unflatten<StateValue>(def, mean.map((m) => np.zerosLike(m))), tree.unflatten<StateValue>(def, mean), apply);
+    }
+    return means;
+  }
+
+  /** Records `s ← apply ? onApply : otherwise`, leaf by leaf. */
+  #gatedWrite(writes: [AnyState, StateValue][], s: AnyState, onApply: StateValue, otherwise: StateValue, apply: Tensor): void {
+    writes.push([s, tree.map((a: Tensor, b: Tensor) => np.where(apply, a, b), onApply, otherwise) as StateValue]);
+  }
 
   /** Validates `grads` against the registered weights and returns each path's gradient leaves. */
   #checkGrads(grads: Readonly<Record<string, unknown>>): Record<string, Tensor[]> {

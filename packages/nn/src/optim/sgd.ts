@@ -2,9 +2,9 @@
  * Plain and momentum gradient descent.
  */
 import { type Tensor, np } from "@kiln/core";
-import { type LearningRate, Optimizer, type StepContext, type WeightRecord, checkHyper, splitOptimizerArgs } from "./optimizer.js";
+import { type LearningRate, Optimizer, type OptimizerOptions, type StepContext, type WeightRecord, checkHyper, splitOptimizerArgs } from "./optimizer.js";
 
-export interface SGDOptions {
+export interface SGDOptions extends OptimizerOptions {
   lr: LearningRate;
   /** L2 penalty added to the gradient: g + weightDecay · w (default 0). */
   weightDecay?: number;
@@ -18,19 +18,16 @@ export interface SGDOptions {
  * opt.update(grads);
  */
 export class SGD extends Optimizer {
-  readonly weightDecay: number;
-
   constructor(opts: SGDOptions);
   constructor(weights: WeightRecord, opts: SGDOptions);
   constructor(a: WeightRecord | SGDOptions, b?: SGDOptions) {
     const [weights, opts] = splitOptimizerArgs(a, b);
-    super("optim.SGD", [], opts.lr);
-    this.weightDecay = checkHyper(this.who, "weightDecay", opts.weightDecay ?? 0, 0, Infinity, true);
+    super("optim.SGD", [], opts);
     if (weights) this.registerTrainableWeights(weights);
   }
 
-  protected updateLeaf(w: Tensor, g: Tensor, _slots: Tensor[], { lr }: StepContext): [Tensor, Tensor[]] {
-    const grad = this.weightDecay ? g.add(w.mul(this.weightDecay)) : g;
+  protected updateLeaf(w: Tensor, g: Tensor, _slots: Tensor[], { lr, weightDecay }: StepContext): [Tensor, Tensor[]] {
+    const grad = weightDecay ? g.add(w.mul(weightDecay)) : g;
     return [w.sub(np.multiply(grad, lr)), []];
   }
 }
@@ -49,7 +46,6 @@ export interface MomentumOptions extends SGDOptions {
  * @example const opt = new optim.Momentum(model.states(ParamState), { lr: 0.1, momentum: 0.9 });
  */
 export class Momentum extends Optimizer {
-  readonly weightDecay: number;
   readonly momentum: number;
   readonly nesterov: boolean;
 
@@ -57,15 +53,14 @@ export class Momentum extends Optimizer {
   constructor(weights: WeightRecord, opts: MomentumOptions);
   constructor(a: WeightRecord | MomentumOptions, b?: MomentumOptions) {
     const [weights, opts] = splitOptimizerArgs(a, b);
-    super("optim.Momentum", ["velocity"], opts.lr);
-    this.weightDecay = checkHyper(this.who, "weightDecay", opts.weightDecay ?? 0, 0, Infinity, true);
+    super("optim.Momentum", ["velocity"], opts);
     this.momentum = checkHyper(this.who, "momentum", opts.momentum ?? 0.9, 0, 1);
     this.nesterov = opts.nesterov ?? false;
     if (weights) this.registerTrainableWeights(weights);
   }
 
-  protected updateLeaf(w: Tensor, g: Tensor, [velocity]: Tensor[], { lr }: StepContext): [Tensor, Tensor[]] {
-    const grad = this.weightDecay ? g.add(w.mul(this.weightDecay)) : g;
+  protected updateLeaf(w: Tensor, g: Tensor, [velocity]: Tensor[], { lr, weightDecay }: StepContext): [Tensor, Tensor[]] {
+    const grad = weightDecay ? g.add(w.mul(weightDecay)) : g;
     const v = velocity!.mul(this.momentum).add(grad);
     const step = this.nesterov ? grad.add(v.mul(this.momentum)) : v;
     return [w.sub(np.multiply(step, lr)), [v]];
