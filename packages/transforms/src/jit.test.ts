@@ -102,6 +102,8 @@ describe("jit", () => {
     expect(f.traceCount()).to.equal(1);
     f(np.array([1, 2, 3]));
     expect(f.traceCount()).to.equal(1);
+    // as JAX's lower(*args): without the arguments it is a typed error, not a trace on undefineds
+    expect(() => (f.lower as () => unknown)()).to.throw(ValueError, /takes the arguments of a call/);
   });
 
   it("rejects bad options and arguments with clear errors", () => {

@@ -302,6 +302,11 @@ export function jit<F extends AnyFunction>(fn: F, opts: JitOptions = {}): Jitted
 
   const jitted = call as Jitted<F>;
   jitted.lower = (...args: any[]) => {
+    // As JAX's `jit(f).lower(*args)`: the arguments pick the trace. Without them a function that
+    // takes some would be traced on `undefined`s and fail somewhere inside the user's code.
+    if (args.length < fn.length) {
+      throw new ValueError(`jit: lower() takes the arguments of a call (the function declares ${fn.length}, got ${args.length}): step.lower(x, y) lowers the trace for those shapes and dtypes`);
+    }
     const entry = entryFor(args);
     if (!entry) throw new ValueError(`jit: lower() needs concrete arguments, not values traced by an enclosing transform`);
     entry.leaves.fill(undefined);
