@@ -219,17 +219,20 @@ export class ExprBuilder {
    * The largest such `c1` among the terms' coefficients is taken; null when none qualifies.
    */
   private factorOut(a: Expr, c: number): { c1: number; high: Expr; low: Expr } | null {
-    if (a.op !== "sum") return null;
-    let best: { c1: number; high: Expr; low: Expr } | null = null;
+    if (a.op !== "sum" || a.terms.length < 2) return null;
+    let best = 0;
     for (const [, k] of a.terms) {
       const c1 = gcd(Math.abs(k), c);
-      if (c1 <= 1 || c1 === c || (best && c1 <= best.c1)) continue;
-      const high = new Map<Expr, number>(), low = new Map<Expr, number>();
-      for (const [t, kt] of a.terms) (kt % c1 === 0 ? high.set(t, kt / c1) : low.set(t, kt));
-      const lowExpr = this.fromAffine(low, posMod(a.offset, c1));
-      if (lowExpr.lo >= 0 && lowExpr.hi < c1) best = { c1, high: this.fromAffine(high, floorDiv(a.offset, c1)), low: lowExpr };
+      if (c1 <= best || c1 <= 1 || c1 === c) continue;
+      // The low part's range from its terms' ranges (as fromAffine computes it), before building it.
+      let lo = posMod(a.offset, c1), hi = lo;
+      for (const [t, kt] of a.terms) if (kt % c1 !== 0) ((lo += kt > 0 ? kt * t.lo : kt * t.hi), (hi += kt > 0 ? kt * t.hi : kt * t.lo));
+      if (lo >= 0 && hi < c1) best = c1;
     }
-    return best;
+    if (best === 0) return null;
+    const high = new Map<Expr, number>(), low = new Map<Expr, number>();
+    for (const [t, kt] of a.terms) (kt % best === 0 ? high.set(t, kt / best) : low.set(t, kt));
+    return { c1: best, high: this.fromAffine(high, floorDiv(a.offset, best)), low: this.fromAffine(low, posMod(a.offset, best)) };
   }
 
   /** `a + shift·c` with the smallest shift ≥ 0 that makes its range non-negative (0 when unbounded). */
