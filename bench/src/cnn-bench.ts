@@ -17,20 +17,13 @@ import * as jax from "@jax-js/jax";
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { ParamState, type Tensor, grad, jit, nn, np, optim } from "kiln";
+import { random } from "./jit-bench.js";
 import { measureInterleaved } from "./timing.js";
 
 const jnp = jax.numpy;
 type JArray = jax.Array;
 
 const BATCH = 64, LR = 1e-3;
-
-function random(n: number, seed: number, scale = 1): Float32Array {
-  let s = seed >>> 0;
-  return Float32Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return ((s / 2 ** 32) * 2 - 1) * scale;
-  });
-}
 
 /** Weights (HWIO kernels, [in, out] dense) and one batch, shared by every runner. */
 interface CnnData {
