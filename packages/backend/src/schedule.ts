@@ -271,8 +271,11 @@ function materializeShared(regions: ReadonlyMap<Node, ReadonlySet<Node>>, coreOf
     }
     if (materialize) candidates.add(n);
   }
-  // Candidates below another candidate wait for the next round.
-  for (const n of outermost(candidates, inlined)) mat.add(n);
+  // Shared reductions are materialized at once (recomputing one reruns its loop, and a lazily
+  // built training loop nests many: one per round would reschedule it once per reduction);
+  // elementwise candidates below another candidate wait for the next round.
+  const top = new Set(outermost(candidates, inlined));
+  for (const n of candidates) if (isReduction(n) || top.has(n)) mat.add(n);
   return candidates.size > 0;
 }
 
