@@ -30,7 +30,8 @@ const SIZES = [784, 256, 256, 10] as const;
 const BATCH = 128;
 const LR = 0.01;
 
-function random(n: number, seed: number, scale = 1): Float32Array {
+/** n uniform values in [-scale, scale) from a fixed LCG seed: the same data for every runner. */
+export function random(n: number, seed: number, scale = 1): Float32Array {
   let s = seed >>> 0;
   return Float32Array.from({ length: n }, () => {
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;

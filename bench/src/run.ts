@@ -102,5 +102,6 @@ async function main(): Promise<void> {
 
 await main();
 await (await import("./jit-bench.js")).runJitBenchmarks(args);
+await (await import("./cnn-bench.js")).runCnnBenchmark(args);
 // Dawn devices and the peers' runtimes keep Node's event loop alive: the bench is done.
 process.exit(0);

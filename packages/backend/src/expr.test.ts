@@ -13,6 +13,20 @@ describe("backend: index expressions", () => {
     expect(b.imod(b.idiv(linear, 6), 4)).to.equal(i);
   });
 
+  it("divides a linear index by a multiple of one of its strides through that stride (im2col's delinearization)", () => {
+    // p·196 + q with q < 196 is a [P, 196] linear index: divided by 196·9 it is p / 9, modulo
+    // 196·9 it is (p mod 9)·196 + q — no divide left on q, none on the sum.
+    const b = new ExprBuilder();
+    const p = b.var(144), q = b.var(196);
+    const linear = b.add(b.scale(p, 196), q);
+    expect(b.idiv(linear, 196 * 9)).to.equal(b.idiv(p, 9));
+    expect(b.imod(linear, 196 * 9)).to.equal(b.add(b.scale(b.imod(p, 9), 196), q));
+    expect(divModOn([b.idiv(linear, 196 * 9), b.imod(linear, 196 * 9)], q)).to.equal(0);
+    // When the low part can reach the stride, nothing is factored (q may carry into p).
+    const wide = b.add(b.scale(p, 196), b.var(200));
+    expect(divModOn([b.idiv(wide, 196 * 9)], p)).to.equal(1);
+  });
+
   it("(f / c)·c + f % c folds back to f", () => {
     const b = new ExprBuilder();
     const f = b.var(24);

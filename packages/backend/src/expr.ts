@@ -71,6 +71,10 @@ function unionFree(parts: readonly Expr[], minus: readonly number[] = []): numbe
   return [...s].sort((a, b) => a - b);
 }
 
+function gcd(a: number, b: number): number {
+  while (b) [a, b] = [b, a % b];
+  return a;
+}
 function floorDiv(a: number, c: number): number {
   return Math.floor(a / c);
 }
@@ -169,6 +173,8 @@ export class ExprBuilder {
     if (c === 1) return a;
     if (!(c > 0)) throw new Error(`internal: index division by ${c}`);
     if (a.lo >= 0 && a.hi < c) return this.int(0);
+    const f = this.factorOut(a, c);
+    if (f) return this.idiv(f.high, c / f.c1);
     const { terms, offset } = this.affine(a);
     const q = new Map<Expr, number>(), r = new Map<Expr, number>();
     for (const [t, k] of terms) (k % c === 0 ? q.set(t, k / c) : r.set(t, k));
@@ -187,6 +193,8 @@ export class ExprBuilder {
   imod(a: Expr, c: number): Expr {
     if (c === 1) return this.int(0);
     if (!(c > 0)) throw new Error(`internal: index modulo by ${c}`);
+    const f = this.factorOut(a, c);
+    if (f) return this.add(this.scale(this.imod(f.high, c / f.c1), f.c1), f.low);
     const { terms, offset } = this.affine(a);
     for (const [t, k] of terms) if (k % c === 0) terms.delete(t);
     const unlifted = this.fromAffine(terms, posMod(offset, c));
@@ -201,6 +209,30 @@ export class ExprBuilder {
     if (rest.lo >= 0 && rest.hi < c) return rest;
     if (rest.op === "alu" && rest.alu === "imod" && rest.param[0]! % c === 0) return this.imod(rest.args[0]!, c);
     return this.make(`imod(${rest.id},${c})`, { op: "alu", alu: "imod", dtype: "index", args: [rest], param: [c], lo: 0, hi: Math.min(c - 1, rest.hi) }, [rest]);
+  }
+
+  /**
+   * `a = c1·high + low` with `c1` a proper divisor of `c` (> 1) and `low` in [0, c1): then
+   * `a idiv c = high idiv (c / c1)` and `a mod c = c1·(high mod (c / c1)) + low`. This is the
+   * delinearization of a linear index built with a stride that divides `c` (`p·196 + q` with
+   * q < 196, divided by 196·9), which otherwise stays an opaque divide in the innermost loop.
+   * The largest such `c1` among the terms' coefficients is taken; null when none qualifies.
+   */
+  private factorOut(a: Expr, c: number): { c1: number; high: Expr; low: Expr } | null {
+    if (a.op !== "sum" || a.terms.length < 2) return null;
+    let best = 0;
+    for (const [, k] of a.terms) {
+      const c1 = gcd(Math.abs(k), c);
+      if (c1 <= best || c1 <= 1 || c1 === c) continue;
+      // The low part's range from its terms' ranges (as fromAffine computes it), before building it.
+      let lo = posMod(a.offset, c1), hi = lo;
+      for (const [t, kt] of a.terms) if (kt % c1 !== 0) ((lo += kt > 0 ? kt * t.lo : kt * t.hi), (hi += kt > 0 ? kt * t.hi : kt * t.lo));
+      if (lo >= 0 && hi < c1) best = c1;
+    }
+    if (best === 0) return null;
+    const high = new Map<Expr, number>(), low = new Map<Expr, number>();
+    for (const [t, kt] of a.terms) (kt % best === 0 ? high.set(t, kt / best) : low.set(t, kt));
+    return { c1: best, high: this.fromAffine(high, floorDiv(a.offset, best)), low: this.fromAffine(low, posMod(a.offset, best)) };
   }
 
   /** `a + shift·c` with the smallest shift ≥ 0 that makes its range non-negative (0 when unbounded). */

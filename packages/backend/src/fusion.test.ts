@@ -112,6 +112,16 @@ describe("backend: fusion structure", () => {
     expect(cheap.kernels.length).to.equal(2);
   });
 
+  it("a shared chain of expensive values is cut once, at its top, not at every node", () => {
+    // Every node of tanh(exp(sin(x))·2 + 1) is read by both reductions; materializing the top
+    // makes the rest private to its kernel. (Cutting each node launched one kernel per node.)
+    const x = wave([64, 48]);
+    const y = np.tanh(np.exp(np.sin(x)).mul(2).add(1));
+    const lowered = lowerGraph([np.sum(y, { axis: 0 }), np.sum(y, { axis: 1 })]);
+    expect(lowered.kernels.length).to.equal(3);
+    expect(lowered.kernels.filter((k) => k.source.includes("Math.exp")).length).to.equal(1);
+  });
+
   it("a very long elementwise chain is cut into kernels of bounded depth", () => {
     let y = wave([8]);
     for (let i = 0; i < 1000; i++) y = np.sin(y).add(0.5);

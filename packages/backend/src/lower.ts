@@ -13,6 +13,7 @@ import {
 import { type AluOp, type Expr, ExprBuilder, type ReduceOp, type VarExpr, divModOn } from "./expr.js";
 import { type BufferParam, type Kernel, fnv1a, printKernelBody } from "./kernel.js";
 import { Emitter, sumBlocked } from "./place.js";
+import { type SliceFamily, sliceFamily } from "./slice-family.js";
 
 export interface LowerCtx {
   readonly b: ExprBuilder;
@@ -125,6 +126,8 @@ const LOWER_RULES = {
   concatenate: (ctx, n, idx) => {
     const { b } = ctx;
     const axis = n.params.axis;
+    const family = sliceFamily(n);
+    if (family) return sliceFamilyValue(ctx, n, family, idx);
     const pieces = n.inputs.filter((x) => x.aval.shape[axis]! > 0);
     let offset = n.aval.shape[axis]!;
     let out: Expr | null = null;
@@ -181,6 +184,29 @@ const LOWER_RULES = {
   fft: libraryKernel("fft"),
   polyRoots: libraryKernel("polyRoots"),
 } satisfies { [P in Prim]: LowerRule<P> | LibraryMarker };
+
+/**
+ * A concatenate of grid-strided slices of one source (slice-family.ts) at `idx`: the piece number
+ * and the position inside the piece come from the concatenated axis, the piece number's grid
+ * digits shift the start — one read of the source instead of one per piece.
+ */
+function sliceFamilyValue(ctx: LowerCtx, n: Node<"concatenate">, f: SliceFamily, idx: readonly Expr[]): Expr {
+  const { b } = ctx;
+  const axis = n.params.axis, len = n.inputs[0]!.aval.shape[axis]!;
+  if (len === 0) return b.const(0, n.aval.dtype);
+  let rest = b.idiv(idx[axis]!, len);
+  const digits = new Array<Expr>(f.radices.length);
+  for (let j = f.radices.length - 1; j >= 0; j--) {
+    digits[j] = b.imod(rest, f.radices[j]!);
+    rest = b.idiv(rest, f.radices[j]!);
+  }
+  const src = f.start0.map((s0, d) => {
+    let e = b.addConst(b.scale(d === axis ? b.imod(idx[axis]!, len) : idx[d]!, f.step[d]!), s0);
+    digits.forEach((q, j) => (e = b.add(e, b.scale(q, f.deltas[j]![d]!))));
+    return e;
+  });
+  return ctx.value(f.source, src);
+}
 
 /**
  * The library kernel a primitive runs as, or null when it is lowered to the kernel IR.

@@ -131,7 +131,10 @@ export function scheduleGraph(outputs: readonly Node[], isBuffer: (n: Node) => b
           if (!(e instanceof FusionTooLarge)) throw e;
           // Progress or a clear error: retrying with nothing newly materialized would loop forever.
           if (!e.nodes.some((n) => !mat.has(n) && !isBuffer(n))) throw new Error(`internal: kernel ${root.prim}#${root.id} is too large to lower and nothing in it can be materialized`);
-          for (const n of e.nodes) mat.add(n);
+          // Reductions first (each inlined copy reruns its loop), then the outermost of the rest:
+          // what lies below a materialized value is read from its buffer, not inlined again.
+          const reductions = e.nodes.filter(isReduction);
+          for (const n of outermost(reductions.length ? reductions : e.nodes, (x) => region.has(x) && x !== root)) mat.add(n);
           changed = true;
           break;
         }
@@ -245,14 +248,20 @@ function costOf(n: Node, inlined: (x: Node) => boolean, memo: Map<Node, number>)
   return c;
 }
 
-/** Materializes values inlined into several kernels (or reductions inside contractions). */
+/**
+ * Materializes values inlined into several kernels (or reductions inside contractions). Only the
+ * candidates that no other candidate inlines are taken in one round: materializing a shared value
+ * makes everything below it private to its new kernel, so cutting the whole shared chain at once
+ * (a max-pool's compare/select tree read by the forward and the backward kernels) would launch a
+ * kernel per node where one suffices. The scheduler's fixed point re-examines the rest.
+ */
 function materializeShared(regions: ReadonlyMap<Node, ReadonlySet<Node>>, coreOf: ReadonlyMap<Node, Node>, mat: Set<Node>, isBuffer: (n: Node) => boolean): boolean {
   const users = new Map<Node, Node[]>();
   for (const [root, region] of regions) for (const n of region) if (n !== root) (users.get(n) ?? users.set(n, []).get(n)!).push(root);
   const cores = new Set(coreOf.values());
   const memo = new Map<Node, number>();
   const inlined = (x: Node) => !mat.has(x) && !isBuffer(x);
-  let changed = false;
+  const candidates = new Set<Node>();
   for (const [n, roots] of users) {
     if (cores.has(n)) continue;
     let materialize = false;
@@ -260,12 +269,33 @@ function materializeShared(regions: ReadonlyMap<Node, ReadonlySet<Node>>, coreOf
     else if (Elementwise.has(n.prim) && roots.length > 1) {
       materialize = costOf(n, inlined, memo) * (roots.length - 1) > 2 * (roots.length + 1);
     }
-    if (materialize) {
-      mat.add(n);
-      changed = true;
-    }
+    if (materialize) candidates.add(n);
   }
-  return changed;
+  // Shared reductions are materialized at once (recomputing one reruns its loop, and a lazily
+  // built training loop nests many: one per round would reschedule it once per reduction);
+  // elementwise candidates below another candidate wait for the next round.
+  const top = new Set(outermost(candidates, inlined));
+  for (const n of candidates) if (isReduction(n) || top.has(n)) mat.add(n);
+  return candidates.size > 0;
+}
+
+/**
+ * The nodes of `nodes` that no other node of `nodes` reaches through inlined nodes: the cut
+ * closest to the kernels' roots. Materializing one of these makes what lies below it private to
+ * its new kernel, so the nodes below may no longer need a buffer of their own.
+ * @example outermost([add2, add1], inlined) // [add2] when add2 = add(add1, x) inlines add1
+ */
+export function outermost(nodes: Iterable<Node>, inlined: (n: Node) => boolean): Node[] {
+  const list = [...nodes];
+  const below = new Set<Node>();
+  const stack = list.flatMap((c) => c.inputs.filter(inlined));
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (below.has(n)) continue;
+    below.add(n);
+    for (const i of n.inputs) if (inlined(i) && !below.has(i)) stack.push(i);
+  }
+  return list.filter((n) => !below.has(n));
 }
 
 /**

@@ -181,11 +181,15 @@ export function convGeneralDilated(lhs: ArrayLike, rhs: ArrayLike, options?: Con
   spatial.forEach((a, i) => (x = dilateAxis(x, a, lhsDil[i]!, 0)));
   x = padSigned(op, x, spatial, pads, 0);
 
-  const { slices, outSizes } = windowSlices(x, spatial, window, strides, rhsDil);
+  // im2col: [N, C, K, P], the K window offsets stacked on a new axis. The slices are taken of one
+  // source with that axis already in place, so the stack is a concatenate of plain slices whose
+  // starts step through the window grid: the backend lowers it as one strided read of the input
+  // (slice-family.ts), not one read per window offset.
+  const x1 = reshapeRaw(x, [N, C, 1, ...x.shape.slice(2)]);
+  const { slices, outSizes } = windowSlices(x1, spatial.map((a) => a + 1), window, strides, rhsDil);
   const K = window.reduce((p, k) => p * k, 1), P = outSizes.reduce((p, k) => p * k, 1);
-  // im2col: [N, C, K, P], the K window offsets stacked.
-  const flat = slices.map((s) => reshapeRaw(s, [N, C, 1, P]));
-  const patches = flat.length === 1 ? flat[0]! : apply("concatenate", flat, { axis: 2 }, x.weak);
+  const stacked = slices.length === 1 ? slices[0]! : apply("concatenate", slices, { axis: 2 }, x.weak);
+  const patches = reshapeRaw(stacked, [N, C, K, P]);
 
   // One matmul per group (G feature groups or B batch groups; at most one exceeds 1), laid out so
   // that the common output layouts need no transposing kernel after the contraction.

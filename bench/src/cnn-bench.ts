@@ -1,0 +1,169 @@
+/**
+ * W7 (issue 16): one jitted training step of the digits CNN — conv 3×3 (1→16, SAME) + relu + 2×2
+ * max pool, conv 3×3 (16→32) + relu + pool, dense 1568→10, softmax cross-entropy, Adam (lr 1e-3) —
+ * on a batch of 64 28×28×1 images, loss read back every step: steps/s. kiln (cpu, jit) next to
+ * TF.js (Adam through `optimizer.minimize`; its wasm backend has no Conv2DBackpropFilter kernel, so
+ * the wasm runner reports that and the cpu backend runs) and jax-js (wasm, jit; plain SGD inside the jitted
+ * step, since jax-js has no optimizer library — the update is a few elementwise ops either way).
+ * Every runner starts from the same weights and batch (jax-js runs channels-first, so its flatten
+ * order — and first loss — differ slightly). `npm run bench` runs it after W3–W6; alone:
+ * `node --conditions=kiln-source --import tsx bench/src/cnn-bench.ts [--quick] [--out path]`.
+ * Also printed for kiln: kernels and MFLOP of the step, and its first call (trace + compile).
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import * as jax from "@jax-js/jax";
+import * as tf from "@tensorflow/tfjs";
+import "@tensorflow/tfjs-backend-wasm";
+import { ParamState, type Tensor, grad, jit, nn, np, optim } from "kiln";
+import { random } from "./jit-bench.js";
+import { measureInterleaved } from "./timing.js";
+
+const jnp = jax.numpy;
+type JArray = jax.Array;
+
+const BATCH = 64, LR = 1e-3;
+
+/** Weights (HWIO kernels, [in, out] dense) and one batch, shared by every runner. */
+interface CnnData {
+  readonly w1: Float32Array; readonly b1: Float32Array;
+  readonly w2: Float32Array; readonly b2: Float32Array;
+  readonly w3: Float32Array; readonly b3: Float32Array;
+  readonly x: Float32Array; readonly labels: Int32Array;
+}
+
+function cnnData(): CnnData {
+  return {
+    w1: random(9 * 16, 1, Math.sqrt(2 / 9)), b1: new Float32Array(16),
+    w2: random(9 * 16 * 32, 2, Math.sqrt(2 / 144)), b2: new Float32Array(32),
+    w3: random(1568 * 10, 3, Math.sqrt(1 / 1568)), b3: new Float32Array(10),
+    x: Float32Array.from(random(BATCH * 784, 4), (v) => (v + 1) / 2),
+    labels: Int32Array.from(random(BATCH, 5), (v) => Math.floor((v + 1) * 5) % 10),
+  };
+}
+
+type Step = () => number | Promise<number>;
+
+// ------------------------------------------------------------------------------------- kiln
+
+function kilnW7(d: CnnData): { step: Step; kernels: number; mflop: number } {
+  const conv1 = new nn.Conv2d(1, 16, 3, { padding: "SAME" }), conv2 = new nn.Conv2d(16, 32, 3, { padding: "SAME" });
+  const dense = new nn.Linear(7 * 7 * 32, 10);
+  const set = (s: ParamState, v: Float32Array) => (s.value = np.array(v, { shape: s.value.shape }));
+  set(conv1.weight, d.w1), set(conv1.bias!, d.b1), set(conv2.weight, d.w2), set(conv2.bias!, d.b2);
+  set(dense.weight, d.w3), set(dense.bias!, d.b3);
+  const cnn = new nn.Sequential(conv1, nn.relu, new nn.MaxPool2d(2), conv2, nn.relu, new nn.MaxPool2d(2), new nn.Flatten(), dense);
+  const params = cnn.states(ParamState);
+  const opt = new optim.Adam(params, { lr: LR });
+  const x = np.array(d.x, { shape: [BATCH, 28, 28, 1] }), y = np.array(d.labels, { shape: [BATCH] });
+  const step = jit((xb: Tensor, yb: Tensor) => {
+    const [g, v] = grad(() => nn.crossEntropy(cnn.call(xb), yb), { gradStates: params, returnValue: true })() as [Record<string, Tensor>, Tensor];
+    opt.update(g);
+    return v;
+  });
+  const { stats } = step.lower(x, y);
+  return { step: () => step(x, y).itemSync(), kernels: stats.kernels, mflop: stats.flops / 1e6 };
+}
+
+// ------------------------------------------------------------------------------------- TF.js
+
+async function tfW7(d: CnnData, backend: "cpu" | "wasm"): Promise<Step> {
+  await tf.setBackend(backend);
+  const w1 = tf.variable(tf.tensor4d(d.w1, [3, 3, 1, 16])), b1 = tf.variable(tf.tensor1d(d.b1));
+  const w2 = tf.variable(tf.tensor4d(d.w2, [3, 3, 16, 32])), b2 = tf.variable(tf.tensor1d(d.b2));
+  const w3 = tf.variable(tf.tensor2d(d.w3, [1568, 10])), b3 = tf.variable(tf.tensor1d(d.b3));
+  const x = tf.tensor4d(d.x, [BATCH, 28, 28, 1]);
+  const y = tf.oneHot(tf.tensor1d(d.labels, "int32"), 10);
+  const opt = tf.train.adam(LR);
+  return async () => {
+    if (tf.getBackend() !== backend) await tf.setBackend(backend);
+    const loss = opt.minimize(() => {
+      const h1 = tf.maxPool(tf.relu(tf.add(tf.conv2d(x, w1, 1, "same"), b1)) as tf.Tensor4D, 2, 2, "valid");
+      const h2 = tf.maxPool(tf.relu(tf.add(tf.conv2d(h1, w2, 1, "same"), b2)) as tf.Tensor4D, 2, 2, "valid");
+      return tf.losses.softmaxCrossEntropy(y, tf.add(tf.matMul(tf.reshape(h2, [BATCH, 1568]), w3), b3)) as tf.Scalar;
+    }, true)!;
+    const value = loss.dataSync()[0]!;
+    loss.dispose();
+    return value;
+  };
+}
+
+// ------------------------------------------------------------------------------------- jax-js
+
+interface JaxCnn { [k: string]: JArray; w1: JArray; b1: JArray; w2: JArray; b2: JArray; w3: JArray; b3: JArray }
+
+function jaxW7(d: CnnData): Step {
+  // Channels-first (jax-js convolutions are NCHW/OIHW); arrays are reference-counted, so a value
+  // used twice is passed as `.ref` the first time.
+  const hwioToOihw = (w: Float32Array, i: number, o: number) => jnp.transpose(jnp.array(w).reshape([3, 3, i, o]), [3, 2, 0, 1]);
+  const pool = (h: JArray) => jax.lax.reduceWindow(h, (win: JArray) => jnp.max(win), [2, 2], [2, 2]);
+  const block = (h: JArray, w: JArray, b: JArray) => pool(jax.nn.relu(jax.lax.conv(h, w, [1, 1], "SAME").add(b.reshape([-1, 1, 1]))));
+  const lossFn = (p: JaxCnn, x: JArray, y: JArray): JArray => {
+    const h = block(block(x, p.w1, p.b1), p.w2, p.b2).reshape([BATCH, 1568]);
+    const logp = jax.nn.logSoftmax(jnp.matmul(h, p.w3).add(p.b3), -1);
+    return jnp.negative(jnp.mean(jnp.sum(logp.mul(jax.nn.oneHot(y, 10)), -1)));
+  };
+  const step = jax.jit((p: JaxCnn, x: JArray, y: JArray) => {
+    const [loss, g] = jax.valueAndGrad(lossFn)(jax.tree.ref(p), x, y) as [JArray, JaxCnn];
+    const next = Object.fromEntries(Object.keys(p).map((k) => [k, p[k]!.sub(g[k]!.mul(LR))]));
+    return [loss, next] as jax.JsTree<JArray>;
+  }) as unknown as (p: JaxCnn, x: JArray, y: JArray) => [JArray, JaxCnn];
+  let p: JaxCnn = {
+    w1: hwioToOihw(d.w1, 1, 16), b1: jnp.array(d.b1), w2: hwioToOihw(d.w2, 16, 32), b2: jnp.array(d.b2),
+    w3: jnp.array(d.w3).reshape([1568, 10]), b3: jnp.array(d.b3),
+  };
+  const x = jnp.transpose(jnp.array(d.x).reshape([BATCH, 28, 28, 1]), [0, 3, 1, 2]);
+  const y = jnp.array(d.labels, { dtype: jnp.int32 });
+  return () => {
+    const [loss, next] = step(p, x.ref, y.ref);
+    p = next;
+    return loss.dataSync()[0]!;
+  };
+}
+
+// ------------------------------------------------------------------------------------- report
+
+const pad = (s: string, n: number) => (s.length >= n ? s : s + " ".repeat(n - s.length));
+const lpad = (s: string, n: number) => (s.length >= n ? s : " ".repeat(n - s.length) + s);
+
+export async function runCnnBenchmark(args: readonly string[] = process.argv.slice(2)): Promise<void> {
+  const quick = args.includes("--quick");
+  const outPath = args.includes("--out") ? args[args.indexOf("--out") + 1]! : join(dirname(fileURLToPath(import.meta.url)), "..", "results", "latest.json");
+  await jax.init("wasm");
+  jax.defaultDevice("wasm");
+  const d = cnnData();
+  const t0 = performance.now();
+  const kiln = kilnW7(d);
+  const kilnFirstLoss = await kiln.step();
+  const kilnFirstMs = performance.now() - t0;
+  const runners: [string, Step][] = [["kiln (cpu, jit)", kiln.step]];
+  const firstLoss: Record<string, number> = { "kiln (cpu, jit)": kilnFirstLoss };
+  const failed: Record<string, string> = {};
+  for (const [name, make] of [["TF.js (wasm)", () => tfW7(d, "wasm")], ["TF.js (cpu)", () => tfW7(d, "cpu")], ["jax-js (wasm, jit)", async () => jaxW7(d)]] as [string, () => Promise<Step>][]) {
+    try {
+      const s = await make();
+      firstLoss[name] = await s();
+      runners.push([name, s]);
+    } catch (e) {
+      failed[name] = e instanceof Error ? e.message.split("\n")[0]! : String(e);
+    }
+  }
+  console.log(`\nW7: digits CNN train step (conv-relu-pool x2, dense, cross-entropy), batch ${BATCH} of 28x28x1, loss read back: steps/s`);
+  console.log(`kiln: ${kiln.kernels} kernels, ${kiln.mflop.toFixed(0)} MFLOP per step; first call (trace + compile + run) ${kilnFirstMs.toFixed(0)} ms`);
+  const times = await measureInterleaved(runners.map(([, s]) => s), quick ? { warmup: 1, minRounds: 3, maxRounds: 6, minMs: 300 } : { warmup: 2, minRounds: 7, maxRounds: 30, minMs: 2000 });
+  console.log(`${pad("", 28)}${lpad("steps/s", 10)}${lpad("ms/step", 10)}${lpad("1st loss", 10)}`);
+  const w7: Record<string, unknown> = {};
+  runners.forEach(([name], i) => {
+    const ms = times[i]!.ms;
+    w7[name] = { ms, stepsPerSec: 1000 / ms, runs: times[i]!.runs, firstLoss: firstLoss[name] };
+    console.log(`${pad(name, 28)}${lpad((1000 / ms).toFixed(1), 10)}${lpad(ms.toFixed(1), 10)}${lpad(firstLoss[name]!.toFixed(4), 10)}`);
+  });
+  for (const [name, why] of Object.entries(failed)) console.log(`${pad(name, 28)}  did not run: ${why}`);
+  const result = { w7: { ...w7, kilnKernels: kiln.kernels, kilnMflop: kiln.mflop, kilnFirstCallMs: kilnFirstMs, failed } };
+  mkdirSync(dirname(outPath), { recursive: true });
+  const previous = existsSync(outPath) ? (JSON.parse(readFileSync(outPath, "utf8")) as Record<string, unknown>) : {};
+  writeFileSync(outPath, JSON.stringify({ ...previous, ...result }, null, 2));
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) await runCnnBenchmark();
