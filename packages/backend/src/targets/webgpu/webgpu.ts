@@ -1,15 +1,16 @@
 /**
  * The WebGPU runtime: runs a plan's kernels as WGSL compute dispatches.
  *
- * Execution only *enqueues*: a plan whose steps all run on the device is encoded into one command
- * buffer and submitted synchronously, and its outputs are DataBuffers holding device buffers —
+ * Execution only *enqueues*: a plan whose steps all run on the device is recorded into the open
+ * batch (webgpu-queue.ts: one command buffer, submitted when the JS turn ends, with the read-backs
+ * requested meanwhile), and its outputs are DataBuffers holding device buffers —
  * `executeSync` and compiled `run` (jit) return at once. Reading is asynchronous (`read` maps a
  * staging copy); the sync readers throw, naming the async ones. A plan with host steps (library
  * kernels, float64) runs as an asynchronous job: its outputs are returned immediately too, pending
  * until the job has produced them, and anything reading or computing from them waits.
  *
  * The memory plan's slots become pooled device buffers; temporaries return to the pool right after
- * submission (queue order makes that safe, see webgpu-memory.ts).
+ * recording (command order makes that safe, see webgpu-queue.ts).
  */
 import {
   BackendUnavailableError, type CompileOptions, type CompiledGraph, DataBuffer, DisposedError, type Executor, type Graph, type Node,
@@ -22,8 +23,9 @@ import { graphKey } from "../../host/graph-key.js";
 import { type Host } from "../../host/run.js";
 import { type GpuContext, currentGpu, requireGpu } from "./webgpu-device.js";
 import {
-  DeviceData, type BufferPool, bindingLimitError, deviceBytes, deviceDataOf, deviceFailure, freeDeviceData, poolOf, readStats, readback, scopedErrors, upload,
+  DeviceData, type BufferPool, bindingLimitError, deviceBytes, deviceDataOf, deviceFailure, freeDeviceData, poolOf, readback, scopedErrors, upload,
 } from "./webgpu-memory.js";
+import { queueStats, recordCopy, recordPass } from "./webgpu-queue.js";
 import {
   type CompiledProgram, aliasedDispatch, clearProgramCache, compiledLibrary, compiledProgram, hostReason,
 } from "./webgpu-programs.js";
@@ -45,17 +47,23 @@ const counters = { deviceSteps: 0, hostSteps: 0, syncPlans: 0, asyncPlans: 0, do
 
 /**
  * Steps run on the device and on the host so far, plans run synchronously (device only) or as
- * asynchronous jobs, pooled buffers, device reads and donated buffers taken.
+ * asynchronous jobs, pooled buffers, device reads (`batchedReads`: those that rode the submission
+ * of the work computing them), command-buffer submissions and donated buffers taken.
  * @example
- * webgpuRunStats().hostSteps; // 0 while every kernel ran as WGSL
+ * const s0 = webgpuRunStats().submissions;
+ * await step(x).item();
+ * webgpuRunStats().submissions - s0; // 1: the step and the read of its loss in one submission
  */
 export function webgpuRunStats(): {
   deviceSteps: number; hostSteps: number; syncPlans: number; asyncPlans: number; buffersCreated: number; buffersReused: number;
-  reads: number; donations: number;
+  reads: number; batchedReads: number; submissions: number; donations: number;
 } {
   const ctx = currentGpu();
   const pool = ctx ? poolOf(ctx) : null;
-  return { ...counters, buffersCreated: pool?.created ?? 0, buffersReused: pool?.reused ?? 0, reads: readStats.reads };
+  return {
+    ...counters, buffersCreated: pool?.created ?? 0, buffersReused: pool?.reused ?? 0,
+    reads: queueStats.reads, batchedReads: queueStats.batchedReads, submissions: queueStats.submissions,
+  };
 }
 
 // ------------------------------------------------------------------ planning
@@ -185,10 +193,15 @@ function owned(buf: DataBuffer): DataBuffer {
   return buf;
 }
 
-function copyBuffer(pool: BufferPool, enc: GPUCommandEncoder, src: GPUBuffer, size: number): GPUBuffer {
+function copyBuffer(ctx: GpuContext, pool: BufferPool, src: GPUBuffer, size: number): GPUBuffer {
   const dst = pool.acquire(deviceBytes(size));
-  if (size) enc.copyBufferToBuffer(src, 0, dst, 0, size * 4);
+  recordCopy(ctx, src, dst, size * 4);
   return dst;
+}
+
+/** A plan holding a program whose compilation is not checked yet: submitted alone (webgpu-queue.ts). */
+function unverified(gp: GpuPlan): boolean {
+  return gp.runs.some((r) => r.kind === "device" && !r.compiled.verified);
 }
 
 /** The device buffer of a ready input (uploading host values on first use). */
@@ -214,15 +227,12 @@ function runDeviceOnly(ctx: GpuContext, gp: GpuPlan, inputs: readonly DataBuffer
     else if (b.role === "output") gpu[id] = donated?.get(id) ?? pool.acquire(deviceBytes(b.size));
     else gpu[id] = slots[b.index] ??= pool.acquire(deviceBytes(plan.slots[b.index]!.size));
   });
-  const enc = ctx.device.createCommandEncoder();
   if (gp.runs.length) {
-    const pass = enc.beginComputePass();
     // Bind groups of a program that failed to compile are invalid: their errors are captured and
     // reported with the compile error (scopedErrors), not as uncaptured errors ahead of it.
-    scopedErrors(ctx, () => {
+    scopedErrors(ctx, () => recordPass(ctx, unverified(gp), (pass) => {
       for (const run of gp.runs) encodeStep(ctx, pool, pass, run as Extract<StepRun, { kind: "device" }>, (id) => gpu[id]!, transient);
-    });
-    pass.end();
+    }));
   }
   const taken = new Set<number>();
   const outs = plan.outputs.map((id) => {
@@ -233,9 +243,9 @@ function runDeviceOnly(ctx: GpuContext, gp: GpuPlan, inputs: readonly DataBuffer
     }
     // An input returned as is, or an output requested twice: a copy (each buffer has one owner).
     if (b.role === "input" && b.dtype === "float64") return wrap(ctx, b.dtype, b.size, null, inputs[b.index]!.host ?? (inputs[b.index]!.device as DeviceData).host);
-    return wrap(ctx, b.dtype, b.size, copyBuffer(pool, enc, gpu[id]!, b.size));
+    return wrap(ctx, b.dtype, b.size, copyBuffer(ctx, pool, gpu[id]!, b.size));
   });
-  scopedErrors(ctx, () => ctx.device.queue.submit([enc.finish()]));
+  // Recycled from here on by later commands of the batch, which run after this plan's.
   for (const b of [...transient, ...slots]) pool.release(b);
   counters.syncPlans++;
   return outs;
@@ -271,16 +281,8 @@ function runAsync(hostRunner: Host, ctx: GpuContext, gp: GpuPlan, inputs: readon
       st[id] = { gpu: dd?.gpu ?? null, host: buf.host ?? dd?.host ?? null, own: false };
       if (!st[id]!.gpu && !st[id]!.host) throw new DisposedError(`${op}: a tensor of ${b.dtype}[${b.size}] has no data (disposed, or its device is gone)`);
     });
-    let enc: GPUCommandEncoder | null = null;
-    let pass: GPUComputePassEncoder | null = null;
     const transient: GPUBuffer[] = [];
-    const flush = () => {
-      if (!enc) return;
-      pass!.end();
-      const done = enc;
-      scopedErrors(ctx, () => ctx.device.queue.submit([done.finish()]));
-      enc = pass = null;
-    };
+    const alone = unverified(gp);
     const gpuOf = (id: number): GPUBuffer => {
       const s = st[id]!;
       if (!s.gpu) (s.gpu = upload(ctx, s.host!, plan.buffers[id]!.dtype)), (s.own = true);
@@ -298,13 +300,9 @@ function runAsync(hostRunner: Host, ctx: GpuContext, gp: GpuPlan, inputs: readon
         if (run.kind === "device") {
           for (const id of ins) if (id >= 0) gpuOf(id);
           st[out!] = { gpu: pool.acquire(deviceBytes(ob.size)), host: null, own: true };
-          if (!enc) {
-            enc = ctx.device.createCommandEncoder();
-            pass = enc.beginComputePass();
-          }
-          scopedErrors(ctx, () => encodeStep(ctx, pool, pass!, run, gpuOf, transient));
+          scopedErrors(ctx, () => recordPass(ctx, alone, (pass) => encodeStep(ctx, pool, pass, run, gpuOf, transient)));
         } else {
-          flush();
+          // Its inputs' reads ride the batch holding the device steps before it.
           const arrays = await Promise.all(ins.filter((id) => id >= 0).map(hostOf));
           const restore = run.step.library ? await hostifyControlLeaves(run.step.library, ctx) : () => {};
           let host: TypedArray;
@@ -317,8 +315,6 @@ function runAsync(hostRunner: Host, ctx: GpuContext, gp: GpuPlan, inputs: readon
           counters.hostSteps++;
         }
       }
-      flush();
-      const copyEnc = ctx.device.createCommandEncoder();
       const taken = new Set<number>();
       plan.outputs.forEach((id, k) => {
         const s = st[id]!, dd = results[k]!;
@@ -328,9 +324,8 @@ function runAsync(hostRunner: Host, ctx: GpuContext, gp: GpuPlan, inputs: readon
         } else if (s.host && (plan.buffers[id]!.dtype === "float64" || !s.gpu)) {
           dd.host = taken.has(id) ? s.host.slice() : s.host;
           taken.add(id);
-        } else dd.gpu = copyBuffer(pool, copyEnc, s.gpu!, plan.buffers[id]!.size);
+        } else dd.gpu = copyBuffer(ctx, pool, s.gpu!, plan.buffers[id]!.size);
       });
-      ctx.device.queue.submit([copyEnc.finish()]);
       st.forEach((s, id) => {
         if (s.own && s.gpu && !(taken.has(id) && results.some((r) => r.gpu === s.gpu))) pool.release(s.gpu);
       });
@@ -393,8 +388,8 @@ function executeWebgpu(hostRunner: Host, outputs: readonly Node[], known: (n: No
     const { gp, inputs } = planFor(ctx, outs, isBuffer);
     return (results = runGpuPlan(hostRunner, ctx, gp, inputs.map((n) => leafBuffer(n, known)), "webgpu"));
   } finally {
-    // The parameters live for this run only. Enqueued work that reads them runs before any later
-    // reuse of their device buffer (one queue, submission order); an asynchronous plan (host
+    // The parameters live for this run only. Recorded work that reads them runs before any later
+    // reuse of their device buffer (one batch, command order); an asynchronous plan (host
     // steps) still reads its inputs while it encodes, so the release waits for its results.
     const pending = (results ?? []).flatMap((b) => (b.device instanceof DeviceData && b.device.ready ? [b.device.ready] : []));
     if (params && pending.length) void Promise.allSettled(pending).then(() => params.release());
@@ -445,8 +440,17 @@ function compileWebgpu(hostRunner: Host, graph: Graph, opts: CompileOptions = {}
       backend: r.kind === "device" ? "webgpu" : "webgpu (host)",
       source: r.kind === "device" ? r.compiled.source : `// runs on the host: ${r.reason}`,
     })),
-    stats: gp.plan.stats,
+    stats: { ...gp.plan.stats, submissions: submissionsPerCall(gp) },
   };
+}
+
+/**
+ * Submissions one call of a plan makes at most: one for a plan without host steps (its kernels,
+ * uploads and the reads of its outputs in the same turn share the batch), plus one per host step
+ * (it waits for its inputs' read-back, which submits the batch so far).
+ */
+function submissionsPerCall(gp: GpuPlan): number {
+  return 1 + gp.runs.filter((r) => r.kind === "host").length;
 }
 
 async function readWebgpu(buf: DataBuffer): Promise<TypedArray> {
