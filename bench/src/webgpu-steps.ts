@@ -23,19 +23,21 @@ async function time(name: string, f: () => Promise<unknown>, minMs: number, unit
   for (let i = 0; i < 3; i++) await f();
   const per: number[] = [];
   let subs = 0, calls = 0;
+  const stat = (k: string) => (webgpuRunStats() as unknown as Record<string, number>)[k] ?? NaN;
+  const g0 = stat("bindGroupsCreated");
   for (let r = 0; r < rounds; r++) {
-    const s0 = (webgpuRunStats() as { submissions?: number }).submissions ?? NaN;
+    const s0 = stat("submissions");
     const t0 = performance.now();
     let n = 0;
     while (performance.now() - t0 < minMs || n < 3) (await f(), n++);
     per.push((performance.now() - t0) / n);
-    subs += ((webgpuRunStats() as { submissions?: number }).submissions ?? NaN) - s0;
+    subs += stat("submissions") - s0;
     calls += n;
   }
   per.sort((a, b) => a - b);
   const show = (ms: number) => (unit === "ms" ? ms.toFixed(3) : (1000 / ms).toFixed(0));
   const med = per[per.length >> 1]!;
-  console.log(`${name.padEnd(34)} ${show(med).padStart(9)} ${unit}  (spread ${show(unit === "ms" ? per[0]! : per[per.length - 1]!)}–${show(unit === "ms" ? per[per.length - 1]! : per[0]!)}; submissions/call ${(subs / calls).toFixed(2)})`);
+  console.log(`${name.padEnd(34)} ${show(med).padStart(9)} ${unit}  (spread ${show(unit === "ms" ? per[0]! : per[per.length - 1]!)}–${show(unit === "ms" ? per[per.length - 1]! : per[0]!)}; submissions/call ${(subs / calls).toFixed(2)}; bind groups created/call ${((stat("bindGroupsCreated") - g0) / calls).toFixed(2)})`);
 }
 
 await init();

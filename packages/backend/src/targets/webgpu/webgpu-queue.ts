@@ -55,8 +55,21 @@ const stagingPools = new WeakMap<GpuContext, Map<number, GPUBuffer[]>>();
 /** Submissions and read-backs so far (`webgpuRunStats`). */
 export const queueStats = { submissions: 0, reads: 0, batchedReads: 0 };
 
-const later: (f: () => void) => void =
-  typeof setImmediate === "function" ? (f) => void setImmediate(f) : (f) => void setTimeout(f, 0);
+/**
+ * Runs `f` as a macrotask, after the promise chains of the current turn (the awaits between a
+ * step and the read of its result): `setImmediate` in Node, a MessageChannel message in browsers
+ * (nested `setTimeout(0)`s are clamped to 4 ms there).
+ */
+const later: (f: () => void) => void = (() => {
+  if (typeof setImmediate === "function") return (f: () => void) => void setImmediate(f);
+  if (typeof MessageChannel === "function") {
+    const queue: (() => void)[] = [];
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => queue.shift()?.();
+    return (f: () => void) => (queue.push(f), channel.port2.postMessage(null));
+  }
+  return (f: () => void) => void setTimeout(f, 0);
+})();
 
 function openBatch(ctx: GpuContext): Batch {
   let b = batches.get(ctx);
@@ -99,14 +112,22 @@ export function flushQueue(ctx: GpuContext): void {
 }
 
 /**
- * Records `f`'s dispatches as one compute pass of the batch (one plan). `alone`: the plan holds a
+ * Records one plan: `f` records its passes and copies into the batch. `alone`: the plan holds a
  * program whose compilation is not checked yet — it is submitted by itself, so that a shader that
  * fails (and the invalid command buffer it makes) cannot take other work down with it.
  * @example
- * recordPass(ctx, false, (pass) => { pass.setPipeline(p); pass.setBindGroup(0, g); pass.dispatchWorkgroups(4, 1, 1); });
+ * recordPlan(ctx, false, () => recordPass(ctx, (pass) => pass.dispatchWorkgroups(4, 1, 1)));
  */
-export function recordPass(ctx: GpuContext, alone: boolean, f: (pass: GPUComputePassEncoder) => void): void {
+export function recordPlan<T>(ctx: GpuContext, alone: boolean, f: () => T): T {
   if (alone) flushQueue(ctx);
+  const out = f();
+  const b = batches.get(ctx);
+  if (alone || (b && ++b.plans >= MAX_PLANS)) flushQueue(ctx);
+  return out;
+}
+
+/** Records `f`'s dispatches as one compute pass of the batch. */
+export function recordPass(ctx: GpuContext, f: (pass: GPUComputePassEncoder) => void): void {
   const b = openBatch(ctx);
   const pass = b.encoder.beginComputePass();
   b.inPass = true;
@@ -116,17 +137,16 @@ export function recordPass(ctx: GpuContext, alone: boolean, f: (pass: GPUCompute
     pass.end();
     b.inPass = false;
   }
-  if (alone || ++b.plans >= MAX_PLANS) flushQueue(ctx);
 }
 
-/** Records a copy between device buffers into the batch (command order, rule 2). */
-export function recordCopy(ctx: GpuContext, src: GPUBuffer, dst: GPUBuffer, bytes: number): void {
-  if (bytes) copyInBatch(openBatch(ctx), src, 0, dst, bytes);
+/** Records a copy of `bytes` between device buffers into the batch (command order, rule 2). */
+export function recordCopy(ctx: GpuContext, src: GPUBuffer, dst: GPUBuffer, bytes: number, srcOffset = 0, dstOffset = 0): void {
+  if (bytes) copyInBatch(openBatch(ctx), src, srcOffset, dst, bytes, dstOffset);
 }
 
-function copyInBatch(b: Batch, src: GPUBuffer, srcOffset: number, dst: GPUBuffer, bytes: number): void {
+function copyInBatch(b: Batch, src: GPUBuffer, srcOffset: number, dst: GPUBuffer, bytes: number, dstOffset = 0): void {
   if (b.inPass) throw new Error("internal: webgpu: a copy was recorded inside a compute pass");
-  b.encoder.copyBufferToBuffer(src, srcOffset, dst, 0, bytes);
+  b.encoder.copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
 }
 
 /**

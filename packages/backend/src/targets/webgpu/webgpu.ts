@@ -13,8 +13,8 @@
  * recording (command order makes that safe, see webgpu-queue.ts).
  */
 import {
-  BackendUnavailableError, type CompileOptions, type CompiledGraph, DataBuffer, DisposedError, type Executor, type Graph, type Node,
-  type TypedArray, LruCache, topoSort,
+  BackendUnavailableError, type CompileOptions, type CompiledGraph, type ControlCall, DataBuffer, DisposedError, type DType, type Executor, type Graph,
+  type Node, type ScanCall, type TypedArray, LruCache, topoSort,
 } from "@kiln/core";
 import { type KernelStep, type Plan, type PlanBuffer, scheduleGraph } from "../../schedule.js";
 import { splitWideConcats } from "../../limits.js";
@@ -25,7 +25,8 @@ import { type GpuContext, currentGpu, requireGpu } from "./webgpu-device.js";
 import {
   DeviceData, type BufferPool, bindingLimitError, deviceBytes, deviceDataOf, deviceFailure, freeDeviceData, poolOf, readback, scopedErrors, upload,
 } from "./webgpu-memory.js";
-import { queueStats, recordCopy, recordPass } from "./webgpu-queue.js";
+import { queueStats, recordCopy, recordPass, recordPlan } from "./webgpu-queue.js";
+import { recordScan } from "./webgpu-scan.js";
 import {
   type CompiledProgram, aliasedDispatch, clearProgramCache, compiledLibrary, compiledProgram, hostReason,
 } from "./webgpu-programs.js";
@@ -34,7 +35,22 @@ import { hostifyControlLeaves } from "./webgpu-control.js";
 
 type StepRun =
   | { readonly kind: "device"; readonly step: KernelStep; readonly compiled: CompiledProgram }
-  | { readonly kind: "host"; readonly step: KernelStep; readonly reason: string };
+  | { readonly kind: "host"; readonly step: KernelStep; readonly reason: string }
+  | ScanRun;
+
+/** A `scan` step whose body runs on the device (webgpu-scan.ts); `feeds` as `BodyPlan`'s. */
+interface ScanRun {
+  readonly kind: "scan";
+  readonly step: KernelStep;
+  readonly call: ScanCall;
+  readonly body: BodyPlan;
+}
+
+/** A sub-graph's device plan; per plan input, the position of the graph input it is, or a captured value. */
+interface BodyPlan {
+  readonly gp: GpuPlan;
+  readonly feeds: readonly (number | DataBuffer)[];
+}
 
 interface GpuPlan {
   readonly plan: Plan;
@@ -43,12 +59,13 @@ interface GpuPlan {
   readonly generation: number;
 }
 
-const counters = { deviceSteps: 0, hostSteps: 0, syncPlans: 0, asyncPlans: 0, donations: 0 };
+const counters = { deviceSteps: 0, hostSteps: 0, syncPlans: 0, asyncPlans: 0, donations: 0, deviceLoops: 0, bindGroupsCreated: 0 };
 
 /**
  * Steps run on the device and on the host so far, plans run synchronously (device only) or as
  * asynchronous jobs, pooled buffers, device reads (`batchedReads`: those that rode the submission
- * of the work computing them), command-buffer submissions and donated buffers taken.
+ * of the work computing them), command-buffer submissions, donated buffers taken, scans run on the
+ * device (`deviceLoops`) and bind groups created (a warm jitted step reuses its cached ones).
  * @example
  * const s0 = webgpuRunStats().submissions;
  * await step(x).item();
@@ -56,7 +73,7 @@ const counters = { deviceSteps: 0, hostSteps: 0, syncPlans: 0, asyncPlans: 0, do
  */
 export function webgpuRunStats(): {
   deviceSteps: number; hostSteps: number; syncPlans: number; asyncPlans: number; buffersCreated: number; buffersReused: number;
-  reads: number; batchedReads: number; submissions: number; donations: number;
+  reads: number; batchedReads: number; submissions: number; donations: number; deviceLoops: number; bindGroupsCreated: number;
 } {
   const ctx = currentGpu();
   const pool = ctx ? poolOf(ctx) : null;
@@ -78,7 +95,9 @@ function buildGpuPlan(ctx: GpuContext, outputs: readonly Node[], isBuffer: (n: N
   const biggest = Math.max(0, ...plan.buffers.filter((b) => b.dtype !== "float64").map((b) => deviceBytes(b.size)));
   if (biggest > limit) throw bindingLimitError(biggest, limit);
   const dtypeOf = (id: number) => plan.buffers[id]!.dtype;
-  const runs: StepRun[] = plan.steps.map((step) => {
+  let runs: StepRun[] = plan.steps.map((step): StepRun => {
+    const scan = deviceScan(ctx, step, dtypeOf);
+    if (scan) return scan;
     const reason = hostReason(step, dtypeOf);
     if (reason) return { kind: "host", step, reason };
     try {
@@ -91,12 +110,40 @@ function buildGpuPlan(ctx: GpuContext, outputs: readonly Node[], isBuffer: (n: N
       return { kind: "host", step, reason: (e as Error).message };
     }
   });
-  return { gp: { plan, runs, hasHost: runs.some((r) => r.kind === "host"), generation: ctx.generation }, inputs };
+  const hasHost = runs.some((r) => r.kind === "host");
+  // A plan with host steps runs as an asynchronous job, which runs its scans on the host too.
+  if (hasHost) runs = runs.map((r) => (r.kind === "scan" ? { kind: "host", step: r.step, reason: "scan in a plan with host steps" } : r));
+  return { gp: { plan, runs, hasHost, generation: ctx.generation }, inputs };
+}
+
+const scanBodies = new WeakMap<ScanCall, BodyPlan | null>();
+
+/**
+ * The device run of a `scan` step, or null when it runs on the host: its body must run entirely
+ * on the device (no float64, no host steps: nested scans are fine, `while`/`cond` are not).
+ */
+function deviceScan(ctx: GpuContext, step: KernelStep, dtypeOf: (id: number) => DType): ScanRun | null {
+  if (step.library?.name !== "scan" || step.bindings.some((id) => id >= 0 && dtypeOf(id) === "float64")) return null;
+  const call = (step.library.params as { call: ControlCall }).call;
+  if (call.kind !== "scan") return null;
+  let body = scanBodies.get(call);
+  if (body === undefined || (body && body.gp.generation !== ctx.generation)) {
+    const position = new Map(call.body.inputs.map((n, i) => [n, i]));
+    const isBuffer = (n: Node) => position.has(n) || n.prim === "data";
+    try {
+      const made = buildGpuPlan(ctx, call.body.outputs, isBuffer);
+      body = made.gp.hasHost ? null : { gp: made.gp, feeds: made.inputs.map((n) => position.get(n) ?? leafBuffer(n, () => undefined)) };
+    } catch {
+      body = null; // e.g. a value beyond the binding limit: the host runs it
+    }
+    scanBodies.set(call, body);
+  }
+  return body ? { kind: "scan", step, call, body } : null;
 }
 
 /** A plan holding a program that failed to compile (reported by a read) is built again. */
 function hasFailed(gp: GpuPlan): boolean {
-  return gp.runs.some((r) => r.kind === "device" && r.compiled.failed);
+  return gp.runs.some((r) => (r.kind === "device" && r.compiled.failed) || (r.kind === "scan" && hasFailed(r.body.gp)));
 }
 
 const PLAN_CACHE_SIZE = 256;
@@ -178,7 +225,10 @@ function bindGroupFor(ctx: GpuContext, layout: GPUBindGroupLayout, entries: read
     if (id === undefined) bufferIds.set(e.resource.buffer, (id = nextBufferId++));
     key += `${e.binding}:${id},`;
   }
-  return cache.get(key) ?? cache.set(key, ctx.device.createBindGroup({ layout, entries }));
+  const hit = cache.get(key);
+  if (hit) return hit;
+  counters.bindGroupsCreated++;
+  return cache.set(key, ctx.device.createBindGroup({ layout, entries }));
 }
 
 function wrap(ctx: GpuContext, dtype: DataBuffer["dtype"], size: number, gpu: GPUBuffer | null, host: TypedArray | null = null): DataBuffer {
@@ -201,7 +251,7 @@ function copyBuffer(ctx: GpuContext, pool: BufferPool, src: GPUBuffer, size: num
 
 /** A plan holding a program whose compilation is not checked yet: submitted alone (webgpu-queue.ts). */
 function unverified(gp: GpuPlan): boolean {
-  return gp.runs.some((r) => r.kind === "device" && !r.compiled.verified);
+  return gp.runs.some((r) => (r.kind === "device" && !r.compiled.verified) || (r.kind === "scan" && unverified(r.body.gp)));
 }
 
 /** The device buffer of a ready input (uploading host values on first use). */
@@ -215,40 +265,95 @@ function inputGpu(ctx: GpuContext, buf: DataBuffer, op: string): GPUBuffer {
   return dd.gpu;
 }
 
-/** A plan whose steps all run on the device and whose inputs are ready: encoded and submitted now. */
-function runDeviceOnly(ctx: GpuContext, gp: GpuPlan, inputs: readonly DataBuffer[], op: string, donated?: ReadonlyMap<number, GPUBuffer>): DataBuffer[] {
+/**
+ * Records a plan without host steps on device buffers (`input(i)`: plan input i) into the open
+ * batch: returns the device buffer of every plan buffer. Outputs are the caller's; slots and
+ * scratch go back to the pool once recorded (later commands of the batch may reuse them).
+ */
+function recordBuffers(ctx: GpuContext, gp: GpuPlan, input: (index: number) => GPUBuffer, donated?: ReadonlyMap<number, GPUBuffer>): GPUBuffer[] {
   const { plan } = gp;
   const pool = poolOf(ctx);
   const gpu: (GPUBuffer | null)[] = plan.buffers.map(() => null);
   const slots: GPUBuffer[] = [];
   const transient: GPUBuffer[] = [];
   plan.buffers.forEach((b, id) => {
-    if (b.role === "input") gpu[id] = inputGpu(ctx, inputs[b.index]!, op);
+    if (b.role === "input") gpu[id] = input(b.index);
     else if (b.role === "output") gpu[id] = donated?.get(id) ?? pool.acquire(deviceBytes(b.size));
     else gpu[id] = slots[b.index] ??= pool.acquire(deviceBytes(plan.slots[b.index]!.size));
   });
-  if (gp.runs.length) {
+  const bufOf = (id: number) => gpu[id]!;
+  /** Each multi-output scan's outputs, computed by its first step, copied out by each sibling. */
+  const scans = new Map<ControlCall, ReturnType<typeof recordScan>>();
+  for (let i = 0; i < gp.runs.length;) {
+    const run = gp.runs[i]!;
+    if (run.kind === "scan") {
+      recordScanStep(ctx, run, bufOf, scans);
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < gp.runs.length && gp.runs[j]!.kind === "device") j++;
+    if (j === i) throw new Error(`internal: webgpu: a host step (${run.step.name}) in a device-only plan`);
+    const group = gp.runs.slice(i, j) as Extract<StepRun, { kind: "device" }>[];
     // Bind groups of a program that failed to compile are invalid: their errors are captured and
     // reported with the compile error (scopedErrors), not as uncaptured errors ahead of it.
-    scopedErrors(ctx, () => recordPass(ctx, unverified(gp), (pass) => {
-      for (const run of gp.runs) encodeStep(ctx, pool, pass, run as Extract<StepRun, { kind: "device" }>, (id) => gpu[id]!, transient);
+    scopedErrors(ctx, () => recordPass(ctx, (pass) => {
+      for (const r of group) encodeStep(ctx, pool, pass, r, bufOf, transient);
     }));
+    i = j;
   }
-  const taken = new Set<number>();
-  const outs = plan.outputs.map((id) => {
-    const b = plan.buffers[id]!;
-    if (b.role === "output" && !taken.has(id)) {
-      taken.add(id);
-      return wrap(ctx, b.dtype, b.size, gpu[id]!);
-    }
-    // An input returned as is, or an output requested twice: a copy (each buffer has one owner).
-    if (b.role === "input" && b.dtype === "float64") return wrap(ctx, b.dtype, b.size, null, inputs[b.index]!.host ?? (inputs[b.index]!.device as DeviceData).host);
-    return wrap(ctx, b.dtype, b.size, copyBuffer(ctx, pool, gpu[id]!, b.size));
-  });
-  // Recycled from here on by later commands of the batch, which run after this plan's.
+  for (const { owned } of scans.values()) for (const b of owned) pool.release(b);
   for (const b of [...transient, ...slots]) pool.release(b);
-  counters.syncPlans++;
-  return outs;
+  return gpu as GPUBuffer[];
+}
+
+/** Records one output of a scan: the loop runs once per call (its first step), each step copies its output. */
+function recordScanStep(ctx: GpuContext, run: ScanRun, bufOf: (id: number) => GPUBuffer, scans: Map<ControlCall, ReturnType<typeof recordScan>>): void {
+  const [out, ...ins] = run.step.bindings;
+  let done = scans.get(run.call);
+  if (!done) {
+    const { gp, feeds } = run.body;
+    const pool = poolOf(ctx);
+    done = recordScan(ctx, run.call, ins.map(bufOf), (args) => {
+      const g = recordBuffers(ctx, gp, (k) => {
+        const f = feeds[k]!;
+        return typeof f === "number" ? args[f]! : inputGpu(ctx, f, "scan");
+      });
+      const taken = new Set<number>();
+      return gp.plan.outputs.map((id) => {
+        const b = gp.plan.buffers[id]!;
+        if (b.role === "output" && !taken.has(id)) return (taken.add(id), g[id]!);
+        return copyBuffer(ctx, pool, g[id]!, b.size);
+      });
+    });
+    scans.set(run.call, done);
+    counters.deviceLoops++;
+  }
+  const index = (run.step.library!.params as { index: number }).index;
+  recordCopy(ctx, done.outs[index]!, bufOf(out!), run.call.outAvals[index]!.shape.reduce((a, d) => a * d, 1) * 4);
+}
+
+/** A plan whose steps all run on the device and whose inputs are ready: recorded into the batch now. */
+function runDeviceOnly(ctx: GpuContext, gp: GpuPlan, inputs: readonly DataBuffer[], op: string, donated?: ReadonlyMap<number, GPUBuffer>): DataBuffer[] {
+  const { plan } = gp;
+  const pool = poolOf(ctx);
+  const ins = inputs.map((b) => (b.dtype === "float64" ? null : inputGpu(ctx, b, op)));
+  return recordPlan(ctx, unverified(gp), () => {
+    const gpu = recordBuffers(ctx, gp, (i) => ins[i]!, donated);
+    const taken = new Set<number>();
+    const outs = plan.outputs.map((id) => {
+      const b = plan.buffers[id]!;
+      if (b.role === "output" && !taken.has(id)) {
+        taken.add(id);
+        return wrap(ctx, b.dtype, b.size, gpu[id]!);
+      }
+      // An input returned as is, or an output requested twice: a copy (each buffer has one owner).
+      if (b.role === "input" && b.dtype === "float64") return wrap(ctx, b.dtype, b.size, null, inputs[b.index]!.host ?? (inputs[b.index]!.device as DeviceData).host);
+      return wrap(ctx, b.dtype, b.size, copyBuffer(ctx, pool, gpu[id]!, b.size));
+    });
+    counters.syncPlans++;
+    return outs;
+  });
 }
 
 interface BufState {
@@ -300,7 +405,7 @@ function runAsync(hostRunner: Host, ctx: GpuContext, gp: GpuPlan, inputs: readon
         if (run.kind === "device") {
           for (const id of ins) if (id >= 0) gpuOf(id);
           st[out!] = { gpu: pool.acquire(deviceBytes(ob.size)), host: null, own: true };
-          scopedErrors(ctx, () => recordPass(ctx, alone, (pass) => encodeStep(ctx, pool, pass, run, gpuOf, transient)));
+          scopedErrors(ctx, () => recordPlan(ctx, alone, () => recordPass(ctx, (pass) => encodeStep(ctx, pool, pass, run, gpuOf, transient))));
         } else {
           // Its inputs' reads ride the batch holding the device steps before it.
           const arrays = await Promise.all(ins.filter((id) => id >= 0).map(hostOf));
@@ -437,11 +542,17 @@ function compileWebgpu(hostRunner: Host, graph: Graph, opts: CompileOptions = {}
     },
     kernels: gp.runs.map((r) => ({
       name: r.step.name,
-      backend: r.kind === "device" ? "webgpu" : "webgpu (host)",
-      source: r.kind === "device" ? r.compiled.source : `// runs on the host: ${r.reason}`,
+      backend: r.kind === "host" ? "webgpu (host)" : "webgpu",
+      source: r.kind === "device" ? r.compiled.source : r.kind === "host" ? `// runs on the host: ${r.reason}` : scanSource(r),
     })),
     stats: { ...gp.plan.stats, submissions: submissionsPerCall(gp) },
   };
+}
+
+/** What `lower()` shows of a scan on the device: its body's kernels, recorded once per iteration. */
+function scanSource(r: ScanRun): string {
+  const body = r.body.gp.runs.map((b) => (b.kind === "device" ? b.compiled.source : b.kind === "scan" ? scanSource(b) : ""));
+  return `// scan on the device: ${r.call.length} iterations recorded into the step's submission, no read-back per iteration\n${body.join("\n\n")}`;
 }
 
 /**
