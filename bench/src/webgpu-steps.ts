@@ -6,6 +6,7 @@
  * Not part of `npm run bench` (no peers): for before/after comparisons of the runtime. Prints the
  * median and the spread (min–max) of `rounds` timed rounds.
  */
+import { setScanDeviceMinBytes } from "../../packages/backend/src/targets/webgpu/webgpu.js";
 import { ParamState, type Tensor, destroyGpu, grad, init, jit, nn, np, optim, scan, setBackend, webgpuRunStats } from "kiln";
 
 const rounds = Number(process.argv[2] ?? 5);
@@ -78,10 +79,19 @@ try {
   await time("W4 jit(grad) 16 elements, read back", () => (g4(x4) as Tensor).data(), 800, "per s");
 
   // scan of 1,000 small steps
-  const scan1k = jit((c0: Tensor) => scan((c: Tensor) => [c.mul(0.999).add(0.001), null] as [Tensor, null], c0, null, { length: 1000 })[0]);
+  const mkScan1k = () => jit((c0: Tensor) => scan((c: Tensor) => [c.mul(0.999).add(0.001), null] as [Tensor, null], c0, null, { length: 1000 })[0]);
   const c0 = np.ones([16]).add(0);
   await c0.data();
-  await time("jitted scan, 1,000 steps of [16]", () => (scan1k(c0) as Tensor).data(), 1500, "ms");
+  const mkBig = () => jit((b0: Tensor) => scan((c: Tensor) => [np.tanh(c.mul(0.999).add(0.001)), null] as [Tensor, null], b0, null, { length: 100 })[0]);
+  const b0 = np.ones([1 << 18]).add(0);
+  await b0.data();
+  for (const [where, bytes] of [["device", 0], ["host", Infinity]] as const) {
+    const was = setScanDeviceMinBytes(bytes);
+    const scan1k = mkScan1k(), big = mkBig(); // compiled under this setting
+    await time(`jitted scan, 1,000 steps of [16], ${where}`, () => (scan1k(c0) as Tensor).data(), 1500, "ms");
+    await time(`jitted scan, 100 steps of [2^18], ${where}`, () => (big(b0) as Tensor).data(), 1500, "ms");
+    setScanDeviceMinBytes(was);
+  }
 } finally {
   setBackend("cpu");
   destroyGpu();

@@ -5,6 +5,8 @@
  */
 import { expect } from "chai";
 import { type Tensor, forLoop, jit, np, scan, setBackend, webgpuRunStats, whileLoop } from "kiln";
+import { currentGpu } from "../../packages/backend/src/targets/webgpu/webgpu-device.js";
+import { setScanDeviceMinBytes } from "../../packages/backend/src/targets/webgpu/webgpu.js";
 import { useWebgpu } from "./env.js";
 
 /** Runs `f` on the cpu backend and on webgpu; returns both results as arrays. */
@@ -24,6 +26,10 @@ const close = (got: number[][], want: number[][]) => {
 describe("webgpu: scan and forLoop on the device", function () {
   this.timeout(60_000);
   useWebgpu();
+  // Small bodies run on the host by default on a software adapter (a dispatch costs more there).
+  let was: number | null = null;
+  before(() => void (was = setScanDeviceMinBytes(0)));
+  after(() => setScanDeviceMinBytes(was));
 
   it("a scan with carry, consts, xs and ys matches the cpu backend, forwards and reversed", async () => {
     for (const reverse of [false, true]) {
@@ -68,6 +74,18 @@ describe("webgpu: scan and forLoop on the device", function () {
     const [cpu, gpu] = await onBoth(() => g(np.arange(6).reshape([3, 2]), np.full([3, 2], 2)));
     close(gpu, cpu);
     expect(webgpuRunStats().hostSteps - s0).to.equal(0);
+  });
+
+  it("by default a small body stays on the host of a software adapter; a large one runs on the device", async () => {
+    setScanDeviceMinBytes(null);
+    try {
+      const mk = (n: number) => jit((c0: Tensor) => scan((c: Tensor) => [c.mul(0.5).add(1), null], c0, null, { length: 3 })[0] as Tensor).lower(np.zeros([n]));
+      const software = currentGpu()!.adapter.software;
+      expect(mk(16).kernels.some((k) => k.backend === "webgpu (host)")).to.equal(software);
+      expect(mk(1 << 18).kernels.every((k) => k.backend === "webgpu")).to.equal(true);
+    } finally {
+      setScanDeviceMinBytes(0);
+    }
   });
 
   it("a scan whose body holds a whileLoop runs on the host, with the same values", async () => {

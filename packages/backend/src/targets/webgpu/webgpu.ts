@@ -119,6 +119,31 @@ function buildGpuPlan(ctx: GpuContext, outputs: readonly Node[], isBuffer: (n: N
 const scanBodies = new WeakMap<ScanCall, BodyPlan | null>();
 
 /**
+ * Bytes a scan body must move per iteration to run on the device. Each iteration costs a compute
+ * pass and its dispatches — ~0.1–0.5 ms on Dawn's GL ES backend over llvmpipe, where a 1,000-step
+ * scan of a 16-element body took 140–540 ms on the device against 1–4 ms on the host — while the
+ * host runs small bodies in microseconds and pays one read-back and one upload per call. Measured
+ * crossover on llvmpipe: a body must move about a megabyte; on a hardware GPU a dispatch costs
+ * ~10 µs, so 16 KB. `setScanDeviceMinBytes` overrides it (tests force small bodies onto the device).
+ */
+let scanMinBytesOverride: number | null = null;
+function scanDeviceMinBytes(ctx: GpuContext): number {
+  return scanMinBytesOverride ?? (ctx.adapter.software ? 1 << 20 : 16 << 10);
+}
+
+/**
+ * Sets the bytes per iteration from which a scan body runs on the device (null: the adapter's
+ * default); returns the previous override. For tests and measurements.
+ * @example
+ * const was = setScanDeviceMinBytes(0); // every eligible scan on the device
+ */
+export function setScanDeviceMinBytes(bytes: number | null): number | null {
+  const was = scanMinBytesOverride;
+  scanMinBytesOverride = bytes;
+  return was;
+}
+
+/**
  * The device run of a `scan` step, or null when it runs on the host: its body must run entirely
  * on the device (no float64, no host steps: nested scans are fine, `while`/`cond` are not).
  */
@@ -138,7 +163,7 @@ function deviceScan(ctx: GpuContext, step: KernelStep, dtypeOf: (id: number) => 
     }
     scanBodies.set(call, body);
   }
-  return body ? { kind: "scan", step, call, body } : null;
+  return body && body.gp.plan.stats.bytes >= scanDeviceMinBytes(ctx) ? { kind: "scan", step, call, body } : null;
 }
 
 /** A plan holding a program that failed to compile (reported by a read) is built again. */
