@@ -79,6 +79,8 @@ describe("webgpu: stale reads under buffer-pool churn", function () {
     for (let round = 0; round < 10 && Date.now() - started < 12_000; round++) {
       for (const [i, c] of PATTERN_CASES.entries()) {
         if (c.throws) continue;
+        // The time budget holds within a round too: on a loaded machine one round can take longer than the test's timeout.
+        if (round > 0 && Date.now() - started > 12_000) break;
         w = step(w) as Tensor;
         state.value = np.full([64], i).add(w);
         await checkCaseAsync(c, { contractionTol: { rtol: 1e-4, atol: 2e-5 } });

@@ -54,7 +54,11 @@ export interface CompiledGraph {
   run(inputs: readonly DataBuffer[]): DataBuffer[];
   /** The kernels the plan launches, for inspection (`jit(...).lower()`). */
   readonly kernels: readonly { readonly name: string; readonly backend: string; readonly source: string }[];
-  readonly stats: { readonly kernels: number; readonly flops: number; readonly bytes: number; readonly peakBytes: number };
+  readonly stats: {
+    readonly kernels: number; readonly flops: number; readonly bytes: number; readonly peakBytes: number;
+    /** Device backends: command submissions per call, at most (reads of its outputs in the same turn included). */
+    readonly submissions?: number;
+  };
 }
 
 /**

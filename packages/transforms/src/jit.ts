@@ -45,7 +45,11 @@ export interface JitOptions {
 export interface Lowered {
   readonly graph: string;
   readonly kernels: readonly { readonly name: string; readonly backend: string; readonly source: string }[];
-  readonly stats: { readonly kernels: number; readonly flops: number; readonly bytes: number; readonly peakBytes: number };
+  readonly stats: {
+    readonly kernels: number; readonly flops: number; readonly bytes: number; readonly peakBytes: number;
+    /** webgpu: command submissions per call at most, reads of its outputs in the same turn included (1 for a plan without host steps). */
+    readonly submissions?: number;
+  };
 }
 
 export interface Jitted<F extends AnyFunction> {
@@ -86,7 +90,7 @@ function placeholder(aval: { shape: readonly number[]; dtype: Tensor["dtype"] },
  * const step = jit((x: Tensor) => np.sum(np.tanh(x).mul(x)));
  * step(np.ones([4])).itemSync();    // traced and compiled
  * step(np.ones([4])).itemSync();    // replayed
- * step.lower(np.ones([4])).stats;   // { kernels, flops, bytes, peakBytes }
+ * step.lower(np.ones([4])).stats;   // { kernels, flops, bytes, peakBytes } (+ submissions on webgpu)
  * @example
  * // The caller gives up `w`: the update is written into its storage, and `w` is disposed.
  * const update = jit((w: Tensor, g: Tensor) => w.sub(g.mul(0.1)), { donateArgnums: 0 });

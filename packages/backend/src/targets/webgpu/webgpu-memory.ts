@@ -3,15 +3,16 @@
  * uploads and asynchronous readback.
  *
  * Buffers are recycled by size class (quarter powers of two, so at most ~19% is wasted). Reuse is
- * safe as soon as a buffer is released: every command runs on the one queue, in submission order,
- * so later work writing a recycled buffer runs after earlier work that read it. The exception is
+ * safe as soon as a buffer is released: every write to device memory — kernels, copies, uploads —
+ * is a command of the one open batch or of an earlier submission (webgpu-queue.ts), so later work
+ * writing a recycled buffer runs after earlier work that read it. The exception is
  * work still being *encoded* by an asynchronous plan (one with host steps): while any is in flight,
  * released buffers wait (`hold`/`unhold`) so such a plan never sees its inputs recycled under it.
  */
 import { BackendUnavailableError, type DType, DisposedError, type DataBuffer, KernelCompileError, type TypedArray } from "@kiln/core";
-import { allocTypedArray } from "../../storage.js";
 import { type GpuConstants, type GpuContext, currentGpu, lostDeviceError } from "./webgpu-device.js";
 import { checkAcquire, checkRelease, trackDeviceData } from "./webgpu-pool-check.js";
+import { destroyAfterSubmit, readDevice, write } from "./webgpu-queue.js";
 
 /** The webgpu backend's handle on a DataBuffer (`DataBuffer.device`). */
 export class DeviceData {
@@ -91,7 +92,7 @@ export class BufferPool {
     checkRelease(this.ctx, buf);
     const cls = buf.size;
     if (this.freeBytes + cls > POOL_KEEP_BYTES) {
-      buf.destroy();
+      destroyAfterSubmit(this.ctx, buf);
       return;
     }
     (this.free.get(cls) ?? this.free.set(cls, []).get(cls)!).push(buf);
@@ -112,7 +113,7 @@ export class BufferPool {
 
   /** Destroys every free buffer. */
   trim(): void {
-    for (const list of this.free.values()) for (const b of list) b.destroy();
+    for (const list of this.free.values()) for (const b of list) destroyAfterSubmit(this.ctx, b);
     this.free.clear();
     this.freeBytes = 0;
   }
@@ -133,45 +134,27 @@ function toDeviceLayout(host: TypedArray, dtype: DType): ArrayBufferView {
   return host;
 }
 
-/** Uploads host values into a pooled buffer (queued: ordered with every later dispatch). */
+/** Uploads host values into a pooled buffer: a copy recorded into the open batch (webgpu-queue.ts, rule 1). */
 export function upload(ctx: GpuContext, host: TypedArray, dtype: DType): GPUBuffer {
   const buf = poolOf(ctx).acquire(deviceBytes(host.length));
-  if (host.length) ctx.device.queue.writeBuffer(buf, 0, toDeviceLayout(host, dtype) as unknown as ArrayBuffer);
+  if (host.length) write(ctx, buf, toDeviceLayout(host, dtype));
   return buf;
 }
 
-/** Reads `size` elements of a device buffer back to a host array of `dtype`. */
-/** Device reads so far. */
-export const readStats = { reads: 0 };
-
 /**
- * Reads `size` elements of a device buffer back to a host array of `dtype`: a copy into a mappable
- * buffer in its own submission, then a map. (Copying small results for reading in the submission
- * that computes them saved ~0.3 ms per read on llvmpipe, but a CI run with it read one stale value
- * whose cause was not pinned down; reads stay separate submissions until it is.)
+ * Reads `size` elements of a device buffer back to a host array of `dtype`: a copy recorded into
+ * the open batch, mapped once the batch is submitted (webgpu-queue.ts). A failure is reported as
+ * the device's error — a lost device, a kernel that did not compile, a validation error — once the
+ * pending compile checks are in.
  */
 export async function readback(ctx: GpuContext, gpu: GPUBuffer, dtype: DType, size: number): Promise<TypedArray> {
-  const out = allocTypedArray(dtype, size);
-  if (size === 0) return out;
-  readStats.reads++;
-  const bytes = size * 4;
-  const staging = ctx.device.createBuffer({ size: bytes, usage: ctx.constants.GPUBufferUsage.MAP_READ | ctx.constants.GPUBufferUsage.COPY_DST });
-  const enc = ctx.device.createCommandEncoder();
-  enc.copyBufferToBuffer(gpu, 0, staging, 0, bytes);
-  ctx.device.queue.submit([enc.finish()]);
+  let out: TypedArray;
   try {
-    await staging.mapAsync(ctx.constants.GPUMapMode.READ);
+    out = await readDevice(ctx, gpu, dtype, size);
   } catch (e) {
-    staging.destroy();
     await compileChecks(ctx);
     throw deviceFailure(ctx, "readback", e);
   }
-  const range = staging.getMappedRange(0, bytes);
-  if (dtype === "bool") (out as Uint8Array).set(new Uint32Array(range));
-  else if (dtype === "int32") (out as Int32Array).set(new Int32Array(range));
-  else out.set(new Float32Array(range));
-  staging.unmap();
-  staging.destroy();
   await compileChecks(ctx);
   if (ctx.error || ctx.compileError) throw deviceFailure(ctx, "readback", null);
   return out;

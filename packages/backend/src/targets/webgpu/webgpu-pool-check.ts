@@ -13,6 +13,7 @@
  * scan of the live values per pool operation: tests and investigations only.
  */
 import { type GpuContext } from "./webgpu-device.js";
+import { write } from "./webgpu-queue.js";
 
 /** The float32 bit pattern written into released buffers (a quiet NaN no kernel produces). */
 export const POISON_BITS = 0x7fbadbad;
@@ -70,7 +71,8 @@ export function checkRelease(ctx: GpuContext, buf: GPUBuffer): void {
   const holder = holderOf(buf);
   if (holder) throw violation("released", buf, holder);
   releasedAt.set(buf, new Error("release").stack ?? "");
-  ctx.device.queue.writeBuffer(buf, 0, new Uint32Array(buf.size / 4).fill(POISON_BITS));
+  // A command of the open batch: work recorded before the release still reads the real values.
+  write(ctx, buf, new Uint32Array(buf.size / 4).fill(POISON_BITS));
 }
 
 /** Checks a buffer the pool hands out again. */

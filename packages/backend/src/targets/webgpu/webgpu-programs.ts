@@ -38,6 +38,12 @@ export interface CompiledProgram {
   readonly source: string;
   /** Set when a dispatch failed to compile: plans holding it are built again. */
   failed: boolean;
+  /**
+   * Set once every dispatch's compilation was checked without error. Until then a plan holding
+   * the program is submitted alone (webgpu-queue.ts's `recordPass`): a failed shader invalidates
+   * the command buffer it is recorded in, and with it any other work batched there.
+   */
+  verified: boolean;
 }
 
 /** A dispatch compiled with some input parameters read through the output's binding. */
@@ -177,11 +183,11 @@ export function compileMessages(name: string, i: number, n: number, source: stri
  */
 function checkCompiled(
   ctx: GpuContext, key: string, name: string, i: number, n: number, source: string, module: GPUShaderModule,
-  scope: Promise<GPUError | null>, storeId: string | null, drop: () => void,
+  scope: Promise<GPUError | null>, storeId: string | null, drop: () => void, ok: () => void,
 ): void {
   const check = Promise.all([module.getCompilationInfo().then((info) => info.messages).catch(() => []), scope]).then(([messages, err]) => {
     const msg = compileMessages(name, i, n, source, messages) ?? (err ? `${name}, dispatch ${i + 1} of ${n}: ${err.message}` : null);
-    if (!msg) return;
+    if (!msg) return ok();
     ctx.compileError ??= msg;
     drop();
     if (storeId !== null && store) {
@@ -204,6 +210,8 @@ function compiledBy(ctx: GpuContext, key: string, name: string, render: () => { 
     compiled.failed = true;
     if (byKey.peek(key) === compiled) byKey.delete(key);
   };
+  let unchecked = n;
+  const ok = () => void (--unchecked === 0 && !compiled.failed && (compiled.verified = true));
   const made = program.dispatches.map((d, i) => {
     // One scope around everything made from the module: no "invalid pipeline" error escapes
     // as an uncaptured error ahead of the compile error that caused it.
@@ -212,13 +220,14 @@ function compiledBy(ctx: GpuContext, key: string, name: string, render: () => { 
     const module = device.createShaderModule({ code: d.source, label });
     const pipeline = device.createComputePipeline({ label, layout: "auto", compute: { module, entryPoint: "main" } });
     const layout = pipeline.getBindGroupLayout(0);
-    checkCompiled(ctx, key, name, i, n, d.source, module, device.popErrorScope(), storeId, () => drop());
+    checkCompiled(ctx, key, name, i, n, d.source, module, device.popErrorScope(), storeId, () => drop(), ok);
     return { pipeline, layout };
   });
   const pipelines = made.map((m) => m.pipeline);
   const compiled: CompiledProgram = {
     program, pipelines, layouts: made.map((m) => m.layout), generation: ctx.generation,
     failed: false,
+    verified: n === 0,
     source: program.dispatches.map((d, i) => `// ${name}: dispatch ${i + 1} of ${program.dispatches.length}, workgroups [${d.groups}]\n${d.source}`).join("\n\n"),
   };
   stats.compiles++;

@@ -24,6 +24,8 @@ import { type GpuContext, requireGpu } from "./webgpu-device.js";
 import { deviceBytes } from "./webgpu-memory.js";
 import { wgslSourceStore } from "./webgpu-programs.js";
 import { reportStoreProblem } from "./webgpu-store.js";
+import { flushQueue } from "./webgpu-queue.js";
+
 
 export interface TuneOptions {
   /** Square problem sizes measured (default [64, 128, 256, 512]). */
@@ -78,6 +80,8 @@ function matmulKernel(n: number) {
 /** Milliseconds per run of `choice` on an n×n matmul (the best of several, after compilation and
  * a warm-up run); one run only when it already exceeds `cutoff`. */
 async function measure(ctx: GpuContext, n: number, choice: MatmulChoice, cutoff: number): Promise<{ ms: number; compileMs: number; failure?: string }> {
+  // Work recorded but not yet submitted would run inside the first timed submission.
+  flushQueue(ctx);
   const k = matmulKernel(n);
   const prog = renderContraction(k, ctx.tuning, choice);
   const device = ctx.device;

@@ -1,19 +1,20 @@
 /**
  * The WebGPU runtime: runs a plan's kernels as WGSL compute dispatches.
  *
- * Execution only *enqueues*: a plan whose steps all run on the device is encoded into one command
- * buffer and submitted synchronously, and its outputs are DataBuffers holding device buffers —
+ * Execution only *enqueues*: a plan whose steps all run on the device is recorded into the open
+ * batch (webgpu-queue.ts: one command buffer, submitted when the JS turn ends, with the read-backs
+ * requested meanwhile), and its outputs are DataBuffers holding device buffers —
  * `executeSync` and compiled `run` (jit) return at once. Reading is asynchronous (`read` maps a
  * staging copy); the sync readers throw, naming the async ones. A plan with host steps (library
  * kernels, float64) runs as an asynchronous job: its outputs are returned immediately too, pending
  * until the job has produced them, and anything reading or computing from them waits.
  *
  * The memory plan's slots become pooled device buffers; temporaries return to the pool right after
- * submission (queue order makes that safe, see webgpu-memory.ts).
+ * recording (command order makes that safe, see webgpu-queue.ts).
  */
 import {
-  BackendUnavailableError, type CompileOptions, type CompiledGraph, DataBuffer, DisposedError, type Executor, type Graph, type Node,
-  type TypedArray, LruCache, topoSort,
+  BackendUnavailableError, type CompileOptions, type CompiledGraph, type ControlCall, DataBuffer, DisposedError, type DType, type Executor, type Graph,
+  type Node, type ScanCall, type TypedArray, LruCache, topoSort,
 } from "@kiln/core";
 import { type KernelStep, type Plan, type PlanBuffer, scheduleGraph } from "../../schedule.js";
 import { splitWideConcats } from "../../limits.js";
@@ -22,8 +23,10 @@ import { graphKey } from "../../host/graph-key.js";
 import { type Host } from "../../host/run.js";
 import { type GpuContext, currentGpu, requireGpu } from "./webgpu-device.js";
 import {
-  DeviceData, type BufferPool, bindingLimitError, deviceBytes, deviceDataOf, deviceFailure, freeDeviceData, poolOf, readStats, readback, scopedErrors, upload,
+  DeviceData, type BufferPool, bindingLimitError, deviceBytes, deviceDataOf, deviceFailure, freeDeviceData, poolOf, readback, scopedErrors, upload,
 } from "./webgpu-memory.js";
+import { queueStats, recordCopy, recordPass, recordPlan } from "./webgpu-queue.js";
+import { recordScan } from "./webgpu-scan.js";
 import {
   type CompiledProgram, aliasedDispatch, clearProgramCache, compiledLibrary, compiledProgram, hostReason,
 } from "./webgpu-programs.js";
@@ -32,7 +35,22 @@ import { hostifyControlLeaves } from "./webgpu-control.js";
 
 type StepRun =
   | { readonly kind: "device"; readonly step: KernelStep; readonly compiled: CompiledProgram }
-  | { readonly kind: "host"; readonly step: KernelStep; readonly reason: string };
+  | { readonly kind: "host"; readonly step: KernelStep; readonly reason: string }
+  | ScanRun;
+
+/** A `scan` step whose body runs on the device (webgpu-scan.ts); `feeds` as `BodyPlan`'s. */
+interface ScanRun {
+  readonly kind: "scan";
+  readonly step: KernelStep;
+  readonly call: ScanCall;
+  readonly body: BodyPlan;
+}
+
+/** A sub-graph's device plan; per plan input, the position of the graph input it is, or a captured value. */
+interface BodyPlan {
+  readonly gp: GpuPlan;
+  readonly feeds: readonly (number | DataBuffer)[];
+}
 
 interface GpuPlan {
   readonly plan: Plan;
@@ -41,21 +59,28 @@ interface GpuPlan {
   readonly generation: number;
 }
 
-const counters = { deviceSteps: 0, hostSteps: 0, syncPlans: 0, asyncPlans: 0, donations: 0 };
+const counters = { deviceSteps: 0, hostSteps: 0, syncPlans: 0, asyncPlans: 0, donations: 0, deviceLoops: 0, bindGroupsCreated: 0 };
 
 /**
  * Steps run on the device and on the host so far, plans run synchronously (device only) or as
- * asynchronous jobs, pooled buffers, device reads and donated buffers taken.
+ * asynchronous jobs, pooled buffers, device reads (`batchedReads`: those that rode the submission
+ * of the work computing them), command-buffer submissions, donated buffers taken, scans run on the
+ * device (`deviceLoops`) and bind groups created (a warm jitted step reuses its cached ones).
  * @example
- * webgpuRunStats().hostSteps; // 0 while every kernel ran as WGSL
+ * const s0 = webgpuRunStats().submissions;
+ * await step(x).item();
+ * webgpuRunStats().submissions - s0; // 1: the step and the read of its loss in one submission
  */
 export function webgpuRunStats(): {
   deviceSteps: number; hostSteps: number; syncPlans: number; asyncPlans: number; buffersCreated: number; buffersReused: number;
-  reads: number; donations: number;
+  reads: number; batchedReads: number; submissions: number; donations: number; deviceLoops: number; bindGroupsCreated: number;
 } {
   const ctx = currentGpu();
   const pool = ctx ? poolOf(ctx) : null;
-  return { ...counters, buffersCreated: pool?.created ?? 0, buffersReused: pool?.reused ?? 0, reads: readStats.reads };
+  return {
+    ...counters, buffersCreated: pool?.created ?? 0, buffersReused: pool?.reused ?? 0,
+    reads: queueStats.reads, batchedReads: queueStats.batchedReads, submissions: queueStats.submissions,
+  };
 }
 
 // ------------------------------------------------------------------ planning
@@ -70,7 +95,9 @@ function buildGpuPlan(ctx: GpuContext, outputs: readonly Node[], isBuffer: (n: N
   const biggest = Math.max(0, ...plan.buffers.filter((b) => b.dtype !== "float64").map((b) => deviceBytes(b.size)));
   if (biggest > limit) throw bindingLimitError(biggest, limit);
   const dtypeOf = (id: number) => plan.buffers[id]!.dtype;
-  const runs: StepRun[] = plan.steps.map((step) => {
+  let runs: StepRun[] = plan.steps.map((step): StepRun => {
+    const scan = deviceScan(ctx, step, dtypeOf);
+    if (scan) return scan;
     const reason = hostReason(step, dtypeOf);
     if (reason) return { kind: "host", step, reason };
     try {
@@ -83,12 +110,65 @@ function buildGpuPlan(ctx: GpuContext, outputs: readonly Node[], isBuffer: (n: N
       return { kind: "host", step, reason: (e as Error).message };
     }
   });
-  return { gp: { plan, runs, hasHost: runs.some((r) => r.kind === "host"), generation: ctx.generation }, inputs };
+  const hasHost = runs.some((r) => r.kind === "host");
+  // A plan with host steps runs as an asynchronous job, which runs its scans on the host too.
+  if (hasHost) runs = runs.map((r) => (r.kind === "scan" ? { kind: "host", step: r.step, reason: "scan in a plan with host steps" } : r));
+  return { gp: { plan, runs, hasHost, generation: ctx.generation }, inputs };
+}
+
+const scanBodies = new WeakMap<ScanCall, BodyPlan | null>();
+
+/**
+ * Bytes a scan body must move per iteration to run on the device. Each iteration costs a compute
+ * pass and its dispatches — ~0.1–0.5 ms on Dawn's GL ES backend over llvmpipe, where a 1,000-step
+ * scan of a 16-element body took 140–540 ms on the device against 1–4 ms on the host — while the
+ * host runs small bodies in microseconds and pays one read-back and one upload per call. Measured
+ * crossover on llvmpipe: a body must move about a megabyte; on a hardware GPU a dispatch costs
+ * ~10 µs, so 16 KB. `setScanDeviceMinBytes` overrides it (tests force small bodies onto the device).
+ */
+let scanMinBytesOverride: number | null = null;
+function scanDeviceMinBytes(ctx: GpuContext): number {
+  return scanMinBytesOverride ?? (ctx.adapter.software ? 1 << 20 : 16 << 10);
+}
+
+/**
+ * Sets the bytes per iteration from which a scan body runs on the device (null: the adapter's
+ * default); returns the previous override. For tests and measurements.
+ * @example
+ * const was = setScanDeviceMinBytes(0); // every eligible scan on the device
+ */
+export function setScanDeviceMinBytes(bytes: number | null): number | null {
+  const was = scanMinBytesOverride;
+  scanMinBytesOverride = bytes;
+  return was;
+}
+
+/**
+ * The device run of a `scan` step, or null when it runs on the host: its body must run entirely
+ * on the device (no float64, no host steps: nested scans are fine, `while`/`cond` are not).
+ */
+function deviceScan(ctx: GpuContext, step: KernelStep, dtypeOf: (id: number) => DType): ScanRun | null {
+  if (step.library?.name !== "scan" || step.bindings.some((id) => id >= 0 && dtypeOf(id) === "float64")) return null;
+  const call = (step.library.params as { call: ControlCall }).call;
+  if (call.kind !== "scan") return null;
+  let body = scanBodies.get(call);
+  if (body === undefined || (body && body.gp.generation !== ctx.generation)) {
+    const position = new Map(call.body.inputs.map((n, i) => [n, i]));
+    const isBuffer = (n: Node) => position.has(n) || n.prim === "data";
+    try {
+      const made = buildGpuPlan(ctx, call.body.outputs, isBuffer);
+      body = made.gp.hasHost ? null : { gp: made.gp, feeds: made.inputs.map((n) => position.get(n) ?? leafBuffer(n, () => undefined)) };
+    } catch {
+      body = null; // e.g. a value beyond the binding limit: the host runs it
+    }
+    scanBodies.set(call, body);
+  }
+  return body && body.gp.plan.stats.bytes >= scanDeviceMinBytes(ctx) ? { kind: "scan", step, call, body } : null;
 }
 
 /** A plan holding a program that failed to compile (reported by a read) is built again. */
 function hasFailed(gp: GpuPlan): boolean {
-  return gp.runs.some((r) => r.kind === "device" && r.compiled.failed);
+  return gp.runs.some((r) => (r.kind === "device" && r.compiled.failed) || (r.kind === "scan" && hasFailed(r.body.gp)));
 }
 
 const PLAN_CACHE_SIZE = 256;
@@ -170,7 +250,10 @@ function bindGroupFor(ctx: GpuContext, layout: GPUBindGroupLayout, entries: read
     if (id === undefined) bufferIds.set(e.resource.buffer, (id = nextBufferId++));
     key += `${e.binding}:${id},`;
   }
-  return cache.get(key) ?? cache.set(key, ctx.device.createBindGroup({ layout, entries }));
+  const hit = cache.get(key);
+  if (hit) return hit;
+  counters.bindGroupsCreated++;
+  return cache.set(key, ctx.device.createBindGroup({ layout, entries }));
 }
 
 function wrap(ctx: GpuContext, dtype: DataBuffer["dtype"], size: number, gpu: GPUBuffer | null, host: TypedArray | null = null): DataBuffer {
@@ -185,10 +268,15 @@ function owned(buf: DataBuffer): DataBuffer {
   return buf;
 }
 
-function copyBuffer(pool: BufferPool, enc: GPUCommandEncoder, src: GPUBuffer, size: number): GPUBuffer {
+function copyBuffer(ctx: GpuContext, pool: BufferPool, src: GPUBuffer, size: number): GPUBuffer {
   const dst = pool.acquire(deviceBytes(size));
-  if (size) enc.copyBufferToBuffer(src, 0, dst, 0, size * 4);
+  recordCopy(ctx, src, dst, size * 4);
   return dst;
+}
+
+/** A plan holding a program whose compilation is not checked yet: submitted alone (webgpu-queue.ts). */
+function unverified(gp: GpuPlan): boolean {
+  return gp.runs.some((r) => (r.kind === "device" && !r.compiled.verified) || (r.kind === "scan" && unverified(r.body.gp)));
 }
 
 /** The device buffer of a ready input (uploading host values on first use). */
@@ -202,43 +290,95 @@ function inputGpu(ctx: GpuContext, buf: DataBuffer, op: string): GPUBuffer {
   return dd.gpu;
 }
 
-/** A plan whose steps all run on the device and whose inputs are ready: encoded and submitted now. */
-function runDeviceOnly(ctx: GpuContext, gp: GpuPlan, inputs: readonly DataBuffer[], op: string, donated?: ReadonlyMap<number, GPUBuffer>): DataBuffer[] {
+/**
+ * Records a plan without host steps on device buffers (`input(i)`: plan input i) into the open
+ * batch: returns the device buffer of every plan buffer. Outputs are the caller's; slots and
+ * scratch go back to the pool once recorded (later commands of the batch may reuse them).
+ */
+function recordBuffers(ctx: GpuContext, gp: GpuPlan, input: (index: number) => GPUBuffer, donated?: ReadonlyMap<number, GPUBuffer>): GPUBuffer[] {
   const { plan } = gp;
   const pool = poolOf(ctx);
   const gpu: (GPUBuffer | null)[] = plan.buffers.map(() => null);
   const slots: GPUBuffer[] = [];
   const transient: GPUBuffer[] = [];
   plan.buffers.forEach((b, id) => {
-    if (b.role === "input") gpu[id] = inputGpu(ctx, inputs[b.index]!, op);
+    if (b.role === "input") gpu[id] = input(b.index);
     else if (b.role === "output") gpu[id] = donated?.get(id) ?? pool.acquire(deviceBytes(b.size));
     else gpu[id] = slots[b.index] ??= pool.acquire(deviceBytes(plan.slots[b.index]!.size));
   });
-  const enc = ctx.device.createCommandEncoder();
-  if (gp.runs.length) {
-    const pass = enc.beginComputePass();
+  const bufOf = (id: number) => gpu[id]!;
+  /** Each multi-output scan's outputs, computed by its first step, copied out by each sibling. */
+  const scans = new Map<ControlCall, ReturnType<typeof recordScan>>();
+  for (let i = 0; i < gp.runs.length;) {
+    const run = gp.runs[i]!;
+    if (run.kind === "scan") {
+      recordScanStep(ctx, run, bufOf, scans);
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < gp.runs.length && gp.runs[j]!.kind === "device") j++;
+    if (j === i) throw new Error(`internal: webgpu: a host step (${run.step.name}) in a device-only plan`);
+    const group = gp.runs.slice(i, j) as Extract<StepRun, { kind: "device" }>[];
     // Bind groups of a program that failed to compile are invalid: their errors are captured and
     // reported with the compile error (scopedErrors), not as uncaptured errors ahead of it.
-    scopedErrors(ctx, () => {
-      for (const run of gp.runs) encodeStep(ctx, pool, pass, run as Extract<StepRun, { kind: "device" }>, (id) => gpu[id]!, transient);
-    });
-    pass.end();
+    scopedErrors(ctx, () => recordPass(ctx, (pass) => {
+      for (const r of group) encodeStep(ctx, pool, pass, r, bufOf, transient);
+    }));
+    i = j;
   }
-  const taken = new Set<number>();
-  const outs = plan.outputs.map((id) => {
-    const b = plan.buffers[id]!;
-    if (b.role === "output" && !taken.has(id)) {
-      taken.add(id);
-      return wrap(ctx, b.dtype, b.size, gpu[id]!);
-    }
-    // An input returned as is, or an output requested twice: a copy (each buffer has one owner).
-    if (b.role === "input" && b.dtype === "float64") return wrap(ctx, b.dtype, b.size, null, inputs[b.index]!.host ?? (inputs[b.index]!.device as DeviceData).host);
-    return wrap(ctx, b.dtype, b.size, copyBuffer(pool, enc, gpu[id]!, b.size));
-  });
-  scopedErrors(ctx, () => ctx.device.queue.submit([enc.finish()]));
+  for (const { owned } of scans.values()) for (const b of owned) pool.release(b);
   for (const b of [...transient, ...slots]) pool.release(b);
-  counters.syncPlans++;
-  return outs;
+  return gpu as GPUBuffer[];
+}
+
+/** Records one output of a scan: the loop runs once per call (its first step), each step copies its output. */
+function recordScanStep(ctx: GpuContext, run: ScanRun, bufOf: (id: number) => GPUBuffer, scans: Map<ControlCall, ReturnType<typeof recordScan>>): void {
+  const [out, ...ins] = run.step.bindings;
+  let done = scans.get(run.call);
+  if (!done) {
+    const { gp, feeds } = run.body;
+    const pool = poolOf(ctx);
+    done = recordScan(ctx, run.call, ins.map(bufOf), (args) => {
+      const g = recordBuffers(ctx, gp, (k) => {
+        const f = feeds[k]!;
+        return typeof f === "number" ? args[f]! : inputGpu(ctx, f, "scan");
+      });
+      const taken = new Set<number>();
+      return gp.plan.outputs.map((id) => {
+        const b = gp.plan.buffers[id]!;
+        if (b.role === "output" && !taken.has(id)) return (taken.add(id), g[id]!);
+        return copyBuffer(ctx, pool, g[id]!, b.size);
+      });
+    });
+    scans.set(run.call, done);
+    counters.deviceLoops++;
+  }
+  const index = (run.step.library!.params as { index: number }).index;
+  recordCopy(ctx, done.outs[index]!, bufOf(out!), run.call.outAvals[index]!.shape.reduce((a, d) => a * d, 1) * 4);
+}
+
+/** A plan whose steps all run on the device and whose inputs are ready: recorded into the batch now. */
+function runDeviceOnly(ctx: GpuContext, gp: GpuPlan, inputs: readonly DataBuffer[], op: string, donated?: ReadonlyMap<number, GPUBuffer>): DataBuffer[] {
+  const { plan } = gp;
+  const pool = poolOf(ctx);
+  const ins = inputs.map((b) => (b.dtype === "float64" ? null : inputGpu(ctx, b, op)));
+  return recordPlan(ctx, unverified(gp), () => {
+    const gpu = recordBuffers(ctx, gp, (i) => ins[i]!, donated);
+    const taken = new Set<number>();
+    const outs = plan.outputs.map((id) => {
+      const b = plan.buffers[id]!;
+      if (b.role === "output" && !taken.has(id)) {
+        taken.add(id);
+        return wrap(ctx, b.dtype, b.size, gpu[id]!);
+      }
+      // An input returned as is, or an output requested twice: a copy (each buffer has one owner).
+      if (b.role === "input" && b.dtype === "float64") return wrap(ctx, b.dtype, b.size, null, inputs[b.index]!.host ?? (inputs[b.index]!.device as DeviceData).host);
+      return wrap(ctx, b.dtype, b.size, copyBuffer(ctx, pool, gpu[id]!, b.size));
+    });
+    counters.syncPlans++;
+    return outs;
+  });
 }
 
 interface BufState {
@@ -271,16 +411,8 @@ function runAsync(hostRunner: Host, ctx: GpuContext, gp: GpuPlan, inputs: readon
       st[id] = { gpu: dd?.gpu ?? null, host: buf.host ?? dd?.host ?? null, own: false };
       if (!st[id]!.gpu && !st[id]!.host) throw new DisposedError(`${op}: a tensor of ${b.dtype}[${b.size}] has no data (disposed, or its device is gone)`);
     });
-    let enc: GPUCommandEncoder | null = null;
-    let pass: GPUComputePassEncoder | null = null;
     const transient: GPUBuffer[] = [];
-    const flush = () => {
-      if (!enc) return;
-      pass!.end();
-      const done = enc;
-      scopedErrors(ctx, () => ctx.device.queue.submit([done.finish()]));
-      enc = pass = null;
-    };
+    const alone = unverified(gp);
     const gpuOf = (id: number): GPUBuffer => {
       const s = st[id]!;
       if (!s.gpu) (s.gpu = upload(ctx, s.host!, plan.buffers[id]!.dtype)), (s.own = true);
@@ -298,13 +430,9 @@ function runAsync(hostRunner: Host, ctx: GpuContext, gp: GpuPlan, inputs: readon
         if (run.kind === "device") {
           for (const id of ins) if (id >= 0) gpuOf(id);
           st[out!] = { gpu: pool.acquire(deviceBytes(ob.size)), host: null, own: true };
-          if (!enc) {
-            enc = ctx.device.createCommandEncoder();
-            pass = enc.beginComputePass();
-          }
-          scopedErrors(ctx, () => encodeStep(ctx, pool, pass!, run, gpuOf, transient));
+          scopedErrors(ctx, () => recordPlan(ctx, alone, () => recordPass(ctx, (pass) => encodeStep(ctx, pool, pass, run, gpuOf, transient))));
         } else {
-          flush();
+          // Its inputs' reads ride the batch holding the device steps before it.
           const arrays = await Promise.all(ins.filter((id) => id >= 0).map(hostOf));
           const restore = run.step.library ? await hostifyControlLeaves(run.step.library, ctx) : () => {};
           let host: TypedArray;
@@ -317,8 +445,6 @@ function runAsync(hostRunner: Host, ctx: GpuContext, gp: GpuPlan, inputs: readon
           counters.hostSteps++;
         }
       }
-      flush();
-      const copyEnc = ctx.device.createCommandEncoder();
       const taken = new Set<number>();
       plan.outputs.forEach((id, k) => {
         const s = st[id]!, dd = results[k]!;
@@ -328,9 +454,8 @@ function runAsync(hostRunner: Host, ctx: GpuContext, gp: GpuPlan, inputs: readon
         } else if (s.host && (plan.buffers[id]!.dtype === "float64" || !s.gpu)) {
           dd.host = taken.has(id) ? s.host.slice() : s.host;
           taken.add(id);
-        } else dd.gpu = copyBuffer(pool, copyEnc, s.gpu!, plan.buffers[id]!.size);
+        } else dd.gpu = copyBuffer(ctx, pool, s.gpu!, plan.buffers[id]!.size);
       });
-      ctx.device.queue.submit([copyEnc.finish()]);
       st.forEach((s, id) => {
         if (s.own && s.gpu && !(taken.has(id) && results.some((r) => r.gpu === s.gpu))) pool.release(s.gpu);
       });
@@ -393,8 +518,8 @@ function executeWebgpu(hostRunner: Host, outputs: readonly Node[], known: (n: No
     const { gp, inputs } = planFor(ctx, outs, isBuffer);
     return (results = runGpuPlan(hostRunner, ctx, gp, inputs.map((n) => leafBuffer(n, known)), "webgpu"));
   } finally {
-    // The parameters live for this run only. Enqueued work that reads them runs before any later
-    // reuse of their device buffer (one queue, submission order); an asynchronous plan (host
+    // The parameters live for this run only. Recorded work that reads them runs before any later
+    // reuse of their device buffer (one batch, command order); an asynchronous plan (host
     // steps) still reads its inputs while it encodes, so the release waits for its results.
     const pending = (results ?? []).flatMap((b) => (b.device instanceof DeviceData && b.device.ready ? [b.device.ready] : []));
     if (params && pending.length) void Promise.allSettled(pending).then(() => params.release());
@@ -442,11 +567,26 @@ function compileWebgpu(hostRunner: Host, graph: Graph, opts: CompileOptions = {}
     },
     kernels: gp.runs.map((r) => ({
       name: r.step.name,
-      backend: r.kind === "device" ? "webgpu" : "webgpu (host)",
-      source: r.kind === "device" ? r.compiled.source : `// runs on the host: ${r.reason}`,
+      backend: r.kind === "host" ? "webgpu (host)" : "webgpu",
+      source: r.kind === "device" ? r.compiled.source : r.kind === "host" ? `// runs on the host: ${r.reason}` : scanSource(r),
     })),
-    stats: gp.plan.stats,
+    stats: { ...gp.plan.stats, submissions: submissionsPerCall(gp) },
   };
+}
+
+/** What `lower()` shows of a scan on the device: its body's kernels, recorded once per iteration. */
+function scanSource(r: ScanRun): string {
+  const body = r.body.gp.runs.map((b) => (b.kind === "device" ? b.compiled.source : b.kind === "scan" ? scanSource(b) : ""));
+  return `// scan on the device: ${r.call.length} iterations recorded into the step's submission, no read-back per iteration\n${body.join("\n\n")}`;
+}
+
+/**
+ * Submissions one call of a plan makes at most: one for a plan without host steps (its kernels,
+ * uploads and the reads of its outputs in the same turn share the batch), plus one per host step
+ * (it waits for its inputs' read-back, which submits the batch so far).
+ */
+function submissionsPerCall(gp: GpuPlan): number {
+  return 1 + gp.runs.filter((r) => r.kind === "host").length;
 }
 
 async function readWebgpu(buf: DataBuffer): Promise<TypedArray> {

@@ -1,0 +1,98 @@
+/**
+ * Per-call cost on webgpu (issue 17): kiln only, W1 (2^20 fused elementwise + sum), W3 (the jitted
+ * MLP training step of jit-bench.ts, loss read back), W4 (jitted grad of sum(sin(x)*x), 16
+ * elements, read back) and a jitted scan of 1,000 small steps, each with the device submissions
+ * it made per call. `node --conditions=kiln-source --import tsx bench/src/webgpu-steps.ts [rounds]`.
+ * Not part of `npm run bench` (no peers): for before/after comparisons of the runtime. Prints the
+ * median and the spread (min–max) of `rounds` timed rounds.
+ */
+import { setScanDeviceMinBytes } from "../../packages/backend/src/targets/webgpu/webgpu.js";
+import { ParamState, type Tensor, destroyGpu, grad, init, jit, nn, np, optim, scan, setBackend, webgpuRunStats } from "kiln";
+
+const rounds = Number(process.argv[2] ?? 5);
+
+function random(n: number, seed: number, scale = 1): Float32Array {
+  let s = seed >>> 0;
+  return Float32Array.from({ length: n }, () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return ((s / 2 ** 32) * 2 - 1) * scale;
+  });
+}
+
+/** Milliseconds per call of `f` over `rounds` rounds of at least `minMs`: median and spread. */
+async function time(name: string, f: () => Promise<unknown>, minMs: number, unit: "ms" | "per s"): Promise<void> {
+  for (let i = 0; i < 3; i++) await f();
+  const per: number[] = [];
+  let subs = 0, calls = 0;
+  const stat = (k: string) => (webgpuRunStats() as unknown as Record<string, number>)[k] ?? NaN;
+  const g0 = stat("bindGroupsCreated");
+  for (let r = 0; r < rounds; r++) {
+    const s0 = stat("submissions");
+    const t0 = performance.now();
+    let n = 0;
+    while (performance.now() - t0 < minMs || n < 3) (await f(), n++);
+    per.push((performance.now() - t0) / n);
+    subs += stat("submissions") - s0;
+    calls += n;
+  }
+  per.sort((a, b) => a - b);
+  const show = (ms: number) => (unit === "ms" ? ms.toFixed(3) : (1000 / ms).toFixed(0));
+  const med = per[per.length >> 1]!;
+  console.log(`${name.padEnd(34)} ${show(med).padStart(9)} ${unit}  (spread ${show(unit === "ms" ? per[0]! : per[per.length - 1]!)}–${show(unit === "ms" ? per[per.length - 1]! : per[0]!)}; submissions/call ${(subs / calls).toFixed(2)}; bind groups created/call ${((stat("bindGroupsCreated") - g0) / calls).toFixed(2)})`);
+}
+
+await init();
+setBackend("webgpu");
+try {
+  // W1
+  const w1 = jit((t: Tensor) => np.sum(np.tanh(t.mul(1.5).add(0.5)).mul(np.sigmoid(t)).sub(t.mul(t).mul(0.1))));
+  const x1 = np.array(random(1 << 20, 1, 3)).add(0);
+  await x1.data();
+  await time("W1 2^20 fused + sum, read back", () => (w1(x1) as Tensor).item(), 400, "ms");
+
+  // W3
+  const SIZES = [784, 256, 256, 10];
+  const params: Record<string, ParamState> = {};
+  for (let l = 0; l < 3; l++) {
+    params[`w${l}`] = new ParamState(np.array(random(SIZES[l]! * SIZES[l + 1]!, 10 + l, Math.sqrt(6 / (SIZES[l]! + SIZES[l + 1]!))), { shape: [SIZES[l]!, SIZES[l + 1]!] }), { name: `w${l}` });
+    params[`b${l}`] = new ParamState(np.zeros([SIZES[l + 1]!]), { name: `b${l}` });
+  }
+  const opt = new optim.SGD(params, { lr: 0.01 });
+  const xb = np.array(random(128 * 784, 7), { shape: [128, 784] });
+  const yb = np.array(Int32Array.from(random(128, 99), (v) => Math.floor((v + 1) * 5) % 10), { shape: [128] });
+  const loss = (x: Tensor, y: Tensor) => {
+    const h1 = np.tanh(x.matmul(params.w0!.value).add(params.b0!.value));
+    const h2 = nn.relu(h1.matmul(params.w1!.value).add(params.b1!.value));
+    return nn.softmaxCrossEntropy(h2.matmul(params.w2!.value).add(params.b2!.value), y);
+  };
+  const step = jit((x: Tensor, y: Tensor) => {
+    const [g, value] = grad(() => loss(x, y), { gradStates: params, returnValue: true })() as [Record<string, Tensor>, Tensor];
+    opt.update(g);
+    return value;
+  });
+  await time("W3 MLP step, loss read back", () => (step(xb, yb) as Tensor).item(), 1500, "per s");
+
+  // W4
+  const g4 = jit(grad((x: Tensor) => np.sum(np.sin(x).mul(x))));
+  const x4 = np.array(random(16, 4, 3)).add(0);
+  await x4.data();
+  await time("W4 jit(grad) 16 elements, read back", () => (g4(x4) as Tensor).data(), 800, "per s");
+
+  // scan of 1,000 small steps
+  const mkScan1k = () => jit((c0: Tensor) => scan((c: Tensor) => [c.mul(0.999).add(0.001), null] as [Tensor, null], c0, null, { length: 1000 })[0]);
+  const c0 = np.ones([16]).add(0);
+  await c0.data();
+  const mkBig = () => jit((b0: Tensor) => scan((c: Tensor) => [np.tanh(c.mul(0.999).add(0.001)), null] as [Tensor, null], b0, null, { length: 100 })[0]);
+  const b0 = np.ones([1 << 18]).add(0);
+  await b0.data();
+  for (const [where, bytes] of [["device", 0], ["host", Infinity]] as const) {
+    const was = setScanDeviceMinBytes(bytes);
+    const scan1k = mkScan1k(), big = mkBig(); // compiled under this setting
+    await time(`jitted scan, 1,000 steps of [16], ${where}`, () => (scan1k(c0) as Tensor).data(), 1500, "ms");
+    await time(`jitted scan, 100 steps of [2^18], ${where}`, () => (big(b0) as Tensor).data(), 1500, "ms");
+    setScanDeviceMinBytes(was);
+  }
+} finally {
+  setBackend("cpu");
+  destroyGpu();
+}

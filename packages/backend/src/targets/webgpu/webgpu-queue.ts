@@ -1,0 +1,228 @@
+/**
+ * The one open command encoder of a device (the *batch*): every plan, upload and read-back copy
+ * is recorded into it, and it is submitted once — when the JS task that recorded it has ended (a
+ * macrotask later, so that `step(x)` followed by `await loss.item()` and any other read of the
+ * same turn ride in the same submission), or at once when a caller must (a plan whose shaders are
+ * not yet known to compile, a long synchronous loop, the tuner).
+ *
+ * On Dawn's GL ES backend each submission costs ~0.2–0.5 ms whatever it holds, so a jitted step
+ * with its read-backs is one submission. The price is a discipline, which this module is the only
+ * way to follow — the synchronisation rules of WebGPU that matter once work waits unsubmitted:
+ *
+ *  1. Writes are commands. `queue.writeBuffer` runs on the queue timeline at the call, ahead of
+ *     everything still in the open encoder: a buffer the batch reads, released to the pool and
+ *     handed to an upload, would be overwritten before the batch reads it. Uploads (and the pool
+ *     checks' poison) are copies from a mapped-at-creation buffer, recorded in the batch (`write`).
+ *  2. A read copies at the point of the request, in command order (`read`): a copy made at submit
+ *     time would see whatever later commands of the batch wrote into a buffer recycled meanwhile.
+ *  3. A staging buffer returns to its pool only after its map resolved and it was unmapped, never
+ *     at submit: mapping or copying into a buffer that is still mapped invalidates a submission.
+ *  4. `destroy()` of a buffer the open batch references invalidates the whole submission: buffers
+ *     are destroyed after the submit that last uses them (`destroyAfterSubmit`).
+ *  5. `mapAsync` is called after the submit holding the copy (it resolves once that work is done).
+ *
+ * Pooled storage buffers need nothing more: a buffer released while the batch references it can
+ * be recorded into again (commands of one encoder run in order) — rule 1 covers the only other
+ * way to write it.
+ */
+import { type DType, type TypedArray } from "@kiln/core";
+import { allocTypedArray } from "../../storage.js";
+import { type GpuContext, lostDeviceError } from "./webgpu-device.js";
+
+interface Batch {
+  readonly encoder: GPUCommandEncoder;
+  /** Plans recorded (a synchronous loop is cut into submissions of at most `MAX_PLANS`). */
+  plans: number;
+  /** Buffers to destroy once the batch is submitted (upload sources, rule 4). */
+  readonly destroyAfter: GPUBuffer[];
+  /** Resolves once the batch is submitted (rejects if the device is gone). */
+  readonly submitted: Promise<void>;
+  resolve(): void;
+  reject(e: unknown): void;
+  /** A compute pass is open: copies cannot be recorded until it ends. */
+  inPass: boolean;
+}
+
+/**
+ * Plans recorded into one submission at most. A synchronous loop of jitted steps that never yields
+ * would otherwise record everything into one command buffer before the device starts.
+ */
+const MAX_PLANS = 64;
+
+const batches = new WeakMap<GpuContext, Batch>();
+const stagingPools = new WeakMap<GpuContext, Map<number, GPUBuffer[]>>();
+
+/** Submissions and read-backs so far (`webgpuRunStats`). */
+export const queueStats = { submissions: 0, reads: 0, batchedReads: 0 };
+
+/**
+ * Runs `f` as a macrotask, after the promise chains of the current turn (the awaits between a
+ * step and the read of its result): `setImmediate` in Node, a MessageChannel message in browsers
+ * (nested `setTimeout(0)`s are clamped to 4 ms there).
+ */
+const later: (f: () => void) => void = (() => {
+  if (typeof setImmediate === "function") return (f: () => void) => void setImmediate(f);
+  if (typeof MessageChannel === "function") {
+    const queue: (() => void)[] = [];
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => queue.shift()?.();
+    return (f: () => void) => (queue.push(f), channel.port2.postMessage(null));
+  }
+  return (f: () => void) => void setTimeout(f, 0);
+})();
+
+function openBatch(ctx: GpuContext): Batch {
+  let b = batches.get(ctx);
+  if (b) return b;
+  let resolve!: () => void, reject!: (e: unknown) => void;
+  const submitted = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+  void submitted.catch(() => undefined); // observed by the reads that wait on it
+  b = { encoder: ctx.device.createCommandEncoder(), plans: 0, destroyAfter: [], submitted, resolve, reject, inPass: false };
+  batches.set(ctx, b);
+  later(() => flushQueue(ctx));
+  return b;
+}
+
+/**
+ * Submits the open batch now (nothing to do without one). Called by the scheduled task, and by
+ * callers whose next step must follow the batch on the queue (the tuner's timed runs).
+ * @example
+ * flushQueue(ctx); // everything recorded so far is on the queue
+ */
+export function flushQueue(ctx: GpuContext): void {
+  const b = batches.get(ctx);
+  if (!b) return;
+  if (b.inPass) throw new Error("internal: webgpu: the batch was submitted while a compute pass was open");
+  batches.delete(ctx);
+  if (ctx.lost) {
+    b.reject(lostDeviceError("submit", ctx.lost));
+    return;
+  }
+  ctx.device.pushErrorScope("validation");
+  ctx.device.queue.submit([b.encoder.finish()]);
+  const check = ctx.device.popErrorScope().then(
+    (err) => void (err && (ctx.error ??= err.message)),
+    () => undefined,
+  );
+  ctx.pending.add(check);
+  void check.finally(() => ctx.pending.delete(check));
+  queueStats.submissions++;
+  for (const buf of b.destroyAfter) buf.destroy();
+  b.resolve();
+}
+
+/**
+ * Records one plan: `f` records its passes and copies into the batch. `alone`: the plan holds a
+ * program whose compilation is not checked yet — it is submitted by itself, so that a shader that
+ * fails (and the invalid command buffer it makes) cannot take other work down with it.
+ * @example
+ * recordPlan(ctx, false, () => recordPass(ctx, (pass) => pass.dispatchWorkgroups(4, 1, 1)));
+ */
+export function recordPlan<T>(ctx: GpuContext, alone: boolean, f: () => T): T {
+  if (alone) flushQueue(ctx);
+  const out = f();
+  const b = batches.get(ctx);
+  if (alone || (b && ++b.plans >= MAX_PLANS)) flushQueue(ctx);
+  return out;
+}
+
+/** Records `f`'s dispatches as one compute pass of the batch. */
+export function recordPass(ctx: GpuContext, f: (pass: GPUComputePassEncoder) => void): void {
+  const b = openBatch(ctx);
+  const pass = b.encoder.beginComputePass();
+  b.inPass = true;
+  try {
+    f(pass);
+  } finally {
+    pass.end();
+    b.inPass = false;
+  }
+}
+
+/** Records a copy of `bytes` between device buffers into the batch (command order, rule 2). */
+export function recordCopy(ctx: GpuContext, src: GPUBuffer, dst: GPUBuffer, bytes: number, srcOffset = 0, dstOffset = 0): void {
+  if (bytes) copyInBatch(openBatch(ctx), src, srcOffset, dst, bytes, dstOffset);
+}
+
+function copyInBatch(b: Batch, src: GPUBuffer, srcOffset: number, dst: GPUBuffer, bytes: number, dstOffset = 0): void {
+  if (b.inPass) throw new Error("internal: webgpu: a copy was recorded inside a compute pass");
+  b.encoder.copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+}
+
+/**
+ * Writes `data` at the start of `dst` as a command of the batch (rule 1): from a mapped-at-creation
+ * source buffer, destroyed after the submit.
+ * @example
+ * write(ctx, buf, new Float32Array([1, 2, 3]));
+ */
+export function write(ctx: GpuContext, dst: GPUBuffer, data: ArrayBufferView): void {
+  const bytes = data.byteLength;
+  if (!bytes) return;
+  const u = ctx.constants.GPUBufferUsage;
+  const src = ctx.device.createBuffer({ size: Math.ceil(bytes / 4) * 4, usage: u.COPY_SRC, mappedAtCreation: true });
+  new Uint8Array(src.getMappedRange()).set(new Uint8Array(data.buffer, data.byteOffset, bytes));
+  src.unmap();
+  const b = openBatch(ctx);
+  copyInBatch(b, src, 0, dst, bytes);
+  b.destroyAfter.push(src);
+}
+
+/** Destroys `buf` after the submit of the open batch, which may reference it (rule 4). */
+export function destroyAfterSubmit(ctx: GpuContext, buf: GPUBuffer): void {
+  const b = batches.get(ctx);
+  if (b) b.destroyAfter.push(buf);
+  else buf.destroy();
+}
+
+/** Staging buffers kept per size (bytes rounded up to 256) and at most per size, for reads of up to 1 MB. */
+const STAGING_KEEP = 8, STAGING_MAX_BYTES = 1 << 20;
+
+function acquireStaging(ctx: GpuContext, bytes: number): GPUBuffer {
+  const size = Math.ceil(bytes / 256) * 256;
+  const hit = stagingPools.get(ctx)?.get(size)?.pop();
+  if (hit) return hit;
+  const u = ctx.constants.GPUBufferUsage;
+  return ctx.device.createBuffer({ size, usage: u.MAP_READ | u.COPY_DST });
+}
+
+/** Returns an unmapped staging buffer (rule 3) to its pool, or destroys it. */
+function releaseStaging(ctx: GpuContext, staging: GPUBuffer): void {
+  let pools = stagingPools.get(ctx);
+  if (!pools) stagingPools.set(ctx, (pools = new Map()));
+  const list = pools.get(staging.size) ?? pools.set(staging.size, []).get(staging.size)!;
+  if (staging.size <= STAGING_MAX_BYTES && list.length < STAGING_KEEP) list.push(staging);
+  else staging.destroy();
+}
+
+/**
+ * Reads `size` elements of `gpu` back as `dtype`: the copy is recorded into the batch now (so it
+ * sees exactly the commands recorded before it), and its staging buffer is mapped once the batch
+ * is submitted — every read of one turn rides the submission that computes the values, and their
+ * maps resolve together. Errors are the device's (webgpu-memory.ts's `readback` explains them).
+ * @example
+ * const host = await readDevice(ctx, dd.gpu, "float32", 16);
+ */
+export async function readDevice(ctx: GpuContext, gpu: GPUBuffer, dtype: DType, size: number): Promise<TypedArray> {
+  const out = allocTypedArray(dtype, size);
+  if (size === 0) return out;
+  queueStats.reads++;
+  const bytes = size * 4;
+  const staging = acquireStaging(ctx, bytes);
+  const b = openBatch(ctx);
+  if (b.plans > 0) queueStats.batchedReads++;
+  copyInBatch(b, gpu, 0, staging, bytes);
+  try {
+    await b.submitted;
+    await staging.mapAsync(ctx.constants.GPUMapMode.READ, 0, bytes);
+  } catch (e) {
+    destroyAfterSubmit(ctx, staging);
+    throw e;
+  }
+  const range = staging.getMappedRange(0, bytes);
+  if (dtype === "bool") (out as Uint8Array).set(new Uint32Array(range));
+  else if (dtype === "int32") (out as Int32Array).set(new Int32Array(range));
+  else out.set(new Float32Array(range));
+  staging.unmap();
+  releaseStaging(ctx, staging);
+  return out;
+}
