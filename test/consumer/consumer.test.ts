@@ -66,6 +66,7 @@ describe("consumer: kiln installed from its npm tarballs", function () {
     expect(installed.map(([name]) => name)).to.include.members(["kiln", "@kiln/core", "@kiln/transforms", "@kiln/backend", "@kiln/nn"]);
     expect(installed.filter(([, dir]) => isNativePackage(dir)).map(([name]) => name)).to.deep.equal([]);
     expect(installed.map(([name]) => name)).not.to.include("webgpu"); // an optional peer: the user's choice
+    expect(installed.map(([name]) => name)).not.to.include("gpu.js"); // likewise
     console.log(`      install size: ${(installBytes(c) / 1e6).toFixed(1)} MB (${installed.map(([n]) => n).sort().join(", ")})`);
   });
 
