@@ -76,12 +76,13 @@ function render(k: Kernel): GpujsKernelSource {
   if (size !== out.size) refuse("the parallel loops do not cover the output");
   const store = body[body.length - 1];
   if (!store || store.s !== "store" || store.buf !== 0) refuse("the nest does not end in its store");
-  checkStmts(body.slice(0, -1));
+  const defs = letsOf(k.body);
+  checkStmts(body.slice(0, -1), defs);
   checkOperand(store.value);
   checkRowMajor(store, body, vars, extents);
   const lines: string[] = [];
   lines.push(...threadVars(vars, extents));
-  renderStmts(body.slice(0, -1), "  ", lines);
+  renderStmts(body.slice(0, -1), defs, "  ", lines);
   lines.push(`  return ${operand(store.value)};`);
   const inputs = rest.map((_, i) => i + 1);
   const source = [`function ${k.name}(${inputs.map((i) => `b${i}`).join(", ")}) {`, ...lines, `}`].join("\n");
@@ -108,8 +109,38 @@ function parallelNest(root: readonly Stmt[]): { vars: string[]; extents: number[
   }
 }
 
-/** Only what GPU.js can run exactly: `let`s, accumulators, serial loops with constant bounds, `if`s; no stores. */
-function checkStmts(stmts: readonly Stmt[]): void {
+type Defs = ReadonlyMap<string, Op>;
+
+/** Every `let` of a kernel by name (names are unique within a kernel). */
+function letsOf(stmts: readonly Stmt[], out = new Map<string, Op>()): Map<string, Op> {
+  for (const st of stmts) {
+    if (st.s === "let") out.set(st.name, st.value);
+    else if (st.s === "loop" || st.s === "if") letsOf(st.body, out);
+  }
+  return out;
+}
+
+/**
+ * A loop's constant trip count: its bounds are constants, or it is one chunk of a blocked reduction,
+ * `[s, min(s + count, limit))` (the scheduler's form for long sums). GPU.js needs constant bounds:
+ * a chunk loop runs `count` times with a guard against `limit`.
+ */
+function tripsOf(l: LoopStmt, defs: Defs): { count: number; limit: number | null } | null {
+  if (l.start.k === "const" && l.end.k === "const") return { count: Math.max(0, Math.ceil((l.end.value - l.start.value) / l.step)), limit: null };
+  if (l.step !== 1 || l.end.k !== "local") return null;
+  const end = defs.get(l.end.name);
+  if (end?.op !== "alu" || end.alu !== "min") return null;
+  const [sum, limit] = end.args;
+  const sumOp = sum?.k === "local" ? defs.get(sum.name) : undefined;
+  if (limit?.k !== "const" || sumOp?.op !== "alu" || sumOp.alu !== "add") return null;
+  const [a, b] = sumOp.args;
+  const same = (o: Operand | undefined) => o !== undefined && o.k !== "const" && l.start.k !== "const" && o.name === l.start.name;
+  const count = same(a) && b?.k === "const" ? b.value : same(b) && a?.k === "const" ? a.value : null;
+  return count === null ? null : { count, limit: limit.value };
+}
+
+/** Only what GPU.js can run exactly: `let`s, accumulators, serial loops with constant trip counts, `if`s; no stores. */
+function checkStmts(stmts: readonly Stmt[], defs: Defs): void {
   for (const st of stmts) {
     switch (st.s) {
       case "let": checkOp(st.value); break;
@@ -119,12 +150,12 @@ function checkStmts(stmts: readonly Stmt[]): void {
         checkOperand(st.value);
         break;
       case "loop":
-        if (st.kind !== "serial" || st.start.k !== "const" || st.end.k !== "const") refuse(`a ${st.kind} loop without constant bounds`);
-        checkStmts(st.body);
+        if (st.kind !== "serial" || !tripsOf(st, defs)) refuse(`a ${st.kind} loop without a constant trip count`);
+        checkStmts(st.body, defs);
         break;
       case "if":
         checkOperand(st.cond);
-        checkStmts(st.body);
+        checkStmts(st.body, defs);
         break;
       default:
         refuse(`a ${st.s} statement inside the nest`);
@@ -247,7 +278,7 @@ const UPDATE = {
   min: (a: string, v: string) => `${a} = Math.min(${a}, ${v});`,
 };
 
-function renderStmts(stmts: readonly Stmt[], ind: string, out: string[]): void {
+function renderStmts(stmts: readonly Stmt[], defs: Defs, ind: string, out: string[]): void {
   for (const st of stmts) {
     switch (st.s) {
       case "let": out.push(`${ind}const ${st.name} = ${op(st.value)};${st.value.op === "alu" ? opNote(st.value.alu) : ""}`); break;
@@ -255,13 +286,24 @@ function renderStmts(stmts: readonly Stmt[], ind: string, out: string[]): void {
       case "update": out.push(`${ind}${UPDATE[st.rop](st.name, operand(st.value))}`); break;
       case "if":
         out.push(`${ind}if (${operand(st.cond)} !== 0.0) {`);
-        renderStmts(st.body, ind + "  ", out);
+        renderStmts(st.body, defs, ind + "  ", out);
         out.push(`${ind}}`);
         break;
       case "loop": {
-        const l = st as LoopStmt;
-        out.push(`${ind}for (let ${l.var} = ${operand(l.start)}; ${l.var} < ${operand(l.end)}; ${l.var} += ${l.step}) {`);
-        renderStmts(l.body, ind + "  ", out);
+        const l = st as LoopStmt, trips = tripsOf(l, defs)!;
+        if (trips.limit === null) {
+          out.push(`${ind}for (let ${l.var} = ${operand(l.start)}; ${l.var} < ${operand(l.end)}; ${l.var} += ${l.step}) {`);
+          renderStmts(l.body, defs, ind + "  ", out);
+          out.push(`${ind}}`);
+          break;
+        }
+        // A chunk of a blocked reduction: a constant trip count, guarded at the end of the data.
+        const k = `${l.var}_k`;
+        out.push(`${ind}for (let ${k} = 0; ${k} < ${trips.count}; ${k} += 1) {`);
+        out.push(`${ind}  const ${l.var} = ${operand(l.start)} + ${k};`);
+        out.push(`${ind}  if (${l.var} < ${trips.limit}) {`);
+        renderStmts(l.body, defs, ind + "    ", out);
+        out.push(`${ind}  }`);
         out.push(`${ind}}`);
         break;
       }

@@ -80,9 +80,15 @@ describe("gpujs target", () => {
     expect(Array.from(np.greater(x, 0).dataSync())).to.deep.equal([0, 0, 0, 1, 1, 0]);
     expect(Array.from(np.tanh(x).dataSync())).to.deep.equal(Array.from(new Float32Array([-0.9051482536448664, 0, NaN, 0.9640275800758169, 1, -0])));
     expect(gpujsStats().runs - runs).to.equal(2);
+    // a long sum is blocked by the scheduler (chunks [s, min(s + c, n))): a constant trip count with a guard
+    const long = np.arange(5000).astype("float32").mul(0.5);
+    const sum = np.sum(long);
+    expect((renderGpujs(kernelOf(sum as never)) as { source: string }).source).to.match(/for \(let v\d+_k = 0; v\d+_k < \d+; /);
+    expect(sum.itemSync()).to.equal(0.5 * (4999 * 5000) / 2);
+    expect(gpujsStats().runs - runs).to.equal(3); // one kernel: arange·0.5 fuses into the sum
     const big = np.array([2 ** 30, 3], { dtype: "int32" });
     expect(Array.from(np.add(big, big).dataSync())).to.deep.equal([-(2 ** 31), 6]); // wraps: computed on the host
-    expect(gpujsStats().runs - runs).to.equal(2);
+    expect(gpujsStats().runs - runs).to.equal(3);
     destroyGpu();
   });
 
