@@ -1,6 +1,6 @@
 /**
  * The gpujs backend through the public API: `jit(...).lower()` shows the GPU.js kernel functions,
- * and a jitted gradient step runs there with the cpu backend's values.
+ * and a jitted gradient step and a fused contraction run there with the cpu backend's values.
  */
 import { expect } from "chai";
 import { type Tensor, grad, init, jit, np, setBackend } from "kiln";
@@ -38,5 +38,20 @@ describe("gpujs backend (public API)", () => {
     const got = jit(step)(w0, x).toArraySync();
     expect(gpujsStats().runs - runs).to.be.greaterThan(0);
     expectClose(got as number[][], want as number[][], { rtol: 1e-5, atol: 1e-6 });
+  });
+
+  it("a batched contraction with a fused prologue and epilogue runs as GPU.js dot loops, with the cpu backend's values", () => {
+    const f = (a: Tensor, b: Tensor, c: Tensor) => np.tanh(np.matmul(a.mul(2), b).add(c));
+    const data = (shape: number[], k: number) => np.sin(np.arange(shape.reduce((p, q) => p * q)).mul(k)).reshape(shape);
+    // 61 and 37 are not multiples of the 4×4 register tile: the edge guards of the IR are exercised
+    const args = [data([2, 61, 70], 1.3), data([2, 70, 37], 0.7), data([37], 2.1)] as const;
+    setBackend("cpu");
+    const want = jit(f)(...args).toArraySync();
+    setBackend("gpujs");
+    const g = jit(f);
+    expect(g.lower(...args).kernels.map((k) => k.source.split("\n")[0])).to.deep.equal(["// GPU.js kernel (output 4514)"]);
+    const runs = gpujsStats().runs;
+    expectClose(g(...args).toArraySync() as number[][][], want as number[][][], { rtol: 1e-4, atol: 2e-5 });
+    expect(gpujsStats().runs - runs).to.equal(1);
   });
 });

@@ -109,7 +109,11 @@ export const GPUJS_ALU = {
   shrl: bitwise,
   where: (a) => `(${a[0]} !== 0.0 ? ${a[1]} : ${a[2]})`,
   cast: (a, c) => (c.dtype === "bool" && c.in !== "bool" ? bool01(`${a[0]} !== 0.0`) : a[0]!), // NaN is true, as NumPy
-  clamp: (a, c) => `Math.min(Math.max(${a[0]}, ${gpujsLiteral(c.param[0]!)}), ${gpujsLiteral(c.param[1]!)})`,
+  clamp: (a, c) => {
+    // Index bounds stay integers (GPU.js types them as such); float bounds are float literals.
+    const lit = (v: number) => (c.dtype === "index" ? String(v) : gpujsLiteral(v));
+    return `Math.min(Math.max(${a[0]}, ${lit(c.param[0]!)}), ${lit(c.param[1]!)})`;
+  },
   // Index arithmetic: exact in float32 below 2^24, which gpujs-render.ts requires of every buffer.
   idiv: (a, c) => `Math.floor(${a[0]} / ${c.param[0]})`,
   imod: BASE_ALU.imod,

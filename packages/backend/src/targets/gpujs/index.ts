@@ -1,8 +1,9 @@
 /**
  * The GPU.js target: kernels rendered as GPU.js kernel functions (gpujs-render.ts, gpujs-alu.ts), run
  * by one GPU.js instance (gpujs-runtime.ts) — WebGL in browsers, WebAssembly (`webasm`) or plain JS
- * (`cpu`) in Node. Kernels GPU.js cannot run exactly (int32, float64, bitwise and special-function
- * ops, contractions) and library steps run on the host it is handed (gpujs.ts).
+ * (`cpu`) in Node; contractions as one dot loop per output (gpujs-contraction.ts). Kernels GPU.js
+ * cannot run exactly (int32, float64, bitwise and special-function ops) and library steps run on
+ * the host it is handed (gpujs.ts).
  */
 import { type TargetFactory } from "../target.js";
 import { gpujsExecutorOn } from "./gpujs.js";
