@@ -8,6 +8,7 @@
 import { BackendUnavailableError, activeExecutor, registerExecutor, setExecutor } from "@kiln/core";
 import { TARGETS, targetNamed } from "./targets/index.js";
 import { type DeviceSummary } from "./targets/target.js";
+import { type GpujsInitOptions } from "./targets/gpujs/gpujs-runtime.js";
 import { type AdapterSummary } from "./targets/webgpu/webgpu-api.js";
 
 export type BackendName = "cpu" | "webgpu" | "gpujs";
@@ -40,7 +41,7 @@ export function backends(): BackendInfo[] {
 }
 
 /** Backend names reserved for targets to come (listed by `backends()` as unavailable). */
-const PLANNED: readonly BackendName[] = ["gpujs"];
+const PLANNED: readonly BackendName[] = [];
 
 /** Options of `init()`. */
 export interface InitOptions {
@@ -52,13 +53,22 @@ export interface InitOptions {
    * `true` measures there too, `false` never (the adapter class's defaults, measured on llvmpipe).
    */
   readonly tune?: boolean;
+  /**
+   * The GPU.js backend's mode (`webgl2`, `webgl`, `webasm`, `cpu`, …; default: GPU.js's own choice —
+   * WebGL in a browser, `webasm` in Node). `init()` loads the optional `gpu.js` package; without it
+   * gpujs is reported unavailable, naming the package.
+   * @example await init({ gpujs: { mode: "cpu" } }); setBackend("gpujs");
+   */
+  readonly gpujs?: GpujsInitOptions;
 }
 
 /**
  * Finds the WebGPU adapter (Dawn via the `webgpu` package in Node, `navigator.gpu` in browsers),
- * tunes its contraction kernels (see `InitOptions.tune`) and, unless `setBackend` chose already,
- * makes the default backend active: `webgpu` on a hardware adapter, else `cpu`. Resolves to
- * `backends()`.
+ * tunes its contraction kernels (see `InitOptions.tune`), loads GPU.js (see `InitOptions.gpujs`)
+ * and, unless `setBackend` chose already, makes the default backend active: `webgpu` on a hardware
+ * adapter, else `gpujs` when GPU.js runs on WebGL (a browser without WebGPU), else `cpu` (GPU.js's
+ * Node modes, `webasm` and `cpu`, compute on the CPU: gpujs is then available when named).
+ * Resolves to `backends()`.
  *
  * In Node, `webgpu` is an optional peer dependency loaded here (`npm install webgpu`); without it
  * webgpu is reported unavailable, naming the package. Loading it adds no globals. `process.env` is

@@ -10,6 +10,7 @@ import { type Plan } from "../schedule.js";
 import { type Target } from "./target.js";
 import { JS_KERNELS, jsTarget } from "./js/index.js";
 import { webgpuTarget } from "./webgpu/index.js";
+import { gpujsTarget } from "./gpujs/index.js";
 
 /** The host: runs plan steps on host arrays with the JS target's kernels. */
 export const HOST: Host = makeHost(JS_KERNELS);
@@ -18,6 +19,7 @@ export const HOST: Host = makeHost(JS_KERNELS);
 export const TARGETS: readonly [Target, ...Target[]] = [
   jsTarget(HOST),
   webgpuTarget(HOST),
+  gpujsTarget(HOST),
 ];
 
 /** The target named `name`, if this build has it. */

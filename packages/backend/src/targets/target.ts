@@ -6,6 +6,7 @@
  */
 import { type Executor } from "@kiln/core";
 import { type Host } from "../host/run.js";
+import { type GpujsMode } from "./gpujs/gpujs-runtime.js";
 
 /** The device a target's `init` found. */
 export interface DeviceSummary {
@@ -18,6 +19,8 @@ export interface DeviceSummary {
 /** Options of `init()` that reach the targets (select.ts documents them). */
 export interface TargetInitOptions {
   readonly tune?: boolean;
+  /** The GPU.js target's options (its mode). */
+  readonly gpujs?: { readonly mode?: GpujsMode };
 }
 
 /** Availability of a target, as `backends()` reports it (without the name). */

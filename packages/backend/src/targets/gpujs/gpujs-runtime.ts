@@ -1,0 +1,169 @@
+/**
+ * The GPU.js runtime: one lazily created `GPU` instance (the optional `gpu.js` package, loaded by
+ * `init()` with a dynamic import whose specifier bundlers leave alone), and GPU.js kernels compiled
+ * once per kernel IR (keyed by its canonical text, bounded LRU; an evicted kernel is destroyed).
+ */
+import { BackendUnavailableError, KernelCompileError, LruCache, ValueError } from "@kiln/core";
+import { type Kernel, printKernelBody } from "../../kernel.js";
+import { type HostOnly } from "./gpujs-alu.js";
+import { type GpujsKernelSource, renderGpujs } from "./gpujs-render.js";
+
+/** GPU.js modes kiln runs on: its synchronous ones (`async` kernels return promises; not supported yet). */
+export const GPUJS_MODES = ["gpu", "webgl2", "webgl", "headlessgl", "webasm", "cpu"] as const;
+export type GpujsMode = (typeof GPUJS_MODES)[number];
+
+/** What kiln uses of a GPU.js kernel: called with the inputs, returns the output. */
+interface GpujsKernelFn {
+  (...args: unknown[]): unknown;
+  destroy?(removeCanvasReferences?: boolean): void;
+}
+interface GpujsInstance {
+  readonly mode?: string;
+  readonly Kernel?: { readonly mode?: string };
+  createKernel(source: string, settings: Record<string, unknown>): GpujsKernelFn;
+  destroy(): unknown;
+}
+type GpujsModule = { GPU?: new (settings?: Record<string, unknown>) => GpujsInstance; default?: { GPU?: new (settings?: Record<string, unknown>) => GpujsInstance } };
+
+/** Not a literal: bundlers of browser builds that do not use GPU.js leave the package out. */
+const GPUJS_PACKAGE = "gpu.js";
+
+let gpu: GpujsInstance | null = null;
+let unavailable: string | null = null;
+
+/** Options of `init({ gpujs })`. */
+export interface GpujsInitOptions {
+  /** The GPU.js mode (default: GPU.js's own choice — `webgl2`/`webgl` in browsers, `webasm` in Node). */
+  readonly mode?: GpujsMode;
+}
+
+/**
+ * Loads GPU.js and creates the one `GPU` instance (once; a later call with another mode replaces
+ * it). Resolves to null, with the reason kept for `backends()`, when the package is not installed.
+ * @example
+ * await acquireGpujs({ mode: "cpu" }); gpujsMode(); // "cpu"
+ */
+export async function acquireGpujs(opts: GpujsInitOptions = {}): Promise<GpujsInstance | null> {
+  if (opts.mode !== undefined && !(GPUJS_MODES as readonly string[]).includes(opts.mode)) {
+    throw new ValueError(`init: gpujs.mode must be one of ${GPUJS_MODES.join(", ")}, got ${JSON.stringify(opts.mode)}`);
+  }
+  if (gpu && (opts.mode === undefined || gpujsMode() === opts.mode || gpu.mode === opts.mode)) return gpu;
+  let mod: GpujsModule;
+  try {
+    mod = (await import(/* @vite-ignore */ GPUJS_PACKAGE)) as GpujsModule;
+  } catch (e) {
+    unavailable = `the optional gpu.js package could not be loaded (npm install gpu.js): ${(e as Error).message.split("\n")[0]}`;
+    return null;
+  }
+  const GPU = mod.GPU ?? mod.default?.GPU;
+  if (!GPU) {
+    unavailable = "the gpu.js package has no GPU export";
+    return null;
+  }
+  try {
+    const made = new GPU(opts.mode ? { mode: opts.mode } : {});
+    destroyGpujs();
+    gpu = made;
+    unavailable = null;
+    return gpu;
+  } catch (e) {
+    unavailable = `GPU.js cannot run in mode ${opts.mode ?? "(default)"} here: ${(e as Error).message.split("\n")[0]}`;
+    return null;
+  }
+}
+
+/** The GPU.js instance, if `init()` created one. */
+export function currentGpujs(): GpujsInstance | null {
+  return gpu;
+}
+
+/** Why GPU.js is not available (after `init()`). */
+export function gpujsUnavailableReason(): string | null {
+  return unavailable;
+}
+
+/**
+ * The mode GPU.js runs kernels in (`webgl2`, `webgl`, `webasm`, `cpu`, …), or null before `init()`.
+ * @example await init(); gpujsMode(); // "webasm" in Node
+ */
+export function gpujsMode(): string | null {
+  return gpu ? gpu.Kernel?.mode ?? gpu.mode ?? null : null;
+}
+
+/** A compiled GPU.js kernel, or the reason its kernel runs on the host. */
+export type GpujsCompiled = { readonly src: GpujsKernelSource; readonly fn: GpujsKernelFn } | HostOnly;
+
+/** GPU.js kernels kept compiled (each holds a WebAssembly module or a shader program). */
+export const GPUJS_KERNEL_CACHE_SIZE = 512;
+const compiled = new LruCache<string, GpujsCompiled>(GPUJS_KERNEL_CACHE_SIZE, (_key, c) => {
+  if (!("host" in c)) c.fn.destroy?.();
+});
+const keyOf = new WeakMap<Kernel, string>();
+const counters = { compiles: 0, runs: 0, hostKernels: 0 };
+
+function cacheKey(k: Kernel): string {
+  let key = keyOf.get(k);
+  if (key === undefined) keyOf.set(k, (key = `gpujs\n${printKernelBody(k.params, k.body)}`));
+  return key;
+}
+
+function requireGpujs(): GpujsInstance {
+  if (!gpu) throw new BackendUnavailableError(`the gpujs backend is not available: ${unavailable ?? "not initialized: await init() first"}`);
+  return gpu;
+}
+
+/**
+ * The GPU.js kernel of `k` (rendered and created on first use), or why it runs on the host.
+ * @example
+ * const c = gpujsKernel(kernel);
+ * if (!("host" in c)) c.src.source; // the GPU.js kernel function
+ */
+export function gpujsKernel(k: Kernel): GpujsCompiled {
+  const key = cacheKey(k);
+  const hit = compiled.get(key);
+  if (hit) return hit;
+  const src = renderGpujs(k);
+  if ("host" in src) {
+    counters.hostKernels++;
+    return compiled.set(key, src);
+  }
+  const g = requireGpujs();
+  let fn: GpujsKernelFn;
+  try {
+    fn = g.createKernel(src.source, { output: [src.size], tactic: "precision", precision: "single", dynamicOutput: false });
+  } catch (e) {
+    throw gpujsCompileError(src, e);
+  }
+  counters.compiles++;
+  return compiled.set(key, { src, fn });
+}
+
+/** The error for a GPU.js kernel that GPU.js refuses: a renderer bug, reported with the source. */
+export function gpujsCompileError(src: GpujsKernelSource, e: unknown): KernelCompileError {
+  return new KernelCompileError(`kernel ${src.name}: GPU.js cannot compile it: ${(e as Error).message.split("\n")[0]}\n${src.source}`);
+}
+
+/** Counts an executed GPU.js kernel. */
+export function countGpujsRun(): void {
+  counters.runs++;
+}
+
+/**
+ * Counts of the GPU.js runtime: `compiles` (GPU.js kernels created), `runs` (GPU.js kernel calls),
+ * `hostKernels` (distinct kernels sent to the host), `entries`.
+ * @example
+ * gpujsStats().runs; // grows by one per kernel GPU.js ran
+ */
+export function gpujsStats(): { compiles: number; runs: number; hostKernels: number; entries: number } {
+  return { ...counters, entries: compiled.size };
+}
+
+/**
+ * Destroys every compiled GPU.js kernel and the `GPU` instance (`init()` creates a new one).
+ * @example destroyGpujs(); backends().find((b) => b.name === "gpujs")!.available; // false
+ */
+export function destroyGpujs(): void {
+  compiled.clear();
+  gpu?.destroy();
+  gpu = null;
+}
