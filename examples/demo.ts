@@ -1,5 +1,6 @@
 /**
- * The main demo (`npm start`): a jit-compiled training run with a live loss stream.
+ * `npm run example -- demo`: a jit-compiled training run with a live loss stream (the main demo,
+ * `npm start`, is examples/digits.ts).
  *
  * A small MLP learns y = sin(3x) from noisy samples. The whole training step — forward pass, loss,
  * backward pass and Adam update of every ParamState — is one jitted function: traced once, compiled

