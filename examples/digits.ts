@@ -20,7 +20,7 @@ import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
 import { skip } from "rxjs";
 import { data, environ, grad, jit, nn, np, optim, prng, random, ParamState, State, type Tensor } from "kiln";
-import { writeSvg } from "./plot.js";
+import { SCHEMA, lossCurve, writeSvg } from "./plot.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -155,16 +155,10 @@ console.log(`trained ${curve.length} steps of ${batchSize} in ${seconds.toFixed(
 console.log(`held-out accuracy ${accuracy.toFixed(4)}`);
 
 // ------------------------------------------------------------------ plots
-const schema = "https://vega.github.io/schema/vega-lite/v6.json";
-const lossPath = await writeSvg("examples/output/digits-loss.svg", {
-  $schema: schema, title: "training loss (cross-entropy)", width: 420, height: 240,
-  data: { values: curve },
-  mark: "line",
-  encoding: { x: { field: "step", type: "quantitative" }, y: { field: "loss", type: "quantitative", scale: { type: "log" } } },
-});
+const lossPath = await writeSvg("examples/output/digits-loss.svg", { $schema: SCHEMA, ...lossCurve(curve, { title: "training loss (cross-entropy)", width: 420, height: 240 }) });
 const cells = confusion.flatMap((row, t) => row.map((count, p) => ({ true: t, predicted: p, count })));
 const confusionPath = await writeSvg("examples/output/digits-confusion.svg", {
-  $schema: schema, title: `held-out confusion matrix (accuracy ${(accuracy * 100).toFixed(1)}%)`, width: 300, height: 300,
+  $schema: SCHEMA, title: `held-out confusion matrix (accuracy ${(accuracy * 100).toFixed(1)}%)`, width: 300, height: 300,
   data: { values: cells },
   encoding: { x: { field: "predicted", type: "ordinal" }, y: { field: "true", type: "ordinal" } },
   layer: [

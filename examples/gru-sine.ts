@@ -7,7 +7,7 @@
  */
 import { parseArgs } from "node:util";
 import { np, nn, optim, random, jit, grad, environ, ParamState, State, type Tensor } from "kiln";
-import { writeSvg } from "./plot.js";
+import { SCHEMA, lossCurve, writeSvg } from "./plot.js";
 
 const { values: args } = parseArgs({ options: { steps: { type: "string", default: "300" } } });
 const steps = Number(args.steps);
@@ -63,14 +63,9 @@ const series = [
   ...Array.from(pv, (v, t) => ({ t, value: v, series: "GRU prediction" })),
 ];
 const path = await writeSvg("examples/output/gru-sine.svg", {
-  $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+  $schema: SCHEMA,
   hconcat: [
-    {
-      title: "training loss (MSE)", width: 320, height: 220,
-      data: { values: curve.slice(1) },
-      mark: "line",
-      encoding: { x: { field: "step", type: "quantitative" }, y: { field: "loss", type: "quantitative", scale: { type: "log" } } },
-    },
+    lossCurve(curve.slice(1), { title: "training loss (MSE)" }),
     {
       title: "held-out window", width: 320, height: 220,
       data: { values: series },

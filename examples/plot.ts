@@ -15,3 +15,23 @@ export async function writeSvg(path: string, spec: vl.TopLevelSpec): Promise<str
   writeFileSync(path, svg);
   return path;
 }
+
+/**
+ * A loss-curve chart (one unit of a Vega-Lite spec): `values` are `{ step, loss }` points; `log`
+ * puts the loss on a log scale.
+ * @example await writeSvg("out.svg", { $schema: SCHEMA, ...lossCurve(curve, { title: "training loss" }) });
+ */
+export function lossCurve(values: readonly { step: number; loss: number }[], opts: { title: string; width?: number; height?: number; log?: boolean }) {
+  return {
+    title: opts.title, width: opts.width ?? 320, height: opts.height ?? 220,
+    data: { values: [...values] },
+    mark: "line" as const,
+    encoding: {
+      x: { field: "step", type: "quantitative" as const },
+      y: { field: "loss", type: "quantitative" as const, ...(opts.log ?? true ? { scale: { type: "log" as const } } : {}) },
+    },
+  };
+}
+
+/** The Vega-Lite schema the examples' charts declare. */
+export const SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json";

@@ -4,7 +4,7 @@
  * examples/output/sine-regression.svg.
  */
 import { np, nn, optim, random, jit, grad, environ, ParamState, State, type Tensor } from "kiln";
-import { writeSvg } from "./plot.js";
+import { SCHEMA, lossCurve, writeSvg } from "./plot.js";
 
 random.seed(0);
 const n = 200;
@@ -35,14 +35,9 @@ const points = [
   ...Array.from(gx, (v, i) => ({ x: v, y: gy[i]!, series: "MLP" })),
 ];
 const path = await writeSvg("examples/output/sine-regression.svg", {
-  $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+  $schema: SCHEMA,
   hconcat: [
-    {
-      title: "training loss (MSE)", width: 320, height: 220,
-      data: { values: curve.slice(1) },
-      mark: "line",
-      encoding: { x: { field: "step", type: "quantitative" }, y: { field: "loss", type: "quantitative", scale: { type: "log" } } },
-    },
+    lossCurve(curve.slice(1), { title: "training loss (MSE)" }),
     {
       title: "fit of sin(3x)", width: 320, height: 220,
       data: { values: points },

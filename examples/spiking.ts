@@ -13,7 +13,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { np, nn, optim, random, jit, grad, forLoop, environ, slice, ParamState, State, type Tensor } from "kiln";
-import { writeSvg } from "./plot.js";
+import { SCHEMA, lossCurve, writeSvg } from "./plot.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -117,12 +117,9 @@ const traces = (volts.reshape([T, CLASSES]).toArraySync() as number[][])
   .flatMap((row, t) => row.map((v, digit) => ({ t, v, digit: String(digit) })));
 
 const path = await writeSvg("examples/output/spiking.svg", {
-  $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+  $schema: SCHEMA,
   hconcat: [
-    {
-      title: "training loss", width: 220, height: 200, data: { values: curve.slice(1) }, mark: "line",
-      encoding: { x: { field: "step", type: "quantitative" }, y: { field: "loss", type: "quantitative" } },
-    },
+    lossCurve(curve.slice(1), { title: "training loss", width: 220, height: 200, log: false }),
     {
       title: "hidden-layer spikes (a held-out 3)", width: 260, height: 200, data: { values: raster },
       mark: { type: "tick", orient: "vertical", thickness: 2 },
