@@ -99,6 +99,7 @@ function buildGpuPlan(ctx: GpuContext, outputs: readonly Node[], isBuffer: (n: N
     const scan = deviceScan(ctx, step, dtypeOf);
     if (scan) return scan;
     const reason = hostReason(step, dtypeOf);
+    if (reason && reason.startsWith("float64")) warnFloat64Once();
     if (reason) return { kind: "host", step, reason };
     try {
       const compiled = step.library
@@ -604,6 +605,24 @@ async function readWebgpu(buf: DataBuffer): Promise<TypedArray> {
   } catch (e) {
     throw deviceFailure(ctx, "data", e);
   }
+}
+
+let float64Warned = false;
+
+/**
+ * float64 on webgpu runs on the host (WGSL has no 64-bit float): said once per process, since a
+ * float64 value in a GPU program is usually an accident (a JS float64 array or `dtype: "float64"`)
+ * that costs a read-back and a host loop per step. `lower()` names every such step.
+ */
+function warnFloat64Once(): void {
+  if (float64Warned) return;
+  float64Warned = true;
+  console.warn("kiln: float64 kernels run on the host under webgpu (WGSL has no 64-bit float): each costs a read-back and a JS loop. Use float32 to stay on the device; jit(f).lower(...) lists the steps that run on the host. (Shown once.)");
+}
+
+/** @internal Test hook: the float64 warning may be shown again. */
+export function resetFloat64Warning(): void {
+  float64Warned = false;
 }
 
 /**
