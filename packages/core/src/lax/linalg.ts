@@ -6,7 +6,7 @@
  * batching and backends are theirs.
  */
 import { isFloat } from "../dtype.js";
-import { DTypeError, ShapeError, ValueError, describeValue } from "../errors.js";
+import { DTypeError, ShapeError } from "../errors.js";
 import { fmtShape } from "../shape.js";
 import { type ArrayLike, type Tensor } from "../tensor.js";
 import { add, equal, multiply, where } from "../np/elementwise.js";
@@ -16,7 +16,7 @@ import { qr as npQr } from "../np/linalg-qr.js";
 import { svd as npSvd } from "../np/linalg-svd.js";
 import { matrixTranspose, tril, triu } from "../np/matrix-extra.js";
 import { apply, asTensor, optionsOf } from "../np/util.js";
-import { iota } from "../np/compose-helpers.js";
+import { checkBool, iota } from "../np/compose-helpers.js";
 
 /** A float (batch of) matrices [..., m, n] (`square`: m = n), as lax requires: no promotion. */
 function floatMatrix(op: string, x: ArrayLike, square = false): Tensor {
@@ -27,12 +27,6 @@ function floatMatrix(op: string, x: ArrayLike, square = false): Tensor {
     throw new ShapeError(`${op}: expected a (batch of) ${square ? "square matrices [..., n, n]" : "matrices [..., m, n]"}, got shape ${fmtShape(t.shape)}`);
   }
   return t;
-}
-
-function flag(op: string, name: string, v: unknown, dflt: boolean): boolean {
-  if (v === undefined) return dflt;
-  if (typeof v !== "boolean") throw new ValueError(`${op}: ${name} must be a boolean, got ${describeValue(v)}`);
-  return v;
 }
 
 /** (x + xᵀ) / 2 over the last two axes. */
@@ -70,7 +64,7 @@ export const linalg = {
     const op = "lax.linalg.cholesky";
     const o = optionsOf(op, options);
     const t = floatMatrix(op, x, true);
-    return apply("cholesky", [flag(op, "symmetrizeInput", o.symmetrizeInput, true) ? symmetrized(t) : t], {});
+    return apply("cholesky", [checkBool(op, "symmetrizeInput", o.symmetrizeInput, true) ? symmetrized(t) : t], {});
   },
 
   /**
@@ -95,7 +89,7 @@ export const linalg = {
   qr(x: ArrayLike, options?: { fullMatrices?: boolean }): [Tensor, Tensor] {
     const op = "lax.linalg.qr";
     const o = optionsOf(op, options);
-    const full = flag(op, "fullMatrices", o.fullMatrices, true);
+    const full = checkBool(op, "fullMatrices", o.fullMatrices, true);
     return npQr(floatMatrix(op, x), { mode: full ? "complete" : "reduced" });
   },
 
@@ -109,9 +103,9 @@ export const linalg = {
   eigh(x: ArrayLike, options?: { lower?: boolean; symmetrizeInput?: boolean; sortEigenvalues?: boolean }): [Tensor, Tensor] {
     const op = "lax.linalg.eigh";
     const o = optionsOf(op, options);
-    const lower = flag(op, "lower", o.lower, true);
-    const symmetrizeInput = flag(op, "symmetrizeInput", o.symmetrizeInput, true);
-    flag(op, "sortEigenvalues", o.sortEigenvalues, true);
+    const lower = checkBool(op, "lower", o.lower, true);
+    const symmetrizeInput = checkBool(op, "symmetrizeInput", o.symmetrizeInput, true);
+    checkBool(op, "sortEigenvalues", o.sortEigenvalues, true);
     const [w, v] = npEigh(floatMatrix(op, x, true), { UPLO: lower ? "L" : "U", symmetrizeInput });
     return [v, w];
   },
@@ -124,7 +118,7 @@ export const linalg = {
   svd: ((x: ArrayLike, options?: { fullMatrices?: boolean; computeUv?: boolean }) => {
     const op = "lax.linalg.svd";
     const o = optionsOf(op, options);
-    return npSvd(floatMatrix(op, x), { fullMatrices: flag(op, "fullMatrices", o.fullMatrices, true), computeUv: flag(op, "computeUv", o.computeUv, true) });
+    return npSvd(floatMatrix(op, x), { fullMatrices: checkBool(op, "fullMatrices", o.fullMatrices, true), computeUv: checkBool(op, "computeUv", o.computeUv, true) });
   }) as {
     (x: ArrayLike, options: { fullMatrices?: boolean; computeUv: false }): Tensor;
     (x: ArrayLike, options?: { fullMatrices?: boolean; computeUv?: true }): [Tensor, Tensor, Tensor];
@@ -142,11 +136,11 @@ export const linalg = {
   triangularSolve(a: ArrayLike, b: ArrayLike, options?: TriangularSolveOptions): Tensor {
     const op = "lax.linalg.triangularSolve";
     const o = optionsOf(op, options);
-    const leftSide = flag(op, "leftSide", o.leftSide, false);
-    const lower = flag(op, "lower", o.lower, false);
-    const transposeA = flag(op, "transposeA", o.transposeA, false);
-    flag(op, "conjugateA", o.conjugateA, false);
-    const unitDiagonal = flag(op, "unitDiagonal", o.unitDiagonal, false);
+    const leftSide = checkBool(op, "leftSide", o.leftSide, false);
+    const lower = checkBool(op, "lower", o.lower, false);
+    const transposeA = checkBool(op, "transposeA", o.transposeA, false);
+    checkBool(op, "conjugateA", o.conjugateA, false);
+    const unitDiagonal = checkBool(op, "unitDiagonal", o.unitDiagonal, false);
     const ta = floatMatrix(op, a, true);
     const tb = floatMatrix(op, b);
     if (tb.dtype !== ta.dtype) throw new DTypeError(`${op}: a is ${ta.dtype} but b is ${tb.dtype} (lax does not promote)`);

@@ -37,6 +37,13 @@ export function checkInt(op: string, name: string, v: unknown, min = -Infinity):
   return v;
 }
 
+/** An optional boolean option: absent gives `dflt`, anything but a boolean is a ValueError. */
+export function checkBool(op: string, name: string, v: unknown, dflt = false): boolean {
+  if (v === undefined) return dflt;
+  if (typeof v !== "boolean") throw new ValueError(`${op}: ${name} must be a boolean, got ${describeValue(v)}`);
+  return v;
+}
+
 export function atLeast(op: string, t: Tensor, rank: number): void {
   if (t.ndim < rank) throw new ShapeError(`${op}: needs an array of at least ${rank} dimension${rank > 1 ? "s" : ""}, got shape ${fmtShape(t.shape)}`);
 }

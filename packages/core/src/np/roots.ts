@@ -4,11 +4,12 @@
  * np.fft representation (docs/fft.md).
  */
 import { isFloat } from "../dtype.js";
-import { ConcretizationError, ValueError, describeValue } from "../errors.js";
+import { ConcretizationError, ValueError } from "../errors.js";
 import { fmtShape } from "../shape.js";
 import type { ArrayLike, Tensor } from "../tensor.js";
 import { type Complex, isComplex } from "./fft-complex.js";
 import { apply, asTensor, astypeRaw, fullRaw, optionsOf, reshapeRaw } from "./util.js";
+import { checkBool } from "./compose-helpers.js";
 
 /** Options of `roots`. */
 export interface RootsOptions {
@@ -49,8 +50,7 @@ function leadingZeros(t: Tensor): number {
  */
 export function roots(p: ArrayLike, options?: RootsOptions): Complex {
   const op = "roots";
-  const { stripZeros = true } = optionsOf(op, options);
-  if (typeof stripZeros !== "boolean") throw new ValueError(`${op}: stripZeros must be a boolean, got ${describeValue(stripZeros)}`);
+  const stripZeros = checkBool(op, "stripZeros", optionsOf(op, options).stripZeros, true);
   if (isComplex(p)) throw new ValueError(`${op}: expects real coefficients, got a complex { re, im } value`);
   let t = asTensor(p, op);
   if (!isFloat(t.dtype) || t.dtype === "float16") t = astypeRaw(t, "float32");

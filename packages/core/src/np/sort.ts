@@ -8,7 +8,7 @@ import { ConcretizationError, ShapeError, ValueError, describeValue } from "../e
 import { fmtShape, normAxis, shapeEq } from "../shape.js";
 import { type ArrayLike, Tensor } from "../tensor.js";
 import { sortOperands, sortWithIndices } from "../lax/sort-ops.js";
-import { checkInt, iota } from "./compose-helpers.js";
+import { checkBool, checkInt, iota } from "./compose-helpers.js";
 import { apply, asTensor, astypeRaw, broadcastRaw, fullRaw, optionsOf, reshapeRaw, resultDType } from "./util.js";
 
 /** An axis option: a number, or null to sort the flattened array. */
@@ -20,11 +20,6 @@ function sortInput(op: string, x: ArrayLike, axis: AxisOption | undefined): { t:
   if (axis !== undefined && axis !== null && typeof axis !== "number") throw new ValueError(`${op}: axis must be an integer or null, got ${describeValue(axis)}`);
   if (axis === null || t0.ndim === 0) return { t: reshapeRaw(t0, [t0.size]), axis: 0 };
   return { t: t0, axis: normAxis(op, axis ?? -1, t0.ndim) };
-}
-
-function checkBool(op: string, name: string, v: unknown): boolean {
-  if (v !== undefined && typeof v !== "boolean") throw new ValueError(`${op}: ${name} must be a boolean, got ${describeValue(v)}`);
-  return v === true;
 }
 
 /** Options of {@link sort} and {@link argsort}. */
