@@ -18,6 +18,7 @@ export { parameterizeConstants, staysLiteral, type Parameterized } from "./param
 export { type Kernel, type Stmt, type Op, type Operand, type BufferParam, type LoopKind, printKernel } from "./kernel.js";
 export { type Plan, type PlanStats, type KernelStep, scheduleGraph } from "./schedule.js";
 export { renderJs } from "./targets/js/js.js";
+export { setWasmMinElements, wasmKernelStats, clearWasmKernels, wasmUnsupported } from "./targets/wasm/index.js";
 export { BASE_ALU, type AluRender, type Dialect } from "./render/base.js";
 export { libraryOf } from "./lower.js";
 export { type LoweredKernelInfo } from "./host/inspect.js";

@@ -11,9 +11,10 @@ import { type Target } from "./target.js";
 import { JS_KERNELS, jsTarget } from "./js/index.js";
 import { webgpuTarget } from "./webgpu/index.js";
 import { gpujsTarget } from "./gpujs/index.js";
+import { withWasm } from "./wasm/index.js";
 
-/** The host: runs plan steps on host arrays with the JS target's kernels. */
-export const HOST: Host = makeHost(JS_KERNELS);
+/** The host: runs plan steps on host arrays — wasm kernels where they pay, the JS target's otherwise. */
+export const HOST: Host = makeHost(withWasm(JS_KERNELS));
 
 /** The targets, in order of preference among hardware devices; the first is the always-available fallback. */
 export const TARGETS: readonly [Target, ...Target[]] = [

@@ -100,7 +100,7 @@ export const op = {
   f32ConvertI32S: [0xb2], f32DemoteF64: [0xb6], f64ConvertI32S: [0xb7], f64PromoteF32: [0xbb],
   i32ReinterpretF32: [0xbc], f32ReinterpretI32: [0xbe],
   i32TruncSatF32S: misc(0), i32TruncSatF64S: misc(2), i64TruncSatF64S: misc(6),
-} as const;
+};
 
 /** SIMD128 (the 0xfd prefix). */
 export const v = {
@@ -124,7 +124,7 @@ export const v = {
   f32x4Abs: simd(0xe0), f32x4Neg: simd(0xe1), f32x4Sqrt: simd(0xe3), f32x4Add: simd(0xe4), f32x4Sub: simd(0xe5),
   f32x4Mul: simd(0xe6), f32x4Div: simd(0xe7), f32x4Min: simd(0xe8), f32x4Max: simd(0xe9),
   i32x4TruncSatF32x4S: simd(0xf8), f32x4ConvertI32x4S: simd(0xfa),
-} as const;
+};
 
 /** A function type: parameter and result value types. */
 export interface FuncType {

@@ -1,0 +1,146 @@
+/**
+ * Compiled wasm kernels: rendered (wasm-render.ts) and compiled once per kernel IR (bounded LRU,
+ * keyed like the JS cache by the kernel's canonical text), and called with typed arrays.
+ *
+ * A call passes each buffer by its byte offset in the heap. Arrays that already live in the heap
+ * (a plan's buffers, when the heap is shared) are passed as they are; any other array is copied
+ * into the arena for the call — inputs (and outputs the kernel reads) in, outputs back out — and
+ * the arena is released after the call, also when the kernel throws.
+ */
+import {
+  LruCache, type TypedArray, digammaF64, erfF64, erfInvF64, erfcF64, floorDivideScalar, i0eF64, i1eF64, lgammaF64, powerInt32,
+  remainderScalar, trigammaF64,
+} from "@kiln/core";
+import { type Kernel, printKernel, printKernelBody } from "../../kernel.js";
+import { heap } from "./wasm-memory.js";
+import { type ImportName, STORED_SIZE, renderWasm, wasmUnsupported } from "./wasm-render.js";
+
+/**
+ * The float64 functions kernels import (module `m`): the very functions the JS kernels call, so
+ * both renderers give the same bits.
+ */
+const IMPORT_FNS: Record<ImportName, (...a: number[]) => number> = {
+  exp: Math.exp, expm1: Math.expm1, log: Math.log, log1p: Math.log1p, cbrt: Math.cbrt, sin: Math.sin, cos: Math.cos,
+  tan: Math.tan, asin: Math.asin, acos: Math.acos, atan: Math.atan, sinh: Math.sinh, cosh: Math.cosh, tanh: Math.tanh,
+  pow: Math.pow, atan2: Math.atan2, fmod: (a, b) => a % b,
+  erf: erfF64, erfc: erfcF64, erfInv: erfInvF64, lgamma: lgammaF64, digamma: digammaF64, trigamma: trigammaF64,
+  i0e: i0eF64, i1e: i1eF64, floorDiv: floorDivideScalar, rem: remainderScalar, ipow: powerInt32,
+};
+
+export interface WasmKernel {
+  readonly name: string;
+  /** Inspection text: module size, imports and the kernel IR. */
+  readonly source: string;
+  readonly module: WebAssembly.Module;
+  /** The float64 functions it calls out to (per element: slower than JS when in a hot loop). */
+  readonly imports: readonly ImportName[];
+  /** Runs the kernel on typed arrays, one per kernel parameter. */
+  readonly run: (...bufs: unknown[]) => void;
+}
+
+const CACHE_SIZE = 2048;
+const compiled = new LruCache<string, WasmKernel | null>(CACHE_SIZE);
+const keyOf = new WeakMap<Kernel, string>();
+const counters = { compiles: 0, calls: 0, copiedBytes: 0 };
+
+function cacheKey(k: Kernel): string {
+  let key = keyOf.get(k);
+  if (key === undefined) keyOf.set(k, (key = printKernelBody(k.params, k.body)));
+  return key;
+}
+
+/** Whether the kernel reads parameter `buf` (an output read back must be copied in). */
+function reads(k: Kernel, buf: number): boolean {
+  const text = printKernelBody([], k.body);
+  return text.includes(` b${buf}[`) && new RegExp(`load:\\w+ b${buf}\\[`).test(text);
+}
+
+function instantiate(k: Kernel): WasmKernel | null {
+  if (!heap || wasmUnsupported(k)) return null;
+  const h = heap;
+  const { bytes, imports } = renderWasm(k, h);
+  let module: WebAssembly.Module;
+  try {
+    module = new WebAssembly.Module(bytes);
+  } catch (e) {
+    // A browser's main thread refuses synchronous compilation of large modules: the JS kernel runs.
+    if (e instanceof RangeError) return null;
+    throw e;
+  }
+  counters.compiles++;
+  const m = Object.fromEntries(imports.map((n) => [n, IMPORT_FNS[n]]));
+  const instance = new WebAssembly.Instance(module, { env: { memory: h.memory }, m });
+  const exec = instance.exports.run as (...ptrs: number[]) => void;
+  const n = k.params.length;
+  const bytesOf = k.params.map((p) => p.size * STORED_SIZE[p.dtype as keyof typeof STORED_SIZE]);
+  const copyIn = k.params.map((p, i) => p.role === "in" || reads(k, i));
+  const isOut = k.params.map((p) => p.role === "out");
+  const ptrs = new Array<number>(n);
+  const staged = new Array<boolean>(n);
+  const run = (...bufs: unknown[]) => {
+    counters.calls++;
+    const mark = h.mark();
+    try {
+      let any = false;
+      for (let i = 0; i < n; i++) {
+        const b = bufs[i] as TypedArray;
+        if (h.shared && h.owns(b)) {
+          ptrs[i] = b.byteOffset;
+          staged[i] = false;
+        } else {
+          ptrs[i] = h.alloc(bytesOf[i]!);
+          staged[i] = any = true;
+        }
+      }
+      if (any) {
+        const u8 = h.views().u8;
+        for (let i = 0; i < n; i++) {
+          if (!staged[i] || !copyIn[i]) continue;
+          const b = bufs[i] as TypedArray;
+          u8.set(new Uint8Array(b.buffer, b.byteOffset, bytesOf[i]!), ptrs[i]!);
+          counters.copiedBytes += bytesOf[i]!;
+        }
+      }
+      exec(...ptrs);
+      if (any) {
+        const u8 = h.views().u8;
+        for (let i = 0; i < n; i++) {
+          if (!staged[i] || !isOut[i]) continue;
+          const b = bufs[i] as TypedArray;
+          new Uint8Array(b.buffer, b.byteOffset, bytesOf[i]!).set(u8.subarray(ptrs[i]!, ptrs[i]! + bytesOf[i]!));
+          counters.copiedBytes += bytesOf[i]!;
+        }
+      }
+    } finally {
+      h.release(mark);
+    }
+  };
+  const source = `;; wasm kernel ${k.name}: ${bytes.length} bytes${imports.length ? `, imports ${imports.join(", ")}` : ""}\n${printKernel(k)}`;
+  return { name: k.name, source, module, imports, run };
+}
+
+/**
+ * The compiled wasm kernel of `k`, or null when it runs as JavaScript (wasmUnsupported, no
+ * WebAssembly, or a compile refused on a browser's main thread).
+ * @example compileWasmKernel(kernel)?.run(out, x)
+ */
+export function compileWasmKernel(k: Kernel): WasmKernel | null {
+  const key = cacheKey(k);
+  let c = compiled.get(key);
+  if (c === undefined) compiled.set(key, (c = instantiate(k)));
+  return c;
+}
+
+/**
+ * Counts of the wasm kernels: `compiles`, `entries`, `calls`, and `copiedBytes` (bytes copied
+ * into and out of the heap by calls whose arrays were not heap-resident).
+ * @example wasmKernelStats().compiles
+ */
+export function wasmKernelStats(): { compiles: number; entries: number; calls: number; copiedBytes: number } {
+  return { ...counters, entries: compiled.size };
+}
+
+/** Drops every compiled wasm kernel. */
+export function clearWasmKernels(): void {
+  compiled.clear();
+}
