@@ -4,7 +4,7 @@ import { type DType, type TypedArray } from "@kiln/core";
 type StorageClass = "f32" | "f64" | "i32" | "u8";
 
 /** The typed array of each storage class: allocation and element size both come from it. */
-const ARRAY: { readonly [S in StorageClass]: { new (size: number): TypedArray; readonly BYTES_PER_ELEMENT: number } } = {
+const ARRAY: { readonly [S in StorageClass]: { new (size: number): TypedArray; new (buffer: ArrayBuffer, byteOffset: number, length: number): TypedArray; readonly BYTES_PER_ELEMENT: number } } = {
   f32: Float32Array,
   f64: Float64Array,
   i32: Int32Array,
@@ -27,4 +27,13 @@ export function allocTypedArray(dt: DType, size: number): TypedArray {
  */
 export function bytesPer(dt: DType): number {
   return ARRAY[storageOf(dt)].BYTES_PER_ELEMENT;
+}
+
+/**
+ * A typed array of dtype `dt` over `size` elements of `buffer` from `byteOffset` (a view into the
+ * host heap, host/heap.ts).
+ * @example viewOf("float32", heapBuffer, 65536, 1024) // Float32Array over bytes 65536..69632
+ */
+export function viewOf(dt: DType, buffer: ArrayBufferLike, byteOffset: number, size: number): TypedArray {
+  return new ARRAY[storageOf(dt)](buffer as ArrayBuffer, byteOffset, size);
 }

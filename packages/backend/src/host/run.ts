@@ -20,6 +20,8 @@ export interface HostKernels {
   run(k: Kernel): (...bufs: unknown[]) => void;
   /** The kernel's rendered source, for inspection (`lowerGraph`). */
   source(k: Kernel): string;
+  /** Whether the kernel runs over the heap (a wasm kernel): its arrays are best placed there. */
+  inHeap?(k: Kernel): boolean;
 }
 
 /** The kernel function of one step bound to its spec: called with the step's arrays (output first). */
@@ -35,6 +37,8 @@ export interface Host {
   runStep(step: KernelStep, ins: readonly TypedArray[], outDtype: DType, outSize: number): TypedArray;
   /** One entry per step of the plan, with the rendered source of each kernel. */
   planKernels(plan: Plan, backend?: string): LoweredKernelInfo[];
+  /** Whether the step's kernel runs over the heap (host/heap.ts): a wasm kernel. */
+  stepInHeap(step: KernelStep): boolean;
 }
 
 /** Per-step timing hook (benchmarks): called after each kernel with its kind and milliseconds. */
@@ -143,6 +147,7 @@ export function makeHost(kernels: HostKernels): Host {
     runPlan,
     stepFn,
     runStep,
+    stepInHeap: (step) => step.kernel !== null && (kernels.inHeap?.(step.kernel) ?? false),
     planKernels: (plan, backend = "cpu") => describePlan(plan, backend, kernels.source, (name) => librarySource(library, name)),
   };
 }

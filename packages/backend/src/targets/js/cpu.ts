@@ -13,6 +13,7 @@ import { type Plan, type PlanBuffer, scheduleGraph } from "../../schedule.js";
 import { donatable, planDonations } from "../../host/donate.js";
 import { graphKey } from "../../host/graph-key.js";
 import { type Host, SCRATCH_KEEP, currentStepTimer, scratch } from "../../host/run.js";
+import { HeapRegion, heapLayout } from "./cpu-heap.js";
 
 /** How often graphs were scheduled and structurally hashed (tests assert that jit replays do neither). */
 const counters = { schedules: 0, hashes: 0 };
@@ -117,18 +118,25 @@ function compileCpu(host: Host, graph: Graph, opts: CpuCompileOptions = {}): Com
   const tempIds = ids("temp");
   const fns = steps.map((step) => host.stepFn(step));
   const kinds = steps.map((s) => s.kind);
+  // With wasm kernels in the plan, its buffers live in the host heap (cpu-heap.ts).
+  const layout = heapLayout(plan, steps.map((s) => host.stepInHeap(s)));
+  const region = layout ? new HeapRegion(plan, layout) : null;
   const tempBytes = plan.slots.reduce((a, s) => a + s.size * bytesPer(s.dtype), 0);
-  const keptSlots = tempBytes <= KEEP_TEMPS_BYTES ? plan.slots.map((s) => allocTypedArray(s.dtype, s.size)) : null;
-  const isKept = (id: number) => keptSlots !== null && buffers[id]!.role === "temp";
-  // Per step: a reusable argument array with scratch and kept temporaries bound once, and the
-  // (argument position, buffer id) pairs rebound on every call. Scratch too large for the pool
-  // is allocated per call (as the host's runPlan does), not held by the plan.
+  const keptSlots = !layout && tempBytes <= KEEP_TEMPS_BYTES ? plan.slots.map((s) => allocTypedArray(s.dtype, s.size)) : null;
+  const isKept = (id: number) => buffers[id]!.role === "temp" && (keptSlots !== null || region !== null);
+  // Per step: a reusable argument array with scratch and kept temporaries bound once (heap
+  // temporaries: again when the plan's heap region moves), and the (argument position, buffer id)
+  // pairs rebound on every call. Scratch too large for the pool is allocated per call (as the
+  // host's runPlan does), not held by the plan.
   const bigScratch: [step: number, arg: number][] = [];
   const stepArgs = steps.map((step, k) => step.bindings.map((id, i): TypedArray | null => {
-    if (id >= 0) return isKept(id) ? slotView(buffers[id]!, keptSlots!) : null;
+    if (id >= 0) return keptSlots && isKept(id) ? slotView(buffers[id]!, keptSlots) : null;
     const p = step.kernel!.params[i]!;
     if (p.size > SCRATCH_KEEP) return (bigScratch.push([k, i]), null);
     return scratch(p.dtype, p.size, i);
+  }));
+  const bindHeapTemps = (views: readonly (TypedArray | null)[]) => steps.forEach((step, k) => step.bindings.forEach((id, i) => {
+    if (id >= 0 && isKept(id)) stepArgs[k]![i] = views[id]!;
   }));
   const rebind = steps.map((step) => step.bindings.flatMap((id, i) => (id >= 0 && !isKept(id) ? [i, id] : [])));
   const donations = planDonations(plan, sources, opts.donate ?? []);
@@ -136,6 +144,7 @@ function compileCpu(host: Host, graph: Graph, opts: CpuCompileOptions = {}): Com
   const firstOf = plan.outputs.map((id) => plan.outputs.indexOf(id));
   const arrays: (TypedArray | null)[] = new Array(buffers.length).fill(null);
   const taken: (DataBuffer | null)[] = donations.map(() => null);
+  const heapOut = new Set(layout?.outputs ?? []);
   return {
     run(bufs) {
       try {
@@ -149,11 +158,21 @@ function compileCpu(host: Host, graph: Graph, opts: CpuCompileOptions = {}): Com
           const { input, out } = donations[d]!;
           taken[d] = donatable(bufs[input]!, input, buffers[out]!, bufs, constants) ? bufs[input]! : null;
         }
+        if (region && layout) {
+          if (region.enter()) bindHeapTemps(region.views);
+          for (const id of layout.inputs) {
+            const view = region.views[id]!;
+            view.set(arrays[id]!);
+            arrays[id] = view;
+          }
+          for (const id of layout.outputs) arrays[id] = region.views[id]!;
+        }
         for (const id of outputIds) {
+          if (heapOut.has(id)) continue;
           const d = donatedOut.get(id);
           arrays[id] = d !== undefined && taken[d] ? taken[d]!.host : allocTypedArray(buffers[id]!.dtype, buffers[id]!.size);
         }
-        if (!keptSlots) {
+        if (!keptSlots && !region) {
           const pool = plan.slots.map((s) => allocTypedArray(s.dtype, s.size));
           for (const id of tempIds) arrays[id] = slotView(buffers[id]!, pool);
         }
@@ -173,13 +192,24 @@ function compileCpu(host: Host, graph: Graph, opts: CpuCompileOptions = {}): Com
         }
         const out: DataBuffer[] = new Array(plan.outputs.length);
         for (let k = 0; k < out.length; k++) {
-          const b = buffers[plan.outputs[k]!]!, host = arrays[plan.outputs[k]!]!;
-          // Outputs never alias the caller's storage: an input returned as is (or a constant) is
-          // copied, and one value returned twice is one buffer (donating it releases both).
-          out[k] = firstOf[k]! < k ? out[firstOf[k]!]! : new DataBuffer(b.dtype, b.size, b.role === "output" ? host : host.slice());
+          const id = plan.outputs[k]!, b = buffers[id]!, host = arrays[id]!;
+          if (firstOf[k]! < k) {
+            out[k] = out[firstOf[k]!]!;
+            continue;
+          }
+          // Outputs never alias the caller's storage (an input returned as is, or a constant, is
+          // copied; one value returned twice is one buffer) nor the heap (copied out, into a donated
+          // input's storage when there is one).
+          let result: TypedArray;
+          if (heapOut.has(id)) {
+            const d = donatedOut.get(id);
+            result = d !== undefined && taken[d] ? (taken[d]!.host!.set(host), taken[d]!.host!) : host.slice();
+          } else result = b.role === "output" ? host : host.slice();
+          out[k] = new DataBuffer(b.dtype, b.size, result);
         }
         return out;
       } finally {
+        region?.leave();
         // A donated buffer's storage now belongs to an output (or holds partial results after a
         // failure): release the buffer, so any other handle on it reads as disposed.
         for (let d = 0; d < taken.length; d++) {

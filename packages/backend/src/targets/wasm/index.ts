@@ -46,5 +46,6 @@ export function withWasm(js: HostKernels): HostKernels {
   return {
     run: (k) => pick(k)?.run ?? js.run(k),
     source: (k) => pick(k)?.source ?? js.source(k),
+    inHeap: (k) => pick(k) !== null,
   };
 }

@@ -12,7 +12,7 @@ import {
   remainderScalar, trigammaF64,
 } from "@kiln/core";
 import { type Kernel, printKernel, printKernelBody } from "../../kernel.js";
-import { heap } from "./wasm-memory.js";
+import { heap } from "../../host/heap.js";
 import { type ImportName, STORED_SIZE, renderWasm, wasmUnsupported } from "./wasm-render.js";
 
 /**

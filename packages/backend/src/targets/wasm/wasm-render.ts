@@ -1,6 +1,6 @@
 /**
  * Kernel IR → a WebAssembly module exporting `run(ptr0, ptr1, …)`: one byte offset per kernel
- * parameter into the heap (wasm-memory.ts).
+ * parameter into the heap (host/heap.ts).
  *
  * Values: float32 values are f32 locals, int32/bool/index values i32 (booleans 0/1), float
  * accumulators f64 — exactly the JS target's value model (targets/js/js-stmts.ts), so a kernel
@@ -23,7 +23,7 @@ import { type DType } from "@kiln/core";
 import { type AluOp, type ReduceOp } from "../../expr.js";
 import { type Kernel, type Op, type Operand, type Stmt } from "../../kernel.js";
 import { type Bytes, type FuncType, type ImportedFunc, type ValType, T, buildModule, op, v } from "./wasm-asm.js";
-import { type WasmHeap } from "./wasm-memory.js";
+import { type WasmHeap } from "../../host/heap.js";
 
 // ------------------------------------------------------------------------------- eligibility
 
