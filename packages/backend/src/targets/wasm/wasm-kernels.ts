@@ -13,7 +13,7 @@ import {
 } from "@kiln/core";
 import { type Kernel, printKernel, printKernelBody } from "../../kernel.js";
 import { heap } from "../../host/heap.js";
-import { type ImportName, STORED_SIZE, renderWasm, wasmUnsupported } from "./wasm-render.js";
+import { type ImportName, STORED_SIZE, asStored, renderWasm, wasmUnsupported } from "./wasm-render.js";
 
 /**
  * The float64 functions kernels import (module `m`): the very functions the JS kernels call, so
@@ -58,7 +58,7 @@ function reads(k: Kernel, buf: number): boolean {
 function instantiate(k: Kernel): WasmKernel | null {
   if (!heap || wasmUnsupported(k)) return null;
   const h = heap;
-  const { bytes, imports } = renderWasm(k, h);
+  const { bytes, imports, scratchFloats, extraBytes } = renderWasm(k, h);
   let module: WebAssembly.Module;
   try {
     module = new WebAssembly.Module(bytes);
@@ -72,10 +72,11 @@ function instantiate(k: Kernel): WasmKernel | null {
   const instance = new WebAssembly.Instance(module, { env: { memory: h.memory }, m });
   const exec = instance.exports.run as (...ptrs: number[]) => void;
   const n = k.params.length;
-  const bytesOf = k.params.map((p) => p.size * STORED_SIZE[p.dtype as keyof typeof STORED_SIZE]);
-  const copyIn = k.params.map((p, i) => p.role === "in" || reads(k, i));
+  const bytesOf = asStored(k).params.map((p, i) => (scratchFloats.get(i) ?? p.size) * STORED_SIZE[p.dtype as keyof typeof STORED_SIZE]);
+  // Scratch (packed panels) is written before it is read: never copied.
+  const copyIn = k.params.map((p, i) => p.role === "in" || (p.role === "out" && reads(k, i)));
   const isOut = k.params.map((p) => p.role === "out");
-  const ptrs = new Array<number>(n);
+  const ptrs = new Array<number>(n + extraBytes.length);
   const staged = new Array<boolean>(n);
   const run = (...bufs: unknown[]) => {
     counters.calls++;
@@ -84,7 +85,7 @@ function instantiate(k: Kernel): WasmKernel | null {
       let any = false;
       for (let i = 0; i < n; i++) {
         const b = bufs[i] as TypedArray;
-        if (h.shared && h.owns(b)) {
+        if (h.shared && h.owns(b) && b.length * b.BYTES_PER_ELEMENT >= bytesOf[i]!) {
           ptrs[i] = b.byteOffset;
           staged[i] = false;
         } else {
@@ -92,6 +93,7 @@ function instantiate(k: Kernel): WasmKernel | null {
           staged[i] = any = true;
         }
       }
+      for (let j = 0; j < extraBytes.length; j++) ptrs[n + j] = h.alloc(extraBytes[j]!);
       if (any) {
         const u8 = h.views().u8;
         for (let i = 0; i < n; i++) {

@@ -22,18 +22,24 @@
 import { type DType } from "@kiln/core";
 import { type AluOp, type ReduceOp } from "../../expr.js";
 import { type Kernel, type Op, type Operand, type Stmt } from "../../kernel.js";
-import { type Bytes, type FuncType, type ImportedFunc, type ValType, T, buildModule, op, v } from "./wasm-asm.js";
+import { type Bytes, type FuncType, type ImportedFunc, type ValType, T, buildModule, op, uleb, v } from "./wasm-asm.js";
 import { type WasmHeap } from "../../host/heap.js";
+import { type ContractionParts, contractionParts, hasRegs, lets } from "../../render/contraction.js";
+import { MR, NR } from "../../lower-contraction.js";
+import { microkernel } from "./wasm-microkernel.js";
 
 // ------------------------------------------------------------------------------- eligibility
 
 const STORED: ReadonlySet<DType> = new Set<DType>(["float32", "int32", "bool"]);
 const VALUE_DTYPES: ReadonlySet<string> = new Set(["float32", "int32", "bool", "index"]);
 
-function* walk(stmts: readonly Stmt[]): Generator<Stmt> {
+const isF32Store = (st: Extract<Stmt, { s: "store" }>) => st.value.k !== "var" && st.value.dtype === "float32";
+
+function* walk(stmts: readonly Stmt[], skip: Stmt | null = null): Generator<Stmt> {
   for (const st of stmts) {
+    if (st === skip) continue;
     yield st;
-    if (st.s === "loop" || st.s === "if") yield* walk(st.body);
+    if (st.s === "loop" || st.s === "if") yield* walk(st.body, skip);
   }
 }
 
@@ -42,18 +48,29 @@ function* walk(stmts: readonly Stmt[]): Generator<Stmt> {
  * @example wasmUnsupported(float64Kernel) // "float64 parameter"
  */
 export function wasmUnsupported(k: Kernel): string | null {
-  for (const p of k.params) {
-    if (p.role === "scratch") return "packed panels (contraction)";
-    if (!STORED.has(p.dtype)) return `${p.dtype} parameter`;
+  for (const p of k.params) if (p.role !== "scratch" && !STORED.has(p.dtype)) return `${p.dtype} parameter`;
+  const contraction = k.params.some((p) => p.role === "scratch") || hasRegs(k.body);
+  let tilePhase: Stmt | null = null;
+  if (contraction) {
+    const P = contractionParts(k);
+    if (P === null || typeof P === "string") return `contraction structure (${P ?? "empty"})`;
+    if (!isF32Store(P.aStore) || !isF32Store(P.bStore)) return "int32/bool contraction";
+    tilePhase = P.pLoop; // the microkernel's part: never rendered from the IR
   }
-  for (const st of walk(k.body)) {
-    if (st.s === "regs" || st.s === "regUpdate") return "register tiles (contraction)";
+  // Tile registers read in a contraction's epilogue hold float32 values (C), whatever dtype the IR
+  // gives the register (the generic JS loop accumulates in float64).
+  const regReads = new Set<string>();
+  for (const st of walk(k.body, tilePhase)) {
     if (st.s === "let") {
       const val = st.value;
-      if (val.op === "reg") return "register tiles (contraction)";
+      if (val.op === "reg") {
+        regReads.add(st.name);
+        continue;
+      }
       if (val.op === "alu") {
         if (!VALUE_DTYPES.has(val.dtype)) return `${val.dtype} arithmetic`;
-        for (const a of val.args) if (a.k !== "var" && !VALUE_DTYPES.has(a.dtype)) return `${a.dtype} operand`;
+        for (const a of val.args) if (a.k === "local" && !VALUE_DTYPES.has(a.dtype) && !regReads.has(a.name)) return `${a.dtype} operand`;
+        for (const a of val.args) if (a.k === "const" && !VALUE_DTYPES.has(a.dtype)) return `${a.dtype} operand`;
       }
     }
   }
@@ -369,6 +386,8 @@ interface Emitter {
   readonly k: Kernel;
   /** Accumulator name → its local and type. */
   readonly accs: Map<string, { local: number; t: Scalar }>;
+  /** Register reads (contraction epilogues): code pushing the f32 value, read from C. */
+  regAlias?: (name: string, idx: readonly Operand[], env: Env) => Bytes;
 }
 
 /** Pushes an operand as type `want` in a scalar context. */
@@ -414,7 +433,11 @@ function scalarLet(name: string, val: Op, env: Env, e: Emitter): Bytes {
     const types = val.args.map((a) => typeOfOperand(a, env, e));
     t = resultType(val, types);
     code = scalarAlu(val, types, (i, want) => pushScalar(val.args[i]!, env, want, e), e.c);
-  } else throw new Error("wasm: register read");
+  } else {
+    if (!e.regAlias) throw new Error("wasm: register read outside a contraction epilogue");
+    t = T.f32;
+    code = e.regAlias(val.name, val.idx, env);
+  }
   const local = newLocal(e.c, t);
   env.set(name, { k: "scalar", local, t });
   return [...code, ...op.set(local)];
@@ -730,6 +753,10 @@ export interface WasmModuleSource {
   readonly bytes: Uint8Array<ArrayBuffer>;
   /** The float64 functions the module imports from `m`, in import order. */
   readonly imports: readonly ImportName[];
+  /** Scratch parameters that need more room than the kernel says (a contraction's zero-padded B panels), in floats. */
+  readonly scratchFloats: ReadonlyMap<number, number>;
+  /** Hidden parameters after the kernel's own (a contraction's C), in bytes: the caller allocates them. */
+  readonly extraBytes: readonly number[];
 }
 
 /**
@@ -738,22 +765,118 @@ export interface WasmModuleSource {
  * const { bytes, imports } = renderWasm(kernel, heap);
  * WebAssembly.validate(bytes); // true
  */
-export function renderWasm(k: Kernel, heap: Pick<WasmHeap, "importLimits">): WasmModuleSource {
-  const c: Ctx = { locals: [], nParams: k.params.length, imports: new Map() };
+/**
+ * The kernel as wasm stores it: a contraction's packed panels are float32 (the IR declares them in
+ * the dtype the generic JS loop accumulates in; the microkernel reads float32, as js-matmul.ts's).
+ */
+export function asStored(k: Kernel): Kernel {
+  if (!k.params.some((p) => p.role === "scratch" && p.dtype !== "float32")) return k;
+  return { ...k, params: k.params.map((p) => (p.role === "scratch" ? { ...p, dtype: "float32" as const } : p)) };
+}
+
+export function renderWasm(kernel: Kernel, heap: Pick<WasmHeap, "importLimits">): WasmModuleSource {
+  const k = asStored(kernel);
+  const P = k.params.some((p) => p.role === "scratch") || hasRegs(k.body) ? contractionParts(k) : null;
+  const parts = P && typeof P !== "string" ? P : null;
+  // A contraction gets one more parameter: C, the microkernel's output (ldc floats per row).
+  const c: Ctx = { locals: [], nParams: k.params.length + (parts ? 1 : 0), imports: new Map() };
   const accs = new Map<string, { local: number; t: Scalar }>();
   const e: Emitter = { c, k, accs };
   for (const [name, t] of accTypes(k.body, k)) accs.set(name, { local: newLocal(c, t), t });
   const body: Bytes = [];
-  emitStmts(k.body, new Map(), e, body);
+  let scratchFloats: Map<number, number> = new Map();
+  let extraBytes: number[] = [];
+  if (parts) {
+    const made = contractionBody(parts, e, body);
+    scratchFloats = made.scratchFloats;
+    extraBytes = [made.cFloats * 4];
+  } else emitStmts(k.body, new Map(), e, body);
   body.push(...op.end);
   const f64 = (n: number): FuncType => ({ params: new Array(n).fill(T.f64), results: [T.f64] });
   const imports: ImportedFunc[] = [...c.imports.keys()].map((name) => ({ module: "m", name, type: f64(BINARY_IMPORTS.has(name) ? 2 : 1) }));
+  // The microkernel is the function after `run`: its index is known once every import is.
+  const gemmIndex = uleb(imports.length + 1);
+  const code = parts ? body.flatMap((b) => (b === GEMM_CALL ? gemmIndex : [b])) : body;
   const bytes = buildModule({
     memory: heap.importLimits,
     imports,
-    funcs: [{ type: { params: new Array(k.params.length).fill(T.i32), results: [] }, locals: c.locals, body, export: "run" }],
+    funcs: [
+      { type: { params: new Array(c.nParams).fill(T.i32), results: [] }, locals: c.locals, body: code, export: "run" },
+      ...(parts ? [microkernel("gemm")] : []),
+    ],
   });
-  return { bytes, imports: [...c.imports.keys()] };
+  return { bytes, imports: [...c.imports.keys()], scratchFloats, extraBytes };
+}
+
+/** Placeholder for the microkernel's function index in a `call` (patched by renderWasm). */
+const GEMM_CALL = -1;
+
+/**
+ * A contraction (render/contraction.ts's structure) as the JS target's js-matmul.ts runs it, all in
+ * wasm: packing phases as ordinary loops into the panel buffers, the register-tile phase as one call
+ * of the microkernel over every pair of B panels, and the epilogue reading the tile registers from
+ * C. Returns the panel sizes the call needs (an odd last B panel gets a zero partner) and C's size.
+ */
+function contractionBody(P: ContractionParts, e: Emitter, out: Bytes): { scratchFloats: Map<number, number>; cFloats: number } {
+  const { lb, tiles, li, regs, mp, np, kk, aStore: sa, bStore: sb } = P;
+  const npairs = Math.ceil(np / 2), ldc = npairs * 2 * NR;
+  const bFloats = npairs * 2 * NR * kk, cFloats = mp * MR * ldc;
+  const cPtr = e.k.params.length;
+  const env: Env = new Map();
+  emitStmts(lets(e.k.body), env, e, out);
+  const bVar = newLocal(e.c, T.i32);
+  const tileVar = newLocal(e.c, T.i32), liVar = newLocal(e.c, T.i32);
+  const inner: Env = new Map(env);
+  inner.set(lb.var, { k: "scalar", local: bVar, t: T.i32 });
+  const body: Bytes = [];
+  for (const st of lb.body) {
+    if (st !== tiles) {
+      emitStmts([st], inner, e, body);
+      continue;
+    }
+    // An odd last B panel is paired with zeros (its C columns are never read).
+    if (np % 2) {
+      const z = newLocal(e.c, T.i32);
+      const from = np * NR * kk * 4, to = bFloats * 4;
+      body.push(...op.i32Const(from), ...op.set(z), ...op.block(), ...op.loop(),
+        ...op.get(z), ...op.i32Const(to), ...op.i32GeU, ...op.brIf(1),
+        ...op.get(sb.buf), ...op.get(z), ...op.i32Add, ...op.f32Const(0), ...op.f32Store(),
+        ...op.get(z), ...op.i32Const(4), ...op.i32Add, ...op.set(z), ...op.br(0), ...op.end, ...op.end);
+    }
+    body.push(...op.get(sa.buf), ...op.get(sb.buf), ...op.get(cPtr), ...op.i32Const(mp), ...op.i32Const(0), ...op.i32Const(npairs),
+      ...op.i32Const(kk), ...op.i32Const(ldc * 4), 0x10, GEMM_CALL);
+    // for tiles in [0, np): for li in [0, mp): the epilogue, tile registers read from C.
+    const tileEnv: Env = new Map(inner);
+    tileEnv.set(tiles.var, { k: "scalar", local: tileVar, t: T.i32 });
+    const tileBody: Bytes = [];
+    emitStmts(lets(tiles.body), tileEnv, e, tileBody);
+    const liEnv: Env = new Map(tileEnv);
+    liEnv.set(li.var, { k: "scalar", local: liVar, t: T.i32 });
+    e.regAlias = (name, idx, env2) => {
+      if (name !== regs.name) throw new Error(`wasm: unknown register ${name}`);
+      // C[(li·MR + ii)·ldc + tile·NR + jj]
+      return [...op.get(cPtr),
+        ...op.get(liVar), ...op.i32Const(MR), ...op.i32Mul, ...pushScalar(idx[0]!, env2, T.i32, e), ...op.i32Add, ...op.i32Const(ldc), ...op.i32Mul,
+        ...op.get(tileVar), ...op.i32Const(NR), ...op.i32Mul, ...op.i32Add, ...pushScalar(idx[1]!, env2, T.i32, e), ...op.i32Add,
+        ...op.i32Const(2), ...op.i32Shl, ...op.i32Add, ...op.f32Load()];
+    };
+    const liBody: Bytes = [];
+    emitStmts([...lets(li.body), P.epilogue], liEnv, e, liBody);
+    e.regAlias = undefined;
+    tileBody.push(...countedLoop(liVar, mp, liBody));
+    body.push(...countedLoop(tileVar, np, tileBody));
+  }
+  out.push(...countedLoop(bVar, P.batch, body));
+  const scratchFloats = new Map([[sa.buf, mp * MR * kk], [sb.buf, bFloats]]);
+  return { scratchFloats, cFloats };
+}
+
+/** `for (v = 0; v < n; v++) body` over a constant trip count. */
+function countedLoop(v: number, n: number, body: Bytes): Bytes {
+  return [...op.i32Const(0), ...op.set(v), ...op.block(), ...op.loop(),
+    ...op.get(v), ...op.i32Const(n), ...op.i32GeS, ...op.brIf(1),
+    ...body,
+    ...op.get(v), ...op.i32Const(1), ...op.i32Add, ...op.set(v), ...op.br(0), ...op.end, ...op.end];
 }
 
 export const STORED_SIZE = SIZE;
