@@ -10,7 +10,7 @@ import { type Program, generateProgram } from "./program.js";
 import { shrinkProgram } from "./shrink.js";
 
 /** Programs per run: the suite stays under two minutes on two busy cores with these. */
-export const DEFAULT_RUNS: Record<string, number> = { cpu: 800, webgpu: 300 };
+export const DEFAULT_RUNS: Record<string, number> = { cpu: 800, webgpu: 300, wasm: 300 };
 
 /** The seeds of this run (`KILN_DIFF_SEED` for one; `KILN_DIFF_RUNS` of them from `KILN_DIFF_FROM`, default 0). */
 export function seedsFor(backend: string): number[] {

@@ -55,8 +55,16 @@ function reads(k: Kernel, buf: number): boolean {
   return text.includes(` b${buf}[`) && new RegExp(`load:\\w+ b${buf}\\[`).test(text);
 }
 
+/** Kernels left to the JS renderer, by reason (wasmUnsupported). */
+const fallbacks: Record<string, number> = {};
+
 function instantiate(k: Kernel): WasmKernel | null {
-  if (!heap || wasmUnsupported(k)) return null;
+  if (!heap) return null;
+  const why = wasmUnsupported(k);
+  if (why) {
+    fallbacks[why] = (fallbacks[why] ?? 0) + 1;
+    return null;
+  }
   const h = heap;
   const { bytes, imports, scratchFloats, extraBytes } = renderWasm(k, h);
   let module: WebAssembly.Module;
@@ -134,12 +142,13 @@ export function compileWasmKernel(k: Kernel): WasmKernel | null {
 }
 
 /**
- * Counts of the wasm kernels: `compiles`, `entries`, `calls`, and `copiedBytes` (bytes copied
- * into and out of the heap by calls whose arrays were not heap-resident).
+ * Counts of the wasm kernels: `compiles`, `entries`, `calls`, `copiedBytes` (bytes copied into
+ * and out of the heap by calls whose arrays were not heap-resident), and `fallbacks`: kernels
+ * compiled as JavaScript instead, by reason (float64 parameter, …).
  * @example wasmKernelStats().compiles
  */
-export function wasmKernelStats(): { compiles: number; entries: number; calls: number; copiedBytes: number } {
-  return { ...counters, entries: compiled.size };
+export function wasmKernelStats(): { compiles: number; entries: number; calls: number; copiedBytes: number; fallbacks: Record<string, number> } {
+  return { ...counters, entries: compiled.size, fallbacks: { ...fallbacks } };
 }
 
 /** Drops every compiled wasm kernel. */

@@ -177,8 +177,17 @@ interface AluSpec {
   readonly param: readonly number[];
 }
 
+/** Ops with an int32 form (intAlu); any other op on int32 values computes as JS does, in float64. */
+const INT_OPS: ReadonlySet<AluOp> = new Set<AluOp>([
+  "neg", "abs", "sign", "floor", "ceil", "round", "isnan", "isinf", "not", "add", "sub", "mul", "and", "or", "xor", "max", "min",
+  "eq", "ne", "lt", "le", "gt", "ge", "shl", "shrl", "div", "floorDiv", "rem", "idiv", "imod", "clamp", "pow", "where", "cast",
+]);
+
 /** The scalar type an ALU op's result has (the JS value it equals), given its operands' types. */
 function resultType(s: AluSpec, argTypes: readonly Scalar[]): Scalar {
+  // An int-typed result of an op JS computes in float64 and does not truncate (atan2 of int32s) is
+  // that float64 number until it is stored.
+  if (isIntDtype(s.dtype) && !INT_OPS.has(s.alu)) return T.f64;
   if (isIntDtype(s.dtype)) return T.i32;
   // float32 result
   if (COMPARE.has(s.alu)) return T.i32;
@@ -203,7 +212,7 @@ function scalarAlu(s: AluSpec, types: readonly Scalar[], arg: (i: number, t: Sca
     return [...arg(1, t), ...arg(2, t), ...condOf(0, types[0]!, arg), ...op.select];
   }
   if (s.alu === "cast") return castOp(s, types[0]!, arg, c);
-  if (inInt && (isIntDtype(s.dtype) || COMPARE.has(s.alu))) return intAlu(s, arg, c);
+  if (inInt && INT_OPS.has(s.alu) && (isIntDtype(s.dtype) || COMPARE.has(s.alu))) return intAlu(s, arg, c);
   // Float operands (or an int operand of a float op: promoted, as JS numbers are).
   const f32Mode = out === T.f32 && F32_EXACT.has(s.alu) && types.every((t) => t !== T.f64) && !(s.alu === "clamp" && out !== T.f32);
   const ft: Scalar = f32Mode ? T.f32 : COMPARE.has(s.alu) && types.every((t) => t !== T.f64) ? T.f32 : T.f64;
