@@ -47,7 +47,7 @@ export {
 // ------------------------------------------------------------------ backends (@kiln/backend)
 export {
   backends, init, setBackend, getBackend, destroyGpu, lowerGraph, kernelCacheStats,
-  tuneWebgpu, webgpuRunStats, webgpuCacheStats, setWgslSourceStore, gpujsStats, gpujsMode, destroyGpujs,
+  tuneWebgpu, webgpuRunStats, webgpuCacheStats, setWgslSourceStore, gpujsStats, gpujsMode, destroyGpujs, wasmKernelStats, setWasmMinElements,
   type BackendInfo, type GpujsMode, type GpujsInitOptions, type BackendName, type InitOptions, type AdapterSummary, type LoweredGraph, type LoweredKernelInfo,
   type PlanStats, type TuneOptions, type TuneReport, type WgslSourceStore, type WgslStoreProblem,
 } from "@kiln/backend";
