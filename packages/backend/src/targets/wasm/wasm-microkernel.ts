@@ -12,7 +12,7 @@
  */
 import { type Bytes, type DefinedFunc, T, op, v } from "./wasm-asm.js";
 
-/** Parameters: (aOff, bOff, cOff, mp, jpLo, jpHi, k, ldcBytes), all i32. */
+/** Parameters: (aOff, bOff, cOff, mp, k, ldcBytes, jpLo, jpHi), all i32 — the range last, as the worker pool passes it. */
 export const MICROKERNEL_PARAMS = 8;
 
 /**
@@ -20,7 +20,7 @@ export const MICROKERNEL_PARAMS = 8;
  * @example buildModule({ memory, imports: [], funcs: [microkernel("gemm")] })
  */
 export function microkernel(exportAs?: string): DefinedFunc {
-  const [aOff, bOff, cOff, mp, jpLo, jpHi, k, ldc] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const [aOff, bOff, cOff, mp, k, ldc, jpLo, jpHi] = [0, 1, 2, 3, 4, 5, 6, 7];
   const [jp, ip, p, aPtr, b0Ptr, b1Ptr, cPtr, kb] = [8, 9, 10, 11, 12, 13, 14, 15];
   const acc = (r: number, h: number) => 16 + r * 2 + h; // accumulators 16..23
   const [bv0, bv1, av] = [24, 25, 26];

@@ -852,8 +852,8 @@ function contractionBody(P: ContractionParts, e: Emitter, out: Bytes): { scratch
         ...op.get(sb.buf), ...op.get(z), ...op.i32Add, ...op.f32Const(0), ...op.f32Store(),
         ...op.get(z), ...op.i32Const(4), ...op.i32Add, ...op.set(z), ...op.br(0), ...op.end, ...op.end);
     }
-    body.push(...op.get(sa.buf), ...op.get(sb.buf), ...op.get(cPtr), ...op.i32Const(mp), ...op.i32Const(0), ...op.i32Const(npairs),
-      ...op.i32Const(kk), ...op.i32Const(ldc * 4), 0x10, GEMM_CALL);
+    body.push(...op.get(sa.buf), ...op.get(sb.buf), ...op.get(cPtr), ...op.i32Const(mp), ...op.i32Const(kk), ...op.i32Const(ldc * 4),
+      ...op.i32Const(0), ...op.i32Const(npairs), 0x10, GEMM_CALL);
     // for tiles in [0, np): for li in [0, mp): the epilogue, tile registers read from C.
     const tileEnv: Env = new Map(inner);
     tileEnv.set(tiles.var, { k: "scalar", local: tileVar, t: T.i32 });
