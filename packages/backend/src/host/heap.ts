@@ -26,8 +26,18 @@ export interface HeapViews {
   readonly f64: Float64Array;
 }
 
+/**
+ * What the host uses of a WebAssembly.Memory, declared structurally: the package's declarations name
+ * no WebAssembly types (a consumer's TypeScript lib may not have them).
+ */
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
+  grow(pages: number): number;
+}
+
 export interface WasmHeap {
-  readonly memory: WebAssembly.Memory;
+  /** The WebAssembly.Memory (kernels import it as `env.memory`). */
+  readonly memory: WasmMemory;
   /** Whether the memory is shared (views survive growth; workers can use it). */
   readonly shared: boolean;
   /** The import descriptor kernels declare for `env.memory` (must match the memory). */
@@ -47,7 +57,7 @@ export interface WasmHeap {
 /** Shared memories need a maximum; 4 GiB is wasm32's address space (address space only is reserved). */
 const MAX_PAGES = [65536, 16384];
 
-function makeMemory(): { memory: WebAssembly.Memory; shared: boolean; maxPages?: number } | null {
+function makeMemory(): { memory: WasmMemory; shared: boolean; maxPages?: number } | null {
   if (typeof WebAssembly === "undefined") return null;
   const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated;
   const isNode = typeof process !== "undefined" && !!process.versions?.node;

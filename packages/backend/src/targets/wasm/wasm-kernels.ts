@@ -31,7 +31,8 @@ export interface WasmKernel {
   readonly name: string;
   /** Inspection text: module size, imports and the kernel IR. */
   readonly source: string;
-  readonly module: WebAssembly.Module;
+  /** The compiled WebAssembly.Module (typed structurally: public declarations name no WebAssembly types). */
+  readonly module: object;
   /** The float64 functions it calls out to (per element: slower than JS when in a hot loop). */
   readonly imports: readonly ImportName[];
   /** Runs the kernel on typed arrays, one per kernel parameter. */
@@ -77,7 +78,7 @@ function instantiate(k: Kernel): WasmKernel | null {
   }
   counters.compiles++;
   const m = Object.fromEntries(imports.map((n) => [n, IMPORT_FNS[n]]));
-  const instance = new WebAssembly.Instance(module, { env: { memory: h.memory }, m });
+  const instance = new WebAssembly.Instance(module, { env: { memory: h.memory as WebAssembly.Memory }, m });
   const exec = instance.exports.run as (...ptrs: number[]) => void;
   const n = k.params.length;
   const bytesOf = asStored(k).params.map((p, i) => (scratchFloats.get(i) ?? p.size) * STORED_SIZE[p.dtype as keyof typeof STORED_SIZE]);
