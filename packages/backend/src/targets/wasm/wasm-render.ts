@@ -68,6 +68,7 @@ export function wasmUnsupported(k: Kernel): string | null {
         continue;
       }
       if (val.op === "alu") {
+        if (!RENDERED_OPS.has(val.alu)) return `op ${val.alu}`;
         if (!VALUE_DTYPES.has(val.dtype)) return `${val.dtype} arithmetic`;
         for (const a of val.args) if (a.k === "local" && !VALUE_DTYPES.has(a.dtype) && !regReads.has(a.name)) return `${a.dtype} operand`;
         for (const a of val.args) if (a.k === "const" && !VALUE_DTYPES.has(a.dtype)) return `${a.dtype} operand`;
@@ -181,6 +182,11 @@ interface AluSpec {
 const INT_OPS: ReadonlySet<AluOp> = new Set<AluOp>([
   "neg", "abs", "sign", "floor", "ceil", "round", "isnan", "isinf", "not", "add", "sub", "mul", "and", "or", "xor", "max", "min",
   "eq", "ne", "lt", "le", "gt", "ge", "shl", "shrl", "div", "floorDiv", "rem", "idiv", "imod", "clamp", "pow", "where", "cast",
+]);
+
+/** Every op this renderer emits (a new ALU op stays on the JS renderer until it is added here). */
+const RENDERED_OPS: ReadonlySet<AluOp> = new Set<AluOp>([
+  ...INT_OPS, ...(Object.keys(IMPORTED_OPS) as AluOp[]), "logistic", "sqrt", "div",
 ]);
 
 /** The scalar type an ALU op's result has (the JS value it equals), given its operands' types. */
