@@ -33,10 +33,10 @@ const RANGES: readonly [string, (a: number) => boolean][] = [
 ];
 
 /** Start patterns of dense runs: 0, ±1, the smallest normal, and thresholds where results change regime. */
-const DENSE = [0, 1, 2 ** -126, 88.72, 89, 103.97, 104, 17.33, 0.625, 2 ** -26, 3.83, 3.92, Math.PI / 4, 12800].flatMap((a) => [a, -a]);
+const DENSE = [0, 1, 2 ** -126, 88.72, 89, 103.97, 104, 17.33, 0.625, 2 ** -26, 1.25, 3.83, 3.92, Math.PI / 4, 12800].flatMap((a) => [a, -a]);
 
 for (const fn of VECMATH_OPS) {
-  if (only && fn !== only) continue;
+  if ((only && fn !== only) || fn === "pow") continue; // pow: a two-argument sweep is not a sweep of 2^32 patterns
   const run = (new WebAssembly.Instance(new WebAssembly.Module(vecMathModule(fn)), { env: { memory }, vecmath: VECMATH_HOST }).exports as { run: (p: number, n: number) => void }).run;
   const twin = VECMATH_JS[fn], ref = VECMATH_REFERENCE[fn];
   const worst = RANGES.map(() => ({ err: -1, x: NaN }));
@@ -47,7 +47,7 @@ for (const fn of VECMATH_OPS) {
     for (let j = 0; j < n; j++) {
       const x = xs[j]!, w = lanes[j]!, t = twin(x);
       if (!(Object.is(w, t) || (w !== w && t !== t))) mismatches++;
-      const e = ulpError(w, ref(x));
+      const e = ulpError(w, ref(x, x));
       const r = RANGES.findIndex(([, inRange]) => inRange(Math.abs(x)));
       if (r >= 0 && e > worst[r]!.err) worst[r] = { err: e, x };
       count++;

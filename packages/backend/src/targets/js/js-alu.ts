@@ -17,7 +17,7 @@ export const isF32 = (dt: string): boolean => dt === "float32" || dt === "float1
  * scalar twin (the kernels' helper `f32<op>`), so a JS kernel and a wasm kernel compute the same
  * bits for it; float64 keeps `f64`, Math's or the interpreter's float64 function.
  */
-const vecMath = (fn: VecMathOp, f64: AluRender): AluRender => (a, c, d) => (isF32(c.dtype) ? `f32${fn}(${a[0]})` : f64(a, c, d));
+const vecMath = (fn: VecMathOp, f64: AluRender): AluRender => (a, c, d) => (isF32(c.dtype) ? `f32${fn}(${a.join(", ")})` : f64(a, c, d));
 const bool01 = (cond: string) => `(${cond} ? 1 : 0)`;
 /** NumPy's divmod and int32 power: the reference interpreter's functions (js.ts's JS_HELPERS). */
 const FLOOR_DIV = preludeCall("floorDiv"), REM = preludeCall("rem"), IPOW = preludeCall("ipow");
@@ -72,7 +72,7 @@ export const JS_ALU = {
   div: (a, c, d) => (isInt(c) ? `(${a[1]} === 0 ? 0 : Math.floor(${a[0]} / ${a[1]}) | 0)` : BASE_ALU.div(a, c, d)),
   floorDiv: (a, c, d) => (isInt(c) ? `(${a[1]} === 0 ? 0 : Math.floor(${a[0]} / ${a[1]}) | 0)` : FLOOR_DIV(a, c, d)),
   rem: (a, c, d) => (isInt(c) ? `(${a[1]} === 0 ? 0 : rem(${a[0]}, ${a[1]}) | 0)` : REM(a, c, d)),
-  pow: (a, c, d) => (isInt(c) ? IPOW(a, c, d) : mathCall("pow")(a, c, d)),
+  pow: (a, c, d) => (isInt(c) ? IPOW(a, c, d) : vecMath("pow", mathCall("pow"))(a, c, d)),
   max: mathCall("max"),
   min: mathCall("min"),
   atan2: mathCall("atan2"),

@@ -47,6 +47,7 @@ export const JS_HELPERS = {
   f32sin: VECMATH_JS.sin,
   f32cos: VECMATH_JS.cos,
   f32erf: VECMATH_JS.erf,
+  f32pow: VECMATH_JS.pow,
 };
 
 /**

@@ -15,7 +15,7 @@ import { erfF64 } from "@kiln/core";
 import { type Bytes, T, type ValType, buildModule, op, v } from "./wasm-asm.js";
 
 /** The float32 functions with a vector implementation. */
-export const VECMATH_OPS = ["exp", "expm1", "log", "log1p", "tanh", "logistic", "sin", "cos", "erf"] as const;
+export const VECMATH_OPS = ["exp", "expm1", "log", "log1p", "tanh", "logistic", "sin", "cos", "erf", "pow"] as const;
 export type VecMathOp = (typeof VECMATH_OPS)[number];
 
 /**
@@ -33,8 +33,8 @@ interface Lanes<V> {
   lt(a: V, b: V): V; le(a: V, b: V): V; ge(a: V, b: V): V; eq(a: V, b: V): V;
   /** Mask select: `m ? a : b` per lane (a and b both float or both int). */
   sel(m: V, a: V, b: V): V;
-  not(m: V): V; or(m: V, n: V): V;
-  iadd(a: V, b: V): V; isub(a: V, b: V): V; iand(a: V, b: V): V; imin(a: V, b: V): V; ieq(a: V, b: V): V;
+  not(m: V): V; or(m: V, n: V): V; and(m: V, n: V): V;
+  iadd(a: V, b: V): V; isub(a: V, b: V): V; iand(a: V, b: V): V; imin(a: V, b: V): V; ieq(a: V, b: V): V; ilt(a: V, b: V): V;
   shl(a: V, n: number): V; shr(a: V, n: number): V;
   /** Reinterpret float32 ↔ int32 lane bits. */
   bits(a: V): V; float(a: V): V;
@@ -52,7 +52,8 @@ interface Lanes<V> {
 export const VECMATH_HOST = { sin: (x: number): number => Math.sin(x), cos: (x: number): number => Math.cos(x) };
 export type HostFn = keyof typeof VECMATH_HOST;
 
-type Program = <V>(l: Lanes<V>, x: V) => V;
+/** A function of one lane (`y` is pow's exponent; unary functions ignore it). */
+type Program = <V>(l: Lanes<V>, x: V, y: V) => V;
 
 /** Horner's rule in float32, highest coefficient last: c[0] + t·(c[1] + t·(…)). */
 function horner<V>(l: Lanes<V>, t: V, c: readonly number[]): V {
@@ -225,18 +226,103 @@ function sinCos<V>(l: Lanes<V>, x: V, fn: HostFn): V {
   return l.host(fn, x, big, l.sel(l.ieq(l.iand(q, l.i(2)), l.i(0)), val, l.neg(val)));
 }
 
-/** erf(x) = x + x·P(x²) on |x| < 1 (minimax, relative error 3.5e-9). */
-const ERF_P = [0.12837916612625122, -0.3761262595653534, 0.1128358542919159, -0.026853812858462334, 0.005188329610973597, -0.0008010207675397396, 7.85390438977629e-5];
-/** log erfc(x) = G(x - 2.46) on [1, 3.92] (minimax for the error it causes in erf: 3.4e-8 relative). */
-const ERFC_G = [-7.59421968460083, -5.277235507965088, -0.9425740242004395, -0.011108390986919403, 0.0025002534966915846, -0.00019670045003294945, 0.00018637940229382366];
+/** erf(x) = x + x·P(x²) on |x| < 1.25 (minimax, relative error 5.9e-9). */
+const ERF_P = [0.12837916612625122, -0.37612637877464294, 0.11283784359693527, -0.026865702122449875, 0.005222438368946314, -0.000851962249726057, 0.00011735783482436091, -1.2792237612302415e-05, 8.261400239462091e-07];
+/** log erfc(x) = G(x - 2.585) on [1.25, 3.92] (minimax for the error it causes in erf: 1.5e-9 relative). */
+const ERFC_G = [-8.268620491027832, -5.513381481170654, -0.9465805888175964, -0.010099237784743309, 0.002154313726350665, -0.00020633850363083184, 0.00015467090997844934];
 
-/** |x| < 1: the odd polynomial; above: ±(1 - exp(G(|x|))), |x| clamped to 3.92 where erf rounds to 1. */
+/** |x| < 1.25: the odd polynomial; above: ±(1 - exp(G(|x|))), |x| clamped to 3.92 where erf rounds to 1. */
 const erfCore: Program = (l, x) => {
   const a = l.abs(x);
   const small = l.add(x, l.mul(x, horner(l, l.mul(x, x), ERF_P)));
-  const g = horner(l, l.sub(l.min(a, l.f(3.92)), l.f(2.46)), ERFC_G);
+  const g = horner(l, l.sub(l.min(a, l.f(3.92)), l.f(2.585)), ERFC_G);
   const big = l.sub(l.f(1), expCore(l, g));
-  return l.sel(l.lt(a, l.f(1)), small, l.sel(l.lt(x, l.f(0)), l.neg(big), big));
+  return l.sel(l.lt(a, l.f(1.25)), small, l.sel(l.lt(x, l.f(0)), l.neg(big), big));
+};
+
+/** Veltkamp's split: a = hi + lo with 12 significant bits each, so products of parts are exact. */
+function split<V>(l: Lanes<V>, a: V): [V, V] {
+  const c = l.mul(a, l.f(4097));
+  const hi = l.sub(c, l.sub(c, a));
+  return [hi, l.sub(a, hi)];
+}
+
+/** Dekker's product: a·b = p + err exactly (no fused multiply-add needed). */
+function twoProd<V>(l: Lanes<V>, a: V, b: V): [V, V] {
+  const p = l.mul(a, b);
+  const [ah, al] = split(l, a), [bh, bl] = split(l, b);
+  const err = l.add(l.add(l.add(l.sub(l.mul(ah, bh), p), l.mul(ah, bl)), l.mul(al, bh)), l.mul(al, bl));
+  return [p, err];
+}
+
+/** Knuth's sum: a + b = s + err exactly, for any magnitudes. */
+function twoSum<V>(l: Lanes<V>, a: V, b: V): [V, V] {
+  const s = l.add(a, b);
+  const bv = l.sub(s, a);
+  return [s, l.add(l.sub(a, l.sub(s, bv)), l.sub(b, bv))];
+}
+
+/** log's P one degree higher (relative error 3.2e-9): pow multiplies log's error by y. */
+const POW_LOG_P = [0.3333331346511841, -0.25000008940696716, 0.2000211924314499, -0.1666799634695053, 0.14219552278518677, -0.1240558847784996, 0.11888165026903152, -0.11675657331943512, 0.06746641546487808];
+
+/** log2(e) in two parts (hi + lo = log2(e) to ~2^-48). */
+const LOG2E_HI = 1.4426950216293335, LOG2E_LO = 1.925963033500011e-8;
+
+/**
+ * y·log2|x| as a float32 pair (hi + lo carries ~40 bits): log1p(f) = f - f²/2 + f³·P(f) with the
+ * first two terms exact (Dekker), times log2(e), plus the exponent, times y.
+ */
+function yLog2<V>(l: Lanes<V>, ax: V, y: V): [V, V] {
+  const { e, f } = logSplit(l, ax);
+  const [f2, f2e] = twoProd(l, f, f);
+  const tail = l.mul(l.mul(f, f2), horner(l, f, POW_LOG_P));
+  const [sh, sl] = twoSum(l, f, l.mul(f2, l.f(-0.5)));
+  const [lh, ll] = twoSum(l, sh, l.add(l.sub(sl, l.mul(f2e, l.f(0.5))), tail));
+  const [ph, pe] = twoProd(l, lh, l.f(LOG2E_HI));
+  const pl = l.add(pe, l.add(l.mul(lh, l.f(LOG2E_LO)), l.mul(ll, l.f(LOG2E_HI))));
+  const [th, te] = twoSum(l, e, ph);
+  const [Lh, Ll] = twoSum(l, th, l.add(te, pl));
+  const [yh, ye] = twoProd(l, Lh, y);
+  return twoSum(l, yh, l.add(ye, l.mul(Ll, y)));
+}
+
+const LN2 = 0.6931471824645996;
+
+/**
+ * pow(x, y) with JavaScript's Math.pow special cases (which the float64 kernels follow): y = ±0
+ * gives 1 (even for NaN x), a NaN y gives NaN, |x| = 1 with y = ±inf gives NaN, a negative x
+ * needs an integer y (its parity sets the sign), ±0 and ±inf as the IEEE table.
+ */
+const powCore = <V>(l: Lanes<V>, x: V, y: V): V => {
+  const ax = l.abs(x);
+  // |y| ≥ 2^40 overflows or underflows unless |x| = 1 (then log2|x| = 0 and the result is 1 either
+  // way): the clamp keeps Dekker's split finite.
+  const [th, tl] = yLog2(l, ax, l.min(l.max(y, l.f(-(2 ** 40))), l.f(2 ** 40)));
+  // 2^(th + tl) = 2^k·2^r: k = round(th), r small; past the overflow/underflow thresholds th is
+  // clamped and tl (then meaningless) dropped.
+  const tc = l.min(l.max(th, l.f(-160)), l.f(140));
+  const kf = roundInt(l, tc);
+  const w = l.mul(l.add(l.sub(tc, kf), l.sel(l.eq(tc, th), tl, l.f(0))), l.f(LN2));
+  const u = l.add(w, l.mul(l.mul(w, w), horner(l, w, EXPM1_Q)));
+  const mag = scale(l, l.add(u, l.f(1)), l.toInt(kf));
+  // Special magnitudes: |x| ∈ {0, inf} or y = ±inf (the core's log of 0 or inf is garbage).
+  const yInf = l.eq(l.abs(y), l.f(Infinity));
+  const grows = l.sel(yInf, l.lt(l.f(1), ax), l.eq(ax, l.f(Infinity))); // the result is +inf for y > 0, 0 for y < 0
+  const shrinks = l.sel(yInf, l.lt(ax, l.f(1)), l.eq(ax, l.f(0)));
+  const pos = l.lt(l.f(0), y);
+  const inf = l.or(l.and(grows, pos), l.and(shrinks, l.not(pos)));
+  let res = l.sel(l.or(grows, shrinks), l.sel(inf, l.f(Infinity), l.f(0)), mag);
+  // The sign: negative x (and -0, -inf) with an odd integer y; a negative finite x with a non-integer y is NaN.
+  const isInt = l.eq(l.floor(y), y);
+  const half = l.mul(y, l.f(0.5));
+  const odd = l.and(isInt, l.not(l.eq(l.floor(half), half)));
+  const negX = l.ilt(l.bits(x), l.i(0));
+  res = l.sel(l.and(negX, odd), l.neg(res), res);
+  const negFinite = l.and(l.lt(x, l.f(0)), l.lt(ax, l.f(Infinity)));
+  res = l.sel(l.and(negFinite, l.not(l.or(isInt, yInf))), l.f(NaN), res);
+  res = l.sel(l.and(yInf, l.eq(ax, l.f(1))), l.f(NaN), res);
+  res = l.sel(l.or(l.not(l.eq(x, x)), l.not(l.eq(y, y))), l.f(NaN), res);
+  return l.sel(l.eq(y, l.f(0)), l.f(1), res);
 };
 
 /** Every function as one program: the single definition both interpreters run. */
@@ -251,7 +337,11 @@ const PROGRAMS: Record<VecMathOp, Program> = {
   sin: (l, x) => l.sel(l.eq(x, l.f(0)), x, sinCos(l, x, "sin")),
   cos: (l, x) => sinCos(l, x, "cos"),
   erf: erfCore,
+  pow: powCore,
 };
+
+/** Functions of two arguments (base, then exponent). */
+const isBinary = (fn: VecMathOp) => fn === "pow";
 
 /** Local allocation for an emitted function: the caller owns the numbering of its function's locals. */
 export interface VecMathCtx {
@@ -294,8 +384,8 @@ function wasmLanes(ctx: VecMathCtx, body: Bytes): Lanes<Bytes> {
     abs: un(v.f32x4Abs), neg: un(v.f32x4Neg), floor: un(v.f32x4Floor),
     lt: bin(v.f32x4Lt), le: bin(v.f32x4Le), ge: bin(v.f32x4Ge), eq: bin(v.f32x4Eq),
     sel: (m, a, b) => emit(a, b, m, v.bitselect),
-    not: un(v.not), or: bin(v.or),
-    iadd: bin(v.i32x4Add), isub: bin(v.i32x4Sub), iand: bin(v.and), imin: bin(v.i32x4MinS), ieq: bin(v.i32x4Eq),
+    not: un(v.not), or: bin(v.or), and: bin(v.and),
+    iadd: bin(v.i32x4Add), isub: bin(v.i32x4Sub), iand: bin(v.and), imin: bin(v.i32x4MinS), ieq: bin(v.i32x4Eq), ilt: bin(v.i32x4LtS),
     shl: (a, n) => emit(a, op.i32Const(n), v.i32x4Shl),
     shr: (a, n) => emit(a, op.i32Const(n), v.i32x4ShrS),
     bits: (a) => a, float: (a) => a,
@@ -322,15 +412,16 @@ function wasmLanes(ctx: VecMathCtx, body: Bytes): Lanes<Bytes> {
  * const body = [...op.get(0), ...v.load(), ...emitVecMath("exp", { local: (t) => locals.push(t) - 1 + 1 }), ...];
  */
 export function emitVecMath(fn: VecMathOp, ctx: VecMathCtx): Bytes {
-  const x = ctx.local(T.v128);
-  const body: Bytes = [...op.set(x)];
-  const res = PROGRAMS[fn](wasmLanes(ctx, body), op.get(x));
+  const x = ctx.local(T.v128), y = isBinary(fn) ? ctx.local(T.v128) : x;
+  const body: Bytes = isBinary(fn) ? [...op.set(y), ...op.set(x)] : [...op.set(x)];
+  const res = PROGRAMS[fn](wasmLanes(ctx, body), op.get(x), op.get(y));
   return [...body, ...res];
 }
 
 /**
  * A module exporting `run(ptr, n)`: the function applied in place to n float32 values at byte
- * offset ptr of the imported `env.memory` (n a multiple of 4); it imports `VECMATH_HOST` as
+ * offset ptr of the imported `env.memory` (n a multiple of 4; pow's exponents follow the n
+ * bases, at ptr + 4n); it imports `VECMATH_HOST` as
  * `vecmath`. For tests, the accuracy sweep and measurements; kernels inline `emitVecMath` instead.
  * @example
  * const memory = new WebAssembly.Memory({ initial: 1 });
@@ -338,15 +429,16 @@ export function emitVecMath(fn: VecMathOp, ctx: VecMathCtx): Bytes {
  * const { run } = new WebAssembly.Instance(new WebAssembly.Module(vecMathModule("exp")), imports).exports;
  */
 export function vecMathModule(fn: VecMathOp): Uint8Array<ArrayBuffer> {
-  // Parameters: 0 ptr, 1 n; local 2: the end pointer; the function's locals follow.
-  const locals: ValType[] = [T.i32];
+  // Parameters: 0 ptr, 1 n; local 2: the end pointer, 3: the bytes from x to y; the function's locals follow.
+  const locals: ValType[] = [T.i32, T.i32];
   const hosts = Object.keys(VECMATH_HOST) as HostFn[];
   const ctx: VecMathCtx = { local: (t) => locals.push(t) + 1, hostFn: (h) => hosts.indexOf(h) };
   const body: Bytes = [
-    ...op.get(0), ...op.get(1), ...op.i32Const(2), ...op.i32Shl, ...op.i32Add, ...op.set(2),
+    ...op.get(1), ...op.i32Const(2), ...op.i32Shl, ...op.tee(3), ...op.get(0), ...op.i32Add, ...op.set(2),
     ...op.block(), ...op.loop(),
     ...op.get(0), ...op.get(2), ...op.i32GeU, ...op.brIf(1),
-    ...op.get(0), ...op.get(0), ...v.load(), ...emitVecMath(fn, ctx), ...v.store(),
+    ...op.get(0), ...op.get(0), ...v.load(), ...(isBinary(fn) ? [...op.get(0), ...op.get(3), ...op.i32Add, ...v.load()] : []),
+    ...emitVecMath(fn, ctx), ...v.store(),
     ...op.get(0), ...op.i32Const(16), ...op.i32Add, ...op.set(0), ...op.br(0),
     ...op.end, ...op.end, ...op.end,
   ];
@@ -381,9 +473,9 @@ function jsLanes(lines: string[]): Lanes<string> {
     abs: (a) => emit(`Math.abs(${a})`), neg: (a) => emit(`-(${a})`), floor: (a) => emit(`Math.floor(${a})`),
     lt: (a, b) => emit(`${a} < ${b}`), le: (a, b) => emit(`${a} <= ${b}`), ge: (a, b) => emit(`${a} >= ${b}`), eq: (a, b) => emit(`${a} === ${b}`),
     sel: (m, a, b) => emit(`${m} ? ${a} : ${b}`),
-    not: (m) => emit(`!${m}`), or: (m, n) => emit(`${m} || ${n}`),
+    not: (m) => emit(`!${m}`), or: (m, n) => emit(`${m} || ${n}`), and: (m, n) => emit(`${m} && ${n}`),
     iadd: (a, b) => emit(`(${a} + ${b}) | 0`), isub: (a, b) => emit(`(${a} - ${b}) | 0`), iand: (a, b) => emit(`${a} & ${b}`),
-    imin: (a, b) => emit(`${a} < ${b} ? ${a} : ${b}`), ieq: (a, b) => emit(`${a} === ${b}`),
+    imin: (a, b) => emit(`${a} < ${b} ? ${a} : ${b}`), ieq: (a, b) => emit(`${a} === ${b}`), ilt: (a, b) => emit(`${a} < ${b}`),
     shl: (a, n) => emit(`${a} << ${n}`), shr: (a, n) => emit(`${a} >> ${n}`),
     bits: (a) => emit(`(F32[0] = ${a}, I32[0])`), float: (a) => emit(`(I32[0] = ${a}, F32[0])`),
     toInt: (a) => emit(`${a} | 0`), toFloat: (a) => fr(a),
@@ -393,9 +485,9 @@ function jsLanes(lines: string[]): Lanes<string> {
 
 /** The JavaScript source of one function's twin (a function of `x`, closing over `F32`/`I32`/`HOST`). */
 export function vecMathJsSource(fn: VecMathOp): string {
-  const lines = ["const x0 = Math.fround(x);"];
-  const res = PROGRAMS[fn](jsLanes(lines), "x0");
-  return `function f32${fn}(x) {\n  ${lines.join("\n  ")}\n  return ${res};\n}`;
+  const lines = ["const x0 = Math.fround(x);", ...(isBinary(fn) ? ["const y0 = Math.fround(y);"] : [])];
+  const res = PROGRAMS[fn](jsLanes(lines), "x0", isBinary(fn) ? "y0" : "x0");
+  return `function f32${fn}(x, y) {\n  ${lines.join("\n  ")}\n  return ${res};\n}`;
 }
 
 const f32Scratch = new Float32Array(1);
@@ -409,14 +501,14 @@ const i32Scratch = new Int32Array(f32Scratch.buffer);
  */
 export const VECMATH_JS = Object.fromEntries(
   VECMATH_OPS.map((fn) => [fn, new Function("F32", "I32", "HOST", `return ${vecMathJsSource(fn)};`)(f32Scratch, i32Scratch, VECMATH_HOST)]),
-) as Record<VecMathOp, (x: number) => number>;
+) as Record<VecMathOp, (x: number, y?: number) => number>;
 
 /**
  * What the accuracy of each function is measured against: float64 functions (the interpreter's
  * erf for erf), whose float32 rounding is the correctly rounded result almost everywhere.
  */
-export const VECMATH_REFERENCE: Record<VecMathOp, (x: number) => number> = {
-  exp: Math.exp, expm1: Math.expm1, log: Math.log, log1p: Math.log1p, tanh: Math.tanh, sin: Math.sin, cos: Math.cos, erf: erfF64,
+export const VECMATH_REFERENCE: Record<VecMathOp, (x: number, y: number) => number> = {
+  pow: Math.pow, exp: Math.exp, expm1: Math.expm1, log: Math.log, log1p: Math.log1p, tanh: Math.tanh, sin: Math.sin, cos: Math.cos, erf: erfF64,
   logistic: (x) => (x < 0 ? Math.exp(x) / (1 + Math.exp(x)) : 1 / (1 + Math.exp(-x))),
 };
 
