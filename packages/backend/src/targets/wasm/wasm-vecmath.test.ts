@@ -101,7 +101,7 @@ const sampleOf = (fn: VecMathOp): [Float32Array, Float32Array] => (fn === "pow" 
  * [2^-64, 2^64]); up to the overflow and underflow thresholds, POW_FAR_ULP.
  */
 const MAX_ULP: Record<VecMathOp, number> = {
-  exp: 1, expm1: 1.5, log: 1, log1p: 1, tanh: 1.5, logistic: 2, sin: 2.5, cos: 2.5, erf: 2.5, pow: 4,
+  exp: 1, expm1: 2, log: 1, log1p: 1, tanh: 1.5, logistic: 2, sin: 3, cos: 3, erf: 2.5, pow: 4,
 };
 /** pow's error grows with y·log2|x| (log's relative error, multiplied): the bound past 64. */
 const POW_FAR_ULP = 6;

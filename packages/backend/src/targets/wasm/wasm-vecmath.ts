@@ -38,6 +38,8 @@ interface Lanes<V> {
   shl(a: V, n: number): V; shr(a: V, n: number): V;
   /** Reinterpret float32 ↔ int32 lane bits. */
   bits(a: V): V; float(a: V): V;
+  /** 2^k as float32 for an int32 lane k in [-126, 127]. */
+  pow2(k: V): V;
   /** Float → int32 truncation. The argument must be NaN (→ 0) or below 2^31 in magnitude. */
   toInt(a: V): V;
   toFloat(a: V): V;
@@ -66,13 +68,11 @@ function horner<V>(l: Lanes<V>, t: V, c: readonly number[]): V {
 const MAGIC = 12582912; // 1.5 · 2^23
 const roundInt = <V>(l: Lanes<V>, t: V): V => l.sub(l.add(t, l.f(MAGIC)), l.f(MAGIC));
 
-/** 2^k as float32 for an int32 lane k in [-126, 127] (the exponent field). */
-const pow2 = <V>(l: Lanes<V>, k: V): V => l.float(l.shl(l.iadd(k, l.i(127)), 23));
 
 /** p · 2^k for k in [-252, 254], in two exact steps: one rounding, also into subnormals. */
 function scale<V>(l: Lanes<V>, p: V, k: V): V {
   const k1 = l.shr(k, 1);
-  return l.mul(l.mul(p, pow2(l, k1)), pow2(l, l.isub(k, k1)));
+  return l.mul(l.mul(p, l.pow2(k1)), l.pow2(l.isub(k, k1)));
 }
 
 /** ln 2 in two parts: LN2_HI has 9 significant bits, so k·LN2_HI is exact for |k| < 2^15. */
@@ -110,7 +110,7 @@ const expCore = <V>(l: Lanes<V>, x: V): V => {
  */
 const expm1Core = <V>(l: Lanes<V>, x: V): V => {
   const { k, u } = expReduce(l, l.min(l.max(x, l.f(-17.5)), l.f(89)));
-  const c = l.sub(l.f(1), pow2(l, l.isub(l.i(0), l.imin(k, l.i(25)))));
+  const c = l.sub(l.f(1), l.pow2(l.isub(l.i(0), l.imin(k, l.i(25)))));
   return scale(l, l.add(u, c), k);
 };
 
@@ -389,6 +389,8 @@ function wasmLanes(ctx: VecMathCtx, body: Bytes): Lanes<Bytes> {
     shl: (a, n) => emit(a, op.i32Const(n), v.i32x4Shl),
     shr: (a, n) => emit(a, op.i32Const(n), v.i32x4ShrS),
     bits: (a) => a, float: (a) => a,
+    // The exponent field.
+    pow2: (k) => emit(k, i32x4Const(127), v.i32x4Add, op.i32Const(23), v.i32x4Shl),
     toInt: un(v.i32x4TruncSatF32x4S), toFloat: un(v.f32x4ConvertI32x4S),
     host: (fn, x, m, res) => {
       // Rare lanes: one any_true test per vector; then lane by lane, a call where the mask is set.
@@ -478,12 +480,14 @@ function jsLanes(lines: string[]): Lanes<string> {
     imin: (a, b) => emit(`${a} < ${b} ? ${a} : ${b}`), ieq: (a, b) => emit(`${a} === ${b}`), ilt: (a, b) => emit(`${a} < ${b}`),
     shl: (a, n) => emit(`${a} << ${n}`), shr: (a, n) => emit(`${a} >> ${n}`),
     bits: (a) => emit(`(F32[0] = ${a}, I32[0])`), float: (a) => emit(`(I32[0] = ${a}, F32[0])`),
+    // A table read: no store-to-load round trip through the scratch arrays (the same value).
+    pow2: (k) => emit(`POW2[${k} + 127]`),
     toInt: (a) => emit(`${a} | 0`), toFloat: (a) => fr(a),
     host: (fn, x, m, res) => emit(`${m} ? Math.fround(HOST.${fn}(${x})) : ${res}`),
   };
 }
 
-/** The JavaScript source of one function's twin (a function of `x`, closing over `F32`/`I32`/`HOST`). */
+/** The JavaScript source of one function's twin (a function of `x`, closing over `F32`, `I32`, `POW2`, `HOST`). */
 export function vecMathJsSource(fn: VecMathOp): string {
   const lines = ["const x0 = Math.fround(x);", ...(isBinary(fn) ? ["const y0 = Math.fround(y);"] : [])];
   const res = PROGRAMS[fn](jsLanes(lines), "x0", isBinary(fn) ? "y0" : "x0");
@@ -491,6 +495,8 @@ export function vecMathJsSource(fn: VecMathOp): string {
 }
 
 const f32Scratch = new Float32Array(1);
+/** 2^(i - 127) for i in [1, 254]: the twin's `pow2`. */
+const POW2 = Float32Array.from({ length: 256 }, (_, i) => 2 ** (i - 127));
 const i32Scratch = new Int32Array(f32Scratch.buffer);
 
 /**
@@ -500,7 +506,7 @@ const i32Scratch = new Int32Array(f32Scratch.buffer);
  * @example VECMATH_JS.exp(1) // 2.7182817459106445 (Math.fround(Math.E))
  */
 export const VECMATH_JS = Object.fromEntries(
-  VECMATH_OPS.map((fn) => [fn, new Function("F32", "I32", "HOST", `return ${vecMathJsSource(fn)};`)(f32Scratch, i32Scratch, VECMATH_HOST)]),
+  VECMATH_OPS.map((fn) => [fn, new Function("F32", "I32", "POW2", "HOST", `return ${vecMathJsSource(fn)};`)(f32Scratch, i32Scratch, POW2, VECMATH_HOST)]),
 ) as Record<VecMathOp, (x: number, y?: number) => number>;
 
 /**
