@@ -1,6 +1,7 @@
 /**
- * Vector math for the wasm target: float32 exp, expm1, log, log1p, tanh, logistic, sin, cos and erf
- * as f32x4 polynomial approximations, and their scalar JavaScript twins.
+ * Vector math for the wasm target: float32 exp, expm1, log, log1p, tanh, logistic, sin, cos, erf
+ * and pow as f32x4 polynomial approximations, and their scalar JavaScript twins (which the JS
+ * target's kernels call for float32 results).
  *
  * Each function is written once, as a program over lanes (`Lanes<V>`: float32 arithmetic, compares,
  * selections, int32 bit operations). Two interpreters run that one program: `wasmLanes` emits SIMD128
@@ -9,7 +10,9 @@
  * 53 ≥ 2·24 + 2 bits, so the double rounding is harmless), min/max/abs/neg/floor, compares,
  * bit reinterpretation, int32 adds and shifts — and nothing else (no fused multiply-add, no f64):
  * so a JS kernel and a wasm kernel compute the same bits for the same float32 input (NaN payloads
- * aside: any NaN is NaN). docs/numerics.md#vector-math has the measured error of each function.
+ * aside: any NaN is NaN). The one exception is rare lanes, sin/cos past |x| = 12800, which both
+ * sides send to the same host function (`VECMATH_HOST`). docs/numerics.md#vector-math has the
+ * measured error of each function.
  */
 import { erfF64 } from "@kiln/core";
 import { type Bytes, T, type ValType, buildModule, op, v } from "./wasm-asm.js";
@@ -67,7 +70,6 @@ function horner<V>(l: Lanes<V>, t: V, c: readonly number[]): V {
 /** Rounds |t| < 2^22 to the nearest integer (ties to even) with two float32 additions. */
 const MAGIC = 12582912; // 1.5 · 2^23
 const roundInt = <V>(l: Lanes<V>, t: V): V => l.sub(l.add(t, l.f(MAGIC)), l.f(MAGIC));
-
 
 /** p · 2^k for k in [-252, 254], in two exact steps: one rounding, also into subnormals. */
 function scale<V>(l: Lanes<V>, p: V, k: V): V {
@@ -408,10 +410,13 @@ function wasmLanes(ctx: VecMathCtx, body: Bytes): Lanes<Bytes> {
 
 /**
  * The instructions of one float32 vector function: they consume the f32x4 argument on top of
- * the stack and leave the f32x4 result.
+ * the stack (pow: the base, then the exponent on top) and leave the f32x4 result. They use
+ * v128 locals from `ctx.local` (a few dozen) and, for sin and cos, the host import `ctx.hostFn`.
  * @example
+ * // In a function with one parameter (ptr): local i is locals[i - 1], so push returns the index.
  * const locals: ValType[] = [];
- * const body = [...op.get(0), ...v.load(), ...emitVecMath("exp", { local: (t) => locals.push(t) - 1 + 1 }), ...];
+ * const ctx = { local: (t: ValType) => locals.push(t), hostFn: (fn: HostFn) => hostImportIndex[fn] };
+ * const body = [...op.get(0), ...op.get(0), ...v.load(), ...emitVecMath("tanh", ctx), ...v.store(), ...op.end];
  */
 export function emitVecMath(fn: VecMathOp, ctx: VecMathCtx): Bytes {
   const x = ctx.local(T.v128), y = isBinary(fn) ? ctx.local(T.v128) : x;
