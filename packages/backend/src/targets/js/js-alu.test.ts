@@ -8,6 +8,7 @@ import { KernelCompileError, np } from "@kiln/core";
 import { type AluOp, type ExprDType } from "../../expr.js";
 import { scheduleGraph } from "../../schedule.js";
 import { JS, JS_ALU } from "./js-alu.js";
+import { VECMATH_JS, VECMATH_OPS } from "../wasm/wasm-vecmath.js";
 import { JS_HELPERS, compileJs, jsCompileError, renderJs } from "./js.js";
 
 const IN_DTYPES: readonly ExprDType[] = ["float32", "float64", "int32", "bool", "index"];
@@ -30,12 +31,26 @@ describe("JS ALU table", () => {
     const x = np.array([1, 2, 3]);
     const k = scheduleGraph([np.exp(x).node], (n) => n.prim === "data").plan.steps[0]!.kernel!;
     const good = renderJs(k);
-    expect(good).to.match(/Math\.exp\(.*\/\/ op exp$/m);
+    expect(good).to.match(/f32exp\(.*\/\/ op exp$/m);
     // A deliberately broken spelling of exp (what a wrong table entry renders).
-    const broken = good.replace(/Math\.exp\(/, "Math.exp((");
-    const line = broken.split("\n").findIndex((l) => l.includes("Math.exp((")) + 1;
-    expect(() => compileJs(broken, k.name)).to.throw(KernelCompileError, new RegExp(`kernel ${k.name}: JS line ${line} \\(op exp\\): .*\\n\\s+const \\w+ = .*Math\\.exp\\(\\(`));
+    const broken = good.replace(/f32exp\(/, "f32exp((");
+    const line = broken.split("\n").findIndex((l) => l.includes("f32exp((")) + 1;
+    expect(() => compileJs(broken, k.name)).to.throw(KernelCompileError, new RegExp(`kernel ${k.name}: JS line ${line} \\(op exp\\): .*\\n\\s+const \\w+ = .*f32exp\\(\\(`));
     expect(() => compileJs(good, k.name)).not.to.throw();
+  });
+
+  it("float32 (and float16) vector-math ops call the wasm functions' scalar twins; float64 keeps Math's", () => {
+    for (const fn of VECMATH_OPS) {
+      const args = fn === "pow" ? ["x", "y"] : ["x"];
+      for (const dt of ["float32", "float16"] as const) expect(JS_ALU[fn](args, { dtype: dt, in: dt, param: [] }, JS)).to.equal(`f32${fn}(${args.join(", ")})`);
+      expect(JS_ALU[fn](args, { dtype: "float64", in: "float64", param: [] }, JS)).to.not.include("f32");
+      expect(JS_HELPERS[`f32${fn}`], fn).to.equal(VECMATH_JS[fn]);
+    }
+    // A kernel's source: float32 tanh is the twin; float64 tanh is Math.tanh.
+    const f32 = renderJs(scheduleGraph([np.tanh(np.array([1, 2])).node], (n) => n.prim === "data").plan.steps[0]!.kernel!);
+    expect(f32).to.include("f32tanh(").and.not.include("Math.tanh(");
+    const f64 = renderJs(scheduleGraph([np.tanh(np.array([1, 2], { dtype: "float64" })).node], (n) => n.prim === "data").plan.steps[0]!.kernel!);
+    expect(f64).to.include("Math.tanh(").and.not.include("f32tanh(");
   });
 
   it("the formatter names the line without an op when the failing line has none", () => {

@@ -4,10 +4,20 @@
  */
 import { type AluOp } from "../../expr.js";
 import { type AluRender, BASE_ALU, type Dialect, mathCall, preludeCall } from "../../render/base.js";
+import { type VecMathOp } from "../wasm/wasm-vecmath.js";
 
 export const JS: Dialect = { math: (name) => `Math.${name}` };
 
 const isInt = (c: { in: string }) => c.in === "int32";
+/** Dtypes whose values are float32 numbers (float16 is stored and computed as float32). */
+export const isF32 = (dt: string): boolean => dt === "float32" || dt === "float16";
+
+/**
+ * A vector-math op (targets/wasm/wasm-vecmath.ts): a float32 result calls the wasm functions'
+ * scalar twin (the kernels' helper `f32<op>`), so a JS kernel and a wasm kernel compute the same
+ * bits for it; float64 keeps `f64`, Math's or the interpreter's float64 function.
+ */
+const vecMath = (fn: VecMathOp, f64: AluRender): AluRender => (a, c, d) => (isF32(c.dtype) ? `f32${fn}(${a.join(", ")})` : f64(a, c, d));
 const bool01 = (cond: string) => `(${cond} ? 1 : 0)`;
 /** NumPy's divmod and int32 power: the reference interpreter's functions (js.ts's JS_HELPERS). */
 const FLOOR_DIV = preludeCall("floorDiv"), REM = preludeCall("rem"), IPOW = preludeCall("ipow");
@@ -22,26 +32,26 @@ export const JS_ALU = {
   neg: (a, c) => (c.in === "bool" ? a[0]! : isInt(c) ? `(-${a[0]} | 0)` : `(-${a[0]})`),
   abs: wrapInt(mathCall("abs")),
   sign: (a) => `(${a[0]} > 0 ? 1 : ${a[0]} < 0 ? -1 : ${a[0]} === ${a[0]} ? 0 : NaN)`,
-  exp: mathCall("exp"),
-  expm1: mathCall("expm1"),
-  log: mathCall("log"),
-  log1p: mathCall("log1p"),
+  exp: vecMath("exp", mathCall("exp")),
+  expm1: vecMath("expm1", mathCall("expm1")),
+  log: vecMath("log", mathCall("log")),
+  log1p: vecMath("log1p", mathCall("log1p")),
   sqrt: mathCall("sqrt"),
   cbrt: mathCall("cbrt"),
-  sin: mathCall("sin"),
-  cos: mathCall("cos"),
+  sin: vecMath("sin", mathCall("sin")),
+  cos: vecMath("cos", mathCall("cos")),
   tan: mathCall("tan"),
   asin: mathCall("asin"),
   acos: mathCall("acos"),
   atan: mathCall("atan"),
   sinh: mathCall("sinh"),
   cosh: mathCall("cosh"),
-  tanh: mathCall("tanh"),
+  tanh: vecMath("tanh", mathCall("tanh")),
   // 1 / (1 + exp(-x)) is exact to float64 rounding except below x ≈ -709, where it gives 0
   // instead of a subnormal: branch-free, and ~10% faster than the two-sided form on random signs.
-  logistic: (a) => `(1.0 / (1.0 + Math.exp(-${a[0]})))`,
+  logistic: vecMath("logistic", (a) => `(1.0 / (1.0 + Math.exp(-${a[0]})))`),
   // Math has no special functions: the reference interpreter's own (js.ts's JS_HELPERS).
-  erf: preludeCall("erf"),
+  erf: vecMath("erf", preludeCall("erf")),
   erfc: preludeCall("erfc"),
   erfInv: preludeCall("erfInv"),
   lgamma: preludeCall("lgamma"),
@@ -62,7 +72,7 @@ export const JS_ALU = {
   div: (a, c, d) => (isInt(c) ? `(${a[1]} === 0 ? 0 : Math.floor(${a[0]} / ${a[1]}) | 0)` : BASE_ALU.div(a, c, d)),
   floorDiv: (a, c, d) => (isInt(c) ? `(${a[1]} === 0 ? 0 : Math.floor(${a[0]} / ${a[1]}) | 0)` : FLOOR_DIV(a, c, d)),
   rem: (a, c, d) => (isInt(c) ? `(${a[1]} === 0 ? 0 : rem(${a[0]}, ${a[1]}) | 0)` : REM(a, c, d)),
-  pow: (a, c, d) => (isInt(c) ? IPOW(a, c, d) : mathCall("pow")(a, c, d)),
+  pow: (a, c, d) => (isInt(c) ? IPOW(a, c, d) : vecMath("pow", mathCall("pow"))(a, c, d)),
   max: mathCall("max"),
   min: mathCall("min"),
   atan2: mathCall("atan2"),

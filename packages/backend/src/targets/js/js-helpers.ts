@@ -6,6 +6,7 @@
 import {
   digammaF64, erfF64, erfInvF64, erfcF64, floorDivideScalar, i0eF64, i1eF64, lgammaF64, powerInt32, remainderScalar, trigammaF64,
 } from "@kiln/core";
+import { VECMATH_JS } from "../wasm/wasm-vecmath.js";
 import { wasmGemm } from "./wasm-gemm.js";
 
 /** Numeric helpers shared by all kernels (NumPy semantics the Math object lacks). */
@@ -33,6 +34,20 @@ export const JS_HELPERS = {
   trigamma: trigammaF64,
   i0e: i0eF64,
   i1e: i1eF64,
+  /**
+   * The float32 vector-math functions (targets/wasm/wasm-vecmath.ts) as scalar twins of the wasm
+   * lanes: float32 exp, log, tanh, … of a JS kernel (js-alu.ts) have the wasm kernel's bits.
+   */
+  f32exp: VECMATH_JS.exp,
+  f32expm1: VECMATH_JS.expm1,
+  f32log: VECMATH_JS.log,
+  f32log1p: VECMATH_JS.log1p,
+  f32tanh: VECMATH_JS.tanh,
+  f32logistic: VECMATH_JS.logistic,
+  f32sin: VECMATH_JS.sin,
+  f32cos: VECMATH_JS.cos,
+  f32erf: VECMATH_JS.erf,
+  f32pow: VECMATH_JS.pow,
 };
 
 /**

@@ -10,18 +10,17 @@
 import { type AluOp, type ReduceOp } from "../../expr.js";
 import { type Op, type Operand, type Stmt } from "../../kernel.js";
 import { literal, opNote } from "../../render/base.js";
-import { JS, JS_ALU } from "./js-alu.js";
+import { VECMATH_OPS } from "../wasm/wasm-vecmath.js";
+import { JS, JS_ALU, isF32 } from "./js-alu.js";
 
 type Env = ReadonlyMap<string, number>;
 
-/** Dtypes whose values are float32 numbers (float16 is stored and computed as float32). */
-const isF32 = (dt: string) => dt === "float32" || dt === "float16";
-
 /**
  * ALU ops whose float32 result is already a float32 number when their operands are (a selection,
- * a sign flip, an integral value) or that round by themselves (`cast`): no `Math.fround` needed.
+ * a sign flip, an integral value) or that round by themselves (`cast`, and the vector-math ops,
+ * whose float32 form is a float32 function: js-alu.ts): no `Math.fround` needed.
  */
-const EXACT_IN_F32: ReadonlySet<AluOp> = new Set<AluOp>(["neg", "abs", "sign", "floor", "ceil", "round", "max", "min", "where", "cast", "clamp"]);
+const EXACT_IN_F32: ReadonlySet<AluOp> = new Set<AluOp>(["neg", "abs", "sign", "floor", "ceil", "round", "max", "min", "where", "cast", "clamp", ...VECMATH_OPS]);
 
 /** The rounding rule: a float32 result is rounded to float32 where it is computed. */
 const roundF32 = (expr: string, dtype: string) => (isF32(dtype) ? `Math.fround(${expr})` : expr);
