@@ -13,6 +13,7 @@ import {
 } from "@kiln/core";
 import { type Kernel, printKernel, printKernelBody } from "../../kernel.js";
 import { heap } from "../../host/heap.js";
+import { VECMATH_HOST } from "./wasm-vecmath.js";
 import { type ImportName, STORED_SIZE, asStored, renderWasm, wasmUnsupported } from "./wasm-render.js";
 
 /**
@@ -67,18 +68,21 @@ function instantiate(k: Kernel): WasmKernel | null {
     return null;
   }
   const h = heap;
-  const { bytes, imports, scratchFloats, extraBytes } = renderWasm(k, h);
+  const { bytes, imports, hostImports, scratchFloats, extraBytes } = renderWasm(k, h);
   let module: WebAssembly.Module;
   try {
     module = new WebAssembly.Module(bytes);
   } catch (e) {
-    // A browser's main thread refuses synchronous compilation of large modules: the JS kernel runs.
-    if (e instanceof RangeError) return null;
-    throw e;
+    // A browser's main thread refuses synchronous compilation of large modules; an engine limit
+    // (locals or size of a function) refuses a huge kernel: the JS kernel runs.
+    const why = `compile: ${(e as Error).message.split("\n")[0]}`;
+    fallbacks[why] = (fallbacks[why] ?? 0) + 1;
+    return null;
   }
   counters.compiles++;
   const m = Object.fromEntries(imports.map((n) => [n, IMPORT_FNS[n]]));
-  const instance = new WebAssembly.Instance(module, { env: { memory: h.memory as WebAssembly.Memory }, m });
+  const vecmath = Object.fromEntries(hostImports.map((n) => [n, VECMATH_HOST[n]]));
+  const instance = new WebAssembly.Instance(module, { env: { memory: h.memory as WebAssembly.Memory }, m, vecmath });
   const exec = instance.exports.run as (...ptrs: number[]) => void;
   const n = k.params.length;
   const bytesOf = asStored(k).params.map((p, i) => (scratchFloats.get(i) ?? p.size) * STORED_SIZE[p.dtype as keyof typeof STORED_SIZE]);

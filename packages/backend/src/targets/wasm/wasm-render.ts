@@ -27,6 +27,7 @@ import { type WasmHeap } from "../../host/heap.js";
 import { type ContractionParts, contractionParts, hasRegs, lets } from "../../render/contraction.js";
 import { MR, NR } from "../../lower-contraction.js";
 import { microkernel } from "./wasm-microkernel.js";
+import { type HostFn, type VecMathCtx, type VecMathOp, VECMATH_OPS, emitVecMath } from "./wasm-vecmath.js";
 
 // ------------------------------------------------------------------------------- eligibility
 
@@ -34,6 +35,14 @@ const STORED: ReadonlySet<DType> = new Set<DType>(["float32", "int32", "bool"]);
 const VALUE_DTYPES: ReadonlySet<string> = new Set(["float32", "int32", "bool", "index"]);
 
 const isF32Store = (st: Extract<Stmt, { s: "store" }>) => st.value.k !== "var" && st.value.dtype === "float32";
+
+/**
+ * Appends byte arrays to `out` (a loop, not `push(...bytes)`: a kernel's body can exceed the
+ * engine's limit on call arguments).
+ */
+function append(out: Bytes, ...parts: Bytes[]): void {
+  for (const p of parts) for (let i = 0; i < p.length; i++) out.push(p[i]!);
+}
 
 function* walk(stmts: readonly Stmt[], skip: Stmt | null = null): Generator<Stmt> {
   for (const st of stmts) {
@@ -88,6 +97,13 @@ export type ImportName =
 
 const BINARY_IMPORTS: ReadonlySet<ImportName> = new Set<ImportName>(["pow", "atan2", "fmod", "floorDiv", "rem", "ipow"]);
 
+/**
+ * An import of a kernel module: a float64 function of module `m` (called per element: the JS
+ * kernel's function), or `vecmath.<fn>` — the vector math's host function for rare lanes
+ * (wasm-vecmath.ts: sin/cos past the exact range reduction), float32 → float32.
+ */
+type AnyImport = ImportName | `vecmath.${HostFn}`;
+
 /** ALU ops computed by an imported float64 function of the same name. */
 const IMPORTED_OPS: Partial<Record<AluOp, ImportName>> = {
   exp: "exp", expm1: "expm1", log: "log", log1p: "log1p", cbrt: "cbrt", sin: "sin", cos: "cos", tan: "tan",
@@ -118,7 +134,9 @@ interface Ctx {
   /** Declared locals after the parameters. */
   readonly locals: ValType[];
   readonly nParams: number;
-  readonly imports: Map<ImportName, number>;
+  readonly imports: Map<AnyImport, number>;
+  /** v128 locals the vector math reuses across calls (vecCtx). */
+  readonly vecPool: number[];
 }
 
 function newLocal(c: Ctx, t: ValType): number {
@@ -126,7 +144,7 @@ function newLocal(c: Ctx, t: ValType): number {
   return c.nParams + c.locals.length - 1;
 }
 
-function importIndex(c: Ctx, name: ImportName): number {
+function importIndex(c: Ctx, name: AnyImport): number {
   let i = c.imports.get(name);
   if (i === undefined) c.imports.set(name, (i = c.imports.size));
   return i;
@@ -178,6 +196,27 @@ interface AluSpec {
   readonly param: readonly number[];
 }
 
+/** Float32 ops computed by the f32x4 vector math (wasm-vecmath.ts), in both renderers. */
+const VECMATH: ReadonlySet<string> = new Set<string>(VECMATH_OPS);
+const isVecMath = (s: AluSpec) => s.dtype === "float32" && VECMATH.has(s.alu);
+
+/**
+ * The vector math's context: its v128 temporaries are dead once its result has been consumed (the
+ * caller does so at once), so every call reuses the same pool of locals — a kernel with many
+ * vector-math ops stays far below the engine's limit on locals per function.
+ */
+function vecCtx(c: Ctx): VecMathCtx {
+  let next = 0;
+  return {
+    local: (t) => {
+      if (t !== T.v128) return newLocal(c, t);
+      if (next === c.vecPool.length) c.vecPool.push(newLocal(c, T.v128));
+      return c.vecPool[next++]!;
+    },
+    hostFn: (fn) => importIndex(c, `vecmath.${fn}`),
+  };
+}
+
 /** Ops with an int32 form (intAlu); any other op on int32 values computes as JS does, in float64. */
 const INT_OPS: ReadonlySet<AluOp> = new Set<AluOp>([
   "neg", "abs", "sign", "floor", "ceil", "round", "isnan", "isinf", "not", "add", "sub", "mul", "and", "or", "xor", "max", "min",
@@ -218,6 +257,11 @@ function scalarAlu(s: AluSpec, types: readonly Scalar[], arg: (i: number, t: Sca
     return [...arg(1, t), ...arg(2, t), ...condOf(0, types[0]!, arg), ...op.select];
   }
   if (s.alu === "cast") return castOp(s, types[0]!, arg, c);
+  if (isVecMath(s)) {
+    // One lane of the vector function: the JS kernels' twin computes exactly this (wasm-vecmath.ts).
+    const args = s.alu === "pow" ? [0, 1] : [0];
+    return [...args.flatMap((i) => [...arg(i, T.f32), ...v.f32x4Splat]), ...emitVecMath(s.alu as VecMathOp, vecCtx(c)), ...v.f32x4ExtractLane(0)];
+  }
   if (inInt && INT_OPS.has(s.alu) && (isIntDtype(s.dtype) || COMPARE.has(s.alu))) return intAlu(s, arg, c);
   // Float operands (or an int operand of a float op: promoted, as JS numbers are).
   const f32Mode = out === T.f32 && F32_EXACT.has(s.alu) && types.every((t) => t !== T.f64) && !(s.alu === "clamp" && out !== T.f32);
@@ -497,32 +541,32 @@ function accTypes(body: readonly Stmt[], k: Kernel): Map<string, Scalar> {
 function emitStmts(stmts: readonly Stmt[], env: Env, e: Emitter, out: Bytes): void {
   for (const st of stmts) {
     switch (st.s) {
-      case "let": out.push(...scalarLet(st.name, st.value, env, e)); break;
+      case "let": append(out, scalarLet(st.name, st.value, env, e)); break;
       case "acc": {
         const acc = e.accs.get(st.name)!;
-        out.push(...(acc.t === T.i32 ? op.i32Const(st.init) : op.f64Const(st.init)), ...op.set(acc.local));
+        append(out, (acc.t === T.i32 ? op.i32Const(st.init) : op.f64Const(st.init)), op.set(acc.local));
         break;
       }
       case "update": {
         const acc = e.accs.get(st.name)!;
-        out.push(...updateAcc(acc, st.rop, pushScalar(st.value, env, acc.t, e), e));
+        append(out, updateAcc(acc, st.rop, pushScalar(st.value, env, acc.t, e), e));
         break;
       }
       case "store": {
         const dt = e.k.params[st.buf]!.dtype as Stored;
         // A typed-array store: float32 rounds, int32 is ToInt32, bool (Uint8) keeps the low byte.
         const value = pushScalar(st.value, env, dt === "float32" ? T.f32 : T.i32, e);
-        out.push(...address(st.buf, pushScalar(st.index, env, T.i32, e), e), ...value, ...storeOp(dt));
+        append(out, address(st.buf, pushScalar(st.index, env, T.i32, e), e), value, storeOp(dt));
         break;
       }
       case "if": {
         const inner = new Map(env);
         const body: Bytes = [];
         emitStmts(st.body, inner, e, body);
-        out.push(...condOf(0, typeOfOperand(st.cond, env, e), (_i, t) => pushScalar(st.cond, env, t, e)), ...op.if(), ...body, ...op.end);
+        append(out, condOf(0, typeOfOperand(st.cond, env, e), (_i, t) => pushScalar(st.cond, env, t, e)), op.if(), body, op.end);
         break;
       }
-      case "loop": out.push(...emitLoop(st, env, e)); break;
+      case "loop": append(out, emitLoop(st, env, e)); break;
       case "regs": case "regUpdate": throw new Error("wasm: register tiles");
     }
   }
@@ -611,7 +655,7 @@ function vectorBody(st: LoopStmt, varLocal: number, outer: Env, e: Emitter): Byt
       case "let": {
         const made = vectorLet(s.name, s.value, env, e);
         if (!made) return null;
-        out.push(...made);
+        append(out, made);
         break;
       }
       case "update": {
@@ -619,9 +663,9 @@ function vectorBody(st: LoopStmt, varLocal: number, outer: Env, e: Emitter): Byt
         const b = s.value.k === "local" ? env.get(s.value.name) : undefined;
         if (!b || b.k === "scalar") {
           // The same value 4 times: four updates, in order.
-          for (let l = 0; l < 4; l++) out.push(...updateAcc(acc, s.rop, pushScalar(s.value, env, acc.t, e), e));
+          for (let l = 0; l < 4; l++) append(out, updateAcc(acc, s.rop, pushScalar(s.value, env, acc.t, e), e));
         } else {
-          for (let l = 0; l < 4; l++) out.push(...updateAcc(acc, s.rop, [...laneOf(b, l), ...convert(b.t, acc.t, e.c)], e));
+          for (let l = 0; l < 4; l++) append(out, updateAcc(acc, s.rop, [...laneOf(b, l), ...convert(b.t, acc.t, e.c)], e));
         }
         break;
       }
@@ -631,14 +675,14 @@ function vectorBody(st: LoopStmt, varLocal: number, outer: Env, e: Emitter): Byt
         const want = storedType(dt);
         const valueVec = (): Bytes => pushVec(s.value, env, want, e);
         if (idx && idx.k === "vec" && idx.unit && dt !== "bool") {
-          out.push(...address(s.buf, laneOf(idx, 0), e), ...valueVec(), ...v.store());
+          append(out, address(s.buf, laneOf(idx, 0), e), valueVec(), v.store());
         } else if (idx && idx.k === "vec") {
           return null; // scattered stores keep the scalar loop (collision order)
         } else {
           // A uniform index: the last iteration's value wins, as in the scalar loop.
           const b = s.value.k === "local" ? env.get(s.value.name) : undefined;
           const last = b && b.k === "vec" ? [...laneOf(b, 3), ...convert(b.t, want, e.c)] : pushScalar(s.value, env, want, e);
-          out.push(...address(s.buf, pushScalar(s.index, env, T.i32, e), e), ...last, ...storeOp(dt));
+          append(out, address(s.buf, pushScalar(s.index, env, T.i32, e), e), last, storeOp(dt));
         }
         break;
       }
@@ -669,7 +713,7 @@ function pushVec(o: Operand, env: Env, want: Scalar, e: Emitter): Bytes {
     const r = newLocal(e.c, T.v128);
     const out: Bytes = [...v.const(new Array(16).fill(0)), ...op.set(r)];
     for (let l = 0; l < 4; l++) {
-      out.push(...op.get(r), ...laneOf(b, l), ...convert(b.t, want, e.c), ...(want === T.f32 ? v.f32x4ReplaceLane(l) : v.i32x4ReplaceLane(l)), ...op.set(r));
+      append(out, op.get(r), laneOf(b, l), convert(b.t, want, e.c), (want === T.f32 ? v.f32x4ReplaceLane(l) : v.i32x4ReplaceLane(l)), op.set(r));
     }
     return [...out, ...op.get(r)];
   }
@@ -690,15 +734,14 @@ function vectorLet(name: string, val: Op, env: Env, e: Emitter): Bytes | null {
     // Gather: four scalar loads.
     const out: Bytes = [...v.const(new Array(16).fill(0)), ...op.set(local)];
     for (let l = 0; l < 4; l++) {
-      out.push(...op.get(local), ...address(val.buf, laneOf(idx, l), e), ...loadOp(dt),
-        ...(t === T.f32 ? v.f32x4ReplaceLane(l) : v.i32x4ReplaceLane(l)), ...op.set(local));
+      append(out, op.get(local), address(val.buf, laneOf(idx, l), e), loadOp(dt), (t === T.f32 ? v.f32x4ReplaceLane(l) : v.i32x4ReplaceLane(l)), op.set(local));
     }
     return out;
   }
   if (!val.args.some(varying)) return scalarLet(name, val, env, e);
-  // Operand types as lanes: f32 or i32 (an f64 lane type never occurs: accumulators are not read here).
+  // Vector lanes are f32 or i32 (a varying f64 never occurs: such lets keep the loop scalar); a
+  // uniform f64 operand (an accumulator's value) is used per lane, or rounded where JS rounds it.
   const types = val.args.map((a) => typeOfOperand(a, env, e));
-  if (types.includes(T.f64)) return null;
   const t = resultType(val, types);
   if (t === T.f64) return null;
   const local = newLocal(e.c, T.v128);
@@ -743,6 +786,7 @@ function directSimd(val: Extract<Op, { op: "alu" }>, types: readonly Scalar[], e
     if (val.alu === "min") return [...args(T.i32), ...v.i32x4MinS];
   }
   if (val.alu === "cast" && val.dtype === "float32" && types[0] === T.i32) return [...args(T.i32), ...v.f32x4ConvertI32x4S];
+  if (isVecMath(val) && types.every((t) => t !== T.i32)) return [...args(T.f32), ...emitVecMath(val.alu as VecMathOp, vecCtx(e.c))];
   return null;
 }
 
@@ -757,7 +801,7 @@ function perLane(val: Extract<Op, { op: "alu" }>, types: readonly Scalar[], t: S
       if (b && b.k === "vec") return [...laneOf(b, l), ...convert(b.t, want, e.c)];
       return pushScalar(o, env, want, e);
     };
-    out.push(...op.get(r), ...scalarAlu(val, types, arg, e.c), ...(t === T.f32 ? v.f32x4ReplaceLane(l) : v.i32x4ReplaceLane(l)), ...op.set(r));
+    append(out, op.get(r), scalarAlu(val, types, arg, e.c), (t === T.f32 ? v.f32x4ReplaceLane(l) : v.i32x4ReplaceLane(l)), op.set(r));
   }
   return [...out, ...op.get(r)];
 }
@@ -766,8 +810,10 @@ function perLane(val: Extract<Op, { op: "alu" }>, types: readonly Scalar[], t: S
 
 export interface WasmModuleSource {
   readonly bytes: Uint8Array<ArrayBuffer>;
-  /** The float64 functions the module imports from `m`, in import order. */
+  /** The float64 functions the module imports from `m` (called per element). */
   readonly imports: readonly ImportName[];
+  /** The vector math's host functions it imports from `vecmath` (called for rare lanes only). */
+  readonly hostImports: readonly HostFn[];
   /** Scratch parameters that need more room than the kernel says (a contraction's zero-padded B panels), in floats. */
   readonly scratchFloats: ReadonlyMap<number, number>;
   /** Hidden parameters after the kernel's own (a contraction's C), in bytes: the caller allocates them. */
@@ -794,7 +840,7 @@ export function renderWasm(kernel: Kernel, heap: Pick<WasmHeap, "importLimits">)
   const P = k.params.some((p) => p.role === "scratch") || hasRegs(k.body) ? contractionParts(k) : null;
   const parts = P && typeof P !== "string" ? P : null;
   // A contraction gets one more parameter: C, the microkernel's output (ldc floats per row).
-  const c: Ctx = { locals: [], nParams: k.params.length + (parts ? 1 : 0), imports: new Map() };
+  const c: Ctx = { locals: [], nParams: k.params.length + (parts ? 1 : 0), imports: new Map(), vecPool: [] };
   const accs = new Map<string, { local: number; t: Scalar }>();
   const e: Emitter = { c, k, accs };
   for (const [name, t] of accTypes(k.body, k)) accs.set(name, { local: newLocal(c, t), t });
@@ -806,9 +852,12 @@ export function renderWasm(kernel: Kernel, heap: Pick<WasmHeap, "importLimits">)
     scratchFloats = made.scratchFloats;
     extraBytes = [made.cFloats * 4];
   } else emitStmts(k.body, new Map(), e, body);
-  body.push(...op.end);
+  append(body, op.end);
   const f64 = (n: number): FuncType => ({ params: new Array(n).fill(T.f64), results: [T.f64] });
-  const imports: ImportedFunc[] = [...c.imports.keys()].map((name) => ({ module: "m", name, type: f64(BINARY_IMPORTS.has(name) ? 2 : 1) }));
+  const imports: ImportedFunc[] = [...c.imports.keys()].map((name) =>
+    name.startsWith("vecmath.")
+      ? { module: "vecmath", name: name.slice("vecmath.".length), type: { params: [T.f32], results: [T.f32] } }
+      : { module: "m", name, type: f64(BINARY_IMPORTS.has(name as ImportName) ? 2 : 1) });
   // The microkernel is the function after `run`: its index is known once every import is.
   const gemmIndex = uleb(imports.length + 1);
   const code = parts ? body.flatMap((b) => (b === GEMM_CALL ? gemmIndex : [b])) : body;
@@ -820,7 +869,14 @@ export function renderWasm(kernel: Kernel, heap: Pick<WasmHeap, "importLimits">)
       ...(parts ? [microkernel("gemm")] : []),
     ],
   });
-  return { bytes, imports: [...c.imports.keys()], scratchFloats, extraBytes };
+  const names = [...c.imports.keys()];
+  return {
+    bytes,
+    imports: names.filter((n): n is ImportName => !n.startsWith("vecmath.")),
+    hostImports: names.filter((n) => n.startsWith("vecmath.")).map((n) => n.slice("vecmath.".length) as HostFn),
+    scratchFloats,
+    extraBytes,
+  };
 }
 
 /** Placeholder for the microkernel's function index in a `call` (patched by renderWasm). */
@@ -853,10 +909,7 @@ function contractionBody(P: ContractionParts, e: Emitter, out: Bytes): { scratch
     if (np % 2) {
       const z = newLocal(e.c, T.i32);
       const from = np * NR * kk * 4, to = bFloats * 4;
-      body.push(...op.i32Const(from), ...op.set(z), ...op.block(), ...op.loop(),
-        ...op.get(z), ...op.i32Const(to), ...op.i32GeU, ...op.brIf(1),
-        ...op.get(sb.buf), ...op.get(z), ...op.i32Add, ...op.f32Const(0), ...op.f32Store(),
-        ...op.get(z), ...op.i32Const(4), ...op.i32Add, ...op.set(z), ...op.br(0), ...op.end, ...op.end);
+      append(body, op.i32Const(from), op.set(z), op.block(), op.loop(), op.get(z), op.i32Const(to), op.i32GeU, op.brIf(1), op.get(sb.buf), op.get(z), op.i32Add, op.f32Const(0), op.f32Store(), op.get(z), op.i32Const(4), op.i32Add, op.set(z), op.br(0), op.end, op.end);
     }
     body.push(...op.get(sa.buf), ...op.get(sb.buf), ...op.get(cPtr), ...op.i32Const(mp), ...op.i32Const(kk), ...op.i32Const(ldc * 4),
       ...op.i32Const(0), ...op.i32Const(npairs), 0x10, GEMM_CALL);
@@ -878,10 +931,10 @@ function contractionBody(P: ContractionParts, e: Emitter, out: Bytes): { scratch
     const liBody: Bytes = [];
     emitStmts([...lets(li.body), P.epilogue], liEnv, e, liBody);
     e.regAlias = undefined;
-    tileBody.push(...countedLoop(liVar, mp, liBody));
-    body.push(...countedLoop(tileVar, np, tileBody));
+    append(tileBody, countedLoop(liVar, mp, liBody));
+    append(body, countedLoop(tileVar, np, tileBody));
   }
-  out.push(...countedLoop(bVar, P.batch, body));
+  append(out, countedLoop(bVar, P.batch, body));
   const scratchFloats = new Map([[sa.buf, mp * MR * kk], [sb.buf, bFloats]]);
   return { scratchFloats, cFloats };
 }
