@@ -1,0 +1,179 @@
+/**
+ * The CPU worker pool: the same bits for any thread count, a kernel that traps is a KernelTrapError
+ * naming its export and leaves the pool usable, a dead worker is replaced, Node exits with the pool
+ * started, and a browser main thread (no `Atomics.wait`) runs kernels on the calling thread.
+ */
+import { expect } from "chai";
+import { spawnSync } from "node:child_process";
+import { KernelTrapError, ValueError } from "@kiln/core";
+import { type Bytes, T, buildModule, op } from "./wasm-asm.js";
+import { heap } from "./wasm-memory.js";
+import {
+  canBlock, cpuPoolStats, cpuThreads, parallelFor, poolWorkers, setCpuThreads, simulatePoolEnvironment, terminatePoolWorker,
+} from "./wasm-pool.js";
+
+const h = heap!;
+const { get, set, i32Const } = op;
+
+/** A module exporting `name(...params, lo, hi)` whose body runs `step` for i in [lo, hi) (local `i`). */
+function loopModule(name: string, params: number, step: Bytes, imports = [] as { module: string; name: string }[]): WebAssembly.Module {
+  const [lo, hi, i] = [params, params + 1, params + 2];
+  const body = [
+    ...get(lo), ...set(i),
+    ...op.block(), ...op.loop(),
+    ...get(i), ...get(hi), ...op.i32GeU, ...op.brIf(1),
+    ...step,
+    ...get(i), ...i32Const(1), ...op.i32Add, ...set(i),
+    ...op.br(0),
+    ...op.end, ...op.end, ...op.end,
+  ];
+  const f64Fn = { params: [T.f64], results: [T.f64] };
+  return new WebAssembly.Module(buildModule({
+    memory: h.importLimits,
+    imports: imports.map((m) => ({ ...m, type: f64Fn })),
+    funcs: [{ type: { params: new Array(params + 2).fill(T.i32), results: [] }, locals: [T.i32], body, export: name }],
+  }));
+}
+
+/** `expAll(src, dst, lo, hi)`: dst[i] = float32(Math.exp(src[i]) + i), Math.exp imported as m.exp. */
+const addr = (base: number, i: number): Bytes => [...get(base), ...get(i), ...i32Const(2), ...op.i32Shl, ...op.i32Add];
+const EXP_ALL = loopModule("expAll", 2, [
+  ...addr(1, 4),
+  ...addr(0, 4), ...op.f32Load(), ...op.f64PromoteF32, ...op.call(0), ...get(4), ...op.f64ConvertI32S, ...op.f64Add, ...op.f32DemoteF64,
+  ...op.f32Store(),
+], [{ module: "m", name: "exp" }]);
+const EXP_IMPORTS = { m: { exp: "exp" } } as const;
+
+/** `boom(lo, hi)`: traps (`unreachable`) at every index but 0. */
+const BOOM = loopModule("boom", 0, [...get(2), ...op.if(), ...op.unreachable, ...op.end]);
+
+function withThreads<R>(n: number, f: () => R): R {
+  const before = cpuThreads();
+  setCpuThreads(n);
+  try {
+    return f();
+  } finally {
+    setCpuThreads(before);
+  }
+}
+
+/** Runs expAll over n inputs and returns the output's bytes. */
+function expAll(n: number, grain: number): Uint8Array {
+  const mark = h.mark();
+  try {
+    const [src, dst] = [h.alloc(n * 4), h.alloc(n * 4)];
+    const f32 = h.views().f32;
+    for (let i = 0; i < n; i++) f32[src / 4 + i] = Math.sin(i * 0.37) * 20;
+    parallelFor(EXP_ALL, "expAll", [src, dst], n, { grain, imports: EXP_IMPORTS });
+    return h.views().u8.slice(dst, dst + n * 4);
+  } finally {
+    h.release(mark);
+  }
+}
+
+describe("CPU worker pool", function () {
+  this.timeout(60_000);
+
+  it("gives the same bits on 1, 2 and 3 threads, with imported Math functions", () => {
+    for (const [n, grain] of [[100_003, 1000], [4097, 1], [7, 1]] as const) {
+      const one = withThreads(1, () => expAll(n, grain));
+      const jobs = cpuPoolStats().parallelJobs;
+      const two = withThreads(2, () => expAll(n, grain));
+      const three = withThreads(3, () => expAll(n, grain));
+      expect(Buffer.from(two).equals(Buffer.from(one)), `n=${n} 2 threads`).to.equal(true);
+      expect(Buffer.from(three).equals(Buffer.from(one)), `n=${n} 3 threads`).to.equal(true);
+      expect(cpuPoolStats().parallelJobs, "the work was split").to.equal(jobs + 2);
+    }
+    const f32 = new Float32Array(expAll(5, 1).buffer);
+    expect(f32[3]).to.equal(Math.fround(Math.exp(Math.fround(Math.sin(3 * 0.37) * 20)) + 3));
+  });
+
+  it("runs small work (n <= grain) on the calling thread alone", () => {
+    withThreads(2, () => {
+      const jobs = cpuPoolStats().parallelJobs;
+      expAll(1000, 1000);
+      expect(cpuPoolStats().parallelJobs).to.equal(jobs);
+    });
+  });
+
+  it("a kernel that traps on a thread is a KernelTrapError naming the export; the pool stays usable", () => {
+    withThreads(2, () => {
+      const expected = expAll(50_000, 100);
+      for (let round = 0; round < 3; round++) {
+        expect(() => parallelFor(BOOM, "boom", [], 64, { grain: 1 })).to.throw(KernelTrapError, /"boom".*unreachable/);
+        expect(Buffer.from(expAll(50_000, 100)).equals(Buffer.from(expected))).to.equal(true);
+      }
+      expect(cpuPoolStats().workers).to.equal(1);
+      // One thread: the caller's own trap is the same typed error.
+      setCpuThreads(1);
+      expect(() => parallelFor(BOOM, "boom", [], 64, { grain: 1 })).to.throw(KernelTrapError, /"boom"/);
+    });
+  });
+
+  it("replaces a worker that died", async () => {
+    const before = cpuThreads();
+    setCpuThreads(2);
+    try {
+      const expected = expAll(50_000, 100);
+      const spawned = cpuPoolStats().spawned;
+      await terminatePoolWorker(0);
+      expect(cpuPoolStats().workers).to.equal(0);
+      expect(Buffer.from(expAll(50_000, 100)).equals(Buffer.from(expected))).to.equal(true);
+      expect(cpuPoolStats()).to.include({ workers: 1, spawned: spawned + 1 });
+    } finally {
+      setCpuThreads(before);
+    }
+  });
+
+  it("rejects bad thread counts and loop bounds with ValueError", () => {
+    for (const bad of [0, -1, 1.5, NaN, 1000]) expect(() => setCpuThreads(bad), String(bad)).to.throw(ValueError, /setCpuThreads/);
+    expect(() => parallelFor(EXP_ALL, "expAll", [0, 0], -1)).to.throw(ValueError, /non-negative integer/);
+    expect(() => parallelFor(EXP_ALL, "nope", [0, 0], 4)).to.throw(ValueError, /"nope"/);
+  });
+
+  it("never keeps Node from exiting once workers started", () => {
+    const url = (f: string) => new URL(f, import.meta.url).href;
+    const script = `
+      import { buildModule, op, T } from ${JSON.stringify(url("./wasm-asm.ts"))};
+      import { heap } from ${JSON.stringify(url("./wasm-memory.ts"))};
+      import { parallelFor, setCpuThreads, cpuPoolStats } from ${JSON.stringify(url("./wasm-pool.ts"))};
+      setCpuThreads(3);
+      const m = new WebAssembly.Module(buildModule({ memory: heap.importLimits, imports: [],
+        funcs: [{ type: { params: [T.i32, T.i32], results: [] }, locals: [], body: [...op.end], export: "noop" }] }));
+      parallelFor(m, "noop", [], 64, { grain: 1 });
+      console.log(JSON.stringify(cpuPoolStats()));`;
+    const started = performance.now();
+    const child = spawnSync(process.execPath, ["--conditions=kiln-source", "--import", "tsx", "--input-type=module", "--eval", script], { encoding: "utf8", timeout: 30_000 });
+    expect(child.error, child.stderr).to.equal(undefined);
+    expect(child.status, child.stderr).to.equal(0);
+    expect(JSON.parse(child.stdout.trim())).to.include({ workers: 2, parallelJobs: 1 });
+    // tsx's start-up takes a second or two; a child kept alive by its workers would hit the timeout.
+    expect(performance.now() - started).to.be.below(30_000);
+  });
+
+  describe("where Atomics.wait is not allowed (a browser's main thread)", () => {
+    const forbidden = { wait: (): never => { throw new TypeError("Atomics.wait cannot be called in this context"); } };
+
+    it("detects it by a zero-timeout wait", () => {
+      expect(canBlock(Atomics)).to.equal(true);
+      expect(canBlock(forbidden)).to.equal(false);
+      expect(poolWorkers(4, { canBlock: false, sharedHeap: true, workers: true })).to.equal(0);
+      expect(poolWorkers(4, { canBlock: true, sharedHeap: false, workers: true })).to.equal(0);
+      expect(poolWorkers(4, { canBlock: true, sharedHeap: true, workers: true })).to.equal(3);
+    });
+
+    it("runs every kernel on the calling thread, with the same bits", () => {
+      const expected = withThreads(1, () => expAll(20_000, 100));
+      simulatePoolEnvironment({ canBlock: canBlock(forbidden), sharedHeap: true, workers: true });
+      try {
+        withThreads(4, () => {
+          const jobs = cpuPoolStats().parallelJobs;
+          expect(Buffer.from(expAll(20_000, 100)).equals(Buffer.from(expected))).to.equal(true);
+          expect(cpuPoolStats().parallelJobs).to.equal(jobs);
+        });
+      } finally {
+        simulatePoolEnvironment(null);
+      }
+    });
+  });
+});
