@@ -4,18 +4,9 @@
  * in `Atomics.wait` while workers run matmul panels), and trains to the same bits as one thread.
  */
 import { expect } from "chai";
-import { np, nn, optim, random, jit, grad, setCpuThreads, cpuThreads, ParamState, type Tensor } from "kiln";
-import { activeExecutor, cpuPoolStats, setExecutor, useCpuBackend } from "kiln/internal";
+import { nn, optim, random, jit, grad, ParamState, type Tensor } from "kiln";
+import { activeExecutor, cpuPoolStats, setExecutor, useCpuBackend, withCpuThreads } from "kiln/internal";
 
-function onThreads<R>(n: number, f: () => R): R {
-  const before = cpuThreads();
-  setCpuThreads(n);
-  try {
-    return f();
-  } finally {
-    setCpuThreads(before);
-  }
-}
 
 describe("cpu backend on several threads", function () {
   this.timeout(120_000);
@@ -28,7 +19,7 @@ describe("cpu backend on several threads", function () {
 
   it("a jitted training loop reads its loss with dataSync() for 10^3 steps with the pool active", () => {
     const train = (threads: number, steps: number) =>
-      onThreads(threads, () => {
+      withCpuThreads(threads, () => {
         random.seed(7);
         const x = random.normal({ size: [64, 32] });
         const labels = random.randint(0, 10, { size: [64] });

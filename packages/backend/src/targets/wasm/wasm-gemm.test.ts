@@ -7,19 +7,10 @@ import { expect } from "chai";
 import { activeExecutor, np, random, setExecutor, type Tensor } from "@kiln/core";
 import { useCpuBackend } from "../../index.js";
 import { heap } from "./wasm-memory.js";
-import { cpuPoolStats, cpuThreads, setCpuThreads } from "./wasm-pool.js";
+import { cpuPoolStats, withCpuThreads } from "./wasm-pool.js";
 
 const bits = (t: Tensor) => Buffer.from(new Uint8Array((t.dataSync() as Float32Array).slice().buffer));
 
-function onThreads<R>(n: number, f: () => R): R {
-  const before = cpuThreads();
-  setCpuThreads(n);
-  try {
-    return f();
-  } finally {
-    setCpuThreads(before);
-  }
-}
 
 describe("wasm gemm on the worker pool", function () {
   this.timeout(60_000);
@@ -46,9 +37,9 @@ describe("wasm gemm on the worker pool", function () {
       const b = random.normal({ size: sb }).astype("float32");
       const run = () => bits(epilogue(np.matmul(a, b)));
       const mark = heap!.mark();
-      const one = onThreads(1, run);
+      const one = withCpuThreads(1, run);
       const jobs = cpuPoolStats().parallelJobs;
-      const two = onThreads(2, run);
+      const two = withCpuThreads(2, run);
       expect(two.equals(one), `${sa} @ ${sb}`).to.equal(true);
       expect(cpuPoolStats().parallelJobs, `${sa} @ ${sb} ran on the pool`).to.be.above(jobs);
       expect(heap!.mark(), "the panels went back to the arena").to.equal(mark);

@@ -9,7 +9,7 @@ import { KernelTrapError, ValueError } from "@kiln/core";
 import { type Bytes, T, buildModule, op } from "./wasm-asm.js";
 import { heap } from "./wasm-memory.js";
 import {
-  canBlock, cpuPoolStats, cpuThreads, parallelFor, poolWorkers, setCpuThreads, simulatePoolEnvironment, terminatePoolWorker,
+  canBlock, cpuPoolStats, cpuThreads, parallelFor, poolWorkers, setCpuThreads, simulatePoolEnvironment, terminatePoolWorker, withCpuThreads,
 } from "./wasm-pool.js";
 
 const h = heap!;
@@ -47,15 +47,6 @@ const EXP_IMPORTS = { m: { exp: "exp" } } as const;
 /** `boom(lo, hi)`: traps (`unreachable`) at every index but 0. */
 const BOOM = loopModule("boom", 0, [...get(2), ...op.if(), ...op.unreachable, ...op.end]);
 
-function withThreads<R>(n: number, f: () => R): R {
-  const before = cpuThreads();
-  setCpuThreads(n);
-  try {
-    return f();
-  } finally {
-    setCpuThreads(before);
-  }
-}
 
 /** Runs expAll over n inputs and returns the output's bytes. */
 function expAll(n: number, grain: number): Uint8Array {
@@ -76,10 +67,10 @@ describe("CPU worker pool", function () {
 
   it("gives the same bits on 1, 2 and 3 threads, with imported Math functions", () => {
     for (const [n, grain] of [[100_003, 1000], [4097, 1], [7, 1]] as const) {
-      const one = withThreads(1, () => expAll(n, grain));
+      const one = withCpuThreads(1, () => expAll(n, grain));
       const jobs = cpuPoolStats().parallelJobs;
-      const two = withThreads(2, () => expAll(n, grain));
-      const three = withThreads(3, () => expAll(n, grain));
+      const two = withCpuThreads(2, () => expAll(n, grain));
+      const three = withCpuThreads(3, () => expAll(n, grain));
       expect(Buffer.from(two).equals(Buffer.from(one)), `n=${n} 2 threads`).to.equal(true);
       expect(Buffer.from(three).equals(Buffer.from(one)), `n=${n} 3 threads`).to.equal(true);
       expect(cpuPoolStats().parallelJobs, "the work was split").to.equal(jobs + 2);
@@ -89,7 +80,7 @@ describe("CPU worker pool", function () {
   });
 
   it("runs small work (n <= grain) on the calling thread alone", () => {
-    withThreads(2, () => {
+    withCpuThreads(2, () => {
       const jobs = cpuPoolStats().parallelJobs;
       expAll(1000, 1000);
       expect(cpuPoolStats().parallelJobs).to.equal(jobs);
@@ -97,7 +88,7 @@ describe("CPU worker pool", function () {
   });
 
   it("a kernel that traps on a thread is a KernelTrapError naming the export; the pool stays usable", () => {
-    withThreads(2, () => {
+    withCpuThreads(2, () => {
       const expected = expAll(50_000, 100);
       for (let round = 0; round < 3; round++) {
         expect(() => parallelFor(BOOM, "boom", [], 64, { grain: 1 })).to.throw(KernelTrapError, /"boom".*unreachable/);
@@ -163,10 +154,10 @@ describe("CPU worker pool", function () {
     });
 
     it("runs every kernel on the calling thread, with the same bits", () => {
-      const expected = withThreads(1, () => expAll(20_000, 100));
+      const expected = withCpuThreads(1, () => expAll(20_000, 100));
       simulatePoolEnvironment({ canBlock: canBlock(forbidden), sharedHeap: true, workers: true });
       try {
-        withThreads(4, () => {
+        withCpuThreads(4, () => {
           const jobs = cpuPoolStats().parallelJobs;
           expect(Buffer.from(expAll(20_000, 100)).equals(Buffer.from(expected))).to.equal(true);
           expect(cpuPoolStats().parallelJobs).to.equal(jobs);

@@ -169,6 +169,22 @@ export function setCpuThreads(n: number): void {
 }
 
 /**
+ * Runs `f` with the CPU thread count set to `n`, restoring the previous count after (tests and
+ * benchmarks comparing thread counts).
+ * @example withCpuThreads(1, () => np.matmul(a, b).dataSync()); // the single-threaded reference
+ */
+export function withCpuThreads<R>(n: number, f: () => R): R {
+  const before = threads;
+  setCpuThreads(n);
+  try {
+    return f();
+  } finally {
+    if (before === null) threads = null;
+    else setCpuThreads(before);
+  }
+}
+
+/**
  * The threads CPU kernels use: the configured count, or the hardware's (`os.availableParallelism()`,
  * `navigator.hardwareConcurrency`). Kernels still run on one thread where the pool cannot work
  * (see `cpuPoolStats().workers`).
