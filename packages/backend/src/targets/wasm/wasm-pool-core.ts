@@ -26,20 +26,27 @@ export const SEQ_MASK = 0xffff;
 
 if (CTL.ERROR_AT + CTL.ERROR_BYTES > ARENA_BASE) throw new Error("the pool's control block does not fit below ARENA_BASE");
 
-/**
- * The names a pool kernel may import, per import module: `{ m: { exp: "exp" } }` gives the kernel
- * `m.exp = Math.exp` on every thread. Only `Math` functions qualify: they exist in every worker
- * under the same name with the same results, whereas a JS closure cannot be sent to a worker.
- */
 export type MathFunctionName = {
   [K in keyof Math]: Math[K] extends (...args: never[]) => number ? K : never;
 }[keyof Math];
 
-export type PoolImports = Readonly<Record<string, Readonly<Record<string, MathFunctionName>>>>;
+/**
+ * One function a pool kernel imports, described so that every thread can build it: a JS closure
+ * cannot be sent to a worker. A `Math` function by name (`"exp"`: every thread's own `Math.exp`,
+ * the same results), or the source of a self-contained function expression
+ * (`{ source: "(a, b) => a % b" }`, evaluated once per thread and module; it may use only globals).
+ */
+export type PoolImport = MathFunctionName | { readonly source: string };
+
+/**
+ * A kernel's JS imports per import module: `{ m: { exp: "exp", fmod: { source: "(a, b) => a % b" } } }`
+ * gives it `m.exp` and `m.fmod` on every thread.
+ */
+export type PoolImports = Readonly<Record<string, Readonly<Record<string, PoolImport>>>>;
 
 /** What `poolCore` evaluates to on the calling thread. */
 export interface PoolCore {
-  /** The imports object of a kernel: `env.memory` plus each named Math function. */
+  /** The imports object of a kernel: `env.memory` plus each described function (PoolImport). */
   importsFor(memory: WebAssembly.Memory, names: PoolImports): WebAssembly.Imports;
   /**
    * Claims chunks of job `seq` until none are left (or some chunk failed), running
@@ -59,8 +66,9 @@ function importsFor(memory, names) {
   for (const mod of Object.keys(names)) {
     const fns = {};
     for (const field of Object.keys(names[mod])) {
-      const f = Math[names[mod][field]];
-      if (typeof f !== "function") throw new TypeError("pool import " + mod + "." + field + ": Math." + names[mod][field] + " is not a function");
+      const spec = names[mod][field];
+      const f = typeof spec === "string" ? Math[spec] : new Function("return (" + spec.source + ");")();
+      if (typeof f !== "function") throw new TypeError("pool import " + mod + "." + field + " is not a function: " + JSON.stringify(spec));
       fns[field] = f;
     }
     out[mod] = fns;

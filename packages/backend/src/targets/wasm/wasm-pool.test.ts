@@ -16,7 +16,7 @@ const h = heap!;
 const { get, set, i32Const } = op;
 
 /** A module exporting `name(...params, lo, hi)` whose body runs `step` for i in [lo, hi) (local `i`). */
-function loopModule(name: string, params: number, step: Bytes, imports = [] as { module: string; name: string }[]): WebAssembly.Module {
+function loopModule(name: string, params: number, step: Bytes, imports = [] as { module: string; name: string; arity?: number }[]): WebAssembly.Module {
   const [lo, hi, i] = [params, params + 1, params + 2];
   const body = [
     ...get(lo), ...set(i),
@@ -27,22 +27,25 @@ function loopModule(name: string, params: number, step: Bytes, imports = [] as {
     ...op.br(0),
     ...op.end, ...op.end, ...op.end,
   ];
-  const f64Fn = { params: [T.f64], results: [T.f64] };
   return new WebAssembly.Module(buildModule({
     memory: h.importLimits,
-    imports: imports.map((m) => ({ ...m, type: f64Fn })),
+    imports: imports.map((m) => ({ module: m.module, name: m.name, type: { params: new Array(m.arity ?? 1).fill(T.f64), results: [T.f64] } })),
     funcs: [{ type: { params: new Array(params + 2).fill(T.i32), results: [] }, locals: [T.i32], body, export: name }],
   }));
 }
 
-/** `expAll(src, dst, lo, hi)`: dst[i] = float32(Math.exp(src[i]) + i), Math.exp imported as m.exp. */
+/**
+ * `expAll(src, dst, lo, hi)`: dst[i] = float32(fmod(Math.exp(src[i]), 1000) + i): Math.exp
+ * imported by name as m.exp, fmod from its source as m.fmod.
+ */
 const addr = (base: number, i: number): Bytes => [...get(base), ...get(i), ...i32Const(2), ...op.i32Shl, ...op.i32Add];
 const EXP_ALL = loopModule("expAll", 2, [
   ...addr(1, 4),
-  ...addr(0, 4), ...op.f32Load(), ...op.f64PromoteF32, ...op.call(0), ...get(4), ...op.f64ConvertI32S, ...op.f64Add, ...op.f32DemoteF64,
+  ...addr(0, 4), ...op.f32Load(), ...op.f64PromoteF32, ...op.call(0), ...op.f64Const(1000), ...op.call(1),
+  ...get(4), ...op.f64ConvertI32S, ...op.f64Add, ...op.f32DemoteF64,
   ...op.f32Store(),
-], [{ module: "m", name: "exp" }]);
-const EXP_IMPORTS = { m: { exp: "exp" } } as const;
+], [{ module: "m", name: "exp" }, { module: "m", name: "fmod", arity: 2 }]);
+const EXP_IMPORTS = { m: { exp: "exp", fmod: { source: "(a, b) => a % b" } } } as const;
 
 /** `boom(lo, hi)`: traps (`unreachable`) at every index but 0. */
 const BOOM = loopModule("boom", 0, [...get(2), ...op.if(), ...op.unreachable, ...op.end]);
@@ -65,7 +68,7 @@ function expAll(n: number, grain: number): Uint8Array {
 describe("CPU worker pool", function () {
   this.timeout(60_000);
 
-  it("gives the same bits on 1, 2 and 3 threads, with imported Math functions", () => {
+  it("gives the same bits on 1, 2 and 3 threads, with imported functions (a Math name, a source)", () => {
     for (const [n, grain] of [[100_003, 1000], [4097, 1], [7, 1]] as const) {
       const one = withCpuThreads(1, () => expAll(n, grain));
       const jobs = cpuPoolStats().parallelJobs;
@@ -76,7 +79,7 @@ describe("CPU worker pool", function () {
       expect(cpuPoolStats().parallelJobs, "the work was split").to.equal(jobs + 2);
     }
     const f32 = new Float32Array(expAll(5, 1).buffer);
-    expect(f32[3]).to.equal(Math.fround(Math.exp(Math.fround(Math.sin(3 * 0.37) * 20)) + 3));
+    expect(f32[3]).to.equal(Math.fround((Math.exp(Math.fround(Math.sin(3 * 0.37) * 20)) % 1000) + 3));
   });
 
   it("runs small work (n <= grain) on the calling thread alone", () => {

@@ -17,7 +17,7 @@ import { KernelTrapError, ValueError, describeValue } from "@kiln/core";
 import { heap } from "./wasm-memory.js";
 import { CTL, MAX_CHUNKS, type PoolImports, SEQ_MASK, poolCore, workerSource } from "./wasm-pool-core.js";
 
-export { type PoolImports, type MathFunctionName } from "./wasm-pool-core.js";
+export { type PoolImports, type PoolImport, type MathFunctionName } from "./wasm-pool-core.js";
 
 /** Threads the option accepts at most (chunks per job stay below MAX_CHUNKS at 4 per thread). */
 export const MAX_THREADS = 256;
@@ -130,11 +130,12 @@ export interface ParallelForOptions {
    * calling thread alone: waking a worker costs tens of microseconds.
    */
   readonly grain?: number;
-  /** The kernel's JS imports (Math functions by name); fixed per module at its first call. */
+  /** The kernel's JS imports (PoolImport: Math functions by name, or self-contained sources); fixed per module at its first call. */
   readonly imports?: PoolImports;
 }
 
 let threads: number | null = null;
+let hardware: number | null = null;
 let environment: PoolEnvironment | null = null;
 const slots: Slot[] = [];
 const modules = new Map<WebAssembly.Module, ModuleEntry>();
@@ -191,7 +192,8 @@ export function withCpuThreads<R>(n: number, f: () => R): R {
  * @example cpuThreads(); // 2 on a 2-core machine
  */
 export function cpuThreads(): number {
-  return threads ?? hardwareThreads();
+  hardware ??= hardwareThreads();
+  return threads ?? hardware;
 }
 
 /** Live workers, workers ever started and jobs split across threads (for tests and `lower()`-style reports). */
