@@ -16,7 +16,7 @@ const h = heap!;
 const { get, set, i32Const } = op;
 
 /** A module exporting `name(...params, lo, hi)` whose body runs `step` for i in [lo, hi) (local `i`). */
-function loopModule(name: string, params: number, step: Bytes, imports = [] as { module: string; name: string; arity?: number }[]): WebAssembly.Module {
+function loopModule(name: string, params: number, step: Bytes, imports = [] as { module: string; name: string; arity?: number }[], extraLocals = 0): WebAssembly.Module {
   const [lo, hi, i] = [params, params + 1, params + 2];
   const body = [
     ...get(lo), ...set(i),
@@ -30,7 +30,7 @@ function loopModule(name: string, params: number, step: Bytes, imports = [] as {
   return new WebAssembly.Module(buildModule({
     memory: h.importLimits,
     imports: imports.map((m) => ({ module: m.module, name: m.name, type: { params: new Array(m.arity ?? 1).fill(T.f64), results: [T.f64] } })),
-    funcs: [{ type: { params: new Array(params + 2).fill(T.i32), results: [] }, locals: [T.i32], body, export: name }],
+    funcs: [{ type: { params: new Array(params + 2).fill(T.i32), results: [] }, locals: new Array(1 + extraLocals).fill(T.i32), body, export: name }],
   }));
 }
 
@@ -49,6 +49,24 @@ const EXP_IMPORTS = { m: { exp: "exp", fmod: { source: "(a, b) => a % b" } } } a
 
 /** `boom(lo, hi)`: traps (`unreachable`) at every index but 0. */
 const BOOM = loopModule("boom", 0, [...get(2), ...op.if(), ...op.unreachable, ...op.end]);
+
+// Atomic i32 load/store (the threads proposal, 0xfe prefix): the handoff below must not read a stale flag.
+const atomicLoad: Bytes = [0xfe, 0x10, 2, 0], atomicStore: Bytes = [0xfe, 0x17, 2, 0];
+/**
+ * `handoff(flag, lo, hi)` over two chunks: index 0 spins until index 1 has started (flag set; at
+ * most 2^31 spins), index 1 sets the flag and traps. The caller claims first and holds chunk 0, so
+ * the trap happens on the worker.
+ */
+const HANDOFF = loopModule("handoff", 1, [
+  ...get(3), ...op.i32Eqz, ...op.if(),
+  ...op.block(), ...op.loop(),
+  ...get(0), ...atomicLoad, ...op.brIf(1),
+  ...get(4), ...i32Const(1), ...op.i32Add, ...op.tee(4), ...i32Const(0x7fffffff), ...op.i32Eq, ...op.brIf(1),
+  ...op.br(0),
+  ...op.end, ...op.end,
+  ...op.else, ...get(0), ...i32Const(1), ...atomicStore, ...op.unreachable,
+  ...op.end,
+], [], 1);
 
 
 /** Runs expAll over n inputs and returns the output's bytes. */
@@ -90,13 +108,24 @@ describe("CPU worker pool", function () {
     });
   });
 
-  it("a kernel that traps on a thread is a KernelTrapError naming the export; the pool stays usable", () => {
+  it("a kernel that traps on the caller or on a worker is a KernelTrapError naming the export; the pool stays usable", () => {
     withCpuThreads(2, () => {
       const expected = expAll(50_000, 100);
       for (let round = 0; round < 3; round++) {
         expect(() => parallelFor(BOOM, "boom", [], 64, { grain: 1 })).to.throw(KernelTrapError, /"boom".*unreachable/);
         expect(Buffer.from(expAll(50_000, 100)).equals(Buffer.from(expected))).to.equal(true);
       }
+      expect(cpuPoolStats().workers).to.equal(1);
+      // The worker's trap travels through the control block to the caller.
+      const mark = h.mark();
+      try {
+        const flag = h.alloc(4);
+        h.views().i32[flag / 4] = 0;
+        expect(() => parallelFor(HANDOFF, "handoff", [flag], 2, { grain: 1 })).to.throw(KernelTrapError, /"handoff".*unreachable.*on a worker thread/);
+      } finally {
+        h.release(mark);
+      }
+      expect(Buffer.from(expAll(50_000, 100)).equals(Buffer.from(expected))).to.equal(true);
       expect(cpuPoolStats().workers).to.equal(1);
       // One thread: the caller's own trap is the same typed error.
       setCpuThreads(1);
