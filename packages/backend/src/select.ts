@@ -10,7 +10,7 @@ import { TARGETS, targetNamed } from "./targets/index.js";
 import { type DeviceSummary } from "./targets/target.js";
 import { type GpujsInitOptions } from "./targets/gpujs/gpujs-runtime.js";
 import { type AdapterSummary } from "./targets/webgpu/webgpu-api.js";
-import { setCpuThreads } from "./targets/wasm/wasm-pool.js";
+import { setCpuThreads } from "./targets/wasm/cpu-threads.js";
 
 export type BackendName = "cpu" | "webgpu" | "gpujs";
 

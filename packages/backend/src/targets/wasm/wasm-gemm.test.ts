@@ -7,7 +7,7 @@ import { expect } from "chai";
 import { activeExecutor, np, random, setExecutor, type Tensor } from "@kiln/core";
 import { useCpuBackend } from "../../index.js";
 import { heap } from "./wasm-memory.js";
-import { cpuPoolStats, withCpuThreads } from "./wasm-pool.js";
+import { cpuPoolStats, withCpuThreads } from "./cpu-threads.js";
 
 const bits = (t: Tensor) => Buffer.from(new Uint8Array((t.dataSync() as Float32Array).slice().buffer));
 

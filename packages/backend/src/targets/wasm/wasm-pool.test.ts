@@ -8,9 +8,8 @@ import { spawnSync } from "node:child_process";
 import { KernelTrapError, ValueError } from "@kiln/core";
 import { type Bytes, T, buildModule, op } from "./wasm-asm.js";
 import { heap } from "./wasm-memory.js";
-import {
-  canBlock, cpuPoolStats, cpuThreads, parallelFor, poolWorkers, setCpuThreads, simulatePoolEnvironment, terminatePoolWorker, withCpuThreads,
-} from "./wasm-pool.js";
+import { cpuPoolStats, cpuThreads, setCpuThreads, withCpuThreads } from "./cpu-threads.js";
+import { canBlock, parallelFor, poolWorkers, simulatePoolEnvironment, terminatePoolWorker } from "./wasm-pool.js";
 
 const h = heap!;
 const { get, set, i32Const } = op;
@@ -159,7 +158,8 @@ describe("CPU worker pool", function () {
     const script = `
       import { buildModule, op, T } from ${JSON.stringify(url("./wasm-asm.ts"))};
       import { heap } from ${JSON.stringify(url("./wasm-memory.ts"))};
-      import { parallelFor, setCpuThreads, cpuPoolStats } from ${JSON.stringify(url("./wasm-pool.ts"))};
+      import { parallelFor } from ${JSON.stringify(url("./wasm-pool.ts"))};
+      import { setCpuThreads, cpuPoolStats } from ${JSON.stringify(url("./cpu-threads.ts"))};
       setCpuThreads(3);
       const m = new WebAssembly.Module(buildModule({ memory: heap.importLimits, imports: [],
         funcs: [{ type: { params: [T.i32, T.i32], results: [] }, locals: [], body: [...op.end], export: "noop" }] }));

@@ -9,18 +9,18 @@
  * synchronous `dataSync()` keeps working. Where blocking is not allowed (a browser's main thread)
  * or the heap is not shared, kernels run on the calling thread only: the pool is used when kiln
  * runs inside a Worker. Workers start lazily on the first parallel call, are `unref`ed (the pool
- * never keeps Node alive), and a worker that dies is replaced on the next call.
+ * never keeps Node alive), a worker that dies is replaced on the next call, and workers beyond a
+ * lowered thread count (cpu-threads.ts) stop at the next call.
  *
  * Protocol and import contract: wasm-pool-core.ts.
  */
 import { KernelTrapError, ValueError, describeValue } from "@kiln/core";
+import { cpuThreads, poolCounters } from "./cpu-threads.js";
 import { heap } from "./wasm-memory.js";
 import { CTL, MAX_CHUNKS, type PoolImports, SEQ_MASK, poolCore, workerSource } from "./wasm-pool-core.js";
 
 export { type PoolImports, type PoolImport, type MathFunctionName } from "./wasm-pool-core.js";
 
-/** Threads the option accepts at most (chunks per job stay below MAX_CHUNKS at 4 per thread). */
-export const MAX_THREADS = 256;
 /** Chunks per thread: a thread that finishes early takes another, evening out uneven workers. */
 const CHUNKS_PER_THREAD = 4;
 
@@ -71,15 +71,6 @@ function nodeWorkerThreads(): NodeWorkerThreads | null {
 
 const hasWebWorkers = () => typeof (globalThis as { Worker?: unknown }).Worker === "function" && typeof URL.createObjectURL === "function";
 
-/** The hardware thread count: `os.availableParallelism()` in Node, `navigator.hardwareConcurrency` in browsers. */
-export function hardwareThreads(): number {
-  const os = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule?.("node:os") as
-    | typeof import("node:os")
-    | undefined;
-  const n = os?.availableParallelism?.() ?? (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
-  return Math.max(1, Math.min(MAX_THREADS, n));
-}
-
 interface Slot {
   post(message: unknown, transfer?: Transferable[]): void;
   terminate(): Promise<unknown>;
@@ -108,7 +99,7 @@ function spawnSlot(): Slot | null {
     w.unref();
     port1.unref();
     const slot: Slot = { post: (m) => port1.postMessage(m), terminate: () => w.terminate(), alive: true, modules: new Set() };
-    const dead = () => (slot.alive = false);
+    const dead = () => ((slot.alive = false), countLive());
     w.on("exit", dead);
     w.on("error", dead);
     return slot;
@@ -118,7 +109,7 @@ function spawnSlot(): Slot | null {
   const w = new Worker(url);
   URL.revokeObjectURL(url);
   const slot: Slot = { post: (m) => w.postMessage(m), terminate: async () => w.terminate(), alive: true, modules: new Set() };
-  w.onerror = () => (slot.alive = false);
+  w.onerror = () => ((slot.alive = false), countLive());
   w.postMessage({ kind: "init", memory });
   return slot;
 }
@@ -134,15 +125,12 @@ export interface ParallelForOptions {
   readonly imports?: PoolImports;
 }
 
-let threads: number | null = null;
-let hardware: number | null = null;
 let environment: PoolEnvironment | null = null;
 const slots: Slot[] = [];
 const modules = new Map<WebAssembly.Module, ModuleEntry>();
 let nextModuleId = 0;
 let seq = 0;
 let busy = false;
-const counters = { spawned: 0, parallelJobs: 0 };
 
 function env(): PoolEnvironment {
   environment ??= { canBlock: canBlock(Atomics), sharedHeap: !!heap?.shared, workers: !!nodeWorkerThreads() || hasWebWorkers() };
@@ -154,57 +142,21 @@ export function simulatePoolEnvironment(e: PoolEnvironment | null): void {
   environment = e;
 }
 
-/**
- * Sets the threads CPU kernels run on, the calling thread included (default: the hardware's
- * count). `1` turns the workers off; surplus workers are stopped. Also `init({ cpu: { threads } })`.
- * @example
- * setCpuThreads(1); // every kernel on the calling thread
- * setCpuThreads(4);
- */
-export function setCpuThreads(n: number): void {
-  if (!Number.isInteger(n) || n < 1 || n > MAX_THREADS) {
-    throw new ValueError(`setCpuThreads: threads must be an integer from 1 to ${MAX_THREADS}, got ${describeValue(n)}`);
-  }
-  threads = n;
-  for (const slot of slots.splice(Math.max(0, n - 1))) void slot.terminate();
-}
-
-/**
- * Runs `f` with the CPU thread count set to `n`, restoring the previous count after (tests and
- * benchmarks comparing thread counts).
- * @example withCpuThreads(1, () => np.matmul(a, b).dataSync()); // the single-threaded reference
- */
-export function withCpuThreads<R>(n: number, f: () => R): R {
-  const before = threads;
-  setCpuThreads(n);
-  try {
-    return f();
-  } finally {
-    if (before === null) threads = null;
-    else setCpuThreads(before);
-  }
-}
-
-/**
- * The threads CPU kernels use: the configured count, or the hardware's (`os.availableParallelism()`,
- * `navigator.hardwareConcurrency`). Kernels still run on one thread where the pool cannot work
- * (see `cpuPoolStats().workers`).
- * @example cpuThreads(); // 2 on a 2-core machine
- */
-export function cpuThreads(): number {
-  hardware ??= hardwareThreads();
-  return threads ?? hardware;
-}
-
-/** Live workers, workers ever started and jobs split across threads (for tests and `lower()`-style reports). */
-export function cpuPoolStats(): { threads: number; workers: number; spawned: number; parallelJobs: number } {
-  return { threads: cpuThreads(), workers: slots.filter((s) => s.alive).length, spawned: counters.spawned, parallelJobs: counters.parallelJobs };
-}
-
 /** Stops worker `i` as a crash would (tests of replacement); resolves once it has exited. */
 export async function terminatePoolWorker(i: number): Promise<void> {
   const slot = slots[i];
-  if (slot) (await slot.terminate(), (slot.alive = false));
+  if (slot) (await slot.terminate(), (slot.alive = false), countLive());
+}
+
+function countLive(): void {
+  poolCounters.workers = slots.filter((s) => s.alive).length;
+}
+
+/** Stops workers beyond `count` (the thread count was lowered). */
+function trimWorkers(count: number): void {
+  if (slots.length <= count) return;
+  for (const slot of slots.splice(count)) void slot.terminate();
+  countLive();
 }
 
 /** Starts missing workers and replaces dead ones, up to `count`. */
@@ -214,8 +166,9 @@ function ensureWorkers(count: number): void {
     const slot = spawnSlot();
     if (!slot) break;
     slots[i] = slot;
-    counters.spawned++;
+    poolCounters.spawned++;
   }
+  countLive();
 }
 
 function entryOf(module: WebAssembly.Module, imports: PoolImports): ModuleEntry {
@@ -261,6 +214,7 @@ export function parallelFor(module: WebAssembly.Module, exportName: string, args
   const entry = entryOf(module, opts.imports ?? {});
   const f = exportOf(entry, module, exportName);
   const workers = poolWorkers(cpuThreads(), env());
+  trimWorkers(workers);
   if (workers === 0 || n <= grain || busy) {
     try {
       if (n > 0) f(...args, 0, n);
@@ -300,7 +254,7 @@ function runShared(
   }
   Atomics.add(ctl, CTL.WAKE, 1);
   Atomics.notify(ctl, CTL.WAKE);
-  counters.parallelJobs++;
+  poolCounters.parallelJobs++;
   let own: unknown = undefined;
   let failed = false;
   core.claimAndRun(ctl, seq, n, chunk, nChunks, (lo, hi) => f(...args, lo, hi), (e) => {
