@@ -7,7 +7,8 @@ import { expect } from "chai";
 import { spawnSync } from "node:child_process";
 import { KernelTrapError, ValueError } from "@kiln/core";
 import { type Bytes, T, buildModule, op } from "./wasm-asm.js";
-import { heap } from "./wasm-memory.js";
+import { ARENA_BASE, heap } from "./wasm-memory.js";
+import { CTL } from "./wasm-pool-core.js";
 import { cpuPoolStats, cpuThreads, setCpuThreads, withCpuThreads } from "./cpu-threads.js";
 import { canBlock, parallelFor, poolWorkers, simulatePoolEnvironment, terminatePoolWorker } from "./wasm-pool.js";
 
@@ -145,6 +146,11 @@ describe("CPU worker pool", function () {
     } finally {
       setCpuThreads(before);
     }
+  });
+
+  it("keeps its control block below the heap's arena", () => {
+    expect(CTL.ERROR_AT + CTL.ERROR_BYTES).to.be.at.most(ARENA_BASE);
+    expect(CTL.WORDS * 4).to.be.at.most(CTL.ERROR_AT);
   });
 
   it("rejects bad thread counts and loop bounds with ValueError", () => {
