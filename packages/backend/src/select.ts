@@ -10,6 +10,7 @@ import { TARGETS, targetNamed } from "./targets/index.js";
 import { type DeviceSummary } from "./targets/target.js";
 import { type GpujsInitOptions } from "./targets/gpujs/gpujs-runtime.js";
 import { type AdapterSummary } from "./targets/webgpu/webgpu-api.js";
+import { setCpuThreads } from "./targets/wasm/cpu-threads.js";
 
 export type BackendName = "cpu" | "webgpu" | "gpujs";
 
@@ -60,6 +61,13 @@ export interface InitOptions {
    * @example await init({ gpujs: { mode: "cpu" } }); setBackend("gpujs");
    */
   readonly gpujs?: GpujsInitOptions;
+  /**
+   * The CPU backend's threads, the calling thread included (default: `os.availableParallelism()`
+   * in Node, `navigator.hardwareConcurrency` in browsers; `1` runs every kernel on the calling
+   * thread). Same as `setCpuThreads(threads)`; docs/backends.md "CPU threads".
+   * @example await init({ cpu: { threads: 2 } });
+   */
+  readonly cpu?: { readonly threads?: number };
 }
 
 /**
@@ -79,6 +87,7 @@ export interface InitOptions {
  * setBackend("webgpu"); // also on a software adapter, when asked for by name
  */
 export async function init(opts: InitOptions = {}): Promise<BackendInfo[]> {
+  if (opts.cpu?.threads !== undefined) setCpuThreads(opts.cpu.threads);
   const [fallback, ...devices] = TARGETS;
   registerExecutor(fallback.executor);
   const found: [string, DeviceSummary][] = [];

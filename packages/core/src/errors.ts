@@ -44,6 +44,11 @@ export class DisposedError extends KilnError {}
  */
 export class KernelCompileError extends KilnError {}
 /**
+ * A compiled kernel trapped or threw while running (a WebAssembly `unreachable`, an out-of-bounds
+ * access: a kiln bug). The message names the kernel's export; the CPU worker pool stays usable.
+ */
+export class KernelTrapError extends KilnError {}
+/**
  * A Tensor was converted to a JS number or string (`x > 0`, `Number(x)`, `` `${x}` `` inside a
  * trace): the message says what to use instead (`itemSync()`, `np.where`, `cond`).
  */

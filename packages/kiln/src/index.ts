@@ -22,7 +22,7 @@ export {
 // ------------------------------------------------------------------ errors (@kiln/core)
 export {
   KilnError, ShapeError, DTypeError, IndexError, ValueError, ConcretizationError, BackendUnavailableError, StateError,
-  DisposedError, KernelCompileError, CoercionError, AsyncFunctionError, KilnTypeError,
+  DisposedError, KernelCompileError, KernelTrapError, CoercionError, AsyncFunctionError, KilnTypeError,
 } from "@kiln/core";
 
 // ------------------------------------------------------------------ State, randomness, environment (@kiln/core)
@@ -46,7 +46,7 @@ export {
 
 // ------------------------------------------------------------------ backends (@kiln/backend)
 export {
-  backends, init, setBackend, getBackend, destroyGpu, lowerGraph, kernelCacheStats,
+  backends, init, setBackend, getBackend, setCpuThreads, cpuThreads, destroyGpu, lowerGraph, kernelCacheStats,
   tuneWebgpu, webgpuRunStats, webgpuCacheStats, setWgslSourceStore, gpujsStats, gpujsMode, destroyGpujs, wasmKernelStats, setWasmMinElements,
   type BackendInfo, type GpujsMode, type GpujsInitOptions, type BackendName, type InitOptions, type AdapterSummary, type LoweredGraph, type LoweredKernelInfo,
   type PlanStats, type TuneOptions, type TuneReport, type WgslSourceStore, type WgslStoreProblem,

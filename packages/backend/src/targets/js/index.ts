@@ -1,6 +1,6 @@
 /**
  * The JS target: fused kernels rendered as JavaScript functions over typed arrays (js.ts), float32
- * contractions on a WebAssembly SIMD microkernel (js-matmul.ts, wasm-gemm.ts), compiled once per
+ * contractions on a WebAssembly SIMD microkernel (js-matmul.ts, ../wasm/wasm-gemm.ts), compiled once per
  * kernel (kernel-cache.ts) and run on the host by the cpu executor (cpu.ts). Its kernels are also
  * the host's: every target runs its host steps through them.
  */

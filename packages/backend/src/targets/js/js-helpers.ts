@@ -7,11 +7,11 @@ import {
   digammaF64, erfF64, erfInvF64, erfcF64, floorDivideScalar, i0eF64, i1eF64, lgammaF64, powerInt32, remainderScalar, trigammaF64,
 } from "@kiln/core";
 import { VECMATH_JS } from "../wasm/wasm-vecmath.js";
-import { wasmGemm } from "./wasm-gemm.js";
+import { wasmGemm } from "../wasm/wasm-gemm.js";
 
 /** Numeric helpers shared by all kernels (NumPy semantics the Math object lacks). */
 export const JS_HELPERS = {
-  /** The WebAssembly SIMD matmul microkernel (targets/js/js-matmul.ts), when available. */
+  /** The WebAssembly SIMD matmul microkernel (targets/wasm/wasm-gemm.ts, driven by targets/js/js-matmul.ts), when available. */
   gemm: wasmGemm,
   /** Round half to even, as NumPy. */
   roundHalfEven(x: number): number {

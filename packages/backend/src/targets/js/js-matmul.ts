@@ -1,7 +1,8 @@
 /**
  * float32 contraction kernels on the CPU: the kernel IR's packing phases (with their fused
  * prologues) run as JavaScript writing float32 panels into the WebAssembly workspace, the
- * register-tile phase becomes one call of the SIMD microkernel (targets/js/wasm-gemm.ts), and the
+ * register-tile phase becomes one call of the SIMD microkernel (targets/wasm/wasm-gemm.ts, split across
+ * the CPU worker pool when the product is big enough), and the
  * fused epilogue runs as JavaScript reading C back — the IR's own statements with the tile register
  * read from C. Everything else (int32/bool contractions, float64, an IR shape this does not know,
  * no WebAssembly SIMD) renders through the generic JS path, which accumulates in float64.
@@ -11,7 +12,7 @@
  */
 import { type Kernel, type Stmt } from "../../kernel.js";
 import { MR, NR } from "../../lower-contraction.js";
-import { wasmGemm } from "./wasm-gemm.js";
+import { wasmGemm } from "../wasm/wasm-gemm.js";
 import { HELPER_BINDINGS } from "./js-helpers.js";
 import { contractionParts, lets } from "../../render/contraction.js";
 import { type RegAlias, renderStmts } from "./js-stmts.js";
@@ -57,11 +58,16 @@ export function renderContractionJs(k: Kernel): string | null {
     `"use strict";`,
     HELPER_BINDINGS,
     `return function ${k.name}(${params}) {`,
-    // The panels live in the WebAssembly workspace (the scratch arrays passed in are not used).
+    // The panels live on the WebAssembly heap's arena (the scratch arrays passed in are not used),
+    // released however the kernel ends.
     `  const ws_ = gemm.workspace(${aFloats}, ${bFloats}, ${cFloats});`,
+    `  try {`,
     `  b${sa.buf} = ws_.a; b${sb.buf} = ws_.b;`,
     `  const c_ = ws_.c;`,
     ...out,
+    `  } finally {`,
+    `    ws_.release();`,
+    `  }`,
     `};`,
   ].join("\n");
 }

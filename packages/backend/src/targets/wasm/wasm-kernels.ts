@@ -14,6 +14,7 @@ import {
 import { type Kernel, printKernel, printKernelBody } from "../../kernel.js";
 import { heap } from "../../host/heap.js";
 import { VECMATH_HOST } from "./wasm-vecmath.js";
+import { gemmOnPool } from "./wasm-gemm.js";
 import { type ImportName, STORED_SIZE, asStored, renderWasm, wasmUnsupported } from "./wasm-render.js";
 
 /**
@@ -68,7 +69,7 @@ function instantiate(k: Kernel): WasmKernel | null {
     return null;
   }
   const h = heap;
-  const { bytes, imports, hostImports, scratchFloats, extraBytes } = renderWasm(k, h);
+  const { bytes, imports, hostImports, pooled, scratchFloats, extraBytes } = renderWasm(k, h);
   let module: WebAssembly.Module;
   try {
     module = new WebAssembly.Module(bytes);
@@ -82,7 +83,9 @@ function instantiate(k: Kernel): WasmKernel | null {
   counters.compiles++;
   const m = Object.fromEntries(imports.map((n) => [n, IMPORT_FNS[n]]));
   const vecmath = Object.fromEntries(hostImports.map((n) => [n, VECMATH_HOST[n]]));
-  const instance = new WebAssembly.Instance(module, { env: { memory: h.memory as WebAssembly.Memory }, m, vecmath });
+  if (pooled && !gemmOnPool) return null;
+  const pool: Record<string, (...a: number[]) => void> = pooled ? { gemm: gemmOnPool! } : {};
+  const instance = new WebAssembly.Instance(module, { env: { memory: h.memory as WebAssembly.Memory }, m, vecmath, pool });
   const exec = instance.exports.run as (...ptrs: number[]) => void;
   const n = k.params.length;
   const bytesOf = asStored(k).params.map((p, i) => (scratchFloats.get(i) ?? p.size) * STORED_SIZE[p.dtype as keyof typeof STORED_SIZE]);

@@ -27,6 +27,7 @@ import { type WasmHeap } from "../../host/heap.js";
 import { type ContractionParts, contractionParts, hasRegs, lets } from "../../render/contraction.js";
 import { MR, NR } from "../../lower-contraction.js";
 import { microkernel } from "./wasm-microkernel.js";
+import { PARALLEL_MIN_FLOPS } from "./wasm-gemm.js";
 import { type HostFn, type VecMathCtx, type VecMathOp, VECMATH_OPS, emitVecMath } from "./wasm-vecmath.js";
 
 // ------------------------------------------------------------------------------- eligibility
@@ -102,7 +103,7 @@ const BINARY_IMPORTS: ReadonlySet<ImportName> = new Set<ImportName>(["pow", "ata
  * kernel's function), or `vecmath.<fn>` — the vector math's host function for rare lanes
  * (wasm-vecmath.ts: sin/cos past the exact range reduction), float32 → float32.
  */
-type AnyImport = ImportName | `vecmath.${HostFn}`;
+type AnyImport = ImportName | `vecmath.${HostFn}` | "pool.gemm";
 
 /** ALU ops computed by an imported float64 function of the same name. */
 const IMPORTED_OPS: Partial<Record<AluOp, ImportName>> = {
@@ -814,6 +815,8 @@ export interface WasmModuleSource {
   readonly imports: readonly ImportName[];
   /** The vector math's host functions it imports from `vecmath` (called for rare lanes only). */
   readonly hostImports: readonly HostFn[];
+  /** Whether it imports `pool.gemm` (a contraction big enough for the worker pool). */
+  readonly pooled: boolean;
   /** Scratch parameters that need more room than the kernel says (a contraction's zero-padded B panels), in floats. */
   readonly scratchFloats: ReadonlyMap<number, number>;
   /** Hidden parameters after the kernel's own (a contraction's C), in bytes: the caller allocates them. */
@@ -855,9 +858,11 @@ export function renderWasm(kernel: Kernel, heap: Pick<WasmHeap, "importLimits">)
   append(body, op.end);
   const f64 = (n: number): FuncType => ({ params: new Array(n).fill(T.f64), results: [T.f64] });
   const imports: ImportedFunc[] = [...c.imports.keys()].map((name) =>
-    name.startsWith("vecmath.")
-      ? { module: "vecmath", name: name.slice("vecmath.".length), type: { params: [T.f32], results: [T.f32] } }
-      : { module: "m", name, type: f64(BINARY_IMPORTS.has(name as ImportName) ? 2 : 1) });
+    name === "pool.gemm"
+      ? { module: "pool", name: "gemm", type: { params: new Array(7).fill(T.i32), results: [] } }
+      : name.startsWith("vecmath.")
+        ? { module: "vecmath", name: name.slice("vecmath.".length), type: { params: [T.f32], results: [T.f32] } }
+        : { module: "m", name, type: f64(BINARY_IMPORTS.has(name as ImportName) ? 2 : 1) });
   // The microkernel is the function after `run`: its index is known once every import is.
   const gemmIndex = uleb(imports.length + 1);
   const code = parts ? body.flatMap((b) => (b === GEMM_CALL ? gemmIndex : [b])) : body;
@@ -872,7 +877,8 @@ export function renderWasm(kernel: Kernel, heap: Pick<WasmHeap, "importLimits">)
   const names = [...c.imports.keys()];
   return {
     bytes,
-    imports: names.filter((n): n is ImportName => !n.startsWith("vecmath.")),
+    imports: names.filter((n): n is ImportName => !n.startsWith("vecmath.") && n !== "pool.gemm"),
+    pooled: names.includes("pool.gemm"),
     hostImports: names.filter((n) => n.startsWith("vecmath.")).map((n) => n.slice("vecmath.".length) as HostFn),
     scratchFloats,
     extraBytes,
@@ -911,8 +917,11 @@ function contractionBody(P: ContractionParts, e: Emitter, out: Bytes): { scratch
       const from = np * NR * kk * 4, to = bFloats * 4;
       append(body, op.i32Const(from), op.set(z), op.block(), op.loop(), op.get(z), op.i32Const(to), op.i32GeU, op.brIf(1), op.get(sb.buf), op.get(z), op.i32Add, op.f32Const(0), op.f32Store(), op.get(z), op.i32Const(4), op.i32Add, op.set(z), op.br(0), op.end, op.end);
     }
-    body.push(...op.get(sa.buf), ...op.get(sb.buf), ...op.get(cPtr), ...op.i32Const(mp), ...op.i32Const(kk), ...op.i32Const(ldc * 4),
-      ...op.i32Const(0), ...op.i32Const(npairs), 0x10, GEMM_CALL);
+    // Big products go to the worker pool (an import: wasm-gemm.ts's gemmOnPool splits the pairs
+    // across threads, same bits); small ones call the microkernel in this module.
+    const args = [...op.get(sa.buf), ...op.get(sb.buf), ...op.get(cPtr), ...op.i32Const(mp), ...op.i32Const(kk), ...op.i32Const(ldc * 4)];
+    if (2 * mp * MR * npairs * 2 * NR * kk >= PARALLEL_MIN_FLOPS) append(body, args, op.i32Const(npairs), op.call(importIndex(e.c, "pool.gemm")));
+    else append(body, args, op.i32Const(0), op.i32Const(npairs), [0x10, GEMM_CALL]);
     // for tiles in [0, np): for li in [0, mp): the epilogue, tile registers read from C.
     const tileEnv: Env = new Map(inner);
     tileEnv.set(tiles.var, { k: "scalar", local: tileVar, t: T.i32 });

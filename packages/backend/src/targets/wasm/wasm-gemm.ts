@@ -1,0 +1,101 @@
+/**
+ * The CPU backend's float32 contraction microkernel, in WebAssembly SIMD: JavaScript has no SIMD,
+ * and the inner loop of a matmul is where a CPU spends its time (W3's training step is >95%
+ * matmul). The module is assembled with wasm-asm.ts (a few hundred bytes, no toolchain).
+ *
+ * It multiplies packed panels — the layout lower-contraction.ts packs, with fused prologues, in JS:
+ *   A: mp panels of k×4 floats (4 rows of A, row-interleaved per p),
+ *   B: 2·npairs panels of k×4 floats (4 columns of B per panel),
+ * into C, row-major with `ldc` floats per row: for each pair of B panels (8 columns, kept in L1
+ * while A streams past) and each A panel, a 4×8 tile accumulates in eight f32x4 registers
+ * (per p: two vector loads of B, four broadcasts of A, sixteen multiply-adds) and is stored once.
+ * Sums run in float32 in p order — like every GPU and WASM float32 matmul.
+ *
+ * The export takes a range of B-panel pairs, `gemm(aOff, bOff, cOff, mp, k, ldcBytes, jpFrom, jpTo)`,
+ * which is `parallelFor`'s contract (wasm-pool.ts): pairs write disjoint columns of C, each by the
+ * same instructions, so splitting them across threads gives the same bits as one thread. The
+ * panels live on the shared heap's arena (host/heap.ts), allocated per call and released after.
+ */
+import { buildModule } from "./wasm-asm.js";
+import { microkernel } from "./wasm-microkernel.js";
+import { heap } from "../../host/heap.js";
+import { parallelFor } from "./wasm-pool.js";
+
+/** The module's bytes over `heap`'s memory: the shared microkernel (wasm-microkernel.ts), exported. */
+function moduleBytes(memory: NonNullable<typeof heap>["importLimits"]): Uint8Array<ArrayBuffer> {
+  return buildModule({ memory, imports: [], funcs: [microkernel("gemm")] });
+}
+
+/**
+ * Work below which a product runs on the calling thread alone, and the least work a chunk of B-panel
+ * pairs gets: waking a worker costs tens of microseconds, 2^20 flops take ~50 µs on one core.
+ */
+export const PARALLEL_MIN_FLOPS = 1 << 20;
+
+export interface GemmWorkspace {
+  /** Float32 views of the A panels, B panels and C on the heap, valid until `release`. */
+  readonly a: Float32Array;
+  readonly b: Float32Array;
+  readonly c: Float32Array;
+  /** Multiplies the panels into C (`npairs` pairs of B panels; C rows hold `ldc` floats), across the pool when big enough. */
+  run(mp: number, npairs: number, k: number, ldc: number): void;
+  /** Returns the workspace's memory to the arena (in a `finally`: stack discipline). */
+  release(): void;
+}
+
+export interface Gemm {
+  /** Allocates a workspace on the heap's arena; the caller releases it. */
+  workspace(aFloats: number, bFloats: number, cFloats: number): GemmWorkspace;
+}
+
+/** The microkernel module over the heap, or null where WebAssembly SIMD is unavailable. */
+const gemmModule: WebAssembly.Module | null = (() => {
+  if (!heap || typeof WebAssembly === "undefined") return null;
+  const bytes = moduleBytes(heap.importLimits);
+  if (!WebAssembly.validate(bytes)) return null;
+  try {
+    return new WebAssembly.Module(bytes);
+  } catch {
+    return null;
+  }
+})();
+
+/**
+ * Panels already on the heap multiplied into C across the pool (`npairs` pairs of B panels, C rows
+ * `ldcBytes` apart): what contraction kernels rendered as wasm (wasm-render.ts) import for products
+ * of ≥ PARALLEL_MIN_FLOPS. Null without WebAssembly SIMD.
+ * @example gemmOnPool?.(aOff, bOff, cOff, mp, k, ldc * 4, npairs)
+ */
+export const gemmOnPool: ((aOff: number, bOff: number, cOff: number, mp: number, k: number, ldcBytes: number, npairs: number) => void) | null =
+  gemmModule === null ? null : (aOff, bOff, cOff, mp, k, ldcBytes, npairs) => {
+    const grain = Math.max(1, Math.ceil(PARALLEL_MIN_FLOPS / (2 * mp * 4 * 8 * k)));
+    parallelFor(gemmModule, "gemm", [aOff, bOff, cOff, mp, k, ldcBytes], npairs, { grain });
+  };
+
+function instantiate(): Gemm | null {
+  if (!heap || !gemmModule) return null;
+  const h = heap;
+  const module = gemmModule;
+  return {
+    workspace(aFloats, bFloats, cFloats) {
+      const mark = h.mark();
+      const [aOff, bOff, cOff] = [h.alloc(aFloats * 4), h.alloc(bFloats * 4), h.alloc(cFloats * 4)];
+      // Views after the last alloc: an unshared heap detaches older views when it grows.
+      const buf = h.views().f32.buffer;
+      return {
+        a: new Float32Array(buf, aOff, aFloats),
+        b: new Float32Array(buf, bOff, bFloats),
+        c: new Float32Array(buf, cOff, cFloats),
+        run(mp, npairs, k, ldc) {
+          const pairFlops = 2 * mp * 4 * 8 * k;
+          const grain = Math.max(1, Math.ceil(PARALLEL_MIN_FLOPS / pairFlops));
+          parallelFor(module, "gemm", [aOff, bOff, cOff, mp, k, ldc * 4], npairs, { grain });
+        },
+        release: () => h.release(mark),
+      };
+    },
+  };
+}
+
+/** The SIMD microkernel, or null where WebAssembly SIMD is unavailable (the JS kernels run then). */
+export const wasmGemm: Gemm | null = instantiate();

@@ -1,0 +1,208 @@
+/**
+ * The CPU worker pool: the same bits for any thread count, a kernel that traps is a KernelTrapError
+ * naming its export and leaves the pool usable, a dead worker is replaced, Node exits with the pool
+ * started, and a browser main thread (no `Atomics.wait`) runs kernels on the calling thread.
+ */
+import { expect } from "chai";
+import { spawnSync } from "node:child_process";
+import { KernelTrapError, ValueError } from "@kiln/core";
+import { type Bytes, T, buildModule, op } from "./wasm-asm.js";
+import { ARENA_BASE, heap } from "../../host/heap.js";
+import { CTL } from "./wasm-pool-core.js";
+import { cpuPoolStats, cpuThreads, setCpuThreads, withCpuThreads } from "./cpu-threads.js";
+import { canBlock, parallelFor, poolWorkers, simulatePoolEnvironment, terminatePoolWorker } from "./wasm-pool.js";
+
+const h = heap!;
+const { get, set, i32Const } = op;
+
+/** A module exporting `name(...params, lo, hi)` whose body runs `step` for i in [lo, hi) (local `i`). */
+function loopModule(name: string, params: number, step: Bytes, imports = [] as { module: string; name: string; arity?: number }[], extraLocals = 0): WebAssembly.Module {
+  const [lo, hi, i] = [params, params + 1, params + 2];
+  const body = [
+    ...get(lo), ...set(i),
+    ...op.block(), ...op.loop(),
+    ...get(i), ...get(hi), ...op.i32GeU, ...op.brIf(1),
+    ...step,
+    ...get(i), ...i32Const(1), ...op.i32Add, ...set(i),
+    ...op.br(0),
+    ...op.end, ...op.end, ...op.end,
+  ];
+  return new WebAssembly.Module(buildModule({
+    memory: h.importLimits,
+    imports: imports.map((m) => ({ module: m.module, name: m.name, type: { params: new Array(m.arity ?? 1).fill(T.f64), results: [T.f64] } })),
+    funcs: [{ type: { params: new Array(params + 2).fill(T.i32), results: [] }, locals: new Array(1 + extraLocals).fill(T.i32), body, export: name }],
+  }));
+}
+
+/**
+ * `expAll(src, dst, lo, hi)`: dst[i] = float32(fmod(Math.exp(src[i]), 1000) + i): Math.exp
+ * imported by name as m.exp, fmod from its source as m.fmod.
+ */
+const addr = (base: number, i: number): Bytes => [...get(base), ...get(i), ...i32Const(2), ...op.i32Shl, ...op.i32Add];
+const EXP_ALL = loopModule("expAll", 2, [
+  ...addr(1, 4),
+  ...addr(0, 4), ...op.f32Load(), ...op.f64PromoteF32, ...op.call(0), ...op.f64Const(1000), ...op.call(1),
+  ...get(4), ...op.f64ConvertI32S, ...op.f64Add, ...op.f32DemoteF64,
+  ...op.f32Store(),
+], [{ module: "m", name: "exp" }, { module: "m", name: "fmod", arity: 2 }]);
+const EXP_IMPORTS = { m: { exp: "exp", fmod: { source: "(a, b) => a % b" } } } as const;
+
+/** `boom(lo, hi)`: traps (`unreachable`) at every index but 0. */
+const BOOM = loopModule("boom", 0, [...get(2), ...op.if(), ...op.unreachable, ...op.end]);
+
+// Atomic i32 load/store (the threads proposal, 0xfe prefix): the handoff below must not read a stale flag.
+const atomicLoad: Bytes = [0xfe, 0x10, 2, 0], atomicStore: Bytes = [0xfe, 0x17, 2, 0];
+/**
+ * `handoff(flag, lo, hi)` over two chunks: index 0 spins until index 1 has started (flag set; at
+ * most 2^31 spins), index 1 sets the flag and traps. The caller claims first and holds chunk 0, so
+ * the trap happens on the worker.
+ */
+const HANDOFF = loopModule("handoff", 1, [
+  ...get(3), ...op.i32Eqz, ...op.if(),
+  ...op.block(), ...op.loop(),
+  ...get(0), ...atomicLoad, ...op.brIf(1),
+  ...get(4), ...i32Const(1), ...op.i32Add, ...op.tee(4), ...i32Const(0x7fffffff), ...op.i32Eq, ...op.brIf(1),
+  ...op.br(0),
+  ...op.end, ...op.end,
+  ...op.else, ...get(0), ...i32Const(1), ...atomicStore, ...op.unreachable,
+  ...op.end,
+], [], 1);
+
+
+/** Runs expAll over n inputs and returns the output's bytes. */
+function expAll(n: number, grain: number): Uint8Array {
+  const mark = h.mark();
+  try {
+    const [src, dst] = [h.alloc(n * 4), h.alloc(n * 4)];
+    const f32 = h.views().f32;
+    for (let i = 0; i < n; i++) f32[src / 4 + i] = Math.sin(i * 0.37) * 20;
+    parallelFor(EXP_ALL, "expAll", [src, dst], n, { grain, imports: EXP_IMPORTS });
+    return h.views().u8.slice(dst, dst + n * 4);
+  } finally {
+    h.release(mark);
+  }
+}
+
+describe("CPU worker pool", function () {
+  this.timeout(60_000);
+
+  it("gives the same bits on 1, 2 and 3 threads, with imported functions (a Math name, a source)", () => {
+    for (const [n, grain] of [[100_003, 1000], [4097, 1], [7, 1]] as const) {
+      const one = withCpuThreads(1, () => expAll(n, grain));
+      const jobs = cpuPoolStats().parallelJobs;
+      const two = withCpuThreads(2, () => expAll(n, grain));
+      const three = withCpuThreads(3, () => expAll(n, grain));
+      expect(Buffer.from(two).equals(Buffer.from(one)), `n=${n} 2 threads`).to.equal(true);
+      expect(Buffer.from(three).equals(Buffer.from(one)), `n=${n} 3 threads`).to.equal(true);
+      expect(cpuPoolStats().parallelJobs, "the work was split").to.equal(jobs + 2);
+    }
+    const f32 = new Float32Array(expAll(5, 1).buffer);
+    expect(f32[3]).to.equal(Math.fround((Math.exp(Math.fround(Math.sin(3 * 0.37) * 20)) % 1000) + 3));
+  });
+
+  it("runs small work (n <= grain) on the calling thread alone", () => {
+    withCpuThreads(2, () => {
+      const jobs = cpuPoolStats().parallelJobs;
+      expAll(1000, 1000);
+      expect(cpuPoolStats().parallelJobs).to.equal(jobs);
+    });
+  });
+
+  it("a kernel that traps on the caller or on a worker is a KernelTrapError naming the export; the pool stays usable", () => {
+    withCpuThreads(2, () => {
+      const expected = expAll(50_000, 100);
+      for (let round = 0; round < 3; round++) {
+        expect(() => parallelFor(BOOM, "boom", [], 64, { grain: 1 })).to.throw(KernelTrapError, /"boom".*unreachable/);
+        expect(Buffer.from(expAll(50_000, 100)).equals(Buffer.from(expected))).to.equal(true);
+      }
+      expect(cpuPoolStats().workers).to.equal(1);
+      // The worker's trap travels through the control block to the caller.
+      const mark = h.mark();
+      try {
+        const flag = h.alloc(4);
+        h.views().i32[flag / 4] = 0;
+        expect(() => parallelFor(HANDOFF, "handoff", [flag], 2, { grain: 1 })).to.throw(KernelTrapError, /"handoff".*unreachable.*on a worker thread/);
+      } finally {
+        h.release(mark);
+      }
+      expect(Buffer.from(expAll(50_000, 100)).equals(Buffer.from(expected))).to.equal(true);
+      expect(cpuPoolStats().workers).to.equal(1);
+      // One thread: the caller's own trap is the same typed error.
+      setCpuThreads(1);
+      expect(() => parallelFor(BOOM, "boom", [], 64, { grain: 1 })).to.throw(KernelTrapError, /"boom"/);
+    });
+  });
+
+  it("replaces a worker that died", async () => {
+    const before = cpuThreads();
+    setCpuThreads(2);
+    try {
+      const expected = expAll(50_000, 100);
+      const spawned = cpuPoolStats().spawned;
+      await terminatePoolWorker(0);
+      expect(cpuPoolStats().workers).to.equal(0);
+      expect(Buffer.from(expAll(50_000, 100)).equals(Buffer.from(expected))).to.equal(true);
+      expect(cpuPoolStats()).to.include({ workers: 1, spawned: spawned + 1 });
+    } finally {
+      setCpuThreads(before);
+    }
+  });
+
+  it("keeps its control block below the heap's arena", () => {
+    expect(CTL.ERROR_AT + CTL.ERROR_BYTES).to.be.at.most(ARENA_BASE);
+    expect(CTL.WORDS * 4).to.be.at.most(CTL.ERROR_AT);
+  });
+
+  it("rejects bad thread counts and loop bounds with ValueError", () => {
+    for (const bad of [0, -1, 1.5, NaN, 1000]) expect(() => setCpuThreads(bad), String(bad)).to.throw(ValueError, /setCpuThreads/);
+    expect(() => parallelFor(EXP_ALL, "expAll", [0, 0], -1)).to.throw(ValueError, /non-negative integer/);
+    expect(() => parallelFor(EXP_ALL, "nope", [0, 0], 4)).to.throw(ValueError, /"nope"/);
+  });
+
+  it("never keeps Node from exiting once workers started", () => {
+    const url = (f: string) => new URL(f, import.meta.url).href;
+    const script = `
+      import { buildModule, op, T } from ${JSON.stringify(url("./wasm-asm.ts"))};
+      import { heap } from ${JSON.stringify(url("../../host/heap.ts"))};
+      import { parallelFor } from ${JSON.stringify(url("./wasm-pool.ts"))};
+      import { setCpuThreads, cpuPoolStats } from ${JSON.stringify(url("./cpu-threads.ts"))};
+      setCpuThreads(3);
+      const m = new WebAssembly.Module(buildModule({ memory: heap.importLimits, imports: [],
+        funcs: [{ type: { params: [T.i32, T.i32], results: [] }, locals: [], body: [...op.end], export: "noop" }] }));
+      parallelFor(m, "noop", [], 64, { grain: 1 });
+      console.log(JSON.stringify(cpuPoolStats()));`;
+    const started = performance.now();
+    const child = spawnSync(process.execPath, ["--conditions=kiln-source", "--import", "tsx", "--input-type=module", "--eval", script], { encoding: "utf8", timeout: 30_000 });
+    expect(child.error, child.stderr).to.equal(undefined);
+    expect(child.status, child.stderr).to.equal(0);
+    expect(JSON.parse(child.stdout.trim())).to.include({ workers: 2, parallelJobs: 1 });
+    // tsx's start-up takes a second or two; a child kept alive by its workers would hit the timeout.
+    expect(performance.now() - started).to.be.below(30_000);
+  });
+
+  describe("where Atomics.wait is not allowed (a browser's main thread)", () => {
+    const forbidden = { wait: (): never => { throw new TypeError("Atomics.wait cannot be called in this context"); } };
+
+    it("detects it by a zero-timeout wait", () => {
+      expect(canBlock(Atomics)).to.equal(true);
+      expect(canBlock(forbidden)).to.equal(false);
+      expect(poolWorkers(4, { canBlock: false, sharedHeap: true, workers: true })).to.equal(0);
+      expect(poolWorkers(4, { canBlock: true, sharedHeap: false, workers: true })).to.equal(0);
+      expect(poolWorkers(4, { canBlock: true, sharedHeap: true, workers: true })).to.equal(3);
+    });
+
+    it("runs every kernel on the calling thread, with the same bits", () => {
+      const expected = withCpuThreads(1, () => expAll(20_000, 100));
+      simulatePoolEnvironment({ canBlock: canBlock(forbidden), sharedHeap: true, workers: true });
+      try {
+        withCpuThreads(4, () => {
+          const jobs = cpuPoolStats().parallelJobs;
+          expect(Buffer.from(expAll(20_000, 100)).equals(Buffer.from(expected))).to.equal(true);
+          expect(cpuPoolStats().parallelJobs).to.equal(jobs);
+        });
+      } finally {
+        simulatePoolEnvironment(null);
+      }
+    });
+  });
+});

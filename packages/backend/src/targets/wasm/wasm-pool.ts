@@ -1,0 +1,269 @@
+/**
+ * The CPU worker pool: WebAssembly kernels over the one shared heap (host/heap.ts) run on the
+ * calling thread and on persistent workers — worker_threads in Node, Web Workers in browsers when
+ * `crossOriginIsolated`. `parallelFor` splits [0, n) into fixed chunks that threads claim one at a
+ * time; every chunk is a disjoint output range computed by the same code, so the result is the same
+ * bits for any thread count (chunk boundaries never change an element's arithmetic).
+ *
+ * The calling thread works too and waits with `Atomics.wait` for the chunks workers claimed, so a
+ * synchronous `dataSync()` keeps working. Where blocking is not allowed (a browser's main thread)
+ * or the heap is not shared, kernels run on the calling thread only: the pool is used when kiln
+ * runs inside a Worker. Workers start lazily on the first parallel call, are `unref`ed (the pool
+ * never keeps Node alive), a worker that dies is replaced on the next call, and workers beyond a
+ * lowered thread count (cpu-threads.ts) stop at the next call.
+ *
+ * Protocol and import contract: wasm-pool-core.ts.
+ */
+import { KernelTrapError, ValueError, describeValue } from "@kiln/core";
+import { cpuThreads, poolCounters } from "./cpu-threads.js";
+import { heap } from "../../host/heap.js";
+import { CTL, MAX_CHUNKS, type PoolImports, SEQ_MASK, poolCore, workerSource } from "./wasm-pool-core.js";
+
+export { type PoolImports, type PoolImport, type MathFunctionName } from "./wasm-pool-core.js";
+
+/** Chunks per thread: a thread that finishes early takes another, evening out uneven workers. */
+const CHUNKS_PER_THREAD = 4;
+
+/** The platform facts that decide whether workers can be used. */
+export interface PoolEnvironment {
+  /** The calling thread may block in `Atomics.wait` (not a browser's main thread). */
+  readonly canBlock: boolean;
+  /** The heap is a shared WebAssembly.Memory. */
+  readonly sharedHeap: boolean;
+  /** Workers can be created (worker_threads in Node, `Worker` in browsers). */
+  readonly workers: boolean;
+}
+
+/**
+ * Whether this thread may block in `Atomics.wait`: browsers forbid it on the main thread (it
+ * throws a TypeError there), everywhere else a zero-timeout wait returns at once.
+ * @example
+ * canBlock(Atomics); // true in Node
+ * canBlock({ wait: () => { throw new TypeError("not allowed"); } }); // false, as on a browser main thread
+ */
+export function canBlock(atomics: Pick<typeof Atomics, "wait">): boolean {
+  if (typeof SharedArrayBuffer === "undefined") return false;
+  try {
+    atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Workers the pool runs besides the calling thread: `threads - 1` where all of blocking, a shared
+ * heap and workers are available, else 0 (kernels run on the calling thread).
+ * @example
+ * poolWorkers(4, { canBlock: false, sharedHeap: true, workers: true }); // 0: a browser main thread
+ */
+export function poolWorkers(threads: number, env: PoolEnvironment): number {
+  return env.canBlock && env.sharedHeap && env.workers ? threads - 1 : 0;
+}
+
+type NodeWorkerThreads = typeof import("node:worker_threads");
+
+/** node:worker_threads, loaded on first use without a static import (browser bundles stay clean). */
+function nodeWorkerThreads(): NodeWorkerThreads | null {
+  const p = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  return (p?.getBuiltinModule?.("node:worker_threads") as NodeWorkerThreads | undefined) ?? null;
+}
+
+const hasWebWorkers = () => typeof (globalThis as { Worker?: unknown }).Worker === "function" && typeof URL.createObjectURL === "function";
+
+interface Slot {
+  post(message: unknown, transfer?: Transferable[]): void;
+  terminate(): Promise<unknown>;
+  /** Cleared by the worker's `exit`/`error` event: the slot is replaced on the next call. */
+  alive: boolean;
+  /** Module ids this worker has instantiated. */
+  readonly modules: Set<number>;
+}
+
+interface ModuleEntry {
+  readonly id: number;
+  readonly imports: PoolImports;
+  instance: WebAssembly.Instance | null;
+}
+
+/** Modules remembered at most (workers are told to forget the oldest). */
+const MODULE_CACHE = 512;
+
+function spawnSlot(): Slot | null {
+  const memory = heap!.memory;
+  const wt = nodeWorkerThreads();
+  if (wt) {
+    const { port1, port2 } = new wt.MessageChannel();
+    // execArgv []: the body is plain JavaScript, so loaders the parent runs under (tsx) are not needed.
+    const w = new wt.Worker(workerSource(), { eval: true, workerData: { memory, port: port2 }, transferList: [port2], execArgv: [] });
+    w.unref();
+    port1.unref();
+    const slot: Slot = { post: (m) => port1.postMessage(m), terminate: () => w.terminate(), alive: true, modules: new Set() };
+    const dead = () => ((slot.alive = false), countLive());
+    w.on("exit", dead);
+    w.on("error", dead);
+    return slot;
+  }
+  if (!hasWebWorkers()) return null;
+  const url = URL.createObjectURL(new Blob([workerSource()], { type: "text/javascript" }));
+  const w = new Worker(url);
+  URL.revokeObjectURL(url);
+  const slot: Slot = { post: (m) => w.postMessage(m), terminate: async () => w.terminate(), alive: true, modules: new Set() };
+  w.onerror = () => ((slot.alive = false), countLive());
+  w.postMessage({ kind: "init", memory });
+  return slot;
+}
+
+/** Options of `parallelFor`. */
+export interface ParallelForOptions {
+  /**
+   * The smallest chunk worth a thread, in loop indices (default 1). `n <= grain` runs on the
+   * calling thread alone: waking a worker costs tens of microseconds.
+   */
+  readonly grain?: number;
+  /** The kernel's JS imports (PoolImport: Math functions by name, or self-contained sources); fixed per module at its first call. */
+  readonly imports?: PoolImports;
+}
+
+let environment: PoolEnvironment | null = null;
+const slots: Slot[] = [];
+const modules = new Map<WebAssembly.Module, ModuleEntry>();
+let nextModuleId = 0;
+let seq = 0;
+let busy = false;
+
+function env(): PoolEnvironment {
+  environment ??= { canBlock: canBlock(Atomics), sharedHeap: !!heap?.shared, workers: !!nodeWorkerThreads() || hasWebWorkers() };
+  return environment;
+}
+
+/** Replaces the detected environment (tests simulate a browser's main thread); `null` detects again. */
+export function simulatePoolEnvironment(e: PoolEnvironment | null): void {
+  environment = e;
+}
+
+/** Stops worker `i` as a crash would (tests of replacement); resolves once it has exited. */
+export async function terminatePoolWorker(i: number): Promise<void> {
+  const slot = slots[i];
+  if (slot) (await slot.terminate(), (slot.alive = false), countLive());
+}
+
+function countLive(): void {
+  poolCounters.workers = slots.filter((s) => s.alive).length;
+}
+
+/** Stops workers beyond `count` (the thread count was lowered). */
+function trimWorkers(count: number): void {
+  if (slots.length <= count) return;
+  for (const slot of slots.splice(count)) void slot.terminate();
+  countLive();
+}
+
+/** Starts missing workers and replaces dead ones, up to `count`. */
+function ensureWorkers(count: number): void {
+  for (let i = 0; i < count; i++) {
+    if (slots[i]?.alive) continue;
+    const slot = spawnSlot();
+    if (!slot) break;
+    slots[i] = slot;
+    poolCounters.spawned++;
+  }
+  countLive();
+}
+
+function entryOf(module: WebAssembly.Module, imports: PoolImports): ModuleEntry {
+  let e = modules.get(module);
+  if (e) return e;
+  if (modules.size >= MODULE_CACHE) {
+    const [oldModule, old] = modules.entries().next().value!;
+    modules.delete(oldModule);
+    for (const s of slots) if (s.modules.delete(old.id)) s.post({ kind: "forget", id: old.id });
+  }
+  e = { id: nextModuleId++, imports, instance: null };
+  modules.set(module, e);
+  return e;
+}
+
+function exportOf(entry: ModuleEntry, module: WebAssembly.Module, name: string): (...args: number[]) => void {
+  entry.instance ??= new WebAssembly.Instance(module, poolCore().importsFor(heap!.memory as WebAssembly.Memory, entry.imports));
+  const f = entry.instance.exports[name];
+  if (typeof f !== "function") throw new ValueError(`parallelFor: the module has no exported function "${name}"`);
+  return f as (...args: number[]) => void;
+}
+
+const trapped = (name: string, e: unknown) =>
+  new KernelTrapError(`the WebAssembly kernel "${name}" failed: ${e instanceof Error ? e.message : String(e)}`);
+
+/**
+ * Runs `module.exports[exportName](...args, lo, hi)` over disjoint chunks [lo, hi) covering
+ * [0, n), on the calling thread and the pool's workers, and returns when every chunk is done. The
+ * export must write only its chunk's outputs (then the result is the same for any thread count).
+ * A chunk that traps or throws makes the call throw a KernelTrapError naming the export; the pool
+ * stays usable.
+ * @example
+ * // (func (export "scale") (param $ptr i32) (param $lo i32) (param $hi i32) …) over a heap buffer:
+ * parallelFor(module, "scale", [ptr], 1 << 20, { grain: 4096 });
+ * // a kernel calling Math.exp imports it by name: (import "m" "exp" (func (param f64) (result f64)))
+ * parallelFor(expModule, "expAll", [src, dst], n, { grain: 4096, imports: { m: { exp: "exp" } } });
+ */
+export function parallelFor(module: WebAssembly.Module, exportName: string, args: readonly number[], n: number, opts: ParallelForOptions = {}): void {
+  if (!heap) throw new ValueError("parallelFor: WebAssembly is not available here");
+  if (!Number.isInteger(n) || n < 0) throw new ValueError(`parallelFor: n must be a non-negative integer, got ${describeValue(n)}`);
+  const grain = opts.grain ?? 1;
+  if (!Number.isInteger(grain) || grain < 1) throw new ValueError(`parallelFor: grain must be a positive integer, got ${describeValue(grain)}`);
+  const entry = entryOf(module, opts.imports ?? {});
+  const f = exportOf(entry, module, exportName);
+  const workers = poolWorkers(cpuThreads(), env());
+  trimWorkers(workers);
+  if (workers === 0 || n <= grain || busy) {
+    try {
+      if (n > 0) f(...args, 0, n);
+    } catch (e) {
+      throw trapped(exportName, e);
+    }
+    return;
+  }
+  busy = true;
+  try {
+    runShared(module, entry, f, exportName, args, n, grain, workers);
+  } finally {
+    busy = false;
+  }
+}
+
+function runShared(
+  module: WebAssembly.Module, entry: ModuleEntry, f: (...args: number[]) => void, name: string, args: readonly number[], n: number, grain: number, workers: number,
+): void {
+  const core = poolCore();
+  const buffer = heap!.memory.buffer;
+  const ctl = new Int32Array(buffer, 0, CTL.WORDS);
+  const errorBytes = new Uint8Array(buffer, CTL.ERROR_AT, CTL.ERROR_BYTES);
+  const chunk = Math.max(grain, Math.ceil(n / ((workers + 1) * CHUNKS_PER_THREAD)));
+  const nChunks = Math.ceil(n / chunk);
+  if (nChunks > MAX_CHUNKS) throw new Error(`parallelFor: ${nChunks} chunks exceed ${MAX_CHUNKS}`);
+  ensureWorkers(workers);
+  seq = (seq + 1) & SEQ_MASK;
+  Atomics.store(ctl, CTL.ERROR, 0);
+  Atomics.store(ctl, CTL.DONE, 0);
+  Atomics.store(ctl, CTL.CLAIM, seq << 16);
+  const job = { kind: "job", id: entry.id, name, args: [...args], seq, n, chunk, nChunks };
+  for (const slot of slots.slice(0, workers)) {
+    if (!slot.alive) continue;
+    if (!slot.modules.has(entry.id)) (slot.post({ kind: "module", id: entry.id, module, imports: entry.imports }), slot.modules.add(entry.id));
+    slot.post(job);
+  }
+  Atomics.add(ctl, CTL.WAKE, 1);
+  Atomics.notify(ctl, CTL.WAKE);
+  poolCounters.parallelJobs++;
+  let own: unknown = undefined;
+  let failed = false;
+  core.claimAndRun(ctl, seq, n, chunk, nChunks, (lo, hi) => f(...args, lo, hi), (e) => {
+    if (!failed) (own = e), (failed = true);
+    core.recordError(ctl, errorBytes, String(e));
+  });
+  // Seal the job: chunks no thread has claimed yet never will be; wait for those that were.
+  const claimed = Math.min(Atomics.exchange(ctl, CTL.CLAIM, (seq << 16) | 0xffff) & 0xffff, nChunks);
+  for (let done = Atomics.load(ctl, CTL.DONE); done < claimed; done = Atomics.load(ctl, CTL.DONE)) Atomics.wait(ctl, CTL.DONE, done);
+  if (failed) throw trapped(name, own);
+  if (Atomics.load(ctl, CTL.ERROR) !== 0) throw trapped(name, `${core.readError(ctl, errorBytes)} (on a worker thread)`);
+}
