@@ -6,7 +6,10 @@
  * buffer, so values are exactly those of the separate kernels.
  *
  * What may be merged:
- *  - only elementwise kernels (no reduction, no contraction, no library kernel) of one shape;
+ *  - only fused kernels of one output shape (no contraction, no library kernel), at most one of
+ *    them with reductions: a bias gradient (a sum over the batch) and the optimizer update that
+ *    reads it are one kernel; two reductions stay apart, so each keeps its own GPU mapping (a
+ *    full reduction is split across workgroups only when it is its kernel's one reduction);
  *  - only kernels that share work: a same-shape value they both read (a buffer, or a computed node
  *    both inline), or one reads the other's root;
  *  - never across a dependency that needs a materialized value: no other kernel may lie on a path
@@ -28,8 +31,10 @@ export interface SiblingInput {
   readonly regions: ReadonlyMap<Node, ReadonlySet<Node>>;
   /** Per root: the materialized roots its kernel reads. */
   readonly deps: ReadonlyMap<Node, ReadonlySet<Node>>;
-  /** Whether a root's kernel may join a multi-output kernel (elementwise, fused). */
+  /** Whether a root's kernel may join a multi-output kernel (fused, not a contraction). */
   readonly eligible: (root: Node) => boolean;
+  /** Whether a root's kernel runs reductions. */
+  readonly reduces: (root: Node) => boolean;
   /** Whether a node is read from a realized input buffer. */
   readonly isBuffer: (n: Node) => boolean;
   /** Lowers roots as one kernel: null when they cannot share one (too large, too many buffers). */
@@ -49,7 +54,7 @@ export interface SiblingGroup {
  * groupSiblings({ roots, regions, deps, eligible, isBuffer, lower }).map((g) => g.roots.length); // [3, 3] for Adam on two parameters
  */
 export function groupSiblings(input: SiblingInput): SiblingGroup[] {
-  const { roots, regions, deps, eligible, isBuffer, lower } = input;
+  const { roots, regions, deps, eligible, reduces, isBuffer, lower } = input;
   const order = new Map(roots.map((r, i) => [r, i]));
   const groupOf = new Map<Node, { roots: Node[]; kernel: LoweredKernel | null }>();
   /** Same-shape values read or inlined, per value: the eligible roots that share them. */
@@ -76,7 +81,7 @@ export function groupSiblings(input: SiblingInput): SiblingGroup[] {
     }
     let joined: { roots: Node[]; kernel: LoweredKernel | null } | null = null;
     for (const g of partners) {
-      if (g.roots.length >= MAX_KERNEL_OUTPUTS || reachesAround(r, g.roots, deps, groupOf, order)) continue;
+      if (g.roots.length >= MAX_KERNEL_OUTPUTS || (reduces(r) && g.roots.some(reduces)) || reachesAround(r, g.roots, deps, groupOf, order)) continue;
       const kernel = lower([...g.roots, r]);
       if (!kernel) continue;
       g.roots.push(r);

@@ -182,7 +182,8 @@ function mergeSiblings(
 ): Map<Node, readonly Node[]> {
   const groups = groupSiblings({
     roots, regions, deps, isBuffer,
-    eligible: (r) => !coreOf.has(r) && kernels.get(r)?.kernel.name.startsWith("elementwise_") === true,
+    eligible: (r) => !coreOf.has(r) && /^(elementwise|reduce)_/.test(kernels.get(r)?.kernel.name ?? ""),
+    reduces: (r) => kernels.get(r)!.kernel.name.startsWith("reduce_"),
     lower: (rs) => {
       const region = new Set(rs.flatMap((r) => [...regions.get(r)!]));
       try {
