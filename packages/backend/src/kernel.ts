@@ -46,6 +46,8 @@ export interface BufferParam {
   readonly dtype: DType;
   /** Number of elements. */
   readonly size: number;
+  /** `out` parameters come first; a multi-output kernel (multi-output.ts) has several, each
+   * written by one `store` at the same index, after every value of the iteration is computed. */
   readonly role: "in" | "out" | "scratch";
 }
 

@@ -9,6 +9,9 @@ import { type Node, makeNode, topoSort } from "@kiln/core";
 /** Scheduling options of a target: `maxBuffers` bounds the buffer parameters of one kernel. */
 export interface ScheduleOptions {
   readonly maxBuffers?: number;
+  /** Merge sibling elementwise kernels into multi-output kernels (default true; false gives the
+   * one-output-per-kernel schedule, which tests compare against). */
+  readonly multiOutput?: boolean;
 }
 
 /**

@@ -243,25 +243,45 @@ export class FusionTooLarge extends Error {
 const EXPR_BUDGET = 20000;
 
 /** A node that computes values (not index arithmetic, not a literal). */
-function isComputed(n: Node): boolean {
+export function isComputed(n: Node): boolean {
   return !Movement.has(n.prim) && n.prim !== "const" && n.prim !== "iota";
 }
 /** When over budget, values inlined at more than this many distinct indices are materialized. */
 const MAX_INSTANCES = 2;
 
+/**
+ * Thrown when one root of a multi-output group reads another root at an index other than the one
+ * both are written at (a transpose, a broadcast): that value must be complete in memory before the
+ * reader runs, so the two cannot share one kernel. The scheduler keeps them apart.
+ */
+export class CrossElementRead extends Error {
+  constructor(readonly node: Node) {
+    super(`internal: ${node.prim}#${node.id} is read at another element than it is written`);
+  }
+}
+
 export class GroupLowering implements LowerCtx {
   readonly b = new ExprBuilder();
   private readonly memo = new Map<string, Expr>();
   private readonly instances = new Map<Node, number>();
+  private readonly roots: ReadonlySet<Node>;
+  /** The output index every root is written at (multi-output groups): set per loop attempt. */
+  outIdx: readonly Expr[] = [];
 
-  constructor(private readonly root: Node, private readonly env: GroupEnv) {}
+  constructor(roots: Node | readonly Node[], private readonly env: GroupEnv) {
+    this.roots = new Set(Array.isArray(roots) ? roots : [roots as Node]);
+  }
 
   value(node: Node, idx: readonly Expr[]): Expr {
     const key = `${node.id}|${idx.map((e) => e.id).join(",")}`;
     let v = this.memo.get(key);
     if (v) return v;
     const seeded = this.env.seeds?.get(node)?.(idx);
-    const buf = node === this.root ? undefined : this.env.bufferOf(node);
+    const isRoot = this.roots.has(node);
+    // A root read by another root of the same kernel is the value computed in the same iteration,
+    // which exists only for the element being written.
+    if (isRoot && this.roots.size > 1 && (idx.length !== this.outIdx.length || idx.some((e, d) => e.id !== this.outIdx[d]!.id))) throw new CrossElementRead(node);
+    const buf = isRoot ? undefined : this.env.bufferOf(node);
     if (seeded) v = seeded;
     else if (buf !== undefined) v = this.b.load(buf, this.b.dot(idx, stridesOf(node.aval.shape)), node.aval.dtype);
     else {
@@ -289,7 +309,7 @@ export class GroupLowering implements LowerCtx {
    * inlined, the most instantiated movement node (materializing it always makes progress).
    */
   private overused(): Node[] {
-    const candidates = [...this.instances].filter(([n]) => n !== this.root && n.prim !== "const" && n.prim !== "iota");
+    const candidates = [...this.instances].filter(([n]) => !this.roots.has(n) && n.prim !== "const" && n.prim !== "iota");
     const ranked = candidates.filter(([n]) => isComputed(n));
     const many = ranked.filter(([, k]) => k > MAX_INSTANCES).map(([n]) => n);
     if (many.length) return many;
@@ -313,11 +333,18 @@ export interface MergeOptions {
 }
 
 export function mergeLoops(b: ExprBuilder, extents: readonly number[], build: (idx: readonly Expr[]) => Expr, opts: MergeOptions = {}): { vars: VarExpr[]; result: Expr } {
+  const { vars, results } = mergeLoopsAll(b, extents, (idx) => [build(idx)], opts);
+  return { vars, result: results[0]! };
+}
+
+/** `mergeLoops` for several values over the same extents (a multi-output kernel's roots): a merge
+ * must leave every one of them free of divide/modulo on the merged variable. */
+function mergeLoopsAll(b: ExprBuilder, extents: readonly number[], build: (idx: readonly Expr[]) => readonly Expr[], opts: MergeOptions = {}): { vars: VarExpr[]; results: readonly Expr[] } {
   if (extents.includes(0) || extents.reduce((n, e) => n * e, 1) <= MERGE_MIN) {
     // No iterations at all (or too few for loop overhead to matter): one variable per axis,
     // nothing to merge (or divide by), one lowering instead of several trials.
     const vars = extents.map((e) => b.var(e));
-    return { vars, result: build(vars) };
+    return { vars, results: build(vars) };
   }
   const attempt = (groups: readonly number[][]) => {
     const vars = groups.map((g) => b.var(g.reduce((n, d) => n * extents[d]!, 1)));
@@ -331,13 +358,13 @@ export function mergeLoops(b: ExprBuilder, extents: readonly number[], build: (i
         inner *= ext;
       }
     });
-    return { vars, result: build(idx) };
+    return { vars, results: build(idx) };
   };
   // The common case first: every axis contiguous with the next, one loop for all of them.
   const all = [extents.map((_, i) => i)];
   if (extents.length >= 2 && !opts.keepLast) {
     const cand = attempt(all);
-    if (divModOn([cand.result], cand.vars[0]!) === 0) return cand;
+    if (divModOn(cand.results, cand.vars[0]!) === 0) return cand;
     if (extents.length === 2) return attempt(extents.map((_, i) => [i]));
   }
   let groups = extents.map((_, i) => [i]);
@@ -346,7 +373,7 @@ export function mergeLoops(b: ExprBuilder, extents: readonly number[], build: (i
     if (opts.keepLast && g + 1 === groups.length - 1) continue;
     const merged = [...groups.slice(0, g), [...groups[g]!, ...groups[g + 1]!], ...groups.slice(g + 2)];
     const cand = attempt(merged);
-    if (divModOn([cand.result], cand.vars[g]!) === 0) {
+    if (divModOn(cand.results, cand.vars[g]!) === 0) {
       groups = merged;
       best = cand;
     }
@@ -370,22 +397,29 @@ export function finishKernel(kind: string, root: Node, em: Emitter, params: (buf
   return { kernel, bindings, reduceRuns: em.reduceRuns };
 }
 
-/** Lowers a fused elementwise/reduction group: one loop per (merged) output axis, one store. */
-export function lowerFused(root: Node, outBuf: number, env: GroupEnv, params: (buf: number) => BufferParam): LoweredKernel {
-  const ctx = new GroupLowering(root, env);
-  const shape = root.aval.shape;
-  const { vars, result } = ctx.loopVars(shape, (idx) => ctx.value(root, idx));
-  const em = new Emitter([outBuf]);
+/**
+ * Lowers a fused elementwise/reduction group: one loop per (merged) output axis, one store per
+ * root. Several roots (same shape) make a multi-output kernel: every value they share is computed
+ * once per element, and a root read by another is used as computed, not loaded (CrossElementRead
+ * when it is read at another element). All values are computed before the first store, so an
+ * output may take over a donated input's storage that the iteration reads (host/donate.ts).
+ */
+export function lowerFused(roots: readonly Node[], outBufs: readonly number[], env: GroupEnv, params: (buf: number) => BufferParam): LoweredKernel {
+  const ctx = new GroupLowering(roots, env);
+  const { vars, results } = mergeLoopsAll(ctx.b, roots[0]!.aval.shape, (idx) => {
+    ctx.outIdx = idx;
+    return roots.map((r) => ctx.value(r, idx));
+  });
+  const em = new Emitter(outBufs);
   let scope = em.root;
   const loops = vars.map((v) => {
     const l = em.open(scope, v, v.extent, { kind: "parallel" });
     scope = l.scope;
     return l;
   });
-  const val = em.value(result);
+  const vals = results.map((r) => em.value(r));
   const index = em.value(ctx.b.dot(vars, stridesOf(vars.map((v) => v.extent))));
-  scope.stmts.push({ s: "store", buf: 0, index, value: val });
+  vals.forEach((value, buf) => scope.stmts.push({ s: "store", buf, index, value }));
   for (let i = loops.length - 1; i >= 0; i--) em.close(loops[i]!);
-  return finishKernel(em.reduceRuns.size ? "reduce" : "elementwise", root, em, params);
+  return finishKernel(em.reduceRuns.size ? "reduce" : "elementwise", roots[0]!, em, params);
 }
-

@@ -14,12 +14,15 @@
  *    would run more often than it has outputs (the trial lowering counts this), is materialized;
  *  - an elementwise value read by several kernels is materialized when recomputing it in each
  *    costs more than one write and one read per reader.
- * Then buffers are assigned to reusable slots by liveness (memory plan).
+ * Then sibling elementwise kernels of one shape that share work become one kernel with several
+ * outputs (multi-output.ts), steps are ordered, and buffers are assigned to reusable slots by
+ * liveness (memory plan).
  */
 import { type CostClass, type DType, Elementwise, Movement, type Node, Reduce, costClassOf, sizeOf, topoSort } from "@kiln/core";
 import { lowerContraction } from "./lower-contraction.js";
 import { type BufferParam, type Kernel } from "./kernel.js";
 import { FusionTooLarge, type LoweredKernel, libraryOf, lowerFused } from "./lower.js";
+import { cannotMerge, groupSiblings } from "./multi-output.js";
 import { type ScheduleOptions, nodeToSplit } from "./limits.js";
 import { bytesPer, storageOf } from "./storage.js";
 
@@ -39,6 +42,8 @@ export interface KernelStep {
   readonly library: LibrarySpec | null;
   /** Buffer id per kernel parameter; negative ids are scratch (sized by the kernel's params). */
   readonly bindings: readonly number[];
+  /** How many leading bindings the step writes (its outputs); the rest are read (or scratch). */
+  readonly outputs: number;
   readonly flops: number;
 }
 
@@ -150,8 +155,52 @@ export function scheduleGraph(outputs: readonly Node[], isBuffer: (n: Node) => b
         if (n && !mat.has(n)) (mat.add(n), (changed = true));
       }
     }
-    if (!changed) return buildPlan(nodes, outputs, isBuffer, mat, ids, new Map([...lowered].map(([r, l]) => [r, l.kernel])));
+    if (!changed) {
+      const kernels = new Map([...lowered].map(([r, l]) => [r, l.kernel]));
+      const roots = nodes.filter((n) => mat.has(n)), deps = depsOf(regions, mat);
+      const groups = opts.multiOutput === false ? new Map<Node, readonly Node[]>() : mergeSiblings(roots, deps, regions, coreOf, isBuffer, ids, nodeOfBuffer, kernels, opts);
+      return buildPlan(nodes, outputs, isBuffer, ids, kernels, orderSteps(roots, deps, groups));
+    }
   }
+}
+
+/** Per materialized root: the materialized roots its kernel reads. */
+function depsOf(regions: ReadonlyMap<Node, ReadonlySet<Node>>, mat: ReadonlySet<Node>): Map<Node, Set<Node>> {
+  const deps = new Map<Node, Set<Node>>();
+  for (const [root, region] of regions) {
+    const d = new Set<Node>();
+    for (const n of region) for (const i of n.inputs) if (!region.has(i) && mat.has(i)) d.add(i);
+    deps.set(root, d);
+  }
+  return deps;
+}
+
+/** Multi-output kernels (multi-output.ts): per root of a merged kernel, the roots it stores. */
+function mergeSiblings(
+  roots: readonly Node[], deps: ReadonlyMap<Node, ReadonlySet<Node>>, regions: ReadonlyMap<Node, ReadonlySet<Node>>, coreOf: ReadonlyMap<Node, Node>,
+  isBuffer: (n: Node) => boolean, ids: ReadonlyMap<Node, number>, nodeOfBuffer: ReadonlyMap<number, Node>, kernels: Map<Node, LoweredKernel>, opts: ScheduleOptions,
+): Map<Node, readonly Node[]> {
+  const groups = groupSiblings({
+    roots, regions, deps, isBuffer,
+    eligible: (r) => !coreOf.has(r) && /^(elementwise|reduce)_/.test(kernels.get(r)?.kernel.name ?? ""),
+    reduces: (r) => kernels.get(r)!.kernel.name.startsWith("reduce_"),
+    lower: (rs) => {
+      const region = new Set(rs.flatMap((r) => [...regions.get(r)!]));
+      try {
+        const k = lowerGroup(rs, region, undefined, ids, nodeOfBuffer);
+        return opts.maxBuffers !== undefined && k.kernel.params.length > opts.maxBuffers ? null : k;
+      } catch (e) {
+        if (cannotMerge(e)) return null;
+        throw e;
+      }
+    },
+  });
+  const unitOf = new Map<Node, readonly Node[]>();
+  for (const g of groups) {
+    for (const r of g.roots) (unitOf.set(r, g.roots), kernels.delete(r));
+    kernels.set(g.roots[0]!, g.kernel);
+  }
+  return unitOf;
 }
 
 /** Reductions and (small, inlined) matmuls: values that are expensive to recompute. */
@@ -307,42 +356,76 @@ export function outermost(nodes: Iterable<Node>, inlined: (n: Node) => boolean):
  * kernels come back unchanged. Bindings are kept as nodes (the kernel's own inputs, which the root
  * keeps alive anyway) and mapped to the new schedule's buffer ids.
  */
-const loweredByRoot = new WeakMap<Node, { key: string; kernel: LoweredKernel; bindings: readonly (Node | number)[] }>();
+type CachedLowering = { key: string; kernel: LoweredKernel; bindings: readonly (Node | number)[] };
+const loweredByRoot = new WeakMap<Node, CachedLowering>();
+/** The same for multi-output kernels, by their first root (kept apart: its own kernel is cached too). */
+const loweredByGroup = new WeakMap<Node, CachedLowering>();
 
-function lowerGroup(root: Node, region: ReadonlySet<Node>, core: Node | undefined, ids: ReadonlyMap<Node, number>, byId: ReadonlyMap<number, Node>): LoweredKernel {
-  const key = `${core?.id ?? ""}:${[...region].map((n) => n.id).sort((a, b) => a - b).join(",")}`;
-  const hit = loweredByRoot.get(root);
+function lowerGroup(roots: Node | readonly Node[], region: ReadonlySet<Node>, core: Node | undefined, ids: ReadonlyMap<Node, number>, byId: ReadonlyMap<number, Node>): LoweredKernel {
+  const rs: readonly Node[] = Array.isArray(roots) ? roots : [roots as Node];
+  const root = rs[0]!, cache = rs.length > 1 ? loweredByGroup : loweredByRoot;
+  const key = `${core?.id ?? ""}:${rs.map((r) => r.id).join(",")}:${[...region].map((n) => n.id).sort((a, b) => a - b).join(",")}`;
+  const hit = cache.get(root);
   if (hit && hit.key === key) {
     return { ...hit.kernel, bindings: hit.bindings.map((b) => (typeof b === "number" ? b : ids.get(b)!)) };
   }
   const env = { bufferOf: (n: Node) => ids.get(n) };
-  // The root's own parameter is its output; other materialized nodes are inputs here.
+  // The roots' own parameters are the outputs; other materialized nodes are inputs here.
   const params = (buf: number): BufferParam => {
     const n = byId.get(buf)!;
-    return { dtype: n.aval.dtype, size: sizeOf(n.aval.shape), role: n === root ? "out" : "in" };
+    return { dtype: n.aval.dtype, size: sizeOf(n.aval.shape), role: rs.includes(n) ? "out" : "in" };
   };
-  const kernel = core ? lowerContraction(root, core as Node<"matmul">, ids.get(root)!, env, params) : lowerFused(root, ids.get(root)!, env, params);
-  loweredByRoot.set(root, { key, kernel, bindings: kernel.bindings.map((b) => (b < 0 ? b : byId.get(b)!)) });
+  const kernel = core
+    ? lowerContraction(root, core as Node<"matmul">, ids.get(root)!, env, params)
+    : lowerFused(rs, rs.map((r) => ids.get(r)!), env, params);
+  cache.set(root, { key, kernel, bindings: kernel.bindings.map((b) => (b < 0 ? b : byId.get(b)!)) });
   return kernel;
 }
 
+/**
+ * The order steps run in: each step (a kernel's roots) after every step it reads. Without
+ * multi-output kernels this is the graph's topological order; a merged kernel runs once all of
+ * its members' inputs are ready, which may pull kernels that come later in that order before it.
+ */
+function orderSteps(roots: readonly Node[], deps: ReadonlyMap<Node, ReadonlySet<Node>>, groups: ReadonlyMap<Node, readonly Node[]>): (readonly Node[])[] {
+  const unitOf = new Map<Node, readonly Node[]>(groups);
+  const unit = (n: Node) => unitOf.get(n) ?? unitOf.set(n, [n]).get(n)!;
+  const done = new Set<readonly Node[]>(), open = new Set<readonly Node[]>();
+  const ordered: (readonly Node[])[] = [];
+  for (const r of roots) {
+    const stack: { unit: readonly Node[]; deps: Node[]; next: number }[] = [];
+    const push = (u: readonly Node[]) => {
+      if (done.has(u) || open.has(u)) return;
+      open.add(u);
+      stack.push({ unit: u, deps: u.flatMap((m) => [...(deps.get(m) ?? [])]), next: 0 });
+    };
+    push(unit(r));
+    while (stack.length) {
+      const top = stack[stack.length - 1]!;
+      if (top.next < top.deps.length) push(unit(top.deps[top.next++]!));
+      else (stack.pop(), open.delete(top.unit), done.add(top.unit), ordered.push(top.unit));
+    }
+  }
+  return ordered;
+}
+
 function buildPlan(
-  nodes: readonly Node[], outputs: readonly Node[], isBuffer: (n: Node) => boolean, mat: ReadonlySet<Node>,
-  ids: ReadonlyMap<Node, number>, lowered: ReadonlyMap<Node, LoweredKernel>,
+  nodes: readonly Node[], outputs: readonly Node[], isBuffer: (n: Node) => boolean,
+  ids: ReadonlyMap<Node, number>, lowered: ReadonlyMap<Node, LoweredKernel>, units: readonly (readonly Node[])[],
 ): { plan: Plan; inputs: Node[] } {
   const inputs = nodes.filter(isBuffer);
   const steps: KernelStep[] = [];
-  for (const n of nodes) {
-    if (!mat.has(n)) continue;
+  for (const unit of units) {
+    const n = unit[0]!;
     const lk = lowered.get(n);
     if (lk) {
       const kind = lk.kernel.name.split("_")[0] as KernelStep["kind"];
-      steps.push({ kind, name: lk.kernel.name, kernel: lk.kernel, library: null, bindings: lk.bindings, flops: lk.kernel.flops });
+      steps.push({ kind, name: lk.kernel.name, kernel: lk.kernel, library: null, bindings: lk.bindings, outputs: unit.length, flops: lk.kernel.flops });
       continue;
     }
     const name = libraryOf(n.prim)!;
     const spec: LibrarySpec = { name, params: n.params, inShapes: n.inputs.map((i) => i.aval.shape), outShape: n.aval.shape, dtype: n.aval.dtype };
-    steps.push({ kind: "library", name: `library_${name}`, kernel: null, library: spec, bindings: [ids.get(n)!, ...n.inputs.map((i) => ids.get(i)!)], flops: sizeOf(n.aval.shape) });
+    steps.push({ kind: "library", name: `library_${name}`, kernel: null, library: spec, bindings: [ids.get(n)!, ...n.inputs.map((i) => ids.get(i)!)], outputs: 1, flops: sizeOf(n.aval.shape) });
   }
   const outIndex = new Map<Node, number>();
   outputs.forEach((o, i) => outIndex.has(o) || outIndex.set(o, i));
@@ -368,7 +451,8 @@ function buildPlan(
 
 /**
  * Liveness-based slot assignment: a temporary takes the smallest free slot of its storage class
- * that fits (growing one if none fits) and frees it after its last reader.
+ * that fits (growing one if none fits) and frees it after its last reader. The outputs of one
+ * step take their slots together, before that step's inputs are freed: no two of them share one.
  */
 function planMemory(steps: readonly KernelStep[], buffers: PlanBuffer[]): { slots: { dtype: DType; size: number }[]; peakBytes: number; bytes: number } {
   const lastUse = new Map<number, number>();
@@ -378,22 +462,23 @@ function planMemory(steps: readonly KernelStep[], buffers: PlanBuffer[]): { slot
   let live = 0, peak = 0, bytes = 0;
   const nbytes = (b: { dtype: DType; size: number }) => b.size * bytesPer(b.dtype);
   steps.forEach((s, k) => {
-    const out = s.bindings[0]!;
-    const ob = buffers[out]!;
-    if (ob.role === "temp") {
-      const cls = storageOf(ob.dtype);
-      const fits = free.filter((i) => storageOf(slots[i]!.dtype) === cls).sort((a, b) => slots[a]!.size - slots[b]!.size);
-      const pick = fits.find((i) => slots[i]!.size >= ob.size) ?? fits[fits.length - 1];
-      let slot: number;
-      if (pick === undefined) slot = slots.push({ dtype: ob.dtype, size: ob.size }) - 1;
-      else {
-        slot = pick;
-        free.splice(free.indexOf(pick), 1);
-        slots[slot] = { dtype: slots[slot]!.dtype, size: Math.max(slots[slot]!.size, ob.size) };
+    for (const out of s.bindings.slice(0, s.outputs)) {
+      const ob = buffers[out]!;
+      if (ob.role === "temp") {
+        const cls = storageOf(ob.dtype);
+        const fits = free.filter((i) => storageOf(slots[i]!.dtype) === cls).sort((a, b) => slots[a]!.size - slots[b]!.size);
+        const pick = fits.find((i) => slots[i]!.size >= ob.size) ?? fits[fits.length - 1];
+        let slot: number;
+        if (pick === undefined) slot = slots.push({ dtype: ob.dtype, size: ob.size }) - 1;
+        else {
+          slot = pick;
+          free.splice(free.indexOf(pick), 1);
+          slots[slot] = { dtype: slots[slot]!.dtype, size: Math.max(slots[slot]!.size, ob.size) };
+        }
+        buffers[out] = { ...ob, index: slot };
       }
-      buffers[out] = { ...ob, index: slot };
+      if (ob.role !== "input") live += nbytes(ob);
     }
-    if (ob.role !== "input") live += nbytes(ob);
     let scratch = 0;
     s.kernel?.params.forEach((p) => {
       if (p.role === "scratch") scratch += nbytes(p);

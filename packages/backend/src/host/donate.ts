@@ -8,25 +8,26 @@ import { type Operand, type Stmt } from "../kernel.js";
 import { type KernelStep, type Plan, type PlanBuffer } from "../schedule.js";
 
 /**
- * Whether the kernel of `step` may write its output (param 0) over the buffer bound to `param`
- * while reading it: true when its only store and every load of that buffer sit in the same
- * statement list with the same index operand, loads first. Each element is then read by the one
- * iteration that overwrites it, before it does (an elementwise `w - lr * g`); broadcasts,
- * transposes and reductions read other elements and are refused.
+ * Whether the kernel of `step` may write its output parameter `out` over the buffer bound to
+ * `param` while reading it: true when its only store to `out` and every load of that buffer sit
+ * in the same statement list with the same index operand, loads first. Each element is then read
+ * by the one iteration that overwrites it, before it does (an elementwise `w - lr * g`);
+ * broadcasts, transposes and reductions read other elements and are refused — so is a load after
+ * the store, which in a multi-output kernel would read the element the store just replaced.
  */
-function inPlaceSafe(step: KernelStep, param: number): boolean {
+function inPlaceSafe(step: KernelStep, param: number, out: number): boolean {
   if (!step.kernel) return false;
   let stores = 0, ok = true;
   const same = (a: Operand, b: Operand) => a.k === b.k && (a.k === "const" ? a.value === (b as typeof a).value : a.name === (b as { name: string }).name);
   const walk = (body: readonly Stmt[]): void => {
-    const store = body.find((st): st is Extract<Stmt, { s: "store" }> => st.s === "store");
+    const store = body.find((st): st is Extract<Stmt, { s: "store" }> => st.s === "store" && st.buf === out);
     let storeSeen = false;
     for (const st of body) {
-      if (st.s === "store") {
+      if (st.s === "store" && st.buf === out) {
         stores++;
         storeSeen = true;
       } else if (st.s === "let" && st.value.op === "load" && st.value.buf === param) {
-        if (!store || storeSeen || store.buf !== 0 || !same(st.value.index, store.index)) ok = false;
+        if (!store || storeSeen || !same(st.value.index, store.index)) ok = false;
       } else if (st.s === "loop" || st.s === "if") walk(st.body);
     }
   };
@@ -48,21 +49,23 @@ export function planDonations(plan: Plan, sources: readonly (number | DataBuffer
     if (typeof s === "number") bufferOfInput.set(s, id);
   });
   const lastRead = new Map<number, number>();
-  steps.forEach((s, k) => s.bindings.forEach((id, i) => i > 0 && lastRead.set(id, k)));
-  const writer = new Map(steps.map((s, k) => [s.bindings[0]!, k]));
+  steps.forEach((s, k) => s.bindings.forEach((id, i) => i >= s.outputs && lastRead.set(id, k)));
+  /** Per written buffer: its step and its output parameter there. */
+  const writer = new Map(steps.flatMap((s, k) => s.bindings.slice(0, s.outputs).map((id, o) => [id, { k, o }] as const)));
   const returned = new Set(plan.outputs);
   const free = donate.flatMap((d, pos) => (d ? [pos] : []));
   const result: { out: number; input: number }[] = [];
   for (const out of new Set(plan.outputs)) {
     const ob = buffers[out]!;
     if (ob.role !== "output") continue;
-    const k = writer.get(out)!;
+    const { k, o } = writer.get(out)!;
+    const step = steps[k]!;
     const pick = free.findIndex((pos) => {
       // (A donated input the plan never reads has no buffer here and is simply not reused.)
       const id = bufferOfInput.get(pos);
       if (id === undefined || returned.has(id) || buffers[id]!.dtype !== ob.dtype || buffers[id]!.size !== ob.size) return false;
       const last = lastRead.get(id) ?? -1;
-      return last < k || (last === k && steps[k]!.bindings.every((b, i) => b !== id || i === 0 || inPlaceSafe(steps[k]!, i)));
+      return last < k || (last === k && step.bindings.every((b, i) => b !== id || i < step.outputs || inPlaceSafe(step, i, o)));
     });
     if (pick >= 0) result.push({ out, input: free.splice(pick, 1)[0]! });
   }

@@ -8,6 +8,8 @@ export interface LoweredKernelInfo {
   /** Rendered source (the JS function for cpu; the library function for library kernels). */
   readonly source: string;
   readonly kind: "elementwise" | "reduce" | "matmul" | "library";
+  /** Buffers the kernel writes: 1, or several for a multi-output kernel (schedule.ts). */
+  readonly outputs: number;
   /** The kernel IR as text (empty for library kernels). */
   readonly ir: string;
 }
@@ -22,6 +24,7 @@ export function describePlan(plan: Plan, backend: string, kernelSource: (k: Kern
     name: s.name,
     backend,
     kind: s.kind,
+    outputs: s.outputs,
     source: s.kernel ? kernelSource(s.kernel) : librarySource(s.library!.name),
     ir: s.kernel ? printKernel(s.kernel) : "",
   }));

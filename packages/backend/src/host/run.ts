@@ -24,7 +24,7 @@ export interface HostKernels {
   inHeap?(k: Kernel): boolean;
 }
 
-/** The kernel function of one step bound to its spec: called with the step's arrays (output first). */
+/** The kernel function of one step bound to its spec: called with the step's arrays (outputs first). */
 export type StepFn = (args: TypedArray[]) => void;
 
 /** A host: runs plans with the kernels it was given. */
@@ -33,8 +33,8 @@ export interface Host {
   runPlan(plan: Plan, inputs: readonly TypedArray[]): TypedArray[];
   /** The function running `step` (resolved once: replayed plans call it directly). */
   stepFn(step: KernelStep): StepFn;
-  /** Runs one step on host arrays (its inputs, in binding order), returning its new output array. */
-  runStep(step: KernelStep, ins: readonly TypedArray[], outDtype: DType, outSize: number): TypedArray;
+  /** Runs one step on host arrays (its inputs, in binding order), returning a new array per output. */
+  runStep(step: KernelStep, ins: readonly TypedArray[], outs: readonly { readonly dtype: DType; readonly size: number }[]): TypedArray[];
   /** One entry per step of the plan, with the rendered source of each kernel. */
   planKernels(plan: Plan, backend?: string): LoweredKernelInfo[];
   /** Whether the step's kernel runs over the heap (host/heap.ts): a wasm kernel. */
@@ -130,17 +130,17 @@ export function makeHost(kernels: HostKernels): Host {
     return (args) => lib(spec, args.slice(1), args[0]!);
   }
 
-  function runStep(step: KernelStep, ins: readonly TypedArray[], outDtype: DType, outSize: number): TypedArray {
-    const out = allocTypedArray(outDtype, outSize);
+  function runStep(step: KernelStep, ins: readonly TypedArray[], outs: readonly { readonly dtype: DType; readonly size: number }[]): TypedArray[] {
+    const arrays = outs.map((o) => allocTypedArray(o.dtype, o.size));
     if (step.library) {
-      libraryFn(step.library)(step.library, ins, out);
-      return out;
+      libraryFn(step.library)(step.library, ins, arrays[0]!);
+      return arrays;
     }
     const k = step.kernel!;
     let j = 0;
-    const args = k.params.map((p, i) => (i === 0 ? out : p.role === "scratch" ? allocTypedArray(p.dtype, p.size) : ins[j++]!));
+    const args = k.params.map((p, i) => (i < arrays.length ? arrays[i]! : p.role === "scratch" ? allocTypedArray(p.dtype, p.size) : ins[j++]!));
     kernels.run(k)(...args);
-    return out;
+    return arrays;
   }
 
   return {

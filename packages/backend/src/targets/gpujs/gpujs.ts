@@ -22,7 +22,7 @@ import { renderGpujs } from "./gpujs-render.js";
 /** The one-step plan a host kernel is described by (`planKernels` reads only the steps). */
 function hostStep(k: Kernel): { step: KernelStep; plan: Plan } {
   const kind = k.name.startsWith("reduce") ? "reduce" : k.name.startsWith("matmul") ? "matmul" : "elementwise";
-  const step: KernelStep = { kind, name: k.name, kernel: k, library: null, bindings: k.params.map((_, i) => i), flops: k.flops };
+  const step: KernelStep = { kind, name: k.name, kernel: k, library: null, bindings: k.params.map((_, i) => i), outputs: k.params.filter((p) => p.role === "out").length, flops: k.flops };
   const plan: Plan = { steps: [step], buffers: [], slots: [], inputCount: 0, outputs: [], stats: { kernels: 1, flops: k.flops, bytes: 0, peakBytes: 0 } };
   return { step, plan };
 }

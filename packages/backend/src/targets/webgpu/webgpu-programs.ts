@@ -55,25 +55,26 @@ export interface AliasedDispatch {
 const aliasCache = new WeakMap<CompiledProgram, Map<string, AliasedDispatch>>();
 
 /**
- * Dispatch `i` of a program with the input parameters `params` reading the output's buffer (a
- * donated input whose storage became the output): WebGPU forbids binding one buffer as both
- * read-only and read-write storage in a dispatch, so those parameters' bindings are dropped and
- * their reads go through `b0`. Only kernels that read each aliased element in the invocation that
- * overwrites it, before it does, are given aliases (host/donate.ts's `inPlaceSafe`).
+ * Dispatch `i` of a program with input parameters reading an output's buffer (`pairs`: input
+ * parameter, output parameter; a donated input whose storage became that output): WebGPU forbids
+ * binding one buffer as both read-only and read-write storage in a dispatch, so those parameters'
+ * bindings are dropped and their reads go through the output's. Only kernels that read each
+ * aliased element in the invocation that overwrites it, before it does, are given aliases
+ * (host/donate.ts's `inPlaceSafe`).
  */
-export function aliasedDispatch(ctx: GpuContext, compiled: CompiledProgram, i: number, params: readonly number[]): AliasedDispatch {
+export function aliasedDispatch(ctx: GpuContext, compiled: CompiledProgram, i: number, pairs: readonly (readonly [number, number])[]): AliasedDispatch {
   let cache = aliasCache.get(compiled);
   if (!cache) aliasCache.set(compiled, (cache = new Map()));
-  const key = `${i}:${params.join(",")}`;
+  const key = `${i}:${pairs.map(([p, o]) => `${p}>${o}`).join(",")}`;
   let hit = cache.get(key);
   if (!hit) {
     let source = compiled.program.dispatches[i]!.source;
-    for (const p of params) {
+    for (const [p, o] of pairs) {
       source = source
         .split("\n")
         .filter((l) => !new RegExp(`var<storage, read> b${p}: `).test(l))
         .join("\n")
-        .replace(new RegExp(`\\bb${p}\\[`, "g"), "b0[");
+        .replace(new RegExp(`\\bb${p}\\[`, "g"), `b${o}[`);
     }
     const pipeline = ctx.device.createComputePipeline({ layout: "auto", compute: { module: ctx.device.createShaderModule({ code: source }), entryPoint: "main" } });
     cache.set(key, (hit = { pipeline, layout: pipeline.getBindGroupLayout(0) }));

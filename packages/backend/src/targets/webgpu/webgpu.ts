@@ -218,11 +218,15 @@ function encodeStep(
   });
   program.dispatches.forEach((d, i) => {
     const bufs = d.bindings.map((p) => (p >= 0 ? paramBuffer(p) : extra[-1 - p]!));
-    // A donated input that became the output's storage is read through the output's binding.
-    const outSlot = d.bindings.indexOf(0);
-    const aliased = outSlot < 0 ? [] : d.bindings.filter((p, slot) => p > 0 && bufs[slot] === bufs[outSlot]);
+    // A donated input that became an output's storage is read through that output's binding.
+    const aliased: [input: number, output: number][] = [];
+    d.bindings.forEach((p, slot) => {
+      if (p < step.outputs) return;
+      const o = d.bindings.findIndex((q, s) => q >= 0 && q < step.outputs && bufs[s] === bufs[slot]);
+      if (o >= 0) aliased.push([p, d.bindings[o]!]);
+    });
     const alias = aliased.length ? aliasedDispatch(ctx, compiled, i, aliased) : null;
-    const entries = bufs.flatMap((buffer, slot) => (aliased.includes(d.bindings[slot]!) ? [] : [{ binding: slot, resource: { buffer } }]));
+    const entries = bufs.flatMap((buffer, slot) => (aliased.some(([p]) => p === d.bindings[slot]) ? [] : [{ binding: slot, resource: { buffer } }]));
     pass.setPipeline(alias?.pipeline ?? compiled.pipelines[i]!);
     pass.setBindGroup(0, bindGroupFor(ctx, alias?.layout ?? compiled.layouts[i]!, entries));
     pass.dispatchWorkgroups(...d.groups);
@@ -426,23 +430,22 @@ function runAsync(hostRunner: Host, ctx: GpuContext, gp: GpuPlan, inputs: readon
     };
     try {
       for (const run of gp.runs) {
-        const [out, ...ins] = run.step.bindings;
-        const ob = plan.buffers[out!]!;
+        const outs = run.step.bindings.slice(0, run.step.outputs), ins = run.step.bindings.slice(run.step.outputs);
         if (run.kind === "device") {
           for (const id of ins) if (id >= 0) gpuOf(id);
-          st[out!] = { gpu: pool.acquire(deviceBytes(ob.size)), host: null, own: true };
+          for (const out of outs) st[out] = { gpu: pool.acquire(deviceBytes(plan.buffers[out]!.size)), host: null, own: true };
           scopedErrors(ctx, () => recordPlan(ctx, alone, () => recordPass(ctx, (pass) => encodeStep(ctx, pool, pass, run, gpuOf, transient))));
         } else {
           // Its inputs' reads ride the batch holding the device steps before it.
           const arrays = await Promise.all(ins.filter((id) => id >= 0).map(hostOf));
           const restore = run.step.library ? await hostifyControlLeaves(run.step.library, ctx) : () => {};
-          let host: TypedArray;
+          let host: TypedArray[];
           try {
-            host = hostRunner.runStep(run.step, arrays, ob.dtype, ob.size);
+            host = hostRunner.runStep(run.step, arrays, outs.map((id) => plan.buffers[id]!));
           } finally {
             restore();
           }
-          st[out!] = { gpu: null, host, own: false };
+          outs.forEach((out, j) => (st[out] = { gpu: null, host: host[j]!, own: false }));
           counters.hostSteps++;
         }
       }
@@ -569,6 +572,7 @@ function compileWebgpu(hostRunner: Host, graph: Graph, opts: CompileOptions = {}
     kernels: gp.runs.map((r) => ({
       name: r.step.name,
       backend: r.kind === "host" ? "webgpu (host)" : "webgpu",
+      outputs: r.step.outputs,
       source: r.kind === "device" ? r.compiled.source : r.kind === "host" ? `// runs on the host: ${r.reason}` : scanSource(r),
     })),
     stats: { ...gp.plan.stats, submissions: submissionsPerCall(gp) },
