@@ -10,7 +10,7 @@
 import { type AluOp, type ReduceOp } from "../../expr.js";
 import { type Op, type Operand, type Stmt } from "../../kernel.js";
 import { literal, opNote } from "../../render/base.js";
-import { JS, JS_ALU } from "./js-alu.js";
+import { INT_WRAP, JS, JS_ALU } from "./js-alu.js";
 
 type Env = ReadonlyMap<string, number>;
 
@@ -68,17 +68,19 @@ const UPDATE = {
 } satisfies Record<ReduceOp | "set", UpdateRender>;
 
 /**
- * An accumulator fed int32 values is an int32 accumulator (the rule WGSL's i32 accumulators
- * follow too): sums and products wrap at every step like int32 arithmetic. A float64 product of
- * two int32 values already loses bits past 2^53, so wrapping only at the end is not enough.
+ * An accumulator fed integer values is an accumulator of that dtype (the rule WGSL's i32/u32
+ * accumulators follow too): sums and products wrap at every step like integer arithmetic. A
+ * float64 product of two int32 values already loses bits past 2^53, so wrapping only at the end
+ * is not enough.
  */
-const UPDATE_INT32: Partial<Record<ReduceOp | "set", UpdateRender>> = {
-  sum: (a, v) => `${a} = (${a} + ${v}) | 0;`,
-  prod: (a, v) => `${a} = Math.imul(${a}, ${v});`,
-};
+const intUpdate = (wrap: string): Partial<Record<ReduceOp | "set", UpdateRender>> => ({
+  sum: (a, v) => `${a} = (${a} + ${v}) ${wrap};`,
+  prod: (a, v) => `${a} = Math.imul(${a}, ${v}) ${wrap};`,
+});
+const UPDATE_INT = Object.fromEntries(Object.entries(INT_WRAP).map(([dt, wrap]) => [dt, intUpdate(wrap)]));
 
 function update(rop: ReduceOp | "set", acc: string, value: Operand, env: Env): string {
-  const int = value.k !== "var" && value.dtype === "int32" ? UPDATE_INT32[rop] : undefined;
+  const int = value.k !== "var" && Object.hasOwn(UPDATE_INT, value.dtype) ? UPDATE_INT[value.dtype]![rop] : undefined;
   return (int ?? UPDATE[rop])(acc, operand(value, env));
 }
 
