@@ -76,6 +76,7 @@ const LOWER_RULES = {
   ...mapRows(BINARY_OPS, (p) => binaryLower(p)),
 
   cast: (ctx, n, idx) => ctx.b.alu("cast", [ctx.value(n.inputs[0]!, idx)], n.params.dtype),
+  bitcast: (ctx, n, idx) => ctx.b.alu("bitcast", [ctx.value(n.inputs[0]!, idx)], n.params.dtype),
   select: (ctx, n, idx) => ctx.b.alu("where", n.inputs.map((i) => ctx.value(i, idx)), n.aval.dtype),
 
   reduceSum: reduceLower("sum"),

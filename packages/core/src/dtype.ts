@@ -131,3 +131,34 @@ export function castScalar(v: number, dtype: DType): number {
 export function itemSize(dtype: DType): number {
   return dtype === "float64" ? 8 : dtype === "bool" || dtype === "uint8" ? 1 : dtype === "float16" ? 2 : 4;
 }
+
+/** The 4-byte dtypes whose bits `bitcastScalar` reinterprets; others view only as themselves. */
+const WORD = { float32: "Float32", int32: "Int32", uint32: "Uint32" } as const;
+const bits = new DataView(new ArrayBuffer(4));
+
+/**
+ * Why `x.view(to)` of a `from` tensor is not allowed, or null when it is: the same dtype, or two
+ * of float32/int32/uint32 (equal item sizes, as JAX's `bitcast_convert_type`). kiln has no other
+ * dtype of 1, 2 or 8 bytes to reinterpret as (bool is excluded, as in JAX), and NumPy's view that
+ * changes the item size (resizing the last axis) is not supported.
+ * @example bitcastError("float32", "float64") // "float32 (4 bytes) and float64 (8 bytes) differ in item size; ..."
+ */
+export function bitcastError(from: DType, to: DType): string | null {
+  if (from === to || (Object.hasOwn(WORD, from) && Object.hasOwn(WORD, to))) return null;
+  if (itemSize(from) !== itemSize(to)) {
+    return `${from} (${itemSize(from)} bytes) and ${to} (${itemSize(to)} bytes) differ in item size; kiln views only between equal item sizes (NumPy's last-axis resizing view is not supported)`;
+  }
+  return `${from} and ${to} cannot be viewed as each other: bits are reinterpreted only among float32, int32 and uint32`;
+}
+
+/**
+ * The value whose bits, stored as `to`, are those of `v` stored as `from` (a pair `bitcastError`
+ * allows). JS numbers carry no NaN payload: a float32 NaN reads as the quiet NaN 0x7fc00000.
+ * @example bitcastScalar(1, "float32", "int32") // 1065353216 (0x3f800000)
+ */
+export function bitcastScalar(v: number, from: DType, to: DType): number {
+  if (from === to) return v;
+  const f = WORD[from as keyof typeof WORD], t = WORD[to as keyof typeof WORD];
+  bits[`set${f}`](0, v);
+  return bits[`get${t}`](0);
+}

@@ -11,7 +11,7 @@ export { slice, newaxis, type Index, type Slice } from "./np/indexing.js";
 export { stopGradient } from "./np/elementwise.js";
 export { tree, type TreeDef } from "./tree.js";
 export * from "./errors.js";
-export { type DType, type IntDType, type TypedArray, DTYPES, allocTyped, isFloat, isInt, isUnsigned, itemSize, promoteTypes, wrapInt } from "./dtype.js";
+export { type DType, type IntDType, type TypedArray, DTYPES, allocTyped, bitcastError, bitcastScalar, isFloat, isInt, isUnsigned, itemSize, promoteTypes, wrapInt } from "./dtype.js";
 export { type Shape, broadcastShapes, sizeOf, stridesOf } from "./shape.js";
 export { type Node, makeNode, constNode, avalString, interning } from "./ir/node.js";
 export { type Graph, makeGraph, printGraph, topoSort } from "./ir/graph.js";

@@ -5,7 +5,7 @@
  */
 import { ConcretizationError, DisposedError, ValueError } from "./errors.js";
 import { DataBuffer } from "./buffer.js";
-import { type DType, castScalar, isInt } from "./dtype.js";
+import { type DType, bitcastScalar, castScalar, isInt } from "./dtype.js";
 import { type Node } from "./ir/node.js";
 import { topoSort } from "./ir/graph.js";
 import { type ControlPrim, type Prim, type PrimParams } from "./ir/primitives.js";
@@ -200,6 +200,7 @@ const RULES: { [P in Prim]: EvalRule<P> } = {
   ...mapRows(BINARY_OPS, (p) => binaryRule(p)),
 
   cast: ([x], p) => mapUnary((v) => castScalar(v, p.dtype), p.dtype)([x!]),
+  bitcast: ([x], p, node) => x!.map((v) => bitcastScalar(v, node.inputs[0]!.aval.dtype, p.dtype)),
   select: ([c, a, b]) => c!.map((v, i) => (v ? a![i]! : b![i]!)),
 
   // Integer sums wrap at every step like int32 addition (a float64 sum is exact only to 2^53);

@@ -107,6 +107,8 @@ export const JS_ALU = {
         return a[0]!;
     }
   },
+  // The bits of a 4-byte value read as another 4-byte dtype (core's bitcastScalar, through a DataView).
+  bitcast: (a, c) => `bitcast(${a[0]}, "${c.in}", "${c.dtype}")`,
   clamp: (a, c) => `Math.min(Math.max(${a[0]}, ${c.param[0]}), ${c.param[1]})`,
   idiv: (a, c) => `Math.floor(${a[0]} / ${c.param[0]})`,
   imod: BASE_ALU.imod,
