@@ -1,4 +1,5 @@
 import { DTypeError, ShapeError, describeValue, jsonOf } from "./errors.js";
+import { roundToHalf } from "./float-bits.js";
 
 /**
  * The element types kiln knows. `float64` is computed on the cpu backend and the interpreter.
@@ -103,7 +104,8 @@ function allocTypedRaw(dtype: DType, size: number): TypedArray {
 }
 
 /**
- * Rounds a float64 value to what the dtype can hold (float32 rounding, bool). Integer dtypes
+ * Rounds a float64 value to what the dtype can hold (float32 rounding, float16 to the nearest half
+ * through float32, bool). Integer dtypes
  * truncate toward zero and wrap modulo 2^bits; NaN and ±inf become 0. (C leaves an out-of-range
  * float-to-integer cast undefined and NumPy inherits that; kiln's is this one defined rule, the
  * same as storing into a JS Int32Array/Uint32Array/Uint8Array.)
@@ -111,8 +113,9 @@ function allocTypedRaw(dtype: DType, size: number): TypedArray {
 export function castScalar(v: number, dtype: DType): number {
   switch (dtype) {
     case "float32":
-    case "float16":
       return Math.fround(v);
+    case "float16":
+      return roundToHalf(v);
     case "float64":
       return v;
     case "int32":

@@ -73,7 +73,7 @@ export function asTensor(x: ArrayLike, op = "asarray", dtype?: DType): Tensor {
   for (let i = 0; i < flat.length; i++) {
     const v = flat[i] as number | boolean;
     if (isInt(dt) && typeof v === "number") checkIntRange(op, v, dt);
-    data[i] = typeof v === "boolean" ? +v : isInt(dt) ? castScalar(v, dt) : dt === "bool" ? +(v !== 0) : v;
+    data[i] = typeof v === "boolean" ? +v : dt === "bool" ? +(v !== 0) : castScalar(v, dt);
   }
   return new Tensor(hostDataNode(data, { shape, dtype: dt }));
 }
@@ -116,7 +116,7 @@ function hostArrayTensor(x: ArrayBufferView, op: string, dtype?: DType): Tensor 
   } else if (dt === "bool") {
     for (let i = 0; i < n; i++) data[i] = +(src[i] !== 0);
   } else {
-    for (let i = 0; i < n; i++) data[i] = src[i]!;
+    for (let i = 0; i < n; i++) data[i] = castScalar(src[i]!, dt); // float16 rounds to half
   }
   return new Tensor(hostDataNode(data, { shape: [n], dtype: dt }));
 }

@@ -7,7 +7,7 @@
  * names) and reports it as a `ValueError`; a dtype kiln cannot hold is a `DTypeError`.
  */
 import { type DType, DTypeError, type TypedArray, ValueError, allocTyped, describeValue, jsonOf } from "@kiln/core";
-import { bfloat16BitsToNumber, halfBitsToNumber, numberToHalfBits } from "./float-bits.js";
+import { bfloat16BitsToNumber, halfBitsToNumber, numberToHalfBits } from "@kiln/core";
 
 /** One tensor on the host: what a file holds after decoding, or what is about to be written. */
 export interface HostTensor {

@@ -93,8 +93,9 @@ export const JS_ALU = {
   cast: (a, c) => {
     switch (c.dtype) {
       case "float32":
-      case "float16":
         return c.in === "bool" ? a[0]! : `Math.fround(${a[0]})`;
+      case "float16":
+        return c.in === "bool" ? a[0]! : `f16round(${a[0]})`;
       case "int32":
         return c.in === "bool" || c.in === "index" ? a[0]! : `(${a[0]} | 0)`;
       // Truncation toward zero, then the wrap (NaN and ±inf give 0): dtype.ts's castScalar.

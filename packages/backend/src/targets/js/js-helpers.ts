@@ -4,7 +4,7 @@
  * js-matmul.ts, which js.ts imports) can use the bindings without an import cycle.
  */
 import {
-  bitcastScalar, digammaF64, erfF64, erfInvF64, erfcF64, floorDivideScalar, i0eF64, i1eF64, lgammaF64, powerInt32, remainderScalar, trigammaF64,
+  bitcastScalar, digammaF64, erfF64, erfInvF64, erfcF64, floorDivideScalar, i0eF64, i1eF64, lgammaF64, powerInt32, remainderScalar, roundToHalf, trigammaF64,
 } from "@kiln/core";
 import { wasmGemm } from "./wasm-gemm.js";
 
@@ -21,6 +21,8 @@ export const JS_HELPERS = {
   floorDiv: floorDivideScalar,
   rem: remainderScalar,
   ipow: powerInt32,
+  /** A float16 value: rounded to the nearest half through float32 (core/float-bits.ts). */
+  f16round: roundToHalf,
   /** Tensor.view's bit reinterpretation (core/dtype.ts). */
   bitcast: bitcastScalar,
   /**

@@ -7,6 +7,7 @@
  * wrap (`| 0`, `Math.imul`), booleans are 0/1 in Uint8Arrays, exactly as the reference
  * interpreter computes them.
  */
+import { type DType, castScalar } from "@kiln/core";
 import { type AluOp, type ReduceOp } from "../../expr.js";
 import { type Op, type Operand, type Stmt } from "../../kernel.js";
 import { literal, opNote } from "../../render/base.js";
@@ -14,8 +15,10 @@ import { INT_WRAP, JS, JS_ALU } from "./js-alu.js";
 
 type Env = ReadonlyMap<string, number>;
 
-/** Dtypes whose values are float32 numbers (float16 is stored and computed as float32). */
+/** Dtypes whose values are float32 numbers (float16: computed as float32, rounded to half). */
 const isF32 = (dt: string) => dt === "float32" || dt === "float16";
+/** The rounding function of a float32 or float16 value (a half is a float32 too). */
+const ROUND: Readonly<Record<string, string>> = { float32: "Math.fround", float16: "f16round" };
 
 /**
  * ALU ops whose float32 result is already a float32 number when their operands are (a selection,
@@ -23,12 +26,12 @@ const isF32 = (dt: string) => dt === "float32" || dt === "float16";
  */
 const EXACT_IN_F32: ReadonlySet<AluOp> = new Set<AluOp>(["neg", "abs", "sign", "floor", "ceil", "round", "max", "min", "where", "cast", "clamp"]);
 
-/** The rounding rule: a float32 result is rounded to float32 where it is computed. */
-const roundF32 = (expr: string, dtype: string) => (isF32(dtype) ? `Math.fround(${expr})` : expr);
+/** The rounding rule: a float32 (float16) result is rounded to float32 (half) where it is computed. */
+const roundF32 = (expr: string, dtype: string) => (isF32(dtype) ? `${ROUND[dtype]}(${expr})` : expr);
 
 function operand(o: Operand, env: Env): string {
   // A float32 constant is the float32 number (0.1 → 0.10000000149011612), as when it is stored.
-  if (o.k === "const") return literal(isF32(o.dtype) ? Math.fround(o.value) : o.value);
+  if (o.k === "const") return literal(isF32(o.dtype) ? castScalar(o.value, o.dtype as DType) : o.value);
   if (o.k === "var") {
     const v = env.get(o.name);
     return v === undefined ? o.name : literal(v);

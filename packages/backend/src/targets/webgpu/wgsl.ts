@@ -11,13 +11,14 @@
  *  - WGSL orders no bools (compared as 0/1) and has no isnan for integers (always false).
  * Booleans are WGSL `bool` in registers and `u32` 0/1 in storage; int32 and index values are
  * `i32`; uint32 and uint8 values are `u32` in registers and storage (uint8 widened on upload,
- * narrowed on read-back, and every uint8 result masked to 8 bits); float32 and float16 values are `f32`. float64 never reaches this renderer (such kernels
+ * narrowed on read-back, and every uint8 result masked to 8 bits); float32 and float16 values are
+ * `f32` (every float16 result rounded to half by the prelude's `f16r_`). float64 never reaches this renderer (such kernels
  * run on the host: targets/webgpu/webgpu.ts).
  *
  * The mapping of loops onto invocations and workgroups lives in targets/webgpu/wgsl-kernel.ts; this file
  * renders statement lists in one invocation ("serial") given that mapping's decisions.
  */
-import { type DType } from "@kiln/core";
+import { type DType, roundToHalf } from "@kiln/core";
 import { type AluOp, type ExprDType, type ReduceOp } from "../../expr.js";
 import { type BufferParam, type Op, type Operand, type Stmt } from "../../kernel.js";
 import { type AluRender, BASE_ALU, type Dialect, checkLiteral, mathCall, opNote, preludeCall } from "../../render/base.js";
@@ -133,7 +134,8 @@ export const WGSL_ALU = {
   shl: (a) => `select(${a[0]} << (u32(${a[1]}) & 31u), 0, ${a[1]} >= 32)`,
   shrl: byType(SHRL_I32, SHRL_I32, undefined, (a) => `select(${a[0]} >> (${a[1]} & 31u), 0u, ${a[1]} >= 32u)`),
   where: (a) => `select(${a[2]}, ${a[1]}, ${a[0]})`,
-  cast: (a, c) => castTo(a[0]!, c.in, c.dtype),
+  // A cast to float16 always rounds: its operand may be an f32 accumulator typed float16 (place.ts's rounding cast).
+  cast: (a, c) => (c.dtype === "float16" && c.in !== "bool" ? `f16r_(${castTo(a[0]!, c.in, "float32")})` : castTo(a[0]!, c.in, c.dtype)),
   // f32, i32 and u32 are all 32-bit words (view pairs are 4-byte dtypes or a dtype with itself).
   bitcast: (a, c) => `bitcast<${wgslType(c.dtype)}>(${a[0]})`,
   clamp: (a, c) => `clamp(${a[0]}, ${c.param[0]}, ${c.param[1]})`,
@@ -145,6 +147,8 @@ export const WGSL_ALU = {
 /** Converts a value of dtype `from` to dtype `to` with the interpreter's semantics. */
 export function castTo(x: string, from: ExprDType, to: ExprDType): string {
   const f = wgslType(from), t = wgslType(to);
+  // Into float16: the float32 value rounded to half (f32 registers hold float16 values).
+  if (to === "float16" && from !== "float16") return `f16r_(${castTo(x, from, "float32")})`;
   // Into uint8 from anything wider: the wrap modulo 2^8.
   if (to === "uint8" && from !== "uint8" && from !== "bool") return `(${castTo(x, from, "uint32")} & 255u)`;
   if (f === t) return x;
@@ -169,7 +173,7 @@ export function wgslLiteral(v: number, dt: ExprDType): string {
     case "f32": {
       // Non-finite constants are not allowed in WGSL constant expressions: kInf/kNaN are set at run time.
       if (Number.isNaN(v)) return "kNaN";
-      const f = Math.fround(v);
+      const f = dt === "float16" ? roundToHalf(v) : Math.fround(v);
       if (f === Infinity) return "kInf";
       if (f === -Infinity) return "(-kInf)";
       if (Object.is(f, -0)) return "(-rtf_(0.0))"; // a constant -0.0 may be folded to 0.0
@@ -301,8 +305,10 @@ export class WgslWriter {
         }
         const inDt = v.args[0] ? this.dtypeOf(v.args[0]) : "index";
         const text = WGSL_ALU[v.alu](args, { dtype: v.dtype, in: inDt, param: v.param }, WGSL);
-        // uint8 lives in u32 registers: every uint8 result is wrapped to 8 bits (a cast already is).
-        return v.dtype === "uint8" && v.alu !== "cast" ? `(${text} & 255u)` : text;
+        // uint8 lives in u32 registers: every uint8 result is wrapped to 8 bits; float16 in f32
+        // registers: every float16 result is rounded to half (a cast already is).
+        if (v.alu === "cast") return text;
+        return v.dtype === "uint8" ? `(${text} & 255u)` : v.dtype === "float16" ? `f16r_(${text})` : text;
       }
       case "load": return this.load(v.buf, this.operand(v.index));
       case "reg": {
