@@ -6,9 +6,9 @@
  */
 import { expect } from "chai";
 import { type Tensor, jit, np } from "kiln";
-import { activeExecutor, interpret, roundToHalf, setExecutor, useCpuBackend } from "kiln/internal";
-import { destroyGpu } from "@kiln/backend";
-import { requireWebgpu } from "./webgpu/env.js";
+import { interpret, roundToHalf } from "kiln/internal";
+import { useWebgpu } from "./webgpu/env.js";
+import { useCpu } from "./util.js";
 
 const h = (v: number[]) => np.array(v, { dtype: "float16" });
 const isHalf = (vals: readonly number[]) => vals.every((v) => Number.isNaN(v) || roundToHalf(v) === v);
@@ -49,12 +49,7 @@ function suite(read: (t: Tensor) => Promise<number[]>, jitToo: boolean): void {
 }
 
 describe("float16 values are halves (cpu)", () => {
-  let previous = "";
-  before(() => {
-    previous = activeExecutor().name;
-    useCpuBackend();
-  });
-  after(() => setExecutor(previous));
+  useCpu();
   suite(async (t) => Array.from(await t.data()), true);
 
   it("dataSync returns a Float32Array of the half values", () => {
@@ -65,15 +60,7 @@ describe("float16 values are halves (cpu)", () => {
 });
 
 describe("float16 values are halves (webgpu: f32 registers rounded by f16r_)", () => {
-  let previous = "";
-  before(async function () {
-    previous = activeExecutor().name;
-    await requireWebgpu.call(this);
-  });
-  after(() => {
-    setExecutor(previous);
-    destroyGpu();
-  });
+  useWebgpu();
   // The device computes in f32 and rounds: a half may differ from the interpreter's by one half
   // ulp where the float32 computation itself differs, so only the values with `want` are exact.
   for (const c of CASES) {

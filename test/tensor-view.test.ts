@@ -4,10 +4,10 @@
  * the interpreter, cpu (eager, jit, vmap), webgpu (CI=true) and gpujs (a host kernel there).
  */
 import { expect } from "chai";
-import { DTypeError, type DType, type Tensor, grad, init, jit, lax, np, setBackend, vmap } from "kiln";
-import { activeExecutor, interpret, setExecutor, useCpuBackend } from "kiln/internal";
-import { destroyGpu } from "@kiln/backend";
-import { requireWebgpu } from "./webgpu/env.js";
+import { DTypeError, type DType, type Tensor, grad, jit, lax, np, vmap } from "kiln";
+import { interpret } from "kiln/internal";
+import { useWebgpu } from "./webgpu/env.js";
+import { useCpu, useGpujs } from "./util.js";
 
 interface ViewCase {
   readonly name: string;
@@ -47,12 +47,7 @@ describe("Tensor.view: the reference interpreter", () => {
 });
 
 describe("Tensor.view on cpu", () => {
-  let previous = "";
-  before(() => {
-    previous = activeExecutor().name;
-    useCpuBackend();
-  });
-  after(() => setExecutor(previous));
+  useCpu();
   viewSuite(async (t) => Array.from(await t.data()), { jit: true });
 
   it("round-trips float32 → int32 → float32 bit for bit (NaN aside)", () => {
@@ -84,15 +79,7 @@ describe("Tensor.view on cpu", () => {
 });
 
 describe("Tensor.view on webgpu", () => {
-  let previous = "";
-  before(async function () {
-    previous = activeExecutor().name;
-    await requireWebgpu.call(this);
-  });
-  after(() => {
-    setExecutor(previous);
-    destroyGpu();
-  });
+  useWebgpu();
   viewSuite(async (t) => Array.from(await t.data()), { jit: true });
 
   it("renders as a WGSL bitcast on the device", () => {
@@ -103,14 +90,7 @@ describe("Tensor.view on webgpu", () => {
 });
 
 describe("Tensor.view on gpujs (a host kernel: GPU.js numbers are float32)", () => {
-  let previous = "";
-  before(async () => {
-    previous = activeExecutor().name;
-    await init({ tune: false });
-    destroyGpu();
-    setBackend("gpujs");
-  });
-  after(() => setExecutor(previous));
+  useGpujs();
   viewSuite(async (t) => Array.from(await t.data()), { jit: false });
 
   it("the kernel says it runs on the host", () => {

@@ -7,10 +7,11 @@
  * gpujs, whose exactness rule sends every unsigned kernel to the host.
  */
 import { expect } from "chai";
-import { DTypeError, type DType, type Tensor, ValueError, grad, init, jit, np, setBackend, vmap } from "kiln";
-import { activeExecutor, interpret, setExecutor, useCpuBackend } from "kiln/internal";
-import { destroyGpu, gpujsStats } from "@kiln/backend";
-import { requireWebgpu } from "./webgpu/env.js";
+import { DTypeError, type DType, type Tensor, ValueError, grad, jit, np, vmap } from "kiln";
+import { interpret } from "kiln/internal";
+import { gpujsStats } from "@kiln/backend";
+import { useWebgpu } from "./webgpu/env.js";
+import { useCpu, useGpujs } from "./util.js";
 
 const u8 = (v: unknown) => np.array(v as number[], { dtype: "uint8" });
 const u32 = (v: unknown) => np.array(v as number[], { dtype: "uint32" });
@@ -91,12 +92,7 @@ describe("uint8/uint32: the reference interpreter gives NumPy's values", () => {
 });
 
 describe("uint8/uint32 on cpu", () => {
-  let previous = "";
-  before(() => {
-    previous = activeExecutor().name;
-    useCpuBackend();
-  });
-  after(() => setExecutor(previous));
+  useCpu();
   valuesSuite(async (c) => Array.from(await c.run().data()), true);
 
   it("dataSync returns the dtype's typed array; nbytes follows the item size", () => {
@@ -129,15 +125,7 @@ describe("uint8/uint32 on cpu", () => {
 });
 
 describe("uint8/uint32 on webgpu (u32 registers and storage; uint8 widened to u32 words)", () => {
-  let previous = "";
-  before(async function () {
-    previous = activeExecutor().name;
-    await requireWebgpu.call(this);
-  });
-  after(() => {
-    setExecutor(previous);
-    destroyGpu();
-  });
+  useWebgpu();
   valuesSuite(async (c) => Array.from(await c.run().data()), true);
 
   it("elementwise and reduction kernels on unsigned values run on the device", async () => {
@@ -151,14 +139,7 @@ describe("uint8/uint32 on webgpu (u32 registers and storage; uint8 widened to u3
 });
 
 describe("uint8/uint32 on gpujs (routed to the host by the exactness rule)", () => {
-  let previous = "";
-  before(async () => {
-    previous = activeExecutor().name;
-    await init({ tune: false });
-    destroyGpu();
-    setBackend("gpujs");
-  });
-  after(() => setExecutor(previous));
+  useGpujs();
   valuesSuite(async (c) => Array.from(await c.run().data()), false);
 
   it("no unsigned kernel runs as a GPU.js kernel", () => {
