@@ -4,6 +4,8 @@
  */
 import { expect } from "chai";
 import { type Tensor, grad, np } from "kiln";
+import { activeExecutor, setExecutor, useCpuBackend } from "kiln/internal";
+import { destroyGpu, init, setBackend } from "@kiln/backend";
 
 export { expectClose, type Nested } from "@kiln/core/testing";
 
@@ -32,4 +34,34 @@ export function checkGradFd(name: string, f: (x: Tensor) => Tensor, shape: numbe
     const fd = (at(h) - at(-h)) / (2 * h);
     expect(Math.abs(g[i]! - fd), `${name}: d/dx[${i}] = ${g[i]} vs finite difference ${fd}`).to.be.below(1e-5 * (1 + Math.abs(fd)));
   });
+}
+
+/**
+ * Registers hooks that make the cpu backend active for a describe block and restore the previous
+ * backend after it (the cpu counterpart of webgpu/env.ts's `useWebgpu`).
+ * @example describe("on cpu", () => { useCpu(); it(...); });
+ */
+export function useCpu(): void {
+  let previous = "";
+  before(() => {
+    previous = activeExecutor().name;
+    useCpuBackend();
+  });
+  after(() => setExecutor(previous));
+}
+
+/**
+ * Registers hooks that make the gpujs backend active for a describe block (GPU.js alone: the
+ * WebGPU device `init` found is destroyed) and restore the previous backend after it.
+ * @example describe("on gpujs", () => { useGpujs(); it(...); });
+ */
+export function useGpujs(): void {
+  let previous = "";
+  before(async () => {
+    previous = activeExecutor().name;
+    await init({ tune: false });
+    destroyGpu();
+    setBackend("gpujs");
+  });
+  after(() => setExecutor(previous));
 }

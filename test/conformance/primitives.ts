@@ -21,15 +21,31 @@ function unaryCases(p: UnaryPrim, opts: { lo?: number; hi?: number; ints?: boole
       cases.push({ name: `${dtype}[${shape}]`, build: () => apply(p, [floats(shape, { dtype, lo: opts.lo, hi: opts.hi, specials: true })], {}) });
     }
   }
-  if (opts.ints) cases.push({ name: "int32 with overflow", build: () => apply(p, [tensor("int32", [6], (i) => [-(2 ** 31), 2 ** 31 - 1, 0, -5, 7, 1][i]!)], {}) });
+  if (opts.ints) {
+    cases.push({ name: "int32 with overflow", build: () => apply(p, [tensor("int32", [6], (i) => [-(2 ** 31), 2 ** 31 - 1, 0, -5, 7, 1][i]!)], {}) });
+    for (const [dtype, vals] of UNSIGNED_SPECIALS) cases.push({ name: `${dtype} specials`, build: () => apply(p, [tensor(dtype, [vals.length], (i) => vals[i]!)], {}) });
+  }
   if (opts.bools) cases.push({ name: "bool", build: () => apply(p, [bools([9])], {}) });
   return cases;
 }
 
 const FLOAT_BINARY_SPECIALS = [0, -0, 1, -1, NaN, Infinity, -Infinity, 2.5, -2.5, 1e30];
 
+/** Unsigned values at the edges: 0, the largest value, the sign bit of int32 (uint32), small counts. */
+const UNSIGNED_SPECIALS: readonly (readonly ["uint8" | "uint32", readonly number[]])[] = [
+  ["uint8", [0, 255, 1, 128, 200, 7, 16, 3, 254, 2, 31, 100]],
+  ["uint32", [0, 2 ** 32 - 1, 1, 2 ** 31, 3e9, 7, 65536, 3, 2 ** 32 - 2, 2, 31, 46341]],
+];
+/** Floats cast to unsigned types: NaN, ±inf, negatives and values past 2^32 (truncated, then wrapped). */
+const CAST_FLOATS = [0, -0, 1.9, -1.9, 255.5, 256, -1, NaN, Infinity, -Infinity, 3e9, 5e9, -3e9, 1e30, 0.5];
+/** Second operands: zero divisors, shift counts around the width, and wrap-around partners. */
+const UNSIGNED_PARTNERS: readonly (readonly number[])[] = [
+  [3, 1, 0, 2, 100, 8, 16, 0, 255, 33, 7, 3],
+  [3, 1, 0, 2, 3e9, 32, 65536, 0, 2 ** 32 - 1, 33, 31, 46341],
+];
+
 /** Binary op: random floats, a grid of special pairs, int32 with zeros and overflow, bool. */
-function binaryCases(p: BinaryPrim, kinds: { float?: boolean; int?: boolean; bool?: boolean } = { float: true, int: true }): Case[] {
+function binaryCases(p: BinaryPrim, kinds: { float?: boolean; int?: boolean; uint?: boolean; bool?: boolean } = { float: true, int: true, uint: true }): Case[] {
   const cases: Case[] = [];
   if (kinds.float) {
     for (const dtype of ["float32", "float64"] as DType[]) {
@@ -52,12 +68,18 @@ function binaryCases(p: BinaryPrim, kinds: { float?: boolean; int?: boolean; boo
     cases.push({ name: "int32 signs, zero divisors, overflow", build: () => apply(p, [tensor("int32", [12], (i) => a[i]!), tensor("int32", [12], (i) => b[i]!)], {}) });
     cases.push({ name: "int32 random", build: () => apply(p, [ints([4, 6]), ints([4, 6], 0, 12)], {}) });
   }
+  if (kinds.uint) {
+    UNSIGNED_SPECIALS.forEach(([dtype, a], k) => {
+      const b = UNSIGNED_PARTNERS[k]!;
+      cases.push({ name: `${dtype} wrap-around, zero divisors, wide shifts`, build: () => apply(p, [tensor(dtype, [12], (i) => a[i]!), tensor(dtype, [12], (i) => b[i]!)], {}) });
+    });
+  }
   if (kinds.bool) cases.push({ name: "bool", build: () => apply(p, [bools([3, 4]), bools([3, 4])], {}) });
   return cases;
 }
 
 /** The dtypes among float32, int32 and bool whose operands the primitive's dtype rule accepts. */
-function accepted(p: UnaryPrim | BinaryPrim, arity: 1 | 2): { float: boolean; int: boolean; bool: boolean } {
+function accepted(p: UnaryPrim | BinaryPrim, arity: 1 | 2): { float: boolean; int: boolean; uint: boolean; bool: boolean } {
   const ok = (dtype: DType) => {
     try {
       PRIMITIVES[p].infer!(Array.from({ length: arity }, () => ({ shape: [2], dtype })), {});
@@ -66,7 +88,7 @@ function accepted(p: UnaryPrim | BinaryPrim, arity: 1 | 2): { float: boolean; in
       return false;
     }
   };
-  return { float: ok("float32"), int: ok("int32"), bool: ok("bool") };
+  return { float: ok("float32"), int: ok("int32"), uint: ok("uint32"), bool: ok("bool") };
 }
 
 /**
@@ -108,6 +130,8 @@ function reduceCases(p: ReducePrim): Case[] {
     { name: "int32 all axes, empty", build: () => r(ints([0, 4]), [0, 1]) },
     // Running products and sums past 2^53 wrap at every step like int32 arithmetic.
     { name: "int32 full range", build: () => r(ints([3, 24], -(2 ** 31), 2 ** 31), [1]) },
+    // uint32 sums and products wrap modulo 2^32, uint8 ones modulo 2^8; max/min compare unsigned.
+    ...UNSIGNED_SPECIALS.map(([dtype, vals]) => ({ name: `${dtype} edges`, build: () => r(tensor(dtype, [2, 12], (i) => vals[i % 12]! ^ (i >= 12 ? 1 : 0)), [1]) })),
     { name: "int32 small values, product past 2^53", build: () => r(ints([2, 24], -20, 20), [1]) },
     { name: "of a transpose", build: () => r(apply("transpose", [floats([3, 4, 5])], { perm: [2, 0, 1] }), [0, 2]) },
   ];
@@ -121,6 +145,7 @@ function argCases(p: "argmax" | "argmin"): Case[] {
     { name: "axis 1", build: () => apply(p, [floats([4, 5])], { axis: 1 }) },
     { name: "NaN wins, ties take the first", build: () => apply(p, [tensor("float32", [2, 4], (i) => [1, NaN, 3, NaN, 2, 5, 5, 1][i]!)], { axis: 1 }) },
     { name: "int32 3-D middle axis", build: () => apply(p, [ints([2, 3, 4])], { axis: 1 }) },
+    ...UNSIGNED_SPECIALS.map(([dtype, vals]) => ({ name: `${dtype} (unsigned order)`, build: () => apply(p, [tensor(dtype, [2, 6], (i) => vals[i]!)], { axis: 1 }) })),
     { name: "empty kept axis", build: () => apply(p, [floats([0, 3])], { axis: 1 }) },
   ];
 }
@@ -144,6 +169,7 @@ function sortCases(): Case[] {
     { name: "float64", build: () => sortAll([floats([40], { dtype: "float64", specials: true })], 0) },
     { name: "bool keys", build: () => sortAll([bools([9]), pos([9], 0)], 0) },
     { name: "int32 extremes", build: () => sortAll([tensor("int32", [6], (i) => [2 ** 31 - 1, -(2 ** 31), 0, -1, 5, -(2 ** 31)][i]!), pos([6], 0)], 0) },
+    ...UNSIGNED_SPECIALS.map(([dtype, vals]) => ({ name: `${dtype} extremes`, build: () => sortAll([tensor(dtype, [vals.length], (i) => vals[i]!), pos([vals.length], 0)], 0) })),
     { name: "empty axis", build: () => sortAll([floats([3, 0])], 1) },
     { name: "length-1 axis", build: () => sortAll([floats([4, 1])], 1) },
     { name: "of a transpose (a strided operand)", build: () => sortAll([apply("transpose", [floats([3, 4])], { perm: [1, 0] })], 1) },
@@ -190,17 +216,34 @@ export const PRIMITIVE_CASES: { readonly [P in Prim]: readonly Case[] } = {
   ],
   // Narrower than their rules: atan2 of int32 and bool orderings are not conformance-tested.
   atan2: binaryCases("atan2", { float: true }),
-  lt: binaryCases("lt", { float: true, int: true }),
-  le: binaryCases("le", { float: true, int: true }),
-  gt: binaryCases("gt", { float: true, int: true }),
-  ge: binaryCases("ge", { float: true, int: true }),
+  lt: binaryCases("lt", { float: true, int: true, uint: true }),
+  le: binaryCases("le", { float: true, int: true, uint: true }),
+  gt: binaryCases("gt", { float: true, int: true, uint: true }),
+  ge: binaryCases("ge", { float: true, int: true, uint: true }),
 
-  cast: (["float32", "float64", "int32", "bool"] as DType[]).flatMap((to) => [
-    { name: `float32 specials → ${to}`, build: () => apply("cast", [floats([17], { specials: true })], { dtype: to }) },
-    { name: `float64 → ${to}`, build: () => apply("cast", [tensor("float64", [5], (i) => [0.1, -2.7, 3e9, 1 / 3, -0][i]!)], { dtype: to }) },
-    { name: `int32 → ${to}`, build: () => apply("cast", [tensor("int32", [5], (i) => [0, -1, 2 ** 31 - 1, 16777217, 5][i]!)], { dtype: to }) },
-    { name: `bool → ${to}`, build: () => apply("cast", [bools([6])], { dtype: to }) },
-  ]),
+  cast: [
+    ...(["float32", "float64", "int32", "bool"] as DType[]).flatMap((to) => [
+      { name: `float32 specials → ${to}`, build: () => apply("cast", [floats([17], { specials: true })], { dtype: to }) },
+      { name: `float64 → ${to}`, build: () => apply("cast", [tensor("float64", [5], (i) => [0.1, -2.7, 3e9, 1 / 3, -0][i]!)], { dtype: to }) },
+      { name: `int32 → ${to}`, build: () => apply("cast", [tensor("int32", [5], (i) => [0, -1, 2 ** 31 - 1, 16777217, 5][i]!)], { dtype: to }) },
+      { name: `bool → ${to}`, build: () => apply("cast", [bools([6])], { dtype: to }) },
+    ]),
+    // Unsigned casts, on fixed data (no draw from the shared generator: later cases keep their data).
+    ...(["float32", "float64", "int32", "uint8", "uint32", "bool"] as DType[]).flatMap((to) => [
+      ...(["uint8", "uint32"] as DType[]).includes(to) ? [
+        { name: `float32 specials and out-of-range values → ${to}`, build: () => apply("cast", [tensor("float32", [CAST_FLOATS.length], (i) => CAST_FLOATS[i]!)], { dtype: to }) },
+        { name: `int32 → ${to}`, build: () => apply("cast", [tensor("int32", [6], (i) => [0, -1, 2 ** 31 - 1, -(2 ** 31), 256, 5][i]!)], { dtype: to }) },
+        { name: `bool → ${to}`, build: () => apply("cast", [tensor("bool", [4], (i) => i % 2)], { dtype: to }) },
+      ] : [],
+      ...UNSIGNED_SPECIALS.map(([from, vals]) => ({ name: `${from} → ${to}`, build: () => apply("cast", [tensor(from, [vals.length], (i) => vals[i]!)], { dtype: to }) })),
+    ]),
+  ],
+  bitcast: [
+    { name: "float32 specials → int32", build: () => apply("bitcast", [tensor("float32", [CAST_FLOATS.length], (i) => CAST_FLOATS[i]!)], { dtype: "int32" }) },
+    { name: "float32 specials → uint32", build: () => apply("bitcast", [tensor("float32", [CAST_FLOATS.length], (i) => CAST_FLOATS[i]!)], { dtype: "uint32" }) },
+    { name: "int32 extremes → float32 (subnormals, infinities)", build: () => apply("bitcast", [tensor("int32", [6], (i) => [0, 1, 0x7f800000, -0x800000, 0x3f800000, 0x00800000][i]!)], { dtype: "float32" }) },
+    ...UNSIGNED_SPECIALS.map(([dtype, vals]) => ({ name: `${dtype} → ${dtype === "uint8" ? "uint8" : "int32"}`, build: () => apply("bitcast", [tensor(dtype, [vals.length], (i) => vals[i]!)], { dtype: dtype === "uint8" ? "uint8" : "int32" }) })),
+  ],
   select: [
     { name: "float32", build: () => apply("select", [bools([3, 4]), floats([3, 4]), floats([3, 4])], {}) },
     { name: "int32 scalar", build: () => apply("select", [bools([]), ints([]), ints([])], {}) },
@@ -217,6 +260,7 @@ export const PRIMITIVE_CASES: { readonly [P in Prim]: readonly Case[] } = {
     { name: "axis 1", build: () => apply("cumsum", [floats([3, 5])], { axis: 1, reverse: false }) },
     { name: "axis 0 reverse", build: () => apply("cumsum", [floats([3, 5])], { axis: 0, reverse: true }) },
     { name: "int32 overflow", build: () => apply("cumsum", [tensor("int32", [3], () => 2 ** 30 + 7)], { axis: 0, reverse: false }) },
+    ...UNSIGNED_SPECIALS.map(([dtype, vals]) => ({ name: `${dtype} wrap-around`, build: () => apply("cumsum", [tensor(dtype, [vals.length], (i) => vals[i]!)], { axis: 0, reverse: false }) })),
     { name: "empty", build: () => apply("cumsum", [floats([0, 2])], { axis: 0, reverse: false }) },
   ],
 

@@ -38,6 +38,8 @@ export const TOL: Record<DType, Tol> = {
   float16: { rtol: 1e-3, atol: 1e-3 },
   float64: { rtol: 1e-12, atol: 1e-12 },
   int32: { rtol: 0, atol: 0 },
+  uint8: { rtol: 0, atol: 0 },
+  uint32: { rtol: 0, atol: 0 },
   bool: { rtol: 0, atol: 0 },
 };
 

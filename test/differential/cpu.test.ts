@@ -50,8 +50,10 @@ describe("differential: the harness", () => {
       const p = generateProgram(s);
       for (const n of topoSort(runProgram(p, programInputs(p)).map((t) => t.node))) seen.add(n.prim);
     }
+    // bitcast (Tensor.view) is left to its conformance rows, special values and test/tensor-view.test.ts:
+    // a view of random program values would compare NaN payloads, which JS numbers do not carry.
     const wanted: Prim[] = [
-      ...[...Elementwise],
+      ...[...Elementwise].filter((p) => p !== "bitcast"),
       "reduceSum", "reduceProd", "reduceMax", "reduceMin", "argmax", "argmin", "cumsum", "sort",
       "reshape", "broadcast", "transpose", "slice", "flip", "pad", "concatenate", "matmul", "gather", "scatter", "scatterAdd", "eigh", "qr",
     ];

@@ -106,6 +106,10 @@ export const SPECIAL_CASES: { readonly [P in Prim]: readonly SpecialCase[] | { r
   cast: DTYPES.flatMap((from) => DTYPES.map((to) => ({
     prim: "cast" as const, name: `cast ${from} → ${to}`, build: () => apply("cast", [vec(from, VALUES[from])], { dtype: to }), operands: (i: number) => [VALUES[from][i]!],
   }))),
+  bitcast: [
+    { prim: "bitcast", name: "bitcast float32 → int32", build: () => apply("bitcast", [vec("float32", FLOAT_SPECIALS.filter((v) => !Number.isNaN(v)))], { dtype: "int32" }), operands: (i: number) => [FLOAT_SPECIALS.filter((v) => !Number.isNaN(v))[i]!] },
+    { prim: "bitcast", name: "bitcast int32 → float32", build: () => apply("bitcast", [vec("int32", INT_SPECIALS)], { dtype: "float32" }), operands: (i: number) => [INT_SPECIALS[i]!] },
+  ],
   select: DTYPES.map((dt) => ({
     prim: "select" as const, name: `select(${dt})`,
     build: () => apply("select", [vec("bool", VALUES[dt].map((_, i) => i % 2)), vec(dt, VALUES[dt]), vec(dt, [...VALUES[dt]].reverse())], {}),

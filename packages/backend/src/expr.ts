@@ -17,7 +17,7 @@ export type ExprDType = DType | "index";
 export type ReduceOp = "sum" | "prod" | "max" | "min";
 
 /** ALU operations of the kernel IR: the elementwise primitives plus select, casts and index ops. */
-export type AluOp = Exclude<UnaryPrim, "stopGradient"> | BinaryPrim | "where" | "cast" | "clamp" | "idiv" | "imod";
+export type AluOp = Exclude<UnaryPrim, "stopGradient"> | BinaryPrim | "where" | "cast" | "bitcast" | "clamp" | "idiv" | "imod";
 
 interface Base {
   readonly id: number;

@@ -14,7 +14,7 @@
  * A panel streams past it. On WGSL the same nest maps jp/ip to workgroups and the panels to
  * workgroup memory.
  */
-import { type DType, type Node, sizeOf } from "@kiln/core";
+import { type DType, type Node, isInt, sizeOf } from "@kiln/core";
 import { type Expr } from "./expr.js";
 import { type BufferParam, type Operand } from "./kernel.js";
 import { GroupLowering, type GroupEnv, type LoweredKernel, finishKernel } from "./lower.js";
@@ -30,12 +30,12 @@ const A_PANEL = -1, B_PANEL = -2;
 /**
  * Panels (and the tile registers) are float64 for float and bool contractions: the inner loop
  * then loads doubles directly (no float32 → float64 conversion per load, measurably faster in V8)
- * and fused prologues keep full precision. int32 contractions use int32 panels, so the products
+ * and fused prologues keep full precision. Integer contractions use panels of their dtype, so the products
  * (int32 `mul`) and their sum (an int32 accumulator) wrap like int32 arithmetic, as the
  * interpreter's do: a float64 sum of products loses bits past 2^53.
  */
 function scratchDtype(dt: DType): DType {
-  return dt === "int32" ? "int32" : "float64";
+  return isInt(dt) ? dt : "float64";
 }
 
 export function lowerContraction(

@@ -8,7 +8,7 @@
  * `libraryKernel(...)` marker for primitives that run as hand-written JS library kernels.
  */
 import {
-  BINARY_OPS, type BinaryPrim, ConcretizationError, UNARY_OPS, mapRows, type DType, Movement, type Node, type Prim, type ReducePrim, type UnaryPrim, isFloat, sizeOf, stridesOf,
+  BINARY_OPS, type BinaryPrim, ConcretizationError, UNARY_OPS, mapRows, type DType, Movement, type Node, type Prim, type ReducePrim, type UnaryPrim, isFloat, isInt, sizeOf, stridesOf,
 } from "@kiln/core";
 import { type AluOp, type Expr, ExprBuilder, type ReduceOp, type VarExpr, divModOn } from "./expr.js";
 import { type BufferParam, type Kernel, fnv1a, printKernelBody } from "./kernel.js";
@@ -40,8 +40,8 @@ const identityLower: LowerRule<UnaryPrim> = (ctx, n, idx) => ctx.value(n.inputs[
 const binaryLower = (alu: AluOp): LowerRule<BinaryPrim> => (ctx, n, idx) =>
   ctx.b.alu(alu, [ctx.value(n.inputs[0]!, idx), ctx.value(n.inputs[1]!, idx)], n.aval.dtype);
 
-/** A reduction: loops over the reduced axes (merged where contiguous). int32 sums and products
- * accumulate in int32 and wrap at every step, as the interpreter does; the cast back to the dtype
+/** A reduction: loops over the reduced axes (merged where contiguous). Integer sums and products
+ * accumulate in their dtype and wrap at every step, as the interpreter does; the cast back to the dtype
  * turns an empty int32 max/min (±Infinity) into 0 and makes a bool result 0/1. */
 const reduceLower = <P extends ReducePrim>(rop: ReduceOp): LowerRule<P> => (ctx, n, idx) => {
   const x = n.inputs[0]!;
@@ -58,7 +58,7 @@ const reduceLower = <P extends ReducePrim>(rop: ReduceOp): LowerRule<P> => (ctx,
     return ctx.value(x, full);
   }, { keepLast: blocked });
   const red = ctx.b.reduce(rop, vars, body, dt, n.id, blocked);
-  return dt === "int32" || dt === "bool" ? ctx.b.alu("cast", [red], dt) : red;
+  return isInt(dt) || dt === "bool" ? ctx.b.alu("cast", [red], dt) : red;
 };
 
 const LOWER_RULES = {
@@ -76,6 +76,7 @@ const LOWER_RULES = {
   ...mapRows(BINARY_OPS, (p) => binaryLower(p)),
 
   cast: (ctx, n, idx) => ctx.b.alu("cast", [ctx.value(n.inputs[0]!, idx)], n.params.dtype),
+  bitcast: (ctx, n, idx) => ctx.b.alu("bitcast", [ctx.value(n.inputs[0]!, idx)], n.params.dtype),
   select: (ctx, n, idx) => ctx.b.alu("where", n.inputs.map((i) => ctx.value(i, idx)), n.aval.dtype),
 
   reduceSum: reduceLower("sum"),
@@ -149,7 +150,7 @@ const LOWER_RULES = {
     const batch = idx.slice(0, r - 2);
     // int32 products and their sum wrap like int32 arithmetic, as the interpreter does (a float64
     // sum of products loses bits past 2^53); bool products accumulate in float64 and are cast.
-    const dt = n.aval.dtype, acc: DType = isFloat(dt) || dt === "int32" ? dt : "float64";
+    const dt = n.aval.dtype, acc: DType = isFloat(dt) || isInt(dt) ? dt : "float64";
     const operand = (x: Node, i: readonly Expr[]) => (acc === dt ? ctx.value(x, i) : ctx.b.alu("cast", [ctx.value(x, i)], acc));
     const { vars, result: body } = ctx.loopVars([k], ([p]) =>
       ctx.b.alu("mul", [operand(a, [...batch, idx[r - 2]!, p!]), operand(b, [...batch, p!, idx[r - 1]!])], acc));

@@ -1,19 +1,25 @@
 /** Host storage of each dtype: typed array class, element size, and which dtypes can share a buffer. */
 import { type DType, type TypedArray } from "@kiln/core";
 
-type StorageClass = "f32" | "f64" | "i32" | "u8";
+type StorageClass = "f32" | "f64" | "i32" | "u32" | "u8";
 
 /** The typed array of each storage class: allocation and element size both come from it. */
 const ARRAY: { readonly [S in StorageClass]: { new (size: number): TypedArray; new (buffer: ArrayBuffer, byteOffset: number, length: number): TypedArray; readonly BYTES_PER_ELEMENT: number } } = {
   f32: Float32Array,
   f64: Float64Array,
   i32: Int32Array,
+  u32: Uint32Array,
   u8: Uint8Array,
+};
+
+/** Storage class of each dtype: buffers of one class can share a memory-plan slot (float16 is stored as float32). */
+const STORAGE: { readonly [D in DType]: StorageClass } = {
+  float64: "f64", float32: "f32", float16: "f32", int32: "i32", uint32: "u32", uint8: "u8", bool: "u8",
 };
 
 /** Storage class: buffers of one class can share a memory-plan slot (float16 is stored as float32). */
 export function storageOf(dt: DType): StorageClass {
-  return dt === "float64" ? "f64" : dt === "int32" ? "i32" : dt === "bool" ? "u8" : "f32";
+  return STORAGE[dt];
 }
 
 export function allocTypedArray(dt: DType, size: number): TypedArray {

@@ -5,7 +5,8 @@
  */
 import { ConcretizationError, DisposedError, ValueError } from "./errors.js";
 import { DataBuffer } from "./buffer.js";
-import { type DType, castScalar } from "./dtype.js";
+import { type DType, bitcastScalar, castScalar, isInt } from "./dtype.js";
+import { roundToHalf } from "./float-bits.js";
 import { type Node } from "./ir/node.js";
 import { topoSort } from "./ir/graph.js";
 import { type ControlPrim, type Prim, type PrimParams } from "./ir/primitives.js";
@@ -32,28 +33,23 @@ function mapUnary(f: (x: number) => number, dtype: DType) {
   };
 }
 
-/** A unary row's reference, elementwise; an int32 result is cast to int32. */
+/** A unary row's reference, elementwise (`interpret` wraps an integer result into its dtype). */
 function unaryRule<P extends UnaryPrim>(p: P): EvalRule<P> {
   const f = UNARY_OPS[p].f64 as (x: number) => number;
-  return (inputs, _params, node) => {
-    const x = inputs[0]!;
-    const out = new Float64Array(x.length);
-    const isInt = node.aval.dtype === "int32";
-    for (let i = 0; i < x.length; i++) out[i] = isInt ? castScalar(f(x[i]!), "int32") : f(x[i]!);
-    return out;
-  };
+  return (inputs) => inputs[0]!.map(f);
 }
 
-/** A binary row's reference (its int32 variant on int32 operands), elementwise; an int32 result is cast. */
+/**
+ * A binary row's reference, elementwise: its integer variant on integer operands (of any width:
+ * the variants compute modulo 2^32, which every integer dtype's wrap then narrows).
+ */
 function binaryRule<P extends BinaryPrim>(p: P): EvalRule<P> {
   const row: BinaryRow = BINARY_OPS[p];
   return (inputs, _params, node) => {
     const [a, b] = inputs as [F64, F64];
-    const isInt = node.inputs[0]!.aval.dtype === "int32";
-    const f = (isInt && row.int32) || row.f64;
+    const f = (isInt(node.inputs[0]!.aval.dtype) && row.int32) || row.f64;
     const out = new Float64Array(a.length);
     for (let i = 0; i < a.length; i++) out[i] = f(a[i]!, b[i]!);
-    if (isInt && node.aval.dtype === "int32") for (let i = 0; i < out.length; i++) out[i] = castScalar(out[i]!, "int32");
     return out;
   };
 }
@@ -92,9 +88,8 @@ function reduceRule<P extends "reduceSum" | "reduceMax" | "reduceMin" | "reduceP
 ): EvalRule<P> {
   return ([x], p, node) => {
     const out = new Float64Array(sizeOf(node.aval.shape)).fill(init);
-    const f = node.aval.dtype === "int32" ? intStep : step;
+    const f = isInt(node.aval.dtype) ? intStep : step;
     forEachReduced(node.inputs[0]!.aval.shape, (p as { axes: readonly number[] }).axes, (o, i) => (out[o] = f(out[o]!, x![i]!)));
-    if (node.aval.dtype === "int32") for (let i = 0; i < out.length; i++) out[i] = castScalar(out[i]!, "int32");
     return out;
   };
 }
@@ -206,9 +201,11 @@ const RULES: { [P in Prim]: EvalRule<P> } = {
   ...mapRows(BINARY_OPS, (p) => binaryRule(p)),
 
   cast: ([x], p) => mapUnary((v) => castScalar(v, p.dtype), p.dtype)([x!]),
+  bitcast: ([x], p, node) => x!.map((v) => bitcastScalar(v, node.inputs[0]!.aval.dtype, p.dtype)),
   select: ([c, a, b]) => c!.map((v, i) => (v ? a![i]! : b![i]!)),
 
-  // int32 sums wrap at every step like int32 addition (a float64 sum is exact only to 2^53).
+  // Integer sums wrap at every step like int32 addition (a float64 sum is exact only to 2^53);
+  // `interpret` narrows uint8/uint32 results, exact since 2^8 and 2^32 divide the 2^32 wrap.
   reduceSum: reduceRule(0, (a, x) => a + x, (a, x) => (a + x) | 0),
   // int32 products wrap like int32 multiplication: a float64 product loses bits past 2^53.
   reduceProd: reduceRule(1, (a, x) => a * x, (a, x) => Math.imul(a, x)),
@@ -225,11 +222,11 @@ const RULES: { [P in Prim]: EvalRule<P> } = {
       if (idx[p.axis] !== 0) return;
       // -0 is the additive identity (NumPy's accumulate starts from the first element, so a
       // leading -0 stays -0); int32 partial sums wrap at every step, like int32 addition.
-      const isInt = node.aval.dtype === "int32";
-      let acc = isInt ? 0 : -0;
+      const int = isInt(node.aval.dtype);
+      let acc = int ? 0 : -0;
       for (let j = 0; j < len; j++) {
         const k = p.reverse ? len - 1 - j : j;
-        acc = isInt ? (acc + x![flat + k * stride]!) | 0 : acc + x![flat + k * stride]!;
+        acc = int ? (acc + x![flat + k * stride]!) | 0 : acc + x![flat + k * stride]!;
         out[flat + k * stride] = acc;
       }
     });
@@ -295,8 +292,8 @@ const RULES: { [P in Prim]: EvalRule<P> } = {
     const m = s[r - 2]!, k = s[r - 1]!, n = node.aval.shape[r - 1]!;
     const batch = sizeOf(s.slice(0, -2));
     const out = new Float64Array(batch * m * n);
-    // int32 dot products wrap like int32 arithmetic (a float64 sum of products loses bits past 2^53).
-    const isInt = node.aval.dtype === "int32";
+    // Integer dot products wrap like int32 arithmetic (a float64 sum of products loses bits past 2^53).
+    const int = isInt(node.aval.dtype);
     for (let bi = 0; bi < batch; bi++) {
       const ao = bi * m * k, bo = bi * k * n, oo = bi * m * n;
       for (let i = 0; i < m; i++) {
@@ -304,7 +301,7 @@ const RULES: { [P in Prim]: EvalRule<P> } = {
           const av = a![ao + i * k + kk]!;
           for (let j = 0; j < n; j++) {
             const o = oo + i * n + j, bv = b![bo + kk * n + j]!;
-            out[o] = isInt ? (out[o]! + Math.imul(av, bv)) | 0 : out[o]! + av * bv;
+            out[o] = int ? (out[o]! + Math.imul(av, bv)) | 0 : out[o]! + av * bv;
           }
         }
       }
@@ -325,8 +322,8 @@ const RULES: { [P in Prim]: EvalRule<P> } = {
       return flatIndex(src, xStrides);
     });
   },
-  // int32 accumulation wraps like int32 addition.
-  scatterAdd: (inputs, p, node) => scatterInto(inputs, p.axis, node, node.aval.dtype === "int32" ? (a, b) => (a + b) | 0 : (a, b) => a + b),
+  // Integer accumulation wraps like int32 addition.
+  scatterAdd: (inputs, p, node) => scatterInto(inputs, p.axis, node, isInt(node.aval.dtype) ? (a, b) => (a + b) | 0 : (a, b) => a + b),
   scatter: (inputs, p, node) => scatterInto(inputs, p.axis, node, (_a, b) => b),
   sort: (inputs, p, node) => {
     const out = new Float64Array(sizeOf(node.aval.shape));
@@ -424,7 +421,11 @@ export function interpret(outputs: readonly Node[], env: Map<Node, F64> = new Ma
     if (v.length !== sizeOf(node.aval.shape)) throw new ValueError(`interpret: ${node.prim} produced ${v.length} values for ${node.aval.shape}`);
     const dt = node.aval.dtype;
     // Rules may hand back an input array unchanged (movement ops): round a copy, never in place.
-    values.set(node, !opts.exact && (dt === "float32" || dt === "float16") ? v.map(Math.fround) : v);
+    // Integer values are wrapped into their dtype (modulo 2^bits) in every mode: rules compute
+    // int32-style (or in float64), and one wrap here gives uint8/uint32 their ranges.
+    if (isInt(dt)) values.set(node, v.map((x) => castScalar(x, dt)));
+    else if (opts.exact || (dt !== "float32" && dt !== "float16")) values.set(node, v);
+    else values.set(node, v.map(dt === "float32" ? Math.fround : roundToHalf));
   }
   return outputs.map((o) => values.get(o)!);
 }

@@ -87,7 +87,7 @@ export function compileGraph(graph: Graph, executor: Executor = active, opts: Co
 /** Float64 values to a typed array of `dtype` (float32 rounding, int32 truncation). */
 export function toTyped(values: Float64Array, dtype: DType): TypedArray {
   const out = allocTyped(dtype, values.length);
-  if (dtype === "float64" || dtype === "float32" || dtype === "float16") out.set(values);
+  if (dtype === "float64" || dtype === "float32") out.set(values);
   else for (let i = 0; i < values.length; i++) out[i] = castScalar(values[i]!, dtype);
   return out;
 }

@@ -10,7 +10,7 @@
  * (reshape, broadcast, transpose, slice, pad, flip, concatenate) are views, as in the backend:
  * they take no bytes and keep their input alive as long as they are alive.
  */
-import { type Node, Movement, sizeOf, topoSort } from "@kiln/core";
+import { type Node, Movement, itemSize, sizeOf, topoSort } from "@kiln/core";
 
 export interface PeakLiveBytesOptions {
   /**
@@ -29,8 +29,7 @@ export interface PeakLiveBytesOptions {
 }
 
 function itemBytes(n: Node): number {
-  const d = n.aval.dtype;
-  return d === "float64" ? 8 : d === "bool" ? 1 : d === "float16" ? 2 : 4;
+  return itemSize(n.aval.dtype);
 }
 
 /** Longest path from a leaf to each node. */

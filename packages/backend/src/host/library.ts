@@ -5,7 +5,7 @@
  * follow interpret.ts exactly; linear algebra computes in float64 and rounds on store. Control
  * steps (cond, while, scan) run sub-plans, so the host adds them (host/control.ts, host/run.ts).
  */
-import { type TypedArray, type PrimParams, sizeOf, choleskyOf, detSignOf, logAbsDetOf, solveInto, sortAlongInto, svdBatchInto, eighBatchInto, qrBatchInto, luBatchInto, fftBatchInto, polyRootsBatchInto } from "@kiln/core";
+import { type TypedArray, type PrimParams, isInt, sizeOf, choleskyOf, detSignOf, logAbsDetOf, solveInto, sortAlongInto, svdBatchInto, eighBatchInto, qrBatchInto, luBatchInto, fftBatchInto, polyRootsBatchInto } from "@kiln/core";
 import { type LibrarySpec } from "../schedule.js";
 
 /** A library kernel: reads `ins`, writes `out` (one output per step). */
@@ -69,14 +69,15 @@ export const LIBRARY: Readonly<Record<string, LibraryFn>> = {
   cumsum: (spec, [x], out) => {
     const { axis, reverse } = spec.params as PrimParams["cumsum"];
     const [outer, len, inner] = around(spec.outShape, axis);
-    const isInt = spec.dtype === "int32";
+    const int = isInt(spec.dtype);
     for (let o = 0; o < outer; o++) {
       for (let i = 0; i < inner; i++) {
-        // As the interpreter: -0 is the additive identity, int32 partial sums wrap at every step.
-        let acc = isInt ? 0 : -0;
+        // As the interpreter: -0 is the additive identity, integer partial sums wrap at every step
+        // (modulo 2^32; the store into a uint8/uint32 array narrows).
+        let acc = int ? 0 : -0;
         for (let j = 0; j < len; j++) {
           const at = (o * len + (reverse ? len - 1 - j : j)) * inner + i;
-          acc = isInt ? (acc + x![at]!) | 0 : acc + x![at]!;
+          acc = int ? (acc + x![at]!) | 0 : acc + x![at]!;
           out[at] = acc;
         }
       }

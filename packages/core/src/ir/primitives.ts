@@ -7,7 +7,7 @@
  * Primitives are strict, like `lax`: binary ops take equal shapes and dtypes. Broadcasting, type
  * promotion and user-facing error messages live in the `np` layer above.
  */
-import { type DType, isFloat } from "../dtype.js";
+import { type DType, bitcastError, isFloat, isInt } from "../dtype.js";
 import { DTypeError, IndexError, ShapeError, ValueError, jsonOf } from "../errors.js";
 import { type Shape, fmtShape, shapeEq, sizeOf } from "../shape.js";
 import { type CondCall, type ScanCall, type WhileCall, inferControl } from "./control.js";
@@ -51,6 +51,8 @@ export type PrimParams = { [P in UnaryPrim]: NoParams } & { [P in BinaryPrim]: N
   /** `out[..., i, ...] = i` along `axis` of the node's shape. */
   iota: { axis: number };
   cast: { dtype: DType };
+  /** The same bits read as another dtype of the same item size (`Tensor.view`). */
+  bitcast: { dtype: DType };
   select: NoParams;
   argmax: { axis: number };
   argmin: { axis: number };
@@ -190,8 +192,8 @@ function binary<P extends Prim>(opts: BinaryDTypes): PrimRule<P> {
       if (a.dtype !== b.dtype) throw new DTypeError(`binary primitive: dtypes ${a.dtype} and ${b.dtype} differ`);
       if (opts.boolOnly && a.dtype !== "bool") throw new DTypeError(`expected bool operands, got ${a.dtype}`);
       if (opts.noBool && a.dtype === "bool") throw new DTypeError(`arithmetic on bool operands is not supported; cast first`);
-      if (opts.bits === "boolOrInt" && a.dtype !== "bool" && a.dtype !== "int32") throw new DTypeError(`expected bool or int32 operands, got ${a.dtype}`);
-      if (opts.bits === "int" && a.dtype !== "int32") throw new DTypeError(`expected int32 operands, got ${a.dtype}`);
+      if (opts.bits === "boolOrInt" && a.dtype !== "bool" && !isInt(a.dtype)) throw new DTypeError(`expected bool or integer operands, got ${a.dtype}`);
+      if (opts.bits === "int" && !isInt(a.dtype)) throw new DTypeError(`expected integer operands, got ${a.dtype}`);
       return { shape: a.shape, dtype: opts.out ?? a.dtype };
     },
   };
@@ -321,6 +323,15 @@ export const PRIMITIVES = {
   ...mapRows(BINARY_OPS, (_p, row) => binary<BinaryPrim>(row.dtypes)),
 
   cast: { kind: "elementwise", params: { dtype }, infer: ([x], p) => ({ shape: x!.shape, dtype: p.dtype }) },
+  bitcast: {
+    kind: "elementwise",
+    params: { dtype },
+    infer: ([x], p) => {
+      const why = bitcastError(x!.dtype, p.dtype);
+      if (why) throw new DTypeError(`bitcast: ${why}`);
+      return { shape: x!.shape, dtype: p.dtype };
+    },
+  },
   select: {
     kind: "elementwise",
     params: {},

@@ -13,4 +13,5 @@ export * from "./sort.js";
 export * from "./conv.js";
 export * from "./special.js";
 export * from "./dynamic-slice.js";
+export { bitcastConvertType } from "./bitcast.js";
 export { linalg, type TriangularSolveOptions } from "./linalg.js";

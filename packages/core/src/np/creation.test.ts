@@ -318,8 +318,8 @@ describe("np.array of typed arrays", () => {
   it("takes each typed array's dtype (NumPy's where kiln has it)", () => {
     const cases: [ArrayBufferView, string][] = [
       [new Float32Array([1.5, 2]), "float32"], [new Float64Array([1e-300, 2]), "float64"], [new Int32Array([-7, 2]), "int32"],
-      [new Int16Array([-3, 4]), "int32"], [new Int8Array([-128, 127]), "int32"], [new Uint8Array([0, 255]), "int32"],
-      [new Uint8ClampedArray([0, 255]), "int32"], [new Uint16Array([0, 65535]), "int32"], [new Uint32Array([0, 2 ** 31 - 1]), "int32"],
+      [new Int16Array([-3, 4]), "int32"], [new Int8Array([-128, 127]), "int32"], [new Uint8Array([0, 255]), "uint8"],
+      [new Uint8ClampedArray([0, 255]), "uint8"], [new Uint16Array([0, 65535]), "uint32"], [new Uint32Array([0, 2 ** 32 - 1]), "uint32"],
     ];
     for (const [data, dtype] of cases) {
       const t = np.array(data as never);
@@ -359,7 +359,8 @@ describe("np.array of typed arrays", () => {
   it("bad input is a typed error", () => {
     expect(() => np.array(new Float32Array(6), { shape: [4] })).to.throw(ValueError, /6 element\(s\).*shape \[4\]/);
     expect(() => np.array(new Float32Array(2), { shape: [-1, 2] })).to.throw(ShapeError);
-    expect(() => np.array(new Uint32Array([2 ** 31]))).to.throw(ValueError, /does not fit in int32/);
+    expect(() => np.array(new Uint32Array([2 ** 31]), { dtype: "int32" })).to.throw(ValueError, /does not fit in int32/);
+    expect(() => np.array(new Int32Array([-1]), { dtype: "uint8" })).to.throw(ValueError, /-1 does not fit in uint8 \(range 0 to 255\)/);
     expect(() => np.array(new Float32Array([NaN]), { dtype: "int32" })).to.throw(ValueError, /does not fit in int32/);
     expect(() => np.array(new BigInt64Array(2) as never)).to.throw(ValueError, /BigInt64Array is not supported/);
     expect(() => np.array(new DataView(new ArrayBuffer(4)) as never)).to.throw(ValueError, /DataView is not supported/);

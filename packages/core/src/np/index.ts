@@ -26,6 +26,8 @@ export const float32 = "float32" as const;
 export const float64 = "float64" as const;
 export const float16 = "float16" as const;
 export const int32 = "int32" as const;
+export const uint8 = "uint8" as const;
+export const uint32 = "uint32" as const;
 export const bool = "bool" as const;
 export * from "./math-extra.js";
 export * from "./signal-extra.js";

@@ -12,7 +12,7 @@ import { DTypeError, IndexError, ShapeError, ValueError } from "../errors.js";
 import { makeNode } from "../ir/node.js";
 import { type Shape, broadcastShapes, fmtShape, normAxis, sizeOf, stridesOf } from "../shape.js";
 import { type ArrayLike, Tensor } from "../tensor.js";
-import { add, clip, less, multiply, where } from "./elementwise.js";
+import { add, clip, less, minimum, multiply, where } from "./elementwise.js";
 import { transpose } from "./shape.js";
 import { apply, asTensor, astypeRaw, broadcastRaw, reshapeRaw, optionsOf } from "./util.js";
 
@@ -93,7 +93,11 @@ function indexTensor(op: string, v: ArrayLike, axis: number, n: number): Tensor 
   }
   const t = asTensor(v, op);
   if (t.dtype === "bool") throw new DTypeError(`${op}: boolean mask indices give data-dependent shapes and are not supported; use where(mask, x, y)`);
-  if (t.dtype !== "int32") throw new DTypeError(`${op}: index Tensors must be int32, got ${t.dtype}; cast with astype("int32")`);
+  // Unsigned indices are never negative; uint32 ones past int32 are out of bounds anyway (clamped
+  // like any out-of-bounds index), so saturating them keeps the int32 gather index.
+  if (t.dtype === "uint8") return astypeRaw(t, "int32");
+  if (t.dtype === "uint32") return astypeRaw(minimum(t, 2 ** 31 - 1), "int32");
+  if (t.dtype !== "int32") throw new DTypeError(`${op}: index Tensors must be integers, got ${t.dtype}; cast with astype("int32")`);
   return where(less(t, 0), add(t, n), t);
 }
 

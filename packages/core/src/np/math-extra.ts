@@ -3,7 +3,7 @@
  * primitives (issue 15): nothing here adds a primitive, so jit, grad and vmap see only the
  * primitives each function is built from, and every backend runs them unchanged.
  */
-import { type DType, checkDType, isFloat, promoteTypes } from "../dtype.js";
+import { type DType, castScalar, checkDType, isFloat, isInt, isUnsigned, promoteTypes } from "../dtype.js";
 import { DTypeError, ShapeError, ValueError, describeValue } from "../errors.js";
 import { fmtShape, normAxis, shapeEq } from "../shape.js";
 import { type ArrayLike, Tensor } from "../tensor.js";
@@ -43,6 +43,8 @@ const MAX_FINITE: { [D in DType]: number } = {
   float32: 3.4028234663852886e38,
   float64: Number.MAX_VALUE,
   int32: 2 ** 31 - 1,
+  uint8: 255,
+  uint32: 2 ** 32 - 1,
   bool: 1,
 };
 
@@ -241,13 +243,13 @@ export function rint(x: ArrayLike): Tensor {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Bitwise (int32 and bool; the `and`/`or`/`xor`/`shl`/`shrl` primitives)
+// Bitwise (integers and bool; the `and`/`or`/`xor`/`shl`/`shrl` primitives)
 
 function bitsOperands(op: string, a: ArrayLike, b: ArrayLike, allowBool: boolean): { x: Tensor; y: Tensor; weak: boolean; dtype: DType } {
   const prep = prepareOperands(op, [a, b]);
   let dtype = prep.dtype;
   if (dtype === "bool" && !allowBool) dtype = "int32"; // NumPy shifts bools as integers
-  if (dtype !== "int32" && dtype !== "bool") throw new DTypeError(`${op}: expected int32 or bool operands, got ${prep.dtype}`);
+  if (!isInt(dtype) && dtype !== "bool") throw new DTypeError(`${op}: expected integer or bool operands, got ${prep.dtype}`);
   const [x, y] = prep.ts.map((t) => astypeRaw(t, dtype));
   return { x: x!, y: y!, weak: prep.weak, dtype };
 }
@@ -280,14 +282,15 @@ export function bitwiseXor(a: ArrayLike, b: ArrayLike): Tensor {
 }
 
 /**
- * Bitwise NOT: `~x` for int32 (`-x - 1`), logical NOT for bool.
+ * Bitwise NOT: `~x` for integers (`-x - 1` on int32, `255 - x` on uint8), logical NOT for bool.
  * @example np.invert([0, 5, -1]) // [-1, -6, 0]
  */
 export function invert(x: ArrayLike): Tensor {
   const t = asTensor(x, "invert");
   if (t.dtype === "bool") return apply("not", [t], {});
-  if (t.dtype !== "int32") throw new DTypeError(`invert: expected an int32 or bool operand, got ${t.dtype}`);
-  return apply("xor", [t, fullRaw(t.shape, -1, "int32")], {}, t.weak);
+  if (!isInt(t.dtype)) throw new DTypeError(`invert: expected an integer or bool operand, got ${t.dtype}`);
+  // All ones in the dtype (-1 wraps to 255 / 2^32 - 1).
+  return apply("xor", [t, fullRaw(t.shape, castScalar(-1, t.dtype), t.dtype)], {}, t.weak);
 }
 
 /** Shift counts outside [0, 32) shift every bit out, as NumPy's `npy_lshift`/`npy_rshift`. */
@@ -308,12 +311,13 @@ export function leftShift(a: ArrayLike, b: ArrayLike): Tensor {
 }
 
 /**
- * Arithmetic `a >> b` on int32 (the sign is copied in); counts outside [0, 32) give 0 or -1 by the
- * sign of `a`, as NumPy.
+ * `a >> b`: arithmetic on int32 (the sign is copied in), logical on uint8/uint32; counts outside
+ * [0, 32) give 0 (or -1 for a negative int32 `a`), as NumPy.
  * @example np.rightShift([16, -16], 2) // [4, -4]
  */
 export function rightShift(a: ArrayLike, b: ArrayLike): Tensor {
   const { x, count, out, weak } = shiftParts("rightShift", a, b);
+  if (isUnsigned(x.dtype)) return new Tensor(where(out, 0, apply("shrl", [x, count], {})).node, weak);
   // The primitive shifts logically; for negative x, ~(~x >>> b) fills with ones instead.
   const ones = fullRaw(x.shape, -1, "int32");
   const neg = less(x, 0);

@@ -9,6 +9,7 @@ import { type DType } from "../dtype.js";
 import { type ArrayLike, Tensor } from "../tensor.js";
 import { iterateFirstAxis } from "./compose-helpers.js";
 import * as ew from "./elementwise.js";
+import { bitcastConvertType } from "../lax/bitcast.js";
 import * as idx from "./indexing.js";
 import * as lin from "./linalg.js";
 import * as mat from "./matrix-extra.js";
@@ -96,6 +97,12 @@ interface TensorMethods {
   ge(y: ArrayLike): Tensor;
   /** `np.astype(this, dtype)`. */
   astype(dtype: DType): Tensor;
+  /**
+   * NumPy's `ndarray.view(dtype)`: the same bits read as another dtype of the same item size
+   * (float32 ↔ int32 ↔ uint32; `lax.bitcastConvertType`). Not differentiable.
+   * @example np.array([1]).view("int32") // [1065353216]
+   */
+  view(dtype: DType): Tensor;
 
   // ------------------------------------------------------------------ reductions
   /** `np.sum(this, opts)`: `x.sum()`, `x.sum(0)`, `x.sum({ axis: [0, 1], keepdims: true })`. */
@@ -211,6 +218,7 @@ const methods: TensorMethods & ThisType<Tensor> = {
   gt(y) { return ew.greater(this, y); },
   ge(y) { return ew.greaterEqual(this, y); },
   astype(dtype) { return ew.astype(this, dtype); },
+  view(dtype) { return bitcastConvertType(this, dtype); },
 
   sum(opts) { return red.sum(this, opts); },
   mean(opts) { return red.mean(this, opts); },

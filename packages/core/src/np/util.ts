@@ -2,7 +2,7 @@
  * Shared plumbing of the np layer: turning ArrayLikes into Tensors, NumPy broadcasting and type
  * promotion in front of the strict primitives, and one-line constructors for op families.
  */
-import { type DType, checkDType, isFloat, promoteTypes } from "../dtype.js";
+import { type DType, checkDType, isFloat, isInt, promoteTypes } from "../dtype.js";
 import { DTypeError, ShapeError, ValueError, describeValue } from "../errors.js";
 import { type Node, constNode, makeNode } from "../ir/node.js";
 import { type BinaryPrim, type Prim, type PrimParams, type UnaryPrim } from "../ir/primitives.js";
@@ -53,7 +53,7 @@ export function asTensor(x: ArrayLike, op = "asarray", dtype?: DType): Tensor {
   if (typeof x === "number" || typeof x === "boolean") {
     const dt = dtype ?? (typeof x === "boolean" ? "bool" : Number.isInteger(x) ? "int32" : "float32");
     // A weak number keeps its exact value until promotion; an explicit dtype converts it now.
-    if (dtype === "int32" && typeof x === "number") checkInt32(op, x);
+    if (dtype !== undefined && isInt(dtype) && typeof x === "number") checkIntRange(op, x, dtype);
     return new Tensor(constNode(dtype === undefined ? +x : castScalar(+x, dt), dt), dtype === undefined);
   }
   if (!Array.isArray(x)) leafKind(x, op);
@@ -72,18 +72,22 @@ export function asTensor(x: ArrayLike, op = "asarray", dtype?: DType): Tensor {
   const data = allocTyped(dt, flat.length);
   for (let i = 0; i < flat.length; i++) {
     const v = flat[i] as number | boolean;
-    if (dt === "int32" && typeof v === "number") checkInt32(op, v);
-    data[i] = typeof v === "boolean" ? +v : dt === "int32" ? Math.trunc(v) | 0 : dt === "bool" ? +(v !== 0) : v;
+    if (isInt(dt) && typeof v === "number") checkIntRange(op, v, dt);
+    data[i] = typeof v === "boolean" ? +v : dt === "bool" ? +(v !== 0) : castScalar(v, dt);
   }
   return new Tensor(hostDataNode(data, { shape, dtype: dt }));
 }
 
-/** The dtype a typed array's values have (NumPy's, where kiln has it; the integer arrays all fit int32 but Uint32Array). */
+/**
+ * The dtype a typed array's values have: NumPy's where kiln has it, else the smallest kiln dtype
+ * holding every value of the array type (Int8/Int16 → int32, Uint16 → uint32).
+ */
 function hostArrayDType(x: ArrayBufferView, op: string): DType {
   if (x instanceof Float32Array) return "float32";
   if (x instanceof Float64Array) return "float64";
-  if (x instanceof Int32Array || x instanceof Int16Array || x instanceof Int8Array || x instanceof Uint16Array
-    || x instanceof Uint8Array || x instanceof Uint8ClampedArray || x instanceof Uint32Array) return "int32";
+  if (x instanceof Uint8Array || x instanceof Uint8ClampedArray) return "uint8";
+  if (x instanceof Uint16Array || x instanceof Uint32Array) return "uint32";
+  if (x instanceof Int32Array || x instanceof Int16Array || x instanceof Int8Array) return "int32";
   const name = (x as object).constructor?.name ?? "an ArrayBuffer view";
   throw new ValueError(`${op}: ${name} is not supported as array data; use a Float32Array, Float64Array, an integer typed array or nested arrays`);
 }
@@ -91,7 +95,8 @@ function hostArrayDType(x: ArrayBufferView, op: string): DType {
 /**
  * A 1-D Tensor of a typed array's values, copied (the Tensor is immutable and lazy: a later write
  * to the caller's array must not change it). Its dtype follows the array type unless `dtype` says
- * otherwise; Uint32Array values of 2^31 or more do not fit int32 and are an error naming float64.
+ * otherwise. An integer dtype given explicitly must hold every value (NumPy raises OverflowError):
+ * Uint32Array values of 2^31 or more as int32, or -1 as uint8, are a ValueError naming the range.
  */
 function hostArrayTensor(x: ArrayBufferView, op: string, dtype?: DType): Tensor {
   const natural = hostArrayDType(x, op);
@@ -102,28 +107,37 @@ function hostArrayTensor(x: ArrayBufferView, op: string, dtype?: DType): Tensor 
   const data = allocTyped(dt, n);
   if (natural === dt && data.constructor === x.constructor) {
     data.set(src as never);
-  } else if (dt === "int32") {
+  } else if (isInt(dt)) {
     for (let i = 0; i < n; i++) {
       const v = src[i]!;
-      if (x instanceof Uint32Array || isFloat(natural)) checkInt32(op, v);
-      data[i] = Math.trunc(v) | 0;
+      checkIntRange(op, v, dt);
+      data[i] = Math.trunc(v);
     }
   } else if (dt === "bool") {
     for (let i = 0; i < n; i++) data[i] = +(src[i] !== 0);
   } else {
-    for (let i = 0; i < n; i++) data[i] = src[i]!;
+    for (let i = 0; i < n; i++) data[i] = castScalar(src[i]!, dt); // float16 rounds to half
   }
   return new Tensor(hostDataNode(data, { shape: [n], dtype: dt }));
 }
 
+/** The values each integer dtype holds, as text for the error (and the bounds). */
+const INT_RANGE: { readonly [D in "int32" | "uint8" | "uint32"]: readonly [lo: number, hiExclusive: number, text: string] } = {
+  int32: [-(2 ** 31), 2 ** 31, "-2^31 to 2^31 - 1"],
+  uint8: [0, 256, "0 to 255"],
+  uint32: [0, 2 ** 32, "0 to 2^32 - 1"],
+};
+
 /**
- * A JS number given as int32 data must fit: `| 0` would silently wrap 2^40 to 0 (NumPy raises
- * OverflowError). Fractions truncate toward zero, as NumPy's conversion does.
+ * A JS number given as integer data must fit: wrapping would silently turn 2^40 into 0 for int32
+ * or -1 into 255 for uint8 (NumPy raises OverflowError). Fractions truncate toward zero, as
+ * NumPy's conversion does. (`astype` wraps instead: it converts values already in the graph.)
  */
-function checkInt32(op: string, v: number): void {
+function checkIntRange(op: string, v: number, dt: "int32" | "uint8" | "uint32"): void {
   const t = Math.trunc(v);
-  if (!(t >= -(2 ** 31) && t < 2 ** 31)) {
-    throw new ValueError(`${op}: ${v} does not fit in int32 (range -2^31 to 2^31 - 1); use float32/float64 data or reduce the value`);
+  const [lo, hi, text] = INT_RANGE[dt];
+  if (!(t >= lo && t < hi)) {
+    throw new ValueError(`${op}: ${v} does not fit in ${dt} (range ${text}); use float32/float64 data or reduce the value`);
   }
 }
 

@@ -92,12 +92,12 @@ describe("checkpoints (safetensors)", () => {
       ["a value outside int32 in the last tensor", () => {
         const ok = encodeSafetensors([["bias", { dtype: "float32", shape: [3], data: new Float32Array(3) }]], {});
         const header = JSON.parse(new TextDecoder().decode(ok.subarray(8, 8 + Number(new DataView(ok.buffer).getBigUint64(0, true))))) as Record<string, unknown>;
-        const text = new TextEncoder().encode(JSON.stringify({ ...header, weight: { dtype: "U32", shape: [2, 3], data_offsets: [12, 36] } }));
-        const out = new Uint8Array(8 + text.length + 36).fill(0xff, 8 + text.length + 12);
+        const text = new TextEncoder().encode(JSON.stringify({ ...header, weight: { dtype: "U64", shape: [2, 3], data_offsets: [12, 60] } }));
+        const out = new Uint8Array(8 + text.length + 60).fill(0xff, 8 + text.length + 12);
         new DataView(out.buffer).setBigUint64(0, BigInt(text.length), true);
         out.set(text, 8);
         return out;
-      }, /"weight" \(U32\) holds 4294967295/, DTypeError],
+      }, /"weight" \(U64\) holds 18446744073709552000/, DTypeError],
     ];
     for (const [what, corrupt, message, type] of cases) {
       it(what, async () => {

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import { DTypeError, KilnError, ValueError } from "@kiln/core";
-import { bfloat16BitsToNumber, halfBitsToNumber, numberToHalfBits } from "./float-bits.js";
+import { bfloat16BitsToNumber, halfBitsToNumber, numberToHalfBits } from "@kiln/core";
 import { type HostTensor, decodeEntry, encodeSafetensors, parseSafetensorsHeader } from "./safetensors.js";
 
 /** A file from a header object and a data section, for hand-made (often broken) files. */

@@ -6,8 +6,8 @@
  * offsets contiguous, in range and covering the buffer, byte length = shape × item size, no duplicate
  * names) and reports it as a `ValueError`; a dtype kiln cannot hold is a `DTypeError`.
  */
-import { type DType, DTypeError, type TypedArray, ValueError, describeValue, jsonOf } from "@kiln/core";
-import { bfloat16BitsToNumber, halfBitsToNumber, numberToHalfBits } from "./float-bits.js";
+import { type DType, DTypeError, type TypedArray, ValueError, allocTyped, describeValue, jsonOf } from "@kiln/core";
+import { bfloat16BitsToNumber, halfBitsToNumber, numberToHalfBits } from "@kiln/core";
 
 /** One tensor on the host: what a file holds after decoding, or what is about to be written. */
 export interface HostTensor {
@@ -25,16 +25,17 @@ interface ReadRule {
   readonly checkRange?: true;
 }
 
-// Reading widens to what kiln holds without losing a value: small integers to int32, BF16 to
+// Reading widens to what kiln holds without losing a value: U8/U32 as themselves, U16 to uint32,
+// small signed integers to int32, BF16 to
 // float32 (its top half). Types whose values may not fit are range-checked per element.
 const READ = {
   BOOL: { bytes: 1, dtype: "bool", get: (v, o) => (v.getUint8(o) !== 0 ? 1 : 0) },
-  U8: { bytes: 1, dtype: "int32", get: (v, o) => v.getUint8(o) },
+  U8: { bytes: 1, dtype: "uint8", get: (v, o) => v.getUint8(o) },
   I8: { bytes: 1, dtype: "int32", get: (v, o) => v.getInt8(o) },
-  U16: { bytes: 2, dtype: "int32", get: (v, o) => v.getUint16(o, true) },
+  U16: { bytes: 2, dtype: "uint32", get: (v, o) => v.getUint16(o, true) },
   I16: { bytes: 2, dtype: "int32", get: (v, o) => v.getInt16(o, true) },
   I32: { bytes: 4, dtype: "int32", get: (v, o) => v.getInt32(o, true) },
-  U32: { bytes: 4, dtype: "int32", get: (v, o) => v.getUint32(o, true), checkRange: true },
+  U32: { bytes: 4, dtype: "uint32", get: (v, o) => v.getUint32(o, true) },
   I64: { bytes: 8, dtype: "int32", get: (v, o) => Number(v.getBigInt64(o, true)), checkRange: true },
   U64: { bytes: 8, dtype: "int32", get: (v, o) => Number(v.getBigUint64(o, true)), checkRange: true },
   F16: { bytes: 2, dtype: "float16", get: (v, o) => halfBitsToNumber(v.getUint16(o, true)) },
@@ -50,6 +51,8 @@ export type SafetensorsDType = keyof typeof READ;
 const WRITE = {
   bool: { name: "BOOL", set: (v, o, x) => v.setUint8(o, x ? 1 : 0) },
   int32: { name: "I32", set: (v, o, x) => v.setInt32(o, x, true) },
+  uint8: { name: "U8", set: (v, o, x) => v.setUint8(o, x) },
+  uint32: { name: "U32", set: (v, o, x) => v.setUint32(o, x, true) },
   float16: { name: "F16", set: (v, o, x) => v.setUint16(o, numberToHalfBits(x), true) },
   float32: { name: "F32", set: (v, o, x) => v.setFloat32(o, x, true) },
   float64: { name: "F64", set: (v, o, x) => v.setFloat64(o, x, true) },
@@ -188,8 +191,7 @@ function duplicateTopLevelKey(text: string): string | undefined {
 export function decodeEntry(bytes: Uint8Array, e: SafetensorsEntry): HostTensor {
   const rule: ReadRule = READ[e.fileDType];
   const n = (e.end - e.begin) / rule.bytes;
-  const data = rule.dtype === "float64" ? new Float64Array(n) : rule.dtype === "int32" ? new Int32Array(n)
-    : rule.dtype === "bool" ? new Uint8Array(n) : new Float32Array(n);
+  const data = allocTyped(rule.dtype, n);
   const view = new DataView(bytes.buffer, bytes.byteOffset + e.begin, e.end - e.begin);
   for (let i = 0; i < n; i++) {
     const x = rule.get(view, i * rule.bytes);

@@ -180,6 +180,7 @@ export const BATCH_RULES = {
   ...mapRows(BINARY_OPS, (p) => elementwiseBatch<BinaryPrim>(p)),
 
   cast: elementwiseBatch("cast"),
+  bitcast: elementwiseBatch("bitcast"),
   select: elementwiseBatch("select"),
 
   reduceSum: axesBatch("reduceSum"),

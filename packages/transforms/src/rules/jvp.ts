@@ -72,6 +72,9 @@ export const JVP_RULES = {
 
   // float -> float converts the tangent; casts to or from int/bool carry none (the driver sees to it).
   cast: (_x, [t], { dtype }) => t && astypeRaw(t, dtype),
+  // A bit reinterpretation has no derivative (JAX's bitcast_convert_type): float ↔ int views
+  // carry no tangent, and a view as the same dtype never reaches the graph.
+  bitcast: zeroJvp(),
   select: linearJvp("select", [1, 2]),
 
   reduceSum: linearJvp("reduceSum"),

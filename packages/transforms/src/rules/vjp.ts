@@ -63,6 +63,7 @@ export const VJP_RULES = {
   sub: (ct) => [ct, neg(ct)],
 
   cast: (ct, [x]) => [isFloat(x!.dtype) && isFloat(ct.dtype) ? astypeRaw(ct, x!.dtype) : null],
+  bitcast: zeroVjp(),
   // The predicate is bool: no cotangent.
   select: (ct, [c]) => [null, where(c!, ct, zerosLike(ct)), where(c!, zerosLike(ct), ct)],
 

@@ -108,6 +108,7 @@ export const GPUJS_ALU = {
   shl: bitwise,
   shrl: bitwise,
   where: (a) => `(${a[0]} !== 0.0 ? ${a[1]} : ${a[2]})`,
+  bitcast: { host: "a bit reinterpretation (GPU.js numbers are float32)" },
   cast: (a, c) => (c.dtype === "bool" && c.in !== "bool" ? bool01(`${a[0]} !== 0.0`) : a[0]!), // NaN is true, as NumPy
   clamp: (a, c) => {
     // Index bounds stay integers (GPU.js types them as such); float bounds are float literals.

@@ -121,7 +121,7 @@ export function checkOperand(o: Operand): void {
 export function checkBuffers(params: readonly BufferParam[]): void {
   for (const p of params) {
     if (p.role === "scratch") continue;
-    if (!BUFFER_DTYPES.has(p.dtype)) refuse(`a ${p.dtype} buffer (GPU.js computes in float32; int32, float64 and float16 run on the host)`);
+    if (!BUFFER_DTYPES.has(p.dtype)) refuse(`a ${p.dtype} buffer (GPU.js computes in float32; int32, uint8, uint32, float64 and float16 run on the host)`);
     if (p.size >= GPUJS_MAX_ELEMENTS) refuse(`a buffer of ${p.size} elements (indices must stay below 2^24 to be exact in float32)`);
     if (p.role === "in" && p.size === 0) refuse("an empty input (GPU.js cannot take an empty array)");
   }

@@ -4,7 +4,7 @@
  * js-matmul.ts, which js.ts imports) can use the bindings without an import cycle.
  */
 import {
-  digammaF64, erfF64, erfInvF64, erfcF64, floorDivideScalar, i0eF64, i1eF64, lgammaF64, powerInt32, remainderScalar, trigammaF64,
+  bitcastScalar, digammaF64, erfF64, erfInvF64, erfcF64, floorDivideScalar, i0eF64, i1eF64, lgammaF64, powerInt32, remainderScalar, roundToHalf, trigammaF64,
 } from "@kiln/core";
 import { VECMATH_JS } from "../wasm/wasm-vecmath.js";
 import { wasmGemm } from "../wasm/wasm-gemm.js";
@@ -22,6 +22,10 @@ export const JS_HELPERS = {
   floorDiv: floorDivideScalar,
   rem: remainderScalar,
   ipow: powerInt32,
+  /** A float16 value: rounded to the nearest half through float32 (core/float-bits.ts). */
+  f16round: roundToHalf,
+  /** Tensor.view's bit reinterpretation (core/dtype.ts). */
+  bitcast: bitcastScalar,
   /**
    * The special functions JavaScript's Math lacks: the interpreter's float64 references
    * (core/special-f64.ts), so a float32 result is the reference rounded once, bit for bit.

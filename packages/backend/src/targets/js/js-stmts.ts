@@ -7,27 +7,32 @@
  * wrap (`| 0`, `Math.imul`), booleans are 0/1 in Uint8Arrays, exactly as the reference
  * interpreter computes them.
  */
+import { type DType, castScalar } from "@kiln/core";
 import { type AluOp, type ReduceOp } from "../../expr.js";
 import { type Op, type Operand, type Stmt } from "../../kernel.js";
 import { literal, opNote } from "../../render/base.js";
 import { VECMATH_OPS } from "../wasm/wasm-vecmath.js";
-import { JS, JS_ALU, isF32 } from "./js-alu.js";
+import { INT_WRAP, JS, JS_ALU, isF32 } from "./js-alu.js";
 
 type Env = ReadonlyMap<string, number>;
+
+/** The rounding function of a float32 or float16 value (a half is a float32 too). */
+const ROUND: Readonly<Record<string, string>> = { float32: "Math.fround", float16: "f16round" };
 
 /**
  * ALU ops whose float32 result is already a float32 number when their operands are (a selection,
  * a sign flip, an integral value) or that round by themselves (`cast`, and the vector-math ops,
  * whose float32 form is a float32 function: js-alu.ts): no `Math.fround` needed.
  */
+const VECMATH: ReadonlySet<string> = new Set<string>(VECMATH_OPS);
 const EXACT_IN_F32: ReadonlySet<AluOp> = new Set<AluOp>(["neg", "abs", "sign", "floor", "ceil", "round", "max", "min", "where", "cast", "clamp", ...VECMATH_OPS]);
 
-/** The rounding rule: a float32 result is rounded to float32 where it is computed. */
-const roundF32 = (expr: string, dtype: string) => (isF32(dtype) ? `Math.fround(${expr})` : expr);
+/** The rounding rule: a float32 (float16) result is rounded to float32 (half) where it is computed. */
+const roundF32 = (expr: string, dtype: string) => (isF32(dtype) ? `${ROUND[dtype]}(${expr})` : expr);
 
 function operand(o: Operand, env: Env): string {
   // A float32 constant is the float32 number (0.1 → 0.10000000149011612), as when it is stored.
-  if (o.k === "const") return literal(isF32(o.dtype) ? Math.fround(o.value) : o.value);
+  if (o.k === "const") return literal(isF32(o.dtype) ? castScalar(o.value, o.dtype as DType) : o.value);
   if (o.k === "var") {
     const v = env.get(o.name);
     return v === undefined ? o.name : literal(v);
@@ -48,7 +53,9 @@ function op(v: Op, env: Env, alias?: RegAlias): string {
       const args = v.args.map((a) => operand(a, env));
       const inDt = v.args[0] && v.args[0].k !== "var" ? v.args[0].dtype : "index";
       const text = JS_ALU[v.alu](args, { dtype: v.dtype, in: inDt, param: v.param }, JS);
-      return EXACT_IN_F32.has(v.alu) ? text : roundF32(text, v.dtype);
+      // A vector-math result is a float32 number, not yet a half: float16 still rounds it.
+      const exact = EXACT_IN_F32.has(v.alu) && !(v.dtype === "float16" && VECMATH.has(v.alu));
+      return exact ? text : roundF32(text, v.dtype);
     }
     case "load": return `b${v.buf}[${operand(v.index, env)}]`;
     // Float registers accumulate in float64 (the JS contraction loop nest); reading one yields its dtype's value.
@@ -67,17 +74,19 @@ const UPDATE = {
 } satisfies Record<ReduceOp | "set", UpdateRender>;
 
 /**
- * An accumulator fed int32 values is an int32 accumulator (the rule WGSL's i32 accumulators
- * follow too): sums and products wrap at every step like int32 arithmetic. A float64 product of
- * two int32 values already loses bits past 2^53, so wrapping only at the end is not enough.
+ * An accumulator fed integer values is an accumulator of that dtype (the rule WGSL's i32/u32
+ * accumulators follow too): sums and products wrap at every step like integer arithmetic. A
+ * float64 product of two int32 values already loses bits past 2^53, so wrapping only at the end
+ * is not enough.
  */
-const UPDATE_INT32: Partial<Record<ReduceOp | "set", UpdateRender>> = {
-  sum: (a, v) => `${a} = (${a} + ${v}) | 0;`,
-  prod: (a, v) => `${a} = Math.imul(${a}, ${v});`,
-};
+const intUpdate = (wrap: string): Partial<Record<ReduceOp | "set", UpdateRender>> => ({
+  sum: (a, v) => `${a} = (${a} + ${v}) ${wrap};`,
+  prod: (a, v) => `${a} = Math.imul(${a}, ${v}) ${wrap};`,
+});
+const UPDATE_INT = Object.fromEntries(Object.entries(INT_WRAP).map(([dt, wrap]) => [dt, intUpdate(wrap)]));
 
 function update(rop: ReduceOp | "set", acc: string, value: Operand, env: Env): string {
-  const int = value.k !== "var" && value.dtype === "int32" ? UPDATE_INT32[rop] : undefined;
+  const int = value.k !== "var" && Object.hasOwn(UPDATE_INT, value.dtype) ? UPDATE_INT[value.dtype]![rop] : undefined;
   return (int ?? UPDATE[rop])(acc, operand(value, env));
 }
 

@@ -127,9 +127,9 @@ export function poolOf(ctx: GpuContext): BufferPool {
   return p;
 }
 
-/** Host values in the device's 4-byte layout (bool 0/1 bytes → u32). */
+/** Host values in the device's 4-byte layout (bool 0/1 and uint8 bytes → u32 words). */
 function toDeviceLayout(host: TypedArray, dtype: DType): ArrayBufferView {
-  if (dtype === "bool") return Uint32Array.from(host as Uint8Array);
+  if (dtype === "bool" || dtype === "uint8") return Uint32Array.from(host as Uint8Array);
   if (dtype === "float64") throw new Error("internal: float64 values stay on the host with the webgpu backend");
   return host;
 }

@@ -219,7 +219,8 @@ export async function readDevice(ctx: GpuContext, gpu: GPUBuffer, dtype: DType, 
     throw e;
   }
   const range = staging.getMappedRange(0, bytes);
-  if (dtype === "bool") (out as Uint8Array).set(new Uint32Array(range));
+  // u32 words narrow into bool/uint8 bytes; int32 and uint32 words are copied as they are.
+  if (dtype === "bool" || dtype === "uint8" || dtype === "uint32") out.set(new Uint32Array(range));
   else if (dtype === "int32") (out as Int32Array).set(new Int32Array(range));
   else out.set(new Float32Array(range));
   staging.unmap();

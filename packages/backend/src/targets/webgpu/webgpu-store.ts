@@ -92,7 +92,7 @@ function malformed(p: Entry["program"]): string | null {
     if (typeof d?.source !== "string" || !Array.isArray(d.bindings) || !d.bindings.every(isInt)) return "a dispatch without source or bindings";
     if (!Array.isArray(d.groups) || d.groups.length !== 3 || !(d.groups as unknown[]).every((g) => isInt(g) && g >= 0)) return "a dispatch with a bad grid";
   }
-  if (!p.scratch.every((s) => isInt(s?.size) && (s.type === "f32" || s.type === "i32"))) return "bad scratch buffers";
+  if (!p.scratch.every((s) => isInt(s?.size) && (s.type === "f32" || s.type === "i32" || s.type === "u32"))) return "bad scratch buffers";
   if (!p.paramSizes.every((e) => Array.isArray(e) && e.length === 2 && e.every(isInt))) return "bad parameter sizes";
   return null;
 }

@@ -22,7 +22,7 @@
  */
 import { type Kernel, type Stmt } from "../../kernel.js";
 import { type ReduceOp } from "../../expr.js";
-import { WgslWriter, combine } from "./wgsl.js";
+import { type AccType, WgslWriter, combine } from "./wgsl.js";
 import {
   type Grid, type LoopStmt, type WgslDispatch, type WgslProgram, type WgslTuning, decompose, extentOf, flatten, gridDims, gridOf, simpleLoop, unblock, wgslModule,
 } from "./wgsl-module.js";
@@ -46,8 +46,8 @@ class Mapper {
   readonly w: WgslWriter;
   readonly grid: Grid;
   readonly dispatches: WgslDispatch[] = [];
-  readonly scratch: { size: number; type: "f32" | "i32" }[] = [];
-  private readonly sharedTypes = new Set<"f32" | "i32">();
+  readonly scratch: { size: number; type: AccType }[] = [];
+  private readonly sharedTypes = new Set<AccType>();
   /** Copies of the body per iteration of a workgroup-strided loop (keeps long rows within LOOP_BUDGET). */
   unroll = 1;
 

@@ -16,7 +16,7 @@
 import { type DType, type PrimParams, sizeOf } from "@kiln/core";
 import { type LibrarySpec } from "../../schedule.js";
 import { type BufferParam } from "../../kernel.js";
-import { WgslWriter } from "./wgsl.js";
+import { WgslWriter, accType } from "./wgsl.js";
 import { type WgslProgram, type WgslTuning, gridDims, wgslModule } from "./wgsl-module.js";
 import { LOOP_BUDGET, LOOP_LIMIT } from "./wgsl-loops.js";
 
@@ -70,7 +70,7 @@ function argReduce(spec: LibrarySpec, inDtypes: readonly DType[], t: WgslTuning,
 function cumsum(spec: LibrarySpec, inDtypes: readonly DType[], t: WgslTuning): WgslProgram {
   const { axis, reverse } = spec.params as PrimParams["cumsum"];
   const [outer, len, inner] = around(spec.outShape, axis);
-  const ty = spec.dtype === "int32" ? "i32" : "f32";
+  const ty = accType(spec.dtype);
   return program(spec, inDtypes, t, outer * inner, len, [
     `let base = (t_ / ${inner}) * ${len * inner} + t_ % ${inner};`,
     // -0 is the additive identity (a leading -0 stays -0, as NumPy and the interpreter).
@@ -78,7 +78,7 @@ function cumsum(spec: LibrarySpec, inDtypes: readonly DType[], t: WgslTuning): W
     `for (var j = 0; j < ${len}; j++) {`,
     `  let at = base + ${reverse ? `(${len - 1} - j)` : "j"} * ${inner};`,
     `  acc = acc + ${ty}(b1[at]);`,
-    `  b0[at] = acc;`,
+    `  b0[at] = acc${spec.dtype === "uint8" ? " & 255u" : ""};`,
     `}`,
   ]);
 }
@@ -96,7 +96,8 @@ function scatter(spec: LibrarySpec, inDtypes: readonly DType[], t: WgslTuning, a
     // Out-of-range updates are dropped, as in JAX.
     `  if (pos < 0 || pos >= ${len}) { continue; }`,
     `  let dst = (o * ${len} + pos) * ${inner} + i;`,
-    `  b0[dst] = ${add ? "b0[dst] + " : ""}b3[(o * ${nIdx} + j) * ${inner} + i];`,
+    // A uint8 sum (in a u32 word) wraps to 8 bits.
+    `  b0[dst] = ${add && spec.dtype === "uint8" ? `(b0[dst] + b3[(o * ${nIdx} + j) * ${inner} + i]) & 255u` : `${add ? "b0[dst] + " : ""}b3[(o * ${nIdx} + j) * ${inner} + i]`};`,
     `}`,
   ]);
 }

@@ -63,7 +63,7 @@ export interface WgslDispatch {
 export interface WgslProgram {
   readonly dispatches: readonly WgslDispatch[];
   /** Extra buffers the program needs (split-reduction partials): elements and element type. */
-  readonly scratch: readonly { readonly size: number; readonly type: "f32" | "i32" }[];
+  readonly scratch: readonly { readonly size: number; readonly type: "f32" | "i32" | "u32" }[];
   /** Element counts of the kernel's scratch parameters on the device (contraction panels, padded). */
   readonly paramSizes: ReadonlyMap<number, number>;
 }

@@ -190,6 +190,7 @@ var<private> kNaN: f32;
 // evaluating one that overflows (1.0 / 0.0, exp(100.0)) is a compile error instead of Infinity.
 fn rtf_(x: f32) -> f32 { return x; }
 fn rti_(x: i32) -> i32 { return x; }
+fn rtu_(x: u32) -> u32 { return x; }
 fn rtb_(x: bool) -> bool { return x; }
 fn isnan_(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
 fn isinf_(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) == 0x7f800000u; }
@@ -453,6 +454,43 @@ fn ipow_(a: i32, b: i32) -> i32 {
     if ((e & 1) == 1) { r = r * base; }
     e = e >> 1u;
     if (e == 0) { break; }
+    base = base * base;
+  }
+  return r;
+}
+// A float16 value: x rounded to the nearest binary16 (half to even), kept in an f32 (core's
+// roundToHalf, written with integer ops: pack2x16float's rounding is not specified).
+fn f16r_(x: f32) -> f32 {
+  let b = bitcast<u32>(x);
+  let a = b & 0x7fffffffu;
+  let s = b & 0x80000000u;
+  if (a >= 0x7f800000u) { return x; }
+  // 65520 and above round past the largest half (65504).
+  if (a >= 0x477ff000u) { return bitcast<f32>(s | 0x7f800000u); }
+  // Below 2^-14 halves are multiples of 2^-24: the scaling is exact and round() is half to even.
+  if (a < 0x38800000u) { return bitcast<f32>(s | bitcast<u32>(round(bitcast<f32>(a) * 16777216.0) / 16777216.0)); }
+  // Normal: drop 13 mantissa bits, half to even; a carry into the exponent is the right result.
+  let r = (a + 0xfffu + ((a >> 13u) & 1u)) & 0xffffe000u;
+  return bitcast<f32>(s | r);
+}
+// Unsigned division and remainder (x // 0 = x % 0 = 0, as the reference); nonnegative operands need no flooring fix.
+fn udiv_(a: u32, b: u32) -> u32 {
+  if (b == 0u) { return 0u; }
+  return a / b;
+}
+fn urem_(a: u32, b: u32) -> u32 {
+  if (b == 0u) { return 0u; }
+  return a % b;
+}
+fn upow_(a: u32, b: u32) -> u32 {
+  // Exact products wrapping modulo 2^32 (NumPy's unsigned power).
+  var r = 1u;
+  var base = a;
+  var e = b;
+  loop {
+    if ((e & 1u) == 1u) { r = r * base; }
+    e = e >> 1u;
+    if (e == 0u) { break; }
     base = base * base;
   }
   return r;

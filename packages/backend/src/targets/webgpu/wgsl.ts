@@ -10,41 +10,59 @@
  *  - missing built-ins: exact fmod, NumPy's divmod, pow with JavaScript's special cases;
  *  - WGSL orders no bools (compared as 0/1) and has no isnan for integers (always false).
  * Booleans are WGSL `bool` in registers and `u32` 0/1 in storage; int32 and index values are
- * `i32`; float32 and float16 values are `f32`. float64 never reaches this renderer (such kernels
+ * `i32`; uint32 and uint8 values are `u32` in registers and storage (uint8 widened on upload,
+ * narrowed on read-back, and every uint8 result masked to 8 bits); float32 and float16 values are
+ * `f32` (every float16 result rounded to half by the prelude's `f16r_`). float64 never reaches this renderer (such kernels
  * run on the host: targets/webgpu/webgpu.ts).
  *
  * The mapping of loops onto invocations and workgroups lives in targets/webgpu/wgsl-kernel.ts; this file
  * renders statement lists in one invocation ("serial") given that mapping's decisions.
  */
-import { type DType } from "@kiln/core";
+import { type DType, roundToHalf } from "@kiln/core";
 import { type AluOp, type ExprDType, type ReduceOp } from "../../expr.js";
 import { type BufferParam, type Op, type Operand, type Stmt } from "../../kernel.js";
 import { type AluRender, BASE_ALU, type Dialect, checkLiteral, mathCall, opNote, preludeCall } from "../../render/base.js";
 
 export { WGSL_PRELUDE } from "./wgsl-prelude.js";
 
-export type WgslType = "f32" | "i32" | "bool";
+export type WgslType = "f32" | "i32" | "u32" | "bool";
+
+/** Register type of each value dtype. */
+const REGISTER: { readonly [D in ExprDType]: WgslType } = {
+  float32: "f32", float16: "f32", float64: "f32", int32: "i32", index: "i32", uint32: "u32", uint8: "u32", bool: "bool",
+};
 
 /** Register type of a value of `dt`. */
 export function wgslType(dt: ExprDType): WgslType {
-  return dt === "int32" || dt === "index" ? "i32" : dt === "bool" ? "bool" : "f32";
+  return REGISTER[dt];
 }
 
-/** Storage element type of a buffer of `dt` (bool is u32 0/1: storage has no bool or byte type). */
+/** Storage element type of a buffer of `dt` (bool and uint8 are u32 words: storage has no bool or byte type). */
 export function storageType(dt: DType): "f32" | "i32" | "u32" {
-  return dt === "int32" ? "i32" : dt === "bool" ? "u32" : "f32";
+  const r = REGISTER[dt];
+  return r === "bool" ? "u32" : r;
 }
+
+/** The accumulator/scratch types: a register type that workgroup memory and storage can hold. */
+export type AccType = "f32" | "i32" | "u32";
+/** The dtype whose registers an accumulator type holds (for `castTo`). */
+const ACC_DTYPE: { readonly [T in AccType]: DType } = { f32: "float32", i32: "int32", u32: "uint32" };
 
 const WGSL: Dialect = { math: (name) => name };
 
 const isInt = (c: { in: ExprDType }) => wgslType(c.in) === "i32";
+const isUint = (c: { in: ExprDType }) => wgslType(c.in) === "u32";
 const isBool = (c: { in: ExprDType }) => c.in === "bool";
 /** A float built-in that passes NaN through (drivers may not). */
 const guarded = (name: string): AluRender => (a) => `g_(${name}(${a[0]}), ${a[0]})`;
-const byType = (f: AluRender, i: AluRender, b: AluRender = i): AluRender => (a, c, d) => (isBool(c) ? b : isInt(c) ? i : f)(a, c, d);
+/** Per register type: float, signed int, bool (default: the int one), unsigned (default: the int one). */
+const byType = (f: AluRender, i: AluRender, b: AluRender = i, u: AluRender = i): AluRender => (a, c, d) =>
+  (isBool(c) ? b : isInt(c) ? i : isUint(c) ? u : f)(a, c, d);
 const identity: AluRender = (a) => a[0]!;
 /** Int32 and bool values are never NaN or infinite. */
 const never: AluRender = () => "false";
+/** Logical right shift of an i32's bit pattern (shrl takes integers only: the float slot is never used). */
+const SHRL_I32: AluRender = (a) => `select(bitcast<i32>(bitcast<u32>(${a[0]}) >> (u32(${a[1]}) & 31u)), 0, ${a[1]} >= 32)`;
 /** WGSL orders no bools: compare them as 0/1. */
 const ordered = (base: AluRender, op: string): AluRender => byType(base, base, (a) => `(i32(${a[0]}) ${op} i32(${a[1]}))`);
 
@@ -54,9 +72,10 @@ const ordered = (base: AluRender, op: string): AluRender => byType(base, base, (
  * prelude helper (`preludeCall`, checked against wgsl-prelude.ts by wgsl.test.ts) or its own text.
  */
 export const WGSL_ALU = {
-  neg: byType(BASE_ALU.neg, BASE_ALU.neg, identity),
-  abs: byType(mathCall("abs"), mathCall("abs"), identity),
-  sign: byType(preludeCall("sign_"), mathCall("sign"), identity),
+  // WGSL has no unary minus on u32: 0 - x wraps the same way.
+  neg: byType(BASE_ALU.neg, BASE_ALU.neg, identity, (a) => `(0u - ${a[0]})`),
+  abs: byType(mathCall("abs"), mathCall("abs"), identity, identity),
+  sign: byType(preludeCall("sign_"), mathCall("sign"), identity, (a) => `select(0u, 1u, ${a[0]} != 0u)`),
   exp: preludeCall("exp_"),
   expm1: preludeCall("expm1_"),
   log: preludeCall("log_"),
@@ -92,14 +111,15 @@ export const WGSL_ALU = {
   add: BASE_ALU.add,
   sub: BASE_ALU.sub,
   mul: BASE_ALU.mul,
-  div: byType(BASE_ALU.div, preludeCall("idiv_")),
-  floorDiv: byType(preludeCall("ffloordiv_"), preludeCall("idiv_")),
-  rem: byType(preludeCall("frem_"), preludeCall("irem_")),
-  pow: byType(preludeCall("pow_"), preludeCall("ipow_")),
+  div: byType(BASE_ALU.div, preludeCall("idiv_"), preludeCall("idiv_"), preludeCall("udiv_")),
+  floorDiv: byType(preludeCall("ffloordiv_"), preludeCall("idiv_"), preludeCall("idiv_"), preludeCall("udiv_")),
+  rem: byType(preludeCall("frem_"), preludeCall("irem_"), preludeCall("irem_"), preludeCall("urem_")),
+  pow: byType(preludeCall("pow_"), preludeCall("ipow_"), preludeCall("ipow_"), preludeCall("upow_")),
   max: byType(preludeCall("max_"), mathCall("max"), (a) => `(${a[0]} || ${a[1]})`),
   min: byType(preludeCall("min_"), mathCall("min"), (a) => `(${a[0]} && ${a[1]})`),
   // The reference computes int32 atan2 in float64 and truncates.
-  atan2: byType(preludeCall("atan2_"), (a) => `f2i_(atan2_(f32(${a[0]}), f32(${a[1]})))`),
+  atan2: byType(preludeCall("atan2_"), (a) => `f2i_(atan2_(f32(${a[0]}), f32(${a[1]})))`, undefined,
+    (a) => `bitcast<u32>(f2i_(atan2_(f32(${a[0]}), f32(${a[1]}))))`),
   eq: BASE_ALU.eq,
   ne: BASE_ALU.ne,
   lt: ordered(BASE_ALU.lt, "<"),
@@ -110,10 +130,14 @@ export const WGSL_ALU = {
   or: byType(BASE_ALU.or, (a) => `(${a[0]} | ${a[1]})`),
   xor: byType(BASE_ALU.xor, (a) => `(${a[0]} ^ ${a[1]})`, (a) => `(${a[0]} != ${a[1]})`),
   // WGSL shifts by the count modulo 32; the reference gives 0 for counts of 32 or more.
+  // (The literals 0 and 32 are abstract integers: they take i32 or u32 from the operand.)
   shl: (a) => `select(${a[0]} << (u32(${a[1]}) & 31u), 0, ${a[1]} >= 32)`,
-  shrl: (a) => `select(bitcast<i32>(bitcast<u32>(${a[0]}) >> (u32(${a[1]}) & 31u)), 0, ${a[1]} >= 32)`,
+  shrl: byType(SHRL_I32, SHRL_I32, undefined, (a) => `select(${a[0]} >> (${a[1]} & 31u), 0u, ${a[1]} >= 32u)`),
   where: (a) => `select(${a[2]}, ${a[1]}, ${a[0]})`,
-  cast: (a, c) => castTo(a[0]!, c.in, c.dtype),
+  // A cast to float16 always rounds: its operand may be an f32 accumulator typed float16 (place.ts's rounding cast).
+  cast: (a, c) => (c.dtype === "float16" && c.in !== "bool" ? `f16r_(${castTo(a[0]!, c.in, "float32")})` : castTo(a[0]!, c.in, c.dtype)),
+  // f32, i32 and u32 are all 32-bit words (view pairs are 4-byte dtypes or a dtype with itself).
+  bitcast: (a, c) => `bitcast<${wgslType(c.dtype)}>(${a[0]})`,
   clamp: (a, c) => `clamp(${a[0]}, ${c.param[0]}, ${c.param[1]})`,
   // Floor division (the JS renderer's Math.floor) for either sign.
   idiv: (a, c) => `select((${a[0]} - ${c.param[0]! - 1}) / ${c.param[0]}, ${a[0]} / ${c.param[0]}, ${a[0]} >= 0)`,
@@ -123,9 +147,15 @@ export const WGSL_ALU = {
 /** Converts a value of dtype `from` to dtype `to` with the interpreter's semantics. */
 export function castTo(x: string, from: ExprDType, to: ExprDType): string {
   const f = wgslType(from), t = wgslType(to);
+  // Into float16: the float32 value rounded to half (f32 registers hold float16 values).
+  if (to === "float16" && from !== "float16") return `f16r_(${castTo(x, from, "float32")})`;
+  // Into uint8 from anything wider: the wrap modulo 2^8.
+  if (to === "uint8" && from !== "uint8" && from !== "bool") return `(${castTo(x, from, "uint32")} & 255u)`;
   if (f === t) return x;
   if (t === "bool") return f === "f32" ? `(${x} != 0.0)` : `(${x} != 0)`; // NaN is true, as NumPy
-  if (t === "i32") return f === "f32" ? `f2i_(${x})` : `i32(${x})`;
+  // Integer ↔ integer keeps the 32 bits (C's conversion modulo 2^32); a float is wrapped by f2i_.
+  if (t === "i32") return f === "f32" ? `f2i_(${x})` : f === "u32" ? `bitcast<i32>(${x})` : `i32(${x})`;
+  if (t === "u32") return f === "f32" ? `bitcast<u32>(f2i_(${x}))` : f === "i32" ? `bitcast<u32>(${x})` : `u32(${x})`;
   return `f32(${x})`;
 }
 
@@ -134,6 +164,7 @@ export function wgslLiteral(v: number, dt: ExprDType): string {
   checkLiteral(v);
   switch (wgslType(dt)) {
     case "bool": return v ? "true" : "false";
+    case "u32": return `${v >>> 0}u`;
     case "i32": {
       const i = v | 0;
       // -2^31 has no literal (the minus applies to 2147483648, which overflows).
@@ -142,7 +173,7 @@ export function wgslLiteral(v: number, dt: ExprDType): string {
     case "f32": {
       // Non-finite constants are not allowed in WGSL constant expressions: kInf/kNaN are set at run time.
       if (Number.isNaN(v)) return "kNaN";
-      const f = Math.fround(v);
+      const f = dt === "float16" ? roundToHalf(v) : Math.fround(v);
       if (f === Infinity) return "kInf";
       if (f === -Infinity) return "(-kInf)";
       if (Object.is(f, -0)) return "(-rtf_(0.0))"; // a constant -0.0 may be folded to 0.0
@@ -154,12 +185,13 @@ export function wgslLiteral(v: number, dt: ExprDType): string {
 }
 
 /** Type of an accumulator fed values of `dt`: bool max/min accumulate as i32 0/1. */
-export function accType(dt: ExprDType): "f32" | "i32" {
-  return wgslType(dt) === "f32" ? "f32" : "i32";
+export function accType(dt: ExprDType): AccType {
+  const r = wgslType(dt);
+  return r === "bool" ? "i32" : r;
 }
 
 /** `acc rop= value` as a WGSL expression of the new accumulator value. */
-export function combine(rop: ReduceOp | "set", ty: "f32" | "i32", acc: string, v: string): string {
+export function combine(rop: ReduceOp | "set", ty: AccType, acc: string, v: string): string {
   switch (rop) {
     case "sum": return `${acc} + ${v}`;
     case "prod": return `${acc} * ${v}`;
@@ -174,7 +206,7 @@ export function combine(rop: ReduceOp | "set", ty: "f32" | "i32", acc: string, v
 interface Local {
   readonly dtype: ExprDType;
   /** Set for accumulators and register arrays: their WGSL element type. */
-  readonly acc?: "f32" | "i32";
+  readonly acc?: AccType;
 }
 
 /**
@@ -219,6 +251,7 @@ export class WgslWriter {
   accInit(name: string, init: number): string {
     const l = this.locals.get(name);
     if (l?.acc === "i32" && l.dtype === "int32" && !this.updated.has(name) && !Number.isFinite(init)) return "0";
+    if (l?.acc === "u32" && !this.updated.has(name) && !Number.isFinite(init)) return "0u";
     return accInitValue(init, l?.acc ?? "f32");
   }
 
@@ -232,7 +265,7 @@ export class WgslWriter {
     return o.k === "var" ? "index" : o.dtype;
   }
 
-  accTypeOf(name: string): "f32" | "i32" {
+  accTypeOf(name: string): AccType {
     return this.locals.get(name)?.acc ?? "f32";
   }
 
@@ -242,6 +275,8 @@ export class WgslWriter {
     const l = this.locals.get(o.name);
     // An accumulator holding bools as i32 0/1, read as a bool.
     if (l?.acc === "i32" && o.dtype === "bool") return `(${o.name} != 0)`;
+    // A u32 accumulator of uint8 values (a sum may pass 255), read as uint8.
+    if (l?.acc === "u32" && o.dtype === "uint8") return `(${o.name} & 255u)`;
     if (l?.acc === "f32" && wgslType(o.dtype) !== "f32") return castTo(o.name, "float32", o.dtype);
     return o.name;
   }
@@ -256,8 +291,8 @@ export class WgslWriter {
     this.used.add(buf);
     this.written.add(buf);
     const p = this.params[buf]!;
-    const st = p.role === "scratch" ? "f32" : storageType(p.dtype);
-    const val = st === "u32" ? `select(0u, 1u, ${castTo(v, from, "bool")})` : castTo(v, from, st === "i32" ? "int32" : "float32");
+    const val = p.role === "scratch" ? castTo(v, from, "float32")
+      : p.dtype === "bool" ? `select(0u, 1u, ${castTo(v, from, "bool")})` : castTo(v, from, p.dtype);
     return `b${buf}[${index}] = ${val};`;
   }
 
@@ -269,7 +304,11 @@ export class WgslWriter {
           args[0] = `rt${wgslType(this.dtypeOf(v.args[0]!))[0]}_(${args[0]})`;
         }
         const inDt = v.args[0] ? this.dtypeOf(v.args[0]) : "index";
-        return WGSL_ALU[v.alu](args, { dtype: v.dtype, in: inDt, param: v.param }, WGSL);
+        const text = WGSL_ALU[v.alu](args, { dtype: v.dtype, in: inDt, param: v.param }, WGSL);
+        // uint8 lives in u32 registers: every uint8 result is wrapped to 8 bits; float16 in f32
+        // registers: every float16 result is rounded to half (a cast already is).
+        if (v.alu === "cast") return text;
+        return v.dtype === "uint8" ? `(${text} & 255u)` : v.dtype === "float16" ? `f16r_(${text})` : text;
       }
       case "load": return this.load(v.buf, this.operand(v.index));
       case "reg": {
@@ -304,7 +343,7 @@ export class WgslWriter {
         }
         case "update": {
           const ty = this.accTypeOf(st.name);
-          const v = castTo(this.operand(st.value), this.dtypeOf(st.value), ty === "i32" ? "int32" : "float32");
+          const v = castTo(this.operand(st.value), this.dtypeOf(st.value), ACC_DTYPE[ty]);
           out.push(`${ind}${st.name} = ${combine(st.rop, ty, st.name, v)};`);
           break;
         }
@@ -319,7 +358,7 @@ export class WgslWriter {
         case "regUpdate": {
           const ty = this.accTypeOf(st.name);
           const ref = `${st.name}[${this.regIndex(st.name, st.idx)}]`;
-          const v = castTo(this.operand(st.value), this.dtypeOf(st.value), ty === "i32" ? "int32" : "float32");
+          const v = castTo(this.operand(st.value), this.dtypeOf(st.value), ACC_DTYPE[ty]);
           out.push(`${ind}${ref} = ${combine(st.rop, ty, ref, v)};`);
           break;
         }
@@ -344,7 +383,8 @@ export class WgslWriter {
 }
 
 /** An accumulator's initial value (the IR gives a number; ±Infinity for max/min). */
-export function accInitValue(init: number, ty: "f32" | "i32"): string {
+export function accInitValue(init: number, ty: AccType): string {
   if (ty === "i32" && !Number.isFinite(init)) return init > 0 ? "2147483647" : "(-2147483647 - 1)";
-  return wgslLiteral(init, ty === "i32" ? "int32" : "float32");
+  if (ty === "u32" && !Number.isFinite(init)) return init > 0 ? "4294967295u" : "0u";
+  return wgslLiteral(init, ACC_DTYPE[ty]);
 }

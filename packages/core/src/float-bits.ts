@@ -1,5 +1,6 @@
 /**
- * IEEE half (binary16) and bfloat16 bit patterns to and from JS numbers, for checkpoint files.
+ * IEEE half (binary16) and bfloat16 bit patterns to and from JS numbers: float16 rounding (every
+ * float16 value is a half, computed in float32 and rounded once) and checkpoint files.
  * Node 20 has neither `Float16Array` nor `DataView.getFloat16`, so the conversions are written out.
  */
 
@@ -25,7 +26,7 @@ export function halfBitsToNumber(h: number): number {
  * @example numberToHalfBits(1) // 0x3c00
  */
 export function numberToHalfBits(v: number): number {
-  f32[0] = v; // float32 first, as NumPy converts float32 arrays (kiln's float16 storage is float32)
+  f32[0] = v; // float32 first: kiln computes float16 in float32 and rounds (as NumPy converts float32 arrays)
   const x = u32[0]!;
   const sign = (x >>> 16) & 0x8000;
   const exp = (x >>> 23) & 0xff;
@@ -59,4 +60,13 @@ function roundShift(value: number, shift: number): number {
 export function bfloat16BitsToNumber(b: number): number {
   u32[0] = b << 16;
   return f32[0]!;
+}
+
+/**
+ * `v` rounded to the nearest binary16 value (through float32, half to even), as a number: what a
+ * float16 tensor holds. Overflow gives ±Infinity (past 65504 by half an ulp), NaN stays NaN.
+ * @example roundToHalf(0.1) // 0.0999755859375
+ */
+export function roundToHalf(v: number): number {
+  return halfBitsToNumber(numberToHalfBits(v));
 }
