@@ -57,7 +57,36 @@ interface GpuPlan {
   readonly runs: readonly StepRun[];
   readonly hasHost: boolean;
   readonly generation: number;
+  /** The plan's own memory slots and scratch, kept across calls (jit plans and scan bodies), or null: pooled per call. */
+  readonly pinned: PinnedBuffers | null;
 }
+
+/**
+ * Device buffers a plan keeps for its intermediates, made on its first recording. With the same
+ * buffers bound call after call, every dispatch that binds only these and the plan's unchanged
+ * inputs reuses its bind group (`bindGroupFor`): a pooled slot came back as whichever free buffer
+ * of its size class was on top, so a warm jitted step kept creating bind groups. Reuse across
+ * calls — and across the iterations of a scan body recorded into one batch — is safe for the
+ * reason pooled reuse is: commands of the batch run in order (webgpu-queue.ts).
+ */
+interface PinnedBuffers {
+  readonly slots: GPUBuffer[];
+  /** Per step run, its scratch buffers in the order `encodeStep` asks for them. */
+  readonly scratch: GPUBuffer[][];
+  /** Plan buffer id → the plan's own copy of a small input or output (`STAGE_MAX_BYTES`). */
+  readonly staged: Map<number, GPUBuffer>;
+}
+
+/**
+ * Inputs and outputs of a pinned plan up to this size are bound through the plan's own buffers,
+ * with a copy in (before the first pass) and out (after the last) recorded in the same batch.
+ * The caller's buffers change from call to call — a fresh output for every result, states that
+ * flip between two buffers, and small values sharing one pool size class (a loss, a bias, a step
+ * count) come back in no fixed order — so a bind group keyed by them missed every call. Larger
+ * values are bound directly (a copy would cost bandwidth) and keep their bind groups by buffer
+ * identity, which a state flipping between two buffers of its own size class hits.
+ */
+const STAGE_MAX_BYTES = 64 << 10;
 
 const counters = { deviceSteps: 0, hostSteps: 0, syncPlans: 0, asyncPlans: 0, donations: 0, deviceLoops: 0, bindGroupsCreated: 0 };
 
@@ -85,7 +114,8 @@ export function webgpuRunStats(): {
 
 // ------------------------------------------------------------------ planning
 
-function buildGpuPlan(ctx: GpuContext, outputs: readonly Node[], isBuffer: (n: Node) => boolean): { gp: GpuPlan; inputs: Node[] } {
+/** `pin`: the plan keeps its intermediates' buffers across calls (`PinnedBuffers`); eager plans, cached by the hundred, pool them. */
+function buildGpuPlan(ctx: GpuContext, outputs: readonly Node[], isBuffer: (n: Node) => boolean, pin = false): { gp: GpuPlan; inputs: Node[] } {
   // One binding stays free for a program's own scratch (split-reduction partials).
   const maxBuffers = ctx.limits.maxStorageBuffersPerShaderStage - 1;
   const outs = splitWideConcats(outputs, isBuffer, maxBuffers - 1);
@@ -114,7 +144,8 @@ function buildGpuPlan(ctx: GpuContext, outputs: readonly Node[], isBuffer: (n: N
   const hasHost = runs.some((r) => r.kind === "host");
   // A plan with host steps runs as an asynchronous job, which runs its scans on the host too.
   if (hasHost) runs = runs.map((r) => (r.kind === "scan" ? { kind: "host", step: r.step, reason: "scan in a plan with host steps" } : r));
-  return { gp: { plan, runs, hasHost, generation: ctx.generation }, inputs };
+  const pinned = pin && !hasHost ? { slots: [], scratch: runs.map(() => []), staged: new Map() } : null;
+  return { gp: { plan, runs, hasHost, generation: ctx.generation, pinned }, inputs };
 }
 
 const scanBodies = new WeakMap<ScanCall, BodyPlan | null>();
@@ -157,7 +188,7 @@ function deviceScan(ctx: GpuContext, step: KernelStep, dtypeOf: (id: number) => 
     const position = new Map(call.body.inputs.map((n, i) => [n, i]));
     const isBuffer = (n: Node) => position.has(n) || n.prim === "data";
     try {
-      const made = buildGpuPlan(ctx, call.body.outputs, isBuffer);
+      const made = buildGpuPlan(ctx, call.body.outputs, isBuffer, true);
       body = made.gp.hasHost ? null : { gp: made.gp, feeds: made.inputs.map((n) => position.get(n) ?? leafBuffer(n, () => undefined)) };
     } catch {
       body = null; // e.g. a value beyond the binding limit: the host runs it
@@ -191,31 +222,27 @@ function planFor(ctx: GpuContext, outputs: readonly Node[], isBuffer: (n: Node) 
 
 // ------------------------------------------------------------------ encoding
 
-/** Encodes one device step's dispatches. `bufOf(id)` is the device buffer of plan buffer `id`. */
+/**
+ * Encodes one device step's dispatches. `bufOf(id)` is the device buffer of plan buffer `id`;
+ * `scratch(k, bytes)` the step's k-th scratch buffer (split-reduction partials, a parameter
+ * computed in the program): plan-owned when the plan is pinned, else pooled for this recording.
+ */
 function encodeStep(
-  ctx: GpuContext, pool: BufferPool, pass: GPUComputePassEncoder, run: Extract<StepRun, { kind: "device" }>,
-  bufOf: (id: number) => GPUBuffer, transient: GPUBuffer[],
+  ctx: GpuContext, pass: GPUComputePassEncoder, run: Extract<StepRun, { kind: "device" }>,
+  bufOf: (id: number) => GPUBuffer, scratch: (k: number, bytes: number) => GPUBuffer,
 ): void {
   const { step, compiled } = run;
   const { program } = compiled;
   const params = step.kernel?.params ?? [];
-  const scratch = new Map<number, GPUBuffer>();
+  const extra = program.scratch.map((s, k) => scratch(k, deviceBytes(s.size)));
+  const computed = new Map<number, GPUBuffer>();
   const paramBuffer = (p: number): GPUBuffer => {
     const id = step.bindings[p]!;
     if (id >= 0) return bufOf(id);
-    let b = scratch.get(p);
-    if (!b) {
-      b = pool.acquire(deviceBytes(program.paramSizes.get(p) ?? params[p]!.size));
-      scratch.set(p, b);
-      transient.push(b);
-    }
+    let b = computed.get(p);
+    if (!b) computed.set(p, (b = scratch(extra.length + computed.size, deviceBytes(program.paramSizes.get(p) ?? params[p]!.size))));
     return b;
   };
-  const extra = program.scratch.map((s) => {
-    const b = pool.acquire(deviceBytes(s.size));
-    transient.push(b);
-    return b;
-  });
   program.dispatches.forEach((d, i) => {
     const bufs = d.bindings.map((p) => (p >= 0 ? paramBuffer(p) : extra[-1 - p]!));
     // A donated input that became the output's storage is read through the output's binding.
@@ -228,6 +255,15 @@ function encodeStep(
     pass.dispatchWorkgroups(...d.groups);
   });
   counters.deviceSteps++;
+}
+
+/** Scratch buffers from the pool for one recording: released by the caller once recorded. */
+function pooledScratch(pool: BufferPool, transient: GPUBuffer[]): (k: number, bytes: number) => GPUBuffer {
+  return (_k, bytes) => {
+    const b = pool.acquire(bytes);
+    transient.push(b);
+    return b;
+  };
 }
 
 /** Bind groups kept per pipeline layout (the pool hands a loop the same buffers again and again). */
@@ -300,13 +336,25 @@ function recordBuffers(ctx: GpuContext, gp: GpuPlan, input: (index: number) => G
   const { plan } = gp;
   const pool = poolOf(ctx);
   const gpu: (GPUBuffer | null)[] = plan.buffers.map(() => null);
-  const slots: GPUBuffer[] = [];
+  const pinned = gp.pinned;
+  const slots: GPUBuffer[] = pinned?.slots ?? [];
   const transient: GPUBuffer[] = [];
+  /** Outputs computed into the plan's own buffer: copied to the caller's after the last pass. */
+  const copyOut: { id: number; out: GPUBuffer; bytes: number }[] = [];
   plan.buffers.forEach((b, id) => {
-    if (b.role === "input") gpu[id] = input(b.index);
-    else if (b.role === "output") gpu[id] = donated?.get(id) ?? pool.acquire(deviceBytes(b.size));
-    else gpu[id] = slots[b.index] ??= pool.acquire(deviceBytes(plan.slots[b.index]!.size));
+    const stage = pinned && b.role !== "temp" && deviceBytes(b.size) <= STAGE_MAX_BYTES ? pinned : null;
+    const own = () => stage!.staged.get(id) ?? stage!.staged.set(id, pool.acquire(deviceBytes(b.size))).get(id)!;
+    if (b.role === "input") {
+      gpu[id] = input(b.index);
+      if (stage) recordCopy(ctx, gpu[id]!, (gpu[id] = own()), b.size * 4);
+    } else if (b.role === "output") {
+      const out = donated?.get(id) ?? pool.acquire(deviceBytes(b.size));
+      gpu[id] = stage ? own() : out;
+      if (stage) copyOut.push({ id, out, bytes: b.size * 4 });
+    } else gpu[id] = slots[b.index] ??= pool.acquire(deviceBytes(plan.slots[b.index]!.size));
   });
+  const pooled = pooledScratch(pool, transient);
+  const scratchOf = (run: number) => (pinned ? (k: number, bytes: number) => (pinned.scratch[run]![k] ??= pool.acquire(bytes)) : pooled);
   const bufOf = (id: number) => gpu[id]!;
   /** Each multi-output scan's outputs, computed by its first step, copied out by each sibling. */
   const scans = new Map<ControlCall, ReturnType<typeof recordScan>>();
@@ -320,16 +368,18 @@ function recordBuffers(ctx: GpuContext, gp: GpuPlan, input: (index: number) => G
     let j = i;
     while (j < gp.runs.length && gp.runs[j]!.kind === "device") j++;
     if (j === i) throw new Error(`internal: webgpu: a host step (${run.step.name}) in a device-only plan`);
+    const from = i;
     const group = gp.runs.slice(i, j) as Extract<StepRun, { kind: "device" }>[];
     // Bind groups of a program that failed to compile are invalid: their errors are captured and
     // reported with the compile error (scopedErrors), not as uncaptured errors ahead of it.
     scopedErrors(ctx, () => recordPass(ctx, (pass) => {
-      for (const r of group) encodeStep(ctx, pool, pass, r, bufOf, transient);
+      group.forEach((r, k) => encodeStep(ctx, pass, r, bufOf, scratchOf(from + k)));
     }));
     i = j;
   }
   for (const { owned } of scans.values()) for (const b of owned) pool.release(b);
-  for (const b of [...transient, ...slots]) pool.release(b);
+  for (const b of pinned ? transient : [...transient, ...slots]) pool.release(b);
+  for (const { id, out, bytes } of copyOut) recordCopy(ctx, gpu[id]!, (gpu[id] = out), bytes);
   return gpu as GPUBuffer[];
 }
 
@@ -431,7 +481,7 @@ function runAsync(hostRunner: Host, ctx: GpuContext, gp: GpuPlan, inputs: readon
         if (run.kind === "device") {
           for (const id of ins) if (id >= 0) gpuOf(id);
           st[out!] = { gpu: pool.acquire(deviceBytes(ob.size)), host: null, own: true };
-          scopedErrors(ctx, () => recordPlan(ctx, alone, () => recordPass(ctx, (pass) => encodeStep(ctx, pool, pass, run, gpuOf, transient))));
+          scopedErrors(ctx, () => recordPlan(ctx, alone, () => recordPass(ctx, (pass) => encodeStep(ctx, pass, run, gpuOf, pooledScratch(pool, transient)))));
         } else {
           // Its inputs' reads ride the batch holding the device steps before it.
           const arrays = await Promise.all(ins.filter((id) => id >= 0).map(hostOf));
@@ -539,7 +589,7 @@ function compileWebgpu(hostRunner: Host, graph: Graph, opts: CompileOptions = {}
   const isBuffer = (n: Node) => position.has(n) || n.prim === "data";
   // The parameter buffer is one of the plan's constants: it lives as long as the plan.
   const outputs = parameterizeConstants(graph.outputs, isBuffer).outputs;
-  let { gp, inputs } = buildGpuPlan(ctx, outputs, isBuffer);
+  let { gp, inputs } = buildGpuPlan(ctx, outputs, isBuffer, true);
   const feeds = inputs.map((n) => position.get(n) ?? leafBuffer(n, () => undefined));
   const donations = planDonations(gp.plan, feeds, opts.donate ?? []);
   const constants = feeds.filter((f): f is DataBuffer => typeof f !== "number");
@@ -547,7 +597,7 @@ function compileWebgpu(hostRunner: Host, graph: Graph, opts: CompileOptions = {}
     run(bufs) {
       const now = requireGpu("jit");
       // A new device (after a loss): the same plan, compiled again for it.
-      if (gp.generation !== now.generation || hasFailed(gp)) gp = buildGpuPlan(now, outputs, isBuffer).gp;
+      if (gp.generation !== now.generation || hasFailed(gp)) gp = buildGpuPlan(now, outputs, isBuffer, true).gp;
       const ins = feeds.map((f) => (typeof f === "number" ? bufs[f]! : f));
       if (!donations.length || gp.hasHost || ins.some(isPending)) return runGpuPlan(hostRunner, now, gp, ins, "jit");
       const donated = new Map<number, GPUBuffer>();
