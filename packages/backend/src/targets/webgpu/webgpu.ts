@@ -13,8 +13,8 @@
  * recording (command order makes that safe, see webgpu-queue.ts).
  */
 import {
-  BackendUnavailableError, type CompileOptions, type CompiledGraph, type ControlCall, DataBuffer, DisposedError, type DType, type Executor, type Graph,
-  type Node, type ScanCall, type TypedArray, LruCache, topoSort,
+  BackendUnavailableError, type CompileOptions, type CompiledGraph, type CondCall, type ControlCall, DataBuffer, DisposedError, type DType, type Executor,
+  type Graph, type Node, type ScanCall, type TypedArray, type WhileCall, LruCache, sizeOf, topoSort,
 } from "@kiln/core";
 import { type KernelStep, type Plan, type PlanBuffer, scheduleGraph } from "../../schedule.js";
 import { splitWideConcats } from "../../limits.js";
@@ -23,10 +23,12 @@ import { graphKey } from "../../host/graph-key.js";
 import { type Host } from "../../host/run.js";
 import { type GpuContext, currentGpu, requireGpu } from "./webgpu-device.js";
 import {
-  DeviceData, type BufferPool, bindingLimitError, deviceBytes, deviceDataOf, deviceFailure, freeDeviceData, poolOf, readback, scopedErrors, upload,
+  DeviceData, type BufferPool, bindingLimitError, deviceBytes, deviceDataOf, deviceFailure, doneReadingDeviceData, freeDeviceData, poolOf, readDeviceData, readback,
+  scopedErrors, upload,
 } from "./webgpu-memory.js";
 import { queueStats, recordCopy, recordPass, recordPlan } from "./webgpu-queue.js";
 import { recordScan } from "./webgpu-scan.js";
+import { type DeviceBranch, branchStats, runDeviceBranch } from "./webgpu-branch.js";
 import {
   type CompiledProgram, aliasedDispatch, clearProgramCache, compiledLibrary, compiledProgram, hostReason,
 } from "./webgpu-programs.js";
@@ -36,7 +38,8 @@ import { hostifyControlLeaves } from "./webgpu-control.js";
 type StepRun =
   | { readonly kind: "device"; readonly step: KernelStep; readonly compiled: CompiledProgram }
   | { readonly kind: "host"; readonly step: KernelStep; readonly reason: string }
-  | ScanRun;
+  | ScanRun
+  | BranchRun;
 
 /** A `scan` step whose body runs on the device (webgpu-scan.ts); `feeds` as `BodyPlan`'s. */
 interface ScanRun {
@@ -44,6 +47,17 @@ interface ScanRun {
   readonly step: KernelStep;
   readonly call: ScanCall;
   readonly body: BodyPlan;
+}
+
+/**
+ * A `while` or `cond` step whose sub-graphs run on the device (webgpu-branch.ts), reading one
+ * predicate per decision: the plan holding it runs as an asynchronous job.
+ */
+interface BranchRun {
+  readonly kind: "branch";
+  readonly step: KernelStep;
+  readonly call: WhileCall | CondCall;
+  readonly graphs: ReadonlyMap<Graph, BodyPlan>;
 }
 
 /** A sub-graph's device plan; per plan input, the position of the graph input it is, or a captured value. */
@@ -55,7 +69,8 @@ interface BodyPlan {
 interface GpuPlan {
   readonly plan: Plan;
   readonly runs: readonly StepRun[];
-  readonly hasHost: boolean;
+  /** Runs as an asynchronous job: it has host steps, or a `while`/`cond` that waits for a predicate. */
+  readonly async: boolean;
   readonly generation: number;
   /** The plan's own memory slots and scratch, kept across calls (jit plans and scan bodies), or null: pooled per call. */
   readonly pinned: PinnedBuffers | null;
@@ -88,13 +103,15 @@ interface PinnedBuffers {
  */
 const STAGE_MAX_BYTES = 64 << 10;
 
-const counters = { deviceSteps: 0, hostSteps: 0, syncPlans: 0, asyncPlans: 0, donations: 0, deviceLoops: 0, bindGroupsCreated: 0 };
+const counters = { deviceSteps: 0, hostSteps: 0, syncPlans: 0, asyncPlans: 0, donations: 0, deviceLoops: 0, deviceBranches: 0, bindGroupsCreated: 0 };
 
 /**
  * Steps run on the device and on the host so far, plans run synchronously (device only) or as
  * asynchronous jobs, pooled buffers, device reads (`batchedReads`: those that rode the submission
  * of the work computing them), command-buffer submissions, donated buffers taken, scans run on the
- * device (`deviceLoops`) and bind groups created (a warm jitted step reuses its cached ones).
+ * device (`deviceLoops`), `while`/`cond` calls run on the device (`deviceBranches`) and the
+ * predicates they read (`predicateReads`, one per decision: the carry is never read back), and
+ * bind groups created (a warm jitted step reuses its cached ones).
  * @example
  * const s0 = webgpuRunStats().submissions;
  * await step(x).item();
@@ -102,12 +119,13 @@ const counters = { deviceSteps: 0, hostSteps: 0, syncPlans: 0, asyncPlans: 0, do
  */
 export function webgpuRunStats(): {
   deviceSteps: number; hostSteps: number; syncPlans: number; asyncPlans: number; buffersCreated: number; buffersReused: number;
-  reads: number; batchedReads: number; submissions: number; donations: number; deviceLoops: number; bindGroupsCreated: number;
+  reads: number; batchedReads: number; submissions: number; donations: number; deviceLoops: number; deviceBranches: number;
+  predicateReads: number; bindGroupsCreated: number;
 } {
   const ctx = currentGpu();
   const pool = ctx ? poolOf(ctx) : null;
   return {
-    ...counters, buffersCreated: pool?.created ?? 0, buffersReused: pool?.reused ?? 0,
+    ...counters, predicateReads: branchStats.predicateReads, buffersCreated: pool?.created ?? 0, buffersReused: pool?.reused ?? 0,
     reads: queueStats.reads, batchedReads: queueStats.batchedReads, submissions: queueStats.submissions,
   };
 }
@@ -125,9 +143,9 @@ function buildGpuPlan(ctx: GpuContext, outputs: readonly Node[], isBuffer: (n: N
   const biggest = Math.max(0, ...plan.buffers.filter((b) => b.dtype !== "float64").map((b) => deviceBytes(b.size)));
   if (biggest > limit) throw bindingLimitError(biggest, limit);
   const dtypeOf = (id: number) => plan.buffers[id]!.dtype;
-  let runs: StepRun[] = plan.steps.map((step): StepRun => {
-    const scan = deviceScan(ctx, step, dtypeOf);
-    if (scan) return scan;
+  const runs: StepRun[] = plan.steps.map((step): StepRun => {
+    const loop = deviceScan(ctx, step, dtypeOf) ?? deviceBranch(ctx, step, dtypeOf);
+    if (loop) return loop;
     const reason = hostReason(step, dtypeOf);
     if (reason && reason.startsWith("float64")) warnFloat64Once();
     if (reason) return { kind: "host", step, reason };
@@ -141,14 +159,34 @@ function buildGpuPlan(ctx: GpuContext, outputs: readonly Node[], isBuffer: (n: N
       return { kind: "host", step, reason: (e as Error).message };
     }
   });
-  const hasHost = runs.some((r) => r.kind === "host");
-  // A plan with host steps runs as an asynchronous job, which runs its scans on the host too.
-  if (hasHost) runs = runs.map((r) => (r.kind === "scan" ? { kind: "host", step: r.step, reason: "scan in a plan with host steps" } : r));
-  const pinned = pin && !hasHost ? { slots: [], scratch: runs.map(() => []), staged: new Map() } : null;
-  return { gp: { plan, runs, hasHost, generation: ctx.generation, pinned }, inputs };
+  const async = runs.some((r) => r.kind === "host" || r.kind === "branch");
+  const pinned = pin && !async ? { slots: [], scratch: runs.map(() => []), staged: new Map() } : null;
+  return { gp: { plan, runs, async, generation: ctx.generation, pinned }, inputs };
 }
 
-const scanBodies = new WeakMap<ScanCall, BodyPlan | null>();
+/** Device plans of control-flow sub-graphs, built once per graph per device (null: not on the device). */
+const subPlans = new WeakMap<Graph, BodyPlan | null>();
+
+/**
+ * The device plan of a scan body, or of a `while`'s or `cond`'s sub-graph: null when it cannot
+ * run synchronously on the device (a host step, float64, a `while`/`cond` of its own: nested scans
+ * are fine). Sub-plans are pinned (`PinnedBuffers`): a loop records the same plan every iteration.
+ */
+function subPlanOf(ctx: GpuContext, graph: Graph): BodyPlan | null {
+  let body = subPlans.get(graph);
+  if (body === undefined || (body && (body.gp.generation !== ctx.generation || hasFailed(body.gp)))) {
+    const position = new Map(graph.inputs.map((n, i) => [n, i]));
+    const isBuffer = (n: Node) => position.has(n) || n.prim === "data";
+    try {
+      const made = buildGpuPlan(ctx, graph.outputs, isBuffer, true);
+      body = made.gp.async ? null : { gp: made.gp, feeds: made.inputs.map((n) => position.get(n) ?? leafBuffer(n, () => undefined)) };
+    } catch {
+      body = null; // e.g. a value beyond the binding limit: the host runs it
+    }
+    subPlans.set(graph, body);
+  }
+  return body;
+}
 
 /**
  * Bytes a scan body must move per iteration to run on the device. Each iteration costs a compute
@@ -177,30 +215,42 @@ export function setScanDeviceMinBytes(bytes: number | null): number | null {
 
 /**
  * The device run of a `scan` step, or null when it runs on the host: its body must run entirely
- * on the device (no float64, no host steps: nested scans are fine, `while`/`cond` are not).
+ * on the device (`subPlanOf`) and move enough bytes per iteration (`scanDeviceMinBytes`).
  */
 function deviceScan(ctx: GpuContext, step: KernelStep, dtypeOf: (id: number) => DType): ScanRun | null {
   if (step.library?.name !== "scan" || step.bindings.some((id) => id >= 0 && dtypeOf(id) === "float64")) return null;
   const call = (step.library.params as { call: ControlCall }).call;
   if (call.kind !== "scan") return null;
-  let body = scanBodies.get(call);
-  if (body === undefined || (body && body.gp.generation !== ctx.generation)) {
-    const position = new Map(call.body.inputs.map((n, i) => [n, i]));
-    const isBuffer = (n: Node) => position.has(n) || n.prim === "data";
-    try {
-      const made = buildGpuPlan(ctx, call.body.outputs, isBuffer, true);
-      body = made.gp.hasHost ? null : { gp: made.gp, feeds: made.inputs.map((n) => position.get(n) ?? leafBuffer(n, () => undefined)) };
-    } catch {
-      body = null; // e.g. a value beyond the binding limit: the host runs it
-    }
-    scanBodies.set(call, body);
-  }
+  const body = subPlanOf(ctx, call.body);
   return body && body.gp.plan.stats.bytes >= scanDeviceMinBytes(ctx) ? { kind: "scan", step, call, body } : null;
+}
+
+/**
+ * The device run of a `while` or `cond` step, or null when it runs on the host: every sub-graph
+ * must run on the device (`subPlanOf`). A `while` body must also move the bytes a scan body must
+ * (`scanDeviceMinBytes`): each iteration costs a submission and a read of its predicate, ~0.3–1 ms
+ * on a software adapter, where the host runs a small body in microseconds. A `cond` always runs
+ * here when it can: the host would read back all its operands, the device reads one predicate.
+ */
+function deviceBranch(ctx: GpuContext, step: KernelStep, dtypeOf: (id: number) => DType): BranchRun | null {
+  const name = step.library?.name;
+  if ((name !== "while" && name !== "cond") || step.bindings.some((id) => id >= 0 && dtypeOf(id) === "float64")) return null;
+  const call = (step.library!.params as { call: ControlCall }).call;
+  if (call.kind === "scan") return null;
+  const graphs = new Map<Graph, BodyPlan>();
+  for (const g of call.kind === "while" ? [call.cond, call.body] : call.branches) {
+    const sub = subPlanOf(ctx, g);
+    if (!sub) return null;
+    graphs.set(g, sub);
+  }
+  if (call.kind === "while" && graphs.get(call.body)!.gp.plan.stats.bytes < scanDeviceMinBytes(ctx)) return null;
+  return { kind: "branch", step, call, graphs };
 }
 
 /** A plan holding a program that failed to compile (reported by a read) is built again. */
 function hasFailed(gp: GpuPlan): boolean {
-  return gp.runs.some((r) => (r.kind === "device" && r.compiled.failed) || (r.kind === "scan" && hasFailed(r.body.gp)));
+  return gp.runs.some((r) => (r.kind === "device" && r.compiled.failed) || (r.kind === "scan" && hasFailed(r.body.gp)) ||
+    (r.kind === "branch" && [...r.graphs.values()].some((b) => hasFailed(b.gp))));
 }
 
 const PLAN_CACHE_SIZE = 256;
@@ -313,7 +363,8 @@ function copyBuffer(ctx: GpuContext, pool: BufferPool, src: GPUBuffer, size: num
 
 /** A plan holding a program whose compilation is not checked yet: submitted alone (webgpu-queue.ts). */
 function unverified(gp: GpuPlan): boolean {
-  return gp.runs.some((r) => (r.kind === "device" && !r.compiled.verified) || (r.kind === "scan" && unverified(r.body.gp)));
+  return gp.runs.some((r) => (r.kind === "device" && !r.compiled.verified) || (r.kind === "scan" && unverified(r.body.gp)) ||
+    (r.kind === "branch" && [...r.graphs.values()].some((b) => unverified(b.gp))));
 }
 
 /** The device buffer of a ready input (uploading host values on first use). */
@@ -377,7 +428,7 @@ function recordBuffers(ctx: GpuContext, gp: GpuPlan, input: (index: number) => G
     }));
     i = j;
   }
-  for (const { owned } of scans.values()) for (const b of owned) pool.release(b);
+  for (const { owned } of scans.values()) for (const b of owned) pool.recycle(b);
   for (const b of pinned ? transient : [...transient, ...slots]) pool.release(b);
   for (const { id, out, bytes } of copyOut) recordCopy(ctx, gpu[id]!, (gpu[id] = out), bytes);
   return gpu as GPUBuffer[];
@@ -388,25 +439,52 @@ function recordScanStep(ctx: GpuContext, run: ScanRun, bufOf: (id: number) => GP
   const [out, ...ins] = run.step.bindings;
   let done = scans.get(run.call);
   if (!done) {
-    const { gp, feeds } = run.body;
-    const pool = poolOf(ctx);
-    done = recordScan(ctx, run.call, ins.map(bufOf), (args) => {
-      const g = recordBuffers(ctx, gp, (k) => {
-        const f = feeds[k]!;
-        return typeof f === "number" ? args[f]! : inputGpu(ctx, f, "scan");
-      });
-      const taken = new Set<number>();
-      return gp.plan.outputs.map((id) => {
-        const b = gp.plan.buffers[id]!;
-        if (b.role === "output" && !taken.has(id)) return (taken.add(id), g[id]!);
-        return copyBuffer(ctx, pool, g[id]!, b.size);
-      });
-    });
+    done = recordScan(ctx, run.call, ins.map(bufOf), (args) => recordSubPlan(ctx, run.body, args, "scan"));
     scans.set(run.call, done);
     counters.deviceLoops++;
   }
+  copyControlOutput(ctx, run, done.outs, bufOf);
+}
+
+/** Copies output `index` of a control call (a scan, while or cond step's own) into the step's output buffer. */
+function copyControlOutput(ctx: GpuContext, run: ScanRun | BranchRun, outs: readonly GPUBuffer[], bufOf: (id: number) => GPUBuffer): void {
   const index = (run.step.library!.params as { index: number }).index;
-  recordCopy(ctx, done.outs[index]!, bufOf(out!), run.call.outAvals[index]!.shape.reduce((a, d) => a * d, 1) * 4);
+  recordCopy(ctx, outs[index]!, bufOf(run.step.bindings[0]!), sizeOf(run.call.outAvals[index]!.shape) * 4);
+}
+
+/**
+ * Records a sub-graph's device plan on `args` (the graph's inputs): returns one fresh buffer per
+ * graph output, the caller's — an output that is an input, or one returned twice, is a copy.
+ */
+function recordSubPlan(ctx: GpuContext, body: BodyPlan, args: readonly GPUBuffer[], op: string): GPUBuffer[] {
+  const { gp, feeds } = body;
+  const g = recordBuffers(ctx, gp, (k) => {
+    const f = feeds[k]!;
+    return typeof f === "number" ? args[f]! : inputGpu(ctx, f, op);
+  });
+  const taken = new Set<number>();
+  return gp.plan.outputs.map((id) => {
+    const b = gp.plan.buffers[id]!;
+    if (b.role === "output" && !taken.has(id)) return (taken.add(id), g[id]!);
+    return copyBuffer(ctx, poolOf(ctx), g[id]!, b.size);
+  });
+}
+
+/**
+ * Runs one output of a `while`/`cond` on the device inside an asynchronous job: the call runs once
+ * per job (its first step, `started`), each sibling step copies its output.
+ */
+async function runBranchStep(ctx: GpuContext, run: BranchRun, bufOf: (id: number) => GPUBuffer, started: Map<ControlCall, Promise<DeviceBranch>>): Promise<void> {
+  let result = started.get(run.call);
+  if (!result) {
+    result = runDeviceBranch(ctx, run.call, run.step.bindings.slice(1).map(bufOf), (graph, args) => {
+      const sub = run.graphs.get(graph)!;
+      return scopedErrors(ctx, () => recordPlan(ctx, unverified(sub.gp), () => recordSubPlan(ctx, sub, args, run.call.kind)));
+    });
+    started.set(run.call, result);
+    counters.deviceBranches++;
+  }
+  copyControlOutput(ctx, run, (await result).outs, bufOf);
 }
 
 /** A plan whose steps all run on the device and whose inputs are ready: recorded into the batch now. */
@@ -450,16 +528,23 @@ function runAsync(hostRunner: Host, ctx: GpuContext, gp: GpuPlan, inputs: readon
   const results = plan.outputs.map((id) => new DeviceData(plan.buffers[id]!.dtype, plan.buffers[id]!.size, null, ctx.generation));
   for (const b of inputs) if (b.isReleased) throw new DisposedError(`${op}: a tensor of ${b.dtype}[${b.size}] was used after dispose()`);
   pool.hold();
+  // The job reads its inputs later, and the caller may free them at once: jit releases the
+  // scalars it wrapped and the State values a commit replaced right after this call returns.
+  // Each input's host array is taken now, and its device data is held (`readDevice`) until the
+  // job ends: freed meanwhile, its storage waits for the job.
+  const held = inputs.map((b) => {
+    const dd = b.device instanceof DeviceData && b.device.generation === ctx.generation ? b.device : null;
+    if (dd) readDeviceData(dd);
+    return { host: b.host, dd };
+  });
   const job = async (): Promise<void> => {
-    await Promise.all(inputs.map((b) => (b.device instanceof DeviceData ? b.device.ready : null)));
+    await Promise.all(held.map(({ dd }) => dd?.ready));
     const st: BufState[] = plan.buffers.map(() => ({ gpu: null, host: null, own: false }));
     plan.buffers.forEach((b, id) => {
       if (b.role !== "input") return;
-      const buf = inputs[b.index]!;
-      if (buf.isReleased) throw new DisposedError(`${op}: a tensor of ${b.dtype}[${b.size}] was disposed while a computation still needed it`);
-      const dd = buf.device instanceof DeviceData && buf.device.generation === ctx.generation ? buf.device : null;
+      const { host, dd } = held[b.index]!;
       if (dd?.error) throw dd.error;
-      st[id] = { gpu: dd?.gpu ?? null, host: buf.host ?? dd?.host ?? null, own: false };
+      st[id] = { gpu: dd?.gpu ?? null, host: host ?? dd?.host ?? null, own: false };
       if (!st[id]!.gpu && !st[id]!.host) throw new DisposedError(`${op}: a tensor of ${b.dtype}[${b.size}] has no data (disposed, or its device is gone)`);
     });
     const transient: GPUBuffer[] = [];
@@ -474,14 +559,23 @@ function runAsync(hostRunner: Host, ctx: GpuContext, gp: GpuPlan, inputs: readon
       s.host ??= await readback(ctx, s.gpu!, plan.buffers[id]!.dtype, plan.buffers[id]!.size);
       return s.host;
     };
+    /** Control calls run by their first step: the loops' own buffers, released at the end. */
+    const scans = new Map<ControlCall, ReturnType<typeof recordScan>>();
+    const branches = new Map<ControlCall, Promise<DeviceBranch>>();
     try {
       for (const run of gp.runs) {
         const [out, ...ins] = run.step.bindings;
         const ob = plan.buffers[out!]!;
-        if (run.kind === "device") {
+        if (run.kind !== "host") {
           for (const id of ins) if (id >= 0) gpuOf(id);
           st[out!] = { gpu: pool.acquire(deviceBytes(ob.size)), host: null, own: true };
+        }
+        if (run.kind === "device") {
           scopedErrors(ctx, () => recordPlan(ctx, alone, () => recordPass(ctx, (pass) => encodeStep(ctx, pass, run, gpuOf, pooledScratch(pool, transient)))));
+        } else if (run.kind === "scan") {
+          recordPlan(ctx, alone, () => recordScanStep(ctx, run, gpuOf, scans));
+        } else if (run.kind === "branch") {
+          await runBranchStep(ctx, run, gpuOf, branches);
         } else {
           // Its inputs' reads ride the batch holding the device steps before it.
           const arrays = await Promise.all(ins.filter((id) => id >= 0).map(hostOf));
@@ -511,14 +605,19 @@ function runAsync(hostRunner: Host, ctx: GpuContext, gp: GpuPlan, inputs: readon
         if (s.own && s.gpu && !(taken.has(id) && results.some((r) => r.gpu === s.gpu))) pool.release(s.gpu);
       });
       for (const dd of results) {
-        // Freed while pending: the result goes straight back to the pool.
-        if (dd.released && dd.gpu) (pool.release(dd.gpu), (dd.gpu = null));
+        // Freed while pending: the result goes straight back to the pool (or with its last reader).
+        if (dd.released && dd.gpu && dd.readers === 0) (pool.release(dd.gpu), (dd.gpu = null));
       }
     } finally {
       for (const b of transient) pool.release(b);
+      for (const { owned } of scans.values()) for (const b of owned) pool.recycle(b);
+      for (const r of await Promise.allSettled(branches.values())) if (r.status === "fulfilled") for (const b of r.value.owned) pool.recycle(b);
     }
   };
-  const done = job().finally(() => pool.unhold());
+  const done = job().finally(() => {
+    for (const { dd } of held) if (dd) doneReadingDeviceData(ctx, dd);
+    pool.unhold();
+  });
   for (const dd of results) {
     dd.ready = done.then(
       () => void (dd.ready = null),
@@ -535,7 +634,7 @@ function isPending(b: DataBuffer): boolean {
 
 /** Runs a plan on the device: synchronously when possible, else as an asynchronous job. */
 function runGpuPlan(hostRunner: Host, ctx: GpuContext, gp: GpuPlan, inputs: readonly DataBuffer[], op: string): DataBuffer[] {
-  if (!gp.hasHost && !inputs.some(isPending)) return runDeviceOnly(ctx, gp, inputs, op);
+  if (!gp.async && !inputs.some(isPending)) return runDeviceOnly(ctx, gp, inputs, op);
   return runAsync(hostRunner, ctx, gp, inputs, op);
 }
 
@@ -599,7 +698,7 @@ function compileWebgpu(hostRunner: Host, graph: Graph, opts: CompileOptions = {}
       // A new device (after a loss): the same plan, compiled again for it.
       if (gp.generation !== now.generation || hasFailed(gp)) gp = buildGpuPlan(now, outputs, isBuffer, true).gp;
       const ins = feeds.map((f) => (typeof f === "number" ? bufs[f]! : f));
-      if (!donations.length || gp.hasHost || ins.some(isPending)) return runGpuPlan(hostRunner, now, gp, ins, "jit");
+      if (!donations.length || gp.async || ins.some(isPending)) return runGpuPlan(hostRunner, now, gp, ins, "jit");
       const donated = new Map<number, GPUBuffer>();
       const taken: DataBuffer[] = [];
       for (const { out, input } of donations) {
@@ -619,25 +718,31 @@ function compileWebgpu(hostRunner: Host, graph: Graph, opts: CompileOptions = {}
     kernels: gp.runs.map((r) => ({
       name: r.step.name,
       backend: r.kind === "host" ? "webgpu (host)" : "webgpu",
-      source: r.kind === "device" ? r.compiled.source : r.kind === "host" ? `// runs on the host: ${r.reason}` : scanSource(r),
+      source: r.kind === "device" ? r.compiled.source : r.kind === "host" ? `// runs on the host: ${r.reason}` : loopSource(r),
     })),
     stats: { ...gp.plan.stats, submissions: submissionsPerCall(gp) },
   };
 }
 
-/** What `lower()` shows of a scan on the device: its body's kernels, recorded once per iteration. */
-function scanSource(r: ScanRun): string {
-  const body = r.body.gp.runs.map((b) => (b.kind === "device" ? b.compiled.source : b.kind === "scan" ? scanSource(b) : ""));
-  return `// scan on the device: ${r.call.length} iterations recorded into the step's submission, no read-back per iteration\n${body.join("\n\n")}`;
+/** What `lower()` shows of a control call on the device: its sub-graphs' kernels and how it is driven. */
+function loopSource(r: ScanRun | BranchRun): string {
+  const sources = (gp: GpuPlan) => gp.runs.map((b) => (b.kind === "device" ? b.compiled.source : b.kind === "scan" ? loopSource(b) : "")).join("\n\n");
+  if (r.kind === "scan") return `// scan on the device: ${r.call.length} iterations recorded into the step's submission, no read-back per iteration\n${sources(r.body.gp)}`;
+  const how = r.call.kind === "while"
+    ? "while on the device: per iteration, the body and the predicate of the new carry in one submission and a read of the predicate (never the carry)"
+    : "cond on the device: a read of the predicate, then only the branch taken";
+  return `// ${how}\n${[...r.graphs.values()].map((b) => sources(b.gp)).join("\n\n")}`;
 }
 
 /**
  * Submissions one call of a plan makes at most: one for a plan without host steps (its kernels,
  * uploads and the reads of its outputs in the same turn share the batch), plus one per host step
- * (it waits for its inputs' read-back, which submits the batch so far).
+ * (it waits for its inputs' read-back, which submits the batch so far) and one per `cond` on the
+ * device (its predicate's read) — and a `while` on the device one more per iteration, not counted.
  */
 function submissionsPerCall(gp: GpuPlan): number {
-  return 1 + gp.runs.filter((r) => r.kind === "host").length;
+  const calls = new Set(gp.runs.flatMap((r) => (r.kind === "branch" ? [r.call] : [])));
+  return 1 + gp.runs.filter((r) => r.kind === "host").length + calls.size;
 }
 
 async function readWebgpu(buf: DataBuffer): Promise<TypedArray> {
