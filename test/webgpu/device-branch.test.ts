@@ -6,23 +6,10 @@
  * memory steady.
  */
 import { expect } from "chai";
-import { ParamState, type Tensor, cond, jit, np, scan, setBackend, webgpuRunStats, whileLoop } from "kiln";
+import { ParamState, type Tensor, cond, jit, np, scan, webgpuRunStats, whileLoop } from "kiln";
 import { setScanDeviceMinBytes } from "../../packages/backend/src/targets/webgpu/webgpu.js";
+import { expectClose as close, onBoth } from "./cpu-parity.js";
 import { useWebgpu } from "./env.js";
-
-/** Runs `f` on the cpu backend and on webgpu; returns both results as arrays. */
-async function onBoth(f: () => Tensor[]): Promise<[number[][], number[][]]> {
-  setBackend("cpu");
-  const cpu = f().map((t) => Array.from(t.dataSync()));
-  setBackend("webgpu");
-  const gpu = await Promise.all(f().map(async (t) => Array.from(await t.data())));
-  return [cpu, gpu];
-}
-
-const close = (got: number[][], want: number[][]) => {
-  expect(got.length).to.equal(want.length);
-  got.forEach((g, k) => g.forEach((v, i) => expect(v, `output ${k}[${i}]`).to.be.closeTo(want[k]![i]!, 1e-5 * (1 + Math.abs(want[k]![i]!)))));
-};
 
 describe("webgpu: whileLoop and cond on the device", function () {
   this.timeout(120_000);
