@@ -2,7 +2,7 @@
  * Per-call cost on webgpu (issue 17): kiln only, W1 (2^20 fused elementwise + sum), W3 (the jitted
  * MLP training step of jit-bench.ts, loss read back), W4 (jitted grad of sum(sin(x)*x), 16
  * elements, read back) and a jitted scan of 1,000 small steps, each with the device submissions
- * it made per call. `node --conditions=kiln-source --import tsx bench/src/webgpu-steps.ts [rounds]`.
+ * it made per call. `node --conditions=kiln-source --import tsx bench/src/webgpu-steps.ts [rounds] [w1,w3,w4,scan]`.
  * Not part of `npm run bench` (no peers): for before/after comparisons of the runtime. Prints the
  * median and the spread (min–max) of `rounds` timed rounds.
  */
@@ -10,6 +10,8 @@ import { setScanDeviceMinBytes } from "../../packages/backend/src/targets/webgpu
 import { ParamState, type Tensor, destroyGpu, grad, init, jit, nn, np, optim, scan, setBackend, webgpuRunStats } from "kiln";
 
 const rounds = Number(process.argv[2] ?? 5);
+/** The workloads to run (comma-separated: w1,w3,w4,scan; all by default): one alone on a noisy machine. */
+const only = (process.argv[3] ?? "w1,w3,w4,scan").split(",");
 
 function random(n: number, seed: number, scale = 1): Float32Array {
   let s = seed >>> 0;
@@ -41,57 +43,66 @@ async function time(name: string, f: () => Promise<unknown>, minMs: number, unit
   console.log(`${name.padEnd(34)} ${show(med).padStart(9)} ${unit}  (spread ${show(unit === "ms" ? per[0]! : per[per.length - 1]!)}–${show(unit === "ms" ? per[per.length - 1]! : per[0]!)}; submissions/call ${(subs / calls).toFixed(2)}; bind groups created/call ${((stat("bindGroupsCreated") - g0) / calls).toFixed(2)})`);
 }
 
+const workloads: Record<string, () => Promise<void>> = {
+  // W1
+  w1: async () => {
+    const w1 = jit((t: Tensor) => np.sum(np.tanh(t.mul(1.5).add(0.5)).mul(np.sigmoid(t)).sub(t.mul(t).mul(0.1))));
+    const x1 = np.array(random(1 << 20, 1, 3)).add(0);
+    await x1.data();
+    await time("W1 2^20 fused + sum, read back", () => (w1(x1) as Tensor).item(), 400, "ms");
+  },
+  // W3
+  w3: async () => {
+    const SIZES = [784, 256, 256, 10];
+    const params: Record<string, ParamState> = {};
+    for (let l = 0; l < 3; l++) {
+      params[`w${l}`] = new ParamState(np.array(random(SIZES[l]! * SIZES[l + 1]!, 10 + l, Math.sqrt(6 / (SIZES[l]! + SIZES[l + 1]!))), { shape: [SIZES[l]!, SIZES[l + 1]!] }), { name: `w${l}` });
+      params[`b${l}`] = new ParamState(np.zeros([SIZES[l + 1]!]), { name: `b${l}` });
+    }
+    const opt = new optim.SGD(params, { lr: 0.01 });
+    const xb = np.array(random(128 * 784, 7), { shape: [128, 784] });
+    const yb = np.array(Int32Array.from(random(128, 99), (v) => Math.floor((v + 1) * 5) % 10), { shape: [128] });
+    const loss = (x: Tensor, y: Tensor) => {
+      const h1 = np.tanh(x.matmul(params.w0!.value).add(params.b0!.value));
+      const h2 = nn.relu(h1.matmul(params.w1!.value).add(params.b1!.value));
+      return nn.softmaxCrossEntropy(h2.matmul(params.w2!.value).add(params.b2!.value), y);
+    };
+    const step = jit((x: Tensor, y: Tensor) => {
+      const [g, value] = grad(() => loss(x, y), { gradStates: params, returnValue: true })() as [Record<string, Tensor>, Tensor];
+      opt.update(g);
+      return value;
+    });
+    await time("W3 MLP step, loss read back", () => (step(xb, yb) as Tensor).item(), 1500, "per s");
+  },
+  // W4
+  w4: async () => {
+    const g4 = jit(grad((x: Tensor) => np.sum(np.sin(x).mul(x))));
+    const x4 = np.array(random(16, 4, 3)).add(0);
+    await x4.data();
+    await time("W4 jit(grad) 16 elements, read back", () => (g4(x4) as Tensor).data(), 800, "per s");
+  },
+  // scan of 1,000 small steps
+  scan: async () => {
+    const mkScan1k = () => jit((c0: Tensor) => scan((c: Tensor) => [c.mul(0.999).add(0.001), null] as [Tensor, null], c0, null, { length: 1000 })[0]);
+    const c0 = np.ones([16]).add(0);
+    await c0.data();
+    const mkBig = () => jit((b0: Tensor) => scan((c: Tensor) => [np.tanh(c.mul(0.999).add(0.001)), null] as [Tensor, null], b0, null, { length: 100 })[0]);
+    const b0 = np.ones([1 << 18]).add(0);
+    await b0.data();
+    for (const [where, bytes] of [["device", 0], ["host", Infinity]] as const) {
+      const was = setScanDeviceMinBytes(bytes);
+      const scan1k = mkScan1k(), big = mkBig(); // compiled under this setting
+      await time(`jitted scan, 1,000 steps of [16], ${where}`, () => (scan1k(c0) as Tensor).data(), 1500, "ms");
+      await time(`jitted scan, 100 steps of [2^18], ${where}`, () => (big(b0) as Tensor).data(), 1500, "ms");
+      setScanDeviceMinBytes(was);
+    }
+  },
+};
+
 await init();
 setBackend("webgpu");
 try {
-  // W1
-  const w1 = jit((t: Tensor) => np.sum(np.tanh(t.mul(1.5).add(0.5)).mul(np.sigmoid(t)).sub(t.mul(t).mul(0.1))));
-  const x1 = np.array(random(1 << 20, 1, 3)).add(0);
-  await x1.data();
-  await time("W1 2^20 fused + sum, read back", () => (w1(x1) as Tensor).item(), 400, "ms");
-
-  // W3
-  const SIZES = [784, 256, 256, 10];
-  const params: Record<string, ParamState> = {};
-  for (let l = 0; l < 3; l++) {
-    params[`w${l}`] = new ParamState(np.array(random(SIZES[l]! * SIZES[l + 1]!, 10 + l, Math.sqrt(6 / (SIZES[l]! + SIZES[l + 1]!))), { shape: [SIZES[l]!, SIZES[l + 1]!] }), { name: `w${l}` });
-    params[`b${l}`] = new ParamState(np.zeros([SIZES[l + 1]!]), { name: `b${l}` });
-  }
-  const opt = new optim.SGD(params, { lr: 0.01 });
-  const xb = np.array(random(128 * 784, 7), { shape: [128, 784] });
-  const yb = np.array(Int32Array.from(random(128, 99), (v) => Math.floor((v + 1) * 5) % 10), { shape: [128] });
-  const loss = (x: Tensor, y: Tensor) => {
-    const h1 = np.tanh(x.matmul(params.w0!.value).add(params.b0!.value));
-    const h2 = nn.relu(h1.matmul(params.w1!.value).add(params.b1!.value));
-    return nn.softmaxCrossEntropy(h2.matmul(params.w2!.value).add(params.b2!.value), y);
-  };
-  const step = jit((x: Tensor, y: Tensor) => {
-    const [g, value] = grad(() => loss(x, y), { gradStates: params, returnValue: true })() as [Record<string, Tensor>, Tensor];
-    opt.update(g);
-    return value;
-  });
-  await time("W3 MLP step, loss read back", () => (step(xb, yb) as Tensor).item(), 1500, "per s");
-
-  // W4
-  const g4 = jit(grad((x: Tensor) => np.sum(np.sin(x).mul(x))));
-  const x4 = np.array(random(16, 4, 3)).add(0);
-  await x4.data();
-  await time("W4 jit(grad) 16 elements, read back", () => (g4(x4) as Tensor).data(), 800, "per s");
-
-  // scan of 1,000 small steps
-  const mkScan1k = () => jit((c0: Tensor) => scan((c: Tensor) => [c.mul(0.999).add(0.001), null] as [Tensor, null], c0, null, { length: 1000 })[0]);
-  const c0 = np.ones([16]).add(0);
-  await c0.data();
-  const mkBig = () => jit((b0: Tensor) => scan((c: Tensor) => [np.tanh(c.mul(0.999).add(0.001)), null] as [Tensor, null], b0, null, { length: 100 })[0]);
-  const b0 = np.ones([1 << 18]).add(0);
-  await b0.data();
-  for (const [where, bytes] of [["device", 0], ["host", Infinity]] as const) {
-    const was = setScanDeviceMinBytes(bytes);
-    const scan1k = mkScan1k(), big = mkBig(); // compiled under this setting
-    await time(`jitted scan, 1,000 steps of [16], ${where}`, () => (scan1k(c0) as Tensor).data(), 1500, "ms");
-    await time(`jitted scan, 100 steps of [2^18], ${where}`, () => (big(b0) as Tensor).data(), 1500, "ms");
-    setScanDeviceMinBytes(was);
-  }
+  for (const name of only) await workloads[name]!();
 } finally {
   setBackend("cpu");
   destroyGpu();

@@ -42,3 +42,21 @@ export function describeCpuParity(title: string, cases: readonly ParityCase[], r
     });
   });
 }
+
+/**
+ * Runs `f` on the cpu backend and then on webgpu (left active); returns both results as arrays.
+ * @example const [cpu, gpu] = await onBoth(() => [f(x)]); expectClose(gpu, cpu);
+ */
+export async function onBoth(f: () => Tensor[]): Promise<[number[][], number[][]]> {
+  setBackend("cpu");
+  const cpu = f().map((t) => Array.from(t.dataSync()));
+  setBackend("webgpu");
+  const gpu = await Promise.all(f().map(async (t) => Array.from(await t.data())));
+  return [cpu, gpu];
+}
+
+/** Expects `got` to equal `want` output by output within 1e-5 relative to 1 + |want|. */
+export function expectClose(got: number[][], want: number[][]): void {
+  expect(got.length).to.equal(want.length);
+  got.forEach((g, k) => g.forEach((v, i) => expect(v, `output ${k}[${i}]`).to.be.closeTo(want[k]![i]!, 1e-5 * (1 + Math.abs(want[k]![i]!)))));
+}

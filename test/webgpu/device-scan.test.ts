@@ -4,24 +4,11 @@
  * (targets/webgpu/webgpu-scan.ts). Values are checked against the cpu backend.
  */
 import { expect } from "chai";
-import { type Tensor, forLoop, jit, np, scan, setBackend, webgpuRunStats, whileLoop } from "kiln";
+import { type Tensor, forLoop, jit, np, scan, webgpuRunStats, whileLoop } from "kiln";
 import { currentGpu } from "../../packages/backend/src/targets/webgpu/webgpu-device.js";
 import { setScanDeviceMinBytes } from "../../packages/backend/src/targets/webgpu/webgpu.js";
+import { expectClose as close, onBoth } from "./cpu-parity.js";
 import { useWebgpu } from "./env.js";
-
-/** Runs `f` on the cpu backend and on webgpu; returns both results as arrays. */
-async function onBoth(f: () => Tensor[]): Promise<[number[][], number[][]]> {
-  setBackend("cpu");
-  const cpu = f().map((t) => Array.from(t.dataSync()));
-  setBackend("webgpu");
-  const gpu = await Promise.all(f().map(async (t) => Array.from(await t.data())));
-  return [cpu, gpu];
-}
-
-const close = (got: number[][], want: number[][]) => {
-  expect(got.length).to.equal(want.length);
-  got.forEach((g, k) => g.forEach((v, i) => expect(v, `output ${k}[${i}]`).to.be.closeTo(want[k]![i]!, 1e-5 * (1 + Math.abs(want[k]![i]!)))));
-};
 
 describe("webgpu: scan and forLoop on the device", function () {
   this.timeout(60_000);

@@ -1,6 +1,6 @@
 /**
- * Control flow (cond, while, scan) on the webgpu backend runs on the host, with the CPU backend's
- * sub-graph plans (host/control.ts). Those read the constants a sub-graph closes over from
+ * Control flow (cond, while, scan) whose sub-graphs cannot run on the device (webgpu-scan.ts,
+ * webgpu-branch.ts) runs on the host, with the CPU backend's sub-graph plans (host/control.ts). Those read the constants a sub-graph closes over from
  * their host arrays; a constant that lives only on the device is read back first.
  */
 import { type DataBuffer, type Graph, type Node, type TypedArray, topoSort } from "@kiln/core";

@@ -25,6 +25,8 @@ export class DeviceData {
   error: unknown = null;
   /** Freed by its DataBuffer (a pending plan then returns its result to the pool). */
   released = false;
+  /** Asynchronous plans that will still read this value: freeing it waits for the last (`readDeviceData`). */
+  readers = 0;
 
   constructor(readonly dtype: DType, readonly size: number, gpu: GPUBuffer | null, readonly generation: number) {
     this.gpu = gpu;
@@ -88,6 +90,16 @@ export class BufferPool {
       this.deferred.push(buf);
       return;
     }
+    this.recycle(buf);
+  }
+
+  /**
+   * Returns a buffer to the pool now, even while an asynchronous plan is encoding (`hold`): for
+   * a buffer no other plan can reference — made and last used by the loop that releases it (a
+   * carry, a predicate). A device loop inside an asynchronous plan would otherwise hold one such
+   * buffer per iteration until the plan ends.
+   */
+  recycle(buf: GPUBuffer): void {
     // Checked here, not when deferred: a plan still encoding may read a deferred buffer.
     checkRelease(this.ctx, buf);
     const cls = buf.size;
@@ -217,10 +229,30 @@ export function deviceDataOf(ctx: GpuContext, buf: DataBuffer, op: string): Devi
   return dd;
 }
 
-/** `DataBuffer.deviceFree` of the webgpu backend: the buffer goes back to its pool. */
+/**
+ * Marks `dd` as read by an asynchronous plan until `doneReadingDeviceData`: freed meanwhile, its
+ * storage stays until then.
+ * @example
+ * readDeviceData(dd); try { await job(dd.gpu); } finally { doneReadingDeviceData(ctx, dd); }
+ */
+export function readDeviceData(dd: DeviceData): void {
+  dd.readers++;
+}
+
+/** Ends a read begun by `readDeviceData`: the last reader of a freed value returns its storage. */
+export function doneReadingDeviceData(ctx: GpuContext, dd: DeviceData): void {
+  if (--dd.readers > 0 || !dd.released || dd.ready) return;
+  const gpu = dd.gpu;
+  dd.gpu = null;
+  dd.host = null;
+  if (gpu && ctx.generation === dd.generation) poolOf(ctx).release(gpu);
+}
+
+/** `DataBuffer.deviceFree` of the webgpu backend: the buffer goes back to its pool (once no pending plan reads it). */
 export function freeDeviceData(d: unknown): void {
   const dd = d as DeviceData;
   dd.released = true;
+  if (dd.readers > 0) return;
   const gpu = dd.gpu;
   dd.gpu = null;
   dd.host = null;

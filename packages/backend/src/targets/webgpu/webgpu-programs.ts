@@ -13,7 +13,7 @@
  *
  * Library steps with a WGSL version (arg-reductions, cumsum, scatters: targets/webgpu/wgsl-library.ts) run
  * on the device too. Steps the device cannot run execute on the host with the CPU backend's code:
- * factorizations and control flow (host/library.ts) and kernels touching float64 (WGSL has no
+ * factorizations, control flow whose sub-graphs cannot run on the device (host/library.ts) and kernels touching float64 (WGSL has no
  * 64-bit float). Their inputs are read back and their output
  * uploaded when a device kernel needs it.
  */

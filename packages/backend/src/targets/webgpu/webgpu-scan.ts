@@ -3,8 +3,8 @@
  * semantics (`evalControl`) over device buffers, each iteration's body recorded into the open
  * batch (webgpu-queue.ts) — a 1,000-step scan is recorded in one go and submitted with the step
  * that holds it, with no read-back per iteration. The trip count is static, so nothing on the
- * host waits for the device; `while` and `cond`, whose next step depends on a value, still run on
- * the host (targets/webgpu/webgpu-control.ts).
+ * host waits for the device; `while` and `cond`, whose next step depends on a value, read their
+ * predicate (targets/webgpu/webgpu-branch.ts).
  *
  * Memory: an iteration's inputs that the loop made (the previous carry, the row slices of xs)
  * go back to the pool once the next body is recorded — later commands of the batch may reuse
@@ -37,7 +37,7 @@ export function recordScan(ctx: GpuContext, call: ScanCall, ins: readonly GPUBuf
   const drop = (b: GPUBuffer) => {
     if (!owned.has(b) || rows.has(b)) return;
     owned.delete(b);
-    pool.release(b);
+    pool.recycle(b); // the loop's own buffer: no other plan holds it (BufferPool.recycle)
   };
   const runtime: ControlRuntime<GPUBuffer> = {
     run(_graph, inputs) {

@@ -13,8 +13,8 @@
  * recording (command order makes that safe, see webgpu-queue.ts).
  */
 import {
-  BackendUnavailableError, type CompileOptions, type CompiledGraph, type ControlCall, DataBuffer, DisposedError, type DType, type Executor, type Graph,
-  type Node, type ScanCall, type TypedArray, LruCache, topoSort,
+  BackendUnavailableError, type CompileOptions, type CompiledGraph, type CondCall, type ControlCall, DataBuffer, DisposedError, type DType, type Executor,
+  type Graph, type Node, type ScanCall, type TypedArray, type WhileCall, LruCache, sizeOf, topoSort,
 } from "@kiln/core";
 import { type KernelStep, type Plan, type PlanBuffer, scheduleGraph } from "../../schedule.js";
 import { splitWideConcats } from "../../limits.js";
@@ -23,10 +23,12 @@ import { graphKey } from "../../host/graph-key.js";
 import { type Host } from "../../host/run.js";
 import { type GpuContext, currentGpu, requireGpu } from "./webgpu-device.js";
 import {
-  DeviceData, type BufferPool, bindingLimitError, deviceBytes, deviceDataOf, deviceFailure, freeDeviceData, poolOf, readback, scopedErrors, upload,
+  DeviceData, type BufferPool, bindingLimitError, deviceBytes, deviceDataOf, deviceFailure, doneReadingDeviceData, freeDeviceData, poolOf, readDeviceData, readback,
+  scopedErrors, upload,
 } from "./webgpu-memory.js";
 import { queueStats, recordCopy, recordPass, recordPlan } from "./webgpu-queue.js";
 import { recordScan } from "./webgpu-scan.js";
+import { type DeviceBranch, branchStats, runDeviceBranch } from "./webgpu-branch.js";
 import {
   type CompiledProgram, aliasedDispatch, clearProgramCache, compiledLibrary, compiledProgram, hostReason,
 } from "./webgpu-programs.js";
@@ -36,7 +38,8 @@ import { hostifyControlLeaves } from "./webgpu-control.js";
 type StepRun =
   | { readonly kind: "device"; readonly step: KernelStep; readonly compiled: CompiledProgram }
   | { readonly kind: "host"; readonly step: KernelStep; readonly reason: string }
-  | ScanRun;
+  | ScanRun
+  | BranchRun;
 
 /** A `scan` step whose body runs on the device (webgpu-scan.ts); `feeds` as `BodyPlan`'s. */
 interface ScanRun {
@@ -44,6 +47,17 @@ interface ScanRun {
   readonly step: KernelStep;
   readonly call: ScanCall;
   readonly body: BodyPlan;
+}
+
+/**
+ * A `while` or `cond` step whose sub-graphs run on the device (webgpu-branch.ts), reading one
+ * predicate per decision: the plan holding it runs as an asynchronous job.
+ */
+interface BranchRun {
+  readonly kind: "branch";
+  readonly step: KernelStep;
+  readonly call: WhileCall | CondCall;
+  readonly graphs: ReadonlyMap<Graph, BodyPlan>;
 }
 
 /** A sub-graph's device plan; per plan input, the position of the graph input it is, or a captured value. */
@@ -55,17 +69,49 @@ interface BodyPlan {
 interface GpuPlan {
   readonly plan: Plan;
   readonly runs: readonly StepRun[];
-  readonly hasHost: boolean;
+  /** Runs as an asynchronous job: it has host steps, or a `while`/`cond` that waits for a predicate. */
+  readonly async: boolean;
   readonly generation: number;
+  /** The plan's own memory slots and scratch, kept across calls (jit plans and scan bodies), or null: pooled per call. */
+  readonly pinned: PinnedBuffers | null;
 }
 
-const counters = { deviceSteps: 0, hostSteps: 0, syncPlans: 0, asyncPlans: 0, donations: 0, deviceLoops: 0, bindGroupsCreated: 0 };
+/**
+ * Device buffers a plan keeps for its intermediates, made on its first recording. With the same
+ * buffers bound call after call, every dispatch that binds only these and the plan's unchanged
+ * inputs reuses its bind group (`bindGroupFor`): a pooled slot came back as whichever free buffer
+ * of its size class was on top, so a warm jitted step kept creating bind groups. Reuse across
+ * calls — and across the iterations of a scan body recorded into one batch — is safe for the
+ * reason pooled reuse is: commands of the batch run in order (webgpu-queue.ts).
+ */
+interface PinnedBuffers {
+  readonly slots: GPUBuffer[];
+  /** Per step run, its scratch buffers in the order `encodeStep` asks for them. */
+  readonly scratch: GPUBuffer[][];
+  /** Plan buffer id → the plan's own copy of a small input or output (`STAGE_MAX_BYTES`). */
+  readonly staged: Map<number, GPUBuffer>;
+}
+
+/**
+ * Inputs and outputs of a pinned plan up to this size are bound through the plan's own buffers,
+ * with a copy in (before the first pass) and out (after the last) recorded in the same batch.
+ * The caller's buffers change from call to call — a fresh output for every result, states that
+ * flip between two buffers, and small values sharing one pool size class (a loss, a bias, a step
+ * count) come back in no fixed order — so a bind group keyed by them missed every call. Larger
+ * values are bound directly (a copy would cost bandwidth) and keep their bind groups by buffer
+ * identity, which a state flipping between two buffers of its own size class hits.
+ */
+const STAGE_MAX_BYTES = 64 << 10;
+
+const counters = { deviceSteps: 0, hostSteps: 0, syncPlans: 0, asyncPlans: 0, donations: 0, deviceLoops: 0, deviceBranches: 0, bindGroupsCreated: 0 };
 
 /**
  * Steps run on the device and on the host so far, plans run synchronously (device only) or as
  * asynchronous jobs, pooled buffers, device reads (`batchedReads`: those that rode the submission
  * of the work computing them), command-buffer submissions, donated buffers taken, scans run on the
- * device (`deviceLoops`) and bind groups created (a warm jitted step reuses its cached ones).
+ * device (`deviceLoops`), `while`/`cond` calls run on the device (`deviceBranches`) and the
+ * predicates they read (`predicateReads`, one per decision: the carry is never read back), and
+ * bind groups created (a warm jitted step reuses its cached ones).
  * @example
  * const s0 = webgpuRunStats().submissions;
  * await step(x).item();
@@ -73,19 +119,21 @@ const counters = { deviceSteps: 0, hostSteps: 0, syncPlans: 0, asyncPlans: 0, do
  */
 export function webgpuRunStats(): {
   deviceSteps: number; hostSteps: number; syncPlans: number; asyncPlans: number; buffersCreated: number; buffersReused: number;
-  reads: number; batchedReads: number; submissions: number; donations: number; deviceLoops: number; bindGroupsCreated: number;
+  reads: number; batchedReads: number; submissions: number; donations: number; deviceLoops: number; deviceBranches: number;
+  predicateReads: number; bindGroupsCreated: number;
 } {
   const ctx = currentGpu();
   const pool = ctx ? poolOf(ctx) : null;
   return {
-    ...counters, buffersCreated: pool?.created ?? 0, buffersReused: pool?.reused ?? 0,
+    ...counters, predicateReads: branchStats.predicateReads, buffersCreated: pool?.created ?? 0, buffersReused: pool?.reused ?? 0,
     reads: queueStats.reads, batchedReads: queueStats.batchedReads, submissions: queueStats.submissions,
   };
 }
 
 // ------------------------------------------------------------------ planning
 
-function buildGpuPlan(ctx: GpuContext, outputs: readonly Node[], isBuffer: (n: Node) => boolean): { gp: GpuPlan; inputs: Node[] } {
+/** `pin`: the plan keeps its intermediates' buffers across calls (`PinnedBuffers`); eager plans, cached by the hundred, pool them. */
+function buildGpuPlan(ctx: GpuContext, outputs: readonly Node[], isBuffer: (n: Node) => boolean, pin = false): { gp: GpuPlan; inputs: Node[] } {
   // One binding stays free for a program's own scratch (split-reduction partials).
   const maxBuffers = ctx.limits.maxStorageBuffersPerShaderStage - 1;
   const outs = splitWideConcats(outputs, isBuffer, maxBuffers - 1);
@@ -95,9 +143,9 @@ function buildGpuPlan(ctx: GpuContext, outputs: readonly Node[], isBuffer: (n: N
   const biggest = Math.max(0, ...plan.buffers.filter((b) => b.dtype !== "float64").map((b) => deviceBytes(b.size)));
   if (biggest > limit) throw bindingLimitError(biggest, limit);
   const dtypeOf = (id: number) => plan.buffers[id]!.dtype;
-  let runs: StepRun[] = plan.steps.map((step): StepRun => {
-    const scan = deviceScan(ctx, step, dtypeOf);
-    if (scan) return scan;
+  const runs: StepRun[] = plan.steps.map((step): StepRun => {
+    const loop = deviceScan(ctx, step, dtypeOf) ?? deviceBranch(ctx, step, dtypeOf);
+    if (loop) return loop;
     const reason = hostReason(step, dtypeOf);
     if (reason && reason.startsWith("float64")) warnFloat64Once();
     if (reason) return { kind: "host", step, reason };
@@ -111,13 +159,34 @@ function buildGpuPlan(ctx: GpuContext, outputs: readonly Node[], isBuffer: (n: N
       return { kind: "host", step, reason: (e as Error).message };
     }
   });
-  const hasHost = runs.some((r) => r.kind === "host");
-  // A plan with host steps runs as an asynchronous job, which runs its scans on the host too.
-  if (hasHost) runs = runs.map((r) => (r.kind === "scan" ? { kind: "host", step: r.step, reason: "scan in a plan with host steps" } : r));
-  return { gp: { plan, runs, hasHost, generation: ctx.generation }, inputs };
+  const async = runs.some((r) => r.kind === "host" || r.kind === "branch");
+  const pinned = pin && !async ? { slots: [], scratch: runs.map(() => []), staged: new Map() } : null;
+  return { gp: { plan, runs, async, generation: ctx.generation, pinned }, inputs };
 }
 
-const scanBodies = new WeakMap<ScanCall, BodyPlan | null>();
+/** Device plans of control-flow sub-graphs, built once per graph per device (null: not on the device). */
+const subPlans = new WeakMap<Graph, BodyPlan | null>();
+
+/**
+ * The device plan of a scan body, or of a `while`'s or `cond`'s sub-graph: null when it cannot
+ * run synchronously on the device (a host step, float64, a `while`/`cond` of its own: nested scans
+ * are fine). Sub-plans are pinned (`PinnedBuffers`): a loop records the same plan every iteration.
+ */
+function subPlanOf(ctx: GpuContext, graph: Graph): BodyPlan | null {
+  let body = subPlans.get(graph);
+  if (body === undefined || (body && (body.gp.generation !== ctx.generation || hasFailed(body.gp)))) {
+    const position = new Map(graph.inputs.map((n, i) => [n, i]));
+    const isBuffer = (n: Node) => position.has(n) || n.prim === "data";
+    try {
+      const made = buildGpuPlan(ctx, graph.outputs, isBuffer, true);
+      body = made.gp.async ? null : { gp: made.gp, feeds: made.inputs.map((n) => position.get(n) ?? leafBuffer(n, () => undefined)) };
+    } catch {
+      body = null; // e.g. a value beyond the binding limit: the host runs it
+    }
+    subPlans.set(graph, body);
+  }
+  return body;
+}
 
 /**
  * Bytes a scan body must move per iteration to run on the device. Each iteration costs a compute
@@ -146,30 +215,42 @@ export function setScanDeviceMinBytes(bytes: number | null): number | null {
 
 /**
  * The device run of a `scan` step, or null when it runs on the host: its body must run entirely
- * on the device (no float64, no host steps: nested scans are fine, `while`/`cond` are not).
+ * on the device (`subPlanOf`) and move enough bytes per iteration (`scanDeviceMinBytes`).
  */
 function deviceScan(ctx: GpuContext, step: KernelStep, dtypeOf: (id: number) => DType): ScanRun | null {
   if (step.library?.name !== "scan" || step.bindings.some((id) => id >= 0 && dtypeOf(id) === "float64")) return null;
   const call = (step.library.params as { call: ControlCall }).call;
   if (call.kind !== "scan") return null;
-  let body = scanBodies.get(call);
-  if (body === undefined || (body && body.gp.generation !== ctx.generation)) {
-    const position = new Map(call.body.inputs.map((n, i) => [n, i]));
-    const isBuffer = (n: Node) => position.has(n) || n.prim === "data";
-    try {
-      const made = buildGpuPlan(ctx, call.body.outputs, isBuffer);
-      body = made.gp.hasHost ? null : { gp: made.gp, feeds: made.inputs.map((n) => position.get(n) ?? leafBuffer(n, () => undefined)) };
-    } catch {
-      body = null; // e.g. a value beyond the binding limit: the host runs it
-    }
-    scanBodies.set(call, body);
-  }
+  const body = subPlanOf(ctx, call.body);
   return body && body.gp.plan.stats.bytes >= scanDeviceMinBytes(ctx) ? { kind: "scan", step, call, body } : null;
+}
+
+/**
+ * The device run of a `while` or `cond` step, or null when it runs on the host: every sub-graph
+ * must run on the device (`subPlanOf`). A `while` body must also move the bytes a scan body must
+ * (`scanDeviceMinBytes`): each iteration costs a submission and a read of its predicate, ~0.3–1 ms
+ * on a software adapter, where the host runs a small body in microseconds. A `cond` always runs
+ * here when it can: the host would read back all its operands, the device reads one predicate.
+ */
+function deviceBranch(ctx: GpuContext, step: KernelStep, dtypeOf: (id: number) => DType): BranchRun | null {
+  const name = step.library?.name;
+  if ((name !== "while" && name !== "cond") || step.bindings.some((id) => id >= 0 && dtypeOf(id) === "float64")) return null;
+  const call = (step.library!.params as { call: ControlCall }).call;
+  if (call.kind === "scan") return null;
+  const graphs = new Map<Graph, BodyPlan>();
+  for (const g of call.kind === "while" ? [call.cond, call.body] : call.branches) {
+    const sub = subPlanOf(ctx, g);
+    if (!sub) return null;
+    graphs.set(g, sub);
+  }
+  if (call.kind === "while" && graphs.get(call.body)!.gp.plan.stats.bytes < scanDeviceMinBytes(ctx)) return null;
+  return { kind: "branch", step, call, graphs };
 }
 
 /** A plan holding a program that failed to compile (reported by a read) is built again. */
 function hasFailed(gp: GpuPlan): boolean {
-  return gp.runs.some((r) => (r.kind === "device" && r.compiled.failed) || (r.kind === "scan" && hasFailed(r.body.gp)));
+  return gp.runs.some((r) => (r.kind === "device" && r.compiled.failed) || (r.kind === "scan" && hasFailed(r.body.gp)) ||
+    (r.kind === "branch" && [...r.graphs.values()].some((b) => hasFailed(b.gp))));
 }
 
 const PLAN_CACHE_SIZE = 256;
@@ -191,31 +272,27 @@ function planFor(ctx: GpuContext, outputs: readonly Node[], isBuffer: (n: Node) 
 
 // ------------------------------------------------------------------ encoding
 
-/** Encodes one device step's dispatches. `bufOf(id)` is the device buffer of plan buffer `id`. */
+/**
+ * Encodes one device step's dispatches. `bufOf(id)` is the device buffer of plan buffer `id`;
+ * `scratch(k, bytes)` the step's k-th scratch buffer (split-reduction partials, a parameter
+ * computed in the program): plan-owned when the plan is pinned, else pooled for this recording.
+ */
 function encodeStep(
-  ctx: GpuContext, pool: BufferPool, pass: GPUComputePassEncoder, run: Extract<StepRun, { kind: "device" }>,
-  bufOf: (id: number) => GPUBuffer, transient: GPUBuffer[],
+  ctx: GpuContext, pass: GPUComputePassEncoder, run: Extract<StepRun, { kind: "device" }>,
+  bufOf: (id: number) => GPUBuffer, scratch: (k: number, bytes: number) => GPUBuffer,
 ): void {
   const { step, compiled } = run;
   const { program } = compiled;
   const params = step.kernel?.params ?? [];
-  const scratch = new Map<number, GPUBuffer>();
+  const extra = program.scratch.map((s, k) => scratch(k, deviceBytes(s.size)));
+  const computed = new Map<number, GPUBuffer>();
   const paramBuffer = (p: number): GPUBuffer => {
     const id = step.bindings[p]!;
     if (id >= 0) return bufOf(id);
-    let b = scratch.get(p);
-    if (!b) {
-      b = pool.acquire(deviceBytes(program.paramSizes.get(p) ?? params[p]!.size));
-      scratch.set(p, b);
-      transient.push(b);
-    }
+    let b = computed.get(p);
+    if (!b) computed.set(p, (b = scratch(extra.length + computed.size, deviceBytes(program.paramSizes.get(p) ?? params[p]!.size))));
     return b;
   };
-  const extra = program.scratch.map((s) => {
-    const b = pool.acquire(deviceBytes(s.size));
-    transient.push(b);
-    return b;
-  });
   program.dispatches.forEach((d, i) => {
     const bufs = d.bindings.map((p) => (p >= 0 ? paramBuffer(p) : extra[-1 - p]!));
     // A donated input that became an output's storage is read through that output's binding.
@@ -232,6 +309,15 @@ function encodeStep(
     pass.dispatchWorkgroups(...d.groups);
   });
   counters.deviceSteps++;
+}
+
+/** Scratch buffers from the pool for one recording: released by the caller once recorded. */
+function pooledScratch(pool: BufferPool, transient: GPUBuffer[]): (k: number, bytes: number) => GPUBuffer {
+  return (_k, bytes) => {
+    const b = pool.acquire(bytes);
+    transient.push(b);
+    return b;
+  };
 }
 
 /** Bind groups kept per pipeline layout (the pool hands a loop the same buffers again and again). */
@@ -281,7 +367,8 @@ function copyBuffer(ctx: GpuContext, pool: BufferPool, src: GPUBuffer, size: num
 
 /** A plan holding a program whose compilation is not checked yet: submitted alone (webgpu-queue.ts). */
 function unverified(gp: GpuPlan): boolean {
-  return gp.runs.some((r) => (r.kind === "device" && !r.compiled.verified) || (r.kind === "scan" && unverified(r.body.gp)));
+  return gp.runs.some((r) => (r.kind === "device" && !r.compiled.verified) || (r.kind === "scan" && unverified(r.body.gp)) ||
+    (r.kind === "branch" && [...r.graphs.values()].some((b) => unverified(b.gp))));
 }
 
 /** The device buffer of a ready input (uploading host values on first use). */
@@ -304,13 +391,25 @@ function recordBuffers(ctx: GpuContext, gp: GpuPlan, input: (index: number) => G
   const { plan } = gp;
   const pool = poolOf(ctx);
   const gpu: (GPUBuffer | null)[] = plan.buffers.map(() => null);
-  const slots: GPUBuffer[] = [];
+  const pinned = gp.pinned;
+  const slots: GPUBuffer[] = pinned?.slots ?? [];
   const transient: GPUBuffer[] = [];
+  /** Outputs computed into the plan's own buffer: copied to the caller's after the last pass. */
+  const copyOut: { id: number; out: GPUBuffer; bytes: number }[] = [];
   plan.buffers.forEach((b, id) => {
-    if (b.role === "input") gpu[id] = input(b.index);
-    else if (b.role === "output") gpu[id] = donated?.get(id) ?? pool.acquire(deviceBytes(b.size));
-    else gpu[id] = slots[b.index] ??= pool.acquire(deviceBytes(plan.slots[b.index]!.size));
+    const stage = pinned && b.role !== "temp" && deviceBytes(b.size) <= STAGE_MAX_BYTES ? pinned : null;
+    const own = () => stage!.staged.get(id) ?? stage!.staged.set(id, pool.acquire(deviceBytes(b.size))).get(id)!;
+    if (b.role === "input") {
+      gpu[id] = input(b.index);
+      if (stage) recordCopy(ctx, gpu[id]!, (gpu[id] = own()), b.size * 4);
+    } else if (b.role === "output") {
+      const out = donated?.get(id) ?? pool.acquire(deviceBytes(b.size));
+      gpu[id] = stage ? own() : out;
+      if (stage) copyOut.push({ id, out, bytes: b.size * 4 });
+    } else gpu[id] = slots[b.index] ??= pool.acquire(deviceBytes(plan.slots[b.index]!.size));
   });
+  const pooled = pooledScratch(pool, transient);
+  const scratchOf = (run: number) => (pinned ? (k: number, bytes: number) => (pinned.scratch[run]![k] ??= pool.acquire(bytes)) : pooled);
   const bufOf = (id: number) => gpu[id]!;
   /** Each multi-output scan's outputs, computed by its first step, copied out by each sibling. */
   const scans = new Map<ControlCall, ReturnType<typeof recordScan>>();
@@ -324,16 +423,18 @@ function recordBuffers(ctx: GpuContext, gp: GpuPlan, input: (index: number) => G
     let j = i;
     while (j < gp.runs.length && gp.runs[j]!.kind === "device") j++;
     if (j === i) throw new Error(`internal: webgpu: a host step (${run.step.name}) in a device-only plan`);
+    const from = i;
     const group = gp.runs.slice(i, j) as Extract<StepRun, { kind: "device" }>[];
     // Bind groups of a program that failed to compile are invalid: their errors are captured and
     // reported with the compile error (scopedErrors), not as uncaptured errors ahead of it.
     scopedErrors(ctx, () => recordPass(ctx, (pass) => {
-      for (const r of group) encodeStep(ctx, pool, pass, r, bufOf, transient);
+      group.forEach((r, k) => encodeStep(ctx, pass, r, bufOf, scratchOf(from + k)));
     }));
     i = j;
   }
-  for (const { owned } of scans.values()) for (const b of owned) pool.release(b);
-  for (const b of [...transient, ...slots]) pool.release(b);
+  for (const { owned } of scans.values()) for (const b of owned) pool.recycle(b);
+  for (const b of pinned ? transient : [...transient, ...slots]) pool.release(b);
+  for (const { id, out, bytes } of copyOut) recordCopy(ctx, gpu[id]!, (gpu[id] = out), bytes);
   return gpu as GPUBuffer[];
 }
 
@@ -342,25 +443,52 @@ function recordScanStep(ctx: GpuContext, run: ScanRun, bufOf: (id: number) => GP
   const [out, ...ins] = run.step.bindings;
   let done = scans.get(run.call);
   if (!done) {
-    const { gp, feeds } = run.body;
-    const pool = poolOf(ctx);
-    done = recordScan(ctx, run.call, ins.map(bufOf), (args) => {
-      const g = recordBuffers(ctx, gp, (k) => {
-        const f = feeds[k]!;
-        return typeof f === "number" ? args[f]! : inputGpu(ctx, f, "scan");
-      });
-      const taken = new Set<number>();
-      return gp.plan.outputs.map((id) => {
-        const b = gp.plan.buffers[id]!;
-        if (b.role === "output" && !taken.has(id)) return (taken.add(id), g[id]!);
-        return copyBuffer(ctx, pool, g[id]!, b.size);
-      });
-    });
+    done = recordScan(ctx, run.call, ins.map(bufOf), (args) => recordSubPlan(ctx, run.body, args, "scan"));
     scans.set(run.call, done);
     counters.deviceLoops++;
   }
+  copyControlOutput(ctx, run, done.outs, bufOf);
+}
+
+/** Copies output `index` of a control call (a scan, while or cond step's own) into the step's output buffer. */
+function copyControlOutput(ctx: GpuContext, run: ScanRun | BranchRun, outs: readonly GPUBuffer[], bufOf: (id: number) => GPUBuffer): void {
   const index = (run.step.library!.params as { index: number }).index;
-  recordCopy(ctx, done.outs[index]!, bufOf(out!), run.call.outAvals[index]!.shape.reduce((a, d) => a * d, 1) * 4);
+  recordCopy(ctx, outs[index]!, bufOf(run.step.bindings[0]!), sizeOf(run.call.outAvals[index]!.shape) * 4);
+}
+
+/**
+ * Records a sub-graph's device plan on `args` (the graph's inputs): returns one fresh buffer per
+ * graph output, the caller's — an output that is an input, or one returned twice, is a copy.
+ */
+function recordSubPlan(ctx: GpuContext, body: BodyPlan, args: readonly GPUBuffer[], op: string): GPUBuffer[] {
+  const { gp, feeds } = body;
+  const g = recordBuffers(ctx, gp, (k) => {
+    const f = feeds[k]!;
+    return typeof f === "number" ? args[f]! : inputGpu(ctx, f, op);
+  });
+  const taken = new Set<number>();
+  return gp.plan.outputs.map((id) => {
+    const b = gp.plan.buffers[id]!;
+    if (b.role === "output" && !taken.has(id)) return (taken.add(id), g[id]!);
+    return copyBuffer(ctx, poolOf(ctx), g[id]!, b.size);
+  });
+}
+
+/**
+ * Runs one output of a `while`/`cond` on the device inside an asynchronous job: the call runs once
+ * per job (its first step, `started`), each sibling step copies its output.
+ */
+async function runBranchStep(ctx: GpuContext, run: BranchRun, bufOf: (id: number) => GPUBuffer, started: Map<ControlCall, Promise<DeviceBranch>>): Promise<void> {
+  let result = started.get(run.call);
+  if (!result) {
+    result = runDeviceBranch(ctx, run.call, run.step.bindings.slice(1).map(bufOf), (graph, args) => {
+      const sub = run.graphs.get(graph)!;
+      return scopedErrors(ctx, () => recordPlan(ctx, unverified(sub.gp), () => recordSubPlan(ctx, sub, args, run.call.kind)));
+    });
+    started.set(run.call, result);
+    counters.deviceBranches++;
+  }
+  copyControlOutput(ctx, run, (await result).outs, bufOf);
 }
 
 /** A plan whose steps all run on the device and whose inputs are ready: recorded into the batch now. */
@@ -404,16 +532,23 @@ function runAsync(hostRunner: Host, ctx: GpuContext, gp: GpuPlan, inputs: readon
   const results = plan.outputs.map((id) => new DeviceData(plan.buffers[id]!.dtype, plan.buffers[id]!.size, null, ctx.generation));
   for (const b of inputs) if (b.isReleased) throw new DisposedError(`${op}: a tensor of ${b.dtype}[${b.size}] was used after dispose()`);
   pool.hold();
+  // The job reads its inputs later, and the caller may free them at once: jit releases the
+  // scalars it wrapped and the State values a commit replaced right after this call returns.
+  // Each input's host array is taken now, and its device data is held (`readDevice`) until the
+  // job ends: freed meanwhile, its storage waits for the job.
+  const held = inputs.map((b) => {
+    const dd = b.device instanceof DeviceData && b.device.generation === ctx.generation ? b.device : null;
+    if (dd) readDeviceData(dd);
+    return { host: b.host, dd };
+  });
   const job = async (): Promise<void> => {
-    await Promise.all(inputs.map((b) => (b.device instanceof DeviceData ? b.device.ready : null)));
+    await Promise.all(held.map(({ dd }) => dd?.ready));
     const st: BufState[] = plan.buffers.map(() => ({ gpu: null, host: null, own: false }));
     plan.buffers.forEach((b, id) => {
       if (b.role !== "input") return;
-      const buf = inputs[b.index]!;
-      if (buf.isReleased) throw new DisposedError(`${op}: a tensor of ${b.dtype}[${b.size}] was disposed while a computation still needed it`);
-      const dd = buf.device instanceof DeviceData && buf.device.generation === ctx.generation ? buf.device : null;
+      const { host, dd } = held[b.index]!;
       if (dd?.error) throw dd.error;
-      st[id] = { gpu: dd?.gpu ?? null, host: buf.host ?? dd?.host ?? null, own: false };
+      st[id] = { gpu: dd?.gpu ?? null, host: host ?? dd?.host ?? null, own: false };
       if (!st[id]!.gpu && !st[id]!.host) throw new DisposedError(`${op}: a tensor of ${b.dtype}[${b.size}] has no data (disposed, or its device is gone)`);
     });
     const transient: GPUBuffer[] = [];
@@ -428,13 +563,22 @@ function runAsync(hostRunner: Host, ctx: GpuContext, gp: GpuPlan, inputs: readon
       s.host ??= await readback(ctx, s.gpu!, plan.buffers[id]!.dtype, plan.buffers[id]!.size);
       return s.host;
     };
+    /** Control calls run by their first step: the loops' own buffers, released at the end. */
+    const scans = new Map<ControlCall, ReturnType<typeof recordScan>>();
+    const branches = new Map<ControlCall, Promise<DeviceBranch>>();
     try {
       for (const run of gp.runs) {
         const outs = run.step.bindings.slice(0, run.step.outputs), ins = run.step.bindings.slice(run.step.outputs);
-        if (run.kind === "device") {
+        if (run.kind !== "host") {
           for (const id of ins) if (id >= 0) gpuOf(id);
           for (const out of outs) st[out] = { gpu: pool.acquire(deviceBytes(plan.buffers[out]!.size)), host: null, own: true };
-          scopedErrors(ctx, () => recordPlan(ctx, alone, () => recordPass(ctx, (pass) => encodeStep(ctx, pool, pass, run, gpuOf, transient))));
+        }
+        if (run.kind === "device") {
+          scopedErrors(ctx, () => recordPlan(ctx, alone, () => recordPass(ctx, (pass) => encodeStep(ctx, pass, run, gpuOf, pooledScratch(pool, transient)))));
+        } else if (run.kind === "scan") {
+          recordPlan(ctx, alone, () => recordScanStep(ctx, run, gpuOf, scans));
+        } else if (run.kind === "branch") {
+          await runBranchStep(ctx, run, gpuOf, branches);
         } else {
           // Its inputs' reads ride the batch holding the device steps before it.
           const arrays = await Promise.all(ins.filter((id) => id >= 0).map(hostOf));
@@ -464,14 +608,19 @@ function runAsync(hostRunner: Host, ctx: GpuContext, gp: GpuPlan, inputs: readon
         if (s.own && s.gpu && !(taken.has(id) && results.some((r) => r.gpu === s.gpu))) pool.release(s.gpu);
       });
       for (const dd of results) {
-        // Freed while pending: the result goes straight back to the pool.
-        if (dd.released && dd.gpu) (pool.release(dd.gpu), (dd.gpu = null));
+        // Freed while pending: the result goes straight back to the pool (or with its last reader).
+        if (dd.released && dd.gpu && dd.readers === 0) (pool.release(dd.gpu), (dd.gpu = null));
       }
     } finally {
       for (const b of transient) pool.release(b);
+      for (const { owned } of scans.values()) for (const b of owned) pool.recycle(b);
+      for (const r of await Promise.allSettled(branches.values())) if (r.status === "fulfilled") for (const b of r.value.owned) pool.recycle(b);
     }
   };
-  const done = job().finally(() => pool.unhold());
+  const done = job().finally(() => {
+    for (const { dd } of held) if (dd) doneReadingDeviceData(ctx, dd);
+    pool.unhold();
+  });
   for (const dd of results) {
     dd.ready = done.then(
       () => void (dd.ready = null),
@@ -488,7 +637,7 @@ function isPending(b: DataBuffer): boolean {
 
 /** Runs a plan on the device: synchronously when possible, else as an asynchronous job. */
 function runGpuPlan(hostRunner: Host, ctx: GpuContext, gp: GpuPlan, inputs: readonly DataBuffer[], op: string): DataBuffer[] {
-  if (!gp.hasHost && !inputs.some(isPending)) return runDeviceOnly(ctx, gp, inputs, op);
+  if (!gp.async && !inputs.some(isPending)) return runDeviceOnly(ctx, gp, inputs, op);
   return runAsync(hostRunner, ctx, gp, inputs, op);
 }
 
@@ -542,7 +691,7 @@ function compileWebgpu(hostRunner: Host, graph: Graph, opts: CompileOptions = {}
   const isBuffer = (n: Node) => position.has(n) || n.prim === "data";
   // The parameter buffer is one of the plan's constants: it lives as long as the plan.
   const outputs = parameterizeConstants(graph.outputs, isBuffer).outputs;
-  let { gp, inputs } = buildGpuPlan(ctx, outputs, isBuffer);
+  let { gp, inputs } = buildGpuPlan(ctx, outputs, isBuffer, true);
   const feeds = inputs.map((n) => position.get(n) ?? leafBuffer(n, () => undefined));
   const donations = planDonations(gp.plan, feeds, opts.donate ?? []);
   const constants = feeds.filter((f): f is DataBuffer => typeof f !== "number");
@@ -550,9 +699,9 @@ function compileWebgpu(hostRunner: Host, graph: Graph, opts: CompileOptions = {}
     run(bufs) {
       const now = requireGpu("jit");
       // A new device (after a loss): the same plan, compiled again for it.
-      if (gp.generation !== now.generation || hasFailed(gp)) gp = buildGpuPlan(now, outputs, isBuffer).gp;
+      if (gp.generation !== now.generation || hasFailed(gp)) gp = buildGpuPlan(now, outputs, isBuffer, true).gp;
       const ins = feeds.map((f) => (typeof f === "number" ? bufs[f]! : f));
-      if (!donations.length || gp.hasHost || ins.some(isPending)) return runGpuPlan(hostRunner, now, gp, ins, "jit");
+      if (!donations.length || gp.async || ins.some(isPending)) return runGpuPlan(hostRunner, now, gp, ins, "jit");
       const donated = new Map<number, GPUBuffer>();
       const taken: DataBuffer[] = [];
       for (const { out, input } of donations) {
@@ -573,25 +722,31 @@ function compileWebgpu(hostRunner: Host, graph: Graph, opts: CompileOptions = {}
       name: r.step.name,
       backend: r.kind === "host" ? "webgpu (host)" : "webgpu",
       outputs: r.step.outputs,
-      source: r.kind === "device" ? r.compiled.source : r.kind === "host" ? `// runs on the host: ${r.reason}` : scanSource(r),
+      source: r.kind === "device" ? r.compiled.source : r.kind === "host" ? `// runs on the host: ${r.reason}` : loopSource(r),
     })),
     stats: { ...gp.plan.stats, submissions: submissionsPerCall(gp) },
   };
 }
 
-/** What `lower()` shows of a scan on the device: its body's kernels, recorded once per iteration. */
-function scanSource(r: ScanRun): string {
-  const body = r.body.gp.runs.map((b) => (b.kind === "device" ? b.compiled.source : b.kind === "scan" ? scanSource(b) : ""));
-  return `// scan on the device: ${r.call.length} iterations recorded into the step's submission, no read-back per iteration\n${body.join("\n\n")}`;
+/** What `lower()` shows of a control call on the device: its sub-graphs' kernels and how it is driven. */
+function loopSource(r: ScanRun | BranchRun): string {
+  const sources = (gp: GpuPlan) => gp.runs.map((b) => (b.kind === "device" ? b.compiled.source : b.kind === "scan" ? loopSource(b) : "")).join("\n\n");
+  if (r.kind === "scan") return `// scan on the device: ${r.call.length} iterations recorded into the step's submission, no read-back per iteration\n${sources(r.body.gp)}`;
+  const how = r.call.kind === "while"
+    ? "while on the device: per iteration, the body and the predicate of the new carry in one submission and a read of the predicate (never the carry)"
+    : "cond on the device: a read of the predicate, then only the branch taken";
+  return `// ${how}\n${[...r.graphs.values()].map((b) => sources(b.gp)).join("\n\n")}`;
 }
 
 /**
  * Submissions one call of a plan makes at most: one for a plan without host steps (its kernels,
  * uploads and the reads of its outputs in the same turn share the batch), plus one per host step
- * (it waits for its inputs' read-back, which submits the batch so far).
+ * (it waits for its inputs' read-back, which submits the batch so far) and one per `cond` on the
+ * device (its predicate's read) — and a `while` on the device one more per iteration, not counted.
  */
 function submissionsPerCall(gp: GpuPlan): number {
-  return 1 + gp.runs.filter((r) => r.kind === "host").length;
+  const calls = new Set(gp.runs.flatMap((r) => (r.kind === "branch" ? [r.call] : [])));
+  return 1 + gp.runs.filter((r) => r.kind === "host").length + calls.size;
 }
 
 async function readWebgpu(buf: DataBuffer): Promise<TypedArray> {
