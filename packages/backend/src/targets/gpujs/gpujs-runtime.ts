@@ -23,12 +23,26 @@ interface GpujsInstance {
   createKernel(source: string, settings: Record<string, unknown>): GpujsKernelFn;
   destroy(): unknown;
 }
-type GpujsModule = { GPU?: new (settings?: Record<string, unknown>) => GpujsInstance; default?: { GPU?: new (settings?: Record<string, unknown>) => GpujsInstance } };
+type GpujsClass = new (settings?: Record<string, unknown>) => GpujsInstance;
+/** The package's exports: `GPU` and its kernel classes (also static properties of `GPU` in its browser build). */
+type GpujsExports = { readonly GPU?: GpujsClass } & { readonly [K in (typeof KERNEL_CLASSES)[number][1]]?: unknown };
+type GpujsModule = GpujsExports & { default?: GpujsExports };
+
+/**
+ * The kernel class behind each mode. GPU.js's own `Kernel.mode` says only "gpu" for all its GL
+ * kernels (WebGL2, WebGL, headless GL), so the mode is read from which class it chose.
+ */
+const KERNEL_CLASSES = [
+  ["webgl2", "WebGL2Kernel"], ["webgl", "WebGLKernel"], ["headlessgl", "HeadlessGLKernel"], ["webgpu", "WebGPUKernel"],
+  ["webasm", "WebAssemblyKernel"], ["cpu", "CPUKernel"],
+] as const;
 
 /** Not a literal: bundlers of browser builds that do not use GPU.js leave the package out. */
 const GPUJS_PACKAGE = "gpu.js";
 
 let gpu: GpujsInstance | null = null;
+/** Where the kernel classes are: the module, its default export, or statics of `GPU` (browser build). */
+let libs: readonly (GpujsExports | undefined)[] = [];
 let unavailable: string | null = null;
 
 /** Options of `init({ gpujs })`. */
@@ -55,8 +69,9 @@ export async function acquireGpujs(opts: GpujsInitOptions = {}): Promise<GpujsIn
     unavailable = `the optional gpu.js package could not be loaded (npm install gpu.js): ${(e as Error).message.split("\n")[0]}`;
     return null;
   }
-  const GPU = mod.GPU ?? mod.default?.GPU;
-  if (!GPU) {
+  const exports = mod.GPU ? mod : mod.default;
+  const GPU = exports?.GPU;
+  if (!exports || !GPU) {
     unavailable = "the gpu.js package has no GPU export";
     return null;
   }
@@ -64,6 +79,7 @@ export async function acquireGpujs(opts: GpujsInitOptions = {}): Promise<GpujsIn
     const made = new GPU(opts.mode ? { mode: opts.mode } : {});
     destroyGpujs();
     gpu = made;
+    libs = [mod, mod.default, GPU as unknown as GpujsExports];
     unavailable = null;
     return gpu;
   } catch (e) {
@@ -84,10 +100,13 @@ export function gpujsUnavailableReason(): string | null {
 
 /**
  * The mode GPU.js runs kernels in (`webgl2`, `webgl`, `webasm`, `cpu`, …), or null before `init()`.
- * @example await init(); gpujsMode(); // "webasm" in Node
+ * @example await init(); gpujsMode(); // "webasm" in Node, "webgl2" in a browser with WebGL2
  */
 export function gpujsMode(): string | null {
-  return gpu ? gpu.Kernel?.mode ?? gpu.mode ?? null : null;
+  if (!gpu) return null;
+  const classOf = (name: (typeof KERNEL_CLASSES)[number][1]) => libs.find((l) => l?.[name] !== undefined)?.[name];
+  const chosen = KERNEL_CLASSES.find(([, cls]) => classOf(cls) === gpu!.Kernel);
+  return chosen?.[0] ?? gpu.Kernel?.mode ?? gpu.mode ?? null;
 }
 
 /** A compiled GPU.js kernel, or the reason its kernel runs on the host. */
