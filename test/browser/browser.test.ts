@@ -2,7 +2,8 @@
  * End to end in a real browser: the bundled example page (examples/browser) trains an MLP with kiln
  * in Debian's headless Chromium, driven by playwright-core. With WebGPU exposed (SwiftShader,
  * Chromium's software adapter) the page must train on the webgpu backend and the loss must fall;
- * with navigator.gpu absent it must say so on screen and train on the cpu backend.
+ * with navigator.gpu absent it must say so on screen and train on gpujs over WebGL2 (kiln's GPU
+ * path without WebGPU); its backend toggle (`?backend=cpu`) picks the backend by name.
  * Under CI (CI=true) a missing Chromium fails the suite; elsewhere the suite is skipped with a warning.
  */
 import { expect } from "chai";
@@ -62,10 +63,22 @@ describe("browser: the example page trains with kiln in headless Chromium", func
     if (process.env.KILN_SCREENSHOT) await page.screenshot({ path: process.env.KILN_SCREENSHOT });
   });
 
-  it("without WebGPU: says so on screen and trains on the cpu backend", async () => {
+  it("without WebGPU: says so on screen and trains on gpujs over WebGL2", async () => {
     const { page, result } = await runPage(await launch(WEBGPU_FLAGS), url, { hideWebgpu: true });
+    expect(result.backend).to.equal("gpujs");
+    expect(result.adapter).to.equal("GPU.js webgl2");
+    expect(result.software).to.equal(false);
+    expect(result.losses.length).to.equal(31);
+    expect(result.losses.every(Number.isFinite)).to.equal(true);
+    expect(result.losses.at(-1)!).to.be.lessThan(result.losses[0]! / 5);
+    expect(await page.textContent("#status")).to.contain("WebGPU is not available").and.contain("GPU.js over WebGL");
+  });
+
+  it("the backend toggle: ?backend=cpu trains on the cpu backend", async () => {
+    const { page, result } = await runPage(await launch(WEBGPU_FLAGS), `${url}?backend=cpu`);
     expect(result.backend).to.equal("cpu");
     expect(result.losses.at(-1)!).to.be.lessThan(result.losses[0]! / 5);
-    expect(await page.textContent("#status")).to.contain("WebGPU is not available").and.contain("CPU backend");
+    expect(await page.locator("#backend").inputValue()).to.equal("cpu");
+    expect(await page.textContent("#status")).to.contain("Training on the CPU backend (chosen)");
   });
 });
