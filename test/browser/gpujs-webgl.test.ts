@@ -82,4 +82,14 @@ describe("browser: gpujs on WebGL2 in headless Chromium", function () {
     expect(gpujs.params.length).to.equal(cpu.params.length);
     gpujs.params.forEach((p, i) => expect(Math.abs(p - cpu.params[i]!), `parameter ${i}`).to.be.at.most(1e-3 + 1e-3 * Math.abs(cpu.params[i]!)));
   });
+
+  it("pipeline: values stay on the GPU between the kernels of a plan, with the same results", () => {
+    const { gpujs, unpipelined } = result.train!;
+    // Without pipelining every GPU.js kernel's output is read back; with it, only what leaves a
+    // step's plan (the loss and the updated parameters) or feeds a host step.
+    expect(unpipelined.readbacks).to.equal(unpipelined.gpujsRuns);
+    expect(gpujs.readbacks).to.be.greaterThan(0).and.lessThan(gpujs.gpujsRuns / 2);
+    expect(gpujs.losses).to.deep.equal(unpipelined.losses);
+    expect(gpujs.params).to.deep.equal(unpipelined.params);
+  });
 });

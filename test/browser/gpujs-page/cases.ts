@@ -19,6 +19,8 @@ export interface TrainResult {
   readonly losses: number[];
   readonly params: number[];
   readonly gpujsRuns: number;
+  /** GPU.js textures read back to JavaScript during the run (WebGL). */
+  readonly readbacks: number;
   readonly ms: number;
 }
 
@@ -32,7 +34,8 @@ export interface GpujsPageResult {
   adapter: string | null;
   cases: CaseResult[];
   gpujsRuns: number;
-  train?: { gpujs: TrainResult; cpu: TrainResult };
+  /** The same run on gpujs (values kept as textures between kernels), on gpujs without pipelining, and on cpu. */
+  train?: { gpujs: TrainResult; unpipelined: TrainResult; cpu: TrainResult };
 }
 
 /** The key of a case: its primitive (or "pattern") and name, numbered where names repeat. */

@@ -1,6 +1,7 @@
 /**
  * The test page of test/browser/gpujs-webgl.test.ts: in headless Chromium, runs the backend
- * conformance cases and a jitted training step on the gpujs backend in GPU.js's WebGL2 mode, and
+ * conformance cases and a jitted training step (with and without textures kept between kernels)
+ * on the gpujs backend in GPU.js's WebGL2 mode, and
  * leaves the outcome on `window.kilnGpujs` (one entry per case, in the order of the case tables).
  */
 import { ParamState, type Tensor, backends, gpujsMode, gpujsStats, init, jit, nn, np, optim, random, setBackend, valueAndGrad } from "kiln";
@@ -24,12 +25,13 @@ function train(backend: string): TrainResult {
     opt.update(grads);
     return loss;
   });
-  const runs = gpujsStats().runs, t0 = performance.now();
+  const before = gpujsStats(), t0 = performance.now();
   const losses: number[] = [];
   for (let i = 0; i < STEPS; i++) losses.push((step(x, y) as Tensor).itemSync());
   const ms = performance.now() - t0;
+  const after = gpujsStats();
   const flat = Object.values(params).flatMap((s) => Array.from((s.value as Tensor).dataSync()));
-  return { losses, params: flat, gpujsRuns: gpujsStats().runs - runs, ms };
+  return { losses, params: flat, gpujsRuns: after.runs - before.runs, readbacks: after.readbacks - before.readbacks, ms };
 }
 
 async function main(result: GpujsPageResult): Promise<void> {
@@ -56,7 +58,12 @@ async function main(result: GpujsPageResult): Promise<void> {
     }
   }
   result.gpujsRuns = gpujsStats().runs - runs;
-  if (!filter) result.train = { gpujs: train("gpujs"), cpu: train("cpu") };
+  if (filter) return;
+  const gpujs = train("gpujs");
+  await init({ tune: false, gpujs: { pipeline: false } });
+  const unpipelined = train("gpujs");
+  await init({ tune: false, gpujs: { pipeline: true } });
+  result.train = { gpujs, unpipelined, cpu: train("cpu") };
 }
 
 const result: GpujsPageResult = { done: false, webgl2: false, renderer: null, floatColorBuffer: false, mode: null, adapter: null, cases: [], gpujsRuns: 0 };

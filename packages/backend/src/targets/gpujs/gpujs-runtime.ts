@@ -49,6 +49,26 @@ let unavailable: string | null = null;
 export interface GpujsInitOptions {
   /** The GPU.js mode (default: GPU.js's own choice — `webgl2`/`webgl` in browsers, `webasm` in Node). */
   readonly mode?: GpujsMode;
+  /**
+   * On WebGL, keep the values between the kernels of a plan as GPU.js textures (`pipeline: true`)
+   * and read back only what leaves the plan (default true; false reads every kernel's output back,
+   * for comparison). No effect in the CPU modes, whose kernels return typed arrays.
+   */
+  readonly pipeline?: boolean;
+}
+
+/** The GPU.js modes that run kernels as GL shaders over textures. */
+const GL_MODES: ReadonlySet<string> = new Set(["webgl2", "webgl", "headlessgl"]);
+let pipelineWanted = true;
+
+/**
+ * Whether gpujs kernels return textures that stay on the GPU between the kernels of a plan: on
+ * WebGL, unless `init({ gpujs: { pipeline: false } })`.
+ * @example await init(); gpujsPipelined(); // false in Node (webasm), true in a browser on WebGL
+ */
+export function gpujsPipelined(): boolean {
+  const mode = gpujsMode();
+  return pipelineWanted && mode !== null && GL_MODES.has(mode);
 }
 
 /**
@@ -60,6 +80,10 @@ export interface GpujsInitOptions {
 export async function acquireGpujs(opts: GpujsInitOptions = {}): Promise<GpujsInstance | null> {
   if (opts.mode !== undefined && !(GPUJS_MODES as readonly string[]).includes(opts.mode)) {
     throw new ValueError(`init: gpujs.mode must be one of ${GPUJS_MODES.join(", ")}, got ${JSON.stringify(opts.mode)}`);
+  }
+  if (opts.pipeline !== undefined && opts.pipeline !== pipelineWanted) {
+    pipelineWanted = opts.pipeline;
+    compiled.clear(); // kernels are created with or without pipeline output
   }
   if (gpu && (opts.mode === undefined || gpujsMode() === opts.mode || gpu.mode === opts.mode)) return gpu;
   let mod: GpujsModule;
@@ -118,7 +142,7 @@ const compiled = new LruCache<string, GpujsCompiled>(GPUJS_KERNEL_CACHE_SIZE, (_
   if (!("host" in c)) c.fn.destroy?.();
 });
 const keyOf = new WeakMap<Kernel, string>();
-const counters = { compiles: 0, runs: 0, hostKernels: 0 };
+const counters = { compiles: 0, runs: 0, hostKernels: 0, readbacks: 0 };
 
 function cacheKey(k: Kernel): string {
   let key = keyOf.get(k);
@@ -149,7 +173,9 @@ export function gpujsKernel(k: Kernel): GpujsCompiled {
   const g = requireGpujs();
   let fn: GpujsKernelFn;
   try {
-    fn = g.createKernel(src.source, { output: [src.size], tactic: "precision", precision: "single", dynamicOutput: false });
+    // Pipelined kernels return a fresh texture per call (immutable), which the plan runner deletes.
+    const pipeline = gpujsPipelined();
+    fn = g.createKernel(src.source, { output: [src.size], tactic: "precision", precision: "single", dynamicOutput: false, pipeline, immutable: pipeline });
   } catch (e) {
     throw gpujsCompileError(src, e);
   }
@@ -167,13 +193,20 @@ export function countGpujsRun(): void {
   counters.runs++;
 }
 
+/** Counts a GPU.js result brought to a JavaScript array. */
+export function countGpujsReadback(): void {
+  counters.readbacks++;
+}
+
 /**
  * Counts of the GPU.js runtime: `compiles` (GPU.js kernels created), `runs` (GPU.js kernel calls),
- * `hostKernels` (distinct kernels sent to the host), `entries`.
+ * `hostKernels` (distinct kernels sent to the host), `readbacks` (GPU.js results brought to
+ * JavaScript arrays: one per kernel, or on WebGL with pipelining one per value leaving a plan or
+ * feeding a host step), `entries`.
  * @example
  * gpujsStats().runs; // grows by one per kernel GPU.js ran
  */
-export function gpujsStats(): { compiles: number; runs: number; hostKernels: number; entries: number } {
+export function gpujsStats(): { compiles: number; runs: number; hostKernels: number; readbacks: number; entries: number } {
   return { ...counters, entries: compiled.size };
 }
 
