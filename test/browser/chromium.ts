@@ -24,7 +24,7 @@ export const WEBGPU_FLAGS = [
 const TYPES: Record<string, string> = { ".html": "text/html", ".js": "text/javascript", ".map": "application/json" };
 
 /** Skips (or, under CI, fails) the calling suite when Chromium is not installed. */
-export function requireChromium(ctx: Mocha.Context): void {
+export function requireChromium(ctx: { skip(): void }): void {
   if (existsSync(CHROMIUM)) return;
   if (process.env.CI === "true") throw new Error(`${CHROMIUM} is missing (apt-get install chromium); CI requires the browser suite`);
   console.warn(`\n  browser suite skipped: ${CHROMIUM} is not installed\n`);

@@ -81,10 +81,7 @@ export async function acquireGpujs(opts: GpujsInitOptions = {}): Promise<GpujsIn
   if (opts.mode !== undefined && !(GPUJS_MODES as readonly string[]).includes(opts.mode)) {
     throw new ValueError(`init: gpujs.mode must be one of ${GPUJS_MODES.join(", ")}, got ${JSON.stringify(opts.mode)}`);
   }
-  if (opts.pipeline !== undefined && opts.pipeline !== pipelineWanted) {
-    pipelineWanted = opts.pipeline;
-    compiled.clear(); // kernels are created with or without pipeline output
-  }
+  if (opts.pipeline !== undefined) pipelineWanted = opts.pipeline;
   if (gpu && (opts.mode === undefined || gpujsMode() === opts.mode || gpu.mode === opts.mode)) return gpu;
   let mod: GpujsModule;
   try {
@@ -162,7 +159,8 @@ function requireGpujs(): GpujsInstance {
  * if (!("host" in c)) c.src.source; // the GPU.js kernel function
  */
 export function gpujsKernel(k: Kernel): GpujsCompiled {
-  const key = cacheKey(k);
+  // A kernel is created with or without pipeline output: both kinds can be cached side by side.
+  const key = gpujsPipelined() ? `pipeline:${cacheKey(k)}` : cacheKey(k);
   const hit = compiled.get(key);
   if (hit) return hit;
   const src = renderGpujs(k);
