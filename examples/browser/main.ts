@@ -1,12 +1,16 @@
 /**
  * The browser example: trains a small MLP with kiln and plots the loss. `npm run build:browser`
- * bundles it (esbuild) into examples/browser/dist/main.js; open examples/browser/index.html
- * through any static server. WebGPU is used when the browser exposes an adapter (a software one
- * too: the page asks for webgpu by name); otherwise the page says so and trains on the CPU.
+ * bundles it (esbuild) into examples/browser/dist/main.js, with GPU.js as dist/gpu.js (the page's
+ * import map points kiln's lazy `import("gpu.js")` at it); open examples/browser/index.html
+ * through any static server.
+ *
+ * The backend toggle (`?backend=auto|webgpu|gpujs|cpu`): `auto` trains on WebGPU when the browser
+ * exposes an adapter (a software one too: the page asks for webgpu by name), else on GPU.js over
+ * WebGL (kiln's GPU path where WebGPU is missing), else on the CPU, and says on screen which.
  *
  * The outcome is also left on `window.kilnDemo` for the end-to-end test (test/browser/).
  */
-import { ParamState, type Tensor, backends, grad, init, jit, nn, np, optim, random, setBackend } from "kiln";
+import { type BackendInfo, ParamState, type Tensor, backends, grad, init, jit, nn, np, optim, random, setBackend } from "kiln";
 
 interface DemoResult {
   done: boolean;
@@ -45,27 +49,51 @@ function plot(losses: readonly number[]): void {
   ].join("");
 }
 
+/** The backends the toggle offers; `auto` picks the first that works here. */
+const CHOICES = ["auto", "webgpu", "gpujs", "cpu"] as const;
+type Choice = (typeof CHOICES)[number];
+
+const LABEL: Record<Exclude<Choice, "auto">, string> = { webgpu: "WebGPU", gpujs: "GPU.js", cpu: "the CPU backend" };
+
+/** The backend to train on, and the sentence that says why. */
+function choose(choice: Choice, info: (name: string) => BackendInfo): { name: Exclude<Choice, "auto">; why: string } {
+  const gpu = info("webgpu"), gl = info("gpujs");
+  if (choice !== "auto") {
+    const b = info(choice);
+    if (b.available) return { name: choice, why: `Training on ${LABEL[choice]} (chosen) — ${b.adapter ?? "JavaScript"}.` };
+    return { name: "cpu", why: `${LABEL[choice]} is not available in this browser (${b.reason}), so kiln trains on its CPU backend.` };
+  }
+  if (gpu.available) return { name: "webgpu", why: `Training on WebGPU — adapter: ${gpu.adapter}${gpu.software ? " (a software adapter)" : ""}.` };
+  const noGpu = `WebGPU is not available in this browser (${gpu.reason})`;
+  // gpujs counts as a GPU path only on WebGL (its webasm/cpu modes are software).
+  if (gl.available && !gl.software) return { name: "gpujs", why: `${noGpu}, so kiln trains on GPU.js over WebGL — ${gl.adapter}.` };
+  return { name: "cpu", why: `${noGpu}, so kiln falls back to its CPU backend.` };
+}
+
 async function main(): Promise<void> {
   const status = document.getElementById("status")!;
+  const param = new URLSearchParams(location.search).get("backend") ?? "auto";
+  const choice: Choice = (CHOICES as readonly string[]).includes(param) ? (param as Choice) : "auto";
+  const select = document.getElementById("backend") as HTMLSelectElement | null;
+  if (select) {
+    select.value = choice;
+    select.onchange = () => { location.search = `?backend=${select.value}`; };
+  }
   // The first visit on a hardware adapter measures its matmul kernels; later visits read the
   // result from localStorage.
-  status.textContent = "Finding the WebGPU adapter…";
+  status.textContent = "Finding the WebGPU adapter and WebGL…";
   const initStart = performance.now();
   await init();
   result.initMs = Math.round(performance.now() - initStart);
-  const gpu = backends().find((b) => b.name === "webgpu")!;
-  if (gpu.available) {
-    setBackend("webgpu");
-    status.className = "webgpu";
-    status.textContent = `Training on WebGPU — adapter: ${gpu.adapter}${gpu.software ? " (a software adapter)" : ""}.`;
-  } else {
-    setBackend("cpu");
-    status.className = "cpu";
-    status.textContent = `WebGPU is not available in this browser (${gpu.reason}), so kiln falls back to its CPU backend.`;
-  }
-  result.backend = gpu.available ? "webgpu" : "cpu";
-  result.adapter = gpu.adapter ?? null;
-  result.software = gpu.software ?? false;
+  const all = backends();
+  const info = (name: string) => all.find((b) => b.name === name)!;
+  const { name, why } = choose(choice, info);
+  setBackend(name);
+  status.className = name;
+  status.textContent = why;
+  result.backend = name;
+  result.adapter = info(name).adapter ?? null;
+  result.software = info(name).software ?? false;
 
   random.seed(0);
   const x = random.uniform({ low: -1, high: 1, size: [256, 1] });

@@ -115,6 +115,18 @@ function outputsOf(c: Case): TensorT[] {
   return Array.isArray(built) ? built : [built];
 }
 
+/**
+ * The float32 tolerance of a case's graph on this backend: the widest of `contractionTol` (if it
+ * has a matmul) and the `primitiveTol` of each primitive it contains; undefined for the default.
+ */
+function float32TolOf(nodes: readonly Node[], opts: SuiteOptions): Tol | undefined {
+  if (!opts.contractionTol && !opts.primitiveTol) return undefined;
+  const prims = new Set(topoSort(nodes, (n) => n.prim === "data").map((n) => n.prim));
+  const tols = [...(prims.has("matmul") && opts.contractionTol ? [opts.contractionTol] : []), ...[...prims].flatMap((p) => opts.primitiveTol?.[p] ?? [])];
+  if (tols.length === 0) return undefined;
+  return { rtol: Math.max(...tols.map((t) => t.rtol)), atol: Math.max(...tols.map((t) => t.atol)) };
+}
+
 /** Realizes `outs` together on the active backend and compares each with the interpreter. */
 export function checkCase(c: Case, opts: SuiteOptions = {}): void {
   const outs = outputsOf(c);
@@ -124,10 +136,10 @@ export function checkCase(c: Case, opts: SuiteOptions = {}): void {
   }
   // The reference first: realization replaces the handles' graphs with buffers.
   const nodes: Node[] = outs.map((t) => t.node);
-  const contraction = opts.contractionTol && topoSort(nodes, (n) => n.prim === "data").some((n) => n.prim === "matmul");
+  const f32Tol = float32TolOf(nodes, opts);
   const want = interpret(nodes);
   const leaves = realizeSync(nodes, "conformance");
-  compareOutputs(c, outs, want, leaves.map((n) => bufferOf(n)!.host!), contraction ? opts.contractionTol : undefined);
+  compareOutputs(c, outs, want, leaves.map((n) => bufferOf(n)!.host!), f32Tol);
 }
 
 /**
@@ -137,7 +149,7 @@ export function checkCase(c: Case, opts: SuiteOptions = {}): void {
 export async function checkCaseAsync(c: Case, opts: SuiteOptions = {}): Promise<void> {
   const outs = outputsOf(c);
   const nodes: Node[] = outs.map((t) => t.node);
-  const contraction = opts.contractionTol && topoSort(nodes, (n) => n.prim === "data").some((n) => n.prim === "matmul");
+  const f32Tol = float32TolOf(nodes, opts);
   if (c.throws) {
     let err: unknown = null;
     try {
@@ -153,7 +165,7 @@ export async function checkCaseAsync(c: Case, opts: SuiteOptions = {}): Promise<
   const want = interpret(nodes);
   const leaves = await realize(nodes, "conformance");
   const got = await Promise.all(leaves.map((n) => activeExecutor().read(bufferOf(n)!)));
-  compareOutputs(c, outs, want, got, contraction ? opts.contractionTol : undefined);
+  compareOutputs(c, outs, want, got, f32Tol);
 }
 
 export interface SuiteOptions {
@@ -166,6 +178,11 @@ export interface SuiteOptions {
    * of about sqrt(k)·2^-24·Σ|a·b|.
    */
   readonly contractionTol?: Tol;
+  /**
+   * float32 tolerances of cases containing a primitive, for backends whose math library is less
+   * precise than float32 rounding (WebGL's sin/cos on SwiftShader); the widest applicable one wins.
+   */
+  readonly primitiveTol?: Partial<Record<Prim, Tol>>;
   /** Runs before the backend is made active (e.g. `await init()` to find a WebGPU adapter). */
   readonly setup?: (this: Mocha.Context) => unknown;
 }

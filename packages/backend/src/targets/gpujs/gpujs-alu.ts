@@ -21,14 +21,16 @@ export type GpujsRule = AluRender | HostOnly;
 /**
  * A float literal GPU.js reads back as the same float32 value: integral values get a decimal point
  * (GPU.js types `2` as an integer), NaN is `0.0 / 0.0` (GPU.js has no `NaN` identifier).
- * @example gpujsLiteral(2) // "2.0"; gpujsLiteral(-0.5) // "(-0.5)"
+ * @example gpujsLiteral(2) // "2.0"; gpujsLiteral(-0.5) // "(-0.5)"; gpujsLiteral(Infinity) // "(1.0 / 0.0)"
  */
 export function gpujsLiteral(v: number): string {
   checkLiteral(v);
   const f = Math.fround(v);
+  // GPU.js writes its `Infinity` identifier as FLT_MAX (3.4e38) in GLSL; 1.0 / 0.0 is an infinity
+  // in every mode (measured on WebGL2/SwiftShader and in webasm).
   if (Number.isNaN(f)) return "(0.0 / 0.0)";
-  if (f === Infinity) return "Infinity";
-  if (f === -Infinity) return "(-Infinity)";
+  if (f === Infinity) return "(1.0 / 0.0)";
+  if (f === -Infinity) return "(-1.0 / 0.0)";
   if (Object.is(f, -0)) return "(-0.0)";
   const text = String(f);
   const withPoint = /[.e]/.test(text) ? text : `${text}.0`;
@@ -36,6 +38,31 @@ export function gpujsLiteral(v: number): string {
 }
 
 const bool01 = (cond: string) => `(${cond} ? 1.0 : 0.0)`;
+const NAN = gpujsLiteral(NaN), INF = gpujsLiteral(Infinity), NEG_INF = gpujsLiteral(-Infinity);
+
+/*
+ * GLSL leaves special values and out-of-domain arguments undefined, and GPU.js's GL helpers
+ * (cbrt, pow, tanh) are the textbook formulas; measured on WebGL2 (SwiftShader): exp(NaN) = Inf,
+ * log(0) = -88, log(-1) = 0, pow(-2, 2) = 4 but pow(-2, 3) = 8, tanh(1e30) = NaN, max(NaN, 0) = 0.
+ * The rules below therefore decide those cases in the expression itself (operands are names or
+ * literals: repeating one costs nothing). They are plain JavaScript semantics, so they hold in the
+ * CPU modes (webasm, cpu) too, where they only cost a compare.
+ */
+
+/** `f` with NaN passed through: `x !== x` is the one NaN test GLSL keeps. */
+const nanThrough = (x: string, f: string) => `(${x} !== ${x} ? ${x} : ${f})`;
+
+/** log-like functions: NaN below the domain, -Infinity at its edge `at`. */
+const logRule = (name: string, at: string): AluRender => (a) => {
+  const x = a[0]!;
+  return `(${x} > ${at} ? Math.${name}(${x}) : ${x} === ${at} ? ${NEG_INF} : ${NAN})`;
+};
+
+/** NumPy's float max/min: NaN if either operand is NaN (GLSL's max/min may drop it). */
+const extremum = (name: "max" | "min"): AluRender => (a) => {
+  const [x, y] = [a[0]!, a[1]!];
+  return `(${x} !== ${x} || ${y} !== ${y} ? ${x} + ${y} : Math.${name}(${x}, ${y}))`;
+};
 const special: HostOnly = { host: "a special function GPU.js's Math does not have" };
 const bitwise: HostOnly = { host: "a bitwise op (GPU.js numbers are float32)" };
 
@@ -48,12 +75,13 @@ export const GPUJS_ALU = {
   abs: mathCall("abs"),
   // Math.sign(-0) is -0 in GPU.js; the reference gives 0.
   sign: (a) => `(${a[0]} > 0.0 ? 1.0 : ${a[0]} < 0.0 ? -1.0 : ${a[0]} === ${a[0]} ? 0.0 : ${a[0]})`,
-  exp: mathCall("exp"),
-  expm1: mathCall("expm1"),
-  log: mathCall("log"),
-  log1p: mathCall("log1p"),
+  exp: (a) => nanThrough(a[0]!, `Math.exp(${a[0]})`),
+  expm1: (a) => nanThrough(a[0]!, `Math.expm1(${a[0]})`),
+  log: logRule("log", "0.0"),
+  log1p: logRule("log1p", "(-1.0)"),
   sqrt: mathCall("sqrt"),
-  cbrt: mathCall("cbrt"),
+  // GPU.js's GL cbrt raises negative numbers to 1/3 (undefined in GLSL): odd symmetry instead.
+  cbrt: (a) => nanThrough(a[0]!, `(${a[0]} < 0.0 ? -Math.cbrt(-${a[0]}) : Math.cbrt(${a[0]}))`),
   sin: mathCall("sin"),
   cos: mathCall("cos"),
   tan: mathCall("tan"),
@@ -61,9 +89,10 @@ export const GPUJS_ALU = {
   acos: mathCall("acos"),
   atan: mathCall("atan"),
   sinh: mathCall("sinh"),
-  cosh: mathCall("cosh"),
-  tanh: mathCall("tanh"),
-  logistic: (a) => `(1.0 / (1.0 + Math.exp(-${a[0]})))`,
+  cosh: (a) => nanThrough(a[0]!, `Math.cosh(${a[0]})`),
+  // tanh(x) rounds to ±1 in float32 for |x| > 9; GL's exp-based tanh overflows to NaN far out.
+  tanh: (a) => `(Math.abs(${a[0]}) > 9.0 ? (${a[0]} > 0.0 ? 1.0 : -1.0) : Math.tanh(${a[0]}))`,
+  logistic: (a) => nanThrough(a[0]!, `(1.0 / (1.0 + Math.exp(-${a[0]})))`),
   erf: special,
   erfc: special,
   erfInv: special,
@@ -81,7 +110,7 @@ export const GPUJS_ALU = {
     return `(${x} - ${f} < 0.5 ? ${f} : ${x} - ${f} > 0.5 ? ${f} + 1.0 : ${f} - 2.0 * Math.floor(${f} * 0.5) === 0.0 ? ${f} : ${f} + 1.0)`;
   },
   isnan: (a) => bool01(`${a[0]} !== ${a[0]}`),
-  isinf: (a) => bool01(`Math.abs(${a[0]}) === Infinity`),
+  isinf: (a) => bool01(`Math.abs(${a[0]}) === ${INF}`),
   not: (a) => `(1.0 - ${a[0]})`,
   add: BASE_ALU.add,
   sub: BASE_ALU.sub,
@@ -91,10 +120,29 @@ export const GPUJS_ALU = {
   // does not reproduce.
   floorDiv: { host: "NumPy's float floor division (divmod edge cases)" },
   rem: { host: "NumPy's float remainder (divmod edge cases)" },
-  pow: mathCall("pow"),
-  max: mathCall("max"),
-  min: mathCall("min"),
-  atan2: mathCall("atan2"),
+  // GLSL's pow is exp2(y·log2(x)): undefined for x < 0, and finite at x = 0, y < 0 (log2(0) is
+  // not -Inf on SwiftShader). A negative base takes |x|^y with the sign of an odd integer exponent
+  // (NaN for a non-integer one, but not for -Infinity), zero to a negative power is ±Infinity, NaN propagates (but
+  // x^0 = 1) and (±1)^±Infinity is NaN, as the reference's Math.pow.
+  pow: (a) => {
+    const [x, y] = [a[0]!, a[1]!];
+    const odd = `Math.floor(${y} * 0.5) * 2.0 !== ${y}`;
+    const negative = `(Math.floor(${y}) !== ${y} ? (${x} === ${NEG_INF} ? Math.pow(-${x}, ${y}) : ${NAN}) : ${odd} ? -Math.pow(-${x}, ${y}) : Math.pow(-${x}, ${y}))`;
+    const zero = `(Math.floor(${y}) === ${y} && ${odd} && 1.0 / ${x} < 0.0 ? ${NEG_INF} : ${INF})`;
+    const nan = `(${x} !== ${x} || ${y} !== ${y} || (Math.abs(${x}) === 1.0 && Math.abs(${y}) === ${INF}) ? ${NAN} : `;
+    return `(${y} === 0.0 ? 1.0 : ${nan}${x} < 0.0 ? ${negative} : ${x} === 0.0 && ${y} < 0.0 ? ${zero} : Math.pow(${x}, ${y})))`;
+  },
+  max: extremum("max"),
+  min: extremum("min"),
+  // At y = ±0 the result depends on signs GL does not keep (GPU.js's atan2 gives 0 at (0, -0),
+  // SwiftShader's atan(-0, 1) gives π, atan(NaN, 0) gives 0): ±0 for x > 0 or +0, ±π for x < 0 or
+  // -0, NaN from NaN, as NumPy.
+  atan2: (a) => {
+    const [y, x] = [a[0]!, a[1]!];
+    const pi = `(1.0 / ${y} < 0.0 ? ${gpujsLiteral(-Math.PI)} : ${gpujsLiteral(Math.PI)})`;
+    const signedZero = `${x} < 0.0 || (${x} === 0.0 && 1.0 / ${x} < 0.0) ? ${pi} : ${y}`;
+    return `(${x} !== ${x} || ${y} !== ${y} ? ${x} + ${y} : ${y} === 0.0 ? (${signedZero}) : Math.atan2(${y}, ${x}))`;
+  },
   eq: (a) => bool01(`${a[0]} === ${a[1]}`),
   ne: (a) => bool01(`${a[0]} !== ${a[1]}`),
   lt: (a) => bool01(`${a[0]} < ${a[1]}`),

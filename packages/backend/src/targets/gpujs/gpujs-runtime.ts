@@ -23,18 +23,52 @@ interface GpujsInstance {
   createKernel(source: string, settings: Record<string, unknown>): GpujsKernelFn;
   destroy(): unknown;
 }
-type GpujsModule = { GPU?: new (settings?: Record<string, unknown>) => GpujsInstance; default?: { GPU?: new (settings?: Record<string, unknown>) => GpujsInstance } };
+type GpujsClass = new (settings?: Record<string, unknown>) => GpujsInstance;
+/** The package's exports: `GPU` and its kernel classes (also static properties of `GPU` in its browser build). */
+type GpujsExports = { readonly GPU?: GpujsClass } & { readonly [K in (typeof KERNEL_CLASSES)[number][1]]?: unknown };
+type GpujsModule = GpujsExports & { default?: GpujsExports };
+
+/**
+ * The kernel class behind each mode. GPU.js's own `Kernel.mode` says only "gpu" for all its GL
+ * kernels (WebGL2, WebGL, headless GL), so the mode is read from which class it chose.
+ */
+const KERNEL_CLASSES = [
+  ["webgl2", "WebGL2Kernel"], ["webgl", "WebGLKernel"], ["headlessgl", "HeadlessGLKernel"], ["webgpu", "WebGPUKernel"],
+  ["webasm", "WebAssemblyKernel"], ["cpu", "CPUKernel"],
+] as const;
 
 /** Not a literal: bundlers of browser builds that do not use GPU.js leave the package out. */
 const GPUJS_PACKAGE = "gpu.js";
 
 let gpu: GpujsInstance | null = null;
+/** Where the kernel classes are: the module, its default export, or statics of `GPU` (browser build). */
+let libs: readonly (GpujsExports | undefined)[] = [];
 let unavailable: string | null = null;
 
 /** Options of `init({ gpujs })`. */
 export interface GpujsInitOptions {
   /** The GPU.js mode (default: GPU.js's own choice — `webgl2`/`webgl` in browsers, `webasm` in Node). */
   readonly mode?: GpujsMode;
+  /**
+   * On WebGL, keep the values between the kernels of a plan as GPU.js textures (`pipeline: true`)
+   * and read back only what leaves the plan (default true; false reads every kernel's output back,
+   * for comparison). No effect in the CPU modes, whose kernels return typed arrays.
+   */
+  readonly pipeline?: boolean;
+}
+
+/** The GPU.js modes that run kernels as GL shaders over textures. */
+const GL_MODES: ReadonlySet<string> = new Set(["webgl2", "webgl", "headlessgl"]);
+let pipelineWanted = true;
+
+/**
+ * Whether gpujs kernels return textures that stay on the GPU between the kernels of a plan: on
+ * WebGL, unless `init({ gpujs: { pipeline: false } })`.
+ * @example await init(); gpujsPipelined(); // false in Node (webasm), true in a browser on WebGL
+ */
+export function gpujsPipelined(): boolean {
+  const mode = gpujsMode();
+  return pipelineWanted && mode !== null && GL_MODES.has(mode);
 }
 
 /**
@@ -47,6 +81,7 @@ export async function acquireGpujs(opts: GpujsInitOptions = {}): Promise<GpujsIn
   if (opts.mode !== undefined && !(GPUJS_MODES as readonly string[]).includes(opts.mode)) {
     throw new ValueError(`init: gpujs.mode must be one of ${GPUJS_MODES.join(", ")}, got ${JSON.stringify(opts.mode)}`);
   }
+  if (opts.pipeline !== undefined) pipelineWanted = opts.pipeline;
   if (gpu && (opts.mode === undefined || gpujsMode() === opts.mode || gpu.mode === opts.mode)) return gpu;
   let mod: GpujsModule;
   try {
@@ -55,8 +90,9 @@ export async function acquireGpujs(opts: GpujsInitOptions = {}): Promise<GpujsIn
     unavailable = `the optional gpu.js package could not be loaded (npm install gpu.js): ${(e as Error).message.split("\n")[0]}`;
     return null;
   }
-  const GPU = mod.GPU ?? mod.default?.GPU;
-  if (!GPU) {
+  const exports = mod.GPU ? mod : mod.default;
+  const GPU = exports?.GPU;
+  if (!exports || !GPU) {
     unavailable = "the gpu.js package has no GPU export";
     return null;
   }
@@ -64,6 +100,7 @@ export async function acquireGpujs(opts: GpujsInitOptions = {}): Promise<GpujsIn
     const made = new GPU(opts.mode ? { mode: opts.mode } : {});
     destroyGpujs();
     gpu = made;
+    libs = [mod, mod.default, GPU as unknown as GpujsExports];
     unavailable = null;
     return gpu;
   } catch (e) {
@@ -84,10 +121,13 @@ export function gpujsUnavailableReason(): string | null {
 
 /**
  * The mode GPU.js runs kernels in (`webgl2`, `webgl`, `webasm`, `cpu`, …), or null before `init()`.
- * @example await init(); gpujsMode(); // "webasm" in Node
+ * @example await init(); gpujsMode(); // "webasm" in Node, "webgl2" in a browser with WebGL2
  */
 export function gpujsMode(): string | null {
-  return gpu ? gpu.Kernel?.mode ?? gpu.mode ?? null : null;
+  if (!gpu) return null;
+  const classOf = (name: (typeof KERNEL_CLASSES)[number][1]) => libs.find((l) => l?.[name] !== undefined)?.[name];
+  const chosen = KERNEL_CLASSES.find(([, cls]) => classOf(cls) === gpu!.Kernel);
+  return chosen?.[0] ?? gpu.Kernel?.mode ?? gpu.mode ?? null;
 }
 
 /** A compiled GPU.js kernel, or the reason its kernel runs on the host. */
@@ -99,7 +139,7 @@ const compiled = new LruCache<string, GpujsCompiled>(GPUJS_KERNEL_CACHE_SIZE, (_
   if (!("host" in c)) c.fn.destroy?.();
 });
 const keyOf = new WeakMap<Kernel, string>();
-const counters = { compiles: 0, runs: 0, hostKernels: 0 };
+const counters = { compiles: 0, runs: 0, hostKernels: 0, readbacks: 0 };
 
 function cacheKey(k: Kernel): string {
   let key = keyOf.get(k);
@@ -119,7 +159,8 @@ function requireGpujs(): GpujsInstance {
  * if (!("host" in c)) c.src.source; // the GPU.js kernel function
  */
 export function gpujsKernel(k: Kernel): GpujsCompiled {
-  const key = cacheKey(k);
+  // A kernel is created with or without pipeline output: both kinds can be cached side by side.
+  const key = gpujsPipelined() ? `pipeline:${cacheKey(k)}` : cacheKey(k);
   const hit = compiled.get(key);
   if (hit) return hit;
   const src = renderGpujs(k);
@@ -130,7 +171,9 @@ export function gpujsKernel(k: Kernel): GpujsCompiled {
   const g = requireGpujs();
   let fn: GpujsKernelFn;
   try {
-    fn = g.createKernel(src.source, { output: [src.size], tactic: "precision", precision: "single", dynamicOutput: false });
+    // Pipelined kernels return a fresh texture per call (immutable), which the plan runner deletes.
+    const pipeline = gpujsPipelined();
+    fn = g.createKernel(src.source, { output: [src.size], tactic: "precision", precision: "single", dynamicOutput: false, pipeline, immutable: pipeline });
   } catch (e) {
     throw gpujsCompileError(src, e);
   }
@@ -148,13 +191,20 @@ export function countGpujsRun(): void {
   counters.runs++;
 }
 
+/** Counts a GPU.js result brought to a JavaScript array. */
+export function countGpujsReadback(): void {
+  counters.readbacks++;
+}
+
 /**
  * Counts of the GPU.js runtime: `compiles` (GPU.js kernels created), `runs` (GPU.js kernel calls),
- * `hostKernels` (distinct kernels sent to the host), `entries`.
+ * `hostKernels` (distinct kernels sent to the host), `readbacks` (GPU.js results brought to
+ * JavaScript arrays: one per kernel, or on WebGL with pipelining one per value leaving a plan or
+ * feeding a host step), `entries`.
  * @example
  * gpujsStats().runs; // grows by one per kernel GPU.js ran
  */
-export function gpujsStats(): { compiles: number; runs: number; hostKernels: number; entries: number } {
+export function gpujsStats(): { compiles: number; runs: number; hostKernels: number; readbacks: number; entries: number } {
   return { ...counters, entries: compiled.size };
 }
 

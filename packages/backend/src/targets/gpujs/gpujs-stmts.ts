@@ -221,11 +221,15 @@ export function op(v: Op, alias?: RegAlias): string {
   }
 }
 
+/** A float32 max/min accumulation spelled by the ALU rule (NaN propagates, as NumPy's max does). */
+const extremum = (rule: "max" | "min") => (a: string, v: string) =>
+  `${a} = ${GPUJS_ALU[rule]([a, v], { dtype: "float32", in: "float32", param: [] }, GPUJS)};`;
+
 const UPDATE = {
   sum: (a: string, v: string) => `${a} += ${v};`,
   prod: (a: string, v: string) => `${a} *= ${v};`,
-  max: (a: string, v: string) => `${a} = Math.max(${a}, ${v});`,
-  min: (a: string, v: string) => `${a} = Math.min(${a}, ${v});`,
+  max: extremum("max"),
+  min: extremum("min"),
 };
 
 export function renderStmts(stmts: readonly Stmt[], defs: Defs, ind: string, out: string[]): void {

@@ -3,10 +3,12 @@
  * gpujs-render.ts can render it exactly and on the host it is handed otherwise (library kernels and
  * control steps run on the host too; their sub-plans come back through this same step runner).
  *
- * Values between the kernels of a plan are typed arrays: GPU.js's synchronous modes in Node
- * (`webasm`, `cpu`) return typed arrays anyway; keeping WebGL textures between kernels
- * (`pipeline: true`) is still to come. GPU.js runs synchronously, so `executeSync`, the sync
- * readers and jit replay all work as on the cpu backend.
+ * Values between the kernels of a plan: on WebGL, GPU.js kernels are created with `pipeline: true`
+ * and return textures, which the next GPU.js kernel of the plan reads directly (`runPipelined`):
+ * a value is read back to JavaScript only when a host step consumes it or it leaves the plan, and
+ * every texture is deleted when the plan ends. In the CPU modes (`webasm`, `cpu`) GPU.js returns
+ * typed arrays, and plans run on the shared host runner. GPU.js runs synchronously, so
+ * `executeSync`, the sync readers and jit replay all work as on the cpu backend.
  */
 import {
   type CompiledGraph, DataBuffer, DisposedError, type Executor, type Graph, KernelCompileError, KilnError, LruCache, type Node,
@@ -15,8 +17,9 @@ import {
 import { type Kernel } from "../../kernel.js";
 import { type KernelStep, type Plan, type PlanBuffer, scheduleGraph } from "../../schedule.js";
 import { graphKey } from "../../host/graph-key.js";
-import { type Host, type HostKernels, makeHost } from "../../host/run.js";
-import { countGpujsRun, gpujsCompileError, gpujsKernel } from "./gpujs-runtime.js";
+import { type Host, type HostKernels, currentStepTimer, makeHost } from "../../host/run.js";
+import { allocTypedArray } from "../../storage.js";
+import { countGpujsReadback, countGpujsRun, gpujsCompileError, gpujsKernel, gpujsPipelined } from "./gpujs-runtime.js";
 import { renderGpujs } from "./gpujs-render.js";
 
 /** The one-step plan a host kernel is described by (`planKernels` reads only the steps). */
@@ -28,6 +31,40 @@ function hostStep(k: Kernel): { step: KernelStep; plan: Plan } {
 }
 
 const asFloat32 = (a: TypedArray): Float32Array => (a instanceof Float32Array ? a : Float32Array.from(a as ArrayLike<number>));
+
+/** A GPU.js output texture (pipeline mode): read back with `toArray`, freed with `delete`. */
+interface GpujsTexture {
+  toArray(): unknown;
+  delete(): void;
+}
+const isTexture = (v: unknown): v is GpujsTexture =>
+  typeof v === "object" && v !== null && !ArrayBuffer.isView(v) && typeof (v as GpujsTexture).toArray === "function";
+
+/** Calls a GPU.js kernel; a GPU.js failure is a renderer bug, reported with the kernel's source. */
+function callGpujs(c: Extract<ReturnType<typeof gpujsKernel>, { fn: unknown }>, ins: readonly unknown[]): unknown {
+  try {
+    const out = c.fn(...ins);
+    countGpujsRun();
+    return out;
+  } catch (e) {
+    // GPU.js compiles on the first call: a kernel it refuses is a renderer bug, reported with its source.
+    throw e instanceof KilnError ? e : gpujsCompileError(c.src, e);
+  }
+}
+
+/** Writes a kernel result (a typed array, or a texture read back and deleted) into `dst`: one readback. */
+function store(name: string, out: unknown, dst: TypedArray): void {
+  let values = out;
+  if (isTexture(out)) {
+    values = out.toArray();
+    out.delete();
+  }
+  countGpujsReadback();
+  if (!(values instanceof Float32Array) || values.length !== dst.length) {
+    throw new KernelCompileError(`kernel ${name}: GPU.js returned ${describe(values)}, expected Float32Array(${dst.length})`);
+  }
+  dst.set(values);
+}
 
 /**
  * The kernels of the gpujs host: GPU.js where the kernel renders, else the given host's kernel.
@@ -41,22 +78,10 @@ export function gpujsKernelsOver(host: Host): HostKernels {
         const f = host.stepFn(hostStep(k).step);
         return (...bufs) => f(bufs as TypedArray[]);
       }
-      const { src, fn } = c;
+      const { src } = c;
       return (...bufs) => {
         if (src.size === 0) return;
-        const ins = src.inputs.map((i) => asFloat32(bufs[i] as TypedArray));
-        let out: unknown;
-        try {
-          out = fn(...ins);
-        } catch (e) {
-          // GPU.js compiles on the first call: a kernel it refuses is a renderer bug, reported with its source.
-          throw e instanceof KilnError ? e : gpujsCompileError(src, e);
-        }
-        if (!(out instanceof Float32Array) || out.length !== src.size) {
-          throw new KernelCompileError(`kernel ${src.name}: GPU.js returned ${describe(out)}, expected Float32Array(${src.size})`);
-        }
-        (bufs[0] as TypedArray).set(out);
-        countGpujsRun();
+        store(src.name, callGpujs(c, src.inputs.map((i) => asFloat32(bufs[i] as TypedArray))), bufs[0] as TypedArray);
       };
     },
     source(k) {
@@ -70,6 +95,52 @@ export function gpujsKernelsOver(host: Host): HostKernels {
 
 function describe(v: unknown): string {
   return v && typeof v === "object" ? `${v.constructor.name}(${(v as { length?: number }).length ?? "?"})` : typeof v;
+}
+
+/**
+ * Runs a plan with its GPU.js kernels' values kept as textures (pipeline mode): a GPU.js kernel
+ * reads its inputs' textures directly; a host step (a kernel GPU.js cannot run exactly, a library
+ * or control step) gets typed arrays, each texture read back once; the plan's outputs are read
+ * back at the end and every texture is deleted, also when a step throws. Returns the array of
+ * every plan output (other entries are not filled).
+ */
+function runPipelined(steps: Host, plan: Plan, inputs: readonly TypedArray[]): TypedArray[] {
+  const values: (TypedArray | GpujsTexture | undefined)[] = plan.buffers.map((b) => (b.role === "input" ? inputs[b.index] : undefined));
+  const textures: GpujsTexture[] = [];
+  const array = (id: number): TypedArray => {
+    const v = values[id];
+    if (!isTexture(v)) return v!;
+    const b = plan.buffers[id]!, a = allocTypedArray(b.dtype, b.size);
+    store(`buffer ${id}`, v.toArray(), a);
+    return (values[id] = a);
+  };
+  const timer = currentStepTimer();
+  try {
+    for (const step of plan.steps) {
+      const t0 = timer ? performance.now() : 0;
+      const outId = step.bindings[0]!, b = plan.buffers[outId]!;
+      const c = step.kernel ? gpujsKernel(step.kernel) : null;
+      if (c && !("host" in c)) {
+        const ins = c.src.inputs.map((i) => {
+          const v = values[step.bindings[i]!];
+          return isTexture(v) ? v : asFloat32(v!);
+        });
+        const out = c.src.size === 0 ? allocTypedArray(b.dtype, 0) : callGpujs(c, ins);
+        if (isTexture(out)) textures.push(out);
+        if (isTexture(out) || c.src.size === 0) values[outId] = out as TypedArray | GpujsTexture;
+        else store(c.src.name, out, (values[outId] = allocTypedArray(b.dtype, b.size)));
+      } else {
+        // Scratch parameters (bound as -1) are the step's own business.
+        values[outId] = steps.runStep(step, step.bindings.slice(1).filter((id) => id >= 0).map(array), b.dtype, b.size);
+      }
+      timer?.(step.kind, performance.now() - t0);
+    }
+    const arrays: TypedArray[] = [];
+    for (const id of plan.outputs) arrays[id] = array(id);
+    return arrays;
+  } finally {
+    for (const t of textures) t.delete();
+  }
 }
 
 const PLAN_CACHE_SIZE = 256;
@@ -98,6 +169,7 @@ function outputsOf(plan: Plan, arrays: readonly TypedArray[]): DataBuffer[] {
 export function gpujsExecutorOn(host: Host): Executor {
   const steps = makeHost(gpujsKernelsOver(host));
   const plans = new LruCache<string, Plan>(PLAN_CACHE_SIZE);
+  const runPlan = (plan: Plan, inputs: readonly TypedArray[]) => (gpujsPipelined() ? runPipelined(steps, plan, inputs) : steps.runPlan(plan, inputs));
 
   function executeSync(outputs: readonly Node[], known: (n: Node) => DataBuffer | undefined): DataBuffer[] {
     const isBuffer = (n: Node) => n.prim === "data" || known(n) !== undefined;
@@ -105,7 +177,7 @@ export function gpujsExecutorOn(host: Host): Executor {
     const key = graphKey(nodes, outputs, isBuffer);
     const plan = plans.get(key) ?? plans.set(key, scheduleGraph(outputs, isBuffer).plan);
     const args = nodes.filter(isBuffer).map((n) => hostOf(n, known(n) ?? ((n as Node<"data">).params.ref as DataBuffer)));
-    return outputsOf(plan, steps.runPlan(plan, args));
+    return outputsOf(plan, runPlan(plan, args));
   }
 
   function compile(graph: Graph): CompiledGraph {
@@ -118,7 +190,7 @@ export function gpujsExecutorOn(host: Host): Executor {
           const p = position.get(n);
           return hostOf(n, p === undefined ? ((n as Node<"data">).params.ref as DataBuffer) : bufs[p]);
         });
-        return outputsOf(plan, steps.runPlan(plan, args));
+        return outputsOf(plan, runPlan(plan, args));
       },
       kernels: steps.planKernels(plan, "gpujs"),
       stats: plan.stats,

@@ -1,0 +1,103 @@
+/**
+ * The page of `npm run bench:webgl` (bench/src/browser-webgl.ts bundles it into bench/browser/):
+ * W1 and W2 in one Chromium page on kiln's gpujs backend in WebGL2 mode (with and without textures
+ * kept between kernels), on TF.js's webgl backend, and on kiln's cpu backend. Leaves the numbers
+ * on `window.kilnBench`.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { Tensor as KilnTensor, hostDataNode, np } from "@kiln/core";
+import { gpujsMode, gpujsStats, init, setBackend } from "@kiln/backend";
+import { measureInterleaved } from "./timing.js";
+import { type Peer, tfRunner } from "./tf-runner.js";
+
+/** What the page leaves on `window.kilnBench`. */
+export interface BenchResult {
+  done: boolean;
+  error?: string;
+  mode: string | null;
+  tfBackend: string;
+  w1: Record<string, { ms: number; runs: number; value: number }>;
+  w2: Record<string, Record<string, { ms: number; gflops: number; runs: number }>>;
+}
+
+const W1_N = 1 << 20;
+const SIZES = [256, 512];
+
+function random(n: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  return Float32Array.from({ length: n }, () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return (s / 2 ** 32) * 6 - 3;
+  });
+}
+
+const kilnTensor = (data: Float32Array, shape: number[]) => new KilnTensor(hostDataNode(data, { shape, dtype: "float32" }));
+
+/** kiln on `backend` (eager, fresh tensors each call, as the Node bench's kiln peer); `pipeline` re-inits gpujs. */
+function kilnPeer(name: string, backend: string, pipeline?: boolean): Peer {
+  const use = async () => {
+    if (pipeline !== undefined) await init({ tune: false, gpujs: { pipeline } });
+    setBackend(backend);
+  };
+  return {
+    name,
+    async w1(x) {
+      await use();
+      return async () => {
+        await use();
+        const t = kilnTensor(x, [x.length]);
+        return np.sum(np.tanh(t.mul(1.5).add(0.5)).mul(np.sigmoid(t)).sub(t.mul(t).mul(0.1))).itemSync();
+      };
+    },
+    async matmul(a, b, n) {
+      await use();
+      return async () => {
+        await use();
+        return np.matmul(kilnTensor(a, [n, n]), kilnTensor(b, [n, n])).dataSync();
+      };
+    },
+  };
+}
+
+async function main(result: BenchResult): Promise<void> {
+  await init({ tune: false });
+  result.mode = gpujsMode();
+  await tf.setBackend("webgl");
+  await tf.ready();
+  result.tfBackend = tf.getBackend();
+  const useTf = async () => {
+    if (tf.getBackend() !== "webgl") await tf.setBackend("webgl");
+  };
+  const peers: Peer[] = [
+    kilnPeer("kiln gpujs (webgl2, pipelined)", "gpujs", true),
+    kilnPeer("kiln gpujs (webgl2, no pipeline)", "gpujs", false),
+    tfRunner(tf, "TF.js (webgl)", useTf),
+    kilnPeer("kiln (cpu)", "cpu"),
+  ];
+  const x = random(W1_N, 1);
+  const w1Runs = await Promise.all(peers.map((p) => p.w1!(x)));
+  const values: number[] = [];
+  for (const r of w1Runs) values.push(Number(await r()));
+  const w1 = await measureInterleaved(w1Runs, { warmup: 2, minRounds: 7, maxRounds: 9, minMs: 300 });
+  peers.forEach((p, i) => (result.w1[p.name] = { ...w1[i]!, value: values[i]! }));
+  for (const n of SIZES) {
+    const a = random(n * n, 2), b = random(n * n, 3);
+    const runs = await Promise.all(peers.map((p) => p.matmul!(a, b, n)));
+    const times = await measureInterleaved(runs, { warmup: 2, minRounds: 5, maxRounds: 7, minMs: 300 });
+    result.w2[String(n)] = Object.fromEntries(peers.map((p, i) => [p.name, { ...times[i]!, gflops: (2 * n ** 3) / (times[i]!.ms * 1e6) }]));
+  }
+  console.log(`gpujs runs ${gpujsStats().runs}, readbacks ${gpujsStats().readbacks}`);
+}
+
+const result: BenchResult = { done: false, mode: null, tfBackend: "", w1: {}, w2: {} };
+(window as unknown as { kilnBench: BenchResult }).kilnBench = result;
+main(result).then(
+  () => {
+    result.done = true;
+    document.getElementById("out")!.textContent = JSON.stringify(result, null, 2);
+  },
+  (e: unknown) => {
+    result.error = String((e as Error)?.stack ?? e);
+    result.done = true;
+  },
+);

@@ -1,0 +1,95 @@
+/**
+ * The gpujs backend on WebGL2 in a real browser: headless Chromium (no GPU flags: its SwiftShader GL
+ * gives a WebGL2 context with EXT_color_buffer_float) runs the backend conformance suite and a
+ * jitted training step on GPU.js's `webgl2` mode (test/browser/gpujs-page/), and each case is
+ * reported here as its own test. Under CI (CI=true) a missing Chromium or WebGL2 context fails the
+ * suite; elsewhere it is skipped with a warning.
+ */
+import { expect } from "chai";
+import { type Server } from "node:http";
+import { join } from "node:path";
+import { bundleForBrowser } from "../../scripts/build-browser.js";
+import { QUIET_FLAGS, chromiumLauncher, requireChromium, runPage, serve } from "./chromium.js";
+import { type CaseResult, type GpujsPageResult, WEBGL_DEVIATIONS, caseKeys } from "./gpujs-page/cases.js";
+
+const ROOT = join(import.meta.dirname, "gpujs-page");
+
+describe("browser: gpujs on WebGL2 in headless Chromium", function () {
+  this.timeout(180_000);
+  let server: Server | undefined;
+  const { launch, close } = chromiumLauncher();
+  let result: GpujsPageResult;
+  const byKey = new Map<string, CaseResult>();
+
+  before(async function () {
+    requireChromium(this);
+    await bundleForBrowser({ entry: "test/browser/gpujs-page/main.ts", outdir: "test/browser/gpujs-page/dist" });
+    let url: string;
+    ({ server, url } = await serve(ROOT));
+    ({ result } = await runPage<GpujsPageResult>(await launch(QUIET_FLAGS), url, "kilnGpujs"));
+    if (!result.webgl2 || result.mode !== "webgl2") {
+      const why = `no WebGL2 for GPU.js in headless Chromium (WebGL2 context: ${result.webgl2}, GPU.js mode: ${result.mode}, ${result.adapter})`;
+      if (process.env.CI === "true") throw new Error(`${why}; CI requires the gpujs WebGL2 suite`);
+      console.warn(`\n  gpujs WebGL2 suite skipped: ${why}\n`);
+      this.skip();
+    }
+    for (const r of result.cases) byKey.set(r.key, r);
+  });
+
+  after(async () => {
+    await close();
+    server?.close();
+  });
+
+  it("GPU.js runs in webgl2 mode and kiln reports it as a hardware gpujs backend", () => {
+    expect(result.mode).to.equal("webgl2");
+    expect(result.adapter).to.equal("GPU.js webgl2");
+    expect(result.floatColorBuffer).to.equal(true);
+  });
+
+  it("the suite ran GPU.js kernels, not only host fallbacks", () => {
+    expect(result.cases.length).to.equal(caseKeys().length);
+    expect(result.gpujsRuns).to.be.greaterThan(300);
+  });
+
+  describe("conformance (every primitive and fused pattern, vs the float64 interpreter)", () => {
+    for (const { key } of caseKeys()) {
+      const deviation = WEBGL_DEVIATIONS[key];
+      if (!deviation) {
+        it(key, () => {
+          const r = byKey.get(key);
+          expect(r, "the page ran the case").to.not.equal(undefined);
+          expect(r!.ok, r!.error).to.equal(true);
+        });
+      } else {
+        // A documented deviation: only the named element may differ (the case fails there and nowhere earlier).
+        it(`${key} (deviates at element ${deviation.element} only: ${deviation.why})`, () => {
+          const r = byKey.get(key);
+          expect(r?.ok).to.equal(false);
+          expect(r!.error).to.match(new RegExp(`element ${deviation.element}: `));
+        });
+      }
+    }
+  });
+
+  it("a jitted MLP training step (valueAndGrad + SGD) lowers the loss and follows the cpu backend", () => {
+    const { gpujs, cpu } = result.train!;
+    expect(gpujs.gpujsRuns, "the step ran GPU.js kernels").to.be.greaterThan(gpujs.losses.length * 5);
+    expect(gpujs.losses.every(Number.isFinite)).to.equal(true);
+    expect(gpujs.losses.at(-1)!).to.be.lessThan(gpujs.losses[0]! / 2);
+    // float32 sums on the GPU vs the cpu backend's float64 accumulation, over 20 SGD steps.
+    gpujs.losses.forEach((l, i) => expect(Math.abs(l - cpu.losses[i]!), `step ${i}`).to.be.at.most(1e-3 * Math.abs(cpu.losses[i]!)));
+    expect(gpujs.params.length).to.equal(cpu.params.length);
+    gpujs.params.forEach((p, i) => expect(Math.abs(p - cpu.params[i]!), `parameter ${i}`).to.be.at.most(1e-3 + 1e-3 * Math.abs(cpu.params[i]!)));
+  });
+
+  it("pipeline: values stay on the GPU between the kernels of a plan, with the same results", () => {
+    const { gpujs, unpipelined } = result.train!;
+    // Without pipelining every GPU.js kernel's output is read back; with it, only what leaves a
+    // step's plan (the loss and the updated parameters) or feeds a host step.
+    expect(unpipelined.readbacks).to.equal(unpipelined.gpujsRuns);
+    expect(gpujs.readbacks).to.be.greaterThan(0).and.lessThan(gpujs.gpujsRuns / 2);
+    expect(gpujs.losses).to.deep.equal(unpipelined.losses);
+    expect(gpujs.params).to.deep.equal(unpipelined.params);
+  });
+});
