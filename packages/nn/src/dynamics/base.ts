@@ -181,7 +181,8 @@ interface HasStateInit {
 }
 
 function stateInitModules(root: unknown, who: string): HasStateInit[] {
-  if (!(root instanceof Module)) throw new ValueError(`${who}: expected a Module, got ${describeValue(root)}`);
+  const modules = Array.isArray(root) ? root : [root];
+  if (!modules.every((m) => m instanceof Module)) throw new ValueError(`${who}: expected a Module or an array of Modules, got ${describeValue(root)}`);
   const found: HasStateInit[] = [];
   walkStates(root, () => undefined, (_, m) => {
     const c = m as Partial<HasStateInit>;
@@ -192,12 +193,13 @@ function stateInitModules(root: unknown, who: string): HasStateInit[] {
 
 /**
  * Calls `initState(batchSize)` on every module of `model` that has one (BrainState's
- * `nn.init_all_states`). Call it outside `jit`: it creates States.
+ * `nn.init_all_states`), or of every module of an array of them (a network's populations and
+ * projections). Call it outside `jit`: it creates States.
  * @example
  * const net = new nn.Sequential(new nn.Linear(784, 100), new nn.LIF(100));
  * nn.initAllStates(net, 64);
  */
-export function initAllStates<M extends Module>(model: M, batchSize?: number): M {
+export function initAllStates<M extends Module | readonly Module[]>(model: M, batchSize?: number): M {
   for (const m of stateInitModules(model, "initAllStates")) m.initState(batchSize);
   return model;
 }
@@ -208,7 +210,7 @@ export function initAllStates<M extends Module>(model: M, batchSize?: number): M
  * @example
  * const step = jit((xs) => { nn.resetAllStates(net, 64); return forLoop((x) => net.call(x), xs); });
  */
-export function resetAllStates<M extends Module>(model: M, batchSize?: number): M {
+export function resetAllStates<M extends Module | readonly Module[]>(model: M, batchSize?: number): M {
   for (const m of stateInitModules(model, "resetAllStates")) m.resetState(batchSize);
   return model;
 }
