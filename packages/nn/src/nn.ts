@@ -39,7 +39,7 @@ export {
 export * as init from "./init-namespace.js";
 export { Dynamics, initAllStates, resetAllStates, type DynamicsParam, type CurrentInput } from "./dynamics/base.js";
 export { Neuron, type NeuronOptions, type SpikeReset } from "./dynamics/neuron.js";
-export { LIF, IF, ALIF, type LIFOptions, type IFOptions, type ALIFOptions } from "./dynamics/lif.js";
+export { LIF, LIFRef, IF, ALIF, type LIFOptions, type LIFRefOptions, type IFOptions, type ALIFOptions } from "./dynamics/lif.js";
 export { Izhikevich, AdEx, type IzhikevichOptions, type AdExOptions } from "./dynamics/izhikevich.js";
 export { Alpha, DualExpon, STP, STD, type AlphaOptions, type DualExponOptions, type STPOptions, type STDOptions } from "./dynamics/synapses.js";
 export {

@@ -6,7 +6,7 @@
  *   ALIF: LIF with an adaptive threshold vTh + beta a,   tauA da/dt = −a,  a += 1 on a spike
  * I(t) is the step's input plus the registered current inputs (projections' COBA/CUBA outputs).
  */
-import { type ArrayLike, type HiddenState, type Tensor, ValueError, np, npUtil } from "@kiln/core";
+import { type ArrayLike, type HiddenState, type Tensor, ValueError, environ, np, stopGradient } from "@kiln/core";
 import { type InitLike } from "../init.js";
 import { type DynamicsParam, inputFor, modelOptions } from "./base.js";
 import { type Integrator, checkIntegrator, integrate } from "./integrate.js";
@@ -29,6 +29,13 @@ export interface LIFOptions extends NeuronOptions {
   integrator?: Integrator;
 }
 
+/** The leaky membrane of LIF, LIFRef and ALIF over one step: tau dV/dt = vRest − V + R I(V), from `V`. */
+function leakyStep(p: { vRest: number | Tensor; R: number | Tensor; tau: number | Tensor; integrator: Integrator }, V: Tensor, current: (v: Tensor) => Tensor): Tensor {
+  return integrate((v) => np.divide(np.subtract(np.add(p.vRest, np.multiply(p.R, current(v))), v), p.tau), V, p.integrator);
+}
+
+const LIF_KEYS = { R: 1, tau: 1, vTh: 1, vReset: 1, vRest: 1, vInitializer: 1, spkFun: 1, spkReset: 1, integrator: 1 } as const;
+
 /**
  * Leaky integrate-and-fire neurons; `V` (a HiddenState) is the membrane potential and `update(x)`
  * returns this step's spikes (0/1, with the surrogate gradient of `spkFun`).
@@ -47,7 +54,7 @@ export class LIF extends Neuron {
   readonly integrator: Integrator;
 
   constructor(inSize: number | readonly number[], opts: LIFOptions = {}) {
-    opts = modelOptions("LIF", opts, { R: 1, tau: 1, vTh: 1, vReset: 1, vRest: 1, vInitializer: 1, spkFun: 1, spkReset: 1, integrator: 1 });
+    opts = modelOptions("LIF", opts, LIF_KEYS);
     super(inSize, opts, "soft");
     this.R = this.param("R", opts.R ?? 1);
     this.tau = this.param("tau", opts.tau ?? 5, { positive: true });
@@ -78,9 +85,58 @@ export class LIF extends Neuron {
     const last = this.V.value;
     const current = this.sumCurrentInputs(inputFor("LIF.update", x, last));
     const reset = this.resetPotential(last, this.getSpike(last), this.vTh, this.vReset);
-    const V = integrate((v) => np.divide(np.subtract(np.add(this.vRest, np.multiply(this.R, current(v))), v), this.tau), reset, this.integrator);
+    const V = leakyStep(this, reset, current);
     this.V.value = V;
     return this.getSpike(V);
+  }
+}
+
+export interface LIFRefOptions extends LIFOptions {
+  /** Refractory period (in dt's unit); default 5. */
+  tauRef?: DynamicsParam;
+}
+
+/**
+ * LIF with a refractory period (BrainState's `nn.LIFRef`): for the steps less than `tauRef` after a
+ * spike the potential stays at its reset value, whatever the input. The time since the last spike
+ * is the HiddenState `sinceSpike` (BrainState keeps the spike time and reads `environ`'s `t`; the
+ * elapsed time is the same comparison without a clock). Default reset: `"soft"`, as BrainState.
+ * @example
+ * const pop = new nn.LIFRef(100, { tau: 20, tauRef: 5, vRest: -60, vTh: -50, vReset: -60, spkReset: "hard" });
+ * pop.initState();
+ * environ.context({ dt: 0.1 }, () => forLoop((x) => pop.update(x), np.full([1000, 100], 20)));
+ */
+export class LIFRef extends LIF {
+  readonly tauRef: number | Tensor;
+
+  constructor(inSize: number | readonly number[], opts: LIFRefOptions = {}) {
+    const { tauRef, ...rest } = modelOptions("LIFRef", opts, { ...LIF_KEYS, tauRef: 1 });
+    super(inSize, rest);
+    this.tauRef = this.param("tauRef", tauRef ?? 5);
+    if (typeof this.tauRef === "number" && this.tauRef < 0) throw new ValueError(`LIFRef: tauRef must be non-negative, got ${this.tauRef}`);
+  }
+
+  /** Time since the last spike; created by `initState` (as long ago as 1e7: not refractory). */
+  get sinceSpike(): HiddenState {
+    return this.hidden("sinceSpike");
+  }
+
+  protected override hiddenVariables() {
+    return { V: this.vInitializer, sinceSpike: 1e7 };
+  }
+
+  /** One step with input current `x`; returns the new spikes. Refractory neurons keep their reset potential. */
+  override update(x: ArrayLike = 0): Tensor {
+    const last = this.V.value;
+    const current = this.sumCurrentInputs(inputFor("LIFRef.update", x, last));
+    const reset = this.resetPotential(last, this.getSpike(last), this.vTh, this.vReset);
+    const V = leakyStep(this, reset, current);
+    const since = this.sinceSpike.value.add(environ.getDt());
+    const held = np.where(np.less(since, this.tauRef), reset, V);
+    this.V.value = held;
+    // The clock restarts where this step's potential reaches threshold (no gradient through it).
+    this.sinceSpike.value = stopGradient(np.where(np.greaterEqual(held, this.vTh), 0, since));
+    return this.getSpike(held);
   }
 }
 
@@ -216,7 +272,7 @@ export class ALIF extends Neuron {
     const current = this.sumCurrentInputs(inputFor("ALIF.update", x, lastV));
     const spike = this.getSpike(lastV, lastA);
     const reset = this.resetPotential(lastV, spike, this.vTh, this.vReset);
-    const V = integrate((v) => np.divide(np.subtract(np.add(this.vRest, np.multiply(this.R, current(v))), v), this.tau), reset, this.integrator);
+    const V = leakyStep(this, reset, current);
     const a = integrate((a) => np.divide(a.neg(), this.tauA), lastA.add(spike), this.integrator);
     this.V.value = V;
     this.a.value = a;

@@ -166,17 +166,21 @@ export class AlignPostProj extends Module {
   }
 }
 
-/** A weight: a number or an array. */
-function weightState(who: string, weight: ArrayLike, shape: readonly number[] | null): ParamState {
+/**
+ * A weight ParamState of `shape`, from a number (broadcast) or an array of that shape. Never 0-d:
+ * a jitted step that reads a 0-d State keeps one buffer per call alive (a core issue, reported),
+ * and a simulation loop would grow without bound.
+ */
+function weightState(who: string, weight: ArrayLike, shape: readonly number[]): ParamState {
   if (typeof weight === "number" && !Number.isFinite(weight)) throw new ValueError(`${who}: weight must be finite, got ${weight}`);
   const w = npUtil.asTensor(weight, `${who} weight`);
-  if (shape && w.ndim && w.shape.join() !== shape.join()) throw new ShapeError(`${who}: weight has shape [${w.shape}], expected a number or shape [${shape}]`);
-  return new ParamState(w);
+  if (w.ndim && w.shape.join() !== shape.join()) throw new ShapeError(`${who}: weight has shape [${w.shape}], expected a number or shape [${shape}]`);
+  return new ParamState(np.broadcastTo(w, shape));
 }
 
 /**
  * One-to-one connection (BrainState's `nn.OneToOne`): neuron i drives neuron i, y = x · weight
- * (a number or one weight per neuron, a ParamState).
+ * (`weight`: a ParamState of shape [size], from a number or one weight per neuron).
  * @example new nn.OneToOne(100, { weight: 0.5 }).call(spikes)
  */
 export class OneToOne extends Module {
@@ -199,7 +203,7 @@ export class OneToOne extends Module {
 export interface FixedNumConnOptions {
   /** Fraction of the postsynaptic neurons each presynaptic neuron connects to, in (0, 1]. */
   prob: number;
-  /** Synaptic weight: a number (ParamState) for every connection; default 1. */
+  /** Synaptic weight, the same for every connection (a ParamState of shape [1]); default 1. */
   weight?: number;
   /** Seed of the connectivity (fixed at construction); default 0. */
   seed?: number;
@@ -225,8 +229,8 @@ export class FixedNumConn extends Module {
     }
     const prob = opts.prob;
     if (typeof prob !== "number" || !(prob > 0 && prob <= 1)) throw new ValueError(`FixedNumConn: prob must be a number in (0, 1], got ${describeValue(prob)}`);
-    this.weight = weightState("FixedNumConn", opts.weight ?? 1, null);
-    if (this.weight.value.ndim) throw new ShapeError(`FixedNumConn: weight must be a number, got shape [${this.weight.value.shape}]`);
+    if (typeof (opts.weight ?? 1) !== "number") throw new ValueError(`FixedNumConn: weight must be a number, got ${describeValue(opts.weight)}`);
+    this.weight = weightState("FixedNumConn", opts.weight ?? 1, [1]);
     const fanOut = Math.max(1, Math.round(prob * outSize));
     // Per row, the fanOut smallest of outSize uniform draws pick distinct targets without replacement.
     const draws = prng.uniform(prng.key(opts.seed ?? 0), [inSize, outSize]);
