@@ -45,6 +45,12 @@ export abstract class SynOut extends Module implements CurrentInput {
   }
 }
 
+/** An output's parameter: a finite number, or an array (broadcast against the conductance). */
+function outputParam(who: string, name: string, value: DynamicsParam): number | Tensor {
+  if (typeof value === "number" && !Number.isFinite(value)) throw new ValueError(`${who}: ${name} must be finite, got ${value}`);
+  return typeof value === "number" ? value : npUtil.asTensor(value, `${who} ${name}`);
+}
+
 /**
  * Conductance-based output (BrainState's `nn.COBA`): I = g (E − V), with reversal potential `E`
  * (e.g. 0 mV excitatory, −80 mV inhibitory).
@@ -56,9 +62,7 @@ export class COBA extends SynOut {
   constructor(opts: { E?: DynamicsParam } = {}) {
     super();
     opts = modelOptions("COBA", opts, { E: 1 });
-    const E = opts.E ?? 0;
-    if (typeof E === "number" && !Number.isFinite(E)) throw new ValueError(`COBA: E must be finite, got ${E}`);
-    this.E = typeof E === "number" ? E : npUtil.asTensor(E, "COBA E");
+    this.E = outputParam("COBA", "E", opts.E ?? 0);
   }
 
   protected currentOf(g: Tensor, V: Tensor): Tensor {
@@ -76,9 +80,7 @@ export class CUBA extends SynOut {
   constructor(opts: { scale?: DynamicsParam } = {}) {
     super();
     opts = modelOptions("CUBA", opts, { scale: 1 });
-    const scale = opts.scale ?? 1;
-    if (typeof scale === "number" && !Number.isFinite(scale)) throw new ValueError(`CUBA: scale must be finite, got ${scale}`);
-    this.scale = typeof scale === "number" ? scale : npUtil.asTensor(scale, "CUBA scale");
+    this.scale = outputParam("CUBA", "scale", opts.scale ?? 1);
   }
 
   protected currentOf(g: Tensor): Tensor {
