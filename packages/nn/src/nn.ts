@@ -41,6 +41,7 @@ export { Dynamics, initAllStates, resetAllStates, type DynamicsParam, type Curre
 export { Neuron, type NeuronOptions, type SpikeReset } from "./dynamics/neuron.js";
 export { LIF, LIFRef, IF, ALIF, type LIFOptions, type LIFRefOptions, type IFOptions, type ALIFOptions } from "./dynamics/lif.js";
 export { Izhikevich, AdEx, type IzhikevichOptions, type AdExOptions } from "./dynamics/izhikevich.js";
+export { HH, type HHOptions } from "./dynamics/hh.js";
 export { Alpha, DualExpon, STP, STD, type AlphaOptions, type DualExponOptions, type STPOptions, type STDOptions } from "./dynamics/synapses.js";
 export {
   AlignPostProj, SynOut, COBA, CUBA, OneToOne, FixedNumConn, type AlignPostProjOptions, type Connection, type FixedNumConnOptions,

@@ -60,6 +60,10 @@ export abstract class Dynamics extends Module {
   /**
    * Registers a current input under `key` (BrainState's `add_current_input`); `AlignPostProj`
    * calls it with its output (`COBA`/`CUBA`). A key is registered once.
+   * @example
+   * const out = new nn.CUBA({ scale: 2 });
+   * lif.addCurrentInput("drive", out);
+   * out.bindCond(g);        // each step, before lif.update: lif adds 2 · g to its input
    */
   addCurrentInput(key: string, input: CurrentInput): void {
     if (this.currentInputs.has(key)) throw new ValueError(`${this.constructor.name}.addCurrentInput: a current input "${key}" is already registered`);

@@ -1,6 +1,6 @@
 /**
  * `Neuron`: the base of spiking neurons (BrainState's `nn.Neuron`): a spike function with a
- * surrogate gradient and a reset mode, shared by LIF, IF, ALIF, Izhikevich and AdEx. Every neuron
+ * surrogate gradient and a reset mode, shared by LIF, LIFRef, IF, ALIF, Izhikevich, AdEx and HH. Every neuron
  * follows BrainState's step order: reset with the previous step's spike, integrate over dt, then
  * return the spike of the new state.
  */

@@ -7,6 +7,7 @@ import { forLoop, grad } from "@kiln/transforms";
 import { ALIF, IF, LIF } from "./lif.js";
 import { sigmoid } from "./surrogate.js";
 import { AdEx, Izhikevich } from "./izhikevich.js";
+import { HH } from "./hh.js";
 
 const f64 = { dtype: "float64" } as const;
 const full64 = (v: number) => (shape: number[]) => np.full(shape, v, f64);
@@ -179,5 +180,50 @@ describe("nn.Izhikevich / nn.AdEx", () => {
     expect(() => new AdEx(1, { tauW: Number.NaN })).to.throw(ValueError, /AdEx: tauW must be finite/);
     expect(() => new AdEx(1, { spkReset: "sideways" as never })).to.throw(ValueError, /spkReset must be "soft" or "hard"/);
     expect(() => new AdEx([2, 0])).to.throw(ValueError, /inSize must be a positive integer/);
+  });
+});
+
+describe("nn.HH", () => {
+  afterEach(() => environ.reset());
+
+  /** The HH rates of the gates m, h, n at V, written out. */
+  const xm1 = (x: number) => (x === 0 ? 1 : x / Math.expm1(x));
+  const rates = (V: number): [number, number][] => [
+    [xm1(-(V + 40) / 10), 4 * Math.exp(-(V + 65) / 18)],
+    [0.07 * Math.exp(-(V + 65) / 20), 1 / (1 + Math.exp(-(V + 35) / 10))],
+    [0.1 * xm1(-(V + 55) / 10), 0.125 * Math.exp(-(V + 65) / 80)],
+  ];
+
+  it("starts at the gates' steady state at −65 mV; one step by hand", () => {
+    environ.set({ dt: 0.01 });
+    const hh = new HH(1, { vInitializer: full64(-65) });
+    hh.initState();
+    rates(-65).forEach(([a, b], i) => expect(first([hh.m, hh.h, hh.n][i]!.value)).to.be.closeTo(a / (a + b), 1e-15));
+    hh.update(10);
+    expect(first(hh.V.value)).to.be.closeTo(-64.92875802913656, 1e-12);
+    expect(first(hh.m.value)).to.be.closeTo(0.05293248525724958, 1e-14);
+    expect(first(hh.h.value)).to.be.closeTo(0.5961207535084603, 1e-14);
+    expect(first(hh.n.value)).to.be.closeTo(0.3176769140606974, 1e-14);
+  });
+
+  it("I = 10 µA/cm² for 100 ms: 7 spikes (as Euler at dt 0.001 ms), each one crossing of vTh; the trace matches its recurrence", () => {
+    const dt = 0.05, steps = 2000;
+    const hh = new HH(1, { vInitializer: full64(-65) });
+    hh.initState();
+    const [spikes, V] = environ.context({ dt }, () => forLoop((x: Tensor) => [hh.update(x), hh.V.value], np.full([steps, 1], 10, f64))) as [Tensor, Tensor];
+    expect(spikes.sum().itemSync()).to.equal(7);
+    const trace = V.dataSync();
+    let v = -65;
+    let gates = rates(v).map(([a, b]) => a / (a + b));
+    for (let t = 0; t < steps; t++) {
+      const [m, h, n] = gates as [number, number, number];
+      const gNa = 120 * m ** 3 * h, gK = 36 * n ** 4;
+      const f = -gNa * (v - 50) - gK * (v + 77) - 0.03 * (v + 54.387) + 10;
+      gates = rates(v).map(([a, b], i) => gates[i]! + dt * exprel(-dt * (a + b)) * (a - (a + b) * gates[i]!));
+      v += dt * exprel(-dt * (gNa + gK + 0.03)) * f;
+      expect(trace[t], `V[${t}]`).to.be.closeTo(v, 1e-6 * Math.max(1, Math.abs(v)));
+    }
+    expect(() => new HH(1, { C: 0 })).to.throw(ValueError, /HH: C must be positive/);
+    expect(() => new HH(1, { spkReset: "hard" } as never)).to.throw(ValueError, /HH: unknown option\(s\) spkReset/);
   });
 });

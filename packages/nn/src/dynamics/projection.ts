@@ -15,6 +15,8 @@ import { type CurrentInput, Dynamics, type DynamicsParam, modelOptions } from ".
 /**
  * An output model (BrainState's `nn.SynOut`): holds the conductance a projection bound for this
  * step and gives the postsynaptic current as a function of the potential.
+ * @example
+ * new nn.COBA({ E: 0 }).call(np.array([0.5]), np.array([-60]))   // [30]: g (E − V)
  */
 export abstract class SynOut extends Module implements CurrentInput {
   // A plain field, not a State: it lives for one step (bound by the projection, taken by the neuron).

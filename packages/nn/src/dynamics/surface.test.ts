@@ -5,7 +5,7 @@ import { environ, nn } from "kiln";
 describe("dynamics surface through kiln", () => {
   it("the neurons, synapses, projections and inputs, nn.Dynamics, nn.initAllStates, nn.resetAllStates, nn.integrate, nn.expEulerStep, nn.surrogate.*, environ.getDt", () => {
     const names = [
-      "LIF", "LIFRef", "IF", "ALIF", "Izhikevich", "AdEx", "Neuron", "Expon", "Alpha", "DualExpon", "STP", "STD",
+      "LIF", "LIFRef", "IF", "ALIF", "Izhikevich", "AdEx", "HH", "Neuron", "Expon", "Alpha", "DualExpon", "STP", "STD",
       "AlignPostProj", "SynOut", "COBA", "CUBA", "OneToOne", "FixedNumConn", "PoissonSpike",
       "Dynamics", "initAllStates", "resetAllStates", "integrate", "expEulerStep",
     ];
