@@ -34,4 +34,16 @@ export function lossCurve(values: readonly { step: number; loss: number }[], opt
 }
 
 /** The Vega-Lite schema the examples' charts declare. */
+/**
+ * A spike raster (one unit of a Vega-Lite spec): one tick per `{ t, neuron }` spike, time in ms.
+ * @example await writeSvg("raster.svg", { $schema: SCHEMA, ...spikeRaster(points, { title: "spikes" }) });
+ */
+export function spikeRaster(points: readonly { t: number; neuron: number }[], opts: { title: string; width?: number; height?: number }) {
+  return {
+    title: opts.title, width: opts.width ?? 260, height: opts.height ?? 200, data: { values: points as { t: number; neuron: number }[] },
+    mark: { type: "tick" as const, orient: "vertical" as const, thickness: 2 },
+    encoding: { x: { field: "t", type: "quantitative" as const, title: "time (ms)" }, y: { field: "neuron", type: "quantitative" as const, title: "neuron" } },
+  };
+}
+
 export const SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json";

@@ -13,7 +13,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { np, nn, optim, random, jit, grad, forLoop, environ, slice, ParamState, State, type Tensor } from "kiln";
-import { SCHEMA, lossCurve, writeSvg } from "./plot.js";
+import { SCHEMA, lossCurve, spikeRaster, writeSvg } from "./plot.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -120,11 +120,7 @@ const path = await writeSvg("examples/output/spiking.svg", {
   $schema: SCHEMA,
   hconcat: [
     lossCurve(curve.slice(1), { title: "training loss", width: 220, height: 200, log: false }),
-    {
-      title: "hidden-layer spikes (a held-out 3)", width: 260, height: 200, data: { values: raster },
-      mark: { type: "tick", orient: "vertical", thickness: 2 },
-      encoding: { x: { field: "t", type: "quantitative", title: "time (ms)" }, y: { field: "neuron", type: "quantitative", title: "neuron" } },
-    },
+    spikeRaster(raster, { title: "hidden-layer spikes (a held-out 3)" }),
     {
       title: "readout membrane potentials", width: 260, height: 200,
       layer: [

@@ -38,6 +38,16 @@ describe("examples", function () {
     expect(out).to.contain("spiking.svg");
   });
 
+  it("ei-network (short run): the COBA E/I network settles in the inhibition-dominated asynchronous regime and writes its raster", function () {
+    // The input alone drives each neuron at ~53 Hz (ISI 20 ln 2 + 5 ms refractory); recurrent
+    // inhibition holds the population well below that, without falling silent.
+    this.timeout(300_000);
+    const out = run("ei-network", ["--neurons", "500", "--time", "100"], 280_000);
+    const rate = Number(/mean firing rate ([\d.]+) Hz/.exec(out)?.[1]);
+    expect(rate, out).to.be.within(3, 45);
+    expect(out).to.contain("ei-network.svg");
+  });
+
   it("gru-sine (short run): a GRU trained through scan in one jitted step; the loss falls toward the noise floor", () => {
     const out = run("gru-sine", ["--steps", "150"]);
     const [first, final] = [/first loss ([\d.e-]+)/, /final loss ([\d.e-]+)/].map((r) => Number(r.exec(out)?.[1]));

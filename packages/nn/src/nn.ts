@@ -37,8 +37,16 @@ export {
   type Reduction, type LossOptions, type CrossEntropyOptions, type BinaryCrossEntropyOptions, type HuberLossOptions,
 } from "./losses.js";
 export * as init from "./init-namespace.js";
-export { Dynamics, initAllStates, resetAllStates, type DynamicsParam } from "./dynamics/base.js";
-export { LIF, type LIFOptions, type SpikeReset } from "./dynamics/lif.js";
+export { Dynamics, initAllStates, resetAllStates, type DynamicsParam, type CurrentInput } from "./dynamics/base.js";
+export { Neuron, type NeuronOptions, type SpikeReset } from "./dynamics/neuron.js";
+export { LIF, LIFRef, IF, ALIF, type LIFOptions, type LIFRefOptions, type IFOptions, type ALIFOptions } from "./dynamics/lif.js";
+export { Izhikevich, AdEx, type IzhikevichOptions, type AdExOptions } from "./dynamics/izhikevich.js";
+export { HH, type HHOptions } from "./dynamics/hh.js";
+export { Alpha, DualExpon, STP, STD, type AlphaOptions, type DualExponOptions, type STPOptions, type STDOptions } from "./dynamics/synapses.js";
+export {
+  AlignPostProj, SynOut, COBA, CUBA, OneToOne, FixedNumConn, type AlignPostProjOptions, type Connection, type FixedNumConnOptions,
+} from "./dynamics/projection.js";
+export { PoissonSpike, type PoissonSpikeOptions } from "./dynamics/poisson.js";
 export { Expon, type ExponOptions } from "./dynamics/expon.js";
 export { integrate, expEulerStep, type Integrator, type Drift } from "./dynamics/integrate.js";
 export * as surrogate from "./dynamics/surrogate.js";

@@ -10,6 +10,16 @@ import {
 import { type InitLike, initialize } from "../init.js";
 import { Module, walkStates } from "../module.js";
 
+/**
+ * A current registered on a neuron by a projection (BrainState's `add_current_input`): each step
+ * the neuron takes its current once, as a function of the membrane potential (a conductance-based
+ * output depends on it), and adds it to the step's input inside the drift.
+ */
+export interface CurrentInput {
+  /** The current of this step as a function of the potential; consumed (one binding, one step). */
+  takeCurrent(who: string): (V: Tensor) => Tensor;
+}
+
 /** A model parameter: one number for every neuron, or an array broadcasting to the variable shape. */
 export type DynamicsParam = number | ArrayLike;
 
@@ -33,6 +43,42 @@ export abstract class Dynamics extends Module {
       throw new ValueError(`${this.constructor.name}: inSize must be a positive integer or an array of them, got ${describeValue(inSize)}`);
     }
     this.varshape = dims as number[];
+  }
+
+  /**
+   * The current inputs by key, non-enumerable: a projection registered here holds this model, and
+   * walking the model's States must not walk back into the projection.
+   */
+  private get currentInputs(): Map<string, CurrentInput> {
+    const own = Object.getOwnPropertyDescriptor(this, "_currentInputs");
+    if (own) return own.value as Map<string, CurrentInput>;
+    const inputs = new Map<string, CurrentInput>();
+    Object.defineProperty(this, "_currentInputs", { value: inputs, enumerable: false });
+    return inputs;
+  }
+
+  /**
+   * Registers a current input under `key` (BrainState's `add_current_input`); `AlignPostProj`
+   * calls it with its output (`COBA`/`CUBA`). A key is registered once.
+   * @example
+   * const out = new nn.CUBA({ scale: 2 });
+   * lif.addCurrentInput("drive", out);
+   * out.bindCond(g);        // each step, before lif.update: lif adds 2 · g to its input
+   */
+  addCurrentInput(key: string, input: CurrentInput): void {
+    if (this.currentInputs.has(key)) throw new ValueError(`${this.constructor.name}.addCurrentInput: a current input "${key}" is already registered`);
+    this.currentInputs.set(key, input);
+  }
+
+  /**
+   * The total input current of this step as a function of the potential: `x` plus every
+   * registered current input (BrainState's `sum_current_inputs(x, V)`). Each input's binding is
+   * taken once, so call it once per `update`.
+   */
+  protected sumCurrentInputs(x: Tensor): (V: Tensor) => Tensor {
+    const currents = [...this.currentInputs.values()].map((c) => c.takeCurrent(`${this.constructor.name}.update`));
+    if (!currents.length) return () => x;
+    return (V) => currents.reduce((total, current) => total.add(current(V)), x);
   }
 
   /** The HiddenStates `initState` creates, by field name, with their initializers. */
@@ -107,6 +153,18 @@ function broadcastsTo(shape: readonly number[], target: readonly number[]): bool
 }
 
 /**
+ * A model's options object, checked: every key must be one of `known` (typed as the complete key
+ * set of `O`, so a new option cannot be left out). A BrainState spelling such as `tau_a` or
+ * `V_th` would otherwise be ignored silently and the model would run with the default.
+ */
+export function modelOptions<O extends object>(who: string, opts: O | undefined, known: { readonly [K in keyof Required<O>]: 1 }): O {
+  const o = npUtil.optionsOf(who, opts);
+  const unknown = Object.keys(o).filter((k) => !Object.hasOwn(known, k));
+  if (unknown.length) throw new ValueError(`${who}: unknown option(s) ${unknown.join(", ")}; the options are ${Object.keys(known).join(", ")}`);
+  return o;
+}
+
+/**
  * A step's input as a Tensor, checked to broadcast to the State it drives: a larger input would
  * silently grow the State (and break a loop whose carry must keep its shape).
  */
@@ -127,7 +185,8 @@ interface HasStateInit {
 }
 
 function stateInitModules(root: unknown, who: string): HasStateInit[] {
-  if (!(root instanceof Module)) throw new ValueError(`${who}: expected a Module, got ${describeValue(root)}`);
+  const modules = Array.isArray(root) ? root : [root];
+  if (!modules.every((m) => m instanceof Module)) throw new ValueError(`${who}: expected a Module or an array of Modules, got ${describeValue(root)}`);
   const found: HasStateInit[] = [];
   walkStates(root, () => undefined, (_, m) => {
     const c = m as Partial<HasStateInit>;
@@ -138,12 +197,13 @@ function stateInitModules(root: unknown, who: string): HasStateInit[] {
 
 /**
  * Calls `initState(batchSize)` on every module of `model` that has one (BrainState's
- * `nn.init_all_states`). Call it outside `jit`: it creates States.
+ * `nn.init_all_states`), or of every module of an array of them (a network's populations and
+ * projections). Call it outside `jit`: it creates States.
  * @example
  * const net = new nn.Sequential(new nn.Linear(784, 100), new nn.LIF(100));
  * nn.initAllStates(net, 64);
  */
-export function initAllStates<M extends Module>(model: M, batchSize?: number): M {
+export function initAllStates<M extends Module | readonly Module[]>(model: M, batchSize?: number): M {
   for (const m of stateInitModules(model, "initAllStates")) m.initState(batchSize);
   return model;
 }
@@ -154,7 +214,7 @@ export function initAllStates<M extends Module>(model: M, batchSize?: number): M
  * @example
  * const step = jit((xs) => { nn.resetAllStates(net, 64); return forLoop((x) => net.call(x), xs); });
  */
-export function resetAllStates<M extends Module>(model: M, batchSize?: number): M {
+export function resetAllStates<M extends Module | readonly Module[]>(model: M, batchSize?: number): M {
   for (const m of stateInitModules(model, "resetAllStates")) m.resetState(batchSize);
   return model;
 }

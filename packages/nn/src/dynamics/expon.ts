@@ -4,7 +4,7 @@
  */
 import { type ArrayLike, type HiddenState, type Tensor, np, npUtil } from "@kiln/core";
 import { type InitLike } from "../init.js";
-import { Dynamics, type DynamicsParam, inputFor } from "./base.js";
+import { Dynamics, type DynamicsParam, inputFor, modelOptions } from "./base.js";
 import { type Integrator, checkIntegrator, integrate } from "./integrate.js";
 
 export interface ExponOptions {
@@ -31,7 +31,7 @@ export class Expon extends Dynamics {
 
   constructor(inSize: number | readonly number[], opts: ExponOptions = {}) {
     super(inSize);
-    opts = npUtil.optionsOf("Expon", opts);
+    opts = modelOptions("Expon", opts, { tau: 1, gInitializer: 1, integrator: 1 });
     this.tau = this.param("tau", opts.tau ?? 8, { positive: true });
     this.gInitializer = opts.gInitializer ?? 0;
     this.integrator = checkIntegrator("Expon", opts.integrator ?? "expEuler");
