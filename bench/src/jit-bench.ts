@@ -16,15 +16,14 @@
  * Medians of interleaved rounds after warm-up (timing.ts). Not a test: numbers depend on the
  * machine and its load.
  */
-import { pathToFileURL } from "node:url";
 import * as jax from "@jax-js/jax";
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { type Lowered, ParamState, type Tensor, grad, hessian, jit, nn, np, optim } from "kiln";
 import { setStepTimer } from "@kiln/backend";
-import { type BenchOptions, parseBenchArgs } from "./options.js";
+import { type BenchOptions, runWhenMain } from "./options.js";
 import { random } from "./data.js";
-import { lpad, metric, pad, reportWorkload, writeJson } from "./report.js";
+import { lpad, metric, pad, reportWorkload } from "./report.js";
 import { measureInterleaved } from "./timing.js";
 
 const jnp = jax.numpy;
@@ -342,9 +341,4 @@ export async function runJitBenchmarks(opts: BenchOptions): Promise<Record<strin
   return result;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const opts = parseBenchArgs(process.argv.slice(2));
-  const result = await runJitBenchmarks(opts);
-  if (opts.json) writeJson(opts.json, { date: new Date().toISOString(), ...result });
-  process.exit(0);
-}
+await runWhenMain(import.meta.url, null, runJitBenchmarks);

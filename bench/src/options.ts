@@ -3,6 +3,8 @@
  * `util.parseArgs` so a typo is an error instead of a silently ignored flag.
  */
 import { parseArgs } from "node:util";
+import { pathToFileURL } from "node:url";
+import { writeJson } from "./report.js";
 
 /** The workloads, in the order `npm run bench` runs them. */
 export const WORKLOADS = ["W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8"] as const;
@@ -62,4 +64,19 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     profile: values.profile,
     cpuOnly: values["cpu-only"],
   };
+}
+
+/**
+ * Runs a workload file's `run` when that file is the process's entry point (not when run.ts
+ * imports it): parses the command line, restricts it to `workload` when the file has one, writes
+ * `--json`, and exits (the peers' runtimes keep Node's event loop alive).
+ * @example
+ * await runWhenMain(import.meta.url, "W8", runTransformerBenchmark);
+ */
+export async function runWhenMain(moduleUrl: string, workload: Workload | null, run: (opts: BenchOptions) => Promise<Record<string, unknown>>): Promise<void> {
+  if (!process.argv[1] || moduleUrl !== pathToFileURL(process.argv[1]).href) return;
+  const opts = parseBenchArgs(process.argv.slice(2));
+  const result = await run(workload ? { ...opts, only: new Set([workload]) } : opts);
+  if (opts.json) writeJson(opts.json, { date: new Date().toISOString(), ...result });
+  process.exit(0);
 }

@@ -12,14 +12,12 @@
  * `npm run bench` runs it last; alone: `node --conditions=kiln-source --import tsx
  * bench/src/transformer-bench.ts [--quick] [--json path]`.
  */
-import { pathToFileURL } from "node:url";
 import * as jax from "@jax-js/jax";
 import { ParamState, type Tensor, grad, jit, nn, np, optim } from "kiln";
-import { type KilnDevice, onDevice, webgpuAvailable } from "./devices.js";
+import { type KilnDevice, onDevice } from "./devices.js";
 import { random } from "./data.js";
-import { type BenchOptions, parseBenchArgs } from "./options.js";
-import { metric, reason, reportUnavailable, reportWorkload, writeJson } from "./report.js";
-import { measureInterleaved } from "./timing.js";
+import { type Step, type StepMaker, kilnDevices, runStepWorkload } from "./model-steps.js";
+import { type BenchOptions, runWhenMain } from "./options.js";
 
 const jnp = jax.numpy;
 type JArray = jax.Array;
@@ -43,8 +41,6 @@ function layerData(): LayerData {
     x: random(B * T * D, 27), target: random(B * T * D, 28),
   };
 }
-
-type Step = () => number | Promise<number>;
 
 // ------------------------------------------------------------------------------------- kiln
 
@@ -117,37 +113,11 @@ export async function runTransformerBenchmark(opts: BenchOptions): Promise<Recor
   await jax.init("wasm");
   jax.defaultDevice("wasm");
   const d = layerData();
-  const runners: [string, Step][] = [];
-  const firstLoss: Record<string, number> = {};
-  const failed: Record<string, string> = {};
-  const kilnInfo: Record<string, { kernels: number; mflop: number; firstCallMs: number }> = {};
-  const devices: KilnDevice[] = ["cpu", ...(!opts.cpuOnly && (await webgpuAvailable()) ? ["webgpu" as const] : [])];
-  const makers: [string, () => { step: Step; kernels?: number; mflop?: number }][] = [
-    ...devices.map((device): [string, () => ReturnType<typeof kilnW8>] => [`kiln (${device}, jit)`, () => kilnW8(d, device)]),
+  const makers: StepMaker[] = [
+    ...(await kilnDevices(opts)).map((device): StepMaker => [`kiln (${device}, jit)`, () => kilnW8(d, device)]),
     ["jax-js (wasm, jit)", () => ({ step: jaxW8(d) })],
   ];
-  for (const [name, make] of makers) {
-    try {
-      const t0 = performance.now();
-      const r = make();
-      firstLoss[name] = await r.step();
-      if (r.kernels !== undefined) kilnInfo[name] = { kernels: r.kernels, mflop: r.mflop!, firstCallMs: performance.now() - t0 };
-      runners.push([name, r.step]);
-    } catch (e) {
-      failed[name] = reason(e);
-    }
-  }
-  for (const [name, k] of Object.entries(kilnInfo)) console.log(`\n${name}: ${k.kernels} kernels, ${k.mflop.toFixed(0)} MFLOP per step; first call (trace + compile + run) ${k.firstCallMs.toFixed(0)} ms`);
-  const times = await measureInterleaved(runners.map(([, s]) => s), opts.quick ? { warmup: 1, minRounds: 3, maxRounds: 4, minMs: 300 } : { warmup: 1, minRounds: 5, maxRounds: 15, minMs: 2000 });
-  const w8 = reportWorkload(`W8: TransformerEncoderLayer train step (batch ${B}, seq ${T}, d ${D}, ${HEADS} heads, ff ${DFF}, MSE, SGD), loss read back: steps/s`,
-    runners.map(([name], i) => ({ name, timing: times[i]!, extra: { "1st loss": firstLoss[name]! } })), metric.perSecond("steps/s", 1, 2));
-  reportUnavailable(failed);
-  return { W8: { ...w8, kiln: kilnInfo, failed } };
+  return runStepWorkload("W8", `W8: TransformerEncoderLayer train step (batch ${B}, seq ${T}, d ${D}, ${HEADS} heads, ff ${DFF}, MSE, SGD), loss read back: steps/s`, makers, opts);
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  const opts = parseBenchArgs(process.argv.slice(2));
-  const result = await runTransformerBenchmark({ ...opts, only: new Set(["W8"]) });
-  if (opts.json) writeJson(opts.json, { date: new Date().toISOString(), ...result });
-  process.exit(0);
-}
+await runWhenMain(import.meta.url, "W8", runTransformerBenchmark);
