@@ -141,7 +141,7 @@ export async function runCnnBenchmark(opts: BenchOptions): Promise<Record<string
   ];
   // TF.js's plain-JS cpu backend can run the step, but at ~100x kiln's time (138 s/step under
   // load in session 22): minutes per round. Kept for a run by hand, not in the bench.
-  const notRun = (failed: Readonly<Record<string, string>>) => (failed["TF.js (wasm)"] ? { "TF.js (cpu)": `~100x kiln's step time (tfW7(d, "cpu") runs it by hand)` } : {});
+  const notRun = (failed: Readonly<Record<string, string>>): Record<string, string> => (failed["TF.js (wasm)"] ? { "TF.js (cpu)": `~100x kiln's step time (tfW7(d, "cpu") runs it by hand)` } : {});
   return runStepWorkload("W7", `W7: digits CNN train step (conv-relu-pool x2, dense, cross-entropy, Adam), batch ${BATCH} of 28x28x1, loss read back: steps/s`, makers, opts, notRun);
 }
 

@@ -23,6 +23,7 @@ import { type Lowered, ParamState, type Tensor, grad, hessian, jit, nn, np, opti
 import { setStepTimer } from "@kiln/backend";
 import { type BenchOptions, runWhenMain } from "./options.js";
 import { random } from "./data.js";
+import type { Step } from "./model-steps.js";
 import { lpad, metric, pad, reportWorkload } from "./report.js";
 import { measureInterleaved } from "./timing.js";
 
@@ -53,8 +54,6 @@ function mlpData(): MlpData {
 
 const kilnTensor = (data: Float32Array | Int32Array, shape: number[]) => np.array(data, { shape });
 
-/** A W3 step: returns the loss as a number (read back). */
-type Step = () => number | Promise<number>;
 
 // ------------------------------------------------------------------------------------- kiln
 
