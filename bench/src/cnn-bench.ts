@@ -1,24 +1,25 @@
 /**
  * W7 (issue 16): one jitted training step of the digits CNN — conv 3×3 (1→16, SAME) + relu + 2×2
  * max pool, conv 3×3 (16→32) + relu + pool, dense 1568→10, softmax cross-entropy, Adam (lr 1e-3) —
- * on a batch of 64 28×28×1 images, loss read back every step: steps/s. kiln (cpu, jit) next to
- * TF.js (Adam through `optimizer.minimize`; its wasm backend has no Conv2DBackpropFilter kernel, so
- * the wasm runner reports that and the cpu backend runs) and jax-js (wasm, jit; plain SGD inside the jitted
- * step, since jax-js has no optimizer library — the update is a few elementwise ops either way).
- * Every runner starts from the same weights and batch (jax-js runs channels-first, so its flatten
- * order — and first loss — differ slightly). `npm run bench` runs it after W3–W6; alone:
- * `node --conditions=kiln-source --import tsx bench/src/cnn-bench.ts [--quick] [--out path]`.
- * Also printed for kiln: kernels and MFLOP of the step, and its first call (trace + compile).
+ * on a batch of 64 28×28×1 images, loss read back every step: steps/s. kiln (cpu, jit; and webgpu
+ * when an adapter exists) next to TF.js (Adam through `optimizer.minimize`; its wasm backend has no
+ * Conv2DBackpropFilter kernel, so the wasm runner reports that; its cpu backend is too slow to run
+ * in the bench) and
+ * jax-js (wasm, jit; plain SGD inside the jitted step, since jax-js has no optimizer library — the
+ * update is a few elementwise ops either way). Every runner starts from the same weights and batch
+ * (jax-js runs channels-first, so its flatten order — and first loss — differ slightly).
+ * `npm run bench` runs it after W3–W6; alone: `node --conditions=kiln-source --import tsx
+ * bench/src/cnn-bench.ts [--quick] [--json path]`. Also printed for kiln: kernels and MFLOP of the
+ * step, and its first call (trace + compile).
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
 import * as jax from "@jax-js/jax";
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { ParamState, type Tensor, grad, jit, nn, np, optim } from "kiln";
-import { random } from "./jit-bench.js";
-import { measureInterleaved } from "./timing.js";
+import { random } from "./data.js";
+import { type KilnDevice, onDevice } from "./devices.js";
+import { type Step, type StepMaker, kilnDevices, runStepWorkload } from "./model-steps.js";
+import { type BenchOptions, runWhenMain } from "./options.js";
 
 const jnp = jax.numpy;
 type JArray = jax.Array;
@@ -43,11 +44,14 @@ function cnnData(): CnnData {
   };
 }
 
-type Step = () => number | Promise<number>;
-
 // ------------------------------------------------------------------------------------- kiln
 
-function kilnW7(d: CnnData): { step: Step; kernels: number; mflop: number } {
+/** The kiln step on `device` (built and run with that backend active; the loss read back). */
+function kilnW7(d: CnnData, device: KilnDevice): { step: Step; kernels: number; mflop: number } {
+  return onDevice(device, () => kilnW7Here(d, device));
+}
+
+function kilnW7Here(d: CnnData, device: KilnDevice): { step: Step; kernels: number; mflop: number } {
   const conv1 = new nn.Conv2d(1, 16, 3, { padding: "SAME" }), conv2 = new nn.Conv2d(16, 32, 3, { padding: "SAME" });
   const dense = new nn.Linear(7 * 7 * 32, 10);
   const set = (s: ParamState, v: Float32Array) => (s.value = np.array(v, { shape: s.value.shape }));
@@ -63,7 +67,7 @@ function kilnW7(d: CnnData): { step: Step; kernels: number; mflop: number } {
     return v;
   });
   const { stats } = step.lower(x, y);
-  return { step: () => step(x, y).itemSync(), kernels: stats.kernels, mflop: stats.flops / 1e6 };
+  return { step: () => onDevice(device, () => step(x, y).item()), kernels: stats.kernels, mflop: stats.flops / 1e6 };
 }
 
 // ------------------------------------------------------------------------------------- TF.js
@@ -124,46 +128,21 @@ function jaxW7(d: CnnData): Step {
 
 // ------------------------------------------------------------------------------------- report
 
-const pad = (s: string, n: number) => (s.length >= n ? s : s + " ".repeat(n - s.length));
-const lpad = (s: string, n: number) => (s.length >= n ? s : " ".repeat(n - s.length) + s);
-
-export async function runCnnBenchmark(args: readonly string[] = process.argv.slice(2)): Promise<void> {
-  const quick = args.includes("--quick");
-  const outPath = args.includes("--out") ? args[args.indexOf("--out") + 1]! : join(dirname(fileURLToPath(import.meta.url)), "..", "results", "latest.json");
+/** W7, when selected: every runner that can run the step, interleaved; the others with their reason. */
+export async function runCnnBenchmark(opts: BenchOptions): Promise<Record<string, unknown>> {
+  if (!opts.only.has("W7")) return {};
   await jax.init("wasm");
   jax.defaultDevice("wasm");
   const d = cnnData();
-  const t0 = performance.now();
-  const kiln = kilnW7(d);
-  const kilnFirstLoss = await kiln.step();
-  const kilnFirstMs = performance.now() - t0;
-  const runners: [string, Step][] = [["kiln (cpu, jit)", kiln.step]];
-  const firstLoss: Record<string, number> = { "kiln (cpu, jit)": kilnFirstLoss };
-  const failed: Record<string, string> = {};
-  for (const [name, make] of [["TF.js (wasm)", () => tfW7(d, "wasm")], ["TF.js (cpu)", () => tfW7(d, "cpu")], ["jax-js (wasm, jit)", async () => jaxW7(d)]] as [string, () => Promise<Step>][]) {
-    try {
-      const s = await make();
-      firstLoss[name] = await s();
-      runners.push([name, s]);
-    } catch (e) {
-      failed[name] = e instanceof Error ? e.message.split("\n")[0]! : String(e);
-    }
-  }
-  console.log(`\nW7: digits CNN train step (conv-relu-pool x2, dense, cross-entropy), batch ${BATCH} of 28x28x1, loss read back: steps/s`);
-  console.log(`kiln: ${kiln.kernels} kernels, ${kiln.mflop.toFixed(0)} MFLOP per step; first call (trace + compile + run) ${kilnFirstMs.toFixed(0)} ms`);
-  const times = await measureInterleaved(runners.map(([, s]) => s), quick ? { warmup: 1, minRounds: 3, maxRounds: 6, minMs: 300 } : { warmup: 2, minRounds: 7, maxRounds: 30, minMs: 2000 });
-  console.log(`${pad("", 28)}${lpad("steps/s", 10)}${lpad("ms/step", 10)}${lpad("1st loss", 10)}`);
-  const w7: Record<string, unknown> = {};
-  runners.forEach(([name], i) => {
-    const ms = times[i]!.ms;
-    w7[name] = { ms, stepsPerSec: 1000 / ms, runs: times[i]!.runs, firstLoss: firstLoss[name] };
-    console.log(`${pad(name, 28)}${lpad((1000 / ms).toFixed(1), 10)}${lpad(ms.toFixed(1), 10)}${lpad(firstLoss[name]!.toFixed(4), 10)}`);
-  });
-  for (const [name, why] of Object.entries(failed)) console.log(`${pad(name, 28)}  did not run: ${why}`);
-  const result = { w7: { ...w7, kilnKernels: kiln.kernels, kilnMflop: kiln.mflop, kilnFirstCallMs: kilnFirstMs, failed } };
-  mkdirSync(dirname(outPath), { recursive: true });
-  const previous = existsSync(outPath) ? (JSON.parse(readFileSync(outPath, "utf8")) as Record<string, unknown>) : {};
-  writeFileSync(outPath, JSON.stringify({ ...previous, ...result }, null, 2));
+  const makers: StepMaker[] = [
+    ...(await kilnDevices(opts)).map((device): StepMaker => [`kiln (${device}, jit)`, () => kilnW7(d, device)]),
+    ["TF.js (wasm)", async () => ({ step: await tfW7(d, "wasm") })],
+    ["jax-js (wasm, jit)", () => ({ step: jaxW7(d) })],
+  ];
+  // TF.js's plain-JS cpu backend can run the step, but at ~100x kiln's time (138 s/step under
+  // load in session 22): minutes per round. Kept for a run by hand, not in the bench.
+  const notRun = (failed: Readonly<Record<string, string>>): Record<string, string> => (failed["TF.js (wasm)"] ? { "TF.js (cpu)": `~100x kiln's step time (tfW7(d, "cpu") runs it by hand)` } : {});
+  return runStepWorkload("W7", `W7: digits CNN train step (conv-relu-pool x2, dense, cross-entropy, Adam), batch ${BATCH} of 28x28x1, loss read back: steps/s`, makers, opts, notRun);
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) await runCnnBenchmark();
+await runWhenMain(import.meta.url, "W7", runCnnBenchmark);

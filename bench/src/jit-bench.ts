@@ -1,10 +1,13 @@
 /**
- * jit workloads (issue #6), side by side with jax-js and TF.js. `npm run bench` runs them after
- * W1/W2 (run.ts calls `runJitBenchmarks`); `node --conditions=kiln-source --import tsx
- * bench/src/jit-bench.ts [--quick] [--out path]` runs them alone.
+ * jit workloads (issue #6), side by side with jax-js (wasm, `jit` on every workload) and TF.js.
+ * `npm run bench` runs them after W1/W2 (run.ts calls `runJitBenchmarks`);
+ * `node --conditions=kiln-source --import tsx bench/src/jit-bench.ts [options]` runs them alone
+ * (the options of options.ts: `--only W3`, `--json file`, `--profile`, `--quick`).
  *  W3  MLP training step, batch 128, 784-256-256-10 (tanh, relu), softmax cross-entropy, SGD,
- *      loss read back every step: steps/s. For kiln also where the step's time goes (kernels
- *      by kind vs everything else: argument matching, dispatch, allocation, State commit).
+ *      loss read back every step: steps/s. kiln jit(grad)+SGD, jax-js jit(valueAndGrad)+SGD,
+ *      TF.js wasm `optimizer.minimize` (eager: TF.js has no compiler). With `--profile`, where
+ *      kiln's step time goes: kernels by kind (count, ms/step, share) and the rest (argument
+ *      matching, dispatch, allocation, State commit).
  *  W4  dispatch: jitted grad(sum(sin(x)*x)), x of 16 elements, read back: calls/s.
  *  W5  jitted hessian of sum(x^3) + x0*x1, x of 32 elements, read back: ms per call.
  *  W6  compile latency: the first call of the jitted W3 step (trace + compile), ms; "cold" is
@@ -13,14 +16,15 @@
  * Medians of interleaved rounds after warm-up (timing.ts). Not a test: numbers depend on the
  * machine and its load.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
 import * as jax from "@jax-js/jax";
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
-import { ParamState, type Tensor, grad, hessian, jit, nn, np, optim } from "kiln";
+import { type Lowered, ParamState, type Tensor, grad, hessian, jit, nn, np, optim } from "kiln";
 import { setStepTimer } from "@kiln/backend";
+import { type BenchOptions, runWhenMain } from "./options.js";
+import { random } from "./data.js";
+import type { Step } from "./model-steps.js";
+import { lpad, metric, pad, reportWorkload } from "./report.js";
 import { measureInterleaved } from "./timing.js";
 
 const jnp = jax.numpy;
@@ -29,15 +33,6 @@ type JArray = jax.Array;
 const SIZES = [784, 256, 256, 10] as const;
 const BATCH = 128;
 const LR = 0.01;
-
-/** n uniform values in [-scale, scale) from a fixed LCG seed: the same data for every runner. */
-export function random(n: number, seed: number, scale = 1): Float32Array {
-  let s = seed >>> 0;
-  return Float32Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return ((s / 2 ** 32) * 2 - 1) * scale;
-  });
-}
 
 /** One set of initial weights and one batch, shared by every peer (same losses from the same start). */
 interface MlpData {
@@ -59,12 +54,10 @@ function mlpData(): MlpData {
 
 const kilnTensor = (data: Float32Array | Int32Array, shape: number[]) => np.array(data, { shape });
 
-/** A W3 step: returns the loss as a number (read back). */
-type Step = () => number | Promise<number>;
 
 // ------------------------------------------------------------------------------------- kiln
 
-function kilnW3(d: MlpData): { step: Step; first: () => number; jitted: () => (x: Tensor, y: Tensor) => Tensor } {
+function kilnW3(d: MlpData): { step: Step; first: () => number; jitted: () => (x: Tensor, y: Tensor) => Tensor; lowered: () => Lowered } {
   const params: Record<string, ParamState> = {};
   for (let l = 0; l < 3; l++) {
     params[`w${l}`] = new ParamState(kilnTensor(d.w[l]!, [SIZES[l]!, SIZES[l + 1]!]), { name: `w${l}` });
@@ -83,7 +76,8 @@ function kilnW3(d: MlpData): { step: Step; first: () => number; jitted: () => (x
     return value;
   });
   const step = make();
-  return { step: () => step(x, y).itemSync(), first: () => step(x, y).itemSync(), jitted: make };
+  // lowered() is only called after W6's cold first call: lowering compiles the kernels.
+  return { step: () => step(x, y).itemSync(), first: () => step(x, y).itemSync(), jitted: make, lowered: () => step.lower(x, y) };
 }
 
 // ------------------------------------------------------------------------------------- jax-js
@@ -127,6 +121,7 @@ function jaxW3(d: MlpData): { step: Step; make: () => (p: JaxParams, x: JArray, 
 async function tfW3(d: MlpData, backend: "cpu" | "wasm"): Promise<Step> {
   const use = async () => {
     if (tf.getBackend() !== backend) await tf.setBackend(backend);
+    await tf.ready();
   };
   await use();
   const w = d.w.map((v, l) => tf.variable(tf.tensor2d(v, [SIZES[l]!, SIZES[l + 1]!])));
@@ -173,9 +168,6 @@ const batch = (f: () => unknown, k: number) => () => {
 
 // ------------------------------------------------------------------------------------- report
 
-const pad = (s: string, n: number) => (s.length >= n ? s : s + " ".repeat(n - s.length));
-const lpad = (s: string, n: number) => (s.length >= n ? s : " ".repeat(n - s.length) + s);
-
 /** Median milliseconds of the first call of a fresh function made by `make` (`reps` times). */
 async function firstCallMs(make: () => () => unknown, reps: number): Promise<number> {
   const ts: number[] = [];
@@ -189,10 +181,27 @@ async function firstCallMs(make: () => () => unknown, reps: number): Promise<num
   return ts[ts.length >> 1]!;
 }
 
-/** Where a kiln W3 step's time goes: kernels by kind (timed by the plan runner) vs the rest. */
-function kilnBreakdown(step: Step, steps: number): Record<string, number> {
-  const byKind: Record<string, number> = {};
-  setStepTimer((kind, ms) => (byKind[kind] = (byKind[kind] ?? 0) + ms));
+/** One line of the W3 profile: a kernel kind (or the time outside kernels). */
+export interface ProfileLine {
+  readonly kind: string;
+  readonly countPerStep: number;
+  readonly msPerStep: number;
+  /** Of the step's wall time, %. */
+  readonly sharePct: number;
+}
+
+/**
+ * Where a kiln step's time goes: every kernel the plan runs is timed by the backend's step timer
+ * (`setStepTimer`), summed by kind; the remainder of the wall time is argument matching, dispatch,
+ * allocation and the State commit.
+ */
+function kilnProfile(step: Step, steps: number): { stepMs: number; lines: ProfileLine[] } {
+  const byKind = new Map<string, { count: number; ms: number }>();
+  setStepTimer((kind, ms) => {
+    const e = byKind.get(kind) ?? { count: 0, ms: 0 };
+    e.count++, (e.ms += ms);
+    byKind.set(kind, e);
+  });
   let total: number;
   try {
     const t0 = performance.now();
@@ -201,145 +210,134 @@ function kilnBreakdown(step: Step, steps: number): Record<string, number> {
   } finally {
     setStepTimer(null);
   }
-  const kernels = Object.values(byKind).reduce((a, b) => a + b, 0);
-  const contraction = byKind.matmul ?? 0;
-  return {
-    stepMs: total / steps,
-    ...Object.fromEntries(Object.entries(byKind).map(([k, v]) => [`${k}Ms`, v / steps])),
-    outsideContractionPct: (100 * (total - contraction)) / total,
-    outsideKernelsPct: (100 * (total - kernels)) / total,
-  };
+  const stepMs = total / steps;
+  const lines: ProfileLine[] = [...byKind].sort((a, b) => b[1].ms - a[1].ms)
+    .map(([kind, e]) => ({ kind, countPerStep: e.count / steps, msPerStep: e.ms / steps, sharePct: (100 * e.ms) / total }));
+  const inKernels = lines.reduce((a, l) => a + l.msPerStep, 0);
+  lines.push({ kind: "outside kernels", countPerStep: 0, msPerStep: stepMs - inKernels, sharePct: (100 * (stepMs - inKernels)) / stepMs });
+  return { stepMs, lines };
 }
 
-export async function runJitBenchmarks(args: readonly string[] = process.argv.slice(2)): Promise<void> {
-  const quick = args.includes("--quick");
-  const outPath = args.includes("--out") ? args[args.indexOf("--out") + 1]! : join(dirname(fileURLToPath(import.meta.url)), "..", "results", "latest.json");
+function printProfile(p: { stepMs: number; lines: ProfileLine[] }, stats: { kernels: number; flops: number }, targets: Record<string, number>): void {
+  console.log(`\nW3 profile (kiln, cpu, jit): ${p.stepMs.toFixed(2)} ms/step; the plan has ${stats.kernels} kernels, ${(stats.flops / 1e6).toFixed(0)} MFLOP/step; kernels by target: ${Object.entries(targets).map(([t, n]) => `${t} ${n}`).join(", ")}`);
+  console.log(`${pad("kind", 18)}${lpad("count", 8)}${lpad("ms/step", 10)}${lpad("share", 9)}`);
+  for (const l of p.lines) console.log(`${pad(l.kind, 18)}${lpad(l.countPerStep ? l.countPerStep.toFixed(0) : "", 8)}${lpad(l.msPerStep.toFixed(3), 10)}${lpad(`${l.sharePct.toFixed(1)}%`, 9)}`);
+}
+
+/** W3–W6 as selected by `opts.only`; returns their results (also printed). */
+export async function runJitBenchmarks(opts: BenchOptions): Promise<Record<string, unknown>> {
+  const { quick } = opts;
+  const result: Record<string, unknown> = {};
+  if (![..."3456"].some((k) => opts.only.has(`W${k}` as "W3"))) return result;
   await jax.init("wasm");
   jax.defaultDevice("wasm");
-  const result: Record<string, unknown> = {};
-
-  // ---- W6 (cold) and W3
   const d = mlpData();
-  const kiln = kilnW3(d);
-  const jx = jaxW3(d);
-  const t0 = performance.now();
-  const kilnFirstLoss = kiln.first();
-  const kilnCold = performance.now() - t0;
-  const t1 = performance.now();
-  const jaxFirstLoss = await jx.step();
-  const jaxCold = performance.now() - t1;
-  const tfCpu = await tfW3(d, "cpu");
-  const tfWasm = await tfW3(d, "wasm").catch(() => null);
-  const w3: [string, Step][] = [
-    ["kiln (cpu, jit)", kiln.step],
-    ["jax-js (wasm, jit)", jx.step],
-    ["TF.js (cpu)", tfCpu],
-    ...(tfWasm ? [["TF.js (wasm)", tfWasm] as [string, Step]] : []),
-  ];
-  const firstLoss: Record<string, number> = { "kiln (cpu, jit)": kilnFirstLoss, "jax-js (wasm, jit)": jaxFirstLoss };
-  for (const [name, s] of w3.slice(2)) firstLoss[name] = await s();
-  console.log(`\nW3: MLP train step, batch ${BATCH}, ${SIZES.join("-")} (tanh, relu), softmax cross-entropy, SGD, loss read back: steps/s`);
-  const w3Times = await measureInterleaved(w3.map(([, s]) => s), quick ? { warmup: 1, minRounds: 3, maxRounds: 6, minMs: 300 } : { warmup: 2, minRounds: 7, maxRounds: 30, minMs: 1500 });
-  const w3Result: Record<string, { ms: number; stepsPerSec: number; runs: number; firstLoss: number }> = {};
-  w3.forEach(([name], i) => (w3Result[name] = { ...w3Times[i]!, stepsPerSec: 1000 / w3Times[i]!.ms, firstLoss: firstLoss[name]! }));
-  console.log(`${pad("", 28)}${lpad("steps/s", 10)}${lpad("ms/step", 10)}${lpad("1st loss", 10)}`);
-  for (const [name, r] of Object.entries(w3Result)) console.log(`${pad(name, 28)}${lpad(r.stepsPerSec.toFixed(1), 10)}${lpad(r.ms.toFixed(2), 10)}${lpad(r.firstLoss.toFixed(4), 10)}`);
-  const breakdown = kilnBreakdown(kiln.step, quick ? 5 : 20);
-  const kernelMs = Object.entries(breakdown).filter(([k]) => k.endsWith("Ms") && k !== "stepMs");
-  console.log(`kiln step breakdown: ${breakdown.stepMs!.toFixed(2)} ms/step (timed separately), of which kernels ${kernelMs.map(([k, v]) => `${k.slice(0, -2)} ${v.toFixed(2)}`).join(", ")}`);
-  console.log(`  outside contraction kernels: ${breakdown.outsideContractionPct!.toFixed(1)}% (target < 10%); outside any kernel (matching, dispatch, allocation, commit): ${breakdown.outsideKernelsPct!.toFixed(1)}%`);
-  result.w3 = { ...w3Result, kilnBreakdown: breakdown };
 
-  // ---- W6 (warm): a new jit of the same step; kernels are in the process-wide caches.
-  const kx = kilnTensor(d.x, [BATCH, SIZES[0]]), ky = kilnTensor(d.labels, [BATCH]);
-  const kilnWarm = await firstCallMs(() => {
-    const f = kiln.jitted();
-    return () => f(kx, ky).itemSync();
-  }, quick ? 1 : 3);
-  const jxX = jnp.array(d.x).reshape([BATCH, SIZES[0]]), jxY = jnp.array(d.labels, { dtype: jnp.int32 });
-  const jaxParams = (): JaxParams => ({ w: d.w.map((w, l) => jnp.array(w).reshape([SIZES[l]!, SIZES[l + 1]!])), b: d.b.map((b) => jnp.array(b)) });
-  const jaxWarm = await firstCallMs(() => {
-    const f = jx.make();
-    const p = jaxParams();
-    return () => {
-      const [loss, next] = f(p, jxX.ref, jxY.ref);
-      jax.tree.dispose(next);
-      return loss.dataSync()[0];
-    };
-  }, quick ? 1 : 3);
-  console.log(`\nW6: first call of the jitted W3 step (trace + compile), ms`);
-  console.log(`${pad("", 28)}${lpad("cold", 10)}${lpad("warm", 10)}`);
-  console.log(`${pad("kiln (cpu, jit)", 28)}${lpad(kilnCold.toFixed(1), 10)}${lpad(kilnWarm.toFixed(1), 10)}`);
-  console.log(`${pad("jax-js (wasm, jit)", 28)}${lpad(jaxCold.toFixed(1), 10)}${lpad(jaxWarm.toFixed(1), 10)}`);
-  result.w6 = { "kiln (cpu, jit)": { coldMs: kilnCold, warmMs: kilnWarm }, "jax-js (wasm, jit)": { coldMs: jaxCold, warmMs: jaxWarm } };
+  if (opts.only.has("W3") || opts.only.has("W6")) {
+    // ---- W6 (cold) and W3
+    const kiln = kilnW3(d);
+    const jx = jaxW3(d);
+    const t0 = performance.now();
+    const kilnFirstLoss = kiln.first();
+    const kilnCold = performance.now() - t0;
+    const t1 = performance.now();
+    const jaxFirstLoss = await jx.step();
+    const jaxCold = performance.now() - t1;
+    if (opts.only.has("W3")) {
+      const w3: [string, Step][] = [["kiln (cpu, jit)", kiln.step], ["jax-js (wasm, jit)", jx.step]];
+      const unavailable: Record<string, string> = {};
+      try {
+        w3.push(["TF.js (wasm)", await tfW3(d, "wasm")]);
+      } catch (e) {
+        unavailable["TF.js (wasm)"] = (e as Error).message;
+      }
+      const firstLoss: Record<string, number> = { "kiln (cpu, jit)": kilnFirstLoss, "jax-js (wasm, jit)": jaxFirstLoss };
+      for (const [name, s] of w3.slice(2)) firstLoss[name] = await s();
+      const times = await measureInterleaved(w3.map(([, s]) => s), quick ? { warmup: 1, minRounds: 3, maxRounds: 6, minMs: 300 } : { warmup: 2, minRounds: 9, maxRounds: 30, minMs: 1500 });
+      result.W3 = reportWorkload(`W3: MLP train step, batch ${BATCH}, ${SIZES.join("-")} (tanh, relu), softmax cross-entropy, SGD, loss read back: steps/s`,
+        w3.map(([name], i) => ({ name, timing: times[i]!, extra: { "1st loss": firstLoss[name]! } })), metric.perSecond("steps/s"));
+      if (unavailable["TF.js (wasm)"]) console.log(`TF.js (wasm) not run: ${unavailable["TF.js (wasm)"]}`);
+      if (opts.profile) {
+        const { stats, kernels } = kiln.lowered();
+        const targets: Record<string, number> = {};
+        for (const k of kernels) targets[k.backend] = (targets[k.backend] ?? 0) + 1;
+        const profile = kilnProfile(kiln.step, quick ? 5 : 30);
+        printProfile(profile, stats, targets);
+        result.W3profile = { ...profile, kernels: stats.kernels, mflopPerStep: stats.flops / 1e6, kernelsByTarget: targets };
+      }
+    }
+    if (opts.only.has("W6")) {
+      // ---- W6 (warm): a new jit of the same step; kernels are in the process-wide caches.
+      const kx = kilnTensor(d.x, [BATCH, SIZES[0]]), ky = kilnTensor(d.labels, [BATCH]);
+      const kilnWarm = await firstCallMs(() => {
+        const f = kiln.jitted();
+        return () => f(kx, ky).itemSync();
+      }, quick ? 1 : 3);
+      const jxX = jnp.array(d.x).reshape([BATCH, SIZES[0]]), jxY = jnp.array(d.labels, { dtype: jnp.int32 });
+      const jaxParams = (): JaxParams => ({ w: d.w.map((w, l) => jnp.array(w).reshape([SIZES[l]!, SIZES[l + 1]!])), b: d.b.map((b) => jnp.array(b)) });
+      const jaxWarm = await firstCallMs(() => {
+        const f = jx.make();
+        const p = jaxParams();
+        return () => {
+          const [loss, next] = f(p, jxX.ref, jxY.ref);
+          jax.tree.dispose(next);
+          return loss.dataSync()[0];
+        };
+      }, quick ? 1 : 3);
+      console.log(`\nW6: first call of the jitted W3 step (trace + compile), ms (cold: first in the process; warm: a new jit, kernel caches hit)`);
+      console.log(`${pad("", 30)}${lpad("cold", 11)}${lpad("warm", 11)}`);
+      console.log(`${pad("kiln (cpu, jit)", 30)}${lpad(kilnCold.toFixed(1), 11)}${lpad(kilnWarm.toFixed(1), 11)}`);
+      console.log(`${pad("jax-js (wasm, jit)", 30)}${lpad(jaxCold.toFixed(1), 11)}${lpad(jaxWarm.toFixed(1), 11)}`);
+      result.W6 = { "kiln (cpu, jit)": { coldMs: kilnCold, warmMs: kilnWarm }, "jax-js (wasm, jit)": { coldMs: jaxCold, warmMs: jaxWarm } };
+    }
+  }
 
-  // ---- W4
-  const x4 = random(W4_N, 4, 3);
-  const want4 = w4Reference(x4);
-  const kg = jit(grad((x: Tensor) => np.sum(np.sin(x).mul(x))));
-  const kx4 = kilnTensor(x4, [W4_N]);
-  const jg = jax.jit(jax.grad((x: JArray) => jnp.sum(jnp.sin(x.ref).mul(x))));
-  const jx4 = jnp.array(x4);
-  await tf.setBackend("cpu");
-  const tx4 = tf.tensor1d(x4);
-  const tg = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.sin(x), x)));
-  const w4: [string, () => ArrayLike<number>][] = [
-    ["kiln (cpu, jit)", () => kg(kx4).dataSync()],
-    ["jax-js (wasm, jit)", () => jg(jx4.ref).dataSync()],
-    ["TF.js (cpu, eager grad)", () => {
-      const r = tg(tx4);
-      const v = r.dataSync();
-      r.dispose();
-      return v;
-    }],
-  ];
-  const K4 = 2000;
-  const err4 = w4.map(([, f]) => maxAbsErr(f(), want4));
-  const w4Times = await measureInterleaved(w4.map(([, f]) => batch(f, K4)), quick ? { warmup: 1, minRounds: 3, minMs: 200 } : { warmup: 3, minRounds: 9, minMs: 800 });
-  console.log(`\nW4: jitted grad(sum(sin(x)*x)), x = ${W4_N} float32, read back: calls/s`);
-  console.log(`${pad("", 28)}${lpad("calls/s", 10)}${lpad("µs/call", 10)}${lpad("max error", 11)}`);
-  const w4Result: Record<string, { usPerCall: number; callsPerSec: number; maxErr: number }> = {};
-  w4.forEach(([name], i) => {
-    const us = (w4Times[i]!.ms * 1000) / K4;
-    w4Result[name] = { usPerCall: us, callsPerSec: 1e6 / us, maxErr: err4[i]! };
-    console.log(`${pad(name, 28)}${lpad((1e6 / us).toFixed(0), 10)}${lpad(us.toFixed(2), 10)}${lpad(err4[i]!.toExponential(1), 11)}`);
-  });
-  const w4Ratio = w4Result["kiln (cpu, jit)"]!.callsPerSec / w4Result["jax-js (wasm, jit)"]!.callsPerSec;
-  console.log(`kiln / jax-js: ${w4Ratio.toFixed(2)}x (target >= 2x)`);
-  result.w4 = { ...w4Result, kilnOverJax: w4Ratio };
+  if (opts.only.has("W4")) {
+    const x4 = random(W4_N, 4, 3);
+    const want4 = w4Reference(x4);
+    const kg = jit(grad((x: Tensor) => np.sum(np.sin(x).mul(x))));
+    const kx4 = kilnTensor(x4, [W4_N]);
+    const jg = jax.jit(jax.grad((x: JArray) => jnp.sum(jnp.sin(x.ref).mul(x))));
+    const jx4 = jnp.array(x4);
+    await tf.setBackend("cpu");
+    const tx4 = tf.tensor1d(x4);
+    const tg = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.sin(x), x)));
+    const w4: [string, () => ArrayLike<number>][] = [
+      ["kiln (cpu, jit)", () => kg(kx4).dataSync()],
+      ["jax-js (wasm, jit)", () => jg(jx4.ref).dataSync()],
+      // TF.js has no jit; on 16 elements its cpu backend is its fastest (no wasm call overhead).
+      ["TF.js (cpu, eager grad)", () => {
+        const r = tg(tx4);
+        const v = r.dataSync();
+        r.dispose();
+        return v;
+      }],
+    ];
+    const K4 = 2000;
+    const err4 = w4.map(([, f]) => maxAbsErr(f(), want4));
+    const times = await measureInterleaved(w4.map(([, f]) => batch(f, K4)), quick ? { warmup: 1, minRounds: 3, minMs: 200 } : { warmup: 3, minRounds: 9, minMs: 800 });
+    result.W4 = reportWorkload(`W4: jitted grad(sum(sin(x)*x)), x = ${W4_N} float32, read back: calls/s (target: kiln ≥ 2x jax-js)`,
+      w4.map(([name], i) => ({ name, timing: times[i]!, extra: { "max error": err4[i]! } })), metric.perSecond("calls/s", K4, 0));
+  }
 
-  // ---- W5
-  const x5 = random(W5_N, 5, 2);
-  const want5 = w5Reference(x5).flat();
-  const kh = jit(hessian((x: Tensor) => np.sum(x.mul(x).mul(x)).add(x.get(0).mul(x.get(1)))));
-  const kx5 = kilnTensor(x5, [W5_N]);
-  const jh = jax.jit(jax.hessian((x: JArray) => jnp.sum(x.ref.mul(x.ref).mul(x.ref)).add(x.ref.slice(0).mul(x.slice(1)))));
-  const jx5 = jnp.array(x5);
-  const w5: [string, () => ArrayLike<number>][] = [
-    ["kiln (cpu, jit)", () => kh(kx5).dataSync()],
-    ["jax-js (wasm, jit)", () => jh(jx5.ref).dataSync()],
-  ];
-  const K5 = 50;
-  const err5 = w5.map(([, f]) => maxAbsErr(f(), want5));
-  const w5Times = await measureInterleaved(w5.map(([, f]) => batch(f, K5)), quick ? { warmup: 1, minRounds: 3, minMs: 200 } : { warmup: 3, minRounds: 9, minMs: 800 });
-  console.log(`\nW5: jitted hessian of sum(x^3) + x0*x1, x = ${W5_N} float32, read back: ms per call`);
-  console.log(`${pad("", 28)}${lpad("ms/call", 10)}${lpad("max error", 11)}`);
-  const w5Result: Record<string, { msPerCall: number; maxErr: number }> = {};
-  w5.forEach(([name], i) => {
-    const ms = w5Times[i]!.ms / K5;
-    w5Result[name] = { msPerCall: ms, maxErr: err5[i]! };
-    console.log(`${pad(name, 28)}${lpad(ms.toFixed(4), 10)}${lpad(err5[i]!.toExponential(1), 11)}`);
-  });
-  const w5Ratio = w5Result["jax-js (wasm, jit)"]!.msPerCall / w5Result["kiln (cpu, jit)"]!.msPerCall;
-  console.log(`kiln speed / jax-js: ${w5Ratio.toFixed(2)}x (target >= 1x)`);
-  result.w5 = { ...w5Result, kilnSpeedOverJax: w5Ratio };
-
-  // Merge into the results file run.ts wrote (or start one when run alone).
-  const merged = existsSync(outPath) ? (JSON.parse(readFileSync(outPath, "utf8")) as Record<string, unknown>) : { date: new Date().toISOString() };
-  merged.jit = result;
-  mkdirSync(dirname(outPath), { recursive: true });
-  writeFileSync(outPath, JSON.stringify(merged, null, 2) + "\n");
-  console.log(`\nwrote the jit results into ${outPath}`);
+  if (opts.only.has("W5")) {
+    const x5 = random(W5_N, 5, 2);
+    const want5 = w5Reference(x5).flat();
+    const kh = jit(hessian((x: Tensor) => np.sum(x.mul(x).mul(x)).add(x.get(0).mul(x.get(1)))));
+    const kx5 = kilnTensor(x5, [W5_N]);
+    const jh = jax.jit(jax.hessian((x: JArray) => jnp.sum(x.ref.mul(x.ref).mul(x.ref)).add(x.ref.slice(0).mul(x.slice(1)))));
+    const jx5 = jnp.array(x5);
+    const w5: [string, () => ArrayLike<number>][] = [
+      ["kiln (cpu, jit)", () => kh(kx5).dataSync()],
+      ["jax-js (wasm, jit)", () => jh(jx5.ref).dataSync()],
+    ];
+    const K5 = 50;
+    const err5 = w5.map(([, f]) => maxAbsErr(f(), want5));
+    const times = await measureInterleaved(w5.map(([, f]) => batch(f, K5)), quick ? { warmup: 1, minRounds: 3, minMs: 200 } : { warmup: 3, minRounds: 9, minMs: 800 });
+    result.W5 = reportWorkload(`W5: jitted hessian of sum(x^3) + x0*x1, x = ${W5_N} float32, read back: ms per call (target: kiln ≤ 1x jax-js's time)`,
+      w5.map(([name], i) => ({ name, timing: times[i]!, extra: { "max error": err5[i]! } })), metric.ms(K5, 4));
+  }
+  return result;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await runJitBenchmarks();
+await runWhenMain(import.meta.url, null, runJitBenchmarks);

@@ -9,17 +9,12 @@
 import { setScanDeviceMinBytes } from "../../packages/backend/src/targets/webgpu/webgpu.js";
 import { ParamState, type Tensor, destroyGpu, grad, init, jit, nn, np, optim, scan, setBackend, webgpuRunStats } from "kiln";
 
-const rounds = Number(process.argv[2] ?? 5);
+import { random } from "./data.js";
+
 /** The workloads to run (comma-separated: w1,w3,w4,scan; all by default): one alone on a noisy machine. */
 const only = (process.argv[3] ?? "w1,w3,w4,scan").split(",");
 
-function random(n: number, seed: number, scale = 1): Float32Array {
-  let s = seed >>> 0;
-  return Float32Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return ((s / 2 ** 32) * 2 - 1) * scale;
-  });
-}
+const rounds = Number(process.argv[2] ?? 5);
 
 /** Milliseconds per call of `f` over `rounds` rounds of at least `minMs`: median and spread. */
 async function time(name: string, f: () => Promise<unknown>, minMs: number, unit: "ms" | "per s"): Promise<void> {

@@ -13,17 +13,15 @@ import { type Tensor, np } from "@kiln/core";
 import { backends, destroyGpu, init, setBackend, tuneWebgpu } from "@kiln/backend";
 import { jit } from "@kiln/transforms";
 import { type Peer, tfRunner } from "./peers.js";
+import { type RowResult, metric, reportUnavailable, reportWorkload } from "./report.js";
 import { measureInterleaved } from "./timing.js";
 
 export interface GpuBenchResult {
   adapter: string;
-  w1: Record<string, { ms: number; runs: number; relErr: number }>;
-  matmul: Record<string, Record<string, { ms: number; gflops: number; runs: number }>>;
+  w1?: Record<string, RowResult>;
+  matmul: Record<string, Record<string, RowResult>>;
   unavailable: Record<string, string>;
 }
-
-const pad = (s: string, n: number) => (s.length >= n ? s : s + " ".repeat(n - s.length));
-const lpad = (s: string, n: number) => (s.length >= n ? s : " ".repeat(n - s.length) + s);
 
 /** kiln on webgpu: jit-compiled, inputs resident on the device. */
 function kilnGpuPeer(): Peer {
@@ -68,6 +66,7 @@ async function jaxGpuPeer(): Promise<Peer | string> {
     const devices = await jaxInit("webgpu");
     if (!devices.includes("webgpu")) return "jax-js found no WebGPU device on Dawn";
     const w1 = jaxJit((x: InstanceType<typeof jnp.Array>) => jnp.sum(jnp.tanh(x.ref.mul(1.5).add(0.5)).mul(nn.sigmoid(x.ref)).sub(x.ref.mul(x).mul(0.1))));
+    const mm = jaxJit((a: InstanceType<typeof jnp.Array>, b: InstanceType<typeof jnp.Array>) => jnp.matmul(a, b));
     const onGpu = <T>(f: () => T): T => {
       defaultDevice("webgpu");
       try {
@@ -84,7 +83,7 @@ async function jaxGpuPeer(): Promise<Peer | string> {
       },
       matmul(a, b, n) {
         const [A, B] = onGpu(() => [jnp.array(a).reshape([n, n]), jnp.array(b).reshape([n, n])]);
-        return async () => onGpu(async () => await jnp.matmul(A.ref, B.ref).data());
+        return async () => onGpu(async () => await mm(A.ref, B.ref).data());
       },
     };
   } catch (e) {
@@ -121,18 +120,19 @@ async function tfGpuPeer(): Promise<Peer | string> {
 /**
  * Runs the WebGPU section, or returns null (after saying why) without an adapter.
  * @example
- * const gpu = await webgpuBench({ x, want, sizes: [128, 256], random });
+ * const gpu = await webgpuBench({ x, want, sizes: [128, 256], w1: true, random, handPeers: [] });
  */
 export async function webgpuBench(opts: {
-  x: Float32Array; want: number; sizes: readonly number[]; random: (n: number, seed: number) => Float32Array; handPeers: Peer[];
+  x: Float32Array; want: number; sizes: readonly number[]; w1: boolean; random: (n: number, seed: number) => Float32Array; handPeers: Peer[];
 }): Promise<GpuBenchResult | null> {
+  if (!opts.w1 && opts.sizes.length === 0) return null;
   await init();
   const info = backends().find((b) => b.name === "webgpu")!;
   if (!info.available) {
     console.log(`\nWebGPU: no adapter here (${info.reason}): the webgpu section is skipped.`);
     return null;
   }
-  const result: GpuBenchResult = { adapter: `${info.adapter}${info.software ? " (software)" : ""}`, w1: {}, matmul: {}, unavailable: {} };
+  const result: GpuBenchResult = { adapter: `${info.adapter}${info.software ? " (software)" : ""}`, matmul: {}, unavailable: {} };
   console.log(`\n==== WebGPU — adapter: ${result.adapter}`);
   // Measured kernels for this adapter (init() tunes hardware adapters only).
   const tuning = await tuneWebgpu();
@@ -143,37 +143,26 @@ export async function webgpuBench(opts: {
   if (typeof tf === "string") result.unavailable["TF.js (webgpu)"] = tf;
   const peers: Peer[] = [kilnGpuPeer(), ...opts.handPeers, ...[jax, tf].filter((p): p is Peer => typeof p !== "string")];
   try {
-    console.log(`W1 on the GPU (2^20 float32; ms per call, result read back)`);
-    const w1Peers = peers.filter((p) => p.w1);
-    const runs: (() => unknown)[] = [];
-    for (const p of w1Peers) runs.push(await p.w1!(opts.x));
-    const got: number[] = [];
-    for (const r of runs) got.push(Number(await r()));
-    const times = await measureInterleaved(runs, { warmup: 2, minRounds: 9, minMs: 300 });
-    w1Peers.forEach((p, i) => (result.w1[p.name] = { ...times[i]!, relErr: Math.abs(got[i]! - opts.want) / Math.abs(opts.want) }));
-    console.log(`${pad("", 28)}${lpad("ms", 10)}${lpad("rel. error", 12)}`);
-    for (const [name, r] of Object.entries(result.w1)) console.log(`${pad(name, 28)}${lpad(r.ms.toFixed(2), 10)}${lpad(r.relErr.toExponential(1), 12)}`);
-
-    console.log(`\nW2 on the GPU: float32 matmul n×n, GFLOP/s (result read back)`);
+    if (opts.w1) {
+      const w1Peers = peers.filter((p) => p.w1);
+      const runs: (() => unknown)[] = [];
+      for (const p of w1Peers) runs.push(await p.w1!(opts.x));
+      const got: number[] = [];
+      for (const r of runs) got.push(Number(await r()));
+      const times = await measureInterleaved(runs, { warmup: 2, minRounds: 9, minMs: 300 });
+      result.w1 = reportWorkload("W1 on the GPU (2^20 float32, result read back): ms per call",
+        w1Peers.map((p, i) => ({ name: p.name, timing: times[i]!, extra: { "rel. error": Math.abs(got[i]! - opts.want) / Math.abs(opts.want) } })), metric.ms());
+    }
     for (const n of opts.sizes) {
       const a = opts.random(n * n, 2), b = opts.random(n * n, 3);
       const mmPeers = peers.filter((p) => p.matmul);
       const mmRuns: (() => unknown)[] = [];
       for (const p of mmPeers) mmRuns.push(await p.matmul!(a, b, n));
       const t = await measureInterleaved(mmRuns, n >= 1024 ? { warmup: 1, minRounds: 3, maxRounds: 5 } : { warmup: 2, minRounds: 5, maxRounds: 25, minMs: 300 });
-      const row: Record<string, { ms: number; gflops: number; runs: number }> = {};
-      mmPeers.forEach((p, i) => (row[p.name] = { ...t[i]!, gflops: (2 * n ** 3) / (t[i]!.ms * 1e6) }));
-      result.matmul[String(n)] = row;
+      result.matmul[String(n)] = reportWorkload(`W2 on the GPU: float32 matmul ${n}×${n}, result read back: GFLOP/s (target: kiln ≥ 2x TF.js webgpu)`,
+        mmPeers.map((p, i) => ({ name: p.name, timing: t[i]! })), metric.gflops(2 * n ** 3));
     }
-    const names = Object.keys(result.matmul[String(opts.sizes[0])] ?? {});
-    console.log(`${pad("", 28)}${opts.sizes.map((n) => lpad(`n=${n}`, 10)).join("")}`);
-    for (const name of names) console.log(`${pad(name, 28)}${opts.sizes.map((n) => lpad(result.matmul[String(n)]![name]!.gflops.toFixed(2), 10)).join("")}`);
-    if (names.includes("TF.js (webgpu)")) {
-      // The issue's target: kiln's matmul at least 2x TF.js webgpu on the same adapter.
-      const ratio = (n: number) => result.matmul[String(n)]!["kiln (webgpu)"]!.gflops / result.matmul[String(n)]!["TF.js (webgpu)"]!.gflops;
-      console.log(`${pad("kiln / TF.js (webgpu)", 28)}${opts.sizes.map((n) => lpad(ratio(n).toFixed(2) + "x", 10)).join("")}  (target ≥ 2x)`);
-    }
-    for (const [name, why] of Object.entries(result.unavailable)) console.log(`${pad(name, 28)}not run: ${why}`);
+    reportUnavailable(result.unavailable);
   } finally {
     setBackend("cpu");
     destroyGpu();

@@ -1,0 +1,62 @@
+/**
+ * The model-step workloads (W7, W8) share one shape: build each runner's jitted training step,
+ * take its first loss (the runners start from the same weights, so the losses check that they do
+ * the same work), time all of them in interleaved rounds, and report the ones that could not run
+ * with their reason. kiln's rows also say how many kernels and MFLOP the step compiled to and how
+ * long its first call (trace + compile + run) took.
+ */
+import { type KilnDevice, webgpuAvailable } from "./devices.js";
+import type { BenchOptions, Workload } from "./options.js";
+import { metric, reason, reportUnavailable, reportWorkload } from "./report.js";
+import { measureInterleaved } from "./timing.js";
+
+/** One training step; returns the loss, read back. */
+export type Step = () => number | Promise<number>;
+
+/** What a runner's maker returns: its step, and for kiln the compiled plan's size. */
+export interface StepRunner {
+  readonly step: Step;
+  readonly kernels?: number;
+  readonly mflop?: number;
+}
+
+export type StepMaker = readonly [name: string, make: () => StepRunner | Promise<StepRunner>];
+
+/** kiln's devices for a model workload: cpu, and webgpu where an adapter exists (unless `--cpu-only`). */
+export async function kilnDevices(opts: BenchOptions): Promise<KilnDevice[]> {
+  return ["cpu", ...(!opts.cpuOnly && (await webgpuAvailable()) ? ["webgpu" as const] : [])];
+}
+
+/**
+ * Builds, checks and times the runners of one model-step workload; returns its JSON record.
+ * `notRun` names runners left out on purpose, with the reason, given what failed.
+ * @example
+ * await runStepWorkload("W8", "W8: …", [["kiln (cpu, jit)", () => kilnStep()], ["jax-js (wasm, jit)", () => ({ step: jaxStep() })]], opts);
+ */
+export async function runStepWorkload(
+  workload: Workload, title: string, makers: readonly StepMaker[], opts: BenchOptions,
+  notRun: (failed: Readonly<Record<string, string>>) => Record<string, string> = () => ({}),
+): Promise<Record<string, unknown>> {
+  const runners: [string, Step][] = [];
+  const firstLoss: Record<string, number> = {};
+  const failed: Record<string, string> = {};
+  const kiln: Record<string, { kernels: number; mflop: number; firstCallMs: number }> = {};
+  for (const [name, make] of makers) {
+    try {
+      const t0 = performance.now();
+      const r = await make();
+      firstLoss[name] = await r.step();
+      if (r.kernels !== undefined) kiln[name] = { kernels: r.kernels, mflop: r.mflop ?? NaN, firstCallMs: performance.now() - t0 };
+      runners.push([name, r.step]);
+    } catch (e) {
+      failed[name] = reason(e);
+    }
+  }
+  Object.assign(failed, notRun(failed));
+  for (const [name, k] of Object.entries(kiln)) console.log(`\n${name}: ${k.kernels} kernels, ${k.mflop.toFixed(0)} MFLOP per step; first call (trace + compile + run) ${k.firstCallMs.toFixed(0)} ms`);
+  // Steps take 0.1–10 s here: fewer rounds than the small workloads.
+  const times = await measureInterleaved(runners.map(([, s]) => s), opts.quick ? { warmup: 1, minRounds: 3, maxRounds: 4, minMs: 300 } : { warmup: 1, minRounds: 5, maxRounds: 15, minMs: 2000 });
+  const rows = reportWorkload(title, runners.map(([name], i) => ({ name, timing: times[i]!, extra: { "1st loss": firstLoss[name]! } })), metric.perSecond("steps/s", 1, 2));
+  reportUnavailable(failed);
+  return { [workload]: { ...rows, kiln, failed } };
+}

@@ -1,0 +1,101 @@
+/**
+ * The bench harness (bench/src: options, timing, report) — not the benchmarks themselves, which
+ * `npm test` never runs (timings depend on the machine and its load). What is checked is what
+ * makes the published numbers comparable: runners timed round-robin after warm-up, the spread
+ * reported next to the median, kiln's ratio taken the same way for every unit, and a command line
+ * that refuses what it does not understand instead of silently running everything.
+ */
+import { expect } from "chai";
+import { WORKLOADS, parseBenchArgs } from "../bench/src/options.js";
+import { metric, reportWorkload } from "../bench/src/report.js";
+import { measureInterleaved, summarizeRuns } from "../bench/src/timing.js";
+
+/** Runs `f` with console.log silenced (reportWorkload prints its table). */
+function quietly<T>(f: () => T): T {
+  const log = console.log;
+  console.log = () => {};
+  try {
+    return f();
+  } finally {
+    console.log = log;
+  }
+}
+
+describe("bench harness", () => {
+  describe("timing", () => {
+    it("summarizes runs by median, quartiles and extremes", () => {
+      const t = summarizeRuns([5, 1, 4, 2, 3]);
+      expect(t).to.deep.equal({ ms: 3, min: 1, max: 5, q1: 2, q3: 4, runs: 5 });
+      // even counts interpolate between the middle runs
+      expect(summarizeRuns([4, 1, 3, 2]).ms).to.equal(2.5);
+      expect(summarizeRuns([7]).q3).to.equal(7);
+      expect(() => summarizeRuns([])).to.throw(RangeError, /no runs/);
+    });
+
+    it("times runners round-robin (A, B, C, A, B, C, …) after the warm-up rounds", async () => {
+      const calls: string[] = [];
+      const runner = (name: string) => () => void calls.push(name);
+      const t = await measureInterleaved([runner("A"), runner("B"), runner("C")], { warmup: 2, minRounds: 3, maxRounds: 3, minMs: 0 });
+      expect(calls.join("")).to.equal("ABC".repeat(5));
+      expect(t.map((x) => x.runs)).to.deep.equal([3, 3, 3]);
+      for (const x of t) expect(x.min).to.be.at.most(x.q1).and.at.most(x.ms);
+    });
+
+    it("awaits async runners before starting the next one", async () => {
+      const events: string[] = [];
+      const slow = async () => {
+        events.push("slow start");
+        await new Promise((r) => setImmediate(r));
+        events.push("slow end");
+      };
+      await measureInterleaved([slow, () => void events.push("fast")], { warmup: 0, minRounds: 1, maxRounds: 1, minMs: 0 });
+      expect(events).to.deep.equal(["slow start", "slow end", "fast"]);
+    });
+  });
+
+  describe("report", () => {
+    const timing = (ms: number, min = ms, max = ms) => ({ ms, min, max, q1: min, q3: max, runs: 3 });
+
+    it("gives kiln's speed over each peer as the peer's time over kiln's, whatever the unit", () => {
+      const rows = [
+        { name: "kiln (cpu, jit)", timing: timing(10, 8, 12) },
+        { name: "kiln (cpu, eager)", timing: timing(30) },
+        { name: "jax-js (wasm, jit)", timing: timing(20) },
+        { name: "TF.js (wasm)", timing: timing(5) },
+      ];
+      for (const m of [metric.ms(), metric.perSecond("steps/s"), metric.gflops(2e6)]) {
+        const r = quietly(() => reportWorkload("W", rows, m));
+        expect(r["jax-js (wasm, jit)"]!.kilnSpeedup).to.equal(2);
+        expect(r["TF.js (wasm)"]!.kilnSpeedup).to.equal(0.5);
+        // kiln's own rows carry no ratio
+        expect(r["kiln (cpu, jit)"]!.kilnSpeedup).to.equal(undefined);
+        expect(r["kiln (cpu, eager)"]!.kilnSpeedup).to.equal(undefined);
+        // spreads run low to high in the metric's own terms (a throughput's best run is the shortest)
+        expect(r["kiln (cpu, jit)"]!.min).to.be.below(r["kiln (cpu, jit)"]!.max);
+      }
+      const perSec = quietly(() => reportWorkload("W", rows, metric.perSecond("steps/s")));
+      expect(perSec["kiln (cpu, jit)"]).to.include({ median: 100, min: 1000 / 12, max: 125 });
+    });
+  });
+
+  describe("options", () => {
+    it("runs every workload by default and writes no JSON unless asked", () => {
+      const o = parseBenchArgs([]);
+      expect([...o.only]).to.deep.equal([...WORKLOADS]);
+      expect(o).to.include({ json: null, quick: false, profile: false, cpuOnly: false });
+    });
+
+    it("--only selects workloads (comma separated or repeated, any case); --json or --out names the file", () => {
+      const o = parseBenchArgs(["--only", "w2,W3", "--only", "W8", "--json", "r.json", "--profile", "--quick"]);
+      expect([...o.only].sort()).to.deep.equal(["W2", "W3", "W8"]);
+      expect(o).to.include({ json: "r.json", quick: true, profile: true });
+      expect(parseBenchArgs(["--out", "x.json"]).json).to.equal("x.json");
+    });
+
+    it("refuses unknown workloads, unknown flags and both spellings of the JSON option", () => {
+      expect(() => parseBenchArgs(["--only", "W9"])).to.throw(RangeError, /unknown workload "W9"/);
+      expect(() => parseBenchArgs(["--onyl", "W2"])).to.throw(RangeError, /usage/);
+      expect(() => parseBenchArgs(["--json", "a", "--out", "b"])).to.throw(RangeError, /same option/);
+    });
+  });
+});
