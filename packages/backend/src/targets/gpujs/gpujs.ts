@@ -131,7 +131,9 @@ function runPipelined(steps: Host, plan: Plan, inputs: readonly TypedArray[]): T
         else store(c.src.name, out, (values[outId] = allocTypedArray(b.dtype, b.size)));
       } else {
         // Scratch parameters (bound as -1) are the step's own business.
-        values[outId] = steps.runStep(step, step.bindings.slice(1).filter((id) => id >= 0).map(array), b.dtype, b.size);
+        const outIds = step.bindings.slice(0, step.outputs);
+        const host = steps.runStep(step, step.bindings.slice(step.outputs).filter((id) => id >= 0).map(array), outIds.map((id) => plan.buffers[id]!));
+        outIds.forEach((id, j) => (values[id] = host[j]!));
       }
       timer?.(step.kind, performance.now() - t0);
     }
