@@ -138,6 +138,8 @@ interface Ctx {
   readonly imports: Map<AnyImport, number>;
   /** v128 locals the vector math reuses across calls (vecCtx). */
   readonly vecPool: number[];
+  /** Counts for inspection: loops vectorized, ops computed lane by lane inside them. */
+  readonly stats: { vectorLoops: number; perLaneOps: number };
 }
 
 function newLocal(c: Ctx, t: ValType): number {
@@ -601,6 +603,7 @@ function emitLoop(st: LoopStmt, env: Env, e: Emitter): Bytes {
   const done = [...op.get(varLocal), ...op.get(endLocal), ...op.i32GeS];
   const vec = st.step === 1 ? vectorBody(st, varLocal, env, e) : null;
   if (!vec) return [...head, ...scalarLoop(st, varLocal, env, e, st.step, done, scalarBody())];
+  e.c.stats.vectorLoops++;
   // Vector iterations while var + 4 <= end, then the scalar remainder.
   const vecDone = [...op.get(varLocal), ...op.i32Const(4), ...op.i32Add, ...op.get(endLocal), ...op.i32GtS];
   return [...head, ...scalarLoop(st, varLocal, env, e, 4, vecDone, vec), ...scalarLoop(st, varLocal, env, e, 1, done, scalarBody())];
@@ -769,6 +772,7 @@ function directSimd(val: Extract<Op, { op: "alu" }>, types: readonly Scalar[], e
       : [...pushVec(val.args[0]!, env, T.f32, e), ...v.const(new Array(16).fill(0)), ...v.f32x4Ne];
     return [...pushVec(val.args[1]!, env, t, e), ...pushVec(val.args[2]!, env, t, e), ...cond, ...v.bitselect];
   }
+  if (isVecMath(val) && types.every((t) => t !== T.i32)) return [...args(T.f32), ...emitVecMath(val.alu as VecMathOp, vecCtx(e.c))];
   if (val.dtype === "float32" && allF32) {
     const o = F32X4[val.alu];
     if (o) return [...args(T.f32), ...o];
@@ -787,12 +791,12 @@ function directSimd(val: Extract<Op, { op: "alu" }>, types: readonly Scalar[], e
     if (val.alu === "min") return [...args(T.i32), ...v.i32x4MinS];
   }
   if (val.alu === "cast" && val.dtype === "float32" && types[0] === T.i32) return [...args(T.i32), ...v.f32x4ConvertI32x4S];
-  if (isVecMath(val) && types.every((t) => t !== T.i32)) return [...args(T.f32), ...emitVecMath(val.alu as VecMathOp, vecCtx(e.c))];
   return null;
 }
 
 /** An op lane by lane: the scalar code on extracted lanes, results replaced into a vector. */
 function perLane(val: Extract<Op, { op: "alu" }>, types: readonly Scalar[], t: Scalar, env: Env, e: Emitter): Bytes {
+  e.c.stats.perLaneOps++;
   const r = newLocal(e.c, T.v128);
   const out: Bytes = [...v.const(new Array(16).fill(0)), ...op.set(r)];
   for (let l = 0; l < 4; l++) {
@@ -817,6 +821,8 @@ export interface WasmModuleSource {
   readonly hostImports: readonly HostFn[];
   /** Whether it imports `pool.gemm` (a contraction big enough for the worker pool). */
   readonly pooled: boolean;
+  /** Loops vectorized, and ops inside them computed lane by lane (no SIMD form). */
+  readonly stats: { readonly vectorLoops: number; readonly perLaneOps: number };
   /** Scratch parameters that need more room than the kernel says (a contraction's zero-padded B panels), in floats. */
   readonly scratchFloats: ReadonlyMap<number, number>;
   /** Hidden parameters after the kernel's own (a contraction's C), in bytes: the caller allocates them. */
@@ -843,7 +849,7 @@ export function renderWasm(kernel: Kernel, heap: Pick<WasmHeap, "importLimits">)
   const P = k.params.some((p) => p.role === "scratch") || hasRegs(k.body) ? contractionParts(k) : null;
   const parts = P && typeof P !== "string" ? P : null;
   // A contraction gets one more parameter: C, the microkernel's output (ldc floats per row).
-  const c: Ctx = { locals: [], nParams: k.params.length + (parts ? 1 : 0), imports: new Map(), vecPool: [] };
+  const c: Ctx = { locals: [], nParams: k.params.length + (parts ? 1 : 0), imports: new Map(), vecPool: [], stats: { vectorLoops: 0, perLaneOps: 0 } };
   const accs = new Map<string, { local: number; t: Scalar }>();
   const e: Emitter = { c, k, accs };
   for (const [name, t] of accTypes(k.body, k)) accs.set(name, { local: newLocal(c, t), t });
@@ -879,6 +885,7 @@ export function renderWasm(kernel: Kernel, heap: Pick<WasmHeap, "importLimits">)
     bytes,
     imports: names.filter((n): n is ImportName => !n.startsWith("vecmath.") && n !== "pool.gemm"),
     pooled: names.includes("pool.gemm"),
+    stats: { ...c.stats },
     hostImports: names.filter((n) => n.startsWith("vecmath.")).map((n) => n.slice("vecmath.".length) as HostFn),
     scratchFloats,
     extraBytes,

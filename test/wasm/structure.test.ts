@@ -1,0 +1,56 @@
+/**
+ * Structure that causes the cpu backend's speed (benchmarks measure the speed itself): W1's fused
+ * kernel is one SIMD loop with every op in f32x4 (the vector math too, nothing lane by lane), and
+ * the W3 training step's kernels — every contraction included — run as wasm.
+ */
+import { expect } from "chai";
+import { type Tensor, grad, jit, nn, np, optim, ParamState } from "kiln";
+import { scheduleGraph } from "@kiln/backend";
+import { type Node, bufferOf } from "@kiln/core";
+import { renderWasm } from "../../packages/backend/src/targets/wasm/wasm-render.js";
+import { heap } from "../../packages/backend/src/host/heap.js";
+
+describe("wasm: structure of the benchmark workloads", function () {
+  this.timeout(60_000);
+
+  it("W1 (sum of tanh·sigmoid − 0.1x², 2^20 float32): one kernel, its loop fully f32x4", () => {
+    const x = np.linspace(-3, 3, 1 << 20).astype("float32");
+    x.dataSync();
+    const t = np.sum(np.tanh(x.mul(1.5).add(0.5)).mul(np.sigmoid(x)).sub(x.mul(x).mul(0.1)));
+    const { plan } = scheduleGraph([t.node], (n: Node) => n.prim === "data" || bufferOf(n) !== undefined);
+    const kernels = plan.steps.flatMap((s) => (s.kernel ? [s.kernel] : []));
+    expect(kernels.length).to.equal(1);
+    const { stats, imports } = renderWasm(kernels[0]!, heap!);
+    expect(stats.vectorLoops).to.be.greaterThan(0);
+    expect(stats.perLaneOps, "ops computed lane by lane").to.equal(0);
+    expect(imports, "per-element calls out of wasm").to.deep.equal([]);
+  });
+
+  it("W3 (MLP 784-256-256-10, batch 128, jit(valueAndGrad) + SGD): ≤ 18 kernels, every contraction and big kernel wasm", () => {
+    const sizes = [784, 256, 256, 10];
+    const params: Record<string, ParamState> = {};
+    for (let l = 0; l < 3; l++) {
+      params[`w${l}`] = new ParamState(np.ones([sizes[l]!, sizes[l + 1]!], { dtype: "float32" }).mul(0.01));
+      params[`b${l}`] = new ParamState(np.zeros([sizes[l + 1]!], { dtype: "float32" }));
+    }
+    const opt = new optim.SGD(params, { lr: 0.01 });
+    const x = np.ones([128, 784], { dtype: "float32" }), y = np.arange(128).astype("int32").mod(10);
+    const loss = (xb: Tensor, yb: Tensor) => {
+      const h1 = np.tanh(xb.matmul(params.w0!.value).add(params.b0!.value));
+      const h2 = nn.relu(h1.matmul(params.w1!.value).add(params.b1!.value));
+      return nn.softmaxCrossEntropy(h2.matmul(params.w2!.value).add(params.b2!.value), yb);
+    };
+    const step = jit((xb: Tensor, yb: Tensor) => {
+      const [g, value] = grad(() => loss(xb, yb), { gradStates: params, returnValue: true })() as [Record<string, Tensor>, Tensor];
+      opt.update(g);
+      return value;
+    });
+    const { kernels } = step.lower(x, y);
+    expect(kernels.length).to.be.at.most(18);
+    const wasm = (k: { source: string }) => k.source.startsWith(";; wasm kernel");
+    const contractions = kernels.filter((k) => k.name.startsWith("matmul_"));
+    expect(contractions.length).to.be.greaterThan(5);
+    expect(contractions.filter((k) => !wasm(k)).map((k) => k.name), "contractions left to JS").to.deep.equal([]);
+    expect(Number.isFinite(step(x, y).itemSync())).to.equal(true);
+  });
+});
