@@ -147,6 +147,12 @@ function runPipelined(steps: Host, plan: Plan, inputs: readonly TypedArray[]): T
 
 const PLAN_CACHE_SIZE = 256;
 
+/**
+ * One output per kernel: a GPU.js kernel writes one output, so a multi-output kernel would run on
+ * the host (and read its inputs back from textures) — separate kernels stay on the GPU.
+ */
+const SCHEDULE = { multiOutput: false } as const;
+
 function hostOf(n: Node, buf: DataBuffer | undefined): TypedArray {
   if (!buf || buf.isReleased || !buf.host) throw new DisposedError(`a tensor of shape [${n.aval.shape}] was read after dispose()`);
   return buf.host;
@@ -177,7 +183,7 @@ export function gpujsExecutorOn(host: Host): Executor {
     const isBuffer = (n: Node) => n.prim === "data" || known(n) !== undefined;
     const nodes = topoSort(outputs, isBuffer);
     const key = graphKey(nodes, outputs, isBuffer);
-    const plan = plans.get(key) ?? plans.set(key, scheduleGraph(outputs, isBuffer).plan);
+    const plan = plans.get(key) ?? plans.set(key, scheduleGraph(outputs, isBuffer, SCHEDULE).plan);
     const args = nodes.filter(isBuffer).map((n) => hostOf(n, known(n) ?? ((n as Node<"data">).params.ref as DataBuffer)));
     return outputsOf(plan, runPlan(plan, args));
   }
@@ -185,7 +191,7 @@ export function gpujsExecutorOn(host: Host): Executor {
   function compile(graph: Graph): CompiledGraph {
     const position = new Map(graph.inputs.map((n, i) => [n, i]));
     const isBuffer = (n: Node) => n.prim === "data" || position.has(n);
-    const { plan, inputs } = scheduleGraph(graph.outputs, isBuffer);
+    const { plan, inputs } = scheduleGraph(graph.outputs, isBuffer, SCHEDULE);
     return {
       run(bufs) {
         const args = inputs.map((n) => {
