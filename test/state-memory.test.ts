@@ -72,6 +72,20 @@ describe("State ownership: synchronous loops stay flat (cpu)", () => {
     expect(w.value.toArraySync()).to.not.deep.equal(snapshot);
   });
 
+  it("a jitted step reading a 0-d State holding a literal (np.array(0.5)) keeps live buffers flat", () => {
+    // The literal is realized per call (literals are not cached): that buffer is the call's own.
+    const acc = new State(np.zeros([3])), w = new State(np.array(0.5)), b = new State(np.array(2, { dtype: "int32" }));
+    const step = jit(() => {
+      acc.value = acc.value.add(w.value).add(b.value.astype("float32"));
+    });
+    for (let i = 0; i < 20; i++) step();
+    const before = memoryStats().buffers;
+    for (let i = 0; i < 300; i++) step();
+    expect(memoryStats().buffers).to.equal(before);
+    expect(Array.from(acc.value.dataSync())).to.deep.equal([800, 800, 800]);
+    expect(w.value.itemSync()).to.equal(0.5);
+  });
+
   it("a jit that returns the value it also commits keeps the returned one readable", () => {
     const s = new State(np.array([1, 2]));
     const f = jit(() => {

@@ -260,7 +260,8 @@ export function jit<F extends AnyFunction>(fn: F, opts: JitOptions = {}): Jitted
     }
     for (const r of reads) for (const t of r.verifiedLeaves) tensors.push(t);
     leaves.fill(undefined);
-    const tensorBufs = realizeBuffers(tensors);
+    const temporaries: DataBuffer[] = [];
+    const tensorBufs = realizeBuffers(tensors, temporaries);
     const buffers: DataBuffer[] = new Array(scalars.length + tensorBufs.length);
     let t = 0, n = 0;
     for (let i = 0; i < leafSpecs.length; i++) buffers[i] = leafSpecs[i]!.kind === "tensor" ? tensorBufs[t++]! : scalars[n++]!;
@@ -270,6 +271,7 @@ export function jit<F extends AnyFunction>(fn: F, opts: JitOptions = {}): Jitted
       outBufs = withBackend(opts.backend, () => entry.compiled.run(buffers));
     } finally {
       for (const b of scalars) b.release();
+      for (const b of temporaries) if (!b.isReleased) b.release();
       // Donated arguments are given up, whether or not their storage was reused (the plan
       // released the buffers it took over) and whether or not the run succeeded.
       for (let i = 0, k = 0; i < leafSpecs.length; i++) {
@@ -389,7 +391,7 @@ function scalarBuffer(v: number | boolean, kind: "int" | "float" | "bool"): Data
 }
 
 /** Buffers for the plan's inputs (pending arguments are realized first, all together). */
-function realizeBuffers(ts: readonly Tensor[]): DataBuffer[] {
+function realizeBuffers(ts: readonly Tensor[], temporaries: DataBuffer[]): DataBuffer[] {
   const out: DataBuffer[] = new Array(ts.length);
   let pending: number[] | null = null;
   for (let i = 0; i < ts.length; i++) {
@@ -398,9 +400,15 @@ function realizeBuffers(ts: readonly Tensor[]): DataBuffer[] {
     else (pending ??= []).push(i);
   }
   if (pending) {
-    // The returned leaves, not bufferOf(node) again: a literal's realization is not cached (core realize.ts).
+    // The returned leaves, not bufferOf(node) again: a literal's realization is not cached (core
+    // realize.ts), so its buffer belongs to this call alone — a temporary the caller releases (a 0-d
+    // State holding a literal, read by every call of a jitted step, leaked one buffer per call).
     const leaves = realizeSync(pending.map((i) => ts[i]!.node), "jit");
-    pending.forEach((i, k) => (out[i] = bufferOf(leaves[k]!)!));
+    pending.forEach((i, k) => {
+      const b = bufferOf(leaves[k]!)!;
+      out[i] = b;
+      if (bufferOf(ts[i]!.node) !== b && !out.slice(0, i).includes(b)) temporaries.push(b);
+    });
   }
   for (const b of out) {
     if (!b) throw new ConcretizationError(`jit: an argument could not be realized`);
