@@ -105,6 +105,19 @@ export function printKernelBody(params: readonly BufferParam[], body: readonly S
   return out.join("\n");
 }
 
+const textOf = new WeakMap<Kernel, string>();
+
+/**
+ * A kernel's structural identity (`printKernelBody`), computed once per IR object: the key every
+ * target's compile cache looks kernels up by (printing the IR is the expensive part of a lookup).
+ * @example kernelText(k) === printKernelBody(k.params, k.body) // true
+ */
+export function kernelText(k: Kernel): string {
+  let text = textOf.get(k);
+  if (text === undefined) textOf.set(k, (text = printKernelBody(k.params, k.body)));
+  return text;
+}
+
 /**
  * Readable text of a kernel (name, parameters, loop tree).
  * @example

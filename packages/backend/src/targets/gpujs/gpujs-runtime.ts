@@ -4,7 +4,7 @@
  * once per kernel IR (keyed by its canonical text, bounded LRU; an evicted kernel is destroyed).
  */
 import { BackendUnavailableError, KernelCompileError, LruCache, ValueError } from "@kiln/core";
-import { type Kernel, printKernelBody } from "../../kernel.js";
+import { type Kernel, kernelText } from "../../kernel.js";
 import { type HostOnly } from "./gpujs-alu.js";
 import { type GpujsKernelSource, renderGpujs } from "./gpujs-render.js";
 
@@ -138,14 +138,7 @@ export const GPUJS_KERNEL_CACHE_SIZE = 512;
 const compiled = new LruCache<string, GpujsCompiled>(GPUJS_KERNEL_CACHE_SIZE, (_key, c) => {
   if (!("host" in c)) c.fn.destroy?.();
 });
-const keyOf = new WeakMap<Kernel, string>();
 const counters = { compiles: 0, runs: 0, hostKernels: 0, readbacks: 0 };
-
-function cacheKey(k: Kernel): string {
-  let key = keyOf.get(k);
-  if (key === undefined) keyOf.set(k, (key = `gpujs\n${printKernelBody(k.params, k.body)}`));
-  return key;
-}
 
 function requireGpujs(): GpujsInstance {
   if (!gpu) throw new BackendUnavailableError(`the gpujs backend is not available: ${unavailable ?? "not initialized: await init() first"}`);
@@ -160,7 +153,7 @@ function requireGpujs(): GpujsInstance {
  */
 export function gpujsKernel(k: Kernel): GpujsCompiled {
   // A kernel is created with or without pipeline output: both kinds can be cached side by side.
-  const key = gpujsPipelined() ? `pipeline:${cacheKey(k)}` : cacheKey(k);
+  const key = gpujsPipelined() ? `pipeline:${kernelText(k)}` : kernelText(k);
   const hit = compiled.get(key);
   if (hit) return hit;
   const src = renderGpujs(k);

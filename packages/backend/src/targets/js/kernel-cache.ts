@@ -6,7 +6,7 @@
  * `kernelCacheStats()` exposes the counts so tests can assert it.
  */
 import { LruCache } from "@kiln/core";
-import { type Kernel, printKernelBody } from "../../kernel.js";
+import { type Kernel, kernelText } from "../../kernel.js";
 import { compileJs, renderJs } from "./js.js";
 
 export interface CompiledKernel {
@@ -18,21 +18,13 @@ export interface CompiledKernel {
 /** Kernels kept compiled; a training step needs ~50, a whole model's inference a few hundred. */
 export const KERNEL_CACHE_SIZE = 2048;
 const compiled = new LruCache<string, CompiledKernel>(KERNEL_CACHE_SIZE);
-/** Per IR object: its cache key (printing the IR is the expensive part of a lookup). */
-const keyOf = new WeakMap<Kernel, string>();
 let compiles = 0;
 let lookups = 0;
-
-function cacheKey(k: Kernel): string {
-  let key = keyOf.get(k);
-  if (key === undefined) keyOf.set(k, (key = `js\n${printKernelBody(k.params, k.body)}`));
-  return key;
-}
 
 /** The compiled JS function of a kernel (compiling it on first use). */
 export function compileKernel(k: Kernel): CompiledKernel {
   lookups++;
-  const key = cacheKey(k);
+  const key = kernelText(k);
   let c = compiled.get(key);
   if (!c) {
     const source = renderJs(k);
@@ -45,7 +37,7 @@ export function compileKernel(k: Kernel): CompiledKernel {
 
 /** Rendered JS source of a kernel (from the cache when it was compiled already). */
 export function kernelSource(k: Kernel): string {
-  return compiled.peek(cacheKey(k))?.source ?? renderJs(k);
+  return compiled.peek(kernelText(k))?.source ?? renderJs(k);
 }
 
 /**

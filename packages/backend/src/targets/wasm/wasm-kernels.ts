@@ -11,11 +11,11 @@ import {
   LruCache, type TypedArray, digammaF64, erfF64, erfInvF64, erfcF64, floorDivideScalar, i0eF64, i1eF64, lgammaF64, powerInt32,
   remainderScalar, trigammaF64,
 } from "@kiln/core";
-import { type Kernel, printKernel, printKernelBody } from "../../kernel.js";
+import { type Kernel, kernelText, printKernel } from "../../kernel.js";
 import { heap } from "../../host/heap.js";
 import { VECMATH_HOST } from "./wasm-vecmath.js";
 import { gemmOnPool } from "./wasm-gemm.js";
-import { type ImportName, STORED_SIZE, asStored, renderWasm, wasmUnsupported } from "./wasm-render.js";
+import { type ImportName, STORED_SIZE, asStored, loadsBuffer, renderWasm, wasmUnsupported } from "./wasm-render.js";
 
 /**
  * The float64 functions kernels import (module `m`): the very functions the JS kernels call, so
@@ -43,20 +43,7 @@ export interface WasmKernel {
 
 const CACHE_SIZE = 2048;
 const compiled = new LruCache<string, WasmKernel | null>(CACHE_SIZE);
-const keyOf = new WeakMap<Kernel, string>();
 const counters = { compiles: 0, calls: 0, copiedBytes: 0 };
-
-function cacheKey(k: Kernel): string {
-  let key = keyOf.get(k);
-  if (key === undefined) keyOf.set(k, (key = printKernelBody(k.params, k.body)));
-  return key;
-}
-
-/** Whether the kernel reads parameter `buf` (an output read back must be copied in). */
-function reads(k: Kernel, buf: number): boolean {
-  const text = printKernelBody([], k.body);
-  return text.includes(` b${buf}[`) && new RegExp(`load:\\w+ b${buf}\\[`).test(text);
-}
 
 /** Kernels left to the JS renderer, by reason (wasmUnsupported). */
 const fallbacks: Record<string, number> = {};
@@ -90,7 +77,7 @@ function instantiate(k: Kernel): WasmKernel | null {
   const n = k.params.length;
   const bytesOf = asStored(k).params.map((p, i) => (scratchFloats.get(i) ?? p.size) * STORED_SIZE[p.dtype as keyof typeof STORED_SIZE]);
   // Scratch (packed panels) is written before it is read: never copied.
-  const copyIn = k.params.map((p, i) => p.role === "in" || (p.role === "out" && reads(k, i)));
+  const copyIn = k.params.map((p, i) => p.role === "in" || (p.role === "out" && loadsBuffer(k, i)));
   const isOut = k.params.map((p) => p.role === "out");
   const ptrs = new Array<number>(n + extraBytes.length);
   const staged = new Array<boolean>(n);
@@ -143,7 +130,7 @@ function instantiate(k: Kernel): WasmKernel | null {
  * @example compileWasmKernel(kernel)?.run(out, x)
  */
 export function compileWasmKernel(k: Kernel): WasmKernel | null {
-  const key = cacheKey(k);
+  const key = kernelText(k);
   let c = compiled.get(key);
   if (c === undefined) compiled.set(key, (c = instantiate(k)));
   return c;

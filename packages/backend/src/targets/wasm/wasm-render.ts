@@ -53,6 +53,12 @@ function* walk(stmts: readonly Stmt[], skip: Stmt | null = null): Generator<Stmt
   }
 }
 
+/** Whether the kernel loads from parameter `buf` (an output it reads back must be copied in). */
+export function loadsBuffer(k: Kernel, buf: number): boolean {
+  for (const st of walk(k.body)) if (st.s === "let" && st.value.op === "load" && st.value.buf === buf) return true;
+  return false;
+}
+
 /**
  * Why a kernel cannot run as WebAssembly (it then runs on the JS renderer), or null when it can.
  * @example wasmUnsupported(float64Kernel) // "float64 parameter"
@@ -578,7 +584,7 @@ function emitStmts(stmts: readonly Stmt[], env: Env, e: Emitter, out: Bytes): vo
 type LoopStmt = Extract<Stmt, { s: "loop" }>;
 
 /** `for (var = start; var < end; var += step) body` as block/loop. */
-function scalarLoop(st: LoopStmt, varLocal: number, env: Env, e: Emitter, step: number, guard: Bytes, body: Bytes): Bytes {
+function scalarLoop(varLocal: number, step: number, guard: Bytes, body: Bytes): Bytes {
   return [
     ...op.block(), ...op.loop(),
     ...guard, ...op.brIf(1),
@@ -602,11 +608,11 @@ function emitLoop(st: LoopStmt, env: Env, e: Emitter): Bytes {
   };
   const done = [...op.get(varLocal), ...op.get(endLocal), ...op.i32GeS];
   const vec = st.step === 1 ? vectorBody(st, varLocal, env, e) : null;
-  if (!vec) return [...head, ...scalarLoop(st, varLocal, env, e, st.step, done, scalarBody())];
+  if (!vec) return [...head, ...scalarLoop(varLocal, st.step, done, scalarBody())];
   e.c.stats.vectorLoops++;
   // Vector iterations while var + 4 <= end, then the scalar remainder.
   const vecDone = [...op.get(varLocal), ...op.i32Const(4), ...op.i32Add, ...op.get(endLocal), ...op.i32GtS];
-  return [...head, ...scalarLoop(st, varLocal, env, e, 4, vecDone, vec), ...scalarLoop(st, varLocal, env, e, 1, done, scalarBody())];
+  return [...head, ...scalarLoop(varLocal, 4, vecDone, vec), ...scalarLoop(varLocal, 1, done, scalarBody())];
 }
 
 // ------------------------------------------------------------------------------- SIMD
@@ -697,6 +703,9 @@ function vectorBody(st: LoopStmt, varLocal: number, outer: Env, e: Emitter): Byt
   return out;
 }
 
+/** The all-zero v128 constant. */
+const V128_ZERO = v.const(new Array<number>(16).fill(0));
+
 function lanes4(xs: readonly number[]): number[] {
   const dv = new DataView(new ArrayBuffer(16));
   xs.forEach((x, i) => dv.setInt32(i * 4, x, true));
@@ -715,7 +724,7 @@ function pushVec(o: Operand, env: Env, want: Scalar, e: Emitter): Bytes {
     if (b.t === want) return op.get(b.local);
     // Convert per lane (rare: int lanes into a float vector, e.g. a bool stored as float).
     const r = newLocal(e.c, T.v128);
-    const out: Bytes = [...v.const(new Array(16).fill(0)), ...op.set(r)];
+    const out: Bytes = [...V128_ZERO, ...op.set(r)];
     for (let l = 0; l < 4; l++) {
       append(out, op.get(r), laneOf(b, l), convert(b.t, want, e.c), (want === T.f32 ? v.f32x4ReplaceLane(l) : v.i32x4ReplaceLane(l)), op.set(r));
     }
@@ -736,7 +745,7 @@ function vectorLet(name: string, val: Op, env: Env, e: Emitter): Bytes | null {
     env.set(name, { k: "vec", local, t, unit: false });
     if (idx.unit && dt !== "bool") return [...address(val.buf, laneOf(idx, 0), e), ...v.load(), ...op.set(local)];
     // Gather: four scalar loads.
-    const out: Bytes = [...v.const(new Array(16).fill(0)), ...op.set(local)];
+    const out: Bytes = [...V128_ZERO, ...op.set(local)];
     for (let l = 0; l < 4; l++) {
       append(out, op.get(local), address(val.buf, laneOf(idx, l), e), loadOp(dt), (t === T.f32 ? v.f32x4ReplaceLane(l) : v.i32x4ReplaceLane(l)), op.set(local));
     }
@@ -768,8 +777,8 @@ function directSimd(val: Extract<Op, { op: "alu" }>, types: readonly Scalar[], e
     if (t === null) return null;
     // bitselect(a, b, mask): mask from the 0/1 (or float) condition.
     const cond = types[0] === T.i32
-      ? [...pushVec(val.args[0]!, env, T.i32, e), ...v.const(new Array(16).fill(0)), ...v.i32x4Ne]
-      : [...pushVec(val.args[0]!, env, T.f32, e), ...v.const(new Array(16).fill(0)), ...v.f32x4Ne];
+      ? [...pushVec(val.args[0]!, env, T.i32, e), ...V128_ZERO, ...v.i32x4Ne]
+      : [...pushVec(val.args[0]!, env, T.f32, e), ...V128_ZERO, ...v.f32x4Ne];
     return [...pushVec(val.args[1]!, env, t, e), ...pushVec(val.args[2]!, env, t, e), ...cond, ...v.bitselect];
   }
   if (isVecMath(val) && types.every((t) => t !== T.i32)) return [...args(T.f32), ...emitVecMath(val.alu as VecMathOp, vecCtx(e.c))];
@@ -798,7 +807,7 @@ function directSimd(val: Extract<Op, { op: "alu" }>, types: readonly Scalar[], e
 function perLane(val: Extract<Op, { op: "alu" }>, types: readonly Scalar[], t: Scalar, env: Env, e: Emitter): Bytes {
   e.c.stats.perLaneOps++;
   const r = newLocal(e.c, T.v128);
-  const out: Bytes = [...v.const(new Array(16).fill(0)), ...op.set(r)];
+  const out: Bytes = [...V128_ZERO, ...op.set(r)];
   for (let l = 0; l < 4; l++) {
     const arg = (i: number, want: Scalar): Bytes => {
       const o = val.args[i]!;
@@ -922,7 +931,8 @@ function contractionBody(P: ContractionParts, e: Emitter, out: Bytes): { scratch
     if (np % 2) {
       const z = newLocal(e.c, T.i32);
       const from = np * NR * kk * 4, to = bFloats * 4;
-      append(body, op.i32Const(from), op.set(z), op.block(), op.loop(), op.get(z), op.i32Const(to), op.i32GeU, op.brIf(1), op.get(sb.buf), op.get(z), op.i32Add, op.f32Const(0), op.f32Store(), op.get(z), op.i32Const(4), op.i32Add, op.set(z), op.br(0), op.end, op.end);
+      append(body, op.i32Const(from), op.set(z), scalarLoop(z, 4, [...op.get(z), ...op.i32Const(to), ...op.i32GeU],
+        [...op.get(sb.buf), ...op.get(z), ...op.i32Add, ...op.f32Const(0), ...op.f32Store()]));
     }
     // Big products go to the worker pool (an import: wasm-gemm.ts's gemmOnPool splits the pairs
     // across threads, same bits); small ones call the microkernel in this module.
@@ -957,10 +967,7 @@ function contractionBody(P: ContractionParts, e: Emitter, out: Bytes): { scratch
 
 /** `for (v = 0; v < n; v++) body` over a constant trip count. */
 function countedLoop(v: number, n: number, body: Bytes): Bytes {
-  return [...op.i32Const(0), ...op.set(v), ...op.block(), ...op.loop(),
-    ...op.get(v), ...op.i32Const(n), ...op.i32GeS, ...op.brIf(1),
-    ...body,
-    ...op.get(v), ...op.i32Const(1), ...op.i32Add, ...op.set(v), ...op.br(0), ...op.end, ...op.end];
+  return [...op.i32Const(0), ...op.set(v), ...scalarLoop(v, 1, [...op.get(v), ...op.i32Const(n), ...op.i32GeS], body)];
 }
 
 export const STORED_SIZE = SIZE;
