@@ -24,12 +24,14 @@ export interface ArrayOptions extends DTypeOption {
 
 /**
  * A Tensor from JS numbers, booleans, nested arrays, Tensors or typed arrays (float32 by default;
- * booleans give bool; a typed array gives its own dtype — Float64Array float64, integer arrays
- * int32). Typed arrays are copied. `shape` reshapes the data (its size must match).
+ * booleans give bool; a typed array gives its own dtype — Float64Array float64, Uint8Array uint8,
+ * Uint32Array uint32, other integer arrays int32, widened as docs/dtypes.md says). Typed arrays are
+ * copied: a Tensor is immutable, and a later write to the array must not change it (NumPy's
+ * `np.array` copies too). `shape` reshapes the data (its size must match).
  * @example
  * np.array([[1, 2], [3, 4]]) // float32[2,2]
  * np.array(new Float32Array([1, 2, 3, 4, 5, 6]), { shape: [2, 3] }) // float32[2,3]
- * np.array(new Uint8Array([0, 255])) // int32 [0, 255]
+ * np.array(new Uint8Array([0, 255])) // uint8 [0, 255]
  */
 export function array(v: ArrayLike, opts: ArrayOptions = {}): Tensor {
   opts = optionsOf("array", opts);
