@@ -6,6 +6,9 @@
  * (a plan's buffers, when the heap is shared) are passed as they are; any other array is copied
  * into the arena for the call — inputs (and outputs the kernel reads) in, outputs back out — and
  * the arena is released after the call, also when the kernel throws.
+ *
+ * With more than one CPU thread, a kernel big enough to split (wasm-split.ts) runs its split exports
+ * across the worker pool instead of `run` — the same bits.
  */
 import {
   LruCache, type TypedArray, digammaF64, erfF64, erfInvF64, erfcF64, floorDivideScalar, i0eF64, i1eF64, lgammaF64, powerInt32,

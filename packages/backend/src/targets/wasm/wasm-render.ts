@@ -21,7 +21,7 @@
  */
 import { type DType } from "@kiln/core";
 import { type AluOp, type ReduceOp } from "../../expr.js";
-import { type Kernel, type Op, type Operand, type Stmt } from "../../kernel.js";
+import { type Kernel, type Op, type Operand, type Stmt, walkStmts as walk } from "../../kernel.js";
 import { type Bytes, type DefinedFunc, type FuncType, type ImportedFunc, type ValType, T, buildModule, op, uleb, v } from "./wasm-asm.js";
 import { type WasmHeap } from "../../host/heap.js";
 import { type ContractionParts, contractionParts, hasRegs, lets } from "../../render/contraction.js";
@@ -44,14 +44,6 @@ const isF32Store = (st: Extract<Stmt, { s: "store" }>) => st.value.k !== "var" &
  */
 function append(out: Bytes, ...parts: Bytes[]): void {
   for (const p of parts) for (let i = 0; i < p.length; i++) out.push(p[i]!);
-}
-
-function* walk(stmts: readonly Stmt[], skip: Stmt | null = null): Generator<Stmt> {
-  for (const st of stmts) {
-    if (st === skip) continue;
-    yield st;
-    if (st.s === "loop" || st.s === "if") yield* walk(st.body, skip);
-  }
 }
 
 /** Whether the kernel loads from parameter `buf` (an output it reads back must be copied in). */

@@ -19,7 +19,7 @@
  * The slot per block and accumulator is 8 bytes (an f64 or an i32 accumulator).
  */
 import { type ReduceOp } from "../../expr.js";
-import { type Kernel, type Operand, type Stmt } from "../../kernel.js";
+import { type Kernel, type Operand, type Stmt, walkStmts as walk } from "../../kernel.js";
 import { SUM_BLOCK } from "../../place.js";
 
 type LoopStmt = Extract<Stmt, { s: "loop" }>;
@@ -39,8 +39,16 @@ export type KernelSplit =
 export const SLOT_BYTES = 8;
 
 /**
- * The least work (kernelWork) a chunk of a split kernel gets, and so the size below which a kernel
- * runs whole on the calling thread: waking the pool costs TODO µs on this 2-core machine class.
+ * The least work (kernelWork) a chunk of a split kernel gets; a kernel with less than twice this runs
+ * whole on the calling thread (and gets no split exports). Measured on the 2-core machine class
+ * (min of many calls, a forced split vs one thread): a job on the pool costs ≥ 3 µs more than a
+ * direct call when the worker is awake (2^12-element `x·1.5+0.5`: 9.2 vs 6.3 µs) and tens of µs
+ * when it must be woken from `Atomics.wait`; one unit of work takes 0.25 ns (`x·1.5+0.5`, 2^18
+ * elements = 2^20 units in 250 µs) to 0.7 ns (W1's kernel, vector math) on one core. So a chunk of
+ * 2^18 units (65–180 µs) is several wake-ups long, and the smallest split kernel (W1 from 2^16
+ * elements, an add from 2^17) gains once both cores are free. (Under that session's load — load
+ * average 14 on 2 cores, no idle core — 2 threads gained nothing at any size: a speedup could not
+ * be measured, only the costs.)
  */
 export const SPLIT_MIN_WORK = 1 << 18;
 
@@ -72,13 +80,6 @@ function sized<S extends { n: number }>(k: Kernel, s: S): (S & { grain: number }
 }
 
 const constOf = (o: Operand): number | null => (o.k === "const" ? o.value : null);
-
-function* walk(stmts: readonly Stmt[]): Generator<Stmt> {
-  for (const st of stmts) {
-    yield st;
-    if (st.s === "loop" || st.s === "if") yield* walk(st.body);
-  }
-}
 
 function operands(st: Stmt): readonly Operand[] {
   switch (st.s) {
