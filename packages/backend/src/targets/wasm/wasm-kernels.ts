@@ -21,7 +21,7 @@ import { gemmOnPool } from "./wasm-gemm.js";
 import { type ImportName, STORED_SIZE, asStored, loadsBuffer, renderWasm, wasmUnsupported } from "./wasm-render.js";
 import { type PoolImport, type PoolImports, parallelFor } from "./wasm-pool.js";
 import { cpuThreads } from "./cpu-threads.js";
-import { SLOT_BYTES } from "./wasm-split.js";
+import { SLOT_BYTES, splitGrain } from "./wasm-split.js";
 
 /**
  * The float64 functions kernels import (module `m`): the very functions the JS kernels call, so
@@ -109,9 +109,9 @@ function instantiate(k: Kernel): WasmKernel | null {
   const poolImports = split && poolImportsOf(imports, hostImports);
   // Across the pool (wasm-split.ts): rows by ranges of the split loop; a full reduction's blocks into
   // partial slots, folded in block order by `finish` on this thread. Same bits as `exec`.
-  const execSplit = (ptrs: number[]) => {
+  const execSplit = (ptrs: number[], grain: number) => {
     counters.splitCalls++;
-    const opts = { grain: split!.grain, imports: poolImports! };
+    const opts = { grain, imports: poolImports! };
     if (split!.kind === "rows") return parallelFor(module, "range", ptrs, split!.n, opts);
     const scratch = h.alloc(split!.n * split!.accs.length * SLOT_BYTES);
     parallelFor(module, "blocks", [...ptrs, scratch], split!.n, opts);
@@ -149,7 +149,8 @@ function instantiate(k: Kernel): WasmKernel | null {
           counters.copiedBytes += bytesOf[i]!;
         }
       }
-      if (poolImports && split!.n > split!.grain && cpuThreads() > 1) execSplit(ptrs);
+      const grain = poolImports && cpuThreads() > 1 ? splitGrain(split!) : Infinity;
+      if (grain < (split?.n ?? 0)) execSplit(ptrs, grain);
       else exec(...ptrs);
       if (any) {
         const u8 = h.views().u8;

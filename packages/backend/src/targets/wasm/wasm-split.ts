@@ -26,9 +26,9 @@ type LoopStmt = Extract<Stmt, { s: "loop" }>;
 
 /** How a kernel splits across threads (see the file comment), or why it runs whole. */
 export type KernelSplit =
-  | { readonly kind: "rows"; readonly loop: LoopStmt; readonly n: number; readonly grain: number }
+  | { readonly kind: "rows"; readonly loop: LoopStmt; readonly n: number; readonly work: number }
   | {
-      readonly kind: "blocks"; readonly loop: LoopStmt; readonly n: number; readonly grain: number;
+      readonly kind: "blocks"; readonly loop: LoopStmt; readonly n: number; readonly work: number;
       /** Loop iterations per block. */
       readonly per: number;
       /** The root accumulators the loop feeds, with their reduction, in slot order. */
@@ -55,8 +55,9 @@ export const SPLIT_MIN_WORK = 1 << 18;
 let minWork = SPLIT_MIN_WORK;
 
 /**
- * Sets the least work a chunk gets (tests split tiny kernels with 1; no argument restores
- * SPLIT_MIN_WORK). Applies to kernels compiled afterwards (`clearWasmKernels()` drops the others).
+ * Sets the least work a chunk gets (tests split tiny kernels with 1, benchmarks turn splitting off
+ * with Infinity; no argument restores SPLIT_MIN_WORK). Kernels compiled while it was higher have no
+ * split exports: `clearWasmKernels()` after lowering it.
  * @example setSplitMinWork(1); clearWasmKernels(); // every splittable kernel splits, in chunks of one index
  */
 export function setSplitMinWork(n: number = SPLIT_MIN_WORK): void {
@@ -72,11 +73,19 @@ export function kernelWork(k: Kernel): number {
   return k.flops + k.params.reduce((a, p) => a + p.size, 0);
 }
 
-/** The split with its grain (indices per chunk at least), or null when the kernel is too small to split. */
-function sized<S extends { n: number }>(k: Kernel, s: S): (S & { grain: number }) | null {
+/** The split with the kernel's work, or null when the kernel is too small to split. */
+function sized<S extends { n: number }>(k: Kernel, s: S): (S & { work: number }) | null {
   const work = kernelWork(k);
-  if (s.n < 2 || work < 2 * minWork) return null;
-  return { ...s, grain: Math.max(1, Math.ceil(minWork / (work / s.n))) };
+  return s.n < 2 || work < 2 * minWork ? null : { ...s, work };
+}
+
+/**
+ * The least indices of the split loop per chunk (each chunk gets at least the minimum work), or
+ * Infinity when the kernel is too small to split now.
+ * @example splitGrain({ n: 1024, work: 1 << 23 }) // 32 with SPLIT_MIN_WORK = 2^18
+ */
+export function splitGrain(s: { readonly n: number; readonly work: number }): number {
+  return s.work < 2 * minWork ? Infinity : Math.max(1, Math.ceil(minWork / (s.work / s.n)));
 }
 
 const constOf = (o: Operand): number | null => (o.k === "const" ? o.value : null);
