@@ -15,6 +15,7 @@ import {
 import { SUM_BLOCK } from "../../packages/backend/src/place.js";
 import { kernelSplit, setSplitMinWork } from "../../packages/backend/src/targets/wasm/wasm-split.js";
 import { heap } from "../../packages/backend/src/host/heap.js";
+import { renderWasm } from "../../packages/backend/src/targets/wasm/wasm-render.js";
 
 const bytesOf = (t: Tensor) => {
   const d = t.dataSync();
@@ -126,6 +127,10 @@ describe("wasm kernels split across the worker pool", function () {
       expect(kernelSplit(kernelsOf(np.sum(x.reshape([1024, 1024]), 1))[0]!, isInt)).to.include({ kind: "rows", n: 1024 });
       // max is exact in any order: blocks of SUM_BLOCK elements (the loop is not blocked).
       expect(kernelSplit(kernelsOf(np.max(x))[0]!, isInt)).to.include({ kind: "blocks", n: (1 << 20) / SUM_BLOCK, per: SUM_BLOCK });
+      // An int32 sum wraps (exactly associative): blocks of SUM_BLOCK elements, partials in i32 slots.
+      const ints = np.arange(1 << 20, { dtype: "int32" });
+      ints.dataSync();
+      expect(renderWasm(kernelsOf(np.sum(ints))[0]!, heap!).split).to.include({ kind: "blocks", n: (1 << 20) / SUM_BLOCK, per: SUM_BLOCK });
       // Too small to pay for waking the pool: no split exports at all.
       const small = np.linspace(-3, 3, 1000).astype("float32");
       small.dataSync();
