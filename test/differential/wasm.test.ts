@@ -3,10 +3,12 @@
  * tiny ones, also those calling imported float64 functions): random programs (eager, jit, jit
  * replay, gradients) and the special-value table against the float64 interpreter. By default the
  * cpu backend only runs kernels ≥ 4096 elements as wasm, which the ordinary cpu suite's small
- * programs rarely reach.
+ * programs rarely reach. Then the same programs with every splittable kernel split across 3
+ * threads in chunks of one index (wasm-split.ts).
  */
 import { expect } from "chai";
-import { setBackend, setWasmMinElements, wasmKernelStats } from "@kiln/backend";
+import { clearWasmKernels, cpuThreads, setBackend, setCpuThreads, setWasmMinElements, wasmKernelStats } from "@kiln/backend";
+import { setSplitMinWork } from "../../packages/backend/src/targets/wasm/wasm-split.js";
 import { activeExecutor, setExecutor } from "kiln/internal";
 import { programTests } from "./programs.js";
 import { allSpecialCases, runSpecials } from "./check-specials.js";
@@ -37,6 +39,37 @@ describe("differential: cpu, every kernel as wasm", () => {
   describe("afterwards", () => {
     it("the kernels above ran as wasm", () => {
       expect(wasmKernelStats().calls - calls).to.be.greaterThan(1000);
+    });
+  });
+});
+
+describe("differential: cpu, every kernel as wasm, split across 3 threads", () => {
+  let previous = "cpu";
+  let threads = 1;
+  let split = 0;
+  before(() => {
+    previous = activeExecutor().name;
+    threads = cpuThreads();
+    setBackend("cpu");
+    setWasmMinElements(0, { imports: true });
+    setSplitMinWork(1);
+    clearWasmKernels();
+    setCpuThreads(3);
+    split = wasmKernelStats().splitCalls;
+  });
+  after(() => {
+    setCpuThreads(threads);
+    setSplitMinWork();
+    clearWasmKernels();
+    setWasmMinElements();
+    setExecutor(previous);
+  });
+
+  describe("random programs", () => programTests("wasm-split"));
+
+  describe("afterwards", () => {
+    it("the kernels above ran split across the pool", () => {
+      expect(wasmKernelStats().splitCalls - split).to.be.greaterThan(300);
     });
   });
 });

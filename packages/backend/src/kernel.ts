@@ -60,6 +60,19 @@ export interface Kernel {
   readonly flops: number;
 }
 
+/**
+ * Every statement of `stmts`, depth first (a loop or `if` before its body), skipping `skip` and
+ * what it contains.
+ * @example [...walkStmts(k.body)].filter((st) => st.s === "store").length // the kernel's stores
+ */
+export function* walkStmts(stmts: readonly Stmt[], skip: Stmt | null = null): Generator<Stmt> {
+  for (const st of stmts) {
+    if (st === skip) continue;
+    yield st;
+    if (st.s === "loop" || st.s === "if") yield* walkStmts(st.body, skip);
+  }
+}
+
 // ------------------------------------------------------------------------------- printing
 
 function fmtOperand(o: Operand): string {

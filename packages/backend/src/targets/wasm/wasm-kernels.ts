@@ -6,6 +6,9 @@
  * (a plan's buffers, when the heap is shared) are passed as they are; any other array is copied
  * into the arena for the call — inputs (and outputs the kernel reads) in, outputs back out — and
  * the arena is released after the call, also when the kernel throws.
+ *
+ * With more than one CPU thread, a kernel big enough to split (wasm-split.ts) runs its split exports
+ * across the worker pool instead of `run` — the same bits.
  */
 import {
   LruCache, type TypedArray, digammaF64, erfF64, erfInvF64, erfcF64, floorDivideScalar, i0eF64, i1eF64, lgammaF64, powerInt32,
@@ -13,9 +16,12 @@ import {
 } from "@kiln/core";
 import { type Kernel, kernelText, printKernel } from "../../kernel.js";
 import { heap } from "../../host/heap.js";
-import { VECMATH_HOST } from "./wasm-vecmath.js";
+import { type HostFn, VECMATH_HOST } from "./wasm-vecmath.js";
 import { gemmOnPool } from "./wasm-gemm.js";
 import { type ImportName, STORED_SIZE, asStored, loadsBuffer, renderWasm, wasmUnsupported } from "./wasm-render.js";
+import { type PoolImport, type PoolImports, parallelFor } from "./wasm-pool.js";
+import { cpuThreads } from "./cpu-threads.js";
+import { SLOT_BYTES, splitGrain } from "./wasm-split.js";
 
 /**
  * The float64 functions kernels import (module `m`): the very functions the JS kernels call, so
@@ -28,6 +34,31 @@ const IMPORT_FNS: Record<ImportName, (...a: number[]) => number> = {
   erf: erfF64, erfc: erfcF64, erfInv: erfInvF64, lgamma: lgammaF64, digamma: digammaF64, trigamma: trigammaF64,
   i0e: i0eF64, i1e: i1eF64, floorDiv: floorDivideScalar, rem: remainderScalar, ipow: powerInt32,
 };
+
+/**
+ * The same imports as every worker builds them (PoolImport): a Math function by name, or null where
+ * the function is kiln's own (its source is not self-contained) — a kernel calling one runs whole
+ * on the calling thread.
+ */
+const POOL_IMPORTS: Record<ImportName, PoolImport | null> = {
+  exp: "exp", expm1: "expm1", log: "log", log1p: "log1p", cbrt: "cbrt", sin: "sin", cos: "cos", tan: "tan",
+  asin: "asin", acos: "acos", atan: "atan", sinh: "sinh", cosh: "cosh", tanh: "tanh", pow: "pow", atan2: "atan2",
+  fmod: { source: "(a, b) => a % b" },
+  erf: null, erfc: null, erfInv: null, lgamma: null, digamma: null, trigamma: null, i0e: null, i1e: null, floorDiv: null, rem: null, ipow: null,
+};
+/** VECMATH_HOST's functions as Math functions of the same name (float32 in, rounded to float32 out by the import). */
+const POOL_HOST_IMPORTS: Record<HostFn, PoolImport> = { sin: "sin", cos: "cos" };
+
+/** A split kernel's imports for the pool's threads, or null when some import cannot be built there. */
+function poolImportsOf(imports: readonly ImportName[], hostImports: readonly HostFn[]): PoolImports | null {
+  const m: Record<string, PoolImport> = {};
+  for (const name of imports) {
+    const p = POOL_IMPORTS[name];
+    if (p === null) return null;
+    m[name] = p;
+  }
+  return { m, vecmath: Object.fromEntries(hostImports.map((n) => [n, POOL_HOST_IMPORTS[n]])) };
+}
 
 export interface WasmKernel {
   readonly name: string;
@@ -43,7 +74,7 @@ export interface WasmKernel {
 
 const CACHE_SIZE = 2048;
 const compiled = new LruCache<string, WasmKernel | null>(CACHE_SIZE);
-const counters = { compiles: 0, calls: 0, copiedBytes: 0 };
+const counters = { compiles: 0, calls: 0, copiedBytes: 0, splitCalls: 0 };
 
 /** Kernels left to the JS renderer, by reason (wasmUnsupported). */
 const fallbacks: Record<string, number> = {};
@@ -56,7 +87,7 @@ function instantiate(k: Kernel): WasmKernel | null {
     return null;
   }
   const h = heap;
-  const { bytes, imports, hostImports, pooled, scratchFloats, extraBytes } = renderWasm(k, h);
+  const { bytes, imports, hostImports, pooled, scratchFloats, extraBytes, split } = renderWasm(k, h);
   let module: WebAssembly.Module;
   try {
     module = new WebAssembly.Module(bytes);
@@ -74,6 +105,18 @@ function instantiate(k: Kernel): WasmKernel | null {
   const pool: Record<string, (...a: number[]) => void> = pooled ? { gemm: gemmOnPool! } : {};
   const instance = new WebAssembly.Instance(module, { env: { memory: h.memory as WebAssembly.Memory }, m, vecmath, pool });
   const exec = instance.exports.run as (...ptrs: number[]) => void;
+  const finish = instance.exports.finish as ((...ptrs: number[]) => void) | undefined;
+  const poolImports = split && poolImportsOf(imports, hostImports);
+  // Across the pool (wasm-split.ts): rows by ranges of the split loop; a full reduction's blocks into
+  // partial slots, folded in block order by `finish` on this thread. Same bits as `exec`.
+  const execSplit = (ptrs: number[], grain: number) => {
+    counters.splitCalls++;
+    const opts = { grain, imports: poolImports! };
+    if (split!.kind === "rows") return parallelFor(module, "range", ptrs, split!.n, opts);
+    const scratch = h.alloc(split!.n * split!.accs.length * SLOT_BYTES);
+    parallelFor(module, "blocks", [...ptrs, scratch], split!.n, opts);
+    finish!(...ptrs, scratch);
+  };
   const n = k.params.length;
   const bytesOf = asStored(k).params.map((p, i) => (scratchFloats.get(i) ?? p.size) * STORED_SIZE[p.dtype as keyof typeof STORED_SIZE]);
   // Scratch (packed panels) is written before it is read: never copied.
@@ -106,7 +149,9 @@ function instantiate(k: Kernel): WasmKernel | null {
           counters.copiedBytes += bytesOf[i]!;
         }
       }
-      exec(...ptrs);
+      const grain = poolImports && cpuThreads() > 1 ? splitGrain(split!) : Infinity;
+      if (grain < (split?.n ?? 0)) execSplit(ptrs, grain);
+      else exec(...ptrs);
       if (any) {
         const u8 = h.views().u8;
         for (let i = 0; i < n; i++) {
@@ -138,11 +183,14 @@ export function compileWasmKernel(k: Kernel): WasmKernel | null {
 
 /**
  * Counts of the wasm kernels: `compiles`, `entries`, `calls`, `copiedBytes` (bytes copied into
- * and out of the heap by calls whose arrays were not heap-resident), and `fallbacks`: kernels
- * compiled as JavaScript instead, by reason (float64 parameter, …).
+ * and out of the heap by calls whose arrays were not heap-resident), `splitCalls` (calls split
+ * across the worker pool: big elementwise and reduction kernels with more than one CPU thread), and
+ * `fallbacks`: kernels compiled as JavaScript instead, by reason (float64 parameter, …).
  * @example wasmKernelStats().compiles
  */
-export function wasmKernelStats(): { compiles: number; entries: number; calls: number; copiedBytes: number; fallbacks: Record<string, number> } {
+export function wasmKernelStats(): {
+  compiles: number; entries: number; calls: number; copiedBytes: number; splitCalls: number; fallbacks: Record<string, number>;
+} {
   return { ...counters, entries: compiled.size, fallbacks: { ...fallbacks } };
 }
 

@@ -21,14 +21,15 @@
  */
 import { type DType } from "@kiln/core";
 import { type AluOp, type ReduceOp } from "../../expr.js";
-import { type Kernel, type Op, type Operand, type Stmt } from "../../kernel.js";
-import { type Bytes, type FuncType, type ImportedFunc, type ValType, T, buildModule, op, uleb, v } from "./wasm-asm.js";
+import { type Kernel, type Op, type Operand, type Stmt, walkStmts as walk } from "../../kernel.js";
+import { type Bytes, type DefinedFunc, type FuncType, type ImportedFunc, type ValType, T, buildModule, op, uleb, v } from "./wasm-asm.js";
 import { type WasmHeap } from "../../host/heap.js";
 import { type ContractionParts, contractionParts, hasRegs, lets } from "../../render/contraction.js";
 import { MR, NR } from "../../lower-contraction.js";
 import { microkernel } from "./wasm-microkernel.js";
 import { PARALLEL_MIN_FLOPS } from "./wasm-gemm.js";
 import { type HostFn, type VecMathCtx, type VecMathOp, VECMATH_OPS, emitVecMath } from "./wasm-vecmath.js";
+import { type KernelSplit, SLOT_BYTES, kernelSplit } from "./wasm-split.js";
 
 // ------------------------------------------------------------------------------- eligibility
 
@@ -43,14 +44,6 @@ const isF32Store = (st: Extract<Stmt, { s: "store" }>) => st.value.k !== "var" &
  */
 function append(out: Bytes, ...parts: Bytes[]): void {
   for (const p of parts) for (let i = 0; i < p.length; i++) out.push(p[i]!);
-}
-
-function* walk(stmts: readonly Stmt[], skip: Stmt | null = null): Generator<Stmt> {
-  for (const st of stmts) {
-    if (st === skip) continue;
-    yield st;
-    if (st.s === "loop" || st.s === "if") yield* walk(st.body, skip);
-  }
 }
 
 /** Whether the kernel loads from parameter `buf` (an output it reads back must be copied in). */
@@ -820,6 +813,72 @@ function perLane(val: Extract<Op, { op: "alu" }>, types: readonly Scalar[], t: S
   return [...out, ...op.get(r)];
 }
 
+// ------------------------------------------------------------------------------- split exports
+
+/**
+ * The exports the worker pool runs of a split kernel (wasm-split.ts), besides `run`:
+ * - rows: `range(ptr…, lo, hi)` runs iterations [lo, hi) of the split loop (after the root lets);
+ * - blocks: `blocks(ptr…, scratch, lo, hi)` writes the partials of blocks [lo, hi) to `scratch`
+ *   (SLOT_BYTES per block and accumulator), and `finish(ptr…, scratch)` is the kernel with the split
+ *   loop replaced by folding every block's partials in block order — the calling thread runs it.
+ * Each is the kernel's own statements through the same emitter as `run`, so a value is computed by
+ * the same instructions whichever export computes it.
+ */
+function splitFunctions(k: Kernel, split: KernelSplit, imports: Ctx["imports"]): DefinedFunc[] {
+  const fn = (exportName: string, extra: number, emit: (e: Emitter, out: Bytes, param: (i: number) => number) => void): DefinedFunc => {
+    const c: Ctx = { locals: [], nParams: k.params.length + extra, imports, vecPool: [], stats: { vectorLoops: 0, perLaneOps: 0 } };
+    const e: Emitter = { c, k, accs: new Map() };
+    for (const [name, t] of accTypes(k.body, k)) e.accs.set(name, { local: newLocal(c, t), t });
+    const body: Bytes = [];
+    emit(e, body, (i) => k.params.length + i);
+    return { type: { params: new Array(c.nParams).fill(T.i32), results: [] }, locals: c.locals, body: [...body, ...op.end], export: exportName };
+  };
+  const i32 = (local: number): Binding => ({ k: "scalar", local, t: T.i32 });
+  const ranged = (start: string, end: string): Stmt => ({ ...split.loop, start: { k: "var", name: start }, end: { k: "var", name: end } });
+  const at = k.body.indexOf(split.loop);
+  if (split.kind === "rows") {
+    return [fn("range", 2, (e, out, p) => {
+      const env: Env = new Map([["$lo", i32(p(0))], ["$hi", i32(p(1))]]);
+      emitStmts(k.body.map((st) => (st === split.loop ? ranged("$lo", "$hi") : st)), env, e, out);
+    })];
+  }
+  const slot = (scratch: number, b: number): Bytes => [...op.get(scratch), ...op.get(b), ...op.i32Const(split.accs.length * SLOT_BYTES), ...op.i32Mul, ...op.i32Add];
+  const inits = new Map(k.body.flatMap((st) => (st.s === "acc" ? [[st.name, st.init] as const] : [])));
+  const blocks = fn("blocks", 3, (e, out, p) => {
+    const [scratch, b, hi] = [p(0), p(1), p(2)];
+    const vs = newLocal(e.c, T.i32), ve = newLocal(e.c, T.i32);
+    const env: Env = new Map([["$vs", i32(vs)], ["$ve", i32(ve)]]);
+    emitStmts(k.body.slice(0, at), env, e, out);
+    const body: Bytes = [];
+    emitStmts(split.accs.map((a) => ({ s: "acc", name: a.name, init: inits.get(a.name)! })), env, e, body);
+    // vs = start + b·per·step; ve = min(vs + per·step, end)
+    const span = split.per * split.loop.step;
+    append(body, pushScalar(split.loop.start, env, T.i32, e), op.get(b), op.i32Const(span), op.i32Mul, op.i32Add, op.set(vs),
+      op.get(vs), op.i32Const(span), op.i32Add, pushScalar(split.loop.end, env, T.i32, e),
+      op.get(vs), op.i32Const(span), op.i32Add, pushScalar(split.loop.end, env, T.i32, e), op.i32LtS, op.select, op.set(ve));
+    emitStmts([ranged("$vs", "$ve")], env, e, body);
+    split.accs.forEach((a, j) => {
+      const acc = e.accs.get(a.name)!;
+      append(body, slot(scratch, b), op.get(acc.local), acc.t === T.i32 ? op.i32Store(j * SLOT_BYTES) : op.f64Store(j * SLOT_BYTES));
+    });
+    append(out, scalarLoop(b, 1, [...op.get(b), ...op.get(hi), ...op.i32GeS], body));
+  });
+  const finish = fn("finish", 1, (e, out, p) => {
+    const env: Env = new Map();
+    const b = newLocal(e.c, T.i32);
+    const fold: Bytes = [];
+    split.accs.forEach((a, j) => {
+      const acc = e.accs.get(a.name)!;
+      append(fold, updateAcc(acc, a.rop, [...slot(p(0), b), ...(acc.t === T.i32 ? op.i32Load(j * SLOT_BYTES) : op.f64Load(j * SLOT_BYTES))], e));
+    });
+    for (const st of k.body) {
+      if (st === split.loop) append(out, countedLoop(b, split.n, fold));
+      else emitStmts([st], env, e, out);
+    }
+  });
+  return [blocks, finish];
+}
+
 // ------------------------------------------------------------------------------- entry
 
 export interface WasmModuleSource {
@@ -836,6 +895,8 @@ export interface WasmModuleSource {
   readonly scratchFloats: ReadonlyMap<number, number>;
   /** Hidden parameters after the kernel's own (a contraction's C), in bytes: the caller allocates them. */
   readonly extraBytes: readonly number[];
+  /** How the worker pool may split the kernel (the module then exports `range`, or `blocks` and `finish`), or null. */
+  readonly split: KernelSplit | null;
 }
 
 /**
@@ -871,6 +932,8 @@ export function renderWasm(kernel: Kernel, heap: Pick<WasmHeap, "importLimits">)
     extraBytes = [made.cFloats * 4];
   } else emitStmts(k.body, new Map(), e, body);
   append(body, op.end);
+  const split = parts ? null : kernelSplit(k, (name) => accs.get(name)?.t === T.i32);
+  const splitFuncs = split ? splitFunctions(k, split, c.imports) : [];
   const f64 = (n: number): FuncType => ({ params: new Array(n).fill(T.f64), results: [T.f64] });
   const imports: ImportedFunc[] = [...c.imports.keys()].map((name) =>
     name === "pool.gemm"
@@ -887,6 +950,7 @@ export function renderWasm(kernel: Kernel, heap: Pick<WasmHeap, "importLimits">)
     funcs: [
       { type: { params: new Array(c.nParams).fill(T.i32), results: [] }, locals: c.locals, body: code, export: "run" },
       ...(parts ? [microkernel("gemm")] : []),
+      ...splitFuncs,
     ],
   });
   const names = [...c.imports.keys()];
@@ -898,6 +962,7 @@ export function renderWasm(kernel: Kernel, heap: Pick<WasmHeap, "importLimits">)
     hostImports: names.filter((n) => n.startsWith("vecmath.")).map((n) => n.slice("vecmath.".length) as HostFn),
     scratchFloats,
     extraBytes,
+    split,
   };
 }
 
