@@ -16,9 +16,8 @@
  */
 import { type DType, type PrimParams, sizeOf } from "@kiln/core";
 import { type LibrarySpec } from "../../schedule.js";
-import { type BufferParam } from "../../kernel.js";
-import { WgslWriter, accType } from "./wgsl.js";
-import { type WgslProgram, type WgslTuning, gridDims, wgslModule } from "./wgsl-module.js";
+import { accType } from "./wgsl.js";
+import { type WgslProgram, type WgslTuning, gridDims, libraryWriter, wgslModule } from "./wgsl-module.js";
 import { LOOP_BUDGET, LOOP_LIMIT } from "./wgsl-loops.js";
 import { WGSL_LINALG, renderLinalg } from "./wgsl-linalg.js";
 
@@ -38,13 +37,7 @@ function around(shape: readonly number[], axis: number): [number, number, number
 function program(spec: LibrarySpec, inDtypes: readonly DType[], t: WgslTuning, total: number, trips: number, lines: readonly string[]): WgslProgram {
   if (trips > LOOP_BUDGET) throw new Error(`library kernel ${spec.name}: ${trips} loop iterations per invocation exceed the ${LOOP_LIMIT}-iteration budget of software drivers`);
   if (total === 0) return { dispatches: [], scratch: [], paramSizes: new Map() };
-  const params: BufferParam[] = [
-    { dtype: spec.dtype, size: sizeOf(spec.outShape), role: "out" },
-    ...inDtypes.map((dtype, i) => ({ dtype, size: sizeOf(spec.inShapes[i]!), role: "in" as const })),
-  ];
-  const w = new WgslWriter(params, []);
-  params.forEach((_, i) => w.used.add(i));
-  w.written.add(0);
+  const w = libraryWriter(spec, inDtypes);
   const W = t.threads;
   const body = [`  let t_ = gid * ${W} + lid;`, `  if (t_ >= ${total}) { return; }`, ...lines.map((l) => `  ${l}`)];
   const dims = gridDims(Math.ceil(total / W), t.maxGroupsPerDim);

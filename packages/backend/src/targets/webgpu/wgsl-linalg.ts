@@ -21,9 +21,7 @@
  */
 import { type DType, sizeOf } from "@kiln/core";
 import { type LibrarySpec } from "../../schedule.js";
-import { type BufferParam } from "../../kernel.js";
-import { WgslWriter } from "./wgsl.js";
-import { type WgslProgram, type WgslTuning, gridDims, wgslModule } from "./wgsl-module.js";
+import { type WgslProgram, type WgslTuning, gridDims, libraryWriter, wgslModule } from "./wgsl-module.js";
 import { LOOP_BUDGET, LOOP_LIMIT } from "./wgsl-loops.js";
 
 /**
@@ -278,13 +276,7 @@ export function renderLinalg(spec: LibrarySpec, inDtypes: readonly DType[], t: W
   const kernel = KERNELS[spec.name as LinalgPrim](spec);
   const { layout: l, trips } = layoutFor(kernel, n, batch, t);
   if (!l) throw new Error(`library kernel ${spec.name}: n = ${n} needs ${trips} loop iterations per invocation, past the ${LOOP_LIMIT}-iteration budget of software drivers`);
-  const params: BufferParam[] = [
-    { dtype: spec.dtype, size: sizeOf(spec.outShape), role: "out" },
-    ...inDtypes.map((dtype, i) => ({ dtype, size: sizeOf(spec.inShapes[i]!), role: "in" as const })),
-  ];
-  const w = new WgslWriter(params, []);
-  params.forEach((_, i) => w.used.add(i));
-  w.written.add(0);
+  const w = libraryWriter(spec, inDtypes);
   const dims = gridDims(l.per === 1 ? ceil(batch, l.threads) : batch, l.maxGroupsPerDim);
   const { source, bindings } = wgslModule(w, [...locate(l), ...kernel.lines(l)].map((s) => `  ${s}`), l.threads, dims[0], {
     scratch: kernel.scratch ? [{ name: "lu_", slot: 0, type: "f32", written: true }] : [],
