@@ -33,6 +33,12 @@ import { LOOP_BUDGET, LOOP_LIMIT } from "./wgsl-loops.js";
  */
 const SERIAL_MAX = 32;
 
+/**
+ * Largest LU scratch (bytes): WebGPU's guaranteed `maxStorageBufferBindingSize` (128 MiB). A
+ * solve's scratch is twice its matrices, so matrices that fit a binding may not: those run on the host.
+ */
+const SCRATCH_MAX_BYTES = 1 << 27;
+
 /** How one dispatch lays matrices out over invocations. */
 interface Layout {
   readonly n: number;
@@ -83,17 +89,18 @@ function locate(l: Layout): string[] {
 /**
  * LU of matrix `m_` (input binding `src`) in scratch `lu_`, in core/matrix.ts's luInPlace order.
  * Rows stay in place: `perm[i]` is the row holding pivot row i, `pos` its inverse, `sgn` the
- * permutation's sign. U is eliminated in place at `A` (m_·2n²); the multipliers go to a second
- * n×n block at `L` = A + n², so step k writes nothing into column k of the first block, which
- * slower invocations may still be scanning for step k's pivot — one barrier per step suffices.
+ * permutation's sign. U is eliminated in place at `A`; with `keepL` the multipliers go to a
+ * second n×n block at `L` = A + n² (`blocks` = 2), else they are not stored (a determinant needs
+ * U only). Either way step k writes nothing into column k of U's block, which slower invocations
+ * may still be scanning for step k's pivot — one barrier per step suffices.
  * WGSL has no empty arrays: sizes are at least 1.
  */
-function luLines(l: Layout, src: string): string[] {
+function luLines(l: Layout, src: string, keepL: boolean): string[] {
   const { n, per } = l;
   const N = Math.max(1, n);
   return [
-    `let A = m_ * ${2 * n * n};`,
-    `let L = A + ${n * n};`,
+    `let A = m_ * ${(keepL ? 2 : 1) * n * n};`,
+    ...(keepL ? [`let L = A + ${n * n};`] : []),
     `let S = m_ * ${n * n};`,
     `for (var e = r_; e < ${n * n}; e += ${per}) { lu_[A + e] = ${src}[S + e]; }`,
     ...barrier(l),
@@ -123,7 +130,7 @@ function luLines(l: Layout, src: string): string[] {
     `    if (pos[q] > k) {`,
     `      let rq = A + q * ${n};`,
     `      let f = select(lu_[rq + k] / piv, lu_[rq + k], skip);`,
-    `      lu_[L + q * ${n} + k] = f;`,
+    ...(keepL ? [`      lu_[L + q * ${n} + k] = f;`] : []),
     `      if (!skip) {`,
     `        for (var j = k + 1; j < ${n}; j++) { lu_[rq + j] = lu_[rq + j] - f * lu_[rk + j]; }`,
     `      }`,
@@ -134,10 +141,10 @@ function luLines(l: Layout, src: string): string[] {
   ];
 }
 
-/** A factorization's kernel: its loop iterations per invocation under a layout, whether it needs the LU scratch, its body. */
+/** A factorization's kernel: its loop iterations per invocation under a layout, the n×n scratch blocks per matrix it needs (LU's U, L), its body. */
 interface LinalgKernel {
   readonly trips: (l: Layout) => number;
-  readonly scratch: boolean;
+  readonly blocks: 0 | 1 | 2;
   readonly lines: (l: Layout) => string[];
 }
 
@@ -145,11 +152,11 @@ function solve(spec: LibrarySpec): LinalgKernel {
   const k = spec.outShape[spec.outShape.length - 1]!;
   return {
     trips: (l) => luTrips(l) + substitutionTrips(l, k),
-    scratch: true,
+    blocks: 2,
     lines: (l) => {
       const { n, per } = l;
       return [
-        ...luLines(l, "b1"),
+        ...luLines(l, "b1", true),
         // Each invocation owns right-hand sides c ≡ r_ (mod per): L y = P b, then U x = y, in place in the output.
         `let X = m_ * ${n * k};`,
         `for (var c = r_; c < ${k}; c += ${per}) {`,
@@ -176,9 +183,9 @@ function determinant(logAbs: boolean): LinalgKernel {
   const step = logAbs ? "s = s + log_(abs(d));" : "s = s * select(select(-1.0, 1.0, d > 0.0), d, d == 0.0 || isnan_(d));";
   return {
     trips: (l) => luTrips(l) + l.n,
-    scratch: true,
+    blocks: 1,
     lines: (l) => [
-      ...luLines(l, "b1"),
+      ...luLines(l, "b1", false),
       `if (r_ == 0) {`,
       `  var s = ${logAbs ? "0.0" : "sgn"};`,
       `  for (var i = 0; i < ${l.n}; i++) {`,
@@ -193,7 +200,7 @@ function determinant(logAbs: boolean): LinalgKernel {
 
 const cholesky: LinalgKernel = {
   trips: choleskyTrips,
-  scratch: false,
+  blocks: 0,
   lines: (l) => {
     const { n, per } = l;
     // The first row ≥ j this invocation owns (rows are owned cyclically: q ≡ r_ mod per).
@@ -276,10 +283,12 @@ export function renderLinalg(spec: LibrarySpec, inDtypes: readonly DType[], t: W
   const kernel = KERNELS[spec.name as LinalgPrim](spec);
   const { layout: l, trips } = layoutFor(kernel, n, batch, t);
   if (!l) throw new Error(`library kernel ${spec.name}: n = ${n} needs ${trips} loop iterations per invocation, past the ${LOOP_LIMIT}-iteration budget of software drivers`);
+  const scratch = kernel.blocks * batch * n * n;
+  if (scratch * 4 > SCRATCH_MAX_BYTES) throw new Error(`library kernel ${spec.name}: ${scratch * 4} bytes of LU scratch exceed one storage binding (${SCRATCH_MAX_BYTES})`);
   const w = libraryWriter(spec, inDtypes);
   const dims = gridDims(l.per === 1 ? ceil(batch, l.threads) : batch, l.maxGroupsPerDim);
   const { source, bindings } = wgslModule(w, [...locate(l), ...kernel.lines(l)].map((s) => `  ${s}`), l.threads, dims[0], {
-    scratch: kernel.scratch ? [{ name: "lu_", slot: 0, type: "f32", written: true }] : [],
+    scratch: scratch ? [{ name: "lu_", slot: 0, type: "f32", written: true }] : [],
   });
-  return { dispatches: [{ source, bindings, groups: dims }], scratch: kernel.scratch ? [{ size: 2 * batch * n * n, type: "f32" }] : [], paramSizes: new Map() };
+  return { dispatches: [{ source, bindings, groups: dims }], scratch: scratch ? [{ size: scratch, type: "f32" }] : [], paramSizes: new Map() };
 }
