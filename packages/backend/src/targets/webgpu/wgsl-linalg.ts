@@ -12,12 +12,13 @@
  * workgroup solves `threads` matrices at once) or one matrix per workgroup ("cooperative": its 8,
  * 16, … invocations own the rows cyclically and share each elimination step, one barrier per pivot).
  * Pivoting permutes an index (`perm`, with its inverse `pos`), not the rows: every invocation
- * finds the same pivot from the same column, and the multipliers go to a block of their own (a
- * step never writes the column it pivots on), so the only barrier a step needs is the one that
- * publishes its eliminated rows. The loop budget of software drivers (wgsl-loops.ts) bounds the
- * iterations of one invocation: a size past it (with 64 threads: solve n > 145 for one right-hand
- * side, inv n > 128, det/slogdet n > 177, cholesky n > 217) throws, and the step runs on the host
- * (webgpu.ts turns a render error into a host step with the reason).
+ * finds the same pivot from the same column, and the multipliers go to a block of their own, or
+ * nowhere for a determinant (a step never writes the column it pivots on), so the only barrier a
+ * step needs is the one that publishes its eliminated rows. The loop budget of software drivers
+ * (wgsl-loops.ts) bounds the iterations of one invocation: a size past it (with 64 threads:
+ * solve n > 145 for one right-hand side, inv n > 128, det/slogdet n > 177, cholesky n > 217)
+ * throws, and the step runs on the host (webgpu.ts turns a render error into a host step with
+ * the reason).
  */
 import { type DType, sizeOf } from "@kiln/core";
 import { type LibrarySpec } from "../../schedule.js";
