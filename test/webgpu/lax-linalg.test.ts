@@ -1,6 +1,6 @@
 /**
- * lax.linalg on webgpu: lu runs as the host library kernel between device kernels (like the other
- * factorizations, docs/webgpu.md); its three outputs and a triangular solve agree with cpu.
+ * lax.linalg on webgpu: lu runs as the host library kernel between device kernels (like eigh, qr
+ * and svd, docs/webgpu.md), triangularSolve as the WGSL solve; both agree with cpu.
  */
 import { type Tensor, lax, np } from "kiln";
 import { describeCpuParity } from "./cpu-parity.js";

@@ -29,7 +29,7 @@ const SCENARIOS: Record<string, Scenario> = {
     }
     return read([...out, params, T(bowl(params))]);
   },
-  "seed 000 §4–§5: Jacobians, a Hessian, two Newton steps on Rosenbrock (linear solve on the host)": async () => {
+  "seed 000 §4–§5: Jacobians, a Hessian, two Newton steps on Rosenbrock (linear solve on the device)": async () => {
     const f = (xy: Tensor) => np.stack([xy.get(0).pow(2).add(xy.get(1)), xy.get(0).mul(xy.get(1)), xy.get(1).pow(2)]);
     const W = np.array([[1, 2], [3, 4], [5, 6]]);
     const h = (xy: Tensor) => xy.get(0).pow(3).add(xy.get(1).pow(3)).add(xy.get(0).mul(xy.get(1)).mul(3));

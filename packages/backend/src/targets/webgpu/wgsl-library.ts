@@ -11,17 +11,18 @@
  *    (out-of-range ones dropped) — an invocation owns every output it writes, so repeated indices
  *    accumulate (or the last one wins) exactly as on the CPU, without atomics.
  *
- * Factorizations (solve, cholesky, determinants, svd) and control flow stay on the host.
+ * The factorizations solve, cholesky and the determinants are in wgsl-linalg.ts; the others (svd,
+ * eigh, qr, lu) and control flow stay on the host.
  */
 import { type DType, type PrimParams, sizeOf } from "@kiln/core";
 import { type LibrarySpec } from "../../schedule.js";
-import { type BufferParam } from "../../kernel.js";
-import { WgslWriter, accType } from "./wgsl.js";
-import { type WgslProgram, type WgslTuning, gridDims, wgslModule } from "./wgsl-module.js";
+import { accType } from "./wgsl.js";
+import { type WgslProgram, type WgslTuning, gridDims, libraryWriter, wgslModule } from "./wgsl-module.js";
 import { LOOP_BUDGET, LOOP_LIMIT } from "./wgsl-loops.js";
+import { WGSL_LINALG, renderLinalg } from "./wgsl-linalg.js";
 
 /** Library kernels with a WGSL version. */
-export const WGSL_LIBRARY: ReadonlySet<string> = new Set(["argmax", "argmin", "cumsum", "scatter", "scatterAdd"]);
+export const WGSL_LIBRARY: ReadonlySet<string> = new Set(["argmax", "argmin", "cumsum", "scatter", "scatterAdd", ...WGSL_LINALG]);
 
 /** Splits `shape` around `axis` into (outer, len, inner) extents. */
 function around(shape: readonly number[], axis: number): [number, number, number] {
@@ -36,13 +37,7 @@ function around(shape: readonly number[], axis: number): [number, number, number
 function program(spec: LibrarySpec, inDtypes: readonly DType[], t: WgslTuning, total: number, trips: number, lines: readonly string[]): WgslProgram {
   if (trips > LOOP_BUDGET) throw new Error(`library kernel ${spec.name}: ${trips} loop iterations per invocation exceed the ${LOOP_LIMIT}-iteration budget of software drivers`);
   if (total === 0) return { dispatches: [], scratch: [], paramSizes: new Map() };
-  const params: BufferParam[] = [
-    { dtype: spec.dtype, size: sizeOf(spec.outShape), role: "out" },
-    ...inDtypes.map((dtype, i) => ({ dtype, size: sizeOf(spec.inShapes[i]!), role: "in" as const })),
-  ];
-  const w = new WgslWriter(params, []);
-  params.forEach((_, i) => w.used.add(i));
-  w.written.add(0);
+  const w = libraryWriter(spec, inDtypes);
   const W = t.threads;
   const body = [`  let t_ = gid * ${W} + lid;`, `  if (t_ >= ${total}) { return; }`, ...lines.map((l) => `  ${l}`)];
   const dims = gridDims(Math.ceil(total / W), t.maxGroupsPerDim);
@@ -103,8 +98,8 @@ function scatter(spec: LibrarySpec, inDtypes: readonly DType[], t: WgslTuning, a
 }
 
 /**
- * The WGSL program of a library step, or null when it runs on the host (factorizations, control
- * flow). `inDtypes`: the dtypes of its input buffers.
+ * The WGSL program of a library step, or null when it runs on the host (sort, fft, the other
+ * factorizations, control flow). `inDtypes`: the dtypes of its input buffers.
  * @example
  * renderLibrary({ name: "argmax", params: { axis: 1 }, inShapes: [[8, 10]], outShape: [8], dtype: "int32" }, ["float32"], tuning)
  *   ?.dispatches.length; // 1: one invocation per row
@@ -116,6 +111,6 @@ export function renderLibrary(spec: LibrarySpec, inDtypes: readonly DType[], t: 
     case "cumsum": return cumsum(spec, inDtypes, t);
     case "scatter": return scatter(spec, inDtypes, t, false);
     case "scatterAdd": return scatter(spec, inDtypes, t, true);
-    default: return null;
+    default: return renderLinalg(spec, inDtypes, t);
   }
 }

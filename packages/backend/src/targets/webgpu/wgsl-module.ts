@@ -3,8 +3,10 @@
  * reductions; wgsl-matmul.ts: contractions; wgsl-library.ts: library kernels): the program and
  * tuning types, the loop-nest helpers and the assembly of one dispatch's module.
  */
-import { type Operand, type Stmt } from "../../kernel.js";
-import { WGSL_PRELUDE, type WgslWriter, storageType } from "./wgsl.js";
+import { sizeOf, type DType } from "@kiln/core";
+import { type BufferParam, type Operand, type Stmt } from "../../kernel.js";
+import { type LibrarySpec } from "../../schedule.js";
+import { WGSL_PRELUDE, WgslWriter, storageType } from "./wgsl.js";
 
 export type LoopStmt = Extract<Stmt, { s: "loop" }>;
 
@@ -213,6 +215,23 @@ export function wgslModule(
     `}`,
   ].join("\n");
   return { source, bindings };
+}
+
+/**
+ * The writer of a library kernel's module (targets/webgpu/wgsl-library.ts, wgsl-linalg.ts): binding
+ * 0 is the output `b0` (written), then each input `b1`, `b2`, … in order, all bound.
+ * @example
+ * wgslModule(libraryWriter(spec, ["float32"]), body, 64, groups).source; // declares b0 (read_write) and b1 (read)
+ */
+export function libraryWriter(spec: LibrarySpec, inDtypes: readonly DType[]): WgslWriter {
+  const params: BufferParam[] = [
+    { dtype: spec.dtype, size: sizeOf(spec.outShape), role: "out" },
+    ...inDtypes.map((dtype, i) => ({ dtype, size: sizeOf(spec.inShapes[i]!), role: "in" as const })),
+  ];
+  const w = new WgslWriter(params, []);
+  params.forEach((_, i) => w.used.add(i));
+  w.written.add(0);
+  return w;
 }
 
 /** Workgroup counts for `n` groups: 1-D up to the per-dimension limit, else 2-D. */
