@@ -24,10 +24,9 @@ import { type AluOp, type ReduceOp } from "../../expr.js";
 import { type Kernel, type Op, type Operand, type Stmt } from "../../kernel.js";
 import { type Bytes, type FuncType, type ImportedFunc, type ValType, T, buildModule, op, uleb, v } from "./wasm-asm.js";
 import { type WasmHeap } from "../../host/heap.js";
-import { type ContractionParts, contractionParts, hasRegs, lets } from "../../render/contraction.js";
-import { MR, NR } from "../../lower-contraction.js";
+import { contractionParts, hasRegs } from "../../render/contraction.js";
 import { microkernel } from "./wasm-microkernel.js";
-import { PARALLEL_MIN_FLOPS } from "./wasm-gemm.js";
+import { type StmtEmitter, contractionBody, patchGemmCalls } from "./wasm-contraction.js";
 import { type HostFn, type VecMathCtx, type VecMathOp, VECMATH_OPS, emitVecMath } from "./wasm-vecmath.js";
 
 // ------------------------------------------------------------------------------- eligibility
@@ -822,6 +821,17 @@ function perLane(val: Extract<Op, { op: "alu" }>, types: readonly Scalar[], t: S
 
 // ------------------------------------------------------------------------------- entry
 
+/** What the contraction renderer (wasm-contraction.ts) uses of this emitter. */
+const STMT_EMITTER: StmtEmitter<Emitter, Binding> = {
+  emitStmts,
+  newLocal: (e, t) => newLocal(e.c, t),
+  pushI32: (o, env, e) => pushScalar(o, env, T.i32, e),
+  importIndex: (e, name) => importIndex(e.c, name),
+  setRegAlias: (e, alias) => void (e.regAlias = alias),
+  scalarLoop,
+  params: (e) => e.k.params.length,
+};
+
 export interface WasmModuleSource {
   readonly bytes: Uint8Array<ArrayBuffer>;
   /** The float64 functions the module imports from `m` (called per element). */
@@ -866,7 +876,7 @@ export function renderWasm(kernel: Kernel, heap: Pick<WasmHeap, "importLimits">)
   let scratchFloats: Map<number, number> = new Map();
   let extraBytes: number[] = [];
   if (parts) {
-    const made = contractionBody(parts, e, body);
+    const made = contractionBody(parts, STMT_EMITTER, e, body);
     scratchFloats = made.scratchFloats;
     extraBytes = [made.cFloats * 4];
   } else emitStmts(k.body, new Map(), e, body);
@@ -880,7 +890,7 @@ export function renderWasm(kernel: Kernel, heap: Pick<WasmHeap, "importLimits">)
         : { module: "m", name, type: f64(BINARY_IMPORTS.has(name as ImportName) ? 2 : 1) });
   // The microkernel is the function after `run`: its index is known once every import is.
   const gemmIndex = uleb(imports.length + 1);
-  const code = parts ? body.flatMap((b) => (b === GEMM_CALL ? gemmIndex : [b])) : body;
+  const code = parts ? patchGemmCalls(body, gemmIndex) : body;
   const bytes = buildModule({
     memory: heap.importLimits,
     imports,
@@ -899,75 +909,6 @@ export function renderWasm(kernel: Kernel, heap: Pick<WasmHeap, "importLimits">)
     scratchFloats,
     extraBytes,
   };
-}
-
-/** Placeholder for the microkernel's function index in a `call` (patched by renderWasm). */
-const GEMM_CALL = -1;
-
-/**
- * A contraction (render/contraction.ts's structure) as the JS target's js-matmul.ts runs it, all in
- * wasm: packing phases as ordinary loops into the panel buffers, the register-tile phase as one call
- * of the microkernel over every pair of B panels, and the epilogue reading the tile registers from
- * C. Returns the panel sizes the call needs (an odd last B panel gets a zero partner) and C's size.
- */
-function contractionBody(P: ContractionParts, e: Emitter, out: Bytes): { scratchFloats: Map<number, number>; cFloats: number } {
-  const { lb, tiles, li, regs, mp, np, kk, aStore: sa, bStore: sb } = P;
-  const npairs = Math.ceil(np / 2), ldc = npairs * 2 * NR;
-  const bFloats = npairs * 2 * NR * kk, cFloats = mp * MR * ldc;
-  const cPtr = e.k.params.length;
-  const env: Env = new Map();
-  emitStmts(lets(e.k.body), env, e, out);
-  const bVar = newLocal(e.c, T.i32);
-  const tileVar = newLocal(e.c, T.i32), liVar = newLocal(e.c, T.i32);
-  const inner: Env = new Map(env);
-  inner.set(lb.var, { k: "scalar", local: bVar, t: T.i32 });
-  const body: Bytes = [];
-  for (const st of lb.body) {
-    if (st !== tiles) {
-      emitStmts([st], inner, e, body);
-      continue;
-    }
-    // An odd last B panel is paired with zeros (its C columns are never read).
-    if (np % 2) {
-      const z = newLocal(e.c, T.i32);
-      const from = np * NR * kk * 4, to = bFloats * 4;
-      append(body, op.i32Const(from), op.set(z), scalarLoop(z, 4, [...op.get(z), ...op.i32Const(to), ...op.i32GeU],
-        [...op.get(sb.buf), ...op.get(z), ...op.i32Add, ...op.f32Const(0), ...op.f32Store()]));
-    }
-    // Big products go to the worker pool (an import: wasm-gemm.ts's gemmOnPool splits the pairs
-    // across threads, same bits); small ones call the microkernel in this module.
-    const args = [...op.get(sa.buf), ...op.get(sb.buf), ...op.get(cPtr), ...op.i32Const(mp), ...op.i32Const(kk), ...op.i32Const(ldc * 4)];
-    if (2 * mp * MR * npairs * 2 * NR * kk >= PARALLEL_MIN_FLOPS) append(body, args, op.i32Const(npairs), op.call(importIndex(e.c, "pool.gemm")));
-    else append(body, args, op.i32Const(0), op.i32Const(npairs), [0x10, GEMM_CALL]);
-    // for tiles in [0, np): for li in [0, mp): the epilogue, tile registers read from C.
-    const tileEnv: Env = new Map(inner);
-    tileEnv.set(tiles.var, { k: "scalar", local: tileVar, t: T.i32 });
-    const tileBody: Bytes = [];
-    emitStmts(lets(tiles.body), tileEnv, e, tileBody);
-    const liEnv: Env = new Map(tileEnv);
-    liEnv.set(li.var, { k: "scalar", local: liVar, t: T.i32 });
-    e.regAlias = (name, idx, env2) => {
-      if (name !== regs.name) throw new Error(`wasm: unknown register ${name}`);
-      // C[(li·MR + ii)·ldc + tile·NR + jj]
-      return [...op.get(cPtr),
-        ...op.get(liVar), ...op.i32Const(MR), ...op.i32Mul, ...pushScalar(idx[0]!, env2, T.i32, e), ...op.i32Add, ...op.i32Const(ldc), ...op.i32Mul,
-        ...op.get(tileVar), ...op.i32Const(NR), ...op.i32Mul, ...op.i32Add, ...pushScalar(idx[1]!, env2, T.i32, e), ...op.i32Add,
-        ...op.i32Const(2), ...op.i32Shl, ...op.i32Add, ...op.f32Load()];
-    };
-    const liBody: Bytes = [];
-    emitStmts([...lets(li.body), P.epilogue], liEnv, e, liBody);
-    e.regAlias = undefined;
-    append(tileBody, countedLoop(liVar, mp, liBody));
-    append(body, countedLoop(tileVar, np, tileBody));
-  }
-  append(out, countedLoop(bVar, P.batch, body));
-  const scratchFloats = new Map([[sa.buf, mp * MR * kk], [sb.buf, bFloats]]);
-  return { scratchFloats, cFloats };
-}
-
-/** `for (v = 0; v < n; v++) body` over a constant trip count. */
-function countedLoop(v: number, n: number, body: Bytes): Bytes {
-  return [...op.i32Const(0), ...op.set(v), ...scalarLoop(v, 1, [...op.get(v), ...op.i32Const(n), ...op.i32GeS], body)];
 }
 
 export const STORED_SIZE = SIZE;
