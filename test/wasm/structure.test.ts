@@ -26,6 +26,19 @@ describe("wasm: structure of the benchmark workloads", function () {
     expect(imports, "per-element calls out of wasm").to.deep.equal([]);
   });
 
+  it("W3's forward contraction tanh(x·W + b): its epilogue (and B packing) f32x4, the vector math in it too", () => {
+    const x = np.ones([128, 784], { dtype: "float32" }), w = np.ones([784, 256], { dtype: "float32" }), b = np.ones([256], { dtype: "float32" });
+    const t = np.tanh(x.matmul(w).add(b));
+    const { plan } = scheduleGraph([t.node], (n: Node) => n.prim === "data" || bufferOf(n) !== undefined);
+    const kernels = plan.steps.flatMap((s) => (s.kernel ? [s.kernel] : []));
+    expect(kernels.map((k) => k.name.split("_")[0])).to.deep.equal(["matmul"]);
+    const { stats, imports } = renderWasm(kernels[0]!, heap!);
+    // Before: the epilogue read the tile from C per element, so its loop (tanh included) stayed scalar.
+    expect(stats.vectorLoops, "B packing and the epilogue").to.equal(2);
+    expect(stats.perLaneOps, "ops computed lane by lane").to.equal(0);
+    expect(imports, "per-element calls out of wasm").to.deep.equal([]);
+  });
+
   it("W3 (MLP 784-256-256-10, batch 128, jit(valueAndGrad) + SGD): ≤ 18 kernels, every contraction and big kernel wasm", () => {
     const sizes = [784, 256, 256, 10];
     const params: Record<string, ParamState> = {};

@@ -7,7 +7,7 @@
  * The statement emitter lives in wasm-render.ts, which imports this file: it lends its functions
  * (`StmtEmitter`) rather than this file importing them back (no import cycle).
  */
-import { type Operand, type Stmt } from "../../kernel.js";
+import { type BufferParam, type Kernel, type Op, type Operand, type Stmt } from "../../kernel.js";
 import { type Bytes, type ValType, T, op } from "./wasm-asm.js";
 import { type ContractionParts, lets } from "../../render/contraction.js";
 import { MR, NR } from "../../lower-contraction.js";
@@ -29,16 +29,10 @@ export interface StmtEmitter<E, B> {
   emitStmts(stmts: readonly Stmt[], env: ContractionEnv<B>, e: E, out: Bytes): void;
   /** A new local of the function being emitted. */
   newLocal(e: E, t: ValType): number;
-  /** Code pushing `o` as an i32. */
-  pushI32(o: Operand, env: ContractionEnv<B>, e: E): Bytes;
   /** The index of an imported function (added on first use). */
   importIndex(e: E, name: "pool.gemm"): number;
-  /** Makes register reads (`let x = regs[ii][jj]`) push the given code; undefined ends it. */
-  setRegAlias(e: E, alias: ((name: string, idx: readonly Operand[], env: ContractionEnv<B>) => Bytes) | undefined): void;
   /** `for (var = start; var < end; var += step) body`, `guard` ending the loop. */
   scalarLoop(varLocal: number, step: number, guard: Bytes, body: Bytes): Bytes;
-  /** The kernel's parameter count (C is the parameter after them). */
-  params(e: E): number;
 }
 
 /** Placeholder for the microkernel's function index in a `call` (patched by `patchGemmCalls`). */
@@ -55,16 +49,14 @@ function append(out: Bytes, ...parts: Bytes[]): void {
 }
 
 /**
- * Emits the contraction into `out`. Returns the panel sizes the call needs (an odd last B panel
+ * Emits the contraction into `out` (C is parameter `cPtr`, see `withC`). Returns the panel sizes the call needs (an odd last B panel
  * gets a zero partner) and C's size, in floats.
  */
 export function contractionBody<E, B>(
-  P: ContractionParts, s: StmtEmitter<E, B>, e: E, out: Bytes,
+  P: ContractionParts, cPtr: number, s: StmtEmitter<E, B>, e: E, out: Bytes,
 ): { scratchFloats: Map<number, number>; cFloats: number } {
-  const { lb, tiles, li, regs, mp, np, kk, aStore: sa, bStore: sb } = P;
-  const npairs = Math.ceil(np / 2), ldc = npairs * 2 * NR;
-  const bFloats = npairs * 2 * NR * kk, cFloats = mp * MR * ldc;
-  const cPtr = s.params(e);
+  const { lb, tiles, li, mp, np, kk, aStore: sa, bStore: sb } = P;
+  const { npairs, ldc, bFloats, cFloats } = contractionLayout(P);
   const i32 = (local: number): I32Binding => ({ k: "scalar", local, t: T.i32 });
   const countedLoop = (v: number, n: number, body: Bytes): Bytes =>
     [...op.i32Const(0), ...op.set(v), ...s.scalarLoop(v, 1, [...op.get(v), ...op.i32Const(n), ...op.i32GeS], body)];
@@ -99,21 +91,54 @@ export function contractionBody<E, B>(
     s.emitStmts(lets(tiles.body), tileEnv, e, tileBody);
     const liEnv: ContractionEnv<B> = new Map(tileEnv);
     liEnv.set(li.var, i32(liVar));
-    s.setRegAlias(e, (name, idx, env2) => {
-      if (name !== regs.name) throw new Error(`wasm: unknown register ${name}`);
-      // C[(li·MR + ii)·ldc + tile·NR + jj]
-      return [...op.get(cPtr),
-        ...op.get(liVar), ...op.i32Const(MR), ...op.i32Mul, ...s.pushI32(idx[0]!, env2, e), ...op.i32Add, ...op.i32Const(ldc), ...op.i32Mul,
-        ...op.get(tileVar), ...op.i32Const(NR), ...op.i32Mul, ...op.i32Add, ...s.pushI32(idx[1]!, env2, e), ...op.i32Add,
-        ...op.i32Const(2), ...op.i32Shl, ...op.i32Add, ...op.f32Load()];
-    });
     const liBody: Bytes = [];
-    s.emitStmts([...lets(li.body), P.epilogue], liEnv, e, liBody);
-    s.setRegAlias(e, undefined);
+    s.emitStmts([...lets(li.body), ...readingC(P, cPtr)], liEnv, e, liBody);
     append(tileBody, countedLoop(liVar, mp, liBody));
     append(body, countedLoop(tileVar, np, tileBody));
   }
   append(out, countedLoop(bVar, P.batch, body));
   const scratchFloats = new Map([[sa.buf, mp * MR * kk], [sb.buf, bFloats]]);
   return { scratchFloats, cFloats };
+}
+
+/**
+ * The epilogue with its tile-register reads (`let x = c[ii][jj]`) as loads of C — element
+ * (li·MR + ii)·ldc + tile·NR + jj, a buffer parameter (`withC`) — so the epilogue is an ordinary
+ * loop nest: its jj loop runs f32x4 (C's row is contiguous in jj) like any elementwise loop,
+ * vector math included, instead of per element.
+ */
+function readingC(P: ContractionParts, cBuf: number): Stmt[] {
+  const { ldc } = contractionLayout(P);
+  const idx = (k: number): Operand => ({ k: "const", value: k, dtype: "index" });
+  const alu = (a: "mul" | "add", x: Operand, y: Operand): Op => ({ op: "alu", alu: a, args: [x, y], dtype: "index", param: [] });
+  const local = (name: string): Operand => ({ k: "local", name, dtype: "index" });
+  const map = (st: Stmt): Stmt[] => {
+    if (st.s === "loop" || st.s === "if") return [{ ...st, body: st.body.flatMap(map) }];
+    if (st.s !== "let" || st.value.op !== "reg") return [st];
+    if (st.value.name !== P.regs.name) throw new Error(`wasm: unknown register ${st.value.name}`);
+    const [ii, jj] = st.value.idx as [Operand, Operand];
+    const n = (i: number) => `${st.name}$c${i}`;
+    return [
+      { s: "let", name: n(0), value: alu("mul", { k: "var", name: P.li.var }, idx(MR * ldc)) },
+      { s: "let", name: n(1), value: alu("mul", { k: "var", name: P.tiles.var }, idx(NR)) },
+      { s: "let", name: n(2), value: alu("mul", ii, idx(ldc)) },
+      { s: "let", name: n(3), value: alu("add", local(n(0)), local(n(1))) },
+      { s: "let", name: n(4), value: alu("add", local(n(3)), local(n(2))) },
+      { s: "let", name: n(5), value: alu("add", local(n(4)), jj) },
+      { s: "let", name: st.name, value: { op: "load", buf: cBuf, index: local(n(5)), dtype: "float32" } },
+    ];
+  };
+  return map(P.epilogue);
+}
+
+/** B-panel pairs, C's row length (floats), and the sizes of the B panels and C, in floats. */
+export function contractionLayout(P: ContractionParts): { npairs: number; ldc: number; bFloats: number; cFloats: number } {
+  const npairs = Math.ceil(P.np / 2), ldc = npairs * 2 * NR;
+  return { npairs, ldc, bFloats: npairs * 2 * NR * P.kk, cFloats: P.mp * MR * ldc };
+}
+
+/** The kernel with C, the microkernel's output, as one more (float32) parameter: the epilogue loads it. */
+export function withC(k: Kernel, P: ContractionParts): Kernel {
+  const c: BufferParam = { dtype: "float32", size: contractionLayout(P).cFloats, role: "scratch" };
+  return { ...k, params: [...k.params, c] };
 }

@@ -8,7 +8,7 @@
  *   B: 2·npairs panels of k×4 floats (4 columns of B per panel),
  * into C, row-major with `ldc` floats per row: for each pair of B panels (8 columns, kept in L1
  * while A streams past) and each A panel, a 4×8 tile accumulates in eight f32x4 registers
- * (per p: two vector loads of B, four broadcasts of A, sixteen multiply-adds) and is stored once.
+ * (per p: two vector loads of B, four broadcast loads of A, sixteen multiply-adds) and is stored once.
  * Sums run in float32 in p order — like every GPU and WASM float32 matmul.
  *
  * The export takes a range of B-panel pairs, `gemm(aOff, bOff, cOff, mp, k, ldcBytes, jpFrom, jpTo)`,

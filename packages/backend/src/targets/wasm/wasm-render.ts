@@ -26,7 +26,7 @@ import { type Bytes, type FuncType, type ImportedFunc, type ValType, T, buildMod
 import { type WasmHeap } from "../../host/heap.js";
 import { contractionParts, hasRegs } from "../../render/contraction.js";
 import { microkernel } from "./wasm-microkernel.js";
-import { type StmtEmitter, contractionBody, patchGemmCalls } from "./wasm-contraction.js";
+import { type StmtEmitter, contractionBody, patchGemmCalls, withC } from "./wasm-contraction.js";
 import { type HostFn, type VecMathCtx, type VecMathOp, VECMATH_OPS, emitVecMath } from "./wasm-vecmath.js";
 
 // ------------------------------------------------------------------------------- eligibility
@@ -453,8 +453,6 @@ interface Emitter {
   readonly k: Kernel;
   /** Accumulator name → its local and type. */
   readonly accs: Map<string, { local: number; t: Scalar }>;
-  /** Register reads (contraction epilogues): code pushing the f32 value, read from C. */
-  regAlias?: (name: string, idx: readonly Operand[], env: Env) => Bytes;
 }
 
 /** Pushes an operand as type `want` in a scalar context. */
@@ -501,9 +499,8 @@ function scalarLet(name: string, val: Op, env: Env, e: Emitter): Bytes {
     t = resultType(val, types);
     code = scalarAlu(val, types, (i, want) => pushScalar(val.args[i]!, env, want, e), e.c);
   } else {
-    if (!e.regAlias) throw new Error("wasm: register read outside a contraction epilogue");
-    t = T.f32;
-    code = e.regAlias(val.name, val.idx, env);
+    // A contraction's epilogue reads its tiles as loads of C (wasm-contraction.ts readingC).
+    throw new Error("wasm: register read outside a contraction epilogue");
   }
   const local = newLocal(e.c, t);
   env.set(name, { k: "scalar", local, t });
@@ -825,11 +822,8 @@ function perLane(val: Extract<Op, { op: "alu" }>, types: readonly Scalar[], t: S
 const STMT_EMITTER: StmtEmitter<Emitter, Binding> = {
   emitStmts,
   newLocal: (e, t) => newLocal(e.c, t),
-  pushI32: (o, env, e) => pushScalar(o, env, T.i32, e),
   importIndex: (e, name) => importIndex(e.c, name),
-  setRegAlias: (e, alias) => void (e.regAlias = alias),
   scalarLoop,
-  params: (e) => e.k.params.length,
 };
 
 export interface WasmModuleSource {
@@ -864,11 +858,12 @@ export function asStored(k: Kernel): Kernel {
 }
 
 export function renderWasm(kernel: Kernel, heap: Pick<WasmHeap, "importLimits">): WasmModuleSource {
-  const k = asStored(kernel);
-  const P = k.params.some((p) => p.role === "scratch") || hasRegs(k.body) ? contractionParts(k) : null;
+  const stored = asStored(kernel);
+  const P = stored.params.some((p) => p.role === "scratch") || hasRegs(stored.body) ? contractionParts(stored) : null;
   const parts = P && typeof P !== "string" ? P : null;
   // A contraction gets one more parameter: C, the microkernel's output (ldc floats per row).
-  const c: Ctx = { locals: [], nParams: k.params.length + (parts ? 1 : 0), imports: new Map(), vecPool: [], stats: { vectorLoops: 0, perLaneOps: 0 } };
+  const k = parts ? withC(stored, parts) : stored;
+  const c: Ctx = { locals: [], nParams: k.params.length, imports: new Map(), vecPool: [], stats: { vectorLoops: 0, perLaneOps: 0 } };
   const accs = new Map<string, { local: number; t: Scalar }>();
   const e: Emitter = { c, k, accs };
   for (const [name, t] of accTypes(k.body, k)) accs.set(name, { local: newLocal(c, t), t });
@@ -876,7 +871,7 @@ export function renderWasm(kernel: Kernel, heap: Pick<WasmHeap, "importLimits">)
   let scratchFloats: Map<number, number> = new Map();
   let extraBytes: number[] = [];
   if (parts) {
-    const made = contractionBody(parts, STMT_EMITTER, e, body);
+    const made = contractionBody(parts, stored.params.length, STMT_EMITTER, e, body);
     scratchFloats = made.scratchFloats;
     extraBytes = [made.cFloats * 4];
   } else emitStmts(k.body, new Map(), e, body);
