@@ -28,6 +28,7 @@ const CASES: [string, () => Tensor][] = [
   ["tanh(A @ B + bias), pooled", () => np.tanh(np.matmul(f32([130, 203]), f32([203, 150])).add(f32([150])))],
   ["relu(Aᵀ @ B), pooled, K = 128", () => np.maximum(np.matmul(f32([128, 197]).T, f32([128, 75])), 0)],
   ["(A·2 − 1) @ Bᵀ, pooled, odd N", () => np.matmul(f32([66, 300]).mul(2).sub(1), f32([101, 300]).T)],
+  ["arctan2(A @ B, 2): host call in the epilogue, pooled microkernel", () => np.arctan2(np.matmul(f32([70, 150]), f32([150, 99])), 2)],
   ["batched, pooled, odd panels", () => np.matmul(f32([2, 41, 300]), f32([2, 300, 77]))],
 ];
 
@@ -42,7 +43,7 @@ describe("wasm contractions: JS bits on 1, 2 and 3 threads", function () {
       const t = build();
       setWasmMinElements(Infinity);
       const js = bytes(t);
-      setWasmMinElements(0);
+      setWasmMinElements(0, { imports: true });
       const calls = wasmKernelStats().calls;
       for (const threads of [1, 2, 3]) {
         const jobs = cpuPoolStats().parallelJobs;

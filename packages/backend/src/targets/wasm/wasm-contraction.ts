@@ -1,14 +1,17 @@
 /**
  * Float32 contraction kernels (render/contraction.ts's structure) as WebAssembly, the way the JS
  * target's js-matmul.ts runs them but all in wasm: packing phases as ordinary loops into the panel
- * buffers, the register-tile phase as a call of the microkernel (wasm-microkernel.ts) over every
- * pair of B panels, and the epilogue reading the tile registers from C.
+ * buffers, the register-tile phase as a call of the microkernel (wasm-microkernel.ts) over pairs
+ * of B panels, and the epilogue reading the tile registers from C — big products across the worker
+ * pool (`ContractionPool`), with the same bits for any thread count: every element of C is summed
+ * by the same microkernel instructions in p order whichever thread runs its pair.
  *
  * The statement emitter lives in wasm-render.ts, which imports this file: it lends its functions
  * (`StmtEmitter`) rather than this file importing them back (no import cycle).
  */
 import { type BufferParam, type Kernel, type Op, type Operand, type Stmt } from "../../kernel.js";
-import { type Bytes, type ValType, T, op } from "./wasm-asm.js";
+import { type Bytes, type DefinedFunc, type ValType, T, op, uleb } from "./wasm-asm.js";
+import { microkernel } from "./wasm-microkernel.js";
 import { type ContractionParts, lets } from "../../render/contraction.js";
 import { MR, NR } from "../../lower-contraction.js";
 import { PARALLEL_MIN_FLOPS } from "./wasm-gemm.js";
@@ -30,17 +33,27 @@ export interface StmtEmitter<E, B> {
   /** A new local of the function being emitted. */
   newLocal(e: E, t: ValType): number;
   /** The index of an imported function (added on first use). */
-  importIndex(e: E, name: "pool.gemm"): number;
+  importIndex(e: E, name: "pool.gemm" | "pool.tiles"): number;
+  /** The module's imports so far (shared by its functions). */
+  importNames(e: E): readonly string[];
+  /** The emitter of another function of the same kernel and module, with `nParams` i32 parameters. */
+  newFunction(e: E, nParams: number): E;
+  /** The locals a function declared after its parameters. */
+  locals(e: E): ValType[];
   /** `for (var = start; var < end; var += step) body`, `guard` ending the loop. */
   scalarLoop(varLocal: number, step: number, guard: Bytes, body: Bytes): Bytes;
 }
 
-/** Placeholder for the microkernel's function index in a `call` (patched by `patchGemmCalls`). */
-const GEMM_CALL = -1;
+/** Placeholders for the function indices of `tiles` and the microkernel in a `call` (patched by `patchCalls`). */
+const TILES_CALL = -1, GEMM_CALL = -2;
 
-/** `out` with the microkernel calls pointing at function `index` (its bytes, uleb-encoded). */
-export function patchGemmCalls(code: Bytes, index: Bytes): Bytes {
-  return code.flatMap((b) => (b === GEMM_CALL ? index : [b]));
+/**
+ * `code` with the placeholder calls pointing at the contraction's functions, which the module
+ * defines right after `run`: `tiles` at function index `first`, the microkernel after it.
+ */
+export function patchCalls(code: Bytes, first: number): Bytes {
+  const [tiles, gemm] = [uleb(first), uleb(first + 1)];
+  return code.flatMap((b) => (b === TILES_CALL ? tiles : b === GEMM_CALL ? gemm : [b]));
 }
 
 /** Appends byte arrays to `out` (a loop: a kernel's body can exceed the engine's limit on call arguments). */
@@ -49,56 +62,92 @@ function append(out: Bytes, ...parts: Bytes[]): void {
 }
 
 /**
- * Emits the contraction into `out` (C is parameter `cPtr`, see `withC`). Returns the panel sizes the call needs (an odd last B panel
- * gets a zero partner) and C's size, in floats.
+ * How a contraction uses the worker pool:
+ *   `null`    — a product below PARALLEL_MIN_FLOPS runs on the calling thread;
+ *   `tiles`   — `run` packs A, then the pool runs `tiles` over ranges of B-panel pairs: each range
+ *               packs its B panels, multiplies them and runs the epilogue on its columns of C, so
+ *               everything but A's packing is one parallel region (the `pool.tiles` import,
+ *               wasm-gemm.ts `tilesOnPool`);
+ *   `gemm`    — a `tiles` that calls a host function (workers could not run it) runs on the
+ *               calling thread and only the microkernel goes to the pool (the `pool.gemm` import).
  */
-export function contractionBody<E, B>(
-  P: ContractionParts, cPtr: number, s: StmtEmitter<E, B>, e: E, out: Bytes,
-): { scratchFloats: Map<number, number>; cFloats: number } {
+export type ContractionPool = { readonly kind: "tiles"; readonly pairs: number; readonly grain: number } | { readonly kind: "gemm" } | null;
+
+export interface ContractionModule {
+  /** `tiles` (exported) and the microkernel, to follow `run` in the module. */
+  readonly funcs: readonly DefinedFunc[];
+  /** Scratch parameters' sizes in floats (the A panels; the B panels, an odd last one with a zero partner). */
+  readonly scratchFloats: Map<number, number>;
+  /** C's size in floats. */
+  readonly cFloats: number;
+  readonly pool: ContractionPool;
+}
+
+/**
+ * Renders the contraction: `run`'s body into `out` (C is parameter `cPtr`, see `withC`), and
+ * `tiles(ptrs…, C, b, lo, hi)` — batch element b's B panels of pairs [lo, hi), their tiles and
+ * their epilogue — a function of its own so that the pool can run ranges of it.
+ */
+export function renderContraction<E, B>(P: ContractionParts, cPtr: number, s: StmtEmitter<E, B>, e: E, out: Bytes): ContractionModule {
   const { lb, tiles, li, mp, np, kk, aStore: sa, bStore: sb } = P;
   const { npairs, ldc, bFloats, cFloats } = contractionLayout(P);
+  const nPtrs = cPtr + 1;
   const i32 = (local: number): I32Binding => ({ k: "scalar", local, t: T.i32 });
-  const countedLoop = (v: number, n: number, body: Bytes): Bytes =>
-    [...op.i32Const(0), ...op.set(v), ...s.scalarLoop(v, 1, [...op.get(v), ...op.i32Const(n), ...op.i32GeS], body)];
+  const flops = 2 * mp * MR * npairs * 2 * NR * kk;
+
+  // tiles(ptrs…, C, b, lo, hi)
+  const t = s.newFunction(e, nPtrs + 3);
+  const importsBefore = s.importNames(e).length;
+  const [bArg, lo, hi] = [nPtrs, nPtrs + 1, nPtrs + 2];
+  const tEnv: ContractionEnv<B> = new Map();
+  const tb: Bytes = [];
+  s.emitStmts(P.rootLets, tEnv, t, tb);
+  tEnv.set(lb.var, i32(bArg));
+  s.emitStmts(lets(lb.body), tEnv, t, tb);
+  // Panels [2·lo, min(2·hi, np)): the pairs' own B panels and tiles.
+  const [from, to] = [s.newLocal(t, T.i32), s.newLocal(t, T.i32)];
+  append(tb, op.get(lo), op.i32Const(1), op.i32Shl, op.set(from),
+    op.get(hi), op.i32Const(1), op.i32Shl, op.set(to),
+    op.get(to), op.i32Const(np), op.get(to), op.i32Const(np), op.i32LtS, op.select, op.set(to));
+  const range = { start: { k: "local", name: "$from", dtype: "index" }, end: { k: "local", name: "$to", dtype: "index" } } as const;
+  tEnv.set(range.start.name, i32(from));
+  tEnv.set(range.end.name, i32(to));
+  s.emitStmts([{ ...P.packB, ...range }], tEnv, t, tb);
+  // An odd last B panel is paired with zeros (its C columns are never read).
+  if (np % 2) {
+    const z = s.newLocal(t, T.i32);
+    const zero = [...op.get(sb.buf), ...op.get(z), ...op.i32Add, ...op.f32Const(0), ...op.f32Store()];
+    append(tb, op.get(hi), op.i32Const(npairs), op.i32GeS, op.if(),
+      op.i32Const(np * NR * kk * 4), op.set(z), s.scalarLoop(z, 4, [...op.get(z), ...op.i32Const(bFloats * 4), ...op.i32GeU], zero),
+      op.end);
+  }
+  const epilogue: Bytes = [];
+  const tileLoop: Stmt = { ...tiles, ...range, body: [...lets(tiles.body), { ...li, body: [...lets(li.body), ...readingC(P, cPtr)] }] };
+  s.emitStmts([tileLoop], tEnv, t, epilogue);
+  // The pool runs `tiles` only if it calls no host function: a worker's instance gets stubs.
+  const hostCalls = s.importNames(e).length > importsBefore;
+  const pool: ContractionPool = flops < PARALLEL_MIN_FLOPS ? null
+    : hostCalls ? { kind: "gemm" }
+    : { kind: "tiles", pairs: npairs, grain: Math.max(1, Math.ceil(PARALLEL_MIN_FLOPS / (flops / npairs))) };
+  const args = [...op.get(sa.buf), ...op.get(sb.buf), ...op.get(cPtr), ...op.i32Const(mp), ...op.i32Const(kk), ...op.i32Const(ldc * 4)];
+  if (pool?.kind === "gemm") append(tb, args, op.i32Const(npairs), op.call(s.importIndex(e, "pool.gemm")));
+  else append(tb, args, op.get(lo), op.get(hi), [0x10, GEMM_CALL]);
+  append(tb, epilogue, op.end);
+
+  // run(ptrs…, C): for each batch element, pack A, then the tiles of every pair.
   const env: ContractionEnv<B> = new Map();
   s.emitStmts(P.rootLets, env, e, out);
   const bVar = s.newLocal(e, T.i32);
-  const tileVar = s.newLocal(e, T.i32), liVar = s.newLocal(e, T.i32);
-  const inner: ContractionEnv<B> = new Map(env);
-  inner.set(lb.var, i32(bVar));
+  env.set(lb.var, i32(bVar));
   const body: Bytes = [];
-  for (const st of lb.body) {
-    if (st !== tiles) {
-      s.emitStmts([st], inner, e, body);
-      continue;
-    }
-    // An odd last B panel is paired with zeros (its C columns are never read).
-    if (np % 2) {
-      const z = s.newLocal(e, T.i32);
-      const from = np * NR * kk * 4, to = bFloats * 4;
-      append(body, op.i32Const(from), op.set(z), s.scalarLoop(z, 4, [...op.get(z), ...op.i32Const(to), ...op.i32GeU],
-        [...op.get(sb.buf), ...op.get(z), ...op.i32Add, ...op.f32Const(0), ...op.f32Store()]));
-    }
-    // Big products go to the worker pool (an import: wasm-gemm.ts's gemmOnPool splits the pairs
-    // across threads, same bits); small ones call the microkernel in this module.
-    const args = [...op.get(sa.buf), ...op.get(sb.buf), ...op.get(cPtr), ...op.i32Const(mp), ...op.i32Const(kk), ...op.i32Const(ldc * 4)];
-    if (2 * mp * MR * npairs * 2 * NR * kk >= PARALLEL_MIN_FLOPS) append(body, args, op.i32Const(npairs), op.call(s.importIndex(e, "pool.gemm")));
-    else append(body, args, op.i32Const(0), op.i32Const(npairs), [0x10, GEMM_CALL]);
-    // for tiles in [0, np): for li in [0, mp): the epilogue, tile registers read from C.
-    const tileEnv: ContractionEnv<B> = new Map(inner);
-    tileEnv.set(tiles.var, i32(tileVar));
-    const tileBody: Bytes = [];
-    s.emitStmts(lets(tiles.body), tileEnv, e, tileBody);
-    const liEnv: ContractionEnv<B> = new Map(tileEnv);
-    liEnv.set(li.var, i32(liVar));
-    const liBody: Bytes = [];
-    s.emitStmts([...lets(li.body), ...readingC(P, cPtr)], liEnv, e, liBody);
-    append(tileBody, countedLoop(liVar, mp, liBody));
-    append(body, countedLoop(tileVar, np, tileBody));
-  }
-  append(out, countedLoop(bVar, P.batch, body));
-  const scratchFloats = new Map([[sa.buf, mp * MR * kk], [sb.buf, bFloats]]);
-  return { scratchFloats, cFloats };
+  s.emitStmts(lb.body.filter((st) => st !== P.packB && st !== tiles), env, e, body);
+  const ptrs = Array.from({ length: nPtrs }, (_, i) => op.get(i)).flat();
+  if (pool?.kind === "tiles") append(body, ptrs, op.get(bVar), op.call(s.importIndex(e, "pool.tiles")));
+  else append(body, ptrs, op.get(bVar), op.i32Const(0), op.i32Const(npairs), [0x10, TILES_CALL]);
+  append(out, op.i32Const(0), op.set(bVar), s.scalarLoop(bVar, 1, [...op.get(bVar), ...op.i32Const(P.batch), ...op.i32GeS], body));
+
+  const tilesFunc: DefinedFunc = { type: { params: new Array(nPtrs + 3).fill(T.i32), results: [] }, locals: s.locals(t), body: tb, export: "tiles" };
+  return { funcs: [tilesFunc, microkernel()], scratchFloats: new Map([[sa.buf, mp * MR * kk], [sb.buf, bFloats]]), cFloats, pool };
 }
 
 /**

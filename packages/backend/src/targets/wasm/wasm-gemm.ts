@@ -19,7 +19,7 @@
 import { buildModule } from "./wasm-asm.js";
 import { microkernel } from "./wasm-microkernel.js";
 import { heap } from "../../host/heap.js";
-import { parallelFor } from "./wasm-pool.js";
+import { type PoolImport, parallelFor } from "./wasm-pool.js";
 
 /** The module's bytes over `heap`'s memory: the shared microkernel (wasm-microkernel.ts), exported. */
 function moduleBytes(memory: NonNullable<typeof heap>["importLimits"]): Uint8Array<ArrayBuffer> {
@@ -71,6 +71,20 @@ export const gemmOnPool: ((aOff: number, bOff: number, cOff: number, mp: number,
     const grain = Math.max(1, Math.ceil(PARALLEL_MIN_FLOPS / (2 * mp * 4 * 8 * k)));
     parallelFor(gemmModule, "gemm", [aOff, bOff, cOff, mp, k, ldcBytes], npairs, { grain });
   };
+
+/**
+ * The `pool.tiles` import of a contraction module rendered as wasm (wasm-contraction.ts): runs its
+ * `tiles` export over the `pairs` B-panel pairs across the pool, chunks of at least `grain` pairs.
+ * `tiles` calls no host function, so a worker's instance gets a stub for every import it has.
+ * @example
+ * const pool = { tiles: tilesOnPool(module, 32, 4) }; // the instance's `pool` imports
+ */
+export function tilesOnPool(module: WebAssembly.Module, pairs: number, grain: number): (...args: number[]) => void {
+  const stub: PoolImport = { source: "() => { throw new Error('contraction tiles call no host function'); }" };
+  const imports: Record<string, Record<string, PoolImport>> = {};
+  for (const i of WebAssembly.Module.imports(module)) if (i.kind === "function") (imports[i.module] ??= {})[i.name] = stub;
+  return (...args) => parallelFor(module, "tiles", args, pairs, { grain, imports });
+}
 
 function instantiate(): Gemm | null {
   if (!heap || !gemmModule) return null;

@@ -25,8 +25,7 @@ import { type Kernel, type Op, type Operand, type Stmt } from "../../kernel.js";
 import { type Bytes, type FuncType, type ImportedFunc, type ValType, T, buildModule, op, uleb, v } from "./wasm-asm.js";
 import { type WasmHeap } from "../../host/heap.js";
 import { contractionParts, hasRegs } from "../../render/contraction.js";
-import { microkernel } from "./wasm-microkernel.js";
-import { type StmtEmitter, contractionBody, patchGemmCalls, withC } from "./wasm-contraction.js";
+import { type ContractionPool, type StmtEmitter, patchCalls, renderContraction, withC } from "./wasm-contraction.js";
 import { type HostFn, type VecMathCtx, type VecMathOp, VECMATH_OPS, emitVecMath } from "./wasm-vecmath.js";
 
 // ------------------------------------------------------------------------------- eligibility
@@ -108,7 +107,7 @@ const BINARY_IMPORTS: ReadonlySet<ImportName> = new Set<ImportName>(["pow", "ata
  * kernel's function), or `vecmath.<fn>` — the vector math's host function for rare lanes
  * (wasm-vecmath.ts: sin/cos past the exact range reduction), float32 → float32.
  */
-type AnyImport = ImportName | `vecmath.${HostFn}` | "pool.gemm";
+type AnyImport = ImportName | `vecmath.${HostFn}` | "pool.gemm" | "pool.tiles";
 
 /** ALU ops computed by an imported float64 function of the same name. */
 const IMPORTED_OPS: Partial<Record<AluOp, ImportName>> = {
@@ -823,8 +822,19 @@ const STMT_EMITTER: StmtEmitter<Emitter, Binding> = {
   emitStmts,
   newLocal: (e, t) => newLocal(e.c, t),
   importIndex: (e, name) => importIndex(e.c, name),
+  importNames: (e) => [...e.c.imports.keys()],
+  newFunction: (e, nParams) => functionEmitter(e.k, nParams, e.c),
+  locals: (e) => e.c.locals,
   scalarLoop,
 };
+
+/** The emitter of one function of kernel `k`'s module (`module`: the imports and stats its functions share). */
+function functionEmitter(k: Kernel, nParams: number, module?: Pick<Ctx, "imports" | "stats">): Emitter {
+  const c: Ctx = { locals: [], nParams, imports: module?.imports ?? new Map(), vecPool: [], stats: module?.stats ?? { vectorLoops: 0, perLaneOps: 0 } };
+  const accs = new Map<string, { local: number; t: Scalar }>();
+  for (const [name, t] of accTypes(k.body, k)) accs.set(name, { local: newLocal(c, t), t });
+  return { c, k, accs };
+}
 
 export interface WasmModuleSource {
   readonly bytes: Uint8Array<ArrayBuffer>;
@@ -832,8 +842,8 @@ export interface WasmModuleSource {
   readonly imports: readonly ImportName[];
   /** The vector math's host functions it imports from `vecmath` (called for rare lanes only). */
   readonly hostImports: readonly HostFn[];
-  /** Whether it imports `pool.gemm` (a contraction big enough for the worker pool). */
-  readonly pooled: boolean;
+  /** How a contraction uses the worker pool (null: it does not; `pool.tiles` or `pool.gemm` is imported). */
+  readonly pool: ContractionPool;
   /** Loops vectorized, and ops inside them computed lane by lane (no SIMD form). */
   readonly stats: { readonly vectorLoops: number; readonly perLaneOps: number };
   /** Scratch parameters that need more room than the kernel says (a contraction's zero-padded B panels), in floats. */
@@ -863,46 +873,38 @@ export function renderWasm(kernel: Kernel, heap: Pick<WasmHeap, "importLimits">)
   const parts = P && typeof P !== "string" ? P : null;
   // A contraction gets one more parameter: C, the microkernel's output (ldc floats per row).
   const k = parts ? withC(stored, parts) : stored;
-  const c: Ctx = { locals: [], nParams: k.params.length, imports: new Map(), vecPool: [], stats: { vectorLoops: 0, perLaneOps: 0 } };
-  const accs = new Map<string, { local: number; t: Scalar }>();
-  const e: Emitter = { c, k, accs };
-  for (const [name, t] of accTypes(k.body, k)) accs.set(name, { local: newLocal(c, t), t });
+  const e = functionEmitter(k, k.params.length);
+  const c = e.c;
   const body: Bytes = [];
-  let scratchFloats: Map<number, number> = new Map();
-  let extraBytes: number[] = [];
-  if (parts) {
-    const made = contractionBody(parts, stored.params.length, STMT_EMITTER, e, body);
-    scratchFloats = made.scratchFloats;
-    extraBytes = [made.cFloats * 4];
-  } else emitStmts(k.body, new Map(), e, body);
+  const made = parts ? renderContraction(parts, stored.params.length, STMT_EMITTER, e, body) : null;
+  if (!made) emitStmts(k.body, new Map(), e, body);
   append(body, op.end);
   const f64 = (n: number): FuncType => ({ params: new Array(n).fill(T.f64), results: [T.f64] });
   const imports: ImportedFunc[] = [...c.imports.keys()].map((name) =>
-    name === "pool.gemm"
-      ? { module: "pool", name: "gemm", type: { params: new Array(7).fill(T.i32), results: [] } }
+    name === "pool.gemm" || name === "pool.tiles"
+      ? { module: "pool", name: name.slice("pool.".length), type: { params: new Array(name === "pool.gemm" ? 7 : k.params.length + 1).fill(T.i32), results: [] } }
       : name.startsWith("vecmath.")
         ? { module: "vecmath", name: name.slice("vecmath.".length), type: { params: [T.f32], results: [T.f32] } }
         : { module: "m", name, type: f64(BINARY_IMPORTS.has(name as ImportName) ? 2 : 1) });
-  // The microkernel is the function after `run`: its index is known once every import is.
-  const gemmIndex = uleb(imports.length + 1);
-  const code = parts ? patchGemmCalls(body, gemmIndex) : body;
+  // A contraction's functions follow `run`: their indices are known once every import is.
+  const patch = (code: Bytes) => (made ? patchCalls(code, imports.length + 1) : code);
   const bytes = buildModule({
     memory: heap.importLimits,
     imports,
     funcs: [
-      { type: { params: new Array(c.nParams).fill(T.i32), results: [] }, locals: c.locals, body: code, export: "run" },
-      ...(parts ? [microkernel("gemm")] : []),
+      { type: { params: new Array(c.nParams).fill(T.i32), results: [] }, locals: c.locals, body: patch(body), export: "run" },
+      ...(made ? made.funcs.map((f) => ({ ...f, body: patch(f.body) })) : []),
     ],
   });
   const names = [...c.imports.keys()];
   return {
     bytes,
-    imports: names.filter((n): n is ImportName => !n.startsWith("vecmath.") && n !== "pool.gemm"),
-    pooled: names.includes("pool.gemm"),
+    imports: names.filter((n): n is ImportName => !n.startsWith("vecmath.") && !n.startsWith("pool.")),
+    pool: made?.pool ?? null,
     stats: { ...c.stats },
     hostImports: names.filter((n) => n.startsWith("vecmath.")).map((n) => n.slice("vecmath.".length) as HostFn),
-    scratchFloats,
-    extraBytes,
+    scratchFloats: made?.scratchFloats ?? new Map(),
+    extraBytes: made ? [made.cFloats * 4] : [],
   };
 }
 
