@@ -12,7 +12,7 @@
 import { type BufferParam, type Kernel, type Op, type Operand, type Stmt } from "../../kernel.js";
 import { type Bytes, type DefinedFunc, type ValType, T, op, uleb } from "./wasm-asm.js";
 import { microkernel } from "./wasm-microkernel.js";
-import { type ContractionParts, lets } from "../../render/contraction.js";
+import { type ContractionParts, type LoopStmt, lets } from "../../render/contraction.js";
 import { MR, NR } from "../../lower-contraction.js";
 import { PARALLEL_MIN_FLOPS } from "./wasm-gemm.js";
 
@@ -140,7 +140,7 @@ export function renderContraction<E, B>(P: ContractionParts, cPtr: number, s: St
   const bVar = s.newLocal(e, T.i32);
   env.set(lb.var, i32(bVar));
   const body: Bytes = [];
-  s.emitStmts(lb.body.filter((st) => st !== P.packB && st !== tiles), env, e, body);
+  s.emitStmts(lb.body.flatMap((st) => (st === P.packA ? [rowsInner(P.packA)] : st === P.packB || st === tiles ? [] : [st])), env, e, body);
   const ptrs = Array.from({ length: nPtrs }, (_, i) => op.get(i)).flat();
   if (pool?.kind === "tiles") append(body, ptrs, op.get(bVar), op.call(s.importIndex(e, "pool.tiles")));
   else append(body, ptrs, op.get(bVar), op.i32Const(0), op.i32Const(npairs), [0x10, TILES_CALL]);
@@ -148,6 +148,20 @@ export function renderContraction<E, B>(P: ContractionParts, cPtr: number, s: St
 
   const tilesFunc: DefinedFunc = { type: { params: new Array(nPtrs + 3).fill(T.i32), results: [] }, locals: s.locals(t), body: tb, export: "tiles" };
   return { funcs: [tilesFunc, microkernel()], scratchFloats: new Map([[sa.buf, mp * MR * kk], [sb.buf, bFloats]]), cFloats, pool };
+}
+
+/**
+ * A's packing nest `for ip, ii, p: Ap[(ip·k + p)·MR + ii] = …` as `for ip, p, ii`: the store is then
+ * contiguous in ii (one f32x4 store per p) and the MR-row loop runs f32x4 — a transposed A (dW = xᵀ·dY)
+ * reads contiguous rows too. The nest is perfect and its value a function of (ip, ii, p) alone, so
+ * the order of its iterations is free; ii's lets move inside p.
+ */
+function rowsInner(packA: LoopStmt): LoopStmt {
+  const ii = packA.body.find((st): st is LoopStmt => st.s === "loop")!;
+  const p = ii.body.find((st): st is LoopStmt => st.s === "loop")!;
+  const iiLets = ii.body.filter((st) => st !== p);
+  if (iiLets.some((st) => st.s !== "let")) return packA;
+  return { ...packA, body: [...packA.body.filter((st) => st !== ii), { ...p, body: [{ ...ii, body: [...iiLets, ...p.body] }] }] };
 }
 
 /**

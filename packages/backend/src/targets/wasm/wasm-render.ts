@@ -605,9 +605,12 @@ function emitLoop(st: LoopStmt, env: Env, e: Emitter): Bytes {
   const vec = st.step === 1 ? vectorBody(st, varLocal, env, e) : null;
   if (!vec) return [...head, ...scalarLoop(varLocal, st.step, done, scalarBody())];
   e.c.stats.vectorLoops++;
-  // Vector iterations while var + 4 <= end, then the scalar remainder.
+  // Vector iterations while var + 4 <= end, then the scalar remainder. A constant trip count of 4
+  // (a contraction's panel rows and tile columns) is one vector iteration with no loop control.
+  const trips = st.start.k === "const" && st.end.k === "const" ? st.end.value - st.start.value : -1;
+  if (trips === 4) return [...head, ...vec];
   const vecDone = [...op.get(varLocal), ...op.i32Const(4), ...op.i32Add, ...op.get(endLocal), ...op.i32GtS];
-  return [...head, ...scalarLoop(varLocal, 4, vecDone, vec), ...scalarLoop(varLocal, 1, done, scalarBody())];
+  return [...head, ...scalarLoop(varLocal, 4, vecDone, vec), ...(trips % 4 === 0 ? [] : scalarLoop(varLocal, 1, done, scalarBody()))];
 }
 
 // ------------------------------------------------------------------------------- SIMD
