@@ -26,6 +26,33 @@ describe("wasm: structure of the benchmark workloads", function () {
     expect(imports, "per-element calls out of wasm").to.deep.equal([]);
   });
 
+  it("W3's forward contraction tanh(x·W + b): its packing and epilogue f32x4, the vector math in it too, all but A's packing on the pool", () => {
+    const x = np.ones([128, 784], { dtype: "float32" }), w = np.ones([784, 256], { dtype: "float32" }), b = np.ones([256], { dtype: "float32" });
+    const t = np.tanh(x.matmul(w).add(b));
+    const { plan } = scheduleGraph([t.node], (n: Node) => n.prim === "data" || bufferOf(n) !== undefined);
+    const kernels = plan.steps.flatMap((s) => (s.kernel ? [s.kernel] : []));
+    expect(kernels.map((k) => k.name.split("_")[0])).to.deep.equal(["matmul"]);
+    const { stats, imports, pool } = renderWasm(kernels[0]!, heap!);
+    expect(pool, "B packing, tiles and epilogue as one parallel region").to.deep.include({ kind: "tiles" });
+    // Before: the epilogue read the tile from C per element, so its loop (tanh included) stayed scalar.
+    expect(stats.vectorLoops, "A packing (rows inner), B packing and the epilogue").to.equal(3);
+    expect(stats.perLaneOps, "ops computed lane by lane").to.equal(0);
+    expect(imports, "per-element calls out of wasm").to.deep.equal([]);
+  });
+
+  it("which pool path a contraction takes: none below 2^20 flops, the whole region, or only the microkernel when the region calls the host", () => {
+    const pathOf = (t: Tensor) => {
+      const { plan } = scheduleGraph([t.node], (n: Node) => n.prim === "data" || bufferOf(n) !== undefined);
+      const [k] = plan.steps.flatMap((s) => (s.kernel ? [s.kernel] : []));
+      return renderWasm(k!, heap!).pool?.kind ?? "none";
+    };
+    const a = np.ones([64, 64], { dtype: "float32" }), b = np.ones([64, 96], { dtype: "float32" });
+    const big = np.ones([130, 200], { dtype: "float32" }), w = np.ones([200, 150], { dtype: "float32" });
+    expect(pathOf(a.matmul(b)), "0.8 MFLOP").to.equal("none");
+    expect(pathOf(big.T.matmul(np.ones([130, 300], { dtype: "float32" }))), "xᵀ·dY").to.equal("tiles");
+    expect(pathOf(np.arctan2(big.matmul(w), 2)), "atan2 is a host call").to.equal("gemm");
+  });
+
   it("W3 (MLP 784-256-256-10, batch 128, jit(valueAndGrad) + SGD): ≤ 18 kernels, every contraction and big kernel wasm", () => {
     const sizes = [784, 256, 256, 10];
     const params: Record<string, ParamState> = {};

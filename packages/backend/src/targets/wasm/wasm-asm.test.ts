@@ -84,6 +84,7 @@ describe("wasm encoder: opcodes match wabt", function () {
       [op.i32Const(64), "i32.const 64"], [op.f32Const(1.5), "f32.const 1.5"], [op.f32Const(-0), "f32.const -0"],
       [op.f64Const(0.1), "f64.const 0.1"], [op.f64Const(Infinity), "f64.const inf"],
       [v.load(), "v128.load"], [v.load(32), "v128.load offset=32"], [v.store(16), "v128.store offset=16"],
+      [v.load32Splat(), "v128.load32_splat"], [v.load32Splat(12), "v128.load32_splat offset=12"],
       [v.const(lanes), `v128.const i8x16 ${lanes.map((x) => (x > 127 ? x - 256 : x)).join(" ")}`],
       [v.i32x4ExtractLane(3), "i32x4.extract_lane 3"], [v.i32x4ReplaceLane(1), "i32x4.replace_lane 1"],
       [v.f32x4ExtractLane(2), "f32x4.extract_lane 2"], [v.f32x4ReplaceLane(0), "f32x4.replace_lane 0"],

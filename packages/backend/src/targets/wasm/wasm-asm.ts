@@ -106,6 +106,8 @@ export const op = {
 export const v = {
   load: (offset = 0): Bytes => simd(0x00, ...memarg(4, offset)),
   store: (offset = 0): Bytes => simd(0x0b, ...memarg(4, offset)),
+  /** One float32 (or int32) from memory in all four lanes: a broadcast load, one instruction where load + splat are two. */
+  load32Splat: (offset = 0): Bytes => simd(0x09, ...memarg(2, offset)),
   const: (bytes: readonly number[]): Bytes => simd(0x0c, ...bytes),
   i32x4Splat: simd(0x11), f32x4Splat: simd(0x13), f64x2Splat: simd(0x14),
   i32x4ExtractLane: (l: number): Bytes => simd(0x1b, l),

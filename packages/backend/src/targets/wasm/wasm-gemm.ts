@@ -8,7 +8,7 @@
  *   B: 2·npairs panels of k×4 floats (4 columns of B per panel),
  * into C, row-major with `ldc` floats per row: for each pair of B panels (8 columns, kept in L1
  * while A streams past) and each A panel, a 4×8 tile accumulates in eight f32x4 registers
- * (per p: two vector loads of B, four broadcasts of A, sixteen multiply-adds) and is stored once.
+ * (per p: two vector loads of B, four broadcast loads of A, sixteen multiply-adds) and is stored once.
  * Sums run in float32 in p order — like every GPU and WASM float32 matmul.
  *
  * The export takes a range of B-panel pairs, `gemm(aOff, bOff, cOff, mp, k, ldcBytes, jpFrom, jpTo)`,
@@ -19,7 +19,7 @@
 import { buildModule } from "./wasm-asm.js";
 import { microkernel } from "./wasm-microkernel.js";
 import { heap } from "../../host/heap.js";
-import { parallelFor } from "./wasm-pool.js";
+import { type PoolImport, parallelFor } from "./wasm-pool.js";
 
 /** The module's bytes over `heap`'s memory: the shared microkernel (wasm-microkernel.ts), exported. */
 function moduleBytes(memory: NonNullable<typeof heap>["importLimits"]): Uint8Array<ArrayBuffer> {
@@ -71,6 +71,20 @@ export const gemmOnPool: ((aOff: number, bOff: number, cOff: number, mp: number,
     const grain = Math.max(1, Math.ceil(PARALLEL_MIN_FLOPS / (2 * mp * 4 * 8 * k)));
     parallelFor(gemmModule, "gemm", [aOff, bOff, cOff, mp, k, ldcBytes], npairs, { grain });
   };
+
+/**
+ * The `pool.tiles` import of a contraction module rendered as wasm (wasm-contraction.ts): runs its
+ * `tiles` export over the `pairs` B-panel pairs across the pool, chunks of at least `grain` pairs.
+ * `tiles` calls no host function, so a worker's instance gets a stub for every import it has.
+ * @example
+ * const pool = { tiles: tilesOnPool(module, 32, 4) }; // the instance's `pool` imports
+ */
+export function tilesOnPool(module: WebAssembly.Module, pairs: number, grain: number): (...args: number[]) => void {
+  const stub: PoolImport = { source: "() => { throw new Error('contraction tiles call no host function'); }" };
+  const imports: Record<string, Record<string, PoolImport>> = {};
+  for (const i of WebAssembly.Module.imports(module)) if (i.kind === "function") (imports[i.module] ??= {})[i.name] = stub;
+  return (...args) => parallelFor(module, "tiles", args, pairs, { grain, imports });
+}
 
 function instantiate(): Gemm | null {
   if (!heap || !gemmModule) return null;

@@ -17,7 +17,7 @@ import {
 import { type Kernel, kernelText, printKernel } from "../../kernel.js";
 import { heap } from "../../host/heap.js";
 import { type HostFn, VECMATH_HOST } from "./wasm-vecmath.js";
-import { gemmOnPool } from "./wasm-gemm.js";
+import { gemmOnPool, tilesOnPool } from "./wasm-gemm.js";
 import { type ImportName, STORED_SIZE, asStored, loadsBuffer, renderWasm, wasmUnsupported } from "./wasm-render.js";
 import { type PoolImport, type PoolImports, parallelFor } from "./wasm-pool.js";
 import { cpuThreads } from "./cpu-threads.js";
@@ -87,7 +87,7 @@ function instantiate(k: Kernel): WasmKernel | null {
     return null;
   }
   const h = heap;
-  const { bytes, imports, hostImports, pooled, scratchFloats, extraBytes, split } = renderWasm(k, h);
+  const { bytes, imports, hostImports, pool: pooled, scratchFloats, extraBytes, split } = renderWasm(k, h);
   let module: WebAssembly.Module;
   try {
     module = new WebAssembly.Module(bytes);
@@ -102,7 +102,8 @@ function instantiate(k: Kernel): WasmKernel | null {
   const m = Object.fromEntries(imports.map((n) => [n, IMPORT_FNS[n]]));
   const vecmath = Object.fromEntries(hostImports.map((n) => [n, VECMATH_HOST[n]]));
   if (pooled && !gemmOnPool) return null;
-  const pool: Record<string, (...a: number[]) => void> = pooled ? { gemm: gemmOnPool! } : {};
+  const pool: Record<string, (...a: number[]) => void> = !pooled ? {}
+    : pooled.kind === "gemm" ? { gemm: gemmOnPool! } : { tiles: tilesOnPool(module, pooled.pairs, pooled.grain) };
   const instance = new WebAssembly.Instance(module, { env: { memory: h.memory as WebAssembly.Memory }, m, vecmath, pool });
   const exec = instance.exports.run as (...ptrs: number[]) => void;
   const finish = instance.exports.finish as ((...ptrs: number[]) => void) | undefined;

@@ -6,7 +6,7 @@
  * per row: A is mp panels of k×4 floats (4 rows, row-interleaved per p), B is pairs of panels of
  * k×4 floats (4 columns each); for each pair of B panels in [jpLo, jpHi) (8 columns, kept in L1
  * while A streams past) and each A panel, a 4×8 tile accumulates in eight f32x4 registers (per p:
- * two vector loads of B, four broadcasts of A, sixteen multiply-adds) and is stored once. Sums run
+ * two vector loads of B, four broadcast loads of A, sixteen multiply-adds) and is stored once. Sums run
  * in float32 in p order; a range of pairs is independent of every other, so splitting the pairs
  * across threads gives the same bits.
  */
@@ -45,7 +45,7 @@ export function microkernel(exportAs?: string): DefinedFunc {
     ...op.get(p), ...op.i32Eqz, ...op.brIf(1),
     ...op.get(b0Ptr), ...v.load(), ...op.set(bv0),
     ...op.get(b1Ptr), ...v.load(), ...op.set(bv1),
-    ...[0, 1, 2, 3].flatMap((r) => [...op.get(aPtr), ...op.f32Load(r * 4), ...v.f32x4Splat, ...op.set(av), ...fma(r, 0), ...fma(r, 1)]),
+    ...[0, 1, 2, 3].flatMap((r) => [...op.get(aPtr), ...v.load32Splat(r * 4), ...op.set(av), ...fma(r, 0), ...fma(r, 1)]),
     ...op.get(aPtr), ...op.i32Const(16), ...op.i32Add, ...op.set(aPtr),
     ...op.get(b0Ptr), ...op.i32Const(16), ...op.i32Add, ...op.set(b0Ptr),
     ...op.get(b1Ptr), ...op.i32Const(16), ...op.i32Add, ...op.set(b1Ptr),

@@ -24,10 +24,8 @@ import { type AluOp, type ReduceOp } from "../../expr.js";
 import { type Kernel, type Op, type Operand, type Stmt, walkStmts as walk } from "../../kernel.js";
 import { type Bytes, type DefinedFunc, type FuncType, type ImportedFunc, type ValType, T, buildModule, op, uleb, v } from "./wasm-asm.js";
 import { type WasmHeap } from "../../host/heap.js";
-import { type ContractionParts, contractionParts, hasRegs, lets } from "../../render/contraction.js";
-import { MR, NR } from "../../lower-contraction.js";
-import { microkernel } from "./wasm-microkernel.js";
-import { PARALLEL_MIN_FLOPS } from "./wasm-gemm.js";
+import { contractionParts, hasRegs } from "../../render/contraction.js";
+import { type ContractionPool, type StmtEmitter, patchCalls, renderContraction, withC } from "./wasm-contraction.js";
 import { type HostFn, type VecMathCtx, type VecMathOp, VECMATH_OPS, emitVecMath } from "./wasm-vecmath.js";
 import { type KernelSplit, SLOT_BYTES, kernelSplit } from "./wasm-split.js";
 
@@ -102,7 +100,7 @@ const BINARY_IMPORTS: ReadonlySet<ImportName> = new Set<ImportName>(["pow", "ata
  * kernel's function), or `vecmath.<fn>` — the vector math's host function for rare lanes
  * (wasm-vecmath.ts: sin/cos past the exact range reduction), float32 → float32.
  */
-type AnyImport = ImportName | `vecmath.${HostFn}` | "pool.gemm";
+type AnyImport = ImportName | `vecmath.${HostFn}` | "pool.gemm" | "pool.tiles";
 
 /** ALU ops computed by an imported float64 function of the same name. */
 const IMPORTED_OPS: Partial<Record<AluOp, ImportName>> = {
@@ -447,8 +445,6 @@ interface Emitter {
   readonly k: Kernel;
   /** Accumulator name → its local and type. */
   readonly accs: Map<string, { local: number; t: Scalar }>;
-  /** Register reads (contraction epilogues): code pushing the f32 value, read from C. */
-  regAlias?: (name: string, idx: readonly Operand[], env: Env) => Bytes;
 }
 
 /** Pushes an operand as type `want` in a scalar context. */
@@ -495,9 +491,8 @@ function scalarLet(name: string, val: Op, env: Env, e: Emitter): Bytes {
     t = resultType(val, types);
     code = scalarAlu(val, types, (i, want) => pushScalar(val.args[i]!, env, want, e), e.c);
   } else {
-    if (!e.regAlias) throw new Error("wasm: register read outside a contraction epilogue");
-    t = T.f32;
-    code = e.regAlias(val.name, val.idx, env);
+    // A contraction's epilogue reads its tiles as loads of C (wasm-contraction.ts readingC).
+    throw new Error("wasm: register read outside a contraction epilogue");
   }
   const local = newLocal(e.c, t);
   env.set(name, { k: "scalar", local, t });
@@ -588,6 +583,11 @@ function scalarLoop(varLocal: number, step: number, guard: Bytes, body: Bytes): 
   ];
 }
 
+/** `for (v = 0; v < n; v++) body` over a constant trip count. */
+function countedLoop(v: number, n: number, body: Bytes): Bytes {
+  return [...op.i32Const(0), ...op.set(v), ...scalarLoop(v, 1, [...op.get(v), ...op.i32Const(n), ...op.i32GeS], body)];
+}
+
 function emitLoop(st: LoopStmt, env: Env, e: Emitter): Bytes {
   const varLocal = newLocal(e.c, T.i32);
   const endLocal = newLocal(e.c, T.i32);
@@ -603,9 +603,12 @@ function emitLoop(st: LoopStmt, env: Env, e: Emitter): Bytes {
   const vec = st.step === 1 ? vectorBody(st, varLocal, env, e) : null;
   if (!vec) return [...head, ...scalarLoop(varLocal, st.step, done, scalarBody())];
   e.c.stats.vectorLoops++;
-  // Vector iterations while var + 4 <= end, then the scalar remainder.
+  // Vector iterations while var + 4 <= end, then the scalar remainder. A constant trip count of 4
+  // (a contraction's panel rows and tile columns) is one vector iteration with no loop control.
+  const trips = st.start.k === "const" && st.end.k === "const" ? st.end.value - st.start.value : -1;
+  if (trips === 4) return [...head, ...vec];
   const vecDone = [...op.get(varLocal), ...op.i32Const(4), ...op.i32Add, ...op.get(endLocal), ...op.i32GtS];
-  return [...head, ...scalarLoop(varLocal, 4, vecDone, vec), ...scalarLoop(varLocal, 1, done, scalarBody())];
+  return [...head, ...scalarLoop(varLocal, 4, vecDone, vec), ...(trips % 4 === 0 ? [] : scalarLoop(varLocal, 1, done, scalarBody()))];
 }
 
 // ------------------------------------------------------------------------------- SIMD
@@ -826,9 +829,9 @@ function perLane(val: Extract<Op, { op: "alu" }>, types: readonly Scalar[], t: S
  */
 function splitFunctions(k: Kernel, split: KernelSplit, imports: Ctx["imports"]): DefinedFunc[] {
   const fn = (exportName: string, extra: number, emit: (e: Emitter, out: Bytes, param: (i: number) => number) => void): DefinedFunc => {
-    const c: Ctx = { locals: [], nParams: k.params.length + extra, imports, vecPool: [], stats: { vectorLoops: 0, perLaneOps: 0 } };
-    const e: Emitter = { c, k, accs: new Map() };
-    for (const [name, t] of accTypes(k.body, k)) e.accs.set(name, { local: newLocal(c, t), t });
+    // Its own stats: renderWasm's count the `run` function's loops.
+    const e = functionEmitter(k, k.params.length + extra, { imports, stats: { vectorLoops: 0, perLaneOps: 0 } });
+    const c = e.c;
     const body: Bytes = [];
     emit(e, body, (i) => k.params.length + i);
     return { type: { params: new Array(c.nParams).fill(T.i32), results: [] }, locals: c.locals, body: [...body, ...op.end], export: exportName };
@@ -881,14 +884,33 @@ function splitFunctions(k: Kernel, split: KernelSplit, imports: Ctx["imports"]):
 
 // ------------------------------------------------------------------------------- entry
 
+/** What the contraction renderer (wasm-contraction.ts) uses of this emitter. */
+const STMT_EMITTER: StmtEmitter<Emitter, Binding> = {
+  emitStmts,
+  newLocal: (e, t) => newLocal(e.c, t),
+  importIndex: (e, name) => importIndex(e.c, name),
+  importNames: (e) => [...e.c.imports.keys()],
+  newFunction: (e, nParams) => functionEmitter(e.k, nParams, e.c),
+  locals: (e) => e.c.locals,
+  scalarLoop,
+};
+
+/** The emitter of one function of kernel `k`'s module (`module`: the imports and stats its functions share). */
+function functionEmitter(k: Kernel, nParams: number, module?: Pick<Ctx, "imports" | "stats">): Emitter {
+  const c: Ctx = { locals: [], nParams, imports: module?.imports ?? new Map(), vecPool: [], stats: module?.stats ?? { vectorLoops: 0, perLaneOps: 0 } };
+  const accs = new Map<string, { local: number; t: Scalar }>();
+  for (const [name, t] of accTypes(k.body, k)) accs.set(name, { local: newLocal(c, t), t });
+  return { c, k, accs };
+}
+
 export interface WasmModuleSource {
   readonly bytes: Uint8Array<ArrayBuffer>;
   /** The float64 functions the module imports from `m` (called per element). */
   readonly imports: readonly ImportName[];
   /** The vector math's host functions it imports from `vecmath` (called for rare lanes only). */
   readonly hostImports: readonly HostFn[];
-  /** Whether it imports `pool.gemm` (a contraction big enough for the worker pool). */
-  readonly pooled: boolean;
+  /** How a contraction uses the worker pool (null: it does not; `pool.tiles` or `pool.gemm` is imported). */
+  readonly pool: ContractionPool;
   /** Loops vectorized, and ops inside them computed lane by lane (no SIMD form). */
   readonly stats: { readonly vectorLoops: number; readonly perLaneOps: number };
   /** Scratch parameters that need more room than the kernel says (a contraction's zero-padded B panels), in floats. */
@@ -915,124 +937,48 @@ export function asStored(k: Kernel): Kernel {
 }
 
 export function renderWasm(kernel: Kernel, heap: Pick<WasmHeap, "importLimits">): WasmModuleSource {
-  const k = asStored(kernel);
-  const P = k.params.some((p) => p.role === "scratch") || hasRegs(k.body) ? contractionParts(k) : null;
+  const stored = asStored(kernel);
+  const P = stored.params.some((p) => p.role === "scratch") || hasRegs(stored.body) ? contractionParts(stored) : null;
   const parts = P && typeof P !== "string" ? P : null;
   // A contraction gets one more parameter: C, the microkernel's output (ldc floats per row).
-  const c: Ctx = { locals: [], nParams: k.params.length + (parts ? 1 : 0), imports: new Map(), vecPool: [], stats: { vectorLoops: 0, perLaneOps: 0 } };
-  const accs = new Map<string, { local: number; t: Scalar }>();
-  const e: Emitter = { c, k, accs };
-  for (const [name, t] of accTypes(k.body, k)) accs.set(name, { local: newLocal(c, t), t });
+  const k = parts ? withC(stored, parts) : stored;
+  const e = functionEmitter(k, k.params.length);
+  const c = e.c;
   const body: Bytes = [];
-  let scratchFloats: Map<number, number> = new Map();
-  let extraBytes: number[] = [];
-  if (parts) {
-    const made = contractionBody(parts, e, body);
-    scratchFloats = made.scratchFloats;
-    extraBytes = [made.cFloats * 4];
-  } else emitStmts(k.body, new Map(), e, body);
+  const made = parts ? renderContraction(parts, stored.params.length, STMT_EMITTER, e, body) : null;
+  if (!made) emitStmts(k.body, new Map(), e, body);
   append(body, op.end);
-  const split = parts ? null : kernelSplit(k, (name) => accs.get(name)?.t === T.i32);
+  const split = parts ? null : kernelSplit(k, (name) => e.accs.get(name)?.t === T.i32);
   const splitFuncs = split ? splitFunctions(k, split, c.imports) : [];
   const f64 = (n: number): FuncType => ({ params: new Array(n).fill(T.f64), results: [T.f64] });
   const imports: ImportedFunc[] = [...c.imports.keys()].map((name) =>
-    name === "pool.gemm"
-      ? { module: "pool", name: "gemm", type: { params: new Array(7).fill(T.i32), results: [] } }
+    name === "pool.gemm" || name === "pool.tiles"
+      ? { module: "pool", name: name.slice("pool.".length), type: { params: new Array(name === "pool.gemm" ? 7 : k.params.length + 1).fill(T.i32), results: [] } }
       : name.startsWith("vecmath.")
         ? { module: "vecmath", name: name.slice("vecmath.".length), type: { params: [T.f32], results: [T.f32] } }
         : { module: "m", name, type: f64(BINARY_IMPORTS.has(name as ImportName) ? 2 : 1) });
-  // The microkernel is the function after `run`: its index is known once every import is.
-  const gemmIndex = uleb(imports.length + 1);
-  const code = parts ? body.flatMap((b) => (b === GEMM_CALL ? gemmIndex : [b])) : body;
+  // A contraction's functions follow `run`: their indices are known once every import is.
+  const patch = (code: Bytes) => (made ? patchCalls(code, imports.length + 1) : code);
   const bytes = buildModule({
     memory: heap.importLimits,
     imports,
     funcs: [
-      { type: { params: new Array(c.nParams).fill(T.i32), results: [] }, locals: c.locals, body: code, export: "run" },
-      ...(parts ? [microkernel("gemm")] : []),
+      { type: { params: new Array(c.nParams).fill(T.i32), results: [] }, locals: c.locals, body: patch(body), export: "run" },
+      ...(made ? made.funcs.map((f) => ({ ...f, body: patch(f.body) })) : []),
       ...splitFuncs,
     ],
   });
   const names = [...c.imports.keys()];
   return {
     bytes,
-    imports: names.filter((n): n is ImportName => !n.startsWith("vecmath.") && n !== "pool.gemm"),
-    pooled: names.includes("pool.gemm"),
+    imports: names.filter((n): n is ImportName => !n.startsWith("vecmath.") && !n.startsWith("pool.")),
+    pool: made?.pool ?? null,
     stats: { ...c.stats },
     hostImports: names.filter((n) => n.startsWith("vecmath.")).map((n) => n.slice("vecmath.".length) as HostFn),
-    scratchFloats,
-    extraBytes,
+    scratchFloats: made?.scratchFloats ?? new Map(),
+    extraBytes: made ? [made.cFloats * 4] : [],
     split,
   };
-}
-
-/** Placeholder for the microkernel's function index in a `call` (patched by renderWasm). */
-const GEMM_CALL = -1;
-
-/**
- * A contraction (render/contraction.ts's structure) as the JS target's js-matmul.ts runs it, all in
- * wasm: packing phases as ordinary loops into the panel buffers, the register-tile phase as one call
- * of the microkernel over every pair of B panels, and the epilogue reading the tile registers from
- * C. Returns the panel sizes the call needs (an odd last B panel gets a zero partner) and C's size.
- */
-function contractionBody(P: ContractionParts, e: Emitter, out: Bytes): { scratchFloats: Map<number, number>; cFloats: number } {
-  const { lb, tiles, li, regs, mp, np, kk, aStore: sa, bStore: sb } = P;
-  const npairs = Math.ceil(np / 2), ldc = npairs * 2 * NR;
-  const bFloats = npairs * 2 * NR * kk, cFloats = mp * MR * ldc;
-  const cPtr = e.k.params.length;
-  const env: Env = new Map();
-  emitStmts(lets(e.k.body), env, e, out);
-  const bVar = newLocal(e.c, T.i32);
-  const tileVar = newLocal(e.c, T.i32), liVar = newLocal(e.c, T.i32);
-  const inner: Env = new Map(env);
-  inner.set(lb.var, { k: "scalar", local: bVar, t: T.i32 });
-  const body: Bytes = [];
-  for (const st of lb.body) {
-    if (st !== tiles) {
-      emitStmts([st], inner, e, body);
-      continue;
-    }
-    // An odd last B panel is paired with zeros (its C columns are never read).
-    if (np % 2) {
-      const z = newLocal(e.c, T.i32);
-      const from = np * NR * kk * 4, to = bFloats * 4;
-      append(body, op.i32Const(from), op.set(z), scalarLoop(z, 4, [...op.get(z), ...op.i32Const(to), ...op.i32GeU],
-        [...op.get(sb.buf), ...op.get(z), ...op.i32Add, ...op.f32Const(0), ...op.f32Store()]));
-    }
-    // Big products go to the worker pool (an import: wasm-gemm.ts's gemmOnPool splits the pairs
-    // across threads, same bits); small ones call the microkernel in this module.
-    const args = [...op.get(sa.buf), ...op.get(sb.buf), ...op.get(cPtr), ...op.i32Const(mp), ...op.i32Const(kk), ...op.i32Const(ldc * 4)];
-    if (2 * mp * MR * npairs * 2 * NR * kk >= PARALLEL_MIN_FLOPS) append(body, args, op.i32Const(npairs), op.call(importIndex(e.c, "pool.gemm")));
-    else append(body, args, op.i32Const(0), op.i32Const(npairs), [0x10, GEMM_CALL]);
-    // for tiles in [0, np): for li in [0, mp): the epilogue, tile registers read from C.
-    const tileEnv: Env = new Map(inner);
-    tileEnv.set(tiles.var, { k: "scalar", local: tileVar, t: T.i32 });
-    const tileBody: Bytes = [];
-    emitStmts(lets(tiles.body), tileEnv, e, tileBody);
-    const liEnv: Env = new Map(tileEnv);
-    liEnv.set(li.var, { k: "scalar", local: liVar, t: T.i32 });
-    e.regAlias = (name, idx, env2) => {
-      if (name !== regs.name) throw new Error(`wasm: unknown register ${name}`);
-      // C[(li·MR + ii)·ldc + tile·NR + jj]
-      return [...op.get(cPtr),
-        ...op.get(liVar), ...op.i32Const(MR), ...op.i32Mul, ...pushScalar(idx[0]!, env2, T.i32, e), ...op.i32Add, ...op.i32Const(ldc), ...op.i32Mul,
-        ...op.get(tileVar), ...op.i32Const(NR), ...op.i32Mul, ...op.i32Add, ...pushScalar(idx[1]!, env2, T.i32, e), ...op.i32Add,
-        ...op.i32Const(2), ...op.i32Shl, ...op.i32Add, ...op.f32Load()];
-    };
-    const liBody: Bytes = [];
-    emitStmts([...lets(li.body), P.epilogue], liEnv, e, liBody);
-    e.regAlias = undefined;
-    append(tileBody, countedLoop(liVar, mp, liBody));
-    append(body, countedLoop(tileVar, np, tileBody));
-  }
-  append(out, countedLoop(bVar, P.batch, body));
-  const scratchFloats = new Map([[sa.buf, mp * MR * kk], [sb.buf, bFloats]]);
-  return { scratchFloats, cFloats };
-}
-
-/** `for (v = 0; v < n; v++) body` over a constant trip count. */
-function countedLoop(v: number, n: number, body: Bytes): Bytes {
-  return [...op.i32Const(0), ...op.set(v), ...scalarLoop(v, 1, [...op.get(v), ...op.i32Const(n), ...op.i32GeS], body)];
 }
 
 export const STORED_SIZE = SIZE;

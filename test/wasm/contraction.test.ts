@@ -1,0 +1,59 @@
+/**
+ * float32 contractions as wasm give the JS kernels' bits for any thread count: odd shapes (M, N, K
+ * not multiples of the 4×8 tile, K = 1, N = 1, M = 1), batch dimensions, transposed operands and
+ * fused prologues/epilogues, on 1, 2 and 3 threads — the products big enough for the worker pool
+ * included. The sum of every output element runs in p order on every path (the microkernel's f32
+ * multiply-adds), so the bytes must be equal, not close.
+ */
+import { expect } from "chai";
+import { type Tensor, np, random } from "@kiln/core";
+import { cpuExecutor, cpuPoolStats, setWasmMinElements, useCpuBackend, wasmKernelStats, withCpuThreads } from "@kiln/backend";
+
+function bytes(t: Tensor): Uint8Array {
+  const [b] = cpuExecutor.executeSync!([t.node], () => undefined);
+  return new Uint8Array(b!.host!.buffer, b!.host!.byteOffset, b!.host!.byteLength).slice();
+}
+
+const f32 = (shape: number[]) => random.normal({ size: shape }).astype("float32");
+
+/** [name, program]: each builds its operands once (seeded) and returns the contraction with its fusions. */
+const CASES: [string, () => Tensor][] = [
+  ["5×7 @ 7×9 (no dimension a tile multiple)", () => np.matmul(f32([5, 7]), f32([7, 9]))],
+  ["K = 1", () => np.matmul(f32([13, 1]), f32([1, 11]))],
+  ["N = 1", () => np.matmul(f32([33, 17]), f32([17, 1]))],
+  ["M = 1", () => np.matmul(f32([1, 50]), f32([50, 19]))],
+  ["batch 3, odd", () => np.matmul(f32([3, 6, 10]), f32([3, 10, 14]))],
+  ["Aᵀ @ B (dW = xᵀ·dY)", () => np.matmul(f32([40, 37]).T, f32([40, 29]))],
+  ["A @ Bᵀ", () => np.matmul(f32([30, 45]), f32([21, 45]).T)],
+  ["tanh(A @ B + bias), pooled", () => np.tanh(np.matmul(f32([130, 203]), f32([203, 150])).add(f32([150])))],
+  ["relu(Aᵀ @ B), pooled, K = 128", () => np.maximum(np.matmul(f32([128, 197]).T, f32([128, 75])), 0)],
+  ["(A·2 − 1) @ Bᵀ, pooled, odd N", () => np.matmul(f32([66, 300]).mul(2).sub(1), f32([101, 300]).T)],
+  ["arctan2(A @ B, 2): host call in the epilogue, pooled microkernel", () => np.arctan2(np.matmul(f32([70, 150]), f32([150, 99])), 2)],
+  ["batched, pooled, odd panels", () => np.matmul(f32([2, 41, 300]), f32([2, 300, 77]))],
+];
+
+describe("wasm contractions: JS bits on 1, 2 and 3 threads", function () {
+  this.timeout(120_000);
+  before(() => useCpuBackend());
+  after(() => setWasmMinElements());
+
+  for (const [name, build] of CASES) {
+    it(name, () => {
+      random.seed(7);
+      const t = build();
+      setWasmMinElements(Infinity);
+      const js = bytes(t);
+      setWasmMinElements(0, { imports: true });
+      const calls = wasmKernelStats().calls;
+      for (const threads of [1, 2, 3]) {
+        const jobs = cpuPoolStats().parallelJobs;
+        const wasm = withCpuThreads(threads, () => bytes(t));
+        if (threads > 1 && name.includes("pooled")) expect(cpuPoolStats().parallelJobs, `${threads} threads split it`).to.be.above(jobs);
+        const at = wasm.findIndex((x, i) => x !== js[i]);
+        expect(at, `${threads} thread(s): first differing byte`).to.equal(-1);
+        expect(wasm.length).to.equal(js.length);
+      }
+      expect(wasmKernelStats().calls, "the contraction ran as wasm").to.be.greaterThan(calls);
+    });
+  }
+});
