@@ -15,7 +15,7 @@
  * an int32/bool element, or a NaN position, that changes under it is unstable and not compared.
  * Everything else is held to the conformance tolerance exactly.
  */
-import { type DType, type Node, type Prim, costClassOf, interpret, toTyped, topoSort } from "@kiln/core";
+import { type DType, type Node, type Prim, costClassOf, hostValues, interpret, toTyped, topoSort } from "@kiln/core";
 import { TOL, type Tol, rng, withinTol } from "../conformance/suite.js";
 
 /** How far beyond the measured rounding sensitivity a backend may be (its roundings differ in place and count). */
@@ -89,7 +89,7 @@ export function mismatches(ref: Reference, got: readonly ArrayLike<number>[], ex
   const out: Mismatch[] = [];
   ref.want.forEach((w0, k) => {
     const dt = ref.dtypes[k]!;
-    const w = toTyped(w0, dt);
+    const w = hostValues(toTyped(w0, dt), dt); // values (a float16 buffer holds half bits)
     const g = got[k]!;
     if (g.length !== w.length) {
       out.push({ output: k, index: -1, got: g.length, want: w.length, tol: TOL[dt] });

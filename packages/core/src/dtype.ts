@@ -1,5 +1,5 @@
 import { DTypeError, ShapeError, describeValue, jsonOf } from "./errors.js";
-import { roundToHalf } from "./float-bits.js";
+import { halfBitsToFloat32, numberToHalfBits, numbersToHalfBits, roundToHalf } from "./float-bits.js";
 
 /**
  * The element types kiln knows. `float64` is computed on the cpu backend and the interpreter.
@@ -12,8 +12,14 @@ export const DTYPES: readonly DType[] = ["bool", "uint8", "uint32", "int32", "fl
 /** The integer dtypes (bool is not one). */
 export type IntDType = "int32" | "uint8" | "uint32";
 
-/** Typed array used to store a realized buffer of each dtype. */
-export type TypedArray = Float32Array | Float64Array | Int32Array | Uint32Array | Uint8Array;
+/**
+ * Typed array used to store a realized buffer of each dtype (`allocTyped`): float16 is a
+ * `Uint16Array` of half bit patterns — read its values with `hostValues`, never by indexing.
+ */
+export type TypedArray = Float32Array | Float64Array | Int32Array | Uint32Array | Uint16Array | Uint8Array;
+
+/** A typed array of values (what `dataSync()` returns): a float16 tensor's values are a Float32Array. */
+export type ValueArray = Exclude<TypedArray, Uint16Array>;
 
 export function isFloat(d: DType): boolean {
   return d === "float32" || d === "float64" || d === "float16";
@@ -89,8 +95,9 @@ export function allocTyped(dtype: DType, size: number): TypedArray {
 function allocTypedRaw(dtype: DType, size: number): TypedArray {
   switch (dtype) {
     case "float32":
-    case "float16":
       return new Float32Array(size);
+    case "float16":
+      return new Uint16Array(size); // half bit patterns: 2 bytes per element
     case "float64":
       return new Float64Array(size);
     case "int32":
@@ -125,6 +132,47 @@ export function castScalar(v: number, dtype: DType): number {
     case "bool":
       return v !== 0 ? 1 : 0; // NaN is truthy, as NumPy and XLA convert to bool
   }
+}
+
+/**
+ * A zeroed typed array for `size` values of `dtype` (what `dataSync()` returns): `allocTyped`'s,
+ * except float16 values, which are a Float32Array (their storage is half bits).
+ * @example allocValues("float16", 2) // Float32Array [0, 0]
+ */
+export function allocValues(dtype: DType, size: number): ValueArray {
+  return dtype === "float16" ? new Float32Array(size) : (allocTyped(dtype, size) as ValueArray);
+}
+
+/**
+ * What a host array of `dtype` stores for the value `v`: `castScalar`'s value, except float16,
+ * whose host storage holds the bits of the half (`numberToHalfBits`, rounded half to even).
+ * @example storedScalar(1, "float16") // 0x3c00;  storedScalar(1.5, "int32") // 1
+ */
+export function storedScalar(v: number, dtype: DType): number {
+  return dtype === "float16" ? numberToHalfBits(v) : castScalar(v, dtype);
+}
+
+/**
+ * The values of a host array of `dtype`: the array itself, except float16, whose half bits are
+ * decoded into a new Float32Array (exact: every half is a float32). What `dataSync()` returns and
+ * what the interpreter reads.
+ * @example hostValues(Uint16Array.of(0x3c00), "float16") // Float32Array [1]
+ */
+export function hostValues(host: TypedArray, dtype: DType): ValueArray {
+  return dtype === "float16" ? halfBitsToFloat32(host as Uint16Array) : (host as ValueArray);
+}
+
+/**
+ * A host array of `dtype` holding `values`, each converted as `castScalar` does (float32
+ * rounding, integer truncation and wrapping; float16 stored as half bits).
+ * @example toTyped([0.1], "float16") // Uint16Array [0x2e66]
+ */
+export function toTyped(values: ArrayLike<number>, dtype: DType): TypedArray {
+  const out = allocTyped(dtype, values.length);
+  if (dtype === "float16") return numbersToHalfBits(values, out as Uint16Array);
+  if (dtype === "float64" || dtype === "float32") out.set(values);
+  else for (let i = 0; i < values.length; i++) out[i] = castScalar(values[i]!, dtype);
+  return out;
 }
 
 /**

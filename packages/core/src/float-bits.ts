@@ -1,6 +1,7 @@
 /**
  * IEEE half (binary16) and bfloat16 bit patterns to and from JS numbers: float16 rounding (every
- * float16 value is a half, computed in float32 and rounded once) and checkpoint files.
+ * float16 value is a half, computed in float32 and rounded once), float16 host storage (a
+ * `Uint16Array` of half bits, converted on every load and store) and checkpoint files.
  * Node 20 has neither `Float16Array` nor `DataView.getFloat16`, so the conversions are written out.
  */
 
@@ -69,4 +70,42 @@ export function bfloat16BitsToNumber(b: number): number {
  */
 export function roundToHalf(v: number): number {
   return halfBitsToNumber(numberToHalfBits(v));
+}
+
+/**
+ * The value of every half bit pattern, indexed by the bits: a float16 load is one table read
+ * (256 KiB, built on first use). Exact, as every half is a float32.
+ */
+let halfTable: Float32Array | null = null;
+
+/**
+ * The table of half values by bit pattern (`halfValues()[0x3c00] === 1`): what JS kernels index
+ * to load a float16 element.
+ * @example halfValues()[0xc000] // -2
+ */
+export function halfValues(): Float32Array {
+  if (halfTable) return halfTable;
+  const t = new Float32Array(65536);
+  for (let h = 0; h < 65536; h++) t[h] = halfBitsToNumber(h);
+  return (halfTable = t);
+}
+
+/**
+ * The values of an array of half bit patterns (a float16 host buffer) as a Float32Array (exact).
+ * @example halfBitsToFloat32(Uint16Array.of(0x3c00, 0x3555)) // Float32Array [1, 0.333251953125]
+ */
+export function halfBitsToFloat32(bits: Uint16Array): Float32Array {
+  const t = halfValues(), out = new Float32Array(bits.length);
+  for (let i = 0; i < bits.length; i++) out[i] = t[bits[i]!]!;
+  return out;
+}
+
+/**
+ * Values to half bit patterns (each rounded through float32 to the nearest half, half to even),
+ * written into `out` (a float16 host buffer).
+ * @example numbersToHalfBits([1, 0.1], new Uint16Array(2)) // Uint16Array [0x3c00, 0x2e66]
+ */
+export function numbersToHalfBits(values: ArrayLike<number>, out: Uint16Array): Uint16Array {
+  for (let i = 0; i < values.length; i++) out[i] = numberToHalfBits(values[i]!);
+  return out;
 }

@@ -5,7 +5,7 @@
  */
 import { ConcretizationError, DisposedError, ValueError } from "./errors.js";
 import { DataBuffer } from "./buffer.js";
-import { type DType, bitcastScalar, castScalar, isInt } from "./dtype.js";
+import { type DType, bitcastScalar, castScalar, hostValues, isInt } from "./dtype.js";
 import { roundToHalf } from "./float-bits.js";
 import { type Node } from "./ir/node.js";
 import { topoSort } from "./ir/graph.js";
@@ -184,7 +184,7 @@ const RULES: { [P in Prim]: EvalRule<P> } = {
   data: (_i, p, node) => {
     const buf = p.ref as DataBuffer;
     if (buf.isReleased || !buf.host) throw new DisposedError(`a tensor of shape [${node.aval.shape}] was read after dispose()`);
-    return Float64Array.from(buf.host);
+    return Float64Array.from(hostValues(buf.host, buf.dtype));
   },
   input: (_i, p) => {
     throw new ConcretizationError(`the traced value ${p.label} has no concrete value here`);

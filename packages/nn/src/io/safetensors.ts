@@ -6,10 +6,13 @@
  * offsets contiguous, in range and covering the buffer, byte length = shape × item size, no duplicate
  * names) and reports it as a `ValueError`; a dtype kiln cannot hold is a `DTypeError`.
  */
-import { type DType, DTypeError, type TypedArray, ValueError, allocTyped, describeValue, jsonOf } from "@kiln/core";
+import { type DType, DTypeError, type TypedArray, ValueError, allocValues, describeValue, jsonOf } from "@kiln/core";
 import { bfloat16BitsToNumber, halfBitsToNumber, numberToHalfBits } from "@kiln/core";
 
-/** One tensor on the host: what a file holds after decoding, or what is about to be written. */
+/**
+ * One tensor on the host: what a file holds after decoding, or what is about to be written. `data`
+ * holds values, as `Tensor.data()` returns them (a float16 tensor's are a Float32Array of halves).
+ */
 export interface HostTensor {
   readonly dtype: DType;
   readonly shape: readonly number[];
@@ -191,7 +194,7 @@ function duplicateTopLevelKey(text: string): string | undefined {
 export function decodeEntry(bytes: Uint8Array, e: SafetensorsEntry): HostTensor {
   const rule: ReadRule = READ[e.fileDType];
   const n = (e.end - e.begin) / rule.bytes;
-  const data = allocTyped(rule.dtype, n);
+  const data = allocValues(rule.dtype, n); // values: F16 decodes to its half values
   const view = new DataView(bytes.buffer, bytes.byteOffset + e.begin, e.end - e.begin);
   for (let i = 0; i < n; i++) {
     const x = rule.get(view, i * rule.bytes);

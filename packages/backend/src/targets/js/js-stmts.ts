@@ -9,12 +9,27 @@
  */
 import { type DType, castScalar } from "@kiln/core";
 import { type AluOp, type ReduceOp } from "../../expr.js";
-import { type Op, type Operand, type Stmt } from "../../kernel.js";
+import { type Kernel, type Op, type Operand, type Stmt } from "../../kernel.js";
 import { literal, opNote } from "../../render/base.js";
 import { VECMATH_OPS } from "../wasm/wasm-vecmath.js";
 import { INT_WRAP, JS, JS_ALU, isF32 } from "./js-alu.js";
 
 type Env = ReadonlyMap<string, number>;
+
+/**
+ * The kernel parameters stored as half bits (float16 buffers: Uint16Arrays): a load reads the
+ * value from the half table (`h16`), a store encodes the value (`f16bits`, exact: a float16
+ * value is already a half). Other buffers hold values.
+ */
+export type HalfBuffers = ReadonlySet<number>;
+
+/**
+ * The parameters of `k` stored as half bits: its float16 buffers.
+ * @example halfBuffers(kernel) // Set {0, 2} when b0 and b2 are float16
+ */
+export function halfBuffers(k: Kernel): Set<number> {
+  return new Set(k.params.flatMap((p, i) => (p.dtype === "float16" ? [i] : [])));
+}
 
 /** The rounding function of a float32 or float16 value (a half is a float32 too). */
 const ROUND: Readonly<Record<string, string>> = { float32: "Math.fround", float16: "f16round" };
@@ -47,7 +62,7 @@ function regName(name: string, idx: readonly Operand[], env: Env): string {
 /** Register reads rendered as another expression (the contraction epilogue reads C from memory). */
 export type RegAlias = (name: string, idx: readonly string[]) => string | undefined;
 
-function op(v: Op, env: Env, alias?: RegAlias): string {
+function op(v: Op, env: Env, halves: HalfBuffers, alias?: RegAlias): string {
   switch (v.op) {
     case "alu": {
       const args = v.args.map((a) => operand(a, env));
@@ -57,7 +72,10 @@ function op(v: Op, env: Env, alias?: RegAlias): string {
       const exact = EXACT_IN_F32.has(v.alu) && !(v.dtype === "float16" && VECMATH.has(v.alu));
       return exact ? text : roundF32(text, v.dtype);
     }
-    case "load": return `b${v.buf}[${operand(v.index, env)}]`;
+    case "load": {
+      const at = `b${v.buf}[${operand(v.index, env)}]`;
+      return halves.has(v.buf) ? `h16[${at}]` : at;
+    }
     // Float registers accumulate in float64 (the JS contraction loop nest); reading one yields its dtype's value.
     case "reg": return roundF32(alias?.(v.name, v.idx.map((i) => operand(i, env))) ?? regName(v.name, v.idx, env), v.dtype);
   }
@@ -96,21 +114,25 @@ function cartesian(shape: readonly number[]): number[][] {
   return out;
 }
 
-/** Renders statements as JS; `alias` replaces register reads. */
-export function renderStmts(stmts: readonly Stmt[], env: Env, ind: string, out: string[], alias?: RegAlias): void {
+/** Renders statements as JS; `halves` are the buffers stored as half bits; `alias` replaces register reads. */
+export function renderStmts(stmts: readonly Stmt[], env: Env, ind: string, out: string[], halves: HalfBuffers, alias?: RegAlias): void {
   for (const st of stmts) {
     switch (st.s) {
-      case "let": out.push(`${ind}const ${st.name} = ${op(st.value, env, alias)};${st.value.op === "alu" ? opNote(st.value.alu) : ""}`); break;
+      case "let": out.push(`${ind}const ${st.name} = ${op(st.value, env, halves, alias)};${st.value.op === "alu" ? opNote(st.value.alu) : ""}`); break;
       case "acc": out.push(`${ind}let ${st.name} = ${literal(st.init)};`); break;
       case "update": out.push(`${ind}${update(st.rop, st.name, st.value, env)}`); break;
       case "regs":
         for (const idx of cartesian(st.shape)) out.push(`${ind}let ${[st.name, ...idx].join("_")} = ${literal(st.init)};`);
         break;
       case "regUpdate": out.push(`${ind}${update(st.rop, regName(st.name, st.idx, env), st.value, env)}`); break;
-      case "store": out.push(`${ind}b${st.buf}[${operand(st.index, env)}] = ${operand(st.value, env)};`); break;
+      case "store": {
+        const v = operand(st.value, env);
+        out.push(`${ind}b${st.buf}[${operand(st.index, env)}] = ${halves.has(st.buf) ? `f16bits(${v})` : v};`);
+        break;
+      }
       case "if":
         out.push(`${ind}if (${operand(st.cond, env)} !== 0) {`);
-        renderStmts(st.body, env, ind + "  ", out, alias);
+        renderStmts(st.body, env, ind + "  ", out, halves, alias);
         out.push(`${ind}}`);
         break;
       case "loop": {
@@ -119,14 +141,14 @@ export function renderStmts(stmts: readonly Stmt[], env: Env, ind: string, out: 
           const start = Number(operand(st.start, env)), end = Number(operand(st.end, env));
           for (let i = start; i < end; i += st.step) {
             out.push(`${ind}{`);
-            renderStmts(st.body, new Map([...env, [st.var, i]]), ind + "  ", out, alias);
+            renderStmts(st.body, new Map([...env, [st.var, i]]), ind + "  ", out, halves, alias);
             out.push(`${ind}}`);
           }
           break;
         }
         const step = st.step === 1 ? `${st.var}++` : `${st.var} += ${st.step}`;
         out.push(`${ind}for (let ${st.var} = ${operand(st.start, env)}; ${st.var} < ${operand(st.end, env)}; ${step}) {`);
-        renderStmts(st.body, env, ind + "  ", out, alias);
+        renderStmts(st.body, env, ind + "  ", out, halves, alias);
         out.push(`${ind}}`);
         break;
       }
