@@ -15,7 +15,7 @@
  * an int32/bool element, or a NaN position, that changes under it is unstable and not compared.
  * Everything else is held to the conformance tolerance exactly.
  */
-import { type DType, type Node, type Prim, costClassOf, hostValues, interpret, toTyped, topoSort } from "@kiln/core";
+import { type DType, type Node, type Prim, costClassOf, hostValues, interpret, roundToHalf, toTyped, topoSort } from "@kiln/core";
 import { TOL, type Tol, rng, withinTol } from "../conformance/suite.js";
 
 /** How far beyond the measured rounding sensitivity a backend may be (its roundings differ in place and count). */
@@ -34,15 +34,25 @@ export interface Reference {
 /** Transcendental primitives (their rows' cost class): a float32 result may be off by the conformance rtol rather than by one rounding. */
 const nudgeOf = (p: Prim) => (costClassOf(p) === "transcendental" ? TOL.float32.rtol : 2 ** -23);
 
-/** Evaluates `nodes` node by node, rounding (and, with `r`, nudging) every float32 intermediate. */
+/**
+ * A float16 intermediate's nudge: half a half-ulp. The backends compute float16 in float32 and
+ * round to half, so a value whose float32 computation lands next to a rounding boundary may be one
+ * half ulp (2^-10 relative) from the interpreter's; the movement this causes downstream is the
+ * element's spread.
+ */
+const F16_NUDGE = 2 ** -11;
+
+/** Evaluates `nodes` node by node, rounding (and, with `r`, nudging) every float32 and float16 intermediate. */
 function roundedEval(nodes: readonly Node[], r: (() => number) | null): Float64Array[] {
   const values = new Map<Node, Float64Array>();
   for (const n of topoSort(nodes)) {
     let v = interpret([n], values)[0]!;
-    if (n.aval.dtype === "float32" && n.inputs.length > 0) {
-      const nudge = nudgeOf(n.prim);
+    const dt = n.aval.dtype;
+    if ((dt === "float32" || dt === "float16") && n.inputs.length > 0) {
+      const nudge = dt === "float16" ? F16_NUDGE : nudgeOf(n.prim);
+      const round = dt === "float16" ? roundToHalf : Math.fround;
       v = v.map((x) => {
-        const f = Math.fround(x);
+        const f = round(x);
         return r ? f * (1 + (2 * r() - 1) * nudge) : f;
       });
     }
