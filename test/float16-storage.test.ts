@@ -1,38 +1,39 @@
 /**
- * float16 is stored in 16 bits: a host buffer is a Uint16Array of half bit patterns (2 bytes per
- * element in `memoryStats`), JS kernels convert on every load and store, library kernels run over
- * the decoded values, and webgpu converts on upload and read-back (the device computes in f32).
- * Every half bit pattern survives a store and a load on cpu and webgpu.
+ * float16 (and bfloat16) is stored in 16 bits: a host buffer is a Uint16Array of bit patterns (2
+ * bytes per element in `memoryStats`), JS kernels convert on every load and store, library kernels
+ * run over the decoded values, and webgpu converts on upload and read-back (the device computes in
+ * f32). Every bit pattern of both formats survives a store and a load on cpu and webgpu.
  */
 import { expect } from "chai";
 import { type Tensor, lowerGraph, memoryStats, np } from "kiln";
-import { activeExecutor, bufferOf, halfBitsToNumber, interpret, realize, realizeSync } from "kiln/internal";
+import { BITS16, type Bits16, activeExecutor, bufferOf, interpret, realize, realizeSync, setExecutor } from "kiln/internal";
+import { destroyGpujs, init, setBackend } from "@kiln/backend";
 import { useWebgpu } from "./webgpu/env.js";
 import { useCpu } from "./util.js";
 
-/** Every half bit pattern's value, in bit order (NaN patterns included). */
-const ALL_HALVES = Array.from({ length: 65536 }, (_, h) => halfBitsToNumber(h));
+/** Exponent and mantissa masks of each format: a NaN has every exponent bit and some mantissa bit. */
+const MASKS: { readonly [F in Bits16]: readonly [exponent: number, mantissa: number] } = { float16: [0x7c00, 0x3ff], bfloat16: [0x7f80, 0x7f] };
 
 /**
- * The 65536 halves through one kernel: `where(mask, x, y)` with a realized mask loads each
- * element of x and stores it (no rewrite folds it away). Returns the output node.
+ * All 65536 values of a format through one kernel: `where(mask, x, y)` with a realized mask loads
+ * each element of x and stores it (no rewrite folds it away). Returns the output tensor.
  */
-function copyThroughKernel(): Tensor {
-  const x = np.array(ALL_HALVES, { dtype: "float16" });
+function copyThroughKernel(dtype: Bits16): Tensor {
+  const x = np.array(Array.from({ length: 65536 }, (_, h) => BITS16[dtype].fromBits(h)), { dtype });
   const mask = np.array(new Uint8Array(65536).fill(1)).astype("bool");
-  return np.where(mask, x, np.zeros([65536], { dtype: "float16" }));
+  return np.where(mask, x, np.zeros([65536], { dtype }));
 }
 
 /** Every non-NaN pattern is stored as itself; a NaN pattern stays a NaN. */
-function expectAllBits(bits: ArrayLike<number>): void {
+function expectAllBits(bits: ArrayLike<number>, dtype: Bits16): void {
   expect(bits.length).to.equal(65536);
+  const [e, m] = MASKS[dtype];
+  const isNaN = (b: number) => (b & e) === e && (b & m) !== 0;
   const wrong: string[] = [];
   for (let h = 0; h < 65536 && wrong.length < 4; h++) {
-    const nan = (h & 0x7c00) === 0x7c00 && (h & 0x3ff) !== 0;
-    const ok = nan ? (bits[h]! & 0x7c00) === 0x7c00 && (bits[h]! & 0x3ff) !== 0 : bits[h] === h;
-    if (!ok) wrong.push(`0x${h.toString(16)} → 0x${bits[h]!.toString(16)}`);
+    if (isNaN(h) ? !isNaN(bits[h]!) : bits[h] !== h) wrong.push(`0x${h.toString(16)} → 0x${bits[h]!.toString(16)}`);
   }
-  expect(wrong, "half bit patterns changed by a store and a load").to.deep.equal([]);
+  expect(wrong, `${dtype} bit patterns changed by a store and a load`).to.deep.equal([]);
 }
 
 describe("float16 is stored in 16 bits (cpu)", () => {
@@ -46,23 +47,25 @@ describe("float16 is stored in 16 bits (cpu)", () => {
     expect(Array.from(t.dataSync())).to.deep.equal([1, -2, 0.0999755859375]);
   });
 
-  it("every half bit pattern round-trips through a kernel's load and store", () => {
-    const [leaf] = realizeSync([copyThroughKernel().node]);
-    const host = bufferOf(leaf!)!.host!;
-    expect(host).to.be.instanceOf(Uint16Array);
-    expectAllBits(host);
-  });
+  for (const dtype of ["float16", "bfloat16"] as const) {
+    it(`every ${dtype} bit pattern round-trips through a kernel's load and store`, () => {
+      const [leaf] = realizeSync([copyThroughKernel(dtype).node]);
+      const host = bufferOf(leaf!)!.host!;
+      expect(host).to.be.instanceOf(Uint16Array);
+      expectAllBits(host, dtype);
+    });
 
-  it("memoryStats counts 2 bytes per float16 element", () => {
-    const before = memoryStats().bytes;
-    const t = np.array(new Float32Array(1000).fill(0.5), { dtype: "float16" });
-    expect(memoryStats().bytes - before).to.equal(2000);
-    const y = t.mul(3);
-    y.dataSync();
-    expect(memoryStats().bytes - before).to.equal(4000);
-    t.dispose();
-    y.dispose();
-  });
+    it(`memoryStats counts 2 bytes per ${dtype} element`, () => {
+      const before = memoryStats().bytes;
+      const t = np.array(new Float32Array(1000).fill(0.5), { dtype });
+      expect(memoryStats().bytes - before).to.equal(2000);
+      const y = t.mul(3);
+      y.dataSync();
+      expect(memoryStats().bytes - before).to.equal(4000);
+      t.dispose();
+      y.dispose();
+    });
+  }
 
   it("a JS kernel loads float16 through the half table and stores half bits", () => {
     const x = np.array([1, 2], { dtype: "float16" });
@@ -109,16 +112,40 @@ describe("float16 is stored in 16 bits (cpu)", () => {
 describe("float16 is stored in 16 bits (webgpu: f32 on the device, converted on upload and read-back)", () => {
   useWebgpu();
 
-  it("every half bit pattern round-trips through upload, a device kernel and read-back", async () => {
-    const [leaf] = await realize([copyThroughKernel().node]);
-    const host = await activeExecutor().read(bufferOf(leaf!)!);
-    expect(host).to.be.instanceOf(Uint16Array);
-    expectAllBits(host);
-  });
+  for (const dtype of ["float16", "bfloat16"] as const) {
+    it(`every ${dtype} bit pattern round-trips through upload, a device kernel and read-back`, async () => {
+      const [leaf] = await realize([copyThroughKernel(dtype).node]);
+      const host = await activeExecutor().read(bufferOf(leaf!)!);
+      expect(host).to.be.instanceOf(Uint16Array);
+      expectAllBits(host, dtype);
+    });
+  }
 
   it("data() returns the half values as a Float32Array", async () => {
     const d = await np.array([0.1, -70000], { dtype: "float16" }).mul(2).data();
     expect(d).to.be.instanceOf(Float32Array);
     expect(Array.from(d)).to.deep.equal([0.199951171875, -Infinity]);
   });
+});
+
+describe("float16 and bfloat16 on gpujs (their kernels run on the host, on the stored bits)", () => {
+  let previous = "cpu";
+  before(async () => {
+    previous = activeExecutor().name;
+    await init({ tune: false });
+    setBackend("gpujs");
+  });
+  after(() => {
+    setExecutor(previous);
+    destroyGpujs();
+  });
+
+  for (const dtype of ["float16", "bfloat16"] as const) {
+    it(`every ${dtype} bit pattern round-trips, and a mixed float32 program matches the interpreter`, async () => {
+      const [leaf] = await realize([copyThroughKernel(dtype).node]);
+      expectAllBits(await activeExecutor().read(bufferOf(leaf!)!), dtype);
+      const f = () => np.exp(np.array([0.1, -1, 2], { dtype })).astype("float32").add(np.array([1, 2, 3]));
+      expect(Array.from(await f().data())).to.deep.equal(Array.from(interpret([f().node])[0]!).map(Math.fround));
+    });
+  }
 });

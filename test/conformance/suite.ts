@@ -36,6 +36,7 @@ export interface Case {
 export const TOL: Record<DType, Tol> = {
   float32: { rtol: 1e-5, atol: 1e-6 },
   float16: { rtol: 1e-3, atol: 1e-3 },
+  bfloat16: { rtol: 8e-3, atol: 8e-3 },
   float64: { rtol: 1e-12, atol: 1e-12 },
   int32: { rtol: 0, atol: 0 },
   uint8: { rtol: 0, atol: 0 },

@@ -14,11 +14,11 @@ const ARRAY: { readonly [S in StorageClass]: { new (size: number): TypedArray; n
 };
 
 /**
- * Storage class of each dtype: buffers of one class can share a memory-plan slot. float16 is
- * stored as its half bits (u16: kernels convert on load and store, core/float-bits.ts).
+ * Storage class of each dtype: buffers of one class can share a memory-plan slot. float16 and
+ * bfloat16 are stored as their bits (u16: kernels convert on load and store, core/float-bits.ts).
  */
 const STORAGE: { readonly [D in DType]: StorageClass } = {
-  float64: "f64", float32: "f32", float16: "u16", int32: "i32", uint32: "u32", uint8: "u8", bool: "u8",
+  float64: "f64", float32: "f32", float16: "u16", bfloat16: "u16", int32: "i32", uint32: "u32", uint8: "u8", bool: "u8",
 };
 
 /** Storage class: buffers of one class can share a memory-plan slot. */

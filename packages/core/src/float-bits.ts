@@ -64,6 +64,29 @@ export function bfloat16BitsToNumber(b: number): number {
 }
 
 /**
+ * The bfloat16 bit pattern nearest to `v`: `v` rounded to float32, then its top 16 bits rounded
+ * half to even (as JAX/XLA convert float32 to bfloat16). Overflow gives ±Infinity; NaN stays a
+ * quiet NaN.
+ * @example numberToBfloat16Bits(1) // 0x3f80;  numberToBfloat16Bits(1 + 2 ** -8) // 0x3f80 (tie to even)
+ */
+export function numberToBfloat16Bits(v: number): number {
+  f32[0] = v;
+  const x = u32[0]!;
+  if ((x & 0x7fffffff) > 0x7f800000) return ((x >>> 16) & 0x8000) | 0x7fc0;
+  // A carry out of the mantissa moves into the exponent: the largest values round to infinity, as they should.
+  return ((x + 0x7fff + ((x >>> 16) & 1)) >>> 16) & 0xffff;
+}
+
+/**
+ * `v` rounded to the nearest bfloat16 value (through float32, half to even), as a number: what a
+ * bfloat16 tensor holds.
+ * @example roundToBfloat16(0.1) // 0.10009765625
+ */
+export function roundToBfloat16(v: number): number {
+  return bfloat16BitsToNumber(numberToBfloat16Bits(v));
+}
+
+/**
  * `v` rounded to the nearest binary16 value (through float32, half to even), as a number: what a
  * float16 tensor holds. Overflow gives ±Infinity (past 65504 by half an ulp), NaN stays NaN.
  * @example roundToHalf(0.1) // 0.0999755859375
@@ -72,40 +95,51 @@ export function roundToHalf(v: number): number {
   return halfBitsToNumber(numberToHalfBits(v));
 }
 
-/**
- * The value of every half bit pattern, indexed by the bits: a float16 load is one table read
- * (256 KiB, built on first use). Exact, as every half is a float32.
- */
-let halfTable: Float32Array | null = null;
+/** A 16-bit float format kiln stores as bit patterns: float16 (IEEE binary16) or bfloat16. */
+export type Bits16 = "float16" | "bfloat16";
 
 /**
- * The table of half values by bit pattern (`halfValues()[0x3c00] === 1`): what JS kernels index
- * to load a float16 element.
- * @example halfValues()[0xc000] // -2
+ * How each 16-bit float format converts: its bits of a number (rounded half to even through
+ * float32), the number of its bits (exact), and its rounding of a number.
  */
-export function halfValues(): Float32Array {
-  if (halfTable) return halfTable;
-  const t = new Float32Array(65536);
-  for (let h = 0; h < 65536; h++) t[h] = halfBitsToNumber(h);
-  return (halfTable = t);
+export const BITS16: { readonly [F in Bits16]: { readonly toBits: (v: number) => number; readonly fromBits: (b: number) => number; readonly round: (v: number) => number } } = {
+  float16: { toBits: numberToHalfBits, fromBits: halfBitsToNumber, round: roundToHalf },
+  bfloat16: { toBits: numberToBfloat16Bits, fromBits: bfloat16BitsToNumber, round: roundToBfloat16 },
+};
+
+/** The value of every bit pattern per format, indexed by the bits (256 KiB each, built on first use). */
+const tables: { [F in Bits16]?: Float32Array } = {};
+
+/**
+ * The table of a 16-bit format's values by bit pattern: what JS kernels index to load a float16
+ * or bfloat16 element (one table read; exact, as every such value is a float32).
+ * @example bits16Values("float16")[0x3c00] // 1;  bits16Values("bfloat16")[0x3f80] // 1
+ */
+export function bits16Values(format: Bits16): Float32Array {
+  const hit = tables[format];
+  if (hit) return hit;
+  const t = new Float32Array(65536), from = BITS16[format].fromBits;
+  for (let h = 0; h < 65536; h++) t[h] = from(h);
+  return (tables[format] = t);
 }
 
 /**
- * The values of an array of half bit patterns (a float16 host buffer) as a Float32Array (exact).
- * @example halfBitsToFloat32(Uint16Array.of(0x3c00, 0x3555)) // Float32Array [1, 0.333251953125]
+ * The values of an array of 16-bit patterns (a float16 or bfloat16 host buffer) as a Float32Array (exact).
+ * @example bits16ToFloat32(Uint16Array.of(0x3c00, 0x3555), "float16") // Float32Array [1, 0.333251953125]
  */
-export function halfBitsToFloat32(bits: Uint16Array): Float32Array {
-  const t = halfValues(), out = new Float32Array(bits.length);
+export function bits16ToFloat32(bits: Uint16Array, format: Bits16): Float32Array {
+  const t = bits16Values(format), out = new Float32Array(bits.length);
   for (let i = 0; i < bits.length; i++) out[i] = t[bits[i]!]!;
   return out;
 }
 
 /**
- * Values to half bit patterns (each rounded through float32 to the nearest half, half to even),
- * written into `out` (a float16 host buffer).
- * @example numbersToHalfBits([1, 0.1], new Uint16Array(2)) // Uint16Array [0x3c00, 0x2e66]
+ * Values to 16-bit patterns of `format` (each rounded through float32, half to even), written
+ * into `out` (a float16 or bfloat16 host buffer).
+ * @example numbersToBits16([1, 0.1], new Uint16Array(2), "float16") // Uint16Array [0x3c00, 0x2e66]
  */
-export function numbersToHalfBits(values: ArrayLike<number>, out: Uint16Array): Uint16Array {
-  for (let i = 0; i < values.length; i++) out[i] = numberToHalfBits(values[i]!);
+export function numbersToBits16(values: ArrayLike<number>, out: Uint16Array, format: Bits16): Uint16Array {
+  const to = BITS16[format].toBits;
+  for (let i = 0; i < values.length; i++) out[i] = to(values[i]!);
   return out;
 }

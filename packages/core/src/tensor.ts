@@ -4,7 +4,7 @@
  * `x.sum()`, …) are the short names of `np` functions, attached by np/tensor-methods.ts.
  */
 import { DataBuffer } from "./buffer.js";
-import { type DType, type TypedArray, type ValueArray, hostValues } from "./dtype.js";
+import { type DType, type TypedArray, type ValueArray, hostValues, isBits16 } from "./dtype.js";
 import { CoercionError, DisposedError, ValueError, describeValue } from "./errors.js";
 import { type Node, isNode } from "./ir/node.js";
 import { activeExecutor, bufferOf, readBuffer, readBufferSync, realize, realizeSync } from "./realize.js";
@@ -49,11 +49,11 @@ export function dropFromState(t: Tensor): boolean {
 // data node is collected (realize.ts), i.e. when neither a handle nor a graph refers to it.
 
 /**
- * A caller's own copy of a buffer's values: float16 half bits decode into a new Float32Array, any
- * other host array is copied (the buffer stays immutable).
+ * A caller's own copy of a buffer's values: float16/bfloat16 bits decode into a new Float32Array,
+ * any other host array is copied (the buffer stays immutable).
  */
 function valuesCopy(buf: DataBuffer, host: TypedArray): ValueArray {
-  return buf.dtype === "float16" ? hostValues(host, buf.dtype) : (host as ValueArray).slice();
+  return isBits16(buf.dtype) ? hostValues(host, buf.dtype) : (host as ValueArray).slice();
 }
 
 export class Tensor {
@@ -113,7 +113,7 @@ export class Tensor {
   }
 
   // ------------------------------------------------------------------ readback
-  /** Realizes and returns the values as a typed array (Float32Array for float32 and float16). */
+  /** Realizes and returns the values as a typed array (Float32Array for float32, float16 and bfloat16). */
   async data(): Promise<ValueArray> {
     return this.#read("data");
   }

@@ -5,7 +5,7 @@
  * follow interpret.ts exactly; linear algebra computes in float64 and rounds on store. Control
  * steps (cond, while, scan) run sub-plans, so the host adds them (host/control.ts, host/run.ts).
  */
-import { type TypedArray, type PrimParams, halfBitsToFloat32, isInt, numbersToHalfBits, sizeOf, choleskyOf, detSignOf, logAbsDetOf, solveInto, sortAlongInto, svdBatchInto, eighBatchInto, qrBatchInto, luBatchInto, fftBatchInto, polyRootsBatchInto } from "@kiln/core";
+import { type TypedArray, type PrimParams, hostValues, isBits16, isInt, numbersToBits16, sizeOf, choleskyOf, detSignOf, logAbsDetOf, solveInto, sortAlongInto, svdBatchInto, eighBatchInto, qrBatchInto, luBatchInto, fftBatchInto, polyRootsBatchInto } from "@kiln/core";
 import { type LibrarySpec } from "../schedule.js";
 
 /** A library kernel: reads `ins`, writes `out` (one output per step). */
@@ -63,17 +63,17 @@ function perMatrix(spec: LibrarySpec, x: TypedArray, f: (m: Float64Array, n: num
 }
 
 /**
- * A library kernel over values: float16 arrays (half bits in Uint16Arrays, the only Uint16Arrays
- * kiln stores) are decoded before it runs and its float16 output encoded after (each value
- * rounded to the nearest half, as the interpreter rounds a float16 result). Other arrays pass as they are.
+ * A library kernel over values: float16/bfloat16 arrays (bit patterns in Uint16Arrays) are decoded
+ * before it runs and such an output encoded after (each value rounded half to even, as the
+ * interpreter rounds a float16/bfloat16 result). Other arrays pass as they are.
  */
 function overValues(fn: LibraryFn): LibraryFn {
   const wrapped: LibraryFn = (spec, ins, out) => {
-    const halfOut = out instanceof Uint16Array;
-    if (!halfOut && !ins.some((a) => a instanceof Uint16Array)) return fn(spec, ins, out);
-    const values = halfOut ? new Float32Array(out.length) : out;
-    fn(spec, ins.map((a) => (a instanceof Uint16Array ? halfBitsToFloat32(a) : a)), values);
-    if (halfOut) numbersToHalfBits(values, out);
+    const outDt = spec.dtype;
+    if (!isBits16(outDt) && !spec.inDtypes.some(isBits16)) return fn(spec, ins, out);
+    const values = isBits16(outDt) ? new Float32Array(out.length) : out;
+    fn(spec, ins.map((a, i) => hostValues(a, spec.inDtypes[i]!)), values);
+    if (isBits16(outDt)) numbersToBits16(values, out as Uint16Array, outDt);
   };
   wrapped.toString = () => fn.toString(); // lowerGraph shows the kernel, not the wrapper
   return wrapped;

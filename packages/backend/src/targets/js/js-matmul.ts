@@ -15,9 +15,10 @@ import { MR, NR } from "../../lower-contraction.js";
 import { wasmGemm } from "../wasm/wasm-gemm.js";
 import { HELPER_BINDINGS } from "./js-helpers.js";
 import { contractionParts, lets } from "../../render/contraction.js";
-import { type RegAlias, halfBuffers, renderStmts } from "./js-stmts.js";
+import { isF32 } from "./js-alu.js";
+import { type RegAlias, bits16Buffers, renderStmts } from "./js-stmts.js";
 
-const isFloat32 = (st: Extract<Stmt, { s: "store" }>) => st.value.k !== "var" && (st.value.dtype === "float32" || st.value.dtype === "float16");
+const isFloat32 = (st: Extract<Stmt, { s: "store" }>) => st.value.k !== "var" && isF32(st.value.dtype);
 
 /**
  * The JS source of a float32 contraction kernel running its tiles on the SIMD microkernel, or
@@ -36,8 +37,8 @@ export function renderContractionJs(k: Kernel): string | null {
   const ind = "    ";
   const alias: RegAlias = (name, [ii, jj]) =>
     name === regs.name ? `c_[(${li.var} * ${MR} + ${ii}) * ${ldc} + ${tiles.var} * ${NR} + ${jj}]` : undefined;
-  // float16 operands and results are half bits; the A/B panels are the workspace's float32 arrays.
-  const halves = halfBuffers(k);
+  // float16/bfloat16 operands and results are 16-bit patterns; the A/B panels are the workspace's float32 arrays.
+  const halves = bits16Buffers(k);
   halves.delete(sa.buf);
   halves.delete(sb.buf);
   renderStmts(lets(k.body), new Map(), "  ", out, halves);
