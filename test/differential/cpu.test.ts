@@ -60,7 +60,7 @@ describe("differential: the harness", () => {
     expect(wanted.filter((p) => !seen.has(p))).to.deep.equal([]);
   });
 
-  it("the default programs compute with uint8, uint32 and float16 values, and unsigned bitwise ops", () => {
+  it("the default programs compute with uint8, uint32, float16 and bfloat16 values, and unsigned bitwise ops", () => {
     const dtypes = new Set<DType>(), unsignedOps = new Set<Prim>();
     for (let s = 0; s < DEFAULT_RUNS.cpu!; s++) {
       const p = generateProgram(s);
@@ -70,7 +70,7 @@ describe("differential: the harness", () => {
         if (isUnsigned(n.aval.dtype)) unsignedOps.add(n.prim);
       }
     }
-    expect((["uint8", "uint32", "float16"] as const).filter((d) => !dtypes.has(d))).to.deep.equal([]);
+    expect((["uint8", "uint32", "float16", "bfloat16"] as const).filter((d) => !dtypes.has(d))).to.deep.equal([]);
     const wanted: Prim[] = ["and", "or", "xor", "shl", "shrl", "add", "mul", "floorDiv", "rem", "reduceSum", "matmul"];
     expect(wanted.filter((p) => !unsignedOps.has(p))).to.deep.equal([]);
   });

@@ -29,8 +29,8 @@ export const int = (r: Rand, lo: number, hi: number) => lo + Math.floor(r() * (h
 export const pick = <T>(r: Rand, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
 export const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 export const lit = (v: unknown) => JSON.stringify(v);
-/** Float values (float16 included: computed in float32, rounded to half on every backend). */
-const isF = (a: Aval) => a.dtype === "float32" || a.dtype === "float16";
+/** Float values (float16 and bfloat16 included: computed in float32, rounded on every backend). */
+const isF = (a: Aval) => a.dtype === "float32" || a.dtype === "float16" || a.dtype === "bfloat16";
 
 /** Picks an operand index (recent values are likelier) satisfying `ok`, or -1. */
 function operand(r: Rand, avals: readonly Aval[], ok: (a: Aval) => boolean): number {
@@ -171,7 +171,7 @@ export const OPS = {
   stopGradient: unary("stopGradient", anyDt, (x) => np.stopGradient(x), (x) => `np.stopGradient(${x})`, false),
   astype: (r, avals) => {
     const i = operand(r, avals, anyDt);
-    const to = pick(r, ["float32", "int32", "bool", "uint8", "uint32", "float16"] as const);
+    const to = pick(r, ["float32", "int32", "bool", "uint8", "uint32", "float16", "bfloat16"] as const);
     return { op: "astype", args: [i], build: ([x]) => np.astype(x!, to), code: ([x]) => `np.astype(${x}, "${to}")`, smooth: to === "float32" && avals[i]!.dtype === "float32" };
   },
 

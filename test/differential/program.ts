@@ -6,13 +6,13 @@
  * what a failure reports.
  */
 import { type DType, type Tensor } from "kiln";
-import { roundToHalf } from "kiln/internal";
+import { castScalar, isFloat } from "kiln/internal";
 import { rng, tensor } from "../conformance/suite.js";
 import { type Instr, type Rand, OPS, OP_NAMES, type OpName, drawOp, int, lit, pick, size } from "./ops.js";
 
 export { type Instr, OP_NAMES, type OpName };
 
-/** An input of a program: its shape, dtype and values (float32/float16 values are exact in their dtype). */
+/** An input of a program: its shape, dtype and values (float values are exact in their dtype). */
 export interface InputSpec {
   readonly shape: readonly number[];
   readonly dtype: DType;
@@ -53,12 +53,13 @@ const INT_RANGE = { int32: [-20, 19], uint8: [0, 40], uint32: [0, 40] } as const
 
 /**
  * An input's dtype: the seed's own draw, then — from a separate stream, so the draws of the other
- * programs stay as they were — some int32 inputs as uint8/uint32 and float32 ones as float16.
+ * programs stay as they were — some int32 inputs as uint8/uint32 and float32 ones as float16 or
+ * bfloat16.
  */
 function inputDType(r: Rand, alt: Rand, k: number): DType {
   const dtype: DType = k === 0 ? (r() < 0.8 ? "float32" : "int32") : pick(r, ["float32", "float32", "int32", "bool"] as const);
   if (dtype === "int32" && alt() < 0.6) return pick(alt, ["uint8", "uint32"] as const);
-  if (dtype === "float32" && alt() < 0.15) return "float16";
+  if (dtype === "float32" && alt() < 0.2) return pick(alt, ["float16", "float16", "bfloat16"] as const);
   return dtype;
 }
 
@@ -66,7 +67,7 @@ function inputValues(r: Rand, dtype: DType, n: number, specials: boolean): numbe
   return Array.from({ length: n }, () => {
     const special = specials && r() < 0.15;
     if (dtype === "float32") return special ? pick(r, FLOAT_SPECIALS) : Math.fround(-3 + 6 * r());
-    if (dtype === "float16") return special ? pick(r, FLOAT_SPECIALS) : roundToHalf(-3 + 6 * r());
+    if (dtype === "float16" || dtype === "bfloat16") return special ? pick(r, FLOAT_SPECIALS) : castScalar(-3 + 6 * r(), dtype);
     if (dtype === "int32" || dtype === "uint8" || dtype === "uint32") return special ? pick(r, INT_SPECIALS[dtype]) : int(r, INT_RANGE[dtype][0], INT_RANGE[dtype][1]);
     return +(r() < 0.5);
   });
@@ -91,8 +92,8 @@ export function programInputs(p: Program): Tensor[] {
 }
 
 /**
- * Generates program `seed`: 1–3 inputs (float32 mostly; int32, uint8, uint32, float16 and bool
- * too), 2–8 calls.
+ * Generates program `seed`: 1–3 inputs (float32 mostly; int32, uint8, uint32, float16, bfloat16
+ * and bool too), 2–8 calls.
  * @example
  * const p = generateProgram(42);
  * console.log(programCode(p));            // the kiln code of the program
@@ -140,7 +141,7 @@ const numText = (v: number) => (Object.is(v, -0) ? "-0" : Number.isFinite(v) ? S
 export function programCode(p: Program): string {
   const names = [...p.inputs.map((_, i) => `x${i}`), ...p.steps.map((_, i) => `v${i}`)];
   const lines = p.inputs.map((s, i) =>
-    `const x${i} = np.array([${s.values.map(s.dtype === "float32" || s.dtype === "float16" ? numText : String).join(",")}], { dtype: "${s.dtype}" }).reshape(${lit(s.shape)});`);
+    `const x${i} = np.array([${s.values.map(isFloat(s.dtype) ? numText : String).join(",")}], { dtype: "${s.dtype}" }).reshape(${lit(s.shape)});`);
   p.steps.forEach((s, i) => lines.push(`const v${i} = ${s.code(s.args.map((a) => names[a]!))};`));
   lines.push(`// outputs: ${p.outputs.map((o) => names[o]).join(", ")}`);
   return lines.join("\n");

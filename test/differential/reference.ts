@@ -15,7 +15,7 @@
  * an int32/bool element, or a NaN position, that changes under it is unstable and not compared.
  * Everything else is held to the conformance tolerance exactly.
  */
-import { type DType, type Node, type Prim, costClassOf, hostValues, interpret, roundToHalf, toTyped, topoSort } from "@kiln/core";
+import { BITS16, type DType, type Node, type Prim, costClassOf, hostValues, interpret, isBits16, isFloat, toTyped, topoSort } from "@kiln/core";
 import { TOL, type Tol, rng, withinTol } from "../conformance/suite.js";
 
 /** How far beyond the measured rounding sensitivity a backend may be (its roundings differ in place and count). */
@@ -35,22 +35,22 @@ export interface Reference {
 const nudgeOf = (p: Prim) => (costClassOf(p) === "transcendental" ? TOL.float32.rtol : 2 ** -23);
 
 /**
- * A float16 intermediate's nudge: half a half-ulp. The backends compute float16 in float32 and
- * round to half, so a value whose float32 computation lands next to a rounding boundary may be one
- * half ulp (2^-10 relative) from the interpreter's; the movement this causes downstream is the
- * element's spread.
+ * A float16/bfloat16 intermediate's nudge: one ulp of the format at 1 (as float32's 2^-23). The
+ * backends compute both in float32 and round, so a value whose float32 computation (or float32
+ * accumulation: the cpu contraction) lands next to a rounding boundary may be one ulp (2^-10,
+ * 2^-7 relative) from the interpreter's; the movement this causes downstream is the element's spread.
  */
-const F16_NUDGE = 2 ** -11;
+const NUDGE16 = { float16: 2 ** -10, bfloat16: 2 ** -7 } as const;
 
-/** Evaluates `nodes` node by node, rounding (and, with `r`, nudging) every float32 and float16 intermediate. */
+/** Evaluates `nodes` node by node, rounding (and, with `r`, nudging) every float32, float16 and bfloat16 intermediate. */
 function roundedEval(nodes: readonly Node[], r: (() => number) | null): Float64Array[] {
   const values = new Map<Node, Float64Array>();
   for (const n of topoSort(nodes)) {
     let v = interpret([n], values)[0]!;
     const dt = n.aval.dtype;
-    if ((dt === "float32" || dt === "float16") && n.inputs.length > 0) {
-      const nudge = dt === "float16" ? F16_NUDGE : nudgeOf(n.prim);
-      const round = dt === "float16" ? roundToHalf : Math.fround;
+    if ((dt === "float32" || isBits16(dt)) && n.inputs.length > 0) {
+      const nudge = isBits16(dt) ? NUDGE16[dt] : nudgeOf(n.prim);
+      const round = isBits16(dt) ? BITS16[dt].round : Math.fround;
       v = v.map((x) => {
         const f = round(x);
         return r ? f * (1 + (2 * r() - 1) * nudge) : f;
@@ -69,7 +69,7 @@ export function reference(nodes: readonly Node[]): Reference {
   const unstable = want.map((w) => new Uint8Array(w.length));
   nodes.forEach((n, k) => {
     const w = want[k]!;
-    const exact = n.aval.dtype !== "float32" && n.aval.dtype !== "float64" && n.aval.dtype !== "float16";
+    const exact = !isFloat(n.aval.dtype);
     for (const v of variants) {
       for (let i = 0; i < w.length; i++) {
         const a = w[i]!, b = v[k]![i]!;
