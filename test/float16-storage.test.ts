@@ -6,7 +6,7 @@
  */
 import { expect } from "chai";
 import { type Tensor, lowerGraph, memoryStats, np } from "kiln";
-import { BITS16, type Bits16, activeExecutor, bufferOf, interpret, realize, realizeSync, setExecutor } from "kiln/internal";
+import { BITS16, type Bits16, activeExecutor, bufferOf, interpret, numberToHalfBits, realize, realizeSync, setExecutor } from "kiln/internal";
 import { destroyGpujs, init, setBackend } from "@kiln/backend";
 import { useWebgpu } from "./webgpu/env.js";
 import { useCpu } from "./util.js";
@@ -38,6 +38,25 @@ function expectAllBits(bits: ArrayLike<number>, dtype: Bits16): void {
 
 describe("float16 is stored in 16 bits (cpu)", () => {
   useCpu();
+
+  it("numberToHalfBits rounds every midpoint between adjacent halves to even, and its float32 neighbours to the nearer half", () => {
+    const f32 = new Float32Array(1), u32 = new Uint32Array(f32.buffer);
+    const wrong: string[] = [];
+    for (let h = 0; h < 0x7c00 && wrong.length < 4; h++) {
+      // The midpoint has 12 significant bits: exact in float32. Up to 0x7bff's, whose upper neighbour is infinity.
+      const lo = BITS16.float16.fromBits(h), hi = h === 0x7bff ? 65536 : BITS16.float16.fromBits(h + 1);
+      f32[0] = (lo + hi) / 2;
+      const mid = u32[0]!;
+      for (const [bits, want] of [[mid, h % 2 === 0 ? h : h + 1], [mid - 1, h], [mid + 1, h + 1]] as const) {
+        for (const sign of [0, 0x80000000]) {
+          u32[0] = (bits | sign) >>> 0;
+          const got = numberToHalfBits(f32[0]!), expected = want | (sign ? 0x8000 : 0);
+          if (got !== expected) wrong.push(`${f32[0]} → 0x${got.toString(16)}, expected 0x${expected.toString(16)}`);
+        }
+      }
+    }
+    expect(wrong).to.deep.equal([]);
+  });
 
   it("a float16 buffer is a Uint16Array of half bits", () => {
     const t = np.array([1, -2, 0.1], { dtype: "float16" });

@@ -29,29 +29,17 @@ export function halfBitsToNumber(h: number): number {
 export function numberToHalfBits(v: number): number {
   f32[0] = v; // float32 first: kiln computes float16 in float32 and rounds (as NumPy converts float32 arrays)
   const x = u32[0]!;
-  const sign = (x >>> 16) & 0x8000;
-  const exp = (x >>> 23) & 0xff;
-  const mant = x & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  const e = exp - 127 + 15; // the half exponent
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    // Subnormal half (or zero): shift the full 24-bit significand into the 10-bit field.
-    if (e < -10) return sign;
-    const full = mant | 0x800000;
-    const shift = 14 - e;
-    return sign | roundShift(full, shift);
-  }
-  // Normal: the carry of a round-up can ripple into the exponent, which is the correct result.
-  return sign | ((e << 10) + roundShift(mant, 13));
-}
-
-/** `value >> shift`, rounded half to even. */
-function roundShift(value: number, shift: number): number {
-  const kept = value >>> shift;
-  const rest = value - kept * 2 ** shift;
-  const half = 2 ** (shift - 1);
-  return rest > half || (rest === half && kept & 1) ? kept + 1 : kept;
+  const sign = (x >>> 16) & 0x8000, a = x & 0x7fffffff;
+  // NaN stays a quiet NaN; 65520 (65504 plus half an ulp: a tie, to even) and above is infinity.
+  if (a >= 0x477ff000) return sign | (a > 0x7f800000 ? 0x7e00 : 0x7c00);
+  // A normal half: rebias the exponent (127 - 15), drop 13 mantissa bits, half to even; a carry
+  // into the exponent is the correct result. Integer ops only: this is every float16 store.
+  if (a >= 0x38800000) return sign | ((a - 0x38000000 + 0xfff + ((a >>> 13) & 1)) >>> 13);
+  // A subnormal half (or zero), in units of 2^-24: adding 0.5 puts them in the float32 mantissa,
+  // and the float32 store rounds half to even (0.5 + |x| is exact in float64 wherever it matters:
+  // below 2^-25 everything rounds to 0 either way).
+  f32[0] = Math.abs(f32[0]!) + 0.5;
+  return sign | (u32[0]! - 0x3f000000);
 }
 
 /**
@@ -92,7 +80,7 @@ export function roundToBfloat16(v: number): number {
  * @example roundToHalf(0.1) // 0.0999755859375
  */
 export function roundToHalf(v: number): number {
-  return halfBitsToNumber(numberToHalfBits(v));
+  return bits16Values("float16")[numberToHalfBits(v)]!; // the table: every float16 result rounds here
 }
 
 /** A 16-bit float format kiln stores as bit patterns: float16 (IEEE binary16) or bfloat16. */
