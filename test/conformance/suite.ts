@@ -15,7 +15,7 @@
  */
 import { expect } from "chai";
 import {
-  type DType, type Node, type Prim, type Tensor as TensorT, PRIMITIVES, Tensor, hostDataNode, interpret,
+  type DType, type Node, type TypedArray, hostValues, type Prim, type Tensor as TensorT, PRIMITIVES, Tensor, hostDataNode, interpret,
   activeExecutor, realize, realizeSync, setExecutor, toTyped, bufferOf, topoSort,
 } from "@kiln/core";
 
@@ -36,6 +36,7 @@ export interface Case {
 export const TOL: Record<DType, Tol> = {
   float32: { rtol: 1e-5, atol: 1e-6 },
   float16: { rtol: 1e-3, atol: 1e-3 },
+  bfloat16: { rtol: 8e-3, atol: 8e-3 },
   float64: { rtol: 1e-12, atol: 1e-12 },
   int32: { rtol: 0, atol: 0 },
   uint8: { rtol: 0, atol: 0 },
@@ -97,8 +98,9 @@ export function withinTol(g: number, w: number, tol: Tol): boolean {
 function compareOutputs(c: Case, outs: readonly TensorT[], want: readonly Float64Array[], got: readonly ArrayLike<number>[], f32Tol?: Tol): void {
   outs.forEach((t, k) => {
     const dt = t.dtype;
-    const ref = toTyped(want[k]!, dt);
-    const g0 = got[k]!;
+    // Values, not storage: a float16 buffer holds half bits.
+    const ref = hostValues(toTyped(want[k]!, dt), dt);
+    const g0 = hostValues(got[k]! as TypedArray, dt);
     expect(g0.length, `${c.name}: output ${k} length`).to.equal(ref.length);
     const tol = { ...TOL[dt], ...(dt === "float32" && f32Tol ? f32Tol : {}), ...(dt === "float32" || dt === "float64" ? c.tol : {}) };
     for (let i = 0; i < ref.length; i++) {

@@ -5,8 +5,8 @@
 import { expect } from "chai";
 import { setBackend } from "@kiln/backend";
 import { np } from "kiln";
-import { Elementwise, type Prim, activeExecutor, interpret, setExecutor, topoSort } from "kiln/internal";
-import { programTests, seedsFor } from "./programs.js";
+import { type DType, Elementwise, type Prim, activeExecutor, interpret, isUnsigned, setExecutor, topoSort } from "kiln/internal";
+import { DEFAULT_RUNS, programTests, seedsFor } from "./programs.js";
 import { checkVjpRules } from "./harness.js";
 import { generateProgram, programCode, programInputs, runProgram } from "./program.js";
 import { mismatches, reference } from "./reference.js";
@@ -58,6 +58,21 @@ describe("differential: the harness", () => {
       "reshape", "broadcast", "transpose", "slice", "flip", "pad", "concatenate", "matmul", "gather", "scatter", "scatterAdd", "eigh", "qr",
     ];
     expect(wanted.filter((p) => !seen.has(p))).to.deep.equal([]);
+  });
+
+  it("the default programs compute with uint8, uint32, float16 and bfloat16 values, and unsigned bitwise ops", () => {
+    const dtypes = new Set<DType>(), unsignedOps = new Set<Prim>();
+    for (let s = 0; s < DEFAULT_RUNS.cpu!; s++) {
+      const p = generateProgram(s);
+      for (const n of topoSort(runProgram(p, programInputs(p)).map((t) => t.node))) {
+        if (n.prim === "data" || n.prim === "const") continue;
+        dtypes.add(n.aval.dtype);
+        if (isUnsigned(n.aval.dtype)) unsignedOps.add(n.prim);
+      }
+    }
+    expect((["uint8", "uint32", "float16", "bfloat16"] as const).filter((d) => !dtypes.has(d))).to.deep.equal([]);
+    const wanted: Prim[] = ["and", "or", "xor", "shl", "shrl", "add", "mul", "floorDiv", "rem", "reduceSum", "matmul"];
+    expect(wanted.filter((p) => !unsignedOps.has(p))).to.deep.equal([]);
   });
 
   it("flags a wrong element, a wrong NaN position and a wrong int, and accepts rounding", () => {

@@ -29,7 +29,8 @@ export const int = (r: Rand, lo: number, hi: number) => lo + Math.floor(r() * (h
 export const pick = <T>(r: Rand, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
 export const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 export const lit = (v: unknown) => JSON.stringify(v);
-const isF = (a: Aval) => a.dtype === "float32";
+/** Float values (float16 and bfloat16 included: computed in float32, rounded on every backend). */
+const isF = (a: Aval) => a.dtype === "float32" || a.dtype === "float16" || a.dtype === "bfloat16";
 
 /** Picks an operand index (recent values are likelier) satisfying `ok`, or -1. */
 function operand(r: Rand, avals: readonly Aval[], ok: (a: Aval) => boolean): number {
@@ -70,7 +71,8 @@ function binary(op: string, ok: (a: Aval) => boolean, f: (a: Tensor, b: Tensor) 
 
 const anyDt = () => true;
 const numeric = (a: Aval) => a.dtype !== "bool";
-const intOnly = (a: Aval) => a.dtype === "int32";
+/** Integer values: int32, uint8 and uint32 (the unsigned ones wrap modulo 2^8 / 2^32). */
+const intOnly = (a: Aval) => a.dtype === "int32" || a.dtype === "uint8" || a.dtype === "uint32";
 const boolOnly = (a: Aval) => a.dtype === "bool";
 const hasAxes = (a: Aval) => a.shape.length > 0;
 
@@ -169,7 +171,7 @@ export const OPS = {
   stopGradient: unary("stopGradient", anyDt, (x) => np.stopGradient(x), (x) => `np.stopGradient(${x})`, false),
   astype: (r, avals) => {
     const i = operand(r, avals, anyDt);
-    const to = pick(r, ["float32", "int32", "bool"] as const);
+    const to = pick(r, ["float32", "int32", "bool", "uint8", "uint32", "float16", "bfloat16"] as const);
     return { op: "astype", args: [i], build: ([x]) => np.astype(x!, to), code: ([x]) => `np.astype(${x}, "${to}")`, smooth: to === "float32" && avals[i]!.dtype === "float32" };
   },
 
@@ -198,7 +200,7 @@ export const OPS = {
   bitwise: (r, avals) => {
     const i = operand(r, avals, intOnly);
     if (i < 0) return null;
-    const j = operand(r, avals, (b) => intOnly(b) && b.shape.join() === avals[i]!.shape.join());
+    const j = operand(r, avals, (b) => b.dtype === avals[i]!.dtype && b.shape.join() === avals[i]!.shape.join());
     const p = pick(r, RAW_INT_BINARY);
     const shift = p === "shl" || p === "shrl";
     return {

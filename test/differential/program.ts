@@ -6,12 +6,13 @@
  * what a failure reports.
  */
 import { type DType, type Tensor } from "kiln";
+import { castScalar, isFloat } from "kiln/internal";
 import { rng, tensor } from "../conformance/suite.js";
 import { type Instr, type Rand, OPS, OP_NAMES, type OpName, drawOp, int, lit, pick, size } from "./ops.js";
 
 export { type Instr, OP_NAMES, type OpName };
 
-/** An input of a program: its shape, dtype and values (float32 values are float32-exact). */
+/** An input of a program: its shape, dtype and values (float values are exact in their dtype). */
 export interface InputSpec {
   readonly shape: readonly number[];
   readonly dtype: DType;
@@ -41,15 +42,33 @@ function inputShapes(r: Rand, n: number): number[][] {
   });
 }
 
-/** Values a program sprinkles into its inputs (`specials`): NaN, ±inf, ±0; int32 extremes that wrap. */
+/**
+ * Values a program sprinkles into its inputs (`specials`): NaN, ±inf, ±0; integer extremes that
+ * wrap (int32's, and the unsigned maxima and sign-bit values).
+ */
 const FLOAT_SPECIALS = [NaN, Infinity, -Infinity, 0, -0];
-const INT_SPECIALS = [2 ** 31 - 1, -(2 ** 31), 2 ** 30, -(2 ** 30) - 3, 0];
+const INT_SPECIALS = { int32: [2 ** 31 - 1, -(2 ** 31), 2 ** 30, -(2 ** 30) - 3, 0], uint8: [255, 128, 0], uint32: [2 ** 32 - 1, 2 ** 31, 2 ** 31 - 1, 0] };
+/** Ordinary values of each integer dtype (small, so products and sums stay interesting but mostly unwrapped). */
+const INT_RANGE = { int32: [-20, 19], uint8: [0, 40], uint32: [0, 40] } as const;
+
+/**
+ * An input's dtype: the seed's own draw, then — from a separate stream, so the draws of the other
+ * programs stay as they were — some int32 inputs as uint8/uint32 and float32 ones as float16 or
+ * bfloat16.
+ */
+function inputDType(r: Rand, alt: Rand, k: number): DType {
+  const dtype: DType = k === 0 ? (r() < 0.8 ? "float32" : "int32") : pick(r, ["float32", "float32", "int32", "bool"] as const);
+  if (dtype === "int32" && alt() < 0.6) return pick(alt, ["uint8", "uint32"] as const);
+  if (dtype === "float32" && alt() < 0.2) return pick(alt, ["float16", "float16", "bfloat16"] as const);
+  return dtype;
+}
 
 function inputValues(r: Rand, dtype: DType, n: number, specials: boolean): number[] {
   return Array.from({ length: n }, () => {
     const special = specials && r() < 0.15;
     if (dtype === "float32") return special ? pick(r, FLOAT_SPECIALS) : Math.fround(-3 + 6 * r());
-    if (dtype === "int32") return special ? pick(r, INT_SPECIALS) : int(r, -20, 19);
+    if (dtype === "float16" || dtype === "bfloat16") return special ? pick(r, FLOAT_SPECIALS) : castScalar(-3 + 6 * r(), dtype);
+    if (dtype === "int32" || dtype === "uint8" || dtype === "uint32") return special ? pick(r, INT_SPECIALS[dtype]) : int(r, INT_RANGE[dtype][0], INT_RANGE[dtype][1]);
     return +(r() < 0.5);
   });
 }
@@ -73,7 +92,8 @@ export function programInputs(p: Program): Tensor[] {
 }
 
 /**
- * Generates program `seed`: 1–3 inputs (float32 mostly, int32 and bool too), 2–8 calls.
+ * Generates program `seed`: 1–3 inputs (float32 mostly; int32, uint8, uint32, float16, bfloat16
+ * and bool too), 2–8 calls.
  * @example
  * const p = generateProgram(42);
  * console.log(programCode(p));            // the kiln code of the program
@@ -86,8 +106,9 @@ export function generateProgram(seed: number): Program {
   // A quarter of the programs see special values (NaN propagation through fused reductions,
   // signed zeros through where/sign, int32 wrapping through sums and products).
   const specials = r() < 0.25;
+  const alt = rng(seed * 2246822519 + 3);
   const inputs: InputSpec[] = shapes.map((shape, k) => {
-    const dtype: DType = k === 0 ? (r() < 0.8 ? "float32" : "int32") : pick(r, ["float32", "float32", "int32", "bool"] as const);
+    const dtype = inputDType(r, alt, k);
     return { shape, dtype, values: inputValues(r, dtype, size(shape), specials) };
   });
   const vals: Tensor[] = inputs.map((s) => tensor(s.dtype, s.shape, (i) => s.values[i]!));
@@ -120,7 +141,7 @@ const numText = (v: number) => (Object.is(v, -0) ? "-0" : Number.isFinite(v) ? S
 export function programCode(p: Program): string {
   const names = [...p.inputs.map((_, i) => `x${i}`), ...p.steps.map((_, i) => `v${i}`)];
   const lines = p.inputs.map((s, i) =>
-    `const x${i} = np.array([${s.values.map(s.dtype === "float32" ? numText : String).join(",")}], { dtype: "${s.dtype}" }).reshape(${lit(s.shape)});`);
+    `const x${i} = np.array([${s.values.map(isFloat(s.dtype) ? numText : String).join(",")}], { dtype: "${s.dtype}" }).reshape(${lit(s.shape)});`);
   p.steps.forEach((s, i) => lines.push(`const v${i} = ${s.code(s.args.map((a) => names[a]!))};`));
   lines.push(`// outputs: ${p.outputs.map((o) => names[o]).join(", ")}`);
   return lines.join("\n");

@@ -15,7 +15,7 @@
  * an int32/bool element, or a NaN position, that changes under it is unstable and not compared.
  * Everything else is held to the conformance tolerance exactly.
  */
-import { type DType, type Node, type Prim, costClassOf, interpret, toTyped, topoSort } from "@kiln/core";
+import { BITS16, type DType, type Node, type Prim, costClassOf, hostValues, interpret, isBits16, isFloat, toTyped, topoSort } from "@kiln/core";
 import { TOL, type Tol, rng, withinTol } from "../conformance/suite.js";
 
 /** How far beyond the measured rounding sensitivity a backend may be (its roundings differ in place and count). */
@@ -34,15 +34,25 @@ export interface Reference {
 /** Transcendental primitives (their rows' cost class): a float32 result may be off by the conformance rtol rather than by one rounding. */
 const nudgeOf = (p: Prim) => (costClassOf(p) === "transcendental" ? TOL.float32.rtol : 2 ** -23);
 
-/** Evaluates `nodes` node by node, rounding (and, with `r`, nudging) every float32 intermediate. */
+/**
+ * A float16/bfloat16 intermediate's nudge: one ulp of the format at 1 (as float32's 2^-23). The
+ * backends compute both in float32 and round, so a value whose float32 computation (or float32
+ * accumulation: the cpu contraction) lands next to a rounding boundary may be one ulp (2^-10,
+ * 2^-7 relative) from the interpreter's; the movement this causes downstream is the element's spread.
+ */
+const NUDGE16 = { float16: 2 ** -10, bfloat16: 2 ** -7 } as const;
+
+/** Evaluates `nodes` node by node, rounding (and, with `r`, nudging) every float32, float16 and bfloat16 intermediate. */
 function roundedEval(nodes: readonly Node[], r: (() => number) | null): Float64Array[] {
   const values = new Map<Node, Float64Array>();
   for (const n of topoSort(nodes)) {
     let v = interpret([n], values)[0]!;
-    if (n.aval.dtype === "float32" && n.inputs.length > 0) {
-      const nudge = nudgeOf(n.prim);
+    const dt = n.aval.dtype;
+    if ((dt === "float32" || isBits16(dt)) && n.inputs.length > 0) {
+      const nudge = isBits16(dt) ? NUDGE16[dt] : nudgeOf(n.prim);
+      const round = isBits16(dt) ? BITS16[dt].round : Math.fround;
       v = v.map((x) => {
-        const f = Math.fround(x);
+        const f = round(x);
         return r ? f * (1 + (2 * r() - 1) * nudge) : f;
       });
     }
@@ -59,7 +69,7 @@ export function reference(nodes: readonly Node[]): Reference {
   const unstable = want.map((w) => new Uint8Array(w.length));
   nodes.forEach((n, k) => {
     const w = want[k]!;
-    const exact = n.aval.dtype !== "float32" && n.aval.dtype !== "float64" && n.aval.dtype !== "float16";
+    const exact = !isFloat(n.aval.dtype);
     for (const v of variants) {
       for (let i = 0; i < w.length; i++) {
         const a = w[i]!, b = v[k]![i]!;
@@ -89,7 +99,7 @@ export function mismatches(ref: Reference, got: readonly ArrayLike<number>[], ex
   const out: Mismatch[] = [];
   ref.want.forEach((w0, k) => {
     const dt = ref.dtypes[k]!;
-    const w = toTyped(w0, dt);
+    const w = hostValues(toTyped(w0, dt), dt); // values (a float16 buffer holds half bits)
     const g = got[k]!;
     if (g.length !== w.length) {
       out.push({ output: k, index: -1, got: g.length, want: w.length, tol: TOL[dt] });

@@ -11,7 +11,7 @@
  * point here is the special values themselves (a subnormal within 1e-6 of 0 is not "equal").
  */
 import { type DType, type Tensor, np } from "kiln";
-import { type Node, type Prim, BINARY_PRIMS, PRIMITIVES, UNARY_PRIMS, interpret, npUtil, toTyped } from "kiln/internal";
+import { type Node, type Prim, BINARY_PRIMS, PRIMITIVES, UNARY_PRIMS, hostValues, interpret, npUtil, toTyped } from "kiln/internal";
 import { cond, scan } from "@kiln/transforms";
 import { tensor } from "../conformance/suite.js";
 
@@ -219,7 +219,7 @@ function sameSpecial(g: number, w: number, dt: DType): boolean {
 
 /** The reference of a case (build it fresh; do not realize it first). */
 export function specialReference(t: Tensor): { node: Node; want: ArrayLike<number> } {
-  return { node: t.node, want: toTyped(interpret([t.node])[0]!, t.dtype) };
+  return { node: t.node, want: hostValues(toTyped(interpret([t.node])[0]!, t.dtype), t.dtype) };
 }
 
 /** The elements of `got` that differ from `want`. */

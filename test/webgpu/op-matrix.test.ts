@@ -12,7 +12,7 @@
  */
 import { expect } from "chai";
 import {
-  BINARY_PRIMS, type DType, PRIMITIVES, type Prim, type Tensor, UNARY_PRIMS, costClassOf, interpret, npUtil, toTyped,
+  BINARY_PRIMS, type DType, PRIMITIVES, type Prim, type Tensor, UNARY_PRIMS, costClassOf, hostValues, interpret, npUtil, toTyped,
 } from "@kiln/core";
 import { tensor } from "../conformance/suite.js";
 import { useWebgpu } from "./env.js";
@@ -91,7 +91,7 @@ async function check(prim: Prim, dtype: TestDType, arity: number, params: object
   const special = SPECIAL_BOUNDS[prim];
   const rtol = prim === "pow" ? 1e-4 : special ? special.ulps * 2 ** -23 : isTranscendental(prim) ? 4 * 2 ** -23 : out.dtype === "float32" ? 1e-7 : 0;
   const floor = special?.floor ?? 0;
-  const [ref, refFlushed] = [toTyped(want, out.dtype), toTyped(wantFlushed, out.dtype)];
+  const [ref, refFlushed] = [hostValues(toTyped(want, out.dtype), out.dtype), hostValues(toTyped(wantFlushed, out.dtype), out.dtype)];
   got.forEach((g, i) => {
     const w = ref[i]!, wf = refFlushed[i]!;
     const flushedOut = (x: number) => out.dtype === "float32" && agrees(g, ftz(x), rtol, floor);

@@ -18,7 +18,7 @@
  * - float constants that are small integers (|v| <= 16: relu's 0, the 1 of a sigmoid, an
  *   integer exponent), ±0.5, ±Infinity and NaN: a bounded set, so at most a bounded number of
  *   kernels, and renderers and V8 fold them;
- * - float64 and float16 constants (float64 is computed on the host on webgpu; both are rare in
+ * - float64, float16 and bfloat16 constants (float64 is computed on the host on webgpu; all are rare in
  *   loops and a float32 buffer could not hold them exactly);
  * - values of primitives' params (pad fill values, clamp bounds, axes): structural by nature.
  * Graph rewrites that depend on a constant's value (x*0 → 0 and friends, in core's optimizer) run

@@ -218,7 +218,7 @@ export class Emitter {
     let o: Operand = { k: "local", name: acc, dtype };
     // A target may accumulate wider than the dtype (JS sums float32 in float64): the reduction's
     // value is its dtype's value, so a recomputed reduction equals the stored one bit for bit.
-    if (dtype === "float32" || dtype === "float16") o = this.bind(t, `round${e.id}`, { op: "alu", alu: "cast", args: [o], dtype, param: [] });
+    if (dtype === "float32" || dtype === "float16" || dtype === "bfloat16") o = this.bind(t, `round${e.id}`, { op: "alu", alu: "cast", args: [o], dtype, param: [] });
     this.memo.set(`${e.id}@${t.id}`, o);
     return o;
   }

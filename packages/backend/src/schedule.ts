@@ -33,6 +33,8 @@ export interface LibrarySpec {
   readonly inShapes: readonly (readonly number[])[];
   readonly outShape: readonly number[];
   readonly dtype: DType;
+  /** The inputs' dtypes (a float16/bfloat16 input's array holds bit patterns: host/library.ts decodes it). */
+  readonly inDtypes: readonly DType[];
 }
 
 export interface KernelStep {
@@ -424,7 +426,7 @@ function buildPlan(
       continue;
     }
     const name = libraryOf(n.prim)!;
-    const spec: LibrarySpec = { name, params: n.params, inShapes: n.inputs.map((i) => i.aval.shape), outShape: n.aval.shape, dtype: n.aval.dtype };
+    const spec: LibrarySpec = { name, params: n.params, inShapes: n.inputs.map((i) => i.aval.shape), outShape: n.aval.shape, dtype: n.aval.dtype, inDtypes: n.inputs.map((i) => i.aval.dtype) };
     steps.push({ kind: "library", name: `library_${name}`, kernel: null, library: spec, bindings: [ids.get(n)!, ...n.inputs.map((i) => ids.get(i)!)], outputs: 1, flops: sizeOf(n.aval.shape) });
   }
   const outIndex = new Map<Node, number>();

@@ -1,22 +1,36 @@
 import { DTypeError, ShapeError, describeValue, jsonOf } from "./errors.js";
-import { roundToHalf } from "./float-bits.js";
+import { BITS16, type Bits16, bits16ToFloat32, numbersToBits16, roundToBfloat16, roundToHalf } from "./float-bits.js";
 
 /**
  * The element types kiln knows. `float64` is computed on the cpu backend and the interpreter.
- * `uint8`/`uint32` are NumPy's unsigned integers: arithmetic wraps modulo 2^8 / 2^32.
+ * `uint8`/`uint32` are NumPy's unsigned integers: arithmetic wraps modulo 2^8 / 2^32. `float16`
+ * and `bfloat16` are computed in float32 and rounded (half to even) to their 16 bits.
  */
-export type DType = "float32" | "float64" | "int32" | "uint8" | "uint32" | "bool" | "float16";
+export type DType = "float32" | "float64" | "int32" | "uint8" | "uint32" | "bool" | "float16" | "bfloat16";
 
-export const DTYPES: readonly DType[] = ["bool", "uint8", "uint32", "int32", "float16", "float32", "float64"];
+export const DTYPES: readonly DType[] = ["bool", "uint8", "uint32", "int32", "float16", "bfloat16", "float32", "float64"];
 
 /** The integer dtypes (bool is not one). */
 export type IntDType = "int32" | "uint8" | "uint32";
 
-/** Typed array used to store a realized buffer of each dtype. */
-export type TypedArray = Float32Array | Float64Array | Int32Array | Uint32Array | Uint8Array;
+/**
+ * Typed array used to store a realized buffer of each dtype (`allocTyped`): float16 and bfloat16
+ * are `Uint16Array`s of bit patterns — read their values with `hostValues`, never by indexing.
+ */
+export type TypedArray = Float32Array | Float64Array | Int32Array | Uint32Array | Uint16Array | Uint8Array;
+
+/** A typed array of values (what `dataSync()` returns): a float16 or bfloat16 tensor's values are a Float32Array. */
+export type ValueArray = Exclude<TypedArray, Uint16Array>;
 
 export function isFloat(d: DType): boolean {
-  return d === "float32" || d === "float64" || d === "float16";
+  return d === "float32" || d === "float64" || d === "float16" || d === "bfloat16";
+}
+/**
+ * The dtypes stored as 16-bit patterns (float16, bfloat16): their host buffers hold bits.
+ * @example isBits16("bfloat16") // true;  isBits16("float32") // false
+ */
+export function isBits16(d: DType): d is Bits16 {
+  return d === "float16" || d === "bfloat16";
 }
 /** Any integer dtype (signed or unsigned; not bool). */
 export function isInt(d: DType): d is IntDType {
@@ -46,14 +60,15 @@ export function checkDType(d: unknown, op: string): DType {
  * The join of two strong dtypes on JAX's promotion lattice (jax.numpy.promote_types with x64
  * off): bool < uint8 < uint32, bool < int32, and a signed/unsigned mix goes to the smallest
  * signed type holding both — uint8 ⊔ int32 = int32; uint32 ⊔ int32 would be int64, which kiln
- * (like JAX without x64) does not have, so it is int32, as JAX gives. Any int with a float is the float.
+ * (like JAX without x64) does not have, so it is int32, as JAX gives. Any int with a float is the
+ * float. float16 and bfloat16 sit side by side (neither holds the other): their join is float32.
  */
 const JOIN: { readonly [A in DType]: { readonly [B in DType]: DType } } = (() => {
-  const order: Record<DType, number> = { bool: 0, uint8: 1, uint32: 2, int32: 3, float16: 4, float32: 5, float64: 6 };
+  const order: Record<DType, number> = { bool: 0, uint8: 1, uint32: 2, int32: 3, float16: 4, bfloat16: 4, float32: 5, float64: 6 };
   const table = {} as Record<DType, Record<DType, DType>>;
   for (const a of DTYPES) {
     table[a] = {} as Record<DType, DType>;
-    for (const b of DTYPES) table[a][b] = order[a] >= order[b] ? a : b;
+    for (const b of DTYPES) table[a][b] = a === b || order[a] > order[b] ? a : order[a] < order[b] ? b : "float32";
   }
   return table;
 })();
@@ -89,8 +104,10 @@ export function allocTyped(dtype: DType, size: number): TypedArray {
 function allocTypedRaw(dtype: DType, size: number): TypedArray {
   switch (dtype) {
     case "float32":
-    case "float16":
       return new Float32Array(size);
+    case "float16":
+    case "bfloat16":
+      return new Uint16Array(size); // bit patterns: 2 bytes per element
     case "float64":
       return new Float64Array(size);
     case "int32":
@@ -104,8 +121,8 @@ function allocTypedRaw(dtype: DType, size: number): TypedArray {
 }
 
 /**
- * Rounds a float64 value to what the dtype can hold (float32 rounding, float16 to the nearest half
- * through float32, bool). Integer dtypes
+ * Rounds a float64 value to what the dtype can hold (float32 rounding, float16 and bfloat16 to the
+ * nearest value through float32, bool). Integer dtypes
  * truncate toward zero and wrap modulo 2^bits; NaN and ±inf become 0. (C leaves an out-of-range
  * float-to-integer cast undefined and NumPy inherits that; kiln's is this one defined rule, the
  * same as storing into a JS Int32Array/Uint32Array/Uint8Array.)
@@ -116,6 +133,8 @@ export function castScalar(v: number, dtype: DType): number {
       return Math.fround(v);
     case "float16":
       return roundToHalf(v);
+    case "bfloat16":
+      return roundToBfloat16(v);
     case "float64":
       return v;
     case "int32":
@@ -128,11 +147,52 @@ export function castScalar(v: number, dtype: DType): number {
 }
 
 /**
+ * A zeroed typed array for `size` values of `dtype` (what `dataSync()` returns): `allocTyped`'s,
+ * except float16 and bfloat16 values, which are a Float32Array (their storage is 16-bit patterns).
+ * @example allocValues("float16", 2) // Float32Array [0, 0]
+ */
+export function allocValues(dtype: DType, size: number): ValueArray {
+  return isBits16(dtype) ? new Float32Array(size) : (allocTyped(dtype, size) as ValueArray);
+}
+
+/**
+ * What a host array of `dtype` stores for the value `v`: `castScalar`'s value, except float16 and
+ * bfloat16, whose host storage holds the bits of the rounded value (half to even).
+ * @example storedScalar(1, "float16") // 0x3c00;  storedScalar(1, "bfloat16") // 0x3f80;  storedScalar(1.5, "int32") // 1
+ */
+export function storedScalar(v: number, dtype: DType): number {
+  return isBits16(dtype) ? BITS16[dtype].toBits(v) : castScalar(v, dtype);
+}
+
+/**
+ * The values of a host array of `dtype`: the array itself, except float16 and bfloat16, whose bit
+ * patterns are decoded into a new Float32Array (exact: every such value is a float32). What
+ * `dataSync()` returns and what the interpreter reads.
+ * @example hostValues(Uint16Array.of(0x3c00), "float16") // Float32Array [1]
+ */
+export function hostValues(host: TypedArray, dtype: DType): ValueArray {
+  return isBits16(dtype) ? bits16ToFloat32(host as Uint16Array, dtype) : (host as ValueArray);
+}
+
+/**
+ * A host array of `dtype` holding `values`, each converted as `castScalar` does (float32
+ * rounding, integer truncation and wrapping; float16 and bfloat16 stored as bit patterns).
+ * @example toTyped([0.1], "float16") // Uint16Array [0x2e66]
+ */
+export function toTyped(values: ArrayLike<number>, dtype: DType): TypedArray {
+  const out = allocTyped(dtype, values.length);
+  if (isBits16(dtype)) return numbersToBits16(values, out as Uint16Array, dtype);
+  if (dtype === "float64" || dtype === "float32") out.set(values);
+  else for (let i = 0; i < values.length; i++) out[i] = castScalar(values[i]!, dtype);
+  return out;
+}
+
+/**
  * A dtype's logical size in bytes (NumPy's itemsize).
  * @example itemSize("uint8") // 1
  */
 export function itemSize(dtype: DType): number {
-  return dtype === "float64" ? 8 : dtype === "bool" || dtype === "uint8" ? 1 : dtype === "float16" ? 2 : 4;
+  return dtype === "float64" ? 8 : dtype === "bool" || dtype === "uint8" ? 1 : isBits16(dtype) ? 2 : 4;
 }
 
 /** The 4-byte dtypes whose bits `bitcastScalar` reinterprets; others view only as themselves. */

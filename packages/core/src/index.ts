@@ -11,8 +11,8 @@ export { slice, newaxis, type Index, type Slice } from "./np/indexing.js";
 export { stopGradient } from "./np/elementwise.js";
 export { tree, type TreeDef } from "./tree.js";
 export * from "./errors.js";
-export { bfloat16BitsToNumber, halfBitsToNumber, numberToHalfBits, roundToHalf } from "./float-bits.js";
-export { type DType, type IntDType, type TypedArray, DTYPES, allocTyped, bitcastError, bitcastScalar, castScalar, isFloat, isInt, isUnsigned, itemSize, promoteTypes, wrapInt } from "./dtype.js";
+export { BITS16, type Bits16, bfloat16BitsToNumber, bits16ToFloat32, bits16Values, halfBitsToNumber, numberToBfloat16Bits, numberToHalfBits, numbersToBits16, roundToBfloat16, roundToHalf } from "./float-bits.js";
+export { type DType, type IntDType, type TypedArray, type ValueArray, DTYPES, allocTyped, allocValues, bitcastError, bitcastScalar, castScalar, hostValues, isBits16, storedScalar, toTyped, isFloat, isInt, isUnsigned, itemSize, promoteTypes, wrapInt } from "./dtype.js";
 export { type Shape, broadcastShapes, sizeOf, stridesOf } from "./shape.js";
 export { type Node, makeNode, constNode, avalString, interning } from "./ir/node.js";
 export { type Graph, makeGraph, printGraph, topoSort } from "./ir/graph.js";
@@ -42,7 +42,7 @@ export { DataBuffer, memoryStats } from "./buffer.js";
 export { LruCache } from "./lru.js";
 export {
   type Executor, type CompiledGraph, type CompileOptions, compileGraph, registerExecutor, setExecutor, activeExecutor, interpreterExecutor, realize, realizeSync,
-  dataNode, hostDataNode, bufferOf, toTyped,
+  dataNode, hostDataNode, bufferOf,
 } from "./realize.js";
 export * as npUtil from "./np/util.js";
 export {

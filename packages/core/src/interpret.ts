@@ -5,8 +5,8 @@
  */
 import { ConcretizationError, DisposedError, ValueError } from "./errors.js";
 import { DataBuffer } from "./buffer.js";
-import { type DType, bitcastScalar, castScalar, isInt } from "./dtype.js";
-import { roundToHalf } from "./float-bits.js";
+import { type DType, bitcastScalar, castScalar, hostValues, isBits16, isInt } from "./dtype.js";
+import { BITS16 } from "./float-bits.js";
 import { type Node } from "./ir/node.js";
 import { topoSort } from "./ir/graph.js";
 import { type ControlPrim, type Prim, type PrimParams } from "./ir/primitives.js";
@@ -184,7 +184,7 @@ const RULES: { [P in Prim]: EvalRule<P> } = {
   data: (_i, p, node) => {
     const buf = p.ref as DataBuffer;
     if (buf.isReleased || !buf.host) throw new DisposedError(`a tensor of shape [${node.aval.shape}] was read after dispose()`);
-    return Float64Array.from(buf.host);
+    return Float64Array.from(hostValues(buf.host, buf.dtype));
   },
   input: (_i, p) => {
     throw new ConcretizationError(`the traced value ${p.label} has no concrete value here`);
@@ -424,8 +424,8 @@ export function interpret(outputs: readonly Node[], env: Map<Node, F64> = new Ma
     // Integer values are wrapped into their dtype (modulo 2^bits) in every mode: rules compute
     // int32-style (or in float64), and one wrap here gives uint8/uint32 their ranges.
     if (isInt(dt)) values.set(node, v.map((x) => castScalar(x, dt)));
-    else if (opts.exact || (dt !== "float32" && dt !== "float16")) values.set(node, v);
-    else values.set(node, v.map(dt === "float32" ? Math.fround : roundToHalf));
+    else if (opts.exact || (dt !== "float32" && !isBits16(dt))) values.set(node, v);
+    else values.set(node, v.map(dt === "float32" ? Math.fround : BITS16[dt].round));
   }
   return outputs.map((o) => values.get(o)!);
 }

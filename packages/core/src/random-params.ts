@@ -20,7 +20,7 @@ export interface DrawOptions {
 }
 
 /** The smallest normal number per float dtype (JAX's `finfo(dtype).tiny`), the low end of an open uniform. */
-const TINY: Partial<Record<DType, number>> = { float16: 2 ** -14, float32: 2 ** -126, float64: 2 ** -1022 };
+const TINY: Partial<Record<DType, number>> = { float16: 2 ** -14, bfloat16: 2 ** -126, float32: 2 ** -126, float64: 2 ** -1022 };
 
 /** Every JS number inside `v` (a Tensor's values are not read: checking them would need a device sync). */
 function hostNumbers(v: DistributionParam): number[] {

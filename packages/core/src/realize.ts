@@ -4,7 +4,7 @@
  * Until a compiled backend is registered, the reference interpreter realizes everything.
  */
 import { type BufferStorage, DataBuffer, releaseStorage, setReleaseHook } from "./buffer.js";
-import { type DType, type TypedArray, allocTyped, castScalar } from "./dtype.js";
+import { type DType, type TypedArray, hostValues, toTyped } from "./dtype.js";
 import { BackendUnavailableError, ConcretizationError } from "./errors.js";
 import { type Graph, topoSort } from "./ir/graph.js";
 import { type Node, makeDataLeaf } from "./ir/node.js";
@@ -84,19 +84,11 @@ export function compileGraph(graph: Graph, executor: Executor = active, opts: Co
   };
 }
 
-/** Float64 values to a typed array of `dtype` (float32 rounding, int32 truncation). */
-export function toTyped(values: Float64Array, dtype: DType): TypedArray {
-  const out = allocTyped(dtype, values.length);
-  if (dtype === "float64" || dtype === "float32") out.set(values);
-  else for (let i = 0; i < values.length; i++) out[i] = castScalar(values[i]!, dtype);
-  return out;
-}
-
 function interpretToBuffers(outputs: readonly Node[], known: (n: Node) => DataBuffer | undefined): DataBuffer[] {
   const env = new Map<Node, Float64Array>();
   for (const n of topoSort(outputs, (x) => known(x) !== undefined)) {
     const b = known(n);
-    if (b?.host) env.set(n, Float64Array.from(b.host));
+    if (b?.host) env.set(n, Float64Array.from(hostValues(b.host, b.dtype)));
   }
   return interpret(outputs, env).map((v, i) => new DataBuffer(outputs[i]!.aval.dtype, v.length, toTyped(v, outputs[i]!.aval.dtype)));
 }

@@ -4,7 +4,7 @@
  * `x.sum()`, …) are the short names of `np` functions, attached by np/tensor-methods.ts.
  */
 import { DataBuffer } from "./buffer.js";
-import { type DType, type TypedArray } from "./dtype.js";
+import { type DType, type TypedArray, type ValueArray, hostValues, isBits16 } from "./dtype.js";
 import { CoercionError, DisposedError, ValueError, describeValue } from "./errors.js";
 import { type Node, isNode } from "./ir/node.js";
 import { activeExecutor, bufferOf, readBuffer, readBufferSync, realize, realizeSync } from "./realize.js";
@@ -47,6 +47,14 @@ export function dropFromState(t: Tensor): boolean {
 // No finalizer on handles: a collected handle must not free a buffer that pending graphs still
 // read (np.array(v).add(1) keeps v's data node, not its handle). The buffer is freed when its
 // data node is collected (realize.ts), i.e. when neither a handle nor a graph refers to it.
+
+/**
+ * A caller's own copy of a buffer's values: float16/bfloat16 bits decode into a new Float32Array,
+ * any other host array is copied (the buffer stays immutable).
+ */
+function valuesCopy(buf: DataBuffer, host: TypedArray): ValueArray {
+  return isBits16(buf.dtype) ? hostValues(host, buf.dtype) : (host as ValueArray).slice();
+}
 
 export class Tensor {
   #node: Node;
@@ -105,24 +113,24 @@ export class Tensor {
   }
 
   // ------------------------------------------------------------------ readback
-  /** Realizes and returns the values as a typed array (Float32Array for float32). */
-  async data(): Promise<TypedArray> {
+  /** Realizes and returns the values as a typed array (Float32Array for float32, float16 and bfloat16). */
+  async data(): Promise<ValueArray> {
     return this.#read("data");
   }
-  async #read(op: string): Promise<TypedArray> {
+  async #read(op: string): Promise<ValueArray> {
     const [d] = await realize([this.node], op);
     this.#adopt(d!);
-    return (await readBuffer(bufferOf(d!)!)).slice();
+    return valuesCopy(bufferOf(d!)!, await readBuffer(bufferOf(d!)!));
   }
   /** Synchronous `data()`; cpu backends only (webgpu throws, naming `await x.data()`). */
-  dataSync(): TypedArray {
+  dataSync(): ValueArray {
     return this.#readSync("dataSync");
   }
   /** `dataSync()` whose errors (a traced value under jit, a webgpu buffer) name the method called. */
-  #readSync(op: string): TypedArray {
+  #readSync(op: string): ValueArray {
     const [d] = realizeSync([this.node], op);
     this.#adopt(d!);
-    return readBufferSync(bufferOf(d!)!, op).slice();
+    return valuesCopy(bufferOf(d!)!, readBufferSync(bufferOf(d!)!, op));
   }
   /** The single value of a size-1 tensor. */
   async item(): Promise<number> {

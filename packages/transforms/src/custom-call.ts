@@ -11,7 +11,7 @@
  * otherwise no transform can differentiate through it and the call is a plain function call.
  */
 import {
-  type Node, type RebuildHook, Tensor, dependsOnPlaceholder, hostDataNode, makeNode, npUtil,
+  type Node, type RebuildHook, Tensor, allocTyped, dependsOnPlaceholder, hostDataNode, makeNode, npUtil,
 } from "@kiln/core";
 
 const { apply, broadcastRaw } = npUtil;
@@ -49,7 +49,7 @@ export function customCallOf(node: Node): CustomCall | undefined {
 /** A fresh scalar zero leaf that no other node shares (the uniqueness of the barrier). */
 function uniqueZero(like: Node): Tensor {
   const dtype = like.aval.dtype;
-  const zero = hostDataNode(dtype === "float64" ? new Float64Array(1) : new Float32Array(1), { shape: [], dtype });
+  const zero = hostDataNode(allocTyped(dtype, 1), { shape: [], dtype }); // zero bits are 0 in every dtype
   return broadcastRaw(new Tensor(zero), like.aval.shape);
 }
 

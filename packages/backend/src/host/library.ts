@@ -5,7 +5,7 @@
  * follow interpret.ts exactly; linear algebra computes in float64 and rounds on store. Control
  * steps (cond, while, scan) run sub-plans, so the host adds them (host/control.ts, host/run.ts).
  */
-import { type TypedArray, type PrimParams, isInt, sizeOf, choleskyOf, detSignOf, logAbsDetOf, solveInto, sortAlongInto, svdBatchInto, eighBatchInto, qrBatchInto, luBatchInto, fftBatchInto, polyRootsBatchInto } from "@kiln/core";
+import { type TypedArray, type PrimParams, hostValues, isBits16, isInt, numbersToBits16, sizeOf, choleskyOf, detSignOf, logAbsDetOf, solveInto, sortAlongInto, svdBatchInto, eighBatchInto, qrBatchInto, luBatchInto, fftBatchInto, polyRootsBatchInto } from "@kiln/core";
 import { type LibrarySpec } from "../schedule.js";
 
 /** A library kernel: reads `ins`, writes `out` (one output per step). */
@@ -62,8 +62,25 @@ function perMatrix(spec: LibrarySpec, x: TypedArray, f: (m: Float64Array, n: num
   for (let b = 0; b < batch; b++) f(Float64Array.from(x.subarray(b * n * n, (b + 1) * n * n)), n, b);
 }
 
-/** The library kernels that need nothing but their arrays. */
-export const LIBRARY: Readonly<Record<string, LibraryFn>> = {
+/**
+ * A library kernel over values: float16/bfloat16 arrays (bit patterns in Uint16Arrays) are decoded
+ * before it runs and such an output encoded after (each value rounded half to even, as the
+ * interpreter rounds a float16/bfloat16 result). Other arrays pass as they are.
+ */
+function overValues(fn: LibraryFn): LibraryFn {
+  const wrapped: LibraryFn = (spec, ins, out) => {
+    const outDt = spec.dtype;
+    if (!isBits16(outDt) && !spec.inDtypes.some(isBits16)) return fn(spec, ins, out);
+    const values = isBits16(outDt) ? new Float32Array(out.length) : out;
+    fn(spec, ins.map((a, i) => hostValues(a, spec.inDtypes[i]!)), values);
+    if (isBits16(outDt)) numbersToBits16(values, out as Uint16Array, outDt);
+  };
+  wrapped.toString = () => fn.toString(); // lowerGraph shows the kernel, not the wrapper
+  return wrapped;
+}
+
+/** The library kernels that need nothing but their arrays (as values: `overValues`). */
+export const LIBRARY: Readonly<Record<string, LibraryFn>> = Object.fromEntries(Object.entries({
   argmax: argReduce((a, b) => a > b),
   argmin: argReduce((a, b) => a < b),
   cumsum: (spec, [x], out) => {
@@ -116,4 +133,4 @@ export const LIBRARY: Readonly<Record<string, LibraryFn>> = {
   },
   // Companion-matrix eigenvalues in float64 (core/poly-roots-f64.ts, shared with the interpreter).
   polyRoots: (spec, [c], out) => polyRootsBatchInto(c!, spec.inShapes[0]!, (spec.params as PrimParams["polyRoots"]).index, out),
-};
+} satisfies Record<string, LibraryFn>).map(([name, fn]) => [name, overValues(fn)]));

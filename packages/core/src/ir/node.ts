@@ -248,7 +248,7 @@ const SCALAR_AVALS = Object.fromEntries(DTYPES.map((d) => {
 })) as Record<DType, Aval>;
 
 export function avalString(aval: Aval): string {
-  const short: Record<DType, string> = { float32: "f32", float64: "f64", float16: "f16", int32: "i32", uint8: "u8", uint32: "u32", bool: "bool" };
+  const short: Record<DType, string> = { float32: "f32", float64: "f64", float16: "f16", bfloat16: "bf16", int32: "i32", uint8: "u8", uint32: "u32", bool: "bool" };
   return `${short[aval.dtype]}${fmtShape(aval.shape)}`;
 }
 

@@ -25,6 +25,7 @@ export * from "./poly.js";
 export const float32 = "float32" as const;
 export const float64 = "float64" as const;
 export const float16 = "float16" as const;
+export const bfloat16 = "bfloat16" as const;
 export const int32 = "int32" as const;
 export const uint8 = "uint8" as const;
 export const uint32 = "uint32" as const;

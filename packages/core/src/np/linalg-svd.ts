@@ -21,7 +21,7 @@ export interface SvdOptions {
 
 /** Machine epsilon of a float dtype (NumPy's finfo(dtype).eps). */
 function epsOf(dtype: DType): number {
-  return dtype === "float64" ? 2 ** -52 : dtype === "float16" ? 2 ** -10 : 2 ** -23;
+  return dtype === "float64" ? 2 ** -52 : dtype === "float16" ? 2 ** -10 : dtype === "bfloat16" ? 2 ** -7 : 2 ** -23;
 }
 
 /** `a` as a float (batch of) matrices: int/bool computed in float32 (as JAX); rank < 2 is a ShapeError. */

@@ -40,6 +40,7 @@ function floatPair(op: string, a: ArrayLike, b: ArrayLike): [Tensor, Tensor] {
 /** The largest finite value of each float dtype (nanToNum's default for ±inf). */
 const MAX_FINITE: { [D in DType]: number } = {
   float16: 65504,
+  bfloat16: 3.3895313892515355e38, // (2 - 2^-7)·2^127
   float32: 3.4028234663852886e38,
   float64: Number.MAX_VALUE,
   int32: 2 ** 31 - 1,

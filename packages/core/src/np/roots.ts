@@ -53,7 +53,7 @@ export function roots(p: ArrayLike, options?: RootsOptions): Complex {
   const stripZeros = checkBool(op, "stripZeros", optionsOf(op, options).stripZeros, true);
   if (isComplex(p)) throw new ValueError(`${op}: expects real coefficients, got a complex { re, im } value`);
   let t = asTensor(p, op);
-  if (!isFloat(t.dtype) || t.dtype === "float16") t = astypeRaw(t, "float32");
+  if (!isFloat(t.dtype) || t.dtype === "float16" || t.dtype === "bfloat16") t = astypeRaw(t, "float32");
   if (t.ndim === 0) t = reshapeRaw(t, [1]);
   if (t.ndim !== 1) throw new ValueError(`${op}: expected a 1-D array of coefficients, got shape ${fmtShape(t.shape)}`);
   if (stripZeros) {

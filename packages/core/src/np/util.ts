@@ -8,7 +8,7 @@ import { type Node, constNode, makeNode } from "../ir/node.js";
 import { type BinaryPrim, type Prim, type PrimParams, type UnaryPrim } from "../ir/primitives.js";
 import { hostDataNode } from "../realize.js";
 import { type Shape, broadcastShapes, fmtShape, shapeEq, sizeOf } from "../shape.js";
-import { allocTyped, castScalar } from "../dtype.js";
+import { allocTyped, castScalar, storedScalar } from "../dtype.js";
 import { type ArrayLike, Tensor } from "../tensor.js";
 
 /** Infers the shape of nested JS arrays; throws a ShapeError for ragged input. */
@@ -73,7 +73,7 @@ export function asTensor(x: ArrayLike, op = "asarray", dtype?: DType): Tensor {
   for (let i = 0; i < flat.length; i++) {
     const v = flat[i] as number | boolean;
     if (isInt(dt) && typeof v === "number") checkIntRange(op, v, dt);
-    data[i] = typeof v === "boolean" ? +v : dt === "bool" ? +(v !== 0) : castScalar(v, dt);
+    data[i] = typeof v === "boolean" ? storedScalar(+v, dt) : dt === "bool" ? +(v !== 0) : storedScalar(v, dt);
   }
   return new Tensor(hostDataNode(data, { shape, dtype: dt }));
 }
@@ -84,6 +84,9 @@ export function asTensor(x: ArrayLike, op = "asarray", dtype?: DType): Tensor {
  */
 function hostArrayDType(x: ArrayBufferView, op: string): DType {
   if (x instanceof Float32Array) return "float32";
+  // Float16Array (ES2025) where the runtime has it; Node 20 does not.
+  const f16 = (globalThis as { Float16Array?: abstract new (...a: never[]) => object }).Float16Array;
+  if (f16 && x instanceof f16) return "float16";
   if (x instanceof Float64Array) return "float64";
   if (x instanceof Uint8Array || x instanceof Uint8ClampedArray) return "uint8";
   if (x instanceof Uint16Array || x instanceof Uint32Array) return "uint32";
@@ -116,7 +119,7 @@ function hostArrayTensor(x: ArrayBufferView, op: string, dtype?: DType): Tensor 
   } else if (dt === "bool") {
     for (let i = 0; i < n; i++) data[i] = +(src[i] !== 0);
   } else {
-    for (let i = 0; i < n; i++) data[i] = castScalar(src[i]!, dt); // float16 rounds to half
+    for (let i = 0; i < n; i++) data[i] = storedScalar(src[i]!, dt); // float16 rounds to half, stored as its bits
   }
   return new Tensor(hostDataNode(data, { shape: [n], dtype: dt }));
 }

@@ -100,7 +100,7 @@ function asBytes(src: unknown, who: string): Uint8Array {
 /**
  * Every tensor of a safetensors file, by name, with the header's metadata. Dtypes are widened to
  * what kiln holds without loss: U8 → uint8, U16/U32 → uint32, I8/I16 → int32, I64/U64 → int32 when every value fits
- * (`DTypeError` otherwise), BF16 → float32, F16 → float16, BOOL → bool. A malformed file is a `ValueError`.
+ * (`DTypeError` otherwise), BF16 → bfloat16, F16 → float16, BOOL → bool. A malformed file is a `ValueError`.
  * @example
  * const { tensors, metadata } = nn.readSafetensors(bytes);
  * tensors["layer1.weight"].shape // [784, 128]

@@ -67,15 +67,24 @@ describe("safetensors format", () => {
     }
   });
 
-  it("reads BF16 as float32 and range-checks U32/I64 into int32", () => {
+  it("reads BF16 as bfloat16 and range-checks U32/I64 into int32", () => {
     const bf = new Uint8Array([0x80, 0x3f, 0xa0, 0xc0]); // 1, -5
     const h = parseSafetensorsHeader(fileOf({ x: { dtype: "BF16", shape: [2], data_offsets: [0, 4] } }, bf));
     const x = decodeEntry(fileOf({ x: { dtype: "BF16", shape: [2], data_offsets: [0, 4] } }, bf), h.entries[0]!);
-    expect([x.dtype, ...x.data]).to.deep.equal(["float32", 1, -5]);
+    expect([x.dtype, ...x.data]).to.deep.equal(["bfloat16", 1, -5]);
     const big = new Uint8Array(8);
     new DataView(big.buffer).setBigInt64(0, 2n ** 40n, true);
     const file = fileOf({ n: { dtype: "I64", shape: [1], data_offsets: [0, 8] } }, big);
     expect(() => decodeEntry(file, parseSafetensorsHeader(file).entries[0]!)).to.throw(DTypeError, /"n" \(I64\) holds 1099511627776 at index 0, outside int32/);
+  });
+
+  it("BF16 round-trips bit for bit: every bfloat16 pattern but the NaNs, written as bfloat16 and read back", () => {
+    const bits = Uint16Array.from({ length: 65536 }, (_, i) => i).filter((b) => (b & 0x7f80) !== 0x7f80 || (b & 0x7f) === 0);
+    const file = fileOf({ x: { dtype: "BF16", shape: [bits.length], data_offsets: [0, bits.length * 2] } }, new Uint8Array(bits.buffer));
+    const t = decodeEntry(file, parseSafetensorsHeader(file).entries[0]!);
+    expect(t.dtype).to.equal("bfloat16");
+    const again = encodeSafetensors([["x", t]], {});
+    expect(Buffer.from(again.subarray(again.length - bits.length * 2)).equals(Buffer.from(bits.buffer))).to.equal(true);
   });
 
   describe("rejects malformed files with a typed error", () => {

@@ -6,10 +6,13 @@
  * offsets contiguous, in range and covering the buffer, byte length = shape × item size, no duplicate
  * names) and reports it as a `ValueError`; a dtype kiln cannot hold is a `DTypeError`.
  */
-import { type DType, DTypeError, type TypedArray, ValueError, allocTyped, describeValue, jsonOf } from "@kiln/core";
-import { bfloat16BitsToNumber, halfBitsToNumber, numberToHalfBits } from "@kiln/core";
+import { type DType, DTypeError, type TypedArray, ValueError, allocValues, describeValue, jsonOf } from "@kiln/core";
+import { bfloat16BitsToNumber, halfBitsToNumber, numberToBfloat16Bits, numberToHalfBits } from "@kiln/core";
 
-/** One tensor on the host: what a file holds after decoding, or what is about to be written. */
+/**
+ * One tensor on the host: what a file holds after decoding, or what is about to be written. `data`
+ * holds values, as `Tensor.data()` returns them (a float16 tensor's are a Float32Array of halves).
+ */
 export interface HostTensor {
   readonly dtype: DType;
   readonly shape: readonly number[];
@@ -26,8 +29,8 @@ interface ReadRule {
 }
 
 // Reading widens to what kiln holds without losing a value: U8/U32 as themselves, U16 to uint32,
-// small signed integers to int32, BF16 to
-// float32 (its top half). Types whose values may not fit are range-checked per element.
+// small signed integers to int32, F16 and BF16 as float16 and bfloat16. Types whose values may
+// not fit are range-checked per element.
 const READ = {
   BOOL: { bytes: 1, dtype: "bool", get: (v, o) => (v.getUint8(o) !== 0 ? 1 : 0) },
   U8: { bytes: 1, dtype: "uint8", get: (v, o) => v.getUint8(o) },
@@ -39,7 +42,7 @@ const READ = {
   I64: { bytes: 8, dtype: "int32", get: (v, o) => Number(v.getBigInt64(o, true)), checkRange: true },
   U64: { bytes: 8, dtype: "int32", get: (v, o) => Number(v.getBigUint64(o, true)), checkRange: true },
   F16: { bytes: 2, dtype: "float16", get: (v, o) => halfBitsToNumber(v.getUint16(o, true)) },
-  BF16: { bytes: 2, dtype: "float32", get: (v, o) => bfloat16BitsToNumber(v.getUint16(o, true)) },
+  BF16: { bytes: 2, dtype: "bfloat16", get: (v, o) => bfloat16BitsToNumber(v.getUint16(o, true)) },
   F32: { bytes: 4, dtype: "float32", get: (v, o) => v.getFloat32(o, true) },
   F64: { bytes: 8, dtype: "float64", get: (v, o) => v.getFloat64(o, true) },
 } as const satisfies Record<string, ReadRule>;
@@ -54,6 +57,7 @@ const WRITE = {
   uint8: { name: "U8", set: (v, o, x) => v.setUint8(o, x) },
   uint32: { name: "U32", set: (v, o, x) => v.setUint32(o, x, true) },
   float16: { name: "F16", set: (v, o, x) => v.setUint16(o, numberToHalfBits(x), true) },
+  bfloat16: { name: "BF16", set: (v, o, x) => v.setUint16(o, numberToBfloat16Bits(x), true) },
   float32: { name: "F32", set: (v, o, x) => v.setFloat32(o, x, true) },
   float64: { name: "F64", set: (v, o, x) => v.setFloat64(o, x, true) },
 } as const satisfies { [D in DType]: { name: SafetensorsDType; set: (view: DataView, offset: number, x: number) => void } };
@@ -191,7 +195,7 @@ function duplicateTopLevelKey(text: string): string | undefined {
 export function decodeEntry(bytes: Uint8Array, e: SafetensorsEntry): HostTensor {
   const rule: ReadRule = READ[e.fileDType];
   const n = (e.end - e.begin) / rule.bytes;
-  const data = allocTyped(rule.dtype, n);
+  const data = allocValues(rule.dtype, n); // values: F16 decodes to its half values
   const view = new DataView(bytes.buffer, bytes.byteOffset + e.begin, e.end - e.begin);
   for (let i = 0; i < n; i++) {
     const x = rule.get(view, i * rule.bytes);

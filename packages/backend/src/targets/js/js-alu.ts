@@ -16,8 +16,8 @@ export const INT_WRAP: Readonly<Record<string, string>> = { int32: "| 0", uint32
 const isInt = (c: { in: string }) => Object.hasOwn(INT_WRAP, c.in);
 /** `expr` wrapped into the integer dtype `dt`. */
 const wrapTo = (dt: string, expr: string) => `(${expr} ${INT_WRAP[dt]})`;
-/** Dtypes whose values are float32 numbers (float16: computed as float32, rounded to half). */
-export const isF32 = (dt: string): boolean => dt === "float32" || dt === "float16";
+/** Dtypes whose values are float32 numbers (float16, bfloat16: computed as float32, rounded to their 16 bits). */
+export const isF32 = (dt: string): boolean => dt === "float32" || dt === "float16" || dt === "bfloat16";
 
 /**
  * A vector-math op (targets/wasm/wasm-vecmath.ts): a float32 result calls the wasm functions'
@@ -106,6 +106,8 @@ export const JS_ALU = {
         return c.in === "bool" ? a[0]! : `Math.fround(${a[0]})`;
       case "float16":
         return c.in === "bool" ? a[0]! : `f16round(${a[0]})`;
+      case "bfloat16":
+        return c.in === "bool" ? a[0]! : `bf16round(${a[0]})`;
       case "int32":
         return c.in === "bool" || c.in === "index" ? a[0]! : `(${a[0]} | 0)`;
       // Truncation toward zero, then the wrap (NaN and ±inf give 0): dtype.ts's castScalar.

@@ -4,7 +4,7 @@
  * js-matmul.ts, which js.ts imports) can use the bindings without an import cycle.
  */
 import {
-  bitcastScalar, digammaF64, erfF64, erfInvF64, erfcF64, floorDivideScalar, i0eF64, i1eF64, lgammaF64, powerInt32, remainderScalar, roundToHalf, trigammaF64,
+  bitcastScalar, digammaF64, erfF64, erfInvF64, erfcF64, bits16Values, floorDivideScalar, i0eF64, i1eF64, lgammaF64, numberToBfloat16Bits, numberToHalfBits, powerInt32, remainderScalar, roundToBfloat16, roundToHalf, trigammaF64,
 } from "@kiln/core";
 import { VECMATH_JS } from "../wasm/wasm-vecmath.js";
 import { wasmGemm } from "../wasm/wasm-gemm.js";
@@ -24,6 +24,20 @@ export const JS_HELPERS = {
   ipow: powerInt32,
   /** A float16 value: rounded to the nearest half through float32 (core/float-bits.ts). */
   f16round: roundToHalf,
+  /** A float16 load: the value of each half bit pattern (a getter: the 256 KiB table is built by the first kernel binding it). */
+  get h16(): Float32Array {
+    return bits16Values("float16");
+  },
+  /** A float16 store: the bits of a half value. */
+  f16bits: numberToHalfBits,
+  /** A bfloat16 value: rounded to the nearest bfloat16 through float32 (core/float-bits.ts). */
+  bf16round: roundToBfloat16,
+  /** A bfloat16 load: the value of each bfloat16 bit pattern (built by the first kernel binding it). */
+  get bh16(): Float32Array {
+    return bits16Values("bfloat16");
+  },
+  /** A bfloat16 store: the bits of a bfloat16 value. */
+  bf16bits: numberToBfloat16Bits,
   /** Tensor.view's bit reinterpretation (core/dtype.ts). */
   bitcast: bitcastScalar,
   /**

@@ -15,9 +15,10 @@ import { MR, NR } from "../../lower-contraction.js";
 import { wasmGemm } from "../wasm/wasm-gemm.js";
 import { HELPER_BINDINGS } from "./js-helpers.js";
 import { contractionParts, lets } from "../../render/contraction.js";
-import { type RegAlias, renderStmts } from "./js-stmts.js";
+import { isF32 } from "./js-alu.js";
+import { type RegAlias, bits16Buffers, renderStmts } from "./js-stmts.js";
 
-const isFloat32 = (st: Extract<Stmt, { s: "store" }>) => st.value.k !== "var" && (st.value.dtype === "float32" || st.value.dtype === "float16");
+const isFloat32 = (st: Extract<Stmt, { s: "store" }>) => st.value.k !== "var" && isF32(st.value.dtype);
 
 /**
  * The JS source of a float32 contraction kernel running its tiles on the SIMD microkernel, or
@@ -36,20 +37,24 @@ export function renderContractionJs(k: Kernel): string | null {
   const ind = "    ";
   const alias: RegAlias = (name, [ii, jj]) =>
     name === regs.name ? `c_[(${li.var} * ${MR} + ${ii}) * ${ldc} + ${tiles.var} * ${NR} + ${jj}]` : undefined;
-  renderStmts(lets(k.body), new Map(), "  ", out);
+  // float16/bfloat16 operands and results are 16-bit patterns; the A/B panels are the workspace's float32 arrays.
+  const halves = bits16Buffers(k);
+  halves.delete(sa.buf);
+  halves.delete(sb.buf);
+  renderStmts(lets(k.body), new Map(), "  ", out, halves);
   out.push(`  for (let ${lb.var} = 0; ${lb.var} < ${P.batch}; ${lb.var}++) {`);
   for (const st of lb.body) {
     if (st !== tiles) {
-      renderStmts([st], new Map(), ind, out);
+      renderStmts([st], new Map(), ind, out, halves);
       continue;
     }
     // An odd last B panel is paired with zeros (its C columns are never read).
     if (np % 2) out.push(`${ind}b${sb.buf}.fill(0, ${np * NR * kk}, ${bFloats});`);
     out.push(`${ind}ws_.run(${mp}, ${npairs}, ${kk}, ${ldc});`);
     out.push(`${ind}for (let ${tiles.var} = 0; ${tiles.var} < ${np}; ${tiles.var}++) {`);
-    renderStmts(lets(tiles.body), new Map(), ind + "  ", out);
+    renderStmts(lets(tiles.body), new Map(), ind + "  ", out, halves);
     out.push(`${ind}  for (let ${li.var} = 0; ${li.var} < ${mp}; ${li.var}++) {`);
-    renderStmts([...lets(li.body), P.epilogue], new Map(), ind + "    ", out, alias);
+    renderStmts([...lets(li.body), P.epilogue], new Map(), ind + "    ", out, halves, alias);
     out.push(`${ind}  }`, `${ind}}`);
   }
   out.push(`  }`);

@@ -5,7 +5,7 @@
 import { KernelCompileError } from "@kiln/core";
 import { type Kernel } from "../../kernel.js";
 import { opOfLine } from "../../render/base.js";
-import { renderStmts } from "./js-stmts.js";
+import { bits16Buffers, renderStmts } from "./js-stmts.js";
 import { renderContractionJs } from "./js-matmul.js";
 import { HELPER_BINDINGS, JS_HELPERS } from "./js-helpers.js";
 
@@ -20,7 +20,7 @@ export function renderJs(k: Kernel): string {
   const simd = renderContractionJs(k);
   if (simd) return simd;
   const out: string[] = [];
-  renderStmts(k.body, new Map(), "  ", out);
+  renderStmts(k.body, new Map(), "  ", out, bits16Buffers(k));
   const params = k.params.map((_, i) => `b${i}`).join(", ");
   return [
     `"use strict";`,

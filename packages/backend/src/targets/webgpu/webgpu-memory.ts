@@ -9,7 +9,7 @@
  * work still being *encoded* by an asynchronous plan (one with host steps): while any is in flight,
  * released buffers wait (`hold`/`unhold`) so such a plan never sees its inputs recycled under it.
  */
-import { BackendUnavailableError, type DType, DisposedError, type DataBuffer, KernelCompileError, type TypedArray } from "@kiln/core";
+import { BackendUnavailableError, type DType, DisposedError, type DataBuffer, KernelCompileError, type TypedArray, hostValues, isBits16 } from "@kiln/core";
 import { type GpuConstants, type GpuContext, currentGpu, lostDeviceError } from "./webgpu-device.js";
 import { checkAcquire, checkRelease, trackDeviceData } from "./webgpu-pool-check.js";
 import { destroyAfterSubmit, readDevice, write } from "./webgpu-queue.js";
@@ -139,9 +139,14 @@ export function poolOf(ctx: GpuContext): BufferPool {
   return p;
 }
 
-/** Host values in the device's 4-byte layout (bool 0/1 and uint8 bytes → u32 words). */
+/**
+ * Host values in the device's 4-byte layout (bool 0/1 and uint8 bytes → u32 words; float16 and
+ * bfloat16 bits → their f32 values, exact: the adapter has no `shader-f16` here, so the device
+ * computes both in f32 and rounds every such result to its 16 bits).
+ */
 function toDeviceLayout(host: TypedArray, dtype: DType): ArrayBufferView {
   if (dtype === "bool" || dtype === "uint8") return Uint32Array.from(host as Uint8Array);
+  if (isBits16(dtype)) return hostValues(host, dtype);
   if (dtype === "float64") throw new Error("internal: float64 values stay on the host with the webgpu backend");
   return host;
 }

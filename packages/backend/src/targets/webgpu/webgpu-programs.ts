@@ -267,7 +267,7 @@ export function hostReason(step: KernelStep, dtypeOf: (id: number) => DType): st
   if (step.kind === "matmul") {
     // The WGSL tile programs are float32 (vec4<f32>): int32 contractions, whose products must
     // wrap like int32 arithmetic, and bool ones run their JS kernel on the host instead.
-    if (params[0] && params[0].dtype !== "float32" && params[0].dtype !== "float16") return `${params[0].dtype} contraction`;
+    if (params[0] && params[0].dtype !== "float32" && params[0].dtype !== "float16" && params[0].dtype !== "bfloat16") return `${params[0].dtype} contraction`;
     return null;
   }
   return hasFloat64Math(k.body) ? "float64 arithmetic" : null;

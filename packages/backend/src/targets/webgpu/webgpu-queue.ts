@@ -25,7 +25,7 @@
  * be recorded into again (commands of one encoder run in order) — rule 1 covers the only other
  * way to write it.
  */
-import { type DType, type TypedArray } from "@kiln/core";
+import { type DType, type TypedArray, isBits16, numbersToBits16 } from "@kiln/core";
 import { allocTypedArray } from "../../storage.js";
 import { type GpuContext, lostDeviceError } from "./webgpu-device.js";
 
@@ -222,6 +222,8 @@ export async function readDevice(ctx: GpuContext, gpu: GPUBuffer, dtype: DType, 
   // u32 words narrow into bool/uint8 bytes; int32 and uint32 words are copied as they are.
   if (dtype === "bool" || dtype === "uint8" || dtype === "uint32") out.set(new Uint32Array(range));
   else if (dtype === "int32") (out as Int32Array).set(new Int32Array(range));
+  // f32 words → float16/bfloat16 bits (round half to even; exact, as every such result on the device is already rounded).
+  else if (isBits16(dtype)) numbersToBits16(new Float32Array(range), out as Uint16Array, dtype);
   else out.set(new Float32Array(range));
   staging.unmap();
   releaseStaging(ctx, staging);

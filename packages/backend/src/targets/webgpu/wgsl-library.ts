@@ -48,7 +48,7 @@ function program(spec: LibrarySpec, inDtypes: readonly DType[], t: WgslTuning, t
 function argReduce(spec: LibrarySpec, inDtypes: readonly DType[], t: WgslTuning, better: ">" | "<"): WgslProgram {
   const { axis } = spec.params as PrimParams["argmax"];
   const [outer, len, inner] = around(spec.inShapes[0]!, axis);
-  const float = inDtypes[0] === "float32" || inDtypes[0] === "float16";
+  const float = inDtypes[0] === "float32" || inDtypes[0] === "float16" || inDtypes[0] === "bfloat16";
   return program(spec, inDtypes, t, outer * inner, len, [
     `let base = (t_ / ${inner}) * ${len * inner} + t_ % ${inner};`,
     `var best = b1[base];`,

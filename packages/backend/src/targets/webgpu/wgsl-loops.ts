@@ -20,7 +20,7 @@ export const LOOP_BUDGET = LOOP_LIMIT - 1024;
 function preludeTrips(v: Extract<Stmt, { s: "let" }>["value"]): number {
   if (v.op !== "alu") return 0;
   const arg = v.args[0];
-  const float = arg !== undefined && arg.k !== "var" && (arg.dtype === "float32" || arg.dtype === "float16");
+  const float = arg !== undefined && arg.k !== "var" && (arg.dtype === "float32" || arg.dtype === "float16" || arg.dtype === "bfloat16");
   // fmod_: ≤ 277 shift-subtract steps (exponent difference) plus ≤ 3 × 23 normalization steps.
   if ((v.alu === "rem" || v.alu === "floorDiv") && float) return 350;
   if (v.alu === "pow" && !float) return 32;

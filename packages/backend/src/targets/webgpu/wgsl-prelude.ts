@@ -473,6 +473,13 @@ fn f16r_(x: f32) -> f32 {
   let r = (a + 0xfffu + ((a >> 13u) & 1u)) & 0xffffe000u;
   return bitcast<f32>(s | r);
 }
+// A bfloat16 value: x rounded to its top 16 bits (half to even), kept in an f32 (core's
+// roundToBfloat16); a carry out of the mantissa into the exponent is the right result (up to inf).
+fn bf16r_(x: f32) -> f32 {
+  let b = bitcast<u32>(x);
+  if ((b & 0x7fffffffu) >= 0x7f800000u) { return x; }
+  return bitcast<f32>((b + 0x7fffu + ((b >> 16u) & 1u)) & 0xffff0000u);
+}
 // Unsigned division and remainder (x // 0 = x % 0 = 0, as the reference); nonnegative operands need no flooring fix.
 fn udiv_(a: u32, b: u32) -> u32 {
   if (b == 0u) { return 0u; }

@@ -18,7 +18,7 @@
  * The mapping of loops onto invocations and workgroups lives in targets/webgpu/wgsl-kernel.ts; this file
  * renders statement lists in one invocation ("serial") given that mapping's decisions.
  */
-import { type DType, roundToHalf } from "@kiln/core";
+import { BITS16, type Bits16, type DType } from "@kiln/core";
 import { type AluOp, type ExprDType, type ReduceOp } from "../../expr.js";
 import { type BufferParam, type Op, type Operand, type Stmt } from "../../kernel.js";
 import { type AluRender, BASE_ALU, type Dialect, checkLiteral, mathCall, opNote, preludeCall } from "../../render/base.js";
@@ -27,9 +27,16 @@ export { WGSL_PRELUDE } from "./wgsl-prelude.js";
 
 export type WgslType = "f32" | "i32" | "u32" | "bool";
 
+/**
+ * The prelude's rounding of a value held in an f32 register to each 16-bit float dtype (every
+ * float16/bfloat16 result is rounded where it is computed, as the interpreter rounds it).
+ */
+const ROUND16: { readonly [F in Bits16]: string } = { float16: "f16r_", bfloat16: "bf16r_" };
+const round16 = (dt: ExprDType): string | undefined => (dt === "float16" || dt === "bfloat16" ? ROUND16[dt] : undefined);
+
 /** Register type of each value dtype. */
 const REGISTER: { readonly [D in ExprDType]: WgslType } = {
-  float32: "f32", float16: "f32", float64: "f32", int32: "i32", index: "i32", uint32: "u32", uint8: "u32", bool: "bool",
+  float32: "f32", float16: "f32", bfloat16: "f32", float64: "f32", int32: "i32", index: "i32", uint32: "u32", uint8: "u32", bool: "bool",
 };
 
 /** Register type of a value of `dt`. */
@@ -134,8 +141,8 @@ export const WGSL_ALU = {
   shl: (a) => `select(${a[0]} << (u32(${a[1]}) & 31u), 0, ${a[1]} >= 32)`,
   shrl: byType(SHRL_I32, SHRL_I32, undefined, (a) => `select(${a[0]} >> (${a[1]} & 31u), 0u, ${a[1]} >= 32u)`),
   where: (a) => `select(${a[2]}, ${a[1]}, ${a[0]})`,
-  // A cast to float16 always rounds: its operand may be an f32 accumulator typed float16 (place.ts's rounding cast).
-  cast: (a, c) => (c.dtype === "float16" && c.in !== "bool" ? `f16r_(${castTo(a[0]!, c.in, "float32")})` : castTo(a[0]!, c.in, c.dtype)),
+  // A cast to float16/bfloat16 always rounds: its operand may be an f32 accumulator of that dtype (place.ts's rounding cast).
+  cast: (a, c) => (round16(c.dtype) && c.in !== "bool" ? `${round16(c.dtype)}(${castTo(a[0]!, c.in, "float32")})` : castTo(a[0]!, c.in, c.dtype)),
   // f32, i32 and u32 are all 32-bit words (view pairs are 4-byte dtypes or a dtype with itself).
   bitcast: (a, c) => `bitcast<${wgslType(c.dtype)}>(${a[0]})`,
   clamp: (a, c) => `clamp(${a[0]}, ${c.param[0]}, ${c.param[1]})`,
@@ -147,8 +154,8 @@ export const WGSL_ALU = {
 /** Converts a value of dtype `from` to dtype `to` with the interpreter's semantics. */
 export function castTo(x: string, from: ExprDType, to: ExprDType): string {
   const f = wgslType(from), t = wgslType(to);
-  // Into float16: the float32 value rounded to half (f32 registers hold float16 values).
-  if (to === "float16" && from !== "float16") return `f16r_(${castTo(x, from, "float32")})`;
+  // Into float16/bfloat16: the float32 value rounded to it (f32 registers hold float16 and bfloat16 values).
+  if (round16(to) && from !== to) return `${round16(to)}(${castTo(x, from, "float32")})`;
   // Into uint8 from anything wider: the wrap modulo 2^8.
   if (to === "uint8" && from !== "uint8" && from !== "bool") return `(${castTo(x, from, "uint32")} & 255u)`;
   if (f === t) return x;
@@ -173,7 +180,7 @@ export function wgslLiteral(v: number, dt: ExprDType): string {
     case "f32": {
       // Non-finite constants are not allowed in WGSL constant expressions: kInf/kNaN are set at run time.
       if (Number.isNaN(v)) return "kNaN";
-      const f = dt === "float16" ? roundToHalf(v) : Math.fround(v);
+      const f = dt === "float16" || dt === "bfloat16" ? BITS16[dt].round(v) : Math.fround(v);
       if (f === Infinity) return "kInf";
       if (f === -Infinity) return "(-kInf)";
       if (Object.is(f, -0)) return "(-rtf_(0.0))"; // a constant -0.0 may be folded to 0.0
@@ -305,10 +312,11 @@ export class WgslWriter {
         }
         const inDt = v.args[0] ? this.dtypeOf(v.args[0]) : "index";
         const text = WGSL_ALU[v.alu](args, { dtype: v.dtype, in: inDt, param: v.param }, WGSL);
-        // uint8 lives in u32 registers: every uint8 result is wrapped to 8 bits; float16 in f32
-        // registers: every float16 result is rounded to half (a cast already is).
+        // uint8 lives in u32 registers: every uint8 result is wrapped to 8 bits; float16 and
+        // bfloat16 in f32 registers: every such result is rounded to its 16 bits (a cast already is).
         if (v.alu === "cast") return text;
-        return v.dtype === "uint8" ? `(${text} & 255u)` : v.dtype === "float16" ? `f16r_(${text})` : text;
+        const r16 = round16(v.dtype);
+        return v.dtype === "uint8" ? `(${text} & 255u)` : r16 ? `${r16}(${text})` : text;
       }
       case "load": return this.load(v.buf, this.operand(v.index));
       case "reg": {
