@@ -15,8 +15,8 @@ const SOFTWARE: WgslTuning = {
 
 function spec(name: string, batch: number, n: number, k = 1): LibrarySpec {
   const a = [batch, n, n];
-  if (name === "solve") return { name, params: {}, inShapes: [a, [batch, n, k]], outShape: [batch, n, k], dtype: "float32" };
-  return { name, params: {}, inShapes: [a], outShape: name === "cholesky" ? a : [batch], dtype: "float32" };
+  if (name === "solve") return { name, params: {}, inShapes: [a, [batch, n, k]], inDtypes: ["float32", "float32"], outShape: [batch, n, k], dtype: "float32" };
+  return { name, params: {}, inShapes: [a], inDtypes: ["float32"], outShape: name === "cholesky" ? a : [batch], dtype: "float32" };
 }
 
 const render = (s: LibrarySpec) => renderLinalg(s, s.inShapes.map(() => "float32"), SOFTWARE)!;
