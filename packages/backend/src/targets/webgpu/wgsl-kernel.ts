@@ -20,7 +20,7 @@
  * Dispatches larger than 65535 workgroups (the per-dimension limit) use a 2-D grid, linearized
  * in the shader. No invocation runs more than `LOOP_BUDGET` loop iterations (all loops together,
  * targets/webgpu/wgsl-loops.ts):
- * a reduction that would is split into more chunks, or its strided loop is unrolled. Every size
+ * a reduction that would is split across more workgroups, or its strided loop is unrolled. Every size
  * is a compile-time constant: kernels are specialized to their shapes.
  * Contractions have their own template (targets/webgpu/wgsl-matmul.ts).
  */
@@ -300,9 +300,11 @@ export function renderWgslProgram(k: Kernel, t: WgslTuning): WgslProgram {
   const P = m.grid.size, W = t.groupThreads;
   if ((len === 0 || len < t.coopMin) && m.threadTrips() <= LOOP_BUDGET) m.thread();
   else if (m.splittable() && len >= t.splitGrain * W * 2 && (P < t.minGroups || m.groupTrips() > LOOP_BUDGET)) {
-    // Enough chunks to fill the device, and to keep each invocation within the loop budget.
+    // Workgroups per output: enough to fill the device, and to keep each invocation within the loop
+    // budget (less the ≤ 3 elements of a quad loop's tail, which invocation 0 adds).
     const fill = Math.min(Math.ceil(t.minGroups / P), Math.floor(len / (t.splitGrain * W)));
-    m.split(Math.max(fill, Math.ceil((len * m.elementTrips()) / (W * LOOP_BUDGET))));
+    const trips = m.elementTrips();
+    m.split(Math.max(fill, Math.ceil((len * trips) / (W * (LOOP_BUDGET - 3 * trips)))));
   } else {
     while (m.groupTrips() > LOOP_BUDGET && m.unroll < 64) m.unroll *= 2;
     if (m.groupTrips() > LOOP_BUDGET) {
