@@ -4,7 +4,9 @@
  * elements, read back) and a jitted scan of 1,000 small steps, each with the device submissions
  * it made per call. `node --conditions=kiln-source --import tsx bench/src/webgpu-steps.ts [rounds] [w1,w3,w4,scan]`.
  * Not part of `npm run bench` (no peers): for before/after comparisons of the runtime. Prints the
- * median and the spread (min–max) of `rounds` timed rounds.
+ * median and the spread (min–max) of `rounds` timed rounds, and the process CPU time per call
+ * (llvmpipe's shader threads included): on a machine shared with other work it moves far less
+ * than wall time, so before/after comparisons under load read it first.
  */
 import { setScanDeviceMinBytes } from "../../packages/backend/src/targets/webgpu/webgpu.js";
 import { ParamState, type Tensor, destroyGpu, grad, init, jit, nn, np, optim, scan, setBackend, webgpuRunStats } from "kiln";
@@ -21,6 +23,7 @@ async function time(name: string, f: () => Promise<unknown>, minMs: number, unit
   for (let i = 0; i < 3; i++) await f();
   const per: number[] = [];
   let subs = 0, calls = 0;
+  const cpu0 = process.cpuUsage();
   const stat = (k: string) => (webgpuRunStats() as unknown as Record<string, number>)[k] ?? NaN;
   const g0 = stat("bindGroupsCreated");
   for (let r = 0; r < rounds; r++) {
@@ -33,9 +36,11 @@ async function time(name: string, f: () => Promise<unknown>, minMs: number, unit
     calls += n;
   }
   per.sort((a, b) => a - b);
+  const cpu = process.cpuUsage(cpu0);
+  const cpuMs = (cpu.user + cpu.system) / 1000 / calls;
   const show = (ms: number) => (unit === "ms" ? ms.toFixed(3) : (1000 / ms).toFixed(0));
   const med = per[per.length >> 1]!;
-  console.log(`${name.padEnd(34)} ${show(med).padStart(9)} ${unit}  (spread ${show(unit === "ms" ? per[0]! : per[per.length - 1]!)}–${show(unit === "ms" ? per[per.length - 1]! : per[0]!)}; submissions/call ${(subs / calls).toFixed(2)}; bind groups created/call ${((stat("bindGroupsCreated") - g0) / calls).toFixed(2)})`);
+  console.log(`${name.padEnd(34)} ${show(med).padStart(9)} ${unit}  (spread ${show(unit === "ms" ? per[0]! : per[per.length - 1]!)}–${show(unit === "ms" ? per[per.length - 1]! : per[0]!)}; submissions/call ${(subs / calls).toFixed(2)}; bind groups created/call ${((stat("bindGroupsCreated") - g0) / calls).toFixed(2)}; cpu ${cpuMs.toFixed(3)} ms/call)`);
 }
 
 const workloads: Record<string, () => Promise<void>> = {

@@ -12,7 +12,8 @@ import { type PlanStats } from "./schedule.js";
 
 export { cpuExecutor, webgpuExecutor, runPlan, planKernels } from "./targets/index.js";
 export { clearPlanCache, planCacheStats } from "./targets/js/cpu.js";
-export { setStepTimer } from "./host/run.js";
+export { setStepTimer, type StepTimer } from "./host/run.js";
+export { profile, type Profile, type KernelProfile, type ProfileOptions } from "./profile.js";
 export { kernelCacheStats, clearKernelCache } from "./targets/js/kernel-cache.js";
 export { parameterizeConstants, staysLiteral, type Parameterized } from "./params.js";
 export { type Kernel, type Stmt, type Op, type Operand, type BufferParam, type LoopKind, printKernel } from "./kernel.js";

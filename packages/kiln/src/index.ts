@@ -47,9 +47,9 @@ export {
 // ------------------------------------------------------------------ backends (@kiln/backend)
 export {
   backends, init, setBackend, getBackend, setCpuThreads, cpuThreads, destroyGpu, lowerGraph, kernelCacheStats,
-  tuneWebgpu, webgpuRunStats, webgpuCacheStats, setWgslSourceStore, gpujsStats, gpujsMode, destroyGpujs, wasmKernelStats, setWasmMinElements,
+  tuneWebgpu, webgpuRunStats, webgpuCacheStats, setWgslSourceStore, profile, gpujsStats, gpujsMode, destroyGpujs, wasmKernelStats, setWasmMinElements,
   type BackendInfo, type GpujsMode, type GpujsInitOptions, type BackendName, type InitOptions, type AdapterSummary, type LoweredGraph, type LoweredKernelInfo,
-  type PlanStats, type TuneOptions, type TuneReport, type WgslSourceStore, type WgslStoreProblem,
+  type PlanStats, type TuneOptions, type TuneReport, type WgslSourceStore, type WgslStoreProblem, type Profile, type KernelProfile, type ProfileOptions,
 } from "@kiln/backend";
 
 // ------------------------------------------------------------------ modules and training (@kiln/nn)

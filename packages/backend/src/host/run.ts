@@ -41,8 +41,11 @@ export interface Host {
   stepInHeap(step: KernelStep): boolean;
 }
 
-/** Per-step timing hook (benchmarks): called after each kernel with its kind and milliseconds. */
-let stepTimer: ((kind: KernelStep["kind"], ms: number) => void) | null = null;
+/** A step timer: called after each host kernel with its kind, milliseconds and the step (its name, kernel, flops). */
+export type StepTimer = (kind: KernelStep["kind"], ms: number, step: KernelStep) => void;
+
+/** Per-step timing hook (benchmarks, `profile()`). */
+let stepTimer: StepTimer | null = null;
 
 /**
  * Installs (or removes, with `null`) a hook timing every kernel a plan runs, eager or jitted:
@@ -52,7 +55,7 @@ let stepTimer: ((kind: KernelStep["kind"], ms: number) => void) | null = null;
  * setStepTimer((kind, ms) => { if (kind === "matmul") matmulMs += ms; });
  * step(x); setStepTimer(null);
  */
-export function setStepTimer(timer: ((kind: KernelStep["kind"], ms: number) => void) | null): void {
+export function setStepTimer(timer: StepTimer | null): void {
   stepTimer = timer;
 }
 
@@ -115,7 +118,7 @@ export function makeHost(kernels: HostKernels): Host {
         const [out, ...ins] = step.bindings.map((id) => arrays[id]!);
         libraryFn(step.library!)(step.library!, ins, out!);
       }
-      stepTimer?.(step.kind, performance.now() - t0);
+      stepTimer?.(step.kind, performance.now() - t0, step);
     }
     return arrays;
   }

@@ -135,7 +135,7 @@ function runPipelined(steps: Host, plan: Plan, inputs: readonly TypedArray[]): T
         const host = steps.runStep(step, step.bindings.slice(step.outputs).filter((id) => id >= 0).map(array), outIds.map((id) => plan.buffers[id]!));
         outIds.forEach((id, j) => (values[id] = host[j]!));
       }
-      timer?.(step.kind, performance.now() - t0);
+      timer?.(step.kind, performance.now() - t0, step);
     }
     const arrays: TypedArray[] = [];
     for (const id of plan.outputs) arrays[id] = array(id);

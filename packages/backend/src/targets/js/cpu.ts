@@ -187,7 +187,7 @@ function compileCpu(host: Host, graph: Graph, opts: CpuCompileOptions = {}): Com
           if (timer) {
             const t0 = performance.now();
             fns[k]!(args as TypedArray[]);
-            timer(kinds[k]!, performance.now() - t0);
+            timer(kinds[k]!, performance.now() - t0, steps[k]!);
           } else fns[k]!(args as TypedArray[]);
         }
         const out: DataBuffer[] = new Array(plan.outputs.length);

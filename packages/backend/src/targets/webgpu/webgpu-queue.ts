@@ -28,6 +28,7 @@
 import { type DType, type TypedArray, isBits16, numbersToBits16 } from "@kiln/core";
 import { allocTypedArray } from "../../storage.js";
 import { type GpuContext, lostDeviceError } from "./webgpu-device.js";
+import { webgpuObserver } from "./webgpu-observe.js";
 
 interface Batch {
   readonly encoder: GPUCommandEncoder;
@@ -99,7 +100,9 @@ export function flushQueue(ctx: GpuContext): void {
     return;
   }
   ctx.device.pushErrorScope("validation");
+  const observer = webgpuObserver(), t0 = observer ? performance.now() : 0;
   ctx.device.queue.submit([b.encoder.finish()]);
+  observer?.submission(ctx.device.queue.onSubmittedWorkDone().then(() => performance.now() - t0));
   const check = ctx.device.popErrorScope().then(
     (err) => void (err && (ctx.error ??= err.message)),
     () => undefined,

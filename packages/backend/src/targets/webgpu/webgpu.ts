@@ -27,6 +27,7 @@ import {
   scopedErrors, upload,
 } from "./webgpu-memory.js";
 import { queueStats, recordCopy, recordPass, recordPlan } from "./webgpu-queue.js";
+import { webgpuObserver } from "./webgpu-observe.js";
 import { recordScan } from "./webgpu-scan.js";
 import { type DeviceBranch, branchStats, runDeviceBranch } from "./webgpu-branch.js";
 import {
@@ -309,6 +310,7 @@ function encodeStep(
     pass.dispatchWorkgroups(...d.groups);
   });
   counters.deviceSteps++;
+  webgpuObserver()?.step(step, program.dispatches.length);
 }
 
 /** Scratch buffers from the pool for one recording: released by the caller once recorded. */

@@ -10,13 +10,17 @@
  *    log2(size) barrier steps) and share the result; inner output loops (softmax's column loop
  *    after its row max and sum) are strided across the invocations. Long reductions, many outputs.
  *  - **split**: a reduction too long for one workgroup and too few outputs to fill the device
- *    (a full sum) is cut into chunks: a first dispatch writes one partial per (output, chunk)
- *    workgroup, a second combines the partials and runs the epilogue.
+ *    (a full sum): a first dispatch of `groups` workgroups per output (enough to fill the device —
+ *    the tuning's `minGroups` — and to keep each invocation within the loop budget) in which every
+ *    invocation sums a strided share of the elements — four at a time through vec4 loads where
+ *    the input is contiguous and the tuning asks for it — into its own partial (no barrier); a
+ *    second, one workgroup per output, adds the partials and combines them by the tree, then runs
+ *    the epilogue. The finish stays on the device: the plan reads back one value per output.
  *
  * Dispatches larger than 65535 workgroups (the per-dimension limit) use a 2-D grid, linearized
  * in the shader. No invocation runs more than `LOOP_BUDGET` loop iterations (all loops together,
  * targets/webgpu/wgsl-loops.ts):
- * a reduction that would is split into more chunks, or its strided loop is unrolled. Every size
+ * a reduction that would is split across more workgroups, or its strided loop is unrolled. Every size
  * is a compile-time constant: kernels are specialized to their shapes.
  * Contractions have their own template (targets/webgpu/wgsl-matmul.ts).
  */
@@ -24,7 +28,7 @@ import { type Kernel, type Stmt } from "../../kernel.js";
 import { type ReduceOp } from "../../expr.js";
 import { type AccType, WgslWriter, combine } from "./wgsl.js";
 import {
-  type Grid, type LoopStmt, type WgslDispatch, type WgslProgram, type WgslTuning, decompose, extentOf, flatten, gridDims, gridOf, simpleLoop, unblock, wgslModule,
+  type Grid, type LoopStmt, type Nest, type WgslDispatch, type WgslProgram, type WgslTuning, decompose, extentOf, flatten, gridDims, gridOf, simpleLoop, unblock, wgslModule,
 } from "./wgsl-module.js";
 
 export type { LoopStmt, MatmulChoice, MatmulStrategy, WgslDispatch, WgslProgram, WgslTuning } from "./wgsl-module.js";
@@ -56,11 +60,11 @@ class Mapper {
     this.grid = gridOf(k.body);
   }
 
-  private emit(body: string[], wg: number, groups: number, scratch: { name: string; slot: number; type: string; written: boolean }[] = []): void {
+  private emit(body: string[], wg: number, groups: number, scratch: { name: string; slot: number; type: string; written: boolean }[] = [], quadViews: readonly number[] = []): void {
     if (groups === 0) return;
     const dims = gridDims(groups, this.t.maxGroupsPerDim);
     const shared = [...this.sharedTypes].map((ty) => `var<workgroup> red_${ty}: array<${ty}, ${wg}>;`);
-    const { source, bindings } = wgslModule(this.w, body, wg, dims[0], { scratch, shared });
+    const { source, bindings } = wgslModule(this.w, body, wg, dims[0], { scratch, shared, quadViews });
     this.dispatches.push({ source, bindings, groups: dims });
     this.sharedTypes.clear();
   }
@@ -89,37 +93,87 @@ class Mapper {
     this.emit(out, W, P);
   }
 
-  /** Two dispatches: chunk partials, then their combination and the epilogue. */
-  split(parts: number): void {
-    const W = this.t.groupThreads, P = this.grid.size;
+  /**
+   * Two dispatches: per-invocation partials, then their combination and the epilogue. The first
+   * runs `groups` workgroups per output; invocation i of T = groups · W sums the output's
+   * elements i, i + T, i + 2T, … in increasing order (quads 4i…4i+3, 4(i + T)… when it loads
+   * them as vec4: `quadBuffers`) and stores its own partial — no workgroup tree, no barrier. The
+   * second runs one workgroup per output: invocation l sums partials l, l + W, …, the tree combines
+   * the W sums, then the epilogue. That is the summation order on every adapter.
+   */
+  split(groups: number): void {
+    const W = this.t.groupThreads, P = this.grid.size, T = groups * W;
     const inner = unblock(this.grid.inner);
     const at = inner.findIndex((s) => s.s === "loop");
     const loop = inner[at] as LoopStmt;
     const nest = flatten(loop)!;
     const [acc, rop] = [...updatedAccs([loop])][0]!;
     const ty = this.w.accTypeOf(acc);
-    const slot = this.scratch.push({ size: P * parts, type: ty }) - 1;
-    const chunk = Math.ceil(nest.size / parts);
-    // Stage 1: workgroup g reduces chunk (g % parts) of output (g / parts).
+    const slot = this.scratch.push({ size: P * T, type: ty }) - 1;
+    const quads = this.quadBuffers(nest);
     this.w.begin();
-    const s1 = [`  if (gid >= ${P * parts}) { return; }`, `  let o_ = gid / ${parts};`, `  let lo_ = (gid % ${parts}) * ${chunk};`, `  let hi_ = min(lo_ + ${chunk}, ${nest.size});`];
+    const s1 = [`  if (gid >= ${P * groups}) { return; }`, `  let o_ = gid / ${groups};`, `  let i_ = (gid % ${groups}) * ${W} + lid;`];
     this.gridPrologue("o_", s1);
     this.w.serial(inner.slice(0, at), "  ", s1);
-    s1.push(`  for (var f_ = lo_ + lid; f_ < hi_; f_ += ${W}) {`, ...decompose("f_", nest.vars, "    "));
-    this.w.serial(nest.body, "    ", s1);
-    s1.push("  }");
-    this.treeReduce(acc, rop, W, s1);
-    s1.push(`  if (lid == 0) { part_[gid] = ${acc}; }`);
-    this.emit(s1, W, P * parts, [{ name: "part_", slot, type: ty, written: true }]);
-    // Stage 2: one workgroup per output combines its partials, then the epilogue.
+    if (quads.length) this.quadLoop(nest, quads, T, s1);
+    else {
+      s1.push(`  for (var f_ = i_; f_ < ${nest.size}; f_ += ${T}) {`, ...decompose("f_", nest.vars, "    "));
+      this.w.serial(nest.body, "    ", s1);
+      s1.push("  }");
+    }
+    s1.push(`  part_[o_ * ${T} + i_] = ${acc};`);
+    this.emit(s1, W, P * groups, [{ name: "part_", slot, type: ty, written: true }], quads);
     this.w.begin();
     const s2 = [`  if (gid >= ${P}) { return; }`];
     this.gridPrologue("gid", s2);
     this.w.serial(inner.slice(0, at), "  ", s2);
-    s2.push(`  for (var f_ = lid; f_ < ${parts}; f_ += ${W}) { ${acc} = ${combine(rop, ty, acc, `part_[gid * ${parts} + f_]`)}; }`);
+    s2.push(`  for (var f_ = lid; f_ < ${T}; f_ += ${W}) { ${acc} = ${combine(rop, ty, acc, `part_[gid * ${T} + f_]`)}; }`);
     this.treeReduce(acc, rop, W, s2);
     this.coop(inner.slice(at + 1), "  ", s2);
     this.emit(s2, W, P, [{ name: "part_", slot, type: ty, written: false }]);
+  }
+
+  /**
+   * Inputs the reduction reads at its own (contiguous) index — a one-variable nest loading
+   * `b[v]` — loaded four at a time through a vec4 view: a quarter of the load instructions and
+   * loop iterations (hardware GPUs issue one 16-byte load). Only as many as free bindings allow,
+   * and only where the tuning asks for it (`quadLoads`: not on software adapters, see there).
+   */
+  private quadBuffers(nest: Nest): number[] {
+    if (!this.t.quadLoads || nest.vars.length !== 1 || nest.size < 4) return [];
+    const v = nest.vars[0]!.name;
+    const found = new Set<number>();
+    const walk = (stmts: readonly Stmt[]): void => {
+      for (const st of stmts) {
+        if (st.s === "let" && st.value.op === "load" && st.value.index.k === "var" && st.value.index.name === v) {
+          const p = this.k.params[st.value.buf]!;
+          if (p.role === "in" && p.dtype !== "bool") found.add(st.value.buf);
+        } else if (st.s === "if" || st.s === "loop") walk(st.body);
+      }
+    };
+    walk(nest.body);
+    // The first pass binds the kernel's inputs, the partials and the views (never its outputs).
+    const free = this.t.storageBuffers - 1 - this.k.params.filter((p) => p.role !== "out").length;
+    return [...found].sort((a, b) => a - b).slice(0, Math.max(0, free));
+  }
+
+  /** The first pass's loop over quads, the body once per lane; invocation 0 then takes the last n % 4 elements. */
+  private quadLoop(nest: Nest, quads: readonly number[], T: number, out: string[]): void {
+    const v = nest.vars[0]!.name, n = nest.size, full = Math.floor(n / 4);
+    const bufs = new Set(quads);
+    out.push(`  for (var j_ = i_; j_ < ${full}; j_ += ${T}) {`, ...quads.map((b) => `    let q${b}_ = q${b}v_[j_];`));
+    for (let u = 0; u < 4; u++) {
+      this.w.lane = { bufs, index: v, u };
+      out.push(`    { let ${v} = j_ * 4 + ${u};`);
+      this.w.serial(nest.body, "      ", out);
+      out.push("    }");
+    }
+    this.w.lane = null;
+    out.push("  }");
+    if (n % 4 === 0) return;
+    out.push(`  if (i_ == 0) {`, `    for (var ${v}: i32 = ${full * 4}; ${v} < ${n}; ${v} += 1) {`);
+    this.w.serial(nest.body, "      ", out);
+    out.push("    }", "  }");
   }
 
   /** Combines every invocation's `acc` in workgroup memory; all of them end with the total. */
@@ -246,9 +300,11 @@ export function renderWgslProgram(k: Kernel, t: WgslTuning): WgslProgram {
   const P = m.grid.size, W = t.groupThreads;
   if ((len === 0 || len < t.coopMin) && m.threadTrips() <= LOOP_BUDGET) m.thread();
   else if (m.splittable() && len >= t.splitGrain * W * 2 && (P < t.minGroups || m.groupTrips() > LOOP_BUDGET)) {
-    // Enough chunks to fill the device, and to keep each invocation within the loop budget.
+    // Workgroups per output: enough to fill the device, and to keep each invocation within the loop
+    // budget (less the ≤ 3 elements of a quad loop's tail, which invocation 0 adds).
     const fill = Math.min(Math.ceil(t.minGroups / P), Math.floor(len / (t.splitGrain * W)));
-    m.split(Math.max(fill, Math.ceil((len * m.elementTrips()) / (W * LOOP_BUDGET))));
+    const trips = m.elementTrips();
+    m.split(Math.max(fill, Math.ceil((len * trips) / (W * (LOOP_BUDGET - 3 * trips)))));
   } else {
     while (m.groupTrips() > LOOP_BUDGET && m.unroll < 64) m.unroll *= 2;
     if (m.groupTrips() > LOOP_BUDGET) {

@@ -20,6 +20,12 @@ export interface WgslTuning {
   readonly coopMin: number;
   /** Workgroups that keep the device busy: fewer outputs than this split a long reduction. */
   readonly minGroups: number;
+  /**
+   * Whether a split reduction loads its contiguous inputs as vec4 quads (wgsl-kernel.ts). Not on
+   * software adapters: llvmpipe already runs 8 invocations as one SIMD vector, and the body
+   * repeated per lane cost W1 ~40% more CPU time there (measured against the scalar loop).
+   */
+  readonly quadLoads: boolean;
   /** Elements per invocation below which a reduction is not split further. */
   readonly splitGrain: number;
   readonly maxGroupsPerDim: number;
@@ -33,6 +39,8 @@ export interface WgslTuning {
   readonly matmulThreads: number;
   /** Bytes of workgroup memory a dispatch may use (the shared-memory tiles fit in it). */
   readonly workgroupStorage: number;
+  /** Storage buffers one dispatch may bind (the adapter's maxStorageBuffersPerShaderStage). */
+  readonly storageBuffers: number;
 }
 
 /**
@@ -185,6 +193,11 @@ export function wgslModule(
     functions?: readonly string[];
     /** Element types overriding the storage type of some parameters (vec4 views of panels). */
     types?: ReadonlyMap<number, string>;
+    /**
+     * Parameters also bound a second time as `q<k>v_: array<vec4<T>>` (read-only), besides their
+     * scalar binding: a vectorized reduction's quad loads (the scalar view serves other reads).
+     */
+    quadViews?: readonly number[];
   } = {},
 ): { source: string; bindings: number[] } {
   const bindings: number[] = [];
@@ -193,6 +206,10 @@ export function wgslModule(
     const p = w.params[i]!;
     const ty = opts.types?.get(i) ?? (p.role === "scratch" ? "f32" : storageType(p.dtype));
     decls.push(`@group(0) @binding(${bindings.length}) var<storage, ${w.written.has(i) ? "read_write" : "read"}> b${i}: array<${ty}>;`);
+    bindings.push(i);
+  }
+  for (const i of opts.quadViews ?? []) {
+    decls.push(`@group(0) @binding(${bindings.length}) var<storage, read> q${i}v_: array<vec4<${storageType(w.params[i]!.dtype)}>>;`);
     bindings.push(i);
   }
   for (const s of opts.scratch ?? []) {

@@ -238,31 +238,38 @@ fn log_(x: f32) -> f32 {
   let kf = f32(k);
   return kf * 0.693359375 + (logc_(m - 1.0) - kf * 2.12194440e-4);
 }
-// (e^x - 1) / x for |x| < ln 2: its Taylor series to x^10 (truncation below 2^-30).
-fn em1c_(x: f32) -> f32 {
-  return 1.0 + x * (0.5 + x * (0.16666667 + x * (0.041666668 + x * (0.008333334 + x * (0.0013888889 + x * (1.984127e-4 + x * (2.4801588e-5 + x * (2.7557319e-6 + x * (2.755732e-7 + x * 2.5052108e-8)))))))));
-}
 // 2^k for -126 <= k <= 127, exactly.
 fn e2_(k: i32) -> f32 { return bitcast<f32>(u32(k + 127) << 23u); }
-// exp: x = n ln2 + r with |r| <= ln2 / 2 (Cody-Waite: n * 0.693359375 is exact), e^r by the
-// series, then two exact power-of-two scalings (2^n alone overflows for n = 128). Drivers compute
-// exp2(x * log2(e)), whose rounding grows with |x| (Mesa: ~26 ulp at 44) and which overflows
-// early (Mesa: exp(88.7) = inf).
-fn exp_(x: f32) -> f32 {
-  if (isnan_(x)) { return x; }
-  if (x > 88.72284) { return kInf; }
-  if (x < -103.97209) { return 0.0; }
-  let n = round(x * 1.442695);
-  let r = (x - n * 0.693359375) + n * 2.12194440e-4;
+// e^r - 1 for |r| <= ln2 / 2: its Taylor series to r^8 (truncation below 2^-30 relative).
+fn em1r_(r: f32) -> f32 {
+  return r * (1.0 + r * (0.5 + r * (0.16666667 + r * (0.041666668 + r * (0.008333334 + r * (0.0013888889 + r * (1.984127e-4 + r * 2.4801588e-5)))))));
+}
+// The one path of exp and expm1: x = n ln2 + r with |r| <= ln2 / 2 (Cody-Waite: n * 0.693359375
+// is exact), e^r - 1 by the series, then (e^r - 1 + c) 2^n with c = 1 (exp) or 1 - 2^-n (expm1:
+// exact for the n that matter, so nothing cancels) and two exact power-of-two scalings (2^n alone
+// overflows for n = 128). Branch-free on purpose: the invocations of a workgroup run as SIMD lanes
+// (llvmpipe's 8-wide vectors, a GPU's warps), which execute both sides of a divergent branch —
+// the former expm1 (a series below ln 2, exp beyond) cost two polynomials per call in a reduction
+// over varied inputs. x is clamped first so that n stays within e2_'s range; the callers set the
+// results outside it. Drivers compute exp2(x * log2(e)), whose rounding grows with |x| (Mesa: ~26
+// ulp at 44) and which overflows early (Mesa: exp(88.7) = inf).
+fn expn_(x: f32, lo: f32, m1: bool) -> f32 {
+  let xc = clamp(x, lo, 88.8);
+  let n = round(xc * 1.442695);
+  let r = (xc - n * 0.693359375) + n * 2.12194440e-4;
   let k = i32(n);
   let h = k / 2;
-  return ((1.0 + r * em1c_(r)) * e2_(h)) * e2_(k - h);
+  // 1 - 2^-n is 1 in f32 from n = 25: capping n keeps e2_'s argument in range.
+  let c = select(1.0, 1.0 - e2_(-min(k, 64)), m1);
+  return ((em1r_(r) + c) * e2_(h)) * e2_(k - h);
 }
-// expm1: the series where exp(x) - 1 cancels (|x| < ln 2).
+fn exp_(x: f32) -> f32 {
+  let y = select(expn_(x, -104.0, false), 0.0, x < -103.97209);
+  return select(select(y, kInf, x > 88.72284), x, isnan_(x));
+}
+// expm1 is -1 in f32 below -17.33 (the clamp); ±0 and NaN pass through (r would lose -0's sign).
 fn expm1_(x: f32) -> f32 {
-  if (isnan_(x) || x == 0.0) { return x; }
-  if (abs(x) < 0.6931472) { return x * em1c_(x); }
-  return exp_(x) - 1.0;
+  return select(expn_(x, -17.5, true), x, isnan_(x) || x == 0.0);
 }
 fn log1p_(x: f32) -> f32 {
   if (isnan_(x) || x == 0.0) { return x; }
@@ -300,11 +307,10 @@ fn cosh_(x: f32) -> f32 {
   return 0.5 * (e + 1.0 / e);
 }
 fn tanh_(x: f32) -> f32 {
-  if (isnan_(x) || x == 0.0) { return x; }
-  let ax = abs(x);
-  var t = 1.0; // tanh(x) rounds to 1 from x = 9.01
-  if (ax < 10.0) { let e = expm1_(2.0 * ax); t = e / (e + 2.0); }
-  return select(t, -t, x < 0.0);
+  // tanh(x) rounds to 1 from |x| = 9.01: clamping keeps expm1 finite; one branch-free path (see expn_).
+  let e = expm1_(2.0 * min(abs(x), 9.1));
+  let t = e / (e + 2.0);
+  return select(bitcast<f32>(bitcast<u32>(t) | (bitcast<u32>(x) & 0x80000000u)), x, isnan_(x));
 }
 fn atan2_(y: f32, x: f32) -> f32 {
   if (isnan_(x) || isnan_(y)) { return x + y; }

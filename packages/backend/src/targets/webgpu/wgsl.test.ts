@@ -18,7 +18,7 @@ import { type WgslTuning, gridDims } from "./wgsl-module.js";
 const WGSL_ALU: Record<AluOp, AluRender> = TABLE;
 
 const SOFTWARE: WgslTuning = {
-  threads: 64, groupThreads: 64, coopMin: 2048, minGroups: 8, splitGrain: 64, maxGroupsPerDim: 65535, matmulThreads: 64, workgroupStorage: 16384, matmul: [{ upTo: Number.MAX_SAFE_INTEGER, strategy: "packed", tm: 16, tn: 32 }],
+  threads: 64, groupThreads: 64, coopMin: 2048, minGroups: 8, splitGrain: 64, quadLoads: false, maxGroupsPerDim: 65535, matmulThreads: 64, workgroupStorage: 16384, storageBuffers: 8, matmul: [{ upTo: Number.MAX_SAFE_INTEGER, strategy: "packed", tm: 16, tn: 32 }],
 };
 
 /** The kernels of the plan computing `t` (realized leaves are inputs). */
@@ -78,15 +78,40 @@ describe("WGSL renderer", () => {
     expect(d.source).to.not.contain("workgroupBarrier");
   });
 
-  it("a full reduction of 2^20 elements is split: partials per workgroup, then their combination", () => {
+  it("a full reduction of 2^20 elements is split: one partial per invocation (no barrier), then one workgroup adds them on the device", () => {
     const [k] = kernelsOf(np.sum(np.tanh(np.array([0.5]).add(npUtil.fullRaw([2 ** 20], 1, "float32")))));
     const prog = renderWgslProgram(k!, SOFTWARE);
     expect(prog.dispatches).to.have.length(2);
-    expect(prog.scratch).to.deep.equal([{ size: 8, type: "f32" }]);
+    expect(prog.scratch).to.deep.equal([{ size: 8 * 64, type: "f32" }]); // minGroups workgroups of groupThreads partials
     expect(prog.dispatches[0]!.groups).to.deep.equal([8, 1, 1]);
-    expect(prog.dispatches[0]!.source).to.contain("var<storage, read_write> part_").and.contain("workgroupBarrier()");
-    expect(prog.dispatches[1]!.source).to.contain("var<storage, read> part_");
+    const [first, second] = prog.dispatches.map((d) => d.source);
+    expect(first).to.contain("var<storage, read_write> part_").and.contain("part_[o_ * 512 + i_] = a").and.not.contain("workgroupBarrier()");
+    expect(first).to.not.contain("vec4"); // software tuning: scalar loads
+    expect(second).to.contain("var<storage, read> part_").and.contain("workgroupBarrier()");
     expect(prog.dispatches[1]!.bindings).to.include(-1);
+  });
+
+  it("with quadLoads, a contiguous input is read as vec4 quads (the body once per lane), the n % 4 tail by invocation 0", () => {
+    const [k] = kernelsOf(np.sum(np.tanh(np.array(new Float32Array(2 ** 20 + 3)).mul(np.array([0.5])))));
+    const d = renderWgslProgram(k!, { ...SOFTWARE, quadLoads: true }).dispatches[0]!;
+    expect(d.source).to.match(/var<storage, read> q\d+v_: array<vec4<f32>>/);
+    expect(d.source).to.match(/let q(\d+)_ = q\1v_\[j_\];/);
+    expect(d.source.match(/tanh_\(/g)!.length - WGSL_PRELUDE.match(/tanh_\(/g)!.length).to.equal(5); // four lanes + the tail
+    expect(d.source).to.contain("if (i_ == 0) {").and.contain(`< ${2 ** 20 + 3}`);
+    // The view is a second binding of the same parameter.
+    const params = d.bindings.filter((b) => b >= 0);
+    expect(new Set(params).size).to.be.lessThan(params.length);
+    // No free binding for a view: scalar loads.
+    const none = renderWgslProgram(k!, { ...SOFTWARE, quadLoads: true, storageBuffers: k!.params.length }).dispatches[0]!;
+    expect(none.source).to.not.contain("vec4<f32>>");
+  });
+
+  it("exp, expm1 and tanh are branch-free (SIMD lanes would run both sides of a branch)", () => {
+    for (const name of ["exp_", "expm1_", "tanh_", "expn_"]) {
+      const body = new RegExp(`fn ${name}\\(x: f32[^{]*\\{([\\s\\S]*?)\\n\\}`).exec(WGSL_PRELUDE)?.[1];
+      expect(body, name).to.be.a("string");
+      expect(body, name).to.not.match(/\bif\b|\breturn\b[^;]*;[\s\S]*\breturn\b/);
+    }
   });
 
   it("long rows get a workgroup each (a tree of barriers); short rows one invocation each", () => {

@@ -262,10 +262,17 @@ export class WgslWriter {
     return accInitValue(init, l?.acc ?? "f32");
   }
 
+  /**
+   * A vectorized reduction's current lane (wgsl-kernel.ts): a load of one of `bufs` at exactly
+   * `index` is lane `u` of the quad `q<buf>_` already fetched through the buffer's vec4 view.
+   */
+  lane: { readonly bufs: ReadonlySet<number>; readonly index: string; readonly u: number } | null = null;
+
   /** Starts a new dispatch: forgets which buffers were referenced. */
   begin(): void {
     this.used = new Set();
     this.written = new Set();
+    this.lane = null;
   }
 
   dtypeOf(o: Operand): ExprDType {
@@ -289,6 +296,8 @@ export class WgslWriter {
   }
 
   load(buf: number, index: string): string {
+    // (The quad came through the vec4 view: the scalar binding is declared only if read otherwise.)
+    if (this.lane?.bufs.has(buf) && index === this.lane.index) return `q${buf}_[${this.lane.u}]`;
     this.used.add(buf);
     const p = this.params[buf]!;
     return p.dtype === "bool" && p.role !== "scratch" ? `(b${buf}[${index}] != 0u)` : `b${buf}[${index}]`;
