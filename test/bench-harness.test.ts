@@ -7,7 +7,7 @@
  */
 import { expect } from "chai";
 import { type Tensor, jit, np, scan } from "kiln";
-import { kernelProfile } from "../bench/src/kernel-profile.js";
+import { kernelProfile, profileByKind } from "../bench/src/kernel-profile.js";
 import { WORKLOADS, parseBenchArgs } from "../bench/src/options.js";
 import { metric, reportWorkload } from "../bench/src/report.js";
 import { measureInterleaved, summarizeRuns } from "../bench/src/timing.js";
@@ -123,6 +123,11 @@ describe("bench harness", () => {
       for (const l of p.lines) expect(l.minMs).to.be.at.most(l.meanMs);
       expect(p.kernelMinMs).to.be.closeTo(p.lines.reduce((s, l) => s + l.minMs, 0), 1e-9);
       expect(Object.values(p.byFamily).reduce((s, v) => s + v, 0)).to.be.closeTo(p.kernelMinMs, 1e-9);
+      // W3's table: kernels counted and timed by kind, the rest of the step's time on its own line
+      const byKind = profileByKind(p);
+      expect(byKind.lines.at(-1)!.kind).to.equal("outside kernels");
+      expect(byKind.lines.reduce((s, l) => s + l.countPerStep, 0)).to.equal(kernels.length);
+      expect(byKind.lines.reduce((s, l) => s + l.msPerStep, 0)).to.be.closeTo(p.stepMs, 1e-9);
     });
 
     it("refuses a step that runs kernels besides the plan's (positions would not line up)", () => {

@@ -1,5 +1,5 @@
 /**
- * `--profile` for the model steps (W7, W8): where a jitted kiln step's time goes, kernel by kernel.
+ * `--profile`: where a jitted kiln step's time goes, kernel by kernel (W7, W8) and by kernel kind (W3).
  * The backend's step timer (`setStepTimer`) reports every kernel a plan runs, in plan order, so the
  * i-th report of a call is the plan's i-th kernel (`lower().kernels`). Per kernel the profile keeps
  * the mean and the minimum over the profiled steps: on a shared machine the minimum is the kernel's
@@ -19,6 +19,8 @@ export interface KernelLine {
   /** Position in the plan. */
   readonly index: number;
   readonly name: string;
+  /** The kernel's kind, the first part of its name: matmul, reduce, elementwise or library. */
+  readonly kind: string;
   readonly meanMs: number;
   readonly minMs: number;
   /** Of the summed kernel minima, %. */
@@ -68,9 +70,9 @@ export function kernelProfile(step: () => unknown, kernels: readonly ProfiledKer
   const kernelMinMs = min.reduce((a, b) => a + b, 0);
   const byFamily: Record<string, number> = {};
   const lines = kernels.map((k, i): KernelLine => {
-    const family = k.name.split("_")[0]!;
-    byFamily[family] = (byFamily[family] ?? 0) + min[i]!;
-    return { index: i, name: k.name, meanMs: sum[i]! / steps, minMs: min[i]!, sharePct: (100 * min[i]!) / kernelMinMs, gflops: k.flops / (min[i]! * 1e6) };
+    const kind = k.name.split("_")[0]!;
+    byFamily[kind] = (byFamily[kind] ?? 0) + min[i]!;
+    return { index: i, name: k.name, kind, meanMs: sum[i]! / steps, minMs: min[i]!, sharePct: (100 * min[i]!) / kernelMinMs, gflops: k.flops / (min[i]! * 1e6) };
   }).sort((a, b) => b.minMs - a.minMs);
   return { steps, stepMs: total / steps, kernelMinMs, byFamily, lines };
 }
@@ -83,4 +85,32 @@ export function printKernelProfile(title: string, p: KernelProfile, mflop: numbe
   for (const l of p.lines.slice(0, top)) {
     console.log(`${lpad(String(l.index), 4)}  ${pad(l.name, 34)}${lpad(l.minMs.toFixed(2), 9)}${lpad(l.meanMs.toFixed(2), 9)}${lpad(`${l.sharePct.toFixed(1)}%`, 8)}${lpad(l.gflops >= 0.05 ? l.gflops.toFixed(1) : "", 9)}`);
   }
+}
+
+/** One line of the by-kind profile: a kernel kind (or the time outside kernels). */
+export interface ProfileLine {
+  readonly kind: string;
+  readonly countPerStep: number;
+  readonly msPerStep: number;
+  /** Of the step's wall time, %. */
+  readonly sharePct: number;
+}
+
+/**
+ * The profile summed by kernel kind (mean times), plus the rest of the step's wall time: argument
+ * matching, dispatch, allocation and the State commit.
+ * @example profileByKind(kernelProfile(step, kernels, 10)).lines.at(-1)!.kind; // "outside kernels"
+ */
+export function profileByKind(p: KernelProfile): { stepMs: number; lines: ProfileLine[] } {
+  const byKind = new Map<string, { count: number; ms: number }>();
+  for (const l of p.lines) {
+    const e = byKind.get(l.kind) ?? { count: 0, ms: 0 };
+    e.count++, (e.ms += l.meanMs);
+    byKind.set(l.kind, e);
+  }
+  const lines: ProfileLine[] = [...byKind].sort((a, b) => b[1].ms - a[1].ms)
+    .map(([kind, e]) => ({ kind, countPerStep: e.count, msPerStep: e.ms, sharePct: (100 * e.ms) / p.stepMs }));
+  const outside = p.stepMs - lines.reduce((a, l) => a + l.msPerStep, 0);
+  lines.push({ kind: "outside kernels", countPerStep: 0, msPerStep: outside, sharePct: (100 * outside) / p.stepMs });
+  return { stepMs: p.stepMs, lines };
 }
