@@ -66,7 +66,7 @@ export async function runStepWorkload(
   reportUnavailable(failed);
   const profiles: Record<string, KernelProfile> = {};
   for (const [name, r] of toProfile) {
-    profiles[name] = kernelProfile(r.step, r.profile!, opts.quick ? 3 : 10);
+    profiles[name] = kernelProfile(r.step, r.profile!, opts.quick ? 3 : 20);
     printKernelProfile(`${workload} profile, ${name}`, profiles[name], r.mflop ?? NaN);
   }
   return { [workload]: { ...rows, kiln, failed, ...(toProfile.length ? { profiles } : {}) } };
