@@ -6,7 +6,8 @@
  * that refuses what it does not understand instead of silently running everything.
  */
 import { expect } from "chai";
-import { type Tensor, jit, np, scan } from "kiln";
+import { type Tensor, jit, np } from "kiln";
+import { activeExecutor, setExecutor } from "@kiln/core";
 import { kernelProfile, profileByKind } from "../bench/src/kernel-profile.js";
 import { WORKLOADS, parseBenchArgs } from "../bench/src/options.js";
 import { metric, reportWorkload } from "../bench/src/report.js";
@@ -102,6 +103,10 @@ describe("bench harness", () => {
   });
 
   describe("kernel profile (--profile for W7, W8)", () => {
+    // The profile times the cpu backend's kernels: whatever executor earlier suites left active.
+    let previous = "";
+    before(() => ((previous = activeExecutor().name), setExecutor("cpu")));
+    after(() => setExecutor(previous));
     const step = jit((a: Tensor, b: Tensor) => np.tanh(np.matmul(a, b)).sum(0).add(np.exp(a).sum()));
     const a = np.ones([64, 64]), b = np.ones([64, 64]);
 

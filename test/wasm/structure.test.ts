@@ -7,12 +7,16 @@
 import { expect } from "chai";
 import { type Tensor, grad, jit, nn, np, optim, ParamState } from "kiln";
 import { scheduleGraph } from "@kiln/backend";
-import { type Node, bufferOf } from "@kiln/core";
+import { type Node, activeExecutor, bufferOf, setExecutor } from "@kiln/core";
 import { renderWasm } from "../../packages/backend/src/targets/wasm/wasm-render.js";
 import { heap } from "../../packages/backend/src/host/heap.js";
 
 describe("wasm: structure of the benchmark workloads", function () {
   this.timeout(60_000);
+  // The steps are lowered for the cpu backend, whatever executor earlier suites left active.
+  let previous = "";
+  before(() => ((previous = activeExecutor().name), setExecutor("cpu")));
+  after(() => setExecutor(previous));
 
   it("W1 (sum of tanh·sigmoid − 0.1x², 2^20 float32): one kernel, its loop fully f32x4", () => {
     const x = np.linspace(-3, 3, 1 << 20).astype("float32");
