@@ -6,6 +6,9 @@
  * that refuses what it does not understand instead of silently running everything.
  */
 import { expect } from "chai";
+import { type Tensor, jit, np } from "kiln";
+import { activeExecutor, setExecutor } from "@kiln/core";
+import { kernelProfile, profileByKind } from "../bench/src/kernel-profile.js";
 import { WORKLOADS, parseBenchArgs } from "../bench/src/options.js";
 import { metric, reportWorkload } from "../bench/src/report.js";
 import { measureInterleaved, summarizeRuns } from "../bench/src/timing.js";
@@ -96,6 +99,45 @@ describe("bench harness", () => {
       expect(() => parseBenchArgs(["--only", "W9"])).to.throw(RangeError, /unknown workload "W9"/);
       expect(() => parseBenchArgs(["--onyl", "W2"])).to.throw(RangeError, /usage/);
       expect(() => parseBenchArgs(["--json", "a", "--out", "b"])).to.throw(RangeError, /same option/);
+    });
+  });
+
+  describe("kernel profile (--profile for W7, W8)", () => {
+    // The profile times the cpu backend's kernels: whatever executor earlier suites left active.
+    let previous = "";
+    before(() => ((previous = activeExecutor().name), setExecutor("cpu")));
+    after(() => setExecutor(previous));
+    const step = jit((a: Tensor, b: Tensor) => np.tanh(np.matmul(a, b)).sum(0).add(np.exp(a).sum()));
+    const a = np.ones([64, 64]), b = np.ones([64, 64]);
+
+    it("lower() lists each kernel's flops, summing to the plan's", () => {
+      const low = step.lower(a, b);
+      expect(low.kernels.length).to.equal(low.stats.kernels);
+      expect(low.kernels.length).to.be.greaterThan(1);
+      expect(low.kernels.reduce((s, k) => s + k.flops, 0)).to.equal(low.stats.flops);
+      // the 64³ product's kernel carries its 2·64³ multiply-adds
+      expect(Math.max(...low.kernels.map((k) => k.flops))).to.be.at.least(2 * 64 ** 3);
+    });
+
+    it("times every kernel of the plan by its position, costliest first", () => {
+      const { kernels } = step.lower(a, b);
+      const p = kernelProfile(() => step(a, b).dataSync(), kernels, 3);
+      expect(p.lines.map((l) => l.index).sort()).to.deep.equal(kernels.map((_, i) => i));
+      expect(p.lines.map((l) => l.name)).to.have.members(kernels.map((k) => k.name));
+      for (let i = 1; i < p.lines.length; i++) expect(p.lines[i]!.minMs).to.be.at.most(p.lines[i - 1]!.minMs);
+      for (const l of p.lines) expect(l.minMs).to.be.at.most(l.meanMs);
+      expect(p.kernelMinMs).to.be.closeTo(p.lines.reduce((s, l) => s + l.minMs, 0), 1e-9);
+      expect(Object.values(p.byFamily).reduce((s, v) => s + v, 0)).to.be.closeTo(p.kernelMinMs, 1e-9);
+      // W3's table: kernels counted and timed by kind, the rest of the step's time on its own line
+      const byKind = profileByKind(p);
+      expect(byKind.lines.at(-1)!.kind).to.equal("outside kernels");
+      expect(byKind.lines.reduce((s, l) => s + l.countPerStep, 0)).to.equal(kernels.length);
+      expect(byKind.lines.reduce((s, l) => s + l.msPerStep, 0)).to.be.closeTo(p.stepMs, 1e-9);
+    });
+
+    it("refuses a step that runs kernels besides the plan's (positions would not line up)", () => {
+      const { kernels } = step.lower(a, b);
+      expect(() => kernelProfile(() => (step(a, b).dataSync(), np.exp(a.add(1)).dataSync()), kernels, 2)).to.throw(Error, /kernel runs for 2 steps/);
     });
   });
 });

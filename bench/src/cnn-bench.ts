@@ -18,7 +18,7 @@ import "@tensorflow/tfjs-backend-wasm";
 import { ParamState, type Tensor, grad, jit, nn, np, optim } from "kiln";
 import { random } from "./data.js";
 import { type KilnDevice, onDevice } from "./devices.js";
-import { type Step, type StepMaker, kilnDevices, runStepWorkload } from "./model-steps.js";
+import { type Step, type StepMaker, type StepRunner, kilnDevices, runStepWorkload } from "./model-steps.js";
 import { type BenchOptions, runWhenMain } from "./options.js";
 
 const jnp = jax.numpy;
@@ -47,11 +47,11 @@ function cnnData(): CnnData {
 // ------------------------------------------------------------------------------------- kiln
 
 /** The kiln step on `device` (built and run with that backend active; the loss read back). */
-function kilnW7(d: CnnData, device: KilnDevice): { step: Step; kernels: number; mflop: number } {
+function kilnW7(d: CnnData, device: KilnDevice): StepRunner {
   return onDevice(device, () => kilnW7Here(d, device));
 }
 
-function kilnW7Here(d: CnnData, device: KilnDevice): { step: Step; kernels: number; mflop: number } {
+function kilnW7Here(d: CnnData, device: KilnDevice): StepRunner {
   const conv1 = new nn.Conv2d(1, 16, 3, { padding: "SAME" }), conv2 = new nn.Conv2d(16, 32, 3, { padding: "SAME" });
   const dense = new nn.Linear(7 * 7 * 32, 10);
   const set = (s: ParamState, v: Float32Array) => (s.value = np.array(v, { shape: s.value.shape }));
@@ -66,8 +66,8 @@ function kilnW7Here(d: CnnData, device: KilnDevice): { step: Step; kernels: numb
     opt.update(g);
     return v;
   });
-  const { stats } = step.lower(x, y);
-  return { step: () => onDevice(device, () => step(x, y).item()), kernels: stats.kernels, mflop: stats.flops / 1e6 };
+  const { stats, kernels } = step.lower(x, y);
+  return { step: () => onDevice(device, () => step(x, y).item()), kernels: stats.kernels, mflop: stats.flops / 1e6, ...(device === "cpu" ? { profile: kernels } : {}) };
 }
 
 // ------------------------------------------------------------------------------------- TF.js

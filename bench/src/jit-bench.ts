@@ -20,10 +20,10 @@ import * as jax from "@jax-js/jax";
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { type Lowered, ParamState, type Tensor, grad, hessian, jit, nn, np, optim } from "kiln";
-import { setStepTimer } from "@kiln/backend";
 import { type BenchOptions, runWhenMain } from "./options.js";
 import { random } from "./data.js";
 import type { Step } from "./model-steps.js";
+import { type ProfileLine, kernelProfile, printKernelProfile, profileByKind } from "./kernel-profile.js";
 import { lpad, metric, pad, reportWorkload } from "./report.js";
 import { measureInterleaved } from "./timing.js";
 
@@ -181,43 +181,6 @@ async function firstCallMs(make: () => () => unknown, reps: number): Promise<num
   return ts[ts.length >> 1]!;
 }
 
-/** One line of the W3 profile: a kernel kind (or the time outside kernels). */
-export interface ProfileLine {
-  readonly kind: string;
-  readonly countPerStep: number;
-  readonly msPerStep: number;
-  /** Of the step's wall time, %. */
-  readonly sharePct: number;
-}
-
-/**
- * Where a kiln step's time goes: every kernel the plan runs is timed by the backend's step timer
- * (`setStepTimer`), summed by kind; the remainder of the wall time is argument matching, dispatch,
- * allocation and the State commit.
- */
-function kilnProfile(step: Step, steps: number): { stepMs: number; lines: ProfileLine[] } {
-  const byKind = new Map<string, { count: number; ms: number }>();
-  setStepTimer((kind, ms) => {
-    const e = byKind.get(kind) ?? { count: 0, ms: 0 };
-    e.count++, (e.ms += ms);
-    byKind.set(kind, e);
-  });
-  let total: number;
-  try {
-    const t0 = performance.now();
-    for (let i = 0; i < steps; i++) step();
-    total = performance.now() - t0;
-  } finally {
-    setStepTimer(null);
-  }
-  const stepMs = total / steps;
-  const lines: ProfileLine[] = [...byKind].sort((a, b) => b[1].ms - a[1].ms)
-    .map(([kind, e]) => ({ kind, countPerStep: e.count / steps, msPerStep: e.ms / steps, sharePct: (100 * e.ms) / total }));
-  const inKernels = lines.reduce((a, l) => a + l.msPerStep, 0);
-  lines.push({ kind: "outside kernels", countPerStep: 0, msPerStep: stepMs - inKernels, sharePct: (100 * (stepMs - inKernels)) / stepMs });
-  return { stepMs, lines };
-}
-
 function printProfile(p: { stepMs: number; lines: ProfileLine[] }, stats: { kernels: number; flops: number }, targets: Record<string, number>): void {
   console.log(`\nW3 profile (kiln, cpu, jit): ${p.stepMs.toFixed(2)} ms/step; the plan has ${stats.kernels} kernels, ${(stats.flops / 1e6).toFixed(0)} MFLOP/step; kernels by target: ${Object.entries(targets).map(([t, n]) => `${t} ${n}`).join(", ")}`);
   console.log(`${pad("kind", 18)}${lpad("count", 8)}${lpad("ms/step", 10)}${lpad("share", 9)}`);
@@ -261,9 +224,11 @@ export async function runJitBenchmarks(opts: BenchOptions): Promise<Record<strin
         const { stats, kernels } = kiln.lowered();
         const targets: Record<string, number> = {};
         for (const k of kernels) targets[k.backend] = (targets[k.backend] ?? 0) + 1;
-        const profile = kilnProfile(kiln.step, quick ? 5 : 30);
+        const perKernel = kernelProfile(kiln.step, kernels, quick ? 5 : 30);
+        const profile = profileByKind(perKernel);
         printProfile(profile, stats, targets);
-        result.W3profile = { ...profile, kernels: stats.kernels, mflopPerStep: stats.flops / 1e6, kernelsByTarget: targets };
+        printKernelProfile("W3 per kernel", perKernel, stats.flops / 1e6, 8);
+        result.W3profile = { ...profile, kernels: stats.kernels, mflopPerStep: stats.flops / 1e6, kernelsByTarget: targets, perKernel: perKernel.lines };
       }
     }
     if (opts.only.has("W6")) {

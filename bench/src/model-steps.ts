@@ -3,9 +3,11 @@
  * take its first loss (the runners start from the same weights, so the losses check that they do
  * the same work), time all of them in interleaved rounds, and report the ones that could not run
  * with their reason. kiln's rows also say how many kernels and MFLOP the step compiled to and how
- * long its first call (trace + compile + run) took.
+ * long its first call (trace + compile + run) took; with `--profile`, where the cpu step's time goes
+ * kernel by kernel (kernel-profile.ts).
  */
 import { type KilnDevice, webgpuAvailable } from "./devices.js";
+import { type KernelProfile, type ProfiledKernel, kernelProfile, printKernelProfile } from "./kernel-profile.js";
 import type { BenchOptions, Workload } from "./options.js";
 import { metric, reason, reportUnavailable, reportWorkload } from "./report.js";
 import { measureInterleaved } from "./timing.js";
@@ -18,6 +20,8 @@ export interface StepRunner {
   readonly step: Step;
   readonly kernels?: number;
   readonly mflop?: number;
+  /** kiln on the cpu: the plan's kernels in run order (`lower().kernels`), profiled per kernel with `--profile`. */
+  readonly profile?: readonly ProfiledKernel[];
 }
 
 export type StepMaker = readonly [name: string, make: () => StepRunner | Promise<StepRunner>];
@@ -41,6 +45,7 @@ export async function runStepWorkload(
   const firstLoss: Record<string, number> = {};
   const failed: Record<string, string> = {};
   const kiln: Record<string, { kernels: number; mflop: number; firstCallMs: number }> = {};
+  const toProfile: [string, StepRunner][] = [];
   for (const [name, make] of makers) {
     try {
       const t0 = performance.now();
@@ -48,6 +53,7 @@ export async function runStepWorkload(
       firstLoss[name] = await r.step();
       if (r.kernels !== undefined) kiln[name] = { kernels: r.kernels, mflop: r.mflop ?? NaN, firstCallMs: performance.now() - t0 };
       runners.push([name, r.step]);
+      if (opts.profile && r.profile) toProfile.push([name, r]);
     } catch (e) {
       failed[name] = reason(e);
     }
@@ -58,5 +64,10 @@ export async function runStepWorkload(
   const times = await measureInterleaved(runners.map(([, s]) => s), opts.quick ? { warmup: 1, minRounds: 3, maxRounds: 4, minMs: 300 } : { warmup: 1, minRounds: 5, maxRounds: 15, minMs: 2000 });
   const rows = reportWorkload(title, runners.map(([name], i) => ({ name, timing: times[i]!, extra: { "1st loss": firstLoss[name]! } })), metric.perSecond("steps/s", 1, 2));
   reportUnavailable(failed);
-  return { [workload]: { ...rows, kiln, failed } };
+  const profiles: Record<string, KernelProfile> = {};
+  for (const [name, r] of toProfile) {
+    profiles[name] = kernelProfile(r.step, r.profile!, opts.quick ? 3 : 20);
+    printKernelProfile(`${workload} profile, ${name}`, profiles[name], r.mflop ?? NaN);
+  }
+  return { [workload]: { ...rows, kiln, failed, ...(toProfile.length ? { profiles } : {}) } };
 }

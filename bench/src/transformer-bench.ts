@@ -16,7 +16,7 @@ import * as jax from "@jax-js/jax";
 import { ParamState, type Tensor, grad, jit, nn, np, optim } from "kiln";
 import { type KilnDevice, onDevice } from "./devices.js";
 import { random } from "./data.js";
-import { type Step, type StepMaker, kilnDevices, runStepWorkload } from "./model-steps.js";
+import { type Step, type StepMaker, type StepRunner, kilnDevices, runStepWorkload } from "./model-steps.js";
 import { type BenchOptions, runWhenMain } from "./options.js";
 
 const jnp = jax.numpy;
@@ -44,7 +44,7 @@ function layerData(): LayerData {
 
 // ------------------------------------------------------------------------------------- kiln
 
-function kilnW8(d: LayerData, device: KilnDevice): { step: Step; kernels: number; mflop: number } {
+function kilnW8(d: LayerData, device: KilnDevice): StepRunner {
   return onDevice(device, () => {
     const layer = new nn.TransformerEncoderLayer(D, HEADS, { dimFeedforward: DFF, dropout: 0 });
     const set = (s: ParamState, v: Float32Array) => (s.value = np.array(v, { shape: s.value.shape }));
@@ -59,8 +59,8 @@ function kilnW8(d: LayerData, device: KilnDevice): { step: Step; kernels: number
       opt.update(g);
       return v;
     });
-    const { stats } = step.lower(x, target);
-    return { step: () => onDevice(device, () => step(x, target).item()), kernels: stats.kernels, mflop: stats.flops / 1e6 };
+    const { stats, kernels } = step.lower(x, target);
+    return { step: () => onDevice(device, () => step(x, target).item()), kernels: stats.kernels, mflop: stats.flops / 1e6, ...(device === "cpu" ? { profile: kernels } : {}) };
   });
 }
 

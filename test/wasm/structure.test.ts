@@ -1,17 +1,22 @@
 /**
  * Structure that causes the cpu backend's speed (benchmarks measure the speed itself): W1's fused
  * kernel is one SIMD loop with every op in f32x4 (the vector math too, nothing lane by lane), and
- * the W3 training step's kernels — every contraction included — run as wasm.
+ * the W3 and W8 training steps' kernels — every contraction included — run as wasm, W8's batched
+ * attention products each as one contraction over every (batch, head) pair with no transposed copy.
  */
 import { expect } from "chai";
 import { type Tensor, grad, jit, nn, np, optim, ParamState } from "kiln";
 import { scheduleGraph } from "@kiln/backend";
-import { type Node, bufferOf } from "@kiln/core";
+import { type Node, activeExecutor, bufferOf, setExecutor } from "@kiln/core";
 import { renderWasm } from "../../packages/backend/src/targets/wasm/wasm-render.js";
 import { heap } from "../../packages/backend/src/host/heap.js";
 
 describe("wasm: structure of the benchmark workloads", function () {
   this.timeout(60_000);
+  // The steps are lowered for the cpu backend, whatever executor earlier suites left active.
+  let previous = "";
+  before(() => ((previous = activeExecutor().name), setExecutor("cpu")));
+  after(() => setExecutor(previous));
 
   it("W1 (sum of tanh·sigmoid − 0.1x², 2^20 float32): one kernel, its loop fully f32x4", () => {
     const x = np.linspace(-3, 3, 1 << 20).astype("float32");
@@ -79,5 +84,29 @@ describe("wasm: structure of the benchmark workloads", function () {
     expect(contractions.length).to.be.greaterThan(5);
     expect(contractions.filter((k) => !wasm(k)).map((k) => k.name), "contractions left to JS").to.deep.equal([]);
     expect(Number.isFinite(step(x, y).itemSync())).to.equal(true);
+  });
+
+  it("W8 (TransformerEncoderLayer 16×128×128, 4 heads, ff 512, MSE + SGD): ≤ 59 kernels, one wasm contraction per product, no movement copies", () => {
+    const [B, T, D, HEADS, DFF] = [16, 128, 128, 4, 512];
+    const layer = new nn.TransformerEncoderLayer(D, HEADS, { dimFeedforward: DFF, dropout: 0 });
+    const params = layer.states(ParamState);
+    const opt = new optim.SGD(params, { lr: 1e-3 });
+    const step = jit((xb: Tensor, tb: Tensor) => {
+      const [g, v] = grad(() => np.mean(np.square(layer.call(xb).sub(tb))), { gradStates: params, returnValue: true })() as [Record<string, Tensor>, Tensor];
+      opt.update(g);
+      return v;
+    });
+    const x = np.ones([B, T, D], { dtype: "float32" });
+    const { kernels, graph } = step.lower(x, x);
+    expect(kernels.length).to.be.at.most(59);
+    const contractions = kernels.filter((k) => k.name.startsWith("matmul_"));
+    // Every product of the graph is one contraction kernel (none split, none recomputed) …
+    expect(contractions.length).to.equal(graph.match(/= matmul /g)!.length);
+    expect(contractions.filter((k) => !k.source.startsWith(";; wasm kernel")).map((k) => k.name), "contractions left to JS").to.deep.equal([]);
+    // … the attention products (q·kᵀ, p·v and their four gradients) batched over all B·heads pairs,
+    // their head transposes read by the packing loops rather than copied first.
+    const batchOf = (src: string) => Number(/^parallel v\d+ in \[0:index, (\d+):index\)/m.exec(src)?.[1]);
+    expect(contractions.filter((k) => batchOf(k.source) === B * HEADS).length).to.equal(6);
+    expect(kernels.filter((k) => /^[a-z]+_(transpose|reshape|broadcast)_/.test(k.name)).map((k) => k.name), "movement ops materialized").to.deep.equal([]);
   });
 });

@@ -52,8 +52,8 @@ export interface CompileOptions {
 /** A graph compiled once for replay: inputs are buffers for `graph.inputs`, in order. */
 export interface CompiledGraph {
   run(inputs: readonly DataBuffer[]): DataBuffer[];
-  /** The kernels the plan launches, for inspection (`jit(...).lower()`); `outputs`: buffers each writes. */
-  readonly kernels: readonly { readonly name: string; readonly backend: string; readonly source: string; readonly outputs: number }[];
+  /** The kernels the plan launches, for inspection (`jit(...).lower()`); `outputs`: buffers each writes; `flops`: per run. */
+  readonly kernels: readonly { readonly name: string; readonly backend: string; readonly source: string; readonly outputs: number; readonly flops: number }[];
   readonly stats: {
     readonly kernels: number; readonly flops: number; readonly bytes: number; readonly peakBytes: number;
     /** Device backends: command submissions per call, at most (reads of its outputs in the same turn included). */

@@ -44,8 +44,11 @@ export interface JitOptions {
 /** What `lower` returns: the optimized graph's text, every kernel's source, and plan statistics. */
 export interface Lowered {
   readonly graph: string;
-  /** Per kernel: its name, backend, rendered source, and how many buffers it writes (several for a multi-output kernel). */
-  readonly kernels: readonly { readonly name: string; readonly backend: string; readonly source: string; readonly outputs: number }[];
+  /**
+   * Per kernel, in the order a call runs them: its name, backend, rendered source, how many buffers
+   * it writes (several for a multi-output kernel) and its flops (per-kernel profiles divide by them).
+   */
+  readonly kernels: readonly { readonly name: string; readonly backend: string; readonly source: string; readonly outputs: number; readonly flops: number }[];
   readonly stats: {
     readonly kernels: number; readonly flops: number; readonly bytes: number; readonly peakBytes: number;
     /** webgpu: command submissions per call at most, reads of its outputs in the same turn included (1 for a plan without host steps). */

@@ -12,6 +12,8 @@ export interface LoweredKernelInfo {
   readonly outputs: number;
   /** The kernel IR as text (empty for library kernels). */
   readonly ir: string;
+  /** Floating-point operations one run of the kernel performs (its share of the plan's `stats.flops`). */
+  readonly flops: number;
 }
 
 /**
@@ -27,5 +29,6 @@ export function describePlan(plan: Plan, backend: string, kernelSource: (k: Kern
     outputs: s.outputs,
     source: s.kernel ? kernelSource(s.kernel) : librarySource(s.library!.name),
     ir: s.kernel ? printKernel(s.kernel) : "",
+    flops: s.flops,
   }));
 }

@@ -724,6 +724,7 @@ function compileWebgpu(hostRunner: Host, graph: Graph, opts: CompileOptions = {}
       name: r.step.name,
       backend: r.kind === "host" ? "webgpu (host)" : "webgpu",
       outputs: r.step.outputs,
+      flops: r.step.flops,
       source: r.kind === "device" ? r.compiled.source : r.kind === "host" ? `// runs on the host: ${r.reason}` : loopSource(r),
     })),
     stats: { ...gp.plan.stats, submissions: submissionsPerCall(gp) },
