@@ -4,7 +4,8 @@
  * tuning types, the loop-nest helpers and the assembly of one dispatch's module.
  */
 import { type Operand, type Stmt } from "../../kernel.js";
-import { WGSL_PRELUDE, type WgslWriter, storageType } from "./wgsl.js";
+import { type WgslWriter, storageType } from "./wgsl.js";
+import { preludeFor } from "./wgsl-prelude.js";
 
 export type LoopStmt = Extract<Stmt, { s: "loop" }>;
 
@@ -197,10 +198,7 @@ export function wgslModule(
     decls.push(`@group(0) @binding(${bindings.length}) var<storage, ${s.written ? "read_write" : "read"}> ${s.name}: array<${s.type}>;`);
     bindings.push(-1 - s.slot);
   }
-  const source = [
-    ...decls,
-    ...(opts.shared ?? []),
-    WGSL_PRELUDE,
+  const main = [
     ...(opts.functions ?? []),
     `@compute @workgroup_size(${wgSize})`,
     `fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lidu: u32) {`,
@@ -211,7 +209,11 @@ export function wgslModule(
     `  let gid = i32(wid.x + wid.y * ${gx}u);`,
     ...body,
     `}`,
-  ].join("\n");
+  ];
+  const shared = opts.shared ?? [];
+  // Only the prelude functions this module calls: drivers parse and validate every function of a
+  // module, used or not.
+  const source = [...decls, ...shared, preludeFor([...shared, ...main].join("\n")), ...main].join("\n");
   return { source, bindings };
 }
 
