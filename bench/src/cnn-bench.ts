@@ -19,8 +19,8 @@ import "@tensorflow/tfjs-backend-wasm";
 import { ParamState, type Tensor, grad, jit, nn, np, optim } from "kiln";
 import { random } from "./data.js";
 import { type KilnDevice, onDevice } from "./devices.js";
-import { onJaxDevice, peerOrThrow, webgpuPeers } from "./gpu-peers.js";
-import { type Step, type StepMaker, kilnDevices, runStepWorkload } from "./model-steps.js";
+import { onJaxDevice } from "./gpu-peers.js";
+import { type Step, modelMakers, runStepWorkload } from "./model-steps.js";
 import { type BenchOptions, runWhenMain } from "./options.js";
 
 const jnp = jax.numpy;
@@ -143,17 +143,7 @@ export async function runCnnBenchmark(opts: BenchOptions): Promise<Record<string
   await jax.init("wasm");
   jax.defaultDevice("wasm");
   const d = cnnData();
-  const devices = await kilnDevices(opts);
-  const gpuPeers = devices.includes("webgpu") ? await webgpuPeers() : null;
-  const makers: StepMaker[] = [
-    ...devices.map((device): StepMaker => [`kiln (${device}, jit)`, () => kilnW7(d, device)]),
-    ["TF.js (wasm)", async () => ({ step: await tfW7(d, tf, "wasm") })],
-    ["jax-js (wasm, jit)", () => ({ step: jaxW7(d, "wasm") })],
-    ...(gpuPeers ? [
-      ["TF.js (webgpu)", async () => ({ step: await tfW7(d, peerOrThrow(gpuPeers.tf), "webgpu") })],
-      ["jax-js (webgpu, jit)", () => (peerOrThrow(gpuPeers.jax), { step: jaxW7(d, "webgpu") })],
-    ] satisfies StepMaker[] : []),
-  ];
+  const makers = await modelMakers(opts, tf, { kiln: (device) => kilnW7(d, device), tf: (lib, backend) => tfW7(d, lib, backend), jax: (device) => jaxW7(d, device) });
   // TF.js's plain-JS cpu backend can run the step, but at ~100x kiln's time (138 s/step under
   // load in session 22): minutes per round. Kept for a run by hand, not in the bench.
   const notRun = (failed: Readonly<Record<string, string>>): Record<string, string> => (failed["TF.js (wasm)"] ? { "TF.js (cpu)": `~100x kiln's step time (tfW7(d, tf, "cpu") runs it by hand)` } : {});

@@ -19,8 +19,8 @@ import "@tensorflow/tfjs-backend-wasm";
 import { ParamState, type Tensor, grad, jit, nn, np, optim } from "kiln";
 import { type KilnDevice, onDevice } from "./devices.js";
 import { random } from "./data.js";
-import { onJaxDevice, peerOrThrow, webgpuPeers } from "./gpu-peers.js";
-import { type Step, type StepMaker, kilnDevices, runStepWorkload } from "./model-steps.js";
+import { onJaxDevice } from "./gpu-peers.js";
+import { type Step, modelMakers, runStepWorkload } from "./model-steps.js";
 import { type BenchOptions, runWhenMain } from "./options.js";
 
 const jnp = jax.numpy;
@@ -164,17 +164,7 @@ export async function runTransformerBenchmark(opts: BenchOptions): Promise<Recor
   await jax.init("wasm");
   jax.defaultDevice("wasm");
   const d = layerData();
-  const devices = await kilnDevices(opts);
-  const gpuPeers = devices.includes("webgpu") ? await webgpuPeers() : null;
-  const makers: StepMaker[] = [
-    ...devices.map((device): StepMaker => [`kiln (${device}, jit)`, () => kilnW8(d, device)]),
-    ["TF.js (wasm)", async () => ({ step: await tfW8(d, tf, "wasm") })],
-    ["jax-js (wasm, jit)", () => ({ step: jaxW8(d, "wasm") })],
-    ...(gpuPeers ? [
-      ["TF.js (webgpu)", async () => ({ step: await tfW8(d, peerOrThrow(gpuPeers.tf), "webgpu") })],
-      ["jax-js (webgpu, jit)", () => (peerOrThrow(gpuPeers.jax), { step: jaxW8(d, "webgpu") })],
-    ] satisfies StepMaker[] : []),
-  ];
+  const makers = await modelMakers(opts, tf, { kiln: (device) => kilnW8(d, device), tf: (lib, backend) => tfW8(d, lib, backend), jax: (device) => jaxW8(d, device) });
   return runStepWorkload("W8", `W8: TransformerEncoderLayer train step (batch ${B}, seq ${T}, d ${D}, ${HEADS} heads, ff ${DFF}, MSE, SGD), loss read back: steps/s`, makers, opts);
 }
 
