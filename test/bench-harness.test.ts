@@ -79,6 +79,23 @@ describe("bench harness", () => {
       const perSec = quietly(() => reportWorkload("W", rows, metric.perSecond("steps/s")));
       expect(perSec["kiln (cpu, jit)"]).to.include({ median: 100, min: 1000 / 12, max: 125 });
     });
+
+    it("compares each peer with kiln on the same backend (webgpu peers with kiln's webgpu row)", () => {
+      const rows = [
+        { name: "kiln (cpu, jit)", timing: timing(10) },
+        { name: "kiln (webgpu, jit)", timing: timing(40) },
+        { name: "jax-js (wasm, jit)", timing: timing(20) },
+        { name: "TF.js (webgpu)", timing: timing(80) },
+        { name: "jax-js (webgpu, jit)", timing: timing(20) },
+      ];
+      const r = quietly(() => reportWorkload("W7", rows, metric.perSecond("steps/s")));
+      expect(r["jax-js (wasm, jit)"]!.kilnSpeedup).to.equal(2);
+      expect(r["TF.js (webgpu)"]!.kilnSpeedup).to.equal(2);
+      expect(r["jax-js (webgpu, jit)"]!.kilnSpeedup).to.equal(0.5);
+      // A section with only a webgpu kiln row (W1/W2 on the GPU) compares every runner with it.
+      const gpu = quietly(() => reportWorkload("W1", [rows[1]!, { name: "hand-written WGSL", timing: timing(20) }], metric.ms()));
+      expect(gpu["hand-written WGSL"]!.kilnSpeedup).to.equal(0.5);
+    });
   });
 
   describe("options", () => {

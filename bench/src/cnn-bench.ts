@@ -4,10 +4,11 @@
  * on a batch of 64 28×28×1 images, loss read back every step: steps/s. kiln (cpu, jit; and webgpu
  * when an adapter exists) next to TF.js (Adam through `optimizer.minimize`; its wasm backend has no
  * Conv2DBackpropFilter kernel, so the wasm runner reports that; its cpu backend is too slow to run
- * in the bench) and
- * jax-js (wasm, jit; plain SGD inside the jitted step, since jax-js has no optimizer library — the
- * update is a few elementwise ops either way). Every runner starts from the same weights and batch
- * (jax-js runs channels-first, so its flatten order — and first loss — differ slightly).
+ * in the bench) and jax-js (jit; plain SGD inside the jitted step, since jax-js has no optimizer
+ * library — the update is a few elementwise ops either way), each on wasm and, with an adapter, on
+ * webgpu (Dawn, through gpu-peers.ts; a peer that cannot start says why). Every runner starts from
+ * the same weights and batch (jax-js runs channels-first, so its flatten order — and first loss —
+ * differ slightly); the ratios compare each peer with kiln on the same backend.
  * `npm run bench` runs it after W3–W6; alone: `node --conditions=kiln-source --import tsx
  * bench/src/cnn-bench.ts [--quick] [--json path]`. Also printed for kiln: kernels and MFLOP of the
  * step, and its first call (trace + compile).
@@ -18,7 +19,8 @@ import "@tensorflow/tfjs-backend-wasm";
 import { ParamState, type Tensor, grad, jit, nn, np, optim } from "kiln";
 import { random } from "./data.js";
 import { type KilnDevice, onDevice } from "./devices.js";
-import { type Step, type StepMaker, type StepRunner, kilnDevices, runStepWorkload } from "./model-steps.js";
+import { onJaxDevice } from "./gpu-peers.js";
+import { type Step, type StepRunner, modelMakers, runStepWorkload } from "./model-steps.js";
 import { type BenchOptions, runWhenMain } from "./options.js";
 
 const jnp = jax.numpy;
@@ -72,22 +74,24 @@ function kilnW7Here(d: CnnData, device: KilnDevice): StepRunner {
 
 // ------------------------------------------------------------------------------------- TF.js
 
-async function tfW7(d: CnnData, backend: "cpu" | "wasm"): Promise<Step> {
-  await tf.setBackend(backend);
-  const w1 = tf.variable(tf.tensor4d(d.w1, [3, 3, 1, 16])), b1 = tf.variable(tf.tensor1d(d.b1));
-  const w2 = tf.variable(tf.tensor4d(d.w2, [3, 3, 16, 32])), b2 = tf.variable(tf.tensor1d(d.b2));
-  const w3 = tf.variable(tf.tensor2d(d.w3, [1568, 10])), b3 = tf.variable(tf.tensor1d(d.b3));
-  const x = tf.tensor4d(d.x, [BATCH, 28, 28, 1]);
-  const y = tf.oneHot(tf.tensor1d(d.labels, "int32"), 10);
-  const opt = tf.train.adam(LR);
+/** The TF.js step on `backend` (`lib`: the package, imported statically or by tfWebgpu()). */
+async function tfW7(d: CnnData, lib: typeof tf, backend: "cpu" | "wasm" | "webgpu"): Promise<Step> {
+  await lib.setBackend(backend);
+  const w1 = lib.variable(lib.tensor4d(d.w1, [3, 3, 1, 16])), b1 = lib.variable(lib.tensor1d(d.b1));
+  const w2 = lib.variable(lib.tensor4d(d.w2, [3, 3, 16, 32])), b2 = lib.variable(lib.tensor1d(d.b2));
+  const w3 = lib.variable(lib.tensor2d(d.w3, [1568, 10])), b3 = lib.variable(lib.tensor1d(d.b3));
+  const x = lib.tensor4d(d.x, [BATCH, 28, 28, 1]);
+  const y = lib.oneHot(lib.tensor1d(d.labels, "int32"), 10);
+  const opt = lib.train.adam(LR);
   return async () => {
-    if (tf.getBackend() !== backend) await tf.setBackend(backend);
+    if (lib.getBackend() !== backend) await lib.setBackend(backend);
     const loss = opt.minimize(() => {
-      const h1 = tf.maxPool(tf.relu(tf.add(tf.conv2d(x, w1, 1, "same"), b1)) as tf.Tensor4D, 2, 2, "valid");
-      const h2 = tf.maxPool(tf.relu(tf.add(tf.conv2d(h1, w2, 1, "same"), b2)) as tf.Tensor4D, 2, 2, "valid");
-      return tf.losses.softmaxCrossEntropy(y, tf.add(tf.matMul(tf.reshape(h2, [BATCH, 1568]), w3), b3)) as tf.Scalar;
+      const h1 = lib.maxPool(lib.relu(lib.add(lib.conv2d(x, w1, 1, "same"), b1)) as tf.Tensor4D, 2, 2, "valid");
+      const h2 = lib.maxPool(lib.relu(lib.add(lib.conv2d(h1, w2, 1, "same"), b2)) as tf.Tensor4D, 2, 2, "valid");
+      return lib.losses.softmaxCrossEntropy(y, lib.add(lib.matMul(lib.reshape(h2, [BATCH, 1568]), w3), b3)) as tf.Scalar;
     }, true)!;
-    const value = loss.dataSync()[0]!;
+    // An asynchronous read: the webgpu backend has no synchronous one worth measuring.
+    const value = (await loss.data())[0]!;
     loss.dispose();
     return value;
   };
@@ -97,7 +101,12 @@ async function tfW7(d: CnnData, backend: "cpu" | "wasm"): Promise<Step> {
 
 interface JaxCnn { [k: string]: JArray; w1: JArray; b1: JArray; w2: JArray; b2: JArray; w3: JArray; b3: JArray }
 
-function jaxW7(d: CnnData): Step {
+/** The jax-js step with its arrays on `device` (initialized before: jax.init, jaxWebgpu()). */
+function jaxW7(d: CnnData, device: "wasm" | "webgpu"): Step {
+  return onJaxDevice(jax, device, () => jaxW7Here(d, device));
+}
+
+function jaxW7Here(d: CnnData, device: "wasm" | "webgpu"): Step {
   // Channels-first (jax-js convolutions are NCHW/OIHW); arrays are reference-counted, so a value
   // used twice is passed as `.ref` the first time.
   const hwioToOihw = (w: Float32Array, i: number, o: number) => jnp.transpose(jnp.array(w).reshape([3, 3, i, o]), [3, 2, 0, 1]);
@@ -119,10 +128,10 @@ function jaxW7(d: CnnData): Step {
   };
   const x = jnp.transpose(jnp.array(d.x).reshape([BATCH, 28, 28, 1]), [0, 3, 1, 2]);
   const y = jnp.array(d.labels, { dtype: jnp.int32 });
-  return () => {
-    const [loss, next] = step(p, x.ref, y.ref);
+  return async () => {
+    const [loss, next] = onJaxDevice(jax, device, () => step(p, x.ref, y.ref));
     p = next;
-    return loss.dataSync()[0]!;
+    return device === "wasm" ? loss.dataSync()[0]! : (await loss.data())[0]!;
   };
 }
 
@@ -134,14 +143,10 @@ export async function runCnnBenchmark(opts: BenchOptions): Promise<Record<string
   await jax.init("wasm");
   jax.defaultDevice("wasm");
   const d = cnnData();
-  const makers: StepMaker[] = [
-    ...(await kilnDevices(opts)).map((device): StepMaker => [`kiln (${device}, jit)`, () => kilnW7(d, device)]),
-    ["TF.js (wasm)", async () => ({ step: await tfW7(d, "wasm") })],
-    ["jax-js (wasm, jit)", () => ({ step: jaxW7(d) })],
-  ];
+  const makers = await modelMakers(opts, tf, { kiln: (device) => kilnW7(d, device), tf: (lib, backend) => tfW7(d, lib, backend), jax: (device) => jaxW7(d, device) });
   // TF.js's plain-JS cpu backend can run the step, but at ~100x kiln's time (138 s/step under
   // load in session 22): minutes per round. Kept for a run by hand, not in the bench.
-  const notRun = (failed: Readonly<Record<string, string>>): Record<string, string> => (failed["TF.js (wasm)"] ? { "TF.js (cpu)": `~100x kiln's step time (tfW7(d, "cpu") runs it by hand)` } : {});
+  const notRun = (failed: Readonly<Record<string, string>>): Record<string, string> => (failed["TF.js (wasm)"] ? { "TF.js (cpu)": `~100x kiln's step time (tfW7(d, tf, "cpu") runs it by hand)` } : {});
   return runStepWorkload("W7", `W7: digits CNN train step (conv-relu-pool x2, dense, cross-entropy, Adam), batch ${BATCH} of 28x28x1, loss read back: steps/s`, makers, opts, notRun);
 }
 

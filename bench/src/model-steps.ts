@@ -6,8 +6,10 @@
  * long its first call (trace + compile + run) took; with `--profile`, where the cpu step's time goes
  * kernel by kernel (kernel-profile.ts).
  */
+import type * as tfTypes from "@tensorflow/tfjs";
 import { type KilnDevice, webgpuAvailable } from "./devices.js";
 import { type KernelProfile, type ProfiledKernel, kernelProfile, printKernelProfile } from "./kernel-profile.js";
+import { peerOrThrow, webgpuPeers } from "./gpu-peers.js";
 import type { BenchOptions, Workload } from "./options.js";
 import { metric, reason, reportUnavailable, reportWorkload } from "./report.js";
 import { measureInterleaved } from "./timing.js";
@@ -29,6 +31,36 @@ export type StepMaker = readonly [name: string, make: () => StepRunner | Promise
 /** kiln's devices for a model workload: cpu, and webgpu where an adapter exists (unless `--cpu-only`). */
 export async function kilnDevices(opts: BenchOptions): Promise<KilnDevice[]> {
   return ["cpu", ...(!opts.cpuOnly && (await webgpuAvailable()) ? ["webgpu" as const] : [])];
+}
+
+/** How a model workload builds each runner's step: kiln per device, TF.js and jax-js per backend. */
+export interface ModelRunners {
+  readonly kiln: (device: KilnDevice) => StepRunner;
+  /** `lib`: TF.js as imported (wasm) or as tfWebgpu() returned it (webgpu). */
+  readonly tf: (lib: typeof tfTypes, backend: "wasm" | "webgpu") => Promise<Step>;
+  /** jax-js with its arrays on `device` (initialized before: jax.init, jaxWebgpu()). */
+  readonly jax: (device: "wasm" | "webgpu") => Step;
+}
+
+/**
+ * The runners of a model workload, in table order: kiln on each of its devices, TF.js and jax-js
+ * on wasm, and — when kiln runs on webgpu — both peers on webgpu (a peer that cannot start there
+ * throws from its maker, and is listed with the reason).
+ * @example
+ * const makers = await modelMakers(opts, tf, { kiln: (dev) => kilnW8(d, dev), tf: (lib, b) => tfW8(d, lib, b), jax: (dev) => jaxW8(d, dev) });
+ */
+export async function modelMakers(opts: BenchOptions, tfWasm: typeof tfTypes, r: ModelRunners): Promise<StepMaker[]> {
+  const devices = await kilnDevices(opts);
+  const gpu = devices.includes("webgpu") ? await webgpuPeers() : null;
+  return [
+    ...devices.map((device): StepMaker => [`kiln (${device}, jit)`, () => r.kiln(device)]),
+    ["TF.js (wasm)", async () => ({ step: await r.tf(tfWasm, "wasm") })],
+    ["jax-js (wasm, jit)", () => ({ step: r.jax("wasm") })],
+    ...(gpu ? [
+      ["TF.js (webgpu)", async () => ({ step: await r.tf(peerOrThrow(gpu.tf), "webgpu") })],
+      ["jax-js (webgpu, jit)", () => (peerOrThrow(gpu.jax), { step: r.jax("webgpu") })],
+    ] satisfies StepMaker[] : []),
+  ];
 }
 
 /**

@@ -54,9 +54,14 @@ export interface RowResult {
 const fmt = (v: number, digits: number) => (Math.abs(v) >= 1e4 ? v.toFixed(0) : v.toFixed(digits));
 const extraText = (v: number | string) => (typeof v === "number" ? (Math.abs(v) < 1e-3 && v !== 0 ? v.toExponential(1) : v.toFixed(4)) : v);
 
+/** The device a runner's name says it runs on: the model workloads show cpu and webgpu rows together. */
+const deviceOf = (name: string): "webgpu" | "cpu" => (/\bwebgpu\b/.test(name) ? "webgpu" : "cpu");
+
 /**
  * Prints a workload's table and returns its JSON record, one entry per runner. `kiln` names the
- * row the ratios are taken against (default: the first row whose name starts with "kiln").
+ * row the ratios are taken against (default: the first row whose name starts with "kiln"); a peer
+ * on webgpu is compared with kiln's webgpu row when there is one ("TF.js (webgpu)" with "kiln
+ * (webgpu, jit)", the wasm peers with kiln's cpu row), so each ratio is per backend.
  * @example
  * reportWorkload("W1 …", [{ name: "kiln (cpu, jit)", timing: a }, { name: "jax-js", timing: b }], metric.ms());
  */
@@ -71,7 +76,9 @@ export function reportWorkload(title: string, rows: readonly Row[], m: Metric, k
     // A throughput's best run is the shortest one: order each range low–high in the metric's own terms.
     const range = (a: number, b: number) => [m.of(a), m.of(b)].sort((x, y) => x - y);
     const [q1, q3] = range(t.q1, t.q3), [lo, hi] = range(t.min, t.max);
-    const speedup = base && r !== base && !r.name.startsWith("kiln") ? t.ms / base.timing.ms : undefined;
+    const own = kiln ? undefined : rows.find((k) => k.name.startsWith("kiln") && deviceOf(k.name) === deviceOf(r.name));
+    const against = own ?? base;
+    const speedup = against && r !== against && !r.name.startsWith("kiln") ? t.ms / against.timing.ms : undefined;
     out[r.name] = { unit: m.unit, median: m.of(t.ms), q1: q1!, q3: q3!, min: lo!, max: hi!, msPerRun: t.ms, runs: t.runs, ...(speedup !== undefined ? { kilnSpeedup: speedup } : {}), ...r.extra };
     console.log(
       `${pad(r.name, 30)}${lpad(fmt(m.of(t.ms), m.digits), 11)}${lpad(`${fmt(q1!, m.digits)}–${fmt(q3!, m.digits)}`, 20)}` +

@@ -4,14 +4,13 @@
  * Dawn in Node. Every runner reads its result back to the host, like the CPU section's runners;
  * inputs are uploaded once, outside the timed region.
  *
- * Peers: jax-js's webgpu backend asks `navigator.gpu` for an adapter without `featureLevel`,
- * which Dawn's GL ES backend (the only one on a machine without a GPU driver) refuses; it runs
- * through a `navigator.gpu` shim that adds `featureLevel: "compatibility"`. TF.js's webgpu backend
- * (@tensorflow/tfjs-backend-webgpu) runs through the same shim; if it cannot, the reason is printed.
+ * Peers: jax-js's and TF.js's webgpu backends through the `navigator.gpu` shim of gpu-peers.ts;
+ * if one cannot run, the reason is printed.
  */
 import { type Tensor, np } from "@kiln/core";
 import { backends, destroyGpu, init, setBackend, tuneWebgpu } from "@kiln/backend";
 import { jit } from "@kiln/transforms";
+import { jaxWebgpu, onJaxDevice, tfWebgpu } from "./gpu-peers.js";
 import { type Peer, tfRunner } from "./peers.js";
 import { type RowResult, metric, reportUnavailable, reportWorkload } from "./report.js";
 import { measureInterleaved } from "./timing.js";
@@ -45,73 +44,30 @@ function kilnGpuPeer(): Peer {
   };
 }
 
-/** The shim jax-js needs on Dawn's GL ES backend (see the file comment). */
-async function dawnNavigator(): Promise<void> {
-  if ((globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu) return;
-  const spec = "webgpu";
-  const { create } = (await import(spec)) as { create(flags: string[]): GPU };
-  const dawn = create(["backend=opengles"]);
-  const gpu = {
-    requestAdapter: (o: GPURequestAdapterOptions = {}) => dawn.requestAdapter({ ...o, featureLevel: "compatibility" } as GPURequestAdapterOptions),
-    getPreferredCanvasFormat: () => "rgba8unorm",
-    wgslLanguageFeatures: new Set<string>(),
-  };
-  Object.defineProperty(globalThis, "navigator", { value: { gpu, userAgent: `Node.js ${process.version}` }, configurable: true });
-}
-
 async function jaxGpuPeer(): Promise<Peer | string> {
-  try {
-    await dawnNavigator();
-    const { init: jaxInit, defaultDevice, jit: jaxJit, nn, numpy: jnp } = await import("@jax-js/jax");
-    const devices = await jaxInit("webgpu");
-    if (!devices.includes("webgpu")) return "jax-js found no WebGPU device on Dawn";
-    const w1 = jaxJit((x: InstanceType<typeof jnp.Array>) => jnp.sum(jnp.tanh(x.ref.mul(1.5).add(0.5)).mul(nn.sigmoid(x.ref)).sub(x.ref.mul(x).mul(0.1))));
-    const mm = jaxJit((a: InstanceType<typeof jnp.Array>, b: InstanceType<typeof jnp.Array>) => jnp.matmul(a, b));
-    const onGpu = <T>(f: () => T): T => {
-      defaultDevice("webgpu");
-      try {
-        return f();
-      } finally {
-        defaultDevice("wasm");
-      }
-    };
-    return {
-      name: "jax-js (webgpu, jit)",
-      w1(x) {
-        const xa = onGpu(() => jnp.array(x));
-        return async () => onGpu(async () => (await w1(xa.ref).data())[0]);
-      },
-      matmul(a, b, n) {
-        const [A, B] = onGpu(() => [jnp.array(a).reshape([n, n]), jnp.array(b).reshape([n, n])]);
-        return async () => onGpu(async () => await mm(A.ref, B.ref).data());
-      },
-    };
-  } catch (e) {
-    return `jax-js cannot run on Dawn in Node: ${(e as Error).message}`;
-  }
+  const jax = await jaxWebgpu();
+  if (typeof jax === "string") return jax;
+  const { jit: jaxJit, nn, numpy: jnp } = jax;
+  const w1 = jaxJit((x: InstanceType<typeof jnp.Array>) => jnp.sum(jnp.tanh(x.ref.mul(1.5).add(0.5)).mul(nn.sigmoid(x.ref)).sub(x.ref.mul(x).mul(0.1))));
+  const mm = jaxJit((a: InstanceType<typeof jnp.Array>, b: InstanceType<typeof jnp.Array>) => jnp.matmul(a, b));
+  const onGpu = <T>(f: () => T): T => onJaxDevice(jax, "webgpu", f);
+  return {
+    name: "jax-js (webgpu, jit)",
+    w1(x) {
+      const xa = onGpu(() => jnp.array(x));
+      return async () => onGpu(async () => (await w1(xa.ref).data())[0]);
+    },
+    matmul(a, b, n) {
+      const [A, B] = onGpu(() => [jnp.array(a).reshape([n, n]), jnp.array(b).reshape([n, n])]);
+      return async () => onGpu(async () => await mm(A.ref, B.ref).data());
+    },
+  };
 }
 
-/**
- * TF.js on webgpu, on the same Dawn instance as jax-js: the package registers its backend at import
- * time only if `navigator.gpu` exists, so the shim must be in place before the import.
- */
+/** TF.js on webgpu, on the same Dawn instance as jax-js (gpu-peers.ts). */
 async function tfGpuPeer(): Promise<Peer | string> {
-  let tf: typeof import("@tensorflow/tfjs");
-  try {
-    await dawnNavigator();
-    tf = await import("@tensorflow/tfjs");
-    const spec = "@tensorflow/tfjs-backend-webgpu";
-    await import(spec);
-  } catch (e) {
-    return `@tensorflow/tfjs-backend-webgpu cannot be loaded: ${(e as Error).message}`;
-  }
-  try {
-    if (!tf.findBackendFactory("webgpu")) return "TF.js registered no webgpu backend (navigator.gpu was missing at import)";
-    if (!(await tf.setBackend("webgpu"))) return "tf.setBackend('webgpu') failed on Dawn";
-    await tf.ready();
-  } catch (e) {
-    return `TF.js webgpu cannot initialise on Dawn: ${(e as Error).message}`;
-  }
+  const tf = await tfWebgpu();
+  if (typeof tf === "string") return tf;
   return tfRunner(tf, "TF.js (webgpu)", async () => {
     if (tf.getBackend() !== "webgpu") await tf.setBackend("webgpu");
   });

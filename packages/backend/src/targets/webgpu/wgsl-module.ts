@@ -6,7 +6,8 @@
 import { sizeOf, type DType } from "@kiln/core";
 import { type BufferParam, type Operand, type Stmt } from "../../kernel.js";
 import { type LibrarySpec } from "../../schedule.js";
-import { WGSL_PRELUDE, WgslWriter, storageType } from "./wgsl.js";
+import { WgslWriter, storageType } from "./wgsl.js";
+import { preludeFor } from "./wgsl-prelude.js";
 
 export type LoopStmt = Extract<Stmt, { s: "loop" }>;
 
@@ -216,10 +217,7 @@ export function wgslModule(
     decls.push(`@group(0) @binding(${bindings.length}) var<storage, ${s.written ? "read_write" : "read"}> ${s.name}: array<${s.type}>;`);
     bindings.push(-1 - s.slot);
   }
-  const source = [
-    ...decls,
-    ...(opts.shared ?? []),
-    WGSL_PRELUDE,
+  const main = [
     ...(opts.functions ?? []),
     `@compute @workgroup_size(${wgSize})`,
     `fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lidu: u32) {`,
@@ -230,7 +228,11 @@ export function wgslModule(
     `  let gid = i32(wid.x + wid.y * ${gx}u);`,
     ...body,
     `}`,
-  ].join("\n");
+  ];
+  const shared = opts.shared ?? [];
+  // Only the prelude functions this module calls: drivers parse and validate every function of a
+  // module, used or not.
+  const source = [...decls, ...shared, preludeFor([...shared, ...main].join("\n")), ...main].join("\n");
   return { source, bindings };
 }
 

@@ -11,6 +11,7 @@ import { scheduleGraph } from "../../schedule.js";
 import { type AluOp } from "../../expr.js";
 import { type AluRender, BASE_ALU } from "../../render/base.js";
 import { WGSL_ALU as TABLE, WGSL_PRELUDE, castTo, wgslLiteral } from "./wgsl.js";
+import { preludeFor } from "./wgsl-prelude.js";
 import { compileMessages } from "./webgpu-programs.js";
 import { renderWgslProgram } from "./wgsl-kernel.js";
 import { type WgslTuning, gridDims } from "./wgsl-module.js";
@@ -174,6 +175,24 @@ describe("WGSL renderer", () => {
         }
       }
     }
+  });
+
+  it("a module carries only the prelude functions it calls, and everything those call", () => {
+    const source = (t: Tensor) => renderWgslProgram(kernelsOf(t)[0]!, SOFTWARE).dispatches[0]!.source;
+    const fns = (src: string) => new Set([...src.matchAll(/^fn (\w+)\(/gm)].map((m) => m[1]!));
+    const x = np.array(new Float32Array(8).fill(0.5)); // an input: not folded into constants (rtf_)
+    const add = fns(source(x.add(1)));
+    expect([...add]).to.deep.equal(["main"]); // was the whole prelude (~60 functions, ~25,000 characters)
+    const exp = fns(source(np.exp(x)));
+    for (const f of ["exp_", "em1c_", "e2_", "isnan_"]) expect(exp.has(f), f).to.equal(true);
+    expect(exp.has("lgamma_") || exp.has("sin_")).to.equal(false);
+    // Closed under calls: every prelude function's own module defines each prelude function it calls.
+    const defined = [...WGSL_PRELUDE.matchAll(/^fn (\w+)\(/gm)].map((m) => m[1]!);
+    for (const f of defined) {
+      const text = preludeFor(`${f}(x)`);
+      for (const m of text.matchAll(/\b(\w+_)\(/g)) expect(defined.includes(m[1]!) ? fns(text).has(m[1]!) : true, `${f} calls ${m[1]}`).to.equal(true);
+    }
+    expect(preludeFor(WGSL_PRELUDE).length).to.be.within(WGSL_PRELUDE.length - 10, WGSL_PRELUDE.length); // nothing lost in the cut
   });
 
   it("the base table holds operators only: a function name is never inherited", () => {
