@@ -642,7 +642,7 @@ let declName: RegExp | null = null;
  * (~25,000 characters, 60 functions): the driver parses and validates all of it per shader module,
  * which was most of a software adapter's module-creation time (the W7 step: 43 modules, 1.1 s).
  * @example
- * preludeFor("let y = exp_(x);"); // kInf/kNaN only if used, exp_, and what exp_ calls (e2_, em1c_, isnan_ …)
+ * preludeFor("let y = exp_(x);"); // kInf/kNaN only if used, exp_, and what exp_ calls (expn_, isnan_ …)
  */
 export function preludeFor(code: string): string {
   decls ??= preludeDecls();
