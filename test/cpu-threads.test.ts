@@ -5,17 +5,13 @@
  */
 import { expect } from "chai";
 import { nn, optim, random, jit, grad, ParamState, type Tensor } from "kiln";
-import { activeExecutor, cpuPoolStats, setExecutor, useCpuBackend, withCpuThreads } from "kiln/internal";
+import { cpuPoolStats, withCpuThreads } from "kiln/internal";
+import { useCpu } from "./util.js";
 
 
 describe("cpu backend on several threads", function () {
   this.timeout(120_000);
-  let previous: string;
-  before(() => {
-    previous = activeExecutor().name;
-    useCpuBackend();
-  });
-  after(() => setExecutor(previous));
+  useCpu();
 
   it("a jitted training loop reads its loss with dataSync() for 10^3 steps with the pool active", () => {
     const train = (threads: number, steps: number) =>

@@ -6,9 +6,10 @@
  */
 import { expect } from "chai";
 import { type Tensor, jit, np } from "kiln";
-import { activeExecutor, setExecutor, useCpuBackend } from "kiln/internal";
+import { activeExecutor, setExecutor } from "kiln/internal";
 import { destroyGpu } from "@kiln/backend";
 import { requireWebgpu } from "./webgpu/env.js";
+import { useCpu } from "./util.js";
 
 /** x as a signed 32-bit integer (exact: BigInt). */
 const wrap32 = (x: bigint) => Number(BigInt.asIntN(32, x));
@@ -95,12 +96,7 @@ function wrapSuite(): void {
 }
 
 describe("int32 contractions and products wrap (cpu)", () => {
-  let previous = "";
-  before(() => {
-    previous = activeExecutor().name;
-    useCpuBackend();
-  });
-  after(() => setExecutor(previous));
+  useCpu();
   wrapSuite();
 });
 

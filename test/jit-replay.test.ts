@@ -6,18 +6,14 @@
  */
 import { expect } from "chai";
 import { DisposedError, State, Tensor, ValueError, environ, jit, kernelCacheStats, np } from "kiln";
-import { activeExecutor, bufferOf, jitStats, planCacheStats, setExecutor, setStepTimer, useCpuBackend } from "kiln/internal";
+import { bufferOf, jitStats, planCacheStats, setStepTimer } from "kiln/internal";
+import { useCpu } from "./util.js";
 
 /** The host array behind a realized Tensor (identity tells whether storage was reused). */
 const hostOf = (t: Tensor) => bufferOf(t.node)!.host!;
 
 describe("jit replay", () => {
-  let previous: string;
-  before(() => {
-    previous = activeExecutor().name;
-    useCpuBackend();
-  });
-  after(() => setExecutor(previous));
+  useCpu();
 
   it("a cached call neither traces, builds a key, hashes, schedules nor looks kernels up", () => {
     const w = new State(np.array([1, 2, 3]), { name: "w" });
@@ -129,12 +125,7 @@ describe("jit replay", () => {
 });
 
 describe("jit donateArgnums", () => {
-  let previous: string;
-  before(() => {
-    previous = activeExecutor().name;
-    useCpuBackend();
-  });
-  after(() => setExecutor(previous));
+  useCpu();
 
   it("writes an elementwise update into the donated buffer and disposes the argument", () => {
     const update = jit((w: Tensor, g: Tensor) => w.sub(g.mul(0.5)), { donateArgnums: 0 });

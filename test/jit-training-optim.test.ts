@@ -6,15 +6,10 @@
  */
 import { expect } from "chai";
 import { np, nn, optim, random, jit, grad, ParamState, type Tensor } from "kiln";
-import { activeExecutor, setExecutor, useCpuBackend } from "kiln/internal";
+import { useCpu } from "./util.js";
 
 describe("jit: a training step with clipping, a schedule and a weight-decay mask", () => {
-  let previous: string;
-  before(() => {
-    previous = activeExecutor().name;
-    useCpuBackend();
-  });
-  after(() => setExecutor(previous));
+  useCpu();
 
   function setup(makeOpt: (params: Record<string, ParamState>) => optim.Optimizer, returnNorm: boolean) {
     random.seed(1);

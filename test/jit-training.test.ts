@@ -11,16 +11,11 @@
  */
 import { expect } from "chai";
 import { np, nn, optim, random, jit, grad, ParamState, type Tensor } from "kiln";
-import { activeExecutor, setExecutor, useCpuBackend } from "kiln/internal";
+import { useCpu } from "./util.js";
 
 describe("jit: a whole training step", () => {
   // Kernel counts are the cpu backend's (another suite may leave the interpreter active).
-  let previous: string;
-  before(() => {
-    previous = activeExecutor().name;
-    useCpuBackend();
-  });
-  after(() => setExecutor(previous));
+  useCpu();
 
   it("compiles to a bounded number of kernels, traces once and trains", () => {
     random.seed(1);

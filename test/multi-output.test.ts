@@ -8,7 +8,8 @@
  */
 import { expect } from "chai";
 import { DisposedError, ParamState, type Tensor, jit, np, optim, random } from "kiln";
-import { activeExecutor, bufferOf, interpret, runPlan, scheduleGraph, setExecutor, useCpuBackend, type Node } from "kiln/internal";
+import { bufferOf, interpret, runPlan, scheduleGraph, type Node } from "kiln/internal";
+import { useCpu } from "./util.js";
 
 const SHAPES = [[32, 16], [16], [16, 8], [8], [8, 3]] as const;
 
@@ -31,12 +32,7 @@ function adam(p: Tensor, g: Tensor, m: Tensor, v: Tensor, t: number): [Tensor, T
 }
 
 describe("multi-output kernels (cpu)", () => {
-  let previous: string;
-  before(() => {
-    previous = activeExecutor().name;
-    useCpuBackend();
-  });
-  after(() => setExecutor(previous));
+  useCpu();
 
   it(`a jitted Adam step over ${SHAPES.length} parameters: one 3-output kernel per parameter`, () => {
     const ps = params();

@@ -6,18 +6,13 @@
  */
 import { expect } from "chai";
 import { type Tensor, grad, jit, lowerGraph, np } from "kiln";
-import { activeExecutor, setExecutor, useCpuBackend } from "kiln/internal";
 import { checkProgram, roundingProperty } from "./rounding-programs.js";
+import { useCpu } from "./util.js";
 
 const T = (v: unknown) => v as Tensor;
 
 describe("rounding: one value, one set of bits (cpu)", () => {
-  let previous = "";
-  before(() => {
-    previous = activeExecutor().name;
-    useCpuBackend();
-  });
-  after(() => setExecutor(previous));
+  useCpu();
 
   it("issue 11 item 2: grad of max(einsum(A, s)) with respect to s is finite, eager and jit", () => {
     const A = np.array([[-1, -0.737], [0.511, -0.083]]), s = np.array(0.066);

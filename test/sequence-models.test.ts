@@ -6,7 +6,7 @@
  */
 import { expect } from "chai";
 import { np, nn, optim, random, jit, grad, ParamState, type Tensor } from "kiln";
-import { activeExecutor, setExecutor, useCpuBackend } from "kiln/internal";
+import { useCpu } from "./util.js";
 
 /** A jitted Adam step minimizing `loss` over `params`, and its kernel count for these arguments. */
 function adamStep(params: Record<string, ParamState>, loss: (x: Tensor, y: Tensor) => Tensor, x: Tensor, y: Tensor, lr: number) {
@@ -20,12 +20,7 @@ function adamStep(params: Record<string, ParamState>, loss: (x: Tensor, y: Tenso
 }
 
 describe("jit: sequence-model training steps (kernel counts on cpu)", () => {
-  let previous: string;
-  before(() => {
-    previous = activeExecutor().name;
-    useCpuBackend();
-  });
-  after(() => setExecutor(previous));
+  useCpu();
 
   it("TransformerEncoderLayer (pre-LN, causal, no dropout): bounded kernels, one trace, loss falls", () => {
     random.seed(2);

@@ -10,16 +10,11 @@
  */
 import { expect } from "chai";
 import { type Tensor, State, jit, memoryStats, np, tidy } from "kiln";
-import { activeExecutor, setExecutor, useCpuBackend } from "kiln/internal";
 import { readmeLoop } from "./readme-loop.js";
+import { useCpu } from "./util.js";
 
 describe("State ownership: synchronous loops stay flat (cpu)", () => {
-  let previous: string;
-  before(() => {
-    previous = activeExecutor().name;
-    useCpuBackend();
-  });
-  after(() => setExecutor(previous));
+  useCpu();
 
   it("the README loop with a live loss stream keeps live buffers flat", () => {
     const { loss, step } = readmeLoop();
@@ -110,12 +105,7 @@ describe("State ownership: synchronous loops stay flat (cpu)", () => {
 });
 
 describe("tidy never disposes a State's value (cpu)", () => {
-  let previous: string;
-  before(() => {
-    previous = activeExecutor().name;
-    useCpuBackend();
-  });
-  after(() => setExecutor(previous));
+  useCpu();
 
   it("tidy(() => step()) leaves the States usable", () => {
     const { model, loss, step } = readmeLoop();

@@ -8,14 +8,14 @@
  */
 import { expect } from "chai";
 import { type Tensor, jit, memoryStats, np, random } from "kiln";
-import {
-  activeExecutor, bufferOf, clearWasmKernels, cpuPoolStats, scheduleGraph, setExecutor, setWasmMinElements, useCpuBackend,
+import { bufferOf, clearWasmKernels, cpuPoolStats, scheduleGraph, setWasmMinElements,
   wasmKernelStats, withCpuThreads, type Node,
 } from "kiln/internal";
 import { SUM_BLOCK } from "../../packages/backend/src/place.js";
 import { kernelSplit, setSplitMinWork } from "../../packages/backend/src/targets/wasm/wasm-split.js";
 import { heap } from "../../packages/backend/src/host/heap.js";
 import { renderWasm } from "../../packages/backend/src/targets/wasm/wasm-render.js";
+import { useCpu } from "../util.js";
 
 const bytesOf = (t: Tensor) => {
   const d = t.dataSync();
@@ -50,12 +50,7 @@ function kernelsOf(t: Tensor) {
 
 describe("wasm kernels split across the worker pool", function () {
   this.timeout(120_000);
-  let previous: string;
-  before(() => {
-    previous = activeExecutor().name;
-    useCpuBackend();
-  });
-  after(() => setExecutor(previous));
+  useCpu();
 
   describe("bit-identical for 1, 2 and 3 threads (small chunks: work 64 per chunk)", () => {
     before(() => (setSplitMinWork(64), clearWasmKernels()));
