@@ -1,13 +1,15 @@
 /**
  * The page of `npm run bench:webgl` (bench/src/browser-webgl.ts bundles it into bench/browser/):
  * W1 and W2 in one Chromium page on kiln's gpujs backend in WebGL2 mode (with and without textures
- * kept between kernels), on TF.js's webgl backend, and on kiln's cpu backend. Leaves the numbers
- * on `window.kilnBench`.
+ * kept between kernels), on TF.js's webgl backend, and on kiln's cpu backend; W3 (the MLP training
+ * step, bench/src/browser-webgl-w3.ts) on gpujs, TF.js webgl and kiln cpu. Leaves the numbers on
+ * `window.kilnBench`.
  */
 import * as tf from "@tensorflow/tfjs";
 import { Tensor as KilnTensor, hostDataNode, np } from "@kiln/core";
 import { gpujsMode, gpujsStats, init, setBackend } from "@kiln/backend";
 import { measureInterleaved } from "./timing.js";
+import { kilnW3, tfW3 } from "./browser-webgl-w3.js";
 import { type Peer, tfRunner } from "./tf-runner.js";
 
 /** What the page leaves on `window.kilnBench`. */
@@ -18,6 +20,9 @@ export interface BenchResult {
   tfBackend: string;
   w1: Record<string, { ms: number; runs: number; value: number }>;
   w2: Record<string, Record<string, { ms: number; gflops: number; runs: number }>>;
+  w3: Record<string, { ms: number; stepsPerS: number; runs: number; firstLoss: number }>;
+  /** GPU.js counts over the whole page: kernels created (and in the tiled contraction form), runs, readbacks. */
+  gpujs?: { compiles: number; tiled: number; runs: number; readbacks: number };
 }
 
 const W1_N = 1 << 20;
@@ -86,10 +91,21 @@ async function main(result: BenchResult): Promise<void> {
     const times = await measureInterleaved(runs, { warmup: 2, minRounds: 5, maxRounds: 7, minMs: 300 });
     result.w2[String(n)] = Object.fromEntries(peers.map((p, i) => [p.name, { ...times[i]!, gflops: (2 * n ** 3) / (times[i]!.ms * 1e6) }]));
   }
-  console.log(`gpujs runs ${gpujsStats().runs}, readbacks ${gpujsStats().readbacks}`);
+  const w3Peers: [string, () => Promise<number>][] = [
+    ["kiln gpujs (webgl2, pipelined)", kilnW3(async () => setBackend("gpujs"))],
+    ["TF.js (webgl)", tfW3(tf, useTf)],
+    ["kiln (cpu)", kilnW3(async () => setBackend("cpu"))],
+  ];
+  await init({ tune: false, gpujs: { pipeline: true } });
+  const firstLoss: number[] = [];
+  for (const [, step] of w3Peers) firstLoss.push(await step());
+  const w3 = await measureInterleaved(w3Peers.map(([, step]) => step), { warmup: 2, minRounds: 7, maxRounds: 9, minMs: 300 });
+  w3Peers.forEach(([name], i) => (result.w3[name] = { ...w3[i]!, stepsPerS: 1000 / w3[i]!.ms, firstLoss: firstLoss[i]! }));
+  const { compiles, tiled, runs, readbacks } = gpujsStats();
+  result.gpujs = { compiles, tiled, runs, readbacks };
 }
 
-const result: BenchResult = { done: false, mode: null, tfBackend: "", w1: {}, w2: {} };
+const result: BenchResult = { done: false, mode: null, tfBackend: "", w1: {}, w2: {}, w3: {} };
 (window as unknown as { kilnBench: BenchResult }).kilnBench = result;
 main(result).then(
   () => {

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:webgl`: W1 and W2 in headless Chromium on WebGL2 (SwiftShader here, no GPU flags):
+ * `npm run bench:webgl`: W1, W2 and W3 in headless Chromium on WebGL2 (SwiftShader here, no GPU flags):
  * kiln's gpujs backend (with and without textures between kernels) vs TF.js's webgl backend on the
  * same page, and kiln's cpu backend. Bundles bench/src/browser-webgl-page.ts (TF.js included, GPU.js
  * as an ES module) into bench/browser/dist and prints the medians. Not a test: numbers depend on
@@ -23,6 +23,13 @@ try {
   for (const [n, row] of Object.entries(result.w2)) {
     for (const [name, r] of Object.entries(row)) console.log(`  n=${n} ${name.padEnd(36)}${r.ms.toFixed(1).padStart(9)} ms ${r.gflops.toFixed(2).padStart(7)} GFLOP/s (${r.runs} runs)`);
   }
+  console.log("W3 (MLP training step, batch 128, 784-256-256-10, loss read back), ms per step / steps/s (median):");
+  for (const [name, r] of Object.entries(result.w3)) console.log(`  ${name.padEnd(36)}${r.ms.toFixed(1).padStart(9)} ms ${r.stepsPerS.toFixed(2).padStart(7)} steps/s (${r.runs} runs, first loss ${r.firstLoss.toFixed(4)})`);
+  // kiln ÷ TF.js time: below 1 means kiln is faster (the target is ≤ 0.5 on W2 and W3).
+  const tf = "TF.js (webgl)", kiln = "kiln gpujs (webgl2, pipelined)";
+  const ratio = (a?: { ms: number }, b?: { ms: number }) => (a && b ? (a.ms / b.ms).toFixed(2) : "n/a");
+  console.log(`kiln gpujs ÷ TF.js webgl time: W1 ${ratio(result.w1[kiln], result.w1[tf])}, ${Object.entries(result.w2).map(([n, row]) => `W2 n=${n} ${ratio(row[kiln], row[tf])}`).join(", ")}, W3 ${ratio(result.w3[kiln], result.w3[tf])}`);
+  if (result.gpujs) console.log(`GPU.js: ${result.gpujs.compiles} kernels created (${result.gpujs.tiled} tiled contractions), ${result.gpujs.runs} runs, ${result.gpujs.readbacks} readbacks`);
 } finally {
   await chromium.close();
   server.close();

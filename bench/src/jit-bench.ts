@@ -19,9 +19,10 @@
 import * as jax from "@jax-js/jax";
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
-import { type Lowered, ParamState, type Tensor, grad, hessian, jit, nn, np, optim } from "kiln";
+import { type Lowered, type Tensor, grad, hessian, jit, np } from "kiln";
 import { type BenchOptions, runWhenMain } from "./options.js";
 import { random } from "./data.js";
+import { BATCH, LR, type MlpData, SIZES, kilnMlp, mlpData, tfMlp } from "./w3-mlp.js";
 import type { Step } from "./model-steps.js";
 import { type ProfileLine, kernelProfile, printKernelProfile, profileByKind } from "./kernel-profile.js";
 import { lpad, metric, pad, reportWorkload } from "./report.js";
@@ -30,51 +31,13 @@ import { measureInterleaved } from "./timing.js";
 const jnp = jax.numpy;
 type JArray = jax.Array;
 
-const SIZES = [784, 256, 256, 10] as const;
-const BATCH = 128;
-const LR = 0.01;
-
-/** One set of initial weights and one batch, shared by every peer (same losses from the same start). */
-interface MlpData {
-  readonly w: Float32Array[];
-  readonly b: Float32Array[];
-  readonly x: Float32Array;
-  readonly labels: Int32Array;
-}
-
-function mlpData(): MlpData {
-  const w: Float32Array[] = [], b: Float32Array[] = [];
-  for (let l = 0; l < 3; l++) {
-    w.push(random(SIZES[l]! * SIZES[l + 1]!, 10 + l, Math.sqrt(6 / (SIZES[l]! + SIZES[l + 1]!))));
-    b.push(new Float32Array(SIZES[l + 1]!));
-  }
-  const labels = Int32Array.from(random(BATCH, 99), (v) => Math.floor((v + 1) * 5) % 10);
-  return { w, b, x: random(BATCH * SIZES[0], 7), labels };
-}
-
 const kilnTensor = (data: Float32Array | Int32Array, shape: number[]) => np.array(data, { shape });
 
 
 // ------------------------------------------------------------------------------------- kiln
 
 function kilnW3(d: MlpData): { step: Step; first: () => number; jitted: () => (x: Tensor, y: Tensor) => Tensor; lowered: () => Lowered } {
-  const params: Record<string, ParamState> = {};
-  for (let l = 0; l < 3; l++) {
-    params[`w${l}`] = new ParamState(kilnTensor(d.w[l]!, [SIZES[l]!, SIZES[l + 1]!]), { name: `w${l}` });
-    params[`b${l}`] = new ParamState(kilnTensor(d.b[l]!, [SIZES[l + 1]!]), { name: `b${l}` });
-  }
-  const opt = new optim.SGD(params, { lr: LR });
-  const x = kilnTensor(d.x, [BATCH, SIZES[0]]), y = kilnTensor(d.labels, [BATCH]);
-  const loss = (xb: Tensor, yb: Tensor) => {
-    const h1 = np.tanh(xb.matmul(params.w0!.value).add(params.b0!.value));
-    const h2 = nn.relu(h1.matmul(params.w1!.value).add(params.b1!.value));
-    return nn.softmaxCrossEntropy(h2.matmul(params.w2!.value).add(params.b2!.value), yb);
-  };
-  const make = () => jit((xb: Tensor, yb: Tensor) => {
-    const [g, value] = grad(() => loss(xb, yb), { gradStates: params, returnValue: true })() as [Record<string, Tensor>, Tensor];
-    opt.update(g);
-    return value;
-  });
+  const { x, y, make } = kilnMlp(d);
   const step = make();
   // lowered() is only called after W6's cold first call: lowering compiles the kernels.
   return { step: () => step(x, y).itemSync(), first: () => step(x, y).itemSync(), jitted: make, lowered: () => step.lower(x, y) };
@@ -124,18 +87,10 @@ async function tfW3(d: MlpData, backend: "cpu" | "wasm"): Promise<Step> {
     await tf.ready();
   };
   await use();
-  const w = d.w.map((v, l) => tf.variable(tf.tensor2d(v, [SIZES[l]!, SIZES[l + 1]!])));
-  const b = d.b.map((v) => tf.variable(tf.tensor1d(v)));
-  const x = tf.tensor2d(d.x, [BATCH, SIZES[0]]);
-  const y = tf.oneHot(tf.tensor1d(d.labels, "int32"), 10);
-  const opt = tf.train.sgd(LR);
+  const minimize = tfMlp(tf, d);
   return async () => {
     await use();
-    const loss = opt.minimize(() => {
-      const h1 = tf.tanh(tf.add(tf.matMul(x, w[0]!), b[0]!));
-      const h2 = tf.relu(tf.add(tf.matMul(h1, w[1]!), b[1]!));
-      return tf.losses.softmaxCrossEntropy(y, tf.add(tf.matMul(h2, w[2]!), b[2]!)) as tf.Scalar;
-    }, true)!;
+    const loss = minimize();
     const v = loss.dataSync()[0]!;
     loss.dispose();
     return v;

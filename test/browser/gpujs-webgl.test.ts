@@ -83,6 +83,42 @@ describe("browser: gpujs on WebGL2 in headless Chromium", function () {
     gpujs.params.forEach((p, i) => expect(Math.abs(p - cpu.params[i]!), `parameter ${i}`).to.be.at.most(1e-3 + 1e-3 * Math.abs(cpu.params[i]!)));
   });
 
+  describe("tiled contractions, split reductions, async reads", () => {
+    it("contractions of odd shapes and layouts match the cpu backend, tiled where the operands are plain loads", () => {
+      const { cases } = result.tiled!;
+      expect(cases.length).to.equal(9);
+      for (const c of cases) {
+        expect(c.error, c.name).to.equal(undefined);
+        expect(c.maxErr, c.name).to.be.at.most(1e-5);
+        // odd n (outputs not in whole texels) and a fused prologue keep the dot form
+        expect(c.tiled, c.name).to.equal(/dot form/.test(c.name) ? 0 : 1);
+      }
+    });
+
+    it("a matmul kernel's source shows the tiled form: four outputs per thread, RGBA texel reads", () => {
+      const src = result.tiled!.matmulSource;
+      expect(src).to.match(/GPU\.js kernel \(output 32768, 4 per thread\)/);
+      expect(src).to.match(/const d = tile_dot\(\);[^]*return \[t\d+_0, t\d+_1, t\d+_2, t\d+_3\];/);
+      // A's row and B's rows as whole texels: five fetches per four steps of k
+      expect(src).to.match(/vec4 a = tx_b\d+\(\(ea >> 2\) \+ q\);/);
+      expect(src.match(/acc \+= a\.[xyzw] \* tx_b\d+\(/g)?.length).to.equal(4);
+    });
+
+    it("W1's sum of 2^20 runs in two passes (1024 partials in parallel, then their sum) and matches cpu", () => {
+      const { sumSource, sum } = result.tiled!;
+      expect(sumSource).to.match(/function reduce_\w+_partials\(b1\) \{\n  const split_c = this\.thread\.x;/);
+      expect(sumSource).to.match(/GPU\.js kernel \(output 1024\)/);
+      expect(sumSource).to.match(/for \(let split_c = 0; split_c < 1024; split_c \+= 1\)/);
+      expect(Math.abs(sum.gpujs - sum.cpu)).to.be.at.most(1e-4 * Math.abs(sum.cpu));
+    });
+
+    it("await item() / data() read through a pixel-pack buffer and fence, with the values of the sync read", () => {
+      const { equal, readbacks, asyncReadbacks } = result.tiled!.asyncRead;
+      expect(equal).to.equal(true);
+      expect([readbacks, asyncReadbacks]).to.deep.equal([2, 2]);
+    });
+  });
+
   it("pipeline: values stay on the GPU between the kernels of a plan, with the same results", () => {
     const { gpujs, unpipelined } = result.train!;
     // Without pipelining every GPU.js kernel's output is read back; with it, only what leaves a

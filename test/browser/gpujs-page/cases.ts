@@ -6,6 +6,8 @@ import { type Case, type SuiteOptions, type Tol } from "../../conformance/suite.
 import { PRIMITIVE_CASES } from "../../conformance/primitives.js";
 import { PATTERN_CASES } from "../../conformance/patterns.js";
 
+import type { TiledResult } from "./tiled.js";
+
 /** One conformance case's outcome. */
 export interface CaseResult {
   readonly key: string;
@@ -36,6 +38,8 @@ export interface GpujsPageResult {
   gpujsRuns: number;
   /** The same run on gpujs (values kept as textures between kernels), on gpujs without pipelining, and on cpu. */
   train?: { gpujs: TrainResult; unpipelined: TrainResult; cpu: TrainResult };
+  /** Tiled contractions, split reductions and async reads (tiled.ts). */
+  tiled?: TiledResult;
 }
 
 /** The key of a case: its primitive (or "pattern") and name, numbered where names repeat. */

@@ -7,6 +7,7 @@
 import { ParamState, type Tensor, backends, gpujsMode, gpujsStats, init, jit, nn, np, optim, random, setBackend, valueAndGrad } from "kiln";
 import { checkCase } from "../../conformance/suite.js";
 import { CONTRACTION_TOL, type GpujsPageResult, type TrainResult, WEBGL_PRIMITIVE_TOL, caseKeys } from "./cases.js";
+import { runTiled } from "./tiled.js";
 
 const STEPS = 20;
 
@@ -59,6 +60,7 @@ async function main(result: GpujsPageResult): Promise<void> {
   }
   result.gpujsRuns = gpujsStats().runs - runs;
   if (filter) return;
+  result.tiled = await runTiled();
   const gpujs = train("gpujs");
   await init({ tune: false, gpujs: { pipeline: false } });
   const unpipelined = train("gpujs");

@@ -7,17 +7,40 @@
  * its (batch, i, j) from the thread index, the tile coordinates from those (ip = i / MR, ii = i % MR,
  * jp = j / NR, jj = j % NR), then `acc += A(ip, ii, p) · B(jp, p, jj)` over p with the packing
  * statements computing each operand, and the epilogue with the register read replaced by `acc`.
- * Each output is summed over k in order, in float32. A tiled form is still to come.
+ * Each output is summed over k in order, in float32. On WebGL, contractions whose operands are
+ * plain loads take the tiled form instead (gpujs-tiled.ts: four outputs per thread, RGBA texel reads).
  */
 import { type Kernel, type Operand, type Stmt } from "../../kernel.js";
 import { MR, NR } from "../../lower-contraction.js";
-import { type LoopStmt, contractionParts, extent } from "../../render/contraction.js";
+import { type ContractionParts, type LoopStmt, contractionParts, extent } from "../../render/contraction.js";
 import { opNote } from "../../render/base.js";
 import {
-  type GpujsKernelSource, type StoreStmt, affineOf, checkBuffers, checkOp, checkOperand, checkStore, letsOf, op, operand, refuse,
+  type Defs, type GpujsKernelSource, type StoreStmt, affineOf, checkBuffers, checkOp, checkOperand, checkStore, letsOf, op, operand, refuse,
 } from "./gpujs-stmts.js";
+import { renderTiledGpujs } from "./gpujs-tiled.js";
 
-type LetStmt = Extract<Stmt, { s: "let" }>;
+export type LetStmt = Extract<Stmt, { s: "let" }>;
+
+/** What both contraction forms need: the IR's parts, its statements sorted by phase, the output layout. */
+export interface ContractionAnalysis {
+  readonly k: Kernel;
+  readonly P: ContractionParts;
+  /** The A packing nest (ip, ii, p) and the B packing nest (jp, p, jj). */
+  readonly a: readonly [LoopStmt, LoopStmt, LoopStmt];
+  readonly b: readonly [LoopStmt, LoopStmt, LoopStmt];
+  readonly defs: Defs;
+  /** Every `let` but the register arithmetic, in program order. */
+  readonly lets: readonly LetStmt[];
+  /** Lets that run per k step (they read the packing nests' k variable) and after the dot loop (they read the tile). */
+  readonly perK: ReadonlySet<string>;
+  readonly afterK: ReadonlySet<string>;
+  readonly out: StoreStmt;
+  /** The output is [batch, m, n], row-major; `size` = batch · m · n. */
+  readonly m: number;
+  readonly n: number;
+  readonly size: number;
+  readonly inputs: readonly number[];
+}
 
 /** A packing nest's three loops, outermost first. */
 function nest3(l: LoopStmt): [LoopStmt, LoopStmt, LoopStmt] {
@@ -31,11 +54,18 @@ function nest3(l: LoopStmt): [LoopStmt, LoopStmt, LoopStmt] {
 const reads = (args: readonly Operand[]) => args.flatMap((a) => (a.k === "const" ? [] : [a.name]));
 
 /**
- * The GPU.js kernel of a contraction kernel (one with scratch panels and register tiles).
+ * The GPU.js kernel of a contraction kernel (one with scratch panels and register tiles): with
+ * `tiled` (WebGL), the tiled form where the operands allow it, else one dot loop per output.
  * @example
  * renderContractionGpujs(kernelOf(np.matmul(a, b))).source; // "function matmul_…(b2, b4) { … for (let v3 = 0; v3 < 70; …"
  */
-export function renderContractionGpujs(k: Kernel): GpujsKernelSource {
+export function renderContractionGpujs(k: Kernel, opts: { tiled?: boolean } = {}): GpujsKernelSource {
+  const c = analyzeContraction(k);
+  return (opts.tiled ? renderTiledGpujs(c) : null) ?? renderDotGpujs(c);
+}
+
+/** The structure of a contraction kernel as the GPU.js forms need it; refuses what neither can run. */
+function analyzeContraction(k: Kernel): ContractionAnalysis {
   const P = contractionParts(k);
   if (P === null || typeof P === "string") refuse(`a contraction of unexpected structure (${P ?? "empty"})`);
   checkBuffers(k.params);
@@ -100,7 +130,14 @@ export function renderContractionGpujs(k: Kernel): GpujsKernelSource {
   }
   if (!(out.value.k === "local" && tileReads.has(out.value.name))) checkOperand(out.value);
   for (const s of [P.aStore, P.bStore]) if (s.value.k === "local" && afterK.has(s.value.name)) refuse("a packing value after the dot loop");
+  const inputs = k.params.flatMap((p, i) => (p.role === "in" ? [i] : []));
+  return { k, P, a: [a0, a1, aP], b: [b0, bP, b2], defs, lets, perK, afterK, out, m, n, size, inputs };
+}
 
+/** One thread per output element, a dot loop over k. */
+function renderDotGpujs(c: ContractionAnalysis): GpujsKernelSource {
+  const { k, P, lets, perK, afterK, out, m, n, size, inputs } = c;
+  const [a0, a1, aP] = c.a, [b0, bP, b2] = c.b;
   const emit = (st: LetStmt, ind: string) => `${ind}const ${st.name} = ${op(st.value, () => "acc")};${st.value.op === "alu" ? opNote(st.value.alu) : ""}`;
   const lines = [
     `  const gid = this.thread.x;`,
@@ -125,7 +162,6 @@ export function renderContractionGpujs(k: Kernel): GpujsKernelSource {
     ...lets.filter((st) => afterK.has(st.name)).map((st) => emit(st, "  ")),
     `  return ${operand(out.value)};`,
   ];
-  const inputs = k.params.flatMap((p, i) => (p.role === "in" ? [i] : []));
   const source = [`function ${k.name}(${inputs.map((i) => `b${i}`).join(", ")}) {`, ...lines, `}`].join("\n");
-  return { name: k.name, source, size, inputs };
+  return { name: k.name, source, size, inputs, lanes: 1 };
 }

@@ -6,9 +6,11 @@
  * output, whose innermost body ends in the kernel's one store, at the nest's row-major position —
  * elementwise kernels, reductions (their serial loops have constant bounds: shapes are static) and
  * gathers (index arithmetic). The thread index is decomposed into the parallel loop variables and
- * the nest's statements run in order; the store becomes the `return`.
+ * the nest's statements run in order; the store becomes the `return`. A long (blocked) reduction
+ * runs in two kernels, its chunks in parallel (gpujs-split.ts).
  *
- * Contraction kernels (scratch panels and register tiles) take gpujs-contraction.ts's dot-loop form.
+ * Contraction kernels (scratch panels and register tiles) take gpujs-contraction.ts's dot-loop form,
+ * or on WebGL (`tiled`) gpujs-tiled.ts's form where the operands allow it.
  *
  * What runs on the host instead (the exactness rule, docs/backends.md "What runs where"): every
  * kernel reading or writing int32, float64 or float16, or computing int32 values (float32 is exact
@@ -21,6 +23,7 @@ import { type Kernel, type Stmt } from "../../kernel.js";
 import { extent } from "../../render/contraction.js";
 import { type HostOnly } from "./gpujs-alu.js";
 import { renderContractionGpujs } from "./gpujs-contraction.js";
+import { PARTIALS_ARG, splitReduction } from "./gpujs-split.js";
 import {
   type GpujsKernelSource, Refused, checkBuffers, checkOperand, checkStmts, checkStore, letsOf, operand, refuse, renderStmts, rowMajorStrides,
   threadVars,
@@ -28,15 +31,20 @@ import {
 
 export { GPUJS_MAX_ELEMENTS, type GpujsKernelSource } from "./gpujs-stmts.js";
 
+/** How to render: `tiled` contractions (WebGL: GLSL native functions over RGBA texels; the CPU modes cannot run them). */
+export interface GpujsRenderOptions {
+  readonly tiled?: boolean;
+}
+
 /**
  * The GPU.js kernel of `k`, or why it runs on the host.
  * @example
  * const r = renderGpujs(kernel);
  * if (!("host" in r)) r.source; // "function elementwise_exp_…(b1) {\n  const v0 = this.thread.x; …"
  */
-export function renderGpujs(k: Kernel): GpujsKernelSource | HostOnly {
+export function renderGpujs(k: Kernel, opts: GpujsRenderOptions = {}): GpujsKernelSource | HostOnly {
   try {
-    return k.params.some((p) => p.role === "scratch") ? renderContractionGpujs(k) : render(k);
+    return k.params.some((p) => p.role === "scratch") ? renderContractionGpujs(k, opts) : render(k);
   } catch (e) {
     if (e instanceof Refused) return { host: e.message };
     throw e;
@@ -56,13 +64,19 @@ function render(k: Kernel): GpujsKernelSource {
   checkStmts(body.slice(0, -1), defs);
   checkOperand(store.value);
   checkStore(store, defs, rowMajorStrides(vars, extents));
+  const inputs = rest.map((_, i) => i + 1);
+  const fn = (name: string, args: readonly string[], lines: readonly string[]) => [`function ${name}(${args.join(", ")}) {`, ...lines, `}`].join("\n");
+  const args = inputs.map((i) => `b${i}`);
+  const split = splitReduction(vars, extents, body.slice(0, -1), defs, operand(store.value));
+  if (split) {
+    const partials = { name: `${k.name}_partials`, source: fn(`${k.name}_partials`, args, split.partials), size: size * split.chunks, inputs, lanes: 1 } as const;
+    return { name: k.name, source: fn(k.name, [...args, PARTIALS_ARG], split.finish), size, inputs, lanes: 1, partials };
+  }
   const lines: string[] = [];
   lines.push(...threadVars(vars, extents));
   renderStmts(body.slice(0, -1), defs, "  ", lines);
   lines.push(`  return ${operand(store.value)};`);
-  const inputs = rest.map((_, i) => i + 1);
-  const source = [`function ${k.name}(${inputs.map((i) => `b${i}`).join(", ")}) {`, ...lines, `}`].join("\n");
-  return { name: k.name, source, size, inputs };
+  return { name: k.name, source: fn(k.name, args, lines), size, inputs, lanes: 1 };
 }
 
 /** The parallel loops from the root inward (each the last statement of its level) and the statements one thread runs. */

@@ -67,8 +67,13 @@ let pipelineWanted = true;
  * @example await init(); gpujsPipelined(); // false in Node (webasm), true in a browser on WebGL
  */
 export function gpujsPipelined(): boolean {
+  return pipelineWanted && gpujsOnGl();
+}
+
+/** Whether GPU.js runs kernels as WebGL shaders (the tiled contraction form and texel layouts apply). */
+export function gpujsOnGl(): boolean {
   const mode = gpujsMode();
-  return pipelineWanted && mode !== null && GL_MODES.has(mode);
+  return mode !== null && GL_MODES.has(mode);
 }
 
 /**
@@ -131,14 +136,19 @@ export function gpujsMode(): string | null {
 }
 
 /** A compiled GPU.js kernel, or the reason its kernel runs on the host. */
-export type GpujsCompiled = { readonly src: GpujsKernelSource; readonly fn: GpujsKernelFn } | HostOnly;
+export type GpujsCompiled =
+  | { readonly src: GpujsKernelSource; readonly fn: GpujsKernelFn; /** The kernel of `src.partials`, run first. */ readonly partials?: GpujsKernelFn }
+  | HostOnly;
 
 /** GPU.js kernels kept compiled (each holds a WebAssembly module or a shader program). */
 export const GPUJS_KERNEL_CACHE_SIZE = 512;
 const compiled = new LruCache<string, GpujsCompiled>(GPUJS_KERNEL_CACHE_SIZE, (_key, c) => {
-  if (!("host" in c)) c.fn.destroy?.();
+  if (!("host" in c)) {
+    c.fn.destroy?.();
+    c.partials?.destroy?.();
+  }
 });
-const counters = { compiles: 0, runs: 0, hostKernels: 0, readbacks: 0 };
+const counters = { compiles: 0, tiled: 0, runs: 0, hostKernels: 0, readbacks: 0, asyncReadbacks: 0 };
 
 function requireGpujs(): GpujsInstance {
   if (!gpu) throw new BackendUnavailableError(`the gpujs backend is not available: ${unavailable ?? "not initialized: await init() first"}`);
@@ -153,25 +163,43 @@ function requireGpujs(): GpujsInstance {
  */
 export function gpujsKernel(k: Kernel): GpujsCompiled {
   // A kernel is created with or without pipeline output: both kinds can be cached side by side.
-  const key = gpujsPipelined() ? `pipeline:${kernelText(k)}` : kernelText(k);
+  const gl = gpujsOnGl();
+  const key = `${gpujsPipelined() ? "pipeline:" : ""}${gl ? "gl:" : ""}${kernelText(k)}`;
   const hit = compiled.get(key);
   if (hit) return hit;
-  const src = renderGpujs(k);
+  const src = renderGpujs(k, { tiled: gl });
   if ("host" in src) {
     counters.hostKernels++;
     return compiled.set(key, src);
   }
   const g = requireGpujs();
-  let fn: GpujsKernelFn;
-  try {
-    // Pipelined kernels return a fresh texture per call (immutable), which the plan runner deletes.
-    const pipeline = gpujsPipelined();
-    fn = g.createKernel(src.source, { output: [src.size], tactic: "precision", precision: "single", dynamicOutput: false, pipeline, immutable: pipeline });
-  } catch (e) {
-    throw gpujsCompileError(src, e);
-  }
-  counters.compiles++;
-  return compiled.set(key, { src, fn });
+  const create = (s: GpujsKernelSource): GpujsKernelFn => {
+    try {
+      const fn = g.createKernel(s.source, kernelSettings(s, gl));
+      counters.compiles++;
+      if (s.lanes > 1) counters.tiled++;
+      return fn;
+    } catch (e) {
+      throw gpujsCompileError(s, e);
+    }
+  };
+  const partials = src.partials ? create(src.partials) : undefined;
+  return compiled.set(key, { src, fn: create(src), ...(partials ? { partials } : {}) });
+}
+
+/**
+ * GPU.js settings of a rendered kernel. On WebGL every kernel's output holds four values per RGBA
+ * texel, as GPU.js uploads host arrays: scalar kernels with `optimizeFloatMemory`, tiled ones
+ * returning `Array(4)` — so the tiled form's texel reads (gpujs-tiled.ts) read any value alike.
+ * Tiled kernels always return textures (read back by gpujs.ts); pipelined kernels return a fresh
+ * texture per call (immutable), which the plan runner deletes.
+ */
+function kernelSettings(src: GpujsKernelSource, gl: boolean): Record<string, unknown> {
+  const pipeline = gpujsPipelined() || src.lanes > 1;
+  const common = { tactic: "precision", precision: "single", dynamicOutput: false, pipeline, immutable: pipeline };
+  if (src.lanes === 1) return { ...common, output: [src.size], optimizeFloatMemory: gl };
+  const native = src.native ? [{ ...src.native, returnType: "Array(4)", argumentTypes: {} }] : [];
+  return { ...common, output: [src.size / src.lanes], returnType: `Array(${src.lanes})`, nativeFunctions: native };
 }
 
 /** The error for a GPU.js kernel that GPU.js refuses: a renderer bug, reported with the source. */
@@ -184,20 +212,23 @@ export function countGpujsRun(): void {
   counters.runs++;
 }
 
-/** Counts a GPU.js result brought to a JavaScript array. */
-export function countGpujsReadback(): void {
+/** Counts a GPU.js result brought to a JavaScript array (`async`: without blocking on the GPU). */
+export function countGpujsReadback(async = false): void {
   counters.readbacks++;
+  if (async) counters.asyncReadbacks++;
 }
 
 /**
- * Counts of the GPU.js runtime: `compiles` (GPU.js kernels created), `runs` (GPU.js kernel calls),
+ * Counts of the GPU.js runtime: `compiles` (GPU.js kernels created; `tiled`: those of them in the
+ * tiled contraction form), `runs` (GPU.js kernel calls; a split reduction makes two),
  * `hostKernels` (distinct kernels sent to the host), `readbacks` (GPU.js results brought to
  * JavaScript arrays: one per kernel, or on WebGL with pipelining one per value leaving a plan or
- * feeding a host step), `entries`.
+ * feeding a host step; `asyncReadbacks`: those of them read without blocking, by `await data()`
+ * on WebGL2), `entries`.
  * @example
  * gpujsStats().runs; // grows by one per kernel GPU.js ran
  */
-export function gpujsStats(): { compiles: number; runs: number; hostKernels: number; readbacks: number; entries: number } {
+export function gpujsStats(): { compiles: number; tiled: number; runs: number; hostKernels: number; readbacks: number; asyncReadbacks: number; entries: number } {
   return { ...counters, entries: compiled.size };
 }
 

@@ -18,6 +18,18 @@ export interface GpujsKernelSource {
   readonly size: number;
   /** Kernel parameter positions passed to the GPU.js function, in order (b1, b2, …). */
   readonly inputs: readonly number[];
+  /**
+   * Outputs per thread: 1 (the thread returns a number), or 4 (it returns `Array(4)`, the outputs
+   * 4t … 4t+3 — one RGBA texel of the output texture; gpujs-tiled.ts).
+   */
+  readonly lanes: 1 | 4;
+  /**
+   * A first kernel whose output is this one's last argument (`bp`): a reduction's partials, one
+   * per output and chunk (gpujs-split.ts).
+   */
+  readonly partials?: GpujsKernelSource;
+  /** GLSL helpers the kernel calls as GPU.js native functions (WebGL only), by name. */
+  readonly native?: { readonly name: string; readonly source: string };
 }
 
 /** Buffers must be smaller than this: every index is then an integer float32 represents exactly. */
@@ -133,17 +145,22 @@ export function checkBuffers(params: readonly BufferParam[]): void {
 export type Affine = ReadonlyMap<string, number>;
 export const OFFSET = "";
 
+/** An index op the affine analysis may read as its argument (a clamp known to be the identity where it is used), or null. */
+export type PassThrough = (v: Extract<Op, { op: "alu" }>) => Operand | null;
+
 /** The affine form of an index operand over the `let`s of index arithmetic (add, sub, mul by a constant), or null. */
-export function affineOf(o: Operand, defs: Defs): Affine | null {
+export function affineOf(o: Operand, defs: Defs, through?: PassThrough): Affine | null {
   if (o.k === "const") return new Map([[OFFSET, o.value]]);
   if (o.k === "var") return new Map([[o.name, 1]]);
   const v = defs.get(o.name);
-  return v?.op === "alu" ? affineOfOp(v.alu, v.args, defs) : null;
+  if (v?.op !== "alu") return null;
+  const arg = through?.(v);
+  return arg ? affineOf(arg, defs, through) : affineOfOp(v.alu, v.args, defs, through);
 }
 
-function affineOfOp(alu: string, args: readonly Operand[], defs: Defs): Affine | null {
+function affineOfOp(alu: string, args: readonly Operand[], defs: Defs, through?: PassThrough): Affine | null {
   if (args.length !== 2) return null;
-  const [a, b] = args.map((x) => affineOf(x, defs));
+  const [a, b] = args.map((x) => affineOf(x, defs, through));
   if (!a || !b) return null;
   const combine = (sign: number) => {
     const m = new Map(a);
@@ -202,21 +219,25 @@ export function threadVars(vars: readonly string[], extents: readonly number[]):
   return lines;
 }
 
-export function operand(o: Operand): string {
+/** Renames locals and loop variables (per-lane copies of a thread's statements); identity by default. */
+export type Rename = (name: string) => string;
+const same: Rename = (name) => name;
+
+export function operand(o: Operand, rename: Rename = same): string {
   if (o.k === "const") return o.dtype === "index" ? String(o.value) : gpujsLiteral(o.value);
-  return o.name;
+  return rename(o.name);
 }
 
 /** Register reads become this expression (a contraction's accumulator), if given. */
 export type RegAlias = (name: string) => string;
 
-export function op(v: Op, alias?: RegAlias): string {
+export function op(v: Op, alias?: RegAlias, rename: Rename = same): string {
   switch (v.op) {
     case "alu": {
       const inDt = v.args[0] && v.args[0].k !== "var" ? v.args[0].dtype : "index";
-      return (GPUJS_ALU[v.alu] as Exclude<(typeof GPUJS_ALU)[keyof typeof GPUJS_ALU], HostOnly>)(v.args.map(operand), { dtype: v.dtype, in: inDt, param: v.param }, GPUJS);
+      return (GPUJS_ALU[v.alu] as Exclude<(typeof GPUJS_ALU)[keyof typeof GPUJS_ALU], HostOnly>)(v.args.map((a) => operand(a, rename)), { dtype: v.dtype, in: inDt, param: v.param }, GPUJS);
     }
-    case "load": return `b${v.buf}[${operand(v.index)}]`;
+    case "load": return `b${v.buf}[${operand(v.index, rename)}]`;
     case "reg": return alias ? alias(v.name) : refuse("register tiles");
   }
 }

@@ -11,7 +11,7 @@ import { scheduleGraph } from "../../schedule.js";
 import { backends, init, setBackend } from "../../select.js";
 import { destroyGpu } from "../webgpu/webgpu-device.js";
 import { GPUJS, GPUJS_ALU, isHostOnly } from "./gpujs-alu.js";
-import { GPUJS_MAX_ELEMENTS, renderGpujs } from "./gpujs-render.js";
+import { GPUJS_MAX_ELEMENTS, type GpujsKernelSource, renderGpujs } from "./gpujs-render.js";
 import { acquireGpujs, currentGpujs, destroyGpujs, gpujsMode, gpujsStats } from "./gpujs-runtime.js";
 
 const isInput = (n: { prim: string }) => n.prim === "data";
@@ -81,15 +81,60 @@ describe("gpujs target", () => {
     expect(Array.from(np.greater(x, 0).dataSync())).to.deep.equal([0, 0, 0, 1, 1, 0]);
     expect(Array.from(np.tanh(x).dataSync())).to.deep.equal(Array.from(new Float32Array([-0.9051482536448664, 0, NaN, 0.9640275800758169, 1, -0])));
     expect(gpujsStats().runs - runs).to.equal(2);
-    // a long sum is blocked by the scheduler (chunks [s, min(s + c, n))): a constant trip count with a guard
+    // a long sum is blocked by the scheduler (chunks [s, min(s + c, n))) and runs in two passes:
+    // one thread per chunk (a constant trip count with a guard), then one combining the partials
     const long = np.arange(5000).astype("float32").mul(0.5);
     const sum = np.sum(long);
-    expect((renderGpujs(kernelOf(sum as never)) as { source: string }).source).to.match(/for \(let v\d+_k = 0; v\d+_k < \d+; /);
+    const r = renderGpujs(kernelOf(sum as never)) as GpujsKernelSource;
+    expect(r.partials?.source).to.match(/const split_c = this\.thread\.x;[^]*for \(let v\d+_k = 0; v\d+_k < 1024; /);
+    expect(r.partials?.size).to.equal(5);
+    expect(r.source).to.match(/function \w+\(bp\) \{[^]*for \(let split_c = 0; split_c < 5; /);
     expect(sum.itemSync()).to.equal(0.5 * (4999 * 5000) / 2);
-    expect(gpujsStats().runs - runs).to.equal(3); // one kernel: arange·0.5 fuses into the sum
+    expect(gpujsStats().runs - runs).to.equal(4); // one kernel in two passes: arange·0.5 fuses into the sum
     const big = np.array([2 ** 30, 3], { dtype: "int32" });
     expect(Array.from(np.add(big, big).dataSync())).to.deep.equal([-(2 ** 31), 6]); // wraps: computed on the host
-    expect(gpujsStats().runs - runs).to.equal(3);
+    expect(gpujsStats().runs - runs).to.equal(4);
+    destroyGpu();
+  });
+
+  it("on WebGL, contractions whose operands are plain loads render tiled: four outputs per thread, RGBA texel reads", () => {
+    const t = (shape: number[]) => np.array(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => (i % 7) - 3), { shape });
+    const tiled = (x: unknown) => renderGpujs(kernelOf(x as { node: never }), { tiled: true }) as GpujsKernelSource;
+    const aligned = tiled(np.tanh(np.matmul(t([66, 36]), t([36, 68])).add(t([68]))));
+    expect(aligned.lanes).to.equal(4);
+    expect(aligned.source).to.match(/const d = tile_dot\(\);[^]*return \[t\d+_0, t\d+_1, t\d+_2, t\d+_3\];/);
+    expect(aligned.native?.source).to.match(/for \(int q = 0; q < 9; q\+\+\) \{\n    int p = q \* 4;\n    vec4 a = tx_b\d\(\(ea >> 2\) \+ q\);/);
+    expect(aligned.native?.source).to.match(/texelFetch\(user_b\d, ivec2\(t - y \* w, y\), 0\)/);
+    // k = 35: A's rows do not start texels (element reads) and three steps of k remain after the texel loop
+    const oddK = tiled(np.matmul(t([33, 35]), t([35, 64]))).native!.source;
+    expect(oddK).to.match(/vec4 a = vec4\(ld_b\d\(/);
+    expect(oddK).to.match(/for \(int p = 32; p < 35; p\+\+\)/);
+    // B stored transposed: columns of B as texels along k
+    expect(tiled(np.matmul(t([33, 36]), np.transpose(t([64, 36])))).native!.source).to.match(/acc \+= vec4\(dot\(a, tx_b\d/);
+    // odd n (outputs not whole texels), a fused prologue, and the CPU modes keep the dot form
+    expect(tiled(np.matmul(t([40, 36]), t([36, 66]))).lanes).to.equal(1);
+    expect(tiled(np.matmul(t([36, 40]), np.tanh(t([40, 36])))).lanes).to.equal(1);
+    expect((renderGpujs(kernelOf(np.matmul(t([66, 36]), t([36, 68])) as never)) as GpujsKernelSource).lanes).to.equal(1);
+  });
+
+  it("long reductions run in two passes with the blocked loop's sums (values on GPU.js's CPU mode)", async () => {
+    await init({ tune: false });
+    setBackend("gpujs");
+    for (const n of [2048, 5000, 3 * 1024 + 1]) {
+      const x = np.array(Float32Array.from({ length: n }, (_, i) => ((i * 37) % 101) / 16 - 3));
+      const split = renderGpujs(kernelOf(np.sum(x) as never)) as GpujsKernelSource;
+      expect(split.partials?.size, `n = ${n}`).to.equal(Math.ceil(n / 1024));
+      // the blocked loop's order: float32 sums per chunk of 1024, then the chunk sums in order
+      let want = 0;
+      for (let s = 0; s < n; s += 1024) {
+        let part = 0;
+        for (let i = s; i < Math.min(s + 1024, n); i++) part = Math.fround(part + Math.fround(((i * 37) % 101) / 16 - 3));
+        want = Math.fround(want + part);
+      }
+      expect(np.sum(x).itemSync(), `n = ${n}`).to.equal(want);
+    }
+    const rows = np.array(Float32Array.from({ length: 3 * 2500 }, (_, i) => i % 5), { shape: [3, 2500] });
+    expect(Array.from(np.mean(rows, 1).dataSync())).to.deep.equal([2, 2, 2]);
     destroyGpu();
   });
 

@@ -8,7 +8,8 @@
  * a value is read back to JavaScript only when a host step consumes it or it leaves the plan, and
  * every texture is deleted when the plan ends. In the CPU modes (`webasm`, `cpu`) GPU.js returns
  * typed arrays, and plans run on the shared host runner. GPU.js runs synchronously, so
- * `executeSync`, the sync readers and jit replay all work as on the cpu backend.
+ * `executeSync`, the sync readers and jit replay all work as on the cpu backend; the async
+ * `execute` (`await data()`) reads a pipelined plan's outputs without blocking (gpujs-read.ts).
  */
 import {
   type CompiledGraph, DataBuffer, DisposedError, type Executor, type Graph, KernelCompileError, KilnError, LruCache, type Node,
@@ -19,8 +20,10 @@ import { type KernelStep, type Plan, type PlanBuffer, scheduleGraph } from "../.
 import { graphKey } from "../../host/graph-key.js";
 import { type Host, type HostKernels, currentStepTimer, makeHost } from "../../host/run.js";
 import { allocTypedArray } from "../../storage.js";
-import { countGpujsReadback, countGpujsRun, gpujsCompileError, gpujsKernel, gpujsPipelined } from "./gpujs-runtime.js";
-import { renderGpujs } from "./gpujs-render.js";
+import { countGpujsReadback, countGpujsRun, gpujsCompileError, gpujsKernel, gpujsOnGl, gpujsPipelined } from "./gpujs-runtime.js";
+import { type GpujsKernelSource, renderGpujs } from "./gpujs-render.js";
+import { FLAT_TEXTURE, type GpujsTexture, checkedCopy, isTexture, readTexture, readTextureAsync } from "./gpujs-read.js";
+import { PARTIALS_ARG } from "./gpujs-split.js";
 
 /** The one-step plan a host kernel is described by (`planKernels` reads only the steps). */
 function hostStep(k: Kernel): { step: KernelStep; plan: Plan } {
@@ -32,19 +35,27 @@ function hostStep(k: Kernel): { step: KernelStep; plan: Plan } {
 
 const asFloat32 = (a: TypedArray): Float32Array => (a instanceof Float32Array ? a : Float32Array.from(a as ArrayLike<number>));
 
-/** A GPU.js output texture (pipeline mode): read back with `toArray`, freed with `delete`. */
-interface GpujsTexture {
-  toArray(): unknown;
-  delete(): void;
-}
-const isTexture = (v: unknown): v is GpujsTexture =>
-  typeof v === "object" && v !== null && !ArrayBuffer.isView(v) && typeof (v as GpujsTexture).toArray === "function";
-
 /** Calls a GPU.js kernel; a GPU.js failure is a renderer bug, reported with the kernel's source. */
 function callGpujs(c: Extract<ReturnType<typeof gpujsKernel>, { fn: unknown }>, ins: readonly unknown[]): unknown {
   try {
-    const out = c.fn(...ins);
+    let out: unknown;
+    if (c.partials) {
+      // A split reduction: the partials kernel, then this kernel reading them as its last argument.
+      const partials = c.partials(...ins);
+      countGpujsRun();
+      try {
+        out = c.fn(...ins, partials);
+      } finally {
+        if (isTexture(partials)) partials.delete();
+      }
+    } else {
+      out = c.fn(...ins);
+    }
     countGpujsRun();
+    // A tiled kernel's RGBA output holds outputs 4t … 4t+3 in texel t: the layout of a
+    // memory-optimized float texture, which is how the next kernel must read it (element by
+    // element), not as GPU.js's Array(4) values.
+    if (c.src.lanes > 1 && isTexture(out)) Object.assign(out, { type: FLAT_TEXTURE, dimensions: [c.src.size, 1, 1], output: [c.src.size] });
     return out;
   } catch (e) {
     // GPU.js compiles on the first call: a kernel it refuses is a renderer bug, reported with its source.
@@ -56,14 +67,11 @@ function callGpujs(c: Extract<ReturnType<typeof gpujsKernel>, { fn: unknown }>, 
 function store(name: string, out: unknown, dst: TypedArray): void {
   let values = out;
   if (isTexture(out)) {
-    values = out.toArray();
+    values = readTexture(out, dst.length);
     out.delete();
   }
   countGpujsReadback();
-  if (!(values instanceof Float32Array) || values.length !== dst.length) {
-    throw new KernelCompileError(`kernel ${name}: GPU.js returned ${describe(values)}, expected Float32Array(${dst.length})`);
-  }
-  dst.set(values);
+  checkedCopy(name, values, dst);
 }
 
 /**
@@ -85,33 +93,45 @@ export function gpujsKernelsOver(host: Host): HostKernels {
       };
     },
     source(k) {
-      const r = renderGpujs(k);
-      if (!("host" in r)) return `// GPU.js kernel (output ${r.size})\n${r.source}`;
+      const r = renderGpujs(k, { tiled: gpujsOnGl() });
+      if (!("host" in r)) return gpujsSourceText(r);
       const { plan } = hostStep(k);
       return `// runs on the host: ${r.host}\n${host.planKernels(plan)[0]!.source}`;
     },
   };
 }
 
-function describe(v: unknown): string {
-  return v && typeof v === "object" ? `${v.constructor.name}(${(v as { length?: number }).length ?? "?"})` : typeof v;
+/** A rendered kernel as `lower()` shows it: the partials kernel of a split reduction first, the GLSL of a tiled one after. */
+function gpujsSourceText(r: GpujsKernelSource): string {
+  const head = `// GPU.js kernel (output ${r.size}${r.lanes > 1 ? `, ${r.lanes} per thread` : ""})`;
+  const partials = r.partials ? `${gpujsSourceText(r.partials)}\n// then, reading its partials as ${PARTIALS_ARG}:\n` : "";
+  const native = r.native ? `\n// GLSL (native function ${r.native.name})\n${r.native.source}` : "";
+  return `${partials}${head}\n${r.source}${native}`;
+}
+
+/** A pipelined plan after its steps ran: each buffer's value (textures for GPU.js results), and the textures to delete. */
+interface PipelinedRun {
+  readonly values: (TypedArray | GpujsTexture | undefined)[];
+  readonly textures: readonly GpujsTexture[];
+  /** The buffer as a typed array (a texture read back once, synchronously). */
+  array(id: number): TypedArray;
 }
 
 /**
- * Runs a plan with its GPU.js kernels' values kept as textures (pipeline mode): a GPU.js kernel
- * reads its inputs' textures directly; a host step (a kernel GPU.js cannot run exactly, a library
- * or control step) gets typed arrays, each texture read back once; the plan's outputs are read
- * back at the end and every texture is deleted, also when a step throws. Returns the array of
- * every plan output (other entries are not filled).
+ * Runs a plan's steps with its GPU.js kernels' values kept as textures (pipeline mode): a GPU.js
+ * kernel reads its inputs' textures directly; a host step (a kernel GPU.js cannot run exactly, a
+ * library or control step) gets typed arrays, each texture read back once. The caller reads the
+ * plan's outputs and deletes the textures; when a step throws they are deleted here.
  */
-function runPipelined(steps: Host, plan: Plan, inputs: readonly TypedArray[]): TypedArray[] {
+function runPipelinedSteps(steps: Host, plan: Plan, inputs: readonly TypedArray[]): PipelinedRun {
   const values: (TypedArray | GpujsTexture | undefined)[] = plan.buffers.map((b) => (b.role === "input" ? inputs[b.index] : undefined));
   const textures: GpujsTexture[] = [];
   const array = (id: number): TypedArray => {
     const v = values[id];
     if (!isTexture(v)) return v!;
     const b = plan.buffers[id]!, a = allocTypedArray(b.dtype, b.size);
-    store(`buffer ${id}`, v.toArray(), a);
+    countGpujsReadback();
+    checkedCopy(`buffer ${id}`, readTexture(v, b.size), a);
     return (values[id] = a);
   };
   const timer = currentStepTimer();
@@ -137,11 +157,41 @@ function runPipelined(steps: Host, plan: Plan, inputs: readonly TypedArray[]): T
       }
       timer?.(step.kind, performance.now() - t0, step);
     }
+    return { values, textures, array };
+  } catch (e) {
+    for (const t of textures) t.delete();
+    throw e;
+  }
+}
+
+/** A pipelined plan, its outputs read back synchronously. Returns the array of every plan output (other entries are not filled). */
+function runPipelined(steps: Host, plan: Plan, inputs: readonly TypedArray[]): TypedArray[] {
+  const run = runPipelinedSteps(steps, plan, inputs);
+  try {
     const arrays: TypedArray[] = [];
-    for (const id of plan.outputs) arrays[id] = array(id);
+    for (const id of plan.outputs) arrays[id] = run.array(id);
     return arrays;
   } finally {
-    for (const t of textures) t.delete();
+    for (const t of run.textures) t.delete();
+  }
+}
+
+/** A pipelined plan, its outputs read back without blocking on the GPU (gpujs-read.ts). */
+async function runPipelinedAsync(steps: Host, plan: Plan, inputs: readonly TypedArray[]): Promise<TypedArray[]> {
+  const run = runPipelinedSteps(steps, plan, inputs);
+  try {
+    const arrays: TypedArray[] = [];
+    await Promise.all([...new Set(plan.outputs)].map(async (id) => {
+      const v = run.values[id];
+      if (!isTexture(v)) return void (arrays[id] = v!);
+      const b = plan.buffers[id]!, a = allocTypedArray(b.dtype, b.size);
+      countGpujsReadback(true);
+      checkedCopy(`buffer ${id}`, await readTextureAsync(v, b.size), a);
+      arrays[id] = a;
+    }));
+    return arrays;
+  } finally {
+    for (const t of run.textures) t.delete();
   }
 }
 
@@ -179,13 +229,28 @@ export function gpujsExecutorOn(host: Host): Executor {
   const plans = new LruCache<string, Plan>(PLAN_CACHE_SIZE);
   const runPlan = (plan: Plan, inputs: readonly TypedArray[]) => (gpujsPipelined() ? runPipelined(steps, plan, inputs) : steps.runPlan(plan, inputs));
 
-  function executeSync(outputs: readonly Node[], known: (n: Node) => DataBuffer | undefined): DataBuffer[] {
+  /** The cached plan of `outputs` and its input arrays. */
+  function planOf(outputs: readonly Node[], known: (n: Node) => DataBuffer | undefined): { plan: Plan; args: TypedArray[] } {
     const isBuffer = (n: Node) => n.prim === "data" || known(n) !== undefined;
     const nodes = topoSort(outputs, isBuffer);
     const key = graphKey(nodes, outputs, isBuffer);
     const plan = plans.get(key) ?? plans.set(key, scheduleGraph(outputs, isBuffer, SCHEDULE).plan);
-    const args = nodes.filter(isBuffer).map((n) => hostOf(n, known(n) ?? ((n as Node<"data">).params.ref as DataBuffer)));
+    return { plan, args: nodes.filter(isBuffer).map((n) => hostOf(n, known(n) ?? ((n as Node<"data">).params.ref as DataBuffer))) };
+  }
+
+  function executeSync(outputs: readonly Node[], known: (n: Node) => DataBuffer | undefined): DataBuffer[] {
+    const { plan, args } = planOf(outputs, known);
     return outputsOf(plan, runPlan(plan, args));
+  }
+
+  /**
+   * `await t.data()` / `await t.item()` of an unrealized value: the kernels run now (synchronously,
+   * as GPU.js does), and on WebGL with pipelining the plan's outputs are read back without
+   * blocking (gpujs-read.ts); elsewhere as `executeSync`.
+   */
+  async function execute(outputs: readonly Node[], known: (n: Node) => DataBuffer | undefined): Promise<DataBuffer[]> {
+    const { plan, args } = planOf(outputs, known);
+    return outputsOf(plan, gpujsPipelined() ? await runPipelinedAsync(steps, plan, args) : steps.runPlan(plan, args));
   }
 
   function compile(graph: Graph): CompiledGraph {
@@ -214,7 +279,7 @@ export function gpujsExecutorOn(host: Host): Executor {
     canSync: true,
     compile,
     executeSync,
-    execute: async (outputs, known) => executeSync(outputs, known),
+    execute,
     read: async (buf) => read(buf, "data"),
     readSync: (buf) => read(buf, "dataSync"),
   };

@@ -1,0 +1,101 @@
+/**
+ * Reading GPU.js output textures back (WebGL, pipeline mode). Synchronous reads are GPU.js's own
+ * (`readPixels` into a typed array: the caller waits for the GPU). The asynchronous read is WebGL2's
+ * non-blocking pattern, which GPU.js uses only for the outputs of kernels it runs in its `async`
+ * mode, not for textures: `readPixels` into a PIXEL_PACK_BUFFER (returns at once), a fence, then
+ * `getBufferSubData` once the fence has signalled — polled from the event loop, so the page keeps
+ * running while the GPU finishes.
+ */
+import { BackendUnavailableError, KernelCompileError, type TypedArray } from "@kiln/core";
+
+/** A GPU.js output texture (pipeline mode), as kiln uses it. */
+export interface GpujsTexture {
+  type: string;
+  dimensions: number[];
+  output: number[];
+  readonly size: readonly [number, number];
+  readonly texture: WebGLTexture;
+  readonly context: unknown;
+  toArray(): unknown;
+  /** The texture's RGBA float32 pixels, row by row (GPU.js's float textures). */
+  renderRawOutput?(): Float32Array;
+  /** The framebuffer GPU.js reads the texture through. */
+  framebuffer?(): WebGLFramebuffer;
+  delete(): void;
+}
+
+export const isTexture = (v: unknown): v is GpujsTexture =>
+  typeof v === "object" && v !== null && !ArrayBuffer.isView(v) && typeof (v as GpujsTexture).toArray === "function";
+
+/** GPU.js's name for a float texture of four values per RGBA texel, read as a flat array. */
+export const FLAT_TEXTURE = "MemoryOptimizedNumberTexture";
+
+/**
+ * A texture's first `n` values. Four-per-texel textures are read as raw pixels (their values in
+ * order; GPU.js's `toArray` of an `Array(4)` output would build one small array per texel).
+ * @example readTexture(texture, 6); // Float32Array(6)
+ */
+export function readTexture(t: GpujsTexture, n: number): unknown {
+  return t.type === FLAT_TEXTURE && t.renderRawOutput ? t.renderRawOutput().subarray(0, n) : t.toArray();
+}
+
+/**
+ * A texture's first `n` values without blocking on the GPU (WebGL2: pixel-pack buffer + fence);
+ * on WebGL1 or for another texture kind, the synchronous read.
+ * @example await readTextureAsync(texture, 6); // Float32Array(6)
+ */
+export async function readTextureAsync(t: GpujsTexture, n: number): Promise<unknown> {
+  const gl = t.context as WebGL2RenderingContext;
+  if (t.type !== FLAT_TEXTURE || !t.framebuffer || typeof gl?.fenceSync !== "function") return readTexture(t, n);
+  const [w, h] = t.size;
+  const pbo = gl.createBuffer();
+  try {
+    gl.bindFramebuffer(gl.FRAMEBUFFER, t.framebuffer());
+    gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, t.texture, 0);
+    gl.bindBuffer(gl.PIXEL_PACK_BUFFER, pbo);
+    gl.bufferData(gl.PIXEL_PACK_BUFFER, w * h * 16, gl.STREAM_READ);
+    gl.readPixels(0, 0, w, h, gl.RGBA, gl.FLOAT, 0);
+    gl.bindBuffer(gl.PIXEL_PACK_BUFFER, null);
+    const sync = gl.fenceSync(gl.SYNC_GPU_COMMANDS_COMPLETE, 0)!;
+    // A fence is only queued; without a flush the driver may never run the commands before it.
+    gl.flush();
+    try {
+      await signalled(gl, sync);
+    } finally {
+      gl.deleteSync(sync);
+    }
+    const out = new Float32Array(w * h * 4);
+    gl.bindBuffer(gl.PIXEL_PACK_BUFFER, pbo);
+    gl.getBufferSubData(gl.PIXEL_PACK_BUFFER, 0, out);
+    gl.bindBuffer(gl.PIXEL_PACK_BUFFER, null);
+    return out.subarray(0, n);
+  } finally {
+    gl.deleteBuffer(pbo);
+  }
+}
+
+/** Resolves when the fence has signalled, polling once per macrotask (a zero-timeout wait never blocks). */
+function signalled(gl: WebGL2RenderingContext, sync: WebGLSync): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const poll = () => {
+      if (gl.isContextLost()) return reject(new BackendUnavailableError("the WebGL context was lost while reading a GPU.js result"));
+      const status = gl.clientWaitSync(sync, 0, 0);
+      if (status === gl.ALREADY_SIGNALED || status === gl.CONDITION_SATISFIED) return resolve();
+      if (status === gl.WAIT_FAILED) return reject(new BackendUnavailableError("clientWaitSync failed while reading a GPU.js result"));
+      setTimeout(poll, 0);
+    };
+    poll();
+  });
+}
+
+/** Copies a kernel result (read back) into `dst`, checking it is what the kernel writes. */
+export function checkedCopy(name: string, values: unknown, dst: TypedArray): void {
+  if (!(values instanceof Float32Array) || values.length !== dst.length) {
+    throw new KernelCompileError(`kernel ${name}: GPU.js returned ${describe(values)}, expected Float32Array(${dst.length})`);
+  }
+  dst.set(values);
+}
+
+function describe(v: unknown): string {
+  return v && typeof v === "object" ? `${v.constructor.name}(${(v as { length?: number }).length ?? "?"})` : typeof v;
+}

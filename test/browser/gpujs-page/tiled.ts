@@ -1,0 +1,87 @@
+/**
+ * The tiled contraction form, split reductions and asynchronous reads on WebGL2 (run by the
+ * gpujs page, checked by test/browser/gpujs-webgl.test.ts): contractions of odd shapes and
+ * layouts on gpujs against the cpu backend, which of them took the tiled form, the kernel
+ * sources `jit(...).lower()` shows, and `await item()` through the pixel-pack-buffer read.
+ */
+import { type Tensor, gpujsStats, jit, np, setBackend } from "kiln";
+
+export interface TiledCase {
+  readonly name: string;
+  /** Max |gpujs − cpu| / (1 + |cpu|) over the output. */
+  readonly maxErr: number;
+  /** Tiled kernels gpujs created for the case. */
+  readonly tiled: number;
+  readonly error?: string;
+}
+
+export interface TiledResult {
+  readonly cases: TiledCase[];
+  /** `jit(x ↦ tanh(x·w + b)).lower()` on gpujs: its kernels' sources. */
+  readonly matmulSource: string;
+  /** `jit(x ↦ Σ f(x))` over 2^20 values: its kernels' sources. */
+  readonly sumSource: string;
+  readonly sum: { readonly gpujs: number; readonly cpu: number };
+  /** `await item()` / `await data()` of lazy values (the asynchronous read) against `itemSync()` / `dataSync()`. */
+  readonly asyncRead: { readonly equal: boolean; readonly readbacks: number; readonly asyncReadbacks: number };
+}
+
+function values(n: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  return Float32Array.from({ length: n }, () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return (s / 2 ** 32) * 2 - 1;
+  });
+}
+
+const t = (shape: number[], seed: number) => np.array(values(shape.reduce((a, b) => a * b, 1), seed), { shape });
+
+/** Contractions the tiled form covers (and two it leaves to the dot form), each a function of fresh inputs. */
+const CASES: readonly [string, () => Tensor][] = [
+  ["aligned 66×36·36×68 + bias, tanh", () => np.tanh(np.matmul(t([66, 36], 1), t([36, 68], 2)).add(t([68], 3)))],
+  ["odd k 33×35·35×64 (scalar A reads, k tail)", () => np.matmul(t([33, 35], 4), t([35, 64], 5))],
+  ["batched 3×33×36·3×36×64", () => np.matmul(t([3, 33, 36], 6), t([3, 36, 64], 7))],
+  ["broadcast B, odd k 2×33×35·35×64", () => np.matmul(t([2, 33, 35], 8), t([35, 64], 9))],
+  ["transposed A (35×33)ᵀ·35×64", () => np.matmul(np.transpose(t([35, 33], 10)), t([35, 64], 11))],
+  ["transposed B 33×36·(64×36)ᵀ (column texels)", () => np.matmul(t([33, 36], 12), np.transpose(t([64, 36], 13)))],
+  ["transposed B, odd k 33×35·(64×35)ᵀ", () => np.matmul(t([33, 35], 14), np.transpose(t([64, 35], 15)))],
+  ["odd n 40×36·36×66 (dot form)", () => np.matmul(t([40, 36], 16), t([36, 66], 17))],
+  ["fused prologue 36×40·tanh(40×36) (dot form)", () => np.matmul(t([36, 40], 18), np.tanh(t([40, 36], 19)))],
+];
+
+const w1 = (x: Tensor) => np.sum(np.tanh(x.mul(1.5).add(0.5)).mul(np.sigmoid(x)).sub(x.mul(x).mul(0.1)));
+
+export async function runTiled(): Promise<TiledResult> {
+  const cases: TiledCase[] = [];
+  for (const [name, f] of CASES) {
+    try {
+      setBackend("cpu");
+      const want = f().dataSync();
+      setBackend("gpujs");
+      const before = gpujsStats().tiled;
+      const got = f().dataSync();
+      let maxErr = got.length === want.length ? 0 : Infinity;
+      for (let i = 0; i < want.length; i++) maxErr = Math.max(maxErr, Math.abs(got[i]! - want[i]!) / (1 + Math.abs(want[i]!)));
+      cases.push({ name, maxErr, tiled: gpujsStats().tiled - before });
+    } catch (e) {
+      cases.push({ name, maxErr: Infinity, tiled: 0, error: String((e as Error)?.message ?? e).slice(0, 600) });
+    }
+  }
+  setBackend("gpujs");
+  const x = t([128, 784], 20), w = t([784, 256], 21), b = t([256], 22);
+  const matmulSource = jit((xb: Tensor) => np.tanh(xb.matmul(w).add(b))).lower(x).kernels.map((k) => k.source).join("\n");
+  const big = t([1 << 20], 23);
+  const sumSource = jit(w1).lower(big).kernels.map((k) => k.source).join("\n");
+  const sum = { gpujs: w1(big).itemSync(), cpu: 0 };
+  setBackend("cpu");
+  sum.cpu = w1(big).itemSync();
+  setBackend("gpujs");
+  const before = gpujsStats();
+  const asyncSum = await w1(big).item();
+  const asyncProduct = await np.matmul(t([33, 36], 24), t([36, 64], 25)).data();
+  const after = gpujsStats();
+  const syncProduct = np.matmul(t([33, 36], 24), t([36, 64], 25)).dataSync();
+  const equal = asyncSum === w1(big).itemSync() && asyncProduct.every((v, i) => v === syncProduct[i]);
+  const asyncRead = { equal, readbacks: after.readbacks - before.readbacks, asyncReadbacks: after.asyncReadbacks - before.asyncReadbacks };
+  return { cases, matmulSource, sumSource, sum, asyncRead };
+}
