@@ -79,7 +79,10 @@ export const gemmOnPool: ((aOff: number, bOff: number, cOff: number, mp: number,
  * @example
  * const pool = { tiles: tilesOnPool(module, 32, 4) }; // the instance's `pool` imports
  */
-export function tilesOnPool(module: WebAssembly.Module, pairs: number, grain: number): (...args: number[]) => void {
+export function tilesOnPool(compiled: object, pairs: number, grain: number): (...args: number[]) => void {
+  // `object`, not WebAssembly.Module, in the signature: the package's declarations name no
+  // WebAssembly types (a consumer's TypeScript lib may not have them; host/heap.ts).
+  const module = compiled as WebAssembly.Module;
   const stub: PoolImport = { source: "() => { throw new Error('contraction tiles call no host function'); }" };
   const imports: Record<string, Record<string, PoolImport>> = {};
   for (const i of WebAssembly.Module.imports(module)) if (i.kind === "function") (imports[i.module] ??= {})[i.name] = stub;
