@@ -4,9 +4,9 @@
  * in `Atomics.wait` while workers run matmul panels), and trains to the same bits as one thread.
  */
 import { expect } from "chai";
-import { nn, optim, random, jit, grad, ParamState, type Tensor } from "kiln";
+import { nn, optim, random, ParamState } from "kiln";
 import { cpuPoolStats, withCpuThreads } from "kiln/internal";
-import { useCpu } from "./util.js";
+import { classifierStep, useCpu } from "./util.js";
 
 
 describe("cpu backend on several threads", function () {
@@ -22,14 +22,7 @@ describe("cpu backend on several threads", function () {
         const model = new nn.MLP([32, 128, 128, 10], { activation: nn.relu });
         const params = model.states(ParamState);
         const opt = new optim.SGD(params, { lr: 1e-2 });
-        const step = jit((xb: Tensor, yb: Tensor) => {
-          const [g, loss] = grad(() => nn.softmaxCrossEntropy(model.call(xb), yb), { gradStates: params, returnValue: true })() as [
-            Record<string, Tensor>,
-            Tensor,
-          ];
-          opt.update(g);
-          return loss;
-        });
+        const step = classifierStep(model, params, opt);
         const losses = new Float32Array(steps);
         for (let i = 0; i < losses.length; i++) losses[i] = (step(x, labels).dataSync() as Float32Array)[0]!;
         return losses;

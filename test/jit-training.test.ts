@@ -10,8 +10,8 @@
  * Multi-output kernels (one Adam kernel per parameter) would bring this to ~30.
  */
 import { expect } from "chai";
-import { np, nn, optim, random, jit, grad, ParamState, type Tensor } from "kiln";
-import { useCpu } from "./util.js";
+import { nn, optim, random, jit, ParamState } from "kiln";
+import { classifierStep, useCpu } from "./util.js";
 
 describe("jit: a whole training step", () => {
   // Kernel counts are the cpu backend's (another suite may leave the interpreter active).
@@ -24,14 +24,7 @@ describe("jit: a whole training step", () => {
     const model = new nn.MLP([20, 32, 32, 10], { activation: nn.relu });
     const params = model.states(ParamState);
     const opt = new optim.Adam(params, { lr: 1e-2 });
-    const step = jit((xb: Tensor, yb: Tensor) => {
-      const [g, loss] = grad(() => nn.softmaxCrossEntropy(model.call(xb), yb), { gradStates: params, returnValue: true })() as [
-        Record<string, Tensor>,
-        Tensor,
-      ];
-      opt.update(g);
-      return loss;
-    });
+    const step = classifierStep(model, params, opt);
     const { stats } = step.lower(x, labels);
     expect(stats.kernels).to.be.at.most(53);
     expect(stats.kernels).to.be.at.least(20);

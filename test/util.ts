@@ -3,7 +3,7 @@
  * the packages' own unit tests use directly), float64 samples and a finite-difference gradient check.
  */
 import { expect } from "chai";
-import { type Tensor, grad, np } from "kiln";
+import { type ParamState, type Tensor, grad, jit, nn, np } from "kiln";
 import { activeExecutor, setExecutor, useCpuBackend } from "kiln/internal";
 import { destroyGpu, init, setBackend } from "@kiln/backend";
 
@@ -64,4 +64,17 @@ export function useGpujs(): void {
     setBackend("gpujs");
   });
   after(() => setExecutor(previous));
+}
+
+/**
+ * A jitted classification training step: softmax cross-entropy of `model` on a batch, the gradient
+ * for `params`, `opt.update`; returns the loss (the step the training-loop suites share).
+ * @example const step = classifierStep(model, params, new optim.SGD(params, { lr: 1e-2 })); step(x, labels).itemSync();
+ */
+export function classifierStep(model: { call(x: Tensor): Tensor }, params: Record<string, ParamState>, opt: { update(g: Record<string, Tensor>): void }) {
+  return jit((xb: Tensor, yb: Tensor) => {
+    const [g, loss] = grad(() => nn.softmaxCrossEntropy(model.call(xb), yb), { gradStates: params, returnValue: true })() as [Record<string, Tensor>, Tensor];
+    opt.update(g);
+    return loss;
+  });
 }
