@@ -9,9 +9,10 @@
  * than wall time, so before/after comparisons under load read it first.
  */
 import { setScanDeviceMinBytes } from "../../packages/backend/src/targets/webgpu/webgpu.js";
-import { ParamState, type Tensor, destroyGpu, grad, init, jit, nn, np, optim, scan, setBackend, webgpuRunStats } from "kiln";
+import { type Tensor, destroyGpu, grad, init, jit, np, scan, setBackend, webgpuRunStats } from "kiln";
 
 import { random } from "./data.js";
+import { kilnMlp, mlpData } from "./w3-mlp.js";
 
 /** The workloads to run (comma-separated: w1,w3,w4,scan; all by default): one alone on a noisy machine. */
 const only = (process.argv[3] ?? "w1,w3,w4,scan").split(",");
@@ -53,25 +54,8 @@ const workloads: Record<string, () => Promise<void>> = {
   },
   // W3
   w3: async () => {
-    const SIZES = [784, 256, 256, 10];
-    const params: Record<string, ParamState> = {};
-    for (let l = 0; l < 3; l++) {
-      params[`w${l}`] = new ParamState(np.array(random(SIZES[l]! * SIZES[l + 1]!, 10 + l, Math.sqrt(6 / (SIZES[l]! + SIZES[l + 1]!))), { shape: [SIZES[l]!, SIZES[l + 1]!] }), { name: `w${l}` });
-      params[`b${l}`] = new ParamState(np.zeros([SIZES[l + 1]!]), { name: `b${l}` });
-    }
-    const opt = new optim.SGD(params, { lr: 0.01 });
-    const xb = np.array(random(128 * 784, 7), { shape: [128, 784] });
-    const yb = np.array(Int32Array.from(random(128, 99), (v) => Math.floor((v + 1) * 5) % 10), { shape: [128] });
-    const loss = (x: Tensor, y: Tensor) => {
-      const h1 = np.tanh(x.matmul(params.w0!.value).add(params.b0!.value));
-      const h2 = nn.relu(h1.matmul(params.w1!.value).add(params.b1!.value));
-      return nn.softmaxCrossEntropy(h2.matmul(params.w2!.value).add(params.b2!.value), y);
-    };
-    const step = jit((x: Tensor, y: Tensor) => {
-      const [g, value] = grad(() => loss(x, y), { gradStates: params, returnValue: true })() as [Record<string, Tensor>, Tensor];
-      opt.update(g);
-      return value;
-    });
+    const { x: xb, y: yb, make } = kilnMlp(mlpData()); // jit-bench.ts's W3 step
+    const step = make();
     await time("W3 MLP step, loss read back", () => (step(xb, yb) as Tensor).item(), 1500, "per s");
   },
   // W4

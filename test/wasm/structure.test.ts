@@ -10,6 +10,7 @@ import { scheduleGraph } from "@kiln/backend";
 import { type Node, activeExecutor, bufferOf, setExecutor } from "@kiln/core";
 import { renderWasm } from "../../packages/backend/src/targets/wasm/wasm-render.js";
 import { heap } from "../../packages/backend/src/host/heap.js";
+import { kilnMlp, mlpData } from "../../bench/src/w3-mlp.js";
 
 describe("wasm: structure of the benchmark workloads", function () {
   this.timeout(60_000);
@@ -59,24 +60,8 @@ describe("wasm: structure of the benchmark workloads", function () {
   });
 
   it("W3 (MLP 784-256-256-10, batch 128, jit(valueAndGrad) + SGD): ≤ 18 kernels, every contraction and big kernel wasm", () => {
-    const sizes = [784, 256, 256, 10];
-    const params: Record<string, ParamState> = {};
-    for (let l = 0; l < 3; l++) {
-      params[`w${l}`] = new ParamState(np.ones([sizes[l]!, sizes[l + 1]!], { dtype: "float32" }).mul(0.01));
-      params[`b${l}`] = new ParamState(np.zeros([sizes[l + 1]!], { dtype: "float32" }));
-    }
-    const opt = new optim.SGD(params, { lr: 0.01 });
-    const x = np.ones([128, 784], { dtype: "float32" }), y = np.arange(128).astype("int32").mod(10);
-    const loss = (xb: Tensor, yb: Tensor) => {
-      const h1 = np.tanh(xb.matmul(params.w0!.value).add(params.b0!.value));
-      const h2 = nn.relu(h1.matmul(params.w1!.value).add(params.b1!.value));
-      return nn.softmaxCrossEntropy(h2.matmul(params.w2!.value).add(params.b2!.value), yb);
-    };
-    const step = jit((xb: Tensor, yb: Tensor) => {
-      const [g, value] = grad(() => loss(xb, yb), { gradStates: params, returnValue: true })() as [Record<string, Tensor>, Tensor];
-      opt.update(g);
-      return value;
-    });
+    const { x, y, make } = kilnMlp(mlpData()); // the benchmark's own step
+    const step = make();
     const { kernels } = step.lower(x, y);
     expect(kernels.length).to.be.at.most(18);
     const wasm = (k: { source: string }) => k.source.startsWith(";; wasm kernel");
