@@ -6,7 +6,7 @@
  * each device kernel's dispatches and bytes and the host-measured wall time of the submissions
  * (from `submit()` until the queue reports the work done), and says so in `timing`.
  */
-import { Tensor, ValueError } from "@kiln/core";
+import { Tensor, ValueError, sizeOf } from "@kiln/core";
 import { type KernelStep } from "./schedule.js";
 import { type StepTimer, currentStepTimer, setStepTimer } from "./host/run.js";
 import { bytesPer } from "./storage.js";
@@ -66,8 +66,7 @@ async function settle(v: unknown): Promise<void> {
 function stepBytes(step: KernelStep): number {
   if (step.kernel) return step.kernel.params.filter((p) => p.role !== "scratch").reduce((n, p) => n + p.size * bytesPer(p.dtype), 0);
   const spec = step.library!;
-  const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
-  return (spec.inShapes.reduce((n, s) => n + size(s), 0) + size(spec.outShape)) * bytesPer(spec.dtype);
+  return (spec.inShapes.reduce((n, s) => n + sizeOf(s), 0) + sizeOf(spec.outShape)) * bytesPer(spec.dtype);
 }
 
 function checkCount(name: string, v: number, min: number): number {
