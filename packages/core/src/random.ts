@@ -11,7 +11,7 @@
 import type { DType } from "./dtype.js";
 import { ValueError, describeValue } from "./errors.js";
 import { isTracingStates, LongTermState } from "./state.js";
-import type { Tensor } from "./tensor.js";
+import { Tensor } from "./tensor.js";
 import { apply, reshapeRaw } from "./np/util.js";
 import * as np from "./np/index.js";
 import { broadcastShapes } from "./shape.js";
@@ -235,7 +235,9 @@ export const random = {
    * @example random.permutation(5)
    */
   permutation(n: number | Tensor): Tensor {
-    if (typeof n !== "number" && n.shape[0] === undefined) throw new ValueError(`random.permutation: need a non-negative integer or a tensor with a first axis`);
+    if (typeof n !== "number" && !(n instanceof Tensor && n.ndim > 0)) {
+      throw new ValueError(`random.permutation: need a non-negative integer or a tensor with a first axis, got ${describeValue(n)}`);
+    }
     return prng.permutation(next(), n);
   },
   /** Booleans, true with probability `p`. @example random.bernoulli({ p: 0.3, size: [10] }) */

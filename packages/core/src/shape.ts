@@ -32,7 +32,9 @@ export function shapeEq(a: Shape, b: Shape): boolean {
 }
 
 export function fmtShape(s: Shape): string {
-  return `[${s.join(",")}]`;
+  // Error messages format whatever a caller passed: String() of each entry, never the implicit
+  // conversion that throws on a Symbol.
+  return Array.isArray(s) ? `[${s.map(String).join(",")}]` : describeValue(s);
 }
 
 /** NumPy broadcasting of several shapes; throws a ShapeError naming the op and all shapes. */
@@ -67,13 +69,22 @@ export function normAxis(op: string, axis: number, rank: number): number {
 /** Normalizes an `axis` option (number, array, or absent = all axes) into sorted unique axes. */
 export function normAxes(op: string, axis: number | readonly number[] | undefined | null, rank: number): number[] {
   if (axis === undefined || axis === null) return Array.from({ length: rank }, (_, i) => i);
+  return axesInOrder(op, axis, rank, " or null").sort((a, b) => a - b);
+}
+
+/**
+ * Distinct axes normalized to [0, rank), in the order given (`moveaxis` pairs them with
+ * destinations); anything but an integer or an array of integers is an IndexError.
+ * @example axesInOrder("moveaxis", [-1, 0], 3) // [2, 0]
+ */
+export function axesInOrder(op: string, axis: number | readonly number[], rank: number, orElse = ""): number[] {
   if (typeof axis !== "number" && !Array.isArray(axis)) {
-    throw new IndexError(`${op}: axis must be an integer, an array of integers or null, got ${describeValue(axis)}`);
+    throw new IndexError(`${op}: axis must be an integer${orElse ? "," : " or"} an array of integers${orElse}, got ${describeValue(axis)}`);
   }
   const list = typeof axis === "number" ? [axis] : [...axis];
   const out = list.map((a) => normAxis(op, a, rank));
   if (new Set(out).size !== out.length) throw new IndexError(`${op}: repeated axis in ${jsonOf(axis)}`);
-  return out.sort((a, b) => a - b);
+  return out;
 }
 
 /**

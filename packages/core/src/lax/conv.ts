@@ -98,6 +98,8 @@ function specsFromStrings(op: string, [lhs, rhs, out]: readonly [string, string,
  */
 export function convDimensionNumbers(rank: number, dn: ConvDimensionNumbersLike): ConvDimensionNumbers {
   const op = "convDimensionNumbers";
+  // 64: NumPy's limit on dimensions (a convolution has 3–5); also keeps the specs' arrays small.
+  if (!Number.isInteger(rank) || rank < 0 || rank > 64) throw new ValueError(`${op}: rank must be an integer from 0 to 64, got ${describeValue(rank)}`);
   if (dn === null || dn === undefined) {
     const canonical = Array.from({ length: rank }, (_, i) => i);
     return { lhsSpec: canonical, rhsSpec: canonical, outSpec: canonical };

@@ -2,10 +2,11 @@
  * The np.fft helpers that are not transforms: sample frequencies (computed in float64 on the host,
  * then stored in the requested dtype) and the zero-frequency shifts (rolls by n//2).
  */
-import { type DType, isFloat } from "../dtype.js";
+import { type DType, allocTyped, isFloat, storedScalar } from "../dtype.js";
+import { hostDataNode } from "../realize.js";
 import { DTypeError, ValueError, describeValue } from "../errors.js";
-import { normAxes } from "../shape.js";
-import type { ArrayLike, Tensor } from "../tensor.js";
+import { checkShape, normAxes } from "../shape.js";
+import { type ArrayLike, Tensor } from "../tensor.js";
 import { type Complex, type ComplexLike, asComplex, isComplex, lengthOf } from "./fft-complex.js";
 import { roll } from "./shape-extra.js";
 import { asTensor } from "./util.js";
@@ -16,12 +17,19 @@ export interface FftFreqOptions {
   readonly dtype?: DType;
 }
 
-function freqs(op: string, n: number, d: number, options: FftFreqOptions | undefined, ks: (n: number) => number[]): Tensor {
+function freqs(op: string, n: number, d: number, options: FftFreqOptions | undefined, countOf: (n: number) => number, k: (i: number) => number): Tensor {
   lengthOf(op, n);
+  const count = countOf(n);
+  checkShape(op, [count]);
   if (typeof d !== "number" || !(d !== 0) || !Number.isFinite(d)) throw new ValueError(`${op}: the sample spacing d must be a finite non-zero number, got ${describeValue(d)}`);
   const dtype = options?.dtype ?? "float32";
   if (!isFloat(dtype)) throw new DTypeError(`${op}: dtype must be a float dtype, got ${describeValue(dtype)}`);
-  return asTensor(ks(n).map((k) => k / (n * d)), op, dtype);
+  // Straight into the result's storage, not through a JS array: V8 aborts the process on JS arrays
+  // past ~10^8 elements, while a typed allocation that fails is a ShapeError (allocTyped). Each
+  // value is computed in float64 and rounded once to the dtype.
+  const values = allocTyped(dtype, count);
+  for (let i = 0; i < count; i++) values[i] = storedScalar(k(i) / (n * d), dtype);
+  return new Tensor(hostDataNode(values, { shape: [count], dtype }));
 }
 
 /**
@@ -30,7 +38,7 @@ function freqs(op: string, n: number, d: number, options: FftFreqOptions | undef
  * @example np.fft.fftfreq(4) // [0, 0.25, -0.5, -0.25]
  */
 export function fftfreq(n: number, d = 1, options?: FftFreqOptions): Tensor {
-  return freqs("fft.fftfreq", n, d, options, (len) => Array.from({ length: len }, (_, k) => (k < Math.ceil(len / 2) ? k : k - len)));
+  return freqs("fft.fftfreq", n, d, options, (len) => len, (k) => (k < Math.ceil(n / 2) ? k : k - n));
 }
 
 /**
@@ -38,7 +46,7 @@ export function fftfreq(n: number, d = 1, options?: FftFreqOptions): Tensor {
  * @example np.fft.rfftfreq(5, 0.1) // [0, 2, 4]
  */
 export function rfftfreq(n: number, d = 1, options?: FftFreqOptions): Tensor {
-  return freqs("fft.rfftfreq", n, d, options, (len) => Array.from({ length: (len >> 1) + 1 }, (_, k) => k));
+  return freqs("fft.rfftfreq", n, d, options, (len) => Math.floor(len / 2) + 1, (k) => k);
 }
 
 function shift(op: string, x: ComplexLike, axes: number | readonly number[] | null | undefined, sign: 1 | -1): Tensor | Complex {

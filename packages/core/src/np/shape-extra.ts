@@ -11,7 +11,7 @@ import { atLeast, atLeastNd, checkInt, iota, listOf, sliceAxis, zerosOf } from "
 import { add, astype, divide, equal, logicalNot, multiply, notEqual, power, subtract, where } from "./elementwise.js";
 import { any, sum } from "./reduce.js";
 import { concatenate, flip, split, transpose } from "./shape.js";
-import { apply, asTensor, astypeRaw, optionsOf, reshapeRaw, resultDType } from "./util.js";
+import { apply, asTensor, astypeRaw, checkListLength, optionsOf, reshapeRaw, resultDType } from "./util.js";
 
 // ---------------------------------------------------------------------------------------------
 // Differences and integrals
@@ -50,7 +50,9 @@ export function diff(a: ArrayLike, n = 1, opts: DiffOptions = {}): Tensor {
   parts.push(t);
   if (opts.append !== undefined && opts.append !== null) parts.push(slab("diff", opts.append, t, axis));
   if (parts.length > 1) t = concatenate(parts, { axis });
-  for (let k = 0; k < n; k++) {
+  // Past the axis length every further difference is empty again (NumPy's n > length case); stop
+  // there rather than build n nodes.
+  for (let k = 0; k < n && t.shape[axis]! > 0; k++) {
     const len = t.shape[axis]!;
     const hi = sliceAxis(t, axis, Math.min(1, len), len);
     const lo = sliceAxis(t, axis, 0, Math.max(len - 1, 0));
@@ -296,6 +298,7 @@ export function unstack(x: ArrayLike, opts: { axis?: number } = {}): Tensor[] {
   const t = asTensor(x, "unstack");
   if (t.ndim === 0) throw new ShapeError(`unstack: needs an array of at least one dimension, got a 0-d array`);
   const axis = normAxis("unstack", opts.axis ?? 0, t.ndim);
+  checkListLength("unstack", t.shape[axis]!);
   const rest = t.shape.filter((_, i) => i !== axis);
   return Array.from({ length: t.shape[axis]! }, (_, i) => reshapeRaw(sliceAxis(t, axis, i, i + 1), rest));
 }
@@ -311,6 +314,7 @@ export function arraySplit(x: ArrayLike, indicesOrSections: number | readonly nu
   if (typeof indicesOrSections !== "number") return split(t, indicesOrSections, opts);
   const k = indicesOrSections;
   if (!Number.isInteger(k) || k <= 0) throw new ValueError(`arraySplit: the number of sections must be a positive integer, got ${describeValue(k)}`);
+  checkListLength("arraySplit", k);
   const axis = normAxis("arraySplit", opts.axis ?? 0, t.ndim);
   const n = t.shape[axis]!;
   const [each, extra] = [Math.floor(n / k), n % k];

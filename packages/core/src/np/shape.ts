@@ -5,9 +5,9 @@
  */
 import { castScalar } from "../dtype.js";
 import { IndexError, ShapeError, ValueError, describeValue, jsonOf } from "../errors.js";
-import { type Shape, checkShape, fmtShape, normAxes, normAxis, shapeEq, sizeOf } from "../shape.js";
+import { type Shape, axesInOrder, checkShape, fmtShape, normAxes, normAxis, shapeEq, sizeOf } from "../shape.js";
 import { type ArrayLike, Tensor } from "../tensor.js";
-import { apply, asTensor, astypeRaw, broadcastRaw, optionsOf, reshapeRaw, resultDType } from "./util.js";
+import { apply, asTensor, astypeRaw, broadcastRaw, checkListLength, optionsOf, reshapeRaw, resultDType } from "./util.js";
 
 /**
  * Gives `x` a new shape with the same number of elements; one `-1` is inferred from the others.
@@ -46,7 +46,7 @@ export function transpose(x: ArrayLike, axes?: readonly number[]): Tensor {
   if (axes.length !== t.ndim) {
     throw new ShapeError(`transpose: axes ${jsonOf(axes)} do not match an array of shape ${fmtShape(t.shape)} (need ${t.ndim} axes)`);
   }
-  return transposeRaw(t, uniqueAxes("transpose", axes, t.ndim));
+  return transposeRaw(t, axesInOrder("transpose", axes, t.ndim));
 }
 
 function transposeRaw(t: Tensor, perm: readonly number[]): Tensor {
@@ -55,21 +55,14 @@ function transposeRaw(t: Tensor, perm: readonly number[]): Tensor {
 }
 
 /** Normalizes axes (negative allowed), keeping their order; a repeated axis is an IndexError. */
-function uniqueAxes(op: string, axes: number | readonly number[], rank: number): number[] {
-  const list = typeof axes === "number" ? [axes] : [...axes];
-  const out = list.map((a) => normAxis(op, a, rank));
-  if (new Set(out).size !== out.length) throw new IndexError(`${op}: repeated axis in ${jsonOf(axes)}`);
-  return out;
-}
-
 /**
  * Moves axes `source` to positions `destination`; the other axes keep their order.
  * @example np.moveaxis(np.zeros([2, 3, 4]), 0, -1).shape // [3, 4, 2]
  */
 export function moveaxis(x: ArrayLike, source: number | readonly number[], destination: number | readonly number[]): Tensor {
   const t = asTensor(x, "moveaxis");
-  const src = uniqueAxes("moveaxis", source, t.ndim);
-  const dst = uniqueAxes("moveaxis", destination, t.ndim);
+  const src = axesInOrder("moveaxis", source, t.ndim);
+  const dst = axesInOrder("moveaxis", destination, t.ndim);
   if (src.length !== dst.length) {
     throw new ValueError(`moveaxis: source ${jsonOf(source)} and destination ${jsonOf(destination)} must have the same number of axes`);
   }
@@ -102,7 +95,7 @@ export function expandDims(x: ArrayLike, axis: number | readonly number[]): Tens
   }
   const count = typeof axis === "number" ? 1 : axis.length;
   const rank = t.ndim + count;
-  const axes = uniqueAxes("expandDims", axis, rank);
+  const axes = axesInOrder("expandDims", axis, rank);
   let k = 0;
   return reshapeRaw(t, Array.from({ length: rank }, (_, i) => (axes.includes(i) ? 1 : t.shape[k++]!)));
 }
@@ -194,6 +187,7 @@ export function split(x: ArrayLike, indicesOrSections: number | readonly number[
   if (typeof indicesOrSections === "number") {
     const k = indicesOrSections;
     if (!Number.isInteger(k) || k <= 0) throw new ValueError(`split: the number of sections must be a positive integer, got ${k}`);
+    checkListLength("split", k);
     if (n % k !== 0) throw new ShapeError(`split: axis ${axis} of shape ${fmtShape(t.shape)} (size ${n}) cannot be split into ${k} equal sections`);
     cuts = Array.from({ length: k + 1 }, (_, i) => (i * n) / k);
   } else {

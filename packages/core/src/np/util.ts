@@ -157,6 +157,20 @@ export function optionsOf<O extends object>(op: string, opts: O | undefined | nu
   return opts;
 }
 
+/**
+ * The most arrays one call may return as a list (`split`, `arraySplit`, `unstack`…): each is a
+ * JavaScript object, and V8 aborts the process — not a catchable error — when a list grows past
+ * ~10^8 entries. NumPy has no limit but runs out of memory long before.
+ */
+export const MAX_LIST_RESULTS = 1 << 24;
+
+/** Throws a ValueError when `op` would return `count` arrays, more than `MAX_LIST_RESULTS`. */
+export function checkListLength(op: string, count: number): void {
+  if (count > MAX_LIST_RESULTS) {
+    throw new ValueError(`${op}: would return ${count} arrays; at most ${MAX_LIST_RESULTS} are supported`);
+  }
+}
+
 /** The promoted dtype of several operands (weak JS scalars do not widen). */
 export function resultDType(ts: readonly Tensor[], op: string): DType {
   if (!ts.length) throw new ValueError(`${op}: needs at least one operand`);

@@ -3,7 +3,7 @@
  * `exp_euler_step` and the forward Euler step). dt is read while the graph is built, so a jitted
  * simulation is traced for one dt (jit's cache key includes the environ settings).
  */
-import { type ArrayLike, DTypeError, Tensor, ValueError, environ, isFloat, np, npUtil } from "@kiln/core";
+import { type ArrayLike, DTypeError, Tensor, ValueError, describeValue, environ, isFloat, np, npUtil } from "@kiln/core";
 import { jvp } from "@kiln/transforms";
 
 /** The integration methods of `nn.LIF`, `nn.Expon` and `integrate`. */
@@ -69,5 +69,5 @@ export function expEulerStep(drift: Drift, x: ArrayLike): Tensor {
 /** Throws unless `method` names an integrator (checked when a model is built, not at its first step). */
 export function checkIntegrator(who: string, method: unknown): Integrator {
   if (typeof method === "string" && Object.hasOwn(INTEGRATORS, method)) return method as Integrator;
-  throw new ValueError(`${who}: unknown integrator ${JSON.stringify(method) ?? String(method)}; use ${Object.keys(INTEGRATORS).map((m) => `"${m}"`).join(" or ")}`);
+  throw new ValueError(`${who}: unknown integrator ${describeValue(method)}; use ${Object.keys(INTEGRATORS).map((m) => `"${m}"`).join(" or ")}`);
 }

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DTypeError, KilnError, LongTermState, ParamState, State, StateError, type Tensor, ValueError, np } from "@kiln/core";
@@ -115,13 +115,27 @@ describe("checkpoints (safetensors)", () => {
     }
   });
 
+  it("a save that cannot write leaves no temporary file behind", async () => {
+    const missing = join(dir, "no-such-dir", "m.safetensors");
+    const e = await rejection(saveSafetensors(new Linear(1, 1), missing));
+    expect((e as NodeJS.ErrnoException).code).to.equal("ENOENT");
+    const target = join(dir, "is-a-dir");
+    mkdirSync(target);
+    await rejection(saveSafetensors(new Linear(1, 1), target)); // rename over a directory fails
+    expect(existsSync(`${target}.tmp`)).to.equal(false);
+  });
+
   it("rejects bad arguments with typed errors", async () => {
     const m = new Linear(1, 1);
     expect(() => fromSafetensorsBytes(m, [1, 2] as never)).to.throw(ValueError, /expected the file's bytes/);
     const checks: [Promise<unknown>, RegExp][] = [
       [toSafetensorsBytes(m, { metadata: { epoch: 3 } as never }), /metadata "epoch" must be a string/],
       [saveSafetensors(m, 3 as never), /expected a file path/],
+      [saveSafetensors(m, ""), /expected a file path/],
+      [loadSafetensors(m, ""), /empty path/],
+      [toSafetensorsBytes(m, null as never), /options must be an object/],
     ];
+    expect(() => fromSafetensorsBytes(m, new Uint8Array(8), null as never)).to.throw(ValueError, /options must be an object/);
     expect(() => fromSafetensorsBytes({ __metadata__: new State(np.zeros([1])) }, encodeSafetensors([], {}))).to.throw(StateError, /safetensors reserves that name/);
     const path = join(dir, "junk.safetensors");
     writeFileSync(path, "not a checkpoint");

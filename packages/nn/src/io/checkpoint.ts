@@ -5,7 +5,7 @@
  * `path.<leaf index>`. Loading checks every name, shape and dtype before it assigns anything, then
  * commits all States at once through `loadStateDictInto` (the `loadStateDict` path).
  */
-import { type AnyState, type StateFilter, StateError, type Tensor, ValueError, describeValue, jsonOf, np, tree } from "@kiln/core";
+import { type AnyState, type StateFilter, StateError, type Tensor, ValueError, describeValue, jsonOf, np, npUtil, tree } from "@kiln/core";
 import { type Module, collectStates } from "../module.js";
 import { loadStateDictInto } from "../state-dict.js";
 import { type HostTensor, decodeEntry, encodeSafetensors, parseSafetensorsHeader } from "./safetensors.js";
@@ -75,6 +75,7 @@ function checkMetadata(m: unknown, who: string): Record<string, string> {
  */
 export async function toSafetensorsBytes(target: CheckpointTarget, opts: SaveSafetensorsOptions = {}): Promise<Uint8Array> {
   const who = "toSafetensorsBytes";
+  opts = npUtil.optionsOf(who, opts);
   const metadata = checkMetadata(opts.metadata, who);
   const named = namedLeaves(collectStates(target, opts.filter, who), who);
   const tensors = await Promise.all(
@@ -124,6 +125,7 @@ const fmt = (shape: readonly number[]) => `[${shape.join(", ")}]`;
  */
 export function fromSafetensorsBytes(target: CheckpointTarget, bytes: Uint8Array | ArrayBuffer, opts: LoadSafetensorsOptions = {}): void {
   const who = "fromSafetensorsBytes";
+  opts = npUtil.optionsOf(who, opts);
   const states = collectStates(target, opts.filter, who);
   const data = asBytes(bytes, who);
   const header = parseSafetensorsHeader(data);
@@ -165,6 +167,7 @@ interface NodeFsPromises {
   readFile(path: string): Promise<Uint8Array>;
   writeFile(path: string, data: Uint8Array): Promise<void>;
   rename(from: string, to: string): Promise<void>;
+  rm(path: string, opts: { force: boolean }): Promise<void>;
 }
 
 /** Node's `fs/promises`, imported only when a path is used, so browser bundles never pull it in. */
@@ -184,11 +187,19 @@ async function nodeFs(who: string): Promise<NodeFsPromises> {
  */
 export async function saveSafetensors(target: CheckpointTarget, path: string, opts: SaveSafetensorsOptions = {}): Promise<void> {
   const who = "saveSafetensors";
-  if (typeof path !== "string") throw new ValueError(`${who}: expected a file path, got ${describeValue(path)}; in a browser use toSafetensorsBytes`);
+  if (typeof path !== "string" || path === "") throw new ValueError(`${who}: expected a file path, got ${describeValue(path)}; in a browser use toSafetensorsBytes`);
   const bytes = await toSafetensorsBytes(target, opts);
   const fs = await nodeFs(who);
-  await fs.writeFile(`${path}.tmp`, bytes);
-  await fs.rename(`${path}.tmp`, path);
+  // Written beside the target and renamed over it, so a reader never sees half a file; a failed
+  // write or rename (missing directory, permissions) leaves no temporary file behind.
+  const tmp = `${path}.tmp`;
+  try {
+    await fs.writeFile(tmp, bytes);
+    await fs.rename(tmp, path);
+  } catch (e) {
+    await fs.rm(tmp, { force: true });
+    throw e;
+  }
 }
 
 /**
@@ -198,6 +209,7 @@ export async function saveSafetensors(target: CheckpointTarget, path: string, op
  */
 export async function loadSafetensors(target: CheckpointTarget, source: string | SafetensorsSource, opts: LoadSafetensorsOptions = {}): Promise<void> {
   const who = "loadSafetensors";
+  if (source === "") throw new ValueError(`${who}: expected a file path, a File/Blob or the bytes, got an empty path`);
   let bytes: Uint8Array | ArrayBuffer;
   if (typeof source === "string") bytes = await (await nodeFs(who)).readFile(source);
   else if (typeof Blob !== "undefined" && source instanceof Blob) bytes = await source.arrayBuffer();
