@@ -11,7 +11,7 @@ import { type Tensor, jit, np, ParamState, memoryStats } from "kiln";
 import { setWasmMinElements, wasmKernelStats, withCpuThreads } from "@kiln/backend";
 import { bufferOf } from "@kiln/core";
 import { heap, setResidentLimit } from "../../packages/backend/src/host/heap.js";
-import { inHeap } from "../../packages/backend/src/host/resident.js";
+import { inHeap, residentArray } from "../../packages/backend/src/host/resident.js";
 import { BATCH, SIZES, kilnMlp, mlpData } from "../../bench/src/w3-mlp.js";
 import { useCpu } from "../util.js";
 
@@ -157,6 +157,18 @@ describe("wasm: State values resident in the heap across calls", function () {
       expect(h.residentStats().arenaBase).to.be.at.most(h.mark());
       h.freeResident(big);
       expect(inArena).to.be.a("number");
+    });
+
+    it("a region the memory had to grow for is recognized as heap memory (the new buffer object is recorded)", () => {
+      const bytes = h.memory.buffer.byteLength;
+      // Larger than the whole memory: no hole fits, so the memory grows for it.
+      const r = residentArray("float32", bytes / 4 + 1024)!;
+      expect(h.memory.buffer.byteLength).to.be.greaterThan(bytes);
+      // …and again: r's view now holds an older buffer object over the same bytes.
+      const r2 = residentArray("float32", bytes / 4 + 1024)!;
+      expect(inHeap(r.array), "read in place by the next call, not copied").to.equal(true);
+      r.free();
+      r2.free();
     });
 
     it("the budget: beyond it, no region", () => {

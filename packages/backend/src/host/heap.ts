@@ -122,6 +122,10 @@ function makeHeap(): WasmHeap | null {
   const live = new Map<number, number>();
   let liveBytes = 0;
   const holes: { at: number; bytes: number }[] = [];
+  // Every buffer object the memory hands out (a shared memory makes a new one at each growth; the
+  // old ones stay valid over the same bytes): recorded at creation and after each growth, so a view
+  // made over `memory.buffer` at any time is recognized by `owns`.
+  const seen = new WeakSet<ArrayBufferLike>([memory.buffer]);
   /** Grows the memory to hold `end` bytes; false at its limit (or when the engine refuses). */
   const reach = (end: number): boolean => {
     const have = memory.buffer.byteLength;
@@ -130,13 +134,13 @@ function makeHeap(): WasmHeap | null {
     if (maxPages !== undefined && have / PAGE + pages > maxPages) return false;
     try {
       memory.grow(pages);
+      seen.add(memory.buffer);
       return true;
     } catch {
       return false;
     }
   };
   let cached: { buffer: ArrayBufferLike; views: HeapViews } | null = null;
-  const seen = new WeakSet<ArrayBufferLike>();
   const views = (): HeapViews => {
     const buffer = memory.buffer;
     if (cached?.buffer !== buffer) {
@@ -204,8 +208,7 @@ function makeHeap(): WasmHeap | null {
       if (prev && prev.at + prev.bytes === at) holes.splice(i - 1, 2, { at: prev.at, bytes: prev.bytes + holes[i]!.bytes });
     },
     residentStats: () => ({ regions: live.size, bytes: liveBytes, arenaBase: base }),
-    // A view made before a shared memory grew holds an older SharedArrayBuffer object over the same
-    // bytes (still valid): every buffer object the memory handed out is remembered.
+    // A view made before a shared memory grew holds an older buffer object over the same bytes.
     owns: (a) => a.buffer === memory.buffer || (shared && seen.has(a.buffer)),
   };
 }
