@@ -72,20 +72,20 @@ export interface WasmHeap {
 }
 
 /**
- * Bytes resident regions may hold at most (beyond it values are copied out per call, as without
- * them): a quarter of wasm32's 4 GiB address space leaves the arena room for any plan that would
- * fit at all.
+ * The share of the memory's maximum resident regions may hold (beyond it values are copied out per
+ * call, as without them): the arena keeps three quarters for the plans themselves.
  */
-const RESIDENT_LIMIT = 1 << 30;
-let residentLimit = RESIDENT_LIMIT;
+const RESIDENT_SHARE = 0.25;
+/** A cap set by setResidentLimit, or null: RESIDENT_SHARE of the memory's maximum. */
+let residentLimit: number | null = null;
 
 /**
  * @internal Caps the bytes resident regions may hold (tests: 0 forces the copying fallback); no
- * argument restores the default.
+ * argument restores the default (a quarter of the memory's maximum).
  * @example setResidentLimit(0); // every value copied out per call, as without resident regions
  */
-export function setResidentLimit(bytes = RESIDENT_LIMIT): void {
-  residentLimit = bytes;
+export function setResidentLimit(bytes?: number): void {
+  residentLimit = bytes ?? null;
 }
 
 /** Shared memories need a maximum; 4 GiB is wasm32's address space (address space only is reserved). */
@@ -171,7 +171,7 @@ function makeHeap(): WasmHeap | null {
     },
     allocResident(bytes) {
       const size = Math.max(16, Math.ceil(bytes / 16) * 16);
-      if (liveBytes + size > residentLimit) return -1;
+      if (liveBytes + size > (residentLimit ?? RESIDENT_SHARE * (maxPages ?? 0) * PAGE)) return -1;
       let at = -1;
       const fit = holes.findIndex((h) => h.bytes >= size);
       if (fit >= 0) {
