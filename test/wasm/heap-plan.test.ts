@@ -28,7 +28,7 @@ describe("wasm: compiled plans in the heap", function () {
   this.timeout(60_000);
   afterEach(() => setWasmMinElements());
 
-  it("same bits as the JS kernels; no per-kernel staging copies on warm calls", () => {
+  it("same bits as the JS kernels; warm calls copy inputs in and outputs out once, no per-kernel staging", () => {
     const x = data(1), y = data(3);
     // Two distinct functions: a compiled plan keeps the kernels it was built with (jit caches by function).
     setWasmMinElements(Infinity);
@@ -41,7 +41,10 @@ describe("wasm: compiled plans in the heap", function () {
     const after = wasmKernelStats();
     expect(got).to.deep.equal(want);
     expect(after.calls - before.calls, "kernels ran as wasm").to.be.greaterThan(0);
-    expect(after.copiedBytes - before.copiedBytes, "bytes staged by kernel calls").to.equal(0);
+    // Copied: the plan's inputs in and outputs out once (x, y; two arrays and a sum), a few bytes of
+    // scalar parameters — no kernel's arrays staged on top.
+    const once = 2 * N * 4 + 2 * N * 4 + 4;
+    expect(after.copiedBytes - before.copiedBytes, "bytes copied by the call").to.be.at.least(once).and.at.most(once + 64);
     expect(f.lower(x, y).kernels.some((k) => k.source.startsWith(";; wasm kernel"))).to.equal(true);
   });
 

@@ -5,6 +5,10 @@
  * it alive), or earlier by `dispose()` / `tidy()` on the Tensor that owns it. Users never count
  * references. The host array is JS memory, collected with the buffer; the node's finalizer only
  * settles the accounting and frees the device handle (`BufferStorage`), whenever it gets to run.
+ * A host array may instead be a region of memory an executor manages (the cpu backend keeps a
+ * State's value in the WebAssembly heap, where the next call reads it in place): the buffer frees
+ * that region when it is released, and copies its values out first when it is handed to the
+ * garbage collector (`uncount`), whose collection the region cannot wait for.
  */
 import { type DType, type TypedArray } from "./dtype.js";
 import type { DataRef } from "./ir/primitives.js";
@@ -52,6 +56,8 @@ export interface BufferStorage {
   bytes: number;
   device: unknown;
   free: DeviceFree | null;
+  /** Frees the host array's memory when an executor manages it (`adoptHostRegion`); null for JS memory. */
+  hostFree: (() => void) | null;
 }
 
 /**
@@ -68,6 +74,9 @@ export function releaseStorage(s: BufferStorage): void {
   }
   if (s.device !== null && s.free) s.free(s.device);
   s.device = null;
+  const hostFree = s.hostFree;
+  s.hostFree = null;
+  hostFree?.();
 }
 
 export class DataBuffer implements DataRef {
@@ -85,7 +94,7 @@ export class DataBuffer implements DataRef {
     deviceFree: DeviceFree | null = null,
   ) {
     const bytes = host ? host.byteLength : 0;
-    this.storage = { released: false, counted: true, bytes, device, free: deviceFree };
+    this.storage = { released: false, counted: true, bytes, device, free: deviceFree, hostFree: null };
     liveBuffers++;
     liveBytes += bytes;
   }
@@ -134,6 +143,29 @@ export class DataBuffer implements DataRef {
     }
   }
 
+  /**
+   * @internal The host array lies in memory an executor manages: `free` returns it, when the
+   * buffer is released (or its data node collected). Until then the array is the buffer's alone.
+   */
+  adoptHostRegion(free: () => void): void {
+    this.storage.hostFree = free;
+  }
+
+  /**
+   * @internal Takes over the host array's managed memory (a donated buffer whose region becomes
+   * an output's): returns its `free`, which releasing this buffer no longer calls; null for JS memory.
+   */
+  takeHostRegion(): (() => void) | null {
+    const free = this.storage.hostFree;
+    this.storage.hostFree = null;
+    return free;
+  }
+
+  /** Whether the host array lies in memory an executor manages (adoptHostRegion). */
+  get hostInRegion(): boolean {
+    return this.storage.hostFree !== null;
+  }
+
   retain(): void {
     this.owners++;
   }
@@ -152,6 +184,14 @@ export class DataBuffer implements DataRef {
   uncount(): boolean {
     const s = this.storage;
     if (s.released || s.device !== null || this.host === null) return false;
+    // Managed memory cannot wait for the collector (a synchronous loop never lets it run): the
+    // values move to JS memory and the region is freed now.
+    if (s.hostFree) {
+      this.host = this.host.slice();
+      const free = s.hostFree;
+      s.hostFree = null;
+      free();
+    }
     if (s.counted) {
       s.counted = false;
       liveBuffers--;

@@ -47,6 +47,13 @@ export interface CompileOptions {
    * `donateArgnums`). An input buffer taken over is released by `run`; executors may ignore this.
    */
   readonly donate?: readonly boolean[];
+  /**
+   * Per graph output: whether its value is read by the next call and by nothing that could outlive
+   * kiln's control of it (jit's State writes: the State frees or copies out a replaced value). The
+   * executor may keep such a value where the next call reads it in place (the cpu backend: in the
+   * WebAssembly heap); executors may ignore this.
+   */
+  readonly resident?: readonly boolean[];
 }
 
 /** A graph compiled once for replay: inputs are buffers for `graph.inputs`, in order. */

@@ -196,7 +196,11 @@ export function jit<F extends AnyFunction>(fn: F, opts: JitOptions = {}): Jitted
     const outputs = hoistConstants([...outTensors, ...writeList.flatMap((w) => w.leaves)].map((t) => t.node));
     const graph = optimizeGraph(makeGraph(inputs, outputs));
     const donate = leaves.map((l, i) => leafDonated[i]! && l instanceof Tensor);
-    const compiled = withBackend(opts.backend, () => compileGraph(graph, activeExecutor(), donate.some(Boolean) ? { donate } : {}));
+    // State writes stay where the next call reads them (the State frees a replaced value); returned
+    // values go to the caller, whose references kiln cannot follow.
+    const resident = outputs.map((_, i) => i >= outTensors.length);
+    const compileOpts = { ...(donate.some(Boolean) ? { donate } : {}), ...(writeList.length ? { resident } : {}) };
+    const compiled = withBackend(opts.backend, () => compileGraph(graph, activeExecutor(), compileOpts));
     const entry: Entry = {
       key, graph, compiled, reads,
       writes: writeList.map(({ state, def: d, count, read }) => ({ state, def: d, count, read })),

@@ -3,7 +3,8 @@
  * into the storage of which donated inputs, decided once per plan from its steps and kernel IR,
  * and the per-call check that a donated buffer is not read through any other input.
  */
-import { type DataBuffer } from "@kiln/core";
+import { type DataBuffer, type TypedArray } from "@kiln/core";
+import { inHeap } from "./resident.js";
 import { type Operand, type Stmt } from "../kernel.js";
 import { type KernelStep, type Plan, type PlanBuffer } from "../schedule.js";
 
@@ -79,10 +80,20 @@ export function planDonations(plan: Plan, sources: readonly (number | DataBuffer
  */
 export function donatable(buf: DataBuffer, pos: number, out: PlanBuffer, bufs: readonly DataBuffer[], constants: readonly DataBuffer[]): boolean {
   if (buf.isReleased || !buf.host || buf.dtype !== out.dtype || buf.host.length !== out.size) return false;
-  // Compared by the underlying ArrayBuffer: views of one allocation overlap.
-  const mem = buf.host.buffer;
-  for (let i = 0; i < bufs.length; i++) if (i !== pos && bufs[i]!.host?.buffer === mem) return false;
-  for (const c of constants) if (c.host?.buffer === mem) return false;
+  const mem = buf.host;
+  for (let i = 0; i < bufs.length; i++) if (i !== pos && overlaps(bufs[i]!.host, mem)) return false;
+  for (const c of constants) if (overlaps(c.host, mem)) return false;
   return true;
+}
+
+/**
+ * Whether two host arrays share bytes. Resident values (host/resident.ts) are views of one shared
+ * heap, distinct by their byte ranges; a shared memory hands out a new buffer object after each
+ * growth, so heap views are compared as one memory whatever their buffer object.
+ */
+function overlaps(a: TypedArray | null, b: TypedArray): boolean {
+  if (!a) return false;
+  const sameMemory = a.buffer === b.buffer || (inHeap(a) && inHeap(b));
+  return sameMemory && a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
 }
 

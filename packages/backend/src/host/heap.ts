@@ -13,6 +13,13 @@
  * allocate more above it: a control step's sub-plan, a contraction's panels) and releases back to
  * its mark — nested runs never overlap, and nothing leaks when a kernel throws (release in
  * `finally`). The first ARENA_BASE bytes are reserved (the worker pool's control block).
+ *
+ * Resident regions hold values that outlive a call (a State's value that the next call reads in
+ * place, host/resident.ts). They lie below the arena, first-fit in the holes that freed regions
+ * leave; a region that fits no hole moves the arena's base up, which is only possible while the
+ * arena is empty (between calls). The two never overlap, so a plan's arena cannot clobber a value.
+ * Everything is allocated and freed on the calling thread; workers only read and write the bytes a
+ * kernel call hands them.
  */
 
 const PAGE = 65536;
@@ -52,6 +59,33 @@ export interface WasmHeap {
   release(mark: number): void;
   /** Whether a typed array is a view into this memory. */
   owns(a: ArrayBufferView): boolean;
+  /**
+   * Allocates `bytes` (16-byte aligned) that outlive calls, below the arena; returns the byte
+   * offset, or -1 when none can be had: no hole fits and the arena is in use (its base cannot
+   * move), the resident budget (setResidentLimit) or the memory's limit would be exceeded.
+   */
+  allocResident(bytes: number): number;
+  /** Frees a region allocResident returned (a double free is an internal error). */
+  freeResident(at: number): void;
+  /** Live resident regions, their bytes, and where the arena starts (everything resident lies below). */
+  residentStats(): { regions: number; bytes: number; arenaBase: number };
+}
+
+/**
+ * The share of the memory's maximum resident regions may hold (beyond it values are copied out per
+ * call, as without them): the arena keeps three quarters for the plans themselves.
+ */
+const RESIDENT_SHARE = 0.25;
+/** A cap set by setResidentLimit, or null: RESIDENT_SHARE of the memory's maximum. */
+let residentLimit: number | null = null;
+
+/**
+ * @internal Caps the bytes resident regions may hold (tests: 0 forces the copying fallback); no
+ * argument restores the default (a quarter of the memory's maximum).
+ * @example setResidentLimit(0); // every value copied out per call, as without resident regions
+ */
+export function setResidentLimit(bytes?: number): void {
+  residentLimit = bytes ?? null;
 }
 
 /** Shared memories need a maximum; 4 GiB is wasm32's address space (address space only is reserved). */
@@ -81,9 +115,32 @@ function makeHeap(): WasmHeap | null {
   const made = makeMemory();
   if (!made) return null;
   const { memory, shared, maxPages } = made;
+  /** The arena's bottom: resident regions lie in [ARENA_BASE, base). */
+  let base = ARENA_BASE;
   let top = ARENA_BASE;
+  /** Live resident regions (offset → bytes) and the holes between them, sorted by offset, coalesced. */
+  const live = new Map<number, number>();
+  let liveBytes = 0;
+  const holes: { at: number; bytes: number }[] = [];
+  // Every buffer object the memory hands out (a shared memory makes a new one at each growth; the
+  // old ones stay valid over the same bytes): recorded at creation and after each growth, so a view
+  // made over `memory.buffer` at any time is recognized by `owns`.
+  const seen = new WeakSet<ArrayBufferLike>([memory.buffer]);
+  /** Grows the memory to hold `end` bytes; false at its limit (or when the engine refuses). */
+  const reach = (end: number): boolean => {
+    const have = memory.buffer.byteLength;
+    if (end <= have) return true;
+    const pages = Math.ceil((end - have) / PAGE);
+    if (maxPages !== undefined && have / PAGE + pages > maxPages) return false;
+    try {
+      memory.grow(pages);
+      seen.add(memory.buffer);
+      return true;
+    } catch {
+      return false;
+    }
+  };
   let cached: { buffer: ArrayBufferLike; views: HeapViews } | null = null;
-  const seen = new WeakSet<ArrayBufferLike>();
   const views = (): HeapViews => {
     const buffer = memory.buffer;
     if (cached?.buffer !== buffer) {
@@ -104,22 +161,54 @@ function makeHeap(): WasmHeap | null {
     alloc(bytes) {
       const at = top;
       const end = at + Math.ceil(bytes / 16) * 16;
-      const have = memory.buffer.byteLength;
-      if (end > have) {
-        const pages = Math.ceil((end - have) / PAGE);
-        if (maxPages !== undefined && have / PAGE + pages > maxPages) {
-          throw new RangeError(`the WebAssembly heap cannot grow to ${end} bytes (limit ${maxPages * PAGE})`);
-        }
-        memory.grow(pages);
-      }
+      if (!reach(end)) throw new RangeError(`the WebAssembly heap cannot grow to ${end} bytes (limit ${(maxPages ?? 0) * PAGE})`);
       top = end;
       return at;
     },
     release(mark) {
-      top = mark;
+      // A region carved while a mark was open (nothing above it) is not the arena's to release.
+      top = Math.max(mark, base);
     },
-    // A view made before a shared memory grew holds an older SharedArrayBuffer object over the same
-    // bytes (still valid): every buffer object the memory handed out is remembered.
+    allocResident(bytes) {
+      const size = Math.max(16, Math.ceil(bytes / 16) * 16);
+      if (liveBytes + size > (residentLimit ?? RESIDENT_SHARE * (maxPages ?? 0) * PAGE)) return -1;
+      let at = -1;
+      const fit = holes.findIndex((h) => h.bytes >= size);
+      if (fit >= 0) {
+        const h = holes[fit]!;
+        at = h.at;
+        if (h.bytes === size) holes.splice(fit, 1);
+        else holes[fit] = { at: h.at + size, bytes: h.bytes - size };
+      } else {
+        // Below a live arena nothing may move: the caller copies instead.
+        if (top !== base) return -1;
+        const last = holes[holes.length - 1];
+        const from = last && last.at + last.bytes === base ? last.at : base;
+        if (!reach(from + size)) return -1;
+        if (from !== base) holes.pop();
+        at = from;
+        base = top = from + size;
+      }
+      live.set(at, size);
+      liveBytes += size;
+      return at;
+    },
+    freeResident(at) {
+      const size = live.get(at);
+      if (size === undefined) throw new Error(`internal: resident region at ${at} freed twice or never allocated`);
+      live.delete(at);
+      liveBytes -= size;
+      // Insert in offset order, merging with the holes on either side.
+      let i = holes.findIndex((h) => h.at > at);
+      if (i < 0) i = holes.length;
+      holes.splice(i, 0, { at, bytes: size });
+      const next = holes[i + 1];
+      if (next && at + size === next.at) holes.splice(i, 2, { at, bytes: size + next.bytes });
+      const prev = holes[i - 1];
+      if (prev && prev.at + prev.bytes === at) holes.splice(i - 1, 2, { at: prev.at, bytes: prev.bytes + holes[i]!.bytes });
+    },
+    residentStats: () => ({ regions: live.size, bytes: liveBytes, arenaBase: base }),
+    // A view made before a shared memory grew holds an older buffer object over the same bytes.
     owns: (a) => a.buffer === memory.buffer || (shared && seen.has(a.buffer)),
   };
 }

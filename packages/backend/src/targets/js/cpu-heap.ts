@@ -2,7 +2,9 @@
  * Where a compiled cpu plan keeps its buffers when some of its kernels run as WebAssembly: in the
  * host heap (host/heap.ts), so wasm kernels read and write them in place — inputs copied in once per
  * call, temporaries planned by the scheduler's liveness slots, outputs copied out once — and no
- * copies between kernels. JS kernels of the same plan run on views of the same bytes.
+ * copies between kernels. JS kernels of the same plan run on views of the same bytes. Inputs that
+ * already live in the heap (a State's value the previous call left resident, host/resident.ts) are
+ * read where they are, and resident outputs are written into their own regions, not this one.
  *
  * Only with a shared heap: its views survive growth (a plain memory's views detach when a kernel's
  * own scratch grows it). Without one, wasm kernels copy their arrays per call (wasm-kernels.ts).

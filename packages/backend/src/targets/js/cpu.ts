@@ -14,6 +14,7 @@ import { donatable, planDonations } from "../../host/donate.js";
 import { graphKey } from "../../host/graph-key.js";
 import { type Host, SCRATCH_KEEP, currentStepTimer, scratch } from "../../host/run.js";
 import { HeapRegion, heapLayout } from "./cpu-heap.js";
+import { copyCounted, heapTraffic, inHeap, residentArray } from "../../host/resident.js";
 
 /** How often graphs were scheduled and structurally hashed (tests assert that jit replays do neither). */
 const counters = { schedules: 0, hashes: 0 };
@@ -94,6 +95,8 @@ const KEEP_TEMPS_BYTES = 1 << 26;
 interface CpuCompileOptions {
   /** Per graph input: whether its buffer may be taken over by an output (jit's `donateArgnums`). */
   readonly donate?: readonly boolean[];
+  /** Per graph output: whether the next call reads it (jit's State writes): kept resident in the heap. */
+  readonly resident?: readonly boolean[];
 }
 
 /**
@@ -101,6 +104,11 @@ interface CpuCompileOptions {
  * graph walk, hashing, scheduling or kernel-cache lookup per call. Temporaries live in arrays kept
  * between calls (up to KEEP_TEMPS_BYTES); outputs are fresh arrays, or the storage of a donated
  * input that the plan no longer reads when the output is written.
+ *
+ * A plan with wasm kernels keeps its buffers in the heap (cpu-heap.ts); its `resident` outputs
+ * (State writes) are written into resident regions (host/resident.ts) that the returned buffers
+ * keep, so the next call reads them in place: a warm training step copies only its batch in and
+ * its loss out. A resident value donated back is written over in place.
  */
 function compileCpu(host: Host, graph: Graph, opts: CpuCompileOptions = {}): CompiledGraph {
   const position = new Map(graph.inputs.map((n, i) => [n, i]));
@@ -145,6 +153,16 @@ function compileCpu(host: Host, graph: Graph, opts: CpuCompileOptions = {}): Com
   const arrays: (TypedArray | null)[] = new Array(buffers.length).fill(null);
   const taken: (DataBuffer | null)[] = donations.map(() => null);
   const heapOut = new Set(layout?.outputs ?? []);
+  // Resident: written by a heap plan and read by nothing but the next call. A buffer also returned
+  // to the caller (one value both written to a State and returned) is copied out: the caller's
+  // references are not kiln's to follow, and a region must be freed deterministically.
+  const residentIds = !region ? [] : [...new Set(plan.outputs)].filter((id) =>
+    buffers[id]!.role === "output" && plan.outputs.every((o, k) => o !== id || opts.resident?.[k] === true));
+  const isResident = new Set(residentIds);
+  /** Outputs that may be bound to a resident region: resident ones, and donated ones (when the donor is resident). */
+  const regionIds = [...new Set([...residentIds, ...donations.map((d) => d.out)])];
+  /** Per buffer id, this call: the free function of the resident region it was bound to (until an output takes it). */
+  const regionFree: ((() => void) | null)[] = new Array(buffers.length).fill(null);
   return {
     run(bufs) {
       try {
@@ -158,17 +176,33 @@ function compileCpu(host: Host, graph: Graph, opts: CpuCompileOptions = {}): Com
           const { input, out } = donations[d]!;
           taken[d] = donatable(bufs[input]!, input, buffers[out]!, bufs, constants) ? bufs[input]! : null;
         }
+        // Resident regions before the arena (they go below it, and cannot while it is in use): an
+        // output donated a resident value is written over it in place and takes its region; a
+        // resident output gets a new region; none to be had → copied out as any output.
+        for (const id of regionIds) {
+          const d = donatedOut.get(id);
+          const donor = d !== undefined ? taken[d] : null;
+          if (donor?.hostInRegion) {
+            arrays[id] = donor.host;
+            regionFree[id] = donor.takeHostRegion();
+            continue;
+          }
+          const r = isResident.has(id) ? residentArray(buffers[id]!.dtype, buffers[id]!.size) : null;
+          if (r) [arrays[id], regionFree[id]] = [r.array, r.free];
+        }
         if (region && layout) {
           if (region.enter()) bindHeapTemps(region.views);
           for (const id of layout.inputs) {
+            // A resident input (the previous call's State write) is read where it is.
+            if (inHeap(arrays[id]!)) continue;
             const view = region.views[id]!;
-            view.set(arrays[id]!);
+            copyCounted(view, arrays[id]!);
             arrays[id] = view;
           }
-          for (const id of layout.outputs) arrays[id] = region.views[id]!;
+          for (const id of layout.outputs) if (!regionFree[id]) arrays[id] = region.views[id]!;
         }
         for (const id of outputIds) {
-          if (heapOut.has(id)) continue;
+          if (heapOut.has(id) || regionFree[id]) continue;
           const d = donatedOut.get(id);
           arrays[id] = d !== undefined && taken[d] ? taken[d]!.host : allocTypedArray(buffers[id]!.dtype, buffers[id]!.size);
         }
@@ -198,11 +232,21 @@ function compileCpu(host: Host, graph: Graph, opts: CpuCompileOptions = {}): Com
             continue;
           }
           // Outputs never alias the caller's storage (an input returned as is, or a constant, is
-          // copied; one value returned twice is one buffer) nor the heap (copied out, into a donated
-          // input's storage when there is one).
+          // copied; one value returned twice is one buffer) nor the plan's arena (copied out, into
+          // a donated input's storage when there is one); a resident region is the output's own.
+          const free = regionFree[id];
+          if (free) {
+            // The buffer keeps the resident region: freed when it is released (a State's commit
+            // releases the value it replaced), or moved to JS memory when handed to the collector.
+            out[k] = new DataBuffer(b.dtype, b.size, host);
+            out[k]!.adoptHostRegion(free);
+            regionFree[id] = null;
+            continue;
+          }
           let result: TypedArray;
           if (heapOut.has(id)) {
             const d = donatedOut.get(id);
+            heapTraffic.copiedBytes += host.byteLength;
             result = d !== undefined && taken[d] ? (taken[d]!.host!.set(host), taken[d]!.host!) : host.slice();
           } else result = b.role === "output" ? host : host.slice();
           out[k] = new DataBuffer(b.dtype, b.size, result);
@@ -210,6 +254,11 @@ function compileCpu(host: Host, graph: Graph, opts: CpuCompileOptions = {}): Com
         return out;
       } finally {
         region?.leave();
+        // Regions of a call that failed before its outputs took them.
+        for (const id of regionIds) {
+          regionFree[id]?.();
+          regionFree[id] = null;
+        }
         // A donated buffer's storage now belongs to an output (or holds partial results after a
         // failure): release the buffer, so any other handle on it reads as disposed.
         for (let d = 0; d < taken.length; d++) {

@@ -16,6 +16,7 @@ import {
 } from "@kiln/core";
 import { type Kernel, kernelText, printKernel } from "../../kernel.js";
 import { heap } from "../../host/heap.js";
+import { heapTraffic } from "../../host/resident.js";
 import { type HostFn, VECMATH_HOST } from "./wasm-vecmath.js";
 import { gemmOnPool, tilesOnPool } from "./wasm-gemm.js";
 import { type ImportName, STORED_SIZE, asStored, loadsBuffer, renderWasm, wasmUnsupported } from "./wasm-render.js";
@@ -74,7 +75,7 @@ export interface WasmKernel {
 
 const CACHE_SIZE = 2048;
 const compiled = new LruCache<string, WasmKernel | null>(CACHE_SIZE);
-const counters = { compiles: 0, calls: 0, copiedBytes: 0, splitCalls: 0 };
+const counters = { compiles: 0, calls: 0, splitCalls: 0 };
 
 /** Kernels left to the JS renderer, by reason (wasmUnsupported). */
 const fallbacks: Record<string, number> = {};
@@ -147,7 +148,7 @@ function instantiate(k: Kernel): WasmKernel | null {
           if (!staged[i] || !copyIn[i]) continue;
           const b = bufs[i] as TypedArray;
           u8.set(new Uint8Array(b.buffer, b.byteOffset, bytesOf[i]!), ptrs[i]!);
-          counters.copiedBytes += bytesOf[i]!;
+          heapTraffic.copiedBytes += bytesOf[i]!;
         }
       }
       const grain = poolImports && cpuThreads() > 1 ? splitGrain(split!) : Infinity;
@@ -159,7 +160,7 @@ function instantiate(k: Kernel): WasmKernel | null {
           if (!staged[i] || !isOut[i]) continue;
           const b = bufs[i] as TypedArray;
           new Uint8Array(b.buffer, b.byteOffset, bytesOf[i]!).set(u8.subarray(ptrs[i]!, ptrs[i]! + bytesOf[i]!));
-          counters.copiedBytes += bytesOf[i]!;
+          heapTraffic.copiedBytes += bytesOf[i]!;
         }
       }
     } finally {
@@ -183,8 +184,10 @@ export function compileWasmKernel(k: Kernel): WasmKernel | null {
 }
 
 /**
- * Counts of the wasm kernels: `compiles`, `entries`, `calls`, `copiedBytes` (bytes copied into
- * and out of the heap by calls whose arrays were not heap-resident), `splitCalls` (calls split
+ * Counts of the wasm kernels: `compiles`, `entries`, `calls`, `copiedBytes` (bytes copied between
+ * JS arrays and the heap: a compiled plan's inputs in and outputs out, and a kernel call's arrays
+ * that were not in the heap — a warm training step's State values stay resident and are not
+ * copied, host/resident.ts), `splitCalls` (calls split
  * across the worker pool: big elementwise and reduction kernels with more than one CPU thread), and
  * `fallbacks`: kernels compiled as JavaScript instead, by reason (float64 parameter, …).
  * @example wasmKernelStats().compiles
@@ -192,7 +195,7 @@ export function compileWasmKernel(k: Kernel): WasmKernel | null {
 export function wasmKernelStats(): {
   compiles: number; entries: number; calls: number; copiedBytes: number; splitCalls: number; fallbacks: Record<string, number>;
 } {
-  return { ...counters, entries: compiled.size, fallbacks: { ...fallbacks } };
+  return { ...counters, copiedBytes: heapTraffic.copiedBytes, entries: compiled.size, fallbacks: { ...fallbacks } };
 }
 
 /** Drops every compiled wasm kernel. */

@@ -1,0 +1,63 @@
+/**
+ * A DataBuffer whose host array lies in memory an executor manages (adoptHostRegion): every path
+ * that ends the buffer's hold on it frees the region exactly once — release, the data node's
+ * finalizer (releaseStorage on the storage record), and the hand-over to the garbage collector,
+ * which first moves the values to JS memory; a donation takes the region over.
+ */
+import { expect } from "chai";
+import { DataBuffer, memoryStats, releaseStorage } from "./buffer.js";
+
+/** A "region": a view into a larger buffer, and a counter of frees. */
+function regionBuffer() {
+  const backing = new Float32Array(16);
+  const host = backing.subarray(4, 8);
+  host.set([1, 2, 3, 4]);
+  const frees = { n: 0 };
+  const buf = new DataBuffer("float32", 4, host);
+  buf.adoptHostRegion(() => frees.n++);
+  return { backing, buf, frees };
+}
+
+describe("DataBuffer: host arrays in managed memory", () => {
+  it("release frees the region once", () => {
+    const { buf, frees } = regionBuffer();
+    expect(buf.hostInRegion).to.equal(true);
+    buf.release();
+    buf.release();
+    expect(frees.n).to.equal(1);
+    expect(buf.host).to.equal(null);
+  });
+
+  it("the finalizer's releaseStorage frees it too (the storage record holds the free)", () => {
+    const { buf, frees } = regionBuffer();
+    releaseStorage(buf.storage);
+    releaseStorage(buf.storage);
+    expect(frees.n).to.equal(1);
+  });
+
+  it("handed to the garbage collector: the values move to JS memory, the region is freed, later writes to it change nothing", () => {
+    const { backing, buf, frees } = regionBuffer();
+    const before = memoryStats();
+    expect(buf.uncount()).to.equal(true);
+    expect(frees.n).to.equal(1);
+    expect(buf.hostInRegion).to.equal(false);
+    expect(buf.host!.buffer).to.not.equal(backing.buffer);
+    backing.fill(9);
+    expect(Array.from(buf.host!)).to.deep.equal([1, 2, 3, 4]);
+    expect(memoryStats().buffers).to.equal(before.buffers - 1);
+    buf.release();
+    expect(frees.n).to.equal(1);
+  });
+
+  it("takeHostRegion hands the free to the taker: releasing the donor no longer frees it", () => {
+    const { buf, frees } = regionBuffer();
+    const free = buf.takeHostRegion()!;
+    buf.release();
+    expect(frees.n).to.equal(0);
+    const taker = new DataBuffer("float32", 4, new Float32Array(4));
+    taker.adoptHostRegion(free);
+    taker.release();
+    expect(frees.n).to.equal(1);
+    expect(buf.takeHostRegion()).to.equal(null);
+  });
+});
