@@ -3,10 +3,11 @@
  * elements, read back, by kiln's webgpu backend and the peers' webgpu backends on Dawn — a table
  * of its own beside W4's cpu table, since each call here awaits its read (the cpu rows batch
  * synchronous calls). Every runner starts from a host array, as a program does; the peers upload
- * it once (an array on their device), kiln keeps it where its placement rule puts it (docs/webgpu.md,
- * "Small plans"). Each peer's ratio is against kiln's webgpu row.
+ * it once (an array on their device); kiln runs this small plan on the host's kernels (docs/webgpu.md,
+ * "Small jitted plans run on the host"), and a second kiln row keeps it on the device (the rule
+ * off: one submission and one read per call). Each peer's ratio is against kiln's first webgpu row.
  */
-import { type Tensor, grad, jit, np } from "kiln";
+import { type Tensor, grad, jit, np, setWebgpuHostPlanLimit } from "kiln";
 import { onDevice, webgpuAvailable } from "./devices.js";
 import { onJaxDevice, webgpuPeers } from "./gpu-peers.js";
 import type { BenchOptions } from "./options.js";
@@ -31,6 +32,15 @@ export async function w4Webgpu(x: Float32Array, want: ArrayLike<number>, opts: B
   const kg = onDevice("webgpu", () => jit(grad((t: Tensor) => np.sum(np.sin(t).mul(t)))));
   const kx = np.array(x);
   runners.push(["kiln (webgpu, jit)", () => onDevice("webgpu", () => (kg(kx) as Tensor).data())]);
+  // The same call kept on the device (the small-plan rule off): what one submission and read cost.
+  runners.push(["kiln (webgpu, jit, device path)", () => onDevice("webgpu", () => {
+    const was = setWebgpuHostPlanLimit({ bytes: 0, flops: 0 });
+    try {
+      return (kg(kx) as Tensor).data();
+    } finally {
+      setWebgpuHostPlanLimit(was);
+    }
+  })]);
   const peers = await webgpuPeers();
   if (typeof peers.jax === "string") failed["jax-js (webgpu, jit)"] = peers.jax;
   else {
