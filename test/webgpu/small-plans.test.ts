@@ -8,6 +8,7 @@ import { expect } from "chai";
 import {
   ParamState, type Tensor, ValueError, grad, jit, np, scan, setWebgpuHostPlanLimit, webgpuRunStats,
 } from "kiln";
+import { currentGpu } from "../../packages/backend/src/targets/webgpu/webgpu-device.js";
 import { DEVICE_ONLY, useWebgpu } from "./env.js";
 
 const W4 = () => jit(grad((x: Tensor) => np.sum(np.sin(x).mul(x))));
@@ -53,13 +54,24 @@ describe("webgpu: small jitted plans on the host", function () {
     });
   });
 
-  it("forced to the device, a warm W4 call is one submission and uploads nothing when its input is unchanged", async () => {
+  it("forced to the device, a warm W4 call is one submission with one error scope, and uploads nothing when its input is unchanged", async () => {
     await withLimit(DEVICE_ONLY, async () => {
       const g = W4(), x = x16();
       await (g(x) as Tensor).data(); // compiles, uploads x once
-      const c = await counted(async () => {
-        for (let i = 0; i < 5; i++) await (g(x) as Tensor).data();
-      });
+      // Error scopes pushed (each costs a push and a pop on Dawn): the submission's only, once its program compiled.
+      const device = currentGpu()!.device;
+      const push = device.pushErrorScope;
+      let scopes = 0;
+      device.pushErrorScope = (filter) => (scopes++, push.call(device, filter));
+      let c: Awaited<ReturnType<typeof counted>>;
+      try {
+        c = await counted(async () => {
+          for (let i = 0; i < 5; i++) await (g(x) as Tensor).data();
+        });
+      } finally {
+        device.pushErrorScope = push;
+      }
+      expect(scopes).to.equal(5);
       expect(c.submissions).to.equal(5);
       expect(c.hostPlans).to.equal(0);
       expect(c.uploadedBytes).to.equal(0);
