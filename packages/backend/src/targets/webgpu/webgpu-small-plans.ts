@@ -28,7 +28,7 @@ export interface HostPlanLimit {
 
 /**
  * Defaults per adapter class. Software (llvmpipe): half the measured crossover, a call with its
- * read-back on each side (docs/webgpu.md, "Small plans"): host and device took the same time at
+ * read-back on each side (bench/README.md, "W4 on webgpu"): host and device took the same time at
  * ~256 KB moved by a fused elementwise + sum plan, the host was still ahead for a 128×128 matmul
  * (4.2 MFLOP), and at 64 KB the host took 0.1–0.3x the device's time. Hardware: not measured here
  * (no GPU on this machine) — a device round trip costs tens of microseconds there, so the limit
@@ -50,8 +50,9 @@ export const hostPlanStats = { hostPlans: 0 };
 /**
  * Sets the work below which a jitted plan whose inputs are all on the host runs on the host's
  * kernels under webgpu (`null`: the adapter's default; `{ bytes: 0, flops: 0 }`: always the
- * device; `{ bytes: Infinity, flops: Infinity }`: every such plan without control flow on the host). Returns the previous override. A plan's bytes and flops are `jit(f).lower(...).stats`;
- * `stats.placement` says which side a plan takes.
+ * device; `{ bytes: Infinity, flops: Infinity }`: every such plan without control flow on the
+ * host). Returns the previous override. A plan's bytes and flops are `jit(f).lower(...).stats`;
+ * `stats.placement` says which side a plan takes. Bad limits throw a `ValueError`.
  * @example
  * const was = setWebgpuHostPlanLimit({ bytes: 0, flops: 0 }); // every jitted call on the device
  * // ...
