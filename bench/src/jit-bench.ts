@@ -9,6 +9,7 @@
  *      kiln's step time goes: kernels by kind (count, ms/step, share) and the rest (argument
  *      matching, dispatch, allocation, State commit).
  *  W4  dispatch: jitted grad(sum(sin(x)*x)), x of 16 elements, read back: calls/s.
+ *      Also on webgpu beside the peers' webgpu backends (w4-webgpu.ts) where an adapter exists.
  *  W5  jitted hessian of sum(x^3) + x0*x1, x of 32 elements, read back: ms per call.
  *  W6  compile latency: the first call of the jitted W3 step (trace + compile), ms; "cold" is
  *      the first in the process (kernels compiled), "warm" a new jit of the same step
@@ -27,6 +28,7 @@ import type { Step } from "./model-steps.js";
 import { type ProfileLine, kernelProfile, printKernelProfile, profileByKind } from "./kernel-profile.js";
 import { lpad, metric, pad, reportWorkload } from "./report.js";
 import { measureInterleaved } from "./timing.js";
+import { w4Webgpu } from "./w4-webgpu.js";
 
 const jnp = jax.numpy;
 type JArray = jax.Array;
@@ -238,6 +240,8 @@ export async function runJitBenchmarks(opts: BenchOptions): Promise<Record<strin
     const times = await measureInterleaved(w4.map(([, f]) => batch(f, K4)), quick ? { warmup: 1, minRounds: 3, minMs: 200 } : { warmup: 3, minRounds: 9, minMs: 800 });
     result.W4 = reportWorkload(`W4: jitted grad(sum(sin(x)*x)), x = ${W4_N} float32, read back: calls/s (target: kiln ≥ 2x jax-js)`,
       w4.map(([name], i) => ({ name, timing: times[i]!, extra: { "max error": err4[i]! } })), metric.perSecond("calls/s", K4, 0));
+    const gpu4 = await w4Webgpu(x4, want4, opts);
+    if (gpu4) result.W4webgpu = gpu4;
   }
 
   if (opts.only.has("W5")) {

@@ -9,7 +9,7 @@
  * than wall time, so before/after comparisons under load read it first.
  */
 import { setScanDeviceMinBytes } from "../../packages/backend/src/targets/webgpu/webgpu.js";
-import { type Tensor, destroyGpu, grad, init, jit, np, scan, setBackend, webgpuRunStats } from "kiln";
+import { type Tensor, destroyGpu, grad, init, jit, np, scan, setBackend, setWebgpuHostPlanLimit, webgpuRunStats } from "kiln";
 
 import { random } from "./data.js";
 import { kilnMlp, mlpData } from "./w3-mlp.js";
@@ -63,7 +63,10 @@ const workloads: Record<string, () => Promise<void>> = {
     const g4 = jit(grad((x: Tensor) => np.sum(np.sin(x).mul(x))));
     const x4 = np.array(random(16, 4, 3)).add(0);
     await x4.data();
-    await time("W4 jit(grad) 16 elements, read back", () => (g4(x4) as Tensor).data(), 800, "per s");
+    await time("W4 jit(grad) 16 elements, read back", () => (g4(x4) as Tensor).data(), 800, "per s"); // on the host (small plan)
+    const was = setWebgpuHostPlanLimit({ bytes: 0, flops: 0 });
+    await time("W4, device path (small-plan rule off)", () => (g4(x4) as Tensor).data(), 800, "per s");
+    setWebgpuHostPlanLimit(was);
   },
   // scan of 1,000 small steps
   scan: async () => {

@@ -3,7 +3,7 @@
  * after it (a Node process does not exit while a Dawn device is alive, and mocha waits for it).
  * Under CI (CI=true) a missing adapter fails the suite; elsewhere it is skipped with a warning.
  */
-import { backends, destroyGpu, init, setBackend } from "@kiln/backend";
+import { backends, destroyGpu, init, setBackend, setWebgpuHostPlanLimit } from "@kiln/backend";
 import { activeExecutor, setExecutor } from "@kiln/core";
 
 /** Acquires the WebGPU device and makes webgpu active (skips, or fails under CI, without one). */
@@ -18,7 +18,13 @@ export async function requireWebgpu(this: Mocha.Context | void): Promise<void> {
     this.skip();
   }
   setBackend("webgpu");
+  // The suites test the device: their jitted calls take small host arrays, which the small-plan
+  // rule would run on the host's kernels (test/webgpu/small-plans.test.ts tests the rule itself).
+  setWebgpuHostPlanLimit(DEVICE_ONLY);
 }
+
+/** The small-plan limit that keeps every jitted call on the device. */
+export const DEVICE_ONLY = { bytes: 0, flops: 0 } as const;
 
 /** The backend active before the suite, restored after it. */
 let previous = "cpu";

@@ -27,6 +27,7 @@ export { backends, init, setBackend, getBackend, defaultBackend, type BackendInf
 export { setCpuThreads, cpuThreads, cpuPoolStats, withCpuThreads } from "./targets/wasm/cpu-threads.js";
 export { tuneWebgpu, type TuneOptions, type TuneReport } from "./targets/webgpu/webgpu-tune.js";
 export { webgpuRunStats, clearWebgpuCache, resetFloat64Warning } from "./targets/webgpu/webgpu.js";
+export { setWebgpuHostPlanLimit, type HostPlanLimit } from "./targets/webgpu/webgpu-small-plans.js";
 export { gpujsStats, gpujsMode, destroyGpujs, GPUJS_MODES, type GpujsMode, type GpujsInitOptions } from "./targets/gpujs/gpujs-runtime.js";
 // From webgpu-api.ts, not the device modules: their declarations name WebGPU's global types.
 export {

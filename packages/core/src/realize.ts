@@ -65,6 +65,8 @@ export interface CompiledGraph {
     readonly kernels: number; readonly flops: number; readonly bytes: number; readonly peakBytes: number;
     /** Device backends: command submissions per call, at most (reads of its outputs in the same turn included). */
     readonly submissions?: number;
+    /** Device backends: where a call runs — the device, or the host for small plans whose inputs are there — and why. */
+    readonly placement?: string;
   };
 }
 

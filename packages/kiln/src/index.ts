@@ -48,7 +48,7 @@ export {
 export {
   backends, init, setBackend, getBackend, setCpuThreads, cpuThreads, destroyGpu, lowerGraph, kernelCacheStats,
   tuneWebgpu, webgpuRunStats, webgpuCacheStats, setWgslSourceStore, profile, gpujsStats, gpujsMode, destroyGpujs, wasmKernelStats, setWasmMinElements,
-  type BackendInfo, type GpujsMode, type GpujsInitOptions, type BackendName, type InitOptions, type AdapterSummary, type LoweredGraph, type LoweredKernelInfo,
+  setWebgpuHostPlanLimit, type HostPlanLimit, type BackendInfo, type GpujsMode, type GpujsInitOptions, type BackendName, type InitOptions, type AdapterSummary, type LoweredGraph, type LoweredKernelInfo,
   type PlanStats, type TuneOptions, type TuneReport, type WgslSourceStore, type WgslStoreProblem, type Profile, type KernelProfile, type ProfileOptions,
 } from "@kiln/backend";
 

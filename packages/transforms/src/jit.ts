@@ -53,6 +53,8 @@ export interface Lowered {
     readonly kernels: number; readonly flops: number; readonly bytes: number; readonly peakBytes: number;
     /** webgpu: command submissions per call at most, reads of its outputs in the same turn included (1 for a plan without host steps). */
     readonly submissions?: number;
+    /** webgpu: where a call runs — the host's kernels for a small plan whose inputs all have a host copy, else the device — and why. */
+    readonly placement?: string;
   };
 }
 
@@ -324,7 +326,8 @@ export function jit<F extends AnyFunction>(fn: F, opts: JitOptions = {}): Jitted
     const entry = entryFor(args);
     if (!entry) throw new ValueError(`jit: lower() needs concrete arguments, not values traced by an enclosing transform`);
     entry.leaves.fill(undefined);
-    return { graph: printGraph(entry.graph), kernels: entry.compiled.kernels, stats: entry.compiled.stats };
+    // A copy: a backend may compute a stat when asked (webgpu's placement follows its current limit).
+    return { graph: printGraph(entry.graph), kernels: entry.compiled.kernels, stats: { ...entry.compiled.stats } };
   };
   jitted.cacheSize = () => recent.length;
   jitted.clearCache = () => {

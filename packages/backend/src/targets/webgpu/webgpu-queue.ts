@@ -53,8 +53,8 @@ const MAX_PLANS = 64;
 const batches = new WeakMap<GpuContext, Batch>();
 const stagingPools = new WeakMap<GpuContext, Map<number, GPUBuffer[]>>();
 
-/** Submissions and read-backs so far (`webgpuRunStats`). */
-export const queueStats = { submissions: 0, reads: 0, batchedReads: 0 };
+/** Submissions, read-backs and bytes written from the host (uploads; the pool checks' poison when on) so far (`webgpuRunStats`). */
+export const queueStats = { submissions: 0, reads: 0, batchedReads: 0, uploadedBytes: 0 };
 
 /**
  * Runs `f` as a macrotask, after the promise chains of the current turn (the awaits between a
@@ -161,6 +161,7 @@ function copyInBatch(b: Batch, src: GPUBuffer, srcOffset: number, dst: GPUBuffer
 export function write(ctx: GpuContext, dst: GPUBuffer, data: ArrayBufferView): void {
   const bytes = data.byteLength;
   if (!bytes) return;
+  queueStats.uploadedBytes += bytes;
   const u = ctx.constants.GPUBufferUsage;
   const src = ctx.device.createBuffer({ size: Math.ceil(bytes / 4) * 4, usage: u.COPY_SRC, mappedAtCreation: true });
   new Uint8Array(src.getMappedRange()).set(new Uint8Array(data.buffer, data.byteOffset, bytes));

@@ -35,6 +35,7 @@ import {
 } from "./webgpu-programs.js";
 import { planDonations } from "../../host/donate.js";
 import { hostifyControlLeaves } from "./webgpu-control.js";
+import { hostPlanStats, placementText, runPlanOnHost, runsOnHost } from "./webgpu-small-plans.js";
 
 type StepRun =
   | { readonly kind: "device"; readonly step: KernelStep; readonly compiled: CompiledProgram }
@@ -112,7 +113,10 @@ const counters = { deviceSteps: 0, hostSteps: 0, syncPlans: 0, asyncPlans: 0, do
  * of the work computing them), command-buffer submissions, donated buffers taken, scans run on the
  * device (`deviceLoops`), `while`/`cond` calls run on the device (`deviceBranches`) and the
  * predicates they read (`predicateReads`, one per decision: the carry is never read back), and
- * bind groups created (a warm jitted step reuses its cached ones).
+ * bind groups created (a warm jitted step reuses its cached ones), bytes uploaded from the host
+ * (`uploadedBytes`: a warm call on unchanged inputs uploads none), and jitted calls run on the
+ * host's kernels because they were small and their inputs were on the host (`hostPlans`,
+ * webgpu-small-plans.ts).
  * @example
  * const s0 = webgpuRunStats().submissions;
  * await step(x).item();
@@ -121,13 +125,13 @@ const counters = { deviceSteps: 0, hostSteps: 0, syncPlans: 0, asyncPlans: 0, do
 export function webgpuRunStats(): {
   deviceSteps: number; hostSteps: number; syncPlans: number; asyncPlans: number; buffersCreated: number; buffersReused: number;
   reads: number; batchedReads: number; submissions: number; donations: number; deviceLoops: number; deviceBranches: number;
-  predicateReads: number; bindGroupsCreated: number;
+  predicateReads: number; bindGroupsCreated: number; hostPlans: number; uploadedBytes: number;
 } {
   const ctx = currentGpu();
   const pool = ctx ? poolOf(ctx) : null;
   return {
-    ...counters, predicateReads: branchStats.predicateReads, buffersCreated: pool?.created ?? 0, buffersReused: pool?.reused ?? 0,
-    reads: queueStats.reads, batchedReads: queueStats.batchedReads, submissions: queueStats.submissions,
+    ...counters, hostPlans: hostPlanStats.hostPlans, predicateReads: branchStats.predicateReads, buffersCreated: pool?.created ?? 0, buffersReused: pool?.reused ?? 0,
+    reads: queueStats.reads, batchedReads: queueStats.batchedReads, submissions: queueStats.submissions, uploadedBytes: queueStats.uploadedBytes,
   };
 }
 
@@ -428,10 +432,14 @@ function recordBuffers(ctx: GpuContext, gp: GpuPlan, input: (index: number) => G
     const from = i;
     const group = gp.runs.slice(i, j) as Extract<StepRun, { kind: "device" }>[];
     // Bind groups of a program that failed to compile are invalid: their errors are captured and
-    // reported with the compile error (scopedErrors), not as uncaptured errors ahead of it.
-    scopedErrors(ctx, () => recordPass(ctx, (pass) => {
+    // reported with the compile error (scopedErrors), not as uncaptured errors ahead of it. Once
+    // every program of the pass compiled, the scope's push and pop (~20 µs of a warm W4 call on
+    // Dawn) buy nothing: an error then is a kiln bug, still reported (uncaptured, or by the submit's scope).
+    const encode = () => recordPass(ctx, (pass) => {
       group.forEach((r, k) => encodeStep(ctx, pass, r, bufOf, scratchOf(from + k)));
-    }));
+    });
+    if (group.every((r) => r.compiled.verified)) encode();
+    else scopedErrors(ctx, encode);
     i = j;
   }
   for (const { owned } of scans.values()) for (const b of owned) pool.recycle(b);
@@ -703,6 +711,8 @@ function compileWebgpu(hostRunner: Host, graph: Graph, opts: CompileOptions = {}
       // A new device (after a loss): the same plan, compiled again for it.
       if (gp.generation !== now.generation || hasFailed(gp)) gp = buildGpuPlan(now, outputs, isBuffer, true).gp;
       const ins = feeds.map((f) => (typeof f === "number" ? bufs[f]! : f));
+      // A small plan whose inputs are all on the host costs less there than a device round trip (webgpu-small-plans.ts).
+      if (runsOnHost(gp.plan, now.adapter.software, ins)) return runPlanOnHost(hostRunner, gp.plan, ins);
       if (!donations.length || gp.async || ins.some(isPending)) return runGpuPlan(hostRunner, now, gp, ins, "jit");
       const donated = new Map<number, GPUBuffer>();
       const taken: DataBuffer[] = [];
@@ -727,7 +737,13 @@ function compileWebgpu(hostRunner: Host, graph: Graph, opts: CompileOptions = {}
       flops: r.step.flops,
       source: r.kind === "device" ? r.compiled.source : r.kind === "host" ? `// runs on the host: ${r.reason}` : loopSource(r),
     })),
-    stats: { ...gp.plan.stats, submissions: submissionsPerCall(gp) },
+    stats: {
+      ...gp.plan.stats,
+      submissions: submissionsPerCall(gp),
+      get placement() {
+        return placementText(gp.plan, ctx.adapter.software);
+      },
+    },
   };
 }
 
