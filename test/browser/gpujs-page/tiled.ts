@@ -45,6 +45,11 @@ const CASES: readonly [string, () => Tensor][] = [
   ["transposed A (35×33)ᵀ·35×64", () => np.matmul(np.transpose(t([35, 33], 10)), t([35, 64], 11))],
   ["transposed B 33×36·(64×36)ᵀ (column texels)", () => np.matmul(t([33, 36], 12), np.transpose(t([64, 36], 13)))],
   ["transposed B, odd k 33×35·(64×35)ᵀ", () => np.matmul(t([33, 35], 14), np.transpose(t([64, 35], 15)))],
+  // Edges of the 4×4 blocks: rows past m in the last block (35 and 34 rows, batched), A's rows as texels of A stored transposed.
+  ["35 rows (last block of 3) 35×36·36×64", () => np.matmul(t([35, 36], 26), t([36, 64], 27))],
+  ["batched, 34 rows (last block of 2), bias 3×34×36·36×64 + 64", () => np.matmul(t([3, 34, 36], 28), t([36, 64], 29)).add(t([64], 30))],
+  ["transposed A, aligned (36×32)ᵀ·36×64 (row texels)", () => np.matmul(np.transpose(t([36, 32], 33)), t([36, 64], 34))],
+  ["transposed A and B (36×30)ᵀ·(64×36)ᵀ", () => np.matmul(np.transpose(t([36, 30], 35)), np.transpose(t([64, 36], 36)))],
   ["odd n 40×36·36×66 (dot form)", () => np.matmul(t([40, 36], 16), t([36, 66], 17))],
   ["fused prologue 36×40·tanh(40×36) (dot form)", () => np.matmul(t([36, 40], 18), np.tanh(t([40, 36], 19)))],
 ];

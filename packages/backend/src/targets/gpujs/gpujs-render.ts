@@ -70,7 +70,9 @@ function render(k: Kernel): GpujsKernelSource {
   const split = splitReduction(vars, extents, body.slice(0, -1), defs, operand(store.value));
   if (split) {
     const partials = { name: `${k.name}_partials`, source: fn(`${k.name}_partials`, args, split.partials), size: size * split.chunks, inputs, lanes: 1 } as const;
-    return { name: k.name, source: fn(k.name, [...args, PARTIALS_ARG], split.finish), size, inputs, lanes: 1, partials };
+    // The combining kernel takes only the inputs it reads: GPU.js uploads every host array it is passed.
+    const read = inputs.filter((i) => split.finish.some((line) => new RegExp(`(?<!\\w)b${i}\\[`).test(line)));
+    return { name: k.name, source: fn(k.name, [...read.map((i) => `b${i}`), PARTIALS_ARG], split.finish), size, inputs: read, lanes: 1, partials };
   }
   const lines: string[] = [];
   lines.push(...threadVars(vars, extents));

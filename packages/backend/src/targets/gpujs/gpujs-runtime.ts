@@ -21,6 +21,7 @@ interface GpujsInstance {
   readonly mode?: string;
   readonly Kernel?: { readonly mode?: string };
   createKernel(source: string, settings: Record<string, unknown>): GpujsKernelFn;
+  createKernelMap(subKernels: readonly string[], source: string, settings: Record<string, unknown>): GpujsKernelFn;
   destroy(): unknown;
 }
 type GpujsClass = new (settings?: Record<string, unknown>) => GpujsInstance;
@@ -175,9 +176,10 @@ export function gpujsKernel(k: Kernel): GpujsCompiled {
   const g = requireGpujs();
   const create = (s: GpujsKernelSource): GpujsKernelFn => {
     try {
-      const fn = g.createKernel(s.source, kernelSettings(s, gl));
+      const settings = kernelSettings(s, gl);
+      const fn = s.targets ? g.createKernelMap(s.targets, s.source, settings) : g.createKernel(s.source, settings);
       counters.compiles++;
-      if (s.lanes > 1) counters.tiled++;
+      if (s.lanes > 1 && !s.targets) counters.tiled++;
       return fn;
     } catch (e) {
       throw gpujsCompileError(s, e);
@@ -190,16 +192,16 @@ export function gpujsKernel(k: Kernel): GpujsCompiled {
 /**
  * GPU.js settings of a rendered kernel. On WebGL every kernel's output holds four values per RGBA
  * texel, as GPU.js uploads host arrays: scalar kernels with `optimizeFloatMemory`, tiled ones
- * returning `Array(4)` — so the tiled form's texel reads (gpujs-tiled.ts) read any value alike.
- * Tiled kernels always return textures (read back by gpujs.ts); pipelined kernels return a fresh
- * texture per call (immutable), which the plan runner deletes.
+ * (and each render target of a block kernel) returning `Array(4)` — so the tiled form's texel
+ * reads (gpujs-tiled.ts) read any value alike. Tiled kernels always return textures (read back by
+ * gpujs.ts); pipelined kernels return fresh textures per call (immutable), which the caller deletes.
  */
 function kernelSettings(src: GpujsKernelSource, gl: boolean): Record<string, unknown> {
   const pipeline = gpujsPipelined() || src.lanes > 1;
   const common = { tactic: "precision", precision: "single", dynamicOutput: false, pipeline, immutable: pipeline };
   if (src.lanes === 1) return { ...common, output: [src.size], optimizeFloatMemory: gl };
-  const native = src.native ? [{ ...src.native, returnType: "Array(4)", argumentTypes: {} }] : [];
-  return { ...common, output: [src.size / src.lanes], returnType: `Array(${src.lanes})`, nativeFunctions: native };
+  const natives = (src.natives ?? []).map((f) => ({ ...f, returnType: "Array(4)", argumentTypes: {} }));
+  return { ...common, output: [src.size / src.lanes], returnType: `Array(${src.lanes})`, nativeFunctions: natives };
 }
 
 /** The error for a GPU.js kernel that GPU.js refuses: a renderer bug, reported with the source. */
@@ -220,7 +222,7 @@ export function countGpujsReadback(async = false): void {
 
 /**
  * Counts of the GPU.js runtime: `compiles` (GPU.js kernels created; `tiled`: those of them in the
- * tiled contraction form), `runs` (GPU.js kernel calls; a split reduction makes two),
+ * tiled contraction form, counted once for its block and epilogue kernels), `runs` (GPU.js kernel calls; a split reduction makes two),
  * `hostKernels` (distinct kernels sent to the host), `readbacks` (GPU.js results brought to
  * JavaScript arrays: one per kernel, or on WebGL with pipelining one per value leaving a plan or
  * feeding a host step; `asyncReadbacks`: those of them read without blocking, by `await data()`
