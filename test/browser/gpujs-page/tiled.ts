@@ -4,7 +4,7 @@
  * layouts on gpujs against the cpu backend, which of them took the tiled form, the kernel
  * sources `jit(...).lower()` shows, and `await item()` through the pixel-pack-buffer read.
  */
-import { type Tensor, gpujsStats, jit, np, setBackend } from "kiln";
+import { type Tensor, gpujsStats, init, jit, np, setBackend } from "kiln";
 
 export interface TiledCase {
   readonly name: string;
@@ -16,7 +16,9 @@ export interface TiledCase {
 }
 
 export interface TiledResult {
+  /** The cases with the context's block rows (8 on SwiftShader), then again with 4-row blocks (`init({ gpujs: { blockRows: 4 } })`). */
   readonly cases: TiledCase[];
+  readonly cases4: TiledCase[];
   /** `jit(x ↦ tanh(x·w + b)).lower()` on gpujs: its kernels' sources. */
   readonly matmulSource: string;
   /** `jit(x ↦ Σ f(x))` over 2^20 values: its kernels' sources. */
@@ -56,7 +58,8 @@ const CASES: readonly [string, () => Tensor][] = [
 
 const w1 = (x: Tensor) => np.sum(np.tanh(x.mul(1.5).add(0.5)).mul(np.sigmoid(x)).sub(x.mul(x).mul(0.1)));
 
-export async function runTiled(): Promise<TiledResult> {
+/** Each case on gpujs against cpu: the largest relative difference and how many tiled kernels gpujs created. */
+function runCases(): TiledCase[] {
   const cases: TiledCase[] = [];
   for (const [name, f] of CASES) {
     try {
@@ -72,6 +75,14 @@ export async function runTiled(): Promise<TiledResult> {
       cases.push({ name, maxErr: Infinity, tiled: 0, error: String((e as Error)?.message ?? e).slice(0, 600) });
     }
   }
+  return cases;
+}
+
+export async function runTiled(): Promise<TiledResult> {
+  const cases = runCases();
+  await init({ tune: false, gpujs: { blockRows: 4 } });
+  const cases4 = runCases();
+  await init({ tune: false, gpujs: { blockRows: 8 } });
   setBackend("gpujs");
   const x = t([128, 784], 20), w = t([784, 256], 21), b = t([256], 22);
   const matmulSource = jit((xb: Tensor) => np.tanh(xb.matmul(w).add(b))).lower(x).kernels.map((k) => k.source).join("\n");
@@ -88,5 +99,5 @@ export async function runTiled(): Promise<TiledResult> {
   const syncProduct = np.matmul(t([33, 36], 24), t([36, 64], 25)).dataSync();
   const equal = asyncSum === w1(big).itemSync() && asyncProduct.every((v, i) => v === syncProduct[i]);
   const asyncRead = { equal, readbacks: after.readbacks - before.readbacks, asyncReadbacks: after.asyncReadbacks - before.asyncReadbacks };
-  return { cases, matmulSource, sumSource, sum, asyncRead };
+  return { cases, cases4, matmulSource, sumSource, sum, asyncRead };
 }

@@ -24,6 +24,7 @@ import { extent } from "../../render/contraction.js";
 import { type HostOnly } from "./gpujs-alu.js";
 import { renderContractionGpujs } from "./gpujs-contraction.js";
 import { PARTIALS_ARG, splitReduction } from "./gpujs-split.js";
+import { type BlockRows } from "./gpujs-tiled.js";
 import {
   type GpujsKernelSource, Refused, checkBuffers, checkOperand, checkStmts, checkStore, letsOf, operand, refuse, renderStmts, rowMajorStrides,
   threadVars,
@@ -34,6 +35,8 @@ export { GPUJS_MAX_ELEMENTS, type GpujsKernelSource } from "./gpujs-stmts.js";
 /** How to render: `tiled` contractions (WebGL: GLSL native functions over RGBA texels; the CPU modes cannot run them). */
 export interface GpujsRenderOptions {
   readonly tiled?: boolean;
+  /** Rows of the tiled form's output blocks: one render target each, 8 where the context has 8 draw buffers (default 4). */
+  readonly blockRows?: BlockRows;
 }
 
 /**

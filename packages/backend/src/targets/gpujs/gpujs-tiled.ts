@@ -35,13 +35,19 @@ import { type Affine, type Defs, type GpujsKernelSource, OFFSET, type PassThroug
 
 /** Outputs per thread of the epilogue kernel, and per row of a block: one RGBA texel. */
 export const TILE_LANES = 4;
-/** Rows of a block kernel thread: one render target each (WebGL2 guarantees 4 draw buffers). */
-export const BLOCK_ROWS = 4;
+/**
+ * Rows of a block kernel thread: one render target each. WebGL2 guarantees 4 draw buffers;
+ * where the context has 8 (SwiftShader does), 8×4 blocks take 12 fetches per 128 multiply-adds
+ * (measured 1.2–1.9x faster than 4×4 on SwiftShader at n = 512 and 256).
+ */
+export type BlockRows = 4 | 8;
 
 /** The GLSL functions computing a thread's block, and reading an epilogue thread's four outputs. */
 const BLOCK = "tile_block", OUT = "tile_out";
-/** The epilogue kernel's last arguments: the block kernel's targets, row r of every block in `BLOCK_ARGS[r]`. */
-export const BLOCK_ARGS = ["bk0", "bk1", "bk2", "bk3"] as const;
+/** The epilogue kernel's last arguments: the block kernel's targets, row r of every block in `bk<r>`. */
+export const blockArgs = (rows: number): string[] => Array.from({ length: rows }, (_, r) => `bk${r}`);
+/** Texture units an epilogue kernel may bind: WebGL2 guarantees 16 per fragment shader. */
+const TEXTURE_UNITS = 16;
 
 /** An operand as a strided view of one input: element (batch, x, p) at off + batch·sb + x·sx + p·sp (x: A's row or B's column). */
 interface Strided {
@@ -103,16 +109,18 @@ const aligned = (s: Strided, unit: "sx" | "sp") => s[unit] === 1 && [s.off, s.sb
 
 /**
  * GLSL readers of the texture argument `arg` (`b<i>` or a block target): its texel t, and its
- * element e (a channel of texel e / 4). The row of texel t is a float division: exact for t < 2^23
- * ((t + 0.5) / w is at least 0.5 / w away from an integer, more than its rounding error), and
- * buffers hold < 2^24 values, < 2^22 texels; an integer division is several times slower on a
- * software rasterizer (no SIMD integer divide), and stepping the coordinates incrementally (a
- * compare and select per fetch) measured slower still on SwiftShader than this division.
+ * element e (a channel of texel e / 4). The row of texel t is (t + 0.5) times the reciprocal of
+ * the width, truncated: (t + 0.5) / w is at least 0.5 / w away from an integer, and the product's
+ * relative error (the reciprocal's and the product's roundings, 2^-23 in all) keeps it on the same
+ * side for t + 0.5 < 2^22 — buffers hold < 2^24 values, < 2^22 texels. An integer division is
+ * several times slower on a software rasterizer (no SIMD integer divide), a float division ~10%
+ * slower than the multiply, and stepping the coordinates incrementally (a compare and select per
+ * fetch) slower still (all measured on SwiftShader).
  */
 function readers(arg: string): string {
   const u = `user_${arg}`;
   return [
-    `vec4 tx_${arg}(int t) { int w = ${u}Size.x; int y = int((float(t) + 0.5) / float(w)); return texelFetch(${u}, ivec2(t - y * w, y), 0); }`,
+    `vec4 tx_${arg}(int t) { int w = ${u}Size.x; int y = int((float(t) + 0.5) * (1.0 / float(w))); return texelFetch(${u}, ivec2(t - y * w, y), 0); }`,
     `float ld_${arg}(int e) { return tx_${arg}(e >> 2)[e & 3]; }`,
   ].join("\n");
 }
@@ -122,7 +130,7 @@ const vec4Of = (f: (c: number) => string) => `vec4(${range(4).map(f).join(", ")}
 const mat4Of = (f: (c: number) => string) => `mat4(${range(4).map(f).join(", ")})`;
 
 /**
- * The GLSL of the block kernel: thread t computes the BLOCK_ROWS × 4 block of outputs C[b, 4I + r,
+ * The GLSL of the block kernel: thread t computes the `rows` × 4 block of outputs C[b, rows·I + r,
  * j … j+3] as `tile_block()` (row 0, the kernel's result) and `tile_row<r>()` (rows 1…3, its
  * subkernels' results, kept in globals: a GLSL function returns one value). Per four steps of k it
  * reads four texels of A and four of B for 64 multiply-adds — 8 fetches where four threads of the
@@ -130,16 +138,19 @@ const mat4Of = (f: (c: number) => string) => `mat4(${range(4).map(f).join(", ")}
  * stored transposed) or element by element; B likewise; rows past m repeat row m − 1 (their
  * outputs are never read).
  */
-function blockSource(A: Strided, B: Strided, m: number, n: number, kk: number): string {
-  const k4 = Math.floor(kk / 4), mb = Math.ceil(m / BLOCK_ROWS), n4 = n / TILE_LANES;
+function blockSource(A: Strided, B: Strided, m: number, n: number, kk: number, rows: BlockRows): string {
+  const k4 = Math.floor(kk / 4), mb = Math.ceil(m / rows), n4 = n / TILE_LANES;
   const aRow = (r: number, p: string) => `ld_b${A.buf}(ea${r} + (${p}) * ${A.sp})`;
   const bEl = (p: string, c: number) => `ld_b${B.buf}(eb + (${p}) * ${B.sp} + ${c * B.sx})`;
   // a<r> = A(4I + r, p … p+3)
   const aLoad = aligned(A, "sp")
-    ? range(BLOCK_ROWS).map((r) => `    vec4 a${r} = tx_b${A.buf}((ea${r} >> 2) + q);`)
+    ? range(rows).map((r) => `    vec4 a${r} = tx_b${A.buf}((ea${r} >> 2) + q);`)
     : aligned(A, "sx")
-      ? [`    mat4 at = transpose(${mat4Of((d) => `tx_b${A.buf}((ea0 + (p + ${d}) * ${A.sp}) >> 2)`)});`, ...range(BLOCK_ROWS).map((r) => `    vec4 a${r} = at[${r}];`)]
-      : range(BLOCK_ROWS).map((r) => `    vec4 a${r} = ${vec4Of((d) => aRow(r, `p + ${d}`))};`);
+      ? range(rows / 4).flatMap((g) => [
+        `    mat4 at${g} = transpose(${mat4Of((d) => `tx_b${A.buf}((ea${4 * g} + (p + ${d}) * ${A.sp}) >> 2)`)});`,
+        ...range(4).map((r) => `    vec4 a${4 * g + r} = at${g}[${r}];`),
+      ])
+      : range(rows).map((r) => `    vec4 a${r} = ${vec4Of((d) => aRow(r, `p + ${d}`))};`);
   // y's column d = B(p + d, j … j+3), so y · a = Σ_d a[d] · B(p + d, j … j+3)
   const bLoad = aligned(B, "sx")
     ? `    mat4 y = ${mat4Of((d) => `tx_b${B.buf}((eb + (p + ${d}) * ${B.sp}) >> 2)`)};`
@@ -149,50 +160,50 @@ function blockSource(A: Strided, B: Strided, m: number, n: number, kk: number): 
   const bufs = [...new Set([A.buf, B.buf])];
   return [
     ...bufs.map((b) => readers(`b${b}`)),
-    `vec4 ${range(BLOCK_ROWS - 1).map((r) => `tile_c${r + 1}`).join(", ")};`,
-    ...range(BLOCK_ROWS - 1).map((r) => `vec4 tile_row${r + 1}() { return tile_c${r + 1}; }`),
+    `vec4 ${range(rows - 1).map((r) => `tile_c${r + 1}`).join(", ")};`,
+    ...range(rows - 1).map((r) => `vec4 tile_row${r + 1}() { return tile_c${r + 1}; }`),
     `vec4 ${BLOCK}() {`,
     `  int t = threadId.x;`,
     `  int bt = t / ${mb * n4}; int r = t - bt * ${mb * n4}; int ib = r / ${n4}; int j = (r - ib * ${n4}) * ${TILE_LANES};`,
-    ...range(BLOCK_ROWS).map((r) => `  int ea${r} = ${A.off} + bt * ${A.sb} + min(ib * ${BLOCK_ROWS} + ${r}, ${m - 1}) * ${A.sx};`),
+    ...range(rows).map((r) => `  int ea${r} = ${A.off} + bt * ${A.sb} + min(ib * ${rows} + ${r}, ${m - 1}) * ${A.sx};`),
     `  int eb = ${B.off} + bt * ${B.sb} + j * ${B.sx};`,
-    `  vec4 ${range(BLOCK_ROWS).map((r) => `c${r} = vec4(0.0)`).join(", ")};`,
+    `  vec4 ${range(rows).map((r) => `c${r} = vec4(0.0)`).join(", ")};`,
     `  for (int q = 0; q < ${k4}; q++) {`,
     `    int p = q * 4;`,
     ...aLoad,
     bLoad,
-    ...range(BLOCK_ROWS).map((r) => `    c${r} += y * a${r};`),
+    ...range(rows).map((r) => `    c${r} += y * a${r};`),
     `  }`,
     ...(kk % 4 === 0 ? [] : [
       `  for (int p = ${k4 * 4}; p < ${kk}; p++) {`,
       `    vec4 yp = ${vec4Of((c) => bEl("p", c))};`,
-      ...range(BLOCK_ROWS).map((r) => `    c${r} += ${aRow(r, "p")} * yp;`),
+      ...range(rows).map((r) => `    c${r} += ${aRow(r, "p")} * yp;`),
       `  }`,
     ]),
-    ...range(BLOCK_ROWS - 1).map((r) => `  tile_c${r + 1} = c${r + 1};`),
+    ...range(rows - 1).map((r) => `  tile_c${r + 1} = c${r + 1};`),
     `  return c0;`,
     `}`,
   ].join("\n");
 }
 
 /** The GLSL of the epilogue kernel's read: thread t's four outputs 4t … 4t+3, from the block target of their row. */
-function outSource(m: number, n: number): string {
-  const mb = Math.ceil(m / BLOCK_ROWS), n4 = n / TILE_LANES;
-  const pick = range(BLOCK_ROWS - 1).map((r) => `s == ${r} ? tx_${BLOCK_ARGS[r]}(t) : `).join("");
+function outSource(m: number, n: number, rows: BlockRows): string {
+  const mb = Math.ceil(m / rows), n4 = n / TILE_LANES, args = blockArgs(rows);
+  const pick = range(rows - 1).map((r) => `s == ${r} ? tx_${args[r]}(t) : `).join("");
   return [
-    ...BLOCK_ARGS.map((a) => readers(a)),
+    ...args.map((a) => readers(a)),
     `vec4 ${OUT}() {`,
     `  int o = threadId.x * ${TILE_LANES};`,
     `  int bt = o / ${m * n}; int r = o - bt * ${m * n}; int i = r / ${n}; int j = r - i * ${n};`,
-    `  int t = (bt * ${mb} + i / ${BLOCK_ROWS}) * ${n4} + j / ${TILE_LANES}; int s = i - (i / ${BLOCK_ROWS}) * ${BLOCK_ROWS};`,
-    `  return ${pick}tx_${BLOCK_ARGS[BLOCK_ROWS - 1]}(t);`,
+    `  int t = (bt * ${mb} + i / ${rows}) * ${n4} + j / ${TILE_LANES}; int s = i - (i / ${rows}) * ${rows};`,
+    `  return ${pick}tx_${args[rows - 1]}(t);`,
     `}`,
   ].join("\n");
 }
 
-/** The block kernel: GPU.js's kernel map writes its result and one subkernel's per row 1…3 (WebGL2 render targets). */
-function blockKernel(name: string, inputs: readonly number[], size: number, glsl: string): GpujsKernelSource {
-  const rows = range(BLOCK_ROWS - 1).map((r) => r + 1);
+/** The block kernel: GPU.js's kernel map writes its result (row 0) and one subkernel's per further row (WebGL2 render targets). */
+function blockKernel(name: string, inputs: readonly number[], size: number, glsl: string, blockRows: BlockRows): GpujsKernelSource {
+  const rows = range(blockRows - 1).map((r) => r + 1);
   const source = [`function ${name}(${inputs.map((i) => `b${i}`).join(", ")}) {`, `  const c0 = ${BLOCK}();`, ...rows.map((r) => `  tile_r${r}(tile_row${r}());`), `  return c0;`, `}`].join("\n");
   return {
     name, source, size, inputs, lanes: TILE_LANES,
@@ -211,7 +222,7 @@ function blockKernel(name: string, inputs: readonly number[], size: number, glsl
  * r?.partials?.natives?.[0]?.source; // "vec4 tx_b2(int t) { … texelFetch(user_b2, …) … vec4 tile_block() { …"
  * r?.source; // "function matmul_…(b2, b4, bk0, bk1, bk2, bk3) {\n  const d = tile_out(); …"
  */
-export function renderTiledGpujs(c: ContractionAnalysis): GpujsKernelSource | null {
+export function renderTiledGpujs(c: ContractionAnalysis, maxRows: BlockRows = 4): GpujsKernelSource | null {
   const { k, P, defs, lets, out, m, n, size, inputs } = c;
   const [a0, a1, aP] = c.a, [b0, bP, b2] = c.b;
   if (n % TILE_LANES !== 0) return null;
@@ -257,7 +268,9 @@ export function renderTiledGpujs(c: ContractionAnalysis): GpujsKernelSource | nu
   // Each pass takes only the inputs it reads (GPU.js uploads every host array it is passed).
   const epilogueInputs = inputs.filter((i) => [...needed].some((name) => { const d = defs.get(name); return d?.op === "load" && d.buf === i; }));
   const blockInputs = [...new Set([A.buf, B.buf])].sort((x, y) => x - y);
-  const source = [`function ${k.name}(${[...epilogueInputs.map((i) => `b${i}`), ...BLOCK_ARGS].join(", ")}) {`, ...lines, `}`].join("\n");
-  const blocks = blockKernel(`${k.name}_block`, blockInputs, P.batch * Math.ceil(m / BLOCK_ROWS) * n, blockSource(A, B, m, n, P.kk));
-  return { name: k.name, source, size, inputs: epilogueInputs, lanes: TILE_LANES, partials: blocks, natives: [{ name: OUT, source: outSource(m, n) }] };
+  // The epilogue binds a texture per block row besides its own inputs.
+  const rows: BlockRows = maxRows === 8 && epilogueInputs.length + 8 <= TEXTURE_UNITS ? 8 : 4;
+  const source = [`function ${k.name}(${[...epilogueInputs.map((i) => `b${i}`), ...blockArgs(rows)].join(", ")}) {`, ...lines, `}`].join("\n");
+  const blocks = blockKernel(`${k.name}_block`, blockInputs, P.batch * Math.ceil(m / rows) * n, blockSource(A, B, m, n, P.kk, rows), rows);
+  return { name: k.name, source, size, inputs: epilogueInputs, lanes: TILE_LANES, partials: blocks, natives: [{ name: OUT, source: outSource(m, n, rows) }] };
 }

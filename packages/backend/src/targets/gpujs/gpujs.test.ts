@@ -127,7 +127,15 @@ describe("gpujs target", () => {
     expect(oddK).to.match(/for \(int p = 32; p < 35; p\+\+\)/);
     // B stored transposed (columns of B as texels along k); A stored transposed (rows i … i+3 in a texel)
     expect(block(np.matmul(t([33, 36]), np.transpose(t([64, 36]))))).to.match(/mat4 y = transpose\(mat4\(tx_b\d/);
-    expect(block(np.matmul(np.transpose(t([36, 32])), t([36, 64])))).to.match(/mat4 at = transpose\(mat4\(tx_b\d[^]*vec4 a3 = at\[3\];/);
+    expect(block(np.matmul(np.transpose(t([36, 32])), t([36, 64])))).to.match(/mat4 at0 = transpose\(mat4\(tx_b\d[^]*vec4 a3 = at0\[3\];/);
+    // where the context has 8 draw buffers: 8×4 blocks, eight targets, A stored transposed as two texels of rows per step
+    const eight = (x: unknown) => renderGpujs(kernelOf(x as { node: never }), { tiled: true, blockRows: 8 }) as GpujsKernelSource;
+    const rows8 = eight(np.tanh(np.matmul(t([66, 36]), t([36, 68])).add(t([68]))));
+    expect([rows8.partials!.size, rows8.partials!.targets?.length]).to.deep.equal([9 * 68, 7]);
+    expect(rows8.source).to.match(/\(b\d, bk0, bk1, bk2, bk3, bk4, bk5, bk6, bk7\) \{/);
+    expect(rows8.natives![0]!.source).to.match(/int s = i - \(i \/ 8\) \* 8;\n  return s == 0 \? tx_bk0\(t\) : [^]* : tx_bk7\(t\);/);
+    expect(rows8.partials!.natives![0]!.source).to.match(/int ea7 = 0 \+ bt \* 0 \+ min\(ib \* 8 \+ 7, 65\) \* 36;[^]*c7 \+= y \* a7;/);
+    expect(eight(np.matmul(np.transpose(t([36, 32])), t([36, 64]))).partials!.natives![0]!.source).to.match(/mat4 at1 = transpose\(mat4\(tx_b\d\(\(ea4 \+[^]*vec4 a7 = at1\[3\];/);
     // odd n (outputs not whole texels), a fused prologue, and the CPU modes keep the dot form
     expect(tiled(np.matmul(t([40, 36]), t([36, 66]))).lanes).to.equal(1);
     expect(tiled(np.matmul(t([36, 40]), np.tanh(t([40, 36])))).lanes).to.equal(1);
@@ -162,6 +170,7 @@ describe("gpujs target", () => {
     setBackend("gpujs");
     expect(Array.from(np.multiply(np.array([1, 2]), 3).dataSync())).to.deep.equal([3, 6]);
     await acquireGpujs({ mode: "nope" as never }).then(() => expect.fail("accepted"), (e: unknown) => expect(e).to.be.instanceOf(ValueError));
+    await acquireGpujs({ blockRows: 6 as never }).then(() => expect.fail("accepted"), (e: unknown) => expect(e).to.be.instanceOf(ValueError).with.property("message").that.matches(/blockRows must be 4 or 8/));
     destroyGpujs();
     expect(() => setBackend("gpujs")).to.throw(BackendUnavailableError, /gpujs/);
     await acquireGpujs();

@@ -20,11 +20,11 @@ import { type KernelStep, type Plan, type PlanBuffer, scheduleGraph } from "../.
 import { graphKey } from "../../host/graph-key.js";
 import { type Host, type HostKernels, currentStepTimer, makeHost } from "../../host/run.js";
 import { allocTypedArray } from "../../storage.js";
-import { countGpujsReadback, countGpujsRun, gpujsCompileError, gpujsKernel, gpujsOnGl, gpujsPipelined } from "./gpujs-runtime.js";
+import { countGpujsReadback, countGpujsRun, gpujsCompileError, gpujsKernel, gpujsPipelined, gpujsRenderOptions } from "./gpujs-runtime.js";
 import { type GpujsKernelSource, renderGpujs } from "./gpujs-render.js";
 import { FLAT_TEXTURE, type GpujsTexture, checkedCopy, isTexture, readTexture, readTextureAsync } from "./gpujs-read.js";
 import { PARTIALS_ARG } from "./gpujs-split.js";
-import { BLOCK_ARGS } from "./gpujs-tiled.js";
+import { blockArgs } from "./gpujs-tiled.js";
 
 /** The one-step plan a host kernel is described by (`planKernels` reads only the steps). */
 function hostStep(k: Kernel): { step: KernelStep; plan: Plan } {
@@ -111,7 +111,7 @@ export function gpujsKernelsOver(host: Host): HostKernels {
       };
     },
     source(k) {
-      const r = renderGpujs(k, { tiled: gpujsOnGl() });
+      const r = renderGpujs(k, gpujsRenderOptions());
       if (!("host" in r)) return gpujsSourceText(r);
       const { plan } = hostStep(k);
       return `// runs on the host: ${r.host}\n${host.planKernels(plan)[0]!.source}`;
@@ -126,7 +126,7 @@ export function gpujsKernelsOver(host: Host): HostKernels {
 function gpujsSourceText(r: GpujsKernelSource): string {
   const outputs = r.targets ? `, ${r.targets.length + 1} render targets` : "";
   const head = `// GPU.js kernel (output ${r.size}${r.lanes > 1 ? `, ${r.lanes} per thread` : ""}${outputs})`;
-  const partials = r.partials ? `${gpujsSourceText(r.partials)}\n// then, reading its outputs as ${r.partials.targets ? BLOCK_ARGS.join(", ") : PARTIALS_ARG}:\n` : "";
+  const partials = r.partials ? `${gpujsSourceText(r.partials)}\n// then, reading its outputs as ${r.partials.targets ? blockArgs(r.partials.targets.length + 1).join(", ") : PARTIALS_ARG}:\n` : "";
   const targets = (r.targets ?? []).map((t, i) => `\n// render target ${i + 1}:\n${t}`).join("");
   const natives = (r.natives ?? []).filter((f) => f.source).map((f) => `\n// GLSL (native function ${f.name})\n${f.source}`).join("");
   return `${partials}${head}\n${r.source}${targets}${natives}`;
