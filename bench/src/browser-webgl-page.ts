@@ -38,8 +38,13 @@ function random(n: number, seed: number): Float32Array {
 
 const kilnTensor = (data: Float32Array, shape: number[]) => new KilnTensor(hostDataNode(data, { shape, dtype: "float32" }));
 
-/** kiln on `backend` (eager, fresh tensors each call, as the Node bench's kiln peer); `pipeline` re-inits gpujs. */
-function kilnPeer(name: string, backend: string, pipeline?: boolean): Peer {
+/**
+ * kiln on `backend` (eager, fresh tensors each call, as the Node bench's kiln peer); `pipeline`
+ * re-inits gpujs. `read: "async"` reads the result with `await data()` / `await item()`, as the
+ * TF.js peer does (on WebGL: a pixel-pack buffer and a fence); "sync" with `dataSync()` /
+ * `itemSync()` (a blocking `readPixels`).
+ */
+function kilnPeer(name: string, backend: string, read: "sync" | "async", pipeline?: boolean): Peer {
   const use = async () => {
     if (pipeline !== undefined) await init({ tune: false, gpujs: { pipeline } });
     setBackend(backend);
@@ -51,14 +56,16 @@ function kilnPeer(name: string, backend: string, pipeline?: boolean): Peer {
       return async () => {
         await use();
         const t = kilnTensor(x, [x.length]);
-        return np.sum(np.tanh(t.mul(1.5).add(0.5)).mul(np.sigmoid(t)).sub(t.mul(t).mul(0.1))).itemSync();
+        const sum = np.sum(np.tanh(t.mul(1.5).add(0.5)).mul(np.sigmoid(t)).sub(t.mul(t).mul(0.1)));
+        return read === "async" ? sum.item() : sum.itemSync();
       };
     },
     async matmul(a, b, n) {
       await use();
       return async () => {
         await use();
-        return np.matmul(kilnTensor(a, [n, n]), kilnTensor(b, [n, n])).dataSync();
+        const c = np.matmul(kilnTensor(a, [n, n]), kilnTensor(b, [n, n]));
+        return read === "async" ? c.data() : c.dataSync();
       };
     },
   };
@@ -74,10 +81,11 @@ async function main(result: BenchResult): Promise<void> {
     if (tf.getBackend() !== "webgl") await tf.setBackend("webgl");
   };
   const peers: Peer[] = [
-    kilnPeer("kiln gpujs (webgl2, pipelined)", "gpujs", true),
-    kilnPeer("kiln gpujs (webgl2, no pipeline)", "gpujs", false),
+    kilnPeer("kiln gpujs (webgl2, pipelined)", "gpujs", "async", true),
+    kilnPeer("kiln gpujs (webgl2, pipelined, sync read)", "gpujs", "sync", true),
+    kilnPeer("kiln gpujs (webgl2, no pipeline)", "gpujs", "sync", false),
     tfRunner(tf, "TF.js (webgl)", useTf),
-    kilnPeer("kiln (cpu)", "cpu"),
+    kilnPeer("kiln (cpu)", "cpu", "sync"),
   ];
   const x = random(W1_N, 1);
   const w1Runs = await Promise.all(peers.map((p) => p.w1!(x)));

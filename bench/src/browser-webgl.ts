@@ -1,7 +1,8 @@
 /**
  * `npm run bench:webgl`: W1, W2 and W3 in headless Chromium on WebGL2 (SwiftShader here, no GPU flags):
- * kiln's gpujs backend (with and without textures between kernels) vs TF.js's webgl backend on the
- * same page, and kiln's cpu backend. Bundles bench/src/browser-webgl-page.ts (TF.js included, GPU.js
+ * kiln's gpujs backend (with and without textures between kernels; W1/W2 read back with `await`,
+ * as the TF.js peer does, and with the blocking sync read) vs TF.js's webgl backend on the same
+ * page, and kiln's cpu backend. Bundles bench/src/browser-webgl-page.ts (TF.js included, GPU.js
  * as an ES module) into bench/browser/dist and prints the medians. Not a test: numbers depend on
  * the machine and its load.
  */
@@ -29,6 +30,8 @@ try {
   const tf = "TF.js (webgl)", kiln = "kiln gpujs (webgl2, pipelined)";
   const ratio = (a?: { ms: number }, b?: { ms: number }) => (a && b ? (a.ms / b.ms).toFixed(2) : "n/a");
   console.log(`kiln gpujs ÷ TF.js webgl time: W1 ${ratio(result.w1[kiln], result.w1[tf])}, ${Object.entries(result.w2).map(([n, row]) => `W2 n=${n} ${ratio(row[kiln], row[tf])}`).join(", ")}, W3 ${ratio(result.w3[kiln], result.w3[tf])}`);
+  const sync = "kiln gpujs (webgl2, pipelined, sync read)";
+  console.log(`  with kiln's blocking reads (dataSync/itemSync): W1 ${ratio(result.w1[sync], result.w1[tf])}, ${Object.entries(result.w2).map(([n, row]) => `W2 n=${n} ${ratio(row[sync], row[tf])}`).join(", ")}`);
   if (result.gpujs) console.log(`GPU.js: ${result.gpujs.compiles} kernels created (${result.gpujs.tiled} tiled contractions), ${result.gpujs.runs} runs, ${result.gpujs.readbacks} readbacks`);
 } finally {
   await chromium.close();

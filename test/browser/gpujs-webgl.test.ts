@@ -84,24 +84,27 @@ describe("browser: gpujs on WebGL2 in headless Chromium", function () {
   });
 
   describe("tiled contractions, split reductions, async reads", () => {
-    it("contractions of odd shapes and layouts match the cpu backend, tiled where the operands are plain loads", () => {
-      const { cases } = result.tiled!;
-      expect(cases.length).to.equal(9);
-      for (const c of cases) {
-        expect(c.error, c.name).to.equal(undefined);
-        expect(c.maxErr, c.name).to.be.at.most(1e-5);
-        // odd n (outputs not in whole texels) and a fused prologue keep the dot form
-        expect(c.tiled, c.name).to.equal(/dot form/.test(c.name) ? 0 : 1);
-      }
-    });
+    for (const [rows, key] of [[8, "cases"], [4, "cases4"]] as const) {
+      it(`contractions of odd shapes and layouts match the cpu backend, tiled where the operands are plain loads (${rows}-row blocks)`, () => {
+        const cases = result.tiled![key];
+        expect(cases.length).to.equal(13);
+        for (const c of cases) {
+          expect(c.error, c.name).to.equal(undefined);
+          expect(c.maxErr, c.name).to.be.at.most(1e-5);
+          // odd n (outputs not in whole texels) and a fused prologue keep the dot form
+          expect(c.tiled, c.name).to.equal(/dot form/.test(c.name) ? 0 : 1);
+        }
+      });
+    }
 
-    it("a matmul kernel's source shows the tiled form: four outputs per thread, RGBA texel reads", () => {
+    it("a matmul kernel's source shows the tiled form: 8×4 blocks in eight render targets (SwiftShader has 8), then the epilogue per texel", () => {
       const src = result.tiled!.matmulSource;
-      expect(src).to.match(/GPU\.js kernel \(output 32768, 4 per thread\)/);
-      expect(src).to.match(/const d = tile_dot\(\);[^]*return \[t\d+_0, t\d+_1, t\d+_2, t\d+_3\];/);
-      // A's row and B's rows as whole texels: five fetches per four steps of k
-      expect(src).to.match(/vec4 a = tx_b\d+\(\(ea >> 2\) \+ q\);/);
-      expect(src.match(/acc \+= a\.[xyzw] \* tx_b\d+\(/g)?.length).to.equal(4);
+      // 128×784 · 784×256: 16 · 64 threads of 8×4 outputs, then 128 · 256 / 4 epilogue threads
+      expect(src).to.match(/GPU\.js kernel \(output 4096, 4 per thread, 8 render targets\)\nfunction \w+_block\(b\d, b\d\) \{\n  const c0 = tile_block\(\);/);
+      expect(src).to.match(/then, reading its outputs as bk0, bk1, bk2, bk3, bk4, bk5, bk6, bk7:\n\/\/ GPU\.js kernel \(output 32768, 4 per thread\)/);
+      expect(src).to.match(/const d = tile_out\(\);[^]*return \[t\d+_0, t\d+_1, t\d+_2, t\d+_3\];/);
+      // A's rows and B's rows as whole texels: twelve fetches per four steps of k and eight rows
+      expect(src).to.match(/vec4 a0 = tx_b\d+\(\(ea0 >> 2\) \+ q\);[^]*mat4 y = mat4\(tx_b\d+[^]*c7 \+= y \* a7;/);
     });
 
     it("W1's sum of 2^20 runs in two passes (1024 partials in parallel, then their sum) and matches cpu", () => {

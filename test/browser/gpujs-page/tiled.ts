@@ -4,7 +4,7 @@
  * layouts on gpujs against the cpu backend, which of them took the tiled form, the kernel
  * sources `jit(...).lower()` shows, and `await item()` through the pixel-pack-buffer read.
  */
-import { type Tensor, gpujsStats, jit, np, setBackend } from "kiln";
+import { type Tensor, gpujsStats, init, jit, np, setBackend } from "kiln";
 
 export interface TiledCase {
   readonly name: string;
@@ -16,7 +16,9 @@ export interface TiledCase {
 }
 
 export interface TiledResult {
+  /** The cases with the context's block rows (8 on SwiftShader), then again with 4-row blocks (`init({ gpujs: { blockRows: 4 } })`). */
   readonly cases: TiledCase[];
+  readonly cases4: TiledCase[];
   /** `jit(x ↦ tanh(x·w + b)).lower()` on gpujs: its kernels' sources. */
   readonly matmulSource: string;
   /** `jit(x ↦ Σ f(x))` over 2^20 values: its kernels' sources. */
@@ -45,13 +47,19 @@ const CASES: readonly [string, () => Tensor][] = [
   ["transposed A (35×33)ᵀ·35×64", () => np.matmul(np.transpose(t([35, 33], 10)), t([35, 64], 11))],
   ["transposed B 33×36·(64×36)ᵀ (column texels)", () => np.matmul(t([33, 36], 12), np.transpose(t([64, 36], 13)))],
   ["transposed B, odd k 33×35·(64×35)ᵀ", () => np.matmul(t([33, 35], 14), np.transpose(t([64, 35], 15)))],
+  // Edges of the 4×4 blocks: rows past m in the last block (35 and 34 rows, batched), A's rows as texels of A stored transposed.
+  ["35 rows (last block of 3) 35×36·36×64", () => np.matmul(t([35, 36], 26), t([36, 64], 27))],
+  ["batched, 34 rows (last block of 2), bias 3×34×36·36×64 + 64", () => np.matmul(t([3, 34, 36], 28), t([36, 64], 29)).add(t([64], 30))],
+  ["transposed A, aligned (36×32)ᵀ·36×64 (row texels)", () => np.matmul(np.transpose(t([36, 32], 33)), t([36, 64], 34))],
+  ["transposed A and B (36×30)ᵀ·(64×36)ᵀ", () => np.matmul(np.transpose(t([36, 30], 35)), np.transpose(t([64, 36], 36)))],
   ["odd n 40×36·36×66 (dot form)", () => np.matmul(t([40, 36], 16), t([36, 66], 17))],
   ["fused prologue 36×40·tanh(40×36) (dot form)", () => np.matmul(t([36, 40], 18), np.tanh(t([40, 36], 19)))],
 ];
 
 const w1 = (x: Tensor) => np.sum(np.tanh(x.mul(1.5).add(0.5)).mul(np.sigmoid(x)).sub(x.mul(x).mul(0.1)));
 
-export async function runTiled(): Promise<TiledResult> {
+/** Each case on gpujs against cpu: the largest relative difference and how many tiled kernels gpujs created. */
+function runCases(): TiledCase[] {
   const cases: TiledCase[] = [];
   for (const [name, f] of CASES) {
     try {
@@ -67,6 +75,14 @@ export async function runTiled(): Promise<TiledResult> {
       cases.push({ name, maxErr: Infinity, tiled: 0, error: String((e as Error)?.message ?? e).slice(0, 600) });
     }
   }
+  return cases;
+}
+
+export async function runTiled(): Promise<TiledResult> {
+  const cases = runCases();
+  await init({ tune: false, gpujs: { blockRows: 4 } });
+  const cases4 = runCases();
+  await init({ tune: false, gpujs: { blockRows: 8 } });
   setBackend("gpujs");
   const x = t([128, 784], 20), w = t([784, 256], 21), b = t([256], 22);
   const matmulSource = jit((xb: Tensor) => np.tanh(xb.matmul(w).add(b))).lower(x).kernels.map((k) => k.source).join("\n");
@@ -83,5 +99,5 @@ export async function runTiled(): Promise<TiledResult> {
   const syncProduct = np.matmul(t([33, 36], 24), t([36, 64], 25)).dataSync();
   const equal = asyncSum === w1(big).itemSync() && asyncProduct.every((v, i) => v === syncProduct[i]);
   const asyncRead = { equal, readbacks: after.readbacks - before.readbacks, asyncReadbacks: after.asyncReadbacks - before.asyncReadbacks };
-  return { cases, matmulSource, sumSource, sum, asyncRead };
+  return { cases, cases4, matmulSource, sumSource, sum, asyncRead };
 }

@@ -24,6 +24,7 @@ import { extent } from "../../render/contraction.js";
 import { type HostOnly } from "./gpujs-alu.js";
 import { renderContractionGpujs } from "./gpujs-contraction.js";
 import { PARTIALS_ARG, splitReduction } from "./gpujs-split.js";
+import { type BlockRows } from "./gpujs-tiled.js";
 import {
   type GpujsKernelSource, Refused, checkBuffers, checkOperand, checkStmts, checkStore, letsOf, operand, refuse, renderStmts, rowMajorStrides,
   threadVars,
@@ -34,6 +35,8 @@ export { GPUJS_MAX_ELEMENTS, type GpujsKernelSource } from "./gpujs-stmts.js";
 /** How to render: `tiled` contractions (WebGL: GLSL native functions over RGBA texels; the CPU modes cannot run them). */
 export interface GpujsRenderOptions {
   readonly tiled?: boolean;
+  /** Rows of the tiled form's output blocks: one render target each, 8 where the context has 8 draw buffers (default 4). */
+  readonly blockRows?: BlockRows;
 }
 
 /**
@@ -70,7 +73,9 @@ function render(k: Kernel): GpujsKernelSource {
   const split = splitReduction(vars, extents, body.slice(0, -1), defs, operand(store.value));
   if (split) {
     const partials = { name: `${k.name}_partials`, source: fn(`${k.name}_partials`, args, split.partials), size: size * split.chunks, inputs, lanes: 1 } as const;
-    return { name: k.name, source: fn(k.name, [...args, PARTIALS_ARG], split.finish), size, inputs, lanes: 1, partials };
+    // The combining kernel takes only the inputs it reads: GPU.js uploads every host array it is passed.
+    const read = inputs.filter((i) => split.finish.some((line) => new RegExp(`(?<!\\w)b${i}\\[`).test(line)));
+    return { name: k.name, source: fn(k.name, [...read.map((i) => `b${i}`), PARTIALS_ARG], split.finish), size, inputs: read, lanes: 1, partials };
   }
   const lines: string[] = [];
   lines.push(...threadVars(vars, extents));

@@ -6,7 +6,8 @@
 import { BackendUnavailableError, KernelCompileError, LruCache, ValueError } from "@kiln/core";
 import { type Kernel, kernelText } from "../../kernel.js";
 import { type HostOnly } from "./gpujs-alu.js";
-import { type GpujsKernelSource, renderGpujs } from "./gpujs-render.js";
+import { type GpujsKernelSource, type GpujsRenderOptions, renderGpujs } from "./gpujs-render.js";
+import { type BlockRows } from "./gpujs-tiled.js";
 
 /** GPU.js modes kiln runs on: its synchronous ones (`async` kernels return promises; not supported yet). */
 export const GPUJS_MODES = ["gpu", "webgl2", "webgl", "headlessgl", "webasm", "cpu"] as const;
@@ -19,8 +20,10 @@ interface GpujsKernelFn {
 }
 interface GpujsInstance {
   readonly mode?: string;
-  readonly Kernel?: { readonly mode?: string };
+  /** The kernel class; GL ones report their context's MAX_DRAW_BUFFERS as `features.channelCount`. */
+  readonly Kernel?: { readonly mode?: string; readonly features?: { readonly channelCount?: number } };
   createKernel(source: string, settings: Record<string, unknown>): GpujsKernelFn;
+  createKernelMap(subKernels: readonly string[], source: string, settings: Record<string, unknown>): GpujsKernelFn;
   destroy(): unknown;
 }
 type GpujsClass = new (settings?: Record<string, unknown>) => GpujsInstance;
@@ -55,11 +58,17 @@ export interface GpujsInitOptions {
    * for comparison). No effect in the CPU modes, whose kernels return typed arrays.
    */
   readonly pipeline?: boolean;
+  /**
+   * On WebGL, the most rows of a tiled contraction's output blocks, one render target each: 4 or
+   * 8 (default 8; 4 where the context has fewer than 8 draw buffers). 4 is for comparison and tests.
+   */
+  readonly blockRows?: BlockRows;
 }
 
 /** The GPU.js modes that run kernels as GL shaders over textures. */
 const GL_MODES: ReadonlySet<string> = new Set(["webgl2", "webgl", "headlessgl"]);
 let pipelineWanted = true;
+let blockRowsWanted: BlockRows = 8;
 
 /**
  * Whether gpujs kernels return textures that stay on the GPU between the kernels of a plan: on
@@ -77,6 +86,16 @@ export function gpujsOnGl(): boolean {
 }
 
 /**
+ * How gpujs renders kernels for the current mode: tiled contractions on WebGL, in blocks of 8 rows
+ * where the context has 8 draw buffers (else 4, which WebGL2 guarantees).
+ * @example await init(); gpujsRenderOptions(); // { tiled: true, blockRows: 8 } in Chromium on SwiftShader
+ */
+export function gpujsRenderOptions(): GpujsRenderOptions {
+  const tiled = gpujsOnGl();
+  return { tiled, blockRows: tiled && blockRowsWanted === 8 && (gpu?.Kernel?.features?.channelCount ?? 4) >= 8 ? 8 : 4 };
+}
+
+/**
  * Loads GPU.js and creates the one `GPU` instance (once; a later call with another mode replaces
  * it). Resolves to null, with the reason kept for `backends()`, when the package is not installed.
  * @example
@@ -86,7 +105,11 @@ export async function acquireGpujs(opts: GpujsInitOptions = {}): Promise<GpujsIn
   if (opts.mode !== undefined && !(GPUJS_MODES as readonly string[]).includes(opts.mode)) {
     throw new ValueError(`init: gpujs.mode must be one of ${GPUJS_MODES.join(", ")}, got ${JSON.stringify(opts.mode)}`);
   }
+  if (opts.blockRows !== undefined && opts.blockRows !== 4 && opts.blockRows !== 8) {
+    throw new ValueError(`init: gpujs.blockRows must be 4 or 8, got ${JSON.stringify(opts.blockRows)}`);
+  }
   if (opts.pipeline !== undefined) pipelineWanted = opts.pipeline;
+  if (opts.blockRows !== undefined) blockRowsWanted = opts.blockRows;
   if (gpu && (opts.mode === undefined || gpujsMode() === opts.mode || gpu.mode === opts.mode)) return gpu;
   let mod: GpujsModule;
   try {
@@ -163,11 +186,11 @@ function requireGpujs(): GpujsInstance {
  */
 export function gpujsKernel(k: Kernel): GpujsCompiled {
   // A kernel is created with or without pipeline output: both kinds can be cached side by side.
-  const gl = gpujsOnGl();
-  const key = `${gpujsPipelined() ? "pipeline:" : ""}${gl ? "gl:" : ""}${kernelText(k)}`;
+  const opts = gpujsRenderOptions(), gl = opts.tiled === true;
+  const key = `${gpujsPipelined() ? "pipeline:" : ""}${gl ? `gl${opts.blockRows}:` : ""}${kernelText(k)}`;
   const hit = compiled.get(key);
   if (hit) return hit;
-  const src = renderGpujs(k, { tiled: gl });
+  const src = renderGpujs(k, opts);
   if ("host" in src) {
     counters.hostKernels++;
     return compiled.set(key, src);
@@ -175,9 +198,10 @@ export function gpujsKernel(k: Kernel): GpujsCompiled {
   const g = requireGpujs();
   const create = (s: GpujsKernelSource): GpujsKernelFn => {
     try {
-      const fn = g.createKernel(s.source, kernelSettings(s, gl));
+      const settings = kernelSettings(s, gl);
+      const fn = s.targets ? g.createKernelMap(s.targets, s.source, settings) : g.createKernel(s.source, settings);
       counters.compiles++;
-      if (s.lanes > 1) counters.tiled++;
+      if (s.lanes > 1 && !s.targets) counters.tiled++;
       return fn;
     } catch (e) {
       throw gpujsCompileError(s, e);
@@ -190,16 +214,16 @@ export function gpujsKernel(k: Kernel): GpujsCompiled {
 /**
  * GPU.js settings of a rendered kernel. On WebGL every kernel's output holds four values per RGBA
  * texel, as GPU.js uploads host arrays: scalar kernels with `optimizeFloatMemory`, tiled ones
- * returning `Array(4)` — so the tiled form's texel reads (gpujs-tiled.ts) read any value alike.
- * Tiled kernels always return textures (read back by gpujs.ts); pipelined kernels return a fresh
- * texture per call (immutable), which the plan runner deletes.
+ * (and each render target of a block kernel) returning `Array(4)` — so the tiled form's texel
+ * reads (gpujs-tiled.ts) read any value alike. Tiled kernels always return textures (read back by
+ * gpujs.ts); pipelined kernels return fresh textures per call (immutable), which the caller deletes.
  */
 function kernelSettings(src: GpujsKernelSource, gl: boolean): Record<string, unknown> {
   const pipeline = gpujsPipelined() || src.lanes > 1;
   const common = { tactic: "precision", precision: "single", dynamicOutput: false, pipeline, immutable: pipeline };
   if (src.lanes === 1) return { ...common, output: [src.size], optimizeFloatMemory: gl };
-  const native = src.native ? [{ ...src.native, returnType: "Array(4)", argumentTypes: {} }] : [];
-  return { ...common, output: [src.size / src.lanes], returnType: `Array(${src.lanes})`, nativeFunctions: native };
+  const natives = (src.natives ?? []).map((f) => ({ ...f, returnType: "Array(4)", argumentTypes: {} }));
+  return { ...common, output: [src.size / src.lanes], returnType: `Array(${src.lanes})`, nativeFunctions: natives };
 }
 
 /** The error for a GPU.js kernel that GPU.js refuses: a renderer bug, reported with the source. */
@@ -220,7 +244,7 @@ export function countGpujsReadback(async = false): void {
 
 /**
  * Counts of the GPU.js runtime: `compiles` (GPU.js kernels created; `tiled`: those of them in the
- * tiled contraction form), `runs` (GPU.js kernel calls; a split reduction makes two),
+ * tiled contraction form, counted once for its block and epilogue kernels), `runs` (GPU.js kernel calls; a split reduction makes two),
  * `hostKernels` (distinct kernels sent to the host), `readbacks` (GPU.js results brought to
  * JavaScript arrays: one per kernel, or on WebGL with pipelining one per value leaving a plan or
  * feeding a host step; `asyncReadbacks`: those of them read without blocking, by `await data()`

@@ -24,12 +24,18 @@ export interface GpujsKernelSource {
    */
   readonly lanes: 1 | 4;
   /**
-   * A first kernel whose output is this one's last argument (`bp`): a reduction's partials, one
-   * per output and chunk (gpujs-split.ts).
+   * A first kernel whose outputs are this one's last arguments: a reduction's partials, one per
+   * output and chunk (gpujs-split.ts, argument `bp`), or a contraction's output blocks, one
+   * texture per block row (gpujs-tiled.ts, arguments `bk0` … `bk3`).
    */
   readonly partials?: GpujsKernelSource;
+  /**
+   * Subkernels (GPU.js function sources), each writing one more output: the kernel is a GPU.js
+   * kernel map, one WebGL2 render target per output (its result first, then these in order).
+   */
+  readonly targets?: readonly string[];
   /** GLSL helpers the kernel calls as GPU.js native functions (WebGL only), by name. */
-  readonly native?: { readonly name: string; readonly source: string };
+  readonly natives?: readonly { readonly name: string; readonly source: string }[];
 }
 
 /** Buffers must be smaller than this: every index is then an integer float32 represents exactly. */

@@ -1,29 +1,31 @@
 /**
- * The tiled form of a contraction on WebGL: each GPU.js thread computes four consecutive outputs
- * C[b, i, j … j+3] (one RGBA texel of the output texture, `returnType: "Array(4)"`) and reads its
- * operands a texel — four float32 values — at a time.
+ * The tiled form of a contraction on WebGL, in two GPU.js kernels.
  *
- * Why (what TF.js's packed matmul does, and what the dot form lacks): GPU.js stores a float32 array
- * as four values per RGBA texel, but its scalar read `b[i]` turns every element into a texture fetch
- * behind two integer divisions and a channel select; a dot loop of one output per thread makes
- * 2·K such reads per output. Here the dot loop is a GLSL function (a GPU.js native function) over
- * `texelFetch`: per four steps of k it fetches one texel of A's row (k … k+3) and four texels of B
- * (rows k … k+3 at columns j … j+3, or columns j … j+3 at rows k … k+3 when B is stored
- * transposed) for 16 multiply-adds — 5 fetches instead of 32. Misaligned operands (a row length
- * or offset not a multiple of 4) read element by element from the same texels, and a k that is not
- * a multiple of 4 ends in a scalar tail loop.
+ * The block kernel: each thread computes a 4×4 block of outputs C[b, 4I … 4I+3, j … j+3] in a GLSL
+ * function over `texelFetch` (a GPU.js native function): per four steps of k it fetches four
+ * texels of A and four of B for 64 multiply-adds. On a software rasterizer a matmul's time is its
+ * texture fetches (measured on SwiftShader: with the same inputs, this form ran 3–9x faster than
+ * four outputs per thread at 5 fetches per 16 multiply-adds, whose remaining cost GPU.js's per-call
+ * work did not explain), so multiply-adds per fetch is what the form maximizes under the render
+ * targets WebGL2 guarantees (4): a fragment writes one RGBA texel per target, so the block's four
+ * rows are four targets — a GPU.js kernel map whose result is row 0 and whose subkernels return
+ * rows 1 … 3.
  *
- * The native function reads the input textures by the names GPU.js gives its kernel arguments
- * (`user_b<i>` and `user_b<i>Size`), which every WebGL kernel of GPU.js 2.x declares. Every value
- * it reads must hold four values per texel: host arrays (GPU.js uploads them so), memory-optimized
- * kernel outputs (gpujs-runtime.ts creates every scalar WebGL kernel with `optimizeFloatMemory`)
- * and tiled outputs (RGBA, relabeled as memory-optimized textures by gpujs.ts).
+ * The epilogue kernel: each thread owns four consecutive outputs (one RGBA texel of its output,
+ * `returnType: "Array(4)"`), reads them from the target of their row (one fetch) and runs the
+ * kernel's own epilogue statements per lane, renamed, with the register read replaced by the lane.
+ * Its output has the layout of every other WebGL kernel's (four values per texel, in order).
+ *
+ * The native functions read the input textures by the names GPU.js gives its kernel arguments
+ * (`user_<arg>` and `user_<arg>Size`), which every WebGL kernel of GPU.js 2.x declares. Every value
+ * they read must hold four values per texel: host arrays (GPU.js uploads them so), memory-optimized
+ * kernel outputs (gpujs-runtime.ts creates every scalar WebGL kernel with `optimizeFloatMemory`),
+ * epilogue outputs (relabeled as memory-optimized textures by gpujs.ts) and block targets.
  *
  * Applies when each operand is a plain load of an input (through the packing's edge guards: the
  * clamped row index and `where(row < m, x, 0)`, the identity for the rows a thread computes), the
  * output rows have a multiple of 4 columns, and the epilogue reads only the tile: what else is
- * fused stays in the dot form. Each lane's epilogue is the kernel's own epilogue statements,
- * renamed per lane, with the register read replaced by the lane of the dot product.
+ * fused stays in the dot form.
  */
 import { MR, NR } from "../../lower-contraction.js";
 import { type Operand } from "../../kernel.js";
@@ -31,11 +33,21 @@ import { opNote } from "../../render/base.js";
 import type { ContractionAnalysis } from "./gpujs-contraction.js";
 import { type Affine, type Defs, type GpujsKernelSource, OFFSET, type PassThrough, type Rename, affineOf, op, operand } from "./gpujs-stmts.js";
 
-/** Outputs per thread in the tiled form: one RGBA texel. */
+/** Outputs per thread of the epilogue kernel, and per row of a block: one RGBA texel. */
 export const TILE_LANES = 4;
+/**
+ * Rows of a block kernel thread: one render target each. WebGL2 guarantees 4 draw buffers;
+ * where the context has 8 (SwiftShader does), 8×4 blocks take 12 fetches per 128 multiply-adds
+ * (measured 1.2–1.9x faster than 4×4 on SwiftShader at n = 512 and 256).
+ */
+export type BlockRows = 4 | 8;
 
-/** The GLSL function computing a thread's four dot products. */
-const DOT = "tile_dot";
+/** The GLSL functions computing a thread's block, and reading an epilogue thread's four outputs. */
+const BLOCK = "tile_block", OUT = "tile_out";
+/** The epilogue kernel's last arguments: the block kernel's targets, row r of every block in `bk<r>`. */
+export const blockArgs = (rows: number): string[] => Array.from({ length: rows }, (_, r) => `bk${r}`);
+/** Texture units an epilogue kernel may bind: WebGL2 guarantees 16 per fragment shader. */
+const TEXTURE_UNITS = 16;
 
 /** An operand as a strided view of one input: element (batch, x, p) at off + batch·sb + x·sx + p·sp (x: A's row or B's column). */
 interface Strided {
@@ -96,57 +108,121 @@ function stridedOperand(value: Operand, defs: Defs, batchVar: string, axis: Tile
 const aligned = (s: Strided, unit: "sx" | "sp") => s[unit] === 1 && [s.off, s.sb, unit === "sx" ? s.sp : s.sx].every((v) => v % 4 === 0);
 
 /**
- * GLSL readers of input `buf`: its texel t, and its element e (a channel of texel e / 4). The row
- * of texel t is a float division: exact for t < 2^23 ((t + 0.5) / w is at least 0.5 / w away from
- * an integer, more than its rounding error), and buffers hold < 2^24 values, < 2^22 texels; an
- * integer division is several times slower on a software rasterizer (no SIMD integer divide).
+ * GLSL readers of the texture argument `arg` (`b<i>` or a block target): its texel t, and its
+ * element e (a channel of texel e / 4). The row of texel t is (t + 0.5) times the reciprocal of
+ * the width, truncated: (t + 0.5) / w is at least 0.5 / w away from an integer, and the product's
+ * relative error (the reciprocal's and the product's roundings, 2^-23 in all) keeps it on the same
+ * side for t + 0.5 < 2^22 — buffers hold < 2^24 values, < 2^22 texels. An integer division is
+ * several times slower on a software rasterizer (no SIMD integer divide), a float division ~10%
+ * slower than the multiply, and stepping the coordinates incrementally (a compare and select per
+ * fetch) slower still (all measured on SwiftShader).
  */
-function readers(buf: number): string {
-  const u = `user_b${buf}`;
+function readers(arg: string): string {
+  const u = `user_${arg}`;
   return [
-    `vec4 tx_b${buf}(int t) { int w = ${u}Size.x; int y = int((float(t) + 0.5) / float(w)); return texelFetch(${u}, ivec2(t - y * w, y), 0); }`,
-    `float ld_b${buf}(int e) { return tx_b${buf}(e >> 2)[e & 3]; }`,
+    `vec4 tx_${arg}(int t) { int w = ${u}Size.x; int y = int((float(t) + 0.5) * (1.0 / float(w))); return texelFetch(${u}, ivec2(t - y * w, y), 0); }`,
+    `float ld_${arg}(int e) { return tx_${arg}(e >> 2)[e & 3]; }`,
   ].join("\n");
 }
 
-/** The GLSL dot function: the thread's (batch, i, j), then acc[c] = Σ_p A(i, p) · B(p, j + c). */
-function dotSource(A: Strided, B: Strided, m: number, n: number, kk: number): string {
-  const k4 = Math.floor(kk / 4);
-  const a = (p: string) => `ld_b${A.buf}(ea + (${p}) * ${A.sp})`;
-  const bRow = (p: string) => `vec4(${[0, 1, 2, 3].map((c) => `ld_b${B.buf}(eb + (${p}) * ${B.sp} + ${c * B.sx})`).join(", ")})`;
-  const aVec = aligned(A, "sp") ? `tx_b${A.buf}((ea >> 2) + q)` : `vec4(${[0, 1, 2, 3].map((d) => a(`p + ${d}`)).join(", ")})`;
-  const step = aligned(B, "sx")
-    ? [0, 1, 2, 3].map((d) => `    acc += a.${"xyzw"[d]} * tx_b${B.buf}((eb + (p + ${d}) * ${B.sp}) >> 2);`)
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+const vec4Of = (f: (c: number) => string) => `vec4(${range(4).map(f).join(", ")})`;
+const mat4Of = (f: (c: number) => string) => `mat4(${range(4).map(f).join(", ")})`;
+
+/**
+ * The GLSL of the block kernel: thread t computes the `rows` × 4 block of outputs C[b, rows·I + r,
+ * j … j+3] as `tile_block()` (row 0, the kernel's result) and `tile_row<r>()` (rows 1…3, its
+ * subkernels' results, kept in globals: a GLSL function returns one value). Per four steps of k it
+ * reads four texels of A and four of B for 64 multiply-adds — 8 fetches where four threads of the
+ * row form took 20. A as rows (p … p+3 of row i in a texel), as columns (rows i … i+3 at one p, A
+ * stored transposed) or element by element; B likewise; rows past m repeat row m − 1 (their
+ * outputs are never read).
+ */
+function blockSource(A: Strided, B: Strided, m: number, n: number, kk: number, rows: BlockRows): string {
+  const k4 = Math.floor(kk / 4), mb = Math.ceil(m / rows), n4 = n / TILE_LANES;
+  const aRow = (r: number, p: string) => `ld_b${A.buf}(ea${r} + (${p}) * ${A.sp})`;
+  const bEl = (p: string, c: number) => `ld_b${B.buf}(eb + (${p}) * ${B.sp} + ${c * B.sx})`;
+  // a<r> = A(4I + r, p … p+3)
+  const aLoad = aligned(A, "sp")
+    ? range(rows).map((r) => `    vec4 a${r} = tx_b${A.buf}((ea${r} >> 2) + q);`)
+    : aligned(A, "sx")
+      ? range(rows / 4).flatMap((g) => [
+        `    mat4 at${g} = transpose(${mat4Of((d) => `tx_b${A.buf}((ea${4 * g} + (p + ${d}) * ${A.sp}) >> 2)`)});`,
+        ...range(4).map((r) => `    vec4 a${4 * g + r} = at${g}[${r}];`),
+      ])
+      : range(rows).map((r) => `    vec4 a${r} = ${vec4Of((d) => aRow(r, `p + ${d}`))};`);
+  // y's column d = B(p + d, j … j+3), so y · a = Σ_d a[d] · B(p + d, j … j+3)
+  const bLoad = aligned(B, "sx")
+    ? `    mat4 y = ${mat4Of((d) => `tx_b${B.buf}((eb + (p + ${d}) * ${B.sp}) >> 2)`)};`
     : aligned(B, "sp")
-      ? [`    acc += vec4(${[0, 1, 2, 3].map((c) => `dot(a, tx_b${B.buf}(((eb + ${c * B.sx}) >> 2) + q))`).join(", ")});`]
-      : [0, 1, 2, 3].map((d) => `    acc += a.${"xyzw"[d]} * ${bRow(`p + ${d}`)};`);
+      ? `    mat4 y = transpose(${mat4Of((c) => `tx_b${B.buf}(((eb + ${c * B.sx}) >> 2) + q)`)});`
+      : `    mat4 y = ${mat4Of((d) => vec4Of((c) => bEl(`p + ${d}`, c)))};`;
   const bufs = [...new Set([A.buf, B.buf])];
   return [
-    ...bufs.map(readers),
-    `vec4 ${DOT}() {`,
-    `  int o = threadId.x * ${TILE_LANES};`,
-    `  int bt = o / ${m * n}; int r = o - bt * ${m * n}; int i = r / ${n}; int j = r - i * ${n};`,
-    `  int ea = ${A.off} + bt * ${A.sb} + i * ${A.sx};`,
+    ...bufs.map((b) => readers(`b${b}`)),
+    `vec4 ${range(rows - 1).map((r) => `tile_c${r + 1}`).join(", ")};`,
+    ...range(rows - 1).map((r) => `vec4 tile_row${r + 1}() { return tile_c${r + 1}; }`),
+    `vec4 ${BLOCK}() {`,
+    `  int t = threadId.x;`,
+    `  int bt = t / ${mb * n4}; int r = t - bt * ${mb * n4}; int ib = r / ${n4}; int j = (r - ib * ${n4}) * ${TILE_LANES};`,
+    ...range(rows).map((r) => `  int ea${r} = ${A.off} + bt * ${A.sb} + min(ib * ${rows} + ${r}, ${m - 1}) * ${A.sx};`),
     `  int eb = ${B.off} + bt * ${B.sb} + j * ${B.sx};`,
-    `  vec4 acc = vec4(0.0);`,
+    `  vec4 ${range(rows).map((r) => `c${r} = vec4(0.0)`).join(", ")};`,
     `  for (int q = 0; q < ${k4}; q++) {`,
     `    int p = q * 4;`,
-    `    vec4 a = ${aVec};`,
-    ...step,
+    ...aLoad,
+    bLoad,
+    ...range(rows).map((r) => `    c${r} += y * a${r};`),
     `  }`,
-    ...(kk % 4 === 0 ? [] : [`  for (int p = ${k4 * 4}; p < ${kk}; p++) {`, `    acc += ${a("p")} * ${bRow("p")};`, `  }`]),
-    `  return acc;`,
+    ...(kk % 4 === 0 ? [] : [
+      `  for (int p = ${k4 * 4}; p < ${kk}; p++) {`,
+      `    vec4 yp = ${vec4Of((c) => bEl("p", c))};`,
+      ...range(rows).map((r) => `    c${r} += ${aRow(r, "p")} * yp;`),
+      `  }`,
+    ]),
+    ...range(rows - 1).map((r) => `  tile_c${r + 1} = c${r + 1};`),
+    `  return c0;`,
     `}`,
   ].join("\n");
 }
 
+/** The GLSL of the epilogue kernel's read: thread t's four outputs 4t … 4t+3, from the block target of their row. */
+function outSource(m: number, n: number, rows: BlockRows): string {
+  const mb = Math.ceil(m / rows), n4 = n / TILE_LANES, args = blockArgs(rows);
+  const pick = range(rows - 1).map((r) => `s == ${r} ? tx_${args[r]}(t) : `).join("");
+  return [
+    ...args.map((a) => readers(a)),
+    `vec4 ${OUT}() {`,
+    `  int o = threadId.x * ${TILE_LANES};`,
+    `  int bt = o / ${m * n}; int r = o - bt * ${m * n}; int i = r / ${n}; int j = r - i * ${n};`,
+    `  int t = (bt * ${mb} + i / ${rows}) * ${n4} + j / ${TILE_LANES}; int s = i - (i / ${rows}) * ${rows};`,
+    `  return ${pick}tx_${args[rows - 1]}(t);`,
+    `}`,
+  ].join("\n");
+}
+
+/** The block kernel: GPU.js's kernel map writes its result (row 0) and one subkernel's per further row (WebGL2 render targets). */
+function blockKernel(name: string, inputs: readonly number[], size: number, glsl: string, blockRows: BlockRows): GpujsKernelSource {
+  const rows = range(blockRows - 1).map((r) => r + 1);
+  const source = [`function ${name}(${inputs.map((i) => `b${i}`).join(", ")}) {`, `  const c0 = ${BLOCK}();`, ...rows.map((r) => `  tile_r${r}(tile_row${r}());`), `  return c0;`, `}`].join("\n");
+  return {
+    name, source, size, inputs, lanes: TILE_LANES,
+    targets: rows.map((r) => `function tile_r${r}(v) {\n  return v;\n}`),
+    // The row getters read globals declared in the block function's source, so they are defined
+    // there too (GPU.js emits native sources in an order of its own): their own sources are empty.
+    natives: [{ name: BLOCK, source: glsl }, ...rows.map((r) => ({ name: `tile_row${r}`, source: "" }))],
+  };
+}
+
 /**
- * The tiled GPU.js kernel of an analyzed contraction, or null when it does not apply (the caller
- * renders the dot form).
+ * The tiled GPU.js kernel of an analyzed contraction — the epilogue kernel, whose `partials` is
+ * the block kernel run first — or null when it does not apply (the caller renders the dot form).
  * @example
- * renderTiledGpujs(analysis)?.native?.source; // "vec4 tx_b2(int t) { … texelFetch(user_b2, …) … vec4 tile_dot() { …"
+ * const r = renderTiledGpujs(analysis);
+ * r?.partials?.natives?.[0]?.source; // "vec4 tx_b2(int t) { … texelFetch(user_b2, …) … vec4 tile_block() { …"
+ * r?.source; // "function matmul_…(b2, b4, bk0, bk1, bk2, bk3) {\n  const d = tile_out(); …"
  */
-export function renderTiledGpujs(c: ContractionAnalysis): GpujsKernelSource | null {
+export function renderTiledGpujs(c: ContractionAnalysis, maxRows: BlockRows = 4): GpujsKernelSource | null {
   const { k, P, defs, lets, out, m, n, size, inputs } = c;
   const [a0, a1, aP] = c.a, [b0, bP, b2] = c.b;
   if (n % TILE_LANES !== 0) return null;
@@ -166,7 +242,7 @@ export function renderTiledGpujs(c: ContractionAnalysis): GpujsKernelSource | nu
   };
   need(out.value);
 
-  const lines = [`  const d = ${DOT}();`];
+  const lines = [`  const d = ${OUT}();`];
   const results: string[] = [];
   for (let lane = 0; lane < TILE_LANES; lane++) {
     const r: Rename = (name) => `${name}_${lane}`;
@@ -189,6 +265,12 @@ export function renderTiledGpujs(c: ContractionAnalysis): GpujsKernelSource | nu
     results.push(operand(out.value, r));
   }
   lines.push(`  return [${results.join(", ")}];`);
-  const source = [`function ${k.name}(${inputs.map((i) => `b${i}`).join(", ")}) {`, ...lines, `}`].join("\n");
-  return { name: k.name, source, size, inputs, lanes: TILE_LANES, native: { name: DOT, source: dotSource(A, B, m, n, P.kk) } };
+  // Each pass takes only the inputs it reads (GPU.js uploads every host array it is passed).
+  const epilogueInputs = inputs.filter((i) => [...needed].some((name) => { const d = defs.get(name); return d?.op === "load" && d.buf === i; }));
+  const blockInputs = [...new Set([A.buf, B.buf])].sort((x, y) => x - y);
+  // The epilogue binds a texture per block row besides its own inputs.
+  const rows: BlockRows = maxRows === 8 && epilogueInputs.length + 8 <= TEXTURE_UNITS ? 8 : 4;
+  const source = [`function ${k.name}(${[...epilogueInputs.map((i) => `b${i}`), ...blockArgs(rows)].join(", ")}) {`, ...lines, `}`].join("\n");
+  const blocks = blockKernel(`${k.name}_block`, blockInputs, P.batch * Math.ceil(m / rows) * n, blockSource(A, B, m, n, P.kk, rows), rows);
+  return { name: k.name, source, size, inputs: epilogueInputs, lanes: TILE_LANES, partials: blocks, natives: [{ name: OUT, source: outSource(m, n, rows) }] };
 }

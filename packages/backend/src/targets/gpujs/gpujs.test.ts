@@ -89,6 +89,7 @@ describe("gpujs target", () => {
     expect(r.partials?.source).to.match(/const split_c = this\.thread\.x;[^]*for \(let v\d+_k = 0; v\d+_k < 1024; /);
     expect(r.partials?.size).to.equal(5);
     expect(r.source).to.match(/function \w+\(bp\) \{[^]*for \(let split_c = 0; split_c < 5; /);
+    expect(r.inputs).to.deep.equal([]); // the combining kernel reads only the partials (no second upload of the input)
     expect(sum.itemSync()).to.equal(0.5 * (4999 * 5000) / 2);
     expect(gpujsStats().runs - runs).to.equal(4); // one kernel in two passes: arange·0.5 fuses into the sum
     const big = np.array([2 ** 30, 3], { dtype: "int32" });
@@ -97,20 +98,44 @@ describe("gpujs target", () => {
     destroyGpu();
   });
 
-  it("on WebGL, contractions whose operands are plain loads render tiled: four outputs per thread, RGBA texel reads", () => {
+  it("on WebGL, contractions whose operands are plain loads render tiled: 4×4 blocks in four render targets, then the epilogue per texel", () => {
     const t = (shape: number[]) => np.array(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => (i % 7) - 3), { shape });
     const tiled = (x: unknown) => renderGpujs(kernelOf(x as { node: never }), { tiled: true }) as GpujsKernelSource;
+    const block = (x: unknown) => tiled(x).partials!.natives![0]!.source;
     const aligned = tiled(np.tanh(np.matmul(t([66, 36]), t([36, 68])).add(t([68]))));
     expect(aligned.lanes).to.equal(4);
-    expect(aligned.source).to.match(/const d = tile_dot\(\);[^]*return \[t\d+_0, t\d+_1, t\d+_2, t\d+_3\];/);
-    expect(aligned.native?.source).to.match(/for \(int q = 0; q < 9; q\+\+\) \{\n    int p = q \* 4;\n    vec4 a = tx_b\d\(\(ea >> 2\) \+ q\);/);
-    expect(aligned.native?.source).to.match(/texelFetch\(user_b\d, ivec2\(t - y \* w, y\), 0\)/);
+    // the epilogue kernel reads its four outputs from the block target of their row
+    expect(aligned.source).to.match(/\(b\d, bk0, bk1, bk2, bk3\) \{\n  const d = tile_out\(\);[^]*return \[t\d+_0, t\d+_1, t\d+_2, t\d+_3\];/);
+    expect(aligned.natives![0]!.source).to.match(/return s == 0 \? tx_bk0\(t\) : s == 1 \? tx_bk1\(t\) : s == 2 \? tx_bk2\(t\) : tx_bk3\(t\);/);
+    // the block kernel: a kernel map of 4 targets over ⌈66/4⌉ · 68/4 threads, rows past m repeating row m − 1
+    const blocks = aligned.partials!;
+    expect([blocks.size, blocks.lanes, blocks.targets?.length]).to.deep.equal([17 * 68, 4, 3]);
+    // each pass is passed only the inputs it reads (GPU.js uploads every host array it gets): the operands, then the bias
+    expect([blocks.inputs.length, aligned.inputs.length]).to.deep.equal([2, 1]);
+    expect(blocks.source).to.match(/^function \w+_block\(b\d, b\d\) \{/);
+    expect(blocks.source).to.match(/const c0 = tile_block\(\);\n  tile_r1\(tile_row1\(\)\);[^]*return c0;/);
+    const glsl = block(np.tanh(np.matmul(t([66, 36]), t([36, 68])).add(t([68]))));
+    expect(glsl).to.match(/int ea3 = 0 \+ bt \* 0 \+ min\(ib \* 4 \+ 3, 65\) \* 36;/);
+    // per four steps of k: four texels of A (its rows), four of B (its rows), 64 multiply-adds
+    const loop = glsl.slice(glsl.indexOf("for (int q = 0; q < 9; q++)"));
+    expect(loop.slice(0, loop.indexOf("  }\n")).match(/tx_b\d\(/g)?.length).to.equal(8);
+    expect(glsl).to.match(/vec4 a0 = tx_b\d\(\(ea0 >> 2\) \+ q\);[^]*mat4 y = mat4\(tx_b\d[^]*c3 \+= y \* a3;/);
+    expect(glsl).to.match(/texelFetch\(user_b\d, ivec2\(t - y \* w, y\), 0\)/);
     // k = 35: A's rows do not start texels (element reads) and three steps of k remain after the texel loop
-    const oddK = tiled(np.matmul(t([33, 35]), t([35, 64]))).native!.source;
-    expect(oddK).to.match(/vec4 a = vec4\(ld_b\d\(/);
+    const oddK = block(np.matmul(t([33, 35]), t([35, 64])));
+    expect(oddK).to.match(/vec4 a0 = vec4\(ld_b\d\(/);
     expect(oddK).to.match(/for \(int p = 32; p < 35; p\+\+\)/);
-    // B stored transposed: columns of B as texels along k
-    expect(tiled(np.matmul(t([33, 36]), np.transpose(t([64, 36])))).native!.source).to.match(/acc \+= vec4\(dot\(a, tx_b\d/);
+    // B stored transposed (columns of B as texels along k); A stored transposed (rows i … i+3 in a texel)
+    expect(block(np.matmul(t([33, 36]), np.transpose(t([64, 36]))))).to.match(/mat4 y = transpose\(mat4\(tx_b\d/);
+    expect(block(np.matmul(np.transpose(t([36, 32])), t([36, 64])))).to.match(/mat4 at0 = transpose\(mat4\(tx_b\d[^]*vec4 a3 = at0\[3\];/);
+    // where the context has 8 draw buffers: 8×4 blocks, eight targets, A stored transposed as two texels of rows per step
+    const eight = (x: unknown) => renderGpujs(kernelOf(x as { node: never }), { tiled: true, blockRows: 8 }) as GpujsKernelSource;
+    const rows8 = eight(np.tanh(np.matmul(t([66, 36]), t([36, 68])).add(t([68]))));
+    expect([rows8.partials!.size, rows8.partials!.targets?.length]).to.deep.equal([9 * 68, 7]);
+    expect(rows8.source).to.match(/\(b\d, bk0, bk1, bk2, bk3, bk4, bk5, bk6, bk7\) \{/);
+    expect(rows8.natives![0]!.source).to.match(/int s = i - \(i \/ 8\) \* 8;\n  return s == 0 \? tx_bk0\(t\) : [^]* : tx_bk7\(t\);/);
+    expect(rows8.partials!.natives![0]!.source).to.match(/int ea7 = 0 \+ bt \* 0 \+ min\(ib \* 8 \+ 7, 65\) \* 36;[^]*c7 \+= y \* a7;/);
+    expect(eight(np.matmul(np.transpose(t([36, 32])), t([36, 64]))).partials!.natives![0]!.source).to.match(/mat4 at1 = transpose\(mat4\(tx_b\d\(\(ea4 \+[^]*vec4 a7 = at1\[3\];/);
     // odd n (outputs not whole texels), a fused prologue, and the CPU modes keep the dot form
     expect(tiled(np.matmul(t([40, 36]), t([36, 66]))).lanes).to.equal(1);
     expect(tiled(np.matmul(t([36, 40]), np.tanh(t([40, 36])))).lanes).to.equal(1);
@@ -145,6 +170,7 @@ describe("gpujs target", () => {
     setBackend("gpujs");
     expect(Array.from(np.multiply(np.array([1, 2]), 3).dataSync())).to.deep.equal([3, 6]);
     await acquireGpujs({ mode: "nope" as never }).then(() => expect.fail("accepted"), (e: unknown) => expect(e).to.be.instanceOf(ValueError));
+    await acquireGpujs({ blockRows: 6 as never }).then(() => expect.fail("accepted"), (e: unknown) => expect(e).to.be.instanceOf(ValueError).with.property("message").that.matches(/blockRows must be 4 or 8/));
     destroyGpujs();
     expect(() => setBackend("gpujs")).to.throw(BackendUnavailableError, /gpujs/);
     await acquireGpujs();

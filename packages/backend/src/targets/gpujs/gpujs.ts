@@ -20,10 +20,11 @@ import { type KernelStep, type Plan, type PlanBuffer, scheduleGraph } from "../.
 import { graphKey } from "../../host/graph-key.js";
 import { type Host, type HostKernels, currentStepTimer, makeHost } from "../../host/run.js";
 import { allocTypedArray } from "../../storage.js";
-import { countGpujsReadback, countGpujsRun, gpujsCompileError, gpujsKernel, gpujsOnGl, gpujsPipelined } from "./gpujs-runtime.js";
+import { countGpujsReadback, countGpujsRun, gpujsCompileError, gpujsKernel, gpujsPipelined, gpujsRenderOptions } from "./gpujs-runtime.js";
 import { type GpujsKernelSource, renderGpujs } from "./gpujs-render.js";
 import { FLAT_TEXTURE, type GpujsTexture, checkedCopy, isTexture, readTexture, readTextureAsync } from "./gpujs-read.js";
 import { PARTIALS_ARG } from "./gpujs-split.js";
+import { blockArgs } from "./gpujs-tiled.js";
 
 /** The one-step plan a host kernel is described by (`planKernels` reads only the steps). */
 function hostStep(k: Kernel): { step: KernelStep; plan: Plan } {
@@ -35,18 +36,25 @@ function hostStep(k: Kernel): { step: KernelStep; plan: Plan } {
 
 const asFloat32 = (a: TypedArray): Float32Array => (a instanceof Float32Array ? a : Float32Array.from(a as ArrayLike<number>));
 
-/** Calls a GPU.js kernel; a GPU.js failure is a renderer bug, reported with the kernel's source. */
-function callGpujs(c: Extract<ReturnType<typeof gpujsKernel>, { fn: unknown }>, ins: readonly unknown[]): unknown {
+/**
+ * Calls a GPU.js kernel with the values of its kernel parameters (`arg(i)`, for each kernel's own
+ * `inputs`: GPU.js uploads every host array it is passed, read or not, so the two passes of a
+ * kernel each get only what they read). A GPU.js failure is a renderer bug, reported with the
+ * kernel's source.
+ */
+function callGpujs(c: Extract<ReturnType<typeof gpujsKernel>, { fn: unknown }>, arg: (param: number) => unknown): unknown {
+  const ins = c.src.inputs.map(arg);
   try {
     let out: unknown;
     if (c.partials) {
-      // A split reduction: the partials kernel, then this kernel reading them as its last argument.
-      const partials = c.partials(...ins);
+      // Two passes (a split reduction, a tiled contraction): the first kernel, then this kernel
+      // reading its outputs as its last arguments.
+      const first = firstOutputs(c.partials(...c.src.partials!.inputs.map(arg)), c.src.partials!);
       countGpujsRun();
       try {
-        out = c.fn(...ins, partials);
+        out = c.fn(...ins, ...first);
       } finally {
-        if (isTexture(partials)) partials.delete();
+        for (const t of first) if (isTexture(t)) t.delete();
       }
     } else {
       out = c.fn(...ins);
@@ -61,6 +69,16 @@ function callGpujs(c: Extract<ReturnType<typeof gpujsKernel>, { fn: unknown }>, 
     // GPU.js compiles on the first call: a kernel it refuses is a renderer bug, reported with its source.
     throw e instanceof KilnError ? e : gpujsCompileError(c.src, e);
   }
+}
+
+/**
+ * A first pass's outputs in argument order: its result, or for a kernel map (`targets`) GPU.js's
+ * `{ result, 0, 1, … }` — the result, then each subkernel's output.
+ */
+function firstOutputs(out: unknown, src: GpujsKernelSource): unknown[] {
+  if (!src.targets) return [out];
+  const map = out as { result: unknown } & Record<number, unknown>;
+  return [map.result, ...src.targets.map((_, i) => map[i])];
 }
 
 /** Writes a kernel result (a typed array, or a texture read back and deleted) into `dst`: one readback. */
@@ -89,11 +107,11 @@ export function gpujsKernelsOver(host: Host): HostKernels {
       const { src } = c;
       return (...bufs) => {
         if (src.size === 0) return;
-        store(src.name, callGpujs(c, src.inputs.map((i) => asFloat32(bufs[i] as TypedArray))), bufs[0] as TypedArray);
+        store(src.name, callGpujs(c, (i) => asFloat32(bufs[i] as TypedArray)), bufs[0] as TypedArray);
       };
     },
     source(k) {
-      const r = renderGpujs(k, { tiled: gpujsOnGl() });
+      const r = renderGpujs(k, gpujsRenderOptions());
       if (!("host" in r)) return gpujsSourceText(r);
       const { plan } = hostStep(k);
       return `// runs on the host: ${r.host}\n${host.planKernels(plan)[0]!.source}`;
@@ -101,12 +119,17 @@ export function gpujsKernelsOver(host: Host): HostKernels {
   };
 }
 
-/** A rendered kernel as `lower()` shows it: the partials kernel of a split reduction first, the GLSL of a tiled one after. */
+/**
+ * A rendered kernel as `lower()` shows it: the first pass of a split reduction or tiled contraction
+ * first, then the kernel, its subkernels (render targets) and its GLSL native functions.
+ */
 function gpujsSourceText(r: GpujsKernelSource): string {
-  const head = `// GPU.js kernel (output ${r.size}${r.lanes > 1 ? `, ${r.lanes} per thread` : ""})`;
-  const partials = r.partials ? `${gpujsSourceText(r.partials)}\n// then, reading its partials as ${PARTIALS_ARG}:\n` : "";
-  const native = r.native ? `\n// GLSL (native function ${r.native.name})\n${r.native.source}` : "";
-  return `${partials}${head}\n${r.source}${native}`;
+  const outputs = r.targets ? `, ${r.targets.length + 1} render targets` : "";
+  const head = `// GPU.js kernel (output ${r.size}${r.lanes > 1 ? `, ${r.lanes} per thread` : ""}${outputs})`;
+  const partials = r.partials ? `${gpujsSourceText(r.partials)}\n// then, reading its outputs as ${r.partials.targets ? blockArgs(r.partials.targets.length + 1).join(", ") : PARTIALS_ARG}:\n` : "";
+  const targets = (r.targets ?? []).map((t, i) => `\n// render target ${i + 1}:\n${t}`).join("");
+  const natives = (r.natives ?? []).filter((f) => f.source).map((f) => `\n// GLSL (native function ${f.name})\n${f.source}`).join("");
+  return `${partials}${head}\n${r.source}${targets}${natives}`;
 }
 
 /** A pipelined plan after its steps ran: each buffer's value (textures for GPU.js results), and the textures to delete. */
@@ -141,11 +164,11 @@ function runPipelinedSteps(steps: Host, plan: Plan, inputs: readonly TypedArray[
       const outId = step.bindings[0]!, b = plan.buffers[outId]!;
       const c = step.kernel ? gpujsKernel(step.kernel) : null;
       if (c && !("host" in c)) {
-        const ins = c.src.inputs.map((i) => {
+        const arg = (i: number) => {
           const v = values[step.bindings[i]!];
           return isTexture(v) ? v : asFloat32(v!);
-        });
-        const out = c.src.size === 0 ? allocTypedArray(b.dtype, 0) : callGpujs(c, ins);
+        };
+        const out = c.src.size === 0 ? allocTypedArray(b.dtype, 0) : callGpujs(c, arg);
         if (isTexture(out)) textures.push(out);
         if (isTexture(out) || c.src.size === 0) values[outId] = out as TypedArray | GpujsTexture;
         else store(c.src.name, out, (values[outId] = allocTypedArray(b.dtype, b.size)));
