@@ -192,6 +192,23 @@ function panelsAndEpilogue(P: Parts, w: WgslWriter, t: WgslTuning, sizes: readon
   return { dispatches, epilogue };
 }
 
+/**
+ * A TM×TN register tile at (bt_, i0_, j0_) accumulated over k in [from, to) from the panels
+ * (`sizes`: elements per batch of each), read as vec4s: MR consecutive rows of A (NR columns of B)
+ * at one p are contiguous.
+ */
+function panelTile(P: Parts, tm: number, tn: number, sizes: readonly [number, number], [from, to, trips]: [string, string, number], out: string[]): void {
+  const { kk, panels: [aPanel, bPanel] } = P;
+  const [ga, gb] = [tm / MR, tn / NR];
+  for (let g = 0; g < ga; g++) out.push(`  let ao${g} = bt_ * ${sizes[0] / MR} + (i0_ / ${MR} + ${g}) * ${kk};`);
+  for (let q = 0; q < gb; q++) out.push(`  let bo${q} = bt_ * ${sizes[1] / NR} + (j0_ / ${NR} + ${q}) * ${kk};`);
+  out.push(...accumulators(tm, tn));
+  const body: string[] = [];
+  for (let g = 0; g < ga; g++) body.push(`    let a${g} = b${aPanel}[ao${g} + p_];`);
+  for (let q = 0; q < gb; q++) body.push(`    let bv${q} = b${bPanel}[bo${q} + p_];`);
+  kLoop(from, to, trips, [...body, ...fma(tm, tn, "    ")], out);
+}
+
 /** Fewest k values per slice of a split-k tile phase: shorter slices cost more in partials than they gain. */
 const SPLIT_K_GRAIN = 256;
 
@@ -215,16 +232,8 @@ function packed(P: Parts, w: WgslWriter, t: WgslTuning, c: MatmulChoice): WgslPr
   // Panels hold every batch (the IR packs one batch at a time into one panel), padded to whole tiles.
   const aSize = ti * tm * kk, bSize = tj * tn * kk;
   const { dispatches, epilogue } = panelsAndEpilogue(P, w, t, [aSize, bSize]);
-  // Panels are read as vec4s: MR consecutive rows of A (NR columns of B) at one p are contiguous.
   const out = tileHeader(ti, tj, tm, tn, total, W);
-  const [ga, gb] = [tm / MR, tn / NR];
-  for (let g = 0; g < ga; g++) out.push(`  let ao${g} = bt_ * ${aSize / MR} + (i0_ / ${MR} + ${g}) * ${kk};`);
-  for (let q = 0; q < gb; q++) out.push(`  let bo${q} = bt_ * ${bSize / NR} + (j0_ / ${NR} + ${q}) * ${kk};`);
-  out.push(...accumulators(tm, tn));
-  const body: string[] = [];
-  for (let g = 0; g < ga; g++) body.push(`    let a${g} = b${aPanel}[ao${g} + p_];`);
-  for (let q = 0; q < gb; q++) body.push(`    let bv${q} = b${bPanel}[bo${q} + p_];`);
-  kLoop("0", `${kk}`, kk, [...body, ...fma(tm, tn, "    ")], out);
+  panelTile(P, tm, tn, [aSize, bSize], ["0", `${kk}`, kk], out);
   tileStores(P, tm, tn, out);
   const dims = gridDims(Math.ceil(total / W), t.maxGroupsPerDim);
   const vec4 = new Map([[aPanel, "vec4<f32>"], [bPanel, "vec4<f32>"]]);
@@ -254,7 +263,7 @@ function packedSplitK(P: Parts, w: WgslWriter, t: WgslTuning, c: MatmulChoice): 
   const dispatches = packDispatches(P, w, t, [aSize, bSize]);
   w.begin();
   for (const panel of P.panels) w.used.add(panel);
-  const [ga, gb] = [tm / MR, tn / NR];
+  const gb = tn / NR;
   const out = [
     `  if (gid >= ${S * blocks}) { return; }`,
     `  let s_ = gid / ${blocks};`,
@@ -266,15 +275,9 @@ function packedSplitK(P: Parts, w: WgslWriter, t: WgslTuning, c: MatmulChoice): 
     `  let i0_ = it_ * ${tm};`,
     `  let j0_ = jt_ * ${tn};`,
   ];
-  for (let g = 0; g < ga; g++) out.push(`  let ao${g} = bt_ * ${aSize / MR} + (i0_ / ${MR} + ${g}) * ${kk};`);
-  for (let q = 0; q < gb; q++) out.push(`  let bo${q} = bt_ * ${bSize / NR} + (j0_ / ${NR} + ${q}) * ${kk};`);
-  out.push(...accumulators(tm, tn));
-  const body: string[] = [];
-  for (let g = 0; g < ga; g++) body.push(`    let a${g} = b${aPanel}[ao${g} + p_];`);
-  for (let q = 0; q < gb; q++) body.push(`    let bv${q} = b${bPanel}[bo${q} + p_];`);
   // Slice s_ covers k in [s_·ks, min(kk, (s_ + 1)·ks)).
   out.push(`  let k0_ = s_ * ${ks};`, `  let k1_ = min(${kk}, k0_ + ${ks});`);
-  kLoop("k0_", "k1_", ks, [...body, ...fma(tm, tn, "    ")], out);
+  panelTile(P, tm, tn, [aSize, bSize], ["k0_", "k1_", ks], out);
   // The partial tile of slice s_: part_[((s_·tiles + tile)·tm + r)·tn/4 + q], tiles in (batch, row, column) order.
   out.push(`  let po_ = (s_ * ${tiles} + (bt_ * ${ti} + it_) * ${tj} + jt_) * ${tm};`);
   for (let r = 0; r < tm; r++) for (let q = 0; q < gb; q++) out.push(`  part_[(po_ + ${r}) * ${gb} + ${q}] = c${r}_${q};`);
