@@ -218,6 +218,9 @@ const SPLIT_K_GRAIN = 256;
  * tile phase on a handful of workgroups otherwise, i.e. on one or two of a software adapter's
  * threads, each invocation looping over all of k. Split into S slices, it has S times the
  * invocations (up to `minGroups` workgroups' worth, keeping at least SPLIT_K_GRAIN values of k per slice).
+ * @example
+ * splitK(softwareTuning, 144, 12544); // 4: 144 tiles on 64-invocation workgroups, minGroups 8
+ * splitK(softwareTuning, 144, 300);   // 1: too short a k to slice
  */
 export function splitK(t: WgslTuning, invocations: number, kk: number): number {
   if (Math.ceil(invocations / t.matmulThreads) >= t.minGroups) return 1;
