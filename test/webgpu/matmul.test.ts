@@ -75,6 +75,37 @@ describe("webgpu: contraction strategies and their tuning", function () {
     });
   }
 
+  it("packed, few tiles and a long k: the tile phase is split over k (many workgroups), matches float64 and gives the same bits every run", async () => {
+    await force({ strategy: "packed", tm: 16, tn: 16 });
+    const step = jit(f);
+    // [B, m, k, n]: a weight-gradient-like 9×16 and 37×10 (odd edges) with k in the thousands, k not a multiple of anything.
+    for (const shape of [[1, 9, 6001, 16], [2, 37, 3001, 10]] as [number, number, number, number][]) {
+      const [B, m, k, n] = shape;
+      const a = values(B * m * k, m + k), b = values(B * n * k, n * 7 + k);
+      const at = np.array(Array.from(a)).reshape([B, m, k]), bt = np.array(Array.from(b)).reshape([B, n, k]);
+      const src = step.lower(at, bt).kernels.map((kk) => kk.source).join("\n");
+      expect(Number(/dispatch 1 of (\d+)/.exec(src)?.[1]), `${shape}: pack A, pack B, partial tiles, finish`).to.equal(4);
+      const tileGroups = /dispatch 3 of 4, workgroups \[(\d+),(\d+),(\d+)\]/.exec(src)!.slice(1).reduce((x, y) => x * Number(y), 1);
+      expect(tileGroups, `${shape}: workgroups of the tile phase`).to.be.at.least(8);
+      const got = await step(at, bt).data();
+      // float32 sums of thousands of terms: the bound scales with the sum of the terms' magnitudes.
+      for (let t = 0; t < B; t++) {
+        for (let i = 0; i < m; i++) {
+          for (let j = 0; j < n; j++) {
+            let s = 0, mag = 0;
+            for (let p = 0; p < k; p++) {
+              const term = Math.exp(0.5 * a[(t * m + i) * k + p]!) * b[(t * n + j) * k + p]!;
+              (s += term), (mag += Math.abs(term));
+            }
+            expect(got[(t * m + i) * n + j]!, `${shape} [${t},${i},${j}]`).to.be.closeTo(Math.max(0, s + 0.25), 1e-6 * (1 + mag));
+          }
+        }
+      }
+      const again = await step(at, bt).data();
+      expect(Array.from(again), `${shape}: run to run`).to.deep.equal(Array.from(got));
+    }
+  });
+
   it("direct: B is read as vec4s where its columns are contiguous and aligned, as scalars otherwise", async () => {
     await force({ strategy: "direct", tm: 8, tn: 8 });
     const cases: { name: string; f: (a: Tensor, b: Tensor) => Tensor; a: number[]; b: number[]; vec4: boolean; ref: (A: Float32Array, B: Float32Array, i: number, j: number, bt: number, dims: number[]) => number }[] = [

@@ -68,6 +68,18 @@ describe("webgpu: the W7/W8 training steps", function () {
   this.timeout(600_000);
   useWebgpu();
 
+  it("W7 (batch 64): the convolutions' weight gradients (k = 12,544 and 50,176, 144×32 and 9×16 outputs) split k: their tile phases run on ≥ 8 workgroups", () => {
+    setBackend("webgpu");
+    const low = w7(64).lower();
+    expect(low.kernels.length).to.be.at.most(32);
+    const workgroups = (src: string) => [...src.matchAll(/dispatch (\d+) of (\d+), workgroups \[(\d+),(\d+),(\d+)\]/g)]
+      .map((m) => ({ i: Number(m[1]), of: Number(m[2]), groups: Number(m[3]) * Number(m[4]) * Number(m[5]) }));
+    const split = low.kernels.filter((k) => k.name.startsWith("matmul_") && k.source.includes("part_"));
+    expect(split).to.have.length(2);
+    // Unsplit, these ran on 3 and 1 workgroups: one of llvmpipe's two threads, looping over all of k.
+    for (const k of split) expect(workgroups(k.source).find((d) => d.i === 3)!.groups, k.name).to.be.at.least(8);
+  });
+
   for (const [name, make] of CASES) {
     // One test per model: the compile (most of the time on a software adapter) is paid once.
     it(`${name}: every kernel on the device, one submission per call (the loss read included), the cpu backend's losses`, async () => {

@@ -8,7 +8,8 @@
  *    IR's own statements), pack B likewise, then a register-blocked tile kernel: each invocation
  *    accumulates a TM×TN tile over k reading both panels contiguously as vec4s, then calls the
  *    epilogue — the IR's statements after the k loop, as a WGSL function of the tile position and
- *    the accumulated value.
+ *    the accumulated value. With few tiles and a long k, the tile phase is split over k (`splitK`:
+ *    partial tiles on many workgroups, then a fourth dispatch adds them in slice order).
  *  - **direct** (one dispatch): the same register tiles, reading A and B through the packing
  *    statements turned into functions (`pa_`, `pb_`: the fused prologue, zero past the edges).
  *    No panels and two dispatches fewer: small problems, where per-dispatch costs dominate.
@@ -17,7 +18,8 @@
  *    The classic GPU tiling: it pays where workgroup barriers are cheap (hardware GPUs); on
  *    software adapters (llvmpipe) a barrier costs more than the loads it saves.
  *
- * Every strategy sums each output over k in the same order, so they agree to rounding.
+ * Every strategy sums each output over k in the same order (split-k: each slice in order, then the
+ * slices in order), so they agree to rounding.
  */
 import { type Kernel, type Op, type Operand, type Stmt } from "../../kernel.js";
 import { MR, NR } from "../../lower-contraction.js";
@@ -81,18 +83,18 @@ export function renderContraction(k: Kernel, t: WgslTuning, choice?: MatmulChoic
 }
 
 /**
- * The loop over k: `body` (lines reading `p_`) for p_ = 0 .. kk-1 in order. Past LOOP_BUDGET
- * iterations (software drivers stop an invocation's loops after 65,535 in total) each iteration
- * runs U consecutive values of p_, each copy in its own block.
+ * The loop over k: `body` (lines reading `p_`) for p_ = from .. to-1 in order, `trips` iterations
+ * at most. Past LOOP_BUDGET iterations (software drivers stop an invocation's loops after 65,535
+ * in total) each iteration runs U consecutive values of p_, each copy in its own block.
  */
-function kLoop(kk: number, body: readonly string[], out: string[]): void {
-  const U = Math.ceil(kk / LOOP_BUDGET);
+function kLoop(from: string, to: string, trips: number, body: readonly string[], out: string[]): void {
+  const U = Math.ceil(trips / LOOP_BUDGET);
   if (U <= 1) {
-    out.push(`  for (var p_ = 0; p_ < ${kk}; p_++) {`, ...body, `  }`);
+    out.push(`  for (var p_ = ${from}; p_ < ${to}; p_++) {`, ...body, `  }`);
     return;
   }
-  out.push(`  for (var p0_ = 0; p0_ < ${kk}; p0_ += ${U}) {`);
-  for (let u = 0; u < U; u++) out.push(`    { let p_ = p0_ + ${u};`, `    if (p_ < ${kk}) {`, ...body.map((l) => `  ${l}`), `    } }`);
+  out.push(`  for (var p0_ = ${from}; p0_ < ${to}; p0_ += ${U}) {`);
+  for (let u = 0; u < U; u++) out.push(`    { let p_ = p0_ + ${u};`, `    if (p_ < ${to}) {`, ...body.map((l) => `  ${l}`), `    } }`);
   out.push(`  }`);
 }
 
@@ -161,13 +163,14 @@ function tileStores(P: Parts, tm: number, tn: number, out: string[]): void {
   }
 }
 
-function tileHeader(ti: number, tj: number, tm: number, tn: number, total: number, W: number): string[] {
+/** The tile at flat index `u` (over batch × ti × tj) of invocation index `t`. */
+function tileHeader(ti: number, tj: number, tm: number, tn: number, total: number, W: number, u = "t_"): string[] {
   return [
     `  let t_ = gid * ${W} + lid;`,
     `  if (t_ >= ${total}) { return; }`,
-    `  let bt_ = t_ / ${ti * tj};`,
-    `  let i0_ = ((t_ / ${tj}) % ${ti}) * ${tm};`,
-    `  let j0_ = (t_ % ${tj}) * ${tn};`,
+    `  let bt_ = ${u} / ${ti * tj};`,
+    `  let i0_ = ((${u} / ${tj}) % ${ti}) * ${tm};`,
+    `  let j0_ = (${u} % ${tj}) * ${tn};`,
   ];
 }
 
@@ -189,29 +192,130 @@ function panelsAndEpilogue(P: Parts, w: WgslWriter, t: WgslTuning, sizes: readon
   return { dispatches, epilogue };
 }
 
-function packed(P: Parts, w: WgslWriter, t: WgslTuning, c: MatmulChoice): WgslProgram {
-  const { tm, tn, ti, tj } = fitTile(P, t, c);
+/**
+ * A TM×TN register tile at (bt_, i0_, j0_) accumulated over k in [from, to) from the panels
+ * (`sizes`: elements per batch of each), read as vec4s: MR consecutive rows of A (NR columns of B)
+ * at one p are contiguous.
+ */
+function panelTile(P: Parts, tm: number, tn: number, sizes: readonly [number, number], [from, to, trips]: [string, string, number], out: string[]): void {
   const { kk, panels: [aPanel, bPanel] } = P;
-  // Panels hold every batch (the IR packs one batch at a time into one panel), padded to whole tiles.
-  const aSize = ti * tm * kk, bSize = tj * tn * kk;
-  const { dispatches, epilogue } = panelsAndEpilogue(P, w, t, [aSize, bSize]);
-  // Panels are read as vec4s: MR consecutive rows of A (NR columns of B) at one p are contiguous.
-  const W = t.matmulThreads, total = P.batch * ti * tj;
-  const out = tileHeader(ti, tj, tm, tn, total, W);
   const [ga, gb] = [tm / MR, tn / NR];
-  for (let g = 0; g < ga; g++) out.push(`  let ao${g} = bt_ * ${aSize / MR} + (i0_ / ${MR} + ${g}) * ${kk};`);
-  for (let q = 0; q < gb; q++) out.push(`  let bo${q} = bt_ * ${bSize / NR} + (j0_ / ${NR} + ${q}) * ${kk};`);
+  for (let g = 0; g < ga; g++) out.push(`  let ao${g} = bt_ * ${sizes[0] / MR} + (i0_ / ${MR} + ${g}) * ${kk};`);
+  for (let q = 0; q < gb; q++) out.push(`  let bo${q} = bt_ * ${sizes[1] / NR} + (j0_ / ${NR} + ${q}) * ${kk};`);
   out.push(...accumulators(tm, tn));
   const body: string[] = [];
   for (let g = 0; g < ga; g++) body.push(`    let a${g} = b${aPanel}[ao${g} + p_];`);
   for (let q = 0; q < gb; q++) body.push(`    let bv${q} = b${bPanel}[bo${q} + p_];`);
-  kLoop(kk, [...body, ...fma(tm, tn, "    ")], out);
+  kLoop(from, to, trips, [...body, ...fma(tm, tn, "    ")], out);
+}
+
+/** Fewest k values per slice of a split-k tile phase: shorter slices cost more in partials than they gain. */
+const SPLIT_K_GRAIN = 256;
+
+/**
+ * Slices of k for the packed tile phase (1: no split). A contraction with few output tiles and a
+ * long k — a convolution's weight gradient: 144×32 outputs, k = batch × pixels = 12,544 — runs its
+ * tile phase on a handful of workgroups otherwise, i.e. on one or two of a software adapter's
+ * threads, each invocation looping over all of k. Split into S slices, it has S times the
+ * invocations (up to `minGroups` workgroups' worth, keeping at least SPLIT_K_GRAIN values of k per slice).
+ * @example
+ * splitK(softwareTuning, 144, 12544); // 4: 144 tiles on 64-invocation workgroups, minGroups 8
+ * splitK(softwareTuning, 144, 300);   // 1: too short a k to slice
+ */
+export function splitK(t: WgslTuning, invocations: number, kk: number): number {
+  if (Math.ceil(invocations / t.matmulThreads) >= t.minGroups) return 1;
+  return Math.max(1, Math.min(Math.ceil((t.minGroups * t.matmulThreads) / invocations), Math.floor(kk / SPLIT_K_GRAIN)));
+}
+
+function packed(P: Parts, w: WgslWriter, t: WgslTuning, c: MatmulChoice): WgslProgram {
+  const { tm, tn, ti, tj } = fitTile(P, t, c);
+  const { kk, panels: [aPanel, bPanel] } = P;
+  const W = t.matmulThreads, total = P.batch * ti * tj;
+  if (splitK(t, total, kk) > 1) return packedSplitK(P, w, t, c);
+  // Panels hold every batch (the IR packs one batch at a time into one panel), padded to whole tiles.
+  const aSize = ti * tm * kk, bSize = tj * tn * kk;
+  const { dispatches, epilogue } = panelsAndEpilogue(P, w, t, [aSize, bSize]);
+  const out = tileHeader(ti, tj, tm, tn, total, W);
+  panelTile(P, tm, tn, [aSize, bSize], ["0", `${kk}`, kk], out);
   tileStores(P, tm, tn, out);
   const dims = gridDims(Math.ceil(total / W), t.maxGroupsPerDim);
   const vec4 = new Map([[aPanel, "vec4<f32>"], [bPanel, "vec4<f32>"]]);
   const { source, bindings } = wgslModule(w, out, W, dims[0], { functions: epilogue, types: vec4 });
   dispatches.push({ source, bindings, groups: dims });
   return { dispatches, scratch: [], paramSizes: new Map([[aPanel, P.batch * aSize], [bPanel, P.batch * bSize]]) };
+}
+
+/**
+ * The packed strategy with its tile phase split over k (see `splitK`): the panels, then S slices
+ * of k each computing partial tiles, then `splitKFinish`. A workgroup takes one slice of one block
+ * of TM rows and its invocations take the NR-column tiles side by side: the workgroup's A reads
+ * are then the same for all of its invocations — one load on a software adapter, which runs
+ * invocations as SIMD lanes and loads per lane what may differ between them.
+ */
+function packedSplitK(P: Parts, w: WgslWriter, t: WgslTuning, c: MatmulChoice): WgslProgram {
+  const { kk, panels: [aPanel, bPanel] } = P;
+  // TM rows (the choice's) by two panels of columns per invocation: measured on llvmpipe for the
+  // W7 weight gradients, 16×8 beat 16×4, 16×16, 8×8 and 4×4 (fewer lanes per workgroup cost more
+  // than a larger tile gains past 8 columns).
+  const tm = Math.min(c.tm, P.mp * MR), tn = Math.min(2 * NR, P.np * NR);
+  const ti = Math.ceil((P.mp * MR) / tm), tj = Math.ceil((P.np * NR) / tn);
+  const L = Math.min(t.matmulThreads, 2 ** Math.ceil(Math.log2(tj))), jc = Math.ceil(tj / L);
+  const blocks = P.batch * ti * jc, tiles = P.batch * ti * tj;
+  const S = Math.max(2, splitK(t, blocks * L, kk)), ks = Math.ceil(kk / S);
+  const aSize = ti * tm * kk, bSize = tj * tn * kk;
+  const dispatches = packDispatches(P, w, t, [aSize, bSize]);
+  w.begin();
+  for (const panel of P.panels) w.used.add(panel);
+  const gb = tn / NR;
+  const out = [
+    `  if (gid >= ${S * blocks}) { return; }`,
+    `  let s_ = gid / ${blocks};`,
+    `  let u_ = gid % ${blocks};`,
+    `  let bt_ = u_ / ${ti * jc};`,
+    `  let it_ = (u_ / ${jc}) % ${ti};`,
+    `  let jt_ = (u_ % ${jc}) * ${L} + lid;`,
+    `  if (jt_ >= ${tj}) { return; }`,
+    `  let i0_ = it_ * ${tm};`,
+    `  let j0_ = jt_ * ${tn};`,
+  ];
+  // Slice s_ covers k in [s_·ks, min(kk, (s_ + 1)·ks)).
+  out.push(`  let k0_ = s_ * ${ks};`, `  let k1_ = min(${kk}, k0_ + ${ks});`);
+  panelTile(P, tm, tn, [aSize, bSize], ["k0_", "k1_", ks], out);
+  // The partial tile of slice s_: part_[((s_·tiles + tile)·tm + r)·tn/4 + q], tiles in (batch, row, column) order.
+  out.push(`  let po_ = (s_ * ${tiles} + (bt_ * ${ti} + it_) * ${tj} + jt_) * ${tm};`);
+  for (let r = 0; r < tm; r++) for (let q = 0; q < gb; q++) out.push(`  part_[(po_ + ${r}) * ${gb} + ${q}] = c${r}_${q};`);
+  const part = (written: boolean) => [{ name: "part_", slot: 0, type: "vec4<f32>", written }];
+  const dims = gridDims(S * blocks, t.maxGroupsPerDim);
+  const vec4 = new Map([[aPanel, "vec4<f32>"], [bPanel, "vec4<f32>"]]);
+  const tile = wgslModule(w, out, L, dims[0], { types: vec4, scratch: part(true) });
+  dispatches.push({ source: tile.source, bindings: tile.bindings, groups: dims });
+  dispatches.push(splitKFinish(P, w, t, { tm, tn, ti, tj, tiles, S }, part(false)));
+  return { dispatches, scratch: [{ size: S * tiles * tm * tn, type: "f32" }], paramSizes: new Map([[aPanel, P.batch * aSize], [bPanel, P.batch * bSize]]) };
+}
+
+/**
+ * The finishing dispatch of a split-k tile phase: one invocation per NR-wide quad of a tile adds
+ * the quad's S partials in slice order (the same additions in the same order every run), then runs
+ * the epilogue on each of its values inside the panels.
+ */
+function splitKFinish(
+  P: Parts, w: WgslWriter, t: WgslTuning, g: { tm: number; tn: number; ti: number; tj: number; tiles: number; S: number },
+  part: readonly { name: string; slot: number; type: string; written: boolean }[],
+): WgslDispatch {
+  const { tm, tn, ti, tj, tiles, S } = g, gb = tn / NR, W = t.threads, total = tiles * tm * gb;
+  w.begin();
+  const epilogue = epilogueFn(P, w);
+  const out = [...tileHeader(ti, tj, tm, tn, total, W, `(t_ / ${tm * gb})`), `  let r_ = (t_ / ${gb}) % ${tm};`, `  let q_ = t_ % ${gb};`];
+  out.push(`  var acc_ = vec4<f32>(0.0);`);
+  out.push(`  for (var s_ = 0; s_ < ${S}; s_++) { acc_ = acc_ + part_[((s_ * ${tiles} + t_ / ${tm * gb}) * ${tm} + r_) * ${gb} + q_]; }`);
+  out.push(`  let i_ = i0_ + r_;`, `  if (i_ >= ${P.mp * MR}) { return; }`);
+  for (let x = 0; x < NR; x++) {
+    const j = `(j0_ + q_ * ${NR} + ${x})`;
+    out.push(`  if (${j} < ${P.np * NR}) { epilogue_(bt_, ${j} / ${NR}, i_ / ${MR}, i_ % ${MR}, ${j} % ${NR}, acc_[${x}]); }`);
+  }
+  const dims = gridDims(Math.ceil(total / W), t.maxGroupsPerDim);
+  const { source, bindings } = wgslModule(w, out, W, dims[0], { functions: epilogue, scratch: part });
+  return { source, bindings, groups: dims };
 }
 
 /** An index as c + Σ coef·var over loop variables, or null when it is not affine. */
@@ -299,7 +403,7 @@ function direct(P: Parts, w: WgslWriter, t: WgslTuning, c: MatmulChoice): WgslPr
       ? `    let bv${q} = pbv_(bt_, ${jp}, p_, 0);`
       : `    let bv${q} = vec4<f32>(${Array.from({ length: NR }, (_, j) => `pb_(bt_, ${jp}, p_, ${j})`).join(", ")});`);
   }
-  kLoop(P.kk, [...body, ...fma(tm, tn, "    ")], out);
+  kLoop("0", `${P.kk}`, P.kk, [...body, ...fma(tm, tn, "    ")], out);
   tileStores(P, tm, tn, out);
   const dims = gridDims(Math.ceil(total / W), t.maxGroupsPerDim);
   const types = vb ? new Map([[vb.buf, "vec4<f32>"]]) : undefined;

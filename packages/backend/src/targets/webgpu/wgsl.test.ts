@@ -14,6 +14,7 @@ import { WGSL_ALU as TABLE, WGSL_PRELUDE, castTo, wgslLiteral } from "./wgsl.js"
 import { preludeFor } from "./wgsl-prelude.js";
 import { compileMessages } from "./webgpu-programs.js";
 import { renderWgslProgram } from "./wgsl-kernel.js";
+import { splitK } from "./wgsl-matmul.js";
 import { type WgslTuning, gridDims } from "./wgsl-module.js";
 
 const WGSL_ALU: Record<AluOp, AluRender> = TABLE;
@@ -144,6 +145,31 @@ describe("WGSL renderer", () => {
     expect(prog.dispatches[2]!.source).to.contain("array<vec4<f32>>").and.contain("fn epilogue_(");
     // panels are padded to whole tiles of every batch
     for (const size of prog.paramSizes.values()) expect(size % 4).to.equal(0);
+  });
+
+  it("few output tiles and a long k (a convolution's weight gradient) split k: partial tiles on many workgroups, then a finish in slice order", () => {
+    // dW of a 3×3 conv 16→32 on 64×14×14 pixels: [144, 12544] @ [12544, 32].
+    const a = npUtil.fullRaw([12544, 144], 1, "float32").add(np.array([1])), b = npUtil.fullRaw([12544, 32], 1, "float32").add(np.array([2]));
+    const mm = kernelsOf(np.matmul(np.swapaxes(a, 0, 1), b).mul(0.5)).find((k) => k.name.startsWith("matmul_"))!;
+    const prog = renderWgslProgram(mm, SOFTWARE);
+    expect(prog.dispatches).to.have.length(4); // pack A, pack B, partial tiles, finish
+    const [tile, finish] = [prog.dispatches[2]!, prog.dispatches[3]!];
+    const groups = (d: typeof tile) => d.groups[0] * d.groups[1] * d.groups[2];
+    // Unsplit, the tile phase ran on 3 workgroups (144 invocations of 8×4 tiles).
+    expect(groups(tile)).to.be.at.least(SOFTWARE.minGroups);
+    const S = Number(/s_ < (\d+)/.exec(finish.source)![1]), ks = Number(/k0_ = s_ \* (\d+)/.exec(tile.source)![1]);
+    expect(S).to.be.greaterThan(1);
+    expect(ks * (S - 1)).to.be.below(12544); // every slice holds some k
+    expect(ks * S).to.be.at.least(12544); // and together all of it
+    expect(tile.source).to.contain("part_").and.not.contain("fn epilogue_(");
+    expect(finish.source).to.contain("fn epilogue_(").and.contain("* 0.5");
+    expect(prog.scratch).to.deep.equal([{ size: S * 144 * 32, type: "f32" }]);
+    // Many tiles: no split.
+    const big = kernelsOf(np.matmul(npUtil.fullRaw([512, 64], 1, "float32").add(np.array([1])), npUtil.fullRaw([64, 512], 1, "float32").add(np.array([2]))));
+    expect(renderWgslProgram(big.find((k) => k.name.startsWith("matmul_"))!, SOFTWARE).dispatches).to.have.length(3);
+    expect(splitK(SOFTWARE, 144, 12544)).to.equal(4);
+    expect(splitK(SOFTWARE, 144, 600)).to.equal(2); // at least SPLIT_K_GRAIN values of k per slice
+    expect(splitK(SOFTWARE, 144, 300)).to.equal(1);
   });
 
   it("shared-memory tiles shrink until the staged chunks fit the device's workgroup memory", () => {
