@@ -6,7 +6,7 @@
  */
 import { BehaviorSubject, type Observable, merge, map as rxMap } from "rxjs";
 import { AsyncFunctionError, StateError } from "./errors.js";
-import { Tensor, type ArrayLike, dropFromState, holdForState } from "./tensor.js";
+import { Tensor, type ArrayLike, dropFromState, holdForState, realizeHandlesSync } from "./tensor.js";
 import { bufferOf, releaseToGc } from "./realize.js";
 import { asTensor, optionsOf } from "./np/util.js";
 import { flatten, structureKey, unflatten } from "./tree.js";
@@ -254,6 +254,8 @@ function releaseReplaced(old: StateValue, next: StateValue, owned: boolean, emit
  * later commit may free them at once.
  */
 export function commitStateWrites(writes: ReadonlyMap<AnyState, StateValue>, opts: { fresh?: boolean } = {}): void {
+  // Computed before any State changes: a value that fails to compute leaves every State as it was.
+  if (!opts.fresh) realizeHandlesSync([...writes.values()].flatMap((v) => leavesOf(v)));
   for (const [s, v] of writes) s.assignCommitted(v, opts.fresh ?? false);
   for (const s of writes.keys()) s.emit();
 }

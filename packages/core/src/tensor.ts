@@ -44,6 +44,26 @@ export function dropFromState(t: Tensor): boolean {
   else stateHeld.delete(t);
   return n > 0;
 }
+/**
+ * @internal Computes the values of `ts` now (one plan for all of them), each handle then pointing
+ * at its buffer: a State's value assigned eagerly (`s.value = s.value.sub(g.mul(lr))`) is computed
+ * when committed, as BrainState's and JAX's arrays are. Left lazy, every later graph reading the
+ * State would recompute its whole history — a training loop quadratic in its steps, its graph
+ * growing without bound. Values of a running trace, disposed handles and backends that cannot
+ * compute synchronously are left as they are (the read computes them).
+ */
+export function realizeHandlesSync(ts: readonly Tensor[]): void {
+  const ex = activeExecutor();
+  if (!ex.canSync && !ex.canEnqueue) return;
+  const todo = ts.filter((t) => !t.isDisposed && t.node.prim !== "data" && bufferOf(t.node) === undefined && !dependsOnPlaceholder(t.node));
+  if (todo.length === 0) return;
+  const leaves = realizeSync(todo.map((t) => t.node), "State commit");
+  todo.forEach((t, i) => adoptInto(t, leaves[i]!));
+}
+
+/** A handle takes a realization of its node (Tensor's private #adopt). */
+let adoptInto: (t: Tensor, d: Node<"data">) => void;
+
 // No finalizer on handles: a collected handle must not free a buffer that pending graphs still
 // read (np.array(v).add(1) keeps v's data node, not its handle). The buffer is freed when its
 // data node is collected (realize.ts), i.e. when neither a handle nor a graph refers to it.
@@ -101,6 +121,10 @@ export class Tensor {
     if (this.#owned === buf) return;
     buf.retain();
     this.#owned = buf;
+  }
+
+  static {
+    adoptInto = (t, d) => t.#adopt(d);
   }
 
   #adopt(dataNode: Node<"data">): void {

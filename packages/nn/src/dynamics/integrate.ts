@@ -69,5 +69,5 @@ export function expEulerStep(drift: Drift, x: ArrayLike): Tensor {
 /** Throws unless `method` names an integrator (checked when a model is built, not at its first step). */
 export function checkIntegrator(who: string, method: unknown): Integrator {
   if (typeof method === "string" && Object.hasOwn(INTEGRATORS, method)) return method as Integrator;
-  throw new ValueError(`${who}: unknown integrator ${describeValue(method)}; use ${Object.keys(INTEGRATORS).map((m) => `"${m}"`).join(" or ")}`);
+  throw new ValueError(`${who}: unknown integrator ${typeof method === "string" ? JSON.stringify(method) : describeValue(method)}; use ${Object.keys(INTEGRATORS).map((m) => `"${m}"`).join(" or ")}`);
 }
