@@ -28,7 +28,8 @@ import {
 } from "./webgpu-memory.js";
 import { queueStats, recordCopy, recordPass, recordPlan } from "./webgpu-queue.js";
 import { webgpuObserver } from "./webgpu-observe.js";
-import { recordScan } from "./webgpu-scan.js";
+import { type LoopProgram, recordLoopKernel, recordScan } from "./webgpu-scan.js";
+import { loopKernelOf } from "./wgsl-loop.js";
 import { type DeviceBranch, branchStats, runDeviceBranch } from "./webgpu-branch.js";
 import {
   type CompiledProgram, aliasedDispatch, clearProgramCache, compiledLibrary, compiledProgram, hostReason,
@@ -42,12 +43,16 @@ type StepRun =
   | ScanRun
   | BranchRun;
 
-/** A `scan` step whose body runs on the device (webgpu-scan.ts); `feeds` as `BodyPlan`'s. */
+/**
+ * A `scan` step whose body runs on the device (webgpu-scan.ts): as one loop kernel when the body
+ * is element-local (`loop`, wgsl-loop.ts), else one recording of `body` per iteration.
+ */
 interface ScanRun {
   readonly kind: "scan";
   readonly step: KernelStep;
   readonly call: ScanCall;
   readonly body: BodyPlan;
+  readonly loop: LoopProgram<DataBuffer> | null;
 }
 
 /**
@@ -104,13 +109,13 @@ interface PinnedBuffers {
  */
 const STAGE_MAX_BYTES = 64 << 10;
 
-const counters = { deviceSteps: 0, hostSteps: 0, syncPlans: 0, asyncPlans: 0, donations: 0, deviceLoops: 0, deviceBranches: 0, bindGroupsCreated: 0 };
+const counters = { deviceSteps: 0, hostSteps: 0, syncPlans: 0, asyncPlans: 0, donations: 0, deviceLoops: 0, loopKernels: 0, deviceBranches: 0, bindGroupsCreated: 0 };
 
 /**
  * Steps run on the device and on the host so far, plans run synchronously (device only) or as
  * asynchronous jobs, pooled buffers, device reads (`batchedReads`: those that rode the submission
  * of the work computing them), command-buffer submissions, donated buffers taken, scans run on the
- * device (`deviceLoops`), `while`/`cond` calls run on the device (`deviceBranches`) and the
+ * device (`deviceLoops`; `loopKernels`: those of them run as one loop kernel), `while`/`cond` calls run on the device (`deviceBranches`) and the
  * predicates they read (`predicateReads`, one per decision: the carry is never read back), and
  * bind groups created (a warm jitted step reuses its cached ones).
  * @example
@@ -120,7 +125,7 @@ const counters = { deviceSteps: 0, hostSteps: 0, syncPlans: 0, asyncPlans: 0, do
  */
 export function webgpuRunStats(): {
   deviceSteps: number; hostSteps: number; syncPlans: number; asyncPlans: number; buffersCreated: number; buffersReused: number;
-  reads: number; batchedReads: number; submissions: number; donations: number; deviceLoops: number; deviceBranches: number;
+  reads: number; batchedReads: number; submissions: number; donations: number; deviceLoops: number; loopKernels: number; deviceBranches: number;
   predicateReads: number; bindGroupsCreated: number;
 } {
   const ctx = currentGpu();
@@ -144,8 +149,9 @@ function buildGpuPlan(ctx: GpuContext, outputs: readonly Node[], isBuffer: (n: N
   const biggest = Math.max(0, ...plan.buffers.filter((b) => b.dtype !== "float64").map((b) => deviceBytes(b.size)));
   if (biggest > limit) throw bindingLimitError(biggest, limit);
   const dtypeOf = (id: number) => plan.buffers[id]!.dtype;
+  const used = controlOutputsUsed(plan);
   const runs: StepRun[] = plan.steps.map((step): StepRun => {
-    const loop = deviceScan(ctx, step, dtypeOf) ?? deviceBranch(ctx, step, dtypeOf);
+    const loop = deviceScan(ctx, step, dtypeOf, used) ?? deviceBranch(ctx, step, dtypeOf);
     if (loop) return loop;
     const reason = hostReason(step, dtypeOf);
     if (reason && reason.startsWith("float64")) warnFloat64Once();
@@ -214,16 +220,60 @@ export function setScanDeviceMinBytes(bytes: number | null): number | null {
   return was;
 }
 
+/** Per control call of a plan, the indices of its outputs that some step copies out (sorted). */
+function controlOutputsUsed(plan: Plan): Map<ControlCall, number[]> {
+  const used = new Map<ControlCall, number[]>();
+  for (const s of plan.steps) {
+    const p = s.library?.params as { call?: ControlCall; index?: number } | undefined;
+    if (p?.call && typeof p.index === "number") (used.get(p.call) ?? used.set(p.call, []).get(p.call)!).push(p.index);
+  }
+  for (const list of used.values()) list.sort((a, b) => a - b);
+  return used;
+}
+
 /**
  * The device run of a `scan` step, or null when it runs on the host: its body must run entirely
- * on the device (`subPlanOf`) and move enough bytes per iteration (`scanDeviceMinBytes`).
+ * on the device (`subPlanOf`). An element-local body always runs here, as one loop kernel (one
+ * dispatch for the whole loop beats the host's read-back and upload); any other body must move
+ * enough bytes per iteration to pay for a compute pass per iteration (`scanDeviceMinBytes`).
  */
-function deviceScan(ctx: GpuContext, step: KernelStep, dtypeOf: (id: number) => DType): ScanRun | null {
+function deviceScan(ctx: GpuContext, step: KernelStep, dtypeOf: (id: number) => DType, used: ReadonlyMap<ControlCall, readonly number[]>): ScanRun | null {
   if (step.library?.name !== "scan" || step.bindings.some((id) => id >= 0 && dtypeOf(id) === "float64")) return null;
   const call = (step.library.params as { call: ControlCall }).call;
   if (call.kind !== "scan") return null;
   const body = subPlanOf(ctx, call.body);
-  return body && body.gp.plan.stats.bytes >= scanDeviceMinBytes(ctx) ? { kind: "scan", step, call, body } : null;
+  if (!body) return null;
+  const loop = loopProgramOf(ctx, call, body, used.get(call) ?? []);
+  if (loop) return { kind: "scan", step, call, body, loop };
+  return body.gp.plan.stats.bytes >= scanDeviceMinBytes(ctx) ? { kind: "scan", step, call, body, loop: null } : null;
+}
+
+let loopKernelsOn = true;
+
+/**
+ * Whether element-local scans run as one loop kernel (wgsl-loop.ts); returns the previous
+ * setting. Off, they take the per-iteration path: for tests comparing the two, and measurements.
+ * @example
+ * const was = setLoopKernels(false); // every device scan records its body once per iteration
+ */
+export function setLoopKernels(on: boolean): boolean {
+  const was = loopKernelsOn;
+  loopKernelsOn = on;
+  return was;
+}
+
+/** The loop kernel of a scan whose body plan is `body`, compiled; null when the body is not element-local. */
+function loopProgramOf(ctx: GpuContext, call: ScanCall, body: BodyPlan, used: readonly number[]): LoopProgram<DataBuffer> | null {
+  if (!loopKernelsOn || body.gp.runs.some((r) => r.kind !== "device")) return null;
+  const loop = loopKernelOf(call, body.gp.plan, body.feeds, used, ctx.limits.maxStorageBuffersPerShaderStage);
+  if (!loop) return null;
+  try {
+    const compiled = compiledProgram(ctx, loop.kernel);
+    // One dispatch per iteration range (the one-invocation-per-element mapping).
+    return compiled.program.dispatches.length === 1 && !compiled.program.scratch.length ? { loop, compiled } : null;
+  } catch {
+    return null; // a kernel the WGSL mapping cannot render: the per-iteration path
+  }
 }
 
 /**
@@ -250,7 +300,7 @@ function deviceBranch(ctx: GpuContext, step: KernelStep, dtypeOf: (id: number) =
 
 /** A plan holding a program that failed to compile (reported by a read) is built again. */
 function hasFailed(gp: GpuPlan): boolean {
-  return gp.runs.some((r) => (r.kind === "device" && r.compiled.failed) || (r.kind === "scan" && hasFailed(r.body.gp)) ||
+  return gp.runs.some((r) => (r.kind === "device" && r.compiled.failed) || (r.kind === "scan" && (hasFailed(r.body.gp) || !!r.loop?.compiled.failed)) ||
     (r.kind === "branch" && [...r.graphs.values()].some((b) => hasFailed(b.gp))));
 }
 
@@ -369,7 +419,7 @@ function copyBuffer(ctx: GpuContext, pool: BufferPool, src: GPUBuffer, size: num
 
 /** A plan holding a program whose compilation is not checked yet: submitted alone (webgpu-queue.ts). */
 function unverified(gp: GpuPlan): boolean {
-  return gp.runs.some((r) => (r.kind === "device" && !r.compiled.verified) || (r.kind === "scan" && unverified(r.body.gp)) ||
+  return gp.runs.some((r) => (r.kind === "device" && !r.compiled.verified) || (r.kind === "scan" && (r.loop ? !r.loop.compiled.verified : unverified(r.body.gp))) ||
     (r.kind === "branch" && [...r.graphs.values()].some((b) => unverified(b.gp))));
 }
 
@@ -418,7 +468,7 @@ function recordBuffers(ctx: GpuContext, gp: GpuPlan, input: (index: number) => G
   for (let i = 0; i < gp.runs.length;) {
     const run = gp.runs[i]!;
     if (run.kind === "scan") {
-      recordScanStep(ctx, run, bufOf, scans);
+      recordScanStep(ctx, run, bufOf, scans, pinned?.scratch[i]);
       i++;
       continue;
     }
@@ -440,12 +490,21 @@ function recordBuffers(ctx: GpuContext, gp: GpuPlan, input: (index: number) => G
   return gpu as GPUBuffer[];
 }
 
-/** Records one output of a scan: the loop runs once per call (its first step), each step copies its output. */
-function recordScanStep(ctx: GpuContext, run: ScanRun, bufOf: (id: number) => GPUBuffer, scans: Map<ControlCall, ReturnType<typeof recordScan>>): void {
+/**
+ * Records one output of a scan: the loop runs once per call (its first step), each step copies its
+ * output. `keep`: a pinned plan's buffers for the loop kernel's outputs (the same bind group every call).
+ */
+function recordScanStep(ctx: GpuContext, run: ScanRun, bufOf: (id: number) => GPUBuffer, scans: Map<ControlCall, ReturnType<typeof recordScan>>, keep?: GPUBuffer[]): void {
   const [out, ...ins] = run.step.bindings;
   let done = scans.get(run.call);
   if (!done) {
-    done = recordScan(ctx, run.call, ins.map(bufOf), (args) => recordSubPlan(ctx, run.body, args, "scan"));
+    const { loop } = run;
+    if (loop) {
+      done = scopedErrors(ctx, () => recordLoopKernel(ctx, loop, ins.map(bufOf), (c) => inputGpu(ctx, c, "scan"), (layout, entries) => bindGroupFor(ctx, layout, entries), keep));
+      counters.loopKernels++;
+      counters.deviceSteps++;
+      webgpuObserver()?.step(run.step, loop.loop.ranges.length);
+    } else done = recordScan(ctx, run.call, ins.map(bufOf), (args) => recordSubPlan(ctx, run.body, args, "scan"));
     scans.set(run.call, done);
     counters.deviceLoops++;
   }
@@ -734,6 +793,10 @@ function compileWebgpu(hostRunner: Host, graph: Graph, opts: CompileOptions = {}
 /** What `lower()` shows of a control call on the device: its sub-graphs' kernels and how it is driven. */
 function loopSource(r: ScanRun | BranchRun): string {
   const sources = (gp: GpuPlan) => gp.runs.map((b) => (b.kind === "device" ? b.compiled.source : b.kind === "scan" ? loopSource(b) : "")).join("\n\n");
+  if (r.kind === "scan" && r.loop) {
+    const { width, ranges } = r.loop.loop;
+    return `// scan as one device loop kernel: ${width} invocation(s) each run ${r.call.length} iterations with the carries in registers, ${ranges.length} dispatch(es), no read-back\n${r.loop.compiled.source}`;
+  }
   if (r.kind === "scan") return `// scan on the device: ${r.call.length} iterations recorded into the step's submission, no read-back per iteration\n${sources(r.body.gp)}`;
   const how = r.call.kind === "while"
     ? "while on the device: per iteration, the body and the predicate of the new carry in one submission and a read of the predicate (never the carry)"
