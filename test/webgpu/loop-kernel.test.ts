@@ -115,6 +115,22 @@ describe("webgpu: element-local scans as one device loop kernel", function () {
     await threeWays(() => (c0, xs, row) => [make()(c0!, xs!, row!)].flat(), () => [np.ones([3, 4]), np.arange(6).mul(0.1), np.linspace(0.5, 1, 4)]);
   });
 
+  it("outputs that are inputs: a y equal to its x row, a carry passed through, a y that is a const", async () => {
+    const make = () => (c0: Tensor, k: Tensor, xs: Tensor, w: Tensor): Tensor[] => {
+      const [[c, kept], ys] = scan(([c, kk]: Tensor[], x: Tensor) => [[c.add(x), kk], [x, w, c]], [c0, k], xs);
+      return [c as Tensor, kept as Tensor, ...(ys as Tensor[])];
+    };
+    await threeWays(make, () => [np.zeros([4]), np.full([4], 2), np.arange(12).reshape([3, 4]), np.linspace(1, 2, 4)]);
+    // A const y narrower than the carries: not the loop's width, so not a loop kernel; same values.
+    const narrow = () => (c0: Tensor, xs: Tensor, w: Tensor) => scan((c: Tensor, x: Tensor) => [c.add(x), w], c0, xs)[1] as Tensor;
+    const args = () => [np.zeros([4]), np.ones([3, 4]), np.array([5, 6])];
+    expect(usesLoopKernel(narrow, args)).to.equal(false);
+    setBackend("cpu");
+    const cpu = await read(jit(narrow())(...args()));
+    setBackend("webgpu");
+    expect(await read(jit(narrow())(...args()))).to.deep.equal(cpu);
+  });
+
   it("length 1 and length 0", async () => {
     const make = (length: number) => () => (c0: Tensor, xs: Tensor): Tensor[] => {
       const [c, ys] = scan((c: Tensor, x: Tensor) => [c.add(x), c.mul(x)], c0, xs);

@@ -269,8 +269,11 @@ function loopProgramOf(ctx: GpuContext, call: ScanCall, body: BodyPlan, used: re
   if (!loop) return null;
   try {
     const compiled = compiledProgram(ctx, loop.kernel);
-    // One dispatch per iteration range (the one-invocation-per-element mapping).
-    return compiled.program.dispatches.length === 1 && !compiled.program.scratch.length ? { loop, compiled } : null;
+    // One dispatch per iteration range, one invocation per element (wgsl-kernel.ts's thread
+    // mapping: the loop budget kept it there; a workgroup sharing an element would split the loop).
+    const [d, ...more] = compiled.program.dispatches;
+    const groups = d ? d.groups[0] * d.groups[1] * d.groups[2] : 0;
+    return d && !more.length && !compiled.program.scratch.length && groups === Math.ceil(loop.width / ctx.tuning.threads) ? { loop, compiled } : null;
   } catch {
     return null; // a kernel the WGSL mapping cannot render: the per-iteration path
   }

@@ -166,16 +166,16 @@ export function loopKernelOf<C>(call: ScanCall, plan: Plan, feeds: readonly (num
   const inputOf = plan.buffers.map((b) => (b.role === "input" && typeof feeds[b.index] === "number" ? (feeds[b.index] as number) : -1));
   const invariant = (id: number) => plan.buffers[id]!.role === "input" && (inputOf[id]! < 0 || (inputOf[id]! >= call.numCarry && inputOf[id]! < head));
   const sizeOfBuf = (id: number) => plan.buffers[id]!.size;
-  // The loop width: the largest changing value.
-  let N = 1;
-  const widths: number[] = [];
+  // The loop width: the largest changing value (carries, x rows read, intermediates, stored ys).
+  const widths = call.inAvals.slice(0, call.numCarry).map((a) => sizeOf(a.shape));
+  for (const o of used) if (o >= call.numCarry) widths.push(sizeOf(call.body.outputs[o]!.aval.shape));
   plan.buffers.forEach((b, id) => void (invariant(id) || widths.push(b.size)));
   for (const s of plan.steps) {
     if (!s.kernel || s.library || s.kind === "matmul" || s.kernel.name.startsWith("matmul_")) return null;
     if (s.bindings.some((id) => id < 0) || s.kernel.params.some((p) => p.role === "scratch")) return null;
     widths.push(gridOf(s.kernel.body).size);
   }
-  N = Math.max(1, ...widths);
+  const N = Math.max(1, ...widths);
   if (widths.some((w) => w !== 1 && w !== N)) return null;
 
   // --- the kernel's parameters
@@ -307,8 +307,12 @@ export function loopKernelOf<C>(call: ScanCall, plan: Plan, feeds: readonly (num
     }
   }
   // After the body: the ys of this iteration, then the next carries (every read came before).
-  const guarded = (size: number, st: Stmt): Stmt => (size === 1 && N > 1 ? { s: "if", cond: local("lg0_", "bool"), body: [st] } : st);
-  if (N > 1) pre.unshift({ s: "let", name: "lg0_", value: { op: "alu", alu: "eq", args: [G, idx(0)], dtype: "bool", param: [] } });
+  /** A store of a scalar output: invocation 0's (all of them computed it). */
+  const guarded = (size: number, st: Stmt): Stmt => (size === 1 && N > 1 ? { s: "if", cond: first(), body: [st] } : st);
+  const first = (): Operand => {
+    if (!pre.some((st) => st.s === "let" && st.name === "lg0_")) pre.unshift({ s: "let", name: "lg0_", value: { op: "alu", alu: "eq", args: [G, idx(0)], dtype: "bool", param: [] } });
+    return local("lg0_", "bool");
+  };
   const result = (o: number) => changing(plan.outputs[o]!);
   for (const o of used.filter((o) => o >= call.numCarry)) {
     const size = sizeOf(call.body.outputs[o]!.aval.shape);
