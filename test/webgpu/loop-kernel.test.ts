@@ -19,9 +19,11 @@ type Fn = (...args: Tensor[]) => Tensor | Tensor[];
 const read = async (out: Tensor | Tensor[]): Promise<number[][]> =>
   Promise.all([out].flat().map(async (t) => Array.from(await t.data())));
 
-/** Whether `lower()` of `make()` on `args` shows a loop kernel. */
-function usesLoopKernel(make: () => Fn, args: () => Tensor[]): boolean {
-  return jit(make()).lower(...args()).kernels.some((k) => k.source.includes("scan as one device loop kernel"));
+const LOOP_KERNEL = "scan as one device loop kernel", GROUP_LOOP = "scan as one device workgroup loop";
+
+/** Whether `lower()` of `make()` on `args` shows a scan run as `how` (a loop kernel by default). */
+function usesLoopKernel(make: () => Fn, args: () => Tensor[], how = LOOP_KERNEL): boolean {
+  return jit(make()).lower(...args()).kernels.some((k) => k.source.includes(how));
 }
 
 /**
@@ -29,7 +31,7 @@ function usesLoopKernel(make: () => Fn, args: () => Tensor[]): boolean {
  * as a loop kernel. Expects the loop kernel's values to equal the per-iteration path's bit for bit
  * and the cpu's within 1e-5; returns the loop kernel's.
  */
-async function threeWays(make: () => Fn, args: () => Tensor[]): Promise<number[][]> {
+async function threeWays(make: () => Fn, args: () => Tensor[], how = LOOP_KERNEL): Promise<number[][]> {
   setBackend("cpu");
   const cpu = await read(jit(make())(...args()));
   setBackend("webgpu");
@@ -40,7 +42,7 @@ async function threeWays(make: () => Fn, args: () => Tensor[]): Promise<number[]
   } finally {
     setLoopKernels(was);
   }
-  expect(usesLoopKernel(make, args), "runs as a loop kernel").to.equal(true);
+  expect(usesLoopKernel(make, args, how), `runs as: ${how}`).to.equal(true);
   const loop = await read(jit(make())(...args()));
   expect(loop, "bit for bit the per-iteration device path").to.deep.equal(perIteration);
   close(loop, cpu);
@@ -122,7 +124,7 @@ describe("webgpu: element-local scans as one device loop kernel", function () {
     };
     await threeWays(make, () => [np.zeros([4]), np.full([4], 2), np.arange(12).reshape([3, 4]), np.linspace(1, 2, 4)]);
     // A const y narrower than the carries: not the loop's width, so not a loop kernel; same values.
-    const narrow = () => (c0: Tensor, xs: Tensor, w: Tensor) => scan((c: Tensor, x: Tensor) => [c.add(x), w], c0, xs)[1] as Tensor;
+    const narrow = (): Fn => (c0, xs, w) => scan((c: Tensor, x: Tensor) => [c.add(x), w], c0!, xs!)[1] as Tensor;
     const args = () => [np.zeros([4]), np.ones([3, 4]), np.array([5, 6])];
     expect(usesLoopKernel(narrow, args)).to.equal(false);
     setBackend("cpu");
@@ -219,19 +221,58 @@ describe("webgpu: element-local scans as one device loop kernel", function () {
     }
   });
 
-  it("bodies that are not element-local keep the per-iteration path (a sum, a shift across elements)", async () => {
-    const bodies: ((c: Tensor) => Tensor)[] = [
-      (c) => c.mul(0.5).add(c.sum()),
-      (c) => np.flip(c).mul(0.5),
+  it("small bodies that read across elements (a sum, a flip, a small matmul, xs and ys, reversed) run as one workgroup loop", async () => {
+    const bodies: ((c: Tensor, x: Tensor, w: Tensor) => [Tensor, Tensor])[] = [
+      (c, x) => { const n = np.tanh(c.mul(0.7).add(x)); return [n, n.sum()]; },
+      (c, x) => [np.flip(c).mul(0.5).add(x), c.max()],
+      (c, x, w) => { const n = np.tanh(np.matmul(w, c)).add(x); return [n, n.mul(n)]; },
     ];
-    for (const body of bodies) {
-      const make = () => (c0: Tensor) => scan((c: Tensor) => [body(c), null], c0, null, { length: 5 })[0] as Tensor;
-      const x = () => np.linspace(0, 1, 4);
-      expect(usesLoopKernel(make, () => [x()])).to.equal(false);
-      setBackend("cpu");
-      const cpu = await read(jit(make())(x()));
-      setBackend("webgpu");
-      close(await read(jit(make())(x())), cpu);
+    for (const reverse of [false, true]) {
+      for (const body of bodies) {
+        const make = (): Fn => (c0, xs, w) => {
+          const [c, ys] = scan((c: Tensor, x: Tensor) => body(c, x, w!), c0!, xs!, { reverse });
+          return [c as Tensor, ys as Tensor];
+        };
+        await threeWays(make, () => [np.linspace(-1, 1, 8), np.arange(6 * 8).reshape([6, 8]).mul(0.01), np.eye(8).mul(0.5).add(0.01)], GROUP_LOOP);
+      }
     }
+    // An int32 counter and a mean over 100 elements (two per invocation); one dispatch.
+    const counter = (): Fn => (c0) => {
+      const [[i, c], ys] = scan(([i, c]: Tensor[]) => [[i.add(1), c.sub(c.mean()).add(i.astype("float32"))], c.sum()], [np.array(0, { dtype: "int32" }), c0!], null, { length: 50 });
+      return [i as Tensor, c as Tensor, ys as Tensor];
+    };
+    const arg = () => [np.linspace(0, 1, 100)];
+    await threeWays(counter, arg, GROUP_LOOP);
+    const f = jit(counter());
+    await read(f(...arg()));
+    expect(await dispatchesOf(async () => read(f(...arg())), "library_scan")).to.equal(1);
+  });
+
+  it("a workgroup loop past the per-dispatch trip bound: several dispatches, the same values", async () => {
+    const make = (): Fn => (c0, xs) => {
+      const [c, ys] = scan((c: Tensor, x: Tensor) => { const n = c.sub(c.mean()).add(x); return [n, n.sum()]; }, c0!, xs!, { reverse: true });
+      return [c as Tensor, ys as Tensor];
+    };
+    const args = () => [np.linspace(0, 1, 6), np.arange(10 * 6).reshape([10, 6]).mul(0.1)];
+    const whole = await threeWays(make, args, GROUP_LOOP);
+    const prev = setLoopKernelMaxTrips(4);
+    try {
+      const f = jit(make());
+      let split: number[][] = [];
+      expect(await dispatchesOf(async () => (split = await read(f(...args()))), "library_scan")).to.equal(3);
+      expect(split).to.deep.equal(whole);
+    } finally {
+      setLoopKernelMaxTrips(prev);
+    }
+  });
+
+  it("bodies too large for one workgroup keep the per-iteration path (a sum over 10^4 elements)", async () => {
+    const make = (): Fn => (c0) => scan((c: Tensor) => [c.mul(0.5).add(c.sum().mul(1e-4)), null], c0!, null, { length: 3 })[0] as Tensor;
+    const x = () => [np.linspace(0, 1, 10_000)];
+    expect(usesLoopKernel(make, x) || usesLoopKernel(make, x, GROUP_LOOP)).to.equal(false);
+    setBackend("cpu");
+    const cpu = await read(jit(make())(...x()));
+    setBackend("webgpu");
+    close(await read(jit(make())(...x())), cpu);
   });
 });

@@ -28,11 +28,12 @@ import {
 } from "./webgpu-memory.js";
 import { queueStats, recordCopy, recordPass, recordPlan } from "./webgpu-queue.js";
 import { webgpuObserver } from "./webgpu-observe.js";
-import { type LoopProgram, recordLoopKernel, recordScan } from "./webgpu-scan.js";
-import { loopKernelOf } from "./wgsl-loop.js";
+import { type LoopProgram, recordLoop, recordScan } from "./webgpu-scan.js";
+import { loopKernelOf, loopTripsOverride } from "./wgsl-loop.js";
+import { groupLoopOf } from "./wgsl-group-loop.js";
 import { type DeviceBranch, branchStats, runDeviceBranch } from "./webgpu-branch.js";
 import {
-  type CompiledProgram, aliasedDispatch, clearProgramCache, compiledLibrary, compiledProgram, hostReason,
+  type CompiledProgram, aliasedDispatch, clearProgramCache, compiledLibrary, compiledProgram, compiledWgsl, hostReason,
 } from "./webgpu-programs.js";
 import { planDonations } from "../../host/donate.js";
 import { hostifyControlLeaves } from "./webgpu-control.js";
@@ -233,9 +234,10 @@ function controlOutputsUsed(plan: Plan): Map<ControlCall, number[]> {
 
 /**
  * The device run of a `scan` step, or null when it runs on the host: its body must run entirely
- * on the device (`subPlanOf`). An element-local body always runs here, as one loop kernel (one
- * dispatch for the whole loop beats the host's read-back and upload); any other body must move
- * enough bytes per iteration to pay for a compute pass per iteration (`scanDeviceMinBytes`).
+ * on the device (`subPlanOf`). An element-local or small body always runs here, as one device
+ * loop (`loopProgramOf`: one dispatch for the whole loop beats the host's read-back and upload);
+ * any other body must move enough bytes per iteration to pay for a compute pass per iteration
+ * (`scanDeviceMinBytes`).
  */
 function deviceScan(ctx: GpuContext, step: KernelStep, dtypeOf: (id: number) => DType, used: ReadonlyMap<ControlCall, readonly number[]>): ScanRun | null {
   if (step.library?.name !== "scan" || step.bindings.some((id) => id >= 0 && dtypeOf(id) === "float64")) return null;
@@ -251,8 +253,9 @@ function deviceScan(ctx: GpuContext, step: KernelStep, dtypeOf: (id: number) => 
 let loopKernelsOn = true;
 
 /**
- * Whether element-local scans run as one loop kernel (wgsl-loop.ts); returns the previous
- * setting. Off, they take the per-iteration path: for tests comparing the two, and measurements.
+ * Whether scans run as one device loop where their body allows (a loop kernel, wgsl-loop.ts, or a
+ * workgroup loop, wgsl-group-loop.ts); returns the previous setting. Off, they take the
+ * per-iteration path: for tests comparing the two, and measurements.
  * @example
  * const was = setLoopKernels(false); // every device scan records its body once per iteration
  */
@@ -262,18 +265,30 @@ export function setLoopKernels(on: boolean): boolean {
   return was;
 }
 
-/** The loop kernel of a scan whose body plan is `body`, compiled; null when the body is not element-local. */
+/**
+ * A scan whose body plan is `body` as one device loop, compiled: an element-local body as a loop
+ * kernel (wgsl-loop.ts), a small one as a workgroup loop (wgsl-group-loop.ts); else null.
+ */
 function loopProgramOf(ctx: GpuContext, call: ScanCall, body: BodyPlan, used: readonly number[]): LoopProgram<DataBuffer> | null {
   if (!loopKernelsOn || body.gp.runs.some((r) => r.kind !== "device")) return null;
-  const loop = loopKernelOf(call, body.gp.plan, body.feeds, used, ctx.limits.maxStorageBuffersPerShaderStage);
-  if (!loop) return null;
+  const maxBuffers = ctx.limits.maxStorageBuffersPerShaderStage;
+  const loop = loopKernelOf(call, body.gp.plan, body.feeds, used, maxBuffers);
+  if (!loop) {
+    const group = groupLoopOf(call, body.gp.plan, body.feeds, used, ctx.tuning.groupThreads, maxBuffers, loopTripsOverride());
+    if (!group) return null;
+    try {
+      return { kind: "group", loop: group, compiled: compiledWgsl(ctx, group.key, group.name, group.program) };
+    } catch {
+      return null;
+    }
+  }
   try {
     const compiled = compiledProgram(ctx, loop.kernel);
     // One dispatch per iteration range, one invocation per element (wgsl-kernel.ts's thread
     // mapping: the loop budget kept it there; a workgroup sharing an element would split the loop).
     const [d, ...more] = compiled.program.dispatches;
     const groups = d ? d.groups[0] * d.groups[1] * d.groups[2] : 0;
-    return d && !more.length && !compiled.program.scratch.length && groups === Math.ceil(loop.width / ctx.tuning.threads) ? { loop, compiled } : null;
+    return d && !more.length && !compiled.program.scratch.length && groups === Math.ceil(loop.width / ctx.tuning.threads) ? { kind: "element", loop, compiled } : null;
   } catch {
     return null; // a kernel the WGSL mapping cannot render: the per-iteration path
   }
@@ -503,7 +518,7 @@ function recordScanStep(ctx: GpuContext, run: ScanRun, bufOf: (id: number) => GP
   if (!done) {
     const { loop } = run;
     if (loop) {
-      done = scopedErrors(ctx, () => recordLoopKernel(ctx, loop, ins.map(bufOf), (c) => inputGpu(ctx, c, "scan"), (layout, entries) => bindGroupFor(ctx, layout, entries), keep));
+      done = scopedErrors(ctx, () => recordLoop(ctx, loop, ins.map(bufOf), (c) => inputGpu(ctx, c, "scan"), (layout, entries) => bindGroupFor(ctx, layout, entries), keep));
       counters.loopKernels++;
       counters.deviceSteps++;
       webgpuObserver()?.step(run.step, loop.loop.ranges.length);
@@ -796,9 +811,13 @@ function compileWebgpu(hostRunner: Host, graph: Graph, opts: CompileOptions = {}
 /** What `lower()` shows of a control call on the device: its sub-graphs' kernels and how it is driven. */
 function loopSource(r: ScanRun | BranchRun): string {
   const sources = (gp: GpuPlan) => gp.runs.map((b) => (b.kind === "device" ? b.compiled.source : b.kind === "scan" ? loopSource(b) : "")).join("\n\n");
-  if (r.kind === "scan" && r.loop) {
+  if (r.kind === "scan" && r.loop?.kind === "element") {
     const { width, ranges } = r.loop.loop;
     return `// scan as one device loop kernel: ${width} invocation(s) each run ${r.call.length} iterations with the carries in registers, ${ranges.length} dispatch(es), no read-back\n${r.loop.compiled.source}`;
+  }
+  if (r.kind === "scan" && r.loop) {
+    const { ranges } = r.loop.loop;
+    return `// scan as one device workgroup loop: one workgroup runs ${r.call.length} iterations, the body's kernels separated by storage barriers, ${ranges.length} dispatch(es), no read-back\n${r.loop.compiled.source}`;
   }
   if (r.kind === "scan") return `// scan on the device: ${r.call.length} iterations recorded into the step's submission, no read-back per iteration\n${sources(r.body.gp)}`;
   const how = r.call.kind === "while"

@@ -15,7 +15,8 @@
  *    verified to be the flat index of its grid), or a scalar one at 0; a kernel of 1 element
  *    reads only scalar ones. Loop-invariant operands (consts, captured arrays) are read as the
  *    kernel reads them, at any index (a table lookup is fine);
- *  - no contractions, library kernels or scratch (those keep the per-iteration path).
+ *  - no contractions, library kernels or scratch (a small body of those kinds that reads across
+ *    elements runs as a workgroup loop, wgsl-group-loop.ts; others keep the per-iteration path).
  * Invocation i computes element i of every N-element kernel and, redundantly, every scalar one
  * (an iteration counter is a few adds per invocation); invocation 0 stores the scalar results.
  * Values between the body's kernels stay in registers. No barrier is needed: no invocation reads
@@ -70,6 +71,11 @@ export function setLoopKernelMaxTrips(trips: number | null): number | null {
   const was = maxTripsOverride;
   maxTripsOverride = trips;
   return was;
+}
+
+/** The most iterations one dispatch of a device loop may run besides its loop budget (`setLoopKernelMaxTrips`). */
+export function loopTripsOverride(): number {
+  return maxTripsOverride ?? Infinity;
 }
 
 const idx = (value: number): Operand => ({ k: "const", value, dtype: "index" });
@@ -132,8 +138,13 @@ function hoistInvariant(stmts: readonly Stmt[], variant: Set<string>): { hoisted
   return { hoisted, rest };
 }
 
-/** Renames a kernel's locals and loop variables apart (`prefix`) and substitutes operands (`subst`, by original name). */
-function renameStmt(st: Stmt, prefix: string, subst: ReadonlyMap<string, Operand>, param: (p: number) => number): Stmt {
+/**
+ * Renames a kernel's locals and loop variables apart (`prefix`), substitutes operands (`subst`, by
+ * original name) and maps buffer parameters (`param`).
+ * @example
+ * renameStmt(st, "k0_", new Map(), (p) => p + 2); // t0 → k0_t0, b1 → b3
+ */
+export function renameStmt(st: Stmt, prefix: string, subst: ReadonlyMap<string, Operand>, param: (p: number) => number): Stmt {
   const o = (x: Operand): Operand => (x.k === "const" ? x : subst.get(x.name) ?? { ...x, name: prefix + x.name });
   const op = (v: Op): Op =>
     v.op === "alu" ? { ...v, args: v.args.map(o) } : v.op === "load" ? { ...v, buf: param(v.buf), index: o(v.index) } : { ...v, name: prefix + v.name, idx: v.idx.map(o) };
@@ -343,7 +354,7 @@ export function loopKernelOf<C>(call: ScanCall, plan: Plan, feeds: readonly (num
   const loopBody = [...head_, ...rest];
   const fixed = serialTrips([...pre, ...after]) + 16;
   const budget = Math.max(1, Math.floor((LOOP_BUDGET - fixed) / (1 + serialTrips(loopBody))));
-  const perDispatch = Math.max(1, Math.min(budget, maxTripsOverride ?? Infinity));
+  const perDispatch = Math.max(1, Math.min(budget, loopTripsOverride()));
   const ranges: [number, number][] = [];
   for (let t = 0; t < L; t += perDispatch) ranges.push([t, Math.min(L, t + perDispatch)]);
   let start: Operand = idx(0), end: Operand = idx(L);
