@@ -14,12 +14,12 @@
  * library kernel is in the body, and the buffers fit the binding limit. The loop budget of an
  * invocation (wgsl-loops.ts) splits long loops into several dispatches, as wgsl-loop.ts does.
  */
-import { type DType, type ScanCall, sizeOf } from "@kiln/core";
+import { type Aval, type DType, type ScanCall, type WhileCall, sizeOf } from "@kiln/core";
 import { type BufferParam, type Operand, type Stmt, fnv1a } from "../../kernel.js";
 import { type Plan } from "../../schedule.js";
 import { type WgslProgram, decompose, gridOf, wgslModule } from "./wgsl-module.js";
 import { LOOP_BUDGET, serialTrips } from "./wgsl-loops.js";
-import { type LoopInput, renameStmt } from "./wgsl-loop.js";
+import { type LoopInput, iterationRanges, renameStmt } from "./wgsl-loop.js";
 import { WgslWriter } from "./wgsl.js";
 
 /** Elements one invocation handles per kernel and per iteration, at most: larger bodies want a pass per kernel. */
@@ -30,7 +30,8 @@ export type GroupBinding<C> =
   | LoopInput<C>
   | { readonly k: "output"; readonly index: number }
   | { readonly k: "state"; readonly carry: number }
-  | { readonly k: "temp" };
+  | { readonly k: "temp" }
+  | { readonly k: "flag" };
 
 /** A scan as one workgroup loop (the file comment), with how to bind and run it. */
 export interface GroupLoop<C> {
@@ -45,124 +46,243 @@ export interface GroupLoop<C> {
   readonly ranges: readonly (readonly [number, number])[];
 }
 
+/** Whether every step of a body plan is a kernel a workgroup loop can run (no contraction, library kernel or scratch). */
+function groupable(plan: Plan): boolean {
+  return plan.steps.every((s) => s.kernel && !s.library && !s.kernel.name.startsWith("matmul_") && !s.bindings.some((id) => id < 0) && !s.kernel.params.some((p) => p.role === "scratch"));
+}
+
+/**
+ * The workgroup size for values of `sizes` elements, or null when one invocation would hold more
+ * than `GROUP_LOOP_MAX_PER_INVOCATION` of them. No more invocations than the widest value has
+ * elements: llvmpipe runs a workgroup's invocations as SIMD batches that switch at every barrier,
+ * so idle ones cost time.
+ */
+function workgroupFor(sizes: readonly number[], threads: number): number | null {
+  const widest = Math.max(1, ...sizes);
+  return Math.ceil(widest / threads) > GROUP_LOOP_MAX_PER_INVOCATION ? null : Math.min(threads, 2 ** Math.ceil(Math.log2(widest)));
+}
+
+type Kernels = { size: number; vars: { name: string; extent: number }[]; stmts: Stmt[] }[];
+interface Home { readonly p: number; readonly row: number }
+
+/** The parameters of a workgroup loop and the body plans' kernels over them. */
+class GroupParams<C> {
+  readonly params: BufferParam[] = [];
+  readonly bindings: GroupBinding<C>[] = [];
+  private readonly memo = new Map<string, number>();
+
+  /** `avals`: the loop's operands (carries first); operands from `xsFrom` on are stacked x rows. */
+  constructor(readonly avals: readonly Aval[], readonly numCarry: number, readonly xsFrom: number) {}
+
+  param(key: string, b: GroupBinding<C>, dtype: DType, size: number, role: "in" | "out"): number {
+    let p = this.memo.get(key);
+    if (p === undefined) (this.memo.set(key, (p = this.params.push({ dtype, size, role }) - 1)), this.bindings.push(b));
+    return p;
+  }
+
+  operand(pos: number): number {
+    return this.param(`o${pos}`, { k: "operand", index: pos }, this.avals[pos]!.dtype, sizeOf(this.avals[pos]!.shape), "in");
+  }
+
+  state(c: number): number {
+    return this.param(`s${c}`, { k: "state", carry: c }, this.avals[c]!.dtype, sizeOf(this.avals[c]!.shape), "out");
+  }
+
+  /**
+   * A body plan (`feeds` as in wgsl-loop.ts) over the loop's parameters: `home(id)` is where plan
+   * buffer `id` lives (its own buffer, the carry state, an operand; `row`: an x row's size), and
+   * its kernels' statements, renamed apart by `tag`, with x-row loads offset to row `lp_`.
+   */
+  segment(plan: Plan, feeds: readonly (number | C)[], tag: string): { kernels: Kernels; home: (id: number) => Home; inputOf: readonly number[] } {
+    const inputOf = plan.buffers.map((b) => (b.role === "input" && typeof feeds[b.index] === "number" ? (feeds[b.index] as number) : -1));
+    const home = (id: number): Home => {
+      const b = plan.buffers[id]!, at = inputOf[id]!;
+      if (b.role !== "input") return { p: this.param(`t${tag}${id}`, { k: "temp" }, b.dtype, b.size, "out"), row: 0 };
+      if (at < 0) return { p: this.param(`c${tag}${b.index}`, { k: "captured", value: feeds[b.index] as C }, b.dtype, b.size, "in"), row: 0 };
+      if (at < this.numCarry) return { p: this.state(at), row: 0 };
+      return { p: this.operand(at), row: at >= this.xsFrom ? b.size : 0 };
+    };
+    const kernels = plan.steps.map((s, j) => {
+      const k = s.kernel!, grid = gridOf(k.body), prefix = `${tag}${j}_`;
+      const vars = grid.loops.map((l) => ({ name: prefix + l.var, extent: (l.end as { value: number }).value }));
+      const rows = new Map<number, number>();
+      const where = (p: number) => {
+        const h = home(s.bindings[p]!);
+        if (h.row) rows.set(h.p, h.row);
+        return h.p;
+      };
+      const stmts = [...grid.lets, ...grid.inner].map((st) => renameStmt(st, prefix, new Map(), where));
+      return { size: grid.size, vars, stmts: offsetRows(stmts, rows) };
+    });
+    return { kernels, home, inputOf };
+  }
+
+  /**
+   * The copies of the next carries (`next[c]`: the plan buffer of carry c's next value) into the
+   * state, or null when a carry takes another carry's value (its copy would race with that one's).
+   */
+  carryCopies(next: readonly number[], seg: { home: (id: number) => Home; inputOf: readonly number[] }): Copy[] | null {
+    const copies: Copy[] = [];
+    for (let c = 0; c < this.numCarry; c++) {
+      const at = seg.inputOf[next[c]!]!;
+      if (at === c) continue;
+      if (at >= 0 && at < this.numCarry) return null;
+      copies.push({ to: this.state(c), from: seg.home(next[c]!), size: sizeOf(this.avals[c]!.shape) });
+    }
+    for (let c = 0; c < this.numCarry; c++) this.state(c);
+    return copies;
+  }
+}
+
+interface Copy { readonly to: number; readonly from: Home; readonly size: number }
+
+/** WGSL text of a workgroup loop's iteration parts, over `W` invocations. */
+class GroupText {
+  readonly out: string[] = [];
+  constructor(readonly w: WgslWriter, readonly W: number) {
+    w.begin();
+  }
+
+  ref(p: number, index: string, write = false): string {
+    this.w.used.add(p);
+    if (write) this.w.written.add(p);
+    return `b${p}[${index}]`;
+  }
+
+  strided(n: number, vars: readonly { name: string; extent: number }[], body: (ind: string) => void): void {
+    this.out.push(`    for (var f_ = lid; f_ < ${n}; f_ += ${this.W}) {`, ...decompose("f_", vars, "      "));
+    body("      ");
+    this.out.push("    }");
+  }
+
+  /** Each kernel's elements strided over the invocations, a storage barrier after each. */
+  kernels(kernels: Kernels): void {
+    for (const k of kernels) {
+      this.strided(k.size, k.vars, (ind) => this.w.serial(k.stmts, ind, this.out));
+      this.out.push("    storageBarrier();");
+    }
+  }
+
+  src(from: Home): string {
+    return this.ref(from.p, from.row ? `lp_ * ${from.row} + f_` : "f_");
+  }
+
+  copies(copies: readonly Copy[]): void {
+    for (const c of copies) this.strided(c.size, [], (ind) => this.out.push(`${ind}${this.ref(c.to, "f_", true)} = ${this.src(c.from)};`));
+  }
+}
+
+/** Loop iterations per invocation of one iteration of the loop: its kernels, its copies and the loop itself. */
+function iterationTrips(kernels: Kernels, copies: readonly { size: number }[], W: number): number {
+  const per = (n: number, trips: number) => Math.ceil(n / W) * (1 + trips);
+  return 1 + kernels.reduce((n, k) => n + per(k.size, serialTrips(k.stmts)), 0) + copies.reduce((n, c) => n + per(c.size, 0), 0);
+}
+
+/** The one-workgroup program of `out` (its module, its identity). */
+function groupProgram(what: string, text: GroupText): { program: WgslProgram; key: string; name: string } {
+  const { source, bindings } = wgslModule(text.w, text.out, text.W, 1);
+  return {
+    program: { dispatches: [{ source, bindings, groups: [1, 1, 1] }], scratch: [], paramSizes: new Map() },
+    key: `group-loop:${source}`,
+    name: `group_loop_${what}_${fnv1a(source)}`,
+  };
+}
+
 /**
  * The workgroup loop of `call` whose body runs as the device plan `plan` (`feeds` as in
  * wgsl-loop.ts's `loopKernelOf`), or null when the body does not fit one workgroup (the file
- * comment). `threads`: the workgroup size; `maxBuffers`: the binding limit.
+ * comment). `threads`: the largest workgroup; `maxBuffers`: the binding limit.
  * @example
- * const g = groupLoopOf(call, body.plan, body.feeds, [0, 1], 64, 8, 1000);
+ * const g = groupLoopOf(call, body.plan, body.feeds, [0, 1], 64, 8, Infinity);
  * g?.program.dispatches.length; // 1: every iteration in one workgroup
  */
 export function groupLoopOf<C>(
   call: ScanCall, plan: Plan, feeds: readonly (number | C)[], used: readonly number[], threads: number, maxBuffers: number, maxTrips: number,
 ): GroupLoop<C> | null {
-  const L = call.length, head = call.numCarry + call.numConsts;
-  if (L === 0 || !used.length) return null;
-  for (const s of plan.steps) {
-    if (!s.kernel || s.library || s.kernel.name.startsWith("matmul_") || s.bindings.some((id) => id < 0) || s.kernel.params.some((p) => p.role === "scratch")) return null;
-  }
-  const sizes = [...plan.steps.map((s) => gridOf(s.kernel!.body).size), ...call.inAvals.slice(0, call.numCarry).map((a) => sizeOf(a.shape)), ...call.body.outputs.map((o) => sizeOf(o.aval.shape))];
-  const widest = Math.max(1, ...sizes);
-  if (Math.ceil(widest / threads) > GROUP_LOOP_MAX_PER_INVOCATION) return null;
-  // No more invocations than the widest value has elements: llvmpipe runs a workgroup's
-  // invocations as SIMD batches that switch at every barrier, so idle ones cost time.
-  const W = Math.min(threads, 2 ** Math.ceil(Math.log2(widest)));
-  const inputOf = plan.buffers.map((b) => (b.role === "input" && typeof feeds[b.index] === "number" ? (feeds[b.index] as number) : -1));
-
-  const params: BufferParam[] = [];
-  const bindings: GroupBinding<C>[] = [];
-  const memo = new Map<string, number>();
-  const param = (key: string, b: GroupBinding<C>, dtype: DType, size: number, role: "in" | "out"): number => {
-    let p = memo.get(key);
-    if (p === undefined) (memo.set(key, (p = params.push({ dtype, size, role }) - 1)), bindings.push(b));
-    return p;
-  };
-  const operand = (pos: number) => param(`o${pos}`, { k: "operand", index: pos }, call.inAvals[pos]!.dtype, sizeOf(call.inAvals[pos]!.shape), "in");
-  const state = (c: number) => param(`s${c}`, { k: "state", carry: c }, call.inAvals[c]!.dtype, sizeOf(call.inAvals[c]!.shape), "out");
-  /** Where plan buffer `id` lives: its parameter, and the row offset to add when it is an x row. */
-  const home = (id: number): { p: number; row: number } => {
-    const b = plan.buffers[id]!, at = inputOf[id]!;
-    if (b.role !== "input") return { p: param(`t${id}`, { k: "temp" }, b.dtype, b.size, "out"), row: 0 };
-    if (at < 0) return { p: param(`c${b.index}`, { k: "captured", value: feeds[b.index] as C }, b.dtype, b.size, "in"), row: 0 };
-    if (at < call.numCarry) return { p: state(at), row: 0 };
-    return { p: operand(at), row: at >= head ? b.size : 0 };
-  };
-
-  // Per kernel: its statements over the loop's parameters, x-row loads offset to row `lp_`.
-  const kernels = plan.steps.map((s, j) => {
-    const k = s.kernel!, grid = gridOf(k.body), prefix = `k${j}_`;
-    const vars = grid.loops.map((l) => ({ name: prefix + l.var, extent: (l.end as { value: number }).value }));
-    const rows = new Map<number, number>();
-    const where = (p: number) => {
-      const h = home(s.bindings[p]!);
-      if (h.row) rows.set(h.p, h.row);
-      return h.p;
-    };
-    const stmts = [...grid.lets, ...grid.inner].map((st) => renameStmt(st, prefix, new Map(), where));
-    return { size: grid.size, vars, stmts: offsetRows(stmts, rows) };
-  });
-  const outParams = new Map<number, number>();
-  for (const o of used) {
-    if (o < call.numCarry) continue;
+  const L = call.length;
+  if (L === 0 || !used.length || !groupable(plan)) return null;
+  const W = workgroupFor([...plan.steps.map((s) => gridOf(s.kernel!.body).size), ...call.inAvals.slice(0, call.numCarry).map((a) => sizeOf(a.shape)),
+    ...call.body.outputs.map((o) => sizeOf(o.aval.shape))], threads);
+  if (W === null) return null;
+  const g = new GroupParams<C>(call.inAvals, call.numCarry, call.numCarry + call.numConsts);
+  const seg = g.segment(plan, feeds, "k");
+  const yCopies: Copy[] = used.filter((o) => o >= call.numCarry).map((o) => {
     const a = call.outAvals[o]!;
-    outParams.set(o, param(`y${o}`, { k: "output", index: o }, a.dtype, sizeOf(a.shape), "out"));
-  }
-  // The next carries: copied from their buffers into the state once every kernel has read it.
-  const carryCopies: { to: number; from: { p: number; row: number }; size: number }[] = [];
-  for (let c = 0; c < call.numCarry; c++) {
-    const id = plan.outputs[c]!;
-    if (inputOf[id] === c) continue;
-    const from = home(id);
-    // A carry taking another carry's value would race with that carry's own copy.
-    if (inputOf[id]! >= 0 && inputOf[id]! < call.numCarry) return null;
-    carryCopies.push({ to: state(c), from, size: sizeOf(call.inAvals[c]!.shape) });
-  }
-  for (let c = 0; c < call.numCarry; c++) state(c);
-  if (params.length + 1 > maxBuffers) return null;
+    return { to: g.param(`y${o}`, { k: "output", index: o }, a.dtype, sizeOf(a.shape), "out"), from: seg.home(plan.outputs[o]!), size: sizeOf(call.body.outputs[o]!.aval.shape) };
+  });
+  const carryCopies = g.carryCopies(plan.outputs.slice(0, call.numCarry), seg);
+  if (!carryCopies || g.params.length + 1 > maxBuffers) return null;
 
-  // --- trips per dispatch
-  const per = (n: number, trips: number) => Math.ceil(n / W) * (1 + trips);
-  const yCopies = [...outParams].map(([o, p]) => ({ p, from: home(plan.outputs[o]!), size: sizeOf(call.body.outputs[o]!.aval.shape) }));
-  const iteration = 1 + kernels.reduce((n, k) => n + per(k.size, serialTrips(k.stmts)), 0) +
-    [...yCopies, ...carryCopies].reduce((n, c) => n + per(c.size, 0), 0);
-  const perDispatch = Math.max(1, Math.min(Math.floor((LOOP_BUDGET - 64) / iteration), maxTrips));
-  const ranges: [number, number][] = [];
-  for (let t = 0; t < L; t += perDispatch) ranges.push([t, Math.min(L, t + perDispatch)]);
-  const bounds = ranges.length > 1 ? param("bounds", { k: "bounds" }, "int32", 2, "in") : -1;
+  const perDispatch = Math.max(1, Math.min(Math.floor((LOOP_BUDGET - 64) / iterationTrips(seg.kernels, [...yCopies, ...carryCopies], W)), maxTrips));
+  const ranges = iterationRanges(L, perDispatch);
+  const bounds = ranges.length > 1 ? g.param("bounds", { k: "bounds" }, "int32", 2, "in") : -1;
 
-  // --- the WGSL
-  const w = new WgslWriter(params, kernels.flatMap((k) => k.stmts));
-  w.begin();
-  const out: string[] = [];
-  const ref = (p: number, index: string, write = false) => (w.used.add(p), write && w.written.add(p), `b${p}[${index}]`);
-  const [start, end] = bounds < 0 ? ["0", `${L}`] : [ref(bounds, "0"), ref(bounds, "1")];
-  out.push(`  for (var lt_: i32 = ${start}; lt_ < ${end}; lt_ += 1) {`, `    let lp_ = ${call.reverse ? `${L - 1} - lt_` : "lt_"};`);
-  const strided = (n: number, vars: readonly { name: string; extent: number }[], body: (ind: string) => void) => {
-    out.push(`    for (var f_ = lid; f_ < ${n}; f_ += ${W}) {`, ...decompose("f_", vars, "      "));
-    body("      ");
-    out.push("    }");
-  };
-  for (const k of kernels) {
-    strided(k.size, k.vars, (ind) => w.serial(k.stmts, ind, out));
-    out.push("    storageBarrier();");
-  }
-  const src = (from: { p: number; row: number }) => ref(from.p, from.row ? `lp_ * ${from.row} + f_` : "f_");
-  for (const y of yCopies) strided(y.size, [], (ind) => out.push(`${ind}${ref(y.p, `lp_ * ${y.size} + f_`, true)} = ${src(y.from)};`));
+  const t = new GroupText(new WgslWriter(g.params, seg.kernels.flatMap((k) => k.stmts)), W);
+  const [start, end] = bounds < 0 ? ["0", `${L}`] : [t.ref(bounds, "0"), t.ref(bounds, "1")];
+  t.out.push(`  for (var lt_: i32 = ${start}; lt_ < ${end}; lt_ += 1) {`, `    let lp_ = ${call.reverse ? `${L - 1} - lt_` : "lt_"};`);
+  t.kernels(seg.kernels);
+  for (const y of yCopies) t.strided(y.size, [], (ind) => t.out.push(`${ind}${t.ref(y.to, `lp_ * ${y.size} + f_`, true)} = ${t.src(y.from)};`));
   // A y that is a carry's old value must be copied before that carry's new value overwrites it.
-  if (yCopies.some((y) => carryCopies.some((c) => c.to === y.from.p))) out.push("    storageBarrier();");
-  for (const c of carryCopies) strided(c.size, [], (ind) => out.push(`${ind}${ref(c.to, "f_", true)} = ${src(c.from)};`));
-  out.push("    storageBarrier();", "  }");
-  for (let c = 0; c < call.numCarry; c++) (w.used.add(state(c)), w.written.add(state(c)));
-  const { source, bindings: slots } = wgslModule(w, out, W, 1);
-  const name = `group_loop_scan_${fnv1a(source)}`;
+  if (yCopies.some((y) => carryCopies.some((c) => c.to === y.from.p))) t.out.push("    storageBarrier();");
+  t.copies(carryCopies);
+  t.out.push("    storageBarrier();", "  }");
+  for (let c = 0; c < call.numCarry; c++) t.ref(g.state(c), "0", true);
+  return { ...groupProgram("scan", t), params: g.params, bindings: g.bindings, outputs: used, ranges };
+}
+
+/** A `whileLoop` as one workgroup loop (`groupWhileOf`), with how to bind and run it. */
+export interface GroupWhile<C> {
+  readonly program: WgslProgram;
+  readonly key: string;
+  readonly name: string;
+  readonly params: readonly BufferParam[];
+  /** Operands, captured values, carry states and body buffers, and the `flag` the kernel sets once the predicate is false. */
+  readonly bindings: readonly GroupBinding<C>[];
+  /** Iterations one dispatch runs at most (the loop budget): the runtime dispatches again until the flag is set. */
+  readonly trips: number;
+}
+
+/**
+ * A `whileLoop` whose predicate and body run as the device plans `cond` and `body` (their `feeds`
+ * as in wgsl-loop.ts) as one workgroup loop, or null when they do not fit one workgroup: per
+ * iteration the predicate's kernels, the predicate shared through workgroup memory (a uniform
+ * value: every invocation leaves the loop together), the body's kernels and the next carries. A
+ * dispatch runs at most `trips` iterations (the loop budget; the trip count is unknown): it sets
+ * the flag when the predicate is false, and the runtime reads the flag — one read per dispatch
+ * instead of one per iteration — and dispatches again until it is set.
+ * @example
+ * const g = groupWhileOf(call, condPlan, condFeeds, bodyPlan, bodyFeeds, 64, 8, Infinity);
+ */
+export function groupWhileOf<C>(
+  call: WhileCall, cond: Plan, condFeeds: readonly (number | C)[], body: Plan, bodyFeeds: readonly (number | C)[], threads: number, maxBuffers: number, maxTrips: number,
+): GroupWhile<C> | null {
+  if (!groupable(cond) || !groupable(body)) return null;
+  const W = workgroupFor([...[...cond.steps, ...body.steps].map((s) => gridOf(s.kernel!.body).size), ...call.inAvals.slice(0, call.numCarry).map((a) => sizeOf(a.shape))], threads);
+  if (W === null) return null;
+  const g = new GroupParams<C>(call.inAvals, call.numCarry, Infinity);
+  const c = g.segment(cond, condFeeds, "p"), b = g.segment(body, bodyFeeds, "k");
+  const carryCopies = g.carryCopies(body.outputs, b);
+  if (!carryCopies) return null;
+  const pred = c.home(cond.outputs[0]!);
+  const flag = g.param("flag", { k: "flag" }, "int32", 1, "out");
+  if (g.params.length > maxBuffers) return null;
+  const trips = Math.max(1, Math.min(Math.floor((LOOP_BUDGET - 64) / (iterationTrips(c.kernels, [], W) + iterationTrips(b.kernels, carryCopies, W))), maxTrips));
+
+  const t = new GroupText(new WgslWriter(g.params, [...c.kernels, ...b.kernels].flatMap((k) => k.stmts)), W);
+  t.out.push(`  if (lid == 0) { ${t.ref(flag, "0", true)} = 0; }`, `  for (var lt_: i32 = 0; lt_ < ${trips}; lt_ += 1) {`);
+  t.kernels(c.kernels);
+  // The predicate (a bool: a u32 0/1 word in storage) as a uniform value (workgroupUniformLoad):
+  // every invocation leaves the loop together, and barriers stay in uniform control flow.
+  t.out.push(`    if (lid == 0) { wgo_ = ${t.ref(pred.p, "0")}; }`, "    if (workgroupUniformLoad(&wgo_) == 0u) {", `      if (lid == 0) { ${t.ref(flag, "0", true)} = 1; }`, "      break;", "    }");
+  t.kernels(b.kernels);
+  t.copies(carryCopies);
+  t.out.push("    storageBarrier();", "  }");
+  for (let k = 0; k < call.numCarry; k++) t.ref(g.state(k), "0", true);
+  const made = groupProgram("while", t);
+  const source = made.program.dispatches[0]!.source.replace("@compute", "var<workgroup> wgo_: u32;\n@compute");
   return {
-    program: { dispatches: [{ source, bindings: slots, groups: [1, 1, 1] }], scratch: [], paramSizes: new Map() },
-    key: `group-loop:${source}`,
-    name,
-    params,
-    bindings,
-    outputs: used,
-    ranges,
+    program: { ...made.program, dispatches: [{ ...made.program.dispatches[0]!, source }] },
+    key: `group-loop:${source}`, name: made.name, params: g.params, bindings: g.bindings, trips,
   };
 }
 

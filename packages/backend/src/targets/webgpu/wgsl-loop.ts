@@ -78,6 +78,16 @@ export function loopTripsOverride(): number {
   return maxTripsOverride ?? Infinity;
 }
 
+/**
+ * The iteration ranges [start, end) of a loop of `length` run `perDispatch` iterations at a time.
+ * @example iterationRanges(10, 4) // [[0, 4], [4, 8], [8, 10]]
+ */
+export function iterationRanges(length: number, perDispatch: number): [number, number][] {
+  const ranges: [number, number][] = [];
+  for (let t = 0; t < length; t += perDispatch) ranges.push([t, Math.min(length, t + perDispatch)]);
+  return ranges;
+}
+
 const idx = (value: number): Operand => ({ k: "const", value, dtype: "index" });
 const local = (name: string, dtype: ExprDType): Operand => ({ k: "local", name, dtype });
 const sameOperand = (a: Operand, b: Operand): boolean =>
@@ -355,8 +365,7 @@ export function loopKernelOf<C>(call: ScanCall, plan: Plan, feeds: readonly (num
   const fixed = serialTrips([...pre, ...after]) + 16;
   const budget = Math.max(1, Math.floor((LOOP_BUDGET - fixed) / (1 + serialTrips(loopBody))));
   const perDispatch = Math.max(1, Math.min(budget, loopTripsOverride()));
-  const ranges: [number, number][] = [];
-  for (let t = 0; t < L; t += perDispatch) ranges.push([t, Math.min(L, t + perDispatch)]);
+  const ranges = iterationRanges(L, perDispatch);
   let start: Operand = idx(0), end: Operand = idx(L);
   if (ranges.length > 1) {
     const b = inputParam("bounds", { k: "bounds" }, "int32", 2);
