@@ -7,7 +7,7 @@
  * path past the per-dispatch trip bound, and bodies that are not element-local keep the old path.
  */
 import { expect } from "chai";
-import { type Tensor, environ, forLoop, grad, jit, nn, np, scan, setBackend, webgpuRunStats } from "kiln";
+import { type Tensor, environ, forLoop, grad, jit, nn, np, scan, setBackend, webgpuRunStats, whileLoop } from "kiln";
 import { setLoopKernels, setScanDeviceMinBytes } from "../../packages/backend/src/targets/webgpu/webgpu.js";
 import { setLoopKernelMaxTrips } from "../../packages/backend/src/targets/webgpu/wgsl-loop.js";
 import { setWebgpuObserver } from "../../packages/backend/src/targets/webgpu/webgpu-observe.js";
@@ -19,7 +19,7 @@ type Fn = (...args: Tensor[]) => Tensor | Tensor[];
 const read = async (out: Tensor | Tensor[]): Promise<number[][]> =>
   Promise.all([out].flat().map(async (t) => Array.from(await t.data())));
 
-const LOOP_KERNEL = "scan as one device loop kernel", GROUP_LOOP = "scan as one device workgroup loop";
+const LOOP_KERNEL = "scan as one device loop kernel", GROUP_LOOP = "scan as one device workgroup loop", GROUP_WHILE = "while on the device as one workgroup loop";
 
 /** Whether `lower()` of `make()` on `args` shows a scan run as `how` (a loop kernel by default). */
 function usesLoopKernel(make: () => Fn, args: () => Tensor[], how = LOOP_KERNEL): boolean {
@@ -274,5 +274,67 @@ describe("webgpu: element-local scans as one device loop kernel", function () {
     const cpu = await read(jit(make())(...x()));
     setBackend("webgpu");
     close(await read(jit(make())(...x())), cpu);
+  });
+
+  it("a whileLoop with a reduction predicate runs as one workgroup loop: one read of a done flag, not one per iteration", async () => {
+    const make = (): Fn => (c0) => whileLoop((c: Tensor) => np.less(c.sum(), 100), (c: Tensor) => np.tanh(c).add(c.mul(1.1)).add(0.25), c0!) as Tensor;
+    const args = () => [np.linspace(-1, 1, 12)];
+    await threeWays(make, args, GROUP_WHILE);
+    const f = jit(make());
+    await read(f(...args()));
+    const s0 = webgpuRunStats();
+    const dispatches = await dispatchesOf(async () => read(f(...args())), "library_while");
+    const s1 = webgpuRunStats();
+    expect(dispatches, "one dispatch").to.equal(1);
+    expect(s1.loopFlagReads - s0.loopFlagReads).to.equal(1);
+    expect(s1.predicateReads - s0.predicateReads).to.equal(0);
+  });
+
+  it("workgroup while loops: a counter with a float carry, zero iterations, and the split path past the trip bound", async () => {
+    const counter = (): Fn => (c0) => {
+      const [i, c] = whileLoop(([i]: Tensor[]) => np.less(i, 10), ([i, c]: Tensor[]) => [i.add(1), c.mul(2).sub(c.max())], [np.array(0, { dtype: "int32" }), c0!]) as Tensor[];
+      return [i!, c!];
+    };
+    const args = () => [np.linspace(0, 1, 5)];
+    const whole = await threeWays(counter, args, GROUP_WHILE);
+    expect(whole[0]).to.deep.equal([10]);
+    const never = (): Fn => (c0) => whileLoop((c: Tensor) => np.greater(c.sum(), 1e9), (c: Tensor) => c.add(1), c0!) as Tensor;
+    expect(await threeWays(never, args, GROUP_WHILE)).to.deep.equal([Array.from(await args()[0]!.data())]);
+    const prev = setLoopKernelMaxTrips(3);
+    try {
+      const f = jit(counter());
+      const s0 = webgpuRunStats().loopFlagReads;
+      expect(await read(f(...args()))).to.deep.equal(whole);
+      expect(webgpuRunStats().loopFlagReads - s0, "ceil(11 predicate checks / 3)").to.equal(4);
+    } finally {
+      setLoopKernelMaxTrips(prev);
+    }
+  });
+
+  it("a workgroup while loop of 10^4 iterations: a few flag reads, the per-iteration path's values", async () => {
+    const count = (): Fn => (x0, steps) => (whileLoop(
+      ([, k]: Tensor[]) => np.less(k!, steps!),
+      ([x, k]: Tensor[]) => [x!.mul(0.999).add(x!.mean().mul(0.001)), k!.add(1)],
+      [x0!, np.zeros([], { dtype: "int32" })],
+    ) as Tensor[])[0]!;
+    const args = () => [np.linspace(0, 1, 64), np.array(Int32Array.of(10_000)).reshape([])];
+    await threeWays(count, args, GROUP_WHILE);
+    const f = jit(count());
+    await read(f(...args()));
+    const s0 = webgpuRunStats();
+    await read(f(...args()));
+    const s1 = webgpuRunStats();
+    expect(s1.predicateReads - s0.predicateReads).to.equal(0);
+    // One read per dispatch: here ~240 iterations each (the mean runs serially in one invocation).
+    expect(s1.loopFlagReads - s0.loopFlagReads).to.be.within(1, 100);
+  });
+
+  it("loops longer than the loop budget of an invocation (llvmpipe cuts loops silently past 65,535 iterations) run in full", async () => {
+    // An exact count: a loop cut short would read less.
+    const long = jit((c0: Tensor) => scan((c: Tensor) => [c.add(1), null], c0, null, { length: 150_000 })[0] as Tensor);
+    expect(long.lower(np.zeros([4], { dtype: "int32" })).kernels.some((k) => /loop kernel[^]*[3-9] dispatch/.test(k.source))).to.equal(true);
+    expect(await read(long(np.array([0, 1, 2, 3], { dtype: "int32" })))).to.deep.equal([[150_000, 150_001, 150_002, 150_003]]);
+    const group = jit((c0: Tensor) => scan((c: Tensor) => [c.add(c.max().sub(c.max())).add(1), null], c0, null, { length: 100_000 })[0] as Tensor);
+    expect(await read(group(np.array([0, 1, 2, 3], { dtype: "int32" })))).to.deep.equal([[100_000, 100_001, 100_002, 100_003]]);
   });
 });

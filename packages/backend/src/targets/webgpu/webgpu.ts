@@ -30,8 +30,8 @@ import { queueStats, recordCopy, recordPass, recordPlan } from "./webgpu-queue.j
 import { webgpuObserver } from "./webgpu-observe.js";
 import { type LoopProgram, recordLoop, recordScan } from "./webgpu-scan.js";
 import { loopKernelOf, loopTripsOverride } from "./wgsl-loop.js";
-import { groupLoopOf } from "./wgsl-group-loop.js";
-import { type DeviceBranch, branchStats, runDeviceBranch } from "./webgpu-branch.js";
+import { groupLoopOf, groupWhileOf } from "./wgsl-group-loop.js";
+import { type DeviceBranch, type WhileProgram, branchStats, runDeviceBranch, runGroupWhile } from "./webgpu-branch.js";
 import {
   type CompiledProgram, aliasedDispatch, clearProgramCache, compiledLibrary, compiledProgram, compiledWgsl, hostReason,
 } from "./webgpu-programs.js";
@@ -65,6 +65,8 @@ interface BranchRun {
   readonly step: KernelStep;
   readonly call: WhileCall | CondCall;
   readonly graphs: ReadonlyMap<Graph, BodyPlan>;
+  /** A `while` run as one workgroup loop (wgsl-group-loop.ts), reading a done flag per dispatch. */
+  readonly loop: WhileProgram<DataBuffer> | null;
 }
 
 /** A sub-graph's device plan; per plan input, the position of the graph input it is, or a captured value. */
@@ -117,7 +119,8 @@ const counters = { deviceSteps: 0, hostSteps: 0, syncPlans: 0, asyncPlans: 0, do
  * asynchronous jobs, pooled buffers, device reads (`batchedReads`: those that rode the submission
  * of the work computing them), command-buffer submissions, donated buffers taken, scans run on the
  * device (`deviceLoops`; `loopKernels`: those of them run as one loop kernel), `while`/`cond` calls run on the device (`deviceBranches`) and the
- * predicates they read (`predicateReads`, one per decision: the carry is never read back), and
+ * predicates they read (`predicateReads`, one per decision: the carry is never read back; a `while`
+ * run as one workgroup loop reads a done flag per dispatch instead, `loopFlagReads`), and
  * bind groups created (a warm jitted step reuses its cached ones).
  * @example
  * const s0 = webgpuRunStats().submissions;
@@ -127,12 +130,12 @@ const counters = { deviceSteps: 0, hostSteps: 0, syncPlans: 0, asyncPlans: 0, do
 export function webgpuRunStats(): {
   deviceSteps: number; hostSteps: number; syncPlans: number; asyncPlans: number; buffersCreated: number; buffersReused: number;
   reads: number; batchedReads: number; submissions: number; donations: number; deviceLoops: number; loopKernels: number; deviceBranches: number;
-  predicateReads: number; bindGroupsCreated: number;
+  predicateReads: number; loopFlagReads: number; bindGroupsCreated: number;
 } {
   const ctx = currentGpu();
   const pool = ctx ? poolOf(ctx) : null;
   return {
-    ...counters, predicateReads: branchStats.predicateReads, buffersCreated: pool?.created ?? 0, buffersReused: pool?.reused ?? 0,
+    ...counters, predicateReads: branchStats.predicateReads, loopFlagReads: branchStats.loopFlagReads, buffersCreated: pool?.created ?? 0, buffersReused: pool?.reused ?? 0,
     reads: queueStats.reads, batchedReads: queueStats.batchedReads, submissions: queueStats.submissions,
   };
 }
@@ -296,7 +299,8 @@ function loopProgramOf(ctx: GpuContext, call: ScanCall, body: BodyPlan, used: re
 
 /**
  * The device run of a `while` or `cond` step, or null when it runs on the host: every sub-graph
- * must run on the device (`subPlanOf`). A `while` body must also move the bytes a scan body must
+ * must run on the device (`subPlanOf`). A `while` that fits one workgroup runs as a workgroup loop
+ * (`whileProgramOf`: a flag read per dispatch). Another `while` body must move the bytes a scan body must
  * (`scanDeviceMinBytes`): each iteration costs a submission and a read of its predicate, ~0.3–1 ms
  * on a software adapter, where the host runs a small body in microseconds. A `cond` always runs
  * here when it can: the host would read back all its operands, the device reads one predicate.
@@ -312,14 +316,27 @@ function deviceBranch(ctx: GpuContext, step: KernelStep, dtypeOf: (id: number) =
     if (!sub) return null;
     graphs.set(g, sub);
   }
-  if (call.kind === "while" && graphs.get(call.body)!.gp.plan.stats.bytes < scanDeviceMinBytes(ctx)) return null;
-  return { kind: "branch", step, call, graphs };
+  const loop = call.kind === "while" ? whileProgramOf(ctx, call, graphs.get(call.cond)!, graphs.get(call.body)!) : null;
+  if (!loop && call.kind === "while" && graphs.get(call.body)!.gp.plan.stats.bytes < scanDeviceMinBytes(ctx)) return null;
+  return { kind: "branch", step, call, graphs, loop };
+}
+
+/** A `while` whose predicate and body plans are `cond` and `body` as one workgroup loop, compiled; null when they do not fit one. */
+function whileProgramOf(ctx: GpuContext, call: WhileCall, cond: BodyPlan, body: BodyPlan): WhileProgram<DataBuffer> | null {
+  if (!loopKernelsOn || [cond, body].some((b) => b.gp.runs.some((r) => r.kind !== "device"))) return null;
+  const loop = groupWhileOf(call, cond.gp.plan, cond.feeds, body.gp.plan, body.feeds, ctx.tuning.groupThreads, ctx.limits.maxStorageBuffersPerShaderStage, loopTripsOverride());
+  if (!loop) return null;
+  try {
+    return { loop, compiled: compiledWgsl(ctx, loop.key, loop.name, loop.program) };
+  } catch {
+    return null;
+  }
 }
 
 /** A plan holding a program that failed to compile (reported by a read) is built again. */
 function hasFailed(gp: GpuPlan): boolean {
   return gp.runs.some((r) => (r.kind === "device" && r.compiled.failed) || (r.kind === "scan" && (hasFailed(r.body.gp) || !!r.loop?.compiled.failed)) ||
-    (r.kind === "branch" && [...r.graphs.values()].some((b) => hasFailed(b.gp))));
+    (r.kind === "branch" && (!!r.loop?.compiled.failed || [...r.graphs.values()].some((b) => hasFailed(b.gp)))));
 }
 
 const PLAN_CACHE_SIZE = 256;
@@ -560,10 +577,13 @@ function recordSubPlan(ctx: GpuContext, body: BodyPlan, args: readonly GPUBuffer
 async function runBranchStep(ctx: GpuContext, run: BranchRun, bufOf: (id: number) => GPUBuffer, started: Map<ControlCall, Promise<DeviceBranch>>): Promise<void> {
   let result = started.get(run.call);
   if (!result) {
-    result = runDeviceBranch(ctx, run.call, run.step.bindings.slice(1).map(bufOf), (graph, args) => {
-      const sub = run.graphs.get(graph)!;
-      return scopedErrors(ctx, () => recordPlan(ctx, unverified(sub.gp), () => recordSubPlan(ctx, sub, args, run.call.kind)));
-    });
+    const ins = run.step.bindings.slice(1).map(bufOf);
+    result = run.loop
+      ? runGroupWhile(ctx, run.step, run.loop, ins, (c) => inputGpu(ctx, c, "while"), (layout, entries) => bindGroupFor(ctx, layout, entries))
+      : runDeviceBranch(ctx, run.call, ins, (graph, args) => {
+        const sub = run.graphs.get(graph)!;
+        return scopedErrors(ctx, () => recordPlan(ctx, unverified(sub.gp), () => recordSubPlan(ctx, sub, args, run.call.kind)));
+      });
     started.set(run.call, result);
     counters.deviceBranches++;
   }
@@ -820,6 +840,9 @@ function loopSource(r: ScanRun | BranchRun): string {
     return `// scan as one device workgroup loop: one workgroup runs ${r.call.length} iterations, the body's kernels separated by storage barriers, ${ranges.length} dispatch(es), no read-back\n${r.loop.compiled.source}`;
   }
   if (r.kind === "scan") return `// scan on the device: ${r.call.length} iterations recorded into the step's submission, no read-back per iteration\n${sources(r.body.gp)}`;
+  if (r.loop) {
+    return `// while on the device as one workgroup loop: up to ${r.loop.loop.trips} iterations per dispatch, then a read of its done flag (never the carry)\n${r.loop.compiled.source}`;
+  }
   const how = r.call.kind === "while"
     ? "while on the device: per iteration, the body and the predicate of the new carry in one submission and a read of the predicate (never the carry)"
     : "cond on the device: a read of the predicate, then only the branch taken";

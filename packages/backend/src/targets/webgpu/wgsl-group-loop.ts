@@ -18,8 +18,8 @@ import { type Aval, type DType, type ScanCall, type WhileCall, sizeOf } from "@k
 import { type BufferParam, type Operand, type Stmt, fnv1a } from "../../kernel.js";
 import { type Plan } from "../../schedule.js";
 import { type WgslProgram, decompose, gridOf, wgslModule } from "./wgsl-module.js";
-import { LOOP_BUDGET, serialTrips } from "./wgsl-loops.js";
-import { type LoopInput, iterationRanges, renameStmt } from "./wgsl-loop.js";
+import { serialTrips } from "./wgsl-loops.js";
+import { type LoopInput, iterationRanges, renameStmt, tripsPerDispatch } from "./wgsl-loop.js";
 import { WgslWriter } from "./wgsl.js";
 
 /** Elements one invocation handles per kernel and per iteration, at most: larger bodies want a pass per kernel. */
@@ -213,7 +213,7 @@ export function groupLoopOf<C>(
   const carryCopies = g.carryCopies(plan.outputs.slice(0, call.numCarry), seg);
   if (!carryCopies || g.params.length + 1 > maxBuffers) return null;
 
-  const perDispatch = Math.max(1, Math.min(Math.floor((LOOP_BUDGET - 64) / iterationTrips(seg.kernels, [...yCopies, ...carryCopies], W)), maxTrips));
+  const perDispatch = tripsPerDispatch(iterationTrips(seg.kernels, [...yCopies, ...carryCopies], W), maxTrips);
   const ranges = iterationRanges(L, perDispatch);
   const bounds = ranges.length > 1 ? g.param("bounds", { k: "bounds" }, "int32", 2, "in") : -1;
 
@@ -266,7 +266,7 @@ export function groupWhileOf<C>(
   const pred = c.home(cond.outputs[0]!);
   const flag = g.param("flag", { k: "flag" }, "int32", 1, "out");
   if (g.params.length > maxBuffers) return null;
-  const trips = Math.max(1, Math.min(Math.floor((LOOP_BUDGET - 64) / (iterationTrips(c.kernels, [], W) + iterationTrips(b.kernels, carryCopies, W))), maxTrips));
+  const trips = tripsPerDispatch(iterationTrips(c.kernels, [], W) + iterationTrips(b.kernels, carryCopies, W), maxTrips);
 
   const t = new GroupText(new WgslWriter(g.params, [...c.kernels, ...b.kernels].flatMap((k) => k.stmts)), W);
   t.out.push(`  if (lid == 0) { ${t.ref(flag, "0", true)} = 0; }`, `  for (var lt_: i32 = 0; lt_ < ${trips}; lt_ += 1) {`);

@@ -88,6 +88,17 @@ export function iterationRanges(length: number, perDispatch: number): [number, n
   return ranges;
 }
 
+/**
+ * Iterations one dispatch of a device loop runs: half the loop budget (`LOOP_BUDGET / 2`), less
+ * the iterations outside the loop (`fixed`), over the loop iterations of one iteration. Half, because `serialTrips` counts a loop's iterations, while
+ * llvmpipe's counter also takes each loop's exit test: a workgroup while loop sized to the whole
+ * budget (~136 counted per iteration) was cut short, silently (test/webgpu/loop-kernel.test.ts).
+ * @example tripsPerDispatch(100, Infinity) // 327
+ */
+export function tripsPerDispatch(perIteration: number, maxTrips: number, fixed = 0): number {
+  return Math.max(1, Math.min(Math.floor((LOOP_BUDGET / 2 - 64 - fixed) / perIteration), maxTrips));
+}
+
 const idx = (value: number): Operand => ({ k: "const", value, dtype: "index" });
 const local = (name: string, dtype: ExprDType): Operand => ({ k: "local", name, dtype });
 const sameOperand = (a: Operand, b: Operand): boolean =>
@@ -362,9 +373,7 @@ export function loopKernelOf<C>(call: ScanCall, plan: Plan, feeds: readonly (num
   const { hoisted, rest } = hoistInvariant(iter, new Set(["lt_", ...head_.flatMap((st) => (st.s === "let" ? [st.name] : []))]));
   pre.push(...hoisted);
   const loopBody = [...head_, ...rest];
-  const fixed = serialTrips([...pre, ...after]) + 16;
-  const budget = Math.max(1, Math.floor((LOOP_BUDGET - fixed) / (1 + serialTrips(loopBody))));
-  const perDispatch = Math.max(1, Math.min(budget, loopTripsOverride()));
+  const perDispatch = tripsPerDispatch(1 + serialTrips(loopBody), loopTripsOverride(), serialTrips([...pre, ...after]));
   const ranges = iterationRanges(L, perDispatch);
   let start: Operand = idx(0), end: Operand = idx(L);
   if (ranges.length > 1) {
