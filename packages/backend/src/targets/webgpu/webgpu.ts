@@ -275,10 +275,11 @@ export function setLoopKernels(on: boolean): boolean {
 function loopProgramOf(ctx: GpuContext, call: ScanCall, body: BodyPlan, used: readonly number[]): LoopProgram<DataBuffer> | null {
   if (!loopKernelsOn || body.gp.runs.some((r) => r.kind !== "device")) return null;
   const maxBuffers = ctx.limits.maxStorageBuffersPerShaderStage;
-  const loop = loopKernelOf(call, body.gp.plan, body.feeds, used, maxBuffers);
+  const found = loopKernelOf(call, body.gp.plan, body.feeds, used, maxBuffers);
+  const loop = found && !brokenLoops.has(found.kernel.name) ? found : null;
   if (!loop) {
     const group = groupLoopOf(call, body.gp.plan, body.feeds, used, ctx.tuning.groupThreads, maxBuffers, loopTripsOverride());
-    if (!group) return null;
+    if (!group || brokenLoops.has(group.name)) return null;
     try {
       return { kind: "group", loop: group, compiled: compiledWgsl(ctx, group.key, group.name, group.program) };
     } catch {
@@ -325,7 +326,7 @@ function deviceBranch(ctx: GpuContext, step: KernelStep, dtypeOf: (id: number) =
 function whileProgramOf(ctx: GpuContext, call: WhileCall, cond: BodyPlan, body: BodyPlan): WhileProgram<DataBuffer> | null {
   if (!loopKernelsOn || [cond, body].some((b) => b.gp.runs.some((r) => r.kind !== "device"))) return null;
   const loop = groupWhileOf(call, cond.gp.plan, cond.feeds, body.gp.plan, body.feeds, ctx.tuning.groupThreads, ctx.limits.maxStorageBuffersPerShaderStage, loopTripsOverride());
-  if (!loop) return null;
+  if (!loop || brokenLoops.has(loop.name)) return null;
   try {
     return { loop, compiled: compiledWgsl(ctx, loop.key, loop.name, loop.program) };
   } catch {
@@ -335,8 +336,20 @@ function whileProgramOf(ctx: GpuContext, call: WhileCall, cond: BodyPlan, body: 
 
 /** A plan holding a program that failed to compile (reported by a read) is built again. */
 function hasFailed(gp: GpuPlan): boolean {
-  return gp.runs.some((r) => (r.kind === "device" && r.compiled.failed) || (r.kind === "scan" && (hasFailed(r.body.gp) || !!r.loop?.compiled.failed)) ||
-    (r.kind === "branch" && (!!r.loop?.compiled.failed || [...r.graphs.values()].some((b) => hasFailed(b.gp)))));
+  return gp.runs.some((r) => (r.kind === "device" && r.compiled.failed) || (r.kind === "scan" && (hasFailed(r.body.gp) || loopFailed(r.loop))) ||
+    (r.kind === "branch" && (loopFailed(r.loop) || [...r.graphs.values()].some((b) => hasFailed(b.gp)))));
+}
+
+/**
+ * Device loops whose program failed to compile (by name): the plan built again runs that loop the
+ * per-iteration way instead of compiling the same program again (its error was reported once).
+ */
+const brokenLoops = new Set<string>();
+
+function loopFailed(loop: { readonly compiled: CompiledProgram; readonly loop: { readonly kernel?: { name: string }; readonly name?: string } } | null): boolean {
+  if (!loop?.compiled.failed) return false;
+  brokenLoops.add(loop.loop.kernel?.name ?? loop.loop.name!);
+  return true;
 }
 
 const PLAN_CACHE_SIZE = 256;

@@ -9,10 +9,13 @@
  * Every value of the body lives in its own device buffer (the carries in state buffers the
  * runtime fills before the pass and copies out after it), so a kernel's statements run as the
  * per-iteration path's do, reading and storing at their own indices — the same operations in the
- * same order per element, hence the same float32 results. Taken when every kernel, carry and
- * stored y has at most `GROUP_LOOP_MAX_PER_INVOCATION` elements per invocation, no contraction or
- * library kernel is in the body, and the buffers fit the binding limit. The loop budget of an
- * invocation (wgsl-loops.ts) splits long loops into several dispatches, as wgsl-loop.ts does.
+ * same order per element, hence the same float32 results where that path runs one invocation per
+ * output (a reduction it shares across a workgroup, ≥ `coopMin` elements, is summed serially here:
+ * within float32 rounding of it). Taken when every kernel, carry and stored y has at most
+ * `GROUP_LOOP_MAX_PER_INVOCATION` elements per invocation, no contraction or library kernel is in
+ * the body, and the buffers fit the binding limit. The loop budget of an invocation
+ * (wgsl-loops.ts) splits long loops into several dispatches, as wgsl-loop.ts does. A `whileLoop`
+ * runs the same way (`groupWhileOf`), its predicate's kernels first in each iteration.
  */
 import { type Aval, type DType, type ScanCall, type WhileCall, sizeOf } from "@kiln/core";
 import { type BufferParam, type Operand, type Stmt, fnv1a } from "../../kernel.js";
