@@ -36,14 +36,19 @@ export type GroupBinding<C> =
   | { readonly k: "temp" }
   | { readonly k: "flag" };
 
-/** A scan as one workgroup loop (the file comment), with how to bind and run it. */
-export interface GroupLoop<C> {
+/** A one-workgroup program and what its parameters are bound to. */
+interface WorkgroupProgram<C> {
   readonly program: WgslProgram;
   /** The program's identity (its source): compiled once. */
   readonly key: string;
   readonly name: string;
   readonly params: readonly BufferParam[];
+  /** Per parameter (a while loop's include the `flag` the kernel sets once the predicate is false). */
   readonly bindings: readonly GroupBinding<C>[];
+}
+
+/** A scan as one workgroup loop (the file comment), with how to bind and run it. */
+export interface GroupLoop<C> extends WorkgroupProgram<C> {
   /** Call output indices stored by the kernel or copied from the carry state (the used ones). */
   readonly outputs: readonly number[];
   readonly ranges: readonly (readonly [number, number])[];
@@ -234,13 +239,7 @@ export function groupLoopOf<C>(
 }
 
 /** A `whileLoop` as one workgroup loop (`groupWhileOf`), with how to bind and run it. */
-export interface GroupWhile<C> {
-  readonly program: WgslProgram;
-  readonly key: string;
-  readonly name: string;
-  readonly params: readonly BufferParam[];
-  /** Operands, captured values, carry states and body buffers, and the `flag` the kernel sets once the predicate is false. */
-  readonly bindings: readonly GroupBinding<C>[];
+export interface GroupWhile<C> extends WorkgroupProgram<C> {
   /** Iterations one dispatch runs at most (the loop budget): the runtime dispatches again until the flag is set. */
   readonly trips: number;
 }
