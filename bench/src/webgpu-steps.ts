@@ -8,7 +8,7 @@
  * (llvmpipe's shader threads included): on a machine shared with other work it moves far less
  * than wall time, so before/after comparisons under load read it first.
  */
-import { setScanDeviceMinBytes } from "../../packages/backend/src/targets/webgpu/webgpu.js";
+import { setLoopKernels, setScanDeviceMinBytes } from "../../packages/backend/src/targets/webgpu/webgpu.js";
 import { type Tensor, destroyGpu, grad, init, jit, np, scan, setBackend, setWebgpuHostPlanLimit, webgpuRunStats } from "kiln";
 
 import { random } from "./data.js";
@@ -76,12 +76,14 @@ const workloads: Record<string, () => Promise<void>> = {
     const mkBig = () => jit((b0: Tensor) => scan((c: Tensor) => [np.tanh(c.mul(0.999).add(0.001)), null] as [Tensor, null], b0, null, { length: 100 })[0]);
     const b0 = np.ones([1 << 18]).add(0);
     await b0.data();
-    for (const [where, bytes] of [["device", 0], ["host", Infinity]] as const) {
-      const was = setScanDeviceMinBytes(bytes);
+    // The default (element-local bodies: one loop kernel), a compute pass per iteration, the host.
+    for (const [where, bytes, loops] of [["device loop kernel", 0, true], ["device per iteration", 0, false], ["host", Infinity, false]] as const) {
+      const was = setScanDeviceMinBytes(bytes), wasLoops = setLoopKernels(loops);
       const scan1k = mkScan1k(), big = mkBig(); // compiled under this setting
       await time(`jitted scan, 1,000 steps of [16], ${where}`, () => (scan1k(c0) as Tensor).data(), 1500, "ms");
       await time(`jitted scan, 100 steps of [2^18], ${where}`, () => (big(b0) as Tensor).data(), 1500, "ms");
       setScanDeviceMinBytes(was);
+      setLoopKernels(wasLoops);
     }
   },
 };

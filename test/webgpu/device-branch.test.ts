@@ -3,11 +3,12 @@
  * body, predicate and branches run as device kernels; the host reads one predicate per decision
  * and never the carry (`webgpuRunStats().reads` against `predicateReads`), values equal the cpu
  * backend's, only the taken branch's State effects land, and a 10^4-iteration loop holds its
- * memory steady.
+ * memory steady. A `while` small enough for one workgroup runs as a workgroup loop by default
+ * (test/webgpu/loop-kernel.test.ts): this suite turns those off to test the per-iteration path.
  */
 import { expect } from "chai";
 import { ParamState, type Tensor, cond, jit, np, scan, webgpuRunStats, whileLoop } from "kiln";
-import { setScanDeviceMinBytes } from "../../packages/backend/src/targets/webgpu/webgpu.js";
+import { setLoopKernels, setScanDeviceMinBytes } from "../../packages/backend/src/targets/webgpu/webgpu.js";
 import { expectClose as close, onBoth } from "./cpu-parity.js";
 import { useWebgpu } from "./env.js";
 
@@ -15,9 +16,9 @@ describe("webgpu: whileLoop and cond on the device", function () {
   this.timeout(120_000);
   useWebgpu();
   // Small loop bodies run on the host by default on a software adapter (a submission costs more there).
-  let was: number | null = null;
-  before(() => void (was = setScanDeviceMinBytes(0)));
-  after(() => setScanDeviceMinBytes(was));
+  let was: number | null = null, loops = true;
+  before(() => void ((was = setScanDeviceMinBytes(0)), (loops = setLoopKernels(false))));
+  after(() => void (setScanDeviceMinBytes(was), setLoopKernels(loops)));
 
   /** Halves `v` and counts until its sum drops below `limit`: a carry of two values, a constant. */
   const halving = jit((v: Tensor, limit: Tensor): Tensor[] => {

@@ -13,8 +13,12 @@
  */
 import { type CondCall, type Graph, type WhileCall, evalControl } from "@kiln/core";
 import { type GpuContext } from "./webgpu-device.js";
-import { poolOf } from "./webgpu-memory.js";
-import { readDevice } from "./webgpu-queue.js";
+import { deviceBytes, poolOf, scopedErrors } from "./webgpu-memory.js";
+import { readDevice, recordCopy, recordPass, recordPlan } from "./webgpu-queue.js";
+import { type CompiledProgram } from "./webgpu-programs.js";
+import { type GroupWhile } from "./wgsl-group-loop.js";
+import { webgpuObserver } from "./webgpu-observe.js";
+import { type KernelStep } from "../../schedule.js";
 
 /** The outputs of a `while`/`cond` run on the device, and the buffers among them the run made (the caller's to release). */
 export interface DeviceBranch {
@@ -22,8 +26,11 @@ export interface DeviceBranch {
   readonly owned: ReadonlySet<GPUBuffer>;
 }
 
-/** Predicates read by device `while`/`cond` runs (one per decision), for `webgpuRunStats`. */
-export const branchStats = { predicateReads: 0 };
+/**
+ * Predicates read by device `while`/`cond` runs (one per decision), and the done flags read by
+ * while loops run as one workgroup loop (one per dispatch), for `webgpuRunStats`.
+ */
+export const branchStats = { predicateReads: 0, loopFlagReads: 0 };
 
 /**
  * Runs `call` over the device buffers `ins` (`[pred, ...operands]` for cond, `[...carry,
@@ -68,4 +75,55 @@ export async function runDeviceBranch(
     carry = next;
   }
   return { outs: carry, owned };
+}
+
+/** A `whileLoop` as one workgroup loop (wgsl-group-loop.ts), compiled. */
+export interface WhileProgram<C> {
+  readonly loop: GroupWhile<C>;
+  readonly compiled: CompiledProgram;
+}
+
+/**
+ * Runs a `whileLoop` as one workgroup loop on the device buffers `ins` (`[...carry, ...consts]`):
+ * the carries copied into the loop's state buffers, then a dispatch of up to `trips` iterations
+ * and a read of its done flag, again until the flag is set — one read per dispatch (per
+ * ~65,000 loop iterations on llvmpipe), not one per iteration. `captured` and `bind` as for a
+ * scan's loop (webgpu-scan.ts); `step` is reported to the observer with each dispatch.
+ * @example
+ * const { outs, owned } = await runGroupWhile(ctx, step, program, ins, (c) => inputGpu(c), bindGroupFor);
+ */
+export async function runGroupWhile<C>(
+  ctx: GpuContext, step: KernelStep, program: WhileProgram<C>, ins: readonly GPUBuffer[], captured: (value: C) => GPUBuffer,
+  bind: (layout: GPUBindGroupLayout, entries: readonly { binding: number; resource: { buffer: GPUBuffer } }[]) => GPUBindGroup,
+): Promise<DeviceBranch> {
+  const { loop, compiled } = program;
+  const pool = poolOf(ctx);
+  const owned = new Set<GPUBuffer>();
+  const bound = loop.bindings.map((b, p): GPUBuffer => {
+    if (b.k === "operand") return ins[b.index]!;
+    if (b.k === "captured") return captured(b.value);
+    const buf = pool.acquire(deviceBytes(loop.params[p]!.size));
+    owned.add(buf);
+    return buf;
+  });
+  const outs: GPUBuffer[] = [];
+  loop.bindings.forEach((b, p) => {
+    if (b.k !== "state") return;
+    recordCopy(ctx, ins[b.carry]!, bound[p]!, loop.params[p]!.size * 4);
+    outs[b.carry] = bound[p]!;
+  });
+  const flag = bound[loop.bindings.findIndex((b) => b.k === "flag")]!;
+  const d = compiled.program.dispatches[0]!;
+  const group = bind(compiled.layouts[0]!, d.bindings.map((p, slot) => ({ binding: slot, resource: { buffer: bound[p]! } })));
+  for (;;) {
+    scopedErrors(ctx, () => recordPlan(ctx, !compiled.verified, () => recordPass(ctx, (pass) => {
+      pass.setPipeline(compiled.pipelines[0]!);
+      pass.setBindGroup(0, group);
+      pass.dispatchWorkgroups(1);
+    })));
+    webgpuObserver()?.step(step, 1);
+    branchStats.loopFlagReads++;
+    if ((await readDevice(ctx, flag, "int32", 1))[0] !== 0) break;
+  }
+  return { outs, owned };
 }

@@ -152,6 +152,16 @@ export function compiledProgram(ctx: GpuContext, k: Kernel): CompiledProgram {
 }
 
 /**
+ * A program rendered outside the kernel IR (a scan's workgroup loop, wgsl-group-loop.ts), compiled
+ * once per `key` (its source) and checked like every other.
+ * @example
+ * const compiled = compiledWgsl(ctx, group.key, group.name, group.program);
+ */
+export function compiledWgsl(ctx: GpuContext, key: string, name: string, program: WgslProgram): CompiledProgram {
+  return compiledBy(ctx, key, name, () => ({ program, storeId: null }));
+}
+
+/**
  * The compiled program of a library step (targets/webgpu/wgsl-library.ts), or null when it has no WGSL
  * version. Keyed by the operation, its parameters, shapes and dtypes.
  */

@@ -28,10 +28,12 @@ import {
 } from "./webgpu-memory.js";
 import { queueStats, recordCopy, recordPass, recordPlan } from "./webgpu-queue.js";
 import { webgpuObserver } from "./webgpu-observe.js";
-import { recordScan } from "./webgpu-scan.js";
-import { type DeviceBranch, branchStats, runDeviceBranch } from "./webgpu-branch.js";
+import { type LoopProgram, recordLoop, recordScan } from "./webgpu-scan.js";
+import { loopKernelOf, loopTripsOverride } from "./wgsl-loop.js";
+import { groupLoopOf, groupWhileOf } from "./wgsl-group-loop.js";
+import { type DeviceBranch, type WhileProgram, branchStats, runDeviceBranch, runGroupWhile } from "./webgpu-branch.js";
 import {
-  type CompiledProgram, aliasedDispatch, clearProgramCache, compiledLibrary, compiledProgram, hostReason,
+  type CompiledProgram, aliasedDispatch, clearProgramCache, compiledLibrary, compiledProgram, compiledWgsl, hostReason,
 } from "./webgpu-programs.js";
 import { planDonations } from "../../host/donate.js";
 import { hostifyControlLeaves } from "./webgpu-control.js";
@@ -43,12 +45,16 @@ type StepRun =
   | ScanRun
   | BranchRun;
 
-/** A `scan` step whose body runs on the device (webgpu-scan.ts); `feeds` as `BodyPlan`'s. */
+/**
+ * A `scan` step whose body runs on the device (webgpu-scan.ts): as one loop kernel when the body
+ * is element-local (`loop`, wgsl-loop.ts), else one recording of `body` per iteration.
+ */
 interface ScanRun {
   readonly kind: "scan";
   readonly step: KernelStep;
   readonly call: ScanCall;
   readonly body: BodyPlan;
+  readonly loop: LoopProgram<DataBuffer> | null;
 }
 
 /**
@@ -60,6 +66,8 @@ interface BranchRun {
   readonly step: KernelStep;
   readonly call: WhileCall | CondCall;
   readonly graphs: ReadonlyMap<Graph, BodyPlan>;
+  /** A `while` run as one workgroup loop (wgsl-group-loop.ts), reading a done flag per dispatch. */
+  readonly loop: WhileProgram<DataBuffer> | null;
 }
 
 /** A sub-graph's device plan; per plan input, the position of the graph input it is, or a captured value. */
@@ -105,18 +113,19 @@ interface PinnedBuffers {
  */
 const STAGE_MAX_BYTES = 64 << 10;
 
-const counters = { deviceSteps: 0, hostSteps: 0, syncPlans: 0, asyncPlans: 0, donations: 0, deviceLoops: 0, deviceBranches: 0, bindGroupsCreated: 0 };
+const counters = { deviceSteps: 0, hostSteps: 0, syncPlans: 0, asyncPlans: 0, donations: 0, deviceLoops: 0, loopKernels: 0, deviceBranches: 0, bindGroupsCreated: 0 };
 
 /**
  * Steps run on the device and on the host so far, plans run synchronously (device only) or as
  * asynchronous jobs, pooled buffers, device reads (`batchedReads`: those that rode the submission
  * of the work computing them), command-buffer submissions, donated buffers taken, scans run on the
- * device (`deviceLoops`), `while`/`cond` calls run on the device (`deviceBranches`) and the
- * predicates they read (`predicateReads`, one per decision: the carry is never read back), and
- * bind groups created (a warm jitted step reuses its cached ones), bytes uploaded from the host
- * (`uploadedBytes`: a warm call on unchanged inputs uploads none), and jitted calls run on the
- * host's kernels because they were small and their inputs were on the host (`hostPlans`,
- * webgpu-small-plans.ts).
+ * device (`deviceLoops`; `loopKernels`: those of them run as one loop kernel), `while`/`cond` calls
+ * run on the device (`deviceBranches`) and the predicates they read (`predicateReads`, one per
+ * decision: the carry is never read back; a `while` run as one workgroup loop reads a done flag per
+ * dispatch instead, `loopFlagReads`), bind groups created (a warm jitted step reuses its cached
+ * ones), bytes uploaded from the host (`uploadedBytes`: a warm call on unchanged inputs uploads
+ * none), and jitted calls run on the host's kernels because they were small and their inputs were
+ * on the host (`hostPlans`, webgpu-small-plans.ts).
  * @example
  * const s0 = webgpuRunStats().submissions;
  * await step(x).item();
@@ -124,13 +133,14 @@ const counters = { deviceSteps: 0, hostSteps: 0, syncPlans: 0, asyncPlans: 0, do
  */
 export function webgpuRunStats(): {
   deviceSteps: number; hostSteps: number; syncPlans: number; asyncPlans: number; buffersCreated: number; buffersReused: number;
-  reads: number; batchedReads: number; submissions: number; donations: number; deviceLoops: number; deviceBranches: number;
-  predicateReads: number; bindGroupsCreated: number; hostPlans: number; uploadedBytes: number;
+  reads: number; batchedReads: number; submissions: number; donations: number; deviceLoops: number; loopKernels: number; deviceBranches: number;
+  predicateReads: number; loopFlagReads: number; bindGroupsCreated: number; hostPlans: number; uploadedBytes: number;
 } {
   const ctx = currentGpu();
   const pool = ctx ? poolOf(ctx) : null;
   return {
-    ...counters, hostPlans: hostPlanStats.hostPlans, predicateReads: branchStats.predicateReads, buffersCreated: pool?.created ?? 0, buffersReused: pool?.reused ?? 0,
+    ...counters, hostPlans: hostPlanStats.hostPlans, predicateReads: branchStats.predicateReads, loopFlagReads: branchStats.loopFlagReads,
+    buffersCreated: pool?.created ?? 0, buffersReused: pool?.reused ?? 0,
     reads: queueStats.reads, batchedReads: queueStats.batchedReads, submissions: queueStats.submissions, uploadedBytes: queueStats.uploadedBytes,
   };
 }
@@ -148,8 +158,9 @@ function buildGpuPlan(ctx: GpuContext, outputs: readonly Node[], isBuffer: (n: N
   const biggest = Math.max(0, ...plan.buffers.filter((b) => b.dtype !== "float64").map((b) => deviceBytes(b.size)));
   if (biggest > limit) throw bindingLimitError(biggest, limit);
   const dtypeOf = (id: number) => plan.buffers[id]!.dtype;
+  const used = controlOutputsUsed(plan);
   const runs: StepRun[] = plan.steps.map((step): StepRun => {
-    const loop = deviceScan(ctx, step, dtypeOf) ?? deviceBranch(ctx, step, dtypeOf);
+    const loop = deviceScan(ctx, step, dtypeOf, used) ?? deviceBranch(ctx, step, dtypeOf);
     if (loop) return loop;
     const reason = hostReason(step, dtypeOf);
     if (reason && reason.startsWith("float64")) warnFloat64Once();
@@ -218,21 +229,84 @@ export function setScanDeviceMinBytes(bytes: number | null): number | null {
   return was;
 }
 
+/** Per control call of a plan, the indices of its outputs that some step copies out (sorted). */
+function controlOutputsUsed(plan: Plan): Map<ControlCall, number[]> {
+  const used = new Map<ControlCall, number[]>();
+  for (const s of plan.steps) {
+    const p = s.library?.params as { call?: ControlCall; index?: number } | undefined;
+    if (p?.call && typeof p.index === "number") (used.get(p.call) ?? used.set(p.call, []).get(p.call)!).push(p.index);
+  }
+  for (const list of used.values()) list.sort((a, b) => a - b);
+  return used;
+}
+
 /**
  * The device run of a `scan` step, or null when it runs on the host: its body must run entirely
- * on the device (`subPlanOf`) and move enough bytes per iteration (`scanDeviceMinBytes`).
+ * on the device (`subPlanOf`). An element-local or small body always runs here, as one device
+ * loop (`loopProgramOf`: one dispatch for the whole loop beats the host's read-back and upload);
+ * any other body must move enough bytes per iteration to pay for a compute pass per iteration
+ * (`scanDeviceMinBytes`).
  */
-function deviceScan(ctx: GpuContext, step: KernelStep, dtypeOf: (id: number) => DType): ScanRun | null {
+function deviceScan(ctx: GpuContext, step: KernelStep, dtypeOf: (id: number) => DType, used: ReadonlyMap<ControlCall, readonly number[]>): ScanRun | null {
   if (step.library?.name !== "scan" || step.bindings.some((id) => id >= 0 && dtypeOf(id) === "float64")) return null;
   const call = (step.library.params as { call: ControlCall }).call;
   if (call.kind !== "scan") return null;
   const body = subPlanOf(ctx, call.body);
-  return body && body.gp.plan.stats.bytes >= scanDeviceMinBytes(ctx) ? { kind: "scan", step, call, body } : null;
+  if (!body) return null;
+  const loop = loopProgramOf(ctx, call, body, used.get(call) ?? []);
+  if (loop) return { kind: "scan", step, call, body, loop };
+  return body.gp.plan.stats.bytes >= scanDeviceMinBytes(ctx) ? { kind: "scan", step, call, body, loop: null } : null;
+}
+
+let loopKernelsOn = true;
+
+/**
+ * Whether scans run as one device loop where their body allows (a loop kernel, wgsl-loop.ts, or a
+ * workgroup loop, wgsl-group-loop.ts); returns the previous setting. Off, they take the
+ * per-iteration path: for tests comparing the two, and measurements.
+ * @example
+ * const was = setLoopKernels(false); // every device scan records its body once per iteration
+ */
+export function setLoopKernels(on: boolean): boolean {
+  const was = loopKernelsOn;
+  loopKernelsOn = on;
+  return was;
+}
+
+/**
+ * A scan whose body plan is `body` as one device loop, compiled: an element-local body as a loop
+ * kernel (wgsl-loop.ts), a small one as a workgroup loop (wgsl-group-loop.ts); else null.
+ */
+function loopProgramOf(ctx: GpuContext, call: ScanCall, body: BodyPlan, used: readonly number[]): LoopProgram<DataBuffer> | null {
+  if (!loopKernelsOn || body.gp.runs.some((r) => r.kind !== "device")) return null;
+  const maxBuffers = ctx.limits.maxStorageBuffersPerShaderStage;
+  const found = loopKernelOf(call, body.gp.plan, body.feeds, used, maxBuffers);
+  const loop = found && !brokenLoops.has(found.kernel.name) ? found : null;
+  if (!loop) {
+    const group = groupLoopOf(call, body.gp.plan, body.feeds, used, ctx.tuning.groupThreads, maxBuffers, loopTripsOverride());
+    if (!group || brokenLoops.has(group.name)) return null;
+    try {
+      return { kind: "group", loop: group, compiled: compiledWgsl(ctx, group.key, group.name, group.program) };
+    } catch {
+      return null;
+    }
+  }
+  try {
+    const compiled = compiledProgram(ctx, loop.kernel);
+    // One dispatch per iteration range, one invocation per element (wgsl-kernel.ts's thread
+    // mapping: the loop budget kept it there; a workgroup sharing an element would split the loop).
+    const [d, ...more] = compiled.program.dispatches;
+    const groups = d ? d.groups[0] * d.groups[1] * d.groups[2] : 0;
+    return d && !more.length && !compiled.program.scratch.length && groups === Math.ceil(loop.width / ctx.tuning.threads) ? { kind: "element", loop, compiled } : null;
+  } catch {
+    return null; // a kernel the WGSL mapping cannot render: the per-iteration path
+  }
 }
 
 /**
  * The device run of a `while` or `cond` step, or null when it runs on the host: every sub-graph
- * must run on the device (`subPlanOf`). A `while` body must also move the bytes a scan body must
+ * must run on the device (`subPlanOf`). A `while` that fits one workgroup runs as a workgroup loop
+ * (`whileProgramOf`: a flag read per dispatch). Another `while` body must move the bytes a scan body must
  * (`scanDeviceMinBytes`): each iteration costs a submission and a read of its predicate, ~0.3–1 ms
  * on a software adapter, where the host runs a small body in microseconds. A `cond` always runs
  * here when it can: the host would read back all its operands, the device reads one predicate.
@@ -248,14 +322,39 @@ function deviceBranch(ctx: GpuContext, step: KernelStep, dtypeOf: (id: number) =
     if (!sub) return null;
     graphs.set(g, sub);
   }
-  if (call.kind === "while" && graphs.get(call.body)!.gp.plan.stats.bytes < scanDeviceMinBytes(ctx)) return null;
-  return { kind: "branch", step, call, graphs };
+  const loop = call.kind === "while" ? whileProgramOf(ctx, call, graphs.get(call.cond)!, graphs.get(call.body)!) : null;
+  if (!loop && call.kind === "while" && graphs.get(call.body)!.gp.plan.stats.bytes < scanDeviceMinBytes(ctx)) return null;
+  return { kind: "branch", step, call, graphs, loop };
+}
+
+/** A `while` whose predicate and body plans are `cond` and `body` as one workgroup loop, compiled; null when they do not fit one. */
+function whileProgramOf(ctx: GpuContext, call: WhileCall, cond: BodyPlan, body: BodyPlan): WhileProgram<DataBuffer> | null {
+  if (!loopKernelsOn || [cond, body].some((b) => b.gp.runs.some((r) => r.kind !== "device"))) return null;
+  const loop = groupWhileOf(call, cond.gp.plan, cond.feeds, body.gp.plan, body.feeds, ctx.tuning.groupThreads, ctx.limits.maxStorageBuffersPerShaderStage, loopTripsOverride());
+  if (!loop || brokenLoops.has(loop.name)) return null;
+  try {
+    return { loop, compiled: compiledWgsl(ctx, loop.key, loop.name, loop.program) };
+  } catch {
+    return null;
+  }
 }
 
 /** A plan holding a program that failed to compile (reported by a read) is built again. */
 function hasFailed(gp: GpuPlan): boolean {
-  return gp.runs.some((r) => (r.kind === "device" && r.compiled.failed) || (r.kind === "scan" && hasFailed(r.body.gp)) ||
-    (r.kind === "branch" && [...r.graphs.values()].some((b) => hasFailed(b.gp))));
+  return gp.runs.some((r) => (r.kind === "device" && r.compiled.failed) || (r.kind === "scan" && (hasFailed(r.body.gp) || loopFailed(r.loop))) ||
+    (r.kind === "branch" && (loopFailed(r.loop) || [...r.graphs.values()].some((b) => hasFailed(b.gp)))));
+}
+
+/**
+ * Device loops whose program failed to compile (by name): the plan built again runs that loop the
+ * per-iteration way instead of compiling the same program again (its error was reported once).
+ */
+const brokenLoops = new Set<string>();
+
+function loopFailed(loop: { readonly compiled: CompiledProgram; readonly loop: { readonly kernel?: { name: string }; readonly name?: string } } | null): boolean {
+  if (!loop?.compiled.failed) return false;
+  brokenLoops.add(loop.loop.kernel?.name ?? loop.loop.name!);
+  return true;
 }
 
 const PLAN_CACHE_SIZE = 256;
@@ -373,7 +472,7 @@ function copyBuffer(ctx: GpuContext, pool: BufferPool, src: GPUBuffer, size: num
 
 /** A plan holding a program whose compilation is not checked yet: submitted alone (webgpu-queue.ts). */
 function unverified(gp: GpuPlan): boolean {
-  return gp.runs.some((r) => (r.kind === "device" && !r.compiled.verified) || (r.kind === "scan" && unverified(r.body.gp)) ||
+  return gp.runs.some((r) => (r.kind === "device" && !r.compiled.verified) || (r.kind === "scan" && (r.loop ? !r.loop.compiled.verified : unverified(r.body.gp))) ||
     (r.kind === "branch" && [...r.graphs.values()].some((b) => unverified(b.gp))));
 }
 
@@ -422,7 +521,7 @@ function recordBuffers(ctx: GpuContext, gp: GpuPlan, input: (index: number) => G
   for (let i = 0; i < gp.runs.length;) {
     const run = gp.runs[i]!;
     if (run.kind === "scan") {
-      recordScanStep(ctx, run, bufOf, scans);
+      recordScanStep(ctx, run, bufOf, scans, pinned?.scratch[i]);
       i++;
       continue;
     }
@@ -448,12 +547,21 @@ function recordBuffers(ctx: GpuContext, gp: GpuPlan, input: (index: number) => G
   return gpu as GPUBuffer[];
 }
 
-/** Records one output of a scan: the loop runs once per call (its first step), each step copies its output. */
-function recordScanStep(ctx: GpuContext, run: ScanRun, bufOf: (id: number) => GPUBuffer, scans: Map<ControlCall, ReturnType<typeof recordScan>>): void {
+/**
+ * Records one output of a scan: the loop runs once per call (its first step), each step copies its
+ * output. `keep`: a pinned plan's buffers for the loop kernel's outputs (the same bind group every call).
+ */
+function recordScanStep(ctx: GpuContext, run: ScanRun, bufOf: (id: number) => GPUBuffer, scans: Map<ControlCall, ReturnType<typeof recordScan>>, keep?: GPUBuffer[]): void {
   const [out, ...ins] = run.step.bindings;
   let done = scans.get(run.call);
   if (!done) {
-    done = recordScan(ctx, run.call, ins.map(bufOf), (args) => recordSubPlan(ctx, run.body, args, "scan"));
+    const { loop } = run;
+    if (loop) {
+      done = scopedErrors(ctx, () => recordLoop(ctx, loop, ins.map(bufOf), (c) => inputGpu(ctx, c, "scan"), (layout, entries) => bindGroupFor(ctx, layout, entries), keep));
+      counters.loopKernels++;
+      counters.deviceSteps++;
+      webgpuObserver()?.step(run.step, loop.loop.ranges.length);
+    } else done = recordScan(ctx, run.call, ins.map(bufOf), (args) => recordSubPlan(ctx, run.body, args, "scan"));
     scans.set(run.call, done);
     counters.deviceLoops++;
   }
@@ -491,10 +599,13 @@ function recordSubPlan(ctx: GpuContext, body: BodyPlan, args: readonly GPUBuffer
 async function runBranchStep(ctx: GpuContext, run: BranchRun, bufOf: (id: number) => GPUBuffer, started: Map<ControlCall, Promise<DeviceBranch>>): Promise<void> {
   let result = started.get(run.call);
   if (!result) {
-    result = runDeviceBranch(ctx, run.call, run.step.bindings.slice(1).map(bufOf), (graph, args) => {
-      const sub = run.graphs.get(graph)!;
-      return scopedErrors(ctx, () => recordPlan(ctx, unverified(sub.gp), () => recordSubPlan(ctx, sub, args, run.call.kind)));
-    });
+    const ins = run.step.bindings.slice(1).map(bufOf);
+    result = run.loop
+      ? runGroupWhile(ctx, run.step, run.loop, ins, (c) => inputGpu(ctx, c, "while"), (layout, entries) => bindGroupFor(ctx, layout, entries))
+      : runDeviceBranch(ctx, run.call, ins, (graph, args) => {
+        const sub = run.graphs.get(graph)!;
+        return scopedErrors(ctx, () => recordPlan(ctx, unverified(sub.gp), () => recordSubPlan(ctx, sub, args, run.call.kind)));
+      });
     started.set(run.call, result);
     counters.deviceBranches++;
   }
@@ -750,7 +861,18 @@ function compileWebgpu(hostRunner: Host, graph: Graph, opts: CompileOptions = {}
 /** What `lower()` shows of a control call on the device: its sub-graphs' kernels and how it is driven. */
 function loopSource(r: ScanRun | BranchRun): string {
   const sources = (gp: GpuPlan) => gp.runs.map((b) => (b.kind === "device" ? b.compiled.source : b.kind === "scan" ? loopSource(b) : "")).join("\n\n");
+  if (r.kind === "scan" && r.loop?.kind === "element") {
+    const { width, ranges } = r.loop.loop;
+    return `// scan as one device loop kernel: ${width} invocation(s) each run ${r.call.length} iterations with the carries in registers, ${ranges.length} dispatch(es), no read-back\n${r.loop.compiled.source}`;
+  }
+  if (r.kind === "scan" && r.loop) {
+    const { ranges } = r.loop.loop;
+    return `// scan as one device workgroup loop: one workgroup runs ${r.call.length} iterations, the body's kernels separated by storage barriers, ${ranges.length} dispatch(es), no read-back\n${r.loop.compiled.source}`;
+  }
   if (r.kind === "scan") return `// scan on the device: ${r.call.length} iterations recorded into the step's submission, no read-back per iteration\n${sources(r.body.gp)}`;
+  if (r.loop) {
+    return `// while on the device as one workgroup loop: up to ${r.loop.loop.trips} iterations per dispatch, then a read of its done flag (never the carry)\n${r.loop.compiled.source}`;
+  }
   const how = r.call.kind === "while"
     ? "while on the device: per iteration, the body and the predicate of the new carry in one submission and a read of the predicate (never the carry)"
     : "cond on the device: a read of the predicate, then only the branch taken";
