@@ -7,7 +7,7 @@
  */
 import { expect } from "chai";
 import { type Tensor, np, random } from "@kiln/core";
-import { cpuExecutor, cpuPoolStats, setWasmMinElements, useCpuBackend, wasmKernelStats, withCpuThreads } from "@kiln/backend";
+import { cpuExecutor, cpuPoolStats, setWasmMinElements, useCpuBackend, wasmContractionStats, wasmKernelStats, withCpuThreads } from "@kiln/backend";
 
 function bytes(t: Tensor): Uint8Array {
   const [b] = cpuExecutor.executeSync!([t.node], () => undefined);
@@ -30,6 +30,15 @@ const CASES: [string, () => Tensor][] = [
   ["(A·2 − 1) @ Bᵀ, pooled, odd N", () => np.matmul(f32([66, 300]).mul(2).sub(1), f32([101, 300]).T)],
   ["arctan2(A @ B, 2): host call in the epilogue, pooled microkernel", () => np.arctan2(np.matmul(f32([70, 150]), f32([150, 99])), 2)],
   ["batched, pooled, odd panels", () => np.matmul(f32([2, 41, 300]), f32([2, 300, 77]))],
+  // Products as pool tasks (batch ≥ 4, or products too small to split), B packed once when shared.
+  ["x[b] @ W: broadcast B, batch 16, pooled products, odd M/N/K", () => np.matmul(f32([16, 37, 50]), f32([50, 45]))],
+  ["x[b] @ Wᵀ + bias, tanh: broadcast transposed B, pooled products", () => np.tanh(np.matmul(f32([16, 21, 64]), f32([33, 64]).T).add(f32([33])))],
+  ["x[b] @ (2·W): a fused prologue on a broadcast B, pooled products", () => np.matmul(f32([16, 30, 41]), f32([1, 41, 27]).mul(2))],
+  ["64 attention-shaped products, pooled products", () => np.matmul(f32([64, 33, 9]), f32([64, 9, 35]))],
+  ["A shared, B per batch element: pooled products", () => np.matmul(f32([100, 40]), f32([8, 40, 30]))],
+  ["batch 5 of big products, broadcast B, pooled products (grain 1)", () => np.matmul(f32([5, 64, 200]), f32([200, 90]))],
+  ["batch 2 of big products, broadcast B: pooled pairs, B packed for b = 0", () => np.matmul(f32([2, 70, 300]), f32([300, 77]))],
+  ["[2, 3] batch of products, B broadcast over the inner batch dimension", () => np.matmul(f32([2, 3, 17, 40]), f32([2, 1, 40, 23]))],
 ];
 
 describe("wasm contractions: JS bits on 1, 2 and 3 threads", function () {
@@ -54,6 +63,35 @@ describe("wasm contractions: JS bits on 1, 2 and 3 threads", function () {
         expect(wasm.length).to.equal(js.length);
       }
       expect(wasmKernelStats().calls, "the contraction ran as wasm").to.be.greaterThan(calls);
+    });
+  }
+});
+
+describe("wasm contractions: a batch-invariant B is packed once", function () {
+  this.timeout(60_000);
+  before(() => useCpuBackend());
+  after(() => setWasmMinElements());
+
+  /** B packings (wasmContractionStats().bPacks) of one call of `t`'s contraction, as wasm. */
+  function bPacks(t: Tensor): number {
+    setWasmMinElements(0);
+    const before = wasmContractionStats().bPacks;
+    bytes(t);
+    return wasmContractionStats().bPacks - before;
+  }
+
+  // Products big enough for the pool (the counter counts pooled contractions).
+  const cases: [string, () => Tensor, number][] = [
+    ["x[b] @ W, batch 16 (products)", () => np.matmul(f32([16, 128, 64]), f32([64, 96])), 1],
+    ["x[b] @ W[None] broadcast by a batch dimension of 1", () => np.matmul(f32([16, 128, 64]), f32([1, 64, 96])), 1],
+    ["x[b] @ y[b], batch 16: B differs", () => np.matmul(f32([16, 128, 64]), f32([16, 64, 96])), 16],
+    ["x[b] @ W, batch 2 of big products (pairs)", () => np.matmul(f32([2, 128, 256]), f32([256, 256])), 1],
+    ["x[b] @ y[b], batch 2 of big products (pairs)", () => np.matmul(f32([2, 128, 256]), f32([2, 256, 256])), 2],
+  ];
+  for (const [name, build, packs] of cases) {
+    it(`${name}: ${packs} B packing(s) per call`, () => {
+      random.seed(3);
+      expect(bPacks(build())).to.equal(packs);
     });
   }
 });

@@ -9,12 +9,12 @@
  * The statement emitter lives in wasm-render.ts, which imports this file: it lends its functions
  * (`StmtEmitter`) rather than this file importing them back (no import cycle).
  */
-import { type BufferParam, type Kernel, type Op, type Operand, type Stmt } from "../../kernel.js";
+import { type BufferParam, type Kernel, type Op, type Operand, type Stmt, walkStmts } from "../../kernel.js";
 import { type Bytes, type DefinedFunc, type ValType, T, op, uleb } from "./wasm-asm.js";
 import { microkernel } from "./wasm-microkernel.js";
 import { type ContractionParts, type LoopStmt, lets } from "../../render/contraction.js";
 import { MR, NR } from "../../lower-contraction.js";
-import { PARALLEL_MIN_FLOPS } from "./wasm-gemm.js";
+import { JOB_PHASE, JOB_PHASES, PARALLEL_MIN_FLOPS } from "./wasm-gemm.js";
 
 /** An i32 scalar binding of the statement emitter's environment. */
 interface I32Binding {
@@ -64,14 +64,30 @@ function append(out: Bytes, ...parts: Bytes[]): void {
 /**
  * How a contraction uses the worker pool:
  *   `null`    — a product below PARALLEL_MIN_FLOPS runs on the calling thread;
- *   `tiles`   — `run` packs A, then the pool runs `tiles` over ranges of B-panel pairs: each range
- *               packs its B panels, multiplies them and runs the epilogue on its columns of C, so
- *               everything but A's packing is one parallel region (the `pool.tiles` import,
- *               wasm-gemm.ts `tilesOnPool`);
+ *   `tiles`   — `run` calls the pool (the `pool.tiles` import, wasm-gemm.ts `tilesOnPool`) once per
+ *               phase (JOB_PHASE); each runs `tiles` over `pairs` tasks — B-panel pairs in the pairs
+ *               strategy, batch elements in the products strategy (ContractionStrategy);
  *   `gemm`    — a `tiles` that calls a host function (workers could not run it) runs on the
  *               calling thread and only the microkernel goes to the pool (the `pool.gemm` import).
  */
 export type ContractionPool = { readonly kind: "tiles"; readonly pairs: number; readonly grain: number } | { readonly kind: "gemm" } | null;
+
+/**
+ * How a contraction's work is divided into pool tasks:
+ *   `pairs`    — per batch element, A packed across the pool, then each task a range of B-panel pairs:
+ *                their B panels, tiles and epilogue (one big product: W2);
+ *   `products` — each task whole products of a range of batch elements (many products: W8's
+ *                `x[b] @ W` and 64 attention heads), in the task range's own panels and C — a batch
+ *                element's work stays on one core, and one pool call covers the batch.
+ * Either way a batch-invariant B (the same for every batch element: a weight) is packed once.
+ */
+export type ContractionStrategy = "pairs" | "products";
+
+/**
+ * Batches from which products are the tasks even when one product is big enough to split: every
+ * thread of a 2–4-core machine then gets whole products, and chunks stay coarse.
+ */
+const PRODUCTS_MIN_BATCH = 4;
 
 export interface ContractionModule {
   /** `tiles` (exported) and the microkernel, to follow `run` in the module. */
@@ -81,73 +97,152 @@ export interface ContractionModule {
   /** C's size in floats. */
   readonly cFloats: number;
   readonly pool: ContractionPool;
+  readonly strategy: ContractionStrategy;
+  /** B is the same for every batch element (its packing reads nothing of b): packed once per call. */
+  readonly invariantB: boolean;
 }
 
 /**
  * Renders the contraction: `run`'s body into `out` (C is parameter `cPtr`, see `withC`), and
- * `tiles(ptrs…, C, b, lo, hi)` — batch element b's B panels of pairs [lo, hi), their tiles and
- * their epilogue — a function of its own so that the pool can run ranges of it.
+ * `tiles(ptrs…, C, job, lo, hi)` — phase `job % JOB_PHASES` (JOB_PHASE) of batch element
+ * `job / JOB_PHASES` over tasks [lo, hi) — a function of its own so that the pool can run ranges of it.
  */
 export function renderContraction<E, B>(P: ContractionParts, cPtr: number, s: StmtEmitter<E, B>, e: E, out: Bytes): ContractionModule {
-  const { lb, tiles, li, mp, np, kk, aStore: sa, bStore: sb } = P;
+  const { lb, tiles, li, mp, np, kk, batch, aStore: sa, bStore: sb } = P;
   const { npairs, ldc, bFloats, cFloats } = contractionLayout(P);
   const nPtrs = cPtr + 1;
   const i32 = (local: number): I32Binding => ({ k: "scalar", local, t: T.i32 });
-  const flops = 2 * mp * MR * npairs * 2 * NR * kk;
+  const perProduct = 2 * mp * MR * npairs * 2 * NR * kk;
+  const invariantB = batchInvariant(P, P.packB);
 
-  // tiles(ptrs…, C, b, lo, hi)
+  // tiles(ptrs…, C, job, lo, hi): the phases' code first (the same for both strategies), then the dispatch.
   const t = s.newFunction(e, nPtrs + 3);
   const importsBefore = s.importNames(e).length;
-  const [bArg, lo, hi] = [nPtrs, nPtrs + 1, nPtrs + 2];
-  const tEnv: ContractionEnv<B> = new Map();
-  const tb: Bytes = [];
-  s.emitStmts(P.rootLets, tEnv, t, tb);
-  tEnv.set(lb.var, i32(bArg));
-  s.emitStmts(lets(lb.body), tEnv, t, tb);
-  // Panels [2·lo, min(2·hi, np)): the pairs' own B panels and tiles.
-  const [from, to] = [s.newLocal(t, T.i32), s.newLocal(t, T.i32)];
-  append(tb, op.get(lo), op.i32Const(1), op.i32Shl, op.set(from),
-    op.get(hi), op.i32Const(1), op.i32Shl, op.set(to),
-    op.get(to), op.i32Const(np), op.get(to), op.i32Const(np), op.i32LtS, op.select, op.set(to));
+  const [job, lo, hi] = [nPtrs, nPtrs + 1, nPtrs + 2];
+  const [bVar, from, to, phase] = [T.i32, T.i32, T.i32, T.i32].map((ty) => s.newLocal(t, ty)) as [number, number, number, number];
+  const env: ContractionEnv<B> = new Map();
+  const code = (stmts: readonly Stmt[]): Bytes => {
+    const b: Bytes = [];
+    s.emitStmts(stmts, env, t, b);
+    return b;
+  };
+  const head = code(P.rootLets);
+  env.set(lb.var, i32(bVar));
   const range = { start: { k: "local", name: "$from", dtype: "index" }, end: { k: "local", name: "$to", dtype: "index" } } as const;
-  tEnv.set(range.start.name, i32(from));
-  tEnv.set(range.end.name, i32(to));
-  s.emitStmts([{ ...P.packB, ...range }], tEnv, t, tb);
+  env.set(range.start.name, i32(from));
+  env.set(range.end.name, i32(to));
+  const bLets = code(lets(lb.body));
+  const packA = code([{ ...rowsInner(P.packA), ...range }]);
+  const packB = code([{ ...P.packB, ...range }]);
   // An odd last B panel is paired with zeros (its C columns are never read).
+  const zeroPanel: Bytes = [];
   if (np % 2) {
     const z = s.newLocal(t, T.i32);
     const zero = [...op.get(sb.buf), ...op.get(z), ...op.i32Add, ...op.f32Const(0), ...op.f32Store()];
-    append(tb, op.get(hi), op.i32Const(npairs), op.i32GeS, op.if(),
-      op.i32Const(np * NR * kk * 4), op.set(z), s.scalarLoop(z, 4, [...op.get(z), ...op.i32Const(bFloats * 4), ...op.i32GeU], zero),
-      op.end);
+    append(zeroPanel, op.i32Const(np * NR * kk * 4), op.set(z), s.scalarLoop(z, 4, [...op.get(z), ...op.i32Const(bFloats * 4), ...op.i32GeU], zero));
   }
-  const epilogue: Bytes = [];
   const tileLoop: Stmt = { ...tiles, ...range, body: [...lets(tiles.body), { ...li, body: [...lets(li.body), ...readingC(P, cPtr)] }] };
-  s.emitStmts([tileLoop], tEnv, t, epilogue);
+  const epilogue = code([tileLoop]);
   // The pool runs `tiles` only if it calls no host function: a worker's instance gets stubs.
   const hostCalls = s.importNames(e).length > importsBefore;
-  const pool: ContractionPool = flops < PARALLEL_MIN_FLOPS ? null
-    : hostCalls ? { kind: "gemm" }
-    : { kind: "tiles", pairs: npairs, grain: Math.max(1, Math.ceil(PARALLEL_MIN_FLOPS / (flops / npairs))) };
-  const args = [...op.get(sa.buf), ...op.get(sb.buf), ...op.get(cPtr), ...op.i32Const(mp), ...op.i32Const(kk), ...op.i32Const(ldc * 4)];
-  if (pool?.kind === "gemm") append(tb, args, op.i32Const(npairs), op.call(s.importIndex(e, "pool.gemm")));
-  else append(tb, args, op.get(lo), op.get(hi), [0x10, GEMM_CALL]);
-  append(tb, epilogue, op.end);
 
-  // run(ptrs…, C): for each batch element, pack A, then the tiles of every pair.
-  const env: ContractionEnv<B> = new Map();
-  s.emitStmts(P.rootLets, env, e, out);
-  const bVar = s.newLocal(e, T.i32);
-  env.set(lb.var, i32(bVar));
-  const body: Bytes = [];
-  s.emitStmts(lb.body.flatMap((st) => (st === P.packA ? [rowsInner(P.packA)] : st === P.packB || st === tiles ? [] : [st])), env, e, body);
+  const strategy: ContractionStrategy = !hostCalls && batch > 1 && (batch >= PRODUCTS_MIN_BATCH || perProduct < PARALLEL_MIN_FLOPS) ? "products" : "pairs";
+  const tasks = strategy === "pairs" ? npairs : batch;
+  const taskFlops = strategy === "pairs" ? perProduct / npairs : perProduct;
+  const pool: ContractionPool = (strategy === "pairs" ? perProduct : perProduct * batch) < PARALLEL_MIN_FLOPS ? null
+    : hostCalls ? { kind: "gemm" }
+    : { kind: "tiles", pairs: tasks, grain: Math.max(1, Math.ceil(PARALLEL_MIN_FLOPS / taskFlops)) };
+  // Products run in the panels and C of their task range's first element: chunks are disjoint, so
+  // their slots are; one slot when everything runs on the calling thread.
+  const slots = strategy === "products" && pool ? batch : 1;
+  const aFloats = mp * MR * kk;
+
+  const setRange = (f: Bytes, tt: Bytes): Bytes => [...f, ...op.set(from), ...tt, ...op.set(to)];
+  /** `x · count / tasks`: a task range mapped onto `count` panels (a packing phase's share). */
+  const share = (x: number, count: number): Bytes => [...op.get(x), ...op.i32Const(count), ...op.i32Mul, ...op.i32Const(tasks), ...op.i32DivU];
+  const isPhase = (p: number): Bytes => [...op.get(phase), ...op.i32Const(p), ...op.i32Eq];
+  const gemm = (jLo: Bytes, jHi: Bytes): Bytes => {
+    const args = [...op.get(sa.buf), ...op.get(sb.buf), ...op.get(cPtr), ...op.i32Const(mp), ...op.i32Const(kk), ...op.i32Const(ldc * 4)];
+    return pool?.kind === "gemm" ? [...args, ...op.i32Const(npairs), ...op.call(s.importIndex(e, "pool.gemm"))] : [...args, ...jLo, ...jHi, 0x10, GEMM_CALL];
+  };
+  const tb: Bytes = [...head, ...op.get(job), ...op.i32Const(JOB_PHASES - 1), ...op.i32And, ...op.set(phase)];
+  if (strategy === "pairs") {
+    const pairsFrom = [...op.get(lo), ...op.i32Const(1), ...op.i32Shl];
+    const pairsTo = [...op.get(hi), ...op.i32Const(1), ...op.i32Shl, ...op.i32Const(np), ...op.get(hi), ...op.i32Const(1), ...op.i32Shl,
+      ...op.i32Const(np), ...op.i32LtS, ...op.select];
+    append(tb, op.get(job), op.i32Const(JOB_PHASES), op.i32DivU, op.set(bVar), bLets,
+      isPhase(JOB_PHASE.packA), op.if(), setRange(share(lo, mp), share(hi, mp)), packA,
+      op.else, setRange(pairsFrom, pairsTo),
+      isPhase(JOB_PHASE.pairs), op.if(), packB,
+      np % 2 ? [...op.get(hi), ...op.i32Const(npairs), ...op.i32GeS, ...op.if(), ...zeroPanel, ...op.end] : [],
+      op.end,
+      gemm(op.get(lo), op.get(hi)), epilogue,
+      op.end);
+  } else {
+    // Whole products of batch elements [lo, hi), each in slot lo's A panels, C (and B panels unless shared).
+    const rebase = (buf: number, floats: number): Bytes => [...op.get(buf), ...op.get(lo), ...op.i32Const(floats * 4), ...op.i32Mul, ...op.i32Add, ...op.set(buf)];
+    const product = [
+      ...bLets, ...setRange(op.i32Const(0), op.i32Const(mp)), ...packA,
+      ...(invariantB ? [] : [...setRange(op.i32Const(0), op.i32Const(np)), ...packB, ...zeroPanel]),
+      ...setRange(op.i32Const(0), op.i32Const(np)), ...gemm(op.i32Const(0), op.i32Const(npairs)), ...epilogue,
+    ];
+    append(tb, isPhase(JOB_PHASE.packB), op.if(), setRange(share(lo, np), share(hi, np)), packB,
+      np % 2 ? [...op.get(hi), ...op.i32Const(tasks), ...op.i32GeS, ...op.if(), ...zeroPanel, ...op.end] : [],
+      op.else, rebase(sa.buf, aFloats), rebase(cPtr, cFloats), invariantB ? [] : rebase(sb.buf, bFloats),
+      op.get(lo), op.set(bVar), s.scalarLoop(bVar, 1, [...op.get(bVar), ...op.get(hi), ...op.i32GeS], product),
+      op.end);
+  }
+  append(tb, op.end);
+
+  // run(ptrs…, C): the phases in order — one pool call each (or a direct call of `tiles` over every task).
   const ptrs = Array.from({ length: nPtrs }, (_, i) => op.get(i)).flat();
-  if (pool?.kind === "tiles") append(body, ptrs, op.get(bVar), op.call(s.importIndex(e, "pool.tiles")));
-  else append(body, ptrs, op.get(bVar), op.i32Const(0), op.i32Const(npairs), [0x10, TILES_CALL]);
-  append(out, op.i32Const(0), op.set(bVar), s.scalarLoop(bVar, 1, [...op.get(bVar), ...op.i32Const(P.batch), ...op.i32GeS], body));
+  const runPhase = (jobCode: Bytes): Bytes => pool?.kind === "tiles"
+    ? [...ptrs, ...jobCode, ...op.call(s.importIndex(e, "pool.tiles"))]
+    : [...ptrs, ...jobCode, ...op.i32Const(0), ...op.i32Const(tasks), 0x10, TILES_CALL];
+  if (strategy === "pairs") {
+    const b = s.newLocal(e, T.i32);
+    const jobOf = (p: Bytes): Bytes => [...op.get(b), ...op.i32Const(JOB_PHASES), ...op.i32Mul, ...p, ...op.i32Add];
+    // A batch-invariant B's panels, packed for b = 0, serve every later b.
+    const pairsPhase = invariantB
+      ? [...op.i32Const(JOB_PHASE.pairs), ...op.i32Const(JOB_PHASE.pairsPacked), ...op.get(b), ...op.i32Eqz, ...op.select]
+      : op.i32Const(JOB_PHASE.pairs);
+    const body = [...runPhase(jobOf(op.i32Const(JOB_PHASE.packA))), ...runPhase(jobOf(pairsPhase))];
+    append(out, op.i32Const(0), op.set(b), s.scalarLoop(b, 1, [...op.get(b), ...op.i32Const(batch), ...op.i32GeS], body));
+  } else {
+    if (invariantB) append(out, runPhase(op.i32Const(JOB_PHASE.packB)));
+    append(out, runPhase(op.i32Const(invariantB ? JOB_PHASE.productsPacked : JOB_PHASE.products)));
+  }
 
   const tilesFunc: DefinedFunc = { type: { params: new Array(nPtrs + 3).fill(T.i32), results: [] }, locals: s.locals(t), body: tb, export: "tiles" };
-  return { funcs: [tilesFunc, microkernel()], scratchFloats: new Map([[sa.buf, mp * MR * kk], [sb.buf, bFloats]]), cFloats, pool };
+  const bSlots = strategy === "products" && !invariantB ? slots : 1;
+  return {
+    funcs: [tilesFunc, microkernel()],
+    scratchFloats: new Map([[sa.buf, slots * aFloats], [sb.buf, bSlots * bFloats]]),
+    cFloats: slots * cFloats,
+    pool,
+    strategy,
+    invariantB,
+  };
+}
+
+/**
+ * Whether statement `st` of the batch loop computes the same for every batch element: it reads the
+ * batch variable neither directly nor through the loop's lets. A B operand that is (a weight shared
+ * by every `x[b] @ W`) is packed once per call instead of once per batch element.
+ */
+export function batchInvariant(P: ContractionParts, st: Stmt): boolean {
+  const dependent = new Set([P.lb.var]);
+  const reads = (o: Operand) => o.k !== "const" && dependent.has(o.name);
+  const opReads = (v: Op) => (v.op === "alu" ? v.args.some(reads) : v.op === "load" ? reads(v.index) : v.idx.some(reads));
+  for (const l of lets(P.lb.body)) if (l.s === "let" && opReads(l.value)) dependent.add(l.name);
+  for (const x of walkStmts([st])) {
+    if (x.s === "let") {
+      if (opReads(x.value)) dependent.add(x.name);
+    } else if (x.s === "store" ? reads(x.index) || reads(x.value) : x.s === "loop" ? reads(x.start) || reads(x.end) : x.s === "if" ? reads(x.cond) : true) {
+      return false;
+    }
+  }
+  return true;
 }
 
 /**

@@ -73,9 +73,61 @@ export const gemmOnPool: ((aOff: number, bOff: number, cOff: number, mp: number,
   };
 
 /**
+ * The phases of a contraction module's `tiles(ptrs…, C, job, lo, hi)` export (wasm-contraction.ts),
+ * `job = JOB_PHASES · b + phase` for batch element b over pool tasks [lo, hi); a packing phase
+ * packs the share `[lo·panels/tasks, hi·panels/tasks)` of its panels. The table is keyed by name
+ * so that the renderer and the counters below read one definition.
+ */
+export const JOB_PHASE = {
+  /** A's panels of batch element b (pairs strategy: every pair reads all of A, so A is packed first). */
+  packA: 0,
+  /** B's panels once for every batch element (products strategy, batch-invariant B). */
+  packB: 1,
+  /** Pairs [lo, hi) of batch element b: their B panels, tiles and epilogue. */
+  pairs: 2,
+  /** Pairs [lo, hi) of batch element b whose B panels an earlier b packed (batch-invariant B). */
+  pairsPacked: 3,
+  /** Batch elements [lo, hi) whole: A and B panels, tiles and epilogue. */
+  products: 4,
+  /** Batch elements [lo, hi) whole, B packed by a `packB` phase. */
+  productsPacked: 5,
+} as const;
+export type JobPhase = (typeof JOB_PHASE)[keyof typeof JOB_PHASE];
+
+/** Phases per batch element in a job number (a power of two: the phase is `job & (JOB_PHASES - 1)`). */
+export const JOB_PHASES = 8;
+
+/** How many times one pool call of each phase packs B's panels (`tasks`: the call's task count). */
+const B_PACKS: Record<JobPhase, (tasks: number) => number> = {
+  [JOB_PHASE.packA]: () => 0,
+  [JOB_PHASE.packB]: () => 1,
+  [JOB_PHASE.pairs]: () => 1,
+  [JOB_PHASE.pairsPacked]: () => 0,
+  [JOB_PHASE.products]: (tasks) => tasks,
+  [JOB_PHASE.productsPacked]: () => 0,
+};
+
+const contractionCounters = { poolCalls: 0, bPacks: 0 };
+
+/**
+ * Counts of pooled wasm contractions (products of ≥ PARALLEL_MIN_FLOPS, rendered by
+ * wasm-contraction.ts): `poolCalls`, the pool calls of their phases, and `bPacks`, how often they
+ * packed a B operand's panels — once per batch element whose B differs, once per call when B is the
+ * same for every batch element (`x[b] @ W`).
+ * @example
+ * const before = wasmContractionStats().bPacks;
+ * np.matmul(x16, w).dataSync(); // x16: [16, 128, 128], w: [128, 128]
+ * wasmContractionStats().bPacks - before; // 1
+ */
+export function wasmContractionStats(): { poolCalls: number; bPacks: number } {
+  return { ...contractionCounters };
+}
+
+/**
  * The `pool.tiles` import of a contraction module rendered as wasm (wasm-contraction.ts): runs its
- * `tiles` export over the `pairs` B-panel pairs across the pool, chunks of at least `grain` pairs.
- * `tiles` calls no host function, so a worker's instance gets a stub for every import it has.
+ * `tiles` export for the job its last argument names (JOB_PHASE) over the `pairs` tasks across the
+ * pool, chunks of at least `grain` tasks. `tiles` calls no host function, so a worker's instance
+ * gets a stub for every import it has.
  * @example
  * const pool = { tiles: tilesOnPool(module, 32, 4) }; // the instance's `pool` imports
  */
@@ -86,7 +138,11 @@ export function tilesOnPool(compiled: object, pairs: number, grain: number): (..
   const stub: PoolImport = { source: "() => { throw new Error('contraction tiles call no host function'); }" };
   const imports: Record<string, Record<string, PoolImport>> = {};
   for (const i of WebAssembly.Module.imports(module)) if (i.kind === "function") (imports[i.module] ??= {})[i.name] = stub;
-  return (...args) => parallelFor(module, "tiles", args, pairs, { grain, imports });
+  return (...args) => {
+    contractionCounters.poolCalls++;
+    contractionCounters.bPacks += B_PACKS[(args[args.length - 1]! & (JOB_PHASES - 1)) as JobPhase](pairs);
+    parallelFor(module, "tiles", args, pairs, { grain, imports });
+  };
 }
 
 function instantiate(): Gemm | null {
