@@ -65,29 +65,12 @@ function append(out: Bytes, ...parts: Bytes[]): void {
  * How a contraction uses the worker pool:
  *   `null`    — a product below PARALLEL_MIN_FLOPS runs on the calling thread;
  *   `tiles`   — `run` calls the pool (the `pool.tiles` import, wasm-gemm.ts `tilesOnPool`) once per
- *               phase (JOB_PHASE); each runs `tiles` over `pairs` tasks — B-panel pairs in the pairs
- *               strategy, batch elements in the products strategy (ContractionStrategy);
+ *               phase (JOB_PHASE); each runs `tiles` over the `pairs` tasks: (batch element, B-panel
+ *               pair) in batch-major order, a packing phase mapping them onto its panels;
  *   `gemm`    — a `tiles` that calls a host function (workers could not run it) runs on the
  *               calling thread and only the microkernel goes to the pool (the `pool.gemm` import).
  */
 export type ContractionPool = { readonly kind: "tiles"; readonly pairs: number; readonly grain: number } | { readonly kind: "gemm" } | null;
-
-/**
- * How a contraction's work is divided into pool tasks:
- *   `pairs`    — per batch element, A packed across the pool, then each task a range of B-panel pairs:
- *                their B panels, tiles and epilogue (one big product: W2);
- *   `products` — each task whole products of a range of batch elements (many products: W8's
- *                `x[b] @ W` and 64 attention heads), in the task range's own panels and C — a batch
- *                element's work stays on one core, and one pool call covers the batch.
- * Either way a batch-invariant B (the same for every batch element: a weight) is packed once.
- */
-export type ContractionStrategy = "pairs" | "products";
-
-/**
- * Batches from which products are the tasks even when one product is big enough to split: every
- * thread of a 2–4-core machine then gets whole products, and chunks stay coarse.
- */
-const PRODUCTS_MIN_BATCH = 4;
 
 export interface ContractionModule {
   /** `tiles` (exported) and the microkernel, to follow `run` in the module. */
@@ -97,29 +80,36 @@ export interface ContractionModule {
   /** C's size in floats. */
   readonly cFloats: number;
   readonly pool: ContractionPool;
-  readonly strategy: ContractionStrategy;
   /** B is the same for every batch element (its packing reads nothing of b): packed once per call. */
   readonly invariantB: boolean;
 }
 
 /**
  * Renders the contraction: `run`'s body into `out` (C is parameter `cPtr`, see `withC`), and
- * `tiles(ptrs…, C, job, lo, hi)` — phase `job % JOB_PHASES` (JOB_PHASE) of batch element
- * `job / JOB_PHASES` over tasks [lo, hi) — a function of its own so that the pool can run ranges of it.
+ * `tiles(ptrs…, C, job, lo, hi)` — phase `job % JOB_PHASES` (JOB_PHASE) over tasks [lo, hi) — a
+ * function of its own so that the pool can run ranges of it.
+ *
+ * The tasks are the (batch element, B-panel pair) pairs, batch-major: one pool call per phase covers
+ * the whole batch (W8's 16 `x[b] @ W` and 64 attention products are not 16 or 64 pool calls), its
+ * chunks are as fine as pairs, and a chunk's pairs of one batch element stay together. Every batch
+ * element has its own A panels, C (and B panels unless B is batch-invariant), so batch elements
+ * run at the same time on different threads.
  */
 export function renderContraction<E, B>(P: ContractionParts, cPtr: number, s: StmtEmitter<E, B>, e: E, out: Bytes): ContractionModule {
   const { lb, tiles, li, mp, np, kk, batch, aStore: sa, bStore: sb } = P;
   const { npairs, ldc, bFloats, cFloats } = contractionLayout(P);
+  const aFloats = mp * MR * kk;
   const nPtrs = cPtr + 1;
   const i32 = (local: number): I32Binding => ({ k: "scalar", local, t: T.i32 });
   const perProduct = 2 * mp * MR * npairs * 2 * NR * kk;
   const invariantB = batchInvariant(P, P.packB);
+  const tasks = batch * npairs;
 
-  // tiles(ptrs…, C, job, lo, hi): the phases' code first (the same for both strategies), then the dispatch.
+  // tiles(ptrs…, C, job, lo, hi): the phases' code first, then the dispatch on the phase.
   const t = s.newFunction(e, nPtrs + 3);
   const importsBefore = s.importNames(e).length;
   const [job, lo, hi] = [nPtrs, nPtrs + 1, nPtrs + 2];
-  const [bVar, from, to, phase] = [T.i32, T.i32, T.i32, T.i32].map((ty) => s.newLocal(t, ty)) as [number, number, number, number];
+  const [bVar, from, to, phase, segFrom, segTo, aBase, bBase, cBase] = Array.from({ length: 9 }, () => s.newLocal(t, T.i32));
   const env: ContractionEnv<B> = new Map();
   const code = (stmts: readonly Stmt[]): Bytes => {
     const b: Bytes = [];
@@ -127,10 +117,10 @@ export function renderContraction<E, B>(P: ContractionParts, cPtr: number, s: St
     return b;
   };
   const head = code(P.rootLets);
-  env.set(lb.var, i32(bVar));
+  env.set(lb.var, i32(bVar!));
   const range = { start: { k: "local", name: "$from", dtype: "index" }, end: { k: "local", name: "$to", dtype: "index" } } as const;
-  env.set(range.start.name, i32(from));
-  env.set(range.end.name, i32(to));
+  env.set(range.start.name, i32(from!));
+  env.set(range.end.name, i32(to!));
   const bLets = code(lets(lb.body));
   const packA = code([{ ...rowsInner(P.packA), ...range }]);
   const packB = code([{ ...P.packB, ...range }]);
@@ -145,82 +135,79 @@ export function renderContraction<E, B>(P: ContractionParts, cPtr: number, s: St
   const epilogue = code([tileLoop]);
   // The pool runs `tiles` only if it calls no host function: a worker's instance gets stubs.
   const hostCalls = s.importNames(e).length > importsBefore;
-
-  const strategy: ContractionStrategy = !hostCalls && batch > 1 && (batch >= PRODUCTS_MIN_BATCH || perProduct < PARALLEL_MIN_FLOPS) ? "products" : "pairs";
-  const tasks = strategy === "pairs" ? npairs : batch;
-  const taskFlops = strategy === "pairs" ? perProduct / npairs : perProduct;
-  const pool: ContractionPool = (strategy === "pairs" ? perProduct : perProduct * batch) < PARALLEL_MIN_FLOPS ? null
+  const pool: ContractionPool = perProduct * batch < PARALLEL_MIN_FLOPS ? null
     : hostCalls ? { kind: "gemm" }
-    : { kind: "tiles", pairs: tasks, grain: Math.max(1, Math.ceil(PARALLEL_MIN_FLOPS / taskFlops)) };
-  // Products run in the panels and C of their task range's first element: chunks are disjoint, so
-  // their slots are; one slot when everything runs on the calling thread.
-  const slots = strategy === "products" && pool ? batch : 1;
-  const aFloats = mp * MR * kk;
+    : { kind: "tiles", pairs: tasks, grain: Math.max(1, Math.ceil(PARALLEL_MIN_FLOPS / (perProduct / npairs))) };
 
-  const setRange = (f: Bytes, tt: Bytes): Bytes => [...f, ...op.set(from), ...tt, ...op.set(to)];
-  /** `x · count / tasks`: a task range mapped onto `count` panels (a packing phase's share). */
-  const share = (x: number, count: number): Bytes => [...op.get(x), ...op.i32Const(count), ...op.i32Mul, ...op.i32Const(tasks), ...op.i32DivU];
-  const isPhase = (p: number): Bytes => [...op.get(phase), ...op.i32Const(p), ...op.i32Eq];
-  const gemm = (jLo: Bytes, jHi: Bytes): Bytes => {
-    const args = [...op.get(sa.buf), ...op.get(sb.buf), ...op.get(cPtr), ...op.i32Const(mp), ...op.i32Const(kk), ...op.i32Const(ldc * 4)];
-    return pool?.kind === "gemm" ? [...args, ...op.i32Const(npairs), ...op.call(s.importIndex(e, "pool.gemm"))] : [...args, ...jLo, ...jHi, 0x10, GEMM_CALL];
-  };
-  const tb: Bytes = [...head, ...op.get(job), ...op.i32Const(JOB_PHASES - 1), ...op.i32And, ...op.set(phase)];
-  if (strategy === "pairs") {
-    const pairsFrom = [...op.get(lo), ...op.i32Const(1), ...op.i32Shl];
-    const pairsTo = [...op.get(hi), ...op.i32Const(1), ...op.i32Shl, ...op.i32Const(np), ...op.get(hi), ...op.i32Const(1), ...op.i32Shl,
-      ...op.i32Const(np), ...op.i32LtS, ...op.select];
-    append(tb, op.get(job), op.i32Const(JOB_PHASES), op.i32DivU, op.set(bVar), bLets,
-      isPhase(JOB_PHASE.packA), op.if(), setRange(share(lo, mp), share(hi, mp)), packA,
-      op.else, setRange(pairsFrom, pairsTo),
-      isPhase(JOB_PHASE.pairs), op.if(), packB,
-      np % 2 ? [...op.get(hi), ...op.i32Const(npairs), ...op.i32GeS, ...op.if(), ...zeroPanel, ...op.end] : [],
-      op.end,
-      gemm(op.get(lo), op.get(hi)), epilogue,
-      op.end);
-  } else {
-    // Whole products of batch elements [lo, hi), each in slot lo's A panels, C (and B panels unless shared).
-    const rebase = (buf: number, floats: number): Bytes => [...op.get(buf), ...op.get(lo), ...op.i32Const(floats * 4), ...op.i32Mul, ...op.i32Add, ...op.set(buf)];
-    const product = [
-      ...bLets, ...setRange(op.i32Const(0), op.i32Const(mp)), ...packA,
-      ...(invariantB ? [] : [...setRange(op.i32Const(0), op.i32Const(np)), ...packB, ...zeroPanel]),
-      ...setRange(op.i32Const(0), op.i32Const(np)), ...gemm(op.i32Const(0), op.i32Const(npairs)), ...epilogue,
+  const get = op.get, set = op.set, c32 = op.i32Const;
+  const setRange = (f: Bytes, tt: Bytes): Bytes => [...f, ...set(from!), ...tt, ...set(to!)];
+  /**
+   * `⌊x · count / tasks⌋`: a task boundary mapped onto `count` items (a packing phase's share), in
+   * float64 — the product can pass 2^31, and below 2^53 the rounded quotient has the exact floor.
+   */
+  const share = (x: number, count: number): Bytes =>
+    [...get(x), ...op.f64ConvertI32S, ...op.f64Const(count), ...op.f64Mul, ...op.f64Const(tasks), ...op.f64Div, ...op.f64Floor, ...op.i32TruncSatF64S];
+  const min = (a: Bytes, b: Bytes): Bytes => [...a, ...b, ...a, ...b, ...op.i32LtS, ...op.select];
+  const max = (a: Bytes, b: Bytes): Bytes => [...a, ...b, ...a, ...b, ...op.i32GtS, ...op.select];
+  /** `buf = base + b · floats` (floats per batch element): batch element b's panels or C. */
+  const rebase = (buf: number, base: number, floats: number): Bytes => [...get(base), ...get(bVar!), ...c32(floats * 4), ...op.i32Mul, ...op.i32Add, ...set(buf)];
+  /**
+   * `body` per batch element b of the items [x0, x1) of the batch-major sequence of `per` items per
+   * batch element, with b's own items as [segFrom, segTo).
+   */
+  const segments = (x0: Bytes, x1: Bytes, per: number, body: Bytes): Bytes => {
+    const first = [...get(bVar!), ...c32(per), ...op.i32Mul];
+    const seg = [
+      ...max([...x0, ...first, ...op.i32Sub], c32(0)), ...set(segFrom!),
+      ...min([...x1, ...first, ...op.i32Sub], c32(per)), ...set(segTo!),
+      ...body,
     ];
-    append(tb, isPhase(JOB_PHASE.packB), op.if(), setRange(share(lo, np), share(hi, np)), packB,
-      np % 2 ? [...op.get(hi), ...op.i32Const(tasks), ...op.i32GeS, ...op.if(), ...zeroPanel, ...op.end] : [],
-      op.else, rebase(sa.buf, aFloats), rebase(cPtr, cFloats), invariantB ? [] : rebase(sb.buf, bFloats),
-      op.get(lo), op.set(bVar), s.scalarLoop(bVar, 1, [...op.get(bVar), ...op.get(hi), ...op.i32GeS], product),
-      op.end);
-  }
-  append(tb, op.end);
+    return [...x0, ...c32(per), ...op.i32DivU, ...set(bVar!), ...s.scalarLoop(bVar!, 1, [...first, ...x1, ...op.i32GeS], seg)];
+  };
+  const gemm: Bytes = pool?.kind === "gemm"
+    ? [...get(sa.buf), ...get(sb.buf), ...get(cPtr), ...c32(mp), ...c32(kk), ...c32(ldc * 4), ...c32(npairs), ...op.call(s.importIndex(e, "pool.gemm"))]
+    : [...get(sa.buf), ...get(sb.buf), ...get(cPtr), ...c32(mp), ...c32(kk), ...c32(ldc * 4), ...get(segFrom!), ...get(segTo!), 0x10, GEMM_CALL];
+  const isPhase = (p: number): Bytes => [...get(phase!), ...c32(p), ...op.i32Eq];
+  const pairsFrom = [...get(segFrom!), ...c32(1), ...op.i32Shl];
+  const pairsTo = min([...get(segTo!), ...c32(1), ...op.i32Shl], c32(np));
+  const tb: Bytes = [
+    ...head, ...get(job), ...c32(JOB_PHASES - 1), ...op.i32And, ...set(phase!),
+    ...get(sa.buf), ...set(aBase!), ...get(sb.buf), ...set(bBase!), ...get(cPtr), ...set(cBase!),
+  ];
+  append(tb,
+    // B's panels once for every batch element: the tasks' share of the np panels.
+    isPhase(JOB_PHASE.packB), op.if(), setRange(share(lo, np), share(hi, np)), packB,
+    np % 2 ? [...get(hi), ...c32(tasks), ...op.i32GeS, ...op.if(), ...zeroPanel, ...op.end] : [],
+    op.else,
+    // A's panels: the tasks' share of the batch × mp panels, per batch element.
+    isPhase(JOB_PHASE.packA), op.if(),
+    segments(share(lo, batch * mp), share(hi, batch * mp), mp, [
+      ...rebase(sa.buf, aBase!, aFloats), ...bLets, ...get(segFrom!), ...set(from!), ...get(segTo!), ...set(to!), ...packA,
+    ]),
+    op.else,
+    // The tasks' pairs, per batch element: their B panels (unless packed once), tiles and epilogue.
+    segments(get(lo), get(hi), npairs, [
+      ...rebase(sa.buf, aBase!, aFloats), ...rebase(cPtr, cBase!, cFloats), ...(invariantB ? [] : rebase(sb.buf, bBase!, bFloats)),
+      ...bLets, ...setRange(pairsFrom, pairsTo),
+      ...(invariantB ? [] : [...packB, ...(np % 2 ? [...get(segTo!), ...c32(npairs), ...op.i32GeS, ...op.if(), ...zeroPanel, ...op.end] : [])]),
+      ...gemm, ...epilogue,
+    ]),
+    op.end, op.end, op.end);
 
-  // run(ptrs…, C): the phases in order — one pool call each (or a direct call of `tiles` over every task).
-  const ptrs = Array.from({ length: nPtrs }, (_, i) => op.get(i)).flat();
-  const runPhase = (jobCode: Bytes): Bytes => pool?.kind === "tiles"
-    ? [...ptrs, ...jobCode, ...op.call(s.importIndex(e, "pool.tiles"))]
-    : [...ptrs, ...jobCode, ...op.i32Const(0), ...op.i32Const(tasks), 0x10, TILES_CALL];
-  if (strategy === "pairs") {
-    const b = s.newLocal(e, T.i32);
-    const jobOf = (p: Bytes): Bytes => [...op.get(b), ...op.i32Const(JOB_PHASES), ...op.i32Mul, ...p, ...op.i32Add];
-    // A batch-invariant B's panels, packed for b = 0, serve every later b.
-    const pairsPhase = invariantB
-      ? [...op.i32Const(JOB_PHASE.pairs), ...op.i32Const(JOB_PHASE.pairsPacked), ...op.get(b), ...op.i32Eqz, ...op.select]
-      : op.i32Const(JOB_PHASE.pairs);
-    const body = [...runPhase(jobOf(op.i32Const(JOB_PHASE.packA))), ...runPhase(jobOf(pairsPhase))];
-    append(out, op.i32Const(0), op.set(b), s.scalarLoop(b, 1, [...op.get(b), ...op.i32Const(batch), ...op.i32GeS], body));
-  } else {
-    if (invariantB) append(out, runPhase(op.i32Const(JOB_PHASE.packB)));
-    append(out, runPhase(op.i32Const(invariantB ? JOB_PHASE.productsPacked : JOB_PHASE.products)));
-  }
+  // run(ptrs…, C): the phases in order, each one pool call (or a call of `tiles` over every task).
+  const ptrs = Array.from({ length: nPtrs }, (_, i) => get(i)).flat();
+  const runPhase = (p: number): Bytes => pool?.kind === "tiles"
+    ? [...ptrs, ...c32(JOB_PHASES * batch + p), ...op.call(s.importIndex(e, "pool.tiles"))]
+    : [...ptrs, ...c32(JOB_PHASES * batch + p), ...c32(0), ...c32(tasks), 0x10, TILES_CALL];
+  if (invariantB) append(out, runPhase(JOB_PHASE.packB));
+  append(out, runPhase(JOB_PHASE.packA), runPhase(invariantB ? JOB_PHASE.tilesPacked : JOB_PHASE.tiles));
 
   const tilesFunc: DefinedFunc = { type: { params: new Array(nPtrs + 3).fill(T.i32), results: [] }, locals: s.locals(t), body: tb, export: "tiles" };
-  const bSlots = strategy === "products" && !invariantB ? slots : 1;
   return {
     funcs: [tilesFunc, microkernel()],
-    scratchFloats: new Map([[sa.buf, slots * aFloats], [sb.buf, bSlots * bFloats]]),
-    cFloats: slots * cFloats,
+    scratchFloats: new Map([[sa.buf, batch * aFloats], [sb.buf, (invariantB ? 1 : batch) * bFloats]]),
+    cFloats: batch * cFloats,
     pool,
-    strategy,
     invariantB,
   };
 }

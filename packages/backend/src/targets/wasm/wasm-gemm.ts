@@ -74,37 +74,31 @@ export const gemmOnPool: ((aOff: number, bOff: number, cOff: number, mp: number,
 
 /**
  * The phases of a contraction module's `tiles(ptrs…, C, job, lo, hi)` export (wasm-contraction.ts),
- * `job = JOB_PHASES · b + phase` for batch element b over pool tasks [lo, hi); a packing phase
- * packs the share `[lo·panels/tasks, hi·panels/tasks)` of its panels. The table is keyed by name
+ * `job = JOB_PHASES · batch + phase` over pool tasks [lo, hi) of (batch element, B-panel pair); a
+ * packing phase packs the share `[lo·panels/tasks, hi·panels/tasks)` of its panels. Keyed by name
  * so that the renderer and the counters below read one definition.
  */
 export const JOB_PHASE = {
-  /** A's panels of batch element b (pairs strategy: every pair reads all of A, so A is packed first). */
-  packA: 0,
-  /** B's panels once for every batch element (products strategy, batch-invariant B). */
-  packB: 1,
-  /** Pairs [lo, hi) of batch element b: their B panels, tiles and epilogue. */
-  pairs: 2,
-  /** Pairs [lo, hi) of batch element b whose B panels an earlier b packed (batch-invariant B). */
-  pairsPacked: 3,
-  /** Batch elements [lo, hi) whole: A and B panels, tiles and epilogue. */
-  products: 4,
-  /** Batch elements [lo, hi) whole, B packed by a `packB` phase. */
-  productsPacked: 5,
+  /** B's panels, once for every batch element (a batch-invariant B). */
+  packB: 0,
+  /** A's panels of every batch element (every pair reads all of its batch element's A). */
+  packA: 1,
+  /** The tasks' pairs: their B panels, tiles and epilogue. */
+  tiles: 2,
+  /** The tasks' pairs, tiles and epilogue, their B panels packed by `packB`. */
+  tilesPacked: 3,
 } as const;
 export type JobPhase = (typeof JOB_PHASE)[keyof typeof JOB_PHASE];
 
-/** Phases per batch element in a job number (a power of two: the phase is `job & (JOB_PHASES - 1)`). */
-export const JOB_PHASES = 8;
+/** Phases in a job number (a power of two: the phase is `job & (JOB_PHASES - 1)`). */
+export const JOB_PHASES = 4;
 
-/** How many times one pool call of each phase packs B's panels (`tasks`: the call's task count). */
-const B_PACKS: Record<JobPhase, (tasks: number) => number> = {
-  [JOB_PHASE.packA]: () => 0,
+/** How many times one pool call of each phase packs B's panels, for a batch of `batch`. */
+const B_PACKS: Record<JobPhase, (batch: number) => number> = {
   [JOB_PHASE.packB]: () => 1,
-  [JOB_PHASE.pairs]: () => 1,
-  [JOB_PHASE.pairsPacked]: () => 0,
-  [JOB_PHASE.products]: (tasks) => tasks,
-  [JOB_PHASE.productsPacked]: () => 0,
+  [JOB_PHASE.packA]: () => 0,
+  [JOB_PHASE.tiles]: (batch) => batch,
+  [JOB_PHASE.tilesPacked]: () => 0,
 };
 
 const contractionCounters = { poolCalls: 0, bPacks: 0 };
@@ -140,8 +134,9 @@ export function tilesOnPool(compiled: object, pairs: number, grain: number): (..
   for (const i of WebAssembly.Module.imports(module)) if (i.kind === "function") (imports[i.module] ??= {})[i.name] = stub;
   return (...args) => {
     contractionCounters.poolCalls++;
-    contractionCounters.bPacks += B_PACKS[(args[args.length - 1]! & (JOB_PHASES - 1)) as JobPhase](pairs);
-    parallelFor(module, "tiles", args, pairs, { grain, imports });
+    const job = args[args.length - 1]!;
+    contractionCounters.bPacks += B_PACKS[(job & (JOB_PHASES - 1)) as JobPhase](Math.floor(job / JOB_PHASES));
+    parallelFor(module, "tiles", args, pairs, { grain, imports, fine: true });
   };
 }
 
