@@ -41,6 +41,10 @@ const CASES: [string, () => Tensor][] = [
   ["batch 5 of big products, broadcast B, pooled", () => np.matmul(f32([5, 64, 200]), f32([200, 90]))],
   ["batch 2 of big products, broadcast B, pooled", () => np.matmul(f32([2, 70, 300]), f32([300, 77]))],
   ["[2, 3] batch, B broadcast over the inner batch dimension", () => np.matmul(f32([2, 3, 17, 40]), f32([2, 1, 40, 23]))],
+  // A's panels past 1 MB: K blocks of 256, the sums continued from C across them.
+  ["K-blocked: 530×611 @ 611×37, the last block 99 deep, pooled", () => np.matmul(f32([530, 611]), f32([611, 37]))],
+  ["K-blocked, batched with a broadcast B and an epilogue: relu(x[b] @ W + 1), K = 900", () => np.maximum(np.matmul(f32([2, 301, 900]), f32([900, 45])).add(1), 0)],
+  ["K-blocked Aᵀ @ B, K = 513 (one value past two blocks)", () => np.matmul(f32([513, 600]).T, f32([513, 21]))],
   ["arctan2(x[b] @ W, 2): host call in a batched epilogue, pooled microkernel", () => np.arctan2(np.matmul(f32([3, 70, 150]), f32([150, 99])), 2)],
 ];
 

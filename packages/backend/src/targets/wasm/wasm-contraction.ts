@@ -56,6 +56,12 @@ export function patchCalls(code: Bytes, first: number): Bytes {
   return code.flatMap((b) => (b === TILES_CALL ? tiles : b === GEMM_CALL ? gemm : [b]));
 }
 
+/**
+ * K blocking: blocks of K_BLOCK values of k once a batch element's A panels pass K_BLOCK_MIN_A_BYTES
+ * (half of this machine class's 2 MB L2: a 256-deep block of a 1024-row A is 1 MB, a pair's B block 8 KB of L1).
+ */
+const K_BLOCK = 256, K_BLOCK_MIN_A_BYTES = 1 << 20;
+
 /** Appends byte arrays to `out` (a loop: a kernel's body can exceed the engine's limit on call arguments). */
 function append(out: Bytes, ...parts: Bytes[]): void {
   for (const p of parts) for (let i = 0; i < p.length; i++) out.push(p[i]!);
@@ -164,9 +170,15 @@ export function renderContraction<E, B>(P: ContractionParts, cPtr: number, s: St
     ];
     return [...x0, ...c32(per), ...op.i32DivU, ...set(bVar!), ...s.scalarLoop(bVar!, 1, [...first, ...x1, ...op.i32GeS], seg)];
   };
+  // K blocks of KC when A's panels outgrow L2: each pair then streams a KC-deep block of A that
+  // stays in L2 instead of all of A from L3; the microkernel continues the sums from C (same bits).
+  const kc = pool?.kind !== "gemm" && aFloats * 4 > K_BLOCK_MIN_A_BYTES ? K_BLOCK : kk;
   const gemm: Bytes = pool?.kind === "gemm"
     ? [...get(sa.buf), ...get(sb.buf), ...get(cPtr), ...c32(mp), ...c32(kk), ...c32(ldc * 4), ...c32(npairs), ...op.call(s.importIndex(e, "pool.gemm"))]
-    : [...get(sa.buf), ...get(sb.buf), ...get(cPtr), ...c32(mp), ...c32(kk), ...c32(ldc * 4), ...get(segFrom!), ...get(segTo!), 0x10, GEMM_CALL];
+    : Array.from({ length: Math.ceil(kk / kc) }, (_, j) => [
+      ...get(sa.buf), ...c32(j * kc * 16), ...op.i32Add, ...get(sb.buf), ...c32(j * kc * 16), ...op.i32Add, ...get(cPtr),
+      ...c32(mp), ...c32(kk), ...c32(Math.min(kc, kk - j * kc)), ...c32(ldc * 4), ...c32(j > 0 ? 1 : 0), ...get(segFrom!), ...get(segTo!), 0x10, GEMM_CALL,
+    ]).flat();
   const isPhase = (p: number): Bytes => [...get(phase!), ...c32(p), ...op.i32Eq];
   const pairsFrom = [...get(segFrom!), ...c32(1), ...op.i32Shl];
   const pairsTo = min([...get(segTo!), ...c32(1), ...op.i32Shl], c32(np));
@@ -204,7 +216,7 @@ export function renderContraction<E, B>(P: ContractionParts, cPtr: number, s: St
 
   const tilesFunc: DefinedFunc = { type: { params: new Array(nPtrs + 3).fill(T.i32), results: [] }, locals: s.locals(t), body: tb, export: "tiles" };
   return {
-    funcs: [tilesFunc, microkernel()],
+    funcs: [tilesFunc, microkernel(undefined, true)],
     scratchFloats: new Map([[sa.buf, batch * aFloats], [sb.buf, (invariantB ? 1 : batch) * bFloats]]),
     cFloats: batch * cFloats,
     pool,
