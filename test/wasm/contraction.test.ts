@@ -39,6 +39,7 @@ const CASES: [string, () => Tensor][] = [
   ["A shared, B per batch element, pooled", () => np.matmul(f32([100, 40]), f32([8, 40, 30]))],
   ["batch 7, odd panels, chunks straddling batch elements, pooled", () => np.matmul(f32([7, 45, 130]), f32([7, 130, 27]))],
   ["batch 5 of big products, broadcast B, pooled", () => np.matmul(f32([5, 64, 200]), f32([200, 90]))],
+  ["x[b] @ W with W's panels past 256 KB: B packed across the pool, pooled", () => np.matmul(f32([3, 20, 300]), f32([300, 261]))],
   ["batch 2 of big products, broadcast B, pooled", () => np.matmul(f32([2, 70, 300]), f32([300, 77]))],
   ["[2, 3] batch, B broadcast over the inner batch dimension", () => np.matmul(f32([2, 3, 17, 40]), f32([2, 1, 40, 23]))],
   // A's panels past 1 MB: K blocks of 256, the sums continued from C across them.

@@ -108,8 +108,8 @@ describe("wasm: structure of the benchmark workloads", function () {
     const before = wasmContractionStats();
     step(x, x).item();
     const after = wasmContractionStats();
-    // Before: one pool call and one B packing per batch element — 624 per step.
-    expect(after.poolCalls - before.poolCalls, "pool calls per step").to.be.at.most(3 * contractions);
+    // Before: one pool call and one B packing per batch element — 624 of each per step.
+    expect(after.phaseCalls - before.phaseCalls, "phases per step").to.be.at.most(3 * contractions);
     // Weights (6 projections forward, 3 dX products by a transposed weight) once each; attention
     // products (6, over B·heads) and dW = xᵀ·dY (6, over B) have a B per batch element.
     expect(after.bPacks - before.bPacks, "B packings per step").to.equal(9 + 6 * B * HEADS + 6 * B);

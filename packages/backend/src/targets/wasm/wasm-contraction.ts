@@ -14,7 +14,7 @@ import { type Bytes, type DefinedFunc, type ValType, T, op, uleb } from "./wasm-
 import { microkernel } from "./wasm-microkernel.js";
 import { type ContractionParts, type LoopStmt, lets } from "../../render/contraction.js";
 import { MR, NR } from "../../lower-contraction.js";
-import { JOB_PHASE, JOB_PHASES, PARALLEL_MIN_FLOPS } from "./wasm-gemm.js";
+import { JOB_ON_CALLER, JOB_PHASE, JOB_PHASES, JOB_PHASE_MASK, PARALLEL_MIN_FLOPS } from "./wasm-gemm.js";
 
 /** An i32 scalar binding of the statement emitter's environment. */
 interface I32Binding {
@@ -62,6 +62,12 @@ export function patchCalls(code: Bytes, first: number): Bytes {
  */
 const K_BLOCK = 256, K_BLOCK_MIN_A_BYTES = 1 << 20;
 
+/**
+ * Panels up to this size are packed on the calling thread: packing them takes about what a pool
+ * call costs (waking a worker, tens of microseconds), and W2's 128² and 256² products are ~0.1–1 ms.
+ */
+const PACK_ON_CALLER_BYTES = 256 << 10;
+
 /** Appends byte arrays to `out` (a loop: a kernel's body can exceed the engine's limit on call arguments). */
 function append(out: Bytes, ...parts: Bytes[]): void {
   for (const p of parts) for (let i = 0; i < p.length; i++) out.push(p[i]!);
@@ -92,7 +98,7 @@ export interface ContractionModule {
 
 /**
  * Renders the contraction: `run`'s body into `out` (C is parameter `cPtr`, see `withC`), and
- * `tiles(ptrs…, C, job, lo, hi)` — phase `job % JOB_PHASES` (JOB_PHASE) over tasks [lo, hi) — a
+ * `tiles(ptrs…, C, job, lo, hi)` — phase `job & JOB_PHASE_MASK` (JOB_PHASE) over tasks [lo, hi) — a
  * function of its own so that the pool can run ranges of it.
  *
  * The tasks are the (batch element, B-panel pair) pairs, batch-major: one pool call per phase covers
@@ -183,7 +189,7 @@ export function renderContraction<E, B>(P: ContractionParts, cPtr: number, s: St
   const pairsFrom = [...get(segFrom!), ...c32(1), ...op.i32Shl];
   const pairsTo = min([...get(segTo!), ...c32(1), ...op.i32Shl], c32(np));
   const tb: Bytes = [
-    ...head, ...get(job), ...c32(JOB_PHASES - 1), ...op.i32And, ...set(phase!),
+    ...head, ...get(job), ...c32(JOB_PHASE_MASK), ...op.i32And, ...set(phase!),
     ...get(sa.buf), ...set(aBase!), ...get(sb.buf), ...set(bBase!), ...get(cPtr), ...set(cBase!),
   ];
   append(tb,
@@ -208,11 +214,11 @@ export function renderContraction<E, B>(P: ContractionParts, cPtr: number, s: St
 
   // run(ptrs…, C): the phases in order, each one pool call (or a call of `tiles` over every task).
   const ptrs = Array.from({ length: nPtrs }, (_, i) => get(i)).flat();
-  const runPhase = (p: number): Bytes => pool?.kind === "tiles"
-    ? [...ptrs, ...c32(JOB_PHASES * batch + p), ...op.call(s.importIndex(e, "pool.tiles"))]
+  const runPhase = (p: number, onPool: boolean): Bytes => pool?.kind === "tiles"
+    ? [...ptrs, ...c32(JOB_PHASES * batch + (onPool ? 0 : JOB_ON_CALLER) + p), ...op.call(s.importIndex(e, "pool.tiles"))]
     : [...ptrs, ...c32(JOB_PHASES * batch + p), ...c32(0), ...c32(tasks), 0x10, TILES_CALL];
-  if (invariantB) append(out, runPhase(JOB_PHASE.packB));
-  append(out, runPhase(JOB_PHASE.packA), runPhase(invariantB ? JOB_PHASE.tilesPacked : JOB_PHASE.tiles));
+  if (invariantB) append(out, runPhase(JOB_PHASE.packB, bFloats * 4 > PACK_ON_CALLER_BYTES));
+  append(out, runPhase(JOB_PHASE.packA, batch * aFloats * 4 > PACK_ON_CALLER_BYTES), runPhase(invariantB ? JOB_PHASE.tilesPacked : JOB_PHASE.tiles, true));
 
   const tilesFunc: DefinedFunc = { type: { params: new Array(nPtrs + 3).fill(T.i32), results: [] }, locals: s.locals(t), body: tb, export: "tiles" };
   return {

@@ -74,7 +74,7 @@ export const gemmOnPool: ((aOff: number, bOff: number, cOff: number, mp: number,
 
 /**
  * The phases of a contraction module's `tiles(ptrs…, C, job, lo, hi)` export (wasm-contraction.ts),
- * `job = JOB_PHASES · batch + phase` over pool tasks [lo, hi) of (batch element, B-panel pair); a
+ * `job = JOB_PHASES · batch + phase` (+ JOB_ON_CALLER) over pool tasks [lo, hi) of (batch element, B-panel pair); a
  * packing phase packs the share `[lo·panels/tasks, hi·panels/tasks)` of its panels. Keyed by name
  * so that the renderer and the counters below read one definition.
  */
@@ -90,8 +90,11 @@ export const JOB_PHASE = {
 } as const;
 export type JobPhase = (typeof JOB_PHASE)[keyof typeof JOB_PHASE];
 
-/** Phases in a job number (a power of two: the phase is `job & (JOB_PHASES - 1)`). */
-export const JOB_PHASES = 4;
+/**
+ * A job number is `JOB_PHASES · batch + flags + phase`: the phase in its low bits
+ * (`job & JOB_PHASE_MASK`), JOB_ON_CALLER set for a phase too small to be worth waking a worker.
+ */
+export const JOB_PHASE_MASK = 3, JOB_ON_CALLER = 4, JOB_PHASES = 8;
 
 /** How many times one pool call of each phase packs B's panels, for a batch of `batch`. */
 const B_PACKS: Record<JobPhase, (batch: number) => number> = {
@@ -101,11 +104,12 @@ const B_PACKS: Record<JobPhase, (batch: number) => number> = {
   [JOB_PHASE.tilesPacked]: () => 0,
 };
 
-const contractionCounters = { poolCalls: 0, bPacks: 0 };
+const contractionCounters = { phaseCalls: 0, bPacks: 0 };
 
 /**
  * Counts of pooled wasm contractions (products of ≥ PARALLEL_MIN_FLOPS, rendered by
- * wasm-contraction.ts): `poolCalls`, the pool calls of their phases, and `bPacks`, how often they
+ * wasm-contraction.ts): `phaseCalls`, their phases run through the pool import (a small packing
+ * phase runs on the calling thread alone), and `bPacks`, how often they
  * packed a B operand's panels — once per batch element whose B differs, once per call when B is the
  * same for every batch element (`x[b] @ W`).
  * @example
@@ -113,7 +117,7 @@ const contractionCounters = { poolCalls: 0, bPacks: 0 };
  * np.matmul(x16, w).dataSync(); // x16: [16, 128, 128], w: [128, 128]
  * wasmContractionStats().bPacks - before; // 1
  */
-export function wasmContractionStats(): { poolCalls: number; bPacks: number } {
+export function wasmContractionStats(): { phaseCalls: number; bPacks: number } {
   return { ...contractionCounters };
 }
 
@@ -133,10 +137,10 @@ export function tilesOnPool(compiled: object, pairs: number, grain: number): (..
   const imports: Record<string, Record<string, PoolImport>> = {};
   for (const i of WebAssembly.Module.imports(module)) if (i.kind === "function") (imports[i.module] ??= {})[i.name] = stub;
   return (...args) => {
-    contractionCounters.poolCalls++;
+    contractionCounters.phaseCalls++;
     const job = args[args.length - 1]!;
-    contractionCounters.bPacks += B_PACKS[(job & (JOB_PHASES - 1)) as JobPhase](Math.floor(job / JOB_PHASES));
-    parallelFor(module, "tiles", args, pairs, { grain, imports, fine: true });
+    contractionCounters.bPacks += B_PACKS[(job & JOB_PHASE_MASK) as JobPhase](Math.floor(job / JOB_PHASES));
+    parallelFor(module, "tiles", args, pairs, { grain: job & JOB_ON_CALLER ? pairs : grain, imports, fine: true });
   };
 }
 
