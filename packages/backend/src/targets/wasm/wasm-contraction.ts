@@ -9,12 +9,12 @@
  * The statement emitter lives in wasm-render.ts, which imports this file: it lends its functions
  * (`StmtEmitter`) rather than this file importing them back (no import cycle).
  */
-import { type BufferParam, type Kernel, type Op, type Operand, type Stmt } from "../../kernel.js";
+import { type BufferParam, type Kernel, type Op, type Operand, type Stmt, walkStmts } from "../../kernel.js";
 import { type Bytes, type DefinedFunc, type ValType, T, op, uleb } from "./wasm-asm.js";
 import { microkernel } from "./wasm-microkernel.js";
 import { type ContractionParts, type LoopStmt, lets } from "../../render/contraction.js";
 import { MR, NR } from "../../lower-contraction.js";
-import { PARALLEL_MIN_FLOPS } from "./wasm-gemm.js";
+import { JOB_ON_CALLER, JOB_PHASE, JOB_PHASES, JOB_PHASE_MASK, PARALLEL_MIN_FLOPS } from "./wasm-gemm.js";
 
 /** An i32 scalar binding of the statement emitter's environment. */
 interface I32Binding {
@@ -56,6 +56,18 @@ export function patchCalls(code: Bytes, first: number): Bytes {
   return code.flatMap((b) => (b === TILES_CALL ? tiles : b === GEMM_CALL ? gemm : [b]));
 }
 
+/**
+ * K blocking: blocks of K_BLOCK values of k once a batch element's A panels pass K_BLOCK_MIN_A_BYTES
+ * (half of this machine class's 2 MB L2: a 256-deep block of a 1024-row A is 1 MB, a pair's B block 8 KB of L1).
+ */
+const K_BLOCK = 256, K_BLOCK_MIN_A_BYTES = 1 << 20;
+
+/**
+ * Panels up to this size are packed on the calling thread: packing them takes about what a pool
+ * call costs (waking a worker, tens of microseconds), and W2's 128² and 256² products are ~0.1–1 ms.
+ */
+const PACK_ON_CALLER_BYTES = 256 << 10;
+
 /** Appends byte arrays to `out` (a loop: a kernel's body can exceed the engine's limit on call arguments). */
 function append(out: Bytes, ...parts: Bytes[]): void {
   for (const p of parts) for (let i = 0; i < p.length; i++) out.push(p[i]!);
@@ -64,10 +76,9 @@ function append(out: Bytes, ...parts: Bytes[]): void {
 /**
  * How a contraction uses the worker pool:
  *   `null`    — a product below PARALLEL_MIN_FLOPS runs on the calling thread;
- *   `tiles`   — `run` packs A, then the pool runs `tiles` over ranges of B-panel pairs: each range
- *               packs its B panels, multiplies them and runs the epilogue on its columns of C, so
- *               everything but A's packing is one parallel region (the `pool.tiles` import,
- *               wasm-gemm.ts `tilesOnPool`);
+ *   `tiles`   — `run` calls the pool (the `pool.tiles` import, wasm-gemm.ts `tilesOnPool`) once per
+ *               phase (JOB_PHASE); each runs `tiles` over the `pairs` tasks: (batch element, B-panel
+ *               pair) in batch-major order, a packing phase mapping them onto its panels;
  *   `gemm`    — a `tiles` that calls a host function (workers could not run it) runs on the
  *               calling thread and only the microkernel goes to the pool (the `pool.gemm` import).
  */
@@ -81,73 +92,162 @@ export interface ContractionModule {
   /** C's size in floats. */
   readonly cFloats: number;
   readonly pool: ContractionPool;
+  /** B is the same for every batch element (its packing reads nothing of b): packed once per call. */
+  readonly invariantB: boolean;
 }
 
 /**
  * Renders the contraction: `run`'s body into `out` (C is parameter `cPtr`, see `withC`), and
- * `tiles(ptrs…, C, b, lo, hi)` — batch element b's B panels of pairs [lo, hi), their tiles and
- * their epilogue — a function of its own so that the pool can run ranges of it.
+ * `tiles(ptrs…, C, job, lo, hi)` — phase `job & JOB_PHASE_MASK` (JOB_PHASE) over tasks [lo, hi) — a
+ * function of its own so that the pool can run ranges of it.
+ *
+ * The tasks are the (batch element, B-panel pair) pairs, batch-major: one pool call per phase covers
+ * the whole batch (W8's 16 `x[b] @ W` and 64 attention products are not 16 or 64 pool calls), its
+ * chunks are as fine as pairs, and a chunk's pairs of one batch element stay together. Every batch
+ * element has its own A panels, C (and B panels unless B is batch-invariant), so batch elements
+ * run at the same time on different threads.
  */
 export function renderContraction<E, B>(P: ContractionParts, cPtr: number, s: StmtEmitter<E, B>, e: E, out: Bytes): ContractionModule {
-  const { lb, tiles, li, mp, np, kk, aStore: sa, bStore: sb } = P;
+  const { lb, tiles, li, mp, np, kk, batch, aStore: sa, bStore: sb } = P;
   const { npairs, ldc, bFloats, cFloats } = contractionLayout(P);
+  const aFloats = mp * MR * kk;
   const nPtrs = cPtr + 1;
   const i32 = (local: number): I32Binding => ({ k: "scalar", local, t: T.i32 });
-  const flops = 2 * mp * MR * npairs * 2 * NR * kk;
+  const perProduct = 2 * mp * MR * npairs * 2 * NR * kk;
+  const invariantB = batchInvariant(P, P.packB);
+  const tasks = batch * npairs;
 
-  // tiles(ptrs…, C, b, lo, hi)
+  // tiles(ptrs…, C, job, lo, hi): the phases' code first, then the dispatch on the phase.
   const t = s.newFunction(e, nPtrs + 3);
   const importsBefore = s.importNames(e).length;
-  const [bArg, lo, hi] = [nPtrs, nPtrs + 1, nPtrs + 2];
-  const tEnv: ContractionEnv<B> = new Map();
-  const tb: Bytes = [];
-  s.emitStmts(P.rootLets, tEnv, t, tb);
-  tEnv.set(lb.var, i32(bArg));
-  s.emitStmts(lets(lb.body), tEnv, t, tb);
-  // Panels [2·lo, min(2·hi, np)): the pairs' own B panels and tiles.
-  const [from, to] = [s.newLocal(t, T.i32), s.newLocal(t, T.i32)];
-  append(tb, op.get(lo), op.i32Const(1), op.i32Shl, op.set(from),
-    op.get(hi), op.i32Const(1), op.i32Shl, op.set(to),
-    op.get(to), op.i32Const(np), op.get(to), op.i32Const(np), op.i32LtS, op.select, op.set(to));
+  const [job, lo, hi] = [nPtrs, nPtrs + 1, nPtrs + 2];
+  const [bVar, from, to, phase, segFrom, segTo, aBase, bBase, cBase] = Array.from({ length: 9 }, () => s.newLocal(t, T.i32));
+  const env: ContractionEnv<B> = new Map();
+  const code = (stmts: readonly Stmt[]): Bytes => {
+    const b: Bytes = [];
+    s.emitStmts(stmts, env, t, b);
+    return b;
+  };
+  const head = code(P.rootLets);
+  env.set(lb.var, i32(bVar!));
   const range = { start: { k: "local", name: "$from", dtype: "index" }, end: { k: "local", name: "$to", dtype: "index" } } as const;
-  tEnv.set(range.start.name, i32(from));
-  tEnv.set(range.end.name, i32(to));
-  s.emitStmts([{ ...P.packB, ...range }], tEnv, t, tb);
+  env.set(range.start.name, i32(from!));
+  env.set(range.end.name, i32(to!));
+  const bLets = code(lets(lb.body));
+  const packA = code([{ ...rowsInner(P.packA), ...range }]);
+  const packB = code([{ ...P.packB, ...range }]);
   // An odd last B panel is paired with zeros (its C columns are never read).
+  const zeroPanel: Bytes = [];
   if (np % 2) {
     const z = s.newLocal(t, T.i32);
     const zero = [...op.get(sb.buf), ...op.get(z), ...op.i32Add, ...op.f32Const(0), ...op.f32Store()];
-    append(tb, op.get(hi), op.i32Const(npairs), op.i32GeS, op.if(),
-      op.i32Const(np * NR * kk * 4), op.set(z), s.scalarLoop(z, 4, [...op.get(z), ...op.i32Const(bFloats * 4), ...op.i32GeU], zero),
-      op.end);
+    append(zeroPanel, op.i32Const(np * NR * kk * 4), op.set(z), s.scalarLoop(z, 4, [...op.get(z), ...op.i32Const(bFloats * 4), ...op.i32GeU], zero));
   }
-  const epilogue: Bytes = [];
   const tileLoop: Stmt = { ...tiles, ...range, body: [...lets(tiles.body), { ...li, body: [...lets(li.body), ...readingC(P, cPtr)] }] };
-  s.emitStmts([tileLoop], tEnv, t, epilogue);
+  const epilogue = code([tileLoop]);
   // The pool runs `tiles` only if it calls no host function: a worker's instance gets stubs.
   const hostCalls = s.importNames(e).length > importsBefore;
-  const pool: ContractionPool = flops < PARALLEL_MIN_FLOPS ? null
+  const pool: ContractionPool = perProduct * batch < PARALLEL_MIN_FLOPS ? null
     : hostCalls ? { kind: "gemm" }
-    : { kind: "tiles", pairs: npairs, grain: Math.max(1, Math.ceil(PARALLEL_MIN_FLOPS / (flops / npairs))) };
-  const args = [...op.get(sa.buf), ...op.get(sb.buf), ...op.get(cPtr), ...op.i32Const(mp), ...op.i32Const(kk), ...op.i32Const(ldc * 4)];
-  if (pool?.kind === "gemm") append(tb, args, op.i32Const(npairs), op.call(s.importIndex(e, "pool.gemm")));
-  else append(tb, args, op.get(lo), op.get(hi), [0x10, GEMM_CALL]);
-  append(tb, epilogue, op.end);
+    : { kind: "tiles", pairs: tasks, grain: Math.max(1, Math.ceil(PARALLEL_MIN_FLOPS / (perProduct / npairs))) };
 
-  // run(ptrs…, C): for each batch element, pack A, then the tiles of every pair.
-  const env: ContractionEnv<B> = new Map();
-  s.emitStmts(P.rootLets, env, e, out);
-  const bVar = s.newLocal(e, T.i32);
-  env.set(lb.var, i32(bVar));
-  const body: Bytes = [];
-  s.emitStmts(lb.body.flatMap((st) => (st === P.packA ? [rowsInner(P.packA)] : st === P.packB || st === tiles ? [] : [st])), env, e, body);
-  const ptrs = Array.from({ length: nPtrs }, (_, i) => op.get(i)).flat();
-  if (pool?.kind === "tiles") append(body, ptrs, op.get(bVar), op.call(s.importIndex(e, "pool.tiles")));
-  else append(body, ptrs, op.get(bVar), op.i32Const(0), op.i32Const(npairs), [0x10, TILES_CALL]);
-  append(out, op.i32Const(0), op.set(bVar), s.scalarLoop(bVar, 1, [...op.get(bVar), ...op.i32Const(P.batch), ...op.i32GeS], body));
+  const get = op.get, set = op.set, c32 = op.i32Const;
+  const setRange = (f: Bytes, tt: Bytes): Bytes => [...f, ...set(from!), ...tt, ...set(to!)];
+  /**
+   * `⌊x · count / tasks⌋`: a task boundary mapped onto `count` items (a packing phase's share), in
+   * float64 — the product can pass 2^31, and below 2^53 the rounded quotient has the exact floor.
+   */
+  const share = (x: number, count: number): Bytes =>
+    [...get(x), ...op.f64ConvertI32S, ...op.f64Const(count), ...op.f64Mul, ...op.f64Const(tasks), ...op.f64Div, ...op.f64Floor, ...op.i32TruncSatF64S];
+  const min = (a: Bytes, b: Bytes): Bytes => [...a, ...b, ...a, ...b, ...op.i32LtS, ...op.select];
+  const max = (a: Bytes, b: Bytes): Bytes => [...a, ...b, ...a, ...b, ...op.i32GtS, ...op.select];
+  /** `buf = base + b · floats` (floats per batch element): batch element b's panels or C. */
+  const rebase = (buf: number, base: number, floats: number): Bytes => [...get(base), ...get(bVar!), ...c32(floats * 4), ...op.i32Mul, ...op.i32Add, ...set(buf)];
+  /**
+   * `body` per batch element b of the items [x0, x1) of the batch-major sequence of `per` items per
+   * batch element, with b's own items as [segFrom, segTo).
+   */
+  const segments = (x0: Bytes, x1: Bytes, per: number, body: Bytes): Bytes => {
+    const first = [...get(bVar!), ...c32(per), ...op.i32Mul];
+    const seg = [
+      ...max([...x0, ...first, ...op.i32Sub], c32(0)), ...set(segFrom!),
+      ...min([...x1, ...first, ...op.i32Sub], c32(per)), ...set(segTo!),
+      ...body,
+    ];
+    return [...x0, ...c32(per), ...op.i32DivU, ...set(bVar!), ...s.scalarLoop(bVar!, 1, [...first, ...x1, ...op.i32GeS], seg)];
+  };
+  // K blocks of KC when A's panels outgrow L2: each pair then streams a KC-deep block of A that
+  // stays in L2 instead of all of A from L3; the microkernel continues the sums from C (same bits).
+  const kc = pool?.kind !== "gemm" && aFloats * 4 > K_BLOCK_MIN_A_BYTES ? K_BLOCK : kk;
+  const gemm: Bytes = pool?.kind === "gemm"
+    ? [...get(sa.buf), ...get(sb.buf), ...get(cPtr), ...c32(mp), ...c32(kk), ...c32(ldc * 4), ...c32(npairs), ...op.call(s.importIndex(e, "pool.gemm"))]
+    : Array.from({ length: Math.ceil(kk / kc) }, (_, j) => [
+      ...get(sa.buf), ...c32(j * kc * 16), ...op.i32Add, ...get(sb.buf), ...c32(j * kc * 16), ...op.i32Add, ...get(cPtr),
+      ...c32(mp), ...c32(kk), ...c32(Math.min(kc, kk - j * kc)), ...c32(ldc * 4), ...c32(j > 0 ? 1 : 0), ...get(segFrom!), ...get(segTo!), 0x10, GEMM_CALL,
+    ]).flat();
+  const isPhase = (p: number): Bytes => [...get(phase!), ...c32(p), ...op.i32Eq];
+  const pairsFrom = [...get(segFrom!), ...c32(1), ...op.i32Shl];
+  const pairsTo = min([...get(segTo!), ...c32(1), ...op.i32Shl], c32(np));
+  const tb: Bytes = [
+    ...head, ...get(job), ...c32(JOB_PHASE_MASK), ...op.i32And, ...set(phase!),
+    ...get(sa.buf), ...set(aBase!), ...get(sb.buf), ...set(bBase!), ...get(cPtr), ...set(cBase!),
+  ];
+  append(tb,
+    // B's panels once for every batch element: the tasks' share of the np panels.
+    isPhase(JOB_PHASE.packB), op.if(), setRange(share(lo, np), share(hi, np)), packB,
+    np % 2 ? [...get(hi), ...c32(tasks), ...op.i32GeS, ...op.if(), ...zeroPanel, ...op.end] : [],
+    op.else,
+    // A's panels: the tasks' share of the batch × mp panels, per batch element.
+    isPhase(JOB_PHASE.packA), op.if(),
+    segments(share(lo, batch * mp), share(hi, batch * mp), mp, [
+      ...rebase(sa.buf, aBase!, aFloats), ...bLets, ...get(segFrom!), ...set(from!), ...get(segTo!), ...set(to!), ...packA,
+    ]),
+    op.else,
+    // The tasks' pairs, per batch element: their B panels (unless packed once), tiles and epilogue.
+    segments(get(lo), get(hi), npairs, [
+      ...rebase(sa.buf, aBase!, aFloats), ...rebase(cPtr, cBase!, cFloats), ...(invariantB ? [] : rebase(sb.buf, bBase!, bFloats)),
+      ...bLets, ...setRange(pairsFrom, pairsTo),
+      ...(invariantB ? [] : [...packB, ...(np % 2 ? [...get(segTo!), ...c32(npairs), ...op.i32GeS, ...op.if(), ...zeroPanel, ...op.end] : [])]),
+      ...gemm, ...epilogue,
+    ]),
+    op.end, op.end, op.end);
+
+  // run(ptrs…, C): the phases in order, each one pool call (or a call of `tiles` over every task).
+  const ptrs = Array.from({ length: nPtrs }, (_, i) => get(i)).flat();
+  const runPhase = (p: number, onPool: boolean): Bytes => pool?.kind === "tiles"
+    ? [...ptrs, ...c32(JOB_PHASES * batch + (onPool ? 0 : JOB_ON_CALLER) + p), ...op.call(s.importIndex(e, "pool.tiles"))]
+    : [...ptrs, ...c32(JOB_PHASES * batch + p), ...c32(0), ...c32(tasks), 0x10, TILES_CALL];
+  if (invariantB) append(out, runPhase(JOB_PHASE.packB, bFloats * 4 > PACK_ON_CALLER_BYTES));
+  append(out, runPhase(JOB_PHASE.packA, batch * aFloats * 4 > PACK_ON_CALLER_BYTES), runPhase(invariantB ? JOB_PHASE.tilesPacked : JOB_PHASE.tiles, true));
 
   const tilesFunc: DefinedFunc = { type: { params: new Array(nPtrs + 3).fill(T.i32), results: [] }, locals: s.locals(t), body: tb, export: "tiles" };
-  return { funcs: [tilesFunc, microkernel()], scratchFloats: new Map([[sa.buf, mp * MR * kk], [sb.buf, bFloats]]), cFloats, pool };
+  return {
+    funcs: [tilesFunc, microkernel(undefined, true)],
+    scratchFloats: new Map([[sa.buf, batch * aFloats], [sb.buf, (invariantB ? 1 : batch) * bFloats]]),
+    cFloats: batch * cFloats,
+    pool,
+    invariantB,
+  };
+}
+
+/**
+ * Whether statement `st` of the batch loop computes the same for every batch element: it reads the
+ * batch variable neither directly nor through the loop's lets. A B operand that is (a weight shared
+ * by every `x[b] @ W`) is packed once per call instead of once per batch element.
+ */
+export function batchInvariant(P: ContractionParts, st: Stmt): boolean {
+  const dependent = new Set([P.lb.var]);
+  const reads = (o: Operand) => o.k !== "const" && dependent.has(o.name);
+  const opReads = (v: Op) => (v.op === "alu" ? v.args.some(reads) : v.op === "load" ? reads(v.index) : v.idx.some(reads));
+  for (const l of lets(P.lb.body)) if (l.s === "let" && opReads(l.value)) dependent.add(l.name);
+  for (const x of walkStmts([st])) {
+    if (x.s === "let") {
+      if (opReads(x.value)) dependent.add(x.name);
+    } else if (x.s === "store" ? reads(x.index) || reads(x.value) : x.s === "loop" ? reads(x.start) || reads(x.end) : x.s === "if" ? reads(x.cond) : true) {
+      return false;
+    }
+  }
+  return true;
 }
 
 /**

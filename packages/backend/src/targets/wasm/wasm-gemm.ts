@@ -73,9 +73,59 @@ export const gemmOnPool: ((aOff: number, bOff: number, cOff: number, mp: number,
   };
 
 /**
+ * The phases of a contraction module's `tiles(ptrs…, C, job, lo, hi)` export (wasm-contraction.ts),
+ * `job = JOB_PHASES · batch + phase` (+ JOB_ON_CALLER) over pool tasks [lo, hi) of (batch element, B-panel pair); a
+ * packing phase packs the share `[lo·panels/tasks, hi·panels/tasks)` of its panels. Keyed by name
+ * so that the renderer and the counters below read one definition.
+ */
+export const JOB_PHASE = {
+  /** B's panels, once for every batch element (a batch-invariant B). */
+  packB: 0,
+  /** A's panels of every batch element (every pair reads all of its batch element's A). */
+  packA: 1,
+  /** The tasks' pairs: their B panels, tiles and epilogue. */
+  tiles: 2,
+  /** The tasks' pairs, tiles and epilogue, their B panels packed by `packB`. */
+  tilesPacked: 3,
+} as const;
+export type JobPhase = (typeof JOB_PHASE)[keyof typeof JOB_PHASE];
+
+/**
+ * A job number is `JOB_PHASES · batch + flags + phase`: the phase in its low bits
+ * (`job & JOB_PHASE_MASK`), JOB_ON_CALLER set for a phase too small to be worth waking a worker.
+ */
+export const JOB_PHASE_MASK = 3, JOB_ON_CALLER = 4, JOB_PHASES = 8;
+
+/** How many times one pool call of each phase packs B's panels, for a batch of `batch`. */
+const B_PACKS: Record<JobPhase, (batch: number) => number> = {
+  [JOB_PHASE.packB]: () => 1,
+  [JOB_PHASE.packA]: () => 0,
+  [JOB_PHASE.tiles]: (batch) => batch,
+  [JOB_PHASE.tilesPacked]: () => 0,
+};
+
+const contractionCounters = { phaseCalls: 0, bPacks: 0 };
+
+/**
+ * Counts of pooled wasm contractions (products of ≥ PARALLEL_MIN_FLOPS, rendered by
+ * wasm-contraction.ts): `phaseCalls`, their phases run through the pool import (a small packing
+ * phase runs on the calling thread alone), and `bPacks`, how often they
+ * packed a B operand's panels — once per batch element whose B differs, once per call when B is the
+ * same for every batch element (`x[b] @ W`).
+ * @example
+ * const before = wasmContractionStats().bPacks;
+ * np.matmul(x16, w).dataSync(); // x16: [16, 128, 128], w: [128, 128]
+ * wasmContractionStats().bPacks - before; // 1
+ */
+export function wasmContractionStats(): { phaseCalls: number; bPacks: number } {
+  return { ...contractionCounters };
+}
+
+/**
  * The `pool.tiles` import of a contraction module rendered as wasm (wasm-contraction.ts): runs its
- * `tiles` export over the `pairs` B-panel pairs across the pool, chunks of at least `grain` pairs.
- * `tiles` calls no host function, so a worker's instance gets a stub for every import it has.
+ * `tiles` export for the job its last argument names (JOB_PHASE) over the `pairs` tasks across the
+ * pool, chunks of at least `grain` tasks. `tiles` calls no host function, so a worker's instance
+ * gets a stub for every import it has.
  * @example
  * const pool = { tiles: tilesOnPool(module, 32, 4) }; // the instance's `pool` imports
  */
@@ -86,7 +136,12 @@ export function tilesOnPool(compiled: object, pairs: number, grain: number): (..
   const stub: PoolImport = { source: "() => { throw new Error('contraction tiles call no host function'); }" };
   const imports: Record<string, Record<string, PoolImport>> = {};
   for (const i of WebAssembly.Module.imports(module)) if (i.kind === "function") (imports[i.module] ??= {})[i.name] = stub;
-  return (...args) => parallelFor(module, "tiles", args, pairs, { grain, imports });
+  return (...args) => {
+    contractionCounters.phaseCalls++;
+    const job = args[args.length - 1]!;
+    contractionCounters.bPacks += B_PACKS[(job & JOB_PHASE_MASK) as JobPhase](Math.floor(job / JOB_PHASES));
+    parallelFor(module, "tiles", args, pairs, { grain: job & JOB_ON_CALLER ? pairs : grain, imports, fine: true });
+  };
 }
 
 function instantiate(): Gemm | null {

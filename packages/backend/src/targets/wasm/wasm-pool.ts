@@ -23,6 +23,8 @@ export { type PoolImports, type PoolImport, type MathFunctionName } from "./wasm
 
 /** Chunks per thread: a thread that finishes early takes another, evening out uneven workers. */
 const CHUNKS_PER_THREAD = 4;
+/** Chunks per thread of a `fine` job (ParallelForOptions): claims stay ≪ 1% of a contraction task's time. */
+const FINE_CHUNKS_PER_THREAD = 16;
 
 /** The platform facts that decide whether workers can be used. */
 export interface PoolEnvironment {
@@ -123,6 +125,13 @@ export interface ParallelForOptions {
   readonly grain?: number;
   /** The kernel's JS imports (PoolImport: Math functions by name, or self-contained sources); fixed per module at its first call. */
   readonly imports?: PoolImports;
+  /**
+   * FINE_CHUNKS_PER_THREAD chunks per thread (at least `grain` indices each) instead of
+   * CHUNKS_PER_THREAD: for long jobs of sizeable indices (a contraction's tasks cover its whole
+   * batch). The calling thread waits for every chunk a worker claimed, so the chunk a slow or
+   * preempted worker holds last is what the call waits for; finer chunks bound it.
+   */
+  readonly fine?: boolean;
 }
 
 let environment: PoolEnvironment | null = null;
@@ -225,7 +234,7 @@ export function parallelFor(module: WebAssembly.Module, exportName: string, args
   }
   busy = true;
   try {
-    runShared(module, entry, f, exportName, args, n, grain, workers);
+    runShared(module, entry, f, exportName, args, n, grain, workers, opts.fine ?? false);
   } finally {
     busy = false;
   }
@@ -233,12 +242,13 @@ export function parallelFor(module: WebAssembly.Module, exportName: string, args
 
 function runShared(
   module: WebAssembly.Module, entry: ModuleEntry, f: (...args: number[]) => void, name: string, args: readonly number[], n: number, grain: number, workers: number,
+  fine: boolean,
 ): void {
   const core = poolCore();
   const buffer = heap!.memory.buffer;
   const ctl = new Int32Array(buffer, 0, CTL.WORDS);
   const errorBytes = new Uint8Array(buffer, CTL.ERROR_AT, CTL.ERROR_BYTES);
-  const chunk = Math.max(grain, Math.ceil(n / ((workers + 1) * CHUNKS_PER_THREAD)));
+  const chunk = Math.max(grain, Math.ceil(n / ((workers + 1) * (fine ? FINE_CHUNKS_PER_THREAD : CHUNKS_PER_THREAD))));
   const nChunks = Math.ceil(n / chunk);
   if (nChunks > MAX_CHUNKS) throw new Error(`parallelFor: ${nChunks} chunks exceed ${MAX_CHUNKS}`);
   ensureWorkers(workers);
