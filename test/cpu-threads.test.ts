@@ -5,13 +5,16 @@
  */
 import { expect } from "chai";
 import { nn, optim, random, ParamState } from "kiln";
-import { cpuPoolStats, withCpuThreads } from "kiln/internal";
+import { cpuPoolStats, setContractionPoolMinFlops, withCpuThreads } from "kiln/internal";
 import { classifierStep, useCpu } from "./util.js";
 
 
 describe("cpu backend on several threads", function () {
   this.timeout(120_000);
   useCpu();
+  // The steps' matmuls (64×32 batches) are smaller than a lone call pools by default.
+  before(() => setContractionPoolMinFlops(0));
+  after(() => setContractionPoolMinFlops());
 
   it("a jitted training loop reads its loss with dataSync() for 10^3 steps with the pool active", () => {
     const train = (threads: number, steps: number) =>

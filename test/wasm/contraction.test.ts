@@ -8,7 +8,7 @@
  */
 import { expect } from "chai";
 import { type Tensor, np, random } from "@kiln/core";
-import { cpuExecutor, cpuPoolStats, setWasmMinElements, useCpuBackend, wasmContractionStats, wasmKernelStats, withCpuThreads } from "@kiln/backend";
+import { cpuExecutor, cpuPoolStats, setContractionPoolMinFlops, setWasmMinElements, useCpuBackend, wasmContractionStats, wasmKernelStats, withCpuThreads } from "@kiln/backend";
 
 function bytes(t: Tensor): Uint8Array {
   const [b] = cpuExecutor.executeSync!([t.node], () => undefined);
@@ -51,8 +51,9 @@ const CASES: [string, () => Tensor][] = [
 
 describe("wasm contractions: JS bits on 1, 2 and 3 threads", function () {
   this.timeout(120_000);
-  before(() => useCpuBackend());
-  after(() => setWasmMinElements());
+  // The cases are sized to pool (products of 2^20+ flops); small ones would stay on the caller.
+  before(() => (useCpuBackend(), setContractionPoolMinFlops(0)));
+  after(() => (setWasmMinElements(), setContractionPoolMinFlops()));
 
   for (const [name, build] of CASES) {
     it(name, () => {

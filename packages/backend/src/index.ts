@@ -25,7 +25,7 @@ export { libraryOf } from "./lower.js";
 export { type LoweredKernelInfo } from "./host/inspect.js";
 export { backends, init, setBackend, getBackend, defaultBackend, type BackendInfo, type BackendName, type InitOptions } from "./select.js";
 export { setCpuThreads, cpuThreads, cpuPoolStats, withCpuThreads } from "./targets/wasm/cpu-threads.js";
-export { wasmContractionStats } from "./targets/wasm/wasm-gemm.js";
+export { setContractionPoolMinFlops, wasmContractionStats } from "./targets/wasm/wasm-gemm.js";
 export { tuneWebgpu, type TuneOptions, type TuneReport } from "./targets/webgpu/webgpu-tune.js";
 export { webgpuRunStats, clearWebgpuCache, resetFloat64Warning } from "./targets/webgpu/webgpu.js";
 export { setWebgpuHostPlanLimit, type HostPlanLimit } from "./targets/webgpu/webgpu-small-plans.js";

@@ -82,7 +82,7 @@ function append(out: Bytes, ...parts: Bytes[]): void {
  *   `gemm`    — a `tiles` that calls a host function (workers could not run it) runs on the
  *               calling thread and only the microkernel goes to the pool (the `pool.gemm` import).
  */
-export type ContractionPool = { readonly kind: "tiles"; readonly pairs: number; readonly grain: number } | { readonly kind: "gemm" } | null;
+export type ContractionPool = { readonly kind: "tiles"; readonly pairs: number; readonly grain: number; readonly flops: number } | { readonly kind: "gemm" } | null;
 
 export interface ContractionModule {
   /** `tiles` (exported) and the microkernel, to follow `run` in the module. */
@@ -149,7 +149,7 @@ export function renderContraction<E, B>(P: ContractionParts, cPtr: number, s: St
   const hostCalls = s.importNames(e).length > importsBefore;
   const pool: ContractionPool = perProduct * batch < PARALLEL_MIN_FLOPS ? null
     : hostCalls ? { kind: "gemm" }
-    : { kind: "tiles", pairs: tasks, grain: Math.max(1, Math.ceil(PARALLEL_MIN_FLOPS / (perProduct / npairs))) };
+    : { kind: "tiles", pairs: tasks, grain: Math.max(1, Math.ceil(PARALLEL_MIN_FLOPS / (perProduct / npairs))), flops: perProduct * batch };
 
   const get = op.get, set = op.set, c32 = op.i32Const;
   const setRange = (f: Bytes, tt: Bytes): Bytes => [...f, ...set(from!), ...tt, ...set(to!)];

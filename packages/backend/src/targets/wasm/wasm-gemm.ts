@@ -32,6 +32,27 @@ function moduleBytes(memory: NonNullable<typeof heap>["importLimits"]): Uint8Arr
  */
 export const PARALLEL_MIN_FLOPS = 1 << 20;
 
+/**
+ * Work up to which a whole contraction runs on the calling thread although its module has the
+ * pooled form: a lone call (the workers asleep, caches cold — a matmul between other work, as W2
+ * times it) paid more to wake them than a 128×128×128 product (2^22 flops, ~0.2 ms on one core)
+ * gains from a second core (W2 at 128: 5.7 → 8.4 GFLOP/s, interleaved). Read per call, so tests
+ * can pool small products without recompiling (`setContractionPoolMinFlops`).
+ */
+export const POOL_MIN_FLOPS = (1 << 22) + 1;
+let poolMinFlops = POOL_MIN_FLOPS;
+
+/**
+ * Sets the work from which a contraction with the pooled form uses the pool (no argument restores
+ * POOL_MIN_FLOPS); returns the previous value. Tests pool small products with 0.
+ * @example const was = setContractionPoolMinFlops(0); // every pooled-form product splits
+ */
+export function setContractionPoolMinFlops(flops: number = POOL_MIN_FLOPS): number {
+  const was = poolMinFlops;
+  poolMinFlops = flops;
+  return was;
+}
+
 export interface GemmWorkspace {
   /** Float32 views of the A panels, B panels and C on the heap, valid until `release`. */
   readonly a: Float32Array;
@@ -127,9 +148,9 @@ export function wasmContractionStats(): { phaseCalls: number; bPacks: number } {
  * pool, chunks of at least `grain` tasks. `tiles` calls no host function, so a worker's instance
  * gets a stub for every import it has.
  * @example
- * const pool = { tiles: tilesOnPool(module, 32, 4) }; // the instance's `pool` imports
+ * const pool = { tiles: tilesOnPool(module, 32, 4, 2 ** 24) }; // the instance's `pool` imports
  */
-export function tilesOnPool(compiled: object, pairs: number, grain: number): (...args: number[]) => void {
+export function tilesOnPool(compiled: object, pairs: number, grain: number, flops: number): (...args: number[]) => void {
   // `object`, not WebAssembly.Module, in the signature: the package's declarations name no
   // WebAssembly types (a consumer's TypeScript lib may not have them; host/heap.ts).
   const module = compiled as WebAssembly.Module;
@@ -140,7 +161,8 @@ export function tilesOnPool(compiled: object, pairs: number, grain: number): (..
     contractionCounters.phaseCalls++;
     const job = args[args.length - 1]!;
     contractionCounters.bPacks += B_PACKS[(job & JOB_PHASE_MASK) as JobPhase](Math.floor(job / JOB_PHASES));
-    parallelFor(module, "tiles", args, pairs, { grain: job & JOB_ON_CALLER ? pairs : grain, imports, fine: true });
+    const onCaller = (job & JOB_ON_CALLER) !== 0 || flops < poolMinFlops;
+    parallelFor(module, "tiles", args, pairs, { grain: onCaller ? pairs : grain, imports, fine: true });
   };
 }
 

@@ -104,7 +104,7 @@ function instantiate(k: Kernel): WasmKernel | null {
   const vecmath = Object.fromEntries(hostImports.map((n) => [n, VECMATH_HOST[n]]));
   if (pooled && !gemmOnPool) return null;
   const pool: Record<string, (...a: number[]) => void> = !pooled ? {}
-    : pooled.kind === "gemm" ? { gemm: gemmOnPool! } : { tiles: tilesOnPool(module, pooled.pairs, pooled.grain) };
+    : pooled.kind === "gemm" ? { gemm: gemmOnPool! } : { tiles: tilesOnPool(module, pooled.pairs, pooled.grain, pooled.flops) };
   const instance = new WebAssembly.Instance(module, { env: { memory: h.memory as WebAssembly.Memory }, m, vecmath, pool });
   const exec = instance.exports.run as (...ptrs: number[]) => void;
   const finish = instance.exports.finish as ((...ptrs: number[]) => void) | undefined;
