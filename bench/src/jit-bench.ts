@@ -29,6 +29,8 @@ import { type ProfileLine, kernelProfile, printKernelProfile, profileByKind } fr
 import { lpad, metric, pad, reportWorkload } from "./report.js";
 import { measureInterleaved } from "./timing.js";
 import { w4Webgpu } from "./w4-webgpu.js";
+import { onDevice, webgpuAvailable } from "./devices.js";
+import { onJaxDevice, webgpuPeers } from "./gpu-peers.js";
 
 const jnp = jax.numpy;
 type JArray = jax.Array;
@@ -49,7 +51,7 @@ function kilnW3(d: MlpData): { step: Step; first: () => number; jitted: () => (x
 
 interface JaxParams { [k: string]: JArray[]; w: JArray[]; b: JArray[] }
 
-function jaxW3(d: MlpData): { step: Step; make: () => (p: JaxParams, x: JArray, y: JArray) => [JArray, JaxParams] } {
+function jaxW3(d: MlpData, device: "wasm" | "webgpu" = "wasm"): { step: Step; make: () => (p: JaxParams, x: JArray, y: JArray) => [JArray, JaxParams] } {
   // jax-js arrays are reference-counted: every use consumes one reference, so a value used
   // twice is passed as `.ref` the first time.
   const lossFn = (p: JaxParams, x: JArray, y: JArray): JArray => {
@@ -65,20 +67,63 @@ function jaxW3(d: MlpData): { step: Step; make: () => (p: JaxParams, x: JArray, 
     return [loss, { w: upd(p.w, g.w), b: upd(p.b, g.b) }] as jax.JsTree<JArray>;
   }) as unknown as (p: JaxParams, x: JArray, y: JArray) => [JArray, JaxParams];
   const step = make();
-  let p: JaxParams = {
-    w: d.w.map((w, l) => jnp.array(w).reshape([SIZES[l]!, SIZES[l + 1]!])),
-    b: d.b.map((b) => jnp.array(b)),
-  };
-  const x = jnp.array(d.x).reshape([BATCH, SIZES[0]]);
-  const y = jnp.array(d.labels, { dtype: jnp.int32 });
+  // Arrays on `device` (jax-js's default device while they are made); webgpu reads are awaited.
+  const made = onJaxDevice(jax, device, () => ({
+    p: { w: d.w.map((w, l) => jnp.array(w).reshape([SIZES[l]!, SIZES[l + 1]!])), b: d.b.map((b) => jnp.array(b)) } as JaxParams,
+    x: jnp.array(d.x).reshape([BATCH, SIZES[0]]),
+    y: jnp.array(d.labels, { dtype: jnp.int32 }),
+  }));
+  let p = made.p;
+  const { x, y } = made;
+  const run = () => onJaxDevice(jax, device, () => {
+    const [loss, next] = step(p, x.ref, y.ref);
+    p = next;
+    return loss;
+  });
   return {
-    step: () => {
-      const [loss, next] = step(p, x.ref, y.ref);
-      p = next;
-      return loss.dataSync()[0]!;
-    },
+    step: device === "wasm" ? () => run().dataSync()[0]! : async () => (await run().data())[0]!,
     make,
   };
+}
+
+/**
+ * W3 on the GPU (issue 17: ≥ 2x jax-js webgpu): the same step on kiln's webgpu backend and on the
+ * peers' webgpu backends (Dawn), the loss awaited every step; each peer's ratio is against kiln's
+ * webgpu row. Null (nothing printed) without an adapter or with `--cpu-only`.
+ */
+async function w3Webgpu(d: MlpData, opts: BenchOptions): Promise<Record<string, unknown> | null> {
+  if (opts.cpuOnly || !(await webgpuAvailable())) return null;
+  const rows: [string, Step][] = [];
+  const unavailable: Record<string, string> = {};
+  const k = onDevice("webgpu", () => kilnMlp(d));
+  const kstep = onDevice("webgpu", () => k.make());
+  rows.push(["kiln (webgpu, jit)", async () => (await onDevice("webgpu", () => kstep(k.x, k.y)).data())[0]!]);
+  const peers = await webgpuPeers();
+  if (typeof peers.jax === "string") unavailable["jax-js (webgpu, jit)"] = peers.jax;
+  else rows.push(["jax-js (webgpu, jit)", jaxW3(d, "webgpu").step]);
+  if (typeof peers.tf === "string") unavailable["TF.js (webgpu)"] = peers.tf;
+  else {
+    const tfw = peers.tf;
+    const use = async () => {
+      if (tfw.getBackend() !== "webgpu") await tfw.setBackend("webgpu");
+    };
+    await use();
+    const minimize = tfMlp(tfw, d);
+    rows.push(["TF.js (webgpu)", async () => {
+      await use();
+      const loss = minimize();
+      const v = (await loss.data())[0]!;
+      loss.dispose();
+      return v;
+    }]);
+  }
+  const firstLoss: Record<string, number> = {};
+  for (const [name, s] of rows) firstLoss[name] = await s();
+  const times = await measureInterleaved(rows.map(([, s]) => s), opts.quick ? { warmup: 1, minRounds: 3, maxRounds: 6, minMs: 300 } : { warmup: 2, minRounds: 9, maxRounds: 30, minMs: 1500 });
+  const result = reportWorkload(`W3 on the GPU: MLP train step, batch ${BATCH}, ${SIZES.join("-")}, loss read back: steps/s (target: kiln ≥ 2x jax-js webgpu)`,
+    rows.map(([name], i) => ({ name, timing: times[i]!, extra: { "1st loss": firstLoss[name]! } })), metric.perSecond("steps/s"));
+  for (const [name, why] of Object.entries(unavailable)) console.log(`${name} not run: ${why}`);
+  return result;
 }
 
 // ------------------------------------------------------------------------------------- TF.js
@@ -187,6 +232,10 @@ export async function runJitBenchmarks(opts: BenchOptions): Promise<Record<strin
         printKernelProfile("W3 per kernel", perKernel, stats.flops / 1e6, 8);
         result.W3profile = { ...profile, kernels: stats.kernels, mflopPerStep: stats.flops / 1e6, kernelsByTarget: targets, perKernel: perKernel.lines };
       }
+    }
+    if (opts.only.has("W3")) {
+      const gpu3 = await w3Webgpu(d, opts);
+      if (gpu3) result.W3webgpu = gpu3;
     }
     if (opts.only.has("W6")) {
       // ---- W6 (warm): a new jit of the same step; kernels are in the process-wide caches.

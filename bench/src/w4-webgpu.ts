@@ -53,7 +53,7 @@ export async function w4Webgpu(x: Float32Array, want: ArrayLike<number>, opts: B
   if (typeof peers.tf === "string") failed["TF.js (webgpu)"] = peers.tf;
   else {
     const tf = peers.tf;
-    const tg = tf.grad((t: typeof tx) => tf.sum(tf.mul(tf.sin(t), t)));
+    const tg = tf.grad((t) => tf.sum(tf.mul(tf.sin(t), t)));
     const use = async () => {
       if (tf.getBackend() !== "webgpu") await tf.setBackend("webgpu");
     };
