@@ -75,34 +75,43 @@ export function hostPlanLimit(software: boolean): HostPlanLimit {
   return override ?? DEFAULT_LIMITS[software ? "software" : "hardware"];
 }
 
-/**
- * Why `plan` never runs on the host under `limit`, or null: it does whenever every input has a
- * host copy.
- */
-export function hostPlanObstacle(plan: Plan, limit: HostPlanLimit): string | null {
-  const control = plan.steps.find((s) => s.library && CONTROL_STEPS.has(s.library.name));
-  if (control) return `it has a ${control.library!.name}, whose work per call the plan's stats do not bound`;
-  const { bytes, flops } = plan.stats;
-  if (!(bytes < limit.bytes)) return `it moves ${bytes} bytes per call, not below the ${limit.bytes}-byte limit`;
-  if (!(flops < limit.flops)) return `it does ${flops} flops per call, not below the ${limit.flops}-flop limit`;
+/** The control step a plan has (its name), or null; found once per plan — `runsOnHost` asks on every call. */
+const controlStepOf = new WeakMap<Plan, string | null>();
+function controlStep(plan: Plan): string | null {
+  let name = controlStepOf.get(plan);
+  if (name === undefined) {
+    name = plan.steps.find((s) => s.library && CONTROL_STEPS.has(s.library.name))?.library!.name ?? null;
+    controlStepOf.set(plan, name);
+  }
+  return name;
+}
+
+/** What keeps `plan` on the device under `limit` (null: nothing, when every input has a host copy). */
+function obstacle(plan: Plan, limit: HostPlanLimit): "control" | "bytes" | "flops" | null {
+  if (controlStep(plan) !== null) return "control";
+  if (!(plan.stats.bytes < limit.bytes)) return "bytes";
+  if (!(plan.stats.flops < limit.flops)) return "flops";
   return null;
 }
 
 /** What `lower()` says of where a plan runs (`stats.placement`). */
 export function placementText(plan: Plan, software: boolean): string {
   const limit = hostPlanLimit(software);
-  const why = hostPlanObstacle(plan, limit);
+  const { bytes, flops } = plan.stats;
   const set = "setWebgpuHostPlanLimit";
-  if (why) return `device: ${why} (${set})`;
-  return `host when every input has a host copy (${plan.stats.bytes} bytes and ${plan.stats.flops} flops per call, below ${limit.bytes} bytes and ${limit.flops} flops: a device call costs more than the work; ${set}), else device`;
+  switch (obstacle(plan, limit)) {
+    case "control": return `device: it has a ${controlStep(plan)}, whose work per call the plan's stats do not bound (${set})`;
+    case "bytes": return `device: it moves ${bytes} bytes per call, not below the ${limit.bytes}-byte limit (${set})`;
+    case "flops": return `device: it does ${flops} flops per call, not below the ${limit.flops}-flop limit (${set})`;
+    case null: return `host when every input has a host copy (${bytes} bytes and ${flops} flops per call, below ${limit.bytes} bytes and ${limit.flops} flops: a device call costs more than the work; ${set}), else device`;
+  }
 }
 
 /** Whether a call on `inputs` runs on the host: the plan is small and every input has a host copy. */
 export function runsOnHost(plan: Plan, software: boolean, inputs: readonly DataBuffer[]): boolean {
-  const limit = hostPlanLimit(software);
-  if (!(plan.stats.bytes < limit.bytes && plan.stats.flops < limit.flops)) return false;
+  if (obstacle(plan, hostPlanLimit(software)) !== null) return false;
   for (const b of inputs) if (b.host === null || b.isReleased) return false;
-  return hostPlanObstacle(plan, limit) === null;
+  return true;
 }
 
 /**
