@@ -55,7 +55,8 @@ export function dropFromState(t: Tensor): boolean {
 export function realizeHandlesSync(ts: readonly Tensor[]): void {
   const ex = activeExecutor();
   if (!ex.canSync && !ex.canEnqueue) return;
-  const todo = ts.filter((t) => !t.isDisposed && t.node.prim !== "data" && bufferOf(t.node) === undefined && !dependsOnPlaceholder(t.node));
+  // A node already computed (read through another handle) is adopted too: the handle drops its history.
+  const todo = ts.filter((t) => !t.isDisposed && t.node.prim !== "data" && !dependsOnPlaceholder(t.node));
   if (todo.length === 0) return;
   const leaves = realizeSync(todo.map((t) => t.node), "State commit");
   todo.forEach((t, i) => adoptInto(t, leaves[i]!));
