@@ -201,11 +201,11 @@ export function tuningFor(software: boolean, limits: GpuLimits): WgslTuning {
   const big = Number.MAX_SAFE_INTEGER;
   return software
     ? {
-      threads: cap(64), groupThreads: cap(64), coopMin: 2048, minGroups: 8, splitGrain: 64, quadLoads: false, maxGroupsPerDim, matmulThreads: cap(64), workgroupStorage, storageBuffers,
+      threads: cap(64), groupThreads: cap(64), coopMin: 2048, minGroups: 8, splitGrain: 64, quadLoads: false, splitUnroll: 4, maxGroupsPerDim, matmulThreads: cap(64), workgroupStorage, storageBuffers,
       matmul: [{ upTo: 5_931_642, strategy: "direct", tm: 8, tn: 16 }, { upTo: big, strategy: "packed", tm: 16, tn: 16 }],
     }
     : {
-      threads: cap(256), groupThreads: cap(256), coopMin: 256, minGroups: 256, splitGrain: 16, quadLoads: true, maxGroupsPerDim, matmulThreads: cap(64), workgroupStorage, storageBuffers,
+      threads: cap(256), groupThreads: cap(256), coopMin: 256, minGroups: 256, splitGrain: 16, quadLoads: true, splitUnroll: 1, maxGroupsPerDim, matmulThreads: cap(64), workgroupStorage, storageBuffers,
       matmul: [{ upTo: big, strategy: "shared", tm: 4, tn: 4 }],
     };
 }

@@ -13,7 +13,8 @@
  *    (a full sum): a first dispatch of `groups` workgroups per output (enough to fill the device —
  *    the tuning's `minGroups` — and to keep each invocation within the loop budget) in which every
  *    invocation sums a strided share of the elements — four at a time through vec4 loads where
- *    the input is contiguous and the tuning asks for it — into its own partial (no barrier); a
+ *    the input is contiguous and the tuning asks for it, else `splitUnroll` per loop iteration —
+ *    into its own partial (no barrier); a
  *    second, one workgroup per output, adds the partials and combines them by the tree, then runs
  *    the epilogue. The finish stays on the device: the plan reads back one value per output.
  *
@@ -116,11 +117,7 @@ class Mapper {
     this.gridPrologue("o_", s1);
     this.w.serial(inner.slice(0, at), "  ", s1);
     if (quads.length) this.quadLoop(nest, quads, T, s1);
-    else {
-      s1.push(`  for (var f_ = i_; f_ < ${nest.size}; f_ += ${T}) {`, ...decompose("f_", nest.vars, "    "));
-      this.w.serial(nest.body, "    ", s1);
-      s1.push("  }");
-    }
+    else this.stridedLoop(nest, T, s1);
     s1.push(`  part_[o_ * ${T} + i_] = ${acc};`);
     this.emit(s1, W, P * groups, [{ name: "part_", slot, type: ty, written: true }], quads);
     this.w.begin();
@@ -155,6 +152,33 @@ class Mapper {
     // The first pass binds the kernel's inputs, the partials and the views (never its outputs).
     const free = this.t.storageBuffers - 1 - this.k.params.filter((p) => p.role !== "out").length;
     return [...found].sort((a, b) => a - b).slice(0, Math.max(0, free));
+  }
+
+  /**
+   * The first pass's loop over elements i_, i_ + T, i_ + 2T, …: `splitUnroll` of them per
+   * iteration (each in its own block: its lets may repeat names), then the rest one at a time —
+   * the same elements in the same order as the plain loop, so the same bits. Software adapters
+   * pay a fixed cost per loop iteration (llvmpipe: the loop-limit counter and the lane mask),
+   * which the unrolled loop pays once per U elements.
+   */
+  private stridedLoop(nest: Nest, T: number, out: string[]): void {
+    const n = nest.size, U = Math.max(1, Math.min(this.t.splitUnroll, Math.floor(n / T)));
+    if (U === 1) {
+      out.push(`  for (var f_ = i_; f_ < ${n}; f_ += ${T}) {`, ...decompose("f_", nest.vars, "    "));
+      this.w.serial(nest.body, "    ", out);
+      out.push("  }");
+      return;
+    }
+    // f_ < n - (U - 1)T: the last copy's element exists (and f_ + (U - 1)T cannot overflow).
+    out.push("  var f_ = i_;", `  for (; f_ < ${n - (U - 1) * T}; f_ += ${U * T}) {`);
+    for (let u = 0; u < U; u++) {
+      out.push(`    { let g_ = f_${u ? ` + ${u * T}` : ""};`, ...decompose("g_", nest.vars, "      "));
+      this.w.serial(nest.body, "      ", out);
+      out.push("    }");
+    }
+    out.push("  }", `  for (; f_ < ${n}; f_ += ${T}) {`, ...decompose("f_", nest.vars, "    "));
+    this.w.serial(nest.body, "    ", out);
+    out.push("  }");
   }
 
   /** The first pass's loop over quads, the body once per lane; invocation 0 then takes the last n % 4 elements. */

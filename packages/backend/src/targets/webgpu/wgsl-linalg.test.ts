@@ -10,7 +10,7 @@ import { renderLinalg } from "./wgsl-linalg.js";
 import { type WgslTuning } from "./wgsl-module.js";
 
 const SOFTWARE: WgslTuning = {
-  threads: 64, groupThreads: 64, coopMin: 2048, minGroups: 8, splitGrain: 64, quadLoads: false, maxGroupsPerDim: 65535, matmulThreads: 64, workgroupStorage: 16384, storageBuffers: 8, matmul: [{ upTo: Number.MAX_SAFE_INTEGER, strategy: "packed", tm: 16, tn: 32 }],
+  threads: 64, groupThreads: 64, coopMin: 2048, minGroups: 8, splitGrain: 64, quadLoads: false, splitUnroll: 4, maxGroupsPerDim: 65535, matmulThreads: 64, workgroupStorage: 16384, storageBuffers: 8, matmul: [{ upTo: Number.MAX_SAFE_INTEGER, strategy: "packed", tm: 16, tn: 32 }],
 };
 
 function spec(name: string, batch: number, n: number, k = 1): LibrarySpec {

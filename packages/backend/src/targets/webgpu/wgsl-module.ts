@@ -27,6 +27,13 @@ export interface WgslTuning {
    * repeated per lane cost W1 ~40% more CPU time there (measured against the scalar loop).
    */
   readonly quadLoads: boolean;
+  /**
+   * Elements a split reduction's first pass handles per loop iteration when it does not load
+   * quads (wgsl-kernel.ts). Software adapters: 4 — llvmpipe pays a fixed cost per loop
+   * iteration, and unrolling by 4 cut W1's CPU time ~11% (2 and 8 gained less). Hardware: 1
+   * (quads already take four elements per iteration there; no GPU here to measure more).
+   */
+  readonly splitUnroll: number;
   /** Elements per invocation below which a reduction is not split further. */
   readonly splitGrain: number;
   readonly maxGroupsPerDim: number;

@@ -20,7 +20,7 @@ import { type WgslTuning, gridDims } from "./wgsl-module.js";
 const WGSL_ALU: Record<AluOp, AluRender> = TABLE;
 
 const SOFTWARE: WgslTuning = {
-  threads: 64, groupThreads: 64, coopMin: 2048, minGroups: 8, splitGrain: 64, quadLoads: false, maxGroupsPerDim: 65535, matmulThreads: 64, workgroupStorage: 16384, storageBuffers: 8, matmul: [{ upTo: Number.MAX_SAFE_INTEGER, strategy: "packed", tm: 16, tn: 32 }],
+  threads: 64, groupThreads: 64, coopMin: 2048, minGroups: 8, splitGrain: 64, quadLoads: false, splitUnroll: 4, maxGroupsPerDim: 65535, matmulThreads: 64, workgroupStorage: 16384, storageBuffers: 8, matmul: [{ upTo: Number.MAX_SAFE_INTEGER, strategy: "packed", tm: 16, tn: 32 }],
 };
 
 /** The kernels of the plan computing `t` (realized leaves are inputs). */
