@@ -240,9 +240,12 @@ fn log_(x: f32) -> f32 {
 }
 // 2^k for -126 <= k <= 127, exactly.
 fn e2_(k: i32) -> f32 { return bitcast<f32>(u32(k + 127) << 23u); }
-// e^r - 1 for |r| <= ln2 / 2: its Taylor series to r^8 (truncation below 2^-30 relative).
+// e^r - 1 for |r| <= ln2 / 2: r + r^2 p(r), p of degree 5 fitted to (e^r - 1 - r) / r^2 for the
+// smallest relative error of the whole (2^-28.8 with these float32 coefficients; the Taylor series
+// needs one more term, r^8, for 2^-31 — a multiply-add per exp in every kernel for an error far
+// below float32's rounding).
 fn em1r_(r: f32) -> f32 {
-  return r * (1.0 + r * (0.5 + r * (0.16666667 + r * (0.041666668 + r * (0.008333334 + r * (0.0013888889 + r * (1.984127e-4 + r * 2.4801588e-5)))))));
+  return r * (1.0 + r * (0.5 + r * (0.16666666 + r * (0.041666362 + r * (0.0083333896 + r * (0.0013940617 + r * 1.9845874e-4))))));
 }
 // The one path of exp and expm1: x = n ln2 + r with |r| <= ln2 / 2 (Cody-Waite: n * 0.693359375
 // is exact), e^r - 1 by the series, then (e^r - 1 + c) 2^n with c = 1 (exp) or 1 - 2^-n (expm1:
@@ -307,10 +310,28 @@ fn cosh_(x: f32) -> f32 {
   return 0.5 * (e + 1.0 / e);
 }
 fn tanh_(x: f32) -> f32 {
-  // tanh(x) rounds to 1 from |x| = 9.01: clamping keeps expm1 finite; one branch-free path (see expn_).
-  let e = expm1_(2.0 * min(abs(x), 9.1));
+  // tanh(x) rounds to 1 from |x| = 9.01: clamping keeps a = 2|x| <= 18.2, where expn_'s path for
+  // expm1 needs neither its clamps nor its split scaling (n <= 27: 2^n and 1 - 2^-n in one e2_
+  // each, 1 - 2^-n exact up to n = 24 and rounding to 1 beyond); one branch-free path (see expn_).
+  let a = 2.0 * min(abs(x), 9.1);
+  let n = round(a * 1.442695);
+  let r = (a - n * 0.693359375) + n * 2.12194440e-4;
+  let k = i32(n);
+  let e = (em1r_(r) + (1.0 - e2_(-k))) * e2_(k);
   let t = e / (e + 2.0);
   return select(bitcast<f32>(bitcast<u32>(t) | (bitcast<u32>(x) & 0x80000000u)), x, isnan_(x));
+}
+// sigmoid(x) = 1 / (1 + s) for x >= 0, s / (1 + s) below, s = e^-|x| <= 1: one exp whose result
+// needs a single scaling (n from -126 to 0). Beyond |x| = 87.33654 (the largest float32 below
+// ln 2^126 = 87.336545) the result for negative x is below the smallest normal float32 and is
+// flushed to 0 (a device may flush it anyway: docs/webgpu.md).
+fn sigmoid_(x: f32) -> f32 {
+  let a = min(abs(x), 87.33654);
+  let n = round(a * -1.442695);
+  let r = (-a - n * 0.693359375) + n * 2.12194440e-4;
+  let s = (em1r_(r) + 1.0) * e2_(i32(n));
+  let y = select(s, 1.0, x >= 0.0) / (1.0 + s);
+  return select(select(y, 0.0, x < -87.33654), x, isnan_(x));
 }
 fn atan2_(y: f32, x: f32) -> f32 {
   if (isnan_(x) || isnan_(y)) { return x + y; }

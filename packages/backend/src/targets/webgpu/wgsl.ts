@@ -98,7 +98,7 @@ export const WGSL_ALU = {
   sinh: preludeCall("sinh_"),
   cosh: preludeCall("cosh_"),
   tanh: preludeCall("tanh_"),
-  logistic: (a) => `(1.0 / (1.0 + exp_(-${a[0]})))`,
+  logistic: preludeCall("sigmoid_"),
   erf: preludeCall("erf_"),
   erfc: preludeCall("erfc_"),
   erfInv: preludeCall("erfInv_"),
