@@ -96,6 +96,26 @@ describe("webgpu reductions against the float64 interpreter", function () {
     });
   }
 
+  it("a split sum adds the same elements in the same order whatever the unrolling: the same bits, run to run", async () => {
+    const ctx = currentGpu()!, saved = ctx.tuning;
+    const sum = jit((t: Tensor) => np.sum(producer(t)));
+    const x = np.array(values(2 ** 20 + 777, 3)).add(0);
+    await x.data();
+    const bits: number[] = [];
+    try {
+      for (const splitUnroll of [1, 2, 4, 1, 4]) {
+        (ctx as { tuning: WgslTuning }).tuning = { ...saved, quadLoads: false, splitUnroll };
+        clearProgramCache();
+        sum.clearCache();
+        bits.push(new Uint32Array(Float32Array.of(await (sum(x) as Tensor).item()).buffer)[0]!);
+      }
+    } finally {
+      (ctx as { tuning: WgslTuning }).tuning = saved;
+      clearProgramCache();
+    }
+    expect(new Set(bits).size, bits.map((b) => b.toString(16)).join(" ")).to.equal(1);
+  });
+
   it("W1 compiles to the split form: per-invocation partials, their sum on the device, one submission and one read per call", async () => {
     const w1 = jit((t: Tensor) => np.sum(producer(t)));
     const x = np.array(values(2 ** 20, 7)).add(0);
@@ -105,6 +125,10 @@ describe("webgpu reductions against the float64 interpreter", function () {
     const dispatches = low.kernels[0]!.source.split(/^\/\/ \S+: dispatch \d+ of \d+.*$/m).slice(1);
     expect(dispatches).to.have.length(2);
     expect(dispatches[0]).to.match(/part_\[o_ \* \d+ \+ i_\] = /).and.not.contain("workgroupBarrier");
+    // The adapter's loads: vec4 quads (hardware), or splitUnroll elements per loop iteration.
+    const t = currentGpu()!.tuning, copies = dispatches[0]!.match(/\btanh_\(/g)?.length ?? 0;
+    if (t.quadLoads) expect(dispatches[0]).to.contain("vec4<f32>");
+    else expect(copies - 1, "tanh_ calls beside its declaration").to.equal(t.splitUnroll > 1 ? t.splitUnroll + 1 : 1);
     expect(dispatches[1]).to.contain("var<storage, read> part_").and.match(/b0\[0\] = /);
     expect((low.stats as { submissions?: number }).submissions).to.equal(1);
     await (w1(x) as Tensor).item();

@@ -108,8 +108,23 @@ describe("WGSL renderer", () => {
     expect(none.source).to.not.contain("vec4<f32>>");
   });
 
-  it("exp, expm1 and tanh are branch-free (SIMD lanes would run both sides of a branch)", () => {
-    for (const name of ["exp_", "expm1_", "tanh_", "expn_"]) {
+  it("without quads, the first pass takes splitUnroll elements per iteration in the plain loop's order, the rest one at a time", () => {
+    const n = 2 ** 20 + 3, T = 8 * 64;
+    const [k] = kernelsOf(np.sum(np.tanh(np.array(new Float32Array(n)).mul(np.array([0.5])))));
+    const first = renderWgslProgram(k!, SOFTWARE).dispatches[0]!.source;
+    // Four copies of the body at f_, f_ + T, f_ + 2T, f_ + 3T while the fourth exists, then a loop by T to n.
+    expect(first).to.contain(`for (; f_ < ${n - 3 * T}; f_ += ${4 * T}) {`).and.contain(`for (; f_ < ${n}; f_ += ${T}) {`);
+    for (let u = 1; u < 4; u++) expect(first).to.contain(`let g_ = f_ + ${u * T};`);
+    const calls = (src: string) => src.match(/tanh_\(/g)!.length - WGSL_PRELUDE.match(/tanh_\(/g)!.length;
+    expect(calls(first)).to.equal(5); // four copies + the remainder loop
+    // splitUnroll 1 (hardware tuning without quads): the plain strided loop, the body once.
+    const plain = renderWgslProgram(k!, { ...SOFTWARE, splitUnroll: 1 }).dispatches[0]!.source;
+    expect(plain).to.contain(`for (var f_ = i_; f_ < ${n}; f_ += ${T}) {`).and.not.contain("g_");
+    expect(calls(plain)).to.equal(1);
+  });
+
+  it("exp, expm1, tanh and sigmoid are branch-free (SIMD lanes would run both sides of a branch)", () => {
+    for (const name of ["exp_", "expm1_", "tanh_", "expn_", "sigmoid_"]) {
       const body = new RegExp(`fn ${name}\\(x: f32[^{]*\\{([\\s\\S]*?)\\n\\}`).exec(WGSL_PRELUDE)?.[1];
       expect(body, name).to.be.a("string");
       expect(body, name).to.not.match(/\bif\b|\breturn\b[^;]*;[\s\S]*\breturn\b/);
