@@ -31,7 +31,9 @@ export interface WgslTuning {
    * Elements a split reduction's first pass handles per loop iteration when it does not load
    * quads (wgsl-kernel.ts). Software adapters: 4 — llvmpipe pays a fixed cost per loop
    * iteration, and unrolling by 4 cut W1's CPU time ~11% (2 and 8 gained less). Hardware: 1
-   * (quads already take four elements per iteration there; no GPU here to measure more).
+   * (quads already take four elements per iteration there; no GPU here to measure more). The
+   * workgroup-per-row loops stay plain: unrolled the same way they gained nothing on llvmpipe
+   * (row sums, maxima and softmax, 0.99–1.13x the CPU time).
    */
   readonly splitUnroll: number;
   /** Elements per invocation below which a reduction is not split further. */
