@@ -238,6 +238,8 @@ fn log_(x: f32) -> f32 {
   let kf = f32(k);
   return kf * 0.693359375 + (logc_(m - 1.0) - kf * 2.12194440e-4);
 }
+// x - n ln2 for n the integer nearest x / ln2 (|n| <= 150), by Cody-Waite: n * 0.693359375 is exact.
+fn rln2_(x: f32, n: f32) -> f32 { return (x - n * 0.693359375) + n * 2.12194440e-4; }
 // 2^k for -126 <= k <= 127, exactly.
 fn e2_(k: i32) -> f32 { return bitcast<f32>(u32(k + 127) << 23u); }
 // e^r - 1 for |r| <= ln2 / 2: r + r^2 p(r), p of degree 5 fitted to (e^r - 1 - r) / r^2 for the
@@ -259,7 +261,7 @@ fn em1r_(r: f32) -> f32 {
 fn expn_(x: f32, lo: f32, m1: bool) -> f32 {
   let xc = clamp(x, lo, 88.8);
   let n = round(xc * 1.442695);
-  let r = (xc - n * 0.693359375) + n * 2.12194440e-4;
+  let r = rln2_(xc, n);
   let k = i32(n);
   let h = k / 2;
   // 1 - 2^-n is 1 in f32 from n = 25: capping n keeps e2_'s argument in range.
@@ -315,7 +317,7 @@ fn tanh_(x: f32) -> f32 {
   // each, 1 - 2^-n exact up to n = 24 and rounding to 1 beyond); one branch-free path (see expn_).
   let a = 2.0 * min(abs(x), 9.1);
   let n = round(a * 1.442695);
-  let r = (a - n * 0.693359375) + n * 2.12194440e-4;
+  let r = rln2_(a, n);
   let k = i32(n);
   let e = (em1r_(r) + (1.0 - e2_(-k))) * e2_(k);
   let t = e / (e + 2.0);
@@ -328,7 +330,7 @@ fn tanh_(x: f32) -> f32 {
 fn sigmoid_(x: f32) -> f32 {
   let a = min(abs(x), 87.33654);
   let n = round(a * -1.442695);
-  let r = (-a - n * 0.693359375) + n * 2.12194440e-4;
+  let r = rln2_(-a, n);
   let s = (em1r_(r) + 1.0) * e2_(i32(n));
   let y = select(s, 1.0, x >= 0.0) / (1.0 + s);
   return select(select(y, 0.0, x < -87.33654), x, isnan_(x));
