@@ -4,7 +4,7 @@
  * with the init value as fill), plus gradients against finite differences, vmap and jit.
  */
 import { expect } from "chai";
-import { type Tensor, grad, jit, jvp, lax, lowerGraph, np, vmap } from "kiln";
+import { type Tensor, grad, jit, jvp, lax, lowerGraph, np, vjp, vmap } from "kiln";
 import { checkGradFd, expectClose, sample } from "./util.js";
 
 // ------------------------------------------------------------------------------ references
@@ -311,6 +311,53 @@ describe("lax conv / reduceWindow: gradients against finite differences", () => 
   });
 });
 
+/**
+ * JAX's select-and-scatter in float64: each window's cotangent goes to its first extreme element
+ * (row-major window order; NaN beats a number), windows over padding pick nothing there.
+ */
+function refSelectAndScatter(x: Float64Array, shape: number[], ct: Float64Array, win: number[], strides: number[], pads: [number, number][], beats: (a: number, b: number) => boolean): number[] {
+  const out = shape.map((n, i) => Math.floor((n + pads[i]![0] + pads[i]![1] - win[i]!) / strides[i]!) + 1);
+  const dx = new Array<number>(x.length).fill(0);
+  for (let o = 0; o < prod(out); o++) {
+    const oi = unravel(o, out);
+    let best = -1;
+    for (let k = 0; k < prod(win); k++) {
+      const ki = unravel(k, win);
+      const xi = oi.map((v, d) => v * strides[d]! + ki[d]! - pads[d]![0]);
+      if (xi.some((v, d) => v < 0 || v >= shape[d]!)) continue;
+      const at = ravel(xi, shape);
+      if (best < 0 || beats(x[at]!, x[best]!)) best = at;
+    }
+    if (best >= 0) dx[best]! += ct[o]!;
+  }
+  return dx;
+}
+
+describe("lax.reduceWindow max/min: gradients equal select-and-scatter exactly (non-overlapping windows take the split-axis form)", () => {
+  const gt = (a: number, b: number) => a > b || (Number.isNaN(a) && !Number.isNaN(b));
+  const lt = (a: number, b: number) => a < b || (Number.isNaN(a) && !Number.isNaN(b));
+  // Values from a small set: many ties inside windows.
+  const CASES: { name: string; shape: number[]; win: number[]; strides: number[]; pads: [number, number][]; op: "max" | "min" }[] = [
+    { name: "2x2 pool, stride 2 (NHWC)", shape: [2, 6, 6, 3], win: [1, 2, 2, 1], strides: [1, 2, 2, 1], pads: [[0, 0], [0, 0], [0, 0], [0, 0]], op: "max" },
+    { name: "2x2 pool on odd sizes (the last row and column are in no window)", shape: [1, 7, 5, 2], win: [1, 2, 2, 1], strides: [1, 2, 2, 1], pads: [[0, 0], [0, 0], [0, 0], [0, 0]], op: "max" },
+    { name: "2x2 pool with padding", shape: [1, 5, 5, 1], win: [1, 2, 2, 1], strides: [1, 2, 2, 1], pads: [[0, 0], [1, 0], [0, 1], [0, 0]], op: "max" },
+    { name: "window 2, stride 3 (gaps), min", shape: [2, 11], win: [1, 2], strides: [1, 3], pads: [[0, 0], [0, 0]], op: "min" },
+    { name: "3-d 2x2x2 pool, mixed with an overlapping axis", shape: [1, 4, 5, 4, 2], win: [1, 2, 3, 2, 1], strides: [1, 2, 1, 2, 1], pads: [[0, 0], [0, 0], [0, 0], [0, 0], [0, 0]], op: "max" },
+  ];
+  for (const c of CASES) {
+    it(c.name, () => {
+      const n = prod(c.shape);
+      const xv = Float64Array.from({ length: n }, (_, i) => [0, 1, 1, 2, -1, 2][(i * 7 + (i >> 2)) % 6]!);
+      if (n > 9) xv[9] = NaN;
+      const f = (t: Tensor) => lax.reduceWindow(t, c.op === "max" ? -Infinity : Infinity, c.op, c.win, c.strides, c.pads);
+      const y = f(np.array(xv, { shape: c.shape }));
+      const ct = Float64Array.from({ length: y.size }, (_, i) => 1 + (i % 5));
+      const g = grad((t: Tensor) => np.sum(f(t).mul(np.array(ct, { shape: y.shape }))))(np.array(xv, { shape: c.shape })) as Tensor;
+      expect(Array.from(g.dataSync())).to.deep.equal(refSelectAndScatter(xv, c.shape, ct, c.win, c.strides, c.pads, c.op === "max" ? gt : lt));
+    });
+  }
+});
+
 describe("lax conv / reduceWindow under vmap and jit", () => {
   it("vmap over a batch of kernels equals each conv", () => {
     const x = sample([1, 2, 5, 5]), ks = sample([3, 2, 2, 3, 3], 4);
@@ -372,5 +419,21 @@ describe("lax conv / reduceWindow: lowering", () => {
     ];
     expect(all.filter((k) => k === "library")).to.deep.equal([]);
     expect(names(lax.reduceWindow(x, -Infinity, "max", [1, 1, 2, 2], [1, 1, 2, 2]))).to.deep.equal(["elementwise"]);
+  });
+  it("a max pool's gradient reads each window's cotangent and masks once per input element, not once per window offset", () => {
+    // Non-overlapping windows take the split-axis form: each input element's gradient reads its
+    // window's three compare masks and its cotangent at one index (4 loads; 11 with the strided
+    // form, whose offsets each read them at another index). The cotangent — a 9-term window sum of
+    // exps, as conv2's col2im is in the digits CNN — is read 4 times per element: it gets a buffer.
+    const xp = np.array(Float32Array.from({ length: 4 * 8 * 8 * 3 }, (_, i) => Math.sin(i)), { shape: [4, 8, 8, 3] });
+    const up = np.array(Float32Array.from({ length: 4 * 6 * 6 * 3 }, (_, i) => Math.cos(i)), { shape: [4, 6, 6, 3] });
+    const pooled = (v: Tensor) => lax.reduceWindow(v, -Infinity, "max", [1, 2, 2, 1], [1, 2, 2, 1]);
+    const ctOf = (u: Tensor) => lax.reduceWindow(np.exp(u), 0, "sum", [1, 3, 3, 1], [1, 1, 1, 1], [[0, 0], [0, 0], [0, 0], [0, 0]]);
+    const [dx] = vjp(pooled, xp)[1](ctOf(up)) as Tensor[];
+    const { kernels } = lowerGraph(dx!);
+    const last = kernels[kernels.length - 1]!.source;
+    expect(last.match(/= b\d+\[/g)!.length).to.equal(4);
+    expect(last).not.to.match(/f32exp\(|exp:float32\(/);
+    expect(kernels.length).to.be.at.most(4);
   });
 });

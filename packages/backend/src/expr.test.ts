@@ -55,6 +55,17 @@ describe("backend: index expressions", () => {
     expect(b.clamp(b.addConst(i, -1), 0, 4)).to.deep.include({ op: "alu", alu: "clamp", lo: 0, hi: 4 });
   });
 
+  it("a clamp to one value, or of a range wholly past one bound, is that constant (one index for every pad offset)", () => {
+    // The transposes of a 2-wide window's unit slices read the cotangent at clamp(a - k, 0, 0) for
+    // a in [0, 2): folded, both offsets read it at the same index, and it is computed once.
+    const b = new ExprBuilder();
+    const a = b.var(2);
+    expect(b.clamp(a, 0, 0)).to.equal(b.int(0));
+    expect(b.clamp(b.addConst(a, -1), 0, 0)).to.equal(b.clamp(a, 0, 0));
+    expect(b.clamp(b.addConst(a, 5), 0, 3)).to.equal(b.int(3));
+    expect(b.clamp(b.addConst(a, -5), 0, 3)).to.equal(b.int(0));
+  });
+
   it("interns equal expressions and never shares loop variables", () => {
     const b = new ExprBuilder();
     const i = b.var(3);

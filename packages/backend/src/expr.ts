@@ -245,6 +245,11 @@ export class ExprBuilder {
   /** Clamps an index into [lo, hi]; vanishes when the range already fits. */
   clamp(a: Expr, lo: number, hi: number): Expr {
     if (a.lo >= lo && a.hi <= hi) return a;
+    // A range entirely on one side (or a one-value range, as a pad of width 1 has) clamps to a
+    // constant: every reader of that position then shares one index expression, and the value
+    // read there is computed once instead of once per spelling of the same index.
+    if (a.hi <= lo) return this.int(lo);
+    if (a.lo >= hi) return this.int(hi);
     return this.make(`clamp(${a.id},${lo},${hi})`, { op: "alu", alu: "clamp", dtype: "index", args: [a], param: [lo, hi], lo, hi }, [a]);
   }
 

@@ -131,6 +131,19 @@ describe("backend: fusion structure", () => {
     expect(lowered.kernels.filter((k) => calls(k.source, "exp")).length).to.equal(1);
   });
 
+  it("an expensive value read through an expansion is materialized once; a cheap one is recomputed per read", () => {
+    // exp(x) read at each of 4 positions of a broadcast: inlined, it would run 4x per element.
+    const x = wave([64, 48]);
+    const up = (v: Tensor) => np.broadcastTo(np.reshape(v, [64, 1, 48]), [64, 4, 48]).mul(wave([4, 48], 2));
+    const wide = lowerGraph(up(np.exp(np.sin(x))));
+    expect(wide.kernels.length).to.equal(2);
+    expect(wide.kernels.filter((k) => calls(k.source, "exp")).length).to.equal(1);
+    expect(lowerGraph(up(x.mul(2).add(1))).kernels.length).to.equal(1);
+    // Read at several indices, each once per element (softmax's exp: in its sum, in its output),
+    // is not an expansion: one kernel, as before.
+    expect(lowerGraph(softmax(wave([8, 16]), -1)).kernels.length).to.equal(1);
+  });
+
   it("a very long elementwise chain is cut into kernels of bounded depth", () => {
     let y = wave([8]);
     for (let i = 0; i < 1000; i++) y = np.sin(y).add(0.5);

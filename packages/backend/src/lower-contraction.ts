@@ -65,7 +65,7 @@ export function lowerContraction(
 
   if (batch === 0 || m === 0 || n === 0) {
     // Nothing to compute: an empty kernel keeps the plan uniform.
-    return finishKernel("matmul", root, em, params, 0);
+    return finishKernel("matmul", root, em, params, 0, ctx);
   }
   const bv = b.var(batch);
   const lb = em.open(em.root, bv, batch, { kind: "parallel" });
@@ -147,5 +147,5 @@ export function lowerContraction(
   }
   em.close(li), em.close(lj), em.close(lb);
   const flops = 2 * batch * m * n * k + em.flops;
-  return finishKernel("matmul", root, em, (id) => (id < 0 ? scratch(id) : params(id)), flops);
+  return finishKernel("matmul", root, em, (id) => (id < 0 ? scratch(id) : params(id)), flops, ctx);
 }

@@ -8,7 +8,7 @@
  * `libraryKernel(...)` marker for primitives that run as hand-written JS library kernels.
  */
 import {
-  BINARY_OPS, type BinaryPrim, ConcretizationError, UNARY_OPS, mapRows, type DType, Movement, type Node, type Prim, type ReducePrim, type UnaryPrim, isFloat, isInt, sizeOf, stridesOf,
+  BINARY_OPS, type BinaryPrim, ConcretizationError, Elementwise, UNARY_OPS, mapRows, type DType, Movement, type Node, type Prim, type ReducePrim, type UnaryPrim, isFloat, isInt, sizeOf, stridesOf,
 } from "@kiln/core";
 import { type AluOp, type Expr, ExprBuilder, type ReduceOp, type VarExpr, divModOn } from "./expr.js";
 import { type BufferParam, type Kernel, fnv1a, printKernelBody } from "./kernel.js";
@@ -265,6 +265,11 @@ export class GroupLowering implements LowerCtx {
   readonly b = new ExprBuilder();
   private readonly memo = new Map<string, Expr>();
   private readonly instances = new Map<Node, number>();
+  /** Per inlined elementwise node: the expressions computing it (one per distinct index it is read at). */
+  readonly elementwise = new Map<Node, Set<Expr>>();
+  /** Inside the pieces of a branch-free concatenate: their evaluations at every element are that
+   * lowering's accepted cost (the scheduler materializes pieces of longer ones), not expansions. */
+  private inPieces = 0;
   private readonly roots: ReadonlySet<Node>;
   /** The output index every root is written at (multi-output groups): set per loop attempt. */
   outIdx: readonly Expr[] = [];
@@ -295,7 +300,14 @@ export class GroupLowering implements LowerCtx {
       if (this.b.size > EXPR_BUDGET || (k > 16 && isComputed(node) && this.b.size > EXPR_BUDGET / 10)) throw new FusionTooLarge(this.overused());
       const rule = LOWER_RULES[node.prim] as LowerRule<Prim> | LibraryMarker;
       if (typeof rule !== "function") throw new Error(`internal: ${node.prim} runs as a library kernel and must be materialized`);
-      v = rule(this, node, idx);
+      const pieces = node.prim === "concatenate" && node.inputs.length > 1 && !sliceFamily(node as Node<"concatenate">);
+      this.inPieces += pieces ? 1 : 0;
+      try {
+        v = rule(this, node, idx);
+      } finally {
+        this.inPieces -= pieces ? 1 : 0;
+      }
+      if (!isRoot && this.inPieces === 0 && Elementwise.has(node.prim)) (this.elementwise.get(node) ?? this.elementwise.set(node, new Set()).get(node)!).add(v);
     }
     this.memo.set(key, v);
     return v;
@@ -388,14 +400,24 @@ export interface LoweredKernel {
   readonly bindings: readonly number[];
   /** Per inlined reduction (graph node id): runs per call, for the recompute check. */
   readonly reduceRuns: ReadonlyMap<number, number>;
+  /** Per inlined elementwise node read through an expansion (graph node id): how many values of it the kernel computes per call, for the recompute check. */
+  readonly valueRuns: ReadonlyMap<number, number>;
 }
 
-export function finishKernel(kind: string, root: Node, em: Emitter, params: (buf: number) => BufferParam, flops?: number): LoweredKernel {
+export function finishKernel(kind: string, root: Node, em: Emitter, params: (buf: number) => BufferParam, flops: number | undefined, ctx: GroupLowering): LoweredKernel {
   const bindings = [...em.bufSlots.entries()].sort((a, b) => a[1] - b[1]).map(([buf]) => buf);
   const ps = bindings.map(params);
   const text = printKernelBody(ps, em.root.stmts);
   const kernel: Kernel = { name: `${kind}_${root.prim}_${fnv1a(text)}`, params: ps, body: em.root.stmts, flops: flops ?? em.flops };
-  return { kernel, bindings, reduceRuns: em.reduceRuns };
+  // Only values some single read expands (computed more often than they have elements at one
+  // index: a broadcast, a gather, a window's pad) are listed. A value read at several indices, each
+  // once per element (softmax's exp in its sum and in its output), is fused recompute by design.
+  const valueRuns = new Map<number, number>();
+  for (const [n, exprs] of ctx.elementwise) {
+    const runs = [...exprs].map((e) => em.runsOf(e));
+    if (Math.max(...runs) > sizeOf(n.aval.shape)) valueRuns.set(n.id, runs.reduce((a, b) => a + b, 0));
+  }
+  return { kernel, bindings, reduceRuns: em.reduceRuns, valueRuns };
 }
 
 /**
@@ -422,5 +444,5 @@ export function lowerFused(roots: readonly Node[], outBufs: readonly number[], e
   const index = em.value(ctx.b.dot(vars, stridesOf(vars.map((v) => v.extent))));
   vals.forEach((value, buf) => scope.stmts.push({ s: "store", buf, index, value }));
   for (let i = loops.length - 1; i >= 0; i--) em.close(loops[i]!);
-  return finishKernel(em.reduceRuns.size ? "reduce" : "elementwise", roots[0]!, em, params);
+  return finishKernel(em.reduceRuns.size ? "reduce" : "elementwise", roots[0]!, em, params, undefined, ctx);
 }

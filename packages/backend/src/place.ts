@@ -63,6 +63,8 @@ export class Emitter {
   readonly bufSlots = new Map<number, number>();
   /** Per reduction origin (graph node id): how many times its reductions run per kernel call. */
   readonly reduceRuns = new Map<number, number>();
+  /** Per emitted expression (by id): the scope it is computed in. */
+  private readonly placed = new Map<number, Scope>();
   flops = 0;
 
   constructor(firstSlots: readonly number[] = []) {
@@ -127,6 +129,15 @@ export class Emitter {
     return o;
   }
 
+  /**
+   * How many times `e` runs per kernel call: the trip count of the scope it was placed in (0 if it
+   * was never emitted: a trial lowering's expression, or one folded away).
+   * @example em.runsOf(e) // 802816: once per element of a [64, 28, 28, 16] output
+   */
+  runsOf(e: Expr): number {
+    return this.placed.get(e.id)?.trips ?? 0;
+  }
+
   /** Emits `e` (and what it needs) and returns an operand valid in `at` and its descendants. */
   value(e: Expr): Operand {
     if (e.op === "const") return { k: "const", value: e.value, dtype: e.dtype };
@@ -138,6 +149,7 @@ export class Emitter {
     const t = this.target(e);
     const hit = this.memo.get(`${e.id}@${t.id}`);
     if (hit) return hit;
+    this.placed.set(e.id, t);
     switch (e.op) {
       case "sum": return this.sum(e.terms, e.offset, String(e.id));
       case "alu": return this.bind(t, String(e.id), { op: "alu", alu: e.alu, args: e.args.map((a) => this.value(a)), dtype: e.dtype, param: e.param });

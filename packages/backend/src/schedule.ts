@@ -13,7 +13,10 @@
  *  - a reduction read by several kernels, or inside a contraction kernel, or whose inlined copy
  *    would run more often than it has outputs (the trial lowering counts this), is materialized;
  *  - an elementwise value read by several kernels is materialized when recomputing it in each
- *    costs more than one write and one read per reader.
+ *    costs more than one write and one read per reader;
+ *  - an elementwise value one kernel computes more often than it has elements (read through an
+ *    expansion: a broadcast, a gather, a pooling gradient reading each cotangent at every position
+ *    of its window) is materialized when recomputing it costs more than a write and a read per use.
  * Then sibling elementwise kernels of one shape that share work become one kernel with several
  * outputs (multi-output.ts), steps are ordered, and buffers are assigned to reusable slots by
  * liveness (memory plan).
@@ -80,6 +83,20 @@ export interface Plan {
 
 /** Relative per-element cost of recomputing an elementwise op, by its row's cost class (≈ adds). */
 const RECOMPUTE_COST: { readonly [C in CostClass]: number } = { cheap: 1, multistep: 8, transcendental: 8 };
+/** Cost of writing or reading one element of a materialized value, in the same units. */
+const MEMORY_COST = 2;
+
+/**
+ * Whether a value one kernel computes `runs` times per call — more often than it has elements:
+ * read through an expansion (a broadcast, a gather, a pad read at each of a window's positions) —
+ * is cheaper materialized: computed once per element and written (`size·(cost + MEMORY_COST)`),
+ * then loaded at each read (`runs·MEMORY_COST`), against `runs·cost` recomputed in place.
+ * @example recomputeLoses(col2im, 4 * size, 8) // true: 32·size inlined vs 8·size + 2·size + 8·size
+ */
+function recomputeLoses(n: Node, runs: number, cost: number): boolean {
+  const size = sizeOf(n.aval.shape);
+  return runs > size && runs * cost > size * (cost + MEMORY_COST) + runs * MEMORY_COST;
+}
 
 /**
  * Schedules the graph computing `outputs`. `inputs` receives, in order, the already-realized
@@ -150,6 +167,13 @@ export function scheduleGraph(outputs: readonly Node[], isBuffer: (n: Node) => b
         const node = byId.get(origin)!;
         if (runs > sizeOf(node.aval.shape) && !mat.has(node)) (mat.add(node), (changed = true));
       }
+      const costs = new Map<Node, number>(), inlined = (x: Node) => !mat.has(x) && !isBuffer(x);
+      const expanded: Node[] = [];
+      for (const [origin, runs] of lowered.get(root)!.kernel.valueRuns) {
+        const node = byId.get(origin)!;
+        if (inlined(node) && recomputeLoses(node, runs, costOf(node, inlined, costs))) expanded.push(node);
+      }
+      for (const n of expansionCut(expanded, inlined)) (mat.add(n), (changed = true));
       // A target binding few buffers per kernel (WebGPU): split regions that read too many.
       if (opts.maxBuffers !== undefined && lowered.get(root)!.kernel.kernel.params.length > opts.maxBuffers) {
         const cores = new Set(coreOf.values());
@@ -331,6 +355,33 @@ function materializeShared(regions: ReadonlyMap<Node, ReadonlySet<Node>>, coreOf
   const top = new Set(outermost(candidates, inlined));
   for (const n of candidates) if (isReduction(n) || top.has(n)) mat.add(n);
   return candidates.size > 0;
+}
+
+/**
+ * Which of the values a kernel recomputes through an expansion to materialize this round. The
+ * outermost ones, as for shared values (what lies below one becomes private to its new kernel and
+ * runs once per element there) — unless several of them read one value below them (a max-pool's
+ * per-offset cotangents all read conv2's col2im): then that value, read by the most of them, is
+ * taken alone (one buffer instead of one per reader); the rest are examined again next round, at
+ * their cost without it.
+ * @example expansionCut([ct0, ct1, ct2, ct3, col2im], inlined) // [col2im]
+ */
+function expansionCut(expanded: readonly Node[], inlined: (n: Node) => boolean): Node[] {
+  const top = outermost(expanded, inlined);
+  if (top.length < 2) return top;
+  const candidates = new Set(expanded), readers = new Map<Node, number>();
+  for (const t of top) {
+    const seen = new Set<Node>(), stack = t.inputs.filter(inlined);
+    while (stack.length) {
+      const n = stack.pop()!;
+      if (seen.has(n)) continue;
+      seen.add(n);
+      if (candidates.has(n)) readers.set(n, (readers.get(n) ?? 0) + 1);
+      stack.push(...n.inputs.filter(inlined));
+    }
+  }
+  const most = Math.max(0, ...readers.values());
+  return most < 2 ? top : outermost([...readers].filter(([, k]) => k === most).map(([n]) => n), inlined);
 }
 
 /**

@@ -109,9 +109,18 @@ export function windowCount(n: number, window: number, stride: number): number {
  * One strided slice of `x` per window offset: for offset `k` (row-major over `window`), the
  * elements `x[..., o * stride + k * dilation, ...]` for every output position `o` along each of
  * `axes`. Every slice has the output's shape; `x` is already padded.
+ *
+ * Along an axis whose windows do not overlap (every offset falls inside one stride, as in
+ * pooling), the axis is cropped to `out * stride` and split into `[out, stride]`, and an offset is
+ * a unit slice of the inner axis. The values are the same; what differs is the transpose: a unit
+ * slice transposes to a plain pad, which reads the cotangent at the same index for every offset
+ * (computed once per element), while a strided slice transposes to an interleave whose offsets
+ * each read it at another index (a pooling gradient recomputed once per window element).
  */
 export function windowSlices(x: Tensor, axes: readonly number[], window: readonly number[], strides: readonly number[], dilation: readonly number[]): { slices: Tensor[]; outSizes: number[] } {
   const outSizes = axes.map((a, i) => windowCount(x.shape[a]!, dilatedSize(window[i]!, dilation[i]!), strides[i]!));
+  const blocked = axes.map((a, i) => strides[i]! > 1 && outSizes[i]! > 0 && (window[i]! - 1) * dilation[i]! < strides[i]! && outSizes[i]! * strides[i]! <= x.shape[a]!);
+  const split = blocked.some((b) => b) ? splitBlocks(x, axes, blocked, outSizes, strides) : null;
   const slices: Tensor[] = [];
   const total = window.reduce((p, k) => p * k, 1);
   for (let flat = 0; flat < total; flat++) {
@@ -119,8 +128,37 @@ export function windowSlices(x: Tensor, axes: readonly number[], window: readonl
     let rest = flat;
     for (let i = window.length - 1; i >= 0; i--) ((offset[i] = rest % window[i]!), (rest = Math.floor(rest / window[i]!)));
     const start = offset.map((k, i) => k * dilation[i]!);
-    const stop = start.map((s, i) => (outSizes[i]! === 0 ? s : s + (outSizes[i]! - 1) * strides[i]! + 1));
-    slices.push(sliceAxes(x, axes, start, stop, strides));
+    if (!split) {
+      const stop = start.map((s, i) => (outSizes[i]! === 0 ? s : s + (outSizes[i]! - 1) * strides[i]! + 1));
+      slices.push(sliceAxes(x, axes, start, stop, strides));
+      continue;
+    }
+    // In the split tensor: a blocked axis takes unit slice `start` of its inner axis; the others
+    // keep their strided slice (their position shifts by the inner axes inserted before them).
+    const sAxes: number[] = [], s0: number[] = [], s1: number[] = [], st: number[] = [];
+    axes.forEach((_, i) => {
+      const at = split.positions[i]!;
+      if (blocked[i]) sAxes.push(at + 1), s0.push(start[i]!), s1.push(start[i]! + 1), st.push(1);
+      else sAxes.push(at), s0.push(start[i]!), s1.push(outSizes[i]! === 0 ? start[i]! : start[i]! + (outSizes[i]! - 1) * strides[i]! + 1), st.push(strides[i]!);
+    });
+    const unit = sliceAxes(split.x, sAxes, s0, s1, st);
+    const shape = [...x.shape];
+    axes.forEach((a, i) => (shape[a] = outSizes[i]!));
+    slices.push(reshapeRaw(unit, shape));
   }
   return { slices, outSizes };
+}
+
+/** `x` with each blocked axis cropped to `out * stride` and split into `[out, stride]`; where each of `axes` went. */
+function splitBlocks(x: Tensor, axes: readonly number[], blocked: readonly boolean[], outSizes: readonly number[], strides: readonly number[]): { x: Tensor; positions: number[] } {
+  const crop = axes.filter((_, i) => blocked[i]);
+  const y = sliceAxes(x, crop, crop.map(() => 0), crop.map((a) => outSizes[axes.indexOf(a)]! * strides[axes.indexOf(a)]!), crop.map(() => 1));
+  const shape: number[] = [], where: number[] = [];
+  y.shape.forEach((d, a) => {
+    where.push(shape.length);
+    const i = axes.indexOf(a);
+    if (i >= 0 && blocked[i]) shape.push(outSizes[i]!, strides[i]!);
+    else shape.push(d);
+  });
+  return { x: reshapeRaw(y, shape), positions: axes.map((a) => where[a]!) };
 }

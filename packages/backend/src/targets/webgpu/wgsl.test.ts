@@ -55,6 +55,9 @@ describe("WGSL renderer", () => {
     const d = { math: (n: string) => n };
     expect(WGSL_ALU.div(["a", "b"], ctx("int32"), d)).to.equal("idiv_(a, b)");
     expect(WGSL_ALU.div(["a", "b"], ctx("float32"), d)).to.equal("(a / b)");
+    // Index division: its argument is never negative (expr.ts), so one truncating divide floors;
+    // the either-sign form's select computed two divides per index division.
+    expect(WGSL_ALU.idiv(["t"], { dtype: "index", in: "index", param: [49] }, d)).to.equal("(t / 49)");
     expect(WGSL_ALU.rem(["a", "b"], ctx("float32"), d)).to.equal("frem_(a, b)");
     expect(WGSL_ALU.max(["a", "b"], ctx("float32"), d)).to.equal("max_(a, b)");
     expect(WGSL_ALU.max(["a", "b"], ctx("int32"), d)).to.equal("max(a, b)");
