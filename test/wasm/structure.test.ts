@@ -86,6 +86,22 @@ describe("wasm: structure of the benchmark workloads", function () {
     expect(Number.isFinite(step(x, y).itemSync())).to.equal(true);
   });
 
+  it("a kernel calling vector math (exp, tanh, …) runs as wasm from ~128 elements: W3's softmax exp over 128×10 (48 µs as JS, ~5 as wasm)", () => {
+    const { x, y, make } = kilnMlp(mlpData());
+    const { kernels } = make().lower(x, y);
+    const wasm = (k: { source: string }) => k.source.startsWith(";; wasm kernel");
+    const exps = kernels.filter((k) => /\bexp:float32\(/.test(k.source) || /f32exp\(/.test(k.source));
+    expect(exps.length, "the softmax's exp kernel").to.be.greaterThan(0);
+    expect(exps.filter((k) => !wasm(k)).map((k) => k.name), "vector math left to JS").to.deep.equal([]);
+    const sourceOf = (n: number, f: (t: Tensor) => Tensor) => {
+      const t = np.sin(np.arange(n).astype("float32"));
+      return jit(f).lower(t).kernels[0]!.source;
+    };
+    expect(wasm({ source: sourceOf(128, (t) => np.exp(t)) }), "128 elements of exp").to.equal(true);
+    expect(wasm({ source: sourceOf(16, (t) => np.exp(t)) }), "16 elements of exp: a call into wasm does not pay").to.equal(false);
+    expect(wasm({ source: sourceOf(128, (t) => t.mul(2).add(1)) }), "128 elements without vector math").to.equal(false);
+  });
+
   it("W8 (TransformerEncoderLayer 16×128×128, 4 heads, ff 512, MSE + SGD): ≤ 59 kernels, one wasm contraction per product, no movement copies", () => {
     const { step, x } = w8Step();
     const { kernels, graph } = step.lower(x, x);

@@ -61,3 +61,41 @@ describe("DataBuffer: host arrays in managed memory", () => {
     expect(buf.takeHostRegion()).to.equal(null);
   });
 });
+
+describe("DataBuffer: an executor's mirror of the host values", () => {
+  const mirrored = () => {
+    const buf = new DataBuffer("float32", 4, Float32Array.of(1, 2, 3, 4));
+    const frees = { n: 0 };
+    buf.attachMirror({ array: buf.host!.slice(), free: () => frees.n++ });
+    return { buf, frees };
+  };
+
+  it("release, the finalizer's releaseStorage and the hand-over to the garbage collector each free it once", () => {
+    const a = mirrored();
+    expect(Array.from(a.buf.mirror!)).to.deep.equal([1, 2, 3, 4]);
+    a.buf.release();
+    a.buf.release();
+    expect(a.frees.n).to.equal(1);
+    expect(a.buf.mirror).to.equal(null);
+    const b = mirrored();
+    releaseStorage(b.buf.storage);
+    releaseStorage(b.buf.storage);
+    expect(b.frees.n).to.equal(1);
+    const c = mirrored();
+    expect(c.buf.uncount()).to.equal(true);
+    expect(c.frees.n).to.equal(1);
+    expect(Array.from(c.buf.host!), "the host values stay").to.deep.equal([1, 2, 3, 4]);
+  });
+
+  it("a mirror attached to a released buffer is freed at once; a new mirror frees the one it replaces", () => {
+    const { buf, frees } = mirrored();
+    const again = { n: 0 };
+    buf.attachMirror({ array: buf.host!.slice(), free: () => again.n++ });
+    expect([frees.n, again.n]).to.deep.equal([1, 0]);
+    buf.release();
+    const late = { n: 0 };
+    buf.attachMirror({ array: new Float32Array(4), free: () => late.n++ });
+    expect([again.n, late.n]).to.deep.equal([1, 1]);
+    expect(buf.mirror).to.equal(null);
+  });
+});

@@ -8,7 +8,9 @@
  * A host array may instead be a region of memory an executor manages (the cpu backend keeps a
  * State's value in the WebAssembly heap, where the next call reads it in place): the buffer frees
  * that region when it is released, and copies its values out first when it is handed to the
- * garbage collector (`uncount`), whose collection the region cannot wait for.
+ * garbage collector (`uncount`), whose collection the region cannot wait for. An executor may also
+ * keep a *mirror* of a JS host array in its memory (`attachMirror`: the cpu backend's heap copy of a
+ * jitted call's input, read in place when the same value is passed again), freed with the buffer.
  */
 import { type DType, type TypedArray } from "./dtype.js";
 import type { DataRef } from "./ir/primitives.js";
@@ -27,6 +29,17 @@ let onRelease: ((buf: DataBuffer) => void) | null = null;
 /** @internal Installs the release hook (realize.ts). */
 export function setReleaseHook(hook: (buf: DataBuffer) => void): void {
   onRelease = hook;
+}
+
+/**
+ * A copy of a buffer's host values in memory an executor manages (`DataBuffer.attachMirror`). The
+ * values never change (a buffer's values are immutable: a donated buffer is released after the
+ * call that wrote over it), so the copy stays valid for the buffer's whole life.
+ */
+export interface HostMirror {
+  readonly array: TypedArray;
+  /** Returns the copy's memory (idempotent); the executor may call it earlier itself (its budget). */
+  readonly free: () => void;
 }
 
 /** Hook a device backend installs to free its handle. */
@@ -58,6 +71,8 @@ export interface BufferStorage {
   free: DeviceFree | null;
   /** Frees the host array's memory when an executor manages it (`adoptHostRegion`); null for JS memory. */
   hostFree: (() => void) | null;
+  /** An executor's copy of the host values (`attachMirror`), freed with the storage. */
+  mirror: HostMirror | null;
 }
 
 /**
@@ -77,6 +92,13 @@ export function releaseStorage(s: BufferStorage): void {
   const hostFree = s.hostFree;
   s.hostFree = null;
   hostFree?.();
+  freeMirror(s);
+}
+
+function freeMirror(s: BufferStorage): void {
+  const m = s.mirror;
+  s.mirror = null;
+  m?.free();
 }
 
 export class DataBuffer implements DataRef {
@@ -94,7 +116,7 @@ export class DataBuffer implements DataRef {
     deviceFree: DeviceFree | null = null,
   ) {
     const bytes = host ? host.byteLength : 0;
-    this.storage = { released: false, counted: true, bytes, device, free: deviceFree, hostFree: null };
+    this.storage = { released: false, counted: true, bytes, device, free: deviceFree, hostFree: null, mirror: null };
     liveBuffers++;
     liveBytes += bytes;
   }
@@ -161,6 +183,22 @@ export class DataBuffer implements DataRef {
     return free;
   }
 
+  /**
+   * @internal Keeps `m`, an executor's copy of the host values, until the buffer is released or
+   * handed to the garbage collector (`uncount`), or the executor frees it; a released buffer frees
+   * it at once. Replaces (and frees) an earlier mirror.
+   */
+  attachMirror(m: HostMirror): void {
+    freeMirror(this.storage);
+    if (this.storage.released) m.free();
+    else this.storage.mirror = m;
+  }
+
+  /** The executor's copy of the host values (attachMirror), or null. */
+  get mirror(): TypedArray | null {
+    return this.storage.mirror?.array ?? null;
+  }
+
   /** Whether the host array lies in memory an executor manages (adoptHostRegion). */
   get hostInRegion(): boolean {
     return this.storage.hostFree !== null;
@@ -192,6 +230,8 @@ export class DataBuffer implements DataRef {
       s.hostFree = null;
       free();
     }
+    // Nor can a mirror wait: no finalizer covers the buffer from here on.
+    freeMirror(s);
     if (s.counted) {
       s.counted = false;
       liveBuffers--;

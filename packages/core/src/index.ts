@@ -38,7 +38,7 @@ export { floorDivideScalar, remainderScalar, powerInt32 } from "./arith.js";
 export {
   erfF64, erfcF64, erfInvF64, lgammaF64, digammaF64, trigammaF64, i0eF64, i1eF64, ERFINV_CENTRAL, ERFINV_TAIL, LGAMMA_AT_1, LGAMMA_AT_2,
 } from "./special-f64.js";
-export { DataBuffer, memoryStats } from "./buffer.js";
+export { DataBuffer, type HostMirror, memoryStats } from "./buffer.js";
 export { LruCache } from "./lru.js";
 export {
   type Executor, type CompiledGraph, type CompileOptions, compileGraph, registerExecutor, setExecutor, activeExecutor, interpreterExecutor, realize, realizeSync,

@@ -57,6 +57,8 @@ export interface WasmHeap {
   alloc(bytes: number): number;
   /** Releases everything allocated after `mark`. */
   release(mark: number): void;
+  /** Whether nothing is allocated on the arena (no call in progress): resident regions may then be freed and reused safely. */
+  idle(): boolean;
   /** Whether a typed array is a view into this memory. */
   owns(a: ArrayBufferView): boolean;
   /**
@@ -169,6 +171,7 @@ function makeHeap(): WasmHeap | null {
       // A region carved while a mark was open (nothing above it) is not the arena's to release.
       top = Math.max(mark, base);
     },
+    idle: () => top === base,
     allocResident(bytes) {
       const size = Math.max(16, Math.ceil(bytes / 16) * 16);
       if (liveBytes + size > (residentLimit ?? RESIDENT_SHARE * (maxPages ?? 0) * PAGE)) return -1;

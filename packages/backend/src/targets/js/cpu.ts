@@ -14,7 +14,7 @@ import { donatable, planDonations } from "../../host/donate.js";
 import { graphKey } from "../../host/graph-key.js";
 import { type Host, SCRATCH_KEEP, currentStepTimer, scratch } from "../../host/run.js";
 import { HeapRegion, heapLayout } from "./cpu-heap.js";
-import { copyCounted, heapTraffic, inHeap, residentArray } from "../../host/resident.js";
+import { beginInputBinding, copyCounted, heapCopyOf, heapTraffic, inHeap, residentArray } from "../../host/resident.js";
 
 /** How often graphs were scheduled and structurally hashed (tests assert that jit replays do neither). */
 const counters = { schedules: 0, hashes: 0 };
@@ -107,7 +107,9 @@ interface CpuCompileOptions {
  *
  * A plan with wasm kernels keeps its buffers in the heap (cpu-heap.ts); its `resident` outputs
  * (State writes) are written into resident regions (host/resident.ts) that the returned buffers
- * keep, so the next call reads them in place: a warm training step copies only its batch in and
+ * keep, so the next call reads them in place; an input's values copied into the heap stay there
+ * as the input buffer's mirror (host/resident.ts `heapCopyOf`), so a call passing the same value
+ * again (a reused batch) binds it in place too: a warm training step on a reused batch copies only
  * its loss out. A resident value donated back is written over in place.
  */
 function compileCpu(host: Host, graph: Graph, opts: CpuCompileOptions = {}): CompiledGraph {
@@ -153,6 +155,10 @@ function compileCpu(host: Host, graph: Graph, opts: CpuCompileOptions = {}): Com
   const arrays: (TypedArray | null)[] = new Array(buffers.length).fill(null);
   const taken: (DataBuffer | null)[] = donations.map(() => null);
   const heapOut = new Set(layout?.outputs ?? []);
+  /** Per input a heap step reads: its position among `sources` (bound to the buffer's heap mirror). */
+  const heapSources = layout ? layout.inputs.map((id) => inputIds.indexOf(id)) : [];
+  /** This call's input buffers, by source position. */
+  const inputBufs: (DataBuffer | null)[] = sources.map(() => null);
   // Resident: written by a heap plan and read by nothing but the next call. A buffer also returned
   // to the caller (one value both written to a State and returned) is copied out: the caller's
   // references are not kiln's to follow, and a region must be freed deterministically.
@@ -171,6 +177,7 @@ function compileCpu(host: Host, graph: Graph, opts: CpuCompileOptions = {}): Com
           const buf = typeof s === "number" ? bufs[s]! : s;
           if (buf.isReleased || !buf.host) throw new DisposedError(`a tensor of shape [${inputs[i]!.aval.shape}] was read after dispose()`);
           arrays[inputIds[i]!] = buf.host;
+          inputBufs[i] = buf;
         }
         for (let d = 0; d < donations.length; d++) {
           const { input, out } = donations[d]!;
@@ -191,9 +198,18 @@ function compileCpu(host: Host, graph: Graph, opts: CpuCompileOptions = {}): Com
           if (r) [arrays[id], regionFree[id]] = [r.array, r.free];
         }
         if (region && layout) {
+          // Before the arena too: a new mirror is a resident region. A value already in the heap
+          // (a resident State value, or a mirror) is read where it is.
+          beginInputBinding();
+          for (let j = 0; j < heapSources.length; j++) {
+            const id = layout.inputs[j]!;
+            if (inHeap(arrays[id]!)) continue;
+            const copy = heapCopyOf(inputBufs[heapSources[j]!]!);
+            if (copy) arrays[id] = copy;
+          }
           if (region.enter()) bindHeapTemps(region.views);
           for (const id of layout.inputs) {
-            // A resident input (the previous call's State write) is read where it is.
+            // Bound in place above; copied here only when no mirror could be had.
             if (inHeap(arrays[id]!)) continue;
             const view = region.views[id]!;
             copyCounted(view, arrays[id]!);
@@ -267,6 +283,7 @@ function compileCpu(host: Host, graph: Graph, opts: CpuCompileOptions = {}): Com
         }
         // Hold no reference to the caller's arrays between calls (kept temporaries stay bound).
         arrays.fill(null);
+        inputBufs.fill(null);
         for (let k = 0; k < steps.length; k++) {
           const args = stepArgs[k]!, rb = rebind[k]!;
           for (let j = 0; j < rb.length; j += 2) args[rb[j]!] = null;

@@ -4,14 +4,15 @@
  * per kernel, the wasm module (kernels big enough to pay for a module and their copies) or the JS
  * function (tiny kernels, and everything wasm-render.ts does not handle). Both give the same bits.
  */
-import { type Kernel } from "../../kernel.js";
+import { type Kernel, walkStmts } from "../../kernel.js";
 import { type HostKernels } from "../../host/run.js";
 import { compileWasmKernel } from "./wasm-kernels.js";
+import { VECMATH_OPS } from "./wasm-vecmath.js";
 
 export { wasmKernelStats, clearWasmKernels } from "./wasm-kernels.js";
 export { wasmUnsupported } from "./wasm-render.js";
 
-/** Kernels touching fewer elements than this (summed over parameters) run as JavaScript. */
+/** Kernels touching fewer elements than this (summed over parameters; vector math weighted, `work`) run as JavaScript. */
 const DEFAULT_MIN_ELEMENTS = 4096;
 let minElements = DEFAULT_MIN_ELEMENTS;
 let allowImports = false;
@@ -30,7 +31,28 @@ export function setWasmMinElements(n: number = DEFAULT_MIN_ELEMENTS, opts: { imp
   allowImports = opts.imports ?? false;
 }
 
-const elements = (k: Kernel) => k.params.reduce((a, p) => a + p.size, 0);
+/**
+ * A float32 vector-math call (exp, tanh, …: VECMATH_OPS) counts as this many elements per element:
+ * a JS kernel runs its polynomial as scalar float32 steps, ~37 ns an element, a wasm kernel four
+ * lanes at a time, ~3.5 ns (W3's softmax exp over 128×10: 48 µs as JS, 4.6 µs as wasm). With it a
+ * kernel of ~128 elements calling exp is wasm, one of 16 stays JS (equal there, and JS has no call
+ * into wasm to pay).
+ */
+const VECMATH_WEIGHT = 16;
+const VECMATH: ReadonlySet<string> = new Set<string>(VECMATH_OPS);
+
+/** Per kernel: its size (elements summed over parameters), vector-math calls weighted (VECMATH_WEIGHT). */
+const workOf = new WeakMap<Kernel, number>();
+function work(k: Kernel): number {
+  let w = workOf.get(k);
+  if (w === undefined) {
+    let calls = 0;
+    for (const st of walkStmts(k.body)) if (st.s === "let" && st.value.op === "alu" && st.value.dtype === "float32" && VECMATH.has(st.value.alu)) calls++;
+    w = k.params.reduce((a, p) => a + p.size, 0) * (1 + VECMATH_WEIGHT * calls);
+    workOf.set(k, w);
+  }
+  return w;
+}
 
 /**
  * The host's kernel compiler with wasm kernels where they pay: wraps the JS kernels (`js`), which run
@@ -39,7 +61,7 @@ const elements = (k: Kernel) => k.params.reduce((a, p) => a + p.size, 0);
  */
 export function withWasm(js: HostKernels): HostKernels {
   const pick = (k: Kernel) => {
-    if (elements(k) < minElements) return null;
+    if (work(k) < minElements) return null;
     const w = compileWasmKernel(k);
     return w && (allowImports || w.imports.length === 0) ? w : null;
   };

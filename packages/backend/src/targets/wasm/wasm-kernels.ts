@@ -186,8 +186,8 @@ export function compileWasmKernel(k: Kernel): WasmKernel | null {
 /**
  * Counts of the wasm kernels: `compiles`, `entries`, `calls`, `copiedBytes` (bytes copied between
  * JS arrays and the heap: a compiled plan's inputs in and outputs out, and a kernel call's arrays
- * that were not in the heap — a warm training step's State values stay resident and are not
- * copied, host/resident.ts), `splitCalls` (calls split
+ * that were not in the heap — a warm training step's State values stay resident and its reused
+ * batch has a heap mirror, neither is copied, host/resident.ts), `splitCalls` (calls split
  * across the worker pool: big elementwise and reduction kernels with more than one CPU thread), and
  * `fallbacks`: kernels compiled as JavaScript instead, by reason (float64 parameter, …).
  * @example wasmKernelStats().compiles
