@@ -6,7 +6,8 @@
  * `getBufferSubData` once the fence has signalled — polled from the event loop, so the page keeps
  * running while the GPU finishes.
  */
-import { BackendUnavailableError, KernelCompileError, type TypedArray } from "@kiln/core";
+import { BackendUnavailableError, type DType, KernelCompileError, type TypedArray } from "@kiln/core";
+import { allocTypedArray } from "../../storage.js";
 
 /** A GPU.js output texture (pipeline mode), as kiln uses it. */
 export interface GpujsTexture {
@@ -86,6 +87,41 @@ function signalled(gl: WebGL2RenderingContext, sync: WebGLSync): Promise<void> {
     };
     poll();
   });
+}
+
+const counts = { readbacks: 0, asyncReadbacks: 0 };
+
+/** Counts a GPU.js result brought to a JavaScript array (`async`: without blocking on the GPU). */
+export function countGpujsReadback(async = false): void {
+  counts.readbacks++;
+  if (async) counts.asyncReadbacks++;
+}
+
+/** @internal The readbacks so far (`gpujsStats`). */
+export function readbackCounts(): { readbacks: number; asyncReadbacks: number } {
+  return { ...counts };
+}
+
+/**
+ * A texture's first `size` values as a new array of `dtype` (one readback; `readPixels` waits for the GPU).
+ * @example readTextureAs("buffer 3", texture, "float32", 6); // Float32Array(6)
+ */
+export function readTextureAs(name: string, t: GpujsTexture, dtype: DType, size: number): TypedArray {
+  const a = allocTypedArray(dtype, size);
+  countGpujsReadback();
+  checkedCopy(name, readTexture(t, size), a);
+  return a;
+}
+
+/**
+ * `readTextureAs` without blocking on the GPU (`readTextureAsync`).
+ * @example await readTextureAsAsync("a result", texture, "float32", 6); // Float32Array(6)
+ */
+export async function readTextureAsAsync(name: string, t: GpujsTexture, dtype: DType, size: number): Promise<TypedArray> {
+  const a = allocTypedArray(dtype, size);
+  countGpujsReadback(true);
+  checkedCopy(name, await readTextureAsync(t, size), a);
+  return a;
 }
 
 /** Copies a kernel result (read back) into `dst`, checking it is what the kernel writes. */
