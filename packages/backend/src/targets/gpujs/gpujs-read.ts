@@ -99,9 +99,10 @@ function signalled(gl: WebGL2RenderingContext, sync: WebGLSync): Promise<void> {
  * loop's `setTimeout(0)` is clamped to ≥ 4 ms once nested (HTML's timer rule), which was most of
  * a small product's `await data()` (~10 ms against 0.6 ms read synchronously, measured on
  * SwiftShader); a message is the next macrotask at once, and the page still runs between polls.
- * Past this, a long GPU job is waited for without spinning the event loop.
+ * Past this, a long GPU job is waited for without spinning the event loop, which would take a CPU
+ * core from a software rasterizer's threads (the clamp then costs little against the job).
  */
-const FAST_POLL_MS = 20;
+const FAST_POLL_MS = 5;
 
 let channel: { port: MessagePort; queue: (() => void)[] } | null = null;
 
