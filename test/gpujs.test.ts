@@ -3,8 +3,8 @@
  * and a jitted gradient step and a fused contraction run there with the cpu backend's values.
  */
 import { expect } from "chai";
-import { type Tensor, grad, init, jit, np, setBackend } from "kiln";
-import { activeExecutor, setExecutor } from "@kiln/core";
+import { ParamState, type Tensor, grad, init, jit, np, setBackend } from "kiln";
+import { activeExecutor, bufferOf, setExecutor } from "@kiln/core";
 import { destroyGpu, gpujsStats } from "@kiln/backend";
 import { expectClose } from "./util.js";
 
@@ -53,5 +53,22 @@ describe("gpujs backend (public API)", () => {
     const runs = gpujsStats().runs;
     expectClose(g(...args).toArraySync() as number[][][], want as number[][][], { rtol: 1e-4, atol: 2e-5 });
     expect(gpujsStats().runs - runs).to.equal(1);
+  });
+
+  it("in GPU.js's CPU modes (webasm here) a jitted step's values are host arrays: no textures kept, nothing uploaded", () => {
+    setBackend("gpujs");
+    const w = new ParamState(np.linspace(-1, 1, 12).reshape([4, 3]));
+    const x = np.linspace(-2, 2, 20).reshape([5, 4]);
+    const step = jit(() => {
+      const [g, loss] = grad(() => np.mean(np.square(np.tanh(np.matmul(x, w.value)))), { gradStates: { w }, returnValue: true })() as [{ w: Tensor }, Tensor];
+      w.value = w.value.sub(g.w.mul(0.1));
+      return loss;
+    });
+    const before = gpujsStats();
+    for (let i = 0; i < 3; i++) step().itemSync();
+    const after = gpujsStats();
+    expect(after.runs - before.runs).to.be.greaterThan(0);
+    expect([after.residentTextures, after.uploads - before.uploads, after.uploadedBytes - before.uploadedBytes]).to.deep.equal([0, 0, 0]);
+    expect(bufferOf(w.value.node)!.hasHost).to.equal(true);
   });
 });

@@ -21,8 +21,11 @@ export interface BenchResult {
   w1: Record<string, { ms: number; runs: number; value: number }>;
   w2: Record<string, Record<string, { ms: number; gflops: number; runs: number }>>;
   w3: Record<string, { ms: number; stepsPerS: number; runs: number; firstLoss: number }>;
-  /** GPU.js counts over the whole page: kernels created (and in the tiled contraction form), runs, readbacks. */
-  gpujs?: { compiles: number; tiled: number; runs: number; readbacks: number };
+  /**
+   * GPU.js counts over the whole page: kernels created (and in the tiled contraction form), runs,
+   * readbacks; and W3's uploads per step (host arrays GPU.js uploaded, after the first step).
+   */
+  gpujs?: { compiles: number; tiled: number; runs: number; readbacks: number; w3Uploads: Record<string, { uploads: number; bytes: number }> };
 }
 
 const W1_N = 1 << 20;
@@ -99,8 +102,15 @@ async function main(result: BenchResult): Promise<void> {
     const times = await measureInterleaved(runs, { warmup: 2, minRounds: 5, maxRounds: 7, minMs: 300 });
     result.w2[String(n)] = Object.fromEntries(peers.map((p, i) => [p.name, { ...times[i]!, gflops: (2 * n ** 3) / (times[i]!.ms * 1e6) }]));
   }
+  // Resident: a step's updated parameters stay on the GPU for the next step; "read back each
+  // call" reads them back when the step returns and uploads them again next step (as before).
+  const gpujsW3 = (resident: boolean) => kilnW3(async () => {
+    await init({ tune: false, gpujs: { pipeline: true, resident } });
+    setBackend("gpujs");
+  });
   const w3Peers: [string, () => Promise<number>][] = [
-    ["kiln gpujs (webgl2, pipelined)", kilnW3(async () => setBackend("gpujs"))],
+    ["kiln gpujs (webgl2, pipelined)", gpujsW3(true)],
+    ["kiln gpujs (webgl2, read back each call)", gpujsW3(false)],
     ["TF.js (webgl)", tfW3(tf, useTf)],
     ["kiln (cpu)", kilnW3(async () => setBackend("cpu"))],
   ];
@@ -110,7 +120,22 @@ async function main(result: BenchResult): Promise<void> {
   const w3 = await measureInterleaved(w3Peers.map(([, step]) => step), { warmup: 2, minRounds: 7, maxRounds: 9, minMs: 300 });
   w3Peers.forEach(([name], i) => (result.w3[name] = { ...w3[i]!, stepsPerS: 1000 / w3[i]!.ms, firstLoss: firstLoss[i]! }));
   const { compiles, tiled, runs, readbacks } = gpujsStats();
-  result.gpujs = { compiles, tiled, runs, readbacks };
+  result.gpujs = { compiles, tiled, runs, readbacks, w3Uploads: await w3Uploads() };
+}
+
+/** W3's uploads per step on gpujs after the first step (resident and read back each call): arrays and bytes. */
+async function w3Uploads(): Promise<Record<string, { uploads: number; bytes: number }>> {
+  const out: Record<string, { uploads: number; bytes: number }> = {};
+  for (const resident of [true, false]) {
+    await init({ tune: false, gpujs: { pipeline: true, resident } });
+    const step = kilnW3(async () => setBackend("gpujs"));
+    await step();
+    const before = gpujsStats();
+    await step();
+    const after = gpujsStats();
+    out[resident ? "resident" : "read back each call"] = { uploads: after.uploads - before.uploads, bytes: after.uploadedBytes - before.uploadedBytes };
+  }
+  return out;
 }
 
 const result: BenchResult = { done: false, mode: null, tfBackend: "", w1: {}, w2: {}, w3: {} };

@@ -32,7 +32,11 @@ try {
   console.log(`kiln gpujs ÷ TF.js webgl time: W1 ${ratio(result.w1[kiln], result.w1[tf])}, ${Object.entries(result.w2).map(([n, row]) => `W2 n=${n} ${ratio(row[kiln], row[tf])}`).join(", ")}, W3 ${ratio(result.w3[kiln], result.w3[tf])}`);
   const sync = "kiln gpujs (webgl2, pipelined, sync read)";
   console.log(`  with kiln's blocking reads (dataSync/itemSync): W1 ${ratio(result.w1[sync], result.w1[tf])}, ${Object.entries(result.w2).map(([n, row]) => `W2 n=${n} ${ratio(row[sync], row[tf])}`).join(", ")}`);
-  if (result.gpujs) console.log(`GPU.js: ${result.gpujs.compiles} kernels created (${result.gpujs.tiled} tiled contractions), ${result.gpujs.runs} runs, ${result.gpujs.readbacks} readbacks`);
+  console.log(`  W3 with the parameters read back and uploaded again each step: ${ratio(result.w3["kiln gpujs (webgl2, read back each call)"], result.w3[tf])}`);
+  if (result.gpujs) {
+    console.log(`GPU.js: ${result.gpujs.compiles} kernels created (${result.gpujs.tiled} tiled contractions), ${result.gpujs.runs} runs, ${result.gpujs.readbacks} readbacks`);
+    for (const [name, u] of Object.entries(result.gpujs.w3Uploads)) console.log(`  W3 uploads per step (${name}): ${u.uploads} arrays, ${(u.bytes / 1024).toFixed(1)} KB`);
+  }
 } finally {
   await chromium.close();
   server.close();

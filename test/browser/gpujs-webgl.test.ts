@@ -122,6 +122,45 @@ describe("browser: gpujs on WebGL2 in headless Chromium", function () {
     });
   });
 
+  describe("values of jitted calls resident on the GPU across calls", () => {
+    it("a jitted training step uploads its parameters once in 50 steps, then only the batch", () => {
+      const { uploadsPerStep: u, paramBytes } = result.resident!;
+      expect(u.length).to.equal(50);
+      // The first step uploads the initial parameters (host arrays); later steps bind the textures
+      // the previous step left, so every later step uploads the same bytes: the batch.
+      expect(u[0]! - u[1]!).to.be.at.least(paramBytes);
+      expect(new Set(u.slice(1)).size, `uploads per step ${u.slice(0, 5).join(", ")}, …`).to.equal(1);
+      expect(u[1]!).to.be.lessThan(paramBytes);
+      expect(result.resident!.texturesAfterSteps, "the 6 parameters, nothing else").to.equal(6);
+    });
+
+    it("the step's losses and parameters match reading values back each call, and follow cpu", () => {
+      const { losses, params } = result.resident!;
+      expect(losses.resident).to.deep.equal(losses.readBack);
+      expect(params.resident).to.deep.equal(params.readBack);
+      losses.resident.forEach((l, i) => expect(Math.abs(l - losses.cpu[i]!), `step ${i}`).to.be.at.most(1e-3 * Math.abs(losses.cpu[i]!)));
+      params.resident.forEach((p, i) => expect(Math.abs(p - params.cpu[i]!), `parameter ${i}`).to.be.at.most(1e-3 + 1e-3 * Math.abs(params.cpu[i]!)));
+    });
+
+    it("a value kept from call k is unchanged after call k + 1 ran the kernel that made it (immutable textures)", () => {
+      const { keptState, keptResult } = result.resident!;
+      expect(keptState.got).to.deep.equal(keptState.want);
+      expect(keptResult.got).to.deep.equal(keptResult.want);
+    });
+
+    it("textures and buffers stay flat over 1,000 steps, and dispose() releases textures", () => {
+      const { flat, disposed } = result.resident!;
+      expect(flat.textures[1]).to.equal(flat.textures[0]);
+      expect(flat.buffers[1]).to.equal(flat.buffers[0]);
+      expect(disposed.before - disposed.after).to.equal(5);
+    });
+
+    it("the cpu backend reads a resident value through its texture", () => {
+      const { onCpu } = result.resident!;
+      expect(onCpu.got).to.deep.equal(onCpu.want);
+    });
+  });
+
   it("pipeline: values stay on the GPU between the kernels of a plan, with the same results", () => {
     const { gpujs, unpipelined } = result.train!;
     // Without pipelining every GPU.js kernel's output is read back; with it, only what leaves a

@@ -99,3 +99,40 @@ describe("DataBuffer: an executor's mirror of the host values", () => {
     expect(buf.mirror).to.equal(null);
   });
 });
+
+/** A device-only buffer whose "device" copy (an object holding the values) reads synchronously, with counters. */
+function syncDeviceBuffer(values: number[]) {
+  const device = { values: Float32Array.from(values) };
+  const counts = { reads: 0, frees: 0 };
+  const buf = new DataBuffer("float32", values.length, null, device, () => counts.frees++);
+  buf.readDeviceWith((d) => {
+    counts.reads++;
+    return (d as typeof device).values.slice();
+  });
+  return { buf, counts };
+}
+
+describe("DataBuffer: a device copy read synchronously (gpujs textures)", () => {
+  it("host reads the device copy on first access and keeps it; nothing is read before", () => {
+    const { buf, counts } = syncDeviceBuffer([1, 2, 3]);
+    expect([buf.hasHost, buf.readableSync, counts.reads]).to.deep.equal([false, true, 0]);
+    expect(Array.from(buf.host!)).to.deep.equal([1, 2, 3]);
+    expect(Array.from(buf.host!)).to.deep.equal([1, 2, 3]);
+    expect([buf.hasHost, counts.reads, counts.frees]).to.deep.equal([true, 1, 0]);
+  });
+
+  it("release frees the device copy once and reads nothing", () => {
+    const { buf, counts } = syncDeviceBuffer([1, 2]);
+    buf.release();
+    buf.release();
+    expect([counts.reads, counts.frees, buf.host, buf.readableSync]).to.deep.equal([0, 1, null, false]);
+  });
+
+  it("dropDevice (a State handing a replaced value to the collector) reads the values first, then frees the device copy", () => {
+    const { buf, counts } = syncDeviceBuffer([4, 5]);
+    expect(buf.dropDevice()).to.equal(true);
+    expect([counts.reads, counts.frees, buf.device]).to.deep.equal([1, 1, null]);
+    expect(buf.uncount()).to.equal(true);
+    expect(Array.from(buf.host!)).to.deep.equal([4, 5]);
+  });
+});

@@ -11,6 +11,8 @@
  * garbage collector (`uncount`), whose collection the region cannot wait for. An executor may also
  * keep a *mirror* of a JS host array in its memory (`attachMirror`: the cpu backend's heap copy of a
  * jitted call's input, read in place when the same value is passed again), freed with the buffer.
+ * A device copy that its backend can read synchronously (gpujs: a GPU.js texture, `readDeviceWith`)
+ * needs no host copy at all: the first access to `host` reads it, and the copy is kept.
  */
 import { type DType, type TypedArray } from "./dtype.js";
 import type { DataRef } from "./ir/primitives.js";
@@ -44,6 +46,8 @@ export interface HostMirror {
 
 /** Hook a device backend installs to free its handle. */
 export type DeviceFree = (device: unknown) => void;
+/** Hook a device backend installs that reads its handle's values synchronously (`readDeviceWith`). */
+export type DeviceRead = (device: unknown) => TypedArray;
 
 /**
  * Device copies made of a value the JS garbage collector manages (`uncount`): no data node's
@@ -107,18 +111,58 @@ export class DataBuffer implements DataRef {
   private owners = 0;
   /** @internal The accounting and device handle, shared with the data node's finalizer. */
   readonly storage: BufferStorage;
+  #host: TypedArray | null;
+  /** Reads the device copy synchronously when there is no host copy (`readDeviceWith`). */
+  #readDevice: DeviceRead | null = null;
 
   constructor(
     readonly dtype: DType,
     readonly size: number,
-    public host: TypedArray | null,
+    host: TypedArray | null,
     device: unknown = null,
     deviceFree: DeviceFree | null = null,
   ) {
+    this.#host = host;
     const bytes = host ? host.byteLength : 0;
     this.storage = { released: false, counted: true, bytes, device, free: deviceFree, hostFree: null, mirror: null };
     liveBuffers++;
     liveBytes += bytes;
+  }
+
+  /**
+   * The values in host memory: the host copy, else (for a device copy its backend reads
+   * synchronously, `readDeviceWith`) the device copy read now and kept as the host copy; null when
+   * there is none (a device-only value of an asynchronous backend, a released buffer).
+   */
+  get host(): TypedArray | null {
+    const s = this.storage;
+    if (this.#host === null && this.#readDevice !== null && s.device !== null && !s.released) this.adoptHost(this.#readDevice(s.device));
+    return this.#host;
+  }
+
+  /** Sets the host copy as is (no accounting: webgpu's control steps lend an array for a step). */
+  set host(host: TypedArray | null) {
+    this.#host = host;
+  }
+
+  /** Whether a host copy exists now (without reading a device copy, as `host` would). */
+  get hasHost(): boolean {
+    return this.#host !== null;
+  }
+
+  /** Whether `host` gives the values synchronously: there is a host copy, or a device copy read on access. */
+  get readableSync(): boolean {
+    return this.#host !== null || (this.#readDevice !== null && this.storage.device !== null && !this.storage.released);
+  }
+
+  /**
+   * The device copy can be read synchronously by `read` (gpujs's textures): while there is no
+   * host copy, the first access to `host` (a read, a cpu kernel, a State handing the value to
+   * the garbage collector) reads it and keeps the copy.
+   * @example buf.readDeviceWith((t) => readTexture(t as GpujsTexture)); buf.host // read from the device once
+   */
+  readDeviceWith(read: DeviceRead): void {
+    this.#readDevice = read;
   }
 
   /** The device backend's handle on the value (null when only the host holds it). */
@@ -147,7 +191,7 @@ export class DataBuffer implements DataRef {
     s.free = free;
     if (s.counted || s.released) return;
     s.counted = true;
-    const bytes = this.host ? this.host.byteLength : 0;
+    const bytes = this.#host ? this.#host.byteLength : 0;
     s.bytes = bytes;
     liveBuffers++;
     liveBytes += bytes;
@@ -157,8 +201,8 @@ export class DataBuffer implements DataRef {
   /** Installs a host copy of the value (read back from a device), counted in `memoryStats`. */
   adoptHost(host: TypedArray): void {
     const s = this.storage;
-    if (s.released || this.host) return;
-    this.host = host;
+    if (s.released || this.#host) return;
+    this.#host = host;
     if (s.counted) {
       s.bytes += host.byteLength;
       liveBytes += host.byteLength;
@@ -221,11 +265,11 @@ export class DataBuffer implements DataRef {
    */
   uncount(): boolean {
     const s = this.storage;
-    if (s.released || s.device !== null || this.host === null) return false;
+    if (s.released || s.device !== null || this.#host === null) return false;
     // Managed memory cannot wait for the collector (a synchronous loop never lets it run): the
     // values move to JS memory and the region is freed now.
     if (s.hostFree) {
-      this.host = this.host.slice();
+      this.#host = this.#host.slice();
       const free = s.hostFree;
       s.hostFree = null;
       free();
@@ -242,8 +286,9 @@ export class DataBuffer implements DataRef {
   }
 
   /**
-   * Frees the device storage of a value that has a host copy (read back earlier): reads use the
-   * host copy from then on. Returns whether the buffer is host-only now.
+   * Frees the device storage of a value that has a host copy (read back earlier, or now for a
+   * device copy read synchronously: `readDeviceWith`): reads use the host copy from then on.
+   * Returns whether the buffer is host-only now.
    */
   dropDevice(): boolean {
     const s = this.storage;
@@ -259,7 +304,7 @@ export class DataBuffer implements DataRef {
   release(): void {
     if (!this.storage.released) {
       releaseStorage(this.storage);
-      this.host = null;
+      this.#host = null;
       gcDeviceCopies.unregister(this);
       onRelease?.(this);
     }

@@ -181,7 +181,7 @@ export function bufferOf(node: Node): DataBuffer | undefined {
   // one held only in device memory (webgpu) while a host executor is active, or in a device's
   // memory that is gone: the executor computes the value itself.
   const buf = d && (d.params.ref as DataBuffer);
-  return buf && !buf.isReleased && (buf.host !== null || (!active.canSync && (active.holds?.(buf) ?? true))) ? buf : undefined;
+  return buf && !buf.isReleased && (buf.readableSync || (!active.canSync && (active.holds?.(buf) ?? true))) ? buf : undefined;
 }
 
 function checkConcrete(nodes: readonly Node[], op: string): void {
@@ -212,9 +212,12 @@ function record(nodes: readonly Node[], pending: readonly Node[], bufs: readonly
   return nodes.map((n) => (n.prim === "data" ? (n as Node<"data">) : made.get(n) ?? realizedOf.get(n)!));
 }
 
-/** A buffer whose value only another executor's device holds (no host copy). */
+/**
+ * A buffer whose value only another executor's device holds (no host copy yet; gpujs reads its
+ * own synchronously, webgpu only asynchronously).
+ */
 function heldElsewhere(buf: DataBuffer): Executor | null {
-  if (buf.host !== null || buf.isReleased || buf.owner === null || buf.owner === active.name) return null;
+  if (buf.hasHost || buf.isReleased || buf.owner === null || buf.owner === active.name) return null;
   return executors.get(buf.owner) ?? null;
 }
 
@@ -255,18 +258,22 @@ async function transferToHost(nodes: readonly Node[]): Promise<void> {
  * const host = await readBuffer(bufferOf(node)!);
  */
 export async function readBuffer(buf: DataBuffer): Promise<TypedArray> {
-  if (buf.host) return buf.host;
+  // (Not `buf.host`, which would read a gpujs texture with a blocking read: the executor reads it without.)
+  if (buf.hasHost) return buf.host!;
   // The copy is kept (as JAX keeps an array's host value): later host reads and host backends use it.
   const host = await (heldElsewhere(buf) ?? active).read(buf);
   buf.adoptHost(host);
   return host;
 }
 
-/** Synchronous `readBuffer`: a value held by another executor's device is a clear error. */
+/**
+ * Synchronous `readBuffer`: a value held by another executor's device is read through that
+ * executor when it reads synchronously (gpujs), else a clear error.
+ */
 export function readBufferSync(buf: DataBuffer, op: string): TypedArray {
   const owner = heldElsewhere(buf);
-  if (owner) throw deviceOnlyError(op, buf, owner);
-  return active.readSync(buf);
+  if (owner && !owner.canSync) throw deviceOnlyError(op, buf, owner);
+  return (owner ?? active).readSync(buf);
 }
 
 function pendingOf(nodes: readonly Node[]): Node[] {
@@ -294,7 +301,7 @@ export function realizeSync(nodes: readonly Node[], op = "dataSync"): Node<"data
     if (active.canSync && deviceExecutors) {
       for (const buf of leafBuffers(pending)) {
         const owner = heldElsewhere(buf);
-        if (owner) throw deviceOnlyError(op, buf, owner);
+        if (owner && !owner.canSync) throw deviceOnlyError(op, buf, owner);
       }
     }
     return record(nodes, pending, active.executeSync(pending, bufferOf));

@@ -6,6 +6,7 @@ import { type Case, type SuiteOptions, type Tol } from "../../conformance/suite.
 import { PRIMITIVE_CASES } from "../../conformance/primitives.js";
 import { PATTERN_CASES } from "../../conformance/patterns.js";
 
+import type { ResidentResult } from "./resident.js";
 import type { TiledResult } from "./tiled.js";
 
 /** One conformance case's outcome. */
@@ -40,6 +41,8 @@ export interface GpujsPageResult {
   train?: { gpujs: TrainResult; unpipelined: TrainResult; cpu: TrainResult };
   /** Tiled contractions, split reductions and async reads (tiled.ts). */
   tiled?: TiledResult;
+  /** Jitted calls' values resident on the GPU across calls (resident.ts). */
+  resident?: ResidentResult;
 }
 
 /** The key of a case: its primitive (or "pattern") and name, numbered where names repeat. */

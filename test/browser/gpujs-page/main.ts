@@ -7,6 +7,7 @@
 import { ParamState, type Tensor, backends, gpujsMode, gpujsStats, init, jit, nn, np, optim, random, setBackend, valueAndGrad } from "kiln";
 import { checkCase } from "../../conformance/suite.js";
 import { CONTRACTION_TOL, type GpujsPageResult, type TrainResult, WEBGL_PRIMITIVE_TOL, caseKeys } from "./cases.js";
+import { runResident } from "./resident.js";
 import { runTiled } from "./tiled.js";
 
 const STEPS = 20;
@@ -66,6 +67,7 @@ async function main(result: GpujsPageResult): Promise<void> {
   const unpipelined = train("gpujs");
   await init({ tune: false, gpujs: { pipeline: true } });
   result.train = { gpujs, unpipelined, cpu: train("cpu") };
+  result.resident = await runResident();
 }
 
 const result: GpujsPageResult = { done: false, webgl2: false, renderer: null, floatColorBuffer: false, mode: null, adapter: null, cases: [], gpujsRuns: 0 };

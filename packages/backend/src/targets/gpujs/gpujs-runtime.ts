@@ -7,6 +7,8 @@ import { BackendUnavailableError, KernelCompileError, LruCache, ValueError } fro
 import { type Kernel, kernelText } from "../../kernel.js";
 import { type HostOnly } from "./gpujs-alu.js";
 import { type GpujsKernelSource, type GpujsRenderOptions, renderGpujs } from "./gpujs-render.js";
+import { readbackCounts } from "./gpujs-read.js";
+import { evacuateResidents, residentCounts } from "./gpujs-resident.js";
 import { type BlockRows } from "./gpujs-tiled.js";
 
 /** GPU.js modes kiln runs on: its synchronous ones (`async` kernels return promises; not supported yet). */
@@ -59,6 +61,12 @@ export interface GpujsInitOptions {
    */
   readonly pipeline?: boolean;
   /**
+   * With pipelining, keep a jitted call's outputs on the GPU as textures until something reads
+   * them, so the next call binds a State's value without reading it back and uploading it again
+   * (default true; false reads them back when the call returns, for comparison).
+   */
+  readonly resident?: boolean;
+  /**
    * On WebGL, the most rows of a tiled contraction's output blocks, one render target each: 4 or
    * 8 (default 8; 4 where the context has fewer than 8 draw buffers). 4 is for comparison and tests.
    */
@@ -68,6 +76,7 @@ export interface GpujsInitOptions {
 /** The GPU.js modes that run kernels as GL shaders over textures. */
 const GL_MODES: ReadonlySet<string> = new Set(["webgl2", "webgl", "headlessgl"]);
 let pipelineWanted = true;
+let residentWanted = true;
 let blockRowsWanted: BlockRows = 8;
 
 /**
@@ -77,6 +86,15 @@ let blockRowsWanted: BlockRows = 8;
  */
 export function gpujsPipelined(): boolean {
   return pipelineWanted && gpujsOnGl();
+}
+
+/**
+ * Whether a jitted call's outputs stay on the GPU as textures until read (gpujs-resident.ts):
+ * with pipelining, unless `init({ gpujs: { resident: false } })`.
+ * @example await init(); gpujsResident(); // true in a browser on WebGL, false in Node (webasm)
+ */
+export function gpujsResident(): boolean {
+  return residentWanted && gpujsPipelined();
 }
 
 /** Whether GPU.js runs kernels as WebGL shaders (the tiled contraction form and texel layouts apply). */
@@ -109,6 +127,7 @@ export async function acquireGpujs(opts: GpujsInitOptions = {}): Promise<GpujsIn
     throw new ValueError(`init: gpujs.blockRows must be 4 or 8, got ${JSON.stringify(opts.blockRows)}`);
   }
   if (opts.pipeline !== undefined) pipelineWanted = opts.pipeline;
+  if (opts.resident !== undefined) residentWanted = opts.resident;
   if (opts.blockRows !== undefined) blockRowsWanted = opts.blockRows;
   if (gpu && (opts.mode === undefined || gpujsMode() === opts.mode || gpu.mode === opts.mode)) return gpu;
   let mod: GpujsModule;
@@ -167,11 +186,13 @@ export type GpujsCompiled =
 export const GPUJS_KERNEL_CACHE_SIZE = 512;
 const compiled = new LruCache<string, GpujsCompiled>(GPUJS_KERNEL_CACHE_SIZE, (_key, c) => {
   if (!("host" in c)) {
+    // destroy() deletes the kernel's textures, also those resident values still hold.
+    evacuateResidents((kernel) => kernel === c.fn);
     c.fn.destroy?.();
     c.partials?.destroy?.();
   }
 });
-const counters = { compiles: 0, tiled: 0, runs: 0, hostKernels: 0, readbacks: 0, asyncReadbacks: 0 };
+const counters = { compiles: 0, tiled: 0, runs: 0, hostKernels: 0, uploads: 0, uploadedBytes: 0 };
 
 function requireGpujs(): GpujsInstance {
   if (!gpu) throw new BackendUnavailableError(`the gpujs backend is not available: ${unavailable ?? "not initialized: await init() first"}`);
@@ -180,14 +201,19 @@ function requireGpujs(): GpujsInstance {
 
 /**
  * The GPU.js kernel of `k` (rendered and created on first use), or why it runs on the host.
+ * `textures`: which of the kernel's parameters are bound to textures of which GPU.js class (a mask,
+ * one character per parameter; gpujs.ts `textureMask`) when any is: a GPU.js WebGL kernel is
+ * built for the classes of its arguments and does not settle when they change on a later call (a
+ * State's value left on the GPU by the previous call, gpujs-resident.ts; the same kernel in two
+ * plans fed by kernels of different output classes), so each combination is its own kernel.
  * @example
  * const c = gpujsKernel(kernel);
  * if (!("host" in c)) c.src.source; // the GPU.js kernel function
  */
-export function gpujsKernel(k: Kernel): GpujsCompiled {
+export function gpujsKernel(k: Kernel, textures = ""): GpujsCompiled {
   // A kernel is created with or without pipeline output: both kinds can be cached side by side.
   const opts = gpujsRenderOptions(), gl = opts.tiled === true;
-  const key = `${gpujsPipelined() ? "pipeline:" : ""}${gl ? `gl${opts.blockRows}:` : ""}${kernelText(k)}`;
+  const key = `${gpujsPipelined() ? "pipeline:" : ""}${gl ? `gl${opts.blockRows}:` : ""}${textures ? `args ${textures}:` : ""}${kernelText(k)}`;
   const hit = compiled.get(key);
   if (hit) return hit;
   const src = renderGpujs(k, opts);
@@ -236,10 +262,10 @@ export function countGpujsRun(): void {
   counters.runs++;
 }
 
-/** Counts a GPU.js result brought to a JavaScript array (`async`: without blocking on the GPU). */
-export function countGpujsReadback(async = false): void {
-  counters.readbacks++;
-  if (async) counters.asyncReadbacks++;
+/** Counts a host array GPU.js uploads to a texture for a kernel call (WebGL). */
+export function countGpujsUpload(bytes: number): void {
+  counters.uploads++;
+  counters.uploadedBytes += bytes;
 }
 
 /**
@@ -248,19 +274,28 @@ export function countGpujsReadback(async = false): void {
  * `hostKernels` (distinct kernels sent to the host), `readbacks` (GPU.js results brought to
  * JavaScript arrays: one per kernel, or on WebGL with pipelining one per value leaving a plan or
  * feeding a host step; `asyncReadbacks`: those of them read without blocking, by `await data()`
- * on WebGL2), `entries`.
+ * on WebGL2), `uploads`/`uploadedBytes` (host arrays GPU.js uploaded to textures for kernel calls on
+ * WebGL, each time a kernel is given one), `residentTextures` (values of jitted calls kept on the
+ * GPU as textures, live now: gpujs-resident.ts), `residentReads` (those read back to JavaScript),
+ * `entries`.
  * @example
  * gpujsStats().runs; // grows by one per kernel GPU.js ran
  */
-export function gpujsStats(): { compiles: number; tiled: number; runs: number; hostKernels: number; readbacks: number; asyncReadbacks: number; entries: number } {
-  return { ...counters, entries: compiled.size };
+export function gpujsStats(): {
+  compiles: number; tiled: number; runs: number; hostKernels: number; readbacks: number; asyncReadbacks: number;
+  uploads: number; uploadedBytes: number; residentTextures: number; residentReads: number; entries: number;
+} {
+  return { ...counters, ...readbackCounts(), ...residentCounts(), entries: compiled.size };
 }
 
 /**
- * Destroys every compiled GPU.js kernel and the `GPU` instance (`init()` creates a new one).
+ * Destroys every compiled GPU.js kernel and the `GPU` instance (`init()` creates a new one);
+ * values kept on the GPU are read back to the host first.
  * @example destroyGpujs(); backends().find((b) => b.name === "gpujs")!.available; // false
  */
 export function destroyGpujs(): void {
+  // The textures go with the context: resident values come to the host first.
+  evacuateResidents();
   compiled.clear();
   gpu?.destroy();
   gpu = null;

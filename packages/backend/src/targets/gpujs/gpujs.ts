@@ -20,9 +20,14 @@ import { type KernelStep, type Plan, type PlanBuffer, scheduleGraph } from "../.
 import { graphKey } from "../../host/graph-key.js";
 import { type Host, type HostKernels, currentStepTimer, makeHost } from "../../host/run.js";
 import { allocTypedArray } from "../../storage.js";
-import { countGpujsReadback, countGpujsRun, gpujsCompileError, gpujsKernel, gpujsPipelined, gpujsRenderOptions } from "./gpujs-runtime.js";
+import {
+  countGpujsRun, countGpujsUpload, gpujsCompileError, gpujsKernel, gpujsOnGl, gpujsPipelined, gpujsRenderOptions, gpujsResident,
+} from "./gpujs-runtime.js";
+import { residentBuffer, residentTexture } from "./gpujs-resident.js";
 import { type GpujsKernelSource, renderGpujs } from "./gpujs-render.js";
-import { FLAT_TEXTURE, type GpujsTexture, checkedCopy, isTexture, readTexture, readTextureAsync } from "./gpujs-read.js";
+import {
+  FLAT_TEXTURE, type GpujsTexture, checkedCopy, countGpujsReadback, isTexture, readTexture, readTextureAs, readTextureAsAsync,
+} from "./gpujs-read.js";
 import { PARTIALS_ARG } from "./gpujs-split.js";
 import { blockArgs } from "./gpujs-tiled.js";
 
@@ -43,13 +48,13 @@ const asFloat32 = (a: TypedArray): Float32Array => (a instanceof Float32Array ? 
  * kernel's source.
  */
 function callGpujs(c: Extract<ReturnType<typeof gpujsKernel>, { fn: unknown }>, arg: (param: number) => unknown): unknown {
-  const ins = c.src.inputs.map(arg);
+  const ins = countUploads(c.src.inputs.map(arg));
   try {
     let out: unknown;
     if (c.partials) {
       // Two passes (a split reduction, a tiled contraction): the first kernel, then this kernel
       // reading its outputs as its last arguments.
-      const first = firstOutputs(c.partials(...c.src.partials!.inputs.map(arg)), c.src.partials!);
+      const first = firstOutputs(c.partials(...countUploads(c.src.partials!.inputs.map(arg))), c.src.partials!);
       countGpujsRun();
       try {
         out = c.fn(...ins, ...first);
@@ -69,6 +74,12 @@ function callGpujs(c: Extract<ReturnType<typeof gpujsKernel>, { fn: unknown }>, 
     // GPU.js compiles on the first call: a kernel it refuses is a renderer bug, reported with its source.
     throw e instanceof KilnError ? e : gpujsCompileError(c.src, e);
   }
+}
+
+/** Counts the host arrays among a GL kernel's arguments: GPU.js uploads each one per call. */
+function countUploads(args: unknown[]): unknown[] {
+  if (gpujsOnGl()) for (const a of args) if (ArrayBuffer.isView(a)) countGpujsUpload(a.byteLength);
+  return args;
 }
 
 /**
@@ -132,9 +143,11 @@ function gpujsSourceText(r: GpujsKernelSource): string {
   return `${partials}${head}\n${r.source}${targets}${natives}`;
 }
 
-/** A pipelined plan after its steps ran: each buffer's value (textures for GPU.js results), and the textures to delete. */
+/** A pipelined plan after its steps ran: each buffer's value (textures for GPU.js results), and the textures it made. */
 interface PipelinedRun {
-  readonly values: (TypedArray | GpujsTexture | undefined)[];
+  readonly values: readonly (TypedArray | GpujsTexture | undefined)[];
+  /** Per buffer holding a texture it made: the GPU.js kernel whose output that is. */
+  readonly madeBy: readonly unknown[];
   readonly textures: readonly GpujsTexture[];
   /** The buffer as a typed array (a texture read back once, synchronously). */
   array(id: number): TypedArray;
@@ -142,34 +155,45 @@ interface PipelinedRun {
 
 /**
  * Runs a plan's steps with its GPU.js kernels' values kept as textures (pipeline mode): a GPU.js
- * kernel reads its inputs' textures directly; a host step (a kernel GPU.js cannot run exactly, a
- * library or control step) gets typed arrays, each texture read back once. The caller reads the
- * plan's outputs and deletes the textures; when a step throws they are deleted here.
+ * kernel reads its inputs' textures directly — a resident input (a value an earlier call left on
+ * the GPU, gpujs-resident.ts) included; a host step (a kernel GPU.js cannot run exactly, a
+ * library or control step) gets typed arrays, each texture read back once (a resident input's
+ * through its buffer, which keeps the copy). The caller takes the plan's outputs and deletes the
+ * other textures; when a step throws they are all deleted here.
  */
-function runPipelinedSteps(steps: Host, plan: Plan, inputs: readonly TypedArray[]): PipelinedRun {
-  const values: (TypedArray | GpujsTexture | undefined)[] = plan.buffers.map((b) => (b.role === "input" ? inputs[b.index] : undefined));
+function runPipelinedSteps(steps: Host, plan: Plan, inputs: readonly DataBuffer[]): PipelinedRun {
+  const values = plan.buffers.map((b): TypedArray | GpujsTexture | undefined => {
+    if (b.role !== "input") return undefined;
+    const buf = inputs[b.index]!;
+    return residentTexture(buf) ?? buf.host!;
+  });
+  const madeBy: unknown[] = [];
   const textures: GpujsTexture[] = [];
+  // Texture values read back for host steps: the texture stays the value GPU.js kernels bind.
+  const arrays: (TypedArray | undefined)[] = [];
   const array = (id: number): TypedArray => {
     const v = values[id];
     if (!isTexture(v)) return v!;
-    const b = plan.buffers[id]!, a = allocTypedArray(b.dtype, b.size);
-    countGpujsReadback();
-    checkedCopy(`buffer ${id}`, readTexture(v, b.size), a);
-    return (values[id] = a);
+    const b = plan.buffers[id]!;
+    if (b.role === "input") return inputs[b.index]!.host!;
+    return (arrays[id] ??= readTextureAs(`buffer ${id}`, v, b.dtype, b.size));
   };
   const timer = currentStepTimer();
   try {
     for (const step of plan.steps) {
       const t0 = timer ? performance.now() : 0;
       const outId = step.bindings[0]!, b = plan.buffers[outId]!;
-      const c = step.kernel ? gpujsKernel(step.kernel) : null;
+      const c = step.kernel ? gpujsKernel(step.kernel, textureMask(step.bindings, values)) : null;
       if (c && !("host" in c)) {
         const arg = (i: number) => {
           const v = values[step.bindings[i]!];
           return isTexture(v) ? v : asFloat32(v!);
         };
         const out = c.src.size === 0 ? allocTypedArray(b.dtype, 0) : callGpujs(c, arg);
-        if (isTexture(out)) textures.push(out);
+        if (isTexture(out)) {
+          textures.push(out);
+          madeBy[outId] = c.fn;
+        }
         if (isTexture(out) || c.src.size === 0) values[outId] = out as TypedArray | GpujsTexture;
         else store(c.src.name, out, (values[outId] = allocTypedArray(b.dtype, b.size)));
       } else {
@@ -180,39 +204,71 @@ function runPipelinedSteps(steps: Host, plan: Plan, inputs: readonly TypedArray[
       }
       timer?.(step.kind, performance.now() - t0, step);
     }
-    return { values, textures, array };
+    return { values, madeBy, textures, array };
   } catch (e) {
     for (const t of textures) t.delete();
     throw e;
   }
 }
 
-/** A pipelined plan, its outputs read back synchronously. Returns the array of every plan output (other entries are not filled). */
-function runPipelined(steps: Host, plan: Plan, inputs: readonly TypedArray[]): TypedArray[] {
+/** GPU.js's texture classes seen so far, numbered for `textureMask`. */
+const textureClasses = new Map<unknown, number>();
+
+/**
+ * Which of a step's parameters are bound to textures, and of which GPU.js class (a letter per
+ * class, "a" for a host array), or "" when none is. The class matters, not only the texture's
+ * `type`: GPU.js checks an argument's constructor, and an epilogue's `Array(4)` texture relabeled
+ * as a flat one (`callGpujs`) is still of its own class.
+ */
+function textureMask(bindings: readonly number[], values: readonly unknown[]): string {
+  let mask = "", any = false;
+  for (const id of bindings) {
+    const v = id >= 0 ? values[id] : undefined;
+    if (!isTexture(v)) {
+      mask += "a";
+      continue;
+    }
+    any = true;
+    const cls = v.constructor;
+    // One character per class ("B", "C", …): the mask stays one character per parameter.
+    mask += String.fromCharCode(66 + (textureClasses.get(cls) ?? textureClasses.set(cls, textureClasses.size).get(cls)!));
+  }
+  return any ? mask : "";
+}
+
+/**
+ * A pipelined plan's outputs: with `keep` (a jitted call) an output a GPU.js kernel computed stays
+ * its texture, resident on the GPU until something reads it (gpujs-resident.ts); otherwise (or
+ * for outputs host steps computed) read back synchronously. The other textures are deleted.
+ */
+function runPipelined(steps: Host, plan: Plan, inputs: readonly DataBuffer[], keep: boolean): DataBuffer[] {
   const run = runPipelinedSteps(steps, plan, inputs);
+  const kept = new Set<GpujsTexture>();
   try {
-    const arrays: TypedArray[] = [];
-    for (const id of plan.outputs) arrays[id] = run.array(id);
-    return arrays;
+    return outputsOf(plan, (id, b) => {
+      const v = run.values[id];
+      if (keep && isTexture(v) && b.role === "output") {
+        kept.add(v);
+        return residentBuffer(b.dtype, b.size, v, run.madeBy[id]);
+      }
+      return hostBuffer(b, run.array(id));
+    });
   } finally {
-    for (const t of run.textures) t.delete();
+    for (const t of run.textures) if (!kept.has(t)) t.delete();
   }
 }
 
 /** A pipelined plan, its outputs read back without blocking on the GPU (gpujs-read.ts). */
-async function runPipelinedAsync(steps: Host, plan: Plan, inputs: readonly TypedArray[]): Promise<TypedArray[]> {
+async function runPipelinedAsync(steps: Host, plan: Plan, inputs: readonly DataBuffer[]): Promise<DataBuffer[]> {
   const run = runPipelinedSteps(steps, plan, inputs);
   try {
     const arrays: TypedArray[] = [];
     await Promise.all([...new Set(plan.outputs)].map(async (id) => {
       const v = run.values[id];
-      if (!isTexture(v)) return void (arrays[id] = v!);
-      const b = plan.buffers[id]!, a = allocTypedArray(b.dtype, b.size);
-      countGpujsReadback(true);
-      checkedCopy(`buffer ${id}`, await readTextureAsync(v, b.size), a);
-      arrays[id] = a;
+      const b = plan.buffers[id]!;
+      arrays[id] = isTexture(v) && b.role !== "input" ? await readTextureAsAsync(`buffer ${id}`, v, b.dtype, b.size) : run.array(id);
     }));
-    return arrays;
+    return outputsOf(plan, (id, b) => hostBuffer(b, arrays[id]!));
   } finally {
     for (const t of run.textures) t.delete();
   }
@@ -226,18 +282,23 @@ const PLAN_CACHE_SIZE = 256;
  */
 const SCHEDULE = { multiOutput: false } as const;
 
-function hostOf(n: Node, buf: DataBuffer | undefined): TypedArray {
-  if (!buf || buf.isReleased || !buf.host) throw new DisposedError(`a tensor of shape [${n.aval.shape}] was read after dispose()`);
-  return buf.host;
+/** A plan input's buffer, checked: it has a value (on the host, or a texture read on access). */
+function inputBuffer(n: Node, buf: DataBuffer | undefined): DataBuffer {
+  if (!buf || buf.isReleased || !buf.readableSync) throw new DisposedError(`a tensor of shape [${n.aval.shape}] was read after dispose()`);
+  return buf;
 }
 
-/** Plan outputs as DataBuffers: never aliasing an input's storage, one buffer per distinct value. */
-function outputsOf(plan: Plan, arrays: readonly TypedArray[]): DataBuffer[] {
+/** A plan buffer's values as an output DataBuffer, never aliasing an input's storage. */
+function hostBuffer(b: PlanBuffer, a: TypedArray): DataBuffer {
+  return new DataBuffer(b.dtype, b.size, b.role === "output" ? a : a.slice());
+}
+
+/** Plan outputs as DataBuffers (`make` per distinct value): one buffer per distinct value. */
+function outputsOf(plan: Plan, make: (id: number, b: PlanBuffer) => DataBuffer): DataBuffer[] {
   const out: DataBuffer[] = [];
   plan.outputs.forEach((id, k) => {
     const first = plan.outputs.indexOf(id);
-    const b: PlanBuffer = plan.buffers[id]!;
-    out.push(first < k ? out[first]! : new DataBuffer(b.dtype, b.size, b.role === "output" ? arrays[id]! : arrays[id]!.slice()));
+    out.push(first < k ? out[first]! : make(id, plan.buffers[id]!));
   });
   return out;
 }
@@ -250,20 +311,26 @@ function outputsOf(plan: Plan, arrays: readonly TypedArray[]): DataBuffer[] {
 export function gpujsExecutorOn(host: Host): Executor {
   const steps = makeHost(gpujsKernelsOver(host));
   const plans = new LruCache<string, Plan>(PLAN_CACHE_SIZE);
-  const runPlan = (plan: Plan, inputs: readonly TypedArray[]) => (gpujsPipelined() ? runPipelined(steps, plan, inputs) : steps.runPlan(plan, inputs));
+  /** A plan on checked input buffers; `keep`: outputs may stay resident on the GPU (jitted calls). */
+  const runPlan = (plan: Plan, inputs: readonly DataBuffer[], keep: boolean): DataBuffer[] => {
+    if (gpujsPipelined()) return runPipelined(steps, plan, inputs, keep);
+    const arrays = steps.runPlan(plan, inputs.map((b) => b.host!));
+    return outputsOf(plan, (id, b) => hostBuffer(b, arrays[id]!));
+  };
 
-  /** The cached plan of `outputs` and its input arrays. */
-  function planOf(outputs: readonly Node[], known: (n: Node) => DataBuffer | undefined): { plan: Plan; args: TypedArray[] } {
+  /** The cached plan of `outputs` and its input buffers. */
+  function planOf(outputs: readonly Node[], known: (n: Node) => DataBuffer | undefined): { plan: Plan; args: DataBuffer[] } {
     const isBuffer = (n: Node) => n.prim === "data" || known(n) !== undefined;
     const nodes = topoSort(outputs, isBuffer);
     const key = graphKey(nodes, outputs, isBuffer);
     const plan = plans.get(key) ?? plans.set(key, scheduleGraph(outputs, isBuffer, SCHEDULE).plan);
-    return { plan, args: nodes.filter(isBuffer).map((n) => hostOf(n, known(n) ?? ((n as Node<"data">).params.ref as DataBuffer))) };
+    return { plan, args: nodes.filter(isBuffer).map((n) => inputBuffer(n, known(n) ?? ((n as Node<"data">).params.ref as DataBuffer))) };
   }
 
+  /** Eager realization (`dataSync`, a State commit): the values are wanted on the host. */
   function executeSync(outputs: readonly Node[], known: (n: Node) => DataBuffer | undefined): DataBuffer[] {
     const { plan, args } = planOf(outputs, known);
-    return outputsOf(plan, runPlan(plan, args));
+    return runPlan(plan, args, false);
   }
 
   /**
@@ -273,7 +340,7 @@ export function gpujsExecutorOn(host: Host): Executor {
    */
   async function execute(outputs: readonly Node[], known: (n: Node) => DataBuffer | undefined): Promise<DataBuffer[]> {
     const { plan, args } = planOf(outputs, known);
-    return outputsOf(plan, gpujsPipelined() ? await runPipelinedAsync(steps, plan, args) : steps.runPlan(plan, args));
+    return gpujsPipelined() ? runPipelinedAsync(steps, plan, args) : runPlan(plan, args, false);
   }
 
   function compile(graph: Graph): CompiledGraph {
@@ -281,21 +348,24 @@ export function gpujsExecutorOn(host: Host): Executor {
     const isBuffer = (n: Node) => n.prim === "data" || position.has(n);
     const { plan, inputs } = scheduleGraph(graph.outputs, isBuffer, SCHEDULE);
     return {
+      // A jitted call's outputs stay on the GPU (WebGL): the next call binds them, a read brings them over.
       run(bufs) {
         const args = inputs.map((n) => {
           const p = position.get(n);
-          return hostOf(n, p === undefined ? ((n as Node<"data">).params.ref as DataBuffer) : bufs[p]);
+          return inputBuffer(n, p === undefined ? ((n as Node<"data">).params.ref as DataBuffer) : bufs[p]);
         });
-        return outputsOf(plan, runPlan(plan, args));
+        return runPlan(plan, args, gpujsResident());
       },
       kernels: steps.planKernels(plan, "gpujs"),
       stats: plan.stats,
     };
   }
 
-  const read = (buf: DataBuffer, op: string): TypedArray => {
-    if (!buf.host) throw new DisposedError(`${op}: a tensor of ${buf.dtype}[${buf.size}] was read after dispose()`);
-    return buf.host;
+  const readSync = (buf: DataBuffer, op: string): TypedArray => {
+    // A resident value is read from its texture here (DataBuffer.readDeviceWith), then kept.
+    const host = buf.host;
+    if (!host) throw new DisposedError(`${op}: a tensor of ${buf.dtype}[${buf.size}] was read after dispose()`);
+    return host;
   };
   return {
     name: "gpujs",
@@ -303,7 +373,11 @@ export function gpujsExecutorOn(host: Host): Executor {
     compile,
     executeSync,
     execute,
-    read: async (buf) => read(buf, "data"),
-    readSync: (buf) => read(buf, "dataSync"),
+    // `await data()` of a resident value: read without blocking on the GPU where WebGL2 allows.
+    read: async (buf) => {
+      const t = buf.hasHost ? null : residentTexture(buf);
+      return t ? readTextureAsAsync(`a ${buf.dtype}[${buf.size}] result`, t, buf.dtype, buf.size) : readSync(buf, "data");
+    },
+    readSync: (buf) => readSync(buf, "dataSync"),
   };
 }
