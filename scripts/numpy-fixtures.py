@@ -89,20 +89,38 @@ class Py:
         self.v = v
 
 
+class Sl:
+    """An index slice(start, stop, step) (kiln's np.slice; NumPy's slice)."""
+
+    def __init__(self, *a):
+        self.a = list(a) + [None] * (3 - len(a))
+
+
+NEWAXIS = "newaxis"
+
+
 def enc_arg(a):
+    if isinstance(a, Sl):
+        return {"slice": a.a}
+    if a is NEWAXIS:
+        return {"newaxis": True}
     if isinstance(a, np.ndarray):
         return enc_array(a)
     if isinstance(a, Py):
         return {"py": enc_num(a.v, "float64" if isinstance(a.v, float) else "int32")}
-    if isinstance(a, (list, tuple)) and any(isinstance(x, np.ndarray) for x in a):
+    if isinstance(a, (list, tuple)) and any(isinstance(x, (np.ndarray, Sl)) or x is NEWAXIS for x in a):
         return [enc_arg(x) for x in a]
     return a
 
 
 def to_np(a):
+    if isinstance(a, Sl):
+        return slice(*a.a)
+    if a is NEWAXIS:
+        return None
     if isinstance(a, Py):
         return a.v
-    if isinstance(a, list) and any(isinstance(x, np.ndarray) for x in a):
+    if isinstance(a, list) and any(isinstance(x, (np.ndarray, Sl)) or x is NEWAXIS for x in a):
         return [to_np(x) for x in a]
     return a
 
@@ -430,6 +448,121 @@ def gen_indexing():
         case("takeAlongAxis", [x, idx, ax], ref=np.take_along_axis)
 
 
+def get_ref(x, *idx):
+    # JAX clamps out-of-range gather indices (jax.readthedocs.io, "Out-of-bounds indexing": for
+    # retrieval the index is clamped to the bounds); NumPy raises. Array indices are clamped here,
+    # after NumPy's own wrap of negative ones.
+    out, axis = [], 0
+    for i in idx:
+        if isinstance(i, np.ndarray) and i.dtype.kind in "iu":
+            n = x.shape[axis]
+            i = np.clip(np.where(i < 0, i + n, i), 0, n - 1)
+        out.append(i)
+        axis += 0 if i is None or i is Ellipsis else 1
+    return x[tuple(out)]
+
+
+def at_ref(op):
+    def f(x, idx, v):
+        y = x.copy()
+        t = tuple(to_np(i) for i in idx)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            vv = np.asarray(v).astype(x.dtype) if isinstance(v, np.ndarray) else v
+        if op == "set":
+            y[t] = vv
+        else:
+            np.add.at(y, t, vv)  # repeated indices accumulate (JAX .at[].add)
+        return y
+    return f
+
+
+def gen_get():
+    x = arr([4, 5], "float32")
+    y = arr([2, 3, 4], "int32")
+    for idx in [[1], [-1], [Sl(1, None, 2)], [Sl(None, None, -1)], [Sl(None, None, -2), Sl(1, 4)], [NEWAXIS, Sl(1, 3)],
+                [Sl(), -2], [Sl(3, 0, -1), Sl(None, None, 3)], [Sl(10, 20)], [Sl(-100, 2)], [2, 3]]:
+        case("get", [x] + idx, ref=get_ref)
+    for idx in [[0, Sl(), -1], ["...", 1], [Sl(None, None, -1), NEWAXIS, 2], [1, "..."]]:
+        case("get", [y] + idx, ref=lambda x, *i: get_ref(x, *[Ellipsis if j == "..." else j for j in i]))
+    for n in [[3], [2, 2]]:
+        idx = rng.integers(-4, 4, size=n).astype(np.int32)
+        case("get", [x, idx], ref=get_ref)
+        case("get", [x, Sl(), np.abs(idx) % 5], ref=get_ref)
+    case("get", [x, np.array([0, 7, -9, 3], np.int32)], ref=get_ref, note="out of range: clamped (JAX)")
+    for op in ["set", "add"]:
+        case(f"at.{op}", [x, [1], Py(7.5)], ref=at_ref(op))
+        case(f"at.{op}", [x, [Sl(None, None, 2), -1], arr([2], "float32")], ref=at_ref(op))
+        case(f"at.{op}", [y, [np.array([0, 1, 1, -1], np.int32)], Py(3)], ref=at_ref(op) if op == "add" else
+             lambda x, idx, v: at_ref("set")(x, [np.array([0, 1, -1], np.int32)], v), note="repeated indices")
+        case(f"at.{op}", [arr([6], "int32"), [np.array([2, 0, 4], np.int32)], arr([3], "float32")], ref=at_ref(op), note="value cast to x's dtype")
+
+
+def gen_edges():
+    """Bad input NumPy rejects (kiln must raise a typed error) and dtype corners."""
+    x = arr([2, 3], "float32", special=False)
+    case("sum", [x], opts={"axis": 2}, ref=npkw(np.sum), note="axis out of range")
+    case("sum", [x], opts={"axis": -3}, ref=npkw(np.sum), note="axis out of range")
+    case("mean", [x], opts={"axis": [1, -1]}, ref=npkw(np.mean), note="repeated axis")
+    case("add", [x, arr([2], "float32")], ref=np.add, note="shapes do not broadcast")
+    case("squeeze", [x, 0], ref=np.squeeze, note="squeezing a non-1 axis")
+    case("reshape", [x, [4, -1]], ref=np.reshape, note="size mismatch")
+    case("reshape", [x, [-1, -1]], ref=np.reshape, note="two -1")
+    case("concatenate", [[x, arr([2, 2], "float32")]], ref=lambda xs: np.concatenate(xs), note="mismatched axis")
+    case("matmul", [x, x], ref=np.matmul, note="inner dims differ")
+    case("transpose", [x, [0, 0]], ref=np.transpose, note="not a permutation")
+    case("transpose", [arr([2, 3, 4], "int32"), [-1, 0, -2]], ref=np.transpose)
+    case("expandDims", [x, [0, -1]], ref=np.expand_dims)
+    case("moveaxis", [arr([2, 3, 4], "int32"), [0, 1], [-1, -3]], ref=np.moveaxis)
+    case("take", [arr([5], "int32"), np.array([1], np.int32)], opts={"axis": 1}, ref=lambda x, i, axis: np.take(x, i, axis=axis), note="axis out of range")
+    for name in ["negative", "abs", "sign"]:
+        case(name, [np.array([0, 1, 200, 255], np.uint8)], ref=UNARY_ANY[name], note="unsigned wraps")
+    case("abs", [np.array([-(2**31), -5, 2**31 - 1], np.int32)], ref=np.abs, note="abs(INT_MIN) wraps")
+    case("negative", [np.array([-(2**31), 0], np.int32)], ref=np.negative, note="wraps")
+    case("power", [np.array([2, -3, 7, 0], np.int32), np.array([31, 21, 12, 0], np.int32)], ref=np.power, note="wraps")
+    case("power", [np.array([0, 0, -0.0, 2, -2], np.float32), np.array([-1, 0.5, -3, -1074, 3], np.float32)], ref=np.power, tol="f32t")
+    for name in ["add", "multiply", "maximum", "minimum"]:
+        case(name, [np.array([True, True, False, False]), np.array([True, False, True, False])], ref=BINARY[name], note="bool op bool is bool")
+    case("subtract", [np.array([True, False]), np.array([True, True])], ref=np.subtract, note="NumPy rejects bool - bool")
+    case("negative", [np.array([True, False])], ref=np.negative, note="NumPy rejects -bool")
+    case("clip", [arr([6], "int32"), Py(-1.5), Py(2.5)], ref=np.clip, note="weak float bounds promote int32")
+    case("clip", [arr([6], "uint8"), Py(3), Py(100)], ref=np.clip)
+    case("where", [np.array([True, False]), arr([2], "uint8"), arr([2], "int32")], ref=np.where)
+    case("where", [np.array([True, False]), arr([2], "bool"), Py(2.5)], ref=np.where)
+    case("var", [arr([3], "float32", special=False)], opts={"ddof": 3}, ref=npkw(np.var), note="ddof = n")
+    case("var", [arr([3], "float32", special=False)], opts={"ddof": 5}, ref=npkw(np.var), note="ddof > n")
+    case("std", [arr([2, 3], "int32")], opts={"axis": 0, "ddof": 1}, ref=npkw(np.std), tol="f32r")
+    case("mean", [np.array([2**31 - 1, 2**31 - 1], np.int32)], ref=npkw(np.mean), tol="f32r", note="mean of ints does not wrap")
+    case("sum", [np.array([2**31 - 1, 1], np.int32)], ref=npkw(np.sum), note="int32 sum wraps")
+    case("argmax", [np.array([1, np.nan, 3, np.nan], np.float32)], ref=npkw(np.argmax), note="first NaN")
+    case("argmin", [np.array([0.0, -0.0, 0.0], np.float32)], ref=npkw(np.argmin), note="-0 == 0: first")
+    case("argmax", [np.array([[1, 5, 5], [7, 7, 2]], np.int32)], opts={"axis": 1}, ref=npkw(np.argmax), note="ties: first")
+    case("max", [np.array([1, np.nan, 3], np.float32)], ref=npkw(np.max), note="NaN propagates")
+    case("maximum", [np.array([np.nan, 1, -0.0], np.float32), np.array([1, np.nan, 0.0], np.float32)], ref=np.maximum)
+    case("fmax", [np.array([np.nan, 1, np.nan], np.float32), np.array([1, np.nan, np.nan], np.float32)], ref=np.fmax)
+    case("sort", [np.array([np.nan, 1, -np.inf, np.nan, np.inf, -1], np.float32)], ref=np.sort, note="NaN last")
+    case("argsort", [np.array([np.nan, 1, 1, np.nan, -1, 1], np.float32)], ref=lambda x: np.argsort(x, kind="stable"))
+    case("round", [np.array([0.5, 1.5, 2.5, -0.5, -2.5, 3.5, 1e30, np.nan, np.inf], np.float32)], ref=np.round, note="half to even")
+    case("round", [np.array([0.125, 0.375, -0.625, 2.675, 1234.5678], np.float32), 2], ref=lambda x, d: np.round(x, d), tol="f32t")
+    case("round", [np.array([15, 25, -35, 149, 150], np.int32), -1], ref=lambda x, d: np.round(x, d), note="ints half to even")
+    case("rint", [np.array([0.5, 1.5, 2.5, -0.5], np.float32)], ref=np.rint)
+    case("floorDivide", [np.array([1, -1, 0, -0.0], np.float32), Py(0.0)], ref=np.floor_divide)
+    case("remainder", [np.array([5, -5, 5, -5], np.int32), np.array([3, 3, -3, -3], np.int32)], ref=np.remainder)
+    case("fmod", [np.array([5, -5, 5, -5], np.int32), np.array([3, 3, -3, 0], np.int32)], ref=np.fmod)
+    case("rightShift", [np.array([-8, -1, 8], np.int32), np.array([1, 31, 2], np.int32)], ref=np.right_shift, note="arithmetic shift")
+    case("leftShift", [np.array([1, 1, 3], np.int32), np.array([31, 30, 0], np.int32)], ref=np.left_shift)
+    case("linspace", [0, 1, 1], opts={"endpoint": False}, ref=lambda *a, **o: np.linspace(*a, **o))
+    case("linspace", [5, 5, 3], ref=np.linspace)
+    case("arange", [0, 1, 0.3], ref=np.arange, tol="f32r")
+    case("arange", [-1, -5, -1], opts={"dtype": "int32"}, ref=lambda *a, dtype: np.arange(*a, dtype=dtype))
+    case("eye", [3], opts={"k": 5}, ref=lambda n, k: np.eye(n, k=k))
+    case("mean", [np.array([True, False, True])], ref=npkw(np.mean))
+    case("cumsum", [np.array(5, np.int32)], opts={"axis": 0}, ref=npkw(np.cumsum), note="0-d with an axis")
+    case("diff", [arr([2, 5], "int32")], opts={"axis": 0}, ref=lambda x, axis: np.diff(x, axis=axis))
+    case("diff", [arr([6], "float32"), 2], ref=np.diff)
+    case("diff", [np.array([True, False, False], bool)], ref=np.diff, note="bool diff is xor")
+
+
 def gen_sorting():
     for dt in ["float32", "int32", "bool"]:
         for shape in [[0], [1], [7], [3, 4], [2, 3, 2]]:
@@ -605,7 +738,7 @@ def encode_opts(o):
 
 
 def main():
-    for g in [gen_elementwise, gen_reductions, gen_shape, gen_indexing, gen_sorting, gen_linalg, gen_creation, gen_misc]:
+    for g in [gen_elementwise, gen_reductions, gen_shape, gen_indexing, gen_get, gen_edges, gen_sorting, gen_linalg, gen_creation, gen_misc]:
         g()
     os.makedirs(OUT_DIR, exist_ok=True)
     groups = {}
@@ -644,7 +777,8 @@ for _name in list(UNARY_FLOAT) + list(UNARY_ANY) + list(BINARY) + list(INT_ONLY)
 for _name in ["sum", "prod", "mean", "max", "min", "all", "any", "var", "std", "nansum", "nanmean", "nanmax", "nanmin",
               "countNonzero", "logsumexp", "argmax", "argmin", "cumsum", "cumprod", "nancumsum", "average"]:
     GROUP_OF[_name] = "reductions"
-for _name in ["sort", "argsort", "searchsorted", "unique", "lexsort", "isin", "bincount", "histogram", "take", "takeAlongAxis"]:
+for _name in ["sort", "argsort", "searchsorted", "unique", "lexsort", "isin", "bincount", "histogram", "take", "takeAlongAxis",
+              "get", "at.set", "at.add"]:
     GROUP_OF[_name] = "sorting-indexing"
 
 if __name__ == "__main__":

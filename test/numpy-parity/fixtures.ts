@@ -91,7 +91,9 @@ function plan(c: ParityCase): Call {
   const slot = (a: unknown): unknown => {
     if (isEncodedArray(a)) return { slot: arrays.push(a) - 1 };
     if (isPyScalar(a)) return decodeValue(a.py);
-    if (Array.isArray(a) && a.some(isEncodedArray)) return a.map(slot);
+    if (Array.isArray(a)) return a.map(slot);
+    if (typeof a === "object" && a !== null && "slice" in a) return np.slice(...(a as { slice: [number | null, number | null, number | null] }).slice);
+    if (typeof a === "object" && a !== null && "newaxis" in a) return np.newaxis;
     return a;
   };
   const args = c.args.map(slot);
@@ -99,7 +101,7 @@ function plan(c: ParityCase): Call {
     // `ord: "inf"`: JSON has no Infinity.
     [k, k === "ord" && (v === "inf" || v === "-inf") ? decodeValue(v) : slot(v)]));
   const fill = (a: unknown, ts: readonly Tensor[]): unknown =>
-    typeof a === "object" && a !== null && "slot" in a ? ts[(a as { slot: number }).slot]
+    typeof a === "object" && a !== null && "slot" in a && !("kind" in a) ? ts[(a as { slot: number }).slot]
       : Array.isArray(a) ? a.map((x) => fill(x, ts)) : a;
   return {
     arrays,
@@ -112,7 +114,14 @@ function plan(c: ParityCase): Call {
 
 type NpFunction = (...args: unknown[]) => Tensor | Tensor[];
 
+/** Calls that are not one np function: JAX's `.at[]` updates, `(x, index[], v)`. */
+const SPECIAL_CALLS: Readonly<Record<string, NpFunction>> = {
+  "at.set": (x, index, v) => np.at(x as Tensor, ...(index as np.Index[])).set(v as Tensor),
+  "at.add": (x, index, v) => np.at(x as Tensor, ...(index as np.Index[])).add(v as Tensor),
+};
+
 function resolve(fn: string): NpFunction {
+  if (SPECIAL_CALLS[fn]) return SPECIAL_CALLS[fn];
   let f: unknown = np;
   for (const part of fn.split(".")) f = (f as Record<string, unknown>)[part];
   if (typeof f !== "function") throw new Error(`numpy parity: np.${fn} is not a kiln function`);
