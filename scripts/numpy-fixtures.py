@@ -563,6 +563,46 @@ def gen_edges():
     case("diff", [np.array([True, False, False], bool)], ref=np.diff, note="bool diff is xor")
 
 
+def quantile_ref(f, x, q, **o):
+    # JAX's "midpoint" is (lower + higher) / 2 (jnp.quantile; also NumPy's median, a mean of the
+    # middle pair); NumPy's quantile interpolates it with its lerp, NaN for the pair (inf, inf).
+    if o.get("method") == "midpoint":
+        lo = f(x, q, **kw({**o, "method": "lower"}))
+        hi = f(x, q, **kw({**o, "method": "higher"}))
+        return (np.asarray(lo, np.float64) + np.asarray(hi, np.float64)) * 0.5
+    return f(x, q, **kw(o))
+
+
+def gen_quantiles():
+    methods = ["linear", "lower", "higher", "nearest", "midpoint"]
+    for fn, f, scale in [("quantile", np.quantile, 1), ("percentile", np.percentile, 100),
+                         ("nanquantile", np.nanquantile, 1), ("nanpercentile", np.nanpercentile, 100)]:
+        # (no empty arrays: NumPy raises IndexError in quantile and gives odd shapes in nanquantile)
+        for shape in [[1], [5], [6], [2, 3], [3, 4], [2, 3, 4]]:
+            for method in methods:
+                axis = pick(axis_choices(len(shape)))
+                q = pick([0.5, 0.0, 1.0, 0.25, [0.1, 0.5, 0.9], [0.3, 0.7]])
+                q = [v * scale for v in q] if isinstance(q, list) else q * scale
+                opts = {"axis": axis, "method": method}
+                if rng.random() < 0.3:
+                    opts["keepdims"] = True
+                special = fn.startswith("nan") or rng.random() < 0.2
+                x = arr(shape, "float32", special=special, huge=False)
+                case(fn, [x, q], opts=opts, ref=lambda x, q, f=f, **o: quantile_ref(f, x, q, **o), tol="f32r")
+        case(fn, [arr([7], "int32"), 0.3 * scale], ref=lambda x, q, f=f, **o: quantile_ref(f, x, q, **o), tol="f32r")
+    for fn, f in [("median", np.median), ("nanmedian", np.nanmedian)]:
+        for shape in [[5], [4], [2, 3], [3, 4, 2], [0], []]:
+            for axis in axis_choices(len(shape)):
+                opts = {"axis": axis}
+                if rng.random() < 0.3:
+                    opts["keepdims"] = True
+                case(fn, [arr(shape, "float32", special=fn == "nanmedian" or None, huge=False)], opts=opts,
+                     ref=lambda x, f=f, **o: f(x, **kw(o)), tol="f32r")
+        case(fn, [arr([6], "int32")], ref=lambda x, f=f, **o: f(x, **kw(o)), tol="f32r")
+    case("nanmedian", [np.array([[np.nan, np.nan], [1, np.nan]], np.float32)], opts={"axis": 1}, ref=lambda x, axis: np.nanmedian(x, axis=axis))
+    case("quantile", [arr([4]), 1.5], ref=np.quantile, note="q out of range")
+
+
 def gen_sorting():
     for dt in ["float32", "int32", "bool"]:
         for shape in [[0], [1], [7], [3, 4], [2, 3, 2]]:
@@ -738,7 +778,7 @@ def encode_opts(o):
 
 
 def main():
-    for g in [gen_elementwise, gen_reductions, gen_shape, gen_indexing, gen_get, gen_edges, gen_sorting, gen_linalg, gen_creation, gen_misc]:
+    for g in [gen_elementwise, gen_reductions, gen_shape, gen_indexing, gen_get, gen_edges, gen_quantiles, gen_sorting, gen_linalg, gen_creation, gen_misc]:
         g()
     os.makedirs(OUT_DIR, exist_ok=True)
     groups = {}
@@ -777,6 +817,8 @@ for _name in list(UNARY_FLOAT) + list(UNARY_ANY) + list(BINARY) + list(INT_ONLY)
 for _name in ["sum", "prod", "mean", "max", "min", "all", "any", "var", "std", "nansum", "nanmean", "nanmax", "nanmin",
               "countNonzero", "logsumexp", "argmax", "argmin", "cumsum", "cumprod", "nancumsum", "average"]:
     GROUP_OF[_name] = "reductions"
+for _name in ["quantile", "percentile", "nanquantile", "nanpercentile", "median", "nanmedian"]:
+    GROUP_OF[_name] = "quantiles"
 for _name in ["sort", "argsort", "searchsorted", "unique", "lexsort", "isin", "bincount", "histogram", "take", "takeAlongAxis",
               "get", "at.set", "at.add"]:
     GROUP_OF[_name] = "sorting-indexing"
