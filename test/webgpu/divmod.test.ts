@@ -45,5 +45,13 @@ describe("floorDivide / remainder: NumPy's divmod on every backend", () => {
   describe("webgpu", () => {
     useWebgpu();
     it("webgpu", checkDivmod);
+    it("division by a constant zero is ±inf or NaN on the device, not what LLVM folds it to (NumPy parity: var with ddof = n)", async () => {
+      const x = np.array([3.375, -1, -2.625]);
+      expect(Array.from(await np.var(x, { ddof: 3 }).data())).to.deep.equal([inf]);
+      expect(Array.from(await np.var(x, { ddof: 5 }).data())).to.deep.equal([inf]);
+      expect(Array.from(await np.divide(np.sum(x), 0).data())).to.deep.equal([-inf]);
+      expect(Array.from(await np.divide(np.array([1, -1, 0, NaN]), 0).data())).to.deep.equal([inf, -inf, NaN, NaN]);
+      expect(Array.from(await np.divide(np.array([1, -1]), -0).data())).to.deep.equal([-inf, inf]);
+    });
   });
 });
