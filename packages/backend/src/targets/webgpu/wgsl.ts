@@ -64,15 +64,15 @@ const isBool = (c: { in: ExprDType }) => c.in === "bool";
 const guarded = (name: string): AluRender => (a) => `g_(${name}(${a[0]}), ${a[0]})`;
 /** Per register type: float, signed int, bool (default: the int one), unsigned (default: the int one). */
 /**
- * Float division by a literal ±0 as a multiplication by ±kInf (the same IEEE value: x/0 is ±inf,
- * 0/0 and NaN/0 are NaN). LLVM (llvmpipe) treats a division by a constant zero as undefined
+ * Float division by a literal ±0, spelled as what IEEE gives: ±inf by the dividend's sign, NaN
+ * for a zero or NaN dividend. LLVM (llvmpipe) treats a division by a constant zero as undefined
  * under WGSL's finite-math rules and folds it to garbage even through `rtf_` (np.var with
- * ddof = n gave 0 or -3 instead of inf); kInf is set at run time and cannot be folded.
+ * ddof = n gave 0 or -3 instead of inf); kInf and kNaN are set at run time. The explicit zero
+ * test keeps 0/0 NaN where LLVM would fold `0 * kInf` to 0 (an empty mean).
  */
 function divByLiteralZero(a: readonly string[]): string | null {
-  if (a[1] === "0.0") return `(${a[0]} * kInf)`;
-  if (a[1] === "(-rtf_(0.0))") return `(${a[0]} * (-kInf))`;
-  return null;
+  const inf = a[1] === "0.0" ? "kInf" : a[1] === "(-rtf_(0.0))" ? "(-kInf)" : null;
+  return inf && `select(${a[0]} * ${inf}, kNaN, ${a[0]} == 0.0)`;
 }
 
 const byType = (f: AluRender, i: AluRender, b: AluRender = i, u: AluRender = i): AluRender => (a, c, d) =>
