@@ -317,7 +317,7 @@ def gen_elementwise():
          opts={"equalNan": True}, ref=lambda a, b, equalNan: np.isclose(a, b, equal_nan=equalNan))
 
 
-SUMMING = {"sum", "mean", "var", "std", "nansum", "nanmean", "logsumexp", "average", "cumsum", "nancumsum"}
+SUMMING = {"sum", "mean", "var", "std", "nansum", "nanmean", "nanvar", "nanstd", "logsumexp", "average", "cumsum", "nancumsum"}
 
 
 def red(fn, ref, dts, keepdims=True, extra=None, tol="f32r", shapes=None):
@@ -603,6 +603,35 @@ def gen_quantiles():
     case("quantile", [arr([4]), 1.5], ref=np.quantile, note="q out of range")
 
 
+def gen_names():
+    """NumPy's aliases and one-line compositions (np/numpy-names.ts)."""
+    for name, f in [("absolute", np.absolute), ("trunc", np.trunc), ("fix", np.fix), ("fabs", np.fabs), ("deg2rad", np.deg2rad),
+                    ("rad2deg", np.rad2deg), ("degrees", np.degrees), ("radians", np.radians), ("positive", np.positive)]:
+        for dt in ["float32", "int32", "uint8"]:
+            case(name, [arr([2, 4], dt)], ref=f, tol="f32t")
+    case("positive", [np.array([True])], ref=np.positive, note="NumPy rejects bool")
+    case("around", [np.array([0.5, 1.5, 2.5, -0.5], np.float32)], ref=np.around)
+    case("trueDivide", [arr([4], "int32"), arr([4], "int32")], ref=np.true_divide)
+    for sa, sb in PAIRS[:5]:
+        case("hypot", [arr(sa), arr(sb)], ref=np.hypot, tol="f32t")
+    case("hypot", [np.array([3e30, 0, np.inf, np.nan, 0, -np.inf], np.float32), np.array([4e30, 0, np.nan, np.inf, -5, 1], np.float32)],
+         ref=np.hypot, tol="f32t", note="no overflow; inf beats NaN")
+    case("hypot", [arr([3], "int32"), Py(4)], ref=np.hypot, tol="f32t")
+    case("heaviside", [np.array([-1, 0, 2, np.nan, -0.0], np.float32), Py(0.5)], ref=np.heaviside)
+    case("heaviside", [arr([2, 3], "int32"), arr([3], "float32")], ref=np.heaviside)
+    red("ptp", npkw(np.ptp), ["float32", "int32"])
+    red("nanprod", npkw(np.nanprod), ["float32"])
+    red("nanvar", npkw(np.nanvar), ["float32"], extra=lambda dt: {"ddof": int(rng.integers(0, 2))})
+    red("nanstd", npkw(np.nanstd), ["float32"], extra=lambda dt: {"ddof": int(rng.integers(0, 2))})
+
+
+def argsort_descending(x):
+    # Largest first, NaN before everything (the reverse of NumPy's NaN-last order), ties in input order.
+    x = x.astype(np.float64)
+    nan = np.isnan(x)
+    return np.lexsort((np.arange(x.size), np.where(nan, 0, -x), ~nan))
+
+
 def gen_sorting():
     for dt in ["float32", "int32", "bool"]:
         for shape in [[0], [1], [7], [3, 4], [2, 3, 2]]:
@@ -614,7 +643,7 @@ def gen_sorting():
         x = arr([9], dt, lo=-3, hi=3, scale=1.0)
         case("sort", [x], opts={"descending": True}, ref=lambda x, descending: np.sort(x)[::-1])
         case("argsort", [x], opts={"descending": True},
-             ref=lambda x, descending: np.argsort(-x.astype(np.float64), kind="stable"), note="descending keeps ties in input order")
+             ref=lambda x, descending: argsort_descending(x), note="descending keeps ties in input order")
     for side in ["left", "right"]:
         a = np.sort(arr([8], "float32", lo=-3, hi=3, scale=1.0, special=False))
         v = arr([2, 3], "float32", lo=-4, hi=4, scale=1.0, special=False)
@@ -778,7 +807,7 @@ def encode_opts(o):
 
 
 def main():
-    for g in [gen_elementwise, gen_reductions, gen_shape, gen_indexing, gen_get, gen_edges, gen_quantiles, gen_sorting, gen_linalg, gen_creation, gen_misc]:
+    for g in [gen_elementwise, gen_reductions, gen_shape, gen_indexing, gen_get, gen_edges, gen_quantiles, gen_names, gen_sorting, gen_linalg, gen_creation, gen_misc]:
         g()
     os.makedirs(OUT_DIR, exist_ok=True)
     groups = {}
