@@ -62,12 +62,16 @@ export const fabs = (x: ArrayLike): Tensor => abs(asFloat(x, "fabs"));
  * @example np.hypot(3e30, 4e30) // 5e30 (float32)
  */
 export function hypot(a: ArrayLike, b: ArrayLike): Tensor {
-  const x = abs(asFloat(a, "hypot")), y = abs(asFloat(b, "hypot"));
+  const fa = asFloat(a, "hypot"), fb = asFloat(b, "hypot");
+  const x = abs(fa), y = abs(fb);
   const hi = where(greater(y, x), y, x), lo = where(greater(y, x), x, y);
   const r = divide(lo, hi);
   const h = multiply(hi, sqrt(add(square(r), 1)));
-  // hi = 0 (r = 0/0) and an infinite operand (r = x/inf, or NaN against inf) need their own answers.
-  return where(logicalOrInf(x, y), Infinity, where(equal(hi, 0), 0, h));
+  // hi = 0 (r = 0/0), an infinite operand (r = x/inf, or NaN against inf) and NaN need their own
+  // answers; NaN is tested on the operands themselves, since WGSL's finite math may turn the
+  // comparisons above into a max that drops it.
+  const nan = greater(add(multiply(isnan(fa), 1), multiply(isnan(fb), 1)), 0);
+  return where(logicalOrInf(fa, fb), Infinity, where(nan, NaN, where(equal(hi, 0), 0, h)));
 }
 
 const logicalOrInf = (x: Tensor, y: Tensor): Tensor => greater(add(multiply(isinf(x), 1), multiply(isinf(y), 1)), 0);
