@@ -45,5 +45,16 @@ describe("floorDivide / remainder: NumPy's divmod on every backend", () => {
   describe("webgpu", () => {
     useWebgpu();
     it("webgpu", checkDivmod);
+    it("division by a constant zero is ±inf or NaN on the device, not what LLVM folds it to (NumPy parity: var with ddof = n)", async () => {
+      const x = np.array([3.375, -1, -2.625]);
+      expect(Array.from(await np.var(x, { ddof: 3 }).data())).to.deep.equal([inf]);
+      expect(Array.from(await np.var(x, { ddof: 5 }).data())).to.deep.equal([inf]);
+      expect(Array.from(await np.divide(np.sum(x), 0).data())).to.deep.equal([-inf]);
+      expect(Array.from(await np.divide(np.array([1, -1, 0, NaN]), 0).data())).to.deep.equal([inf, -inf, NaN, NaN]);
+      expect(Array.from(await np.divide(np.array([1, -1]), -0).data())).to.deep.equal([-inf, inf]);
+      // 0/0 stays NaN when the zero dividend is itself a constant the compiler sees (an empty sum)
+      expect(Array.from(await np.mean(np.zeros([0])).data())).to.deep.equal([NaN]);
+      expect(Array.from(await np.var(np.array([[7], [20]], { dtype: "int32" }), { axis: 1, ddof: 1 }).data())).to.deep.equal([NaN, NaN]);
+    });
   });
 });

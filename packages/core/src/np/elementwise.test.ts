@@ -291,15 +291,24 @@ describe("np elementwise: weak-type promotion and dtype rules", () => {
     expect(vals(np.equal(np.array([true, false]), 1))).to.deep.equal([1, 0]);
   });
 
-  it("bool arithmetic is a DTypeError naming the op; bool with a JS int promotes to int32", () => {
+  it("bool + bool is or and bool * bool is and, staying bool (NumPy, JAX's _maybe_bool_binop; NumPy parity suite)", () => {
+    const a = np.array([true, true, false, false]), b = np.array([true, false, true, false]);
+    expect(np.add(a, b).dtype).to.equal("bool");
+    expect(vals(np.add(a, b))).to.deep.equal([1, 1, 1, 0]);
+    expect(np.multiply(a, b).dtype).to.equal("bool");
+    expect(vals(np.multiply(a, b))).to.deep.equal([1, 0, 0, 0]);
+    expect(vals(a.add(true))).to.deep.equal([1, 1, 1, 1]);
+  });
+
+  it("other bool arithmetic is a DTypeError naming the op; bool with a JS int promotes to int32", () => {
     const b = np.array([true, false]);
     for (const [f, name] of [
-      [np.add, "add"], [np.subtract, "subtract"], [np.multiply, "multiply"], [np.divide, "divide"],
+      [np.subtract, "subtract"], [np.divide, "divide"],
       [np.power, "power"], [np.remainder, "remainder"], [np.arctan2, "arctan2"], [np.floorDivide, "floorDivide"],
     ] as [(a: Tensor, b: Tensor) => Tensor, string][]) {
       expect(() => f(b, b), name).to.throw(DTypeError, `${name}: not defined for bool`);
     }
-    expect(() => np.add(true, false)).to.throw(DTypeError, "add");
+    expect(() => np.subtract(true, false)).to.throw(DTypeError, "subtract");
     const y = np.add(b, 1);
     expect(y.dtype).to.equal("int32");
     expect(vals(y)).to.deep.equal([2, 1]);

@@ -129,12 +129,12 @@ function asFloat(x: ArrayLike, op: string): Tensor {
 }
 
 // ---- binary
-/** Elementwise sum with broadcasting. @example np.add([1, 2], 10) // [11, 12] */
-export const add = binaryOp("add", "add", { noBool: true });
+/** Elementwise sum with broadcasting (bool + bool is logical or). @example np.add([1, 2], 10) // [11, 12] */
+export const add = binaryOp("add", "add", { boolPrim: "or" });
 /** @example np.subtract([3, 4], [1, 1]) // [2, 3] */
 export const subtract = binaryOp("subtract", "sub", { noBool: true });
-/** @example np.multiply([[1], [2]], [1, 10]) // [[1, 10], [2, 20]] */
-export const multiply = binaryOp("multiply", "mul", { noBool: true });
+/** Elementwise product (bool * bool is logical and). @example np.multiply([[1], [2]], [1, 10]) // [[1, 10], [2, 20]] */
+export const multiply = binaryOp("multiply", "mul", { boolPrim: "and" });
 /** True division (integers give float32). @example np.divide(1, 2) // 0.5 */
 export const divide = binaryOp("divide", "div", { toFloat: true, noBool: true });
 /**

@@ -36,4 +36,6 @@ export { sort, argsort, lexsort, partition, argpartition, searchsorted, unique, 
 // np.fft: transforms over the `fft` primitive; complex values are { re, im } pairs (docs/fft.md).
 export * as fft from "./fft-index.js";
 export { unwrap, type UnwrapOptions } from "./unwrap.js";
+export * from "./numpy-names.js";
+export { quantile, percentile, median, nanquantile, nanpercentile, nanmedian, type QuantileMethod, type QuantileOptions } from "./quantile.js";
 export { roots, type RootsOptions } from "./roots.js";

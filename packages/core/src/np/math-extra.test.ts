@@ -252,6 +252,14 @@ describe("np math-extra: reductions", () => {
     expect(() => np.cumprod([1, 2], { axis: 1 })).to.throw();
   });
 
+  it("cumprod of uint8 accumulates in uint32, as prod and cumsum (JAX; NumPy parity suite)", () => {
+    const u8 = np.array([200, 2, 3], { dtype: "uint8" });
+    expect(np.cumprod(u8).dtype).to.equal("uint32");
+    same(np.cumprod(u8), [200, 400, 1200]);
+    expect(np.cumprod(u8).dtype).to.equal(np.prod(u8).dtype);
+    expect(np.cumprod(u8, { dtype: "uint8" }).dtype).to.equal("uint8");
+  });
+
   it("nancumsum", () => {
     // np.nancumsum([[1, 2], [3, nan]]) -> [1, 3, 6, 6]
     same(np.nancumsum([[1, 2], [3, NaN]]), [1, 3, 6, 6]);

@@ -12,7 +12,7 @@ import {
   logicalNot, logicalOr, maximum, minimum, multiply, negative, notEqual, power, remainder, round, sign, sin, sqrt,
   subtract, where,
 } from "./elementwise.js";
-import { type ReduceOptions, all, cumsum, max, mean, min, sum } from "./reduce.js";
+import { type ReduceOptions, accumulateInput, all, cumsum, max, mean, min, sum } from "./reduce.js";
 import { concatenate, expandDims, squeeze, transpose } from "./shape.js";
 import { broadcastShapes } from "../shape.js";
 import { take } from "./indexing.js";
@@ -484,7 +484,8 @@ export interface CumulativeOptions {
 }
 
 /**
- * Cumulative product along `axis` (flattened when absent); bool counts as int32. Exact for zeros
+ * Cumulative product along `axis` (flattened when absent); bool counts as int32 and uint8 as
+ * uint32 (as `prod`). Exact for zeros
  * and negative numbers: a log-depth doubling scan (Hillis–Steele) of products of shifted slices,
  * never exp/log. int32 wraps as NumPy.
  * @example np.cumprod([1, 2, 3, 4]) // [1, 2, 6, 24]
@@ -493,11 +494,8 @@ export interface CumulativeOptions {
 export function cumprod(x: ArrayLike, options?: CumulativeOptions): Tensor {
   const opts = optionsOf("cumprod", options);
   if (opts.axis !== undefined && opts.axis !== null && typeof opts.axis !== "number") throw new ValueError(`cumprod: axis must be an integer, got ${describeValue(opts.axis)}`);
-  let t0 = asTensor(x, "cumprod");
-  if (opts.dtype !== undefined) {
-    if (checkDType(opts.dtype, "cumprod") === "bool") throw new DTypeError(`cumprod: cannot accumulate in bool; use a numeric dtype`);
-    t0 = astypeRaw(t0, opts.dtype);
-  } else if (t0.dtype === "bool") t0 = astypeRaw(t0, "int32");
+  // The accumulation dtype of sum, prod and cumsum: uint8 accumulates in uint32 (JAX), bool in int32.
+  const t0 = accumulateInput("cumprod", x, opts.dtype);
   const flat = opts.axis === undefined || opts.axis === null || t0.ndim === 0;
   if (t0.ndim === 0 && opts.axis !== undefined && opts.axis !== null) normAxis("cumprod", opts.axis, 1);
   let y = flat ? reshapeRaw(t0, [t0.size]) : t0;

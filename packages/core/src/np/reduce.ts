@@ -79,7 +79,7 @@ function reduceAxes(prim: ReducePrim, t: Tensor, axes: readonly number[], keepdi
  * The input of an accumulating reduction: an explicit dtype, else bool counts as int32 (NumPy) and
  * uint8 accumulates in uint32 (JAX's default unsigned type; NumPy would use uint64).
  */
-function accumulateInput(op: string, x: ArrayLike, dtype: DType | undefined): Tensor {
+export function accumulateInput(op: string, x: ArrayLike, dtype: DType | undefined): Tensor {
   const t = asTensor(x, op);
   if (dtype === undefined) return t.dtype === "bool" ? astypeRaw(t, "int32") : t.dtype === "uint8" ? astypeRaw(t, "uint32") : t;
   if (checkDType(dtype, op) === "bool") throw new DTypeError(`${op}: cannot accumulate in bool; use any/all, or a numeric dtype`);

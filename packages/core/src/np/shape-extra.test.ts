@@ -22,6 +22,8 @@ describe("np shape-extra", () => {
       expect(vals(np.diff([[1, 3], [0, 5]], 1, { axis: -2 }))).to.deep.equal([[-1, 2]]);
       expect(vals(np.diff(x, 1, { prepend: 0, append: [5, 6] }))).to.deep.equal([1, 1, 2, 3, -7, 5, 1]);
       expect(vals(np.diff([[1, 2], [3, 4]], 1, { axis: 0, prepend: 10 }))).to.deep.equal([[-9, -8], [2, 2]]);
+      // options in n's place (NumPy parity suite: `diff(x, axis=0)`)
+      expect(vals(np.diff([[1, 3, 6, 10], [0, 5, 6, 8]], { axis: 0 }))).to.deep.equal([[-1, 2, 0, -2]]);
     });
     it("edge cases: n = 0, n beyond the axis, empty, int32, bool, inf", () => {
       expect(vals(np.diff([1, 2], 0))).to.deep.equal([1, 2]);

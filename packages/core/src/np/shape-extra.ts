@@ -38,8 +38,11 @@ function slab(op: string, v: ArrayLike, like: Tensor, axis: number): Tensor {
  * `n` larger than the axis gives an empty axis.
  * @example np.diff(np.array([1, 2, 4, 7, 0])) // [1, 2, 3, -7]
  * @example np.diff(np.array([1, 2, 4, 7, 0]), 2) // [1, 1, -10]
+ * @example np.diff(np.array([[1, 2], [4, 8]]), { axis: 0 }) // [[3, 6]]
  */
-export function diff(a: ArrayLike, n = 1, opts: DiffOptions = {}): Tensor {
+export function diff(a: ArrayLike, n: number | DiffOptions = 1, opts: DiffOptions = {}): Tensor {
+  // Options may stand in n's place (`diff(x, { axis: 0 })`), as in the other np functions.
+  if (typeof n === "object" && n !== null) [n, opts] = [1, n];
   opts = optionsOf("diff", opts);
   let t = asTensor(a, "diff");
   checkInt("diff", "n", n, 0);

@@ -221,6 +221,11 @@ export interface ElementwiseOpts {
   toFloat?: boolean;
   /** Reject bool inputs with a DTypeError. */
   noBool?: boolean;
+  /**
+   * The primitive that computes the op on bool operands, where NumPy and JAX define one: `add` is
+   * logical or and `multiply` logical and (`True + True` is `True`), results staying bool.
+   */
+  boolPrim?: BinaryPrim;
 }
 
 function floatOf(d: DType): DType {
@@ -242,6 +247,7 @@ export function binaryOp(op: string, prim: BinaryPrim, opts: ElementwiseOpts = {
   return (a, b) => {
     const prep = prepareOperands(op, [a, b]);
     let { ts, dtype } = prep;
+    if (opts.boolPrim && dtype === "bool") return apply(opts.boolPrim, ts, {}, prep.weak);
     if (opts.noBool && dtype === "bool") throw new DTypeError(`${op}: not defined for bool operands; cast with astype first`);
     if (opts.toFloat && !isFloat(dtype)) {
       dtype = "float32";

@@ -63,6 +63,18 @@ const isBool = (c: { in: ExprDType }) => c.in === "bool";
 /** A float built-in that passes NaN through (drivers may not). */
 const guarded = (name: string): AluRender => (a) => `g_(${name}(${a[0]}), ${a[0]})`;
 /** Per register type: float, signed int, bool (default: the int one), unsigned (default: the int one). */
+/**
+ * Float division by a literal ±0, spelled as what IEEE gives: ±inf by the dividend's sign, NaN
+ * for a zero or NaN dividend. LLVM (llvmpipe) treats a division by a constant zero as undefined
+ * under WGSL's finite-math rules and folds it to garbage even through `rtf_` (np.var with
+ * ddof = n gave 0 or -3 instead of inf); kInf and kNaN are set at run time. The explicit zero
+ * test keeps 0/0 NaN where LLVM would fold `0 * kInf` to 0 (an empty mean).
+ */
+function divByLiteralZero(a: readonly string[]): string | null {
+  const inf = a[1] === "0.0" ? "kInf" : a[1] === "(-rtf_(0.0))" ? "(-kInf)" : null;
+  return inf && `select(${a[0]} * ${inf}, kNaN, ${a[0]} == 0.0)`;
+}
+
 const byType = (f: AluRender, i: AluRender, b: AluRender = i, u: AluRender = i): AluRender => (a, c, d) =>
   (isBool(c) ? b : isInt(c) ? i : isUint(c) ? u : f)(a, c, d);
 const identity: AluRender = (a) => a[0]!;
@@ -118,7 +130,7 @@ export const WGSL_ALU = {
   add: BASE_ALU.add,
   sub: BASE_ALU.sub,
   mul: BASE_ALU.mul,
-  div: byType(BASE_ALU.div, preludeCall("idiv_"), preludeCall("idiv_"), preludeCall("udiv_")),
+  div: byType((a, c, d) => divByLiteralZero(a) ?? BASE_ALU.div(a, c, d), preludeCall("idiv_"), preludeCall("idiv_"), preludeCall("udiv_")),
   floorDiv: byType(preludeCall("ffloordiv_"), preludeCall("idiv_"), preludeCall("idiv_"), preludeCall("udiv_")),
   rem: byType(preludeCall("frem_"), preludeCall("irem_"), preludeCall("irem_"), preludeCall("urem_")),
   pow: byType(preludeCall("pow_"), preludeCall("ipow_"), preludeCall("ipow_"), preludeCall("upow_")),
