@@ -37,3 +37,5 @@ export { sort, argsort, lexsort, partition, argpartition, searchsorted, unique, 
 export * as fft from "./fft-index.js";
 export { unwrap, type UnwrapOptions } from "./unwrap.js";
 export { roots, type RootsOptions } from "./roots.js";
+// NumPy 2 / array-API names jax.numpy has (acos, concat, permuteDims, cumulativeSum, …).
+export * from "./array-api.js";
