@@ -87,6 +87,8 @@ describe("positional parameters (NumPy/JAX calling conventions)", () => {
     expect(np.trapezoid([1, 2, 3], [4, 6, 8]).itemSync()).to.equal(8); // was 4: x ignored
     expect(read(lax.topK(np.array([[1, 9], [4, 2]]), 1, 0)[0])).to.deep.equal([[4, 9]]);
     expect(np.diff([1, 5, 2], 0, -1, [9], [9]).toArraySync()).to.deep.equal([1, 5, 2]); // n=0 returns a
+    // x of lower rank than y broadcasts against it (NumPy): [[3, 4], [3, 4]]
+    expect(np.trapezoid(np.ones([2, 2, 3]), [[0, 1, 3], [0, 2, 4]]).toArraySync()).to.deep.equal([[3, 4], [3, 4]]);
   });
 
   it("too many positional values is a ValueError naming the parameters", () => {

@@ -117,7 +117,9 @@ export function trapezoid(y: ArrayLike, ...args: Positional<"trapezoid", Trapezo
       if (x.shape[0] !== t.shape[axis]) throw new ShapeError(`trapezoid: x of shape ${fmtShape(x.shape)} does not match axis ${axis} of y's shape ${fmtShape(t.shape)}`);
       d = reshapeRaw(diff(x), t.shape.map((s, i) => (i === axis ? s - 1 : 1)).map((s) => Math.max(s, 0)));
     } else {
-      d = diff(x, { axis });
+      // The axis as given (default -1), as NumPy: x of lower rank than y then differences its own
+      // last axis and broadcasts against y.
+      d = diff(x, { axis: opts.axis ?? -1 });
     }
   } else {
     d = opts.dx ?? 1;
