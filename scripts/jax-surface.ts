@@ -85,7 +85,6 @@ const NOTES: Record<string, string> = {
   "np.cov": "no `fweights`/`aweights`",
   "np.arrayEqual": "a 0-d bool Tensor, not a JS boolean (as JAX)",
   "np.allclose": "a 0-d bool Tensor, not a JS boolean (as JAX)",
-  "np.isscalar": "true for JS numbers/booleans only",
   "np.einsum": "subscripts or the interleaved `(operand, axes, …)` form",
   "np.geomspace": "scalar endpoints only",
   "np.logspace": "scalar endpoints only",

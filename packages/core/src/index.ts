@@ -6,7 +6,7 @@
 export * as np from "./np/index.js";
 export * as lax from "./lax/index.js";
 export * as scipySpecial from "./scipy-special.js";
-export { Tensor, tidy, type ArrayLike, type HostArray, type NestedArray, type NestedNumbers } from "./tensor.js";
+export { Tensor, tidy, type ArrayLike, type HostArray, type NestedArray, type NestedBooleans, type NestedNumbers } from "./tensor.js";
 export { slice, newaxis, type Index, type Slice } from "./np/indexing.js";
 export { stopGradient } from "./np/elementwise.js";
 export { tree, type TreeDef } from "./tree.js";

@@ -23,6 +23,8 @@ export interface NestedArray extends ReadonlyArray<number | boolean | NestedArra
 
 /** Nested JS arrays of numbers, as returned by `toArray()`. */
 export type NestedNumbers = number | NestedNumbers[];
+/** Nested JS arrays of booleans, as `toArray()` returns for a bool Tensor. */
+export type NestedBooleans = boolean | NestedBooleans[];
 
 // tidy() scopes: every Tensor created inside is recorded so the scope can dispose it.
 const tidyScopes: Tensor[][] = [];
@@ -157,21 +159,32 @@ export class Tensor {
     this.#adopt(d!);
     return valuesCopy(bufferOf(d!)!, readBufferSync(bufferOf(d!)!, op));
   }
-  /** The single value of a size-1 tensor. */
-  async item(): Promise<number> {
+  /**
+   * The single value of a size-1 tensor: a number, or a boolean for a bool tensor (as NumPy's and
+   * JAX's `item()`). The static type is a number unless asked for: `await mask.item<boolean>()`.
+   * @example await np.array([2.5]).item() // 2.5
+   * @example await np.array(3).greater(2).item<boolean>() // true
+   */
+  async item<T extends number | boolean = number>(): Promise<NoInfer<T>> {
     checkItem(this);
-    return (await this.#read("item"))[0]!;
+    return scalarOf(await this.#read("item"), this.dtype) as T;
   }
-  itemSync(): number {
+  /** Synchronous `item()`; cpu backends only. A bool tensor gives a boolean (`itemSync<boolean>()`). */
+  itemSync<T extends number | boolean = number>(): NoInfer<T> {
     checkItem(this);
-    return this.#readSync("itemSync")[0]!;
+    return scalarOf(this.#readSync("itemSync"), this.dtype) as T;
   }
-  /** Nested JS arrays (a number for a scalar). */
-  async toArray(): Promise<NestedNumbers> {
-    return nest(await this.#read("toArray"), this.shape);
+  /**
+   * Nested JS arrays (a number for a scalar); a bool tensor gives booleans, as NumPy's and JAX's
+   * `tolist()` (`data()` stays a typed array of 0/1). Typed as numbers unless asked for.
+   * @example await np.array([1, 2]).greater(1).toArray<NestedBooleans>() // [false, true]
+   */
+  async toArray<T extends NestedNumbers | NestedBooleans = NestedNumbers>(): Promise<NoInfer<T>> {
+    return nest(await this.#read("toArray"), this.shape, this.dtype === "bool") as T;
   }
-  toArraySync(): NestedNumbers {
-    return nest(this.#readSync("toArraySync"), this.shape);
+  /** Synchronous `toArray()`; cpu backends only. */
+  toArraySync<T extends NestedNumbers | NestedBooleans = NestedNumbers>(): NoInfer<T> {
+    return nest(this.#readSync("toArraySync"), this.shape, this.dtype === "bool") as T;
   }
   /** Realized values where a sync read is possible, else `Tensor(float32[3], pending)`. */
   toString(): string {
@@ -225,16 +238,24 @@ function checkItem(t: Tensor): void {
   if (t.size !== 1) throw new ValueError(`item(): only size-1 tensors have an item; this one has shape [${t.shape}] — use data() or toArray()`);
 }
 
-function nest(data: TypedArray, shape: Shape): NestedNumbers {
-  if (shape.length === 0) return data[0]!;
-  const build = (offset: number, d: number): NestedNumbers[] => {
+/** The first value, as a JS boolean for a bool tensor. */
+function scalarOf(data: TypedArray, dtype: DType): number | boolean {
+  return dtype === "bool" ? data[0] !== 0 : data[0]!;
+}
+
+/** Nested arrays of the values in `shape`; `bools` turns the stored 0/1 into false/true. */
+function nest(data: TypedArray, shape: Shape, bools: boolean): NestedNumbers | NestedBooleans {
+  const at = bools ? (i: number) => data[i] !== 0 : (i: number) => data[i]!;
+  if (shape.length === 0) return at(0);
+  type Nested = number | boolean | Nested[];
+  const build = (offset: number, d: number): Nested[] => {
     const n = shape[d]!;
     const stride = sizeOf(shape.slice(d + 1));
-    const out: NestedNumbers[] = [];
-    for (let i = 0; i < n; i++) out.push(d === shape.length - 1 ? data[offset + i]! : build(offset + i * stride, d + 1));
+    const out: Nested[] = [];
+    for (let i = 0; i < n; i++) out.push(d === shape.length - 1 ? at(offset + i) : build(offset + i * stride, d + 1));
     return out;
   };
-  return build(0, 0);
+  return build(0, 0) as NestedNumbers | NestedBooleans;
 }
 
 /**

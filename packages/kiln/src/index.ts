@@ -15,7 +15,7 @@
 // ------------------------------------------------------------------ arrays (@kiln/core)
 export {
   np, lax, scipySpecial, Tensor, tidy, slice, newaxis, stopGradient, tree, memoryStats, MAX_ELEMENTS,
-  type ArrayLike, type HostArray, type NestedArray, type NestedNumbers, type Index, type Slice, type TreeDef, type DType, type TypedArray,
+  type ArrayLike, type HostArray, type NestedArray, type NestedBooleans, type NestedNumbers, type Index, type Slice, type TreeDef, type DType, type TypedArray,
   type Shape,
 } from "@kiln/core";
 

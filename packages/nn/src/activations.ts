@@ -62,8 +62,14 @@ export function gelu(x: ArrayLike, opts: GeluOptions = {}): Tensor {
 }
 
 export interface SoftmaxOptions {
-  /** The axis (or axes) normalized over; default -1. */
-  axis?: number | readonly number[];
+  /** The axis (or axes) normalized over; default -1; null: every axis (JAX's None). */
+  axis?: number | readonly number[] | null;
+}
+
+/** The axes a softmax normalizes over: null is every axis, as JAX's `axis=None`. */
+function softmaxAxis(x: ArrayLike, axis: SoftmaxOptions["axis"]): number | readonly number[] {
+  if (axis !== null) return axis ?? -1;
+  return Array.from({ length: np.asarray(x).ndim }, (_, i) => i);
 }
 
 /** x − max(x) over `axis` (the max held constant for gradients): exp never overflows. */
@@ -80,22 +86,30 @@ function shifted(x: ArrayLike, axis: number | readonly number[], who: string): T
  * exp(x) / sum(exp(x)) over `axis` (default -1), computed from x − max(x) so large logits stay
  * finite.
  * @example softmax([1000, 1000]) // [0.5, 0.5]
+ * @example softmax(np.ones([2, 2]), [0, 1]) // JAX's positional axis: every entry 0.25
  */
-export function softmax(x: ArrayLike, opts: SoftmaxOptions = {}): Tensor {
-  opts = npUtil.optionsOf("softmax", opts);
-  const axis = opts.axis ?? -1;
+export function softmax(x: ArrayLike, ...args: npUtil.Positional<"softmax", SoftmaxOptions>): Tensor {
+  const opts = npUtil.positionalOptions<SoftmaxOptions>("softmax", args);
+  const axis = softmaxAxis(x, opts.axis);
   const e = np.exp(shifted(x, axis, "softmax"));
   return e.div(np.sum(e, { axis, keepdims: true }));
 }
+
+/**
+ * `jax.nn.logsumexp`: `log(sum(exp(x)))` over `axis`, computed stably (the same function as
+ * `np.logsumexp`, reachable where JAX puts it).
+ * @example nn.logsumexp(np.array([[0, 0], [1, 1]]), 1) // [0.6931472, 1.6931472]
+ */
+export const logsumexp = np.logsumexp;
 
 /**
  * log(softmax(x)) over `axis` (default -1), computed as (x − max) − log Σ exp(x − max): exact for
  * large logits where log(softmax(x)) would give −inf.
  * @example logSoftmax([1000, 0]) // [0, -1000]
  */
-export function logSoftmax(x: ArrayLike, opts: SoftmaxOptions = {}): Tensor {
-  opts = npUtil.optionsOf("logSoftmax", opts);
-  const axis = opts.axis ?? -1;
+export function logSoftmax(x: ArrayLike, ...args: npUtil.Positional<"logSoftmax", SoftmaxOptions>): Tensor {
+  const opts = npUtil.positionalOptions<SoftmaxOptions>("logSoftmax", args);
+  const axis = softmaxAxis(x, opts.axis);
   const s = shifted(x, axis, "logSoftmax");
   return s.sub(np.log(np.sum(np.exp(s), { axis, keepdims: true })));
 }

@@ -29,7 +29,7 @@ export {
 export { RNN, type RNNOptions, type RNNCallOptions, type CarryOf } from "./layers/rnn.js";
 export { GroupNorm, BatchNorm1d, BatchNorm2d, type AffineOptions, type BatchNormOptions } from "./layers/batch-norm.js";
 export {
-  relu, gelu, silu, tanh, sigmoid, softmax, logSoftmax, leakyRelu, elu, selu, softplus, softSign, hardTanh, mish, log1mexp, glu,
+  relu, gelu, silu, tanh, sigmoid, softmax, logSoftmax, logsumexp, leakyRelu, elu, selu, softplus, softSign, hardTanh, mish, log1mexp, glu,
   standardize, oneHot, type GeluOptions, type SoftmaxOptions, type AxisOptions, type StandardizeOptions, type OneHotOptions,
 } from "./activations.js";
 export {

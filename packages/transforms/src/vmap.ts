@@ -124,13 +124,14 @@ function stateAxisTable(stateAxes: StateAxes | undefined): (state: AnyState) => 
  * const dot = (a: Tensor, b: Tensor) => a.mul(b).sum();
  * vmap(dot)(np.ones([5, 3]), np.ones([5, 3])).shape;               // [5]
  * vmap(dot, { inAxes: [0, null] })(np.ones([5, 3]), np.ones([3])); // 5 dot products with one vector
+ * vmap(dot, [0, null])(np.ones([5, 3]), np.ones([3]));              // JAX's positional in_axes, out_axes
  * @example
  * // Per-example gradients.
  * const loss = (w: Tensor, x: Tensor, y: Tensor) => x.matmul(w).sub(y).square().sum();
  * const perExample = vmap(grad(loss), { inAxes: [null, 0, 0] })(w, xs, ys); // [B, ...w.shape]
  */
-export function vmap<F extends AnyFunction>(fn: F, opts: VmapOptions = {}): (...args: Parameters<F>) => ReturnType<F> {
-  opts = npUtil.optionsOf("vmap", opts);
+export function vmap<F extends AnyFunction>(fn: F, ...args: npUtil.Positional<"vmap", VmapOptions>): (...args: Parameters<F>) => ReturnType<F> {
+  const opts = npUtil.positionalOptions<VmapOptions>("vmap", args);
   if (typeof fn !== "function") throw new ValueError(`vmap: expected a function, got ${describeValue(fn)}`);
   checkNotAsync("vmap", fn);
   const { inAxes = 0, outAxes = 0, axisSize, stateAxes } = opts;

@@ -18,6 +18,7 @@ import { type DType } from "../dtype.js";
 import { DTypeError, ShapeError, ValueError, describeValue } from "../errors.js";
 import { fmtShape } from "../shape.js";
 import { type ArrayLike, type Tensor } from "../tensor.js";
+import { type Positional, positionalOptions } from "../np/positional.js";
 import { apply, asTensor, astypeRaw, optionsOf, reshapeRaw } from "../np/util.js";
 import { type Padding, dilateAxis, dilatedSize, padSigned, padsOf, positiveInts, windowSlices } from "./conv-geometry.js";
 
@@ -136,13 +137,14 @@ function groupCount(op: string, name: string, v: unknown): number {
  * const w = np.ones([2, 1, 3, 3]);                     // O I H W
  * lax.convGeneralDilated(x, w, { padding: "SAME" }).shape;                    // [1, 2, 4, 4]
  * lax.convGeneralDilated(x, w, { windowStrides: [2, 2], padding: [[1, 1], [1, 1]] }).shape; // [1, 2, 2, 2]
+ * lax.convGeneralDilated(x, w, [2, 2], [[1, 1], [1, 1]]).shape; // JAX's positional order: the same
  * // NHWC input, HWIO kernel, depthwise (one group per channel):
  * const y = np.ones([8, 28, 28, 16]), k = np.ones([3, 3, 1, 16]);
  * lax.convGeneralDilated(y, k, { padding: "SAME", dimensionNumbers: ["NHWC", "HWIO", "NHWC"], featureGroupCount: 16 }).shape; // [8, 28, 28, 16]
  */
-export function convGeneralDilated(lhs: ArrayLike, rhs: ArrayLike, options?: ConvGeneralDilatedOptions): Tensor {
+export function convGeneralDilated(lhs: ArrayLike, rhs: ArrayLike, ...args: Positional<"convGeneralDilated", ConvGeneralDilatedOptions>): Tensor {
   const op = "convGeneralDilated";
-  const opts = optionsOf(op, options);
+  const opts = positionalOptions<ConvGeneralDilatedOptions>(op, args);
   let x = asTensor(lhs, op), w = asTensor(rhs, op);
   if (x.ndim !== w.ndim || x.ndim < 2) {
     throw new ShapeError(`${op}: lhs and rhs must have the same rank (at least 2), got ${fmtShape(x.shape)} and ${fmtShape(w.shape)}`);

@@ -11,6 +11,8 @@ import { fmtShape, normAxis, shapeEq } from "../shape.js";
 import { type ArrayLike, Tensor } from "../tensor.js";
 import { checkInt } from "../np/compose-helpers.js";
 import { cumprod as npCumprod } from "../np/math-extra.js";
+import { type Positional, positionalOptions } from "../np/positional.js";
+import { moveaxis } from "../np/shape.js";
 import { apply, asTensor, optionsOf } from "../np/util.js";
 import { sortOperands, sortWithIndices } from "./sort-ops.js";
 
@@ -70,21 +72,24 @@ export function sortKeyVal(keys: ArrayLike, values: ArrayLike, options?: { dimen
 }
 
 /**
- * The `k` largest entries along the last axis and their int32 positions (`jax.lax.top_k`), in
- * descending order; equal values come lowest index first and NaN counts as the largest value.
- * Differentiable in the values (the gradient flows to the chosen positions).
+ * The `k` largest entries along `axis` (default -1, the last) and their int32 positions
+ * (`jax.lax.top_k`), in descending order; equal values come lowest index first and NaN counts as
+ * the largest value. Differentiable in the values (the gradient flows to the chosen positions).
  * @example
  * const [vals, idx] = lax.topK(np.array([1, 5, 3, 5]), 2); // vals [5, 5], idx [1, 3]
+ * lax.topK(np.array([[1, 9], [4, 2]]), 1, 0);              // along axis 0: vals [[4, 9]], idx [[1, 0]]
  */
-export function topK(x: ArrayLike, k: number): [Tensor, Tensor] {
+export function topK(x: ArrayLike, k: number, ...args: Positional<"lax.topK", { axis?: number }>): [Tensor, Tensor] {
+  const { axis: axisOpt = -1 } = positionalOptions<{ axis?: number }>("lax.topK", args);
   const t = asTensor(x, "lax.topK");
   if (t.ndim === 0) throw new ShapeError(`lax.topK: needs an array of at least 1 dimension, got a 0-d array`);
-  const n = t.shape[t.ndim - 1]!;
+  const axis = normAxis("lax.topK", axisOpt, t.ndim);
+  const n = t.shape[axis]!;
   checkInt("lax.topK", "k", k, 0);
-  if (k > n) throw new ValueError(`lax.topK: k = ${k} exceeds the last axis' length ${n}`);
-  const [v, i] = sortWithIndices(t, t.ndim - 1, true);
+  if (k > n) throw new ValueError(`lax.topK: k = ${k} exceeds the length ${n} of axis ${axis}`);
+  const [v, i] = sortWithIndices(t, axis, true);
   const first = (a: Tensor) =>
-    apply("slice", [a], { start: a.shape.map(() => 0), stop: a.shape.map((d, ax) => (ax === a.ndim - 1 ? k : d)), step: a.shape.map(() => 1) });
+    apply("slice", [a], { start: a.shape.map(() => 0), stop: a.shape.map((d, ax) => (ax === axis ? k : d)), step: a.shape.map(() => 1) });
   return [first(v), first(i)];
 }
 

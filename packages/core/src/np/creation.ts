@@ -11,6 +11,7 @@ import { makeNode } from "../ir/node.js";
 import { type Shape, broadcastShapes, checkShape, fmtShape, sizeOf } from "../shape.js";
 import { type ArrayLike, Tensor } from "../tensor.js";
 import { add, astype, equal, floor, multiply, subtract, where } from "./elementwise.js";
+import { type Positional, positionalOptions } from "./positional.js";
 import { apply, asTensor, astypeRaw, broadcastRaw, fullRaw, reshapeRaw, optionsOf } from "./util.js";
 
 export interface DTypeOption {
@@ -224,9 +225,10 @@ export function arange(start: number, stop?: number | DTypeOption, step?: number
  * With `endpoint` the last sample is exactly `stop`. Integer dtypes round toward -inf (NumPy 2).
  * @example np.linspace(0, 1, 5) // [0, 0.25, 0.5, 0.75, 1]
  * @example np.linspace(0, 1, 4, { endpoint: false }) // [0, 0.25, 0.5, 0.75]
+ * @example np.linspace(0, 1, 4, false) // NumPy order endpoint, retstep, dtype: the same
  */
-export function linspace(start: number, stop: number, num = 50, opts: DTypeOption & { endpoint?: boolean } = {}): Tensor {
-  opts = optionsOf("linspace", opts);
+export function linspace(start: number, stop: number, num = 50, ...args: Positional<"linspace", DTypeOption & { endpoint?: boolean }>): Tensor {
+  const opts = positionalOptions<DTypeOption & { endpoint?: boolean }>("linspace", args);
   checkFinite("linspace", "start", start);
   checkFinite("linspace", "stop", stop);
   const n = checkCount("linspace", "num", num);

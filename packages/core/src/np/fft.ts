@@ -11,6 +11,7 @@ import {
   normOf, resizeLast, swapNorm,
 } from "./fft-complex.js";
 import { apply, asTensor, broadcastRaw, optionsOf } from "./util.js";
+import { type Positional, positionalOptions } from "./positional.js";
 
 /** Options of the 1-D transforms. */
 export interface FftOptions {
@@ -45,16 +46,16 @@ function fft1(op: string, a: ComplexLike, options: FftOptions | undefined, inver
  * const z = np.fft.fft([1, 2, 3, 4]); // z.re [10, -2, -2, -2], z.im [0, 2, 0, -2]
  * np.fft.fft([1, 0, 0], { n: 4 }).re // [1, 1, 1, 1] (zero-padded to 4)
  */
-export function fft(a: ComplexLike, options?: FftOptions): Complex {
-  return fft1("fft.fft", a, options, false);
+export function fft(a: ComplexLike, ...args: Positional<"fft.fft", FftOptions>): Complex {
+  return fft1("fft.fft", a, positionalOptions<FftOptions>("fft.fft", args), false);
 }
 
 /**
  * The inverse 1-D transform, as `jnp.fft.ifft`: x_j = (1/n) Σ_k X_k e^{2πi jk/n} ("backward" norm).
  * @example np.fft.ifft(np.fft.fft([1, 2, 3])).re // [1, 2, 3]
  */
-export function ifft(a: ComplexLike, options?: FftOptions): Complex {
-  return fft1("fft.ifft", a, options, true);
+export function ifft(a: ComplexLike, ...args: Positional<"fft.ifft", FftOptions>): Complex {
+  return fft1("fft.ifft", a, positionalOptions<FftOptions>("fft.ifft", args), true);
 }
 
 /** The first `keep` entries of both parts along `axis`. */

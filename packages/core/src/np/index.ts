@@ -39,3 +39,5 @@ export { unwrap, type UnwrapOptions } from "./unwrap.js";
 export * from "./numpy-names.js";
 export { quantile, percentile, median, nanquantile, nanpercentile, nanmedian, type QuantileMethod, type QuantileOptions } from "./quantile.js";
 export { roots, type RootsOptions } from "./roots.js";
+// NumPy 2 / array-API names jax.numpy has (acos, concat, permuteDims, cumulativeSum, …).
+export * from "./array-api.js";

@@ -75,7 +75,7 @@ describe("np indexing", () => {
       expect(vals(seq([5]).get(slice(10, -10, -1)))).to.deep.equal([4, 3, 2, 1, 0]);
       expect(vals(seq([5]).get(slice(4, null, 10)))).to.deep.equal([4]);
       for (const empty of [slice(3, 1), slice(1, 3, -1), slice(-1, -2), slice(7)]) expect(vals(seq([5]).get(empty))).to.deep.equal([]);
-      expect(vals(np.array([true, false, false]).get(slice(null, null, -1)))).to.deep.equal([0, 0, 1]);
+      expect(vals(np.array([true, false, false]).get(slice(null, null, -1)))).to.deep.equal([false, false, true]);
     });
     it("inserts axes with newaxis and expands the ellipsis", () => {
       expect(x().get(newaxis).shape).to.deep.equal([1, 2, 3]);
@@ -208,7 +208,7 @@ describe("np indexing", () => {
       const b = a.at(0).set(2.7);
       expect([b.dtype, vals(b), vals(a)]).to.deep.equal(["int32", [2, 1, 2], [0, 1, 2]]);
       const flags = np.at(np.array([true, false]), 1).set(true);
-      expect([flags.dtype, vals(flags)]).to.deep.equal(["bool", [1, 1]]);
+      expect([flags.dtype, vals(flags)]).to.deep.equal(["bool", [true, true]]);
       expect(vals(np.at(np.array(5)).set(3))).to.equal(3);
       expect(vals(np.at(np.array(5), "...").add(1))).to.equal(6);
     });

@@ -15,6 +15,7 @@ import { type ArrayLike, Tensor } from "../tensor.js";
 import { add, clip, less, minimum, multiply, where } from "./elementwise.js";
 import { transpose } from "./shape.js";
 import { apply, asTensor, astypeRaw, broadcastRaw, reshapeRaw, optionsOf } from "./util.js";
+import { type Positional, positionalOptions } from "./positional.js";
 
 /** A slice object: `slice(start?, stop?, step?)`; null means "default", as Python's None. */
 export interface Slice {
@@ -241,13 +242,20 @@ function fitUpdate(op: string, u: Tensor, shape: Shape): Tensor {
   return broadcastRaw(reshapeRaw(u, s.slice(Math.max(extra, 0))), shape);
 }
 
+/** Options of {@link take}. */
+export interface TakeOptions {
+  /** The axis to take along; absent or null: the flattened array. */
+  axis?: number | null;
+}
+
 /**
  * `np.take`: elements at `indices` along `axis` (absent: of the flattened array). The result
  * has `indices`' shape in place of that axis. Tensor indices are wrapped/clamped as in `get`.
  * @example np.take(np.array([[1, 2], [3, 4]]), [1, 0, 1], { axis: 1 }) // [[2, 1, 2], [4, 3, 4]]
+ * @example np.take(np.array([[1, 2], [3, 4]]), [1, 0, 1], 1) // NumPy's positional axis: the same
  */
-export function take(x: ArrayLike, indices: ArrayLike, opts: { axis?: number } = {}): Tensor {
-  opts = optionsOf("take", opts);
+export function take(x: ArrayLike, indices: ArrayLike, ...args: Positional<"take", TakeOptions>): Tensor {
+  const opts = positionalOptions<TakeOptions>("take", args);
   let t = asTensor(x, "take");
   if (opts.axis === undefined || opts.axis === null) t = reshapeRaw(t, [t.size]);
   const axis = normAxis("take", opts.axis ?? 0, t.ndim);

@@ -183,7 +183,8 @@ describe("np math-extra: types", () => {
   it("isscalar", () => {
     expect(np.isscalar(3.1)).to.equal(true);
     expect(np.isscalar(true)).to.equal(true);
-    expect(np.isscalar(np.array(3.1))).to.equal(false);
+    expect(np.isscalar(np.array(3.1))).to.equal(true); // jnp.isscalar: a 0-d array is a scalar
+    expect(np.isscalar(np.array([3.1]))).to.equal(false);
     expect(np.isscalar([3.1])).to.equal(false);
     expect(np.isscalar("s")).to.equal(false);
   });

@@ -18,6 +18,7 @@ import { broadcastShapes } from "../shape.js";
 import { take } from "./indexing.js";
 import { matmul } from "./linalg.js";
 import { apply, asTensor, astypeRaw, fullRaw, optionsOf, prepareOperands, reshapeRaw } from "./util.js";
+import { type Positional, positionalOptions } from "./positional.js";
 
 // ---------------------------------------------------------------------------------------------
 // Plumbing
@@ -366,13 +367,14 @@ export function resultType(...args: (ArrayLike | DType)[]): DType {
 }
 
 /**
- * Whether `x` is a scalar: a JS number or boolean. Tensors (even 0-d) and arrays are not, as
- * NumPy's `isscalar` for 0-d arrays.
+ * Whether `x` is a scalar: a JS number or boolean, or a 0-d Tensor (as `jnp.isscalar`; NumPy's
+ * `isscalar` says false for 0-d arrays). JS arrays and higher-rank Tensors are not.
  * @example np.isscalar(3.5) // true
- * @example np.isscalar(np.array(3.5)) // false
+ * @example np.isscalar(np.array(3.5)) // true
+ * @example np.isscalar(np.array([3.5])) // false
  */
 export function isscalar(x: unknown): boolean {
-  return typeof x === "number" || typeof x === "boolean";
+  return typeof x === "number" || typeof x === "boolean" || (x instanceof Tensor && x.ndim === 0);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -382,8 +384,8 @@ export function isscalar(x: unknown): boolean {
  * Number of nonzero (true) elements over `axis` (all when absent), as int32.
  * @example np.countNonzero([[0, 1, 7], [0, 0, 2]], { axis: 1 }) // [2, 1]
  */
-export function countNonzero(x: ArrayLike, options?: ReduceOptions): Tensor {
-  const opts = optionsOf("countNonzero", options);
+export function countNonzero(x: ArrayLike, ...args: Positional<"countNonzero", ReduceOptions>): Tensor {
+  const opts = positionalOptions<ReduceOptions>("countNonzero", args);
   const t = asTensor(x, "countNonzero");
   const nz = t.dtype === "bool" ? t : notEqual(t, 0);
   return sum(nz, { axis: opts.axis, keepdims: opts.keepdims, dtype: "int32" });
@@ -400,11 +402,13 @@ export interface AverageOptions extends ReduceOptions {
  * NaN/inf (NumPy raises ZeroDivisionError, which needs the data).
  * @example np.average([1, 2, 3, 4], { weights: [4, 3, 2, 1] }) // 2
  * @example np.average([[1, 2], [3, 4]], { axis: 1, returned: true }) // [[1.5, 3.5], [2, 2]]
+ * @example np.average([[1, 2], [3, 4]], 1, [3, 1]) // NumPy order axis, weights, returned, keepdims: [1.25, 3.25]
  */
 export function average(x: ArrayLike, options: AverageOptions & { returned: true }): [Tensor, Tensor];
-export function average(x: ArrayLike, options?: AverageOptions & { returned?: false }): Tensor;
-export function average(x: ArrayLike, options?: AverageOptions & { returned?: boolean }): Tensor | [Tensor, Tensor] {
-  const opts = optionsOf("average", options);
+export function average(x: ArrayLike, axis: ReduceOptions["axis"], weights: ArrayLike | null | undefined, returned: true, keepdims?: boolean | null): [Tensor, Tensor];
+export function average(x: ArrayLike, ...args: Positional<"average", AverageOptions & { returned?: false }>): Tensor;
+export function average(x: ArrayLike, ...args: unknown[]): Tensor | [Tensor, Tensor] {
+  const opts = positionalOptions<AverageOptions & { returned?: boolean }>("average", args);
   const t = asFloat(x, "average");
   const red = { axis: opts.axis, keepdims: opts.keepdims };
   let avg: Tensor, scl: Tensor;
@@ -433,8 +437,8 @@ export function average(x: ArrayLike, options?: AverageOptions & { returned?: bo
 /**
  * Sum treating NaN as 0. @example np.nansum([1, NaN, 2]) // 3
  */
-export function nansum(x: ArrayLike, options?: ReduceOptions): Tensor {
-  return sum(zeroNans(x, "nansum"), optionsOf("nansum", options));
+export function nansum(x: ArrayLike, ...args: Positional<"nansum", ReduceOptions>): Tensor {
+  return sum(zeroNans(x, "nansum"), positionalOptions<ReduceOptions>("nansum", args));
 }
 
 function zeroNans(x: ArrayLike, op: string): Tensor {
@@ -446,8 +450,8 @@ function zeroNans(x: ArrayLike, op: string): Tensor {
  * Mean of the non-NaN elements; a slice of only NaNs gives NaN.
  * @example np.nanmean([1, NaN, 3]) // 2
  */
-export function nanmean(x: ArrayLike, options?: ReduceOptions): Tensor {
-  const opts = optionsOf("nanmean", options);
+export function nanmean(x: ArrayLike, ...args: Positional<"nanmean", ReduceOptions>): Tensor {
+  const opts = positionalOptions<ReduceOptions>("nanmean", args);
   const t = asFloat(x, "nanmean");
   const count = sum(logicalNot(isnan(t)), { axis: opts.axis, keepdims: opts.keepdims, dtype: t.dtype });
   return divide(sum(where(isnan(t), 0, t), opts), count);
@@ -457,20 +461,19 @@ export function nanmean(x: ArrayLike, options?: ReduceOptions): Tensor {
  * Maximum ignoring NaN; a slice of only NaNs gives NaN. An empty reduction is a ValueError.
  * @example np.nanmax([[1, NaN], [NaN, NaN]], { axis: 1 }) // [1, NaN]
  */
-export function nanmax(x: ArrayLike, options?: ReduceOptions): Tensor {
-  return nanExtremum("nanmax", max, -Infinity, x, options);
+export function nanmax(x: ArrayLike, ...args: Positional<"nanmax", ReduceOptions>): Tensor {
+  return nanExtremum("nanmax", max, -Infinity, x, positionalOptions("nanmax", args));
 }
 
 /**
  * Minimum ignoring NaN; a slice of only NaNs gives NaN. An empty reduction is a ValueError.
  * @example np.nanmin([3, NaN, 1]) // 1
  */
-export function nanmin(x: ArrayLike, options?: ReduceOptions): Tensor {
-  return nanExtremum("nanmin", min, Infinity, x, options);
+export function nanmin(x: ArrayLike, ...args: Positional<"nanmin", ReduceOptions>): Tensor {
+  return nanExtremum("nanmin", min, Infinity, x, positionalOptions("nanmin", args));
 }
 
-function nanExtremum(op: string, f: typeof max, fill: number, x: ArrayLike, options?: ReduceOptions): Tensor {
-  const opts = optionsOf(op, options);
+function nanExtremum(op: string, f: typeof max, fill: number, x: ArrayLike, opts: ReduceOptions): Tensor {
   const t = asTensor(x, op);
   if (!isFloat(t.dtype)) return f(t, opts);
   const nan = isnan(t);
@@ -491,8 +494,8 @@ export interface CumulativeOptions {
  * @example np.cumprod([1, 2, 3, 4]) // [1, 2, 6, 24]
  * @example np.cumprod([[1, -2], [0, 3]], { axis: 0 }) // [[1, -2], [0, -6]]
  */
-export function cumprod(x: ArrayLike, options?: CumulativeOptions): Tensor {
-  const opts = optionsOf("cumprod", options);
+export function cumprod(x: ArrayLike, ...args: Positional<"cumprod", CumulativeOptions>): Tensor {
+  const opts = positionalOptions<CumulativeOptions>("cumprod", args);
   if (opts.axis !== undefined && opts.axis !== null && typeof opts.axis !== "number") throw new ValueError(`cumprod: axis must be an integer, got ${describeValue(opts.axis)}`);
   // The accumulation dtype of sum, prod and cumsum: uint8 accumulates in uint32 (JAX), bool in int32.
   const t0 = accumulateInput("cumprod", x, opts.dtype);

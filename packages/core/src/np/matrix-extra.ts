@@ -12,17 +12,26 @@ import { matmul } from "./linalg.js";
 import { sum } from "./reduce.js";
 import { concatenate, moveaxis, swapaxes } from "./shape.js";
 import { atLeast, checkInt, iota, sliceAxis, strideLast, zerosOf } from "./compose-helpers.js";
+import { type Positional, positionalOptions } from "./positional.js";
 import { apply, asTensor, astypeRaw, optionsOf, reshapeRaw, resultDType } from "./util.js";
 
 // ---------------------------------------------------------------------------------------------
 // Triangles and Vandermonde matrices
 
+/** Options of {@link tri}. */
+export interface TriOptions {
+  /** The diagonal at and below which the ones lie (0 the main one, positive above it). */
+  k?: number;
+  dtype?: DType;
+}
+
 /**
  * A lower-triangular `n × m` array of ones at and below the `k`-th diagonal (float32 unless `dtype`).
  * @example np.tri(3, 2, { k: 0 }) // [[1, 0], [1, 1], [1, 1]]
+ * @example np.tri(3, 3, 1) // NumPy's positional k: [[1, 1, 0], [1, 1, 1], [1, 1, 1]]
  */
-export function tri(n: number, m?: number | null, opts: { k?: number; dtype?: DType } = {}): Tensor {
-  opts = optionsOf("tri", opts);
+export function tri(n: number, m?: number | null, ...args: Positional<"tri", TriOptions>): Tensor {
+  const opts = positionalOptions<TriOptions>("tri", args);
   const rows = checkInt("tri", "n", n, 0);
   const cols = checkInt("tri", "m", m ?? n, 0);
   const k = checkInt("tri", "k", opts.k ?? 0);
@@ -62,16 +71,25 @@ export function triu(m: ArrayLike, k = 0): Tensor {
   return triPart("triu", m, k, "upper");
 }
 
+/** Options of {@link vander}. */
+export interface VanderOptions {
+  /** The number of columns (default `len(x)`). */
+  N?: number | null;
+  /** Powers increase left to right (default: decrease). */
+  increasing?: boolean;
+}
+
 /**
  * The Vandermonde matrix of 1-D `x`: column j is `x ** (N - 1 - j)` (`increasing`: `x ** j`);
  * `N` defaults to `len(x)`.
  * @example np.vander(np.array([1, 2, 3]), 3) // [[1, 1, 1], [4, 2, 1], [9, 3, 1]]
+ * @example np.vander(np.array([1, 2]), { N: 3, increasing: true }) // [[1, 1, 1], [1, 2, 4]]
  */
-export function vander(x: ArrayLike, N?: number | null, opts: { increasing?: boolean } = {}): Tensor {
-  opts = optionsOf("vander", opts);
+export function vander(x: ArrayLike, ...args: Positional<"vander", VanderOptions>): Tensor {
+  const opts = positionalOptions<VanderOptions>("vander", args);
   const t = asTensor(x, "vander");
   if (t.ndim !== 1) throw new ShapeError(`vander: x must be 1-D, got shape ${fmtShape(t.shape)}`);
-  const cols = checkInt("vander", "N", N ?? t.shape[0]!, 0);
+  const cols = checkInt("vander", "N", opts.N ?? t.shape[0]!, 0);
   let e = iota([cols], 0, t.dtype === "bool" ? "int32" : t.dtype);
   if (!opts.increasing) e = subtract(cols - 1, e);
   const base = t.dtype === "bool" ? astypeRaw(t, "int32") : t;
@@ -81,14 +99,22 @@ export function vander(x: ArrayLike, N?: number | null, opts: { increasing?: boo
 // ---------------------------------------------------------------------------------------------
 // Diagonals
 
+/** Options of {@link diagonal} and {@link trace}. */
+export interface DiagonalOptions {
+  /** The diagonal's offset from the main one (positive: above). */
+  offset?: number;
+  axis1?: number;
+  axis2?: number;
+}
+
 /**
  * The diagonal at `offset` of the planes spanned by `axis1` and `axis2` (default 0, 1): those
  * axes are removed and the diagonal becomes the last axis.
  * @example np.diagonal(np.array([[1, 2], [3, 4]])) // [1, 4]
  * @example np.diagonal(np.array([[1, 2], [3, 4]]), { offset: 1 }) // [2]
  */
-export function diagonal(x: ArrayLike, opts: { offset?: number; axis1?: number; axis2?: number } = {}): Tensor {
-  opts = optionsOf("diagonal", opts);
+export function diagonal(x: ArrayLike, ...args: Positional<"diagonal", DiagonalOptions>): Tensor {
+  const opts = positionalOptions<DiagonalOptions>("diagonal", args);
   const t0 = asTensor(x, "diagonal");
   atLeast("diagonal", t0, 2);
   const k = checkInt("diagonal", "offset", opts.offset ?? 0);
@@ -164,11 +190,12 @@ export function diagIndicesFrom(arr: ArrayLike): Tensor[] {
 /**
  * Sum of the diagonal at `offset` of the planes of `axis1`, `axis2` (bool counts as int32).
  * @example np.trace(np.array([[1, 2], [3, 4]])) // 5
+ * @example np.trace(x, 0, 1, 2) // NumPy order: offset, axis1, axis2
  */
-export function trace(x: ArrayLike, opts: { offset?: number; axis1?: number; axis2?: number; dtype?: DType } = {}): Tensor {
-  opts = optionsOf("trace", opts);
-  const d = diagonal(x, opts);
-  return sum(d, opts.dtype === undefined ? -1 : { axis: -1, dtype: opts.dtype });
+export function trace(x: ArrayLike, ...args: Positional<"trace", DiagonalOptions & { dtype?: DType }>): Tensor {
+  const opts = positionalOptions<DiagonalOptions & { dtype?: DType }>("trace", args);
+  const d = diagonal(x, { offset: opts.offset, axis1: opts.axis1, axis2: opts.axis2 });
+  return sum(d, { axis: -1, dtype: opts.dtype });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import { iota } from "./compose-helpers.js";
 import { add, divide, multiply, subtract } from "./elementwise.js";
 import { sum } from "./reduce.js";
 import { concatenate } from "./shape.js";
-import { apply, asTensor, astypeRaw, reshapeRaw, resultDType } from "./util.js";
+import { apply, asTensor, astypeRaw, fullRaw, reshapeRaw, resultDType } from "./util.js";
 
 /** A coefficient vector: 1-D (a scalar counts as a constant polynomial). */
 function coeffs(op: string, p: ArrayLike): Tensor {
@@ -82,11 +82,13 @@ export function polysub(a1: ArrayLike, a2: ArrayLike): Tensor {
 /**
  * Product of two polynomials (the full convolution of their coefficients).
  * @example np.polymul([1, 2, 3], [9, 5, 1]) // [9, 23, 38, 17, 3]
+ * @example np.polymul([], [1, 2]) // [0, 0]: an empty array is the zero polynomial
  */
 export function polymul(a1: ArrayLike, a2: ArrayLike): Tensor {
-  const [a, b] = [coeffs("polymul", a1), coeffs("polymul", a2)];
+  // An empty coefficient array is the zero polynomial [0], as NumPy's poly1d([]) and jnp.polymul.
+  const zeroIfEmpty = (c: Tensor): Tensor => (c.shape[0] === 0 ? fullRaw([1], 0, c.dtype) : c);
+  const [a, b] = [zeroIfEmpty(coeffs("polymul", a1)), zeroIfEmpty(coeffs("polymul", a2))];
   const [n, m] = [a.shape[0]!, b.shape[0]!];
-  if (n === 0 || m === 0) throw new ValueError(`polymul: coefficient arrays must not be empty (got lengths ${n} and ${m})`);
   // The outer product, each row i shifted right by i (pad every row with n zeros, flatten, drop
   // the tail, re-cut rows of m + n - 1): row i then holds a[i] * b[j] at column i + j, and the
   // column sums are the convolution. Movement ops and one reduction only.

@@ -137,7 +137,7 @@ describe("np.max / np.min", () => {
     expect(i.itemSync()).to.equal(3);
     const b = np.min(np.array([true, false]));
     expect(b.dtype).to.equal("bool");
-    expect(b.itemSync()).to.equal(0);
+    expect(b.itemSync()).to.equal(false);
   });
   it("NaN propagates", () => {
     expectClose(np.max([1, NaN, 3]), NaN);
@@ -271,28 +271,28 @@ describe("np.all / np.any", () => {
     expect(a.dtype).to.equal("bool");
     expect(vals(a)).to.deep.equal([0, 1]);
     expect(vals(np.any([[true, false], [false, false]], { axis: -1 }))).to.deep.equal([1, 0]);
-    expect(np.all([[true, true]]).itemSync()).to.equal(1);
-    expect(np.any([[false, false]]).itemSync()).to.equal(0);
-    expect(np.any([[true, false], [false, false]], { axis: 0, keepdims: true }).toArraySync()).to.deep.equal([[1, 0]]);
+    expect(np.all([[true, true]]).itemSync()).to.equal(true);
+    expect(np.any([[false, false]]).itemSync()).to.equal(false);
+    expect(np.any([[true, false], [false, false]], { axis: 0, keepdims: true }).toArraySync()).to.deep.equal([[true, false]]);
   });
   it("numbers: nonzero is true, NaN is true", () => {
-    expect(np.any([0, 0, 3]).itemSync()).to.equal(1);
-    expect(np.all([1, 2, 0]).itemSync()).to.equal(0);
-    expect(np.all([NaN, -1]).itemSync()).to.equal(1);
-    expect(np.any(np.array([0, 0], { dtype: "int32" })).itemSync()).to.equal(0);
+    expect(np.any([0, 0, 3]).itemSync()).to.equal(true);
+    expect(np.all([1, 2, 0]).itemSync()).to.equal(false);
+    expect(np.all([NaN, -1]).itemSync()).to.equal(true);
+    expect(np.any(np.array([0, 0], { dtype: "int32" })).itemSync()).to.equal(false);
   });
   it("empty: all is true, any is false", () => {
-    expect(np.all(np.zeros([0])).itemSync()).to.equal(1);
-    expect(np.any(np.zeros([0])).itemSync()).to.equal(0);
+    expect(np.all(np.zeros([0])).itemSync()).to.equal(true);
+    expect(np.any(np.zeros([0])).itemSync()).to.equal(false);
     const k = np.all(np.zeros([2, 0]), { axis: 1, keepdims: true });
     expect(k.dtype).to.equal("bool");
-    expect(k.toArraySync()).to.deep.equal([[1], [1]]);
+    expect(k.toArraySync()).to.deep.equal([[true], [true]]);
     // And the identity is a proper bool: it compares equal to true.
     expect(vals(np.equal(np.any(np.zeros([3, 0]), { axis: 1 }), false))).to.deep.equal([1, 1, 1]);
   });
   it("scalars and bad axes", () => {
-    expect(np.all(true).itemSync()).to.equal(1);
-    expect(np.any(0).itemSync()).to.equal(0);
+    expect(np.all(true).itemSync()).to.equal(true);
+    expect(np.any(0).itemSync()).to.equal(false);
     expect(() => np.all(M, { axis: 2 })).to.throw(IndexError, "all: axis 2");
     expect(() => np.any(M, { axis: -3 })).to.throw(IndexError, "any: axis -3");
   });
@@ -435,15 +435,15 @@ describe("reductions: the axis alone as NumPy/JAX write it (x.sum(0), np.mean(x,
     expect(x.argmax(1).toArraySync()).to.deep.equal([2, 2]);
     expect(x.argmin(0).toArraySync()).to.deep.equal([0, 0, 0]);
     expect(x.cumsum(1).toArraySync()).to.deep.equal([[1, 3, 6], [4, 9, 15]]);
-    expect(x.gt(2).any(1).toArraySync()).to.deep.equal([1, 1]); // bools read as 0/1
-    expect(x.gt(2).all(1).toArraySync()).to.deep.equal([0, 1]);
+    expect(x.gt(2).any(1).toArraySync()).to.deep.equal([true, true]); // bools read back as booleans
+    expect(x.gt(2).all(1).toArraySync()).to.deep.equal([false, true]);
     expect(x.var(1).toArraySync()).to.deep.equal([2 / 3, 2 / 3].map(Math.fround));
     expect(x.std(0).toArraySync()).to.deep.equal([1.5, 1.5, 1.5]);
     expect(x.sum(null).itemSync()).to.equal(21);
   });
   it("anything else is a ValueError naming the op; argmax/argmin/cumsum take one axis", () => {
-    expect(() => x.sum("0" as never)).to.throw(ValueError, /sum: expected an axis/);
-    expect(() => np.mean(x, x as never)).to.throw(ValueError, /mean: expected an axis .* got a Tensor/);
+    expect(() => x.sum("0" as never)).to.throw(ValueError, /sum: axis .*must be an axis, an array of axes or null, got "0"/);
+    expect(() => np.mean(x, x as never)).to.throw(ValueError, /mean: axis .*got a Tensor/);
     expect(() => x.argmax([0, 1] as never)).to.throw(IndexError, /argmax: axis must be an integer/);
     expect(() => np.cumsum(x, { axis: [0] as never })).to.throw(IndexError, /cumsum: axis must be an integer/);
     expect(() => x.sum(2)).to.throw(/axis 2 is out of bounds/);

@@ -10,6 +10,7 @@ import { type ReducePrim } from "../ir/primitives.js";
 import { type Shape, fmtShape, normAxes, normAxis } from "../shape.js";
 import { type ArrayLike, Tensor } from "../tensor.js";
 import { add, divide, exp, isfinite, log, notEqual, sqrt, square, stopGradient, subtract, where } from "./elementwise.js";
+import { type Positional, positionalOptions } from "./positional.js";
 import { apply, asTensor, astypeRaw, fullRaw, reshapeRaw } from "./util.js";
 
 export interface ReduceOptions {
@@ -43,14 +44,6 @@ export type AxisOr<T> = T | number | readonly number[] | null;
 
 // ---------------------------------------------------------------------------------------------
 // Plumbing shared by every reduction.
-
-/** The options object of a reduction called with options, a bare axis, or nothing. */
-function optionsOf<T extends { axis?: unknown }>(op: string, o: AxisOr<T> | undefined): T {
-  if (o === undefined || o === null) return {} as T;
-  if (typeof o === "number" || Array.isArray(o)) return { axis: o } as T;
-  if (typeof o === "object" && (Object.getPrototypeOf(o) === Object.prototype || Object.getPrototypeOf(o) === null)) return o as T;
-  throw new ValueError(`${op}: expected an axis (a number or an array of numbers) or an options object { axis, keepdims }, got ${o instanceof Tensor ? "a Tensor" : typeof o}`);
-}
 
 /** A single axis (argmax, argmin, cumsum): an array is an error naming the op. */
 function singleAxis(op: string, axis: unknown): void {
@@ -104,8 +97,8 @@ function axesOf(op: string, t: Tensor, opts: ReduceOptions): number[] {
  * @example np.sum([[1, 2], [3, 4]]) // 10
  * @example np.sum([[1, 2], [3, 4]], { axis: -1, keepdims: true }) // [[3], [7]]
  */
-export function sum(x: ArrayLike, options?: AxisOr<SumOptions>): Tensor {
-  const opts = optionsOf("sum", options);
+export function sum(x: ArrayLike, ...args: Positional<"sum", SumOptions>): Tensor {
+  const opts = positionalOptions<SumOptions>("sum", args);
   const t = accumulateInput("sum", x, opts.dtype);
   return reduceAxes("reduceSum", t, axesOf("sum", t, opts), opts.keepdims);
 }
@@ -114,8 +107,8 @@ export function sum(x: ArrayLike, options?: AxisOr<SumOptions>): Tensor {
  * Product of elements over `axis`. bool counts as int32; an empty product is 1.
  * @example np.prod([[1, 2], [3, 4]], { axis: 0 }) // [3, 8]
  */
-export function prod(x: ArrayLike, options?: AxisOr<SumOptions>): Tensor {
-  const opts = optionsOf("prod", options);
+export function prod(x: ArrayLike, ...args: Positional<"prod", SumOptions>): Tensor {
+  const opts = positionalOptions<SumOptions>("prod", args);
   const t = accumulateInput("prod", x, opts.dtype);
   return reduceAxes("reduceProd", t, axesOf("prod", t, opts), opts.keepdims);
 }
@@ -124,8 +117,8 @@ export function prod(x: ArrayLike, options?: AxisOr<SumOptions>): Tensor {
  * Arithmetic mean over `axis`; integer and bool inputs give float32. The mean of nothing is NaN.
  * @example np.mean([[1, 2], [3, 5]], { axis: 1 }) // [1.5, 4]
  */
-export function mean(x: ArrayLike, options?: AxisOr<ReduceOptions>): Tensor {
-  const opts = optionsOf("mean", options);
+export function mean(x: ArrayLike, ...args: Positional<"mean", ReduceOptions>): Tensor {
+  const opts = positionalOptions<ReduceOptions>("mean", args);
   const t = floatInput("mean", x);
   const axes = axesOf("mean", t, opts);
   return divide(reduceAxes("reduceSum", t, axes, opts.keepdims), countOf(t.shape, axes));
@@ -137,16 +130,16 @@ export function mean(x: ArrayLike, options?: AxisOr<ReduceOptions>): Tensor {
  * @example np.var([1, 2, 3, 4]) // 1.25   (`var_` in this module; `np.var` and `x.var()` outside)
  * @example np.var([1, 2, 3, 4], { ddof: 1 }) // 1.6666666
  */
-export function var_(x: ArrayLike, opts?: AxisOr<VarOptions>): Tensor {
-  return variance("var", x, optionsOf("var", opts));
+export function var_(x: ArrayLike, ...args: Positional<"var", VarOptions>): Tensor {
+  return variance("var", x, positionalOptions("var", args));
 }
 
 /**
  * Standard deviation over `axis`: `sqrt(var(x, { ddof }))`.
  * @example np.std([1, 2, 3, 4]) // 1.1180339
  */
-export function std(x: ArrayLike, opts?: AxisOr<VarOptions>): Tensor {
-  return sqrt(variance("std", x, optionsOf("std", opts)));
+export function std(x: ArrayLike, ...args: Positional<"std", VarOptions>): Tensor {
+  return sqrt(variance("std", x, positionalOptions("std", args)));
 }
 
 function variance(op: "var" | "std", x: ArrayLike, opts: VarOptions): Tensor {
@@ -166,8 +159,8 @@ function variance(op: "var" | "std", x: ArrayLike, opts: VarOptions): Tensor {
  * @example np.logsumexp([1000, 1000]) // 1000.6931
  * @example np.logsumexp([[0, 0], [-Infinity, -Infinity]], { axis: 1 }) // [0.6931, -inf]
  */
-export function logsumexp(x: ArrayLike, options?: AxisOr<ReduceOptions>): Tensor {
-  const opts = optionsOf("logsumexp", options);
+export function logsumexp(x: ArrayLike, ...args: Positional<"logsumexp", ReduceOptions>): Tensor {
+  const opts = positionalOptions<ReduceOptions>("logsumexp", args);
   const t = floatInput("logsumexp", x);
   const axes = axesOf("logsumexp", t, opts);
   const m = reduceAxes("reduceMax", t, axes, true);
@@ -193,16 +186,16 @@ function extremum(op: "max" | "min", prim: "reduceMax" | "reduceMin", x: ArrayLi
  * Maximum over `axis` (NaN propagates). An empty reduction is a ValueError, as NumPy.
  * @example np.max([[1, 5], [3, 2]], { axis: 0 }) // [3, 5]
  */
-export function max(x: ArrayLike, opts?: AxisOr<ReduceOptions>): Tensor {
-  return extremum("max", "reduceMax", x, optionsOf("max", opts));
+export function max(x: ArrayLike, ...args: Positional<"max", ReduceOptions>): Tensor {
+  return extremum("max", "reduceMax", x, positionalOptions("max", args));
 }
 
 /**
  * Minimum over `axis` (NaN propagates). An empty reduction is a ValueError, as NumPy.
  * @example np.min([[1, 5], [3, 2]], { axis: 1 }) // [1, 2]
  */
-export function min(x: ArrayLike, opts?: AxisOr<ReduceOptions>): Tensor {
-  return extremum("min", "reduceMin", x, optionsOf("min", opts));
+export function min(x: ArrayLike, ...args: Positional<"min", ReduceOptions>): Tensor {
+  return extremum("min", "reduceMin", x, positionalOptions("min", args));
 }
 
 function argReduce(op: "argmax" | "argmin", x: ArrayLike, opts: ArgReduceOptions): Tensor {
@@ -223,16 +216,16 @@ function argReduce(op: "argmax" | "argmin", x: ArrayLike, opts: ArgReduceOptions
  * @example np.argmax([[1, 5], [7, 2]]) // 2
  * @example np.argmax([[1, 5], [7, 2]], { axis: 1 }) // [1, 0]
  */
-export function argmax(x: ArrayLike, opts?: number | null | ArgReduceOptions): Tensor {
-  return argReduce("argmax", x, optionsOf("argmax", opts));
+export function argmax(x: ArrayLike, ...args: Positional<"argmax", ArgReduceOptions>): Tensor {
+  return argReduce("argmax", x, positionalOptions("argmax", args));
 }
 
 /**
  * int32 index of the (first) minimum along `axis`, or into the flattened array when `axis` is absent.
  * @example np.argmin([[1, 5], [7, 0]], { axis: 0 }) // [0, 1]
  */
-export function argmin(x: ArrayLike, opts?: number | null | ArgReduceOptions): Tensor {
-  return argReduce("argmin", x, optionsOf("argmin", opts));
+export function argmin(x: ArrayLike, ...args: Positional<"argmin", ArgReduceOptions>): Tensor {
+  return argReduce("argmin", x, positionalOptions("argmin", args));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -251,16 +244,16 @@ function logical(op: "all" | "any", prim: "reduceMin" | "reduceMax", x: ArrayLik
  * Whether every element along `axis` is true (nonzero). bool result; `all` of nothing is true.
  * @example np.all([[true, false], [true, true]], { axis: 1 }) // [false, true]
  */
-export function all(x: ArrayLike, opts?: AxisOr<ReduceOptions>): Tensor {
-  return logical("all", "reduceMin", x, optionsOf("all", opts));
+export function all(x: ArrayLike, ...args: Positional<"all", ReduceOptions>): Tensor {
+  return logical("all", "reduceMin", x, positionalOptions("all", args));
 }
 
 /**
  * Whether any element along `axis` is true (nonzero). bool result; `any` of nothing is false.
  * @example np.any([0, 0, 3]) // true
  */
-export function any(x: ArrayLike, opts?: AxisOr<ReduceOptions>): Tensor {
-  return logical("any", "reduceMax", x, optionsOf("any", opts));
+export function any(x: ArrayLike, ...args: Positional<"any", ReduceOptions>): Tensor {
+  return logical("any", "reduceMax", x, positionalOptions("any", args));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -270,8 +263,8 @@ export function any(x: ArrayLike, opts?: AxisOr<ReduceOptions>): Tensor {
  * @example np.cumsum([[1, 2], [3, 4]]) // [1, 3, 6, 10]
  * @example np.cumsum([[1, 2], [3, 4]], { axis: 0 }) // [[1, 2], [4, 6]]
  */
-export function cumsum(x: ArrayLike, options?: number | null | CumsumOptions): Tensor {
-  const opts = optionsOf("cumsum", options);
+export function cumsum(x: ArrayLike, ...args: Positional<"cumsum", CumsumOptions>): Tensor {
+  const opts = positionalOptions<CumsumOptions>("cumsum", args);
   singleAxis("cumsum", opts.axis);
   const t0 = accumulateInput("cumsum", x, opts.dtype);
   // NumPy flattens a 0-d input to one element whatever the axis (`np.cumsum(5, 0)` is `[5]`).

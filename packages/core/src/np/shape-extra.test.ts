@@ -32,7 +32,7 @@ describe("np shape-extra", () => {
       const i = np.diff(np.array([1, 5], { dtype: "int32" }));
       expect([i.dtype, vals(i)]).to.deep.equal(["int32", [4]]);
       const b = np.diff([true, true, false]);
-      expect([b.dtype, vals(b)]).to.deep.equal(["bool", [0, 1]]);
+      expect([b.dtype, vals(b)]).to.deep.equal(["bool", [false, true]]);
       expect(vals(np.diff([Infinity, Infinity, 1]))).to.deep.equal([NaN, -Infinity]);
     });
     it("rejects 0-d input, negative n and a bad axis", () => {
@@ -82,7 +82,9 @@ describe("np shape-extra", () => {
     it("select errors", () => {
       expect(() => np.select([], [])).to.throw(ValueError, /empty/);
       expect(() => np.select([[true]], [1, 2])).to.throw(ValueError, /same length/);
-      expect(() => np.select([[1, 0]], [1])).to.throw(DTypeError, /bool/);
+    });
+    it("select casts numeric conditions to bool, as jnp.select (nonzero and NaN are true)", () => {
+      expect(vals(np.select([[1, 0, NaN], [0, 2, 0]], [1, 2], 9))).to.deep.equal([1, 2, 1]);
     });
     it("piecewise: functions, constants, the default piece, x's dtype", () => {
       const x = np.array([-2, -1, 0, 1, 2]);

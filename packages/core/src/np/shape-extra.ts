@@ -11,12 +11,15 @@ import { atLeast, atLeastNd, checkInt, iota, listOf, sliceAxis, zerosOf } from "
 import { add, astype, divide, equal, logicalNot, multiply, notEqual, power, subtract, where } from "./elementwise.js";
 import { any, sum } from "./reduce.js";
 import { concatenate, flip, split, transpose } from "./shape.js";
+import { type Positional, positionalOptions } from "./positional.js";
 import { apply, asTensor, astypeRaw, checkListLength, optionsOf, reshapeRaw, resultDType } from "./util.js";
 
 // ---------------------------------------------------------------------------------------------
 // Differences and integrals
 
 export interface DiffOptions {
+  /** How many times to difference (default 1). */
+  n?: number;
   /** Axis along which to difference (default -1). */
   axis?: number;
   /** Values put before `a` along `axis` first (a scalar is broadcast to one slice). */
@@ -38,16 +41,16 @@ function slab(op: string, v: ArrayLike, like: Tensor, axis: number): Tensor {
  * `n` larger than the axis gives an empty axis.
  * @example np.diff(np.array([1, 2, 4, 7, 0])) // [1, 2, 3, -7]
  * @example np.diff(np.array([1, 2, 4, 7, 0]), 2) // [1, 1, -10]
- * @example np.diff(np.array([[1, 2], [4, 8]]), { axis: 0 }) // [[3, 6]]
+ * @example np.diff(np.array([[1, 2], [4, 8]]), 1, 0) // NumPy order n, axis: [[3, 6]]
  */
-export function diff(a: ArrayLike, n: number | DiffOptions = 1, opts: DiffOptions = {}): Tensor {
-  // Options may stand in n's place (`diff(x, { axis: 0 })`), as in the other np functions.
-  if (typeof n === "object" && n !== null) [n, opts] = [1, n];
-  opts = optionsOf("diff", opts);
+export function diff(a: ArrayLike, ...args: Positional<"diff", DiffOptions>): Tensor {
+  const opts = positionalOptions<DiffOptions>("diff", args);
+  const n = opts.n ?? 1;
   let t = asTensor(a, "diff");
   checkInt("diff", "n", n, 0);
   if (t.ndim === 0) throw new ShapeError(`diff: needs an array of at least one dimension, got a 0-d array`);
   const axis = normAxis("diff", opts.axis ?? -1, t.ndim);
+  if (n === 0) return t; // NumPy returns `a` itself: prepend/append are not applied
   const parts: Tensor[] = [];
   if (opts.prepend !== undefined && opts.prepend !== null) parts.push(slab("diff", opts.prepend, t, axis));
   parts.push(t);
@@ -83,14 +86,25 @@ export function ediff1d(ary: ArrayLike, opts: { toEnd?: ArrayLike; toBegin?: Arr
   return parts.length === 1 ? d : concatenate(parts);
 }
 
+/** Options of {@link trapezoid}. */
+export interface TrapezoidOptions {
+  /** Sample points: 1-D along `axis`, or `y`'s shape. */
+  x?: ArrayLike | null;
+  /** Uniform spacing when `x` is absent (default 1). */
+  dx?: number;
+  /** Axis to integrate along (default -1). */
+  axis?: number;
+}
+
 /**
  * Integral of `y` along `axis` (default -1) by the trapezoidal rule, with sample points `x`
  * (1-D along `axis`, or `y`'s shape) or a uniform spacing `dx` (default 1). Integer input gives float32.
  * @example np.trapezoid(np.array([1, 2, 3])) // 4
  * @example np.trapezoid(np.array([1, 2, 3]), { x: [4, 6, 8] }) // 8
+ * @example np.trapezoid(np.array([1, 2, 3]), [4, 6, 8]) // NumPy order x, dx, axis: 8
  */
-export function trapezoid(y: ArrayLike, opts: { x?: ArrayLike; dx?: number; axis?: number } = {}): Tensor {
-  opts = optionsOf("trapezoid", opts);
+export function trapezoid(y: ArrayLike, ...args: Positional<"trapezoid", TrapezoidOptions>): Tensor {
+  const opts = positionalOptions<TrapezoidOptions>("trapezoid", args);
   let t = asTensor(y, "trapezoid");
   if (t.ndim === 0) throw new ShapeError(`trapezoid: needs an array of at least one dimension, got a 0-d array`);
   if (!isFloat(t.dtype)) t = astypeRaw(t, "float32");
@@ -103,7 +117,9 @@ export function trapezoid(y: ArrayLike, opts: { x?: ArrayLike; dx?: number; axis
       if (x.shape[0] !== t.shape[axis]) throw new ShapeError(`trapezoid: x of shape ${fmtShape(x.shape)} does not match axis ${axis} of y's shape ${fmtShape(t.shape)}`);
       d = reshapeRaw(diff(x), t.shape.map((s, i) => (i === axis ? s - 1 : 1)).map((s) => Math.max(s, 0)));
     } else {
-      d = diff(x, 1, { axis });
+      // The axis as given (default -1), as NumPy: x of lower rank than y then differences its own
+      // last axis and broadcasts against y.
+      d = diff(x, { axis: opts.axis ?? -1 });
     }
   } else {
     d = opts.dx ?? 1;
@@ -124,8 +140,9 @@ function asCondList(op: string, condlist: ArrayLike | readonly ArrayLike[]): Ten
 }
 
 /**
- * `choicelist[i]` where `condlist[i]` is the first true condition, else `default` (0). The
- * conditions must be bool; choices and default are promoted together.
+ * `choicelist[i]` where `condlist[i]` is the first true condition, else `default` (0). Numeric
+ * conditions are cast to bool (nonzero is true), as `jnp.select`; choices and default are
+ * promoted together.
  * @example np.select([x.lt(0), x.gt(0)], [-1, x], 99) // sign-like with 99 at zero
  */
 export function select(condlist: readonly ArrayLike[], choicelist: readonly ArrayLike[], defaultValue: ArrayLike = 0): Tensor {
@@ -135,12 +152,13 @@ export function select(condlist: readonly ArrayLike[], choicelist: readonly Arra
     throw new ValueError(`select: condlist and choicelist must have the same length, got ${conds.length} and ${choicelist.length}`);
   }
   if (conds.length === 0) throw new ValueError(`select: condlist must not be empty`);
-  for (const c of conds) if (c.dtype !== "bool") throw new DTypeError(`select: conditions must be bool arrays, got ${c.dtype}`);
+  // Numeric conditions count as true where nonzero: jnp.select casts them to bool (NumPy 2 raises).
+  const bools = conds.map((c) => (c.dtype === "bool" ? c : notEqual(c, 0)));
   const choices = [...choicelist, defaultValue].map((c) => asTensor(c, "select"));
   const dtype = resultDType(choices, "select");
   let out = astypeRaw(choices[choices.length - 1]!, dtype);
   // Walk backwards so the first true condition is applied last and wins.
-  for (let i = conds.length - 1; i >= 0; i--) out = where(conds[i]!, astypeRaw(choices[i]!, dtype), out);
+  for (let i = bools.length - 1; i >= 0; i--) out = where(bools[i]!, astypeRaw(choices[i]!, dtype), out);
   return out;
 }
 
@@ -232,6 +250,11 @@ function iotaStack(s: number[], dtype: DType): Tensor {
   return grids.length ? concatenate(grids) : iota([0], 0, dtype);
 }
 
+/** One axis, as an option. */
+interface AxisOption {
+  axis?: number;
+}
+
 interface SpaceOptions {
   endpoint?: boolean;
   dtype?: DType;
@@ -254,9 +277,10 @@ function finite(op: string, name: string, v: unknown): number {
 /**
  * `base ** linspace(start, stop, num)` (base 10 by default).
  * @example np.logspace(0, 2, 3) // [1, 10, 100]
+ * @example np.logspace(0, 3, 4, true, 2) // NumPy order endpoint, base, dtype: [1, 2, 4, 8]
  */
-export function logspace(start: number, stop: number, num = 50, opts: SpaceOptions & { base?: number } = {}): Tensor {
-  opts = optionsOf("logspace", opts);
+export function logspace(start: number, stop: number, num = 50, ...args: Positional<"logspace", SpaceOptions & { base?: number }>): Tensor {
+  const opts = positionalOptions<SpaceOptions & { base?: number }>("logspace", args);
   finite("logspace", "start", start);
   finite("logspace", "stop", stop);
   const base = finite("logspace", "base", opts.base ?? 10);
@@ -270,9 +294,10 @@ export function logspace(start: number, stop: number, num = 50, opts: SpaceOptio
  * `num` samples from `start` to `stop` spaced evenly on a log scale (both must be nonzero and of
  * the same sign); the endpoints are exact.
  * @example np.geomspace(1, 1000, 4) // [1, 10, 100, 1000]
+ * @example np.geomspace(1, 1000, 3, false) // NumPy order endpoint, dtype: [1, 10, 100]
  */
-export function geomspace(start: number, stop: number, num = 50, opts: SpaceOptions = {}): Tensor {
-  opts = optionsOf("geomspace", opts);
+export function geomspace(start: number, stop: number, num = 50, ...args: Positional<"geomspace", SpaceOptions>): Tensor {
+  const opts = positionalOptions<SpaceOptions>("geomspace", args);
   finite("geomspace", "start", start);
   finite("geomspace", "stop", stop);
   if (start === 0 || stop === 0) throw new ValueError(`geomspace: start and stop must be nonzero, got ${start} and ${stop}`);
@@ -296,8 +321,8 @@ export function geomspace(start: number, stop: number, num = 50, opts: SpaceOpti
  * The slices of `x` along `axis` (default 0), as a list; the inverse of `stack`.
  * @example const [a, b] = np.unstack(np.array([[1, 2], [3, 4]])); // [1, 2], [3, 4]
  */
-export function unstack(x: ArrayLike, opts: { axis?: number } = {}): Tensor[] {
-  opts = optionsOf("unstack", opts);
+export function unstack(x: ArrayLike, ...args: Positional<"unstack", AxisOption>): Tensor[] {
+  const opts = positionalOptions<AxisOption>("unstack", args);
   const t = asTensor(x, "unstack");
   if (t.ndim === 0) throw new ShapeError(`unstack: needs an array of at least one dimension, got a 0-d array`);
   const axis = normAxis("unstack", opts.axis ?? 0, t.ndim);
@@ -311,8 +336,8 @@ export function unstack(x: ArrayLike, opts: { axis?: number } = {}): Tensor[] {
  * one extra element.
  * @example np.arraySplit(np.arange(5), 3) // [[0, 1], [2, 3], [4]]
  */
-export function arraySplit(x: ArrayLike, indicesOrSections: number | readonly number[], opts: { axis?: number } = {}): Tensor[] {
-  opts = optionsOf("arraySplit", opts);
+export function arraySplit(x: ArrayLike, indicesOrSections: number | readonly number[], ...args: Positional<"arraySplit", AxisOption>): Tensor[] {
+  const opts = positionalOptions<AxisOption>("arraySplit", args);
   const t = asTensor(x, "arraySplit");
   if (typeof indicesOrSections !== "number") return split(t, indicesOrSections, opts);
   const k = indicesOrSections;
@@ -394,8 +419,8 @@ export function columnStack(xs: readonly ArrayLike[]): Tensor {
  * `values` appended to `arr` along `axis` (absent: both flattened first).
  * @example np.append([1, 2], [[3, 4]]) // [1, 2, 3, 4]
  */
-export function append(arr: ArrayLike, values: ArrayLike, opts: { axis?: number | null } = {}): Tensor {
-  opts = optionsOf("append", opts);
+export function append(arr: ArrayLike, values: ArrayLike, ...args: Positional<"append", { axis?: number | null }>): Tensor {
+  const opts = positionalOptions<{ axis?: number | null }>("append", args);
   const a = asTensor(arr, "append");
   const v = asTensor(values, "append");
   if (opts.axis === undefined || opts.axis === null) return concatenate([reshapeRaw(a, [a.size]), reshapeRaw(v, [v.size])]);
@@ -412,12 +437,9 @@ export function append(arr: ArrayLike, values: ArrayLike, opts: { axis?: number 
  * @example np.roll(np.arange(5), 2) // [3, 4, 0, 1, 2]
  * np.roll(np.eye(2), 1, { axis: 1 }) // [[0, 1], [1, 0]]
  */
-export function roll(x: ArrayLike, shift: number | readonly number[], axisOrOptions?: number | readonly number[] | null | { axis?: number | readonly number[] | null }): Tensor {
+export function roll(x: ArrayLike, shift: number | readonly number[], ...args: Positional<"roll", { axis?: number | readonly number[] | null }>): Tensor {
   const t = asTensor(x, "roll");
-  // JAX's keyword form `roll(x, 1, axis=1)` reads naturally as an options object: accept both.
-  const axis = axisOrOptions !== null && typeof axisOrOptions === "object" && !Array.isArray(axisOrOptions)
-    ? optionsOf("roll", axisOrOptions as { axis?: number | readonly number[] | null }).axis
-    : (axisOrOptions as number | readonly number[] | null | undefined);
+  const { axis } = positionalOptions<{ axis?: number | readonly number[] | null }>("roll", args);
   if (axis !== undefined && axis !== null && typeof axis !== "number" && !(Array.isArray(axis) && axis.every((a) => typeof a === "number"))) {
     throw new ValueError(`roll: axis must be an integer, an array of integers or null, got ${describeValue(axis)}`);
   }

@@ -7,6 +7,7 @@ import { castScalar } from "../dtype.js";
 import { IndexError, ShapeError, ValueError, describeValue, jsonOf } from "../errors.js";
 import { type Shape, axesInOrder, checkShape, fmtShape, normAxes, normAxis, shapeEq, sizeOf } from "../shape.js";
 import { type ArrayLike, Tensor } from "../tensor.js";
+import { type Positional, positionalOptions } from "./positional.js";
 import { apply, asTensor, astypeRaw, broadcastRaw, checkListLength, optionsOf, reshapeRaw, resultDType } from "./util.js";
 
 /**
@@ -141,12 +142,15 @@ function concatRaw(ts: readonly Tensor[], axis: number): Tensor {
 }
 
 /**
- * Joins arrays along an existing axis (default 0); the other axes must agree. Dtypes are promoted.
+ * Joins arrays along an existing axis (default 0; null flattens them first, as NumPy); the other
+ * axes must agree. Dtypes are promoted.
  * @example np.concatenate([[[1, 2]], [[3, 4]]], { axis: 1 }) // [[1, 2, 3, 4]]
+ * @example np.concatenate([[[1, 2]], [[3, 4]]], 1) // NumPy's positional axis, the same
  */
-export function concatenate(xs: readonly ArrayLike[], opts: { axis?: number } = {}): Tensor {
-  opts = optionsOf("concatenate", opts);
-  const ts = promoteAll("concatenate", xs);
+export function concatenate(xs: readonly ArrayLike[], ...args: Positional<"concatenate", { axis?: number | null }>): Tensor {
+  const opts = positionalOptions<{ axis?: number | null }>("concatenate", args);
+  const ts0 = promoteAll("concatenate", xs);
+  const ts = opts.axis === null ? ts0.map((t) => reshapeRaw(t, [t.size])) : ts0;
   const first = ts[0]!;
   if (first.ndim === 0) throw new ShapeError(`concatenate: zero-dimensional arrays cannot be concatenated; use stack`);
   const axis = normAxis("concatenate", opts.axis ?? 0, first.ndim);
@@ -159,9 +163,10 @@ export function concatenate(xs: readonly ArrayLike[], opts: { axis?: number } = 
 /**
  * Joins equally shaped arrays along a new axis (default 0).
  * @example np.stack([[1, 2], [3, 4]], { axis: 1 }) // [[1, 3], [2, 4]]
+ * @example np.stack([[1, 2], [3, 4]], -1) // NumPy's positional axis: [[1, 3], [2, 4]]
  */
-export function stack(xs: readonly ArrayLike[], opts: { axis?: number } = {}): Tensor {
-  opts = optionsOf("stack", opts);
+export function stack(xs: readonly ArrayLike[], ...args: Positional<"stack", { axis?: number }>): Tensor {
+  const opts = positionalOptions<{ axis?: number }>("stack", args);
   const ts = promoteAll("stack", xs);
   const first = ts[0]!;
   if (ts.some((t) => !shapeEq(t.shape, first.shape))) {
@@ -177,9 +182,10 @@ export function stack(xs: readonly ArrayLike[], opts: { axis?: number } = {}): T
  * `split(x, 3)` cuts an axis (default 0) into 3 equal parts; `split(x, [2, 5])` cuts before
  * indices 2 and 5 (Python slice rules: negative indices count from the end, out-of-range clamp).
  * @example np.split(np.array([1, 2, 3, 4, 5]), [2, 3]) // [[1, 2], [3], [4, 5]]
+ * @example np.split(np.zeros([2, 6]), 3, 1) // NumPy's positional axis: three [2, 2] arrays
  */
-export function split(x: ArrayLike, indicesOrSections: number | readonly number[], opts: { axis?: number } = {}): Tensor[] {
-  opts = optionsOf("split", opts);
+export function split(x: ArrayLike, indicesOrSections: number | readonly number[], ...args: Positional<"split", { axis?: number }>): Tensor[] {
+  const opts = positionalOptions<{ axis?: number }>("split", args);
   const t = asTensor(x, "split");
   const axis = normAxis("split", opts.axis ?? 0, t.ndim);
   const n = t.shape[axis]!;
@@ -231,9 +237,9 @@ export function tile(x: ArrayLike, reps: number | readonly number[]): Tensor {
  * Repeats each element `repeats` times along `axis` (absent: over the flattened array).
  * @example np.repeat(np.array([[1, 2], [3, 4]]), 2, { axis: 1 }) // [[1, 1, 2, 2], [3, 3, 4, 4]]
  */
-export function repeat(x: ArrayLike, repeats: number, opts?: { axis?: number }): Tensor {
+export function repeat(x: ArrayLike, repeats: number, ...args: Positional<"repeat", { axis?: number }>): Tensor {
   let t = asTensor(x, "repeat");
-  opts = optionsOf("repeat", opts);
+  const opts = positionalOptions<{ axis?: number }>("repeat", args);
   if (!Number.isInteger(repeats) || repeats < 0) throw new ValueError(`repeat: repeats must be a non-negative integer, got ${describeValue(repeats)}`);
   if (opts.axis === undefined || opts.axis === null) t = reshapeRaw(t, [t.size]);
   const axis = normAxis("repeat", opts.axis ?? 0, t.ndim);

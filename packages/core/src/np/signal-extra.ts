@@ -14,6 +14,7 @@ import { take } from "./indexing.js";
 import { arange, linspace } from "./creation.js";
 import { checkInt, iota, sliceAxis } from "./compose-helpers.js";
 import { asTensor, astypeRaw, fullRaw, optionsOf, registeredVmap, reshapeRaw, resultDType } from "./util.js";
+import { type Positional, positionalOptions } from "./positional.js";
 
 // ---------------------------------------------------------------------------------------------
 // Windows (float32, as jax.numpy)
@@ -154,9 +155,10 @@ function cropMode(full: Tensor, n: number, m: number, mode: ConvolveMode, ceilSa
  * (default, length n+m-1), "same" (length max(n, m), centred as NumPy) or "valid" (length
  * max(n, m) - min(n, m) + 1). Ints stay int; bools count as int32.
  * @example np.convolve([1, 2, 3], [0, 1, 0.5]) // [0, 1, 2.5, 4, 1.5]
+ * @example np.convolve([1, 2, 3], [0, 1, 0.5], "same") // NumPy's positional mode: [1, 2.5, 4]
  */
-export function convolve(a: ArrayLike, v: ArrayLike, options?: { mode?: ConvolveMode }): Tensor {
-  const mode = modeOf("convolve", optionsOf("convolve", options).mode ?? "full");
+export function convolve(a: ArrayLike, v: ArrayLike, ...args: Positional<"convolve", { mode?: ConvolveMode }>): Tensor {
+  const mode = modeOf("convolve", positionalOptions<{ mode?: ConvolveMode }>("convolve", args).mode ?? "full");
   const x = checkSignal("convolve", "a", a), y = checkSignal("convolve", "v", v);
   const full = correlateFull("convolve", x, flip(y));
   return cropMode(full, x.shape[0]!, y.shape[0]!, mode, false);
@@ -167,8 +169,8 @@ export function convolve(a: ArrayLike, v: ArrayLike, options?: { mode?: Convolve
  * `c[k] = sum_n a[n + k] v[n]`; `mode` "valid" (default, as NumPy), "same" or "full".
  * @example np.correlate([1, 2, 3], [0, 1, 0.5]) // [3.5]
  */
-export function correlate(a: ArrayLike, v: ArrayLike, options?: { mode?: ConvolveMode }): Tensor {
-  const mode = modeOf("correlate", optionsOf("correlate", options).mode ?? "valid");
+export function correlate(a: ArrayLike, v: ArrayLike, ...args: Positional<"correlate", { mode?: ConvolveMode }>): Tensor {
+  const mode = modeOf("correlate", positionalOptions<{ mode?: ConvolveMode }>("correlate", args).mode ?? "valid");
   const x = checkSignal("correlate", "a", a), y = checkSignal("correlate", "v", v);
   const full = correlateFull("correlate", x, y);
   // NumPy computes a shorter `a` as the reversed correlation of (v, a): its "same" window then

@@ -9,6 +9,7 @@ import { fmtShape, normAxis, shapeEq } from "../shape.js";
 import { type ArrayLike, Tensor } from "../tensor.js";
 import { sortOperands, sortWithIndices } from "../lax/sort-ops.js";
 import { checkBool, checkInt, iota } from "./compose-helpers.js";
+import { type Positional, positionalOptions } from "./positional.js";
 import { apply, asTensor, astypeRaw, broadcastRaw, fullRaw, optionsOf, reshapeRaw, resultDType } from "./util.js";
 
 /** An axis option: a number, or null to sort the flattened array. */
@@ -41,8 +42,8 @@ export interface SortOptions {
  * np.sort([[3, 1], [0, 2]], { axis: 0 });   // [[0, 1], [3, 2]]
  * np.sort([[3, 1], [0, 2]], { axis: null }); // [0, 1, 2, 3]
  */
-export function sort(a: ArrayLike, options?: SortOptions): Tensor {
-  const opts = optionsOf("sort", options);
+export function sort(a: ArrayLike, ...args: Positional<"sort", SortOptions>): Tensor {
+  const opts = positionalOptions<SortOptions>("sort", args);
   const { t, axis } = sortInput("sort", a, opts.axis);
   const descending = checkBool("sort", "descending", opts.descending);
   checkBool("sort", "stable", opts.stable);
@@ -58,8 +59,8 @@ export function sort(a: ArrayLike, options?: SortOptions): Tensor {
  * np.argsort([3, 1, 2, 1]);                        // [1, 3, 2, 0]
  * np.argsort([3, 1, 2, 1], { descending: true });  // [0, 2, 1, 3]
  */
-export function argsort(a: ArrayLike, options?: SortOptions): Tensor {
-  const opts = optionsOf("argsort", options);
+export function argsort(a: ArrayLike, ...args: Positional<"argsort", SortOptions>): Tensor {
+  const opts = positionalOptions<SortOptions>("argsort", args);
   const { t, axis } = sortInput("argsort", a, opts.axis);
   const descending = checkBool("argsort", "descending", opts.descending);
   checkBool("argsort", "stable", opts.stable);

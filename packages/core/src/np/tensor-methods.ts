@@ -16,15 +16,8 @@ import * as mat from "./matrix-extra.js";
 import * as red from "./reduce.js";
 import * as shp from "./shape.js";
 import * as srt from "./sort.js";
-import type { AxisOr, ReduceOptions, VarOptions } from "./reduce.js";
-
-/** Options of `argmax`/`argmin`: an axis, or `{ axis, keepdims }`. */
-type ArgOptions = number | null | { axis?: number | null; keepdims?: boolean };
-
-/** A sort method's argument: an axis (null flattens) or the options object. */
-type AxisOption = number | null;
-const sortOptions = (o: AxisOption | srt.SortOptions | undefined): srt.SortOptions | undefined =>
-  typeof o === "number" || o === null ? { axis: o } : o;
+import type { Positional } from "./positional.js";
+import type { ArgReduceOptions, CumsumOptions, ReduceOptions, SumOptions, VarOptions } from "./reduce.js";
 
 /** The methods np attaches to every Tensor; merged into the `Tensor` class's type below. */
 interface TensorMethods {
@@ -105,36 +98,36 @@ interface TensorMethods {
   view(dtype: DType): Tensor;
 
   // ------------------------------------------------------------------ reductions
-  /** `np.sum(this, opts)`: `x.sum()`, `x.sum(0)`, `x.sum({ axis: [0, 1], keepdims: true })`. */
-  sum(opts?: AxisOr<ReduceOptions>): Tensor;
+  /** `np.sum(this, ...)`: `x.sum()`, `x.sum(0)`, `x.sum([0, 2], { keepdims: true })`, `x.sum({ axis: [0, 1], keepdims: true })`. */
+  sum(...args: Positional<"sum", SumOptions>): Tensor;
   /** `np.mean(this, opts)`. */
-  mean(opts?: AxisOr<ReduceOptions>): Tensor;
+  mean(...args: Positional<"mean", ReduceOptions>): Tensor;
   /** `np.prod(this, opts)`. */
-  prod(opts?: AxisOr<ReduceOptions>): Tensor;
+  prod(...args: Positional<"prod", SumOptions>): Tensor;
   /** `np.max(this, opts)`. */
-  max(opts?: AxisOr<ReduceOptions>): Tensor;
+  max(...args: Positional<"max", ReduceOptions>): Tensor;
   /** `np.min(this, opts)`. */
-  min(opts?: AxisOr<ReduceOptions>): Tensor;
+  min(...args: Positional<"min", ReduceOptions>): Tensor;
   /** `np.argmax(this, opts)`: int32 indices. */
-  argmax(opts?: ArgOptions): Tensor;
+  argmax(...args: Positional<"argmax", ArgReduceOptions>): Tensor;
   /** `np.argmin(this, opts)`: int32 indices. */
-  argmin(opts?: ArgOptions): Tensor;
+  argmin(...args: Positional<"argmin", ArgReduceOptions>): Tensor;
   /** `np.var(this, opts)` (`ddof` in the options). */
-  var(opts?: AxisOr<VarOptions>): Tensor;
+  var(...args: Positional<"var", VarOptions>): Tensor;
   /** `np.std(this, opts)`. */
-  std(opts?: AxisOr<VarOptions>): Tensor;
+  std(...args: Positional<"std", VarOptions>): Tensor;
   /** `np.all(this, opts)`. */
-  all(opts?: AxisOr<ReduceOptions>): Tensor;
+  all(...args: Positional<"all", ReduceOptions>): Tensor;
   /** `np.any(this, opts)`. */
-  any(opts?: AxisOr<ReduceOptions>): Tensor;
+  any(...args: Positional<"any", ReduceOptions>): Tensor;
   /** `np.cumsum(this, opts)`: over the flattened tensor when no axis is given. */
-  cumsum(opts?: number | null | { axis?: number | null }): Tensor;
+  cumsum(...args: Positional<"cumsum", CumsumOptions>): Tensor;
   /** `np.logsumexp(this, opts)`. */
-  logsumexp(opts?: AxisOr<ReduceOptions>): Tensor;
+  logsumexp(...args: Positional<"logsumexp", ReduceOptions>): Tensor;
   /** `np.sort(this, opts)`: a sorted copy (JAX's `Array.sort`; default the last axis, null flattens). */
-  sort(opts?: AxisOption | srt.SortOptions): Tensor;
+  sort(...args: Positional<"sort", srt.SortOptions>): Tensor;
   /** `np.argsort(this, opts)`: the stable int32 sorting positions. */
-  argsort(opts?: AxisOption | srt.SortOptions): Tensor;
+  argsort(...args: Positional<"argsort", srt.SortOptions>): Tensor;
 
   // ------------------------------------------------------------------ shape
   /** `np.reshape(this, shape)`; one `-1` is inferred. */
@@ -158,7 +151,7 @@ interface TensorMethods {
   /** `np.flip(this, axis)`: every axis when none is given. */
   flip(axis?: number | readonly number[]): Tensor;
   /** `np.diagonal(this, opts)`. */
-  diagonal(opts?: { offset?: number; axis1?: number; axis2?: number }): Tensor;
+  diagonal(...args: Positional<"diagonal", mat.DiagonalOptions>): Tensor;
   /** The slices along the first axis, so `const [a, b] = x` works; a 0-d tensor throws a TypeError (KilnTypeError). */
   [Symbol.iterator](): IterableIterator<Tensor>;
 
@@ -168,7 +161,7 @@ interface TensorMethods {
   /** Functional scatter, as JAX's `.at[]`: `x.at(0).set(5)`, `x.at(slice(1)).add(1)`. */
   at(...index: idx.Index[]): idx.AtUpdater;
   /** `np.take(this, indices, opts)`. */
-  take(indices: ArrayLike, opts?: { axis?: number }): Tensor;
+  take(indices: ArrayLike, ...args: Positional<"take", idx.TakeOptions>): Tensor;
 
   // ------------------------------------------------------------------ linear algebra
   /** `np.matmul(this, y)`. */
@@ -220,21 +213,21 @@ const methods: TensorMethods & ThisType<Tensor> = {
   astype(dtype) { return ew.astype(this, dtype); },
   view(dtype) { return bitcastConvertType(this, dtype); },
 
-  sum(opts) { return red.sum(this, opts); },
-  mean(opts) { return red.mean(this, opts); },
-  prod(opts) { return red.prod(this, opts); },
-  max(opts) { return red.max(this, opts); },
-  min(opts) { return red.min(this, opts); },
-  argmax(opts) { return red.argmax(this, opts); },
-  argmin(opts) { return red.argmin(this, opts); },
-  var(opts) { return red.var_(this, opts); },
-  std(opts) { return red.std(this, opts); },
-  all(opts) { return red.all(this, opts); },
-  any(opts) { return red.any(this, opts); },
-  cumsum(opts) { return red.cumsum(this, opts); },
-  logsumexp(opts) { return red.logsumexp(this, opts); },
-  sort(opts) { return srt.sort(this, sortOptions(opts)); },
-  argsort(opts) { return srt.argsort(this, sortOptions(opts)); },
+  sum(...args) { return red.sum(this, ...args); },
+  mean(...args) { return red.mean(this, ...args); },
+  prod(...args) { return red.prod(this, ...args); },
+  max(...args) { return red.max(this, ...args); },
+  min(...args) { return red.min(this, ...args); },
+  argmax(...args) { return red.argmax(this, ...args); },
+  argmin(...args) { return red.argmin(this, ...args); },
+  var(...args) { return red.var_(this, ...args); },
+  std(...args) { return red.std(this, ...args); },
+  all(...args) { return red.all(this, ...args); },
+  any(...args) { return red.any(this, ...args); },
+  cumsum(...args) { return red.cumsum(this, ...args); },
+  logsumexp(...args) { return red.logsumexp(this, ...args); },
+  sort(...args) { return srt.sort(this, ...args); },
+  argsort(...args) { return srt.argsort(this, ...args); },
 
   reshape(shape) { return shp.reshape(this, shape); },
   transpose(axes) { return shp.transpose(this, axes); },
@@ -246,12 +239,12 @@ const methods: TensorMethods & ThisType<Tensor> = {
   broadcastTo(shape) { return shp.broadcastTo(this, shape); },
   swapaxes(a, b) { return shp.swapaxes(this, a, b); },
   flip(axis) { return shp.flip(this, axis); },
-  diagonal(opts) { return mat.diagonal(this, opts); },
+  diagonal(...args) { return mat.diagonal(this, ...args); },
   [Symbol.iterator]() { return iterateFirstAxis(this); },
 
   get(...index) { return idx.get(this, ...index); },
   at(...index) { return idx.at(this, ...index); },
-  take(indices, opts) { return idx.take(this, indices, opts); },
+  take(indices, ...args) { return idx.take(this, indices, ...args); },
 
   matmul(y) { return lin.matmul(this, y); },
   dot(y) { return lin.dot(this, y); },

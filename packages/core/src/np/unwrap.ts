@@ -12,6 +12,7 @@ import { cumsum } from "./reduce.js";
 import { concatenate } from "./shape.js";
 import { sliceAxis } from "./compose-helpers.js";
 import { asTensor, astypeRaw, optionsOf } from "./util.js";
+import { type Positional, positionalOptions } from "./positional.js";
 
 /** Options of `unwrap`. */
 export interface UnwrapOptions {
@@ -29,10 +30,11 @@ export interface UnwrapOptions {
  * `jnp.unwrap` (integer and bool inputs compute in float32). The first value is unchanged.
  * @example np.unwrap([0, 3, 6.5, 0.5]) // [0, 3, 6.5 − 2π, 0.5] ≈ [0, 3, 0.2168, 0.5]
  * @example np.unwrap([0, 1, 4, 9], { period: 4 }) // [0, 1, 0, 1]
+ * @example np.unwrap([0, 1, 4, 9], null, -1, 4) // NumPy order discont, axis, period: the same
  */
-export function unwrap(p: ArrayLike, options?: UnwrapOptions): Tensor {
+export function unwrap(p: ArrayLike, ...args: Positional<"unwrap", UnwrapOptions>): Tensor {
   const op = "unwrap";
-  const { discont, axis, period = 2 * Math.PI } = optionsOf(op, options);
+  const { discont, axis, period = 2 * Math.PI } = positionalOptions<UnwrapOptions>(op, args);
   if (typeof period !== "number" || !Number.isFinite(period) || period <= 0) {
     throw new ValueError(`${op}: period must be a finite positive number, got ${describeValue(period)}`);
   }

@@ -144,18 +144,7 @@ function checkIntRange(op: string, v: number, dt: "int32" | "uint8" | "uint32"):
   }
 }
 
-/**
- * An options argument, checked: absent gives `{}`; anything but a plain object (null, a number, an
- * array) is a ValueError instead of a TypeError on the first property read.
- * @example optionsOf("norm", undefined) // {}; optionsOf("norm", null) throws ValueError
- */
-export function optionsOf<O extends object>(op: string, opts: O | undefined | null): O {
-  if (opts === undefined) return {} as O;
-  if (opts === null || typeof opts !== "object" || Array.isArray(opts)) {
-    throw new ValueError(`${op}: options must be an object, got ${describeValue(opts)}`);
-  }
-  return opts;
-}
+export { optionsOf, positionalOptions, isPlainObject, type Positional } from "./positional.js";
 
 /**
  * The most arrays one call may return as a list (`split`, `arraySplit`, `unstack`…): each is a

@@ -1,0 +1,117 @@
+/**
+ * JAX/NumPy calling conventions: every function in POSITIONAL_PARAMS accepts its NumPy positional
+ * parameters (after its required arguments) with the same result as the options form, rejects
+ * extra or ill-typed positional values with a typed error, and never drops one silently (the bug:
+ * `x.sum([0, 2], { keepdims: true })` lost keepdims, `np.trapezoid(y, x)` ignored x,
+ * `lax.topK(x, 3, 0)` ignored the axis).
+ */
+import { expect } from "chai";
+import { Tensor, ValueError, lax, nn, np, vmap } from "kiln";
+import { POSITIONAL_PARAMS, type PositionalName, positionalOptions } from "../packages/core/src/np/positional.js";
+
+const x3 = np.arange(24).reshape([2, 3, 4]);
+const m = np.array([[1, 5, 2], [4, 0, 3]]);
+const v = np.array([1, 2, 4, 7, 0]);
+const read = (t: unknown): unknown => (Array.isArray(t) ? t.map(read) : t instanceof Tensor ? t.toArraySync() : t);
+
+/**
+ * One call per table entry: the positional form and the equivalent options form. Typed as the
+ * table's keys, so a function added to the table without a case here is a compile error.
+ */
+const CASES: { readonly [K in PositionalName]: readonly [positional: () => unknown, options: () => unknown] } = {
+  sum: [() => x3.sum([0, 2], null, null, true), () => np.sum(x3, { axis: [0, 2], keepdims: true })],
+  prod: [() => np.prod(m, 1, "int32"), () => np.prod(m, { axis: 1, dtype: "int32" })],
+  mean: [() => np.mean(x3, 1, null, null, true), () => np.mean(x3, { axis: 1, keepdims: true })],
+  var: [() => np.var(m, 1, null, null, 1), () => np.var(m, { axis: 1, ddof: 1 })],
+  std: [() => m.std(0, null, null, 0, true), () => np.std(m, { axis: 0, keepdims: true })],
+  max: [() => np.max(m, 0, null, true), () => np.max(m, { axis: 0, keepdims: true })],
+  min: [() => m.min(1, null, true), () => np.min(m, { axis: 1, keepdims: true })],
+  all: [() => np.all(m, 1, null, true), () => np.all(m, { axis: 1, keepdims: true })],
+  any: [() => np.any(m, [0, 1]), () => np.any(m, { axis: [0, 1] })],
+  argmax: [() => np.argmax(m, 1, null, true), () => np.argmax(m, { axis: 1, keepdims: true })],
+  argmin: [() => m.argmin(0), () => np.argmin(m, { axis: 0 })],
+  logsumexp: [() => np.logsumexp(m, 1, null, true), () => np.logsumexp(m, { axis: 1, keepdims: true })],
+  cumsum: [() => np.cumsum(m, 1, "float32"), () => np.cumsum(m, { axis: 1, dtype: "float32" })],
+  cumprod: [() => np.cumprod(m, 0), () => np.cumprod(m, { axis: 0 })],
+  nansum: [() => np.nansum(m, 0, null, null, true), () => np.nansum(m, { axis: 0, keepdims: true })],
+  nanmean: [() => np.nanmean(m, 1), () => np.nanmean(m, { axis: 1 })],
+  nanmax: [() => np.nanmax(m, 1, null, true), () => np.nanmax(m, { axis: 1, keepdims: true })],
+  nanmin: [() => np.nanmin(m, 0), () => np.nanmin(m, { axis: 0 })],
+  countNonzero: [() => np.countNonzero(m, 1, true), () => np.countNonzero(m, { axis: 1, keepdims: true })],
+  average: [() => np.average(m, 1, [1, 2, 3]), () => np.average(m, { axis: 1, weights: [1, 2, 3] })],
+  diff: [() => np.diff(m, 1, 0), () => np.diff(m, { n: 1, axis: 0 })],
+  trapezoid: [() => np.trapezoid(v, [0, 1, 3, 4, 8]), () => np.trapezoid(v, { x: [0, 1, 3, 4, 8] })],
+  split: [() => np.split(x3, 2, 2), () => np.split(x3, 2, { axis: 2 })],
+  arraySplit: [() => np.arraySplit(x3, 3, -1), () => np.arraySplit(x3, 3, { axis: -1 })],
+  unstack: [() => np.unstack(m, 1), () => np.unstack(m, { axis: 1 })],
+  concatenate: [() => np.concatenate([m, m], 1), () => np.concatenate([m, m], { axis: 1 })],
+  stack: [() => np.stack([m, m], -1), () => np.stack([m, m], { axis: -1 })],
+  append: [() => np.append(m, m, 0), () => np.append(m, m, { axis: 0 })],
+  roll: [() => np.roll(m, 1, 1), () => np.roll(m, 1, { axis: 1 })],
+  repeat: [() => np.repeat(m, 2, 0), () => np.repeat(m, 2, { axis: 0 })],
+  sort: [() => np.sort(m, 0), () => np.sort(m, { axis: 0 })],
+  argsort: [() => m.argsort(0), () => np.argsort(m, { axis: 0 })],
+  take: [() => np.take(m, [2, 0], 1), () => np.take(m, [2, 0], { axis: 1 })],
+  diagonal: [() => np.diagonal(x3, 1, 1, 2), () => np.diagonal(x3, { offset: 1, axis1: 1, axis2: 2 })],
+  trace: [() => np.trace(x3, 0, 1, 2), () => np.trace(x3, { axis1: 1, axis2: 2 })],
+  tri: [() => np.tri(3, 4, 1, "int32"), () => np.tri(3, 4, { k: 1, dtype: "int32" })],
+  vander: [() => np.vander([1, 2, 3], 4, true), () => np.vander([1, 2, 3], { N: 4, increasing: true })],
+  unwrap: [() => np.unwrap([0, 1, 4, 9], null, -1, 4), () => np.unwrap([0, 1, 4, 9], { period: 4 })],
+  convolve: [() => np.convolve([1, 2, 3], [0, 1, 0.5], "same"), () => np.convolve([1, 2, 3], [0, 1, 0.5], { mode: "same" })],
+  correlate: [() => np.correlate([1, 2, 3], [0, 1, 0.5], "full"), () => np.correlate([1, 2, 3], [0, 1, 0.5], { mode: "full" })],
+  linspace: [() => np.linspace(0, 1, 4, false), () => np.linspace(0, 1, 4, { endpoint: false })],
+  logspace: [() => np.logspace(0, 3, 4, true, 2), () => np.logspace(0, 3, 4, { base: 2 })],
+  geomspace: [() => np.geomspace(1, 1000, 3, false), () => np.geomspace(1, 1000, 3, { endpoint: false })],
+  "fft.fft": [() => read(np.fft.fft(m, 4, 0).re), () => read(np.fft.fft(m, { n: 4, axis: 0 }).re)],
+  "fft.ifft": [() => read(np.fft.ifft(m, null, 0).im), () => read(np.fft.ifft(m, { axis: 0 }).im)],
+  "lax.topK": [() => lax.topK(m, 1, 0), () => [np.max(m, { axis: 0, keepdims: true }), np.argmax(m, { axis: 0, keepdims: true })]],
+  convGeneralDilated: [
+    () => lax.convGeneralDilated(np.ones([1, 1, 5]), np.ones([1, 1, 3]), [2], [[1, 1]], null, [1]),
+    () => lax.convGeneralDilated(np.ones([1, 1, 5]), np.ones([1, 1, 3]), { windowStrides: [2], padding: [[1, 1]], rhsDilation: [1] }),
+  ],
+  vmap: [() => vmap((a: Tensor, b: Tensor) => a.mul(b).sum(), [0, null])(m, np.array([1, 2, 3])), () => vmap((a: Tensor, b: Tensor) => a.mul(b).sum(), { inAxes: [0, null] })(m, np.array([1, 2, 3]))],
+  softmax: [() => nn.softmax(m, [0, 1]), () => nn.softmax(m, { axis: [0, 1] })],
+  logSoftmax: [() => nn.logSoftmax(m, 0), () => nn.logSoftmax(m, { axis: 0 })],
+};
+
+describe("positional parameters (NumPy/JAX calling conventions)", () => {
+  for (const name of Object.keys(POSITIONAL_PARAMS) as PositionalName[]) {
+    it(`${name}: positional and options forms agree`, () => {
+      const [pos, opt] = CASES[name];
+      expect(read(pos())).to.deep.equal(read(opt()));
+    });
+  }
+
+  it("the silently-dropped cases of the bug report now take effect", () => {
+    expect(x3.sum([0, 2], { keepdims: true }).shape).to.deep.equal([1, 3, 1]);
+    expect(np.trapezoid([1, 2, 3], [4, 6, 8]).itemSync()).to.equal(8); // was 4: x ignored
+    expect(read(lax.topK(np.array([[1, 9], [4, 2]]), 1, 0)[0])).to.deep.equal([[4, 9]]);
+    expect(np.diff([1, 5, 2], 0, -1, [9], [9]).toArraySync()).to.deep.equal([1, 5, 2]); // n=0 returns a
+    // x of lower rank than y broadcasts against it (NumPy): [[3, 4], [3, 4]]
+    expect(np.trapezoid(np.ones([2, 2, 3]), [[0, 1, 3], [0, 2, 4]]).toArraySync()).to.deep.equal([[3, 4], [3, 4]]);
+  });
+
+  it("too many positional values is a ValueError naming the parameters", () => {
+    expect(() => np.diff(v, 1, 0, null, null, 3 as never)).to.throw(ValueError, /diff: takes at most 4 positional arguments .*n, axis, prepend, append/);
+    expect(() => lax.topK(m, 1, 0, 1 as never)).to.throw(ValueError, /lax\.topK: takes at most 1 positional argument/);
+    expect(() => np.split(m, 3, 1, 1 as never)).to.throw(ValueError, /split: takes at most 1/);
+  });
+
+  it("a positional value of the wrong kind names the parameter", () => {
+    expect(() => np.sum(m, "0" as never)).to.throw(ValueError, /sum: axis .*must be an axis/);
+    expect(() => np.diff(v, 1, 0.5)).to.throw(ValueError, /diff: axis .*must be an integer axis, got 0.5/);
+    expect(() => np.logspace(0, 1, 3, "yes" as never)).to.throw(ValueError, /logspace: endpoint .*must be a boolean/);
+    expect(() => np.sum(m, 0, null, np.zeros([2]) as never)).to.throw(ValueError, /sum: out .*no out=/);
+    expect(() => np.mean(m, 0, "float32" as never)).to.throw(ValueError, /mean: dtype .*does not support/);
+  });
+
+  it("a value given both positionally and in the options object is a ValueError", () => {
+    expect(() => np.diff(v, 1, 0, { axis: 0 })).to.throw(ValueError, /diff: axis given both positionally and in the options object/);
+  });
+
+  it("the options object stays the documented form; undefined leaves the default", () => {
+    expect(np.diff(v, undefined, undefined, { append: [0] }).toArraySync()).to.deep.equal([1, 2, 3, -7, 0]);
+    expect(positionalOptions("diff", [1, -1])).to.deep.equal({ n: 1, axis: -1 });
+    expect(positionalOptions("sum", [[0, 2], { keepdims: true }])).to.deep.equal({ axis: [0, 2], keepdims: true });
+  });
+});
