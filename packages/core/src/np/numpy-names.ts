@@ -22,7 +22,7 @@ function asFloat(x: ArrayLike, op: string): Tensor {
 }
 
 /** `abs` under NumPy's other name. @example np.absolute([-1, 2]) // [1, 2] */
-export const absolute = (x: ArrayLike): Tensor => abs(x);
+export const absolute = abs;
 
 /** `round` under NumPy's older name. @example np.around([0.5, 1.5, 2.675], 0) // [0, 2, 3] */
 export const around = (x: ArrayLike, decimals = 0): Tensor => round(x, decimals);
