@@ -276,9 +276,36 @@ export function readBufferSync(buf: DataBuffer, op: string): TypedArray {
   return (owner ?? active).readSync(buf);
 }
 
+/**
+ * Pending nodes to compute and keep along with what a read asked for: values are computed only
+ * when read, so an eager loop that carries a value it never reads (`w = w.mul(0.99).add(g)`, a
+ * loss read each step) would recompute the carried value's whole history at every read — time
+ * quadratic in the step count. Depths fall into bands of `CUT_DEPTH` levels; a read also realizes
+ * each node its pending graph reaches across a band boundary (caching it as any realized node is,
+ * for as long as the node lives), so no later read recomputes more than two bands of a chain.
+ * Graphs shallower than one band (nearly all eager code) are unchanged.
+ */
 function pendingOf(nodes: readonly Node[]): Node[] {
-  return [...new Set(nodes.filter((n) => bufferOf(n) === undefined))];
+  const pending = [...new Set(nodes.filter((n) => bufferOf(n) === undefined))];
+  if (!pending.some((n) => n.depth >= CUT_DEPTH)) return pending;
+  const band = (n: Node) => Math.floor(n.depth / CUT_DEPTH);
+  const seen = new Set<Node>(pending);
+  const stack = [...pending];
+  const cuts: Node[] = [];
+  while (stack.length) {
+    const n = stack.pop()!;
+    for (const i of n.inputs) {
+      if (seen.has(i)) continue;
+      seen.add(i);
+      if (i.inputs.length === 0 || bufferOf(i) !== undefined) continue;
+      if (band(i) < band(n)) cuts.push(i);
+      else stack.push(i);
+    }
+  }
+  return cuts.length ? [...pending, ...cuts] : pending;
 }
+/** Levels of a pending chain in one band (see pendingOf). */
+const CUT_DEPTH = 64;
 
 /**
  * Realizes nodes synchronously; returns their data leaves. Read values through the returned

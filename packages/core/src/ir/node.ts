@@ -29,6 +29,8 @@ export interface Node<P extends Prim = Prim> {
   readonly aval: Aval;
   /** Structural key: equal keys mean equal computations (leaves `data`/`input` are unique). */
   readonly key: string;
+  /** Ops on the longest path down to a leaf (leaves are 0); realize.ts cuts long pending chains by it. */
+  readonly depth: number;
 }
 
 let nextId = 1;
@@ -50,7 +52,11 @@ class GraphNode<P extends Prim> implements Node<P> {
     key?: string,
   ) {
     this.#key = key;
+    let d = -1;
+    for (const i of inputs) if (i.depth > d) d = i.depth;
+    this.depth = d + 1;
   }
+  readonly depth: number;
   get key(): string {
     // A private field stays writable on a frozen object: the cache does not change the node.
     return (this.#key ??= nodeKey(this.prim, this.params, this.inputs, this.aval, this.id));
