@@ -1,0 +1,407 @@
+/**
+ * Common jax.numpy functions that are compositions of existing np ops (no new primitive):
+ * flattening and rank promotion, creation aliases, `inner`/`kron`, the index helpers
+ * (`nonzero`, `argwhere`, `unravelIndex`, `triuIndices`, …), `interp`/`digitize` and the NaN-skipping
+ * arg-reductions. Semantics follow JAX where it differs from NumPy (clipped indices, -1 for an
+ * all-NaN `nanargmax`, static `size` for data-dependent shapes).
+ */
+import { isFloat, isInt } from "../dtype.js";
+import { ConcretizationError, DTypeError, ShapeError, ValueError, describeValue } from "../errors.js";
+import { fmtShape } from "../shape.js";
+import { type ArrayLike, Tensor } from "../tensor.js";
+import { atLeastNd, checkInt, iota } from "./compose-helpers.js";
+import { type DTypeOption, array, eye, zeros } from "./creation.js";
+import {
+  add, astype, divide, equal, floorDivide, greater, greaterEqual, isnan, less, logicalOr, multiply, notEqual, remainder,
+  subtract, where,
+} from "./elementwise.js";
+import { take } from "./indexing.js";
+import { tensordot } from "./linalg.js";
+import { type CumulativeOptions, cumprod } from "./math-extra.js";
+import { all, any, argmax, argmin } from "./reduce.js";
+import { flip, reshape, stack } from "./shape.js";
+import { searchsorted } from "./sort.js";
+import { apply, asTensor, astypeRaw, fullRaw, optionsOf, reshapeRaw } from "./util.js";
+
+/**
+ * The flattened array (C order), `reshape(x, [-1])`.
+ * @example np.ravel([[1, 2], [3, 4]]) // [1, 2, 3, 4]
+ */
+export function ravel(x: ArrayLike): Tensor {
+  return reshape(x, [-1]);
+}
+
+function atLeastMany(op: string, rank: 1 | 2 | 3, xs: readonly ArrayLike[]): Tensor | Tensor[] {
+  if (xs.length === 0) throw new ValueError(`${op}: needs at least one array`);
+  const out = xs.map((x) => atLeastNd(asTensor(x, op), rank));
+  return out.length === 1 ? out[0]! : out;
+}
+
+/**
+ * Views with at least one dimension (a scalar becomes shape [1]); one argument gives a Tensor,
+ * several give an array of Tensors (JAX's tuple).
+ * @example np.atleast1d(5).shape // [1]
+ */
+export function atleast1d(x: ArrayLike): Tensor;
+export function atleast1d(...xs: ArrayLike[]): Tensor[];
+export function atleast1d(...xs: ArrayLike[]): Tensor | Tensor[] {
+  return atLeastMany("atleast1d", 1, xs);
+}
+
+/**
+ * Views with at least two dimensions: a 1-D array of length n becomes [1, n].
+ * @example np.atleast2d([1, 2]).shape // [1, 2]
+ */
+export function atleast2d(x: ArrayLike): Tensor;
+export function atleast2d(...xs: ArrayLike[]): Tensor[];
+export function atleast2d(...xs: ArrayLike[]): Tensor | Tensor[] {
+  return atLeastMany("atleast2d", 2, xs);
+}
+
+/**
+ * Views with at least three dimensions: [n] becomes [1, n, 1] and [m, n] becomes [m, n, 1] (NumPy).
+ * @example np.atleast3d([[1, 2]]).shape // [1, 2, 1]
+ */
+export function atleast3d(x: ArrayLike): Tensor;
+export function atleast3d(...xs: ArrayLike[]): Tensor[];
+export function atleast3d(...xs: ArrayLike[]): Tensor | Tensor[] {
+  return atLeastMany("atleast3d", 3, xs);
+}
+
+/**
+ * An array of the given shape; as in JAX (which has no uninitialised memory) it is zeros.
+ * @example np.empty([2, 2]) // [[0, 0], [0, 0]]
+ */
+export function empty(shape: readonly number[], opts: DTypeOption = {}): Tensor {
+  return zeros(shape, opts);
+}
+
+/**
+ * The n×n identity matrix, `eye(n)`.
+ * @example np.identity(2, { dtype: "int32" }) // [[1, 0], [0, 1]]
+ */
+export function identity(n: number, opts: DTypeOption = {}): Tensor {
+  return eye(n, opts);
+}
+
+/**
+ * A copy of `x` as a Tensor. Tensors are immutable, so the copy may share the original's storage.
+ * @example np.copy([1, 2]) // [1, 2]
+ */
+export function copy(x: ArrayLike): Tensor {
+  return asTensor(x, "copy");
+}
+
+/**
+ * Inner product over the last axes of `a` and `b` (a scalar operand multiplies); the result has
+ * `a`'s other axes, then `b`'s.
+ * @example np.inner([1, 2, 3], [4, 5, 6]) // 32
+ * @example np.inner([[1, 2], [3, 4]], [[1, 2], [0, 1]]) // [[5, 2], [11, 4]]
+ */
+export function inner(a: ArrayLike, b: ArrayLike): Tensor {
+  const ta = asTensor(a, "inner"), tb = asTensor(b, "inner");
+  if (ta.ndim === 0 || tb.ndim === 0) return multiply(ta, tb);
+  return tensordot(ta, tb, [[-1], [-1]]);
+}
+
+/**
+ * The Kronecker product: blocks `a[i, j] * b` (ranks are equalised by leading 1s, as NumPy).
+ * @example np.kron([[1, 2], [3, 4]], [[1, 1]]) // [[1, 1, 2, 2], [3, 3, 4, 4]]
+ */
+export function kron(a: ArrayLike, b: ArrayLike): Tensor {
+  const ta = asTensor(a, "kron"), tb = asTensor(b, "kron");
+  const nd = Math.max(ta.ndim, tb.ndim);
+  const sa = [...Array<number>(nd - ta.ndim).fill(1), ...ta.shape];
+  const sb = [...Array<number>(nd - tb.ndim).fill(1), ...tb.shape];
+  // Interleave the axes (a0, b0, a1, b1, …) so one broadcast multiply makes every block, then merge pairs.
+  const prodAB = multiply(reshape(ta, sa.flatMap((d) => [d, 1])), reshape(tb, sb.flatMap((d) => [1, d])));
+  return reshape(prodAB, sa.map((d, i) => d * sb[i]!));
+}
+
+/** Options of {@link nonzero}, {@link argwhere} and {@link flatnonzero}. */
+export interface NonzeroOptions {
+  /**
+   * The static number of results (JAX): required under jit/vmap/grad, where the count is not
+   * known while tracing. Fewer nonzeros are padded with `fillValue`; more are cut to the first `size`.
+   */
+  size?: number;
+  /** The padding index when `size` exceeds the count (default 0, as JAX). */
+  fillValue?: number;
+}
+
+/** The flat int32 positions of `t`'s nonzeros (padded with -1 up to size), and which slots are real. */
+function nonzeroFlat(op: string, t: Tensor, options: NonzeroOptions | undefined): { pos: Tensor; real: Tensor; fill: number } {
+  const opts = optionsOf(op, options);
+  const fill = opts.fillValue === undefined ? 0 : checkInt(op, "fillValue", opts.fillValue);
+  const n = t.size;
+  const mask = notEqual(reshapeRaw(t, [n]), 0);
+  const count = apply("reduceSum", [astypeRaw(mask, "int32")], { axes: [0] });
+  const size = opts.size === undefined ? concreteCount(op, count) : checkInt(op, "size", opts.size, 0);
+  // Nonzero k goes to slot k (its running count - 1); zeros aim past the end and are dropped.
+  const slot = subtract(apply("cumsum", [astypeRaw(mask, "int32")], { axis: 0, reverse: false }), 1);
+  const target = where(mask, slot, size + 1);
+  const scattered = apply("scatter", [fullRaw([size + 1], 0, "int32"), target, iota([n], 0)], { axis: 0 });
+  const pos = apply("slice", [scattered], { start: [0], stop: [size], step: [1] });
+  const real = less(iota([size], 0), count);
+  return { pos, real, fill };
+}
+
+/** The nonzero count, read eagerly: the size-less forms only work on concrete values (as `unique`). */
+function concreteCount(op: string, count: Tensor): number {
+  try {
+    return count.itemSync();
+  } catch (e) {
+    if (e instanceof ConcretizationError) {
+      throw new ConcretizationError(
+        `${op}: the number of nonzero elements of a traced array is not known while tracing (jit, vmap, grad); ` +
+          `pass a static size, e.g. np.${op}(x, { size: n, fillValue })`,
+      );
+    }
+    throw e;
+  }
+}
+
+/**
+ * int32 positions of the nonzero elements of the flattened `x`. Without `size` it needs concrete
+ * values (as `unique`); with `size` it works under jit/vmap.
+ * @example np.flatnonzero([[0, 3], [4, 0]]) // [1, 2]
+ * @example np.flatnonzero([0, 5], { size: 3, fillValue: -1 }) // [1, -1, -1]
+ */
+export function flatnonzero(x: ArrayLike, options?: NonzeroOptions): Tensor {
+  const { pos, real, fill } = nonzeroFlat("flatnonzero", asTensor(x, "flatnonzero"), options);
+  return where(real, pos, fill);
+}
+
+/**
+ * One int32 index array per axis of the nonzero elements of `x` (row-major order); a 0-d input
+ * is a ShapeError (JAX). `size`/`fillValue` as {@link flatnonzero}.
+ * @example np.nonzero([[0, 3], [4, 0]]) // [[0, 1], [1, 0]]
+ */
+export function nonzero(x: ArrayLike, options?: NonzeroOptions): Tensor[] {
+  const t = asTensor(x, "nonzero");
+  if (t.ndim === 0) throw new ShapeError(`nonzero: not defined for a 0-d array; use np.atleast1d(x) first (JAX)`);
+  const { pos, real, fill } = nonzeroFlat("nonzero", t, options);
+  return unravelRaw(pos, t.shape).map((ix) => where(real, ix, fill));
+}
+
+/**
+ * The indices of the nonzero elements, one row per element: int32 of shape [count, ndim].
+ * `size`/`fillValue` as {@link flatnonzero}.
+ * @example np.argwhere([[0, 3], [4, 0]]) // [[0, 1], [1, 0]]
+ */
+export function argwhere(x: ArrayLike, options?: NonzeroOptions): Tensor {
+  const t = asTensor(x, "argwhere");
+  const { pos, real, fill } = nonzeroFlat("argwhere", t, options);
+  if (t.ndim === 0) return reshapeRaw(pos, [pos.size, 0]);
+  return stack(unravelRaw(pos, t.shape).map((ix) => where(real, ix, fill)), { axis: 1 });
+}
+
+/** Row-major coordinates of in-range int32 flat indices. */
+function unravelRaw(flat: Tensor, shape: readonly number[]): Tensor[] {
+  const out: Tensor[] = [];
+  let rest = flat;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    const d = shape[i]!;
+    out.unshift(i === 0 ? rest : remainder(rest, d));
+    if (i > 0) rest = floorDivide(rest, d);
+  }
+  return out;
+}
+
+/** int32 indices: an integer Tensor, or plain (nested) JS integers, which would otherwise become float32. */
+function intIndex(op: string, x: ArrayLike): Tensor {
+  if (!(x instanceof Tensor)) {
+    const flat = Array.isArray(x) ? (x as unknown[]).flat(Infinity) : [x];
+    const bad = flat.find((v) => typeof v !== "number" || !Number.isInteger(v));
+    if (bad !== undefined) throw new DTypeError(`${op}: indices must be integers, got ${describeValue(bad)}`);
+    return asTensor(x, op, "int32");
+  }
+  const t = x;
+  if (!isInt(t.dtype)) throw new DTypeError(`${op}: indices must be integers, got dtype ${t.dtype}`);
+  return astypeRaw(t, "int32");
+}
+
+function checkShape(op: string, shape: readonly number[]): void {
+  if (!Array.isArray(shape)) throw new ValueError(`${op}: shape must be an array of sizes, got ${describeValue(shape)}`);
+  shape.forEach((d) => checkInt(op, "each size of shape", d, 0));
+}
+
+/**
+ * The coordinates in an array of `shape` of flat (row-major) `indices`, one int32 array per axis.
+ * As JAX (not NumPy), negative indices count from the end and out-of-range ones are clipped.
+ * @example np.unravelIndex([5, 1], [2, 3]) // [[1, 0], [2, 1]]
+ */
+export function unravelIndex(indices: ArrayLike, shape: readonly number[]): Tensor[] {
+  checkShape("unravelIndex", shape);
+  const idx = intIndex("unravelIndex", indices);
+  const total = shape.reduce((a, b) => a * b, 1);
+  if (total === 0) throw new ValueError(`unravelIndex: cannot unravel into an empty shape ${fmtShape(shape)}`);
+  const wrapped = where(less(idx, 0), add(idx, total), idx);
+  return unravelRaw(where(less(wrapped, 0), 0, where(greater(wrapped, total - 1), total - 1, wrapped)), shape);
+}
+
+/** Options of {@link ravelMultiIndex}. */
+export interface RavelMultiIndexOptions {
+  /**
+   * Out-of-range coordinates: "raise" (default; reads the values, so not under jit), "wrap"
+   * (modulo the size) or "clip" (to the range).
+   */
+  mode?: "raise" | "wrap" | "clip";
+}
+
+/**
+ * Flat (row-major) int32 indices of coordinates `multiIndex` (one integer array per axis of `dims`).
+ * @example np.ravelMultiIndex([[1, 0], [2, 1]], [2, 3]) // [5, 1]
+ */
+export function ravelMultiIndex(multiIndex: readonly ArrayLike[], dims: readonly number[], options?: RavelMultiIndexOptions): Tensor {
+  const op = "ravelMultiIndex";
+  const mode = optionsOf(op, options).mode ?? "raise";
+  if (mode !== "raise" && mode !== "wrap" && mode !== "clip") throw new ValueError(`${op}: mode must be "raise", "wrap" or "clip", got ${describeValue(mode)}`);
+  checkShape(op, dims);
+  if (!Array.isArray(multiIndex) || multiIndex.length !== dims.length) {
+    throw new ValueError(`${op}: needs one index array per dimension (${dims.length}), got ${Array.isArray(multiIndex) ? multiIndex.length : describeValue(multiIndex)}`);
+  }
+  const coords = multiIndex.map((m) => intIndex(op, m));
+  if (mode === "raise") {
+    const bad = coords.map((c, i) => logicalOr(less(c, 0), greaterEqual(c, dims[i]!)));
+    let anyBad: boolean;
+    try {
+      anyBad = bad.some((b) => any(b).itemSync() as unknown as boolean);
+    } catch (e) {
+      if (e instanceof ConcretizationError) throw new ConcretizationError(`${op}: mode "raise" reads the indices, which are traced here (jit, vmap, grad); pass mode "clip" or "wrap"`);
+      throw e;
+    }
+    if (anyBad) throw new ValueError(`${op}: invalid entry in coordinates array for dims ${fmtShape(dims)}`);
+  }
+  let flat: Tensor = asTensor(0, op, "int32");
+  coords.forEach((c, i) => {
+    const d = dims[i]!;
+    const inRange = mode === "wrap" ? remainder(c, d) : where(less(c, 0), 0, where(greater(c, d - 1), d - 1, c));
+    flat = add(multiply(flat, d), inRange);
+  });
+  return flat;
+}
+
+function triangleIndices(op: string, n: number, k: number, m: number | undefined, keep: (i: number, j: number) => boolean): Tensor[] {
+  checkInt(op, "n", n, 0);
+  checkInt(op, "k", k);
+  const cols = m === undefined ? n : checkInt(op, "m", m, 0);
+  const rows: number[] = [], cs: number[] = [];
+  // The shape depends only on the static n, k, m, so the indices are built on the host.
+  for (let i = 0; i < n; i++) for (let j = 0; j < cols; j++) if (keep(i, j - k)) { rows.push(i); cs.push(j); }
+  return [array(rows, { dtype: "int32" }), array(cs, { dtype: "int32" })];
+}
+
+/**
+ * Row and column indices (int32) of the upper triangle of an n×m matrix, from diagonal `k` up.
+ * @example np.triuIndices(3, 1) // [[0, 0, 1], [1, 2, 2]]
+ */
+export function triuIndices(n: number, k = 0, m?: number): Tensor[] {
+  return triangleIndices("triuIndices", n, k, m, (i, jk) => jk >= i);
+}
+
+/**
+ * Row and column indices (int32) of the lower triangle of an n×m matrix, up to diagonal `k`.
+ * @example np.trilIndices(3) // [[0, 1, 1, 2, 2, 2], [0, 0, 1, 0, 1, 2]]
+ */
+export function trilIndices(n: number, k = 0, m?: number): Tensor[] {
+  return triangleIndices("trilIndices", n, k, m, (i, jk) => jk <= i);
+}
+
+/** Options of {@link nanargmax} and {@link nanargmin}. */
+export interface NanArgOptions {
+  axis?: number | null;
+  keepdims?: boolean;
+}
+
+function nanArg(op: "nanargmax" | "nanargmin", x: ArrayLike, options: NanArgOptions | undefined): Tensor {
+  const opts = optionsOf(op, options);
+  const t = asTensor(x, op);
+  const arg = op === "nanargmax" ? argmax : argmin;
+  if (!isFloat(t.dtype)) return arg(t, opts);
+  const nan = isnan(t);
+  const r = arg(where(nan, op === "nanargmax" ? -Infinity : Infinity, t), opts);
+  // JAX answers -1 for an all-NaN slice where NumPy raises.
+  return where(all(nan, { axis: opts.axis ?? undefined, keepdims: opts.keepdims }), -1, r);
+}
+
+/**
+ * Index of the maximum ignoring NaN (as `argmax`); an all-NaN slice gives -1 (JAX).
+ * @example np.nanargmax([1, NaN, 3]) // 2
+ */
+export function nanargmax(x: ArrayLike, options?: NanArgOptions): Tensor {
+  return nanArg("nanargmax", x, options);
+}
+
+/**
+ * Index of the minimum ignoring NaN (as `argmin`); an all-NaN slice gives -1 (JAX).
+ * @example np.nanargmin([[NaN, 2], [1, NaN]], { axis: 1 }) // [1, 0]
+ */
+export function nanargmin(x: ArrayLike, options?: NanArgOptions): Tensor {
+  return nanArg("nanargmin", x, options);
+}
+
+/**
+ * Cumulative product treating NaN as 1 (mirrors `nancumsum`).
+ * @example np.nancumprod([2, NaN, 3]) // [2, 2, 6]
+ */
+export function nancumprod(x: ArrayLike, options?: CumulativeOptions): Tensor {
+  const t = asTensor(x, "nancumprod");
+  return cumprod(isFloat(t.dtype) ? where(isnan(t), 1, t) : t, optionsOf("nancumprod", options));
+}
+
+/** Options of {@link interp}. */
+export interface InterpOptions {
+  /** The value below `xp[0]` (default `fp[0]`). */
+  left?: number;
+  /** The value above `xp[-1]` (default `fp[-1]`). */
+  right?: number;
+}
+
+/**
+ * Piecewise-linear interpolation of the points (`xp`, `fp`) at `x`; `xp` must be increasing
+ * (not checked, as NumPy). Differentiable in `x` and `fp`. Float32 for integer input.
+ * @example np.interp([0, 1.5, 5], [1, 2, 3], [3, 2, 0]) // [3, 2.5, 0]
+ */
+export function interp(x: ArrayLike, xp: ArrayLike, fp: ArrayLike, options?: InterpOptions): Tensor {
+  const op = "interp";
+  const opts = optionsOf(op, options);
+  const toF = (v: ArrayLike) => { const t = asTensor(v, op); return isFloat(t.dtype) ? t : astype(t, "float32"); };
+  const tx = toF(x), txp = toF(xp), tfp = toF(fp);
+  if (txp.ndim !== 1 || tfp.ndim !== 1 || txp.shape[0] !== tfp.shape[0]) {
+    throw new ShapeError(`${op}: xp and fp must be 1-D of the same length, got shapes ${fmtShape(txp.shape)} and ${fmtShape(tfp.shape)}`);
+  }
+  const n = txp.shape[0]!;
+  if (n === 0) throw new ValueError(`${op}: xp and fp must not be empty`);
+  let f: Tensor;
+  if (n === 1) f = add(multiply(tx, 0), take(tfp, 0));
+  else {
+    const i = searchsorted(txp, tx, { side: "right" });
+    const hi = where(less(i, 1), 1, where(greater(i, n - 1), n - 1, i));
+    const lo = subtract(hi, 1);
+    const fLo = take(tfp, lo), xLo = take(txp, lo);
+    const df = subtract(take(tfp, hi), fLo), dx = subtract(take(txp, hi), xLo);
+    // A zero-width interval (repeated xp) takes fp at its left end; the guarded divisor keeps its gradient finite.
+    const dx0 = equal(dx, 0);
+    f = where(dx0, fLo, add(fLo, multiply(subtract(tx, xLo), divide(df, where(dx0, 1, dx)))));
+  }
+  f = where(less(tx, take(txp, 0)), opts.left ?? take(tfp, 0), f);
+  return where(greater(tx, take(txp, n - 1)), opts.right ?? take(tfp, n - 1), f);
+}
+
+/**
+ * The int32 index of the bin of `bins` (1-D, increasing or decreasing) each of `x` falls in:
+ * `bins[i-1] <= x < bins[i]` for increasing bins (`x <= bins[i]` with `right`).
+ * @example np.digitize([0.5, 1, 2.5, 4], [1, 2, 3]) // [0, 1, 2, 3]
+ */
+export function digitize(x: ArrayLike, bins: ArrayLike, right = false): Tensor {
+  const tb = asTensor(bins, "digitize");
+  if (tb.ndim !== 1) throw new ShapeError(`digitize: bins must be 1-D, got shape ${fmtShape(tb.shape)}`);
+  if (typeof right !== "boolean") throw new ValueError(`digitize: right must be a boolean, got ${describeValue(right)}`);
+  const tx = asTensor(x, "digitize");
+  const n = tb.shape[0]!;
+  if (n === 0) return astypeRaw(multiply(tx, 0), "int32");
+  const side = right ? "left" : "right";
+  const increasing = greaterEqual(take(tb, n - 1), take(tb, 0));
+  return where(increasing, searchsorted(tb, tx, { side }), subtract(n, searchsorted(flip(tb), tx, { side })));
+}
