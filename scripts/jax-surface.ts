@@ -79,6 +79,8 @@ const NOTES: Record<string, string> = {
   "np.argwhere": "static `size` required under jit/vmap (without it the values are read)",
   "np.flatnonzero": "static `size` required under jit/vmap (without it the values are read)",
   "np.interp": "no `period`",
+  "np.fillDiagonal": "returns a new array (JAX's `inplace=False`)",
+  "np.putAlongAxis": "returns a new array (JAX's `inplace=False`); no `mode`",
   "np.ravelMultiIndex": "default `mode: \"raise\"` reads the values (not under jit: pass `\"clip\"` or `\"wrap\"`)",
   "np.bincount": "static `length` required; out-of-range values dropped",
   "np.histogram": "integer `bins` and a finite `range` required; no `density`",

@@ -29,6 +29,10 @@ describe("numpy-more functions under jit, grad and vmap", () => {
       ["ravelMultiIndex clip", (t) => np.ravelMultiIndex([np.astype(t, "int32"), np.astype(t, "int32")], [2, 3], { mode: "clip" })],
       ["nanargmax", (t) => np.nanargmax(t, { axis: 1 })],
       ["nancumprod", (t) => np.nancumprod(t, { axis: 1 })],
+      ["fillDiagonal", (t) => np.fillDiagonal(t, np.array([7, 8]))],
+      ["putAlongAxis", (t) => np.putAlongAxis(t, np.array([[2], [0]], { dtype: "int32" }), np.array([[-5], [6]]), 1)],
+      ["gcd", (t) => np.gcd(np.astype(t, "int32"), np.array([4, 6, 9], { dtype: "int32" }))],
+      ["lcm", (t) => np.lcm(np.astype(t, "int32"), np.array([4, 6, 9], { dtype: "int32" }))],
     ];
     for (const [name, f] of fns) expect(vals(jit(f)(x)), name).to.deep.equal(vals(f(x)));
   });
@@ -41,6 +45,11 @@ describe("numpy-more functions under jit, grad and vmap", () => {
     checkGradFd("interp in fp", (fp) => np.interp(np.array([-2, 0, 1, 3.5, 9], { dtype: "float64" }), xp, fp), [5]);
     checkGradFd("nancumprod", (x) => np.nancumprod(x), [5]);
     checkGradFd("ravel", (x) => np.ravel(x), [2, 3]);
+    checkGradFd("fillDiagonal in a", (x) => np.fillDiagonal(x, 2), [3, 2]);
+    checkGradFd("fillDiagonal in val", (v) => np.fillDiagonal(np.zeros([4, 4], { dtype: "float64" }), v), [3]);
+    const idx = np.array([[1, 0], [2, 2]], { dtype: "int32" });
+    checkGradFd("putAlongAxis in arr", (x) => np.putAlongAxis(x, idx, np.array([[5, 6], [7, 8]], { dtype: "float64" }), 1), [2, 3]);
+    checkGradFd("putAlongAxis in values", (v) => np.putAlongAxis(np.zeros([2, 3], { dtype: "float64" }), idx, v, 1), [2, 2]);
   });
 
   it("interp's gradient at a repeated xp is finite (the zero-width interval is guarded)", () => {

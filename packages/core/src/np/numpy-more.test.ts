@@ -96,4 +96,29 @@ describe("np: more of jax.numpy's common functions (numpy-more.ts)", () => {
     expect(vals(np.nancumprod([[1, NaN], [2, 3]], { axis: 0 }))).to.deep.equal([[1, 1], [2, 3]]);
     expect(() => np.nanargmax([])).to.throw(ValueError, "empty");
   });
+
+  it("fillDiagonal and putAlongAxis return new arrays (NumPy's in-place values)", () => {
+    expect(vals(np.fillDiagonal(np.zeros([3, 3]), [1, 2, 3]))).to.deep.equal([[1, 0, 0], [0, 2, 0], [0, 0, 3]]);
+    expect(vals(np.fillDiagonal(np.zeros([5, 2]), [1, 2], { wrap: true }))).to.deep.equal([[1, 0], [0, 2], [0, 0], [1, 0], [0, 2]]);
+    expect(vals(np.fillDiagonal(np.zeros([5, 2]), 7))).to.deep.equal([[7, 0], [0, 7], [0, 0], [0, 0], [0, 0]]);
+    expect(vals(np.fillDiagonal(np.zeros([2, 2, 2]), 4))).to.deep.equal([[[4, 0], [0, 0]], [[0, 0], [0, 4]]]);
+    expect(vals(np.fillDiagonal(np.zeros([2, 4]), [1, 2, 3]))).to.deep.equal([[1, 0, 0, 0], [0, 2, 0, 0]]);
+    expect(() => np.fillDiagonal([1, 2], 0)).to.throw(ShapeError, "at least 2-d");
+    expect(() => np.fillDiagonal(np.zeros([2, 3, 2]), 0)).to.throw(ShapeError, "equal length");
+    expect(vals(np.putAlongAxis(i32([10, 30, 20, 1, 2, 3]).reshape([2, 3]), [[1], [-1]], 99, 1))).to.deep.equal([[10, 99, 20], [1, 2, 99]]);
+    expect(vals(np.putAlongAxis(np.zeros([2, 3]), [[1, 0, 1]], [[5, 6, 7]], 0))).to.deep.equal([[0, 6, 0], [5, 0, 7]]);
+    expect(() => np.putAlongAxis(np.zeros([2, 3]), [1, 0], 1, 0)).to.throw(ShapeError, "rank");
+    expect(() => np.putAlongAxis(np.zeros([2, 3]), [[1]], 1, 2)).to.throw(ShapeError, "out of bounds");
+    expect(() => np.putAlongAxis(np.zeros([2, 3]), [[0.5]], 1, 1)).to.throw(DTypeError, "integers");
+  });
+
+  it("gcd and lcm of integers (NumPy's values; the worst Euclid case, consecutive Fibonacci numbers)", () => {
+    expect(vals(np.gcd([12, 20, 0, 0, -7], [18, -8, 5, 0, 21]))).to.deep.equal([6, 4, 5, 0, 7]);
+    expect(vals(np.gcd(i32([1836311903]), i32([1134903170])))).to.deep.equal([1]);
+    expect(vals(np.gcd(i32([1664080]), i32([1028458])))).to.deep.equal([2]);
+    expect(np.gcd(i32([4]), 6).dtype).to.equal("int32");
+    expect(vals(np.lcm([4, 6, 0, -3], [6, -4, 3, 7]))).to.deep.equal([12, 12, 0, 21]);
+    expect(() => np.gcd(np.array([1.5]), 2)).to.throw(DTypeError, "integers");
+    expect(() => np.lcm([1.5], [2])).to.throw(DTypeError, "integers");
+  });
 });

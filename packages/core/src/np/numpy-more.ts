@@ -12,14 +12,14 @@ import { type ArrayLike, Tensor } from "../tensor.js";
 import { atLeastNd, checkInt, iota } from "./compose-helpers.js";
 import { type DTypeOption, array, eye, zeros } from "./creation.js";
 import {
-  add, astype, divide, equal, floorDivide, greater, greaterEqual, isnan, less, logicalOr, multiply, notEqual, remainder,
+  abs, add, astype, divide, equal, floorDivide, greater, greaterEqual, isnan, less, logicalAnd, logicalOr, multiply, notEqual, remainder,
   subtract, where,
 } from "./elementwise.js";
-import { take } from "./indexing.js";
+import { at, take } from "./indexing.js";
 import { tensordot } from "./linalg.js";
 import { type CumulativeOptions, cumprod } from "./math-extra.js";
 import { all, any, argmax, argmin } from "./reduce.js";
-import { flip, reshape, stack } from "./shape.js";
+import { broadcastTo, flip, reshape, stack } from "./shape.js";
 import { searchsorted } from "./sort.js";
 import { apply, asTensor, astypeRaw, fullRaw, optionsOf, reshapeRaw } from "./util.js";
 
@@ -404,4 +404,107 @@ export function digitize(x: ArrayLike, bins: ArrayLike, right = false): Tensor {
   const side = right ? "left" : "right";
   const increasing = greaterEqual(take(tb, n - 1), take(tb, 0));
   return where(increasing, searchsorted(tb, tx, { side }), subtract(n, searchsorted(flip(tb), tx, { side })));
+}
+
+/** Options of {@link fillDiagonal}. */
+export interface FillDiagonalOptions {
+  /** For a tall 2-D array, restart the diagonal below the first square block (NumPy's `wrap`). */
+  wrap?: boolean;
+}
+
+/**
+ * A copy of `a` with its main diagonal set to `val` (JAX's `fill_diagonal(…, inplace=False)`):
+ * `val` is flattened and repeated along the diagonal. A 2-D array may be non-square; more
+ * dimensions must all have the same length. Differentiable in `a` and `val`.
+ * @example np.fillDiagonal(np.zeros([3, 3]), [1, 2, 3]) // [[1, 0, 0], [0, 2, 0], [0, 0, 3]]
+ */
+export function fillDiagonal(a: ArrayLike, val: ArrayLike, options?: FillDiagonalOptions): Tensor {
+  const op = "fillDiagonal";
+  const opts = optionsOf(op, options);
+  const wrap = opts.wrap ?? false;
+  if (typeof wrap !== "boolean") throw new ValueError(`${op}: wrap must be a boolean, got ${describeValue(wrap)}`);
+  const t = asTensor(a, op);
+  if (t.ndim < 2) throw new ShapeError(`${op}: array must be at least 2-d, got shape ${fmtShape(t.shape)}`);
+  if (t.ndim > 2 && t.shape.some((d) => d !== t.shape[0])) throw new ShapeError(`${op}: all dimensions of input must be of equal length, got shape ${fmtShape(t.shape)}`);
+  const v = reshape(astype(asTensor(val, op), t.dtype), [-1]);
+  if (v.size === 0) throw new ValueError(`${op}: val must not be empty`);
+  // In the flattened array the diagonal is every `step`-th element (NumPy's own formulation).
+  let step = 1, stride = 1;
+  for (let i = t.ndim - 1; i > 0; i--) { stride *= t.shape[i]!; step += stride; }
+  const end = wrap || t.ndim !== 2 ? t.size : Math.min(t.size, t.shape[1]! * t.shape[1]!);
+  const pos = iota([t.size], 0);
+  const onDiag = logicalAnd(equal(remainder(pos, step), 0), less(pos, end));
+  const vals = take(v, remainder(floorDivide(pos, step), v.size));
+  return reshape(where(onDiag, vals, reshape(t, [-1])), t.shape);
+}
+
+/**
+ * A copy of `arr` with `values` written at `indices` along `axis` (JAX's
+ * `put_along_axis(…, inplace=False)`, the inverse of `takeAlongAxis`): `indices` has `arr`'s rank and
+ * broadcasts with it on the other axes; negative indices count from the end. Differentiable in
+ * `arr` and `values`.
+ * @example np.putAlongAxis([[10, 30, 20]], [[1]], 99, 1) // [[10, 99, 20]]
+ */
+export function putAlongAxis(arr: ArrayLike, indices: ArrayLike, values: ArrayLike, axis: number): Tensor {
+  const op = "putAlongAxis";
+  const t = asTensor(arr, op);
+  const ax = normAxisChecked(op, axis, t.ndim);
+  const idx = intIndex(op, indices);
+  if (idx.ndim !== t.ndim) throw new ShapeError(`${op}: indices of shape ${fmtShape(idx.shape)} must have the rank of the array, shape ${fmtShape(t.shape)}`);
+  const grid = t.shape.map((d, i) => {
+    if (i === ax) return idx.shape[i]!;
+    if (idx.shape[i] !== d && idx.shape[i] !== 1) throw new ShapeError(`${op}: indices of shape ${fmtShape(idx.shape)} do not broadcast with the array's shape ${fmtShape(t.shape)} off axis ${ax}`);
+    return d;
+  });
+  const n = t.shape[ax]!;
+  const along = broadcastTo(where(less(idx, 0), add(idx, n), idx), grid);
+  // The flat position of every written element: its own coordinates, with `indices` on `axis`.
+  let flat: Tensor = asTensor(0, op, "int32");
+  t.shape.forEach((d, i) => { flat = add(multiply(flat, d), i === ax ? along : iota(grid, i)); });
+  const written = broadcastTo(astype(asTensor(values, op), t.dtype), grid);
+  return reshape(at(reshape(t, [-1]), reshape(flat, [-1])).set(reshape(written, [-1])), t.shape);
+}
+
+function normAxisChecked(op: string, axis: number, rank: number): number {
+  checkInt(op, "axis", axis);
+  if (axis < -rank || axis >= rank) throw new ShapeError(`${op}: axis ${axis} is out of bounds for an array of rank ${rank}`);
+  return axis < 0 ? axis + rank : axis;
+}
+
+function intOperands(op: string, a: ArrayLike, b: ArrayLike): [Tensor, Tensor] {
+  const ta = asTensor(a, op), tb = asTensor(b, op);
+  const fromJs = (x: ArrayLike, t: Tensor) => (x instanceof Tensor ? t : intIndex(op, x));
+  const [x, y] = [fromJs(a, ta), fromJs(b, tb)];
+  for (const t of [x, y]) if (!isInt(t.dtype)) throw new DTypeError(`${op}: arguments must be integers, got dtype ${t.dtype}`);
+  return [x, y];
+}
+
+/** Euclid's steps needed for any 32-bit pair: consecutive Fibonacci numbers are the worst case, F(47) > 2^32. */
+const EUCLID_STEPS = 47;
+
+/**
+ * Greatest common divisor of integers, elementwise (gcd(0, 0) = 0; the result is non-negative).
+ * A fixed number of Euclid steps, so it works under jit/vmap.
+ * @example np.gcd([12, 20, 0], [18, -8, 5]) // [6, 4, 5]
+ */
+export function gcd(a: ArrayLike, b: ArrayLike): Tensor {
+  const [x0, y0] = intOperands("gcd", a, b);
+  let x = abs(x0), y = abs(y0);
+  for (let k = 0; k < EUCLID_STEPS; k++) {
+    const done = equal(y, 0);
+    const r = remainder(x, where(done, 1, y));
+    [x, y] = [where(done, x, y), where(done, y, r)];
+  }
+  return x;
+}
+
+/**
+ * Least common multiple of integers, elementwise (0 when either is 0; non-negative).
+ * @example np.lcm([4, 6, 0], [6, -4, 3]) // [12, 12, 0]
+ */
+export function lcm(a: ArrayLike, b: ArrayLike): Tensor {
+  const [x, y] = intOperands("lcm", a, b);
+  const d = gcd(x, y);
+  const zero = equal(d, 0);
+  return where(zero, 0, abs(multiply(x, floorDivide(y, where(zero, 1, d)))));
 }
