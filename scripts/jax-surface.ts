@@ -79,6 +79,7 @@ const NOTES: Record<string, string> = {
   "np.argwhere": "static `size` required under jit/vmap (without it the values are read)",
   "np.flatnonzero": "static `size` required under jit/vmap (without it the values are read)",
   "np.interp": "no `period`",
+  "np.nextafter": "float32 only (no 64-bit bitcast)",
   "np.fillDiagonal": "returns a new array (JAX's `inplace=False`)",
   "np.putAlongAxis": "returns a new array (JAX's `inplace=False`); no `mode`",
   "np.ravelMultiIndex": "default `mode: \"raise\"` reads the values (not under jit: pass `\"clip\"` or `\"wrap\"`)",

@@ -32,6 +32,10 @@ describe("numpy-more functions under jit, grad and vmap", () => {
       ["fillDiagonal", (t) => np.fillDiagonal(t, np.array([7, 8]))],
       ["putAlongAxis", (t) => np.putAlongAxis(t, np.array([[2], [0]], { dtype: "int32" }), np.array([[-5], [6]]), 1)],
       ["gcd", (t) => np.gcd(np.astype(t, "int32"), np.array([4, 6, 9], { dtype: "int32" }))],
+      ["ldexp", (t) => np.ldexp(t, np.array([[3, -2, 0], [1, 1, -130]], { dtype: "int32" }))],
+      ["frexp", (t) => np.frexp(t)[0]!],
+      ["frexp exponent", (t) => np.frexp(t)[1]!],
+      ["nextafter", (t) => np.nextafter(t, np.zeros([2, 3]))],
       ["lcm", (t) => np.lcm(np.astype(t, "int32"), np.array([4, 6, 9], { dtype: "int32" }))],
     ];
     for (const [name, f] of fns) expect(vals(jit(f)(x)), name).to.deep.equal(vals(f(x)));
@@ -45,6 +49,7 @@ describe("numpy-more functions under jit, grad and vmap", () => {
     checkGradFd("interp in fp", (fp) => np.interp(np.array([-2, 0, 1, 3.5, 9], { dtype: "float64" }), xp, fp), [5]);
     checkGradFd("nancumprod", (x) => np.nancumprod(x), [5]);
     checkGradFd("ravel", (x) => np.ravel(x), [2, 3]);
+    checkGradFd("ldexp in x", (x) => np.ldexp(x, np.array([[2, -1, 0], [5, -3, 1]], { dtype: "int32" })), [2, 3]);
     checkGradFd("fillDiagonal in a", (x) => np.fillDiagonal(x, 2), [3, 2]);
     checkGradFd("fillDiagonal in val", (v) => np.fillDiagonal(np.zeros([4, 4], { dtype: "float64" }), v), [3]);
     const idx = np.array([[1, 0], [2, 2]], { dtype: "int32" });

@@ -121,4 +121,26 @@ describe("np: more of jax.numpy's common functions (numpy-more.ts)", () => {
     expect(() => np.gcd(np.array([1.5]), 2)).to.throw(DTypeError, "integers");
     expect(() => np.lcm([1.5], [2])).to.throw(DTypeError, "integers");
   });
+
+  it("ldexp, frexp and nextafter (NumPy's values, through the subnormals and overflow)", () => {
+    const f32 = (v: number[]) => np.array(v, { dtype: "float32" });
+    const tiny = 2 ** -149; // the smallest float32 subnormal
+    expect(vals(np.ldexp(f32([1, 3, -0.5, 1, tiny, 3e38, 0, 1]), i32([3, -1, 2, -149, 140, -270, 500, 200])))).to.deep.equal(
+      [8, 1.5, -2, tiny, 0.001953125, 1.5834672646870433e-43, 0, Infinity]);
+    expect(vals(np.ldexp(np.array([3], { dtype: "float64" }), i32([-1074])))).to.deep.equal([1.5e-323]);
+    expect(np.ldexp(i32([1]), [2]).dtype).to.equal("float32");
+    const [m, e] = np.frexp(f32([8, -0.75, 0, 1e-40, 3e38, Infinity, NaN, 1]));
+    expect(vals(m)).to.deep.equal([0.5, -0.75, 0, 0.5444488525390625, 0.8816207647323608, Infinity, NaN, 0.5]);
+    expect(vals(e)).to.deep.equal([4, 0, 0, -132, 128, 0, 0, 1]);
+    expect(e.dtype).to.equal("int32");
+    const [m64, e64] = np.frexp(np.array([8, -0.75, 1e-310, 1e300], { dtype: "float64" }));
+    expect(vals(m64)).to.deep.equal([0.5, -0.75, 0.5752618031559393, 0.7466108948025751]);
+    expect(vals(e64)).to.deep.equal([4, 0, -1029, 997]);
+    expect(vals(np.nextafter(f32([1, 1, 0, 0, -1, -1, 2, NaN, -0]), f32([2, 0, 1, -1, -2, 0, 2, 1, 1])))).to.deep.equal(
+      [1.0000001192092896, 0.9999999403953552, tiny, -tiny, -1.0000001192092896, -0.9999999403953552, 2, NaN, tiny]);
+    expect(() => np.ldexp([1], [0.5])).to.throw(DTypeError, "integer");
+    expect(() => np.ldexp([1], np.array([0.5]))).to.throw(DTypeError, "integer");
+    expect(() => np.nextafter(np.array([1], { dtype: "float64" }), 2)).to.throw(DTypeError, "float32 only");
+    expect(() => np.frexp([true])).to.throw(DTypeError, "bool");
+  });
 });

@@ -12,12 +12,13 @@ import { type ArrayLike, Tensor } from "../tensor.js";
 import { atLeastNd, checkInt, iota } from "./compose-helpers.js";
 import { type DTypeOption, array, eye, zeros } from "./creation.js";
 import {
-  abs, add, astype, divide, equal, floorDivide, greater, greaterEqual, isnan, less, logicalAnd, logicalOr, multiply, notEqual, remainder,
-  subtract, where,
+  abs, add, astype, divide, equal, floor, floorDivide, greater, greaterEqual, isnan, less, log2, logicalAnd, logicalOr, multiply,
+  negative, notEqual, power, remainder, subtract, where,
 } from "./elementwise.js";
 import { at, take } from "./indexing.js";
 import { tensordot } from "./linalg.js";
-import { type CumulativeOptions, cumprod } from "./math-extra.js";
+import { type CumulativeOptions, bitwiseAnd, bitwiseOr, cumprod, rightShift } from "./math-extra.js";
+import { bitcastConvertType } from "../lax/bitcast.js";
 import { all, any, argmax, argmin } from "./reduce.js";
 import { broadcastTo, flip, reshape, stack } from "./shape.js";
 import { searchsorted } from "./sort.js";
@@ -507,4 +508,92 @@ export function lcm(a: ArrayLike, b: ArrayLike): Tensor {
   const d = gcd(x, y);
   const zero = equal(d, 0);
   return where(zero, 0, abs(multiply(x, floorDivide(y, where(zero, 1, d)))));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Floating-point decomposition. Exact powers of two are built from their bits (float32) or
+// `power` (float64, cpu-only, where Math.pow(2, k) is exact): exp2 may round on a GPU.
+
+function floatOperand(op: string, x: ArrayLike): Tensor {
+  const t = asTensor(x, op);
+  if (t.dtype === "bool") throw new DTypeError(`${op}: not defined for bool input`);
+  return isFloat(t.dtype) ? t : astype(t, "float32");
+}
+
+/** 2^k exactly, for int32 `k` within the dtype's normal exponent range (±126 for float32). */
+function pow2(k: Tensor, dtype: Tensor["dtype"]): Tensor {
+  if (dtype === "float32") return bitcastConvertType(multiply(add(k, 127), 1 << 23), "float32");
+  return power(asTensor(2, "ldexp", dtype), astype(k, dtype));
+}
+
+/**
+ * `x · 2^e` for integer `e`, exact (no rounding beyond the result's own), with overflow to ±inf
+ * and underflow through the subnormals. Integer `x` becomes float32. Differentiable in `x`.
+ * @example np.ldexp([1, 3, -0.5], [3, -1, 2]) // [8, 1.5, -2]
+ */
+export function ldexp(x: ArrayLike, e: ArrayLike): Tensor {
+  const op = "ldexp";
+  const t = floatOperand(op, x);
+  if (t.dtype !== "float32" && t.dtype !== "float64") throw new DTypeError(`${op}: float32 or float64 only, got ${t.dtype}`);
+  const te = e instanceof Tensor ? e : intIndex(op, e);
+  if (!isInt(te.dtype)) throw new DTypeError(`${op}: the exponent must be an integer, got dtype ${te.dtype}`);
+  // Any exponent past the bound gives 0 or inf for every finite nonzero x; split in three so each
+  // factor stays a normal power of two (|k| <= 112 for float32).
+  const bound = t.dtype === "float32" ? 330 : 2200;
+  const k = where(less(te, -bound), -bound, where(greater(te, bound), bound, astype(te, "int32")));
+  const third = floorDivide(k, 3);
+  const last = subtract(k, multiply(third, 2));
+  return multiply(multiply(multiply(t, pow2(third, t.dtype)), pow2(third, t.dtype)), pow2(last, t.dtype));
+}
+
+/**
+ * Mantissa and exponent: `x = m · 2^e` with `0.5 <= |m| < 1` (int32 `e`); 0, ±inf and NaN give
+ * `[x, 0]`, as NumPy. Integer `x` becomes float32.
+ * @example np.frexp([8, -0.75, 0]) // [[0.5, -0.75, 0], [4, 0, 0]]
+ */
+export function frexp(x: ArrayLike): [Tensor, Tensor] {
+  const op = "frexp";
+  const t = floatOperand(op, x);
+  const special = logicalOr(equal(t, 0), logicalOr(isnan(t), equal(abs(t), Infinity)));
+  let m: Tensor, e: Tensor;
+  if (t.dtype === "float32") {
+    // Subnormals are first scaled by 2^25 into the normal range; the exponent field then gives e.
+    const sub = less(abs(t), 2 ** -126);
+    const xs = where(sub, multiply(t, 2 ** 25), t);
+    const bits = bitcastConvertType(xs, "uint32");
+    const field = astype(bitwiseAnd(rightShift(bits, asTensor(23, op, "uint32")), asTensor(0xff, op, "uint32")), "int32");
+    e = subtract(subtract(field, 126), where(sub, 25, 0));
+    const mbits = bitwiseOr(bitwiseAnd(bits, asTensor(0x807fffff, op, "uint32")), asTensor(0x3f000000, op, "uint32"));
+    m = bitcastConvertType(mbits, "float32");
+  } else if (t.dtype === "float64") {
+    // No 64-bit bitcast: log2 gives the exponent to within one, corrected by the mantissa's range.
+    const safe = where(special, 1, abs(t));
+    const e0 = add(astype(floor(log2(safe)), "int32"), 1);
+    const m0 = divide(where(special, 1, t), pow2(e0, "float64"));
+    const hi = greaterEqual(abs(m0), 1), lo = less(abs(m0), 0.5);
+    m = where(hi, divide(m0, 2), where(lo, multiply(m0, 2), m0));
+    e = where(hi, add(e0, 1), where(lo, subtract(e0, 1), e0));
+  } else {
+    throw new DTypeError(`${op}: float32 or float64 only, got ${t.dtype}`);
+  }
+  return [where(special, t, m), where(special, 0, e)];
+}
+
+/**
+ * The next float32 after `a` toward `b`, elementwise (`b` itself when equal; NaN if either is
+ * NaN). float32 only: kiln has no 64-bit bitcast, so float64 is a DTypeError. Not differentiable.
+ * @example np.nextafter([1, 1], [2, 0]) // [1.0000001, 0.99999994]
+ */
+export function nextafter(a: ArrayLike, b: ArrayLike): Tensor {
+  const op = "nextafter";
+  const ta = floatOperand(op, a), tb = floatOperand(op, b);
+  if (ta.dtype !== "float32" || tb.dtype !== "float32") throw new DTypeError(`${op}: float32 only (no 64-bit bitcast), got ${ta.dtype} and ${tb.dtype}`);
+  const [x, y] = [add(ta, multiply(tb, 0)), add(tb, multiply(ta, 0))]; // broadcast to one shape
+  const bits = bitcastConvertType(x, "uint32");
+  // Sign-magnitude: moving away from zero is one more in the bits, toward zero one less.
+  const away = equal(greater(y, x), greater(x, 0));
+  const stepped = bitcastConvertType(where(away, add(bits, asTensor(1, op, "uint32")), subtract(bits, asTensor(1, op, "uint32"))), "float32");
+  const tiny = bitcastConvertType(asTensor(1, op, "uint32"), "float32"); // the smallest subnormal
+  const fromZero = where(greater(y, 0), tiny, negative(tiny));
+  return where(logicalOr(isnan(x), isnan(y)), NaN, where(equal(x, y), y, where(equal(x, 0), fromZero, stepped)));
 }
