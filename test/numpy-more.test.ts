@@ -63,6 +63,23 @@ describe("numpy-more functions under jit, grad and vmap", () => {
     expect(vals(g as Tensor)).to.deep.equal([1, 0.5, 0.5]);
   });
 
+  it("vmap gives the per-row values", () => {
+    const x = np.array([[0, 1.5, -2], [3, NaN, 0.25]]);
+    const fns: [string, (t: Tensor) => Tensor][] = [
+      ["interp", (t) => np.interp(t, np.array([-1, 0, 2]), np.array([5, 1, 3]))],
+      ["kron", (t) => np.kron(t, np.array([1, -1]))],
+      ["nanargmax", (t) => np.nanargmax(t)],
+      ["digitize", (t) => np.digitize(t, np.array([-1, 0, 2]))],
+      ["putAlongAxis", (t) => np.putAlongAxis(t, np.array([2], { dtype: "int32" }), 9, 0)],
+      ["fillDiagonal", (t) => np.fillDiagonal(np.reshape(np.concatenate([t, t, t]), [3, 3]), 0)],
+      ["frexp", (t) => np.frexp(t)[0]!],
+    ];
+    for (const [name, f] of fns) {
+      const rows = [0, 1].map((i) => vals(f(np.get(x, i))));
+      expect(vals(vmap(f)(x)), name).to.deep.equal(rows);
+    }
+  });
+
   it("the static-size forms vmap; the size-less forms name `size` under jit", () => {
     const rows = np.array([[0, 2, 0], [1, 1, 0]]);
     expect(vals(vmap((t: Tensor) => np.flatnonzero(t, { size: 2, fillValue: -1 }))(rows))).to.deep.equal([[1, -1], [0, 1]]);
