@@ -78,7 +78,6 @@ const NOTES: Record<string, string> = {
   "np.nonzero": "static `size` required under jit/vmap (without it the values are read, as `unique`)",
   "np.argwhere": "static `size` required under jit/vmap (without it the values are read)",
   "np.flatnonzero": "static `size` required under jit/vmap (without it the values are read)",
-  "np.interp": "no `period`",
   "np.nextafter": "float32 only (no 64-bit bitcast)",
   "np.fillDiagonal": "returns a new array (JAX's `inplace=False`)",
   "np.putAlongAxis": "returns a new array (JAX's `inplace=False`); no `mode`",

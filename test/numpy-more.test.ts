@@ -46,6 +46,7 @@ describe("numpy-more functions under jit, grad and vmap", () => {
     checkGradFd("kron", (x) => np.kron(x, np.array([[1, 2], [3, 4]], { dtype: "float64" })), [2, 2]);
     const xp = np.array([-3, -1, 0.5, 2, 4], { dtype: "float64" });
     checkGradFd("interp in x", (x) => np.interp(x, xp, np.array([1, -2, 0, 5, 3], { dtype: "float64" })), [6]);
+    checkGradFd("interp periodic in x", (x) => np.interp(x, xp, np.array([1, -2, 0, 5, 3], { dtype: "float64" }), { period: 7.5 }), [6]);
     checkGradFd("interp in fp", (fp) => np.interp(np.array([-2, 0, 1, 3.5, 9], { dtype: "float64" }), xp, fp), [5]);
     checkGradFd("nancumprod", (x) => np.nancumprod(x), [5]);
     checkGradFd("ravel", (x) => np.ravel(x), [2, 3]);

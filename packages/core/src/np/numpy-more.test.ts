@@ -60,6 +60,14 @@ describe("np: more of jax.numpy's common functions (numpy-more.ts)", () => {
     expect(vals(np.interp([1.5, 2, 2.5], [1, 2, 2, 3], [0, 1, 5, 6]))).to.deep.equal([0.5, 5, 5.5]);
     expect(np.interp(i32([1]), i32([0, 2]), i32([0, 4])).dtype).to.equal("float32");
     expect(() => np.interp(1, [1, 2], [1, 2, 3])).to.throw(ShapeError, "interp");
+    const f64 = (v: number[]) => np.array(v, { dtype: "float64" });
+    const periodic = (x: number[], xp: number[], fp: number[], period: number) => vals(np.interp(f64(x), f64(xp), f64(fp), { period })) as number[];
+    const close = (got: number[], want: number[]) => got.forEach((g, i) => expect(g, `[${i}]`).to.be.closeTo(want[i]!, 1e-12));
+    close(periodic([-170, 190], [-180, 0, 90], [0, 4, 2], 360), [0.22222222222222224, 0.22222222222222224]);
+    close(periodic([-180, -170, -100, 0, 45, 90, 100, 180, 200, 360, 725], [190, -190, 350, -350], [5, 10, 3, 4], 360),
+      [7.5, 5.0, 4.125, 3.5, 5.3125, 7.0, 7.375, 7.5, 4.875, 3.5, 3.75]);
+    close(periodic([0.5, 7], [3, 1], [1, 2], -4), [1.75, 1]);
+    expect(() => np.interp(1, [1, 2], [1, 2], { period: 0 })).to.throw(ValueError, "period");
     expect(vals(np.digitize([0.5, 1, 2.5, 4], [1, 2, 3]))).to.deep.equal([0, 1, 2, 3]);
     expect(vals(np.digitize([0.5, 1, 2.5, 4], [1, 2, 3], true))).to.deep.equal([0, 0, 2, 3]);
     expect(vals(np.digitize([0.5, 1, 2.5, 4], [3, 2, 1]))).to.deep.equal([3, 2, 1, 0]);

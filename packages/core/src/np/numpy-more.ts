@@ -20,8 +20,8 @@ import { tensordot } from "./linalg.js";
 import { type CumulativeOptions, bitwiseAnd, bitwiseOr, cumprod, rightShift } from "./math-extra.js";
 import { bitcastConvertType } from "../lax/bitcast.js";
 import { all, any, argmax, argmin } from "./reduce.js";
-import { broadcastTo, flip, reshape, stack } from "./shape.js";
-import { searchsorted } from "./sort.js";
+import { broadcastTo, concatenate, flip, reshape, stack } from "./shape.js";
+import { argsort, searchsorted } from "./sort.js";
 import { apply, asTensor, astypeRaw, fullRaw, optionsOf, reshapeRaw } from "./util.js";
 
 /**
@@ -357,23 +357,38 @@ export interface InterpOptions {
   left?: number;
   /** The value above `xp[-1]` (default `fp[-1]`). */
   right?: number;
+  /** Treat x as periodic with this period (`xp` need not be sorted; `left`/`right` are ignored). */
+  period?: number;
 }
 
 /**
  * Piecewise-linear interpolation of the points (`xp`, `fp`) at `x`; `xp` must be increasing
- * (not checked, as NumPy). Differentiable in `x` and `fp`. Float32 for integer input.
+ * (not checked, as NumPy) unless `period` is given. Differentiable in `x` and `fp`. Float32 for
+ * integer input.
  * @example np.interp([0, 1.5, 5], [1, 2, 3], [3, 2, 0]) // [3, 2.5, 0]
+ * @example np.interp([-170, 190], [-180, 0, 90], [0, 4, 2], { period: 360 }) // [0.22222, 0.22222]
  */
 export function interp(x: ArrayLike, xp: ArrayLike, fp: ArrayLike, options?: InterpOptions): Tensor {
   const op = "interp";
   const opts = optionsOf(op, options);
   const toF = (v: ArrayLike) => { const t = asTensor(v, op); return isFloat(t.dtype) ? t : astype(t, "float32"); };
-  const tx = toF(x), txp = toF(xp), tfp = toF(fp);
+  let tx = toF(x), txp = toF(xp), tfp = toF(fp);
   if (txp.ndim !== 1 || tfp.ndim !== 1 || txp.shape[0] !== tfp.shape[0]) {
     throw new ShapeError(`${op}: xp and fp must be 1-D of the same length, got shapes ${fmtShape(txp.shape)} and ${fmtShape(tfp.shape)}`);
   }
+  if (txp.shape[0] === 0) throw new ValueError(`${op}: xp and fp must not be empty`);
+  if (opts.period !== undefined) {
+    if (typeof opts.period !== "number" || opts.period === 0 || !Number.isFinite(opts.period)) throw new ValueError(`${op}: period must be a finite non-zero number, got ${describeValue(opts.period)}`);
+    // Everything is brought into [0, period), the points sorted, and one point wrapped past each end (JAX, NumPy).
+    const p = Math.abs(opts.period);
+    tx = remainder(tx, p);
+    const order = argsort(remainder(txp, p));
+    const sxp = take(remainder(txp, p), order), sfp = take(tfp, order);
+    const last = txp.shape[0]! - 1;
+    txp = concatenate([subtract(reshape(take(sxp, last), [1]), p), sxp, add(reshape(take(sxp, 0), [1]), p)]);
+    tfp = concatenate([reshape(take(sfp, last), [1]), sfp, reshape(take(sfp, 0), [1])]);
+  }
   const n = txp.shape[0]!;
-  if (n === 0) throw new ValueError(`${op}: xp and fp must not be empty`);
   let f: Tensor;
   if (n === 1) f = add(multiply(tx, 0), take(tfp, 0));
   else {
@@ -386,6 +401,7 @@ export function interp(x: ArrayLike, xp: ArrayLike, fp: ArrayLike, options?: Int
     const dx0 = equal(dx, 0);
     f = where(dx0, fLo, add(fLo, multiply(subtract(tx, xLo), divide(df, where(dx0, 1, dx)))));
   }
+  if (opts.period !== undefined) return f;
   f = where(less(tx, take(txp, 0)), opts.left ?? take(tfp, 0), f);
   return where(greater(tx, take(txp, n - 1)), opts.right ?? take(tfp, n - 1), f);
 }
