@@ -130,7 +130,7 @@ export interface NonzeroOptions {
   fillValue?: number;
 }
 
-/** The flat int32 positions of `t`'s nonzeros (padded with -1 up to size), and which slots are real. */
+/** The flat int32 positions of `t`'s nonzeros in `size` slots (padding reads 0), which slots are real, and the fill. */
 function nonzeroFlat(op: string, t: Tensor, options: NonzeroOptions | undefined): { pos: Tensor; real: Tensor; fill: number } {
   const opts = optionsOf(op, options);
   const fill = opts.fillValue === undefined ? 0 : checkInt(op, "fillValue", opts.fillValue);
