@@ -56,6 +56,9 @@ const JAX_NAME: Record<string, string | null> = {
   "random.rand": "rand",
   "random.randn": "randn",
   "random.seed": "seed",
+  "np.atleast1d": "jax.numpy.atleast_1d",
+  "np.atleast2d": "jax.numpy.atleast_2d",
+  "np.atleast3d": "jax.numpy.atleast_3d",
 };
 
 /** One-line deviations (kiln name → note). Keep them short; the guide pages have the details. */
@@ -72,6 +75,13 @@ const NOTES: Record<string, string> = {
   "np.partition": "returns a full sort",
   "np.argpartition": "returns a full argsort",
   "np.searchsorted": "compares every value with every element (`method=\"compare_all\"`); no `sorter`",
+  "np.nonzero": "static `size` required under jit/vmap (without it the values are read, as `unique`)",
+  "np.argwhere": "static `size` required under jit/vmap (without it the values are read)",
+  "np.flatnonzero": "static `size` required under jit/vmap (without it the values are read)",
+  "np.nextafter": "float32 only (no 64-bit bitcast)",
+  "np.fillDiagonal": "returns a new array (JAX's `inplace=False`)",
+  "np.putAlongAxis": "returns a new array (JAX's `inplace=False`); no `mode`",
+  "np.ravelMultiIndex": "default `mode: \"raise\"` reads the values (not under jit: pass `\"clip\"` or `\"wrap\"`)",
   "np.bincount": "static `length` required; out-of-range values dropped",
   "np.histogram": "integer `bins` and a finite `range` required; no `density`",
   "np.tril": "needs ≥ 2 dimensions (as JAX)",

@@ -37,6 +37,7 @@ export { sort, argsort, lexsort, partition, argpartition, searchsorted, unique, 
 export * as fft from "./fft-index.js";
 export { unwrap, type UnwrapOptions } from "./unwrap.js";
 export * from "./numpy-names.js";
+export * from "./numpy-more.js";
 export { quantile, percentile, median, nanquantile, nanpercentile, nanmedian, type QuantileMethod, type QuantileOptions } from "./quantile.js";
 export { roots, type RootsOptions } from "./roots.js";
 // NumPy 2 / array-API names jax.numpy has (acos, concat, permuteDims, cumulativeSum, …).
