@@ -164,6 +164,16 @@ describe("np math-extra: bitwise and logical", () => {
     expect(() => np.leftShift([1.5], 1)).to.throw(DTypeError);
   });
 
+  it("leftShift/rightShift of unsigned arrays by a JS number (the count takes the array's dtype)", () => {
+    // np.right_shift(np.array([256, 7], np.uint32), 4) -> [16, 0]; np.left_shift(np.array([200, 7], np.uint8), 1) -> [144, 14]
+    const r = np.rightShift(np.array([256, 7], { dtype: "uint32" }), 4);
+    expect(r.dtype).to.equal("uint32");
+    same(r, [16, 0]);
+    const l = np.leftShift(np.array([200, 7], { dtype: "uint8" }), 1);
+    expect(l.dtype).to.equal("uint8");
+    same(l, [144, 14]);
+  });
+
   it("logicalXor", () => {
     same(np.logicalXor([true, true, false, false], [true, false, true, false]), [0, 1, 1, 0]);
     same(np.logicalXor([2, 0, NaN], 0), [1, 0, 1]);

@@ -299,8 +299,9 @@ export function invert(x: ArrayLike): Tensor {
 function shiftParts(op: string, a: ArrayLike, b: ArrayLike) {
   const { x, y, weak } = bitsOperands(op, a, b, false);
   const out = logicalOr(less(y, 0), greaterEqual(y, 32));
+  // The count takes x's dtype (exact: it is in [0, 32)): a JS number beside a uint32 x is int32.
   const count = where(out, 0, y);
-  return { x, count: new Tensor(count.node), out, weak };
+  return { x, count: count.dtype === x.dtype ? new Tensor(count.node) : count.astype(x.dtype), out, weak };
 }
 
 /**
