@@ -4,10 +4,10 @@
  * webgpu (Dawn) and gpujs (GPU.js in Node). Plus the checks of the checker itself.
  */
 import { expect } from "chai";
-import { clearWasmKernels, cpuThreads, destroyGpu, init, setBackend, setCpuThreads, setWasmMinElements, wasmKernelStats } from "@kiln/backend";
+import { destroyGpu, init, setBackend, wasmKernelStats } from "@kiln/backend";
 import { type Tensor, jit, np, vmap } from "kiln";
 import { activeExecutor, setExecutor } from "kiln/internal";
-import { setSplitMinWork } from "../../packages/backend/src/targets/wasm/wasm-split.js";
+import { forceWasmSplit } from "./wasm-split-env.js";
 import { useWebgpu } from "../webgpu/env.js";
 import { transformIdentityTests } from "./transform-programs.js";
 import { type IdentityRow, TRANSFORM_IDENTITIES, checkIdentityOn, checkIdentityRule } from "./transforms.js";
@@ -32,21 +32,11 @@ describe("differential transforms: cpu", () => {
 });
 
 describe("differential transforms: cpu, every kernel as wasm, split across 3 threads", () => {
-  let threads = 1, calls = 0;
+  let restore = () => {}, calls = 0;
   onBackend(() => {
-    threads = cpuThreads();
-    setBackend("cpu");
-    setWasmMinElements(0, { imports: true });
-    setSplitMinWork(1);
-    clearWasmKernels();
-    setCpuThreads(3);
+    restore = forceWasmSplit();
     calls = wasmKernelStats().calls;
-  }, () => {
-    setCpuThreads(threads);
-    setSplitMinWork();
-    clearWasmKernels();
-    setWasmMinElements();
-  });
+  }, () => restore());
   transformIdentityTests("wasm");
   describe("afterwards", () => {
     it("the kernels above ran as wasm", () => expect(wasmKernelStats().calls - calls).to.be.greaterThan(500));

@@ -7,8 +7,8 @@
  * threads in chunks of one index (wasm-split.ts).
  */
 import { expect } from "chai";
-import { clearWasmKernels, cpuThreads, setBackend, setCpuThreads, setWasmMinElements, wasmKernelStats } from "@kiln/backend";
-import { setSplitMinWork } from "../../packages/backend/src/targets/wasm/wasm-split.js";
+import { setBackend, setWasmMinElements, wasmKernelStats } from "@kiln/backend";
+import { forceWasmSplit } from "./wasm-split-env.js";
 import { activeExecutor, setExecutor } from "kiln/internal";
 import { programTests } from "./programs.js";
 import { allSpecialCases, runSpecials } from "./check-specials.js";
@@ -45,23 +45,15 @@ describe("differential: cpu, every kernel as wasm", () => {
 
 describe("differential: cpu, every kernel as wasm, split across 3 threads", () => {
   let previous = "cpu";
-  let threads = 1;
+  let restore = () => {};
   let split = 0;
   before(() => {
     previous = activeExecutor().name;
-    threads = cpuThreads();
-    setBackend("cpu");
-    setWasmMinElements(0, { imports: true });
-    setSplitMinWork(1);
-    clearWasmKernels();
-    setCpuThreads(3);
+    restore = forceWasmSplit();
     split = wasmKernelStats().splitCalls;
   });
   after(() => {
-    setCpuThreads(threads);
-    setSplitMinWork();
-    clearWasmKernels();
-    setWasmMinElements();
+    restore();
     setExecutor(previous);
   });
 
