@@ -7,6 +7,9 @@
  * A k-output op is k sibling library steps (steps have one output). The first step computes every
  * output; its siblings reuse the result when their operands hold the same contents (compared, not
  * just by array identity: a plan reuses memory slots, so an array can hold another value later).
+ * What it keeps for them are copies: an evaluation can return the operand arrays themselves (a
+ * loop that runs zero times, a branch returning an operand), and a sibling may read its result in
+ * a later run of the plan, after the caller's slots were reused.
  */
 import { type ControlCall, type ControlRuntime, type DataBuffer, DisposedError, type Graph, type Node, type TypedArray, evalControl, sizeOf } from "@kiln/core";
 import { type LibrarySpec, type Plan, scheduleGraph } from "../schedule.js";
@@ -89,7 +92,8 @@ export function controlStep(runPlan: RunPlan): Record<"cond" | "while" | "scan",
     }
     let last = lastRun.get(call);
     if (!last || !sameContents(last.inputs, ins)) {
-      last = { inputs: ins.map((x) => x.slice()), outputs: evalControl(call, ins, runtime), served: new Set() };
+      const outputs = evalControl(call, ins, runtime).map((x) => x.slice());
+      last = { inputs: ins.map((x) => x.slice()), outputs, served: new Set() };
       lastRun.set(call, last);
     }
     last.served.add(index);
