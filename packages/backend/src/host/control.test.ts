@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { type Node, makeControlCall, makeGraph, makeNode } from "@kiln/core";
+import { DataBuffer, DisposedError, type Node, makeControlCall, makeGraph, makeNode } from "@kiln/core";
 import { type LibrarySpec } from "../schedule.js";
 import { controlStep } from "./control.js";
 import { HOST } from "../targets/index.js";
@@ -39,5 +39,20 @@ describe("host control steps", () => {
     run(spec(0), [new Float32Array([1, 1, 1]), new Float32Array([2, 2, 2])], out0);
     run(spec(1), [new Float32Array([3, 3, 3]), new Float32Array([4, 4, 4])], out1);
     expect(Array.from(out1)).to.deep.equal([4, 4, 4]);
+  });
+
+  it("a realized value a loop body reads is looked up per run: disposed later, the next run says so", () => {
+    const w = new DataBuffer("float32", 3, new Float32Array([2, 3, 4]));
+    const c = ph("c", [3]);
+    const wNode = makeNode("data", [], { ref: w }, f32([3]));
+    // a two-step scan whose body multiplies its carry by the realized value
+    const loop = makeControlCall({ kind: "scan", body: makeGraph([c], [makeNode("mul", [c, wNode], {})]), numCarry: 1, numConsts: 0, length: 2, reverse: false });
+    const { scan } = controlStep(HOST.runPlan);
+    const out = new Float32Array(3);
+    scan({ name: "scan", params: { call: loop, index: 0 } } as unknown as LibrarySpec, [new Float32Array([1, 1, 1])], out);
+    expect(Array.from(out)).to.deep.equal([4, 9, 16]);
+    w.release();
+    expect(() => scan({ name: "scan", params: { call: loop, index: 0 } } as unknown as LibrarySpec, [new Float32Array([1, 1, 1])], out))
+      .to.throw(DisposedError, /float32\[3\] used inside a control-flow op was disposed/);
   });
 });

@@ -17,15 +17,18 @@ import { allocTypedArray } from "../storage.js";
 
 interface SubPlan {
   readonly plan: Plan;
-  /** Per plan input: the position of the graph input it is, or a realized leaf's host array. */
-  readonly feeds: readonly (number | TypedArray)[];
+  /**
+   * Per plan input: the position of the graph input it is, or a realized leaf's buffer — its host
+   * array is looked up per run: a resident value can move to JS memory (DataBuffer.uncount), or be
+   * disposed, after the sub-plan was made.
+   */
+  readonly feeds: readonly (number | DataBuffer)[];
 }
 
 const subPlans = new WeakMap<Graph, SubPlan>();
 
-function hostOf(n: Node): TypedArray {
-  const buf = (n as Node<"data">).params.ref as DataBuffer;
-  if (buf.isReleased || !buf.host) throw new DisposedError(`a tensor of shape [${n.aval.shape}] used inside a control-flow op was disposed`);
+function hostOf(buf: DataBuffer): TypedArray {
+  if (buf.isReleased || !buf.host) throw new DisposedError(`a tensor of ${buf.dtype}[${buf.size}] used inside a control-flow op was disposed`);
   return buf.host;
 }
 
@@ -34,7 +37,7 @@ function subPlanOf(graph: Graph): SubPlan {
   if (!sp) {
     const position = new Map(graph.inputs.map((n, i) => [n, i]));
     const { plan, inputs } = scheduleGraph(graph.outputs, (n) => position.has(n) || n.prim === "data");
-    sp = { plan, feeds: inputs.map((n) => position.get(n) ?? hostOf(n)) };
+    sp = { plan, feeds: inputs.map((n) => position.get(n) ?? ((n as Node<"data">).params.ref as DataBuffer)) };
     subPlans.set(graph, sp);
   }
   return sp;
@@ -47,7 +50,7 @@ function hostRuntime(runPlan: RunPlan): ControlRuntime<TypedArray> {
   return {
     run: (graph, inputs) => {
       const { plan, feeds } = subPlanOf(graph);
-      const arrays = runPlan(plan, feeds.map((f) => (typeof f === "number" ? inputs[f]! : f)));
+      const arrays = runPlan(plan, feeds.map((f) => (typeof f === "number" ? inputs[f]! : hostOf(f))));
       return plan.outputs.map((id) => arrays[id]!);
     },
     row: (x, i, n) => x.subarray(i * n, (i + 1) * n),
