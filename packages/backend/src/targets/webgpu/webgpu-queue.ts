@@ -184,8 +184,10 @@ export function write(ctx: GpuContext, dst: GPUBuffer, data: ArrayBufferView): v
   }
   const size = Math.max(16, 2 ** Math.ceil(Math.log2(padded)));
   const src = takeFrom(uploadPools, ctx, size) ?? (queueStats.transferBuffersCreated++, ctx.device.createBuffer({ size, usage: u.COPY_SRC | u.COPY_DST }));
-  let view = new Uint8Array(data.buffer, data.byteOffset, bytes);
-  if (padded !== bytes) (view = new Uint8Array(padded)).set(new Uint8Array(data.buffer, data.byteOffset, bytes));
+  const from = new Uint8Array(data.buffer, data.byteOffset, bytes);
+  // A view of shared memory (the cpu backend's WebAssembly heap) or of an odd length is copied first.
+  const view = padded === bytes && from.buffer instanceof ArrayBuffer ? (from as Uint8Array<ArrayBuffer>) : new Uint8Array(padded);
+  if (view !== from) view.set(from);
   ctx.device.queue.writeBuffer(src, 0, view);
   copyInBatch(b, src, 0, dst, bytes);
   b.sources.push(src);
