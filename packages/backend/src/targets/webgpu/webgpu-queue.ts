@@ -40,6 +40,8 @@ interface Batch {
   readonly destroyAfter: GPUBuffer[];
   /** Upload sources the batch copies from: back to their pool once it is submitted (rule 1). */
   readonly sources: GPUBuffer[];
+  /** Staging buffers shared by the batch's small reads (`readDevice`). */
+  readonly staging: SharedStaging[];
   /** Resolves once the batch is submitted (rejects if the device is gone). */
   readonly submitted: Promise<void>;
   resolve(): void;
@@ -85,7 +87,7 @@ function openBatch(ctx: GpuContext): Batch {
   let resolve!: () => void, reject!: (e: unknown) => void;
   const submitted = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
   void submitted.catch(() => undefined); // observed by the reads that wait on it
-  b = { encoder: ctx.device.createCommandEncoder(), plans: 0, destroyAfter: [], sources: [], submitted, resolve, reject, inPass: false };
+  b = { encoder: ctx.device.createCommandEncoder(), plans: 0, destroyAfter: [], sources: [], staging: [], submitted, resolve, reject, inPass: false };
   batches.set(ctx, b);
   later(() => flushQueue(ctx));
   return b;
@@ -245,10 +247,39 @@ function releaseStaging(ctx: GpuContext, staging: GPUBuffer): void {
 }
 
 /**
+ * A staging buffer shared by the small reads of one batch: each copies into its own 8-byte aligned
+ * range, and the buffer is mapped once for all of them (rule 5: by the first reader to resume
+ * after the submit, when no read can join any more) and returned to its pool by the last (rule 3).
+ * A loop that enqueues many steps per submission, each reading a value back (a State read back
+ * behind, `Executor.readBehind`), paid one map per read: on Dawn's GL backend a map costs more than
+ * the rest of a small jitted step.
+ */
+interface SharedStaging {
+  readonly buf: GPUBuffer;
+  used: number;
+  /** Reads not yet done with their range. */
+  readers: number;
+  mapped: Promise<void> | null;
+}
+
+/** Reads up to this size share a staging buffer of `SHARED_STAGING_BYTES`. */
+const SHARED_READ_MAX_BYTES = 256, SHARED_STAGING_BYTES = 4096;
+
+/** The batch's shared staging buffer with room for `bytes` more (a new one when the last is full). */
+function sharedStaging(ctx: GpuContext, b: Batch, bytes: number): SharedStaging {
+  const last = b.staging[b.staging.length - 1];
+  if (last && last.used + bytes <= SHARED_STAGING_BYTES) return last;
+  const made: SharedStaging = { buf: acquireStaging(ctx, SHARED_STAGING_BYTES), used: 0, readers: 0, mapped: null };
+  b.staging.push(made);
+  return made;
+}
+
+/**
  * Reads `size` elements of `gpu` back as `dtype`: the copy is recorded into the batch now (so it
  * sees exactly the commands recorded before it), and its staging buffer is mapped once the batch
  * is submitted — every read of one turn rides the submission that computes the values, and their
- * maps resolve together. Errors are the device's (webgpu-memory.ts's `readback` explains them).
+ * maps resolve together (small reads share one staging buffer and one map). Errors are the
+ * device's (webgpu-memory.ts's `readback` explains them).
  * @example
  * const host = await readDevice(ctx, dd.gpu, "float32", 16);
  */
@@ -257,9 +288,30 @@ export async function readDevice(ctx: GpuContext, gpu: GPUBuffer, dtype: DType, 
   if (size === 0) return out;
   queueStats.reads++;
   const bytes = size * 4;
-  const staging = acquireStaging(ctx, bytes);
   const b = openBatch(ctx);
   if (b.plans > 0) queueStats.batchedReads++;
+  if (bytes <= SHARED_READ_MAX_BYTES) {
+    // Ranges start at multiples of 8 (mapAsync and getMappedRange offsets).
+    const shared = sharedStaging(ctx, b, Math.ceil(bytes / 8) * 8);
+    const offset = shared.used;
+    shared.used += Math.ceil(bytes / 8) * 8;
+    shared.readers++;
+    copyInBatch(b, gpu, 0, shared.buf, bytes, offset);
+    try {
+      await b.submitted;
+      await (shared.mapped ??= shared.buf.mapAsync(ctx.constants.GPUMapMode.READ, 0, shared.used));
+    } catch (e) {
+      if (--shared.readers === 0) destroyAfterSubmit(ctx, shared.buf);
+      throw e;
+    }
+    toHost(shared.buf.getMappedRange(offset, bytes), dtype, out);
+    if (--shared.readers === 0) {
+      shared.buf.unmap();
+      releaseStaging(ctx, shared.buf);
+    }
+    return out;
+  }
+  const staging = acquireStaging(ctx, bytes);
   copyInBatch(b, gpu, 0, staging, bytes);
   try {
     await b.submitted;
@@ -268,14 +320,18 @@ export async function readDevice(ctx: GpuContext, gpu: GPUBuffer, dtype: DType, 
     destroyAfterSubmit(ctx, staging);
     throw e;
   }
-  const range = staging.getMappedRange(0, bytes);
+  toHost(staging.getMappedRange(0, bytes), dtype, out);
+  staging.unmap();
+  releaseStaging(ctx, staging);
+  return out;
+}
+
+/** Device words (a mapped range) into a host array of `dtype`. */
+function toHost(range: ArrayBuffer, dtype: DType, out: TypedArray): void {
   // u32 words narrow into bool/uint8 bytes; int32 and uint32 words are copied as they are.
   if (dtype === "bool" || dtype === "uint8" || dtype === "uint32") out.set(new Uint32Array(range));
   else if (dtype === "int32") (out as Int32Array).set(new Int32Array(range));
   // f32 words → float16/bfloat16 bits (round half to even; exact, as every such result on the device is already rounded).
   else if (isBits16(dtype)) numbersToBits16(new Float32Array(range), out as Uint16Array, dtype);
   else out.set(new Float32Array(range));
-  staging.unmap();
-  releaseStaging(ctx, staging);
-  return out;
 }
