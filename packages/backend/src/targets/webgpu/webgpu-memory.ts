@@ -270,6 +270,22 @@ export async function readback(ctx: GpuContext, gpu: GPUBuffer, dtype: DType, si
   return out;
 }
 
+/**
+ * Copies a device-only value to the host in the background (`Executor.readBehind`) and keeps the
+ * copy (`adoptHost`), making its device buffer free to take back. Unlike `readback` it reports
+ * nothing: a device error stays for the value's own reads to report, and the value is then not
+ * copied (its device data may be what a failed kernel left).
+ * @example
+ * await readBehind(ctx, buf, dd); buf.hasHost // true
+ */
+export async function readBehind(ctx: GpuContext, buf: DataBuffer, dd: DeviceData): Promise<void> {
+  const host = await readDevice(ctx, dd.gpu!, dd.dtype, dd.size);
+  await compileChecks(ctx);
+  if (ctx.lost || ctx.error || ctx.compileError) throw new Error("webgpu: not read behind (the device reported an error, left for the value's reads)");
+  buf.adoptHost(host);
+  readCopy(ctx, buf, dd);
+}
+
 /** Waits for pending error checks: a shader that did not compile is the cause of any "invalid pipeline" error. */
 async function compileChecks(ctx: GpuContext): Promise<void> {
   while (ctx.pending.size) await Promise.all([...ctx.pending]);

@@ -23,8 +23,8 @@ import { graphKey } from "../../host/graph-key.js";
 import { type Host } from "../../host/run.js";
 import { type GpuContext, currentGpu, requireGpu } from "./webgpu-device.js";
 import {
-  DeviceData, type BufferPool, beginRecording, bindingLimitError, boundBuffer, deviceBytes, deviceFailure, doneReadingDeviceData, freeDeviceData, poolOf, readCopy, readDeviceData,
-  readback, scopedErrors, upload,
+  DeviceData, type BufferPool, beginRecording, bindingLimitError, boundBuffer, deviceBytes, deviceFailure, doneReadingDeviceData, freeDeviceData,
+  poolOf, readBehind, readCopy, readDeviceData, readback, scopedErrors, upload,
 } from "./webgpu-memory.js";
 import { queueStats, recordCopy, recordPass, recordPlan } from "./webgpu-queue.js";
 import { webgpuObserver } from "./webgpu-observe.js";
@@ -960,9 +960,9 @@ export function webgpuExecutorOn(hostRunner: Host): Executor {
     execute: async (outputs, known) => executeWebgpu(hostRunner, outputs, known),
     read: readWebgpu,
     readBehind(buf) {
-      const dd = buf.device;
-      if (!(dd instanceof DeviceData) || !dd.gpu || dd.ready || dd.error || buf.isReleased || deviceBytes(dd.size) > READ_BEHIND_MAX_BYTES) return null;
-      return readWebgpu(buf);
+      const dd = buf.device, ctx = currentGpu();
+      if (!ctx || !(dd instanceof DeviceData) || dd.generation !== ctx.generation || !dd.gpu || dd.ready || dd.error || buf.isReleased) return null;
+      return deviceBytes(dd.size) <= READ_BEHIND_MAX_BYTES ? readBehind(ctx, buf, dd) : null;
     },
     readSync(buf) {
       if (buf.host) return buf.host;
