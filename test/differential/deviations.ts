@@ -52,9 +52,8 @@ export const DEVIATIONS: readonly Deviation[] = [
     doc: "NaN and ±inf are not guaranteed through arithmetic the shader compiler may simplify: WGSL lets " +
       "implementations assume finite math, and Tint/LLVM fold `x - x` and `x * 0` to 0 even for NaN and " +
       "±inf inputs. isnan/isinf/comparisons of a stored NaN or ±inf are exact; arithmetic on them may not be. " +
-      "The same folding can reach a 0 / 0 whose operands the compiler proves zero: `nanvar`/`nanstd` of an *empty* " +
-      "array (zero-trip reductions fused with the division) give 0 instead of NaN on webgpu today (listed in the " +
-      "NumPy parity suite's deviations; the fix is folding empty reductions to their identity at lowering).",
+      "(A reduction over an empty axis is lowered as its identity, a literal, so `nanvar`/`nanstd` of an empty " +
+      "array divide by a literal zero and give NaN as NumPy does, not a 0 / 0 the compiler could fold to 0.)",
     // Element-wise the symptom is a lost NaN/±inf; downstream of a folded `x - x` anything can
     // follow (an argmax that no longer sees the NaN, `0 - (-inf)` = inf where NaN was due).
     // A NaN that should come from 0 * inf inside a fused kernel (a padded or masked zero times an

@@ -19,8 +19,6 @@ export interface ParityDeviation {
 }
 
 const noDtypeOption = (c: ParityCase) => c.opts?.["dtype"] === undefined;
-const hasEmptyArray = (c: ParityCase) =>
-  c.args.some((a) => typeof a === "object" && a !== null && "s" in a && (a as { s: number[] }).s.includes(0));
 const hasInfinity = (c: ParityCase) =>
   c.args.some((a) => typeof a === "object" && a !== null && "v" in a && (a as { v: unknown[] }).v.some((v) => v === "inf" || v === "-inf"));
 
@@ -46,14 +44,5 @@ export const PARITY_DEVIATIONS: readonly ParityDeviation[] = [
     reason: "docs/numerics.md#webgpu-finite-math: Tint/LLVM may fold x - x to 0 for x = ±inf, so var/std of an " +
       "infinite element (inf - mean(inf)) can be 0 instead of NaN.",
     matches: (c) => (c.fn === "var" || c.fn === "std") && hasInfinity(c),
-  },
-  {
-    id: "webgpu-empty-nanvar",
-    backends: ["webgpu"],
-    reason: "docs/numerics.md#webgpu-finite-math: nanvar/nanstd of an empty array fuse into one kernel whose " +
-      "reductions have zero-trip loops; llvmpipe's compiler then knows numerator and divisor are 0 and, with its " +
-      "finite-math flags, folds 0 / 0 to 0 instead of NaN (a runtime 0 / 0 gives NaN). Not fixed yet: the fix is " +
-      "to fold reductions over empty axes to their identity at lowering, so the renderer's literal-zero division applies.",
-    matches: (c, mode) => mode === "eager" && (c.fn === "nanvar" || c.fn === "nanstd") && hasEmptyArray(c),
   },
 ];

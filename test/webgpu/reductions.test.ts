@@ -5,11 +5,11 @@
  * producer — under the adapter's own tuning and with vec4 quad loads forced on (the hardware
  * path, which software adapters do not take by default). Then the structure of W1: one kernel of
  * two dispatches (per-invocation partials, then their sum on the device), one submission and one
- * read per call.
+ * read per call. Reductions over an empty axis are literals (their identities), with no loop.
  */
 import { expect } from "chai";
 import { type Tensor, jit, np, webgpuRunStats } from "kiln";
-import { interpret } from "kiln/internal";
+import { interpret, npUtil } from "kiln/internal";
 import { clearProgramCache } from "../../packages/backend/src/targets/webgpu/webgpu-programs.js";
 import { currentGpu } from "../../packages/backend/src/targets/webgpu/webgpu-device.js";
 import { type WgslTuning } from "../../packages/backend/src/targets/webgpu/wgsl-module.js";
@@ -114,6 +114,27 @@ describe("webgpu reductions against the float64 interpreter", function () {
       clearProgramCache();
     }
     expect(new Set(bits).size, bits.map((b) => b.toString(16)).join(" ")).to.equal(1);
+  });
+
+  it("reductions over an empty axis are their identities, as literals: sums 0, products 1, max -inf, min +inf; mean, var and the nan* statistics NaN", async () => {
+    const empty = np.zeros([3, 0]), none = np.zeros([0]);
+    const got = async (t: Tensor) => Array.from(await t.data());
+    expect(await got(np.sum(empty, { axis: 1 }))).to.deep.equal([0, 0, 0]);
+    expect(await got(np.prod(empty, { axis: 1 }))).to.deep.equal([1, 1, 1]);
+    // np.max/np.min refuse an empty reduction (as NumPy); the primitives have identities.
+    const prim = (p: "reduceMax" | "reduceMin", t: Tensor) => npUtil.apply(p, [t], { axes: [1] });
+    expect(await got(prim("reduceMax", empty))).to.deep.equal([-Infinity, -Infinity, -Infinity]);
+    expect(await got(prim("reduceMin", empty))).to.deep.equal([Infinity, Infinity, Infinity]);
+    expect(await got(np.sum(np.zeros([0], { dtype: "int32" })))).to.deep.equal([0]);
+    expect(await got(np.nansum(none))).to.deep.equal([0]);
+    // A 0 / 0 the shader compiler could see as one (zero-trip loops fused with the division) came out 0 on llvmpipe.
+    for (const f of [np.mean, np.var, np.std, np.nanmean, np.nanvar, np.nanstd] as const) {
+      expect(Number.isNaN(await f(none).item()), f.name).to.equal(true);
+      expect((await got(f(empty, { axis: 1 }))).every(Number.isNaN), `${f.name} over axis 1`).to.equal(true);
+    }
+    // The reduction is gone from the kernel: no loop over the empty axis is rendered.
+    const low = jit((t: Tensor) => prim("reduceMax", np.tanh(t)).add(np.sum(t.mul(2), { axis: 1 }))).lower(empty);
+    expect(low.kernels.map((k) => k.source).join("\n")).to.not.match(/\bfor \(/);
   });
 
   it("W1 compiles to the split form: per-invocation partials, their sum on the device, one submission and one read per call", async () => {

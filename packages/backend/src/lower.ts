@@ -48,6 +48,7 @@ const reduceLower = <P extends ReducePrim>(rop: ReduceOp): LowerRule<P> => (ctx,
   const axes = [...(n.params as { axes: readonly number[] }).axes].sort((a, b) => a - b);
   const shape = x.aval.shape;
   const dt = n.aval.dtype;
+  if (axes.some((a) => shape[a] === 0)) return emptyReduction(ctx.b, rop, dt);
   // Blocking follows the innermost reduced axis, which then stays its own loop: merging it with
   // the axes around it would change the order of the float additions from kernel to kernel.
   const blocked = axes.length > 0 && sumBlocked(rop, dt, shape[axes[axes.length - 1]!]!);
@@ -60,6 +61,21 @@ const reduceLower = <P extends ReducePrim>(rop: ReduceOp): LowerRule<P> => (ctx,
   const red = ctx.b.reduce(rop, vars, body, dt, n.id, blocked);
   return isInt(dt) || dt === "bool" ? ctx.b.alu("cast", [red], dt) : red;
 };
+
+/** What a reduction over no elements starts from (and, with nothing to add, gives). */
+const REDUCE_IDENTITY: Record<ReduceOp, number> = { sum: 0, prod: 1, max: -Infinity, min: Infinity };
+
+/**
+ * A reduction over an empty axis is its identity, a literal (sum 0, prod 1, max -inf, min +inf;
+ * an integer or bool max/min gives 0, as the cast of ±inf does in the loop form). Lowered as a
+ * loop that never runs, the value was only known to be 0 after the shader compiler's own
+ * analysis, which under finite-math assumptions folded the 0 / 0 of `nanvar` over an empty array
+ * to 0 instead of NaN (llvmpipe); as a literal, the renderers' division by a literal zero applies.
+ */
+function emptyReduction(b: ExprBuilder, rop: ReduceOp, dt: DType): Expr {
+  const v = REDUCE_IDENTITY[rop];
+  return b.const(isFloat(dt) || Number.isFinite(v) ? v : 0, dt);
+}
 
 const LOWER_RULES = {
   const: (ctx, n) => ctx.b.const(n.params.value, n.aval.dtype),

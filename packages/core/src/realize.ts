@@ -34,6 +34,14 @@ export interface Executor {
   read(buf: DataBuffer): Promise<TypedArray>;
   readSync(buf: DataBuffer): TypedArray;
   /**
+   * Starts copying a device-only value to the host: a value kiln no longer owns that user code may
+   * still hold (a State replaced it after handing it out), which would otherwise keep its device
+   * storage until the garbage collector finalizes it — never, within a loop that allocates little.
+   * Resolves once the host copy is kept (`adoptHost`), when `releaseToGc` frees the device copy;
+   * null when the executor keeps the value on the device (optional: e.g. too large to copy per step).
+   */
+  readBehind?(buf: DataBuffer): Promise<unknown> | null;
+  /**
    * Compiles a whole graph once into an executable plan that `jit` replays (optional: without it,
    * `compileGraph` replays through `executeSync`).
    */
@@ -158,11 +166,17 @@ export function dataNode(buf: DataBuffer, aval: Aval): Node<"data"> {
  * strongly until its callback runs, and callbacks never run during a synchronous loop; a host-only
  * buffer needs no callback at all (its typed array is ordinary JS memory, collected with the last
  * handle or graph that refers to it). A device value read back to the host first gives up its
- * device storage. Returns false for a device-only value: that one stays with the registry.
+ * device storage. Returns false for a device-only value: that one stays with the registry, unless
+ * its executor copies it to the host (`Executor.readBehind`), after which it is released here.
  * @example releaseToGc(bufferOf(replaced.node)!) // true on cpu: the replaced value is plain JS memory now
  */
 export function releaseToGc(buf: DataBuffer): boolean {
-  if (buf.device !== null && !buf.dropDevice()) return false;
+  if (buf.device !== null && !buf.dropDevice()) {
+    // Device-only: once its owner copied it to the host, the device storage goes (and the rest as here).
+    const owner = buf.owner === null ? undefined : executors.get(buf.owner);
+    owner?.readBehind?.(buf)?.then(() => void releaseToGc(buf), () => undefined);
+    return false;
+  }
   if (!buf.uncount()) return false;
   dataNodeRegistry.unregister(buf);
   return true;

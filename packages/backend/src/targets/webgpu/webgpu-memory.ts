@@ -27,6 +27,10 @@ export class DeviceData {
   released = false;
   /** Asynchronous plans that will still read this value: freeing it waits for the last (`readDeviceData`). */
   readers = 0;
+  /** The pool epoch of its last binding (`BufferPool.bindCopy`): a copy bound by the recording under way is never taken back. */
+  boundAt = -1;
+  /** Size class under which the pool lists `gpu` as a reclaimable copy of host values (0: not listed). */
+  copyClass = 0;
 
   constructor(readonly dtype: DType, readonly size: number, gpu: GPUBuffer | null, readonly generation: number) {
     this.gpu = gpu;
@@ -55,16 +59,44 @@ export function bindingLimitError(bytes: number, limit: number): BackendUnavaila
   );
 }
 
+/**
+ * Recordings a device copy of host values stays untouched before the pool takes its buffer back
+ * (at least 1: never one bound by the recording under way). A value just read is often bound
+ * again soon (weights logged, then updated with a donation that takes their very buffer); a loop
+ * that drops its values gives them up after this many recordings, so it keeps about this many
+ * extra buffers per size class and creates none.
+ */
+const RECLAIM_AGE = 16;
+
 /** Free buffers kept for reuse at most (larger sets are destroyed, oldest first). */
 const POOL_KEEP_BYTES = 512 * 2 ** 20;
 
+/**
+ * Buffers recycled by size class, and device copies of values that also live on the host, which
+ * the pool takes back when a class has no free buffer.
+ *
+ * Why the copies: a tensor user code dropped returns its buffer only when the JS collector
+ * finalizes it, and a loop whose steps allocate little JS memory (a loss read per step, a scalar
+ * uploaded per call) runs thousands of steps before a full collection — it created one device
+ * buffer per step while live values stayed flat. A value read back (`data()`, `item()`) or
+ * uploaded from a host array has its values on the host too, so its device buffer is a cache: on a
+ * miss, the least recently bound such copy of the class gives up its buffer (one not bound by the
+ * last `RECLAIM_AGE` recordings, and never while an asynchronous plan is encoding), and the value
+ * is uploaded again if a later step binds it. Values that exist only on the device are never taken.
+ */
 export class BufferPool {
   private readonly free = new Map<number, GPUBuffer[]>();
   private freeBytes = 0;
   private holds = 0;
   private deferred: GPUBuffer[] = [];
+  /** Per size class, the reclaimable copies, least recently bound first (Map order), with their values' buffers. */
+  private readonly copies = new Map<number, Map<DeviceData, WeakRef<DataBuffer>>>();
+  /** Bumped by `beginRecording`: copies bound since then are in use. */
+  private epoch = 0;
   created = 0;
   reused = 0;
+  /** Buffers taken back from device copies of host values (`copies`). */
+  reclaimed = 0;
 
   constructor(private readonly ctx: GpuContext) {}
 
@@ -77,6 +109,13 @@ export class BufferPool {
       this.freeBytes -= cls;
       this.reused++;
       return hit;
+    }
+    const taken = this.reclaim(cls);
+    if (taken) {
+      checkRelease(this.ctx, taken);
+      checkAcquire(taken);
+      this.reclaimed++;
+      return taken;
     }
     if (cls > this.ctx.limits.maxStorageBufferBindingSize) {
       throw bindingLimitError(bytes, this.ctx.limits.maxStorageBufferBindingSize);
@@ -109,6 +148,60 @@ export class BufferPool {
     }
     (this.free.get(cls) ?? this.free.set(cls, []).get(cls)!).push(buf);
     this.freeBytes += cls;
+  }
+
+  /**
+   * Starts the recording of a plan: the copies it binds from here on (`bindCopy`) stay its own
+   * until the next recording starts. Commands of the batch run in order, so a copy bound by an
+   * earlier recording can be taken like any released buffer.
+   */
+  beginRecording(): void {
+    this.epoch++;
+  }
+
+  /**
+   * `dd`, a value of `buf`, is bound by the recording under way; `buf` holds its values on the
+   * host too (read back, or uploaded from a host array) when `hostCopy`: its buffer is then
+   * reclaimable once later recordings no longer bind it.
+   */
+  bindCopy(dd: DeviceData, buf: DataBuffer, hostCopy: boolean): void {
+    dd.boundAt = this.epoch;
+    if (!dd.gpu) return;
+    const cls = dd.copyClass || (hostCopy ? dd.gpu.size : 0);
+    if (!cls) return;
+    const list = this.copies.get(cls) ?? this.copies.set(cls, new Map()).get(cls)!;
+    const ref = list.get(dd) ?? new WeakRef(buf);
+    list.delete(dd);
+    list.set(dd, ref); // most recently bound last
+    dd.copyClass = cls;
+  }
+
+  /** Stops listing `dd`'s buffer as reclaimable (it is freed, donated, or lost its host copy). */
+  forgetCopy(dd: DeviceData): void {
+    if (!dd.copyClass) return;
+    this.copies.get(dd.copyClass)?.delete(dd);
+    dd.copyClass = 0;
+  }
+
+  /** Takes the buffer of the least recently bound reclaimable copy of class `cls`, if any. */
+  private reclaim(cls: number): GPUBuffer | null {
+    const list = this.copies.get(cls);
+    if (!list || this.holds > 0) return null;
+    for (const [dd, ref] of list) {
+      // Copies are listed in binding order: from here on, all are too recent.
+      if (this.epoch - dd.boundAt < RECLAIM_AGE) return null;
+      if (dd.readers > 0 || dd.ready) continue;
+      list.delete(dd);
+      dd.copyClass = 0;
+      const buf = ref.deref();
+      // A collected buffer's value is unreachable: its storage is free whatever its host copy.
+      const hostCopy = !buf || (buf.device === dd && buf.hasHost && !buf.isReleased);
+      if (!hostCopy || dd.released || !dd.gpu || dd.gpu.size !== cls) continue;
+      const gpu = dd.gpu;
+      dd.gpu = null;
+      return gpu;
+    }
+    return null;
   }
 
   /** Defers recycling while an asynchronous plan is encoding work. */
@@ -177,6 +270,22 @@ export async function readback(ctx: GpuContext, gpu: GPUBuffer, dtype: DType, si
   return out;
 }
 
+/**
+ * Copies a device-only value to the host in the background (`Executor.readBehind`) and keeps the
+ * copy (`adoptHost`), making its device buffer free to take back. Unlike `readback` it reports
+ * nothing: a device error stays for the value's own reads to report, and the value is then not
+ * copied (its device data may be what a failed kernel left).
+ * @example
+ * await readBehind(ctx, buf, dd); buf.hasHost // true
+ */
+export async function readBehind(ctx: GpuContext, buf: DataBuffer, dd: DeviceData): Promise<void> {
+  const host = await readDevice(ctx, dd.gpu!, dd.dtype, dd.size);
+  await compileChecks(ctx);
+  if (ctx.lost || ctx.error || ctx.compileError) throw new Error("webgpu: not read behind (the device reported an error, left for the value's reads)");
+  buf.adoptHost(host);
+  readCopy(ctx, buf, dd);
+}
+
 /** Waits for pending error checks: a shader that did not compile is the cause of any "invalid pipeline" error. */
 async function compileChecks(ctx: GpuContext): Promise<void> {
   while (ctx.pending.size) await Promise.all([...ctx.pending]);
@@ -235,6 +344,50 @@ export function deviceDataOf(ctx: GpuContext, buf: DataBuffer, op: string): Devi
 }
 
 /**
+ * Starts the recording of a plan on `inputs`: their device copies are its own from here on, so no
+ * upload or output of the recording can take one back (a donated input's buffer, looked up before
+ * the recording, becomes an output's storage).
+ * @example
+ * beginRecording(ctx, inputs); const ins = inputs.map((b) => boundBuffer(ctx, b, "jit"));
+ */
+export function beginRecording(ctx: GpuContext, inputs: readonly DataBuffer[]): void {
+  const pool = poolOf(ctx);
+  pool.beginRecording();
+  for (const b of inputs) {
+    const dd = b.device;
+    if (dd instanceof DeviceData && dd.generation === ctx.generation) pool.bindCopy(dd, b, b.hasHost);
+  }
+}
+
+/**
+ * The device buffer of `buf` for the recording under way: its device copy (listed as reclaimable
+ * when `buf` has a host copy, `BufferPool.bindCopy`), uploaded again when the pool took it back.
+ * @example
+ * poolOf(ctx).beginRecording();
+ * const gpu = boundBuffer(ctx, x, "jit"); // stays x's until the next recording starts
+ */
+export function boundBuffer(ctx: GpuContext, buf: DataBuffer, op: string): GPUBuffer {
+  const dd = deviceDataOf(ctx, buf, op);
+  if (dd.error) throw dd.error;
+  if (!dd.gpu) {
+    const host = dd.host ?? buf.host;
+    if (!host) throw new DisposedError(`${op}: a tensor of ${buf.dtype}[${buf.size}] was used after dispose()`);
+    dd.gpu = upload(ctx, host, buf.dtype);
+  }
+  poolOf(ctx).bindCopy(dd, buf, buf.hasHost);
+  return dd.gpu;
+}
+
+/**
+ * After a read of `buf` (its host copy adopted): its device buffer becomes reclaimable.
+ * @example
+ * buf.adoptHost(await readback(ctx, dd.gpu, dd.dtype, dd.size)); readCopy(ctx, buf, dd);
+ */
+export function readCopy(ctx: GpuContext, buf: DataBuffer, dd: DeviceData): void {
+  if (buf.device === dd && buf.hasHost && dd.gpu && !dd.released && dd.generation === ctx.generation) poolOf(ctx).bindCopy(dd, buf, true);
+}
+
+/**
  * Marks `dd` as read by an asynchronous plan until `doneReadingDeviceData`: freed meanwhile, its
  * storage stays until then.
  * @example
@@ -247,6 +400,7 @@ export function readDeviceData(dd: DeviceData): void {
 /** Ends a read begun by `readDeviceData`: the last reader of a freed value returns its storage. */
 export function doneReadingDeviceData(ctx: GpuContext, dd: DeviceData): void {
   if (--dd.readers > 0 || !dd.released || dd.ready) return;
+  if (ctx.generation === dd.generation) poolOf(ctx).forgetCopy(dd);
   const gpu = dd.gpu;
   dd.gpu = null;
   dd.host = null;
@@ -257,10 +411,11 @@ export function doneReadingDeviceData(ctx: GpuContext, dd: DeviceData): void {
 export function freeDeviceData(d: unknown): void {
   const dd = d as DeviceData;
   dd.released = true;
+  const ctx = currentGpu();
+  if (ctx && ctx.generation === dd.generation) poolOf(ctx).forgetCopy(dd);
   if (dd.readers > 0) return;
   const gpu = dd.gpu;
   dd.gpu = null;
   dd.host = null;
-  const ctx = currentGpu();
   if (gpu && ctx && ctx.generation === dd.generation) poolOf(ctx).release(gpu);
 }

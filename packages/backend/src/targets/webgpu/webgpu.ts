@@ -23,8 +23,8 @@ import { graphKey } from "../../host/graph-key.js";
 import { type Host } from "../../host/run.js";
 import { type GpuContext, currentGpu, requireGpu } from "./webgpu-device.js";
 import {
-  DeviceData, type BufferPool, bindingLimitError, deviceBytes, deviceDataOf, deviceFailure, doneReadingDeviceData, freeDeviceData, poolOf, readDeviceData, readback,
-  scopedErrors, upload,
+  DeviceData, type BufferPool, beginRecording, bindingLimitError, boundBuffer, deviceBytes, deviceFailure, doneReadingDeviceData, freeDeviceData,
+  poolOf, readBehind, readCopy, readDeviceData, readback, scopedErrors, upload,
 } from "./webgpu-memory.js";
 import { queueStats, recordCopy, recordPass, recordPlan } from "./webgpu-queue.js";
 import { webgpuObserver } from "./webgpu-observe.js";
@@ -117,31 +117,35 @@ const counters = { deviceSteps: 0, hostSteps: 0, syncPlans: 0, asyncPlans: 0, do
 
 /**
  * Steps run on the device and on the host so far, plans run synchronously (device only) or as
- * asynchronous jobs, pooled buffers, device reads (`batchedReads`: those that rode the submission
- * of the work computing them), command-buffer submissions, donated buffers taken, scans run on the
- * device (`deviceLoops`; `loopKernels`: those of them run as one loop kernel), `while`/`cond` calls
- * run on the device (`deviceBranches`) and the predicates they read (`predicateReads`, one per
- * decision: the carry is never read back; a `while` run as one workgroup loop reads a done flag per
- * dispatch instead, `loopFlagReads`), bind groups created (a warm jitted step reuses its cached
- * ones), bytes uploaded from the host (`uploadedBytes`: a warm call on unchanged inputs uploads
- * none), and jitted calls run on the host's kernels because they were small and their inputs were
- * on the host (`hostPlans`, webgpu-small-plans.ts).
+ * asynchronous jobs, pooled buffers (`buffersCreated`, `buffersReused`; `buffersReclaimed`: taken
+ * back from device copies of values that also live on the host, webgpu-memory.ts), device reads
+ * (`batchedReads`: those that rode the submission of the work computing them), command-buffer
+ * submissions, donated buffers taken, scans run on the device (`deviceLoops`; `loopKernels`: those
+ * of them run as one loop kernel), `while`/`cond` calls run on the device (`deviceBranches`) and
+ * the predicates they read (`predicateReads`, one per decision: the carry is never read back; a
+ * `while` run as one workgroup loop reads a done flag per dispatch instead, `loopFlagReads`), bind
+ * groups created (a warm jitted step reuses its cached ones), bytes uploaded from the host
+ * (`uploadedBytes`: a warm call on unchanged inputs uploads none), staging and upload-source
+ * buffers created (`transferBuffersCreated`: pooled too, so a warm loop creates none), and jitted
+ * calls run on the host's kernels because they were small and their inputs were on the host
+ * (`hostPlans`, webgpu-small-plans.ts).
  * @example
  * const s0 = webgpuRunStats().submissions;
  * await step(x).item();
  * webgpuRunStats().submissions - s0; // 1: the step and the read of its loss in one submission
  */
 export function webgpuRunStats(): {
-  deviceSteps: number; hostSteps: number; syncPlans: number; asyncPlans: number; buffersCreated: number; buffersReused: number;
+  deviceSteps: number; hostSteps: number; syncPlans: number; asyncPlans: number; buffersCreated: number; buffersReused: number; buffersReclaimed: number;
   reads: number; batchedReads: number; submissions: number; donations: number; deviceLoops: number; loopKernels: number; deviceBranches: number;
-  predicateReads: number; loopFlagReads: number; bindGroupsCreated: number; hostPlans: number; uploadedBytes: number;
+  predicateReads: number; loopFlagReads: number; bindGroupsCreated: number; hostPlans: number; uploadedBytes: number; transferBuffersCreated: number;
 } {
   const ctx = currentGpu();
   const pool = ctx ? poolOf(ctx) : null;
   return {
     ...counters, hostPlans: hostPlanStats.hostPlans, predicateReads: branchStats.predicateReads, loopFlagReads: branchStats.loopFlagReads,
-    buffersCreated: pool?.created ?? 0, buffersReused: pool?.reused ?? 0,
+    buffersCreated: pool?.created ?? 0, buffersReused: pool?.reused ?? 0, buffersReclaimed: pool?.reclaimed ?? 0,
     reads: queueStats.reads, batchedReads: queueStats.batchedReads, submissions: queueStats.submissions, uploadedBytes: queueStats.uploadedBytes,
+    transferBuffersCreated: queueStats.transferBuffersCreated,
   };
 }
 
@@ -476,15 +480,9 @@ function unverified(gp: GpuPlan): boolean {
     (r.kind === "branch" && [...r.graphs.values()].some((b) => unverified(b.gp))));
 }
 
-/** The device buffer of a ready input (uploading host values on first use). */
+/** The device buffer of a ready input (uploading host values on first use, or after the pool took the copy back). */
 function inputGpu(ctx: GpuContext, buf: DataBuffer, op: string): GPUBuffer {
-  const dd = deviceDataOf(ctx, buf, op);
-  if (dd.error) throw dd.error;
-  if (!dd.gpu) {
-    if (!dd.host) throw new DisposedError(`${op}: a tensor of ${buf.dtype}[${buf.size}] was used after dispose()`);
-    dd.gpu = upload(ctx, dd.host, buf.dtype);
-  }
-  return dd.gpu;
+  return boundBuffer(ctx, buf, op);
 }
 
 /**
@@ -616,6 +614,7 @@ async function runBranchStep(ctx: GpuContext, run: BranchRun, bufOf: (id: number
 function runDeviceOnly(ctx: GpuContext, gp: GpuPlan, inputs: readonly DataBuffer[], op: string, donated?: ReadonlyMap<number, GPUBuffer>): DataBuffer[] {
   const { plan } = gp;
   const pool = poolOf(ctx);
+  beginRecording(ctx, inputs);
   const ins = inputs.map((b) => (b.dtype === "float64" ? null : inputGpu(ctx, b, op)));
   return recordPlan(ctx, unverified(gp), () => {
     const gpu = recordBuffers(ctx, gp, (i) => ins[i]!, donated);
@@ -900,12 +899,27 @@ async function readWebgpu(buf: DataBuffer): Promise<TypedArray> {
   const ctx = requireGpu("data");
   if (dd.generation !== ctx.generation) throw new DisposedError(`data: this tensor lived on a WebGPU device that is gone (lost or destroyed)`);
   if (!dd.gpu) throw new DisposedError(`data: a tensor of ${buf.dtype}[${buf.size}] was read after dispose()`);
+  let host: TypedArray;
   try {
-    return await readback(ctx, dd.gpu, dd.dtype, dd.size);
+    host = await readback(ctx, dd.gpu, dd.dtype, dd.size);
   } catch (e) {
     throw deviceFailure(ctx, "data", e);
   }
+  // The host copy is kept (as realize.ts's readBuffer would): the device buffer becomes one the pool may take back.
+  buf.adoptHost(host);
+  readCopy(ctx, buf, dd);
+  return host;
 }
+
+/**
+ * A replaced State value that user code may still hold, and that lives only on the device, is
+ * read back (`Executor.readBehind`) up to this size, then its device buffer returns to the pool: a
+ * loop that reads or emits its State every step (a loss passed to a subscriber) created one
+ * buffer per step otherwise, each freed only by the garbage collector. The copy rides the
+ * submission that computes the next step; larger values stay with the collector rather than cost
+ * a read per step.
+ */
+const READ_BEHIND_MAX_BYTES = 64 << 10;
 
 let float64Warned = false;
 
@@ -945,6 +959,11 @@ export function webgpuExecutorOn(hostRunner: Host): Executor {
     executeSync: (outputs, known) => executeWebgpu(hostRunner, outputs, known),
     execute: async (outputs, known) => executeWebgpu(hostRunner, outputs, known),
     read: readWebgpu,
+    readBehind(buf) {
+      const dd = buf.device, ctx = currentGpu();
+      if (!ctx || !(dd instanceof DeviceData) || dd.generation !== ctx.generation || !dd.gpu || dd.ready || dd.error || buf.isReleased) return null;
+      return deviceBytes(dd.size) <= READ_BEHIND_MAX_BYTES ? readBehind(ctx, buf, dd) : null;
+    },
     readSync(buf) {
       if (buf.host) return buf.host;
       const dd = buf.device;
