@@ -183,9 +183,9 @@ function epilogueFn(P: Parts, w: WgslWriter): string[] {
  * with n % 4 = 0): the four values are computed as the scalar epilogue computes each (the fused
  * ops, per column) and stored as one vec4 — a quarter of the output stores and their index math,
  * which are most of a contraction's time when k is short (a first convolution: k = 9). Null
- * otherwise (the scalar `epilogue_` per element). `out` is the output buffer (bound as vec4s).
- * The epilogue must not read a buffer the output may share (the output itself, or an input of its
- * size and dtype: a donated input is rebound to the output's binding).
+ * otherwise (the scalar `epilogue_` per element), or when the epilogue reads the output. `out` is
+ * the output buffer (bound as vec4s; a donated input rebound to it is read as a component of its
+ * quads: webgpu-programs.ts `aliasedDispatch`).
  */
 function quadEpilogueFn(P: Parts, w: WgslWriter): { fn: string[]; out: number } | null {
   const { tiles: lj, li, epilogue: ii, epilogueJ: jj } = P;
@@ -195,11 +195,7 @@ function quadEpilogueFn(P: Parts, w: WgslWriter): { fn: string[]; out: number } 
   const out = P.k.params[store.buf];
   if (!out || out.role !== "out" || out.dtype !== "float32") return null;
   const stmts = [...P.rootLets, ...before(P, lj), ...lets(lj.body), ...lets(li.body), ...iiLets, ...jj.body.slice(0, -1)];
-  for (const st of stmts) {
-    if (st.s !== "let" || st.value.op !== "load") continue;
-    const q = P.k.params[st.value.buf];
-    if (st.value.buf === store.buf || (q && q.role !== "scratch" && q.size === out.size && q.dtype === out.dtype)) return null;
-  }
+  if (stmts.some((st) => st.s === "let" && st.value.op === "load" && st.value.buf === store.buf)) return null;
   if (!quadIndex(affineOf(store.index, affineDefs(stmts).defs), jj.var)) return null;
   w.regAlias.set(P.regs.name, "creg");
   const fn = [`fn epq_(${[P.lb.var, lj.var, li.var, ii.var].map((v) => `${v}: i32`).join(", ")}, c_: vec4<f32>) {`, `  var v_ = vec4<f32>(0.0);`, `  var x_ = 0;`];
@@ -413,9 +409,14 @@ function splitKFinish(
 }
 
 /** An index as c + Σ coef·var over loop variables, or null when it is not affine. */
-type Affine = { readonly c: number; readonly coef: ReadonlyMap<string, number> } | null;
+export type Affine = { readonly c: number; readonly coef: ReadonlyMap<string, number> } | null;
 
-function affineOf(o: Operand, defs: ReadonlyMap<string, Affine>): Affine {
+/**
+ * The affine form of an operand, given the affine forms of the lets before it (`affineDefs`).
+ * @example
+ * affineOf({ k: "var", name: "v3" }, new Map()); // { c: 0, coef: Map { "v3" => 1 } }
+ */
+export function affineOf(o: Operand, defs: ReadonlyMap<string, Affine>): Affine {
   if (o.k === "const") return { c: o.value, coef: new Map() };
   if (o.k === "var") return { c: 0, coef: new Map([[o.name, 1]]) };
   return defs.get(o.name) ?? null;
@@ -432,8 +433,14 @@ function scaleAffine(a: Affine, k: number): Affine {
   return a && { c: a.c * k, coef: new Map([...a.coef].map(([v, x]) => [v, x * k])) };
 }
 
-/** The affine form of every `let` of `stmts` (null where not affine), and each let's op. */
-function affineDefs(stmts: readonly Stmt[]): { defs: Map<string, Affine>; ops: Map<string, Op> } {
+/**
+ * The affine form of every `let` of `stmts` (null where not affine: add, sub and multiplication by
+ * a constant of affine operands are), and each let's op.
+ * @example
+ * const { defs } = affineDefs(kernelLets);
+ * affineOf(store.index, defs); // e.g. { c: 0, coef: v1 → 448, v2 → 16, v3 → 1 }
+ */
+export function affineDefs(stmts: readonly Stmt[]): { defs: Map<string, Affine>; ops: Map<string, Op> } {
   const defs = new Map<string, Affine>();
   const ops = new Map<string, Op>();
   for (const st of stmts) {
@@ -454,8 +461,13 @@ function affineDefs(stmts: readonly Stmt[]): { defs: Map<string, Affine>; ops: M
   return { defs, ops };
 }
 
-/** Whether an affine index addresses 4-aligned quads along `v`: coefficient 1 on v, multiples of 4 elsewhere. */
-const quadIndex = (idx: Affine, v: string): boolean =>
+/**
+ * Whether an affine index addresses 4-aligned quads along `v`: coefficient 1 on v, multiples of 4
+ * elsewhere (then v ∈ [4q, 4q + 4) covers one aligned quad of elements when v's extent is a multiple of 4).
+ * @example
+ * quadIndex({ c: 0, coef: new Map([["v2", 16], ["v3", 1]]) }, "v3"); // true
+ */
+export const quadIndex = (idx: Affine, v: string): boolean =>
   !!idx && idx.coef.get(v) === 1 && idx.c % 4 === 0 && [...idx.coef].every(([u, k]) => u === v || k % 4 === 0);
 
 /**
