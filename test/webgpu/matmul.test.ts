@@ -106,6 +106,30 @@ describe("webgpu: contraction strategies and their tuning", function () {
     }
   });
 
+  it("packed: panels packed a quad per invocation; the epilogue stores quads where m and n are multiples of 4, per element otherwise", async () => {
+    await force({ strategy: "packed", tm: 16, tn: 16 });
+    const step = jit(f);
+    // [B, m, k, n] → whether the tile dispatch stores quads through epq_. Values: the strategies test above (same f, same shapes).
+    for (const [shape, quads] of [[[3, 20, 100, 36], true], [[2, 33, 37, 65], false], [[1, 96, 200, 40], true], [[1, 64, 48, 42], false]] as const) {
+      const [B, m, k, n] = shape;
+      const a = values(B * m * k, 5), b = values(B * n * k, 6);
+      const at = np.array(a, { shape: [B, m, k] }), bt = np.array(b, { shape: [B, n, k] }); // float32: on the device
+      const kernel = step.lower(at, bt).kernels.find((kk) => kk.name.startsWith("matmul_"))!;
+      expect(kernel.backend, `${shape}`).to.equal("webgpu");
+      const dispatches = kernel.source.split(/\n(?=\/\/ matmul_)/);
+      expect(dispatches, `${shape}`).to.have.length(3);
+      for (const d of dispatches.slice(0, 2)) {
+        expect(d, `${shape}: packing`).to.include("fn pk_(");
+        expect(d, `${shape}: packing`).to.match(/read_write> b\d+: array<vec4<f32>>/);
+      }
+      expect(dispatches[2]!.includes("fn epq_("), `${shape}: quad epilogue`).to.equal(quads);
+      expect(dispatches[2]!.includes("fn epilogue_("), `${shape}: scalar epilogue`).to.equal(!quads);
+      const got = await step(at, bt).data();
+      const want = reference(a, b, [...shape]);
+      want.forEach((w, i) => expect(Math.abs(got[i]! - w) / (1 + Math.abs(w)), `${shape} [${i}]`).to.be.below(2e-5));
+    }
+  });
+
   it("direct: B is read as vec4s where its columns are contiguous and aligned, as scalars otherwise", async () => {
     await force({ strategy: "direct", tm: 8, tn: 8 });
     const cases: { name: string; f: (a: Tensor, b: Tensor) => Tensor; a: number[]; b: number[]; vec4: boolean; ref: (A: Float32Array, B: Float32Array, i: number, j: number, bt: number, dims: number[]) => number }[] = [

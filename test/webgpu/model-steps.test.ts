@@ -80,6 +80,26 @@ describe("webgpu: the W7/W8 training steps", function () {
     for (const k of split) expect(workgroups(k.source).find((d) => d.i === 3)!.groups, k.name).to.be.at.least(8);
   });
 
+  it("W7 (batch 64): panels packed a quad per invocation, the convolutions' forward and input-gradient contractions store quads, the activation-sized elementwise kernels run a quad per invocation", () => {
+    setBackend("webgpu");
+    const low = w7(64).lower();
+    const dispatches = (src: string) => src.split(/\n(?=\/\/ \w+: dispatch \d+ of \d+)/);
+    const packed = low.kernels.filter((k) => k.name.startsWith("matmul_") && dispatches(k.source).length >= 3);
+    // conv1 and conv2 forward, conv2 input gradient, the two weight gradients (split k).
+    expect(packed).to.have.length(5);
+    for (const k of packed) {
+      for (const d of dispatches(k.source).slice(0, 2)) {
+        expect(d, `${k.name}: packing`).to.include("fn pk_(");
+        expect(d, `${k.name}: packing`).to.match(/read_write> b\d+: array<vec4<f32>>/);
+      }
+    }
+    expect(packed.filter((k) => k.source.includes("fn epq_(")).map((k) => k.name), "quad epilogues").to.have.length(3);
+    // Every elementwise kernel of ≥ 50,176 elements (the activations and their gradients) stores vec4s.
+    const big = low.kernels.filter((k) => k.name.startsWith("elementwise_") && /workgroups \[(\d+),/.exec(k.source) && Number(/workgroups \[(\d+),/.exec(k.source)![1]) * 64 * 4 >= 50_176);
+    expect(big.length, "activation-sized elementwise kernels").to.be.at.least(7);
+    for (const k of big) expect(k.source, k.name).to.match(/read_write> b\d+: array<vec4</);
+  });
+
   for (const [name, make] of CASES) {
     // One test per model: the compile (most of the time on a software adapter) is paid once.
     it(`${name}: every kernel on the device, one submission per call (the loss read included), the cpu backend's losses`, async () => {

@@ -60,7 +60,8 @@ const aliasCache = new WeakMap<CompiledProgram, Map<string, AliasedDispatch>>();
  * binding one buffer as both read-only and read-write storage in a dispatch, so those parameters'
  * bindings are dropped and their reads go through the output's. Only kernels that read each
  * aliased element in the invocation that overwrites it, before it does, are given aliases
- * (host/donate.ts's `inPlaceSafe`).
+ * (host/donate.ts's `inPlaceSafe`); an invocation that stores a quad of elements at once
+ * (wgsl-kernel.ts `threadQuads`, wgsl-matmul.ts `epq_`) reads all four before its store.
  */
 export function aliasedDispatch(ctx: GpuContext, compiled: CompiledProgram, i: number, pairs: readonly (readonly [number, number])[]): AliasedDispatch {
   let cache = aliasCache.get(compiled);
@@ -73,8 +74,12 @@ export function aliasedDispatch(ctx: GpuContext, compiled: CompiledProgram, i: n
       source = source
         .split("\n")
         .filter((l) => !new RegExp(`var<storage, read> b${p}: `).test(l))
-        .join("\n")
-        .replace(new RegExp(`\\bb${p}\\[`, "g"), `b${o}[`);
+        .join("\n");
+      // An output stored a quad at a time is declared as vec4s: a scalar read of element x is
+      // component x % 4 of quad x / 4 (an index is one name or literal: no brackets inside).
+      source = new RegExp(`var<storage, read_write> b${o}: array<vec4<`).test(source)
+        ? source.replace(new RegExp(`\\bb${p}\\[([^\\[\\]]+)\\]`, "g"), (_, x: string) => `b${o}[(${x}) / 4][(${x}) % 4]`)
+        : source.replace(new RegExp(`\\bb${p}\\[`, "g"), `b${o}[`);
     }
     const pipeline = ctx.device.createComputePipeline({ layout: "auto", compute: { module: ctx.device.createShaderModule({ code: source }), entryPoint: "main" } });
     cache.set(key, (hit = { pipeline, layout: pipeline.getBindGroupLayout(0) }));

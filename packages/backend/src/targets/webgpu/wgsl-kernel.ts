@@ -27,13 +27,13 @@
  */
 import { type Kernel, type Stmt } from "../../kernel.js";
 import { type ReduceOp } from "../../expr.js";
-import { type AccType, WgslWriter, combine } from "./wgsl.js";
+import { type AccType, WgslWriter, combine, storageType } from "./wgsl.js";
 import {
   type Grid, type LoopStmt, type Nest, type WgslDispatch, type WgslProgram, type WgslTuning, decompose, extentOf, flatten, gridDims, gridOf, simpleLoop, unblock, wgslModule,
 } from "./wgsl-module.js";
 
 export type { LoopStmt, MatmulChoice, MatmulStrategy, WgslDispatch, WgslProgram, WgslTuning } from "./wgsl-module.js";
-import { renderContraction } from "./wgsl-matmul.js";
+import { affineDefs, affineOf, quadIndex, renderContraction } from "./wgsl-matmul.js";
 import { LOOP_BUDGET, LOOP_LIMIT, serialTrips } from "./wgsl-loops.js";
 
 /** Names of accumulators updated anywhere in `stmts`, with their reduce op. */
@@ -46,6 +46,9 @@ function updatedAccs(stmts: readonly Stmt[], into = new Map<string, ReduceOp>())
 }
 
 // ------------------------------------------------------------------ the three mappings
+
+/** Output dtypes stored as one 32-bit word per element (a quad of them is one vec4 store). */
+const QUAD_DTYPES: ReadonlySet<string> = new Set(["float32", "int32", "uint32", "bool"]);
 
 class Mapper {
   readonly w: WgslWriter;
@@ -61,11 +64,14 @@ class Mapper {
     this.grid = gridOf(k.body);
   }
 
-  private emit(body: string[], wg: number, groups: number, scratch: { name: string; slot: number; type: string; written: boolean }[] = [], quadViews: readonly number[] = []): void {
+  private emit(
+    body: string[], wg: number, groups: number, scratch: { name: string; slot: number; type: string; written: boolean }[] = [], quadViews: readonly number[] = [],
+    types?: ReadonlyMap<number, string>,
+  ): void {
     if (groups === 0) return;
     const dims = gridDims(groups, this.t.maxGroupsPerDim);
     const shared = [...this.sharedTypes].map((ty) => `var<workgroup> red_${ty}: array<${ty}, ${wg}>;`);
-    const { source, bindings } = wgslModule(this.w, body, wg, dims[0], { scratch, shared, quadViews });
+    const { source, bindings } = wgslModule(this.w, body, wg, dims[0], { scratch, shared, quadViews, ...(types ? { types } : {}) });
     this.dispatches.push({ source, bindings, groups: dims });
     this.sharedTypes.clear();
   }
@@ -77,12 +83,62 @@ class Mapper {
   }
 
   thread(): void {
+    if (this.threadQuads()) return;
     const W = this.t.threads, T = this.grid.size;
     this.w.begin();
     const out = [`  let t = gid * ${W} + lid;`, `  if (t >= ${T}) { return; }`];
     this.gridPrologue("t", out);
     this.w.serial(this.grid.inner, "  ", out);
     this.emit(out, W, Math.ceil(T / W));
+  }
+
+  /**
+   * The thread mapping with four consecutive elements of the innermost output loop per invocation,
+   * for an elementwise kernel (lets and stores only) whose every output is stored once at an index
+   * addressing aligned quads along that loop (row-major, innermost extent % 4 = 0): the body runs
+   * once per element as before (each copy in its own block), and each output's four values go out
+   * as one vec4 store. A quarter of the stores and of the index decomposition, and the index math
+   * that does not depend on the innermost loop (a pooling window's row arithmetic, a broadcast
+   * operand's offset) is shared by the four — a software adapter issues every memory operation per
+   * lane, and these kernels are mostly memory operations. False (the per-element mapping) otherwise,
+   * or when the kernel reads an output. (A donated input rebound to an output's binding is read as
+   * a component of that binding's quads: webgpu-programs.ts `aliasedDispatch`.)
+   */
+  private threadQuads(): boolean {
+    const { loops, lets: gridLets, inner } = this.grid;
+    const last = loops[loops.length - 1];
+    if (!last || extentOf(last) % 4 !== 0 || !inner.every((s) => s.s === "let" || s.s === "store")) return false;
+    const v = last.var, params = this.k.params;
+    const { defs } = affineDefs([...gridLets, ...inner]);
+    const outs = new Set<number>();
+    for (const st of inner) {
+      if (st.s !== "store") continue;
+      const p = params[st.buf]!;
+      if (outs.has(st.buf) || p.role !== "out" || !QUAD_DTYPES.has(p.dtype) || !quadIndex(affineOf(st.index, defs), v)) return false;
+      outs.add(st.buf);
+    }
+    if (outs.size === 0) return false;
+    if ([...gridLets, ...inner].some((st) => st.s === "let" && st.value.op === "load" && outs.has(st.value.buf))) return false;
+    const W = this.t.threads, T = this.grid.size / 4;
+    this.w.begin();
+    const out = [`  let t = gid * ${W} + lid;`, `  if (t >= ${T}) { return; }`];
+    out.push(...decompose("t", loops.map((l) => (l === last ? { name: "vq_", extent: extentOf(l) / 4 } : { name: l.var, extent: extentOf(l) })), "  "));
+    this.w.serial(gridLets, "  ", out);
+    for (const b of outs) out.push(`  var s${b}_: vec4<${storageType(params[b]!.dtype)}>;`, `  var x${b}_ = 0;`);
+    for (let u = 0; u < 4; u++) {
+      const body: string[] = [];
+      this.w.serial(inner, "    ", body);
+      out.push(`  {`, `    let ${v} = vq_ * 4 + ${u};`);
+      for (const line of body) {
+        const m = /^(\s*)b(\d+)\[([^\]]+)\] = (.*);$/.exec(line);
+        if (!m || !outs.has(Number(m[2]))) out.push(line);
+        else out.push(`${m[1]}s${m[2]}_[${u}] = ${m[4]};`, ...(u === 0 ? [`${m[1]}x${m[2]}_ = ${m[3]};`] : []));
+      }
+      out.push(`  }`);
+    }
+    for (const b of outs) out.push(`  b${b}[x${b}_ / 4] = s${b}_;`);
+    this.emit(out, W, Math.ceil(T / W), [], [], new Map([...outs].map((b) => [b, `vec4<${storageType(params[b]!.dtype)}>`])));
+    return true;
   }
 
   group(): void {

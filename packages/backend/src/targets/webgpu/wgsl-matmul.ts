@@ -110,10 +110,15 @@ function fitTile(P: Parts, t: WgslTuning, c: MatmulChoice): { tm: number; tn: nu
   return { tm, tn, ti: Math.ceil((P.mp * MR) / tm), tj: Math.ceil((P.np * NR) / tn) };
 }
 
-/** The packing dispatches: one invocation per panel element of every batch, each batch into its
- * own region (`sizes`: elements per batch of each panel, padded to whole tiles). */
+/**
+ * The packing dispatches, each batch into its own region (`sizes`: elements per batch of each
+ * panel, padded to whole tiles): one invocation per panel quad where the nest allows (`packQuads`),
+ * else one per panel element.
+ */
 function packDispatches(P: Parts, w: WgslWriter, t: WgslTuning, sizes: readonly [number, number]): WgslDispatch[] {
   return ([0, 1] as const).map((s) => {
+    const quads = packQuads(P, w, t, s, sizes[s]);
+    if (quads) return quads;
     const phase = P.phases[s], nest = P.nests[s], panel = P.panels[s];
     w.begin();
     const total = P.batch * nest.size, W = t.threads;
@@ -129,6 +134,39 @@ function packDispatches(P: Parts, w: WgslWriter, t: WgslTuning, sizes: readonly 
   });
 }
 
+/**
+ * A packing dispatch that writes one panel quad per invocation: the MR rows of A (NR columns of B)
+ * at one (panel, p) are 4 consecutive panel elements, so the invocation evaluates the packing
+ * nest's value for the 4 of them (a function of the nest's variables, `packFn`) and stores them as
+ * one vec4. Invocations run over (batch, panel, p), p fastest: neighbouring invocations store
+ * neighbouring quads. Against one invocation per element: a quarter of the stores and of the index
+ * decomposition, and the index math that does not depend on the row in the panel (an im2col
+ * operand's kernel-position and channel arithmetic) done once per quad — the packing of the
+ * convolutions' patch matrices is most of a CNN step's device time on a software adapter, which
+ * issues a memory operation per lane. Null (the per-element dispatch) when the nest is not lets and
+ * one store or not the panel layout lower-contraction.ts makes: Ap[(ip·k + p)·MR + ii],
+ * Bp[(jp·k + p)·NR + jj].
+ */
+function packQuads(P: Parts, w: WgslWriter, t: WgslTuning, s: 0 | 1, size: number): WgslDispatch | null {
+  const nest = P.nests[s], panel = P.panels[s];
+  const store = nest.body[nest.body.length - 1];
+  if (!store || store.s !== "store" || !nest.body.slice(0, -1).every((st) => st.s === "let")) return null;
+  // A's nest is (ip, ii, p), B's (jp, p, jj).
+  const [outer, inner, p] = s === 0 ? [nest.vars[0]!, nest.vars[1]!, nest.vars[2]!] : [nest.vars[0]!, nest.vars[2]!, nest.vars[1]!];
+  if (inner.extent !== (s === 0 ? MR : NR) || p.extent !== P.kk || size % 4 !== 0) return null;
+  w.begin();
+  const fn = packFn(P, w, s, "pk_");
+  w.used.add(panel), w.written.add(panel);
+  const total = P.batch * outer.extent * P.kk, W = t.threads;
+  const out = [`  let t_ = gid * ${W} + lid;`, `  if (t_ >= ${total}) { return; }`];
+  out.push(...decompose("t_", [{ name: P.lb.var, extent: P.batch }, outer, p], "  "));
+  const args = (u: number) => [P.lb.var, ...nest.vars.map((v) => (v === inner ? `${u}` : v.name))].join(", ");
+  out.push(`  b${panel}[${P.lb.var} * ${size / 4} + ${outer.name} * ${P.kk} + ${p.name}] = vec4<f32>(${[0, 1, 2, 3].map((u) => `pk_(${args(u)})`).join(", ")});`);
+  const dims = gridDims(Math.ceil(total / W), t.maxGroupsPerDim);
+  const { source, bindings } = wgslModule(w, out, W, dims[0], { functions: fn, types: new Map([[panel, "vec4<f32>"]]) });
+  return { source, bindings, groups: dims };
+}
+
 /** The epilogue as a WGSL function of (batch, panel j, panel i, row in panel, column in panel, value). */
 function epilogueFn(P: Parts, w: WgslWriter): string[] {
   const { tiles: lj, li, epilogue: ii, epilogueJ: jj } = P;
@@ -136,6 +174,42 @@ function epilogueFn(P: Parts, w: WgslWriter): string[] {
   const body: string[] = [];
   w.serial([...P.rootLets, ...before(P, lj), ...lets(lj.body), ...lets(li.body), ii], "  ", body, new Set([ii.var, jj.var]));
   return [`fn epilogue_(${[P.lb.var, lj.var, li.var, ii.var, jj.var].map((v) => `${v}: i32`).join(", ")}, creg: f32) {`, ...body, `}`];
+}
+
+/**
+ * The epilogue of a whole NR-column quad of a tile row, `epq_(batch, panel j, panel i, row in
+ * panel, values)`, when it is one plain float32 store (no bounds check: m and n are multiples of
+ * the panel sizes) at an index that addresses aligned quads along the column (a row-major output
+ * with n % 4 = 0): the four values are computed as the scalar epilogue computes each (the fused
+ * ops, per column) and stored as one vec4 — a quarter of the output stores and their index math,
+ * which are most of a contraction's time when k is short (a first convolution: k = 9). Null
+ * otherwise (the scalar `epilogue_` per element), or when the epilogue reads the output. `out` is
+ * the output buffer (bound as vec4s; a donated input rebound to it is read as a component of its
+ * quads: webgpu-programs.ts `aliasedDispatch`).
+ */
+function quadEpilogueFn(P: Parts, w: WgslWriter): { fn: string[]; out: number } | null {
+  const { tiles: lj, li, epilogue: ii, epilogueJ: jj } = P;
+  const iiLets = ii.body.filter((st) => st !== jj);
+  const store = jj.body[jj.body.length - 1];
+  if (!iiLets.every((st) => st.s === "let") || !store || store.s !== "store" || !jj.body.slice(0, -1).every((st) => st.s === "let")) return null;
+  const out = P.k.params[store.buf];
+  if (!out || out.role !== "out" || out.dtype !== "float32") return null;
+  const stmts = [...P.rootLets, ...before(P, lj), ...lets(lj.body), ...lets(li.body), ...iiLets, ...jj.body.slice(0, -1)];
+  if (stmts.some((st) => st.s === "let" && st.value.op === "load" && st.value.buf === store.buf)) return null;
+  if (!quadIndex(affineOf(store.index, affineDefs(stmts).defs), jj.var)) return null;
+  w.regAlias.set(P.regs.name, "creg");
+  const fn = [`fn epq_(${[P.lb.var, lj.var, li.var, ii.var].map((v) => `${v}: i32`).join(", ")}, c_: vec4<f32>) {`, `  var v_ = vec4<f32>(0.0);`, `  var x_ = 0;`];
+  for (let u = 0; u < NR; u++) {
+    const body: string[] = [];
+    w.serial(stmts, "    ", body);
+    const value = castTo(w.operand(store.value), w.dtypeOf(store.value), "float32");
+    fn.push(`  {`, `    let ${jj.var} = ${u};`, `    let creg = c_[${u}];`, ...body, `    v_[${u}] = ${value};`);
+    if (u === 0) fn.push(`    x_ = ${w.operand(store.index)};`);
+    fn.push(`  }`);
+  }
+  fn.push(`  b${store.buf}[x_ / 4] = v_;`, `}`);
+  w.used.add(store.buf), w.written.add(store.buf);
+  return { fn, out: store.buf };
 }
 
 /** A packing nest as a function of (batch, its three loop variables) returning the panel value. */
@@ -159,6 +233,16 @@ function tileStores(P: Parts, tm: number, tn: number, out: string[]): void {
     for (let c = 0; c < tn; c++) {
       const i = `(i0_ + ${r})`, j = `(j0_ + ${c})`;
       out.push(`  if (${i} < ${P.mp * MR} && ${j} < ${P.np * NR}) { epilogue_(bt_, ${j} / ${NR}, ${i} / ${MR}, ${i} % ${MR}, ${j} % ${NR}, c${r}_${Math.floor(c / NR)}[${c % NR}]); }`);
+    }
+  }
+}
+
+/** `tileStores` through `epq_`: one call per NR-column quad of a tile row. */
+function tileQuadStores(P: Parts, tm: number, tn: number, out: string[]): void {
+  for (let r = 0; r < tm; r++) {
+    for (let q = 0; q < tn / NR; q++) {
+      const i = `(i0_ + ${r})`, j = `(j0_ + ${q * NR})`;
+      out.push(`  if (${i} < ${P.mp * MR} && ${j} < ${P.np * NR}) { epq_(bt_, ${j} / ${NR}, ${i} / ${MR}, ${i} % ${MR}, c${r}_${q}); }`);
     }
   }
 }
@@ -234,13 +318,19 @@ function packed(P: Parts, w: WgslWriter, t: WgslTuning, c: MatmulChoice): WgslPr
   if (splitK(t, total, kk) > 1) return packedSplitK(P, w, t, c);
   // Panels hold every batch (the IR packs one batch at a time into one panel), padded to whole tiles.
   const aSize = ti * tm * kk, bSize = tj * tn * kk;
-  const { dispatches, epilogue } = panelsAndEpilogue(P, w, t, [aSize, bSize]);
+  const dispatches = packDispatches(P, w, t, [aSize, bSize]);
+  w.begin();
+  for (const panel of P.panels) w.used.add(panel);
+  const quads = quadEpilogueFn(P, w);
+  const functions = quads?.fn ?? epilogueFn(P, w);
   const out = tileHeader(ti, tj, tm, tn, total, W);
   panelTile(P, tm, tn, [aSize, bSize], ["0", `${kk}`, kk], out);
-  tileStores(P, tm, tn, out);
+  if (quads) tileQuadStores(P, tm, tn, out);
+  else tileStores(P, tm, tn, out);
   const dims = gridDims(Math.ceil(total / W), t.maxGroupsPerDim);
   const vec4 = new Map([[aPanel, "vec4<f32>"], [bPanel, "vec4<f32>"]]);
-  const { source, bindings } = wgslModule(w, out, W, dims[0], { functions: epilogue, types: vec4 });
+  if (quads) vec4.set(quads.out, "vec4<f32>");
+  const { source, bindings } = wgslModule(w, out, W, dims[0], { functions, types: vec4 });
   dispatches.push({ source, bindings, groups: dims });
   return { dispatches, scratch: [], paramSizes: new Map([[aPanel, P.batch * aSize], [bPanel, P.batch * bSize]]) };
 }
@@ -319,9 +409,14 @@ function splitKFinish(
 }
 
 /** An index as c + Σ coef·var over loop variables, or null when it is not affine. */
-type Affine = { readonly c: number; readonly coef: ReadonlyMap<string, number> } | null;
+export type Affine = { readonly c: number; readonly coef: ReadonlyMap<string, number> } | null;
 
-function affineOf(o: Operand, defs: ReadonlyMap<string, Affine>): Affine {
+/**
+ * The affine form of an operand, given the affine forms of the lets before it (`affineDefs`).
+ * @example
+ * affineOf({ k: "var", name: "v3" }, new Map()); // { c: 0, coef: Map { "v3" => 1 } }
+ */
+export function affineOf(o: Operand, defs: ReadonlyMap<string, Affine>): Affine {
   if (o.k === "const") return { c: o.value, coef: new Map() };
   if (o.k === "var") return { c: 0, coef: new Map([[o.name, 1]]) };
   return defs.get(o.name) ?? null;
@@ -339,18 +434,16 @@ function scaleAffine(a: Affine, k: number): Affine {
 }
 
 /**
- * When B's packing is a plain load whose NR columns are contiguous and 4-aligned (B row-major with
- * n % 4 = 0 and no prologue): the loaded buffer and its index as a function of the nest's
- * variables at jj = 0. The direct strategy then reads B as vec4s, as a hand-written kernel does.
+ * The affine form of every `let` of `stmts` (null where not affine: add, sub and multiplication by
+ * a constant of affine operands are), and each let's op.
+ * @example
+ * const { defs } = affineDefs(kernelLets);
+ * affineOf(store.index, defs); // e.g. { c: 0, coef: v1 → 448, v2 → 16, v3 → 1 }
  */
-function vec4B(P: Parts): { buf: number; lets: Stmt[]; index: Operand } | null {
-  const nest = P.nests[1];
-  const store = nest.body[nest.body.length - 1];
-  if (!store || store.s !== "store" || store.value.k !== "local") return null;
-  const jj = nest.vars[2]!.name;
+export function affineDefs(stmts: readonly Stmt[]): { defs: Map<string, Affine>; ops: Map<string, Op> } {
   const defs = new Map<string, Affine>();
   const ops = new Map<string, Op>();
-  for (const st of [...P.rootLets, ...before(P, P.packB), ...nest.body]) {
+  for (const st of stmts) {
     if (st.s !== "let") continue;
     ops.set(st.name, st.value);
     const v = st.value;
@@ -365,10 +458,32 @@ function vec4B(P: Parts): { buf: number; lets: Stmt[]; index: Operand } | null {
               : null;
     defs.set(st.name, affine);
   }
+  return { defs, ops };
+}
+
+/**
+ * Whether an affine index addresses 4-aligned quads along `v`: coefficient 1 on v, multiples of 4
+ * elsewhere (then v ∈ [4q, 4q + 4) covers one aligned quad of elements when v's extent is a multiple of 4).
+ * @example
+ * quadIndex({ c: 0, coef: new Map([["v2", 16], ["v3", 1]]) }, "v3"); // true
+ */
+export const quadIndex = (idx: Affine, v: string): boolean =>
+  !!idx && idx.coef.get(v) === 1 && idx.c % 4 === 0 && [...idx.coef].every(([u, k]) => u === v || k % 4 === 0);
+
+/**
+ * When B's packing is a plain load whose NR columns are contiguous and 4-aligned (B row-major with
+ * n % 4 = 0 and no prologue): the loaded buffer and its index as a function of the nest's
+ * variables at jj = 0. The direct strategy then reads B as vec4s, as a hand-written kernel does.
+ */
+function vec4B(P: Parts): { buf: number; lets: Stmt[]; index: Operand } | null {
+  const nest = P.nests[1];
+  const store = nest.body[nest.body.length - 1];
+  if (!store || store.s !== "store" || store.value.k !== "local") return null;
+  const jj = nest.vars[2]!.name;
+  const { defs, ops } = affineDefs([...P.rootLets, ...before(P, P.packB), ...nest.body]);
   const load = ops.get(store.value.name);
   if (!load || load.op !== "load" || load.dtype !== "float32" || P.k.params[load.buf]?.role !== "in") return null;
-  const idx = affineOf(load.index, defs);
-  if (!idx || idx.coef.get(jj) !== 1 || idx.c % 4 !== 0 || [...idx.coef].some(([v, k]) => v !== jj && k % 4 !== 0)) return null;
+  if (!quadIndex(affineOf(load.index, defs), jj)) return null;
   const value = store.value.name;
   return { buf: load.buf, lets: nest.body.slice(0, -1).filter((st) => !(st.s === "let" && st.name === value)), index: load.index };
 }

@@ -71,16 +71,26 @@ describe("WGSL renderer", () => {
   });
 
   it("an elementwise kernel: one invocation per element, bindings for what it reads and writes", () => {
-    const x = npUtil.fullRaw([1000], 2, "float32").add(np.array([1]));
+    const x = npUtil.fullRaw([999], 2, "float32").add(np.array([1]));
     const [k] = kernelsOf(np.exp(x).mul(3));
     const prog = renderWgslProgram(k!, SOFTWARE);
     expect(prog.dispatches).to.have.length(1);
     const d = prog.dispatches[0]!;
-    expect(d.groups).to.deep.equal([Math.ceil(1000 / 64), 1, 1]);
-    expect(d.source).to.contain("@workgroup_size(64)").and.contain("if (t >= 1000) { return; }");
+    expect(d.groups).to.deep.equal([Math.ceil(999 / 64), 1, 1]);
+    expect(d.source).to.contain("@workgroup_size(64)").and.contain("if (t >= 999) { return; }");
     expect(d.source).to.contain("var<storage, read_write> b0: array<f32>");
     expect(d.bindings[0]).to.equal(0);
     expect(d.source).to.not.contain("workgroupBarrier");
+  });
+
+  it("an elementwise kernel with a row-major output and an innermost extent divisible by 4: four elements per invocation, one vec4 store", () => {
+    const x = npUtil.fullRaw([10, 100], 2, "float32").add(np.array([1]));
+    const [k] = kernelsOf(np.exp(x).mul(3));
+    const d = renderWgslProgram(k!, SOFTWARE).dispatches[0]!;
+    expect(d.groups).to.deep.equal([Math.ceil(250 / 64), 1, 1]);
+    expect(d.source).to.contain("if (t >= 250) { return; }").and.contain("var<storage, read_write> b0: array<vec4<f32>>");
+    expect(d.source.match(/let v\d+ = vq_ \* 4 \+ \d;/g)).to.have.length(4);
+    expect(d.source).to.match(/b0\[x0_ \/ 4\] = s0_;/);
   });
 
   it("a full reduction of 2^20 elements is split: one partial per invocation (no barrier), then one workgroup adds them on the device", () => {
@@ -160,9 +170,16 @@ describe("WGSL renderer", () => {
     const mm = kernels.find((k) => k.name.startsWith("matmul_"))!;
     const prog = renderWgslProgram(mm, SOFTWARE);
     expect(prog.dispatches).to.have.length(3);
-    expect(prog.dispatches[2]!.source).to.contain("array<vec4<f32>>").and.contain("fn epilogue_(");
+    // m and n multiples of 4, a row-major output: the epilogue runs per 4-column quad, one vec4 store
+    expect(prog.dispatches[2]!.source).to.contain("array<vec4<f32>>").and.contain("fn epq_(").and.not.contain("fn epilogue_(");
+    // each packing invocation stores a quad of its panel
+    for (const d of prog.dispatches.slice(0, 2)) expect(d.source).to.contain("fn pk_(").and.match(/read_write> b\d+: array<vec4<f32>>/);
     // panels are padded to whole tiles of every batch
     for (const size of prog.paramSizes.values()) expect(size % 4).to.equal(0);
+    // n = 42: the epilogue per element
+    const c = npUtil.fullRaw([48, 42], 1, "float32").add(np.array([2]));
+    const odd = renderWgslProgram(kernelsOf(np.relu(np.matmul(a, c))).find((k) => k.name.startsWith("matmul_"))!, SOFTWARE);
+    expect(odd.dispatches[2]!.source).to.contain("fn epilogue_(").and.not.contain("fn epq_(");
   });
 
   it("few output tiles and a long k (a convolution's weight gradient) split k: partial tiles on many workgroups, then a finish in slice order", () => {
