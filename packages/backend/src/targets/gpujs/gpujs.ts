@@ -22,8 +22,9 @@ import { graphKey } from "../../host/graph-key.js";
 import { type Host, type HostKernels, currentStepTimer, makeHost } from "../../host/run.js";
 import { allocTypedArray } from "../../storage.js";
 import {
-  countGpujsRun, countGpujsUpload, gpujsCompileError, gpujsKernel, gpujsOnGl, gpujsPipelined, gpujsRenderOptions, gpujsResident,
+  countGpujsRun, countGpujsUpload, currentGpujs, gpujsCompileError, gpujsKernel, gpujsOnGl, gpujsPipelined, gpujsRenderOptions, gpujsResident,
 } from "./gpujs-runtime.js";
+import { keptUpload } from "./gpujs-upload.js";
 import { residentBuffer, residentTexture } from "./gpujs-resident.js";
 import { type GpujsKernelSource, renderGpujs } from "./gpujs-render.js";
 import {
@@ -163,10 +164,13 @@ interface PipelinedRun {
  * other textures; when a step throws they are all deleted here.
  */
 function runPipelinedSteps(steps: Host, plan: Plan, inputs: readonly PlanInput[]): PipelinedRun {
+  const gpu = currentGpujs();
   const values = plan.buffers.map((b): TypedArray | GpujsTexture | undefined => {
     if (b.role !== "input") return undefined;
     const buf = inputs[b.index]!;
-    return buf instanceof DataBuffer ? (residentTexture(buf) ?? buf.host!) : buf;
+    if (!(buf instanceof DataBuffer)) return buf;
+    // A host value bound again (a fixed batch, inputs made once) is bound as the texture it was copied to.
+    return residentTexture(buf) ?? (gpu ? keptUpload(buf, gpu, countGpujsUpload) : null) ?? buf.host!;
   });
   const madeBy: unknown[] = [];
   const textures: GpujsTexture[] = [];
