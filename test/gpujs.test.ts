@@ -83,6 +83,6 @@ describe("gpujs backend (public API)", () => {
     expect([after.entries - before.entries, after.compiles - before.compiles, after.hostKernels - before.hostKernels]).to.deep.equal([0, 0, 0]);
     expect(jsAfter.compiles - jsBefore.compiles).to.equal(0);
     setBackend("cpu");
-    expectClose(got, [101.5, 102.5, 103.5, 104.5].map(run), 1e-4);
+    expectClose(got, [101.5, 102.5, 103.5, 104.5].map(run), { rtol: 1e-5, atol: 1e-4 });
   });
 });
