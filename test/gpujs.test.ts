@@ -3,7 +3,7 @@
  * and a jitted gradient step and a fused contraction run there with the cpu backend's values.
  */
 import { expect } from "chai";
-import { ParamState, type Tensor, grad, init, jit, np, setBackend } from "kiln";
+import { ParamState, type Tensor, grad, init, jit, kernelCacheStats, np, setBackend } from "kiln";
 import { activeExecutor, bufferOf, setExecutor } from "@kiln/core";
 import { destroyGpu, gpujsStats } from "@kiln/backend";
 import { expectClose } from "./util.js";
@@ -70,5 +70,19 @@ describe("gpujs backend (public API)", () => {
     expect(after.runs - before.runs).to.be.greaterThan(0);
     expect([after.residentTextures, after.uploads - before.uploads, after.uploadedBytes - before.uploadedBytes]).to.deep.equal([0, 0, 0]);
     expect(bufferOf(w.value.node)!.hasHost).to.equal(true);
+  });
+
+  it("eager ops over ever new scalars reuse one kernel: the scalars are kernel parameters, not source text", () => {
+    setBackend("gpujs");
+    const x = np.linspace(0, 1, 16).reshape([4, 4]);
+    const run = (s: number) => np.tanh(x.mul(s).add(0.25)).sum().itemSync();
+    run(100.5); // compiles (GPU.js, or the host's JS kernel where GPU.js cannot be exact)
+    const before = gpujsStats(), jsBefore = kernelCacheStats();
+    const got = [101.5, 102.5, 103.5, 104.5].map(run);
+    const after = gpujsStats(), jsAfter = kernelCacheStats();
+    expect([after.entries - before.entries, after.compiles - before.compiles, after.hostKernels - before.hostKernels]).to.deep.equal([0, 0, 0]);
+    expect(jsAfter.compiles - jsBefore.compiles).to.equal(0);
+    setBackend("cpu");
+    expectClose(got, [101.5, 102.5, 103.5, 104.5].map(run), { rtol: 1e-5, atol: 1e-4 });
   });
 });

@@ -8,6 +8,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { Tensor as KilnTensor, hostDataNode, np } from "@kiln/core";
 import { gpujsMode, gpujsStats, init, setBackend } from "@kiln/backend";
+import { jit } from "@kiln/transforms";
 import { measureInterleaved } from "./timing.js";
 import { kilnW3, tfW3 } from "./browser-webgl-w3.js";
 import { type Peer, tfRunner } from "./tf-runner.js";
@@ -22,10 +23,19 @@ export interface BenchResult {
   w2: Record<string, Record<string, { ms: number; gflops: number; runs: number }>>;
   w3: Record<string, { ms: number; stepsPerS: number; runs: number; firstLoss: number }>;
   /**
+   * Where W2's time goes on gpujs (pipelined), per n, ms per call (medians, interleaved): the
+   * eager product of fresh inputs read with `dataSync` (`full`), of inputs made once (`inputsKept`:
+   * bound as kept textures, no upload), a jitted product of kept inputs whose output stays on the
+   * GPU, finished by reading one value of it (`kernels`: the block and epilogue kernels and the
+   * per-call work), the same with every fetch's coordinates from its flat index (`kernelsFlatFetch`),
+   * and an 8×8 product the same way (`perCall`: the per-call floor).
+   */
+  w2Profile: Record<string, Record<string, number>>;
+  /**
    * GPU.js counts over the whole page: kernels created (and in the tiled contraction form), runs,
    * readbacks; and W3's uploads per step (host arrays GPU.js uploaded, after the first step).
    */
-  gpujs?: { compiles: number; tiled: number; runs: number; readbacks: number; w3Uploads: Record<string, { uploads: number; bytes: number }> };
+  gpujs?: { compiles: number; tiled: number; runs: number; readbacks: number; keptUploads: number; w3Uploads: Record<string, { uploads: number; bytes: number }> };
 }
 
 const W1_N = 1 << 20;
@@ -47,7 +57,7 @@ const kilnTensor = (data: Float32Array, shape: number[]) => new KilnTensor(hostD
  * TF.js peer does (on WebGL: a pixel-pack buffer and a fence); "sync" with `dataSync()` /
  * `itemSync()` (a blocking `readPixels`).
  */
-function kilnPeer(name: string, backend: string, read: "sync" | "async", pipeline?: boolean): Peer {
+function kilnPeer(name: string, backend: string, read: "sync" | "async", pipeline?: boolean, inputsOnce = false): Peer {
   const use = async () => {
     if (pipeline !== undefined) await init({ tune: false, gpujs: { pipeline } });
     setBackend(backend);
@@ -65,9 +75,11 @@ function kilnPeer(name: string, backend: string, read: "sync" | "async", pipelin
     },
     async matmul(a, b, n) {
       await use();
+      // Made once, as the TF.js peer's: from the second call on gpujs binds them as kept textures.
+      const A = kilnTensor(a, [n, n]), B = kilnTensor(b, [n, n]);
       return async () => {
         await use();
-        const c = np.matmul(kilnTensor(a, [n, n]), kilnTensor(b, [n, n]));
+        const c = inputsOnce ? np.matmul(A, B) : np.matmul(kilnTensor(a, [n, n]), kilnTensor(b, [n, n]));
         return read === "async" ? c.data() : c.dataSync();
       };
     },
@@ -87,6 +99,7 @@ async function main(result: BenchResult): Promise<void> {
     kilnPeer("kiln gpujs (webgl2, pipelined)", "gpujs", "async", true),
     kilnPeer("kiln gpujs (webgl2, pipelined, sync read)", "gpujs", "sync", true),
     kilnPeer("kiln gpujs (webgl2, no pipeline)", "gpujs", "sync", false),
+    kilnPeer("kiln gpujs (webgl2, pipelined, inputs made once)", "gpujs", "async", true, true),
     tfRunner(tf, "TF.js (webgl)", useTf),
     kilnPeer("kiln (cpu)", "cpu", "sync"),
   ];
@@ -102,6 +115,8 @@ async function main(result: BenchResult): Promise<void> {
     const times = await measureInterleaved(runs, { warmup: 2, minRounds: 5, maxRounds: 7, minMs: 300 });
     result.w2[String(n)] = Object.fromEntries(peers.map((p, i) => [p.name, { ...times[i]!, gflops: (2 * n ** 3) / (times[i]!.ms * 1e6) }]));
   }
+  await init({ tune: false, gpujs: { pipeline: true } });
+  for (const n of SIZES) result.w2Profile[String(n)] = await w2Profile(n);
   // Resident: a step's updated parameters stay on the GPU for the next step; "read back each
   // call" reads them back when the step returns and uploads them again next step (as before).
   const gpujsW3 = (resident: boolean) => kilnW3(async () => {
@@ -119,16 +134,55 @@ async function main(result: BenchResult): Promise<void> {
   for (const [, step] of w3Peers) firstLoss.push(await step());
   const w3 = await measureInterleaved(w3Peers.map(([, step]) => step), { warmup: 2, minRounds: 7, maxRounds: 9, minMs: 300 });
   w3Peers.forEach(([name], i) => (result.w3[name] = { ...w3[i]!, stepsPerS: 1000 / w3[i]!.ms, firstLoss: firstLoss[i]! }));
-  const { compiles, tiled, runs, readbacks } = gpujsStats();
-  result.gpujs = { compiles, tiled, runs, readbacks, w3Uploads: await w3Uploads() };
+  const { compiles, tiled, runs, readbacks, keptUploads } = gpujsStats();
+  result.gpujs = { compiles, tiled, runs, readbacks, keptUploads, w3Uploads: await w3Uploads() };
 }
 
-/** W3's uploads per step on gpujs after the first step (resident and read back each call): arrays and bytes. */
+/** W2's time on gpujs split by what each variant leaves out (BenchResult.w2Profile). */
+async function w2Profile(n: number): Promise<Record<string, number>> {
+  setBackend("gpujs");
+  const a = random(n * n, 2), b = random(n * n, 3);
+  const A = kilnTensor(a, [n, n]), B = kilnTensor(b, [n, n]);
+  const small = [kilnTensor(random(64, 4), [8, 8]), kilnTensor(random(64, 5), [8, 8])] as const;
+  const product = jit((x: KilnTensor, y: KilnTensor) => np.matmul(x, y));
+  // One value of the resident output read back: the kernels finished, 16 bytes read.
+  const finish = (x: KilnTensor, y: KilnTensor) => {
+    const c = product(x, y) as KilnTensor;
+    const v = c.get(0, 0).itemSync();
+    c.dispose();
+    return v;
+  };
+  const flat = async (directFetch: boolean) => init({ tune: false, gpujs: { pipeline: true, directFetch } });
+  const runners: [string, () => unknown][] = [
+    ["full", () => np.matmul(kilnTensor(a, [n, n]), kilnTensor(b, [n, n])).dataSync()],
+    ["inputsKept", () => np.matmul(A, B).dataSync()],
+    ["kernels", () => finish(A, B)],
+    ["kernelsFlatFetch", async () => {
+      await flat(false);
+      try {
+        return finish(A, B);
+      } finally {
+        await flat(true);
+      }
+    }],
+    ["perCall", () => finish(...small)],
+  ];
+  for (const [, r] of runners) await r();
+  const times = await measureInterleaved(runners.map(([, r]) => r), { warmup: 2, minRounds: 5, maxRounds: 7, minMs: 300 });
+  return Object.fromEntries(runners.map(([name], i) => [name, times[i]!.ms]));
+}
+
+/**
+ * W3's uploads per step on gpujs (resident and read back each call): arrays and bytes of the third
+ * step (the first uploads everything, the second copies the batch, bound again, to textures kept
+ * from then on: gpujs-upload.ts).
+ */
 async function w3Uploads(): Promise<Record<string, { uploads: number; bytes: number }>> {
   const out: Record<string, { uploads: number; bytes: number }> = {};
   for (const resident of [true, false]) {
     await init({ tune: false, gpujs: { pipeline: true, resident } });
     const step = kilnW3(async () => setBackend("gpujs"));
+    await step();
     await step();
     const before = gpujsStats();
     await step();
@@ -138,7 +192,7 @@ async function w3Uploads(): Promise<Record<string, { uploads: number; bytes: num
   return out;
 }
 
-const result: BenchResult = { done: false, mode: null, tfBackend: "", w1: {}, w2: {}, w3: {} };
+const result: BenchResult = { done: false, mode: null, tfBackend: "", w1: {}, w2: {}, w3: {}, w2Profile: {} };
 (window as unknown as { kilnBench: BenchResult }).kilnBench = result;
 main(result).then(
   () => {

@@ -24,18 +24,21 @@ try {
   for (const [n, row] of Object.entries(result.w2)) {
     for (const [name, r] of Object.entries(row)) console.log(`  n=${n} ${name.padEnd(36)}${r.ms.toFixed(1).padStart(9)} ms ${r.gflops.toFixed(2).padStart(7)} GFLOP/s (${r.runs} runs)`);
   }
+  console.log("W2 on gpujs, where the time goes (ms per call, median): full (fresh inputs, dataSync), inputs kept as textures, kernels only (jitted, one value read), kernels with flat-index fetches, per-call floor (8×8):");
+  for (const [n, row] of Object.entries(result.w2Profile)) console.log(`  n=${n} ${Object.entries(row).map(([k, ms]) => `${k} ${ms.toFixed(1)}`).join(", ")}`);
   console.log("W3 (MLP training step, batch 128, 784-256-256-10, loss read back), ms per step / steps/s (median):");
   for (const [name, r] of Object.entries(result.w3)) console.log(`  ${name.padEnd(36)}${r.ms.toFixed(1).padStart(9)} ms ${r.stepsPerS.toFixed(2).padStart(7)} steps/s (${r.runs} runs, first loss ${r.firstLoss.toFixed(4)})`);
   // kiln ÷ TF.js time: below 1 means kiln is faster (the target is ≤ 0.5 on W2 and W3).
   const tf = "TF.js (webgl)", kiln = "kiln gpujs (webgl2, pipelined)";
   const ratio = (a?: { ms: number }, b?: { ms: number }) => (a && b ? (a.ms / b.ms).toFixed(2) : "n/a");
   console.log(`kiln gpujs ÷ TF.js webgl time: W1 ${ratio(result.w1[kiln], result.w1[tf])}, ${Object.entries(result.w2).map(([n, row]) => `W2 n=${n} ${ratio(row[kiln], row[tf])}`).join(", ")}, W3 ${ratio(result.w3[kiln], result.w3[tf])}`);
-  const sync = "kiln gpujs (webgl2, pipelined, sync read)";
+  const sync = "kiln gpujs (webgl2, pipelined, sync read)", once = "kiln gpujs (webgl2, pipelined, inputs made once)";
   console.log(`  with kiln's blocking reads (dataSync/itemSync): W1 ${ratio(result.w1[sync], result.w1[tf])}, ${Object.entries(result.w2).map(([n, row]) => `W2 n=${n} ${ratio(row[sync], row[tf])}`).join(", ")}`);
+  console.log(`  with the inputs made once (as the TF.js peer's): ${Object.entries(result.w2).map(([n, row]) => `W2 n=${n} ${ratio(row[once], row[tf])}`).join(", ")}`);
   console.log(`  W3 with the parameters read back and uploaded again each step: ${ratio(result.w3["kiln gpujs (webgl2, read back each call)"], result.w3[tf])}`);
   if (result.gpujs) {
-    console.log(`GPU.js: ${result.gpujs.compiles} kernels created (${result.gpujs.tiled} tiled contractions), ${result.gpujs.runs} runs, ${result.gpujs.readbacks} readbacks`);
-    for (const [name, u] of Object.entries(result.gpujs.w3Uploads)) console.log(`  W3 uploads per step (${name}): ${u.uploads} arrays, ${(u.bytes / 1024).toFixed(1)} KB`);
+    console.log(`GPU.js: ${result.gpujs.compiles} kernels created (${result.gpujs.tiled} tiled contractions), ${result.gpujs.runs} runs, ${result.gpujs.readbacks} readbacks, ${result.gpujs.keptUploads} host values kept as textures`);
+    for (const [name, u] of Object.entries(result.gpujs.w3Uploads)) console.log(`  W3 uploads in the third step (${name}): ${u.uploads} arrays, ${(u.bytes / 1024).toFixed(1)} KB`);
   }
 } finally {
   await chromium.close();

@@ -9,8 +9,11 @@ import { ParamState, type Tensor, gpujsStats, init, jit, memoryStats, nn, np, op
 export interface ResidentResult {
   /** Bytes of host arrays GPU.js uploaded in each of 50 steps of a jitted MLP step. */
   readonly uploadsPerStep: number[];
-  /** The MLP's parameter bytes. */
+  /** The MLP's parameter bytes, and its batch's (x and y). */
   readonly paramBytes: number;
+  readonly batchBytes: number;
+  /** Host values kept as textures after the 50 steps (gpujsStats().keptUploads, more than before them). */
+  readonly keptUploads: number;
   /** Losses and final parameters of those 50 steps on gpujs (resident), gpujs with `resident: false`, and cpu. */
   readonly losses: { readonly resident: number[]; readonly readBack: number[]; readonly cpu: number[] };
   readonly params: { readonly resident: number[]; readonly readBack: number[]; readonly cpu: number[] };
@@ -31,7 +34,7 @@ export interface ResidentResult {
 const STEPS = 50;
 
 /** A jitted MLP step (valueAndGrad + SGD) run STEPS times on `backend`; per step uploads, losses, final parameters. */
-function train(backend: string): { uploads: number[]; losses: number[]; params: number[]; paramBytes: number; textures: number } {
+function train(backend: string): { uploads: number[]; losses: number[]; params: number[]; paramBytes: number; batchBytes: number; textures: number; kept: number } {
   setBackend(backend);
   random.seed(11);
   const x = random.uniform({ low: -1, high: 1, size: [32, 4] });
@@ -47,7 +50,7 @@ function train(backend: string): { uploads: number[]; losses: number[]; params: 
     return loss;
   });
   const uploads: number[] = [], losses: number[] = [];
-  const texturesBefore = gpujsStats().residentTextures;
+  const texturesBefore = gpujsStats().residentTextures, keptBefore = gpujsStats().keptUploads;
   for (let i = 0; i < STEPS; i++) {
     const before = gpujsStats().uploadedBytes;
     const loss = step(x, y) as Tensor;
@@ -55,8 +58,9 @@ function train(backend: string): { uploads: number[]; losses: number[]; params: 
     losses.push(loss.itemSync());
     loss.dispose();
   }
-  const textures = gpujsStats().residentTextures - texturesBefore;
-  return { uploads, losses, params: Object.values(params).flatMap((s) => Array.from((s.value as Tensor).dataSync())), paramBytes, textures };
+  const textures = gpujsStats().residentTextures - texturesBefore, kept = gpujsStats().keptUploads - keptBefore;
+  const batchBytes = (x.size + y.size) * 4;
+  return { uploads, losses, params: Object.values(params).flatMap((s) => Array.from((s.value as Tensor).dataSync())), paramBytes, batchBytes, textures, kept };
 }
 
 export async function runResident(): Promise<ResidentResult> {
@@ -107,7 +111,7 @@ export async function runResident(): Promise<ResidentResult> {
   setBackend("gpujs");
 
   return {
-    uploadsPerStep: resident.uploads, paramBytes: resident.paramBytes,
+    uploadsPerStep: resident.uploads, paramBytes: resident.paramBytes, batchBytes: resident.batchBytes, keptUploads: resident.kept,
     losses: { resident: resident.losses, readBack: readBack.losses, cpu: cpu.losses },
     params: { resident: resident.params, readBack: readBack.params, cpu: cpu.params },
     texturesAfterSteps: resident.textures,

@@ -26,6 +26,12 @@ export interface TiledResult {
   readonly sum: { readonly gpujs: number; readonly cpu: number };
   /** `await item()` / `await data()` of lazy values (the asynchronous read) against `itemSync()` / `dataSync()`. */
   readonly asyncRead: { readonly equal: boolean; readonly readbacks: number; readonly asyncReadbacks: number };
+  /**
+   * The cases and W2/W3-sized products with the block loops' direct texel coordinates
+   * (`directFetch`, the default) and without: whether every output is bit-identical, how many
+   * products were compared, and a 256×256 product's block kernel source.
+   */
+  readonly directFetch: { readonly identical: boolean; readonly products: number; readonly mismatches: string[]; readonly source: string };
 }
 
 function values(n: number, seed: number): Float32Array {
@@ -78,6 +84,30 @@ function runCases(): TiledCase[] {
   return cases;
 }
 
+/** Products whose layouts take the direct loads (W2's, texture widths dividing the row steps) and whose don't (W3's 784-sided). */
+const DIRECT_CASES: readonly [string, () => Tensor][] = [
+  ...CASES,
+  ["W2 256×256·256×256", () => np.matmul(t([256, 256], 40), t([256, 256], 41))],
+  ["W3 128×784·784×256", () => np.matmul(t([128, 784], 44), t([784, 256], 45))],
+  ["W3 (128×784)ᵀ·128×256", () => np.matmul(np.transpose(t([128, 784], 46)), t([128, 256], 47))],
+];
+
+/** Every DIRECT_CASES product on gpujs with and without direct texel coordinates, compared bit for bit. */
+async function runDirectFetch(): Promise<TiledResult["directFetch"]> {
+  const outputs = async (directFetch: boolean) => {
+    await init({ tune: false, gpujs: { directFetch } });
+    setBackend("gpujs");
+    return DIRECT_CASES.map(([, f]) => f().dataSync());
+  };
+  const flat = await outputs(false), direct = await outputs(true);
+  const mismatches = DIRECT_CASES.flatMap(([name], i) => {
+    const a = direct[i]!, b = flat[i]!;
+    return a.length === b.length && a.every((v, k) => Object.is(v, b[k])) ? [] : [name];
+  });
+  const source = jit((a: Tensor, b: Tensor) => np.matmul(a, b)).lower(t([256, 256], 40), t([256, 256], 41)).kernels.map((k) => k.source).join("\n");
+  return { identical: mismatches.length === 0, products: DIRECT_CASES.length, mismatches, source };
+}
+
 export async function runTiled(): Promise<TiledResult> {
   const cases = runCases();
   await init({ tune: false, gpujs: { blockRows: 4 } });
@@ -99,5 +129,6 @@ export async function runTiled(): Promise<TiledResult> {
   const syncProduct = np.matmul(t([33, 36], 24), t([36, 64], 25)).dataSync();
   const equal = asyncSum === w1(big).itemSync() && asyncProduct.every((v, i) => v === syncProduct[i]);
   const asyncRead = { equal, readbacks: after.readbacks - before.readbacks, asyncReadbacks: after.asyncReadbacks - before.asyncReadbacks };
-  return { cases, cases4, matmulSource, sumSource, sum, asyncRead };
+  const directFetch = await runDirectFetch();
+  return { cases, cases4, matmulSource, sumSource, sum, asyncRead, directFetch };
 }

@@ -59,9 +59,9 @@ const reads = (args: readonly Operand[]) => args.flatMap((a) => (a.k === "const"
  * @example
  * renderContractionGpujs(kernelOf(np.matmul(a, b))).source; // "function matmul_…(b2, b4) { … for (let v3 = 0; v3 < 70; …"
  */
-export function renderContractionGpujs(k: Kernel, opts: { tiled?: boolean; blockRows?: BlockRows } = {}): GpujsKernelSource {
+export function renderContractionGpujs(k: Kernel, opts: { tiled?: boolean; blockRows?: BlockRows; directFetch?: boolean } = {}): GpujsKernelSource {
   const c = analyzeContraction(k);
-  return (opts.tiled ? renderTiledGpujs(c, opts.blockRows) : null) ?? renderDotGpujs(c);
+  return (opts.tiled ? renderTiledGpujs(c, opts.blockRows, opts.directFetch) : null) ?? renderDotGpujs(c);
 }
 
 /** The structure of a contraction kernel as the GPU.js forms need it; refuses what neither can run. */

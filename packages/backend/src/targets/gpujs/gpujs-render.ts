@@ -37,6 +37,8 @@ export interface GpujsRenderOptions {
   readonly tiled?: boolean;
   /** Rows of the tiled form's output blocks: one render target each, 8 where the context has 8 draw buffers (default 4). */
   readonly blockRows?: BlockRows;
+  /** Block loops fetch at direct texel coordinates where the layouts allow (default true; false: every fetch from its flat index). */
+  readonly directFetch?: boolean;
 }
 
 /**

@@ -9,6 +9,7 @@ import { type HostOnly } from "./gpujs-alu.js";
 import { type GpujsKernelSource, type GpujsRenderOptions, renderGpujs } from "./gpujs-render.js";
 import { readbackCounts } from "./gpujs-read.js";
 import { evacuateResidents, residentCounts } from "./gpujs-resident.js";
+import { clearKeptUploads, keptUploadCounts } from "./gpujs-upload.js";
 import { type BlockRows } from "./gpujs-tiled.js";
 
 /** GPU.js modes kiln runs on: its synchronous ones (`async` kernels return promises; not supported yet). */
@@ -71,6 +72,12 @@ export interface GpujsInitOptions {
    * 8 (default 8; 4 where the context has fewer than 8 draw buffers). 4 is for comparison and tests.
    */
   readonly blockRows?: BlockRows;
+  /**
+   * On WebGL, let the tiled contractions' block loops fetch at texel coordinates stepped per
+   * thread where the operands' texture layouts allow (default true; false computes every fetch's
+   * coordinates from its flat index, for comparison and tests: the results are bit-identical).
+   */
+  readonly directFetch?: boolean;
 }
 
 /** The GPU.js modes that run kernels as GL shaders over textures. */
@@ -78,6 +85,7 @@ const GL_MODES: ReadonlySet<string> = new Set(["webgl2", "webgl", "headlessgl"])
 let pipelineWanted = true;
 let residentWanted = true;
 let blockRowsWanted: BlockRows = 8;
+let directFetchWanted = true;
 
 /**
  * Whether gpujs kernels return textures that stay on the GPU between the kernels of a plan: on
@@ -106,11 +114,11 @@ export function gpujsOnGl(): boolean {
 /**
  * How gpujs renders kernels for the current mode: tiled contractions on WebGL, in blocks of 8 rows
  * where the context has 8 draw buffers (else 4, which WebGL2 guarantees).
- * @example await init(); gpujsRenderOptions(); // { tiled: true, blockRows: 8 } in Chromium on SwiftShader
+ * @example await init(); gpujsRenderOptions(); // { tiled: true, blockRows: 8, directFetch: true } in Chromium on SwiftShader
  */
 export function gpujsRenderOptions(): GpujsRenderOptions {
   const tiled = gpujsOnGl();
-  return { tiled, blockRows: tiled && blockRowsWanted === 8 && (gpu?.Kernel?.features?.channelCount ?? 4) >= 8 ? 8 : 4 };
+  return { tiled, blockRows: tiled && blockRowsWanted === 8 && (gpu?.Kernel?.features?.channelCount ?? 4) >= 8 ? 8 : 4, directFetch: directFetchWanted };
 }
 
 /**
@@ -129,6 +137,7 @@ export async function acquireGpujs(opts: GpujsInitOptions = {}): Promise<GpujsIn
   if (opts.pipeline !== undefined) pipelineWanted = opts.pipeline;
   if (opts.resident !== undefined) residentWanted = opts.resident;
   if (opts.blockRows !== undefined) blockRowsWanted = opts.blockRows;
+  if (opts.directFetch !== undefined) directFetchWanted = opts.directFetch;
   if (gpu && (opts.mode === undefined || gpujsMode() === opts.mode || gpu.mode === opts.mode)) return gpu;
   let mod: GpujsModule;
   try {
@@ -213,7 +222,7 @@ function requireGpujs(): GpujsInstance {
 export function gpujsKernel(k: Kernel, textures = ""): GpujsCompiled {
   // A kernel is created with or without pipeline output: both kinds can be cached side by side.
   const opts = gpujsRenderOptions(), gl = opts.tiled === true;
-  const key = `${gpujsPipelined() ? "pipeline:" : ""}${gl ? `gl${opts.blockRows}:` : ""}${textures ? `args ${textures}:` : ""}${kernelText(k)}`;
+  const key = `${gpujsPipelined() ? "pipeline:" : ""}${gl ? `gl${opts.blockRows}${opts.directFetch ? "d" : ""}:` : ""}${textures ? `args ${textures}:` : ""}${kernelText(k)}`;
   const hit = compiled.get(key);
   if (hit) return hit;
   const src = renderGpujs(k, opts);
@@ -277,15 +286,16 @@ export function countGpujsUpload(bytes: number): void {
  * on WebGL2), `uploads`/`uploadedBytes` (host arrays GPU.js uploaded to textures for kernel calls on
  * WebGL, each time a kernel is given one), `residentTextures` (values of jitted calls kept on the
  * GPU as textures, live now: gpujs-resident.ts), `residentReads` (those read back to JavaScript),
- * `entries`.
+ * `keptUploads` (host values bound again and kept as textures, live now: gpujs-upload.ts) and
+ * `keptUploadCopies` (such textures made; each also counts as an upload), `entries`.
  * @example
  * gpujsStats().runs; // grows by one per kernel GPU.js ran
  */
 export function gpujsStats(): {
   compiles: number; tiled: number; runs: number; hostKernels: number; readbacks: number; asyncReadbacks: number;
-  uploads: number; uploadedBytes: number; residentTextures: number; residentReads: number; entries: number;
+  uploads: number; uploadedBytes: number; residentTextures: number; residentReads: number; keptUploads: number; keptUploadCopies: number; entries: number;
 } {
-  return { ...counters, ...readbackCounts(), ...residentCounts(), entries: compiled.size };
+  return { ...counters, ...readbackCounts(), ...residentCounts(), ...keptUploadCounts(), entries: compiled.size };
 }
 
 /**
@@ -296,6 +306,7 @@ export function gpujsStats(): {
 export function destroyGpujs(): void {
   // The textures go with the context: resident values come to the host first.
   evacuateResidents();
+  clearKeptUploads();
   compiled.clear();
   gpu?.destroy();
   gpu = null;

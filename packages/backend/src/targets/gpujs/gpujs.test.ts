@@ -116,11 +116,19 @@ describe("gpujs target", () => {
     expect(blocks.source).to.match(/const c0 = tile_block\(\);\n  tile_r1\(tile_row1\(\)\);[^]*return c0;/);
     const glsl = block(np.tanh(np.matmul(t([66, 36]), t([36, 68])).add(t([68]))));
     expect(glsl).to.match(/int ea3 = 0 \+ bt \* 0 \+ min\(ib \* 4 \+ 3, 65\) \* 36;/);
-    // per four steps of k: four texels of A (its rows), four of B (its rows), 64 multiply-adds
-    const loop = glsl.slice(glsl.indexOf("for (int q = 0; q < 9; q++)"));
-    expect(loop.slice(0, loop.indexOf("  }\n")).match(/tx_b\d\(/g)?.length).to.equal(8);
-    expect(glsl).to.match(/vec4 a0 = tx_b\d\(\(ea0 >> 2\) \+ q\);[^]*mat4 y = mat4\(tx_b\d[^]*c3 \+= y \* a3;/);
-    expect(glsl).to.match(/texelFetch\(user_b\d, ivec2\(t - y \* w, y\), 0\)/);
+    // per four steps of k: four texels of A (its rows), four of B (its rows), 64 multiply-adds —
+    // at texel coordinates stepped per thread where the layouts allow (`direct`), else from each
+    // fetch's flat index (the same fetches)
+    const loops = glsl.split("for (int q = 0; q < 9; q++)").slice(1).map((l) => l.slice(0, l.indexOf("    }\n")));
+    expect(loops.length).to.equal(2);
+    expect([loops[0]!.match(/texelFetch\(user_b\d, ivec2\(/g)?.length, loops[1]!.match(/tx_b\d\(/g)?.length]).to.deep.equal([8, 8]);
+    expect(glsl).to.match(/direct = direct && pa0\.x \+ 9 <= user_b\dSize\.x && [^]*int dyb = 68 \/ user_b\dSize\.x;\n  direct = direct && dyb \* user_b\dSize\.x == 68;/);
+    expect(glsl).to.match(/if \(direct\) \{\n    for \(int q = 0; q < 9; q\+\+\) \{[^]*vec4 a0 = texelFetch\(user_b\d, ivec2\(pa0\.x \+ q, pa0\.y\), 0\);[^]*\} else \{[^]*vec4 a0 = tx_b\d\(\(ea0 >> 2\) \+ q\);[^]*mat4 y = mat4\(tx_b\d[^]*c3 \+= y \* a3;/);
+    expect(glsl).to.match(/ivec2 at_b\d\(int t\) \{ int w = user_b\dSize\.x; [^}]*return ivec2\(t - y \* w, y\); \}/);
+    // directFetch: false renders the flat-index loop alone
+    const flatOnly = (renderGpujs(kernelOf(np.matmul(t([66, 36]), t([36, 68])) as unknown as { node: never }), { tiled: true, directFetch: false }) as GpujsKernelSource).partials!.natives![0]!.source;
+    expect(flatOnly).to.not.include("direct");
+    expect(flatOnly.split("for (int q = 0; q < 9; q++)").length).to.equal(2);
     // k = 35: A's rows do not start texels (element reads) and three steps of k remain after the texel loop
     const oddK = block(np.matmul(t([33, 35]), t([35, 64])));
     expect(oddK).to.match(/vec4 a0 = vec4\(ld_b\d\(/);

@@ -17,12 +17,14 @@ import {
 } from "@kiln/core";
 import { type Kernel } from "../../kernel.js";
 import { type KernelStep, type Plan, type PlanBuffer, scheduleGraph } from "../../schedule.js";
+import { isParameter, parameterValues, parameterizeConstants } from "../../params.js";
 import { graphKey } from "../../host/graph-key.js";
 import { type Host, type HostKernels, currentStepTimer, makeHost } from "../../host/run.js";
 import { allocTypedArray } from "../../storage.js";
 import {
-  countGpujsRun, countGpujsUpload, gpujsCompileError, gpujsKernel, gpujsOnGl, gpujsPipelined, gpujsRenderOptions, gpujsResident,
+  countGpujsRun, countGpujsUpload, currentGpujs, gpujsCompileError, gpujsKernel, gpujsOnGl, gpujsPipelined, gpujsRenderOptions, gpujsResident,
 } from "./gpujs-runtime.js";
+import { keptUpload } from "./gpujs-upload.js";
 import { residentBuffer, residentTexture } from "./gpujs-resident.js";
 import { type GpujsKernelSource, renderGpujs } from "./gpujs-render.js";
 import {
@@ -161,11 +163,14 @@ interface PipelinedRun {
  * through its buffer, which keeps the copy). The caller takes the plan's outputs and deletes the
  * other textures; when a step throws they are all deleted here.
  */
-function runPipelinedSteps(steps: Host, plan: Plan, inputs: readonly DataBuffer[]): PipelinedRun {
+function runPipelinedSteps(steps: Host, plan: Plan, inputs: readonly PlanInput[]): PipelinedRun {
+  const gpu = currentGpujs();
   const values = plan.buffers.map((b): TypedArray | GpujsTexture | undefined => {
     if (b.role !== "input") return undefined;
     const buf = inputs[b.index]!;
-    return residentTexture(buf) ?? buf.host!;
+    if (!(buf instanceof DataBuffer)) return buf;
+    // A host value bound again (a fixed batch, inputs made once) is bound as the texture it was copied to.
+    return residentTexture(buf) ?? (gpu ? keptUpload(buf, gpu, countGpujsUpload) : null) ?? buf.host!;
   });
   const madeBy: unknown[] = [];
   const textures: GpujsTexture[] = [];
@@ -175,7 +180,7 @@ function runPipelinedSteps(steps: Host, plan: Plan, inputs: readonly DataBuffer[
     const v = values[id];
     if (!isTexture(v)) return v!;
     const b = plan.buffers[id]!;
-    if (b.role === "input") return inputs[b.index]!.host!;
+    if (b.role === "input") return hostOfInput(inputs[b.index]!);
     return (arrays[id] ??= readTextureAs(`buffer ${id}`, v, b.dtype, b.size));
   };
   const timer = currentStepTimer();
@@ -241,7 +246,7 @@ function textureMask(bindings: readonly number[], values: readonly unknown[]): s
  * its texture, resident on the GPU until something reads it (gpujs-resident.ts); otherwise (or
  * for outputs host steps computed) read back synchronously. The other textures are deleted.
  */
-function runPipelined(steps: Host, plan: Plan, inputs: readonly DataBuffer[], keep: boolean): DataBuffer[] {
+function runPipelined(steps: Host, plan: Plan, inputs: readonly PlanInput[], keep: boolean): DataBuffer[] {
   const run = runPipelinedSteps(steps, plan, inputs);
   const kept = new Set<GpujsTexture>();
   try {
@@ -259,7 +264,7 @@ function runPipelined(steps: Host, plan: Plan, inputs: readonly DataBuffer[], ke
 }
 
 /** A pipelined plan, its outputs read back without blocking on the GPU (gpujs-read.ts). */
-async function runPipelinedAsync(steps: Host, plan: Plan, inputs: readonly DataBuffer[]): Promise<DataBuffer[]> {
+async function runPipelinedAsync(steps: Host, plan: Plan, inputs: readonly PlanInput[]): Promise<DataBuffer[]> {
   const run = runPipelinedSteps(steps, plan, inputs);
   try {
     const arrays: TypedArray[] = [];
@@ -275,6 +280,20 @@ async function runPipelinedAsync(steps: Host, plan: Plan, inputs: readonly DataB
 }
 
 const PLAN_CACHE_SIZE = 256;
+
+/**
+ * A plan input: a value's buffer, or an eager plan's parameter array (params.ts), which lives for
+ * one run and is never a kiln buffer.
+ */
+type PlanInput = DataBuffer | Float32Array;
+
+const hostOfInput = (x: PlanInput): TypedArray => (x instanceof DataBuffer ? x.host! : x);
+
+/** An eager plan and where its parameter array goes among its inputs (-1: it has none). */
+interface EagerPlan {
+  readonly plan: Plan;
+  readonly paramSlot: number;
+}
 
 /**
  * One output per kernel: a GPU.js kernel writes one output, so a multi-output kernel would run on
@@ -310,21 +329,37 @@ function outputsOf(plan: Plan, make: (id: number, b: PlanBuffer) => DataBuffer):
  */
 export function gpujsExecutorOn(host: Host): Executor {
   const steps = makeHost(gpujsKernelsOver(host));
-  const plans = new LruCache<string, Plan>(PLAN_CACHE_SIZE);
+  const plans = new LruCache<string, EagerPlan>(PLAN_CACHE_SIZE);
   /** A plan on checked input buffers; `keep`: outputs may stay resident on the GPU (jitted calls). */
-  const runPlan = (plan: Plan, inputs: readonly DataBuffer[], keep: boolean): DataBuffer[] => {
+  const runPlan = (plan: Plan, inputs: readonly PlanInput[], keep: boolean): DataBuffer[] => {
     if (gpujsPipelined()) return runPipelined(steps, plan, inputs, keep);
-    const arrays = steps.runPlan(plan, inputs.map((b) => b.host!));
+    const arrays = steps.runPlan(plan, inputs.map(hostOfInput));
     return outputsOf(plan, (id, b) => hostBuffer(b, arrays[id]!));
   };
 
-  /** The cached plan of `outputs` and its input buffers. */
-  function planOf(outputs: readonly Node[], known: (n: Node) => DataBuffer | undefined): { plan: Plan; args: DataBuffer[] } {
+  /**
+   * The cached plan of `outputs` and its inputs. Eager plans are keyed by the graph's value-free
+   * structure, as on cpu: its float32 scalars are read from a parameter array (params.ts), so a
+   * loop over distinct scalars (`x.mul(i)`) schedules one plan and compiles one kernel instead of
+   * one per step (each a new plan, kernel and, for host kernels, JS function: the caches churned
+   * and the heap grew per step).
+   */
+  function planOf(outputs: readonly Node[], known: (n: Node) => DataBuffer | undefined): { plan: Plan; args: PlanInput[] } {
     const isBuffer = (n: Node) => n.prim === "data" || known(n) !== undefined;
+    const outSet = new Set(outputs);
     const nodes = topoSort(outputs, isBuffer);
-    const key = graphKey(nodes, outputs, isBuffer);
-    const plan = plans.get(key) ?? plans.set(key, scheduleGraph(outputs, isBuffer, SCHEDULE).plan);
-    return { plan, args: nodes.filter(isBuffer).map((n) => inputBuffer(n, known(n) ?? ((n as Node<"data">).params.ref as DataBuffer))) };
+    const key = graphKey(nodes, outputs, isBuffer, (n) => isParameter(n, outSet));
+    let entry = plans.get(key);
+    if (!entry) {
+      const { outputs: outs, params } = parameterizeConstants(outputs, isBuffer);
+      const made = scheduleGraph(outs, isBuffer, SCHEDULE);
+      params?.release();
+      const paramSlot = params ? made.inputs.findIndex((n) => n.prim === "data" && (n as Node<"data">).params.ref === params) : -1;
+      entry = plans.set(key, { plan: made.plan, paramSlot });
+    }
+    const args: PlanInput[] = nodes.filter(isBuffer).map((n) => inputBuffer(n, known(n) ?? ((n as Node<"data">).params.ref as DataBuffer)));
+    if (entry.paramSlot >= 0) args.splice(entry.paramSlot, 0, parameterValues(nodes, isBuffer, outSet));
+    return { plan: entry.plan, args };
   }
 
   /** Eager realization (`dataSync`, a State commit): the values are wanted on the host. */
