@@ -9,7 +9,7 @@ import { KernelTrapError, ValueError } from "@kiln/core";
 import { type Bytes, T, buildModule, op } from "./wasm-asm.js";
 import { ARENA_BASE, heap } from "../../host/heap.js";
 import { CTL } from "./wasm-pool-core.js";
-import { cpuPoolStats, cpuThreads, setCpuThreads, withCpuThreads } from "./cpu-threads.js";
+import { cpuPoolStats, cpuThreads, hardwareThreads, setCpuThreads, simulateLoadAverage, withCpuThreads, withDefaultCpuThreads } from "./cpu-threads.js";
 import { canBlock, heldPoolWorkers, holdPoolWorkers, parallelFor, poolWorkers, simulatePoolEnvironment, terminatePoolWorker } from "./wasm-pool.js";
 
 const h = heap!;
@@ -217,6 +217,26 @@ describe("CPU worker pool", function () {
       expect(Buffer.from(expAll(50_000, 100)).equals(Buffer.from(expected))).to.equal(true);
       expect(cpuPoolStats().workers).to.equal(2);
     });
+  });
+
+  it("with the default thread count, keeps split work on the calling thread while the machine is oversubscribed (an explicit count is obeyed)", () => {
+    const expected = withCpuThreads(1, () => expAll(50_000, 100));
+    const run = (load: number, explicit: boolean) => {
+      simulateLoadAverage(load);
+      try {
+        const [jobs, shed] = [cpuPoolStats().parallelJobs, cpuPoolStats().loadShedJobs];
+        const out = explicit ? withCpuThreads(2, () => expAll(50_000, 100)) : withDefaultCpuThreads(() => expAll(50_000, 100));
+        expect(Buffer.from(out).equals(Buffer.from(expected)), `load ${load}: the same bits`).to.equal(true);
+        return { split: cpuPoolStats().parallelJobs - jobs, shed: cpuPoolStats().loadShedJobs - shed };
+      } finally {
+        simulateLoadAverage(null);
+      }
+    };
+    const pooled = hardwareThreads() > 1 ? 1 : 0;
+    // Load 100 on this machine's cores: every core busy with other work.
+    expect(run(100, false)).to.deep.equal({ split: 0, shed: pooled });
+    expect(run(0, false)).to.deep.equal({ split: pooled, shed: 0 });
+    expect(run(100, true), "setCpuThreads(2) splits whatever the load").to.deep.equal({ split: 1, shed: 0 });
   });
 
   it("keeps its control block below the heap's arena", () => {

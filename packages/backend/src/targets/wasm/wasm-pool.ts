@@ -15,7 +15,7 @@
  * Protocol and import contract: wasm-pool-core.ts.
  */
 import { KernelTrapError, ValueError, describeValue } from "@kiln/core";
-import { cpuThreads, poolCounters } from "./cpu-threads.js";
+import { cpuThreads, machineOversubscribed, poolCounters } from "./cpu-threads.js";
 import { heap } from "../../host/heap.js";
 import { CTL, MAX_CHUNKS, MAX_JOB_ARGS, type PoolImports, SEQ_MASK, poolCore, workerSource } from "./wasm-pool-core.js";
 
@@ -262,7 +262,11 @@ export function parallelFor(module: WebAssembly.Module, exportName: string, args
   const f = exportOf(entry, module, exportName);
   const workers = poolWorkers(cpuThreads(), env());
   trimWorkers(workers);
-  if (workers === 0 || n <= grain || busy) {
+  // On an oversubscribed machine (default thread count only) the split stays home; workers are
+  // kept for when the load falls (no trim: restarting them would cost more).
+  const shed = workers > 0 && n > grain && !busy && machineOversubscribed(workers + 1);
+  if (shed) poolCounters.loadShedJobs++;
+  if (workers === 0 || n <= grain || busy || shed) {
     try {
       if (n > 0) f(...args, 0, n);
     } catch (e) {
