@@ -126,6 +126,9 @@ export const v = {
   f32x4Abs: simd(0xe0), f32x4Neg: simd(0xe1), f32x4Sqrt: simd(0xe3), f32x4Add: simd(0xe4), f32x4Sub: simd(0xe5),
   f32x4Mul: simd(0xe6), f32x4Div: simd(0xe7), f32x4Min: simd(0xe8), f32x4Max: simd(0xe9),
   i32x4TruncSatF32x4S: simd(0xf8), f32x4ConvertI32x4S: simd(0xfa),
+  /** Lanes of two vectors by byte index (0–15 the first, 16–31 the second). */
+  i8x16Shuffle: (lanes: readonly number[]): Bytes => simd(0x0d, ...lanes),
+  f32x4DemoteF64x2Zero: simd(0x5e), f64x2PromoteLowF32x4: simd(0x5f), f64x2Add: simd(0xf0),
 };
 
 /** A function type: parameter and result value types. */

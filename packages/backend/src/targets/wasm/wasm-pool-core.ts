@@ -10,13 +10,29 @@
  * Control block (int32 words at byte 0 of the heap, below ARENA_BASE — see host/heap.ts):
  *   WAKE  bumped once per job; idle workers block in `Atomics.wait` on it,
  *   CLAIM (job sequence << 16) | next chunk index; a thread takes a chunk by compare-exchange, so a
- *         worker still holding an old job's message can never take a chunk of a newer job,
+ *         worker still reading an old job can never take a chunk of a newer job,
  *   DONE  chunks finished (the caller waits on it),
- *   ERROR 0, or 1 once some chunk threw (the first error's text is at ERROR_AT, ERROR_BYTES long).
+ *   ERROR 0, or 1 once some chunk threw (the first error's text is at ERROR_AT, ERROR_BYTES long),
+ *   HOLD  nonzero: workers wait before each claim until it is 0 again (tests stall workers with it,
+ *         `holdPoolWorkers`); HELD counts the workers waiting so.
+ * The current job is a descriptor at JOB_AT (JOB): written by the calling thread under a sequence
+ * lock (VERSION odd while it writes), read by a worker after each wake-up — a job posts no message.
+ *
+ * Scheduling is dynamic: every thread, the caller included, claims the next unclaimed chunk from
+ * CLAIM when it is free, so the chunks of a worker that wakes late, or is pre-empted between two
+ * chunks, are taken by the others; the caller only ever waits for chunks some thread has started
+ * (each chunk runs exactly once, so a kernel may update its output in place).
  */
 
 /** Word indices and byte areas of the control block (it fits below ARENA_BASE: wasm-pool.test.ts). */
-export const CTL = { WAKE: 0, CLAIM: 1, DONE: 2, ERROR: 3, ERROR_LEN: 4, WORDS: 16, ERROR_AT: 64, ERROR_BYTES: 1024 } as const;
+export const CTL = {
+  WAKE: 0, CLAIM: 1, DONE: 2, ERROR: 3, ERROR_LEN: 4, HOLD: 5, HELD: 6, WORDS: 16, ERROR_AT: 64, ERROR_BYTES: 1024, JOB_AT: 2048, JOB_WORDS: 512,
+} as const;
+
+/** Word offsets of the job descriptor (at CTL.JOB_AT); its `args` follow ARGS. */
+export const JOB = { VERSION: 0, ID: 1, NAME: 2, SEQ: 3, N: 4, CHUNK: 5, N_CHUNKS: 6, N_ARGS: 7, ARGS: 8 } as const;
+/** Arguments a job passes at most (besides lo and hi). */
+export const MAX_JOB_ARGS = CTL.JOB_WORDS - JOB.ARGS;
 
 /** Chunks per job are at most this (the 16 low bits of CLAIM; 0xffff marks a sealed job). */
 export const MAX_CHUNKS = 4096;
@@ -47,9 +63,12 @@ export interface PoolCore {
   importsFor(memory: WebAssembly.Memory, names: PoolImports): WebAssembly.Imports;
   /**
    * Claims chunks of job `seq` until none are left (or some chunk failed), running
-   * `run(lo, hi)` on each and counting it in DONE; `fail` receives what a chunk threw.
+   * `run(lo, hi)` on each and counting it in DONE; `fail` receives what a chunk threw. A worker
+   * (`worker` true) first waits while HOLD is set.
    */
-  claimAndRun(ctl: Int32Array, seq: number, n: number, chunk: number, nChunks: number, run: (lo: number, hi: number) => void, fail: (e: unknown) => void): void;
+  claimAndRun(ctl: Int32Array, seq: number, n: number, chunk: number, nChunks: number, run: (lo: number, hi: number) => void, fail: (e: unknown) => void, worker: boolean): void;
+  /** Writes the job descriptor (under its sequence lock). */
+  writeJob(ctl: Int32Array, id: number, name: number, seq: number, n: number, chunk: number, nChunks: number, args: readonly number[]): void;
   /** Records the first failure's text in the control block (later ones are dropped). */
   recordError(ctl: Int32Array, bytes: Uint8Array, text: string): void;
   /** The recorded failure's text. */
@@ -72,8 +91,15 @@ function importsFor(memory, names) {
   }
   return out;
 }
-function claimAndRun(ctl, seq, n, chunk, nChunks, run, fail) {
+function claimAndRun(ctl, seq, n, chunk, nChunks, run, fail, worker) {
   for (;;) {
+    if (worker && Atomics.load(ctl, CTL.HOLD) !== 0) {
+      Atomics.add(ctl, CTL.HELD, 1);
+      Atomics.notify(ctl, CTL.HELD);
+      for (let h = Atomics.load(ctl, CTL.HOLD); h !== 0; h = Atomics.load(ctl, CTL.HOLD)) Atomics.wait(ctl, CTL.HOLD, h);
+      Atomics.sub(ctl, CTL.HELD, 1);
+      Atomics.notify(ctl, CTL.HELD);
+    }
     if (Atomics.load(ctl, CTL.ERROR) !== 0) return;
     const cur = Atomics.load(ctl, CTL.CLAIM);
     const c = cur & 0xffff;
@@ -89,6 +115,30 @@ function claimAndRun(ctl, seq, n, chunk, nChunks, run, fail) {
     Atomics.notify(ctl, CTL.DONE);
   }
 }
+const J = CTL.JOB_AT >> 2;
+function writeJob(ctl, id, name, seq, n, chunk, nChunks, args) {
+  const v = Atomics.load(ctl, J + ${JOB.VERSION});
+  Atomics.store(ctl, J + ${JOB.VERSION}, v + 1);
+  Atomics.store(ctl, J + ${JOB.ID}, id); Atomics.store(ctl, J + ${JOB.NAME}, name); Atomics.store(ctl, J + ${JOB.SEQ}, seq);
+  Atomics.store(ctl, J + ${JOB.N}, n); Atomics.store(ctl, J + ${JOB.CHUNK}, chunk); Atomics.store(ctl, J + ${JOB.N_CHUNKS}, nChunks);
+  Atomics.store(ctl, J + ${JOB.N_ARGS}, args.length);
+  for (let i = 0; i < args.length; i++) Atomics.store(ctl, J + ${JOB.ARGS} + i, args[i]);
+  Atomics.store(ctl, J + ${JOB.VERSION}, v + 2);
+}
+// The descriptor as the caller last wrote it, or null while it is being written (the caller wakes
+// the workers again once it is done).
+function readJob(ctl) {
+  const v = Atomics.load(ctl, J + ${JOB.VERSION});
+  if (v & 1) return null;
+  const nArgs = Atomics.load(ctl, J + ${JOB.N_ARGS});
+  const job = {
+    id: Atomics.load(ctl, J + ${JOB.ID}), name: Atomics.load(ctl, J + ${JOB.NAME}), seq: Atomics.load(ctl, J + ${JOB.SEQ}),
+    n: Atomics.load(ctl, J + ${JOB.N}), chunk: Atomics.load(ctl, J + ${JOB.CHUNK}), nChunks: Atomics.load(ctl, J + ${JOB.N_CHUNKS}),
+    args: new Array(nArgs),
+  };
+  for (let i = 0; i < nArgs && i < ${MAX_JOB_ARGS}; i++) job.args[i] = Atomics.load(ctl, J + ${JOB.ARGS} + i);
+  return Atomics.load(ctl, J + ${JOB.VERSION}) === v ? job : null;
+}
 function recordError(ctl, bytes, text) {
   if (Atomics.compareExchange(ctl, CTL.ERROR, 0, 1) !== 0) return;
   const encoded = new TextEncoder().encode(text).subarray(0, CTL.ERROR_BYTES);
@@ -101,57 +151,60 @@ function readError(ctl, bytes) {
 `;
 
 /**
- * The worker's own part: instantiate modules as they arrive (cached by id), run the latest job's
- * chunks. In Node the worker blocks in `Atomics.wait` between jobs and drains its MessagePort with
- * `receiveMessageOnPort` after each wake-up (no event-loop turn between a job and its start); a
- * browser worker has no `receiveMessageOnPort` and takes its messages as events instead. Only the
- * last job of a drained batch can be current: the caller waits for each job before the next.
+ * The worker's own part: instantiate modules as they arrive (cached by id), run the current job's
+ * chunks. In Node the worker blocks in `Atomics.wait` on WAKE between jobs; after each wake-up it
+ * drains its MessagePort with `receiveMessageOnPort` (new modules: posted before the job that first
+ * uses them) and reads the job descriptor — no event-loop turn and no message per job. A browser
+ * worker has no `receiveMessageOnPort`: it takes modules as events, and a "run" message per job.
  */
 const WORKER_SOURCE = String.raw`"use strict";
 ${CORE_SOURCE}
 function makeHandler(memory) {
-  const ctl = new Int32Array(memory.buffer, 0, CTL.WORDS);
+  const ctl = new Int32Array(memory.buffer, 0, CTL.JOB_AT / 4 + CTL.JOB_WORDS);
   const errorBytes = new Uint8Array(memory.buffer, CTL.ERROR_AT, CTL.ERROR_BYTES);
   const instances = new Map();
-  return function handle(messages) {
-    let job = null;
-    for (const m of messages) {
+  const fail = (e) => recordError(ctl, errorBytes, String(e && e.message ? e.message : e));
+  return {
+    ctl,
+    take(m) {
       if (m.kind === "module") {
         try {
-          instances.set(m.id, new WebAssembly.Instance(m.module, importsFor(memory, m.imports)));
+          const exports = new WebAssembly.Instance(m.module, importsFor(memory, m.imports)).exports;
+          instances.set(m.id, m.names.map((name) => exports[name]));
         } catch {
-          // Claim nothing for this module: the calling thread runs its chunks.
+          // Claim nothing for this module: the other threads run its chunks.
         }
       } else if (m.kind === "forget") {
         instances.delete(m.id);
-      } else {
-        job = m;
       }
-    }
-    const f = job && instances.get(job.id)?.exports[job.name];
-    if (typeof f !== "function") return;
-    const args = job.args;
-    claimAndRun(ctl, job.seq, job.n, job.chunk, job.nChunks, (lo, hi) => f(...args, lo, hi), (e) =>
-      recordError(ctl, errorBytes, String(e && e.message ? e.message : e)));
+    },
+    runCurrent() {
+      const job = readJob(ctl);
+      const f = job && instances.get(job.id)?.[job.name];
+      if (typeof f !== "function") return;
+      const args = job.args;
+      claimAndRun(ctl, job.seq, job.n, job.chunk, job.nChunks, (lo, hi) => f(...args, lo, hi), fail, true);
+    },
   };
 }
 if (typeof require === "function") {
   const wt = require("node:worker_threads");
   const { memory, port } = wt.workerData;
-  const handle = makeHandler(memory);
-  const ctl = new Int32Array(memory.buffer, 0, CTL.WORDS);
+  const handler = makeHandler(memory);
+  const ctl = handler.ctl;
   for (;;) {
     const wake = Atomics.load(ctl, CTL.WAKE);
-    const messages = [];
-    for (let r = wt.receiveMessageOnPort(port); r; r = wt.receiveMessageOnPort(port)) messages.push(r.message);
-    if (messages.length) handle(messages);
+    for (let r = wt.receiveMessageOnPort(port); r; r = wt.receiveMessageOnPort(port)) handler.take(r.message);
+    handler.runCurrent();
     Atomics.wait(ctl, CTL.WAKE, wake);
   }
 } else {
-  let handle = null;
+  let handler = null;
   self.onmessage = (e) => {
-    if (e.data.kind === "init") handle = makeHandler(e.data.memory);
-    else if (handle) handle([e.data]);
+    if (e.data.kind === "init") handler = makeHandler(e.data.memory);
+    else if (!handler) return;
+    else if (e.data.kind === "run") handler.runCurrent();
+    else handler.take(e.data);
   };
 }
 `;
@@ -162,6 +215,6 @@ export const workerSource = (): string => WORKER_SOURCE;
 let core: PoolCore | null = null;
 /** The protocol functions for the calling thread, evaluated from the same text as the workers'. */
 export function poolCore(): PoolCore {
-  core ??= new Function(`${CORE_SOURCE}\nreturn { importsFor, claimAndRun, recordError, readError };`)() as PoolCore;
+  core ??= new Function(`${CORE_SOURCE}\nreturn { importsFor, claimAndRun, writeJob, recordError, readError };`)() as PoolCore;
   return core;
 }

@@ -9,8 +9,8 @@ import { KernelTrapError, ValueError } from "@kiln/core";
 import { type Bytes, T, buildModule, op } from "./wasm-asm.js";
 import { ARENA_BASE, heap } from "../../host/heap.js";
 import { CTL } from "./wasm-pool-core.js";
-import { cpuPoolStats, cpuThreads, setCpuThreads, withCpuThreads } from "./cpu-threads.js";
-import { canBlock, parallelFor, poolWorkers, simulatePoolEnvironment, terminatePoolWorker } from "./wasm-pool.js";
+import { cpuPoolStats, cpuThreads, hardwareThreads, setCpuThreads, simulateLoadAverage, withCpuThreads, withDefaultCpuThreads } from "./cpu-threads.js";
+import { canBlock, heldPoolWorkers, holdPoolWorkers, parallelFor, poolWorkers, simulatePoolEnvironment, terminatePoolWorker } from "./wasm-pool.js";
 
 const h = heap!;
 const { get, set, i32Const } = op;
@@ -68,6 +68,47 @@ const HANDOFF = loopModule("handoff", 1, [
   ...op.end,
 ], [], 1);
 
+/** `onWorker()`: 1 on a pool worker, 0 on the calling thread (a source import, built per thread). */
+const ON_WORKER = { source: "() => (process.getBuiltinModule('node:worker_threads').isMainThread ? 0 : 1)" };
+
+/**
+ * `stall(counts, who, flag, lo, hi)`, per index i: counts[i] += 1 (in place: a chunk run twice
+ * shows 2), who[i] = onWorker(). On a worker it then sets `flag` and the control block's HOLD word,
+ * so the worker stalls before its next claim — a worker pre-empted after one chunk. Index 0 on the
+ * calling thread first waits (spinning, at most 2^31 times) for `flag`: some worker has run a chunk.
+ */
+const STALL = loopModule("stall", 3, [
+  ...op.call(0), ...op.i32TruncSatF64S, ...set(6),
+  ...get(5), ...op.i32Eqz, ...get(6), ...op.i32Eqz, ...op.i32And, ...op.if(),
+  ...op.block(), ...op.loop(),
+  ...get(2), ...atomicLoad, ...op.brIf(1),
+  ...get(7), ...i32Const(1), ...op.i32Add, ...op.tee(7), ...i32Const(0x7fffffff), ...op.i32Eq, ...op.brIf(1),
+  ...op.br(0),
+  ...op.end, ...op.end,
+  ...op.end,
+  ...get(0), ...get(5), ...i32Const(2), ...op.i32Shl, ...op.i32Add, ...op.tee(8),
+  ...get(8), ...op.i32Load(), ...i32Const(1), ...op.i32Add, ...op.i32Store(),
+  ...get(1), ...get(5), ...i32Const(2), ...op.i32Shl, ...op.i32Add, ...get(6), ...op.i32Store(),
+  ...get(6), ...op.if(),
+  ...get(2), ...i32Const(1), ...atomicStore,
+  ...i32Const(CTL.HOLD * 4), ...i32Const(1), ...atomicStore,
+  ...op.end,
+], [{ module: "m", name: "onWorker", arity: 0 }], 3);
+
+/** Runs `stall` over n indices (one per chunk); returns per index how often it ran and whether a worker ran it. */
+function stallRun(n: number): { counts: Int32Array; who: Int32Array } {
+  const mark = h.mark();
+  try {
+    const [counts, who, flag] = [h.alloc(n * 4), h.alloc(n * 4), h.alloc(4)];
+    h.views().i32.fill(0, counts / 4, counts / 4 + n);
+    h.views().i32[flag / 4] = 0;
+    parallelFor(STALL, "stall", [counts, who, flag], n, { grain: 1, imports: { m: { onWorker: ON_WORKER } } });
+    const i32 = h.views().i32;
+    return { counts: i32.slice(counts / 4, counts / 4 + n), who: i32.slice(who / 4, who / 4 + n) };
+  } finally {
+    h.release(mark);
+  }
+}
 
 /** Runs expAll over n inputs and returns the output's bytes. */
 function expAll(n: number, grain: number): Uint8Array {
@@ -148,15 +189,69 @@ describe("CPU worker pool", function () {
     }
   });
 
+  it("a stalled worker does not block completion: the other threads take its remaining chunks, each chunk runs once", () => {
+    withCpuThreads(3, () => {
+      const expected = withCpuThreads(1, () => expAll(50_000, 100));
+      expect(Buffer.from(expAll(50_000, 100)).equals(Buffer.from(expected))).to.equal(true); // both workers started
+      const sum = (a: Int32Array) => a.reduce((x, y) => x + y, 0);
+      try {
+        // 12 indices on 3 threads are 12 chunks of one (4 per thread).
+        // Held before the job: the workers wake, claim nothing, and the calling thread runs all 12 chunks.
+        holdPoolWorkers(true);
+        const held = stallRun(12);
+        expect([...held.counts].every((c) => c === 1), "every chunk ran exactly once").to.equal(true);
+        expect(sum(held.who), "no chunk ran on a held worker").to.equal(0);
+        expect(heldPoolWorkers(2, 20_000), "both workers woke for the job and stalled").to.equal(true);
+        holdPoolWorkers(false);
+        expect(heldPoolWorkers(0, 20_000), "released").to.equal(true);
+        // A worker stalls right after its first chunk (the kernel sets HOLD): the rest is not waiting for it.
+        const after = stallRun(12);
+        expect([...after.counts].every((c) => c === 1), "every chunk ran exactly once").to.equal(true);
+        expect(sum(after.who), "each worker ran at most one chunk before it stalled").to.be.within(1, 2);
+        expect(heldPoolWorkers(2, 20_000)).to.equal(true);
+      } finally {
+        holdPoolWorkers(false);
+      }
+      expect(heldPoolWorkers(0, 20_000)).to.equal(true);
+      // Released, the workers find those jobs sealed (no chunk runs twice) and take part again.
+      expect(Buffer.from(expAll(50_000, 100)).equals(Buffer.from(expected))).to.equal(true);
+      expect(cpuPoolStats().workers).to.equal(2);
+    });
+  });
+
+  it("with the default thread count, keeps split work on the calling thread while the machine is oversubscribed (an explicit count is obeyed)", () => {
+    const expected = withCpuThreads(1, () => expAll(50_000, 100));
+    const run = (load: number, explicit: boolean) => {
+      simulateLoadAverage(load);
+      try {
+        const [jobs, shed] = [cpuPoolStats().parallelJobs, cpuPoolStats().loadShedJobs];
+        const out = explicit ? withCpuThreads(2, () => expAll(50_000, 100)) : withDefaultCpuThreads(() => expAll(50_000, 100));
+        expect(Buffer.from(out).equals(Buffer.from(expected)), `load ${load}: the same bits`).to.equal(true);
+        return { split: cpuPoolStats().parallelJobs - jobs, shed: cpuPoolStats().loadShedJobs - shed };
+      } finally {
+        simulateLoadAverage(null);
+      }
+    };
+    const pooled = hardwareThreads() > 1 ? 1 : 0;
+    // Load 100 on this machine's cores: every core busy with other work.
+    expect(run(100, false)).to.deep.equal({ split: 0, shed: pooled });
+    expect(run(0, false)).to.deep.equal({ split: pooled, shed: 0 });
+    expect(run(100, true), "setCpuThreads(2) splits whatever the load").to.deep.equal({ split: 1, shed: 0 });
+  });
+
   it("keeps its control block below the heap's arena", () => {
     expect(CTL.ERROR_AT + CTL.ERROR_BYTES).to.be.at.most(ARENA_BASE);
     expect(CTL.WORDS * 4).to.be.at.most(CTL.ERROR_AT);
+    expect(CTL.ERROR_AT + CTL.ERROR_BYTES).to.be.at.most(CTL.JOB_AT);
+    expect(CTL.JOB_AT + CTL.JOB_WORDS * 4).to.be.at.most(ARENA_BASE);
   });
 
   it("rejects bad thread counts and loop bounds with ValueError", () => {
     for (const bad of [0, -1, 1.5, NaN, 1000]) expect(() => setCpuThreads(bad), String(bad)).to.throw(ValueError, /setCpuThreads/);
     expect(() => parallelFor(EXP_ALL, "expAll", [0, 0], -1)).to.throw(ValueError, /non-negative integer/);
     expect(() => parallelFor(EXP_ALL, "nope", [0, 0], 4)).to.throw(ValueError, /"nope"/);
+    expect(() => parallelFor(EXP_ALL, "expAll", [0, 0.5], 4)).to.throw(ValueError, /32-bit integers/);
+    expect(() => parallelFor(EXP_ALL, "expAll", new Array<number>(600).fill(0), 4)).to.throw(ValueError, /at most \d+ arguments/);
   });
 
   it("never keeps Node from exiting once workers started", () => {

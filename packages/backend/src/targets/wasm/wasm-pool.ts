@@ -15,9 +15,9 @@
  * Protocol and import contract: wasm-pool-core.ts.
  */
 import { KernelTrapError, ValueError, describeValue } from "@kiln/core";
-import { cpuThreads, poolCounters } from "./cpu-threads.js";
+import { cpuThreads, machineOversubscribed, poolCounters } from "./cpu-threads.js";
 import { heap } from "../../host/heap.js";
-import { CTL, MAX_CHUNKS, type PoolImports, SEQ_MASK, poolCore, workerSource } from "./wasm-pool-core.js";
+import { CTL, MAX_CHUNKS, MAX_JOB_ARGS, type PoolImports, SEQ_MASK, poolCore, workerSource } from "./wasm-pool-core.js";
 
 export { type PoolImports, type PoolImport, type MathFunctionName } from "./wasm-pool-core.js";
 
@@ -75,6 +75,8 @@ const hasWebWorkers = () => typeof (globalThis as { Worker?: unknown }).Worker =
 
 interface Slot {
   post(message: unknown, transfer?: Transferable[]): void;
+  /** A browser worker takes a "run" message per job (it cannot block on WAKE); a Node worker none. */
+  readonly runMessage: boolean;
   terminate(): Promise<unknown>;
   /** Cleared by the worker's `exit`/`error` event: the slot is replaced on the next call. */
   alive: boolean;
@@ -85,6 +87,8 @@ interface Slot {
 interface ModuleEntry {
   readonly id: number;
   readonly imports: PoolImports;
+  /** The module's exported functions by name, in the order a job names them (by index). */
+  readonly names: readonly string[];
   instance: WebAssembly.Instance | null;
 }
 
@@ -100,7 +104,7 @@ function spawnSlot(): Slot | null {
     const w = new wt.Worker(workerSource(), { eval: true, workerData: { memory, port: port2 }, transferList: [port2], execArgv: [] });
     w.unref();
     port1.unref();
-    const slot: Slot = { post: (m) => port1.postMessage(m), terminate: () => w.terminate(), alive: true, modules: new Set() };
+    const slot: Slot = { post: (m) => port1.postMessage(m), runMessage: false, terminate: () => w.terminate(), alive: true, modules: new Set() };
     const dead = () => ((slot.alive = false), countLive());
     w.on("exit", dead);
     w.on("error", dead);
@@ -110,7 +114,7 @@ function spawnSlot(): Slot | null {
   const url = URL.createObjectURL(new Blob([workerSource()], { type: "text/javascript" }));
   const w = new Worker(url);
   URL.revokeObjectURL(url);
-  const slot: Slot = { post: (m) => w.postMessage(m), terminate: async () => w.terminate(), alive: true, modules: new Set() };
+  const slot: Slot = { post: (m) => w.postMessage(m), runMessage: true, terminate: async () => w.terminate(), alive: true, modules: new Set() };
   w.onerror = () => ((slot.alive = false), countLive());
   w.postMessage({ kind: "init", memory });
   return slot;
@@ -157,6 +161,36 @@ export async function terminatePoolWorker(i: number): Promise<void> {
   if (slot) (await slot.terminate(), (slot.alive = false), countLive());
 }
 
+/**
+ * Stalls the pool's workers (tests): while held, a worker waits before claiming its next chunk, as
+ * a worker pre-empted between two chunks (or not yet woken) would — the other threads take the
+ * remaining chunks. `false` lets them go on.
+ * @example holdPoolWorkers(true); parallelFor(m, "f", [], 64); holdPoolWorkers(false);
+ */
+export function holdPoolWorkers(hold: boolean): void {
+  if (!heap) return;
+  const ctl = new Int32Array(heap.memory.buffer, 0, CTL.WORDS);
+  Atomics.store(ctl, CTL.HOLD, hold ? 1 : 0);
+  if (!hold) Atomics.notify(ctl, CTL.HOLD);
+}
+
+/**
+ * Waits (Atomics.wait, at most `timeoutMs`) until exactly `count` workers are held by
+ * `holdPoolWorkers`; returns whether they are.
+ * @example holdPoolWorkers(true); parallelFor(m, "f", [], 64); heldPoolWorkers(1, 5000); // true
+ */
+export function heldPoolWorkers(count: number, timeoutMs: number): boolean {
+  if (!heap) return false;
+  const ctl = new Int32Array(heap.memory.buffer, 0, CTL.WORDS);
+  const end = performance.now() + timeoutMs;
+  for (let held = Atomics.load(ctl, CTL.HELD); held !== count; held = Atomics.load(ctl, CTL.HELD)) {
+    const left = end - performance.now();
+    if (left <= 0) return false;
+    Atomics.wait(ctl, CTL.HELD, held, left);
+  }
+  return true;
+}
+
 function countLive(): void {
   poolCounters.workers = slots.filter((s) => s.alive).length;
 }
@@ -188,7 +222,8 @@ function entryOf(module: WebAssembly.Module, imports: PoolImports): ModuleEntry 
     modules.delete(oldModule);
     for (const s of slots) if (s.modules.delete(old.id)) s.post({ kind: "forget", id: old.id });
   }
-  e = { id: nextModuleId++, imports, instance: null };
+  const names = WebAssembly.Module.exports(module).filter((x) => x.kind === "function").map((x) => x.name);
+  e = { id: nextModuleId++, imports, names, instance: null };
   modules.set(module, e);
   return e;
 }
@@ -220,11 +255,18 @@ export function parallelFor(module: WebAssembly.Module, exportName: string, args
   if (!Number.isInteger(n) || n < 0) throw new ValueError(`parallelFor: n must be a non-negative integer, got ${describeValue(n)}`);
   const grain = opts.grain ?? 1;
   if (!Number.isInteger(grain) || grain < 1) throw new ValueError(`parallelFor: grain must be a positive integer, got ${describeValue(grain)}`);
+  if (args.length > MAX_JOB_ARGS) throw new ValueError(`parallelFor: at most ${MAX_JOB_ARGS} arguments, got ${args.length}`);
+  // Workers read the arguments back as int32 words (the job descriptor): i32 parameters only.
+  for (const a of args) if ((a | 0) !== a && a >>> 0 !== a) throw new ValueError(`parallelFor: arguments must be 32-bit integers, got ${describeValue(a)}`);
   const entry = entryOf(module, opts.imports ?? {});
   const f = exportOf(entry, module, exportName);
   const workers = poolWorkers(cpuThreads(), env());
   trimWorkers(workers);
-  if (workers === 0 || n <= grain || busy) {
+  // On an oversubscribed machine (default thread count only) the split stays home; workers are
+  // kept for when the load falls (no trim: restarting them would cost more).
+  const shed = workers > 0 && n > grain && !busy && machineOversubscribed(workers + 1);
+  if (shed) poolCounters.loadShedJobs++;
+  if (workers === 0 || n <= grain || busy || shed) {
     try {
       if (n > 0) f(...args, 0, n);
     } catch (e) {
@@ -246,7 +288,7 @@ function runShared(
 ): void {
   const core = poolCore();
   const buffer = heap!.memory.buffer;
-  const ctl = new Int32Array(buffer, 0, CTL.WORDS);
+  const ctl = new Int32Array(buffer, 0, CTL.JOB_AT / 4 + CTL.JOB_WORDS);
   const errorBytes = new Uint8Array(buffer, CTL.ERROR_AT, CTL.ERROR_BYTES);
   const chunk = Math.max(grain, Math.ceil(n / ((workers + 1) * (fine ? FINE_CHUNKS_PER_THREAD : CHUNKS_PER_THREAD))));
   const nChunks = Math.ceil(n / chunk);
@@ -256,12 +298,12 @@ function runShared(
   Atomics.store(ctl, CTL.ERROR, 0);
   Atomics.store(ctl, CTL.DONE, 0);
   Atomics.store(ctl, CTL.CLAIM, seq << 16);
-  const job = { kind: "job", id: entry.id, name, args: [...args], seq, n, chunk, nChunks };
+  // A worker meets a module before its first job that uses it (messages stay in order).
   for (const slot of slots.slice(0, workers)) {
-    if (!slot.alive) continue;
-    if (!slot.modules.has(entry.id)) (slot.post({ kind: "module", id: entry.id, module, imports: entry.imports }), slot.modules.add(entry.id));
-    slot.post(job);
+    if (slot.alive && !slot.modules.has(entry.id)) (slot.post({ kind: "module", id: entry.id, module, imports: entry.imports, names: entry.names }), slot.modules.add(entry.id));
   }
+  core.writeJob(ctl, entry.id, entry.names.indexOf(name), seq, n, chunk, nChunks, args);
+  for (const slot of slots.slice(0, workers)) if (slot.alive && slot.runMessage) slot.post({ kind: "run" });
   Atomics.add(ctl, CTL.WAKE, 1);
   Atomics.notify(ctl, CTL.WAKE);
   poolCounters.parallelJobs++;
@@ -270,7 +312,7 @@ function runShared(
   core.claimAndRun(ctl, seq, n, chunk, nChunks, (lo, hi) => f(...args, lo, hi), (e) => {
     if (!failed) (own = e), (failed = true);
     core.recordError(ctl, errorBytes, String(e));
-  });
+  }, false);
   // Seal the job: chunks no thread has claimed yet never will be; wait for those that were.
   const claimed = Math.min(Atomics.exchange(ctl, CTL.CLAIM, (seq << 16) | 0xffff) & 0xffff, nChunks);
   for (let done = Atomics.load(ctl, CTL.DONE); done < claimed; done = Atomics.load(ctl, CTL.DONE)) Atomics.wait(ctl, CTL.DONE, done);

@@ -135,8 +135,8 @@ interface Ctx {
   readonly imports: Map<AnyImport, number>;
   /** v128 locals the vector math reuses across calls (vecCtx). */
   readonly vecPool: number[];
-  /** Counts for inspection: loops vectorized, ops computed lane by lane inside them. */
-  readonly stats: { vectorLoops: number; perLaneOps: number };
+  /** Counts for inspection: loops vectorized (of them across an outer reduction: outerVectorBody), ops computed lane by lane inside them. */
+  readonly stats: { vectorLoops: number; outerVectorLoops: number; perLaneOps: number };
 }
 
 function newLocal(c: Ctx, t: ValType): number {
@@ -600,9 +600,11 @@ function emitLoop(st: LoopStmt, env: Env, e: Emitter): Bytes {
     return body;
   };
   const done = [...op.get(varLocal), ...op.get(endLocal), ...op.i32GeS];
-  const vec = st.step === 1 ? vectorBody(st, varLocal, env, e) : null;
+  const inner = st.step === 1 ? vectorBody(st, varLocal, env, e) : null;
+  const vec = inner ?? (st.step === 1 ? outerVectorBody(st, varLocal, env, e) : null);
   if (!vec) return [...head, ...scalarLoop(varLocal, st.step, done, scalarBody())];
   e.c.stats.vectorLoops++;
+  if (!inner) e.c.stats.outerVectorLoops++;
   // Vector iterations while var + 4 <= end, then the scalar remainder. A constant trip count of 4
   // (a contraction's panel rows and tile columns) is one vector iteration with no loop control.
   const trips = st.start.k === "const" && st.end.k === "const" ? st.end.value - st.start.value : -1;
@@ -694,6 +696,113 @@ function vectorBody(st: LoopStmt, varLocal: number, outer: Env, e: Emitter): Byt
       }
       default:
         return null;
+    }
+  }
+  return out;
+}
+
+/** Byte lanes of `i8x16.shuffle`: the high two float32 lanes of the first vector as its low two. */
+const HIGH_HALF = [8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15];
+/** Byte lanes of `i8x16.shuffle`: the low two float32 lanes of each vector, side by side. */
+const LOW_HALVES = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
+
+/**
+ * One vector iteration of a reduction over an outer axis — 4 consecutive outputs at once — or null
+ * when the loop does not have that shape. A column sum (a bias gradient, `sum(x, 0)`) loops over
+ * outputs `v` with a serial reduction inside whose loads are at `v + uniform`: the inner loop cannot
+ * vectorize along its own variable without gathers, but along `v` every load is contiguous. The
+ * shape: lets, float sum accumulators, one inner loop of lets and updates of those accumulators
+ * (every load in it at a unit index in `v` or uniform, every op with a SIMD form), then lets and
+ * stores at `v`; after the loop an accumulator is read only as `cast:float32(acc)`. Each
+ * accumulator becomes two f64x2 (lanes v, v+1 and v+2, v+3), so every output is summed in float64
+ * in the inner loop's order — the bits of the scalar loop.
+ */
+function outerVectorBody(st: LoopStmt, varLocal: number, outer: Env, e: Emitter): Bytes | null {
+  const loops = st.body.filter((s): s is LoopStmt => s.s === "loop");
+  if (loops.length !== 1 || !st.body.every((s) => s.s === "let" || s.s === "acc" || s.s === "store" || s.s === "loop")) return null;
+  const inner = loops[0]!;
+  if (!inner.body.every((s) => s.s === "let" || s.s === "update")) return null;
+  const accNames = new Set(st.body.flatMap((s) => (s.s === "acc" ? [s.name] : [])));
+  const readsAcc = (o: Operand) => o.k === "local" && accNames.has(o.name);
+  const stored = new Set<number>(), loaded = new Set<number>();
+  for (const s of [...st.body, ...inner.body]) {
+    if (s.s === "update" && (!accNames.has(s.name) || s.rop !== "sum" || e.accs.get(s.name)?.t !== T.f64)) return null;
+    if (s.s === "store") {
+      if (stored.has(s.buf) || readsAcc(s.value) || readsAcc(s.index)) return null;
+      stored.add(s.buf);
+    }
+    if (s.s === "let" && s.value.op === "load") loaded.add(s.value.buf);
+    if (s.s === "let" && s.value.op === "reg") return null;
+  }
+  for (const b of stored) if (loaded.has(b)) return null;
+  for (const s of inner.body) if (s.s === "let" && s.value.op === "alu" && s.value.args.some(readsAcc)) return null;
+  if (inner.body.some((s) => s.s === "let" && s.value.op === "load" && readsAcc(s.value.index))) return null;
+
+  const env: Env = new Map(outer);
+  const vv = newLocal(e.c, T.v128);
+  const out: Bytes = [...op.get(varLocal), ...v.i32x4Splat, ...v.const(lanes4([0, 1, 2, 3])), ...v.i32x4Add, ...op.set(vv)];
+  env.set(st.var, { k: "vec", local: vv, t: T.i32, unit: true });
+  const halves = new Map<string, readonly [number, number]>();
+  const varying = (o: Operand, en: Env) => o.k !== "const" && en.get(o.name)?.k === "vec";
+  for (const s of st.body) {
+    if (s.s === "acc") {
+      const h = [newLocal(e.c, T.v128), newLocal(e.c, T.v128)] as const;
+      halves.set(s.name, h);
+      append(out, op.f64Const(s.init), v.f64x2Splat, op.set(h[0]), op.f64Const(s.init), v.f64x2Splat, op.set(h[1]));
+    } else if (s.s === "let") {
+      const val = s.value;
+      if (val.op === "alu" && val.args.some(readsAcc)) {
+        // float32(acc): each half rounded, the two pairs side by side.
+        const h = val.args[0]!.k === "local" ? halves.get(val.args[0]!.name) : undefined;
+        if (val.alu !== "cast" || val.dtype !== "float32" || val.args.length !== 1 || !h) return null;
+        const local = newLocal(e.c, T.v128);
+        append(out, op.get(h[0]), v.f32x4DemoteF64x2Zero, op.get(h[1]), v.f32x4DemoteF64x2Zero, v.i8x16Shuffle(LOW_HALVES), op.set(local));
+        env.set(s.name, { k: "vec", local, t: T.f32, unit: false });
+        continue;
+      }
+      const made = vectorLet(s.name, val, env, e);
+      if (!made) return null;
+      append(out, made);
+    } else if (s.s === "store") {
+      const dt = e.k.params[s.buf]!.dtype as Stored;
+      const idx = s.index.k === "local" || s.index.k === "var" ? env.get(s.index.name) : undefined;
+      if (!idx || idx.k !== "vec" || !idx.unit || dt === "bool") return null;
+      append(out, address(s.buf, laneOf(idx, 0), e), pushVec(s.value, env, storedType(dt), e), v.store());
+    } else if (s.s === "loop") {
+      if (varying(s.start, env) || varying(s.end, env)) return null;
+      const iv = newLocal(e.c, T.i32), end = newLocal(e.c, T.i32);
+      const innerEnv: Env = new Map(env);
+      innerEnv.set(s.var, { k: "scalar", local: iv, t: T.i32 });
+      const body: Bytes = [];
+      for (const u of s.body) {
+        if (u.s === "let") {
+          const val = u.value;
+          if (val.op === "load" && varying(val.index, innerEnv)) {
+            const b = innerEnv.get((val.index as { name: string }).name) as Extract<Binding, { k: "vec" }>;
+            if (!b.unit || e.k.params[val.buf]!.dtype === "bool") return null; // a gather: the scalar loop is as fast
+          }
+          const perLane = e.c.stats.perLaneOps;
+          const made = vectorLet(u.name, val, innerEnv, e);
+          if (!made || e.c.stats.perLaneOps !== perLane) return null;
+          append(body, made);
+        } else if (u.s === "update") {
+          const h = halves.get(u.name)!;
+          const b = u.value.k === "local" ? innerEnv.get(u.value.name) : undefined;
+          if (b && b.k === "vec") {
+            if (b.t !== T.f32) return null;
+            append(body,
+              op.get(h[0]), op.get(b.local), v.f64x2PromoteLowF32x4, v.f64x2Add, op.set(h[0]),
+              op.get(h[1]), op.get(b.local), op.get(b.local), v.i8x16Shuffle(HIGH_HALF), v.f64x2PromoteLowF32x4, v.f64x2Add, op.set(h[1]));
+          } else {
+            const x = newLocal(e.c, T.v128);
+            append(body, pushScalar(u.value, innerEnv, T.f64, e), v.f64x2Splat, op.set(x),
+              op.get(h[0]), op.get(x), v.f64x2Add, op.set(h[0]), op.get(h[1]), op.get(x), v.f64x2Add, op.set(h[1]));
+          }
+        }
+      }
+      append(out,
+        pushScalar(s.start, env, T.i32, e), op.set(iv), pushScalar(s.end, env, T.i32, e), op.set(end),
+        scalarLoop(iv, s.step, [...op.get(iv), ...op.get(end), ...op.i32GeS], body));
     }
   }
   return out;
@@ -830,7 +939,7 @@ function perLane(val: Extract<Op, { op: "alu" }>, types: readonly Scalar[], t: S
 function splitFunctions(k: Kernel, split: KernelSplit, imports: Ctx["imports"]): DefinedFunc[] {
   const fn = (exportName: string, extra: number, emit: (e: Emitter, out: Bytes, param: (i: number) => number) => void): DefinedFunc => {
     // Its own stats: renderWasm's count the `run` function's loops.
-    const e = functionEmitter(k, k.params.length + extra, { imports, stats: { vectorLoops: 0, perLaneOps: 0 } });
+    const e = functionEmitter(k, k.params.length + extra, { imports, stats: { vectorLoops: 0, outerVectorLoops: 0, perLaneOps: 0 } });
     const c = e.c;
     const body: Bytes = [];
     emit(e, body, (i) => k.params.length + i);
@@ -897,7 +1006,7 @@ const STMT_EMITTER: StmtEmitter<Emitter, Binding> = {
 
 /** The emitter of one function of kernel `k`'s module (`module`: the imports and stats its functions share). */
 function functionEmitter(k: Kernel, nParams: number, module?: Pick<Ctx, "imports" | "stats">): Emitter {
-  const c: Ctx = { locals: [], nParams, imports: module?.imports ?? new Map(), vecPool: [], stats: module?.stats ?? { vectorLoops: 0, perLaneOps: 0 } };
+  const c: Ctx = { locals: [], nParams, imports: module?.imports ?? new Map(), vecPool: [], stats: module?.stats ?? { vectorLoops: 0, outerVectorLoops: 0, perLaneOps: 0 } };
   const accs = new Map<string, { local: number; t: Scalar }>();
   for (const [name, t] of accTypes(k.body, k)) accs.set(name, { local: newLocal(c, t), t });
   return { c, k, accs };
@@ -912,7 +1021,7 @@ export interface WasmModuleSource {
   /** How a contraction uses the worker pool (null: it does not; `pool.tiles` or `pool.gemm` is imported). */
   readonly pool: ContractionPool;
   /** Loops vectorized, and ops inside them computed lane by lane (no SIMD form). */
-  readonly stats: { readonly vectorLoops: number; readonly perLaneOps: number };
+  readonly stats: { readonly vectorLoops: number; readonly outerVectorLoops: number; readonly perLaneOps: number };
   /** Scratch parameters that need more room than the kernel says (a contraction's zero-padded B panels), in floats. */
   readonly scratchFloats: ReadonlyMap<number, number>;
   /** Hidden parameters after the kernel's own (a contraction's C), in bytes: the caller allocates them. */
