@@ -61,13 +61,3 @@ export function openUnit(key: Tensor, shape: readonly number[], dtype: DType): T
   return uniform(key, shape, { dtype, minval: TINY[dtype] ?? 0, maxval: 1 });
 }
 
-/** Checks that `opts` is an options object (not a positional shape) with only known keys. */
-export function drawOptions<O extends object>(op: string, opts: O | undefined, keys: readonly string[]): O {
-  if (opts === undefined) return {} as O;
-  if (opts === null || typeof opts !== "object" || Array.isArray(opts) || opts instanceof Tensor) {
-    throw new ValueError(`${op}: expected an options object { ${keys.join(", ")} }, got ${describeValue(opts)}`);
-  }
-  const unknown = Object.keys(opts).filter((k) => !keys.includes(k));
-  if (unknown.length) throw new ValueError(`${op}: unknown option(s) ${unknown.join(", ")}; expected ${keys.join(", ")}`);
-  return opts;
-}

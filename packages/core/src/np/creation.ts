@@ -204,7 +204,7 @@ function progression(n: number, start: number, step: number, dtype: DType): Tens
 export function arange(start: number, stop?: number | DTypeOption, step?: number | DTypeOption, opts?: DTypeOption): Tensor {
   // Options may follow any number of positional arguments.
   const pos = [start, stop, step].filter((a): a is number => a !== undefined && (typeof a !== "object" || a === null));
-  const o = [stop, step, opts].find((a): a is DTypeOption => typeof a === "object" && a !== null) ?? {};
+  const o = optionsOf("arange", [stop, step, opts].find((a): a is DTypeOption => typeof a === "object" && a !== null) ?? {});
   if (pos.length === 0) throw new ValueError(`arange: expected arange(stop), arange(start, stop) or arange(start, stop, step)`);
   const [a, b, c] = pos.length === 1 ? [0, pos[0], 1] : [pos[0], pos[1], pos[2] ?? 1];
   const lo = checkFinite("arange", "start", a);

@@ -591,7 +591,7 @@ export function isclose(a: ArrayLike, b: ArrayLike, options?: IsCloseOptions): T
  * @example np.allclose([1, 2], [1, 2.00001]) // true
  */
 export function allclose(a: ArrayLike, b: ArrayLike, options?: IsCloseOptions): Tensor {
-  return all(isclose(a, b, options));
+  return all(isclose(a, b, optionsOf("allclose", options)));
 }
 
 // ---------------------------------------------------------------------------------------------

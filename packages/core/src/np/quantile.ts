@@ -53,7 +53,7 @@ function lerp(lo: Tensor, hi: Tensor, g: Tensor): Tensor {
   return where(greaterEqual(g, 0.5), subtract(hi, multiply(d, subtract(1, g))), add(lo, multiply(d, g)));
 }
 
-function quantiles(op: string, x: ArrayLike, q: number | readonly number[], opts: QuantileOptions, skipNan: boolean, scale = 1): Tensor {
+function quantiles(op: "quantile" | "percentile" | "median" | "nanquantile" | "nanpercentile" | "nanmedian", x: ArrayLike, q: number | readonly number[], opts: QuantileOptions, skipNan: boolean, scale = 1): Tensor {
   const o = optionsOf(op, opts);
   const method = o.method ?? "linear";
   if (!Object.hasOwn(METHODS, method)) throw new ValueError(`${op}: method must be one of ${Object.keys(METHODS).join(", ")}, got ${describeValue(method)}`);
