@@ -12,7 +12,7 @@ import { type Shape, broadcastShapes, checkShape, fmtShape, sizeOf } from "../sh
 import { type ArrayLike, Tensor } from "../tensor.js";
 import { add, astype, equal, floor, multiply, subtract, where } from "./elementwise.js";
 import { type Positional, positionalOptions } from "./positional.js";
-import { apply, asTensor, astypeRaw, broadcastRaw, fullRaw, reshapeRaw, optionsOf } from "./util.js";
+import { MAX_NESTING, apply, asTensor, astypeRaw, broadcastRaw, fullRaw, reshapeRaw, optionsOf } from "./util.js";
 
 export interface DTypeOption {
   dtype?: DType;
@@ -48,9 +48,10 @@ export function array(v: ArrayLike, opts: ArrayOptions = {}): Tensor {
   return t.weak ? new Tensor(t.node, false) : t;
 }
 
-function isAllBool(v: unknown): boolean {
+function isAllBool(v: unknown, depth = 0): boolean {
   if (typeof v === "boolean") return true;
-  if (Array.isArray(v)) return v.length > 0 && v.every(isAllBool);
+  // Past the nesting limit the answer does not matter: asTensor rejects the data with a ShapeError.
+  if (Array.isArray(v)) return depth <= MAX_NESTING && v.length > 0 && v.every((e) => isAllBool(e, depth + 1));
   return false;
 }
 

@@ -11,11 +11,21 @@ import { type Shape, broadcastShapes, fmtShape, shapeEq, sizeOf } from "../shape
 import { allocTyped, castScalar, storedScalar } from "../dtype.js";
 import { type ArrayLike, Tensor } from "../tensor.js";
 
-/** Infers the shape of nested JS arrays; throws a ShapeError for ragged input. */
+/**
+ * The deepest nesting of JS arrays accepted as array data: NumPy's limit on dimensions (64). It
+ * also stops an array that contains itself, which would otherwise recurse until the JS stack
+ * overflows (a RangeError instead of a typed error).
+ */
+export const MAX_NESTING = 64;
+
+/** Infers the shape of nested JS arrays; throws a ShapeError for ragged, cyclic or too deep input. */
 function nestedShape(v: unknown, op: string): number[] {
   const shape: number[] = [];
   let cur: unknown = v;
   while (Array.isArray(cur)) {
+    if (shape.length === MAX_NESTING) {
+      throw new ShapeError(`${op}: nested arrays deeper than ${MAX_NESTING} levels (NumPy's dimension limit), or an array that contains itself`);
+    }
     shape.push(cur.length);
     cur = cur[0];
   }
