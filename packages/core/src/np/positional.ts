@@ -160,8 +160,14 @@ export function nearestKey(bad: string, valid: Iterable<string>): string | undef
     const d = fold(k) === target ? 0 : editDistance(target, fold(k));
     if (d < bestD) [best, bestD] = [k, d];
   }
-  // Short keys allow one edit, longer ones up to three: "ax" must not suggest "n".
-  return bestD <= Math.max(1, Math.min(3, Math.floor(target.length / 3))) ? best : undefined;
+  if (best === undefined) return undefined;
+  // Short keys allow one edit, longer ones up to three ("ax" must not suggest "n"); a shared stem
+  // also counts (order → ord, policies → policy, reduce → reduction).
+  const other = fold(best);
+  let stem = 0;
+  while (stem < target.length && target[stem] === other[stem]) stem++;
+  const close = bestD <= Math.max(1, Math.min(3, Math.floor(target.length / 3)));
+  return close || stem >= Math.max(3, Math.min(target.length, other.length) - 2) ? best : undefined;
 }
 
 /**
