@@ -105,12 +105,21 @@ type Prefixes<T extends readonly unknown[], O> = T extends readonly [...infer In
  */
 export type Positional<K extends PositionalName, O> = Prefixes<ValuesOf<LeadingParams<(typeof SIGNATURES)[K]>>, O>;
 
+/**
+ * Kinds an options-object value is checked against too (`{ keepdims: "yes" }`, `{ n: 1.5 }`):
+ * the plain scalar kinds. Axes, dtypes and array data are left to the function, whose own checks
+ * give the more specific IndexError / DTypeError.
+ */
+const OPTION_VALUE_KINDS: ReadonlySet<ParamKind> = new Set<ParamKind>(["bool", "int", "number", "string"]);
+
 /** A signature, precomputed once per function on first use: the positional part and the valid keys. */
 interface Compiled {
   readonly params: readonly Param[];
   readonly keys: ReadonlySet<string>;
   /** Keys whose only accepted value is null/undefined (NumPy's `out=`, parameters kiln lacks). */
   readonly nullOnly: ReadonlySet<string>;
+  /** Keys whose options-object value is checked against their kind. */
+  readonly valueKinds: ReadonlyMap<string, ParamKind>;
 }
 const COMPILED = new Map<string, Compiled>();
 
@@ -120,7 +129,8 @@ function compiled(name: SignatureName): Compiled {
     const sig: Signature = SIGNATURES[name];
     const params = sig.filter((p): p is Param => typeof p !== "string");
     const nullOnly = new Set(params.filter((p) => p[1] === "out" || p[1] === "unsupported").map((p) => p[0]));
-    c = { params, keys: new Set(sig.map((p) => (typeof p === "string" ? p : p[0]))), nullOnly };
+    const valueKinds = new Map(params.filter((p) => OPTION_VALUE_KINDS.has(p[1])));
+    c = { params, keys: new Set(sig.map((p) => (typeof p === "string" ? p : p[0]))), nullOnly, valueKinds };
     COMPILED.set(name, c);
   }
   return c;
@@ -178,15 +188,22 @@ export function nearestKey(bad: string, valid: Iterable<string>): string | undef
  * @example checkOptionKeys("sum", { axes: 0 }) // throws ValueError: sum: unknown option 'axes' (did you mean 'axis'?); …
  */
 export function checkOptionKeys(name: SignatureName, opts: object, op: string = name): void {
-  const { keys, nullOnly } = compiled(name);
+  const { keys, nullOnly, valueKinds } = compiled(name);
   checkKeysIn(op, opts, keys);
-  if (nullOnly.size === 0) return;
+  if (nullOnly.size === 0 && valueKinds.size === 0) return;
+  const o = opts as Record<string, unknown>;
   for (const k of nullOnly) {
-    const v = (opts as Record<string, unknown>)[k];
+    const v = o[k];
     if (v !== undefined && v !== null) {
       const why = k === "out" ? "kiln arrays are immutable: there is no out=" : "kiln does not support this parameter";
       throw new ValueError(`${op}: ${k} must be null or absent (${why}), got ${v instanceof Tensor ? "a Tensor" : jsonOf(v)}`);
     }
+  }
+  for (const [k, kind] of valueKinds) {
+    const v = o[k];
+    if (v === undefined || v === null) continue;
+    const [test, expected] = KIND_CHECKS[kind];
+    if (!test(v)) throw new ValueError(`${op}: option ${k} must be ${expected}, got ${v instanceof Tensor ? "a Tensor" : jsonOf(v)}`);
   }
 }
 
