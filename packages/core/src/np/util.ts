@@ -18,6 +18,17 @@ import { type ArrayLike, Tensor } from "../tensor.js";
  */
 export const MAX_NESTING = 64;
 
+/**
+ * Checks that nested JS arrays stay within MAX_NESTING levels (so they cannot contain
+ * themselves) before a recursive walk over them; a ShapeError naming `op` otherwise.
+ * @example checkNesting("take", [[0, 1], [2]]) // fine; a self-containing array throws ShapeError
+ */
+export function checkNesting(op: string, v: unknown, depth = 0): void {
+  if (!Array.isArray(v)) return;
+  if (depth >= MAX_NESTING) throw new ShapeError(`${op}: nested arrays deeper than ${MAX_NESTING} levels (NumPy's dimension limit), or an array that contains itself`);
+  for (const e of v) checkNesting(op, e, depth + 1);
+}
+
 /** Infers the shape of nested JS arrays; throws a ShapeError for ragged, cyclic or too deep input. */
 function nestedShape(v: unknown, op: string): number[] {
   const shape: number[] = [];
