@@ -132,7 +132,7 @@ export function key(seed: number | Tensor): Tensor {
 /** `n` new keys, shape [n, 2]. */
 export function split(k: Tensor, n = 2): Tensor {
   checkKey(k, "prng.split");
-  if (!Number.isInteger(n) || n < 1) throw new ValueError(`prng.split: n must be a positive integer, got ${n}`);
+  if (!Number.isInteger(n) || n < 1) throw new ValueError(`prng.split: n must be a positive integer, got ${describeValue(n)}`);
   return reshapeRaw(hashCounters(k, 2 * n), [n, 2]);
 }
 

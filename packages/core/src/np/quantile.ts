@@ -57,6 +57,7 @@ function lerp(lo: Tensor, hi: Tensor, g: Tensor): Tensor {
 function quantiles(op: string, x: ArrayLike, q: number | readonly number[], o: QuantileOptions, skipNan: boolean, scale = 1): Tensor {
   const method = o.method ?? "linear";
   if (!Object.hasOwn(METHODS, method)) throw new ValueError(`${op}: method must be one of ${Object.keys(METHODS).join(", ")}, got ${describeValue(method)}`);
+  if (typeof q !== "number" && !Array.isArray(q)) throw new ValueError(`${op}: q must be a number or an array of numbers, got ${describeValue(q)}`);
   const qs = (typeof q === "number" ? [q] : [...q]).map((v) => {
     if (typeof v !== "number" || !(v / scale >= 0 && v / scale <= 1)) {
       throw new ValueError(`${op}: q must be in [0, ${scale}], got ${describeValue(v)}`);

@@ -315,6 +315,12 @@ export const SIGNATURES = {
   "optim.LAMB": [...OPTIMIZER, "beta1", "beta2", "eps"],
   "optim.Lion": [...OPTIMIZER, "beta1", "beta2"],
   "optim.RMSProp": [...OPTIMIZER, "decay", "eps", "epsInSqrt", "initialScale", "centered", "momentum", "nesterov"],
+  "optim.polynomialSchedule": ["initValue", "endValue", "power", "transitionSteps", "transitionBegin"],
+  "optim.linearSchedule": ["initValue", "endValue", "transitionSteps", "transitionBegin"],
+  "optim.piecewiseConstantSchedule": ["initValue", "boundariesAndScales"],
+  "optim.exponentialDecay": ["initValue", "transitionSteps", "decayRate", "transitionBegin", "staircase", "endValue"],
+  "optim.cosineDecaySchedule": ["initValue", "decaySteps", "alpha", "exponent"],
+  "optim.warmupCosineDecaySchedule": ["initValue", "peakValue", "warmupSteps", "decaySteps", "endValue", "exponent"],
   // ------------------------------------------------------------------ backends
   init: ["tune", "gpujs", "cpu"],
   tuneWebgpu: ["sizes", "candidates", "force"],
