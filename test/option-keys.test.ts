@@ -9,7 +9,7 @@ import fc from "fast-check";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import {
-  ParamState, State, Tensor, ValueError, checkpoint, customVjp, data, grad, hessian, init, jacfwd, jit, jvp, lax, nn, np, optim, prng, random,
+  GradientTransform, ParamState, State, Tensor, ValueError, checkpoint, customVjp, data, grad, hessian, init, jacfwd, jit, jvp, lax, nn, np, optim, prng, random,
   scan, scipySpecial, StateFinder, valueAndGrad, vmap,
 } from "kiln";
 import { checkOptionKeys, nearestKey, optionKeys, type SignatureName } from "../packages/core/src/np/positional.js";
@@ -55,6 +55,7 @@ const TYPOS: readonly [label: string, call: () => unknown, message: RegExp][] = 
   ["valueAndGrad argnum", () => valueAndGrad(f, { argnum: 0 } as never), /valueAndGrad: unknown option 'argnum' \(did you mean 'argnums'\?\)/],
   ["jacfwd hasaux", () => jacfwd(f, { hasaux: true } as never), /jacfwd: unknown option 'hasaux' \(did you mean 'hasAux'\?\)/],
   ["hessian grad_states", () => hessian(f, { grad_states: [] } as never), /hessian: unknown option 'grad_states' \(did you mean 'gradStates'\?\)/],
+  ["GradientTransform transform_params", () => new GradientTransform(f, { transform: (g: typeof f) => g, transform_params: {} } as never), /GradientTransform: unknown option 'transform_params' \(did you mean 'transformParams'\?\)/],
   ["jit static_argnums", () => jit(f, { static_argnums: [1] } as never), /^jit: unknown option 'static_argnums' \(did you mean 'staticArgnums'\?\)/],
   ["jit donate", () => jit(f, { donate: [0] } as never), /jit: unknown option 'donate'/],
   ["vmap in_axes", () => vmap(f, { in_axes: 0 } as never), /^vmap: unknown option 'in_axes' \(did you mean 'inAxes'\?\)/],
