@@ -9,7 +9,7 @@ import fc from "fast-check";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import {
-  GradientTransform, ParamState, State, Tensor, ValueError, checkpoint, customVjp, data, grad, hessian, init, jacfwd, jit, jvp, lax, nn, np, optim, prng, random,
+  GradientTransform, ParamState, getBackend, State, Tensor, ValueError, checkpoint, customVjp, data, grad, hessian, init, jacfwd, jit, jvp, lax, nn, np, optim, prng, random,
   scan, scipySpecial, StateFinder, valueAndGrad, vmap,
 } from "kiln";
 import { checkOptionKeys, nearestKey, optionKeys, type SignatureName } from "../packages/core/src/np/positional.js";
@@ -93,6 +93,15 @@ describe("option keys (one signature table)", () => {
     const err = await init({ tnue: true } as never).then(() => null, (e: unknown) => e);
     expect(err).to.be.instanceOf(ValueError);
     expect((err as Error).message).to.match(/^init: unknown option 'tnue' \(did you mean 'tune'\?\)/);
+  });
+
+  it("device: the active backend's name (or jax-js's alias) is accepted, any other is a ValueError, never ignored", () => {
+    expect(np.zeros([2], { device: getBackend() }).shape).to.deep.equal([2]);
+    if (getBackend() === "cpu") expect(np.ones([2], { dtype: "int32", device: "wasm" }).dtype).to.equal("int32");
+    expect(np.linspace(0, 1, 3, { device: null as never }).shape).to.deep.equal([3]);
+    expect(rejection(() => np.array([1, 2], { device: "tpu" }))).to.match(/^array: option device must be the active backend's name/);
+    expect(rejection(() => np.zeros([2], { device: getBackend() === "webgpu" ? "cpu" : "webgpu" }))).to.match(/zeros: option device must be/);
+    expect(rejection(() => np.zerosLike([1, 2], { shape: [3] } as never))).to.match(/zerosLike: unknown option 'shape'/);
   });
 
   it("valid keys still work, in every spelling the docs show", () => {

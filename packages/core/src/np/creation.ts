@@ -16,6 +16,11 @@ import { MAX_NESTING, apply, asTensor, astypeRaw, broadcastRaw, fullRaw, reshape
 
 export interface DTypeOption {
   dtype?: DType;
+  /**
+   * JAX's / jax-js's `device`: kiln places arrays on the active backend, so only its name (or
+   * jax-js's alias: "wasm" for cpu, "webgl" for gpujs) is accepted; any other is a ValueError.
+   */
+  device?: string;
 }
 
 export interface ArrayOptions extends DTypeOption {

@@ -16,6 +16,7 @@
  */
 import { type DType } from "../dtype.js";
 import { ValueError, describeValue, jsonOf } from "../errors.js";
+import { activeExecutor } from "../realize.js";
 import { Tensor } from "../tensor.js";
 import { SIGNATURES } from "./signatures.js";
 
@@ -43,6 +44,11 @@ interface KindValue {
   shape: number | readonly number[];
   /** Anything the function checks itself (vmap's in_axes, a conv's padding); not a plain object. */
   value: unknown;
+  /**
+   * JAX's / jax-js's `device=`: kiln places every array on the active backend, so only its name
+   * (or jax-js's spelling of it: "wasm" for cpu, "webgl" for gpujs) is accepted — never ignored.
+   */
+  device: string;
   /** NumPy's `out=`: kiln's arrays are immutable, so only null/undefined is accepted. */
   out: null;
   /** A NumPy parameter kiln does not have (it keeps later parameters at NumPy's positions): only null. */
@@ -50,6 +56,13 @@ interface KindValue {
 }
 export type ParamKind = keyof KindValue;
 
+/** jax-js's device names for kiln's backends. */
+const DEVICE_ALIASES: Readonly<Record<string, string>> = { wasm: "cpu", webgl: "gpujs" };
+const isActiveDevice = (v: unknown): boolean => {
+  if (typeof v !== "string") return false;
+  const active = activeExecutor().name;
+  return v === active || DEVICE_ALIASES[v] === active;
+};
 const isInt = (v: unknown): boolean => typeof v === "number" && Number.isInteger(v);
 const isArrayData = (v: unknown): boolean =>
   v instanceof Tensor || typeof v === "number" || typeof v === "boolean" || Array.isArray(v) || ArrayBuffer.isView(v);
@@ -68,6 +81,7 @@ const KIND_CHECKS: { readonly [K in ParamKind]: readonly [test: (v: unknown) => 
   ints: [(v) => Array.isArray(v) && v.every(isInt), "an array of integers"],
   shape: [(v) => isInt(v) || (Array.isArray(v) && v.every(isInt)), "a shape (an array of sizes)"],
   value: [() => true, "a value"],
+  device: [isActiveDevice, "the active backend's name (kiln places arrays on the active backend; setBackend changes it)"],
   out: [(v) => v === null, "null (kiln arrays are immutable: there is no out=)"],
   unsupported: [(v) => v === null, "null (kiln does not support this parameter)"],
 };
@@ -110,7 +124,7 @@ export type Positional<K extends PositionalName, O> = Prefixes<ValuesOf<LeadingP
  * the plain scalar kinds. Axes, dtypes and array data are left to the function, whose own checks
  * give the more specific IndexError / DTypeError.
  */
-const OPTION_VALUE_KINDS: ReadonlySet<ParamKind> = new Set<ParamKind>(["bool", "int", "number", "string"]);
+const OPTION_VALUE_KINDS: ReadonlySet<ParamKind> = new Set<ParamKind>(["bool", "int", "number", "string", "device"]);
 
 /** A signature, precomputed once per function on first use: the positional part and the valid keys. */
 interface Compiled {
@@ -129,7 +143,9 @@ function compiled(name: SignatureName): Compiled {
     const sig: Signature = SIGNATURES[name];
     const params = sig.filter((p): p is Param => typeof p !== "string");
     const nullOnly = new Set(params.filter((p) => p[1] === "out" || p[1] === "unsupported").map((p) => p[0]));
-    const valueKinds = new Map(params.filter((p) => OPTION_VALUE_KINDS.has(p[1])));
+    const valueKinds = new Map<string, ParamKind>(params.filter((p) => OPTION_VALUE_KINDS.has(p[1])));
+    // The keyword-only key "device" is always a device (the creation functions, as in jax-js).
+    if (sig.includes("device")) valueKinds.set("device", "device");
     c = { params, keys: new Set(sig.map((p) => (typeof p === "string" ? p : p[0]))), nullOnly, valueKinds };
     COMPILED.set(name, c);
   }
