@@ -101,7 +101,17 @@ describe("option keys (one signature table)", () => {
     expect(np.linspace(0, 1, 3, { device: null as never }).shape).to.deep.equal([3]);
     expect(rejection(() => np.array([1, 2], { device: "tpu" }))).to.match(/^array: option device must be the active backend's name/);
     expect(rejection(() => np.zeros([2], { device: getBackend() === "webgpu" ? "cpu" : "webgpu" }))).to.match(/zeros: option device must be/);
-    expect(rejection(() => np.zerosLike([1, 2], { shape: [3] } as never))).to.match(/zerosLike: unknown option 'shape'/);
+  });
+
+  it("JAX's and jax-js's other spellings are accepted as what they mean: correction (= ddof), equalNaN, *Like's shape", () => {
+    expect(np.var(x, { correction: 1 }).itemSync()).to.be.closeTo(np.var(x, { ddof: 1 }).itemSync(), 1e-6);
+    expect(np.std(x, 0, { correction: 1 }).toArraySync()).to.deep.equal(np.std(x, { axis: 0, ddof: 1 }).toArraySync());
+    expect(np.nanvar([1, NaN, 3], { correction: 1 }).itemSync()).to.equal(2);
+    expect(rejection(() => np.var(x, { ddof: 1, correction: 1 }))).to.match(/var: give ddof or correction/);
+    expect(np.arrayEqual([1, NaN], [1, NaN], { equalNaN: true }).itemSync()).to.equal(true);
+    expect(np.isclose([NaN], [NaN], { equalNaN: true }).toArraySync()).to.deep.equal([true]);
+    expect(np.zerosLike(x, { shape: [4] }).toArraySync()).to.deep.equal([0, 0, 0, 0]);
+    expect(np.fullLike(x, 7, { shape: [1, 2], dtype: "int32" }).toArraySync()).to.deep.equal([[7, 7]]);
   });
 
   it("valid keys still work, in every spelling the docs show", () => {

@@ -23,6 +23,11 @@ export interface DTypeOption {
   device?: string;
 }
 
+/** `zerosLike`/`onesLike`/`fullLike`: the dtype and, as in JAX, an optional `shape` replacing `x`'s. */
+export interface LikeOptions extends DTypeOption {
+  shape?: readonly number[];
+}
+
 export interface ArrayOptions extends DTypeOption {
   /** The shape of the result: the data (flat, nested or a typed array) is read in row-major order. */
   shape?: readonly number[];
@@ -130,7 +135,7 @@ function fullImpl(op: string, shape: readonly number[], value: ArrayLike, opts: 
  * Zeros with the shape and dtype of `x` (or `dtype`).
  * @example np.zerosLike(np.array([1, 2], { dtype: "int32" })) // [0, 0] int32
  */
-export function zerosLike(x: ArrayLike, opts: DTypeOption = {}): Tensor {
+export function zerosLike(x: ArrayLike, opts: LikeOptions = {}): Tensor {
   opts = optionsOf("zerosLike", opts);
   return fullLikeImpl("zerosLike", x, 0, opts);
 }
@@ -139,7 +144,7 @@ export function zerosLike(x: ArrayLike, opts: DTypeOption = {}): Tensor {
  * Ones with the shape and dtype of `x` (or `dtype`).
  * @example np.onesLike([[1, 2]]) // [[1, 1]] float32
  */
-export function onesLike(x: ArrayLike, opts: DTypeOption = {}): Tensor {
+export function onesLike(x: ArrayLike, opts: LikeOptions = {}): Tensor {
   opts = optionsOf("onesLike", opts);
   return fullLikeImpl("onesLike", x, 1, opts);
 }
@@ -149,15 +154,15 @@ export function onesLike(x: ArrayLike, opts: DTypeOption = {}): Tensor {
  * int32 `x` with 2.5 gives 2 (NumPy).
  * @example np.fullLike(np.array([1, 2]), 5) // [5, 5] float32
  */
-export function fullLike(x: ArrayLike, value: ArrayLike, opts: DTypeOption = {}): Tensor {
+export function fullLike(x: ArrayLike, value: ArrayLike, opts: LikeOptions = {}): Tensor {
   opts = optionsOf("fullLike", opts);
   return fullLikeImpl("fullLike", x, value, opts);
 }
 
-function fullLikeImpl(op: string, x: ArrayLike, value: ArrayLike, opts: DTypeOption): Tensor {
+function fullLikeImpl(op: string, x: ArrayLike, value: ArrayLike, opts: LikeOptions): Tensor {
   const t = asTensor(x, op);
   const dtype = opts.dtype === undefined ? t.dtype : checkDType(opts.dtype, op);
-  return fillTensor(op, t.shape, value, dtype);
+  return fillTensor(op, opts.shape === undefined ? t.shape : checkShape(op, opts.shape), value, dtype);
 }
 
 // ---------------------------------------------------------------------------------------------
