@@ -6,12 +6,14 @@
  * `lax.topK(x, 3, 0)` ignored the axis).
  */
 import { expect } from "chai";
-import { Tensor, ValueError, lax, nn, np, vmap } from "kiln";
-import { POSITIONAL_PARAMS, type PositionalName, positionalOptions } from "../packages/core/src/np/positional.js";
+import { Tensor, ValueError, lax, nn, np, prng, vmap } from "kiln";
+import { type PositionalName, positionalOptions } from "../packages/core/src/np/positional.js";
+import { SIGNATURES } from "../packages/core/src/np/signatures.js";
 
 const x3 = np.arange(24).reshape([2, 3, 4]);
 const m = np.array([[1, 5, 2], [4, 0, 3]]);
 const v = np.array([1, 2, 4, 7, 0]);
+const k = prng.key(7);
 const read = (t: unknown): unknown => (Array.isArray(t) ? t.map(read) : t instanceof Tensor ? t.toArraySync() : t);
 
 /**
@@ -72,15 +74,64 @@ const CASES: { readonly [K in PositionalName]: readonly [positional: () => unkno
   vmap: [() => vmap((a: Tensor, b: Tensor) => a.mul(b).sum(), [0, null])(m, np.array([1, 2, 3])), () => vmap((a: Tensor, b: Tensor) => a.mul(b).sum(), { inAxes: [0, null] })(m, np.array([1, 2, 3]))],
   softmax: [() => nn.softmax(m, [0, 1]), () => nn.softmax(m, { axis: [0, 1] })],
   logSoftmax: [() => nn.logSoftmax(m, 0), () => nn.logSoftmax(m, { axis: 0 })],
+  // jax.random: (key, ..., shape, dtype, ...) in JAX's order
+  "prng.uniform": [() => prng.uniform(k, [3], "float32", -2, 5), () => prng.uniform(k, [3], { minval: -2, maxval: 5 })],
+  "prng.normal": [() => prng.normal(k, [2], "float32"), () => prng.normal(k, [2], { dtype: "float32" })],
+  "prng.bernoulli": [() => prng.bernoulli(k, 0.3, [4]), () => prng.bernoulli(k, 0.3, { shape: [4] })],
+  "prng.categorical": [() => prng.categorical(k, np.zeros([2, 3]), 0, [3]), () => prng.categorical(k, np.zeros([2, 3]), { axis: 0, shape: [3] })],
+  "prng.choice": [() => prng.choice(k, 10, [3], false), () => prng.choice(k, 10, { shape: [3], replace: false })],
+  "prng.permutation": [() => prng.permutation(k, m, 1, true), () => prng.permutation(k, m, { axis: 1, independent: true })],
+  "prng.randint": [() => prng.randint(k, [4], 0, 9, "int32"), () => prng.randint(k, [4], 0, 9, { dtype: "int32" })],
+  "prng.geometric": [() => prng.geometric(k, 0.4, [3], "int32"), () => prng.geometric(k, 0.4, { shape: [3], dtype: "int32" })],
+  "prng.rademacher": [() => prng.rademacher(k, [3], "float32"), () => prng.rademacher(k, [3], { dtype: "float32" })],
+  "prng.poisson": [() => prng.poisson(k, 3, [3]), () => prng.poisson(k, 3, { shape: [3] })],
+  "prng.exponential": [() => prng.exponential(k, [3], "float32"), () => prng.exponential(k, [3], { dtype: "float32" })],
+  "prng.cauchy": [() => prng.cauchy(k, [3], "float32"), () => prng.cauchy(k, [3], { dtype: "float32" })],
+  "prng.laplace": [() => prng.laplace(k, [3], "float32"), () => prng.laplace(k, [3], { dtype: "float32" })],
+  "prng.gumbel": [() => prng.gumbel(k, [3], "float32"), () => prng.gumbel(k, [3], { dtype: "float32" })],
+  "prng.logistic": [() => prng.logistic(k, [3], "float32"), () => prng.logistic(k, [3], { dtype: "float32" })],
+  "prng.maxwell": [() => prng.maxwell(k, [3], "float32"), () => prng.maxwell(k, [3], { dtype: "float32" })],
+  "prng.lognormal": [() => prng.lognormal(k, 0.5, [3]), () => prng.lognormal(k, 0.5, { shape: [3] })],
+  "prng.rayleigh": [() => prng.rayleigh(k, 2, [3]), () => prng.rayleigh(k, 2, { shape: [3] })],
+  "prng.pareto": [() => prng.pareto(k, 3, [3]), () => prng.pareto(k, 3, { shape: [3] })],
+  "prng.weibullMin": [() => prng.weibullMin(k, 1, 1.5, [3]), () => prng.weibullMin(k, 1, 1.5, { shape: [3] })],
+  "prng.triangular": [() => prng.triangular(k, 0, 1, 3, [3]), () => prng.triangular(k, 0, 1, 3, { shape: [3] })],
+  "prng.doubleSidedMaxwell": [() => prng.doubleSidedMaxwell(k, 0, 1, [3]), () => prng.doubleSidedMaxwell(k, 0, 1, { shape: [3] })],
+  "prng.truncatedNormal": [() => prng.truncatedNormal(k, -1, 2, [3]), () => prng.truncatedNormal(k, -1, 2, { shape: [3] })],
+  "prng.multivariateNormal": [
+    () => prng.multivariateNormal(k, [0, 0], [[1, 0.5], [0.5, 1]], [4], null, "eigh"),
+    () => prng.multivariateNormal(k, [0, 0], [[1, 0.5], [0.5, 1]], { shape: [4], method: "eigh" }),
+  ],
+  "prng.gamma": [() => prng.gamma(k, 2.5, [3]), () => prng.gamma(k, 2.5, { shape: [3] })],
+  "prng.beta": [() => prng.beta(k, 2, 5, [3]), () => prng.beta(k, 2, 5, { shape: [3] })],
+  "prng.dirichlet": [() => prng.dirichlet(k, [1, 2, 3], [4]), () => prng.dirichlet(k, [1, 2, 3], { shape: [4] })],
+  "prng.chisquare": [() => prng.chisquare(k, 4, [3]), () => prng.chisquare(k, 4, { shape: [3] })],
+  "prng.t": [() => prng.t(k, 5, [3]), () => prng.t(k, 5, { shape: [3] })],
+  "prng.ball": [() => prng.ball(k, 3, 1, [4]), () => prng.ball(k, 3, { p: 1, shape: [4] })],
 };
 
 describe("positional parameters (NumPy/JAX calling conventions)", () => {
-  for (const name of Object.keys(POSITIONAL_PARAMS) as PositionalName[]) {
+  for (const name of Object.keys(CASES) as PositionalName[]) {
     it(`${name}: positional and options forms agree`, () => {
       const [pos, opt] = CASES[name];
       expect(read(pos())).to.deep.equal(read(opt()));
     });
   }
+
+  it("every table entry with positional parameters has a case (the table is the list)", () => {
+    const positional = Object.entries(SIGNATURES).filter(([, sig]) => typeof sig[0] !== "string" && sig.length > 0).map(([name]) => name);
+    expect(Object.keys(CASES).sort()).to.deep.equal(positional.sort());
+  });
+
+  it("prng samplers take JAX's positional shape and dtype, and check them", () => {
+    expect(prng.normal(k, [2, 3], "float32").shape).to.deep.equal([2, 3]);
+    expect(prng.gamma(k, 2, [5]).shape).to.deep.equal([5]);
+    expect(prng.uniform(k, [100], null, 3, 4).dataSync().every((u) => u >= 3 && u < 4)).to.equal(true);
+    expect(() => prng.normal(k, [2], "float32", 1 as never)).to.throw(ValueError, /prng\.normal: takes at most 1 positional argument/);
+    expect(() => prng.gamma(k, 2, "3" as never)).to.throw(ValueError, /prng\.gamma: shape .*must be a shape/);
+    expect(() => prng.uniform(k, [2], { minval: 0, maxvl: 1 } as never)).to.throw(ValueError, /prng\.uniform: unknown option 'maxvl' \(did you mean 'maxval'\?\)/);
+    expect(() => prng.bernoulli(k, 0.5, [3], { shape: [3] } as never)).to.throw(ValueError, /shape given both positionally and in the options object/);
+  });
 
   it("the silently-dropped cases of the bug report now take effect", () => {
     expect(x3.sum([0, 2], { keepdims: true }).shape).to.deep.equal([1, 3, 1]);

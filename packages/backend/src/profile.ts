@@ -6,7 +6,7 @@
  * each device kernel's dispatches and bytes and the host-measured wall time of the submissions
  * (from `submit()` until the queue reports the work done), and says so in `timing`.
  */
-import { Tensor, ValueError, sizeOf } from "@kiln/core";
+import { Tensor, ValueError, npUtil, sizeOf } from "@kiln/core";
 import { type KernelStep } from "./schedule.js";
 import { type StepTimer, currentStepTimer, setStepTimer } from "./host/run.js";
 import { bytesPer } from "./storage.js";
@@ -88,6 +88,7 @@ function checkCount(name: string, v: number, min: number): number {
  */
 export async function profile(fn: () => unknown, opts: ProfileOptions = {}): Promise<Profile> {
   if (typeof fn !== "function") throw new ValueError(`profile: expected a function to call (e.g. () => step(x)), got ${typeof fn}`);
+  opts = npUtil.optionsOf("profile", opts);
   const calls = checkCount("calls", opts.calls ?? 5, 1), warmup = checkCount("warmup", opts.warmup ?? 1, 0);
   for (let i = 0; i < warmup; i++) await settle(fn());
   const entries = new Map<string, { name: string; kind: KernelStep["kind"]; runs: number; dispatches: number; bytes: number; ms: number; on: "host" | "device" }>();

@@ -5,7 +5,7 @@
  * The default is `webgpu` only on a hardware adapter; a software adapter (llvmpipe, SwiftShader)
  * computes correctly but usually slower than the CPU backend, so it is used only when named.
  */
-import { BackendUnavailableError, activeExecutor, registerExecutor, setExecutor } from "@kiln/core";
+import { BackendUnavailableError, activeExecutor, npUtil, registerExecutor, setExecutor } from "@kiln/core";
 import { TARGETS, targetNamed } from "./targets/index.js";
 import { type DeviceSummary } from "./targets/target.js";
 import { type GpujsInitOptions } from "./targets/gpujs/gpujs-runtime.js";
@@ -87,6 +87,7 @@ export interface InitOptions {
  * setBackend("webgpu"); // also on a software adapter, when asked for by name
  */
 export async function init(opts: InitOptions = {}): Promise<BackendInfo[]> {
+  opts = npUtil.optionsOf("init", opts);
   if (opts.cpu?.threads !== undefined) setCpuThreads(opts.cpu.threads);
   const [fallback, ...devices] = TARGETS;
   registerExecutor(fallback.executor);

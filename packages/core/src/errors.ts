@@ -90,12 +90,14 @@ export function describeValue(v: unknown): string {
  * JSON-like text of a value for an error message that never throws: bigints, symbols and
  * functions are spelled out and a cycle falls back to `describeValue` (plain `JSON.stringify`
  * throws a TypeError on `10n`, which would replace the intended KilnError).
- * @example jsonOf([1, 10n]) // "[1,\"10n\"]"
+ * @example jsonOf([1, 10n]) // "[1,\"10n\"]"; jsonOf(NaN) // "NaN"
  */
 export function jsonOf(v: unknown): string {
+  // NaN and ±Infinity as themselves: JSON would print them as null, hiding the actual mistake.
+  if (typeof v === "number") return String(v);
   try {
     const s = JSON.stringify(v, (_k, x: unknown) =>
-      typeof x === "bigint" ? `${x}n` : typeof x === "symbol" ? x.toString() : typeof x === "function" ? "[function]" : x,
+      typeof x === "bigint" ? `${x}n` : typeof x === "symbol" ? x.toString() : typeof x === "function" ? "[function]" : typeof x === "number" && !Number.isFinite(x) ? String(x) : x,
     );
     return s ?? describeValue(v);
   } catch {

@@ -10,7 +10,8 @@ import { type DType, isFloat } from "./dtype.js";
 import { DTypeError, ValueError, describeValue } from "./errors.js";
 import { makeNode } from "./ir/node.js";
 import { Tensor } from "./tensor.js";
-import { apply, astypeRaw, broadcastRaw, fullRaw, reshapeRaw, optionsOf } from "./np/util.js";
+import { apply, astypeRaw, broadcastRaw, fullRaw, reshapeRaw } from "./np/util.js";
+import { type Positional, positionalOptions } from "./np/positional.js";
 import * as np from "./np/index.js";
 import { checkShape, sizeOf } from "./shape.js";
 
@@ -131,7 +132,7 @@ export function key(seed: number | Tensor): Tensor {
 /** `n` new keys, shape [n, 2]. */
 export function split(k: Tensor, n = 2): Tensor {
   checkKey(k, "prng.split");
-  if (!Number.isInteger(n) || n < 1) throw new ValueError(`prng.split: n must be a positive integer, got ${n}`);
+  if (!Number.isInteger(n) || n < 1) throw new ValueError(`prng.split: n must be a positive integer, got ${describeValue(n)}`);
   return reshapeRaw(hashCounters(k, 2 * n), [n, 2]);
 }
 
@@ -149,8 +150,8 @@ export function bits(k: Tensor, shape: readonly number[] = []): Tensor {
 }
 
 /** Uniform samples in [minval, maxval). */
-export function uniform(k: Tensor, shape: readonly number[] = [], opts: { dtype?: DType; minval?: number; maxval?: number } = {}): Tensor {
-  opts = optionsOf("prng.uniform", opts);
+export function uniform(k: Tensor, shape: readonly number[] = [], ...args: Positional<"prng.uniform", { dtype?: DType; minval?: number; maxval?: number }>): Tensor {
+  const opts = positionalOptions<{ dtype?: DType; minval?: number; maxval?: number }>("prng.uniform", args);
   checkKey(k, "prng.uniform");
   const s = normShape(shape, "prng.uniform");
   const dtype = floatDType(opts.dtype, "prng.uniform");
@@ -160,8 +161,8 @@ export function uniform(k: Tensor, shape: readonly number[] = [], opts: { dtype?
 }
 
 /** Standard normal samples: sqrt(2) * erfinv(u), u uniform in (-1, 1), as JAX. */
-export function normal(k: Tensor, shape: readonly number[] = [], opts: { dtype?: DType } = {}): Tensor {
-  opts = optionsOf("prng.normal", opts);
+export function normal(k: Tensor, shape: readonly number[] = [], ...args: Positional<"prng.normal", { dtype?: DType }>): Tensor {
+  const opts = positionalOptions<{ dtype?: DType }>("prng.normal", args);
   checkKey(k, "prng.normal");
   const lo = -1 + 2 ** -24; // nextafter(-1, 0) in float32
   const u = uniform(k, shape, { dtype: opts.dtype, minval: lo, maxval: 1 });

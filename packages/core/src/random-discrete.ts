@@ -11,9 +11,10 @@ import { DTypeError, ShapeError, ValueError, describeValue } from "./errors.js";
 import type { Tensor } from "./tensor.js";
 import { apply, asTensor, astypeRaw, broadcastRaw, fullRaw, reshapeRaw } from "./np/util.js";
 import * as np from "./np/index.js";
+import { type Positional, positionalOptions } from "./np/positional.js";
 import { checkShape, normAxis, sizeOf } from "./shape.js";
 import { bits, checkKey, normShape, subkeys, uniform } from "./random-bits.js";
-import { checkParam, drawOptions, nonNegative, openUnit, prepareDraw, probability, type DistributionParam } from "./random-params.js";
+import { checkParam, nonNegative, openUnit, prepareDraw, probability, type DistributionParam } from "./random-params.js";
 import { gumbel } from "./random-continuous.js";
 
 function intDType(op: string, dtype: DType | undefined): DType {
@@ -23,17 +24,17 @@ function intDType(op: string, dtype: DType | undefined): DType {
 }
 
 /** Booleans, true with probability `p` (`u < p`, u uniform in [0, 1)). */
-export function bernoulli(key: Tensor, p: DistributionParam = 0.5, opts?: { shape?: readonly number[] }): Tensor {
+export function bernoulli(key: Tensor, p: DistributionParam = 0.5, ...args: Positional<"prng.bernoulli", { shape?: readonly number[] }>): Tensor {
   const op = "prng.bernoulli";
   checkParam(op, "p", p, probability, "in [0, 1]");
-  const d = prepareDraw(op, key, drawOptions(op, opts, ["shape"]), [p], "float32");
+  const d = prepareDraw(op, key, positionalOptions<{ shape?: readonly number[] }>(op, args), [p], "float32");
   return np.less(uniform(key, d.shape), d.ps[0]!);
 }
 
 /** ±1 with equal probability (int32 by default). */
-export function rademacher(key: Tensor, shape: readonly number[] = [], opts?: { dtype?: DType }): Tensor {
+export function rademacher(key: Tensor, shape: readonly number[] = [], ...args: Positional<"prng.rademacher", { dtype?: DType }>): Tensor {
   const op = "prng.rademacher";
-  const o = drawOptions(op, opts, ["dtype"]);
+  const o = positionalOptions<{ dtype?: DType }>(op, args);
   checkKey(key, op);
   const s = normShape(shape, op);
   const dtype = o.dtype ?? "int32";
@@ -46,9 +47,9 @@ export function rademacher(key: Tensor, shape: readonly number[] = [], opts?: { 
  * more (e.g. the whole int32 range) fold a full word once. Where a Tensor bound gives
  * maxval <= minval the result is minval, as JAX.
  */
-export function randint(key: Tensor, shape: readonly number[], minval: DistributionParam, maxval: DistributionParam, opts?: { dtype?: DType }): Tensor {
+export function randint(key: Tensor, shape: readonly number[], minval: DistributionParam, maxval: DistributionParam, ...args: Positional<"prng.randint", { dtype?: DType }>): Tensor {
   const op = "prng.randint";
-  const o = drawOptions(op, opts, ["dtype"]);
+  const o = positionalOptions<{ dtype?: DType }>(op, args);
   const dtype = intDType(op, o.dtype);
   checkParam(op, "minval", minval, Number.isInteger, "an integer");
   checkParam(op, "maxval", maxval, Number.isInteger, "an integer");
@@ -70,10 +71,10 @@ export function randint(key: Tensor, shape: readonly number[], minval: Distribut
 }
 
 /** Geometric on {1, 2, ...} (trials up to the first success): `floor(log1p(-u) / log1p(-p)) + 1`. */
-export function geometric(key: Tensor, p: DistributionParam, opts?: { shape?: readonly number[]; dtype?: DType }): Tensor {
+export function geometric(key: Tensor, p: DistributionParam, ...args: Positional<"prng.geometric", { shape?: readonly number[]; dtype?: DType }>): Tensor {
   const op = "prng.geometric";
   checkParam(op, "p", p, (x) => x > 0 && x <= 1, "in (0, 1]");
-  const o = drawOptions(op, opts, ["shape", "dtype"]);
+  const o = positionalOptions<{ shape?: readonly number[]; dtype?: DType }>(op, args);
   const dtype = intDType(op, o.dtype);
   const d = prepareDraw(op, key, { shape: o.shape }, [p], "float32");
   const u = uniform(key, d.shape);
@@ -86,9 +87,9 @@ export function geometric(key: Tensor, p: DistributionParam, opts?: { shape?: re
  * `shape` (default: `logits.shape` without `axis`) must end with that batch shape; leading extra
  * axes draw independent samples (JAX's rule).
  */
-export function categorical(key: Tensor, logits: DistributionParam, opts?: { axis?: number; shape?: readonly number[] }): Tensor {
+export function categorical(key: Tensor, logits: DistributionParam, ...args: Positional<"prng.categorical", { axis?: number; shape?: readonly number[] }>): Tensor {
   const op = "prng.categorical";
-  const o = drawOptions(op, opts, ["axis", "shape"]);
+  const o = positionalOptions<{ axis?: number; shape?: readonly number[] }>(op, args);
   checkKey(key, op);
   const l = asTensor(logits, op);
   if (l.ndim < 1) throw new ShapeError(`${op}: logits must have at least one axis`);
@@ -159,10 +160,10 @@ function poissonPtrs(key: Tensor, lam: Tensor, shape: readonly number[]): Tensor
 }
 
 /** Poisson(lam) counts (int32): Knuth's method below lam = 10, PTRS above (see the note above). */
-export function poisson(key: Tensor, lam: DistributionParam, opts?: { shape?: readonly number[]; dtype?: DType }): Tensor {
+export function poisson(key: Tensor, lam: DistributionParam, ...args: Positional<"prng.poisson", { shape?: readonly number[]; dtype?: DType }>): Tensor {
   const op = "prng.poisson";
   checkParam(op, "lam", lam, (x) => nonNegative(x) && Number.isFinite(x), "non-negative and finite");
-  const o = drawOptions(op, opts, ["shape", "dtype"]);
+  const o = positionalOptions<{ shape?: readonly number[]; dtype?: DType }>(op, args);
   const dtype = intDType(op, o.dtype);
   const d = prepareDraw(op, key, { shape: o.shape }, [lam], "float32");
   const l = d.ps[0]!;
@@ -190,9 +191,9 @@ function topIndices(scores: Tensor, m: number): Tensor {
  * A random permutation of `arange(x)` (x a number) or of a tensor along `axis`; with
  * `independent`, every 1-D slice along `axis` is shuffled on its own.
  */
-export function permutation(key: Tensor, x: number | DistributionParam, opts?: { axis?: number; independent?: boolean }): Tensor {
+export function permutation(key: Tensor, x: number | DistributionParam, ...args: Positional<"prng.permutation", { axis?: number; independent?: boolean }>): Tensor {
   const op = "prng.permutation";
-  const o = drawOptions(op, opts, ["axis", "independent"]);
+  const o = positionalOptions<{ axis?: number; independent?: boolean }>(op, args);
   checkKey(key, op);
   if (typeof x === "number") {
     if (!Number.isInteger(x) || x < 0) throw new ValueError(`${op}: need a non-negative integer or an array, got ${describeValue(x)}`);
@@ -214,9 +215,9 @@ export function permutation(key: Tensor, x: number | DistributionParam, opts?: {
  * uniform indices; with p: categorical(log p); without replacement: the top `size(shape)` of
  * random keys (uniform) or of `log p + Gumbel` (Gumbel top-k, sampling proportional to p).
  */
-export function choice(key: Tensor, a: number | DistributionParam, opts?: { shape?: readonly number[]; replace?: boolean; p?: DistributionParam; axis?: number }): Tensor {
+export function choice(key: Tensor, a: number | DistributionParam, ...args: Positional<"prng.choice", { shape?: readonly number[]; replace?: boolean; p?: DistributionParam; axis?: number }>): Tensor {
   const op = "prng.choice";
-  const o = drawOptions(op, opts, ["shape", "replace", "p", "axis"]);
+  const o = positionalOptions<{ shape?: readonly number[]; replace?: boolean; p?: DistributionParam; axis?: number }>(op, args);
   checkKey(key, op);
   const shape = normShape(o.shape ?? [], op);
   const m = sizeOf(shape);

@@ -14,14 +14,13 @@ import { ShapeError } from "./errors.js";
 import type { Tensor } from "./tensor.js";
 import { asTensor, astypeRaw, broadcastRaw } from "./np/util.js";
 import * as np from "./np/index.js";
+import { type Positional, positionalOptions } from "./np/positional.js";
 import { checkShape } from "./shape.js";
 import { checkKey, floatDType, normal, subkeys, uniform } from "./random-bits.js";
-import { checkParam, drawOptions, isInteger, openUnit, positive, prepareDraw, type DrawOptions, type DistributionParam } from "./random-params.js";
+import { checkParam, isInteger, openUnit, positive, prepareDraw, type DrawOptions, type DistributionParam } from "./random-params.js";
 import { exponential } from "./random-continuous.js";
 
 export const GAMMA_ROUNDS = 10;
-const DRAW_KEYS = ["shape", "dtype"] as const;
-
 /** Gamma(a) for a >= 1 (a broadcast to `shape`): the first accepted of GAMMA_ROUNDS candidates. */
 function marsagliaTsang(key: Tensor, a: Tensor, shape: readonly number[], dtype: DType): Tensor {
   const [kx, ku] = subkeys(key, 2) as [Tensor, Tensor];
@@ -51,19 +50,19 @@ export function gammaDraw(key: Tensor, a: Tensor, shape: readonly number[], dtyp
 }
 
 /** Gamma with shape `a` and scale 1 (Marsaglia–Tsang, fixed rounds; see the module note). */
-export function gamma(key: Tensor, a: DistributionParam, opts?: DrawOptions): Tensor {
+export function gamma(key: Tensor, a: DistributionParam, ...args: Positional<"prng.gamma", DrawOptions>): Tensor {
   const op = "prng.gamma";
   checkParam(op, "a", a, positive, "positive");
-  const d = prepareDraw(op, key, drawOptions(op, opts, DRAW_KEYS), [a]);
+  const d = prepareDraw(op, key, positionalOptions<DrawOptions>(op, args), [a]);
   return gammaDraw(key, d.ps[0]!, d.shape, d.dtype);
 }
 
 /** Beta(a, b) as `X / (X + Y)` with X ~ Gamma(a), Y ~ Gamma(b). */
-export function beta(key: Tensor, a: DistributionParam, b: DistributionParam, opts?: DrawOptions): Tensor {
+export function beta(key: Tensor, a: DistributionParam, b: DistributionParam, ...args: Positional<"prng.beta", DrawOptions>): Tensor {
   const op = "prng.beta";
   checkParam(op, "a", a, positive, "positive");
   checkParam(op, "b", b, positive, "positive");
-  const d = prepareDraw(op, key, drawOptions(op, opts, DRAW_KEYS), [a, b]);
+  const d = prepareDraw(op, key, positionalOptions<DrawOptions>(op, args), [a, b]);
   const [ka, kb] = subkeys(key, 2) as [Tensor, Tensor];
   const x = gammaDraw(ka, d.ps[0]!, d.shape, d.dtype), y = gammaDraw(kb, d.ps[1]!, d.shape, d.dtype);
   return np.divide(x, np.add(x, y));
@@ -73,10 +72,10 @@ export function beta(key: Tensor, a: DistributionParam, b: DistributionParam, op
  * Dirichlet(alpha): independent Gamma(alpha_i) normalised along the last axis. `shape` is the batch
  * shape (default `alpha.shape[:-1]`); the result is `[...shape, k]`.
  */
-export function dirichlet(key: Tensor, alpha: DistributionParam, opts?: DrawOptions): Tensor {
+export function dirichlet(key: Tensor, alpha: DistributionParam, ...args: Positional<"prng.dirichlet", DrawOptions>): Tensor {
   const op = "prng.dirichlet";
   checkParam(op, "alpha", alpha, positive, "positive");
-  const o = drawOptions(op, opts, DRAW_KEYS);
+  const o = positionalOptions<DrawOptions>(op, args);
   checkKey(key, op);
   const dtype = floatDType(o.dtype, op);
   const al = asTensor(alpha, op);
@@ -90,18 +89,18 @@ export function dirichlet(key: Tensor, alpha: DistributionParam, opts?: DrawOpti
 }
 
 /** Chi-square with `df` degrees of freedom: `2 Gamma(df / 2)`. */
-export function chisquare(key: Tensor, df: DistributionParam, opts?: DrawOptions): Tensor {
+export function chisquare(key: Tensor, df: DistributionParam, ...args: Positional<"prng.chisquare", DrawOptions>): Tensor {
   const op = "prng.chisquare";
   checkParam(op, "df", df, positive, "positive");
-  const d = prepareDraw(op, key, drawOptions(op, opts, DRAW_KEYS), [df]);
+  const d = prepareDraw(op, key, positionalOptions<DrawOptions>(op, args), [df]);
   return np.multiply(gammaDraw(key, np.multiply(d.ps[0]!, 0.5), d.shape, d.dtype), 2);
 }
 
 /** Student's t with `df` degrees of freedom: `z sqrt((df/2) / Gamma(df/2))`, z standard normal. */
-export function t(key: Tensor, df: DistributionParam, opts?: DrawOptions): Tensor {
+export function t(key: Tensor, df: DistributionParam, ...args: Positional<"prng.t", DrawOptions>): Tensor {
   const op = "prng.t";
   checkParam(op, "df", df, positive, "positive");
-  const d = prepareDraw(op, key, drawOptions(op, opts, DRAW_KEYS), [df]);
+  const d = prepareDraw(op, key, positionalOptions<DrawOptions>(op, args), [df]);
   const [kn, kg] = subkeys(key, 2) as [Tensor, Tensor];
   const half = np.multiply(d.ps[0]!, 0.5);
   const z = normal(kn, d.shape, { dtype: d.dtype });
@@ -112,9 +111,9 @@ export function t(key: Tensor, df: DistributionParam, opts?: DrawOptions): Tenso
  * Uniform in the d-dimensional unit p-ball (Barthe et al. 2005, as JAX): `g / (sum |g|^p + E)^(1/p)`
  * with g generalized-normal(p) in d coordinates and E standard exponential. Result `[...shape, d]`.
  */
-export function ball(key: Tensor, d: number, opts?: DrawOptions & { p?: number }): Tensor {
+export function ball(key: Tensor, d: number, ...args: Positional<"prng.ball", DrawOptions & { p?: number }>): Tensor {
   const op = "prng.ball";
-  const o = drawOptions(op, opts, ["shape", "dtype", "p"]);
+  const o = positionalOptions<DrawOptions & { p?: number }>(op, args);
   checkParam(op, "d", d, (x) => isInteger(x) && x >= 1, "a positive integer");
   const p = o.p ?? 2;
   checkParam(op, "p", p, positive, "positive");

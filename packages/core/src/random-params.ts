@@ -6,7 +6,7 @@
 import type { DType } from "./dtype.js";
 import { ShapeError, ValueError, describeValue } from "./errors.js";
 import { Tensor, type ArrayLike } from "./tensor.js";
-import { asTensor, astypeRaw, broadcastRaw } from "./np/util.js";
+import { asTensor, astypeRaw, broadcastRaw, checkNesting } from "./np/util.js";
 import { broadcastShapes, shapeEq } from "./shape.js";
 import { checkKey, floatDType, normShape, uniform } from "./random-bits.js";
 
@@ -23,16 +23,19 @@ export interface DrawOptions {
 const TINY: Partial<Record<DType, number>> = { float16: 2 ** -14, bfloat16: 2 ** -126, float32: 2 ** -126, float64: 2 ** -1022 };
 
 /** Every JS number inside `v` (a Tensor's values are not read: checking them would need a device sync). */
-function hostNumbers(v: DistributionParam): number[] {
+function hostNumbers(v: DistributionParam, op: string): number[] {
   if (typeof v === "number") return [v];
-  if (Array.isArray(v)) return (v as DistributionParam[]).flatMap(hostNumbers);
+  if (Array.isArray(v)) {
+    checkNesting(op, v);
+    return (v as unknown[]).flat(Infinity).filter((x): x is number => typeof x === "number");
+  }
   return [];
 }
 
 /** Rejects host values of a parameter that break `ok` (Tensor values are unchecked, as in JAX). */
 export function checkParam(op: string, name: string, v: DistributionParam | undefined, ok: (x: number) => boolean, want: string): void {
   if (v === undefined) return;
-  for (const x of hostNumbers(v)) if (!ok(x)) throw new ValueError(`${op}: ${name} must be ${want}, got ${describeValue(x)}`);
+  for (const x of hostNumbers(v, op)) if (!ok(x)) throw new ValueError(`${op}: ${name} must be ${want}, got ${describeValue(x)}`);
 }
 
 export const positive = (x: number): boolean => x > 0;
@@ -61,13 +64,3 @@ export function openUnit(key: Tensor, shape: readonly number[], dtype: DType): T
   return uniform(key, shape, { dtype, minval: TINY[dtype] ?? 0, maxval: 1 });
 }
 
-/** Checks that `opts` is an options object (not a positional shape) with only known keys. */
-export function drawOptions<O extends object>(op: string, opts: O | undefined, keys: readonly string[]): O {
-  if (opts === undefined) return {} as O;
-  if (opts === null || typeof opts !== "object" || Array.isArray(opts) || opts instanceof Tensor) {
-    throw new ValueError(`${op}: expected an options object { ${keys.join(", ")} }, got ${describeValue(opts)}`);
-  }
-  const unknown = Object.keys(opts).filter((k) => !keys.includes(k));
-  if (unknown.length) throw new ValueError(`${op}: unknown option(s) ${unknown.join(", ")}; expected ${keys.join(", ")}`);
-  return opts;
-}

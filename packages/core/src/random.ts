@@ -12,7 +12,7 @@ import type { DType } from "./dtype.js";
 import { ValueError, describeValue } from "./errors.js";
 import { isTracingStates, LongTermState } from "./state.js";
 import { Tensor } from "./tensor.js";
-import { apply, reshapeRaw } from "./np/util.js";
+import { apply, checkOptionKeys, reshapeRaw, type SignatureName } from "./np/util.js";
 import * as np from "./np/index.js";
 import { broadcastShapes } from "./shape.js";
 import * as bitsMod from "./random-bits.js";
@@ -160,13 +160,12 @@ export interface SizeOption {
  * The one options object of a `random.*` sampler, checked: `random.normal(0, 1, [3])` (NumPy's
  * positional form) must not silently draw one scalar from N(0, 1).
  */
-function samplerOptions<O extends object>(op: string, opts: O | undefined, rest: readonly unknown[], keys: readonly string[], example: string): O {
+function samplerOptions<O extends object>(op: SignatureName, opts: O | undefined, rest: readonly unknown[], example: string): O {
   const form = `${op} takes one options object, e.g. ${example}`;
   if (rest.length) throw new ValueError(`${form}; got ${rest.length + 1} arguments`);
   if (opts === undefined) return {} as O;
-  if (opts === null || typeof opts !== "object" || Array.isArray(opts)) throw new ValueError(`${form}; got ${describeValue(opts)}`);
-  const unknown = Object.keys(opts).filter((k) => !keys.includes(k));
-  if (unknown.length) throw new ValueError(`${op}: unknown option(s) ${unknown.join(", ")}; expected ${keys.join(", ")}`);
+  if (opts === null || typeof opts !== "object" || Array.isArray(opts) || opts instanceof Tensor) throw new ValueError(`${form}; got ${describeValue(opts)}`);
+  checkOptionKeys(op, opts);
   return opts;
 }
 
@@ -185,7 +184,6 @@ function locScale(op: string, x: Tensor, o: { loc?: DistributionParam; scale?: D
 }
 
 type LocScale = SizeOption & { loc?: DistributionParam; scale?: DistributionParam };
-const LOC_SCALE = ["loc", "scale", "size", "dtype"] as const;
 
 /**
  * A location-scale sampler `loc + scale * base(key, shape)`: the draw shape is `size` or the
@@ -212,18 +210,18 @@ export const random = {
   },
   /** Normal samples with mean `loc` and standard deviation `scale`. @example random.normal({ loc: 1, scale: 2, size: [3] }) */
   normal(opts?: SizeOption & { loc?: number; scale?: number }, ...rest: never[]): Tensor {
-    opts = samplerOptions("random.normal", opts, rest, ["loc", "scale", "size", "dtype"], "random.normal({ loc: 0, scale: 1, size: [3] })");
+    opts = samplerOptions("random.normal", opts, rest, "random.normal({ loc: 0, scale: 1, size: [3] })");
     const z = prng.normal(next(), normShape(opts.size, "random.normal"), { dtype: opts.dtype });
     return np.add(np.multiply(z, opts.scale ?? 1), opts.loc ?? 0);
   },
   /** Uniform samples in [low, high). @example random.uniform({ low: -1, high: 1, size: 4 }) */
   uniform(opts?: SizeOption & { low?: number; high?: number }, ...rest: never[]): Tensor {
-    opts = samplerOptions("random.uniform", opts, rest, ["low", "high", "size", "dtype"], "random.uniform({ low: 0, high: 1, size: [3] })");
+    opts = samplerOptions("random.uniform", opts, rest, "random.uniform({ low: 0, high: 1, size: [3] })");
     return prng.uniform(next(), normShape(opts.size, "random.uniform"), { dtype: opts.dtype, minval: opts.low ?? 0, maxval: opts.high ?? 1 });
   },
   /** Integers in [low, high) (int32). @example random.randint(0, 10, { size: [5] }) */
   randint(low: number, high: number, opts?: SizeOption, ...rest: never[]): Tensor {
-    opts = samplerOptions("random.randint", opts, rest, ["size", "dtype"], "random.randint(0, 10, { size: [5] })");
+    opts = samplerOptions("random.randint", opts, rest, "random.randint(0, 10, { size: [5] })");
     if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) {
       throw new ValueError(`random.randint: need integers low < high, got ${describeValue(low)}, ${describeValue(high)}`);
     }
@@ -242,95 +240,95 @@ export const random = {
   },
   /** Booleans, true with probability `p`. @example random.bernoulli({ p: 0.3, size: [10] }) */
   bernoulli(opts?: SizeOption & { p?: number }, ...rest: never[]): Tensor {
-    opts = samplerOptions("random.bernoulli", opts, rest, ["p", "size", "dtype"], "random.bernoulli({ p: 0.3, size: [10] })");
+    opts = samplerOptions("random.bernoulli", opts, rest, "random.bernoulli({ p: 0.3, size: [10] })");
     const p = opts.p ?? 0.5;
     if (!(p >= 0 && p <= 1)) throw new ValueError(`random.bernoulli: p must be in [0, 1], got ${p}`);
     return prng.bernoulli(next(), p, { shape: normShape(opts.size, "random.bernoulli") });
   },
   /** Category indices from logits (Gumbel-max). @example random.categorical(np.log(np.array([0.2, 0.8])), { size: [5] }) */
   categorical(logits: DistributionParam, opts?: { axis?: number; size?: number | readonly number[] }, ...rest: never[]): Tensor {
-    const o = samplerOptions("random.categorical", opts, rest, ["axis", "size"], "random.categorical(logits, { size: [5] })");
+    const o = samplerOptions("random.categorical", opts, rest, "random.categorical(logits, { size: [5] })");
     return prng.categorical(next(), logits, { ...(o.axis === undefined ? {} : { axis: o.axis }), ...(o.size === undefined ? {} : { shape: normShape(o.size, "random.categorical") }) });
   },
   /** A sample from `arange(a)` or the first axis of `a`. @example random.choice(10, { size: [3], replace: false }) */
   choice(a: number | DistributionParam, opts?: { size?: number | readonly number[]; replace?: boolean; p?: DistributionParam }, ...rest: never[]): Tensor {
-    const o = samplerOptions("random.choice", opts, rest, ["size", "replace", "p"], "random.choice(10, { size: [3] })");
+    const o = samplerOptions("random.choice", opts, rest, "random.choice(10, { size: [3] })");
     return prng.choice(next(), a, { shape: normShape(o.size, "random.choice"), ...(o.replace === undefined ? {} : { replace: o.replace }), ...(o.p === undefined ? {} : { p: o.p }) });
   },
   /** Cauchy with location and scale. @example random.cauchy({ size: [3] }) */
   cauchy(opts?: LocScale, ...rest: never[]): Tensor {
-    return locScaleDraw("random.cauchy", prng.cauchy, samplerOptions("random.cauchy", opts, rest, LOC_SCALE, "random.cauchy({ size: [3] })"));
+    return locScaleDraw("random.cauchy", prng.cauchy, samplerOptions("random.cauchy", opts, rest, "random.cauchy({ size: [3] })"));
   },
   /** Laplace with location and scale. @example random.laplace({ loc: 0, scale: 2, size: [3] }) */
   laplace(opts?: LocScale, ...rest: never[]): Tensor {
-    return locScaleDraw("random.laplace", prng.laplace, samplerOptions("random.laplace", opts, rest, LOC_SCALE, "random.laplace({ size: [3] })"));
+    return locScaleDraw("random.laplace", prng.laplace, samplerOptions("random.laplace", opts, rest, "random.laplace({ size: [3] })"));
   },
   /** Gumbel with location and scale. @example random.gumbel({ size: [3] }) */
   gumbel(opts?: LocScale, ...rest: never[]): Tensor {
-    return locScaleDraw("random.gumbel", prng.gumbel, samplerOptions("random.gumbel", opts, rest, LOC_SCALE, "random.gumbel({ size: [3] })"));
+    return locScaleDraw("random.gumbel", prng.gumbel, samplerOptions("random.gumbel", opts, rest, "random.gumbel({ size: [3] })"));
   },
   /** Logistic with location and scale. @example random.logistic({ size: [3] }) */
   logistic(opts?: LocScale, ...rest: never[]): Tensor {
-    return locScaleDraw("random.logistic", prng.logistic, samplerOptions("random.logistic", opts, rest, LOC_SCALE, "random.logistic({ size: [3] })"));
+    return locScaleDraw("random.logistic", prng.logistic, samplerOptions("random.logistic", opts, rest, "random.logistic({ size: [3] })"));
   },
   /** Double-sided Maxwell with location and scale. @example random.doubleSidedMaxwell({ size: [3] }) */
   doubleSidedMaxwell(opts?: LocScale, ...rest: never[]): Tensor {
-    const o = samplerOptions("random.doubleSidedMaxwell", opts, rest, LOC_SCALE, "random.doubleSidedMaxwell({ size: [3] })");
+    const o = samplerOptions("random.doubleSidedMaxwell", opts, rest, "random.doubleSidedMaxwell({ size: [3] })");
     return prng.doubleSidedMaxwell(next(), o.loc ?? 0, o.scale ?? 1, sized("random.doubleSidedMaxwell", o));
   },
   /** Exponential with scale `1 / rate`. @example random.exponential({ scale: 2, size: [3] }) */
   exponential(opts?: SizeOption & { scale?: DistributionParam }, ...rest: never[]): Tensor {
-    return locScaleDraw("random.exponential", prng.exponential, samplerOptions("random.exponential", opts, rest, ["scale", "size", "dtype"], "random.exponential({ scale: 1, size: [3] })"));
+    return locScaleDraw("random.exponential", prng.exponential, samplerOptions("random.exponential", opts, rest, "random.exponential({ scale: 1, size: [3] })"));
   },
   /** Maxwell. @example random.maxwell({ size: [3] }) */
   maxwell(opts?: SizeOption, ...rest: never[]): Tensor {
-    const o = samplerOptions("random.maxwell", opts, rest, ["size", "dtype"], "random.maxwell({ size: [3] })");
+    const o = samplerOptions("random.maxwell", opts, rest, "random.maxwell({ size: [3] })");
     return prng.maxwell(next(), normShape(o.size, "random.maxwell"), o.dtype === undefined ? {} : { dtype: o.dtype });
   },
   /** ±1 with equal probability. @example random.rademacher({ size: [3] }) */
   rademacher(opts?: SizeOption, ...rest: never[]): Tensor {
-    const o = samplerOptions("random.rademacher", opts, rest, ["size", "dtype"], "random.rademacher({ size: [3] })");
+    const o = samplerOptions("random.rademacher", opts, rest, "random.rademacher({ size: [3] })");
     return prng.rademacher(next(), normShape(o.size, "random.rademacher"), o.dtype === undefined ? {} : { dtype: o.dtype });
   },
   /** Log-normal: `exp(N(mean, sigma))`. @example random.lognormal({ mean: 0, sigma: 0.5, size: [3] }) */
   lognormal(opts?: SizeOption & { mean?: DistributionParam; sigma?: DistributionParam }, ...rest: never[]): Tensor {
-    const o = samplerOptions("random.lognormal", opts, rest, ["mean", "sigma", "size", "dtype"], "random.lognormal({ sigma: 1, size: [3] })");
+    const o = samplerOptions("random.lognormal", opts, rest, "random.lognormal({ sigma: 1, size: [3] })");
     const shape = o.size === undefined ? broadcastShapes("random.lognormal", np.asarray(o.mean ?? 0).shape, np.asarray(o.sigma ?? 1).shape) : normShape(o.size, "random.lognormal");
     return np.multiply(prng.lognormal(next(), o.sigma ?? 1, { shape, ...(o.dtype === undefined ? {} : { dtype: o.dtype }) }), np.exp(o.mean ?? 0));
   },
   /** Rayleigh. @example random.rayleigh({ scale: 2, size: [3] }) */
   rayleigh(opts?: SizeOption & { scale?: DistributionParam }, ...rest: never[]): Tensor {
-    const o = samplerOptions("random.rayleigh", opts, rest, ["scale", "size", "dtype"], "random.rayleigh({ scale: 1, size: [3] })");
+    const o = samplerOptions("random.rayleigh", opts, rest, "random.rayleigh({ scale: 1, size: [3] })");
     return prng.rayleigh(next(), o.scale ?? 1, sized("random.rayleigh", o));
   },
   /** Pareto II (Lomax, NumPy's `pareto`): `prng.pareto - 1`, support [0, inf). @example random.pareto(3, { size: [3] }) */
   pareto(a: DistributionParam, opts?: SizeOption, ...rest: never[]): Tensor {
-    const o = samplerOptions("random.pareto", opts, rest, ["size", "dtype"], "random.pareto(3, { size: [3] })");
+    const o = samplerOptions("random.pareto", opts, rest, "random.pareto(3, { size: [3] })");
     return np.subtract(prng.pareto(next(), a, sized("random.pareto", o)), 1);
   },
   /** Weibull with shape `a` and `scale` (BrainState's weibull_min). @example random.weibullMin(1.5, { scale: 2, size: [3] }) */
   weibullMin(a: DistributionParam, opts?: SizeOption & { scale?: DistributionParam }, ...rest: never[]): Tensor {
-    const o = samplerOptions("random.weibullMin", opts, rest, ["scale", "size", "dtype"], "random.weibullMin(1.5, { size: [3] })");
+    const o = samplerOptions("random.weibullMin", opts, rest, "random.weibullMin(1.5, { size: [3] })");
     return prng.weibullMin(next(), o.scale ?? 1, a, sized("random.weibullMin", o));
   },
   /** Geometric on {1, 2, ...}. @example random.geometric(0.25, { size: [3] }) */
   geometric(p: DistributionParam, opts?: { size?: number | readonly number[] }, ...rest: never[]): Tensor {
-    const o = samplerOptions("random.geometric", opts, rest, ["size"], "random.geometric(0.25, { size: [3] })");
+    const o = samplerOptions("random.geometric", opts, rest, "random.geometric(0.25, { size: [3] })");
     return prng.geometric(next(), p, sized("random.geometric", o));
   },
   /** Triangular on [left, right] with peak `mode`. @example random.triangular(0, 1, 3, { size: [3] }) */
   triangular(left: DistributionParam, mode: DistributionParam, right: DistributionParam, opts?: SizeOption, ...rest: never[]): Tensor {
-    const o = samplerOptions("random.triangular", opts, rest, ["size", "dtype"], "random.triangular(0, 1, 3, { size: [3] })");
+    const o = samplerOptions("random.triangular", opts, rest, "random.triangular(0, 1, 3, { size: [3] })");
     return prng.triangular(next(), left, mode, right, sized("random.triangular", o));
   },
   /** Uniform in the unit p-ball of dimension `d`. @example random.ball(3, { size: [4] }) */
   ball(d: number, opts?: SizeOption & { p?: number }, ...rest: never[]): Tensor {
-    const o = samplerOptions("random.ball", opts, rest, ["p", "size", "dtype"], "random.ball(3, { size: [4] })");
+    const o = samplerOptions("random.ball", opts, rest, "random.ball(3, { size: [4] })");
     return prng.ball(next(), d, { ...sized("random.ball", o), ...(o.p === undefined ? {} : { p: o.p }) });
   },
   /** Multivariate normal (method "cholesky", the default, "eigh" or "svd"). @example random.multivariateNormal([0, 0], [[1, 0.5], [0.5, 1]], { size: [4] }) */
   multivariateNormal(mean: DistributionParam, cov: DistributionParam, opts?: SizeOption & { method?: "cholesky" | "eigh" | "svd" }, ...rest: never[]): Tensor {
-    const o = samplerOptions("random.multivariateNormal", opts, rest, ["size", "dtype", "method"], "random.multivariateNormal(mean, cov, { size: [4] })");
+    const o = samplerOptions("random.multivariateNormal", opts, rest, "random.multivariateNormal(mean, cov, { size: [4] })");
     return prng.multivariateNormal(next(), mean, cov, { ...sized("random.multivariateNormal", o), ...(o.method === undefined ? {} : { method: o.method }) });
   },
   /**
@@ -339,7 +337,7 @@ export const random = {
    */
   truncatedNormal(lower: DistributionParam, upper: DistributionParam, opts?: LocScale, ...rest: never[]): Tensor {
     const op = "random.truncatedNormal";
-    const o = samplerOptions(op, opts, rest, LOC_SCALE, "random.truncatedNormal(-1, 1, { size: [3] })");
+    const o = samplerOptions(op, opts, rest, "random.truncatedNormal(-1, 1, { size: [3] })");
     checkParam(op, "scale", o.scale, positive, "positive");
     const loc = o.loc ?? 0, scale = o.scale ?? 1;
     const std = (b: DistributionParam): DistributionParam => (typeof b === "number" && typeof loc === "number" && typeof scale === "number" ? (b - loc) / scale : np.divide(np.subtract(b, loc), scale));
@@ -348,32 +346,32 @@ export const random = {
   /** Gamma with `shape` (k) and `scale` (theta), NumPy's parameters. @example random.gamma(2, { scale: 1.5, size: [3] }) */
   gamma(shape: DistributionParam, opts?: SizeOption & { scale?: DistributionParam }, ...rest: never[]): Tensor {
     const op = "random.gamma";
-    const o = samplerOptions(op, opts, rest, ["scale", "size", "dtype"], "random.gamma(2, { scale: 1, size: [3] })");
+    const o = samplerOptions(op, opts, rest, "random.gamma(2, { scale: 1, size: [3] })");
     return locScale(op, prng.gamma(next(), shape, sized(op, o)), { scale: o.scale ?? 1 });
   },
   /** Beta(a, b). @example random.beta(2, 5, { size: [3] }) */
   beta(a: DistributionParam, b: DistributionParam, opts?: SizeOption, ...rest: never[]): Tensor {
-    const o = samplerOptions("random.beta", opts, rest, ["size", "dtype"], "random.beta(2, 5, { size: [3] })");
+    const o = samplerOptions("random.beta", opts, rest, "random.beta(2, 5, { size: [3] })");
     return prng.beta(next(), a, b, sized("random.beta", o));
   },
   /** Dirichlet(alpha); `size` is the batch shape, the result `[...size, k]`. @example random.dirichlet([1, 2, 3], { size: [4] }) */
   dirichlet(alpha: DistributionParam, opts?: SizeOption, ...rest: never[]): Tensor {
-    const o = samplerOptions("random.dirichlet", opts, rest, ["size", "dtype"], "random.dirichlet([1, 2, 3], { size: [4] })");
+    const o = samplerOptions("random.dirichlet", opts, rest, "random.dirichlet([1, 2, 3], { size: [4] })");
     return prng.dirichlet(next(), alpha, sized("random.dirichlet", o));
   },
   /** Poisson(lam) counts, lam default 1. @example random.poisson({ lam: 3, size: [3] }) */
   poisson(opts?: { lam?: DistributionParam; size?: number | readonly number[] }, ...rest: never[]): Tensor {
-    const o = samplerOptions("random.poisson", opts, rest, ["lam", "size"], "random.poisson({ lam: 3, size: [3] })");
+    const o = samplerOptions("random.poisson", opts, rest, "random.poisson({ lam: 3, size: [3] })");
     return prng.poisson(next(), o.lam ?? 1, sized("random.poisson", o));
   },
   /** Student's t with `df` degrees of freedom (NumPy's standard_t). @example random.t(5, { size: [3] }) */
   t(df: DistributionParam, opts?: SizeOption, ...rest: never[]): Tensor {
-    const o = samplerOptions("random.t", opts, rest, ["size", "dtype"], "random.t(5, { size: [3] })");
+    const o = samplerOptions("random.t", opts, rest, "random.t(5, { size: [3] })");
     return prng.t(next(), df, sized("random.t", o));
   },
   /** Chi-square with `df` degrees of freedom. @example random.chisquare(4, { size: [3] }) */
   chisquare(df: DistributionParam, opts?: SizeOption, ...rest: never[]): Tensor {
-    const o = samplerOptions("random.chisquare", opts, rest, ["size", "dtype"], "random.chisquare(4, { size: [3] })");
+    const o = samplerOptions("random.chisquare", opts, rest, "random.chisquare(4, { size: [3] })");
     return prng.chisquare(next(), df, sized("random.chisquare", o));
   },
 };

@@ -13,7 +13,7 @@ import {
   abs, add, divide, equal, exp, isfinite, less, log, log1p, multiply, negative, sign, sqrt, square, stopGradient, subtract, where,
 } from "./np/elementwise.js";
 import { type AxisOr, logsumexp as npLogsumexp } from "./np/reduce.js";
-import { apply, asTensor, astypeRaw, prepareOperands, reshapeRaw } from "./np/util.js";
+import { apply, asTensor, astypeRaw, optionsOf, prepareOperands, reshapeRaw } from "./np/util.js";
 import { broadcastShapes, normAxes } from "./shape.js";
 import { broadcastTo } from "./np/shape.js";
 import { onesLike } from "./np/creation.js";
@@ -191,7 +191,7 @@ export function logsumexp(a: ArrayLike, opts: LogsumexpOptions & { returnSign: t
 export function logsumexp(a: ArrayLike, opts?: AxisOr<LogsumexpOptions & { returnSign?: false }>): Tensor;
 export function logsumexp(a: ArrayLike, opts?: AxisOr<LogsumexpOptions>): Tensor | [Tensor, Tensor];
 export function logsumexp(a: ArrayLike, options?: AxisOr<LogsumexpOptions>): Tensor | [Tensor, Tensor] {
-  const opts: LogsumexpOptions = options === null || typeof options === "number" || Array.isArray(options) ? { axis: options as number | number[] | null } : ((options ?? {}) as LogsumexpOptions);
+  const opts: LogsumexpOptions = options === null || typeof options === "number" || Array.isArray(options) ? { axis: options as number | number[] | null } : optionsOf("scipySpecial.logsumexp", options as LogsumexpOptions | undefined, "logsumexp");
   if (opts.returnSign !== undefined && typeof opts.returnSign !== "boolean") throw new ValueError(`logsumexp: returnSign must be a boolean, got ${String(opts.returnSign)}`);
   const keepdims = opts.keepdims ?? false;
   if (opts.b === undefined && !opts.returnSign) return npLogsumexp(a, { axis: opts.axis ?? undefined, keepdims });

@@ -43,22 +43,40 @@ export function ownValue<T>(o: Readonly<Record<string, T>>, key: string): T | un
   return Object.hasOwn(o, key) ? o[key] : undefined;
 }
 
+/**
+ * The deepest pytree nesting `flatten` walks. Real pytrees are a few levels deep; the bound turns a
+ * structure that contains itself (or a runaway nesting) into a ValueError instead of a RangeError
+ * from a JS stack overflow.
+ */
+const MAX_TREE_DEPTH = 1000;
+
 /** Flattens a pytree into its leaves and a structure to rebuild it with. */
 export function flatten(tree: unknown, isLeaf?: (v: unknown) => boolean): [unknown[], TreeDef] {
   const leaves: unknown[] = [];
+  // The containers on the path from the root: meeting one again is a cycle.
+  const open = new Set<object>();
   const walk = (v: unknown): TreeDef => {
     if (isLeaf?.(v)) {
       leaves.push(v);
       return LEAF;
     }
     if (v === null || v === undefined) return { kind: "none", value: v };
-    if (Array.isArray(v)) return { kind: "array", children: v.map(walk) };
-    if (isPlainObject(v)) {
-      const keys = Object.keys(v).sort();
-      return { kind: "object", keys, children: keys.map((k) => walk(v[k])) };
+    const container = Array.isArray(v) || isPlainObject(v);
+    if (!container) {
+      leaves.push(v);
+      return LEAF;
     }
-    leaves.push(v);
-    return LEAF;
+    if (open.has(v)) throw new ValueError("tree: a pytree must not contain itself (an array or object is its own descendant)");
+    if (open.size >= MAX_TREE_DEPTH) throw new ValueError(`tree: pytree nested deeper than ${MAX_TREE_DEPTH} levels`);
+    open.add(v);
+    let def: TreeDef;
+    if (Array.isArray(v)) def = { kind: "array", children: v.map(walk) };
+    else {
+      const keys = Object.keys(v).sort();
+      def = { kind: "object", keys, children: keys.map((k) => walk((v as Record<string, unknown>)[k])) };
+    }
+    open.delete(v);
+    return def;
   };
   const def = walk(tree);
   return [leaves, def];

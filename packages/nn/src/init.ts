@@ -67,7 +67,7 @@ export class Constant extends Initializer {
     checkFinite("init.Constant", "value", value);
   }
   call(shape: readonly number[], opts: InitOptions = {}): Tensor {
-    opts = npUtil.optionsOf("Constant.call", opts);
+    opts = npUtil.optionsOf("init.Constant.call", opts);
     return np.full(checkShape(shape, "init.Constant"), this.value, { dtype: opts.dtype ?? "float32" });
   }
 }
@@ -81,14 +81,14 @@ export class Normal extends Initializer {
   readonly scale: number;
   constructor(opts: { mean?: number; scale?: number } = {}) {
     super();
-    opts = npUtil.optionsOf("Normal", opts);
+    opts = npUtil.optionsOf("init.Normal", opts);
     this.mean = opts.mean ?? 0;
     this.scale = opts.scale ?? 1;
     checkFinite("init.Normal", "mean", this.mean);
     checkFinite("init.Normal", "scale", this.scale, 0);
   }
   call(shape: readonly number[], opts: InitOptions = {}): Tensor {
-    opts = npUtil.optionsOf("Normal.call", opts);
+    opts = npUtil.optionsOf("init.Normal.call", opts);
     return random.normal({ loc: this.mean, scale: this.scale, size: checkShape(shape, "init.Normal"), dtype: opts.dtype ?? "float32" });
   }
 }
@@ -102,14 +102,14 @@ export class Uniform extends Initializer {
   readonly maxVal: number;
   constructor(opts: { minVal?: number; maxVal?: number } = {}) {
     super();
-    opts = npUtil.optionsOf("Uniform", opts);
+    opts = npUtil.optionsOf("init.Uniform", opts);
     this.minVal = opts.minVal ?? 0;
     this.maxVal = opts.maxVal ?? 1;
     checkFinite("init.Uniform", "minVal", this.minVal);
     checkFinite("init.Uniform", "maxVal", this.maxVal, this.minVal);
   }
   call(shape: readonly number[], opts: InitOptions = {}): Tensor {
-    opts = npUtil.optionsOf("Uniform.call", opts);
+    opts = npUtil.optionsOf("init.Uniform.call", opts);
     return random.uniform({ low: this.minVal, high: this.maxVal, size: checkShape(shape, "init.Uniform"), dtype: opts.dtype ?? "float32" });
   }
 }
@@ -162,6 +162,7 @@ export class VarianceScaling extends Initializer {
     private readonly who = "init.VarianceScaling",
   ) {
     super();
+    opts = npUtil.optionsOf("init.VarianceScaling", opts, who);
     this.scale = opts.scale ?? defaults.scale;
     this.mode = opts.mode ?? defaults.mode;
     this.distribution = opts.distribution ?? defaults.distribution;
@@ -174,7 +175,7 @@ export class VarianceScaling extends Initializer {
     }
   }
   call(shape: readonly number[], opts: InitOptions = {}): Tensor {
-    opts = npUtil.optionsOf("VarianceScaling.call", opts);
+    opts = npUtil.optionsOf("init.VarianceScaling.call", opts);
     const size = checkShape(shape, this.who);
     const dtype = opts.dtype ?? "float32";
     const [fanIn, fanOut] = computeFans(size, this.inAxis, this.outAxis, this.who);
@@ -209,7 +210,6 @@ function truncatedStandardNormal(shape: Shape, dtype: DType): Tensor {
 export class KaimingNormal extends VarianceScaling {
   constructor(opts: VarianceScalingOptions = {}) {
     super(opts, { scale: 2, mode: "fanIn", distribution: "truncatedNormal" }, "init.KaimingNormal");
-    opts = npUtil.optionsOf("KaimingNormal", opts);
   }
 }
 /**
@@ -219,7 +219,6 @@ export class KaimingNormal extends VarianceScaling {
 export class KaimingUniform extends VarianceScaling {
   constructor(opts: VarianceScalingOptions = {}) {
     super(opts, { scale: 2, mode: "fanIn", distribution: "uniform" }, "init.KaimingUniform");
-    opts = npUtil.optionsOf("KaimingUniform", opts);
   }
 }
 /**
@@ -229,7 +228,6 @@ export class KaimingUniform extends VarianceScaling {
 export class XavierNormal extends VarianceScaling {
   constructor(opts: VarianceScalingOptions = {}) {
     super(opts, { scale: 1, mode: "fanAvg", distribution: "truncatedNormal" }, "init.XavierNormal");
-    opts = npUtil.optionsOf("XavierNormal", opts);
   }
 }
 /**
@@ -239,7 +237,6 @@ export class XavierNormal extends VarianceScaling {
 export class XavierUniform extends VarianceScaling {
   constructor(opts: VarianceScalingOptions = {}) {
     super(opts, { scale: 1, mode: "fanAvg", distribution: "uniform" }, "init.XavierUniform");
-    opts = npUtil.optionsOf("XavierUniform", opts);
   }
 }
 
@@ -255,13 +252,13 @@ export class Orthogonal extends Initializer {
   readonly axis: number;
   constructor(opts: { scale?: number; axis?: number } = {}) {
     super();
-    opts = npUtil.optionsOf("Orthogonal", opts);
+    opts = npUtil.optionsOf("init.Orthogonal", opts);
     this.scale = opts.scale ?? 1;
     this.axis = opts.axis ?? -1;
     checkFinite("init.Orthogonal", "scale", this.scale);
   }
   call(shape: readonly number[], opts: InitOptions = {}): Tensor {
-    opts = npUtil.optionsOf("Orthogonal.call", opts);
+    opts = npUtil.optionsOf("init.Orthogonal.call", opts);
     const size = checkShape(shape, "init.Orthogonal");
     const dtype = opts.dtype ?? "float32";
     const n = size.length;

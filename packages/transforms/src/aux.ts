@@ -4,7 +4,7 @@
  * A trailing plain object whose keys are only `hasAux` (a boolean) is that options object — no
  * primal is such an object, since a pytree's leaves are Tensors or numbers.
  */
-import { ValueError } from "@kiln/core";
+import { ValueError, npUtil } from "@kiln/core";
 
 /** Options of the autodiff transforms whose function may return `[out, aux]`. */
 export interface AuxOptions {
@@ -34,13 +34,12 @@ export function splitAuxOption(args: readonly unknown[]): { args: readonly unkno
  * boolean `hasAux`.
  * @example auxOptions("jvp", { hasAux: true }) // true
  */
-export function auxOptions(op: string, opts: unknown): boolean {
+export function auxOptions(op: npUtil.SignatureName, opts: unknown): boolean {
   if (opts === undefined) return false;
   if (opts === null || typeof opts !== "object" || Array.isArray(opts)) {
     throw new ValueError(`${op}: options must be an object such as { hasAux: true }, got ${opts === null ? "null" : Array.isArray(opts) ? "an array" : typeof opts}`);
   }
-  const unknown = Object.keys(opts).filter((k) => k !== "hasAux");
-  if (unknown.length) throw new ValueError(`${op}: unknown option(s) ${unknown.join(", ")}; expected hasAux`);
+  npUtil.checkOptionKeys(op, opts);
   const { hasAux } = opts as AuxOptions;
   if (hasAux !== undefined && typeof hasAux !== "boolean") throw new ValueError(`${op}: hasAux must be a boolean, got ${typeof hasAux}`);
   return hasAux === true;

@@ -152,7 +152,7 @@ export class GradientTransform {
   declare others: readonly AnyState[];
 
   constructor(fn: AnyFunction, opts: GradientTransformOptions<any>) {
-    opts ??= {} as GradientTransformOptions<any>;
+    opts = npUtil.optionsOf("GradientTransform", opts);
     const op = opts.transform?.name || "GradientTransform";
     if (typeof fn !== "function") throw new ValueError(`${op}: expected a function to transform, got ${describe(fn)}`);
     checkNotAsync(op, fn);

@@ -44,11 +44,13 @@ export interface VmapOptions {
 const isTensor = (v: unknown): v is Tensor => v instanceof Tensor;
 const fmtShape = (shape: readonly number[]): string => `[${shape.join(", ")}]`;
 
-function checkSpec(what: string, spec: unknown): void {
+function checkSpec(what: string, spec: unknown, depth = 0): void {
   if (spec === null || (typeof spec === "number" && Number.isInteger(spec))) return;
-  if (Array.isArray(spec)) return spec.forEach((s) => checkSpec(what, s));
+  // Axis specs mirror pytrees, which are a few levels deep: past 64 the spec contains itself.
+  if (depth >= 64) throw new ValueError(`vmap: ${what} is nested deeper than 64 levels (or contains itself)`);
+  if (Array.isArray(spec)) return spec.forEach((s) => checkSpec(what, s, depth + 1));
   if (spec !== undefined && typeof spec === "object" && Object.getPrototypeOf(spec) === Object.prototype) {
-    return Object.values(spec as object).forEach((s) => checkSpec(what, s));
+    return Object.values(spec as object).forEach((s) => checkSpec(what, s, depth + 1));
   }
   throw new ValueError(`vmap: ${what} entries must be integers or null (or arrays/objects of them), got ${describeValue(spec)}`);
 }

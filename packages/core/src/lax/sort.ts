@@ -101,7 +101,7 @@ export interface CumulativeOptions {
   reverse?: boolean;
 }
 
-function cumulativeInput(op: string, x: ArrayLike, options: CumulativeOptions | undefined, boolOk: boolean): { t: Tensor; axis: number; reverse: boolean } {
+function cumulativeInput(op: "lax.cumsum" | "lax.cumprod" | "lax.cummax" | "lax.cummin", x: ArrayLike, options: CumulativeOptions | undefined, boolOk: boolean): { t: Tensor; axis: number; reverse: boolean } {
   const opts = optionsOf(op, options);
   const t = asTensor(x, op);
   if (t.ndim === 0) throw new ShapeError(`${op}: needs an array of at least 1 dimension, got a 0-d array`);

@@ -105,7 +105,7 @@ export interface CumulativeSumOptions {
   includeInitial?: boolean;
 }
 
-function cumulative(op: string, x: ArrayLike, options: CumulativeSumOptions | undefined, identity: number): Tensor {
+function cumulative(op: "cumulativeSum" | "cumulativeProd", x: ArrayLike, options: CumulativeSumOptions | undefined, identity: number): Tensor {
   const opts = optionsOf(op, options);
   let t = asTensor(x, op);
   // The array API treats a 0-d input as one element (jnp.cumulative_sum(5) is [5]).

@@ -12,10 +12,20 @@ import { type Shape, broadcastShapes, checkShape, fmtShape, sizeOf } from "../sh
 import { type ArrayLike, Tensor } from "../tensor.js";
 import { add, astype, equal, floor, multiply, subtract, where } from "./elementwise.js";
 import { type Positional, positionalOptions } from "./positional.js";
-import { apply, asTensor, astypeRaw, broadcastRaw, fullRaw, reshapeRaw, optionsOf } from "./util.js";
+import { MAX_NESTING, apply, asTensor, astypeRaw, broadcastRaw, fullRaw, reshapeRaw, optionsOf } from "./util.js";
 
 export interface DTypeOption {
   dtype?: DType;
+  /**
+   * JAX's / jax-js's `device`: kiln places arrays on the active backend, so only its name (or
+   * jax-js's alias: "wasm" for cpu, "webgl" for gpujs) is accepted; any other is a ValueError.
+   */
+  device?: string;
+}
+
+/** `zerosLike`/`onesLike`/`fullLike`: the dtype and, as in JAX, an optional `shape` replacing `x`'s. */
+export interface LikeOptions extends DTypeOption {
+  shape?: readonly number[];
 }
 
 export interface ArrayOptions extends DTypeOption {
@@ -48,9 +58,10 @@ export function array(v: ArrayLike, opts: ArrayOptions = {}): Tensor {
   return t.weak ? new Tensor(t.node, false) : t;
 }
 
-function isAllBool(v: unknown): boolean {
+function isAllBool(v: unknown, depth = 0): boolean {
   if (typeof v === "boolean") return true;
-  if (Array.isArray(v)) return v.length > 0 && v.every(isAllBool);
+  // Past the nesting limit the answer does not matter: asTensor rejects the data with a ShapeError.
+  if (Array.isArray(v)) return depth <= MAX_NESTING && v.length > 0 && v.every((e) => isAllBool(e, depth + 1));
   return false;
 }
 
@@ -124,7 +135,7 @@ function fullImpl(op: string, shape: readonly number[], value: ArrayLike, opts: 
  * Zeros with the shape and dtype of `x` (or `dtype`).
  * @example np.zerosLike(np.array([1, 2], { dtype: "int32" })) // [0, 0] int32
  */
-export function zerosLike(x: ArrayLike, opts: DTypeOption = {}): Tensor {
+export function zerosLike(x: ArrayLike, opts: LikeOptions = {}): Tensor {
   opts = optionsOf("zerosLike", opts);
   return fullLikeImpl("zerosLike", x, 0, opts);
 }
@@ -133,7 +144,7 @@ export function zerosLike(x: ArrayLike, opts: DTypeOption = {}): Tensor {
  * Ones with the shape and dtype of `x` (or `dtype`).
  * @example np.onesLike([[1, 2]]) // [[1, 1]] float32
  */
-export function onesLike(x: ArrayLike, opts: DTypeOption = {}): Tensor {
+export function onesLike(x: ArrayLike, opts: LikeOptions = {}): Tensor {
   opts = optionsOf("onesLike", opts);
   return fullLikeImpl("onesLike", x, 1, opts);
 }
@@ -143,15 +154,15 @@ export function onesLike(x: ArrayLike, opts: DTypeOption = {}): Tensor {
  * int32 `x` with 2.5 gives 2 (NumPy).
  * @example np.fullLike(np.array([1, 2]), 5) // [5, 5] float32
  */
-export function fullLike(x: ArrayLike, value: ArrayLike, opts: DTypeOption = {}): Tensor {
+export function fullLike(x: ArrayLike, value: ArrayLike, opts: LikeOptions = {}): Tensor {
   opts = optionsOf("fullLike", opts);
   return fullLikeImpl("fullLike", x, value, opts);
 }
 
-function fullLikeImpl(op: string, x: ArrayLike, value: ArrayLike, opts: DTypeOption): Tensor {
+function fullLikeImpl(op: string, x: ArrayLike, value: ArrayLike, opts: LikeOptions): Tensor {
   const t = asTensor(x, op);
   const dtype = opts.dtype === undefined ? t.dtype : checkDType(opts.dtype, op);
-  return fillTensor(op, t.shape, value, dtype);
+  return fillTensor(op, opts.shape === undefined ? t.shape : checkShape(op, opts.shape), value, dtype);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -204,7 +215,7 @@ function progression(n: number, start: number, step: number, dtype: DType): Tens
 export function arange(start: number, stop?: number | DTypeOption, step?: number | DTypeOption, opts?: DTypeOption): Tensor {
   // Options may follow any number of positional arguments.
   const pos = [start, stop, step].filter((a): a is number => a !== undefined && (typeof a !== "object" || a === null));
-  const o = [stop, step, opts].find((a): a is DTypeOption => typeof a === "object" && a !== null) ?? {};
+  const o = optionsOf("arange", [stop, step, opts].find((a): a is DTypeOption => typeof a === "object" && a !== null) ?? {});
   if (pos.length === 0) throw new ValueError(`arange: expected arange(stop), arange(start, stop) or arange(start, stop, step)`);
   const [a, b, c] = pos.length === 1 ? [0, pos[0], 1] : [pos[0], pos[1], pos[2] ?? 1];
   const lo = checkFinite("arange", "start", a);

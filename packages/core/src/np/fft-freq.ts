@@ -9,7 +9,7 @@ import { checkShape, normAxes } from "../shape.js";
 import { type ArrayLike, Tensor } from "../tensor.js";
 import { type Complex, type ComplexLike, asComplex, isComplex, lengthOf } from "./fft-complex.js";
 import { roll } from "./shape-extra.js";
-import { asTensor } from "./util.js";
+import { asTensor, optionsOf } from "./util.js";
 
 /** Options of `fftfreq` and `rfftfreq`. */
 export interface FftFreqOptions {
@@ -17,12 +17,12 @@ export interface FftFreqOptions {
   readonly dtype?: DType;
 }
 
-function freqs(op: string, n: number, d: number, options: FftFreqOptions | undefined, countOf: (n: number) => number, k: (i: number) => number): Tensor {
+function freqs(op: "fft.fftfreq" | "fft.rfftfreq", n: number, d: number, options: FftFreqOptions | undefined, countOf: (n: number) => number, k: (i: number) => number): Tensor {
   lengthOf(op, n);
   const count = countOf(n);
   checkShape(op, [count]);
   if (typeof d !== "number" || !(d !== 0) || !Number.isFinite(d)) throw new ValueError(`${op}: the sample spacing d must be a finite non-zero number, got ${describeValue(d)}`);
-  const dtype = options?.dtype ?? "float32";
+  const dtype = optionsOf(op, options).dtype ?? "float32";
   if (!isFloat(dtype)) throw new DTypeError(`${op}: dtype must be a float dtype, got ${describeValue(dtype)}`);
   // Straight into the result's storage, not through a JS array: V8 aborts the process on JS arrays
   // past ~10^8 elements, while a typed allocation that fails is a ShapeError (allocTyped). Each

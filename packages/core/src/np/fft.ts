@@ -10,7 +10,7 @@ import {
   type Complex, type ComplexLike, type FftNorm, asComplex, asReal, axisOf, conj, dftAlong, lengthOf, moveAxisLast, moveLast,
   normOf, resizeLast, swapNorm,
 } from "./fft-complex.js";
-import { apply, asTensor, broadcastRaw, optionsOf } from "./util.js";
+import { apply, asTensor, broadcastRaw, optionsOf, type SignatureName } from "./util.js";
 import { type Positional, positionalOptions } from "./positional.js";
 
 /** Options of the 1-D transforms. */
@@ -33,7 +33,7 @@ export interface FftnOptions {
   readonly norm?: FftNorm;
 }
 
-function fft1(op: string, a: ComplexLike, options: FftOptions | undefined, inverse: boolean): Complex {
+function fft1(op: "fft.fft" | "fft.ifft", a: ComplexLike, options: FftOptions | undefined, inverse: boolean): Complex {
   const { n, axis, norm } = optionsOf(op, options);
   const z = asComplex(op, a);
   return dftAlong(op, z, axisOf(op, z, axis), n, inverse, normOf(op, norm));
@@ -145,7 +145,7 @@ export function ihfft(a: ArrayLike, options?: FftOptions): Complex {
 }
 
 /** The normalized `axes` and lengths `s` of an n-D transform (JAX: repeated axes are a ValueError). */
-function axesOf(op: string, z: Complex, options: FftnOptions | undefined, fallback: "all" | "last2"): { axes: number[]; s: (number | undefined)[]; norm: FftNorm } {
+function axesOf(op: SignatureName, z: Complex, options: FftnOptions | undefined, fallback: "all" | "last2"): { axes: number[]; s: (number | undefined)[]; norm: FftNorm } {
   const { s, axes, norm } = optionsOf(op, options);
   const rank = z.re.ndim;
   if (s !== undefined && !Array.isArray(s)) throw new ValueError(`${op}: s must be an array of lengths, got ${jsonOf(s)}`);
@@ -157,7 +157,7 @@ function axesOf(op: string, z: Complex, options: FftnOptions | undefined, fallba
   return { axes: list, s: list.map((_, i) => (s ? lengthOf(op, s[i], `s[${i}]`) : undefined)), norm: normOf(op, norm) };
 }
 
-function fftn1(op: string, a: ComplexLike, options: FftnOptions | undefined, inverse: boolean, fallback: "all" | "last2"): Complex {
+function fftn1(op: SignatureName, a: ComplexLike, options: FftnOptions | undefined, inverse: boolean, fallback: "all" | "last2"): Complex {
   let z = asComplex(op, a);
   const { axes, s, norm } = axesOf(op, z, options, fallback);
   axes.forEach((ax, i) => (z = dftAlong(op, z, ax, s[i], inverse, norm)));
@@ -196,7 +196,7 @@ export function ifft2(a: ComplexLike, options?: FftnOptions): Complex {
   return fftn1("fft.ifft2", a, options, true, "last2");
 }
 
-function rfftn1(op: string, a: ArrayLike, options: FftnOptions | undefined, fallback: "all" | "last2"): Complex {
+function rfftn1(op: SignatureName, a: ArrayLike, options: FftnOptions | undefined, fallback: "all" | "last2"): Complex {
   let z = asComplex(op, asReal(op, a));
   const { axes, s, norm } = axesOf(op, z, options, fallback);
   if (axes.length === 0) return z;
@@ -206,7 +206,7 @@ function rfftn1(op: string, a: ArrayLike, options: FftnOptions | undefined, fall
   return z;
 }
 
-function irfftn1(op: string, a: ComplexLike, options: FftnOptions | undefined, fallback: "all" | "last2"): Tensor {
+function irfftn1(op: SignatureName, a: ComplexLike, options: FftnOptions | undefined, fallback: "all" | "last2"): Tensor {
   let z = asComplex(op, a);
   const { axes, s, norm } = axesOf(op, z, options, fallback);
   if (axes.length === 0) return z.re;

@@ -14,7 +14,7 @@ import { type Shape, broadcastShapes, fmtShape, normAxis, sizeOf, stridesOf } fr
 import { type ArrayLike, Tensor } from "../tensor.js";
 import { add, clip, less, minimum, multiply, where } from "./elementwise.js";
 import { transpose } from "./shape.js";
-import { apply, asTensor, astypeRaw, broadcastRaw, reshapeRaw, optionsOf } from "./util.js";
+import { apply, asTensor, astypeRaw, broadcastRaw, checkNesting, reshapeRaw, optionsOf } from "./util.js";
 import { type Positional, positionalOptions } from "./positional.js";
 
 /** A slice object: `slice(start?, stop?, step?)`; null means "default", as Python's None. */
@@ -84,6 +84,7 @@ function checkIntIndex(op: string, i: number, axis: number, n: number): number {
 function indexTensor(op: string, v: ArrayLike, axis: number, n: number): Tensor {
   if (typeof v === "boolean") throw new DTypeError(`${op}: a boolean is not a valid index`);
   if (typeof v === "number") return asTensor(checkIntIndex(op, v, axis, n), op, "int32");
+  checkNesting(op, v);
   if (Array.isArray(v) && !holdsTensor(v)) {
     const check = (e: unknown): unknown => {
       if (Array.isArray(e)) return e.map(check);

@@ -21,7 +21,7 @@ export interface EighOptions {
 }
 
 /** The matrix whose lower triangle the primitive reads, after the options are applied. */
-function eighInput(op: string, a: ArrayLike, options: EighOptions | undefined): Tensor {
+function eighInput(op: "linalg.eigh" | "linalg.eigvalsh", a: ArrayLike, options: EighOptions | undefined): Tensor {
   const opts = optionsOf(op, options);
   const uplo = opts.UPLO ?? "L";
   if (uplo !== "L" && uplo !== "U") throw new ValueError(`${op}: UPLO must be "L" or "U", got ${JSON.stringify(uplo)}`);

@@ -533,12 +533,12 @@ export function nancumsum(x: ArrayLike, options?: CumulativeOptions): Tensor {
  * @example np.arrayEqual([1, 2], [1, 2]) // true
  * @example np.arrayEqual([1, NaN], [1, NaN], { equalNan: true }) // true
  */
-export function arrayEqual(a: ArrayLike, b: ArrayLike, options?: { equalNan?: boolean }): Tensor {
+export function arrayEqual(a: ArrayLike, b: ArrayLike, options?: { equalNan?: boolean; /** jax-js's spelling of equalNan. */ equalNaN?: boolean }): Tensor {
   const opts = optionsOf("arrayEqual", options);
   const x = asTensor(a, "arrayEqual"), y = asTensor(b, "arrayEqual");
   if (!shapeEq(x.shape, y.shape)) return fullRaw([], 0, "bool");
   let eq = equal(x, y);
-  if (opts.equalNan) eq = logicalOr(eq, logicalAnd(isnanAny(x), isnanAny(y)));
+  if (opts.equalNan ?? opts.equalNaN) eq = logicalOr(eq, logicalAnd(isnanAny(x), isnanAny(y)));
   return all(eq);
 }
 
@@ -569,6 +569,8 @@ export interface IsCloseOptions {
   atol?: number;
   /** NaNs in the same place count as equal. Default false. */
   equalNan?: boolean;
+  /** jax-js's spelling of `equalNan`. */
+  equalNaN?: boolean;
 }
 
 /**
@@ -583,7 +585,7 @@ export function isclose(a: ArrayLike, b: ArrayLike, options?: IsCloseOptions): T
   const [x, y] = floatPair("isclose", a, b);
   const near = logicalAnd(lessEqual(abs(subtract(x, y)), add(atol, multiply(rtol, abs(y)))), isfinite(y));
   const close = logicalOr(near, equal(x, y));
-  return opts.equalNan ? logicalOr(close, logicalAnd(isnan(x), isnan(y))) : close;
+  return (opts.equalNan ?? opts.equalNaN) ? logicalOr(close, logicalAnd(isnan(x), isnan(y))) : close;
 }
 
 /**
@@ -591,7 +593,7 @@ export function isclose(a: ArrayLike, b: ArrayLike, options?: IsCloseOptions): T
  * @example np.allclose([1, 2], [1, 2.00001]) // true
  */
 export function allclose(a: ArrayLike, b: ArrayLike, options?: IsCloseOptions): Tensor {
-  return all(isclose(a, b, options));
+  return all(isclose(a, b, optionsOf("allclose", options)));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -74,7 +74,7 @@ export function atleast3d(...xs: ArrayLike[]): Tensor | Tensor[] {
  * @example np.empty([2, 2]) // [[0, 0], [0, 0]]
  */
 export function empty(shape: readonly number[], opts: DTypeOption = {}): Tensor {
-  return zeros(shape, opts);
+  return zeros(shape, optionsOf("empty", opts));
 }
 
 /**
@@ -82,7 +82,7 @@ export function empty(shape: readonly number[], opts: DTypeOption = {}): Tensor 
  * @example np.identity(2, { dtype: "int32" }) // [[1, 0], [0, 1]]
  */
 export function identity(n: number, opts: DTypeOption = {}): Tensor {
-  return eye(n, opts);
+  return eye(n, optionsOf("identity", opts));
 }
 
 /**
@@ -131,7 +131,7 @@ export interface NonzeroOptions {
 }
 
 /** The flat int32 positions of `t`'s nonzeros in `size` slots (padding reads 0), which slots are real, and the fill. */
-function nonzeroFlat(op: string, t: Tensor, options: NonzeroOptions | undefined): { pos: Tensor; real: Tensor; fill: number } {
+function nonzeroFlat(op: "flatnonzero" | "nonzero" | "argwhere", t: Tensor, options: NonzeroOptions | undefined): { pos: Tensor; real: Tensor; fill: number } {
   const opts = optionsOf(op, options);
   const fill = opts.fillValue === undefined ? 0 : checkInt(op, "fillValue", opts.fillValue);
   const n = t.size;

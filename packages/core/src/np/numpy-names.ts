@@ -11,7 +11,7 @@ import {
   abs, add, ceil, divide, equal, floor, greater, isnan, less, logicalNot, maximum, multiply, round, sqrt, square,
   subtract, where,
 } from "./elementwise.js";
-import { type ReduceOptions, type VarOptions, max, min, prod, sum } from "./reduce.js";
+import { type ReduceOptions, type VarOptions, ddofOf, max, min, prod, sum } from "./reduce.js";
 import { squeeze } from "./shape.js";
 import { isinf } from "./math-extra.js";
 import { asTensor, astypeRaw, optionsOf } from "./util.js";
@@ -130,7 +130,7 @@ export function nanvar(x: ArrayLike, options?: VarOptions): Tensor {
   const sq = sum(where(nan, 0, square(subtract(t, mean))), { axis: opts.axis, keepdims: opts.keepdims });
   const n = opts.keepdims ? count : squeeze(count, normAxes("nanvar", opts.axis, t.ndim));
   // NumPy clamps the divisor at 0: n <= ddof gives inf, or NaN for a zero numerator.
-  return divide(sq, maximum(subtract(n, opts.ddof ?? 0), 0));
+  return divide(sq, maximum(subtract(n, ddofOf("nanvar", opts)), 0));
 }
 
 /**

@@ -9,10 +9,16 @@
  * A positional value of the wrong kind, too many positional values, or a value given both
  * positionally and in the options object is a typed error naming the parameter: a value is never
  * silently dropped (the failure this replaced: `x.sum([0, 2], { keepdims: true })` lost keepdims).
+ *
+ * The same table (signatures.ts) lists every public function's option keys, so an options object
+ * with a key the function does not accept (`np.sum(x, { axes: 0 })`, `grad(f, { has_aux: true })`)
+ * is a ValueError naming the nearest valid key instead of a silently ignored option.
  */
 import { type DType } from "../dtype.js";
 import { ValueError, describeValue, jsonOf } from "../errors.js";
+import { activeExecutor } from "../realize.js";
 import { Tensor } from "../tensor.js";
+import { SIGNATURES } from "./signatures.js";
 
 /** What a positional value may be; the key names the check below. */
 interface KindValue {
@@ -34,8 +40,15 @@ interface KindValue {
   array: unknown;
   /** A list of integers (strides, dilations, a window). */
   ints: readonly number[];
+  /** A shape: an array of sizes, or one size (JAX's `shape=`). */
+  shape: number | readonly number[];
   /** Anything the function checks itself (vmap's in_axes, a conv's padding); not a plain object. */
   value: unknown;
+  /**
+   * JAX's / jax-js's `device=`: kiln places every array on the active backend, so only its name
+   * (or jax-js's spelling of it: "wasm" for cpu, "webgl" for gpujs) is accepted — never ignored.
+   */
+  device: string;
   /** NumPy's `out=`: kiln's arrays are immutable, so only null/undefined is accepted. */
   out: null;
   /** A NumPy parameter kiln does not have (it keeps later parameters at NumPy's positions): only null. */
@@ -43,6 +56,13 @@ interface KindValue {
 }
 export type ParamKind = keyof KindValue;
 
+/** jax-js's device names for kiln's backends. */
+const DEVICE_ALIASES: Readonly<Record<string, string>> = { wasm: "cpu", webgl: "gpujs" };
+const isActiveDevice = (v: unknown): boolean => {
+  if (typeof v !== "string") return false;
+  const active = activeExecutor().name;
+  return v === active || DEVICE_ALIASES[v] === active;
+};
 const isInt = (v: unknown): boolean => typeof v === "number" && Number.isInteger(v);
 const isArrayData = (v: unknown): boolean =>
   v instanceof Tensor || typeof v === "number" || typeof v === "boolean" || Array.isArray(v) || ArrayBuffer.isView(v);
@@ -59,7 +79,9 @@ const KIND_CHECKS: { readonly [K in ParamKind]: readonly [test: (v: unknown) => 
   string: [(v) => typeof v === "string", "a string"],
   array: [isArrayData, "an array, a Tensor or a number"],
   ints: [(v) => Array.isArray(v) && v.every(isInt), "an array of integers"],
+  shape: [(v) => isInt(v) || (Array.isArray(v) && v.every(isInt)), "a shape (an array of sizes)"],
   value: [() => true, "a value"],
+  device: [isActiveDevice, "the active backend's name (kiln places arrays on the active backend; setBackend changes it)"],
   out: [(v) => v === null, "null (kiln arrays are immutable: there is no out=)"],
   unsupported: [(v) => v === null, "null (kiln does not support this parameter)"],
 };
@@ -70,77 +92,21 @@ const KIND_CHECKS: { readonly [K in ParamKind]: readonly [test: (v: unknown) => 
  */
 const NULL_IS_VALUE: ReadonlySet<ParamKind> = new Set<ParamKind>(["nullableAxis", "axes", "value", "out", "unsupported"]);
 
-type Param = readonly [name: string, kind: ParamKind];
-
+/** One positional parameter: its options key and the kind of value it takes. */
+export type Param = readonly [name: string, kind: ParamKind];
 /**
- * Each function's NumPy/JAX parameters after its required (kiln-positional) arguments, in
- * NumPy's order. A name is the key of the function's options object. NumPy parameters kiln does
- * not have end the list (extra values are an error, never dropped), except `out`, which is kept
- * so that later parameters sit at NumPy's positions.
+ * A function's signature: its NumPy/JAX positional parameters after its required arguments, in
+ * NumPy's order, then (plain strings) the keys its options object also accepts (keyword-only).
  */
-export const POSITIONAL_PARAMS = {
-  // reductions: np.sum(a, axis, dtype, out, keepdims)
-  sum: [["axis", "axes"], ["dtype", "dtype"], ["out", "out"], ["keepdims", "bool"]],
-  prod: [["axis", "axes"], ["dtype", "dtype"], ["out", "out"], ["keepdims", "bool"]],
-  mean: [["axis", "axes"], ["dtype", "unsupported"], ["out", "out"], ["keepdims", "bool"]],
-  var: [["axis", "axes"], ["dtype", "unsupported"], ["out", "out"], ["ddof", "number"], ["keepdims", "bool"]],
-  std: [["axis", "axes"], ["dtype", "unsupported"], ["out", "out"], ["ddof", "number"], ["keepdims", "bool"]],
-  max: [["axis", "axes"], ["out", "out"], ["keepdims", "bool"]],
-  min: [["axis", "axes"], ["out", "out"], ["keepdims", "bool"]],
-  all: [["axis", "axes"], ["out", "out"], ["keepdims", "bool"]],
-  any: [["axis", "axes"], ["out", "out"], ["keepdims", "bool"]],
-  argmax: [["axis", "axes"], ["out", "out"], ["keepdims", "bool"]],
-  argmin: [["axis", "axes"], ["out", "out"], ["keepdims", "bool"]],
-  logsumexp: [["axis", "axes"], ["b", "unsupported"], ["keepdims", "bool"]],
-  cumsum: [["axis", "axes"], ["dtype", "dtype"], ["out", "out"]],
-  cumprod: [["axis", "axes"], ["dtype", "dtype"], ["out", "out"]],
-  nansum: [["axis", "axes"], ["dtype", "unsupported"], ["out", "out"], ["keepdims", "bool"]],
-  nanmean: [["axis", "axes"], ["dtype", "unsupported"], ["out", "out"], ["keepdims", "bool"]],
-  nanmax: [["axis", "axes"], ["out", "out"], ["keepdims", "bool"]],
-  nanmin: [["axis", "axes"], ["out", "out"], ["keepdims", "bool"]],
-  countNonzero: [["axis", "axes"], ["keepdims", "bool"]],
-  average: [["axis", "axes"], ["weights", "array"], ["returned", "bool"], ["keepdims", "bool"]],
-  // shape and order: np.diff(a, n, axis, prepend, append), np.split(ary, sections, axis) …
-  diff: [["n", "int"], ["axis", "axis"], ["prepend", "array"], ["append", "array"]],
-  trapezoid: [["x", "array"], ["dx", "number"], ["axis", "axis"]],
-  split: [["axis", "axis"]],
-  arraySplit: [["axis", "axis"]],
-  unstack: [["axis", "axis"]],
-  concatenate: [["axis", "nullableAxis"]],
-  stack: [["axis", "axis"], ["out", "out"]],
-  append: [["axis", "nullableAxis"]],
-  roll: [["axis", "axes"]],
-  repeat: [["axis", "axis"]],
-  sort: [["axis", "axes"]],
-  argsort: [["axis", "axes"]],
-  take: [["axis", "axis"], ["out", "out"], ["mode", "unsupported"]],
-  diagonal: [["offset", "int"], ["axis1", "axis"], ["axis2", "axis"]],
-  trace: [["offset", "int"], ["axis1", "axis"], ["axis2", "axis"], ["dtype", "dtype"], ["out", "out"]],
-  tri: [["k", "int"], ["dtype", "dtype"]],
-  vander: [["N", "int"], ["increasing", "bool"]],
-  unwrap: [["discont", "number"], ["axis", "axis"], ["period", "number"]],
-  convolve: [["mode", "string"]],
-  correlate: [["mode", "string"]],
-  // creation: np.linspace(start, stop, num, endpoint, retstep, dtype), logspace(…, endpoint, base, dtype)
-  linspace: [["endpoint", "bool"], ["retstep", "unsupported"], ["dtype", "dtype"]],
-  logspace: [["endpoint", "bool"], ["base", "number"], ["dtype", "dtype"]],
-  geomspace: [["endpoint", "bool"], ["dtype", "dtype"]],
-  "fft.fft": [["n", "int"], ["axis", "axis"], ["norm", "string"]],
-  "fft.ifft": [["n", "int"], ["axis", "axis"], ["norm", "string"]],
-  // lax: lax.top_k(operand, k, axis); conv_general_dilated(lhs, rhs, window_strides, padding, …)
-  "lax.topK": [["axis", "axis"]],
-  convGeneralDilated: [
-    ["windowStrides", "ints"], ["padding", "value"], ["lhsDilation", "ints"], ["rhsDilation", "ints"],
-    ["dimensionNumbers", "value"], ["featureGroupCount", "int"], ["batchGroupCount", "int"],
-    ["precision", "unsupported"], ["preferredElementType", "dtype"],
-  ],
-  // transforms and nn: vmap(fun, in_axes, out_axes); jax.nn.softmax(x, axis)
-  vmap: [["inAxes", "value"], ["outAxes", "value"]],
-  softmax: [["axis", "axes"]],
-  logSoftmax: [["axis", "axes"]],
-} as const satisfies Record<string, readonly Param[]>;
+export type Signature = readonly (Param | string)[];
 
-export type PositionalName = keyof typeof POSITIONAL_PARAMS;
+/** Every function in the table (np, lax, prng/random, transforms, nn, optim, backend setup). */
+export type SignatureName = keyof typeof SIGNATURES;
+
+/** The leading `Param`s of a signature (its positional part). */
+type LeadingParams<S> = S extends readonly [infer H, ...infer R] ? (H extends readonly [string, ParamKind] ? [H, ...LeadingParams<R>] : []) : [];
+/** The functions that take NumPy/JAX positional parameters (a non-empty positional part). */
+export type PositionalName = { [K in SignatureName]: LeadingParams<(typeof SIGNATURES)[K]> extends [] ? never : K }[SignatureName];
 
 type ValuesOf<S extends readonly Param[]> = { -readonly [I in keyof S]: S[I] extends readonly [string, infer K extends ParamKind] ? KindValue[K] | null | undefined : never };
 /** Every prefix of the positional values, each optionally followed by the options object. */
@@ -151,7 +117,139 @@ type Prefixes<T extends readonly unknown[], O> = T extends readonly [...infer In
  * optionally followed by its options object `O`.
  * @example function diff(a: ArrayLike, ...args: Positional<"diff", DiffOptions>): Tensor
  */
-export type Positional<K extends PositionalName, O> = Prefixes<ValuesOf<(typeof POSITIONAL_PARAMS)[K]>, O>;
+export type Positional<K extends PositionalName, O> = Prefixes<ValuesOf<LeadingParams<(typeof SIGNATURES)[K]>>, O>;
+
+/**
+ * Kinds an options-object value is checked against too (`{ keepdims: "yes" }`, `{ n: 1.5 }`):
+ * the plain scalar kinds. Axes, dtypes and array data are left to the function, whose own checks
+ * give the more specific IndexError / DTypeError.
+ */
+const OPTION_VALUE_KINDS: ReadonlySet<ParamKind> = new Set<ParamKind>(["bool", "int", "number", "string", "device"]);
+
+/** A signature, precomputed once per function on first use: the positional part and the valid keys. */
+interface Compiled {
+  readonly params: readonly Param[];
+  readonly keys: ReadonlySet<string>;
+  /** Keys whose only accepted value is null/undefined (NumPy's `out=`, parameters kiln lacks). */
+  readonly nullOnly: ReadonlySet<string>;
+  /** Keys whose options-object value is checked against their kind. */
+  readonly valueKinds: ReadonlyMap<string, ParamKind>;
+}
+const COMPILED = new Map<string, Compiled>();
+
+function compiled(name: SignatureName): Compiled {
+  let c = COMPILED.get(name);
+  if (c === undefined) {
+    const sig: Signature = SIGNATURES[name];
+    const params = sig.filter((p): p is Param => typeof p !== "string");
+    const nullOnly = new Set(params.filter((p) => p[1] === "out" || p[1] === "unsupported").map((p) => p[0]));
+    const valueKinds = new Map<string, ParamKind>(params.filter((p) => OPTION_VALUE_KINDS.has(p[1])));
+    // The keyword-only key "device" is always a device (the creation functions, as in jax-js).
+    if (sig.includes("device")) valueKinds.set("device", "device");
+    c = { params, keys: new Set(sig.map((p) => (typeof p === "string" ? p : p[0]))), nullOnly, valueKinds };
+    COMPILED.set(name, c);
+  }
+  return c;
+}
+
+/**
+ * The option keys a table function accepts, in signature order.
+ * @example optionKeys("grad") // ["argnums", "gradStates", "hasAux", "returnValue"]
+ */
+export function optionKeys(name: SignatureName): readonly string[] {
+  return [...compiled(name).keys];
+}
+
+/** Edit distance (insert, delete, substitute, swap of neighbours) between two short keys. */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = v;
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/**
+ * The valid key a misspelt one most likely meant: the same key in another spelling (`keep_dims`,
+ * `has_aux`, `KeepDims`), else the closest within a few edits (`axes` → `axis`), else none.
+ * @example nearestKey("has_aux", ["argnums", "hasAux"]) // "hasAux"
+ */
+export function nearestKey(bad: string, valid: Iterable<string>): string | undefined {
+  const fold = (k: string): string => k.replace(/[_-]/g, "").toLowerCase();
+  const target = fold(bad);
+  let best: string | undefined, bestD = Infinity;
+  for (const k of valid) {
+    const d = fold(k) === target ? 0 : editDistance(target, fold(k));
+    if (d < bestD) [best, bestD] = [k, d];
+  }
+  if (best === undefined) return undefined;
+  // Short keys allow one edit, longer ones up to three ("ax" must not suggest "n"); a shared stem
+  // also counts (order → ord, policies → policy, reduce → reduction).
+  const other = fold(best);
+  let stem = 0;
+  while (stem < target.length && target[stem] === other[stem]) stem++;
+  const close = bestD <= Math.max(1, Math.min(3, Math.floor(target.length / 3)));
+  return close || stem >= Math.max(3, Math.min(target.length, other.length) - 2) ? best : undefined;
+}
+
+/**
+ * Checks that every own key of an options object is one `name` accepts: a misspelt key (`axes`
+ * for `axis`) is a ValueError naming the function, the key and the nearest valid one, never a
+ * silently ignored option. NumPy parameters kiln lacks (`out`) accept only null/undefined.
+ * Cheap (a precomputed Set per function); transforms call it when they are built or traced only.
+ * @example checkOptionKeys("sum", { axes: 0 }) // throws ValueError: sum: unknown option 'axes' (did you mean 'axis'?); …
+ */
+export function checkOptionKeys(name: SignatureName, opts: object, op: string = name): void {
+  const { keys, nullOnly, valueKinds } = compiled(name);
+  checkKeysIn(op, opts, keys);
+  if (nullOnly.size === 0 && valueKinds.size === 0) return;
+  const o = opts as Record<string, unknown>;
+  for (const k of nullOnly) {
+    const v = o[k];
+    if (v !== undefined && v !== null) {
+      const why = k === "out" ? "kiln arrays are immutable: there is no out=" : "kiln does not support this parameter";
+      throw new ValueError(`${op}: ${k} must be null or absent (${why}), got ${v instanceof Tensor ? "a Tensor" : jsonOf(v)}`);
+    }
+  }
+  for (const [k, kind] of valueKinds) {
+    const v = o[k];
+    if (v === undefined || v === null) continue;
+    const [test, expected] = KIND_CHECKS[kind];
+    if (!test(v)) throw new ValueError(`${op}: option ${k} must be ${expected}, got ${v instanceof Tensor ? "a Tensor" : jsonOf(v)}`);
+  }
+}
+
+/**
+ * The key check of `checkOptionKeys` against an explicit key set, for options whose keys are a
+ * typed record next to their defaults (the neuron models' and surrogates' parameters), not a
+ * table entry: the same error, naming the nearest valid key.
+ * @example checkKeysIn("LIF", { tau_m: 5 }, new Set(["tau", "vTh"])) // throws ValueError … (did you mean 'tau'?)
+ */
+export function checkKeysIn(op: string, opts: object, keys: ReadonlySet<string>): void {
+  for (const k of Object.keys(opts)) {
+    if (keys.has(k)) continue;
+    const near = nearestKey(k, keys);
+    const list = keys.size ? `its options are ${[...keys].join(", ")}` : "it takes no options";
+    throw new ValueError(`${op}: unknown option '${k}'${near === undefined ? "" : ` (did you mean '${near}'?)`}; ${list}`);
+  }
+}
+
+/**
+ * An options argument's shape only (absent → `{}`, a non-object → ValueError), for callers that
+ * check the keys themselves with `checkKeysIn`.
+ * @example optionsObject("LIF", undefined) // {}
+ */
+export function optionsObject<O extends object>(op: string, opts: O | undefined | null): O {
+  if (opts === undefined) return {} as O;
+  if (opts === null || typeof opts !== "object" || Array.isArray(opts) || opts instanceof Tensor) {
+    throw new ValueError(`${op}: options must be an object, got ${opts instanceof Tensor ? "a Tensor" : describeValue(opts)}`);
+  }
+  return opts;
+}
 
 /** A plain `{...}` object: the options argument, as opposed to array data or a Tensor. */
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -162,15 +260,14 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 /**
  * An options argument, checked: absent gives `{}`; anything but a plain object (null, a number, an
- * array) is a ValueError instead of a TypeError on the first property read.
- * @example optionsOf("norm", undefined) // {}; optionsOf("norm", null) throws ValueError
+ * array) is a ValueError instead of a TypeError on the first property read, and a key `name` does
+ * not accept is a ValueError naming the nearest valid key. `op` names the function in errors.
+ * @example optionsOf("zeros", undefined) // {}; optionsOf("zeros", { dtpye: "int32" }) throws ValueError (did you mean 'dtype'?)
  */
-export function optionsOf<O extends object>(op: string, opts: O | undefined | null): O {
-  if (opts === undefined) return {} as O;
-  if (opts === null || typeof opts !== "object" || Array.isArray(opts)) {
-    throw new ValueError(`${op}: options must be an object, got ${describeValue(opts)}`);
-  }
-  return opts;
+export function optionsOf<O extends object>(name: SignatureName, opts: O | undefined | null, op: string = name): O {
+  const o = optionsObject(op, opts);
+  if (opts !== undefined) checkOptionKeys(name, o, op);
+  return o;
 }
 
 /**
@@ -182,11 +279,12 @@ export function optionsOf<O extends object>(op: string, opts: O | undefined | nu
  * positionalOptions("diff", [1, "x"]);            // throws ValueError: diff: axis must be an integer axis, got "x"
  */
 export function positionalOptions<O extends object>(name: PositionalName, args: readonly unknown[], op: string = name): O {
-  const params: readonly Param[] = POSITIONAL_PARAMS[name];
+  const { params } = compiled(name);
   let values = args;
   let opts: Record<string, unknown> = {};
   const last = args[args.length - 1];
   if (isPlainObject(last)) {
+    checkOptionKeys(name, last, op);
     opts = last;
     values = args.slice(0, -1);
   }

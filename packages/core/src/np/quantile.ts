@@ -53,10 +53,11 @@ function lerp(lo: Tensor, hi: Tensor, g: Tensor): Tensor {
   return where(greaterEqual(g, 0.5), subtract(hi, multiply(d, subtract(1, g))), add(lo, multiply(d, g)));
 }
 
-function quantiles(op: string, x: ArrayLike, q: number | readonly number[], opts: QuantileOptions, skipNan: boolean, scale = 1): Tensor {
-  const o = optionsOf(op, opts);
+/** The shared body; `o` is already checked by the public function (median adds its own method). */
+function quantiles(op: string, x: ArrayLike, q: number | readonly number[], o: QuantileOptions, skipNan: boolean, scale = 1): Tensor {
   const method = o.method ?? "linear";
   if (!Object.hasOwn(METHODS, method)) throw new ValueError(`${op}: method must be one of ${Object.keys(METHODS).join(", ")}, got ${describeValue(method)}`);
+  if (typeof q !== "number" && !Array.isArray(q)) throw new ValueError(`${op}: q must be a number or an array of numbers, got ${describeValue(q)}`);
   const qs = (typeof q === "number" ? [q] : [...q]).map((v) => {
     if (typeof v !== "number" || !(v / scale >= 0 && v / scale <= 1)) {
       throw new ValueError(`${op}: q must be in [0, ${scale}], got ${describeValue(v)}`);
@@ -105,7 +106,7 @@ function quantiles(op: string, x: ArrayLike, q: number | readonly number[], opts
  * @example np.quantile([1, 2, 3, 4], 0.4, { method: "lower" }) // 2
  */
 export function quantile(x: ArrayLike, q: number | readonly number[], options: QuantileOptions = {}): Tensor {
-  return quantiles("quantile", x, q, options, false);
+  return quantiles("quantile", x, q, optionsOf("quantile", options), false);
 }
 
 /**
@@ -113,7 +114,7 @@ export function quantile(x: ArrayLike, q: number | readonly number[], options: Q
  * @example np.percentile([1, 2, 3, 4, 5], 25) // 2
  */
 export function percentile(x: ArrayLike, q: number | readonly number[], options: QuantileOptions = {}): Tensor {
-  return quantiles("percentile", x, q, options, false, 100);
+  return quantiles("percentile", x, q, optionsOf("percentile", options), false, 100);
 }
 
 /**
@@ -130,7 +131,7 @@ export function median(x: ArrayLike, options: Omit<QuantileOptions, "method"> = 
  * @example np.nanquantile([1, NaN, 3], 0.5) // 2
  */
 export function nanquantile(x: ArrayLike, q: number | readonly number[], options: QuantileOptions = {}): Tensor {
-  return quantiles("nanquantile", x, q, options, true);
+  return quantiles("nanquantile", x, q, optionsOf("nanquantile", options), true);
 }
 
 /**
@@ -138,7 +139,7 @@ export function nanquantile(x: ArrayLike, q: number | readonly number[], options
  * @example np.nanpercentile([1, NaN, 3], 50) // 2
  */
 export function nanpercentile(x: ArrayLike, q: number | readonly number[], options: QuantileOptions = {}): Tensor {
-  return quantiles("nanpercentile", x, q, options, true, 100);
+  return quantiles("nanpercentile", x, q, optionsOf("nanpercentile", options), true, 100);
 }
 
 /**

@@ -20,6 +20,17 @@ export interface ReduceOptions {
 export interface VarOptions extends ReduceOptions {
   /** Delta degrees of freedom (NumPy's ddof): the divisor is `n - ddof`. Default 0. */
   ddof?: number;
+  /** The array API's (and JAX's, jax-js's) name for `ddof`; give one of the two. */
+  correction?: number;
+}
+
+/**
+ * `ddof`, or its array-API name `correction` (both given is a ValueError).
+ * @example ddofOf("var", { correction: 1 }) // 1
+ */
+export function ddofOf(op: string, opts: VarOptions): number {
+  if (opts.ddof !== undefined && opts.correction !== undefined) throw new ValueError(`${op}: give ddof or correction (its array-API name), not both`);
+  return opts.ddof ?? opts.correction ?? 0;
 }
 export interface SumOptions extends ReduceOptions {
   /** Accumulate (and return) in this dtype; default: the input's, with bool counted as int32. */
@@ -143,7 +154,7 @@ export function std(x: ArrayLike, ...args: Positional<"std", VarOptions>): Tenso
 }
 
 function variance(op: "var" | "std", x: ArrayLike, opts: VarOptions): Tensor {
-  const ddof = opts.ddof ?? 0;
+  const ddof = ddofOf(op, opts);
   if (typeof ddof !== "number" || !Number.isFinite(ddof)) throw new ValueError(`${op}: ddof must be a finite number, got ${String(ddof)}`);
   const t = floatInput(op, x);
   const axes = axesOf(op, t, opts);

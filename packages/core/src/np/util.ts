@@ -11,11 +11,32 @@ import { type Shape, broadcastShapes, fmtShape, shapeEq, sizeOf } from "../shape
 import { allocTyped, castScalar, storedScalar } from "../dtype.js";
 import { type ArrayLike, Tensor } from "../tensor.js";
 
-/** Infers the shape of nested JS arrays; throws a ShapeError for ragged input. */
+/**
+ * The deepest nesting of JS arrays accepted as array data: NumPy's limit on dimensions (64). It
+ * also stops an array that contains itself, which would otherwise recurse until the JS stack
+ * overflows (a RangeError instead of a typed error).
+ */
+export const MAX_NESTING = 64;
+
+/**
+ * Checks that nested JS arrays stay within MAX_NESTING levels (so they cannot contain
+ * themselves) before a recursive walk over them; a ShapeError naming `op` otherwise.
+ * @example checkNesting("take", [[0, 1], [2]]) // fine; a self-containing array throws ShapeError
+ */
+export function checkNesting(op: string, v: unknown, depth = 0): void {
+  if (!Array.isArray(v)) return;
+  if (depth >= MAX_NESTING) throw new ShapeError(`${op}: nested arrays deeper than ${MAX_NESTING} levels (NumPy's dimension limit), or an array that contains itself`);
+  for (const e of v) checkNesting(op, e, depth + 1);
+}
+
+/** Infers the shape of nested JS arrays; throws a ShapeError for ragged, cyclic or too deep input. */
 function nestedShape(v: unknown, op: string): number[] {
   const shape: number[] = [];
   let cur: unknown = v;
   while (Array.isArray(cur)) {
+    if (shape.length === MAX_NESTING) {
+      throw new ShapeError(`${op}: nested arrays deeper than ${MAX_NESTING} levels (NumPy's dimension limit), or an array that contains itself`);
+    }
     shape.push(cur.length);
     cur = cur[0];
   }
@@ -144,7 +165,7 @@ function checkIntRange(op: string, v: number, dt: "int32" | "uint8" | "uint32"):
   }
 }
 
-export { optionsOf, positionalOptions, isPlainObject, type Positional } from "./positional.js";
+export { checkKeysIn, checkOptionKeys, optionsObject, optionsOf, positionalOptions, isPlainObject, type Positional, type SignatureName } from "./positional.js";
 
 /**
  * The most arrays one call may return as a list (`split`, `arraySplit`, `unstack`…): each is a

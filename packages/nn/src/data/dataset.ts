@@ -3,7 +3,7 @@
  * Tensors. Nothing here knows about models or training loops (no framework lock-in): a batch is a
  * plain `{ name: Tensor }` record that any step function takes.
  */
-import { type ArrayLike, type DType, ShapeError, Tensor, ValueError, describeValue, jsonOf, np, prng } from "@kiln/core";
+import { type ArrayLike, type DType, ShapeError, Tensor, ValueError, describeValue, jsonOf, np, npUtil, prng } from "@kiln/core";
 import { Batches } from "./batches.js";
 import { DatasetSource, epochOrderSync } from "./columns.js";
 
@@ -97,7 +97,7 @@ export class Dataset<K extends string = string> {
   batch(size: number, opts: BatchOptions = {}): Batches<K> {
     const op = "Dataset.batch";
     if (!Number.isSafeInteger(size) || size < 1) throw new ValueError(`${op}: the batch size must be a positive integer, got ${describeValue(size)}`);
-    if (opts === null || typeof opts !== "object") throw new ValueError(`${op}: options must be an object, got ${describeValue(opts)}`);
+    opts = npUtil.optionsOf(op, opts);
     const drop = opts.dropRemainder ?? false;
     if (typeof drop !== "boolean") throw new ValueError(`${op}: dropRemainder must be a boolean, got ${describeValue(drop)}`);
     return new Batches(this.#source, this.#key, size, drop);

@@ -158,9 +158,8 @@ function broadcastsTo(shape: readonly number[], target: readonly number[]): bool
  * `V_th` would otherwise be ignored silently and the model would run with the default.
  */
 export function modelOptions<O extends object>(who: string, opts: O | undefined, known: { readonly [K in keyof Required<O>]: 1 }): O {
-  const o = npUtil.optionsOf(who, opts);
-  const unknown = Object.keys(o).filter((k) => !Object.hasOwn(known, k));
-  if (unknown.length) throw new ValueError(`${who}: unknown option(s) ${unknown.join(", ")}; the options are ${Object.keys(known).join(", ")}`);
+  const o = npUtil.optionsObject(who, opts);
+  npUtil.checkKeysIn(who, o, new Set(Object.keys(known)));
   return o;
 }
 

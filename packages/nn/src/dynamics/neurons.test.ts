@@ -77,7 +77,7 @@ describe("nn.IF / nn.ALIF", () => {
     expect(() => new IF(2, { tau: -3 })).to.throw(ValueError, /IF: tau must be positive/);
     expect(() => new ALIF(2, { tauA: 0 })).to.throw(ValueError, /ALIF: tauA must be positive/);
     expect(() => new ALIF(2, { beta: np.ones([3]) })).to.throw(ShapeError, /ALIF: beta has shape \[3\]/);
-    expect(() => new ALIF(2, { tau_a: 50 } as never)).to.throw(ValueError, /ALIF: unknown option\(s\) tau_a; the options are R, tau, tauA/);
+    expect(() => new ALIF(2, { tau_a: 50 } as never)).to.throw(ValueError, /ALIF: unknown option 'tau_a' \(did you mean 'tauA'\?\); its options are R, tau, tauA/);
     expect(() => new ALIF(2).a).to.throw(StateError, /ALIF\.a does not exist yet/);
     const alif = new ALIF(2);
     alif.initState(3);
@@ -224,6 +224,6 @@ describe("nn.HH", () => {
       expect(trace[t], `V[${t}]`).to.be.closeTo(v, 1e-6 * Math.max(1, Math.abs(v)));
     }
     expect(() => new HH(1, { C: 0 })).to.throw(ValueError, /HH: C must be positive/);
-    expect(() => new HH(1, { spkReset: "hard" } as never)).to.throw(ValueError, /HH: unknown option\(s\) spkReset/);
+    expect(() => new HH(1, { spkReset: "hard" } as never)).to.throw(ValueError, /HH: unknown option 'spkReset'/);
   });
 });

@@ -99,13 +99,11 @@ export function spike(x: ArrayLike, surrogateGrad: (x: Tensor) => Tensor): Tenso
 function paramsOf<K extends SurrogateName>(name: K, opts: Partial<SurrogateParams[K]> | undefined): SurrogateParams[K] {
   const rule: SurrogateRule<K> = SURROGATES[name];
   const who = `surrogate.${name}`;
-  const given = npUtil.optionsOf(who, opts) as Record<string, unknown>;
+  const given = npUtil.optionsObject(who, opts) as Record<string, unknown>;
+  npUtil.checkKeysIn(who, given, new Set(Object.keys(rule.defaults)));
   const params = { ...rule.defaults } as Record<string, number>;
   for (const [k, v] of Object.entries(given)) {
     if (v === undefined) continue;
-    if (!Object.hasOwn(rule.defaults, k)) {
-      throw new ValueError(`${who}: unknown option "${k}" (its parameters are ${Object.keys(rule.defaults).join(", ")})`);
-    }
     if (typeof v !== "number" || !Number.isFinite(v) || v <= 0) throw new ValueError(`${who}: ${k} must be a positive finite number, got ${describeValue(v)}`);
     params[k] = v;
   }

@@ -64,7 +64,6 @@ function logitsOperand(who: string, name: string, x: ArrayLike, logitShape: read
  * `combine` turns (possibly dropped-out) weights into the output.
  */
 function attentionWeights(who: string, query: ArrayLike, key: ArrayLike, value: ArrayLike, opts: AttentionOptions): { probs: Tensor; c: Checked } {
-  opts = npUtil.optionsOf(who, opts);
   const c = checkQkv(who, query, key, value);
   const { q, k, compute } = c;
   const [B, T, N, H] = q.shape as [number, number, number, number];
@@ -111,6 +110,7 @@ function combine(probs: Tensor, c: Checked): Tensor {
  * nn.dotProductAttention(q, q, q, { isCausal: true }).shape;   // [2, 5, 4, 8]
  */
 export function dotProductAttention(query: ArrayLike, key: ArrayLike, value: ArrayLike, opts: AttentionOptions = {}): Tensor {
+  opts = npUtil.optionsOf("dotProductAttention", opts);
   const { probs, c } = attentionWeights("dotProductAttention", query, key, value, opts);
   return combine(probs, c);
 }
@@ -184,7 +184,7 @@ export class MultiHeadAttention extends Module {
    * (key defaults to query, value to key) → `[batch, T, outFeatures]`.
    */
   call(query: ArrayLike, key?: ArrayLike, value?: ArrayLike, opts: MultiHeadAttentionCallOptions = {}): Tensor {
-    opts = npUtil.optionsOf(this.who, opts);
+    opts = npUtil.optionsOf("MultiHeadAttention.call", opts, this.who);
     const q = toFloat(query, this.who);
     const k = key === undefined ? q : toFloat(key, this.who);
     const v = value === undefined ? k : toFloat(value, this.who);

@@ -92,7 +92,7 @@ abstract class BatchNormNd extends ChannelAffine {
   readonly momentum: number;
 
   constructor(name: string, features: number, opts: BatchNormOptions, private readonly ranks: readonly number[], private readonly layout: string) {
-    opts = npUtil.optionsOf(name, opts);
+    opts = npUtil.optionsOf("BatchNorm", opts, name);
     positiveInt(name, "features", features);
     super(`${name}(${features})`, features, opts);
     this.momentum = opts.momentum ?? 0.9;

@@ -34,7 +34,7 @@ abstract class ConvTransposeNd extends ConvLayer {
   readonly outputPadding: readonly number[];
 
   constructor(spatial: number, inChannels: number, outChannels: number, kernelSize: number | readonly number[], opts: ConvTransposeOptions = {}) {
-    opts = npUtil.optionsOf(`ConvTranspose${spatial}d`, opts);
+    opts = npUtil.optionsOf("ConvTranspose", opts, `ConvTranspose${spatial}d`);
     super(spatial, "ConvTranspose", inChannels, outChannels, kernelSize, opts);
     this.padding = perDim(this.name, "padding", opts.padding ?? 0, spatial, 0);
     this.outputPadding = perDim(this.name, "outputPadding", opts.outputPadding ?? 0, spatial, 0);

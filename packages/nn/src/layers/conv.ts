@@ -109,7 +109,7 @@ abstract class ConvNd extends ConvLayer {
   readonly padding: lax.Padding;
 
   constructor(spatial: number, inChannels: number, outChannels: number, kernelSize: number | readonly number[], opts: ConvOptions = {}) {
-    opts = npUtil.optionsOf(`Conv${spatial}d`, opts);
+    opts = npUtil.optionsOf("Conv", opts, `Conv${spatial}d`);
     super(spatial, "Conv", inChannels, outChannels, kernelSize, opts);
     this.padding = paddingOf(this.name, opts.padding ?? "VALID", spatial);
   }

@@ -32,7 +32,7 @@ abstract class NormBase extends Module {
   readonly scale: ParamState | undefined;
   protected readonly who: string;
 
-  constructor(name: string, features: number | readonly number[], opts: NormOptions, defaultEps: number) {
+  constructor(name: "LayerNorm" | "RMSNorm", features: number | readonly number[], opts: NormOptions, defaultEps: number) {
     super();
     opts = npUtil.optionsOf(name, opts);
     this.features = featuresOf(name, features);

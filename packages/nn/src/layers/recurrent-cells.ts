@@ -32,7 +32,7 @@ abstract class RecurrentCell<C> extends Module {
   readonly biasHh: ParamState | undefined;
   protected readonly who: string;
 
-  constructor(name: string, private readonly gates: number, readonly inFeatures: number, readonly hiddenFeatures: number, opts: RecurrentCellOptions) {
+  constructor(name: "RNNCell" | "GRUCell" | "LSTMCell", private readonly gates: number, readonly inFeatures: number, readonly hiddenFeatures: number, opts: RecurrentCellOptions) {
     super();
     opts = npUtil.optionsOf(name, opts);
     for (const [n, v] of [["inFeatures", inFeatures], ["hiddenFeatures", hiddenFeatures]] as const) {

@@ -90,7 +90,7 @@ export class RNN<C extends AnyRecurrentCell = AnyRecurrentCell> extends Module {
    * → `[batch, T, hidden]`, or `[batch, hidden]` without `returnSequences`.
    */
   call(x: ArrayLike, opts: RNNCallOptions<CarryOf<C>> = {}): Tensor {
-    opts = npUtil.optionsOf(this.who, opts);
+    opts = npUtil.optionsOf("RNN.call", opts, this.who);
     const t = toFloat(x, this.who);
     if ((t.ndim !== 3 && t.ndim !== 2) || t.shape[t.ndim - 1] !== this.cell.inFeatures) {
       throw new ShapeError(`${this.who}: expected an input [batch, T, ${this.cell.inFeatures}]${this.timeMajor ? " (time major: [T, batch, features])" : ""} or [T, ${this.cell.inFeatures}], got shape [${t.shape.join(", ")}]`);

@@ -80,6 +80,7 @@ export class TransformerEncoderLayer extends Module {
 
   /** x: `[batch, T, dModel]` (or `[T, dModel]`) → the same shape. */
   call(x: ArrayLike, opts: MultiHeadAttentionCallOptions = {}): Tensor {
+    opts = npUtil.optionsOf("TransformerEncoderLayer.call", opts, this.who);
     const t = toFloat(x, this.who);
     if ((t.ndim !== 3 && t.ndim !== 2) || t.shape[t.ndim - 1] !== this.dModel) {
       throw new ShapeError(`${this.who}: expected an input [batch, T, ${this.dModel}] (or [T, ${this.dModel}]), got shape [${t.shape.join(", ")}]`);

@@ -28,7 +28,7 @@ export class Adagrad extends Optimizer {
   constructor(opts: AdagradOptions);
   constructor(weights: WeightRecord, opts: AdagradOptions);
   constructor(a: WeightRecord | AdagradOptions, b?: AdagradOptions) {
-    const [weights, opts] = splitOptimizerArgs(a, b);
+    const [weights, opts] = splitOptimizerArgs("optim.Adagrad", a, b);
     super("optim.Adagrad", ["sumOfSquares"], opts);
     this.initialAccumulatorValue = checkHyper(this.who, "initialAccumulatorValue", opts.initialAccumulatorValue ?? 0.1, 0, Infinity, true);
     this.eps = checkHyper(this.who, "eps", opts.eps ?? 1e-7, 0, Infinity, true);
@@ -72,7 +72,7 @@ export class Adadelta extends Optimizer {
   constructor(opts?: AdadeltaOptions);
   constructor(weights: WeightRecord, opts?: AdadeltaOptions);
   constructor(a?: WeightRecord | AdadeltaOptions, b?: AdadeltaOptions) {
-    const [weights, opts] = splitOptimizerArgs(a, b);
+    const [weights, opts] = splitOptimizerArgs("optim.Adadelta", a, b);
     super("optim.Adadelta", ["eG", "eX"], opts, { lr: 1 });
     this.rho = checkHyper(this.who, "rho", opts.rho ?? 0.9, 0, 1, true);
     this.eps = checkHyper(this.who, "eps", opts.eps ?? 1e-6, 0, Infinity, true);

@@ -80,7 +80,7 @@ export class Adam extends AdamBase {
   constructor(opts?: AdamOptions);
   constructor(weights: WeightRecord, opts?: AdamOptions);
   constructor(a?: WeightRecord | AdamOptions, b?: AdamOptions) {
-    const [weights, opts] = splitOptimizerArgs(a, b);
+    const [weights, opts] = splitOptimizerArgs("optim.Adam", a, b);
     super("optim.Adam", opts, 0, false);
     if (weights) this.registerTrainableWeights(weights);
   }
@@ -95,7 +95,7 @@ export class AdamW extends AdamBase {
   constructor(opts?: AdamOptions);
   constructor(weights: WeightRecord, opts?: AdamOptions);
   constructor(a?: WeightRecord | AdamOptions, b?: AdamOptions) {
-    const [weights, opts] = splitOptimizerArgs(a, b);
+    const [weights, opts] = splitOptimizerArgs("optim.AdamW", a, b);
     super("optim.AdamW", opts, 1e-2, true);
     if (weights) this.registerTrainableWeights(weights);
   }

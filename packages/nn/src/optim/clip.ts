@@ -1,7 +1,7 @@
 /**
  * Gradient clipping by the global norm (optax `clip_by_global_norm`, PyTorch `clip_grad_norm_`).
  */
-import { DTypeError, KilnTypeError, Tensor, ValueError, describeValue, isFloat, np, tree } from "@kiln/core";
+import { DTypeError, KilnTypeError, Tensor, ValueError, describeValue, isFloat, np, npUtil, tree } from "@kiln/core";
 
 /** The float Tensor leaves of a gradient pytree, or a typed error naming the caller. */
 function gradLeaves(who: string, grads: unknown): Tensor[] {
@@ -42,6 +42,7 @@ export function clipByGlobalNorm<T>(grads: T, maxNorm: number): T;
 export function clipByGlobalNorm<T>(grads: T, maxNorm: number, opts: ClipByGlobalNormOptions & { returnNorm: true }): [T, Tensor];
 export function clipByGlobalNorm<T>(grads: T, maxNorm: number, opts?: ClipByGlobalNormOptions): T | [T, Tensor];
 export function clipByGlobalNorm<T>(grads: T, maxNorm: number, opts: ClipByGlobalNormOptions = {}): T | [T, Tensor] {
+  opts = npUtil.optionsOf("clipByGlobalNorm", opts, "optim.clipByGlobalNorm");
   if (typeof maxNorm !== "number" || !(maxNorm > 0)) throw new ValueError(`optim.clipByGlobalNorm: maxNorm must be > 0, got ${String(maxNorm)}`);
   const norm = globalNorm(grads);
   const scale = np.where(np.less(norm, maxNorm), 1, np.divide(maxNorm, norm));

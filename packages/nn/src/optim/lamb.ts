@@ -32,7 +32,7 @@ export class LAMB extends Optimizer implements AdamHypers {
   constructor(opts: LAMBOptions);
   constructor(weights: WeightRecord, opts: LAMBOptions);
   constructor(a: WeightRecord | LAMBOptions, b?: LAMBOptions) {
-    const [weights, opts] = splitOptimizerArgs(a, b);
+    const [weights, opts] = splitOptimizerArgs("optim.LAMB", a, b);
     super("optim.LAMB", ["m", "v"], opts);
     ({ beta1: this.beta1, beta2: this.beta2, eps: this.eps } = checkAdamHypers(this.who, opts, 1e-6));
     if (weights) this.registerTrainableWeights(weights);

@@ -28,7 +28,7 @@ export class Lion extends Optimizer {
   constructor(opts: LionOptions);
   constructor(weights: WeightRecord, opts: LionOptions);
   constructor(a: WeightRecord | LionOptions, b?: LionOptions) {
-    const [weights, opts] = splitOptimizerArgs(a, b);
+    const [weights, opts] = splitOptimizerArgs("optim.Lion", a, b);
     super("optim.Lion", ["m"], opts, { weightDecay: 1e-3 });
     this.beta1 = checkHyper(this.who, "beta1", opts.beta1 ?? 0.9, 0, 1);
     this.beta2 = checkHyper(this.who, "beta2", opts.beta2 ?? 0.99, 0, 1);

@@ -61,14 +61,19 @@ export interface StepContext {
 /** A record of trainable States keyed by path, e.g. `model.states(ParamState)`. */
 export type WeightRecord = Readonly<Record<string, AnyState>>;
 
+/** The optimizers' names in the signature table (their option keys live there). */
+export type OptimizerName = Extract<npUtil.SignatureName, `optim.${string}`>;
+
 /**
- * Splits `(weights, opts)` / `(opts)` constructor arguments: a lone record is the weights when it holds States.
- * @example splitOptimizerArgs({ lr: 0.1 }, undefined) // [undefined, { lr: 0.1 }]
+ * Splits `(weights, opts)` / `(opts)` constructor arguments: a lone record is the weights when it
+ * holds States. The options are checked against `who`'s keys (`{ learningRate: 0.1 }` is a
+ * ValueError naming `lr`, not an optimizer that silently asks for a learning rate).
+ * @example splitOptimizerArgs("optim.SGD", { lr: 0.1 }, undefined) // [undefined, { lr: 0.1 }]
  */
-export function splitOptimizerArgs<O extends object>(a: WeightRecord | O | undefined, b: O | undefined): [WeightRecord | undefined, O] {
-  if (b !== undefined) return [a as WeightRecord, b];
-  const isWeights = a !== undefined && a !== null && Object.values(a).some((v) => v instanceof State);
-  return isWeights ? [a as WeightRecord, {} as O] : [undefined, (a ?? {}) as O];
+export function splitOptimizerArgs<O extends object>(who: OptimizerName, a: WeightRecord | O | undefined, b: O | undefined): [WeightRecord | undefined, O] {
+  if (b !== undefined) return [a as WeightRecord, npUtil.optionsOf(who, b)];
+  const isWeights = a !== undefined && a !== null && typeof a === "object" && Object.values(a).some((v) => v instanceof State);
+  return isWeights ? [a as WeightRecord, {} as O] : [undefined, npUtil.optionsOf(who, a as O | undefined)];
 }
 
 /**

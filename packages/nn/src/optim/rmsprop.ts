@@ -43,7 +43,7 @@ export class RMSProp extends Optimizer {
   constructor(opts: RMSPropOptions);
   constructor(weights: WeightRecord, opts: RMSPropOptions);
   constructor(a: WeightRecord | RMSPropOptions, b?: RMSPropOptions) {
-    const [weights, opts] = splitOptimizerArgs(a, b);
+    const [weights, opts] = splitOptimizerArgs("optim.RMSProp", a, b);
     const who = "optim.RMSProp";
     const momentum = checkHyper(who, "momentum", opts.momentum ?? 0, 0, 1, true);
     super(who, ["nu", ...(opts.centered ? ["mu"] : []), ...(momentum ? ["momentum"] : [])], opts);

@@ -47,6 +47,7 @@ export interface PolynomialScheduleOptions {
  */
 export function polynomialSchedule(opts: PolynomialScheduleOptions): Schedule {
   const who = "optim.polynomialSchedule";
+  opts = npUtil.optionsOf(who, opts);
   const [init, end, power] = [checkFinite(who, "initValue", opts.initValue), checkFinite(who, "endValue", opts.endValue), checkFinite(who, "power", opts.power)];
   const span = checkSteps(who, "transitionSteps", opts.transitionSteps, 0);
   const begin = checkSteps(who, "transitionBegin", opts.transitionBegin ?? 0, 0);
@@ -63,7 +64,7 @@ export function polynomialSchedule(opts: PolynomialScheduleOptions): Schedule {
  * @example optim.linearSchedule({ initValue: 0, endValue: 1, transitionSteps: 10 })(5) // 0.5
  */
 export function linearSchedule(opts: Omit<PolynomialScheduleOptions, "power">): Schedule {
-  return polynomialSchedule({ ...opts, power: 1 });
+  return polynomialSchedule({ ...npUtil.optionsOf("optim.linearSchedule", opts), power: 1 });
 }
 
 export interface PiecewiseConstantScheduleOptions {
@@ -80,6 +81,7 @@ export interface PiecewiseConstantScheduleOptions {
  */
 export function piecewiseConstantSchedule(opts: PiecewiseConstantScheduleOptions): Schedule {
   const who = "optim.piecewiseConstantSchedule";
+  opts = npUtil.optionsOf(who, opts);
   const init = checkFinite(who, "initValue", opts.initValue);
   if (opts.boundariesAndScales === null || typeof opts.boundariesAndScales !== "object") {
     throw new ValueError(`${who}: boundariesAndScales must be a record { step: scale }, got ${String(opts.boundariesAndScales)}`);
@@ -115,6 +117,7 @@ export interface ExponentialDecayOptions {
  */
 export function exponentialDecay(opts: ExponentialDecayOptions): Schedule {
   const who = "optim.exponentialDecay";
+  opts = npUtil.optionsOf(who, opts);
   const init = checkFinite(who, "initValue", opts.initValue);
   const span = checkSteps(who, "transitionSteps", opts.transitionSteps, 1);
   const rate = checkHyper(who, "decayRate", opts.decayRate, Number.MIN_VALUE, Infinity, true);
@@ -146,6 +149,7 @@ export interface CosineDecayScheduleOptions {
  */
 export function cosineDecaySchedule(opts: CosineDecayScheduleOptions): Schedule {
   const who = "optim.cosineDecaySchedule";
+  opts = npUtil.optionsOf(who, opts);
   const init = checkFinite(who, "initValue", opts.initValue);
   const span = checkSteps(who, "decaySteps", opts.decaySteps, 1);
   const alpha = checkFinite(who, "alpha", opts.alpha ?? 0);
@@ -178,6 +182,7 @@ export interface WarmupCosineDecayScheduleOptions {
  */
 export function warmupCosineDecaySchedule(opts: WarmupCosineDecayScheduleOptions): Schedule {
   const who = "optim.warmupCosineDecaySchedule";
+  opts = npUtil.optionsOf(who, opts);
   const warmup = checkSteps(who, "warmupSteps", opts.warmupSteps, 0);
   const total = checkSteps(who, "decaySteps", opts.decaySteps, warmup + 1);
   const peak = checkFinite(who, "peakValue", opts.peakValue);

@@ -21,7 +21,7 @@ export class SGD extends Optimizer {
   constructor(opts: SGDOptions);
   constructor(weights: WeightRecord, opts: SGDOptions);
   constructor(a: WeightRecord | SGDOptions, b?: SGDOptions) {
-    const [weights, opts] = splitOptimizerArgs(a, b);
+    const [weights, opts] = splitOptimizerArgs("optim.SGD", a, b);
     super("optim.SGD", [], opts);
     if (weights) this.registerTrainableWeights(weights);
   }
@@ -52,7 +52,7 @@ export class Momentum extends Optimizer {
   constructor(opts: MomentumOptions);
   constructor(weights: WeightRecord, opts: MomentumOptions);
   constructor(a: WeightRecord | MomentumOptions, b?: MomentumOptions) {
-    const [weights, opts] = splitOptimizerArgs(a, b);
+    const [weights, opts] = splitOptimizerArgs("optim.Momentum", a, b);
     super("optim.Momentum", ["velocity"], opts);
     this.momentum = checkHyper(this.who, "momentum", opts.momentum ?? 0.9, 0, 1);
     this.nesterov = opts.nesterov ?? false;

@@ -15,7 +15,7 @@
  *
  * Every strategy sums in the same order, so tuning changes speed, never results.
  */
-import { BackendUnavailableError, Tensor, ValueError, hostDataNode, np } from "@kiln/core";
+import { BackendUnavailableError, Tensor, ValueError, hostDataNode, np, npUtil } from "@kiln/core";
 import { fnv1a } from "../../kernel.js";
 import { scheduleGraph } from "../../schedule.js";
 import { type MatmulChoice, type MatmulStrategy, type WgslTuning } from "./wgsl-kernel.js";
@@ -212,6 +212,7 @@ function apply(ctx: GpuContext, table: readonly MatmulChoice[]): void {
  * report.table; // e.g. [{ upTo: 2097152, strategy: "direct", tm: 8, tn: 8 }, { upTo: 9007199254740991, strategy: "packed", tm: 32, tn: 32 }]
  */
 export async function tuneWebgpu(opts: TuneOptions = {}): Promise<TuneReport> {
+  opts = npUtil.optionsOf("tuneWebgpu", opts);
   const ctx = requireGpu("tuneWebgpu");
   const custom = opts.sizes !== undefined || opts.candidates !== undefined;
   const known = !opts.force && !custom ? memo.get(ctx.device) : undefined;
