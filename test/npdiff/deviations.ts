@@ -1,0 +1,78 @@
+/**
+ * NPDIFF_DEVIATIONS: where kiln knowingly differs from NumPy's value of an element of a random
+ * program (test/fixtures/npdiff/programs.json), per backend, each with its reason. The suite
+ * fails on a difference no deviation accepts, and on a deviation that no longer happens on a
+ * backend it names (the table cannot outlive what it describes).
+ */
+export type NpdiffBackend = "cpu" | "wasm" | "webgpu" | "gpujs";
+export const ALL_BACKENDS: readonly NpdiffBackend[] = ["cpu", "wasm", "webgpu", "gpujs"];
+
+/**
+ * One element where a backend and NumPy differ; or (`numpyRaises`) a program NumPy rejects at a
+ * call whose values kiln computes (the fixture then holds the values under JAX's rule).
+ */
+export interface NpdiffElement {
+  readonly backend: NpdiffBackend;
+  readonly numpyRaises?: { readonly error: string; readonly op: string };
+  readonly mode: "eager" | "jit";
+  /** The program's calls: op table rows (test/differential/ops.ts), `row.fn` where the row picks a function. */
+  readonly calls: readonly string[];
+  readonly dtype: string;
+  readonly got: number;
+  readonly want: number;
+  /** The element depends on a float → integer cast C leaves undefined (NaN, ±inf, out of range). */
+  readonly undefinedCast: boolean;
+}
+
+export interface NpdiffDeviation {
+  readonly id: string;
+  readonly backends: readonly NpdiffBackend[];
+  readonly reason: string;
+  readonly applies: (e: NpdiffElement) => boolean;
+}
+
+const isZeroSignOnly = (e: NpdiffElement) => e.got === 0 && e.want === 0;
+const MAX_MIN_CALLS: ReadonlySet<string> = new Set(["maximum", "minimum", "clip", "promote.maximum", "promote.minimum", "scalar.maximum", "reduce.max", "reduce.min"]);
+const ACCUMULATING_CALLS: ReadonlySet<string> = new Set(["reduce.sum", "reduce.mean", "reduce.prod", "cumsum", "matmul", "dot", "einsum", "fft", "svdvals", "atUpdate"]);
+
+export const NPDIFF_DEVIATIONS: readonly NpdiffDeviation[] = [
+  {
+    id: "float-to-int-out-of-range",
+    backends: ALL_BACKENDS,
+    reason: "A float → integer cast of NaN, ±inf or a value outside the target's range is undefined in C; NumPy " +
+      "returns what the x86 instruction gives (INT_MIN for int32). kiln defines it (docs/numerics.md): truncate " +
+      "toward zero and wrap modulo 2^32, NaN and ±inf to 0, the same on every backend.",
+    applies: (e) => e.undefinedCast,
+  },
+  {
+    id: "weak-int-out-of-range",
+    backends: ALL_BACKENDS,
+    reason: "A JS number operand that is an integer outside the other operand's integer dtype (`np.subtract(-3, " +
+      "uint8Tensor)`, `np.clip(uint8Tensor, -1)`) is converted modulo 2^bits, as JAX converts a weakly typed " +
+      "Python int (docs/dtypes.md); NumPy 2 raises OverflowError (NEP 50). Values after the call are compared " +
+      "with NumPy's under JAX's conversion.",
+    applies: (e) => e.numpyRaises?.error === "OverflowError" && (e.numpyRaises.op === "scalar" || e.numpyRaises.op === "clip"),
+  },
+  {
+    id: "max-min-zero-sign",
+    backends: ALL_BACKENDS,
+    reason: "maximum(+0, -0) and minimum(+0, -0): NumPy returns whichever operand its SIMD loop picks; kiln " +
+      "orders the zeros as IEEE 754-2019's maximum/minimum do (+0 for maximum, -0 for minimum) on every " +
+      "backend (docs/numerics.md). Only 1/x and atan2 of the result can tell.",
+    applies: (e) => isZeroSignOnly(e) && e.calls.some((c) => MAX_MIN_CALLS.has(c)),
+  },
+  {
+    id: "accumulated-zero-sign",
+    backends: ALL_BACKENDS,
+    reason: "The sign of a zero produced by an accumulation (sum, mean, prod, cumsum, a contraction, fft) depends " +
+      "on its start value and order: kiln's accumulators start from +0 as JAX's (XLA's reduce with init 0) do, " +
+      "so sum([-0]) is +0 where NumPy's add.reduce, which starts from the first element, gives -0; an FFT's " +
+      "zero imaginary parts take the sign of the algorithm's last rounding. Only 1/x and atan2 can tell.",
+    applies: (e) => isZeroSignOnly(e) && e.calls.some((c) => ACCUMULATING_CALLS.has(c)),
+  },
+];
+
+/** The deviation that accepts this element, or null. */
+export function npdiffDeviationFor(e: NpdiffElement): NpdiffDeviation | null {
+  return NPDIFF_DEVIATIONS.find((d) => d.backends.includes(e.backend) && d.applies(e)) ?? null;
+}
