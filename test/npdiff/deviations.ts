@@ -22,6 +22,8 @@ export interface NpdiffElement {
   readonly want: number;
   /** The element depends on a float → integer cast C leaves undefined (NaN, ±inf, out of range). */
   readonly undefinedCast: boolean;
+  /** The program computes `x - x` or `x * 0`, which a shader compiler assuming finite math folds to 0. */
+  readonly foldable?: boolean;
 }
 
 export interface NpdiffDeviation {
@@ -29,6 +31,17 @@ export interface NpdiffDeviation {
   readonly backends: readonly NpdiffBackend[];
   readonly reason: string;
   readonly applies: (e: NpdiffElement) => boolean;
+  /**
+   * Programs (seeds of the fixture) where it happens: the strided GPU suites always run them, and
+   * every suite checks that it still happens on one of them.
+   */
+  readonly witnesses: readonly number[];
+}
+
+/** Calls whose operands are one value (`x - x`) or that multiply by the constant 0. */
+export function foldableCall(s: { readonly op: string; readonly args: readonly number[]; readonly p?: Readonly<Record<string, unknown>> }): boolean {
+  const subtract = s.op === "subtract" || (s.op === "promote" && s.p?.["fn"] === "subtract");
+  return (subtract && s.args[0] === s.args[1]) || (s.op === "scalar" && s.p?.["fn"] === "multiply" && s.p["c"] === 0);
 }
 
 const isZeroSignOnly = (e: NpdiffElement) => e.got === 0 && e.want === 0;
@@ -42,6 +55,7 @@ export const NPDIFF_DEVIATIONS: readonly NpdiffDeviation[] = [
     reason: "A float → integer cast of NaN, ±inf or a value outside the target's range is undefined in C; NumPy " +
       "returns what the x86 instruction gives (INT_MIN for int32). kiln defines it (docs/numerics.md): truncate " +
       "toward zero and wrap modulo 2^32, NaN and ±inf to 0, the same on every backend.",
+    witnesses: [416],
     applies: (e) => e.undefinedCast,
   },
   {
@@ -51,6 +65,7 @@ export const NPDIFF_DEVIATIONS: readonly NpdiffDeviation[] = [
       "uint8Tensor)`, `np.clip(uint8Tensor, -1)`) is converted modulo 2^bits, as JAX converts a weakly typed " +
       "Python int (docs/dtypes.md); NumPy 2 raises OverflowError (NEP 50). Values after the call are compared " +
       "with NumPy's under JAX's conversion.",
+    witnesses: [111, 453],
     applies: (e) => e.numpyRaises?.error === "OverflowError" && (e.numpyRaises.op === "scalar" || e.numpyRaises.op === "clip"),
   },
   {
@@ -59,6 +74,7 @@ export const NPDIFF_DEVIATIONS: readonly NpdiffDeviation[] = [
     reason: "maximum(+0, -0) and minimum(+0, -0): NumPy returns whichever operand its SIMD loop picks; kiln " +
       "orders the zeros as IEEE 754-2019's maximum/minimum do (+0 for maximum, -0 for minimum) on every " +
       "backend (docs/numerics.md). Only 1/x and atan2 of the result can tell.",
+    witnesses: [105],
     applies: (e) => isZeroSignOnly(e) && e.calls.some((c) => MAX_MIN_CALLS.has(c)),
   },
   {
@@ -68,7 +84,17 @@ export const NPDIFF_DEVIATIONS: readonly NpdiffDeviation[] = [
       "on its start value and order: kiln's accumulators start from +0 as JAX's (XLA's reduce with init 0) do, " +
       "so sum([-0]) is +0 where NumPy's add.reduce, which starts from the first element, gives -0; an FFT's " +
       "zero imaginary parts take the sign of the algorithm's last rounding. Only 1/x and atan2 can tell.",
+    witnesses: [502, 633],
     applies: (e) => isZeroSignOnly(e) && e.calls.some((c) => ACCUMULATING_CALLS.has(c)),
+  },
+  {
+    id: "webgpu-finite-math",
+    backends: ["webgpu"],
+    reason: "docs/numerics.md#webgpu-finite-math: WGSL lets the shader compiler assume finite math, and " +
+      "Tint/LLVM fold `x - x` and `x * 0` to 0 also for NaN and ±inf: a NaN (or ±inf) NumPy gives there, and " +
+      "anything computed from it, may come out finite.",
+    witnesses: [369],
+    applies: (e) => !!e.foldable && Number.isFinite(e.got) && !Number.isFinite(e.want),
   },
 ];
 

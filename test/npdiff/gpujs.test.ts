@@ -6,5 +6,5 @@ import { npdiffSuite } from "./suite.js";
 describe("numpy programs: gpujs", () => {
   useGpujs();
   after(() => destroyGpujs());
-  npdiffSuite("gpujs", { alternate: true });
+  npdiffSuite("gpujs", { alternate: true, stride: 4 });
 });

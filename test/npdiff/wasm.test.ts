@@ -6,5 +6,5 @@ describe("numpy programs: wasm (every kernel, 3 threads)", () => {
   let undo = () => {};
   before(() => (undo = forceWasmSplit()));
   after(() => undo());
-  npdiffSuite("wasm");
+  npdiffSuite("wasm", { alternate: true });
 });
