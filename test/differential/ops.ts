@@ -129,6 +129,12 @@ const RAW_INT_BINARY = ["and", "or", "xor", "shl", "shrl"] as const;
 /** The calls of the `promote` row; the ones NumPy and JAX reject for bools take numbers only. */
 const PROMOTE_FNS = ["add", "subtract", "multiply", "divide", "floorDivide", "remainder", "maximum", "minimum", "less", "equal", "arctan2"] as const;
 const NUMERIC_ONLY_FNS: ReadonlySet<string> = new Set(["subtract", "divide", "floorDivide", "remainder", "arctan2"]);
+const NP_UNARY = ["square", "positive", "signbit", "isinf", "reciprocal", "rint", "trunc", "fix", "exp2", "log2", "log10", "sinc", "nanToNum", "invert"] as const;
+/** The NP_UNARY functions that take floats only (NumPy gives ints float64 results there, or none). */
+const NP_UNARY_FLOAT: ReadonlySet<string> = new Set(["reciprocal", "rint", "trunc", "fix", "exp2", "log2", "log10", "sinc", "nanToNum"]);
+const NP_BINARY = ["fmod", "copysign", "hypot", "logaddexp", "logaddexp2", "fmax", "fmin", "floatPower", "logicalXor", "bitwiseAnd", "bitwiseOr", "bitwiseXor", "leftShift", "rightShift"] as const;
+const NP_BINARY_INT: ReadonlySet<string> = new Set(["bitwiseAnd", "bitwiseOr", "bitwiseXor", "leftShift", "rightShift"]);
+const NP_REDUCE = ["var", "std", "nanmax", "nanmin", "nansum", "ptp", "countNonzero", "median"] as const;
 const SCALAR_FNS = ["add", "subtract", "multiply", "divide", "floorDivide", "remainder", "power", "maximum", "greater"] as const;
 
 /**
@@ -525,6 +531,37 @@ export const OPS = {
     const j = operand(r, avals, (b) => broadcasts(b.shape, avals[i]!.shape) && broadcasts(b.shape, avals[c]!.shape));
     return { op: "whereMixed", args: [c, i, j], smooth: false, build: ([k, a, b]) => np.where(k!, a!, b!), code: ([k, a, b]) => `np.where(${k}, ${a}, ${b})` };
   },
+  // More np functions on raw operands (no domain guards: NaN and ±inf results are NumPy's too).
+  npUnary: (r, avals) => {
+    const fn = pick(r, NP_UNARY);
+    const i = operand(r, avals, NP_UNARY_FLOAT.has(fn) ? isF : fn === "invert" ? intOnly : numeric);
+    if (i < 0) return null;
+    return { op: "npUnary", args: [i], p: { fn }, smooth: false, build: ([x]) => np[fn](x!), code: ([x]) => `np.${fn}(${x})` };
+  },
+  npBinary: (r, avals) => {
+    const fn = pick(r, NP_BINARY);
+    const ok = NP_BINARY_INT.has(fn) ? (a: Aval) => intOnly(a) || (fn.startsWith("bitwise") && boolOnly(a)) : fn === "logicalXor" ? anyDt : numeric;
+    const i = operand(r, avals, ok);
+    if (i < 0) return null;
+    const j = operand(r, avals, (b) => ok(b) && broadcasts(avals[i]!.shape, b.shape));
+    return { op: "npBinary", args: [i, j], p: { fn }, smooth: false, build: ([x, y]) => np[fn](x!, y!), code: ([x, y]) => `np.${fn}(${x}, ${y})` };
+  },
+  npReduce: (r, avals) => {
+    const i = operand(r, avals, numeric);
+    if (i < 0) return null;
+    const fn = pick(r, NP_REDUCE);
+    const axes = r() < 0.25 ? null : axesSubset(r, avals[i]!.shape.length), keepdims = r() < 0.4;
+    const opts = `{ axis: ${axes === null ? "null" : lit(axes)}, keepdims: ${keepdims} }`;
+    return { op: "npReduce", args: [i], p: { fn, axes, keepdims }, smooth: false, build: ([x]) => np[fn](x!, { axis: axes, keepdims }), code: ([x]) => `np.${fn}(${x}, ${opts})` };
+  },
+  // A float → integer cast of values scaled out of the target's range (±inf for 16-bit floats):
+  // C leaves it undefined; kiln defines it (docs/dtypes.md), the deviation `float-to-int-out-of-range`.
+  castOutOfRange: (r, avals) => {
+    const i = operand(r, avals, isF);
+    if (i < 0) return null;
+    const to = pick(r, ["int32", "uint8", "uint32"] as const);
+    return { op: "castOutOfRange", args: [i], p: { to }, smooth: false, build: ([x]) => np.astype(np.multiply(x!, 1e10), to), code: ([x]) => `np.astype(np.multiply(${x}, 1e10), "${to}")` };
+  },
   clip: (r, avals) => {
     const i = operand(r, avals, numeric);
     if (i < 0) return null;
@@ -556,10 +593,11 @@ const FAMILY: { readonly [K in OpName]: Family } = {
   take: "index", gatherGet: "index", atUpdate: "index",
   eigh: "contract", qr: "contract", fft: "contract",
   promote: "binary", scalar: "binary", clip: "unary", logicalReduce: "reduce", whereMixed: "binary",
+  npUnary: "unary", npBinary: "binary", npReduce: "reduce", castOutOfRange: "unary",
 };
 
 /** Rows only the NumPy suite draws (the differential programs of a seed stay as they were). */
-export const NUMPY_ONLY: ReadonlySet<OpName> = new Set(["promote", "scalar", "clip", "logicalReduce", "whereMixed"]);
+export const NUMPY_ONLY: ReadonlySet<OpName> = new Set(["promote", "scalar", "clip", "logicalReduce", "whereMixed", "npUnary", "npBinary", "npReduce", "castOutOfRange"]);
 
 /**
  * Rows the NumPy suite does not draw, and why: their values are checked against the float64
@@ -580,7 +618,7 @@ export const DIFFERENTIAL_OPS: readonly OpName[] = OP_NAMES.filter((o) => !NUMPY
  */
 export const NUMPY_OPS: readonly OpName[] = [
   ...OP_NAMES.filter((o) => NOT_IN_NUMPY[o] === undefined),
-  ...(["promote", "scalar", "astype", "clip", "round", "whereMixed", "floorDivide", "remainder", "sign"] as const).flatMap((o) => [o, o]),
+  ...(["promote", "scalar", "astype", "clip", "round", "whereMixed", "floorDivide", "remainder", "sign", "npUnary", "npBinary", "npReduce", "astype"] as const).flatMap((o) => [o, o]),
 ];
 
 /**

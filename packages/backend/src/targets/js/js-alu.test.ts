@@ -37,7 +37,7 @@ describe("JS ALU table", () => {
       const f = new Function("x", "y", `return ${text} >= 0 ? ${text} : -1;`) as (x: number, y: number) => number;
       expect(f(a, b), `${op}: ${text}`).to.equal(v);
     }
-    const neg = JS_ALU.neg(["x"], { dtype: "uint32", in: "uint32", param: [] }, JS);
+    const neg = JS_ALU.neg(["x"], { dtype: "uint32", in: "uint32", param: [] });
     expect((new Function("x", `return ${neg};`) as (x: number) => number)(1)).to.equal(0xffffffff);
   });
 
