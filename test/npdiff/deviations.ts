@@ -53,8 +53,8 @@ export const NPDIFF_DEVIATIONS: readonly NpdiffDeviation[] = [
     id: "float-to-int-out-of-range",
     backends: ALL_BACKENDS,
     reason: "A float → integer cast of NaN, ±inf or a value outside the target's range is undefined in C; NumPy " +
-      "returns what the x86 instruction gives (INT_MIN for int32). kiln defines it (docs/numerics.md): truncate " +
-      "toward zero and wrap modulo 2^32, NaN and ±inf to 0, the same on every backend.",
+      "returns what the x86 instruction gives (INT_MIN for int32). kiln defines it (docs/dtypes.md#conversions): " +
+      "truncate toward zero and wrap modulo 2^bits, NaN and ±inf to 0, the same on every backend.",
     witnesses: [46, 173],
     applies: (e) => e.undefinedCast,
   },
@@ -100,15 +100,22 @@ export const NPDIFF_DEVIATIONS: readonly NpdiffDeviation[] = [
   {
     id: "webgpu-finite-math",
     backends: ["webgpu"],
-    reason: "docs/numerics.md#webgpu-finite-math: WGSL lets the shader compiler assume finite math, and " +
-      "Tint/LLVM fold `x - x` and `x * 0` to 0 also for NaN and ±inf: a NaN (or ±inf) NumPy gives there, and " +
-      "anything computed from it, may come out finite.",
-    witnesses: [369],
-    applies: (e) => !!e.foldable && Number.isFinite(e.got) && !Number.isFinite(e.want),
+    reason: "docs/numerics.md#webgpu-finite-math: WGSL lets the shader compiler assume finite math and ignore " +
+      "the sign of zero, and Tint/LLVM fold `x - x` to 0 and `x * 0` to +0 also for NaN, ±inf and negative x: a " +
+      "NaN (or ±inf) NumPy gives there, and anything computed from it, may come out finite, and a -0 as +0. " +
+      "var/std subtract the mean, so the var of one infinite element can be 0 instead of NaN.",
+    witnesses: [211, 326, 426],
+    applies: (e) => (!!e.foldable || e.calls.includes("npReduce.var") || e.calls.includes("npReduce.std")) &&
+      ((Number.isFinite(e.got) && !Number.isFinite(e.want)) || isZeroSignOnly(e)),
   },
 ];
 
 /** The deviation that accepts this element, or null. */
 export function npdiffDeviationFor(e: NpdiffElement): NpdiffDeviation | null {
   return NPDIFF_DEVIATIONS.find((d) => d.backends.includes(e.backend) && d.applies(e)) ?? null;
+}
+
+/** The deviations as the markdown of docs/numerics.md (between its `npdiff-deviations` markers). */
+export function renderNpdiffDeviations(): string {
+  return NPDIFF_DEVIATIONS.map((d) => `- <a id="npdiff-${d.id}"></a>**\`${d.id}\`** (${d.backends.join(", ")}): ${d.reason}`).join("\n");
 }
