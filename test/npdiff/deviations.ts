@@ -46,7 +46,7 @@ export function foldableCall(s: { readonly op: string; readonly args: readonly n
 
 const isZeroSignOnly = (e: NpdiffElement) => e.got === 0 && e.want === 0;
 const MAX_MIN_CALLS: ReadonlySet<string> = new Set(["maximum", "minimum", "clip", "promote.maximum", "promote.minimum", "scalar.maximum", "reduce.max", "reduce.min"]);
-const ACCUMULATING_CALLS: ReadonlySet<string> = new Set(["reduce.sum", "reduce.mean", "reduce.prod", "cumsum", "matmul", "dot", "einsum", "fft", "svdvals", "atUpdate"]);
+const ACCUMULATING_CALLS: ReadonlySet<string> = new Set(["reduce.sum", "reduce.mean", "reduce.prod", "cumsum", "matmul", "dot", "einsum", "fft", "svdvals", "atUpdate", "npReduce.median", "npReduce.nansum"]);
 
 export const NPDIFF_DEVIATIONS: readonly NpdiffDeviation[] = [
   {
@@ -80,7 +80,7 @@ export const NPDIFF_DEVIATIONS: readonly NpdiffDeviation[] = [
   {
     id: "accumulated-zero-sign",
     backends: ALL_BACKENDS,
-    reason: "The sign of a zero produced by an accumulation (sum, mean, prod, cumsum, a contraction, fft) depends " +
+    reason: "The sign of a zero produced by an accumulation (sum, mean, prod, cumsum, median, a contraction, fft) depends " +
       "on its start value and order: kiln's accumulators start from +0 as JAX's (XLA's reduce with init 0) do, " +
       "so sum([-0]) is +0 where NumPy's add.reduce, which starts from the first element, gives -0; an FFT's " +
       "zero imaginary parts take the sign of the algorithm's last rounding. Only 1/x and atan2 can tell.",
