@@ -24,6 +24,8 @@ export interface NpdiffElement {
   readonly undefinedCast: boolean;
   /** The program computes `x - x` or `x * 0`, which a shader compiler assuming finite math folds to 0. */
   readonly foldable?: boolean;
+  /** The program's inputs hold NaN or ±inf. */
+  readonly nonFiniteInputs?: boolean;
 }
 
 export interface NpdiffDeviation {
@@ -105,8 +107,9 @@ export const NPDIFF_DEVIATIONS: readonly NpdiffDeviation[] = [
       "NaN (or ±inf) NumPy gives there, and anything computed from it, may come out finite, and a -0 as +0. " +
       "var/std subtract the mean, so the var of one infinite element can be 0 instead of NaN.",
     witnesses: [211, 326, 426],
+    // Downstream of a folded NaN or ±inf anything can follow (a comparison, a count of nonzeros).
     applies: (e) => (!!e.foldable || e.calls.includes("npReduce.var") || e.calls.includes("npReduce.std")) &&
-      ((Number.isFinite(e.got) && !Number.isFinite(e.want)) || isZeroSignOnly(e)),
+      (!!e.nonFiniteInputs || (Number.isFinite(e.got) && !Number.isFinite(e.want)) || isZeroSignOnly(e)),
   },
 ];
 

@@ -74,6 +74,7 @@ export async function checkNpdiff(backend: NpdiffBackend, p: Program, e: Expecte
   }
   if (got.length !== want.length) return `${got.length} outputs, want ${want.length}`;
   const foldable = p.steps.some(foldableCall);
+  const nonFiniteInputs = p.inputs.some((s) => s.values.some((v) => !Number.isFinite(v)));
   const calls = p.steps.map((s) => (typeof s.p?.["fn"] === "string" ? `${s.op}.${s.p["fn"]}` : s.op));
   if (e.numpyRaises) {
     const dev = npdiffDeviationFor({ backend, mode, calls, dtype: "", got: NaN, want: NaN, undefinedCast: false,
@@ -84,7 +85,7 @@ export async function checkNpdiff(backend: NpdiffBackend, p: Program, e: Expecte
   for (let k = 0; k < want.length; k++) {
     const undef = new Set(e.undefinedCast[k]);
     const excuse = (i: number, g: number, w: number) => {
-      const dev = npdiffDeviationFor({ backend, mode, calls, dtype: want[k]!.d, got: g, want: w, undefinedCast: undef.has(i), foldable });
+      const dev = npdiffDeviationFor({ backend, mode, calls, dtype: want[k]!.d, got: g, want: w, undefinedCast: undef.has(i), foldable, nonFiniteInputs });
       if (dev) used.add(dev.id);
       return dev !== null;
     };
