@@ -138,8 +138,8 @@ export function npdiffSuite(backend: NpdiffBackend, opts: { alternate?: boolean;
     });
   }
 
-  it("every deviation listed for this backend still happens on a program it names (its witnesses)", function () {
-    if (only !== null) this.skip();
+  // One program (KILN_NPDIFF_SEED) proves nothing about the deviations: not registered then.
+  if (only === null) it("every deviation listed for this backend still happens on a program it names (its witnesses)", () => {
     if (process.env.KILN_NPDIFF_WITNESSES) console.log([...used].map(([id, seeds]) => `${id}: ${[...seeds].slice(0, 8).join(", ")}`).join("\n"));
     const stale = NPDIFF_DEVIATIONS.filter((d) => d.backends.includes(backend) && !d.witnesses.some((w) => used.get(d.id)?.has(w))).map((d) => d.id);
     expect(stale, "deviations that no longer happen on their witness programs: update the witnesses, or delete them (or drop the backend)").to.deep.equal([]);
