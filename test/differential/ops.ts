@@ -17,6 +17,11 @@ export interface Instr {
   readonly code: (names: readonly string[]) => string;
   /** False for ops with kinks or jumps (abs, max, floor, comparisons, integer casts...). */
   readonly smooth: boolean;
+  /**
+   * The row's drawn parameters as plain JSON (axes, shapes, indices...): with `op` and `args`, a
+   * complete description of the call, which the NumPy evaluator (scripts/npdiff-fixtures.py) reads.
+   */
+  readonly p?: Readonly<Record<string, unknown>>;
 }
 
 export interface Aval {
@@ -121,6 +126,16 @@ const idxCode = (ix: { shape: number[]; values: number[] }) => `np.array(${lit(i
 const sliceCode = (s: readonly (number | null)[]) => `slice(${s.map((v) => (v === null ? "null" : v)).join(", ")})`;
 
 const RAW_INT_BINARY = ["and", "or", "xor", "shl", "shrl"] as const;
+/** The calls of the `promote` row; the ones NumPy and JAX reject for bools take numbers only. */
+const PROMOTE_FNS = ["add", "subtract", "multiply", "divide", "floorDivide", "remainder", "maximum", "minimum", "less", "equal", "arctan2"] as const;
+const NUMERIC_ONLY_FNS: ReadonlySet<string> = new Set(["subtract", "divide", "floorDivide", "remainder", "arctan2"]);
+const NP_UNARY = ["square", "positive", "signbit", "isinf", "reciprocal", "rint", "trunc", "fix", "exp2", "log2", "log10", "sinc", "nanToNum", "invert"] as const;
+/** The NP_UNARY functions that take floats only (NumPy gives ints float64 results there, or none). */
+const NP_UNARY_FLOAT: ReadonlySet<string> = new Set(["reciprocal", "rint", "trunc", "fix", "exp2", "log2", "log10", "sinc", "nanToNum"]);
+const NP_BINARY = ["fmod", "copysign", "hypot", "logaddexp", "logaddexp2", "fmax", "fmin", "floatPower", "logicalXor", "bitwiseAnd", "bitwiseOr", "bitwiseXor", "leftShift", "rightShift"] as const;
+const NP_BINARY_INT: ReadonlySet<string> = new Set(["bitwiseAnd", "bitwiseOr", "bitwiseXor", "leftShift", "rightShift"]);
+const NP_REDUCE = ["var", "std", "nanmax", "nanmin", "nansum", "ptp", "countNonzero", "median"] as const;
+const SCALAR_FNS = ["add", "subtract", "multiply", "divide", "floorDivide", "remainder", "power", "maximum", "greater"] as const;
 
 /**
  * The op table: one row per op family member. The names are kiln's (np / Tensor methods), or the
@@ -172,7 +187,7 @@ export const OPS = {
   astype: (r, avals) => {
     const i = operand(r, avals, anyDt);
     const to = pick(r, ["float32", "int32", "bool", "uint8", "uint32", "float16", "bfloat16"] as const);
-    return { op: "astype", args: [i], build: ([x]) => np.astype(x!, to), code: ([x]) => `np.astype(${x}, "${to}")`, smooth: to === "float32" && avals[i]!.dtype === "float32" };
+    return { op: "astype", args: [i], p: { to }, build: ([x]) => np.astype(x!, to), code: ([x]) => `np.astype(${x}, "${to}")`, smooth: to === "float32" && avals[i]!.dtype === "float32" };
   },
 
   // ---- binary elementwise
@@ -204,7 +219,7 @@ export const OPS = {
     const p = pick(r, RAW_INT_BINARY);
     const shift = p === "shl" || p === "shrl";
     return {
-      op: "bitwise", args: [i, j], smooth: false,
+      op: "bitwise", args: [i, j], p: { prim: p }, smooth: false,
       build: ([a, b]) => npUtil.apply(p, [a!, shift ? np.remainder(b!, 32) : b!], {}),
       code: ([a, b]) => `npUtil.apply("${p}", [${a}, ${shift ? `np.remainder(${b}, 32)` : b}], {})`,
     };
@@ -226,7 +241,7 @@ export const OPS = {
     const keepdims = r() < 0.4;
     const opts = `{ axis: ${axes === null ? "null" : lit(axes)}, keepdims: ${keepdims} }`;
     return {
-      op: "reduce", args: [i], smooth: fn === "sum" || fn === "mean" || fn === "prod",
+      op: "reduce", args: [i], p: { fn, axes, keepdims }, smooth: fn === "sum" || fn === "mean" || fn === "prod",
       build: ([x]) => np[fn](x!, { axis: axes, keepdims }),
       code: ([x]) => `np.${fn}(${x}, ${opts})`,
     };
@@ -236,7 +251,7 @@ export const OPS = {
     if (i < 0) return null;
     const fn = pick(r, ["argmax", "argmin"] as const);
     const axis = int(r, 0, avals[i]!.shape.length - 1);
-    return { op: "argReduce", args: [i], smooth: false, build: ([x]) => np[fn](x!, { axis }), code: ([x]) => `np.${fn}(${x}, { axis: ${axis} })` };
+    return { op: "argReduce", args: [i], p: { fn, axis }, smooth: false, build: ([x]) => np[fn](x!, { axis }), code: ([x]) => `np.${fn}(${x}, { axis: ${axis} })` };
   },
   // Kinked where values tie (the permutation jumps), so not smooth; argsort's positions are int32.
   sort: (r, avals) => {
@@ -246,7 +261,7 @@ export const OPS = {
     const axis = r() < 0.2 ? null : int(r, 0, avals[i]!.shape.length - 1);
     const descending = r() < 0.3;
     const opts = `{ axis: ${axis}, descending: ${descending} }`;
-    return { op: "sort", args: [i], smooth: false, build: ([x]) => np[fn](x!, { axis, descending }), code: ([x]) => `np.${fn}(${x}, ${opts})` };
+    return { op: "sort", args: [i], p: { fn, axis, descending }, smooth: false, build: ([x]) => np[fn](x!, { axis, descending }), code: ([x]) => `np.${fn}(${x}, ${opts})` };
   },
   reduceWindow: (r, avals) => {
     // A max or sum window (≤ 3 wide per axis, stride ≤ 2, SAME or VALID): the select/add tree.
@@ -258,42 +273,43 @@ export const OPS = {
     const padding = pick(r, ["SAME", "VALID"] as const);
     const [init, fn] = pick(r, [[-Infinity, "max"], [0, "sum"]] as const);
     return {
-      op: "reduceWindow", args: [i], smooth: fn === "sum",
+      op: "reduceWindow", args: [i], p: { init, fn, win, strides, padding }, smooth: fn === "sum",
       build: ([x]) => lax.reduceWindow(x!, init, fn, win, strides, padding),
       code: ([x]) => `lax.reduceWindow(${x}, ${init}, "${fn}", ${lit(win)}, ${lit(strides)}, "${padding}")`,
     };
   },
   cumsum: (r, avals) => {
     const i = operand(r, avals, numeric);
+    if (i < 0) return null;
     const rank = avals[i]!.shape.length;
     const axis = rank === 0 || r() < 0.2 ? null : int(r, 0, rank - 1);
-    return { op: "cumsum", args: [i], smooth: true, build: ([x]) => np.cumsum(x!, { axis }), code: ([x]) => `np.cumsum(${x}, { axis: ${axis} })` };
+    return { op: "cumsum", args: [i], p: { axis }, smooth: true, build: ([x]) => np.cumsum(x!, { axis }), code: ([x]) => `np.cumsum(${x}, { axis: ${axis} })` };
   },
 
   // ---- movement
   reshape: (r, avals) => {
     const i = operand(r, avals, anyDt);
     const to = reshapeTarget(r, avals[i]!.shape);
-    return { op: "reshape", args: [i], smooth: true, build: ([x]) => x!.reshape(to), code: ([x]) => `${x}.reshape(${lit(to)})` };
+    return { op: "reshape", args: [i], p: { to }, smooth: true, build: ([x]) => x!.reshape(to), code: ([x]) => `${x}.reshape(${lit(to)})` };
   },
   transpose: (r, avals) => {
     const i = operand(r, avals, hasAxes);
     if (i < 0) return null;
     const perm = avals[i]!.shape.map((_, k) => k).sort(() => r() - 0.5);
-    return { op: "transpose", args: [i], smooth: true, build: ([x]) => x!.transpose(perm), code: ([x]) => `${x}.transpose(${lit(perm)})` };
+    return { op: "transpose", args: [i], p: { perm }, smooth: true, build: ([x]) => x!.transpose(perm), code: ([x]) => `${x}.transpose(${lit(perm)})` };
   },
   flip: (r, avals) => {
     const i = operand(r, avals, hasAxes);
     if (i < 0) return null;
     const axes = axesSubset(r, avals[i]!.shape.length);
-    return { op: "flip", args: [i], smooth: true, build: ([x]) => x!.flip(axes), code: ([x]) => `${x}.flip(${lit(axes)})` };
+    return { op: "flip", args: [i], p: { axes }, smooth: true, build: ([x]) => x!.flip(axes), code: ([x]) => `${x}.flip(${lit(axes)})` };
   },
   sliceGet: (r, avals) => {
     const i = operand(r, avals, hasAxes);
     if (i < 0) return null;
     const sl = avals[i]!.shape.map((n) => randomSlice(r, n));
     return {
-      op: "sliceGet", args: [i], smooth: true,
+      op: "sliceGet", args: [i], p: { sl }, smooth: true,
       build: ([x]) => x!.get(...sl.map(([a, b, c]) => np.slice(a, b, c))),
       code: ([x]) => `${x}.get(${sl.map(sliceCode).join(", ")})`,
     };
@@ -302,7 +318,7 @@ export const OPS = {
     const i = operand(r, avals, anyDt);
     const s = avals[i]!.shape;
     const to = [...(r() < 0.5 ? [int(r, 1, 3)] : []), ...s.map((d) => (d === 1 ? int(r, 1, 4) : d))];
-    return { op: "broadcastTo", args: [i], smooth: true, build: ([x]) => x!.broadcastTo(to), code: ([x]) => `${x}.broadcastTo(${lit(to)})` };
+    return { op: "broadcastTo", args: [i], p: { to }, smooth: true, build: ([x]) => x!.broadcastTo(to), code: ([x]) => `${x}.broadcastTo(${lit(to)})` };
   },
   pad: (r, avals) => {
     const i = operand(r, avals, (a) => hasAxes(a) && a.dtype !== "bool");
@@ -310,7 +326,7 @@ export const OPS = {
     const widths = avals[i]!.shape.map(() => [int(r, 0, 2), int(r, 0, 2)] as [number, number]);
     const value = pick(r, [0, 1, -2]);
     return {
-      op: "pad", args: [i], smooth: true,
+      op: "pad", args: [i], p: { widths, value }, smooth: true,
       build: ([x]) => np.pad(x!, widths, { constantValues: value }),
       code: ([x]) => `np.pad(${x}, ${lit(widths)}, { constantValues: ${value} })`,
     };
@@ -321,13 +337,13 @@ export const OPS = {
     const a = avals[i]!;
     const axis = int(r, 0, a.shape.length - 1);
     const j = operand(r, avals, (b) => b.dtype === a.dtype && b.shape.length === a.shape.length && b.shape.every((d, k) => k === axis || d === a.shape[k]));
-    return { op: "concatenate", args: [i, j], smooth: true, build: ([x, y]) => np.concatenate([x!, y!], { axis }), code: ([x, y]) => `np.concatenate([${x}, ${y}], { axis: ${axis} })` };
+    return { op: "concatenate", args: [i, j], p: { axis }, smooth: true, build: ([x, y]) => np.concatenate([x!, y!], { axis }), code: ([x, y]) => `np.concatenate([${x}, ${y}], { axis: ${axis} })` };
   },
   expandDims: (r, avals) => {
     const i = operand(r, avals, (a) => a.shape.length < 4);
     if (i < 0) return null;
     const axis = int(r, 0, avals[i]!.shape.length);
-    return { op: "expandDims", args: [i], smooth: true, build: ([x]) => x!.expandDims(axis), code: ([x]) => `${x}.expandDims(${axis})` };
+    return { op: "expandDims", args: [i], p: { axis }, smooth: true, build: ([x]) => x!.expandDims(axis), code: ([x]) => `${x}.expandDims(${axis})` };
   },
   squeeze: (r, avals) => {
     const i = operand(r, avals, (a) => a.shape.includes(1));
@@ -344,11 +360,11 @@ export const OPS = {
     const fits = (b: Aval) => b.dtype === a.dtype && b.shape.length >= 1 &&
       (b.shape.length === 1 ? b.shape[0] === k : b.shape[b.shape.length - 2] === k && broadcasts(a.shape.slice(0, -2), b.shape.slice(0, -2)));
     const j = operand(r, avals, fits);
-    if (j >= 0 && r() < 0.6) return { op: "matmul", args: [i, j], smooth: true, build: ([x, y]) => np.matmul(x!, y!), code: ([x, y]) => `np.matmul(${x}, ${y})` };
+    if (j >= 0 && r() < 0.6) return { op: "matmul", args: [i, j], p: { form: "matmul" }, smooth: true, build: ([x, y]) => np.matmul(x!, y!), code: ([x, y]) => `np.matmul(${x}, ${y})` };
     // x @ xᵀ always fits.
     return a.shape.length < 2
-      ? { op: "matmul", args: [i], smooth: true, build: ([x]) => np.dot(x!, x!), code: ([x]) => `np.dot(${x}, ${x})` }
-      : { op: "matmul", args: [i], smooth: true, build: ([x]) => np.matmul(x!, x!.swapaxes(-1, -2)), code: ([x]) => `np.matmul(${x}, ${x}.swapaxes(-1, -2))` };
+      ? { op: "matmul", args: [i], p: { form: "dotSelf" }, smooth: true, build: ([x]) => np.dot(x!, x!), code: ([x]) => `np.dot(${x}, ${x})` }
+      : { op: "matmul", args: [i], p: { form: "gram" }, smooth: true, build: ([x]) => np.matmul(x!, x!.swapaxes(-1, -2)), code: ([x]) => `np.matmul(${x}, ${x}.swapaxes(-1, -2))` };
   },
   dot: (r, avals) => {
     const i = operand(r, avals, (a) => numeric(a) && a.shape.length >= 1 && a.shape.length <= 2);
@@ -367,7 +383,7 @@ export const OPS = {
     const two = r() < 0.6;
     const spec = two ? `${letters},${letters}->${out}` : `${letters}->${out}`;
     return {
-      op: "einsum", args: [i], smooth: true,
+      op: "einsum", args: [i], p: { spec, two }, smooth: true,
       build: ([x]) => (two ? np.einsum(spec, x!, x!) : np.einsum(spec, x!)),
       code: ([x]) => (two ? `np.einsum("${spec}", ${x}, ${x})` : `np.einsum("${spec}", ${x})`),
     };
@@ -392,7 +408,7 @@ export const OPS = {
     const padding = pick(r, ["SAME", "VALID"] as const);
     const opts = `{ windowStrides: ${lit(strides)}, padding: "${padding}" }`;
     return {
-      op: "convGeneralDilated", args: [i], smooth: true,
+      op: "convGeneralDilated", args: [i], p: { kernel: k, w, strides, padding }, smooth: true,
       build: ([x]) => lax.convGeneralDilated(x!.reshape([1, 1, ...s]), np.array(w).reshape([2, 1, ...k]), { windowStrides: strides, padding }),
       code: ([x]) => `lax.convGeneralDilated(${x}.reshape(${lit([1, 1, ...s])}), np.array(${lit(w)}).reshape(${lit([2, 1, ...k])}), ${opts})`,
     };
@@ -404,7 +420,7 @@ export const OPS = {
     if (i < 0) return null;
     const axis = int(r, 0, avals[i]!.shape.length - 1);
     const ix = indexArray(r, avals[i]!.shape[axis]!);
-    return { op: "take", args: [i], smooth: true, build: ([x]) => np.take(x!, idxTensor(ix), { axis }), code: ([x]) => `np.take(${x}, ${idxCode(ix)}, { axis: ${axis} })` };
+    return { op: "take", args: [i], p: { axis, ix }, smooth: true, build: ([x]) => np.take(x!, idxTensor(ix), { axis }), code: ([x]) => `np.take(${x}, ${idxCode(ix)}, { axis: ${axis} })` };
   },
   gatherGet: (r, avals) => {
     // x[idx, s] or x[s, idx]: an int array index with a slice.
@@ -415,7 +431,7 @@ export const OPS = {
     const ix = indexArray(r, s[first ? 0 : 1]!);
     const sl = randomSlice(r, s[first ? 1 : 0]!);
     return {
-      op: "gatherGet", args: [i], smooth: true,
+      op: "gatherGet", args: [i], p: { first, ix, sl }, smooth: true,
       build: ([x]) => (first ? x!.get(idxTensor(ix), np.slice(...sl)) : x!.get(np.slice(...sl), idxTensor(ix))),
       code: ([x]) => (first ? `${x}.get(${idxCode(ix)}, ${sliceCode(sl)})` : `${x}.get(${sliceCode(sl)}, ${idxCode(ix)})`),
     };
@@ -428,7 +444,7 @@ export const OPS = {
     const j = operand(r, avals, (b) => b.dtype === avals[i]!.dtype);
     const mode = pick(r, ["set", "add"] as const);
     return {
-      op: "atUpdate", args: [i, j], smooth: mode === "add",
+      op: "atUpdate", args: [i, j], p: { ix, mode }, smooth: mode === "add",
       build: ([x, y]) => x!.at(idxTensor(ix))[mode](np.mean(y!).astype(x!.dtype)),
       code: ([x, y]) => `${x}.at(${idxCode(ix)}).${mode}(np.mean(${y}).astype(${x}.dtype))`,
     };
@@ -444,7 +460,7 @@ export const OPS = {
     const m = avals[i]!.shape.at(-2)!, out = pick(r, [0, 1] as const);
     const sym = (x: Tensor) => np.add(np.matmul(x, x.swapaxes(-1, -2)), np.diag(np.arange(m, 3 * m, 2)));
     return {
-      op: "eigh", args: [i], smooth: false,
+      op: "eigh", args: [i], p: { m, out }, smooth: false,
       build: ([x]) => np.linalg.eigh(sym(x!))[out],
       code: ([x]) => `np.linalg.eigh(np.add(np.matmul(${x}, ${x}.swapaxes(-1, -2)), np.diag(np.arange(${m}, ${3 * m}, 2))))[${out}]`,
     };
@@ -455,7 +471,7 @@ export const OPS = {
     const i = operand(r, avals, (a) => isF(a) && hasAxes(a) && a.shape.at(-1)! > 0);
     if (i < 0) return null;
     const part = pick(r, ["re", "im"] as const);
-    return { op: "fft", args: [i], smooth: true, build: ([x]) => np.fft.fft(x!)[part], code: ([x]) => `np.fft.fft(${x}).${part}` };
+    return { op: "fft", args: [i], p: { part }, smooth: true, build: ([x]) => np.fft.fft(x!)[part], code: ([x]) => `np.fft.fft(${x}).${part}` };
   },
   // Q or R of t + (m + n)·I (rectangular identity), t = x or xᵀ whichever is tall (m ≥ n), complete
   // only when square: the shapes JAX differentiates (programs take gradients of every op). Not
@@ -467,10 +483,91 @@ export const OPS = {
     const flip = rows < cols, m = Math.max(rows, cols), n = Math.min(rows, cols);
     const out = pick(r, [0, 1] as const), mode = m === n ? pick(r, ["reduced", "complete"] as const) : "reduced";
     return {
-      op: "qr", args: [i], smooth: false,
+      op: "qr", args: [i], p: { flip, m, n, out, mode }, smooth: false,
       build: ([x]) => np.linalg.qr(np.add(flip ? x!.swapaxes(-1, -2) : x!, np.multiply(np.eye(m, n), m + n)), { mode })[out],
       code: ([x]) => `np.linalg.qr(np.add(${flip ? `${x}.swapaxes(-1, -2)` : x}, np.multiply(np.eye(${m}, ${n}), ${m + n})), { mode: "${mode}" })[${out}]`,
     };
+  },
+
+  // ---- rows only the NumPy suite draws (NUMPY_ONLY): semantics the float64 interpreter cannot
+  // judge, because kiln resolves them before the graph exists (dtype promotion, weak scalars).
+  // A binary call on operands of any two dtypes that broadcast: JAX's promotion lattice, and
+  // divisors that may be 0 or negative (integer division and remainder signs, x // 0, x % 0).
+  promote: (r, avals) => {
+    const fn = pick(r, PROMOTE_FNS);
+    const ok = NUMERIC_ONLY_FNS.has(fn) ? numeric : anyDt;
+    const i = operand(r, avals, ok);
+    if (i < 0) return null;
+    const j = operand(r, avals, (b) => ok(b) && broadcasts(avals[i]!.shape, b.shape));
+    return { op: "promote", args: [i, j], p: { fn }, smooth: false, build: ([x, y]) => np[fn](x!, y!), code: ([x, y]) => `np.${fn}(${x}, ${y})` };
+  },
+  // x ∘ c or c ∘ x with a JS number c (weakly typed: an int value keeps x's dtype, a fraction
+  // makes integers float32), including c = 0 and negative c on unsigned x.
+  scalar: (r, avals) => {
+    const i = operand(r, avals, numeric);
+    if (i < 0) return null;
+    const fn = pick(r, SCALAR_FNS), c = pick(r, [2, 3, -3, 0, 0.5, -1.5]), left = r() < 0.3;
+    const num = String(c);
+    return {
+      op: "scalar", args: [i], p: { fn, c, left }, smooth: false,
+      build: ([x]) => (left ? np[fn](c, x!) : np[fn](x!, c)),
+      code: ([x]) => (left ? `np.${fn}(${num}, ${x})` : `np.${fn}(${x}, ${num})`),
+    };
+  },
+  // clip with scalar bounds (lo > hi at times: NumPy's minimum(maximum(x, lo), hi) gives hi).
+  // np.all / np.any over random axes of any dtype (NaN is true, -0 false).
+  logicalReduce: (r, avals) => {
+    const i = operand(r, avals, anyDt);
+    if (i < 0) return null;
+    const fn = pick(r, ["all", "any"] as const), axes = r() < 0.25 ? null : axesSubset(r, avals[i]!.shape.length), keepdims = r() < 0.4;
+    const opts = `{ axis: ${axes === null ? "null" : lit(axes)}, keepdims: ${keepdims} }`;
+    return { op: "logicalReduce", args: [i], p: { fn, axes, keepdims }, smooth: false, build: ([x]) => np[fn](x!, { axis: axes, keepdims }), code: ([x]) => `np.${fn}(${x}, ${opts})` };
+  },
+  // np.where of a bool condition between operands of any two dtypes (the branches promote).
+  whereMixed: (r, avals) => {
+    const c = operand(r, avals, boolOnly);
+    if (c < 0) return null;
+    const i = operand(r, avals, (a) => broadcasts(a.shape, avals[c]!.shape));
+    const j = operand(r, avals, (b) => broadcasts(b.shape, avals[i]!.shape) && broadcasts(b.shape, avals[c]!.shape));
+    return { op: "whereMixed", args: [c, i, j], smooth: false, build: ([k, a, b]) => np.where(k!, a!, b!), code: ([k, a, b]) => `np.where(${k}, ${a}, ${b})` };
+  },
+  // More np functions on raw operands (no domain guards: NaN and ±inf results are NumPy's too).
+  npUnary: (r, avals) => {
+    const fn = pick(r, NP_UNARY);
+    const i = operand(r, avals, NP_UNARY_FLOAT.has(fn) ? isF : fn === "invert" ? intOnly : numeric);
+    if (i < 0) return null;
+    return { op: "npUnary", args: [i], p: { fn }, smooth: false, build: ([x]) => np[fn](x!), code: ([x]) => `np.${fn}(${x})` };
+  },
+  npBinary: (r, avals) => {
+    const fn = pick(r, NP_BINARY);
+    const ok = NP_BINARY_INT.has(fn) ? (a: Aval) => intOnly(a) || (fn.startsWith("bitwise") && boolOnly(a)) : fn === "logicalXor" ? anyDt : numeric;
+    const i = operand(r, avals, ok);
+    if (i < 0) return null;
+    const j = operand(r, avals, (b) => ok(b) && broadcasts(avals[i]!.shape, b.shape));
+    return { op: "npBinary", args: [i, j], p: { fn }, smooth: false, build: ([x, y]) => np[fn](x!, y!), code: ([x, y]) => `np.${fn}(${x}, ${y})` };
+  },
+  npReduce: (r, avals) => {
+    const i = operand(r, avals, numeric);
+    if (i < 0) return null;
+    const fn = pick(r, NP_REDUCE);
+    const axes = r() < 0.25 ? null : axesSubset(r, avals[i]!.shape.length), keepdims = r() < 0.4;
+    const opts = `{ axis: ${axes === null ? "null" : lit(axes)}, keepdims: ${keepdims} }`;
+    return { op: "npReduce", args: [i], p: { fn, axes, keepdims }, smooth: false, build: ([x]) => np[fn](x!, { axis: axes, keepdims }), code: ([x]) => `np.${fn}(${x}, ${opts})` };
+  },
+  // A float → integer cast of values scaled out of the target's range (±inf for 16-bit floats):
+  // C leaves it undefined; kiln defines it (docs/dtypes.md), the deviation `float-to-int-out-of-range`.
+  castOutOfRange: (r, avals) => {
+    const i = operand(r, avals, isF);
+    if (i < 0) return null;
+    const to = pick(r, ["int32", "uint8", "uint32"] as const);
+    return { op: "castOutOfRange", args: [i], p: { to }, smooth: false, build: ([x]) => np.astype(np.multiply(x!, 1e10), to), code: ([x]) => `np.astype(np.multiply(${x}, 1e10), "${to}")` };
+  },
+  clip: (r, avals) => {
+    const i = operand(r, avals, numeric);
+    if (i < 0) return null;
+    const lo = pick(r, [-1, 0, 2.5, 3, null]), hi = pick(r, [0, 1, 2.5, 4, null]);
+    if (lo === null && hi === null) return null;
+    return { op: "clip", args: [i], p: { lo, hi }, smooth: false, build: ([x]) => np.clip(x!, lo, hi), code: ([x]) => `np.clip(${x}, ${lo}, ${hi})` };
   },
 } satisfies Record<string, Row>;
 
@@ -495,7 +592,34 @@ const FAMILY: { readonly [K in OpName]: Family } = {
   matmul: "contract", dot: "contract", einsum: "contract", convGeneralDilated: "contract", svdvals: "contract",
   take: "index", gatherGet: "index", atUpdate: "index",
   eigh: "contract", qr: "contract", fft: "contract",
+  promote: "binary", scalar: "binary", clip: "unary", logicalReduce: "reduce", whereMixed: "binary",
+  npUnary: "unary", npBinary: "binary", npReduce: "reduce", castOutOfRange: "unary",
 };
+
+/** Rows only the NumPy suite draws (the differential programs of a seed stay as they were). */
+export const NUMPY_ONLY: ReadonlySet<OpName> = new Set(["promote", "scalar", "clip", "logicalReduce", "whereMixed", "npUnary", "npBinary", "npReduce", "castOutOfRange"]);
+
+/**
+ * Rows the NumPy suite does not draw, and why: their values are checked against the float64
+ * interpreter (and SciPy's, special.md) by the differential suites.
+ */
+export const NOT_IN_NUMPY: { readonly [K in OpName]?: string } = {
+  reduceWindow: "lax.reduceWindow has no NumPy function",
+  convGeneralDilated: "lax.convGeneralDilated has no NumPy function",
+  eigh: "eigenvectors are unique only up to sign (and the row may pick them)",
+  qr: "Q and R are unique only up to the signs of R's diagonal",
+};
+
+/** The rows the differential programs draw from. */
+export const DIFFERENTIAL_OPS: readonly OpName[] = OP_NAMES.filter((o) => !NUMPY_ONLY.has(o));
+/**
+ * The rows the NumPy programs draw from; the rows probing what the interpreter cannot judge
+ * (promotion, weak scalars, casts, rounding ties, integer division) listed again, drawn 3x as often.
+ */
+export const NUMPY_OPS: readonly OpName[] = [
+  ...OP_NAMES.filter((o) => NOT_IN_NUMPY[o] === undefined),
+  ...(["promote", "scalar", "astype", "clip", "round", "whereMixed", "floorDivide", "remainder", "sign", "npUnary", "npBinary", "npReduce", "astype"] as const).flatMap((o) => [o, o]),
+];
 
 /**
  * Draw weights per family: movement chains (reshape∘flip∘slice) and reductions are where index
@@ -503,10 +627,13 @@ const FAMILY: { readonly [K in OpName]: Family } = {
  */
 const FAMILY_WEIGHT: { readonly [F in Family]: number } = { unary: 3, binary: 3, reduce: 2, movement: 4, contract: 1, index: 1.5 };
 
-/** Draws an op: a family by FAMILY_WEIGHT, then a member uniformly. */
-export function drawOp(r: Rand): OpName {
-  const fams = Object.keys(FAMILY_WEIGHT) as Family[];
-  let u = r() * fams.reduce((a, f) => a + FAMILY_WEIGHT[f], 0);
-  const fam = fams.find((f) => (u -= FAMILY_WEIGHT[f]) < 0) ?? "unary";
-  return pick(r, OP_NAMES.filter((o) => FAMILY[o] === fam));
+/** Family weights of the NumPy programs: elementwise semantics first, movement less. */
+export const NUMPY_FAMILY_WEIGHT: { readonly [F in Family]: number } = { unary: 4, binary: 5, reduce: 2, movement: 2, contract: 1, index: 1 };
+
+/** Draws an op of `ops`: a family by `weights`, then a member uniformly. */
+export function drawOp(r: Rand, ops: readonly OpName[] = DIFFERENTIAL_OPS, weights = FAMILY_WEIGHT): OpName {
+  const fams = Object.keys(weights) as Family[];
+  let u = r() * fams.reduce((a, f) => a + weights[f], 0);
+  const fam = fams.find((f) => (u -= weights[f]) < 0) ?? "unary";
+  return pick(r, ops.filter((o) => FAMILY[o] === fam));
 }

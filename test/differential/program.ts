@@ -8,7 +8,7 @@
 import { type DType, type Tensor } from "kiln";
 import { castScalar, isFloat } from "kiln/internal";
 import { rng, tensor } from "../conformance/suite.js";
-import { type Instr, type Rand, OPS, OP_NAMES, type OpName, drawOp, int, lit, pick, size } from "./ops.js";
+import { type Instr, type Rand, NUMPY_FAMILY_WEIGHT, NUMPY_OPS, OPS, OP_NAMES, type OpName, drawOp, int, lit, pick, size } from "./ops.js";
 
 export { type Instr, OP_NAMES, type OpName };
 
@@ -27,7 +27,17 @@ export interface Program {
   readonly outputs: readonly number[];
   /** Whether the inputs include special values (NaN, ±inf, ±0, int32 extremes). */
   readonly specials: boolean;
+  /** Which generator made it (absent: "differential"). */
+  readonly profile?: Profile;
 }
+
+/**
+ * The two generators over the one op table: "differential" programs (compared with the float64
+ * interpreter) and "numpy" programs (compared with NumPy, test/npdiff/), which also draw the
+ * promotion, weak-scalar and clip rows, see empty and 0-d shapes, all dtypes in every input, and
+ * values on rounding ties, subnormals and near float32's maximum.
+ */
+export type Profile = "differential" | "numpy";
 
 /** Largest value a program may build (elements): keeps programs fast on every backend. */
 const MAX_ELEMENTS = 2000;
@@ -73,6 +83,32 @@ function inputValues(r: Rand, dtype: DType, n: number, specials: boolean): numbe
   });
 }
 
+/** NumPy programs: shapes of rank 0–3 whose sizes may be 0. */
+function numpyShapes(r: Rand, n: number): number[][] {
+  const dim = () => (r() < 0.06 ? 0 : int(r, 1, 4));
+  const base = Array.from({ length: int(r, 0, 3) }, dim);
+  return Array.from({ length: n }, (_, k) => {
+    if (k > 0 && r() < 0.25) return Array.from({ length: int(r, 0, 3) }, dim);
+    const s = base.map((d) => (k > 0 && r() < 0.3 ? 1 : d));
+    return k > 0 && r() < 0.3 ? s.slice(int(r, 0, s.length)) : s;
+  });
+}
+
+/** Float specials of the NumPy programs: NaN, ±inf, ±0, subnormals, values near float32's maximum. */
+const NUMPY_FLOAT_SPECIALS = [NaN, Infinity, -Infinity, 0, -0, 2 ** -140, -3 * 2 ** -149, Math.fround(3e38), Math.fround(-1e30), 2.5, -0.5];
+const NUMPY_DTYPES = ["float32", "float32", "int32", "uint8", "uint32", "bool", "float16", "bfloat16"] as const;
+
+function numpyDType(r: Rand, k: number): DType {
+  return k === 0 ? pick(r, ["float32", "float32", "float32", "int32", "uint8", "bool"] as const) : pick(r, NUMPY_DTYPES);
+}
+
+/** NumPy program values: floats k/8 (rounding ties included), integers as the differential ones. */
+function numpyValues(r: Rand, dtype: DType, n: number, specials: boolean): number[] {
+  if (!isFloat(dtype)) return inputValues(r, dtype, n, specials);
+  return Array.from({ length: n }, () =>
+    castScalar(specials && r() < 0.2 ? pick(r, NUMPY_FLOAT_SPECIALS) : int(r, -40, 40) / 8, dtype));
+}
+
 /** The same inputs with fresh values (same shapes and dtypes): a jitted program's second call. */
 export function reseedInputs(p: Program, seed: number): Program {
   const r = rng(seed);
@@ -99,7 +135,8 @@ export function programInputs(p: Program): Tensor[] {
  * console.log(programCode(p));            // the kiln code of the program
  * const [y] = runProgram(p, programInputs(p));
  */
-export function generateProgram(seed: number): Program {
+export function generateProgram(seed: number, profile: Profile = "differential"): Program {
+  if (profile === "numpy") return numpyProgram(seed);
   const r = rng(seed * 2654435761);
   const nIn = int(r, 1, 3);
   const shapes = inputShapes(r, nIn);
@@ -111,11 +148,29 @@ export function generateProgram(seed: number): Program {
     const dtype = inputDType(r, alt, k);
     return { shape, dtype, values: inputValues(r, dtype, size(shape), specials) };
   });
+  return buildSteps(r, seed, inputs, specials, () => drawOp(r), false);
+}
+
+/** A NumPy program (profile "numpy"): see `Profile`. */
+function numpyProgram(seed: number): Program {
+  const r = rng(seed * 2654435761 + 0x9e3779b9);
+  const shapes = numpyShapes(r, int(r, 1, 3));
+  const specials = r() < 0.4;
+  const inputs: InputSpec[] = shapes.map((shape, k) => {
+    const dtype = numpyDType(r, k);
+    return { shape, dtype, values: numpyValues(r, dtype, size(shape), specials) };
+  });
+  return { ...buildSteps(r, seed, inputs, specials, () => drawOp(r, NUMPY_OPS, NUMPY_FAMILY_WEIGHT), true), profile: "numpy" };
+}
+
+/** Draws the calls of a program over its inputs (`empty`: values of size 0 may be built). */
+function buildSteps(r: Rand, seed: number, inputs: readonly InputSpec[], specials: boolean, draw: () => OpName, empty: boolean): Program {
+  const nIn = inputs.length;
   const vals: Tensor[] = inputs.map((s) => tensor(s.dtype, s.shape, (i) => s.values[i]!));
   const steps: Instr[] = [];
   const nSteps = int(r, 2, 8);
   for (let tries = 0; steps.length < nSteps && tries < 60; tries++) {
-    const instr = OPS[drawOp(r)](r, vals.map((v) => ({ shape: v.shape, dtype: v.dtype })));
+    const instr = OPS[draw()](r, vals.map((v) => ({ shape: v.shape, dtype: v.dtype })));
     if (!instr || instr.args.some((a) => a < 0)) continue;
     // A call np rejects (e.g. a cast of a bool to bool) is declined, not an error: the rows pick
     // operands by dtype and rank only; the validity of np's own checks is tested elsewhere.
@@ -125,7 +180,7 @@ export function generateProgram(seed: number): Program {
     } catch {
       continue;
     }
-    if (t.size > MAX_ELEMENTS || t.size === 0) continue;
+    if (t.size > MAX_ELEMENTS || (t.size === 0 && !empty)) continue;
     vals.push(t);
     steps.push(instr);
   }

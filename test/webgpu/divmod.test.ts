@@ -56,5 +56,20 @@ describe("floorDivide / remainder: NumPy's divmod on every backend", () => {
       expect(Array.from(await np.mean(np.zeros([0])).data())).to.deep.equal([NaN]);
       expect(Array.from(await np.var(np.array([[7], [20]], { dtype: "int32" }), { axis: 1, ddof: 1 }).data())).to.deep.equal([NaN, NaN]);
     });
+
+    it("an integer tensor divided by 0 is ±inf or NaN too (the divisor a cast of an integer constant: NumPy random programs)", async () => {
+      // np.divide(uint32, 0) casts both to float32; the cast of the constant 0u folds to the literal 0.0.
+      expect(Array.from(await np.divide(np.array([0, 34], { dtype: "uint32" }), 0).data())).to.deep.equal([NaN, inf]);
+      expect(Array.from(await np.divide(np.array([1, -2, 0], { dtype: "int32" }), 0).data())).to.deep.equal([inf, -inf, NaN]);
+      expect(Array.from(await np.ceil(np.divide(np.array([3, 0], { dtype: "uint8" }), 0)).data())).to.deep.equal([inf, NaN]);
+    });
+
+    it("0 / x and 0 - x keep IEEE's NaNs and zero signs (the literal zero is read at run time: LLVM folded them to 0 and -x)", async () => {
+      const x = np.array([0, 2, -3, Infinity, -0]);
+      const show = (v: ArrayLike<number>) => Array.from(v, (e) => (Object.is(e, -0) ? "-0" : e));
+      expect(show(await np.divide(0, x).data())).to.deep.equal([NaN, 0, "-0", 0, NaN]);
+      expect(show(await np.subtract(0, x).data())).to.deep.equal([0, -2, 3, -inf, 0]);
+      expect(show(await np.divide(0, np.array([0, 2], { dtype: "int32" })).data())).to.deep.equal([NaN, 0]);
+    });
   });
 });

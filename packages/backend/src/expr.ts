@@ -11,7 +11,7 @@
  * One builder per kernel lowering; nodes are interned (equal structure → same object), so a
  * value used twice is computed once and every expression has a stable creation order.
  */
-import { type BinaryPrim, type DType, type UnaryPrim } from "@kiln/core";
+import { type BinaryPrim, type DType, type UnaryPrim, castScalar } from "@kiln/core";
 
 export type ExprDType = DType | "index";
 export type ReduceOp = "sum" | "prod" | "max" | "min";
@@ -261,7 +261,7 @@ export class ExprBuilder {
     return this.make(`${alu}:${dtype}(${args.map((a) => a.id).join(",")})`, { op: "alu", alu, dtype, args, param: [], lo: range[0], hi: range[1] }, args);
   }
 
-  /** Decides index comparisons from ranges and folds `where` on a known condition. */
+  /** Decides index comparisons from ranges, folds `where` on a known condition and casts of constants. */
   private foldBool(alu: AluOp, args: readonly Expr[], dtype: ExprDType): Expr | null {
     const [a, b] = args;
     if (a && b && a.dtype === "index" && b.dtype === "index") {
@@ -272,6 +272,10 @@ export class ExprBuilder {
       if (decided >= 0) return this.const(decided, "bool");
     }
     if (alu === "where" && a?.op === "const") return a.value ? args[1]! : args[2]!;
+    // A cast of a constant is the constant of the target dtype: `f32(0u)` as a divisor is then the
+    // literal 0.0 the renderers recognize (WGSL spells a division by it as IEEE's ±inf/NaN, where
+    // llvmpipe folded `x / f32(0u)` to 0 under finite math: np.divide(uint32Tensor, 0) gave 0).
+    if (alu === "cast" && a?.op === "const" && dtype !== "index") return this.const(castScalar(a.value, dtype), dtype);
     // Only a logical `and` has a constant that is an identity; int32 `and` is bitwise (x & 17 is not x).
     if (alu === "and" && dtype === "bool" && a?.op === "const") return a.value ? b! : a;
     if (alu === "and" && dtype === "bool" && b?.op === "const") return b.value ? a! : b;

@@ -119,7 +119,9 @@ function completeBasis(q: Float64Array, rows: number, have: readonly boolean[], 
  * `full` gives square u (m×m) and vh (n×n), else u is m×k and vh k×n. Sign convention: the
  * largest-magnitude entry (the first, on ties) of each right singular vector (row of vh) is
  * positive when m ≥ n, of each left one (column of u) when m < n; the other factor follows from
- * a v = s u. A NaN in `a` gives all-NaN outputs.
+ * a v = s u. A NaN or ±inf in `a` gives all-NaN outputs (LAPACK's, so JAX's, answer; NumPy raises
+ * LinAlgError): the singular values of an infinite matrix are undefined, not the finite ones that
+ * rotations of its finite columns would give.
  * @example
  * svdF64(Float64Array.of(3, 0, 0, -2), 2, 2, true).s; // Float64Array [3, 2]
  */
@@ -141,7 +143,7 @@ export function svdF64(a: Float64Array, m: number, n: number, full: boolean): Sv
   const ucols = full ? rows : cols;
   const left = new Float64Array(rows * ucols); // column-major left vectors of the tall matrix
   const sigma = new Float64Array(cols);
-  if (a.some((x) => x !== x)) {
+  if (a.some((x) => !Number.isFinite(x))) {
     return { s: sigma.fill(NaN), u: new Float64Array(m * (full ? m : k)).fill(NaN), vh: new Float64Array((full ? n : k) * n).fill(NaN) };
   }
   // Scale by a power of two (exact) so the largest entry is about 1: the squared norms and dot

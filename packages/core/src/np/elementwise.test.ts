@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { DTypeError, ShapeError, Tensor, np, stopGradient } from "../index.js";
+import { DTypeError, ShapeError, Tensor, ValueError, np, stopGradient } from "../index.js";
 import { expectClose } from "../testing.js";
 
 function vals(t: Tensor): number[] {
@@ -196,6 +196,15 @@ describe("np elementwise: binary ops against float64 formulas, broadcast [8,1] x
     expect(p.dtype).to.equal("int32");
     expect(vals(p)).to.deep.equal([1024, 9, -8]);
     expect(vals(np.multiply(np.array([46341], { dtype: "int32" }), 46341))).to.deep.equal([(46341 * 46341) | 0]);
+  });
+
+  it("an integer tensor to a negative integer number is a ValueError (NumPy's); a float base or exponent is fine", () => {
+    for (const dtype of ["int32", "uint8", "uint32"] as const) {
+      expect(() => np.power(np.array([2, 1], { dtype }), -3)).to.throw(ValueError, /negative integer powers/);
+    }
+    expect(vals(np.power(np.array([2, 1], { dtype: "int32" }), 0))).to.deep.equal([1, 1]);
+    expect(vals(np.power(np.array([2, 4]), -1))).to.deep.equal([0.5, 0.25]);
+    expect(vals(np.power(np.array([4], { dtype: "int32" }), -0.5))).to.deep.equal([0.5]);
   });
 
   it("int32 power wraps on overflow like repeated int32 multiplication (issue 11 item 7)", () => {

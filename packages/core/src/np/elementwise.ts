@@ -146,8 +146,20 @@ export const divide = binaryOp("divide", "div", { toFloat: true, noBool: true })
 export const floorDivide = binaryOp("floorDivide", "floorDiv", { noBool: true });
 /** Remainder with the sign of the divisor, as NumPy. @example np.remainder([-3], 2) // [1] */
 export const remainder = binaryOp("remainder", "rem", { noBool: true });
-/** x ** y. @example np.power([2, 3], 2) // [4, 9] */
-export const power = binaryOp("power", "pow", { noBool: true });
+const powerOp = binaryOp("power", "pow", { noBool: true });
+/**
+ * x ** y. An integer tensor to a negative integer JS number is a ValueError, as in NumPy (and a
+ * TypeError in JAX's `integer_pow`): the result is no integer. Cast the base to a float first.
+ * (A negative value inside an integer exponent *tensor* cannot be checked under jit: it gives 0
+ * for |x| > 1.)
+ * @example np.power([2, 3], 2) // [4, 9]
+ */
+export function power(x: ArrayLike, y: ArrayLike): Tensor {
+  if (typeof y === "number" && Number.isInteger(y) && y < 0 && x instanceof Tensor && x.dtype !== "bool" && !isFloat(x.dtype)) {
+    throw new ValueError(`power: integers to negative integer powers are not allowed (${x.dtype} ** ${y}); cast the base to a float first`);
+  }
+  return powerOp(x, y);
+}
 /** Elementwise maximum (NaN propagates). @example np.maximum([1, 5], [3, 2]) // [3, 5] */
 export const maximum = binaryOp("maximum", "max");
 /** Elementwise minimum (NaN propagates). @example np.minimum([1, 5], [3, 2]) // [1, 2] */

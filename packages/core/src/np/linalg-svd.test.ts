@@ -86,6 +86,12 @@ describe("svd kernel (one-sided Jacobi, float64)", () => {
     const r = svdF64(Float64Array.of(1, NaN, 0, 1), 2, 2, true);
     expect([...r.s, ...r.u, ...r.vh].every(Number.isNaN)).to.equal(true);
   });
+
+  it("±inf in gives NaN out (every singular value, as LAPACK: not the finite columns' values)", () => {
+    for (const r of [svdF64(Float64Array.of(0.875, Infinity, 1.125, -0.375, 2.5, 0, -1.625, 0, 3.375, -1.375, 0.5, 0), 3, 4, false), svdF64(Float64Array.of(-Infinity, 2, 3, 4), 2, 2, true)]) {
+      expect([...r.s, ...r.u, ...r.vh].every(Number.isNaN)).to.equal(true);
+    }
+  });
 });
 
 describe("np.linalg.svd / svdvals", () => {

@@ -104,10 +104,11 @@ export const GPUJS_ALU = {
   floor: mathCall("floor"),
   ceil: mathCall("ceil"),
   // Half to even, as NumPy: GPU.js's Math.round rounds half up. `x` is an operand (a name or a
-  // literal), so repeating it costs nothing.
+  // literal), so repeating it costs nothing. Rounding up is ceil(x), not floor(x) + 1: x is no
+  // integer there, and ceil keeps the sign of a zero result (round(-0.25) is -0, as NumPy's).
   round: (a) => {
-    const x = a[0]!, f = `Math.floor(${x})`;
-    return `(${x} - ${f} < 0.5 ? ${f} : ${x} - ${f} > 0.5 ? ${f} + 1.0 : ${f} - 2.0 * Math.floor(${f} * 0.5) === 0.0 ? ${f} : ${f} + 1.0)`;
+    const x = a[0]!, f = `Math.floor(${x})`, c = `Math.ceil(${x})`;
+    return `(${x} - ${f} < 0.5 ? ${f} : ${x} - ${f} > 0.5 ? ${c} : ${f} - 2.0 * Math.floor(${f} * 0.5) === 0.0 ? ${f} : ${c})`;
   },
   isnan: (a) => bool01(`${a[0]} !== ${a[0]}`),
   isinf: (a) => bool01(`Math.abs(${a[0]}) === ${INF}`),

@@ -98,6 +98,16 @@ describe("gpujs target", () => {
     destroyGpu();
   });
 
+  it("round is half to even and keeps the sign of a zero result, as NumPy (round(-0.125) was +0)", async () => {
+    await init({ tune: false });
+    setBackend("gpujs");
+    const runs = gpujsStats().runs;
+    const got = Array.from(np.round(np.array([-0.125, -0.5, 0.5, -1.5, 2.5, -0, 0.3, -2.75])).dataSync());
+    expect(got.map((v) => (Object.is(v, -0) ? "-0" : v))).to.deep.equal(["-0", "-0", 0, -2, 2, "-0", 0, -3]);
+    expect(gpujsStats().runs - runs).to.equal(1);
+    destroyGpu();
+  });
+
   it("on WebGL, contractions whose operands are plain loads render tiled: 4×4 blocks in four render targets, then the epilogue per texel", () => {
     const t = (shape: number[]) => np.array(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => (i % 7) - 3), { shape });
     const tiled = (x: unknown) => renderGpujs(kernelOf(x as { node: never }), { tiled: true }) as GpujsKernelSource;

@@ -27,6 +27,20 @@ describe("JS ALU table", () => {
     }
   });
 
+  it("uint32 and, or, xor, neg and shifts give unsigned values inside an expression (the wrap binds the whole op)", () => {
+    // `a | b >>> 0` would parse as `a | (b >>> 0)`: a signed result that a fused comparison misreads.
+    const a = 0xffffffff, b = 0x80000000;
+    const want: Partial<Record<AluOp, number>> = { and: b, or: a, xor: 0x7fffffff, shl: b, shrl: 1 };
+    for (const [op, v] of Object.entries(want) as [AluOp, number][]) {
+      const y = op === "shl" || op === "shrl" ? "31" : "y";
+      const text = JS_ALU[op](["x", y], { dtype: "uint32", in: "uint32", param: [] }, JS);
+      const f = new Function("x", "y", `return ${text} >= 0 ? ${text} : -1;`) as (x: number, y: number) => number;
+      expect(f(a, b), `${op}: ${text}`).to.equal(v);
+    }
+    const neg = JS_ALU.neg(["x"], { dtype: "uint32", in: "uint32", param: [] });
+    expect((new Function("x", `return ${neg};`) as (x: number) => number)(1)).to.equal(0xffffffff);
+  });
+
   it("a kernel that does not parse is a KernelCompileError naming the kernel, the op and the line", () => {
     const x = np.array([1, 2, 3]);
     const k = scheduleGraph([np.exp(x).node], (n) => n.prim === "data").plan.steps[0]!.kernel!;

@@ -14,8 +14,11 @@ export const JS: Dialect = { math: (name) => `Math.${name}` };
  */
 export const INT_WRAP: Readonly<Record<string, string>> = { int32: "| 0", uint32: ">>> 0", uint8: "& 255" };
 const isInt = (c: { in: string }) => Object.hasOwn(INT_WRAP, c.in);
-/** `expr` wrapped into the integer dtype `dt`. */
-const wrapTo = (dt: string, expr: string) => `(${expr} ${INT_WRAP[dt]})`;
+/**
+ * `expr` wrapped into the integer dtype `dt`. Parenthesized: `>>> 0` binds tighter than `&`, `|`
+ * and `^`, so `a | b >>> 0` would wrap `b` alone and leave a signed uint32 result.
+ */
+const wrapTo = (dt: string, expr: string) => `((${expr}) ${INT_WRAP[dt]})`;
 /** Dtypes whose values are float32 numbers (float16, bfloat16: computed as float32, rounded to their 16 bits). */
 export const isF32 = (dt: string): boolean => dt === "float32" || dt === "float16" || dt === "bfloat16";
 

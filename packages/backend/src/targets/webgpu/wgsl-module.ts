@@ -233,6 +233,9 @@ export function wgslModule(
     // Non-finite constants cannot be WGSL constant expressions: derive them from a run-time value.
     `  kInf = bitcast<f32>(0x7f800000u + 0u * wid.x);`,
     `  kNaN = bitcast<f32>(0x7fc00000u + 0u * wid.x);`,
+    // A zero the compiler cannot see (every grid is [x, y, 1]: gridDims), so `kZero - x` and
+    // `kZero / x` keep IEEE's signs and NaNs; `0u * wid.x` would fold to a constant.
+    `  kZero = f32(wid.z);`,
     `  let lid = i32(lidu);`,
     `  let gid = i32(wid.x + wid.y * ${gx}u);`,
     ...body,

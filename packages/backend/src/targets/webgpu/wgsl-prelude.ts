@@ -186,6 +186,7 @@ fn i1e_(x: f32) -> f32 {
 export const WGSL_PRELUDE = `
 var<private> kInf: f32;
 var<private> kNaN: f32;
+var<private> kZero: f32;
 // Identity functions: an operation on constants only would be a WGSL constant expression, and
 // evaluating one that overflows (1.0 / 0.0, exp(100.0)) is a compile error instead of Infinity.
 fn rtf_(x: f32) -> f32 { return x; }

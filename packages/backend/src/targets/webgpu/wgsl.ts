@@ -75,6 +75,13 @@ function divByLiteralZero(a: readonly string[]): string | null {
   return inf && `select(${a[0]} * ${inf}, kNaN, ${a[0]} == 0.0)`;
 }
 
+/**
+ * A float `0.0 - x` or `0.0 / x` with the zero read from `kZero`, set at run time: LLVM folds the
+ * literal forms under finite math and no-signed-zeros to `-x` and `0` (0 - 0 gave -0, and 0 / 0
+ * and 0 / NaN gave 0 where NumPy gives +0 and NaN: NumPy random programs).
+ */
+const runtimeZeroLhs = (base: AluRender): AluRender => (a, c, d) => (a[0] === "0.0" ? base(["kZero", ...a.slice(1)], c, d) : base(a, c, d));
+
 const byType = (f: AluRender, i: AluRender, b: AluRender = i, u: AluRender = i): AluRender => (a, c, d) =>
   (isBool(c) ? b : isInt(c) ? i : isUint(c) ? u : f)(a, c, d);
 const identity: AluRender = (a) => a[0]!;
@@ -128,9 +135,9 @@ export const WGSL_ALU = {
   not: byType((a) => `(${a[0]} == 0.0)`, (a) => `(${a[0]} == 0)`, BASE_ALU.not),
   // i32 arithmetic wraps in WGSL, as the reference's int32.
   add: BASE_ALU.add,
-  sub: BASE_ALU.sub,
+  sub: runtimeZeroLhs(BASE_ALU.sub),
   mul: BASE_ALU.mul,
-  div: byType((a, c, d) => divByLiteralZero(a) ?? BASE_ALU.div(a, c, d), preludeCall("idiv_"), preludeCall("idiv_"), preludeCall("udiv_")),
+  div: byType(runtimeZeroLhs((a, c, d) => divByLiteralZero(a) ?? BASE_ALU.div(a, c, d)), preludeCall("idiv_"), preludeCall("idiv_"), preludeCall("udiv_")),
   floorDiv: byType(preludeCall("ffloordiv_"), preludeCall("idiv_"), preludeCall("idiv_"), preludeCall("udiv_")),
   rem: byType(preludeCall("frem_"), preludeCall("irem_"), preludeCall("irem_"), preludeCall("urem_")),
   pow: byType(preludeCall("pow_"), preludeCall("ipow_"), preludeCall("ipow_"), preludeCall("upow_")),
