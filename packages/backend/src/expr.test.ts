@@ -120,4 +120,18 @@ describe("backend: index expressions", () => {
     const parts = (m as Extract<Expr, { op: "sum" }>).terms.map(([t, k]) => [t.op === "alu" ? t.alu : t.op, k]);
     expect(parts).to.deep.include.members([["cast", 1], ["idiv", -4]]);
   });
+
+  it("float arithmetic and max/min on two constants fold to the constant (IEEE values, float32 rounding, zero signs)", () => {
+    const b = new ExprBuilder();
+    const c = (v: number) => b.const(v, "float32");
+    const folded = (e: ReturnType<ExprBuilder["alu"]>) => (e.op === "const" ? e.value : "not folded");
+    expect(folded(b.alu("div", [c(0), b.alu("max", [b.alu("sub", [c(0), c(1)], "float32"), c(0)], "float32")], "float32"))).to.be.NaN;
+    expect(folded(b.alu("div", [c(1), c(0)], "float32"))).to.equal(Infinity);
+    expect(folded(b.alu("add", [c(0.1), c(0.2)], "float32"))).to.equal(Math.fround(0.1 + 0.2));
+    expect(Object.is(folded(b.alu("max", [c(-0), c(0)], "float32")), 0)).to.equal(true);
+    expect(Object.is(folded(b.alu("min", [c(0), c(-0)], "float32")), -0)).to.equal(true);
+    expect(folded(b.alu("max", [c(NaN), c(1)], "float32"))).to.be.NaN;
+    // integers keep their operation (wrapping is the renderer's)
+    expect(b.alu("add", [b.const(2147483647, "int32"), b.const(1, "int32")], "int32").op).to.equal("alu");
+  });
 });
