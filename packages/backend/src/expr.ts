@@ -83,6 +83,13 @@ function posMod(a: number, c: number): number {
 }
 
 /** Builds interned expressions; one per kernel lowering. */
+/** max/min of two constants: Math's are the reference's (NaN if either is; max(+0, -0) = +0, min = -0). */
+const PICK_CONST: Partial<Record<AluOp, (x: number, y: number) => number>> = { max: Math.max, min: Math.min };
+/** Float arithmetic on two constants (IEEE: x / 0 is ±inf, 0 / 0 NaN), rounded by the caller. */
+const ARITH_CONST: Partial<Record<AluOp, (x: number, y: number) => number>> = {
+  add: (x, y) => x + y, sub: (x, y) => x - y, mul: (x, y) => x * y, div: (x, y) => x / y,
+};
+
 export class ExprBuilder {
   private readonly interned = new Map<string, Expr>();
   private nextId = 0;
@@ -276,24 +283,15 @@ export class ExprBuilder {
     // literal 0.0 the renderers recognize (WGSL spells a division by it as IEEE's ±inf/NaN, where
     // llvmpipe folded `x / f32(0u)` to 0 under finite math: np.divide(uint32Tensor, 0) gave 0).
     if (alu === "cast" && a?.op === "const" && dtype !== "index") return this.const(castScalar(a.value, dtype), dtype);
-    // max/min of two constants is one of them (NaN if either is; of two zeros, +0 for max and -0 for
-    // min, as the reference): a divisor written max(n - ddof, 0) over an empty axis is then the literal
-    // 0.0 the renderers spell IEEE's way (llvmpipe folded 0 / max(0, 0) to 0: webgpu nanvar of [] was 0).
-    if ((alu === "max" || alu === "min") && a?.op === "const" && b?.op === "const" && dtype !== "index") {
-      const [x, y] = [a.value, b.value];
-      const v = Number.isNaN(x) || Number.isNaN(y) ? NaN
-        : x === y ? (alu === "max" ? (Object.is(x, -0) && Object.is(y, -0) ? -0 : x === 0 ? 0 : x) : (Object.is(x, -0) || Object.is(y, -0) ? -0 : x))
-        : alu === "max" ? Math.max(x, y) : Math.min(x, y);
-      return this.const(v, dtype);
-    }
-    // Float arithmetic on two constants is the constant, rounded to the dtype (IEEE: x / 0 is ±inf,
-    // 0 / 0 NaN): what is left to the device is a literal, not an operation the driver may fold
-    // under finite math (jit's nanvar of [] with ddof 1: 0 / max(0 - 1, 0)).
-    const ARITH: Partial<Record<AluOp, (x: number, y: number) => number>> = { add: (x, y) => x + y, sub: (x, y) => x - y, mul: (x, y) => x * y, div: (x, y) => x / y };
-    const arith = ARITH[alu];
-    if (arith && a?.op === "const" && b?.op === "const" && (dtype === "float32" || dtype === "float64")) {
-      const q = arith(a.value, b.value);
-      return this.const(dtype === "float32" ? Math.fround(q) : q, dtype);
+    // Two constants: max/min (any dtype) and float arithmetic fold to the constant, rounded to the
+    // dtype — what is left to the device is a literal, not an operation llvmpipe may fold under
+    // finite math (nanvar of [] divided 0 by max(0 - ddof, 0) and got 0 instead of NaN).
+    if (a?.op === "const" && b?.op === "const" && dtype !== "index") {
+      const pick = PICK_CONST[alu];
+      if (pick) return this.const(pick(a.value, b.value), dtype);
+      const arith = ARITH_CONST[alu];
+      if (arith && dtype === "float32") return this.const(Math.fround(arith(a.value, b.value)), dtype);
+      if (arith && dtype === "float64") return this.const(arith(a.value, b.value), dtype);
     }
     // Only a logical `and` has a constant that is an identity; int32 `and` is bitwise (x & 17 is not x).
     if (alu === "and" && dtype === "bool" && a?.op === "const") return a.value ? b! : a;
