@@ -197,6 +197,40 @@ export class State<V extends StateValue = Tensor> {
     this.#subject.next(this.#value);
   }
 
+  /**
+   * The number of elements over every leaf of the committed value (BrainState's `numel()`).
+   * @example
+   * new State({ w: np.zeros([2, 3]), b: np.zeros([3]) }).numel();   // 9
+   */
+  numel(): number {
+    return leavesOf(this.#value).reduce((n, t) => n + t.size, 0);
+  }
+
+  /**
+   * A new State of the same class and name holding the same committed value (BrainState's
+   * `copy()`); writes to either State do not affect the other.
+   * @example
+   * const a = new ParamState(np.ones([2]), { name: "w" });
+   * const b = a.copy();
+   * b.value = np.zeros([2]);   // a.value is still [1, 1]
+   */
+  copy(): this {
+    const Kind = this.constructor as new (value: V, opts: StateOptions) => this;
+    return new Kind(this.#value, { name: this.name });
+  }
+
+  /**
+   * Sets the value, as `state.value = v` does (BrainState's `restore_value`): committed and
+   * emitted at once outside a trace, recorded as a write inside one.
+   * @example
+   * const saved = s.value;
+   * s.value = s.value.add(1);
+   * s.restoreValue(saved);
+   */
+  restoreValue(v: V | ArrayLike): void {
+    this.value = v as V;
+  }
+
   /** A short description used in error messages: `ParamState "w" (f32[2,1])`. */
   describe(): string {
     const kind = this.constructor.name;
