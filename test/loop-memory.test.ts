@@ -9,9 +9,9 @@ import { LOOPS, type Loop, commonGauges, watchLoop } from "./loop-memory.js";
 import { useCpu, useGpujs } from "./util.js";
 
 /** Steps per loop after warm-up: the cheap bodies 10^4, the gradient bodies fewer (each builds a vjp graph). */
-const STEPS: Record<keyof typeof LOOPS, number> = { eager: 10_000, jitted: 10_000, gradStep: 1_000, eagerState: 10_000, jittedStateGrad: 10_000 };
+const STEPS: Record<keyof typeof LOOPS, number> = { eager: 10_000, jitted: 10_000, gradStep: 1_000, newGradEachStep: 1_000, eagerState: 10_000, jittedStateGrad: 10_000 };
 /** Warm-up: fills the literal table (1,024 scalars) and the kernel and plan caches. */
-const WARMUP: Record<keyof typeof LOOPS, number> = { eager: 1_500, jitted: 300, gradStep: 200, eagerState: 300, jittedStateGrad: 300 };
+const WARMUP: Record<keyof typeof LOOPS, number> = { eager: 1_500, jitted: 300, gradStep: 200, newGradEachStep: 1_000, eagerState: 300, jittedStateGrad: 300 };
 
 function loopTests(extra: () => ReturnType<typeof commonGauges> = () => [], scale = 1, known: ReadonlySet<string> = new Set()): void {
   for (const [key, loop] of Object.entries(LOOPS) as [keyof typeof LOOPS, Loop][]) {

@@ -14,6 +14,7 @@
 import { DTypeError, ShapeError } from "../errors.js";
 import { type Shape, fmtShape, shapeEq, sizeOf } from "../shape.js";
 import type { Graph } from "./graph.js";
+import { LruCache } from "../lru.js";
 import type { Node } from "./node.js";
 import type { Aval } from "./primitives.js";
 
@@ -150,7 +151,11 @@ function specKey(spec: ControlSpec): string {
 }
 
 let nextCallId = 1;
-const interned = new Map<string, WeakRef<ControlCall>>();
+/**
+ * Calls by structure, strong and bounded (no WeakRefs: ir/node.ts's file comment). Tracing the
+ * same loop again gives the same call, so a transform reuses its derivation.
+ */
+const interned = new LruCache<string, ControlCall>(256);
 // Every call makeControlCall built: a control node's `call` param must be one of them (ir/params.ts).
 const built = new WeakSet<object>();
 
@@ -161,10 +166,6 @@ const built = new WeakSet<object>();
 export function isControlCall(v: unknown): v is ControlCall {
   return typeof v === "object" && v !== null && built.has(v);
 }
-const unintern = new FinalizationRegistry<string>((key) => {
-  const ref = interned.get(key);
-  if (ref && ref.deref() === undefined) interned.delete(key);
-});
 
 /**
  * The call for `spec` (the existing one when an identical call is alive). Checks that the
@@ -174,7 +175,7 @@ const unintern = new FinalizationRegistry<string>((key) => {
 export function makeControlCall<S extends ControlSpec>(spec: S): S & CallCommon {
   const { inAvals, outAvals } = signature(spec);
   const key = specKey(spec);
-  const hit = interned.get(key)?.deref();
+  const hit = interned.get(key);
   if (hit) return hit as unknown as S & CallCommon;
   const id = nextCallId++;
   const name = `${spec.kind}#${id}`;
@@ -186,9 +187,8 @@ export function makeControlCall<S extends ControlSpec>(spec: S): S & CallCommon 
     toJSON: () => name,
     toString: () => name,
   }) as unknown as S & CallCommon;
-  interned.set(key, new WeakRef(call as unknown as ControlCall));
+  interned.set(key, call as unknown as ControlCall);
   built.add(call);
-  unintern.register(call, key);
   return call;
 }
 

@@ -6,11 +6,21 @@
  * Which nodes are interned: those built while a graph is being built or rewritten (a transform
  * or jit tracing the user's function, `graphRewrite`, see `interning`), every node that depends on
  * a trace placeholder (only traces and graphs derived from them have those), and scalar literals
- * (a bounded table, below). Plain eager values (`x.mul(i).sum()` outside any transform) are not:
- * the table can hold nodes only through WeakRefs, and V8 keeps a WeakRef's target alive until the
- * current synchronous job ends, so interning them kept every result of a synchronous loop (and,
- * through its realization, its buffer) until the loop yielded. Eager duplicates are merged where it
- * pays: every rewrite rebuilds its graph through the table, and kernels intern their expressions.
+ * (a bounded table, below). Plain eager values (`x.mul(i).sum()` outside any transform) are not.
+ * None of the tables use WeakRefs: V8 keeps a WeakRef's target alive until the current synchronous
+ * job ends, so a weak table kept every node of every transform called in a synchronous loop
+ * (`for (...) grad(f)(w)`: ~17 KB a call, and through data leaves their buffers) until the loop
+ * yielded. Instead:
+ * - placeholder-bound nodes, and nodes over literals alone, live in a bounded strong table
+ *   (SYMBOLIC_NODES, least recently used dropped): a transform's trace, derivation and result
+ *   restoring are separate scopes that must meet on the same nodes, and a trace cache recognizes
+ *   a repeated trace by node identity. They refer to a trace's placeholders and to the constants
+ *   its function closes over, not to the values a call binds;
+ * - nodes over realized values (data leaves) built inside `interning` scopes (rewrites of concrete
+ *   graphs, restored results) are shared within the scopes and dropped when the outermost one
+ *   ends: they may refer to any call's values.
+ * Eager duplicates are merged where it pays: every rewrite rebuilds its graph through the table,
+ * and kernels intern their expressions.
  */
 import { freeze } from "immer";
 import { type DType, DTYPES } from "../dtype.js";
@@ -18,8 +28,11 @@ import { ValueError, describeValue } from "../errors.js";
 import { DataBuffer } from "../buffer.js";
 import { LruCache } from "../lru.js";
 import { type Shape, checkShape, checkSize, fmtShape } from "../shape.js";
+import { isInterning, scopedTable } from "./intern-scope.js";
 import { parseParams } from "./params.js";
 import { type Aval, type Prim, type PrimParams, type PrimRule, PRIMITIVES } from "./primitives.js";
+
+export { interning } from "./intern-scope.js";
 
 export interface Node<P extends Prim = Prim> {
   readonly id: number;
@@ -73,7 +86,11 @@ function nodeKey(prim: Prim, params: object, inputs: readonly Node[], aval: Aval
 }
 // Params objects that passed validation (frozen copies): rebuilding a node with them skips the walk.
 const validParams = new WeakSet<object>();
-const interned = new Map<string, WeakRef<Node>>();
+/** Placeholder-bound nodes kept for sharing (see the file comment): a few MB at most. */
+const SYMBOLIC_NODES = 16384;
+const symbolicNodes = new LruCache<string, Node>(SYMBOLIC_NODES);
+/** Other nodes built inside the open `interning` scopes; emptied when the outermost one ends. */
+const scoped = scopedTable<string, Node>();
 /**
  * Scalar literals (`const`) are shared everywhere, eager code included, through a bounded strong
  * table instead of WeakRefs: they are the leaves every graph repeats (the 2 of `x.mul(2)`), the
@@ -84,27 +101,8 @@ const interned = new Map<string, WeakRef<Node>>();
 const literals = new LruCache<string, Node>(1024);
 /** Nodes that depend on a trace placeholder (an `input` leaf): always interned. */
 const symbolic = new WeakSet<Node>();
-/** Open `interning` scopes. */
-let internDepth = 0;
-
-/**
- * Runs `fn` with every node it builds interned (see the file comment): graph building and
- * rewriting share structurally equal nodes, which is their common-subexpression elimination.
- * Scopes nest; the nodes stay interned (weakly) after the scope ends.
- * @example interning(() => makeNode("neg", [c], {}) === makeNode("neg", [c], {})) // true
- */
-export function interning<T>(fn: () => T): T {
-  internDepth++;
-  try {
-    return fn();
-  } finally {
-    internDepth--;
-  }
-}
-const unintern = new FinalizationRegistry<string>((key) => {
-  const ref = interned.get(key);
-  if (ref && ref.deref() === undefined) interned.delete(key);
-});
+/** Data leaves and the nodes that depend on one. */
+const concrete = new WeakSet<Node>();
 
 // JSON writes NaN, ±Infinity as null and -0 as 0: spell them out so distinct literals never share a node.
 const numberText = (v: number): string => (Object.is(v, -0) ? "-0" : String(v));
@@ -171,15 +169,17 @@ export function makeNode<P extends Prim>(prim: P, inputs: readonly Node[], param
   checkSize(prim, out.shape);
   const unique = prim === "data" || prim === "input";
   const placeholderBound = prim === "input" || inputs.some((i) => symbolic.has(i));
+  // Over a realized value (a data leaf): a call's value, which a table kept across calls would hold.
+  const dataBound = prim === "data" || inputs.some((i) => concrete.has(i));
   const literal = prim === "const";
-  const intern = !unique && !literal && (internDepth > 0 || placeholderBound);
+  const intern = !unique && !literal && (isInterning() || placeholderBound);
   // Only nodes that are shared look their twin up (and so need their key now).
   const key = literal || intern ? nodeKey(prim, params, inputs, out, 0) : undefined;
   if (literal) {
     const hit = literals.get(key!);
     if (hit) return hit as Node<P>;
   } else if (intern) {
-    const hit = interned.get(key!)?.deref();
+    const hit = placeholderBound || !dataBound ? symbolicNodes.get(key!) : scoped.get(key!);
     if (hit) return hit as Node<P>;
   }
   const node: Node<P> = Object.freeze(new GraphNode(
@@ -196,11 +196,9 @@ export function makeNode<P extends Prim>(prim: P, inputs: readonly Node[], param
   validParams.add(node.params);
   validAvals.add(out);
   if (placeholderBound) symbolic.add(node);
+  if (dataBound) concrete.add(node);
   if (literal) literals.set(key!, node);
-  else if (intern) {
-    interned.set(key!, new WeakRef(node));
-    unintern.register(node, key!);
-  }
+  else if (intern) (placeholderBound || !dataBound ? symbolicNodes : scoped).set(key!, node);
   return node;
 }
 
@@ -231,7 +229,9 @@ export function makeDataLeaf(ref: DataBuffer, aval: Aval): Node<"data"> {
   const out = checkAval("data", aval);
   checkSize("data", out.shape);
   const id = nextId++;
-  return Object.freeze(new GraphNode<"data">(id, "data", NO_INPUTS, Object.freeze({ ref }), out));
+  const node = Object.freeze(new GraphNode<"data">(id, "data", NO_INPUTS, Object.freeze({ ref }), out));
+  concrete.add(node);
+  return node;
 }
 
 /** A scalar literal node. */
