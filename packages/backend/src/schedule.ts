@@ -212,6 +212,9 @@ function mergeSiblings(
     reduces: (r) => kernels.get(r)!.kernel.name.startsWith("reduce_"),
     lower: (rs) => {
       const region = new Set(rs.flatMap((r) => [...regions.get(r)!]));
+      // Kernels cut from one deep chain would merge back into one (each stores its value and the
+      // next reads it in a register): the merged kernel stays within the fused-depth budget.
+      if (rs.length > 1 && fusedWeight(region) > MAX_MERGED_WEIGHT) return null;
       try {
         const k = lowerGroup(rs, region, undefined, ids, nodeOfBuffer);
         return opts.maxBuffers !== undefined && k.kernel.params.length > opts.maxBuffers ? null : k;
@@ -234,8 +237,26 @@ function isReduction(n: Node): boolean {
   return Reduce.has(n.prim) || n.prim === "matmul";
 }
 
-/** Longest chain of ops inlined into one kernel; deeper chains are cut by materializing. */
+/**
+ * Longest chain of ops inlined into one kernel; deeper chains are cut by materializing. A
+ * transcendental op counts TRANSCENDENTAL_DEPTH levels: each is a vector-math polynomial inlined
+ * in the kernel twice (vector body and scalar tail), so an eager loop that chains `sin` 200 deep
+ * without reading made a 570 KB module that took ~0.7 s to render.
+ */
 const MAX_FUSED_DEPTH = 200;
+const TRANSCENDENTAL_DEPTH = 8;
+/** Weighted ops (`fusedWeight`) a multi-output kernel may merge. */
+const MAX_MERGED_WEIGHT = 2 * MAX_FUSED_DEPTH;
+
+/** Ops in a region, a transcendental one counting TRANSCENDENTAL_DEPTH. */
+function fusedWeight(region: ReadonlySet<Node>): number {
+  let w = 0;
+  for (const n of region) w += weightOf(n);
+  return w;
+}
+function weightOf(n: Node): number {
+  return Elementwise.has(n.prim) && costClassOf(n.prim) === "transcendental" ? TRANSCENDENTAL_DEPTH : 1;
+}
 /** Reductions nested deeper than this in one kernel are materialized (softmax and layer norm nest 2). */
 const MAX_REDUCE_NESTING = 2;
 
@@ -253,17 +274,21 @@ function cutDeepChains(order: ReadonlyMap<Node, number>, regions: ReadonlyMap<No
     const nesting = new Map<Node, number>([[root, isReduction(root) ? 1 : 0]]);
     // Consumers before producers: reverse topological order of the region.
     for (const n of [...region].sort((a, b) => order.get(b)! - order.get(a)!)) {
-      const d = depth.get(n);
+      let d = depth.get(n);
       if (d === undefined) continue;
-      const r = nesting.get(n)!;
+      let r = nesting.get(n)!;
       if (n !== root && (d >= MAX_FUSED_DEPTH || (isReduction(n) && r > MAX_REDUCE_NESTING))) {
         mat.add(n);
         changed = true;
-        continue;
+        // The cut value roots its own kernel: the walk goes on below it from depth 0, so a chain
+        // thousands of kernels deep is cut in one pass (one scheduling round, not one per cut).
+        depth.set(n, (d = 0));
+        nesting.set(n, (r = isReduction(n) ? 1 : 0));
       }
+      const step = weightOf(n);
       for (const i of n.inputs) {
         if (!region.has(i)) continue;
-        depth.set(i, Math.max(depth.get(i) ?? 0, d + 1));
+        depth.set(i, Math.max(depth.get(i) ?? 0, d + step));
         nesting.set(i, Math.max(nesting.get(i) ?? 0, r + (isReduction(i) ? 1 : 0)));
       }
     }
