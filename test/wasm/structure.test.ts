@@ -86,6 +86,20 @@ describe("wasm: structure of the benchmark workloads", function () {
     expect(Number.isFinite(step(x, y).itemSync())).to.equal(true);
   });
 
+  it("W3's contractions: two pool phases each — a batch-invariant B's panels packed in the same call as A's, then the tiles", () => {
+    const { x, y, make } = kilnMlp(mlpData());
+    const step = make();
+    step(x, y).itemSync();
+    const before = wasmContractionStats();
+    step(x, y).itemSync();
+    const after = wasmContractionStats();
+    // The 7 contractions of the pooled form (all but the 128×10·10×256 product, below 2^20 flops)
+    // each pack their weight-like B once per step; B and A in one phase: 14 phases (was 21:
+    // pack B, pack A and tiles — one more barrier per product whose panels go to the pool).
+    expect(after.bPacks - before.bPacks, "B packings per step").to.equal(7);
+    expect(after.phaseCalls - before.phaseCalls, "phases per step").to.equal(14);
+  });
+
   it("a kernel calling vector math (exp, tanh, …) runs as wasm from ~128 elements: W3's softmax exp over 128×10 (48 µs as JS, ~5 as wasm)", () => {
     const { x, y, make } = kilnMlp(mlpData());
     const { kernels } = make().lower(x, y);

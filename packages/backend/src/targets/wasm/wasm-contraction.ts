@@ -193,12 +193,12 @@ export function renderContraction<E, B>(P: ContractionParts, cPtr: number, s: St
     ...get(sa.buf), ...set(aBase!), ...get(sb.buf), ...set(bBase!), ...get(cPtr), ...set(cBase!),
   ];
   append(tb,
-    // B's panels once for every batch element: the tasks' share of the np panels.
-    isPhase(JOB_PHASE.packB), op.if(), setRange(share(lo, np), share(hi, np)), packB,
+    // `packs`: B's panels once for every batch element — the tasks' share of the np panels — and then A's.
+    isPhase(JOB_PHASE.packs), op.if(), setRange(share(lo, np), share(hi, np)), packB,
     np % 2 ? [...get(hi), ...c32(tasks), ...op.i32GeS, ...op.if(), ...zeroPanel, ...op.end] : [],
-    op.else,
-    // A's panels: the tasks' share of the batch × mp panels, per batch element.
-    isPhase(JOB_PHASE.packA), op.if(),
+    op.end,
+    // A's panels (`packs` and `packA`): the tasks' share of the batch × mp panels, per batch element.
+    get(phase!), c32(JOB_PHASE.packA), op.i32LeU, op.if(),
     segments(share(lo, batch * mp), share(hi, batch * mp), mp, [
       ...rebase(sa.buf, aBase!, aFloats), ...bLets, ...get(segFrom!), ...set(from!), ...get(segTo!), ...set(to!), ...packA,
     ]),
@@ -210,15 +210,17 @@ export function renderContraction<E, B>(P: ContractionParts, cPtr: number, s: St
       ...(invariantB ? [] : [...packB, ...(np % 2 ? [...get(segTo!), ...c32(npairs), ...op.i32GeS, ...op.if(), ...zeroPanel, ...op.end] : [])]),
       ...gemm, ...epilogue,
     ]),
-    op.end, op.end, op.end);
+    op.end, op.end);
 
   // run(ptrs…, C): the phases in order, each one pool call (or a call of `tiles` over every task).
   const ptrs = Array.from({ length: nPtrs }, (_, i) => get(i)).flat();
   const runPhase = (p: number, onPool: boolean): Bytes => pool?.kind === "tiles"
     ? [...ptrs, ...c32(JOB_PHASES * batch + (onPool ? 0 : JOB_ON_CALLER) + p), ...op.call(s.importIndex(e, "pool.tiles"))]
     : [...ptrs, ...c32(JOB_PHASES * batch + p), ...c32(0), ...c32(tasks), 0x10, TILES_CALL];
-  if (invariantB) append(out, runPhase(JOB_PHASE.packB, bFloats * 4 > PACK_ON_CALLER_BYTES));
-  append(out, runPhase(JOB_PHASE.packA, batch * aFloats * 4 > PACK_ON_CALLER_BYTES), runPhase(invariantB ? JOB_PHASE.tilesPacked : JOB_PHASE.tiles, true));
+  // A batch-invariant B is packed in the same pool call as A (one barrier fewer; the pair of
+  // 256-wide products' panels, 384 KB together, goes to the pool where each alone stayed home).
+  if (invariantB) append(out, runPhase(JOB_PHASE.packs, (bFloats + batch * aFloats) * 4 > PACK_ON_CALLER_BYTES), runPhase(JOB_PHASE.tilesPacked, true));
+  else append(out, runPhase(JOB_PHASE.packA, batch * aFloats * 4 > PACK_ON_CALLER_BYTES), runPhase(JOB_PHASE.tiles, true));
 
   const tilesFunc: DefinedFunc = { type: { params: new Array(nPtrs + 3).fill(T.i32), results: [] }, locals: s.locals(t), body: tb, export: "tiles" };
   return {

@@ -100,13 +100,13 @@ export const gemmOnPool: ((aOff: number, bOff: number, cOff: number, mp: number,
  * so that the renderer and the counters below read one definition.
  */
 export const JOB_PHASE = {
-  /** B's panels, once for every batch element (a batch-invariant B). */
-  packB: 0,
-  /** A's panels of every batch element (every pair reads all of its batch element's A). */
+  /** B's panels, once for every batch element (a batch-invariant B), then A's: one pool call for both. */
+  packs: 0,
+  /** A's panels of every batch element (every pair reads all of its batch element's A), B packed per pair. */
   packA: 1,
   /** The tasks' pairs: their B panels, tiles and epilogue. */
   tiles: 2,
-  /** The tasks' pairs, tiles and epilogue, their B panels packed by `packB`. */
+  /** The tasks' pairs, tiles and epilogue, their B panels packed by `packs`. */
   tilesPacked: 3,
 } as const;
 export type JobPhase = (typeof JOB_PHASE)[keyof typeof JOB_PHASE];
@@ -119,7 +119,7 @@ export const JOB_PHASE_MASK = 3, JOB_ON_CALLER = 4, JOB_PHASES = 8;
 
 /** How many times one pool call of each phase packs B's panels, for a batch of `batch`. */
 const B_PACKS: Record<JobPhase, (batch: number) => number> = {
-  [JOB_PHASE.packB]: () => 1,
+  [JOB_PHASE.packs]: () => 1,
   [JOB_PHASE.packA]: () => 0,
   [JOB_PHASE.tiles]: (batch) => batch,
   [JOB_PHASE.tilesPacked]: () => 0,
