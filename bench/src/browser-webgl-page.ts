@@ -7,7 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { Tensor as KilnTensor, hostDataNode, np } from "@kiln/core";
-import { gpujsMode, gpujsStats, init, setBackend } from "@kiln/backend";
+import { gpujsMode, gpujsStats, init, profile, setBackend } from "@kiln/backend";
 import { jit } from "@kiln/transforms";
 import { measureInterleaved } from "./timing.js";
 import { kilnW3, tfW3 } from "./browser-webgl-w3.js";
@@ -32,6 +32,14 @@ export interface BenchResult {
    */
   w2Profile: Record<string, Record<string, number>>;
   /**
+   * Per-kernel time on gpujs (`profile()`, each GL pass finished before its time is taken; a
+   * tiled contraction's block pass is `<name>:first`, its epilogue pass `<name>`): the jitted
+   * product per n (`w2 n=<n>`) and the W3 step (`w3`), ms per call, and the wall time per call.
+   */
+  kernelProfile?: Record<string, { wallMs: number; kernels: { name: string; ms: number; runs: number }[] }>;
+  /** One `await init({ tune: false, gpujs: { pipeline: true } })` on this page, ms (median of 9). */
+  initMs?: number;
+  /**
    * GPU.js counts over the whole page: kernels created (and in the tiled contraction form), runs,
    * readbacks; and W3's uploads per step (host arrays GPU.js uploaded, after the first step).
    */
@@ -49,6 +57,20 @@ function random(n: number, seed: number): Float32Array {
   });
 }
 
+/** The gpujs settings the page last gave `init()`. */
+const gpujsSet = { pipeline: null as boolean | null, resident: true };
+
+/**
+ * `init({ gpujs: { pipeline, resident } })` when a setting changes. Called before every kiln call,
+ * so it does not run `init()` each time: a per-call cost the TF.js peer does not pay (`BenchResult.initMs`:
+ * 1.4 ms measured at load ~8, it probes WebGPU again where there is no adapter).
+ */
+async function configure(pipeline: boolean, resident = true): Promise<void> {
+  if (gpujsSet.pipeline === pipeline && gpujsSet.resident === resident) return;
+  await init({ tune: false, gpujs: { pipeline, resident } });
+  Object.assign(gpujsSet, { pipeline, resident });
+}
+
 const kilnTensor = (data: Float32Array, shape: number[]) => new KilnTensor(hostDataNode(data, { shape, dtype: "float32" }));
 
 /**
@@ -59,7 +81,7 @@ const kilnTensor = (data: Float32Array, shape: number[]) => new KilnTensor(hostD
  */
 function kilnPeer(name: string, backend: string, read: "sync" | "async", pipeline?: boolean, inputsOnce = false): Peer {
   const use = async () => {
-    if (pipeline !== undefined) await init({ tune: false, gpujs: { pipeline } });
+    if (pipeline !== undefined) await configure(pipeline);
     setBackend(backend);
   };
   return {
@@ -89,6 +111,15 @@ function kilnPeer(name: string, backend: string, read: "sync" | "async", pipelin
 async function main(result: BenchResult): Promise<void> {
   await init({ tune: false });
   result.mode = gpujsMode();
+  // What one init() costs on this page (the per-call cost configure() avoids).
+  const initTimes: number[] = [];
+  for (let i = 0; i < 9; i++) {
+    const t0 = performance.now();
+    await init({ tune: false, gpujs: { pipeline: true } });
+    initTimes.push(performance.now() - t0);
+  }
+  result.initMs = initTimes.sort((a, b) => a - b)[4]!;
+  gpujsSet.pipeline = true;
   await tf.setBackend("webgl");
   await tf.ready();
   result.tfBackend = tf.getBackend();
@@ -115,12 +146,12 @@ async function main(result: BenchResult): Promise<void> {
     const times = await measureInterleaved(runs, { warmup: 2, minRounds: 5, maxRounds: 7, minMs: 300 });
     result.w2[String(n)] = Object.fromEntries(peers.map((p, i) => [p.name, { ...times[i]!, gflops: (2 * n ** 3) / (times[i]!.ms * 1e6) }]));
   }
-  await init({ tune: false, gpujs: { pipeline: true } });
+  await configure(true);
   for (const n of SIZES) result.w2Profile[String(n)] = await w2Profile(n);
   // Resident: a step's updated parameters stay on the GPU for the next step; "read back each
   // call" reads them back when the step returns and uploads them again next step (as before).
   const gpujsW3 = (resident: boolean) => kilnW3(async () => {
-    await init({ tune: false, gpujs: { pipeline: true, resident } });
+    await configure(true, resident);
     setBackend("gpujs");
   });
   const w3Peers: [string, () => Promise<number>][] = [
@@ -129,11 +160,12 @@ async function main(result: BenchResult): Promise<void> {
     ["TF.js (webgl)", tfW3(tf, useTf)],
     ["kiln (cpu)", kilnW3(async () => setBackend("cpu"))],
   ];
-  await init({ tune: false, gpujs: { pipeline: true } });
+  await configure(true);
   const firstLoss: number[] = [];
   for (const [, step] of w3Peers) firstLoss.push(await step());
   const w3 = await measureInterleaved(w3Peers.map(([, step]) => step), { warmup: 2, minRounds: 7, maxRounds: 9, minMs: 300 });
   w3Peers.forEach(([name], i) => (result.w3[name] = { ...w3[i]!, stepsPerS: 1000 / w3[i]!.ms, firstLoss: firstLoss[i]! }));
+  result.kernelProfile = await kernelProfiles();
   const { compiles, tiled, runs, readbacks, keptUploads } = gpujsStats();
   result.gpujs = { compiles, tiled, runs, readbacks, keptUploads, w3Uploads: await w3Uploads() };
 }
@@ -152,7 +184,7 @@ async function w2Profile(n: number): Promise<Record<string, number>> {
     c.dispose();
     return v;
   };
-  const flat = async (directFetch: boolean) => init({ tune: false, gpujs: { pipeline: true, directFetch } });
+  const flat = async (directFetch: boolean) => init({ tune: false, gpujs: { pipeline: true, resident: true, directFetch } });
   const runners: [string, () => unknown][] = [
     ["full", () => np.matmul(kilnTensor(a, [n, n]), kilnTensor(b, [n, n])).dataSync()],
     ["inputsKept", () => np.matmul(A, B).dataSync()],
@@ -172,6 +204,22 @@ async function w2Profile(n: number): Promise<Record<string, number>> {
   return Object.fromEntries(runners.map(([name], i) => [name, times[i]!.ms]));
 }
 
+/** BenchResult.kernelProfile: W2's jitted product and the W3 step on gpujs, kernel by kernel. */
+async function kernelProfiles(): Promise<NonNullable<BenchResult["kernelProfile"]>> {
+  await configure(true);
+  setBackend("gpujs");
+  const out: NonNullable<BenchResult["kernelProfile"]> = {};
+  const keep = (p: Awaited<ReturnType<typeof profile>>) => ({ wallMs: p.wallMs, kernels: p.kernels.map((k) => ({ name: k.name, ms: k.ms ?? NaN, runs: k.runs })) });
+  for (const n of SIZES) {
+    const A = kilnTensor(random(n * n, 2), [n, n]), B = kilnTensor(random(n * n, 3), [n, n]);
+    const product = jit((x: KilnTensor, y: KilnTensor) => np.matmul(x, y));
+    out[`w2 n=${n}`] = keep(await profile(() => product(A, B), { calls: 5, warmup: 2 }));
+  }
+  const step = kilnW3(async () => setBackend("gpujs"));
+  out.w3 = keep(await profile(() => step(), { calls: 5, warmup: 2 }));
+  return out;
+}
+
 /**
  * W3's uploads per step on gpujs (resident and read back each call): arrays and bytes of the third
  * step (the first uploads everything, the second copies the batch, bound again, to textures kept
@@ -180,7 +228,7 @@ async function w2Profile(n: number): Promise<Record<string, number>> {
 async function w3Uploads(): Promise<Record<string, { uploads: number; bytes: number }>> {
   const out: Record<string, { uploads: number; bytes: number }> = {};
   for (const resident of [true, false]) {
-    await init({ tune: false, gpujs: { pipeline: true, resident } });
+    await configure(true, resident);
     const step = kilnW3(async () => setBackend("gpujs"));
     await step();
     await step();

@@ -17,7 +17,7 @@ const { server, url } = await serve(join(import.meta.dirname, "../browser"));
 const chromium = chromiumLauncher();
 try {
   const { result } = await runPage<BenchResult>(await chromium.launch(QUIET_FLAGS), url, "kilnBench", { timeout: 900_000 });
-  console.log(`GPU.js mode: ${result.mode}; TF.js backend: ${result.tfBackend}`);
+  console.log(`GPU.js mode: ${result.mode}; TF.js backend: ${result.tfBackend}; one init() ${result.initMs?.toFixed(2)} ms (kiln peers call it only when their gpujs settings change)`);
   console.log("W1 (2^20 fused elementwise + sum), ms per call (median):");
   for (const [name, r] of Object.entries(result.w1)) console.log(`  ${name.padEnd(36)}${r.ms.toFixed(1).padStart(9)}  (${r.runs} runs, value ${r.value.toFixed(1)})`);
   console.log("W2 (float32 matmul n×n), ms per call / GFLOP/s (median):");
@@ -36,6 +36,10 @@ try {
   console.log(`  with kiln's blocking reads (dataSync/itemSync): W1 ${ratio(result.w1[sync], result.w1[tf])}, ${Object.entries(result.w2).map(([n, row]) => `W2 n=${n} ${ratio(row[sync], row[tf])}`).join(", ")}`);
   console.log(`  with the inputs made once (as the TF.js peer's): ${Object.entries(result.w2).map(([n, row]) => `W2 n=${n} ${ratio(row[once], row[tf])}`).join(", ")}`);
   console.log(`  W3 with the parameters read back and uploaded again each step: ${ratio(result.w3["kiln gpujs (webgl2, read back each call)"], result.w3[tf])}`);
+  console.log("gpujs kernel by kernel (profile(), each GL pass finished before it is timed; `:first` is a tiled contraction's block pass), ms per call:");
+  for (const [what, p] of Object.entries(result.kernelProfile ?? {})) {
+    console.log(`  ${what}: wall ${p.wallMs.toFixed(1)} ms; ${p.kernels.map((k) => `${k.name}${k.runs === 1 ? "" : ` ×${k.runs}`} ${k.ms.toFixed(2)}`).join(", ")}`);
+  }
   if (result.gpujs) {
     console.log(`GPU.js: ${result.gpujs.compiles} kernels created (${result.gpujs.tiled} tiled contractions), ${result.gpujs.runs} runs, ${result.gpujs.readbacks} readbacks, ${result.gpujs.keptUploads} host values kept as textures`);
     for (const [name, u] of Object.entries(result.gpujs.w3Uploads)) console.log(`  W3 uploads in the third step (${name}): ${u.uploads} arrays, ${(u.bytes / 1024).toFixed(1)} KB`);

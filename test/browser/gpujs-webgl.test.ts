@@ -130,6 +130,17 @@ describe("browser: gpujs on WebGL2 in headless Chromium", function () {
       expect(equal).to.equal(true);
       expect([readbacks, asyncReadbacks]).to.deep.equal([2, 2]);
     });
+
+    it("profile() times each pass of a tiled contraction, the block pass as '<name>:first'", () => {
+      const { kernels, sameValue } = result.tiled!.profiled;
+      expect(sameValue).to.equal(true);
+      const epilogue = kernels.find((k) => /^matmul_tanh_\w+$/.test(k.name));
+      const block = kernels.find((k) => k.name === `${epilogue?.name}:first`);
+      expect([epilogue?.runs, block?.runs]).to.deep.equal([1, 1]);
+      // each pass finished before it is timed: the 128×784·784×256 block pass takes time of its own
+      expect(block!.ms).to.be.a("number").and.above(0);
+      expect(epilogue!.ms).to.be.a("number").and.at.least(0);
+    });
   });
 
   describe("values of jitted calls resident on the GPU across calls", () => {

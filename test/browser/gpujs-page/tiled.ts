@@ -4,7 +4,7 @@
  * layouts on gpujs against the cpu backend, which of them took the tiled form, the kernel
  * sources `jit(...).lower()` shows, and `await item()` through the pixel-pack-buffer read.
  */
-import { type Tensor, gpujsStats, init, jit, np, setBackend } from "kiln";
+import { type Tensor, gpujsStats, init, jit, np, profile, setBackend } from "kiln";
 
 export interface TiledCase {
   readonly name: string;
@@ -26,6 +26,8 @@ export interface TiledResult {
   readonly sum: { readonly gpujs: number; readonly cpu: number };
   /** `await item()` / `await data()` of lazy values (the asynchronous read) against `itemSync()` / `dataSync()`. */
   readonly asyncRead: { readonly equal: boolean; readonly readbacks: number; readonly asyncReadbacks: number };
+  /** `profile()` of `jit(x ↦ tanh(x·w + b))` on gpujs: its entries (name, ms, runs per call), and whether the profiled calls' value equals an unprofiled call's. */
+  readonly profiled: { readonly kernels: { name: string; ms: number | null; runs: number }[]; readonly sameValue: boolean };
   /**
    * The cases and W2/W3-sized products with the block loops' direct texel coordinates
    * (`directFetch`, the default) and without: whether every output is bit-identical, how many
@@ -130,5 +132,10 @@ export async function runTiled(): Promise<TiledResult> {
   const equal = asyncSum === w1(big).itemSync() && asyncProduct.every((v, i) => v === syncProduct[i]);
   const asyncRead = { equal, readbacks: after.readbacks - before.readbacks, asyncReadbacks: after.asyncReadbacks - before.asyncReadbacks };
   const directFetch = await runDirectFetch();
-  return { cases, cases4, matmulSource, sumSource, sum, asyncRead, directFetch };
+  const layer = jit((xb: Tensor) => np.tanh(xb.matmul(w).add(b)));
+  let last: Tensor | null = null;
+  const p = await profile(() => (last = layer(x) as Tensor), { calls: 2, warmup: 1 });
+  const want = await (layer(x) as Tensor).data(), got = await last!.data();
+  const profiled = { kernels: p.kernels.map((k) => ({ name: k.name, ms: k.ms, runs: k.runs })), sameValue: want.every((v, i) => v === got[i]) };
+  return { cases, cases4, matmulSource, sumSource, sum, asyncRead, directFetch, profiled };
 }

@@ -154,6 +154,14 @@ describe("gpujs target", () => {
     expect(rows8.natives![0]!.source).to.match(/int s = i - \(i \/ 8\) \* 8;\n  return s == 0 \? tx_bk0\(t\) : [^]* : tx_bk7\(t\);/);
     expect(rows8.partials!.natives![0]!.source).to.match(/int ea7 = 0 \+ bt \* 0 \+ min\(ib \* 8 \+ 7, 65\) \* 36;[^]*c7 \+= y \* a7;/);
     expect(eight(np.matmul(np.transpose(t([36, 32])), t([36, 64]))).partials!.natives![0]!.source).to.match(/mat4 at1 = transpose\(mat4\(tx_b\d\(\(ea4 \+[^]*vec4 a7 = at1\[3\];/);
+    // the epilogue's bias along the columns: the four lanes' values are one aligned texel, fetched once per thread
+    expect(rows8.natives!.map((f) => f.name)).to.have.length(2);
+    expect(rows8.natives![1]!.source).to.match(/^vec4 ep_\w+\(\) \{[^]*int t = \(0 \+ bt \* 0 \+ li \* 0 \+ \(i - li \* 4\) \* 0 \+ tj \* 4\) >> 2;[^]*return texelFetch\(user_b\d, ivec2\(t - y \* w, y\), 0\);\n\}$/);
+    expect(rows8.source).to.match(/const (ep_\w+)_v = \1\(\);[^]*= \1_v\[0\];[^]*= \1_v\[3\];/);
+    expect(rows8.source).to.not.match(/b\d\[/);
+    // a bias along the rows (the same value in all four lanes) keeps the per-lane read
+    const rowBias = eight(np.matmul(t([66, 36]), t([36, 68])).add(t([66, 1])));
+    expect([rowBias.natives!.length, /b\d\[/.test(rowBias.source)]).to.deep.equal([1, true]);
     // odd n (outputs not whole texels), a fused prologue, and the CPU modes keep the dot form
     expect(tiled(np.matmul(t([40, 36]), t([36, 66]))).lanes).to.equal(1);
     expect(tiled(np.matmul(t([36, 40]), np.tanh(t([40, 36])))).lanes).to.equal(1);

@@ -49,14 +49,16 @@ const asFloat32 = (a: TypedArray): Float32Array => (a instanceof Float32Array ? 
  * kernel each get only what they read). A GPU.js failure is a renderer bug, reported with the
  * kernel's source.
  */
-function callGpujs(c: Extract<ReturnType<typeof gpujsKernel>, { fn: unknown }>, arg: (param: number) => unknown): unknown {
+function callGpujs(c: Extract<ReturnType<typeof gpujsKernel>, { fn: unknown }>, arg: (param: number) => unknown, firstPass?: (ms: number) => void): unknown {
   const ins = countUploads(c.src.inputs.map(arg));
   try {
     let out: unknown;
     if (c.partials) {
       // Two passes (a split reduction, a tiled contraction): the first kernel, then this kernel
       // reading its outputs as its last arguments.
+      const t0 = firstPass ? performance.now() : 0;
       const first = firstOutputs(c.partials(...countUploads(c.src.partials!.inputs.map(arg))), c.src.partials!);
+      if (firstPass) firstPass((glFinish(first[0]), performance.now() - t0));
       countGpujsRun();
       try {
         out = c.fn(...ins, ...first);
@@ -76,6 +78,20 @@ function callGpujs(c: Extract<ReturnType<typeof gpujsKernel>, { fn: unknown }>, 
     // GPU.js compiles on the first call: a kernel it refuses is a renderer bug, reported with its source.
     throw e instanceof KilnError ? e : gpujsCompileError(c.src, e);
   }
+}
+
+/**
+ * Waits until the draw that wrote a texture is done, so that a step timer measures the kernel's
+ * execution, not the enqueueing of its draw call: reads one texel back (`gl.finish()` returned at
+ * once in Chromium over SwiftShader, leaving the kernels' time to the next read). Only while a
+ * step timer is installed (`profile()`, benchmarks): it serializes the CPU with the GPU.
+ */
+function glFinish(t: unknown): void {
+  if (!isTexture(t) || !t.framebuffer) return;
+  const gl = t.context as WebGL2RenderingContext;
+  gl.bindFramebuffer(gl.FRAMEBUFFER, t.framebuffer());
+  gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, t.texture, 0);
+  gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.FLOAT, new Float32Array(4));
 }
 
 /** Counts the host arrays among a GL kernel's arguments: GPU.js uploads each one per call. */
@@ -186,7 +202,7 @@ function runPipelinedSteps(steps: Host, plan: Plan, inputs: readonly PlanInput[]
   const timer = currentStepTimer();
   try {
     for (const step of plan.steps) {
-      const t0 = timer ? performance.now() : 0;
+      let t0 = timer ? performance.now() : 0;
       const outId = step.bindings[0]!, b = plan.buffers[outId]!;
       const c = step.kernel ? gpujsKernel(step.kernel, textureMask(step.bindings, values)) : null;
       if (c && !("host" in c)) {
@@ -194,7 +210,12 @@ function runPipelinedSteps(steps: Host, plan: Plan, inputs: readonly PlanInput[]
           const v = values[step.bindings[i]!];
           return isTexture(v) ? v : asFloat32(v!);
         };
-        const out = c.src.size === 0 ? allocTypedArray(b.dtype, 0) : callGpujs(c, arg);
+        // Timed, a two-pass kernel's first pass (a tiled contraction's block kernel, a split
+        // reduction's partial sums) is its own entry, `<name>:first`; each pass is finished on the GL
+        // context before its time is taken.
+        const firstPass = timer ? (ms: number) => (timer(step.kind, ms, { ...step, name: `${step.name}:first` }), (t0 = performance.now())) : undefined;
+        const out = c.src.size === 0 ? allocTypedArray(b.dtype, 0) : callGpujs(c, arg, firstPass && ((ms) => void firstPass(ms)));
+        if (timer) glFinish(out);
         if (isTexture(out)) {
           textures.push(out);
           madeBy[outId] = c.fn;
