@@ -58,6 +58,17 @@ describe("np shape-extra under transforms", () => {
     expect(() => np.polymul([[1, 2]], [1])).to.throw(/polymul: coefficients must be a 1-D array/);
   });
 
+  it("trapezoid takes an array dx (JAX): it broadcasts against y's pairwise sums with the axis moved last (was a ValueError)", () => {
+    const y = np.array([[1, 2, 3], [4, 5, 6]]);
+    // pairwise sums [[3, 5], [9, 11]] times dx [[1, 2], [1, 1]], halved, summed: [6.5, 10]
+    expect(np.trapezoid(y, null, np.array([[1, 2], [1, 1]])).toArraySync()).to.deep.equal([6.5, 10]);
+    // axis 0: y moved to [[1, 3, 5], [2, 4, 6]], sums [[4, 8], [6, 10]]; dx [[1], [2]] scales rows: [6, 16]
+    expect(np.trapezoid(np.array([[1, 2], [3, 4], [5, 6]]), { dx: np.array([[1], [2]]), axis: 0 }).toArraySync()).to.deep.equal([6, 16]);
+    expect(np.trapezoid([1, 2, 3], { dx: np.array(2) }).itemSync()).to.equal(np.trapezoid([1, 2, 3], { dx: 2 }).itemSync());
+    checkGrad("trapezoid in dx", (d) => np.trapezoid(np.array([1, -2, 3.5], { dtype: "float64" }), { dx: d }), [2]);
+    expect(() => np.trapezoid([1, 2, 3], { dx: np.array([1, 2, 3]) })).to.throw(/cannot be broadcast/);
+  });
+
   it("the finite-difference check can fail (a wrong derivative is caught)", () => {
     // stopGradient gives a zero gradient where the true one is not.
     expect(() => checkGrad("broken", (x) => np.stopGradient(np.roll(x, 1)), [3])).to.throw(/finite difference/);

@@ -51,7 +51,7 @@ export const SIGNATURES = {
   average: [["axis", "axes"], ["weights", "array"], ["returned", "bool"], ["keepdims", "bool"]],
   // shape and order: np.diff(a, n, axis, prepend, append), np.split(ary, sections, axis) …
   diff: [["n", "int"], ["axis", "axis"], ["prepend", "array"], ["append", "array"]],
-  trapezoid: [["x", "array"], ["dx", "number"], ["axis", "axis"]],
+  trapezoid: [["x", "array"], ["dx", "array"], ["axis", "axis"]],
   split: [["axis", "axis"]],
   arraySplit: [["axis", "axis"]],
   unstack: [["axis", "axis"]],
