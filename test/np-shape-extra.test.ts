@@ -54,6 +54,9 @@ describe("np shape-extra under transforms", () => {
     expect([empty.shape, empty.toArraySync()]).to.deep.equal([[2, 3], [[0, 0, 0], [0, 0, 0]]]);
     expect(np.polyadd([[2, 3, 1]], [[5, 7, 3], [8, 2, 6]]).toArraySync()).to.deep.equal([[5, 7, 3], [10, 5, 7]]);
     expect(np.polysub([[2, 3, 1]], [[5, 7, 3], [8, 2, 6]]).toArraySync()).to.deep.equal([[-5, -7, -3], [-6, 1, -5]]);
+    // a 1-D polynomial broadcasts into a batch; the result has the longer operand's shape (JAX)
+    expect(np.polyadd([[5, 7, 9], [8, 6, 4]], [2]).toArraySync()).to.deep.equal([[5, 7, 9], [10, 8, 6]]);
+    expect(() => np.polyadd([1, 3, 5], [[5, 7, 9], [8, 6, 4]])).to.throw(/polyadd: coefficient batch \[3\] does not broadcast into \[\]/);
     expect(() => np.polyval([[1, 2, 3]], [1, 2])).to.throw(/polyval: shapes \[3\] and \[2\] cannot be broadcast/);
     expect(() => np.polymul([[1, 2]], [1])).to.throw(/polymul: coefficients must be a 1-D array/);
   });

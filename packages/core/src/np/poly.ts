@@ -6,7 +6,7 @@
  * `trim_leading_zeros=False`), so `polysub(p, p)` keeps `p`'s length.
  */
 import { DTypeError, ShapeError, ValueError, describeValue } from "../errors.js";
-import { broadcastShapes, fmtShape } from "../shape.js";
+import { broadcastShapes, fmtShape, shapeEq } from "../shape.js";
 import { type ArrayLike, type Tensor } from "../tensor.js";
 import { iota } from "./compose-helpers.js";
 import { add, divide, multiply, subtract } from "./elementwise.js";
@@ -66,10 +66,25 @@ export function polyval(p: ArrayLike, x: ArrayLike): Tensor {
   return y;
 }
 
+/**
+ * Both operands with the same number of coefficients (leading zeros) and batch axes lined up
+ * after axis 0. As JAX's `longer.at[-m:].add(shorter)`, the result has the longer operand's
+ * shape (a1's on a tie): the other's batch must broadcast into it.
+ */
 function aligned(op: string, a1: ArrayLike, a2: ArrayLike): [Tensor, Tensor] {
   const [a, b] = [coeffs(op, a1, true), coeffs(op, a2, true)];
   const n = Math.max(a.shape[0]!, b.shape[0]!);
-  return [padFront(a, n - a.shape[0]!), padFront(b, n - b.shape[0]!)];
+  const longer = b.shape[0]! > a.shape[0]! ? b : a;
+  const batch = longer.shape.slice(1);
+  const fit = (t: Tensor): Tensor => {
+    const tb = t.shape.slice(1);
+    if (tb.length > batch.length || !shapeEq(broadcastShapes(op, tb, batch), batch)) {
+      throw new ShapeError(`${op}: coefficient batch ${fmtShape(tb)} does not broadcast into ${fmtShape(batch)} (the batch of the longer polynomial)`);
+    }
+    const lined = reshapeRaw(t, [t.shape[0]!, ...Array<number>(batch.length - tb.length).fill(1), ...tb]);
+    return padFront(lined, n - t.shape[0]!);
+  };
+  return [fit(a), fit(b)];
 }
 
 /**
