@@ -48,6 +48,11 @@ describe("advanced indexing with several integer arrays", () => {
     expect(seq([n, n]).get(diag, diag).toArraySync()).to.deep.equal([0, 5, 10, 15]);
   });
 
+  it("takeAlongAxis without an axis names the missing value once (was 'got undefined undefined')", () => {
+    // JAX's take_along_axis(arr, indices, axis) has no default axis
+    expect(() => np.takeAlongAxis(seq([2, 2]), i32([[0], [1]]), undefined as never)).to.throw(/axis must be an integer, got undefined$/);
+  });
+
   it("composes with grad, jit and vmap", () => {
     const g = grad((x: Tensor) => x.get([0, 1, 0], [1, 0, 1]).sum())(np.ones([2, 2])) as Tensor;
     expect(g.toArraySync()).to.deep.equal([[0, 2], [1, 0]]);
