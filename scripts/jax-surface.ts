@@ -67,7 +67,7 @@ const NOTES: Record<string, string> = {
   "np.array": "also takes typed arrays (`Float32Array`, `Int32Array`, …) with an optional `shape`",
   "np.astype": "dtypes float32, float64 (cpu), int32, uint8, uint32, bool, float16, bfloat16; no int64, complex; out-of-range float → int truncates and wraps ([dtypes.md](dtypes.md))",
   "lax.bitcastConvertType": "equal item sizes only: float32 ↔ int32 ↔ uint32 (also `x.view(dtype)`); not differentiable",
-  "np.get": "basic indexing as `x.get(…)`; at most one integer-array index (use `take`/`takeAlongAxis`)",
+  "np.get": "NumPy indexing as `x.get(…)`; several integer arrays broadcast together (`x[rows, cols]`); no boolean masks",
   "np.at": "`x.at(idx).set/add/…` returns a new Tensor (functional, as JAX)",
   "np.unique": "static `size` required (output shapes cannot depend on data), no `axis`",
   "np.sort": "always stable; NaN last; no `kind`/`order`",

@@ -18,6 +18,8 @@ const CASES: [string, F, number[]][] = [
   ["piecewise", (x) => np.piecewise(x, [x.lt(0)], [(v) => v.exp(), (v) => v.mul(v)]), [5]],
   ["polyval in x", (x) => np.polyval(np.array([2, -1, 0.5, 3], { dtype: "float64" }), x), [3]],
   ["polyval in p", (p) => np.polyval(p, np.array([0.5, -2], { dtype: "float64" })), [4]],
+  ["polyval, a batch of p [3, 2]", (p) => np.polyval(p, np.array([0.5, -2], { dtype: "float64" })), [3, 2]],
+  ["polyadd, batched", (p) => np.polyadd(p, np.array([[1, 2]], { dtype: "float64" })), [3, 2]],
   ["polymul", (p) => np.polymul(p, np.multiply(p, p)), [3]],
   ["polyadd/polysub", (p) => np.polysub(np.polyadd(p, [1, 2, 3, 4]), np.multiply(p, p)), [2]],
   ["polyder/polyint", (p) => np.polyint(np.polyder(p, 1), 2, [1, 2]), [4]],
@@ -39,6 +41,35 @@ const CASES: [string, F, number[]][] = [
 describe("np shape-extra under transforms", () => {
   describe("grad against central finite differences (float64)", () => {
     for (const [name, f, shape] of CASES) it(name, () => checkGrad(name, f, shape));
+  });
+
+  it("polyval/polyadd/polysub take JAX's batches: coefficients on axis 0, trailing axes broadcast (was a ShapeError)", () => {
+    // column j of p is a polynomial in x[j]: [1, 0, 4] at 2 is 8, [2, 3, 5] at 3 is 32
+    expect(np.polyval([[1, 2], [0, 3], [4, 5]], [2, 3]).toArraySync()).to.deep.equal([8, 32]);
+    const model = (c: number[], x: number) => c.reduce((y, ci) => y * x + ci, 0);
+    const p = [[1, -2, 0.5], [3, 0, -1]]; // [N=2, batch 3] against x [4, 1]
+    const xs = [[-1], [0], [2], [0.5]];
+    expect(np.polyval(p, xs).toArraySync()).to.deep.equal(xs.map(([x]) => [0, 1, 2].map((j) => model([p[0]![j]!, p[1]![j]!], x!))));
+    const empty = np.polyval(np.zeros([0, 2, 1]), np.ones([3]));
+    expect([empty.shape, empty.toArraySync()]).to.deep.equal([[2, 3], [[0, 0, 0], [0, 0, 0]]]);
+    expect(np.polyadd([[2, 3, 1]], [[5, 7, 3], [8, 2, 6]]).toArraySync()).to.deep.equal([[5, 7, 3], [10, 5, 7]]);
+    expect(np.polysub([[2, 3, 1]], [[5, 7, 3], [8, 2, 6]]).toArraySync()).to.deep.equal([[-5, -7, -3], [-6, 1, -5]]);
+    // a 1-D polynomial broadcasts into a batch; the result has the longer operand's shape (JAX)
+    expect(np.polyadd([[5, 7, 9], [8, 6, 4]], [2]).toArraySync()).to.deep.equal([[5, 7, 9], [10, 8, 6]]);
+    expect(() => np.polyadd([1, 3, 5], [[5, 7, 9], [8, 6, 4]])).to.throw(/polyadd: coefficient batch \[3\] does not broadcast into \[\]/);
+    expect(() => np.polyval([[1, 2, 3]], [1, 2])).to.throw(/polyval: shapes \[3\] and \[2\] cannot be broadcast/);
+    expect(() => np.polymul([[1, 2]], [1])).to.throw(/polymul: coefficients must be a 1-D array/);
+  });
+
+  it("trapezoid takes an array dx (JAX): it broadcasts against y's pairwise sums with the axis moved last (was a ValueError)", () => {
+    const y = np.array([[1, 2, 3], [4, 5, 6]]);
+    // pairwise sums [[3, 5], [9, 11]] times dx [[1, 2], [1, 1]], halved, summed: [6.5, 10]
+    expect(np.trapezoid(y, null, np.array([[1, 2], [1, 1]])).toArraySync()).to.deep.equal([6.5, 10]);
+    // axis 0: y moved to [[1, 3, 5], [2, 4, 6]], sums [[4, 8], [6, 10]]; dx [[1], [2]] scales rows: [6, 16]
+    expect(np.trapezoid(np.array([[1, 2], [3, 4], [5, 6]]), { dx: np.array([[1], [2]]), axis: 0 }).toArraySync()).to.deep.equal([6, 16]);
+    expect(np.trapezoid([1, 2, 3], { dx: np.array(2) }).itemSync()).to.equal(np.trapezoid([1, 2, 3], { dx: 2 }).itemSync());
+    checkGrad("trapezoid in dx", (d) => np.trapezoid(np.array([1, -2, 3.5], { dtype: "float64" }), { dx: d }), [2]);
+    expect(() => np.trapezoid([1, 2, 3], { dx: np.array([1, 2, 3]) })).to.throw(/cannot be broadcast/);
   });
 
   it("the finite-difference check can fail (a wrong derivative is caught)", () => {

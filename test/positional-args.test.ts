@@ -43,6 +43,8 @@ const CASES: { readonly [K in PositionalName]: readonly [positional: () => unkno
   average: [() => np.average(m, 1, [1, 2, 3]), () => np.average(m, { axis: 1, weights: [1, 2, 3] })],
   diff: [() => np.diff(m, 1, 0), () => np.diff(m, { n: 1, axis: 0 })],
   trapezoid: [() => np.trapezoid(v, [0, 1, 3, 4, 8]), () => np.trapezoid(v, { x: [0, 1, 3, 4, 8] })],
+  cov: [() => np.cov(m, [0, 2], false, true, 0), () => np.cov(m, { y: [0, 2], rowvar: false, bias: true, ddof: 0 })],
+  corrcoef: [() => np.corrcoef(m, [0, 2, 1], true), () => np.corrcoef(m, { y: [0, 2, 1], rowvar: true })],
   split: [() => np.split(x3, 2, 2), () => np.split(x3, 2, { axis: 2 })],
   arraySplit: [() => np.arraySplit(x3, 3, -1), () => np.arraySplit(x3, 3, { axis: -1 })],
   unstack: [() => np.unstack(m, 1), () => np.unstack(m, { axis: 1 })],
@@ -78,7 +80,7 @@ const CASES: { readonly [K in PositionalName]: readonly [positional: () => unkno
   "prng.uniform": [() => prng.uniform(k, [3], "float32", -2, 5), () => prng.uniform(k, [3], { minval: -2, maxval: 5 })],
   "prng.normal": [() => prng.normal(k, [2], "float32"), () => prng.normal(k, [2], { dtype: "float32" })],
   "prng.bernoulli": [() => prng.bernoulli(k, 0.3, [4]), () => prng.bernoulli(k, 0.3, { shape: [4] })],
-  "prng.categorical": [() => prng.categorical(k, np.zeros([2, 3]), 0, [3]), () => prng.categorical(k, np.zeros([2, 3]), { axis: 0, shape: [3] })],
+  "prng.categorical": [() => prng.categorical(k, np.zeros([2, 3]), 0, [2, 3], false), () => prng.categorical(k, np.zeros([2, 3]), { axis: 0, shape: [2, 3], replace: false })],
   "prng.choice": [() => prng.choice(k, 10, [3], false), () => prng.choice(k, 10, { shape: [3], replace: false })],
   "prng.permutation": [() => prng.permutation(k, m, 1, true), () => prng.permutation(k, m, { axis: 1, independent: true })],
   "prng.randint": [() => prng.randint(k, [4], 0, 9, "int32"), () => prng.randint(k, [4], 0, 9, { dtype: "int32" })],
@@ -140,6 +142,16 @@ describe("positional parameters (NumPy/JAX calling conventions)", () => {
     expect(np.diff([1, 5, 2], 0, -1, [9], [9]).toArraySync()).to.deep.equal([1, 5, 2]); // n=0 returns a
     // x of lower rank than y broadcasts against it (NumPy): [[3, 4], [3, 4]]
     expect(np.trapezoid(np.ones([2, 2, 3]), [[0, 1, 3], [0, 2, 4]]).toArraySync()).to.deep.equal([[3, 4], [3, 4]]);
+  });
+
+  it("np.cov and np.corrcoef take JAX's positional y (was: a ValueError, options object expected)", () => {
+    // jnp.cov(x, y): the two variables stacked; a null y is no y, as JAX's y=None
+    expect(np.cov([-1, 0, 1], [1, 0, -1]).toArraySync()).to.deep.equal([[1, -1], [-1, 1]]);
+    const samples = np.array([[1, 2], [2, 4], [3, 7]]);
+    expect(read(np.cov(samples, null, { rowvar: false }))).to.deep.equal(read(np.cov(samples.T)));
+    expect(read(np.cov(samples, null, false))).to.deep.equal(read(np.cov(samples.T)));
+    expect(np.corrcoef([0, 1, 2], [2, 1, 0]).toArraySync()).to.deep.equal([[1, -1], [-1, 1]]);
+    expect(() => np.cov(samples, null, "no" as never)).to.throw(ValueError, /cov: rowvar .*must be a boolean/);
   });
 
   it("too many positional values is a ValueError naming the parameters", () => {

@@ -172,6 +172,29 @@ describe("prng distributions: discrete", function () {
     expect(vals(prng.categorical(key, logits, { axis: 0, shape: [4, 2] }))).to.deep.equal([0, 1, 0, 1, 0, 1, 0, 1]);
   });
 
+  it("categorical with replace: false draws distinct categories, the first by softmax (Gumbel-top-k)", () => {
+    // N independent batch entries of 4 categories, 3 draws each: shape [3, N] (JAX: [k, ...batch]).
+    const p = [0.1, 0.2, 0.7, 0];
+    const logits = np.broadcastTo(np.log(np.array(p)), [N, 4]);
+    const c = vals(prng.categorical(key, logits, { shape: [3, N], replace: false }));
+    const rows = [c.slice(0, N), c.slice(N, 2 * N), c.slice(2 * N)];
+    for (let b = 0; b < N; b++) {
+      const drawn = [rows[0]![b]!, rows[1]![b]!, rows[2]![b]!];
+      // distinct, and never the zero-probability category 3
+      if (new Set(drawn).size !== 3 || drawn.includes(3)) expect.fail(`entry ${b}: drew ${drawn}`);
+    }
+    p.slice(0, 3).forEach((pi, j) =>
+      expect(rows[0]!.filter((v) => v === j).length, `first draw = ${j}`).to.be.closeTo(N * pi, 5 * Math.sqrt(N * pi * (1 - pi))));
+    // k = number of categories: a permutation; positional replace in JAX's order (axis, shape, replace)
+    const perm = vals(prng.categorical(key, np.zeros([6]), -1, [2, 3], false));
+    expect([...perm].sort((a, b) => a - b)).to.deep.equal([0, 1, 2, 3, 4, 5]);
+    // along axis 0: batch [2], leading sample axis [2]; each column distinct
+    const cols = prng.categorical(key, np.zeros([3, 2]), { axis: 0, shape: [2, 2], replace: false }).toArraySync() as number[][];
+    expect(cols[0]![0]).to.not.equal(cols[1]![0]);
+    expect(cols[0]![1]).to.not.equal(cols[1]![1]);
+    expect(() => prng.categorical(key, np.zeros([3]), { shape: [5], replace: false })).to.throw(ValueError, /5\) cannot exceed the number of categories \(3/);
+  });
+
   it("permutation is a permutation, along any axis, independently if asked", () => {
     const p = vals(prng.permutation(key, 50));
     expect([...p].sort((a, b) => a - b)).to.deep.equal(Array.from({ length: 50 }, (_, i) => i));

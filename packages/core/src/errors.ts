@@ -80,7 +80,7 @@ export class KilnTypeError extends TypeError {
  */
 export function describeValue(v: unknown): string {
   if (v === null) return "null";
-  if (v === undefined) return "undefined";
+  if (v === undefined) return "undefined"; // not "undefined undefined" (typeof + String)
   if (Array.isArray(v)) return "an array";
   if (typeof v === "object") return `an object (${(v as object).constructor?.name ?? "no prototype"})`;
   if (typeof v === "function") return `a function (${(v as { name?: string }).name || "anonymous"})`;

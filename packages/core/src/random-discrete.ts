@@ -16,6 +16,7 @@ import { checkShape, normAxis, sizeOf } from "./shape.js";
 import { bits, checkKey, normShape, subkeys, uniform } from "./random-bits.js";
 import { checkParam, nonNegative, openUnit, prepareDraw, probability, type DistributionParam } from "./random-params.js";
 import { gumbel } from "./random-continuous.js";
+import { topK } from "./lax/sort.js";
 
 function intDType(op: string, dtype: DType | undefined): DType {
   const d = dtype ?? "int32";
@@ -82,14 +83,28 @@ export function geometric(key: Tensor, p: DistributionParam, ...args: Positional
   return np.astype(np.add(k, 1), dtype);
 }
 
+/** Options of {@link categorical}. */
+export interface CategoricalOptions {
+  /** The category axis of `logits` (default -1). */
+  axis?: number;
+  /** The draw shape: ends with `logits.shape` without `axis` (default: exactly that). */
+  shape?: readonly number[];
+  /** Draw with replacement (default true); false gives distinct categories per batch entry. */
+  replace?: boolean;
+}
+
 /**
  * Category indices from unnormalised log-probabilities, by Gumbel-max: `argmax(logits + G, axis)`.
  * `shape` (default: `logits.shape` without `axis`) must end with that batch shape; leading extra
- * axes draw independent samples (JAX's rule).
+ * axes draw independent samples (JAX's rule). With `replace: false` (JAX's `replace=False`) the
+ * `k = prod(leading axes)` draws of one batch entry are distinct: the top `k` of one perturbed
+ * `logits + G` (Gumbel-top-k), so `k` may not exceed the number of categories.
+ * @example prng.categorical(prng.key(0), np.log(np.array([0.2, 0.8])), { shape: [5] })
+ * @example prng.categorical(prng.key(0), np.zeros([5]), { shape: [5], replace: false }) // a permutation of 0..4
  */
-export function categorical(key: Tensor, logits: DistributionParam, ...args: Positional<"prng.categorical", { axis?: number; shape?: readonly number[] }>): Tensor {
+export function categorical(key: Tensor, logits: DistributionParam, ...args: Positional<"prng.categorical", CategoricalOptions>): Tensor {
   const op = "prng.categorical";
-  const o = positionalOptions<{ axis?: number; shape?: readonly number[] }>(op, args);
+  const o = positionalOptions<CategoricalOptions>(op, args);
   checkKey(key, op);
   const l = asTensor(logits, op);
   if (l.ndim < 1) throw new ShapeError(`${op}: logits must have at least one axis`);
@@ -100,7 +115,16 @@ export function categorical(key: Tensor, logits: DistributionParam, ...args: Pos
   if (shape.length < batch.length || shape.slice(prefix.length).some((s, i) => s !== batch[i])) {
     throw new ShapeError(`${op}: shape [${shape}] must end with the logits' batch shape [${batch}]`);
   }
+  const replace = o.replace ?? true;
+  if (typeof replace !== "boolean") throw new ValueError(`${op}: replace must be a boolean, got ${describeValue(replace)}`);
   const lf = np.astype(l, l.dtype === "float64" ? "float64" : "float32");
+  if (!replace) {
+    const k = sizeOf(prefix), n = l.shape[axis]!;
+    if (k > n) throw new ValueError(`${op}: the number of samples without replacement (${k}) cannot exceed the number of categories (${n})`);
+    const perturbed = np.add(lf, gumbel(key, l.shape, { dtype: lf.dtype }));
+    const [, idx] = topK(np.moveaxis(perturbed, axis, -1), k); // [...batch, k]
+    return reshapeRaw(np.moveaxis(idx, -1, 0), shape);
+  }
   const full = [...prefix, ...l.shape];
   const g = gumbel(key, full, { dtype: lf.dtype });
   return np.argmax(np.add(g, broadcastRaw(lf, full)), { axis: prefix.length + axis });

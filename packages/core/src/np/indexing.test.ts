@@ -111,7 +111,7 @@ describe("np indexing", () => {
     });
   });
 
-  describe("get: one integer-array index", () => {
+  describe("get: integer-array indices", () => {
     it("gathers along its axis with JS arrays (negatives normalized)", () => {
       expect(vals(x().get(slice(), [2, 0, -1]))).to.deep.equal([[2, 0, 2], [5, 3, 5]]);
       expect(x().get([[1, 0], [0, 1]] as never).shape).to.deep.equal([2, 2, 3]);
@@ -139,7 +139,7 @@ describe("np indexing", () => {
       expect(() => x().get(slice(), [0, 3])).to.throw(IndexError, "get: index 3 is out of bounds for axis 1 with size 3");
       expect(() => x().get([-3])).to.throw(IndexError, "index -3 is out of bounds for axis 0 with size 2");
       expect(() => x().get([0.5])).to.throw(IndexError, /not an integer/);
-      expect(() => x().get([0], [1])).to.throw(ValueError, /only one integer-array index/);
+      expect(vals(x().get([0], [1]))).to.deep.equal([1]); // several arrays pick pointwise (test/advanced-indexing.test.ts)
       expect(() => x().get(np.array([0, 1]))).to.throw(DTypeError, /must be integers, got float32/);
       expect(() => x().get(np.array([true, false]))).to.throw(DTypeError, /boolean mask/);
       expect(() => seq([0]).get(i32([0]))).to.throw(IndexError, /axis 0, which has size 0/);

@@ -4,7 +4,8 @@
  *
  * Basic components (integers, slices, `newaxis`, `"..."`) become one `slice` (positive steps),
  * one `flip` (for negative steps) and one `reshape`, all checked and clamped at build time. One
- * integer-array component becomes a `gather`. Index values inside a Tensor are unknown until the
+ * integer-array component becomes a `gather`; several (broadcast together, as NumPy) become one
+ * `gather` of their flattened position on those axes, moved to the front and merged. Index values inside a Tensor are unknown until the
  * graph runs, so, as in JAX, negative ones are wrapped (`where(i < 0, i + n, i)`) and out-of-range
  * ones are clamped to the axis when reading and dropped when updating.
  */
@@ -26,7 +27,7 @@ export interface Slice {
 }
 /** Inserts a new axis of size 1, as `np.newaxis`. @example x.get(newaxis).shape // [1, ...x.shape] */
 export const newaxis: unique symbol = Symbol("newaxis");
-/** One index component: an integer, a slice, `newaxis`, `"..."` (ellipsis), or an integer array/Tensor (advanced, one axis). */
+/** One index component: an integer, a slice, `newaxis`, `"..."` (ellipsis), or an integer array/Tensor (advanced; several broadcast together). */
 export type Index = number | Slice | typeof newaxis | "..." | Tensor | readonly number[];
 
 /**
@@ -121,30 +122,29 @@ interface IndexPlan {
   ranges: AxisRange[];
   /** The shape after the basic components (the array's axis still whole). */
   shape: number[];
-  /** The integer-array component, its input axis and its position in `shape` (axis -1: none). */
-  array: { value: ArrayLike; axis: number; pos: number };
-  /** Whether the array's dims go first (NumPy, when a non-advanced component separates advanced ones). */
+  /** The integer-array components, each with its input axis and its position in `shape`. */
+  arrays: { value: ArrayLike; axis: number; pos: number }[];
+  /** Whether the arrays' dims go first (NumPy, when a non-advanced component separates advanced ones). */
   arrayFirst: boolean;
 }
 
 function planIndex(op: string, shape: Shape, index: readonly Index[]): IndexPlan {
   if (index.filter((c) => c === "...").length > 1) throw new IndexError(`${op}: an index can only have a single ellipsis ("...")`);
   const arrays = index.filter(isAdvanced).length;
-  if (arrays > 1) throw new ValueError(`${op}: only one integer-array index is supported, got ${arrays}; use take or takeAlongAxis for the others`);
   const consumed = index.filter((c) => c !== newaxis && c !== "...").length;
   if (consumed > shape.length) throw new IndexError(`${op}: too many indices for an array of shape ${fmtShape(shape)}: ${consumed} were given`);
   const fill = Array<Index>(shape.length - consumed).fill(slice());
   const dots = index.indexOf("...");
   const comps = dots < 0 ? [...index, ...fill] : [...index.slice(0, dots), ...fill, ...index.slice(dots + 1)];
 
-  const plan: IndexPlan = { ranges: [], shape: [], array: { value: 0, axis: -1, pos: -1 }, arrayFirst: false };
+  const plan: IndexPlan = { ranges: [], shape: [], arrays: [], arrayFirst: false };
   for (const c of comps) {
     const axis = plan.ranges.length;
     const n = shape[axis]!;
     if (c === newaxis) plan.shape.push(1);
     else if (typeof c === "number") plan.ranges.push({ start: checkIntIndex(op, c, axis, n), step: 1, length: 1, flip: false });
     else if (isAdvanced(c)) {
-      plan.array = { value: c as ArrayLike, axis, pos: plan.shape.length };
+      plan.arrays.push({ value: c as ArrayLike, axis, pos: plan.shape.length });
       plan.ranges.push({ start: 0, step: 1, length: n, flip: false });
       plan.shape.push(n);
     } else if (typeof c === "object" && c !== null && (c as Slice).kind === "slice") {
@@ -167,7 +167,7 @@ function planIndex(op: string, shape: Shape, index: readonly Index[]): IndexPlan
  * `x[i]`) or a fill value (used by `at` to mark updates that must be dropped).
  */
 function indexRaw(op: string, t: Tensor, index: readonly Index[], outOfRange: "clamp" | number): Tensor {
-  const { ranges, shape, array, arrayFirst } = planIndex(op, t.shape, index);
+  const { ranges, shape, arrays, arrayFirst } = planIndex(op, t.shape, index);
   let out = t;
   if (ranges.some((r, i) => r.start !== 0 || r.step !== 1 || r.length !== t.shape[i])) {
     const params = {
@@ -180,28 +180,56 @@ function indexRaw(op: string, t: Tensor, index: readonly Index[], outOfRange: "c
   const flips = ranges.flatMap((r, i) => (r.flip ? [i] : []));
   if (flips.length) out = apply("flip", [out], { axes: flips }, t.weak);
   out = reshapeRaw(out, shape);
-  if (array.axis < 0) return out;
+  if (arrays.length === 0) return out;
 
-  const n = t.shape[array.axis]!;
-  let idx = indexTensor(op, array.value, array.axis, n);
-  if (n === 0 && idx.size > 0) throw new IndexError(`${op}: cannot take a non-empty selection from axis ${array.axis}, which has size 0`);
+  let idxs = arrays.map(({ value, axis }) => {
+    const n = t.shape[axis]!;
+    const idx = indexTensor(op, value, axis, n);
+    if (n === 0 && idx.size > 0) throw new IndexError(`${op}: cannot take a non-empty selection from axis ${axis}, which has size 0`);
+    return idx;
+  });
+  const positions = arrays.map((a) => a.pos);
   if (outOfRange !== "clamp") {
-    // One fill element on each side of the axis; shifted indices that clamp onto it read the fill.
-    const lo = shape.map((_, i) => (i === array.pos ? 1 : 0));
+    // One fill element on each side of each indexed axis; shifted indices that clamp onto it read the fill.
+    const lo = shape.map((_, i) => (positions.includes(i) ? 1 : 0));
     out = apply("pad", [out], { lo, hi: lo, value: outOfRange }, t.weak);
-    idx = add(idx, 1);
+    idxs = idxs.map((i) => add(i, 1));
   }
-  out = apply("gather", [out, idx], { axis: array.pos }, t.weak);
-  if (!arrayFirst || array.pos === 0) return out;
+  if (idxs.length > 1) {
+    // Several arrays: the indexed axes go first and merge into one, indexed by the row-major
+    // position sum(i_k * stride_k). Each index is clamped to its own axis first (JAX's clamp, or
+    // onto the fill), so a merged position never reaches into a neighbouring row.
+    const bshape = broadcastShapes(op, ...idxs.map((i) => i.shape));
+    const dims = positions.map((p) => out.shape[p]!);
+    const strides = stridesOf(dims);
+    const idx = idxs
+      .map((i, k) => multiply(clip(broadcastRaw(i, bshape), 0, Math.max(dims[k]! - 1, 0)), strides[k]!))
+      .reduce((a, b) => add(a, b));
+    const rest = out.shape.map((_, i) => i).filter((i) => !positions.includes(i));
+    const moved = transpose(out, [...positions, ...rest]);
+    const merged = reshapeRaw(moved, [sizeOf(dims), ...moved.shape.slice(positions.length)]);
+    const gathered = apply("gather", [merged, idx], { axis: 0 }, t.weak);
+    // Adjacent arrays keep their place (that of the first); separated ones go first (arrayFirst).
+    if (arrayFirst) return gathered;
+    const before = rest.filter((i) => i < positions[0]!).length;
+    const k = idx.ndim;
+    const axes = gathered.shape.map((_, i) => i);
+    return before === 0 ? gathered : transpose(gathered, [...axes.slice(k, k + before), ...axes.slice(0, k), ...axes.slice(k + before)]);
+  }
+  const [idx, pos] = [idxs[0]!, positions[0]!];
+  out = apply("gather", [out, idx], { axis: pos }, t.weak);
+  if (!arrayFirst || pos === 0) return out;
   const axes = out.shape.map((_, i) => i);
   const k = idx.ndim;
-  return transpose(out, [...axes.slice(array.pos, array.pos + k), ...axes.slice(0, array.pos), ...axes.slice(array.pos + k)]);
+  return transpose(out, [...axes.slice(pos, pos + k), ...axes.slice(0, pos), ...axes.slice(pos + k)]);
 }
 
 /**
  * NumPy indexing: integers (negative count from the end), `slice(start, stop, step)`, `newaxis`,
- * `"..."`, and at most one integer array or int32 Tensor (advanced indexing on one axis; nested
- * JS arrays work too, and the selection takes the index's shape in place of that axis).
+ * `"..."`, and integer arrays or int32 Tensors (advanced indexing; nested JS arrays work too). One
+ * array puts its shape in place of its axis; several are broadcast together and pick elements
+ * pointwise (`x.get(rows, cols)` is NumPy's `x[rows, cols]`), their broadcast shape in place of
+ * their axes when adjacent, first otherwise (NumPy's rule).
  * Integers and JS-array values are bounds-checked now (IndexError); Tensor values are wrapped
  * when negative and clamped to the axis when out of range, as JAX does.
  * @example np.get(np.array([[1, 2, 3], [4, 5, 6]]), -1, slice(null, null, -1)) // [6, 5, 4]

@@ -619,11 +619,14 @@ function asVariables(op: string, x: ArrayLike, rowvar: boolean): Tensor {
 
 /**
  * Covariance matrix of the variables in the rows of `m` (columns when `rowvar: false`), squeezed
- * as NumPy: one variable gives a 0-d Tensor. `fweights`/`aweights` are not supported.
+ * as NumPy: one variable gives a 0-d Tensor. `fweights`/`aweights` are not supported. The options
+ * may also be given positionally in JAX's order (`y, rowvar, bias, ddof`); a null `y` is no `y`.
  * @example np.cov([[0, 1, 2], [2, 1, 0]]) // [[1, -1], [-1, 1]]
+ * @example np.cov([-1, 0, 1], [1, 0, -1]) // [[1, -1], [-1, 1]]
+ * @example np.cov(samples, null, { rowvar: false }) // variables in columns
  */
-export function cov(m: ArrayLike, options?: CovOptions): Tensor {
-  const opts = optionsOf("cov", options);
+export function cov(m: ArrayLike, ...args: Positional<"cov", CovOptions>): Tensor {
+  const opts = positionalOptions<CovOptions>("cov", args);
   const rowvar = opts.rowvar ?? true;
   let x = asVariables("cov", m, rowvar);
   if (opts.y !== undefined) {
@@ -642,10 +645,12 @@ export function cov(m: ArrayLike, options?: CovOptions): Tensor {
 
 /**
  * Pearson correlation coefficients `cov[i, j] / sqrt(cov[i, i] * cov[j, j])`, clipped to [-1, 1].
+ * `y` and `rowvar` may also be given positionally, in JAX's order.
  * @example np.corrcoef([[0, 1, 2], [2, 1, 0]]) // [[1, -1], [-1, 1]]
+ * @example np.corrcoef([0, 1, 2], [2, 1, 0]) // [[1, -1], [-1, 1]]
  */
-export function corrcoef(x: ArrayLike, options?: Pick<CovOptions, "y" | "rowvar">): Tensor {
-  const opts = optionsOf("corrcoef", options);
+export function corrcoef(x: ArrayLike, ...args: Positional<"corrcoef", Pick<CovOptions, "y" | "rowvar">>): Tensor {
+  const opts = positionalOptions<Pick<CovOptions, "y" | "rowvar">>("corrcoef", args);
   const c = cov(x, { y: opts.y, rowvar: opts.rowvar });
   if (c.ndim === 0) return divide(c, c);
   const k = c.shape[0]!;

@@ -1,22 +1,27 @@
 /**
- * Polynomials as 1-D coefficient arrays, highest power first (NumPy's `poly1d` convention).
+ * Polynomials as coefficient arrays, highest power first (NumPy's `poly1d` convention); as JAX,
+ * `polyval`, `polyadd` and `polysub` also take batches: axis 0 holds the coefficients and the
+ * trailing axes broadcast.
  * Leading zeros are never trimmed (that would make the output shape depend on values; JAX's
  * `trim_leading_zeros=False`), so `polysub(p, p)` keeps `p`'s length.
  */
 import { DTypeError, ShapeError, ValueError, describeValue } from "../errors.js";
-import { fmtShape } from "../shape.js";
+import { broadcastShapes, fmtShape, shapeEq } from "../shape.js";
 import { type ArrayLike, type Tensor } from "../tensor.js";
 import { iota } from "./compose-helpers.js";
 import { add, divide, multiply, subtract } from "./elementwise.js";
 import { sum } from "./reduce.js";
 import { concatenate } from "./shape.js";
-import { apply, asTensor, astypeRaw, fullRaw, reshapeRaw, resultDType } from "./util.js";
+import { apply, asTensor, astypeRaw, broadcastRaw, fullRaw, reshapeRaw, resultDType } from "./util.js";
 
-/** A coefficient vector: 1-D (a scalar counts as a constant polynomial). */
-function coeffs(op: string, p: ArrayLike): Tensor {
+/**
+ * Coefficients along axis 0 (a scalar counts as a constant polynomial). `batched`: trailing axes
+ * are a batch (JAX's polyval/polyadd/polysub); otherwise only 1-D is accepted.
+ */
+function coeffs(op: string, p: ArrayLike, batched = false): Tensor {
   const t = asTensor(p, op);
   if (t.ndim === 0) return reshapeRaw(t, [1]);
-  if (t.ndim !== 1) throw new ShapeError(`${op}: coefficients must be a 1-D array, got shape ${fmtShape(t.shape)}`);
+  if (t.ndim !== 1 && !batched) throw new ShapeError(`${op}: coefficients must be a 1-D array, got shape ${fmtShape(t.shape)}`);
   if (t.dtype === "bool") throw new DTypeError(`${op}: bool coefficients are not supported; cast with astype first`);
   return t;
 }
@@ -26,9 +31,10 @@ function order(op: string, m: unknown): number {
   return m;
 }
 
-/** `t` with `n` leading zeros. */
+/** `t` with `n` leading zeros along axis 0. */
 function padFront(t: Tensor, n: number): Tensor {
-  return n > 0 ? apply("pad", [t], { lo: [n], hi: [0], value: 0 }, t.weak) : t;
+  const lo = t.shape.map((_, i) => (i === 0 ? n : 0));
+  return n > 0 ? apply("pad", [t], { lo, hi: t.shape.map(() => 0), value: 0 }, t.weak) : t;
 }
 
 /** n, n-1, ..., 1 as `dtype` (the powers of the leading terms). */
@@ -38,32 +44,54 @@ function powersDown(n: number, dtype: Tensor["dtype"]): Tensor {
 
 /**
  * The polynomial `p` evaluated at `x` (Horner's scheme): `p[0] * x**(N-1) + ... + p[N-1]`.
- * An empty `p` gives zeros.
+ * An empty `p` gives zeros. A `p` of shape `[N, ...batch]` is a batch of polynomials (JAX): the
+ * result has the broadcast of `batch` and `x`'s shape.
  * @example np.polyval([3, 0, 1], 5) // 76
+ * @example np.polyval([[1, 2], [0, 3], [4, 5]], [2, 3]) // [1*4 + 0*2 + 4, 2*9 + 3*3 + 5] = [8, 32]
  */
 export function polyval(p: ArrayLike, x: ArrayLike): Tensor {
-  const c = coeffs("polyval", p);
+  const c = coeffs("polyval", p, true);
   const t = asTensor(x, "polyval");
   const dtype = resultDType([c, t], "polyval");
   const xs = astypeRaw(t, dtype);
   const n = c.shape[0]!;
+  const batch = c.shape.slice(1);
+  const shape = broadcastShapes("polyval", batch, xs.shape);
   // An empty p is the zero polynomial: zeros, even where x is inf or NaN (NumPy's zeros_like).
-  if (n === 0) return apply("broadcast", [asTensor(0, "polyval", dtype)], { shape: [...xs.shape], dims: [] });
-  const terms = Array.from({ length: n }, (_, i) => astypeRaw(reshapeRaw(apply("slice", [c], { start: [i], stop: [i + 1], step: [1] }, c.weak), []), dtype));
-  let y = apply("broadcast", [terms[0]!], { shape: [...xs.shape], dims: [] });
+  if (n === 0) return fullRaw(shape, 0, dtype);
+  const terms = Array.from({ length: n }, (_, i) =>
+    astypeRaw(reshapeRaw(apply("slice", [c], { start: c.shape.map((_, a) => (a === 0 ? i : 0)), stop: c.shape.map((d, a) => (a === 0 ? i + 1 : d)), step: c.shape.map(() => 1) }, c.weak), batch), dtype));
+  let y = broadcastRaw(terms[0]!, shape);
   for (const term of terms.slice(1)) y = add(multiply(y, xs), term);
   return y;
 }
 
+/**
+ * Both operands with the same number of coefficients (leading zeros) and batch axes lined up
+ * after axis 0. As JAX's `longer.at[-m:].add(shorter)`, the result has the longer operand's
+ * shape (a1's on a tie): the other's batch must broadcast into it.
+ */
 function aligned(op: string, a1: ArrayLike, a2: ArrayLike): [Tensor, Tensor] {
-  const [a, b] = [coeffs(op, a1), coeffs(op, a2)];
+  const [a, b] = [coeffs(op, a1, true), coeffs(op, a2, true)];
   const n = Math.max(a.shape[0]!, b.shape[0]!);
-  return [padFront(a, n - a.shape[0]!), padFront(b, n - b.shape[0]!)];
+  const longer = b.shape[0]! > a.shape[0]! ? b : a;
+  const batch = longer.shape.slice(1);
+  const fit = (t: Tensor): Tensor => {
+    const tb = t.shape.slice(1);
+    if (tb.length > batch.length || !shapeEq(broadcastShapes(op, tb, batch), batch)) {
+      throw new ShapeError(`${op}: coefficient batch ${fmtShape(tb)} does not broadcast into ${fmtShape(batch)} (the batch of the longer polynomial)`);
+    }
+    const lined = reshapeRaw(t, [t.shape[0]!, ...Array<number>(batch.length - tb.length).fill(1), ...tb]);
+    return padFront(lined, n - t.shape[0]!);
+  };
+  return [fit(a), fit(b)];
 }
 
 /**
- * Sum of two polynomials (the shorter is padded with leading zeros).
+ * Sum of two polynomials (the shorter is padded with leading zeros). Batches as JAX: axis 0
+ * holds the coefficients, trailing axes broadcast.
  * @example np.polyadd([1, 2], [9, 5, 4]) // [9, 6, 6]
+ * @example np.polyadd([[2, 3, 1]], [[5, 7, 3], [8, 2, 6]]) // [[5, 7, 3], [10, 5, 7]]
  */
 export function polyadd(a1: ArrayLike, a2: ArrayLike): Tensor {
   const [a, b] = aligned("polyadd", a1, a2);
@@ -71,7 +99,7 @@ export function polyadd(a1: ArrayLike, a2: ArrayLike): Tensor {
 }
 
 /**
- * Difference of two polynomials `a1 - a2`.
+ * Difference of two polynomials `a1 - a2`; batches as {@link polyadd}.
  * @example np.polysub([2, 10, -2], [3, 10, -4]) // [-1, 0, 2]
  */
 export function polysub(a1: ArrayLike, a2: ArrayLike): Tensor {

@@ -10,7 +10,7 @@ import { type ArrayLike, Tensor } from "../tensor.js";
 import { atLeast, atLeastNd, checkInt, iota, listOf, sliceAxis, zerosOf } from "./compose-helpers.js";
 import { add, astype, divide, equal, logicalNot, multiply, notEqual, power, subtract, where } from "./elementwise.js";
 import { any, sum } from "./reduce.js";
-import { concatenate, flip, split, transpose } from "./shape.js";
+import { concatenate, flip, moveaxis, split, transpose } from "./shape.js";
 import { type Positional, positionalOptions } from "./positional.js";
 import { apply, asTensor, astypeRaw, checkListLength, optionsOf, reshapeRaw, resultDType } from "./util.js";
 
@@ -90,8 +90,11 @@ export function ediff1d(ary: ArrayLike, opts: { toEnd?: ArrayLike; toBegin?: Arr
 export interface TrapezoidOptions {
   /** Sample points: 1-D along `axis`, or `y`'s shape. */
   x?: ArrayLike | null;
-  /** Uniform spacing when `x` is absent (default 1). */
-  dx?: number;
+  /**
+   * Spacing when `x` is absent (default 1): a number, or an array (JAX) that broadcasts against
+   * the pairwise sums of `y` with `axis` moved last.
+   */
+  dx?: ArrayLike;
   /** Axis to integrate along (default -1). */
   axis?: number;
 }
@@ -102,6 +105,7 @@ export interface TrapezoidOptions {
  * @example np.trapezoid(np.array([1, 2, 3])) // 4
  * @example np.trapezoid(np.array([1, 2, 3]), { x: [4, 6, 8] }) // 8
  * @example np.trapezoid(np.array([1, 2, 3]), [4, 6, 8]) // NumPy order x, dx, axis: 8
+ * @example np.trapezoid(np.array([[1, 2, 3], [4, 5, 6]]), null, np.array([[1, 2], [1, 1]])) // per-interval dx: [6.5, 10]
  */
 export function trapezoid(y: ArrayLike, ...args: Positional<"trapezoid", TrapezoidOptions>): Tensor {
   const opts = positionalOptions<TrapezoidOptions>("trapezoid", args);
@@ -123,7 +127,15 @@ export function trapezoid(y: ArrayLike, ...args: Positional<"trapezoid", Trapezo
     }
   } else {
     d = opts.dx ?? 1;
-    if (typeof d !== "number") throw new ValueError(`trapezoid: dx must be a number, got ${describeValue(d)}`);
+    if (typeof d !== "number") {
+      // An array dx as JAX: it broadcasts against y's pairwise sums with the axis moved last.
+      const dt = asTensor(d, "trapezoid");
+      const len = t.shape[axis]!;
+      const moved = moveaxis(t, axis, -1);
+      const last = moved.ndim - 1;
+      const pairs = add(sliceAxis(moved, last, Math.min(1, len), len), sliceAxis(moved, last, 0, Math.max(len - 1, 0)));
+      return sum(divide(multiply(dt, pairs), 2), -1);
+    }
   }
   const len = t.shape[axis]!;
   const mid = add(sliceAxis(t, axis, Math.min(1, len), len), sliceAxis(t, axis, 0, Math.max(len - 1, 0)));
