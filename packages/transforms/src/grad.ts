@@ -151,8 +151,8 @@ export class GradientTransform {
   /** @internal Non-selected States read on the last call: passed as arguments on the next. */
   declare others: readonly AnyState[];
 
-  constructor(fn: AnyFunction, opts: GradientTransformOptions<any>) {
-    opts = npUtil.optionsOf("GradientTransform", opts);
+  constructor(fn: AnyFunction, opts: GradientTransformOptions<any>, ...extra: undefined[]) {
+    opts = npUtil.optionsOf("GradientTransform", opts, "GradientTransform", extra);
     const op = opts.transform?.name || "GradientTransform";
     if (typeof fn !== "function") throw new ValueError(`${op}: expected a function to transform, got ${describe(fn)}`);
     checkNotAsync(op, fn);
@@ -304,8 +304,8 @@ export const vectorGradTransform = reverseTransform("vectorGrad");
  * grad((x, y) => x.mul(x).mul(y), { argnums: [0, 1] })(2, 3); // [12, 4]
  * grad((p) => p.w.mul(p.b))({ w: 2, b: 5 });                  // { b: 2, w: 5 }
  */
-export function grad<F extends AnyFunction, const O extends GradOptions = {}>(fn: F, opts: O = {} as O): GradFunction<F, O> {
-  const checked = npUtil.optionsOf("grad", opts);
+export function grad<F extends AnyFunction, const O extends GradOptions = {}>(fn: F, opts: O = {} as O, ...extra: undefined[]): GradFunction<F, O> {
+  const checked = npUtil.optionsOf("grad", opts, "grad", extra);
   return new GradientTransform(fn, { ...checked, transform: gradTransform }) as GradFunction<F, O>;
 }
 
@@ -317,8 +317,9 @@ export function grad<F extends AnyFunction, const O extends GradOptions = {}>(fn
 export function valueAndGrad<F extends AnyFunction, const O extends Omit<GradOptions, "returnValue"> = {}>(
   fn: F,
   opts: O = {} as O,
+  ...extra: undefined[]
 ): ((...args: Parameters<F>) => ValueAndGradResult<F, O>) & AnyFunction {
-  opts = npUtil.optionsOf("valueAndGrad", opts);
+  opts = npUtil.optionsOf("valueAndGrad", opts, "valueAndGrad", extra);
   const g = new GradientTransform(fn, { ...opts, returnValue: true, transform: gradTransform });
   return (...args) => {
     const r = g(...args) as unknown[];
@@ -331,7 +332,7 @@ export function valueAndGrad<F extends AnyFunction, const O extends Omit<GradOpt
  * the elementwise derivative. Per-sample gradients are `vmap(grad(f))`.
  * @example vectorGrad((x) => x.mul(x))(np.array([1, 2, 3])); // [2, 4, 6]
  */
-export function vectorGrad<F extends AnyFunction, const O extends GradOptions = {}>(fn: F, opts: O = {} as O): GradFunction<F, O> {
-  const checked = npUtil.optionsOf("vectorGrad", opts);
+export function vectorGrad<F extends AnyFunction, const O extends GradOptions = {}>(fn: F, opts: O = {} as O, ...extra: undefined[]): GradFunction<F, O> {
+  const checked = npUtil.optionsOf("vectorGrad", opts, "vectorGrad", extra);
   return new GradientTransform(fn, { ...checked, transform: vectorGradTransform }) as GradFunction<F, O>;
 }

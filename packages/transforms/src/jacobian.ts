@@ -127,8 +127,8 @@ export const hessianTransform = perOutputLeaf(hessianTransforms.hessian!);
  * Tensor of shape `[...outShape, ...inShape]`. Options and results follow `grad`'s table.
  * @example jacrev((x) => x.mul(x))(np.array([1, 2])); // [[2, 0], [0, 4]]
  */
-export function jacrev(fn: AnyFunction, opts: GradOptions = {}): GradientTransform {
-  opts = npUtil.optionsOf("jacrev", opts);
+export function jacrev(fn: AnyFunction, opts: GradOptions = {}, ...extra: undefined[]): GradientTransform {
+  opts = npUtil.optionsOf("jacrev", opts, "jacrev", extra);
   return new GradientTransform(fn, { ...opts, transform: jacrevTransform });
 }
 
@@ -136,8 +136,8 @@ export function jacrev(fn: AnyFunction, opts: GradOptions = {}): GradientTransfo
  * The Jacobian by forward mode (one tangent per input element); same results as `jacrev`.
  * @example jacfwd((x) => x.sin())(np.array([0])); // [[1]]
  */
-export function jacfwd(fn: AnyFunction, opts: GradOptions = {}): GradientTransform {
-  opts = npUtil.optionsOf("jacfwd", opts);
+export function jacfwd(fn: AnyFunction, opts: GradOptions = {}, ...extra: undefined[]): GradientTransform {
+  opts = npUtil.optionsOf("jacfwd", opts, "jacfwd", extra);
   return new GradientTransform(fn, { ...opts, transform: jacfwdTransform });
 }
 
@@ -145,8 +145,8 @@ export function jacfwd(fn: AnyFunction, opts: GradOptions = {}): GradientTransfo
  * Alias of `jacrev`.
  * @example jacobian((xy) => xy.mul(xy))(np.array([2, 3])); // [[4, 0], [0, 6]]
  */
-export function jacobian(fn: AnyFunction, opts: GradOptions = {}): GradientTransform {
-  opts = npUtil.optionsOf("jacobian", opts);
+export function jacobian(fn: AnyFunction, opts: GradOptions = {}, ...extra: undefined[]): GradientTransform {
+  opts = npUtil.optionsOf("jacobian", opts, "jacobian", extra);
   return new GradientTransform(fn, { ...opts, transform: jacrevTransform });
 }
 
@@ -154,7 +154,7 @@ export function jacobian(fn: AnyFunction, opts: GradOptions = {}): GradientTrans
  * Second derivatives: `jacfwd(jacrev(fn))`, shape `[...outShape, ...inShape, ...inShape]`.
  * @example hessian((x) => x.mul(x).sum())(np.array([1, 2])); // [[2, 0], [0, 2]]
  */
-export function hessian(fn: AnyFunction, opts: GradOptions = {}): GradientTransform {
-  opts = npUtil.optionsOf("hessian", opts);
+export function hessian(fn: AnyFunction, opts: GradOptions = {}, ...extra: undefined[]): GradientTransform {
+  opts = npUtil.optionsOf("hessian", opts, "hessian", extra);
   return new GradientTransform(fn, { ...opts, transform: hessianTransform });
 }
