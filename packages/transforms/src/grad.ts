@@ -16,6 +16,7 @@
  */
 import { npUtil } from "@kiln/core";
 import { type AnyState, DTypeError, KilnTypeError, type StateValue, Tensor, ValueError, isFloat, tree, withStateTrace } from "@kiln/core";
+import { describe, hasAuxFlag, valueAuxPair } from "./aux.js";
 import { vjpGraph } from "./derive.js";
 import type { GradResult, ValueAndGradResult } from "./grad-result.js";
 import { type Argnums, TraceCache, checkArgnumsForm, checkNotAsync, onesLike, outputTensors, perArgTrees, resolveArgnums, traceCall, type AnyFunction } from "./trace.js";
@@ -79,20 +80,6 @@ export function gradResult(parts: GradParts, flags: { states: boolean; args: boo
 function withValueAndAux(grads: unknown, value: unknown, aux: unknown, flags: { hasAux: boolean; returnValue: boolean }): unknown {
   if (flags.hasAux) return flags.returnValue ? [grads, value, aux] : [grads, aux];
   return flags.returnValue ? [grads, value] : grads;
-}
-
-function describe(v: unknown): string {
-  if (Array.isArray(v)) return `an array of length ${v.length}`;
-  if (v === null || v === undefined) return String(v);
-  return typeof v === "object" ? (v.constructor?.name ?? "an object") : `a ${typeof v}`;
-}
-
-/** Checks the `[value, aux]` protocol of a transform's function (and of a `hasAux` user function). */
-export function valueAuxPair(op: string, out: unknown, who = "the function"): [unknown, unknown] {
-  if (!Array.isArray(out) || out.length !== 2) {
-    throw new ValueError(`${op}: with hasAux: true, ${who} must return a pair [value, aux]; it returned ${describe(out)}`);
-  }
-  return [out[0], out[1]];
 }
 
 type Transformed = (...args: any[]) => [unknown, unknown];
@@ -163,7 +150,7 @@ export class GradientTransform {
     const callable = (...args: any[]) => (callable as unknown as GradientTransform).callTransformed(args);
     Object.setPrototypeOf(callable, new.target.prototype);
     Object.assign(callable, {
-      fn, argnums, gradStates, hasAux: opts.hasAux ?? false, returnValue: opts.returnValue ?? false, op,
+      fn, argnums, gradStates, hasAux: hasAuxFlag(op, opts.hasAux), returnValue: opts.returnValue ?? false, op,
       transform: opts.transform, transformParams: opts.transformParams ?? {}, byArity: new Map(), frames: [], others: [],
     });
     return callable as unknown as GradientTransform;
@@ -265,7 +252,7 @@ function scalarCheck(value: unknown): void {
 }
 
 /** `grad` (scalar output) or `vectorGrad` (gradient of the sum of every output) as a TransformFn. */
-function reverseTransform(op: "grad" | "vectorGrad"): TransformFn {
+function reverseTransform(op: "grad" | "valueAndGrad" | "vectorGrad"): TransformFn {
   const transforms: Record<string, TransformFn> = {
     [op]: (f, { argnums }) => {
       const cache = new TraceCache();
@@ -274,7 +261,7 @@ function reverseTransform(op: "grad" | "vectorGrad"): TransformFn {
         const t = traceCall(op, cache, f, args, { argnums: idx, ints: "error" });
         const [value, aux] = valueAuxPair(op, t.result, "the transform's function");
         const { leaves: outs } = outputTensors(op, value);
-        if (op === "grad") scalarCheck(value);
+        if (op !== "vectorGrad") scalarCheck(value);
         for (const o of outs) {
           if (!isFloat(o.dtype)) throw new DTypeError(`${op} requires real-valued (float) outputs, but the function returned ${o.dtype}`);
         }
@@ -295,6 +282,8 @@ function reverseTransform(op: "grad" | "vectorGrad"): TransformFn {
 /** The built-in transforms (named, so error messages name them). */
 export const gradTransform = reverseTransform("grad");
 export const vectorGradTransform = reverseTransform("vectorGrad");
+/** `grad`'s transform under valueAndGrad's name (its errors name the function the user called). */
+const valueAndGradTransform = reverseTransform("valueAndGrad");
 
 /**
  * The gradient of a scalar function with respect to the arguments selected by `argnums`
@@ -320,7 +309,7 @@ export function valueAndGrad<F extends AnyFunction, const O extends Omit<GradOpt
   ...extra: undefined[]
 ): ((...args: Parameters<F>) => ValueAndGradResult<F, O>) & AnyFunction {
   opts = npUtil.optionsOf("valueAndGrad", opts, "valueAndGrad", extra);
-  const g = new GradientTransform(fn, { ...opts, returnValue: true, transform: gradTransform });
+  const g = new GradientTransform(fn, { ...opts, returnValue: true, transform: valueAndGradTransform });
   return (...args) => {
     const r = g(...args) as unknown[];
     return (opts.hasAux ? [[r[1], r[2]], r[0]] : [r[1], r[0]]) as ValueAndGradResult<F, O>;

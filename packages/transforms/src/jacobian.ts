@@ -6,7 +6,8 @@
  */
 import { DTypeError, type Node, Tensor, type TreeDef, isFloat, makeNode, npUtil, sizeOf, tree } from "@kiln/core";
 import { placeholder } from "./custom-call.js";
-import { GradientTransform, type GradOptions, type TransformFn, valueAuxPair } from "./grad.js";
+import { valueAuxPair } from "./aux.js";
+import { GradientTransform, type GradOptions, type TransformFn } from "./grad.js";
 import { jvpGraph, vjpGraph } from "./derive.js";
 import { moveAxis } from "./rules/batch.js";
 import { forceBatched } from "./rules/batch.js";
@@ -52,8 +53,8 @@ function layout(t: Trace, argnums: number | readonly number[], outDef: TreeDef, 
   return tree.unflatten(outDef, perOut);
 }
 
-function jacTransform(op: "jacrev" | "jacfwd"): TransformFn {
-  const rows = op === "jacrev";
+function jacTransform(op: "jacrev" | "jacobian" | "jacfwd"): TransformFn {
+  const rows = op !== "jacfwd";
   const transforms: Record<string, TransformFn> = {
     [op]: (f, { argnums }) => {
       const cache = new TraceCache();
@@ -115,6 +116,8 @@ function forwardJacobian(outs: readonly Tensor[], wrt: readonly Node[]): Map<Nod
 }
 
 export const jacrevTransform = jacTransform("jacrev");
+/** `jacrev`'s transform under jacobian's name (its errors name the function the user called). */
+const jacobianTransform = jacTransform("jacobian");
 export const jacfwdTransform = jacTransform("jacfwd");
 
 const hessianTransforms: Record<string, TransformFn> = {
@@ -147,7 +150,7 @@ export function jacfwd(fn: AnyFunction, opts: GradOptions = {}, ...extra: undefi
  */
 export function jacobian(fn: AnyFunction, opts: GradOptions = {}, ...extra: undefined[]): GradientTransform {
   opts = npUtil.optionsOf("jacobian", opts, "jacobian", extra);
-  return new GradientTransform(fn, { ...opts, transform: jacrevTransform });
+  return new GradientTransform(fn, { ...opts, transform: jacobianTransform });
 }
 
 /**
