@@ -157,7 +157,9 @@ describe("option keys (one signature table)", () => {
         // The suggestion is a valid key of this function, and for a case/snake spelling it is the key itself.
         const near = nearestKey(bad, keys);
         if (near !== undefined) expect(message).to.include(`did you mean '${near}'?`);
-        if (how === "snake" || how === "upper") expect(near).to.equal(key);
+        // (Keys that are one key in two spellings, equalNan / equalNaN, may answer with either.)
+        const fold = (k: string | undefined) => k?.replace(/_/g, "").toLowerCase();
+        if (how === "snake" || how === "upper") expect(fold(near)).to.equal(fold(key));
       }),
       { numRuns: 300, seed: 27 },
     );

@@ -6,7 +6,7 @@
  * `lax.topK(x, 3, 0)` ignored the axis).
  */
 import { expect } from "chai";
-import { Tensor, ValueError, lax, nn, np, prng, vmap } from "kiln";
+import { Tensor, ValueError, grad, jit, lax, nn, np, prng, vmap } from "kiln";
 import { type PositionalName, positionalOptions } from "../packages/core/src/np/positional.js";
 import { SIGNATURES } from "../packages/core/src/np/signatures.js";
 
@@ -14,6 +14,8 @@ const x3 = np.arange(24).reshape([2, 3, 4]);
 const m = np.array([[1, 5, 2], [4, 0, 3]]);
 const v = np.array([1, 2, 4, 7, 0]);
 const k = prng.key(7);
+/** A function as JS sees it (any arguments): for calls TypeScript rejects. */
+const loose = (f: unknown) => f as (...args: unknown[]) => unknown;
 const read = (t: unknown): unknown => (Array.isArray(t) ? t.map(read) : t instanceof Tensor ? t.toArraySync() : t);
 
 /**
@@ -176,5 +178,43 @@ describe("positional parameters (NumPy/JAX calling conventions)", () => {
     expect(np.diff(v, undefined, undefined, { append: [0] }).toArraySync()).to.deep.equal([1, 2, 3, -7, 0]);
     expect(positionalOptions("diff", [1, -1])).to.deep.equal({ n: 1, axis: -1 });
     expect(positionalOptions("sum", [[0, 2], { keepdims: true }])).to.deep.equal({ axis: [0, 2], keepdims: true });
+  });
+
+  it("arguments past the last parameter are a ValueError, never silently dropped (Python's TypeError)", () => {
+    const spd = [[4, 2], [2, 3]];
+    // A function without options given an options object: the key is named, and the count.
+    expect(() => np.linalg.cholesky(spd, { upper: true } as never)).to.throw(ValueError, /^linalg\.cholesky: unknown option 'upper'; it takes no options \(takes 1 positional argument but 2 were given\)/);
+    expect(() => np.linalg.inv(spd, 3 as never)).to.throw(ValueError, /^linalg\.inv: takes 1 positional argument but 2 were given: 3 left over/);
+    expect(() => np.linalg.solve(spd, [1, 2], {} as never)).to.throw(ValueError, /linalg\.solve: it takes no options object \(takes 2 positional arguments but 3 were given\)/);
+    expect(() => np.linalg.det(spd, spd as never)).to.throw(ValueError, /linalg\.det: takes 1 positional argument but 2/);
+    expect(() => np.linalg.matrixPower(spd, 2, 1 as never)).to.throw(ValueError, /linalg\.matrixPower: takes 2 positional arguments but 3/);
+    expect(() => np.matmul(spd, spd, { precision: "highest" } as never)).to.throw(ValueError, /^matmul: unknown option 'precision'; it takes no options/);
+    // A function whose last parameter is its options object: nothing may follow it.
+    const after = /takes no arguments after its options object, got 1 more: (true|1|\{"axis":0\}|"float32") left over/;
+    const calls: [string, () => unknown][] = [
+      ["zeros", () => np.zeros([2], { dtype: "int32" }, true as never)],
+      ["linalg.norm", () => np.linalg.norm(spd, {}, 1 as never)],
+      ["linalg.svd", () => loose(np.linalg.svd)(spd, { computeUv: false }, true)],
+      ["fft.rfftn", () => np.fft.rfftn(spd, {}, 1 as never)],
+      ["fft.fftfreq", () => np.fft.fftfreq(4, 1, {}, 1 as never)],
+      ["cumulativeSum", () => np.cumulativeSum([1, 2], { axis: 0 }, { axis: 0 } as never)],
+      ["lax.cumsum", () => lax.cumsum([1, 2], {}, 1 as never)],
+      ["lax.linalg.cholesky", () => lax.linalg.cholesky(spd, {}, true as never)],
+      ["unique", () => loose(np.unique)([1, 2], {}, true)],
+      ["grad", () => loose(grad)((a: Tensor) => a.sum(), {}, 1)],
+      ["jit", () => loose(jit)((a: Tensor) => a, {}, 1)],
+      ["Linear", () => new nn.Linear(2, 3, {}, 1 as never)],
+    ];
+    for (const [op, call] of calls) {
+      expect(call, op).to.throw(ValueError, new RegExp(`^${op.replace(/\./g, "\\.")}: ${after.source}`));
+    }
+  });
+
+  it("trailing undefined arguments are 'not given' (JS wrappers forwarding absent optionals)", () => {
+    const spd = [[4, 2], [2, 3]];
+    expect(read(np.linalg.cholesky(spd, undefined as never))).to.deep.equal(read(np.linalg.cholesky(spd)));
+    expect(np.zeros([2], undefined, undefined as never).shape).to.deep.equal([2]);
+    expect(np.linalg.norm(spd, undefined, undefined as never).itemSync()).to.be.closeTo(Math.sqrt(33), 1e-5);
+    expect(np.matmul([1, 2], [3, 4], undefined as never).itemSync()).to.equal(11);
   });
 });

@@ -71,4 +71,24 @@ describe("webgpu: the pool takes back copies of host values", function () {
     // Used on the device again, a value read behind is uploaded from its host copy.
     expect(Array.from(await kept[2]!.mul(3).data())).to.deep.equal(new Array(8).fill(6));
   });
+
+  it("a replaced State value over 64 KB, read through .value every step: left to the collector only up to a budget, then read behind — device buffers bounded without a collection", async () => {
+    // 256 KB a value: 8 MB of them may wait for the collector (32), the rest are read behind.
+    const n = 65_536;
+    const s = new State(np.zeros([n]).add(0), { name: "big" });
+    const step = async (i: number) => {
+      s.value = (s.value as Tensor).add(1); // read through .value: the commit cannot free the old one
+      if (i % 4 === 3) await (s.value as Tensor).sum().item(); // a loss read: the loop yields
+    };
+    for (let i = 0; i < 60; i++) await step(i);
+    const created0 = webgpuRunStats().buffersCreated;
+    const steps = 400;
+    for (let i = 60; i < 60 + steps; i++) await step(i);
+    const created = webgpuRunStats().buffersCreated - created0;
+    // Each step's 256 KB value left to the collector was one new device buffer (400 here, as many
+    // as the collector did not happen to run for); read behind, the pool takes it back.
+    expect(created, "device buffers created in 400 steps").to.be.below(40);
+    const got = await (s.value as Tensor).data();
+    expect([got[0], got[n - 1]]).to.deep.equal([60 + steps, 60 + steps]);
+  });
 });

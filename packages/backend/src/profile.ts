@@ -86,9 +86,9 @@ function checkCount(name: string, v: number, min: number): number {
  * p.kernels[0]; // { name: "reduce_reduceSum_…", kind: "reduce", runs: 1, dispatches: 2, bytes: 4194308, ms: null, on: "device" }
  * p.submissions; // 1 on webgpu: the step and its read in one submission
  */
-export async function profile(fn: () => unknown, opts: ProfileOptions = {}): Promise<Profile> {
+export async function profile(fn: () => unknown, opts: ProfileOptions = {}, ...extra: undefined[]): Promise<Profile> {
   if (typeof fn !== "function") throw new ValueError(`profile: expected a function to call (e.g. () => step(x)), got ${typeof fn}`);
-  opts = npUtil.optionsOf("profile", opts);
+  opts = npUtil.optionsOf("profile", opts, "profile", extra);
   const calls = checkCount("calls", opts.calls ?? 5, 1), warmup = checkCount("warmup", opts.warmup ?? 1, 0);
   for (let i = 0; i < warmup; i++) await settle(fn());
   const entries = new Map<string, { name: string; kind: KernelStep["kind"]; runs: number; dispatches: number; bytes: number; ms: number; on: "host" | "device" }>();

@@ -86,8 +86,8 @@ export interface InitOptions {
  * await init();
  * setBackend("webgpu"); // also on a software adapter, when asked for by name
  */
-export async function init(opts: InitOptions = {}): Promise<BackendInfo[]> {
-  opts = npUtil.optionsOf("init", opts);
+export async function init(opts: InitOptions = {}, ...extra: undefined[]): Promise<BackendInfo[]> {
+  opts = npUtil.optionsOf("init", opts, "init", extra);
   if (opts.cpu?.threads !== undefined) setCpuThreads(opts.cpu.threads);
   const [fallback, ...devices] = TARGETS;
   registerExecutor(fallback.executor);

@@ -142,8 +142,8 @@ export class State<V extends StateValue = Tensor> {
    */
   readonly value$: Observable<V>;
 
-  constructor(value: V | ArrayLike, opts: StateOptions = {}) {
-    opts = optionsOf("State", opts);
+  constructor(value: V | ArrayLike, opts: StateOptions = {}, ...extra: undefined[]) {
+    opts = optionsOf("State", opts, "State", extra);
     this.name = opts.name;
     this.#value = normalizeValue(value, this.describe()) as V;
     for (const t of leavesOf(this.#value)) holdForState(t);

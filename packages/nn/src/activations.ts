@@ -53,8 +53,8 @@ const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
  * @example gelu([1]) // [0.8411920]
  * @example gelu([1], { approximate: false }) // [0.8413447]
  */
-export function gelu(x: ArrayLike, opts: GeluOptions = {}): Tensor {
-  opts = npUtil.optionsOf("gelu", opts);
+export function gelu(x: ArrayLike, opts: GeluOptions = {}, ...extra: undefined[]): Tensor {
+  opts = npUtil.optionsOf("gelu", opts, "gelu", extra);
   const t = toFloat(x, "gelu");
   if (opts.approximate === false) return t.mul(0.5).mul(erfc(t.mul(-Math.SQRT1_2)));
   const inner = t.add(t.mul(t).mul(t).mul(0.044715)).mul(SQRT_2_OVER_PI);
@@ -215,8 +215,8 @@ function axisOf(who: string, t: Tensor, axis: unknown): number {
  * The axis must have an even size.
  * @example glu([1, 2, 0, 100]) // [0.5, 2]
  */
-export function glu(x: ArrayLike, opts: AxisOptions = {}): Tensor {
-  opts = npUtil.optionsOf("glu", opts);
+export function glu(x: ArrayLike, opts: AxisOptions = {}, ...extra: undefined[]): Tensor {
+  opts = npUtil.optionsOf("glu", opts, "glu", extra);
   const t = toFloat(x, "glu");
   const ax = axisOf("glu", t, opts.axis ?? -1);
   const n = t.shape[ax]!;
@@ -241,8 +241,8 @@ export interface StandardizeOptions {
  * variance is the biased mean((x − mean)²) (JAX's E[x²] − E[x]² form cancels for large means).
  * @example standardize([1, 3]) // [-0.999995, 0.999995]
  */
-export function standardize(x: ArrayLike, opts: StandardizeOptions = {}): Tensor {
-  opts = npUtil.optionsOf("standardize", opts);
+export function standardize(x: ArrayLike, opts: StandardizeOptions = {}, ...extra: undefined[]): Tensor {
+  opts = npUtil.optionsOf("standardize", opts, "standardize", extra);
   const t = toFloat(x, "standardize");
   const axis = opts.axis ?? -1;
   const axes = typeof axis === "number" ? [axis] : axis;
@@ -268,8 +268,8 @@ export interface OneHotOptions {
  * as `jax.nn.one_hot`; a label outside [0, numClasses) gives a row of zeros.
  * @example oneHot(np.array([0, 2], { dtype: "int32" }), 3) // [[1, 0, 0], [0, 0, 1]]
  */
-export function oneHot(labels: ArrayLike, numClasses: number, opts: OneHotOptions = {}): Tensor {
-  opts = npUtil.optionsOf("oneHot", opts);
+export function oneHot(labels: ArrayLike, numClasses: number, opts: OneHotOptions = {}, ...extra: undefined[]): Tensor {
+  opts = npUtil.optionsOf("oneHot", opts, "oneHot", extra);
   const y = npUtil.asTensor(labels, "oneHot");
   if (!Number.isInteger(numClasses) || numClasses < 0) throw new ValueError(`oneHot: numClasses must be a non-negative integer, got ${describeValue(numClasses)}`);
   if (isFloat(y.dtype) || y.dtype === "bool") throw new DTypeError(`oneHot: labels must be integers (int32), got ${y.dtype}`);

@@ -66,8 +66,8 @@ export class Constant extends Initializer {
     super();
     checkFinite("init.Constant", "value", value);
   }
-  call(shape: readonly number[], opts: InitOptions = {}): Tensor {
-    opts = npUtil.optionsOf("init.Constant.call", opts);
+  call(shape: readonly number[], opts: InitOptions = {}, ...extra: undefined[]): Tensor {
+    opts = npUtil.optionsOf("init.Constant.call", opts, "init.Constant.call", extra);
     return np.full(checkShape(shape, "init.Constant"), this.value, { dtype: opts.dtype ?? "float32" });
   }
 }
@@ -79,16 +79,16 @@ export class Constant extends Initializer {
 export class Normal extends Initializer {
   readonly mean: number;
   readonly scale: number;
-  constructor(opts: { mean?: number; scale?: number } = {}) {
+  constructor(opts: { mean?: number; scale?: number } = {}, ...extra: undefined[]) {
     super();
-    opts = npUtil.optionsOf("init.Normal", opts);
+    opts = npUtil.optionsOf("init.Normal", opts, "init.Normal", extra);
     this.mean = opts.mean ?? 0;
     this.scale = opts.scale ?? 1;
     checkFinite("init.Normal", "mean", this.mean);
     checkFinite("init.Normal", "scale", this.scale, 0);
   }
-  call(shape: readonly number[], opts: InitOptions = {}): Tensor {
-    opts = npUtil.optionsOf("init.Normal.call", opts);
+  call(shape: readonly number[], opts: InitOptions = {}, ...extra: undefined[]): Tensor {
+    opts = npUtil.optionsOf("init.Normal.call", opts, "init.Normal.call", extra);
     return random.normal({ loc: this.mean, scale: this.scale, size: checkShape(shape, "init.Normal"), dtype: opts.dtype ?? "float32" });
   }
 }
@@ -100,16 +100,16 @@ export class Normal extends Initializer {
 export class Uniform extends Initializer {
   readonly minVal: number;
   readonly maxVal: number;
-  constructor(opts: { minVal?: number; maxVal?: number } = {}) {
+  constructor(opts: { minVal?: number; maxVal?: number } = {}, ...extra: undefined[]) {
     super();
-    opts = npUtil.optionsOf("init.Uniform", opts);
+    opts = npUtil.optionsOf("init.Uniform", opts, "init.Uniform", extra);
     this.minVal = opts.minVal ?? 0;
     this.maxVal = opts.maxVal ?? 1;
     checkFinite("init.Uniform", "minVal", this.minVal);
     checkFinite("init.Uniform", "maxVal", this.maxVal, this.minVal);
   }
-  call(shape: readonly number[], opts: InitOptions = {}): Tensor {
-    opts = npUtil.optionsOf("init.Uniform.call", opts);
+  call(shape: readonly number[], opts: InitOptions = {}, ...extra: undefined[]): Tensor {
+    opts = npUtil.optionsOf("init.Uniform.call", opts, "init.Uniform.call", extra);
     return random.uniform({ low: this.minVal, high: this.maxVal, size: checkShape(shape, "init.Uniform"), dtype: opts.dtype ?? "float32" });
   }
 }
@@ -174,8 +174,8 @@ export class VarianceScaling extends Initializer {
       throw new ValueError(`${who}: distribution must be "truncatedNormal", "normal" or "uniform", got ${String(this.distribution)}`);
     }
   }
-  call(shape: readonly number[], opts: InitOptions = {}): Tensor {
-    opts = npUtil.optionsOf("init.VarianceScaling.call", opts);
+  call(shape: readonly number[], opts: InitOptions = {}, ...extra: undefined[]): Tensor {
+    opts = npUtil.optionsOf("init.VarianceScaling.call", opts, "init.VarianceScaling.call", extra);
     const size = checkShape(shape, this.who);
     const dtype = opts.dtype ?? "float32";
     const [fanIn, fanOut] = computeFans(size, this.inAxis, this.outAxis, this.who);
@@ -250,15 +250,15 @@ export class XavierUniform extends VarianceScaling {
 export class Orthogonal extends Initializer {
   readonly scale: number;
   readonly axis: number;
-  constructor(opts: { scale?: number; axis?: number } = {}) {
+  constructor(opts: { scale?: number; axis?: number } = {}, ...extra: undefined[]) {
     super();
-    opts = npUtil.optionsOf("init.Orthogonal", opts);
+    opts = npUtil.optionsOf("init.Orthogonal", opts, "init.Orthogonal", extra);
     this.scale = opts.scale ?? 1;
     this.axis = opts.axis ?? -1;
     checkFinite("init.Orthogonal", "scale", this.scale);
   }
-  call(shape: readonly number[], opts: InitOptions = {}): Tensor {
-    opts = npUtil.optionsOf("init.Orthogonal.call", opts);
+  call(shape: readonly number[], opts: InitOptions = {}, ...extra: undefined[]): Tensor {
+    opts = npUtil.optionsOf("init.Orthogonal.call", opts, "init.Orthogonal.call", extra);
     const size = checkShape(shape, "init.Orthogonal");
     const dtype = opts.dtype ?? "float32";
     const n = size.length;

@@ -41,8 +41,8 @@ function sameShape(who: string, what: [string, string], a: Tensor, b: Tensor): v
  * Mean squared error: mean((pred − target)²) over all elements.
  * @example mseLoss([1, 2], [1, 4]) // 2
  */
-export function mseLoss(pred: ArrayLike, target: ArrayLike, opts: LossOptions = {}): Tensor {
-  opts = npUtil.optionsOf("mseLoss", opts);
+export function mseLoss(pred: ArrayLike, target: ArrayLike, opts: LossOptions = {}, ...extra: undefined[]): Tensor {
+  opts = npUtil.optionsOf("mseLoss", opts, "mseLoss", extra);
   const p = toFloat(pred, "mseLoss"), t = npUtil.asTensor(target, "mseLoss");
   sameShape("mseLoss", ["prediction", "target"], p, t);
   return reduce(np.square(p.sub(t)), opts.reduction, "mseLoss");
@@ -61,8 +61,8 @@ export interface CrossEntropyOptions extends LossOptions {
  * @example softmaxCrossEntropy([[0, 0]], np.array([1], { dtype: "int32" })) // 0.6931472
  * @example softmaxCrossEntropy([[0, 0]], [[0, 1]]) // 0.6931472
  */
-export function softmaxCrossEntropy(logits: ArrayLike, labels: ArrayLike, opts: CrossEntropyOptions = {}): Tensor {
-  opts = npUtil.optionsOf("softmaxCrossEntropy", opts);
+export function softmaxCrossEntropy(logits: ArrayLike, labels: ArrayLike, opts: CrossEntropyOptions = {}, ...extra: undefined[]): Tensor {
+  opts = npUtil.optionsOf("softmaxCrossEntropy", opts, "softmaxCrossEntropy", extra);
   const who = "softmaxCrossEntropy";
   const z = toFloat(logits, who);
   const ax = classAxis(who, z, opts.axis);
@@ -102,8 +102,8 @@ function intLabels(who: string, labels: ArrayLike): Tensor {
  * outside [0, classes) gives NaN for that example.
  * @example crossEntropy([[0, 0]], np.array([1], { dtype: "int32" })) // 0.6931472
  */
-export function crossEntropy(logits: ArrayLike, labels: ArrayLike, opts: CrossEntropyOptions = {}): Tensor {
-  opts = npUtil.optionsOf("crossEntropy", opts);
+export function crossEntropy(logits: ArrayLike, labels: ArrayLike, opts: CrossEntropyOptions = {}, ...extra: undefined[]): Tensor {
+  opts = npUtil.optionsOf("crossEntropy", opts, "crossEntropy", extra);
   const z = toFloat(logits, "crossEntropy");
   const ax = classAxis("crossEntropy", z, opts.axis);
   const y = intLabels("crossEntropy", labels);
@@ -115,8 +115,8 @@ export function crossEntropy(logits: ArrayLike, labels: ArrayLike, opts: CrossEn
  * per example −logProbs[label] (PyTorch's `nll_loss`), mean by default. Shapes as `crossEntropy`.
  * @example nllLoss([[Math.log(0.25), Math.log(0.75)]], np.array([1], { dtype: "int32" })) // 0.2876821
  */
-export function nllLoss(logProbs: ArrayLike, labels: ArrayLike, opts: CrossEntropyOptions = {}): Tensor {
-  opts = npUtil.optionsOf("nllLoss", opts);
+export function nllLoss(logProbs: ArrayLike, labels: ArrayLike, opts: CrossEntropyOptions = {}, ...extra: undefined[]): Tensor {
+  opts = npUtil.optionsOf("nllLoss", opts, "nllLoss", extra);
   const lp = toFloat(logProbs, "nllLoss");
   const ax = classAxis("nllLoss", lp, opts.axis);
   const y = intLabels("nllLoss", labels);
@@ -133,8 +133,8 @@ export interface HuberLossOptions extends LossOptions {
  * (optax's `huber_loss`; PyTorch's `huber_loss`), then reduced (mean over all elements by default).
  * @example huberLoss([0, 0], [0.5, 3]) // (0.125 + 2.5) / 2 = 1.3125
  */
-export function huberLoss(pred: ArrayLike, target: ArrayLike, opts: HuberLossOptions = {}): Tensor {
-  opts = npUtil.optionsOf("huberLoss", opts);
+export function huberLoss(pred: ArrayLike, target: ArrayLike, opts: HuberLossOptions = {}, ...extra: undefined[]): Tensor {
+  opts = npUtil.optionsOf("huberLoss", opts, "huberLoss", extra);
   const delta = opts.delta ?? 1;
   if (typeof delta !== "number" || !(delta > 0) || !Number.isFinite(delta)) throw new ValueError(`huberLoss: delta must be a finite number > 0, got ${describeValue(delta)}`);
   const p = toFloat(pred, "huberLoss"), t = npUtil.asTensor(target, "huberLoss");
@@ -149,8 +149,8 @@ export function huberLoss(pred: ArrayLike, target: ArrayLike, opts: HuberLossOpt
  * Mean absolute error |pred − target|, elementwise then reduced (mean over all elements by default).
  * @example l1Loss([1, 2], [0, 4]) // 1.5
  */
-export function l1Loss(pred: ArrayLike, target: ArrayLike, opts: LossOptions = {}): Tensor {
-  opts = npUtil.optionsOf("l1Loss", opts);
+export function l1Loss(pred: ArrayLike, target: ArrayLike, opts: LossOptions = {}, ...extra: undefined[]): Tensor {
+  opts = npUtil.optionsOf("l1Loss", opts, "l1Loss", extra);
   const p = toFloat(pred, "l1Loss"), t = npUtil.asTensor(target, "l1Loss");
   sameShape("l1Loss", ["prediction", "target"], p, t);
   return reduce(np.abs(p.sub(t)), opts.reduction, "l1Loss");
@@ -163,8 +163,8 @@ export function l1Loss(pred: ArrayLike, target: ArrayLike, opts: LossOptions = {
  * mean over examples by default. Shapes must be equal.
  * @example kl([Math.log(0.5), Math.log(0.5)], [1, 0]) // 0.6931472
  */
-export function kl(logPredictions: ArrayLike, targets: ArrayLike, opts: CrossEntropyOptions = {}): Tensor {
-  opts = npUtil.optionsOf("kl", opts);
+export function kl(logPredictions: ArrayLike, targets: ArrayLike, opts: CrossEntropyOptions = {}, ...extra: undefined[]): Tensor {
+  opts = npUtil.optionsOf("kl", opts, "kl", extra);
   const lp = toFloat(logPredictions, "kl"), t = toFloat(targets, "kl");
   sameShape("kl", ["log-predictions", "targets"], lp, t);
   const ax = classAxis("kl", lp, opts.axis);
@@ -202,8 +202,8 @@ export interface BinaryCrossEntropyOptions extends LossOptions {
  * @example binaryCrossEntropy([0.5], [1]) // 0.6931472
  * @example binaryCrossEntropy([0], [1], { fromLogits: true }) // 0.6931472
  */
-export function binaryCrossEntropy(probs: ArrayLike, targets: ArrayLike, opts: BinaryCrossEntropyOptions = {}): Tensor {
-  opts = npUtil.optionsOf("binaryCrossEntropy", opts);
+export function binaryCrossEntropy(probs: ArrayLike, targets: ArrayLike, opts: BinaryCrossEntropyOptions = {}, ...extra: undefined[]): Tensor {
+  opts = npUtil.optionsOf("binaryCrossEntropy", opts, "binaryCrossEntropy", extra);
   const who = "binaryCrossEntropy";
   const x = toFloat(probs, who), t = toFloat(targets, who);
   sameShape(who, [opts.fromLogits ? "logits" : "probabilities", "targets"], x, t);

@@ -3,6 +3,8 @@ import { State, Tensor, ValueError, np } from "@kiln/core";
 import { expectClose } from "@kiln/core/testing";
 import { jvp, linearize } from "./jvp.js";
 import { vjp } from "./vjp.js";
+import { grad, valueAndGrad, vectorGrad } from "./grad.js";
+import { hessian, jacfwd, jacobian, jacrev } from "./jacobian.js";
 import { makeJaxpr } from "./make-jaxpr.js";
 
 describe("hasAux on vjp, jvp and linearize (JAX's has_aux)", () => {
@@ -52,6 +54,58 @@ describe("hasAux on vjp, jvp and linearize (JAX's has_aux)", () => {
     const [y, vjpFn] = vjp((p: { a: Tensor }) => p.a.sum(), { a: x });
     expectClose(y, 6);
     expectClose((vjpFn(np.array(1))[0] as { a: Tensor }).a, [1, 1, 1]);
+  });
+});
+
+describe("one hasAux contract for every transform that has it", () => {
+  const x = np.array([1, 2, 3]);
+  const scalar = (v: Tensor) => v.mul(v).sum();
+  const loose = (t: unknown) => t as (...args: unknown[]) => unknown;
+  /** Each transform applied to `fn` with options `o`, then called at x. */
+  const TRANSFORMS: [string, (fn: (v: Tensor) => unknown, o: object) => unknown][] = [
+    ["grad", (fn, o) => loose(grad)(fn, o) && loose(loose(grad)(fn, o))(x)],
+    ["valueAndGrad", (fn, o) => loose(loose(valueAndGrad)(fn, o))(x)],
+    ["vectorGrad", (fn, o) => loose(loose(vectorGrad)(fn, o))(x)],
+    ["jacfwd", (fn, o) => loose(loose(jacfwd)(fn, o))(x)],
+    ["jacrev", (fn, o) => loose(loose(jacrev)(fn, o))(x)],
+    ["jacobian", (fn, o) => loose(loose(jacobian)(fn, o))(x)],
+    ["hessian", (fn, o) => loose(loose(hessian)(fn, o))(x)],
+    ["jvp", (fn, o) => loose(jvp)(fn, [x], [x], o)],
+    ["vjp", (fn, o) => loose(vjp)(fn, x, o)],
+    ["linearize", (fn, o) => loose(linearize)(fn, x, o)],
+  ];
+
+  for (const [op, run] of TRANSFORMS) {
+    it(`${op}: a non-boolean hasAux is a ValueError (not truthy, not a primal)`, () => {
+      for (const bad of ["yes", 1]) {
+        expect(() => run(scalar, { hasAux: bad }), `${op} ${String(bad)}`).to.throw(ValueError, new RegExp(`^${op}: hasAux must be a boolean, got`));
+      }
+    });
+
+    it(`${op}: a misspelt has_aux is an unknown option naming hasAux`, () => {
+      expect(() => run(scalar, { has_aux: true })).to.throw(ValueError, new RegExp(`^${op}: unknown option 'has_aux' \\(did you mean 'hasAux'\\?\\)`));
+    });
+
+    it(`${op}: with hasAux, a function not returning a pair is one error, naming the transform`, () => {
+      for (const out of [(v: Tensor) => v.sum(), (v: Tensor) => [v.sum(), 1, 2]]) {
+        expect(() => run(out, { hasAux: true })).to.throw(ValueError, new RegExp(`^${op}: with hasAux: true, the function must return a pair \\[value, aux\\]; it returned`));
+      }
+    });
+
+    it(`${op}: hasAux false (or absent) and true both work`, () => {
+      expect(() => run(scalar, { hasAux: false })).not.to.throw();
+      expect(() => run(scalar, {})).not.to.throw();
+      const withAux = run((v: Tensor) => [scalar(v), 7], { hasAux: true }) as unknown[];
+      // valueAndGrad nests it: [[value, aux], grads]; the others put aux last.
+      expect(op === "valueAndGrad" ? (withAux[0] as unknown[])[1] : withAux[withAux.length - 1]).to.equal(7);
+    });
+  }
+
+  it("vjp / linearize: a pytree primal whose key is hasAux (a Tensor leaf) stays a primal", () => {
+    const [y] = vjp((p: { hasAux: Tensor }) => p.hasAux.sum(), { hasAux: x });
+    expectClose(y as Tensor, 6);
+    const [y2] = linearize((p: { hasAux: Tensor }) => p.hasAux.sum(), { hasAux: x });
+    expectClose(y2 as Tensor, 6);
   });
 });
 

@@ -78,8 +78,8 @@ function inputsToCopy(interior: readonly Node[], keys: readonly Node[]): Set<Nod
  * const block = checkpoint((h: Tensor) => np.tanh(h.matmul(W1)).matmul(W2));
  * grad((x) => block(x).sum())(x); // same gradient, fewer live activations
  */
-export function checkpoint<F extends AnyFunction>(fn: F, opts: CheckpointOptions = {}): F {
-  opts = npUtil.optionsOf("checkpoint", opts);
+export function checkpoint<F extends AnyFunction>(fn: F, opts: CheckpointOptions = {}, ...extra: undefined[]): F {
+  opts = npUtil.optionsOf("checkpoint", opts, "checkpoint", extra);
   if (typeof fn !== "function") throw new ValueError(`checkpoint: expected a function, got ${typeof fn}`);
   checkNotAsync("checkpoint", fn);
   const saveable = resolvePolicy(opts.policy);

@@ -210,8 +210,8 @@ function scanOp(op: string, fn: unknown, init: unknown, xs: unknown, opts: ScanO
  * @example
  * const [h, hs] = scan((h, x) => { const n = np.tanh(h.mul(w).add(x)); return [n, n]; }, np.zeros([3]), xs);
  */
-export function scan(fn: (carry: any, x: any) => [any, any], init: unknown, xs: unknown, opts: ScanOptions = {}): [any, any] {
-  opts = npUtil.optionsOf("scan", opts);
+export function scan(fn: (carry: any, x: any) => [any, any], init: unknown, xs: unknown, opts: ScanOptions = {}, ...extra: undefined[]): [any, any] {
+  opts = npUtil.optionsOf("scan", opts, "scan", extra);
   return scanOp("scan", fn, init, xs, opts);
 }
 

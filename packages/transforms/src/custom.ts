@@ -142,8 +142,8 @@ function fnName(fn: AnyFunction): string {
  * clipGradient.defVjp((x, t) => [x, t], (t, g) => [g.clip(-t, t), null]);
  * grad((x) => clipGradient(x, 0.5).pow(3).sum())(np.array([2, -3, 1])); // [0.5, 0.5, 0.5]
  */
-export function customVjp(fn: AnyFunction, opts: CustomOptions = {}): CustomVjpFunction {
-  opts = npUtil.optionsOf("customVjp", opts);
+export function customVjp(fn: AnyFunction, opts: CustomOptions = {}, ...extra: undefined[]): CustomVjpFunction {
+  opts = npUtil.optionsOf("customVjp", opts, "customVjp", extra);
   const op = `customVjp(${fnName(fn)})`;
   checkNotAsync(op, fn);
   const nondiff = checkNondiff(op, opts.nondiffArgnums ?? []);
@@ -189,8 +189,8 @@ export function customVjp(fn: AnyFunction, opts: CustomOptions = {}): CustomVjpF
  * f.defJvp(([x], [t]) => [x.sin(), t.mul(x.cos())]);
  * grad((x) => f(x))(0); // 1
  */
-export function customJvp(fn: AnyFunction, opts: CustomOptions = {}): CustomJvpFunction {
-  opts = npUtil.optionsOf("customJvp", opts);
+export function customJvp(fn: AnyFunction, opts: CustomOptions = {}, ...extra: undefined[]): CustomJvpFunction {
+  opts = npUtil.optionsOf("customJvp", opts, "customJvp", extra);
   const op = `customJvp(${fnName(fn)})`;
   checkNotAsync(op, fn);
   const nondiff = checkNondiff(op, opts.nondiffArgnums ?? []);

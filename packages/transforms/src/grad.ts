@@ -16,6 +16,7 @@
  */
 import { npUtil } from "@kiln/core";
 import { type AnyState, DTypeError, KilnTypeError, type StateValue, Tensor, ValueError, isFloat, tree, withStateTrace } from "@kiln/core";
+import { describe, hasAuxFlag, valueAuxPair } from "./aux.js";
 import { vjpGraph } from "./derive.js";
 import type { GradResult, ValueAndGradResult } from "./grad-result.js";
 import { type Argnums, TraceCache, checkArgnumsForm, checkNotAsync, onesLike, outputTensors, perArgTrees, resolveArgnums, traceCall, type AnyFunction } from "./trace.js";
@@ -81,20 +82,6 @@ function withValueAndAux(grads: unknown, value: unknown, aux: unknown, flags: { 
   return flags.returnValue ? [grads, value] : grads;
 }
 
-function describe(v: unknown): string {
-  if (Array.isArray(v)) return `an array of length ${v.length}`;
-  if (v === null || v === undefined) return String(v);
-  return typeof v === "object" ? (v.constructor?.name ?? "an object") : `a ${typeof v}`;
-}
-
-/** Checks the `[value, aux]` protocol of a transform's function (and of a `hasAux` user function). */
-export function valueAuxPair(op: string, out: unknown, who = "the function"): [unknown, unknown] {
-  if (!Array.isArray(out) || out.length !== 2) {
-    throw new ValueError(`${op}: with hasAux: true, ${who} must return a pair [value, aux]; it returned ${describe(out)}`);
-  }
-  return [out[0], out[1]];
-}
-
 type Transformed = (...args: any[]) => [unknown, unknown];
 
 /** One call in progress: which States come in through the "other States" argument, and who read what. */
@@ -151,8 +138,8 @@ export class GradientTransform {
   /** @internal Non-selected States read on the last call: passed as arguments on the next. */
   declare others: readonly AnyState[];
 
-  constructor(fn: AnyFunction, opts: GradientTransformOptions<any>) {
-    opts = npUtil.optionsOf("GradientTransform", opts);
+  constructor(fn: AnyFunction, opts: GradientTransformOptions<any>, ...extra: undefined[]) {
+    opts = npUtil.optionsOf("GradientTransform", opts, "GradientTransform", extra);
     const op = opts.transform?.name || "GradientTransform";
     if (typeof fn !== "function") throw new ValueError(`${op}: expected a function to transform, got ${describe(fn)}`);
     checkNotAsync(op, fn);
@@ -163,7 +150,7 @@ export class GradientTransform {
     const callable = (...args: any[]) => (callable as unknown as GradientTransform).callTransformed(args);
     Object.setPrototypeOf(callable, new.target.prototype);
     Object.assign(callable, {
-      fn, argnums, gradStates, hasAux: opts.hasAux ?? false, returnValue: opts.returnValue ?? false, op,
+      fn, argnums, gradStates, hasAux: hasAuxFlag(op, opts.hasAux), returnValue: opts.returnValue ?? false, op,
       transform: opts.transform, transformParams: opts.transformParams ?? {}, byArity: new Map(), frames: [], others: [],
     });
     return callable as unknown as GradientTransform;
@@ -265,7 +252,7 @@ function scalarCheck(value: unknown): void {
 }
 
 /** `grad` (scalar output) or `vectorGrad` (gradient of the sum of every output) as a TransformFn. */
-function reverseTransform(op: "grad" | "vectorGrad"): TransformFn {
+function reverseTransform(op: "grad" | "valueAndGrad" | "vectorGrad"): TransformFn {
   const transforms: Record<string, TransformFn> = {
     [op]: (f, { argnums }) => {
       const cache = new TraceCache();
@@ -274,7 +261,7 @@ function reverseTransform(op: "grad" | "vectorGrad"): TransformFn {
         const t = traceCall(op, cache, f, args, { argnums: idx, ints: "error" });
         const [value, aux] = valueAuxPair(op, t.result, "the transform's function");
         const { leaves: outs } = outputTensors(op, value);
-        if (op === "grad") scalarCheck(value);
+        if (op !== "vectorGrad") scalarCheck(value);
         for (const o of outs) {
           if (!isFloat(o.dtype)) throw new DTypeError(`${op} requires real-valued (float) outputs, but the function returned ${o.dtype}`);
         }
@@ -295,6 +282,8 @@ function reverseTransform(op: "grad" | "vectorGrad"): TransformFn {
 /** The built-in transforms (named, so error messages name them). */
 export const gradTransform = reverseTransform("grad");
 export const vectorGradTransform = reverseTransform("vectorGrad");
+/** `grad`'s transform under valueAndGrad's name (its errors name the function the user called). */
+const valueAndGradTransform = reverseTransform("valueAndGrad");
 
 /**
  * The gradient of a scalar function with respect to the arguments selected by `argnums`
@@ -304,8 +293,8 @@ export const vectorGradTransform = reverseTransform("vectorGrad");
  * grad((x, y) => x.mul(x).mul(y), { argnums: [0, 1] })(2, 3); // [12, 4]
  * grad((p) => p.w.mul(p.b))({ w: 2, b: 5 });                  // { b: 2, w: 5 }
  */
-export function grad<F extends AnyFunction, const O extends GradOptions = {}>(fn: F, opts: O = {} as O): GradFunction<F, O> {
-  const checked = npUtil.optionsOf("grad", opts);
+export function grad<F extends AnyFunction, const O extends GradOptions = {}>(fn: F, opts: O = {} as O, ...extra: undefined[]): GradFunction<F, O> {
+  const checked = npUtil.optionsOf("grad", opts, "grad", extra);
   return new GradientTransform(fn, { ...checked, transform: gradTransform }) as GradFunction<F, O>;
 }
 
@@ -317,9 +306,10 @@ export function grad<F extends AnyFunction, const O extends GradOptions = {}>(fn
 export function valueAndGrad<F extends AnyFunction, const O extends Omit<GradOptions, "returnValue"> = {}>(
   fn: F,
   opts: O = {} as O,
+  ...extra: undefined[]
 ): ((...args: Parameters<F>) => ValueAndGradResult<F, O>) & AnyFunction {
-  opts = npUtil.optionsOf("valueAndGrad", opts);
-  const g = new GradientTransform(fn, { ...opts, returnValue: true, transform: gradTransform });
+  opts = npUtil.optionsOf("valueAndGrad", opts, "valueAndGrad", extra);
+  const g = new GradientTransform(fn, { ...opts, returnValue: true, transform: valueAndGradTransform });
   return (...args) => {
     const r = g(...args) as unknown[];
     return (opts.hasAux ? [[r[1], r[2]], r[0]] : [r[1], r[0]]) as ValueAndGradResult<F, O>;
@@ -331,7 +321,7 @@ export function valueAndGrad<F extends AnyFunction, const O extends Omit<GradOpt
  * the elementwise derivative. Per-sample gradients are `vmap(grad(f))`.
  * @example vectorGrad((x) => x.mul(x))(np.array([1, 2, 3])); // [2, 4, 6]
  */
-export function vectorGrad<F extends AnyFunction, const O extends GradOptions = {}>(fn: F, opts: O = {} as O): GradFunction<F, O> {
-  const checked = npUtil.optionsOf("vectorGrad", opts);
+export function vectorGrad<F extends AnyFunction, const O extends GradOptions = {}>(fn: F, opts: O = {} as O, ...extra: undefined[]): GradFunction<F, O> {
+  const checked = npUtil.optionsOf("vectorGrad", opts, "vectorGrad", extra);
   return new GradientTransform(fn, { ...checked, transform: vectorGradTransform }) as GradFunction<F, O>;
 }

@@ -6,7 +6,8 @@
  */
 import { DTypeError, type Node, Tensor, type TreeDef, isFloat, makeNode, npUtil, sizeOf, tree } from "@kiln/core";
 import { placeholder } from "./custom-call.js";
-import { GradientTransform, type GradOptions, type TransformFn, valueAuxPair } from "./grad.js";
+import { valueAuxPair } from "./aux.js";
+import { GradientTransform, type GradOptions, type TransformFn } from "./grad.js";
 import { jvpGraph, vjpGraph } from "./derive.js";
 import { moveAxis } from "./rules/batch.js";
 import { forceBatched } from "./rules/batch.js";
@@ -52,8 +53,8 @@ function layout(t: Trace, argnums: number | readonly number[], outDef: TreeDef, 
   return tree.unflatten(outDef, perOut);
 }
 
-function jacTransform(op: "jacrev" | "jacfwd"): TransformFn {
-  const rows = op === "jacrev";
+function jacTransform(op: "jacrev" | "jacobian" | "jacfwd"): TransformFn {
+  const rows = op !== "jacfwd";
   const transforms: Record<string, TransformFn> = {
     [op]: (f, { argnums }) => {
       const cache = new TraceCache();
@@ -115,6 +116,8 @@ function forwardJacobian(outs: readonly Tensor[], wrt: readonly Node[]): Map<Nod
 }
 
 export const jacrevTransform = jacTransform("jacrev");
+/** `jacrev`'s transform under jacobian's name (its errors name the function the user called). */
+const jacobianTransform = jacTransform("jacobian");
 export const jacfwdTransform = jacTransform("jacfwd");
 
 const hessianTransforms: Record<string, TransformFn> = {
@@ -127,8 +130,8 @@ export const hessianTransform = perOutputLeaf(hessianTransforms.hessian!);
  * Tensor of shape `[...outShape, ...inShape]`. Options and results follow `grad`'s table.
  * @example jacrev((x) => x.mul(x))(np.array([1, 2])); // [[2, 0], [0, 4]]
  */
-export function jacrev(fn: AnyFunction, opts: GradOptions = {}): GradientTransform {
-  opts = npUtil.optionsOf("jacrev", opts);
+export function jacrev(fn: AnyFunction, opts: GradOptions = {}, ...extra: undefined[]): GradientTransform {
+  opts = npUtil.optionsOf("jacrev", opts, "jacrev", extra);
   return new GradientTransform(fn, { ...opts, transform: jacrevTransform });
 }
 
@@ -136,8 +139,8 @@ export function jacrev(fn: AnyFunction, opts: GradOptions = {}): GradientTransfo
  * The Jacobian by forward mode (one tangent per input element); same results as `jacrev`.
  * @example jacfwd((x) => x.sin())(np.array([0])); // [[1]]
  */
-export function jacfwd(fn: AnyFunction, opts: GradOptions = {}): GradientTransform {
-  opts = npUtil.optionsOf("jacfwd", opts);
+export function jacfwd(fn: AnyFunction, opts: GradOptions = {}, ...extra: undefined[]): GradientTransform {
+  opts = npUtil.optionsOf("jacfwd", opts, "jacfwd", extra);
   return new GradientTransform(fn, { ...opts, transform: jacfwdTransform });
 }
 
@@ -145,16 +148,16 @@ export function jacfwd(fn: AnyFunction, opts: GradOptions = {}): GradientTransfo
  * Alias of `jacrev`.
  * @example jacobian((xy) => xy.mul(xy))(np.array([2, 3])); // [[4, 0], [0, 6]]
  */
-export function jacobian(fn: AnyFunction, opts: GradOptions = {}): GradientTransform {
-  opts = npUtil.optionsOf("jacobian", opts);
-  return new GradientTransform(fn, { ...opts, transform: jacrevTransform });
+export function jacobian(fn: AnyFunction, opts: GradOptions = {}, ...extra: undefined[]): GradientTransform {
+  opts = npUtil.optionsOf("jacobian", opts, "jacobian", extra);
+  return new GradientTransform(fn, { ...opts, transform: jacobianTransform });
 }
 
 /**
  * Second derivatives: `jacfwd(jacrev(fn))`, shape `[...outShape, ...inShape, ...inShape]`.
  * @example hessian((x) => x.mul(x).sum())(np.array([1, 2])); // [[2, 0], [0, 2]]
  */
-export function hessian(fn: AnyFunction, opts: GradOptions = {}): GradientTransform {
-  opts = npUtil.optionsOf("hessian", opts);
+export function hessian(fn: AnyFunction, opts: GradOptions = {}, ...extra: undefined[]): GradientTransform {
+  opts = npUtil.optionsOf("hessian", opts, "hessian", extra);
   return new GradientTransform(fn, { ...opts, transform: hessianTransform });
 }

@@ -103,8 +103,8 @@ function placeholder(aval: { shape: readonly number[]; dtype: Tensor["dtype"] },
  * let w = np.ones([1024]);
  * w = update(w, np.ones([1024]));
  */
-export function jit<F extends AnyFunction>(fn: F, opts: JitOptions = {}): Jitted<F> {
-  opts = npUtil.optionsOf("jit", opts);
+export function jit<F extends AnyFunction>(fn: F, opts: JitOptions = {}, ...extra: undefined[]): Jitted<F> {
+  opts = npUtil.optionsOf("jit", opts, "jit", extra);
   if (typeof fn !== "function") throw new ValueError(`jit: expected a function, got ${typeof fn}`);
   checkNotAsync("jit", fn);
   normNums("staticArgnums", opts.staticArgnums, null);

@@ -5,8 +5,7 @@
 import { DTypeError, type Node, ShapeError, Tensor, type TreeDef, ValueError, isFloat, npUtil, tree } from "@kiln/core";
 import { placeholder } from "./custom-call.js";
 import { jvpGraph } from "./derive.js";
-import { type AuxOptions, auxOptions, splitAuxOption } from "./aux.js";
-import { valueAuxPair } from "./grad.js";
+import { type AuxOptions, auxOptions, splitAuxOption, valueAuxPair } from "./aux.js";
 import { type Trace, TraceCache, outputTensors, traceCall, zerosLike, type AnyFunction } from "./trace.js";
 
 /** A tangent leaf for a primal placeholder: a Tensor of its shape and dtype, or a number. */
@@ -105,7 +104,7 @@ export function linearize<F extends (...args: never[]) => readonly [unknown, unk
 ): [ReturnType<F>[0], (...tangents: unknown[]) => ReturnType<F>[0], ReturnType<F>[1]];
 export function linearize<F extends AnyFunction>(fn: F, ...primals: unknown[]): [ReturnType<F>, (...tangents: unknown[]) => ReturnType<F>];
 export function linearize(fn: AnyFunction, ...given: unknown[]): unknown[] {
-  const { args: primals, hasAux } = splitAuxOption(given);
+  const { args: primals, hasAux } = splitAuxOption("linearize", given);
   const { out, aux, push } = linearized("linearize", fn, primals, hasAux);
   const fJvp = (...tangents: unknown[]) => push(tangents);
   return hasAux ? [out, fJvp, aux] : [out, fJvp];

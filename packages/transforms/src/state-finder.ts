@@ -55,8 +55,8 @@ function abstractly<T>(value: T, what: string): T {
 export function StateFinder(fn: AnyFunction, opts?: StateFinderOptions & { returnType?: "dict" }): StateFinderFn<Record<string, AnyState>>;
 export function StateFinder(fn: AnyFunction, opts: StateFinderOptions & { returnType: "list" }): StateFinderFn<AnyState[]>;
 export function StateFinder(fn: AnyFunction, opts?: StateFinderOptions): StateFinderFn<Record<string, AnyState> | AnyState[]>;
-export function StateFinder(fn: AnyFunction, opts: StateFinderOptions = {}): StateFinderFn<Record<string, AnyState> | AnyState[]> {
-  opts = npUtil.optionsOf("StateFinder", opts);
+export function StateFinder(fn: AnyFunction, opts: StateFinderOptions = {}, ...extra: undefined[]): StateFinderFn<Record<string, AnyState> | AnyState[]> {
+  opts = npUtil.optionsOf("StateFinder", opts, "StateFinder", extra);
   if (typeof fn !== "function") throw new ValueError(`StateFinder: expected a function, got ${describeValue(fn)}`);
   checkNotAsync("StateFinder", fn);
   if (opts === null || typeof opts !== "object") throw new ValueError(`StateFinder: options must be an object, got ${describeValue(opts)}`);

@@ -4,8 +4,7 @@
 import { DTypeError, type Node, ShapeError, Tensor, ValueError, isFloat, npUtil, tree } from "@kiln/core";
 import { placeholder } from "./custom-call.js";
 import { vjpGraph } from "./derive.js";
-import { splitAuxOption } from "./aux.js";
-import { valueAuxPair } from "./grad.js";
+import { splitAuxOption, valueAuxPair } from "./aux.js";
 import { TraceCache, outputTensors, perArgTrees, traceCall, type AnyFunction } from "./trace.js";
 
 
@@ -44,7 +43,7 @@ export function vjp<F extends (...args: never[]) => readonly [unknown, unknown]>
 ): [ReturnType<F>[0], (ct: unknown) => unknown[], ReturnType<F>[1]];
 export function vjp<F extends AnyFunction>(fn: F, ...primals: unknown[]): [ReturnType<F>, (ct: unknown) => unknown[]];
 export function vjp(fn: AnyFunction, ...given: unknown[]): unknown[] {
-  const { args: primals, hasAux } = splitAuxOption(given);
+  const { args: primals, hasAux } = splitAuxOption("vjp", given);
   const t = traceCall("vjp", new TraceCache(), fn, primals, { argnums: primals.map((_, i) => i), ints: "zero" });
   const [value, auxTraced] = hasAux ? valueAuxPair("vjp", t.result) : [t.result, undefined];
   const { leaves: outs, def: outDef } = outputTensors("vjp", value);

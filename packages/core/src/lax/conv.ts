@@ -291,9 +291,9 @@ const TRANSPOSE_LAYOUTS: { readonly [rank: number]: readonly [string, string, st
  * const w = np.ones([3, 3, 2, 5]);   // H W I O
  * lax.convTranspose(x, w, [2, 2], "SAME").shape; // [1, 8, 8, 5]
  */
-export function convTranspose(lhs: ArrayLike, rhs: ArrayLike, strides: readonly number[], padding: Padding, options?: ConvTransposeOptions): Tensor {
+export function convTranspose(lhs: ArrayLike, rhs: ArrayLike, strides: readonly number[], padding: Padding, options?: ConvTransposeOptions, ...extra: undefined[]): Tensor {
   const op = "convTranspose";
-  const opts = optionsOf(op, options);
+  const opts = optionsOf(op, options, op, extra);
   let x = asTensor(lhs, op), w = asTensor(rhs, op);
   if (x.ndim !== w.ndim || x.ndim < 2) throw new ShapeError(`${op}: lhs and rhs must have the same rank (at least 2), got ${fmtShape(x.shape)} and ${fmtShape(w.shape)}`);
   const layout = opts.dimensionNumbers ?? TRANSPOSE_LAYOUTS[x.ndim];

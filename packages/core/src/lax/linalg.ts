@@ -60,9 +60,9 @@ export const linalg = {
    * triangle is read. Not positive-definite: NaN (as JAX), not an error.
    * @example lax.linalg.cholesky(np.array([[4, 2], [2, 3]])) // [[2, 0], [1, 1.414]]
    */
-  cholesky(x: ArrayLike, options?: { symmetrizeInput?: boolean }): Tensor {
+  cholesky(x: ArrayLike, options?: { symmetrizeInput?: boolean }, ...extra: undefined[]): Tensor {
     const op = "lax.linalg.cholesky";
-    const o = optionsOf(op, options);
+    const o = optionsOf(op, options, op, extra);
     const t = floatMatrix(op, x, true);
     return apply("cholesky", [checkBool(op, "symmetrizeInput", o.symmetrizeInput, true) ? symmetrized(t) : t], {});
   },
@@ -86,9 +86,9 @@ export const linalg = {
    * q m×m and r m×n, false the reduced k = min(m, n) forms. R's diagonal signs as LAPACK.
    * @example const [q, r] = lax.linalg.qr(np.array([[3], [4]])); // q [2, 2], r [[-5], [0]]
    */
-  qr(x: ArrayLike, options?: { fullMatrices?: boolean }): [Tensor, Tensor] {
+  qr(x: ArrayLike, options?: { fullMatrices?: boolean }, ...extra: undefined[]): [Tensor, Tensor] {
     const op = "lax.linalg.qr";
-    const o = optionsOf(op, options);
+    const o = optionsOf(op, options, op, extra);
     const full = checkBool(op, "fullMatrices", o.fullMatrices, true);
     return npQr(floatMatrix(op, x), { mode: full ? "complete" : "reduced" });
   },
@@ -100,9 +100,9 @@ export const linalg = {
    * accepted and gives the same, sorted, result).
    * @example const [v, w] = lax.linalg.eigh(np.array([[2, 1], [1, 2]])); // w = [1, 3]
    */
-  eigh(x: ArrayLike, options?: { lower?: boolean; symmetrizeInput?: boolean; sortEigenvalues?: boolean }): [Tensor, Tensor] {
+  eigh(x: ArrayLike, options?: { lower?: boolean; symmetrizeInput?: boolean; sortEigenvalues?: boolean }, ...extra: undefined[]): [Tensor, Tensor] {
     const op = "lax.linalg.eigh";
-    const o = optionsOf(op, options);
+    const o = optionsOf(op, options, op, extra);
     const lower = checkBool(op, "lower", o.lower, true);
     const symmetrizeInput = checkBool(op, "symmetrizeInput", o.symmetrizeInput, true);
     checkBool(op, "sortEigenvalues", o.sortEigenvalues, true);
@@ -115,9 +115,9 @@ export const linalg = {
    * true), or only `s` with `computeUv: false`.
    * @example const s = lax.linalg.svd(np.array([[3, 0], [0, -4]]), { computeUv: false }); // [4, 3]
    */
-  svd: ((x: ArrayLike, options?: { fullMatrices?: boolean; computeUv?: boolean }) => {
+  svd: ((x: ArrayLike, options?: { fullMatrices?: boolean; computeUv?: boolean }, ...extra: undefined[]) => {
     const op = "lax.linalg.svd";
-    const o = optionsOf(op, options);
+    const o = optionsOf(op, options, op, extra);
     return npSvd(floatMatrix(op, x), { fullMatrices: checkBool(op, "fullMatrices", o.fullMatrices, true), computeUv: checkBool(op, "computeUv", o.computeUv, true) });
   }) as {
     (x: ArrayLike, options: { fullMatrices?: boolean; computeUv: false }): Tensor;
@@ -133,9 +133,9 @@ export const linalg = {
    * so a singular triangle gives inf/NaN as JAX; derivatives reach only the triangle read.
    * @example lax.linalg.triangularSolve(np.array([[2, 0], [1, 4]]), np.array([[2], [9]]), { leftSide: true, lower: true }) // [[1], [2]]
    */
-  triangularSolve(a: ArrayLike, b: ArrayLike, options?: TriangularSolveOptions): Tensor {
+  triangularSolve(a: ArrayLike, b: ArrayLike, options?: TriangularSolveOptions, ...extra: undefined[]): Tensor {
     const op = "lax.linalg.triangularSolve";
-    const o = optionsOf(op, options);
+    const o = optionsOf(op, options, op, extra);
     const leftSide = checkBool(op, "leftSide", o.leftSide, false);
     const lower = checkBool(op, "lower", o.lower, false);
     const transposeA = checkBool(op, "transposeA", o.transposeA, false);

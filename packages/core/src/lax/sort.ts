@@ -47,8 +47,8 @@ function checkOperands(op: string, xs: readonly Tensor[]): void {
  */
 export function sort(operands: readonly Tensor[], options?: SortOptions): Tensor[];
 export function sort(operand: ArrayLike, options?: SortOptions): Tensor;
-export function sort(operands: ArrayLike | readonly Tensor[], options?: SortOptions): Tensor | Tensor[] {
-  const opts = optionsOf("lax.sort", options);
+export function sort(operands: ArrayLike | readonly Tensor[], options?: SortOptions, ...extra: undefined[]): Tensor | Tensor[] {
+  const opts = optionsOf("lax.sort", options, "lax.sort", extra);
   const single = !(Array.isArray(operands) && operands.length > 0 && operands.every((o) => o instanceof Tensor));
   const xs = single ? [asTensor(operands as ArrayLike, "lax.sort")] : (operands as readonly Tensor[]);
   checkOperands("lax.sort", xs);
@@ -65,8 +65,8 @@ export function sort(operands: ArrayLike | readonly Tensor[], options?: SortOpti
  * @example
  * const [k, v] = lax.sortKeyVal(np.array([3, 1, 2]), np.array([0, 1, 2])); // k [1, 2, 3], v [1, 2, 0]
  */
-export function sortKeyVal(keys: ArrayLike, values: ArrayLike, options?: { dimension?: number; isStable?: boolean }): [Tensor, Tensor] {
-  const opts = optionsOf("lax.sortKeyVal", options);
+export function sortKeyVal(keys: ArrayLike, values: ArrayLike, options?: { dimension?: number; isStable?: boolean }, ...extra: undefined[]): [Tensor, Tensor] {
+  const opts = optionsOf("lax.sortKeyVal", options, "lax.sortKeyVal", extra);
   const [k, v] = sort([asTensor(keys, "lax.sortKeyVal"), asTensor(values, "lax.sortKeyVal")], { dimension: opts.dimension ?? -1 });
   return [k!, v!];
 }
@@ -101,8 +101,8 @@ export interface CumulativeOptions {
   reverse?: boolean;
 }
 
-function cumulativeInput(op: "lax.cumsum" | "lax.cumprod" | "lax.cummax" | "lax.cummin", x: ArrayLike, options: CumulativeOptions | undefined, boolOk: boolean): { t: Tensor; axis: number; reverse: boolean } {
-  const opts = optionsOf(op, options);
+function cumulativeInput(op: "lax.cumsum" | "lax.cumprod" | "lax.cummax" | "lax.cummin", x: ArrayLike, options: CumulativeOptions | undefined, boolOk: boolean, extra: readonly unknown[] = []): { t: Tensor; axis: number; reverse: boolean } {
+  const opts = optionsOf(op, options, op, extra);
   const t = asTensor(x, op);
   if (t.ndim === 0) throw new ShapeError(`${op}: needs an array of at least 1 dimension, got a 0-d array`);
   if (!boolOk && t.dtype === "bool") throw new DTypeError(`${op}: cannot accumulate bool values; cast first`);
@@ -147,8 +147,8 @@ function extreme(dtype: DType, lowest: boolean): number {
  * lax.cumsum(np.array([1, 2, 3]));                    // [1, 3, 6]
  * lax.cumsum(np.array([1, 2, 3]), { reverse: true }); // [6, 5, 3]
  */
-export function cumsum(x: ArrayLike, options?: CumulativeOptions): Tensor {
-  const { t, axis, reverse } = cumulativeInput("lax.cumsum", x, options, false);
+export function cumsum(x: ArrayLike, options?: CumulativeOptions, ...extra: undefined[]): Tensor {
+  const { t, axis, reverse } = cumulativeInput("lax.cumsum", x, options, false, extra);
   return apply("cumsum", [t], { axis, reverse });
 }
 
@@ -159,8 +159,8 @@ export function cumsum(x: ArrayLike, options?: CumulativeOptions): Tensor {
  * lax.cumprod(np.array([1, 2, 3, 4]));                    // [1, 2, 6, 24]
  * lax.cumprod(np.array([1, 2, 3, 4]), { reverse: true }); // [24, 24, 12, 4]
  */
-export function cumprod(x: ArrayLike, options?: CumulativeOptions): Tensor {
-  const { t, axis, reverse } = cumulativeInput("lax.cumprod", x, options, false);
+export function cumprod(x: ArrayLike, options?: CumulativeOptions, ...extra: undefined[]): Tensor {
+  const { t, axis, reverse } = cumulativeInput("lax.cumprod", x, options, false, extra);
   return reversed(t, axis, reverse, (a) => npCumprod(a, { axis }));
 }
 
@@ -171,8 +171,8 @@ export function cumprod(x: ArrayLike, options?: CumulativeOptions): Tensor {
  * @example
  * lax.cummax(np.array([1, 3, 2, 5])); // [1, 3, 3, 5]
  */
-export function cummax(x: ArrayLike, options?: CumulativeOptions): Tensor {
-  const { t, axis, reverse } = cumulativeInput("lax.cummax", x, options, true);
+export function cummax(x: ArrayLike, options?: CumulativeOptions, ...extra: undefined[]): Tensor {
+  const { t, axis, reverse } = cumulativeInput("lax.cummax", x, options, true, extra);
   return reversed(t, axis, reverse, (a) => prefixScan(a, axis, "max", extreme(a.dtype, true)));
 }
 
@@ -183,7 +183,7 @@ export function cummax(x: ArrayLike, options?: CumulativeOptions): Tensor {
  * lax.cummin(np.array([4, 2, 3, 1]));                    // [4, 2, 2, 1]
  * lax.cummin(np.array([4, 2, 3, 1]), { reverse: true }); // [1, 1, 1, 1]
  */
-export function cummin(x: ArrayLike, options?: CumulativeOptions): Tensor {
-  const { t, axis, reverse } = cumulativeInput("lax.cummin", x, options, true);
+export function cummin(x: ArrayLike, options?: CumulativeOptions, ...extra: undefined[]): Tensor {
+  const { t, axis, reverse } = cumulativeInput("lax.cummin", x, options, true, extra);
   return reversed(t, axis, reverse, (a) => prefixScan(a, axis, "min", extreme(a.dtype, false)));
 }

@@ -105,8 +105,8 @@ export interface CumulativeSumOptions {
   includeInitial?: boolean;
 }
 
-function cumulative(op: "cumulativeSum" | "cumulativeProd", x: ArrayLike, options: CumulativeSumOptions | undefined, identity: number): Tensor {
-  const opts = optionsOf(op, options);
+function cumulative(op: "cumulativeSum" | "cumulativeProd", x: ArrayLike, options: CumulativeSumOptions | undefined, identity: number, extra: readonly unknown[] = []): Tensor {
+  const opts = optionsOf(op, options, op, extra);
   let t = asTensor(x, op);
   // The array API treats a 0-d input as one element (jnp.cumulative_sum(5) is [5]).
   if (t.ndim === 0) t = reshapeRaw(t, [1]);
@@ -122,14 +122,14 @@ function cumulative(op: "cumulativeSum" | "cumulativeProd", x: ArrayLike, option
  * `jnp.cumulative_sum`: cumsum along `axis` (required beyond 1-D), optionally starting with 0.
  * @example np.cumulativeSum([1, 2, 3], { includeInitial: true }) // [0, 1, 3, 6]
  */
-export function cumulativeSum(x: ArrayLike, options?: CumulativeSumOptions): Tensor {
-  return cumulative("cumulativeSum", x, options, 0);
+export function cumulativeSum(x: ArrayLike, options?: CumulativeSumOptions, ...extra: undefined[]): Tensor {
+  return cumulative("cumulativeSum", x, options, 0, extra);
 }
 
 /**
  * `jnp.cumulative_prod`: cumprod along `axis` (required beyond 1-D), optionally starting with 1.
  * @example np.cumulativeProd([1, 2, 3], { includeInitial: true }) // [1, 1, 2, 6]
  */
-export function cumulativeProd(x: ArrayLike, options?: CumulativeSumOptions): Tensor {
-  return cumulative("cumulativeProd", x, options, 1);
+export function cumulativeProd(x: ArrayLike, options?: CumulativeSumOptions, ...extra: undefined[]): Tensor {
+  return cumulative("cumulativeProd", x, options, 1, extra);
 }

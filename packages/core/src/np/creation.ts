@@ -44,8 +44,8 @@ export interface ArrayOptions extends DTypeOption {
  * np.array(new Float32Array([1, 2, 3, 4, 5, 6]), { shape: [2, 3] }) // float32[2,3]
  * np.array(new Uint8Array([0, 255])) // uint8 [0, 255]
  */
-export function array(v: ArrayLike, opts: ArrayOptions = {}): Tensor {
-  opts = optionsOf("array", opts);
+export function array(v: ArrayLike, opts: ArrayOptions = {}, ...extra: undefined[]): Tensor {
+  opts = optionsOf("array", opts, "array", extra);
   const dtype = opts.dtype ?? (v instanceof Tensor || ArrayBuffer.isView(v) ? undefined : isAllBool(v) ? "bool" : "float32");
   let t = asTensor(v, "array", dtype);
   if (opts.shape !== undefined) {
@@ -69,8 +69,8 @@ function isAllBool(v: unknown, depth = 0): boolean {
  * Like `array`, but returns a Tensor argument unchanged.
  * @example const t = np.array([1, 2]); np.asarray(t) === t // true
  */
-export function asarray(v: ArrayLike, opts: DTypeOption = {}): Tensor {
-  opts = optionsOf("asarray", opts);
+export function asarray(v: ArrayLike, opts: DTypeOption = {}, ...extra: undefined[]): Tensor {
+  opts = optionsOf("asarray", opts, "asarray", extra);
   return v instanceof Tensor && (!opts.dtype || opts.dtype === v.dtype) ? v : array(v, opts);
 }
 
@@ -101,8 +101,8 @@ function fillTensor(op: string, shape: Shape, value: ArrayLike, dtype: DType): T
  * An array of zeros (float32 unless `dtype` says otherwise).
  * @example np.zeros([2, 3]) // float32[2,3] of 0
  */
-export function zeros(shape: readonly number[], opts: DTypeOption = {}): Tensor {
-  opts = optionsOf("zeros", opts);
+export function zeros(shape: readonly number[], opts: DTypeOption = {}, ...extra: undefined[]): Tensor {
+  opts = optionsOf("zeros", opts, "zeros", extra);
   return fullImpl("zeros", shape, 0, opts);
 }
 
@@ -110,8 +110,8 @@ export function zeros(shape: readonly number[], opts: DTypeOption = {}): Tensor 
  * An array of ones (float32 unless `dtype` says otherwise).
  * @example np.ones([2], { dtype: "int32" }) // [1, 1] int32
  */
-export function ones(shape: readonly number[], opts: DTypeOption = {}): Tensor {
-  opts = optionsOf("ones", opts);
+export function ones(shape: readonly number[], opts: DTypeOption = {}, ...extra: undefined[]): Tensor {
+  opts = optionsOf("ones", opts, "ones", extra);
   return fullImpl("ones", shape, 1, opts);
 }
 
@@ -122,8 +122,8 @@ export function ones(shape: readonly number[], opts: DTypeOption = {}): Tensor {
  * @example np.full([2, 2], 7) // [[7, 7], [7, 7]]
  * @example np.full([2, 3], [1, 2, 3]) // [[1, 2, 3], [1, 2, 3]]
  */
-export function full(shape: readonly number[], value: ArrayLike, opts: DTypeOption = {}): Tensor {
-  opts = optionsOf("full", opts);
+export function full(shape: readonly number[], value: ArrayLike, opts: DTypeOption = {}, ...extra: undefined[]): Tensor {
+  opts = optionsOf("full", opts, "full", extra);
   return fullImpl("full", shape, value, opts);
 }
 
@@ -135,8 +135,8 @@ function fullImpl(op: string, shape: readonly number[], value: ArrayLike, opts: 
  * Zeros with the shape and dtype of `x` (or `dtype`).
  * @example np.zerosLike(np.array([1, 2], { dtype: "int32" })) // [0, 0] int32
  */
-export function zerosLike(x: ArrayLike, opts: LikeOptions = {}): Tensor {
-  opts = optionsOf("zerosLike", opts);
+export function zerosLike(x: ArrayLike, opts: LikeOptions = {}, ...extra: undefined[]): Tensor {
+  opts = optionsOf("zerosLike", opts, "zerosLike", extra);
   return fullLikeImpl("zerosLike", x, 0, opts);
 }
 
@@ -144,8 +144,8 @@ export function zerosLike(x: ArrayLike, opts: LikeOptions = {}): Tensor {
  * Ones with the shape and dtype of `x` (or `dtype`).
  * @example np.onesLike([[1, 2]]) // [[1, 1]] float32
  */
-export function onesLike(x: ArrayLike, opts: LikeOptions = {}): Tensor {
-  opts = optionsOf("onesLike", opts);
+export function onesLike(x: ArrayLike, opts: LikeOptions = {}, ...extra: undefined[]): Tensor {
+  opts = optionsOf("onesLike", opts, "onesLike", extra);
   return fullLikeImpl("onesLike", x, 1, opts);
 }
 
@@ -154,8 +154,8 @@ export function onesLike(x: ArrayLike, opts: LikeOptions = {}): Tensor {
  * int32 `x` with 2.5 gives 2 (NumPy).
  * @example np.fullLike(np.array([1, 2]), 5) // [5, 5] float32
  */
-export function fullLike(x: ArrayLike, value: ArrayLike, opts: LikeOptions = {}): Tensor {
-  opts = optionsOf("fullLike", opts);
+export function fullLike(x: ArrayLike, value: ArrayLike, opts: LikeOptions = {}, ...extra: undefined[]): Tensor {
+  opts = optionsOf("fullLike", opts, "fullLike", extra);
   return fullLikeImpl("fullLike", x, value, opts);
 }
 
@@ -263,8 +263,8 @@ export function linspace(start: number, stop: number, num = 50, ...args: Positio
  */
 export function eye(n: number, opts?: DTypeOption & { k?: number }): Tensor;
 export function eye(n: number, m?: number | null, opts?: DTypeOption & { k?: number }): Tensor;
-export function eye(n: number, mOrOpts?: number | null | (DTypeOption & { k?: number }), opts: DTypeOption & { k?: number } = {}): Tensor {
-  opts = optionsOf("eye", opts);
+export function eye(n: number, mOrOpts?: number | null | (DTypeOption & { k?: number }), opts: DTypeOption & { k?: number } = {}, ...extra: undefined[]): Tensor {
+  opts = optionsOf("eye", opts, "eye", extra);
   // `eye(2, { dtype })`: the options may come second (no m), as in `identity`.
   let m: number | null | undefined;
   if (typeof mOrOpts === "object" && mOrOpts !== null) opts = mOrOpts;

@@ -17,12 +17,12 @@ export interface FftFreqOptions {
   readonly dtype?: DType;
 }
 
-function freqs(op: "fft.fftfreq" | "fft.rfftfreq", n: number, d: number, options: FftFreqOptions | undefined, countOf: (n: number) => number, k: (i: number) => number): Tensor {
+function freqs(op: "fft.fftfreq" | "fft.rfftfreq", n: number, d: number, options: FftFreqOptions | undefined, countOf: (n: number) => number, k: (i: number) => number, extra: readonly unknown[] = []): Tensor {
   lengthOf(op, n);
   const count = countOf(n);
   checkShape(op, [count]);
   if (typeof d !== "number" || !(d !== 0) || !Number.isFinite(d)) throw new ValueError(`${op}: the sample spacing d must be a finite non-zero number, got ${describeValue(d)}`);
-  const dtype = optionsOf(op, options).dtype ?? "float32";
+  const dtype = optionsOf(op, options, op, extra).dtype ?? "float32";
   if (!isFloat(dtype)) throw new DTypeError(`${op}: dtype must be a float dtype, got ${describeValue(dtype)}`);
   // Straight into the result's storage, not through a JS array: V8 aborts the process on JS arrays
   // past ~10^8 elements, while a typed allocation that fails is a ShapeError (allocTyped). Each
@@ -37,16 +37,16 @@ function freqs(op: "fft.fftfreq" | "fft.rfftfreq", n: number, d: number, options
  * [0, 1, …, ⌈n/2⌉ − 1, −⌊n/2⌋, …, −1] / (d·n).
  * @example np.fft.fftfreq(4) // [0, 0.25, -0.5, -0.25]
  */
-export function fftfreq(n: number, d = 1, options?: FftFreqOptions): Tensor {
-  return freqs("fft.fftfreq", n, d, options, (len) => len, (k) => (k < Math.ceil(n / 2) ? k : k - n));
+export function fftfreq(n: number, d = 1, options?: FftFreqOptions, ...extra: undefined[]): Tensor {
+  return freqs("fft.fftfreq", n, d, options, (len) => len, (k) => (k < Math.ceil(n / 2) ? k : k - n), extra);
 }
 
 /**
  * The non-negative sample frequencies of an n-point `rfft`, as `jnp.fft.rfftfreq`: [0, 1, …, ⌊n/2⌋] / (d·n).
  * @example np.fft.rfftfreq(5, 0.1) // [0, 2, 4]
  */
-export function rfftfreq(n: number, d = 1, options?: FftFreqOptions): Tensor {
-  return freqs("fft.rfftfreq", n, d, options, (len) => Math.floor(len / 2) + 1, (k) => k);
+export function rfftfreq(n: number, d = 1, options?: FftFreqOptions, ...extra: undefined[]): Tensor {
+  return freqs("fft.rfftfreq", n, d, options, (len) => Math.floor(len / 2) + 1, (k) => k, extra);
 }
 
 function shift(op: string, x: ComplexLike, axes: number | readonly number[] | null | undefined, sign: 1 | -1): Tensor | Complex {

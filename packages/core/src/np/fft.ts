@@ -33,8 +33,8 @@ export interface FftnOptions {
   readonly norm?: FftNorm;
 }
 
-function fft1(op: "fft.fft" | "fft.ifft", a: ComplexLike, options: FftOptions | undefined, inverse: boolean): Complex {
-  const { n, axis, norm } = optionsOf(op, options);
+function fft1(op: "fft.fft" | "fft.ifft", a: ComplexLike, options: FftOptions | undefined, inverse: boolean, extra: readonly unknown[] = []): Complex {
+  const { n, axis, norm } = optionsOf(op, options, op, extra);
   const z = asComplex(op, a);
   return dftAlong(op, z, axisOf(op, z, axis), n, inverse, normOf(op, norm));
 }
@@ -69,9 +69,9 @@ function keepLeading(z: Complex, axis: number, keep: number): Complex {
  * Complex input is a ValueError (JAX raises a TypeError).
  * @example np.fft.rfft([1, 2, 3, 4]) // { re: [10, -2, -2], im: [0, 2, 0] }
  */
-export function rfft(a: ArrayLike, options?: FftOptions): Complex {
+export function rfft(a: ArrayLike, options?: FftOptions, ...extra: undefined[]): Complex {
   const op = "fft.rfft";
-  const { n, axis, norm } = optionsOf(op, options);
+  const { n, axis, norm } = optionsOf(op, options, op, extra);
   const z = asComplex(op, asReal(op, a));
   return rfftAlong(op, z, axisOf(op, z, axis), n, normOf(op, norm));
 }
@@ -89,9 +89,9 @@ function rfftAlong(op: string, z: Complex, axis: number, n: number | undefined, 
  * as NumPy and JAX.
  * @example np.fft.irfft(np.fft.rfft([1, 2, 3, 4, 5]), { n: 5 }) // [1, 2, 3, 4, 5]
  */
-export function irfft(a: ComplexLike, options?: FftOptions): Tensor {
+export function irfft(a: ComplexLike, options?: FftOptions, ...extra: undefined[]): Tensor {
   const op = "fft.irfft";
-  const { n, axis, norm } = optionsOf(op, options);
+  const { n, axis, norm } = optionsOf(op, options, op, extra);
   const z = asComplex(op, a);
   const ax = axisOf(op, z, axis);
   return irfftAlong(op, z, ax, n, normOf(op, norm));
@@ -126,9 +126,9 @@ function irfftAlong(op: string, z: Complex, axis: number, n: number | undefined,
  * irfft(conj(a)) scaled by n ("backward" norm), a real result of length n (default 2·(m − 1)).
  * @example np.fft.hfft([1, 2, 3]) // [8, -2, 0, -2] (n = 2·(3 − 1) = 4)
  */
-export function hfft(a: ComplexLike, options?: FftOptions): Tensor {
+export function hfft(a: ComplexLike, options?: FftOptions, ...extra: undefined[]): Tensor {
   const op = "fft.hfft";
-  const { n, axis, norm } = optionsOf(op, options);
+  const { n, axis, norm } = optionsOf(op, options, op, extra);
   const z = conj(asComplex(op, a));
   return irfftAlong(op, z, axisOf(op, z, axis), n, swapNorm(normOf(op, norm)));
 }
@@ -137,16 +137,16 @@ export function hfft(a: ComplexLike, options?: FftOptions): Tensor {
  * The inverse of `hfft` for a real signal, as `jnp.fft.ihfft`: conj(rfft(a)) / n ("backward" norm).
  * @example np.fft.ihfft([8, -2, 0, -2]) // { re: [1, 2, 3], im: [0, 0, 0] }
  */
-export function ihfft(a: ArrayLike, options?: FftOptions): Complex {
+export function ihfft(a: ArrayLike, options?: FftOptions, ...extra: undefined[]): Complex {
   const op = "fft.ihfft";
-  const { n, axis, norm } = optionsOf(op, options);
+  const { n, axis, norm } = optionsOf(op, options, op, extra);
   const z = asComplex(op, asReal(op, a));
   return conj(rfftAlong(op, z, axisOf(op, z, axis), n, swapNorm(normOf(op, norm))));
 }
 
 /** The normalized `axes` and lengths `s` of an n-D transform (JAX: repeated axes are a ValueError). */
-function axesOf(op: SignatureName, z: Complex, options: FftnOptions | undefined, fallback: "all" | "last2"): { axes: number[]; s: (number | undefined)[]; norm: FftNorm } {
-  const { s, axes, norm } = optionsOf(op, options);
+function axesOf(op: SignatureName, z: Complex, options: FftnOptions | undefined, fallback: "all" | "last2", extra: readonly unknown[]): { axes: number[]; s: (number | undefined)[]; norm: FftNorm } {
+  const { s, axes, norm } = optionsOf(op, options, op, extra);
   const rank = z.re.ndim;
   if (s !== undefined && !Array.isArray(s)) throw new ValueError(`${op}: s must be an array of lengths, got ${jsonOf(s)}`);
   if (axes !== undefined && !Array.isArray(axes)) throw new ValueError(`${op}: axes must be an array of integers, got ${jsonOf(axes)}`);
@@ -157,9 +157,9 @@ function axesOf(op: SignatureName, z: Complex, options: FftnOptions | undefined,
   return { axes: list, s: list.map((_, i) => (s ? lengthOf(op, s[i], `s[${i}]`) : undefined)), norm: normOf(op, norm) };
 }
 
-function fftn1(op: SignatureName, a: ComplexLike, options: FftnOptions | undefined, inverse: boolean, fallback: "all" | "last2"): Complex {
+function fftn1(op: SignatureName, a: ComplexLike, options: FftnOptions | undefined, inverse: boolean, fallback: "all" | "last2", extra: readonly unknown[] = []): Complex {
   let z = asComplex(op, a);
-  const { axes, s, norm } = axesOf(op, z, options, fallback);
+  const { axes, s, norm } = axesOf(op, z, options, fallback, extra);
   axes.forEach((ax, i) => (z = dftAlong(op, z, ax, s[i], inverse, norm)));
   return z;
 }
@@ -168,37 +168,37 @@ function fftn1(op: SignatureName, a: ComplexLike, options: FftnOptions | undefin
  * The n-D transform over `axes` (default all), as `jnp.fft.fftn`.
  * @example np.fft.fftn([[1, 2], [3, 4]]).re // [[10, -2], [-4, 0]]
  */
-export function fftn(a: ComplexLike, options?: FftnOptions): Complex {
-  return fftn1("fft.fftn", a, options, false, "all");
+export function fftn(a: ComplexLike, options?: FftnOptions, ...extra: undefined[]): Complex {
+  return fftn1("fft.fftn", a, options, false, "all", extra);
 }
 
 /**
  * The inverse n-D transform, as `jnp.fft.ifftn`.
  * @example np.fft.ifftn(np.fft.fftn([[1, 2], [3, 4]])).re // [[1, 2], [3, 4]]
  */
-export function ifftn(a: ComplexLike, options?: FftnOptions): Complex {
-  return fftn1("fft.ifftn", a, options, true, "all");
+export function ifftn(a: ComplexLike, options?: FftnOptions, ...extra: undefined[]): Complex {
+  return fftn1("fft.ifftn", a, options, true, "all", extra);
 }
 
 /**
  * The 2-D transform over the last two axes (or `axes`), as `jnp.fft.fft2`.
  * @example np.fft.fft2([[1, 2], [3, 4]]).re // [[10, -2], [-4, 0]]
  */
-export function fft2(a: ComplexLike, options?: FftnOptions): Complex {
-  return fftn1("fft.fft2", a, options, false, "last2");
+export function fft2(a: ComplexLike, options?: FftnOptions, ...extra: undefined[]): Complex {
+  return fftn1("fft.fft2", a, options, false, "last2", extra);
 }
 
 /**
  * The inverse 2-D transform, as `jnp.fft.ifft2`.
  * @example np.fft.ifft2(np.fft.fft2([[1, 2], [3, 4]])).re // [[1, 2], [3, 4]]
  */
-export function ifft2(a: ComplexLike, options?: FftnOptions): Complex {
-  return fftn1("fft.ifft2", a, options, true, "last2");
+export function ifft2(a: ComplexLike, options?: FftnOptions, ...extra: undefined[]): Complex {
+  return fftn1("fft.ifft2", a, options, true, "last2", extra);
 }
 
-function rfftn1(op: SignatureName, a: ArrayLike, options: FftnOptions | undefined, fallback: "all" | "last2"): Complex {
+function rfftn1(op: SignatureName, a: ArrayLike, options: FftnOptions | undefined, fallback: "all" | "last2", extra: readonly unknown[] = []): Complex {
   let z = asComplex(op, asReal(op, a));
-  const { axes, s, norm } = axesOf(op, z, options, fallback);
+  const { axes, s, norm } = axesOf(op, z, options, fallback, extra);
   if (axes.length === 0) return z;
   const last = axes.length - 1;
   z = rfftAlong(op, z, axes[last]!, s[last], norm);
@@ -206,9 +206,9 @@ function rfftn1(op: SignatureName, a: ArrayLike, options: FftnOptions | undefine
   return z;
 }
 
-function irfftn1(op: SignatureName, a: ComplexLike, options: FftnOptions | undefined, fallback: "all" | "last2"): Tensor {
+function irfftn1(op: SignatureName, a: ComplexLike, options: FftnOptions | undefined, fallback: "all" | "last2", extra: readonly unknown[] = []): Tensor {
   let z = asComplex(op, a);
-  const { axes, s, norm } = axesOf(op, z, options, fallback);
+  const { axes, s, norm } = axesOf(op, z, options, fallback, extra);
   if (axes.length === 0) return z.re;
   const last = axes.length - 1;
   axes.slice(0, last).forEach((ax, i) => (z = dftAlong(op, z, ax, s[i], true, norm)));
@@ -219,8 +219,8 @@ function irfftn1(op: SignatureName, a: ComplexLike, options: FftnOptions | undef
  * The n-D transform of a real array, as `jnp.fft.rfftn`: rfft over the last of `axes`, fft over the others.
  * @example np.fft.rfftn([[1, 2, 3], [4, 5, 6]]).re // [[21, -3], [-9, 0]]
  */
-export function rfftn(a: ArrayLike, options?: FftnOptions): Complex {
-  return rfftn1("fft.rfftn", a, options, "all");
+export function rfftn(a: ArrayLike, options?: FftnOptions, ...extra: undefined[]): Complex {
+  return rfftn1("fft.rfftn", a, options, "all", extra);
 }
 
 /**
@@ -228,22 +228,22 @@ export function rfftn(a: ArrayLike, options?: FftnOptions): Complex {
  * for odd lengths).
  * @example np.fft.irfftn(np.fft.rfftn([[1, 2, 3], [4, 5, 6]]), { s: [2, 3] }) // [[1, 2, 3], [4, 5, 6]]
  */
-export function irfftn(a: ComplexLike, options?: FftnOptions): Tensor {
-  return irfftn1("fft.irfftn", a, options, "all");
+export function irfftn(a: ComplexLike, options?: FftnOptions, ...extra: undefined[]): Tensor {
+  return irfftn1("fft.irfftn", a, options, "all", extra);
 }
 
 /**
  * The 2-D transform of a real array over the last two axes, as `jnp.fft.rfft2`.
  * @example np.fft.rfft2([[1, 2, 3], [4, 5, 6]]).re // [[21, -3], [-9, 0]]
  */
-export function rfft2(a: ArrayLike, options?: FftnOptions): Complex {
-  return rfftn1("fft.rfft2", a, options, "last2");
+export function rfft2(a: ArrayLike, options?: FftnOptions, ...extra: undefined[]): Complex {
+  return rfftn1("fft.rfft2", a, options, "last2", extra);
 }
 
 /**
  * The inverse of `rfft2`, as `jnp.fft.irfft2`.
  * @example np.fft.irfft2(np.fft.rfft2([[1, 2], [3, 4]])) // [[1, 2], [3, 4]]
  */
-export function irfft2(a: ComplexLike, options?: FftnOptions): Tensor {
-  return irfftn1("fft.irfft2", a, options, "last2");
+export function irfft2(a: ComplexLike, options?: FftnOptions, ...extra: undefined[]): Tensor {
+  return irfftn1("fft.irfft2", a, options, "last2", extra);
 }

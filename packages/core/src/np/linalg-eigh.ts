@@ -21,8 +21,8 @@ export interface EighOptions {
 }
 
 /** The matrix whose lower triangle the primitive reads, after the options are applied. */
-function eighInput(op: "linalg.eigh" | "linalg.eigvalsh", a: ArrayLike, options: EighOptions | undefined): Tensor {
-  const opts = optionsOf(op, options);
+function eighInput(op: "linalg.eigh" | "linalg.eigvalsh", a: ArrayLike, options: EighOptions | undefined, ...extra: undefined[]): Tensor {
+  const opts = optionsOf(op, options, op, extra);
   const uplo = opts.UPLO ?? "L";
   if (uplo !== "L" && uplo !== "U") throw new ValueError(`${op}: UPLO must be "L" or "U", got ${JSON.stringify(uplo)}`);
   const [t] = promotedFloat(op, [a]) as [Tensor];

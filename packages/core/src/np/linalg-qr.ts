@@ -28,9 +28,9 @@ export interface QrOptions {
 export function qr(a: ArrayLike, options: { mode: "r" }): Tensor;
 export function qr(a: ArrayLike, options?: { mode?: "reduced" | "complete" }): [Tensor, Tensor];
 export function qr(a: ArrayLike, options?: QrOptions): Tensor | [Tensor, Tensor];
-export function qr(a: ArrayLike, options?: QrOptions): Tensor | [Tensor, Tensor] {
+export function qr(a: ArrayLike, options?: QrOptions, ...extra: undefined[]): Tensor | [Tensor, Tensor] {
   const op = "linalg.qr";
-  const mode = optionsOf(op, options).mode ?? "reduced";
+  const mode = optionsOf(op, options, op, extra).mode ?? "reduced";
   if (mode !== "reduced" && mode !== "complete" && mode !== "r") {
     throw new ValueError(`${op}: mode must be "reduced", "complete" or "r", got ${JSON.stringify(mode)}`);
   }

@@ -58,9 +58,9 @@ const asRow = (s: Tensor): Tensor => reshapeRaw(s, [...s.shape.slice(0, -1), 1, 
 export function svd(a: ArrayLike, opts: SvdOptions & { computeUv: false }): Tensor;
 export function svd(a: ArrayLike, opts?: SvdOptions & { computeUv?: true }): [Tensor, Tensor, Tensor];
 export function svd(a: ArrayLike, opts?: SvdOptions): [Tensor, Tensor, Tensor] | Tensor;
-export function svd(a: ArrayLike, opts?: SvdOptions): [Tensor, Tensor, Tensor] | Tensor {
+export function svd(a: ArrayLike, opts?: SvdOptions, ...extra: undefined[]): [Tensor, Tensor, Tensor] | Tensor {
   const op = "linalg.svd";
-  const o = optionsOf(op, opts);
+  const o = optionsOf(op, opts, op, extra);
   const t = matrixOperand(op, a);
   const full = o.fullMatrices ?? true;
   if (typeof full !== "boolean") throw new ValueError(`${op}: fullMatrices must be a boolean, got ${jsonOf(full)}`);
@@ -89,9 +89,9 @@ function perMatrix(op: string, v: ArrayLike, like: Tensor): Tensor {
  * (as JAX; NumPy's `rcond` default is 1e-15).
  * @example np.linalg.pinv([[1, 0], [0, 0]]) // [[1, 0], [0, 0]]
  */
-export function pinv(a: ArrayLike, opts?: { rtol?: ArrayLike }): Tensor {
+export function pinv(a: ArrayLike, opts?: { rtol?: ArrayLike }, ...extra: undefined[]): Tensor {
   const op = "linalg.pinv";
-  const o = optionsOf(op, opts);
+  const o = optionsOf(op, opts, op, extra);
   const t = matrixOperand(op, a);
   const [m, n] = t.shape.slice(-2) as [number, number];
   if (m === 0 || n === 0) return fullRaw([...t.shape.slice(0, -2), n, m], 0, t.dtype);
@@ -116,9 +116,9 @@ export function pinv(a: ArrayLike, opts?: { rtol?: ArrayLike }): Tensor {
  * @example
  * const [x, res, rank] = np.linalg.lstsq([[1, 0], [0, 1], [1, 1]], [1, 2, 2]); // x ≈ [0.667, 1.667], res [0.333], rank 2
  */
-export function lstsq(a: ArrayLike, b: ArrayLike, opts?: { rcond?: number | null }): [Tensor, Tensor, Tensor, Tensor] {
+export function lstsq(a: ArrayLike, b: ArrayLike, opts?: { rcond?: number | null }, ...extra: undefined[]): [Tensor, Tensor, Tensor, Tensor] {
   const op = "linalg.lstsq";
-  const o = optionsOf(op, opts);
+  const o = optionsOf(op, opts, op, extra);
   const ta = matrixOperand(op, a);
   const tb0 = asTensor(b, op);
   if (ta.ndim !== 2) throw new ShapeError(`${op}: a must be 2-D [m, n], got shape ${fmtShape(ta.shape)}`);
@@ -157,9 +157,9 @@ export function lstsq(a: ArrayLike, b: ArrayLike, opts?: { rcond?: number | null
  * np.linalg.matrixRank([[1, 2], [2, 4]])          // 1
  * np.linalg.matrixRank(np.eye(3), { tol: 0.5 })   // 3
  */
-export function matrixRank(a: ArrayLike, opts?: { rtol?: ArrayLike; tol?: ArrayLike }): Tensor {
+export function matrixRank(a: ArrayLike, opts?: { rtol?: ArrayLike; tol?: ArrayLike }, ...extra: undefined[]): Tensor {
   const op = "linalg.matrixRank";
-  const o = optionsOf(op, opts);
+  const o = optionsOf(op, opts, op, extra);
   const t0 = asTensor(a, op);
   if (t0.ndim < 2) {
     const nz = apply("ne", [t0, fullRaw(t0.shape, 0, t0.dtype)], {});

@@ -11,6 +11,7 @@ import { eigh, eigvalsh } from "./linalg-eigh.js";
 import { qr } from "./linalg-qr.js";
 import { matrixNormOf, norm, vectorNormOf } from "./norm.js";
 import { lstsq, matrixRank, pinv, svd, svdvals } from "./linalg-svd.js";
+import { noExtraArgs } from "./positional.js";
 import { apply, broadcastRaw, reshapeRaw } from "./util.js";
 
 export { einsum, type Sublabel } from "./einsum.js";
@@ -33,7 +34,8 @@ function batchShape(op: string, a: Shape, b: Shape, batchA: Shape, batchB: Shape
  * np.matmul(np.ones([8, 2, 3]), np.ones([3, 4])).shape  // [8, 2, 4]
  * np.matmul([1, 2], [3, 4])                 // 11 (shape [])
  */
-export function matmul(a: ArrayLike, b: ArrayLike): Tensor {
+export function matmul(a: ArrayLike, b: ArrayLike, ...extra: undefined[]): Tensor {
+  noExtraArgs("matmul", 2, extra);
   const [ta, tb] = promotedPair("matmul", a, b);
   if (ta.ndim === 0 || tb.ndim === 0) {
     throw new ShapeError(`matmul: operands need at least one dimension, got shapes ${fmtShape(ta.shape)} and ${fmtShape(tb.shape)}; use multiply for scalars`);
@@ -112,7 +114,8 @@ export function tensordot(a: ArrayLike, b: ArrayLike, axes: Axes = 2): Tensor {
  * np.dot([[1, 2], [3, 4]], [1, 1])                 // [3, 7]
  * np.dot(np.ones([2, 3, 4]), np.ones([5, 4, 6])).shape  // [2, 3, 5, 6]
  */
-export function dot(a: ArrayLike, b: ArrayLike): Tensor {
+export function dot(a: ArrayLike, b: ArrayLike, ...extra: undefined[]): Tensor {
+  noExtraArgs("dot", 2, extra);
   const [ta, tb] = promotedPair("dot", a, b);
   if (ta.ndim === 0 || tb.ndim === 0) {
     const shape = broadcastShapes("dot", ta.shape, tb.shape);
@@ -125,7 +128,8 @@ export function dot(a: ArrayLike, b: ArrayLike): Tensor {
  * Flattens both operands and returns the sum of their products (a scalar); sizes must match.
  * @example np.vdot([[1, 2], [3, 4]], [[1, 0], [0, 1]]) // 5
  */
-export function vdot(a: ArrayLike, b: ArrayLike): Tensor {
+export function vdot(a: ArrayLike, b: ArrayLike, ...extra: undefined[]): Tensor {
+  noExtraArgs("vdot", 2, extra);
   const [ta, tb] = promotedPair("vdot", a, b);
   if (ta.size !== tb.size) {
     throw new ShapeError(`vdot: operands must have the same number of elements, got shapes ${fmtShape(ta.shape)} (size ${ta.size}) and ${fmtShape(tb.shape)} (size ${tb.size})`);
@@ -137,7 +141,8 @@ export function vdot(a: ArrayLike, b: ArrayLike): Tensor {
  * Outer product of the flattened operands: `out[i, j] = a[i] * b[j]` (elementwise, no matmul).
  * @example np.outer([1, 2], [3, 4, 5]) // [[3, 4, 5], [6, 8, 10]]
  */
-export function outer(a: ArrayLike, b: ArrayLike): Tensor {
+export function outer(a: ArrayLike, b: ArrayLike, ...extra: undefined[]): Tensor {
+  noExtraArgs("outer", 2, extra);
   const [ta, tb] = promotedPair("outer", a, b);
   const shape = [ta.size, tb.size];
   return productRaw(broadcastRaw(reshapeRaw(ta, [ta.size, 1]), shape), broadcastRaw(reshapeRaw(tb, [1, tb.size]), shape));
@@ -161,7 +166,8 @@ function oneSquare(op: string, a: ArrayLike): Tensor {
   return t;
 }
 
-function slogdet(a: ArrayLike): [Tensor, Tensor] {
+function slogdet(a: ArrayLike, ...extra: undefined[]): [Tensor, Tensor] {
+  noExtraArgs("linalg.slogdet", 1, extra);
   const t = oneSquare("linalg.slogdet", a);
   return [apply("detSign", [t], {}), apply("logAbsDet", [t], {})];
 }
@@ -190,8 +196,9 @@ function chainOrder(dims: readonly number[]): number[][] {
   return split;
 }
 
-function multiDot(arrays: readonly ArrayLike[]): Tensor {
+function multiDot(arrays: readonly ArrayLike[], ...extra: undefined[]): Tensor {
   const op = "linalg.multiDot";
+  noExtraArgs(op, 1, extra);
   if (!Array.isArray(arrays) || arrays.length < 2) {
     throw new ValueError(`${op}: expected an array of at least 2 arrays, got ${Array.isArray(arrays) ? arrays.length : typeof arrays}`);
   }
@@ -215,8 +222,9 @@ function multiDot(arrays: readonly ArrayLike[]): Tensor {
   return reshapeRaw(out, shape);
 }
 
-function matrixPower(a: ArrayLike, n: number): Tensor {
+function matrixPower(a: ArrayLike, n: number, ...extra: undefined[]): Tensor {
   const op = "linalg.matrixPower";
+  noExtraArgs(op, 2, extra);
   if (typeof n !== "number" || !Number.isSafeInteger(n)) throw new ValueError(`${op}: n must be an integer, got ${jsonOf(n)}`);
   const [t0] = promotedPair(op, a, a);
   const t = t0 as Tensor;
@@ -243,8 +251,9 @@ export const linalg = {
    * only a 1-D `b` is a vector). Float inputs only. A singular `a` gives inf/NaN, not an error.
    * @example np.linalg.solve([[3, 1], [1, 2]], [9, 8]) // [2, 3]
    */
-  solve(a: ArrayLike, b: ArrayLike): Tensor {
+  solve(a: ArrayLike, b: ArrayLike, ...extra: undefined[]): Tensor {
     const op = "linalg.solve";
+    noExtraArgs(op, 2, extra);
     const [ta, tb] = promotedFloat(op, [a, b]) as [Tensor, Tensor];
     const n = squareSize(op, ta);
     const vector = tb.ndim === 1;
@@ -262,7 +271,8 @@ export const linalg = {
    * Inverse of a (batch of) square float matrices, as `solve(a, eye(n))`.
    * @example np.linalg.inv([[4, 7], [2, 6]]) // [[0.6, -0.7], [-0.2, 0.4]]
    */
-  inv(a: ArrayLike): Tensor {
+  inv(a: ArrayLike, ...extra: undefined[]): Tensor {
+    noExtraArgs("linalg.inv", 1, extra);
     const t = oneSquare("linalg.inv", a);
     const eye = broadcastRaw(eyeRaw(t.shape[t.ndim - 1]!, t.dtype), t.shape);
     return apply("solve", [t, eye], {});
@@ -272,7 +282,8 @@ export const linalg = {
    * Determinant over the last two axes, as `sign * exp(logAbsDet)` (so it is 0 for a singular matrix).
    * @example np.linalg.det([[1, 2], [3, 4]]) // -2
    */
-  det(a: ArrayLike): Tensor {
+  det(a: ArrayLike, ...extra: undefined[]): Tensor {
+    noExtraArgs("linalg.det", 1, extra);
     const [sign, logAbs] = slogdet(a);
     return apply("mul", [sign, apply("exp", [logAbs], {})], {});
   },
@@ -290,7 +301,8 @@ export const linalg = {
    * gives NaN (as JAX), not an error.
    * @example np.linalg.cholesky([[4, 2], [2, 3]]) // [[2, 0], [1, 1.414...]]
    */
-  cholesky(a: ArrayLike): Tensor {
+  cholesky(a: ArrayLike, ...extra: undefined[]): Tensor {
+    noExtraArgs("linalg.cholesky", 1, extra);
     return apply("cholesky", [oneSquare("linalg.cholesky", a)], {});
   },
 

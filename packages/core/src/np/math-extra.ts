@@ -224,8 +224,8 @@ export interface NanToNumOptions {
  * @example np.nanToNum([NaN, Infinity, -Infinity, 1]) // [0, 3.4028235e38, -3.4028235e38, 1]
  * @example np.nanToNum([NaN, Infinity], { nan: -1, posinf: 9 }) // [-1, 9]
  */
-export function nanToNum(x: ArrayLike, options?: NanToNumOptions): Tensor {
-  const opts = optionsOf("nanToNum", options);
+export function nanToNum(x: ArrayLike, options?: NanToNumOptions, ...extra: undefined[]): Tensor {
+  const opts = optionsOf("nanToNum", options, "nanToNum", extra);
   const t = asTensor(x, "nanToNum");
   for (const k of ["nan", "posinf", "neginf"] as const) {
     if (opts[k] !== undefined && typeof opts[k] !== "number") throw new ValueError(`nanToNum: ${k} must be a number, got ${describeValue(opts[k])}`);
@@ -520,8 +520,8 @@ export function cumprod(x: ArrayLike, ...args: Positional<"cumprod", CumulativeO
 /**
  * Cumulative sum treating NaN as 0. @example np.nancumsum([1, NaN, 2]) // [1, 1, 3]
  */
-export function nancumsum(x: ArrayLike, options?: CumulativeOptions): Tensor {
-  return cumsum(zeroNans(x, "nancumsum"), optionsOf("nancumsum", options));
+export function nancumsum(x: ArrayLike, options?: CumulativeOptions, ...extra: undefined[]): Tensor {
+  return cumsum(zeroNans(x, "nancumsum"), optionsOf("nancumsum", options, "nancumsum", extra));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -533,8 +533,8 @@ export function nancumsum(x: ArrayLike, options?: CumulativeOptions): Tensor {
  * @example np.arrayEqual([1, 2], [1, 2]) // true
  * @example np.arrayEqual([1, NaN], [1, NaN], { equalNan: true }) // true
  */
-export function arrayEqual(a: ArrayLike, b: ArrayLike, options?: { equalNan?: boolean; /** jax-js's spelling of equalNan. */ equalNaN?: boolean }): Tensor {
-  const opts = optionsOf("arrayEqual", options);
+export function arrayEqual(a: ArrayLike, b: ArrayLike, options?: { equalNan?: boolean; /** jax-js's spelling of equalNan. */ equalNaN?: boolean }, ...extra: undefined[]): Tensor {
+  const opts = optionsOf("arrayEqual", options, "arrayEqual", extra);
   const x = asTensor(a, "arrayEqual"), y = asTensor(b, "arrayEqual");
   if (!shapeEq(x.shape, y.shape)) return fullRaw([], 0, "bool");
   let eq = equal(x, y);
@@ -578,8 +578,8 @@ export interface IsCloseOptions {
  * are close only to themselves, NaN to nothing unless `equalNan`.
  * @example np.isclose([1, 1e-9, Infinity], [1.000001, 0, Infinity]) // [true, true, true]
  */
-export function isclose(a: ArrayLike, b: ArrayLike, options?: IsCloseOptions): Tensor {
-  const opts = optionsOf("isclose", options);
+export function isclose(a: ArrayLike, b: ArrayLike, options?: IsCloseOptions, ...extra: undefined[]): Tensor {
+  const opts = optionsOf("isclose", options, "isclose", extra);
   const rtol = opts.rtol ?? 1e-5, atol = opts.atol ?? 1e-8;
   if (typeof rtol !== "number" || typeof atol !== "number") throw new ValueError(`isclose: rtol and atol must be numbers`);
   const [x, y] = floatPair("isclose", a, b);
@@ -592,8 +592,8 @@ export function isclose(a: ArrayLike, b: ArrayLike, options?: IsCloseOptions): T
  * Whether every element pair is `isclose`, as a 0-d bool Tensor.
  * @example np.allclose([1, 2], [1, 2.00001]) // true
  */
-export function allclose(a: ArrayLike, b: ArrayLike, options?: IsCloseOptions): Tensor {
-  return all(isclose(a, b, optionsOf("allclose", options)));
+export function allclose(a: ArrayLike, b: ArrayLike, options?: IsCloseOptions, ...extra: undefined[]): Tensor {
+  return all(isclose(a, b, optionsOf("allclose", options, "allclose", extra)));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -215,8 +215,8 @@ export interface CrossOptions {
  * @example np.cross([1, 0, 0], [0, 1, 0]) // [0, 0, 1]
  * @example np.cross([1, 2], [3, 4]) // -2
  */
-export function cross(a: ArrayLike, b: ArrayLike, opts: CrossOptions = {}): Tensor {
-  opts = optionsOf("cross", opts);
+export function cross(a: ArrayLike, b: ArrayLike, opts: CrossOptions = {}, ...extra: undefined[]): Tensor {
+  opts = optionsOf("cross", opts, "cross", extra);
   const [ta, tb] = [asTensor(a, "cross"), asTensor(b, "cross")];
   atLeast("cross", ta, 1);
   atLeast("cross", tb, 1);

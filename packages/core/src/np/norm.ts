@@ -79,9 +79,9 @@ function matrixNorm(x: Tensor, row: number, col: number, ord: number | "fro" | "
  * np.linalg.norm([[3, 0], [0, -4]], { ord: 2 })     // 4 (largest singular value)
  * np.linalg.norm([[1, 2], [3, 4]], { ord: "fro", axis: [0, 1], keepdims: true })  // [[5.477...]]
  */
-export function norm(x: ArrayLike, opts?: NormOptions): Tensor {
+export function norm(x: ArrayLike, opts?: NormOptions, ...extra: undefined[]): Tensor {
   const t0 = asTensor(x, OP);
-  opts = optionsOf(OP, opts);
+  opts = optionsOf(OP, opts, OP, extra);
   const t = isFloat(t0.dtype) ? t0 : astypeRaw(t0, "float32");
   const ord = opts.ord ?? null;
   const rank = t.ndim;
@@ -124,10 +124,10 @@ export interface VectorNormOptions {
  * np.linalg.vectorNorm([[3, 4], [0, 0]])              // 5
  * np.linalg.vectorNorm([[1, -2], [3, 4]], { ord: 1, axis: 1 }) // [3, 7]
  */
-export function vectorNormOf(x: ArrayLike, opts?: VectorNormOptions): Tensor {
+export function vectorNormOf(x: ArrayLike, opts?: VectorNormOptions, ...extra: undefined[]): Tensor {
   const op = "linalg.vectorNorm";
   const t0 = asTensor(x, op);
-  opts = optionsOf(op, opts);
+  opts = optionsOf(op, opts, op, extra);
   const t = isFloat(t0.dtype) ? t0 : astypeRaw(t0, "float32");
   const rank = t.ndim;
   const axes = opts.axis === undefined || opts.axis === null
@@ -154,10 +154,10 @@ export interface MatrixNormOptions {
  * `jax.numpy.linalg.matrix_norm`.
  * @example np.linalg.matrixNorm([[[1, 2], [3, 4]], [[0, 0], [0, 1]]]) // [5.477..., 1]
  */
-export function matrixNormOf(x: ArrayLike, opts?: MatrixNormOptions): Tensor {
+export function matrixNormOf(x: ArrayLike, opts?: MatrixNormOptions, ...extra: undefined[]): Tensor {
   const op = "linalg.matrixNorm";
   const t0 = asTensor(x, op);
-  opts = optionsOf(op, opts);
+  opts = optionsOf(op, opts, op, extra);
   if (t0.ndim < 2) throw new ValueError(`${op}: expected a (batch of) matrices [..., m, n], got shape ${fmtShape(t0.shape)}`);
   return norm(t0, { ord: opts.ord ?? "fro", axis: [-2, -1], keepdims: opts.keepdims ?? false });
 }

@@ -73,16 +73,16 @@ export function atleast3d(...xs: ArrayLike[]): Tensor | Tensor[] {
  * An array of the given shape; as in JAX (which has no uninitialised memory) it is zeros.
  * @example np.empty([2, 2]) // [[0, 0], [0, 0]]
  */
-export function empty(shape: readonly number[], opts: DTypeOption = {}): Tensor {
-  return zeros(shape, optionsOf("empty", opts));
+export function empty(shape: readonly number[], opts: DTypeOption = {}, ...extra: undefined[]): Tensor {
+  return zeros(shape, optionsOf("empty", opts, "empty", extra));
 }
 
 /**
  * The n×n identity matrix, `eye(n)`.
  * @example np.identity(2, { dtype: "int32" }) // [[1, 0], [0, 1]]
  */
-export function identity(n: number, opts: DTypeOption = {}): Tensor {
-  return eye(n, optionsOf("identity", opts));
+export function identity(n: number, opts: DTypeOption = {}, ...extra: undefined[]): Tensor {
+  return eye(n, optionsOf("identity", opts, "identity", extra));
 }
 
 /**
@@ -131,8 +131,8 @@ export interface NonzeroOptions {
 }
 
 /** The flat int32 positions of `t`'s nonzeros in `size` slots (padding reads 0), which slots are real, and the fill. */
-function nonzeroFlat(op: "flatnonzero" | "nonzero" | "argwhere", t: Tensor, options: NonzeroOptions | undefined): { pos: Tensor; real: Tensor; fill: number } {
-  const opts = optionsOf(op, options);
+function nonzeroFlat(op: "flatnonzero" | "nonzero" | "argwhere", t: Tensor, options: NonzeroOptions | undefined, ...extra: undefined[]): { pos: Tensor; real: Tensor; fill: number } {
+  const opts = optionsOf(op, options, op, extra);
   const fill = opts.fillValue === undefined ? 0 : checkInt(op, "fillValue", opts.fillValue);
   const n = t.size;
   const mask = notEqual(reshapeRaw(t, [n]), 0);
@@ -254,9 +254,9 @@ export interface RavelMultiIndexOptions {
  * Flat (row-major) int32 indices of coordinates `multiIndex` (one integer array per axis of `dims`).
  * @example np.ravelMultiIndex([[1, 0], [2, 1]], [2, 3]) // [5, 1]
  */
-export function ravelMultiIndex(multiIndex: readonly ArrayLike[], dims: readonly number[], options?: RavelMultiIndexOptions): Tensor {
+export function ravelMultiIndex(multiIndex: readonly ArrayLike[], dims: readonly number[], options?: RavelMultiIndexOptions, ...extra: undefined[]): Tensor {
   const op = "ravelMultiIndex";
-  const mode = optionsOf(op, options).mode ?? "raise";
+  const mode = optionsOf(op, options, op, extra).mode ?? "raise";
   if (mode !== "raise" && mode !== "wrap" && mode !== "clip") throw new ValueError(`${op}: mode must be "raise", "wrap" or "clip", got ${describeValue(mode)}`);
   checkShape(op, dims);
   if (!Array.isArray(multiIndex) || multiIndex.length !== dims.length) {
@@ -315,8 +315,8 @@ export interface NanArgOptions {
   keepdims?: boolean;
 }
 
-function nanArg(op: "nanargmax" | "nanargmin", x: ArrayLike, options: NanArgOptions | undefined): Tensor {
-  const opts = optionsOf(op, options);
+function nanArg(op: "nanargmax" | "nanargmin", x: ArrayLike, options: NanArgOptions | undefined, ...extra: undefined[]): Tensor {
+  const opts = optionsOf(op, options, op, extra);
   const t = asTensor(x, op);
   const arg = op === "nanargmax" ? argmax : argmin;
   if (!isFloat(t.dtype)) return arg(t, opts);
@@ -346,9 +346,9 @@ export function nanargmin(x: ArrayLike, options?: NanArgOptions): Tensor {
  * Cumulative product treating NaN as 1 (mirrors `nancumsum`).
  * @example np.nancumprod([2, NaN, 3]) // [2, 2, 6]
  */
-export function nancumprod(x: ArrayLike, options?: CumulativeOptions): Tensor {
+export function nancumprod(x: ArrayLike, options?: CumulativeOptions, ...extra: undefined[]): Tensor {
   const t = asTensor(x, "nancumprod");
-  return cumprod(isFloat(t.dtype) ? where(isnan(t), 1, t) : t, optionsOf("nancumprod", options));
+  return cumprod(isFloat(t.dtype) ? where(isnan(t), 1, t) : t, optionsOf("nancumprod", options, "nancumprod", extra));
 }
 
 /** Options of {@link interp}. */
@@ -368,9 +368,9 @@ export interface InterpOptions {
  * @example np.interp([0, 1.5, 5], [1, 2, 3], [3, 2, 0]) // [3, 2.5, 0]
  * @example np.interp([-170, 190], [-180, 0, 90], [0, 4, 2], { period: 360 }) // [0.22222, 0.22222]
  */
-export function interp(x: ArrayLike, xp: ArrayLike, fp: ArrayLike, options?: InterpOptions): Tensor {
+export function interp(x: ArrayLike, xp: ArrayLike, fp: ArrayLike, options?: InterpOptions, ...extra: undefined[]): Tensor {
   const op = "interp";
-  const opts = optionsOf(op, options);
+  const opts = optionsOf(op, options, op, extra);
   const toF = (v: ArrayLike) => { const t = asTensor(v, op); return isFloat(t.dtype) ? t : astype(t, "float32"); };
   let tx = toF(x), txp = toF(xp), tfp = toF(fp);
   if (txp.ndim !== 1 || tfp.ndim !== 1 || txp.shape[0] !== tfp.shape[0]) {
@@ -435,9 +435,9 @@ export interface FillDiagonalOptions {
  * dimensions must all have the same length. Differentiable in `a` and `val`.
  * @example np.fillDiagonal(np.zeros([3, 3]), [1, 2, 3]) // [[1, 0, 0], [0, 2, 0], [0, 0, 3]]
  */
-export function fillDiagonal(a: ArrayLike, val: ArrayLike, options?: FillDiagonalOptions): Tensor {
+export function fillDiagonal(a: ArrayLike, val: ArrayLike, options?: FillDiagonalOptions, ...extra: undefined[]): Tensor {
   const op = "fillDiagonal";
-  const opts = optionsOf(op, options);
+  const opts = optionsOf(op, options, op, extra);
   const wrap = opts.wrap ?? false;
   if (typeof wrap !== "boolean") throw new ValueError(`${op}: wrap must be a boolean, got ${describeValue(wrap)}`);
   const t = asTensor(a, op);

@@ -100,8 +100,8 @@ export function heaviside(x: ArrayLike, h0: ArrayLike): Tensor {
  * Peak to peak, `max - min` over `axis`, in the input's dtype (integers wrap as NumPy's).
  * @example np.ptp([[4, 9, 2], [7, 1, 5]], { axis: 1 }) // [7, 6]
  */
-export function ptp(x: ArrayLike, options?: ReduceOptions): Tensor {
-  const opts = optionsOf("ptp", options);
+export function ptp(x: ArrayLike, options?: ReduceOptions, ...extra: undefined[]): Tensor {
+  const opts = optionsOf("ptp", options, "ptp", extra);
   const t = asTensor(x, "ptp");
   if (t.dtype === "bool") throw new DTypeError(`ptp: not defined for bool input (NumPy cannot subtract bools)`);
   return subtract(max(t, opts), min(t, opts));
@@ -111,17 +111,17 @@ export function ptp(x: ArrayLike, options?: ReduceOptions): Tensor {
  * Product ignoring NaN (NaN counts as 1); an all-NaN slice gives 1.
  * @example np.nanprod([2, NaN, 3]) // 6
  */
-export function nanprod(x: ArrayLike, options?: ReduceOptions): Tensor {
+export function nanprod(x: ArrayLike, options?: ReduceOptions, ...extra: undefined[]): Tensor {
   const t = asTensor(x, "nanprod");
-  return prod(isFloat(t.dtype) ? where(isnan(t), 1, t) : t, optionsOf("nanprod", options));
+  return prod(isFloat(t.dtype) ? where(isnan(t), 1, t) : t, optionsOf("nanprod", options, "nanprod", extra));
 }
 
 /**
  * Variance of the non-NaN elements (`ddof` as `var`); an all-NaN slice gives NaN.
  * @example np.nanvar([1, NaN, 3]) // 1
  */
-export function nanvar(x: ArrayLike, options?: VarOptions): Tensor {
-  const opts = optionsOf("nanvar", options);
+export function nanvar(x: ArrayLike, options?: VarOptions, ...extra: undefined[]): Tensor {
+  const opts = optionsOf("nanvar", options, "nanvar", extra);
   const t = asFloat(x, "nanvar");
   const nan = isnan(t);
   const keep = { axis: opts.axis, keepdims: true };
@@ -137,6 +137,6 @@ export function nanvar(x: ArrayLike, options?: VarOptions): Tensor {
  * Standard deviation of the non-NaN elements, `sqrt(nanvar)`.
  * @example np.nanstd([1, NaN, 3]) // 1
  */
-export function nanstd(x: ArrayLike, options?: VarOptions): Tensor {
-  return sqrt(nanvar(x, optionsOf("nanstd", options)));
+export function nanstd(x: ArrayLike, options?: VarOptions, ...extra: undefined[]): Tensor {
+  return sqrt(nanvar(x, optionsOf("nanstd", options, "nanstd", extra)));
 }

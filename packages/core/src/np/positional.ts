@@ -258,16 +258,61 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
+const NO_ARGS: readonly unknown[] = [];
+
+/** The left-over arguments after an options object (trailing `undefined`s are "not given"). */
+function givenArgs(rest: readonly unknown[]): readonly unknown[] {
+  let n = rest.length;
+  while (n > 0 && rest[n - 1] === undefined) n--;
+  return n === rest.length ? rest : rest.slice(0, n);
+}
+
+const leftOver = (rest: readonly unknown[]): string => rest.map((v) => (v instanceof Tensor ? "a Tensor" : jsonOf(v))).join(", ");
+
+/** `optionsOf`'s check of the arguments after the options object. */
+function noArgsAfterOptions(op: string, extra: readonly unknown[]): void {
+  const rest = givenArgs(extra);
+  if (rest.length) throw new ValueError(`${op}: takes no arguments after its options object, got ${rest.length} more: ${leftOver(rest)} left over`);
+}
+
 /**
  * An options argument, checked: absent gives `{}`; anything but a plain object (null, a number, an
  * array) is a ValueError instead of a TypeError on the first property read, and a key `name` does
  * not accept is a ValueError naming the nearest valid key. `op` names the function in errors.
+ * `extra` is what the caller passed after the options object (the function's `...extra: undefined[]`
+ * rest parameter): anything but trailing `undefined`s there is a ValueError, never ignored.
  * @example optionsOf("zeros", undefined) // {}; optionsOf("zeros", { dtpye: "int32" }) throws ValueError (did you mean 'dtype'?)
  */
-export function optionsOf<O extends object>(name: SignatureName, opts: O | undefined | null, op: string = name): O {
+export function optionsOf<O extends object>(name: SignatureName, opts: O | undefined | null, op: string = name, extra: readonly unknown[] = NO_ARGS): O {
+  if (extra.length) noArgsAfterOptions(op, extra);
   const o = optionsObject(op, opts);
   if (opts !== undefined) checkOptionKeys(name, o, op);
   return o;
+}
+
+/**
+ * Rejects arguments past the last parameter of a function (JS drops them silently; Python raises
+ * a TypeError): `rest` is what the caller passed after the `taken` parameters `op` declares. An
+ * options object there (`np.linalg.cholesky(a, { upper: true })`) is named as an unknown option;
+ * trailing `undefined`s count as not given.
+ * Call it with a rest parameter typed `undefined[]`, so TypeScript callers cannot pass a value there either.
+ * @example
+ * function cholesky(a: ArrayLike, ...extra: undefined[]) { noExtraArgs("linalg.cholesky", 1, extra); … }
+ * np.linalg.cholesky(a, { upper: true }) // throws ValueError: linalg.cholesky: unknown option 'upper'; it takes no options …
+ */
+export function noExtraArgs(op: string, taken: number, rest: readonly unknown[]): void {
+  // Trailing undefineds are "not given" (a JS wrapper forwarding an absent optional argument).
+  rest = givenArgs(rest);
+  if (rest.length === 0) return;
+  const given = taken + rest.length;
+  const counts = `takes ${taken} positional argument${taken === 1 ? "" : "s"} but ${given} were given`;
+  const first = rest[0];
+  if (isPlainObject(first)) {
+    const keys = Object.keys(first);
+    const what = keys.length ? `unknown option${keys.length === 1 ? "" : "s"} ${keys.map((k) => `'${k}'`).join(", ")}; it takes no options` : "it takes no options object";
+    throw new ValueError(`${op}: ${what} (${counts})`);
+  }
+  throw new ValueError(`${op}: ${counts}: ${leftOver(rest)} left over`);
 }
 
 /**

@@ -105,16 +105,16 @@ function quantiles(op: string, x: ArrayLike, q: number | readonly number[], o: Q
  * @example np.quantile([[1, 5], [3, 4]], [0, 1], { axis: 1 }) // [[1, 3], [5, 4]]
  * @example np.quantile([1, 2, 3, 4], 0.4, { method: "lower" }) // 2
  */
-export function quantile(x: ArrayLike, q: number | readonly number[], options: QuantileOptions = {}): Tensor {
-  return quantiles("quantile", x, q, optionsOf("quantile", options), false);
+export function quantile(x: ArrayLike, q: number | readonly number[], options: QuantileOptions = {}, ...extra: undefined[]): Tensor {
+  return quantiles("quantile", x, q, optionsOf("quantile", options, "quantile", extra), false);
 }
 
 /**
  * `quantile` with q in percent, [0, 100].
  * @example np.percentile([1, 2, 3, 4, 5], 25) // 2
  */
-export function percentile(x: ArrayLike, q: number | readonly number[], options: QuantileOptions = {}): Tensor {
-  return quantiles("percentile", x, q, optionsOf("percentile", options), false, 100);
+export function percentile(x: ArrayLike, q: number | readonly number[], options: QuantileOptions = {}, ...extra: undefined[]): Tensor {
+  return quantiles("percentile", x, q, optionsOf("percentile", options, "percentile", extra), false, 100);
 }
 
 /**
@@ -122,30 +122,30 @@ export function percentile(x: ArrayLike, q: number | readonly number[], options:
  * (the 0.5 quantile by the "midpoint" method, as JAX).
  * @example np.median([[1, 3, 2], [4, 6, 5]], { axis: 1 }) // [2, 5]
  */
-export function median(x: ArrayLike, options: Omit<QuantileOptions, "method"> = {}): Tensor {
-  return quantiles("median", x, 0.5, { ...optionsOf("median", options), method: "midpoint" }, false);
+export function median(x: ArrayLike, options: Omit<QuantileOptions, "method"> = {}, ...extra: undefined[]): Tensor {
+  return quantiles("median", x, 0.5, { ...optionsOf("median", options, "median", extra), method: "midpoint" }, false);
 }
 
 /**
  * `quantile` ignoring NaNs; a slice of NaNs only gives NaN.
  * @example np.nanquantile([1, NaN, 3], 0.5) // 2
  */
-export function nanquantile(x: ArrayLike, q: number | readonly number[], options: QuantileOptions = {}): Tensor {
-  return quantiles("nanquantile", x, q, optionsOf("nanquantile", options), true);
+export function nanquantile(x: ArrayLike, q: number | readonly number[], options: QuantileOptions = {}, ...extra: undefined[]): Tensor {
+  return quantiles("nanquantile", x, q, optionsOf("nanquantile", options, "nanquantile", extra), true);
 }
 
 /**
  * `percentile` ignoring NaNs.
  * @example np.nanpercentile([1, NaN, 3], 50) // 2
  */
-export function nanpercentile(x: ArrayLike, q: number | readonly number[], options: QuantileOptions = {}): Tensor {
-  return quantiles("nanpercentile", x, q, optionsOf("nanpercentile", options), true, 100);
+export function nanpercentile(x: ArrayLike, q: number | readonly number[], options: QuantileOptions = {}, ...extra: undefined[]): Tensor {
+  return quantiles("nanpercentile", x, q, optionsOf("nanpercentile", options, "nanpercentile", extra), true, 100);
 }
 
 /**
  * `median` ignoring NaNs.
  * @example np.nanmedian([1, NaN, 3, 4]) // 3
  */
-export function nanmedian(x: ArrayLike, options: Omit<QuantileOptions, "method"> = {}): Tensor {
-  return quantiles("nanmedian", x, 0.5, { ...optionsOf("nanmedian", options), method: "midpoint" }, true);
+export function nanmedian(x: ArrayLike, options: Omit<QuantileOptions, "method"> = {}, ...extra: undefined[]): Tensor {
+  return quantiles("nanmedian", x, 0.5, { ...optionsOf("nanmedian", options, "nanmedian", extra), method: "midpoint" }, true);
 }

@@ -48,9 +48,9 @@ function leadingZeros(t: Tensor): number {
  * np.roots([1, 0, 1]) // { re: [0, 0], im: [1, -1] }
  * np.roots([0, 1, -2], { stripZeros: false }) // { re: [2, NaN], im: [0, NaN] }
  */
-export function roots(p: ArrayLike, options?: RootsOptions): Complex {
+export function roots(p: ArrayLike, options?: RootsOptions, ...extra: undefined[]): Complex {
   const op = "roots";
-  const stripZeros = checkBool(op, "stripZeros", optionsOf(op, options).stripZeros, true);
+  const stripZeros = checkBool(op, "stripZeros", optionsOf(op, options, op, extra).stripZeros, true);
   if (isComplex(p)) throw new ValueError(`${op}: expects real coefficients, got a complex { re, im } value`);
   let t = asTensor(p, op);
   if (!isFloat(t.dtype) || t.dtype === "float16" || t.dtype === "bfloat16") t = astypeRaw(t, "float32");

@@ -72,17 +72,17 @@ export function diff(a: ArrayLike, ...args: Positional<"diff", DiffOptions>): Te
  * (`toEnd`), cast to the input's dtype.
  * @example np.ediff1d(np.array([1, 2, 4, 7]), { toBegin: -99, toEnd: [88, 99] }) // [-99, 1, 2, 3, 88, 99]
  */
-export function ediff1d(ary: ArrayLike, opts: { toEnd?: ArrayLike; toBegin?: ArrayLike } = {}): Tensor {
-  opts = optionsOf("ediff1d", opts);
+export function ediff1d(ary: ArrayLike, opts: { toEnd?: ArrayLike; toBegin?: ArrayLike } = {}, ...extra: undefined[]): Tensor {
+  opts = optionsOf("ediff1d", opts, "ediff1d", extra);
   const t = asTensor(ary, "ediff1d");
   const flat = reshapeRaw(t, [t.size]);
   const d = diff(flat);
-  const extra = (v: ArrayLike | undefined) => {
+  const end = (v: ArrayLike | undefined) => {
     if (v === undefined || v === null) return [];
     const e = asTensor(v, "ediff1d");
     return [astypeRaw(reshapeRaw(e, [e.size]), d.dtype)];
   };
-  const parts = [...extra(opts.toBegin), d, ...extra(opts.toEnd)];
+  const parts = [...end(opts.toBegin), d, ...end(opts.toEnd)];
   return parts.length === 1 ? d : concatenate(parts);
 }
 
@@ -227,8 +227,8 @@ function stackConds(ts: readonly Tensor[]): Tensor {
  * `fn(i0, i1, ...)` called once on coordinate arrays of `shape` (float32 unless `dtype`).
  * @example np.fromfunction((i, j) => i.add(j), [2, 2]) // [[0, 1], [1, 2]]
  */
-export function fromfunction<R>(fn: (...idx: Tensor[]) => R, shape: readonly number[], opts: { dtype?: DType } = {}): R {
-  opts = optionsOf("fromfunction", opts);
+export function fromfunction<R>(fn: (...idx: Tensor[]) => R, shape: readonly number[], opts: { dtype?: DType } = {}, ...extra: undefined[]): R {
+  opts = optionsOf("fromfunction", opts, "fromfunction", extra);
   if (typeof fn !== "function") throw new ValueError(`fromfunction: fn must be a function, got ${describeValue(fn)}`);
   const dtype = checkDType(opts.dtype ?? "float32", "fromfunction");
   const s = checkDims("fromfunction", shape);
@@ -249,8 +249,8 @@ function checkDims(op: string, shape: readonly number[]): number[] {
  */
 export function indices(dimensions: readonly number[], opts?: { dtype?: DType; sparse?: false }): Tensor;
 export function indices(dimensions: readonly number[], opts: { dtype?: DType; sparse: true }): Tensor[];
-export function indices(dimensions: readonly number[], opts: { dtype?: DType; sparse?: boolean } = {}): Tensor | Tensor[] {
-  opts = optionsOf("indices", opts);
+export function indices(dimensions: readonly number[], opts: { dtype?: DType; sparse?: boolean } = {}, ...extra: undefined[]): Tensor | Tensor[] {
+  opts = optionsOf("indices", opts, "indices", extra);
   const s = checkDims("indices", dimensions);
   const dtype = checkDType(opts.dtype ?? "int32", "indices");
   if (opts.sparse) return s.map((d, i) => iota(s.map((e, j) => (j === i ? d : 1)), i, dtype));

@@ -269,8 +269,8 @@ type PadWidth = number | readonly (readonly [number, number])[] | readonly [numb
  * on every axis) or `pad(x, [[1, 2], [0, 1]])` (per axis).
  * @example np.pad(np.array([1, 2]), [1, 2], { constantValues: 9 }) // [9, 1, 2, 9, 9]
  */
-export function pad(x: ArrayLike, padWidth: PadWidth, opts: { constantValues?: number } = {}): Tensor {
-  opts = optionsOf("pad", opts);
+export function pad(x: ArrayLike, padWidth: PadWidth, opts: { constantValues?: number } = {}, ...extra: undefined[]): Tensor {
+  opts = optionsOf("pad", opts, "pad", extra);
   const t = asTensor(x, "pad");
   const widths = padWidths(padWidth, t.ndim);
   const value = opts.constantValues ?? 0;

@@ -186,8 +186,8 @@ export function correlate(a: ArrayLike, v: ArrayLike, ...args: Positional<"corre
  * compared after promotion, NaN never matches). `invert` negates the result.
  * @example np.isin([1, 2, 3, 4], [2, 4]) // [false, true, false, true]
  */
-export function isin(element: ArrayLike, testElements: ArrayLike, options?: { invert?: boolean }): Tensor {
-  const opts = optionsOf("isin", options);
+export function isin(element: ArrayLike, testElements: ArrayLike, options?: { invert?: boolean }, ...extra: undefined[]): Tensor {
+  const opts = optionsOf("isin", options, "isin", extra);
   const e = asTensor(element, "isin");
   const t = asTensor(testElements, "isin");
   const flat = reshapeRaw(t, [t.size]);
@@ -207,8 +207,8 @@ export interface BincountOptions {
  * `length` is required and static (JAX's rule); values outside [0, length) are dropped.
  * @example np.bincount([0, 1, 1, 3], { length: 5 }) // [1, 2, 0, 1, 0]
  */
-export function bincount(x: ArrayLike, options: BincountOptions): Tensor {
-  const opts = optionsOf("bincount", options);
+export function bincount(x: ArrayLike, options: BincountOptions, ...extra: undefined[]): Tensor {
+  const opts = optionsOf("bincount", options, "bincount", extra);
   if (opts === undefined || opts === null || opts.length === undefined) throw new ValueError(`bincount: options.length is required (the output size must be static)`);
   const length = checkInt("bincount", "length", opts.length, 0);
   const t = asTensor(x, "bincount");
@@ -242,8 +242,8 @@ export interface HistogramOptions {
  * range and NaN are not counted. Counts are int32 (weights' dtype with weights).
  * @example np.histogram([1, 2, 1], { bins: 3, range: [0, 3] }) // [[0, 2, 1], [0, 1, 2, 3]]
  */
-export function histogram(a: ArrayLike, options: HistogramOptions): [Tensor, Tensor] {
-  const opts = optionsOf("histogram", options);
+export function histogram(a: ArrayLike, options: HistogramOptions, ...extra: undefined[]): [Tensor, Tensor] {
+  const opts = optionsOf("histogram", options, "histogram", extra);
   if (opts === undefined || opts === null) throw new ValueError(`histogram: options { bins, range } are required`);
   const bins = checkInt("histogram", "bins", opts.bins, 1);
   const range = opts.range;

@@ -259,6 +259,8 @@ export const SIGNATURES = {
   checkpoint: ["policy"],
   jit: ["staticArgnums", "donateArgnums", "backend"],
   jvp: ["hasAux"],
+  vjp: ["hasAux"],
+  linearize: ["hasAux"],
   scan: ["length", "reverse"],
   // ------------------------------------------------------------------ nn
   "init.Constant.call": ["dtype"],

@@ -74,8 +74,8 @@ export function argsort(a: ArrayLike, ...args: Positional<"argsort", SortOptions
  * @example
  * np.lexsort([[1, 5, 1, 4], [9, 4, 0, 4]]); // [2, 3, 1, 0]: by the second key, then the first
  */
-export function lexsort(keys: readonly ArrayLike[] | Tensor, options?: { axis?: number }): Tensor {
-  const opts = optionsOf("lexsort", options);
+export function lexsort(keys: readonly ArrayLike[] | Tensor, options?: { axis?: number }, ...extra: undefined[]): Tensor {
+  const opts = optionsOf("lexsort", options, "lexsort", extra);
   let ks: Tensor[];
   if (keys instanceof Tensor) {
     if (keys.ndim === 0) throw new ShapeError(`lexsort: keys must have at least one dimension, got a 0-d array`);
@@ -103,8 +103,8 @@ export function lexsort(keys: readonly ArrayLike[] | Tensor, options?: { axis?: 
  * @example
  * np.partition([3, 4, 1, 2], 1); // [1, 2, 3, 4] (element 1 is 2; [1] before, [3, 4] after)
  */
-export function partition(a: ArrayLike, kth: number, options?: { axis?: number }): Tensor {
-  const opts = optionsOf("partition", options);
+export function partition(a: ArrayLike, kth: number, options?: { axis?: number }, ...extra: undefined[]): Tensor {
+  const opts = optionsOf("partition", options, "partition", extra);
   const { t, axis } = sortInput("partition", a, opts.axis ?? -1);
   checkKth("partition", kth, t.shape[axis]!);
   return new Tensor(sortOperands([t], axis, 1)[0]!.node, t.weak);
@@ -116,8 +116,8 @@ export function partition(a: ArrayLike, kth: number, options?: { axis?: number }
  * @example
  * np.argpartition([3, 4, 1, 2], 1); // [2, 3, 0, 1]
  */
-export function argpartition(a: ArrayLike, kth: number, options?: { axis?: number }): Tensor {
-  const opts = optionsOf("argpartition", options);
+export function argpartition(a: ArrayLike, kth: number, options?: { axis?: number }, ...extra: undefined[]): Tensor {
+  const opts = optionsOf("argpartition", options, "argpartition", extra);
   const { t, axis } = sortInput("argpartition", a, opts.axis ?? -1);
   checkKth("argpartition", kth, t.shape[axis]!);
   return sortWithIndices(t, axis, false)[1];
@@ -144,8 +144,8 @@ function lessInSortOrder(a: Tensor, b: Tensor): Tensor {
  * np.searchsorted([1, 2, 2, 3], [2, 0, 5]);                     // [1, 0, 4]
  * np.searchsorted([1, 2, 2, 3], [2, 0, 5], { side: "right" });  // [3, 0, 4]
  */
-export function searchsorted(a: ArrayLike, v: ArrayLike, options?: { side?: "left" | "right" }): Tensor {
-  const opts = optionsOf("searchsorted", options);
+export function searchsorted(a: ArrayLike, v: ArrayLike, options?: { side?: "left" | "right" }, ...extra: undefined[]): Tensor {
+  const opts = optionsOf("searchsorted", options, "searchsorted", extra);
   const side = opts.side ?? "left";
   if (side !== "left" && side !== "right") throw new ValueError(`searchsorted: side must be "left" or "right", got ${describeValue(side)}`);
   const sa = asTensor(a, "searchsorted"), sv = asTensor(v, "searchsorted");
@@ -196,8 +196,8 @@ type NoExtras = { returnIndex?: false; returnInverse?: false; returnCounts?: fal
  */
 export function unique(a: ArrayLike, options?: UniqueOptions & NoExtras): Tensor;
 export function unique(a: ArrayLike, options: UniqueOptions): Tensor[];
-export function unique(a: ArrayLike, options?: UniqueOptions): Tensor | Tensor[] {
-  const opts = optionsOf("unique", options);
+export function unique(a: ArrayLike, options?: UniqueOptions, ...extra: undefined[]): Tensor | Tensor[] {
+  const opts = optionsOf("unique", options, "unique", extra);
   const t0 = asTensor(a, "unique");
   const flat = reshapeRaw(t0, [t0.size]);
   const equalNan = opts.equalNan ?? true;

@@ -165,7 +165,7 @@ function checkIntRange(op: string, v: number, dt: "int32" | "uint8" | "uint32"):
   }
 }
 
-export { checkKeysIn, checkOptionKeys, optionsObject, optionsOf, positionalOptions, isPlainObject, type Positional, type SignatureName } from "./positional.js";
+export { checkKeysIn, checkOptionKeys, nearestKey, noExtraArgs, optionsObject, optionsOf, positionalOptions, isPlainObject, type Positional, type SignatureName } from "./positional.js";
 
 /**
  * The most arrays one call may return as a list (`split`, `arraySplit`, `unstack`…): each is a

@@ -94,10 +94,10 @@ export class Dataset<K extends string = string> {
    * not divide the length, unless `dropRemainder`.
    * @example for (const { x, y } of ds.batch(64, { dropRemainder: true })) step(x, y);
    */
-  batch(size: number, opts: BatchOptions = {}): Batches<K> {
+  batch(size: number, opts: BatchOptions = {}, ...extra: undefined[]): Batches<K> {
     const op = "Dataset.batch";
     if (!Number.isSafeInteger(size) || size < 1) throw new ValueError(`${op}: the batch size must be a positive integer, got ${describeValue(size)}`);
-    opts = npUtil.optionsOf(op, opts);
+    opts = npUtil.optionsOf(op, opts, op, extra);
     const drop = opts.dropRemainder ?? false;
     if (typeof drop !== "boolean") throw new ValueError(`${op}: dropRemainder must be a boolean, got ${describeValue(drop)}`);
     return new Batches(this.#source, this.#key, size, drop);

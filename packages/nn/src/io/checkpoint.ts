@@ -73,9 +73,9 @@ function checkMetadata(m: unknown, who: string): Record<string, string> {
  * const bytes = await nn.toSafetensorsBytes(model, { metadata: { epoch: "3" } });
  * const url = URL.createObjectURL(new Blob([bytes])); // a download link in a browser
  */
-export async function toSafetensorsBytes(target: CheckpointTarget, opts: SaveSafetensorsOptions = {}): Promise<Uint8Array> {
+export async function toSafetensorsBytes(target: CheckpointTarget, opts: SaveSafetensorsOptions = {}, ...extra: undefined[]): Promise<Uint8Array> {
   const who = "toSafetensorsBytes";
-  opts = npUtil.optionsOf(who, opts);
+  opts = npUtil.optionsOf(who, opts, who, extra);
   const metadata = checkMetadata(opts.metadata, who);
   const named = namedLeaves(collectStates(target, opts.filter, who), who);
   const tensors = await Promise.all(
@@ -123,9 +123,9 @@ const fmt = (shape: readonly number[]) => `[${shape.join(", ")}]`;
  * mismatch, `ValueError`/`DTypeError` for a bad file) and no State changes.
  * @example nn.fromSafetensorsBytes(model, new Uint8Array(await file.arrayBuffer()));
  */
-export function fromSafetensorsBytes(target: CheckpointTarget, bytes: Uint8Array | ArrayBuffer, opts: LoadSafetensorsOptions = {}): void {
+export function fromSafetensorsBytes(target: CheckpointTarget, bytes: Uint8Array | ArrayBuffer, opts: LoadSafetensorsOptions = {}, ...extraArgs: undefined[]): void {
   const who = "fromSafetensorsBytes";
-  opts = npUtil.optionsOf(who, opts);
+  opts = npUtil.optionsOf(who, opts, who, extraArgs);
   const states = collectStates(target, opts.filter, who);
   const data = asBytes(bytes, who);
   const header = parseSafetensorsHeader(data);

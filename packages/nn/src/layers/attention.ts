@@ -109,8 +109,8 @@ function combine(probs: Tensor, c: Checked): Tensor {
  * nn.dotProductAttention(q, k, v).shape;                       // [2, 5, 4, 8]
  * nn.dotProductAttention(q, q, q, { isCausal: true }).shape;   // [2, 5, 4, 8]
  */
-export function dotProductAttention(query: ArrayLike, key: ArrayLike, value: ArrayLike, opts: AttentionOptions = {}): Tensor {
-  opts = npUtil.optionsOf("dotProductAttention", opts);
+export function dotProductAttention(query: ArrayLike, key: ArrayLike, value: ArrayLike, opts: AttentionOptions = {}, ...extra: undefined[]): Tensor {
+  opts = npUtil.optionsOf("dotProductAttention", opts, "dotProductAttention", extra);
   const { probs, c } = attentionWeights("dotProductAttention", query, key, value, opts);
   return combine(probs, c);
 }
@@ -160,9 +160,9 @@ export class MultiHeadAttention extends Module {
   readonly headDim: number;
   private readonly who: string;
 
-  constructor(readonly features: number, readonly numHeads: number, opts: MultiHeadAttentionOptions = {}) {
+  constructor(readonly features: number, readonly numHeads: number, opts: MultiHeadAttentionOptions = {}, ...extra: undefined[]) {
     super();
-    opts = npUtil.optionsOf("MultiHeadAttention", opts);
+    opts = npUtil.optionsOf("MultiHeadAttention", opts, "MultiHeadAttention", extra);
     const qkv = opts.qkvFeatures ?? features, kv = opts.kvFeatures ?? features, out = opts.outFeatures ?? features;
     for (const [n, v] of [["features", features], ["numHeads", numHeads], ["qkvFeatures", qkv], ["kvFeatures", kv], ["outFeatures", out]] as const) {
       if (!Number.isInteger(v) || v < 1) throw new ValueError(`MultiHeadAttention: ${n} must be a positive integer, got ${describeValue(v)}`);
@@ -183,8 +183,8 @@ export class MultiHeadAttention extends Module {
    * query `[batch, T, features]` (or `[T, features]`), key and value `[batch, S, kvFeatures]`
    * (key defaults to query, value to key) → `[batch, T, outFeatures]`.
    */
-  call(query: ArrayLike, key?: ArrayLike, value?: ArrayLike, opts: MultiHeadAttentionCallOptions = {}): Tensor {
-    opts = npUtil.optionsOf("MultiHeadAttention.call", opts, this.who);
+  call(query: ArrayLike, key?: ArrayLike, value?: ArrayLike, opts: MultiHeadAttentionCallOptions = {}, ...extra: undefined[]): Tensor {
+    opts = npUtil.optionsOf("MultiHeadAttention.call", opts, this.who, extra);
     const q = toFloat(query, this.who);
     const k = key === undefined ? q : toFloat(key, this.who);
     const v = value === undefined ? k : toFloat(value, this.who);

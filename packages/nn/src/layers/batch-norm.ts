@@ -61,8 +61,8 @@ abstract class ChannelAffine extends Module {
  * gn.call(np.ones([8, 14, 14, 32])).shape; // [8, 14, 14, 32]
  */
 export class GroupNorm extends ChannelAffine {
-  constructor(readonly groups: number, channels: number, opts: AffineOptions = {}) {
-    opts = npUtil.optionsOf("GroupNorm", opts);
+  constructor(readonly groups: number, channels: number, opts: AffineOptions = {}, ...extra: undefined[]) {
+    opts = npUtil.optionsOf("GroupNorm", opts, "GroupNorm", extra);
     positiveInt("GroupNorm", "groups", groups);
     positiveInt("GroupNorm", "channels", channels);
     if (channels % groups !== 0) throw new ValueError(`GroupNorm: groups (${groups}) must divide channels (${channels})`);

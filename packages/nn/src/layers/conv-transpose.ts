@@ -33,8 +33,8 @@ abstract class ConvTransposeNd extends ConvLayer {
   readonly padding: readonly number[];
   readonly outputPadding: readonly number[];
 
-  constructor(spatial: number, inChannels: number, outChannels: number, kernelSize: number | readonly number[], opts: ConvTransposeOptions = {}) {
-    opts = npUtil.optionsOf("ConvTranspose", opts, `ConvTranspose${spatial}d`);
+  constructor(spatial: number, inChannels: number, outChannels: number, kernelSize: number | readonly number[], opts: ConvTransposeOptions = {}, ...extra: undefined[]) {
+    opts = npUtil.optionsOf("ConvTranspose", opts, `ConvTranspose${spatial}d`, extra);
     super(spatial, "ConvTranspose", inChannels, outChannels, kernelSize, opts);
     this.padding = perDim(this.name, "padding", opts.padding ?? 0, spatial, 0);
     this.outputPadding = perDim(this.name, "outputPadding", opts.outputPadding ?? 0, spatial, 0);

@@ -108,8 +108,8 @@ export abstract class ConvLayer extends Module {
 abstract class ConvNd extends ConvLayer {
   readonly padding: lax.Padding;
 
-  constructor(spatial: number, inChannels: number, outChannels: number, kernelSize: number | readonly number[], opts: ConvOptions = {}) {
-    opts = npUtil.optionsOf("Conv", opts, `Conv${spatial}d`);
+  constructor(spatial: number, inChannels: number, outChannels: number, kernelSize: number | readonly number[], opts: ConvOptions = {}, ...extra: undefined[]) {
+    opts = npUtil.optionsOf("Conv", opts, `Conv${spatial}d`, extra);
     super(spatial, "Conv", inChannels, outChannels, kernelSize, opts);
     this.padding = paddingOf(this.name, opts.padding ?? "VALID", spatial);
   }

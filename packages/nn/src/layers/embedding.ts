@@ -21,9 +21,9 @@ export interface EmbeddingOptions {
 export class Embedding extends Module {
   readonly weight: ParamState;
 
-  constructor(readonly num: number, readonly features: number, opts: EmbeddingOptions = {}) {
+  constructor(readonly num: number, readonly features: number, opts: EmbeddingOptions = {}, ...extra: undefined[]) {
     super();
-    opts = npUtil.optionsOf("Embedding", opts);
+    opts = npUtil.optionsOf("Embedding", opts, "Embedding", extra);
     for (const [n, v] of [["num", num], ["features", features]] as const) {
       if (!Number.isInteger(v) || v < 1) throw new ValueError(`Embedding: ${n} must be a positive integer, got ${describeValue(v)}`);
     }

@@ -28,9 +28,9 @@ export class Linear extends Module {
   readonly weight: ParamState;
   readonly bias: ParamState | undefined;
 
-  constructor(readonly inFeatures: number, readonly outFeatures: number, opts: LinearOptions = {}) {
+  constructor(readonly inFeatures: number, readonly outFeatures: number, opts: LinearOptions = {}, ...extra: undefined[]) {
     super();
-    opts = npUtil.optionsOf("Linear", opts);
+    opts = npUtil.optionsOf("Linear", opts, "Linear", extra);
     // Checked before they are formatted: a Symbol or an object's toString would throw a TypeError first.
     checkFeatures("Linear", "inFeatures", inFeatures);
     checkFeatures("Linear", "outFeatures", outFeatures);

@@ -25,10 +25,10 @@ abstract class PoolNd extends Module {
   readonly padding: lax.Padding;
   protected readonly who: string;
 
-  constructor(protected readonly spatial: number, kind: "MaxPool" | "AvgPool", windowSize: number | readonly number[], opts: PoolOptions) {
+  constructor(protected readonly spatial: number, kind: "MaxPool" | "AvgPool", windowSize: number | readonly number[], opts: PoolOptions, ...extra: undefined[]) {
     super();
     const name = `${kind}${spatial}d`;
-    opts = npUtil.optionsOf(kind, opts, name);
+    opts = npUtil.optionsOf(kind, opts, name, extra);
     this.windowSize = perDim(name, "windowSize", windowSize, spatial, 1);
     this.stride = perDim(name, "stride", opts.stride ?? this.windowSize, spatial, 1);
     this.padding = paddingOf(name, opts.padding ?? "VALID", spatial);

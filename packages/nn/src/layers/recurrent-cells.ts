@@ -32,9 +32,9 @@ abstract class RecurrentCell<C> extends Module {
   readonly biasHh: ParamState | undefined;
   protected readonly who: string;
 
-  constructor(name: "RNNCell" | "GRUCell" | "LSTMCell", private readonly gates: number, readonly inFeatures: number, readonly hiddenFeatures: number, opts: RecurrentCellOptions) {
+  constructor(name: "RNNCell" | "GRUCell" | "LSTMCell", private readonly gates: number, readonly inFeatures: number, readonly hiddenFeatures: number, opts: RecurrentCellOptions, ...extra: undefined[]) {
     super();
-    opts = npUtil.optionsOf(name, opts);
+    opts = npUtil.optionsOf(name, opts, name, extra);
     for (const [n, v] of [["inFeatures", inFeatures], ["hiddenFeatures", hiddenFeatures]] as const) {
       if (!Number.isInteger(v) || v < 1) throw new ValueError(`${name}: ${n} must be a positive integer, got ${describeValue(v)}`);
     }

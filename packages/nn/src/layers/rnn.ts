@@ -57,9 +57,9 @@ export class RNN<C extends AnyRecurrentCell = AnyRecurrentCell> extends Module {
   readonly stateful: boolean;
   private readonly who: string;
 
-  constructor(readonly cell: C, opts: RNNOptions = {}) {
+  constructor(readonly cell: C, opts: RNNOptions = {}, ...extra: undefined[]) {
     super();
-    opts = npUtil.optionsOf("RNN", opts);
+    opts = npUtil.optionsOf("RNN", opts, "RNN", extra);
     if (!(cell instanceof Module) || typeof (cell as { initialCarry?: unknown }).initialCarry !== "function") {
       throw new ValueError(`RNN: cell must be an RNNCell, GRUCell or LSTMCell, got ${describeValue(cell)}`);
     }
@@ -89,8 +89,8 @@ export class RNN<C extends AnyRecurrentCell = AnyRecurrentCell> extends Module {
    * x: `[batch, T, features]` (`[T, batch, features]` with `timeMajor`, or unbatched `[T, features]`)
    * → `[batch, T, hidden]`, or `[batch, hidden]` without `returnSequences`.
    */
-  call(x: ArrayLike, opts: RNNCallOptions<CarryOf<C>> = {}): Tensor {
-    opts = npUtil.optionsOf("RNN.call", opts, this.who);
+  call(x: ArrayLike, opts: RNNCallOptions<CarryOf<C>> = {}, ...extra: undefined[]): Tensor {
+    opts = npUtil.optionsOf("RNN.call", opts, this.who, extra);
     const t = toFloat(x, this.who);
     if ((t.ndim !== 3 && t.ndim !== 2) || t.shape[t.ndim - 1] !== this.cell.inFeatures) {
       throw new ShapeError(`${this.who}: expected an input [batch, T, ${this.cell.inFeatures}]${this.timeMajor ? " (time major: [T, batch, features])" : ""} or [T, ${this.cell.inFeatures}], got shape [${t.shape.join(", ")}]`);

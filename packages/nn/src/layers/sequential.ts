@@ -70,9 +70,9 @@ export class MLP extends Module {
   readonly activation: Layer;
   readonly finalActivation: Layer | null;
 
-  constructor(sizes: readonly number[], opts?: MLPOptions) {
+  constructor(sizes: readonly number[], opts?: MLPOptions, ...extra: undefined[]) {
     super();
-    opts = npUtil.optionsOf("MLP", opts);
+    opts = npUtil.optionsOf("MLP", opts, "MLP", extra);
     if (!Array.isArray(sizes) || sizes.length < 2) {
       throw new ValueError(`MLP: sizes must list at least the input and output sizes, e.g. [2, 16, 1]; got ${jsonOf(sizes)}`);
     }

@@ -54,9 +54,9 @@ export class TransformerEncoderLayer extends Module {
   private readonly activation: (x: Tensor) => Tensor;
   private readonly who: string;
 
-  constructor(readonly dModel: number, readonly numHeads: number, opts: TransformerEncoderLayerOptions = {}) {
+  constructor(readonly dModel: number, readonly numHeads: number, opts: TransformerEncoderLayerOptions = {}, ...extra: undefined[]) {
     super();
-    opts = npUtil.optionsOf("TransformerEncoderLayer", opts);
+    opts = npUtil.optionsOf("TransformerEncoderLayer", opts, "TransformerEncoderLayer", extra);
     this.who = `TransformerEncoderLayer(${dModel}, ${numHeads})`;
     const dff = opts.dimFeedforward ?? 2048;
     if (!Number.isInteger(dff) || dff < 1) throw new ValueError(`${this.who}: dimFeedforward must be a positive integer, got ${describeValue(dff)}`);
@@ -79,8 +79,8 @@ export class TransformerEncoderLayer extends Module {
   }
 
   /** x: `[batch, T, dModel]` (or `[T, dModel]`) → the same shape. */
-  call(x: ArrayLike, opts: MultiHeadAttentionCallOptions = {}): Tensor {
-    opts = npUtil.optionsOf("TransformerEncoderLayer.call", opts, this.who);
+  call(x: ArrayLike, opts: MultiHeadAttentionCallOptions = {}, ...extra: undefined[]): Tensor {
+    opts = npUtil.optionsOf("TransformerEncoderLayer.call", opts, this.who, extra);
     const t = toFloat(x, this.who);
     if ((t.ndim !== 3 && t.ndim !== 2) || t.shape[t.ndim - 1] !== this.dModel) {
       throw new ShapeError(`${this.who}: expected an input [batch, T, ${this.dModel}] (or [T, ${this.dModel}]), got shape [${t.shape.join(", ")}]`);

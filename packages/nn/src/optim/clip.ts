@@ -41,8 +41,8 @@ export interface ClipByGlobalNormOptions {
 export function clipByGlobalNorm<T>(grads: T, maxNorm: number): T;
 export function clipByGlobalNorm<T>(grads: T, maxNorm: number, opts: ClipByGlobalNormOptions & { returnNorm: true }): [T, Tensor];
 export function clipByGlobalNorm<T>(grads: T, maxNorm: number, opts?: ClipByGlobalNormOptions): T | [T, Tensor];
-export function clipByGlobalNorm<T>(grads: T, maxNorm: number, opts: ClipByGlobalNormOptions = {}): T | [T, Tensor] {
-  opts = npUtil.optionsOf("clipByGlobalNorm", opts, "optim.clipByGlobalNorm");
+export function clipByGlobalNorm<T>(grads: T, maxNorm: number, opts: ClipByGlobalNormOptions = {}, ...extra: undefined[]): T | [T, Tensor] {
+  opts = npUtil.optionsOf("clipByGlobalNorm", opts, "optim.clipByGlobalNorm", extra);
   if (typeof maxNorm !== "number" || !(maxNorm > 0)) throw new ValueError(`optim.clipByGlobalNorm: maxNorm must be > 0, got ${String(maxNorm)}`);
   const norm = globalNorm(grads);
   const scale = np.where(np.less(norm, maxNorm), 1, np.divide(maxNorm, norm));

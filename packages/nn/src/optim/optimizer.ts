@@ -70,8 +70,8 @@ export type OptimizerName = Extract<npUtil.SignatureName, `optim.${string}`>;
  * ValueError naming `lr`, not an optimizer that silently asks for a learning rate).
  * @example splitOptimizerArgs("optim.SGD", { lr: 0.1 }, undefined) // [undefined, { lr: 0.1 }]
  */
-export function splitOptimizerArgs<O extends object>(who: OptimizerName, a: WeightRecord | O | undefined, b: O | undefined): [WeightRecord | undefined, O] {
-  if (b !== undefined) return [a as WeightRecord, npUtil.optionsOf(who, b)];
+export function splitOptimizerArgs<O extends object>(who: OptimizerName, a: WeightRecord | O | undefined, b: O | undefined, ...extra: undefined[]): [WeightRecord | undefined, O] {
+  if (b !== undefined) return [a as WeightRecord, npUtil.optionsOf(who, b, who, extra)];
   const isWeights = a !== undefined && a !== null && typeof a === "object" && Object.values(a).some((v) => v instanceof State);
   return isWeights ? [a as WeightRecord, {} as O] : [undefined, npUtil.optionsOf(who, a as O | undefined)];
 }

@@ -45,9 +45,9 @@ export interface PolynomialScheduleOptions {
  * (I − E)·(1 − min(max(t − B, 0), T)/T)^power + E (optax `polynomial_schedule`).
  * @example optim.polynomialSchedule({ initValue: 1, endValue: 0.01, power: 2, transitionSteps: 100 })(50) // 0.2575
  */
-export function polynomialSchedule(opts: PolynomialScheduleOptions): Schedule {
+export function polynomialSchedule(opts: PolynomialScheduleOptions, ...extra: undefined[]): Schedule {
   const who = "optim.polynomialSchedule";
-  opts = npUtil.optionsOf(who, opts);
+  opts = npUtil.optionsOf(who, opts, who, extra);
   const [init, end, power] = [checkFinite(who, "initValue", opts.initValue), checkFinite(who, "endValue", opts.endValue), checkFinite(who, "power", opts.power)];
   const span = checkSteps(who, "transitionSteps", opts.transitionSteps, 0);
   const begin = checkSteps(who, "transitionBegin", opts.transitionBegin ?? 0, 0);
@@ -63,8 +63,8 @@ export function polynomialSchedule(opts: PolynomialScheduleOptions): Schedule {
  * `linear_schedule`); a linear warmup is `linearSchedule({ initValue: 0, endValue: peak, transitionSteps: warmup })`.
  * @example optim.linearSchedule({ initValue: 0, endValue: 1, transitionSteps: 10 })(5) // 0.5
  */
-export function linearSchedule(opts: Omit<PolynomialScheduleOptions, "power">): Schedule {
-  return polynomialSchedule({ ...npUtil.optionsOf("optim.linearSchedule", opts), power: 1 });
+export function linearSchedule(opts: Omit<PolynomialScheduleOptions, "power">, ...extra: undefined[]): Schedule {
+  return polynomialSchedule({ ...npUtil.optionsOf("optim.linearSchedule", opts, "optim.linearSchedule", extra), power: 1 });
 }
 
 export interface PiecewiseConstantScheduleOptions {
@@ -79,9 +79,9 @@ export interface PiecewiseConstantScheduleOptions {
  * `exponentialDecay({ ..., staircase: true })`.
  * @example optim.piecewiseConstantSchedule({ initValue: 1, boundariesAndScales: { 100: 0.1, 200: 0.1 } })(150) // 0.1
  */
-export function piecewiseConstantSchedule(opts: PiecewiseConstantScheduleOptions): Schedule {
+export function piecewiseConstantSchedule(opts: PiecewiseConstantScheduleOptions, ...extra: undefined[]): Schedule {
   const who = "optim.piecewiseConstantSchedule";
-  opts = npUtil.optionsOf(who, opts);
+  opts = npUtil.optionsOf(who, opts, who, extra);
   const init = checkFinite(who, "initValue", opts.initValue);
   if (opts.boundariesAndScales === null || typeof opts.boundariesAndScales !== "object") {
     throw new ValueError(`${who}: boundariesAndScales must be a record { step: scale }, got ${String(opts.boundariesAndScales)}`);
@@ -115,9 +115,9 @@ export interface ExponentialDecayOptions {
  * the exponent is floored, which is PyTorch's `StepLR(stepSize: T, gamma: decayRate)`.
  * @example optim.exponentialDecay({ initValue: 1, transitionSteps: 10, decayRate: 0.5 })(20) // 0.25
  */
-export function exponentialDecay(opts: ExponentialDecayOptions): Schedule {
+export function exponentialDecay(opts: ExponentialDecayOptions, ...extra: undefined[]): Schedule {
   const who = "optim.exponentialDecay";
-  opts = npUtil.optionsOf(who, opts);
+  opts = npUtil.optionsOf(who, opts, who, extra);
   const init = checkFinite(who, "initValue", opts.initValue);
   const span = checkSteps(who, "transitionSteps", opts.transitionSteps, 1);
   const rate = checkHyper(who, "decayRate", opts.decayRate, Number.MIN_VALUE, Infinity, true);
@@ -147,9 +147,9 @@ export interface CosineDecayScheduleOptions {
  * `CosineAnnealingLR(T_max: T, eta_min: α·I)` without restarts).
  * @example optim.cosineDecaySchedule({ initValue: 1, decaySteps: 100, alpha: 0.1 })(50) // 0.55
  */
-export function cosineDecaySchedule(opts: CosineDecayScheduleOptions): Schedule {
+export function cosineDecaySchedule(opts: CosineDecayScheduleOptions, ...extra: undefined[]): Schedule {
   const who = "optim.cosineDecaySchedule";
-  opts = npUtil.optionsOf(who, opts);
+  opts = npUtil.optionsOf(who, opts, who, extra);
   const init = checkFinite(who, "initValue", opts.initValue);
   const span = checkSteps(who, "decaySteps", opts.decaySteps, 1);
   const alpha = checkFinite(who, "alpha", opts.alpha ?? 0);
@@ -180,9 +180,9 @@ export interface WarmupCosineDecayScheduleOptions {
  * decaySteps (optax `warmup_cosine_decay_schedule`).
  * @example optim.warmupCosineDecaySchedule({ initValue: 0, peakValue: 1, warmupSteps: 10, decaySteps: 110 })(60) // 0.5
  */
-export function warmupCosineDecaySchedule(opts: WarmupCosineDecayScheduleOptions): Schedule {
+export function warmupCosineDecaySchedule(opts: WarmupCosineDecayScheduleOptions, ...extra: undefined[]): Schedule {
   const who = "optim.warmupCosineDecaySchedule";
-  opts = npUtil.optionsOf(who, opts);
+  opts = npUtil.optionsOf(who, opts, who, extra);
   const warmup = checkSteps(who, "warmupSteps", opts.warmupSteps, 0);
   const total = checkSteps(who, "decaySteps", opts.decaySteps, warmup + 1);
   const peak = checkFinite(who, "peakValue", opts.peakValue);

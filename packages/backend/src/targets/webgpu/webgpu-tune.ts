@@ -211,8 +211,8 @@ function apply(ctx: GpuContext, table: readonly MatmulChoice[]): void {
  * const report = await tuneWebgpu();
  * report.table; // e.g. [{ upTo: 2097152, strategy: "direct", tm: 8, tn: 8 }, { upTo: 9007199254740991, strategy: "packed", tm: 32, tn: 32 }]
  */
-export async function tuneWebgpu(opts: TuneOptions = {}): Promise<TuneReport> {
-  opts = npUtil.optionsOf("tuneWebgpu", opts);
+export async function tuneWebgpu(opts: TuneOptions = {}, ...extra: undefined[]): Promise<TuneReport> {
+  opts = npUtil.optionsOf("tuneWebgpu", opts, "tuneWebgpu", extra);
   const ctx = requireGpu("tuneWebgpu");
   const custom = opts.sizes !== undefined || opts.candidates !== undefined;
   const known = !opts.force && !custom ? memo.get(ctx.device) : undefined;

@@ -917,9 +917,42 @@ async function readWebgpu(buf: DataBuffer): Promise<TypedArray> {
  * loop that reads or emits its State every step (a loss passed to a subscriber) created one
  * buffer per step otherwise, each freed only by the garbage collector. The copy rides the
  * submission that computes the next step; larger values stay with the collector rather than cost
- * a read per step.
+ * a read per step, up to `LEFT_TO_GC_MAX_BYTES`.
  */
 const READ_BEHIND_MAX_BYTES = 64 << 10;
+
+/**
+ * Larger replaced values are left to the collector only while the device bytes so left stay under
+ * this budget; past it they are read behind too. The collector cannot see device memory (a 1 MB
+ * State costs the JS heap a few hundred bytes a step), so it may not run for thousands of steps:
+ * without the budget a loop over a big State held one device buffer per step until then. Under
+ * it, a big State costs no read per step; over it, one read per step keeps the device bounded.
+ */
+const LEFT_TO_GC_MAX_BYTES = 8 << 20;
+
+/** Device bytes of the big values being read behind (the reads not yet completed). */
+let bigReadsPending = 0;
+
+/** The replaced values left to the collector (weakly: the entry goes with the value). */
+const leftToGc: { ref: WeakRef<DataBuffer>; dd: DeviceData; bytes: number }[] = [];
+
+/**
+ * Whether a replaced device-only value of `bytes` may be left to the collector: the bytes of the
+ * values left so far that still hold their device storage, plus these, fit the budget.
+ */
+function mayLeaveToGc(buf: DataBuffer, dd: DeviceData, bytes: number): boolean {
+  let held = 0, kept = 0;
+  for (const e of leftToGc) {
+    const b = e.ref.deref();
+    if (b === undefined || b.isReleased || b.device !== e.dd || !e.dd.gpu) continue; // collected, freed or read since
+    leftToGc[kept++] = e;
+    held += e.bytes;
+  }
+  leftToGc.length = kept;
+  if (held + bytes > LEFT_TO_GC_MAX_BYTES) return false;
+  leftToGc.push({ ref: new WeakRef(buf), dd, bytes });
+  return true;
+}
 
 let float64Warned = false;
 
@@ -962,7 +995,16 @@ export function webgpuExecutorOn(hostRunner: Host): Executor {
     readBehind(buf) {
       const dd = buf.device, ctx = currentGpu();
       if (!ctx || !(dd instanceof DeviceData) || dd.generation !== ctx.generation || !dd.gpu || dd.ready || dd.error || buf.isReleased) return null;
-      return deviceBytes(dd.size) <= READ_BEHIND_MAX_BYTES ? readBehind(ctx, buf, dd) : null;
+      const bytes = deviceBytes(dd.size);
+      if (bytes <= READ_BEHIND_MAX_BYTES) return readBehind(ctx, buf, dd);
+      // A big value is read behind only past the collector's budget, and only while the big reads
+      // still under way fit one too: a loop that never yields completes none of them (each holds
+      // a staging buffer of the value's size), and is then left as it was, to the collector.
+      if (mayLeaveToGc(buf, dd, bytes) || bigReadsPending + bytes > LEFT_TO_GC_MAX_BYTES) return null;
+      bigReadsPending += bytes;
+      const read = readBehind(ctx, buf, dd);
+      void read.then(() => (bigReadsPending -= bytes), () => (bigReadsPending -= bytes));
+      return read;
     },
     readSync(buf) {
       if (buf.host) return buf.host;
