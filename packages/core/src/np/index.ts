@@ -42,3 +42,5 @@ export { quantile, percentile, median, nanquantile, nanpercentile, nanmedian, ty
 export { roots, type RootsOptions } from "./roots.js";
 // NumPy 2 / array-API names jax.numpy has (acos, concat, permuteDims, cumulativeSum, …).
 export * from "./array-api.js";
+// Aliases, shape queries, complex parts of real arrays and dtype predicates jax.numpy has.
+export * from "./numpy-aliases.js";

