@@ -5,7 +5,7 @@
  * data-dependent forms under jit (naming the static `size` option).
  */
 import { expect } from "chai";
-import { type Tensor, grad, jit, np, vmap } from "kiln";
+import { ConcretizationError, type Tensor, grad, jit, np, vmap } from "kiln";
 import { useCpuBackend } from "kiln/internal";
 import { checkGradFd } from "./util.js";
 
@@ -23,5 +23,18 @@ describe("session-28 np names under jit, grad and vmap", () => {
     expect(vals(vmap((r: Tensor) => np.angle(np.amin(r)))(np.array([[-1, 2], [3, 4]])))).to.deep.equal([Math.fround(Math.PI), 0]);
     checkGradFd("flipud/conj/amin", (t) => np.multiply(np.flipud(np.conj(t)), np.amin(t, 0, null, true)), [3, 2]);
     checkGradFd("broadcastArrays", (t) => { const [a, b] = np.broadcastArrays(t, np.get(t, 0)); return np.multiply(a!, b!); }, [3, 2]);
+  });
+
+  it("set functions: static size under jit and vmap, a ConcretizationError naming size without it", () => {
+    const x = np.array([4, 2, 4, 7]);
+    const f = (a: Tensor) => np.setxor1d(a, [2, 9], { size: 5, fillValue: 0 });
+    expect(vals(jit(f)(x))).to.deep.equal([4, 7, 9, 0, 0]);
+    expect(vals(jit(f)(x))).to.deep.equal(vals(f(x)));
+    expect(vals(jit((a: Tensor) => np.intersect1d(a, [7, 4, 1], { size: 3, fillValue: -1 }))(x))).to.deep.equal([4, 7, -1]);
+    expect(vals(jit((a: Tensor) => np.uniqueCounts(a, { size: 3 }).counts)(x))).to.deep.equal([1, 2, 1]);
+    expect(vals(vmap((a: Tensor) => np.union1d(a, [0], { size: 3, fillValue: -1 }))(np.array([[1, 1], [2, 0]])))).to.deep.equal([[0, 1, -1], [0, 2, -1]]);
+    expect(() => jit((a: Tensor) => np.setdiff1d(a, [2]))(x)).to.throw(ConcretizationError, /setdiff1d.*size/);
+    expect(() => jit((a: Tensor) => np.uniqueValues(a))(x)).to.throw(ConcretizationError, /uniqueValues.*size/);
+    checkGradFd("union1d values", (t) => np.union1d(t, np.array([100], { dtype: "float64" }), { size: 4 }), [3]);
   });
 });

@@ -44,3 +44,4 @@ export { roots, type RootsOptions } from "./roots.js";
 export * from "./array-api.js";
 // Aliases, shape queries, complex parts of real arrays and dtype predicates jax.numpy has.
 export * from "./numpy-aliases.js";
+export * from "./set-ops.js";
