@@ -37,4 +37,27 @@ describe("session-28 np names under jit, grad and vmap", () => {
     expect(() => jit((a: Tensor) => np.uniqueValues(a))(x)).to.throw(ConcretizationError, /uniqueValues.*size/);
     checkGradFd("union1d values", (t) => np.union1d(t, np.array([100], { dtype: "float64" }), { size: 4 }), [3]);
   });
+
+  it("array editing: jit equals eager, gradients, a ConcretizationError for traced shape-setting values", () => {
+    const x = np.array([[1, -2, 3], [0.5, 4, -1]], { dtype: "float64" });
+    const fns: [string, (t: Tensor) => Tensor][] = [
+      ["insert", (t) => np.insert(t, [0, 2], np.get(t, 0), 0)],
+      ["delete", (t) => np.delete(t, [0, -1], 1)],
+      ["compress size", (t) => np.compress(np.greater(np.get(t, 0), 0), t, { axis: 1, size: 3, fillValue: 7 })],
+      ["extract size", (t) => np.extract(np.greater(t, 0), t, { size: 5 })],
+      ["place", (t) => np.place(t, np.less(t, 0), [10, 20])],
+      ["put", (t) => np.put(t, [0, 5], np.get(t, 1, 1), "wrap")],
+      ["resize", (t) => np.resize(t, [4, 2])],
+      ["choose clip", (t) => np.choose(np.array([[0, 3, 1], [1, 0, -2]], { dtype: "int32" }), [t, np.negative(t)], "clip")],
+      ["block", (t) => np.block([[t, t], [np.ones([1, 3]), np.expandDims(np.get(t, 0), 0)]])],
+      ["vecdot", (t) => np.vecdot(t, np.flipud(t), { axis: 0 })],
+    ];
+    for (const [name, f] of fns) expect(vals(jit(f)(x)), name).to.deep.equal(vals(f(x)));
+    for (const [name, f] of fns) checkGradFd(name, f, [2, 3]);
+    expect(vals(vmap((r: Tensor) => np.insert(r, 1, 0))(x))).to.deep.equal([[1, 0, -2, 3], [0.5, 0, 4, -1]]);
+    expect(() => jit((t: Tensor) => np.delete(x, np.astype(np.get(t, 0, 0), "int32")))(np.array([[1]]))).to.throw(ConcretizationError, /delete: obj/);
+    expect(() => jit((t: Tensor) => np.compress(np.greater(t, 0), t))(np.array([1, -1]))).to.throw(ConcretizationError, /compress.*size/);
+    expect(() => jit((t: Tensor) => np.choose(np.astype(t, "int32"), [1, 2]))(np.array([1, 0]))).to.throw(ConcretizationError, /choose.*wrap/);
+    expect(() => jit((t: Tensor) => np.trimZeros(t))(np.array([0, 1]))).to.throw(ConcretizationError, /trimZeros/);
+  });
 });

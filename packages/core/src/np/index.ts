@@ -45,3 +45,4 @@ export * from "./array-api.js";
 // Aliases, shape queries, complex parts of real arrays and dtype predicates jax.numpy has.
 export * from "./numpy-aliases.js";
 export * from "./set-ops.js";
+export * from "./array-edit.js";

@@ -55,7 +55,7 @@ function firstOfRun(sorted: Tensor): Tensor {
 }
 
 /** The result length: the static `size`, or the count read eagerly (a ConcretizationError naming `size` under a transform). */
-function resultSize(op: string, count: Tensor, size: unknown, call: string): number {
+export function resultSize(op: string, count: Tensor, size: unknown, call: string): number {
   if (size !== undefined && size !== null) return checkInt(op, "size", size, 0);
   try {
     return count.itemSync();
