@@ -60,4 +60,22 @@ describe("session-28 np names under jit, grad and vmap", () => {
     expect(() => jit((t: Tensor) => np.choose(np.astype(t, "int32"), [1, 2]))(np.array([1, 0]))).to.throw(ConcretizationError, /choose.*wrap/);
     expect(() => jit((t: Tensor) => np.trimZeros(t))(np.array([0, 1]))).to.throw(ConcretizationError, /trimZeros/);
   });
+
+  it("numeric: jit equals eager, gradients through gradient/i0/histogramBinEdges, vmap of histogramdd", () => {
+    const x = np.array([[1, -2, 3.5], [0.5, 4, -1]], { dtype: "float64" });
+    const fns: [string, (t: Tensor) => Tensor][] = [
+      ["gradient", (t) => np.stack(np.gradient(t) as Tensor[])],
+      ["gradient coordinates", (t) => np.gradient(t, np.array([0, 1, 3], { dtype: "float64" }), { axis: 1 }) as Tensor],
+      ["i0", (t) => np.i0(t)],
+      ["histogramBinEdges", (t) => np.histogramBinEdges(t, 4)],
+      ["histogramdd", (t) => np.histogramdd(np.transpose(t), 2)[0]],
+    ];
+    for (const [name, f] of fns) expect(vals(jit(f)(x)), name).to.deep.equal(vals(f(x)));
+    for (const [name, f] of fns.slice(0, 4)) checkGradFd(name, f, [2, 3]);
+    const bits = np.array([[1, 0, 1], [0, 0, 1]], { dtype: "int32" });
+    expect(vals(jit((b: Tensor) => np.unpackbits(np.packbits(b, 1), 1, 3))(bits))).to.deep.equal([[1, 0, 1], [0, 0, 1]]);
+    expect(vals(jit((b: Tensor) => np.bitwiseCount(b))(np.array([7, -1], { dtype: "int32" })))).to.deep.equal([3, 1]);
+    expect(vals(jit((t: Tensor) => np.spacing(t))(np.array([1, -0])))).to.deep.equal([2 ** -23, 2 ** -149]);
+    expect(vals(vmap((r: Tensor) => np.histogramdd(np.expandDims(r, 1), 2, [[0, 4]])[0])(np.array([[0, 1, 3], [3, 3, 4]])))).to.deep.equal([[2, 1], [0, 3]]);
+  });
 });

@@ -46,3 +46,4 @@ export * from "./array-api.js";
 export * from "./numpy-aliases.js";
 export * from "./set-ops.js";
 export * from "./array-edit.js";
+export * from "./numeric-more.js";
