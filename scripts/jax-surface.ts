@@ -91,6 +91,8 @@ const NOTES: Record<string, string> = {
   "np.spacing": "float32 only (no 64-bit bitcast)",
   "np.sortComplex": "real inputs: sorted values in a float dtype (no complex dtype)",
   "np.histogramdd": "`bins`/`range` static; counts are float (as NumPy/JAX)",
+  "np.poly": "real 1-D roots only (no complex dtype)",
+  "np.polyfit": "no `cov`",
   "np.sort": "always stable; NaN last; no `kind`/`order`",
   "np.argsort": "always stable",
   "np.partition": "returns a full sort",

@@ -78,4 +78,16 @@ describe("session-28 np names under jit, grad and vmap", () => {
     expect(vals(jit((t: Tensor) => np.spacing(t))(np.array([1, -0])))).to.deep.equal([2 ** -23, 2 ** -149]);
     expect(vals(vmap((r: Tensor) => np.histogramdd(np.expandDims(r, 1), 2, [[0, 4]])[0])(np.array([[0, 1, 3], [3, 3, 4]])))).to.deep.equal([[2, 1], [0, 3]]);
   });
+
+  it("polynomials: jit equals eager and gradients for poly, polydiv, polyfit", () => {
+    const fns: [string, (t: Tensor) => Tensor][] = [
+      ["poly", (t) => np.poly(t)],
+      ["polydiv quotient and remainder", (t) => { const [q, r] = np.polydiv(np.concatenate([t, np.array([1], { dtype: "float64" })]), np.get(t, [0, 1])); return np.concatenate([q, r]); }],
+      ["polyfit", (t) => np.polyfit(np.array([0, 1, 2, 3.5], { dtype: "float64" }), t, 2) as Tensor],
+    ];
+    const x = np.array([1.5, -0.5, 2, 0.25], { dtype: "float64" });
+    for (const [name, f] of fns) expect(vals(jit(f)(x)), name).to.deep.equal(vals(f(x)));
+    for (const [name, f] of fns) checkGradFd(name, f, [4]);
+    expect(() => jit((t: Tensor) => np.polydiv(t, [1, 1], { trimLeadingZeros: true })[1])(x)).to.throw(ConcretizationError, /trimLeadingZeros/);
+  });
 });

@@ -75,6 +75,7 @@ const CASES: { readonly [K in PositionalName]: readonly [positional: () => unkno
   histogramBinEdges: [() => np.histogramBinEdges([1, 2], 2, [0, 4]), () => np.histogramBinEdges([1, 2], 2, { range: [0, 4] })],
   histogramdd: [() => np.histogramdd([[1, 2], [0, 1]], 2, null, [1, 2], true)[0], () => np.histogramdd([[1, 2], [0, 1]], 2, { weights: [1, 2], density: true })[0]],
   histogram2d: [() => np.histogram2d([1, 2], [0, 1], 2, [[0, 2], [0, 2]])[0], () => np.histogram2d([1, 2], [0, 1], 2, { range: [[0, 2], [0, 2]] })[0]],
+  polyfit: [() => np.polyfit([0, 1, 2], [1, 2, 4], 1, null, false, [1, 2, 1]), () => np.polyfit([0, 1, 2], [1, 2, 4], 1, { w: [1, 2, 1] })],
   convolve: [() => np.convolve([1, 2, 3], [0, 1, 0.5], "same"), () => np.convolve([1, 2, 3], [0, 1, 0.5], { mode: "same" })],
   correlate: [() => np.correlate([1, 2, 3], [0, 1, 0.5], "full"), () => np.correlate([1, 2, 3], [0, 1, 0.5], { mode: "full" })],
   linspace: [() => np.linspace(0, 1, 4, false), () => np.linspace(0, 1, 4, { endpoint: false })],

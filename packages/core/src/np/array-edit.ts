@@ -29,7 +29,7 @@ function concreteInts(op: string, what: string, x: ArrayLike): { ints: number[];
   const t = asTensor(x, op);
   // JS numbers arrive as float32: they must be whole; a float Tensor is rejected outright.
   if (isFloat(t.dtype) && x instanceof Tensor) throw new IndexError(`${op}: ${what} must be integers or booleans, got dtype ${t.dtype}`);
-  let data: ArrayLike<number>;
+  let data: globalThis.ArrayLike<number>;
   try {
     data = t.dataSync();
   } catch (e) {

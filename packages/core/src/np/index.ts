@@ -47,3 +47,4 @@ export * from "./numpy-aliases.js";
 export * from "./set-ops.js";
 export * from "./array-edit.js";
 export * from "./numeric-more.js";
+export { poly, polydiv, polyfit, type PolydivOptions, type PolyfitOptions } from "./poly-fit.js";

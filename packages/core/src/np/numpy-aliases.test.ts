@@ -81,7 +81,7 @@ describe("np: aliases, shape queries, complex parts and dtype predicates (numpy-
     expect(vals(np.conj([1, -2]))).to.deep.equal([1, -2]);
     expect(vals(np.conjugate(i))).to.deep.equal([1, -2]);
     // np.angle([-1, 0, 2]) == [pi, 0, 0]; np.angle(-0.0) == pi
-    const ang = np.angle(i) as Tensor;
+    const ang = np.angle(i);
     expect(ang.dtype).to.equal("float32");
     expect(vals(np.angle([-1, 0, 2]))).to.deep.equal([Math.fround(Math.PI), 0, 0]);
     expect(vals(np.angle(np.array([-0], { dtype: "float64" })))).to.deep.equal([Math.PI]);

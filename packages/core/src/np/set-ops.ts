@@ -135,11 +135,12 @@ export function setxor1d(ar1: ArrayLike, ar2: ArrayLike, ...args: Positional<"se
  * @example np.intersect1d([1, 3, 4, 3], [3, 1, 2, 1]) // [1, 3]
  * @example np.intersect1d([1, 3, 4, 3], [3, 1, 2, 1], false, true) // [[1, 3], [0, 1], [1, 0]]
  */
-export function intersect1d(ar1: ArrayLike, ar2: ArrayLike, options?: IntersectOptions & { returnIndices?: false }): Tensor;
-export function intersect1d(ar1: ArrayLike, ar2: ArrayLike, assumeUnique: boolean | null, returnIndices?: false | null, options?: IntersectOptions): Tensor;
-export function intersect1d(ar1: ArrayLike, ar2: ArrayLike, ...args: Positional<"intersect1d", IntersectOptions>): Tensor | Tensor[];
-export function intersect1d(ar1: ArrayLike, ar2: ArrayLike, ...args: Positional<"intersect1d", IntersectOptions>): Tensor | Tensor[] {
-  const opts = positionalOptions<IntersectOptions>("intersect1d", args);
+export function intersect1d(ar1: ArrayLike, ar2: ArrayLike, options?: IntersectOptions & { returnIndices?: false | null }): Tensor;
+export function intersect1d(ar1: ArrayLike, ar2: ArrayLike, options: IntersectOptions & { returnIndices: true }): Tensor[];
+export function intersect1d(ar1: ArrayLike, ar2: ArrayLike, assumeUnique: boolean | null | undefined, returnIndices: true, options?: SetSizeOptions): Tensor[];
+export function intersect1d(ar1: ArrayLike, ar2: ArrayLike, assumeUnique?: boolean | null, returnIndices?: false | null, options?: SetSizeOptions): Tensor;
+export function intersect1d(ar1: ArrayLike, ar2: ArrayLike, ...args: unknown[]): Tensor | Tensor[] {
+  const opts = positionalOptions<IntersectOptions>("intersect1d", args as Positional<"intersect1d", IntersectOptions>);
   checkBool("intersect1d", "assumeUnique", opts.assumeUnique);
   const withIndices = checkBool("intersect1d", "returnIndices", opts.returnIndices);
   const a = flat("intersect1d", ar1), b = flat("intersect1d", ar2);

@@ -112,6 +112,8 @@ export const SIGNATURES = {
   histogramBinEdges: [["range", "value"], ["weights", "array"]],
   histogramdd: [["range", "value"], ["weights", "array"], ["density", "bool"]],
   histogram2d: [["range", "value"], ["weights", "array"], ["density", "bool"]],
+  polydiv: ["trimLeadingZeros"],
+  polyfit: [["rcond", "number"], ["full", "bool"], ["w", "array"], ["cov", "bool"]],
   union1d: ["size", "fillValue"],
   setdiff1d: [["assumeUnique", "bool"], "size", "fillValue"],
   setxor1d: [["assumeUnique", "bool"], "size", "fillValue"],
