@@ -5,7 +5,7 @@
  * data-dependent forms under jit (naming the static `size` option).
  */
 import { expect } from "chai";
-import { ConcretizationError, type Tensor, grad, jit, np, vmap } from "kiln";
+import { ConcretizationError, ShapeError, type Tensor, ValueError, grad, jit, np, vmap } from "kiln";
 import { useCpuBackend } from "kiln/internal";
 import { checkGradFd } from "./util.js";
 
@@ -89,5 +89,21 @@ describe("session-28 np names under jit, grad and vmap", () => {
     for (const [name, f] of fns) expect(vals(jit(f)(x)), name).to.deep.equal(vals(f(x)));
     for (const [name, f] of fns) checkGradFd(name, f, [4]);
     expect(() => jit((t: Tensor) => np.polydiv(t, [1, 1], { trimLeadingZeros: true })[1])(x)).to.throw(ConcretizationError, /trimLeadingZeros/);
+  });
+
+  it("vectorize: nested vmap over loop axes (scalars, gufunc signatures, excluded args), under jit and grad", () => {
+    const f = np.vectorize((a: Tensor, b: Tensor) => np.where(a.gt(b), a.sub(b), a.add(b)));
+    expect(vals(f([1, 4], 2) as Tensor)).to.deep.equal([3, 2]);
+    expect(vals(f([[1], [4]], [2, 0]) as Tensor)).to.deep.equal([[3, 1], [2, 4]]);
+    expect(vals(np.vectorize((x: Tensor) => x.sum(), { signature: "(n)->()" })([[1, 2], [3, 4]]) as Tensor)).to.deep.equal([3, 7]);
+    const mv = np.vectorize((a: Tensor, b: Tensor) => np.matmul(a, b), { signature: "(m,n),(n)->(m)" });
+    expect(vals(mv(np.ones([3, 2, 4]), np.array([1, 2, 3, 4])) as Tensor)).to.deep.equal([[10, 10], [10, 10], [10, 10]]);
+    expect(vals(np.vectorize((x: Tensor, k: number) => x.mul(k), { excluded: [1] })([[1, 2]], 3) as Tensor)).to.deep.equal([[3, 6]]);
+    const two = np.vectorize((x: Tensor) => [x.add(1), x.mul(2)])([1, 2]) as Tensor[];
+    expect(two.map(vals)).to.deep.equal([[2, 3], [2, 4]]);
+    expect(vals(jit((x: Tensor) => np.vectorize((y: Tensor) => y.mul(y))(x) as Tensor)(np.array([1, 2, 3])))).to.deep.equal([1, 4, 9]);
+    checkGradFd("vectorize", (x) => np.vectorize((y: Tensor) => np.sin(y).mul(y))(x) as Tensor, [2, 3]);
+    expect(() => mv(np.ones([2, 3]), np.ones([4]))).to.throw(ShapeError, "core dimension n");
+    expect(() => np.vectorize((x: Tensor) => x, { signature: "(n),(n)->()" })([1])).to.throw(ValueError, "2 inputs");
   });
 });

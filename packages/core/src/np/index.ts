@@ -47,4 +47,5 @@ export * from "./numpy-aliases.js";
 export * from "./set-ops.js";
 export * from "./array-edit.js";
 export * from "./numeric-more.js";
-export { poly, polydiv, polyfit, type PolydivOptions, type PolyfitOptions } from "./poly-fit.js";
+export { vectorize, iterable, finfo, iinfo, type VectorizeOptions, type FInfo, type IInfo } from "./vectorize.js";
+export { poly, polydiv, polyfit, type PolydivOptions, type PolyfitOptions, type PolyfitFull } from "./poly-fit.js";

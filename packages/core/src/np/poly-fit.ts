@@ -104,15 +104,22 @@ export interface PolyfitOptions {
   cov?: boolean;
 }
 
+/** `polyfit`'s `full` result: coefficients, residual sums of squares, rank, singular values, rcond. */
+export type PolyfitFull = [Tensor, Tensor, Tensor, Tensor, number];
+
 /**
  * The least-squares polynomial of degree `deg` through (`x`, `y`), highest power first; a 2-D `y`
  * fits each column (coefficients of shape [deg + 1, K]). Columns are scaled to unit norm before
  * the solve, as NumPy, so high degrees stay well conditioned.
  * @example np.polyfit([0, 1, 2, 3], [1, 3, 7, 13], 2) // ≈ [1, 1, 1]
  */
-export function polyfit(x: ArrayLike, y: ArrayLike, deg: number, ...args: Positional<"polyfit", PolyfitOptions>): Tensor | [Tensor, Tensor, Tensor, Tensor, number] {
+export function polyfit(x: ArrayLike, y: ArrayLike, deg: number, options?: PolyfitOptions & { full?: false | null }): Tensor;
+export function polyfit(x: ArrayLike, y: ArrayLike, deg: number, options: PolyfitOptions & { full: true }): PolyfitFull;
+export function polyfit(x: ArrayLike, y: ArrayLike, deg: number, rcond: number | null | undefined, full: true, w?: ArrayLike | null, cov?: boolean | null): PolyfitFull;
+export function polyfit(x: ArrayLike, y: ArrayLike, deg: number, rcond?: number | null, full?: false | null, w?: ArrayLike | null, cov?: boolean | null): Tensor;
+export function polyfit(x: ArrayLike, y: ArrayLike, deg: number, ...args: unknown[]): Tensor | PolyfitFull {
   const op = "polyfit";
-  const opts = positionalOptions<PolyfitOptions>(op, args);
+  const opts = positionalOptions<PolyfitOptions>(op, args as Positional<"polyfit", PolyfitOptions>);
   const order = checkInt(op, "deg", deg, 0) + 1;
   const full = checkBool(op, "full", opts.full);
   if (opts.cov !== undefined && opts.cov !== false) throw new ValueError(`${op}: cov is not supported (only false), got ${describeValue(opts.cov)}`);

@@ -114,6 +114,7 @@ export const SIGNATURES = {
   histogram2d: [["range", "value"], ["weights", "array"], ["density", "bool"]],
   polydiv: ["trimLeadingZeros"],
   polyfit: [["rcond", "number"], ["full", "bool"], ["w", "array"], ["cov", "bool"]],
+  vectorize: ["excluded", "signature"],
   union1d: ["size", "fillValue"],
   setdiff1d: [["assumeUnique", "bool"], "size", "fillValue"],
   setxor1d: [["assumeUnique", "bool"], "size", "fillValue"],
