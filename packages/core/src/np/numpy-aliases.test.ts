@@ -89,6 +89,15 @@ describe("np: aliases, shape queries, complex parts and dtype predicates (numpy-
     expect(() => np.angle([1], { deg: 1 } as never)).to.throw(ValueError, "deg");
   });
 
+  it("Tensor's real/imag/conj/conjugate members (JAX's Array members on a real array)", () => {
+    const t = np.array([1.5, -2], { dtype: "float64" });
+    expect(vals(t.real)).to.deep.equal([1.5, -2]);
+    expect(vals(t.imag)).to.deep.equal([0, 0]);
+    expect(t.imag.dtype).to.equal("float64");
+    expect(vals(t.conj())).to.deep.equal([1.5, -2]);
+    expect(vals(t.conjugate())).to.deep.equal([1.5, -2]);
+  });
+
   it("the complex-part functions read np.fft { re, im } pairs", () => {
     const z = np.fft.complex([1, 0, -1], [0, 2, -1]);
     expect(vals(np.real(z))).to.deep.equal([1, 0, -1]);
