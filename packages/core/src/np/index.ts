@@ -48,4 +48,5 @@ export * from "./set-ops.js";
 export * from "./array-edit.js";
 export * from "./numeric-more.js";
 export { vectorize, iterable, finfo, iinfo, type VectorizeOptions, type FInfo, type IInfo } from "./vectorize.js";
+export { frombuffer, fromiter, fromstring, type FrombufferOptions } from "./from-data.js";
 export { poly, polydiv, polyfit, type PolydivOptions, type PolyfitOptions, type PolyfitFull } from "./poly-fit.js";

@@ -115,6 +115,8 @@ export const SIGNATURES = {
   polydiv: ["trimLeadingZeros"],
   polyfit: [["rcond", "number"], ["full", "bool"], ["w", "array"], ["cov", "bool"]],
   vectorize: ["excluded", "signature"],
+  frombuffer: ["dtype", "count", "offset"],
+  fromstring: ["sep", "dtype", "count"],
   union1d: ["size", "fillValue"],
   setdiff1d: [["assumeUnique", "bool"], "size", "fillValue"],
   setxor1d: [["assumeUnique", "bool"], "size", "fillValue"],
