@@ -239,5 +239,5 @@ export function vmap<F extends AnyFunction>(fn: F, ...args: npUtil.Positional<"v
   }) as (...args: Parameters<F>) => ReturnType<F>;
 }
 
-// np.applyAlongAxis (in core, which cannot import this package) maps with vmap.
-npUtil.registerVmap((fn, opts) => vmap(fn, opts));
+// np.applyAlongAxis and np.vectorize (in core, which cannot import this package) map with vmap.
+npUtil.registerVmap((fn, opts) => vmap(fn, opts) as typeof fn);

@@ -42,3 +42,11 @@ export { quantile, percentile, median, nanquantile, nanpercentile, nanmedian, ty
 export { roots, type RootsOptions } from "./roots.js";
 // NumPy 2 / array-API names jax.numpy has (acos, concat, permuteDims, cumulativeSum, …).
 export * from "./array-api.js";
+// Aliases, shape queries, complex parts of real arrays and dtype predicates jax.numpy has.
+export * from "./numpy-aliases.js";
+export * from "./set-ops.js";
+export * from "./array-edit.js";
+export * from "./numeric-more.js";
+export { vectorize, iterable, finfo, iinfo, type VectorizeOptions, type FInfo, type IInfo } from "./vectorize.js";
+export { frombuffer, fromiter, fromstring, type FrombufferOptions } from "./from-data.js";
+export { poly, polydiv, polyfit, type PolydivOptions, type PolyfitOptions, type PolyfitFull } from "./poly-fit.js";

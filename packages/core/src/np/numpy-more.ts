@@ -7,7 +7,7 @@
  */
 import { isFloat, isInt } from "../dtype.js";
 import { ConcretizationError, DTypeError, ShapeError, ValueError, describeValue } from "../errors.js";
-import { fmtShape } from "../shape.js";
+import { broadcastShapes, fmtShape } from "../shape.js";
 import { type ArrayLike, Tensor } from "../tensor.js";
 import { atLeastNd, checkInt, iota } from "./compose-helpers.js";
 import { type DTypeOption, array, eye, zeros } from "./creation.js";
@@ -604,7 +604,9 @@ export function nextafter(a: ArrayLike, b: ArrayLike): Tensor {
   const op = "nextafter";
   const ta = floatOperand(op, a), tb = floatOperand(op, b);
   if (ta.dtype !== "float32" || tb.dtype !== "float32") throw new DTypeError(`${op}: float32 only (no 64-bit bitcast), got ${ta.dtype} and ${tb.dtype}`);
-  const [x, y] = [add(ta, multiply(tb, 0)), add(tb, multiply(ta, 0))]; // broadcast to one shape
+  // Broadcast by shape (not `x + 0 * y`, which turns an infinite target into NaN).
+  const shape = broadcastShapes(op, ta.shape, tb.shape);
+  const [x, y] = [broadcastTo(ta, shape), broadcastTo(tb, shape)];
   const bits = bitcastConvertType(x, "uint32");
   // Sign-magnitude: moving away from zero is one more in the bits, toward zero one less.
   const away = equal(greater(y, x), greater(x, 0));

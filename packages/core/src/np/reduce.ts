@@ -184,7 +184,7 @@ export function logsumexp(x: ArrayLike, ...args: Positional<"logsumexp", ReduceO
 // ---------------------------------------------------------------------------------------------
 // Extrema
 
-function extremum(op: "max" | "min", prim: "reduceMax" | "reduceMin", x: ArrayLike, opts: ReduceOptions): Tensor {
+export function extremum(op: "max" | "min" | "amax" | "amin", prim: "reduceMax" | "reduceMin", x: ArrayLike, opts: ReduceOptions): Tensor {
   const t = asTensor(x, op);
   const axes = axesOf(op, t, opts);
   if (countOf(t.shape, axes) === 0 && axes.length > 0) {

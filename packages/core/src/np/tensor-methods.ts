@@ -9,6 +9,7 @@ import { type DType } from "../dtype.js";
 import { type ArrayLike, Tensor } from "../tensor.js";
 import { iterateFirstAxis } from "./compose-helpers.js";
 import * as ew from "./elementwise.js";
+import * as cplx from "./numpy-aliases.js";
 import { bitcastConvertType } from "../lax/bitcast.js";
 import * as idx from "./indexing.js";
 import * as lin from "./linalg.js";
@@ -129,6 +130,16 @@ interface TensorMethods {
   /** `np.argsort(this, opts)`: the stable int32 sorting positions. */
   argsort(...args: Positional<"argsort", srt.SortOptions>): Tensor;
 
+  // ------------------------------------------------------------------ complex parts (JAX's Array.real/imag/conj on a real array)
+  /** `np.real(this)`: the array itself (kiln has no complex dtype). */
+  readonly real: Tensor;
+  /** `np.imag(this)`: zeros of this shape and dtype. */
+  readonly imag: Tensor;
+  /** `np.conj(this)`: the array itself. */
+  conj(): Tensor;
+  /** `np.conjugate(this)`: the array itself. */
+  conjugate(): Tensor;
+
   // ------------------------------------------------------------------ shape
   /** `np.reshape(this, shape)`; one `-1` is inferred. */
   reshape(shape: readonly number[]): Tensor;
@@ -228,6 +239,11 @@ const methods: TensorMethods & ThisType<Tensor> = {
   logsumexp(...args) { return red.logsumexp(this, ...args); },
   sort(...args) { return srt.sort(this, ...args); },
   argsort(...args) { return srt.argsort(this, ...args); },
+
+  get real() { return cplx.real(this); },
+  get imag() { return cplx.imag(this); },
+  conj() { return cplx.conj(this); },
+  conjugate() { return cplx.conjugate(this); },
 
   reshape(shape) { return shp.reshape(this, shape); },
   transpose(axes) { return shp.transpose(this, axes); },

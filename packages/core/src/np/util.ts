@@ -281,9 +281,9 @@ export { sizeOf };
 
 /**
  * vmap as @kiln/transforms registers it when it loads (core cannot import transforms, which
- * depends on core); np.applyAlongAxis maps with it.
+ * depends on core); np.applyAlongAxis and np.vectorize map with it.
  */
-export type VmapHook = (fn: (x: Tensor) => Tensor, opts: { inAxes: number; outAxes: number }) => (x: Tensor) => Tensor;
+export type VmapHook = <F extends (...xs: Tensor[]) => unknown>(fn: F, opts: { inAxes: number; outAxes: number }) => F;
 let vmapHook: VmapHook | null = null;
 export function registerVmap(v: VmapHook): void {
   vmapHook = v;
