@@ -60,7 +60,13 @@ const CASES: readonly [string, () => Tensor][] = [
   ["batched, 34 rows (last block of 2), bias 3×34×36·36×64 + 64", () => np.matmul(t([3, 34, 36], 28), t([36, 64], 29)).add(t([64], 30))],
   ["transposed A, aligned (36×32)ᵀ·36×64 (row texels)", () => np.matmul(np.transpose(t([36, 32], 33)), t([36, 64], 34))],
   ["transposed A and B (36×30)ᵀ·(64×36)ᵀ", () => np.matmul(np.transpose(t([36, 30], 35)), np.transpose(t([64, 36], 36)))],
-  ["odd n 40×36·36×66 (dot form)", () => np.matmul(t([40, 36], 16), t([36, 66], 17))],
+  // n not a multiple of 4: the last block's columns clamped, the epilogue's lanes gathered one by one (they span rows).
+  ["odd n 40×36·36×66", () => np.matmul(t([40, 36], 16), t([36, 66], 17))],
+  ["W3's last layer, n = 10: 128×256·256×10 + bias", () => np.matmul(t([128, 256], 50), t([256, 10], 51)).add(t([10], 52))],
+  ["W3's weight gradient, n = 10: (128×256)ᵀ·128×10", () => np.matmul(np.transpose(t([128, 256], 53)), t([128, 10], 54))],
+  ["n = 6, batched 3×70×36·36×6, bias along rows", () => np.matmul(t([3, 70, 36], 55), t([36, 6], 56)).add(t([3, 70, 1], 57))],
+  ["n = 3, transposed B, odd k 128×255·(3×255)ᵀ", () => np.matmul(t([128, 255], 58), np.transpose(t([3, 255], 59)))],
+  ["n = 2, 131 rows 131×256·256×2", () => np.matmul(t([131, 256], 60), t([256, 2], 61))],
   ["fused prologue 36×40·tanh(40×36) (dot form)", () => np.matmul(t([36, 40], 18), np.tanh(t([40, 36], 19)))],
 ];
 

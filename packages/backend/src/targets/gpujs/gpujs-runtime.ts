@@ -258,7 +258,7 @@ function kernelSettings(src: GpujsKernelSource, gl: boolean): Record<string, unk
   const common = { tactic: "precision", precision: "single", dynamicOutput: false, pipeline, immutable: pipeline };
   if (src.lanes === 1) return { ...common, output: [src.size], optimizeFloatMemory: gl };
   const natives = (src.natives ?? []).map((f) => ({ ...f, returnType: "Array(4)", argumentTypes: {} }));
-  return { ...common, output: [src.size / src.lanes], returnType: `Array(${src.lanes})`, nativeFunctions: natives };
+  return { ...common, output: [Math.ceil(src.size / src.lanes)], returnType: `Array(${src.lanes})`, nativeFunctions: natives };
 }
 
 /** The error for a GPU.js kernel that GPU.js refuses: a renderer bug, reported with the source. */

@@ -23,9 +23,11 @@
  * epilogue outputs (relabeled as memory-optimized textures by gpujs.ts) and block targets.
  *
  * Applies when each operand is a plain load of an input (through the packing's edge guards: the
- * clamped row index and `where(row < m, x, 0)`, the identity for the rows a thread computes), the
- * output rows have a multiple of 4 columns, and the epilogue reads only the tile: what else is
- * fused stays in the dot form.
+ * clamped row index and `where(row < m, x, 0)`, the identity for the rows a thread computes) and
+ * the epilogue reads only the tile: what else is fused stays in the dot form. Any n: where n is not
+ * a multiple of 4, the last block of a row reads its columns past n as column n − 1 (their outputs
+ * are never read), and an epilogue thread's four outputs, which may then span rows, are gathered
+ * lane by lane (four fetches instead of one).
  */
 import { MR, NR } from "../../lower-contraction.js";
 import { type Operand } from "../../kernel.js";
@@ -140,9 +142,14 @@ const mat4Of = (f: (c: number) => string) => `mat4(${range(4).map(f).join(", ")}
  * outputs are never read).
  */
 function blockSource(A: Strided, B: Strided, m: number, n: number, kk: number, rows: BlockRows, direct: boolean): string {
-  const k4 = Math.floor(kk / 4), mb = Math.ceil(m / rows), n4 = n / TILE_LANES;
+  const k4 = Math.floor(kk / 4), mb = Math.ceil(m / rows), n4 = Math.ceil(n / TILE_LANES);
+  // n not a multiple of 4: the last block's columns past n read column n − 1 (ebc<c>, clamped),
+  // so no read leaves B; lane c of a block's sums reads only column j + c, so they cannot reach
+  // the columns below n. Whole texels along B's rows (sx = 1) always hold column j < n: unclamped.
+  const ragged = n % TILE_LANES !== 0;
+  const col = (c: number) => (ragged ? `ebc${c}` : c === 0 ? "eb" : `eb + ${c * B.sx}`);
   const aRow = (r: number, p: string) => `ld_b${A.buf}(ea${r} + (${p}) * ${A.sp})`;
-  const bEl = (p: string, c: number) => `ld_b${B.buf}(eb + (${p}) * ${B.sp} + ${c * B.sx})`;
+  const bEl = (p: string, c: number) => (ragged ? `ld_b${B.buf}(${col(c)} + (${p}) * ${B.sp})` : `ld_b${B.buf}(eb + (${p}) * ${B.sp} + ${c * B.sx})`);
   // a<r> = A(4I + r, p … p+3)
   const aLoad = aligned(A, "sp")
     ? range(rows).map((r) => `    vec4 a${r} = tx_b${A.buf}((ea${r} >> 2) + q);`)
@@ -156,7 +163,7 @@ function blockSource(A: Strided, B: Strided, m: number, n: number, kk: number, r
   const bLoad = aligned(B, "sx")
     ? `    mat4 y = ${mat4Of((d) => `tx_b${B.buf}((eb + (p + ${d}) * ${B.sp}) >> 2)`)};`
     : aligned(B, "sp")
-      ? `    mat4 y = transpose(${mat4Of((c) => `tx_b${B.buf}(((eb + ${c * B.sx}) >> 2) + q)`)});`
+      ? `    mat4 y = transpose(${mat4Of((c) => `tx_b${B.buf}(((${ragged ? col(c) : `eb + ${c * B.sx}`}) >> 2) + q)`)});`
       : `    mat4 y = ${mat4Of((d) => vec4Of((c) => bEl(`p + ${d}`, c)))};`;
   const bufs = [...new Set([A.buf, B.buf])];
   const fast = direct && k4 > 0 ? directLoads(A, B, rows, k4) : null;
@@ -180,6 +187,7 @@ function blockSource(A: Strided, B: Strided, m: number, n: number, kk: number, r
     `  int bt = t / ${mb * n4}; int r = t - bt * ${mb * n4}; int ib = r / ${n4}; int j = (r - ib * ${n4}) * ${TILE_LANES};`,
     ...range(rows).map((r) => `  int ea${r} = ${A.off} + bt * ${A.sb} + min(ib * ${rows} + ${r}, ${m - 1}) * ${A.sx};`),
     `  int eb = ${B.off} + bt * ${B.sb} + j * ${B.sx};`,
+    ...(ragged ? range(TILE_LANES).map((c) => `  int ebc${c} = ${B.off} + bt * ${B.sb} + min(j + ${c}, ${n - 1}) * ${B.sx};`) : []),
     `  vec4 ${range(rows).map((r) => `c${r} = vec4(0.0)`).join(", ")};`,
     ...mainLoop,
     ...(kk % 4 === 0 ? [] : [
@@ -225,10 +233,28 @@ function directLoads(A: Strided, B: Strided, rows: BlockRows, k4: number): { set
   return { setup, loads };
 }
 
-/** The GLSL of the epilogue kernel's read: thread t's four outputs 4t … 4t+3, from the block target of their row. */
-function outSource(m: number, n: number, rows: BlockRows): string {
-  const mb = Math.ceil(m / rows), n4 = n / TILE_LANES, args = blockArgs(rows);
+/**
+ * The GLSL of the epilogue kernel's read: thread t's four outputs 4t … 4t+3, from the block target
+ * of their row — one texel where n is a multiple of 4; else lane by lane (the four may span rows
+ * and blocks), the last thread's lanes past the `size` outputs reading the last output.
+ */
+function outSource(m: number, n: number, rows: BlockRows, size: number): string {
+  const mb = Math.ceil(m / rows), n4 = Math.ceil(n / TILE_LANES), args = blockArgs(rows);
   const pick = range(rows - 1).map((r) => `s == ${r} ? tx_${args[r]}(t) : `).join("");
+  if (n % TILE_LANES !== 0) {
+    return [
+      ...args.map((a) => readers(a)),
+      `float tile_lane(int o) {`,
+      `  int bt = o / ${m * n}; int r = o - bt * ${m * n}; int i = r / ${n}; int j = r - i * ${n};`,
+      `  int t = (bt * ${mb} + i / ${rows}) * ${n4} + j / ${TILE_LANES}; int s = i - (i / ${rows}) * ${rows};`,
+      `  return (${pick}tx_${args[rows - 1]}(t))[j & 3];`,
+      `}`,
+      `vec4 ${OUT}() {`,
+      `  int o = threadId.x * ${TILE_LANES};`,
+      `  return ${vec4Of((l) => `tile_lane(min(o + ${l}, ${size - 1}))`)};`,
+      `}`,
+    ].join("\n");
+  }
   return [
     ...args.map((a) => readers(a)),
     `vec4 ${OUT}() {`,
@@ -264,7 +290,6 @@ function blockKernel(name: string, inputs: readonly number[], size: number, glsl
 export function renderTiledGpujs(c: ContractionAnalysis, maxRows: BlockRows = 4, directFetch = true): GpujsKernelSource | null {
   const { k, P, defs, lets, out, m, n, size, inputs } = c;
   const [a0, a1, aP] = c.a, [b0, bP, b2] = c.b;
-  if (n % TILE_LANES !== 0) return null;
   const A = stridedOperand(P.aStore.value, defs, P.lb.var, { outer: a0.var, inner: a1.var, tile: MR, extent: m }, aP.var);
   const B = stridedOperand(P.bStore.value, defs, P.lb.var, { outer: b0.var, inner: b2.var, tile: NR, extent: n }, bP.var);
   if (!A || !B) return null;
@@ -323,9 +348,9 @@ export function renderTiledGpujs(c: ContractionAnalysis, maxRows: BlockRows = 4,
   // The epilogue binds a texture per block row besides its own inputs.
   const rows: BlockRows = maxRows === 8 && epilogueInputs.length + 8 <= TEXTURE_UNITS ? 8 : 4;
   const source = [`function ${k.name}(${[...epilogueInputs.map((i) => `b${i}`), ...blockArgs(rows)].join(", ")}) {`, ...lines, `}`].join("\n");
-  const blocks = blockKernel(`${k.name}_block`, blockInputs, P.batch * Math.ceil(m / rows) * n, blockSource(A, B, m, n, P.kk, rows, directFetch), rows);
+  const blocks = blockKernel(`${k.name}_block`, blockInputs, P.batch * Math.ceil(m / rows) * Math.ceil(n / TILE_LANES) * TILE_LANES, blockSource(A, B, m, n, P.kk, rows, directFetch), rows);
   const loadNatives = [...texelLoads].map(([name, l]) => ({ name: `ep_${name}`, source: l.glsl }));
-  return { name: k.name, source, size, inputs: epilogueInputs, lanes: TILE_LANES, partials: blocks, natives: [{ name: OUT, source: outSource(m, n, rows) }, ...loadNatives] };
+  return { name: k.name, source, size, inputs: epilogueInputs, lanes: TILE_LANES, partials: blocks, natives: [{ name: OUT, source: outSource(m, n, rows, size) }, ...loadNatives] };
 }
 
 /** The epilogue's per-lane index variables (each may appear under two names). */
@@ -340,12 +365,13 @@ interface LaneVars {
 /**
  * The GLSL of `fn()`, the texel holding an epilogue thread's four values of a load whose index is
  * off + Σ coeff·var over the lane variables, or null when the four lanes do not read one aligned
- * texel. A thread's outputs 4t … 4t+3 share the batch, row and column tile (n is a multiple of 4
- * and NR = 4), and lane l has column-in-tile l: lane l reads index₀ + l·c with c the coefficient of
+ * texel. Where n is a multiple of 4 (NR = 4), a thread's outputs 4t … 4t+3 share the batch, row and
+ * column tile, and lane l has column-in-tile l: lane l reads index₀ + l·c with c the coefficient of
  * that variable, so c = 1 and every other coefficient and the offset a multiple of 4 make one texel.
+ * Else the lanes may span rows: null (per-lane reads).
  */
 function texelLoad(buf: number, index: Affine | null, v: LaneVars, m: number, n: number, fn: string): string | null {
-  if (!index || NR !== TILE_LANES) return null;
+  if (!index || NR !== TILE_LANES || n % TILE_LANES !== 0) return null;
   const known = [v.lb, ...v.li, ...v.ei, ...v.tj, ...v.ej];
   if ([...index.keys()].some((key) => key !== OFFSET && !known.includes(key))) return null;
   const coeff = (names: readonly string[]) => names.reduce((sum, name) => sum + (index.get(name) ?? 0), 0);

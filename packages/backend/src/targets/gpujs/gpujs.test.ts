@@ -162,10 +162,49 @@ describe("gpujs target", () => {
     // a bias along the rows (the same value in all four lanes) keeps the per-lane read
     const rowBias = eight(np.matmul(t([66, 36]), t([36, 68])).add(t([66, 1])));
     expect([rowBias.natives!.length, /b\d\[/.test(rowBias.source)]).to.deep.equal([1, true]);
-    // odd n (outputs not whole texels), a fused prologue, and the CPU modes keep the dot form
-    expect(tiled(np.matmul(t([40, 36]), t([36, 66]))).lanes).to.equal(1);
+    // a fused prologue and the CPU modes keep the dot form
     expect(tiled(np.matmul(t([36, 40]), np.tanh(t([40, 36])))).lanes).to.equal(1);
     expect((renderGpujs(kernelOf(np.matmul(t([66, 36]), t([36, 68])) as never)) as GpujsKernelSource).lanes).to.equal(1);
+  });
+
+  it("on WebGL, n not a multiple of 4 (W3's last layer, n = 10) takes the tiled form: clamped columns in the last block, lanes gathered one by one", () => {
+    const t = (shape: number[]) => np.array(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => (i % 7) - 3), { shape });
+    const tiled = (x: unknown, blockRows: 4 | 8 = 4) => renderGpujs(kernelOf(x as { node: never }), { tiled: true, blockRows }) as GpujsKernelSource;
+    for (const n of [10, 6, 3, 2]) {
+      const n4 = Math.ceil(n / 4);
+      // W3's forward: 128×256 · 256×n + bias
+      const fwd = tiled(np.matmul(t([128, 256]), t([256, n])).add(t([n])), 8);
+      expect(fwd.lanes, `n = ${n}`).to.equal(4);
+      // ⌈128/8⌉ · ⌈n/4⌉ block threads of 8×4 (the block kernel's output counts 4 per thread)
+      expect([fwd.partials!.size, fwd.partials!.lanes, fwd.partials!.targets?.length], `n = ${n}`).to.deep.equal([16 * n4 * 4, 4, 7]);
+      expect(fwd.size, `n = ${n}`).to.equal(128 * n);
+      const glsl = fwd.partials!.natives![0]!.source;
+      expect(glsl, `n = ${n}`).to.include(`int bt = t / ${16 * n4}; int r = t - bt * ${16 * n4}; int ib = r / ${n4};`);
+      // B (256×n, rows of n not starting texels) element by element, each column clamped to n − 1
+      expect(glsl, `n = ${n}`).to.include(`int ebc3 = 0 + bt * 0 + min(j + 3, ${n - 1}) * 1;`);
+      expect(glsl, `n = ${n}`).to.match(new RegExp(`mat4 y = mat4\\(vec4\\(ld_b\\d\\(ebc0 \\+ \\(p \\+ 0\\) \\* ${n}\\), ld_b\\d\\(ebc1 `));
+      expect(glsl, `n = ${n}`).to.not.match(/ld_b\d\(eb \+/);
+      // the epilogue: four outputs per thread, each read from the block texel of its own row and column
+      const out = fwd.natives![0]!.source;
+      expect(out, `n = ${n}`).to.include(`int t = (bt * 16 + i / 8) * ${n4} + j / 4; int s = i - (i / 8) * 8;`);
+      expect(out, `n = ${n}`).to.match(/return \(s == 0 \? tx_bk0\(t\) : [^]* : tx_bk7\(t\)\)\[j & 3\];/);
+      expect(out, `n = ${n}`).to.include(`return vec4(tile_lane(min(o + 0, ${128 * n - 1})), tile_lane(min(o + 1, ${128 * n - 1})), tile_lane(min(o + 2, ${128 * n - 1})), tile_lane(min(o + 3, ${128 * n - 1})));`);
+      // the bias keeps its per-lane read (the lanes may span rows: no single texel)
+      expect([fwd.natives!.length, /b\d\[/.test(fwd.source)], `n = ${n}`).to.deep.equal([1, true]);
+      // W3's gradient of the weights: (128×256)ᵀ · 128×n, A's rows as texels of A stored transposed
+      const grad = tiled(np.matmul(np.transpose(t([128, 256])), t([128, n])), 8).partials!.natives![0]!.source;
+      expect(grad, `n = ${n}`).to.match(/int ebc0 = [^]*mat4 at1 = transpose\(mat4\(tx_b\d/);
+      // B stored transposed (n columns as texels along k): clamped columns there too
+      const bt = tiled(np.matmul(t([128, 256]), np.transpose(t([n, 256])))).partials!.natives![0]!.source;
+      expect(bt, `n = ${n}`).to.match(/mat4 y = transpose\(mat4\((tx_b\d)\(\(\(ebc0\) >> 2\) \+ q\), \1\(\(\(ebc1\) >> 2\) \+ q\),/);
+      expect(bt, `n = ${n}`).to.include(`int ebc2 = 0 + bt * 0 + min(j + 2, ${n - 1}) * 256;`);
+    }
+    // n = 1 is scheduled as a matrix-vector reduction (one dot per output), not a packed contraction
+    expect(tiled(np.matmul(t([128, 256]), t([256, 1]))).lanes).to.equal(1);
+    // n a multiple of 4 keeps the single-texel epilogue read and no column clamps (unchanged source)
+    const four = tiled(np.matmul(t([128, 256]), t([256, 12])));
+    expect(four.natives![0]!.source).to.not.include("tile_lane");
+    expect(four.partials!.natives![0]!.source).to.not.include("ebc");
   });
 
   it("long reductions run in two passes with the blocked loop's sums (values on GPU.js's CPU mode)", async () => {
