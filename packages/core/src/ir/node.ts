@@ -28,11 +28,8 @@ import { ValueError, describeValue } from "../errors.js";
 import { DataBuffer } from "../buffer.js";
 import { LruCache } from "../lru.js";
 import { type Shape, checkShape, checkSize, fmtShape } from "../shape.js";
-import { isInterning, scopedTable } from "./intern-scope.js";
 import { parseParams } from "./params.js";
 import { type Aval, type Prim, type PrimParams, type PrimRule, PRIMITIVES } from "./primitives.js";
-
-export { interning } from "./intern-scope.js";
 
 export interface Node<P extends Prim = Prim> {
   readonly id: number;
@@ -90,7 +87,7 @@ const validParams = new WeakSet<object>();
 const SYMBOLIC_NODES = 16384;
 const symbolicNodes = new LruCache<string, Node>(SYMBOLIC_NODES);
 /** Other nodes built inside the open `interning` scopes; emptied when the outermost one ends. */
-const scoped = scopedTable<string, Node>();
+const scoped = new Map<string, Node>();
 /**
  * Scalar literals (`const`) are shared everywhere, eager code included, through a bounded strong
  * table instead of WeakRefs: they are the leaves every graph repeats (the 2 of `x.mul(2)`), the
@@ -101,8 +98,28 @@ const scoped = scopedTable<string, Node>();
 const literals = new LruCache<string, Node>(1024);
 /** Nodes that depend on a trace placeholder (an `input` leaf): always interned. */
 const symbolic = new WeakSet<Node>();
-/** Data leaves and the nodes that depend on one. */
-const concrete = new WeakSet<Node>();
+/**
+ * Nodes over literals alone (no data leaf, no placeholder below them: `np.ones`' broadcast of a
+ * literal): shared across scopes like placeholder-bound nodes, since they hold no call's value.
+ */
+const overLiterals = new WeakSet<Node>();
+/** Open `interning` scopes. */
+let internDepth = 0;
+
+/**
+ * Runs `fn` with every node it builds interned (see the file comment): graph building and
+ * rewriting share structurally equal nodes, which is their common-subexpression elimination.
+ * Scopes nest; nodes over realized values are shared until the outermost scope ends.
+ * @example interning(() => makeNode("neg", [c], {}) === makeNode("neg", [c], {})) // true
+ */
+export function interning<T>(fn: () => T): T {
+  internDepth++;
+  try {
+    return fn();
+  } finally {
+    if (--internDepth === 0) scoped.clear();
+  }
+}
 
 // JSON writes NaN, ±Infinity as null and -0 as 0: spell them out so distinct literals never share a node.
 const numberText = (v: number): string => (Object.is(v, -0) ? "-0" : String(v));
@@ -169,17 +186,18 @@ export function makeNode<P extends Prim>(prim: P, inputs: readonly Node[], param
   checkSize(prim, out.shape);
   const unique = prim === "data" || prim === "input";
   const placeholderBound = prim === "input" || inputs.some((i) => symbolic.has(i));
-  // Over a realized value (a data leaf): a call's value, which a table kept across calls would hold.
-  const dataBound = prim === "data" || inputs.some((i) => concrete.has(i));
+  const literalOnly = prim === "const" || prim === "iota" || (inputs.length > 0 && inputs.every((i) => overLiterals.has(i)));
+  // Placeholder-bound and literal-only nodes hold no call's value: they may outlive the scope.
+  const lasting = placeholderBound || literalOnly;
   const literal = prim === "const";
-  const intern = !unique && !literal && (isInterning() || placeholderBound);
+  const intern = !unique && !literal && (internDepth > 0 || placeholderBound);
   // Only nodes that are shared look their twin up (and so need their key now).
   const key = literal || intern ? nodeKey(prim, params, inputs, out, 0) : undefined;
   if (literal) {
     const hit = literals.get(key!);
     if (hit) return hit as Node<P>;
   } else if (intern) {
-    const hit = placeholderBound || !dataBound ? symbolicNodes.get(key!) : scoped.get(key!);
+    const hit = lasting ? symbolicNodes.get(key!) : scoped.get(key!);
     if (hit) return hit as Node<P>;
   }
   const node: Node<P> = Object.freeze(new GraphNode(
@@ -196,9 +214,9 @@ export function makeNode<P extends Prim>(prim: P, inputs: readonly Node[], param
   validParams.add(node.params);
   validAvals.add(out);
   if (placeholderBound) symbolic.add(node);
-  if (dataBound) concrete.add(node);
+  if (literalOnly) overLiterals.add(node);
   if (literal) literals.set(key!, node);
-  else if (intern) (placeholderBound || !dataBound ? symbolicNodes : scoped).set(key!, node);
+  else if (intern) (lasting ? symbolicNodes : scoped).set(key!, node);
   return node;
 }
 
@@ -229,9 +247,7 @@ export function makeDataLeaf(ref: DataBuffer, aval: Aval): Node<"data"> {
   const out = checkAval("data", aval);
   checkSize("data", out.shape);
   const id = nextId++;
-  const node = Object.freeze(new GraphNode<"data">(id, "data", NO_INPUTS, Object.freeze({ ref }), out));
-  concrete.add(node);
-  return node;
+  return Object.freeze(new GraphNode<"data">(id, "data", NO_INPUTS, Object.freeze({ ref }), out));
 }
 
 /** A scalar literal node. */
