@@ -72,6 +72,27 @@ describe("np shape-extra under transforms", () => {
     expect(() => np.trapezoid([1, 2, 3], { dx: np.array([1, 2, 3]) })).to.throw(/cannot be broadcast/);
   });
 
+  it("fromfunction maps fn over every coordinate as JAX does (vmap): non-scalar results get shape as leading axes", () => {
+    const a = np.fromfunction((i) => i.add(1).mul(np.arange(3)), [2]);
+    expect([a.shape, a.toArraySync()]).to.deep.equal([[2, 3], [[0, 1, 2], [0, 2, 4]]]);
+    // Elementwise fns give NumPy's grid values; pytrees of results, zero-size shapes and constants.
+    expect(np.fromfunction((i, j) => i.mul(3).add(j), [2, 3]).toArraySync()).to.deep.equal([[0, 1, 2], [3, 4, 5]]);
+    const [s, p] = np.fromfunction((i, j) => [i.add(j), i.mul(j)], [2, 2]);
+    expect([s!.toArraySync(), p!.toArraySync()]).to.deep.equal([[[0, 1], [1, 2]], [[0, 0], [0, 1]]]);
+    expect(np.fromfunction((i, j) => i.add(j), [0, 2]).shape).to.deep.equal([0, 2]);
+    expect(np.fromfunction(() => np.array(5), [2]).toArraySync()).to.deep.equal([5, 5]);
+    expect(np.fromfunction((i, j) => np.where(i.less(j), 1, 0), [2, 2]).toArraySync()).to.deep.equal([[0, 1], [0, 0]]);
+    // Under jit, and in a batched graph (the coordinate depends on a traced value).
+    expect(jit((x: Tensor) => np.fromfunction((i) => i.mul(x), [3]))(np.array(2)).toArraySync()).to.deep.equal([0, 2, 4]);
+    expect(vmap((x: Tensor) => np.fromfunction((i) => i.mul(x), [2]))(np.array([1, 3])).toArraySync()).to.deep.equal([[0, 1], [0, 3]]);
+  });
+
+  it("Tensor has jax-js / TF.js comparison method names (equal, notEqual, less, lessEqual, greater, greaterEqual)", () => {
+    const x = np.array([1, 2, 3]);
+    expect([x.equal(2), x.notEqual(2), x.less(2), x.lessEqual(2), x.greater(2), x.greaterEqual(2)].map((t) => t.toArraySync()))
+      .to.deep.equal([[false, true, false], [true, false, true], [true, false, false], [true, true, false], [false, false, true], [false, true, true]]);
+  });
+
   it("the finite-difference check can fail (a wrong derivative is caught)", () => {
     // stopGradient gives a zero gradient where the true one is not.
     expect(() => checkGrad("broken", (x) => np.stopGradient(np.roll(x, 1)), [3])).to.throw(/finite difference/);

@@ -12,7 +12,7 @@ import { add, astype, divide, equal, logicalNot, multiply, notEqual, power, subt
 import { any, sum } from "./reduce.js";
 import { concatenate, flip, moveaxis, split, transpose } from "./shape.js";
 import { type Positional, positionalOptions } from "./positional.js";
-import { apply, asTensor, astypeRaw, checkListLength, optionsOf, reshapeRaw, resultDType } from "./util.js";
+import { apply, asTensor, astypeRaw, checkListLength, optionsOf, registeredVmap, reshapeRaw, resultDType } from "./util.js";
 
 // ---------------------------------------------------------------------------------------------
 // Differences and integrals
@@ -224,15 +224,25 @@ function stackConds(ts: readonly Tensor[]): Tensor {
 // Creation
 
 /**
- * `fn(i0, i1, ...)` called once on coordinate arrays of `shape` (float32 unless `dtype`).
+ * `fn(i0, i1, ...)` at every coordinate of `shape` (float32 unless `dtype`), as `jax.numpy`
+ * does it: `fn` is vmapped over each axis, so it sees 0-d coordinates and a non-scalar result
+ * gets `shape` as its leading axes (one batched graph, no host loop). Without the transforms
+ * package loaded, `fn` is called once on the coordinate grids (NumPy's reading; the same values
+ * for elementwise `fn`).
  * @example np.fromfunction((i, j) => i.add(j), [2, 2]) // [[0, 1], [1, 2]]
+ * @example np.fromfunction((i) => i.add(1).mul(np.arange(3)), [2]) // [[0, 1, 2], [0, 2, 4]]
  */
 export function fromfunction<R>(fn: (...idx: Tensor[]) => R, shape: readonly number[], opts: { dtype?: DType } = {}, ...extra: undefined[]): R {
   opts = optionsOf("fromfunction", opts, "fromfunction", extra);
   if (typeof fn !== "function") throw new ValueError(`fromfunction: fn must be a function, got ${describeValue(fn)}`);
   const dtype = checkDType(opts.dtype ?? "float32", "fromfunction");
   const s = checkDims("fromfunction", shape);
-  return fn(...s.map((_, i) => iota(s, i, dtype)));
+  const grids = s.map((_, i) => iota(s, i, dtype));
+  const vmap = registeredVmap();
+  if (vmap === null) return fn(...grids);
+  let f = (...idx: Tensor[]): R => fn(...idx);
+  for (let i = 0; i < s.length; i++) f = vmap(f, { inAxes: 0, outAxes: 0 });
+  return f(...grids);
 }
 
 function checkDims(op: string, shape: readonly number[]): number[] {

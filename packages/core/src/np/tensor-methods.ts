@@ -89,6 +89,22 @@ interface TensorMethods {
   gt(y: ArrayLike): Tensor;
   /** `np.greaterEqual(this, y)`. */
   ge(y: ArrayLike): Tensor;
+  /**
+   * `np.equal(this, y)` under its jax-js / TF.js method name (also `notEqual`, `less`, `lessEqual`,
+   * `greater`, `greaterEqual`; the short forms `eq`, `ne`, `lt`, `le`, `gt`, `ge` are the same).
+   * @example np.array([1, 2, 3]).equal(2) // [false, true, false]
+   */
+  equal(y: ArrayLike): Tensor;
+  /** `np.notEqual(this, y)` (= `ne`). */
+  notEqual(y: ArrayLike): Tensor;
+  /** `np.less(this, y)` (= `lt`). */
+  less(y: ArrayLike): Tensor;
+  /** `np.lessEqual(this, y)` (= `le`). */
+  lessEqual(y: ArrayLike): Tensor;
+  /** `np.greater(this, y)` (= `gt`). @example np.array(3).greater(2) // true */
+  greater(y: ArrayLike): Tensor;
+  /** `np.greaterEqual(this, y)` (= `ge`). */
+  greaterEqual(y: ArrayLike): Tensor;
   /** `np.astype(this, dtype)`. */
   astype(dtype: DType): Tensor;
   /**
@@ -221,6 +237,12 @@ const methods: TensorMethods & ThisType<Tensor> = {
   le(y) { return ew.lessEqual(this, y); },
   gt(y) { return ew.greater(this, y); },
   ge(y) { return ew.greaterEqual(this, y); },
+  equal(y) { return ew.equal(this, y); },
+  notEqual(y) { return ew.notEqual(this, y); },
+  less(y) { return ew.less(this, y); },
+  lessEqual(y) { return ew.lessEqual(this, y); },
+  greater(y) { return ew.greater(this, y); },
+  greaterEqual(y) { return ew.greaterEqual(this, y); },
   astype(dtype) { return ew.astype(this, dtype); },
   view(dtype) { return bitcastConvertType(this, dtype); },
 
