@@ -15,6 +15,8 @@
  * that do not depend on the loop variable stay scalar; loads and stores at `v + uniform` are vector
  * loads/stores, any other index is a per-lane gather/scatter; ops without a SIMD form run per lane;
  * accumulator updates add the 4 lanes in iteration order (the summation order of the JS kernel).
+ * An index affine in the loop variable keeps its lane 0 in a scalar local (`Lin`): addresses and
+ * gathers compute their lanes from it rather than extracting them from the index vector.
  *
  * `wasmUnsupported(k)` says why a kernel stays on the JS renderer (float64, registers of
  * contractions, dtypes the heap does not store); the JS target remains the fallback.
