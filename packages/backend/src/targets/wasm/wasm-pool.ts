@@ -318,8 +318,10 @@ function runShared(
   const buffer = heap!.memory.buffer;
   const ctl = new Int32Array(buffer, 0, CTL.JOB_AT / 4 + CTL.JOB_WORDS);
   const errorBytes = new Uint8Array(buffer, CTL.ERROR_AT, CTL.ERROR_BYTES);
+  // Each stage's chunks stay within its share of MAX_CHUNKS (256 threads × 16 fine chunks per stage would not).
+  const perStage = Math.min((workers + 1) * (fine ? FINE_CHUNKS_PER_THREAD : CHUNKS_PER_THREAD), Math.floor(MAX_CHUNKS / stages.length));
   const split: JobStage[] = stages.map(({ n, grain }) => {
-    const chunk = Math.max(grain, Math.ceil(n / ((workers + 1) * (fine ? FINE_CHUNKS_PER_THREAD : CHUNKS_PER_THREAD))));
+    const chunk = Math.max(grain, Math.ceil(n / perStage));
     return [n, chunk, Math.ceil(n / chunk)];
   });
   const nChunks = split.reduce((sum, st) => sum + st[2], 0);
