@@ -128,4 +128,21 @@ describe("wasm kernels: bit-identical to the JS kernels", function () {
       expect(stats(np.max(x, 0))[0]).to.include({ outerVectorLoops: 0 });
     });
   });
+
+  it("reads the lanes of an index affine in the loop variable (a transpose's gather, a reversal) as scalars, not by extracting them from a vector", () => {
+    const x = np.array(Float32Array.from({ length: 64 * 48 }, (_, i) => Math.sin(i)), { shape: [64, 48] });
+    // i32x4.extract_lane is 0xfd 0x1b <lane>: every lane of these indices is lane 0 plus a constant.
+    const extracts = (t: Tensor) => kernelsOf(t).map((k) => {
+      const bytes = renderWasm(k, heap!).bytes;
+      let n = 0;
+      for (let i = 0; i + 1 < bytes.length; i++) if (bytes[i] === 0xfd && bytes[i + 1] === 0x1b) n++;
+      return { stats: renderWasm(k, heap!).stats, n };
+    });
+    for (const [what, t] of [["transpose", np.transpose(x).add(1)], ["reversal", np.flip(x, 1).mul(2)]] as const) {
+      const ks = extracts(t);
+      expect(ks.length, what).to.equal(1);
+      expect(ks[0]!.stats.vectorLoops, `${what}: a vector loop`).to.be.above(0);
+      expect(ks[0]!.n, `${what}: i32x4.extract_lane`).to.equal(0);
+    }
+  });
 });

@@ -86,7 +86,7 @@ describe("wasm: structure of the benchmark workloads", function () {
     expect(Number.isFinite(step(x, y).itemSync())).to.equal(true);
   });
 
-  it("W3's contractions: two pool phases each — a batch-invariant B's panels packed in the same call as A's, then the tiles", () => {
+  it("W3's contractions: one pool call each — a batch-invariant B's panels packed with A's, then the tiles, as one two-stage job", () => {
     const { x, y, make } = kilnMlp(mlpData());
     const step = make();
     step(x, y).itemSync();
@@ -98,6 +98,8 @@ describe("wasm: structure of the benchmark workloads", function () {
     // pack B, pack A and tiles — one more barrier per product whose panels go to the pool).
     expect(after.bPacks - before.bPacks, "B packings per step").to.equal(7);
     expect(after.phaseCalls - before.phaseCalls, "phases per step").to.equal(14);
+    // Both phases of a contraction in one pool call (one wake-up of the workers, not two): 7 (was 14).
+    expect(after.poolCalls - before.poolCalls, "pool calls per step").to.equal(7);
   });
 
   it("a kernel calling vector math (exp, tanh, …) runs as wasm from ~128 elements: W3's softmax exp over 128×10 (48 µs as JS, ~5 as wasm)", () => {

@@ -14,7 +14,7 @@ import { type Bytes, type DefinedFunc, type ValType, T, op, uleb } from "./wasm-
 import { microkernel } from "./wasm-microkernel.js";
 import { type ContractionParts, type LoopStmt, lets } from "../../render/contraction.js";
 import { MR, NR } from "../../lower-contraction.js";
-import { JOB_ON_CALLER, JOB_PHASE, JOB_PHASES, JOB_PHASE_MASK, PARALLEL_MIN_FLOPS } from "./wasm-gemm.js";
+import { JOB_ON_CALLER, JOB_PHASE, JOB_PHASES, JOB_PHASE_MASK, JOB_THEN_TILES, PARALLEL_MIN_FLOPS } from "./wasm-gemm.js";
 
 /** An i32 scalar binding of the statement emitter's environment. */
 interface I32Binding {
@@ -76,9 +76,10 @@ function append(out: Bytes, ...parts: Bytes[]): void {
 /**
  * How a contraction uses the worker pool:
  *   `null`    — a product below PARALLEL_MIN_FLOPS runs on the calling thread;
- *   `tiles`   — `run` calls the pool (the `pool.tiles` import, wasm-gemm.ts `tilesOnPool`) once per
- *               phase (JOB_PHASE); each runs `tiles` over the `pairs` tasks: (batch element, B-panel
- *               pair) in batch-major order, a packing phase mapping them onto its panels;
+ *   `tiles`   — `run` calls the pool (the `pool.tiles` import, wasm-gemm.ts `tilesOnPool`) once: a
+ *               job of two stages, the packing phase and then the tiles phase (JOB_PHASE,
+ *               JOB_THEN_TILES), each running `tiles` over the `pairs` tasks: (batch element,
+ *               B-panel pair) in batch-major order, a packing phase mapping them onto its panels;
  *   `gemm`    — a `tiles` that calls a host function (workers could not run it) runs on the
  *               calling thread and only the microkernel goes to the pool (the `pool.gemm` import).
  */
@@ -212,15 +213,20 @@ export function renderContraction<E, B>(P: ContractionParts, cPtr: number, s: St
     ]),
     op.end, op.end);
 
-  // run(ptrs…, C): the phases in order, each one pool call (or a call of `tiles` over every task).
+  // run(ptrs…, C): the packing phase, then the tiles — one two-stage pool call (the threads go from
+  // packing to tiles without a wake-up in between), or two calls of `tiles` over every task.
   const ptrs = Array.from({ length: nPtrs }, (_, i) => get(i)).flat();
-  const runPhase = (p: number, onPool: boolean): Bytes => pool?.kind === "tiles"
-    ? [...ptrs, ...c32(JOB_PHASES * batch + (onPool ? 0 : JOB_ON_CALLER) + p), ...op.call(s.importIndex(e, "pool.tiles"))]
-    : [...ptrs, ...c32(JOB_PHASES * batch + p), ...c32(0), ...c32(tasks), 0x10, TILES_CALL];
-  // A batch-invariant B is packed in the same pool call as A (one barrier fewer; the pair of
-  // 256-wide products' panels, 384 KB together, goes to the pool where each alone stayed home).
-  if (invariantB) append(out, runPhase(JOB_PHASE.packs, (bFloats + batch * aFloats) * 4 > PACK_ON_CALLER_BYTES), runPhase(JOB_PHASE.tilesPacked, true));
-  else append(out, runPhase(JOB_PHASE.packA, batch * aFloats * 4 > PACK_ON_CALLER_BYTES), runPhase(JOB_PHASE.tiles, true));
+  const direct = (p: number): Bytes => [...ptrs, ...c32(JOB_PHASES * batch + p), ...c32(0), ...c32(tasks), 0x10, TILES_CALL];
+  // A batch-invariant B is packed in the same phase as A (one barrier fewer; the pair of
+  // 256-wide products' panels, 384 KB together, are split across threads where each alone was not).
+  const [packPhase, tilePhase] = invariantB ? [JOB_PHASE.packs, JOB_PHASE.tilesPacked] : [JOB_PHASE.packA, JOB_PHASE.tiles];
+  const packBytes = ((invariantB ? bFloats : 0) + batch * aFloats) * 4;
+  if (pool?.kind === "tiles") {
+    const job = JOB_PHASES * batch + JOB_THEN_TILES + (packBytes > PACK_ON_CALLER_BYTES ? 0 : JOB_ON_CALLER) + packPhase;
+    append(out, [...ptrs, ...c32(job), ...op.call(s.importIndex(e, "pool.tiles"))]);
+  } else {
+    append(out, direct(packPhase), direct(tilePhase));
+  }
 
   const tilesFunc: DefinedFunc = { type: { params: new Array(nPtrs + 3).fill(T.i32), results: [] }, locals: s.locals(t), body: tb, export: "tiles" };
   return {

@@ -113,9 +113,14 @@ export type JobPhase = (typeof JOB_PHASE)[keyof typeof JOB_PHASE];
 
 /**
  * A job number is `JOB_PHASES · batch + flags + phase`: the phase in its low bits
- * (`job & JOB_PHASE_MASK`), JOB_ON_CALLER set for a phase too small to be worth waking a worker.
+ * (`job & JOB_PHASE_MASK`), JOB_ON_CALLER set for a packing phase too small to split across
+ * threads, JOB_THEN_TILES set on a packing phase whose tiles phase follows in the same pool job
+ * (TILES_AFTER: `tilesPacked` after `packs`, `tiles` after `packA`).
  */
-export const JOB_PHASE_MASK = 3, JOB_ON_CALLER = 4, JOB_PHASES = 8;
+export const JOB_PHASE_MASK = 3, JOB_ON_CALLER = 4, JOB_THEN_TILES = 8, JOB_PHASES = 16;
+
+/** The tiles phase that follows a packing phase. */
+const TILES_AFTER: Partial<Record<JobPhase, JobPhase>> = { [JOB_PHASE.packs]: JOB_PHASE.tilesPacked, [JOB_PHASE.packA]: JOB_PHASE.tiles };
 
 /** How many times one pool call of each phase packs B's panels, for a batch of `batch`. */
 const B_PACKS: Record<JobPhase, (batch: number) => number> = {
@@ -125,26 +130,28 @@ const B_PACKS: Record<JobPhase, (batch: number) => number> = {
   [JOB_PHASE.tilesPacked]: () => 0,
 };
 
-const contractionCounters = { phaseCalls: 0, bPacks: 0 };
+const contractionCounters = { phaseCalls: 0, poolCalls: 0, bPacks: 0 };
 
 /**
  * Counts of pooled wasm contractions (products of ≥ PARALLEL_MIN_FLOPS, rendered by
  * wasm-contraction.ts): `phaseCalls`, their phases run through the pool import (a small packing
- * phase runs on the calling thread alone), and `bPacks`, how often they
- * packed a B operand's panels — once per batch element whose B differs, once per call when B is the
- * same for every batch element (`x[b] @ W`).
+ * phase runs on the calling thread alone); `poolCalls`, the calls of that import — one per
+ * contraction, its packing and tiles phases one two-stage job (one wake-up of the workers); and
+ * `bPacks`, how often they packed a B operand's panels — once per batch element whose B differs,
+ * once per call when B is the same for every batch element (`x[b] @ W`).
  * @example
  * const before = wasmContractionStats().bPacks;
  * np.matmul(x16, w).dataSync(); // x16: [16, 128, 128], w: [128, 128]
  * wasmContractionStats().bPacks - before; // 1
  */
-export function wasmContractionStats(): { phaseCalls: number; bPacks: number } {
+export function wasmContractionStats(): { phaseCalls: number; poolCalls: number; bPacks: number } {
   return { ...contractionCounters };
 }
 
 /**
  * The `pool.tiles` import of a contraction module rendered as wasm (wasm-contraction.ts): runs its
- * `tiles` export for the job its last argument names (JOB_PHASE) over the `pairs` tasks across the
+ * `tiles` export for the job its last argument names (JOB_PHASE; with JOB_THEN_TILES the packing
+ * phase and then its tiles phase, as one two-stage pool job) over the `pairs` tasks across the
  * pool, chunks of at least `grain` tasks. `tiles` calls no host function, so a worker's instance
  * gets a stub for every import it has.
  * @example
@@ -158,11 +165,21 @@ export function tilesOnPool(compiled: object, pairs: number, grain: number, flop
   const imports: Record<string, Record<string, PoolImport>> = {};
   for (const i of WebAssembly.Module.imports(module)) if (i.kind === "function") (imports[i.module] ??= {})[i.name] = stub;
   return (...args) => {
-    contractionCounters.phaseCalls++;
     const job = args[args.length - 1]!;
-    contractionCounters.bPacks += B_PACKS[(job & JOB_PHASE_MASK) as JobPhase](Math.floor(job / JOB_PHASES));
-    const onCaller = (job & JOB_ON_CALLER) !== 0 || flops < poolMinFlops;
-    parallelFor(module, "tiles", args, pairs, { grain: onCaller ? pairs : grain, imports, fine: true });
+    const phase = (job & JOB_PHASE_MASK) as JobPhase, batch = Math.floor(job / JOB_PHASES);
+    const next = (job & JOB_THEN_TILES) !== 0 ? TILES_AFTER[phase] : undefined;
+    contractionCounters.poolCalls++;
+    contractionCounters.phaseCalls += next === undefined ? 1 : 2;
+    contractionCounters.bPacks += B_PACKS[phase](batch) + (next === undefined ? 0 : B_PACKS[next](batch));
+    const small = flops < poolMinFlops;
+    const onCaller = (job & JOB_ON_CALLER) !== 0 || small;
+    const withPhase = (p: JobPhase) => [...args.slice(0, -1), JOB_PHASES * batch + p];
+    parallelFor(module, "tiles", withPhase(phase), pairs, {
+      grain: onCaller ? pairs : grain, imports, fine: true,
+      // The tiles stage: split unless the whole product is small (a small packing stage runs as one
+      // chunk, on whichever thread claims it first — the caller, while the worker wakes up).
+      ...(next === undefined ? {} : { then: { args: withPhase(next), n: pairs, grain: small ? pairs : grain } }),
+    });
   };
 }
 

@@ -22,6 +22,12 @@
  * CLAIM when it is free, so the chunks of a worker that wakes late, or is pre-empted between two
  * chunks, are taken by the others; the caller only ever waits for chunks some thread has started
  * (each chunk runs exactly once, so a kernel may update its output in place).
+ *
+ * A job may have two stages (a contraction's packing, then its tiles that read the packed panels):
+ * the second stage's chunks follow the first's in CLAIM's numbering, and a thread that claims a
+ * second-stage chunk first waits until DONE counts every first-stage chunk (all of them were claimed
+ * before it, so it waits only for chunks other threads are running). One wake-up per two-stage job
+ * instead of two jobs: the worker goes from packing to tiles without sleeping in between.
  */
 
 /** Word indices and byte areas of the control block (it fits below ARENA_BASE: wasm-pool.test.ts). */
@@ -30,8 +36,10 @@ export const CTL = {
 } as const;
 
 /** Word offsets of the job descriptor (at CTL.JOB_AT); its `args` follow ARGS. */
-export const JOB = { VERSION: 0, ID: 1, NAME: 2, SEQ: 3, N: 4, CHUNK: 5, N_CHUNKS: 6, N_ARGS: 7, ARGS: 8 } as const;
-/** Arguments a job passes at most (besides lo and hi). */
+export const JOB = {
+  VERSION: 0, ID: 1, NAME: 2, SEQ: 3, N: 4, CHUNK: 5, N_CHUNKS: 6, N_ARGS: 7, N2: 8, CHUNK2: 9, N_CHUNKS2: 10, N_ARGS2: 11, ARGS: 12,
+} as const;
+/** Arguments a job passes at most (besides lo and hi), both stages' together (the second stage's follow the first's). */
 export const MAX_JOB_ARGS = CTL.JOB_WORDS - JOB.ARGS;
 
 /** Chunks per job are at most this (the 16 low bits of CLAIM; 0xffff marks a sealed job). */
@@ -57,18 +65,22 @@ export type PoolImport = MathFunctionName | { readonly source: string };
  */
 export type PoolImports = Readonly<Record<string, Readonly<Record<string, PoolImport>>>>;
 
+/** One stage of a job: [n, chunk, nChunks] — indices [0, n) in nChunks chunks of `chunk`. */
+export type JobStage = readonly [n: number, chunk: number, nChunks: number];
+
 /** What `poolCore` evaluates to on the calling thread. */
 export interface PoolCore {
   /** The imports object of a kernel: `env.memory` plus each described function (PoolImport). */
   importsFor(memory: WebAssembly.Memory, names: PoolImports): WebAssembly.Imports;
   /**
    * Claims chunks of job `seq` until none are left (or some chunk failed), running
-   * `run(lo, hi)` on each and counting it in DONE; `fail` receives what a chunk threw. A worker
+   * `run(lo, hi, stage)` on each and counting it in DONE; `fail` receives what a chunk threw. The
+   * job's `stages` are [n, chunk, nChunks] each (one or two; see the file's comment). A worker
    * (`worker` true) first waits while HOLD is set.
    */
-  claimAndRun(ctl: Int32Array, seq: number, n: number, chunk: number, nChunks: number, run: (lo: number, hi: number) => void, fail: (e: unknown) => void, worker: boolean): void;
-  /** Writes the job descriptor (under its sequence lock). */
-  writeJob(ctl: Int32Array, id: number, name: number, seq: number, n: number, chunk: number, nChunks: number, args: readonly number[]): void;
+  claimAndRun(ctl: Int32Array, seq: number, stages: readonly JobStage[], run: (lo: number, hi: number, stage: number) => void, fail: (e: unknown) => void, worker: boolean): void;
+  /** Writes the job descriptor (under its sequence lock): a stage's arguments with its [n, chunk, nChunks]. */
+  writeJob(ctl: Int32Array, id: number, name: number, seq: number, stages: readonly JobStage[], args: readonly (readonly number[])[]): void;
   /** Records the first failure's text in the control block (later ones are dropped). */
   recordError(ctl: Int32Array, bytes: Uint8Array, text: string): void;
   /** The recorded failure's text. */
@@ -91,7 +103,11 @@ function importsFor(memory, names) {
   }
   return out;
 }
-function claimAndRun(ctl, seq, n, chunk, nChunks, run, fail, worker) {
+// Spins on DONE at a stage boundary before sleeping on it: the first stage's last chunks are
+// micro-seconds long, a futex round trip is not.
+const BARRIER_SPINS = 2000;
+function claimAndRun(ctl, seq, stages, run, fail, worker) {
+  const first = stages[0][2], total = first + (stages.length > 1 ? stages[1][2] : 0);
   for (;;) {
     if (worker && Atomics.load(ctl, CTL.HOLD) !== 0) {
       Atomics.add(ctl, CTL.HELD, 1);
@@ -103,11 +119,18 @@ function claimAndRun(ctl, seq, n, chunk, nChunks, run, fail, worker) {
     if (Atomics.load(ctl, CTL.ERROR) !== 0) return;
     const cur = Atomics.load(ctl, CTL.CLAIM);
     const c = cur & 0xffff;
-    if ((cur >>> 16) !== seq || c >= nChunks) return;
+    if ((cur >>> 16) !== seq || c >= total) return;
     if (Atomics.compareExchange(ctl, CTL.CLAIM, cur, cur + 1) !== cur) continue;
-    const lo = c * chunk;
+    const stage = c < first ? 0 : 1;
+    if (stage === 1) {
+      let spins = 0;
+      for (let d = Atomics.load(ctl, CTL.DONE); d < first; d = Atomics.load(ctl, CTL.DONE)) if (++spins > BARRIER_SPINS) Atomics.wait(ctl, CTL.DONE, d);
+    }
+    const [n, chunk] = stages[stage];
+    const lo = (stage ? c - first : c) * chunk;
     try {
-      run(lo, Math.min(n, lo + chunk));
+      // A failed first stage leaves the second's inputs unwritten: its chunks are only counted.
+      if (stage === 0 || Atomics.load(ctl, CTL.ERROR) === 0) run(lo, Math.min(n, lo + chunk), stage);
     } catch (e) {
       fail(e);
     }
@@ -116,13 +139,17 @@ function claimAndRun(ctl, seq, n, chunk, nChunks, run, fail, worker) {
   }
 }
 const J = CTL.JOB_AT >> 2;
-function writeJob(ctl, id, name, seq, n, chunk, nChunks, args) {
+function writeJob(ctl, id, name, seq, stages, args) {
   const v = Atomics.load(ctl, J + ${JOB.VERSION});
   Atomics.store(ctl, J + ${JOB.VERSION}, v + 1);
   Atomics.store(ctl, J + ${JOB.ID}, id); Atomics.store(ctl, J + ${JOB.NAME}, name); Atomics.store(ctl, J + ${JOB.SEQ}, seq);
-  Atomics.store(ctl, J + ${JOB.N}, n); Atomics.store(ctl, J + ${JOB.CHUNK}, chunk); Atomics.store(ctl, J + ${JOB.N_CHUNKS}, nChunks);
-  Atomics.store(ctl, J + ${JOB.N_ARGS}, args.length);
-  for (let i = 0; i < args.length; i++) Atomics.store(ctl, J + ${JOB.ARGS} + i, args[i]);
+  const two = stages.length > 1;
+  Atomics.store(ctl, J + ${JOB.N}, stages[0][0]); Atomics.store(ctl, J + ${JOB.CHUNK}, stages[0][1]); Atomics.store(ctl, J + ${JOB.N_CHUNKS}, stages[0][2]);
+  Atomics.store(ctl, J + ${JOB.N2}, two ? stages[1][0] : 0); Atomics.store(ctl, J + ${JOB.CHUNK2}, two ? stages[1][1] : 0);
+  Atomics.store(ctl, J + ${JOB.N_CHUNKS2}, two ? stages[1][2] : 0);
+  Atomics.store(ctl, J + ${JOB.N_ARGS}, args[0].length); Atomics.store(ctl, J + ${JOB.N_ARGS2}, two ? args[1].length : 0);
+  let at = J + ${JOB.ARGS};
+  for (const a of args) for (let i = 0; i < a.length; i++) Atomics.store(ctl, at++, a[i]);
   Atomics.store(ctl, J + ${JOB.VERSION}, v + 2);
 }
 // The descriptor as the caller last wrote it, or null while it is being written (the caller wakes
@@ -130,13 +157,17 @@ function writeJob(ctl, id, name, seq, n, chunk, nChunks, args) {
 function readJob(ctl) {
   const v = Atomics.load(ctl, J + ${JOB.VERSION});
   if (v & 1) return null;
-  const nArgs = Atomics.load(ctl, J + ${JOB.N_ARGS});
+  const nArgs = Math.min(Atomics.load(ctl, J + ${JOB.N_ARGS}), ${MAX_JOB_ARGS});
+  const nArgs2 = Math.min(Atomics.load(ctl, J + ${JOB.N_ARGS2}), ${MAX_JOB_ARGS} - nArgs);
+  const nChunks2 = Atomics.load(ctl, J + ${JOB.N_CHUNKS2});
+  const stages = [[Atomics.load(ctl, J + ${JOB.N}), Atomics.load(ctl, J + ${JOB.CHUNK}), Atomics.load(ctl, J + ${JOB.N_CHUNKS})]];
+  if (nChunks2 > 0) stages.push([Atomics.load(ctl, J + ${JOB.N2}), Atomics.load(ctl, J + ${JOB.CHUNK2}), nChunks2]);
   const job = {
     id: Atomics.load(ctl, J + ${JOB.ID}), name: Atomics.load(ctl, J + ${JOB.NAME}), seq: Atomics.load(ctl, J + ${JOB.SEQ}),
-    n: Atomics.load(ctl, J + ${JOB.N}), chunk: Atomics.load(ctl, J + ${JOB.CHUNK}), nChunks: Atomics.load(ctl, J + ${JOB.N_CHUNKS}),
-    args: new Array(nArgs),
+    stages, args: [new Array(nArgs), new Array(nArgs2)],
   };
-  for (let i = 0; i < nArgs && i < ${MAX_JOB_ARGS}; i++) job.args[i] = Atomics.load(ctl, J + ${JOB.ARGS} + i);
+  for (let i = 0; i < nArgs; i++) job.args[0][i] = Atomics.load(ctl, J + ${JOB.ARGS} + i);
+  for (let i = 0; i < nArgs2; i++) job.args[1][i] = Atomics.load(ctl, J + ${JOB.ARGS} + nArgs + i);
   return Atomics.load(ctl, J + ${JOB.VERSION}) === v ? job : null;
 }
 function recordError(ctl, bytes, text) {
@@ -182,8 +213,8 @@ function makeHandler(memory) {
       const job = readJob(ctl);
       const f = job && instances.get(job.id)?.[job.name];
       if (typeof f !== "function") return;
-      const args = job.args;
-      claimAndRun(ctl, job.seq, job.n, job.chunk, job.nChunks, (lo, hi) => f(...args, lo, hi), fail, true);
+      const [args, args2] = job.args;
+      claimAndRun(ctl, job.seq, job.stages, (lo, hi, stage) => (stage ? f(...args2, lo, hi) : f(...args, lo, hi)), fail, true);
     },
   };
 }

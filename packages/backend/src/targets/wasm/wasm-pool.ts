@@ -17,7 +17,7 @@
 import { KernelTrapError, ValueError, describeValue } from "@kiln/core";
 import { cpuThreads, machineOversubscribed, poolCounters } from "./cpu-threads.js";
 import { heap } from "../../host/heap.js";
-import { CTL, MAX_CHUNKS, MAX_JOB_ARGS, type PoolImports, SEQ_MASK, poolCore, workerSource } from "./wasm-pool-core.js";
+import { CTL, type JobStage, MAX_CHUNKS, MAX_JOB_ARGS, type PoolImports, SEQ_MASK, poolCore, workerSource } from "./wasm-pool-core.js";
 
 export { type PoolImports, type PoolImport, type MathFunctionName } from "./wasm-pool-core.js";
 
@@ -136,6 +136,21 @@ export interface ParallelForOptions {
    * preempted worker holds last is what the call waits for; finer chunks bound it.
    */
   readonly fine?: boolean;
+  /**
+   * A second stage of the same export, run once every chunk of the first is done, in the same
+   * pool job: its chunks call `export(...then.args, lo, hi)` over [0, then.n), at least `then.grain`
+   * indices each (default 1). The threads go from one stage to the next without a wake-up in
+   * between — a contraction's packing and then its tiles are one job. Both stages' arguments
+   * together are at most the job's limit.
+   */
+  readonly then?: ParallelStage;
+}
+
+/** The second stage of a `parallelFor` job (ParallelForOptions.then). */
+export interface ParallelStage {
+  readonly args: readonly number[];
+  readonly n: number;
+  readonly grain?: number;
 }
 
 let environment: PoolEnvironment | null = null;
@@ -252,23 +267,21 @@ const trapped = (name: string, e: unknown) =>
  */
 export function parallelFor(module: WebAssembly.Module, exportName: string, args: readonly number[], n: number, opts: ParallelForOptions = {}): void {
   if (!heap) throw new ValueError("parallelFor: WebAssembly is not available here");
-  if (!Number.isInteger(n) || n < 0) throw new ValueError(`parallelFor: n must be a non-negative integer, got ${describeValue(n)}`);
-  const grain = opts.grain ?? 1;
-  if (!Number.isInteger(grain) || grain < 1) throw new ValueError(`parallelFor: grain must be a positive integer, got ${describeValue(grain)}`);
-  if (args.length > MAX_JOB_ARGS) throw new ValueError(`parallelFor: at most ${MAX_JOB_ARGS} arguments, got ${args.length}`);
-  // Workers read the arguments back as int32 words (the job descriptor): i32 parameters only.
-  for (const a of args) if ((a | 0) !== a && a >>> 0 !== a) throw new ValueError(`parallelFor: arguments must be 32-bit integers, got ${describeValue(a)}`);
+  const stages = [checkedStage("", { args, n, grain: opts.grain }), ...(opts.then ? [checkedStage("then.", opts.then)] : [])];
+  const nArgs = stages.reduce((sum, st) => sum + st.args.length, 0);
+  if (nArgs > MAX_JOB_ARGS) throw new ValueError(`parallelFor: at most ${MAX_JOB_ARGS} arguments, got ${nArgs}`);
   const entry = entryOf(module, opts.imports ?? {});
   const f = exportOf(entry, module, exportName);
   const workers = poolWorkers(cpuThreads(), env());
   trimWorkers(workers);
+  const worthSplitting = stages.some((st) => st.n > st.grain);
   // On an oversubscribed machine (default thread count only) the split stays home; workers are
   // kept for when the load falls (no trim: restarting them would cost more).
-  const shed = workers > 0 && n > grain && !busy && machineOversubscribed(workers + 1);
+  const shed = workers > 0 && worthSplitting && !busy && machineOversubscribed(workers + 1);
   if (shed) poolCounters.loadShedJobs++;
-  if (workers === 0 || n <= grain || busy || shed) {
+  if (workers === 0 || !worthSplitting || busy || shed) {
     try {
-      if (n > 0) f(...args, 0, n);
+      for (const st of stages) if (st.n > 0) f(...st.args, 0, st.n);
     } catch (e) {
       throw trapped(exportName, e);
     }
@@ -276,22 +289,42 @@ export function parallelFor(module: WebAssembly.Module, exportName: string, args
   }
   busy = true;
   try {
-    runShared(module, entry, f, exportName, args, n, grain, workers, opts.fine ?? false);
+    runShared(module, entry, f, exportName, stages, workers, opts.fine ?? false);
   } finally {
     busy = false;
   }
 }
 
+interface Stage {
+  readonly args: readonly number[];
+  readonly n: number;
+  readonly grain: number;
+}
+
+function checkedStage(prefix: string, st: ParallelStage): Stage {
+  const { args, n } = st;
+  if (!Number.isInteger(n) || n < 0) throw new ValueError(`parallelFor: ${prefix}n must be a non-negative integer, got ${describeValue(n)}`);
+  const grain = st.grain ?? 1;
+  if (!Number.isInteger(grain) || grain < 1) throw new ValueError(`parallelFor: ${prefix}grain must be a positive integer, got ${describeValue(grain)}`);
+  // Workers read the arguments back as int32 words (the job descriptor): i32 parameters only.
+  for (const a of args) if ((a | 0) !== a && a >>> 0 !== a) throw new ValueError(`parallelFor: arguments must be 32-bit integers, got ${describeValue(a)}`);
+  return { args, n, grain };
+}
+
 function runShared(
-  module: WebAssembly.Module, entry: ModuleEntry, f: (...args: number[]) => void, name: string, args: readonly number[], n: number, grain: number, workers: number,
-  fine: boolean,
+  module: WebAssembly.Module, entry: ModuleEntry, f: (...args: number[]) => void, name: string, stages: readonly Stage[], workers: number, fine: boolean,
 ): void {
   const core = poolCore();
   const buffer = heap!.memory.buffer;
   const ctl = new Int32Array(buffer, 0, CTL.JOB_AT / 4 + CTL.JOB_WORDS);
   const errorBytes = new Uint8Array(buffer, CTL.ERROR_AT, CTL.ERROR_BYTES);
-  const chunk = Math.max(grain, Math.ceil(n / ((workers + 1) * (fine ? FINE_CHUNKS_PER_THREAD : CHUNKS_PER_THREAD))));
-  const nChunks = Math.ceil(n / chunk);
+  // Each stage's chunks stay within its share of MAX_CHUNKS (256 threads × 16 fine chunks per stage would not).
+  const perStage = Math.min((workers + 1) * (fine ? FINE_CHUNKS_PER_THREAD : CHUNKS_PER_THREAD), Math.floor(MAX_CHUNKS / stages.length));
+  const split: JobStage[] = stages.map(({ n, grain }) => {
+    const chunk = Math.max(grain, Math.ceil(n / perStage));
+    return [n, chunk, Math.ceil(n / chunk)];
+  });
+  const nChunks = split.reduce((sum, st) => sum + st[2], 0);
   if (nChunks > MAX_CHUNKS) throw new Error(`parallelFor: ${nChunks} chunks exceed ${MAX_CHUNKS}`);
   ensureWorkers(workers);
   seq = (seq + 1) & SEQ_MASK;
@@ -302,14 +335,16 @@ function runShared(
   for (const slot of slots.slice(0, workers)) {
     if (slot.alive && !slot.modules.has(entry.id)) (slot.post({ kind: "module", id: entry.id, module, imports: entry.imports, names: entry.names }), slot.modules.add(entry.id));
   }
-  core.writeJob(ctl, entry.id, entry.names.indexOf(name), seq, n, chunk, nChunks, args);
+  const args = stages.map((st) => st.args);
+  core.writeJob(ctl, entry.id, entry.names.indexOf(name), seq, split, args);
   for (const slot of slots.slice(0, workers)) if (slot.alive && slot.runMessage) slot.post({ kind: "run" });
   Atomics.add(ctl, CTL.WAKE, 1);
   Atomics.notify(ctl, CTL.WAKE);
   poolCounters.parallelJobs++;
   let own: unknown = undefined;
   let failed = false;
-  core.claimAndRun(ctl, seq, n, chunk, nChunks, (lo, hi) => f(...args, lo, hi), (e) => {
+  const [args1, args2] = [args[0]!, args[1] ?? []];
+  core.claimAndRun(ctl, seq, split, (lo, hi, stage) => (stage ? f(...args2, lo, hi) : f(...args1, lo, hi)), (e) => {
     if (!failed) (own = e), (failed = true);
     core.recordError(ctl, errorBytes, String(e));
   }, false);

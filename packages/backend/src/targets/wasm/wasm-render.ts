@@ -15,6 +15,8 @@
  * that do not depend on the loop variable stay scalar; loads and stores at `v + uniform` are vector
  * loads/stores, any other index is a per-lane gather/scatter; ops without a SIMD form run per lane;
  * accumulator updates add the 4 lanes in iteration order (the summation order of the JS kernel).
+ * An index affine in the loop variable keeps its lane 0 in a scalar local (`Lin`): addresses and
+ * gathers compute their lanes from it rather than extracting them from the index vector.
  *
  * `wasmUnsupported(k)` says why a kernel stays on the JS renderer (float64, registers of
  * contractions, dtypes the heap does not store); the JS target remains the fallback.
@@ -153,8 +155,19 @@ function importIndex(c: Ctx, name: AnyImport): number {
 /** What a name is bound to in the current scope. */
 type Binding =
   | { readonly k: "scalar"; readonly local: number; readonly t: Scalar }
-  /** A constant loop variable (unrolled) is never produced; vector values: */
-  | { readonly k: "vec"; readonly local: number; readonly t: Scalar; readonly unit: boolean };
+  /**
+   * A constant loop variable (unrolled) is never produced; vector values. `lin`: an int32 vector
+   * whose lane l is `base + l·stride` (an index affine in the loop variable), its lane 0 kept in the
+   * scalar local `base` too — addresses and gathers read lanes from it instead of extracting them
+   * (the vector itself is then unused and the engine drops it).
+   */
+  | { readonly k: "vec"; readonly local: number; readonly t: Scalar; readonly unit: boolean; readonly lin?: Lin };
+
+/** An affine int32 vector: lane l = base + l·stride (wrapping, as i32x4 lanes do). */
+interface Lin {
+  readonly base: number;
+  readonly stride: number;
+}
 
 type Env = Map<string, Binding>;
 
@@ -657,7 +670,7 @@ function vectorBody(st: LoopStmt, varLocal: number, outer: Env, e: Emitter): Byt
   const out: Bytes = [
     ...op.get(varLocal), ...v.i32x4Splat, ...v.const(lanes4([0, 1, 2, 3])), ...v.i32x4Add, ...op.set(vv),
   ];
-  env.set(st.var, { k: "vec", local: vv, t: T.i32, unit: true });
+  env.set(st.var, { k: "vec", local: vv, t: T.i32, unit: true, lin: { base: varLocal, stride: 1 } });
   for (const s of st.body) {
     switch (s.s) {
       case "let": {
@@ -741,7 +754,7 @@ function outerVectorBody(st: LoopStmt, varLocal: number, outer: Env, e: Emitter)
   const env: Env = new Map(outer);
   const vv = newLocal(e.c, T.v128);
   const out: Bytes = [...op.get(varLocal), ...v.i32x4Splat, ...v.const(lanes4([0, 1, 2, 3])), ...v.i32x4Add, ...op.set(vv)];
-  env.set(st.var, { k: "vec", local: vv, t: T.i32, unit: true });
+  env.set(st.var, { k: "vec", local: vv, t: T.i32, unit: true, lin: { base: varLocal, stride: 1 } });
   const halves = new Map<string, readonly [number, number]>();
   const varying = (o: Operand, en: Env) => o.k !== "const" && en.get(o.name)?.k === "vec";
   for (const s of st.body) {
@@ -819,7 +832,41 @@ function lanes4(xs: readonly number[]): number[] {
 
 /** Lane l of a vector binding as a scalar of its type. */
 function laneOf(b: Binding, l: number): Bytes {
+  if (b.k === "vec" && b.lin) {
+    const off = Math.imul(l, b.lin.stride);
+    return [...op.get(b.lin.base), ...(off === 0 ? [] : [...op.i32Const(off), ...op.i32Add])];
+  }
   return [...op.get(b.local), ...(b.t === T.f32 ? v.f32x4ExtractLane(l) : v.i32x4ExtractLane(l))];
+}
+
+/**
+ * The affine form (Lin) of an int32 vector op over affine vectors and uniform int32 operands — `x ± u`,
+ * `x ± y`, `x · c` for a constant c — with the code computing its lane 0, or null.
+ */
+function linearLet(val: Extract<Op, { op: "alu" }>, types: readonly Scalar[], env: Env, e: Emitter): { lin: Lin; code: Bytes } | null {
+  if (!isIntDtype(val.dtype) || val.args.length !== 2 || !types.every((t) => t === T.i32)) return null;
+  const [x, y] = val.args as [Operand, Operand];
+  const binding = (o: Operand) => (o.k === "const" ? undefined : env.get(o.name));
+  const linOf = (o: Operand) => { const b = binding(o); return b?.k === "vec" ? b.lin : undefined; };
+  const uniform = (o: Operand) => binding(o)?.k !== "vec";
+  const [lx, ly] = [linOf(x), linOf(y)];
+  const lane0 = (o: Operand, l: Lin | undefined) => (l ? op.get(l.base) : pushScalar(o, env, T.i32, e));
+  let stride: number, code: Bytes;
+  if (val.alu === "add" || val.alu === "sub") {
+    if (!((lx || uniform(x)) && (ly || uniform(y))) || (!lx && !ly)) return null;
+    const sign = val.alu === "add" ? 1 : -1;
+    stride = ((lx?.stride ?? 0) + sign * (ly?.stride ?? 0)) | 0;
+    code = [...lane0(x, lx), ...lane0(y, ly), ...(val.alu === "add" ? op.i32Add : op.i32Sub)];
+  } else if (val.alu === "mul") {
+    const [l, c] = lx && y.k === "const" ? [lx, y] : ly && x.k === "const" ? [ly, x] : [undefined, undefined];
+    if (!l || !c) return null;
+    stride = Math.imul(l.stride, c.value);
+    code = [...op.get(l.base), ...pushScalar(c, env, T.i32, e), ...op.i32Mul];
+  } else {
+    return null;
+  }
+  const base = newLocal(e.c, T.i32);
+  return { lin: { base, stride }, code: [...code, ...op.set(base)] };
 }
 
 /** Pushes an operand as a vector of `want` lanes (f32 or i32): vectors as they are, scalars splatted. */
@@ -869,8 +916,9 @@ function vectorLet(name: string, val: Op, env: Env, e: Emitter): Bytes | null {
     (val.alu === "sub" && unitIn(val.args[0]!) && !varying(val.args[1]!)));
   const direct = directSimd(val, types, env, e);
   const code = direct ?? perLane(val, types, t, env, e);
-  env.set(name, { k: "vec", local, t, unit });
-  return [...code, ...op.set(local)];
+  const linear = linearLet(val, types, env, e);
+  env.set(name, { k: "vec", local, t, unit, ...(linear ? { lin: linear.lin } : {}) });
+  return [...(linear?.code ?? []), ...code, ...op.set(local)];
 }
 
 /** The SIMD form of an op when it has one (operands all f32 or all i32), else null. */
