@@ -5,7 +5,7 @@
  * drift apart. Domain guards are smooth (e.g. `log(x² + 0.5)`), so a program without a kinked op
  * is differentiable everywhere.
  */
-import { type DType, type Tensor, lax, np } from "kiln";
+import { type DType, type Tensor, lax, newaxis, np } from "kiln";
 import { npUtil } from "kiln/internal";
 
 /** One call of a program: operands by value index, its builder, its printed form. */
@@ -139,6 +139,7 @@ const NP_BINARY_INT: ReadonlySet<string> = new Set(["bitwiseAnd", "bitwiseOr", "
 const NP_REDUCE = ["var", "std", "nanmax", "nanmin", "nansum", "ptp", "countNonzero", "median"] as const;
 const NP_REDUCE_MORE = ["nanmean", "nanprod", "nanvar", "nanstd", "nanmedian", "argmax", "argmin", "logsumexp", "quantile", "percentile", "varDdof", "stdDdof", "average", "amax"] as const;
 const NP_SHAPE = ["swapaxes", "moveaxis", "rot90", "ravel", "squeezeAxis", "tile", "repeat", "roll", "stackSelf", "split", "tril", "triu", "diag", "diagonal", "trace"] as const;
+type NormOrd = number | "fro" | null;
 const NP_LINALG = ["inv", "det", "slogdet", "solve", "cholesky", "eigvalsh", "norm", "normAxis", "normMatrix"] as const;
 const SCALAR_FNS = ["add", "subtract", "multiply", "divide", "floorDivide", "remainder", "power", "maximum", "greater"] as const;
 
@@ -708,7 +709,7 @@ export const OPS = {
     const ordP = (o: number | string | null) => (o === Infinity ? "inf" : o === -Infinity ? "-inf" : o);
     const ordCode = (o: number | string | null) => (typeof o === "number" && !Number.isFinite(o) ? String(o) : lit(o));
     if (fn === "norm") {
-      const ord = rank <= 2 ? pick(r, rank === 1 ? [null, 1, 2, Infinity, -Infinity, 0, 3] : [null, "fro", 1, Infinity, -1]) : null;
+      const ord: NormOrd = rank <= 2 ? pick<NormOrd>(r, rank === 1 ? [null, 1, 2, Infinity, -Infinity, 0, 3] : [null, "fro", 1, Infinity, -1]) : null;
       return { op: "npLinalg", args: [i], p: { fn, ord: ordP(ord) }, smooth: false, build: ([x]) => np.linalg.norm(x!, { ord }), code: ([x]) => `np.linalg.norm(${x}, { ord: ${ordCode(ord)} })` };
     }
     if (fn === "normAxis") {
@@ -717,7 +718,7 @@ export const OPS = {
     }
     if (fn === "normMatrix") {
       if (rank < 2) return null;
-      const ord = pick(r, [null, "fro", 1, -1, Infinity, -Infinity]);
+      const ord = pick<NormOrd>(r, [null, "fro", 1, -1, Infinity, -Infinity]);
       return { op: "npLinalg", args: [i], p: { fn, ord: ordP(ord) }, smooth: false, build: ([x]) => np.linalg.norm(x!, { ord, axis: [-2, -1] }), code: ([x]) => `np.linalg.norm(${x}, { ord: ${ordCode(ord)}, axis: [-2, -1] })` };
     }
     const n = s.at(-2)!;
@@ -731,7 +732,7 @@ export const OPS = {
   },
   // Elementwise functions the other rows lack: isclose, heaviside, gcd, lcm, divmod's parts, round to decimals.
   npElem: (r, avals) => {
-    const fn = pick(r, ["isclose", "isclose", "heaviside", "gcd", "lcm", "roundDecimals", "roundDecimals", "divmodQ", "divmodR"] as const);
+    const fn = pick(r, ["isclose", "isclose", "allclose", "heaviside", "gcd", "lcm", "roundDecimals", "roundDecimals", "divmodQ", "divmodR", "clipLo", "clipHi"] as const);
     const ok = fn === "gcd" || fn === "lcm" ? intOnly : fn === "heaviside" ? isF : numeric;
     const i = operand(r, avals, ok);
     if (i < 0) return null;
@@ -744,6 +745,10 @@ export const OPS = {
     if (fn === "divmodQ" || fn === "divmodR") {
       const k = fn === "divmodQ" ? 0 : 1;
       return { op: "npElem", args: [i, j], p: { fn }, smooth: false, build: ([x, y]) => np.divmod(x!, y!)[k]!, code: ([x, y]) => `np.divmod(${x}, ${y})[${k}]` };
+    }
+    if (fn === "clipLo" || fn === "clipHi") {
+      const lo = fn === "clipLo";
+      return { op: "npElem", args: [i, j], p: { fn }, smooth: false, build: ([x, y]) => (lo ? np.clip(x!, y!, null) : np.clip(x!, null, y!)), code: ([x, y]) => (lo ? `np.clip(${x}, ${y}, null)` : `np.clip(${x}, null, ${y})`) };
     }
     return { op: "npElem", args: [i, j], p: { fn }, smooth: false, build: ([x, y]) => np[fn](x!, y!), code: ([x, y]) => `np.${fn}(${x}, ${y})` };
   },
@@ -789,6 +794,25 @@ export const OPS = {
     return { op: "npIndex", args: [i], p: { fn, bins, range, out }, smooth: false,
       build: ([x]) => np.histogram(x!, { bins, range })[out], code: ([x]) => `np.histogram(${x}, { bins: ${bins}, range: ${lit(range)} })[${out}]` };
   },
+  // Basic and mixed indexing: an integer (negative too), "..." with an integer, newaxis, and an
+  // integer array with an integer on the far side of a slice or "..." (advanced indices that are not
+  // adjacent put their broadcast axes first, as NumPy).
+  npGet: (r, avals) => {
+    const form = pick(r, ["int", "ellipsisInt", "newaxis", "arrayEllipsisInt", "intSliceArray"] as const);
+    const need = form === "intSliceArray" ? 3 : form === "arrayEllipsisInt" ? 2 : form === "newaxis" ? 0 : 1;
+    const i = operand(r, avals, (a) => a.shape.length >= need && a.shape.every((d) => d > 0));
+    if (i < 0) return null;
+    const s = avals[i]!.shape;
+    const k0 = int(r, -s[0]!, (s[0] ?? 1) - 1), kl = int(r, -s.at(-1)!, (s.at(-1) ?? 1) - 1);
+    if (form === "int") return { op: "npGet", args: [i], p: { form, k: k0 }, smooth: false, build: ([x]) => x!.get(k0), code: ([x]) => `${x}.get(${k0})` };
+    if (form === "ellipsisInt") return { op: "npGet", args: [i], p: { form, k: kl }, smooth: false, build: ([x]) => x!.get("...", kl), code: ([x]) => `${x}.get("...", ${kl})` };
+    if (form === "newaxis") return { op: "npGet", args: [i], p: { form }, smooth: false, build: ([x]) => x!.get("...", newaxis), code: ([x]) => `${x}.get("...", newaxis)` };
+    const ix = indexArray(r, form === "arrayEllipsisInt" ? s[0]! : s[2]!);
+    if (form === "arrayEllipsisInt") {
+      return { op: "npGet", args: [i], p: { form, k: kl, ix }, smooth: false, build: ([x]) => x!.get(idxTensor(ix), "...", kl), code: ([x]) => `${x}.get(${idxCode(ix)}, "...", ${kl})` };
+    }
+    return { op: "npGet", args: [i], p: { form, k: k0, ix }, smooth: false, build: ([x]) => x!.get(k0, np.slice(null, null, -1), idxTensor(ix)), code: ([x]) => `${x}.get(${k0}, slice(null, null, -1), ${idxCode(ix)})` };
+  },
   // Functions whose result size depends on the values (no static `size`): eager programs only.
   npEager: (r, avals) => {
     const fn = pick(r, ["unique", "unique", "nonzero", "flatnonzero", "argwhere", "uniqueCounts"] as const);
@@ -827,12 +851,12 @@ const FAMILY: { readonly [K in OpName]: Family } = {
   promote: "binary", scalar: "binary", clip: "unary", logicalReduce: "reduce", whereMixed: "binary",
   npUnary: "unary", npBinary: "binary", npReduce: "reduce", castOutOfRange: "unary",
   npReduceMore: "reduce", npScan: "reduce", npShape: "movement", npJoin: "movement", npContract: "contract", npLinalg: "contract",
-  npElem: "binary", npIndex: "index", npEager: "index",
+  npElem: "binary", npIndex: "index", npEager: "index", npGet: "index",
 };
 
 /** Rows only the NumPy suite draws (the differential programs of a seed stay as they were). */
 export const NUMPY_ONLY: ReadonlySet<OpName> = new Set(["promote", "scalar", "clip", "logicalReduce", "whereMixed", "npUnary", "npBinary", "npReduce", "castOutOfRange",
-  "npReduceMore", "npScan", "npShape", "npJoin", "npContract", "npLinalg", "npElem", "npIndex", "npEager"]);
+  "npReduceMore", "npScan", "npShape", "npJoin", "npContract", "npLinalg", "npElem", "npIndex", "npEager", "npGet"]);
 
 /**
  * Rows the NumPy suite does not draw, and why: their values are checked against the float64
@@ -854,7 +878,7 @@ export const DIFFERENTIAL_OPS: readonly OpName[] = OP_NAMES.filter((o) => !NUMPY
 export const NUMPY_OPS: readonly OpName[] = [
   ...OP_NAMES.filter((o) => NOT_IN_NUMPY[o] === undefined),
   ...(["promote", "scalar", "astype", "clip", "round", "whereMixed", "floorDivide", "remainder", "sign", "npUnary", "npBinary", "npReduce", "astype",
-    "npReduceMore", "npScan", "npShape", "npJoin", "npContract", "npLinalg", "npElem", "npIndex"] as const).flatMap((o) => [o, o]),
+    "npReduceMore", "npScan", "npShape", "npJoin", "npContract", "npLinalg", "npElem", "npIndex", "npGet"] as const).flatMap((o) => [o, o]),
 ];
 
 /**

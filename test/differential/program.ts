@@ -181,7 +181,7 @@ function buildSteps(r: Rand, seed: number, inputs: readonly InputSpec[], special
       // A kiln bug hides here when NumPy accepts the call: KILN_LOG_DECLINES=1 lists the declined calls.
       if (process.env.KILN_LOG_DECLINES) {
         const operands = instr.args.map((a) => `${vals[a]!.dtype}[${vals[a]!.shape.join(",")}]`).join(" ");
-        console.error(`declined ${instr.op} ${JSON.stringify(instr.p ?? {})} on ${operands}: ${(e as Error).constructor.name}: ${(e as Error).message.split("\n")[0]}`);
+        console.error(`declined ${instr.op} ${JSON.stringify((instr as Instr).p ?? {})} on ${operands}: ${(e as Error).constructor.name}: ${(e as Error).message.split("\n")[0]}`);
       }
       continue;
     }

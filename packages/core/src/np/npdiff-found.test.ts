@@ -2,10 +2,11 @@
  * Mismatches with NumPy (under JAX's dtype rules) that the widened random NumPy programs
  * (test/npdiff/, scripts/npdiff-fixtures.py) found, each pinned here on cpu: dtype promotion of
  * hypot/heaviside, integer round to tens in the input's dtype, the descending sort's order of
- * equal zeros, argwhere of a 0-d array, quantiles over empty slices of a non-empty result.
+ * equal zeros, argwhere of a 0-d array, quantiles over empty slices of a non-empty result, the
+ * max/min norms of empty vectors and matrices, 16-bit linspace (so histogram edges) rounded once.
  */
 import { expect } from "chai";
-import { type Tensor, np } from "../index.js";
+import { type Tensor, ValueError, np } from "../index.js";
 
 const vals = (t: Tensor): number[] => Array.from(t.dataSync());
 /** Element by element with Object.is, so -0 and NaN are checked exactly. */
@@ -61,5 +62,24 @@ describe("np: mismatches found by the random NumPy programs", () => {
     expect(q.shape).to.deep.equal([2, 3]);
     expect(vals(q).every(Number.isNaN)).to.equal(true);
     same(np.median(np.zeros([2, 0]), { axis: 1 }), [NaN, NaN]);
+  });
+
+  it("norms over nothing: the max-based orders give 0, the min-based ones throw, as NumPy", () => {
+    const v = np.zeros([0]), m = np.zeros([0, 3]);
+    same(np.linalg.norm(v, { ord: Infinity }), [0]);
+    same(np.linalg.norm(m, { ord: Infinity }), [0]);
+    same(np.linalg.norm(m, { ord: 2 }), [0]);
+    same(np.linalg.norm(m, { ord: Infinity, axis: 0 }), [0, 0, 0]);
+    same(np.linalg.norm(m, { ord: -1 }), [0]); // the min of three empty column sums
+    for (const [x, ord] of [[v, -Infinity], [m, -Infinity], [m, -2]] as const) {
+      expect(() => np.linalg.norm(x, { ord }), `ord ${ord}`).to.throw(ValueError, /minimum of nothing/);
+    }
+  });
+
+  it("float16 and bfloat16 linspace samples are rounded once (NumPy's), so symmetric: histogram's edges too", () => {
+    const f16 = np.linspace(-2, 2, 6, { dtype: "float16" });
+    same(f16, [-2, -1.2001953125, -0.39990234375, 0.39990234375, 1.2001953125, 2]); // was -0.40039, 0.39844
+    same(np.linspace(-2, 2, 6, { dtype: "bfloat16" }), [-2, -1.203125, -0.400390625, 0.400390625, 1.203125, 2]);
+    same(np.histogram(np.array([-0.75, 0], { dtype: "float16" }), { bins: 5, range: [-2, 2] })[1], vals(f16));
   });
 });
