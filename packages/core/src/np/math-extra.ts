@@ -30,7 +30,7 @@ function asFloat(x: ArrayLike, op: string): Tensor {
 }
 
 /** Both operands promoted together, then made float (for ops NumPy defines only on floats). */
-export function floatPair(op: string, a: ArrayLike, b: ArrayLike): [Tensor, Tensor] {
+function floatPair(op: string, a: ArrayLike, b: ArrayLike): [Tensor, Tensor] {
   const prep = prepareOperands(op, [a, b]);
   const dt = isFloat(prep.dtype) ? prep.dtype : "float32";
   const [x, y] = prep.ts.map((t) => astypeRaw(t, dt));

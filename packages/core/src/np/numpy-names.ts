@@ -6,19 +6,27 @@
 import { isFloat } from "../dtype.js";
 import { DTypeError } from "../errors.js";
 import { normAxes } from "../shape.js";
-import { type ArrayLike, type Tensor } from "../tensor.js";
+import { type ArrayLike, Tensor } from "../tensor.js";
 import {
   abs, add, ceil, divide, equal, floor, greater, isnan, less, logicalNot, maximum, multiply, round, sqrt, square,
   subtract, where,
 } from "./elementwise.js";
 import { type ReduceOptions, type VarOptions, ddofOf, max, min, prod, sum } from "./reduce.js";
 import { squeeze } from "./shape.js";
-import { floatPair, isinf } from "./math-extra.js";
-import { asTensor, astypeRaw, optionsOf } from "./util.js";
+import { isinf } from "./math-extra.js";
+import { asTensor, astypeRaw, optionsOf, prepareOperands } from "./util.js";
 
 function asFloat(x: ArrayLike, op: string): Tensor {
   const t = asTensor(x, op);
   return isFloat(t.dtype) ? t : astypeRaw(t, "float32");
+}
+
+/** Both operands promoted together, then made float (JAX's promote_args_inexact); weak JS scalars stay weak. */
+function floatPair(op: string, a: ArrayLike, b: ArrayLike): [Tensor, Tensor] {
+  const prep = prepareOperands(op, [a, b]);
+  const dt = isFloat(prep.dtype) ? prep.dtype : "float32";
+  const [x, y] = prep.ts.map((t) => astypeRaw(t, dt));
+  return [new Tensor(x!.node, prep.weak), new Tensor(y!.node, prep.weak)];
 }
 
 /** `abs` under NumPy's other name. @example np.absolute([-1, 2]) // [1, 2] */
