@@ -5,7 +5,7 @@
  * drift apart. Domain guards are smooth (e.g. `log(x² + 0.5)`), so a program without a kinked op
  * is differentiable everywhere.
  */
-import { type DType, type Tensor, lax, np } from "kiln";
+import { type DType, type Tensor, lax, newaxis, np } from "kiln";
 import { npUtil } from "kiln/internal";
 
 /** One call of a program: operands by value index, its builder, its printed form. */
@@ -22,6 +22,8 @@ export interface Instr {
    * complete description of the call, which the NumPy evaluator (scripts/npdiff-fixtures.py) reads.
    */
   readonly p?: Readonly<Record<string, unknown>>;
+  /** The call reads values to size its result (`np.unique` without `size`): eager programs only. */
+  readonly eagerOnly?: boolean;
 }
 
 export interface Aval {
@@ -135,6 +137,10 @@ const NP_UNARY_FLOAT: ReadonlySet<string> = new Set(["reciprocal", "rint", "trun
 const NP_BINARY = ["fmod", "copysign", "hypot", "logaddexp", "logaddexp2", "fmax", "fmin", "floatPower", "logicalXor", "bitwiseAnd", "bitwiseOr", "bitwiseXor", "leftShift", "rightShift"] as const;
 const NP_BINARY_INT: ReadonlySet<string> = new Set(["bitwiseAnd", "bitwiseOr", "bitwiseXor", "leftShift", "rightShift"]);
 const NP_REDUCE = ["var", "std", "nanmax", "nanmin", "nansum", "ptp", "countNonzero", "median"] as const;
+const NP_REDUCE_MORE = ["nanmean", "nanprod", "nanvar", "nanstd", "nanmedian", "argmax", "argmin", "logsumexp", "quantile", "percentile", "varDdof", "stdDdof", "average", "amax"] as const;
+const NP_SHAPE = ["swapaxes", "moveaxis", "rot90", "ravel", "squeezeAxis", "tile", "repeat", "roll", "stackSelf", "split", "tril", "triu", "diag", "diagonal", "trace"] as const;
+type NormOrd = number | "fro" | null;
+const NP_LINALG = ["inv", "det", "slogdet", "solve", "cholesky", "eigvalsh", "norm", "normAxis", "normMatrix"] as const;
 const SCALAR_FNS = ["add", "subtract", "multiply", "divide", "floorDivide", "remainder", "power", "maximum", "greater"] as const;
 
 /**
@@ -569,6 +575,256 @@ export const OPS = {
     if (lo === null && hi === null) return null;
     return { op: "clip", args: [i], p: { lo, hi }, smooth: false, build: ([x]) => np.clip(x!, lo, hi), code: ([x]) => `np.clip(${x}, ${lo}, ${hi})` };
   },
+
+  // ---- more of NumPy's surface (NUMPY_ONLY): reductions with axis/keepdims, scans, shape
+  // functions, contractions, linear algebra on well-conditioned matrices, set/search/count
+  // functions; every row picks a function `fn` and its parameters.
+  npReduceMore: (r, avals) => {
+    const fn = pick(r, NP_REDUCE_MORE);
+    const i = operand(r, avals, numeric);
+    if (i < 0) return null;
+    const rank = avals[i]!.shape.length;
+    const keepdims = r() < 0.4;
+    if (fn === "argmax" || fn === "argmin") {
+      const axis = rank === 0 || r() < 0.3 ? null : int(r, -rank, rank - 1);
+      return { op: "npReduceMore", args: [i], p: { fn, axis, keepdims }, smooth: false, build: ([x]) => np[fn](x!, { axis, keepdims }), code: ([x]) => `np.${fn}(${x}, { axis: ${axis}, keepdims: ${keepdims} })` };
+    }
+    const axes = r() < 0.25 ? null : axesSubset(r, rank);
+    const opts = `{ axis: ${axes === null ? "null" : lit(axes)}, keepdims: ${keepdims} }`;
+    if (fn === "quantile" || fn === "percentile") {
+      const q = pick(r, fn === "quantile" ? [0, 0.25, 0.5, 0.9, 1] : [10, 50, 75]);
+      return { op: "npReduceMore", args: [i], p: { fn, q, axes, keepdims }, smooth: false, build: ([x]) => np[fn](x!, q, { axis: axes, keepdims }), code: ([x]) => `np.${fn}(${x}, ${q}, ${opts})` };
+    }
+    if (fn === "varDdof" || fn === "stdDdof") {
+      const f = fn === "varDdof" ? "var" : "std";
+      return { op: "npReduceMore", args: [i], p: { fn, axes, keepdims }, smooth: false, build: ([x]) => np[f](x!, { axis: axes, keepdims, ddof: 1 }), code: ([x]) => `np.${f}(${x}, { axis: ${axes === null ? "null" : lit(axes)}, keepdims: ${keepdims}, ddof: 1 })` };
+    }
+    return { op: "npReduceMore", args: [i], p: { fn, axes, keepdims }, smooth: false, build: ([x]) => np[fn](x!, { axis: axes, keepdims }), code: ([x]) => `np.${fn}(${x}, ${opts})` };
+  },
+  // cumprod / nancumsum / nancumprod / diff (n = 1, 2) along an axis (null: the flattened array).
+  npScan: (r, avals) => {
+    const fn = pick(r, ["cumprod", "nancumsum", "nancumprod", "diff", "diff", "cumsumBool"] as const);
+    const i = operand(r, avals, fn === "cumsumBool" ? boolOnly : fn === "diff" ? (a) => hasAxes(a) : numeric);
+    if (i < 0) return null;
+    const rank = avals[i]!.shape.length;
+    if (fn === "diff") {
+      const n = pick(r, [1, 1, 2]), axis = int(r, -rank, rank - 1);
+      return { op: "npScan", args: [i], p: { fn, n, axis }, smooth: false, build: ([x]) => np.diff(x!, n, axis), code: ([x]) => `np.diff(${x}, ${n}, ${axis})` };
+    }
+    const axis = rank === 0 || r() < 0.25 ? null : int(r, 0, rank - 1);
+    const f = fn === "cumsumBool" ? "cumsum" : fn;
+    return { op: "npScan", args: [i], p: { fn, axis }, smooth: false, build: ([x]) => np[f](x!, { axis }), code: ([x]) => `np.${f}(${x}, { axis: ${axis} })` };
+  },
+  // Shape functions of one value (any dtype).
+  npShape: (r, avals) => {
+    const fn = pick(r, NP_SHAPE);
+    const need = fn === "tril" || fn === "triu" || fn === "diagonal" || fn === "trace" || fn === "rot90" || fn === "swapaxes" ? 2 : fn === "diag" || fn === "squeezeAxis" || fn === "split" ? 1 : 0;
+    const i = operand(r, avals, (a) => a.shape.length >= need && (fn !== "trace" || numeric(a)) && (fn !== "diag" || a.shape.length <= 2) &&
+      (fn !== "squeezeAxis" || a.shape.includes(1)));
+    if (i < 0) return null;
+    const s = avals[i]!.shape, rank = s.length;
+    const ax = () => int(r, -rank, rank - 1);
+    let p: Record<string, unknown>, build: (x: Tensor) => Tensor, code: (x: string) => string;
+    switch (fn) {
+      case "swapaxes": { const a = ax(), b = ax(); p = { a, b }; build = (x) => np.swapaxes(x, a, b); code = (x) => `np.swapaxes(${x}, ${a}, ${b})`; break; }
+      case "moveaxis": {
+        const src = rank === 0 ? [] : [ax()], dst = rank === 0 ? [] : [ax()];
+        if (rank === 0) return null;
+        p = { src: src[0], dst: dst[0] }; build = (x) => np.moveaxis(x, src[0]!, dst[0]!); code = (x) => `np.moveaxis(${x}, ${src[0]}, ${dst[0]})`; break;
+      }
+      case "rot90": { const k = int(r, -1, 3); p = { k }; build = (x) => np.rot90(x, k); code = (x) => `np.rot90(${x}, ${k})`; break; }
+      case "ravel": p = {}; build = (x) => np.ravel(x); code = (x) => `np.ravel(${x})`; break;
+      case "squeezeAxis": { const axis = s.indexOf(1); p = { axis }; build = (x) => np.squeeze(x, axis); code = (x) => `np.squeeze(${x}, ${axis})`; break; }
+      case "tile": { const reps = pick(r, [2, [2, 1], [1, 2, 1], 0] as const); p = { reps }; build = (x) => np.tile(x, reps); code = (x) => `np.tile(${x}, ${lit(reps)})`; break; }
+      case "repeat": {
+        const n = pick(r, [0, 1, 2, 3]), axis = rank === 0 || r() < 0.3 ? null : ax();
+        p = { n, axis }; build = (x) => (axis === null ? np.repeat(x, n) : np.repeat(x, n, axis)); code = (x) => (axis === null ? `np.repeat(${x}, ${n})` : `np.repeat(${x}, ${n}, ${axis})`); break;
+      }
+      case "roll": {
+        const shift = int(r, -5, 5), axis = rank === 0 || r() < 0.3 ? null : ax();
+        p = { shift, axis }; build = (x) => np.roll(x, shift, axis); code = (x) => `np.roll(${x}, ${shift}, ${axis})`; break;
+      }
+      case "stackSelf": { const axis = int(r, -rank - 1, rank); p = { axis }; build = (x) => np.stack([x, x], axis); code = (x) => `np.stack([${x}, ${x}], ${axis})`; break; }
+      case "split": {
+        const axis = ax(), n = s.at(axis)!;
+        const parts = [1, 2, 3].filter((d) => n % d === 0);
+        const sections = pick(r, parts), k = int(r, 0, sections - 1);
+        p = { axis, sections, k }; build = (x) => np.split(x, sections, axis)[k]!; code = (x) => `np.split(${x}, ${sections}, ${axis})[${k}]`; break;
+      }
+      case "tril": case "triu": { const k = int(r, -2, 2); p = { k }; build = (x) => np[fn](x, k); code = (x) => `np.${fn}(${x}, ${k})`; break; }
+      case "diag": { const k = int(r, -2, 2); p = { k }; build = (x) => np.diag(x, k); code = (x) => `np.diag(${x}, ${k})`; break; }
+      case "diagonal": case "trace": {
+        const offset = int(r, -2, 2);
+        p = { offset }; build = (x) => np[fn](x, offset); code = (x) => `np.${fn}(${x}, ${offset})`; break;
+      }
+    }
+    return { op: "npShape", args: [i], p: { fn, ...p! }, smooth: false, build: ([x]) => build(x!), code: ([x]) => code(x!) };
+  },
+  // Joining two values: concatenate (axis null flattens) / stack / hstack / vstack of operands of
+  // any two dtypes (they promote).
+  npJoin: (r, avals) => {
+    const fn = pick(r, ["concatenate", "concatenateFlat", "stack", "hstack", "vstack"] as const);
+    const i = operand(r, avals, (a) => fn === "concatenateFlat" || a.shape.length >= (fn === "stack" ? 0 : 1));
+    if (i < 0) return null;
+    const a = avals[i]!.shape, rank = a.length;
+    const axis = fn === "concatenate" ? int(r, 0, rank - 1) : fn === "stack" ? int(r, 0, rank) : null;
+    const fits = (b: Aval) => fn === "concatenateFlat" || (b.shape.length === rank &&
+      b.shape.every((d, k) => d === a[k] || (k === (fn === "vstack" ? 0 : fn === "hstack" ? (rank === 1 ? 0 : 1) : axis) && fn !== "stack")));
+    const j = operand(r, avals, fits);
+    if (j < 0) return null;
+    const call = fn === "concatenateFlat" ? "concatenate" : fn;
+    const extra = fn === "concatenateFlat" ? ", null" : axis === null ? "" : `, ${axis}`;
+    return {
+      op: "npJoin", args: [i, j], p: { fn, axis }, smooth: false,
+      build: ([x, y]) => (fn === "concatenateFlat" ? np.concatenate([x!, y!], null) : fn === "concatenate" || fn === "stack" ? np[fn]([x!, y!], axis!) : np[fn]([x!, y!])),
+      code: ([x, y]) => `np.${call}([${x}, ${y}]${extra})`,
+    };
+  },
+  // Contractions of two numeric values of one dtype: tensordot (over 0–2 axes), outer, inner, vdot, kron.
+  npContract: (r, avals) => {
+    const fn = pick(r, ["tensordot", "tensordot", "outer", "inner", "vdot", "kron"] as const);
+    const i = operand(r, avals, (a) => numeric(a) && (fn === "outer" || fn === "kron" || fn === "vdot" || a.shape.length >= 1));
+    if (i < 0) return null;
+    const a = avals[i]!.shape;
+    if (fn === "tensordot") {
+      const k = int(r, 0, Math.min(2, a.length));
+      const tail = a.slice(a.length - k);
+      const j = operand(r, avals, (b) => b.dtype === avals[i]!.dtype && b.shape.length >= k && tail.every((d, m) => b.shape[m] === d));
+      if (j < 0) return null;
+      return { op: "npContract", args: [i, j], p: { fn, k }, smooth: true, build: ([x, y]) => np.tensordot(x!, y!, k), code: ([x, y]) => `np.tensordot(${x}, ${y}, ${k})` };
+    }
+    const j = operand(r, avals, (b) => b.dtype === avals[i]!.dtype && (fn === "outer" || fn === "kron" ? true : fn === "vdot" ? size(b.shape) === size(a) : b.shape.length >= 1 && b.shape.at(-1) === a.at(-1)));
+    if (j < 0) return null;
+    return { op: "npContract", args: [i, j], p: { fn }, smooth: true, build: ([x, y]) => np[fn](x!, y!), code: ([x, y]) => `np.${fn}(${x}, ${y})` };
+  },
+  // Linear algebra on the well-conditioned SPD matrix c·cᵀ + n·I, c = clip(nanToNum(x), -2, 2) for a
+  // float32 (batch of) matrix x (n rows); norms also of the raw x (NaN and ±inf included).
+  npLinalg: (r, avals) => {
+    const fn = pick(r, NP_LINALG);
+    const raw = fn === "norm" || fn === "normAxis" || fn === "normMatrix";
+    const i = operand(r, avals, (a) => a.dtype === "float32" && (raw ? a.shape.length >= 1 : a.shape.length >= 2 && a.shape.length <= 3));
+    if (i < 0) return null;
+    const s = avals[i]!.shape, rank = s.length;
+    // ±Infinity as "inf"/"-inf" in the parameters (JSON has no infinities).
+    const ordP = (o: number | string | null) => (o === Infinity ? "inf" : o === -Infinity ? "-inf" : o);
+    const ordCode = (o: number | string | null) => (typeof o === "number" && !Number.isFinite(o) ? String(o) : lit(o));
+    if (fn === "norm") {
+      const ord: NormOrd = rank <= 2 ? pick<NormOrd>(r, rank === 1 ? [null, 1, 2, Infinity, -Infinity, 0, 3] : [null, "fro", 1, Infinity, -1]) : null;
+      return { op: "npLinalg", args: [i], p: { fn, ord: ordP(ord) }, smooth: false, build: ([x]) => np.linalg.norm(x!, { ord }), code: ([x]) => `np.linalg.norm(${x}, { ord: ${ordCode(ord)} })` };
+    }
+    if (fn === "normAxis") {
+      const axis = int(r, -rank, rank - 1), ord = pick(r, [null, 1, 2, Infinity]), keepdims = r() < 0.4;
+      return { op: "npLinalg", args: [i], p: { fn, ord: ordP(ord), axis, keepdims }, smooth: false, build: ([x]) => np.linalg.norm(x!, { ord, axis, keepdims }), code: ([x]) => `np.linalg.norm(${x}, { ord: ${ordCode(ord)}, axis: ${axis}, keepdims: ${keepdims} })` };
+    }
+    if (fn === "normMatrix") {
+      if (rank < 2) return null;
+      const ord = pick<NormOrd>(r, [null, "fro", 1, -1, Infinity, -Infinity]);
+      return { op: "npLinalg", args: [i], p: { fn, ord: ordP(ord) }, smooth: false, build: ([x]) => np.linalg.norm(x!, { ord, axis: [-2, -1] }), code: ([x]) => `np.linalg.norm(${x}, { ord: ${ordCode(ord)}, axis: [-2, -1] })` };
+    }
+    const n = s.at(-2)!;
+    const spd = (x: Tensor) => { const c = np.clip(np.nanToNum(x), -2, 2); return np.add(np.matmul(c, c.swapaxes(-1, -2)), np.eye(n).mul(n)); };
+    const spdCode = (x: string) => `np.add(np.matmul(np.clip(np.nanToNum(${x}), -2, 2), np.clip(np.nanToNum(${x}), -2, 2).swapaxes(-1, -2)), np.eye(${n}).mul(${n}))`;
+    const f: (m: Tensor) => Tensor = fn === "inv" ? (m) => np.linalg.inv(m) : fn === "det" ? (m) => np.linalg.det(m) : fn === "slogdet" ? (m) => np.linalg.slogdet(m)[1]
+      : fn === "cholesky" ? (m) => np.linalg.cholesky(m) : fn === "eigvalsh" ? (m) => np.linalg.eigvalsh(m) : (m) => np.linalg.solve(m, np.sum(m, { axis: -1, keepdims: true }));
+    const c = fn === "inv" ? "np.linalg.inv(m)" : fn === "det" ? "np.linalg.det(m)" : fn === "slogdet" ? "np.linalg.slogdet(m)[1]" : fn === "cholesky" ? "np.linalg.cholesky(m)"
+      : fn === "eigvalsh" ? "np.linalg.eigvalsh(m)" : "np.linalg.solve(m, np.sum(m, { axis: -1, keepdims: true }))";
+    return { op: "npLinalg", args: [i], p: { fn, n }, smooth: false, build: ([x]) => f(spd(x!)), code: ([x]) => `((m) => ${c})(${spdCode(x!)})` };
+  },
+  // Elementwise functions the other rows lack: isclose, heaviside, gcd, lcm, divmod's parts, round to decimals.
+  npElem: (r, avals) => {
+    const fn = pick(r, ["isclose", "isclose", "allclose", "heaviside", "gcd", "lcm", "roundDecimals", "roundDecimals", "divmodQ", "divmodR", "clipLo", "clipHi"] as const);
+    const ok = fn === "gcd" || fn === "lcm" ? intOnly : fn === "heaviside" ? isF : numeric;
+    const i = operand(r, avals, ok);
+    if (i < 0) return null;
+    if (fn === "roundDecimals") {
+      const d = pick(r, [1, 2, -1]);
+      return { op: "npElem", args: [i], p: { fn, d }, smooth: false, build: ([x]) => np.round(x!, d), code: ([x]) => `np.round(${x}, ${d})` };
+    }
+    const j = operand(r, avals, (b) => ok(b) && broadcasts(avals[i]!.shape, b.shape) && (fn !== "gcd" && fn !== "lcm" || b.dtype === avals[i]!.dtype));
+    if (j < 0) return null;
+    if (fn === "divmodQ" || fn === "divmodR") {
+      const k = fn === "divmodQ" ? 0 : 1;
+      return { op: "npElem", args: [i, j], p: { fn }, smooth: false, build: ([x, y]) => np.divmod(x!, y!)[k]!, code: ([x, y]) => `np.divmod(${x}, ${y})[${k}]` };
+    }
+    if (fn === "clipLo" || fn === "clipHi") {
+      const lo = fn === "clipLo";
+      return { op: "npElem", args: [i, j], p: { fn }, smooth: false, build: ([x, y]) => (lo ? np.clip(x!, y!, null) : np.clip(x!, null, y!)), code: ([x, y]) => (lo ? `np.clip(${x}, ${y}, null)` : `np.clip(${x}, null, ${y})`) };
+    }
+    return { op: "npElem", args: [i, j], p: { fn }, smooth: false, build: ([x, y]) => np[fn](x!, y!), code: ([x, y]) => `np.${fn}(${x}, ${y})` };
+  },
+  // Indexing and searching: takeAlongAxis with argsort's indices, two broadcast integer-array
+  // indices, searchsorted into a sorted value, bincount, histogram.
+  npIndex: (r, avals) => {
+    const fn = pick(r, ["takeAlongAxis", "getTwo", "searchsorted", "bincount", "histogram"] as const);
+    if (fn === "takeAlongAxis") {
+      const i = operand(r, avals, (a) => hasAxes(a) && numeric(a));
+      if (i < 0) return null;
+      const rank = avals[i]!.shape.length, axis = int(r, -rank, rank - 1), descending = r() < 0.3;
+      return { op: "npIndex", args: [i], p: { fn, axis, descending }, smooth: false,
+        build: ([x]) => np.takeAlongAxis(x!, np.argsort(x!, { axis, descending }), axis),
+        code: ([x]) => `np.takeAlongAxis(${x}, np.argsort(${x}, { axis: ${axis}, descending: ${descending} }), ${axis})` };
+    }
+    if (fn === "getTwo") {
+      const i = operand(r, avals, (a) => a.shape.length >= 2 && a.shape[0]! > 0 && a.shape[1]! > 0);
+      if (i < 0) return null;
+      const s = avals[i]!.shape;
+      const a = indexArray(r, s[0]!), b = { shape: [int(r, 1, 3)], values: [] as number[] };
+      b.values = Array.from({ length: b.shape[0]! }, () => int(r, -s[1]!, s[1]! - 1));
+      return { op: "npIndex", args: [i], p: { fn, a, b }, smooth: false,
+        build: ([x]) => x!.get(idxTensor(a).expandDims(-1), idxTensor(b)), code: ([x]) => `${x}.get(${idxCode(a)}.expandDims(-1), ${idxCode(b)})` };
+    }
+    if (fn === "searchsorted") {
+      const i = operand(r, avals, (a) => numeric(a) && hasAxes(a));
+      if (i < 0) return null;
+      const j = operand(r, avals, numeric);
+      const side = pick(r, ["left", "right"] as const);
+      return { op: "npIndex", args: [i, j], p: { fn, side }, smooth: false,
+        build: ([x, v]) => np.searchsorted(np.sort(np.ravel(x!)), v!, { side }), code: ([x, v]) => `np.searchsorted(np.sort(np.ravel(${x})), ${v}, { side: "${side}" })` };
+    }
+    if (fn === "bincount") {
+      const i = operand(r, avals, (a) => intOnly(a) || boolOnly(a));
+      if (i < 0) return null;
+      const length = int(r, 1, 8);
+      return { op: "npIndex", args: [i], p: { fn, length }, smooth: false,
+        build: ([x]) => np.bincount(np.ravel(np.clip(x!, 0, 9)), { length }), code: ([x]) => `np.bincount(np.ravel(np.clip(${x}, 0, 9)), { length: ${length} })` };
+    }
+    const i = operand(r, avals, numeric);
+    if (i < 0) return null;
+    const bins = int(r, 1, 5), range = pick(r, [[-2, 2], [0, 3], [-1, 1]] as const), out = pick(r, [0, 1] as const);
+    return { op: "npIndex", args: [i], p: { fn, bins, range, out }, smooth: false,
+      build: ([x]) => np.histogram(x!, { bins, range })[out], code: ([x]) => `np.histogram(${x}, { bins: ${bins}, range: ${lit(range)} })[${out}]` };
+  },
+  // Basic and mixed indexing: an integer (negative too), "..." with an integer, newaxis, and an
+  // integer array with an integer on the far side of a slice or "..." (advanced indices that are not
+  // adjacent put their broadcast axes first, as NumPy).
+  npGet: (r, avals) => {
+    const form = pick(r, ["int", "ellipsisInt", "newaxis", "arrayEllipsisInt", "intSliceArray"] as const);
+    const need = form === "intSliceArray" ? 3 : form === "arrayEllipsisInt" ? 2 : form === "newaxis" ? 0 : 1;
+    const i = operand(r, avals, (a) => a.shape.length >= need && a.shape.every((d) => d > 0));
+    if (i < 0) return null;
+    const s = avals[i]!.shape;
+    const k0 = int(r, -s[0]!, (s[0] ?? 1) - 1), kl = int(r, -s.at(-1)!, (s.at(-1) ?? 1) - 1);
+    if (form === "int") return { op: "npGet", args: [i], p: { form, k: k0 }, smooth: false, build: ([x]) => x!.get(k0), code: ([x]) => `${x}.get(${k0})` };
+    if (form === "ellipsisInt") return { op: "npGet", args: [i], p: { form, k: kl }, smooth: false, build: ([x]) => x!.get("...", kl), code: ([x]) => `${x}.get("...", ${kl})` };
+    if (form === "newaxis") return { op: "npGet", args: [i], p: { form }, smooth: false, build: ([x]) => x!.get("...", newaxis), code: ([x]) => `${x}.get("...", newaxis)` };
+    const ix = indexArray(r, form === "arrayEllipsisInt" ? s[0]! : s[2]!);
+    if (form === "arrayEllipsisInt") {
+      return { op: "npGet", args: [i], p: { form, k: kl, ix }, smooth: false, build: ([x]) => x!.get(idxTensor(ix), "...", kl), code: ([x]) => `${x}.get(${idxCode(ix)}, "...", ${kl})` };
+    }
+    return { op: "npGet", args: [i], p: { form, k: k0, ix }, smooth: false, build: ([x]) => x!.get(k0, np.slice(null, null, -1), idxTensor(ix)), code: ([x]) => `${x}.get(${k0}, slice(null, null, -1), ${idxCode(ix)})` };
+  },
+  // Functions whose result size depends on the values (no static `size`): eager programs only.
+  npEager: (r, avals) => {
+    const fn = pick(r, ["unique", "unique", "nonzero", "flatnonzero", "argwhere", "uniqueCounts"] as const);
+    const i = operand(r, avals, anyDt);
+    if (i < 0) return null;
+    const rank = avals[i]!.shape.length;
+    const k = fn === "nonzero" ? int(r, 0, Math.max(0, rank - 1)) : 0;
+    if (fn === "nonzero" && rank === 0) return null;
+    const build = (x: Tensor): Tensor => fn === "unique" ? np.unique(x) : fn === "uniqueCounts" ? np.unique(x, { returnCounts: true })[1]! : fn === "nonzero" ? np.nonzero(x)[k]! : np[fn](x);
+    const code = (x: string) => fn === "unique" ? `np.unique(${x})` : fn === "uniqueCounts" ? `np.unique(${x}, { returnCounts: true })[1]` : fn === "nonzero" ? `np.nonzero(${x})[${k}]` : `np.${fn}(${x})`;
+    return { op: "npEager", args: [i], p: { fn, k }, smooth: false, eagerOnly: true, build: ([x]) => build(x!), code: ([x]) => code(x!) };
+  },
 } satisfies Record<string, Row>;
 
 export type OpName = keyof typeof OPS;
@@ -594,10 +850,13 @@ const FAMILY: { readonly [K in OpName]: Family } = {
   eigh: "contract", qr: "contract", fft: "contract",
   promote: "binary", scalar: "binary", clip: "unary", logicalReduce: "reduce", whereMixed: "binary",
   npUnary: "unary", npBinary: "binary", npReduce: "reduce", castOutOfRange: "unary",
+  npReduceMore: "reduce", npScan: "reduce", npShape: "movement", npJoin: "movement", npContract: "contract", npLinalg: "contract",
+  npElem: "binary", npIndex: "index", npEager: "index", npGet: "index",
 };
 
 /** Rows only the NumPy suite draws (the differential programs of a seed stay as they were). */
-export const NUMPY_ONLY: ReadonlySet<OpName> = new Set(["promote", "scalar", "clip", "logicalReduce", "whereMixed", "npUnary", "npBinary", "npReduce", "castOutOfRange"]);
+export const NUMPY_ONLY: ReadonlySet<OpName> = new Set(["promote", "scalar", "clip", "logicalReduce", "whereMixed", "npUnary", "npBinary", "npReduce", "castOutOfRange",
+  "npReduceMore", "npScan", "npShape", "npJoin", "npContract", "npLinalg", "npElem", "npIndex", "npEager", "npGet"]);
 
 /**
  * Rows the NumPy suite does not draw, and why: their values are checked against the float64
@@ -618,7 +877,8 @@ export const DIFFERENTIAL_OPS: readonly OpName[] = OP_NAMES.filter((o) => !NUMPY
  */
 export const NUMPY_OPS: readonly OpName[] = [
   ...OP_NAMES.filter((o) => NOT_IN_NUMPY[o] === undefined),
-  ...(["promote", "scalar", "astype", "clip", "round", "whereMixed", "floorDivide", "remainder", "sign", "npUnary", "npBinary", "npReduce", "astype"] as const).flatMap((o) => [o, o]),
+  ...(["promote", "scalar", "astype", "clip", "round", "whereMixed", "floorDivide", "remainder", "sign", "npUnary", "npBinary", "npReduce", "astype",
+    "npReduceMore", "npScan", "npShape", "npJoin", "npContract", "npLinalg", "npElem", "npIndex", "npGet"] as const).flatMap((o) => [o, o]),
 ];
 
 /**
@@ -628,7 +888,7 @@ export const NUMPY_OPS: readonly OpName[] = [
 const FAMILY_WEIGHT: { readonly [F in Family]: number } = { unary: 3, binary: 3, reduce: 2, movement: 4, contract: 1, index: 1.5 };
 
 /** Family weights of the NumPy programs: elementwise semantics first, movement less. */
-export const NUMPY_FAMILY_WEIGHT: { readonly [F in Family]: number } = { unary: 4, binary: 5, reduce: 2, movement: 2, contract: 1, index: 1 };
+export const NUMPY_FAMILY_WEIGHT: { readonly [F in Family]: number } = { unary: 4, binary: 5, reduce: 3, movement: 3, contract: 1.5, index: 1.5 };
 
 /** Draws an op of `ops`: a family by `weights`, then a member uniformly. */
 export function drawOp(r: Rand, ops: readonly OpName[] = DIFFERENTIAL_OPS, weights = FAMILY_WEIGHT): OpName {

@@ -94,8 +94,8 @@ function numpyShapes(r: Rand, n: number): number[][] {
   });
 }
 
-/** Float specials of the NumPy programs: NaN, ±inf, ±0, subnormals, values near float32's maximum. */
-const NUMPY_FLOAT_SPECIALS = [NaN, Infinity, -Infinity, 0, -0, 2 ** -140, -3 * 2 ** -149, Math.fround(3e38), Math.fround(-1e30), 2.5, -0.5];
+/** Float specials of the NumPy programs: NaN, ±inf, ±0 (twice: max/min and sums of mixed zeros), subnormals, values near float32's maximum. */
+const NUMPY_FLOAT_SPECIALS = [NaN, Infinity, -Infinity, 0, -0, 0, -0, 2 ** -140, -3 * 2 ** -149, Math.fround(3e38), Math.fround(-1e30), 2.5, -0.5];
 const NUMPY_DTYPES = ["float32", "float32", "int32", "uint8", "uint32", "bool", "float16", "bfloat16"] as const;
 
 function numpyDType(r: Rand, k: number): DType {
@@ -177,7 +177,12 @@ function buildSteps(r: Rand, seed: number, inputs: readonly InputSpec[], special
     let t: Tensor;
     try {
       t = instr.build(instr.args.map((a) => vals[a]!));
-    } catch {
+    } catch (e) {
+      // A kiln bug hides here when NumPy accepts the call: KILN_LOG_DECLINES=1 lists the declined calls.
+      if (process.env.KILN_LOG_DECLINES) {
+        const operands = instr.args.map((a) => `${vals[a]!.dtype}[${vals[a]!.shape.join(",")}]`).join(" ");
+        console.error(`declined ${instr.op} ${JSON.stringify((instr as Instr).p ?? {})} on ${operands}: ${(e as Error).constructor.name}: ${(e as Error).message.split("\n")[0]}`);
+      }
       continue;
     }
     if (t.size > MAX_ELEMENTS || (t.size === 0 && !empty)) continue;

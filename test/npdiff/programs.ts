@@ -56,6 +56,8 @@ export interface Expected {
    * the target's range, which C (and so NumPy) leaves undefined (deviation `float-to-int-out-of-range`).
    */
   readonly undefinedCast: readonly (readonly number[])[];
+  /** Per output, whether its shape depends on such a cast (`flatnonzero` of one); absent: none does. */
+  readonly undefinedShape?: readonly boolean[];
   /** NumPy raises this at call `step`, where kiln follows JAX and goes on (`want` holds JAX's values). */
   readonly numpyRaises?: { readonly error: string; readonly step: number };
 }

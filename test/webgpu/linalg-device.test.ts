@@ -181,6 +181,16 @@ describe("webgpu: factorizations on the device", function () {
     }
   });
 
+  it("0×0 matrices (a batch of 3): det 1, slogdet (1, 0), inv and solve empty; the kernel compiles with no LU entries", async () => {
+    const a = np.zeros([3, 0, 0]);
+    const outs = [np.linalg.det(a), ...np.linalg.slogdet(a), np.linalg.inv(a), np.linalg.solve(a, np.zeros([3, 0, 2]))];
+    const { got, want } = await deviceAndSpec(outs);
+    expect(Array.from(got[0]!)).to.deep.equal([1, 1, 1]);
+    expect(Array.from(got[1]!)).to.deep.equal([1, 1, 1]);
+    expect(Array.from(got[2]!)).to.deep.equal([0, 0, 0]);
+    ["det", "sign", "logAbsDet", "inv", "solve"].forEach((name, i) => expectMatch(name, got[i]!, want[i]!, 0));
+  });
+
   it("integer matrices are rejected as on cpu (a DTypeError); an int32 or float16 solve primitive runs on the host, with cpu's values", async () => {
     const ai = np.array([[4, 1, 2], [1, 5, 3], [2, 3, 6]], { dtype: "int32" });
     const calls: Array<[string, () => unknown]> = [

@@ -233,7 +233,8 @@ export function arange(start: number, stop?: number | DTypeOption, step?: number
 
 /**
  * `num` evenly spaced samples over [start, stop] (default 50; `endpoint: false` excludes `stop`).
- * With `endpoint` the last sample is exactly `stop`. Integer dtypes round toward -inf (NumPy 2).
+ * With `endpoint` the last sample is exactly `stop`. Integer dtypes round toward -inf (NumPy 2);
+ * float16 and bfloat16 samples are rounded once from float32 ones (NumPy rounds its float64 ones).
  * @example np.linspace(0, 1, 5) // [0, 0.25, 0.5, 0.75, 1]
  * @example np.linspace(0, 1, 4, { endpoint: false }) // [0, 0.25, 0.5, 0.75]
  * @example np.linspace(0, 1, 4, false) // NumPy order endpoint, retstep, dtype: the same
@@ -245,13 +246,15 @@ export function linspace(start: number, stop: number, num = 50, ...args: Positio
   const n = checkCount("linspace", "num", num);
   const endpoint = opts.endpoint ?? true;
   const dtype = rangeDType("linspace", opts.dtype);
-  const ft: DType = isFloat(dtype) ? dtype : "float32";
+  // float16 and bfloat16 samples are computed in float32 and rounded once, as NumPy rounds its
+  // float64 samples once (in the 16-bit dtype, i*step and the sum rounded apart: 0.3984 for 0.4).
+  const ft: DType = isFloat(dtype) && dtype !== "float16" && dtype !== "bfloat16" ? dtype : "float32";
   const div = endpoint ? n - 1 : n;
   const step = div > 0 ? (stop - start) / div : 0;
   let t = progression(n, start, step, ft);
   // start + i*step can miss `stop` by an ulp; NumPy pins the last sample to `stop`.
   if (endpoint && n > 1) t = where(equal(iota([n], 0, "int32"), n - 1), stop, t);
-  return isFloat(dtype) ? t : astype(floor(t), dtype);
+  return isFloat(dtype) ? astype(t, dtype) : astype(floor(t), dtype);
 }
 
 /**

@@ -51,10 +51,14 @@ export const sigmoid = unaryOp("sigmoid", "logistic", { toFloat: true });
 export const floor = (x: ArrayLike): Tensor => roundingOp("floor", x);
 /** @example np.ceil([1.5, -1.5]) // [2, -1] */
 export const ceil = (x: ArrayLike): Tensor => roundingOp("ceil", x);
+/** The largest value of each integer dtype (round's cutoff for negative decimals). */
+const INT_MAX = { int32: 2 ** 31 - 1, uint8: 255, uint32: 2 ** 32 - 1 } as const;
+
 /**
  * Rounds half to even, as NumPy, to `decimals` places (negative: tens, hundreds...). Floats scale by
  * 10^decimals, round and scale back (NumPy's algorithm, so `round(2.675, 2)` is 2.67 or 2.68 as the
- * scaled float falls); int32 with negative decimals rounds exactly in integer arithmetic.
+ * scaled float falls); integers with negative decimals round exactly in integer arithmetic, in their
+ * dtype (a result out of its range wraps, as NumPy's: uint8 255 to tens is 260 mod 256 = 4).
  * @example np.round([0.5, 1.5, 2.5]) // [0, 2, 2]
  * @example np.round([1.2345, 1250], 2) // [1.23, 1250]
  */
@@ -65,11 +69,13 @@ export function round(x: ArrayLike, decimals = 0): Tensor {
   if (!isFloat(t.dtype)) {
     if (decimals > 0 || t.dtype === "bool") return roundingOp("round", t);
     const p = 10 ** -decimals;
-    if (p >= 2 ** 31) return multiply(t, 0);
+    // |x| / p < 1/2 for every value of the dtype (p as a weak operand would wrap, 1000 as uint8 is 232).
+    if (p > INT_MAX[t.dtype as "int32" | "uint8" | "uint32"]) return multiply(t, 0);
     // q * p + r with 0 <= r < p; round up past the half, and at the half only to an even q.
     const q = floorDivide(t, p), r = remainder(t, p);
     const up = logicalOr(greater(multiply(r, 2), p), logicalAnd(equal(multiply(r, 2), p), notEqual(remainder(q, 2), 0)));
-    return multiply(add(q, astypeRaw(up, "int32")), p);
+    // In the input's dtype (NumPy's result wraps there too: round(uint8 255, -1) is 260 mod 256 = 4).
+    return multiply(add(q, astypeRaw(up, t.dtype)), p);
   }
   const scale = 10 ** Math.abs(decimals);
   return decimals > 0 ? divide(roundingOp("round", multiply(t, scale)), scale) : multiply(roundingOp("round", divide(t, scale)), scale);

@@ -27,12 +27,24 @@ const sumOf = (x: Tensor, axes: readonly number[]): Tensor => reduceRaw("reduceS
 const sqrtOf = (x: Tensor): Tensor => apply("sqrt", [x], {});
 const sumSquares = (x: Tensor, axes: readonly number[]): Tensor => sumOf(apply("mul", [x, x], {}), axes);
 
+/**
+ * The max or min of |values| over `axes`. Over nothing (a size-0 axis) the max is 0, as NumPy's
+ * norms (a norm of nothing is 0), and the min has no value: a ValueError, as NumPy's.
+ */
+function extremeOf(prim: "reduceMax" | "reduceMin", x: Tensor, axes: readonly number[], ord: unknown): Tensor {
+  if (!axes.some((a) => x.shape[a] === 0)) return reduceRaw(prim, x, axes);
+  if (prim === "reduceMin") {
+    throw new ValueError(`${OP}: ord=${jsonOf(ord)} of an empty vector or matrix is the minimum of nothing (shape ${fmtShape(x.shape)}, as NumPy's zero-size reduction error)`);
+  }
+  return fullRaw(x.shape.filter((_, i) => !axes.includes(i)), 0, x.dtype);
+}
+
 /** Vector norm along one axis. */
 function vectorNorm(x: Tensor, axis: number, ord: number | "fro" | "f" | "nuc" | null): Tensor {
   if (ord === null || ord === 2) return sqrtOf(sumSquares(x, [axis]));
   if (typeof ord !== "number" || Number.isNaN(ord)) throw new ValueError(`${OP}: invalid norm order ${jsonOf(ord)} for vectors; use a number, Infinity or -Infinity`);
-  if (ord === Infinity) return reduceRaw("reduceMax", absOf(x), [axis]);
-  if (ord === -Infinity) return reduceRaw("reduceMin", absOf(x), [axis]);
+  if (ord === Infinity) return extremeOf("reduceMax", absOf(x), [axis], ord);
+  if (ord === -Infinity) return extremeOf("reduceMin", absOf(x), [axis], ord);
   if (ord === 0) return sumOf(astypeRaw(apply("ne", [x, scalarLike(x, 0)], {}), x.dtype), [axis]);
   if (ord === 1) return sumOf(absOf(x), [axis]);
   const powered = sumOf(apply("pow", [absOf(x), scalarLike(x, ord)], {}), [axis]);
@@ -47,7 +59,7 @@ function matrixNorm(x: Tensor, row: number, col: number, ord: number | "fro" | "
     const rest = range(0, x.ndim).filter((a) => a !== row && a !== col);
     const s = svdvals(transposeRaw(x, [...rest, row, col]));
     const last = [s.ndim - 1];
-    return ord === "nuc" ? sumOf(s, last) : reduceRaw(ord === 2 ? "reduceMax" : "reduceMin", s, last);
+    return ord === "nuc" ? sumOf(s, last) : extremeOf(ord === 2 ? "reduceMax" : "reduceMin", s, last, ord);
   }
   const kinds: Record<string, [summed: number, reduced: number, prim: "reduceMax" | "reduceMin"]> = {
     "1": [row, col, "reduceMax"], // max column sum
@@ -59,7 +71,7 @@ function matrixNorm(x: Tensor, row: number, col: number, ord: number | "fro" | "
   if (!kind) throw new ValueError(`${OP}: invalid norm order ${jsonOf(ord)} for matrices; supported: "fro", "nuc", 1, -1, 2, -2, Infinity, -Infinity`);
   const [summed, reduced, prim] = kind;
   // Summing `summed` away shifts `reduced` down by one when it came after it.
-  return reduceRaw(prim, sumOf(absOf(x), [summed]), [reduced > summed ? reduced - 1 : reduced]);
+  return extremeOf(prim, sumOf(absOf(x), [summed]), [reduced > summed ? reduced - 1 : reduced], ord);
 }
 
 /**
@@ -71,7 +83,9 @@ function matrixNorm(x: Tensor, row: number, col: number, ord: number | "fro" | "
  * - `axis` a pair: matrix norms — `ord` null/"fro"/"f" (Frobenius), 1 / -1 (max / min column abs sum),
  *   Infinity / -Infinity (max / min row abs sum), 2 / -2 (largest / smallest singular value),
  *   "nuc" (sum of the singular values; these three run the `svd` primitive).
- * Integer and bool inputs are computed in float32.
+ * Integer and bool inputs are computed in float32. Over an empty vector or matrix the orders
+ * taking a maximum give 0 (as NumPy) and those taking a minimum (-Infinity, -2; -1 and -Infinity
+ * of a matrix without columns or rows) throw a ValueError (NumPy's zero-size reduction error).
  * @example
  * np.linalg.norm([3, 4])                            // 5
  * np.linalg.norm([[1, -2], [3, 4]], { ord: 1 })     // 6

@@ -193,7 +193,8 @@ export function nonzero(x: ArrayLike, options?: NonzeroOptions): Tensor[] {
 export function argwhere(x: ArrayLike, options?: NonzeroOptions): Tensor {
   const t = asTensor(x, "argwhere");
   const { pos, real, fill } = nonzeroFlat("argwhere", t, options);
-  if (t.ndim === 0) return reshapeRaw(pos, [pos.size, 0]);
+  // A 0-d x: one row (x nonzero) or none, of no coordinates.
+  if (t.ndim === 0) return fullRaw([pos.size, 0], 0, "int32");
   return stack(unravelRaw(pos, t.shape).map((ix) => where(real, ix, fill)), { axis: 1 });
 }
 

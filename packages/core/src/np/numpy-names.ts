@@ -6,7 +6,7 @@
 import { isFloat } from "../dtype.js";
 import { DTypeError } from "../errors.js";
 import { normAxes } from "../shape.js";
-import { type ArrayLike, type Tensor } from "../tensor.js";
+import { type ArrayLike, Tensor } from "../tensor.js";
 import {
   abs, add, ceil, divide, equal, floor, greater, isnan, less, logicalNot, maximum, multiply, round, sqrt, square,
   subtract, where,
@@ -14,11 +14,19 @@ import {
 import { type ReduceOptions, type VarOptions, ddofOf, max, min, prod, sum } from "./reduce.js";
 import { squeeze } from "./shape.js";
 import { isinf } from "./math-extra.js";
-import { asTensor, astypeRaw, optionsOf } from "./util.js";
+import { asTensor, astypeRaw, optionsOf, prepareOperands } from "./util.js";
 
 function asFloat(x: ArrayLike, op: string): Tensor {
   const t = asTensor(x, op);
   return isFloat(t.dtype) ? t : astypeRaw(t, "float32");
+}
+
+/** Both operands promoted together, then made float (JAX's promote_args_inexact); weak JS scalars stay weak. */
+function floatPair(op: string, a: ArrayLike, b: ArrayLike): [Tensor, Tensor] {
+  const prep = prepareOperands(op, [a, b]);
+  const dt = isFloat(prep.dtype) ? prep.dtype : "float32";
+  const [x, y] = prep.ts.map((t) => astypeRaw(t, dt));
+  return [new Tensor(x!.node, prep.weak), new Tensor(y!.node, prep.weak)];
 }
 
 /** `abs` under NumPy's other name. @example np.absolute([-1, 2]) // [1, 2] */
@@ -62,7 +70,8 @@ export const fabs = (x: ArrayLike): Tensor => abs(asFloat(x, "fabs"));
  * @example np.hypot(3e30, 4e30) // 5e30 (float32)
  */
 export function hypot(a: ArrayLike, b: ArrayLike): Tensor {
-  const fa = asFloat(a, "hypot"), fb = asFloat(b, "hypot");
+  // Promoted together first (JAX's promote_args_inexact): uint8 with bfloat16 is bfloat16, not float32.
+  const [fa, fb] = floatPair("hypot", a, b);
   const x = abs(fa), y = abs(fb);
   const hi = where(greater(y, x), y, x), lo = where(greater(y, x), x, y);
   const r = divide(lo, hi);
@@ -92,8 +101,9 @@ export const degrees = (x: ArrayLike): Tensor => rad2deg(x);
  * @example np.heaviside([-1, 0, 2], 0.5) // [0, 0.5, 1]
  */
 export function heaviside(x: ArrayLike, h0: ArrayLike): Tensor {
-  const t = asFloat(x, "heaviside");
-  return where(less(t, 0), 0, where(greater(t, 0), 1, where(isnan(t), t, asFloat(h0, "heaviside"))));
+  // Promoted together first (JAX's promote_args_inexact): float16 with uint8 stays float16.
+  const [t, h] = floatPair("heaviside", x, h0);
+  return where(less(t, 0), 0, where(greater(t, 0), 1, where(isnan(t), t, h)));
 }
 
 /**

@@ -19,7 +19,7 @@ import { transpose } from "./shape.js";
 import { takeAlongAxis } from "./indexing.js";
 import { sort } from "./sort.js";
 import { array } from "./creation.js";
-import { asTensor, astypeRaw, optionsOf, reshapeRaw } from "./util.js";
+import { asTensor, astypeRaw, fullRaw, optionsOf, reshapeRaw } from "./util.js";
 
 /** NumPy's discontinuous and continuous methods of choosing between two order statistics. */
 export type QuantileMethod = "linear" | "lower" | "higher" | "nearest" | "midpoint";
@@ -83,7 +83,8 @@ function quantiles(op: string, x: ArrayLike, q: number | readonly number[], o: Q
   const loIdx = astype(below, "int32");
   const hiIdx = astype(maximum(minimum(add(below, 1), last), 0), "int32");
   let r: Tensor;
-  if (n === 0) r = multiply(pos, NaN);
+  // Every slice empty: NaN in each (kept axes may be non-empty: quantile over axis 1 of [3, 0]).
+  if (n === 0) r = add(multiply(pos, NaN), fullRaw([...kept.map((i) => t.shape[i]!), 1], 0, t.dtype));
   else {
     const lo = takeAlongAxis(sorted, loIdx, -1), hi = takeAlongAxis(sorted, hiIdx, -1);
     r = METHODS[method](lo, hi, g, equal(remainder(loIdx, 2), 1));

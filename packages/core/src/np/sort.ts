@@ -27,7 +27,10 @@ function sortInput(op: string, x: ArrayLike, axis: AxisOption | undefined): { t:
 export interface SortOptions {
   /** The axis to sort along (default -1); null sorts the flattened array. */
   axis?: AxisOption;
-  /** Largest first (NaN first); equal values keep their input order, as JAX. */
+  /**
+   * Largest first (NaN first). argsort keeps equal values in input order, as JAX; sort reverses
+   * the ascending result, as JAX (only the order of -0 and +0 can tell).
+   */
   descending?: boolean;
   /** Accepted for JAX compatibility: kiln always sorts stably. */
   stable?: boolean;
@@ -35,7 +38,8 @@ export interface SortOptions {
 
 /**
  * A sorted copy of `a` along `axis` (default -1; null flattens). NaN sorts last and -0 equals +0,
- * as NumPy; `descending` reverses the order. Differentiable: the gradient flows back through the
+ * as NumPy; `descending` reverses the ascending result (as JAX: of -0 and +0, whichever came
+ * first ends last). Differentiable: the gradient flows back through the
  * permutation. Runs as a host kernel on every backend (webgpu reads the operand back).
  * @example
  * np.sort([3, NaN, 1, 2]);                  // [1, 2, 3, NaN]
@@ -47,8 +51,10 @@ export function sort(a: ArrayLike, ...args: Positional<"sort", SortOptions>): Te
   const { t, axis } = sortInput("sort", a, opts.axis);
   const descending = checkBool("sort", "descending", opts.descending);
   checkBool("sort", "stable", opts.stable);
-  if (!descending) return new Tensor(sortOperands([t], axis, 1)[0]!.node, t.weak);
-  return new Tensor(sortWithIndices(t, axis, true)[0].node, t.weak);
+  const sorted = new Tensor(sortOperands([t], axis, 1)[0]!.node, t.weak);
+  // Descending: the ascending sort reversed, as JAX's `lax.rev(lax.sort(x))`; equal values then
+  // come out in reverse input order, which only the signs of equal zeros (-0, +0) can show.
+  return descending && t.shape[axis]! > 1 ? apply("flip", [sorted], { axes: [axis] }, t.weak) : sorted;
 }
 
 /**

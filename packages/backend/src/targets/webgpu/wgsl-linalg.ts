@@ -284,7 +284,8 @@ export function renderLinalg(spec: LibrarySpec, inDtypes: readonly DType[], t: W
   const kernel = KERNELS[spec.name as LinalgPrim](spec);
   const { layout: l, trips } = layoutFor(kernel, n, batch, t);
   if (!l) throw new Error(`library kernel ${spec.name}: n = ${n} needs ${trips} loop iterations per invocation, past the ${LOOP_LIMIT}-iteration budget of software drivers`);
-  const scratch = kernel.blocks * batch * n * n;
+  // n = 0 (det of 0×0 matrices, 1): the kernel still names its scratch, so it gets one element.
+  const scratch = kernel.blocks * batch * Math.max(1, n * n);
   if (scratch * 4 > SCRATCH_MAX_BYTES) throw new Error(`library kernel ${spec.name}: ${scratch * 4} bytes of LU scratch exceed one storage binding (${SCRATCH_MAX_BYTES})`);
   const w = libraryWriter(spec, inDtypes);
   const dims = gridDims(l.per === 1 ? ceil(batch, l.threads) : batch, l.maxGroupsPerDim);
