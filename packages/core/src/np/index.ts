@@ -16,6 +16,7 @@ export {
   type ReduceOptions, type VarOptions,
 } from "./reduce.js";
 export * from "./shape.js";
+export { pad, type PadMode, type PadOptions, type PadValues, type PadWidth } from "./pad.js";
 export { get, at, take, takeAlongAxis, slice, newaxis, type Index, type Slice, type AtUpdater } from "./indexing.js";
 export * from "./linalg.js";
 export * from "./shape-extra.js";

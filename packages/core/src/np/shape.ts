@@ -261,34 +261,3 @@ export function flip(x: ArrayLike, axis?: number | readonly number[]): Tensor {
   return axes.length ? apply("flip", [t], { axes }, t.weak) : t;
 }
 
-/** Padding widths per axis: `n` (all sides), `[lo, hi]` (every axis), or one `[lo, hi]` per axis. */
-type PadWidth = number | readonly (readonly [number, number])[] | readonly [number, number];
-
-/**
- * Pads with a constant (`constantValues`, default 0): `pad(x, 1)`, `pad(x, [1, 2])` (before/after
- * on every axis) or `pad(x, [[1, 2], [0, 1]])` (per axis).
- * @example np.pad(np.array([1, 2]), [1, 2], { constantValues: 9 }) // [9, 1, 2, 9, 9]
- */
-export function pad(x: ArrayLike, padWidth: PadWidth, opts: { constantValues?: number } = {}, ...extra: undefined[]): Tensor {
-  opts = optionsOf("pad", opts, "pad", extra);
-  const t = asTensor(x, "pad");
-  const widths = padWidths(padWidth, t.ndim);
-  const value = opts.constantValues ?? 0;
-  if (typeof value !== "number") throw new ValueError(`pad: constantValues must be a number, got ${typeof value}`);
-  if (widths.every(([lo, hi]) => lo === 0 && hi === 0)) return t;
-  // The fill is stored in the array's dtype, so an int32 array padded with 1.5 gets 1, as NumPy.
-  return apply("pad", [t], { lo: widths.map((w) => w[0]), hi: widths.map((w) => w[1]), value: castScalar(value, t.dtype) }, t.weak);
-}
-
-function padWidths(pw: PadWidth, rank: number): (readonly [number, number])[] {
-  let pairs: readonly (readonly number[])[];
-  if (typeof pw === "number") pairs = [[pw, pw]];
-  else if (Array.isArray(pw) && pw.length === 2 && typeof pw[0] === "number") pairs = [pw as readonly number[]];
-  else pairs = pw as readonly (readonly number[])[];
-  if (!Array.isArray(pairs) || !pairs.every((p) => Array.isArray(p) && p.length === 2 && p.every((w) => Number.isInteger(w) && w >= 0))) {
-    throw new ValueError(`pad: padWidth must be a non-negative integer, a [before, after] pair or one pair per axis, got ${jsonOf(pw)}`);
-  }
-  if (pairs.length === 1) pairs = Array.from({ length: rank }, () => pairs[0]!);
-  if (pairs.length !== rank) throw new ShapeError(`pad: padWidth gives ${pairs.length} [before, after] pairs for an array of rank ${rank}`);
-  return pairs.map((p) => [p[0]!, p[1]!] as const);
-}

@@ -91,7 +91,7 @@ export const SIGNATURES = {
   softmax: [["axis", "axes"]],
   logSoftmax: [["axis", "axes"]],
   // ------------------------------------------------------------------ np: options only
-  pad: ["constantValues"],
+  pad: ["mode", "constantValues", "endValues", "statLength", "reflectType"],
   cross: ["axisa", "axisb", "axisc", "axis"],
   lexsort: ["axis"],
   partition: ["axis"],
