@@ -207,6 +207,34 @@ describe("gpujs target", () => {
     expect(four.partials!.natives![0]!.source).to.not.include("ebc");
   });
 
+  it("on WebGL, an elementwise prologue of exact ops with constants (relu) is applied to the fetched values in the block loop", () => {
+    const t = (shape: number[]) => np.array(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => (i % 7) - 3), { shape });
+    const tiled = (x: unknown, blockRows: 4 | 8 = 8) => renderGpujs(kernelOf(x as { node: never }), { tiled: true, blockRows }) as GpujsKernelSource;
+    // W3's logits: relu(h)·W + b, n = 10 — A's texels (direct and flat-index loops) through relu, NaN kept
+    const logits = tiled(np.matmul(np.maximum(t([128, 256]), 0), t([256, 10])).add(t([10])));
+    expect(logits.lanes).to.equal(4);
+    const glsl = logits.partials!.natives![0]!.source;
+    expect(glsl).to.include("float tile_pro_a(float x) { x = mix(max(x, 0.0), x, x != x); return x; }");
+    expect(glsl).to.include("vec4 tile_pro_a(vec4 x) { x = mix(max(x, 0.0), x, notEqual(x, x)); return x; }");
+    expect(glsl).to.not.include("tile_pro_b");
+    expect(glsl.match(/vec4 a\d = tile_pro_a\(texelFetch\(/g)?.length).to.equal(8);
+    expect(glsl.match(/vec4 a\d = tile_pro_a\(tx_b\d+\(/g)?.length).to.equal(8);
+    // W3's W₂ gradient: relu(h)ᵀ·g, A stored transposed — each column texel through relu before the transpose
+    const grad = tiled(np.matmul(np.transpose(np.maximum(t([128, 256]), 0)), t([128, 10]))).partials!.natives![0]!.source;
+    expect(grad).to.match(/mat4 at0 = transpose\(mat4\(tile_pro_a\(tx_b\d+\(/);
+    // k = 37 (element reads and a k tail), 35 rows (the row guard), batched: steps in program order, on both operands
+    const both = tiled(np.matmul(np.minimum(t([3, 35, 37]), 0.3), np.subtract(0.25, np.abs(t([37, 66])).mul(0.5))), 4).partials!.natives![0]!.source;
+    expect(both).to.include("vec4 tile_pro_a(vec4 x) { x = mix(min(x, 0.30000001192092896), x, notEqual(x, x)); return x; }");
+    expect(both).to.include("vec4 tile_pro_b(vec4 x) { x = abs(x); x = x * 0.5; x = 0.25 - x; return x; }");
+    expect(both).to.match(/vec4 a0 = tile_pro_a\(vec4\(ld_b\d+\(/);
+    expect(both).to.match(/for \(int p = 36; p < 37; p\+\+\) \{\n    vec4 yp = tile_pro_b\(vec4\([^]*c0 \+= tile_pro_a\(ld_b\d+\(ea0 \+ \(p\) \* 1\)\) \* yp;/);
+    // plain loads render as before (no prologue functions); ops that are not exact with constants keep the dot form
+    expect(tiled(np.matmul(t([64, 36]), t([36, 64]))).partials!.natives![0]!.source).to.not.include("tile_pro");
+    expect(tiled(np.matmul(np.exp(t([36, 40])), t([40, 36]))).lanes).to.equal(1);
+    expect(tiled(np.matmul(t([36, 40]).mul(t([36, 40])), t([40, 36]))).lanes).to.equal(1);
+    expect(tiled(np.matmul(np.maximum(t([36, 40]), t([36, 40]).add(1)), t([40, 36]))).lanes).to.equal(1);
+  });
+
   it("long reductions run in two passes with the blocked loop's sums (values on GPU.js's CPU mode)", async () => {
     await init({ tune: false });
     setBackend("gpujs");
