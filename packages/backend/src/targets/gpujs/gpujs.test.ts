@@ -129,16 +129,22 @@ describe("gpujs target", () => {
     // per four steps of k: four texels of A (its rows), four of B (its rows), 64 multiply-adds —
     // at texel coordinates stepped per thread where the layouts allow (`direct`), else from each
     // fetch's flat index (the same fetches)
-    const loops = glsl.split("for (int q = 0; q < 9; q++)").slice(1).map((l) => l.slice(0, l.indexOf("    }\n")));
-    expect(loops.length).to.equal(2);
-    expect([loops[0]!.match(/texelFetch\(user_b\d, ivec2\(/g)?.length, loops[1]!.match(/tx_b\d\(/g)?.length]).to.deep.equal([8, 8]);
+    // two steps of q per iteration (own scopes), then the odd ninth; 8 fetches per step in both loops
+    const direct = glsl.slice(glsl.indexOf("if (direct) {"), glsl.indexOf("} else {")), flat = glsl.slice(glsl.indexOf("} else {"));
+    expect(direct).to.include("for (int q2 = 0; q2 < 8; q2 += 2) {");
+    expect(direct.match(/int q = [^;]+;/g)).to.deep.equal(["int q = q2;", "int q = q2 + 1;", "int q = 8;"]);
+    expect([direct.match(/texture\(user_b\d, vec2\(f[ab]\d/g)?.length, flat.match(/tx_b\d\(/g)?.length]).to.deep.equal([24, 24]);
     expect(glsl).to.match(/direct = direct && pa0\.x \+ 9 <= user_b\dSize\.x && [^]*int dyb = 68 \/ user_b\dSize\.x;\n  direct = direct && dyb \* user_b\dSize\.x == 68;/);
-    expect(glsl).to.match(/if \(direct\) \{\n    for \(int q = 0; q < 9; q\+\+\) \{[^]*vec4 a0 = texelFetch\(user_b\d, ivec2\(pa0\.x \+ q, pa0\.y\), 0\);[^]*\} else \{[^]*vec4 a0 = tx_b\d\(\(ea0 >> 2\) \+ q\);[^]*mat4 y = mat4\(tx_b\d[^]*c3 \+= y \* a3;/);
+    expect(glsl).to.match(/if \(direct\) \{\n    for \(int q2 = 0; q2 < 8; q2 \+= 2\) \{\n      \{\n        int q = q2;\n        int p = q \* 4;\n        float qa = float\(q\) \* sa\.x;\n        vec4 a0 = texture\(user_b\d, vec2\(fa0\.x \+ qa, fa0\.y\)\);[^]*\} else \{[^]*vec4 a0 = tx_b\d\(\(ea0 >> 2\) \+ q\);[^]*mat4 y = mat4\(tx_b\d[^]*c3 \+= y \* a3;/);
+    // each texel read with texture() at its center, normalized coordinates computed once per thread in the direct loop
+    expect(glsl).to.match(/vec2 sa = 1\.0 \/ vec2\(user_b\dSize\);\n  vec2 fa0 = \(vec2\(pa0\) \+ 0\.5\) \* sa;/);
+    expect(glsl).to.match(/vec4 tx_b\d\(int t\) \{ return texture\(user_b\d, \(vec2\(at_b\d\(t\)\) \+ 0\.5\) \/ vec2\(user_b\dSize\)\); \}/);
+    expect(glsl).to.not.include("texelFetch");
     expect(glsl).to.match(/ivec2 at_b\d\(int t\) \{ int w = user_b\dSize\.x; [^}]*return ivec2\(t - y \* w, y\); \}/);
     // directFetch: false renders the flat-index loop alone
     const flatOnly = (renderGpujs(kernelOf(np.matmul(t([66, 36]), t([36, 68])) as unknown as { node: never }), { tiled: true, directFetch: false }) as GpujsKernelSource).partials!.natives![0]!.source;
     expect(flatOnly).to.not.include("direct");
-    expect(flatOnly.split("for (int q = 0; q < 9; q++)").length).to.equal(2);
+    expect(flatOnly.split("for (int q2 = 0; q2 < 8; q2 += 2)").length).to.equal(2);
     // k = 35: A's rows do not start texels (element reads) and three steps of k remain after the texel loop
     const oddK = block(np.matmul(t([33, 35]), t([35, 64])));
     expect(oddK).to.match(/vec4 a0 = vec4\(ld_b\d\(/);
@@ -217,8 +223,8 @@ describe("gpujs target", () => {
     expect(glsl).to.include("float tile_pro_a(float x) { x = mix(max(x, 0.0), x, x != x); return x; }");
     expect(glsl).to.include("vec4 tile_pro_a(vec4 x) { x = mix(max(x, 0.0), x, notEqual(x, x)); return x; }");
     expect(glsl).to.not.include("tile_pro_b");
-    expect(glsl.match(/vec4 a\d = tile_pro_a\(texelFetch\(/g)?.length).to.equal(8);
-    expect(glsl.match(/vec4 a\d = tile_pro_a\(tx_b\d+\(/g)?.length).to.equal(8);
+    expect(glsl.match(/vec4 a\d = tile_pro_a\(texture\(user_b\d, vec2\(fa/g)?.length).to.equal(16);
+    expect(glsl.match(/vec4 a\d = tile_pro_a\(tx_b\d+\(/g)?.length).to.equal(16);
     // W3's W₂ gradient: relu(h)ᵀ·g, A stored transposed — each column texel through relu before the transpose
     const grad = tiled(np.matmul(np.transpose(np.maximum(t([128, 256]), 0)), t([128, 10]))).partials!.natives![0]!.source;
     expect(grad).to.match(/mat4 at0 = transpose\(mat4\(tile_pro_a\(tx_b\d+\(/);
