@@ -2,7 +2,7 @@
  * The tiled form of a contraction on WebGL, in two GPU.js kernels.
  *
  * The block kernel: each thread computes a 4×4 block of outputs C[b, 4I … 4I+3, j … j+3] in a GLSL
- * function over texel reads (`texture()` at texel centers; a GPU.js native function): per four steps of k it fetches four
+ * function over texel reads (a GPU.js native function): per four steps of k it fetches four
  * texels of A and four of B for 64 multiply-adds. On a software rasterizer a matmul's time is its
  * texture fetches (measured on SwiftShader: with the same inputs, this form ran 3–9x faster than
  * four outputs per thread at 5 fetches per 16 multiply-adds, whose remaining cost GPU.js's per-call
@@ -203,16 +203,16 @@ const aligned = (s: Strided, unit: "sx" | "sp") => s[unit] === 1 && [s.off, s.sb
  * side for t + 0.5 < 2^22 — buffers hold < 2^24 values, < 2^22 texels. An integer division is
  * several times slower on a software rasterizer (no SIMD integer divide), a float division ~10%
  * slower than the multiply, and stepping the coordinates incrementally (a compare and select per
- * fetch) slower still (all measured on SwiftShader). The texel is read with `texture()` at its
- * center in normalized coordinates ((x + 0.5) / w, (y + 0.5) / h; every GPU.js texture samples
- * NEAREST with one level, so this is the texel itself): on SwiftShader a `texture()` read measured
- * ~1.6x faster than `texelFetch` at the same texel (session 29, raw 8×4 block shaders, n = 256 and 512).
+ * fetch) slower still (all measured on SwiftShader). These reads stay `texelFetch`: `texture()` at
+ * the texel's center needs its normalized coordinates, two more divisions per fetch here, and
+ * measured no faster in raw flat-index 8×4 block shaders (session 29; directLoads() computes them
+ * once per thread instead).
  */
 function readers(arg: string): string {
   const u = `user_${arg}`;
   return [
     `ivec2 at_${arg}(int t) { int w = ${u}Size.x; int y = int((float(t) + 0.5) * (1.0 / float(w))); return ivec2(t - y * w, y); }`,
-    `vec4 tx_${arg}(int t) { return texture(${u}, (vec2(at_${arg}(t)) + 0.5) / vec2(${u}Size)); }`,
+    `vec4 tx_${arg}(int t) { return texelFetch(${u}, at_${arg}(t), 0); }`,
     `float ld_${arg}(int e) { return tx_${arg}(e >> 2)[e & 3]; }`,
   ].join("\n");
 }
@@ -319,8 +319,11 @@ function blockSource(A: Strided, B: Strided, m: number, n: number, kk: number, r
  * thread). B as rows: the texel of B(p + d, j … j+3) moves by 4·sp/4 texels per step of q, whole
  * texture rows when the texture's width divides that (uniform). `direct` is false where a thread's
  * layout does not allow it: that thread runs the flat-index loop (same fetches, same arithmetic,
- * bit-identical results). The fetches are `texture()` reads at texel centers (as readers()), their
- * normalized coordinates computed once per thread and stepped by one float add per step of q.
+ * bit-identical results). The fetches are `texture()` reads at texel centers ((x + 0.5) / w,
+ * (y + 0.5) / h: every GPU.js texture samples NEAREST with one level, so that is the texel itself),
+ * their normalized coordinates computed once per thread and stepped by one float add per step of q:
+ * on SwiftShader ~1.6x faster than `texelFetch` at the same texels (raw 8×4 block shaders, n = 256
+ * and 512, session 29).
  * Null when neither operand has such a layout.
  */
 function directLoads(A: Strided, B: Strided, rows: BlockRows, k4: number, fa: (e: string) => string, fb: (e: string) => string): { setup: string[]; loads: (a: readonly string[], b: string) => string[] } | null {
@@ -396,7 +399,7 @@ function blockKernel(name: string, inputs: readonly number[], size: number, glsl
  * the block kernel run first — or null when it does not apply (the caller renders the dot form).
  * @example
  * const r = renderTiledGpujs(analysis);
- * r?.partials?.natives?.[0]?.source; // "vec4 tx_b2(int t) { … texture(user_b2, …) … vec4 tile_block() { …"
+ * r?.partials?.natives?.[0]?.source; // "vec4 tx_b2(int t) { … texelFetch(user_b2, …) … vec4 tile_block() { …"
  * r?.source; // "function matmul_…(b2, b4, bk0, bk1, bk2, bk3) {\n  const d = tile_out(); …"
  */
 export function renderTiledGpujs(c: ContractionAnalysis, maxRows: BlockRows = 4, directFetch = true): GpujsKernelSource | null {
