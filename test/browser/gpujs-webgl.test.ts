@@ -104,8 +104,9 @@ describe("browser: gpujs on WebGL2 in headless Chromium", function () {
       expect(src).to.match(/GPU\.js kernel \(output 4096, 4 per thread, 8 render targets\)\nfunction \w+_block\(b\d, b\d\) \{\n  const c0 = tile_block\(\);/);
       expect(src).to.match(/then, reading its outputs as bk0, bk1, bk2, bk3, bk4, bk5, bk6, bk7:\n\/\/ GPU\.js kernel \(output 32768, 4 per thread\)/);
       expect(src).to.match(/const d = tile_out\(\);[^]*return \[t\d+_0, t\d+_1, t\d+_2, t\d+_3\];/);
-      // A's rows and B's rows as whole texels: twelve fetches per four steps of k and eight rows
-      expect(src).to.match(/vec4 a0 = tx_b\d+\(\(ea0 >> 2\) \+ q\);[^]*mat4 y = mat4\(tx_b\d+[^]*c7 \+= y \* a7;/);
+      // A's rows and B's rows as whole texels: twelve fetches per four steps of k and eight rows, at
+      // wrapped coordinates where a thread's rows cross the edge of GPU.js's near-square textures
+      expect(src).to.match(/vec4 a0 = texture\(user_b\d+, vec2\(fract\(\(ua0 \+ qa\)\)[^]*mat4 y = mat4\(texture\(user_b\d+, vec2\(fract\(\(ub0 \+ qb\)\)[^]*c7 \+= y \* a7;/);
     });
 
     it("block loops fetch at direct texel coordinates where the layouts allow, bit-identical to the flat-index fetches", () => {

@@ -52,6 +52,13 @@ const BLOCK = "tile_block", OUT = "tile_out";
 const PRO_A = "tile_pro_a", PRO_B = "tile_pro_b";
 /** The epilogue kernel's last arguments: the block kernel's targets, row r of every block in `bk<r>`. */
 export const blockArgs = (rows: number): string[] => Array.from({ length: rows }, (_, r) => `bk${r}`);
+/**
+ * The most texels of a buffer whose block loop may read it at wrapped coordinates (directLoads):
+ * U = (t + 0.5) / w computed as (t₀ + 0.5) · (1 / w) + q · (S / w) is off by at most ~2 · U · 2^-23
+ * (the reciprocal's, the products' and the sum's roundings), below the 0.5 / w that keeps floor(U)
+ * (its row) and fract(U) · w (its column) on the texel for t < 2^21; half that, for margin.
+ */
+const WRAP_TEXELS = 1 << 20;
 /** Texture units an epilogue kernel may bind: WebGL2 guarantees 16 per fragment shader. */
 const TEXTURE_UNITS = 16;
 
@@ -234,7 +241,7 @@ const mat4Of = (f: (c: number) => string) => `mat4(${range(4).map(f).join(", ")}
  * stored transposed) or element by element; B likewise; rows past m repeat row m − 1 (their
  * outputs are never read).
  */
-function blockSource(A: Strided, B: Strided, m: number, n: number, kk: number, rows: BlockRows, direct: boolean): string {
+function blockSource(A: Strided, B: Strided, m: number, n: number, kk: number, rows: BlockRows, direct: boolean, sizes: (buf: number) => number): string {
   const k4 = Math.floor(kk / 4), mb = Math.ceil(m / rows), n4 = Math.ceil(n / TILE_LANES);
   // n not a multiple of 4: the last block's columns past n read column n − 1 (ebc<c>, clamped),
   // so no read leaves B; lane c of a block's sums reads only column j + c, so they cannot reach
@@ -264,7 +271,7 @@ function blockSource(A: Strided, B: Strided, m: number, n: number, kk: number, r
   const scalarSteps = [...A.pro, ...B.pro].filter((st) => typeof st.c !== "number");
   const scalarName = (st: ProStep) => `tile_s${scalarSteps.indexOf(st)}`;
   const bufs = blockBuffers(A, B);
-  const fast = direct && k4 > 0 ? directLoads(A, B, rows, k4, fa, fb) : null;
+  const fast = direct && k4 > 0 ? directLoads(A, B, rows, k4, fa, fb, sizes) : null;
   const macs = range(rows).map((r) => `    c${r} += y * a${r};`);
   // Two steps of q per iteration (each in its own scope), then the odd last step: the loop's own
   // work halves (measured ~10% faster on SwiftShader at n = 256 and 512, raw 8×4 block shaders).
@@ -280,7 +287,7 @@ function blockSource(A: Strided, B: Strided, m: number, n: number, kk: number, r
     ...(k4 % 2 ? step(loads, ind, String(k4 - 1)) : []),
   ];
   const mainLoop = fast
-    ? [...fast.setup, `  if (direct) {`, ...loop(fast.loads(aLoad, bLoad), "  "), `  } else {`, ...loop([...aLoad, bLoad], "  "), `  }`]
+    ? [...fast.setup, `  if (direct) {`, ...loop(fast.loads(aLoad, bLoad), "  "), `  } else {`, ...loop(fast.wrapped(aLoad, bLoad), "  "), `  }`]
     : loop([...aLoad, bLoad], "");
   return [
     ...bufs.map((b) => readers(`b${b}`)),
@@ -318,34 +325,50 @@ function blockSource(A: Strided, B: Strided, m: number, n: number, kk: number, r
  * row r's k/4 texels are x … x + k/4 − 1 of one texture row when they do not cross its end (per
  * thread). B as rows: the texel of B(p + d, j … j+3) moves by 4·sp/4 texels per step of q, whole
  * texture rows when the texture's width divides that (uniform). `direct` is false where a thread's
- * layout does not allow it: that thread runs the flat-index loop (same fetches, same arithmetic,
- * bit-identical results). The fetches are `texture()` reads at texel centers ((x + 0.5) / w,
+ * layout does not allow it: that thread reads the aligned operands at **wrapped** coordinates
+ * (W3's 784-sided products, in GPU.js's near-square textures): texel t's U = (t + 0.5) / w,
+ * computed once per thread and stepped by a float multiply-add per step of q, gives its row floor(U)
+ * and its column's normalized coordinate fract(U) — four float ops per fetch instead of the flat
+ * index's integer arithmetic (buffers of at most `WRAP_TEXELS`; larger ones, and misaligned
+ * operands, read by flat index). Same texels, same arithmetic: bit-identical results. The fetches are `texture()` reads at texel centers ((x + 0.5) / w,
  * (y + 0.5) / h: every GPU.js texture samples NEAREST with one level, so that is the texel itself),
  * their normalized coordinates computed once per thread and stepped by one float add per step of q:
  * on SwiftShader ~1.6x faster than `texelFetch` at the same texels (raw 8×4 block shaders, n = 256
  * and 512, session 29).
  * Null when neither operand has such a layout.
  */
-function directLoads(A: Strided, B: Strided, rows: BlockRows, k4: number, fa: (e: string) => string, fb: (e: string) => string): { setup: string[]; loads: (a: readonly string[], b: string) => string[] } | null {
+function directLoads(
+  A: Strided, B: Strided, rows: BlockRows, k4: number, fa: (e: string) => string, fb: (e: string) => string, sizes: (buf: number) => number,
+): { setup: string[]; loads: (a: readonly string[], b: string) => string[]; wrapped: (a: readonly string[], b: string) => string[] } | null {
   const aRows = aligned(A, "sp"), bRows = aligned(B, "sx");
   if (!aRows && !bRows) return null;
   const ua = `user_b${A.buf}`, ub = `user_b${B.buf}`, step = B.sp; // texels per step of q: 4 · sp / 4
+  // Wrapped coordinates (below) where the buffer has at most 2^20 texels.
+  const wrapA = aRows && sizes(A.buf) <= 4 * WRAP_TEXELS, wrapB = bRows && sizes(B.buf) <= 4 * WRAP_TEXELS;
   const setup = [`  bool direct = true;`];
   if (aRows) {
     setup.push(...range(rows).map((r) => `  ivec2 pa${r} = at_b${A.buf}(ea${r} >> 2);`));
     setup.push(`  direct = direct && ${range(rows).map((r) => `pa${r}.x + ${k4} <= ${ua}Size.x`).join(" && ")};`);
     setup.push(`  vec2 sa = 1.0 / vec2(${ua}Size);`, ...range(rows).map((r) => `  vec2 fa${r} = (vec2(pa${r}) + 0.5) * sa;`));
+    if (wrapA) setup.push(...range(rows).map((r) => `  float ua${r} = (float(ea${r} >> 2) + 0.5) * sa.x;`));
   }
   if (bRows) {
     setup.push(`  int dyb = ${step} / ${ub}Size.x;`, `  direct = direct && dyb * ${ub}Size.x == ${step};`);
     setup.push(...range(4).map((d) => `  ivec2 pb${d} = at_b${B.buf}((eb >> 2) + ${(d * B.sp) / 4});`));
     setup.push(`  vec2 sb = 1.0 / vec2(${ub}Size);`, ...range(4).map((d) => `  vec2 fb${d} = (vec2(pb${d}) + 0.5) * sb;`));
+    if (wrapB) setup.push(`  float sq = float(${step}) * sb.x;`, ...range(4).map((d) => `  float ub${d} = (float((eb >> 2) + ${(d * B.sp) / 4}) + 0.5) * sb.x;`));
   }
   const loads = (a: readonly string[], b: string) => [
     ...(aRows ? [`    float qa = float(q) * sa.x;`, ...range(rows).map((r) => `    vec4 a${r} = ${fa(`texture(${ua}, vec2(fa${r}.x + qa, fa${r}.y))`)};`)] : a),
     ...(bRows ? [`    float qb = float(q * dyb) * sb.y;`, `    mat4 y = ${mat4Of((d) => fb(`texture(${ub}, vec2(fb${d}.x, fb${d}.y + qb))`))};`] : [b]),
   ];
-  return { setup, loads };
+  // U = (t + 0.5) / w for texel t: its row is floor(U), its column's normalized coordinate fract(U).
+  const at = (u: string, U: string) => `texture(${u}, vec2(fract(${U}), (floor(${U}) + 0.5) * s${u === ua ? "a" : "b"}.y))`;
+  const wrapped = (a: readonly string[], b: string) => [
+    ...(wrapA ? [`    float qa = float(q) * sa.x;`, ...range(rows).map((r) => `    vec4 a${r} = ${fa(at(ua, `(ua${r} + qa)`))};`)] : a),
+    ...(wrapB ? [`    float qb = float(q) * sq;`, `    mat4 y = ${mat4Of((d) => fb(at(ub, `(ub${d} + qb)`)))};`] : [b]),
+  ];
+  return { setup, loads, wrapped };
 }
 
 /**
@@ -463,7 +486,7 @@ export function renderTiledGpujs(c: ContractionAnalysis, maxRows: BlockRows = 4,
   // The epilogue binds a texture per block row besides its own inputs.
   const rows: BlockRows = maxRows === 8 && epilogueInputs.length + 8 <= TEXTURE_UNITS ? 8 : 4;
   const source = [`function ${k.name}(${[...epilogueInputs.map((i) => `b${i}`), ...blockArgs(rows)].join(", ")}) {`, ...lines, `}`].join("\n");
-  const blocks = blockKernel(`${k.name}_block`, blockInputs, P.batch * Math.ceil(m / rows) * Math.ceil(n / TILE_LANES) * TILE_LANES, blockSource(A, B, m, n, P.kk, rows, directFetch), rows);
+  const blocks = blockKernel(`${k.name}_block`, blockInputs, P.batch * Math.ceil(m / rows) * Math.ceil(n / TILE_LANES) * TILE_LANES, blockSource(A, B, m, n, P.kk, rows, directFetch, (buf) => k.params[buf]!.size), rows);
   const loadNatives = [...texelLoads].map(([name, l]) => ({ name: `ep_${name}`, source: l.glsl }));
   return { name: k.name, source, size, inputs: epilogueInputs, lanes: TILE_LANES, partials: blocks, natives: [{ name: OUT, source: outSource(m, n, rows, size) }, ...loadNatives] };
 }

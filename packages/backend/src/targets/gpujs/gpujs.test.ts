@@ -127,15 +127,21 @@ describe("gpujs target", () => {
     const glsl = block(np.tanh(np.matmul(t([66, 36]), t([36, 68])).add(t([68]))));
     expect(glsl).to.match(/int ea3 = 0 \+ bt \* 0 \+ min\(ib \* 4 \+ 3, 65\) \* 36;/);
     // per four steps of k: four texels of A (its rows), four of B (its rows), 64 multiply-adds —
-    // at texel coordinates stepped per thread where the layouts allow (`direct`), else from each
-    // fetch's flat index (the same fetches)
+    // at texel coordinates stepped per thread where the layouts allow (`direct`), else at wrapped
+    // coordinates (the same fetches)
     // two steps of q per iteration (own scopes), then the odd ninth; 8 fetches per step in both loops
     const direct = glsl.slice(glsl.indexOf("if (direct) {"), glsl.indexOf("} else {")), flat = glsl.slice(glsl.indexOf("} else {"));
     expect(direct).to.include("for (int q2 = 0; q2 < 8; q2 += 2) {");
     expect(direct.match(/int q = [^;]+;/g)).to.deep.equal(["int q = q2;", "int q = q2 + 1;", "int q = 8;"]);
-    expect([direct.match(/texture\(user_b\d, vec2\(f[ab]\d/g)?.length, flat.match(/tx_b\d\(/g)?.length]).to.deep.equal([24, 24]);
+    expect([direct.match(/texture\(user_b\d, vec2\(f[ab]\d/g)?.length, flat.match(/texture\(user_b\d, vec2\(fract\(\(u[ab]\d \+ q[ab]\)\), \(floor\(\(u[ab]\d \+ q[ab]\)\) \+ 0\.5\) \* s[ab]\.y\)\)/g)?.length]).to.deep.equal([24, 24]);
+    // threads whose rows cross the texture's edge: wrapped coordinates, U = (t + 0.5) / w per thread, stepped per q
+    // … for buffers of at most 2^20 texels: a larger A (2056×2048) reads by flat index there, B still wrapped
+    const big = block(np.matmul(t([2056, 2048]), t([2048, 64])));
+    const bigElse = big.slice(big.indexOf("} else {"));
+    expect([/vec4 a0 = tx_b\d\(\(ea0 >> 2\) \+ q\);/.test(bigElse), /fract\(\(ua0/.test(big), /mat4 y = mat4\(texture\(user_b\d, vec2\(fract\(\(ub0 \+ qb\)\)/.test(bigElse)]).to.deep.equal([true, false, true]);
+    expect(glsl).to.match(/float ua0 = \(float\(ea0 >> 2\) \+ 0\.5\) \* sa\.x;[^]*float sq = float\(68\) \* sb\.x;\n  float ub0 = \(float\(\(eb >> 2\) \+ 0\) \+ 0\.5\) \* sb\.x;/);
     expect(glsl).to.match(/direct = direct && pa0\.x \+ 9 <= user_b\dSize\.x && [^]*int dyb = 68 \/ user_b\dSize\.x;\n  direct = direct && dyb \* user_b\dSize\.x == 68;/);
-    expect(glsl).to.match(/if \(direct\) \{\n    for \(int q2 = 0; q2 < 8; q2 \+= 2\) \{\n      \{\n        int q = q2;\n        int p = q \* 4;\n        float qa = float\(q\) \* sa\.x;\n        vec4 a0 = texture\(user_b\d, vec2\(fa0\.x \+ qa, fa0\.y\)\);[^]*\} else \{[^]*vec4 a0 = tx_b\d\(\(ea0 >> 2\) \+ q\);[^]*mat4 y = mat4\(tx_b\d[^]*c3 \+= y \* a3;/);
+    expect(glsl).to.match(/if \(direct\) \{\n    for \(int q2 = 0; q2 < 8; q2 \+= 2\) \{\n      \{\n        int q = q2;\n        int p = q \* 4;\n        float qa = float\(q\) \* sa\.x;\n        vec4 a0 = texture\(user_b\d, vec2\(fa0\.x \+ qa, fa0\.y\)\);[^]*\} else \{[^]*vec4 a0 = texture\(user_b\d, vec2\(fract\(\(ua0 \+ qa\)\)[^]*float qb = float\(q\) \* sq;\n        mat4 y = mat4\(texture\(user_b\d, vec2\(fract\(\(ub0 \+ qb\)\)[^]*c3 \+= y \* a3;/);
     // the direct loop reads each texel with texture() at its center, normalized coordinates computed once per thread
     expect(glsl).to.match(/vec2 sa = 1\.0 \/ vec2\(user_b\dSize\);\n  vec2 fa0 = \(vec2\(pa0\) \+ 0\.5\) \* sa;/);
     expect(direct).to.not.include("texelFetch");
@@ -225,7 +231,7 @@ describe("gpujs target", () => {
     expect(glsl).to.include("vec4 tile_pro_a(vec4 x) { x = mix(max(x, 0.0), x, notEqual(x, x)); return x; }");
     expect(glsl).to.not.include("tile_pro_b");
     expect(glsl.match(/vec4 a\d = tile_pro_a\(texture\(user_b\d, vec2\(fa/g)?.length).to.equal(16);
-    expect(glsl.match(/vec4 a\d = tile_pro_a\(tx_b\d+\(/g)?.length).to.equal(16);
+    expect(glsl.match(/vec4 a\d = tile_pro_a\(texture\(user_b\d, vec2\(fract/g)?.length).to.equal(16);
     // W3's W₂ gradient: relu(h)ᵀ·g, A stored transposed — each column texel through relu before the transpose
     const grad = tiled(np.matmul(np.transpose(np.maximum(t([128, 256]), 0)), t([128, 10]))).partials!.natives![0]!.source;
     expect(grad).to.match(/mat4 at0 = transpose\(mat4\(tile_pro_a\(tx_b\d+\(/);
