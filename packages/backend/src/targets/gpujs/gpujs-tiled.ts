@@ -271,7 +271,8 @@ function blockSource(A: Strided, B: Strided, m: number, n: number, kk: number, r
   const scalarSteps = [...A.pro, ...B.pro].filter((st) => typeof st.c !== "number");
   const scalarName = (st: ProStep) => `tile_s${scalarSteps.indexOf(st)}`;
   const bufs = blockBuffers(A, B);
-  const fast = direct && k4 > 0 ? directLoads(A, B, rows, k4, fa, fb, sizes) : null;
+  const bCol = (c: number) => (ragged ? col(c) : `eb + ${c * B.sx}`);
+  const fast = direct && k4 > 0 ? directLoads(A, B, rows, k4, fa, fb, sizes, bCol) : null;
   const macs = range(rows).map((r) => `    c${r} += y * a${r};`);
   // Two steps of q per iteration (each in its own scope), then the odd last step: the loop's own
   // work halves (measured ~10% faster on SwiftShader at n = 256 and 512, raw 8×4 block shaders).
@@ -339,13 +340,24 @@ function blockSource(A: Strided, B: Strided, m: number, n: number, kk: number, r
  */
 function directLoads(
   A: Strided, B: Strided, rows: BlockRows, k4: number, fa: (e: string) => string, fb: (e: string) => string, sizes: (buf: number) => number,
+  bCol: (c: number) => string,
 ): { setup: string[]; loads: (a: readonly string[], b: string) => string[]; wrapped: (a: readonly string[], b: string) => string[] } | null {
   const aRows = aligned(A, "sp"), bRows = aligned(B, "sx");
-  if (!aRows && !bRows) return null;
+  // Wrapped coordinates (below) where the buffer has at most 2^20 texels: for rows, and for operands
+  // stored transposed (A: rows 4g … 4g+3 in a texel, B: columns as texels along k).
+  const small = (buf: number) => sizes(buf) <= 4 * WRAP_TEXELS;
+  const wrapA = aRows && small(A.buf), wrapB = bRows && small(B.buf);
+  const colsA = !aRows && aligned(A, "sx") && small(A.buf), colsB = !bRows && aligned(B, "sp") && small(B.buf);
+  if (!aRows && !bRows && !colsA && !colsB) return null;
   const ua = `user_b${A.buf}`, ub = `user_b${B.buf}`, step = B.sp; // texels per step of q: 4 · sp / 4
-  // Wrapped coordinates (below) where the buffer has at most 2^20 texels.
-  const wrapA = aRows && sizes(A.buf) <= 4 * WRAP_TEXELS, wrapB = bRows && sizes(B.buf) <= 4 * WRAP_TEXELS;
   const setup = [`  bool direct = true;`];
+  if (colsA) {
+    setup.push(`  vec2 sa = 1.0 / vec2(${ua}Size);`, `  float sqa = float(${A.sp}) * sa.x;`);
+    setup.push(...range(rows / 4).flatMap((g) => range(4).map((d) => `  float uc${g}_${d} = (float((ea${4 * g} >> 2) + ${(d * A.sp) / 4}) + 0.5) * sa.x;`)));
+  }
+  if (colsB) {
+    setup.push(`  vec2 sb = 1.0 / vec2(${ub}Size);`, ...range(4).map((c) => `  float ubc${c} = (float((${bCol(c)}) >> 2) + 0.5) * sb.x;`));
+  }
   if (aRows) {
     setup.push(...range(rows).map((r) => `  ivec2 pa${r} = at_b${A.buf}(ea${r} >> 2);`));
     setup.push(`  direct = direct && ${range(rows).map((r) => `pa${r}.x + ${k4} <= ${ua}Size.x`).join(" && ")};`);
@@ -358,15 +370,25 @@ function directLoads(
     setup.push(`  vec2 sb = 1.0 / vec2(${ub}Size);`, ...range(4).map((d) => `  vec2 fb${d} = (vec2(pb${d}) + 0.5) * sb;`));
     if (wrapB) setup.push(`  float sq = float(${step}) * sb.x;`, ...range(4).map((d) => `  float ub${d} = (float((eb >> 2) + ${(d * B.sp) / 4}) + 0.5) * sb.x;`));
   }
-  const loads = (a: readonly string[], b: string) => [
-    ...(aRows ? [`    float qa = float(q) * sa.x;`, ...range(rows).map((r) => `    vec4 a${r} = ${fa(`texture(${ua}, vec2(fa${r}.x + qa, fa${r}.y))`)};`)] : a),
-    ...(bRows ? [`    float qb = float(q * dyb) * sb.y;`, `    mat4 y = ${mat4Of((d) => fb(`texture(${ub}, vec2(fb${d}.x, fb${d}.y + qb))`))};`] : [b]),
-  ];
   // U = (t + 0.5) / w for texel t: its row is floor(U), its column's normalized coordinate fract(U).
-  const at = (u: string, U: string) => `texture(${u}, vec2(fract(${U}), (floor(${U}) + 0.5) * s${u === ua ? "a" : "b"}.y))`;
+  const at = (side: "a" | "b", U: string) => `texture(${side === "a" ? ua : ub}, vec2(fract(${U}), (floor(${U}) + 0.5) * s${side}.y))`;
+  // Operands stored transposed, wrapped in both loops: A's texel of rows 4g … at p + d moves by sp texels per q, B's column c by one.
+  const colLoadsA = [
+    `    float qac = float(q) * sqa;`,
+    ...range(rows / 4).flatMap((g) => [
+      `    mat4 at${g} = transpose(${mat4Of((d) => fa(at("a", `(uc${g}_${d} + qac)`)))});`,
+      ...range(4).map((r) => `    vec4 a${4 * g + r} = at${g}[${r}];`),
+    ]),
+  ];
+  const colLoadB = [`    float qbc = float(q) * sb.x;`, `    mat4 y = transpose(${mat4Of((c) => fb(at("b", `(ubc${c} + qbc)`)))});`];
+  const aOther = (a: readonly string[]) => (colsA ? colLoadsA : a), bOther = (b: string) => (colsB ? colLoadB : [b]);
+  const loads = (a: readonly string[], b: string) => [
+    ...(aRows ? [`    float qa = float(q) * sa.x;`, ...range(rows).map((r) => `    vec4 a${r} = ${fa(`texture(${ua}, vec2(fa${r}.x + qa, fa${r}.y))`)};`)] : aOther(a)),
+    ...(bRows ? [`    float qb = float(q * dyb) * sb.y;`, `    mat4 y = ${mat4Of((d) => fb(`texture(${ub}, vec2(fb${d}.x, fb${d}.y + qb))`))};`] : bOther(b)),
+  ];
   const wrapped = (a: readonly string[], b: string) => [
-    ...(wrapA ? [`    float qa = float(q) * sa.x;`, ...range(rows).map((r) => `    vec4 a${r} = ${fa(at(ua, `(ua${r} + qa)`))};`)] : a),
-    ...(wrapB ? [`    float qb = float(q) * sq;`, `    mat4 y = ${mat4Of((d) => fb(at(ub, `(ub${d} + qb)`)))};`] : [b]),
+    ...(wrapA ? [`    float qa = float(q) * sa.x;`, ...range(rows).map((r) => `    vec4 a${r} = ${fa(at("a", `(ua${r} + qa)`))};`)] : aOther(a)),
+    ...(wrapB ? [`    float qb = float(q) * sq;`, `    mat4 y = ${mat4Of((d) => fb(at("b", `(ub${d} + qb)`)))};`] : bOther(b)),
   ];
   return { setup, loads, wrapped };
 }

@@ -157,8 +157,12 @@ describe("gpujs target", () => {
     expect(oddK).to.match(/vec4 a0 = vec4\(ld_b\d\(/);
     expect(oddK).to.match(/for \(int p = 32; p < 35; p\+\+\)/);
     // B stored transposed (columns of B as texels along k); A stored transposed (rows i … i+3 in a texel)
-    expect(block(np.matmul(t([33, 36]), np.transpose(t([64, 36]))))).to.match(/mat4 y = transpose\(mat4\(tx_b\d/);
-    expect(block(np.matmul(np.transpose(t([36, 32])), t([36, 64])))).to.match(/mat4 at0 = transpose\(mat4\(tx_b\d[^]*vec4 a3 = at0\[3\];/);
+    // (at wrapped coordinates with directFetch, U = (t + 0.5) / w per thread; by flat index without)
+    const flatSrc = (x: unknown) => (renderGpujs(kernelOf(x as { node: never }), { tiled: true, directFetch: false }) as GpujsKernelSource).partials!.natives![0]!.source;
+    expect(flatSrc(np.matmul(t([33, 36]), np.transpose(t([64, 36]))))).to.match(/mat4 y = transpose\(mat4\(tx_b\d/);
+    expect(flatSrc(np.matmul(np.transpose(t([36, 32])), t([36, 64])))).to.match(/mat4 at0 = transpose\(mat4\(tx_b\d[^]*vec4 a3 = at0\[3\];/);
+    expect(block(np.matmul(t([33, 36]), np.transpose(t([64, 36]))))).to.match(/float ubc0 = \(float\(\(eb \+ 0\) >> 2\) \+ 0\.5\) \* sb\.x;[^]*float qbc = float\(q\) \* sb\.x;\n\s*mat4 y = transpose\(mat4\(texture\(user_b\d, vec2\(fract\(\(ubc0 \+ qbc\)\)/);
+    expect(block(np.matmul(np.transpose(t([36, 32])), t([36, 64])))).to.match(/float sqa = float\(32\) \* sa\.x;\n  float uc0_0 = \(float\(\(ea0 >> 2\) \+ 0\) \+ 0\.5\) \* sa\.x;[^]*mat4 at0 = transpose\(mat4\(texture\(user_b\d, vec2\(fract\(\(uc0_0 \+ qac\)\)[^]*vec4 a3 = at0\[3\];/);
     // where the context has 8 draw buffers: 8×4 blocks, eight targets, A stored transposed as two texels of rows per step
     const eight = (x: unknown) => renderGpujs(kernelOf(x as { node: never }), { tiled: true, blockRows: 8 }) as GpujsKernelSource;
     const rows8 = eight(np.tanh(np.matmul(t([66, 36]), t([36, 68])).add(t([68]))));
@@ -166,7 +170,7 @@ describe("gpujs target", () => {
     expect(rows8.source).to.match(/\(b\d, bk0, bk1, bk2, bk3, bk4, bk5, bk6, bk7\) \{/);
     expect(rows8.natives![0]!.source).to.match(/int s = i - \(i \/ 8\) \* 8;\n  return s == 0 \? tx_bk0\(t\) : [^]* : tx_bk7\(t\);/);
     expect(rows8.partials!.natives![0]!.source).to.match(/int ea7 = 0 \+ bt \* 0 \+ min\(ib \* 8 \+ 7, 65\) \* 36;[^]*c7 \+= y \* a7;/);
-    expect(eight(np.matmul(np.transpose(t([36, 32])), t([36, 64]))).partials!.natives![0]!.source).to.match(/mat4 at1 = transpose\(mat4\(tx_b\d\(\(ea4 \+[^]*vec4 a7 = at1\[3\];/);
+    expect(eight(np.matmul(np.transpose(t([36, 32])), t([36, 64]))).partials!.natives![0]!.source).to.match(/float uc1_0 = \(float\(\(ea4 >> 2\) \+ 0\) \+ 0\.5\) \* sa\.x;[^]*mat4 at1 = transpose\(mat4\(texture\(user_b\d, vec2\(fract\(\(uc1_0 \+ qac\)\)[^]*vec4 a7 = at1\[3\];/);
     // the epilogue's bias along the columns: the four lanes' values are one aligned texel, fetched once per thread
     expect(rows8.natives!.map((f) => f.name)).to.have.length(2);
     expect(rows8.natives![1]!.source).to.match(/^vec4 ep_\w+\(\) \{[^]*int t = \(0 \+ bt \* 0 \+ li \* 0 \+ \(i - li \* 4\) \* 0 \+ tj \* 4\) >> 2;[^]*return texelFetch\(user_b\d, ivec2\(t - y \* w, y\), 0\);\n\}$/);
@@ -206,10 +210,12 @@ describe("gpujs target", () => {
       expect([fwd.natives!.length, /b\d\[/.test(fwd.source)], `n = ${n}`).to.deep.equal([1, true]);
       // W3's gradient of the weights: (128×256)ᵀ · 128×n, A's rows as texels of A stored transposed
       const grad = tiled(np.matmul(np.transpose(t([128, 256])), t([128, n])), 8).partials!.natives![0]!.source;
-      expect(grad, `n = ${n}`).to.match(/int ebc0 = [^]*mat4 at1 = transpose\(mat4\(tx_b\d/);
+      expect(grad, `n = ${n}`).to.match(/int ebc0 = [^]*mat4 at1 = transpose\(mat4\(texture\(user_b\d, vec2\(fract\(\(uc1_0/);
       // B stored transposed (n columns as texels along k): clamped columns there too
       const bt = tiled(np.matmul(t([128, 256]), np.transpose(t([n, 256])))).partials!.natives![0]!.source;
-      expect(bt, `n = ${n}`).to.match(/mat4 y = transpose\(mat4\((tx_b\d)\(\(\(ebc0\) >> 2\) \+ q\), \1\(\(\(ebc1\) >> 2\) \+ q\),/);
+      expect(bt, `n = ${n}`).to.match(/float ubc0 = \(float\(\(ebc0\) >> 2\) \+ 0\.5\) \* sb\.x;\n  float ubc1 = \(float\(\(ebc1\) >> 2\) \+ 0\.5\) \* sb\.x;/);
+      const btFlat = (renderGpujs(kernelOf(np.matmul(t([128, 256]), np.transpose(t([n, 256]))) as never), { tiled: true, directFetch: false }) as GpujsKernelSource).partials!.natives![0]!.source;
+      expect(btFlat, `n = ${n}`).to.match(/mat4 y = transpose\(mat4\((tx_b\d)\(\(\(ebc0\) >> 2\) \+ q\), \1\(\(\(ebc1\) >> 2\) \+ q\),/);
       expect(bt, `n = ${n}`).to.include(`int ebc2 = 0 + bt * 0 + min(j + 2, ${n - 1}) * 256;`);
     }
     // n = 1 is scheduled as a matrix-vector reduction (one dot per output), not a packed contraction
@@ -234,7 +240,7 @@ describe("gpujs target", () => {
     expect(glsl.match(/vec4 a\d = tile_pro_a\(texture\(user_b\d, vec2\(fract/g)?.length).to.equal(16);
     // W3's W₂ gradient: relu(h)ᵀ·g, A stored transposed — each column texel through relu before the transpose
     const grad = tiled(np.matmul(np.transpose(np.maximum(t([128, 256]), 0)), t([128, 10]))).partials!.natives![0]!.source;
-    expect(grad).to.match(/mat4 at0 = transpose\(mat4\(tile_pro_a\(tx_b\d+\(/);
+    expect(grad).to.match(/mat4 at0 = transpose\(mat4\(tile_pro_a\(texture\(user_b\d+, vec2\(fract\(\(uc0_0/);
     // k = 37 (element reads and a k tail), 35 rows (the row guard), batched: steps in program order, on both operands
     const both = tiled(np.matmul(np.minimum(t([3, 35, 37]), 0.3), np.subtract(0.25, np.abs(t([37, 66])).mul(0.5))), 4).partials!.natives![0]!.source;
     expect(both).to.include("vec4 tile_pro_a(vec4 x) { x = mix(min(x, 0.30000001192092896), x, notEqual(x, x)); return x; }");
