@@ -47,7 +47,8 @@ export interface BenchResult {
 }
 
 const W1_N = 1 << 20;
-const SIZES = [256, 512];
+/** W2's sizes: `?sizes=128,256,512,1024` on the page's URL (`npm run bench:webgl -- --sizes 128,256,512,1024`), else 256 and 512. */
+const SIZES = new URLSearchParams(location.search).get("sizes")?.split(",").map(Number).filter((n) => n > 0 && n % 4 === 0) ?? [256, 512];
 
 function random(n: number, seed: number): Float32Array {
   let s = seed >>> 0;

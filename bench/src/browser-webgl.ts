@@ -16,7 +16,10 @@ await bundleForBrowser({ entry: "bench/src/browser-webgl-page.ts", outdir: "benc
 const { server, url } = await serve(join(import.meta.dirname, "../browser"));
 const chromium = chromiumLauncher();
 try {
-  const { result } = await runPage<BenchResult>(await chromium.launch(QUIET_FLAGS), url, "kilnBench", { timeout: 900_000 });
+  // `--sizes 128,256,512,1024`: W2's sizes (the page's default: 256, 512).
+  const sizes = process.argv.indexOf("--sizes");
+  const page = sizes > 0 ? `${url}?sizes=${encodeURIComponent(process.argv[sizes + 1] ?? "")}` : url;
+  const { result } = await runPage<BenchResult>(await chromium.launch(QUIET_FLAGS), page, "kilnBench", { timeout: 1_800_000 });
   console.log(`GPU.js mode: ${result.mode}; TF.js backend: ${result.tfBackend}; one init() ${result.initMs?.toFixed(2)} ms (kiln peers call it only when their gpujs settings change)`);
   console.log("W1 (2^20 fused elementwise + sum), ms per call (median):");
   for (const [name, r] of Object.entries(result.w1)) console.log(`  ${name.padEnd(36)}${r.ms.toFixed(1).padStart(9)}  (${r.runs} runs, value ${r.value.toFixed(1)})`);

@@ -67,6 +67,14 @@ const CASES: readonly [string, () => Tensor][] = [
   ["n = 6, batched 3×70×36·36×6, bias along rows", () => np.matmul(t([3, 70, 36], 55), t([36, 6], 56)).add(t([3, 70, 1], 57))],
   ["n = 3, transposed B, odd k 128×255·(3×255)ᵀ", () => np.matmul(t([128, 255], 58), np.transpose(t([3, 255], 59)))],
   ["n = 2, 131 rows 131×256·256×2", () => np.matmul(t([131, 256], 60), t([256, 2], 61))],
+  // Elementwise prologues on the fetched values (exact ops with constants): relu on A, as W3's
+  // logits and the W₂ gradient read h₂ = relu(…); scale/shift/abs/min on B with odd k and ragged edges.
+  ["relu prologue, n = 10: relu(128×256)·256×10 + bias", () => np.matmul(np.maximum(t([128, 256], 62), 0), t([256, 10], 63)).add(t([10], 64))],
+  ["relu prologue, transposed A: relu(128×256)ᵀ·128×10", () => np.matmul(np.transpose(np.maximum(t([128, 256], 65), 0)), t([128, 10], 66))],
+  ["prologues on both, batched, 35 rows, odd k: max(2·(3×35×37) − 0.5, 0)·(−0.5·|37×66| + 0.25)", () => np.matmul(np.maximum(t([3, 35, 37], 67).mul(2).sub(0.5), 0), np.abs(t([37, 66], 68)).mul(-0.5).add(0.25))],
+  // Eager scalars (0.3, 0.25) are bound as data: prologue operands read once per thread.
+  ["scalar operands, batched, odd k: min(3×35×37, 0.3)·(0.25 − 0.5·|37×66|)", () => np.matmul(np.minimum(t([3, 35, 37], 71), 0.3), np.subtract(0.25, np.abs(t([37, 66], 72)).mul(0.5)))],
+  ["prologue on transposed B: 33×36·(−(64×36))ᵀ", () => np.matmul(t([33, 36], 69), np.transpose(np.negative(t([64, 36], 70))))],
   ["fused prologue 36×40·tanh(40×36) (dot form)", () => np.matmul(t([36, 40], 18), np.tanh(t([40, 36], 19)))],
 ];
 

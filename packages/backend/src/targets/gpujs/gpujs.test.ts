@@ -127,25 +127,42 @@ describe("gpujs target", () => {
     const glsl = block(np.tanh(np.matmul(t([66, 36]), t([36, 68])).add(t([68]))));
     expect(glsl).to.match(/int ea3 = 0 \+ bt \* 0 \+ min\(ib \* 4 \+ 3, 65\) \* 36;/);
     // per four steps of k: four texels of A (its rows), four of B (its rows), 64 multiply-adds —
-    // at texel coordinates stepped per thread where the layouts allow (`direct`), else from each
-    // fetch's flat index (the same fetches)
-    const loops = glsl.split("for (int q = 0; q < 9; q++)").slice(1).map((l) => l.slice(0, l.indexOf("    }\n")));
-    expect(loops.length).to.equal(2);
-    expect([loops[0]!.match(/texelFetch\(user_b\d, ivec2\(/g)?.length, loops[1]!.match(/tx_b\d\(/g)?.length]).to.deep.equal([8, 8]);
+    // at texel coordinates stepped per thread where the layouts allow (`direct`), else at wrapped
+    // coordinates (the same fetches)
+    // two steps of q per iteration (own scopes), then the odd ninth; 8 fetches per step in both loops
+    const direct = glsl.slice(glsl.indexOf("if (direct) {"), glsl.indexOf("} else {")), flat = glsl.slice(glsl.indexOf("} else {"));
+    expect(direct).to.include("for (int q2 = 0; q2 < 8; q2 += 2) {");
+    expect(direct.match(/int q = [^;]+;/g)).to.deep.equal(["int q = q2;", "int q = q2 + 1;", "int q = 8;"]);
+    expect([direct.match(/texture\(user_b\d, vec2\(f[ab]\d/g)?.length, flat.match(/texture\(user_b\d, vec2\(fract\(\(u[ab]\d \+ q[ab]\)\), \(floor\(\(u[ab]\d \+ q[ab]\)\) \+ 0\.5\) \* s[ab]\.y\)\)/g)?.length]).to.deep.equal([24, 24]);
+    // threads whose rows cross the texture's edge: wrapped coordinates, U = (t + 0.5) / w per thread, stepped per q
+    // … for buffers of at most 2^20 texels: a larger A (2056×2048) reads by flat index there, B still wrapped
+    const big = block(np.matmul(t([2056, 2048]), t([2048, 64])));
+    const bigElse = big.slice(big.indexOf("} else {"));
+    expect([/vec4 a0 = tx_b\d\(\(ea0 >> 2\) \+ q\);/.test(bigElse), /fract\(\(ua0/.test(big), /mat4 y = mat4\(texture\(user_b\d, vec2\(fract\(\(ub0 \+ qb\)\)/.test(bigElse)]).to.deep.equal([true, false, true]);
+    expect(glsl).to.match(/float ua0 = \(float\(ea0 >> 2\) \+ 0\.5\) \* sa\.x;[^]*float sq = float\(68\) \* sb\.x;\n  float ub0 = \(float\(\(eb >> 2\) \+ 0\) \+ 0\.5\) \* sb\.x;/);
     expect(glsl).to.match(/direct = direct && pa0\.x \+ 9 <= user_b\dSize\.x && [^]*int dyb = 68 \/ user_b\dSize\.x;\n  direct = direct && dyb \* user_b\dSize\.x == 68;/);
-    expect(glsl).to.match(/if \(direct\) \{\n    for \(int q = 0; q < 9; q\+\+\) \{[^]*vec4 a0 = texelFetch\(user_b\d, ivec2\(pa0\.x \+ q, pa0\.y\), 0\);[^]*\} else \{[^]*vec4 a0 = tx_b\d\(\(ea0 >> 2\) \+ q\);[^]*mat4 y = mat4\(tx_b\d[^]*c3 \+= y \* a3;/);
+    expect(glsl).to.match(/if \(direct\) \{\n    for \(int q2 = 0; q2 < 8; q2 \+= 2\) \{\n      \{\n        int q = q2;\n        int p = q \* 4;\n        float qa = float\(q\) \* sa\.x;\n        vec4 a0 = texture\(user_b\d, vec2\(fa0\.x \+ qa, fa0\.y\)\);[^]*\} else \{[^]*vec4 a0 = texture\(user_b\d, vec2\(fract\(\(ua0 \+ qa\)\)[^]*float qb = float\(q\) \* sq;\n        mat4 y = mat4\(texture\(user_b\d, vec2\(fract\(\(ub0 \+ qb\)\)[^]*c3 \+= y \* a3;/);
+    // the direct loop reads each texel with texture() at its center, normalized coordinates computed once per thread
+    expect(glsl).to.match(/vec2 sa = 1\.0 \/ vec2\(user_b\dSize\);\n  vec2 fa0 = \(vec2\(pa0\) \+ 0\.5\) \* sa;/);
+    expect(direct).to.not.include("texelFetch");
+    // the flat-index loop's reads stay texelFetch (normalized coordinates would cost two divisions per fetch)
+    expect(glsl).to.match(/vec4 tx_b\d\(int t\) \{ return texelFetch\(user_b\d, at_b\d\(t\), 0\); \}/);
     expect(glsl).to.match(/ivec2 at_b\d\(int t\) \{ int w = user_b\dSize\.x; [^}]*return ivec2\(t - y \* w, y\); \}/);
     // directFetch: false renders the flat-index loop alone
     const flatOnly = (renderGpujs(kernelOf(np.matmul(t([66, 36]), t([36, 68])) as unknown as { node: never }), { tiled: true, directFetch: false }) as GpujsKernelSource).partials!.natives![0]!.source;
     expect(flatOnly).to.not.include("direct");
-    expect(flatOnly.split("for (int q = 0; q < 9; q++)").length).to.equal(2);
+    expect(flatOnly.split("for (int q2 = 0; q2 < 8; q2 += 2)").length).to.equal(2);
     // k = 35: A's rows do not start texels (element reads) and three steps of k remain after the texel loop
     const oddK = block(np.matmul(t([33, 35]), t([35, 64])));
     expect(oddK).to.match(/vec4 a0 = vec4\(ld_b\d\(/);
     expect(oddK).to.match(/for \(int p = 32; p < 35; p\+\+\)/);
     // B stored transposed (columns of B as texels along k); A stored transposed (rows i … i+3 in a texel)
-    expect(block(np.matmul(t([33, 36]), np.transpose(t([64, 36]))))).to.match(/mat4 y = transpose\(mat4\(tx_b\d/);
-    expect(block(np.matmul(np.transpose(t([36, 32])), t([36, 64])))).to.match(/mat4 at0 = transpose\(mat4\(tx_b\d[^]*vec4 a3 = at0\[3\];/);
+    // (at wrapped coordinates with directFetch, U = (t + 0.5) / w per thread; by flat index without)
+    const flatSrc = (x: unknown) => (renderGpujs(kernelOf(x as { node: never }), { tiled: true, directFetch: false }) as GpujsKernelSource).partials!.natives![0]!.source;
+    expect(flatSrc(np.matmul(t([33, 36]), np.transpose(t([64, 36]))))).to.match(/mat4 y = transpose\(mat4\(tx_b\d/);
+    expect(flatSrc(np.matmul(np.transpose(t([36, 32])), t([36, 64])))).to.match(/mat4 at0 = transpose\(mat4\(tx_b\d[^]*vec4 a3 = at0\[3\];/);
+    expect(block(np.matmul(t([33, 36]), np.transpose(t([64, 36]))))).to.match(/float ubc0 = \(float\(\(eb \+ 0\) >> 2\) \+ 0\.5\) \* sb\.x;[^]*float qbc = float\(q\) \* sb\.x;\n\s*mat4 y = transpose\(mat4\(texture\(user_b\d, vec2\(fract\(\(ubc0 \+ qbc\)\)/);
+    expect(block(np.matmul(np.transpose(t([36, 32])), t([36, 64])))).to.match(/float sqa = float\(32\) \* sa\.x;\n  float uc0_0 = \(float\(\(ea0 >> 2\) \+ 0\) \+ 0\.5\) \* sa\.x;[^]*mat4 at0 = transpose\(mat4\(texture\(user_b\d, vec2\(fract\(\(uc0_0 \+ qac\)\)[^]*vec4 a3 = at0\[3\];/);
     // where the context has 8 draw buffers: 8×4 blocks, eight targets, A stored transposed as two texels of rows per step
     const eight = (x: unknown) => renderGpujs(kernelOf(x as { node: never }), { tiled: true, blockRows: 8 }) as GpujsKernelSource;
     const rows8 = eight(np.tanh(np.matmul(t([66, 36]), t([36, 68])).add(t([68]))));
@@ -153,7 +170,7 @@ describe("gpujs target", () => {
     expect(rows8.source).to.match(/\(b\d, bk0, bk1, bk2, bk3, bk4, bk5, bk6, bk7\) \{/);
     expect(rows8.natives![0]!.source).to.match(/int s = i - \(i \/ 8\) \* 8;\n  return s == 0 \? tx_bk0\(t\) : [^]* : tx_bk7\(t\);/);
     expect(rows8.partials!.natives![0]!.source).to.match(/int ea7 = 0 \+ bt \* 0 \+ min\(ib \* 8 \+ 7, 65\) \* 36;[^]*c7 \+= y \* a7;/);
-    expect(eight(np.matmul(np.transpose(t([36, 32])), t([36, 64]))).partials!.natives![0]!.source).to.match(/mat4 at1 = transpose\(mat4\(tx_b\d\(\(ea4 \+[^]*vec4 a7 = at1\[3\];/);
+    expect(eight(np.matmul(np.transpose(t([36, 32])), t([36, 64]))).partials!.natives![0]!.source).to.match(/float uc1_0 = \(float\(\(ea4 >> 2\) \+ 0\) \+ 0\.5\) \* sa\.x;[^]*mat4 at1 = transpose\(mat4\(texture\(user_b\d, vec2\(fract\(\(uc1_0 \+ qac\)\)[^]*vec4 a7 = at1\[3\];/);
     // the epilogue's bias along the columns: the four lanes' values are one aligned texel, fetched once per thread
     expect(rows8.natives!.map((f) => f.name)).to.have.length(2);
     expect(rows8.natives![1]!.source).to.match(/^vec4 ep_\w+\(\) \{[^]*int t = \(0 \+ bt \* 0 \+ li \* 0 \+ \(i - li \* 4\) \* 0 \+ tj \* 4\) >> 2;[^]*return texelFetch\(user_b\d, ivec2\(t - y \* w, y\), 0\);\n\}$/);
@@ -193,10 +210,12 @@ describe("gpujs target", () => {
       expect([fwd.natives!.length, /b\d\[/.test(fwd.source)], `n = ${n}`).to.deep.equal([1, true]);
       // W3's gradient of the weights: (128×256)ᵀ · 128×n, A's rows as texels of A stored transposed
       const grad = tiled(np.matmul(np.transpose(t([128, 256])), t([128, n])), 8).partials!.natives![0]!.source;
-      expect(grad, `n = ${n}`).to.match(/int ebc0 = [^]*mat4 at1 = transpose\(mat4\(tx_b\d/);
+      expect(grad, `n = ${n}`).to.match(/int ebc0 = [^]*mat4 at1 = transpose\(mat4\(texture\(user_b\d, vec2\(fract\(\(uc1_0/);
       // B stored transposed (n columns as texels along k): clamped columns there too
       const bt = tiled(np.matmul(t([128, 256]), np.transpose(t([n, 256])))).partials!.natives![0]!.source;
-      expect(bt, `n = ${n}`).to.match(/mat4 y = transpose\(mat4\((tx_b\d)\(\(\(ebc0\) >> 2\) \+ q\), \1\(\(\(ebc1\) >> 2\) \+ q\),/);
+      expect(bt, `n = ${n}`).to.match(/float ubc0 = \(float\(\(ebc0\) >> 2\) \+ 0\.5\) \* sb\.x;\n  float ubc1 = \(float\(\(ebc1\) >> 2\) \+ 0\.5\) \* sb\.x;/);
+      const btFlat = (renderGpujs(kernelOf(np.matmul(t([128, 256]), np.transpose(t([n, 256]))) as never), { tiled: true, directFetch: false }) as GpujsKernelSource).partials!.natives![0]!.source;
+      expect(btFlat, `n = ${n}`).to.match(/mat4 y = transpose\(mat4\((tx_b\d)\(\(\(ebc0\) >> 2\) \+ q\), \1\(\(\(ebc1\) >> 2\) \+ q\),/);
       expect(bt, `n = ${n}`).to.include(`int ebc2 = 0 + bt * 0 + min(j + 2, ${n - 1}) * 256;`);
     }
     // n = 1 is scheduled as a matrix-vector reduction (one dot per output), not a packed contraction
@@ -205,6 +224,34 @@ describe("gpujs target", () => {
     const four = tiled(np.matmul(t([128, 256]), t([256, 12])));
     expect(four.natives![0]!.source).to.not.include("tile_lane");
     expect(four.partials!.natives![0]!.source).to.not.include("ebc");
+  });
+
+  it("on WebGL, an elementwise prologue of exact ops with constants (relu) is applied to the fetched values in the block loop", () => {
+    const t = (shape: number[]) => np.array(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => (i % 7) - 3), { shape });
+    const tiled = (x: unknown, blockRows: 4 | 8 = 8) => renderGpujs(kernelOf(x as { node: never }), { tiled: true, blockRows }) as GpujsKernelSource;
+    // W3's logits: relu(h)·W + b, n = 10 — A's texels (direct and flat-index loops) through relu, NaN kept
+    const logits = tiled(np.matmul(np.maximum(t([128, 256]), 0), t([256, 10])).add(t([10])));
+    expect(logits.lanes).to.equal(4);
+    const glsl = logits.partials!.natives![0]!.source;
+    expect(glsl).to.include("float tile_pro_a(float x) { x = mix(max(x, 0.0), x, x != x); return x; }");
+    expect(glsl).to.include("vec4 tile_pro_a(vec4 x) { x = mix(max(x, 0.0), x, notEqual(x, x)); return x; }");
+    expect(glsl).to.not.include("tile_pro_b");
+    expect(glsl.match(/vec4 a\d = tile_pro_a\(texture\(user_b\d, vec2\(fa/g)?.length).to.equal(16);
+    expect(glsl.match(/vec4 a\d = tile_pro_a\(texture\(user_b\d, vec2\(fract/g)?.length).to.equal(16);
+    // W3's W₂ gradient: relu(h)ᵀ·g, A stored transposed — each column texel through relu before the transpose
+    const grad = tiled(np.matmul(np.transpose(np.maximum(t([128, 256]), 0)), t([128, 10]))).partials!.natives![0]!.source;
+    expect(grad).to.match(/mat4 at0 = transpose\(mat4\(tile_pro_a\(texture\(user_b\d+, vec2\(fract\(\(uc0_0/);
+    // k = 37 (element reads and a k tail), 35 rows (the row guard), batched: steps in program order, on both operands
+    const both = tiled(np.matmul(np.minimum(t([3, 35, 37]), 0.3), np.subtract(0.25, np.abs(t([37, 66])).mul(0.5))), 4).partials!.natives![0]!.source;
+    expect(both).to.include("vec4 tile_pro_a(vec4 x) { x = mix(min(x, 0.30000001192092896), x, notEqual(x, x)); return x; }");
+    expect(both).to.include("vec4 tile_pro_b(vec4 x) { x = abs(x); x = x * 0.5; x = 0.25 - x; return x; }");
+    expect(both).to.match(/vec4 a0 = tile_pro_a\(vec4\(ld_b\d+\(/);
+    expect(both).to.match(/for \(int p = 36; p < 37; p\+\+\) \{\n    vec4 yp = tile_pro_b\(vec4\([^]*c0 \+= tile_pro_a\(ld_b\d+\(ea0 \+ \(p\) \* 1\)\) \* yp;/);
+    // plain loads render as before (no prologue functions); ops that are not exact with constants keep the dot form
+    expect(tiled(np.matmul(t([64, 36]), t([36, 64]))).partials!.natives![0]!.source).to.not.include("tile_pro");
+    expect(tiled(np.matmul(np.exp(t([36, 40])), t([40, 36]))).lanes).to.equal(1);
+    expect(tiled(np.matmul(t([36, 40]).mul(t([36, 40])), t([40, 36]))).lanes).to.equal(1);
+    expect(tiled(np.matmul(np.maximum(t([36, 40]), t([36, 40]).add(1)), t([40, 36]))).lanes).to.equal(1);
   });
 
   it("long reductions run in two passes with the blocked loop's sums (values on GPU.js's CPU mode)", async () => {
