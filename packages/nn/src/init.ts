@@ -120,9 +120,11 @@ export class Uniform extends Initializer {
  * @example computeFans([5, 5, 3, 8], -2, -1, "conv") // [75, 200]
  */
 export function computeFans(shape: readonly number[], inAxis: number, outAxis: number, who: string): [number, number] {
+  who = typeof who === "string" ? who : "computeFans";
+  shape = checkShape(shape, who);
   const n = shape.length;
   const ia = inAxis < 0 ? inAxis + n : inAxis, oa = outAxis < 0 ? outAxis + n : outAxis;
-  if (ia < 0 || ia >= n || oa < 0 || oa >= n || ia === oa) {
+  if (!Number.isInteger(ia) || !Number.isInteger(oa) || ia < 0 || ia >= n || oa < 0 || oa >= n || ia === oa) {
     throw new ValueError(`${who}: cannot compute fans of shape ${jsonOf(shape)} with inAxis ${inAxis} and outAxis ${outAxis} (a weight needs rank ≥ 2)`);
   }
   const receptive = shape.reduce((a, d, i) => (i === ia || i === oa ? a : a * d), 1);

@@ -181,6 +181,19 @@ export function checkListLength(op: string, count: number): void {
   }
 }
 
+/**
+ * The most elements an op builds one by one in JavaScript (index lists made on the host, such as
+ * `trilIndices`): past this the host loop alone takes seconds and the JS arrays exhaust memory.
+ */
+export const MAX_HOST_ELEMENTS = 1 << 26;
+
+/** Throws a ShapeError when `op` would loop over `count` elements on the host, more than `MAX_HOST_ELEMENTS`. */
+export function checkHostWork(op: string, count: number, what: string): void {
+  if (!(count <= MAX_HOST_ELEMENTS)) {
+    throw new ShapeError(`${op}: ${what} has ${count} elements, more than the ${MAX_HOST_ELEMENTS} (2^26) kiln builds on the host`);
+  }
+}
+
 /** The promoted dtype of several operands (weak JS scalars do not widen). */
 export function resultDType(ts: readonly Tensor[], op: string): DType {
   if (!ts.length) throw new ValueError(`${op}: needs at least one operand`);
