@@ -122,9 +122,12 @@ export class Uniform extends Initializer {
 export function computeFans(shape: readonly number[], inAxis: number, outAxis: number, who: string): [number, number] {
   who = typeof who === "string" ? who : "computeFans";
   shape = checkShape(shape, who);
+  if (!Number.isInteger(inAxis) || !Number.isInteger(outAxis)) {
+    throw new ValueError(`${who}: inAxis and outAxis must be integers, got ${jsonOf(inAxis)} and ${jsonOf(outAxis)}`);
+  }
   const n = shape.length;
   const ia = inAxis < 0 ? inAxis + n : inAxis, oa = outAxis < 0 ? outAxis + n : outAxis;
-  if (!Number.isInteger(ia) || !Number.isInteger(oa) || ia < 0 || ia >= n || oa < 0 || oa >= n || ia === oa) {
+  if (ia < 0 || ia >= n || oa < 0 || oa >= n || ia === oa) {
     throw new ValueError(`${who}: cannot compute fans of shape ${jsonOf(shape)} with inAxis ${inAxis} and outAxis ${outAxis} (a weight needs rank ≥ 2)`);
   }
   const receptive = shape.reduce((a, d, i) => (i === ia || i === oa ? a : a * d), 1);

@@ -49,8 +49,9 @@ const ASYNC_TAGS = new Set(["[object AsyncFunction]", "[object AsyncGeneratorFun
 export function checkNotAsync(op: string, fn: unknown): void {
   checkFunction(op, "the function to transform", fn);
   if (!ASYNC_TAGS.has(Object.prototype.toString.call(fn))) return;
+  const { name } = fn as { name?: string };
   throw new AsyncFunctionError(
-    `${op}: ${fn.name ? `"${fn.name}" is` : "got"} an async function; transforms trace synchronously, so code after an await would run after the trace ended. ` +
+    `${op}: ${name ? `"${name}" is` : "got"} an async function; transforms trace synchronously, so code after an await would run after the trace ended. ` +
       `Make it synchronous: read values with itemSync() (under grad), branch with np.where / cond (under jit), and await results outside the transformed function.`,
   );
 }
