@@ -115,6 +115,10 @@ function checkResult(out: unknown, realize = true): void {
   }
 }
 
+// Constructors that take any trailing arguments (layers) or are not called by users (data.Dataset's
+// and data.Batches' are internal: datasets come from Dataset.fromArrays), and the abstract bases.
+const OPEN_CONSTRUCTORS = new Set(["nn.Sequential", "data.Dataset", "data.Batches", "nn.Module", "nn.init.Initializer"]);
+
 // Functions whose only job is global configuration or device lifetime: called with hostile values
 // (and restored afterwards) but never probed for a working call, which would change the process.
 const CONFIG = new Set(["setBackend", "setCpuThreads", "setWasmMinElements", "setWebgpuHostPlanLimit", "setWgslSourceStore", "gpujsMode"]);
@@ -273,7 +277,20 @@ describe("hostile-input sweep over the whole public surface (cpu)", function () 
         probe(label, invoke, base, trackedStates);
         // Settings written by environ.set with a hostile (but accepted) value must not leak into later calls.
         kiln.environ.reset();
-        // A function that returns a function (a transform, a schedule): sweep what it returns too.
+        // A constructor given an options object with a misspelt key names the key in a KilnError
+      // (after its positional arguments, or merged into the options object its working call has).
+      if (isClass && base.length && !noBase.includes(label) && !OPEN_CONSTRUCTORS.has(label)) {
+        const last = base[base.length - 1];
+        const isOpts = last !== null && typeof last === "object" && Object.getPrototypeOf(last) === Object.prototype;
+        const args = isOpts ? [...base.slice(0, -1), { ...(last as object), bogusOption: 1 }] : [...base, { bogusOption: 1 }];
+        try {
+          invoke(args);
+          failures.push(`new ${label}(…, { bogusOption: 1 }): accepted an unknown option`);
+        } catch (e) {
+          if (!(e instanceof KilnError) || (isOpts && !/bogusOption/.test(e.message))) failures.push(`new ${label}(…, { bogusOption: 1 }): threw ${(e as Error).name}: ${(e as Error).message.slice(0, 100)}, not a KilnError naming the key`);
+        }
+      }
+      // A function that returns a function (a transform, a schedule): sweep what it returns too.
         if (typeof baseValue === "function" && !isClass) {
           const g = baseValue as (...a: unknown[]) => unknown;
           let inner: unknown[] = [xf];

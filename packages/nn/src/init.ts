@@ -62,8 +62,9 @@ function checkFinite(who: string, name: string, v: number, min = -Infinity): voi
  * @example new init.Constant(0.5).call([2]) // [0.5, 0.5]
  */
 export class Constant extends Initializer {
-  constructor(readonly value = 0) {
+  constructor(readonly value = 0, ...extra: undefined[]) {
     super();
+    npUtil.noExtraArgs("init.Constant", 1, extra);
     checkFinite("init.Constant", "value", value);
   }
   call(shape: readonly number[], opts: InitOptions = {}, ...extra: undefined[]): Tensor {
