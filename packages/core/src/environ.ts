@@ -37,10 +37,10 @@ function checkSettings(settings: unknown, who: string): Record<string, unknown> 
     throw new ValueError(`${who}: expected a settings object such as { fit: false }, got ${describeValue(settings)}`);
   }
   const s = settings as Record<string, unknown>;
-  if ("fit" in s && typeof s.fit !== "boolean") throw new ValueError(`${who}: "fit" must be a boolean, got ${describeValue(s.fit)}`);
+  if ("fit" in s && typeof s.fit !== "boolean") throw new ValueError(`${who}: "fit" must be a boolean, got ${String(s.fit)}`);
   // Checked here, not where it is read: a bad dt would otherwise surface as NaN membrane potentials.
   if ("dt" in s && !(typeof s.dt === "number" && Number.isFinite(s.dt) && s.dt > 0)) {
-    throw new ValueError(`${who}: "dt" is the integration time step and must be a positive finite number, got ${describeValue(s.dt)}`);
+    throw new ValueError(`${who}: "dt" is the integration time step and must be a positive finite number, got ${String(s.dt)}`);
   }
   // signature() serializes the settings into jit's cache key: each value must be JSON data.
   for (const [k, v] of Object.entries(s)) {

@@ -9,7 +9,7 @@
  */
 import { isFloat } from "../dtype.js";
 import { ConcretizationError, IndexError, ShapeError, ValueError, describeValue, jsonOf } from "../errors.js";
-import { broadcastShapes, checkShape, fmtShape, normAxis } from "../shape.js";
+import { broadcastShapes, fmtShape, normAxis } from "../shape.js";
 import { type ArrayLike, Tensor } from "../tensor.js";
 import { checkInt, iota } from "./compose-helpers.js";
 import { ones, zeros } from "./creation.js";
@@ -250,7 +250,9 @@ export function put(a: ArrayLike, ind: ArrayLike, v: ArrayLike, ...args: Positio
 export function resize(a: ArrayLike, newShape: number | readonly number[]): Tensor {
   const op = "resize";
   const t = asTensor(a, op);
-  const shape = checkShape(op, typeof newShape === "number" ? [newShape] : newShape);
+  if (typeof newShape !== "number" && !Array.isArray(newShape)) throw new ValueError(`${op}: newShape must be an integer or an array of integers, got ${describeValue(newShape)}`);
+  const shape = typeof newShape === "number" ? [newShape] : [...newShape];
+  shape.forEach((d) => checkInt(op, "newShape", d, 0));
   const total = shape.reduce((p, d) => p * d, 1);
   if (t.size === 0) return zeros(shape, { dtype: t.dtype });
   return reshape(take(ravelT(t), remainder(iota([total], 0, "int32"), t.size)), shape);
