@@ -51,11 +51,17 @@ function hostileValues(): [string, unknown][] {
   ];
 }
 
-/** A State's value as plain data, to compare before and after a throwing call. */
-function snapshot(states: readonly State[]): string {
-  const leaf = (t: unknown) => (t instanceof Tensor ? (t.isDisposed ? "disposed" : Array.from(t.dataSync())) : `${typeof t} ${String(t)}`);
-  return JSON.stringify(states.map((s) => tree.leaves(s.value, (v) => v instanceof Tensor).map(leaf)));
+/**
+ * What the States hold, to compare before and after a throwing call: the committed leaves by
+ * identity (Tensors are immutable, so any write replaces one) and whether each is disposed. No
+ * device read, so it works on webgpu, and `committedValue` does not mark the value as shared.
+ */
+function snapshot(states: readonly State[]): unknown[] {
+  const leaves = states.flatMap((s) => tree.leaves(s.committedValue, (v) => v instanceof Tensor));
+  return [...leaves, ...leaves.map((t) => t instanceof Tensor && t.isDisposed)];
 }
+
+const sameSnapshot = (a: readonly unknown[], b: readonly unknown[]): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
 
 type Outcome = { failure?: string; value?: unknown };
 
@@ -64,6 +70,8 @@ type Outcome = { failure?: string; value?: unknown };
  * which would dominate the sweep's time; every result's shape is still checked.
  */
 const REALIZE_PER_FUNCTION = 4;
+/** Reads of results started on webgpu, awaited (and checked like Promise results) at the end. */
+const asyncReads: Promise<void>[] = [];
 const realized = new Map<string, number>();
 
 /** Runs `f`, classifying what it did: a value, a KilnError (fine), or a failure message. */
@@ -109,7 +117,11 @@ function checkResult(out: unknown, realize = true): void {
   for (const t of leaves) {
     if (!(t instanceof Tensor) || t.isDisposed) continue;
     if (!t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new Error(`result has a malformed shape [${t.shape.join(", ")}]`);
-    if (realize && t.size <= 4096) t.dataSync();
+    if (realize && t.size <= 4096) {
+      // webgpu reads device memory only asynchronously: the read is awaited with the Promises.
+      if (getBackend() === "webgpu") asyncReads.push(t.data().then(() => undefined));
+      else t.dataSync();
+    }
   }
 }
 
@@ -213,7 +225,7 @@ export async function sweep(select: (label: string) => boolean = () => true, met
         if (label === "whileLoop" && (vLabel === "function" || vLabel === "-Infinity")) continue;
         const args = base.slice();
         args[pos] = v;
-        const before = states.length ? snapshot(states) : "";
+        const before = snapshot(states);
         calls++;
         let threw = false;
         const o = attempt(`${label} with ${vLabel} at argument ${pos}`, () => {
@@ -225,7 +237,7 @@ export async function sweep(select: (label: string) => boolean = () => true, met
           }
         }, pending);
         if (o.failure) failures.push(o.failure);
-        if (threw && states.length && snapshot(states) !== before) failures.push(`${label} with ${vLabel} at argument ${pos}: threw but changed a State`);
+        if (threw && !sameSnapshot(snapshot(states), before)) failures.push(`${label} with ${vLabel} at argument ${pos}: threw but changed a State`);
       }
     }
   };
@@ -330,7 +342,6 @@ export async function sweep(select: (label: string) => boolean = () => true, met
         probe(`${Ctor.name}.${m}`, (args) => (s as unknown as Record<string, (...a: unknown[]) => unknown>)[m]!(...args), [], [s]);
       }
       for (const [vLabel, v] of HOSTILE) {
-        const before = snapshot([s]);
         const o = attempt(`${Ctor.name}.value = ${vLabel}`, () => (s.value = v as never), pending);
         if (o.failure) failures.push(o.failure);
         // Accepted values are Tensor pytrees (numbers become float32 scalars), never anything else.
@@ -352,7 +363,12 @@ export async function sweep(select: (label: string) => boolean = () => true, met
   } finally {
     console.error = consoleError;
   }
-  for (const p of pending) {
+  const reads = asyncReads.splice(0).map((r) =>
+    r.catch((e: unknown) => {
+      if (!(e instanceof KilnError)) throw new Error(`a result's read rejected with ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
+    }),
+  );
+  for (const p of [...pending, ...reads]) {
     try {
       await p;
     } catch (e) {
