@@ -205,6 +205,10 @@ export async function sweep(select: (label: string) => boolean = () => true, met
     "optim.cosineDecaySchedule": [0.1, 10], "optim.exponentialDecay": [0.1, 10, 0.5], "optim.linearSchedule": [0.1, 0, 10],
     "optim.polynomialSchedule": [0.1, 0, 1, 10], "optim.warmupCosineDecaySchedule": [0, 0.1, 2, 10],
     "optim.piecewiseConstantSchedule": [0.1, { 5: 0.5 }], "tree.unflatten": [tree.structure([1, 2]), [1, 2]],
+    "np.bincount": [np.array([0, 1, 1], { dtype: "int32" })], "np.histogram": [v3, { bins: 3 }], "np.fromiter": [[1, 2], "float32"],
+    "np.frombuffer": [new Float32Array([1, 2]).buffer, { dtype: "float32" }], "np.fromstring": ["1 2", { sep: " " }],
+    "nn.integrate": [(u: Tensor) => u.mul(-1), v3, 0.1], "nn.expEulerStep": [(u: Tensor) => u.mul(-1), v3, 0.1],
+    "lax.reduceWindow": [xf, 0, "add", [1, 2], [1, 1], "VALID"],
   };
   const failures: string[] = [];
   const pending: Promise<void>[] = [];
