@@ -3,7 +3,7 @@
  * lowering turns each into the kernel IR, renderers print it for a target, runtimes run it.
  * Importing this package registers the "cpu" executor (`useCpuBackend()` also activates it).
  */
-import { type Node, Tensor, bufferOf, registerExecutor, setExecutor } from "@kiln/core";
+import { type Node, Tensor, ValueError, bufferOf, describeValue, isNode, registerExecutor, setExecutor } from "@kiln/core";
 import { type LoweredKernelInfo } from "./host/inspect.js";
 import { planFor } from "./targets/js/cpu.js";
 import { cpuExecutor, planKernels } from "./targets/index.js";
@@ -52,7 +52,11 @@ export interface LoweredGraph {
  */
 export function lowerGraph(outputs: Tensor | Node | readonly (Tensor | Node)[]): LoweredGraph {
   const list = (Array.isArray(outputs) ? outputs : [outputs]) as (Tensor | Node)[];
-  const nodes = list.map((o) => (o instanceof Tensor ? o.node : o));
+  const nodes = list.map((o) => {
+    if (o instanceof Tensor) return o.node;
+    if (isNode(o)) return o;
+    throw new ValueError(`lowerGraph: expected a Tensor, a graph Node or an array of them, got ${describeValue(o)}`);
+  });
   const isBuffer = (n: Node) => n.prim === "data" || bufferOf(n) !== undefined;
   // The kernels as they run: scalar constants read from the parameter buffer (params.ts).
   const { outputs: outs, params } = parameterizeConstants(nodes, isBuffer);

@@ -5,7 +5,7 @@
  * The default is `webgpu` only on a hardware adapter; a software adapter (llvmpipe, SwiftShader)
  * computes correctly but usually slower than the CPU backend, so it is used only when named.
  */
-import { BackendUnavailableError, activeExecutor, npUtil, registerExecutor, setExecutor } from "@kiln/core";
+import { BackendUnavailableError, ValueError, activeExecutor, describeValue, npUtil, registerExecutor, setExecutor } from "@kiln/core";
 import { TARGETS, targetNamed } from "./targets/index.js";
 import { type DeviceSummary } from "./targets/target.js";
 import { type GpujsInitOptions } from "./targets/gpujs/gpujs-runtime.js";
@@ -121,6 +121,7 @@ export function defaultBackend(adapter: Pick<AdapterSummary, "software"> | null)
  * await np.ones([3]).sum().item(); // 3, computed by a WGSL kernel
  */
 export function setBackend(name: string): void {
+  if (typeof name !== "string") throw new ValueError(`setBackend: the backend name must be a string such as "cpu", got ${describeValue(name)}`);
   const info = backends().find((b) => b.name === name);
   if (name === "interpreter") {
     setExecutor("interpreter");

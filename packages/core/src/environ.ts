@@ -4,7 +4,7 @@
  * function call; `set` changes the globals. Settings are read when a graph is built, so inside
  * `jit` they are fixed at trace time, as in BrainState.
  */
-import { ValueError } from "./errors.js";
+import { ValueError, describeValue } from "./errors.js";
 
 /** Known settings; any other key may be set and read too. */
 export interface EnvironSettings {
@@ -34,13 +34,25 @@ let globalsVersion = 0;
 
 function checkSettings(settings: unknown, who: string): Record<string, unknown> {
   if (settings === null || typeof settings !== "object" || Array.isArray(settings)) {
-    throw new ValueError(`${who}: expected a settings object such as { fit: false }, got ${String(settings)}`);
+    throw new ValueError(`${who}: expected a settings object such as { fit: false }, got ${describeValue(settings)}`);
   }
   const s = settings as Record<string, unknown>;
   if ("fit" in s && typeof s.fit !== "boolean") throw new ValueError(`${who}: "fit" must be a boolean, got ${String(s.fit)}`);
   // Checked here, not where it is read: a bad dt would otherwise surface as NaN membrane potentials.
   if ("dt" in s && !(typeof s.dt === "number" && Number.isFinite(s.dt) && s.dt > 0)) {
     throw new ValueError(`${who}: "dt" is the integration time step and must be a positive finite number, got ${String(s.dt)}`);
+  }
+  // signature() serializes the settings into jit's cache key: each value must be JSON data.
+  for (const [k, v] of Object.entries(s)) {
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(v);
+    } catch {
+      json = undefined;
+    }
+    if (json === undefined) {
+      throw new ValueError(`${who}: setting "${k}" must be plain data (a number, string, boolean, null, or an array/object of them without cycles), got ${describeValue(v)}`);
+    }
   }
   return s;
 }

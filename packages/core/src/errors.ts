@@ -88,6 +88,25 @@ export function describeValue(v: unknown): string {
 }
 
 /**
+ * The shared check for a callback argument: a ValueError naming the op and the argument unless
+ * `v` is a function (or, when `optional`, undefined or null).
+ * @example checkFunction("tree.map", "f", f); checkFunction("tree.leaves", "isLeaf", isLeaf, true)
+ */
+export function checkFunction(op: string, what: string, v: unknown, optional = false): void {
+  if (typeof v === "function" || (optional && (v === undefined || v === null))) return;
+  throw new ValueError(`${op}: ${what} must be a function${optional ? " (or omitted)" : ""}, got ${describeValue(v)}`);
+}
+
+/**
+ * The shared guard of abstract base classes a JS caller can still construct: a ValueError when
+ * `newTarget` (the constructor's `new.target`) is `base` itself rather than a subclass.
+ * @example class Base { constructor() { checkConcrete(new.target, Base, "nn.Dynamics"); } }
+ */
+export function checkConcrete(newTarget: unknown, base: unknown, name: string): void {
+  if (newTarget === base) throw new ValueError(`${name} is an abstract base class: extend it (class Mine extends ${name} { ... }) or use one of its subclasses`);
+}
+
+/**
  * JSON-like text of a value for an error message that never throws: bigints, symbols and
  * functions are spelled out and a cycle falls back to `describeValue` (plain `JSON.stringify`
  * throws a TypeError on `10n`, which would replace the intended KilnError).

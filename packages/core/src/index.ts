@@ -68,6 +68,6 @@ export { luOf, luBatchInto, type LuParts } from "./linalg-lu-f64.js";
 export { fftBatchInto } from "./fft-f64.js";
 export { polyRootsOf, polyRootsBatchInto } from "./poly-roots-f64.js";
 // Guards of the hostile-input boundary: the per-array size bound, own-key record access, node identity.
-export { MAX_ELEMENTS } from "./shape.js";
+export { MAX_ELEMENTS, checkShape, normAxis } from "./shape.js";
 export { defineKey, ownValue } from "./tree.js";
 export { isNode } from "./ir/node.js";

@@ -12,7 +12,7 @@ import type { DType } from "./dtype.js";
 import { ValueError, describeValue } from "./errors.js";
 import { isTracingStates, LongTermState } from "./state.js";
 import { Tensor } from "./tensor.js";
-import { apply, checkOptionKeys, reshapeRaw, type SignatureName } from "./np/util.js";
+import { apply, checkOptionKeys, noExtraArgs, reshapeRaw, type SignatureName } from "./np/util.js";
 import * as np from "./np/index.js";
 import { broadcastShapes } from "./shape.js";
 import * as bitsMod from "./random-bits.js";
@@ -115,8 +115,9 @@ export const prng = {
 
 /** A generator whose key is a State: each draw splits the key and stores one half back. */
 export class RandomState extends LongTermState<Tensor> {
-  constructor(seed: number = defaultSeed()) {
+  constructor(seed: number = defaultSeed(), ...extra: undefined[]) {
     super(prng.key(seed), { name: "random.key" });
+    noExtraArgs("RandomState", 1, extra);
   }
   /** Resets the key from a seed. */
   seed(seed: number): void {

@@ -6,6 +6,7 @@
  * nobody listens there) and the stream, the other subscribers and the commit carry on.
  */
 import { Observable, type Observer, type Operator, Subject, Subscriber, type Subscription, type TeardownLogic } from "rxjs";
+import { describeValue } from "./errors.js";
 
 /** One error thrown by a subscriber of a State stream. */
 export interface StateStreamError {
@@ -57,7 +58,7 @@ class GuardedStream<T> extends Observable<T> {
   }
 }
 
-const consoleReport: Report = (stream, error) => console.error(`kiln: a subscriber of ${stream} threw (the State and its commit are intact):`, error);
+const consoleReport: Report = (stream, error) => console.error(`kiln: a subscriber of ${typeof stream === "string" ? stream : describeValue(stream)} threw (the State and its commit are intact):`, error);
 
 const errorSubject = new Subject<StateStreamError>();
 
@@ -80,6 +81,8 @@ export const stateStreamErrors$: Observable<StateStreamError> = new GuardedStrea
  * @example reportStateStreamError('State "loss"', new Error("bad logger"))
  */
 export function reportStateStreamError(stream: string, error: unknown): void {
+  // A reporter must not throw over a careless name (a Symbol in a template literal would).
+  if (typeof stream !== "string") stream = describeValue(stream);
   if (errorSubject.observed) errorSubject.next({ stream, error });
   else consoleReport(stream, error);
 }

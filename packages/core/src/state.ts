@@ -5,7 +5,7 @@
  * committed values.
  */
 import { BehaviorSubject, type Observable, merge, map as rxMap } from "rxjs";
-import { AsyncFunctionError, StateError } from "./errors.js";
+import { AsyncFunctionError, StateError, describeValue } from "./errors.js";
 import { Tensor, type ArrayLike, dropFromState, holdForState, realizeHandlesSync } from "./tensor.js";
 import { bufferOf, releaseToGc } from "./realize.js";
 import { asTensor, optionsOf } from "./np/util.js";
@@ -97,6 +97,8 @@ function leavesOf(v: StateValue): Tensor[] {
 }
 
 let nextStateId = 1;
+/** State's private commit steps, for `commitStateWrites` (assigned in State's static block). */
+let commitAccess: { assign(s: AnyState, v: StateValue, fresh: boolean): void; emit(s: AnyState): void };
 
 function normalizeValue(v: unknown, who: string): StateValue {
   const [leaves, def] = flatten(v);
@@ -176,11 +178,18 @@ export class State<V extends StateValue = Tensor> {
     return this.#value;
   }
 
+  // Only commitStateWrites may assign and emit (a public method would let a caller store an
+  // unchecked value, a cyclic object, past normalizeValue): these private methods are reached
+  // through `commitAccess`, set in the static block.
+  static {
+    commitAccess = { assign: (s, v, fresh) => s.#assignCommitted(v, fresh), emit: (s) => s.#emit() };
+  }
+
   /**
-   * @internal Assigns without emitting; `commitStateWrites` emits after all assignments. `fresh`:
-   * the value was created by the commit itself (a jit output no user code has seen).
+   * Assigns without emitting; `commitStateWrites` emits after all assignments. `fresh`: the value
+   * was created by the commit itself (a jit output no user code has seen).
    */
-  assignCommitted(v: StateValue, fresh = false): void {
+  #assignCommitted(v: StateValue, fresh: boolean): void {
     const old = this.#value;
     this.#value = v as V;
     for (const t of leavesOf(v)) holdForState(t);
@@ -190,8 +199,8 @@ export class State<V extends StateValue = Tensor> {
     this.#emitted = false;
   }
 
-  /** @internal Emits the committed value on `value$`. */
-  emit(): void {
+  /** Emits the committed value on `value$`. */
+  #emit(): void {
     // A subscriber may keep what it receives (a loss history): the value is no longer ours alone.
     if (this.#subject.observed) this.#emitted = true;
     this.#subject.next(this.#value);
@@ -290,8 +299,8 @@ function releaseReplaced(old: StateValue, next: StateValue, owned: boolean, emit
 export function commitStateWrites(writes: ReadonlyMap<AnyState, StateValue>, opts: { fresh?: boolean } = {}): void {
   // Computed before any State changes: a value that fails to compute leaves every State as it was.
   if (!opts.fresh) realizeHandlesSync([...writes.values()].flatMap((v) => leavesOf(v)));
-  for (const [s, v] of writes) s.assignCommitted(v, opts.fresh ?? false);
-  for (const s of writes.keys()) s.emit();
+  for (const [s, v] of writes) commitAccess.assign(s, v, opts.fresh ?? false);
+  for (const s of writes.keys()) commitAccess.emit(s);
 }
 
 /**
@@ -300,8 +309,11 @@ export function commitStateWrites(writes: ReadonlyMap<AnyState, StateValue>, opt
  * @example states$(model.states(ParamState)).subscribe(({ path, value }) => ...)
  */
 export function states$(states: readonly AnyState[] | Readonly<Record<string, AnyState>>): Observable<{ path: string; value: StateValue }> {
+  if (states === null || typeof states !== "object") throw new StateError(`states$: expected an array or a record of States, got ${describeValue(states)}`);
   const entries: [string, AnyState][] = Array.isArray(states)
     ? states.map((s, i) => [String(i), s])
     : Object.entries(states as Record<string, AnyState>);
+  const bad = entries.find(([, s]) => !(s instanceof State));
+  if (bad) throw new StateError(`states$: every entry must be a State, got ${describeValue(bad[1])} at "${bad[0]}"`);
   return guardedStream(merge(...entries.map(([path, s]) => s.value$.pipe(rxMap((value) => ({ path, value }))))), () => "states$");
 }

@@ -5,7 +5,7 @@
  */
 import { DataBuffer } from "./buffer.js";
 import { type DType, type TypedArray, type ValueArray, hostValues, isBits16 } from "./dtype.js";
-import { CoercionError, DisposedError, ValueError, describeValue } from "./errors.js";
+import { CoercionError, DisposedError, ValueError, checkFunction, describeValue } from "./errors.js";
 import { type Node, isNode } from "./ir/node.js";
 import { activeExecutor, bufferOf, readBuffer, readBufferSync, realize, realizeSync } from "./realize.js";
 import { type Shape, sizeOf } from "./shape.js";
@@ -265,6 +265,7 @@ function nest(data: TypedArray, shape: Shape, bools: boolean): NestedNumbers | N
  * @example const y = tidy(() => x.mul(2).add(1).sum()); // the temporaries are freed
  */
 export function tidy<T>(fn: () => T): T {
+  checkFunction("tidy", "fn", fn);
   const scope: Tensor[] = [];
   tidyScopes.push(scope);
   let result: T;

@@ -3,7 +3,7 @@
  * (`null`/`undefined` are empty subtrees, as JAX's None). Object keys are visited in sorted order,
  * as JAX does for dicts, so a structure's leaf order does not depend on insertion order.
  */
-import { ValueError, describeValue } from "./errors.js";
+import { ValueError, checkFunction, describeValue } from "./errors.js";
 
 const TREE_KINDS: ReadonlySet<unknown> = new Set(["leaf", "none", "array", "object"]);
 /** A TreeDef's top level looks right (its children are checked as they are rebuilt). */
@@ -52,6 +52,7 @@ const MAX_TREE_DEPTH = 1000;
 
 /** Flattens a pytree into its leaves and a structure to rebuild it with. */
 export function flatten(tree: unknown, isLeaf?: (v: unknown) => boolean): [unknown[], TreeDef] {
+  checkFunction("tree", "isLeaf", isLeaf, true);
   const leaves: unknown[] = [];
   // The containers on the path from the root: meeting one again is a cycle.
   const open = new Set<object>();
@@ -146,6 +147,7 @@ export function structureKey(def: TreeDef): string {
  * @example tree.map((a, b) => a.add(b), { w: w1 }, { w: w2 })  // { w: w1 + w2 }
  */
 export function map<R = unknown>(f: (...leaves: any[]) => unknown, tree: unknown, ...rest: unknown[]): R {
+  checkFunction("tree.map", "f", f);
   const [ls, def] = flatten(tree);
   const others = rest.map((t) => {
     const [l, d] = flatten(t);
@@ -157,5 +159,41 @@ export function map<R = unknown>(f: (...leaves: any[]) => unknown, tree: unknown
   return unflatten<R>(def, ls.map((l, i) => f(l, ...others.map((o) => o[i]))));
 }
 
+/**
+ * Checks a TreeDef given by a caller all the way down (kinds, children arrays, string keys, no
+ * cycles): the internal `numLeaves`/`structureKey` trust the defs `flatten` builds.
+ */
+function checkTreeDef(op: string, def: unknown): TreeDef {
+  const open = new Set<object>();
+  const walk = (d: unknown): void => {
+    if (!isTreeDef(d)) throw new ValueError(`${op}: expected a TreeDef from tree.flatten or tree.structure, got ${describeValue(d)}`);
+    if (d.kind !== "array" && d.kind !== "object") return;
+    if (open.has(d) || open.size >= MAX_TREE_DEPTH) throw new ValueError(`${op}: the TreeDef contains itself or is nested deeper than ${MAX_TREE_DEPTH} levels`);
+    const children: unknown = d.children;
+    if (!Array.isArray(children)) throw new ValueError(`${op}: a TreeDef of kind "${d.kind}" needs a children array, got ${describeValue(children)}`);
+    if (d.kind === "object") {
+      const keys: unknown = d.keys;
+      if (!Array.isArray(keys) || keys.length !== children.length || !keys.every((k) => typeof k === "string")) {
+        throw new ValueError(`${op}: a TreeDef of kind "object" needs one string key per child`);
+      }
+    }
+    open.add(d);
+    children.forEach(walk);
+    open.delete(d);
+  };
+  walk(def);
+  return def as TreeDef;
+}
+
 /** The `tree` namespace of API.md §2. */
-export const tree = { map, leaves, flatten, unflatten, structure, structureKey, numLeaves };
+export const tree = {
+  map,
+  leaves,
+  flatten,
+  unflatten,
+  structure,
+  /** A string that is equal for equal structures. @example tree.structureKey(tree.structure({ a: 1 })) // '{"a":*}' */
+  structureKey: (def: TreeDef): string => structureKey(checkTreeDef("tree.structureKey", def)),
+  /** The number of leaves of a structure. @example tree.numLeaves(tree.structure([1, [2, 3]])) // 3 */
+  numLeaves: (def: TreeDef): number => numLeaves(checkTreeDef("tree.numLeaves", def)),
+};

@@ -62,8 +62,9 @@ function checkFinite(who: string, name: string, v: number, min = -Infinity): voi
  * @example new init.Constant(0.5).call([2]) // [0.5, 0.5]
  */
 export class Constant extends Initializer {
-  constructor(readonly value = 0) {
+  constructor(readonly value = 0, ...extra: undefined[]) {
     super();
+    npUtil.noExtraArgs("init.Constant", 1, extra);
     checkFinite("init.Constant", "value", value);
   }
   call(shape: readonly number[], opts: InitOptions = {}, ...extra: undefined[]): Tensor {
@@ -120,6 +121,11 @@ export class Uniform extends Initializer {
  * @example computeFans([5, 5, 3, 8], -2, -1, "conv") // [75, 200]
  */
 export function computeFans(shape: readonly number[], inAxis: number, outAxis: number, who: string): [number, number] {
+  who = typeof who === "string" ? who : "computeFans";
+  shape = checkShape(shape, who);
+  if (!Number.isInteger(inAxis) || !Number.isInteger(outAxis)) {
+    throw new ValueError(`${who}: inAxis and outAxis must be integers, got ${jsonOf(inAxis)} and ${jsonOf(outAxis)}`);
+  }
   const n = shape.length;
   const ia = inAxis < 0 ? inAxis + n : inAxis, oa = outAxis < 0 ? outAxis + n : outAxis;
   if (ia < 0 || ia >= n || oa < 0 || oa >= n || ia === oa) {

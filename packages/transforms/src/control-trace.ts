@@ -31,6 +31,11 @@ export function operandLeaves(op: string, value: unknown, what: string): Leaves 
     def,
     leaves: leaves.map((l) => {
       if (l instanceof Tensor) return l;
+      // A JS integer is an int32 carry (as JAX's weak int): one outside int32's range would wrap
+      // (a loop counter starting at 1e12 would run from -727379968), so it is an error, as in JAX.
+      if (typeof l === "number" && Number.isInteger(l) && !(l >= -(2 ** 31) && l < 2 ** 31)) {
+        throw new ValueError(`${op}: the integer ${l} in ${what} does not fit in int32 (range [-2^31, 2^31)); pass a float32 Tensor (np.array(${l})) for a large value`);
+      }
       if (typeof l === "number" || typeof l === "boolean") return npUtil.asTensor(l, op);
       throw new ValueError(`${op}: ${what} must be Tensors, numbers, booleans or pytrees of them; found a leaf of type ${typeof l}`);
     }),

@@ -8,7 +8,7 @@
  * Only the arguments are differentiated through the rule: values the function closes over get
  * no derivative through it (JAX requires `closure_convert` for those).
  */
-import { jsonOf } from "@kiln/core";
+import { checkFunction, jsonOf } from "@kiln/core";
 import {
   DTypeError, type Node, ShapeError, Tensor, type TreeDef, ValueError, isFloat, npUtil, substituter, tree,
 } from "@kiln/core";
@@ -143,6 +143,7 @@ function fnName(fn: AnyFunction): string {
  * grad((x) => clipGradient(x, 0.5).pow(3).sum())(np.array([2, -3, 1])); // [0.5, 0.5, 0.5]
  */
 export function customVjp(fn: AnyFunction, opts: CustomOptions = {}, ...extra: undefined[]): CustomVjpFunction {
+  checkFunction("customVjp", "fn", fn);
   opts = npUtil.optionsOf("customVjp", opts, "customVjp", extra);
   const op = `customVjp(${fnName(fn)})`;
   checkNotAsync(op, fn);
@@ -190,6 +191,7 @@ export function customVjp(fn: AnyFunction, opts: CustomOptions = {}, ...extra: u
  * grad((x) => f(x))(0); // 1
  */
 export function customJvp(fn: AnyFunction, opts: CustomOptions = {}, ...extra: undefined[]): CustomJvpFunction {
+  checkFunction("customJvp", "fn", fn);
   opts = npUtil.optionsOf("customJvp", opts, "customJvp", extra);
   const op = `customJvp(${fnName(fn)})`;
   checkNotAsync(op, fn);

@@ -4,7 +4,7 @@
  * without running or compiling anything and without committing the State writes `fn` makes.
  */
 import { type Graph, type TreeDef, makeGraph, printGraph } from "@kiln/core";
-import { type AnyFunction, TraceCache, outputTensors, traceCall } from "./trace.js";
+import { type AnyFunction, TraceCache, checkNotAsync, outputTensors, traceCall } from "./trace.js";
 
 /** The graph of one call of a function: its inputs (one per argument leaf), outputs and printout. */
 export interface Jaxpr {
@@ -31,6 +31,7 @@ export interface Jaxpr {
  * //   in (d) }
  */
 export function makeJaxpr<F extends AnyFunction>(fn: F): (...args: Parameters<F>) => { jaxpr: Jaxpr } {
+  checkNotAsync("makeJaxpr", fn);
   return (...args) => {
     const t = traceCall("makeJaxpr", new TraceCache(), fn, args, { argnums: args.map((_, i) => i), ints: "zero" });
     const { leaves, def } = outputTensors("makeJaxpr", t.result);

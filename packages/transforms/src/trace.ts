@@ -13,7 +13,7 @@
  * States itself) are held by the trace and made effective with `commitWrites` once the transform
  * has finished, in terms of the real arguments: a placeholder never leaks into a State.
  */
-import { jsonOf } from "@kiln/core";
+import { checkFunction, jsonOf } from "@kiln/core";
 import {
   AsyncFunctionError, DTypeError, describeValue, type Node, Tensor, type TreeDef, ValueError, bindPlaceholders, concreteReadCount, constNode, environ,
   isFloat, npUtil, substituter, tree, withStateTrace,
@@ -39,16 +39,19 @@ export const transformStats = { traces: 0, derivations: 0, cacheHits: 0 };
 const ASYNC_TAGS = new Set(["[object AsyncFunction]", "[object AsyncGeneratorFunction]"]);
 
 /**
- * Rejects an `async` function up front with an AsyncFunctionError: tracing runs the function
+ * The shared check of a transform's function argument: anything but a function is a ValueError
+ * naming the transform. Rejects an `async` function up front with an AsyncFunctionError: tracing runs the function
  * synchronously, so whatever follows its first `await` would run after the trace ended (API.md's
  * `await x.item()` inside jit used to end in an unhandled rejection). A plain function that returns
  * a Promise is caught after its trace, by `withStateTrace`.
  * @example checkNotAsync("jit", async (x) => x) // throws AsyncFunctionError
  */
 export function checkNotAsync(op: string, fn: unknown): void {
-  if (typeof fn !== "function" || !ASYNC_TAGS.has(Object.prototype.toString.call(fn))) return;
+  checkFunction(op, "the function to transform", fn);
+  if (!ASYNC_TAGS.has(Object.prototype.toString.call(fn))) return;
+  const { name } = fn as { name?: string };
   throw new AsyncFunctionError(
-    `${op}: ${fn.name ? `"${fn.name}" is` : "got"} an async function; transforms trace synchronously, so code after an await would run after the trace ended. ` +
+    `${op}: ${name ? `"${name}" is` : "got"} an async function; transforms trace synchronously, so code after an await would run after the trace ended. ` +
       `Make it synchronous: read values with itemSync() (under grad), branch with np.where / cond (under jit), and await results outside the transformed function.`,
   );
 }

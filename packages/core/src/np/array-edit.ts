@@ -250,6 +250,7 @@ export function put(a: ArrayLike, ind: ArrayLike, v: ArrayLike, ...args: Positio
 export function resize(a: ArrayLike, newShape: number | readonly number[]): Tensor {
   const op = "resize";
   const t = asTensor(a, op);
+  if (typeof newShape !== "number" && !Array.isArray(newShape)) throw new ValueError(`${op}: newShape must be an integer or an array of integers, got ${describeValue(newShape)}`);
   const shape = typeof newShape === "number" ? [newShape] : [...newShape];
   shape.forEach((d) => checkInt(op, "newShape", d, 0));
   const total = shape.reduce((p, d) => p * d, 1);
@@ -284,6 +285,7 @@ export function trimZeros(filt: ArrayLike, trim: "f" | "b" | "fb" | "bf" = "fb")
 export function choose(a: ArrayLike, choices: readonly ArrayLike[] | Tensor, ...args: Positional<"choose", { mode?: "raise" | "wrap" | "clip" }>): Tensor {
   const op = "choose";
   const mode = positionalOptions<{ mode?: string }>(op, args).mode ?? "raise";
+  if (!(choices instanceof Tensor) && !Array.isArray(choices)) throw new ValueError(`${op}: choices must be an array of arrays or a Tensor, got ${describeValue(choices)}`);
   const list = choices instanceof Tensor ? Array.from({ length: choices.shape[0] ?? 0 }, (_, i) => take(choices, [i], { axis: 0 }).squeeze(0)) : choices.map((c) => asTensor(c, op));
   if (list.length === 0) throw new ValueError(`${op}: choices must not be empty`);
   let idx = intIndex(op, "a", a);

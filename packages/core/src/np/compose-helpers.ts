@@ -45,7 +45,8 @@ export function checkBool(op: string, name: string, v: unknown, dflt = false): b
 }
 
 export function atLeast(op: string, t: Tensor, rank: number): void {
-  if (t.ndim < rank) throw new ShapeError(`${op}: needs an array of at least ${rank} dimension${rank > 1 ? "s" : ""}, got shape ${fmtShape(t.shape)}`);
+  // NumPy's wording ("vsplit only works on arrays of 2 or more dimensions"), with the shape.
+  if (t.ndim < rank) throw new ShapeError(`${op}: only works on arrays of ${rank} or more dimensions, got shape ${fmtShape(t.shape)}`);
 }
 
 /** The same tensor with `rank - ndim` axes inserted where NumPy's atleast_{1,2,3}d put them. */

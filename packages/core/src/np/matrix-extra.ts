@@ -13,7 +13,7 @@ import { sum } from "./reduce.js";
 import { concatenate, moveaxis, swapaxes } from "./shape.js";
 import { atLeast, checkInt, iota, sliceAxis, strideLast, zerosOf } from "./compose-helpers.js";
 import { type Positional, positionalOptions } from "./positional.js";
-import { apply, asTensor, astypeRaw, optionsOf, reshapeRaw, resultDType } from "./util.js";
+import { apply, asTensor, astypeRaw, checkListLength, optionsOf, reshapeRaw, resultDType } from "./util.js";
 
 // ---------------------------------------------------------------------------------------------
 // Triangles and Vandermonde matrices
@@ -172,6 +172,7 @@ export function diagflat(v: ArrayLike, k = 0): Tensor {
 export function diagIndices(n: number, ndim = 2): Tensor[] {
   checkInt("diagIndices", "n", n, 0);
   checkInt("diagIndices", "ndim", ndim, 0);
+  checkListLength("diagIndices", ndim);
   const r = iota([n], 0);
   return Array.from({ length: ndim }, () => r);
 }

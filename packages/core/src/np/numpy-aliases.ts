@@ -319,7 +319,7 @@ const CATEGORIES: Readonly<Record<string, (d: DType) => boolean>> = {
  */
 export function issubdtype(arg1: DTypeLike, arg2: DType | string): boolean {
   const d = dtypeOf("issubdtype", arg1);
-  const cat = CATEGORIES[arg2];
+  const cat = typeof arg2 === "string" && Object.hasOwn(CATEGORIES, arg2) ? CATEGORIES[arg2] : undefined;
   if (cat) return cat(d);
   return d === checkDType(arg2, "issubdtype");
 }
@@ -347,7 +347,7 @@ export function isdtype(dtype: DType, kind: string | readonly string[]): boolean
   const kinds = typeof kind === "string" ? [kind] : kind;
   if (!Array.isArray(kinds)) throw new DTypeError(`isdtype: kind must be a kind name, a dtype or an array of these, got ${describeValue(kind)}`);
   return kinds.some((k) => {
-    const test = KINDS[k];
+    const test = typeof k === "string" && Object.hasOwn(KINDS, k) ? KINDS[k] : undefined;
     if (test) return test(d);
     if ((DTYPES as readonly string[]).includes(k)) return d === k;
     throw new DTypeError(`isdtype: unknown kind ${jsonOf(k)}; expected a dtype or one of ${Object.keys(KINDS).map((s) => jsonOf(s)).join(", ")}`);

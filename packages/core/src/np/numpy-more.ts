@@ -22,7 +22,7 @@ import { bitcastConvertType } from "../lax/bitcast.js";
 import { all, any, argmax, argmin } from "./reduce.js";
 import { broadcastTo, concatenate, flip, reshape, stack } from "./shape.js";
 import { argsort, searchsorted } from "./sort.js";
-import { apply, asTensor, astypeRaw, fullRaw, optionsOf, reshapeRaw } from "./util.js";
+import { apply, asTensor, astypeRaw, checkHostWork, checkNesting, fullRaw, optionsOf, reshapeRaw } from "./util.js";
 
 /**
  * The flattened array (C order), `reshape(x, [-1])`.
@@ -213,6 +213,7 @@ function unravelRaw(flat: Tensor, shape: readonly number[]): Tensor[] {
 /** int32 indices: an integer Tensor, or plain (nested) JS integers, which would otherwise become float32. */
 function intIndex(op: string, x: ArrayLike): Tensor {
   if (!(x instanceof Tensor)) {
+    checkNesting(op, x);
     const flat = Array.isArray(x) ? (x as unknown[]).flat(Infinity) : [x];
     const bad = flat.find((v) => typeof v !== "number" || !Number.isInteger(v));
     if (bad !== undefined) throw new DTypeError(`${op}: indices must be integers, got ${describeValue(bad)}`);
@@ -288,6 +289,7 @@ function triangleIndices(op: string, n: number, k: number, m: number | undefined
   checkInt(op, "n", n, 0);
   checkInt(op, "k", k);
   const cols = m === undefined ? n : checkInt(op, "m", m, 0);
+  checkHostWork(op, n * cols, `an ${n}×${cols} matrix`);
   const rows: number[] = [], cs: number[] = [];
   // The shape depends only on the static n, k, m, so the indices are built on the host.
   for (let i = 0; i < n; i++) for (let j = 0; j < cols; j++) if (keep(i, j - k)) { rows.push(i); cs.push(j); }

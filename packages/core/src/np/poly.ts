@@ -26,6 +26,9 @@ function coeffs(op: string, p: ArrayLike, batched = false): Tensor {
   return t;
 }
 
+/** The most integrations `polyint` builds (each is a graph step). */
+const MAX_INTEGRATIONS = 4096;
+
 function order(op: string, m: unknown): number {
   if (typeof m !== "number" || !Number.isInteger(m) || m < 0) throw new ValueError(`${op}: the order m must be a non-negative integer, got ${describeValue(m)}`);
   return m;
@@ -133,7 +136,8 @@ export function polymul(a1: ArrayLike, a2: ArrayLike): Tensor {
  */
 export function polyder(p: ArrayLike, m = 1): Tensor {
   let c = coeffs("polyder", p);
-  for (let k = order("polyder", m); k > 0; k--) {
+  // Past the degree every further derivative is the empty polynomial: stop there (m may be 2^53).
+  for (let k = Math.min(order("polyder", m), c.shape[0]! + 1); k > 0; k--) {
     const n = Math.max(c.shape[0]! - 1, 0);
     const head = apply("slice", [c], { start: [0], stop: [n], step: [1] }, c.weak);
     c = multiply(head, powersDown(n, c.dtype));
@@ -150,6 +154,8 @@ export function polyder(p: ArrayLike, m = 1): Tensor {
 export function polyint(p: ArrayLike, m = 1, k?: number | readonly number[] | null): Tensor {
   let c = coeffs("polyint", p);
   const times = order("polyint", m);
+  // Each integration is one graph step and one more coefficient: bound m like an array size.
+  if (times > MAX_INTEGRATIONS) throw new ValueError(`polyint: the order m = ${times} is more than the ${MAX_INTEGRATIONS} integrations kiln builds one at a time`);
   const ks = k === undefined || k === null ? Array<number>(times).fill(0) : typeof k === "number" ? Array<number>(times).fill(k) : [...k];
   if (ks.length !== times || !ks.every((v) => typeof v === "number")) {
     throw new ValueError(`polyint: k must be a number or ${times} numbers (one per integration), got ${describeValue(k)}`);

@@ -291,6 +291,20 @@ export function optionsOf<O extends object>(name: SignatureName, opts: O | undef
 }
 
 /**
+ * Extra arguments after an elementwise op's operands (`np.exp(x, …)`, `np.add(a, b, …)`): none, or
+ * exactly what `Array.prototype.map`/`forEach`/`filter`/`reduce` pass a callback, `(index, array)`
+ * with `array[index]` the last operand, so `xs.map(np.exp)` and `xs.reduce(np.add)` keep working.
+ * Anything else is a ValueError, as JAX's TypeError for extra positionals: NumPy's `out` (a third
+ * argument to `np.add`) is never silently dropped.
+ * @example elementwiseExtras("exp", [x], [0, [x]]) // fine: xs.map(np.exp)
+ */
+export function elementwiseExtras(op: string, operands: readonly unknown[], rest: readonly unknown[]): void {
+  if (rest.length === 0) return;
+  if (rest.length === 2 && Number.isInteger(rest[0]) && Array.isArray(rest[1]) && rest[1][rest[0] as number] === operands[operands.length - 1]) return;
+  noExtraArgs(op, operands.length, rest);
+}
+
+/**
  * Rejects arguments past the last parameter of a function (JS drops them silently; Python raises
  * a TypeError): `rest` is what the caller passed after the `taken` parameters `op` declares. An
  * options object there (`np.linalg.cholesky(a, { upper: true })`) is named as an unknown option;

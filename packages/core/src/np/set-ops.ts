@@ -6,7 +6,7 @@
  * fewer results are padded with `fillValue` (default: the smallest result), more are cut.
  * All are sorts, comparisons and gathers of existing primitives.
  */
-import { ConcretizationError, ValueError } from "../errors.js";
+import { ConcretizationError, ValueError, describeValue } from "../errors.js";
 import { type ArrayLike, Tensor } from "../tensor.js";
 import { checkBool, checkInt, iota } from "./compose-helpers.js";
 import { zeros } from "./creation.js";
@@ -57,6 +57,7 @@ function firstOfRun(sorted: Tensor): Tensor {
 /** The result length: the static `size`, or the count read eagerly (a ConcretizationError naming `size` under a transform). */
 export function resultSize(op: string, count: Tensor, size: unknown, call: string): number {
   if (size !== undefined && size !== null) return checkInt(op, "size", size, 0);
+  if (!(count instanceof Tensor)) throw new ValueError(`${op}: the count must be a Tensor, got ${describeValue(count)}`);
   try {
     return count.itemSync();
   } catch (e) {

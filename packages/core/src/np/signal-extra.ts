@@ -4,7 +4,7 @@
  * (JAX's rule), so jit, grad and vmap apply unchanged and no host loop runs over data.
  */
 import { isFloat } from "../dtype.js";
-import { DTypeError, KilnTypeError, ShapeError, ValueError, describeValue } from "../errors.js";
+import { DTypeError, IndexError, KilnTypeError, ShapeError, ValueError, describeValue } from "../errors.js";
 import { fmtShape, normAxis } from "../shape.js";
 import { type ArrayLike, Tensor } from "../tensor.js";
 import { add, cos, divide, equal, floor, greaterEqual, isnan, lessEqual, logicalAnd, logicalNot, multiply, sqrt, subtract, where } from "./elementwise.js";
@@ -285,6 +285,7 @@ export function histogram(a: ArrayLike, options: HistogramOptions, ...extra: und
 export function applyOverAxes(fn: (a: Tensor, axis: number) => ArrayLike, a: ArrayLike, axes: number | readonly number[]): Tensor {
   if (typeof fn !== "function") throw new ValueError(`applyOverAxes: fn must be a function, got ${describeValue(fn)}`);
   let t = asTensor(a, "applyOverAxes");
+  if (typeof axes !== "number" && !Array.isArray(axes)) throw new IndexError(`applyOverAxes: axes must be an integer or an array of integers, got ${describeValue(axes)}`);
   for (const ax of typeof axes === "number" ? [axes] : axes) {
     const axis = normAxis("applyOverAxes", ax, t.ndim);
     const r = asTensor(fn(t, axis), "applyOverAxes");

@@ -165,7 +165,8 @@ function checkIntRange(op: string, v: number, dt: "int32" | "uint8" | "uint32"):
   }
 }
 
-export { checkKeysIn, checkOptionKeys, nearestKey, noExtraArgs, optionsObject, optionsOf, positionalOptions, isPlainObject, type Positional, type SignatureName } from "./positional.js";
+import { elementwiseExtras } from "./positional.js";
+export { checkKeysIn, checkOptionKeys, elementwiseExtras, nearestKey, noExtraArgs, optionsObject, optionsOf, positionalOptions, isPlainObject, type Positional, type SignatureName } from "./positional.js";
 
 /**
  * The most arrays one call may return as a list (`split`, `arraySplit`, `unstack`…): each is a
@@ -178,6 +179,19 @@ export const MAX_LIST_RESULTS = 1 << 24;
 export function checkListLength(op: string, count: number): void {
   if (count > MAX_LIST_RESULTS) {
     throw new ValueError(`${op}: would return ${count} arrays; at most ${MAX_LIST_RESULTS} are supported`);
+  }
+}
+
+/**
+ * The most elements an op builds one by one in JavaScript (index lists made on the host, such as
+ * `trilIndices`): past this the host loop alone takes seconds and the JS arrays exhaust memory.
+ */
+export const MAX_HOST_ELEMENTS = 1 << 26;
+
+/** Throws a ShapeError when `op` would loop over `count` elements on the host, more than `MAX_HOST_ELEMENTS`. */
+export function checkHostWork(op: string, count: number, what: string): void {
+  if (!(count <= MAX_HOST_ELEMENTS)) {
+    throw new ShapeError(`${op}: ${what} has ${count} elements, more than the ${MAX_HOST_ELEMENTS} (2^26) kiln builds on the host`);
   }
 }
 
@@ -244,7 +258,8 @@ function floatOf(d: DType): DType {
 
 /** A NumPy-style unary op over a unary primitive. */
 export function unaryOp(op: string, prim: UnaryPrim, opts: ElementwiseOpts = {}): (x: ArrayLike) => Tensor {
-  return (x) => {
+  return (x, ...extra: unknown[]) => {
+    elementwiseExtras(op, [x], extra);
     let t = asTensor(x, op);
     if (opts.noBool && t.dtype === "bool") throw new DTypeError(`${op}: not defined for bool input; cast with astype first`);
     if (opts.toFloat) t = astypeRaw(t, floatOf(t.dtype));
@@ -254,7 +269,8 @@ export function unaryOp(op: string, prim: UnaryPrim, opts: ElementwiseOpts = {})
 
 /** A NumPy-style binary op over a binary primitive: promotion, broadcasting, then the primitive. */
 export function binaryOp(op: string, prim: BinaryPrim, opts: ElementwiseOpts = {}): (a: ArrayLike, b: ArrayLike) => Tensor {
-  return (a, b) => {
+  return (a, b, ...extra: unknown[]) => {
+    elementwiseExtras(op, [a, b], extra);
     const prep = prepareOperands(op, [a, b]);
     let { ts, dtype } = prep;
     if (opts.boolPrim && dtype === "bool") return apply(opts.boolPrim, ts, {}, prep.weak);

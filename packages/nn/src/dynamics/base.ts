@@ -5,7 +5,7 @@
  * `resetState`; `update(x)` advances one time step of `environ.getDt()`.
  */
 import {
-  type ArrayLike, HiddenState, ShapeError, StateError, Tensor, ValueError, describeValue, npUtil,
+  type ArrayLike, HiddenState, ShapeError, StateError, Tensor, ValueError, checkConcrete, describeValue, npUtil,
 } from "@kiln/core";
 import { type InitLike, initialize } from "../init.js";
 import { Module, walkStates } from "../module.js";
@@ -38,6 +38,7 @@ export abstract class Dynamics extends Module {
 
   constructor(inSize: number | readonly number[]) {
     super();
+    checkConcrete(new.target, Dynamics, "nn.Dynamics");
     const dims = typeof inSize === "number" ? [inSize] : Array.isArray(inSize) ? [...(inSize as readonly unknown[])] : null;
     if (!dims || !dims.length || dims.some((d) => !Number.isInteger(d) || (d as number) <= 0)) {
       throw new ValueError(`${this.constructor.name}: inSize must be a positive integer or an array of them, got ${describeValue(inSize)}`);
@@ -66,6 +67,10 @@ export abstract class Dynamics extends Module {
    * out.bindCond(g);        // each step, before lif.update: lif adds 2 · g to its input
    */
   addCurrentInput(key: string, input: CurrentInput): void {
+    if (typeof key !== "string") throw new ValueError(`${this.constructor.name}.addCurrentInput: key must be a string, got ${describeValue(key)}`);
+    if (typeof (input as Partial<CurrentInput> | null)?.takeCurrent !== "function") {
+      throw new ValueError(`${this.constructor.name}.addCurrentInput: input must be a synaptic output such as nn.COBA or nn.CUBA, got ${describeValue(input)}`);
+    }
     if (this.currentInputs.has(key)) throw new ValueError(`${this.constructor.name}.addCurrentInput: a current input "${key}" is already registered`);
     this.currentInputs.set(key, input);
   }

@@ -8,7 +8,7 @@
  * One step of a network is: update every projection with the previous step's spikes (this binds
  * each output's conductance), then update the neurons (each takes the bound currents once).
  */
-import { type ArrayLike, ParamState, ShapeError, StateError, type Tensor, ValueError, describeValue, np, npUtil, prng } from "@kiln/core";
+import { type ArrayLike, ParamState, ShapeError, StateError, type Tensor, ValueError, checkConcrete, describeValue, np, npUtil, prng } from "@kiln/core";
 import { Module } from "../module.js";
 import { type CurrentInput, Dynamics, type DynamicsParam, modelOptions } from "./base.js";
 
@@ -21,6 +21,11 @@ import { type CurrentInput, Dynamics, type DynamicsParam, modelOptions } from ".
 export abstract class SynOut extends Module implements CurrentInput {
   // A plain field, not a State: it lives for one step (bound by the projection, taken by the neuron).
   private bound: Tensor | undefined;
+
+  constructor() {
+    super();
+    checkConcrete(new.target, SynOut, "nn.SynOut");
+  }
 
   /** The current of conductance `g` at potential `V`. */
   protected abstract currentOf(g: Tensor, V: Tensor): Tensor;
@@ -37,6 +42,7 @@ export abstract class SynOut extends Module implements CurrentInput {
 
   /** The bound conductance's current as a function of V; the binding is used up. */
   takeCurrent(who: string): (V: Tensor) => Tensor {
+    if (typeof who !== "string") who = `${this.constructor.name}.takeCurrent`;
     const g = this.bound;
     if (g === undefined) {
       throw new StateError(`${who}: a projection onto this neuron (${this.constructor.name} output) was not updated since the neuron's last step; ` +

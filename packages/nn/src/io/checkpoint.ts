@@ -170,6 +170,16 @@ interface NodeFsPromises {
   rm(path: string, opts: { force: boolean }): Promise<void>;
 }
 
+/**
+ * A file-system failure (missing file or directory, permissions) as a KilnError: a ValueError
+ * naming the op and the path, keeping Node's `code` ("ENOENT") and the original error as `cause`.
+ */
+function fsError(who: string, action: string, path: string, e: unknown): ValueError {
+  const err = new ValueError(`${who}: cannot ${action} ${JSON.stringify(path)}: ${e instanceof Error ? e.message : String(e)}`);
+  Object.assign(err, { cause: e, code: (e as { code?: unknown } | null)?.code });
+  return err;
+}
+
 /** Node's `fs/promises`, imported only when a path is used, so browser bundles never pull it in. */
 async function nodeFs(who: string): Promise<NodeFsPromises> {
   const name = "node:fs/promises"; // a variable specifier: bundlers do not try to resolve it
@@ -198,7 +208,7 @@ export async function saveSafetensors(target: CheckpointTarget, path: string, op
     await fs.rename(tmp, path);
   } catch (e) {
     await fs.rm(tmp, { force: true });
-    throw e;
+    throw fsError(who, "write", path, e);
   }
 }
 
@@ -211,7 +221,14 @@ export async function loadSafetensors(target: CheckpointTarget, source: string |
   const who = "loadSafetensors";
   if (source === "") throw new ValueError(`${who}: expected a file path, a File/Blob or the bytes, got an empty path`);
   let bytes: Uint8Array | ArrayBuffer;
-  if (typeof source === "string") bytes = await (await nodeFs(who)).readFile(source);
+  if (typeof source === "string") {
+    const fs = await nodeFs(who);
+    try {
+      bytes = await fs.readFile(source);
+    } catch (e) {
+      throw fsError(who, "read", source, e);
+    }
+  }
   else if (typeof Blob !== "undefined" && source instanceof Blob) bytes = await source.arrayBuffer();
   else bytes = asBytes(source, who);
   fromSafetensorsBytes(target, bytes, opts);

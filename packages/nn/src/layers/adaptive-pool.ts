@@ -4,7 +4,7 @@
  * [floor(i·L / out), ceil((i + 1)·L / out)) — PyTorch's start/end formula, so windows may
  * overlap or differ in length when out does not divide L.
  */
-import { type ArrayLike, ShapeError, type Tensor, np } from "@kiln/core";
+import { type ArrayLike, ShapeError, type Tensor, np, npUtil } from "@kiln/core";
 import { Module } from "../module.js";
 import { toFloat } from "../special.js";
 import { perDim } from "./window-args.js";
@@ -55,8 +55,9 @@ abstract class AdaptiveAvgPoolNd extends Module {
  * @example new nn.AdaptiveAvgPool1d(2).call(np.array([[[1], [2], [3]]])) // [[[1.5], [2.5]]]
  */
 export class AdaptiveAvgPool1d extends AdaptiveAvgPoolNd {
-  constructor(outputSize: number | readonly number[]) {
+  constructor(outputSize: number | readonly number[], ...extra: undefined[]) {
     super(1, outputSize);
+    npUtil.noExtraArgs("AdaptiveAvgPool1d", 1, extra);
   }
 }
 
@@ -65,8 +66,9 @@ export class AdaptiveAvgPool1d extends AdaptiveAvgPoolNd {
  * @example new nn.AdaptiveAvgPool2d([1, 1]).call(np.ones([8, 7, 7, 32])).shape // [8, 1, 1, 32]
  */
 export class AdaptiveAvgPool2d extends AdaptiveAvgPoolNd {
-  constructor(outputSize: number | readonly number[]) {
+  constructor(outputSize: number | readonly number[], ...extra: undefined[]) {
     super(2, outputSize);
+    npUtil.noExtraArgs("AdaptiveAvgPool2d", 1, extra);
   }
 }
 
@@ -75,7 +77,8 @@ export class AdaptiveAvgPool2d extends AdaptiveAvgPoolNd {
  * @example new nn.AdaptiveAvgPool3d(2).call(np.ones([1, 4, 5, 6, 3])).shape // [1, 2, 2, 2, 3]
  */
 export class AdaptiveAvgPool3d extends AdaptiveAvgPoolNd {
-  constructor(outputSize: number | readonly number[]) {
+  constructor(outputSize: number | readonly number[], ...extra: undefined[]) {
     super(3, outputSize);
+    npUtil.noExtraArgs("AdaptiveAvgPool3d", 1, extra);
   }
 }

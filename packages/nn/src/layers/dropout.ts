@@ -16,8 +16,9 @@ import { Module } from "../module.js";
  * environ.context({ fit: false }, () => drop.call(x));   // evaluation: x unchanged
  */
 export class Dropout extends Module {
-  constructor(readonly rate: number) {
+  constructor(readonly rate: number, ...extra: undefined[]) {
     super();
+    npUtil.noExtraArgs("Dropout", 1, extra);
     if (typeof rate !== "number" || !(rate >= 0 && rate <= 1)) {
       throw new ValueError(`Dropout: rate is the probability of dropping an element and must be in [0, 1], got ${String(rate)}`);
     }

@@ -148,6 +148,11 @@ export class AvgPool3d extends AvgPoolNd {
  * @example new nn.GlobalAvgPool().call(np.ones([8, 7, 7, 32])).shape // [8, 32]
  */
 export class GlobalAvgPool extends Module {
+  constructor(...extra: undefined[]) {
+    super();
+    npUtil.noExtraArgs("GlobalAvgPool", 0, extra);
+  }
+
   call(x: ArrayLike): Tensor {
     const t = toFloat(x, "GlobalAvgPool");
     if (t.ndim < 3) throw new ShapeError(`GlobalAvgPool: expected an input [batch, ...spatial, channels] of rank ≥ 3, got shape [${t.shape.join(", ")}]`);

@@ -5,7 +5,7 @@
  * PyTorch's `weight_ih`/`weight_hh`), with PyTorch's two biases kept apart because GRU's candidate
  * gate multiplies only the hidden one by the reset gate.
  */
-import { type ArrayLike, type DType, ParamState, ShapeError, type Tensor, ValueError, describeValue, np, npUtil } from "@kiln/core";
+import { type ArrayLike, type DType, ParamState, ShapeError, type Tensor, ValueError, checkShape, describeValue, np, npUtil } from "@kiln/core";
 import { type InitLike, Uniform, initialize } from "../init.js";
 import { Module } from "../module.js";
 import { toFloat } from "../special.js";
@@ -84,7 +84,7 @@ abstract class RecurrentCell<C> extends Module {
   }
 
   protected zeros(batchShape: readonly number[], dtype: DType | undefined): Tensor {
-    return np.zeros([...batchShape, this.hiddenFeatures], { dtype: this.carryDtype(dtype) });
+    return np.zeros([...checkShape(`${this.who}.initialCarry`, batchShape), this.hiddenFeatures], { dtype: this.carryDtype(dtype) });
   }
 }
 

@@ -35,8 +35,9 @@ export class Flatten extends Module {
  */
 export class Reshape extends Module {
   readonly shape: readonly number[];
-  constructor(shape: readonly number[]) {
+  constructor(shape: readonly number[], ...extra: undefined[]) {
     super();
+    npUtil.noExtraArgs("Reshape", 1, extra);
     if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < -1) || shape.filter((d) => d === -1).length > 1) {
       throw new ValueError(`Reshape: shape must be non-negative integers with at most one -1, got ${describeValue(shape)}`);
     }

@@ -3,7 +3,7 @@
  * two-layer feed-forward block, each with a residual connection, dropout and LayerNorm), batch
  * first.
  */
-import { type ArrayLike, ShapeError, type Tensor, ValueError, describeValue, npUtil } from "@kiln/core";
+import { type ArrayLike, ShapeError, type Tensor, ValueError, describeValue, jsonOf, npUtil } from "@kiln/core";
 import { gelu, relu } from "../activations.js";
 import { Module } from "../module.js";
 import { toFloat } from "../special.js";
@@ -57,7 +57,7 @@ export class TransformerEncoderLayer extends Module {
   constructor(readonly dModel: number, readonly numHeads: number, opts: TransformerEncoderLayerOptions = {}, ...extra: undefined[]) {
     super();
     opts = npUtil.optionsOf("TransformerEncoderLayer", opts, "TransformerEncoderLayer", extra);
-    this.who = `TransformerEncoderLayer(${dModel}, ${numHeads})`;
+    this.who = `TransformerEncoderLayer(${jsonOf(dModel)}, ${jsonOf(numHeads)})`;
     const dff = opts.dimFeedforward ?? 2048;
     if (!Number.isInteger(dff) || dff < 1) throw new ValueError(`${this.who}: dimFeedforward must be a positive integer, got ${describeValue(dff)}`);
     const act = opts.activation ?? "relu";

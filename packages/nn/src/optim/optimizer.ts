@@ -13,7 +13,7 @@ import {
   type AnyState, type ArrayLike, DTypeError, LongTermState, ShapeError, State, StateError, type StateFilter, type StateValue, Tensor,
   ValueError, isFloat, np, npUtil, toStatePredicate, tree,
 } from "@kiln/core";
-import { comparePaths, defineKey, describeValue, ownValue } from "@kiln/core";
+import { checkConcrete, comparePaths, defineKey, describeValue, ownValue } from "@kiln/core";
 
 /**
  * A learning rate: a number, or a schedule of the step count (a scalar int32 Tensor: 0 on the
@@ -138,6 +138,7 @@ export abstract class Optimizer {
   readonly #decays: (path: string, s: AnyState) => boolean;
 
   protected constructor(protected readonly who: string, private readonly slotNames: readonly string[], opts: OptimizerOptions, defaults: OptimizerDefaults = {}) {
+    checkConcrete(new.target, Optimizer, "optim.Optimizer");
     const lr = opts.lr ?? defaults.lr;
     if (lr === undefined) throw new ValueError(`${who}: a learning rate is required, e.g. new optim.${who.replace("optim.", "")}({ lr: 0.01 })`);
     if (typeof lr === "number") checkHyper(who, "lr", lr, 0, Infinity, true);
