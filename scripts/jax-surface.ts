@@ -68,6 +68,7 @@ const NOTES: Record<string, string> = {
   "np.astype": "dtypes float32, float64 (cpu), int32, uint8, uint32, bool, float16, bfloat16; no int64, complex; out-of-range float → int truncates and wraps ([dtypes.md](dtypes.md))",
   "lax.bitcastConvertType": "equal item sizes only: float32 ↔ int32 ↔ uint32 (also `x.view(dtype)`); not differentiable",
   "np.get": "NumPy indexing as `x.get(…)`; several integer arrays broadcast together (`x[rows, cols]`); no boolean masks",
+  "np.where": "also the one-argument form `np.where(cond)` (= `nonzero`; `{ size, fillValue }` under jit)",
   "np.pad": "every NumPy mode (`np.pad(x, w, \"reflect\")` or `{ mode }`), options `constantValues`, `endValues`, `statLength`, `reflectType`; no callable mode",
   "np.at": "`x.at(idx).set/add/…` returns a new Tensor (functional, as JAX)",
   "np.unique": "static `size` required (output shapes cannot depend on data), no `axis`",

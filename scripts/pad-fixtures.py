@@ -8,7 +8,7 @@ import os
 
 import numpy as np
 
-OUT = os.path.join(os.path.dirname(__file__), "..", "test", "fixtures", "numpy", "pad.json")
+OUT = os.path.join(os.path.dirname(__file__), "..", "test", "fixtures", "pad", "numpy.json")
 cases = []
 def add(x, pw, mode, **kw):
     x = np.asarray(x)

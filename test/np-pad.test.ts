@@ -1,5 +1,5 @@
 /**
- * np.pad's modes against NumPy (test/fixtures/numpy/pad.json, scripts/pad-fixtures.py), and under
+ * np.pad's modes against NumPy (tes./fixtures/pad/numpy.json, scripts/pad-fixtures.py), and under
  * the transforms: gradients against finite differences, jit and vmap against eager.
  */
 import { readFileSync } from "node:fs";
@@ -12,7 +12,7 @@ import { checkGradFd } from "./util.js";
 interface Case {
   x: unknown; dtype: DType; pw: never; mode: never; kw: Record<string, unknown>; out: unknown; shape: number[];
 }
-const CASES = JSON.parse(readFileSync(new URL("./fixtures/numpy/pad.json", import.meta.url), "utf8")) as Case[];
+const CASES = JSON.parse(readFileSync(new URL("./fixtures/pad/numpy.json", import.meta.url), "utf8")) as Case[];
 const CAMEL: Record<string, keyof PadOptions> = { reflect_type: "reflectType", stat_length: "statLength", end_values: "endValues", constant_values: "constantValues" };
 const optsOf = (kw: Record<string, unknown>): PadOptions => Object.fromEntries(Object.entries(kw).map(([k, v]) => [CAMEL[k]!, v])) as PadOptions;
 const flat = (v: unknown): number[] => (Array.isArray(v) ? v.flatMap(flat) : [v as number]);

@@ -45,7 +45,7 @@ export function checkBool(op: string, name: string, v: unknown, dflt = false): b
 }
 
 export function atLeast(op: string, t: Tensor, rank: number): void {
-  // NumPy's wording ("vsplit only works on arrays of 2 or more dimensions"), with the shape.
+  // NumPy's wording ("dsplit only works on arrays of 3 or more dimensions"), with the shape.
   if (t.ndim < rank) throw new ShapeError(`${op}: only works on arrays of ${rank} or more dimensions, got shape ${fmtShape(t.shape)}`);
 }
 

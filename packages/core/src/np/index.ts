@@ -11,6 +11,8 @@ import "./tensor-methods.js";
 
 export * from "./creation.js";
 export * from "./elementwise.js";
+// `where` with JAX's one-argument form (nonzero) overrides elementwise.js's three-argument one.
+export { where } from "./where.js";
 export {
   sum, mean, prod, max, min, argmax, argmin, var_ as var, std, logsumexp, all, any, cumsum,
   type ReduceOptions, type VarOptions,

@@ -384,12 +384,14 @@ export function hsplit(x: ArrayLike, indicesOrSections: number | readonly number
 }
 
 /**
- * `split` along axis 0 of an array of at least 2 dimensions.
+ * `split` along axis 0. As `jax.numpy.vsplit`, a 1-D array splits too (NumPy requires 2 or more
+ * dimensions); a 0-d array is a ShapeError.
  * @example np.vsplit(np.zeros([4, 2]), 2) // two [2, 2] arrays
+ * @example np.vsplit(np.arange(6), 3) // [0, 1], [2, 3], [4, 5]
  */
 export function vsplit(x: ArrayLike, indicesOrSections: number | readonly number[]): Tensor[] {
   const t = asTensor(x, "vsplit");
-  atLeast("vsplit", t, 2);
+  atLeast("vsplit", t, 1);
   return split(t, indicesOrSections, { axis: 0 });
 }
 
