@@ -116,6 +116,11 @@ const overLiterals = new WeakSet<Node>();
 /** Open `interning` scopes. */
 let internDepth = 0;
 
+/** @internal Whether a graph is being built or rewritten (an `interning` scope is open: a transform traces). */
+export function isInterning(): boolean {
+  return internDepth > 0;
+}
+
 /**
  * Runs `fn` with every node it builds interned (see the file comment): graph building and
  * rewriting share structurally equal nodes, which is their common-subexpression elimination.
