@@ -210,8 +210,8 @@ export const LOOPS = {
             last = u;
           };
           // The weights themselves are read every step. Read only through the loss, their pending
-          // history grows with the step count and every read recomputes it (a loop quadratic in
-          // its steps: reported, not fixed on this branch); reading w drops that history.
+          // history is recomputed by band (realize.ts) and kept up to 128 levels (tensor.ts), and
+          // every read's graph differs (a new eager plan each); reading w drops that history.
           if (sync) {
             w.dataSync();
             keep(loss(w).itemSync());
