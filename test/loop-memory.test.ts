@@ -16,7 +16,7 @@ import { useCpu, useGpujs } from "./util.js";
  */
 const STEPS: Record<keyof typeof LOOPS, number> = {
   eager: 10_000, jitted: 10_000, gradStep: 1_000, newGradEachStep: 1_000, eagerState: 10_000, jittedStateGrad: 10_000,
-  optimizersEager: 1_000, optimizersJitted: 5_000, modules: 600, transformEachStep: 2_000, jittedTransforms: 5_000,
+  optimizersEager: 1_000, optimizersJitted: 5_000, modules: 600, transformEachStep: 2_000, jittedTransforms: 5_000, randomness: 2_000,
   hostFunctions: 1_000, jitNewShapes: 2_000, lowerEachStep: 2_000, failingSteps: 2_000, subscribers: 5_000, awaitedReads: 2_000,
 };
 /**
@@ -25,7 +25,7 @@ const STEPS: Record<keyof typeof LOOPS, number> = {
  */
 const WARMUP: Record<keyof typeof LOOPS, number> = {
   eager: 1_500, jitted: 300, gradStep: 200, newGradEachStep: 200, eagerState: 300, jittedStateGrad: 300,
-  optimizersEager: 200, optimizersJitted: 200, modules: 100, transformEachStep: 300, jittedTransforms: 300,
+  optimizersEager: 200, optimizersJitted: 200, modules: 100, transformEachStep: 300, jittedTransforms: 300, randomness: 1_000,
   hostFunctions: 1_000, jitNewShapes: 300, lowerEachStep: 100, failingSteps: 300, subscribers: 300, awaitedReads: 300,
 };
 

@@ -9,7 +9,7 @@
 import { expect } from "chai";
 import {
   type Tensor, JIT_CACHE_SIZE, ParamState, State, checkpoint, cond, forLoop, grad, hessian, jacfwd, jacrev, jit, kernelCacheStats, memoryStats, nn, np, optim,
-  scan, tidy, vmap, whileLoop,
+  prng, random, scan, tidy, vmap, whileLoop,
 } from "kiln";
 import { planCacheStats } from "@kiln/backend";
 import { heap } from "../packages/backend/src/host/heap.js";
@@ -366,6 +366,31 @@ export const LOOPS = {
       return {
         step: (i) => drop(readScalar(i % 2 ? np.sum(fv(m, np.array(1 + (i % 5))) as Tensor) : (fc(np.array(i % 3), np.array(i % 4 === 0)) as Tensor), sync)),
         gauges: [{ name: "jit caches", read: () => fv.cacheSize() + fc.cacheSize(), slack: 0 }],
+      };
+    },
+  },
+  randomness: {
+    name: "prng.split and draws per step, and the stateful random.normal",
+    // The carried key is read most steps; the draws every 8th (a draw left unread is garbage).
+    setup: (sync) => {
+      let key = prng.key(0);
+      random.seed(1);
+      let acc = 0;
+      return {
+        step: (i) => {
+          const [carry, sub] = prng.split(key) as unknown as [Tensor, Tensor];
+          key = carry;
+          const v = i % 2 ? np.sum(prng.normal(sub, [4])) : np.sum(random.normal({ size: [4] }) as Tensor);
+          if (i % 8 === 0) {
+            const u = readScalar(v, sync);
+            if (typeof u === "number") acc += u;
+            else return u.then((w) => void (acc += w));
+            return;
+          }
+          if (sync) key.dataSync();
+          else return key.data().then(() => {});
+        },
+        check: async () => expect(acc).to.be.finite,
       };
     },
   },

@@ -16,7 +16,7 @@ import { useWebgpu } from "./env.js";
 
 const STEPS: Record<keyof typeof LOOPS, number> = {
   eager: 1_000, jitted: 3_000, gradStep: 500, newGradEachStep: 300, eagerState: 3_000, jittedStateGrad: 3_000,
-  optimizersEager: 200, optimizersJitted: 600, modules: 150, transformEachStep: 600, jittedTransforms: 600,
+  optimizersEager: 200, optimizersJitted: 600, modules: 150, transformEachStep: 600, jittedTransforms: 600, randomness: 300,
   hostFunctions: 300, jitNewShapes: 300, lowerEachStep: 300, failingSteps: 400, subscribers: 1_000, awaitedReads: 500,
 };
 /** Warm-up: 300 steps, more where a loop cycles through more kernels (96 jit signatures). */
@@ -27,10 +27,11 @@ const WARMUP: Partial<Record<keyof typeof LOOPS, number>> = { jitNewShapes: 400,
  * buffer is freed later, so memory stays bounded, but creation is churn): measured over the steps
  * below, jitted optimizers 78/600, jit(vmap) and control flow in jit 449/600, host np functions 31/300,
  * jit over 96 cycled shapes 500/300 (more size classes than the pool keeps), failing steps 49/400, a
- * transform per step 165/600 when run alone (0 after the other loops warmed the pool).
+ * transform per step 165/600 when run alone (0 after the other loops warmed the pool), PRNG splits
+ * and draws 1,242/300.
  * They are held to every other gauge; the creation count is the follow-up.
  */
-const CREATES_DEVICE_BUFFERS: ReadonlySet<keyof typeof LOOPS> = new Set(["optimizersJitted", "transformEachStep", "jittedTransforms", "hostFunctions", "jitNewShapes", "failingSteps"]);
+const CREATES_DEVICE_BUFFERS: ReadonlySet<keyof typeof LOOPS> = new Set(["optimizersJitted", "transformEachStep", "jittedTransforms", "randomness", "hostFunctions", "jitNewShapes", "failingSteps"]);
 
 describe("webgpu: long loops keep memory flat", () => {
   useWebgpu();

@@ -233,7 +233,11 @@ export function makeNode<P extends Prim>(prim: P, inputs: readonly Node[], param
     key,
   ));
   validParams.add(node.params);
-  validAvals.add(out);
+  // Not `validAvals.add(out)` for every node: a caller-given aval taken from a node is validated
+  // again (checkAval: a shape check and a frozen copy, remembered). A WeakSet entry per node made
+  // the set's table grow with the nodes a synchronous loop made: in a loop of PRNG draws
+  // (prng.split, prng.normal and random.normal: loop-memory.ts) the heap grew ~8.7 KB a step, after a full
+  // collection too; ~0.3 KB without.
   if (placeholderBound) symbolicOwner.set(node, owner ?? node);
   if (literalOnly) overLiterals.add(node);
   if (literal) literals.set(key!, node);
