@@ -4,7 +4,7 @@
  */
 import { expect } from "chai";
 import {
-  ConcretizationError, DisposedError, type Tensor, hostDataNode, makeNode, np, npUtil, Tensor as TensorClass, activeExecutor, setExecutor,
+  ConcretizationError, DisposedError, type Tensor, hostDataNode, interning, makeNode, np, npUtil, Tensor as TensorClass, activeExecutor, setExecutor,
 } from "@kiln/core";
 import { cpuExecutor, kernelCacheStats, lowerGraph, wasmKernelStats, scheduleGraph, useCpuBackend } from "./index.js";
 import { MR, NR } from "./lower-contraction.js";
@@ -148,7 +148,11 @@ describe("backend: fusion structure", () => {
 
   it("a very long elementwise chain is cut into kernels of bounded depth", () => {
     let y = wave([8]);
-    for (let i = 0; i < 1000; i++) y = np.sin(y).add(0.5);
+    // Built as a graph (an interning scope), so that no handle computes its value on the way
+    // (a deep eager handle does: tensor.ts) and the scheduler sees the whole chain.
+    interning(() => {
+      for (let i = 0; i < 1000; i++) y = np.sin(y).add(0.5);
+    });
     const { kernels } = lowerGraph(y);
     // 200 weighted levels a kernel, a sin weighing 8: 9 a step, 1000 steps → ~45 kernels.
     expect(kernels.length).to.be.within(40, 60);
@@ -294,7 +298,10 @@ describe("backend: deep lazy chains", () => {
     const x = wave([64]);
     let acc = x;
     const N = 3000;
-    for (let i = 0; i < N; i++) acc = acc.add(np.sin(acc).mul(0.001));
+    // Built as a graph, so that no handle computes its value on the way (tensor.ts).
+    interning(() => {
+      for (let i = 0; i < N; i++) acc = acc.add(np.sin(acc).mul(0.001));
+    });
     const isBuffer = (n: { prim: string }) => n.prim === "data";
     const { plan } = scheduleGraph([acc.node], isBuffer);
     expect(plan.steps.length).to.be.within(N / 21, N / 15);

@@ -216,8 +216,14 @@ function checkConcrete(nodes: readonly Node[], op: string): void {
  */
 function record(nodes: readonly Node[], pending: readonly Node[], bufs: readonly DataBuffer[]): Node<"data">[] {
   const made = new Map<Node, Node<"data">>();
+  const cutFrom = pending.length - (cutsOf.get(pending) ?? 0);
   pending.forEach((n, i) => {
     const d = dataNode(bufs[i]!, n.aval);
+    // A chain cut (pendingOf) is a cache the read made, not a value anyone asked for: most die with
+    // the read (a deep one-shot graph: threefry's rounds, erfinv's polynomial). A host value leaves
+    // the finalizer for the GC, whose registry entry (holding its storage) would outlive the node
+    // until a synchronous loop yields: ~12 a step for prng.split in a loop, ~190 bytes each.
+    if (i >= cutFrom && bufs[i]!.hasHost) releaseToGc(bufs[i]!);
     // A literal is recomputed for free, and literals live in a strong table (ir/node.ts): caching
     // its realization there would keep the buffer for as long as the literal stays in the table.
     if (n.prim !== "const") realizedOf.set(n, d);
@@ -316,8 +322,13 @@ function pendingOf(nodes: readonly Node[]): Node[] {
       else stack.push(i);
     }
   }
-  return cuts.length ? [...pending, ...cuts] : pending;
+  if (cuts.length === 0) return pending;
+  const all = [...pending, ...cuts];
+  cutsOf.set(all, cuts.length);
+  return all;
 }
+/** How many of a pendingOf result's nodes (at its end) are chain cuts rather than asked-for values. */
+const cutsOf = new WeakMap<readonly Node[], number>();
 /** Levels of a pending chain in one band (see pendingOf). */
 const CUT_DEPTH = 64;
 

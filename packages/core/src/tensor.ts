@@ -6,8 +6,8 @@
 import { DataBuffer } from "./buffer.js";
 import { type DType, type TypedArray, type ValueArray, hostValues, isBits16 } from "./dtype.js";
 import { CoercionError, DisposedError, ValueError, checkFunction, describeValue } from "./errors.js";
-import { type Node, isNode } from "./ir/node.js";
-import { activeExecutor, bufferOf, readBuffer, readBufferSync, realize, realizeSync } from "./realize.js";
+import { type Node, isInterning, isNode } from "./ir/node.js";
+import { activeExecutor, bufferOf, readBuffer, readBufferSync, realize, realizeSync, releaseToGc } from "./realize.js";
 import { type Shape, sizeOf } from "./shape.js";
 import { dependsOnPlaceholder } from "./trace.js";
 
@@ -64,6 +64,9 @@ export function realizeHandlesSync(ts: readonly Tensor[]): void {
   todo.forEach((t, i) => adoptInto(t, leaves[i]!));
 }
 
+/** Graph depth at which a new eager handle computes its value (see the Tensor constructor). */
+const DEEP_HANDLE = 128;
+
 /** A handle takes a realization of its node (Tensor's private #adopt). */
 let adoptInto: (t: Tensor, d: Node<"data">) => void;
 
@@ -96,6 +99,22 @@ export class Tensor {
     tidyScopes[tidyScopes.length - 1]?.push(this);
     const buf = node.prim === "data" ? bufferOf(node) : undefined;
     if (buf) this.#own(buf);
+    // A deep eager value is computed now (outside any transform's graph building): a value a loop
+    // carries without reading it (`[key, sub] = prng.split(key)`, `w = w.mul(0.99).add(g)` read
+    // only through a loss) otherwise keeps its whole history of graph nodes, however the reads cut
+    // its recomputation (realize.ts): ~70 KB a step for a carried PRNG key. Its handle then points
+    // at a buffer, so the history kept is at most DEEP_HANDLE levels.
+    else if (node.depth >= DEEP_HANDLE && !isInterning()) {
+      try {
+        realizeHandlesSync([this]);
+        // Most such values are a deep computation's intermediates (threefry's rounds), dropped at
+        // once: a host value is left to the GC, not to a finalizer that waits for the loop to yield.
+        const own = this.#owned;
+        if (own?.hasHost) releaseToGc(own);
+      } catch {
+        // Left pending: the read computes it again and reports what failed.
+      }
+    }
   }
 
   /** @internal The graph node this handle currently points at. */

@@ -1,6 +1,6 @@
 /** The forward and reverse drivers: propagation, accumulation, pruning, errors, higher order, depth. */
 import { expect } from "chai";
-import { DTypeError, ShapeError, type Tensor, ValueError, np, npUtil, topoSort } from "@kiln/core";
+import { DTypeError, ShapeError, type Tensor, ValueError, interning, np, npUtil, topoSort } from "@kiln/core";
 import { jvpNodes, vjpNodes } from "./derive.js";
 import { JVP_RULES } from "./rules/jvp.js";
 import { VJP_RULES } from "./rules/vjp.js";
@@ -194,11 +194,15 @@ describe("deep graphs", () => {
     let y: Tensor = x;
     let [v, d] = [0.7, 1];
     // y <- y + 1e-4·sin(y): three primitives per step, and a derivative that stays O(1).
-    for (let k = 0; k < 3400; k++) {
-      y = np.add(y, np.multiply(np.sin(y), 1e-4));
-      d *= 1 + 1e-4 * Math.cos(v);
-      v += 1e-4 * Math.sin(v);
-    }
+    // Built as a graph (an interning scope): a deep eager handle is computed as it is made
+    // (tensor.ts), which would cut the chain from x.
+    interning(() => {
+      for (let k = 0; k < 3400; k++) {
+        y = np.add(y, np.multiply(np.sin(y), 1e-4));
+        d *= 1 + 1e-4 * Math.cos(v);
+        v += 1e-4 * Math.sin(v);
+      }
+    });
     expect(topoSort([y.node]).length).to.be.greaterThan(10000);
     const [t] = jvpNodes([y], new Map([[x.node, f64([1], [])]]));
     const [g] = vjpNodes([y], [f64([1], [])], [x.node]);

@@ -11,11 +11,16 @@
  * job ends, so a weak table kept every node of every transform called in a synchronous loop
  * (`for (...) grad(f)(w)`: ~17 KB a call, and through data leaves their buffers) until the loop
  * yielded. Instead:
- * - placeholder-bound nodes, and nodes over literals alone, live in a bounded strong table
- *   (SYMBOLIC_NODES, least recently used dropped): a transform's trace, derivation and result
- *   restoring are separate scopes that must meet on the same nodes, and a trace cache recognizes
- *   a repeated trace by node identity. They refer to a trace's placeholders and to the constants
- *   its function closes over, not to the values a call binds;
+ * - placeholder-bound nodes live in a table owned by one of their placeholders (the newest), held
+ *   in a WeakMap keyed by that placeholder: a transform's trace, derivation and result restoring
+ *   are separate scopes that must meet on the same nodes, and a trace cache recognizes a repeated
+ *   trace by node identity. Only a holder of the placeholder (or of a node over it) can build such
+ *   a node again, so the table lives exactly as long as it can be hit: a trace nothing keeps is
+ *   collected whole with its placeholders, in the synchronous job too (an ephemeron, not a WeakRef).
+ *   They were in one bounded LRU table (16,384 nodes), which a loop calling a transform every step
+ *   (`vmap(f)(x)`, `scan`, `random.normal`) filled with dead traces: ~10 MB before it stopped growing;
+ * - nodes over literals alone live in a bounded strong table (SYMBOLIC_NODES, least recently used
+ *   dropped): they refer to the constants a function closes over, not to the values a call binds;
  * - nodes over realized values (data leaves) built inside `interning` scopes (rewrites of concrete
  *   graphs, restored results) are shared within the scopes and dropped when the outermost one
  *   ends: they may refer to any call's values.
@@ -83,7 +88,7 @@ function nodeKey(prim: Prim, params: object, inputs: readonly Node[], aval: Aval
 }
 // Params objects that passed validation (frozen copies): rebuilding a node with them skips the walk.
 const validParams = new WeakSet<object>();
-/** Placeholder-bound nodes kept for sharing (see the file comment): a few MB at most. */
+/** Nodes over literals alone kept for sharing (see the file comment): a few MB at most. */
 const SYMBOLIC_NODES = 16384;
 const symbolicNodes = new LruCache<string, Node>(SYMBOLIC_NODES);
 /** Other nodes built inside the open `interning` scopes; emptied when the outermost one ends. */
@@ -96,8 +101,13 @@ const scoped = new Map<string, Node>();
  * evicts the oldest; an evicted literal still in use only stops being shared.
  */
 const literals = new LruCache<string, Node>(1024);
-/** Nodes that depend on a trace placeholder (an `input` leaf): always interned. */
-const symbolic = new WeakSet<Node>();
+/**
+ * Nodes that depend on a trace placeholder (an `input` leaf), each mapped to the placeholder whose
+ * table interns it (itself for a placeholder): always interned.
+ */
+const symbolicOwner = new WeakMap<Node, Node>();
+/** The interning table of each placeholder's nodes (see the file comment). */
+const byPlaceholder = new WeakMap<Node, Map<string, Node>>();
 /**
  * Nodes over literals alone (no data leaf, no placeholder below them: `np.ones`' broadcast of a
  * literal): shared across scopes like placeholder-bound nodes, since they hold no call's value.
@@ -105,6 +115,11 @@ const symbolic = new WeakSet<Node>();
 const overLiterals = new WeakSet<Node>();
 /** Open `interning` scopes. */
 let internDepth = 0;
+
+/** @internal Whether a graph is being built or rewritten (an `interning` scope is open: a transform traces). */
+export function isInterning(): boolean {
+  return internDepth > 0;
+}
 
 /**
  * Runs `fn` with every node it builds interned (see the file comment): graph building and
@@ -185,7 +200,13 @@ export function makeNode<P extends Prim>(prim: P, inputs: readonly Node[], param
   // Inferred shapes are bounded too: broadcasting to [1e6, 1e6] fails here, not in an endless kernel.
   checkSize(prim, out.shape);
   const unique = prim === "data" || prim === "input";
-  const placeholderBound = prim === "input" || inputs.some((i) => symbolic.has(i));
+  // The newest placeholder below the node owns its table entry (any would do: same key, same inputs).
+  let owner: Node | undefined;
+  for (const i of inputs) {
+    const o = symbolicOwner.get(i);
+    if (o !== undefined && (owner === undefined || o.id > owner.id)) owner = o;
+  }
+  const placeholderBound = prim === "input" || owner !== undefined;
   const literalOnly = prim === "const" || prim === "iota" || (inputs.length > 0 && inputs.every((i) => overLiterals.has(i)));
   // Placeholder-bound and literal-only nodes hold no call's value: they may outlive the scope.
   const lasting = placeholderBound || literalOnly;
@@ -197,7 +218,7 @@ export function makeNode<P extends Prim>(prim: P, inputs: readonly Node[], param
     const hit = literals.get(key!);
     if (hit) return hit as Node<P>;
   } else if (intern) {
-    const hit = lasting ? symbolicNodes.get(key!) : scoped.get(key!);
+    const hit = owner !== undefined ? byPlaceholder.get(owner)?.get(key!) : lasting ? symbolicNodes.get(key!) : scoped.get(key!);
     if (hit) return hit as Node<P>;
   }
   const node: Node<P> = Object.freeze(new GraphNode(
@@ -212,11 +233,19 @@ export function makeNode<P extends Prim>(prim: P, inputs: readonly Node[], param
     key,
   ));
   validParams.add(node.params);
-  validAvals.add(out);
-  if (placeholderBound) symbolic.add(node);
+  // Not `validAvals.add(out)` for every node: a caller-given aval taken from a node is validated
+  // again (checkAval: a shape check and a frozen copy, remembered). A WeakSet entry per node made
+  // the set's table grow with the nodes a synchronous loop made: in a loop of PRNG draws
+  // (prng.split, prng.normal and random.normal: loop-memory.ts) the heap grew ~8.7 KB a step, after a full
+  // collection too; ~0.3 KB without.
+  if (placeholderBound) symbolicOwner.set(node, owner ?? node);
   if (literalOnly) overLiterals.add(node);
   if (literal) literals.set(key!, node);
-  else if (intern) (lasting ? symbolicNodes : scoped).set(key!, node);
+  else if (intern && owner !== undefined) {
+    let table = byPlaceholder.get(owner);
+    if (table === undefined) byPlaceholder.set(owner, (table = new Map()));
+    table.set(key!, node);
+  } else if (intern) (lasting ? symbolicNodes : scoped).set(key!, node);
   return node;
 }
 
@@ -225,7 +254,7 @@ export function makeNode<P extends Prim>(prim: P, inputs: readonly Node[], param
  * was built: `trace.ts`'s `dependsOnPlaceholder` without a graph walk.
  */
 export function isPlaceholderBound(node: Node): boolean {
-  return symbolic.has(node);
+  return symbolicOwner.has(node);
 }
 
 /**
