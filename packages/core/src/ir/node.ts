@@ -169,7 +169,16 @@ function checkAval(prim: string, aval: unknown): Aval {
   if (typeof aval !== "object" || aval === null) throw new ValueError(`${prim}: aval must be { shape, dtype }, got ${describeValue(aval)}`);
   const { shape, dtype } = aval as { shape?: unknown; dtype?: unknown };
   if (!(DTYPES as readonly unknown[]).includes(dtype)) throw new ValueError(`${prim}: aval dtype must be one of ${DTYPES.join(", ")}, got ${describeValue(dtype)}`);
-  const checked = Object.freeze({ shape: Object.freeze(checkShape(prim, shape)), dtype: dtype as DType });
+  const valid = checkShape(prim, shape);
+  // A frozen aval of plain data properties (another node's: every jit output's data leaf is made
+  // with its graph output's aval) is remembered as it is, so the next call with it skips the
+  // check; anything else is copied. Only avals callers pass are remembered, not every node's.
+  const own = (k: string) => Object.getOwnPropertyDescriptor(aval, k);
+  if (Object.isFrozen(aval) && Array.isArray(shape) && Object.isFrozen(shape) && own("shape")?.get === undefined && own("dtype")?.get === undefined) {
+    validAvals.add(aval as Aval);
+    return aval as Aval;
+  }
+  const checked = Object.freeze({ shape: Object.freeze(valid), dtype: dtype as DType });
   validAvals.add(checked);
   return checked;
 }
