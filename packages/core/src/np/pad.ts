@@ -39,6 +39,13 @@ export interface PadOptions {
 }
 
 const MODES: ReadonlySet<string> = new Set<PadMode>(["constant", "edge", "reflect", "symmetric", "wrap", "linear_ramp", "maximum", "minimum", "mean", "median", "empty"]);
+/** The modes each mode-specific option applies to. */
+const OPTION_MODES: Readonly<Record<Exclude<keyof PadOptions, "mode">, readonly PadMode[]>> = {
+  constantValues: ["constant"],
+  endValues: ["linear_ramp"],
+  statLength: ["maximum", "minimum", "mean", "median"],
+  reflectType: ["reflect", "symmetric"],
+};
 
 /**
  * Pads `x` by `padWidth` per axis: `pad(x, 1)`, `pad(x, [1, 2])` (before/after on every axis) or
@@ -61,9 +68,9 @@ export function pad(x: ArrayLike, padWidth: PadWidth, mode?: PadMode | PadOption
   const m = o.mode ?? "constant";
   if (typeof m !== "string" || !MODES.has(m)) throw new ValueError(`pad: mode must be one of ${[...MODES].map((s) => `"${s}"`).join(", ")}, got ${describeValue(m)}`);
   const t = asTensor(x, "pad");
-  const widths = padWidths(padWidth, t.ndim);
-  for (const [key, only] of [["constantValues", "constant"], ["endValues", "linear_ramp"], ["statLength", "maximum, minimum, mean or median"], ["reflectType", "reflect or symmetric"]] as const) {
-    if (o[key] !== undefined && o[key] !== null && !only.split(/, | or /).includes(m)) throw new ValueError(`pad: option '${key}' applies to mode ${only}, not "${m}"`);
+  const widths = perAxis("padWidth", padWidth, t.ndim, true);
+  for (const [key, modes] of Object.entries(OPTION_MODES) as [keyof PadOptions, readonly PadMode[]][]) {
+    if (o[key] !== undefined && o[key] !== null && !modes.includes(m)) throw new ValueError(`pad: option '${key}' applies to mode ${modes.join(", ")}, not "${m}"`);
   }
   if (widths.every(([lo, hi]) => lo === 0 && hi === 0)) return t;
   if (m === "constant" || m === "empty") {
@@ -85,7 +92,9 @@ export function pad(x: ArrayLike, padWidth: PadWidth, mode?: PadMode | PadOption
   const reflectOdd = (o.reflectType ?? "even") === "odd";
   if (o.reflectType !== undefined && o.reflectType !== "even" && o.reflectType !== "odd") throw new ValueError(`pad: reflectType must be "even" or "odd", got ${describeValue(o.reflectType)}`);
   const ends = m === "linear_ramp" ? perAxis("endValues", o.endValues ?? 0, t.ndim) : [];
-  const stats = statLengths(o.statLength, t.ndim);
+  const stats: (readonly [number | null, number | null])[] = o.statLength === undefined || o.statLength === null
+    ? Array.from({ length: t.ndim }, () => [null, null] as const)
+    : perAxis("statLength", o.statLength, t.ndim, true);
   let out = t;
   widths.forEach(([lo, hi], axis) => {
     if (lo === 0 && hi === 0) return;
@@ -110,16 +119,19 @@ function constantPad(t: Tensor, widths: readonly (readonly [number, number])[], 
   return apply("pad", [t], { lo: widths.map((w) => w[0]), hi: widths.map((w) => w[1]), value: castScalar(value, t.dtype) }, t.weak);
 }
 
-/** The array along `axis` at source positions `at(i)` for i in [-lo, n + hi). */
-function gather(t: Tensor, axis: number, lo: number, hi: number, at: (i: number) => number): Tensor {
-  const n = t.shape[axis]!;
-  const idx = Int32Array.from({ length: lo + n + hi }, (_, k) => at(k - lo));
+/** `t` along `axis` at the host-computed positions `idx` (one gather). */
+function takeAt(t: Tensor, axis: number, idx: Int32Array): Tensor {
   return take(t, asTensor(idx, "pad"), axis);
 }
 
+/** The array along `axis` at source positions `at(i)` for i in [-lo, n + hi). */
+function gather(t: Tensor, axis: number, lo: number, hi: number, at: (i: number) => number): Tensor {
+  return takeAt(t, axis, Int32Array.from({ length: lo + t.shape[axis]! + hi }, (_, k) => at(k - lo)));
+}
+
+/** Positions [from, to) along `axis`, in reverse order when `reversed`. */
 function slab(t: Tensor, axis: number, from: number, to: number, reversed: boolean): Tensor {
-  const idx = Int32Array.from({ length: to - from }, (_, k) => (reversed ? to - 1 - k : from + k));
-  return take(t, asTensor(idx, "pad"), axis);
+  return takeAt(t, axis, Int32Array.from({ length: to - from }, (_, k) => (reversed ? to - 1 - k : from + k)));
 }
 
 /**
@@ -147,9 +159,9 @@ function mirror(t: Tensor, axis: number, lo: number, hi: number, symmetric: bool
       if (odd) right = subtract(multiply(slab(cur, axis, len - 1, len, false), 2), right);
       hi -= c;
     }
-    if (left) parts.push(castLike(left, cur));
+    if (left) parts.push(astypeRaw(left, cur.dtype));
     parts.push(cur);
-    if (right) parts.push(castLike(right, cur));
+    if (right) parts.push(astypeRaw(right, cur.dtype));
     cur = concatenate(parts, axis);
   }
   return cur;
@@ -164,7 +176,7 @@ function ramps(t: Tensor, axis: number, lo: number, hi: number, [endLo, endHi]: 
     const shape = t.shape.map((_, i) => (i === axis ? width : 1));
     const frac = reshapeRaw(asTensor(steps, "pad"), shape);
     const r = add(multiply(subtract(edge, end), frac), end);
-    return isInt(t.dtype) ? astypeRaw(floor(r), t.dtype) : castLike(r, t);
+    return isInt(t.dtype) ? astypeRaw(floor(r), t.dtype) : astypeRaw(r, t.dtype);
   };
   const parts: Tensor[] = [];
   if (lo > 0) parts.push(ramp(lo, 0, endLo, false));
@@ -182,8 +194,8 @@ function statPad(t: Tensor, axis: number, lo: number, hi: number, mode: PadMode,
     const opts = { axis, keepdims: true };
     let v = mode === "maximum" ? max(s, opts) : mode === "minimum" ? min(s, opts) : mode === "mean" ? mean(s, opts) : median(s, opts);
     if (isInt(t.dtype) && !isInt(v.dtype)) v = astypeRaw(round(v), t.dtype);
-    else v = castLike(v, t);
-    return take(v, asTensor(new Int32Array(width), "pad"), axis);
+    else v = astypeRaw(v, t.dtype);
+    return takeAt(v, axis, new Int32Array(width));
   };
   const parts: Tensor[] = [];
   if (lo > 0) parts.push(stat(0, Math.min(n, lenLo ?? n), lo));
@@ -192,42 +204,17 @@ function statPad(t: Tensor, axis: number, lo: number, hi: number, mode: PadMode,
   return concatenate(parts, axis);
 }
 
-function castLike(v: Tensor, like: Tensor): Tensor {
-  return v.dtype === like.dtype ? v : astypeRaw(v, like.dtype);
-}
-
-/** Per-axis [before, after] values from a number, a pair, or one pair per axis. */
-function perAxis(key: string, v: PadValues, rank: number): (readonly [number, number])[] {
-  const ok = (p: unknown): p is readonly [number, number] => Array.isArray(p) && p.length === 2 && p.every((w) => typeof w === "number");
-  let pairs: readonly (readonly [number, number])[];
-  if (typeof v === "number") pairs = [[v, v]];
-  else if (ok(v)) pairs = [v];
-  else if (Array.isArray(v) && v.every((p) => ok(p) || (Array.isArray(p) && p.length === 1 && typeof p[0] === "number"))) {
-    pairs = (v as readonly (readonly number[])[]).map((p) => [p[0]!, p[p.length - 1]!] as const);
-  } else throw new ValueError(`pad: ${key} must be a number, a [before, after] pair or one pair per axis, got ${jsonOf(v)}`);
-  if (pairs.length === 1) pairs = Array.from({ length: rank }, () => pairs[0]!);
-  if (pairs.length !== rank) throw new ShapeError(`pad: ${key} gives ${pairs.length} [before, after] pairs for an array of rank ${rank}`);
-  return [...pairs];
-}
-
-function statLengths(v: PadOptions["statLength"], rank: number): (readonly [number | null, number | null])[] {
-  if (v === undefined || v === null) return Array.from({ length: rank }, () => [null, null] as const);
-  const pairs = perAxis("statLength", v as PadValues, rank);
-  for (const p of pairs) if (!p.every((w) => Number.isInteger(w) && w >= 0)) throw new ValueError(`pad: statLength must be non-negative integers, got ${jsonOf(v)}`);
-  return pairs;
-}
-
-function padWidths(pw: PadWidth, rank: number): (readonly [number, number])[] {
-  let pairs: readonly (readonly number[])[];
-  if (typeof pw === "number") pairs = [[pw, pw]];
-  else if (Array.isArray(pw) && pw.length === 2 && typeof pw[0] === "number") pairs = [pw as readonly number[]];
-  else if (Array.isArray(pw) && pw.length === 1 && typeof pw[0] === "number") pairs = [[pw[0], pw[0]]];
-  else pairs = pw as readonly (readonly number[])[];
-  if (!Array.isArray(pairs) || !pairs.every((p) => Array.isArray(p) && (p.length === 2 || p.length === 1) && p.every((w) => Number.isInteger(w) && w >= 0))) {
-    throw new ValueError(`pad: padWidth must be a non-negative integer, a [before, after] pair or one pair per axis, got ${jsonOf(pw)}`);
-  }
-  pairs = pairs.map((p) => [p[0]!, p[p.length - 1]!]);
-  if (pairs.length === 1) pairs = Array.from({ length: rank }, () => pairs[0]!);
-  if (pairs.length !== rank) throw new ShapeError(`pad: padWidth gives ${pairs.length} [before, after] pairs for an array of rank ${rank}`);
-  return pairs.map((p) => [p[0]!, p[1]!] as const);
+/**
+ * Per-axis [before, after] values from a number, a pair, `[n]`, or one pair (or `[n]`) per axis;
+ * `counts`: each a non-negative integer (pad widths, stat lengths).
+ */
+function perAxis(key: string, v: unknown, rank: number, counts = false): (readonly [number, number])[] {
+  const ok = (w: unknown) => (counts ? Number.isInteger(w) && (w as number) >= 0 : typeof w === "number");
+  const pair = (p: unknown): p is readonly number[] => Array.isArray(p) && (p.length === 2 || p.length === 1) && p.every(ok);
+  const pairs = ok(v) ? [[v as number]] : pair(v) ? [v] : Array.isArray(v) && v.every(pair) ? (v as readonly (readonly number[])[]) : null;
+  if (pairs === null) throw new ValueError(`pad: ${key} must be ${counts ? "a non-negative integer" : "a number"}, a [before, after] pair or one pair per axis, got ${jsonOf(v)}`);
+  const out = pairs.map((p) => [p[0]!, p[p.length - 1]!] as const);
+  if (out.length === 1) return Array.from({ length: rank }, () => out[0]!);
+  if (out.length !== rank) throw new ShapeError(`pad: ${key} gives ${out.length} [before, after] pairs for an array of rank ${rank}`);
+  return out;
 }

@@ -7,10 +7,7 @@ import { ValueError, describeValue } from "../errors.js";
 import { type ArrayLike, type Tensor } from "../tensor.js";
 import { where as choose } from "./elementwise.js";
 import { type NonzeroOptions, nonzero } from "./numpy-more.js";
-import { noExtraArgs } from "./positional.js";
-
-const isOptions = (v: unknown): v is NonzeroOptions =>
-  typeof v === "object" && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v) && Object.getPrototypeOf(v) === Object.prototype;
+import { isPlainObject, noExtraArgs } from "./positional.js";
 
 /**
  * Chooses from `x` where `cond` is true, else from `y`, with broadcasting. With `cond` alone it
@@ -22,7 +19,7 @@ const isOptions = (v: unknown): v is NonzeroOptions =>
 export function where(cond: ArrayLike, options?: NonzeroOptions): Tensor[];
 export function where(cond: ArrayLike, x: ArrayLike, y: ArrayLike): Tensor;
 export function where(cond: ArrayLike, x?: ArrayLike | NonzeroOptions, y?: ArrayLike, ...extra: undefined[]): Tensor | Tensor[] {
-  if (y === undefined && (x === undefined || isOptions(x))) return nonzero(cond, x as NonzeroOptions | undefined);
+  if (y === undefined && (x === undefined || isPlainObject(x))) return nonzero(cond, x as NonzeroOptions | undefined);
   if (x === undefined || y === undefined) {
     throw new ValueError(`where: give both x and y or neither (JAX), got ${x === undefined ? "y" : "x"} = ${describeValue(x ?? y)} alone`);
   }
