@@ -48,9 +48,9 @@ describe("advanced indexing with several integer arrays", () => {
     expect(seq([n, n]).get(diag, diag).toArraySync()).to.deep.equal([0, 5, 10, 15]);
   });
 
-  it("takeAlongAxis without an axis names the missing value once (was 'got undefined undefined')", () => {
-    // JAX's take_along_axis(arr, indices, axis) has no default axis
-    expect(() => np.takeAlongAxis(seq([2, 2]), i32([[0], [1]]), undefined as never)).to.throw(/axis must be an integer, got undefined$/);
+  it("takeAlongAxis without an axis takes along the last (NumPy >= 2.3's default; JAX's axis is required)", () => {
+    expect(np.takeAlongAxis(seq([2, 2]), i32([[0], [1]]), undefined).toArraySync()).to.deep.equal([[0], [3]]);
+    expect(() => np.takeAlongAxis(seq([2, 2]), i32([[0], [1]]), "1" as never)).to.throw(/axis must be an integer, got string 1$/);
   });
 
   it("composes with grad, jit and vmap", () => {

@@ -179,6 +179,10 @@ describe("np indexing", () => {
       expect(vals(np.takeAlongAxis(a(), i32([[5], [-1]]), 1))).to.deep.equal([[20], [50]]);
       expect(np.takeAlongAxis(seq([2, 0]), np.reshape(i32([]), [2, 0]), 1).shape).to.deep.equal([2, 0]);
       expect(np.takeAlongAxis(seq([0, 3]), [[1]], 1).shape).to.deep.equal([0, 1]);
+      // The last axis by default (NumPy >= 2.3); null takes from the flattened array.
+      expect(vals(np.takeAlongAxis(a(), [[2], [0]]))).to.deep.equal([[20], [60]]);
+      expect(vals(np.takeAlongAxis(a(), [5, 0, 3], null))).to.deep.equal([50, 10, 60]);
+      expect(() => np.takeAlongAxis(a(), [[5, 0]], null)).to.throw(ShapeError, /rank of the array, shape \[6\]/);
     });
     it("takeAlongAxis rejects bad input", () => {
       const a = seq([2, 3]);

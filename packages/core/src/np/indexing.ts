@@ -293,14 +293,19 @@ export function take(x: ArrayLike, indices: ArrayLike, ...args: Positional<"take
 }
 
 /**
- * `np.take_along_axis`: `out[..., j, ...] = x[..., indices[..., j, ...], ...]` along `axis`;
+ * `np.take_along_axis`: `out[..., j, ...] = x[..., indices[..., j, ...], ...]` along `axis`
+ * (the last by default, as NumPy ≥ 2.3; `null` takes from the flattened array with 1-D indices);
  * `indices` has `x`'s rank and broadcasts with it on the other axes. Tensor indices are
  * wrapped when negative and clamped to the axis.
  * @example np.takeAlongAxis(np.array([[10, 30, 20]]), [[0, 2, 1]], 1) // [[10, 20, 30]]
  */
-export function takeAlongAxis(x: ArrayLike, indices: ArrayLike, axis: number): Tensor {
+export function takeAlongAxis(x: ArrayLike, indices: ArrayLike, axis: number | null = -1): Tensor {
   const op = "takeAlongAxis";
-  const t = asTensor(x, op);
+  let t = asTensor(x, op);
+  if (axis === null) {
+    t = reshapeRaw(t, [t.size]);
+    axis = 0;
+  }
   const ax = normAxis(op, axis, t.ndim);
   const n = t.shape[ax]!;
   let idx = indexTensor(op, indices, ax, n);
