@@ -14,7 +14,7 @@ describe("prng keys under vmap and jit", () => {
     const keys = vmap(prng.key)(np.arange(5));
     expect(keys.shape).to.deep.equal([5, 2]);
     expect(u32(keys)).to.deep.equal([0, 1, 2, 3, 4].flatMap((i) => u32(prng.key(i))));
-    // Negative int32 seeds sign-extend into the high word, as the number form does.
+    // Negative int32 seeds: high word 0, low word the seed's bits (JAX's 32-bit seeds), as the number form.
     expect(u32(vmap(prng.key)(np.array([-1, 7], { dtype: "int32" })))).to.deep.equal([...u32(prng.key(-1)), ...u32(prng.key(7))]);
     expect(u32(vmap(prng.key)(np.arange(5, undefined, undefined, { dtype: "int32" })))).to.deep.equal(u32(keys));
   });
@@ -22,6 +22,15 @@ describe("prng keys under vmap and jit", () => {
   it("jit(prng.key) of a traced seed equals the eager key", () => {
     const f = jit((s: Tensor) => prng.normal(prng.key(s), [3]));
     expect(vals(f(np.array(42, { dtype: "int32" })))).to.deep.equal(vals(prng.normal(prng.key(42), [3])));
+  });
+
+  it("prng.foldIn under jit and vmap folds a traced step index as the eager calls do", () => {
+    const key = prng.key(5);
+    const f = jit((k: Tensor, step: Tensor) => prng.normal(prng.foldIn(k, step), [2]));
+    for (const step of [0, 3, 1000]) expect(vals(f(key, np.array(step, { dtype: "int32" })))).to.deep.equal(vals(prng.normal(prng.foldIn(key, step), [2])));
+    const folded = vmap((s: Tensor) => prng.foldIn(key, s))(np.arange(4, undefined, undefined, { dtype: "int32" }));
+    // fold_in(key, i) is row i of split(key, n) (JAX's partitionable Threefry).
+    expect(u32(folded)).to.deep.equal(u32(prng.split(key, 4)));
   });
 
   it("vmap over split keys draws what a loop over the keys draws", () => {

@@ -157,6 +157,8 @@ describe("cpu/webgpu parity: seed scenarios and jitted training", function () {
   it("training actually trains on webgpu: the MLP's loss falls", async () => {
     setBackend("webgpu");
     const losses = await SCENARIOS["a jitted training step (grad + Adam update + dropout) on an MLP, 60 steps"]!();
-    expect(losses[59]![0]!).to.be.lessThan(losses[0]![0]! / 3);
+    // The evaluation loss (no dropout; the last training loss carries dropout's noise): seeds 1-5 on
+    // cpu fall 5-50x in these 60 steps.
+    expect(losses[60]![0]!).to.be.lessThan(losses[0]![0]! / 3);
   });
 });

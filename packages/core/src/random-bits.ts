@@ -3,8 +3,10 @@
  * same seed gives the same bits on every backend, because the generator is made of graph ops (int32
  * add, xor, shifts) like any other computation — which is also why keys work under `vmap` and `jit`.
  *
- * Key derivation follows JAX's original (non-"partitionable") Threefry scheme: `split(key, n)` hashes
- * the counters 0..2n-1, `randomBits(key, shape)` hashes 0..size-1.
+ * Key derivation follows JAX's current default, the "partitionable" Threefry scheme (JAX >= 0.5,
+ * `jax_threefry_partitionable=True`): element i of a draw hashes the 64-bit counter i (high word 0,
+ * low word i); `split(key, n)[i]` is the hash's two words, `bits(key, shape)` their xor, and
+ * `foldIn(key, d)` the two words of counter d (so `foldIn(key, i)` equals `split(key, n)[i]`).
  */
 import { type DType, isFloat } from "./dtype.js";
 import { DTypeError, ValueError, describeValue } from "./errors.js";
@@ -57,18 +59,26 @@ const tensorOps: U32Ops<Tensor> = {
   lit: (v, like) => fullRaw(like.shape, v | 0, "int32"),
 };
 
-/** Threefry of uint32 counters 0..n-1 under `key` (JAX's `threefry_2x32(key, iota(n))`), as int32[n]. */
+/**
+ * The two Threefry words of the 64-bit counters 0..n-1 under `key` (high words 0, low words
+ * iota(n)), each int32[n] holding uint32 bits: JAX's partitionable `threefry_2x32(k1, k2, *iota_2x32_shape)`.
+ */
+function hashIota(key: Tensor, n: number): [Tensor, Tensor] {
+  if (n === 0) return [np.zeros([0], { dtype: "int32" }), np.zeros([0], { dtype: "int32" })];
+  const k = (i: number) => broadcastRaw(reshapeRaw(apply("slice", [key], { start: [i], stop: [i + 1], step: [1] }), []), [n]);
+  const lo = new Tensor(makeNode("iota", [], { axis: 0 }, { shape: [n], dtype: "int32" }));
+  return threefry2x32(tensorOps, k(0), k(1), fullRaw([n], 0, "int32"), lo);
+}
+
+/** `n` random 32-bit words under `key` (int32 holding uint32 bits): the xor of the counters' two words. */
 function hashCounters(key: Tensor, n: number): Tensor {
-  if (n === 0) return np.zeros([0], { dtype: "int32" });
-  const half = Math.ceil(n / 2);
-  const iota = (start: number) => apply("add", [new Tensor(makeNode("iota", [], { axis: 0 }, { shape: [half], dtype: "int32" })), fullRaw([half], start, "int32")], {});
-  const k = (i: number) => broadcastRaw(reshapeRaw(apply("slice", [key], { start: [i], stop: [i + 1], step: [1] }), []), [half]);
-  // Counters 0..n-1, padded with a zero to an even count, split into halves as JAX does.
-  const x0 = iota(0);
-  const x1 = n % 2 === 0 ? iota(half) : np.concatenate([apply("slice", [iota(half)], { start: [0], stop: [half - 1], step: [1] }), np.zeros([1], { dtype: "int32" })]);
-  const [y0, y1] = threefry2x32(tensorOps, k(0), k(1), x0, x1);
-  const out = np.concatenate([y0, y1]);
-  return n % 2 === 0 ? out : apply("slice", [out], { start: [0], stop: [n], step: [1] });
+  const [y0, y1] = hashIota(key, n);
+  return n === 0 ? y0 : apply("xor", [y0, y1], {});
+}
+
+/** The subkey `foldIn(key, i)` = `split(key, n)[i]` of a key held on the host, as two int32 words. */
+export function hostSubkey(k0: number, k1: number, i: number): [number, number] {
+  return threefry2x32(numberOps, k0, k1, 0, i | 0);
 }
 
 export function checkKey(key: unknown, op: string): Tensor {
@@ -121,19 +131,42 @@ export function key(seed: number | Tensor): Tensor {
     // kiln's np.arange(5) is float32, so `vmap(prng.key)(np.arange(5))` hands us float seeds: they
     // are converted to int32 (exact for the integers a float32 holds exactly, |seed| <= 2^24).
     const s = seed.dtype === "int32" ? seed : astypeRaw(seed, "int32");
-    const hi = np.where(np.less(s, 0), -1, 0);
-    return np.stack([astypeRaw(hi, "int32"), s]);
+    return np.stack([fullRaw([], 0, "int32"), s]);
   }
   if (!Number.isSafeInteger(seed)) throw new ValueError(`prng.key: seed must be an integer, got ${describeValue(seed)}`);
-  const hi = Math.floor(seed / 2 ** 32) | 0;
-  return np.array([hi, seed | 0], { dtype: "int32" });
+  return np.array([0, seed | 0], { dtype: "int32" });
 }
 
 /** `n` new keys, shape [n, 2]. */
 export function split(k: Tensor, n = 2): Tensor {
   checkKey(k, "prng.split");
   if (!Number.isInteger(n) || n < 1) throw new ValueError(`prng.split: n must be a positive integer, got ${describeValue(n)}`);
-  return reshapeRaw(hashCounters(k, 2 * n), [n, 2]);
+  const [y0, y1] = hashIota(k, n);
+  return np.stack([y0, y1], { axis: 1 });
+}
+
+/**
+ * A new key from `key` and an integer `data` (e.g. a step or layer index), as `jax.random.fold_in`:
+ * the two Threefry words of the counter `data` (taken as uint32 bits), so keys folded with different
+ * data are independent. `data` may be a scalar int32 Tensor (a loop index under `jit`/`scan`).
+ * @example const k = prng.foldIn(prng.key(0), 3); prng.normal(k, [2])
+ */
+export function foldIn(k: Tensor, data: number | Tensor): Tensor {
+  checkKey(k, "prng.foldIn");
+  let d: Tensor;
+  if (data instanceof Tensor) {
+    if (data.shape.length !== 0 || !(data.dtype === "int32" || data.dtype === "uint32" || data.dtype === "uint8" || data.dtype === "int8" || data.dtype === "int16" || data.dtype === "uint16")) {
+      throw new ValueError(`prng.foldIn: data must be a scalar integer, got ${data.dtype}[${data.shape}]`);
+    }
+    d = data.dtype === "int32" ? data : astypeRaw(data, "int32");
+  } else {
+    if (!Number.isSafeInteger(data)) throw new ValueError(`prng.foldIn: data must be an integer, got ${describeValue(data)}`);
+    d = fullRaw([], data | 0, "int32");
+  }
+  const k0 = reshapeRaw(apply("slice", [k], { start: [0], stop: [1], step: [1] }), []);
+  const k1 = reshapeRaw(apply("slice", [k], { start: [1], stop: [2], step: [1] }), []);
+  const [y0, y1] = threefry2x32(tensorOps, k0, k1, fullRaw([], 0, "int32"), d);
+  return np.stack([y0, y1]);
 }
 
 /** Row `i` of `split(k, n)`: the i-th subkey as an int32[2]. */
@@ -142,7 +175,7 @@ export function subkeys(k: Tensor, n: number): Tensor[] {
   return Array.from({ length: n }, (_, i) => reshapeRaw(apply("slice", [keys], { start: [i, 0], stop: [i + 1, 2], step: [1, 1] }), [2]));
 }
 
-/** Raw 32-bit words (int32 holding uint32 bits). */
+/** Raw 32-bit words (int32 holding uint32 bits; JAX's `random.bits` gives the same bits as uint32). */
 export function bits(k: Tensor, shape: readonly number[] = []): Tensor {
   checkKey(k, "prng.bits");
   const s = normShape(shape, "prng.bits");

@@ -1,25 +1,42 @@
 import { expect } from "chai";
 import { erfApprox } from "./random-continuous.js";
+import { numberOps, threefry2x32 } from "./random-bits.js";
 import { np, prng, random, RandomState, withStateTrace, ValueError, DTypeError, type Tensor } from "./index.js";
 
 const u32 = (t: Tensor): number[] => Array.from(t.dataSync()).map((v) => v >>> 0);
 
 describe("random (Threefry-2x32)", () => {
-  it("matches the Random123 known-answer vectors through prng.bits", () => {
-    // threefry2x32_20 KATs: key (k0, k1), counter (x0, x1). With our counter layout, bits(key, [2])
-    // hashes the pair (0, 1); so test the hash itself on the published vectors via a 2-word key.
-    // Vector: key = (0, 0), ctr = (0, 0) -> (0x6b200159, 0x99ba4efe): bits([0,0], [1]) hashes (0, pad 0).
-    expect(u32(prng.bits(np.array([0, 0], { dtype: "int32" }), [1]))).to.deep.equal([0x6b200159]);
+  it("matches the Random123 known-answer vectors through prng.split", () => {
+    // threefry2x32_20 KATs: key (k0, k1), counter (x0, x1). split(key, n)[i] is the hash of the
+    // 64-bit counter i (high word 0), so split of the key (0, 0) shows the vector for counter (0, 0).
+    expect(u32(prng.split(np.array([0, 0], { dtype: "int32" }), 1))).to.deep.equal([0x6b200159, 0x99ba4efe]);
+    // key = ctr = (0xffffffff, 0xffffffff) -> (0x1cb996fc, 0xbb002be7), on the host words.
+    expect(threefry2x32(numberOps, -1, -1, -1, -1).map((v) => v >>> 0)).to.deep.equal([0x1cb996fc, 0xbb002be7]);
   });
 
-  it("prng.key and split give JAX's classic threefry keys", () => {
-    const key = prng.key(0);
-    expect(u32(key)).to.deep.equal([0, 0]);
+  it("prng.key, split, bits and foldIn give JAX's keys and bits (its default partitionable Threefry, JAX >= 0.5)", () => {
+    expect(u32(prng.key(0))).to.deep.equal([0, 0]);
     expect(u32(prng.key(42))).to.deep.equal([0, 42]);
-    const keys = prng.split(key);
-    expect(keys.shape).to.deep.equal([2, 2]);
-    // jax.random.split(jax.random.PRNGKey(0)) with jax_threefry_partitionable=False
-    expect(u32(keys)).to.deep.equal([4146024105, 967050713, 2718843009, 1272950319]);
+    // JAX's default 32-bit seeds: the high word is 0, the low word the seed's low 32 bits.
+    expect(u32(prng.key(-1))).to.deep.equal([0, 4294967295]);
+    expect(u32(prng.key(2 ** 32 + 5))).to.deep.equal([0, 5]);
+    // jax.random.split(jax.random.key(1), 3), jax.random.bits(jax.random.key(0)) and
+    // jax.random.bits(jax.random.key(10), (4,)): the values jax-js's suite checks against JAX.
+    const keys = prng.split(prng.key(1), 3);
+    expect(keys.shape).to.deep.equal([3, 2]);
+    expect(u32(keys)).to.deep.equal([507451445, 1853169794, 1948878966, 4237131848, 2441914641, 3819641963]);
+    expect(u32(prng.bits(prng.key(0)))).to.deep.equal([4070199207]);
+    expect(u32(prng.bits(prng.key(10), [4]))).to.deep.equal([169096361, 1572511259, 2689743692, 2228103506]);
+    // jax.random.normal(jax.random.key(0), (3,)) = [1.6226422, 2.0252647, -0.43359444]
+    const z = Array.from(prng.normal(prng.key(0), [3]).dataSync());
+    [1.6226422, 2.0252647, -0.43359444].forEach((want, i) => expect(z[i]).to.be.closeTo(want, 1e-6));
+    // fold_in(key, i) is row i of split(key, n), from a number or an int32 Tensor (test/random-jax.test.ts: under jit).
+    expect(u32(prng.foldIn(prng.key(1), 2))).to.deep.equal([2441914641, 3819641963]);
+    expect(u32(prng.foldIn(prng.key(1), np.array(2, { dtype: "int32" })))).to.deep.equal([2441914641, 3819641963]);
+    expect(u32(prng.foldIn(prng.key(0), -1))).to.deep.equal(u32(prng.foldIn(prng.key(0), 2 ** 32 - 1)));
+    expect(() => prng.foldIn(prng.key(0), 1.5)).to.throw(ValueError, /data must be an integer, got number 1\.5/);
+    expect(() => prng.foldIn(prng.key(0), np.array([1, 2], { dtype: "int32" }))).to.throw(ValueError, /scalar integer, got int32\[2\]/);
+    expect(() => prng.foldIn(np.array([1, 2, 3], { dtype: "int32" }), 1)).to.throw(ValueError, /expected a PRNG key/);
   });
 
   it("uniform samples lie in [minval, maxval) with the right moments", () => {

@@ -16,7 +16,7 @@ import { apply, checkOptionKeys, noExtraArgs, reshapeRaw, type SignatureName } f
 import * as np from "./np/index.js";
 import { broadcastShapes } from "./shape.js";
 import * as bitsMod from "./random-bits.js";
-import { normShape, numberOps, threefry2x32 } from "./random-bits.js";
+import { hostSubkey, normShape } from "./random-bits.js";
 import * as cont from "./random-continuous.js";
 import * as gam from "./random-gamma.js";
 import * as disc from "./random-discrete.js";
@@ -27,8 +27,8 @@ export type { DrawOptions, DistributionParam } from "./random-params.js";
 /** The functional key API (JAX's `jax.random`, names camelCased). */
 export const prng = {
   /**
-   * A key from an integer seed: `[seed >> 32, seed & 0xffffffff]` as JAX's threefry_seed. The seed
-   * may be a scalar int32 Tensor, so keys can be made under `vmap`/`jit`.
+   * A key from an integer seed: `[0, seed & 0xffffffff]`, as JAX's default (32-bit) `random.key`. The
+   * seed may be a scalar int32 Tensor, so keys can be made under `vmap`/`jit`.
    * @example const key = prng.key(0); const keys = vmap(prng.key)(np.arange(5)); // [5, 2]
    */
   key: bitsMod.key,
@@ -37,6 +37,12 @@ export const prng = {
    * @example const keys = prng.split(prng.key(0), 3); const k0 = keys.get(0);
    */
   split: bitsMod.split,
+  /**
+   * A key folded with an integer (a step, a layer index), as `jax.random.fold_in`; equal to
+   * `split(key, n)[data]` for `0 <= data < n`. `data` may be a scalar int32 Tensor (under `jit`, `scan`).
+   * @example const stepKey = prng.foldIn(prng.key(0), step);
+   */
+  foldIn: bitsMod.foldIn,
   /**
    * Raw 32-bit words (int32 holding uint32 bits).
    * @example prng.bits(prng.key(0), [4])
@@ -131,13 +137,9 @@ export class RandomState extends LongTermState<Tensor> {
     if (!isTracingStates() && key.node.prim === "data" && (key.node.params as unknown as { ref: { host: unknown } }).ref.host !== null) {
       // Eager: split on the host, so the key never becomes a growing chain of pending graph nodes.
       const [k0, k1] = Array.from(key.dataSync());
-      const word = (i: number): number => {
-        const half = 2; // split(key, 2) hashes counters 0..3: x0 = [0, 1], x1 = [2, 3]
-        return threefry2x32(numberOps, k0!, k1!, i % half, (i % half) + half)[i < half ? 0 : 1];
-      };
-      const words = [0, 1, 2, 3].map(word);
-      this.value = np.array([words[0]!, words[1]!], { dtype: "int32" });
-      return np.array([words[2]!, words[3]!], { dtype: "int32" });
+      // split(key, 2): row i hashes the counter i.
+      this.value = np.array(hostSubkey(k0!, k1!, 0), { dtype: "int32" });
+      return np.array(hostSubkey(k0!, k1!, 1), { dtype: "int32" });
     }
     const keys = prng.split(key, 2);
     this.value = reshapeRaw(apply("slice", [keys], { start: [0, 0], stop: [1, 2], step: [1, 1] }), [2]);
