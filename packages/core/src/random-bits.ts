@@ -8,7 +8,7 @@
  * low word i); `split(key, n)[i]` is the hash's two words, `bits(key, shape)` their xor, and
  * `foldIn(key, d)` the two words of counter d (so `foldIn(key, i)` equals `split(key, n)[i]`).
  */
-import { type DType, isFloat } from "./dtype.js";
+import { type DType, isFloat, isInt } from "./dtype.js";
 import { DTypeError, ValueError, describeValue } from "./errors.js";
 import { makeNode } from "./ir/node.js";
 import { Tensor } from "./tensor.js";
@@ -155,7 +155,7 @@ export function foldIn(k: Tensor, data: number | Tensor): Tensor {
   checkKey(k, "prng.foldIn");
   let d: Tensor;
   if (data instanceof Tensor) {
-    if (data.shape.length !== 0 || !(data.dtype === "int32" || data.dtype === "uint32" || data.dtype === "uint8" || data.dtype === "int8" || data.dtype === "int16" || data.dtype === "uint16")) {
+    if (data.shape.length !== 0 || !isInt(data.dtype)) {
       throw new ValueError(`prng.foldIn: data must be a scalar integer, got ${data.dtype}[${data.shape}]`);
     }
     d = data.dtype === "int32" ? data : astypeRaw(data, "int32");
