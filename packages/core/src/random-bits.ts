@@ -65,7 +65,8 @@ const tensorOps: U32Ops<Tensor> = {
  */
 function hashIota(key: Tensor, n: number): [Tensor, Tensor] {
   if (n === 0) return [np.zeros([0], { dtype: "int32" }), np.zeros([0], { dtype: "int32" })];
-  const k = (i: number) => broadcastRaw(reshapeRaw(apply("slice", [key], { start: [i], stop: [i + 1], step: [1] }), []), [n]);
+  const w = keyWords(key);
+  const k = (i: number) => broadcastRaw(reshapeRaw(apply("slice", [w], { start: [i], stop: [i + 1], step: [1] }), []), [n]);
   const lo = new Tensor(makeNode("iota", [], { axis: 0 }, { shape: [n], dtype: "int32" }));
   return threefry2x32(tensorOps, k(0), k(1), fullRaw([n], 0, "int32"), lo);
 }
@@ -81,11 +82,26 @@ export function hostSubkey(k0: number, k1: number, i: number): [number, number] 
   return threefry2x32(numberOps, k0, k1, 0, i | 0);
 }
 
+/**
+ * Keys are int32[2] holding the two uint32 words of JAX's raw keys (int32 kernels run everywhere:
+ * WebAssembly, GPU.js hosts, WGSL); a uint32[2] key (JAX's dtype, e.g. words copied from JAX) is
+ * accepted too and viewed as int32.
+ */
 export function checkKey(key: unknown, op: string): Tensor {
-  if (!(key instanceof Tensor) || key.dtype !== "int32" || key.shape.length !== 1 || key.shape[0] !== 2) {
-    throw new ValueError(`${op}: expected a PRNG key (int32[2] from prng.key or prng.split), got ${key instanceof Tensor ? `${key.dtype}[${key.shape}]` : typeof key}`);
+  if (!(key instanceof Tensor) || (key.dtype !== "uint32" && key.dtype !== "int32") || key.shape.length !== 1 || key.shape[0] !== 2) {
+    throw new ValueError(`${op}: expected a PRNG key (int32[2] from prng.key or prng.split, or uint32[2]), got ${key instanceof Tensor ? `${key.dtype}[${key.shape}]` : typeof key}`);
   }
   return key;
+}
+
+/** A key's two words as int32 (a bitcast of a uint32 key). */
+function keyWords(key: Tensor): Tensor {
+  return key.dtype === "int32" ? key : apply("bitcast", [key], { dtype: "int32" });
+}
+
+/** int32 words as the uint32 values JAX gives (a bitcast: the same bits). */
+function asUint32(words: Tensor): Tensor {
+  return apply("bitcast", [words], { dtype: "uint32" });
 }
 
 export function normShape(size: number | readonly number[] | undefined, op: string): number[] {
@@ -122,8 +138,8 @@ export function erfinv(x: Tensor): Tensor {
 /**
  * A key from an integer seed: `[seed >> 32, seed & 0xffffffff]` as JAX's threefry_seed (a 64-bit
  * seed). A scalar int32 Tensor seed (e.g. vmap's per-example value) is built with graph ops, so
- * `vmap(prng.key)(np.arange(5))` and `jit` of a function of the seed work; its high word is the sign
- * extension, matching the number form for every int32 value. A float Tensor seed is converted to int32.
+ * `vmap(prng.key)(np.arange(5))` and `jit` of a function of the seed work. The key is
+ * `[0, seed & 0xffffffff]` (JAX's 32-bit seeds) in int32 words. A float Tensor seed is converted to int32.
  */
 export function key(seed: number | Tensor): Tensor {
   if (seed instanceof Tensor) {
@@ -163,8 +179,9 @@ export function foldIn(k: Tensor, data: number | Tensor): Tensor {
     if (!Number.isSafeInteger(data)) throw new ValueError(`prng.foldIn: data must be an integer, got ${describeValue(data)}`);
     d = fullRaw([], data | 0, "int32");
   }
-  const k0 = reshapeRaw(apply("slice", [k], { start: [0], stop: [1], step: [1] }), []);
-  const k1 = reshapeRaw(apply("slice", [k], { start: [1], stop: [2], step: [1] }), []);
+  const w = keyWords(k);
+  const k0 = reshapeRaw(apply("slice", [w], { start: [0], stop: [1], step: [1] }), []);
+  const k1 = reshapeRaw(apply("slice", [w], { start: [1], stop: [2], step: [1] }), []);
   const [y0, y1] = threefry2x32(tensorOps, k0, k1, fullRaw([], 0, "int32"), d);
   return np.stack([y0, y1]);
 }
@@ -175,11 +192,16 @@ export function subkeys(k: Tensor, n: number): Tensor[] {
   return Array.from({ length: n }, (_, i) => reshapeRaw(apply("slice", [keys], { start: [i, 0], stop: [i + 1, 2], step: [1, 1] }), [2]));
 }
 
-/** Raw 32-bit words (int32 holding uint32 bits; JAX's `random.bits` gives the same bits as uint32). */
-export function bits(k: Tensor, shape: readonly number[] = []): Tensor {
-  checkKey(k, "prng.bits");
-  const s = normShape(shape, "prng.bits");
+/** Raw 32-bit words as int32 (the samplers' integer arithmetic); `prng.bits` gives them as uint32. */
+export function bitWords(k: Tensor, shape: readonly number[] = [], op = "prng.bits"): Tensor {
+  checkKey(k, op);
+  const s = normShape(shape, op);
   return reshapeRaw(hashCounters(k, sizeOf(s)), s);
+}
+
+/** Raw 32-bit words, uint32 as JAX's `random.bits`. */
+export function bits(k: Tensor, shape: readonly number[] = []): Tensor {
+  return asUint32(bitWords(k, shape));
 }
 
 /** Uniform samples in [minval, maxval). */

@@ -13,7 +13,7 @@ import { apply, asTensor, astypeRaw, broadcastRaw, fullRaw, reshapeRaw } from ".
 import * as np from "./np/index.js";
 import { type Positional, positionalOptions } from "./np/positional.js";
 import { checkShape, normAxis, sizeOf } from "./shape.js";
-import { bits, checkKey, normShape, subkeys, uniform } from "./random-bits.js";
+import { bitWords as bits, checkKey, normShape, subkeys, uniform } from "./random-bits.js";
 import { checkParam, nonNegative, openUnit, prepareDraw, probability, type DistributionParam } from "./random-params.js";
 import { gumbel } from "./random-continuous.js";
 import { topK } from "./lax/sort.js";

@@ -24,6 +24,14 @@ describe("random (Threefry-2x32)", () => {
     // jax.random.bits(jax.random.key(10), (4,)): the values jax-js's suite checks against JAX.
     const keys = prng.split(prng.key(1), 3);
     expect(keys.shape).to.deep.equal([3, 2]);
+    // Keys are int32 words; bits are uint32 as JAX's random.bits; a uint32 key (JAX's dtype) of the
+    // same words draws the same values.
+    expect([prng.key(0).dtype, keys.dtype, prng.bits(prng.key(0)).dtype, prng.foldIn(prng.key(0), 1).dtype]).to.deep.equal(["int32", "int32", "uint32", "int32"]);
+    const asUint32 = np.array([0, 1], { dtype: "uint32" });
+    expect(u32(prng.split(asUint32, 3))).to.deep.equal(u32(keys));
+    expect(u32(prng.foldIn(asUint32, 2))).to.deep.equal(u32(prng.foldIn(prng.key(1), 2)));
+    expect(Array.from(prng.normal(asUint32, [4]).dataSync())).to.deep.equal(Array.from(prng.normal(prng.key(1), [4]).dataSync()));
+    expect(() => prng.normal(np.array([0, 1]), [2])).to.throw(ValueError, /expected a PRNG key \(int32\[2\] from prng.key or prng.split, or uint32\[2\]\), got float32\[2\]/);
     expect(u32(keys)).to.deep.equal([507451445, 1853169794, 1948878966, 4237131848, 2441914641, 3819641963]);
     expect(u32(prng.bits(prng.key(0)))).to.deep.equal([4070199207]);
     expect(u32(prng.bits(prng.key(10), [4]))).to.deep.equal([169096361, 1572511259, 2689743692, 2228103506]);

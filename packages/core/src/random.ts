@@ -44,7 +44,7 @@ export const prng = {
    */
   foldIn: bitsMod.foldIn,
   /**
-   * Raw 32-bit words (int32 holding uint32 bits).
+   * Raw 32-bit words, uint32 (JAX's `random.bits`).
    * @example prng.bits(prng.key(0), [4])
    */
   bits: bitsMod.bits,
@@ -138,8 +138,9 @@ export class RandomState extends LongTermState<Tensor> {
       // Eager: split on the host, so the key never becomes a growing chain of pending graph nodes.
       const [k0, k1] = Array.from(key.dataSync());
       // split(key, 2): row i hashes the counter i.
-      this.value = np.array(hostSubkey(k0!, k1!, 0), { dtype: "int32" });
-      return np.array(hostSubkey(k0!, k1!, 1), { dtype: "int32" });
+      const subkey = (i: number) => np.array(hostSubkey(k0!, k1!, i), { dtype: "int32" });
+      this.value = subkey(0);
+      return subkey(1);
     }
     const keys = prng.split(key, 2);
     this.value = reshapeRaw(apply("slice", [keys], { start: [0, 0], stop: [1, 2], step: [1, 1] }), [2]);
