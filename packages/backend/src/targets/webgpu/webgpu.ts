@@ -184,6 +184,24 @@ function buildGpuPlan(ctx: GpuContext, outputs: readonly Node[], isBuffer: (n: N
   return { gp: { plan, runs, async, generation: ctx.generation, pinned }, inputs };
 }
 
+/**
+ * Returns a pinned plan's own buffers to the pool (its jit signature was evicted); a later
+ * recording of the plan acquires them again. Safe as any release: commands of the batch run in
+ * order, and an asynchronous plan still encoding holds the pool (`BufferPool.hold`).
+ */
+function releasePinned(pool: BufferPool, gp: GpuPlan): void {
+  const p = gp.pinned;
+  if (!p) return;
+  for (const b of p.slots) if (b) pool.release(b);
+  p.slots.length = 0;
+  for (const run of p.scratch) {
+    for (const b of run) if (b) pool.release(b);
+    run.length = 0;
+  }
+  for (const b of p.staged.values()) pool.release(b);
+  p.staged.clear();
+}
+
 /** Device plans of control-flow sub-graphs, built once per graph per device (null: not on the device). */
 const subPlans = new WeakMap<Graph, BodyPlan | null>();
 
@@ -839,6 +857,10 @@ function compileWebgpu(hostRunner: Host, graph: Graph, opts: CompileOptions = {}
       }
       counters.donations += taken.length;
       return outs;
+    },
+    release() {
+      const now = currentGpu();
+      if (now && gp.generation === now.generation) releasePinned(poolOf(now), gp);
     },
     kernels: gp.runs.map((r) => ({
       name: r.step.name,
