@@ -24,7 +24,7 @@ import { type Host } from "../../host/run.js";
 import { type GpuContext, currentGpu, requireGpu } from "./webgpu-device.js";
 import {
   DeviceData, type BufferPool, beginRecording, bindingLimitError, boundBuffer, deviceBytes, deviceFailure, doneReadingDeviceData, freeDeviceData,
-  poolOf, readBehind, readCopy, readDeviceData, readback, scopedErrors, upload,
+  poolOf, readBehind, readCopy, readDeviceData, readOutputBehind, readback, scopedErrors, upload,
 } from "./webgpu-memory.js";
 import { queueStats, recordCopy, recordPass, recordPlan } from "./webgpu-queue.js";
 import { webgpuObserver } from "./webgpu-observe.js";
@@ -833,6 +833,13 @@ function compileWebgpu(hostRunner: Host, graph: Graph, opts: CompileOptions = {}
   const feeds = inputs.map((n) => position.get(n) ?? leafBuffer(n, () => undefined));
   const donations = planDonations(gp.plan, feeds, opts.donate ?? []);
   const constants = feeds.filter((f): f is DataBuffer => typeof f !== "number");
+  /** Small results returned to the caller are read behind (`readOutputBehind`); State writes stay where the next call reads them. */
+  const readReturnedBehind = (ctx: GpuContext, outs: DataBuffer[]): DataBuffer[] => {
+    outs.forEach((b, k) => {
+      if (!opts.resident?.[k] && b.device instanceof DeviceData) readOutputBehind(ctx, b, b.device);
+    });
+    return outs;
+  };
   return {
     run(bufs) {
       const now = requireGpu("jit");
@@ -841,7 +848,7 @@ function compileWebgpu(hostRunner: Host, graph: Graph, opts: CompileOptions = {}
       const ins = feeds.map((f) => (typeof f === "number" ? bufs[f]! : f));
       // A small plan whose inputs are all on the host costs less there than a device round trip (webgpu-small-plans.ts).
       if (runsOnHost(gp.plan, now.adapter.software, ins)) return runPlanOnHost(hostRunner, gp.plan, ins);
-      if (!donations.length || gp.async || ins.some(isPending)) return runGpuPlan(hostRunner, now, gp, ins, "jit");
+      if (!donations.length || gp.async || ins.some(isPending)) return readReturnedBehind(now, runGpuPlan(hostRunner, now, gp, ins, "jit"));
       const donated = new Map<number, GPUBuffer>();
       const taken: DataBuffer[] = [];
       for (const { out, input } of donations) {
@@ -856,7 +863,7 @@ function compileWebgpu(hostRunner: Host, graph: Graph, opts: CompileOptions = {}
         buf.release();
       }
       counters.donations += taken.length;
-      return outs;
+      return readReturnedBehind(now, outs);
     },
     release() {
       const now = currentGpu();
@@ -923,7 +930,7 @@ async function readWebgpu(buf: DataBuffer): Promise<TypedArray> {
   if (!dd.gpu) throw new DisposedError(`data: a tensor of ${buf.dtype}[${buf.size}] was read after dispose()`);
   let host: TypedArray;
   try {
-    host = await readback(ctx, dd.gpu, dd.dtype, dd.size);
+    host = await readback(ctx, dd.gpu, dd.dtype, dd.size, dd.behind ?? undefined);
   } catch (e) {
     throw deviceFailure(ctx, "data", e);
   }
