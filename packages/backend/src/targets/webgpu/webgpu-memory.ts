@@ -297,7 +297,7 @@ export async function readback(ctx: GpuContext, gpu: GPUBuffer, dtype: DType, si
  * await readBehind(ctx, buf, dd); buf.hasHost // true
  */
 export async function readBehind(ctx: GpuContext, buf: DataBuffer, dd: DeviceData): Promise<void> {
-  const host = await readDevice(ctx, dd.gpu!, dd.dtype, dd.size);
+  const host = await (dd.behind ?? readDevice(ctx, dd.gpu!, dd.dtype, dd.size));
   await compileChecks(ctx);
   if (ctx.lost || ctx.error || ctx.compileError) throw new Error("webgpu: not read behind (the device reported an error, left for the value's reads)");
   buf.adoptHost(host);

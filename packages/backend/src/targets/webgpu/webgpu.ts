@@ -807,7 +807,11 @@ function executeWebgpu(hostRunner: Host, outputs: readonly Node[], known: (n: No
   let results: DataBuffer[] | null = null;
   try {
     const { gp, inputs } = planFor(ctx, outs, isBuffer);
-    return (results = runGpuPlan(hostRunner, ctx, gp, inputs.map((n) => leafBuffer(n, known)), "webgpu"));
+    results = runGpuPlan(hostRunner, ctx, gp, inputs.map((n) => leafBuffer(n, known)), "webgpu");
+    // Small results are read behind (`readOutputBehind`): a jit argument computed eagerly
+    // (`f(np.full([4], 0.5))`), then dropped, otherwise held its buffer until a full collection.
+    for (const b of results) if (b.device instanceof DeviceData) readOutputBehind(ctx, b, b.device);
+    return results;
   } finally {
     // The parameters live for this run only. Recorded work that reads them runs before any later
     // reuse of their device buffer (one batch, command order); an asynchronous plan (host
