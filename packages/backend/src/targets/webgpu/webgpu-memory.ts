@@ -12,7 +12,7 @@
 import { BackendUnavailableError, type DType, DisposedError, type DataBuffer, KernelCompileError, type TypedArray, hostValues, isBits16 } from "@kiln/core";
 import { type GpuConstants, type GpuContext, currentGpu, lostDeviceError } from "./webgpu-device.js";
 import { checkAcquire, checkRelease, trackDeviceData } from "./webgpu-pool-check.js";
-import { destroyAfterSubmit, readDevice, write } from "./webgpu-queue.js";
+import { destroyAfterSubmit, queueStats, readDevice, write } from "./webgpu-queue.js";
 
 /** The webgpu backend's handle on a DataBuffer (`DataBuffer.device`). */
 export class DeviceData {
@@ -277,6 +277,8 @@ export function upload(ctx: GpuContext, host: TypedArray, dtype: DType): GPUBuff
  */
 export async function readback(ctx: GpuContext, gpu: GPUBuffer, dtype: DType, size: number, started?: Promise<TypedArray>): Promise<TypedArray> {
   let out: TypedArray;
+  // Taking a read behind counts it as this read (it rode the submission that computed the value).
+  if (started) (queueStats.reads++, queueStats.batchedReads++);
   try {
     out = await (started ?? readDevice(ctx, gpu, dtype, size));
   } catch (e) {
@@ -297,6 +299,7 @@ export async function readback(ctx: GpuContext, gpu: GPUBuffer, dtype: DType, si
  * await readBehind(ctx, buf, dd); buf.hasHost // true
  */
 export async function readBehind(ctx: GpuContext, buf: DataBuffer, dd: DeviceData): Promise<void> {
+  if (dd.behind) (queueStats.reads++, queueStats.batchedReads++);
   const host = await (dd.behind ?? readDevice(ctx, dd.gpu!, dd.dtype, dd.size));
   await compileChecks(ctx);
   if (ctx.lost || ctx.error || ctx.compileError) throw new Error("webgpu: not read behind (the device reported an error, left for the value's reads)");
@@ -320,7 +323,7 @@ export const OUTPUT_BEHIND_MAX_BYTES = 256;
  */
 export function readOutputBehind(ctx: GpuContext, buf: DataBuffer, dd: DeviceData): void {
   if (!dd.gpu || dd.ready || dd.error || dd.behind || buf.hasHost || buf.isReleased || deviceBytes(dd.size) > OUTPUT_BEHIND_MAX_BYTES) return;
-  const raw = readDevice(ctx, dd.gpu, dd.dtype, dd.size);
+  const raw = readDevice(ctx, dd.gpu, dd.dtype, dd.size, true);
   dd.behind = raw;
   void raw
     .then(async (host) => {

@@ -119,7 +119,8 @@ const counters = { deviceSteps: 0, hostSteps: 0, syncPlans: 0, asyncPlans: 0, do
  * Steps run on the device and on the host so far, plans run synchronously (device only) or as
  * asynchronous jobs, pooled buffers (`buffersCreated`, `buffersReused`; `buffersReclaimed`: taken
  * back from device copies of values that also live on the host, webgpu-memory.ts), device reads
- * (`batchedReads`: those that rode the submission of the work computing them), command-buffer
+ * (`batchedReads`: those that rode the submission of the work computing them; `readsBehind`: small
+ * results copied to the host in the batch computing them, counted among `reads` once read), command-buffer
  * submissions, donated buffers taken, scans run on the device (`deviceLoops`; `loopKernels`: those
  * of them run as one loop kernel), `while`/`cond` calls run on the device (`deviceBranches`) and
  * the predicates they read (`predicateReads`, one per decision: the carry is never read back; a
@@ -136,7 +137,7 @@ const counters = { deviceSteps: 0, hostSteps: 0, syncPlans: 0, asyncPlans: 0, do
  */
 export function webgpuRunStats(): {
   deviceSteps: number; hostSteps: number; syncPlans: number; asyncPlans: number; buffersCreated: number; buffersReused: number; buffersReclaimed: number;
-  reads: number; batchedReads: number; submissions: number; donations: number; deviceLoops: number; loopKernels: number; deviceBranches: number;
+  reads: number; batchedReads: number; readsBehind: number; submissions: number; donations: number; deviceLoops: number; loopKernels: number; deviceBranches: number;
   predicateReads: number; loopFlagReads: number; bindGroupsCreated: number; hostPlans: number; uploadedBytes: number; transferBuffersCreated: number;
 } {
   const ctx = currentGpu();
@@ -144,7 +145,7 @@ export function webgpuRunStats(): {
   return {
     ...counters, hostPlans: hostPlanStats.hostPlans, predicateReads: branchStats.predicateReads, loopFlagReads: branchStats.loopFlagReads,
     buffersCreated: pool?.created ?? 0, buffersReused: pool?.reused ?? 0, buffersReclaimed: pool?.reclaimed ?? 0,
-    reads: queueStats.reads, batchedReads: queueStats.batchedReads, submissions: queueStats.submissions, uploadedBytes: queueStats.uploadedBytes,
+    reads: queueStats.reads, batchedReads: queueStats.batchedReads, readsBehind: queueStats.readsBehind, submissions: queueStats.submissions, uploadedBytes: queueStats.uploadedBytes,
     transferBuffersCreated: queueStats.transferBuffersCreated,
   };
 }
