@@ -3,7 +3,11 @@
  * and the caches, the device buffers the pool created, and the staging and upload buffers, stay the
  * same once warm (a leak on the device shows there first). Each loop drops a value per step that
  * the garbage collector would free only after the loop: the pool takes back the buffers of values
- * read back or uploaded, and replaced State values are read back behind (webgpu-memory.ts).
+ * read back or uploaded, and replaced State values, small eager results, small results of jitted
+ * calls and deep eager intermediates are read back behind (webgpu-memory.ts), so every loop here
+ * creates no device buffer once warm: not even a PRNG loop, whose threefry rounds realize deep
+ * intermediates, nor a jit over more shapes than its cache keeps (an evicted signature returns its
+ * plan's buffers).
  * Each loop starts from an empty pool, so that one loop's leftovers cannot hide another's needs.
  * Reads are awaited (webgpu has no synchronous read), every step for the bodies that read each
  * step: fewer steps than on cpu, each one a device round trip.
@@ -22,17 +26,6 @@ const STEPS: Record<keyof typeof LOOPS, number> = {
 /** Warm-up: 300 steps, more where a loop cycles through more kernels (96 jit signatures). */
 const WARMUP: Partial<Record<keyof typeof LOOPS, number>> = { jitNewShapes: 400, hostFunctions: 400 };
 
-/**
- * Loops whose steps still create device buffers once warm (the pool does not take them back; each
- * buffer is freed later, so memory stays bounded, but creation is churn): measured over the steps
- * below, jitted optimizers 78/600, jit(vmap) and control flow in jit 449/600, host np functions 31/300,
- * jit over 96 cycled shapes 500/300 (more size classes than the pool keeps), failing steps 49/400, a
- * transform per step 165/600 when run alone (0 after the other loops warmed the pool), PRNG splits
- * and draws 1,242/300.
- * They are held to every other gauge; the creation count is the follow-up.
- */
-const CREATES_DEVICE_BUFFERS: ReadonlySet<keyof typeof LOOPS> = new Set(["optimizersJitted", "transformEachStep", "jittedTransforms", "randomness", "hostFunctions", "jitNewShapes", "failingSteps"]);
-
 describe("webgpu: long loops keep memory flat", () => {
   useWebgpu();
   beforeEach(() => poolOf(currentGpu()!).trim());
@@ -44,7 +37,7 @@ describe("webgpu: long loops keep memory flat", () => {
         warmup: WARMUP[key] ?? 300, steps: STEPS[key], sync: false,
         gauges: [
           ...commonGauges(),
-          ...(CREATES_DEVICE_BUFFERS.has(key) ? [] : [{ name: "device buffers created", read: () => webgpuRunStats().buffersCreated, slack: 0 }]),
+          { name: "device buffers created", read: () => webgpuRunStats().buffersCreated, slack: 0 },
           { name: "staging and upload-source buffers created", read: () => webgpuRunStats().transferBuffersCreated, slack: 0 },
           { name: "compiled WGSL programs", read: () => webgpuCacheStats().entries, slack: 0 },
         ],

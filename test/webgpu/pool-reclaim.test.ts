@@ -22,8 +22,8 @@ describe("webgpu: the pool takes back copies of host values", function () {
     const x = np.linspace(-1, 1, 16).mul(3);
     const want = Array.from(await x.data());
     expect(gpuOf(x)).to.not.equal(null);
-    // Results of x's size class, unread (device-only: never taken back themselves) and kept alive
-    // here so that the collector cannot return them either: once x was left unbound by 16
+    // Results of x's size class, unread (device-only while the loop does not yield: their reads
+    // behind complete later) and kept alive here so that the collector cannot return them either: once x was left unbound by 16
     // recordings (a jitted call enqueues one each), the pool takes x's copy rather than create.
     const make = jit((k: Tensor) => np.ones([16]).mul(k));
     const keep: Tensor[] = [];
@@ -90,5 +90,24 @@ describe("webgpu: the pool takes back copies of host values", function () {
     expect(created, "device buffers created in 400 steps").to.be.below(40);
     const got = await (s.value as Tensor).data();
     expect([got[0], got[n - 1]]).to.deep.equal([60 + steps, 60 + steps]);
+  });
+
+  it("a jitted call's small result, dropped unread, is read behind and gives its buffer back; its own read takes that copy", async () => {
+    const f = jit((k: Tensor) => np.sum(np.ones([4]).mul(k)));
+    // A loss read every 8th step (the loop yields there); the others are dropped unread.
+    const step = async (i: number) => {
+      const loss = f(np.array(i)) as Tensor;
+      if (i % 8 === 7) expect(await loss.item()).to.equal(4 * i);
+    };
+    for (let i = 0; i < 64; i++) await step(i);
+    const s0 = webgpuRunStats();
+    for (let i = 64; i < 464; i++) await step(i);
+    const s1 = webgpuRunStats();
+    // Before, each dropped loss held a device buffer until a collection: ~1 created a step.
+    expect(s1.buffersCreated - s0.buffersCreated, "device buffers created in 400 steps").to.equal(0);
+    // Per call, the loss and the argument np.array(i) (a constant computed on the device for the call).
+    expect(s1.readsBehind - s0.readsBehind, "results read behind").to.equal(800);
+    // The 50 losses read took their reads behind: one read each, no second copy.
+    expect(s1.reads - s0.reads, "reads").to.equal(50);
   });
 });

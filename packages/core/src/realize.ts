@@ -67,6 +67,12 @@ export interface CompileOptions {
 /** A graph compiled once for replay: inputs are buffers for `graph.inputs`, in order. */
 export interface CompiledGraph {
   run(inputs: readonly DataBuffer[]): DataBuffer[];
+  /**
+   * The caller drops this compilation (jit's signature cache evicted it): the executor may take
+   * back what it keeps for its calls (webgpu: the plan's own device buffers, returned to the pool
+   * instead of waiting for the collector). A later `run` still works (it allocates them again).
+   */
+  release?(): void;
   /** The kernels the plan launches, for inspection (`jit(...).lower()`); `outputs`: buffers each writes; `flops`: per run. */
   readonly kernels: readonly { readonly name: string; readonly backend: string; readonly source: string; readonly outputs: number; readonly flops: number }[];
   readonly stats: {
@@ -222,8 +228,10 @@ function record(nodes: readonly Node[], pending: readonly Node[], bufs: readonly
     // A chain cut (pendingOf) is a cache the read made, not a value anyone asked for: most die with
     // the read (a deep one-shot graph: threefry's rounds, erfinv's polynomial). A host value leaves
     // the finalizer for the GC, whose registry entry (holding its storage) would outlive the node
-    // until a synchronous loop yields: ~12 a step for prng.split in a loop, ~190 bytes each.
-    if (i >= cutFrom && bufs[i]!.hasHost) releaseToGc(bufs[i]!);
+    // until a synchronous loop yields: ~12 a step for prng.split in a loop, ~190 bytes each. A
+    // device-only one (webgpu) is read behind first and then gives its device buffer back to the
+    // pool (`releaseToGc`): left to the finalizer, each held a device buffer until a full collection.
+    if (i >= cutFrom) releaseToGc(bufs[i]!);
     // A literal is recomputed for free, and literals live in a strong table (ir/node.ts): caching
     // its realization there would keep the buffer for as long as the literal stays in the table.
     if (n.prim !== "const") realizedOf.set(n, d);

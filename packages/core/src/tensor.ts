@@ -108,9 +108,11 @@ export class Tensor {
       try {
         realizeHandlesSync([this]);
         // Most such values are a deep computation's intermediates (threefry's rounds), dropped at
-        // once: a host value is left to the GC, not to a finalizer that waits for the loop to yield.
+        // once: a host value is left to the GC, not to a finalizer that waits for the loop to yield;
+        // a device-only one (webgpu) is read behind first, its device buffer then back in the pool
+        // (`releaseToGc`): otherwise each held a device buffer until a full collection.
         const own = this.#owned;
-        if (own?.hasHost) releaseToGc(own);
+        if (own) releaseToGc(own);
       } catch {
         // Left pending: the read computes it again and reports what failed.
       }

@@ -117,6 +117,8 @@ export function jit<F extends AnyFunction>(fn: F, opts: JitOptions = {}, ...extr
     for (const e of evicted) {
       const at = recent.indexOf(e);
       if (at >= 0) recent.splice(at, 1);
+      // Its device buffers go back to the pool now: a loop over ever new shapes evicts one per call.
+      e.compiled.release?.();
     }
   });
   let traces = 0;

@@ -12,7 +12,7 @@
 import { BackendUnavailableError, type DType, DisposedError, type DataBuffer, KernelCompileError, type TypedArray, hostValues, isBits16 } from "@kiln/core";
 import { type GpuConstants, type GpuContext, currentGpu, lostDeviceError } from "./webgpu-device.js";
 import { checkAcquire, checkRelease, trackDeviceData } from "./webgpu-pool-check.js";
-import { destroyAfterSubmit, readDevice, write } from "./webgpu-queue.js";
+import { destroyAfterSubmit, queueStats, readDevice, write } from "./webgpu-queue.js";
 
 /** The webgpu backend's handle on a DataBuffer (`DataBuffer.device`). */
 export class DeviceData {
@@ -31,6 +31,8 @@ export class DeviceData {
   boundAt = -1;
   /** Size class under which the pool lists `gpu` as a reclaimable copy of host values (0: not listed). */
   copyClass = 0;
+  /** A read of `gpu` under way that no one awaits yet (`readOutputBehind`): the value's first read takes it. */
+  behind: Promise<TypedArray> | null = null;
 
   constructor(readonly dtype: DType, readonly size: number, gpu: GPUBuffer | null, readonly generation: number) {
     this.gpu = gpu;
@@ -68,6 +70,20 @@ export function bindingLimitError(bytes: number, limit: number): BackendUnavaila
  */
 const RECLAIM_AGE = 16;
 
+/**
+ * Free buffers of a size class the pool keeps in reserve for asynchronous plans (`BufferPool.hold`):
+ * while one encodes (a `whileLoop` waiting for its done flag, a host step), no device copy of host
+ * values is taken back, so its buffers come from the free lists. A loop whose other steps emptied
+ * the free list of a class (their values read back, each taking back an older copy's buffer) made
+ * that plan create its buffers every time: a `whileLoop` per step created ~2.5 buffers a step.
+ * Below this count a class takes back an old copy before a free buffer: 8 buffers per class, fewer
+ * above 32 KB so that a reserve stays within 256 KB (none above 256 KB).
+ */
+const RESERVE = Number(process.env.KRES ?? 16);
+function reserveOf(cls: number): number {
+  return Math.min(RESERVE, Math.floor((256 << 10) / cls));
+}
+
 /** Free buffers kept for reuse at most (larger sets are destroyed, oldest first). */
 const POOL_KEEP_BYTES = 512 * 2 ** 20;
 
@@ -103,19 +119,21 @@ export class BufferPool {
   acquire(bytes: number): GPUBuffer {
     const cls = sizeClass(Math.max(16, bytes));
     const list = this.free.get(cls);
+    // Down to its reserve, a class takes back an old copy first: the free buffers are left for
+    // asynchronous plans, which cannot take copies back while they encode (`hold`).
+    const taken = list && list.length > reserveOf(cls) ? null : this.reclaim(cls);
+    if (taken) {
+      checkRelease(this.ctx, taken);
+      checkAcquire(taken);
+      this.reclaimed++;
+      return taken;
+    }
     const hit = list?.pop();
     if (hit) {
       checkAcquire(hit);
       this.freeBytes -= cls;
       this.reused++;
       return hit;
-    }
-    const taken = this.reclaim(cls);
-    if (taken) {
-      checkRelease(this.ctx, taken);
-      checkAcquire(taken);
-      this.reclaimed++;
-      return taken;
     }
     if (cls > this.ctx.limits.maxStorageBufferBindingSize) {
       throw bindingLimitError(bytes, this.ctx.limits.maxStorageBufferBindingSize);
@@ -257,10 +275,12 @@ export function upload(ctx: GpuContext, host: TypedArray, dtype: DType): GPUBuff
  * the device's error — a lost device, a kernel that did not compile, a validation error — once the
  * pending compile checks are in.
  */
-export async function readback(ctx: GpuContext, gpu: GPUBuffer, dtype: DType, size: number): Promise<TypedArray> {
+export async function readback(ctx: GpuContext, gpu: GPUBuffer, dtype: DType, size: number, started?: Promise<TypedArray>): Promise<TypedArray> {
   let out: TypedArray;
+  // Taking a read behind counts it as this read (it rode the submission that computed the value).
+  if (started) (queueStats.reads++, queueStats.batchedReads++);
   try {
-    out = await readDevice(ctx, gpu, dtype, size);
+    out = await (started ?? readDevice(ctx, gpu, dtype, size));
   } catch (e) {
     await compileChecks(ctx);
     throw deviceFailure(ctx, "readback", e);
@@ -279,11 +299,43 @@ export async function readback(ctx: GpuContext, gpu: GPUBuffer, dtype: DType, si
  * await readBehind(ctx, buf, dd); buf.hasHost // true
  */
 export async function readBehind(ctx: GpuContext, buf: DataBuffer, dd: DeviceData): Promise<void> {
-  const host = await readDevice(ctx, dd.gpu!, dd.dtype, dd.size);
+  if (dd.behind) (queueStats.reads++, queueStats.batchedReads++);
+  const host = await (dd.behind ?? readDevice(ctx, dd.gpu!, dd.dtype, dd.size));
   await compileChecks(ctx);
   if (ctx.lost || ctx.error || ctx.compileError) throw new Error("webgpu: not read behind (the device reported an error, left for the value's reads)");
   buf.adoptHost(host);
   readCopy(ctx, buf, dd);
+}
+
+/** Largest value a jitted call reads behind (`readOutputBehind`): the size of the reads that share one staging buffer. */
+export const OUTPUT_BEHIND_MAX_BYTES = 256;
+
+/**
+ * Starts reading a small device-only result handed to user code (a jitted step's loss) back to
+ * the host, in the batch that computes it (the read shares the batch's staging buffer), and keeps
+ * the copy: its device buffer is then one the pool may take back (`readCopy`). A result the loop
+ * never reads and drops otherwise held its buffer until a full collection — the JS heap barely
+ * grows per step, so thousands of steps, each creating a buffer. The value's own first read
+ * (`await loss.item()`) takes this read (`readback`'s `started`): no second copy. A device error
+ * is left for that read to report; the value is then not copied.
+ * @example
+ * const outs = runDeviceOnly(ctx, gp, ins, "jit"); for (const b of outs) readOutputBehind(ctx, b, b.device as DeviceData);
+ */
+export function readOutputBehind(ctx: GpuContext, buf: DataBuffer, dd: DeviceData): void {
+  if (!dd.gpu || dd.ready || dd.error || dd.behind || buf.hasHost || buf.isReleased || deviceBytes(dd.size) > OUTPUT_BEHIND_MAX_BYTES) return;
+  const raw = readDevice(ctx, dd.gpu, dd.dtype, dd.size, true);
+  dd.behind = raw;
+  void raw
+    .then(async (host) => {
+      await compileChecks(ctx);
+      if (ctx.lost || ctx.error || ctx.compileError) return;
+      buf.adoptHost(host);
+      readCopy(ctx, buf, dd);
+    })
+    .catch(() => undefined)
+    .finally(() => {
+      if (dd.behind === raw) dd.behind = null;
+    });
 }
 
 /** Waits for pending error checks: a shader that did not compile is the cause of any "invalid pipeline" error. */

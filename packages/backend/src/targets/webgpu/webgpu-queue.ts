@@ -63,7 +63,7 @@ const stagingPools = new WeakMap<GpuContext, Map<number, GPUBuffer[]>>();
  * Submissions, read-backs, bytes written from the host (uploads; the pool checks' poison when on)
  * and staging or upload-source buffers created so far (`webgpuRunStats`).
  */
-export const queueStats = { submissions: 0, reads: 0, batchedReads: 0, uploadedBytes: 0, transferBuffersCreated: 0 };
+export const queueStats = { submissions: 0, reads: 0, batchedReads: 0, readsBehind: 0, uploadedBytes: 0, transferBuffersCreated: 0 };
 
 /**
  * Runs `f` as a macrotask, after the promise chains of the current turn (the awaits between a
@@ -283,13 +283,17 @@ function sharedStaging(ctx: GpuContext, b: Batch, bytes: number): SharedStaging 
  * @example
  * const host = await readDevice(ctx, dd.gpu, "float32", 16);
  */
-export async function readDevice(ctx: GpuContext, gpu: GPUBuffer, dtype: DType, size: number): Promise<TypedArray> {
+export async function readDevice(ctx: GpuContext, gpu: GPUBuffer, dtype: DType, size: number, behind = false): Promise<TypedArray> {
   const out = allocTypedArray(dtype, size);
   if (size === 0) return out;
-  queueStats.reads++;
   const bytes = size * 4;
   const b = openBatch(ctx);
-  if (b.plans > 0) queueStats.batchedReads++;
+  // A read behind (webgpu-memory.ts's `readOutputBehind`) is counted as a read by whoever takes it.
+  if (behind) queueStats.readsBehind++;
+  else {
+    queueStats.reads++;
+    if (b.plans > 0) queueStats.batchedReads++;
+  }
   if (bytes <= SHARED_READ_MAX_BYTES) {
     // Ranges start at multiples of 8 (mapAsync and getMappedRange offsets).
     const shared = sharedStaging(ctx, b, Math.ceil(bytes / 8) * 8);

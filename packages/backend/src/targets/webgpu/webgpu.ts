@@ -24,7 +24,7 @@ import { type Host } from "../../host/run.js";
 import { type GpuContext, currentGpu, requireGpu } from "./webgpu-device.js";
 import {
   DeviceData, type BufferPool, beginRecording, bindingLimitError, boundBuffer, deviceBytes, deviceFailure, doneReadingDeviceData, freeDeviceData,
-  poolOf, readBehind, readCopy, readDeviceData, readback, scopedErrors, upload,
+  poolOf, readBehind, readCopy, readDeviceData, readOutputBehind, readback, scopedErrors, upload,
 } from "./webgpu-memory.js";
 import { queueStats, recordCopy, recordPass, recordPlan } from "./webgpu-queue.js";
 import { webgpuObserver } from "./webgpu-observe.js";
@@ -119,7 +119,8 @@ const counters = { deviceSteps: 0, hostSteps: 0, syncPlans: 0, asyncPlans: 0, do
  * Steps run on the device and on the host so far, plans run synchronously (device only) or as
  * asynchronous jobs, pooled buffers (`buffersCreated`, `buffersReused`; `buffersReclaimed`: taken
  * back from device copies of values that also live on the host, webgpu-memory.ts), device reads
- * (`batchedReads`: those that rode the submission of the work computing them), command-buffer
+ * (`batchedReads`: those that rode the submission of the work computing them; `readsBehind`: small
+ * results copied to the host in the batch computing them, counted among `reads` once read), command-buffer
  * submissions, donated buffers taken, scans run on the device (`deviceLoops`; `loopKernels`: those
  * of them run as one loop kernel), `while`/`cond` calls run on the device (`deviceBranches`) and
  * the predicates they read (`predicateReads`, one per decision: the carry is never read back; a
@@ -136,7 +137,7 @@ const counters = { deviceSteps: 0, hostSteps: 0, syncPlans: 0, asyncPlans: 0, do
  */
 export function webgpuRunStats(): {
   deviceSteps: number; hostSteps: number; syncPlans: number; asyncPlans: number; buffersCreated: number; buffersReused: number; buffersReclaimed: number;
-  reads: number; batchedReads: number; submissions: number; donations: number; deviceLoops: number; loopKernels: number; deviceBranches: number;
+  reads: number; batchedReads: number; readsBehind: number; submissions: number; donations: number; deviceLoops: number; loopKernels: number; deviceBranches: number;
   predicateReads: number; loopFlagReads: number; bindGroupsCreated: number; hostPlans: number; uploadedBytes: number; transferBuffersCreated: number;
 } {
   const ctx = currentGpu();
@@ -144,7 +145,7 @@ export function webgpuRunStats(): {
   return {
     ...counters, hostPlans: hostPlanStats.hostPlans, predicateReads: branchStats.predicateReads, loopFlagReads: branchStats.loopFlagReads,
     buffersCreated: pool?.created ?? 0, buffersReused: pool?.reused ?? 0, buffersReclaimed: pool?.reclaimed ?? 0,
-    reads: queueStats.reads, batchedReads: queueStats.batchedReads, submissions: queueStats.submissions, uploadedBytes: queueStats.uploadedBytes,
+    reads: queueStats.reads, batchedReads: queueStats.batchedReads, readsBehind: queueStats.readsBehind, submissions: queueStats.submissions, uploadedBytes: queueStats.uploadedBytes,
     transferBuffersCreated: queueStats.transferBuffersCreated,
   };
 }
@@ -182,6 +183,24 @@ function buildGpuPlan(ctx: GpuContext, outputs: readonly Node[], isBuffer: (n: N
   const async = runs.some((r) => r.kind === "host" || r.kind === "branch");
   const pinned = pin && !async ? { slots: [], scratch: runs.map(() => []), staged: new Map() } : null;
   return { gp: { plan, runs, async, generation: ctx.generation, pinned }, inputs };
+}
+
+/**
+ * Returns a pinned plan's own buffers to the pool (its jit signature was evicted); a later
+ * recording of the plan acquires them again. Safe as any release: commands of the batch run in
+ * order, and an asynchronous plan still encoding holds the pool (`BufferPool.hold`).
+ */
+function releasePinned(pool: BufferPool, gp: GpuPlan): void {
+  const p = gp.pinned;
+  if (!p) return;
+  for (const b of p.slots) if (b) pool.release(b);
+  p.slots.length = 0;
+  for (const run of p.scratch) {
+    for (const b of run) if (b) pool.release(b);
+    run.length = 0;
+  }
+  for (const b of p.staged.values()) pool.release(b);
+  p.staged.clear();
 }
 
 /** Device plans of control-flow sub-graphs, built once per graph per device (null: not on the device). */
@@ -789,7 +808,11 @@ function executeWebgpu(hostRunner: Host, outputs: readonly Node[], known: (n: No
   let results: DataBuffer[] | null = null;
   try {
     const { gp, inputs } = planFor(ctx, outs, isBuffer);
-    return (results = runGpuPlan(hostRunner, ctx, gp, inputs.map((n) => leafBuffer(n, known)), "webgpu"));
+    results = runGpuPlan(hostRunner, ctx, gp, inputs.map((n) => leafBuffer(n, known)), "webgpu");
+    // Small results are read behind (`readOutputBehind`): a jit argument computed eagerly
+    // (`f(np.full([4], 0.5))`), then dropped, otherwise held its buffer until a full collection.
+    for (const b of results) if (b.device instanceof DeviceData) readOutputBehind(ctx, b, b.device);
+    return results;
   } finally {
     // The parameters live for this run only. Recorded work that reads them runs before any later
     // reuse of their device buffer (one batch, command order); an asynchronous plan (host
@@ -815,6 +838,13 @@ function compileWebgpu(hostRunner: Host, graph: Graph, opts: CompileOptions = {}
   const feeds = inputs.map((n) => position.get(n) ?? leafBuffer(n, () => undefined));
   const donations = planDonations(gp.plan, feeds, opts.donate ?? []);
   const constants = feeds.filter((f): f is DataBuffer => typeof f !== "number");
+  /** Small results returned to the caller are read behind (`readOutputBehind`); State writes stay where the next call reads them. */
+  const readReturnedBehind = (ctx: GpuContext, outs: DataBuffer[]): DataBuffer[] => {
+    outs.forEach((b, k) => {
+      if (!opts.resident?.[k] && b.device instanceof DeviceData) readOutputBehind(ctx, b, b.device);
+    });
+    return outs;
+  };
   return {
     run(bufs) {
       const now = requireGpu("jit");
@@ -823,7 +853,7 @@ function compileWebgpu(hostRunner: Host, graph: Graph, opts: CompileOptions = {}
       const ins = feeds.map((f) => (typeof f === "number" ? bufs[f]! : f));
       // A small plan whose inputs are all on the host costs less there than a device round trip (webgpu-small-plans.ts).
       if (runsOnHost(gp.plan, now.adapter.software, ins)) return runPlanOnHost(hostRunner, gp.plan, ins);
-      if (!donations.length || gp.async || ins.some(isPending)) return runGpuPlan(hostRunner, now, gp, ins, "jit");
+      if (!donations.length || gp.async || ins.some(isPending)) return readReturnedBehind(now, runGpuPlan(hostRunner, now, gp, ins, "jit"));
       const donated = new Map<number, GPUBuffer>();
       const taken: DataBuffer[] = [];
       for (const { out, input } of donations) {
@@ -838,7 +868,11 @@ function compileWebgpu(hostRunner: Host, graph: Graph, opts: CompileOptions = {}
         buf.release();
       }
       counters.donations += taken.length;
-      return outs;
+      return readReturnedBehind(now, outs);
+    },
+    release() {
+      const now = currentGpu();
+      if (now && gp.generation === now.generation) releasePinned(poolOf(now), gp);
     },
     kernels: gp.runs.map((r) => ({
       name: r.step.name,
@@ -901,7 +935,7 @@ async function readWebgpu(buf: DataBuffer): Promise<TypedArray> {
   if (!dd.gpu) throw new DisposedError(`data: a tensor of ${buf.dtype}[${buf.size}] was read after dispose()`);
   let host: TypedArray;
   try {
-    host = await readback(ctx, dd.gpu, dd.dtype, dd.size);
+    host = await readback(ctx, dd.gpu, dd.dtype, dd.size, dd.behind ?? undefined);
   } catch (e) {
     throw deviceFailure(ctx, "data", e);
   }
