@@ -318,7 +318,8 @@ export async function sweep(select: (label: string) => boolean = () => true, met
           base = b;
           baseValue = r;
           break;
-        } catch {
+        } catch (e) {
+          if (process.env.KILN_SWEEP_DEBUG) console.log(label, (e as Error).message);
           // not this one
         }
       }

@@ -6,9 +6,9 @@
  */
 import { expect } from "chai";
 import {
-  DisposedError, ParamState, State, StateError, Tensor, ValueError, grad, jit, np, optim, stateStreamErrors$, states$, tree, vmap,
+  DisposedError, ParamState, ShapeError, State, StateError, Tensor, ValueError, grad, jit, np, optim, random, stateStreamErrors$, states$, tree, vmap,
 } from "kiln";
-import { ATOMICITY_CASES, checkAtomic, checkOptimizerAtomic } from "./state-atomicity.js";
+import { ATOMICITY_CASES, UserBoom, checkAtomic, checkOptimizerAtomic, committed, replaced } from "./state-atomicity.js";
 import { useCpu } from "./util.js";
 
 describe("State atomicity under failure (cpu)", () => {
@@ -22,6 +22,36 @@ describe("State atomicity under failure (cpu)", () => {
       checkOptimizerAtomic(Opt as never);
     });
   }
+
+  it("an optimizer step inside a jit that then throws, or refuses its grads there, changes no weight or slot", () => {
+    const c = new ParamState(np.zeros([3]));
+    const opt = new optim.Adam({ c }, { lr: 0.1 });
+    const all = [c, ...tree.leaves(opt.states(), (v) => v instanceof State)].filter((v): v is State => v instanceof State);
+    const before = committed(all);
+    expect(() => jit(() => {
+      opt.update({ c: np.ones([3]) });
+      throw new UserBoom("after the step");
+    })()).to.throw(UserBoom);
+    expect(() => jit(() => opt.update({ c: np.ones([4]) } as never))()).to.throw(ShapeError);
+    expect(replaced(before, committed(all))).to.deep.equal([]);
+    jit(() => opt.update({ c: np.ones([3]) }))();
+    expect(replaced(before, committed(all))).to.have.length(all.length);
+  });
+
+  it("the global random key (a State) does not advance when a jit or grad that drew from it throws", () => {
+    random.seed(1);
+    const fresh = random.randn(2).toArraySync();
+    random.seed(1);
+    expect(() => jit(() => {
+      random.randn(2);
+      throw new UserBoom("after a draw");
+    })()).to.throw(UserBoom);
+    expect(() => grad((x: Tensor) => {
+      random.randn(2);
+      throw new UserBoom("after a draw");
+    })(np.ones([2]))).to.throw(UserBoom);
+    expect(random.randn(2).toArraySync()).to.deep.equal(fresh);
+  });
 
   it("a subscriber that throws during a jit's commit: every State commits, every stream emits, the error is reported (documented in docs/state.md)", () => {
     const [a, b, c] = [new State(np.ones([2])), new State(np.ones([2])), new State(np.ones([2]))];
