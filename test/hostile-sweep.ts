@@ -143,6 +143,9 @@ function surface(): { label: string; fn: (...a: unknown[]) => unknown; isClass: 
   const seen = new Set<unknown>();
   const walk = (prefix: string, ns: Record<string, unknown>, depth: number) => {
     for (const key of Object.keys(ns).sort()) {
+      // RxJS's own fields of an exported Observable (stateStreamErrors$._subscribe, which subscribed
+      // the hostile function to the error stream for good) are not kiln's API, nor are kiln's `_` fields.
+      if (key.startsWith("_")) continue;
       const v = ns[key];
       const label = prefix ? `${prefix}.${key}` : key;
       if (typeof v === "function") {
