@@ -79,7 +79,8 @@ const MAX_WINDOW = 2 ** 20;
  * padded with `initValue` ("VALID" by default; "SAME"/"SAME_LOWER" pad from the undilated shape
  * and the dilated window, as JAX; explicit `[lo, hi]` pairs may be negative). Each output is
  * `initValue ⊕ window elements`. Differentiable (max/min: the gradient goes to the first
- * extreme element of each window, as JAX) and batched by `vmap`.
+ * extreme element of each window, as JAX) and batched by `vmap`. A window wider than the padded
+ * operand gives an empty result; one of more than 2^20 elements is a `ValueError`.
  *
  * Pooling, as `flax.linen.max_pool`/`avg_pool` do it (kiln's nn builds on this):
  * max pooling is `reduceWindow(x, -Infinity, "max", [1, 1, 2, 2], [1, 1, 2, 2])` on NCHW;
