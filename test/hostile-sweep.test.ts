@@ -5,7 +5,7 @@
  * The second case pins the escapes the sweep found, one by one.
  */
 import { expect } from "chai";
-import { ShapeError, State, StateError, Tensor, ValueError, environ, lowerGraph, nn, np, setBackend, states$, tree, whileLoop } from "kiln";
+import { ShapeError, State, StateError, Tensor, ValueError, environ, lax, lowerGraph, nn, np, setBackend, states$, tree, whileLoop } from "kiln";
 import { sweep } from "./hostile-sweep.js";
 import { useCpu } from "./util.js";
 
@@ -60,6 +60,16 @@ describe("hostile-input sweep over the whole public surface (cpu)", function () 
     const cyclicArray: unknown[] = [1];
     cyclicArray.push(cyclicArray);
     expect(() => np.unravelIndex(cyclicArray as never, [2, 3])).to.throw(ShapeError, /contains itself/);
+    // Session 30 (the functions the sweep had no base call for): a window wider than the input
+    // built one slice per window offset (10^12 for [1e6, 1e6]) and hung.
+    const xf = np.array([[1, 2, 3], [4, 5, 6]]);
+    const t1 = performance.now();
+    expect(lax.reduceWindow(xf, 0, "sum", [1e6, 1e6]).shape).to.deep.equal([0, 0]);
+    expect(performance.now() - t1).to.be.below(2000);
+    expect(() => lax.reduceWindow(np.ones([2048, 1024]), 0, "sum", [2048, 1024])).to.throw(ValueError, /a window of 2097152 elements/);
+    expect(lax.reduceWindow(xf, 0, "sum", [2, 3]).toArraySync()).to.deep.equal([[21]]);
+    expect(() => new (nn.Neuron as unknown as new (n: number, o: object) => unknown)(3, {})).to.throw(ValueError, /nn.Neuron is an abstract base class/);
+    expect(() => new Tensor(np.ones([2]).node, "yes" as never)).to.throw(ValueError, /weak must be a boolean/);
     // A file that cannot be read is a KilnError that keeps Node's code.
     const e = await nn.loadSafetensors(new nn.Linear(1, 1), "/nonexistent/kiln/m.safetensors").then(() => null, (err: unknown) => err);
     expect(e).to.be.instanceOf(ValueError);

@@ -6,7 +6,7 @@
  * nobody listens there) and the stream, the other subscribers and the commit carry on.
  */
 import { Observable, type Observer, type Operator, Subject, Subscriber, type Subscription, type TeardownLogic } from "rxjs";
-import { describeValue } from "./errors.js";
+import { ValueError, describeValue } from "./errors.js";
 
 /** One error thrown by a subscriber of a State stream. */
 export interface StateStreamError {
@@ -41,6 +41,14 @@ class GuardedStream<T> extends Observable<T> {
 
   override subscribe(observerOrNext?: Partial<Observer<T>> | ((value: T) => void) | null): Subscription {
     if (observerOrNext instanceof Subscriber) return super.subscribe(observerOrNext);
+    // A careless subscriber (a number, a string, { next: 5 }) is refused here, not when the first
+    // value arrives (RxJS ignores a non-function and would call a non-function `next` later).
+    if (observerOrNext !== undefined && observerOrNext !== null && typeof observerOrNext !== "function") {
+      const bad = typeof observerOrNext !== "object"
+        ? describeValue(observerOrNext)
+        : (["next", "error", "complete"] as const).filter((k) => (observerOrNext as Record<string, unknown>)[k] !== undefined && typeof (observerOrNext as Record<string, unknown>)[k] !== "function").map((k) => `${k}: ${describeValue((observerOrNext as Record<string, unknown>)[k])}`).join(", ");
+      if (bad) throw new ValueError(`${this.describeStream()}: subscribe expects a function or an observer { next?, error?, complete? } of functions, got ${typeof observerOrNext === "object" ? `{ ${bad} }` : bad}`);
+    }
     const o: Partial<Observer<T>> = typeof observerOrNext === "function" ? { next: observerOrNext } : observerOrNext ?? {};
     const guard = (f: () => void): void => {
       try {

@@ -94,6 +94,7 @@ export class Tensor {
   constructor(node: Node, weak = false) {
     // The exported constructor is a trust boundary: a look-alike node's params would reach a renderer.
     if (!isNode(node)) throw new ValueError(`Tensor: expected a graph node from makeNode/constNode, got ${describeValue(node)}; create tensors with np.array, np.zeros, ...`);
+    if (typeof weak !== "boolean") throw new ValueError(`Tensor: weak must be a boolean, got ${describeValue(weak)}`);
     this.#node = node;
     this.weak = weak;
     tidyScopes[tidyScopes.length - 1]?.push(this);

@@ -15,7 +15,7 @@ import { DTypeError, ValueError, describeValue } from "../errors.js";
 import { type ArrayLike, type Tensor } from "../tensor.js";
 import { add, maximum, minimum, multiply } from "../np/elementwise.js";
 import { apply, asTensor, fullRaw } from "../np/util.js";
-import { type Padding, dilateAxis, dilatedSize, padSigned, padsOf, positiveInts, windowSlices } from "./conv-geometry.js";
+import { type Padding, dilateAxis, dilatedSize, padSigned, padsOf, positiveInts, windowCount, windowSlices } from "./conv-geometry.js";
 
 /** The monoids `reduceWindow` accepts by name. */
 export type WindowComputation = "max" | "min" | "sum" | "prod";
@@ -69,6 +69,9 @@ function combineTree(xs: Tensor[], combine: (l: Tensor, r: Tensor) => Tensor): T
   return xs[0]!;
 }
 
+/** The most window offsets reduceWindow reduces (one slice each). */
+const MAX_WINDOW = 2 ** 20;
+
 /**
  * Reduces every window of `x` with a monoid — `jax.lax.reduce_window`. Windows have
  * `windowDimensions` (one size per axis of `x`, dilated by `windowDilation`), move by
@@ -76,7 +79,8 @@ function combineTree(xs: Tensor[], combine: (l: Tensor, r: Tensor) => Tensor): T
  * padded with `initValue` ("VALID" by default; "SAME"/"SAME_LOWER" pad from the undilated shape
  * and the dilated window, as JAX; explicit `[lo, hi]` pairs may be negative). Each output is
  * `initValue ⊕ window elements`. Differentiable (max/min: the gradient goes to the first
- * extreme element of each window, as JAX) and batched by `vmap`.
+ * extreme element of each window, as JAX) and batched by `vmap`. A window wider than the padded
+ * operand gives an empty result; one of more than 2^20 elements is a `ValueError`.
  *
  * Pooling, as `flax.linen.max_pool`/`avg_pool` do it (kiln's nn builds on this):
  * max pooling is `reduceWindow(x, -Infinity, "max", [1, 1, 2, 2], [1, 1, 2, 2])` on NCHW;
@@ -113,6 +117,14 @@ export function reduceWindow(
   let y = t;
   axes.forEach((a) => (y = dilateAxis(y, a, baseDil[a]!, initValue)));
   y = padSigned(op, y, axes, pads, initValue);
+  // The window is reduced as one strided slice per window offset: an empty output needs none (a
+  // window wider than the padded input used to build its 10^12 slices), a huge window is refused.
+  const outSizes = axes.map((a) => windowCount(y.shape[a]!, dilatedSize(window[a]!, winDil[a]!), strides[a]!));
+  if (outSizes.includes(0)) return fullRaw(outSizes, initValue, t.dtype);
+  const offsets = window.reduce((p, k) => p * k, 1);
+  if (offsets > MAX_WINDOW) {
+    throw new ValueError(`${op}: a window of ${offsets} elements (windowDimensions [${window.join(", ")}]) is more than the ${MAX_WINDOW} (2^20) reduceWindow reduces; reduce over whole axes with np.sum/np.max instead`);
+  }
   const { slices } = windowSlices(y, axes, window, strides, winDil);
   const monoid = MONOIDS[name];
   const identity = float ? monoid.identity.float : monoid.identity.int;

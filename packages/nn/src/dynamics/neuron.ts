@@ -4,7 +4,7 @@
  * follows BrainState's step order: reset with the previous step's spike, integrate over dt, then
  * return the spike of the new state.
  */
-import { type Tensor, ValueError, describeValue, np } from "@kiln/core";
+import { type Tensor, ValueError, checkConcrete, describeValue, np } from "@kiln/core";
 import { customVjp } from "@kiln/transforms";
 import { Dynamics } from "./base.js";
 import { type SpikeFunction, piecewiseLinear } from "./surrogate.js";
@@ -39,6 +39,7 @@ export abstract class Neuron extends Dynamics {
   readonly spkReset: SpikeReset;
 
   constructor(inSize: number | readonly number[], opts: NeuronOptions, defaultReset: SpikeReset) {
+    checkConcrete(new.target, Neuron, "nn.Neuron");
     super(inSize);
     const who = this.constructor.name;
     this.spkFun = opts.spkFun ?? ((x) => piecewiseLinear(x));
