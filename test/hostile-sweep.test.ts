@@ -4,30 +4,16 @@
  * every argument position, a result or a KilnError, and no State changed by a call that threw.
  * The second case pins the escapes the sweep found, one by one.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { expect } from "chai";
 import { ShapeError, State, StateError, Tensor, ValueError, environ, lax, lowerGraph, nn, np, setBackend, states$, tree, whileLoop } from "kiln";
-import { sweep } from "./hostile-sweep.js";
+import { inScratchDirectory, sweep } from "./hostile-sweep.js";
 import { useCpu } from "./util.js";
 
 describe("hostile-input sweep over the whole public surface (cpu)", function () {
   useCpu();
   // ~100,000 calls: about 20 s of CPU time, more wall time on a loaded machine.
   this.timeout(240_000);
-  // Path arguments are swept too (nn.saveSafetensors(module, "abc") writes a file): in a scratch
-  // directory, never the checkout's root.
-  let home = "", scratch = "";
-  before(() => {
-    home = process.cwd();
-    scratch = mkdtempSync(join(tmpdir(), "kiln-sweep-"));
-    process.chdir(scratch);
-  });
-  after(() => {
-    process.chdir(home);
-    rmSync(scratch, { recursive: true, force: true });
-  });
+  inScratchDirectory();
 
   it("every exported function, constructor, Tensor, State and optimizer method works or throws a KilnError for every hostile value in every position", async () => {
     expect(await sweep()).to.deep.equal([]);

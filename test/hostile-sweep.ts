@@ -8,6 +8,9 @@
  * malformed result — and a call that throws must leave every State it could reach unchanged.
  * test/hostile.test.ts keeps the hand-written table; this file makes sure nothing is missed.
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import * as kiln from "kiln";
 import { KilnError, ParamState, State, Tensor, nn, np, optim, prng, setBackend, getBackend, tree } from "kiln";
 
@@ -451,4 +454,21 @@ function methodNames(o: object): string[] {
     }
   }
   return [...names].sort();
+}
+
+/**
+ * Runs the enclosing describe block in a scratch working directory: path arguments are swept too
+ * (`nn.saveSafetensors(module, "abc")` writes a file), never into the checkout.
+ */
+export function inScratchDirectory(): void {
+  let home = "", scratch = "";
+  before(() => {
+    home = process.cwd();
+    scratch = mkdtempSync(join(tmpdir(), "kiln-sweep-"));
+    process.chdir(scratch);
+  });
+  after(() => {
+    process.chdir(home);
+    rmSync(scratch, { recursive: true, force: true });
+  });
 }

@@ -4,12 +4,13 @@
  * KilnError for every hostile value in every position (the cpu suite covers all of them).
  */
 import { expect } from "chai";
-import { sweep } from "../hostile-sweep.js";
+import { inScratchDirectory, sweep } from "../hostile-sweep.js";
 import { useWebgpu } from "./env.js";
 
 describe("hostile-input sweep, a sample on webgpu", function () {
   useWebgpu();
   this.timeout(240_000);
+  inScratchDirectory();
 
   it("every 8th public function works or throws a KilnError for every hostile value in every position", async () => {
     let i = 0;
