@@ -68,6 +68,9 @@ const K_BLOCK = 256, K_BLOCK_MIN_A_BYTES = 1 << 20;
  */
 const PACK_ON_CALLER_BYTES = 256 << 10;
 
+/** Scratch A/B switch (temporary): the previous packing (B once, in the packing phase, at batch 1 too). */
+export const B_ONCE_AT_BATCH_1 = { on: false };
+
 /** Appends byte arrays to `out` (a loop: a kernel's body can exceed the engine's limit on call arguments). */
 function append(out: Bytes, ...parts: Bytes[]): void {
   for (const p of parts) for (let i = 0; i < p.length; i++) out.push(p[i]!);
@@ -116,6 +119,11 @@ export function renderContraction<E, B>(P: ContractionParts, cPtr: number, s: St
   const i32 = (local: number): I32Binding => ({ k: "scalar", local, t: T.i32 });
   const perProduct = 2 * mp * MR * npairs * 2 * NR * kk;
   const invariantB = batchInvariant(P, P.packB);
+  // A batch-invariant B is packed once per call, in the packing phase — worth it only for a batch of
+  // several: with one batch element each pair's panels are packed once either way, and packing them
+  // in the tiles phase right before the microkernel reads them keeps them in the cache of the thread
+  // that uses them (L1 for a pair of panels up to ~1500 deep) instead of the packing thread's.
+  const packBOnce = invariantB && (batch > 1 || B_ONCE_AT_BATCH_1.on);
   const tasks = batch * npairs;
 
   // tiles(ptrs…, C, job, lo, hi): the phases' code first, then the dispatch on the phase.
@@ -206,9 +214,9 @@ export function renderContraction<E, B>(P: ContractionParts, cPtr: number, s: St
     op.else,
     // The tasks' pairs, per batch element: their B panels (unless packed once), tiles and epilogue.
     segments(get(lo), get(hi), npairs, [
-      ...rebase(sa.buf, aBase!, aFloats), ...rebase(cPtr, cBase!, cFloats), ...(invariantB ? [] : rebase(sb.buf, bBase!, bFloats)),
+      ...rebase(sa.buf, aBase!, aFloats), ...rebase(cPtr, cBase!, cFloats), ...(packBOnce ? [] : rebase(sb.buf, bBase!, bFloats)),
       ...bLets, ...setRange(pairsFrom, pairsTo),
-      ...(invariantB ? [] : [...packB, ...(np % 2 ? [...get(segTo!), ...c32(npairs), ...op.i32GeS, ...op.if(), ...zeroPanel, ...op.end] : [])]),
+      ...(packBOnce ? [] : [...packB, ...(np % 2 ? [...get(segTo!), ...c32(npairs), ...op.i32GeS, ...op.if(), ...zeroPanel, ...op.end] : [])]),
       ...gemm, ...epilogue,
     ]),
     op.end, op.end);
@@ -219,8 +227,8 @@ export function renderContraction<E, B>(P: ContractionParts, cPtr: number, s: St
   const direct = (p: number): Bytes => [...ptrs, ...c32(JOB_PHASES * batch + p), ...c32(0), ...c32(tasks), 0x10, TILES_CALL];
   // A batch-invariant B is packed in the same phase as A (one barrier fewer; the pair of
   // 256-wide products' panels, 384 KB together, are split across threads where each alone was not).
-  const [packPhase, tilePhase] = invariantB ? [JOB_PHASE.packs, JOB_PHASE.tilesPacked] : [JOB_PHASE.packA, JOB_PHASE.tiles];
-  const packBytes = ((invariantB ? bFloats : 0) + batch * aFloats) * 4;
+  const [packPhase, tilePhase] = packBOnce ? [JOB_PHASE.packs, JOB_PHASE.tilesPacked] : [JOB_PHASE.packA, JOB_PHASE.tiles];
+  const packBytes = ((packBOnce ? bFloats : 0) + batch * aFloats) * 4;
   if (pool?.kind === "tiles") {
     const job = JOB_PHASES * batch + JOB_THEN_TILES + (packBytes > PACK_ON_CALLER_BYTES ? 0 : JOB_ON_CALLER) + packPhase;
     append(out, [...ptrs, ...c32(job), ...op.call(s.importIndex(e, "pool.tiles"))]);
@@ -231,7 +239,7 @@ export function renderContraction<E, B>(P: ContractionParts, cPtr: number, s: St
   const tilesFunc: DefinedFunc = { type: { params: new Array(nPtrs + 3).fill(T.i32), results: [] }, locals: s.locals(t), body: tb, export: "tiles" };
   return {
     funcs: [tilesFunc, microkernel(undefined, true)],
-    scratchFloats: new Map([[sa.buf, batch * aFloats], [sb.buf, (invariantB ? 1 : batch) * bFloats]]),
+    scratchFloats: new Map([[sa.buf, batch * aFloats], [sb.buf, (packBOnce ? 1 : batch) * bFloats]]),
     cFloats: batch * cFloats,
     pool,
     invariantB,
