@@ -26,6 +26,9 @@ const PAGE = 65536;
 /** Bytes below the arena, reserved for the worker pool's control words. */
 export const ARENA_BASE = PAGE;
 
+/** Scratch A/B switch (temporary): the arena's alignment. */
+export const HEAP_ALIGN = { bytes: 64 };
+
 export interface HeapViews {
   readonly u8: Uint8Array;
   readonly i32: Int32Array;
@@ -161,7 +164,7 @@ function makeHeap(): WasmHeap | null {
     views,
     mark: () => top,
     alloc(bytes) {
-      const at = top;
+      const at = Math.ceil(top / HEAP_ALIGN.bytes) * HEAP_ALIGN.bytes;
       const end = at + Math.ceil(bytes / 16) * 16;
       if (!reach(end)) throw new RangeError(`the WebAssembly heap cannot grow to ${end} bytes (limit ${(maxPages ?? 0) * PAGE})`);
       top = end;

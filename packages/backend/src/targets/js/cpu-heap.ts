@@ -10,7 +10,7 @@
  * own scratch grows it). Without one, wasm kernels copy their arrays per call (wasm-kernels.ts).
  */
 import { type TypedArray } from "@kiln/core";
-import { heap } from "../../host/heap.js";
+import { HEAP_ALIGN, heap } from "../../host/heap.js";
 import { type Plan } from "../../schedule.js";
 import { bytesPer, viewOf } from "../../storage.js";
 
@@ -24,7 +24,7 @@ export interface HeapLayout {
   readonly outputs: readonly number[];
 }
 
-const align16 = (n: number) => Math.ceil(n / 16) * 16;
+const align16 = (n: number) => Math.ceil(n / HEAP_ALIGN.bytes) * HEAP_ALIGN.bytes;
 
 /**
  * The heap layout of a plan whose steps `inHeap` run over the heap, or null when none does or the

@@ -71,6 +71,9 @@ const PACK_ON_CALLER_BYTES = 256 << 10;
 /** Scratch A/B switch (temporary): the previous packing (B once, in the packing phase, at batch 1 too). */
 export const B_ONCE_AT_BATCH_1 = { on: false };
 
+export const GRAIN_EVEN = { on: true };
+const evenGrain = (g: number) => (GRAIN_EVEN.on ? g + (g & 1) : g);
+
 /** Appends byte arrays to `out` (a loop: a kernel's body can exceed the engine's limit on call arguments). */
 function append(out: Bytes, ...parts: Bytes[]): void {
   for (const p of parts) for (let i = 0; i < p.length; i++) out.push(p[i]!);
@@ -158,7 +161,7 @@ export function renderContraction<E, B>(P: ContractionParts, cPtr: number, s: St
   const hostCalls = s.importNames(e).length > importsBefore;
   const pool: ContractionPool = perProduct * batch < PARALLEL_MIN_FLOPS ? null
     : hostCalls ? { kind: "gemm" }
-    : { kind: "tiles", pairs: tasks, grain: Math.max(1, Math.ceil(PARALLEL_MIN_FLOPS / (perProduct / npairs))), flops: perProduct * batch };
+    : { kind: "tiles", pairs: tasks, grain: evenGrain(Math.max(1, Math.ceil(PARALLEL_MIN_FLOPS / (perProduct / npairs)))), flops: perProduct * batch };
 
   const get = op.get, set = op.set, c32 = op.i32Const;
   const setRange = (f: Bytes, tt: Bytes): Bytes => [...f, ...set(from!), ...tt, ...set(to!)];
