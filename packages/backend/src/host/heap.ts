@@ -176,7 +176,7 @@ function makeHeap(): WasmHeap | null {
     },
     idle: () => top === base,
     allocResident(bytes) {
-      const size = Math.max(16, Math.ceil(bytes / 16) * 16);
+      const size = Math.max(HEAP_ALIGN.bytes, Math.ceil(bytes / HEAP_ALIGN.bytes) * HEAP_ALIGN.bytes);
       if (liveBytes + size > (residentLimit ?? RESIDENT_SHARE * (maxPages ?? 0) * PAGE)) return -1;
       let at = -1;
       const fit = holes.findIndex((h) => h.bytes >= size);
