@@ -26,8 +26,12 @@ const PAGE = 65536;
 /** Bytes below the arena, reserved for the worker pool's control words. */
 export const ARENA_BASE = PAGE;
 
-/** Scratch A/B switch (temporary): the arena's alignment. */
-export const HEAP_ALIGN = { bytes: 64 };
+/**
+ * Alignment and size unit of heap allocations (arena and resident), in bytes: a cache line. Buffers
+ * that start on a line let the worker pool split a row of output between threads at line
+ * boundaries (wasm-contraction.ts), so no two threads write the same line.
+ */
+export const HEAP_ALIGN = 64;
 
 export interface HeapViews {
   readonly u8: Uint8Array;
@@ -56,7 +60,7 @@ export interface WasmHeap {
   views(): HeapViews;
   /** The arena's top (a mark to release to). */
   mark(): number;
-  /** Allocates `bytes` (16-byte aligned) on the arena, growing the memory; returns the byte offset. */
+  /** Allocates `bytes` (HEAP_ALIGN-byte aligned) on the arena, growing the memory; returns the byte offset. */
   alloc(bytes: number): number;
   /** Releases everything allocated after `mark`. */
   release(mark: number): void;
@@ -65,7 +69,7 @@ export interface WasmHeap {
   /** Whether a typed array is a view into this memory. */
   owns(a: ArrayBufferView): boolean;
   /**
-   * Allocates `bytes` (16-byte aligned) that outlive calls, below the arena; returns the byte
+   * Allocates `bytes` (HEAP_ALIGN-byte aligned) that outlive calls, below the arena; returns the byte
    * offset, or -1 when none can be had: no hole fits and the arena is in use (its base cannot
    * move), the resident budget (setResidentLimit) or the memory's limit would be exceeded.
    */
@@ -164,7 +168,7 @@ function makeHeap(): WasmHeap | null {
     views,
     mark: () => top,
     alloc(bytes) {
-      const at = Math.ceil(top / HEAP_ALIGN.bytes) * HEAP_ALIGN.bytes;
+      const at = Math.ceil(top / HEAP_ALIGN) * HEAP_ALIGN;
       const end = at + Math.ceil(bytes / 16) * 16;
       if (!reach(end)) throw new RangeError(`the WebAssembly heap cannot grow to ${end} bytes (limit ${(maxPages ?? 0) * PAGE})`);
       top = end;
@@ -176,7 +180,7 @@ function makeHeap(): WasmHeap | null {
     },
     idle: () => top === base,
     allocResident(bytes) {
-      const size = Math.max(HEAP_ALIGN.bytes, Math.ceil(bytes / HEAP_ALIGN.bytes) * HEAP_ALIGN.bytes);
+      const size = Math.max(HEAP_ALIGN, Math.ceil(bytes / HEAP_ALIGN) * HEAP_ALIGN);
       if (liveBytes + size > (residentLimit ?? RESIDENT_SHARE * (maxPages ?? 0) * PAGE)) return -1;
       let at = -1;
       const fit = holes.findIndex((h) => h.bytes >= size);

@@ -68,11 +68,14 @@ const K_BLOCK = 256, K_BLOCK_MIN_A_BYTES = 1 << 20;
  */
 const PACK_ON_CALLER_BYTES = 256 << 10;
 
-/** Scratch A/B switch (temporary): the previous packing (B once, in the packing phase, at batch 1 too). */
-export const B_ONCE_AT_BATCH_1 = { on: false };
-
-export const GRAIN_EVEN = { on: true };
-const evenGrain = (g: number) => (GRAIN_EVEN.on ? g + (g & 1) : g);
+/**
+ * A pool chunk's pairs rounded up to an even count: two pairs are 16 columns, 64 bytes of each row of
+ * C and of the epilogue's outputs — a whole cache line where the row starts on one (the arena
+ * aligns its allocations to 64 bytes, host/heap.ts) — so two threads never write the same line
+ * (with single pairs they did at every chunk boundary: W3's dW0 = xᵀ·dH product took 0.85 ms on
+ * two threads at idle, 0.65 with whole lines).
+ */
+const wholeLines = (pairs: number) => pairs + (pairs & 1);
 
 /** Appends byte arrays to `out` (a loop: a kernel's body can exceed the engine's limit on call arguments). */
 function append(out: Bytes, ...parts: Bytes[]): void {
@@ -89,7 +92,11 @@ function append(out: Bytes, ...parts: Bytes[]): void {
  *   `gemm`    — a `tiles` that calls a host function (workers could not run it) runs on the
  *               calling thread and only the microkernel goes to the pool (the `pool.gemm` import).
  */
-export type ContractionPool = { readonly kind: "tiles"; readonly pairs: number; readonly grain: number; readonly flops: number } | { readonly kind: "gemm" } | null;
+export type ContractionPool = {
+  readonly kind: "tiles"; readonly pairs: number; readonly grain: number; readonly flops: number;
+  /** B's panels packed once per call in the packing phase (a batch-invariant B of a batch of several), else per pair in the tiles phase. */
+  readonly bPackedOnce: boolean;
+} | { readonly kind: "gemm" } | null;
 
 export interface ContractionModule {
   /** `tiles` (exported) and the microkernel, to follow `run` in the module. */
@@ -99,7 +106,7 @@ export interface ContractionModule {
   /** C's size in floats. */
   readonly cFloats: number;
   readonly pool: ContractionPool;
-  /** B is the same for every batch element (its packing reads nothing of b): packed once per call. */
+  /** B is the same for every batch element (its packing reads nothing of b): packed once per call for a batch of several. */
   readonly invariantB: boolean;
 }
 
@@ -126,7 +133,7 @@ export function renderContraction<E, B>(P: ContractionParts, cPtr: number, s: St
   // several: with one batch element each pair's panels are packed once either way, and packing them
   // in the tiles phase right before the microkernel reads them keeps them in the cache of the thread
   // that uses them (L1 for a pair of panels up to ~1500 deep) instead of the packing thread's.
-  const packBOnce = invariantB && (batch > 1 || B_ONCE_AT_BATCH_1.on);
+  const packBOnce = invariantB && batch > 1;
   const tasks = batch * npairs;
 
   // tiles(ptrs…, C, job, lo, hi): the phases' code first, then the dispatch on the phase.
@@ -161,7 +168,7 @@ export function renderContraction<E, B>(P: ContractionParts, cPtr: number, s: St
   const hostCalls = s.importNames(e).length > importsBefore;
   const pool: ContractionPool = perProduct * batch < PARALLEL_MIN_FLOPS ? null
     : hostCalls ? { kind: "gemm" }
-    : { kind: "tiles", pairs: tasks, grain: evenGrain(Math.max(1, Math.ceil(PARALLEL_MIN_FLOPS / (perProduct / npairs)))), flops: perProduct * batch };
+    : { kind: "tiles", pairs: tasks, grain: wholeLines(Math.max(1, Math.ceil(PARALLEL_MIN_FLOPS / (perProduct / npairs)))), flops: perProduct * batch, bPackedOnce: packBOnce };
 
   const get = op.get, set = op.set, c32 = op.i32Const;
   const setRange = (f: Bytes, tt: Bytes): Bytes => [...f, ...set(from!), ...tt, ...set(to!)];

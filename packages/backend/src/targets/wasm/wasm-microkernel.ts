@@ -29,9 +29,6 @@ export const BLOCKED_MICROKERNEL_PARAMS = 10;
  * element still adds its products in p order.
  * @example buildModule({ memory, imports: [], funcs: [microkernel("gemm")] })
  */
-/** Scratch A/B switch (temporary). */
-export const UNROLL = { by: 1 };
-
 export function microkernel(exportAs?: string, blocked = false): DefinedFunc {
   const nParams = blocked ? BLOCKED_MICROKERNEL_PARAMS : MICROKERNEL_PARAMS;
   const [aOff, bOff, cOff, mp, k] = [0, 1, 2, 3, 4];
@@ -51,13 +48,6 @@ export function microkernel(exportAs?: string, blocked = false): DefinedFunc {
   const eachRow = (f: (r: number) => Bytes): Bytes => [0, 1, 2, 3].flatMap((r) => [
     ...f(r), ...op.get(cPtr), ...op.get(ldc), ...op.i32Add, ...op.set(cPtr),
   ]);
-  // One p: two vector loads of B, per row a broadcast load of A and two multiply-adds (`off`: bytes past the pointers).
-  const pStep = (off: number): Bytes => [
-    ...op.get(b0Ptr), ...v.load(off), ...op.set(bv0),
-    ...op.get(b1Ptr), ...v.load(off), ...op.set(bv1),
-    ...[0, 1, 2, 3].flatMap((r) => [...op.get(aPtr), ...v.load32Splat(off + r * 4), ...op.set(av), ...fma(r, 0), ...fma(r, 1)]),
-  ];
-  const advance = (bytes: number): Bytes => [aPtr, b0Ptr, b1Ptr].flatMap((x) => [...op.get(x), ...op.i32Const(bytes), ...op.i32Add, ...op.set(x)]);
   const zeros = Array.from({ length: 8 }, (_, x) => [...zero, ...op.set(acc(x >> 1, x & 1))]).flat();
   const init: Bytes = blocked
     ? [...op.get(load), ...op.if(), ...cAddress,
@@ -77,22 +67,17 @@ export function microkernel(exportAs?: string, blocked = false): DefinedFunc {
     ...op.get(bOff), ...op.get(jp), ...op.i32Const(2), ...op.i32Mul, ...op.get(kb), ...op.i32Mul, ...op.i32Add, ...op.set(b0Ptr),
     ...op.get(b0Ptr), ...op.get(kb), ...op.i32Add, ...op.set(b1Ptr),
     ...op.get(kc), ...op.set(p),
-    ...(UNROLL.by === 2 ? [
-      ...op.get(p), ...op.i32Const(1), ...op.i32And, ...op.if(), ...pStep(0), ...advance(16), ...op.get(p), ...op.i32Const(1), ...op.i32Sub, ...op.set(p), ...op.end,
-      ...op.block(), ...op.loop(),
-      ...op.get(p), ...op.i32Eqz, ...op.brIf(1),
-      ...pStep(0), ...pStep(16), ...advance(32),
-      ...op.get(p), ...op.i32Const(2), ...op.i32Sub, ...op.set(p),
-      ...op.br(0),
-      ...op.end, ...op.end,
-    ] : [
-      ...op.block(), ...op.loop(),
-      ...op.get(p), ...op.i32Eqz, ...op.brIf(1),
-      ...pStep(0), ...advance(16),
-      ...op.get(p), ...op.i32Const(1), ...op.i32Sub, ...op.set(p),
-      ...op.br(0),
-      ...op.end, ...op.end,
-    ]),
+    ...op.block(), ...op.loop(),
+    ...op.get(p), ...op.i32Eqz, ...op.brIf(1),
+    ...op.get(b0Ptr), ...v.load(), ...op.set(bv0),
+    ...op.get(b1Ptr), ...v.load(), ...op.set(bv1),
+    ...[0, 1, 2, 3].flatMap((r) => [...op.get(aPtr), ...v.load32Splat(r * 4), ...op.set(av), ...fma(r, 0), ...fma(r, 1)]),
+    ...op.get(aPtr), ...op.i32Const(16), ...op.i32Add, ...op.set(aPtr),
+    ...op.get(b0Ptr), ...op.i32Const(16), ...op.i32Add, ...op.set(b0Ptr),
+    ...op.get(b1Ptr), ...op.i32Const(16), ...op.i32Add, ...op.set(b1Ptr),
+    ...op.get(p), ...op.i32Const(1), ...op.i32Sub, ...op.set(p),
+    ...op.br(0),
+    ...op.end, ...op.end,
     ...cAddress,
     ...eachRow((r) => [...op.get(cPtr), ...op.get(acc(r, 0)), ...v.store(0), ...op.get(cPtr), ...op.get(acc(r, 1)), ...v.store(16)]),
     ...op.get(ip), ...op.i32Const(1), ...op.i32Add, ...op.set(ip),
