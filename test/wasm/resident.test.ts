@@ -133,18 +133,29 @@ describe("wasm: State values resident in the heap across calls", function () {
   });
 
   describe("the allocator", () => {
-    it("first fit in the holes freed regions leave, merged with their neighbours; 16-byte aligned; a double free throws", () => {
+    it("first fit in the holes freed regions leave, merged with their neighbours; 64-byte aligned (cache lines); a double free throws", () => {
       const [p, q, r] = [100, 200, 300].map((n) => h.allocResident(n));
-      for (const o of [p, q, r]) expect(o! % 16).to.equal(0);
+      for (const o of [p, q, r]) expect(o! % 64).to.equal(0);
       expect(new Set([p, q, r]).size).to.equal(3);
       h.freeResident(p!);
       h.freeResident(q!);
-      // 112 + 208 bytes, merged: 320 fit where p was.
+      // 128 + 256 bytes, merged: 320 fit where p was.
       const s = h.allocResident(320);
       expect(s).to.equal(p);
       h.freeResident(s);
       h.freeResident(r!);
       expect(() => h.freeResident(r!)).to.throw(/freed twice/);
+    });
+
+    it("arena allocations start on cache lines (64 bytes) whatever the sizes before them: the pool splits rows of output at line boundaries", () => {
+      const mark = h.mark();
+      try {
+        const offsets = [40, 4, 100, 64, 1].map((n) => h.alloc(n));
+        for (const o of offsets) expect(o % 64, `offset ${o}`).to.equal(0);
+        expect(new Set(offsets).size).to.equal(offsets.length);
+      } finally {
+        h.release(mark);
+      }
     });
 
     it("the arena never overlaps a region: a region that fits no hole is refused while the arena is in use, and lies below it after", () => {

@@ -86,7 +86,7 @@ describe("wasm: structure of the benchmark workloads", function () {
     expect(Number.isFinite(step(x, y).itemSync())).to.equal(true);
   });
 
-  it("W3's contractions: one pool call each — a batch-invariant B's panels packed with A's, then the tiles, as one two-stage job", () => {
+  it("W3's contractions: one pool call each — A's panels, then the tiles with their B panels, as one two-stage job; chunks of whole cache lines", () => {
     const { x, y, make } = kilnMlp(mlpData());
     const step = make();
     step(x, y).itemSync();
@@ -94,12 +94,33 @@ describe("wasm: structure of the benchmark workloads", function () {
     step(x, y).itemSync();
     const after = wasmContractionStats();
     // The 7 contractions of the pooled form (all but the 128×10·10×256 product, below 2^20 flops)
-    // each pack their weight-like B once per step; B and A in one phase: 14 phases (was 21:
-    // pack B, pack A and tiles — one more barrier per product whose panels go to the pool).
+    // each pack their B once per step — per pair, in the tiles phase, by the thread that multiplies
+    // it (a batch of one: B is packed once either way) — and A in the packing phase: 14 phases.
     expect(after.bPacks - before.bPacks, "B packings per step").to.equal(7);
     expect(after.phaseCalls - before.phaseCalls, "phases per step").to.equal(14);
     // Both phases of a contraction in one pool call (one wake-up of the workers, not two): 7 (was 14).
     expect(after.poolCalls - before.poolCalls, "pool calls per step").to.equal(7);
+    // Every pooled contraction: B packed per pair, and chunks of an even number of pairs (16 columns,
+    // 64 bytes of a row of C: two threads never write one cache line).
+    const pools = step.lower(x, y).kernels.map((k) => /; pool: \d+ tasks in chunks of (\d+), B packed (once|per pair)\n/.exec(k.source)).filter((m) => m !== null);
+    expect(pools.length, "pooled contractions").to.equal(7);
+    for (const [line, grain, packed] of pools) {
+      expect(packed, line).to.equal("per pair");
+      expect(Number(grain) % 2, line).to.equal(0);
+    }
+  });
+
+  it("a weight shared by a batch of products (x[b] @ W) is packed once per call, in the packing phase; a single product's per pair", () => {
+    const poolOf = (t: Tensor) => {
+      const { plan } = scheduleGraph([t.node], (n: Node) => n.prim === "data" || bufferOf(n) !== undefined);
+      const [k] = plan.steps.flatMap((s) => (s.kernel ? [s.kernel] : []));
+      return renderWasm(k!, heap!).pool;
+    };
+    const w = np.ones([256, 256], { dtype: "float32" });
+    const batched = poolOf(np.matmul(np.ones([4, 128, 256], { dtype: "float32" }), w));
+    const single = poolOf(np.matmul(np.ones([128, 256], { dtype: "float32" }), w));
+    expect(batched?.kind === "tiles" && batched.bPackedOnce, "x[b] @ W, batch 4").to.equal(true);
+    expect(single?.kind === "tiles" && !single.bPackedOnce, "x @ W").to.equal(true);
   });
 
   it("a kernel calling vector math (exp, tanh, …) runs as wasm from ~128 elements: W3's softmax exp over 128×10 (48 µs as JS, ~5 as wasm)", () => {

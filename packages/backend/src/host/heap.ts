@@ -26,6 +26,13 @@ const PAGE = 65536;
 /** Bytes below the arena, reserved for the worker pool's control words. */
 export const ARENA_BASE = PAGE;
 
+/**
+ * Alignment and size unit of heap allocations (arena and resident), in bytes: a cache line. Buffers
+ * that start on a line let the worker pool split a row of output between threads at line
+ * boundaries (wasm-contraction.ts), so no two threads write the same line.
+ */
+export const HEAP_ALIGN = 64;
+
 export interface HeapViews {
   readonly u8: Uint8Array;
   readonly i32: Int32Array;
@@ -53,7 +60,7 @@ export interface WasmHeap {
   views(): HeapViews;
   /** The arena's top (a mark to release to). */
   mark(): number;
-  /** Allocates `bytes` (16-byte aligned) on the arena, growing the memory; returns the byte offset. */
+  /** Allocates `bytes` (HEAP_ALIGN-byte aligned) on the arena, growing the memory; returns the byte offset. */
   alloc(bytes: number): number;
   /** Releases everything allocated after `mark`. */
   release(mark: number): void;
@@ -62,7 +69,7 @@ export interface WasmHeap {
   /** Whether a typed array is a view into this memory. */
   owns(a: ArrayBufferView): boolean;
   /**
-   * Allocates `bytes` (16-byte aligned) that outlive calls, below the arena; returns the byte
+   * Allocates `bytes` (HEAP_ALIGN-byte aligned) that outlive calls, below the arena; returns the byte
    * offset, or -1 when none can be had: no hole fits and the arena is in use (its base cannot
    * move), the resident budget (setResidentLimit) or the memory's limit would be exceeded.
    */
@@ -161,7 +168,7 @@ function makeHeap(): WasmHeap | null {
     views,
     mark: () => top,
     alloc(bytes) {
-      const at = top;
+      const at = Math.ceil(top / HEAP_ALIGN) * HEAP_ALIGN;
       const end = at + Math.ceil(bytes / 16) * 16;
       if (!reach(end)) throw new RangeError(`the WebAssembly heap cannot grow to ${end} bytes (limit ${(maxPages ?? 0) * PAGE})`);
       top = end;
@@ -173,7 +180,7 @@ function makeHeap(): WasmHeap | null {
     },
     idle: () => top === base,
     allocResident(bytes) {
-      const size = Math.max(16, Math.ceil(bytes / 16) * 16);
+      const size = Math.max(HEAP_ALIGN, Math.ceil(bytes / HEAP_ALIGN) * HEAP_ALIGN);
       if (liveBytes + size > (residentLimit ?? RESIDENT_SHARE * (maxPages ?? 0) * PAGE)) return -1;
       let at = -1;
       const fit = holes.findIndex((h) => h.bytes >= size);

@@ -10,7 +10,7 @@
  * own scratch grows it). Without one, wasm kernels copy their arrays per call (wasm-kernels.ts).
  */
 import { type TypedArray } from "@kiln/core";
-import { heap } from "../../host/heap.js";
+import { HEAP_ALIGN, heap } from "../../host/heap.js";
 import { type Plan } from "../../schedule.js";
 import { bytesPer, viewOf } from "../../storage.js";
 
@@ -24,7 +24,8 @@ export interface HeapLayout {
   readonly outputs: readonly number[];
 }
 
-const align16 = (n: number) => Math.ceil(n / 16) * 16;
+/** Slots and buffers start on cache lines, as the arena region itself (HEAP_ALIGN). */
+const aligned = (n: number) => Math.ceil(n / HEAP_ALIGN) * HEAP_ALIGN;
 
 /**
  * The heap layout of a plan whose steps `inHeap` run over the heap, or null when none does or the
@@ -41,7 +42,7 @@ export function heapLayout(plan: Plan, inHeap: readonly boolean[]): HeapLayout |
   let bytes = 0;
   const slotAt = plan.slots.map((s) => {
     const at = bytes;
-    bytes += align16(s.size * bytesPer(s.dtype));
+    bytes += aligned(s.size * bytesPer(s.dtype));
     return at;
   });
   const inputs: number[] = [], outputs: number[] = [];
@@ -50,7 +51,7 @@ export function heapLayout(plan: Plan, inHeap: readonly boolean[]): HeapLayout |
     if (!touched.has(id)) return -1;
     (b.role === "input" ? inputs : outputs).push(id);
     const at = bytes;
-    bytes += align16(b.size * bytesPer(b.dtype));
+    bytes += aligned(b.size * bytesPer(b.dtype));
     return at;
   });
   return { offsets, bytes, inputs, outputs };

@@ -68,6 +68,15 @@ const K_BLOCK = 256, K_BLOCK_MIN_A_BYTES = 1 << 20;
  */
 const PACK_ON_CALLER_BYTES = 256 << 10;
 
+/**
+ * A pool chunk's pairs rounded up to an even count: two pairs are 16 columns, 64 bytes of each row of
+ * C and of the epilogue's outputs — a whole cache line where the row starts on one (the arena
+ * aligns its allocations to 64 bytes, host/heap.ts) — so two threads never write the same line
+ * (with single pairs they did at every chunk boundary: W3's dW0 = xᵀ·dH product took 0.85 ms on
+ * two threads at idle, 0.65 with whole lines).
+ */
+const wholeLines = (pairs: number) => pairs + (pairs & 1);
+
 /** Appends byte arrays to `out` (a loop: a kernel's body can exceed the engine's limit on call arguments). */
 function append(out: Bytes, ...parts: Bytes[]): void {
   for (const p of parts) for (let i = 0; i < p.length; i++) out.push(p[i]!);
@@ -83,7 +92,11 @@ function append(out: Bytes, ...parts: Bytes[]): void {
  *   `gemm`    — a `tiles` that calls a host function (workers could not run it) runs on the
  *               calling thread and only the microkernel goes to the pool (the `pool.gemm` import).
  */
-export type ContractionPool = { readonly kind: "tiles"; readonly pairs: number; readonly grain: number; readonly flops: number } | { readonly kind: "gemm" } | null;
+export type ContractionPool = {
+  readonly kind: "tiles"; readonly pairs: number; readonly grain: number; readonly flops: number;
+  /** B's panels packed once per call in the packing phase (a batch-invariant B of a batch of several), else per pair in the tiles phase. */
+  readonly bPackedOnce: boolean;
+} | { readonly kind: "gemm" } | null;
 
 export interface ContractionModule {
   /** `tiles` (exported) and the microkernel, to follow `run` in the module. */
@@ -93,7 +106,7 @@ export interface ContractionModule {
   /** C's size in floats. */
   readonly cFloats: number;
   readonly pool: ContractionPool;
-  /** B is the same for every batch element (its packing reads nothing of b): packed once per call. */
+  /** B is the same for every batch element (its packing reads nothing of b): packed once per call for a batch of several. */
   readonly invariantB: boolean;
 }
 
@@ -116,6 +129,11 @@ export function renderContraction<E, B>(P: ContractionParts, cPtr: number, s: St
   const i32 = (local: number): I32Binding => ({ k: "scalar", local, t: T.i32 });
   const perProduct = 2 * mp * MR * npairs * 2 * NR * kk;
   const invariantB = batchInvariant(P, P.packB);
+  // A batch-invariant B is packed once per call, in the packing phase — worth it only for a batch of
+  // several: with one batch element each pair's panels are packed once either way, and packing them
+  // in the tiles phase right before the microkernel reads them keeps them in the cache of the thread
+  // that uses them (L1 for a pair of panels up to ~1500 deep) instead of the packing thread's.
+  const packBOnce = invariantB && batch > 1;
   const tasks = batch * npairs;
 
   // tiles(ptrs…, C, job, lo, hi): the phases' code first, then the dispatch on the phase.
@@ -150,7 +168,7 @@ export function renderContraction<E, B>(P: ContractionParts, cPtr: number, s: St
   const hostCalls = s.importNames(e).length > importsBefore;
   const pool: ContractionPool = perProduct * batch < PARALLEL_MIN_FLOPS ? null
     : hostCalls ? { kind: "gemm" }
-    : { kind: "tiles", pairs: tasks, grain: Math.max(1, Math.ceil(PARALLEL_MIN_FLOPS / (perProduct / npairs))), flops: perProduct * batch };
+    : { kind: "tiles", pairs: tasks, grain: wholeLines(Math.max(1, Math.ceil(PARALLEL_MIN_FLOPS / (perProduct / npairs)))), flops: perProduct * batch, bPackedOnce: packBOnce };
 
   const get = op.get, set = op.set, c32 = op.i32Const;
   const setRange = (f: Bytes, tt: Bytes): Bytes => [...f, ...set(from!), ...tt, ...set(to!)];
@@ -206,9 +224,9 @@ export function renderContraction<E, B>(P: ContractionParts, cPtr: number, s: St
     op.else,
     // The tasks' pairs, per batch element: their B panels (unless packed once), tiles and epilogue.
     segments(get(lo), get(hi), npairs, [
-      ...rebase(sa.buf, aBase!, aFloats), ...rebase(cPtr, cBase!, cFloats), ...(invariantB ? [] : rebase(sb.buf, bBase!, bFloats)),
+      ...rebase(sa.buf, aBase!, aFloats), ...rebase(cPtr, cBase!, cFloats), ...(packBOnce ? [] : rebase(sb.buf, bBase!, bFloats)),
       ...bLets, ...setRange(pairsFrom, pairsTo),
-      ...(invariantB ? [] : [...packB, ...(np % 2 ? [...get(segTo!), ...c32(npairs), ...op.i32GeS, ...op.if(), ...zeroPanel, ...op.end] : [])]),
+      ...(packBOnce ? [] : [...packB, ...(np % 2 ? [...get(segTo!), ...c32(npairs), ...op.i32GeS, ...op.if(), ...zeroPanel, ...op.end] : [])]),
       ...gemm, ...epilogue,
     ]),
     op.end, op.end);
@@ -219,8 +237,8 @@ export function renderContraction<E, B>(P: ContractionParts, cPtr: number, s: St
   const direct = (p: number): Bytes => [...ptrs, ...c32(JOB_PHASES * batch + p), ...c32(0), ...c32(tasks), 0x10, TILES_CALL];
   // A batch-invariant B is packed in the same phase as A (one barrier fewer; the pair of
   // 256-wide products' panels, 384 KB together, are split across threads where each alone was not).
-  const [packPhase, tilePhase] = invariantB ? [JOB_PHASE.packs, JOB_PHASE.tilesPacked] : [JOB_PHASE.packA, JOB_PHASE.tiles];
-  const packBytes = ((invariantB ? bFloats : 0) + batch * aFloats) * 4;
+  const [packPhase, tilePhase] = packBOnce ? [JOB_PHASE.packs, JOB_PHASE.tilesPacked] : [JOB_PHASE.packA, JOB_PHASE.tiles];
+  const packBytes = ((packBOnce ? bFloats : 0) + batch * aFloats) * 4;
   if (pool?.kind === "tiles") {
     const job = JOB_PHASES * batch + JOB_THEN_TILES + (packBytes > PACK_ON_CALLER_BYTES ? 0 : JOB_ON_CALLER) + packPhase;
     append(out, [...ptrs, ...c32(job), ...op.call(s.importIndex(e, "pool.tiles"))]);
@@ -231,7 +249,7 @@ export function renderContraction<E, B>(P: ContractionParts, cPtr: number, s: St
   const tilesFunc: DefinedFunc = { type: { params: new Array(nPtrs + 3).fill(T.i32), results: [] }, locals: s.locals(t), body: tb, export: "tiles" };
   return {
     funcs: [tilesFunc, microkernel(undefined, true)],
-    scratchFloats: new Map([[sa.buf, batch * aFloats], [sb.buf, (invariantB ? 1 : batch) * bFloats]]),
+    scratchFloats: new Map([[sa.buf, batch * aFloats], [sb.buf, (packBOnce ? 1 : batch) * bFloats]]),
     cFloats: batch * cFloats,
     pool,
     invariantB,

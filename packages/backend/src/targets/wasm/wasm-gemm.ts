@@ -89,7 +89,9 @@ const gemmModule: WebAssembly.Module | null = (() => {
  */
 export const gemmOnPool: ((aOff: number, bOff: number, cOff: number, mp: number, k: number, ldcBytes: number, npairs: number) => void) | null =
   gemmModule === null ? null : (aOff, bOff, cOff, mp, k, ldcBytes, npairs) => {
-    const grain = Math.max(1, Math.ceil(PARALLEL_MIN_FLOPS / (2 * mp * 4 * 8 * k)));
+    // An even number of pairs a chunk: 64 bytes of each row of C, so threads split rows at cache lines.
+    const g = Math.max(1, Math.ceil(PARALLEL_MIN_FLOPS / (2 * mp * 4 * 8 * k)));
+    const grain = g + (g & 1);
     parallelFor(gemmModule, "gemm", [aOff, bOff, cOff, mp, k, ldcBytes], npairs, { grain });
   };
 

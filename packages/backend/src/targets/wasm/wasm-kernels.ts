@@ -167,7 +167,9 @@ function instantiate(k: Kernel): WasmKernel | null {
       h.release(mark);
     }
   };
-  const source = `;; wasm kernel ${k.name}: ${bytes.length} bytes${imports.length ? `, imports ${imports.join(", ")}` : ""}\n${printKernel(k)}`;
+  const poolText = !pooled ? "" : pooled.kind === "gemm" ? "; pool: microkernel"
+    : `; pool: ${pooled.pairs} tasks in chunks of ${pooled.grain}, B packed ${pooled.bPackedOnce ? "once" : "per pair"}`;
+  const source = `;; wasm kernel ${k.name}: ${bytes.length} bytes${imports.length ? `, imports ${imports.join(", ")}` : ""}${poolText}\n${printKernel(k)}`;
   return { name: k.name, source, module, imports, run };
 }
 

@@ -186,6 +186,25 @@ describe("CPU worker pool", function () {
     expect(f32[3]).to.equal(Math.fround((Math.exp(Math.fround(Math.sin(3 * 0.37) * 20)) % 1000) + 3));
   });
 
+  it("splits into chunks of whole grains: every chunk starts at a multiple of grain, fine or not", () => {
+    // mark(out, lo, hi): out[i] = lo for i in [lo, hi) — each index records where its chunk began.
+    const MARK = loopModule("mark", 1, [...addr(0, 3), ...get(1), ...op.i32Store()]);
+    withCpuThreads(2, () => {
+      for (const [n, grain, fine] of [[70, 2, true], [1000, 6, true], [333, 4, false], [35, 2, true]] as const) {
+        const mark = h.mark();
+        try {
+          const out = h.alloc(n * 4);
+          parallelFor(MARK, "mark", [out], n, { grain, fine });
+          const starts = new Set(h.views().i32.subarray(out / 4, out / 4 + n));
+          expect([...starts].filter((lo) => lo % grain !== 0), `n ${n}, grain ${grain}: chunk starts off the grain`).to.deep.equal([]);
+          expect(starts.size, `n ${n}, grain ${grain}: chunks`).to.be.greaterThan(1);
+        } finally {
+          h.release(mark);
+        }
+      }
+    });
+  });
+
   it("runs small work (n <= grain) on the calling thread alone", () => {
     withCpuThreads(2, () => {
       const jobs = cpuPoolStats().parallelJobs;

@@ -124,7 +124,9 @@ function spawnSlot(): Slot | null {
 export interface ParallelForOptions {
   /**
    * The smallest chunk worth a thread, in loop indices (default 1). `n <= grain` runs on the
-   * calling thread alone: waking a worker costs tens of microseconds.
+   * calling thread alone: waking a worker costs tens of microseconds. Chunks are whole multiples
+   * of it, so every chunk starts at a multiple of `grain` (a contraction aligns its chunks to
+   * cache lines so).
    */
   readonly grain?: number;
   /** The kernel's JS imports (PoolImport: Math functions by name, or self-contained sources); fixed per module at its first call. */
@@ -321,7 +323,8 @@ function runShared(
   // Each stage's chunks stay within its share of MAX_CHUNKS (256 threads × 16 fine chunks per stage would not).
   const perStage = Math.min((workers + 1) * (fine ? FINE_CHUNKS_PER_THREAD : CHUNKS_PER_THREAD), Math.floor(MAX_CHUNKS / stages.length));
   const split: JobStage[] = stages.map(({ n, grain }) => {
-    const chunk = Math.max(grain, Math.ceil(n / perStage));
+    // A whole number of grains: chunks start at multiples of `grain` (a contraction's even pair counts: cache lines).
+    const chunk = Math.ceil(Math.max(grain, Math.ceil(n / perStage)) / grain) * grain;
     return [n, chunk, Math.ceil(n / chunk)];
   });
   const nChunks = split.reduce((sum, st) => sum + st[2], 0);
