@@ -48,14 +48,40 @@ export function readTexture(t: GpujsTexture, n: number): unknown {
 export async function readTextureAsync(t: GpujsTexture, n: number): Promise<unknown> {
   const gl = t.context as WebGL2RenderingContext;
   if (t.type !== FLAT_TEXTURE || !t.framebuffer || typeof gl?.fenceSync !== "function") return readTexture(t, n);
-  const [w, h] = t.size;
-  const pbo = gl.createBuffer();
+  return (await readRawAsync([t]))[0]!.subarray(0, n);
+}
+
+/**
+ * Float textures' RGBA texels, row by row: without blocking on the GPU on WebGL2 (a
+ * pixel-pack buffer per texture, one fence for them all), else GPU.js's blocking `readPixels`.
+ * @example const [r0, r1] = await readTexturesRaw([bk0, bk1]); // Float32Array(w · h · 4) each
+ */
+export async function readTexturesRaw(ts: readonly GpujsTexture[]): Promise<Float32Array[]> {
+  const gl = ts[0]?.context as WebGL2RenderingContext | undefined;
+  if (ts.some((t) => !t.framebuffer) || typeof gl?.fenceSync !== "function") return ts.map(readRaw);
+  return readRawAsync(ts);
+}
+
+/** A float texture's RGBA texels, row by row (blocking `readPixels`). */
+export function readRaw(t: GpujsTexture): Float32Array {
+  if (!t.renderRawOutput) throw new KernelCompileError(`GPU.js texture of type ${t.type} has no raw read`);
+  return t.renderRawOutput();
+}
+
+async function readRawAsync(ts: readonly GpujsTexture[]): Promise<Float32Array[]> {
+  const gl = ts[0]!.context as WebGL2RenderingContext;
+  const pbos: WebGLBuffer[] = [];
   try {
-    gl.bindFramebuffer(gl.FRAMEBUFFER, t.framebuffer());
-    gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, t.texture, 0);
-    gl.bindBuffer(gl.PIXEL_PACK_BUFFER, pbo);
-    gl.bufferData(gl.PIXEL_PACK_BUFFER, w * h * 16, gl.STREAM_READ);
-    gl.readPixels(0, 0, w, h, gl.RGBA, gl.FLOAT, 0);
+    for (const t of ts) {
+      const [w, h] = t.size;
+      const pbo = gl.createBuffer();
+      pbos.push(pbo);
+      gl.bindFramebuffer(gl.FRAMEBUFFER, t.framebuffer!());
+      gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, t.texture, 0);
+      gl.bindBuffer(gl.PIXEL_PACK_BUFFER, pbo);
+      gl.bufferData(gl.PIXEL_PACK_BUFFER, w * h * 16, gl.STREAM_READ);
+      gl.readPixels(0, 0, w, h, gl.RGBA, gl.FLOAT, 0);
+    }
     gl.bindBuffer(gl.PIXEL_PACK_BUFFER, null);
     const sync = gl.fenceSync(gl.SYNC_GPU_COMMANDS_COMPLETE, 0)!;
     // A fence is only queued; without a flush the driver may never run the commands before it.
@@ -65,13 +91,15 @@ export async function readTextureAsync(t: GpujsTexture, n: number): Promise<unkn
     } finally {
       gl.deleteSync(sync);
     }
-    const out = new Float32Array(w * h * 4);
-    gl.bindBuffer(gl.PIXEL_PACK_BUFFER, pbo);
-    gl.getBufferSubData(gl.PIXEL_PACK_BUFFER, 0, out);
-    gl.bindBuffer(gl.PIXEL_PACK_BUFFER, null);
-    return out.subarray(0, n);
+    return ts.map((t, i) => {
+      const out = new Float32Array(t.size[0] * t.size[1] * 4);
+      gl.bindBuffer(gl.PIXEL_PACK_BUFFER, pbos[i]!);
+      gl.getBufferSubData(gl.PIXEL_PACK_BUFFER, 0, out);
+      gl.bindBuffer(gl.PIXEL_PACK_BUFFER, null);
+      return out;
+    });
   } finally {
-    gl.deleteBuffer(pbo);
+    for (const pbo of pbos) gl.deleteBuffer(pbo);
   }
 }
 
