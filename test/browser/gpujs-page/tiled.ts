@@ -188,8 +188,8 @@ export async function runTiled(): Promise<TiledResult> {
   const asyncRead = { equal, readbacks: after.readbacks - before.readbacks, asyncReadbacks: after.asyncReadbacks - before.asyncReadbacks };
   const directFetch = await runDirectFetch();
   const hostLayout = await runHostLayout();
-  // As runDirectFetch left it.
-  await init({ tune: false, gpujs: { directFetch: true } });
+  // As runDirectFetch left it (runHostLayout's last init turned pipelining off).
+  await init({ tune: false, gpujs: { directFetch: true, pipeline: true } });
   setBackend("gpujs");
   const layer = jit((xb: Tensor) => np.tanh(xb.matmul(w).add(b)));
   let last: Tensor | null = null;
