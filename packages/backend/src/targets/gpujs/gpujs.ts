@@ -28,7 +28,7 @@ import { keptUpload } from "./gpujs-upload.js";
 import { residentBuffer, residentTexture } from "./gpujs-resident.js";
 import { type GpujsKernelSource, renderGpujs } from "./gpujs-render.js";
 import {
-  FLAT_TEXTURE, type GpujsTexture, checkedCopy, countGpujsReadback, isTexture, readRaw, readTexture, readTextureAs, readTextureAsAsync, readTexturesRaw,
+  FLAT_TEXTURE, type GpujsTexture, checkedCopy, countGpujsReadback, isTexture, readTexture, readTextureAs, readTextureAsAsync, readTexturesRaw, readTexturesRawSync,
 } from "./gpujs-read.js";
 import { PARTIALS_ARG } from "./gpujs-split.js";
 import { blockArgs, gatherBlocks } from "./gpujs-tiled.js";
@@ -172,7 +172,7 @@ export function gpujsKernelsOver(host: Host): HostKernels {
           const targets = callBlocks(c, arg);
           try {
             countGpujsReadback();
-            gatherBlocks(src.blockLayout, targets.map(readRaw), bufs[0]);
+            gatherBlocks(src.blockLayout, readTexturesRawSync(targets), bufs[0]);
           } finally {
             for (const t of targets) t.delete();
           }
@@ -241,7 +241,7 @@ function runPipelinedSteps(steps: Host, plan: Plan, inputs: readonly PlanInput[]
     const r = blocks.get(id);
     if (r) {
       if (!arrays[id]) countGpujsReadback();
-      return (arrays[id] ??= gatherBlockResult(r, r.targets.map(readRaw), plan.buffers[id]!));
+      return (arrays[id] ??= gatherBlockResult(r, readTexturesRawSync(r.targets), plan.buffers[id]!));
     }
     const v = values[id];
     if (!isTexture(v)) return v!;
