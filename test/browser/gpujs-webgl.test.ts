@@ -118,6 +118,15 @@ describe("browser: gpujs on WebGL2 in headless Chromium", function () {
       expect(source).to.match(/if \(direct\) \{\n    for \(int q2 = 0; q2 < 64; q2 \+= 2\) \{[^]*vec4 a7 = texture\(user_b\d+, vec2\(fa7\.x \+ qa, fa7\.y\)\);[^]*\} else \{/);
     });
 
+    it("a plain product read back skips its layout pass (its block targets laid out on the host), bit-identical to the layout pass's result", () => {
+      const { identical, products, mismatches, eagerRuns, jitRuns } = result.tiled!.hostLayout;
+      expect(products).to.equal(5);
+      expect(identical, `differ: ${mismatches.join("; ")}`).to.equal(true);
+      // eager (read back): the block pass only; jitted (its result kept on the GPU): block + layout passes
+      expect(eagerRuns).to.deep.equal([1, 1, 1, 1, 1]);
+      expect(jitRuns).to.deep.equal([2, 2, 2, 2, 2]);
+    });
+
     it("W1's sum of 2^20 runs in two passes (1024 partials in parallel, then their sum) and matches cpu", () => {
       const { sumSource, sum } = result.tiled!;
       expect(sumSource).to.match(/function reduce_\w+_partials\(b1\) \{\n  const split_c = this\.thread\.x;/);

@@ -34,6 +34,12 @@ export interface TiledResult {
    * products were compared, and a 256×256 product's block kernel source.
    */
   readonly directFetch: { readonly identical: boolean; readonly products: number; readonly mismatches: string[]; readonly source: string };
+  /**
+   * Plain products read back (their block targets laid out on the host: one GL pass) against the
+   * same products jitted (the layout pass on the GPU, the result kept as a texture, then read):
+   * whether every value is bit-identical (sync and async reads, pipelined and not), and GPU.js runs per product.
+   */
+  readonly hostLayout: { readonly identical: boolean; readonly products: number; readonly mismatches: string[]; readonly eagerRuns: number[]; readonly jitRuns: number[] };
 }
 
 function values(n: number, seed: number): Float32Array {
@@ -124,6 +130,41 @@ async function runDirectFetch(): Promise<TiledResult["directFetch"]> {
   return { identical: mismatches.length === 0, products: DIRECT_CASES.length, mismatches, source };
 }
 
+/** Plain products (shapes not multiples of the block, batched, transposed operands, n = 10, W2's n = 256) as functions of their inputs. */
+const PLAIN: readonly [string, (a: Tensor, b: Tensor) => Tensor, number[], number[]][] = [
+  ["W2 256×256·256×256", (a, b) => np.matmul(a, b), [256, 256], [256, 256]],
+  ["odd k, 35 rows 35×37·37×64", (a, b) => np.matmul(a, b), [35, 37], [37, 64]],
+  ["batched, odd n 3×34×36·3×36×66", (a, b) => np.matmul(a, b), [3, 34, 36], [3, 36, 66]],
+  ["transposed A, n = 10 (128×256)ᵀ·128×10", (a, b) => np.matmul(np.transpose(a), b), [128, 256], [128, 10]],
+  ["transposed B, n = 3 131×255·(3×255)ᵀ", (a, b) => np.matmul(a, np.transpose(b)), [131, 255], [3, 255]],
+];
+
+async function runHostLayout(): Promise<TiledResult["hostLayout"]> {
+  const mismatches: string[] = [], eagerRuns: number[] = [], jitRuns: number[] = [], jitted: Float32Array[] = [];
+  const same = (x: Float32Array, y: Float32Array) => x.length === y.length && x.every((v, k) => Object.is(v, y[k]));
+  for (const pipeline of [true, false]) {
+    await init({ tune: false, gpujs: { pipeline } });
+    setBackend("gpujs");
+    for (const [i, [name, f, sa, sb]] of PLAIN.entries()) {
+      const a = t(sa, 80 + 2 * i), b = t(sb, 81 + 2 * i);
+      if (pipeline) {
+        // The reference: jitted, its result resident (the layout pass ran on the GPU), then read.
+        const jf = jit(f);
+        jf(a, b);
+        const r0 = gpujsStats().runs;
+        jitted[i] = (await (jf(a, b) as Tensor).data()) as Float32Array;
+        jitRuns.push(gpujsStats().runs - r0);
+      }
+      const r1 = gpujsStats().runs;
+      const eager = f(a, b).dataSync() as Float32Array;
+      if (pipeline) eagerRuns.push(gpujsStats().runs - r1);
+      const eagerAsync = (await f(a, b).data()) as Float32Array;
+      if (!same(eager, jitted[i]!) || !same(eagerAsync, jitted[i]!)) mismatches.push(`${name}${pipeline ? "" : " (no pipeline)"}`);
+    }
+  }
+  return { identical: mismatches.length === 0, products: PLAIN.length, mismatches, eagerRuns, jitRuns };
+}
+
 export async function runTiled(): Promise<TiledResult> {
   const cases = runCases();
   await init({ tune: false, gpujs: { blockRows: 4 } });
@@ -146,10 +187,14 @@ export async function runTiled(): Promise<TiledResult> {
   const equal = asyncSum === w1(big).itemSync() && asyncProduct.every((v, i) => v === syncProduct[i]);
   const asyncRead = { equal, readbacks: after.readbacks - before.readbacks, asyncReadbacks: after.asyncReadbacks - before.asyncReadbacks };
   const directFetch = await runDirectFetch();
+  const hostLayout = await runHostLayout();
+  // As runDirectFetch left it (runHostLayout's last init turned pipelining off).
+  await init({ tune: false, gpujs: { directFetch: true, pipeline: true } });
+  setBackend("gpujs");
   const layer = jit((xb: Tensor) => np.tanh(xb.matmul(w).add(b)));
   let last: Tensor | null = null;
   const p = await profile(() => (last = layer(x) as Tensor), { calls: 2, warmup: 1 });
   const want = await (layer(x) as Tensor).data(), got = await last!.data();
   const profiled = { kernels: p.kernels.map((k) => ({ name: k.name, ms: k.ms, runs: k.runs })), sameValue: want.every((v, i) => v === got[i]) };
-  return { cases, cases4, matmulSource, sumSource, sum, asyncRead, directFetch, profiled };
+  return { cases, cases4, matmulSource, sumSource, sum, asyncRead, directFetch, hostLayout, profiled };
 }

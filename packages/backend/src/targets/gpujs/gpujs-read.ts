@@ -48,31 +48,77 @@ export function readTexture(t: GpujsTexture, n: number): unknown {
 export async function readTextureAsync(t: GpujsTexture, n: number): Promise<unknown> {
   const gl = t.context as WebGL2RenderingContext;
   if (t.type !== FLAT_TEXTURE || !t.framebuffer || typeof gl?.fenceSync !== "function") return readTexture(t, n);
-  const [w, h] = t.size;
+  return (await readRawPacked([t], true))[0]!.subarray(0, n);
+}
+
+/**
+ * Float textures' RGBA texels, row by row: without blocking on the GPU on WebGL2 (each texture's
+ * `readPixels` into its range of one pixel-pack buffer, one fence, one `getBufferSubData`: one
+ * read however many textures), else GPU.js's blocking `readPixels` per texture.
+ * @example const [r0, r1] = await readTexturesRaw([bk0, bk1]); // Float32Array(w · h · 4) each
+ */
+export async function readTexturesRaw(ts: readonly GpujsTexture[]): Promise<Float32Array[]> {
+  const gl = ts[0]?.context as WebGL2RenderingContext | undefined;
+  if (ts.some((t) => !t.framebuffer) || typeof gl?.fenceSync !== "function") return ts.map(readRaw);
+  return readRawPacked(ts, true);
+}
+
+/**
+ * `readTexturesRaw`, blocking: on WebGL2 the same single pixel-pack buffer read (one round trip
+ * to the GPU instead of one `readPixels` per texture).
+ * @example const [r0, r1] = readTexturesRawSync([bk0, bk1]);
+ */
+export function readTexturesRawSync(ts: readonly GpujsTexture[]): Float32Array[] {
+  const gl = ts[0]?.context as WebGL2RenderingContext | undefined;
+  if (ts.length < 2 || ts.some((t) => !t.framebuffer) || typeof gl?.fenceSync !== "function") return ts.map(readRaw);
+  return readRawPacked(ts, false) as unknown as Float32Array[];
+}
+
+/** A float texture's RGBA texels, row by row (blocking `readPixels`). */
+export function readRaw(t: GpujsTexture): Float32Array {
+  if (!t.renderRawOutput) throw new KernelCompileError(`GPU.js texture of type ${t.type} has no raw read`);
+  return t.renderRawOutput();
+}
+
+function readRawPacked(ts: readonly GpujsTexture[], wait: true): Promise<Float32Array[]>;
+function readRawPacked(ts: readonly GpujsTexture[], wait: false): Float32Array[];
+function readRawPacked(ts: readonly GpujsTexture[], wait: boolean): Promise<Float32Array[]> | Float32Array[] {
+  const gl = ts[0]!.context as WebGL2RenderingContext;
+  const offsets: number[] = [];
+  let total = 0;
+  for (const t of ts) offsets.push(total), (total += t.size[0] * t.size[1] * 4);
   const pbo = gl.createBuffer();
+  const take = (): Float32Array[] => {
+    const all = new Float32Array(total);
+    gl.bindBuffer(gl.PIXEL_PACK_BUFFER, pbo);
+    gl.getBufferSubData(gl.PIXEL_PACK_BUFFER, 0, all);
+    gl.bindBuffer(gl.PIXEL_PACK_BUFFER, null);
+    return ts.map((t, i) => all.subarray(offsets[i]!, offsets[i]! + t.size[0] * t.size[1] * 4));
+  };
   try {
-    gl.bindFramebuffer(gl.FRAMEBUFFER, t.framebuffer());
-    gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, t.texture, 0);
     gl.bindBuffer(gl.PIXEL_PACK_BUFFER, pbo);
-    gl.bufferData(gl.PIXEL_PACK_BUFFER, w * h * 16, gl.STREAM_READ);
-    gl.readPixels(0, 0, w, h, gl.RGBA, gl.FLOAT, 0);
+    gl.bufferData(gl.PIXEL_PACK_BUFFER, total * 4, gl.STREAM_READ);
+    ts.forEach((t, i) => {
+      gl.bindFramebuffer(gl.FRAMEBUFFER, t.framebuffer!());
+      gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, t.texture, 0);
+      gl.readPixels(0, 0, t.size[0], t.size[1], gl.RGBA, gl.FLOAT, offsets[i]! * 4);
+    });
     gl.bindBuffer(gl.PIXEL_PACK_BUFFER, null);
-    const sync = gl.fenceSync(gl.SYNC_GPU_COMMANDS_COMPLETE, 0)!;
-    // A fence is only queued; without a flush the driver may never run the commands before it.
-    gl.flush();
-    try {
-      await signalled(gl, sync);
-    } finally {
-      gl.deleteSync(sync);
-    }
-    const out = new Float32Array(w * h * 4);
-    gl.bindBuffer(gl.PIXEL_PACK_BUFFER, pbo);
-    gl.getBufferSubData(gl.PIXEL_PACK_BUFFER, 0, out);
-    gl.bindBuffer(gl.PIXEL_PACK_BUFFER, null);
-    return out.subarray(0, n);
-  } finally {
+  } catch (e) {
     gl.deleteBuffer(pbo);
+    throw e;
   }
+  if (!wait) {
+    try {
+      return take();
+    } finally {
+      gl.deleteBuffer(pbo);
+    }
+  }
+  const sync = gl.fenceSync(gl.SYNC_GPU_COMMANDS_COMPLETE, 0)!;
+  // A fence is only queued; without a flush the driver may never run the commands before it.
+  gl.flush();
+  return signalled(gl, sync).finally(() => gl.deleteSync(sync)).then(take).finally(() => gl.deleteBuffer(pbo));
 }
 
 /**

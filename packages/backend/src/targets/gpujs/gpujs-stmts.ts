@@ -36,6 +36,21 @@ export interface GpujsKernelSource {
   readonly targets?: readonly string[];
   /** GLSL helpers the kernel calls as GPU.js native functions (WebGL only), by name. */
   readonly natives?: readonly { readonly name: string; readonly source: string }[];
+  /**
+   * Set on a tiled contraction whose epilogue is the identity (it only lays the blocks out): the
+   * block kernel's targets hold the whole result, C[bt, i, j] in target i mod `rows`, texel
+   * (bt · ⌈m / rows⌉ + ⌊i / rows⌋) · ⌈n / 4⌉ + ⌊j / 4⌋, lane j mod 4 — so a result only read back
+   * to the host skips this kernel (gpujs.ts; `gatherBlocks`).
+   */
+  readonly blockLayout?: BlockLayout;
+}
+
+/** Where a tiled contraction's block targets hold its output (`GpujsKernelSource.blockLayout`). */
+export interface BlockLayout {
+  readonly batch: number;
+  readonly m: number;
+  readonly n: number;
+  readonly rows: number;
 }
 
 /** Buffers must be smaller than this: every index is then an integer float32 represents exactly. */

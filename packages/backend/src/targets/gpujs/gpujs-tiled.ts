@@ -35,7 +35,7 @@ import { MR, NR } from "../../lower-contraction.js";
 import { type Op, type Operand } from "../../kernel.js";
 import { opNote } from "../../render/base.js";
 import type { ContractionAnalysis } from "./gpujs-contraction.js";
-import { type Affine, type Defs, type GpujsKernelSource, OFFSET, type PassThrough, type Rename, affineOf, op, operand } from "./gpujs-stmts.js";
+import { type Affine, type BlockLayout, type Defs, type GpujsKernelSource, OFFSET, type PassThrough, type Rename, affineOf, op, operand } from "./gpujs-stmts.js";
 
 /** Outputs per thread of the epilogue kernel, and per row of a block: one RGBA texel. */
 export const TILE_LANES = 4;
@@ -510,7 +510,13 @@ export function renderTiledGpujs(c: ContractionAnalysis, maxRows: BlockRows = 4,
   const source = [`function ${k.name}(${[...epilogueInputs.map((i) => `b${i}`), ...blockArgs(rows)].join(", ")}) {`, ...lines, `}`].join("\n");
   const blocks = blockKernel(`${k.name}_block`, blockInputs, P.batch * Math.ceil(m / rows) * Math.ceil(n / TILE_LANES) * TILE_LANES, blockSource(A, B, m, n, P.kk, rows, directFetch, (buf) => k.params[buf]!.size), rows);
   const loadNatives = [...texelLoads].map(([name, l]) => ({ name: `ep_${name}`, source: l.glsl }));
-  return { name: k.name, source, size, inputs: epilogueInputs, lanes: TILE_LANES, partials: blocks, natives: [{ name: OUT, source: outSource(m, n, rows, size) }, ...loadNatives] };
+  // The identity epilogue (a plain product: the stored value is the tile's register) only lays the blocks out.
+  const stored = out.value.k === "local" ? defs.get(out.value.name) : undefined;
+  const identity = stored?.op === "reg" && k.params[0]?.dtype === "float32" && size === P.batch * m * n;
+  return {
+    name: k.name, source, size, inputs: epilogueInputs, lanes: TILE_LANES, partials: blocks, natives: [{ name: OUT, source: outSource(m, n, rows, size) }, ...loadNatives],
+    ...(identity ? { blockLayout: { batch: P.batch, m, n, rows } } : {}),
+  };
 }
 
 /** The epilogue's per-lane index variables (each may appear under two names). */
@@ -548,4 +554,29 @@ function texelLoad(buf: number, index: Affine | null, v: LaneVars, m: number, n:
     `  return texelFetch(user_b${buf}, ivec2(t - y * w, y), 0);`,
     `}`,
   ].join("\n");
+}
+
+/**
+ * A tiled contraction's result, row-major [batch, m, n], from its block targets' texels (read
+ * back raw, `targets[r]`: row r of every block; `GpujsKernelSource.blockLayout`) — the layout
+ * pass done on the host for a result only read back (one GL pass fewer). Values are copied, so
+ * the result is bit-identical to the layout kernel's.
+ * @example
+ * // m = n = 2, 4-row blocks: target 0 holds row 0 (texel 0), target 1 row 1.
+ * gatherBlocks({ batch: 1, m: 2, n: 2, rows: 4 }, [t0, t1, t2, t3], new Float32Array(4));
+ */
+export function gatherBlocks(layout: BlockLayout, targets: readonly Float32Array[], dst: Float32Array): Float32Array {
+  const { batch, m, n, rows } = layout, mb = Math.ceil(m / rows), n4 = Math.ceil(n / TILE_LANES);
+  if (targets.length !== rows) throw new RangeError(`gatherBlocks: ${targets.length} block targets, expected ${rows}`);
+  if (dst.length !== batch * m * n) throw new RangeError(`gatherBlocks: a result of ${dst.length} values, expected ${batch * m * n}`);
+  const need = batch * mb * n4 * TILE_LANES;
+  for (const t of targets) if (t.length < need) throw new RangeError(`gatherBlocks: a block target of ${t.length} values, expected at least ${need}`);
+  for (let bt = 0; bt < batch; bt++) {
+    for (let i = 0; i < m; i++) {
+      const src = targets[i % rows]!, from = (bt * mb + Math.floor(i / rows)) * n4 * TILE_LANES, to = (bt * m + i) * n;
+      // Row i's n values are consecutive in its target (the last block's lanes past n are dropped).
+      dst.set(src.subarray(from, from + n), to);
+    }
+  }
+  return dst;
 }

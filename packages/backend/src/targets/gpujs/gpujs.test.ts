@@ -13,6 +13,7 @@ import { destroyGpu } from "../webgpu/webgpu-device.js";
 import { GPUJS, GPUJS_ALU, isHostOnly } from "./gpujs-alu.js";
 import { GPUJS_MAX_ELEMENTS, type GpujsKernelSource, renderGpujs } from "./gpujs-render.js";
 import { acquireGpujs, currentGpujs, destroyGpujs, gpujsMode, gpujsStats } from "./gpujs-runtime.js";
+import { gatherBlocks } from "./gpujs-tiled.js";
 
 const isInput = (n: { prim: string }) => n.prim === "data";
 const kernelOf = (t: { node: never }) => scheduleGraph([t.node], isInput).plan.steps[0]!.kernel!;
@@ -224,6 +225,34 @@ describe("gpujs target", () => {
     const four = tiled(np.matmul(t([128, 256]), t([256, 12])));
     expect(four.natives![0]!.source).to.not.include("tile_lane");
     expect(four.partials!.natives![0]!.source).to.not.include("ebc");
+  });
+
+  it("on WebGL, a plain product's layout pass is the identity (blockLayout), and gatherBlocks lays its block targets out as that pass does", () => {
+    const t = (shape: number[]) => np.array(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => (i % 7) - 3), { shape });
+    const tiled = (x: unknown, blockRows: 4 | 8 = 8) => renderGpujs(kernelOf(x as { node: never }), { tiled: true, blockRows }) as GpujsKernelSource;
+    // plain products (batched, transposed, m and n not multiples of the block) carry their block layout
+    expect(tiled(np.matmul(t([66, 36]), t([36, 68]))).blockLayout).to.deep.equal({ batch: 1, m: 66, n: 68, rows: 8 });
+    expect(tiled(np.matmul(t([3, 35, 37]), t([37, 10])), 4).blockLayout).to.deep.equal({ batch: 3, m: 35, n: 10, rows: 4 });
+    expect(tiled(np.matmul(np.transpose(t([128, 256])), t([128, 10]))).blockLayout).to.deep.equal({ batch: 1, m: 256, n: 10, rows: 8 });
+    // an epilogue (a bias, tanh) is work of the layout pass; a prologue on the operands is the block pass's
+    expect(tiled(np.matmul(t([66, 36]), t([36, 68])).add(t([68]))).blockLayout).to.equal(undefined);
+    expect(tiled(np.tanh(np.matmul(t([66, 36]), t([36, 68])))).blockLayout).to.equal(undefined);
+    expect(tiled(np.matmul(np.maximum(t([36, 40]), 0), t([40, 36]))).blockLayout).to.deep.equal({ batch: 1, m: 36, n: 36, rows: 8 });
+    // gatherBlocks against the layout pass's own index arithmetic (outSource: texel (bt · mb + i / rows) · n4 + j / 4 of target i mod rows)
+    for (const [batch, m, n, rows] of [[1, 8, 8, 8], [2, 5, 6, 4], [3, 35, 10, 8], [1, 1, 3, 4]] as const) {
+      const mb = Math.ceil(m / rows), n4 = Math.ceil(n / 4), texels = batch * mb * n4;
+      // target r's texel t, lane l holds a value naming its (r, t, l); padding rows and columns hold NaN-free junk too
+      const targets = Array.from({ length: rows }, (_, r) => Float32Array.from({ length: texels * 4 + 8 }, (_, e) => r * 1e5 + e));
+      const got = gatherBlocks({ batch, m, n, rows }, targets, new Float32Array(batch * m * n));
+      const want = Float32Array.from({ length: batch * m * n }, (_, o) => {
+        const bt = Math.floor(o / (m * n)), i = Math.floor(o / n) % m, j = o % n;
+        const tx = (bt * mb + Math.floor(i / rows)) * n4 + Math.floor(j / 4);
+        return targets[i % rows]![tx * 4 + (j % 4)]!;
+      });
+      expect([...got], `${batch}×${m}×${n}, ${rows} rows`).to.deep.equal([...want]);
+    }
+    expect(() => gatherBlocks({ batch: 1, m: 4, n: 4, rows: 4 }, [new Float32Array(16)], new Float32Array(16))).to.throw(RangeError, /1 block targets, expected 4/);
+    expect(() => gatherBlocks({ batch: 1, m: 4, n: 8, rows: 4 }, Array.from({ length: 4 }, () => new Float32Array(4)), new Float32Array(32))).to.throw(RangeError, /at least 8/);
   });
 
   it("on WebGL, an elementwise prologue of exact ops with constants (relu) is applied to the fetched values in the block loop", () => {

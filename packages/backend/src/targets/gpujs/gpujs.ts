@@ -28,10 +28,11 @@ import { keptUpload } from "./gpujs-upload.js";
 import { residentBuffer, residentTexture } from "./gpujs-resident.js";
 import { type GpujsKernelSource, renderGpujs } from "./gpujs-render.js";
 import {
-  FLAT_TEXTURE, type GpujsTexture, checkedCopy, countGpujsReadback, isTexture, readTexture, readTextureAs, readTextureAsAsync,
+  FLAT_TEXTURE, type GpujsTexture, checkedCopy, countGpujsReadback, isTexture, readTexture, readTextureAs, readTextureAsAsync, readTexturesRaw, readTexturesRawSync,
 } from "./gpujs-read.js";
 import { PARTIALS_ARG } from "./gpujs-split.js";
-import { blockArgs } from "./gpujs-tiled.js";
+import { blockArgs, gatherBlocks } from "./gpujs-tiled.js";
+import type { BlockLayout } from "./gpujs-stmts.js";
 
 /** The one-step plan a host kernel is described by (`planKernels` reads only the steps). */
 function hostStep(k: Kernel): { step: KernelStep; plan: Plan } {
@@ -110,6 +111,35 @@ function firstOutputs(out: unknown, src: GpujsKernelSource): unknown[] {
   return [map.result, ...src.targets.map((_, i) => map[i])];
 }
 
+/**
+ * Runs only the block kernel of a tiled contraction whose epilogue is the identity
+ * (`src.blockLayout`): its targets, which hold the whole result (read back and laid out on the
+ * host by `gatherBlocks`). One GL pass instead of two, for a result only read back.
+ */
+function callBlocks(c: Extract<ReturnType<typeof gpujsKernel>, { fn: unknown }>, arg: (param: number) => unknown): GpujsTexture[] {
+  try {
+    const first = firstOutputs(c.partials!(...countUploads(c.src.partials!.inputs.map(arg))), c.src.partials!);
+    countGpujsRun();
+    if (!first.every(isTexture)) throw new KernelCompileError(`kernel ${c.src.name}: GPU.js's block kernel returned no textures`);
+    return first as GpujsTexture[];
+  } catch (e) {
+    throw e instanceof KilnError ? e : gpujsCompileError(c.src, e);
+  }
+}
+
+/** A tiled contraction's result left in its block targets (`callBlocks`), laid out when read. */
+interface BlockResult {
+  readonly layout: BlockLayout;
+  readonly targets: readonly GpujsTexture[];
+}
+
+/** A block result's values as `dtype` (float32: the tiled form's only dtype), from its targets' texels. */
+function gatherBlockResult(r: BlockResult, raws: readonly Float32Array[], b: PlanBuffer): TypedArray {
+  const a = allocTypedArray(b.dtype, b.size);
+  if (!(a instanceof Float32Array)) throw new KernelCompileError(`a tiled contraction's result of dtype ${b.dtype}: expected float32`);
+  return gatherBlocks(r.layout, raws, a);
+}
+
 /** Writes a kernel result (a typed array, or a texture read back and deleted) into `dst`: one readback. */
 function store(name: string, out: unknown, dst: TypedArray): void {
   let values = out;
@@ -136,7 +166,19 @@ export function gpujsKernelsOver(host: Host): HostKernels {
       const { src } = c;
       return (...bufs) => {
         if (src.size === 0) return;
-        store(src.name, callGpujs(c, (i) => asFloat32(bufs[i] as TypedArray)), bufs[0] as TypedArray);
+        const arg = (i: number) => asFloat32(bufs[i] as TypedArray);
+        if (src.blockLayout && c.partials && bufs[0] instanceof Float32Array) {
+          // A plain product, its result read back: the block targets, laid out on the host.
+          const targets = callBlocks(c, arg);
+          try {
+            countGpujsReadback();
+            gatherBlocks(src.blockLayout, readTexturesRawSync(targets), bufs[0]);
+          } finally {
+            for (const t of targets) t.delete();
+          }
+          return;
+        }
+        store(src.name, callGpujs(c, arg), bufs[0] as TypedArray);
       };
     },
     source(k) {
@@ -169,6 +211,8 @@ interface PipelinedRun {
   readonly textures: readonly GpujsTexture[];
   /** The buffer as a typed array (a texture read back once, synchronously). */
   array(id: number): TypedArray;
+  /** Results left in a tiled contraction's block targets (their textures are in `textures`), by buffer. */
+  readonly blocks: ReadonlyMap<number, BlockResult>;
 }
 
 /**
@@ -179,7 +223,7 @@ interface PipelinedRun {
  * through its buffer, which keeps the copy). The caller takes the plan's outputs and deletes the
  * other textures; when a step throws they are all deleted here.
  */
-function runPipelinedSteps(steps: Host, plan: Plan, inputs: readonly PlanInput[]): PipelinedRun {
+function runPipelinedSteps(steps: Host, plan: Plan, inputs: readonly PlanInput[], readOnly: ReadonlySet<number> = new Set()): PipelinedRun {
   const gpu = currentGpujs();
   const values = plan.buffers.map((b): TypedArray | GpujsTexture | undefined => {
     if (b.role !== "input") return undefined;
@@ -192,7 +236,13 @@ function runPipelinedSteps(steps: Host, plan: Plan, inputs: readonly PlanInput[]
   const textures: GpujsTexture[] = [];
   // Texture values read back for host steps: the texture stays the value GPU.js kernels bind.
   const arrays: (TypedArray | undefined)[] = [];
+  const blocks = new Map<number, BlockResult>();
   const array = (id: number): TypedArray => {
+    const r = blocks.get(id);
+    if (r) {
+      if (!arrays[id]) countGpujsReadback();
+      return (arrays[id] ??= gatherBlockResult(r, readTexturesRawSync(r.targets), plan.buffers[id]!));
+    }
     const v = values[id];
     if (!isTexture(v)) return v!;
     const b = plan.buffers[id]!;
@@ -214,6 +264,15 @@ function runPipelinedSteps(steps: Host, plan: Plan, inputs: readonly PlanInput[]
         // reduction's partial sums) is its own entry, `<name>:first`; each pass is finished on the GL
         // context before its time is taken.
         const firstPass = timer ? (ms: number) => (timer(step.kind, ms, { ...step, name: `${step.name}:first` }), (t0 = performance.now())) : undefined;
+        if (c.src.blockLayout && c.partials && c.src.size > 0 && readOnly.has(outId)) {
+          // A plain product only read back: its block targets, laid out on the host when read.
+          const targets = callBlocks(c, arg);
+          textures.push(...targets);
+          blocks.set(outId, { layout: c.src.blockLayout, targets });
+          if (timer) glFinish(targets[0]);
+          timer?.(step.kind, performance.now() - t0, { ...step, name: `${step.name}:first` });
+          continue;
+        }
         const out = c.src.size === 0 ? allocTypedArray(b.dtype, 0) : callGpujs(c, arg, firstPass && ((ms) => void firstPass(ms)));
         if (timer) glFinish(out);
         if (isTexture(out)) {
@@ -230,11 +289,21 @@ function runPipelinedSteps(steps: Host, plan: Plan, inputs: readonly PlanInput[]
       }
       timer?.(step.kind, performance.now() - t0, step);
     }
-    return { values, madeBy, textures, array };
+    return { values, madeBy, textures, array, blocks };
   } catch (e) {
     for (const t of textures) t.delete();
     throw e;
   }
+}
+
+/**
+ * The plan's outputs that only the host reads: computed by one step and bound by no other (a
+ * tiled product's result among them skips its layout pass, `callBlocks`).
+ */
+function readOnlyOutputs(plan: Plan): Set<number> {
+  const uses = new Map<number, number>();
+  for (const step of plan.steps) for (const id of step.bindings) uses.set(id, (uses.get(id) ?? 0) + 1);
+  return new Set(plan.outputs.filter((id) => plan.buffers[id]!.role !== "input" && uses.get(id) === 1));
 }
 
 /** GPU.js's texture classes seen so far, numbered for `textureMask`. */
@@ -268,7 +337,7 @@ function textureMask(bindings: readonly number[], values: readonly unknown[]): s
  * for outputs host steps computed) read back synchronously. The other textures are deleted.
  */
 function runPipelined(steps: Host, plan: Plan, inputs: readonly PlanInput[], keep: boolean): DataBuffer[] {
-  const run = runPipelinedSteps(steps, plan, inputs);
+  const run = runPipelinedSteps(steps, plan, inputs, keep ? undefined : readOnlyOutputs(plan));
   const kept = new Set<GpujsTexture>();
   try {
     return outputsOf(plan, (id, b) => {
@@ -286,13 +355,19 @@ function runPipelined(steps: Host, plan: Plan, inputs: readonly PlanInput[], kee
 
 /** A pipelined plan, its outputs read back without blocking on the GPU (gpujs-read.ts). */
 async function runPipelinedAsync(steps: Host, plan: Plan, inputs: readonly PlanInput[]): Promise<DataBuffer[]> {
-  const run = runPipelinedSteps(steps, plan, inputs);
+  const run = runPipelinedSteps(steps, plan, inputs, readOnlyOutputs(plan));
   try {
     const arrays: TypedArray[] = [];
     await Promise.all([...new Set(plan.outputs)].map(async (id) => {
       const v = run.values[id];
       const b = plan.buffers[id]!;
-      arrays[id] = isTexture(v) && b.role !== "input" ? await readTextureAsAsync(`buffer ${id}`, v, b.dtype, b.size) : run.array(id);
+      const r = run.blocks.get(id);
+      if (r) {
+        countGpujsReadback(true);
+        arrays[id] = gatherBlockResult(r, await readTexturesRaw(r.targets), b);
+      } else {
+        arrays[id] = isTexture(v) && b.role !== "input" ? await readTextureAsAsync(`buffer ${id}`, v, b.dtype, b.size) : run.array(id);
+      }
     }));
     return outputsOf(plan, (id, b) => hostBuffer(b, arrays[id]!));
   } finally {
