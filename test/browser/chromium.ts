@@ -80,7 +80,12 @@ export async function runPage<R extends { done: boolean; error?: string }>(
   page.on("console", (m) => logs.push(m.text()));
   page.on("pageerror", (e) => logs.push(String(e)));
   await page.goto(url);
-  await page.waitForFunction((k) => (window as unknown as Record<string, { done?: boolean } | undefined>)[k]?.done === true, key, { timeout: opts.timeout ?? 150_000 });
+  try {
+    await page.waitForFunction((k) => (window as unknown as Record<string, { done?: boolean } | undefined>)[k]?.done === true, key, { timeout: opts.timeout ?? 150_000 });
+  } catch (e) {
+    // A page that never finishes: what it printed says where it stopped.
+    throw new Error(`${(e as Error).message}\nthe page's console:\n${logs.slice(-40).join("\n")}`);
+  }
   const result = await page.evaluate((k) => (window as unknown as Record<string, unknown>)[k], key) as R;
   if (result.error) throw new Error(`the page failed: ${result.error}\n${logs.join("\n")}`);
   return { page, result };

@@ -76,10 +76,11 @@ const RECLAIM_AGE = 16;
  * values is taken back, so its buffers come from the free lists. A loop whose other steps emptied
  * the free list of a class (their values read back, each taking back an older copy's buffer) made
  * that plan create its buffers every time: a `whileLoop` per step created ~2.5 buffers a step.
- * Below this count a class takes back an old copy before a free buffer: 8 buffers per class, fewer
- * above 32 KB so that a reserve stays within 256 KB (none above 256 KB).
+ * Below this count a class takes back an old copy before a free buffer: 16 buffers per class, fewer
+ * above 16 KB so that a reserve stays within 256 KB (none above 256 KB; measured: 8 a class left the
+ * jit(vmap)+control loop creating ~0.4 buffers a step).
  */
-const RESERVE = Number(process.env.KRES ?? 16);
+const RESERVE = 16;
 function reserveOf(cls: number): number {
   return Math.min(RESERVE, Math.floor((256 << 10) / cls));
 }
