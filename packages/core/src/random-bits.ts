@@ -65,10 +65,9 @@ const tensorOps: U32Ops<Tensor> = {
  */
 function hashIota(key: Tensor, n: number): [Tensor, Tensor] {
   if (n === 0) return [np.zeros([0], { dtype: "int32" }), np.zeros([0], { dtype: "int32" })];
-  const w = keyWords(key);
-  const k = (i: number) => broadcastRaw(reshapeRaw(apply("slice", [w], { start: [i], stop: [i + 1], step: [1] }), []), [n]);
+  const [k0, k1] = keyScalars(key);
   const lo = new Tensor(makeNode("iota", [], { axis: 0 }, { shape: [n], dtype: "int32" }));
-  return threefry2x32(tensorOps, k(0), k(1), fullRaw([n], 0, "int32"), lo);
+  return threefry2x32(tensorOps, broadcastRaw(k0, [n]), broadcastRaw(k1, [n]), fullRaw([n], 0, "int32"), lo);
 }
 
 /** `n` random 32-bit words under `key` (int32 holding uint32 bits): the xor of the counters' two words. */
@@ -94,14 +93,11 @@ export function checkKey(key: unknown, op: string): Tensor {
   return key;
 }
 
-/** A key's two words as int32 (a bitcast of a uint32 key). */
-function keyWords(key: Tensor): Tensor {
-  return key.dtype === "int32" ? key : apply("bitcast", [key], { dtype: "int32" });
-}
-
-/** int32 words as the uint32 values JAX gives (a bitcast: the same bits). */
-function asUint32(words: Tensor): Tensor {
-  return apply("bitcast", [words], { dtype: "uint32" });
+/** A key's two words as int32 scalars (a uint32 key bitcast). */
+function keyScalars(key: Tensor): [Tensor, Tensor] {
+  const w = key.dtype === "int32" ? key : apply("bitcast", [key], { dtype: "int32" });
+  const word = (i: number) => reshapeRaw(apply("slice", [w], { start: [i], stop: [i + 1], step: [1] }), []);
+  return [word(0), word(1)];
 }
 
 export function normShape(size: number | readonly number[] | undefined, op: string): number[] {
@@ -179,9 +175,7 @@ export function foldIn(k: Tensor, data: number | Tensor): Tensor {
     if (!Number.isSafeInteger(data)) throw new ValueError(`prng.foldIn: data must be an integer, got ${describeValue(data)}`);
     d = fullRaw([], data | 0, "int32");
   }
-  const w = keyWords(k);
-  const k0 = reshapeRaw(apply("slice", [w], { start: [0], stop: [1], step: [1] }), []);
-  const k1 = reshapeRaw(apply("slice", [w], { start: [1], stop: [2], step: [1] }), []);
+  const [k0, k1] = keyScalars(k);
   const [y0, y1] = threefry2x32(tensorOps, k0, k1, fullRaw([], 0, "int32"), d);
   return np.stack([y0, y1]);
 }
@@ -201,7 +195,7 @@ export function bitWords(k: Tensor, shape: readonly number[] = [], op = "prng.bi
 
 /** Raw 32-bit words, uint32 as JAX's `random.bits`. */
 export function bits(k: Tensor, shape: readonly number[] = []): Tensor {
-  return asUint32(bitWords(k, shape));
+  return apply("bitcast", [bitWords(k, shape)], { dtype: "uint32" });
 }
 
 /** Uniform samples in [minval, maxval). */

@@ -278,8 +278,7 @@ export function upload(ctx: GpuContext, host: TypedArray, dtype: DType): GPUBuff
  */
 export async function readback(ctx: GpuContext, gpu: GPUBuffer, dtype: DType, size: number, started?: Promise<TypedArray>): Promise<TypedArray> {
   let out: TypedArray;
-  // Taking a read behind counts it as this read (it rode the submission that computed the value).
-  if (started) (queueStats.reads++, queueStats.batchedReads++);
+  if (started) countTakenBehind();
   try {
     out = await (started ?? readDevice(ctx, gpu, dtype, size));
   } catch (e) {
@@ -300,12 +299,28 @@ export async function readback(ctx: GpuContext, gpu: GPUBuffer, dtype: DType, si
  * await readBehind(ctx, buf, dd); buf.hasHost // true
  */
 export async function readBehind(ctx: GpuContext, buf: DataBuffer, dd: DeviceData): Promise<void> {
-  if (dd.behind) (queueStats.reads++, queueStats.batchedReads++);
+  if (dd.behind) countTakenBehind();
   const host = await (dd.behind ?? readDevice(ctx, dd.gpu!, dd.dtype, dd.size));
+  if (!(await adoptRead(ctx, buf, dd, host))) throw new Error("webgpu: not read behind (the device reported an error, left for the value's reads)");
+}
+
+/** Taking a read behind counts it as the value's read (it rode the submission that computed the value). */
+function countTakenBehind(): void {
+  queueStats.reads++;
+  queueStats.batchedReads++;
+}
+
+/**
+ * Keeps a finished read's values as `buf`'s host copy, its device buffer then a copy the pool may
+ * take back (`readCopy`); false, copying nothing, when the device reported an error (left for the
+ * value's reads to report).
+ */
+async function adoptRead(ctx: GpuContext, buf: DataBuffer, dd: DeviceData, host: TypedArray): Promise<boolean> {
   await compileChecks(ctx);
-  if (ctx.lost || ctx.error || ctx.compileError) throw new Error("webgpu: not read behind (the device reported an error, left for the value's reads)");
+  if (ctx.lost || ctx.error || ctx.compileError) return false;
   buf.adoptHost(host);
   readCopy(ctx, buf, dd);
+  return true;
 }
 
 /** Largest value a jitted call reads behind (`readOutputBehind`): the size of the reads that share one staging buffer. */
@@ -327,12 +342,7 @@ export function readOutputBehind(ctx: GpuContext, buf: DataBuffer, dd: DeviceDat
   const raw = readDevice(ctx, dd.gpu, dd.dtype, dd.size, true);
   dd.behind = raw;
   void raw
-    .then(async (host) => {
-      await compileChecks(ctx);
-      if (ctx.lost || ctx.error || ctx.compileError) return;
-      buf.adoptHost(host);
-      readCopy(ctx, buf, dd);
-    })
+    .then((host) => adoptRead(ctx, buf, dd, host))
     .catch(() => undefined)
     .finally(() => {
       if (dd.behind === raw) dd.behind = null;
