@@ -141,6 +141,13 @@ describe("browser: gpujs on WebGL2 in headless Chromium", function () {
       expect([readbacks, asyncReadbacks]).to.deep.equal([2, 2]);
     });
 
+    it("await data() of work known to be short reads blocking after one task (no fence); blockingReadMs: 0 waits on fences", () => {
+      expect(result.tiled!.asyncRead.blockingReads, "first reads: the plans' times unknown, fences").to.equal(0);
+      const { equal, again, off, jitted } = result.tiled!.blockingRead;
+      expect(equal).to.equal(true);
+      expect({ again, off, first: jitted[0], last: jitted.slice(-2) }).to.deep.equal({ again: 2, off: 0, first: 0, last: [1, 1] });
+    });
+
     it("profile() times each pass of a tiled contraction, the block pass as '<name>:first'", () => {
       const { kernels, sameValue } = result.tiled!.profiled;
       expect(sameValue).to.equal(true);

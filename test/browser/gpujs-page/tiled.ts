@@ -25,7 +25,13 @@ export interface TiledResult {
   readonly sumSource: string;
   readonly sum: { readonly gpujs: number; readonly cpu: number };
   /** `await item()` / `await data()` of lazy values (the asynchronous read) against `itemSync()` / `dataSync()`. */
-  readonly asyncRead: { readonly equal: boolean; readonly readbacks: number; readonly asyncReadbacks: number };
+  readonly asyncRead: { readonly equal: boolean; readonly readbacks: number; readonly asyncReadbacks: number; readonly blockingReads: number };
+  /**
+   * The same reads again (their plans' times now known, short): `blockingReads` of them read
+   * blocking after one task; then with `blockingReadMs: 0` (fences again), and a jitted result read
+   * twice (the resident read); whether every value equals the sync read's.
+   */
+  readonly blockingRead: { readonly equal: boolean; readonly again: number; readonly off: number; readonly jitted: number[] };
   /** `profile()` of `jit(x ↦ tanh(x·w + b))` on gpujs: its entries (name, ms, runs per call), and whether the profiled calls' value equals an unprofiled call's. */
   readonly profiled: { readonly kernels: { name: string; ms: number | null; runs: number }[]; readonly sameValue: boolean };
   /**
@@ -185,7 +191,11 @@ export async function runTiled(): Promise<TiledResult> {
   const after = gpujsStats();
   const syncProduct = np.matmul(t([33, 36], 24), t([36, 64], 25)).dataSync();
   const equal = asyncSum === w1(big).itemSync() && asyncProduct.every((v, i) => v === syncProduct[i]);
-  const asyncRead = { equal, readbacks: after.readbacks - before.readbacks, asyncReadbacks: after.asyncReadbacks - before.asyncReadbacks };
+  const asyncRead = {
+    equal, readbacks: after.readbacks - before.readbacks, asyncReadbacks: after.asyncReadbacks - before.asyncReadbacks,
+    blockingReads: after.blockingReads - before.blockingReads,
+  };
+  const blockingRead = await runBlockingReads();
   const directFetch = await runDirectFetch();
   const hostLayout = await runHostLayout();
   // As runDirectFetch left it (runHostLayout's last init turned pipelining off).
@@ -196,5 +206,42 @@ export async function runTiled(): Promise<TiledResult> {
   const p = await profile(() => (last = layer(x) as Tensor), { calls: 2, warmup: 1 });
   const want = await (layer(x) as Tensor).data(), got = await last!.data();
   const profiled = { kernels: p.kernels.map((k) => ({ name: k.name, ms: k.ms, runs: k.runs })), sameValue: want.every((v, i) => v === got[i]) };
-  return { cases, cases4, matmulSource, sumSource, sum, asyncRead, directFetch, hostLayout, profiled };
+  return { cases, cases4, matmulSource, sumSource, sum, asyncRead, blockingRead, directFetch, hostLayout, profiled };
+}
+
+/**
+ * TiledResult.blockingRead: an eager sum and product read asynchronously after runs that learned
+ * their plans' times (with `blockingReadMs: 1000`, so the choice does not depend on the machine's
+ * speed), again with `blockingReadMs: 0`, and a jitted result read on three calls.
+ */
+async function runBlockingReads(): Promise<TiledResult["blockingRead"]> {
+  const sum = () => np.sum(np.tanh(t([4096], 27))), product = () => np.matmul(t([33, 36], 28), t([36, 64], 29));
+  const wantSum = sum().itemSync(), want = product().dataSync();
+  const blocking = () => gpujsStats().blockingReads;
+  const reads = async () => (await sum().item()) === wantSum && (await product().data()).every((v, i) => v === want[i]);
+  await init({ tune: false, gpujs: { blockingReadMs: 1000 } });
+  let equal = await reads();
+  let b0 = blocking();
+  equal = (await reads()) && equal;
+  const again = blocking() - b0;
+  await init({ tune: false, gpujs: { blockingReadMs: 0 } });
+  b0 = blocking();
+  equal = (await reads()) && equal;
+  const off = blocking() - b0;
+  await init({ tune: false, gpujs: { blockingReadMs: 1000 } });
+  // A jitted result (resident until read): calls that compile kernels learn no time (the first, and
+  // the second, whose input is now a kept texture); then a read learns the plan's time, and the next blocks.
+  const f = jit((x: Tensor) => np.tanh(x.mul(2)));
+  const x = t([64, 64], 26);
+  const wantF = (f(x) as Tensor).dataSync();
+  const jitted: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    const y = f(x) as Tensor;
+    b0 = blocking();
+    const got = await y.data();
+    jitted.push(blocking() - b0);
+    equal = equal && got.every((v, j) => v === wantF[j]);
+  }
+  await init({ tune: false, gpujs: { blockingReadMs: 16 } });
+  return { equal, again, off, jitted };
 }

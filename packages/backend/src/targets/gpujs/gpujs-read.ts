@@ -5,6 +5,14 @@
  * mode, not for textures: `readPixels` into a PIXEL_PACK_BUFFER (returns at once), a fence, then
  * `getBufferSubData` once the fence has signalled — polled from the event loop, so the page keeps
  * running while the GPU finishes.
+ *
+ * A fence is reported late: Chromium's GPU process polls its queries, so a WebGL2 fence reads as
+ * signalled 1–5 ms after the GPU finished (measured on SwiftShader: a pass whose values were ready
+ * 12 ms before took 4 ms more to read as signalled), which was a quarter of W2's `await data()` at
+ * n = 256. A read whose GPU work is expected to finish within `blockingReadMs` (`ReadTimes`,
+ * learned per plan) is a `block` read instead: it flushes, yields one task to the event loop, then
+ * reads blocking — the page is held for at most about that long, and the values arrive when the GPU
+ * is done. Longer work waits on the fence, the page running meanwhile.
  */
 import { BackendUnavailableError, type DType, KernelCompileError, type TypedArray } from "@kiln/core";
 import { allocTypedArray } from "../../storage.js";
@@ -40,27 +48,37 @@ export function readTexture(t: GpujsTexture, n: number): unknown {
   return t.type === FLAT_TEXTURE && t.renderRawOutput ? t.renderRawOutput().subarray(0, n) : t.toArray();
 }
 
+/** How an asynchronous read waits for the GPU. */
+export interface ReadOptions {
+  /**
+   * The GPU work is expected to finish soon: flush, yield one task to the event loop, then read
+   * blocking (no fence, whose signal Chromium reports late). Default: wait on a fence.
+   */
+  readonly block?: boolean;
+}
+
 /**
- * A texture's first `n` values without blocking on the GPU (WebGL2: pixel-pack buffer + fence);
- * on WebGL1 or for another texture kind, the synchronous read.
+ * A texture's first `n` values without blocking on the GPU (WebGL2: pixel-pack buffer + fence;
+ * `block`: after one task, blocking); on WebGL1 or for another texture kind, the synchronous read.
  * @example await readTextureAsync(texture, 6); // Float32Array(6)
  */
-export async function readTextureAsync(t: GpujsTexture, n: number): Promise<unknown> {
+export async function readTextureAsync(t: GpujsTexture, n: number, opts: ReadOptions = {}): Promise<unknown> {
   const gl = t.context as WebGL2RenderingContext;
   if (t.type !== FLAT_TEXTURE || !t.framebuffer || typeof gl?.fenceSync !== "function") return readTexture(t, n);
-  return (await readRawPacked([t], true))[0]!.subarray(0, n);
+  return (await readRawPacked([t], opts.block ? "task" : "fence"))[0]!.subarray(0, n);
 }
 
 /**
  * Float textures' RGBA texels, row by row: without blocking on the GPU on WebGL2 (each texture's
  * `readPixels` into its range of one pixel-pack buffer, one fence, one `getBufferSubData`: one
- * read however many textures), else GPU.js's blocking `readPixels` per texture.
+ * read however many textures; `block`: after one task, blocking), else GPU.js's blocking
+ * `readPixels` per texture.
  * @example const [r0, r1] = await readTexturesRaw([bk0, bk1]); // Float32Array(w · h · 4) each
  */
-export async function readTexturesRaw(ts: readonly GpujsTexture[]): Promise<Float32Array[]> {
+export async function readTexturesRaw(ts: readonly GpujsTexture[], opts: ReadOptions = {}): Promise<Float32Array[]> {
   const gl = ts[0]?.context as WebGL2RenderingContext | undefined;
   if (ts.some((t) => !t.framebuffer) || typeof gl?.fenceSync !== "function") return ts.map(readRaw);
-  return readRawPacked(ts, true);
+  return readRawPacked(ts, opts.block ? "task" : "fence");
 }
 
 /**
@@ -71,7 +89,7 @@ export async function readTexturesRaw(ts: readonly GpujsTexture[]): Promise<Floa
 export function readTexturesRawSync(ts: readonly GpujsTexture[]): Float32Array[] {
   const gl = ts[0]?.context as WebGL2RenderingContext | undefined;
   if (ts.length < 2 || ts.some((t) => !t.framebuffer) || typeof gl?.fenceSync !== "function") return ts.map(readRaw);
-  return readRawPacked(ts, false) as unknown as Float32Array[];
+  return readRawPacked(ts, "now");
 }
 
 /** A float texture's RGBA texels, row by row (blocking `readPixels`). */
@@ -80,9 +98,12 @@ export function readRaw(t: GpujsTexture): Float32Array {
   return t.renderRawOutput();
 }
 
-function readRawPacked(ts: readonly GpujsTexture[], wait: true): Promise<Float32Array[]>;
-function readRawPacked(ts: readonly GpujsTexture[], wait: false): Float32Array[];
-function readRawPacked(ts: readonly GpujsTexture[], wait: boolean): Promise<Float32Array[]> | Float32Array[] {
+/** When a packed read takes its values: at once (blocking), after one task (blocking), or once a fence has signalled. */
+type PackedWait = "now" | "task" | "fence";
+
+function readRawPacked(ts: readonly GpujsTexture[], wait: "now"): Float32Array[];
+function readRawPacked(ts: readonly GpujsTexture[], wait: PackedWait): Promise<Float32Array[]> | Float32Array[];
+function readRawPacked(ts: readonly GpujsTexture[], wait: PackedWait): Promise<Float32Array[]> | Float32Array[] {
   const gl = ts[0]!.context as WebGL2RenderingContext;
   const offsets: number[] = [];
   let total = 0;
@@ -108,15 +129,21 @@ function readRawPacked(ts: readonly GpujsTexture[], wait: boolean): Promise<Floa
     gl.deleteBuffer(pbo);
     throw e;
   }
-  if (!wait) {
+  if (wait === "now") {
     try {
       return take();
     } finally {
       gl.deleteBuffer(pbo);
     }
   }
+  // Queued commands run while the page has its task (a fence, moreover, is only queued: without a
+  // flush the driver may never run the commands before it).
+  gl.flush();
+  if (wait === "task") {
+    counts.blockingReads++;
+    return new Promise<void>((resolve) => nextTask(resolve)).then(take).finally(() => gl.deleteBuffer(pbo));
+  }
   const sync = gl.fenceSync(gl.SYNC_GPU_COMMANDS_COMPLETE, 0)!;
-  // A fence is only queued; without a flush the driver may never run the commands before it.
   gl.flush();
   return signalled(gl, sync).finally(() => gl.deleteSync(sync)).then(take).finally(() => gl.deleteBuffer(pbo));
 }
@@ -169,7 +196,7 @@ function nextTask(f: () => void): void {
   channel.port.postMessage(null);
 }
 
-const counts = { readbacks: 0, asyncReadbacks: 0 };
+const counts = { readbacks: 0, asyncReadbacks: 0, blockingReads: 0 };
 
 /** Counts a GPU.js result brought to a JavaScript array (`async`: without blocking on the GPU). */
 export function countGpujsReadback(async = false): void {
@@ -177,8 +204,11 @@ export function countGpujsReadback(async = false): void {
   if (async) counts.asyncReadbacks++;
 }
 
-/** @internal The readbacks so far (`gpujsStats`). */
-export function readbackCounts(): { readbacks: number; asyncReadbacks: number } {
+/**
+ * @internal The readbacks so far (`gpujsStats`); `blockingReads`: asynchronous reads that, expected
+ * to finish soon, read blocking after one task instead of waiting on a fence.
+ */
+export function readbackCounts(): { readbacks: number; asyncReadbacks: number; blockingReads: number } {
   return { ...counts };
 }
 
@@ -194,13 +224,50 @@ export function readTextureAs(name: string, t: GpujsTexture, dtype: DType, size:
 }
 
 /**
+ * Expected times from a plan's submission to its values read back, per key (a plan), learned
+ * from its reads: the least seen, allowed to grow by a quarter per read (the machine's load
+ * changes). An observation is only taken from a read asked for before the work was expected to be
+ * done: a value read long after its plan ran says nothing of the plan's time.
+ * @example
+ * const times = new ReadTimes<Plan>();
+ * const t0 = performance.now(); run(plan); await read(plan);
+ * times.observe(plan, t0, t0, performance.now()); times.expect(plan); // ms, or undefined before the first read
+ */
+export class ReadTimes<K extends object> {
+  readonly #ms = new WeakMap<K, number>();
+
+  /** The expected time from submission to values read back, in ms (undefined: never observed). */
+  expect(key: K): number | undefined {
+    return this.#ms.get(key);
+  }
+
+  /** A read of `key`'s work submitted at `submitted`, asked for at `asked`, done at `done` (performance.now() times). */
+  observe(key: K, submitted: number, asked: number, done: number): void {
+    const e = this.#ms.get(key);
+    if (e !== undefined && asked - submitted > e) return;
+    const ms = done - submitted;
+    this.#ms.set(key, e === undefined ? ms : Math.min(ms, e * 1.25));
+  }
+}
+
+/**
+ * Whether a read whose work was submitted at `submitted` and is expected to take `expectMs` in all
+ * should block (after one task) instead of waiting on a fence: it is expected to be done within
+ * `limitMs` from now (a limit of 0: never).
+ * @example readBlocks(performance.now(), 9, 16); // true
+ */
+export function readBlocks(submitted: number, expectMs: number | undefined, limitMs: number): boolean {
+  return limitMs > 0 && expectMs !== undefined && submitted + expectMs - performance.now() <= limitMs;
+}
+
+/**
  * `readTextureAs` without blocking on the GPU (`readTextureAsync`).
  * @example await readTextureAsAsync("a result", texture, "float32", 6); // Float32Array(6)
  */
-export async function readTextureAsAsync(name: string, t: GpujsTexture, dtype: DType, size: number): Promise<TypedArray> {
+export async function readTextureAsAsync(name: string, t: GpujsTexture, dtype: DType, size: number, opts: ReadOptions = {}): Promise<TypedArray> {
   const a = allocTypedArray(dtype, size);
   countGpujsReadback(true);
-  checkedCopy(name, await readTextureAsync(t, size), a);
+  checkedCopy(name, await readTextureAsync(t, size, opts), a);
   return a;
 }
 

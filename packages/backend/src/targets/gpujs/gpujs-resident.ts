@@ -22,10 +22,18 @@ import { type GpujsTexture, readTextureAs } from "./gpujs-read.js";
 interface Resident {
   readonly texture: GpujsTexture;
   readonly kernel: unknown;
+  /** The plan run that computed it and when it was submitted (performance.now()), for reads' expected times. */
+  readonly made?: ResidentMade;
   /** The buffer holding it, held weakly: a collected buffer's finalizer frees the record. */
   buffer: WeakRef<DataBuffer> | null;
   readonly dtype: DType;
   readonly size: number;
+}
+
+/** What computed a resident value: a key for its plan's expected read time (`ReadTimes`) and the run's submission time. */
+export interface ResidentMade {
+  readonly key: object;
+  readonly at: number;
 }
 
 /** Every resident texture not yet freed. */
@@ -54,8 +62,8 @@ function readResident(device: unknown): TypedArray {
  * the buffer) as its only copy of the values; the host copy is made when something reads it.
  * @example const buf = residentBuffer("float32", 6, texture, c.fn); buf.host // read back once, kept
  */
-export function residentBuffer(dtype: DType, size: number, texture: GpujsTexture, kernel: unknown): DataBuffer {
-  const r: Resident = { texture, kernel, dtype, size, buffer: null };
+export function residentBuffer(dtype: DType, size: number, texture: GpujsTexture, kernel: unknown, made?: ResidentMade): DataBuffer {
+  const r: Resident = { texture, kernel, made, dtype, size, buffer: null };
   const buf = new DataBuffer(dtype, size, null, r, freeResident);
   r.buffer = new WeakRef(buf);
   live.add(r);
@@ -71,6 +79,12 @@ export function residentBuffer(dtype: DType, size: number, texture: GpujsTexture
 export function residentTexture(buf: DataBuffer): GpujsTexture | null {
   const d = buf.device;
   return d !== null && !buf.isReleased && isResident(d) ? d.texture : null;
+}
+
+/** What computed `buf`'s resident value (null: none, or not recorded). */
+export function residentMade(buf: DataBuffer): ResidentMade | null {
+  const d = buf.device;
+  return d !== null && !buf.isReleased && isResident(d) ? (d.made ?? null) : null;
 }
 
 /**

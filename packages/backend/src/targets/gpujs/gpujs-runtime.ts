@@ -78,6 +78,13 @@ export interface GpujsInitOptions {
    * coordinates from its flat index, for comparison and tests: the results are bit-identical).
    */
   readonly directFetch?: boolean;
+  /**
+   * On WebGL2, an asynchronous read (`await data()`) whose GPU work is expected to finish within
+   * this many milliseconds (learned from the plan's earlier reads) yields one task to the event loop
+   * and then reads blocking, instead of waiting on a fence — which Chromium reports 1–5 ms after the
+   * GPU finished. Default 16 (a frame at 60 Hz); 0: every asynchronous read waits on a fence.
+   */
+  readonly blockingReadMs?: number;
 }
 
 /** The GPU.js modes that run kernels as GL shaders over textures. */
@@ -86,6 +93,15 @@ let pipelineWanted = true;
 let residentWanted = true;
 let blockRowsWanted: BlockRows = 8;
 let directFetchWanted = true;
+let blockingReadMs = 16;
+
+/**
+ * The longest GPU work an asynchronous read waits for blocking, after one task (`init({ gpujs: { blockingReadMs } })`).
+ * @example gpujsBlockingReadMs(); // 16
+ */
+export function gpujsBlockingReadMs(): number {
+  return blockingReadMs;
+}
 
 /**
  * Whether gpujs kernels return textures that stay on the GPU between the kernels of a plan: on
@@ -134,6 +150,10 @@ export async function acquireGpujs(opts: GpujsInitOptions = {}): Promise<GpujsIn
   if (opts.blockRows !== undefined && opts.blockRows !== 4 && opts.blockRows !== 8) {
     throw new ValueError(`init: gpujs.blockRows must be 4 or 8, got ${JSON.stringify(opts.blockRows)}`);
   }
+  if (opts.blockingReadMs !== undefined && !(typeof opts.blockingReadMs === "number" && opts.blockingReadMs >= 0 && opts.blockingReadMs <= 1000)) {
+    throw new ValueError(`init: gpujs.blockingReadMs must be a number of milliseconds from 0 to 1000, got ${JSON.stringify(opts.blockingReadMs)}`);
+  }
+  if (opts.blockingReadMs !== undefined) blockingReadMs = opts.blockingReadMs;
   if (opts.pipeline !== undefined) pipelineWanted = opts.pipeline;
   if (opts.resident !== undefined) residentWanted = opts.resident;
   if (opts.blockRows !== undefined) blockRowsWanted = opts.blockRows;
@@ -202,6 +222,11 @@ const compiled = new LruCache<string, GpujsCompiled>(GPUJS_KERNEL_CACHE_SIZE, (_
   }
 });
 const counters = { compiles: 0, tiled: 0, runs: 0, hostKernels: 0, uploads: 0, uploadedBytes: 0 };
+
+/** GPU.js kernels created so far (a run that created one took its compile time: no read-time sample). */
+export function gpujsCompiles(): number {
+  return counters.compiles;
+}
 
 function requireGpujs(): GpujsInstance {
   if (!gpu) throw new BackendUnavailableError(`the gpujs backend is not available: ${unavailable ?? "not initialized: await init() first"}`);
@@ -283,7 +308,8 @@ export function countGpujsUpload(bytes: number): void {
  * `hostKernels` (distinct kernels sent to the host), `readbacks` (GPU.js results brought to
  * JavaScript arrays: one per kernel, or on WebGL with pipelining one per value leaving a plan or
  * feeding a host step; `asyncReadbacks`: those of them read without blocking, by `await data()`
- * on WebGL2), `uploads`/`uploadedBytes` (host arrays GPU.js uploaded to textures for kernel calls on
+ * on WebGL2; `blockingReads`: asynchronous reads of work expected to finish within
+ * `blockingReadMs`, read blocking after one task instead of waiting on a fence), `uploads`/`uploadedBytes` (host arrays GPU.js uploaded to textures for kernel calls on
  * WebGL, each time a kernel is given one), `residentTextures` (values of jitted calls kept on the
  * GPU as textures, live now: gpujs-resident.ts), `residentReads` (those read back to JavaScript),
  * `keptUploads` (host values bound again and kept as textures, live now: gpujs-upload.ts) and
@@ -292,7 +318,7 @@ export function countGpujsUpload(bytes: number): void {
  * gpujsStats().runs; // grows by one per kernel GPU.js ran
  */
 export function gpujsStats(): {
-  compiles: number; tiled: number; runs: number; hostKernels: number; readbacks: number; asyncReadbacks: number;
+  compiles: number; tiled: number; runs: number; hostKernels: number; readbacks: number; asyncReadbacks: number; blockingReads: number;
   uploads: number; uploadedBytes: number; residentTextures: number; residentReads: number; keptUploads: number; keptUploadCopies: number; entries: number;
 } {
   return { ...counters, ...readbackCounts(), ...residentCounts(), ...keptUploadCounts(), entries: compiled.size };

@@ -12,7 +12,8 @@ import { backends, init, setBackend } from "../../select.js";
 import { destroyGpu } from "../webgpu/webgpu-device.js";
 import { GPUJS, GPUJS_ALU, isHostOnly } from "./gpujs-alu.js";
 import { GPUJS_MAX_ELEMENTS, type GpujsKernelSource, renderGpujs } from "./gpujs-render.js";
-import { acquireGpujs, currentGpujs, destroyGpujs, gpujsMode, gpujsStats } from "./gpujs-runtime.js";
+import { acquireGpujs, currentGpujs, destroyGpujs, gpujsBlockingReadMs, gpujsMode, gpujsStats } from "./gpujs-runtime.js";
+import { ReadTimes, readBlocks } from "./gpujs-read.js";
 import { gatherBlocks } from "./gpujs-tiled.js";
 
 const isInput = (n: { prim: string }) => n.prim === "data";
@@ -312,8 +313,44 @@ describe("gpujs target", () => {
     expect(Array.from(np.multiply(np.array([1, 2]), 3).dataSync())).to.deep.equal([3, 6]);
     await acquireGpujs({ mode: "nope" as never }).then(() => expect.fail("accepted"), (e: unknown) => expect(e).to.be.instanceOf(ValueError));
     await acquireGpujs({ blockRows: 6 as never }).then(() => expect.fail("accepted"), (e: unknown) => expect(e).to.be.instanceOf(ValueError).with.property("message").that.matches(/blockRows must be 4 or 8/));
+    for (const bad of [-1, Number.NaN, 1001, "5", null]) {
+      await acquireGpujs({ blockingReadMs: bad as never }).then(
+        () => expect.fail(`accepted ${String(bad)}`),
+        (e: unknown) => expect(e).to.be.instanceOf(ValueError).with.property("message").that.matches(/blockingReadMs must be a number of milliseconds from 0 to 1000/),
+      );
+    }
+    expect(gpujsBlockingReadMs(), "a refused value changes nothing").to.equal(16);
+    await acquireGpujs({ blockingReadMs: 0 });
+    expect(gpujsBlockingReadMs()).to.equal(0);
+    await acquireGpujs({ blockingReadMs: 16 });
     destroyGpujs();
     expect(() => setBackend("gpujs")).to.throw(BackendUnavailableError, /gpujs/);
     await acquireGpujs();
+  });
+
+  describe("asynchronous reads: expected times and the blocking choice (gpujs-read.ts)", () => {
+    it("ReadTimes keeps the least time seen, lets it grow by a quarter per read, and ignores reads asked for late", () => {
+      const times = new ReadTimes<object>(), plan = {};
+      expect(times.expect(plan)).to.equal(undefined);
+      times.observe(plan, 100, 100, 110);
+      expect(times.expect(plan)).to.equal(10);
+      times.observe(plan, 200, 200, 206);
+      expect(times.expect(plan), "a faster read lowers it").to.equal(6);
+      times.observe(plan, 300, 300, 340);
+      expect(times.expect(plan), "a slower one raises it by a quarter at most").to.equal(7.5);
+      times.observe(plan, 400, 500, 501);
+      expect(times.expect(plan), "asked 100 ms after submission: not a sample").to.equal(7.5);
+      expect(times.expect({}), "per key").to.equal(undefined);
+    });
+
+    it("readBlocks: only work with a known time, expected to finish within the limit from now", () => {
+      const now = performance.now();
+      expect(readBlocks(now, undefined, 16)).to.equal(false);
+      expect(readBlocks(now, 10, 16)).to.equal(true);
+      expect(readBlocks(now, 40, 16)).to.equal(false);
+      expect(readBlocks(now - 30, 40, 16), "submitted 30 ms ago: ~10 ms left").to.equal(true);
+      expect(readBlocks(now, 10, 0), "blockingReadMs 0: fences").to.equal(false);
+      expect(readBlocks(now - 5, 0, 0), "however short the work").to.equal(false);
+    });
   });
 });

@@ -22,13 +22,15 @@ import { graphKey } from "../../host/graph-key.js";
 import { type Host, type HostKernels, currentStepTimer, makeHost } from "../../host/run.js";
 import { allocTypedArray } from "../../storage.js";
 import {
-  countGpujsRun, countGpujsUpload, currentGpujs, gpujsCompileError, gpujsKernel, gpujsOnGl, gpujsPipelined, gpujsRenderOptions, gpujsResident,
+  countGpujsRun, countGpujsUpload, currentGpujs, gpujsBlockingReadMs, gpujsCompileError, gpujsCompiles, gpujsKernel, gpujsOnGl, gpujsPipelined, gpujsRenderOptions,
+  gpujsResident,
 } from "./gpujs-runtime.js";
 import { keptUpload } from "./gpujs-upload.js";
-import { residentBuffer, residentTexture } from "./gpujs-resident.js";
+import { residentBuffer, residentMade, residentTexture } from "./gpujs-resident.js";
 import { type GpujsKernelSource, renderGpujs } from "./gpujs-render.js";
 import {
-  FLAT_TEXTURE, type GpujsTexture, checkedCopy, countGpujsReadback, isTexture, readTexture, readTextureAs, readTextureAsAsync, readTexturesRaw, readTexturesRawSync,
+  FLAT_TEXTURE, type GpujsTexture, ReadTimes, checkedCopy, countGpujsReadback, isTexture, readBlocks, readTexture, readTextureAs, readTextureAsAsync,
+  readTexturesRaw, readTexturesRawSync,
 } from "./gpujs-read.js";
 import { PARTIALS_ARG } from "./gpujs-split.js";
 import { blockArgs, gatherBlocks } from "./gpujs-tiled.js";
@@ -337,14 +339,17 @@ function textureMask(bindings: readonly number[], values: readonly unknown[]): s
  * for outputs host steps computed) read back synchronously. The other textures are deleted.
  */
 function runPipelined(steps: Host, plan: Plan, inputs: readonly PlanInput[], keep: boolean): DataBuffer[] {
+  const at = performance.now(), compiles = gpujsCompiles();
   const run = runPipelinedSteps(steps, plan, inputs, keep ? undefined : readOnlyOutputs(plan));
+  // A run that compiled kernels says nothing of the plan's time.
+  const made = gpujsCompiles() === compiles ? { key: plan, at } : undefined;
   const kept = new Set<GpujsTexture>();
   try {
     return outputsOf(plan, (id, b) => {
       const v = run.values[id];
       if (keep && isTexture(v) && b.role === "output") {
         kept.add(v);
-        return residentBuffer(b.dtype, b.size, v, run.madeBy[id]);
+        return residentBuffer(b.dtype, b.size, v, run.madeBy[id], made);
       }
       return hostBuffer(b, run.array(id));
     });
@@ -353,9 +358,15 @@ function runPipelined(steps: Host, plan: Plan, inputs: readonly PlanInput[], kee
   }
 }
 
-/** A pipelined plan, its outputs read back without blocking on the GPU (gpujs-read.ts). */
+/**
+ * A pipelined plan, its outputs read back without blocking on the GPU (gpujs-read.ts) — or, when
+ * the plan's earlier runs say it finishes within `blockingReadMs`, blocking after one task.
+ */
 async function runPipelinedAsync(steps: Host, plan: Plan, inputs: readonly PlanInput[]): Promise<DataBuffer[]> {
+  const submitted = performance.now(), compiles = gpujsCompiles();
+  const read = { block: readBlocks(submitted, readTimes.expect(plan), gpujsBlockingReadMs()) };
   const run = runPipelinedSteps(steps, plan, inputs, readOnlyOutputs(plan));
+  const timed = gpujsCompiles() === compiles;
   try {
     const arrays: TypedArray[] = [];
     await Promise.all([...new Set(plan.outputs)].map(async (id) => {
@@ -364,16 +375,20 @@ async function runPipelinedAsync(steps: Host, plan: Plan, inputs: readonly PlanI
       const r = run.blocks.get(id);
       if (r) {
         countGpujsReadback(true);
-        arrays[id] = gatherBlockResult(r, await readTexturesRaw(r.targets), b);
+        arrays[id] = gatherBlockResult(r, await readTexturesRaw(r.targets, read), b);
       } else {
-        arrays[id] = isTexture(v) && b.role !== "input" ? await readTextureAsAsync(`buffer ${id}`, v, b.dtype, b.size) : run.array(id);
+        arrays[id] = isTexture(v) && b.role !== "input" ? await readTextureAsAsync(`buffer ${id}`, v, b.dtype, b.size, read) : run.array(id);
       }
     }));
+    if (timed) readTimes.observe(plan, submitted, submitted, performance.now());
     return outputsOf(plan, (id, b) => hostBuffer(b, arrays[id]!));
   } finally {
     for (const t of run.textures) t.delete();
   }
 }
+
+/** Plans' expected times from submission to values read back (their reads' `block` choice). */
+const readTimes = new ReadTimes<object>();
 
 const PLAN_CACHE_SIZE = 256;
 
@@ -507,7 +522,12 @@ export function gpujsExecutorOn(host: Host): Executor {
     // `await data()` of a resident value: read without blocking on the GPU where WebGL2 allows.
     read: async (buf) => {
       const t = buf.hasHost ? null : residentTexture(buf);
-      return t ? readTextureAsAsync(`a ${buf.dtype}[${buf.size}] result`, t, buf.dtype, buf.size) : readSync(buf, "data");
+      if (!t) return readSync(buf, "data");
+      const made = residentMade(buf), asked = performance.now();
+      const block = made !== null && readBlocks(made.at, readTimes.expect(made.key), gpujsBlockingReadMs());
+      const a = await readTextureAsAsync(`a ${buf.dtype}[${buf.size}] result`, t, buf.dtype, buf.size, { block });
+      if (made) readTimes.observe(made.key, made.at, asked, performance.now());
+      return a;
     },
     readSync: (buf) => readSync(buf, "dataSync"),
   };
