@@ -204,6 +204,12 @@ describe("browser: gpujs on WebGL2 in headless Chromium", function () {
     });
   });
 
+  it("await data() with the WebGL context lost meanwhile: a BackendUnavailableError, on a fence and after one task", () => {
+    const { fence, blocking } = result.contextLost!;
+    expect(blocking).to.equal("1 blocking; BackendUnavailableError: the WebGL context was lost while reading a GPU.js result");
+    expect(fence).to.equal("BackendUnavailableError: the WebGL context was lost while reading a GPU.js result");
+  });
+
   it("pipeline: values stay on the GPU between the kernels of a plan, with the same results", () => {
     const { gpujs, unpipelined } = result.train!;
     // Without pipelining every GPU.js kernel's output is read back; with it, only what leaves a

@@ -43,6 +43,11 @@ export interface GpujsPageResult {
   tiled?: TiledResult;
   /** Jitted calls' values resident on the GPU across calls (resident.ts). */
   resident?: ResidentResult;
+  /**
+   * The WebGL context lost (WEBGL_lose_context) while `await data()` waits, last on the page: the
+   * error's name and message for a read on a fence and for a blocking read after one task.
+   */
+  contextLost?: { fence: string; blocking: string };
 }
 
 /** The key of a case: its primitive (or "pattern") and name, numbered where names repeat. */

@@ -68,6 +68,39 @@ async function main(result: GpujsPageResult): Promise<void> {
   await init({ tune: false, gpujs: { pipeline: true } });
   result.train = { gpujs, unpipelined, cpu: train("cpu") };
   result.resident = await runResident();
+  result.contextLost = await runContextLoss();
+}
+
+/** GpujsPageResult.contextLost (the page's last section: GPU.js cannot run after it). */
+async function runContextLoss(): Promise<{ fence: string; blocking: string }> {
+  setBackend("gpujs");
+  // GPU.js's own context: the one its draws go to.
+  let ctx: WebGL2RenderingContext | null = null;
+  const draw = WebGL2RenderingContext.prototype.drawArrays;
+  WebGL2RenderingContext.prototype.drawArrays = function (this: WebGL2RenderingContext, ...args: Parameters<typeof draw>) {
+    ctx = this;
+    return draw.apply(this, args);
+  };
+  const product = () => np.matmul(np.ones([40, 24]), np.ones([24, 36]));
+  try {
+    await init({ tune: false, gpujs: { blockingReadMs: 1000 } });
+    await product().data();
+    await product().data(); // the plan's time learned: the next read blocks after one task
+  } finally {
+    WebGL2RenderingContext.prototype.drawArrays = draw;
+  }
+  const lose = ctx!.getExtension("WEBGL_lose_context")!;
+  const outcome = async (read: Promise<unknown>) => read.then(() => "resolved", (e: Error) => `${e.name}: ${e.message}`);
+  const before = gpujsStats().blockingReads;
+  const blockingRead = product().data();
+  lose.loseContext();
+  const error = await outcome(blockingRead);
+  const blocking = `${gpujsStats().blockingReads - before} blocking; ${error}`;
+  lose.restoreContext();
+  await init({ tune: false, gpujs: { blockingReadMs: 0 } });
+  const fenceRead = product().data();
+  lose.loseContext();
+  return { fence: await outcome(fenceRead), blocking };
 }
 
 const result: GpujsPageResult = { done: false, webgl2: false, renderer: null, floatColorBuffer: false, mode: null, adapter: null, cases: [], gpujsRuns: 0 };

@@ -141,7 +141,10 @@ function readRawPacked(ts: readonly GpujsTexture[], wait: PackedWait): Promise<F
   gl.flush();
   if (wait === "task") {
     counts.blockingReads++;
-    return new Promise<void>((resolve) => nextTask(resolve)).then(take).finally(() => gl.deleteBuffer(pbo));
+    const live = (): void => {
+      if (gl.isContextLost()) throw new BackendUnavailableError("the WebGL context was lost while reading a GPU.js result");
+    };
+    return new Promise<void>((resolve) => nextTask(resolve)).then(live).then(take).finally(() => gl.deleteBuffer(pbo));
   }
   const sync = gl.fenceSync(gl.SYNC_GPU_COMMANDS_COMPLETE, 0)!;
   gl.flush();
