@@ -51,34 +51,36 @@ export function readTexture(t: GpujsTexture, n: number): unknown {
 /** How an asynchronous read waits for the GPU. */
 export interface ReadOptions {
   /**
-   * The GPU work is expected to finish soon: flush, yield one task to the event loop, then read
-   * blocking (no fence, whose signal Chromium reports late). Default: wait on a fence.
+   * Whether the GPU work is now expected to finish soon enough to read blocking (asked when the
+   * read starts and at each poll of its fence): then the read stops waiting on the fence — whose
+   * signal Chromium reports late — and reads blocking (at the start, after one task). Default: the
+   * fence alone.
    */
-  readonly block?: boolean;
+  readonly blockNow?: () => boolean;
 }
 
 /**
- * A texture's first `n` values without blocking on the GPU (WebGL2: pixel-pack buffer + fence;
- * `block`: after one task, blocking); on WebGL1 or for another texture kind, the synchronous read.
+ * A texture's first `n` values without blocking on the GPU (WebGL2: pixel-pack buffer + fence,
+ * or `blockNow`); on WebGL1 or for another texture kind, the synchronous read.
  * @example await readTextureAsync(texture, 6); // Float32Array(6)
  */
 export async function readTextureAsync(t: GpujsTexture, n: number, opts: ReadOptions = {}): Promise<unknown> {
   const gl = t.context as WebGL2RenderingContext;
   if (t.type !== FLAT_TEXTURE || !t.framebuffer || typeof gl?.fenceSync !== "function") return readTexture(t, n);
-  return (await readRawPacked([t], opts.block ? "task" : "fence"))[0]!.subarray(0, n);
+  return (await readRawPacked([t], opts))[0]!.subarray(0, n);
 }
 
 /**
  * Float textures' RGBA texels, row by row: without blocking on the GPU on WebGL2 (each texture's
  * `readPixels` into its range of one pixel-pack buffer, one fence, one `getBufferSubData`: one
- * read however many textures; `block`: after one task, blocking), else GPU.js's blocking
+ * read however many textures; or blocking, once `blockNow`), else GPU.js's blocking
  * `readPixels` per texture.
  * @example const [r0, r1] = await readTexturesRaw([bk0, bk1]); // Float32Array(w · h · 4) each
  */
 export async function readTexturesRaw(ts: readonly GpujsTexture[], opts: ReadOptions = {}): Promise<Float32Array[]> {
   const gl = ts[0]?.context as WebGL2RenderingContext | undefined;
   if (ts.some((t) => !t.framebuffer) || typeof gl?.fenceSync !== "function") return ts.map(readRaw);
-  return readRawPacked(ts, opts.block ? "task" : "fence");
+  return readRawPacked(ts, opts);
 }
 
 /**
@@ -98,12 +100,14 @@ export function readRaw(t: GpujsTexture): Float32Array {
   return t.renderRawOutput();
 }
 
-/** When a packed read takes its values: at once (blocking), after one task (blocking), or once a fence has signalled. */
-type PackedWait = "now" | "task" | "fence";
-
+/**
+ * One pixel-pack buffer read of `ts`: `"now"` takes the values at once (blocking); an asynchronous
+ * read takes them once its fence has signalled, or blocking once `blockNow()` (checked after one
+ * task, then at each poll).
+ */
 function readRawPacked(ts: readonly GpujsTexture[], wait: "now"): Float32Array[];
-function readRawPacked(ts: readonly GpujsTexture[], wait: PackedWait): Promise<Float32Array[]> | Float32Array[];
-function readRawPacked(ts: readonly GpujsTexture[], wait: PackedWait): Promise<Float32Array[]> | Float32Array[] {
+function readRawPacked(ts: readonly GpujsTexture[], wait: ReadOptions): Promise<Float32Array[]>;
+function readRawPacked(ts: readonly GpujsTexture[], wait: "now" | ReadOptions): Promise<Float32Array[]> | Float32Array[] {
   const gl = ts[0]!.context as WebGL2RenderingContext;
   const offsets: number[] = [];
   let total = 0;
@@ -138,32 +142,36 @@ function readRawPacked(ts: readonly GpujsTexture[], wait: PackedWait): Promise<F
   }
   // Queued commands run while the page has its task (a fence, moreover, is only queued: without a
   // flush the driver may never run the commands before it).
+  const blockNow = wait.blockNow;
+  const sync = blockNow?.() ? null : gl.fenceSync(gl.SYNC_GPU_COMMANDS_COMPLETE, 0)!;
   gl.flush();
-  if (wait === "task") {
-    counts.blockingReads++;
-    const live = (): void => {
-      if (gl.isContextLost()) throw new BackendUnavailableError("the WebGL context was lost while reading a GPU.js result");
-    };
-    return new Promise<void>((resolve) => nextTask(resolve)).then(live).then(take).finally(() => gl.deleteBuffer(pbo));
-  }
-  const sync = gl.fenceSync(gl.SYNC_GPU_COMMANDS_COMPLETE, 0)!;
-  gl.flush();
-  return signalled(gl, sync).finally(() => gl.deleteSync(sync)).then(take).finally(() => gl.deleteBuffer(pbo));
+  const done = sync ? signalled(gl, sync, blockNow).finally(() => gl.deleteSync(sync)) : blockAfterTask(gl);
+  return done.then(take).finally(() => gl.deleteBuffer(pbo));
 }
 
+/** Resolves after one task, for a blocking read (rejects if the context was lost meanwhile). */
+function blockAfterTask(gl: WebGL2RenderingContext): Promise<void> {
+  counts.blockingReads++;
+  return new Promise((resolve, reject) => nextTask(() => (gl.isContextLost() ? reject(contextLost()) : resolve())));
+}
+
+const contextLost = () => new BackendUnavailableError("the WebGL context was lost while reading a GPU.js result");
+
 /**
- * Resolves when the fence has signalled, polling once per macrotask (a zero-timeout wait never
- * blocks): on a message channel for the first `FAST_POLL_MS`, then every ~`SLOW_POLL_MS` on a timer
- * set from a message-channel task (so the timer is never nested in a timer, never clamped to 4 ms).
+ * Resolves when the fence has signalled — or, not yet signalled, when `blockNow()` (the read then
+ * blocks) — polling once per macrotask (a zero-timeout wait never blocks): on a message channel
+ * for the first `FAST_POLL_MS`, then every ~`SLOW_POLL_MS` on a timer set from a message-channel
+ * task (so the timer is never nested in a timer, never clamped to 4 ms).
  */
-function signalled(gl: WebGL2RenderingContext, sync: WebGLSync): Promise<void> {
+function signalled(gl: WebGL2RenderingContext, sync: WebGLSync, blockNow?: () => boolean): Promise<void> {
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
     const poll = () => {
-      if (gl.isContextLost()) return reject(new BackendUnavailableError("the WebGL context was lost while reading a GPU.js result"));
+      if (gl.isContextLost()) return reject(contextLost());
       const status = gl.clientWaitSync(sync, 0, 0);
       if (status === gl.ALREADY_SIGNALED || status === gl.CONDITION_SATISFIED) return resolve();
       if (status === gl.WAIT_FAILED) return reject(new BackendUnavailableError("clientWaitSync failed while reading a GPU.js result"));
+      if (blockNow?.()) return counts.blockingReads++, resolve();
       if (performance.now() - t0 < FAST_POLL_MS) nextTask(poll);
       else nextTask(() => setTimeout(poll, SLOW_POLL_MS));
     };

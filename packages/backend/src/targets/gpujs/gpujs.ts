@@ -359,12 +359,13 @@ function runPipelined(steps: Host, plan: Plan, inputs: readonly PlanInput[], kee
 }
 
 /**
- * A pipelined plan, its outputs read back without blocking on the GPU (gpujs-read.ts) — or, when
- * the plan's earlier runs say it finishes within `blockingReadMs`, blocking after one task.
+ * A pipelined plan, its outputs read back without blocking on the GPU (gpujs-read.ts) — or, once
+ * the plan's earlier runs say it finishes within `blockingReadMs`, blocking (at the start: after
+ * one task; else from the poll of its fence that finds it due that soon).
  */
 async function runPipelinedAsync(steps: Host, plan: Plan, inputs: readonly PlanInput[]): Promise<DataBuffer[]> {
   const submitted = performance.now(), compiles = gpujsCompiles();
-  const read = { block: readBlocks(submitted, readTimes.expect(plan), gpujsBlockingReadMs()) };
+  const read = { blockNow: () => readBlocks(submitted, readTimes.expect(plan), gpujsBlockingReadMs()) };
   const run = runPipelinedSteps(steps, plan, inputs, readOnlyOutputs(plan));
   const timed = gpujsCompiles() === compiles;
   try {
@@ -524,8 +525,8 @@ export function gpujsExecutorOn(host: Host): Executor {
       const t = buf.hasHost ? null : residentTexture(buf);
       if (!t) return readSync(buf, "data");
       const made = residentMade(buf), asked = performance.now();
-      const block = made !== null && readBlocks(made.at, readTimes.expect(made.key), gpujsBlockingReadMs());
-      const a = await readTextureAsAsync(`a ${buf.dtype}[${buf.size}] result`, t, buf.dtype, buf.size, { block });
+      const blockNow = made ? () => readBlocks(made.at, readTimes.expect(made.key), gpujsBlockingReadMs()) : undefined;
+      const a = await readTextureAsAsync(`a ${buf.dtype}[${buf.size}] result`, t, buf.dtype, buf.size, { blockNow });
       if (made) readTimes.observe(made.key, made.at, asked, performance.now());
       return a;
     },
