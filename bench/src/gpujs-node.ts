@@ -1,0 +1,368 @@
+/**
+ * `npm run bench:gpujs`: W1, W2 and W3 on kiln's gpujs backend in Node, where GPU.js's default
+ * mode is `webasm` (WebAssembly + f32x4 SIMD, one thread, synchronous), against the same work
+ * written by hand as GPU.js kernels on a `new GPU()` in its default mode, and against kiln's cpu
+ * backend. Every runner reads its result back; all runners of one workload are timed in
+ * interleaved rounds (`measureInterleaved`), and the bench fails loudly when their results do not
+ * agree within float32 tolerance.
+ *
+ *  W1  sum(tanh(x*1.5+0.5)*sigmoid(x) - 0.1*x*x), x = 2^20 float32: ms per call.
+ *  W2  float32 matmul n×n (n = 128, 256, 512, 1024): GFLOP/s.
+ *  W3  the MLP training step of w3-mlp.ts (784-256-256-10, batch 128, SGD, loss read back): steps/s.
+ *
+ * Options: `--only W1,W2,W3`, `--quick` (n ≤ 256, fewer rounds), `--sizes 128,256` (W2's sizes),
+ * `--json file`.
+ */
+import { parseArgs } from "node:util";
+import { pathToFileURL } from "node:url";
+import { GPU, type IKernelRunShortcut } from "gpu.js";
+import { Tensor as KilnTensor, type Tensor, hostDataNode } from "@kiln/core";
+import { gpujsMode, init, setBackend } from "@kiln/backend";
+import { jit } from "@kiln/transforms";
+import { np } from "@kiln/core";
+import { random } from "./data.js";
+import { type Row, metric, reportWorkload, writeJson } from "./report.js";
+import { measureInterleaved } from "./timing.js";
+import { BATCH, LR, SIZES, kilnMlp, mlpData, type MlpData } from "./w3-mlp.js";
+
+const W1_N = 1 << 20;
+
+/** A runner: made once (setup outside the timed region), each call does the work and reads it back. */
+type Call = () => unknown;
+
+/** What a GPU.js kernel function sees as `this` (the subset these kernels use). */
+interface KernelThis {
+  readonly thread: { readonly x: number; readonly y: number };
+  readonly constants: Record<string, number>;
+}
+
+/** GPU.js's kernel function type is generic over its arguments; these are plain functions of arrays. */
+type KernelFn = (this: KernelThis, ...args: never[]) => number;
+const kernel = (gpu: GPU, fn: KernelFn, settings: Record<string, unknown>): IKernelRunShortcut =>
+  gpu.createKernel(fn as unknown as Parameters<GPU["createKernel"]>[0] & string, settings);
+
+/** Rows of a row-major matrix as views (GPU.js's 2-D argument form: `a[y][x]`). */
+const rows = (flat: Float32Array, r: number, c: number): Float32Array[] => Array.from({ length: r }, (_, i) => flat.subarray(i * c, (i + 1) * c));
+
+const kilnTensor = (data: Float32Array, shape: number[]) => new KilnTensor(hostDataNode(data, { shape, dtype: "float32" }));
+const kilnW1 = (t: Tensor) => np.sum(np.tanh(t.mul(1.5).add(0.5)).mul(np.sigmoid(t)).sub(t.mul(t).mul(0.1)));
+
+/** kiln on `backend` (selected before every call: the runners of one round alternate backends). */
+function kilnRunners(backend: "gpujs" | "cpu") {
+  const use = () => setBackend(backend);
+  const w1 = jit(kilnW1), mm = jit((a: Tensor, b: Tensor) => np.matmul(a, b));
+  return {
+    w1Jit(x: Float32Array): Call {
+      const t = np.array(x);
+      return () => {
+        use();
+        return (w1(t) as Tensor).itemSync();
+      };
+    },
+    w1Eager(x: Float32Array): Call {
+      return () => {
+        use();
+        return kilnW1(kilnTensor(x, [x.length])).itemSync();
+      };
+    },
+    mmJit(a: Float32Array, b: Float32Array, n: number): () => Float32Array {
+      const A = np.array(a, { shape: [n, n] }), B = np.array(b, { shape: [n, n] });
+      return () => {
+        use();
+        return (mm(A, B) as Tensor).dataSync() as Float32Array;
+      };
+    },
+    mmEager(a: Float32Array, b: Float32Array, n: number): () => Float32Array {
+      return () => {
+        use();
+        return np.matmul(kilnTensor(a, [n, n]), kilnTensor(b, [n, n])).dataSync() as Float32Array;
+      };
+    },
+    w3(d: MlpData): () => number {
+      use();
+      const { x, y, make } = kilnMlp(d);
+      const step = make();
+      return () => {
+        use();
+        return (step(x, y) as Tensor).itemSync();
+      };
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hand-written GPU.js kernels, as GPU.js's documentation writes them.
+
+/**
+ * W1 by hand. GPU.js has no reduction, so the sum is written two ways and both are timed:
+ * the elementwise kernel then a JavaScript sum of its output (`ew`), and a two-level partial sum
+ * (one kernel whose 1024 threads each sum 1024 elements of the fused expression, `pipeline: true`,
+ * then a one-thread kernel adding the partials, `partials`).
+ */
+function handW1(gpu: GPU, n: number): { ew: (x: Float32Array) => Call; partials: (x: Float32Array) => Call } {
+  const ew = kernel(gpu, function (x: Float32Array) {
+    const v = x[this.thread.x]!;
+    return (Math.tanh(v * 1.5 + 0.5) / (1 + Math.exp(-v))) - 0.1 * v * v;
+  } as KernelFn, { output: [n] });
+  const chunk = 1024, chunks = n / chunk;
+  const part = kernel(gpu, function (x: Float32Array) {
+    let s = 0;
+    for (let i = 0; i < this.constants.chunk!; i++) {
+      const v = x[this.thread.x * this.constants.chunk! + i]!;
+      s += (Math.tanh(v * 1.5 + 0.5) / (1 + Math.exp(-v))) - 0.1 * v * v;
+    }
+    return s;
+  } as KernelFn, { output: [chunks], constants: { chunk }, loopMaxIterations: chunk, pipeline: true });
+  const total = kernel(gpu, function (p: Float32Array) {
+    let s = 0;
+    for (let i = 0; i < this.constants.chunks!; i++) s += p[i]!;
+    return s;
+  } as KernelFn, { output: [1], constants: { chunks }, loopMaxIterations: chunks });
+  return {
+    ew: (x) => () => {
+      const e = ew(x) as Float32Array;
+      let s = 0;
+      for (let i = 0; i < e.length; i++) s += e[i]!;
+      return s;
+    },
+    partials: (x) => () => (total(part(x)) as Float32Array)[0]!,
+  };
+}
+
+/** W2 by hand: the classic one-thread-per-output kernel over 2-D arrays, `loopMaxIterations` = n. */
+function handMatmul(gpu: GPU, a: Float32Array, b: Float32Array, n: number): () => Float32Array[] {
+  const mm = kernel(gpu, function (a: Float32Array[], b: Float32Array[]) {
+    let sum = 0;
+    for (let i = 0; i < this.constants.n!; i++) sum += a[this.thread.y]![i]! * b[i]![this.thread.x]!;
+    return sum;
+  } as KernelFn, { output: [n, n], constants: { n }, loopMaxIterations: n });
+  const A = rows(a, n, n), B = rows(b, n, n);
+  return () => mm(A, B) as Float32Array[];
+}
+
+/**
+ * W3 by hand: the MLP step as a chain of GPU.js kernels (`pipeline: true`: in webasm mode each
+ * result is a fresh typed array passed straight to the next kernel). Forward: three dense kernels
+ * (product + bias + tanh / relu / none); the loss (softmax cross-entropy, mean over the batch) as a
+ * one-thread kernel, and the logits' gradient (softmax − one-hot) / batch; backward: the two
+ * hidden gradients (product with Wᵀ times the activation's derivative), then each weight's
+ * gradient fused with its SGD update (`W − lr · aᵀd`, one thread per weight) and each bias's.
+ * Returns a step that runs them and reads the loss.
+ */
+function handW3(gpu: GPU, d: MlpData): () => number {
+  const [I, H1, H2, O] = SIZES;
+  const B = BATCH;
+  const dense = (k: number, n: number, act: 0 | 1 | 2) => kernel(gpu, function (a: Float32Array[], w: Float32Array[], bias: Float32Array) {
+    let s = 0;
+    for (let i = 0; i < this.constants.k!; i++) s += a[this.thread.y]![i]! * w[i]![this.thread.x]!;
+    s += bias[this.thread.x]!;
+    if (this.constants.act === 1) return Math.tanh(s);
+    if (this.constants.act === 2) return Math.max(s, 0);
+    return s;
+  } as KernelFn, { output: [n, B], constants: { k, act }, loopMaxIterations: k, pipeline: true });
+  const fwd1 = dense(I, H1, 1), fwd2 = dense(H1, H2, 2), fwd3 = dense(H2, O, 0);
+  const loss = kernel(gpu, function (z: Float32Array[], onehot: Float32Array[]) {
+    let total = 0;
+    for (let r = 0; r < this.constants.b!; r++) {
+      let m = z[r]![0]!;
+      for (let j = 1; j < this.constants.o!; j++) m = Math.max(m, z[r]![j]!);
+      let s = 0, picked = 0;
+      for (let j = 0; j < this.constants.o!; j++) {
+        s += Math.exp(z[r]![j]! - m);
+        picked += onehot[r]![j]! * z[r]![j]!;
+      }
+      total += Math.log(s) + m - picked;
+    }
+    return total / this.constants.b!;
+  } as KernelFn, { output: [1], constants: { b: B, o: O }, loopMaxIterations: B });
+  const dLogits = kernel(gpu, function (z: Float32Array[], onehot: Float32Array[]) {
+    const r = this.thread.y;
+    let m = z[r]![0]!;
+    for (let j = 1; j < this.constants.o!; j++) m = Math.max(m, z[r]![j]!);
+    let s = 0;
+    for (let j = 0; j < this.constants.o!; j++) s += Math.exp(z[r]![j]! - m);
+    return (Math.exp(z[r]![this.thread.x]! - m) / s - onehot[r]![this.thread.x]!) / this.constants.b!;
+  } as KernelFn, { output: [O, B], constants: { b: B, o: O }, loopMaxIterations: O, pipeline: true });
+  // dA = (dZ · Wᵀ) ∘ act'(A): act 1 = tanh (1 − a²), 2 = relu (a > 0).
+  const back = (k: number, n: number, act: 1 | 2) => kernel(gpu, function (dz: Float32Array[], w: Float32Array[], a: Float32Array[]) {
+    let s = 0;
+    for (let j = 0; j < this.constants.k!; j++) s += dz[this.thread.y]![j]! * w[this.thread.x]![j]!;
+    const v = a[this.thread.y]![this.thread.x]!;
+    if (this.constants.act === 1) return s * (1 - v * v);
+    if (v > 0) return s;
+    return 0;
+  } as KernelFn, { output: [n, B], constants: { k, act }, loopMaxIterations: k, pipeline: true });
+  const back2 = back(O, H2, 2), back1 = back(H2, H1, 1);
+  // W − lr · Aᵀ·dZ, one thread per weight (rows = inputs k, columns = outputs n).
+  const sgdW = (k: number, n: number) => kernel(gpu, function (w: Float32Array[], a: Float32Array[], dz: Float32Array[]) {
+    let s = 0;
+    for (let r = 0; r < this.constants.b!; r++) s += a[r]![this.thread.y]! * dz[r]![this.thread.x]!;
+    return w[this.thread.y]![this.thread.x]! - this.constants.lr! * s;
+  } as KernelFn, { output: [n, k], constants: { b: B, lr: LR }, loopMaxIterations: B, pipeline: true });
+  const sgdB = (n: number) => kernel(gpu, function (bias: Float32Array, dz: Float32Array[]) {
+    let s = 0;
+    for (let r = 0; r < this.constants.b!; r++) s += dz[r]![this.thread.x]!;
+    return bias[this.thread.x]! - this.constants.lr! * s;
+  } as KernelFn, { output: [n], constants: { b: B, lr: LR }, loopMaxIterations: B, pipeline: true });
+  const updW = [sgdW(I, H1), sgdW(H1, H2), sgdW(H2, O)], updB = [sgdB(H1), sgdB(H2), sgdB(O)];
+
+  const x = rows(d.x, B, I);
+  const onehot = Array.from({ length: B }, (_, r) => Float32Array.from({ length: O }, (_, j) => (d.labels[r] === j ? 1 : 0)));
+  let w: unknown[] = d.w.map((v, l) => rows(Float32Array.from(v), SIZES[l]!, SIZES[l + 1]!));
+  let b: unknown[] = d.b.map((v) => Float32Array.from(v));
+  return () => {
+    const h1 = fwd1(x, w[0], b[0]), h2 = fwd2(h1, w[1], b[1]), z = fwd3(h2, w[2], b[2]);
+    const value = (loss(z, onehot) as Float32Array)[0]!;
+    const dz = dLogits(z, onehot);
+    const dh2 = back2(dz, w[2], h2), dh1 = back1(dh2, w[1], h1);
+    const acts = [x, h1, h2], grads = [dh1, dh2, dz];
+    w = w.map((wl, l) => updW[l]!(wl, acts[l], grads[l]));
+    b = b.map((bl, l) => updB[l]!(bl, grads[l]));
+    return value;
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Agreement checks: a disagreement ends the bench with an error.
+
+/** Throws unless `got` is within rtol of `want` (plus atol). */
+function assertClose(what: string, got: number, want: number, rtol: number, atol = 0): void {
+  if (!(Math.abs(got - want) <= atol + rtol * Math.abs(want))) {
+    throw new Error(`gpujs bench: ${what} = ${got} disagrees with ${want} (rtol ${rtol}, atol ${atol})`);
+  }
+}
+
+/** W2: every element of `got` (flat or rows) within float32-accumulation tolerance of `want`. */
+function assertMatrixClose(what: string, got: Float32Array | Float32Array[], want: Float32Array, n: number, scale: number): void {
+  const flat = Array.isArray(got) ? got : [got];
+  const atol = 4e-7 * n * scale * scale;
+  let i = 0;
+  for (const part of flat) {
+    for (let j = 0; j < part.length; j++, i++) assertClose(`${what}[${i}]`, part[j]!, want[i]!, 1e-4, atol);
+  }
+  if (i !== want.length) throw new Error(`gpujs bench: ${what} has ${i} elements, want ${want.length}`);
+}
+
+function w1Reference(x: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i]!;
+    s += Math.tanh(v * 1.5 + 0.5) / (1 + Math.exp(-v)) - 0.1 * v * v;
+  }
+  return s;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export interface GpujsBenchOptions {
+  readonly only: ReadonlySet<"W1" | "W2" | "W3">;
+  readonly quick: boolean;
+  readonly sizes: readonly number[];
+}
+
+/** Runs the selected workloads; returns their records (as `reportWorkload` prints them). */
+export async function runGpujsNodeBenchmarks(opts: GpujsBenchOptions): Promise<Record<string, unknown>> {
+  await init({ tune: false });
+  setBackend("gpujs");
+  const mode = gpujsMode();
+  const gpu = new GPU();
+  const handMode = (gpu as unknown as { mode: string }).mode;
+  console.log(`kiln gpujs mode: ${mode}; hand-written GPU.js: new GPU() in mode ${handMode}; Node ${process.version}`);
+  const gj = kilnRunners("gpujs"), cpu = kilnRunners("cpu");
+  const result: Record<string, unknown> = { mode, handMode };
+
+  if (opts.only.has("W1")) {
+    const x = random(W1_N, 1, 3);
+    const want = w1Reference(x);
+    const hand = handW1(gpu, W1_N);
+    const runners: [string, Call][] = [
+      ["kiln (gpujs, jit)", gj.w1Jit(x)],
+      ["kiln (gpujs, eager)", gj.w1Eager(x)],
+      ["GPU.js hand (kernel + JS sum)", hand.ew(x)],
+      ["GPU.js hand (2-level partials)", hand.partials(x)],
+      ["kiln (cpu, jit)", cpu.w1Jit(x)],
+      ["kiln (cpu, eager)", cpu.w1Eager(x)],
+    ];
+    const got = runners.map(([name, run]) => {
+      const v = Number(run());
+      assertClose(`W1 ${name}`, v, want, 1e-4);
+      return v;
+    });
+    const times = await measureInterleaved(runners.map((r) => r[1]), opts.quick ? { warmup: 1, minRounds: 3, minMs: 200 } : { warmup: 2, minRounds: 7, maxRounds: 15, minMs: 500 });
+    result.W1 = reportWorkload(`W1 (gpujs ${mode}): sum(tanh(x*1.5+0.5)*sigmoid(x) - 0.1*x*x), x = 2^20 float32, read back: ms per call (float64 reference ${want.toFixed(3)})`,
+      runners.map(([name], i) => ({ name, timing: times[i]!, extra: { value: got[i]!.toFixed(3), "rel. error": Math.abs(got[i]! - want) / Math.abs(want) } })), metric.ms());
+  }
+
+  if (opts.only.has("W2")) {
+    const w2: Record<string, unknown> = {};
+    for (const n of opts.sizes) {
+      const a = random(n * n, 2, 3), b = random(n * n, 3, 3);
+      const runners: [string, () => Float32Array | Float32Array[]][] = [
+        ["kiln (gpujs, jit)", gj.mmJit(a, b, n)],
+        ["kiln (gpujs, eager)", gj.mmEager(a, b, n)],
+        ["GPU.js hand (a[y][i]*b[i][x])", handMatmul(gpu, a, b, n)],
+        ["kiln (cpu, jit)", cpu.mmJit(a, b, n)],
+        ["kiln (cpu, eager)", cpu.mmEager(a, b, n)],
+      ];
+      const want = runners[3]![1]() as Float32Array;
+      for (const [name, run] of runners) assertMatrixClose(`W2 n=${n} ${name}`, run(), want, n, 3);
+      // As the cpu bench: a sample is K calls back to back for the small sizes.
+      const K = Math.max(1, Math.round(2 ** 24 / n ** 3));
+      const calls = runners.map(([, run]) => (K === 1 ? run : () => {
+        for (let k = 0; k < K; k++) run();
+      }));
+      const times = await measureInterleaved(calls, n >= 1024 ? { warmup: 1, minRounds: 3, maxRounds: 3 } : { warmup: 2, minRounds: opts.quick ? 3 : 5, maxRounds: 15, minMs: 300 });
+      const label = `W2 (gpujs ${mode}): float32 matmul ${n}×${n}, read back${K > 1 ? `, ${K} calls a sample` : ""}: GFLOP/s`;
+      w2[String(n)] = reportWorkload(label, runners.map(([name], i) => ({ name, timing: times[i]! })), metric.gflops(2 * n ** 3 * K));
+    }
+    result.W2 = w2;
+  }
+
+  if (opts.only.has("W3")) {
+    const d = mlpData();
+    const runners: [string, () => number][] = [
+      ["kiln (gpujs, jit)", gj.w3(d)],
+      ["GPU.js hand (kernel chain)", handW3(gpu, d)],
+      ["kiln (cpu, jit)", cpu.w3(d)],
+    ];
+    // Every runner steps its own copy of the same weights, once per round: the k-th losses agree.
+    const losses = runners.map(() => [] as number[]);
+    const calls = runners.map(([, step], i) => () => losses[i]!.push(step()));
+    const times = await measureInterleaved(calls, opts.quick ? { warmup: 1, minRounds: 3, minMs: 300 } : { warmup: 2, minRounds: 9, maxRounds: 25, minMs: 1000 });
+    const steps = Math.min(...losses.map((l) => l.length));
+    for (let i = 0; i < runners.length; i++) {
+      for (let s = 0; s < steps; s++) assertClose(`W3 ${runners[i]![0]} loss at step ${s}`, losses[i]![s]!, losses[2]![s]!, s === 0 ? 1e-5 : 1e-4);
+    }
+    const rowsOut: Row[] = runners.map(([name], i) => ({ name, timing: times[i]!, extra: { "first loss": losses[i]![0]!, [`loss@${steps}`]: losses[i]![steps - 1]! } }));
+    result.W3 = reportWorkload(`W3 (gpujs ${mode}): MLP 784-256-256-10 training step, batch 128, SGD, loss read back: steps/s`, rowsOut, metric.perSecond("steps/s"));
+  }
+  gpu.destroy();
+  return result;
+}
+
+/** `--only`, `--quick`, `--sizes`, `--json` (an unknown option is an error). */
+export function parseGpujsArgs(argv: readonly string[]): GpujsBenchOptions & { json: string | null } {
+  const usage = "usage: npm run bench:gpujs -- [--quick] [--only W1,W2,W3] [--sizes 128,256,512,1024] [--json file]";
+  let values;
+  try {
+    ({ values } = parseArgs({ args: [...argv], options: { quick: { type: "boolean", default: false }, only: { type: "string", multiple: true }, sizes: { type: "string" }, json: { type: "string" } }, strict: true, allowPositionals: false }));
+  } catch (e) {
+    throw new RangeError(`${(e as Error).message}\n${usage}`);
+  }
+  const only = new Set<"W1" | "W2" | "W3">();
+  for (const item of (values.only ?? []).flatMap((s) => s.split(","))) {
+    const name = item.trim().toUpperCase();
+    if (name !== "W1" && name !== "W2" && name !== "W3") throw new RangeError(`--only: unknown workload "${item}" (this bench runs W1, W2, W3)\n${usage}`);
+    only.add(name);
+  }
+  const sizes = values.sizes?.split(",").map((s) => Number(s.trim())) ?? (values.quick ? [128, 256] : [128, 256, 512, 1024]);
+  for (const n of sizes) if (!Number.isInteger(n) || n < 4) throw new RangeError(`--sizes: ${n} is not a matrix size (an integer ≥ 4)\n${usage}`);
+  return { quick: values.quick, only: only.size ? only : new Set(["W1", "W2", "W3"]), sizes, json: values.json ?? null };
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const opts = parseGpujsArgs(process.argv.slice(2));
+  const result = await runGpujsNodeBenchmarks(opts);
+  if (opts.json) writeJson(opts.json, { date: new Date().toISOString(), ...result });
+  process.exit(0);
+}
