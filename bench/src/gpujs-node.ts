@@ -98,8 +98,9 @@ function kilnRunners(backend: "gpujs" | "cpu") {
  * the elementwise kernel then a JavaScript sum of its output (`ew`), and a two-level partial sum
  * (one kernel whose 1024 threads each sum 1024 elements of the fused expression, `pipeline: true`,
  * then a one-thread kernel adding the partials, `partials`).
+ * @example const w1 = handW1(new GPU(), 1 << 20); w1.partials(x)(); // the sum
  */
-function handW1(gpu: GPU, n: number): { ew: (x: Float32Array) => Call; partials: (x: Float32Array) => Call } {
+export function handW1(gpu: GPU, n: number): { ew: (x: Float32Array) => Call; partials: (x: Float32Array) => Call } {
   const ew = kernel(gpu, function (x: Float32Array) {
     const v = x[this.thread.x]!;
     return (Math.tanh(v * 1.5 + 0.5) / (1 + Math.exp(-v))) - 0.1 * v * v;
@@ -129,8 +130,11 @@ function handW1(gpu: GPU, n: number): { ew: (x: Float32Array) => Call; partials:
   };
 }
 
-/** W2 by hand: the classic one-thread-per-output kernel over 2-D arrays, `loopMaxIterations` = n. */
-function handMatmul(gpu: GPU, a: Float32Array, b: Float32Array, n: number): () => Float32Array[] {
+/**
+ * W2 by hand: the classic one-thread-per-output kernel over 2-D arrays, `loopMaxIterations` = n.
+ * @example const mm = handMatmul(new GPU(), a, b, 256); mm()[3]![5]; // (a·b)[3][5]
+ */
+export function handMatmul(gpu: GPU, a: Float32Array, b: Float32Array, n: number): () => Float32Array[] {
   const mm = kernel(gpu, function (a: Float32Array[], b: Float32Array[]) {
     let sum = 0;
     for (let i = 0; i < this.constants.n!; i++) sum += a[this.thread.y]![i]! * b[i]![this.thread.x]!;
@@ -148,8 +152,9 @@ function handMatmul(gpu: GPU, a: Float32Array, b: Float32Array, n: number): () =
  * hidden gradients (product with Wᵀ times the activation's derivative), then each weight's
  * gradient fused with its SGD update (`W − lr · aᵀd`, one thread per weight) and each bias's.
  * Returns a step that runs them and reads the loss.
+ * @example const step = handW3(new GPU(), mlpData()); step(); // 2.4926…, the first loss
  */
-function handW3(gpu: GPU, d: MlpData): () => number {
+export function handW3(gpu: GPU, d: MlpData): () => number {
   const [I, H1, H2, O] = SIZES;
   const B = BATCH;
   const dense = (k: number, n: number, act: 0 | 1 | 2) => kernel(gpu, function (a: Float32Array[], w: Float32Array[], bias: Float32Array) {
@@ -222,6 +227,31 @@ function handW3(gpu: GPU, d: MlpData): () => number {
   };
 }
 
+/**
+ * A runner that also records each call's process CPU time (`process.cpuUsage`, every thread of the
+ * process: kiln cpu's pool workers included), so a row carries a measure the machine's load does
+ * not inflate the way it inflates wall time: GPU.js's webasm mode computes on the calling thread.
+ */
+function cpuTimed<T>(run: () => T): { run: () => T; cpuMs: number[] } {
+  const cpuMs: number[] = [];
+  return {
+    cpuMs,
+    run: () => {
+      const c0 = process.cpuUsage();
+      const v = run();
+      const c = process.cpuUsage(c0);
+      cpuMs.push((c.user + c.system) / 1000);
+      return v;
+    },
+  };
+}
+
+/** The median of a non-empty list. */
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
 // ---------------------------------------------------------------------------------------------
 // Agreement checks: a disagreement ends the bench with an error.
 
@@ -232,8 +262,12 @@ function assertClose(what: string, got: number, want: number, rtol: number, atol
   }
 }
 
-/** W2: every element of `got` (flat or rows) within float32-accumulation tolerance of `want`. */
-function assertMatrixClose(what: string, got: Float32Array | Float32Array[], want: Float32Array, n: number, scale: number): void {
+/**
+ * W2's check: every element of `got` (flat, or GPU.js's rows) within float32-accumulation
+ * tolerance of `want` (rtol 1e-4, atol 4e-7 · n · scale², inputs in [-scale, scale)); throws otherwise.
+ * @example assertMatrixClose("W2 n=256 GPU.js", handMatmul(gpu, a, b, 256)(), kilnCpuResult, 256, 3);
+ */
+export function assertMatrixClose(what: string, got: Float32Array | Float32Array[], want: Float32Array, n: number, scale: number): void {
   const flat = Array.isArray(got) ? got : [got];
   const atol = 4e-7 * n * scale * scale;
   let i = 0;
@@ -260,7 +294,11 @@ export interface GpujsBenchOptions {
   readonly sizes: readonly number[];
 }
 
-/** Runs the selected workloads; returns their records (as `reportWorkload` prints them). */
+/**
+ * Runs the selected workloads, prints their tables, and returns their records (as `reportWorkload`
+ * returns them). Throws when any runner's result disagrees with the others.
+ * @example await runGpujsNodeBenchmarks(parseGpujsArgs(["--only", "W2", "--sizes", "256"]));
+ */
 export async function runGpujsNodeBenchmarks(opts: GpujsBenchOptions): Promise<Record<string, unknown>> {
   await init({ tune: false });
   setBackend("gpujs");
@@ -288,9 +326,10 @@ export async function runGpujsNodeBenchmarks(opts: GpujsBenchOptions): Promise<R
       assertClose(`W1 ${name}`, v, want, 1e-4);
       return v;
     });
-    const times = await measureInterleaved(runners.map((r) => r[1]), opts.quick ? { warmup: 1, minRounds: 3, minMs: 200 } : { warmup: 2, minRounds: 7, maxRounds: 15, minMs: 500 });
-    result.W1 = reportWorkload(`W1 (gpujs ${mode}): sum(tanh(x*1.5+0.5)*sigmoid(x) - 0.1*x*x), x = 2^20 float32, read back: ms per call (float64 reference ${want.toFixed(3)})`,
-      runners.map(([name], i) => ({ name, timing: times[i]!, extra: { value: got[i]!.toFixed(3), "rel. error": Math.abs(got[i]! - want) / Math.abs(want) } })), metric.ms());
+    const timed = runners.map(([, run]) => cpuTimed(run));
+    const times = await measureInterleaved(timed.map((t) => t.run), opts.quick ? { warmup: 1, minRounds: 3, minMs: 200 } : { warmup: 2, minRounds: 7, maxRounds: 15, minMs: 500 });
+    result.W1 = reportWorkload(`W1 (gpujs ${mode}): sum(tanh(x*1.5+0.5)*sigmoid(x) - 0.1*x*x), x = 2^20 float32, read back: ms per call (float64 reference ${want.toFixed(3)}; CPU ms: median process CPU time per call)`,
+      runners.map(([name], i) => ({ name, timing: times[i]!, extra: { "CPU ms": median(timed[i]!.cpuMs).toFixed(2), value: got[i]!.toFixed(3), "rel. error": Math.abs(got[i]! - want) / Math.abs(want) } })), metric.ms());
   }
 
   if (opts.only.has("W2")) {
@@ -308,12 +347,13 @@ export async function runGpujsNodeBenchmarks(opts: GpujsBenchOptions): Promise<R
       for (const [name, run] of runners) assertMatrixClose(`W2 n=${n} ${name}`, run(), want, n, 3);
       // As the cpu bench: a sample is K calls back to back for the small sizes.
       const K = Math.max(1, Math.round(2 ** 24 / n ** 3));
-      const calls = runners.map(([, run]) => (K === 1 ? run : () => {
+      const timed = runners.map(([, run]) => cpuTimed(run));
+      const calls = timed.map(({ run }) => (K === 1 ? run : () => {
         for (let k = 0; k < K; k++) run();
       }));
       const times = await measureInterleaved(calls, n >= 1024 ? { warmup: 1, minRounds: 3, maxRounds: 3 } : { warmup: 2, minRounds: opts.quick ? 3 : 5, maxRounds: 15, minMs: 300 });
-      const label = `W2 (gpujs ${mode}): float32 matmul ${n}×${n}, read back${K > 1 ? `, ${K} calls a sample` : ""}: GFLOP/s`;
-      w2[String(n)] = reportWorkload(label, runners.map(([name], i) => ({ name, timing: times[i]! })), metric.gflops(2 * n ** 3 * K));
+      const label = `W2 (gpujs ${mode}): float32 matmul ${n}×${n}, read back${K > 1 ? `, ${K} calls a sample` : ""}: GFLOP/s (CPU ms: median process CPU time per call)`;
+      w2[String(n)] = reportWorkload(label, runners.map(([name], i) => ({ name, timing: times[i]!, extra: { "CPU ms": median(timed[i]!.cpuMs).toFixed(2) } })), metric.gflops(2 * n ** 3 * K));
     }
     result.W2 = w2;
   }
@@ -327,20 +367,25 @@ export async function runGpujsNodeBenchmarks(opts: GpujsBenchOptions): Promise<R
     ];
     // Every runner steps its own copy of the same weights, once per round: the k-th losses agree.
     const losses = runners.map(() => [] as number[]);
-    const calls = runners.map(([, step], i) => () => losses[i]!.push(step()));
+    const timed = runners.map(([, step], i) => cpuTimed(() => losses[i]!.push(step())));
+    const calls = timed.map((t) => t.run);
     const times = await measureInterleaved(calls, opts.quick ? { warmup: 1, minRounds: 3, minMs: 300 } : { warmup: 2, minRounds: 9, maxRounds: 25, minMs: 1000 });
     const steps = Math.min(...losses.map((l) => l.length));
     for (let i = 0; i < runners.length; i++) {
       for (let s = 0; s < steps; s++) assertClose(`W3 ${runners[i]![0]} loss at step ${s}`, losses[i]![s]!, losses[2]![s]!, s === 0 ? 1e-5 : 1e-4);
     }
-    const rowsOut: Row[] = runners.map(([name], i) => ({ name, timing: times[i]!, extra: { "first loss": losses[i]![0]!, [`loss@${steps}`]: losses[i]![steps - 1]! } }));
-    result.W3 = reportWorkload(`W3 (gpujs ${mode}): MLP 784-256-256-10 training step, batch 128, SGD, loss read back: steps/s`, rowsOut, metric.perSecond("steps/s"));
+    const rowsOut: Row[] = runners.map(([name], i) => ({ name, timing: times[i]!, extra: { "CPU ms": median(timed[i]!.cpuMs.slice(2)).toFixed(2), "first loss": losses[i]![0]!, [`loss@${steps}`]: losses[i]![steps - 1]! } }));
+    result.W3 = reportWorkload(`W3 (gpujs ${mode}): MLP 784-256-256-10 training step, batch 128, SGD, loss read back: steps/s (CPU ms: median process CPU time per step)`, rowsOut, metric.perSecond("steps/s"));
   }
   gpu.destroy();
   return result;
 }
 
-/** `--only`, `--quick`, `--sizes`, `--json` (an unknown option is an error). */
+/**
+ * The command line of `npm run bench:gpujs`: `--only`, `--quick`, `--sizes`, `--json` (an unknown
+ * option or workload is a RangeError).
+ * @example parseGpujsArgs(["--only", "w2", "--sizes", "128,256"]).sizes; // [128, 256]
+ */
 export function parseGpujsArgs(argv: readonly string[]): GpujsBenchOptions & { json: string | null } {
   const usage = "usage: npm run bench:gpujs -- [--quick] [--only W1,W2,W3] [--sizes 128,256,512,1024] [--json file]";
   let values;
