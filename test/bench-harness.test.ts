@@ -169,14 +169,15 @@ describe("bench harness", () => {
         expect(() => assertMatrixClose("hand", got, want, n, 6)).to.throw(/hand\[77\] = .* disagrees/);
       });
 
-      it("W3: two steps of the kernel chain give kiln's losses", () => {
+      it("W3: two steps of the kernel chain, and of the same kernels as one createPipeline plan, give kiln's losses", async () => {
         const d = mlpData();
         const { x, y, make } = kilnMlp(d);
         const step = make();
-        const hand = handW3(gpu, d);
+        const hand = handW3(gpu, d), plan = handW3(gpu, d, "pipeline");
         for (let s = 0; s < 2; s++) {
           const want = (step(x, y) as Tensor).itemSync();
           expect(hand()).to.be.closeTo(want, 1e-5 * want);
+          expect(await plan()).to.be.closeTo(want, 1e-5 * want);
         }
       });
     });

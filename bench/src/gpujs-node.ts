@@ -151,10 +151,15 @@ export function handMatmul(gpu: GPU, a: Float32Array, b: Float32Array, n: number
  * one-thread kernel, and the logits' gradient (softmax − one-hot) / batch; backward: the two
  * hidden gradients (product with Wᵀ times the activation's derivative), then each weight's
  * gradient fused with its SGD update (`W − lr · aᵀd`, one thread per weight) and each bias's.
- * Returns a step that runs them and reads the loss.
+ * Returns a step that runs them and reads the loss: `"chain"` calls the kernels one by one from
+ * JavaScript; `"pipeline"` hands the same calls to GPU.js's `createPipeline` (traced once, run as
+ * one plan; in webasm mode `fused-sync`: one thread, intermediates kept in one wasm memory), whose
+ * step returns a promise.
  * @example const step = handW3(new GPU(), mlpData()); step(); // 2.4926…, the first loss
  */
-export function handW3(gpu: GPU, d: MlpData): () => number {
+export function handW3(gpu: GPU, d: MlpData, form?: "chain"): () => number;
+export function handW3(gpu: GPU, d: MlpData, form: "pipeline"): () => Promise<number>;
+export function handW3(gpu: GPU, d: MlpData, form: "chain" | "pipeline" = "chain"): () => number | Promise<number> {
   const [I, H1, H2, O] = SIZES;
   const B = BATCH;
   const dense = (k: number, n: number, act: 0 | 1 | 2) => kernel(gpu, function (a: Float32Array[], w: Float32Array[], bias: Float32Array) {
@@ -211,20 +216,38 @@ export function handW3(gpu: GPU, d: MlpData): () => number {
   } as KernelFn, { output: [n], constants: { b: B, lr: LR }, loopMaxIterations: B, pipeline: true });
   const updW = [sgdW(I, H1), sgdW(H1, H2), sgdW(H2, O)], updB = [sgdB(H1), sgdB(H2), sgdB(O)];
 
+  // One step over the state (x, one-hot, W0, b0, W1, b1, W2, b2) ↦ (loss, W0′, b0′, W1′, b1′, W2′, b2′).
+  const orchestrate = (x: unknown, onehot: unknown, w0: unknown, b0: unknown, w1: unknown, b1: unknown, w2: unknown, b2: unknown): unknown[] => {
+    const h1 = fwd1(x, w0, b0), h2 = fwd2(h1, w1, b1), z = fwd3(h2, w2, b2);
+    const value = loss(z, onehot);
+    const dz = dLogits(z, onehot);
+    const dh2 = back2(dz, w2, h2), dh1 = back1(dh2, w1, h1);
+    return [value, updW[0]!(w0, x, dh1), updB[0]!(b0, dh1), updW[1]!(w1, h1, dh2), updB[1]!(b1, dh2), updW[2]!(w2, h2, dz), updB[2]!(b2, dz)];
+  };
   const x = rows(d.x, B, I);
   const onehot = Array.from({ length: B }, (_, r) => Float32Array.from({ length: O }, (_, j) => (d.labels[r] === j ? 1 : 0)));
-  let w: unknown[] = d.w.map((v, l) => rows(Float32Array.from(v), SIZES[l]!, SIZES[l + 1]!));
-  let b: unknown[] = d.b.map((v) => Float32Array.from(v));
-  return () => {
-    const h1 = fwd1(x, w[0], b[0]), h2 = fwd2(h1, w[1], b[1]), z = fwd3(h2, w[2], b[2]);
-    const value = (loss(z, onehot) as Float32Array)[0]!;
-    const dz = dLogits(z, onehot);
-    const dh2 = back2(dz, w[2], h2), dh1 = back1(dh2, w[1], h1);
-    const acts = [x, h1, h2], grads = [dh1, dh2, dz];
-    w = w.map((wl, l) => updW[l]!(wl, acts[l], grads[l]));
-    b = b.map((bl, l) => updB[l]!(bl, grads[l]));
-    return value;
+  let state: unknown[] = [];
+  for (let l = 0; l < 3; l++) state.push(rows(Float32Array.from(d.w[l]!), SIZES[l]!, SIZES[l + 1]!), Float32Array.from(d.b[l]!));
+  const lossOf = (out: unknown[]) => (out[0] as Float32Array)[0]!;
+  if (form === "chain") {
+    return () => {
+      const out = orchestrate(x, onehot, ...(state as [unknown, unknown, unknown, unknown, unknown, unknown]));
+      state = out.slice(1);
+      return lossOf(out);
+    };
+  }
+  // createPipeline traces the orchestration once and runs it as one plan (webasm: "fused-sync",
+  // every step over one WebAssembly.Memory, intermediates never copied out); single-threaded, as
+  // kiln's gpujs and the kernel chain are. Its calls return promises.
+  const plan = gpu.createPipeline(function (x: unknown, onehot: unknown, w0: unknown, b0: unknown, w1: unknown, b1: unknown, w2: unknown, b2: unknown) {
+    return orchestrate(x, onehot, w0, b0, w1, b1, w2, b2);
+  } as never, { threads: false } as never);
+  const step = async () => {
+    const out = (await (plan as unknown as (...a: unknown[]) => Promise<unknown[]>)(x, onehot, ...state));
+    state = out.slice(1);
+    return lossOf(out);
   };
+  return Object.assign(step, { executor: () => (plan as unknown as { executorKind?: string; fallbackReason?: string | null }) });
 }
 
 /**
@@ -232,15 +255,19 @@ export function handW3(gpu: GPU, d: MlpData): () => number {
  * process: kiln cpu's pool workers included), so a row carries a measure the machine's load does
  * not inflate the way it inflates wall time: GPU.js's webasm mode computes on the calling thread.
  */
-function cpuTimed<T>(run: () => T): { run: () => T; cpuMs: number[] } {
+function cpuTimed(run: () => unknown): { run: () => unknown; cpuMs: number[] } {
   const cpuMs: number[] = [];
+  const record = (c0: NodeJS.CpuUsage) => {
+    const c = process.cpuUsage(c0);
+    cpuMs.push((c.user + c.system) / 1000);
+  };
   return {
     cpuMs,
     run: () => {
       const c0 = process.cpuUsage();
       const v = run();
-      const c = process.cpuUsage(c0);
-      cpuMs.push((c.user + c.system) / 1000);
+      if (v instanceof Promise) return v.then((r: unknown) => (record(c0), r));
+      record(c0);
       return v;
     },
   };
@@ -360,19 +387,21 @@ export async function runGpujsNodeBenchmarks(opts: GpujsBenchOptions): Promise<R
 
   if (opts.only.has("W3")) {
     const d = mlpData();
-    const runners: [string, () => number][] = [
+    const runners: [string, () => number | Promise<number>][] = [
       ["kiln (gpujs, jit)", gj.w3(d)],
       ["GPU.js hand (kernel chain)", handW3(gpu, d)],
+      ["GPU.js hand (createPipeline)", handW3(gpu, d, "pipeline")],
       ["kiln (cpu, jit)", cpu.w3(d)],
     ];
+    const ref = runners.length - 1;
     // Every runner steps its own copy of the same weights, once per round: the k-th losses agree.
     const losses = runners.map(() => [] as number[]);
-    const timed = runners.map(([, step], i) => cpuTimed(() => losses[i]!.push(step())));
+    const timed = runners.map(([, step], i) => cpuTimed(async () => losses[i]!.push(await step())));
     const calls = timed.map((t) => t.run);
     const times = await measureInterleaved(calls, opts.quick ? { warmup: 1, minRounds: 3, minMs: 300 } : { warmup: 2, minRounds: 9, maxRounds: 25, minMs: 1000 });
     const steps = Math.min(...losses.map((l) => l.length));
     for (let i = 0; i < runners.length; i++) {
-      for (let s = 0; s < steps; s++) assertClose(`W3 ${runners[i]![0]} loss at step ${s}`, losses[i]![s]!, losses[2]![s]!, s === 0 ? 1e-5 : 1e-4);
+      for (let s = 0; s < steps; s++) assertClose(`W3 ${runners[i]![0]} loss at step ${s}`, losses[i]![s]!, losses[ref]![s]!, s === 0 ? 1e-5 : 1e-4);
     }
     const rowsOut: Row[] = runners.map(([name], i) => ({ name, timing: times[i]!, extra: { "CPU ms": median(timed[i]!.cpuMs.slice(2)).toFixed(2), "first loss": losses[i]![0]!, [`loss@${steps}`]: losses[i]![steps - 1]! } }));
     result.W3 = reportWorkload(`W3 (gpujs ${mode}): MLP 784-256-256-10 training step, batch 128, SGD, loss read back: steps/s (CPU ms: median process CPU time per step)`, rowsOut, metric.perSecond("steps/s"));
