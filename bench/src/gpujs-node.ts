@@ -15,7 +15,7 @@
  */
 import { parseArgs } from "node:util";
 import { pathToFileURL } from "node:url";
-import { GPU, type IKernelRunShortcut } from "gpu.js";
+import { GPU, type IKernelRunShortcut, type KernelVariable } from "gpu.js";
 import { Tensor as KilnTensor, type Tensor, hostDataNode } from "@kiln/core";
 import { gpujsMode, init, setBackend } from "@kiln/backend";
 import { jit } from "@kiln/transforms";
@@ -217,21 +217,23 @@ export function handW3(gpu: GPU, d: MlpData, form: "chain" | "pipeline" = "chain
   const updW = [sgdW(I, H1), sgdW(H1, H2), sgdW(H2, O)], updB = [sgdB(H1), sgdB(H2), sgdB(O)];
 
   // One step over the state (x, one-hot, W0, b0, W1, b1, W2, b2) ↦ (loss, W0′, b0′, W1′, b1′, W2′, b2′).
-  const orchestrate = (x: unknown, onehot: unknown, w0: unknown, b0: unknown, w1: unknown, b1: unknown, w2: unknown, b2: unknown): unknown[] => {
-    const h1 = fwd1(x, w0, b0), h2 = fwd2(h1, w1, b1), z = fwd3(h2, w2, b2);
-    const value = loss(z, onehot);
-    const dz = dLogits(z, onehot);
-    const dh2 = back2(dz, w2, h2), dh1 = back1(dh2, w1, h1);
-    return [value, updW[0]!(w0, x, dh1), updB[0]!(b0, dh1), updW[1]!(w1, h1, dh2), updB[1]!(b1, dh2), updW[2]!(w2, h2, dz), updB[2]!(b2, dz)];
+  type V = KernelVariable;
+  const run = (f: IKernelRunShortcut, ...args: V[]): V => f(...args) as V;
+  const orchestrate = (x: V, onehot: V, w0: V, b0: V, w1: V, b1: V, w2: V, b2: V): V[] => {
+    const h1 = run(fwd1, x, w0, b0), h2 = run(fwd2, h1, w1, b1), z = run(fwd3, h2, w2, b2);
+    const value = run(loss, z, onehot);
+    const dz = run(dLogits, z, onehot);
+    const dh2 = run(back2, dz, w2, h2), dh1 = run(back1, dh2, w1, h1);
+    return [value, run(updW[0]!, w0, x, dh1), run(updB[0]!, b0, dh1), run(updW[1]!, w1, h1, dh2), run(updB[1]!, b1, dh2), run(updW[2]!, w2, h2, dz), run(updB[2]!, b2, dz)];
   };
   const x = rows(d.x, B, I);
   const onehot = Array.from({ length: B }, (_, r) => Float32Array.from({ length: O }, (_, j) => (d.labels[r] === j ? 1 : 0)));
-  let state: unknown[] = [];
+  let state: V[] = [];
   for (let l = 0; l < 3; l++) state.push(rows(Float32Array.from(d.w[l]!), SIZES[l]!, SIZES[l + 1]!), Float32Array.from(d.b[l]!));
-  const lossOf = (out: unknown[]) => (out[0] as Float32Array)[0]!;
+  const lossOf = (out: readonly unknown[]) => (out[0] as Float32Array)[0]!;
   if (form === "chain") {
     return () => {
-      const out = orchestrate(x, onehot, ...(state as [unknown, unknown, unknown, unknown, unknown, unknown]));
+      const out = orchestrate(x, onehot, ...(state as [V, V, V, V, V, V]));
       state = out.slice(1);
       return lossOf(out);
     };
@@ -239,11 +241,11 @@ export function handW3(gpu: GPU, d: MlpData, form: "chain" | "pipeline" = "chain
   // createPipeline traces the orchestration once and runs it as one plan (webasm: "fused-sync",
   // every step over one WebAssembly.Memory, intermediates never copied out); single-threaded, as
   // kiln's gpujs and the kernel chain are. Its calls return promises.
-  const plan = gpu.createPipeline(function (x: unknown, onehot: unknown, w0: unknown, b0: unknown, w1: unknown, b1: unknown, w2: unknown, b2: unknown) {
+  const plan = gpu.createPipeline(function (x: V, onehot: V, w0: V, b0: V, w1: V, b1: V, w2: V, b2: V) {
     return orchestrate(x, onehot, w0, b0, w1, b1, w2, b2);
   } as never, { threads: false } as never);
   const step = async () => {
-    const out = (await (plan as unknown as (...a: unknown[]) => Promise<unknown[]>)(x, onehot, ...state));
+    const out = await (plan as unknown as (...a: V[]) => Promise<V[]>)(x, onehot, ...state);
     state = out.slice(1);
     return lossOf(out);
   };
@@ -387,10 +389,11 @@ export async function runGpujsNodeBenchmarks(opts: GpujsBenchOptions): Promise<R
 
   if (opts.only.has("W3")) {
     const d = mlpData();
+    const plan = handW3(gpu, d, "pipeline");
     const runners: [string, () => number | Promise<number>][] = [
       ["kiln (gpujs, jit)", gj.w3(d)],
       ["GPU.js hand (kernel chain)", handW3(gpu, d)],
-      ["GPU.js hand (createPipeline)", handW3(gpu, d, "pipeline")],
+      ["GPU.js hand (createPipeline)", plan],
       ["kiln (cpu, jit)", cpu.w3(d)],
     ];
     const ref = runners.length - 1;
@@ -404,6 +407,8 @@ export async function runGpujsNodeBenchmarks(opts: GpujsBenchOptions): Promise<R
       for (let s = 0; s < steps; s++) assertClose(`W3 ${runners[i]![0]} loss at step ${s}`, losses[i]![s]!, losses[ref]![s]!, s === 0 ? 1e-5 : 1e-4);
     }
     const rowsOut: Row[] = runners.map(([name], i) => ({ name, timing: times[i]!, extra: { "CPU ms": median(timed[i]!.cpuMs.slice(2)).toFixed(2), "first loss": losses[i]![0]!, [`loss@${steps}`]: losses[i]![steps - 1]! } }));
+    const executor = (plan as { executor?: () => { executorKind?: string; fallbackReason?: string | null } }).executor?.();
+    console.log(`\nGPU.js createPipeline ran as: ${executor?.executorKind}${executor?.fallbackReason ? ` (fallback: ${executor.fallbackReason})` : ""}`);
     result.W3 = reportWorkload(`W3 (gpujs ${mode}): MLP 784-256-256-10 training step, batch 128, SGD, loss read back: steps/s (CPU ms: median process CPU time per step)`, rowsOut, metric.perSecond("steps/s"));
   }
   gpu.destroy();
