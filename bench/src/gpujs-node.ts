@@ -293,17 +293,22 @@ function assertClose(what: string, got: number, want: number, rtol: number, atol
 
 /**
  * W2's check: every element of `got` (flat, or GPU.js's rows) within float32-accumulation
- * tolerance of `want` (rtol 1e-4, atol 4e-7 · n · scale², inputs in [-scale, scale)); throws otherwise.
+ * tolerance of `want` (rtol 1e-4, atol 4e-7 · n · scale², inputs in [-scale, scale)); throws otherwise,
+ * else returns the largest absolute difference.
  * @example assertMatrixClose("W2 n=256 GPU.js", handMatmul(gpu, a, b, 256)(), kilnCpuResult, 256, 3);
  */
-export function assertMatrixClose(what: string, got: Float32Array | Float32Array[], want: Float32Array, n: number, scale: number): void {
+export function assertMatrixClose(what: string, got: Float32Array | Float32Array[], want: Float32Array, n: number, scale: number): number {
   const flat = Array.isArray(got) ? got : [got];
   const atol = 4e-7 * n * scale * scale;
-  let i = 0;
+  let i = 0, worst = 0;
   for (const part of flat) {
-    for (let j = 0; j < part.length; j++, i++) assertClose(`${what}[${i}]`, part[j]!, want[i]!, 1e-4, atol);
+    for (let j = 0; j < part.length; j++, i++) {
+      assertClose(`${what}[${i}]`, part[j]!, want[i]!, 1e-4, atol);
+      worst = Math.max(worst, Math.abs(part[j]! - want[i]!));
+    }
   }
   if (i !== want.length) throw new Error(`gpujs bench: ${what} has ${i} elements, want ${want.length}`);
+  return worst;
 }
 
 function w1Reference(x: Float32Array): number {
@@ -373,7 +378,7 @@ export async function runGpujsNodeBenchmarks(opts: GpujsBenchOptions): Promise<R
         ["kiln (cpu, eager)", cpu.mmEager(a, b, n)],
       ];
       const want = runners[3]![1]() as Float32Array;
-      for (const [name, run] of runners) assertMatrixClose(`W2 n=${n} ${name}`, run(), want, n, 3);
+      const diffs = runners.map(([name, run]) => assertMatrixClose(`W2 n=${n} ${name}`, run(), want, n, 3));
       // As the cpu bench: a sample is K calls back to back for the small sizes.
       const K = Math.max(1, Math.round(2 ** 24 / n ** 3));
       const timed = runners.map(([, run]) => cpuTimed(run));
@@ -381,8 +386,8 @@ export async function runGpujsNodeBenchmarks(opts: GpujsBenchOptions): Promise<R
         for (let k = 0; k < K; k++) run();
       }));
       const times = await measureInterleaved(calls, n >= 1024 ? { warmup: 1, minRounds: 3, maxRounds: 3 } : { warmup: 2, minRounds: opts.quick ? 3 : 5, maxRounds: 15, minMs: 300 });
-      const label = `W2 (gpujs ${mode}): float32 matmul ${n}×${n}, read back${K > 1 ? `, ${K} calls a sample` : ""}: GFLOP/s (CPU ms: median process CPU time per call)`;
-      w2[String(n)] = reportWorkload(label, runners.map(([name], i) => ({ name, timing: times[i]!, extra: { "CPU ms": median(timed[i]!.cpuMs).toFixed(2) } })), metric.gflops(2 * n ** 3 * K));
+      const label = `W2 (gpujs ${mode}): float32 matmul ${n}×${n}, read back${K > 1 ? `, ${K} calls a sample` : ""}: GFLOP/s (CPU ms: median process CPU time per call; max |Δ|: largest difference from kiln cpu jit)`;
+      w2[String(n)] = reportWorkload(label, runners.map(([name], i) => ({ name, timing: times[i]!, extra: { "CPU ms": median(timed[i]!.cpuMs).toFixed(2), "max |Δ|": diffs[i]!.toExponential(1) } })), metric.gflops(2 * n ** 3 * K));
     }
     result.W2 = w2;
   }
