@@ -8,8 +8,12 @@
 import { expect } from "chai";
 import { type Tensor, jit, np } from "kiln";
 import { activeExecutor, setExecutor } from "@kiln/core";
+import { useCpuBackend } from "@kiln/backend";
 import { kernelProfile, profileByKind } from "../bench/src/kernel-profile.js";
 import { WORKLOADS, parseBenchArgs } from "../bench/src/options.js";
+import { GPU } from "gpu.js";
+import { assertMatrixClose, handMatmul, handW1, handW3, parseGpujsArgs } from "../bench/src/gpujs-node.js";
+import { kilnMlp, mlpData } from "../bench/src/w3-mlp.js";
 import { metric, reportWorkload } from "../bench/src/report.js";
 import { measureInterleaved, summarizeRuns } from "../bench/src/timing.js";
 
@@ -116,6 +120,66 @@ describe("bench harness", () => {
       expect(() => parseBenchArgs(["--only", "W9"])).to.throw(RangeError, /unknown workload "W9"/);
       expect(() => parseBenchArgs(["--onyl", "W2"])).to.throw(RangeError, /usage/);
       expect(() => parseBenchArgs(["--json", "a", "--out", "b"])).to.throw(RangeError, /same option/);
+    });
+  });
+
+  describe("gpujs in Node (npm run bench:gpujs)", () => {
+    it("parses its command line and refuses what it does not run", () => {
+      const o = parseGpujsArgs(["--only", "w2,W3", "--sizes", "128,256", "--json", "g.json"]);
+      expect([...o.only].sort()).to.deep.equal(["W2", "W3"]);
+      expect(o).to.deep.include({ sizes: [128, 256], json: "g.json", quick: false });
+      expect(parseGpujsArgs([]).sizes).to.deep.equal([128, 256, 512, 1024]);
+      expect(parseGpujsArgs(["--quick"]).sizes).to.deep.equal([128, 256]);
+      expect(() => parseGpujsArgs(["--only", "W4"])).to.throw(RangeError, /unknown workload "W4"/);
+      expect(() => parseGpujsArgs(["--sizes", "0"])).to.throw(RangeError, /not a matrix size/);
+      expect(() => parseGpujsArgs(["--profile"])).to.throw(RangeError, /usage/);
+    });
+
+    describe("the hand-written GPU.js kernels compute what kiln computes", () => {
+      let gpu: GPU;
+      let previous = "";
+      before(() => {
+        previous = activeExecutor().name;
+        useCpuBackend();
+        gpu = new GPU();
+      });
+      after(() => {
+        gpu.destroy();
+        setExecutor(previous);
+      });
+
+      it("W1: both sum forms match the float64 sum", () => {
+        const n = 1 << 14;
+        const x = Float32Array.from({ length: n }, (_, i) => Math.sin(i) * 3);
+        let want = 0;
+        for (const v of x) want += Math.tanh(v * 1.5 + 0.5) / (1 + Math.exp(-v)) - 0.1 * v * v;
+        const w1 = handW1(gpu, n);
+        expect(w1.ew(x)() as number).to.be.closeTo(want, 1e-4 * Math.abs(want));
+        expect(w1.partials(x)() as number).to.be.closeTo(want, 1e-4 * Math.abs(want));
+      });
+
+      it("W2: the a[y][i]*b[i][x] kernel matches kiln's product, and a wrong element fails the bench", () => {
+        const n = 24;
+        const a = Float32Array.from({ length: n * n }, (_, i) => ((i * 7) % 13) - 6), b = Float32Array.from({ length: n * n }, (_, i) => ((i * 5) % 11) - 5);
+        const want = np.matmul(np.array(a, { shape: [n, n] }), np.array(b, { shape: [n, n] })).dataSync() as Float32Array;
+        const got = handMatmul(gpu, a, b, n)();
+        expect(got).to.have.length(n);
+        assertMatrixClose("hand", got, want, n, 6);
+        got[3]![5]! += 1;
+        expect(() => assertMatrixClose("hand", got, want, n, 6)).to.throw(/hand\[77\] = .* disagrees/);
+      });
+
+      it("W3: two steps of the kernel chain, and of the same kernels as one createPipeline plan, give kiln's losses", async () => {
+        const d = mlpData();
+        const { x, y, make } = kilnMlp(d);
+        const step = make();
+        const hand = handW3(gpu, d), plan = handW3(gpu, d, "pipeline");
+        for (let s = 0; s < 2; s++) {
+          const want = (step(x, y) as Tensor).itemSync();
+          expect(hand()).to.be.closeTo(want, 1e-5 * want);
+          expect(await plan()).to.be.closeTo(want, 1e-5 * want);
+        }
+      });
     });
   });
 
