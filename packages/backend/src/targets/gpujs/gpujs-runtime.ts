@@ -281,7 +281,7 @@ export function gpujsKernel(k: Kernel, textures = ""): GpujsCompiled {
 function kernelSettings(src: GpujsKernelSource, gl: boolean): Record<string, unknown> {
   const pipeline = gpujsPipelined() || src.lanes > 1;
   const common = { tactic: "precision", precision: "single", dynamicOutput: false, pipeline, immutable: pipeline };
-  if (src.lanes === 1) return { ...common, output: [src.size], optimizeFloatMemory: gl };
+  if (src.lanes === 1) return { ...common, output: src.width ? [src.width, src.size / src.width] : [src.size], optimizeFloatMemory: gl };
   const natives = (src.natives ?? []).map((f) => ({ ...f, returnType: "Array(4)", argumentTypes: {} }));
   return { ...common, output: [Math.ceil(src.size / src.lanes)], returnType: `Array(${src.lanes})`, nativeFunctions: natives };
 }

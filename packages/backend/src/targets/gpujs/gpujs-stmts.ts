@@ -24,6 +24,12 @@ export interface GpujsKernelSource {
    */
   readonly lanes: 1 | 4;
   /**
+   * Set on a CPU-mode contraction's dot form: a 2-D output `[width, size / width]` (GPU.js returns
+   * its rows, views of one buffer), `this.thread.y` the row — uniform across webasm's four SIMD
+   * lanes, so the row's operand is one load, not a four-lane gather.
+   */
+  readonly width?: number;
+  /**
    * A first kernel whose outputs are this one's last arguments: a reduction's partials, one per
    * output and chunk (gpujs-split.ts, argument `bp`), or a contraction's output blocks, one
    * texture per block row (gpujs-tiled.ts, arguments `bk0` … `bk3`).

@@ -110,6 +110,36 @@ describe("gpujs target", () => {
     destroyGpu();
   });
 
+  it("in the CPU modes, a contraction's dot form has a 2-D output (rows on this.thread.y) and reads its operands at base + k·stride", async () => {
+    const t = (shape: number[], seed = 0) => np.array(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => ((i + seed) % 7) - 3), { shape });
+    const dot = (x: unknown) => renderGpujs(kernelOf(x as { node: never }), { tiled: false }) as GpujsKernelSource;
+    const plain = dot(np.matmul(t([33, 36]), t([36, 70])));
+    expect(plain.width).to.equal(70);
+    expect(plain.source).to.include("const row = this.thread.y % 33;").and.include("const col = this.thread.x;");
+    // A's row and B's column once per thread; the loop reads at base + k·stride, without the
+    // packing's clamps and edge guards (the identity for every thread: its row is below m)
+    const loop = plain.source.slice(plain.source.indexOf("for ("), plain.source.indexOf("\n  }\n"));
+    // (B's column index written with this.thread.x itself: GPU.js's webasm indexes with its integer lane vector)
+    expect(plain.source).to.match(/const t\d+_at = row \* 36;/);
+    expect(loop).to.match(/= b\d\[t\d+_at \+ v\d+\];/).and.match(/= b\d\[this\.thread\.x \+ v\d+ \* 70\];/);
+    expect(loop).to.not.match(/Math\.|\?/);
+    // batched, transposed B: the batch and the column in the bases, B stepped by 1 along k
+    const bt = dot(np.matmul(t([3, 33, 36]), np.transpose(t([3, 70, 36]), [0, 2, 1])));
+    expect(bt.width).to.equal(70);
+    expect(bt.source).to.match(/_at = v\d+ \* 1188 \+ row \* 36;/).and.match(/= b\d\[v\d+ \* 2520 \+ this\.thread\.x \* 36 \+ v\d+\];/);
+    // on WebGL's dot form (a fallback there), outputs stay 1-D
+    expect(renderGpujs(kernelOf(np.matmul(t([33, 36]), t([36, 70])) as never), { tiled: true, blockRows: 4, directFetch: true })).to.not.have.property("width");
+    await init({ tune: false });
+    setBackend("gpujs");
+    for (const [a, b] of [[t([33, 36], 1), t([36, 70], 2)], [t([3, 33, 36], 3), np.transpose(t([3, 70, 36], 4), [0, 2, 1])], [t([1, 90]), t([90, 1], 5)]] as const) {
+      const got = Array.from(np.matmul(a, b).dataSync());
+      setBackend("cpu");
+      const want = Array.from(np.matmul(a, b).dataSync());
+      setBackend("gpujs");
+      expect(got).to.deep.equal(want);
+    }
+  });
+
   it("on WebGL, contractions whose operands are plain loads render tiled: 4×4 blocks in four render targets, then the epilogue per texel", () => {
     const t = (shape: number[]) => np.array(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => (i % 7) - 3), { shape });
     const tiled = (x: unknown) => renderGpujs(kernelOf(x as { node: never }), { tiled: true }) as GpujsKernelSource;

@@ -46,6 +46,16 @@ function hostStep(k: Kernel): { step: KernelStep; plan: Plan } {
 
 const asFloat32 = (a: TypedArray): Float32Array => (a instanceof Float32Array ? a : Float32Array.from(a as ArrayLike<number>));
 
+/** A 2-D result's rows as one array: a view when they are consecutive views of one buffer (webasm), else a copy. */
+function flatRows(rows: readonly Float32Array[], size: number): Float32Array {
+  const first = rows[0]!;
+  const consecutive = rows.every((r, i) => r.buffer === first.buffer && r.byteOffset === first.byteOffset + i * first.byteLength && r.length === first.length);
+  if (consecutive && first.length * rows.length === size) return new Float32Array(first.buffer, first.byteOffset, size);
+  const flat = new Float32Array(size);
+  rows.forEach((r, i) => flat.set(r, i * r.length));
+  return flat;
+}
+
 /**
  * Calls a GPU.js kernel with the values of its kernel parameters (`arg(i)`, for each kernel's own
  * `inputs`: GPU.js uploads every host array it is passed, read or not, so the two passes of a
@@ -72,6 +82,7 @@ function callGpujs(c: Extract<ReturnType<typeof gpujsKernel>, { fn: unknown }>, 
       out = c.fn(...ins);
     }
     countGpujsRun();
+    if (c.src.width && Array.isArray(out)) out = flatRows(out as Float32Array[], c.src.size);
     // A tiled kernel's RGBA output holds outputs 4t … 4t+3 in texel t: the layout of a
     // memory-optimized float texture, which is how the next kernel must read it (element by
     // element), not as GPU.js's Array(4) values.
