@@ -22,6 +22,12 @@
  * kernel outputs (gpujs-runtime.ts creates every scalar WebGL kernel with `optimizeFloatMemory`),
  * epilogue outputs (relabeled as memory-optimized textures by gpujs.ts) and block targets.
  *
+ * The block loop reads aligned operands at texel coordinates computed once per thread (the direct
+ * loop) where the textures' layouts allow, else at wrapped coordinates or by flat index
+ * (directLoads); a test of the textures' widths alone that implies the direct loop for every thread
+ * comes first, which the shader compiler folds (GPU.js's sizes are constants), so W2's square
+ * products compile to the direct loop alone.
+ *
  * Applies when each operand is a load of an input (through the packing's edge guards: the
  * clamped row index and `where(row < m, x, 0)`, the identity for the rows a thread computes) under
  * an elementwise prologue of exact ops with constants or scalar inputs (relu's max(x, 0), neg, abs,
