@@ -350,9 +350,9 @@ function blockSource(A: Strided, B: Strided, m: number, n: number, kk: number, r
  * cross the edge whatever the width). GPU.js declares every texture argument's size as an
  * initialized constant of the kernel's source (`ivec2 user_b2Size = ivec2(128, 128)`; it
  * compiles a kernel per argument size), so the shader compiler folds `every || direct` to true
- * and drops the per-thread checks and the wrapped loop: raw 8×4 block shaders on SwiftShader took
- * 11–15% less CPU at n = 256 and 7–10% at n = 512 than with both loops (session 31), the same as
- * the direct loop alone.
+ * and drops the per-thread checks and the wrapped loop: the raw block shaders on SwiftShader
+ * (bench/src/webgl-block-raw.ts) took 4–15% less CPU at n = 256 and 3–10% at n = 512 than with both
+ * loops in most runs, within the noise in the rest (session 31; bench/README.md).
  * Null when neither operand has such a layout.
  */
 function directLoads(
