@@ -12,8 +12,10 @@
  * Prints ms per draw (wall: draws then a one-texel `readPixels`) and the GPU process's CPU ms per draw
  * (user + system of Chromium's GPU process over the same draws, from /proc: under load the wall time
  * is the scheduler's, the CPU time the shader's), the median and the minimum of the rounds, and
- * whether each variant's outputs are bit-identical to `kiln`'s.
- *   node --conditions=kiln-source --import tsx bench/src/webgl-block-raw.ts [--sizes 256,512] [--rounds 9]
+ * whether each variant's outputs are bit-identical to `kiln`'s. Each variant runs as `--copies`
+ * distinct programs (a never-true line each), pooled: one program of a page once ran 1.6x slower
+ * than its copies for a whole run, and a single copy per variant reads that as the variant's cost.
+ *   node --conditions=kiln-source --import tsx bench/src/webgl-block-raw.ts [--sizes 256,512] [--rounds 9] [--copies 2]
  * Linux only (/proc). Not a test: numbers depend on the machine and its load.
  */
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
@@ -26,8 +28,9 @@ import { scheduleGraph } from "../../packages/backend/src/schedule.js";
 import { type GpujsKernelSource, renderGpujs } from "../../packages/backend/src/targets/gpujs/gpujs-render.js";
 import { CHROMIUM, QUIET_FLAGS } from "../../test/browser/chromium.js";
 
-const { values } = parseArgs({ options: { sizes: { type: "string", default: "256,512" }, rounds: { type: "string", default: "9" } } });
-const sizes = values.sizes.split(",").map(Number), rounds = Number(values.rounds);
+const { values } = parseArgs({ options: { sizes: { type: "string", default: "256,512" }, rounds: { type: "string", default: "9" }, copies: { type: "string", default: "2" } } });
+const sizes = values.sizes.split(",").map(Number), rounds = Number(values.rounds), copies = Number(values.copies);
+if (!Number.isInteger(copies) || copies < 1) throw new Error("webgl-block-raw: --copies must be a positive integer");
 if (sizes.some((n) => !Number.isInteger(n) || n < 16 || n % 8 !== 0)) throw new Error("webgl-block-raw: --sizes must be multiples of 8, at least 16");
 if (!Number.isInteger(rounds) || rounds < 1) throw new Error("webgl-block-raw: --rounds must be a positive integer");
 
@@ -39,6 +42,17 @@ function kilnBlock(n: number): string {
   const src = renderGpujs(kernel, { tiled: true, blockRows: 8 }) as GpujsKernelSource;
   if (!/\(b2, b4\)/.test(src.partials?.source ?? "")) throw new Error(`webgl-block-raw: unexpected block kernel ${src.partials?.source}`);
   return src.partials!.natives![0]!.source;
+}
+
+/**
+ * Each variant `copies` times, each copy with its own never-true line (distinct SPIR-V, so a routine
+ * JIT-compiled of its own: one program of a page once ran 1.6x slower than its copies for the
+ * whole run), copy c of variant v at index v · copies + c.
+ */
+function programs(n: number): { name: string; glsl: string }[] {
+  return variants(n).flatMap((v, i) => Array.from({ length: copies }, (_, c) => ({
+    name: v.name, glsl: v.glsl.replace(/\n  return c0;\n\}$/, `\n  if (t == ${-1 - i * copies - c}) c0.x = 1.0;\n  return c0;\n}`),
+  })));
 }
 
 /** The variants' sources from kiln's: its direct loop (the branch the width test takes) rewritten. */
@@ -175,6 +189,7 @@ function pageSetup(): void {
   (window as unknown as { rawBlock: PageApi }).rawBlock = api;
 }
 
+const range = (k: number) => Array.from({ length: k }, (_, i) => i);
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
 const dir = mkdtempSync(join(tmpdir(), "kiln-raw-block-"));
 const ctx = await chromium.launchPersistentContext(dir, { executablePath: CHROMIUM, headless: true, args: [...QUIET_FLAGS] });
@@ -186,20 +201,23 @@ try {
   await page.evaluate(pageSetup);
   console.log(`load ${loadavg().map((l) => l.toFixed(2)).join(" ")}; ${rounds} rounds; ms per draw, median (min)`);
   for (const n of sizes) {
-    const vs = variants(n);
-    const draws = await page.evaluate(([n, s]) => (window as unknown as { rawBlock: PageApi }).rawBlock.setup(n, s), [n, vs.map((v) => v.glsl)] as const);
-    const wall: number[][] = vs.map(() => []), cpu: number[][] = vs.map(() => []);
+    const ps = programs(n);
+    if (!ps[0]!.glsl.includes("if (t == -1)")) throw new Error("webgl-block-raw: kiln's block function does not end in `return c0;`");
+    const draws = await page.evaluate(([n, s]) => (window as unknown as { rawBlock: PageApi }).rawBlock.setup(n, s), [n, ps.map((v) => v.glsl)] as const);
+    const wall: number[][] = ps.map(() => []), cpu: number[][] = ps.map(() => []);
     for (let r = 0; r < rounds; r++) {
-      for (const i of r % 2 ? [...vs.keys()].reverse() : [...vs.keys()]) {
+      for (const i of r % 2 ? [...ps.keys()].reverse() : [...ps.keys()]) {
         const c0 = gpuProcessCpuMs(dir);
         wall[i]!.push(await page.evaluate((i) => (window as unknown as { rawBlock: PageApi }).rawBlock.time(i), i));
         cpu[i]!.push((gpuProcessCpuMs(dir) - c0) / draws);
       }
     }
-    for (const [i, v] of vs.entries()) {
-      const same = i === 0 ? "" : (await page.evaluate((i) => (window as unknown as { rawBlock: PageApi }).rawBlock.identical(i), i)) ? "  bit-identical" : "  differs";
-      const fmt = (xs: number[]) => `${median(xs).toFixed(2).padStart(8)} (${Math.min(...xs).toFixed(2)})`;
-      console.log(`  n=${n} ${v.name.padEnd(20)} wall ${fmt(wall[i]!)}  GPU-process CPU ${fmt(cpu[i]!)}${i >= 3 ? "" : same}`);
+    const fmt = (xs: number[]) => `${median(xs).toFixed(2).padStart(8)} (${Math.min(...xs).toFixed(2)})`;
+    for (let v = 0; v * copies < ps.length; v++) {
+      const mine = range(copies).map((c) => v * copies + c);
+      const same = v === 0 || v >= 3 ? "" : (await Promise.all(mine.map((i) => page.evaluate((i) => (window as unknown as { rawBlock: PageApi }).rawBlock.identical(i), i)))).every(Boolean) ? "  bit-identical" : "  differs";
+      const perCopy = copies > 1 ? `  copies' CPU medians ${mine.map((i) => median(cpu[i]!).toFixed(2)).join(" ")}` : "";
+      console.log(`  n=${n} ${ps[v * copies]!.name.padEnd(20)} wall ${fmt(mine.flatMap((i) => wall[i]!))}  GPU-process CPU ${fmt(mine.flatMap((i) => cpu[i]!))}${same}${perCopy}`);
     }
   }
   console.log(`load ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);

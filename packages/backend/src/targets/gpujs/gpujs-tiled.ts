@@ -351,8 +351,8 @@ function blockSource(A: Strided, B: Strided, m: number, n: number, kk: number, r
  * initialized constant of the kernel's source (`ivec2 user_b2Size = ivec2(128, 128)`; it
  * compiles a kernel per argument size), so the shader compiler folds `every || direct` to true
  * and drops the per-thread checks and the wrapped loop: the raw block shaders on SwiftShader
- * (bench/src/webgl-block-raw.ts) took 4–15% less CPU at n = 256 and 3–10% at n = 512 than with both
- * loops in most runs, within the noise in the rest (session 31; bench/README.md).
+ * (bench/src/webgl-block-raw.ts) took 5–8% less CPU at n = 256 and 7–8% at n = 512 than with both
+ * loops, as the direct loop alone (session 31; bench/README.md).
  * Null when neither operand has such a layout.
  */
 function directLoads(
