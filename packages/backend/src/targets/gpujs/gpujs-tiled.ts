@@ -22,6 +22,12 @@
  * kernel outputs (gpujs-runtime.ts creates every scalar WebGL kernel with `optimizeFloatMemory`),
  * epilogue outputs (relabeled as memory-optimized textures by gpujs.ts) and block targets.
  *
+ * The block loop reads aligned operands at texel coordinates computed once per thread (the direct
+ * loop) where the textures' layouts allow, else at wrapped coordinates or by flat index
+ * (directLoads); a test of the textures' widths alone that implies the direct loop for every thread
+ * comes first, which the shader compiler folds (GPU.js's sizes are constants), so W2's square
+ * products compile to the direct loop alone.
+ *
  * Applies when each operand is a load of an input (through the packing's edge guards: the
  * clamped row index and `where(row < m, x, 0)`, the identity for the rows a thread computes) under
  * an elementwise prologue of exact ops with constants or scalar inputs (relu's max(x, 0), neg, abs,
@@ -287,8 +293,10 @@ function blockSource(A: Strided, B: Strided, m: number, n: number, kk: number, r
     `${ind}  }`,
     ...(k4 % 2 ? step(loads, ind, String(k4 - 1)) : []),
   ];
+  // Where the textures' widths alone make every thread direct (`fast.every`, tested first: GPU.js
+  // declares input sizes as constants), the compiler folds the test and drops the wrapped loop.
   const mainLoop = fast
-    ? [...fast.setup, `  if (direct) {`, ...loop(fast.loads(aLoad, bLoad), "  "), `  } else {`, ...loop(fast.wrapped(aLoad, bLoad), "  "), `  }`]
+    ? [...fast.setup, `  if (${fast.every ? `(${fast.every}) || direct` : "direct"}) {`, ...loop(fast.loads(aLoad, bLoad), "  "), `  } else {`, ...loop(fast.wrapped(aLoad, bLoad), "  "), `  }`]
     : loop([...aLoad, bLoad], "");
   return [
     ...bufs.map((b) => readers(`b${b}`)),
@@ -336,12 +344,21 @@ function blockSource(A: Strided, B: Strided, m: number, n: number, kk: number, r
  * their normalized coordinates computed once per thread and stepped by one float add per step of q:
  * on SwiftShader ~1.6x faster than `texelFetch` at the same texels (raw 8×4 block shaders, n = 256
  * and 512, session 29).
+ * `every`: a test of the textures' widths alone that implies `direct` for every thread — A's rows
+ * start at texel multiples of g = gcd(off, sb, sx) / 4 ≥ k/4, so where the width is a multiple of
+ * g none crosses its end; B's step is whole texture rows — or null (no such test: A's rows may
+ * cross the edge whatever the width). GPU.js declares every texture argument's size as an
+ * initialized constant of the kernel's source (`ivec2 user_b2Size = ivec2(128, 128)`; it
+ * compiles a kernel per argument size), so the shader compiler folds `every || direct` to true
+ * and drops the per-thread checks and the wrapped loop: the raw block shaders on SwiftShader
+ * (bench/src/webgl-block-raw.ts) took 5–8% less CPU at n = 256 and 7–8% at n = 512 than with both
+ * loops, as the direct loop alone (session 31; bench/README.md).
  * Null when neither operand has such a layout.
  */
 function directLoads(
   A: Strided, B: Strided, rows: BlockRows, k4: number, fa: (e: string) => string, fb: (e: string) => string, sizes: (buf: number) => number,
   bCol: (c: number) => string,
-): { setup: string[]; loads: (a: readonly string[], b: string) => string[]; wrapped: (a: readonly string[], b: string) => string[] } | null {
+): { setup: string[]; loads: (a: readonly string[], b: string) => string[]; wrapped: (a: readonly string[], b: string) => string[]; every: string | null } | null {
   const aRows = aligned(A, "sp"), bRows = aligned(B, "sx");
   // Wrapped coordinates (below) where the buffer has at most 2^20 texels: for rows, and for operands
   // stored transposed (A: rows 4g … 4g+3 in a texel, B: columns as texels along k).
@@ -390,8 +407,17 @@ function directLoads(
     ...(wrapA ? [`    float qa = float(q) * sa.x;`, ...range(rows).map((r) => `    vec4 a${r} = ${fa(at("a", `(ua${r} + qa)`))};`)] : aOther(a)),
     ...(wrapB ? [`    float qb = float(q) * sq;`, `    mat4 y = ${mat4Of((d) => fb(at("b", `(ub${d} + qb)`)))};`] : bOther(b)),
   ];
-  return { setup, loads, wrapped };
+  // Every row of A starts at a multiple of g texels (aligned: off, sb and sx are multiples of 4).
+  const g = [A.off, A.sb, A.sx].reduce((x, v) => gcd(x, v / 4), 0);
+  const every = [
+    ...(aRows ? [g >= k4 ? `${ua}Size.x % ${g} == 0` : null] : []),
+    ...(bRows ? [`${step} % ${ub}Size.x == 0`] : []),
+  ];
+  return { setup, loads, wrapped, every: every.length && every.every((e) => e !== null) ? every.join(" && ") : null };
 }
+
+/** The greatest common divisor of two non-negative integers (gcd(0, v) = v). */
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
 
 /**
  * The GLSL of the epilogue kernel's read: thread t's four outputs 4t … 4t+3, from the block target
