@@ -9,10 +9,11 @@
  * A fence is reported late: Chromium's GPU process polls its queries, so a WebGL2 fence reads as
  * signalled 1–5 ms after the GPU finished (measured on SwiftShader: a pass whose values were ready
  * 12 ms before took 4 ms more to read as signalled), which was a quarter of W2's `await data()` at
- * n = 256. A read whose GPU work is expected to finish within `blockingReadMs` (`ReadTimes`,
- * learned per plan) is a `block` read instead: it flushes, yields one task to the event loop, then
- * reads blocking — the page is held for at most about that long, and the values arrive when the GPU
- * is done. Longer work waits on the fence, the page running meanwhile.
+ * n = 256. So a read blocks once its GPU work is due soon (`ReadOptions.blockNow`; gpujs.ts asks
+ * `readBlocks` with the plan's learned `ReadTimes` and `blockingReadMs`): work due within it at the
+ * start flushes, yields one task to the event loop, then reads blocking; longer work polls its fence
+ * until it is due within it, then blocks. The page is held for at most about `blockingReadMs`, and
+ * the values arrive when the GPU is done.
  */
 import { BackendUnavailableError, type DType, KernelCompileError, type TypedArray } from "@kiln/core";
 import { allocTypedArray } from "../../storage.js";
