@@ -352,6 +352,16 @@ INEXACT_FNS = {"divide", "arctan2"}
 COMPARE_FNS = {"less", "equal", "greater"}
 
 
+def c_pow(a, b):
+    """Float power as C99's pow, everywhere (JAX's lax.pow, kiln's): NumPy takes a shortcut for a
+    scalar or 0-d exponent (0.5 -> sqrt, so power(-0, 0.5) is -0 and power(-inf, 0.5) NaN where pow
+    gives +0 and +inf). Flat 1-d operands take NumPy's pow loop."""
+    shape = np.broadcast_shapes(np.shape(a), np.shape(b))
+    flat = lambda v: np.ascontiguousarray(np.broadcast_to(v, shape)).reshape(-1)
+    with np.errstate(all="ignore"):
+        return np.power(flat(a), flat(b)).reshape(shape)
+
+
 def binary_call(fn, a, da, b, db, d, m):
     """NumPy's fn on operands converted to the promoted dtype d (JAX converts first)."""
     if fn in INEXACT_FNS:
@@ -362,7 +372,7 @@ def binary_call(fn, a, da, b, db, d, m):
         xa = np.array(xa).astype(STORE[d] if d not in FLOATS else work(d, m))
     if isinstance(xb, (int, float)):
         xb = np.array(xb).astype(STORE[d] if d not in FLOATS else work(d, m))
-    r = BINARY_NP[fn](xa, xb)
+    r = c_pow(xa, xb) if fn == "power" and d in FLOATS else BINARY_NP[fn](xa, xb)
     if fn in ("arctan2", "power"):
         r = approx(r, m)
     od = "bool" if fn in COMPARE_FNS else d
@@ -487,6 +497,15 @@ def np_unary(args, p, m):
     if fn == "nanToNum":
         big = FMAX[x.d]
         return V(cast(np.nan_to_num(fl(x, m), nan=0.0, posinf=big, neginf=-big), x.d, m), x.d)
+    if fn == "sinc" and x.d in ("float16", "bfloat16"):
+        # NumPy's float16 sinc (and JAX's jnp.sinc) computes pi·x, sin and the quotient in the dtype,
+        # with pi itself rounded to it: np.sinc(float16(4.25)) is 0.05255, 0.05295 rounded from float32.
+        R = lambda v: cast(v, x.d, m).astype(work(x.d, m))
+        a = fl(x, m)
+        with np.errstate(all="ignore"):
+            px = R(R(np.pi) * np.where(a == 0, 1, a))
+            r = np.where(a == 0, 1, R(approx(np.sin(px), m)) / px)
+        return V(cast(r, x.d, m), x.d)
     f = {"reciprocal": np.reciprocal, "rint": np.rint, "trunc": np.trunc, "fix": np.fix, "exp2": np.exp2, "log2": np.log2,
          "log10": np.log10, "sinc": np.sinc}[fn]
     r = f(fl(x, m))
@@ -494,7 +513,7 @@ def np_unary(args, p, m):
 
 
 NP_BINARY_PY = {"fmod": np.fmod, "copysign": np.copysign, "hypot": np.hypot, "logaddexp": np.logaddexp,
-                "logaddexp2": np.logaddexp2, "fmax": np.fmax, "fmin": np.fmin, "floatPower": np.power,
+                "logaddexp2": np.logaddexp2, "fmax": np.fmax, "fmin": np.fmin, "floatPower": c_pow,
                 "bitwiseAnd": np.bitwise_and, "bitwiseOr": np.bitwise_or, "bitwiseXor": np.bitwise_xor,
                 "leftShift": np.left_shift, "rightShift": np.right_shift}
 NP_BINARY_INEXACT = {"copysign", "hypot", "logaddexp", "logaddexp2", "floatPower"}
@@ -979,17 +998,24 @@ def evaluate(prog):
 
 
 def main():
-    out = subprocess.run(["node", "--conditions=kiln-source", "--import", "tsx", "scripts/npdiff-programs.ts"],
+    import argparse
+    ap = argparse.ArgumentParser(description="NumPy's values of kiln's random NumPy programs")
+    ap.add_argument("--from", dest="start", type=int, default=None, help="first seed (a deep run; default: the committed fixture's)")
+    ap.add_argument("--count", type=int, default=None, help="programs (with --from)")
+    ap.add_argument("--out", default=OUT, help="fixture file to write (a deep run's: anywhere, then KILN_NPDIFF_FIXTURE=FILE)")
+    args = ap.parse_args()
+    extra = [] if args.start is None else [str(args.start), str(args.count or 1000)]
+    out = subprocess.run(["node", "--conditions=kiln-source", "--import", "tsx", "scripts/npdiff-programs.ts", *extra],
                          cwd=ROOT, check=True, capture_output=True, text=True).stdout
     programs = json.loads(out)
     results = [evaluate(p) for p in programs]
     doc = {"numpy": np.__version__, "generator": "scripts/npdiff-fixtures.py", "programs": results}
-    os.makedirs(os.path.dirname(OUT), exist_ok=True)
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     text = json.dumps(doc, separators=(",", ":"), allow_nan=False)
-    with open(OUT, "w") as f:
+    with open(args.out, "w") as f:
         f.write(text + "\n")
     errors = sum(1 for r in results if "error" in r["want"])
-    print(f"{OUT}: {len(results)} programs ({errors} NumPy errors), {len(text)} bytes", file=sys.stderr)
+    print(f"{args.out}: {len(results)} programs ({errors} NumPy errors), {len(text)} bytes", file=sys.stderr)
 
 
 if __name__ == "__main__":

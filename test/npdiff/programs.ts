@@ -73,11 +73,15 @@ export const FIXTURE = fileURLToPath(new URL("../fixtures/npdiff/programs.json",
 /** Seeds of the committed fixture: `NPDIFF_PROGRAMS` programs from seed 0. */
 export const NPDIFF_PROGRAMS = 1000;
 
-/** The NumPy programs of seeds 0..n-1. */
-export function numpyPrograms(n = NPDIFF_PROGRAMS): Program[] {
-  return Array.from({ length: n }, (_, seed) => generateProgram(seed, "numpy"));
+/** The NumPy programs of seeds from..from+n-1. */
+export function numpyPrograms(n = NPDIFF_PROGRAMS, from = 0): Program[] {
+  return Array.from({ length: n }, (_, i) => generateProgram(from + i, "numpy"));
 }
 
+/**
+ * The committed fixture, or the file named by `KILN_NPDIFF_FIXTURE` (a deep run's, written by
+ * `python3 scripts/npdiff-fixtures.py --from F --count N --out FILE`; its seeds start at F).
+ */
 export function loadFixture(): FixtureFile {
-  return JSON.parse(readFileSync(FIXTURE, "utf8")) as FixtureFile;
+  return JSON.parse(readFileSync(process.env.KILN_NPDIFF_FIXTURE ?? FIXTURE, "utf8")) as FixtureFile;
 }
