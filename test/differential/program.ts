@@ -8,7 +8,7 @@
 import { type DType, type Tensor } from "kiln";
 import { castScalar, isFloat } from "kiln/internal";
 import { rng, tensor } from "../conformance/suite.js";
-import { type Instr, type Rand, NUMPY_FAMILY_WEIGHT, NUMPY_OPS, OPS, OP_NAMES, type OpName, drawOp, int, lit, pick, size } from "./ops.js";
+import { type Instr, type Rand, NUMPY_FAMILY_WEIGHT, NUMPY_OPS, OPS, OP_NAMES, type OpName, drawOp, int, lit, pick, size, withAxisSpelling } from "./ops.js";
 
 export { type Instr, OP_NAMES, type OpName };
 
@@ -160,7 +160,9 @@ function numpyProgram(seed: number): Program {
     const dtype = numpyDType(r, k);
     return { shape, dtype, values: numpyValues(r, dtype, size(shape), specials) };
   });
-  return { ...buildSteps(r, seed, inputs, specials, () => drawOp(r, NUMPY_OPS, NUMPY_FAMILY_WEIGHT), true), profile: "numpy" };
+  // Some axes spelled negatively, from a stream of their own (the programs' draws stay as they were).
+  const steps = withAxisSpelling(rng(seed * 3266489917 + 11), () => buildSteps(r, seed, inputs, specials, () => drawOp(r, NUMPY_OPS, NUMPY_FAMILY_WEIGHT), true));
+  return { ...steps, profile: "numpy" };
 }
 
 /** Draws the calls of a program over its inputs (`empty`: values of size 0 may be built). */
