@@ -428,9 +428,16 @@ export class WgslWriter {
   }
 }
 
-/** An accumulator's initial value (the IR gives a number; ±Infinity for max/min). */
+/**
+ * An accumulator's initial value (the IR gives a number; ±Infinity for max/min). A float sum's
+ * +0 is `kZero`, set at run time: from a literal 0.0 LLVM (llvmpipe) folds `0.0 + x` to `x` under
+ * no-signed-zeros, so a sum or contraction over one element kept a -0 that the cpu backend, JAX
+ * and NumPy's BLAS dot give as +0 (np.tensordot(a, b, 0) of a -0: a deep run of the NumPy random
+ * programs, seed 102050).
+ */
 export function accInitValue(init: number, ty: AccType): string {
   if (ty === "i32" && !Number.isFinite(init)) return init > 0 ? "2147483647" : "(-2147483647 - 1)";
   if (ty === "u32" && !Number.isFinite(init)) return init > 0 ? "4294967295u" : "0u";
+  if (ty === "f32" && Object.is(init, 0)) return "kZero";
   return wgslLiteral(init, ACC_DTYPE[ty]);
 }
