@@ -158,7 +158,9 @@ def fl(x, m):
 
 
 def unary_f(f):
-    """A float call `f(x, R)` where R rounds an intermediate to x's dtype (kiln rounds every call)."""
+    """A float call `f(x, R)` where R rounds an intermediate to x's dtype (kiln rounds every call).
+    A JS-number constant of the row (0.9, 0.3) is weakly typed: rounded to x's dtype first, R(0.9),
+    as JAX and NumPy convert a Python float (bfloat16's 0.9 is 0.8984375)."""
     def op(args, p, m):
         x = args[0]
         R = lambda v: cast(v, x.d, m).astype(work(x.d, m))
@@ -432,15 +434,15 @@ OPS = {
     "sqrt": unary_f(lambda x, R: np.sqrt(R(sq(x, R) + 0.25))),
     "cbrt": unary_f(lambda x, R: np.cbrt(x)),
     "erf": unary_f(lambda x, R: sp.erf(x)), "erfc": unary_f(lambda x, R: sp.erfc(x)),
-    "erfInv": unary_f(lambda x, R: odd(sp.erfinv)(R(R(np.tanh(x)) * 0.9))),
-    "lgamma": unary_f(lambda x, R: sp.gammaln(R(sq(x, R) + 0.3))),
-    "digamma": unary_f(lambda x, R: sp.digamma(R(sq(x, R) + 0.3))),
-    "trigamma": unary_f(lambda x, R: sp.polygamma(1, R(sq(x, R) + 0.3))),
+    "erfInv": unary_f(lambda x, R: odd(sp.erfinv)(R(R(np.tanh(x)) * R(0.9)))),
+    "lgamma": unary_f(lambda x, R: sp.gammaln(R(sq(x, R) + R(0.3)))),
+    "digamma": unary_f(lambda x, R: sp.digamma(R(sq(x, R) + R(0.3)))),
+    "trigamma": unary_f(lambda x, R: sp.polygamma(1, R(sq(x, R) + R(0.3)))),
     "i0e": unary_f(lambda x, R: sp.i0e(x)), "i1e": unary_f(lambda x, R: odd(sp.i1e)(x)),
     "sin": unary_f(lambda x, R: np.sin(x)), "cos": unary_f(lambda x, R: np.cos(x)),
     "tan": unary_f(lambda x, R: np.tan(R(np.tanh(x)))),
-    "arcsin": unary_f(lambda x, R: np.arcsin(R(R(np.tanh(x)) * 0.9))),
-    "arccos": unary_f(lambda x, R: np.arccos(R(R(np.tanh(x)) * 0.9))),
+    "arcsin": unary_f(lambda x, R: np.arcsin(R(R(np.tanh(x)) * R(0.9)))),
+    "arccos": unary_f(lambda x, R: np.arccos(R(R(np.tanh(x)) * R(0.9)))),
     "arctan": unary_f(lambda x, R: np.arctan(x)),
     "sinh": unary_f(lambda x, R: np.sinh(R(R(np.tanh(x)) * 4))),
     "cosh": unary_f(lambda x, R: np.cosh(R(R(np.tanh(x)) * 4))),
