@@ -388,6 +388,9 @@ def promote(args, p, m):
 
 def scalar(args, p, m):
     x, c = args[0], p["c"]
+    if "mod" in p:
+        # np.power(c, np.remainder(x, mod)): an int32 exponent kept nonnegative.
+        x = V(np.remainder(x.a, np.array(p["mod"], x.a.dtype)), x.d)
     d = weak_promote(x.d, c)
     if d in INTS and float(c).is_integer():
         info = np.iinfo(STORE[d])

@@ -541,6 +541,15 @@ export const OPS = {
     if (i < 0) return null;
     const fn = pick(r, SCALAR_FNS), c = pick(r, [2, 3, -3, 0, 0.5, -1.5]), left = r() < 0.3;
     const num = String(c);
+    // An int32 exponent tensor is taken modulo 8: a negative one makes NumPy raise (a check of
+    // values, which kiln, like JAX, does not make: c ** -2 is 0 for |c| > 1), a deep run's seed 201535.
+    if (fn === "power" && left && avals[i]!.dtype === "int32" && Number.isInteger(c)) {
+      return {
+        op: "scalar", args: [i], p: { fn, c, left, mod: 8 }, smooth: false,
+        build: ([x]) => np.power(c, np.remainder(x!, 8)),
+        code: ([x]) => `np.power(${num}, np.remainder(${x}, 8))`,
+      };
+    }
     return {
       op: "scalar", args: [i], p: { fn, c, left }, smooth: false,
       build: ([x]) => (left ? np[fn](c, x!) : np[fn](x!, c)),
