@@ -1,13 +1,16 @@
 /**
  * x + 0 and x - (-0) turn a -0 into +0 (IEEE 754, NumPy), x + (-0) and x - 0 keep it, and a sum
- * (or contraction) over one element starts from +0: eagerly and under jit, on cpu and webgpu. Under jit the zero is a literal, which the graph simplifier
- * dropped (x + 0 → x) and LLVM (llvmpipe) folded in WGSL under no-signed-zeros: a deep run of the
- * NumPy random programs, seed 102955 (`np.add(x1, 0)` of a -0 gave -0).
+ * (or contraction) over one element starts from +0: eagerly and under jit, on cpu, webgpu and
+ * gpujs. Under jit the zero is a literal, which the graph simplifier dropped (x + 0 → x) and LLVM
+ * (llvmpipe) folded in WGSL under no-signed-zeros: a deep run of the NumPy random programs, seed
+ * 102955 (`np.add(x1, 0)` of a -0 gave -0).
  */
 import { expect } from "chai";
 import { type Tensor, jit, np } from "kiln";
 import { activeExecutor, setExecutor } from "@kiln/core";
+import { destroyGpujs } from "@kiln/backend";
 import { useWebgpu } from "./env.js";
+import { useGpujs } from "../util.js";
 
 const X = [-0, 0, 1, -2, NaN, -Infinity];
 const CASES: [string, (x: Tensor) => Tensor, number[]][] = [
@@ -46,5 +49,10 @@ describe("x + 0 and a sum over one element of a -0 are +0 (eager and jit)", () =
   describe("webgpu", () => {
     useWebgpu();
     it("webgpu", check);
+  });
+  describe("gpujs", () => {
+    useGpujs();
+    after(() => destroyGpujs());
+    it("gpujs", check);
   });
 });
