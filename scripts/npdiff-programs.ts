@@ -1,10 +1,12 @@
 /**
  * Prints the NumPy-compared random programs (test/npdiff/programs.ts) as JSON on stdout, for
- * scripts/npdiff-fixtures.py. Run through that script, not directly. Arguments `FROM COUNT`
- * (both optional) print the programs of seeds FROM..FROM+COUNT-1 instead of the committed
- * fixture's (a deep run: `python3 scripts/npdiff-fixtures.py --from 100000 --count 4000 --out f.json`).
+ * scripts/npdiff-fixtures.py. Run through that script, not directly. Without arguments: the
+ * committed fixture's programs (seeds 0..999, then NPDIFF_REGRESSION_SEEDS); with `FROM COUNT`
+ * those of seeds FROM..FROM+COUNT-1 (a deep run: `python3 scripts/npdiff-fixtures.py --from
+ * 100000 --count 3000 --out f.json`).
  */
-import { NPDIFF_PROGRAMS, numpyPrograms, serializeProgram } from "../test/npdiff/programs.js";
+import { committedSeeds, numpyPrograms, numpyProgramsOf, serializeProgram } from "../test/npdiff/programs.js";
 
-const [from = 0, count = NPDIFF_PROGRAMS] = process.argv.slice(2).map(Number);
-process.stdout.write(JSON.stringify(numpyPrograms(count, from).map(serializeProgram)) + "\n");
+const [from, count = 1000] = process.argv.slice(2).map(Number);
+const programs = from === undefined ? numpyProgramsOf(committedSeeds()) : numpyPrograms(count, from);
+process.stdout.write(JSON.stringify(programs.map(serializeProgram)) + "\n");
