@@ -392,10 +392,12 @@ def binary_call(fn, a, da, b, db, d, m):
         d = inexact(d)
     xa = a if isinstance(a, (int, float)) else lift(V(a, da), d, m)
     xb = b if isinstance(b, (int, float)) else lift(V(b, db), d, m)
+    # A JS number is converted to the dtype first (a weak float: 1e10 is inf in float16, as JAX and
+    # NumPy convert it), then computed with: seed 101315 of a deep run.
     if isinstance(xa, (int, float)):
-        xa = np.array(xa).astype(STORE[d] if d not in FLOATS else work(d, m))
+        xa = np.array(xa).astype(STORE[d]) if d not in FLOATS else cast(np.array(float(xa)), d, m).astype(work(d, m))
     if isinstance(xb, (int, float)):
-        xb = np.array(xb).astype(STORE[d] if d not in FLOATS else work(d, m))
+        xb = np.array(xb).astype(STORE[d]) if d not in FLOATS else cast(np.array(float(xb)), d, m).astype(work(d, m))
     r = c_pow(xa, xb) if fn == "power" and d in FLOATS else BINARY_NP[fn](xa, xb)
     if fn in ("arctan2", "power"):
         r = approx(r, m)

@@ -79,6 +79,7 @@ export const NPDIFF_PROGRAMS = 1000;
  */
 export const NPDIFF_REGRESSION_SEEDS: readonly number[] = [
   100265, // power(x, 0.5) of -0 and -inf: NumPy's sqrt shortcut, C99's pow (fixture)
+  101315, // float16 times the weak 1e10: inf in float16 (fixture)
   101680, // float16 sinc: π·x in float16 (fixture)
   102050, // webgpu: tensordot(a, b, 0) of a -0, a sum from a folded literal 0.0
   102955, // jit: np.add(x, 0) of a -0 simplified to x (graph rewrite; WGSL literal folded)
