@@ -157,11 +157,35 @@ def fl(x, m):
     return x.a.astype(work(x.d, m))
 
 
+class Rounder:
+    """R(v) rounds an intermediate to the dtype; R.t(v) also nudges an inexact one (the guard's
+    tanh) in the nudge evaluations, as the call's own result is: tanh(9) is 1 - 3.05e-8, a hair
+    from the float32 midpoint, and a backend's tanh within an ulp may tie values NumPy keeps
+    apart (a searchsorted of tan(tanh(x)) on webgpu: seed 200955 of a deep run)."""
+
+    def __init__(self, d, m):
+        self.d, self.m = d, m
+
+    def __call__(self, v):
+        return cast(v, self.d, self.m).astype(work(self.d, self.m))
+
+    def t(self, v):
+        # Alternating signs along the elements: roundings are the element's own, and a nudge of one
+        # sign for all would keep every near tie as it is.
+        v = np.asarray(v)
+        if not self.m.nudge or v.dtype.kind != "f":
+            return self(v)
+        signs = np.where(np.arange(v.size).reshape(v.shape) % 2 == 0, 1.0, -1.0)
+        return self(v * (1 + self.m.nudge * signs * 2.0 ** -21))
+
+
 def unary_f(f):
-    """A float call `f(x, R)` where R rounds an intermediate to x's dtype (kiln rounds every call)."""
+    """A float call `f(x, R)` where R rounds an intermediate to x's dtype (kiln rounds every call).
+    A JS-number constant of the row (0.9, 0.3) is weakly typed: rounded to x's dtype first, R(0.9),
+    as JAX and NumPy convert a Python float (bfloat16's 0.9 is 0.8984375)."""
     def op(args, p, m):
         x = args[0]
-        R = lambda v: cast(v, x.d, m).astype(work(x.d, m))
+        R = Rounder(x.d, m)
         return V(cast(approx(f(fl(x, m), R), m), x.d, m), x.d)
     return op
 
@@ -352,17 +376,29 @@ INEXACT_FNS = {"divide", "arctan2"}
 COMPARE_FNS = {"less", "equal", "greater"}
 
 
+def c_pow(a, b):
+    """Float power as C99's pow, everywhere (JAX's lax.pow, kiln's): NumPy takes a shortcut for a
+    scalar or 0-d exponent (0.5 -> sqrt, so power(-0, 0.5) is -0 and power(-inf, 0.5) NaN where pow
+    gives +0 and +inf). Flat 1-d operands take NumPy's pow loop."""
+    shape = np.broadcast_shapes(np.shape(a), np.shape(b))
+    flat = lambda v: np.ascontiguousarray(np.broadcast_to(v, shape)).reshape(-1)
+    with np.errstate(all="ignore"):
+        return np.power(flat(a), flat(b)).reshape(shape)
+
+
 def binary_call(fn, a, da, b, db, d, m):
     """NumPy's fn on operands converted to the promoted dtype d (JAX converts first)."""
     if fn in INEXACT_FNS:
         d = inexact(d)
     xa = a if isinstance(a, (int, float)) else lift(V(a, da), d, m)
     xb = b if isinstance(b, (int, float)) else lift(V(b, db), d, m)
+    # A JS number is converted to the dtype first (a weak float: 1e10 is inf in float16, as JAX and
+    # NumPy convert it), then computed with: seed 101315 of a deep run.
     if isinstance(xa, (int, float)):
-        xa = np.array(xa).astype(STORE[d] if d not in FLOATS else work(d, m))
+        xa = np.array(xa).astype(STORE[d]) if d not in FLOATS else cast(np.array(float(xa)), d, m).astype(work(d, m))
     if isinstance(xb, (int, float)):
-        xb = np.array(xb).astype(STORE[d] if d not in FLOATS else work(d, m))
-    r = BINARY_NP[fn](xa, xb)
+        xb = np.array(xb).astype(STORE[d]) if d not in FLOATS else cast(np.array(float(xb)), d, m).astype(work(d, m))
+    r = c_pow(xa, xb) if fn == "power" and d in FLOATS else BINARY_NP[fn](xa, xb)
     if fn in ("arctan2", "power"):
         r = approx(r, m)
     od = "bool" if fn in COMPARE_FNS else d
@@ -376,6 +412,9 @@ def promote(args, p, m):
 
 def scalar(args, p, m):
     x, c = args[0], p["c"]
+    if "mod" in p:
+        # np.power(c, np.remainder(x, mod)): an int32 exponent kept nonnegative.
+        x = V(np.remainder(x.a, np.array(p["mod"], x.a.dtype)), x.d)
     d = weak_promote(x.d, c)
     if d in INTS and float(c).is_integer():
         info = np.iinfo(STORE[d])
@@ -415,25 +454,25 @@ def compare(f):
 
 OPS = {
     "negative": same(np.negative), "abs": same(np.abs), "sign": same(np.sign),
-    "exp": unary_f(lambda x, R: np.exp(R(R(np.tanh(x)) * 4))),
-    "expm1": unary_f(lambda x, R: np.expm1(R(R(np.tanh(x)) * 4))),
+    "exp": unary_f(lambda x, R: np.exp(R(R.t(np.tanh(x)) * 4))),
+    "expm1": unary_f(lambda x, R: np.expm1(R(R.t(np.tanh(x)) * 4))),
     "log": unary_f(lambda x, R: np.log(R(sq(x, R) + 0.5))),
     "log1p": unary_f(lambda x, R: np.log1p(sq(x, R))),
     "sqrt": unary_f(lambda x, R: np.sqrt(R(sq(x, R) + 0.25))),
     "cbrt": unary_f(lambda x, R: np.cbrt(x)),
     "erf": unary_f(lambda x, R: sp.erf(x)), "erfc": unary_f(lambda x, R: sp.erfc(x)),
-    "erfInv": unary_f(lambda x, R: odd(sp.erfinv)(R(R(np.tanh(x)) * 0.9))),
-    "lgamma": unary_f(lambda x, R: sp.gammaln(R(sq(x, R) + 0.3))),
-    "digamma": unary_f(lambda x, R: sp.digamma(R(sq(x, R) + 0.3))),
-    "trigamma": unary_f(lambda x, R: sp.polygamma(1, R(sq(x, R) + 0.3))),
+    "erfInv": unary_f(lambda x, R: odd(sp.erfinv)(R(R.t(np.tanh(x)) * R(0.9)))),
+    "lgamma": unary_f(lambda x, R: sp.gammaln(R(sq(x, R) + R(0.3)))),
+    "digamma": unary_f(lambda x, R: sp.digamma(R(sq(x, R) + R(0.3)))),
+    "trigamma": unary_f(lambda x, R: sp.polygamma(1, R(sq(x, R) + R(0.3)))),
     "i0e": unary_f(lambda x, R: sp.i0e(x)), "i1e": unary_f(lambda x, R: odd(sp.i1e)(x)),
     "sin": unary_f(lambda x, R: np.sin(x)), "cos": unary_f(lambda x, R: np.cos(x)),
-    "tan": unary_f(lambda x, R: np.tan(R(np.tanh(x)))),
-    "arcsin": unary_f(lambda x, R: np.arcsin(R(R(np.tanh(x)) * 0.9))),
-    "arccos": unary_f(lambda x, R: np.arccos(R(R(np.tanh(x)) * 0.9))),
+    "tan": unary_f(lambda x, R: np.tan(R.t(np.tanh(x)))),
+    "arcsin": unary_f(lambda x, R: np.arcsin(R(R.t(np.tanh(x)) * R(0.9)))),
+    "arccos": unary_f(lambda x, R: np.arccos(R(R.t(np.tanh(x)) * R(0.9)))),
     "arctan": unary_f(lambda x, R: np.arctan(x)),
-    "sinh": unary_f(lambda x, R: np.sinh(R(R(np.tanh(x)) * 4))),
-    "cosh": unary_f(lambda x, R: np.cosh(R(R(np.tanh(x)) * 4))),
+    "sinh": unary_f(lambda x, R: np.sinh(R(R.t(np.tanh(x)) * 4))),
+    "cosh": unary_f(lambda x, R: np.cosh(R(R.t(np.tanh(x)) * 4))),
     "tanh": unary_f(lambda x, R: np.tanh(x)),
     "sigmoid": unary_f(lambda x, R: 1 / (1 + np.exp(-x.astype(np.float64)))),
     "floor": same(np.floor), "ceil": same(np.ceil), "round": same(np.round),
@@ -487,6 +526,15 @@ def np_unary(args, p, m):
     if fn == "nanToNum":
         big = FMAX[x.d]
         return V(cast(np.nan_to_num(fl(x, m), nan=0.0, posinf=big, neginf=-big), x.d, m), x.d)
+    if fn == "sinc" and x.d in ("float16", "bfloat16"):
+        # NumPy's float16 sinc (and JAX's jnp.sinc) computes pi·x, sin and the quotient in the dtype,
+        # with pi itself rounded to it: np.sinc(float16(4.25)) is 0.05255, 0.05295 rounded from float32.
+        R = lambda v: cast(v, x.d, m).astype(work(x.d, m))
+        a = fl(x, m)
+        with np.errstate(all="ignore"):
+            px = R(R(np.pi) * np.where(a == 0, 1, a))
+            r = np.where(a == 0, 1, R(approx(np.sin(px), m)) / px)
+        return V(cast(r, x.d, m), x.d)
     f = {"reciprocal": np.reciprocal, "rint": np.rint, "trunc": np.trunc, "fix": np.fix, "exp2": np.exp2, "log2": np.log2,
          "log10": np.log10, "sinc": np.sinc}[fn]
     r = f(fl(x, m))
@@ -494,7 +542,7 @@ def np_unary(args, p, m):
 
 
 NP_BINARY_PY = {"fmod": np.fmod, "copysign": np.copysign, "hypot": np.hypot, "logaddexp": np.logaddexp,
-                "logaddexp2": np.logaddexp2, "fmax": np.fmax, "fmin": np.fmin, "floatPower": np.power,
+                "logaddexp2": np.logaddexp2, "fmax": np.fmax, "fmin": np.fmin, "floatPower": c_pow,
                 "bitwiseAnd": np.bitwise_and, "bitwiseOr": np.bitwise_or, "bitwiseXor": np.bitwise_xor,
                 "leftShift": np.left_shift, "rightShift": np.right_shift}
 NP_BINARY_INEXACT = {"copysign", "hypot", "logaddexp", "logaddexp2", "floatPower"}
@@ -543,7 +591,7 @@ def float_binary(f):
     """A same-dtype binary row: f(a, b, R) computed in float32 (float64), rounded per call."""
     def op(args, p, m):
         a, b = args
-        R = lambda v: cast(v, a.d, m).astype(work(a.d, m))
+        R = Rounder(a.d, m)
         return V(cast(approx(f(fl(a, m), fl(b, m), R), m), a.d, m), a.d)
     return op
 
@@ -562,7 +610,7 @@ def int_or_float_binary(fi):
 OPS.update(npUnary=np_unary, npBinary=np_binary, npReduce=np_reduce)
 OPS["divide"] = float_binary(lambda a, b, R: a / R(R(b * b) + 0.5))
 OPS["arctan2"] = float_binary(lambda a, b, R: np.arctan2(a, R(R(b * b) + 0.5)))
-OPS["power"] = float_binary(lambda a, b, R: np.power(R(R(a * a) + 0.5), R(R(np.tanh(b)) * 3)))
+OPS["power"] = float_binary(lambda a, b, R: np.power(R(R(a * a) + 0.5), R(R.t(np.tanh(b)) * 3)))
 OPS["floorDivide"] = int_or_float_binary(np.floor_divide)
 OPS["remainder"] = int_or_float_binary(np.remainder)
 OPS["powerInt"] = lambda args, p, m: V(np.power(args[0].a, np.remainder(args[1].a, np.array(4, args[1].a.dtype))), args[0].d)
@@ -979,17 +1027,24 @@ def evaluate(prog):
 
 
 def main():
-    out = subprocess.run(["node", "--conditions=kiln-source", "--import", "tsx", "scripts/npdiff-programs.ts"],
+    import argparse
+    ap = argparse.ArgumentParser(description="NumPy's values of kiln's random NumPy programs")
+    ap.add_argument("--from", dest="start", type=int, default=None, help="first seed (a deep run; default: the committed fixture's)")
+    ap.add_argument("--count", type=int, default=None, help="programs (with --from)")
+    ap.add_argument("--out", default=OUT, help="fixture file to write (a deep run's: anywhere, then KILN_NPDIFF_FIXTURE=FILE)")
+    args = ap.parse_args()
+    extra = [] if args.start is None else [str(args.start), str(args.count or 1000)]
+    out = subprocess.run(["node", "--conditions=kiln-source", "--import", "tsx", "scripts/npdiff-programs.ts", *extra],
                          cwd=ROOT, check=True, capture_output=True, text=True).stdout
     programs = json.loads(out)
     results = [evaluate(p) for p in programs]
     doc = {"numpy": np.__version__, "generator": "scripts/npdiff-fixtures.py", "programs": results}
-    os.makedirs(os.path.dirname(OUT), exist_ok=True)
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     text = json.dumps(doc, separators=(",", ":"), allow_nan=False)
-    with open(OUT, "w") as f:
+    with open(args.out, "w") as f:
         f.write(text + "\n")
     errors = sum(1 for r in results if "error" in r["want"])
-    print(f"{OUT}: {len(results)} programs ({errors} NumPy errors), {len(text)} bytes", file=sys.stderr)
+    print(f"{args.out}: {len(results)} programs ({errors} NumPy errors), {len(text)} bytes", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -83,6 +83,28 @@ const intOnly = (a: Aval) => a.dtype === "int32" || a.dtype === "uint8" || a.dty
 const boolOnly = (a: Aval) => a.dtype === "bool";
 const hasAxes = (a: Aval) => a.shape.length > 0;
 
+/**
+ * The NumPy programs' own stream for how an axis is spelled (set while one is generated, see
+ * `withAxisSpelling`): drawn apart from the program's stream, so the programs stay what they were
+ * and only some axes turn negative.
+ */
+let axisSpelling: Rand | null = null;
+
+/** Runs `f` (a program's generation) with some axes spelled negatively, drawn from `r`. */
+export function withAxisSpelling<T>(r: Rand, f: () => T): T {
+  const previous = axisSpelling;
+  axisSpelling = r;
+  try {
+    return f();
+  } finally {
+    axisSpelling = previous;
+  }
+}
+
+/** `axis` of a rank-`rank` value (`rank + 1` for a new axis), or at times in a NumPy program its negative spelling `axis - rank`. */
+const spell = (axis: number, rank: number): number => (axisSpelling && axisSpelling() < 0.3 ? axis - rank : axis);
+const spellAll = (axes: readonly number[], rank: number): number[] => axes.map((a) => spell(a, rank));
+
 /** A random subset of `0..rank-1` (possibly empty), ascending. */
 function axesSubset(r: Rand, rank: number): number[] {
   return Array.from({ length: rank }, (_, i) => i).filter(() => r() < 0.5);
@@ -243,7 +265,8 @@ export const OPS = {
     const i = operand(r, avals, anyDt);
     const a = avals[i]!;
     const fn = pick(r, a.dtype === "bool" ? (["max", "min", "sum"] as const) : (["sum", "prod", "max", "min", "mean"] as const));
-    const axes = r() < 0.25 ? null : axesSubset(r, a.shape.length);
+    const drawn = r() < 0.25 ? null : axesSubset(r, a.shape.length);
+    const axes = drawn && spellAll(drawn, a.shape.length);
     const keepdims = r() < 0.4;
     const opts = `{ axis: ${axes === null ? "null" : lit(axes)}, keepdims: ${keepdims} }`;
     return {
@@ -256,7 +279,7 @@ export const OPS = {
     const i = operand(r, avals, (a) => numeric(a) && hasAxes(a));
     if (i < 0) return null;
     const fn = pick(r, ["argmax", "argmin"] as const);
-    const axis = int(r, 0, avals[i]!.shape.length - 1);
+    const axis = spell(int(r, 0, avals[i]!.shape.length - 1), avals[i]!.shape.length);
     return { op: "argReduce", args: [i], p: { fn, axis }, smooth: false, build: ([x]) => np[fn](x!, { axis }), code: ([x]) => `np.${fn}(${x}, { axis: ${axis} })` };
   },
   // Kinked where values tie (the permutation jumps), so not smooth; argsort's positions are int32.
@@ -264,7 +287,8 @@ export const OPS = {
     const i = operand(r, avals, hasAxes);
     if (i < 0) return null;
     const fn = pick(r, ["sort", "argsort"] as const);
-    const axis = r() < 0.2 ? null : int(r, 0, avals[i]!.shape.length - 1);
+    const drawn = r() < 0.2 ? null : int(r, 0, avals[i]!.shape.length - 1);
+    const axis = drawn === null ? null : spell(drawn, avals[i]!.shape.length);
     const descending = r() < 0.3;
     const opts = `{ axis: ${axis}, descending: ${descending} }`;
     return { op: "sort", args: [i], p: { fn, axis, descending }, smooth: false, build: ([x]) => np[fn](x!, { axis, descending }), code: ([x]) => `np.${fn}(${x}, ${opts})` };
@@ -288,7 +312,8 @@ export const OPS = {
     const i = operand(r, avals, numeric);
     if (i < 0) return null;
     const rank = avals[i]!.shape.length;
-    const axis = rank === 0 || r() < 0.2 ? null : int(r, 0, rank - 1);
+    const drawn = rank === 0 || r() < 0.2 ? null : int(r, 0, rank - 1);
+    const axis = drawn === null ? null : spell(drawn, rank);
     return { op: "cumsum", args: [i], p: { axis }, smooth: true, build: ([x]) => np.cumsum(x!, { axis }), code: ([x]) => `np.cumsum(${x}, { axis: ${axis} })` };
   },
 
@@ -307,7 +332,7 @@ export const OPS = {
   flip: (r, avals) => {
     const i = operand(r, avals, hasAxes);
     if (i < 0) return null;
-    const axes = axesSubset(r, avals[i]!.shape.length);
+    const axes = spellAll(axesSubset(r, avals[i]!.shape.length), avals[i]!.shape.length);
     return { op: "flip", args: [i], p: { axes }, smooth: true, build: ([x]) => x!.flip(axes), code: ([x]) => `${x}.flip(${lit(axes)})` };
   },
   sliceGet: (r, avals) => {
@@ -341,14 +366,15 @@ export const OPS = {
     const i = operand(r, avals, hasAxes);
     if (i < 0) return null;
     const a = avals[i]!;
-    const axis = int(r, 0, a.shape.length - 1);
-    const j = operand(r, avals, (b) => b.dtype === a.dtype && b.shape.length === a.shape.length && b.shape.every((d, k) => k === axis || d === a.shape[k]));
+    const drawn = int(r, 0, a.shape.length - 1);
+    const j = operand(r, avals, (b) => b.dtype === a.dtype && b.shape.length === a.shape.length && b.shape.every((d, k) => k === drawn || d === a.shape[k]));
+    const axis = spell(drawn, a.shape.length);
     return { op: "concatenate", args: [i, j], p: { axis }, smooth: true, build: ([x, y]) => np.concatenate([x!, y!], { axis }), code: ([x, y]) => `np.concatenate([${x}, ${y}], { axis: ${axis} })` };
   },
   expandDims: (r, avals) => {
     const i = operand(r, avals, (a) => a.shape.length < 4);
     if (i < 0) return null;
-    const axis = int(r, 0, avals[i]!.shape.length);
+    const axis = spell(int(r, 0, avals[i]!.shape.length), avals[i]!.shape.length + 1);
     return { op: "expandDims", args: [i], p: { axis }, smooth: true, build: ([x]) => x!.expandDims(axis), code: ([x]) => `${x}.expandDims(${axis})` };
   },
   squeeze: (r, avals) => {
@@ -424,8 +450,9 @@ export const OPS = {
   take: (r, avals) => {
     const i = operand(r, avals, hasAxes);
     if (i < 0) return null;
-    const axis = int(r, 0, avals[i]!.shape.length - 1);
-    const ix = indexArray(r, avals[i]!.shape[axis]!);
+    const drawn = int(r, 0, avals[i]!.shape.length - 1);
+    const ix = indexArray(r, avals[i]!.shape[drawn]!);
+    const axis = spell(drawn, avals[i]!.shape.length);
     return { op: "take", args: [i], p: { axis, ix }, smooth: true, build: ([x]) => np.take(x!, idxTensor(ix), { axis }), code: ([x]) => `np.take(${x}, ${idxCode(ix)}, { axis: ${axis} })` };
   },
   gatherGet: (r, avals) => {
@@ -514,6 +541,15 @@ export const OPS = {
     if (i < 0) return null;
     const fn = pick(r, SCALAR_FNS), c = pick(r, [2, 3, -3, 0, 0.5, -1.5]), left = r() < 0.3;
     const num = String(c);
+    // An int32 exponent tensor is taken modulo 8: a negative one makes NumPy raise (a check of
+    // values, which kiln, like JAX, does not make: c ** -2 is 0 for |c| > 1), a deep run's seed 201535.
+    if (fn === "power" && left && avals[i]!.dtype === "int32" && Number.isInteger(c)) {
+      return {
+        op: "scalar", args: [i], p: { fn, c, left, mod: 8 }, smooth: false,
+        build: ([x]) => np.power(c, np.remainder(x!, 8)),
+        code: ([x]) => `np.power(${num}, np.remainder(${x}, 8))`,
+      };
+    }
     return {
       op: "scalar", args: [i], p: { fn, c, left }, smooth: false,
       build: ([x]) => (left ? np[fn](c, x!) : np[fn](x!, c)),
@@ -525,7 +561,8 @@ export const OPS = {
   logicalReduce: (r, avals) => {
     const i = operand(r, avals, anyDt);
     if (i < 0) return null;
-    const fn = pick(r, ["all", "any"] as const), axes = r() < 0.25 ? null : axesSubset(r, avals[i]!.shape.length), keepdims = r() < 0.4;
+    const fn = pick(r, ["all", "any"] as const), drawn = r() < 0.25 ? null : axesSubset(r, avals[i]!.shape.length), keepdims = r() < 0.4;
+    const axes = drawn && spellAll(drawn, avals[i]!.shape.length);
     const opts = `{ axis: ${axes === null ? "null" : lit(axes)}, keepdims: ${keepdims} }`;
     return { op: "logicalReduce", args: [i], p: { fn, axes, keepdims }, smooth: false, build: ([x]) => np[fn](x!, { axis: axes, keepdims }), code: ([x]) => `np.${fn}(${x}, ${opts})` };
   },
@@ -556,7 +593,8 @@ export const OPS = {
     const i = operand(r, avals, numeric);
     if (i < 0) return null;
     const fn = pick(r, NP_REDUCE);
-    const axes = r() < 0.25 ? null : axesSubset(r, avals[i]!.shape.length), keepdims = r() < 0.4;
+    const drawn = r() < 0.25 ? null : axesSubset(r, avals[i]!.shape.length), keepdims = r() < 0.4;
+    const axes = drawn && spellAll(drawn, avals[i]!.shape.length);
     const opts = `{ axis: ${axes === null ? "null" : lit(axes)}, keepdims: ${keepdims} }`;
     return { op: "npReduce", args: [i], p: { fn, axes, keepdims }, smooth: false, build: ([x]) => np[fn](x!, { axis: axes, keepdims }), code: ([x]) => `np.${fn}(${x}, ${opts})` };
   },

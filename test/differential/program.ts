@@ -8,7 +8,7 @@
 import { type DType, type Tensor } from "kiln";
 import { castScalar, isFloat } from "kiln/internal";
 import { rng, tensor } from "../conformance/suite.js";
-import { type Instr, type Rand, NUMPY_FAMILY_WEIGHT, NUMPY_OPS, OPS, OP_NAMES, type OpName, drawOp, int, lit, pick, size } from "./ops.js";
+import { type Instr, type Rand, NUMPY_FAMILY_WEIGHT, NUMPY_OPS, OPS, OP_NAMES, type OpName, drawOp, int, lit, pick, size, withAxisSpelling } from "./ops.js";
 
 export { type Instr, OP_NAMES, type OpName };
 
@@ -102,11 +102,20 @@ function numpyDType(r: Rand, k: number): DType {
   return k === 0 ? pick(r, ["float32", "float32", "float32", "int32", "uint8", "bool"] as const) : pick(r, NUMPY_DTYPES);
 }
 
+/**
+ * Magnitudes the specials leave out, drawn from a stream of their own (so the other draws stay as
+ * they were): large and tiny normal floats (products and squares that overflow or underflow),
+ * float16's maximum and a value past it (rounds to inf in float16), integers past float32's 2^24.
+ */
+const NUMPY_MAGNITUDES = [1e20, -3e15, 1e-20, -2.5e-30, 65504, 70000, -1e6, 16777217, 2 ** 31, 1e-7];
+
 /** NumPy program values: floats k/8 (rounding ties included), integers as the differential ones. */
-function numpyValues(r: Rand, dtype: DType, n: number, specials: boolean): number[] {
+function numpyValues(r: Rand, dtype: DType, n: number, specials: boolean, mag: Rand | null = null): number[] {
   if (!isFloat(dtype)) return inputValues(r, dtype, n, specials);
-  return Array.from({ length: n }, () =>
-    castScalar(specials && r() < 0.2 ? pick(r, NUMPY_FLOAT_SPECIALS) : int(r, -40, 40) / 8, dtype));
+  return Array.from({ length: n }, () => {
+    const v = specials && r() < 0.2 ? pick(r, NUMPY_FLOAT_SPECIALS) : int(r, -40, 40) / 8;
+    return castScalar(mag && mag() < 0.04 ? pick(mag, NUMPY_MAGNITUDES) : v, dtype);
+  });
 }
 
 /** The same inputs with fresh values (same shapes and dtypes): a jitted program's second call. */
@@ -156,11 +165,14 @@ function numpyProgram(seed: number): Program {
   const r = rng(seed * 2654435761 + 0x9e3779b9);
   const shapes = numpyShapes(r, int(r, 1, 3));
   const specials = r() < 0.4;
+  const mag = rng(seed * 2246822519 + 0x51ed27);
   const inputs: InputSpec[] = shapes.map((shape, k) => {
     const dtype = numpyDType(r, k);
-    return { shape, dtype, values: numpyValues(r, dtype, size(shape), specials) };
+    return { shape, dtype, values: numpyValues(r, dtype, size(shape), specials, mag) };
   });
-  return { ...buildSteps(r, seed, inputs, specials, () => drawOp(r, NUMPY_OPS, NUMPY_FAMILY_WEIGHT), true), profile: "numpy" };
+  // Some axes spelled negatively, from a stream of their own (the programs' draws stay as they were).
+  const steps = withAxisSpelling(rng(seed * 3266489917 + 11), () => buildSteps(r, seed, inputs, specials, () => drawOp(r, NUMPY_OPS, NUMPY_FAMILY_WEIGHT), true));
+  return { ...steps, profile: "numpy" };
 }
 
 /** Draws the calls of a program over its inputs (`empty`: values of size 0 may be built). */

@@ -1,7 +1,7 @@
 /**
  * The transform-identity suite registered per backend (transforms.ts holds the identities): every
- * identity on `KILN_XFORM_RUNS` random programs (default below, per backend), or on the one
- * program `KILN_DIFF_SEED`. A failure is shrunk to a small program (shrink.ts) and printed as kiln
+ * identity on `KILN_XFORM_RUNS` random programs from seed `KILN_XFORM_FROM` (defaults below, per
+ * backend, and 5000), or on the one program `KILN_DIFF_SEED`. A failure is shrunk to a small program (shrink.ts) and printed as kiln
  * code with the identity's name.
  */
 import { expect } from "chai";
@@ -16,11 +16,12 @@ import { shrinkProgram } from "./shrink.js";
  */
 export const XFORM_RUNS: Record<string, number> = { cpu: 48, wasm: 16, webgpu: 8, gpujs: 16 };
 
-/** The seeds of this run: from 5000 on, so they are not the forward suite's programs. */
+/** The seeds of this run: from 5000 on (`KILN_XFORM_FROM`, for a deep run), so they are not the forward suite's programs. */
 function seedsFor(backend: string): number[] {
   if (process.env.KILN_DIFF_SEED) return [Number(process.env.KILN_DIFF_SEED)];
   const runs = Number(process.env.KILN_XFORM_RUNS ?? XFORM_RUNS[backend] ?? 20);
-  return Array.from({ length: runs }, (_, i) => 5000 + i);
+  const from = Number(process.env.KILN_XFORM_FROM ?? 5000);
+  return Array.from({ length: runs }, (_, i) => from + i);
 }
 
 /** A failing (program, identity) shrunk while `check` still fails it. */

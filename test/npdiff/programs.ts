@@ -73,11 +73,39 @@ export const FIXTURE = fileURLToPath(new URL("../fixtures/npdiff/programs.json",
 /** Seeds of the committed fixture: `NPDIFF_PROGRAMS` programs from seed 0. */
 export const NPDIFF_PROGRAMS = 1000;
 
-/** The NumPy programs of seeds 0..n-1. */
-export function numpyPrograms(n = NPDIFF_PROGRAMS): Program[] {
-  return Array.from({ length: n }, (_, seed) => generateProgram(seed, "numpy"));
+/**
+ * Seeds past the committed range that deep runs found kiln (or the fixture) wrong on, fixed since:
+ * the committed fixture holds them after seeds 0..NPDIFF_PROGRAMS-1, and every suite runs them.
+ */
+export const NPDIFF_REGRESSION_SEEDS: readonly number[] = [
+  100265, // power(x, 0.5) of -0 and -inf: NumPy's sqrt shortcut, C99's pow (fixture)
+  101315, // float16 times the weak 1e10: inf in float16 (fixture)
+  101680, // float16 sinc: π·x in float16 (fixture)
+  102050, // webgpu: tensordot(a, b, 0) of a -0, a sum from a folded literal 0.0
+  102955, // jit: np.add(x, 0) of a -0 simplified to x (graph rewrite; WGSL literal folded)
+  200955, // webgpu: tanh(9) of 1.0 ties values a searchsorted splits (fixture nudges)
+  201024, // bfloat16 weak constant 0.9 (fixture)
+  201535, // an int32 exponent tensor under a JS-number base (generator)
+  202265, // webgpu: a median over no axes of a -0 (accumulated-zero-sign)
+];
+
+/** The NumPy programs of seeds from..from+n-1. */
+export function numpyPrograms(n = NPDIFF_PROGRAMS, from = 0): Program[] {
+  return Array.from({ length: n }, (_, i) => generateProgram(from + i, "numpy"));
 }
 
+/** The NumPy programs of these seeds. */
+export function numpyProgramsOf(seeds: readonly number[]): Program[] {
+  return seeds.map((seed) => generateProgram(seed, "numpy"));
+}
+
+/** The committed fixture's seeds: 0..NPDIFF_PROGRAMS-1, then the regression seeds. */
+export const committedSeeds = (): number[] => [...Array.from({ length: NPDIFF_PROGRAMS }, (_, i) => i), ...NPDIFF_REGRESSION_SEEDS];
+
+/**
+ * The committed fixture, or the file named by `KILN_NPDIFF_FIXTURE` (a deep run's, written by
+ * `python3 scripts/npdiff-fixtures.py --from F --count N --out FILE`; its seeds start at F).
+ */
 export function loadFixture(): FixtureFile {
-  return JSON.parse(readFileSync(FIXTURE, "utf8")) as FixtureFile;
+  return JSON.parse(readFileSync(process.env.KILN_NPDIFF_FIXTURE ?? FIXTURE, "utf8")) as FixtureFile;
 }

@@ -9,7 +9,7 @@ import { type Tensor, jit, np } from "kiln";
 import { activeExecutor, setExecutor, useCpuBackend } from "kiln/internal";
 import { type Program, programCode, runProgram } from "../differential/program.js";
 import { NPDIFF_DEVIATIONS, type NpdiffBackend, foldableCall, npdiffDeviationFor } from "./deviations.js";
-import { type EncodedArray, type Expected, decodeValue, loadFixture, numpyPrograms, serializeProgram } from "./programs.js";
+import { type EncodedArray, type Expected, NPDIFF_REGRESSION_SEEDS, committedSeeds, decodeValue, loadFixture, numpyProgramsOf, serializeProgram } from "./programs.js";
 
 /**
  * Per-dtype tolerances: |got - want| ≤ rtol · (|want| + scale / 10), scale the largest finite
@@ -115,15 +115,15 @@ const CHUNK = 50;
  * reads values to size its result (np.unique without `size`) are not run.
  */
 /**
- * The programs of seeds 0..n-1, generated on cpu whatever the active backend: the generator runs
+ * The programs of these seeds, generated on cpu whatever the active backend: the generator runs
  * its calls to learn the shapes, and a call that reads values to size its result (np.unique)
  * needs the synchronous reads only cpu has.
  */
-function programsOnCpu(n: number): Program[] {
+function programsOnCpu(seeds: readonly number[]): Program[] {
   const previous = activeExecutor().name;
   useCpuBackend();
   try {
-    return numpyPrograms(n);
+    return numpyProgramsOf(seeds);
   } finally {
     setExecutor(previous);
   }
@@ -131,46 +131,53 @@ function programsOnCpu(n: number): Program[] {
 
 export function npdiffSuite(backend: NpdiffBackend, opts: { alternate?: boolean; stride?: number; syncReads?: boolean } = {}): void {
   const fixture = loadFixture();
+  // The fixture's seeds: 0..999 and the regression seeds, or a deep run's (KILN_NPDIFF_FIXTURE) other range.
+  const allSeeds = fixture.programs.map((e) => e.program.seed);
+  const deep = process.env.KILN_NPDIFF_FIXTURE !== undefined;
   const only = process.env.KILN_NPDIFF_SEED === undefined ? null : Number(process.env.KILN_NPDIFF_SEED);
   const stride = Number(process.env.KILN_NPDIFF_STRIDE ?? opts.stride ?? 1);
   const used = new Map<string, Set<number>>();
-  const witnesses = new Set(NPDIFF_DEVIATIONS.filter((d) => d.backends.includes(backend)).flatMap((d) => d.witnesses));
+  // Witnesses and regression seeds run whatever the stride.
+  const witnesses = new Set(deep ? [] : [...NPDIFF_DEVIATIONS.filter((d) => d.backends.includes(backend)).flatMap((d) => d.witnesses), ...NPDIFF_REGRESSION_SEEDS]);
   let programs: Program[] = [];
 
   it(`the fixture is current (${fixture.programs.length} programs, NumPy ${fixture.numpy}; else rerun python3 scripts/npdiff-fixtures.py)`, function () {
     // Generating runs every call eagerly (about 2 s of CPU for 1000 programs; a deeper run's 4000 under load took over 20 s).
     this.timeout(0);
-    programs = programsOnCpu(fixture.programs.length);
+    programs = programsOnCpu(allSeeds);
     const stale = programs.filter((p, i) => JSON.stringify(serializeProgram(p)) !== JSON.stringify(fixture.programs[i]!.program)).map((p) => p.seed);
     expect(stale, "programs whose fixture differs from the generator").to.deep.equal([]);
+    if (!deep) expect(allSeeds, "the fixture's seeds (0..999 and NPDIFF_REGRESSION_SEEDS)").to.deep.equal(committedSeeds());
   });
 
   for (let at = 0; at < fixture.programs.length; at += CHUNK) {
-    const seeds = Array.from({ length: Math.min(CHUNK, fixture.programs.length - at) }, (_, i) => at + i).filter((s) => (only === null ? s % stride === 0 || witnesses.has(s) : s === only));
+    const seeds = Array.from({ length: Math.min(CHUNK, fixture.programs.length - at) }, (_, i) => at + i)
+      .filter((k) => (only === null ? allSeeds[k]! % stride === 0 || witnesses.has(allSeeds[k]!) : allSeeds[k] === only));
     if (seeds.length === 0) continue;
-    it(`programs ${seeds[0]}–${seeds.at(-1)} match NumPy (eager and jit)`, async function () {
+    it(`programs ${allSeeds[seeds[0]!]}–${allSeeds[seeds.at(-1)!]} match NumPy (eager and jit)`, async function () {
       this.timeout(0);
       const failures: string[] = [];
-      for (const seed of seeds) {
+      for (const k of seeds) {
+        const seed = allSeeds[k]!;
         for (const mode of ["eager", "jit"] as const) {
-          const p = programs[seed]!;
+          const p = programs[k]!;
           // A program that reads values to size a result (np.unique without size) runs eagerly only.
           // Without synchronous reads (webgpu) such a call needs a static size, as under jit: not run there.
           const eagerOnly = p.steps.some((s) => s.eagerOnly);
           if (eagerOnly && opts.syncReads === false) continue;
           if (eagerOnly ? mode === "jit" : opts.alternate && (Math.floor(seed / stride) % 2 === 0) !== (mode === "eager")) continue;
           const seen = new Set<string>();
-          const why = await checkNpdiff(backend, p, fixture.programs[seed]!, mode, seen);
+          const why = await checkNpdiff(backend, p, fixture.programs[k]!, mode, seen);
           for (const id of seen) used.set(id, (used.get(id) ?? new Set()).add(seed));
-          if (why) failures.push(`seed ${seed} (${mode}): ${why}\n${programCode(p)}\n(rerun: KILN_NPDIFF_SEED=${seed})`);
+          if (why) failures.push(`seed ${seed} (${mode}): ${why}\n${programCode(p)}\n(rerun: ${deep ? `KILN_NPDIFF_FIXTURE=${process.env.KILN_NPDIFF_FIXTURE} ` : ""}KILN_NPDIFF_SEED=${seed})`);
         }
       }
       if (failures.length) expect.fail(`${failures.length} program run(s) differ from NumPy on ${backend}:\n\n${failures.join("\n\n")}`);
     });
   }
 
-  // One program (KILN_NPDIFF_SEED) proves nothing about the deviations: not registered then.
-  if (only === null) it("every deviation listed for this backend still happens on a program it names (its witnesses)", () => {
+  // One program (KILN_NPDIFF_SEED), or a deep run's other seeds, prove nothing about the deviations: not registered then.
+  if (only === null && !deep) it("every deviation listed for this backend still happens on a program it names (its witnesses)", () => {
     if (process.env.KILN_NPDIFF_WITNESSES) console.log([...used].map(([id, seeds]) => `${id}: ${[...seeds].slice(0, 8).join(", ")}`).join("\n"));
     const stale = NPDIFF_DEVIATIONS.filter((d) => d.backends.includes(backend) && !d.witnesses.some((w) => used.get(d.id)?.has(w))).map((d) => d.id);
     expect(stale, "deviations that no longer happen on their witness programs: update the witnesses, or delete them (or drop the backend)").to.deep.equal([]);

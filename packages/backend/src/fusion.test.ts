@@ -4,7 +4,7 @@
  */
 import { expect } from "chai";
 import {
-  ConcretizationError, DisposedError, type Tensor, hostDataNode, interning, makeNode, np, npUtil, Tensor as TensorClass, activeExecutor, setExecutor,
+  ConcretizationError, DisposedError, type Tensor, hostDataNode, interning, lax, makeNode, np, npUtil, Tensor as TensorClass, activeExecutor, setExecutor,
 } from "@kiln/core";
 import { cpuExecutor, kernelCacheStats, lowerGraph, wasmKernelStats, scheduleGraph, useCpuBackend } from "./index.js";
 import { MR, NR } from "./lower-contraction.js";
@@ -165,6 +165,19 @@ describe("backend: fusion structure", () => {
     } finally {
       setExecutor("interpreter");
     }
+  });
+
+  it("a float floorDivide(remainder(...)) read at a window's positions is computed once, not inlined per position", () => {
+    // Each inlined copy carries the exact fmod loop: a deep run's random program 100293 (a 3x1x2
+    // max window over it) compiled to 48 copies, which llvmpipe took minutes to compile (a hang).
+    const x = wave([5, 1, 4]), d = wave([1, 4], 2);
+    const v0 = np.remainder(x, d.square().add(1));
+    const v1 = np.floorDivide(v0, v0.square().add(1));
+    const y = lax.reduceWindow(v1, -Infinity, "max", [3, 1, 2], [1, 1, 1], "SAME");
+    const { plan } = scheduleGraph([y.node], (n) => n.prim === "data");
+    expect(plan.steps.length).to.equal(2);
+    // The window alone over a cheap value stays one kernel.
+    expect(scheduleGraph([lax.reduceWindow(x.mul(2), -Infinity, "max", [3, 1, 2], [1, 1, 1], "SAME").node], (n) => n.prim === "data").plan.steps.length).to.equal(1);
   });
 
   it("library primitives run as library kernels through the executor", () => {

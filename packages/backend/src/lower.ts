@@ -420,6 +420,9 @@ export interface LoweredKernel {
   readonly valueRuns: ReadonlyMap<number, number>;
 }
 
+/** Index copies of a float floorDiv/rem in one kernel from which they count as an expansion (see finishKernel). */
+const MANY_COPIES = 4;
+
 export function finishKernel(kind: string, root: Node, em: Emitter, params: (buf: number) => BufferParam, flops: number | undefined, ctx: GroupLowering): LoweredKernel {
   const bindings = [...em.bufSlots.entries()].sort((a, b) => a[1] - b[1]).map(([buf]) => buf);
   const ps = bindings.map(params);
@@ -428,10 +431,16 @@ export function finishKernel(kind: string, root: Node, em: Emitter, params: (buf
   // Only values some single read expands (computed more often than they have elements at one
   // index: a broadcast, a gather, a window's pad) are listed. A value read at several indices, each
   // once per element (softmax's exp in its sum and in its output), is fused recompute by design.
+  // Except a float floor division or remainder read at MANY_COPIES indices or more (a window's
+  // positions): each copy inlines the exact fmod loop, and a WGSL kernel with dozens of them took
+  // llvmpipe minutes to compile (a reduceWindow of floorDivide(remainder(...)): a deep run's
+  // random program 100293 hung on webgpu). Its runs are then counted as one expansion's.
   const valueRuns = new Map<number, number>();
   for (const [n, exprs] of ctx.elementwise) {
     const runs = [...exprs].map((e) => em.runsOf(e));
-    if (Math.max(...runs) > sizeOf(n.aval.shape)) valueRuns.set(n.id, runs.reduce((a, b) => a + b, 0));
+    const total = runs.reduce((a, b) => a + b, 0);
+    const loopy = (n.prim === "floorDiv" || n.prim === "rem") && isFloat(n.aval.dtype) && exprs.size >= MANY_COPIES;
+    if (Math.max(...runs) > sizeOf(n.aval.shape) || (loopy && total > sizeOf(n.aval.shape))) valueRuns.set(n.id, total);
   }
   return { kernel, bindings, reduceRuns: em.reduceRuns, valueRuns };
 }

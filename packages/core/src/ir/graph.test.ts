@@ -70,10 +70,10 @@ describe("graph IR", () => {
   it("folds constants and simplifies identities", () => {
     const x = placeholder("x", [3]);
     const lit = (v: number) => makeNode("broadcast", [constNode(v, "float32")], { shape: [3], dims: [] });
-    // ((x * 1) + (2 * 3)) + 0, then neg(neg(.)) and a no-op reshape
+    // ((x * 1) + (2 * 3)) + -0, then neg(neg(.)) and a no-op reshape
     const six = makeNode("mul", [lit(2), lit(3)], {});
     const e1 = makeNode("add", [makeNode("mul", [x, lit(1)], {}), six], {});
-    const e2 = makeNode("neg", [makeNode("neg", [makeNode("add", [e1, lit(0)], {})], {})], {});
+    const e2 = makeNode("neg", [makeNode("neg", [makeNode("add", [e1, lit(-0)], {})], {})], {});
     const e3 = makeNode("reshape", [e2], { shape: [3] });
     const g = optimizeGraph(makeGraph([x], [e3]));
     expect(printGraph(g)).to.equal(
@@ -96,6 +96,24 @@ describe("graph IR", () => {
     expect(g.outputs[0]!.prim).to.equal("mul");
     const [v] = interpret(g.outputs, new Map([[x, Float64Array.of(NaN, 1)]]));
     expect(Number.isNaN(v![0]!)).to.equal(true);
+  });
+
+  it("keeps x + 0 and x - (-0) of floats (they turn -0 into +0) and drops x + (-0), x - 0 and integer x + 0", () => {
+    // Found by the NumPy random programs (seed 102955 of a deep run): jit(x => np.add(x, 0)) kept a -0.
+    const x = placeholder("x", [2]);
+    const k = placeholder("k", [2], "int32");
+    const lit = (v: number, dtype: "float32" | "int32" = "float32") => makeNode("broadcast", [constNode(v, dtype)], { shape: [2], dims: [] });
+    const outs = [
+      makeNode("add", [x, lit(0)], {}), makeNode("add", [lit(0), x], {}), makeNode("sub", [x, lit(-0)], {}),
+      makeNode("add", [x, lit(-0)], {}), makeNode("add", [lit(-0), x], {}), makeNode("sub", [x, lit(0)], {}),
+      makeNode("add", [k, lit(0, "int32")], {}), makeNode("sub", [k, lit(0, "int32")], {}),
+    ];
+    const g = optimizeGraph(makeGraph([x, k], outs));
+    expect(g.outputs.map((o) => o.prim)).to.deep.equal(["add", "add", "sub", "input", "input", "input", "input", "input"]);
+    const env = new Map([[x, Float64Array.of(-0, 1)], [k, Float64Array.of(-3, 4)]]);
+    const got = interpret(g.outputs, env).map((v) => Array.from(v));
+    expect(got.slice(0, 3).map((v) => Object.is(v[0], 0))).to.deep.equal([true, true, true]);
+    expect(got.slice(3, 6).map((v) => Object.is(v[0], -0))).to.deep.equal([true, true, true]);
   });
 
   it("folds integer constants with integer semantics", () => {

@@ -4,7 +4,7 @@
  * rewrite rebuilds the graph bottom-up through `makeNode` — hash-consing makes that rebuild the
  * common-subexpression elimination pass, and rebuilding from the outputs drops dead nodes.
  */
-import { castScalar } from "../dtype.js";
+import { castScalar, isFloat } from "../dtype.js";
 import { interpret } from "../interpret.js";
 import { shapeEq } from "../shape.js";
 import { type Graph, makeGraph } from "./graph.js";
@@ -91,16 +91,28 @@ const identity = (name: string, prims: Prim[], test: (n: Node) => boolean): Rewr
   rewrite: (n) => (test(n) ? n.inputs[0]! : null),
 });
 
-/** Algebraic simplifications that never change values (IEEE-safe: no x*0 → 0, no x-x → 0). */
+/**
+ * Whether `node` is the additive identity of `of`'s dtype: 0 for integers; for floats only -0,
+ * since -0 + +0 is +0 (x + 0 → x would keep a -0 that NumPy and IEEE 754 turn into +0).
+ * `negated`: the identity of subtraction, x - (+0) (x - (-0) is x + (+0)).
+ */
+function isAdditiveIdentity(node: Node, of: Node, negated = false): boolean {
+  const v = scalarOf(node);
+  if (v !== 0) return false;
+  if (!isFloat(of.aval.dtype)) return true;
+  return Object.is(v, negated ? 0 : -0);
+}
+
+/** Algebraic simplifications that never change values (IEEE-safe: no x*0 → 0, no x-x → 0, no x+(+0) → x). */
 export const SIMPLIFY: readonly RewriteRule[] = [
   foldConstants,
   identity("mulOne", ["mul"], (n) => scalarOf(n.inputs[1]!) === 1),
   identity("divOne", ["div"], (n) => scalarOf(n.inputs[1]!) === 1),
-  identity("subZero", ["sub"], (n) => scalarOf(n.inputs[1]!) === 0),
+  identity("subZero", ["sub"], (n) => isAdditiveIdentity(n.inputs[1]!, n, true)),
   {
     name: "addZero",
     prims: ["add"],
-    rewrite: (n) => (scalarOf(n.inputs[1]!) === 0 ? n.inputs[0]! : scalarOf(n.inputs[0]!) === 0 ? n.inputs[1]! : null),
+    rewrite: (n) => (isAdditiveIdentity(n.inputs[1]!, n) ? n.inputs[0]! : isAdditiveIdentity(n.inputs[0]!, n) ? n.inputs[1]! : null),
   },
   {
     name: "mulOneLeft",

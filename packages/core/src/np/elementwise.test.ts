@@ -207,6 +207,11 @@ describe("np elementwise: binary ops against float64 formulas, broadcast [8,1] x
     expect(vals(np.power(np.array([4], { dtype: "int32" }), -0.5))).to.deep.equal([0.5]);
   });
 
+  it("a negative value in an integer exponent tensor gives 0 (NumPy raises; kiln, like JAX, checks no values)", () => {
+    // Seed 201535 of a deep NumPy random-program run: np.power(3, int32 [13, -2]).
+    expect(vals(np.power(3, np.array([13, -2, 0], { dtype: "int32" })))).to.deep.equal([1594323, 0, 1]);
+  });
+
   it("int32 power wraps on overflow like repeated int32 multiplication (issue 11 item 7)", () => {
     const p = np.power(np.array([7, 2147483647, 3, -3, 2, -1, 5], { dtype: "int32" }), np.array([31, 2, 40, 33, 31, 2147483647, 0], { dtype: "int32" }));
     const byMultiplying = (a: number, b: number) => {

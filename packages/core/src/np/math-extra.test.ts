@@ -85,6 +85,18 @@ describe("np math-extra: elementwise", () => {
     close(np.sinc([0, 0.5, 1, -2, 1.5]), [1, 2 / Math.PI, 0, 0, -2 / (3 * Math.PI)]);
   });
 
+  it("float16 sinc computes π·x in float16, as NumPy and JAX do (a deep NumPy random-program run, seed 101680)", () => {
+    // np.sinc(np.float16(4.25)) is 0.05255 (π rounds to 3.140625 first); float32's 0.052960 rounds to 0.05295.
+    same(np.sinc(np.array([4.25], { dtype: "float16" })), [0.05255126953125]);
+  });
+
+  it("power with the scalar exponent 0.5 is C99's pow (JAX's lax.pow), not NumPy's sqrt shortcut", () => {
+    // A deep NumPy random-program run (seed 100265): NumPy's power(x, 0.5) takes sqrt, -0 → -0 and
+    // -inf → NaN; pow (and so JAX and kiln, and NumPy with an array exponent) gives +0 and +inf.
+    same(np.power(np.array([-0, -inf, 4, -1]), 0.5), [0, inf, 2, NaN]);
+    same(np.power(np.array([-0, -inf, 4, -1]), np.array([0.5, 0.5, 0.5, 0.5])), [0, inf, 2, NaN]);
+  });
+
   it("log10", () => {
     close(np.log10([1, 10, 1000, 1e-7, 0]), [0, 1, 3, -7, -inf]);
     same(np.log10([-1, NaN]), [NaN, NaN]);

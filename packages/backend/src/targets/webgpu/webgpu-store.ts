@@ -58,7 +58,7 @@ export function hash53(s: string): string {
  * outside the prelude (the mapping in wgsl-kernel.ts, the op table in wgsl.ts); prelude changes
  * change the hash by themselves.
  */
-const RENDERER_VERSION = 5; // 4: ALU lines carry their op (`// op exp`) for compile errors; 5: only the prelude functions a module calls
+const RENDERER_VERSION = 7; // 4: ALU lines carry their op (`// op exp`) for compile errors; 5: only the prelude functions a module calls; 6: x + 0.0 and x - (-0.0) read the zero from kZero; 7: float sums start from kZero
 export const RENDERER_ID = `${RENDERER_VERSION}.${hash53(WGSL_PRELUDE)}`;
 
 const FORMAT = "kiln-wgsl/2";

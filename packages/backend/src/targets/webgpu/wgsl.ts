@@ -82,6 +82,14 @@ function divByLiteralZero(a: readonly string[]): string | null {
  */
 const runtimeZeroLhs = (base: AluRender): AluRender => (a, c, d) => (a[0] === "0.0" ? base(["kZero", ...a.slice(1)], c, d) : base(a, c, d));
 
+/**
+ * A float `x + 0.0` (either side) and `x - (-0.0)` with the zero read from `kZero`: LLVM folds the
+ * literal forms to `x` under no-signed-zeros, which keeps a -0 that IEEE's -0 + 0 turns into +0
+ * (jit(x => np.add(x, 0)) of a -0 gave -0: a deep run of the NumPy random programs, seed 102955).
+ */
+const runtimeZeroAdd = (base: AluRender): AluRender => (a, c, d) => base(a.map((s) => (s === "0.0" ? "kZero" : s)), c, d);
+const runtimeNegZeroRhs = (base: AluRender): AluRender => (a, c, d) => (a[1] === "(-rtf_(0.0))" ? base([a[0]!, "(-kZero)"], c, d) : base(a, c, d));
+
 const byType = (f: AluRender, i: AluRender, b: AluRender = i, u: AluRender = i): AluRender => (a, c, d) =>
   (isBool(c) ? b : isInt(c) ? i : isUint(c) ? u : f)(a, c, d);
 const identity: AluRender = (a) => a[0]!;
@@ -134,8 +142,8 @@ export const WGSL_ALU = {
   isinf: byType(preludeCall("isinf_"), never),
   not: byType((a) => `(${a[0]} == 0.0)`, (a) => `(${a[0]} == 0)`, BASE_ALU.not),
   // i32 arithmetic wraps in WGSL, as the reference's int32.
-  add: BASE_ALU.add,
-  sub: runtimeZeroLhs(BASE_ALU.sub),
+  add: runtimeZeroAdd(BASE_ALU.add),
+  sub: runtimeNegZeroRhs(runtimeZeroLhs(BASE_ALU.sub)),
   mul: BASE_ALU.mul,
   div: byType(runtimeZeroLhs((a, c, d) => divByLiteralZero(a) ?? BASE_ALU.div(a, c, d)), preludeCall("idiv_"), preludeCall("idiv_"), preludeCall("udiv_")),
   floorDiv: byType(preludeCall("ffloordiv_"), preludeCall("idiv_"), preludeCall("idiv_"), preludeCall("udiv_")),
@@ -420,9 +428,16 @@ export class WgslWriter {
   }
 }
 
-/** An accumulator's initial value (the IR gives a number; ±Infinity for max/min). */
+/**
+ * An accumulator's initial value (the IR gives a number; ±Infinity for max/min). A float sum's
+ * +0 is `kZero`, set at run time: from a literal 0.0 LLVM (llvmpipe) folds `0.0 + x` to `x` under
+ * no-signed-zeros, so a sum or contraction over one element kept a -0 that the cpu backend, JAX
+ * and NumPy's BLAS dot give as +0 (np.tensordot(a, b, 0) of a -0: a deep run of the NumPy random
+ * programs, seed 102050).
+ */
 export function accInitValue(init: number, ty: AccType): string {
   if (ty === "i32" && !Number.isFinite(init)) return init > 0 ? "2147483647" : "(-2147483647 - 1)";
   if (ty === "u32" && !Number.isFinite(init)) return init > 0 ? "4294967295u" : "0u";
+  if (ty === "f32" && Object.is(init, 0)) return "kZero";
   return wgslLiteral(init, ACC_DTYPE[ty]);
 }
