@@ -18,7 +18,7 @@ import {
 } from "../../scripts/consumer.js";
 
 /** Bytes the minimal browser bundle (np + grad) may take. */
-const BUNDLE_BUDGET = { minified: 615_000, gzip: 216_000 };
+const BUNDLE_BUDGET = { minified: 630_000, gzip: 222_000 };
 const KB = (n: number) => `${(n / 1e3).toFixed(1)} KB`;
 
 function node(args: readonly string[], cwd: string): string {
@@ -116,6 +116,7 @@ describe("consumer: kiln installed from its npm tarballs", function () {
     // when set (after the sort and special-function primitives), with about 10% headroom. Raise it deliberately, with the reason, when a target grows it.
     // Raised to 365 KB / 128 KB with the gpujs target (its renderer and runtime; gpu.js itself is not bundled): 356.5 KB / 124.0 KB measured.
     // Raised to 395 KB / 138 KB in session 22 (np.fft, np.roots, lax.linalg, the webgpu queue and device scan): 379.4 KB / 132.1 KB measured.
+    // Raised to 630 KB / 222 KB in session 31 (sessions 30–31: JAX's partitionable Threefry and prng.foldIn, webgpu read-behind and pool reserves, subscribe/State guards, gpujs reads that block once work is due and the CPU modes' 2-D dot form, the -0 identities and the fusion rule for exact fmod loops): 615.8 KB / 216.6 KB measured.
     // Raised to 615 KB / 216 KB in session 29 (np.pad's modes, np.where's one-argument form, the hostile-input guards across np/nn/optim, npdiff fixes, the gpujs tiled form's prologues and texture reads, the wasm pool's two-stage jobs, eager deep-handle realization): ~607.7 KB / 213.6 KB measured (esbuild directly).
     // Raised to 598 KB / 210 KB in session 28 (the rest of jax.numpy's functions: 69 names — set functions, insert/delete/…, gradient, histograms, bit packing, poly/polydiv/polyfit, vectorize, frombuffer/fromiter/fromstring, dtype predicates, Tensor.real/imag/conj; np is not tree-shaken): 585.9 KB / 205.8 KB measured.
     // Raised to 570 KB / 201 KB in session 27 (the option-key signature table and its checks across np/lax/prng/nn/optim, webgpu buffer reclaiming and read-behind, quad WGSL kernels, the CPU pool's job descriptor and load rule, gpujs kept uploads and direct fetch, constant folds): 555.3 KB / 195.5 KB measured.
