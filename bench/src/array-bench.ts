@@ -5,7 +5,7 @@
  * All runners of one workload (and one n) are timed in interleaved rounds; every runner reads its
  * result back to host memory. The WebGPU section (webgpu.ts) follows when an adapter exists.
  */
-import { random } from "./data.js";
+import { random, w1Reference } from "./data.js";
 import { type Peer, handPeers, jaxPeer, kilnEagerPeer, kilnJitPeer, tfPeer } from "./peers.js";
 import { handWgslPeers } from "./hand-wgsl.js";
 import type { BenchOptions } from "./options.js";
@@ -14,15 +14,6 @@ import { measureInterleaved } from "./timing.js";
 import { webgpuBench } from "./webgpu.js";
 
 const W1_N = 1 << 20;
-
-function w1Reference(x: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < x.length; i++) {
-    const v = x[i]!;
-    s += Math.tanh(v * 1.5 + 0.5) / (1 + Math.exp(-v)) - 0.1 * v * v;
-  }
-  return s;
-}
 
 /** Runs W1 and/or W2 (as selected) on the CPU peers, then on WebGPU where an adapter exists. */
 export async function runArrayBenchmarks(opts: BenchOptions): Promise<Record<string, unknown>> {

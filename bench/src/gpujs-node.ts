@@ -20,7 +20,7 @@ import { Tensor as KilnTensor, type Tensor, hostDataNode } from "@kiln/core";
 import { gpujsMode, init, setBackend } from "@kiln/backend";
 import { jit } from "@kiln/transforms";
 import { np } from "@kiln/core";
-import { random } from "./data.js";
+import { random, w1Reference } from "./data.js";
 import { type Row, metric, reportWorkload, writeJson } from "./report.js";
 import { measureInterleaved } from "./timing.js";
 import { BATCH, LR, SIZES, kilnMlp, mlpData, type MlpData } from "./w3-mlp.js";
@@ -309,15 +309,6 @@ export function assertMatrixClose(what: string, got: Float32Array | Float32Array
   }
   if (i !== want.length) throw new Error(`gpujs bench: ${what} has ${i} elements, want ${want.length}`);
   return worst;
-}
-
-function w1Reference(x: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < x.length; i++) {
-    const v = x[i]!;
-    s += Math.tanh(v * 1.5 + 0.5) / (1 + Math.exp(-v)) - 0.1 * v * v;
-  }
-  return s;
 }
 
 // ---------------------------------------------------------------------------------------------
