@@ -19,8 +19,6 @@ export interface ParityDeviation {
 }
 
 const noDtypeOption = (c: ParityCase) => c.opts?.["dtype"] === undefined;
-const hasInfinity = (c: ParityCase) =>
-  c.args.some((a) => typeof a === "object" && a !== null && "v" in a && (a as { v: unknown[] }).v.some((v) => v === "inf" || v === "-inf"));
 
 export const PARITY_DEVIATIONS: readonly ParityDeviation[] = [
   {
@@ -37,12 +35,5 @@ export const PARITY_DEVIATIONS: readonly ParityDeviation[] = [
     reason: "np.unique without `size` reads the number of distinct values synchronously, which WebGPU cannot " +
       "(BackendUnavailableError); pass { size } there, as JAX requires under jit.",
     matches: (c) => c.fn === "unique" && c.opts?.["size"] === undefined,
-  },
-  {
-    id: "webgpu-finite-math",
-    backends: ["webgpu"],
-    reason: "docs/numerics.md#webgpu-finite-math: Tint/LLVM may fold x - x to 0 for x = ±inf, so var/std of an " +
-      "infinite element (inf - mean(inf)) can be 0 instead of NaN.",
-    matches: (c) => (c.fn === "var" || c.fn === "std") && hasInfinity(c),
   },
 ];
